@@ -1,0 +1,383 @@
+"""Table-driven tests of the pure metric rules (no database)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flagged.scoring import (
+    DEFAULT_POLICIES,
+    Counts,
+    FlagStatus,
+    Level,
+    Metric,
+    OrderFacts,
+    Policy,
+    PolicyError,
+    classify,
+    evaluate,
+    fee_is_high,
+    format_percent,
+    metric_counts,
+    next_status,
+    policy_validate,
+    reason_text,
+    reasons,
+    worst_level,
+)
+
+NOW = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
+D = Decimal
+
+
+def order(days_ago: float, **kw) -> OrderFacts:
+    placed = NOW - timedelta(days=days_ago)
+    kw.setdefault("ship_by", placed + timedelta(days=2))
+    return OrderFacts(placed_at=placed, **kw)
+
+
+def shipped(days_ago: float, late: bool = False, tracking: str = "1Z", **kw) -> OrderFacts:
+    placed = NOW - timedelta(days=days_ago)
+    ship_by = placed + timedelta(days=2)
+    at = ship_by + timedelta(hours=1) if late else ship_by - timedelta(hours=1)
+    return OrderFacts(
+        placed_at=placed, ship_by=ship_by, shipped_at=at, tracking_number=tracking, **kw
+    )
+
+
+def cancelled(days_ago: float, reason: str) -> OrderFacts:
+    placed = NOW - timedelta(days=days_ago)
+    return OrderFacts(
+        placed_at=placed,
+        ship_by=placed + timedelta(days=2),
+        cancelled_at=placed + timedelta(hours=3),
+        cancel_reason=reason,
+    )
+
+
+# ---------------------------------------------------------------- formulas
+
+
+FORMULA_CASES = [
+    # (id, metric, orders, expected numerator, expected denominator)
+    ("oos none", Metric.OOS_CANCELLATION, [shipped(5), shipped(6)], 0, 2),
+    (
+        "oos counts only out_of_stock",
+        Metric.OOS_CANCELLATION,
+        [
+            cancelled(5, "out_of_stock"),
+            cancelled(5, "buyer_request"),
+            cancelled(4, "other"),
+            shipped(3),
+        ],
+        1,
+        4,
+    ),
+    (
+        "oos outside window ignored",
+        Metric.OOS_CANCELLATION,
+        [cancelled(31, "out_of_stock"), shipped(3)],
+        0,
+        1,
+    ),
+    ("oos window start inclusive", Metric.OOS_CANCELLATION, [cancelled(30, "out_of_stock")], 1, 1),
+    ("future order ignored", Metric.OOS_CANCELLATION, [cancelled(-1, "out_of_stock")], 0, 0),
+    # overdue: ship_by passed, not shipped, not cancelled
+    (
+        "overdue",
+        Metric.OVERDUE_UNSHIPPED,
+        [order(5), order(1), shipped(5), cancelled(5, "other")],
+        1,
+        4,
+    ),
+    (
+        "overdue boundary: ship_by == now is not overdue",
+        Metric.OVERDUE_UNSHIPPED,
+        [OrderFacts(placed_at=NOW - timedelta(days=1), ship_by=NOW)],
+        0,
+        1,
+    ),
+    (
+        "overdue boundary: one second past",
+        Metric.OVERDUE_UNSHIPPED,
+        [OrderFacts(placed_at=NOW - timedelta(days=1), ship_by=NOW - timedelta(seconds=1))],
+        1,
+        1,
+    ),
+    # late dispatch over shipped orders only
+    ("late", Metric.LATE_DISPATCH, [shipped(5, late=True), shipped(5), shipped(6), order(9)], 1, 3),
+    (
+        "late boundary: shipped exactly at ship_by is on time",
+        Metric.LATE_DISPATCH,
+        [
+            OrderFacts(
+                placed_at=NOW - timedelta(days=3),
+                ship_by=NOW - timedelta(days=1),
+                shipped_at=NOW - timedelta(days=1),
+            )
+        ],
+        0,
+        1,
+    ),
+    ("late no shipped orders", Metric.LATE_DISPATCH, [order(1)], 0, 0),
+    # valid tracking over shipped orders; blank tracking does not count
+    (
+        "tracking",
+        Metric.VALID_TRACKING,
+        [shipped(2), shipped(2, tracking=""), shipped(3, tracking="   "), order(1)],
+        1,
+        3,
+    ),
+    # high fee: above 20.00 or above 25% of item value (quantity counts)
+    (
+        "fee",
+        Metric.HIGH_SHIPPING_FEE,
+        [
+            order(1, item_price=D("10"), shipping_fee=D("2.50")),  # exactly 25%: not high
+            order(1, item_price=D("10"), shipping_fee=D("2.51")),  # high
+            order(1, item_price=D("10"), quantity=2, shipping_fee=D("5")),  # 25% of 20: not high
+            order(1, item_price=D("500"), shipping_fee=D("20.00")),  # amount boundary: not high
+            order(1, item_price=D("500"), shipping_fee=D("20.01")),  # high (amount)
+        ],
+        2,
+        5,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("metric", "orders", "num", "den"),
+    [c[1:] for c in FORMULA_CASES],
+    ids=[c[0] for c in FORMULA_CASES],
+)
+def test_metric_counts(metric, orders, num, den):
+    counts = metric_counts(metric, orders, now=NOW, policy=DEFAULT_POLICIES[metric])
+    assert counts == Counts(num, den)
+
+
+@pytest.mark.parametrize(
+    ("ratio", "amount", "fee", "price", "expected"),
+    [
+        (D("25"), None, D("2.50"), D("10"), False),
+        (D("25"), None, D("2.51"), D("10"), True),
+        (None, D("5"), D("5"), D("1"), False),
+        (None, D("5"), D("5.01"), D("1000"), True),
+        (None, None, D("999"), D("1"), False),
+        (D("0"), None, D("0.01"), D("10"), True),
+        (D("0"), None, D("0"), D("10"), False),
+    ],
+)
+def test_fee_is_high(ratio, amount, fee, price, expected):
+    policy = replace(
+        DEFAULT_POLICIES[Metric.HIGH_SHIPPING_FEE], fee_ratio_percent=ratio, fee_amount=amount
+    )
+    o = order(1, item_price=price, shipping_fee=fee)
+    assert fee_is_high(o, policy) is expected
+
+
+def test_counts_reject_impossible():
+    with pytest.raises(ValueError):
+        Counts(3, 2)
+    with pytest.raises(ValueError):
+        Counts(-1, 2)
+    assert Counts(0, 0).rate is None
+    assert Counts(1, 8).rate == Fraction(25, 2)
+
+
+# ----------------------------------------------------------- classification
+
+LOWER = Policy(Metric.LATE_DISPATCH, min_orders=10, at_risk_threshold=D("2"), target=D("4"))
+HIGHER = Policy(Metric.VALID_TRACKING, min_orders=10, at_risk_threshold=D("97"), target=D("95"))
+
+CLASSIFY_CASES = [
+    # lower is better, target 4%, at risk from 2%
+    ("lower 0%", LOWER, 0, 100, Level.OK),
+    ("lower just under band", LOWER, 199, 10000, Level.OK),
+    ("lower at-risk threshold is at risk", LOWER, 2, 100, Level.AT_RISK),
+    ("lower inside band", LOWER, 3, 100, Level.AT_RISK),
+    ("lower at target meets target", LOWER, 4, 100, Level.AT_RISK),
+    ("lower just over target", LOWER, 401, 10000, Level.IMPACTED),
+    ("lower 12%", LOWER, 12, 100, Level.IMPACTED),
+    ("lower 100%", LOWER, 10, 10, Level.IMPACTED),
+    ("lower below min orders", LOWER, 9, 9, Level.OK),
+    ("lower at min orders", LOWER, 10, 10, Level.IMPACTED),
+    ("lower no orders", replace(LOWER, min_orders=0), 0, 0, Level.OK),
+    ("lower disabled", replace(LOWER, enabled=False), 10, 10, Level.OK),
+    # 1/30 = 3.33% – exact comparison, no float rounding
+    ("lower thirds", replace(LOWER, at_risk_threshold=D("3.33")), 1, 30, Level.AT_RISK),
+    ("lower thirds 2", replace(LOWER, at_risk_threshold=D("3.34")), 1, 30, Level.OK),
+    # higher is better, target 95%, at risk up to 97%
+    ("higher 100%", HIGHER, 100, 100, Level.OK),
+    ("higher just above band", HIGHER, 9701, 10000, Level.OK),
+    ("higher at threshold is at risk", HIGHER, 97, 100, Level.AT_RISK),
+    ("higher in band", HIGHER, 96, 100, Level.AT_RISK),
+    ("higher at target meets target", HIGHER, 95, 100, Level.AT_RISK),
+    ("higher just below target", HIGHER, 9499, 10000, Level.IMPACTED),
+    ("higher 0%", HIGHER, 0, 20, Level.IMPACTED),
+    ("higher below min orders", HIGHER, 0, 9, Level.OK),
+    (
+        "higher equal band collapses",
+        replace(HIGHER, at_risk_threshold=D("95")),
+        95,
+        100,
+        Level.AT_RISK,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "num", "den", "expected"),
+    [c[1:] for c in CLASSIFY_CASES],
+    ids=[c[0] for c in CLASSIFY_CASES],
+)
+def test_classify(policy, num, den, expected):
+    assert classify(Counts(num, den), policy) == expected
+
+
+@given(
+    num=st.integers(0, 500),
+    extra=st.integers(0, 500),
+    risk=st.decimals(0, 100, places=2),
+    gap=st.decimals(0, 100, places=2),
+)
+def test_classify_lower_matches_float_definition(num, extra, risk, gap):
+    den = num + extra
+    target = min(risk + gap, D(100))
+    policy = Policy(Metric.LATE_DISPATCH, min_orders=1, at_risk_threshold=risk, target=target)
+    level = classify(Counts(num, den), policy)
+    if den == 0:
+        assert level == Level.OK
+        return
+    value = Fraction(100 * num, den)
+    if value > Fraction(target):
+        assert level == Level.IMPACTED
+    elif value >= Fraction(risk):
+        assert level == Level.AT_RISK
+    else:
+        assert level == Level.OK
+
+
+def test_worst_level():
+    assert worst_level([]) == Level.OK
+    assert worst_level([Level.OK, Level.AT_RISK]) == Level.AT_RISK
+    assert worst_level([Level.AT_RISK, Level.IMPACTED, Level.OK]) == Level.IMPACTED
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"target": D("101")}, "between 0 and 100"),
+        ({"at_risk_threshold": D("-1")}, "between 0 and 100"),
+        ({"at_risk_threshold": D("5"), "target": D("4")}, "at or below the target"),
+        ({"window_days": 0}, "window_days"),
+        ({"min_orders": 0}, "min_orders"),
+    ],
+)
+def test_policy_validate_lower(changes, message):
+    with pytest.raises(PolicyError, match=message):
+        policy_validate(replace(LOWER, **changes))
+
+
+def test_policy_validate_higher_and_fee():
+    with pytest.raises(PolicyError, match="at or above"):
+        policy_validate(replace(HIGHER, at_risk_threshold=D("90")))
+    fee = DEFAULT_POLICIES[Metric.HIGH_SHIPPING_FEE]
+    with pytest.raises(PolicyError, match="fee ratio"):
+        policy_validate(replace(fee, fee_ratio_percent=None, fee_amount=None))
+    for p in DEFAULT_POLICIES.values():
+        policy_validate(p)
+
+
+def test_published_default_targets():
+    assert DEFAULT_POLICIES[Metric.LATE_DISPATCH].target == D("4")
+    assert DEFAULT_POLICIES[Metric.OOS_CANCELLATION].target == D("2.5")
+    assert DEFAULT_POLICIES[Metric.VALID_TRACKING].target == D("95")
+    assert all(p.window_days == 30 for p in DEFAULT_POLICIES.values())
+
+
+# ------------------------------------------------------------ state machine
+
+S = FlagStatus
+L = Level
+DAY = timedelta(days=1)
+
+STATE_CASES = [
+    # (id, current, level, status age, expected)
+    ("none stays none", S.NONE, L.OK, None, S.NONE),
+    ("none -> at risk", S.NONE, L.AT_RISK, None, S.AT_RISK),
+    ("none -> impacted", S.NONE, L.IMPACTED, None, S.IMPACTED),
+    ("at risk stays", S.AT_RISK, L.AT_RISK, 3 * DAY, S.AT_RISK),
+    ("at risk -> impacted", S.AT_RISK, L.IMPACTED, DAY, S.IMPACTED),
+    ("at risk -> resolved", S.AT_RISK, L.OK, DAY, S.RESOLVED),
+    ("impacted stays", S.IMPACTED, L.IMPACTED, DAY, S.IMPACTED),
+    ("impacted -> at risk", S.IMPACTED, L.AT_RISK, DAY, S.AT_RISK),
+    ("impacted -> resolved", S.IMPACTED, L.OK, DAY, S.RESOLVED),
+    ("resolved stays before expiry", S.RESOLVED, L.OK, 7 * DAY - timedelta(seconds=1), S.RESOLVED),
+    ("resolved expires at exactly N days", S.RESOLVED, L.OK, 7 * DAY, S.NONE),
+    ("resolved expires after N days", S.RESOLVED, L.OK, 30 * DAY, S.NONE),
+    ("resolved flagged again at risk", S.RESOLVED, L.AT_RISK, DAY, S.AT_RISK),
+    ("resolved flagged again impacted", S.RESOLVED, L.IMPACTED, 30 * DAY, S.IMPACTED),
+]
+
+
+@pytest.mark.parametrize(
+    ("current", "level", "age", "expected"),
+    [c[1:] for c in STATE_CASES],
+    ids=[c[0] for c in STATE_CASES],
+)
+def test_next_status(current, level, age, expected):
+    since = None if age is None else NOW - age
+    assert (
+        next_status(current=current, level=level, status_since=since, now=NOW, resolved_days=7)
+        == expected
+    )
+
+
+# ----------------------------------------------------------------- wording
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Fraction(12), "12%"),
+        (Fraction(5, 2), "2.5%"),
+        (Fraction(100, 3), "33.3%"),
+        (Fraction(0), "0%"),
+        (D("95"), "95%"),
+        (D("2.50"), "2.5%"),
+        (None, "n/a"),
+    ],
+)
+def test_format_percent(value, text):
+    assert format_percent(value) == text
+
+
+def test_reason_text_matches_issue_example():
+    policy = DEFAULT_POLICIES[Metric.OVERDUE_UNSHIPPED]
+    assert (
+        reason_text(Metric.OVERDUE_UNSHIPPED, Counts(12, 100), policy)
+        == "Overdue unshipped rate 12% (target 4%)"
+    )
+
+
+def test_evaluate_and_reasons_worst_first():
+    results = evaluate(
+        {
+            Metric.OVERDUE_UNSHIPPED: Counts(3, 100),  # at risk
+            Metric.VALID_TRACKING: Counts(80, 100),  # impacted
+            Metric.LATE_DISPATCH: Counts(0, 100),
+        },
+        DEFAULT_POLICIES,
+    )
+    assert [r.metric for r in results] == list(Metric)
+    assert worst_level([r.level for r in results]) == Level.IMPACTED
+    assert reasons(results) == [
+        "Valid tracking rate 80% (target 95%)",
+        "Overdue unshipped rate 3% (target 4%)",
+    ]
