@@ -1,0 +1,73 @@
+"""Pure tests: impressions figure and formula-safe CSV cells."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from flagged.charts import DayPoint, TransitionPoint, impressions_figure, status_periods
+from flagged.export import csv_safe
+from flagged.scoring import FlagStatus as S
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def tp(day, a, b):
+    return TransitionPoint(T0 + timedelta(days=day), a, b, ("Late dispatch rate 9% (target 4%)",))
+
+
+def test_status_periods():
+    transitions = [
+        tp(10, S.AT_RISK, S.IMPACTED),
+        tp(2, S.NONE, S.AT_RISK),
+        tp(20, S.IMPACTED, S.RESOLVED),
+    ]
+    periods = status_periods(transitions, until=T0 + timedelta(days=25))
+    assert [(p.status, (p.end - p.start).days) for p in periods] == [
+        (S.AT_RISK, 8),
+        (S.IMPACTED, 10),
+        (S.RESOLVED, 5),
+    ]
+    expired = [*transitions, tp(24, S.RESOLVED, S.NONE)]
+    assert status_periods(expired, until=T0 + timedelta(days=30))[-1].status == S.RESOLVED
+
+
+def test_impressions_figure_is_readable():
+    points = [DayPoint(date(2026, 3, 1) + timedelta(days=i), 100 + i, 5) for i in range(30)]
+    transitions = [tp(2, S.NONE, S.AT_RISK), tp(10, S.AT_RISK, S.IMPACTED)]
+    fig = impressions_figure(points, transitions, until=T0 + timedelta(days=30))
+    layout = fig.layout
+    assert layout.xaxis.title.text == "Date"
+    assert layout.yaxis.title.text == "Impressions per day"
+    assert layout.title.text
+    names = [t.name for t in fig.data]
+    assert names == ["Impressions", "Clicks", "Status change"]
+    assert [s.name for s in layout.shapes] == ["At risk period", "Impacted period"]
+    assert all(s.showlegend for s in layout.shapes)
+    marker = fig.data[2]
+    assert list(marker.y) == [102, 110]  # markers sit on the impressions line
+    assert "At risk → Impacted" in marker.text[1]
+
+
+def test_impressions_figure_without_data():
+    fig = impressions_figure([], [], until=T0)
+    assert [t.name for t in fig.data] == ["Impressions", "Clicks"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("+1", "'+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("Blue shirt", "Blue shirt"),
+        ("", ""),
+        (None, ""),
+        (12, "12"),
+    ],
+)
+def test_csv_safe(value, expected):
+    assert csv_safe(value) == expected
