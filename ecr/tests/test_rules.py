@@ -1,0 +1,308 @@
+"""Table-driven tests of every review rule (pure: no database)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ecr import rules
+from ecr.rules import (
+    DENIED_CLAIM,
+    ERROR,
+    PROHIBITED,
+    RESTRICTED,
+    WARNING,
+    PolicyTermSpec,
+    ReviewContext,
+    review_batch,
+    review_product,
+    review_status,
+)
+
+GOOD = {
+    "sku": "SKU-1",
+    "item_group_id": "",
+    "title": "Linen shirt, blue",
+    "description": "A soft linen shirt for summer days.",
+    "link": "https://shop.example/products/sku-1",
+    "image_link": "https://cdn.example/img/sku-1.jpg?v=3",
+    "additional_image_links": ["https://cdn.example/img/sku-1-back.png"],
+    "brand": "Acme",
+    "gtin": "4006381333931",
+    "mpn": "",
+    "condition": "new",
+    "availability": "in stock",
+    "price": Decimal("29.90"),
+    "sale_price": Decimal("24.90"),
+    "currency": "EUR",
+    "shipping_fee": Decimal("4.90"),
+    "inventory_quantity": 12,
+    "product_type": "Apparel > Shirts",
+    "google_product_category": "212",
+    "custom_attributes": {},
+}
+
+TERMS = [
+    PolicyTermSpec("cocaine", PROHIBITED, "drugs", ERROR),
+    PolicyTermSpec("replica", PROHIBITED, "counterfeit", ERROR),
+    PolicyTermSpec("weight loss", RESTRICTED, "health", WARNING),
+    PolicyTermSpec("alcohol", RESTRICTED, "alcohol", ERROR),
+    PolicyTermSpec("cures cancer", DENIED_CLAIM, "health claims", ERROR),
+    PolicyTermSpec("guaranteed results", DENIED_CLAIM, "misleading claims", ERROR),
+]
+
+
+def ctx(**kw) -> ReviewContext:
+    kw.setdefault("currency", "EUR")
+    kw.setdefault("terms", TERMS)
+    return ReviewContext(**kw)
+
+
+def codes(product: dict, **kw) -> list[str]:
+    return [i.code for i in review_product(product, ctx(**kw))]
+
+
+def test_good_product_has_no_issue():
+    assert review_product(GOOD, ctx()) == []
+
+
+@pytest.mark.parametrize(
+    "changes, code, severity",
+    [
+        # required fields
+        ({"sku": ""}, "missing_sku", ERROR),
+        ({"sku": "   "}, "missing_sku", ERROR),
+        ({"title": ""}, "missing_title", ERROR),
+        ({"title": None}, "missing_title", ERROR),
+        ({"description": " "}, "missing_description", ERROR),
+        ({"link": ""}, "missing_link", ERROR),
+        ({"image_link": ""}, "missing_image_link", ERROR),
+        ({"availability": ""}, "missing_availability", ERROR),
+        ({"price": None}, "missing_price", ERROR),
+        ({"price": "twelve"}, "missing_price", ERROR),
+        # URLs
+        ({"link": "shop.example/p/1"}, "link_invalid", ERROR),
+        ({"link": "https://"}, "link_invalid", ERROR),
+        ({"link": "https://exa mple.com/x"}, "link_invalid", ERROR),
+        ({"link": "ftp://shop.example/p/1"}, "link_not_http", ERROR),
+        ({"link": "javascript:alert(1)"}, "link_not_http", ERROR),
+        ({"image_link": "img/1.jpg"}, "image_link_invalid", ERROR),
+        ({"image_link": "file:///etc/passwd.jpg"}, "image_link_not_http", ERROR),
+        ({"image_link": "https://cdn.example/img/1"}, "image_link_not_image_type", ERROR),
+        ({"image_link": "https://cdn.example/img/1.pdf"}, "image_link_not_image_type", ERROR),
+        ({"image_link": "https://cdn.example/a.html?x=1.jpg"}, "image_link_not_image_type", ERROR),
+        ({"additional_image_links": ["ftp://x/1.jpg"]}, "additional_image_link_invalid", WARNING),
+        (
+            {"additional_image_links": "https://a.example/1.jpg,nope"},
+            "additional_image_link_invalid",
+            WARNING,
+        ),
+        # prices
+        ({"price": Decimal("0"), "sale_price": None}, "price_not_positive", ERROR),
+        ({"price": -5, "sale_price": None}, "price_not_positive", ERROR),
+        ({"sale_price": Decimal("29.90")}, "sale_price_not_below_price", ERROR),
+        ({"sale_price": Decimal("35")}, "sale_price_not_below_price", ERROR),
+        ({"sale_price": "cheap"}, "sale_price_not_below_price", ERROR),
+        ({"currency": "USD"}, "currency_mismatch", ERROR),
+        ({"currency": "usd"}, "currency_mismatch", ERROR),
+        ({"shipping_fee": Decimal("-1")}, "shipping_fee_negative", ERROR),
+        ({"inventory_quantity": -3}, "inventory_negative", WARNING),
+        # values
+        ({"availability": "maybe"}, "availability_invalid", ERROR),
+        ({"condition": "like new"}, "condition_invalid", WARNING),
+        # lengths
+        ({"title": "x" * 151}, "title_too_long", ERROR),
+        ({"description": "d" * 5001}, "description_too_long", ERROR),
+        # identifiers
+        ({"gtin": "4006381333932"}, "gtin_invalid", ERROR),
+        ({"gtin": "400638133393"}, "gtin_invalid", ERROR),
+        ({"gtin": "40063813339A1"}, "gtin_invalid", ERROR),
+        ({"gtin": "00000000"}, "gtin_invalid", ERROR),
+        ({"gtin": "2000000000008"}, "gtin_reserved", ERROR),
+        ({"gtin": "9912345678909"}, "gtin_reserved", ERROR),
+        ({"gtin": "", "mpn": ""}, "identifier_missing", WARNING),
+        ({"brand": ""}, "brand_missing", WARNING),
+        # TikTok
+        ({"custom_attributes": {"Size": "M"}}, "variant_missing_item_group_id", WARNING),
+        ({"custom_attributes": {"color": "blue"}}, "variant_missing_item_group_id", WARNING),
+        ({"title": "Linen shirt 🔥"}, "title_has_emoji", WARNING),
+        ({"title": "Linen shirt ☀️"}, "title_has_emoji", WARNING),
+        # ad policy: style
+        ({"title": "LINEN SHIRT BLUE"}, "policy_all_caps_title", WARNING),
+        ({"title": "Linen shirt!!"}, "policy_excessive_punctuation", WARNING),
+        ({"title": "Linen shirt ?!"}, "policy_excessive_punctuation", WARNING),
+        ({"title": "Linen shirt $$$"}, "policy_excessive_punctuation", WARNING),
+        ({"title": "Linen shirt...."}, "policy_excessive_punctuation", WARNING),
+        # ad policy: terms, words, case-insensitive
+        ({"title": "Cocaine shirt"}, "policy_prohibited_term", ERROR),
+        ({"description": "A REPLICA of the famous shirt."}, "policy_prohibited_term", ERROR),
+        ({"description": "Supports weight   loss."}, "policy_restricted_term", WARNING),
+        ({"title": "Alcohol-free wipes"}, "policy_restricted_term", ERROR),
+        ({"description": "This shirt cures cancer."}, "policy_denied_claim", ERROR),
+        ({"description": "Guaranteed results!"}, "policy_denied_claim", ERROR),
+    ],
+)
+def test_rule_fires(changes, code, severity):
+    product = {**GOOD, **changes}
+    issues = review_product(product, ctx())
+    hit = [i for i in issues if i.code == code]
+    assert hit, f"{code} did not fire for {changes}: {issues}"
+    assert hit[0].severity == severity
+    assert hit[0].message and hit[0].how_to_fix and hit[0].rule
+    assert review_status(issues) == ("unavailable" if severity == ERROR else "available")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"title": "x" * 150},
+        {"description": "d" * 5000},
+        {"availability": "out_of_stock"},
+        {"availability": "Preorder"},
+        {"condition": ""},
+        {"condition": "Refurbished"},
+        {"sale_price": None},
+        {"sale_price": ""},
+        {"price": "12.50", "sale_price": "9.99"},
+        {"price": 10.5, "sale_price": None},
+        {"currency": ""},
+        {"shipping_fee": 0},
+        {"inventory_quantity": 0},
+        {"gtin": "96385074"},  # GTIN-8
+        {"gtin": "036000291452"},  # UPC-A
+        {"gtin": "9780306406157"},  # ISBN-13 (978 is a valid GS1 prefix)
+        {"gtin": "10012345678902"},  # GTIN-14
+        {"gtin": "", "mpn": "X-100"},
+        {"gtin": "", "brand": ""},
+        {"custom_attributes": {"Size": "M"}, "item_group_id": "G1"},
+        {"custom_attributes": {"fabric_weight": "200g"}},
+        {"title": "USB-C cable, 2 m"},
+        {"title": "TV 4K"},  # short upper-case titles are not shouting
+        {"title": "Wait... what?"},
+        {"title": "Cocained shirt"},  # terms match whole words only
+        {"description": "A gunmetal weightless, lossless design."},
+        {"description": "Cancer cures nothing"},
+        {"link": "http://shop.example:8080/p?id=1#top"},
+        {"image_link": "https://cdn.example/IMG/1.JPEG"},
+        {"image_link": "https://[2001:db8::1]/a.webp"},
+        {"additional_image_links": []},
+        {"additional_image_links": None},
+    ],
+)
+def test_rule_does_not_fire(changes):
+    assert codes({**GOOD, **changes}) == []
+
+
+def test_limits_come_from_context():
+    product = {**GOOD, "title": "x" * 60, "description": "y" * 200}
+    assert codes(product) == []
+    assert codes(product, title_max_length=50, description_max_length=100) == [
+        "title_too_long",
+        "description_too_long",
+    ]
+
+
+def test_each_term_reported_once_with_rule_that_fired():
+    product = {**GOOD, "title": "Cocaine cocaine", "description": "cocaine and replica"}
+    issues = [i for i in review_product(product, ctx()) if i.code.startswith("policy_")]
+    assert [(i.field, i.rule) for i in issues] == [
+        ("title", "policy.prohibited:cocaine"),
+        ("description", "policy.prohibited:replica"),
+    ]
+    assert "drugs" in issues[0].message
+
+
+def test_no_terms_no_policy_issues():
+    assert codes({**GOOD, "title": "cocaine"}, terms=()) == []
+
+
+def test_duplicate_ids_within_batch_and_from_context():
+    a = {**GOOD, "sku": "A-1"}
+    b = {**GOOD, "sku": " a-1 "}
+    c = {**GOOD, "sku": "C"}
+    result = review_batch([a, b, c], ctx())
+    assert [[i.code for i in r] for r in result] == [["duplicate_id"], ["duplicate_id"], []]
+    assert codes(c, duplicate_ids=frozenset({"c"})) == ["duplicate_id"]
+
+
+def test_several_issues_on_one_product():
+    product = {**GOOD, "price": 0, "sale_price": None, "title": "FREE STUFF!!! 🔥 cocaine"}
+    assert set(codes(product)) == {
+        "price_not_positive",
+        "title_has_emoji",
+        "policy_excessive_punctuation",
+        "policy_prohibited_term",
+    }
+
+
+def test_every_rule_is_documented():
+    for info in rules.RULES.values():
+        assert info.severity in (ERROR, WARNING)
+        assert info.title and info.how_to_fix
+
+
+# --- GTIN check digit (property-based) ---
+
+
+def _with_check_digit(body: str) -> str:
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
+
+
+@given(
+    st.sampled_from([8, 12, 13, 14]).flatmap(
+        lambda n: st.text("0123456789", min_size=n - 1, max_size=n - 1)
+    )
+)
+def test_gtin_with_computed_check_digit_is_valid(body):
+    assert rules.gtin_check_digit_ok(_with_check_digit(body))
+
+
+@given(
+    st.sampled_from([8, 12, 13, 14]).flatmap(
+        lambda n: st.text("0123456789", min_size=n - 1, max_size=n - 1)
+    ),
+    st.integers(1, 9),
+)
+def test_gtin_with_wrong_check_digit_is_invalid(body, delta):
+    good = _with_check_digit(body)
+    bad = body + str((int(good[-1]) + delta) % 10)
+    assert not rules.gtin_check_digit_ok(bad)
+
+
+@given(st.text(max_size=20))
+def test_gtin_check_never_raises(text):
+    assert rules.gtin_problem(text) in (None, "gtin_invalid", "gtin_reserved")
+
+
+# --- hostile input: never raises, always a clear result ---
+
+_value = st.one_of(
+    st.none(),
+    st.text(max_size=300),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.lists(st.text(max_size=30), max_size=3),
+    st.dictionaries(st.text(max_size=10), st.text(max_size=10), max_size=3),
+)
+
+
+@given(st.dictionaries(st.sampled_from(sorted(GOOD)), _value))
+def test_review_never_raises_on_hostile_products(overrides):
+    product = {**GOOD, **overrides}
+    try:
+        issues = review_product(product, ctx())
+    except Exception as exc:  # pragma: no cover - the assertion names the input
+        pytest.fail(f"review raised {exc!r} on {overrides!r}")
+    for issue in issues:
+        assert issue.code in rules.RULES
+        assert issue.severity in (ERROR, WARNING)
+
+
+@given(st.text(max_size=200))
+def test_url_problem_never_raises(url):
+    assert rules.url_problem(url) in (None, "invalid", "not_http")
