@@ -1,0 +1,184 @@
+"""Pure chart builders for the ECR page: selector output -> Plotly figure.
+
+Pages embed ``figure_json(fig)`` with ``json_script`` and draw it with the Plotly
+JavaScript served from static files (``vendor/plotly.min.js``), never a CDN.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+GREEN = "#198754"
+RED = "#dc3545"
+AMBER = "#b8860b"
+GREY = "#6c757d"
+
+
+@dataclass(frozen=True)
+class RatioPoint:
+    at: datetime
+    ratio: float
+
+
+@dataclass(frozen=True)
+class EventPoint:
+    at: datetime
+    enabled: bool  # the state after the event
+    ratio: float | None
+
+
+@dataclass(frozen=True)
+class LaneTiming:
+    lane: str  # "fast" | "standard"
+    label: str
+    reviewed: int
+    median_seconds: float | None
+    p90_seconds: float | None
+
+
+def figure_json(fig: go.Figure) -> dict:
+    """Plain JSON-ready dict of a figure (for ``json_script``)."""
+    return json.loads(pio.to_json(fig, validate=False))
+
+
+def ratio_figure(
+    points: Sequence[RatioPoint],
+    events: Sequence[EventPoint],
+    *,
+    disable: float,
+    enable: float,
+) -> go.Figure:
+    """Availability ratio over time with both thresholds and the ECR events marked."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[p.at for p in points],
+            y=[round(p.ratio * 100, 2) for p in points],
+            name="Available share",
+            mode="lines+markers",
+            line={"color": "#0d6efd", "width": 2},
+            marker={"size": 4},
+            hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.1f}%<extra></extra>",
+        )
+    )
+    for value, label, colour in (
+        (disable, "ECR turns off below", RED),
+        (enable, "ECR turns back on at", GREEN),
+    ):
+        fig.add_hline(
+            y=value * 100,
+            line={"color": colour, "dash": "dash", "width": 1.5},
+            annotation_text=f"{label} {value * 100:.0f}%",
+            annotation_position="bottom right",
+            annotation_font_color=colour,
+        )
+    for enabled in (False, True):
+        evs = [e for e in events if e.enabled is enabled]
+        if not evs:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[e.at for e in evs],
+                y=[round((e.ratio or 0) * 100, 2) for e in evs],
+                name="ECR turned on" if enabled else "ECR turned off",
+                mode="markers",
+                marker={
+                    "symbol": "triangle-up" if enabled else "triangle-down",
+                    "size": 13,
+                    "color": GREEN if enabled else RED,
+                    "line": {"width": 1, "color": "#fff"},
+                },
+                hovertemplate="%{x|%Y-%m-%d %H:%M}: "
+                + ("ECR on" if enabled else "ECR off")
+                + " at %{y:.1f}%<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        margin={"l": 50, "r": 20, "t": 30, "b": 40},
+        height=340,
+        yaxis={"title": "Available products (%)", "range": [0, 101], "ticksuffix": "%"},
+        xaxis={"title": None},
+        legend={"orientation": "h", "y": -0.18},
+        template="plotly_white",
+    )
+    if not points:
+        fig.add_annotation(
+            text="No reviews yet", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5
+        )
+    return fig
+
+
+def gauge_figure(ratio: float | None, *, disable: float, enable: float) -> go.Figure:
+    """The current ratio on a 0-100 % gauge with red below disable, amber in the
+    hysteresis band and green at or above enable."""
+    value = round((ratio or 0) * 100, 1)
+    fig = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=value,
+            number={"suffix": "%", "valueformat": ".1f"},
+            gauge={
+                "axis": {"range": [0, 100], "ticksuffix": "%"},
+                "bar": {"color": "#212529", "thickness": 0.25},
+                "steps": [
+                    {"range": [0, disable * 100], "color": "rgba(220,53,69,0.35)"},
+                    {"range": [disable * 100, enable * 100], "color": "rgba(255,193,7,0.45)"},
+                    {"range": [enable * 100, 100], "color": "rgba(25,135,84,0.35)"},
+                ],
+                "threshold": {"line": {"color": RED, "width": 3}, "value": disable * 100},
+            },
+            title={"text": "Available share"},
+        )
+    )
+    fig.update_layout(margin={"l": 30, "r": 30, "t": 50, "b": 10}, height=230)
+    return fig
+
+
+def review_time_figure(lanes: Sequence[LaneTiming]) -> go.Figure:
+    """Median and 90th-percentile wait from Pending to reviewed, per review lane."""
+    labels = [f"{t.label} ({t.reviewed} reviewed)" for t in lanes]
+    fig = go.Figure()
+    for attr, name, colour in (
+        ("median_seconds", "Median wait", "#0d6efd"),
+        ("p90_seconds", "90% reviewed within", GREY),
+    ):
+        vals = [getattr(t, attr) for t in lanes]
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=[round(v / 60, 2) if v is not None else None for v in vals],
+                name=name,
+                marker_color=colour,
+                text=[human_duration(v) for v in vals],
+                textposition="outside",
+                hovertemplate="%{x}: %{text}<extra>" + name + "</extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        height=300,
+        margin={"l": 50, "r": 20, "t": 30, "b": 40},
+        yaxis={"title": "Minutes pending"},
+        legend={"orientation": "h", "y": -0.2},
+        template="plotly_white",
+    )
+    return fig
+
+
+def human_duration(seconds: float | None) -> str:
+    """``3 s``, ``4 min``, ``2.5 h``, ``3.1 d``; ``—`` for no data."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
