@@ -1,0 +1,738 @@
+"""Pure feed parsing: detection, header normalisation, value parsers, streaming readers.
+
+Nothing here touches the ORM or Django settings, so the rules can be tested with a
+table of cases (and hypothesis) without a database.
+
+The pipeline is::
+
+    raw bytes --decompress.py--> binary stream
+        --detect_format / detect_encoding--> iter_chunks() --> DataFrame chunks with
+        canonical column names --> validate_chunk() --> (clean rows, row errors)
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+import pandas as pd
+
+# --------------------------------------------------------------------------- errors
+
+
+class FeedError(Exception):
+    """A whole-feed problem: the run fails and the catalog is left as it was.
+
+    ``code`` is stable (used in tests and the API); ``str(exc)`` is a message a
+    seller understands.
+    """
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One rejected (or warned) row: line number, sku, field and message."""
+
+    line: int
+    sku: str
+    field: str
+    message: str
+    severity: str = "error"  # "error" rejects the row, "warning" keeps it
+
+
+# --------------------------------------------------------------------------- detection
+
+FORMAT_CSV = "csv"
+FORMAT_TSV = "tsv"
+FORMAT_XML = "xml"
+
+_HTML_RE = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
+
+
+def detect_compression(head: bytes) -> str:
+    """Return "gzip", "zip" or "none" from the first bytes of a file."""
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return "zip"
+    return "none"
+
+
+def detect_encoding(head: bytes, declared: str | None = None) -> str:
+    """Pick a text encoding for a CSV/TSV feed.
+
+    A declared encoding wins. Otherwise: a BOM (UTF-8, UTF-16), UTF-16 without BOM
+    (NUL bytes in every other position), valid UTF-8, else Windows-1252 (or Latin-1
+    when the bytes hold code points Windows-1252 leaves undefined).
+    """
+    if declared:
+        try:
+            return codecs.lookup(declared).name
+        except LookupError as exc:
+            raise FeedError("encoding", f"Unknown text encoding “{declared}”.") from exc
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:4096]
+    if len(sample) >= 4:
+        even_nuls = sample[0::2].count(0)
+        odd_nuls = sample[1::2].count(0)
+        half = len(sample) // 2
+        if odd_nuls > half * 0.6 and even_nuls < half * 0.1:
+            return "utf-16-le"
+        if even_nuls > half * 0.6 and odd_nuls < half * 0.1:
+            return "utf-16-be"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=False)  # a multi-byte char cut at the end is fine
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if any(b in head for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D)):
+        return "latin-1"
+    return "cp1252"
+
+
+def _decode_head(head: bytes, encoding: str) -> str:
+    return codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
+
+
+def detect_format(head: bytes, encoding: str | None = None) -> str:
+    """Return "csv", "tsv" or "xml"; raise FeedError for empty files and HTML pages."""
+    if not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise FeedError("empty", "The feed file is empty.")
+    enc = encoding or detect_encoding(head)
+    text = _decode_head(head[:65536], enc).lstrip("\ufeff \t\r\n")
+    if not text:
+        raise FeedError("empty", "The feed file is empty.")
+    if _HTML_RE.match(text.encode("utf-8", "replace")):
+        raise FeedError(
+            "html",
+            "The address returned a web page (HTML), not a product feed. "
+            "Check the feed URL and that the feed does not need a login.",
+        )
+    if text.startswith("<"):
+        return FORMAT_XML
+    return FORMAT_TSV if sniff_delimiter(text) == "\t" else FORMAT_CSV
+
+
+def sniff_delimiter(text: str) -> str:
+    """Delimiter of the header line: the most frequent of tab, comma, semicolon, pipe."""
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in ("\t", ",", ";", "|")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+# --------------------------------------------------------------------------- headers
+
+# canonical field -> aliases (already normalised: lowercase, "_" for spaces, no "g:")
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "sku": (
+        "id",
+        "sku",
+        "sku_id",
+        "retailer_id",
+        "offer_id",
+        "item_id",
+        "product_id",
+        "seller_sku",
+    ),
+    "title": ("title", "name", "product_name", "product_title"),
+    "description": ("description", "product_description", "desc"),
+    "link": ("link", "url", "product_url", "product_link", "website_link", "landing_page_url"),
+    "image_link": ("image_link", "image_url", "main_image", "main_image_url", "image", "imagelink"),
+    "additional_image_link": ("additional_image_link", "additional_image_links", "image_2"),
+    "price": ("price", "regular_price"),
+    "sale_price": ("sale_price",),
+    "availability": ("availability", "stock_status", "availability_status"),
+    "brand": ("brand", "brand_name"),
+    "gtin": ("gtin", "upc", "ean", "isbn", "gtin13"),
+    "mpn": ("mpn",),
+    "condition": ("condition", "item_condition"),
+    "quantity": ("quantity", "inventory", "quantity_to_sell_on_facebook", "stock"),
+    "shipping": ("shipping",),
+    "google_product_category": ("google_product_category", "fb_product_category"),
+    "product_type": ("product_type", "category"),
+    "item_group_id": ("item_group_id", "group_id", "spu_id"),
+}
+_ALIAS_TO_FIELD = {alias: canon for canon, aliases in FIELD_ALIASES.items() for alias in aliases}
+REQUIRED_COLUMNS = ("sku",)
+# Fields the Product model stores in its own columns; anything else is a custom attribute.
+CORE_FIELDS = (
+    "sku",
+    "title",
+    "description",
+    "link",
+    "image_link",
+    "price",
+    "sale_price",
+    "availability",
+    "brand",
+    "gtin",
+    "condition",
+)
+
+_SEP_RE = re.compile(r"[\s\-\.]+")
+
+
+def normalise_header(name: str) -> str:
+    """Map a column name of any common template to our canonical name.
+
+    Case-, space- and prefix-insensitive: "g:ID", " Retailer ID ", "sku_id" -> "sku".
+    Unknown columns come back normalised (they become custom attributes).
+    """
+    key = name.strip().lstrip("\ufeff").strip().lower()
+    for prefix in ("g:", "g_", "{http://base.google.com/ns/1.0}"):
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+            break
+    key = _SEP_RE.sub("_", key).strip("_")
+    return _ALIAS_TO_FIELD.get(key, key)
+
+
+def normalise_headers(names: Iterable[str]) -> list[str]:
+    """Normalise every header; a duplicate canonical name keeps only its first column."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, n in enumerate(names):
+        canon = normalise_header(str(n)) or f"column_{i + 1}"
+        if canon in seen:
+            canon = f"{canon}__dup{i + 1}"
+        seen.add(canon)
+        out.append(canon)
+    return out
+
+
+def missing_required_columns(columns: Iterable[str]) -> list[str]:
+    cols = set(columns)
+    return [c for c in REQUIRED_COLUMNS if c not in cols]
+
+
+# --------------------------------------------------------------------------- values
+
+_CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW"}
+_PRICE_RE = re.compile(
+    r"^\s*(?:(?P<cur1>[A-Za-z]{3}|[$€£¥₹₩])\s*)?"
+    r"(?P<num>[0-9][0-9.,' ]*)"
+    r"\s*(?:(?P<cur2>[A-Za-z]{3}|[$€£¥₹₩]))?\s*$"
+)
+MAX_PRICE = Decimal("99999999.99")
+
+
+def parse_price(value: str, default_currency: str = "") -> tuple[Decimal, str]:
+    """Parse "12.99 USD", "USD 12.99", "12,99 EUR", "1.234,56 EUR", "$5" -> (amount, code).
+
+    Raises ValueError with a seller-readable message.
+    """
+    if value is None or not str(value).strip():
+        raise ValueError("price is empty")
+    m = _PRICE_RE.match(str(value))
+    if not m or (m.group("cur1") and m.group("cur2")):
+        raise ValueError(f"cannot read price “{str(value)[:40]}” (expected e.g. 12.99 USD)")
+    cur = (m.group("cur1") or m.group("cur2") or default_currency or "").upper()
+    cur = _CURRENCY_SYMBOLS.get(cur, cur)
+    num = m.group("num").strip().replace(" ", "").replace("'", "")
+    last_dot, last_comma = num.rfind("."), num.rfind(",")
+    if last_dot >= 0 and last_comma >= 0:
+        dec_sep = "." if last_dot > last_comma else ","
+    elif last_comma >= 0:
+        # "12,99" is a decimal comma; "1,234" (three digits after) is a thousands group
+        tail = num[last_comma + 1 :]
+        dec_sep = "," if num.count(",") == 1 and len(tail) != 3 else "."
+    else:
+        tail = num[last_dot + 1 :] if last_dot >= 0 else ""
+        dec_sep = "." if num.count(".") <= 1 else ","
+    group_sep = "," if dec_sep == "." else "."
+    if dec_sep in num and num.count(dec_sep) > 1:
+        raise ValueError(f"cannot read price “{str(value)[:40]}”")
+    num = num.replace(group_sep, "").replace(dec_sep, ".")
+    if not num or num.endswith(".") or num.startswith("."):
+        raise ValueError(f"cannot read price “{str(value)[:40]}”")
+    try:
+        amount = Decimal(num)
+    except InvalidOperation as exc:
+        raise ValueError(f"cannot read price “{str(value)[:40]}”") from exc
+    if amount > MAX_PRICE:
+        raise ValueError("price is too large")
+    if not cur:
+        raise ValueError("price has no currency (expected e.g. 12.99 USD)")
+    return amount.quantize(Decimal("0.01")), cur
+
+
+AVAILABILITY_IN_STOCK = "in_stock"
+AVAILABILITY_OUT_OF_STOCK = "out_of_stock"
+AVAILABILITY_PREORDER = "preorder"
+AVAILABILITY_BACKORDER = "backorder"
+_AVAILABILITY_SYNONYMS = {
+    "in stock": AVAILABILITY_IN_STOCK,
+    "instock": AVAILABILITY_IN_STOCK,
+    "available": AVAILABILITY_IN_STOCK,
+    "available for order": AVAILABILITY_IN_STOCK,
+    "limited availability": AVAILABILITY_IN_STOCK,
+    "out of stock": AVAILABILITY_OUT_OF_STOCK,
+    "outofstock": AVAILABILITY_OUT_OF_STOCK,
+    "sold out": AVAILABILITY_OUT_OF_STOCK,
+    "discontinued": AVAILABILITY_OUT_OF_STOCK,
+    "not available": AVAILABILITY_OUT_OF_STOCK,
+    "preorder": AVAILABILITY_PREORDER,
+    "pre order": AVAILABILITY_PREORDER,
+    "backorder": AVAILABILITY_BACKORDER,
+    "back order": AVAILABILITY_BACKORDER,
+}
+
+
+def _availability_key(value: str) -> str:
+    key = str(value).strip().lower()
+    key = key.removeprefix("http://schema.org/").removeprefix("https://schema.org/")
+    return " ".join(re.sub(r"[_\-]+", " ", key).split())
+
+
+def parse_availability(value: str) -> str:
+    """Map availability synonyms of Google, Meta and TikTok to one of four values."""
+    key = _availability_key(value)
+    if not key:
+        raise ValueError("availability is empty")
+    try:
+        return _AVAILABILITY_SYNONYMS[key]
+    except KeyError:
+        raise ValueError(
+            f"unknown availability “{str(value)[:40]}” (use in stock, out of stock, "
+            "preorder or backorder)"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Shipping:
+    country: str
+    region: str
+    service: str
+    price: Decimal
+    currency: str
+
+
+_SHIPPING_SPLIT_RE = re.compile(r"\s*,\s*(?=[A-Za-z]{2}:)")
+
+
+def parse_shipping(value: str, default_currency: str = "") -> list[Shipping]:
+    """Parse "US:::5.99 USD" or "US:CA:Ground:5.99 USD,GB:::4 GBP".
+
+    Each entry is country:region:service:price; entries are comma-separated.
+    """
+    out: list[Shipping] = []
+    if not value or not value.strip():
+        return out
+    for part in _SHIPPING_SPLIT_RE.split(value.strip()):
+        bits = part.split(":")
+        if len(bits) != 4 or not re.fullmatch(r"[A-Za-z]{2}", bits[0].strip()):
+            raise ValueError(f"cannot read shipping “{part[:40]}” (expected e.g. US:::5.99 USD)")
+        amount, cur = parse_price(bits[3], default_currency)
+        out.append(Shipping(bits[0].strip().upper(), bits[1].strip(), bits[2].strip(), amount, cur))
+    return out
+
+
+# --------------------------------------------------------------------------- validation
+
+FIELD_MAX_LENGTH = {
+    "sku": 100,
+    "title": 300,
+    "description": 10000,
+    "link": 2000,
+    "image_link": 2000,
+    "brand": 150,
+    "gtin": 50,
+    "condition": 20,
+}
+CONDITIONS = {"new", "refurbished", "used"}
+OUTPUT_COLUMNS = [
+    "line",
+    "sku",
+    "title",
+    "description",
+    "link",
+    "image_link",
+    "price",
+    "sale_price",
+    "currency",
+    "availability",
+    "brand",
+    "gtin",
+    "condition",
+    "attributes",
+    "content_hash",
+]
+
+
+@dataclass
+class ValidationState:
+    """Carried across chunks of one feed: ids already seen and running counts."""
+
+    default_currency: str = ""
+    seen: set[str] = field(default_factory=set)
+    received: int = 0
+    rejected: int = 0
+    warnings: int = 0
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v != v:  # NaN
+        return ""
+    return str(v).strip()
+
+
+def content_hash(values: Iterable[str]) -> str:
+    """Stable hash of a product's normalised content (unchanged rows are skipped)."""
+    h = hashlib.blake2b(digest_size=16)
+    for v in values:
+        h.update(v.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def validate_rows(
+    rows: Iterable[tuple[int, dict[str, Any]]], state: ValidationState
+) -> tuple[list[dict[str, Any]], list[RowError]]:
+    """Validate (line, {canonical column: raw value}) rows.
+
+    Returns normalised rows (columns of OUTPUT_COLUMNS) and row errors. A row that
+    cannot be identified or parsed is rejected; missing content (no title, image,
+    a zero price) is kept and left to review.
+    """
+    good: list[dict[str, Any]] = []
+    errors: list[RowError] = []
+    cur_default = state.default_currency
+    for line, raw in rows:
+        state.received += 1
+        sku = _cell(raw.get("sku"))
+        err = _validate_one(line, sku, raw, state, cur_default, errors)
+        if err is None:
+            continue
+        good.append(err)
+    return good, errors
+
+
+def _reject(errors: list[RowError], state: ValidationState, *args: Any) -> None:
+    errors.append(RowError(*args))
+    state.rejected += 1
+
+
+def _validate_one(
+    line: int,
+    sku: str,
+    raw: dict[str, Any],
+    state: ValidationState,
+    default_currency: str,
+    errors: list[RowError],
+) -> dict[str, Any] | None:
+    if not sku:
+        _reject(errors, state, line, "", "id", "the row has no id, so it cannot be identified")
+        return None
+    if len(sku) > FIELD_MAX_LENGTH["sku"]:
+        _reject(errors, state, line, sku[:100], "id", "id is longer than 100 characters")
+        return None
+    if sku in state.seen:
+        _reject(errors, state, line, sku, "id", "duplicate id: this id appears earlier in the feed")
+        return None
+    out: dict[str, Any] = {"line": line, "sku": sku}
+    for f in ("title", "description", "link", "image_link", "brand", "gtin"):
+        v = _cell(raw.get(f))
+        if len(v) > FIELD_MAX_LENGTH[f]:
+            _reject(
+                errors, state, line, sku, f, f"{f} is longer than {FIELD_MAX_LENGTH[f]} characters"
+            )
+            return None
+        out[f] = v
+    price_raw = _cell(raw.get("price"))
+    currency = default_currency
+    if price_raw:
+        try:
+            price, currency = parse_price(price_raw, default_currency)
+        except ValueError as exc:
+            _reject(errors, state, line, sku, "price", str(exc))
+            return None
+        out["price"] = str(price)
+    else:
+        out["price"] = ""  # missing price: kept, review flags it
+    sale_raw = _cell(raw.get("sale_price"))
+    if sale_raw:
+        try:
+            sale, _ = parse_price(sale_raw, currency)
+        except ValueError as exc:
+            _reject(errors, state, line, sku, "sale_price", str(exc))
+            return None
+        out["sale_price"] = str(sale)
+    else:
+        out["sale_price"] = ""
+    out["currency"] = currency or ""
+    avail_raw = _cell(raw.get("availability"))
+    if avail_raw:
+        try:
+            out["availability"] = parse_availability(avail_raw)
+        except ValueError as exc:
+            _reject(errors, state, line, sku, "availability", str(exc))
+            return None
+    else:
+        out["availability"] = ""
+    cond = _cell(raw.get("condition")).lower()
+    out["condition"] = cond if cond in CONDITIONS else ("" if not cond else cond[:20])
+    attrs: dict[str, str] = {}
+    for k, v in raw.items():
+        if k in CORE_FIELDS or k.startswith("_"):
+            continue
+        sv = _cell(v)
+        if sv:
+            attrs[k] = sv[:5000]
+    if "shipping" in attrs:
+        try:
+            parse_shipping(attrs["shipping"], currency)
+        except ValueError as exc:
+            _reject(errors, state, line, sku, "shipping", str(exc))
+            return None
+    out["attributes"] = json.dumps(attrs, sort_keys=True, ensure_ascii=False) if attrs else "{}"
+    out["content_hash"] = content_hash(out[c] for c in OUTPUT_COLUMNS[1:-1])
+    state.seen.add(sku)
+    return out
+
+
+# --------------------------------------------------------------------------- streaming readers
+
+DEFAULT_CHUNK_ROWS = 50_000
+
+
+def iter_csv_chunks(
+    stream: IO[bytes],
+    *,
+    encoding: str,
+    delimiter: str | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """Stream a CSV/TSV feed as lists of (line, {canonical column: value}).
+
+    pandas' C reader in chunks keeps memory flat; every cell stays a string (no
+    type guessing: "00123" stays "00123"). Line numbers count the header as line 1
+    and assume one line per record (a quoted multi-line cell shifts later numbers).
+    """
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+    if delimiter is None:
+        first = text.readline()
+        delimiter = sniff_delimiter(first)
+        text = _Prepend(first, text)
+    try:
+        reader = pd.read_csv(
+            text,
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            chunksize=chunk_rows,
+            engine="c",
+            quoting=csv.QUOTE_MINIMAL,
+            on_bad_lines="skip",
+            skip_blank_lines=True,
+        )
+        line = 2
+        header_checked = False
+        for chunk in reader:
+            if not header_checked:
+                chunk.columns = normalise_headers(chunk.columns)
+                missing = missing_required_columns(chunk.columns)
+                if missing:
+                    raise FeedError(
+                        "columns",
+                        "The feed has no id column (looked for id, sku, sku_id, retailer_id, "
+                        f"offer_id); its columns are: {', '.join(map(str, chunk.columns[:20]))}.",
+                    )
+                header_checked = True
+                cols = list(chunk.columns)
+            else:
+                chunk.columns = cols
+            records = chunk.to_dict("records")
+            yield [(line + i, r) for i, r in enumerate(records)]
+            line += len(records)
+    except pd.errors.EmptyDataError as exc:
+        raise FeedError("empty", "The feed file is empty.") from exc
+    except pd.errors.ParserError as exc:
+        raise FeedError("malformed", f"The feed file could not be read as a table: {exc}") from exc
+    except UnicodeError as exc:
+        raise FeedError("encoding", f"The feed's text encoding could not be read: {exc}") from exc
+
+
+class _Prepend(io.TextIOBase):
+    """A text stream that yields ``first`` and then the rest of ``rest``."""
+
+    def __init__(self, first: str, rest: IO[str]):
+        self._first = first
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        if self._first:
+            if size is None or size < 0:
+                out, self._first = self._first + self._rest.read(), ""
+                return out
+            out, self._first = self._first[:size], self._first[size:]
+            return out
+        return self._rest.read(size if size is not None else -1)
+
+    def readline(self, size: int = -1) -> str:  # type: ignore[override]
+        if self._first:
+            out, self._first = self._first, ""
+            return out
+        return self._rest.readline(size)
+
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+
+_ITEM_TAGS = {"item", "entry"}
+
+
+def _local(tag: str) -> tuple[str, str]:
+    if tag.startswith("{"):
+        ns, _, local = tag[1:].partition("}")
+        return ns, local
+    return "", tag
+
+
+def iter_xml_chunks(
+    stream: IO[bytes], *, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """Stream RSS 2.0 ``<item>`` / Atom ``<entry>`` elements with the g: namespace.
+
+    Uses defusedxml's iterparse: DTDs, entity declarations and external references
+    raise instead of expanding (billion laughs, XXE), on this streaming path too.
+    The "line" of an item is its position (1-based) in the feed.
+    """
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import iterparse
+
+    batch: list[tuple[int, dict[str, Any]]] = []
+    n = 0
+    depth_item = False
+    seen_root = False
+    try:
+        for event, elem in iterparse(stream, events=("start", "end"), forbid_dtd=True):
+            _ns, local = _local(elem.tag)
+            if event == "start":
+                if not seen_root:
+                    seen_root = True
+                    if local.lower() in ("html",):
+                        raise FeedError("html", "The address returned a web page, not a feed.")
+                if local in _ITEM_TAGS:
+                    depth_item = True
+                continue
+            if local in _ITEM_TAGS and depth_item:
+                n += 1
+                row: dict[str, Any] = {}
+                for child in elem:
+                    _, clocal = _local(child.tag)
+                    key = normalise_header(clocal)
+                    if len(child):  # nested, e.g. <g:shipping><g:country>…
+                        val = _flatten_nested(child)
+                    elif clocal == "link" and not (child.text or "").strip():
+                        val = child.get("href", "")  # Atom <link href=…/>
+                    else:
+                        val = (child.text or "").strip()
+                    if row.get(key):
+                        if key in ("additional_image_link",):
+                            row[key] = f"{row[key]},{val}"
+                        continue
+                    row[key] = val
+                batch.append((n, row))
+                elem.clear()
+                depth_item = False
+                if len(batch) >= chunk_rows:
+                    yield batch
+                    batch = []
+        if batch:
+            yield batch
+        if n == 0 and not seen_root:
+            raise FeedError("empty", "The feed file is empty.")
+    except DefusedXmlException as exc:
+        raise FeedError(
+            "xml_forbidden",
+            "The XML feed declares a DTD or entities, which are not allowed for safety.",
+        ) from exc
+    except SyntaxError as exc:  # xml.etree.ElementTree.ParseError
+        raise FeedError("malformed", f"The XML feed is malformed: {exc}") from exc
+
+
+def _flatten_nested(elem: Any) -> str:
+    """<g:shipping><g:country>US</g:country><g:price>5 USD</g:price></g:shipping> ->
+    "US:::5 USD" (the same text form as a CSV cell)."""
+    parts = {_local(c.tag)[1]: (c.text or "").strip() for c in elem}
+    if _local(elem.tag)[1] == "shipping":
+        return ":".join(parts.get(k, "") for k in ("country", "region", "service", "price"))
+    return json.dumps(parts, sort_keys=True, ensure_ascii=False)
+
+
+def iter_feed_chunks(
+    stream: IO[bytes],
+    *,
+    fmt: str = "auto",
+    encoding: str | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    head: bytes | None = None,
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """Detect the format (unless given) and stream chunks of rows.
+
+    ``stream`` must be seekable or ``head`` must be given; the head is re-read.
+    """
+    if head is None:
+        pos = stream.tell()
+        head = stream.read(65536)
+        stream.seek(pos)
+    detected = detect_format(head, encoding)
+    if fmt in ("auto", "", None):
+        fmt = detected
+    elif detected == FORMAT_XML and fmt != FORMAT_XML:
+        raise FeedError("format", "The source is set to CSV/TSV but the file is XML.")
+    if fmt == FORMAT_XML:
+        yield from iter_xml_chunks(stream, chunk_rows=chunk_rows)
+        return
+    enc = encoding or detect_encoding(head)
+    yield from iter_csv_chunks(
+        stream,
+        encoding=enc,
+        delimiter="\t" if fmt == FORMAT_TSV else None,
+        chunk_rows=chunk_rows,
+    )
+
+
+def parse_feed(
+    stream: IO[bytes],
+    *,
+    fmt: str = "auto",
+    encoding: str | None = None,
+    default_currency: str = "",
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    on_chunk: Callable[[ValidationState], None] | None = None,
+) -> Iterator[tuple[list[dict[str, Any]], list[RowError]]]:
+    """Detect, stream and validate: yields (normalised rows, row errors) per chunk."""
+    state = ValidationState(default_currency=default_currency)
+    for chunk in iter_feed_chunks(stream, fmt=fmt, encoding=encoding, chunk_rows=chunk_rows):
+        good, errs = validate_rows(chunk, state)
+        if on_chunk:
+            on_chunk(state)
+        yield good, errs

@@ -1,0 +1,413 @@
+"""Table-driven and property tests of the pure feed parsing rules (no database)."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import io
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feeds import parsing as p
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("id", "sku"),
+        ("ID", "sku"),
+        ("g:id", "sku"),
+        ("G:ID", "sku"),
+        (" Retailer ID ", "sku"),
+        ("sku_id", "sku"),
+        ("retailer_id", "sku"),
+        ("offer id", "sku"),
+        ("Title", "title"),
+        ("g:image_link", "image_link"),
+        ("Image Link", "image_link"),
+        ("image_url", "image_link"),
+        ("g:price", "price"),
+        ("Sale Price", "sale_price"),
+        ("availability", "availability"),
+        ("quantity_to_sell_on_facebook", "quantity"),
+        ("\ufeffid", "sku"),
+        ("{http://base.google.com/ns/1.0}id", "sku"),
+        ("Custom Label 0", "custom_label_0"),
+        ("color", "color"),
+    ],
+)
+def test_normalise_header(raw, expected):
+    assert p.normalise_header(raw) == expected
+
+
+def test_normalise_headers_keeps_first_of_duplicates():
+    assert p.normalise_headers(["id", "g:id", "title"]) == ["sku", "sku__dup2", "title"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "amount", "currency"),
+    [
+        ("12.99 USD", "12.99", "USD"),
+        ("USD 12.99", "12.99", "USD"),
+        ("12,99 EUR", "12.99", "EUR"),
+        ("1.234,56 EUR", "1234.56", "EUR"),
+        ("1,234.56 USD", "1234.56", "USD"),
+        ("1,234 USD", "1234.00", "USD"),
+        ("0 USD", "0.00", "USD"),
+        ("$5", "5.00", "USD"),
+        ("5 €", "5.00", "EUR"),
+        ("usd 7", "7.00", "USD"),
+        ("  3.5   GBP ", "3.50", "GBP"),
+        ("1 234,50 EUR", "1234.50", "EUR"),
+    ],
+)
+def test_parse_price_ok(raw, amount, currency):
+    assert p.parse_price(raw) == (Decimal(amount), currency)
+
+
+def test_parse_price_default_currency():
+    assert p.parse_price("9.99", "CAD") == (Decimal("9.99"), "CAD")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "   ",
+        "free",
+        "12.99",
+        "USD",
+        "-3 USD",
+        "1.2.3,4,5 USD",
+        "USD 5 EUR",
+        "1e5 USD",
+        "999999999999 USD",
+        "12. USD",
+        ".5 USD",
+    ],
+)
+def test_parse_price_rejects(raw):
+    with pytest.raises(ValueError):
+        p.parse_price(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("in stock", "in_stock"),
+        ("in_stock", "in_stock"),
+        ("In Stock", "in_stock"),
+        ("https://schema.org/InStock", "in_stock"),
+        ("available for order", "in_stock"),
+        ("out of stock", "out_of_stock"),
+        ("OUT_OF_STOCK", "out_of_stock"),
+        ("discontinued", "out_of_stock"),
+        ("preorder", "preorder"),
+        ("pre-order", "preorder"),
+        ("backorder", "backorder"),
+    ],
+)
+def test_parse_availability(raw, expected):
+    assert p.parse_availability(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "maybe", "yes please"])
+def test_parse_availability_rejects(raw):
+    with pytest.raises(ValueError):
+        p.parse_availability(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("US:::5.99 USD", [("US", "", "", "5.99", "USD")]),
+        ("US:CA:Ground:5.99 USD", [("US", "CA", "Ground", "5.99", "USD")]),
+        (
+            "US:::5.99 USD,GB:::4 GBP",
+            [("US", "", "", "5.99", "USD"), ("GB", "", "", "4.00", "GBP")],
+        ),
+        ("DE:::4,99 EUR", [("DE", "", "", "4.99", "EUR")]),
+        ("", []),
+    ],
+)
+def test_parse_shipping(raw, expected):
+    got = [
+        (s.country, s.region, s.service, str(s.price), s.currency) for s in p.parse_shipping(raw)
+    ]
+    assert got == expected
+
+
+@pytest.mark.parametrize("raw", ["US:5.99 USD", "USA:::5 USD", "US:::abc"])
+def test_parse_shipping_rejects(raw):
+    with pytest.raises(ValueError):
+        p.parse_shipping(raw)
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (codecs.BOM_UTF8 + b"id,title\n", "utf-8-sig"),
+        (codecs.BOM_UTF16_LE + "id,title\n".encode("utf-16-le"), "utf-16"),
+        ("id,title\n1,caf\u00e9\n".encode("utf-16-le"), "utf-16-le"),
+        ("id,title\n1,caf\u00e9\n".encode("utf-16-be"), "utf-16-be"),
+        ("id,title\n1,caf\u00e9\n".encode(), "utf-8"),
+        ("id,title\n1,caf\u00e9 \u2013 x\n".encode("cp1252"), "cp1252"),
+        (b"id,title\n1,\x81x\xe9\n", "latin-1"),
+        ("id\n1,\u20ac".encode()[:-1], "utf-8"),  # multibyte char cut at the end
+    ],
+)
+def test_detect_encoding(head, expected):
+    assert p.detect_encoding(head) == expected
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"id,title\n1,a\n", "csv"),
+        (b"id\ttitle\n1\ta\n", "tsv"),
+        (b"id;title\n1;a\n", "csv"),
+        (b'<?xml version="1.0"?><rss/>', "xml"),
+        (b"\xef\xbb\xbf<feed xmlns='http://www.w3.org/2005/Atom'/>", "xml"),
+    ],
+)
+def test_detect_format(head, expected):
+    assert p.detect_format(head) == expected
+
+
+@pytest.mark.parametrize(
+    ("head", "code"),
+    [
+        (b"", "empty"),
+        (b"   \n\n", "empty"),
+        (b"<!DOCTYPE html><html><body>Login</body></html>", "html"),
+        (b"<html><head></head></html>", "html"),
+        (b"  <!-- x --><HTML>", "html"),
+    ],
+)
+def test_detect_format_errors(head, code):
+    with pytest.raises(p.FeedError) as exc:
+        p.detect_format(head)
+    assert exc.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("name", "good"),
+    [
+        ("a.csv", True),
+        ("dir/a.csv", True),
+        ("../a.csv", False),
+        ("/etc/passwd", False),
+        ("a/../../b", False),
+        ("C:\\x.csv", False),
+        ("..\\x", False),
+    ],
+)
+def test_safe_member_name(name, good):
+    from feeds.decompress import safe_member_name
+
+    assert safe_member_name(name) is good
+
+
+def _parse(data: bytes, **kw):
+    rows, errors = [], []
+    for good, errs in p.parse_feed(io.BytesIO(data), **kw):
+        rows += good
+        errors += errs
+    return rows, errors
+
+
+def test_csv_meta_template_with_bom_and_semicolons():
+    data = "\ufeffretailer_id;Name;Price;Availability;Color\nA;Shirt;12,99 EUR;in stock;red\n"
+    rows, errors = _parse(data.encode())
+    assert errors == []
+    assert rows[0]["sku"] == "A"
+    assert rows[0]["price"] == "12.99"
+    assert rows[0]["currency"] == "EUR"
+    assert rows[0]["attributes"] == '{"color": "red"}'
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_csv_encodings_round_trip(encoding):
+    data = "id\ttitle\tprice\n1\tCaf\u00e9 cr\u00e8me\t3 EUR\n".encode(encoding)
+    rows, errors = _parse(data)
+    assert errors == []
+    assert rows[0]["title"] == "Caf\u00e9 cr\u00e8me"
+
+
+def test_row_errors_carry_line_sku_field():
+    data = (
+        b"id,title,price,availability\n"
+        b"1,ok,1 USD,in stock\n"
+        b",noid,1 USD,in stock\n"
+        b"1,dup,1 USD,in stock\n"
+        b"3,bad price,abc,in stock\n"
+        b"4,bad avail,1 USD,perhaps\n"
+        b"5,,0 USD,\n"
+    )
+    rows, errors = _parse(data)
+    assert [(e.line, e.sku, e.field) for e in errors] == [
+        (3, "", "id"),
+        (4, "1", "id"),
+        (5, "3", "price"),
+        (6, "4", "availability"),
+    ]
+    # missing title and zero price are kept for review, not rejected
+    assert [r["sku"] for r in rows] == ["1", "5"]
+
+
+def test_overlong_field_rejected():
+    data = b"id,title\n1," + b"x" * 400 + b"\n"
+    rows, errors = _parse(data)
+    assert rows == [] and errors[0].field == "title"
+
+
+def test_missing_id_column_fails_feed():
+    with pytest.raises(p.FeedError) as exc:
+        _parse(b"name,price\nx,1 USD\n")
+    assert exc.value.code == "columns"
+
+
+def test_chunks_keep_line_numbers():
+    data = b"id,price\n" + b"".join(b"%d,1 USD\n" % i for i in range(25)) + b",1 USD\n"
+    rows, errors = _parse(data, chunk_rows=7)
+    assert len(rows) == 25
+    assert errors[0].line == 27
+
+
+def test_content_hash_changes_with_content_only():
+    a, _ = _parse(b"id,title,price\n1,a,1 USD\n")
+    b, _ = _parse(b"title,id,price\na,1,1.00 USD\n")
+    c, _ = _parse(b"id,title,price\n1,b,1 USD\n")
+    assert a[0]["content_hash"] == b[0]["content_hash"] != c[0]["content_hash"]
+
+
+RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel><title>s</title>
+<item><g:id>A1</g:id><g:title>Shoe &amp; sock</g:title><g:price>10.00 USD</g:price>
+<g:availability>in stock</g:availability><link>https://x.test/a</link>
+<g:shipping><g:country>US</g:country><g:service>Std</g:service>
+<g:price>5.99 USD</g:price></g:shipping>
+<g:custom_label_0>summer</g:custom_label_0></item>
+<item><g:id>A2</g:id><g:price>oops</g:price></item>
+</channel></rss>"""
+
+ATOM = b"""<?xml version="1.0"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:g="http://base.google.com/ns/1.0">
+<entry><g:id>B1</g:id><title>T</title><link href="https://x.test/b"/><g:price>USD 2</g:price>
+<g:availability>out_of_stock</g:availability></entry></feed>"""
+
+
+def test_rss_items():
+    rows, errors = _parse(RSS)
+    assert rows[0]["sku"] == "A1"
+    assert rows[0]["title"] == "Shoe & sock"
+    assert '"shipping": "US::Std:5.99 USD"' in rows[0]["attributes"]
+    assert '"custom_label_0": "summer"' in rows[0]["attributes"]
+    assert [(e.line, e.sku, e.field) for e in errors] == [(2, "A2", "price")]
+
+
+def test_atom_entries():
+    rows, errors = _parse(ATOM)
+    assert errors == []
+    assert rows[0]["link"] == "https://x.test/b"
+    assert rows[0]["availability"] == "out_of_stock"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (
+            b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+            b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><rss><item><id>&b;</id></item></rss>',
+            "xml_forbidden",
+        ),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b"<rss><item><id>&x;</id></item></rss>",
+            "xml_forbidden",
+        ),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://127.0.0.1/x.dtd"><rss/>',
+            "xml_forbidden",
+        ),
+        (b"<rss><item><id>1</id></rss>", "malformed"),
+    ],
+)
+def test_hostile_xml_fails_clearly(data, code):
+    with pytest.raises(p.FeedError) as exc:
+        _parse(data)
+    assert exc.value.code == code
+
+
+# ---------------------------------------------------------------- property tests
+
+amounts = st.decimals(min_value=0, max_value=Decimal("9999999.99"), places=2)
+currencies = st.sampled_from(["USD", "EUR", "GBP", "JPY", "CAD"])
+
+
+@given(amounts, currencies, st.sampled_from(["{a} {c}", "{c} {a}", "{a}{c}", "{c}{a}"]))
+def test_price_round_trip_dot(amount, currency, template):
+    text = template.format(a=f"{amount:.2f}", c=currency)
+    assert p.parse_price(text) == (amount, currency)
+
+
+@given(amounts, currencies)
+def test_price_round_trip_decimal_comma(amount, currency):
+    text = f"{amount:.2f}".replace(".", ",") + " " + currency
+    assert p.parse_price(text) == (amount, currency)
+
+
+@given(amounts, currencies)
+def test_price_round_trip_grouped(amount, currency):
+    text = f"{amount:,.2f} {currency}"
+    assert p.parse_price(text) == (amount, currency)
+
+
+@given(st.text(max_size=40))
+def test_price_never_crashes(text):
+    try:
+        amount, cur = p.parse_price(text)
+    except ValueError:
+        return
+    assert amount >= 0 and len(cur) == 3
+
+
+@given(st.text(max_size=30))
+def test_availability_never_crashes(text):
+    with contextlib.suppress(ValueError):
+        assert p.parse_availability(text) in {"in_stock", "out_of_stock", "preorder", "backorder"}
+
+
+@given(st.text(max_size=60))
+def test_shipping_never_crashes(text):
+    with contextlib.suppress(ValueError):
+        p.parse_shipping(text)
+
+
+_cell = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=20).map(
+    str.strip
+)
+
+
+@given(st.lists(st.tuples(_cell, _cell), min_size=1, max_size=30))
+def test_csv_rows_survive_quoting(rows):
+    """Any cell text (commas, quotes, unicode) written by csv comes back unchanged."""
+    import csv as _csv
+
+    buf = io.StringIO()
+    w = _csv.writer(buf, lineterminator="\n")
+    w.writerow(["id", "title"])
+    for i, (_, title) in enumerate(rows):
+        w.writerow([f"sku{i}", title])
+    got, errors = _parse(buf.getvalue().encode())
+    assert errors == []
+    assert [r["title"] for r in got] == [t for _, t in rows]
+
+
+@given(st.binary(max_size=300))
+def test_garbage_bytes_fail_cleanly(data):
+    with contextlib.suppress(p.FeedError):
+        _parse(data)
