@@ -1,0 +1,16 @@
+"""The /api/v1/ router: each app's api.py registers its viewsets."""
+
+from importlib import import_module
+
+from rest_framework.routers import DefaultRouter
+
+router = DefaultRouter(trailing_slash="/?")
+
+for app in ("catalogs", "feeds", "ecr", "flagged"):
+    try:
+        module = import_module(f"{app}.api")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{app}.api":
+            raise
+        continue
+    module.register(router)

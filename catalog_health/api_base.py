@@ -1,0 +1,114 @@
+"""Base classes of every API viewset: tenant resolution, scoping that cannot be bypassed,
+role checks, and cursor pagination."""
+
+from django.http import Http404
+from rest_framework import exceptions, mixins, permissions, viewsets
+
+from catalog_health.tenancy.models import ApiToken, Membership
+from catalog_health.tenancy.roles import Perm, has_perm, roles_with
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def resolve_api_membership(request) -> Membership:
+    """The tenant comes from the token (a token belongs to one tenant); with session auth from
+    the X-Tenant header, ?tenant=, or the session's active tenant. Not a member: 404."""
+    user = request.user
+    if isinstance(request.auth, ApiToken):
+        membership = (
+            Membership.objects.select_related("tenant")
+            .filter(user=user, tenant_id=request.auth.tenant_id)
+            .first()
+        )
+    else:
+        slug = (
+            request.headers.get("X-Tenant")
+            or request.query_params.get("tenant")
+            or request.session.get("active_tenant")
+        )
+        if not slug:
+            raise exceptions.ValidationError(
+                {"tenant": "Say which tenant: send the X-Tenant header with its slug."}
+            )
+        membership = (
+            Membership.objects.select_related("tenant").filter(user=user, tenant__slug=slug).first()
+        )
+    if membership is None:
+        raise Http404("No such tenant.")
+    return membership
+
+
+class TenantRolePermission(permissions.BasePermission):
+    """Checks the view's required permission for the current action against the role."""
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        perm = view.required_perm()
+        if not has_perm(view.membership.role, perm):
+            self.message = f"This needs one of these roles: {', '.join(roles_with(perm))}."
+            return False
+        return True
+
+
+class TenantScopedViewSet(viewsets.GenericViewSet):
+    """Base of every tenant API viewset.
+
+    Subclasses set `queryset` (for the model) and may override `scope_queryset`, never
+    `get_queryset`: the tenant filter cannot be forgotten (the class refuses to be defined).
+    """
+
+    permission_classes = [permissions.IsAuthenticated, TenantRolePermission]
+    required_perms: dict[str, Perm] = {}
+    write_perm: Perm = Perm.MANAGE_CATALOGS
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset(); override scope_queryset() instead "
+                "so the tenant filter always applies."
+            )
+
+    def initial(self, request, *args, **kwargs):
+        # Authenticate first so the tenant can come from the token.
+        self.perform_authentication(request)
+        if request.user and request.user.is_authenticated:
+            self.membership = resolve_api_membership(request)
+            self.tenant = self.membership.tenant
+        super().initial(request, *args, **kwargs)
+
+    def required_perm(self) -> Perm:
+        if self.action in self.required_perms:
+            return self.required_perms[self.action]
+        return Perm.VIEW if self.request.method in SAFE_METHODS else self.write_perm
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no tenant
+            return self.queryset.model.objects.none()
+        return self.scope_queryset(self.queryset.model.objects.for_tenant(self.tenant))
+
+    def scope_queryset(self, queryset):
+        return queryset
+
+    def get_serializer_context(self):
+        ctx = super().get_serializer_context()
+        ctx["tenant"] = getattr(self, "tenant", None)
+        return ctx
+
+
+class TenantScopedReadOnlyViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet
+):
+    pass
+
+
+class TenantScopedModelViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.ListModelMixin,
+    TenantScopedViewSet,
+):
+    pass

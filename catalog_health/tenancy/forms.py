@@ -1,0 +1,33 @@
+from django import forms
+
+from .roles import Role, assignable_roles
+
+
+class InviteMemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False)
+    role = forms.ChoiceField(choices=Role.choices)
+    password = forms.CharField(
+        widget=forms.PasswordInput,
+        required=False,
+        help_text="For a new user only. Leave empty to let them set it through password reset.",
+    )
+
+    def __init__(self, *args, actor_role: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = assignable_roles(actor_role)
+        self.fields["role"].choices = [c for c in Role.choices if c[0] in allowed]
+        self.fields["role"].initial = Role.VIEWER
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+    def __init__(self, *args, actor_role: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = assignable_roles(actor_role)
+        self.fields["role"].choices = [c for c in Role.choices if c[0] in allowed]
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses this token, e.g. 'ERP sync'.")

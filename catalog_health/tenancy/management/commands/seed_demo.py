@@ -1,0 +1,69 @@
+"""`manage.py seed_demo`: two tenants, one user per role, catalogs, products, and whatever
+each app's demo.py adds. Idempotent: running it again adds nothing twice."""
+
+from importlib import import_module
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from catalog_health.tenancy.models import Membership, Tenant
+from catalog_health.tenancy.roles import Role
+
+DEMO_PASSWORD = "catalog-demo"  # noqa: S105 -- documented demo login, demo data only
+DEMO_TENANTS = [
+    ("acme", "Acme Outfitters", "America/New_York", "USD"),
+    ("globex", "Globex Europe", "Europe/Berlin", "EUR"),
+]
+DEMO_APPS = ["catalogs", "feeds", "ecr", "flagged"]
+
+
+class Command(BaseCommand):
+    help = "Load demo tenants, users (one per role), catalogs and data. Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--products", type=int, default=1500, help="products per catalog")
+
+    def handle(self, *args, products, **options):
+        User = get_user_model()
+        with transaction.atomic():
+            tenants = []
+            for slug, name, tz, currency in DEMO_TENANTS:
+                tenant, _ = Tenant.objects.get_or_create(
+                    slug=slug, defaults={"name": name, "time_zone": tz, "currency": currency}
+                )
+                tenants.append(tenant)
+            staff, created = User.objects.get_or_create(
+                username="staff", defaults={"is_staff": True, "is_superuser": True}
+            )
+            if created:
+                staff.set_password(DEMO_PASSWORD)
+                staff.save()
+            for role in Role.values:
+                user, created = User.objects.get_or_create(
+                    username=role, defaults={"email": f"{role}@example.com"}
+                )
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save()
+                for tenant in tenants:
+                    Membership.objects.get_or_create(
+                        tenant=tenant, user=user, defaults={"role": role}
+                    )
+        self.stdout.write("Tenants: " + ", ".join(t.slug for t in tenants))
+        for app in DEMO_APPS:
+            try:
+                module = import_module(f"{app}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{app}.demo":
+                    raise
+                continue
+            self.stdout.write(f"{app}:")
+            kwargs = {"products_per_catalog": products} if app == "catalogs" else {}
+            module.seed_demo(tenants=tenants, stdout=self.stdout, **kwargs)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready. Log in as owner, admin, advertiser, seller, viewer or staff "
+                f"(password {DEMO_PASSWORD!r})."
+            )
+        )

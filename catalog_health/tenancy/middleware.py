@@ -1,0 +1,36 @@
+"""Resolves the tenant once per request from the URL and the user's membership."""
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+
+from catalog_health.logging import log_context
+
+from .selectors import membership_for
+
+
+class TenantMiddleware:
+    """For views under /t/<tenant_slug>/: anonymous users go to login, non-members get the
+    same 404 as a tenant that does not exist, members get request.tenant/request.membership."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.tenant = None
+        request.membership = None
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        slug = view_kwargs.get("tenant_slug")
+        if slug is None:
+            return None
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        membership = membership_for(user=request.user, tenant_slug=slug)
+        if membership is None:
+            raise Http404("No such tenant.")
+        request.tenant = membership.tenant
+        request.membership = membership
+        request.session["active_tenant"] = membership.tenant.slug
+        log_context.set({**log_context.get(), "tenant_id": membership.tenant_id})
+        return None

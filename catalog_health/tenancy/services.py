@@ -1,0 +1,140 @@
+"""Writes of the tenancy core. Every function takes the tenant and the acting user explicitly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from .models import ApiToken, AuditEvent, Membership, Tenant
+from .roles import Perm, Role, assignable_roles, has_perm
+
+User = get_user_model()
+
+
+def audit_record(
+    *,
+    tenant: Tenant | None,
+    actor,
+    action: str,
+    target: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        tenant=tenant,
+        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        target_type=target._meta.label if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:255] if target is not None else "",
+        changes=changes or {},
+    )
+
+
+@transaction.atomic
+def tenant_create(
+    *,
+    slug: str,
+    name: str,
+    owner,
+    time_zone: str = "UTC",
+    currency: str = "USD",
+    actor=None,
+) -> Tenant:
+    tenant = Tenant(slug=slug, name=name, time_zone=time_zone, currency=currency.upper())
+    tenant.full_clean()
+    tenant.save()
+    Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
+    audit_record(tenant=tenant, actor=actor or owner, action="tenant.created", target=tenant)
+    return tenant
+
+
+def _require(membership: Membership, perm: Perm) -> None:
+    if not has_perm(membership.role, perm):
+        raise PermissionDenied(f"Your role ({membership.get_role_display()}) may not do this.")
+
+
+@transaction.atomic
+def member_invite(
+    *,
+    tenant: Tenant,
+    actor_membership: Membership,
+    username: str,
+    email: str,
+    role: str,
+    password: str | None = None,
+) -> Membership:
+    """Add a user (created if missing) to the tenant with a role."""
+    _require(actor_membership, Perm.MANAGE_MEMBERS)
+    if role not in assignable_roles(actor_membership.role):
+        raise ValidationError({"role": "Only an owner can make someone an owner."})
+    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    if created:
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+    if Membership.objects.filter(tenant=tenant, user=user).exists():
+        raise ValidationError({"username": f"{username} is already a member of {tenant}."})
+    membership = Membership.objects.create(tenant=tenant, user=user, role=role)
+    audit_record(
+        tenant=tenant,
+        actor=actor_membership.user,
+        action="member.invited",
+        target=membership,
+        changes={"role": [None, role], "user_created": created},
+    )
+    return membership
+
+
+@transaction.atomic
+def member_set_role(
+    *, tenant: Tenant, actor_membership: Membership, membership: Membership, role: str
+) -> Membership:
+    _require(actor_membership, Perm.MANAGE_MEMBERS)
+    if membership.tenant_id != tenant.pk:
+        raise Membership.DoesNotExist
+    if role not in Role.values:
+        raise ValidationError({"role": "Unknown role."})
+    allowed = assignable_roles(actor_membership.role)
+    if role not in allowed or membership.role not in allowed:
+        raise ValidationError({"role": "Only an owner can grant or change the owner role."})
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        owners = Membership.objects.filter(tenant=tenant, role=Role.OWNER).count()
+        if owners <= 1:
+            raise ValidationError({"role": "A tenant needs at least one owner."})
+    old = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(
+        tenant=tenant,
+        actor=actor_membership.user,
+        action="member.role_changed",
+        target=membership,
+        changes={"role": [old, role]},
+    )
+    return membership
+
+
+def api_token_create(*, tenant: Tenant, user, name: str) -> tuple[ApiToken, str]:
+    """Returns the token and its key; the key is shown once and only its hash is stored."""
+    if not Membership.objects.filter(tenant=tenant, user=user).exists():
+        raise PermissionDenied("Only members of a tenant get tokens for it.")
+    key = ApiToken.generate_key()
+    token = ApiToken.objects.create(
+        tenant=tenant, user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash_key(key)
+    )
+    audit_record(tenant=tenant, actor=user, action="api_token.created", target=token)
+    return token, key
+
+
+def api_token_revoke(*, tenant: Tenant, token: ApiToken, actor) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(tenant=tenant, actor=actor, action="api_token.revoked", target=token)
+    return token

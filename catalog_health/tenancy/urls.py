@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "tenancy"
+
+urlpatterns = [
+    path("", views.TenantHomeView.as_view(), name="tenant_home"),
+    path("members/", views.MembersView.as_view(), name="members"),
+    path("api-tokens/", views.ApiTokensView.as_view(), name="api_tokens"),
+]

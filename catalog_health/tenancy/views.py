@@ -1,0 +1,194 @@
+"""The view mixin every tenant page uses, and the tenancy pages (home, members, tokens)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+from django.views.generic import TemplateView
+
+from .forms import ApiTokenForm, InviteMemberForm, MemberRoleForm
+from .models import ApiToken, Membership
+from .roles import Perm, has_perm, roles_with
+from .selectors import tenant_audit_events, tenant_members, user_api_tokens, user_memberships
+from .services import api_token_create, api_token_revoke, member_invite, member_set_role
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class RoleRequired(PermissionDenied):
+    def __init__(self, perm: Perm):
+        super().__init__(perm)
+        self.perm = perm
+
+
+class TenantViewMixin:
+    """Base of every page under /t/<tenant_slug>/.
+
+    TenantMiddleware has already resolved request.tenant (or answered 404/login). This mixin
+    checks the role: `permission` for reads, `write_permission` for POST and friends.
+    """
+
+    permission: Perm = Perm.VIEW
+    write_permission: Perm | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.tenant is None:  # mounted outside /t/<slug>/: a programming error
+            raise RuntimeError(f"{type(self).__name__} must be routed under /t/<tenant_slug>/")
+        needed = self.permission if request.method in SAFE_METHODS else self.write_permission
+        if needed is None:
+            needed = self.permission if request.method in SAFE_METHODS else Perm.MANAGE_MEMBERS
+        if not has_perm(request.membership.role, needed):
+            return role_required_response(request, needed)
+        self.tenant = request.tenant
+        self.membership = request.membership
+        return super().dispatch(request, *args, **kwargs)
+
+    def scoped(self, model):
+        """`model.objects.for_tenant(current tenant)`: the only way views reach tenant data."""
+        return model.objects.for_tenant(self.request.tenant)
+
+    def can(self, perm: Perm) -> bool:
+        return has_perm(self.request.membership.role, perm)
+
+
+def role_required_response(request, perm: Perm):
+    return render(
+        request,
+        "403.html",
+        {
+            "needed_roles": roles_with(perm),
+            "your_role": request.membership.get_role_display() if request.membership else None,
+        },
+        status=403,
+    )
+
+
+@login_required
+def home(request):
+    """Send the user to their active (or only) tenant, or let them pick one."""
+    memberships = list(user_memberships(user=request.user))
+    active = request.session.get("active_tenant")
+    slugs = [m.tenant.slug for m in memberships]
+    if active in slugs:
+        return redirect("catalogs:catalog_list", tenant_slug=active)
+    if len(memberships) == 1:
+        return redirect("catalogs:catalog_list", tenant_slug=slugs[0])
+    return render(request, "tenancy/tenant_list.html", {"memberships": memberships})
+
+
+@login_required
+def tenant_list(request):
+    return render(
+        request, "tenancy/tenant_list.html", {"memberships": user_memberships(user=request.user)}
+    )
+
+
+class MembersView(TenantViewMixin, TemplateView):
+    template_name = "tenancy/members.html"
+    permission = Perm.VIEW
+    write_permission = Perm.MANAGE_MEMBERS
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["members"] = tenant_members(tenant=self.tenant)
+        ctx["can_manage"] = self.can(Perm.MANAGE_MEMBERS)
+        ctx["invite_form"] = kwargs.get("invite_form") or InviteMemberForm(
+            actor_role=self.membership.role
+        )
+        ctx["role_form_class"] = MemberRoleForm
+        ctx["audit_events"] = (
+            tenant_audit_events(tenant=self.tenant, limit=50)
+            if self.can(Perm.MANAGE_MEMBERS)
+            else []
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        if "membership_id" in request.POST:
+            membership = get_object_or_404(
+                Membership.objects.filter(tenant=self.tenant), pk=request.POST["membership_id"]
+            )
+            form = MemberRoleForm(request.POST, actor_role=self.membership.role)
+            if form.is_valid():
+                try:
+                    member_set_role(
+                        tenant=self.tenant,
+                        actor_membership=self.membership,
+                        membership=membership,
+                        role=form.cleaned_data["role"],
+                    )
+                    messages.success(
+                        request,
+                        f"{membership.user.username} is now {membership.get_role_display()}.",
+                    )
+                except ValidationError as exc:
+                    messages.error(request, " ".join(exc.messages))
+            return redirect("tenancy:members", tenant_slug=self.tenant.slug)
+        form = InviteMemberForm(request.POST, actor_role=self.membership.role)
+        if form.is_valid():
+            try:
+                membership = member_invite(
+                    tenant=self.tenant, actor_membership=self.membership, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(
+                    request,
+                    f"{membership.user.username} was added as {membership.get_role_display()}.",
+                )
+                return redirect("tenancy:members", tenant_slug=self.tenant.slug)
+        return self.render_to_response(self.get_context_data(invite_form=form))
+
+
+class ApiTokensView(TenantViewMixin, TemplateView):
+    """Each member manages their own API tokens for this tenant."""
+
+    template_name = "tenancy/api_tokens.html"
+    permission = Perm.VIEW
+    write_permission = Perm.VIEW
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["tokens"] = user_api_tokens(tenant=self.tenant, user=self.request.user)
+        ctx["form"] = ApiTokenForm()
+        ctx["new_key"] = kwargs.get("new_key")
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        if "revoke" in request.POST:
+            token = get_object_or_404(
+                user_api_tokens(tenant=self.tenant, user=request.user), pk=request.POST["revoke"]
+            )
+            api_token_revoke(tenant=self.tenant, token=token, actor=request.user)
+            messages.success(request, f"Token {token.name} revoked.")
+            return redirect("tenancy:api_tokens", tenant_slug=self.tenant.slug)
+        form = ApiTokenForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data())
+        _, key = api_token_create(
+            tenant=self.tenant, user=request.user, name=form.cleaned_data["name"]
+        )
+        return self.render_to_response(self.get_context_data(new_key=key))
+
+
+class TenantHomeView(TenantViewMixin, View):
+    def get(self, request, *args, **kwargs):
+        return redirect(reverse("catalogs:catalog_list", kwargs={"tenant_slug": self.tenant.slug}))
+
+
+__all__ = ["ApiToken", "TenantViewMixin", "role_required_response"]
+
+
+class ComingSoonView(TenantViewMixin, TemplateView):
+    """Navigation target for a capability whose issue has not landed yet."""
+
+    template_name = "coming_soon.html"
+    feature = ""
+    issue = ""
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "feature": self.feature, "issue": self.issue}

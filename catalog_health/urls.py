@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from catalog_health.api import router
+from catalog_health.health import healthz
+from catalog_health.tenancy import views as tenancy_views
+
+tenant_patterns = [
+    path("", include("catalog_health.tenancy.urls")),
+    path("", include("catalogs.urls")),
+    path("", include("feeds.urls")),
+    path("", include("ecr.urls")),
+    path("", include("flagged.urls")),
+]
+
+urlpatterns = [
+    path("", tenancy_views.home, name="home"),
+    path("tenants/", tenancy_views.tenant_list, name="tenant_list"),
+    path("t/<slug:tenant_slug>/", include(tenant_patterns)),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
+    path("healthz", healthz, name="healthz"),
+]

@@ -1,0 +1,127 @@
+"""A seller's own data: catalogs and products (orders and daily impressions join them)."""
+
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from catalog_health.tenancy.models import TenantOwnedModel, TenantQuerySet
+
+
+class Catalog(TenantOwnedModel):
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2, default="US", help_text="ISO 3166-1 alpha-2")
+    currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="catalog_tenant_name_uniq")
+        ]
+        indexes = [models.Index(fields=["tenant", "id"], name="catalog_tenant_idx")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Availability(models.TextChoices):
+    IN_STOCK = "in_stock", "In stock"
+    OUT_OF_STOCK = "out_of_stock", "Out of stock"
+    PREORDER = "preorder", "Preorder"
+    BACKORDER = "backorder", "Backorder"
+    DISCONTINUED = "discontinued", "Discontinued"
+
+
+class Condition(models.TextChoices):
+    NEW = "new", "New"
+    REFURBISHED = "refurbished", "Refurbished"
+    USED = "used", "Used"
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    AVAILABLE = "available", "Available"
+    UNAVAILABLE = "unavailable", "Unavailable"
+
+
+class ProductQuerySet(TenantQuerySet):
+    def active(self):
+        return self.filter(removed_at__isnull=True)
+
+
+class Product(TenantOwnedModel):
+    """One item of a catalog, with the fields Google Merchant Center / Meta / TikTok feeds carry."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="products")
+    sku = models.CharField("id (SKU)", max_length=100)
+    item_group_id = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    link = models.CharField(max_length=2000, blank=True)
+    image_link = models.CharField(max_length=2000, blank=True)
+    additional_image_links = models.JSONField(default=list, blank=True)
+    brand = models.CharField(max_length=150, blank=True)
+    gtin = models.CharField(max_length=50, blank=True)
+    mpn = models.CharField(max_length=70, blank=True)
+    condition = models.CharField(max_length=12, choices=Condition.choices, blank=True)
+    availability = models.CharField(
+        max_length=14, choices=Availability.choices, default=Availability.IN_STOCK
+    )
+    price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    sale_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, help_text="of price and sale price")
+    shipping_fee = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    inventory_quantity = models.IntegerField(null=True, blank=True)
+    product_type = models.CharField(max_length=750, blank=True)
+    google_product_category = models.CharField(max_length=250, blank=True)
+    custom_attributes = models.JSONField(default=dict, blank=True)
+
+    # Bookkeeping
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_changed_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_seen_run_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="set when a feed removed it")
+    review_status = models.CharField(
+        max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    review_requested_at = models.DateTimeField(null=True, blank=True, help_text="pending since")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "catalog", "sku"], name="product_tenant_catalog_sku_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "catalog", "id"], name="product_catalog_id_idx"),
+            models.Index(
+                fields=["tenant", "catalog", "review_status"], name="product_review_status_idx"
+            ),
+            models.Index(
+                fields=["tenant", "catalog", "availability", "id"], name="product_availability_idx"
+            ),
+            models.Index(fields=["tenant", "catalog", "title", "id"], name="product_title_idx"),
+            models.Index(
+                fields=["tenant", "catalog", "last_changed_at", "id"], name="product_changed_idx"
+            ),
+        ]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} — {self.title[:60]}" if self.title else self.sku
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None

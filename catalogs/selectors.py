@@ -1,0 +1,85 @@
+"""Reads of catalogs and products, shared by pages and the API."""
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from catalog_health.pagination import KeysetPage, keyset_paginate
+from catalog_health.tenancy.models import Tenant
+
+from .models import Catalog, Product, ReviewStatus
+
+PRODUCT_SORTS = {
+    "sku": "sku",
+    "title": "title",
+    "price": "price",
+    "-price": "-price",
+    "changed": "-last_changed_at",
+    "inventory": "inventory_quantity",
+}
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+def catalog_list(*, tenant: Tenant) -> QuerySet[Catalog]:
+    return Catalog.objects.for_tenant(tenant).order_by("name")
+
+
+def catalog_list_with_counts(*, tenant: Tenant) -> QuerySet[Catalog]:
+    """Catalogs with their active product counts per review status, in one query."""
+    active = Q(products__removed_at__isnull=True)
+    return catalog_list(tenant=tenant).annotate(
+        product_count=Count("products", filter=active),
+        available_count=Count(
+            "products", filter=active & Q(products__review_status=ReviewStatus.AVAILABLE)
+        ),
+        unavailable_count=Count(
+            "products", filter=active & Q(products__review_status=ReviewStatus.UNAVAILABLE)
+        ),
+        pending_count=Count(
+            "products", filter=active & Q(products__review_status=ReviewStatus.PENDING)
+        ),
+        last_changed_at=Max("products__last_changed_at"),
+    )
+
+
+def catalog_get(*, tenant: Tenant, catalog_id: int) -> Catalog:
+    return Catalog.objects.for_tenant(tenant).get(pk=catalog_id)
+
+
+def product_search(*, tenant: Tenant, catalog: Catalog, filters: dict) -> QuerySet[Product]:
+    """Active products of a catalog filtered by search (sku prefix or title words),
+    availability and review status."""
+    qs = Product.objects.for_tenant(tenant).active().filter(catalog=catalog)
+    q = (filters.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(sku__istartswith=q) | Q(title__icontains=q))
+    if filters.get("availability"):
+        qs = qs.filter(availability=filters["availability"])
+    if filters.get("review_status"):
+        qs = qs.filter(review_status=filters["review_status"])
+    return qs
+
+
+def product_page(
+    *, tenant: Tenant, catalog: Catalog, filters: dict, cursor: str | None, sort: str, size: int
+) -> KeysetPage:
+    qs = product_search(tenant=tenant, catalog=catalog, filters=filters).only(
+        "id",
+        "sku",
+        "title",
+        "image_link",
+        "availability",
+        "price",
+        "sale_price",
+        "currency",
+        "inventory_quantity",
+        "review_status",
+        "last_changed_at",
+        "catalog_id",
+    )
+    return keyset_paginate(qs, sort=PRODUCT_SORTS.get(sort, "sku"), cursor=cursor, page_size=size)
+
+
+def product_get(*, tenant: Tenant, product_id: int, catalog_id: int | None = None) -> Product:
+    qs = Product.objects.for_tenant(tenant).select_related("catalog")
+    if catalog_id is not None:
+        qs = qs.filter(catalog_id=catalog_id)
+    return qs.get(pk=product_id)

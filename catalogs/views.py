@@ -1,0 +1,140 @@
+"""Catalog and product pages. Views parse input, call a selector or a service, render."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.views.generic import TemplateView
+
+from catalog_health.tenancy.roles import Perm
+from catalog_health.tenancy.views import TenantViewMixin
+
+from . import selectors, services
+from .forms import CatalogForm, ProductEditForm, ProductFilterForm
+from .models import Catalog, Product
+
+
+class CatalogMixin(TenantViewMixin):
+    """Loads the catalog named in the URL through the tenant scope (foreign id: 404)."""
+
+    def get_catalog(self) -> Catalog:
+        if not hasattr(self, "_catalog"):
+            try:
+                self._catalog = selectors.catalog_get(
+                    tenant=self.request.tenant, catalog_id=self.kwargs["catalog_id"]
+                )
+            except Catalog.DoesNotExist as exc:
+                raise Http404("No such catalog.") from exc
+        return self._catalog
+
+
+class CatalogListView(TenantViewMixin, TemplateView):
+    template_name = "catalogs/catalog_list.html"
+    permission = Perm.VIEW
+    write_permission = Perm.MANAGE_CATALOGS
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["catalogs"] = selectors.catalog_list_with_counts(tenant=self.tenant)
+        ctx["form"] = kwargs.get("form") or CatalogForm(initial={"currency": self.tenant.currency})
+        ctx["can_manage"] = self.can(Perm.MANAGE_CATALOGS)
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        form = CatalogForm(request.POST)
+        if form.is_valid():
+            try:
+                catalog = services.catalog_create(
+                    tenant=self.tenant, actor=request.user, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Catalog {catalog.name} created.")
+                return redirect(
+                    "catalogs:catalog_detail", tenant_slug=self.tenant.slug, catalog_id=catalog.pk
+                )
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class CatalogDetailView(CatalogMixin, TemplateView):
+    """The catalog's product list: search, filters, sort, keyset pagination."""
+
+    template_name = "catalogs/catalog_detail.html"
+    permission = Perm.VIEW
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        catalog = self.get_catalog()
+        form = ProductFilterForm(self.request.GET or None)
+        filters = form.cleaned_data if form.is_valid() else {}
+        page = selectors.product_page(
+            tenant=self.tenant,
+            catalog=catalog,
+            filters=filters,
+            cursor=self.request.GET.get("cursor"),
+            sort=filters.get("sort") or "sku",
+            size=filters.get("size") or 50,
+        )
+        query = self.request.GET.copy()
+        query.pop("cursor", None)
+        ctx.update(
+            catalog=catalog,
+            filter_form=form,
+            page=page,
+            base_query=query.urlencode(),
+        )
+        return ctx
+
+
+class ProductDetailView(CatalogMixin, TemplateView):
+    """Every field of a product; sellers and advertisers edit inventory, prices, shipping fee
+    and availability here."""
+
+    template_name = "catalogs/product_detail.html"
+    permission = Perm.VIEW
+    write_permission = Perm.EDIT_PRODUCTS
+
+    def get_product(self) -> Product:
+        try:
+            return selectors.product_get(
+                tenant=self.tenant,
+                product_id=self.kwargs["product_id"],
+                catalog_id=self.get_catalog().pk,
+            )
+        except Product.DoesNotExist as exc:
+            raise Http404("No such product.") from exc
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        product = kwargs.get("product") or self.get_product()
+        ctx.update(
+            catalog=self.get_catalog(),
+            product=product,
+            form=kwargs.get("form") or ProductEditForm(instance=product),
+            can_edit=self.can(Perm.EDIT_PRODUCTS),
+            focus=self.request.GET.get("focus", ""),
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        product = self.get_product()
+        form = ProductEditForm(request.POST, instance=Product(pk=product.pk))
+        if form.is_valid():
+            data = {f: form.cleaned_data[f] for f in ProductEditForm.Meta.fields}
+            try:
+                services.product_update(
+                    tenant=self.tenant, product=product, actor=request.user, data=data
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, "Product saved.")
+                return redirect(
+                    "catalogs:product_detail",
+                    tenant_slug=self.tenant.slug,
+                    catalog_id=product.catalog_id,
+                    product_id=product.pk,
+                )
+        return self.render_to_response(self.get_context_data(product=product, form=form))

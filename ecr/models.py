@@ -1,0 +1,274 @@
+"""Review and ECR data: policy lists, review settings, product issues, per-product review
+timing, each catalog's ECR state, its ratio samples and its ECR events.
+
+Policy lists and review settings are platform-wide (edited by staff in Django admin);
+everything about a catalog is tenant-owned.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from catalog_health.tenancy.models import TenantOwnedModel
+from catalogs.models import Catalog, Product
+
+from . import rules
+from . import state as ecr_state
+
+RATIO_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
+
+
+class Severity(models.TextChoices):
+    ERROR = rules.ERROR, "Error (stops delivery)"
+    WARNING = rules.WARNING, "Warning"
+
+
+class TermKind(models.TextChoices):
+    PROHIBITED = rules.PROHIBITED, "Prohibited"
+    RESTRICTED = rules.RESTRICTED, "Restricted"
+
+
+class PolicyTerm(models.Model):
+    """A prohibited or restricted word or phrase, matched on whole words, case-insensitive."""
+
+    term = models.CharField(max_length=120)
+    kind = models.CharField(max_length=12, choices=TermKind.choices, default=TermKind.PROHIBITED)
+    category = models.CharField(max_length=60, help_text="e.g. drugs, weapons, counterfeit")
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.ERROR)
+    how_to_fix = models.CharField(max_length=300, blank=True)
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["term", "kind"], name="policyterm_uniq")]
+        ordering = ["kind", "category", "term"]
+
+    def __str__(self) -> str:
+        return f"{self.term} ({self.get_kind_display()}, {self.category})"
+
+    def clean(self) -> None:
+        if not rules.tokenize(self.term):
+            raise ValidationError({"term": "The term must contain at least one word."})
+
+
+class DeniedClaim(models.Model):
+    """A claim ads may not make (e.g. "cures cancer"); always an error."""
+
+    phrase = models.CharField(max_length=200, unique=True)
+    category = models.CharField(max_length=60, help_text="e.g. health claims, misleading")
+    how_to_fix = models.CharField(max_length=300, blank=True)
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["category", "phrase"]
+
+    def __str__(self) -> str:
+        return self.phrase
+
+    def clean(self) -> None:
+        if not rules.tokenize(self.phrase):
+            raise ValidationError({"phrase": "The claim must contain at least one word."})
+
+
+class ReviewSettings(models.Model):
+    """Platform-wide review and ECR settings (one row, edited in Django admin)."""
+
+    disable_threshold = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=ecr_state.DEFAULT_DISABLE,
+        validators=RATIO_VALIDATORS,
+        help_text="ECR turns off when the Available share falls below this (0-1).",
+    )
+    enable_threshold = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=ecr_state.DEFAULT_ENABLE,
+        validators=RATIO_VALIDATORS,
+        help_text="ECR turns back on when the Available share is at or above this (0-1).",
+    )
+    min_products = models.PositiveIntegerField(
+        default=ecr_state.DEFAULT_MIN_PRODUCTS,
+        validators=[MinValueValidator(1)],
+        help_text="Catalogs with fewer active products are not evaluated.",
+    )
+    standard_queue_capacity = models.PositiveIntegerField(
+        default=500,
+        validators=[MinValueValidator(1)],
+        help_text="Products the standard review queue reviews per catalog per cycle.",
+    )
+    title_max_length = models.PositiveIntegerField(default=150)
+    description_max_length = models.PositiveIntegerField(default=5000)
+    caps_min_letters = models.PositiveIntegerField(
+        default=8, help_text="An all-capitals title is flagged from this many letters on."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "review settings"
+        verbose_name_plural = "review settings"
+
+    def __str__(self) -> str:
+        return "Review and ECR settings"
+
+    def clean(self) -> None:
+        if (
+            self.enable_threshold is not None
+            and self.disable_threshold is not None
+            and self.enable_threshold < self.disable_threshold
+        ):
+            raise ValidationError(
+                {"enable_threshold": "Must be at least the disable threshold (hysteresis)."}
+            )
+
+    @classmethod
+    def current(cls) -> ReviewSettings:
+        obj = cls.objects.order_by("pk").first()
+        return obj if obj is not None else cls.objects.create()
+
+
+class CatalogEcrState(TenantOwnedModel):
+    """A catalog's ECR switch, its last evaluation, and optional threshold overrides."""
+
+    catalog = models.OneToOneField(Catalog, on_delete=models.CASCADE, related_name="ecr_state")
+    enabled = models.BooleanField(default=True)
+    ratio = models.FloatField(null=True, blank=True)
+    active_count = models.PositiveIntegerField(default=0)
+    available_count = models.PositiveIntegerField(default=0)
+    unavailable_count = models.PositiveIntegerField(default=0)
+    pending_count = models.PositiveIntegerField(default=0)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    disable_threshold_override = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=RATIO_VALIDATORS,
+        help_text="Leave empty to use the global setting.",
+    )
+    enable_threshold_override = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=RATIO_VALIDATORS,
+        help_text="Leave empty to use the global setting.",
+    )
+
+    class Meta:
+        verbose_name = "catalog ECR state"
+        indexes = [models.Index(fields=["tenant", "catalog"], name="ecrstate_tenant_catalog_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.catalog} · ECR {'on' if self.enabled else 'off'}"
+
+    def clean(self) -> None:
+        d, e = self.disable_threshold_override, self.enable_threshold_override
+        if d is not None and e is not None and e < d:
+            raise ValidationError(
+                {"enable_threshold_override": "Must be at least the disable threshold."}
+            )
+
+
+class EcrTrigger(models.TextChoices):
+    FEED_RUN = "feed_run", "Feed run"
+    REVIEW = "review", "Review cycle"
+    PERIODIC = "periodic", "Periodic check"
+    EDIT = "edit", "Product edit"
+    MANUAL = "manual", "Operator"
+
+
+class EcrEvent(TenantOwnedModel):
+    """ECR turned on or off for a catalog: why, at what ratio and thresholds."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    enabled = models.BooleanField(help_text="the state after the event")
+    reason = models.CharField(max_length=40)
+    trigger = models.CharField(max_length=12, choices=EcrTrigger.choices)
+    ratio = models.FloatField(null=True)
+    active_count = models.PositiveIntegerField()
+    available_count = models.PositiveIntegerField()
+    disable_threshold = models.DecimalField(max_digits=4, decimal_places=3)
+    enable_threshold = models.DecimalField(max_digits=4, decimal_places=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "catalog", "-created_at"], name="ecrevent_catalog_idx")
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"ECR {'on' if self.enabled else 'off'} for {self.catalog_id} at {self.ratio}"
+
+
+class RatioSample(TenantOwnedModel):
+    """The availability ratio at one evaluation (the ECR page's ratio-over-time graph)."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    ratio = models.FloatField()
+    active_count = models.PositiveIntegerField()
+    available_count = models.PositiveIntegerField()
+    enabled = models.BooleanField()
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "catalog", "at"], name="ratiosample_catalog_idx")]
+        ordering = ["at"]
+
+
+class ProductIssue(TenantOwnedModel):
+    """One finding of review on a product. Replaced as a whole at each review."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="issues")
+    code = models.CharField(max_length=60)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    field = models.CharField(max_length=40)
+    message = models.TextField()
+    how_to_fix = models.TextField()
+    rule = models.CharField(max_length=200, help_text="the rule that fired")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["tenant", "catalog", "code", "product"], name="issue_catalog_code_idx"
+            ),
+            models.Index(fields=["tenant", "product"], name="issue_product_idx"),
+        ]
+        ordering = ["product_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.code} on {self.product_id}"
+
+
+class ReviewLane(models.TextChoices):
+    FAST = "fast", "ECR fast lane"
+    STANDARD = "standard", "Standard queue"
+
+
+class ProductReview(TenantOwnedModel):
+    """The latest review of each product: which lane and how long it waited as Pending."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="review")
+    lane = models.CharField(max_length=8, choices=ReviewLane.choices)
+    requested_at = models.DateTimeField(null=True)
+    reviewed_at = models.DateTimeField()
+    wait_seconds = models.FloatField(null=True)
+    error_count = models.PositiveSmallIntegerField(default=0)
+    warning_count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["tenant", "catalog", "lane", "reviewed_at"], name="review_lane_time_idx"
+            )
+        ]
