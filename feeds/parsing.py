@@ -18,7 +18,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
@@ -171,21 +171,6 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _ALIAS_TO_FIELD = {alias: canon for canon, aliases in FIELD_ALIASES.items() for alias in aliases}
 REQUIRED_COLUMNS = ("sku",)
-# Fields the Product model stores in its own columns; anything else is a custom attribute.
-CORE_FIELDS = (
-    "sku",
-    "title",
-    "description",
-    "link",
-    "image_link",
-    "price",
-    "sale_price",
-    "availability",
-    "brand",
-    "gtin",
-    "condition",
-)
-
 _SEP_RE = re.compile(r"[\s\-\.]+")
 
 
@@ -277,6 +262,7 @@ AVAILABILITY_IN_STOCK = "in_stock"
 AVAILABILITY_OUT_OF_STOCK = "out_of_stock"
 AVAILABILITY_PREORDER = "preorder"
 AVAILABILITY_BACKORDER = "backorder"
+AVAILABILITY_DISCONTINUED = "discontinued"
 _AVAILABILITY_SYNONYMS = {
     "in stock": AVAILABILITY_IN_STOCK,
     "instock": AVAILABILITY_IN_STOCK,
@@ -286,7 +272,7 @@ _AVAILABILITY_SYNONYMS = {
     "out of stock": AVAILABILITY_OUT_OF_STOCK,
     "outofstock": AVAILABILITY_OUT_OF_STOCK,
     "sold out": AVAILABILITY_OUT_OF_STOCK,
-    "discontinued": AVAILABILITY_OUT_OF_STOCK,
+    "discontinued": AVAILABILITY_DISCONTINUED,
     "not available": AVAILABILITY_OUT_OF_STOCK,
     "preorder": AVAILABILITY_PREORDER,
     "pre order": AVAILABILITY_PREORDER,
@@ -346,34 +332,61 @@ def parse_shipping(value: str, default_currency: str = "") -> list[Shipping]:
 
 # --------------------------------------------------------------------------- validation
 
+# Max lengths follow the Product model's columns; a longer value rejects the row.
 FIELD_MAX_LENGTH = {
     "sku": 100,
-    "title": 300,
+    "item_group_id": 100,
+    "title": 500,
     "description": 10000,
     "link": 2000,
     "image_link": 2000,
     "brand": 150,
     "gtin": 50,
-    "condition": 20,
+    "mpn": 70,
+    "product_type": 750,
+    "google_product_category": 250,
 }
+TEXT_FIELDS = tuple(f for f in FIELD_MAX_LENGTH if f != "sku")
 CONDITIONS = {"new", "refurbished", "used"}
+# Canonical fields the Product model has a column for; anything else is a custom attribute.
+CORE_FIELDS = frozenset(
+    (
+        *FIELD_MAX_LENGTH,
+        "additional_image_link",
+        "price",
+        "sale_price",
+        "availability",
+        "condition",
+        "quantity",
+        "shipping",
+    )
+)
+# The normalised row, in the order the staging table / COPY uses.
 OUTPUT_COLUMNS = [
     "line",
     "sku",
+    "item_group_id",
     "title",
     "description",
     "link",
     "image_link",
+    "additional_image_links",
+    "brand",
+    "gtin",
+    "mpn",
+    "condition",
+    "availability",
     "price",
     "sale_price",
     "currency",
-    "availability",
-    "brand",
-    "gtin",
-    "condition",
-    "attributes",
+    "shipping_fee",
+    "inventory_quantity",
+    "product_type",
+    "google_product_category",
+    "custom_attributes",
     "content_hash",
 ]
+HASHED_COLUMNS = OUTPUT_COLUMNS[1:-1]
 
 
 @dataclass
@@ -381,6 +394,7 @@ class ValidationState:
     """Carried across chunks of one feed: ids already seen and running counts."""
 
     default_currency: str = ""
+    country: str = ""
     seen: set[str] = field(default_factory=set)
     received: int = 0
     rejected: int = 0
@@ -406,106 +420,129 @@ def content_hash(values: Iterable[str]) -> str:
 
 def validate_rows(
     rows: Iterable[tuple[int, dict[str, Any]]], state: ValidationState
-) -> tuple[list[dict[str, Any]], list[RowError]]:
+) -> tuple[list[dict[str, str]], list[RowError]]:
     """Validate (line, {canonical column: raw value}) rows.
 
-    Returns normalised rows (columns of OUTPUT_COLUMNS) and row errors. A row that
-    cannot be identified or parsed is rejected; missing content (no title, image,
-    a zero price) is kept and left to review.
+    Returns normalised rows (keys of OUTPUT_COLUMNS, all strings, "" for none) and row
+    errors. A row that cannot be identified or parsed is rejected (severity "error");
+    missing or doubtful content (no title, no image, a zero price) is kept for review,
+    and small repairs are reported as warnings.
     """
-    good: list[dict[str, Any]] = []
+    good: list[dict[str, str]] = []
     errors: list[RowError] = []
-    cur_default = state.default_currency
     for line, raw in rows:
         state.received += 1
-        sku = _cell(raw.get("sku"))
-        err = _validate_one(line, sku, raw, state, cur_default, errors)
-        if err is None:
-            continue
-        good.append(err)
+        row = _validate_one(line, raw, state, errors)
+        if row is not None:
+            good.append(row)
     return good, errors
 
 
-def _reject(errors: list[RowError], state: ValidationState, *args: Any) -> None:
-    errors.append(RowError(*args))
-    state.rejected += 1
+class _Reject(Exception):
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
 
 
 def _validate_one(
-    line: int,
-    sku: str,
-    raw: dict[str, Any],
-    state: ValidationState,
-    default_currency: str,
-    errors: list[RowError],
-) -> dict[str, Any] | None:
+    line: int, raw: dict[str, Any], state: ValidationState, errors: list[RowError]
+) -> dict[str, str] | None:
+    sku = _cell(raw.get("sku"))
+    try:
+        out = _normalise_row(line, sku, raw, state, errors)
+    except _Reject as r:
+        errors.append(RowError(line, sku[:100], r.field, r.message))
+        state.rejected += 1
+        return None
+    state.seen.add(sku)
+    return out
+
+
+def _warn(errors: list[RowError], state: ValidationState, line: int, sku: str, f: str, m: str):
+    errors.append(RowError(line, sku, f, m, "warning"))
+    state.warnings += 1
+
+
+def _normalise_row(
+    line: int, sku: str, raw: dict[str, Any], state: ValidationState, errors: list[RowError]
+) -> dict[str, str]:
     if not sku:
-        _reject(errors, state, line, "", "id", "the row has no id, so it cannot be identified")
-        return None
+        raise _Reject("id", "the row has no id, so it cannot be identified")
     if len(sku) > FIELD_MAX_LENGTH["sku"]:
-        _reject(errors, state, line, sku[:100], "id", "id is longer than 100 characters")
-        return None
+        raise _Reject("id", "id is longer than 100 characters")
     if sku in state.seen:
-        _reject(errors, state, line, sku, "id", "duplicate id: this id appears earlier in the feed")
-        return None
-    out: dict[str, Any] = {"line": line, "sku": sku}
-    for f in ("title", "description", "link", "image_link", "brand", "gtin"):
+        raise _Reject("id", "duplicate id: this id appears earlier in the feed")
+    out: dict[str, str] = {"line": str(line), "sku": sku}
+    for f in TEXT_FIELDS:
         v = _cell(raw.get(f))
         if len(v) > FIELD_MAX_LENGTH[f]:
-            _reject(
-                errors, state, line, sku, f, f"{f} is longer than {FIELD_MAX_LENGTH[f]} characters"
-            )
-            return None
+            raise _Reject(f, f"{f} is longer than {FIELD_MAX_LENGTH[f]} characters")
         out[f] = v
+    extra_images = [u.strip() for u in _cell(raw.get("additional_image_link")).split(",")]
+    out["additional_image_links"] = json.dumps([u for u in extra_images if u][:20])
+
+    currency = state.default_currency
+    out["price"] = out["sale_price"] = ""
     price_raw = _cell(raw.get("price"))
-    currency = default_currency
-    if price_raw:
+    if price_raw:  # a missing price is kept: review flags it
         try:
-            price, currency = parse_price(price_raw, default_currency)
+            price, currency = parse_price(price_raw, state.default_currency)
         except ValueError as exc:
-            _reject(errors, state, line, sku, "price", str(exc))
-            return None
+            raise _Reject("price", str(exc)) from None
         out["price"] = str(price)
-    else:
-        out["price"] = ""  # missing price: kept, review flags it
     sale_raw = _cell(raw.get("sale_price"))
     if sale_raw:
         try:
             sale, _ = parse_price(sale_raw, currency)
         except ValueError as exc:
-            _reject(errors, state, line, sku, "sale_price", str(exc))
-            return None
+            raise _Reject("sale_price", str(exc)) from None
         out["sale_price"] = str(sale)
-    else:
-        out["sale_price"] = ""
     out["currency"] = currency or ""
+
     avail_raw = _cell(raw.get("availability"))
     if avail_raw:
         try:
             out["availability"] = parse_availability(avail_raw)
         except ValueError as exc:
-            _reject(errors, state, line, sku, "availability", str(exc))
-            return None
+            raise _Reject("availability", str(exc)) from None
     else:
-        out["availability"] = ""
+        out["availability"] = AVAILABILITY_IN_STOCK
+        _warn(errors, state, line, sku, "availability", "availability missing; taken as in stock")
+
     cond = _cell(raw.get("condition")).lower()
-    out["condition"] = cond if cond in CONDITIONS else ("" if not cond else cond[:20])
+    if cond and cond not in CONDITIONS:
+        _warn(errors, state, line, sku, "condition", f"unknown condition “{cond[:20]}” ignored")
+        cond = ""
+    out["condition"] = cond
+
+    out["shipping_fee"] = ""
+    ship_raw = _cell(raw.get("shipping"))
+    if ship_raw:
+        try:
+            entries = parse_shipping(ship_raw, currency)
+        except ValueError as exc:
+            raise _Reject("shipping", str(exc)) from None
+        if entries:
+            mine = [e for e in entries if e.country == state.country.upper()] or entries
+            out["shipping_fee"] = str(mine[0].price)
+
+    out["inventory_quantity"] = ""
+    qty = _cell(raw.get("quantity"))
+    if qty:
+        if re.fullmatch(r"-?\d{1,9}", qty):
+            out["inventory_quantity"] = str(int(qty))
+        else:
+            _warn(errors, state, line, sku, "quantity", f"quantity “{qty[:20]}” is not a number")
+
     attrs: dict[str, str] = {}
     for k, v in raw.items():
-        if k in CORE_FIELDS or k.startswith("_"):
+        if k in CORE_FIELDS or k.startswith("_") or "__dup" in k:
             continue
         sv = _cell(v)
         if sv:
-            attrs[k] = sv[:5000]
-    if "shipping" in attrs:
-        try:
-            parse_shipping(attrs["shipping"], currency)
-        except ValueError as exc:
-            _reject(errors, state, line, sku, "shipping", str(exc))
-            return None
-    out["attributes"] = json.dumps(attrs, sort_keys=True, ensure_ascii=False) if attrs else "{}"
-    out["content_hash"] = content_hash(out[c] for c in OUTPUT_COLUMNS[1:-1])
-    state.seen.add(sku)
+            attrs[str(k)[:100]] = sv[:5000]
+    out["custom_attributes"] = json.dumps(attrs, sort_keys=True, ensure_ascii=False)
+    out["content_hash"] = content_hash(out[c] for c in HASHED_COLUMNS)
     return out
 
 
@@ -727,12 +764,12 @@ def parse_feed(
     encoding: str | None = None,
     default_currency: str = "",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    on_chunk: Callable[[ValidationState], None] | None = None,
-) -> Iterator[tuple[list[dict[str, Any]], list[RowError]]]:
-    """Detect, stream and validate: yields (normalised rows, row errors) per chunk."""
-    state = ValidationState(default_currency=default_currency)
+    state: ValidationState | None = None,
+) -> Iterator[tuple[list[dict[str, str]], list[RowError]]]:
+    """Detect, stream and validate: yields (normalised rows, row errors) per chunk.
+
+    Pass ``state`` to read the running counts (received, rejected, warnings).
+    """
+    state = state or ValidationState(default_currency=default_currency)
     for chunk in iter_feed_chunks(stream, fmt=fmt, encoding=encoding, chunk_rows=chunk_rows):
-        good, errs = validate_rows(chunk, state)
-        if on_chunk:
-            on_chunk(state)
-        yield good, errs
+        yield validate_rows(chunk, state)

@@ -104,7 +104,7 @@ def test_parse_price_rejects(raw):
         ("available for order", "in_stock"),
         ("out of stock", "out_of_stock"),
         ("OUT_OF_STOCK", "out_of_stock"),
-        ("discontinued", "out_of_stock"),
+        ("discontinued", "discontinued"),
         ("preorder", "preorder"),
         ("pre-order", "preorder"),
         ("backorder", "backorder"),
@@ -211,11 +211,12 @@ def test_safe_member_name(name, good):
     assert safe_member_name(name) is good
 
 
-def _parse(data: bytes, **kw):
+def _parse(data: bytes, warnings: bool = False, **kw):
+    """Parse a whole feed; return (rows, rejections) or with warnings=True all messages."""
     rows, errors = [], []
     for good, errs in p.parse_feed(io.BytesIO(data), **kw):
         rows += good
-        errors += errs
+        errors += [e for e in errs if warnings or e.severity == "error"]
     return rows, errors
 
 
@@ -226,7 +227,7 @@ def test_csv_meta_template_with_bom_and_semicolons():
     assert rows[0]["sku"] == "A"
     assert rows[0]["price"] == "12.99"
     assert rows[0]["currency"] == "EUR"
-    assert rows[0]["attributes"] == '{"color": "red"}'
+    assert rows[0]["custom_attributes"] == '{"color": "red"}'
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
@@ -259,7 +260,7 @@ def test_row_errors_carry_line_sku_field():
 
 
 def test_overlong_field_rejected():
-    data = b"id,title\n1," + b"x" * 400 + b"\n"
+    data = b"id,title\n1," + b"x" * 600 + b"\n"
     rows, errors = _parse(data)
     assert rows == [] and errors[0].field == "title"
 
@@ -304,8 +305,8 @@ def test_rss_items():
     rows, errors = _parse(RSS)
     assert rows[0]["sku"] == "A1"
     assert rows[0]["title"] == "Shoe & sock"
-    assert '"shipping": "US::Std:5.99 USD"' in rows[0]["attributes"]
-    assert '"custom_label_0": "summer"' in rows[0]["attributes"]
+    assert rows[0]["shipping_fee"] == "5.99"
+    assert '"custom_label_0": "summer"' in rows[0]["custom_attributes"]
     assert [(e.line, e.sku, e.field) for e in errors] == [(2, "A2", "price")]
 
 
@@ -378,7 +379,13 @@ def test_price_never_crashes(text):
 @given(st.text(max_size=30))
 def test_availability_never_crashes(text):
     with contextlib.suppress(ValueError):
-        assert p.parse_availability(text) in {"in_stock", "out_of_stock", "preorder", "backorder"}
+        assert p.parse_availability(text) in {
+            "in_stock",
+            "out_of_stock",
+            "preorder",
+            "backorder",
+            "discontinued",
+        }
 
 
 @given(st.text(max_size=60))
@@ -411,3 +418,52 @@ def test_csv_rows_survive_quoting(rows):
 def test_garbage_bytes_fail_cleanly(data):
     with contextlib.suppress(p.FeedError):
         _parse(data)
+
+
+def test_full_row_maps_to_product_columns():
+    data = (
+        b"g:id,g:item_group_id,g:title,g:description,g:link,g:image_link,"
+        b"g:additional_image_link,g:brand,g:gtin,g:mpn,g:condition,g:availability,g:price,"
+        b"g:sale_price,g:shipping,g:quantity,g:product_type,g:google_product_category,"
+        b"custom_label_0\n"
+        b'S1,G1,Shirt,Nice,https://x.test/s,https://x.test/s.jpg,"https://x.test/a.jpg,'
+        b'https://x.test/b.jpg",Acme,0001234,M1,New,in stock,10 USD,8 USD,'
+        b'"GB:::3 GBP,US:::5 USD",7,Apparel,1604,summer\n'
+    )
+    state = p.ValidationState(country="US")
+    rows = [r for good, _ in p.parse_feed(io.BytesIO(data), state=state) for r in good]
+    assert rows[0] | {"content_hash": ""} == {
+        "line": "2",
+        "sku": "S1",
+        "item_group_id": "G1",
+        "title": "Shirt",
+        "description": "Nice",
+        "link": "https://x.test/s",
+        "image_link": "https://x.test/s.jpg",
+        "additional_image_links": '["https://x.test/a.jpg", "https://x.test/b.jpg"]',
+        "brand": "Acme",
+        "gtin": "0001234",
+        "mpn": "M1",
+        "condition": "new",
+        "availability": "in_stock",
+        "price": "10.00",
+        "sale_price": "8.00",
+        "currency": "USD",
+        "shipping_fee": "5.00",
+        "inventory_quantity": "7",
+        "product_type": "Apparel",
+        "google_product_category": "1604",
+        "custom_attributes": '{"custom_label_0": "summer"}',
+        "content_hash": "",
+    }
+    assert state.received == 1 and state.rejected == 0 and state.warnings == 0
+
+
+def test_warnings_keep_the_row():
+    rows, msgs = _parse(b"id,condition,quantity\n1,mint,lots\n", warnings=True)
+    assert len(rows) == 1 and rows[0]["condition"] == "" and rows[0]["inventory_quantity"] == ""
+    assert {(m.field, m.severity) for m in msgs} == {
+        ("availability", "warning"),
+        ("condition", "warning"),
+        ("quantity", "warning"),
+    }
