@@ -125,3 +125,79 @@ class Product(TenantOwnedModel):
     @property
     def is_active(self) -> bool:
         return self.removed_at is None
+
+
+# --- Orders and daily impressions (issue #6, Flagged products) -----------------------------
+
+
+class CancelReason(models.TextChoices):
+    NONE = "", "—"
+    OUT_OF_STOCK = "out_of_stock", "Out of stock"
+    BUYER_REQUEST = "buyer_request", "Buyer request"
+    OTHER = "other", "Other"
+
+
+class Order(TenantOwnedModel):
+    """One order line: one sku of one order. Idempotent key: (tenant, order_id, sku)."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    order_id = models.CharField("order id", max_length=64)
+    sku = models.CharField("SKU", max_length=100)
+    quantity = models.PositiveIntegerField(default=1)
+    item_price = models.DecimalField(max_digits=12, decimal_places=2)
+    shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    placed_at = models.DateTimeField()
+    ship_by = models.DateTimeField("ship by")
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(
+        max_length=16, choices=CancelReason.choices, blank=True, default=""
+    )
+    tracking_number = models.CharField(max_length=64, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "order_id", "sku"], name="order_tenant_orderid_sku_uniq"
+            )
+        ]
+        indexes = [
+            # Scoring scans a tenant's window of orders; the details page one product's.
+            models.Index(fields=["tenant", "placed_at"], name="order_tenant_placed_idx"),
+            models.Index(
+                fields=["tenant", "product", "placed_at"], name="order_tenant_product_idx"
+            ),
+            models.Index(fields=["tenant", "-placed_at", "-id"], name="order_tenant_list_idx"),
+        ]
+        ordering = ["-placed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} / {self.sku}"
+
+
+class DailyImpression(TenantOwnedModel):
+    """Impressions and clicks of one product on one day. Key: (tenant, catalog, sku, date)."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    sku = models.CharField("SKU", max_length=100)
+    date = models.DateField()
+    impressions = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "catalog", "sku", "date"], name="impression_tenant_sku_date_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "product", "date"], name="impression_product_date_idx")
+        ]
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.date}: {self.impressions}"

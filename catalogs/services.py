@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -9,7 +11,18 @@ from django.utils import timezone
 from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.services import audit_record
 
-from .models import Catalog, Product, ReviewStatus
+from .models import Catalog, DailyImpression, Order, Product, ReviewStatus
+from .order_io import (
+    IMPRESSION_COLUMNS,
+    ORDER_COLUMNS,
+    FileError,
+    ImpressionRow,
+    OrderRow,
+    RowError,
+    csv_records,
+    impressions_parse,
+    orders_parse,
+)
 from .rules import EDITABLE_FIELDS, product_edit_errors
 
 
@@ -95,3 +108,227 @@ def product_update(*, tenant: Tenant, product: Product, actor, data: dict) -> Pr
         tenant=tenant, actor=actor, action="product.updated", target=product, changes=changes
     )
     return product
+
+
+# --- Orders and daily impressions (issue #6) ----------------------------------------------
+
+UPSERT_BATCH = 5000
+ORDER_UPDATE_FIELDS = [
+    "catalog",
+    "product",
+    "quantity",
+    "item_price",
+    "shipping_fee",
+    "placed_at",
+    "ship_by",
+    "shipped_at",
+    "delivered_at",
+    "cancelled_at",
+    "cancel_reason",
+    "tracking_number",
+    "updated_at",
+]
+
+
+@dataclasses.dataclass
+class UpsertResult:
+    """What an import or API upsert did: rows written and rows refused, with reasons."""
+
+    written: int = 0
+    errors: list[RowError] = dataclasses.field(default_factory=list)
+
+    @property
+    def refused(self) -> int:
+        return len({e.line for e in self.errors})
+
+
+def _products_by_sku(*, tenant: Tenant, catalog: Catalog, skus: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    sku_list = sorted(skus)
+    for start in range(0, len(sku_list), UPSERT_BATCH):
+        chunk = sku_list[start : start + UPSERT_BATCH]
+        found.update(
+            Product.objects.for_tenant(tenant)
+            .filter(catalog=catalog, sku__in=chunk)
+            .values_list("sku", "id")
+        )
+    return found
+
+
+def orders_upsert(
+    *, tenant: Tenant, catalog: Catalog, rows: list[OrderRow], lines: list[int] | None = None
+) -> UpsertResult:
+    """Insert or update order lines, idempotent on (tenant, order id, sku).
+
+    A row whose sku is not a product of the catalog is refused with a row error; the others
+    are written in batches of one INSERT … ON CONFLICT DO UPDATE each.
+    """
+    if catalog.tenant_id != tenant.pk:
+        raise Catalog.DoesNotExist
+    result = UpsertResult()
+    products = _products_by_sku(tenant=tenant, catalog=catalog, skus={r.sku for r in rows})
+    now = timezone.now()
+    objs = []
+    for i, row in enumerate(rows):
+        product_id = products.get(row.sku)
+        if product_id is None:
+            line = lines[i] if lines else i + 1
+            result.errors.append(
+                RowError(line, "sku", f"{row.sku!r} is not a product of {catalog.name}")
+            )
+            continue
+        objs.append(
+            Order(
+                tenant=tenant,
+                catalog=catalog,
+                product_id=product_id,
+                updated_at=now,
+                **row.__dict__,
+            )
+        )
+    with transaction.atomic():
+        for start in range(0, len(objs), UPSERT_BATCH):
+            batch = objs[start : start + UPSERT_BATCH]
+            Order.objects.bulk_create(
+                batch,
+                update_conflicts=True,
+                unique_fields=["tenant", "order_id", "sku"],
+                update_fields=ORDER_UPDATE_FIELDS,
+            )
+            result.written += len(batch)
+    return result
+
+
+def impressions_upsert(
+    *, tenant: Tenant, catalog: Catalog, rows: list[ImpressionRow], lines: list[int] | None = None
+) -> UpsertResult:
+    """Insert or update daily impressions, idempotent on (tenant, catalog, sku, date)."""
+    if catalog.tenant_id != tenant.pk:
+        raise Catalog.DoesNotExist
+    result = UpsertResult()
+    products = _products_by_sku(tenant=tenant, catalog=catalog, skus={r.sku for r in rows})
+    objs = []
+    for i, row in enumerate(rows):
+        product_id = products.get(row.sku)
+        if product_id is None:
+            line = lines[i] if lines else i + 1
+            result.errors.append(
+                RowError(line, "sku", f"{row.sku!r} is not a product of {catalog.name}")
+            )
+            continue
+        objs.append(
+            DailyImpression(
+                tenant=tenant,
+                catalog=catalog,
+                product_id=product_id,
+                sku=row.sku,
+                date=row.date,
+                impressions=row.impressions,
+                clicks=row.clicks,
+            )
+        )
+    with transaction.atomic():
+        for start in range(0, len(objs), UPSERT_BATCH):
+            batch = objs[start : start + UPSERT_BATCH]
+            DailyImpression.objects.bulk_create(
+                batch,
+                update_conflicts=True,
+                unique_fields=["tenant", "catalog", "sku", "date"],
+                update_fields=["product", "impressions", "clicks"],
+            )
+            result.written += len(batch)
+    return result
+
+
+def _import(
+    kind: str, *, tenant: Tenant, catalog: Catalog, data: bytes | str, actor
+) -> UpsertResult:
+    """Parse a whole CSV file, write its good rows, report the bad ones (FileError if the
+    file itself is unreadable: then nothing is written)."""
+    if kind == "orders":
+        records = list(csv_records(data, ORDER_COLUMNS))
+        parsed = orders_parse(records)
+        upsert = orders_upsert
+        key = lambda r: (r.order_id, r.sku)  # noqa: E731
+        record_key = lambda rec: (rec.get("order_id", "").strip(), rec.get("sku", "").strip())  # noqa: E731
+    else:
+        records = list(csv_records(data, IMPRESSION_COLUMNS))
+        parsed = impressions_parse(records)
+        upsert = impressions_upsert
+        key = lambda r: (r.sku, r.date.isoformat())  # noqa: E731
+        record_key = lambda rec: (rec.get("sku", "").strip(), rec.get("date", "").strip())  # noqa: E731
+    line_of = {record_key(rec): line for line, rec in records}
+    lines = [line_of.get(key(r), 0) for r in parsed.rows]
+    result = upsert(tenant=tenant, catalog=catalog, rows=parsed.rows, lines=lines)
+    result.errors = sorted(parsed.errors + result.errors, key=lambda e: e.line)
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action=f"{kind}.imported",
+        target=catalog,
+        changes={"written": result.written, "refused_rows": result.refused},
+    )
+    return result
+
+
+def orders_import_csv(
+    *, tenant: Tenant, catalog: Catalog, data: bytes | str, actor
+) -> UpsertResult:
+    """CSV with the columns order_id, sku, quantity, item_price, shipping_fee, placed_at,
+    ship_by, shipped_at, delivered_at, cancelled_at, cancel_reason, tracking_number."""
+    return _import("orders", tenant=tenant, catalog=catalog, data=data, actor=actor)
+
+
+def impressions_import_csv(
+    *, tenant: Tenant, catalog: Catalog, data: bytes | str, actor
+) -> UpsertResult:
+    """CSV with the columns sku, date, impressions, clicks."""
+    return _import("impressions", tenant=tenant, catalog=catalog, data=data, actor=actor)
+
+
+MAX_BULK_SHIP = 500
+
+
+@transaction.atomic
+def orders_mark_shipped(*, tenant: Tenant, actor, tracking: dict[int, str], shipped_at=None) -> int:
+    """Mark order lines shipped with their tracking numbers ({order pk: tracking}).
+
+    Only unshipped, uncancelled lines of this tenant change; an empty tracking number is
+    refused (a shipment without tracking would hurt the valid tracking rate).
+    """
+    errors = {}
+    for pk, number in tracking.items():
+        number = (number or "").strip()
+        if not number:
+            errors[str(pk)] = "Enter a tracking number."
+        elif len(number) > 64 or any(ord(c) < 32 for c in number):
+            errors[str(pk)] = "A tracking number has at most 64 printable characters."
+    if len(tracking) > MAX_BULK_SHIP:
+        errors["__all__"] = f"At most {MAX_BULK_SHIP} orders at once."
+    if errors:
+        raise ValidationError(errors)
+    shipped_at = shipped_at or timezone.now()
+    orders = list(
+        Order.objects.for_tenant(tenant)
+        .select_for_update()
+        .filter(pk__in=list(tracking), shipped_at__isnull=True, cancelled_at__isnull=True)
+    )
+    for order in orders:
+        order.shipped_at = max(shipped_at, order.placed_at)
+        order.tracking_number = tracking[order.pk].strip()
+        order.updated_at = timezone.now()
+    Order.objects.bulk_update(orders, ["shipped_at", "tracking_number", "updated_at"])
+    if orders:
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="orders.marked_shipped",
+            changes={
+                "orders": [f"{o.order_id}/{o.sku}" for o in orders[:100]],
+                "count": len(orders),
+            },
+        )
+    return len(orders)
+
+
+__all__ = ["FileError", "RowError"]

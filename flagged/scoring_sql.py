@@ -127,10 +127,14 @@ def aggregate_sql(tables: Tables, policies: dict[Metric, Policy]) -> str:
     )
 
 
-def changes_sql(tables: Tables, policies: dict[Metric, Policy], temp: str) -> str:
+def changes_sql(
+    tables: Tables, policies: dict[Metric, Policy], temp: str, *, vendor: str = "postgresql"
+) -> str:
     """CREATE TEMP TABLE <temp>: one row per product whose state must be written."""
     levels = ", ".join(f"{_level(m, policies[m], p)} AS {p}_level" for m, p in PREFIX.items())
-    worst = "GREATEST(" + ", ".join(LEVEL_COLUMNS) + ")"
+    # SQLite (the embedded default) spells GREATEST as the scalar MAX.
+    greatest = "MAX" if vendor == "sqlite" else "GREATEST"
+    worst = f"{greatest}(" + ", ".join(LEVEL_COLUMNS) + ")"
     lv_counts = ", ".join(f"COALESCE(lv.{c}, 0) AS {c}" for c in COUNT_COLUMNS)
     lv_levels = ", ".join(f"COALESCE(lv.{c}, 0) AS {c}" for c in LEVEL_COLUMNS)
     cur_cols = ", ".join(f"s.{c}" for c in COUNT_COLUMNS)
@@ -180,13 +184,14 @@ ON CONFLICT (tenant_id, product_id) DO UPDATE SET
 """
 
 
-def transition_insert_sql(tables: Tables, temp: str) -> str:
+def transition_insert_sql(tables: Tables, temp: str, *, vendor: str = "postgresql") -> str:
     """One transition row per status change, with counts, levels and the policies used."""
     cols = COUNT_COLUMNS + LEVEL_COLUMNS
+    policies = "%(policies)s" if vendor == "sqlite" else "CAST(%(policies)s AS jsonb)"
     return f"""
 INSERT INTO {tables.transition}
   (tenant_id, product_id, at, from_status, to_status, policies, {", ".join(cols)})
-SELECT %(tenant)s, product_id, %(now)s, old_status, new_status, CAST(%(policies)s AS jsonb),
+SELECT %(tenant)s, product_id, %(now)s, old_status, new_status, {policies},
        {", ".join(cols)}
 FROM {temp} WHERE new_status <> old_status
 """

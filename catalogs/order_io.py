@@ -1,0 +1,306 @@
+"""Pure parsing of order lines and daily impressions (CSV files and API rows).
+
+No ORM: the services turn parsed rows into one bulk upsert. Every row either
+parses into a frozen dataclass or yields readable errors naming the column, so a
+file with bad rows still imports its good ones and reports the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+ORDER_COLUMNS = (
+    "order_id",
+    "sku",
+    "quantity",
+    "item_price",
+    "shipping_fee",
+    "placed_at",
+    "ship_by",
+    "shipped_at",
+    "delivered_at",
+    "cancelled_at",
+    "cancel_reason",
+    "tracking_number",
+)
+IMPRESSION_COLUMNS = ("sku", "date", "impressions", "clicks")
+CANCEL_REASONS = ("out_of_stock", "buyer_request", "other")
+MAX_TEXT = {"order_id": 64, "sku": 100, "tracking_number": 64}
+MAX_MONEY = Decimal("9999999999.99")
+MAX_COUNT = 2_000_000_000
+MAX_FILE_ROWS = 200_000
+
+
+class FileError(ValueError):
+    """The file as a whole cannot be read (wrong header, not CSV, too big)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # 1-based line in the file (header is line 1); item index + 1 for the API
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    order_id: str
+    sku: str
+    quantity: int
+    item_price: Decimal
+    shipping_fee: Decimal
+    placed_at: datetime
+    ship_by: datetime
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str
+    tracking_number: str
+
+
+@dataclass(frozen=True)
+class ImpressionRow:
+    sku: str
+    date: date
+    impressions: int
+    clicks: int
+
+
+class _Row:
+    """Collects errors while reading one row's fields."""
+
+    def __init__(self, line: int, data: Mapping[str, object]):
+        self.line = line
+        self.data = data
+        self.errors: list[RowError] = []
+
+    def err(self, column: str, message: str) -> None:
+        self.errors.append(RowError(self.line, column, message))
+
+    def raw(self, column: str) -> str:
+        value = self.data.get(column)
+        if value is None:
+            return ""
+        return str(value).strip()
+
+    def text(self, column: str, *, required: bool) -> str:
+        value = self.raw(column)
+        if required and not value:
+            self.err(column, "is required")
+        elif len(value) > MAX_TEXT.get(column, 255):
+            self.err(column, f"is longer than {MAX_TEXT.get(column, 255)} characters")
+        elif any(ord(c) < 32 for c in value):
+            self.err(column, "contains control characters")
+        return value
+
+    def integer(self, column: str, *, default: int | None = None) -> int:
+        value = self.raw(column)
+        if not value and default is not None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            self.err(column, f"must be a whole number (got {value[:30]!r})")
+            return 0
+        if not 0 <= number <= MAX_COUNT:
+            self.err(column, f"must be between 0 and {MAX_COUNT}")
+        return number
+
+    def money(self, column: str, *, default: Decimal | None = None) -> Decimal:
+        value = self.raw(column)
+        if not value and default is not None:
+            return default
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            self.err(column, f"must be an amount like 12.50 (got {value[:30]!r})")
+            return Decimal(0)
+        if not amount.is_finite() or amount < 0 or amount > MAX_MONEY:
+            self.err(column, "must be an amount between 0 and 9999999999.99")
+            return Decimal(0)
+        if amount != amount.quantize(Decimal("0.01")):
+            self.err(column, "has more than two decimals")
+        return amount.quantize(Decimal("0.01"))
+
+    def moment(self, column: str, *, required: bool) -> datetime | None:
+        value = self.raw(column)
+        if not value:
+            if required:
+                self.err(column, "is required (ISO 8601, e.g. 2026-03-01T14:30:00Z)")
+            return None
+        parsed = parse_datetime(value)
+        if parsed is None:
+            self.err(column, f"is not an ISO 8601 time (got {value[:40]!r})")
+        return parsed
+
+
+def parse_datetime(value: str) -> datetime | None:
+    """ISO 8601 date-time; a date alone means midnight; no zone means UTC."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if not 1970 <= moment.year <= 2999:
+        return None
+    return moment
+
+
+def order_row_parse(line: int, data: Mapping[str, object]) -> OrderRow | list[RowError]:
+    """One order line, or the list of what is wrong with it."""
+    row = _Row(line, data)
+    order_id = row.text("order_id", required=True)
+    sku = row.text("sku", required=True)
+    quantity = row.integer("quantity", default=1)
+    if quantity == 0 and not any(e.column == "quantity" for e in row.errors):
+        row.err("quantity", "must be at least 1")
+    item_price = row.money("item_price")
+    shipping_fee = row.money("shipping_fee", default=Decimal(0))
+    placed_at = row.moment("placed_at", required=True)
+    ship_by = row.moment("ship_by", required=True)
+    shipped_at = row.moment("shipped_at", required=False)
+    delivered_at = row.moment("delivered_at", required=False)
+    cancelled_at = row.moment("cancelled_at", required=False)
+    cancel_reason = row.raw("cancel_reason").lower()
+    tracking = row.text("tracking_number", required=False)
+    if cancel_reason and cancel_reason not in CANCEL_REASONS:
+        row.err("cancel_reason", f"must be one of {', '.join(CANCEL_REASONS)} or empty")
+    if cancelled_at and not cancel_reason:
+        row.err("cancel_reason", "is required when cancelled_at is set")
+    if cancel_reason and not cancelled_at:
+        row.err("cancelled_at", "is required when cancel_reason is set")
+    if cancelled_at and shipped_at:
+        row.err("cancelled_at", "an order line cannot be both shipped and cancelled")
+    if placed_at and ship_by and ship_by < placed_at:
+        row.err("ship_by", "is before placed_at")
+    if placed_at and shipped_at and shipped_at < placed_at:
+        row.err("shipped_at", "is before placed_at")
+    if delivered_at and not shipped_at:
+        row.err("delivered_at", "needs shipped_at")
+    if row.errors:
+        return row.errors
+    assert placed_at and ship_by
+    return OrderRow(
+        order_id=order_id,
+        sku=sku,
+        quantity=quantity,
+        item_price=item_price,
+        shipping_fee=shipping_fee,
+        placed_at=placed_at,
+        ship_by=ship_by,
+        shipped_at=shipped_at,
+        delivered_at=delivered_at,
+        cancelled_at=cancelled_at,
+        cancel_reason=cancel_reason,
+        tracking_number=tracking,
+    )
+
+
+def impression_row_parse(line: int, data: Mapping[str, object]) -> ImpressionRow | list[RowError]:
+    """One day of impressions for one sku, or what is wrong with it."""
+    row = _Row(line, data)
+    sku = row.text("sku", required=True)
+    raw_date = row.raw("date")
+    day: date | None = None
+    try:
+        day = date.fromisoformat(raw_date)
+    except ValueError:
+        row.err("date", f"must be a date like 2026-03-01 (got {raw_date[:30]!r})")
+    impressions = row.integer("impressions")
+    clicks = row.integer("clicks", default=0)
+    if clicks > impressions and not row.errors:
+        row.err("clicks", "cannot exceed impressions")
+    if row.errors or day is None:
+        return row.errors
+    return ImpressionRow(sku=sku, date=day, impressions=impressions, clicks=clicks)
+
+
+@dataclass
+class ParseResult:
+    rows: list
+    errors: list[RowError]
+
+
+def _dedupe_last_wins(rows: list, key) -> list:
+    seen: dict = {}
+    for r in rows:
+        seen[key(r)] = r
+    return list(seen.values())
+
+
+def csv_records(data: bytes | str, columns: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
+    """Yield (line, record) from CSV text; FileError when the header is wrong."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise FileError("The file is not UTF-8 text.") from exc
+    else:
+        text = data.removeprefix("\ufeff")
+    if "\x00" in text:
+        raise FileError("The file contains NUL bytes; it is not a CSV file.")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileError("The file is empty.") from None
+    except csv.Error as exc:
+        raise FileError(f"Not a CSV file: {exc}") from None
+    header = [h.strip().lower() for h in header]
+    missing = [c for c in columns if c not in header]
+    unknown = [h for h in header if h and h not in columns]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing))
+        if unknown:
+            parts.append("unknown " + ", ".join(unknown[:10]))
+        raise FileError("Wrong columns (" + "; ".join(parts) + "). Expected: " + ",".join(columns))
+    count = 0
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            count += 1
+            if count > MAX_FILE_ROWS:
+                raise FileError(f"More than {MAX_FILE_ROWS} rows; split the file.")
+            yield reader.line_num, dict(zip(header, values, strict=False))
+    except csv.Error as exc:
+        raise FileError(f"Line {reader.line_num}: not valid CSV ({exc}).") from None
+
+
+def orders_parse(records: Iterable[tuple[int, Mapping[str, object]]]) -> ParseResult:
+    """Parse order records; a repeated (order_id, sku) keeps the last one."""
+    rows, errors = [], []
+    for line, record in records:
+        parsed = order_row_parse(line, record)
+        if isinstance(parsed, list):
+            errors.extend(parsed)
+        else:
+            rows.append(parsed)
+    return ParseResult(_dedupe_last_wins(rows, lambda r: (r.order_id, r.sku)), errors)
+
+
+def impressions_parse(records: Iterable[tuple[int, Mapping[str, object]]]) -> ParseResult:
+    """Parse impression records; a repeated (sku, date) keeps the last one."""
+    rows, errors = [], []
+    for line, record in records:
+        parsed = impression_row_parse(line, record)
+        if isinstance(parsed, list):
+            errors.extend(parsed)
+        else:
+            rows.append(parsed)
+    return ParseResult(_dedupe_last_wins(rows, lambda r: (r.sku, r.date)), errors)

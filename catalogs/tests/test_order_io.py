@@ -1,0 +1,178 @@
+"""Pure tests of order and impression parsing (no database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from catalogs.order_io import (
+    IMPRESSION_COLUMNS,
+    MAX_FILE_ROWS,
+    ORDER_COLUMNS,
+    FileError,
+    ImpressionRow,
+    OrderRow,
+    csv_records,
+    impression_row_parse,
+    impressions_parse,
+    order_row_parse,
+    orders_parse,
+    parse_datetime,
+)
+
+GOOD = {
+    "order_id": "A-1",
+    "sku": "SKU-1",
+    "quantity": "2",
+    "item_price": "19.90",
+    "shipping_fee": "4.5",
+    "placed_at": "2026-03-01T10:00:00Z",
+    "ship_by": "2026-03-03T10:00:00Z",
+    "shipped_at": "",
+    "delivered_at": "",
+    "cancelled_at": "",
+    "cancel_reason": "",
+    "tracking_number": "",
+}
+
+
+def test_good_order():
+    row = order_row_parse(2, GOOD)
+    assert isinstance(row, OrderRow)
+    assert row.quantity == 2
+    assert row.item_price == Decimal("19.90")
+    assert row.shipping_fee == Decimal("4.50")
+    assert row.placed_at == datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert row.shipped_at is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "column", "fragment"),
+    [
+        ({"order_id": ""}, "order_id", "required"),
+        ({"sku": " "}, "sku", "required"),
+        ({"sku": "x" * 101}, "sku", "longer than 100"),
+        ({"quantity": "two"}, "quantity", "whole number"),
+        ({"quantity": "0"}, "quantity", "at least 1"),
+        ({"quantity": "-3"}, "quantity", "between"),
+        ({"item_price": ""}, "item_price", "amount"),
+        ({"item_price": "NaN"}, "item_price", "amount between"),
+        ({"item_price": "-1"}, "item_price", "amount between"),
+        ({"item_price": "1.999"}, "item_price", "two decimals"),
+        ({"shipping_fee": "1e99"}, "shipping_fee", "amount between"),
+        ({"placed_at": ""}, "placed_at", "required"),
+        ({"placed_at": "yesterday"}, "placed_at", "ISO 8601"),
+        ({"ship_by": "2026-02-28T00:00:00Z"}, "ship_by", "before placed_at"),
+        ({"shipped_at": "2026-02-01"}, "shipped_at", "before placed_at"),
+        ({"cancel_reason": "lost"}, "cancel_reason", "one of"),
+        ({"cancelled_at": "2026-03-02"}, "cancel_reason", "required when"),
+        ({"cancel_reason": "other"}, "cancelled_at", "required when"),
+        (
+            {"cancelled_at": "2026-03-02", "cancel_reason": "other", "shipped_at": "2026-03-02"},
+            "cancelled_at",
+            "both shipped and cancelled",
+        ),
+        ({"delivered_at": "2026-03-04"}, "delivered_at", "needs shipped_at"),
+        ({"tracking_number": "a\x00b"}, "tracking_number", "control"),
+    ],
+)
+def test_bad_order(changes, column, fragment):
+    errors = order_row_parse(7, {**GOOD, **changes})
+    assert isinstance(errors, list)
+    assert any(e.column == column and fragment in e.message and e.line == 7 for e in errors), errors
+    assert str(errors[0]).startswith("line 7, ")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-01T10:00:00Z", datetime(2026, 3, 1, 10, tzinfo=UTC)),
+        (
+            "2026-03-01T10:00:00+02:00",
+            datetime(2026, 3, 1, 10, tzinfo=timezone(timedelta(hours=2))),
+        ),
+        ("2026-03-01 10:00", datetime(2026, 3, 1, 10, tzinfo=UTC)),
+        ("2026-03-01", datetime(2026, 3, 1, tzinfo=UTC)),
+        ("0001-01-01", None),
+        ("03/01/2026", None),
+        ("", None),
+    ],
+)
+def test_parse_datetime(text, expected):
+    assert parse_datetime(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("record", "ok"),
+    [
+        ({"sku": "S", "date": "2026-03-01", "impressions": "10", "clicks": "2"}, True),
+        ({"sku": "S", "date": "2026-03-01", "impressions": "10", "clicks": ""}, True),
+        ({"sku": "S", "date": "2026-02-30", "impressions": "10", "clicks": "2"}, False),
+        ({"sku": "S", "date": "2026-03-01", "impressions": "ten", "clicks": "2"}, False),
+        ({"sku": "S", "date": "2026-03-01", "impressions": "1", "clicks": "2"}, False),
+        ({"sku": "", "date": "2026-03-01", "impressions": "1", "clicks": "0"}, False),
+    ],
+)
+def test_impression_rows(record, ok):
+    parsed = impression_row_parse(2, record)
+    assert isinstance(parsed, ImpressionRow) is ok
+
+
+def test_csv_file_with_good_and_bad_rows_and_duplicates():
+    header = ",".join(ORDER_COLUMNS)
+    good = ",".join(GOOD[c] for c in ORDER_COLUMNS)
+    later = good.replace(",2,", ",3,", 1)
+    bad = good.replace("SKU-1", "", 1)
+    text = "\ufeff" + "\n".join([header, good, bad, "", later]) + "\n"
+    result = orders_parse(csv_records(text.encode(), ORDER_COLUMNS))
+    assert len(result.rows) == 1 and result.rows[0].quantity == 3  # last one wins
+    assert [(e.line, e.column) for e in result.errors] == [(3, "sku")]
+
+
+def test_impressions_csv():
+    text = "sku,date,impressions,clicks\nA,2026-03-01,5,1\nA,2026-03-01,6,1\nB,2026-03-01,7,0\n"
+    result = impressions_parse(csv_records(text, IMPRESSION_COLUMNS))
+    assert [(r.sku, r.impressions) for r in result.rows] == [("A", 6), ("B", 7)]
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (b"", "empty"),
+        (b"\xff\xfe\x00x", "UTF-8"),
+        (b"sku,date\nA,2026-03-01\n", "missing impressions, clicks"),
+        (b"sku,date,impressions,clicks,extra\n", "unknown extra"),
+        (b"sku,date,impressions,clicks\nA,\x00,1,1\n", "NUL"),
+    ],
+)
+def test_csv_file_errors(data, fragment):
+    with pytest.raises(FileError, match=fragment):
+        list(csv_records(data, IMPRESSION_COLUMNS))
+
+
+def test_csv_row_cap():
+    text = "sku,date,impressions,clicks\n" + "A,2026-03-01,1,0\n" * (MAX_FILE_ROWS + 1)
+    with pytest.raises(FileError, match="split the file"):
+        list(csv_records(text, IMPRESSION_COLUMNS))
+
+
+@given(st.dictionaries(st.sampled_from(ORDER_COLUMNS), st.text(max_size=40), max_size=12))
+def test_order_parser_never_crashes(record):
+    parsed = order_row_parse(2, record)
+    assert isinstance(parsed, OrderRow) or (parsed and all(e.message for e in parsed))
+
+
+@given(st.binary(max_size=300))
+def test_csv_reader_only_raises_file_error(data):
+    try:
+        result = impressions_parse(
+            csv_records(b"sku,date,impressions,clicks\n" + data, IMPRESSION_COLUMNS)
+        )
+    except FileError:
+        return
+    for row in result.rows:
+        assert isinstance(row.date, date)

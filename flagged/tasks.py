@@ -1,0 +1,41 @@
+"""Thin Celery wrappers: take ids, re-fetch the tenant, call one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from catalog_health.tenancy.models import Tenant
+
+from . import services
+
+
+@shared_task(name="flagged.score_tenant", acks_late=True, max_retries=2)
+def score_tenant(*, tenant_id: int) -> dict:
+    """Score one tenant. Idempotent: a redelivered task writes nothing new."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return {"tenant_id": tenant_id, "skipped": "no such tenant"}
+    result = services.flags_score(tenant=tenant)
+    return {
+        "tenant_id": tenant_id,
+        "changed": result.changed_states,
+        "transitions": result.transitions,
+    }
+
+
+@shared_task(name="flagged.score_all")
+def score_all() -> int:
+    """Hourly (beat): queue one scoring task per tenant."""
+    ids = list(Tenant.objects.order_by("pk").values_list("pk", flat=True))
+    for tenant_id in ids:
+        score_tenant.delay(tenant_id=tenant_id)
+    return len(ids)
+
+
+@shared_task(name="flagged.send_digests")
+def send_digests() -> int:
+    """Daily (beat): email each tenant's sellers what became Impacted or At risk."""
+    sent = 0
+    for tenant in Tenant.objects.order_by("pk"):
+        sent += services.digest_send(tenant=tenant)
+    return sent
