@@ -1,0 +1,41 @@
+"""Factories of order lines and daily impressions (tenant follows the product)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from catalogs.models import DailyImpression, Order
+from catalogs.tests.factories import ProductFactory
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    product = factory.SubFactory(ProductFactory)
+    tenant = factory.SelfAttribute("product.tenant")
+    catalog = factory.SelfAttribute("product.catalog")
+    sku = factory.SelfAttribute("product.sku")
+    order_id = factory.Sequence(lambda n: f"ORD-{n:07d}")
+    quantity = 1
+    item_price = Decimal("40.00")
+    shipping_fee = Decimal("4.00")
+    placed_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=3))
+    ship_by = factory.LazyAttribute(lambda o: o.placed_at + timedelta(days=2))
+    shipped_at = factory.LazyAttribute(lambda o: o.placed_at + timedelta(days=1))
+    tracking_number = factory.Sequence(lambda n: f"1Z{n:010d}")
+
+
+class DailyImpressionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DailyImpression
+
+    product = factory.SubFactory(ProductFactory)
+    tenant = factory.SelfAttribute("product.tenant")
+    catalog = factory.SelfAttribute("product.catalog")
+    sku = factory.SelfAttribute("product.sku")
+    date = factory.LazyFunction(lambda: timezone.now().date())
+    impressions = 1000
+    clicks = 20
