@@ -76,7 +76,19 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         if request.user and request.user.is_authenticated:
             self.membership = resolve_api_membership(request)
             self.tenant = self.membership.tenant
+            self._require_object_in_tenant()
         super().initial(request, *args, **kwargs)
+
+    def _require_object_in_tenant(self) -> None:
+        """Another tenant's id is a 404 before roles are checked: never a 403 that confirms it."""
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        if lookup in self.kwargs:
+            value = self.kwargs[lookup]
+            if (
+                not str(value).isdigit()
+                or not self.get_queryset().filter(**{self.lookup_field: value}).exists()
+            ):
+                raise Http404("Not found.")
 
     def required_perm(self) -> Perm:
         if self.action in self.required_perms:

@@ -83,3 +83,61 @@ def product_get(*, tenant: Tenant, product_id: int, catalog_id: int | None = Non
     if catalog_id is not None:
         qs = qs.filter(catalog_id=catalog_id)
     return qs.get(pk=product_id)
+
+
+# --- Orders (issue #6): Manage Orders -----------------------------------------------------
+
+ORDER_STATUSES = {
+    "overdue": "Overdue (past ship-by, not shipped)",
+    "unshipped": "Unshipped",
+    "cancelled": "Cancelled",
+    "shipped": "Shipped",
+    "late": "Shipped late",
+    "no_tracking": "Shipped without tracking",
+}
+
+
+def order_search(*, tenant: Tenant, filters: dict, now=None) -> QuerySet:
+    """Order lines of a tenant filtered by status, sku, catalog and placed date."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from .models import Order
+
+    now = now or timezone.now()
+    qs = Order.objects.for_tenant(tenant)
+    status = filters.get("status")
+    open_ = Q(shipped_at__isnull=True, cancelled_at__isnull=True)
+    if status == "overdue":
+        qs = qs.filter(open_, ship_by__lt=now)
+    elif status == "unshipped":
+        qs = qs.filter(open_)
+    elif status == "cancelled":
+        qs = qs.filter(cancelled_at__isnull=False)
+    elif status == "shipped":
+        qs = qs.filter(shipped_at__isnull=False)
+    elif status == "late":
+        qs = qs.filter(shipped_at__isnull=False, shipped_at__gt=F("ship_by"))
+    elif status == "no_tracking":
+        qs = qs.filter(shipped_at__isnull=False, tracking_number__regex=r"^\s*$")
+    if filters.get("sku"):
+        qs = qs.filter(sku=filters["sku"].strip())
+    if filters.get("order_id"):
+        qs = qs.filter(order_id=filters["order_id"].strip())
+    if filters.get("catalog"):
+        qs = qs.filter(catalog_id=filters["catalog"])
+    if filters.get("date_from"):
+        qs = qs.filter(placed_at__date__gte=filters["date_from"])
+    if filters.get("date_to"):
+        qs = qs.filter(placed_at__date__lte=filters["date_to"])
+    return qs.select_related("catalog")
+
+
+def order_page(*, tenant: Tenant, filters: dict, cursor: str | None, size: int) -> KeysetPage:
+    """Newest orders first; keyset on (placed_at, id): one query whatever the page."""
+    return keyset_paginate(
+        order_search(tenant=tenant, filters=filters),
+        sort="-placed_at",
+        cursor=cursor,
+        page_size=size,
+    )

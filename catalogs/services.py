@@ -107,6 +107,11 @@ def product_update(*, tenant: Tenant, product: Product, actor, data: dict) -> Pr
     audit_record(
         tenant=tenant, actor=actor, action="product.updated", target=product, changes=changes
     )
+    # Re-review once committed (at once when the catalog's ECR is on, else in the standard
+    # queue) so the product's status and the catalog's ECR state follow the fix.
+    from ecr.services import review_after_product_edit
+
+    review_after_product_edit(tenant=tenant, product=product, actor=actor)
     return product
 
 

@@ -14,13 +14,11 @@ urlpatterns = [
     ),
 ]
 
-# Manage Orders arrives with the Flagged products issue.
-from catalog_health.tenancy.views import ComingSoonView  # noqa: E402
-
 urlpatterns += [
+    path("orders/", views.OrderListView.as_view(), name="order_list"),
     path(
-        "orders/",
-        ComingSoonView.as_view(feature="Manage Orders", issue="Flagged products"),
-        name="order_list",
+        "catalogs/<int:catalog_id>/uploads/",
+        views.CatalogUploadView.as_view(),
+        name="catalog_upload",
     ),
 ]

@@ -4,18 +4,23 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.generic import TemplateView
 
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 
 from . import selectors, services
-from .forms import CatalogForm, ProductEditForm, ProductFilterForm
+from .forms import CatalogForm, OrderFilterForm, ProductEditForm, ProductFilterForm, UploadForm
 from .models import Catalog, Product
 
 
 class CatalogMixin(TenantViewMixin):
     """Loads the catalog named in the URL through the tenant scope (foreign id: 404)."""
+
+    def load_objects(self) -> None:
+        super().load_objects()
+        self.get_catalog()
 
     def get_catalog(self) -> Catalog:
         if not hasattr(self, "_catalog"):
@@ -95,6 +100,10 @@ class ProductDetailView(CatalogMixin, TemplateView):
     permission = Perm.VIEW
     write_permission = Perm.EDIT_PRODUCTS
 
+    def load_objects(self) -> None:
+        super().load_objects()
+        self.product = self.get_product()
+
     def get_product(self) -> Product:
         try:
             return selectors.product_get(
@@ -107,7 +116,7 @@ class ProductDetailView(CatalogMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        product = kwargs.get("product") or self.get_product()
+        product = kwargs.get("product") or self.product
         ctx.update(
             catalog=self.get_catalog(),
             product=product,
@@ -118,7 +127,7 @@ class ProductDetailView(CatalogMixin, TemplateView):
         return ctx
 
     def post(self, request, *args, **kwargs):
-        product = self.get_product()
+        product = self.product
         form = ProductEditForm(request.POST, instance=Product(pk=product.pk))
         if form.is_valid():
             data = {f: form.cleaned_data[f] for f in ProductEditForm.Meta.fields}
@@ -138,3 +147,129 @@ class ProductDetailView(CatalogMixin, TemplateView):
                     product_id=product.pk,
                 )
         return self.render_to_response(self.get_context_data(product=product, form=form))
+
+
+# --- Manage Orders and uploads (issue #6) -------------------------------------------------
+
+
+class OrderListView(TenantViewMixin, TemplateView):
+    """Manage Orders: filter order lines, mark them shipped with tracking, one or many."""
+
+    template_name = "catalogs/orders.html"
+    permission = Perm.VIEW
+    write_permission = Perm.MANAGE_ORDERS
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        catalogs = list(selectors.catalog_list(tenant=self.tenant))
+        form = OrderFilterForm(self.request.GET or None, catalogs=catalogs)
+        filters = form.cleaned_data if form.is_valid() else {}
+        page = selectors.order_page(
+            tenant=self.tenant,
+            filters=filters,
+            cursor=self.request.GET.get("cursor"),
+            size=filters.get("size") or 50,
+        )
+        query = self.request.GET.copy()
+        query.pop("cursor", None)
+        ctx.update(
+            filter_form=form,
+            page=page,
+            base_query=query.urlencode(),
+            full_query=self.request.GET.urlencode(),
+            can_manage=self.can(Perm.MANAGE_ORDERS),
+            now=timezone.now(),
+            tracking_errors=kwargs.get("tracking_errors", {}),
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        if "ship_one" in request.POST:
+            ids = [request.POST["ship_one"]]
+        else:
+            ids = request.POST.getlist("order")
+        try:
+            pks = [int(i) for i in ids]
+        except ValueError:
+            pks = []
+        if not pks:
+            messages.error(request, "Select at least one order to mark shipped.")
+            return redirect(f"{request.path}?{request.POST.get('query', '')}")
+        tracking = {pk: request.POST.get(f"tracking-{pk}", "") for pk in pks}
+        try:
+            count = services.orders_mark_shipped(
+                tenant=self.tenant, actor=request.user, tracking=tracking
+            )
+        except ValidationError as exc:
+            messages.error(
+                request,
+                "Nothing was marked shipped: "
+                + "; ".join(
+                    f"{m}" for m in sorted({m for msgs in exc.message_dict.values() for m in msgs})
+                ),
+            )
+            return redirect(f"{request.path}?{request.POST.get('query', '')}")
+        _request_scoring(self.tenant)
+        messages.success(
+            request,
+            f"{count} order line{'s' if count != 1 else ''} marked shipped. Flagged statuses "
+            "follow at the next scoring (queued now).",
+        )
+        return redirect(f"{request.path}?{request.POST.get('query', '')}")
+
+
+def _request_scoring(tenant) -> None:
+    from flagged.services import flags_score_request
+
+    flags_score_request(tenant_id=tenant.pk)
+
+
+class CatalogUploadView(CatalogMixin, TemplateView):
+    """Upload order lines or daily impressions as CSV; good rows are written, bad rows are
+    listed with their line and column."""
+
+    template_name = "catalogs/orders_upload.html"
+    permission = Perm.VIEW
+    write_permission = Perm.MANAGE_ORDERS
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        from .order_io import IMPRESSION_COLUMNS, ORDER_COLUMNS
+
+        ctx.update(
+            catalog=self.get_catalog(),
+            form=kwargs.get("form") or UploadForm(),
+            result=kwargs.get("result"),
+            kind=kwargs.get("kind"),
+            order_columns=",".join(ORDER_COLUMNS),
+            impression_columns=",".join(IMPRESSION_COLUMNS),
+            can_manage=self.can(Perm.MANAGE_ORDERS),
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        from .order_io import FileError
+
+        catalog = self.get_catalog()
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        kind = form.cleaned_data["kind"]
+        importer = (
+            services.orders_import_csv if kind == "orders" else services.impressions_import_csv
+        )
+        try:
+            result = importer(
+                tenant=self.tenant,
+                catalog=catalog,
+                data=form.cleaned_data["file"].read(),
+                actor=request.user,
+            )
+        except FileError as exc:
+            form.add_error("file", f"Nothing was imported: {exc}")
+            return self.render_to_response(self.get_context_data(form=form))
+        if result.written:
+            _request_scoring(self.tenant)
+        return self.render_to_response(
+            self.get_context_data(form=UploadForm(initial={"kind": kind}), result=result, kind=kind)
+        )

@@ -33,16 +33,23 @@ class TenantViewMixin:
     permission: Perm = Perm.VIEW
     write_permission: Perm | None = None
 
+    def load_objects(self) -> None:
+        """Fetch the objects named in the URL through the tenant scope, raising Http404.
+
+        Runs before the role check and the method check, so another tenant's id is a 404
+        whatever the role or the method (never a 403 or 405 that confirms it exists)."""
+
     def dispatch(self, request, *args, **kwargs):
         if request.tenant is None:  # mounted outside /t/<slug>/: a programming error
             raise RuntimeError(f"{type(self).__name__} must be routed under /t/<tenant_slug>/")
+        self.tenant = request.tenant
+        self.membership = request.membership
+        self.load_objects()
         needed = self.permission if request.method in SAFE_METHODS else self.write_permission
         if needed is None:
             needed = self.permission if request.method in SAFE_METHODS else Perm.MANAGE_MEMBERS
         if not has_perm(request.membership.role, needed):
             return role_required_response(request, needed)
-        self.tenant = request.tenant
-        self.membership = request.membership
         return super().dispatch(request, *args, **kwargs)
 
     def scoped(self, model):

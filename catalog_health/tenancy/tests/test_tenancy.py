@@ -1,0 +1,124 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from catalog_health.celery import app as celery_app
+from catalog_health.tenancy.models import AuditEvent, Membership, Tenant
+from catalog_health.tenancy.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_tenant_creates_user_and_owner_membership():
+    out = io.StringIO()
+    call_command(
+        "create_tenant",
+        "shop-1",
+        "--name",
+        "Shop One",
+        "--owner",
+        "olga",
+        "--password",
+        "a-long-Passw0rd!",
+        stdout=out,
+    )
+    tenant = Tenant.objects.get(slug="shop-1")
+    membership = Membership.objects.get(tenant=tenant)
+    assert membership.user.username == "olga" and membership.role == Role.OWNER
+    assert membership.user.check_password("a-long-Passw0rd!")
+    assert "Created tenant shop-1" in out.getvalue()
+
+
+def test_create_tenant_uses_an_existing_user(user_factory):
+    user = user_factory("existing")
+    call_command(
+        "create_tenant", "shop-2", "--name", "Shop Two", "--owner", "existing", stdout=io.StringIO()
+    )
+    assert Membership.objects.get(tenant__slug="shop-2").user == user
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["dup", "--name", "X", "--owner", "u1", "--password", "a-long-Passw0rd!"],
+            "already exists",
+        ),
+        (["weak", "--name", "X", "--owner", "u2", "--password", "123"], "Password rejected"),
+        (["nopw", "--name", "X", "--owner", "ghost"], "pass --password"),
+    ],
+)
+def test_create_tenant_errors_are_clear(args, message, user_factory):
+    Tenant.objects.create(slug="dup", name="Dup")
+    with pytest.raises(CommandError, match=message):
+        call_command("create_tenant", *args, stdout=io.StringIO())
+
+
+def test_home_lists_tenants_and_switching_remembers_the_choice(client, member, tenant_a, tenant_b):
+    user = member(tenant_a, Role.SELLER, username="both")
+    Membership.objects.create(tenant=tenant_b, user=user, role=Role.VIEWER)
+    client.force_login(user)
+    listing = client.get("/")
+    assert listing.status_code == 200
+    assert b"Tenant A" in listing.content and b"Tenant B" in listing.content
+    client.get(reverse("catalogs:catalog_list", kwargs={"tenant_slug": tenant_b.slug}))
+    assert client.get("/")["Location"] == f"/t/{tenant_b.slug}/catalogs/"
+
+
+def test_switcher_lists_only_own_tenants(client, member, tenant_a, tenant_b):
+    client.force_login(member(tenant_a))
+    body = client.get(
+        reverse("catalogs:catalog_list", kwargs={"tenant_slug": tenant_a.slug})
+    ).content
+    assert b"Tenant A" in body and b"Tenant B" not in body
+
+
+def test_login_and_failed_login_are_audited(client, user_factory):
+    user_factory("alice")
+    client.post(reverse("login"), {"username": "alice", "password": "wrong"})
+    client.post(reverse("login"), {"username": "alice", "password": "pw-alice"})
+    actions = list(AuditEvent.objects.values_list("action", flat=True))
+    assert "auth.login_failed" in actions and "auth.login" in actions
+
+
+def test_login_is_throttled_after_repeated_failures(client, user_factory):
+    user_factory("bob")
+    for _ in range(5):
+        client.post(reverse("login"), {"username": "bob", "password": "nope"})
+    response = client.post(reverse("login"), {"username": "bob", "password": "pw-bob"})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_api_tokens_page_shows_key_once_and_revokes(client, member, tenant_a):
+    client.force_login(member(tenant_a, Role.VIEWER))
+    url = reverse("tenancy:api_tokens", kwargs={"tenant_slug": tenant_a.slug})
+    created = client.post(url, {"name": "ERP"})
+    key = created.context["new_key"]
+    assert key and key.encode() in created.content
+    listing = client.get(url)
+    assert key.encode() not in listing.content
+    token = listing.context["tokens"][0]
+    client.post(url, {"revoke": token.pk})
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_healthz_ok_when_database_and_broker_answer(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["database"]["ok"] and response.json()["broker"]["ok"]
+
+
+def test_healthz_503_when_broker_is_unreachable(client):
+    original = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    try:
+        response = client.get("/healthz")
+    finally:
+        celery_app.conf.broker_url = original
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"]["ok"] and not body["broker"]["ok"]

@@ -1,0 +1,124 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from catalogs.models import Availability, ReviewStatus
+
+from .factories import CatalogFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _list_url(catalog):
+    return reverse(
+        "catalogs:catalog_detail",
+        kwargs={"tenant_slug": catalog.tenant.slug, "catalog_id": catalog.pk},
+    )
+
+
+@pytest.fixture
+def catalog(tenant_a):
+    return CatalogFactory(tenant=tenant_a)
+
+
+def test_product_list_uses_a_fixed_number_of_queries(client, member, catalog):
+    ProductFactory.create_batch(210, catalog=catalog)
+    client.force_login(member(catalog.tenant))
+    counts = {}
+    for size in (25, 100, 200):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(_list_url(catalog), {"size": size, "sort": "-price"})
+        assert len(response.context["page"].rows) == size
+        counts[size] = len(queries)
+    assert len(set(counts.values())) == 1, counts
+    # session, user, membership, session save, catalog, products, tenant switcher (+ savepoints)
+    assert counts[25] <= 10, [q["sql"][:120] for q in queries.captured_queries]
+
+
+def test_keyset_pages_walk_every_product_once(client, member, catalog):
+    made = {p.sku for p in ProductFactory.create_batch(60, catalog=catalog)}
+    client.force_login(member(catalog.tenant))
+    seen, cursor = [], None
+    for _ in range(10):
+        params = {"size": 25, "sort": "-price"}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get(_list_url(catalog), params).context["page"]
+        seen += [p.sku for p in page.rows]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 60
+    assert set(seen) == made
+
+
+def test_search_and_filters(client, member, catalog):
+    ProductFactory(catalog=catalog, sku="ABC-1", title="Red Hoodie")
+    ProductFactory(catalog=catalog, sku="XYZ-2", title="Blue Hoodie", availability="out_of_stock")
+    ProductFactory(catalog=catalog, sku="XYZ-3", title="Tent", review_status="unavailable")
+    client.force_login(member(catalog.tenant))
+
+    def skus(**params):
+        return {p.sku for p in client.get(_list_url(catalog), params).context["page"].rows}
+
+    assert skus(q="hoodie") == {"ABC-1", "XYZ-2"}
+    assert skus(q="xyz") == {"XYZ-2", "XYZ-3"}
+    assert skus(availability=Availability.OUT_OF_STOCK) == {"XYZ-2"}
+    assert skus(review_status=ReviewStatus.UNAVAILABLE) == {"XYZ-3"}
+
+
+def test_garbage_cursor_and_sort_fall_back_to_first_page(client, member, catalog):
+    ProductFactory.create_batch(3, catalog=catalog)
+    client.force_login(member(catalog.tenant))
+    response = client.get(_list_url(catalog), {"cursor": "%%%not-base64", "sort": "nope"})
+    assert response.status_code == 200
+    assert len(response.context["page"].rows) == 3
+
+
+def test_script_in_a_title_is_escaped(client, member, catalog):
+    product = ProductFactory(catalog=catalog, title="<script>alert(1)</script>")
+    client.force_login(member(catalog.tenant))
+    body = client.get(_list_url(catalog)).content.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    detail = client.get(
+        reverse(
+            "catalogs:product_detail",
+            kwargs={
+                "tenant_slug": catalog.tenant.slug,
+                "catalog_id": catalog.pk,
+                "product_id": product.pk,
+            },
+        )
+    ).content.decode()
+    assert "<script>alert(1)</script>" not in detail
+
+
+def test_product_edit_shows_validation_errors(client, member, catalog):
+    product = ProductFactory(catalog=catalog)
+    client.force_login(member(catalog.tenant, "seller"))
+    url = reverse(
+        "catalogs:product_detail",
+        kwargs={
+            "tenant_slug": catalog.tenant.slug,
+            "catalog_id": catalog.pk,
+            "product_id": product.pk,
+        },
+    )
+    response = client.post(
+        url,
+        {"price": "10", "sale_price": "15", "inventory_quantity": "3", "availability": "in_stock"},
+    )
+    assert response.status_code == 200
+    assert "Sale price must be lower than the price." in response.content.decode()
+
+
+def test_product_of_another_catalog_in_the_url_is_404(client, member, catalog, tenant_a):
+    other = ProductFactory(catalog=CatalogFactory(tenant=tenant_a))
+    client.force_login(member(tenant_a))
+    url = reverse(
+        "catalogs:product_detail",
+        kwargs={"tenant_slug": tenant_a.slug, "catalog_id": catalog.pk, "product_id": other.pk},
+    )
+    assert client.get(url).status_code == 404

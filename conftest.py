@@ -1,0 +1,142 @@
+"""Shared fixtures: two tenants, users per role, page and API clients, a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from catalog_health.tenancy.models import Membership, Tenant
+from catalog_health.tenancy.roles import Role
+from catalog_health.tenancy.services import api_token_create
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return Tenant.objects.create(slug="tenant-a", name="Tenant A", currency="USD")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return Tenant.objects.create(slug="tenant-b", name="Tenant B", currency="EUR")
+
+
+@pytest.fixture
+def user_factory(db):
+    counter = iter(range(1, 10_000))
+
+    def make(username: str | None = None, **extra):
+        name = username or f"user{next(counter)}"
+        return get_user_model().objects.create_user(
+            username=name, password="pw-" + name, email=f"{name}@example.com", **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def member(user_factory):
+    """member(tenant, role) -> a user with that role in that tenant."""
+
+    def make(tenant: Tenant, role: str = Role.OWNER, username: str | None = None):
+        user = user_factory(username or f"{role}-{tenant.slug}")
+        Membership.objects.create(tenant=tenant, user=user, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) -> the test client logged in as user."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def api_client_for(db):
+    """api_client_for(user, tenant) -> an APIClient authenticated with a token for that tenant."""
+
+    def make(user, tenant: Tenant) -> APIClient:
+        _, key = api_token_create(tenant=tenant, user=user, name="test")
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return api
+
+    return make
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real `celery worker` process on the Redis broker and the test database.
+
+    Tests using it must commit their data (transactional_db), since the worker is another
+    process with its own connection. Yields a function that returns the worker's output so far.
+    """
+    db = settings.DATABASES["default"]
+    db_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "catalog_health.settings.test",
+        "DATABASE_URL": db_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_WORKER_LOGGING": "1",
+    }
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"celery-worker-{os.getpid()}.log"
+    log = open(log_path, "w+")  # noqa: SIM115 -- closed in teardown
+    # Start from an empty queue so leftovers of earlier runs do not run against this database.
+    from catalog_health.celery import app
+
+    app.control.purge()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "catalog_health",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+    def output() -> str:
+        log.flush()
+        return log_path.read_text()
+
+    deadline = time.monotonic() + 30
+    while "ready." not in output():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("Celery worker did not start:\n" + output())
+        time.sleep(0.2)
+    output.process = proc
+    yield output
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

@@ -1,0 +1,15 @@
+"""Where each app registers what the isolation sweep needs to build its objects.
+
+Add a line per URL kwarg (`OBJECT_FACTORIES["run_id"] = lambda t: ...pk`) and per API model
+(`MODEL_FACTORIES[FeedRun] = lambda t: ...`).
+"""
+
+
+def extend(object_factories: dict, plain_kwargs: dict, model_factories: dict) -> None:
+    # ecr: product issues over the API (pages use catalog_id only).
+    from ecr.models import ProductIssue
+    from ecr.tests.factories import ProductIssueFactory
+
+    model_factories[ProductIssue] = lambda t: ProductIssueFactory(
+        tenant=t, product__tenant=t, product__catalog__tenant=t
+    )
