@@ -38,8 +38,8 @@ class LaneTiming:
     lane: str  # "fast" | "standard"
     label: str
     reviewed: int
-    median_seconds: float | None
-    p90_seconds: float | None
+    avg_seconds: float | None
+    max_seconds: float | None
 
 
 def figure_json(fig: go.Figure) -> dict:
@@ -141,12 +141,12 @@ def gauge_figure(ratio: float | None, *, disable: float, enable: float) -> go.Fi
 
 
 def review_time_figure(lanes: Sequence[LaneTiming]) -> go.Figure:
-    """Median and 90th-percentile wait from Pending to reviewed, per review lane."""
+    """Average and longest wait from Pending to reviewed, per review lane."""
     labels = [f"{t.label} ({t.reviewed} reviewed)" for t in lanes]
     fig = go.Figure()
     for attr, name, colour in (
-        ("median_seconds", "Median wait", "#0d6efd"),
-        ("p90_seconds", "90% reviewed within", GREY),
+        ("avg_seconds", "Average wait", "#0d6efd"),
+        ("max_seconds", "Longest wait", GREY),
     ):
         vals = [getattr(t, attr) for t in lanes]
         fig.add_trace(

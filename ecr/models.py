@@ -217,6 +217,10 @@ class RatioSample(TenantOwnedModel):
     active_count = models.PositiveIntegerField()
     available_count = models.PositiveIntegerField()
     enabled = models.BooleanField()
+    trigger = models.CharField(max_length=12, choices=EcrTrigger.choices)
+    issue_counts = models.JSONField(
+        default=dict, blank=True, help_text="affected products per issue code (feed runs)"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "catalog", "at"], name="ratiosample_catalog_idx")]
@@ -254,21 +258,38 @@ class ReviewLane(models.TextChoices):
     STANDARD = "standard", "Standard queue"
 
 
-class ProductReview(TenantOwnedModel):
-    """The latest review of each product: which lane and how long it waited as Pending."""
+class ReviewBatch(TenantOwnedModel):
+    """One review pass over some products of a catalog, with how long they had waited.
+
+    Each product keeps its own pending time (``review_requested_at`` → ``reviewed_at`` on
+    the product); the batch keeps the lane and the aggregates the ECR page compares.
+    """
 
     catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
-    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="review")
     lane = models.CharField(max_length=8, choices=ReviewLane.choices)
-    requested_at = models.DateTimeField(null=True)
-    reviewed_at = models.DateTimeField()
-    wait_seconds = models.FloatField(null=True)
-    error_count = models.PositiveSmallIntegerField(default=0)
-    warning_count = models.PositiveSmallIntegerField(default=0)
+    trigger = models.CharField(max_length=12, choices=EcrTrigger.choices)
+    run_id = models.BigIntegerField(null=True, blank=True, help_text="feed run, if any")
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    reviewed = models.PositiveIntegerField(default=0)
+    available = models.PositiveIntegerField(default=0)
+    unavailable = models.PositiveIntegerField(default=0)
+    issues = models.PositiveIntegerField(default=0)
+    wait_count = models.PositiveIntegerField(default=0, help_text="products with a known wait")
+    wait_total_seconds = models.FloatField(default=0)
+    wait_max_seconds = models.FloatField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(
-                fields=["tenant", "catalog", "lane", "reviewed_at"], name="review_lane_time_idx"
-            )
+                fields=["tenant", "catalog", "lane", "finished_at"], name="batch_lane_time_idx"
+            ),
+            models.Index(
+                fields=["tenant", "catalog", "trigger", "-finished_at"], name="batch_trigger_idx"
+            ),
         ]
+        ordering = ["-finished_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_lane_display()} review of {self.reviewed} products"

@@ -185,7 +185,7 @@ RULES: dict[str, RuleInfo] = {
             ERROR,
             "availability",
             "Availability value is not recognised",
-            "Use one of: in stock, out of stock, preorder, backorder.",
+            "Use one of: in stock, out of stock, preorder, backorder, discontinued.",
             "data",
         ),
         _r(
@@ -334,7 +334,9 @@ _EMOJI_RE = re.compile(
 # "!!", "??", "?!", "$$$", "***", "....": more than an ellipsis or one mark.
 _PUNCT_RE = re.compile(r"[!?¡¿]{2,}|([*#$%@~^=+|<>_])\1{2,}|\.{4,}|,{2,}")
 _WORD_RE = re.compile(r"\w+")
-AVAILABILITY_VALUES = frozenset({"in stock", "out of stock", "preorder", "backorder"})
+AVAILABILITY_VALUES = frozenset(
+    {"in stock", "out of stock", "preorder", "backorder", "discontinued"}
+)
 CONDITION_VALUES = frozenset({"new", "refurbished", "used"})
 # Attributes whose presence makes a product a variant of a larger product.
 VARIANT_ATTRIBUTES = frozenset({"color", "colour", "size", "material", "pattern", "age_group"})

@@ -1,13 +1,25 @@
 from django.urls import path
 
-from catalog_health.tenancy.views import ComingSoonView
+from . import views
 
 app_name = "ecr"
 
 urlpatterns = [
+    path("diagnostics/", views.DiagnosticsOverviewView.as_view(), name="diagnostics"),
+    path("catalogs/<int:catalog_id>/ecr/", views.CatalogEcrView.as_view(), name="catalog_ecr"),
     path(
-        "diagnostics/",
-        ComingSoonView.as_view(feature="Diagnostics", issue="Product review and ECR"),
-        name="diagnostics",
+        "catalogs/<int:catalog_id>/diagnostics/",
+        views.CatalogDiagnosticsView.as_view(),
+        name="catalog_diagnostics",
+    ),
+    path(
+        "catalogs/<int:catalog_id>/diagnostics/products/",
+        views.IssueProductsView.as_view(),
+        name="issue_products",
+    ),
+    path(
+        "catalogs/<int:catalog_id>/diagnostics/export.csv",
+        views.DiagnosticsExportView.as_view(),
+        name="diagnostics_export",
     ),
 ]

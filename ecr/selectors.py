@@ -1,0 +1,299 @@
+"""Reads of review and ECR, shared by pages, the API and the commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from catalog_health.pagination import KeysetPage, keyset_paginate
+from catalog_health.tenancy.models import Tenant
+from catalogs.models import Catalog, Product, ReviewStatus
+
+from . import charts, rules
+from .models import (
+    CatalogEcrState,
+    EcrEvent,
+    EcrTrigger,
+    ProductIssue,
+    RatioSample,
+    ReviewBatch,
+    ReviewLane,
+)
+
+POLICY_CODES = tuple(c for c, r in rules.RULES.items() if r.group == "policy")
+
+
+@dataclass(frozen=True)
+class ReviewCounts:
+    active: int
+    available: int
+    unavailable: int
+    pending: int
+
+
+def review_counts(*, tenant: Tenant, catalog: Catalog) -> ReviewCounts:
+    """Active products per review status: one aggregate over the
+    (tenant, catalog, review_status) index."""
+    row = (
+        Product.objects.for_tenant(tenant)
+        .active()
+        .filter(catalog=catalog)
+        .aggregate(
+            active=Count("id"),
+            available=Count("id", filter=Q(review_status=ReviewStatus.AVAILABLE)),
+            unavailable=Count("id", filter=Q(review_status=ReviewStatus.UNAVAILABLE)),
+            pending=Count("id", filter=Q(review_status=ReviewStatus.PENDING)),
+        )
+    )
+    return ReviewCounts(**row)
+
+
+def ecr_state_for(*, tenant: Tenant, catalog: Catalog) -> CatalogEcrState | None:
+    return CatalogEcrState.objects.for_tenant(tenant).filter(catalog=catalog).first()
+
+
+def ecr_states(*, tenant: Tenant) -> dict[int, CatalogEcrState]:
+    return {s.catalog_id: s for s in CatalogEcrState.objects.for_tenant(tenant)}
+
+
+def _active_issues(*, tenant: Tenant, catalog: Catalog) -> QuerySet[ProductIssue]:
+    return ProductIssue.objects.for_tenant(tenant).filter(
+        catalog=catalog, product__removed_at__isnull=True
+    )
+
+
+def issue_counts_by_code(*, tenant: Tenant, catalog: Catalog) -> dict[str, int]:
+    rows = (
+        _active_issues(tenant=tenant, catalog=catalog)
+        .values("code")
+        .annotate(n=Count("product_id", distinct=True))
+    )
+    return {r["code"]: r["n"] for r in rows}
+
+
+@dataclass(frozen=True)
+class IssueGroup:
+    code: str
+    severity: str
+    title: str
+    how_to_fix: str
+    field: str
+    products: int
+    share: float | None
+    trend: int | None  # change between the last two feed runs
+
+
+def issue_summary(*, tenant: Tenant, catalog: Catalog, active: int) -> list[IssueGroup]:
+    """Products affected per issue code (errors first, then by count), with the share of
+    the catalog and the trend between the last two feed runs. Two queries."""
+    rows = (
+        _active_issues(tenant=tenant, catalog=catalog)
+        .values("code", "severity")
+        .annotate(n=Count("product_id", distinct=True))
+        .order_by("severity", "-n", "code")
+    )
+    samples = list(
+        RatioSample.objects.for_tenant(tenant)
+        .filter(catalog=catalog, trigger=EcrTrigger.FEED_RUN)
+        .order_by("-at")
+        .values_list("issue_counts", flat=True)[:2]
+    )
+    groups = []
+    for r in rows:
+        info = rules.RULES.get(r["code"])
+        trend = None
+        if len(samples) == 2:
+            trend = samples[0].get(r["code"], 0) - samples[1].get(r["code"], 0)
+        groups.append(
+            IssueGroup(
+                code=r["code"],
+                severity=r["severity"],
+                title=info.title if info else r["code"],
+                how_to_fix=info.how_to_fix if info else "",
+                field=info.field if info else "",
+                products=r["n"],
+                share=(r["n"] / active) if active else None,
+                trend=trend,
+            )
+        )
+    return groups
+
+
+def affected_products(
+    *, tenant: Tenant, catalog: Catalog, code: str = "", severity: str = "", q: str = ""
+) -> QuerySet[Product]:
+    """Active products of a catalog with an issue (of ``code`` / ``severity`` when given)."""
+    issues = ProductIssue.objects.for_tenant(tenant).filter(
+        catalog=catalog, product_id=OuterRef("pk")
+    )
+    if code:
+        issues = issues.filter(code=code)
+    if severity:
+        issues = issues.filter(severity=severity)
+    qs = Product.objects.for_tenant(tenant).active().filter(catalog=catalog).filter(Exists(issues))
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(sku__istartswith=q) | Q(title__icontains=q))
+    return qs
+
+
+def affected_products_page(
+    *,
+    tenant: Tenant,
+    catalog: Catalog,
+    code: str,
+    severity: str,
+    q: str,
+    cursor: str | None,
+    size: int,
+) -> KeysetPage:
+    """One keyset page of affected products with their issues: two queries whatever the
+    page size."""
+    qs = (
+        affected_products(tenant=tenant, catalog=catalog, code=code, severity=severity, q=q)
+        .only("id", "sku", "title", "review_status", "catalog_id", "last_changed_at")
+        .prefetch_related(
+            Prefetch(
+                "issues",
+                queryset=ProductIssue.objects.for_tenant(tenant).order_by("severity", "code"),
+            )
+        )
+    )
+    return keyset_paginate(qs, sort="id", cursor=cursor, page_size=size)
+
+
+def export_rows(*, tenant: Tenant, catalog: Catalog, code: str = "", severity: str = ""):
+    """Rows of the CSV download: one per (product, issue), streamed."""
+    qs = _active_issues(tenant=tenant, catalog=catalog)
+    if code:
+        qs = qs.filter(code=code)
+    if severity:
+        qs = qs.filter(severity=severity)
+    return (
+        qs.order_by("product_id", "id")
+        .values_list(
+            "product_id",
+            "product__sku",
+            "product__title",
+            "product__review_status",
+            "code",
+            "severity",
+            "field",
+            "message",
+            "how_to_fix",
+        )
+        .iterator(chunk_size=2000)
+    )
+
+
+def changed_failing_policy(
+    *, tenant: Tenant, catalog: Catalog, runs: int = 3, limit: int = 50
+) -> tuple[list[Product], int, object]:
+    """Products changed by the latest feed runs that now fail an ad-policy check.
+
+    Returns (first ``limit`` products with their policy issues, total count, since)."""
+    since = (
+        ReviewBatch.objects.for_tenant(tenant)
+        .filter(catalog=catalog, trigger=EcrTrigger.FEED_RUN)
+        .order_by("-finished_at")
+        .values_list("run_started_at", "started_at")[runs - 1 : runs]
+        .first()
+    )
+    if since is None:
+        since = (
+            ReviewBatch.objects.for_tenant(tenant)
+            .filter(catalog=catalog, trigger=EcrTrigger.FEED_RUN)
+            .order_by("finished_at")
+            .values_list("run_started_at", "started_at")
+            .first()
+        )
+    if since is None:
+        return [], 0, None
+    since_at = since[0] or since[1]
+    policy = ProductIssue.objects.for_tenant(tenant).filter(
+        catalog=catalog, product_id=OuterRef("pk"), code__in=POLICY_CODES
+    )
+    qs = (
+        Product.objects.for_tenant(tenant)
+        .active()
+        .filter(catalog=catalog, last_changed_at__gte=since_at - timedelta(seconds=1))
+        .filter(Exists(policy))
+    )
+    total = qs.count()
+    rows = list(
+        qs.only("id", "sku", "title", "review_status", "catalog_id", "last_changed_at")
+        .order_by("-last_changed_at", "-id")
+        .prefetch_related(
+            Prefetch(
+                "issues",
+                queryset=ProductIssue.objects.for_tenant(tenant).filter(code__in=POLICY_CODES),
+            )
+        )[:limit]
+    )
+    return rows, total, since_at
+
+
+def ratio_history(
+    *, tenant: Tenant, catalog: Catalog, days: int = 30, max_points: int = 500
+) -> list[charts.RatioPoint]:
+    since = timezone.now() - timedelta(days=days)
+    rows = list(
+        RatioSample.objects.for_tenant(tenant)
+        .filter(catalog=catalog, at__gte=since)
+        .order_by("-at")
+        .values_list("at", "ratio")[:max_points]
+    )
+    return [charts.RatioPoint(at, r) for at, r in reversed(rows)]
+
+
+def ecr_events(*, tenant: Tenant, catalog: Catalog) -> QuerySet[EcrEvent]:
+    return EcrEvent.objects.for_tenant(tenant).filter(catalog=catalog).order_by("-created_at")
+
+
+def lane_timings(*, tenant: Tenant, catalog: Catalog, days: int = 30) -> list[charts.LaneTiming]:
+    """Average and longest Pending time per review lane over the last ``days``: how much
+    faster the ECR fast lane gets products live than the standard queue."""
+    since = timezone.now() - timedelta(days=days)
+    rows = {
+        r["lane"]: r
+        for r in ReviewBatch.objects.for_tenant(tenant)
+        .filter(catalog=catalog, finished_at__gte=since)
+        .values("lane")
+        .annotate(
+            reviewed=Sum("reviewed"),
+            waits=Sum("wait_count"),
+            total=Sum("wait_total_seconds"),
+            longest=Max("wait_max_seconds"),
+        )
+    }
+    out = []
+    for lane in (ReviewLane.FAST, ReviewLane.STANDARD):
+        r = rows.get(lane.value)
+        out.append(
+            charts.LaneTiming(
+                lane=lane.value,
+                label=lane.label,
+                reviewed=(r or {}).get("reviewed") or 0,
+                avg_seconds=(r["total"] / r["waits"]) if r and r["waits"] else None,
+                max_seconds=r["longest"] if r else None,
+            )
+        )
+    return out
+
+
+def banner_for(*, tenant: Tenant, catalog_id: int) -> CatalogEcrState | None:
+    """The ECR state to show as a banner (only when ECR is off), one query."""
+    return (
+        CatalogEcrState.objects.for_tenant(tenant)
+        .filter(catalog_id=catalog_id, enabled=False)
+        .select_related("catalog")
+        .first()
+    )
+
+
+def catalog_overview(*, tenant: Tenant) -> QuerySet[Catalog]:
+    """Catalogs with their ECR state (one query) for the Diagnostics overview."""
+    return Catalog.objects.for_tenant(tenant).select_related("ecr_state").order_by("name")

@@ -1,0 +1,55 @@
+"""`{% ecr_banner catalog %}`: the ECR-disabled banner every page of a catalog shows."""
+
+from django import template
+
+from ecr import selectors, services, state
+from ecr.models import ReviewSettings
+
+register = template.Library()
+
+
+@register.inclusion_tag("ecr/_banner.html", takes_context=True)
+def ecr_banner(context, catalog=None):
+    """Renders nothing while ECR is on; when it is off, the ratio against the thresholds,
+    the Unavailable count and a link to Diagnostics. Two small queries, only when off."""
+    request = context.get("request")
+    tenant = getattr(request, "tenant", None)
+    catalog_id = getattr(catalog, "pk", None) or (
+        request.resolver_match.kwargs.get("catalog_id")
+        if request and request.resolver_match
+        else None
+    )
+    if tenant is None or catalog_id is None:
+        return {"ecr": None}
+    ecr = selectors.banner_for(tenant=tenant, catalog_id=catalog_id)
+    if ecr is None:
+        return {"ecr": None}
+    t = services.thresholds_for(ecr=ecr, settings=ReviewSettings.current())
+    return {
+        "ecr": ecr,
+        "thresholds": t,
+        "tenant": tenant,
+        "to_fix": state.products_to_fix(
+            available=ecr.available_count, active=ecr.active_count, enable=t.enable
+        ),
+    }
+
+
+@register.filter
+def pct(value, digits: int = 1) -> str:
+    """0.753 -> "75.3%"; thresholds 0.800 -> "80%"; None -> "—"."""
+    if value is None or value == "":
+        return "—"
+    number = float(value) * 100
+    text = f"{number:.{int(digits)}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text + "%"
+
+
+@register.filter
+def duration(seconds) -> str:
+    """Seconds as ``3 s`` / ``4 min`` / ``2.5 h`` / ``3.1 d``."""
+    from ecr.charts import human_duration
+
+    return human_duration(seconds)

@@ -1,0 +1,227 @@
+"""ECR and Diagnostics pages. Views parse input, call a selector or a service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.utils.text import slugify
+from django.views import View
+from django.views.generic import TemplateView
+
+from catalog_health.tenancy.roles import Perm
+from catalog_health.tenancy.views import TenantViewMixin
+from catalogs.models import Catalog
+
+from . import charts, rules, selectors, services
+from .export import csv_lines
+from .models import EcrTrigger, ReviewSettings
+
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+class EcrCatalogMixin(TenantViewMixin):
+    """Loads the catalog of the URL through the tenant scope (a foreign id is a 404)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        # A foreign or missing catalog is a 404 whatever the method or role: never a 405 or
+        # 403 that would tell an outsider the id exists.
+        if request.tenant is not None and not (
+            Catalog.objects.for_tenant(request.tenant).filter(pk=kwargs["catalog_id"]).exists()
+        ):
+            raise Http404("No such catalog.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_catalog(self) -> Catalog:
+        if not hasattr(self, "_catalog"):
+            try:
+                self._catalog = self.scoped(Catalog).get(pk=self.kwargs["catalog_id"])
+            except Catalog.DoesNotExist as exc:
+                raise Http404("No such catalog.") from exc
+        return self._catalog
+
+    def ecr_context(self) -> dict:
+        catalog = self.get_catalog()
+        ecr = services.ecr_state_get(tenant=self.tenant, catalog=catalog)
+        t = services.thresholds_for(ecr=ecr, settings=ReviewSettings.current())
+        return {"catalog": catalog, "ecr": ecr, "thresholds": t}
+
+
+class DiagnosticsOverviewView(TenantViewMixin, TemplateView):
+    """Every catalog of the tenant with its ECR state and Unavailable count."""
+
+    template_name = "ecr/overview.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        settings = ReviewSettings.current()
+        rows = []
+        for catalog in selectors.catalog_overview(tenant=self.tenant):
+            ecr = getattr(catalog, "ecr_state", None)
+            rows.append(
+                {
+                    "catalog": catalog,
+                    "ecr": ecr,
+                    "thresholds": services.thresholds_for(ecr=ecr, settings=settings),
+                }
+            )
+        ctx["rows"] = rows
+        return ctx
+
+
+class CatalogEcrView(EcrCatalogMixin, TemplateView):
+    """Status, gauge, ratio over time with thresholds and events, review-time comparison."""
+
+    template_name = "ecr/catalog_ecr.html"
+    permission = Perm.VIEW
+    write_permission = Perm.MANAGE_CATALOGS
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(self.ecr_context())
+        catalog, ecr, t = ctx["catalog"], ctx["ecr"], ctx["thresholds"]
+        events = list(selectors.ecr_events(tenant=self.tenant, catalog=catalog)[:50])
+        points = selectors.ratio_history(tenant=self.tenant, catalog=catalog)
+        lanes = selectors.lane_timings(tenant=self.tenant, catalog=catalog)
+        ctx.update(
+            events=events,
+            lanes=lanes,
+            gauge_fig=charts.figure_json(
+                charts.gauge_figure(ecr.ratio, disable=float(t.disable), enable=float(t.enable))
+            ),
+            ratio_fig=charts.figure_json(
+                charts.ratio_figure(
+                    points,
+                    [charts.EventPoint(e.created_at, e.enabled, e.ratio) for e in events],
+                    disable=float(t.disable),
+                    enable=float(t.enable),
+                )
+            ),
+            lanes_fig=charts.figure_json(charts.review_time_figure(lanes)),
+            to_fix=services.ecr_state.products_to_fix(
+                available=ecr.available_count, active=ecr.active_count, enable=t.enable
+            ),
+            can_manage=self.can(Perm.MANAGE_CATALOGS),
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        catalog = self.get_catalog()
+        d = services.ecr_evaluate(
+            tenant=self.tenant, catalog=catalog, trigger=EcrTrigger.MANUAL, actor=request.user
+        )
+        if not d.evaluated:
+            messages.info(request, "Checked: the catalog has too few products to be evaluated.")
+        elif d.changed:
+            messages.warning(request, f"ECR is now {'enabled' if d.enabled else 'disabled'}.")
+        else:
+            messages.success(request, "Checked: the ECR state is unchanged.")
+        return redirect("ecr:catalog_ecr", tenant_slug=self.tenant.slug, catalog_id=catalog.pk)
+
+
+class CatalogDiagnosticsView(EcrCatalogMixin, TemplateView):
+    """Unavailable and warned products grouped by issue code, and the products changed by
+    the latest feed runs that now fail ad policy."""
+
+    template_name = "ecr/catalog_diagnostics.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(self.ecr_context())
+        catalog = ctx["catalog"]
+        counts = selectors.review_counts(tenant=self.tenant, catalog=catalog)
+        groups = selectors.issue_summary(tenant=self.tenant, catalog=catalog, active=counts.active)
+        changed, changed_total, since = selectors.changed_failing_policy(
+            tenant=self.tenant, catalog=catalog
+        )
+        ctx.update(
+            counts=counts,
+            error_groups=[g for g in groups if g.severity == rules.ERROR],
+            warning_groups=[g for g in groups if g.severity == rules.WARNING],
+            changed=changed,
+            changed_total=changed_total,
+            changed_since=since,
+        )
+        return ctx
+
+
+def _filters(request) -> dict:
+    code = request.GET.get("code", "")
+    severity = request.GET.get("severity", "")
+    return {
+        "code": code if code in rules.RULES else "",
+        "severity": severity if severity in rules.SEVERITIES else "",
+        "q": request.GET.get("q", "")[:100],
+    }
+
+
+class IssueProductsView(EcrCatalogMixin, TemplateView):
+    """Products of one issue group (or all with issues), filterable, keyset paginated."""
+
+    template_name = "ecr/issue_products.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        catalog = self.get_catalog()
+        f = _filters(self.request)
+        try:
+            size = int(self.request.GET.get("size", 50))
+        except ValueError:
+            size = 50
+        size = size if size in PAGE_SIZES else 50
+        page = selectors.affected_products_page(
+            tenant=self.tenant,
+            catalog=catalog,
+            code=f["code"],
+            severity=f["severity"],
+            q=f["q"],
+            cursor=self.request.GET.get("cursor"),
+            size=size,
+        )
+        query = self.request.GET.copy()
+        query.pop("cursor", None)
+        export_query = self.request.GET.copy()
+        for k in ("cursor", "size", "q"):
+            export_query.pop(k, None)
+        ctx.update(
+            catalog=catalog,
+            page=page,
+            filters=f,
+            size=size,
+            page_sizes=PAGE_SIZES,
+            rule=rules.RULES.get(f["code"]),
+            rule_choices=sorted(rules.RULES.values(), key=lambda r: r.title),
+            base_query=query.urlencode(),
+            export_query=export_query.urlencode(),
+        )
+        return ctx
+
+
+class DiagnosticsExportView(EcrCatalogMixin, View):
+    """CSV of the affected products (one row per issue), safe to open in a spreadsheet."""
+
+    HEADER = [
+        "product_id",
+        "sku",
+        "title",
+        "review_status",
+        "issue_code",
+        "severity",
+        "field",
+        "message",
+        "how_to_fix",
+    ]
+
+    def get(self, request, *args, **kwargs):
+        catalog = self.get_catalog()
+        f = _filters(request)
+        rows = selectors.export_rows(
+            tenant=self.tenant, catalog=catalog, code=f["code"], severity=f["severity"]
+        )
+        response = StreamingHttpResponse(
+            csv_lines(self.HEADER, rows), content_type="text/csv; charset=utf-8"
+        )
+        name = slugify(catalog.name) or f"catalog-{catalog.pk}"
+        suffix = f"-{f['code']}" if f["code"] else ""
+        response["Content-Disposition"] = f'attachment; filename="diagnostics-{name}{suffix}.csv"'
+        return response
