@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def celery_worker_process(transactional_db):
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_WORKER_LOGGING": "1",
     }
-    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"celery-worker-{os.getpid()}.log"
+    log_path = Path(tempfile.gettempdir()) / f"celery-worker-{os.getpid()}.log"
     log = open(log_path, "w+")  # noqa: SIM115 -- closed in teardown
     # Start from an empty queue so leftovers of earlier runs do not run against this database.
     from catalog_health.celery import app
