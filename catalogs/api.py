@@ -129,6 +129,9 @@ class ProductViewSet(mixins.UpdateModelMixin, TenantScopedReadOnlyViewSet):
 def register(router) -> None:
     router.register("catalogs", CatalogViewSet, basename="catalog")
     router.register("products", ProductViewSet, basename="product")
+    from .api_orders import register as register_orders  # orders and impressions (#6)
+
+    register_orders(router)
 
 
 __all__ = ["TenantScopedViewSet", "register"]

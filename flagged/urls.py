@@ -1,13 +1,11 @@
 from django.urls import path
 
-from catalog_health.tenancy.views import ComingSoonView
+from . import views
 
 app_name = "flagged"
 
 urlpatterns = [
-    path(
-        "flagged/",
-        ComingSoonView.as_view(feature="Flagged products", issue="Flagged products"),
-        name="flagged_list",
-    ),
+    path("flagged/", views.FlaggedListView.as_view(), name="flagged_list"),
+    path("flagged/export.csv", views.FlaggedExportView.as_view(), name="flagged_export"),
+    path("flagged/<int:product_id>/", views.FlaggedDetailView.as_view(), name="flagged_detail"),
 ]

@@ -249,3 +249,15 @@ CELERY_BEAT_SCHEDULE["tenancy-heartbeat"] = {
     "task": "catalog_health.tasks.heartbeat",
     "schedule": crontab(minute="*/5"),
 }
+
+# Flagged products (issue #6): hourly scoring of every tenant, a daily digest to sellers, and
+# how long a Resolved product stays on the list.
+FLAGGED_RESOLVED_DAYS = env.int("FLAGGED_RESOLVED_DAYS", default=14)
+CELERY_BEAT_SCHEDULE["flagged-score-hourly"] = {
+    "task": "flagged.score_all",
+    "schedule": crontab(minute=7),
+}
+CELERY_BEAT_SCHEDULE["flagged-daily-digest"] = {
+    "task": "flagged.send_digests",
+    "schedule": crontab(hour=7, minute=0),
+}

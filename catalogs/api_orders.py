@@ -1,0 +1,209 @@
+"""Order lines and daily impressions over the API: list, and idempotent bulk upsert."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from catalog_health.api_base import TenantScopedReadOnlyViewSet
+from catalog_health.tenancy.roles import Perm
+
+from . import services
+from .models import Catalog, DailyImpression, Order
+from .order_io import impression_row_parse, order_row_parse
+
+MAX_BULK = 10_000
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "catalog",
+            "product",
+            "order_id",
+            "sku",
+            "quantity",
+            "item_price",
+            "shipping_fee",
+            "placed_at",
+            "ship_by",
+            "shipped_at",
+            "delivered_at",
+            "cancelled_at",
+            "cancel_reason",
+            "tracking_number",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class DailyImpressionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DailyImpression
+        fields = ["id", "catalog", "product", "sku", "date", "impressions", "clicks"]
+        read_only_fields = fields
+
+
+class OrderLineInput(serializers.Serializer):
+    """One order line; the same fields as the CSV columns (ISO 8601 times, null for none)."""
+
+    order_id = serializers.CharField(max_length=64)
+    sku = serializers.CharField(max_length=100)
+    quantity = serializers.IntegerField(min_value=1, default=1)
+    item_price = serializers.CharField()
+    shipping_fee = serializers.CharField(required=False, allow_blank=True, default="0")
+    placed_at = serializers.CharField()
+    ship_by = serializers.CharField()
+    shipped_at = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    delivered_at = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    cancelled_at = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    cancel_reason = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    tracking_number = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class OrderBulkInput(serializers.Serializer):
+    catalog = serializers.IntegerField()
+    orders = serializers.ListField(child=serializers.DictField(), max_length=MAX_BULK)
+
+
+class ImpressionInput(serializers.Serializer):
+    sku = serializers.CharField(max_length=100)
+    date = serializers.DateField()
+    impressions = serializers.IntegerField(min_value=0)
+    clicks = serializers.IntegerField(min_value=0, default=0)
+
+
+class ImpressionBulkInput(serializers.Serializer):
+    catalog = serializers.IntegerField()
+    impressions = serializers.ListField(child=serializers.DictField(), max_length=MAX_BULK)
+
+
+class RowErrorOutput(serializers.Serializer):
+    index = serializers.IntegerField(help_text="0-based position in the submitted list")
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class BulkOutput(serializers.Serializer):
+    written = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    errors = RowErrorOutput(many=True)
+
+
+def _bulk(view, request, *, parse, upsert, key: str):
+    data = request.data if isinstance(request.data, dict) else {}
+    catalog_id = data.get("catalog")
+    items = data.get(key)
+    if not isinstance(catalog_id, int) or not isinstance(items, list):
+        return Response(
+            {"detail": f'Send {{"catalog": <id>, "{key}": [ … ]}}.'},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if len(items) > MAX_BULK:
+        return Response(
+            {"detail": f"At most {MAX_BULK} rows per request."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    catalog = Catalog.objects.for_tenant(view.tenant).filter(pk=catalog_id).first()
+    if catalog is None:
+        raise NotFound("No such catalog.")
+    rows, lines, errors = [], [], []
+    for i, item in enumerate(items):
+        record = item if isinstance(item, dict) else {}
+        record = {k: ("" if v is None else v) for k, v in record.items()}
+        parsed = parse(i + 1, record)
+        if isinstance(parsed, list):
+            errors.extend(parsed)
+        else:
+            rows.append(parsed)
+            lines.append(i + 1)
+    result = upsert(tenant=view.tenant, catalog=catalog, rows=rows, lines=lines)
+    all_errors = sorted(errors + result.errors, key=lambda e: e.line)
+    if result.written:
+        from flagged.services import flags_score_request
+
+        flags_score_request(tenant_id=view.tenant.pk)
+    return Response(
+        {
+            "written": result.written,
+            "refused": len({e.line for e in all_errors}),
+            "errors": [
+                {"index": e.line - 1, "field": e.column, "message": e.message}
+                for e in all_errors[:1000]
+            ],
+        }
+    )
+
+
+class OrderViewSet(TenantScopedReadOnlyViewSet):
+    """Order lines. Filter with ?sku=, ?catalog=, ?status=overdue|unshipped|cancelled."""
+
+    queryset = Order.objects.all()
+    serializer_class = OrderSerializer
+    required_perms = {"bulk": Perm.MANAGE_ORDERS}
+    write_perm = Perm.MANAGE_ORDERS
+
+    def scope_queryset(self, queryset):
+        params = self.request.query_params
+        if params.get("sku"):
+            queryset = queryset.filter(sku=params["sku"])
+        if params.get("catalog", "").isdigit():
+            queryset = queryset.filter(catalog_id=int(params["catalog"]))
+        status_ = params.get("status")
+        if status_ in ("overdue", "unshipped"):
+            queryset = queryset.filter(shipped_at__isnull=True, cancelled_at__isnull=True)
+            if status_ == "overdue":
+                from django.utils import timezone
+
+                queryset = queryset.filter(ship_by__lt=timezone.now())
+        elif status_ == "cancelled":
+            queryset = queryset.filter(~Q(cancelled_at=None))
+        return queryset
+
+    @extend_schema(request=OrderBulkInput, responses=BulkOutput)
+    @action(detail=False, methods=["post"])
+    def bulk(self, request, *args, **kwargs):
+        """Insert or update up to 10,000 order lines; idempotent on (order_id, sku)."""
+        return _bulk(
+            self, request, parse=order_row_parse, upsert=services.orders_upsert, key="orders"
+        )
+
+
+class DailyImpressionViewSet(TenantScopedReadOnlyViewSet):
+    """Daily impressions. Filter with ?sku= and ?catalog=."""
+
+    queryset = DailyImpression.objects.all()
+    serializer_class = DailyImpressionSerializer
+    required_perms = {"bulk": Perm.MANAGE_ORDERS}
+    write_perm = Perm.MANAGE_ORDERS
+
+    def scope_queryset(self, queryset):
+        params = self.request.query_params
+        if params.get("sku"):
+            queryset = queryset.filter(sku=params["sku"])
+        if params.get("catalog", "").isdigit():
+            queryset = queryset.filter(catalog_id=int(params["catalog"]))
+        return queryset
+
+    @extend_schema(request=ImpressionBulkInput, responses=BulkOutput)
+    @action(detail=False, methods=["post"])
+    def bulk(self, request, *args, **kwargs):
+        """Insert or update up to 10,000 daily impressions; idempotent on (sku, date)."""
+        return _bulk(
+            self,
+            request,
+            parse=impression_row_parse,
+            upsert=services.impressions_upsert,
+            key="impressions",
+        )
+
+
+def register(router) -> None:
+    router.register("orders", OrderViewSet, basename="order")
+    router.register("impressions", DailyImpressionViewSet, basename="impression")

@@ -1,0 +1,52 @@
+"""Shared body of import_orders / import_impressions."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from catalogs.models import Catalog
+from catalogs.order_io import FileError
+
+
+class ImportCommand(BaseCommand):
+    kind = ""
+    columns: tuple[str, ...] = ()
+
+    def add_arguments(self, parser):
+        parser.add_argument("--catalog", type=int, required=True, help="catalog id")
+        parser.add_argument("file", help="CSV file with the documented columns")
+        parser.add_argument(
+            "--no-score", action="store_true", help="do not queue a flag scoring afterwards"
+        )
+
+    def importer(self):
+        raise NotImplementedError
+
+    def handle(self, *args, catalog, file, no_score, **options):
+        try:
+            cat = Catalog.objects.select_related("tenant").get(pk=catalog)
+        except Catalog.DoesNotExist as exc:
+            raise CommandError(f"No catalog with id {catalog}.") from exc
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"{file}: no such file.")
+        try:
+            result = self.importer()(
+                tenant=cat.tenant, catalog=cat, data=path.read_bytes(), actor=None
+            )
+        except FileError as exc:
+            raise CommandError(f"Nothing was imported: {exc}") from exc
+        for error in result.errors[:200]:
+            self.stderr.write(str(error))
+        if len(result.errors) > 200:
+            self.stderr.write(f"… and {len(result.errors) - 200} more errors")
+        if result.written and not no_score:
+            from flagged.services import flags_score_request
+
+            flags_score_request(tenant_id=cat.tenant_id)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{cat.tenant.slug}/{cat.name}: {result.written} {self.kind} rows saved, "
+                f"{result.refused} refused."
+            )
+        )

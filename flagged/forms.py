@@ -1,0 +1,34 @@
+from django import forms
+
+from .scoring import METRICS
+from .selectors import SORTS
+
+PAGE_SIZES = (25, 50, 100, 200)
+SORT_LABELS = {
+    "-since": "Newest status first",
+    "since": "Oldest status first",
+    "sku": "SKU A→Z",
+    "-sku": "SKU Z→A",
+    "severity": "Most severe first",
+}
+
+
+class FlaggedFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "All flagged"),
+            ("impacted", "Impacted"),
+            ("at_risk", "At risk"),
+            ("resolved", "Resolved"),
+        ],
+    )
+    reason = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any reason"), *[(m.value, d.label) for m, d in METRICS.items()]],
+    )
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    sort = forms.ChoiceField(required=False, choices=[(k, SORT_LABELS[k]) for k in SORTS])
+    size = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=50, choices=[(s, s) for s in PAGE_SIZES]
+    )

@@ -1,0 +1,320 @@
+"""Reads of the flagged app, shared by pages, the API, the export and the digest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from catalog_health.pagination import KeysetPage, keyset_paginate
+from catalog_health.tenancy.models import Tenant
+from catalogs.models import DailyImpression, Order, Product
+
+from .charts import DayPoint, TransitionPoint
+from .models import FlagState, FlagTransition
+from .scoring import (
+    METRICS,
+    STATUS_LABELS,
+    Counts,
+    FlagStatus,
+    Level,
+    Metric,
+    MetricResult,
+    Policy,
+    ReviewTarget,
+    classify,
+    reason_text,
+)
+from .scoring_sql import PREFIX, Tables, aggregate_sql, params
+from .services import effective_policies, resolved_days
+
+LISTED = (FlagStatus.IMPACTED, FlagStatus.AT_RISK, FlagStatus.RESOLVED)
+SORTS = {
+    "-since": "-status_since",
+    "since": "status_since",
+    "sku": "sku",
+    "-sku": "-sku",
+    "severity": "-worst_level",
+}
+TREND_DAYS = 7
+
+
+# ------------------------------------------------------------------------ reasons
+
+
+def state_reasons(row, policies: dict[Metric, Policy]) -> list[str]:
+    """Readable reasons of a FlagState/FlagTransition row: every metric outside its safe zone,
+    worst first, e.g. 'Overdue unshipped rate 12% (target 4%)'."""
+    flagged = [(row.level(m), m) for m in METRICS if row.level(m) > Level.OK]
+    flagged.sort(key=lambda x: -x[0])
+    return [reason_text(m, row.counts(m), policies[m]) for _, m in flagged]
+
+
+def transition_policies(transition: FlagTransition, fallback: dict[Metric, Policy]):
+    """The policies in force when the transition happened (their snapshot), for its reasons."""
+    from dataclasses import replace
+    from decimal import Decimal
+
+    out = dict(fallback)
+    for code, snap in (transition.policies or {}).items():
+        try:
+            metric = Metric(code)
+        except ValueError:
+            continue
+        out[metric] = replace(
+            fallback[metric],
+            target=Decimal(snap["target"]),
+            at_risk_threshold=Decimal(snap["at_risk_threshold"]),
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- tab
+
+
+def flag_counters(*, tenant: Tenant) -> dict[str, int]:
+    """Impacted / At risk / Resolved counts in one query."""
+    qs = FlagState.objects.for_tenant(tenant)
+    agg = qs.aggregate(
+        impacted=Count("id", filter=Q(status=FlagStatus.IMPACTED)),
+        at_risk=Count("id", filter=Q(status=FlagStatus.AT_RISK)),
+        resolved=Count("id", filter=Q(status=FlagStatus.RESOLVED)),
+    )
+    return {k: v or 0 for k, v in agg.items()}
+
+
+def flagged_search(*, tenant: Tenant, filters: dict) -> QuerySet[FlagState]:
+    """Flagged products (Impacted, At risk, Resolved) filtered by status, reason and search."""
+    return flagged_filter(FlagState.objects.for_tenant(tenant), filters)
+
+
+def flagged_filter(qs: QuerySet[FlagState], filters: dict) -> QuerySet[FlagState]:
+    """The tab's filters on an already tenant-scoped queryset (shared by page and API)."""
+    qs = qs.filter(status__in=LISTED)
+    status = filters.get("status")
+    if status in LISTED:
+        qs = qs.filter(status=status)
+    reason = filters.get("reason")
+    if reason in PREFIX.values() or reason in {m.value for m in Metric}:
+        prefix = PREFIX[Metric(reason)] if reason in {m.value for m in Metric} else reason
+        qs = qs.filter(**{f"{prefix}_level__gt": 0})
+    q = (filters.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(product__sku__istartswith=q) | Q(product__title__icontains=q))
+    if filters.get("catalog"):
+        qs = qs.filter(product__catalog_id=filters["catalog"])
+    return qs.annotate(sku=F("product__sku")).select_related("product", "product__catalog")
+
+
+def flagged_page(
+    *, tenant: Tenant, filters: dict, cursor: str | None, sort: str, size: int
+) -> KeysetPage:
+    """One page of the tab: keyset pagination, one query whatever the page."""
+    qs = flagged_search(tenant=tenant, filters=filters)
+    return keyset_paginate(qs, sort=SORTS.get(sort, "-status_since"), cursor=cursor, page_size=size)
+
+
+def impression_trends(
+    *, tenant: Tenant, product_ids: list[int], today: date
+) -> dict[int, float | None]:
+    """Impressions of the last 7 days vs the 7 before, per product, in one query.
+
+    Returns the change in percent (None without impressions in the earlier week)."""
+    if not product_ids:
+        return {}
+    recent_start = today - timedelta(days=TREND_DAYS - 1)
+    earlier_start = recent_start - timedelta(days=TREND_DAYS)
+    rows = (
+        DailyImpression.objects.for_tenant(tenant)
+        .filter(product_id__in=product_ids, date__gte=earlier_start, date__lte=today)
+        .values("product_id")
+        .annotate(
+            recent=Sum("impressions", filter=Q(date__gte=recent_start)),
+            earlier=Sum("impressions", filter=Q(date__lt=recent_start)),
+        )
+    )
+    out: dict[int, float | None] = {}
+    for r in rows:
+        earlier, recent = r["earlier"] or 0, r["recent"] or 0
+        out[r["product_id"]] = None if not earlier else round(100 * (recent - earlier) / earlier, 1)
+    return out
+
+
+@dataclass
+class TabRow:
+    state: FlagState
+    product: Product
+    status_label: str
+    reasons: list[str]
+    trend: float | None
+
+
+def tab_rows(*, tenant: Tenant, page: KeysetPage, policies, today: date) -> list[TabRow]:
+    trends = impression_trends(
+        tenant=tenant, product_ids=[s.product_id for s in page.rows], today=today
+    )
+    return [
+        TabRow(
+            state=s,
+            product=s.product,
+            status_label=STATUS_LABELS[FlagStatus(s.status)],
+            reasons=state_reasons(s, policies),
+            trend=trends.get(s.product_id),
+        )
+        for s in page.rows
+    ]
+
+
+def flagged_export_rows(*, tenant: Tenant, filters: dict):
+    """Every matching row for the CSV export, streamed in chunks (no page limit)."""
+    policies = effective_policies(tenant=tenant)
+    qs = flagged_search(tenant=tenant, filters=filters).order_by("-status_since", "-id")
+    for s in qs.iterator(chunk_size=2000):
+        yield s, state_reasons(s, policies)
+
+
+# ----------------------------------------------------------------------- details
+
+
+def product_metrics(
+    *, tenant: Tenant, product: Product, now: datetime | None = None
+) -> list[MetricResult]:
+    """Live value of every metric for one product, with the same SQL as scoring."""
+    now = now or timezone.now()
+    policies = effective_policies(tenant=tenant)
+    tables = Tables(Order._meta.db_table, FlagState._meta.db_table, FlagTransition._meta.db_table)
+    values = params(tenant_id=tenant.pk, policies=policies, now=now, resolved_days=resolved_days())
+    values["product"] = product.pk
+    sql = aggregate_sql(tables, policies).replace(
+        "GROUP BY o.product_id", "AND o.product_id = %(product)s GROUP BY o.product_id"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, values)
+        columns = [c[0] for c in cur.description]
+        row = cur.fetchone()
+    data = dict(zip(columns, row, strict=True)) if row else {}
+    results = []
+    for metric, p in PREFIX.items():
+        counts = Counts(data.get(f"{p}_num", 0), data.get(f"{p}_den", 0))
+        results.append(
+            MetricResult(metric, counts, classify(counts, policies[metric]), policies[metric])
+        )
+    return results
+
+
+def counting_orders_filter(metric: Metric, policy: Policy, now: datetime) -> Q:
+    """The orders that count against a metric (its numerator), as a filter."""
+    window = Q(placed_at__gte=now - timedelta(days=policy.window_days), placed_at__lte=now)
+    if metric == Metric.OOS_CANCELLATION:
+        return window & Q(cancelled_at__isnull=False, cancel_reason="out_of_stock")
+    if metric == Metric.OVERDUE_UNSHIPPED:
+        return window & Q(ship_by__lt=now, shipped_at__isnull=True, cancelled_at__isnull=True)
+    if metric == Metric.LATE_DISPATCH:
+        return window & Q(shipped_at__isnull=False, shipped_at__gt=F("ship_by"))
+    if metric == Metric.HIGH_SHIPPING_FEE:
+        high = Q(pk__in=[])
+        if policy.fee_amount is not None:
+            high |= Q(shipping_fee__gt=policy.fee_amount)
+        if policy.fee_ratio_percent is not None:
+            high |= Q(
+                shipping_fee__gt=F("item_price") * F("quantity") * policy.fee_ratio_percent / 100
+            )
+        return window & high
+    # valid tracking: the shipped orders WITHOUT a tracking number are the ones to fix
+    return window & Q(shipped_at__isnull=False, tracking_number__regex=r"^\s*$")
+
+
+def counting_orders(
+    *, tenant: Tenant, product: Product, results: list[MetricResult], now: datetime, limit: int = 10
+) -> dict[Metric, list[Order]]:
+    """Up to `limit` orders per flagged metric that count against it (one query per metric)."""
+    out: dict[Metric, list[Order]] = {}
+    for r in results:
+        if r.level == Level.OK:
+            continue
+        out[r.metric] = list(
+            Order.objects.for_tenant(tenant)
+            .filter(product=product)
+            .filter(counting_orders_filter(r.metric, r.policy, now))
+            .order_by("-placed_at", "-id")[:limit]
+        )
+    return out
+
+
+def product_transitions(*, tenant: Tenant, product: Product) -> list[FlagTransition]:
+    return list(
+        FlagTransition.objects.for_tenant(tenant).filter(product=product).order_by("-at", "-id")
+    )
+
+
+def impression_series(*, tenant: Tenant, product: Product, days: int = 60) -> list[DayPoint]:
+    since = timezone.now().date() - timedelta(days=days)
+    return [
+        DayPoint(d, i, c)
+        for d, i, c in DailyImpression.objects.for_tenant(tenant)
+        .filter(product=product, date__gte=since)
+        .order_by("date")
+        .values_list("date", "impressions", "clicks")
+    ]
+
+
+def transition_points(transitions: list[FlagTransition], policies) -> list[TransitionPoint]:
+    return [
+        TransitionPoint(
+            t.at,
+            FlagStatus(t.from_status),
+            FlagStatus(t.to_status),
+            tuple(state_reasons(t, transition_policies(t, policies))),
+        )
+        for t in transitions
+    ]
+
+
+REVIEW_LABELS = {
+    ReviewTarget.OVERDUE_ORDERS: "Review overdue orders",
+    ReviewTarget.LATE_ORDERS: "Review late orders",
+    ReviewTarget.SHIPPED_ORDERS: "Review orders without tracking",
+    ReviewTarget.INVENTORY: "Review inventory",
+    ReviewTarget.SHIPPING_FEE: "Review shipping fee",
+}
+
+
+# ------------------------------------------------------------------------ digest
+
+
+@dataclass
+class DigestRow:
+    sku: str
+    title: str
+    to_status: str
+    reasons: list[str]
+
+
+def digest_transitions(*, tenant: Tenant, since: datetime, until: datetime) -> list[DigestRow]:
+    """Products that became Impacted or At risk in the period (latest transition each)."""
+    policies = effective_policies(tenant=tenant)
+    qs = (
+        FlagTransition.objects.for_tenant(tenant)
+        .filter(
+            at__gt=since, at__lte=until, to_status__in=[FlagStatus.IMPACTED, FlagStatus.AT_RISK]
+        )
+        .select_related("product")
+        .order_by("product_id", "-at")
+    )
+    seen, rows = set(), []
+    for t in qs:
+        if t.product_id in seen:
+            continue
+        seen.add(t.product_id)
+        rows.append(
+            DigestRow(
+                t.product.sku,
+                t.product.title,
+                t.to_status,
+                state_reasons(t, transition_policies(t, policies)),
+            )
+        )
+    return rows

@@ -1,0 +1,210 @@
+"""Flagged products tab, its CSV export and the View details page. Views parse input, call
+selectors, render."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from django.http import Http404, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import TemplateView
+
+from catalog_health.tenancy.roles import Perm
+from catalog_health.tenancy.views import TenantViewMixin
+from catalogs.models import Product
+
+from . import selectors
+from .charts import impressions_figure
+from .export import csv_row
+from .forms import FlaggedFilterForm
+from .models import FlagState
+from .scoring import METRICS, STATUS_LABELS, FlagStatus, Level, ReviewTarget, format_percent
+from .services import effective_policies, resolved_days
+
+
+def _filters(request) -> tuple[FlaggedFilterForm, dict]:
+    form = FlaggedFilterForm(request.GET or None)
+    return form, (form.cleaned_data if form.is_valid() else {})
+
+
+class FlaggedListView(TenantViewMixin, TemplateView):
+    """The Flagged products tab: counters, status tabs, reason filter, search, sort, pages."""
+
+    template_name = "flagged/flagged_list.html"
+    permission = Perm.VIEW
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        form, filters = _filters(self.request)
+        page = selectors.flagged_page(
+            tenant=self.tenant,
+            filters=filters,
+            cursor=self.request.GET.get("cursor"),
+            sort=filters.get("sort") or "-since",
+            size=filters.get("size") or 50,
+        )
+        policies = effective_policies(tenant=self.tenant)
+        query = self.request.GET.copy()
+        query.pop("cursor", None)
+        status_query = query.copy()
+        status_query.pop("status", None)
+        ctx.update(
+            filter_form=form,
+            status=filters.get("status") or "",
+            counters=selectors.flag_counters(tenant=self.tenant),
+            page=page,
+            rows=selectors.tab_rows(
+                tenant=self.tenant, page=page, policies=policies, today=timezone.now().date()
+            ),
+            base_query=query.urlencode(),
+            status_query=status_query.urlencode(),
+            resolved_days=resolved_days(),
+        )
+        return ctx
+
+
+class FlaggedExportView(TenantViewMixin, View):
+    """CSV of every product matching the tab's filters; cells are formula-injection safe."""
+
+    permission = Perm.VIEW
+
+    def get(self, request, *args, **kwargs):
+        _, filters = _filters(request)
+
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo())
+
+        def rows():
+            yield writer.writerow(
+                ["sku", "title", "catalog", "status", "since", "reasons", "product_id"]
+            )
+            for state, reasons in selectors.flagged_export_rows(
+                tenant=self.tenant, filters=filters
+            ):
+                p = state.product
+                yield writer.writerow(
+                    csv_row(
+                        [
+                            p.sku,
+                            p.title,
+                            p.catalog.name,
+                            STATUS_LABELS[FlagStatus(state.status)],
+                            state.status_since.isoformat(timespec="seconds"),
+                            "; ".join(reasons),
+                            p.pk,
+                        ]
+                    )
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = (
+            f'attachment; filename="flagged-products-{self.tenant.slug}-{stamp}.csv"'
+        )
+        return response
+
+
+class FlaggedDetailView(TenantViewMixin, TemplateView):
+    """View details: metrics vs targets with the orders that count, impressions graph,
+    transition history and one Review button per reason."""
+
+    template_name = "flagged/flagged_detail.html"
+    permission = Perm.VIEW
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        product = (
+            self.scoped(Product)
+            .select_related("catalog")
+            .filter(pk=self.kwargs["product_id"])
+            .first()
+        )
+        if product is None:
+            raise Http404("No such product.")
+        now = timezone.now()
+        state = self.scoped(FlagState).filter(product=product).first()
+        policies = effective_policies(tenant=self.tenant)
+        results = selectors.product_metrics(tenant=self.tenant, product=product, now=now)
+        orders = selectors.counting_orders(
+            tenant=self.tenant, product=product, results=results, now=now
+        )
+        transitions = selectors.product_transitions(tenant=self.tenant, product=product)
+        points = selectors.impression_series(tenant=self.tenant, product=product)
+        figure = impressions_figure(
+            points,
+            selectors.transition_points(transitions, policies),
+            until=now,
+            title=f"Daily impressions of {product.sku}",
+        )
+        slug = self.tenant.slug
+        metrics = []
+        for r in results:
+            metrics.append(
+                {
+                    "result": r,
+                    "definition": METRICS[r.metric],
+                    "orders": orders.get(r.metric, []),
+                    "review_url": self._review_url(r.metric, product, slug),
+                    "review_label": selectors.REVIEW_LABELS[METRICS[r.metric].review],
+                    "flagged": r.level > Level.OK,
+                    "level_label": {
+                        Level.OK: "OK",
+                        Level.AT_RISK: "At risk",
+                        Level.IMPACTED: "Misses target",
+                    }[r.level],
+                    "value_text": format_percent(r.counts.rate) if r.counts.denominator else "—",
+                    "evaluated": r.policy.enabled and r.counts.denominator >= r.policy.min_orders,
+                }
+            )
+        ctx.update(
+            product=product,
+            state=state,
+            status_label=STATUS_LABELS[FlagStatus(state.status)] if state else "Not flagged",
+            metrics=metrics,
+            history=[
+                {
+                    "t": t,
+                    "from": STATUS_LABELS[FlagStatus(t.from_status)],
+                    "to": STATUS_LABELS[FlagStatus(t.to_status)],
+                    "reasons": selectors.state_reasons(
+                        t, selectors.transition_policies(t, policies)
+                    ),
+                }
+                for t in transitions
+            ],
+            figure_json=json.loads(figure.to_json()),
+            has_impressions=bool(points),
+        )
+        return ctx
+
+    @staticmethod
+    def _review_url(metric, product, slug) -> str:
+        target = METRICS[metric].review
+        product_url = reverse(
+            "catalogs:product_detail",
+            kwargs={
+                "tenant_slug": slug,
+                "catalog_id": product.catalog_id,
+                "product_id": product.pk,
+            },
+        )
+        orders_url = reverse("catalogs:order_list", kwargs={"tenant_slug": slug})
+        from urllib.parse import urlencode
+
+        if target == ReviewTarget.INVENTORY:
+            return f"{product_url}?focus=inventory_quantity#product-edit-form"
+        if target == ReviewTarget.SHIPPING_FEE:
+            return f"{product_url}?focus=shipping_fee#product-edit-form"
+        status = {
+            ReviewTarget.OVERDUE_ORDERS: "overdue",
+            ReviewTarget.LATE_ORDERS: "late",
+            ReviewTarget.SHIPPED_ORDERS: "no_tracking",
+        }[target]
+        query = urlencode({"status": status, "sku": product.sku, "catalog": product.catalog_id})
+        return f"{orders_url}?{query}"
