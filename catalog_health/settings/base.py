@@ -140,6 +140,8 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
+    for _folder in (_queue_dir, VAR_DIR / "celery" / "processed"):
+        _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
@@ -166,8 +168,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=55 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Periodic tasks every app declares; `sync_periodic_tasks` writes them to django-celery-beat's
-# tables once, after which admins edit them in Django admin.
+# Periodic tasks every app declares. django-celery-beat's DatabaseScheduler copies them into its
+# tables when beat starts; admins see and edit them (interval, enabled) in Django admin.
 CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- REST API -----------------------------------------------------------------------------

@@ -18,3 +18,8 @@ STORAGES = {
 }
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": None, "anon": None}}
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+import warnings  # noqa: E402
+
+# Tests serve static files through the finders; there is no collected STATIC_ROOT.
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)

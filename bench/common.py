@@ -1,0 +1,68 @@
+"""Shared set-up of the benchmarks: a dedicated PostgreSQL database, migrated, and timers.
+
+Benchmarks never run against the test or demo database: DATABASE_URL defaults to
+postgres://postgres@127.0.0.1:5432/catalog_health_bench (created when missing).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/catalog_health_bench"
+
+
+def setup_django(*, migrate: bool = True) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog_health.settings.test")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    _ensure_database(os.environ["DATABASE_URL"])
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+@contextmanager
+def timed(results: dict, key: str):
+    started = time.perf_counter()
+    yield
+    results[key] = time.perf_counter() - started
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    q = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered * 99
+    return {"p50": q[49], "p95": q[94], "p99": q[98], "max": ordered[-1]}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"

@@ -1,0 +1,83 @@
+"""Product list page: latency and query count at depth, for a catalog of N products.
+
+    .venv/bin/python bench/product_list.py --products 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import time
+
+from common import machine, percentiles, setup_django
+
+NEXT = re.compile(r'rel="next" href="[^"]*cursor=([^"&]+)"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--products", type=int, default=20_000)
+    parser.add_argument("--pages", type=int, default=40, help="pages walked with the cursor")
+    args = parser.parse_args()
+    setup_django()
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog_health.tenancy.models import Membership, Tenant
+    from catalogs.models import Catalog
+
+    tenant, _ = Tenant.objects.get_or_create(slug="bench-list", defaults={"name": "Bench list"})
+    catalog, _ = Catalog.objects.get_or_create(tenant=tenant, name=f"list-{args.products}")
+    have = catalog.products.count()
+    if have < args.products:
+        with connection.cursor() as cur:
+            # Set-based fill: one INSERT … SELECT generate_series.
+            cur.execute(
+                """
+                INSERT INTO catalogs_product (tenant_id, catalog_id, sku, item_group_id, title,
+                  description, link, image_link, additional_image_links, brand, gtin, mpn,
+                  condition, availability, price, currency, inventory_quantity, product_type,
+                  google_product_category, custom_attributes, content_hash, first_seen_at,
+                  last_changed_at, review_status, created_at, updated_at)
+                SELECT %s, %s, 'B-' || g, '', 'Bench product ' || g, '', '', '', '[]', 'Brand',
+                  '', '', 'new', 'in_stock', (g %% 500) + 0.99, 'USD', g %% 50, '', '', '{}', '',
+                  now(), now(), 'available', now(), now()
+                FROM generate_series(%s, %s) g
+                """,
+                [tenant.pk, catalog.pk, have + 1, args.products],
+            )
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE catalogs_product")
+    user, _ = get_user_model().objects.get_or_create(username="bench-list-user")
+    Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": "viewer"})
+    client = Client()
+    client.force_login(user)
+    url = f"/t/{tenant.slug}/catalogs/{catalog.pk}/"
+    for sort in ("sku", "-price"):
+        samples, queries, cursor = [], set(), None
+        for _ in range(args.pages):
+            params = {"sort": sort, "size": 100, **({"cursor": cursor} if cursor else {})}
+            with CaptureQueriesContext(connection) as ctx:
+                started = time.perf_counter()
+                response = client.get(url, params)
+                samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+            queries.add(len(ctx))
+            match = NEXT.search(response.content.decode())
+            cursor = html.unescape(match.group(1)) if match else None
+            if not cursor:
+                break
+        p = percentiles(samples)
+        print(
+            f"product list sort={sort} products={args.products} pages={len(samples)}: "
+            f"p50 {p['p50']:.1f} ms, p95 {p['p95']:.1f} ms, queries/page {sorted(queries)} "
+            f"({machine()})"
+        )
+
+
+if __name__ == "__main__":
+    main()

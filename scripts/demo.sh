@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Starts Catalog Health for a first look: migrate, demo data, web + Celery worker + beat.
+# With no configuration: SQLite and a file-system Celery transport under var/ (no servers).
+# With DATABASE_URL and REDIS_URL (or CELERY_BROKER_URL) set: PostgreSQL and Redis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+HOST=${DEMO_HOST:-127.0.0.1}
+PORT=${DEMO_PORT:-8000}
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-catalog_health.settings.local}
+export LOG_LEVEL=${LOG_LEVEL:-WARNING}
+mkdir -p var/celery/queue var/celery/processed var/log
+
+echo "== Database: ${DATABASE_URL:-sqlite (var/db.sqlite3)}"
+echo "== Broker:   ${CELERY_BROKER_URL:-${REDIS_URL:-filesystem (var/celery)}}"
+$BIN/python manage.py migrate --no-input -v 0
+$BIN/python manage.py seed_demo
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+$BIN/celery -A catalog_health worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 &
+pids+=($!)
+$BIN/celery -A catalog_health beat --loglevel=INFO >var/log/beat.log 2>&1 &
+pids+=($!)
+
+cat <<MSG
+
+Catalog Health is running at http://$HOST:$PORT/
+  Logins (password: catalog-demo): owner, admin, advertiser, seller, viewer; staff (Django admin)
+  API docs: http://$HOST:$PORT/api/docs/   Health: http://$HOST:$PORT/healthz
+  Worker and beat logs: var/log/worker.log, var/log/beat.log. Stop with Ctrl-C.
+
+MSG
+$BIN/python manage.py runserver "$HOST:$PORT" --noreload &
+pids+=($!)
+wait "${pids[-1]}"
