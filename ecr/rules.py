@@ -222,10 +222,10 @@ RULES: dict[str, RuleInfo] = {
         ),
         _r(
             "gtin_reserved",
-            ERROR,
+            WARNING,
             "gtin",
             "GTIN uses a reserved range",
-            "GTINs starting with 2 (store-internal) or 98/99 (coupons) can't identify a "
+            "GTINs starting with 2 (store-internal) or 98/99 (coupons) don't identify a "
             "product; use the manufacturer's GTIN or leave it empty.",
             "identifiers",
         ),

@@ -121,8 +121,8 @@ def test_good_product_has_no_issue():
         ({"gtin": "400638133393"}, "gtin_invalid", ERROR),
         ({"gtin": "40063813339A1"}, "gtin_invalid", ERROR),
         ({"gtin": "00000000"}, "gtin_invalid", ERROR),
-        ({"gtin": "2000000000008"}, "gtin_reserved", ERROR),
-        ({"gtin": "9912345678909"}, "gtin_reserved", ERROR),
+        ({"gtin": "2000000000008"}, "gtin_reserved", WARNING),
+        ({"gtin": "9912345678909"}, "gtin_reserved", WARNING),
         ({"gtin": "", "mpn": ""}, "identifier_missing", WARNING),
         ({"brand": ""}, "brand_missing", WARNING),
         # TikTok

@@ -1,0 +1,134 @@
+"""Django admin: policy lists, review settings and per-catalog ECR overrides (staff)."""
+
+from django.contrib import admin
+
+from .models import (
+    CatalogEcrState,
+    DeniedClaim,
+    EcrEvent,
+    PolicyTerm,
+    ProductIssue,
+    ReviewBatch,
+    ReviewSettings,
+)
+
+
+@admin.register(PolicyTerm)
+class PolicyTermAdmin(admin.ModelAdmin):
+    list_display = ("term", "kind", "category", "severity", "is_active", "updated_at")
+    list_filter = ("kind", "severity", "category", "is_active")
+    list_editable = ("severity", "is_active")
+    search_fields = ("term", "category")
+
+
+@admin.register(DeniedClaim)
+class DeniedClaimAdmin(admin.ModelAdmin):
+    list_display = ("phrase", "category", "is_active", "updated_at")
+    list_filter = ("category", "is_active")
+    list_editable = ("is_active",)
+    search_fields = ("phrase",)
+
+
+@admin.register(ReviewSettings)
+class ReviewSettingsAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "disable_threshold",
+        "enable_threshold",
+        "min_products",
+        "standard_queue_capacity",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request):
+        return not ReviewSettings.objects.exists()
+
+
+@admin.register(CatalogEcrState)
+class CatalogEcrStateAdmin(admin.ModelAdmin):
+    list_display = (
+        "catalog",
+        "tenant",
+        "enabled",
+        "ratio",
+        "available_count",
+        "active_count",
+        "disable_threshold_override",
+        "enable_threshold_override",
+        "evaluated_at",
+    )
+    list_filter = ("enabled",)
+    list_select_related = ("catalog", "tenant")
+    search_fields = ("catalog__name", "tenant__slug")
+    fields = (
+        "tenant",
+        "catalog",
+        "enabled",
+        "disable_threshold_override",
+        "enable_threshold_override",
+        "ratio",
+        "active_count",
+        "available_count",
+        "unavailable_count",
+        "pending_count",
+        "evaluated_at",
+        "changed_at",
+    )
+    readonly_fields = (
+        "tenant",
+        "catalog",
+        "enabled",
+        "ratio",
+        "active_count",
+        "available_count",
+        "unavailable_count",
+        "pending_count",
+        "evaluated_at",
+        "changed_at",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(EcrEvent)
+class EcrEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "catalog", "tenant", "enabled", "ratio", "trigger", "reason")
+    list_filter = ("enabled", "trigger")
+    list_select_related = ("catalog", "tenant")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReviewBatch)
+class ReviewBatchAdmin(admin.ModelAdmin):
+    list_display = ("finished_at", "catalog", "lane", "trigger", "reviewed", "unavailable")
+    list_filter = ("lane", "trigger")
+    list_select_related = ("catalog",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProductIssue)
+class ProductIssueAdmin(admin.ModelAdmin):
+    list_display = ("product", "code", "severity", "field", "rule", "created_at")
+    list_filter = ("severity", "code")
+    raw_id_fields = ("product", "catalog")
+    list_select_related = ("product",)
+    search_fields = ("product__sku", "code")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,91 @@
+"""check_ecr, run_review, the periodic tasks and the demo."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from catalogs.models import Product, ReviewStatus
+from ecr import tasks
+from ecr.models import CatalogEcrState, EcrEvent, ReviewSettings
+from ecr.tests.factories import CatalogFactory, PendingProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_check_ecr_prints_ratio_thresholds_state(tenant_a):
+    catalog = CatalogFactory(tenant=tenant_a, name="Main")
+    PendingProductFactory.create_batch(
+        14, catalog=catalog, tenant=tenant_a, review_status="available"
+    )
+    PendingProductFactory.create_batch(
+        6, catalog=catalog, tenant=tenant_a, review_status="unavailable"
+    )
+    out = run("check_ecr", "--catalog", str(catalog.pk))
+    assert "Main" in out and "70.0%" in out and "80%" in out and "90%" in out
+    assert "DISABLED (changed)" in out
+    assert EcrEvent.objects.for_tenant(tenant_a).count() == 1
+
+
+def test_check_ecr_unknown_catalog():
+    with pytest.raises(CommandError):
+        run("check_ecr", "--catalog", "999999")
+
+
+def test_run_review_drains_queue_in_cycles(tenant_a):
+    catalog = CatalogFactory(tenant=tenant_a)
+    CatalogEcrState.objects.create(tenant=tenant_a, catalog=catalog, enabled=False)
+    PendingProductFactory.create_batch(25, catalog=catalog, tenant=tenant_a)
+    out = run("run_review", "--catalog", str(catalog.pk), "--capacity", "10")
+    assert "reviewed 25" in out
+    assert not Product.objects.for_tenant(tenant_a).filter(review_status="pending").exists()
+    assert "ECR enabled" in out  # 25/25 Available turns it back on
+
+
+def test_periodic_queue_drain_respects_capacity(tenant_a, tenant_b):
+    settings = ReviewSettings.current()
+    settings.standard_queue_capacity = 4
+    settings.save()
+    for tenant in (tenant_a, tenant_b):
+        catalog = CatalogFactory(tenant=tenant)
+        CatalogEcrState.objects.create(tenant=tenant, catalog=catalog, enabled=False)
+        PendingProductFactory.create_batch(6, catalog=catalog, tenant=tenant)
+    assert tasks.review_queue_drain() == 8
+    assert Product.objects.filter(review_status=ReviewStatus.PENDING).count() == 4
+    assert tasks.review_queue_drain() == 4
+    assert tasks.review_queue_drain() == 0  # idempotent once drained
+
+
+def test_periodic_check_and_catalog_task(tenant_a):
+    catalog = CatalogFactory(tenant=tenant_a)
+    PendingProductFactory.create_batch(20, catalog=catalog, tenant=tenant_a, price=Decimal("0"))
+    assert tasks.review_catalog(tenant_id=tenant_a.pk, catalog_id=catalog.pk) == 20
+    assert tasks.check_all() >= 1
+    assert tasks.review_catalog(tenant_id=tenant_a.pk, catalog_id=0) == 0
+
+
+def test_demo_seed_is_idempotent(tenant_a, tenant_b):
+    from catalogs.demo import seed_demo as catalogs_seed
+    from ecr.demo import seed_demo
+
+    out = io.StringIO()
+    catalogs_seed(tenants=[tenant_a, tenant_b], stdout=out, products_per_catalog=60)
+    seed_demo(tenants=[tenant_a, tenant_b], stdout=out)
+    states = {
+        s.catalog.name: s.enabled
+        for s in CatalogEcrState.objects.for_tenant(tenant_a).select_related("catalog")
+    }
+    assert list(states.values()).count(False) == 1 and list(states.values()).count(True) == 1
+    events = EcrEvent.objects.for_tenant(tenant_a).count()
+    seed_demo(tenants=[tenant_a, tenant_b], stdout=out)
+    assert EcrEvent.objects.for_tenant(tenant_a).count() == events
+    assert "already reviewed" in out.getvalue()
