@@ -263,3 +263,14 @@ CELERY_BEAT_SCHEDULE["flagged-daily-digest"] = {
     "task": "flagged.send_digests",
     "schedule": crontab(hour=7, minute=0),
 }
+
+# Review and ECR (issue #5): the standard review queue drains every minute (capacity per cycle
+# is set in Django admin, Review settings); every catalog's ECR state is checked every 15 min.
+CELERY_BEAT_SCHEDULE["ecr-review-queue"] = {
+    "task": "ecr.review_queue_drain",
+    "schedule": crontab(minute="*"),
+}
+CELERY_BEAT_SCHEDULE["ecr-check"] = {
+    "task": "ecr.check_all",
+    "schedule": crontab(minute="*/15"),
+}
