@@ -125,8 +125,9 @@ class FlaggedProductViewSet(TenantScopedReadOnlyViewSet):
     queryset = FlagState.objects.all()
     serializer_class = FlagStateSerializer
     pagination_class = FlaggedCursorPagination
+    # /api/v1/flagged-products/<product id>/: the URL names the product, not the state row.
     lookup_field = "product_id"
-    lookup_value_regex = r"\d+"
+    lookup_url_kwarg = "pk"
     filter_backends = []
 
     def scope_queryset(self, queryset):

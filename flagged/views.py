@@ -117,16 +117,20 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
     template_name = "flagged/flagged_detail.html"
     permission = Perm.VIEW
 
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        product = (
+    def load_objects(self) -> None:
+        super().load_objects()
+        self.product = (
             self.scoped(Product)
             .select_related("catalog")
             .filter(pk=self.kwargs["product_id"])
             .first()
         )
-        if product is None:
+        if self.product is None:
             raise Http404("No such product.")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        product = self.product
         now = timezone.now()
         state = self.scoped(FlagState).filter(product=product).first()
         policies = effective_policies(tenant=self.tenant)

@@ -13,3 +13,13 @@ def extend(object_factories: dict, plain_kwargs: dict, model_factories: dict) ->
     model_factories[ProductIssue] = lambda t: ProductIssueFactory(
         tenant=t, product__tenant=t, product__catalog__tenant=t
     )
+
+    # flagged (#6): orders and impressions live in catalogs, flag states in flagged.
+    from catalogs.models import DailyImpression, Order
+    from catalogs.tests.order_factories import DailyImpressionFactory, OrderFactory
+    from flagged.models import FlagState
+    from flagged.tests.factories import FlagStateFactory
+
+    model_factories[Order] = lambda t: OrderFactory(product__catalog__tenant=t)
+    model_factories[DailyImpression] = lambda t: DailyImpressionFactory(product__catalog__tenant=t)
+    model_factories[FlagState] = lambda t: FlagStateFactory(product__catalog__tenant=t)

@@ -1,0 +1,281 @@
+"""Pages of the flagged app and Manage Orders, against real PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog_health.tenancy.roles import Role
+from catalogs.models import Order
+from catalogs.order_io import ORDER_COLUMNS
+from catalogs.tests.factories import CatalogFactory, ProductFactory
+from catalogs.tests.order_factories import DailyImpressionFactory, OrderFactory
+from flagged.models import FlagState
+from flagged.scoring import FlagStatus, Level
+from flagged.services import flags_score
+
+from .factories import FlagStateFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog(tenant_a):
+    return CatalogFactory(tenant=tenant_a)
+
+
+def tab_url(tenant, **params):
+    return reverse("flagged:flagged_list", kwargs={"tenant_slug": tenant.slug})
+
+
+def make_states(catalog, n, status=FlagStatus.IMPACTED):
+    states = []
+    base = timezone.now() - timedelta(days=3)
+    for i in range(n):
+        product = ProductFactory(catalog=catalog)
+        states.append(
+            FlagStateFactory(
+                product=product,
+                status=status,
+                status_since=base + timedelta(minutes=i),
+            )
+        )
+        DailyImpressionFactory(product=product, date=timezone.now().date(), impressions=100)
+        DailyImpressionFactory(
+            product=product, date=timezone.now().date() - timedelta(days=8), impressions=200
+        )
+    return states
+
+
+def test_tab_counters_reasons_trend_and_fixed_queries(client, member, catalog):
+    make_states(catalog, 60)
+    make_states(catalog, 3, status=FlagStatus.AT_RISK)
+    FlagStateFactory(product=ProductFactory(catalog=catalog), status=FlagStatus.NONE)
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    counts = {}
+    for size in (25, 50):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(tab_url(catalog.tenant), {"size": size})
+        assert response.status_code == 200
+        assert len(response.context["rows"]) == size
+        counts[size] = len(queries)
+    assert counts[25] == counts[50], counts
+    assert counts[25] <= 14, [q["sql"][:100] for q in queries.captured_queries]
+    assert response.context["counters"] == {"impacted": 60, "at_risk": 3, "resolved": 0}
+    html = response.content.decode()
+    assert "Overdue unshipped rate 12% (target 4%)" in html
+    assert "-50.0%" in html  # impressions trend: 100 this week vs 200 the week before
+
+
+def test_tab_keyset_pages_and_filters(client, member, catalog):
+    states = make_states(catalog, 30)
+    at_risk = make_states(catalog, 2, status=FlagStatus.AT_RISK)
+    client.force_login(member(catalog.tenant, Role.VIEWER))
+    seen, cursor = [], None
+    while True:
+        params = {"size": 25, "status": "impacted"}
+        if cursor:
+            params["cursor"] = cursor
+        response = client.get(tab_url(catalog.tenant), params)
+        seen += [r.state.pk for r in response.context["rows"]]
+        cursor = response.context["page"].next_cursor
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(s.pk for s in states)
+    response = client.get(tab_url(catalog.tenant), {"status": "at_risk"})
+    assert [r.state.pk for r in response.context["rows"]] == [s.pk for s in reversed(at_risk)]
+    response = client.get(tab_url(catalog.tenant), {"reason": "late_dispatch_rate"})
+    assert response.context["rows"] == []
+    response = client.get(tab_url(catalog.tenant), {"reason": "overdue_unshipped_rate"})
+    assert len(response.context["rows"]) == 32
+    sku = states[3].product.sku
+    response = client.get(tab_url(catalog.tenant), {"q": sku})
+    assert [r.product.sku for r in response.context["rows"]] == [sku]
+    response = client.get(tab_url(catalog.tenant), {"sort": "sku", "size": 200})
+    skus = [r.product.sku for r in response.context["rows"]]
+    assert skus == sorted(skus)
+
+
+def test_export_is_formula_injection_safe(client, member, catalog):
+    product = ProductFactory(catalog=catalog, title='=HYPERLINK("http://evil","x")', sku="+SKU1")
+    FlagStateFactory(product=product)
+    client.force_login(member(catalog.tenant, Role.VIEWER))
+    response = client.get(
+        reverse("flagged:flagged_export", kwargs={"tenant_slug": catalog.tenant.slug})
+    )
+    body = b"".join(response.streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0][:4] == ["sku", "title", "catalog", "status"]
+    assert rows[1][0] == "'+SKU1"
+    assert rows[1][1].startswith("'=HYPERLINK")
+    assert rows[1][3] == "Impacted"
+    assert "Overdue unshipped rate 12% (target 4%)" in rows[1][5]
+
+
+def test_details_page_metrics_graph_history_and_review_links(client, member, catalog):
+    product = ProductFactory(catalog=catalog)
+    now = timezone.now()
+    for i in range(20):
+        OrderFactory(
+            product=product,
+            placed_at=now - timedelta(days=5, hours=i),
+            ship_by=now - timedelta(days=3),
+            shipped_at=None,
+            tracking_number="",
+        ) if i < 4 else OrderFactory(product=product, placed_at=now - timedelta(days=5, hours=i))
+    for d in range(10):
+        DailyImpressionFactory(product=product, date=now.date() - timedelta(days=d))
+    flags_score(tenant=catalog.tenant)
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    url = reverse(
+        "flagged:flagged_detail",
+        kwargs={"tenant_slug": catalog.tenant.slug, "product_id": product.pk},
+    )
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    overdue = next(
+        m for m in response.context["metrics"] if m["result"].metric == "overdue_unshipped_rate"
+    )
+    assert overdue["result"].level == Level.IMPACTED
+    assert overdue["value_text"] == "20%"
+    assert len(overdue["orders"]) == 4
+    assert (
+        "status=overdue" in overdue["review_url"] and f"sku={product.sku}" in overdue["review_url"]
+    )
+    assert html.count("Review overdue orders") == 1
+    assert "/static/vendor/plotly.min.js" in html
+    assert 'id="impressions-figure"' in html
+    assert "None → <b>Impacted</b>" not in html and "Not flagged → <b>Impacted</b>" in html
+    figure = response.context["figure_json"]
+    assert figure["layout"]["xaxis"]["title"]["text"] == "Date"
+    assert [s["name"] for s in figure["layout"]["shapes"]] == ["Impacted period"]
+
+
+def test_manage_orders_filters_and_marks_shipped(client, member, catalog, tenant_b):
+    product = ProductFactory(catalog=catalog)
+    now = timezone.now()
+    overdue = [
+        OrderFactory(
+            product=product, ship_by=now - timedelta(days=1), shipped_at=None, tracking_number=""
+        )
+        for _ in range(3)
+    ]
+    OrderFactory(product=product)  # shipped
+    foreign = OrderFactory(product__catalog__tenant=tenant_b, shipped_at=None, tracking_number="")
+    url = reverse("catalogs:order_list", kwargs={"tenant_slug": catalog.tenant.slug})
+    client.force_login(member(catalog.tenant, Role.VIEWER, username="v"))
+    response = client.get(url, {"status": "overdue", "sku": product.sku})
+    assert {o.pk for o in response.context["page"].rows} == {o.pk for o in overdue}
+    assert (
+        client.post(url, {"ship_one": overdue[0].pk, f"tracking-{overdue[0].pk}": "1Z"}).status_code
+        == 403
+    )
+    client.force_login(member(catalog.tenant, Role.SELLER, username="s"))
+    # single
+    response = client.post(url, {"ship_one": overdue[0].pk, f"tracking-{overdue[0].pk}": " 1ZA "})
+    assert response.status_code == 302
+    # bulk, one without tracking: refused as a whole, nothing changes
+    data = {
+        "order": [overdue[1].pk, overdue[2].pk],
+        f"tracking-{overdue[1].pk}": "1ZB",
+        f"tracking-{overdue[2].pk}": "",
+        "bulk": "1",
+    }
+    client.post(url, data)
+    assert Order.objects.get(pk=overdue[1].pk).shipped_at is None
+    data[f"tracking-{overdue[2].pk}"] = "1ZC"
+    data["order"].append(foreign.pk)
+    data[f"tracking-{foreign.pk}"] = "1ZX"
+    client.post(url, data)
+    got = {o.pk: o.tracking_number for o in Order.objects.filter(pk__in=[o.pk for o in overdue])}
+    assert got == {overdue[0].pk: "1ZA", overdue[1].pk: "1ZB", overdue[2].pk: "1ZC"}
+    assert Order.objects.get(pk=foreign.pk).shipped_at is None  # another tenant's: untouched
+
+
+def test_upload_reports_row_errors_and_keeps_good_rows(client, member, catalog):
+    product = ProductFactory(catalog=catalog, sku="SKU-OK")
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    url = reverse(
+        "catalogs:catalog_upload",
+        kwargs={"tenant_slug": catalog.tenant.slug, "catalog_id": catalog.pk},
+    )
+    header = ",".join(ORDER_COLUMNS)
+    body = "\n".join(
+        [
+            header,
+            "A1,SKU-OK,1,10.00,1.00,2026-03-01T10:00:00Z,2026-03-03T10:00:00Z,,,,,",
+            "A2,SKU-NOPE,1,10.00,1.00,2026-03-01T10:00:00Z,2026-03-03T10:00:00Z,,,,,",
+            "A3,SKU-OK,1,ten,1.00,2026-03-01T10:00:00Z,2026-03-03T10:00:00Z,,,,,",
+        ]
+    ).encode()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(url, {"kind": "orders", "file": SimpleUploadedFile("o.csv", body)})
+    result = response.context["result"]
+    assert result.written == 1
+    assert [(e.line, e.column) for e in result.errors] == [(3, "sku"), (4, "item_price")]
+    assert Order.objects.for_tenant(catalog.tenant).get().product_id == product.pk
+    response = client.post(
+        url, {"kind": "orders", "file": SimpleUploadedFile("o.csv", b"x,y\n1,2\n")}
+    )
+    assert "Nothing was imported: Wrong columns" in response.content.decode()
+
+
+def test_end_to_end_orders_to_impacted_to_fixed_to_resolved(client, member, catalog):
+    """Orders come in, the product is Impacted, the seller ships in Manage Orders, the
+    status moves at the next scorings and the product is Resolved."""
+    tenant = catalog.tenant
+    product = ProductFactory(catalog=catalog, sku="E2E-1")
+    now = timezone.now()
+    on_time = [
+        OrderFactory(product=product, placed_at=now - timedelta(days=10, hours=i))
+        for i in range(45)
+    ]
+    late = [
+        OrderFactory(
+            product=product,
+            placed_at=now - timedelta(days=6, hours=i),
+            ship_by=now - timedelta(days=4),
+            shipped_at=None,
+            tracking_number="",
+        )
+        for i in range(5)
+    ]
+    assert on_time
+    flags_score(tenant=tenant, now=now)
+    state = FlagState.objects.for_tenant(tenant).get(product=product)
+    assert state.status == FlagStatus.IMPACTED  # 5 of 50 overdue: 10% > 4%
+    client.force_login(member(tenant, Role.SELLER))
+    url = reverse("catalogs:order_list", kwargs={"tenant_slug": tenant.slug})
+    listed = client.get(url, {"status": "overdue", "sku": "E2E-1"}).context["page"].rows
+    assert {o.pk for o in listed} == {o.pk for o in late}
+    data = {"order": [o.pk for o in late], "bulk": "1"}
+    data.update({f"tracking-{o.pk}": f"1Z-{o.pk}" for o in late})
+    client.post(url, data)
+    flags_score(tenant=tenant, now=now + timedelta(minutes=1))
+    state.refresh_from_db()
+    # No order is overdue any more; shipping them late still counts as late dispatch (10%).
+    assert (state.overdue_num, state.late_num) == (0, 5)
+    assert state.status == FlagStatus.IMPACTED
+    # The seller keeps shipping on time; three weeks later the 5 late shipments are
+    # 5 of 305 (1.6%, under the 2% at-risk threshold).
+    later = now + timedelta(days=21)
+    for i in range(300):
+        OrderFactory(product=product, placed_at=later - timedelta(days=1, minutes=4 * i))
+    flags_score(tenant=tenant, now=later)
+    state.refresh_from_db()
+    assert state.status == FlagStatus.RESOLVED
+    response = client.get(
+        reverse(
+            "flagged:flagged_detail", kwargs={"tenant_slug": tenant.slug, "product_id": product.pk}
+        )
+    )
+    assert [h["to"] for h in response.context["history"]] == ["Resolved", "Impacted"]
