@@ -88,7 +88,7 @@ def product_get(*, tenant: Tenant, product_id: int, catalog_id: int | None = Non
 # --- Orders (issue #6): Manage Orders -----------------------------------------------------
 
 ORDER_STATUSES = {
-    "overdue": "Overdue (past ship-by, not shipped)",
+    "overdue": "Overdue",
     "unshipped": "Unshipped",
     "cancelled": "Cancelled",
     "shipped": "Shipped",
