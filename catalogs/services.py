@@ -160,6 +160,13 @@ def _products_by_sku(*, tenant: Tenant, catalog: Catalog, skus: set[str]) -> dic
     return found
 
 
+def _last_wins(rows: list, lines: list[int] | None, *, key) -> tuple[list, list[int]]:
+    """One row per key, the last one given: one upsert statement may touch a row only once."""
+    lines = lines or list(range(1, len(rows) + 1))
+    by_key = {key(r): (r, line) for r, line in zip(rows, lines, strict=True)}
+    return [r for r, _ in by_key.values()], [line for _, line in by_key.values()]
+
+
 def orders_upsert(
     *, tenant: Tenant, catalog: Catalog, rows: list[OrderRow], lines: list[int] | None = None
 ) -> UpsertResult:
@@ -171,6 +178,7 @@ def orders_upsert(
     if catalog.tenant_id != tenant.pk:
         raise Catalog.DoesNotExist
     result = UpsertResult()
+    rows, lines = _last_wins(rows, lines, key=lambda r: (r.order_id, r.sku))
     products = _products_by_sku(tenant=tenant, catalog=catalog, skus={r.sku for r in rows})
     now = timezone.now()
     objs = []
@@ -211,6 +219,7 @@ def impressions_upsert(
     if catalog.tenant_id != tenant.pk:
         raise Catalog.DoesNotExist
     result = UpsertResult()
+    rows, lines = _last_wins(rows, lines, key=lambda r: (r.sku, r.date))
     products = _products_by_sku(tenant=tenant, catalog=catalog, skus={r.sku for r in rows})
     objs = []
     for i, row in enumerate(rows):
