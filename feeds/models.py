@@ -1,1 +1,319 @@
-"""Models of the feeds app."""
+"""Product sources, feed runs, their row errors and diffs, and the admin-tunable feed settings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from catalog_health.tenancy.models import TenantOwnedModel, TenantQuerySet
+from catalogs.models import Catalog
+
+
+class SourceKind(models.TextChoices):
+    URL = "url", "Scheduled URL"
+    UPLOAD = "upload", "File upload"
+    API = "api", "API push"
+
+
+class FeedFormat(models.TextChoices):
+    AUTO = "auto", "Detect automatically"
+    CSV = "csv", "CSV"
+    TSV = "tsv", "TSV"
+    XML = "xml", "XML (RSS 2.0 / Atom)"
+
+
+class Compression(models.TextChoices):
+    AUTO = "auto", "Detect automatically"
+    NONE = "none", "None"
+    GZIP = "gzip", "gzip"
+    ZIP = "zip", "zip"
+
+
+class UpdateMode(models.TextChoices):
+    REPLACE = "replace", "Replace (products missing from the feed are removed)"
+    UPDATE = "update", "Update only (upsert, like a supplemental feed)"
+
+
+class Schedule(models.TextChoices):
+    MANUAL = "manual", "Manual only"
+    HOURLY = "hourly", "Hourly"
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class ProductSource(TenantOwnedModel):
+    """Where a catalog's products come from. The password is stored encrypted and never shown."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="sources")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=SourceKind.choices, default=SourceKind.URL)
+    url = models.CharField("feed URL", max_length=2000, blank=True)
+    username = models.CharField(max_length=200, blank=True)
+    password_encrypted = models.TextField(blank=True, editable=False)
+    format = models.CharField(max_length=8, choices=FeedFormat.choices, default=FeedFormat.AUTO)
+    compression = models.CharField(
+        max_length=8, choices=Compression.choices, default=Compression.AUTO
+    )
+    encoding = models.CharField(
+        max_length=40, blank=True, help_text="leave empty to detect (UTF-8, UTF-16, Windows-1252)"
+    )
+    mode = models.CharField(max_length=8, choices=UpdateMode.choices, default=UpdateMode.REPLACE)
+    schedule = models.CharField(max_length=8, choices=Schedule.choices, default=Schedule.DAILY)
+    schedule_time = models.TimeField(
+        null=True, blank=True, help_text="HH:MM in the tenant's time zone (daily, weekly)"
+    )
+    schedule_weekday = models.PositiveSmallIntegerField(
+        choices=Weekday.choices, null=True, blank=True
+    )
+    enabled = models.BooleanField(default=True)
+    next_pull_at = models.DateTimeField(null=True, blank=True)
+
+    # Conditional fetch: validators of the last good pull
+    last_etag = models.CharField(max_length=500, blank=True, editable=False)
+    last_modified = models.CharField(max_length=100, blank=True, editable=False)
+    last_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    stale_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "catalog", "name"], name="source_tenant_catalog_name_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "catalog", "id"], name="source_catalog_idx"),
+            models.Index(fields=["tenant", "enabled", "next_pull_at"], name="source_due_idx"),
+        ]
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_encrypted)
+
+    @property
+    def needs_password_prompt(self) -> bool:
+        """A username without a stored password: Request Data Now asks for it."""
+        return self.kind == SourceKind.URL and bool(self.username) and not self.password_encrypted
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    UNCHANGED = "unchanged", "Unchanged"
+    NEEDS_CONFIRMATION = "needs_confirmation", "Needs confirmation"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+FINISHED_OK = (RunStatus.SUCCEEDED, RunStatus.UNCHANGED)
+
+
+class Phase(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    FETCHING = "fetching", "Fetching"
+    PARSING = "parsing", "Parsing"
+    VALIDATING = "validating", "Validating"
+    APPLYING = "applying", "Applying"
+    REVIEWING = "reviewing", "Reviewing"
+    DONE = "done", "Done"
+
+
+class Trigger(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    MANUAL = "manual", "Request Data Now"
+    API = "api", "API"
+    UPLOAD = "upload", "File upload"
+    COMMAND = "command", "import_feed command"
+
+
+class FeedRunQuerySet(TenantQuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+
+class FeedRun(TenantOwnedModel):
+    """One pull of one product source (or one `import_feed`): phases, progress, counts, errors."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(
+        ProductSource, on_delete=models.CASCADE, null=True, blank=True, related_name="runs"
+    )
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    mode = models.CharField(max_length=8, choices=UpdateMode.choices)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    location = models.CharField(max_length=2000, blank=True, help_text="URL or file name")
+    file_path = models.CharField(max_length=1000, blank=True, editable=False)
+    one_time_password_encrypted = models.TextField(blank=True, editable=False)
+    force = models.BooleanField(default=False, help_text="ignore ETag / identical-file shortcuts")
+
+    # progress
+    bytes_downloaded = models.BigIntegerField(default=0)
+    rows_done = models.BigIntegerField(default=0)
+    rows_total = models.BigIntegerField(null=True, blank=True)
+    # result counts
+    received = models.BigIntegerField(default=0)
+    created = models.BigIntegerField(default=0)
+    updated = models.BigIntegerField(default=0)
+    unchanged = models.BigIntegerField(default=0)
+    removed = models.BigIntegerField(default=0)
+    rejected = models.BigIntegerField(default=0)
+    warnings = models.BigIntegerField(default=0)
+    durations = models.JSONField(default=dict, blank=True, help_text="seconds per phase")
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FeedRunQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # the database's own guard: one queued/running run per source
+            models.UniqueConstraint(
+                fields=["tenant", "source"],
+                condition=Q(status__in=["queued", "running"]),
+                name="feedrun_one_active_per_source",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "source", "-id"], name="feedrun_source_idx"),
+            models.Index(fields=["tenant", "catalog", "-id"], name="feedrun_catalog_idx"),
+            models.Index(fields=["tenant", "status", "heartbeat_at"], name="feedrun_status_idx"),
+        ]
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Run #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def stage_table(self) -> str:
+        return f"feeds_stage_{int(self.pk)}"
+
+
+class FeedRowError(TenantOwnedModel):
+    """A rejected row (severity error) or a repaired one (warning) of a run."""
+
+    run = models.ForeignKey(FeedRun, on_delete=models.CASCADE, related_name="row_errors")
+    line = models.BigIntegerField()
+    sku = models.CharField(max_length=100, blank=True)
+    field = models.CharField(max_length=100, blank=True)
+    message = models.CharField(max_length=500)
+    severity = models.CharField(max_length=8, default="error")
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "run", "id"], name="feedrowerror_run_idx")]
+        ordering = ["id"]
+
+
+class ChangeKind(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    REMOVED = "removed", "Removed"
+
+
+class FeedRunChange(TenantOwnedModel):
+    """What a run changed in the catalog: one product, with old/new values per changed field."""
+
+    run = models.ForeignKey(FeedRun, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=8, choices=ChangeKind.choices)
+    product_id = models.BigIntegerField(null=True, blank=True)
+    sku = models.CharField(max_length=100)
+    changes = models.JSONField(default=dict, blank=True, help_text="{field: [old, new]}")
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "run", "kind", "id"], name="feedrunchange_idx")]
+        ordering = ["id"]
+
+
+class FeedSettings(models.Model):
+    """Platform-wide knobs for feeds, tuned by staff in Django admin (one row)."""
+
+    rejected_share_threshold = models.FloatField(
+        default=0.20,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="a run whose rejected rows exceed this share of the feed fails as a whole",
+    )
+    removal_share_threshold = models.FloatField(
+        default=0.50,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="a replace run removing more than this share of the catalog waits for "
+        "confirmation",
+    )
+    max_feed_bytes = models.BigIntegerField(
+        default=4 * 1024**3, help_text="size cap on downloaded and on decompressed bytes"
+    )
+    connect_timeout_seconds = models.FloatField(default=10)
+    read_timeout_seconds = models.FloatField(default=60)
+    total_timeout_seconds = models.FloatField(default=1800)
+    max_redirects = models.PositiveSmallIntegerField(default=5)
+    fetch_allow_list = models.TextField(
+        blank=True,
+        help_text="networks (CIDR, one per line) that may be fetched although private or "
+        "loopback, e.g. an intranet feed server",
+    )
+    manual_refresh_min_seconds = models.PositiveIntegerField(
+        default=60, help_text="minimum time between two Request Data Now of one source"
+    )
+    stale_after_hours = models.PositiveIntegerField(default=24)
+    stuck_run_minutes = models.PositiveIntegerField(
+        default=30, help_text="a running run without a heartbeat for this long is marked failed"
+    )
+    max_stored_row_errors = models.PositiveIntegerField(default=10_000)
+    max_stored_changes = models.PositiveIntegerField(default=10_000)
+
+    class Meta:
+        verbose_name = "feed settings"
+        verbose_name_plural = "feed settings"
+
+    def __str__(self) -> str:
+        return "Feed settings"
+
+    @classmethod
+    def load(cls) -> FeedSettings:
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj

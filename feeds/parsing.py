@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -447,6 +448,10 @@ class _Reject(Exception):
 def _validate_one(
     line: int, raw: dict[str, Any], state: ValidationState, errors: list[RowError]
 ) -> dict[str, str] | None:
+    if "_bad" in raw:
+        errors.append(RowError(line, "", "row", raw["_bad"]))
+        state.rejected += 1
+        return None
     sku = _cell(raw.get("sku"))
     try:
         out = _normalise_row(line, sku, raw, state, errors)
@@ -579,12 +584,30 @@ def iter_csv_chunks(
             chunksize=chunk_rows,
             engine="c",
             quoting=csv.QUOTE_MINIMAL,
-            on_bad_lines="skip",
+            on_bad_lines="warn",
             skip_blank_lines=True,
         )
         line = 2
         header_checked = False
-        for chunk in reader:
+        while True:
+            # a row with too many fields is skipped by pandas with a warning naming its line;
+            # turn each into a row error instead of losing it silently
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", pd.errors.ParserWarning)
+                try:
+                    chunk = next(reader)
+                except StopIteration:
+                    chunk = None
+            bad: dict[int, str] = {}
+            for w in caught:
+                for m in _BAD_LINE_RE.finditer(str(w.message)):
+                    bad[int(m.group(1))] = (
+                        f"the row has {m.group(3)} fields, the header {m.group(2)}"
+                    )
+            if chunk is None:
+                if bad:
+                    yield [(ln, {"_bad": msg}) for ln, msg in sorted(bad.items())]
+                break
             if not header_checked:
                 chunk.columns = normalise_headers(chunk.columns)
                 missing = missing_required_columns(chunk.columns)
@@ -599,14 +622,26 @@ def iter_csv_chunks(
             else:
                 chunk.columns = cols
             records = chunk.to_dict("records")
-            yield [(line + i, r) for i, r in enumerate(records)]
-            line += len(records)
+            out: list[tuple[int, dict[str, Any]]] = []
+            for r in records:
+                while line in bad:
+                    out.append((line, {"_bad": bad.pop(line)}))
+                    line += 1
+                out.append((line, r))
+                line += 1
+            for ln in sorted(bad):  # bad lines after the chunk's last good row
+                out.append((ln, {"_bad": bad[ln]}))
+                line = max(line, ln + 1)
+            yield out
     except pd.errors.EmptyDataError as exc:
         raise FeedError("empty", "The feed file is empty.") from exc
     except pd.errors.ParserError as exc:
         raise FeedError("malformed", f"The feed file could not be read as a table: {exc}") from exc
     except UnicodeError as exc:
         raise FeedError("encoding", f"The feed's text encoding could not be read: {exc}") from exc
+
+
+_BAD_LINE_RE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 
 
 class _Prepend(io.TextIOBase):
@@ -724,6 +759,38 @@ def _flatten_nested(elem: Any) -> str:
     return json.dumps(parts, sort_keys=True, ensure_ascii=False)
 
 
+def _read_upto(stream: IO[bytes], n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        b = stream.read(n - got)
+        if not b:
+            break
+        parts.append(b)
+        got += len(b)
+    return b"".join(parts)
+
+
+class _BytesThen(io.RawIOBase):
+    """A raw stream yielding ``head`` and then the rest of ``rest`` (works unseekable)."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]):
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
 def iter_feed_chunks(
     stream: IO[bytes],
     *,
@@ -734,12 +801,12 @@ def iter_feed_chunks(
 ) -> Iterator[list[tuple[int, dict[str, Any]]]]:
     """Detect the format (unless given) and stream chunks of rows.
 
-    ``stream`` must be seekable or ``head`` must be given; the head is re-read.
+    The first 64 KiB are read for detection and replayed, so ``stream`` may be unseekable
+    (a decompressing stream).
     """
     if head is None:
-        pos = stream.tell()
-        head = stream.read(65536)
-        stream.seek(pos)
+        head = _read_upto(stream, 65536)
+        stream = io.BufferedReader(_BytesThen(head, stream), buffer_size=1024 * 1024)
     detected = detect_format(head, encoding)
     if fmt in ("auto", "", None):
         fmt = detected

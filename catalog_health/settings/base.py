@@ -274,3 +274,20 @@ CELERY_BEAT_SCHEDULE["ecr-check"] = {
     "task": "ecr.check_all",
     "schedule": crontab(minute="*/15"),
 }
+
+# Product sources (issue #4): the dispatcher enqueues due pulls every minute, the reaper marks
+# runs of dead workers failed, and stale sources are reported by email once per episode.
+CELERY_BEAT_SCHEDULE["feeds-dispatch-due"] = {
+    "task": "feeds.dispatch_due",
+    "schedule": crontab(minute="*"),
+}
+CELERY_BEAT_SCHEDULE["feeds-reap-stale"] = {
+    "task": "feeds.reap_stale",
+    "schedule": crontab(minute="*/5"),
+}
+CELERY_BEAT_SCHEDULE["feeds-notify-stale"] = {
+    "task": "feeds.notify_stale",
+    "schedule": crontab(minute=17),
+}
+# Networks feeds may be fetched from although private/loopback (besides the admin list).
+FEEDS_FETCH_ALLOW_LIST = env.list("FEEDS_FETCH_ALLOW_LIST", default=[])

@@ -467,3 +467,12 @@ def test_warnings_keep_the_row():
         ("condition", "warning"),
         ("quantity", "warning"),
     }
+
+
+def test_rows_with_extra_fields_become_row_errors_with_their_line():
+    data = b"id,price\n1,1 USD\n2,12,50 USD\n3,1 USD\n4,1,2\n"
+    rows, errors = _parse(data, chunk_rows=2)
+    assert [r["sku"] for r in rows] == ["1", "3"]
+    assert [r["line"] for r in rows] == ["2", "4"]
+    assert [(e.line, e.field) for e in errors] == [(3, "row"), (5, "row")]
+    assert "3 fields" in errors[0].message

@@ -1,0 +1,1182 @@
+# SQL below is built only from quoted table/column names of our own models and the per-run
+# staging table name (an integer id); every value goes through parameters.
+# ruff: noqa: S608
+"""Writes of the feeds app: sources, runs, and the ingest pipeline.
+
+Every function takes the tenant explicitly. The pipeline of one run:
+
+    fetch (SSRF-safe, conditional)  ->  identical? end as "unchanged"
+    decompress (bomb-safe) -> parse + validate in chunks -> COPY into a per-run staging table
+    thresholds (rejected share; removal share in replace mode -> "needs confirmation")
+    ONE transaction: diff sample, one set-based upsert keyed by (tenant, catalog, sku) that
+        skips rows whose content hash is unchanged, removals (replace mode)
+    after commit: review hook (ECR), source bookkeeping, staging table dropped
+
+Nothing touches the catalog before the apply transaction, so a failed fetch, a parse
+error, a threshold or a killed worker leaves the catalog exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from catalog_health.tenancy.models import Membership, Tenant
+from catalog_health.tenancy.roles import Role
+from catalog_health.tenancy.services import audit_record
+from catalogs.models import Catalog, Product
+
+from . import crypto
+from .decompress import Limits, open_decompressed
+from .fetching import FetchPolicy, fetch
+from .models import (
+    ChangeKind,
+    FeedRowError,
+    FeedRun,
+    FeedRunChange,
+    FeedSettings,
+    Phase,
+    ProductSource,
+    RunStatus,
+    Schedule,
+    SourceKind,
+    Trigger,
+    UpdateMode,
+)
+from .parsing import OUTPUT_COLUMNS, FeedError, RowError, ValidationState, parse_feed
+from .schedule import next_pull_after
+
+log = logging.getLogger(__name__)
+
+UPLOAD_DIR = Path(settings.MEDIA_ROOT) / "feeds"
+SOURCE_FIELDS = (
+    "name",
+    "kind",
+    "url",
+    "username",
+    "format",
+    "compression",
+    "encoding",
+    "mode",
+    "schedule",
+    "schedule_time",
+    "schedule_weekday",
+    "enabled",
+)
+
+
+class RefreshRateLimited(Exception):
+    """Request Data Now was clicked again too soon for this source."""
+
+    def __init__(self, seconds: int):
+        super().__init__(
+            f"This source was refreshed moments ago; you can request data again in {seconds} s."
+        )
+        self.seconds = seconds
+
+
+class RunNotConfirmable(Exception):
+    pass
+
+
+# =========================================================================== sources
+
+
+def _clean_source(source: ProductSource) -> None:
+    errors: dict[str, str] = {}
+    if source.kind == SourceKind.URL:
+        if not source.url:
+            errors["url"] = "A scheduled URL source needs the feed URL."
+        elif not source.url.lower().startswith(("http://", "https://")):
+            errors["url"] = "Only http:// and https:// feed URLs are supported."
+    if source.kind != SourceKind.URL and source.schedule != Schedule.MANUAL:
+        source.schedule = Schedule.MANUAL  # uploads and API pushes are not pulled
+    if source.schedule in (Schedule.DAILY, Schedule.WEEKLY) and source.schedule_time is None:
+        errors["schedule_time"] = "Say at what time (HH:MM) the feed is pulled."
+    if source.schedule == Schedule.WEEKLY and source.schedule_weekday is None:
+        errors["schedule_weekday"] = "Say on which day of the week the feed is pulled."
+    if errors:
+        raise ValidationError(errors)
+    source.full_clean(exclude=["tenant", "catalog"])
+
+
+def _schedule_next(source: ProductSource, tenant: Tenant, now: datetime | None = None) -> None:
+    if not source.enabled or source.kind != SourceKind.URL:
+        source.next_pull_at = None
+        return
+    source.next_pull_at = next_pull_after(
+        now or timezone.now(),
+        schedule=source.schedule,
+        time_zone=tenant.time_zone,
+        at=source.schedule_time,
+        weekday=source.schedule_weekday,
+    )
+
+
+@transaction.atomic
+def source_create(
+    *, tenant: Tenant, catalog: Catalog, actor, data: dict[str, Any], password: str = ""
+) -> ProductSource:
+    if catalog.tenant_id != tenant.pk:
+        raise Catalog.DoesNotExist
+    source = ProductSource(tenant=tenant, catalog=catalog)
+    for f in SOURCE_FIELDS:
+        if f in data:
+            setattr(source, f, data[f])
+    source.password_encrypted = crypto.encrypt(password) if password else ""
+    _clean_source(source)
+    _schedule_next(source, tenant)
+    try:
+        with transaction.atomic():
+            source.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": "This catalog already has a source of that name."}) from exc
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="feed_source.created",
+        target=source,
+        changes={"password": "set" if password else "none"},
+    )
+    return source
+
+
+@transaction.atomic
+def source_update(
+    *,
+    tenant: Tenant,
+    source: ProductSource,
+    actor,
+    data: dict[str, Any],
+    password: str | None = None,
+    clear_password: bool = False,
+) -> ProductSource:
+    """Edit a source. ``password=None`` keeps the stored one (forms never show it back)."""
+    source = ProductSource.objects.for_tenant(tenant).select_for_update().get(pk=source.pk)
+    changes: dict[str, Any] = {}
+    for f in SOURCE_FIELDS:
+        if f in data and getattr(source, f) != data[f]:
+            changes[f] = [_jsonable(getattr(source, f)), _jsonable(data[f])]
+            setattr(source, f, data[f])
+    if clear_password and source.password_encrypted:
+        source.password_encrypted = ""
+        changes["credentials"] = "cleared"
+    elif password:
+        source.password_encrypted = crypto.encrypt(password)
+        changes["credentials"] = "changed"  # never the value
+    if "url" in changes:  # another feed: forget the validators of the old one
+        source.last_etag = source.last_modified = source.last_sha256 = ""
+    _clean_source(source)
+    if changes.keys() & {"schedule", "schedule_time", "schedule_weekday", "enabled", "kind"}:
+        _schedule_next(source, tenant)
+    try:
+        with transaction.atomic():
+            source.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": "This catalog already has a source of that name."}) from exc
+    if changes:
+        audit_record(
+            tenant=tenant, actor=actor, action="feed_source.updated", target=source, changes=changes
+        )
+    return source
+
+
+@transaction.atomic
+def source_delete(*, tenant: Tenant, source: ProductSource, actor) -> None:
+    source = ProductSource.objects.for_tenant(tenant).select_for_update().get(pk=source.pk)
+    audit_record(tenant=tenant, actor=actor, action="feed_source.deleted", target=source)
+    for run in FeedRun.objects.for_tenant(tenant).filter(
+        source=source, status=RunStatus.NEEDS_CONFIRMATION
+    ):
+        _drop_stage(run)
+    source.delete()
+
+
+def _jsonable(v: Any) -> Any:
+    return v if isinstance(v, str | int | float | bool | type(None)) else str(v)
+
+
+# =========================================================================== runs: request
+
+
+def feed_settings() -> FeedSettings:
+    return FeedSettings.load()
+
+
+def feed_run_request(
+    *,
+    tenant: Tenant,
+    source: ProductSource,
+    actor,
+    trigger: str = Trigger.MANUAL,
+    password: str = "",
+    remember: bool = False,
+    force: bool = False,
+    file_path: str = "",
+    file_name: str = "",
+) -> tuple[FeedRun, bool]:
+    """Start a run of ``source`` or return the one already queued/running.
+
+    Returns (run, created). A second request while a run is active returns that run
+    (locked on the source row, and the partial unique index backs it up). Manual and API
+    requests are rate-limited per source. ``password`` is used for this run only unless
+    ``remember``; it travels encrypted on the run row, never through the broker.
+    """
+    fs = feed_settings()
+    with transaction.atomic():
+        source = ProductSource.objects.for_tenant(tenant).select_for_update().get(pk=source.pk)
+        active = FeedRun.objects.for_tenant(tenant).active().filter(source=source).first()
+        if active is not None:
+            if file_path:
+                with contextlib.suppress(OSError):
+                    os.unlink(file_path)
+            return active, False
+        now = timezone.now()
+        if trigger in (Trigger.MANUAL, Trigger.API) and fs.manual_refresh_min_seconds:
+            last = (
+                FeedRun.objects.for_tenant(tenant)
+                .filter(source=source, trigger__in=[Trigger.MANUAL, Trigger.API])
+                .order_by("-id")
+                .only("queued_at")
+                .first()
+            )
+            if last is not None:
+                wait = fs.manual_refresh_min_seconds - (now - last.queued_at).total_seconds()
+                if wait > 0:
+                    raise RefreshRateLimited(int(wait) + 1)
+        if remember and password:
+            source.password_encrypted = crypto.encrypt(password)
+            source.save(update_fields=["password_encrypted", "updated_at"])
+            audit_record(
+                tenant=tenant,
+                actor=actor,
+                action="feed_source.updated",
+                target=source,
+                changes={"password": "remembered"},
+            )
+        _cancel_held_runs(tenant=tenant, source=source, actor=actor)
+        run = FeedRun.objects.create(
+            tenant=tenant,
+            catalog_id=source.catalog_id,
+            source=source,
+            trigger=trigger,
+            mode=source.mode,
+            requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+            location=file_name or source.url,
+            file_path=file_path,
+            force=force,
+            one_time_password_encrypted=(
+                crypto.encrypt(password) if password and not remember else ""
+            ),
+        )
+        if trigger != Trigger.SCHEDULED:
+            audit_record(
+                tenant=tenant,
+                actor=actor,
+                action="feed_run.requested",
+                target=run,
+                changes={"trigger": trigger},
+            )
+        transaction.on_commit(lambda: feed_run_enqueue(run=run))
+    return run, True
+
+
+def _cancel_held_runs(*, tenant: Tenant, source: ProductSource, actor) -> None:
+    """A newer run supersedes one waiting for confirmation."""
+    for held in FeedRun.objects.for_tenant(tenant).filter(
+        source=source, status=RunStatus.NEEDS_CONFIRMATION
+    ):
+        _drop_stage(held)
+        held.status = RunStatus.CANCELLED
+        held.error_message = "Superseded by a newer run before it was confirmed."
+        held.finished_at = timezone.now()
+        held.save(update_fields=["status", "error_message", "finished_at"])
+
+
+def feed_run_enqueue(*, run: FeedRun) -> bool:
+    """Hand the run to a worker. When the broker is down the run fails with a clear message
+    (the page stays up and says so) instead of waiting forever."""
+    from .tasks import feed_pull
+
+    try:
+        feed_pull.apply_async(kwargs={"tenant_id": run.tenant_id, "run_id": run.pk}, retry=False)
+        return True
+    except Exception as exc:  # kombu/redis errors vary by transport
+        log.warning("feed run %s could not be queued: %s", run.pk, exc)
+        FeedRun.objects.for_tenant(run.tenant_id).filter(pk=run.pk, status=RunStatus.QUEUED).update(
+            status=RunStatus.FAILED,
+            phase=Phase.DONE,
+            error_code="queue",
+            error_message="The refresh could not be queued because the task queue is "
+            "unavailable. Nothing was changed; try again in a minute.",
+            finished_at=timezone.now(),
+        )
+        return False
+
+
+@transaction.atomic
+def feed_run_confirm(*, tenant: Tenant, run: FeedRun, actor) -> FeedRun:
+    """Apply a held replace-mode run that would remove an unusual share of the catalog."""
+    run = FeedRun.objects.for_tenant(tenant).select_for_update().get(pk=run.pk)
+    if run.status != RunStatus.NEEDS_CONFIRMATION:
+        raise RunNotConfirmable("This run is not waiting for confirmation.")
+    if run.source_id:
+        ProductSource.objects.for_tenant(tenant).select_for_update().get(pk=run.source_id)
+        if FeedRun.objects.for_tenant(tenant).active().filter(source_id=run.source_id).exists():
+            raise RunNotConfirmable("Another run of this source is in progress.")
+    run.status = RunStatus.QUEUED
+    run.phase = Phase.QUEUED
+    run.confirmed_by = actor if getattr(actor, "is_authenticated", False) else None
+    run.error_code = ""
+    run.error_message = ""
+    run.save(update_fields=["status", "phase", "confirmed_by", "error_code", "error_message"])
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="feed_run.confirmed",
+        target=run,
+        changes={"removed": run.removed},
+    )
+    transaction.on_commit(lambda: feed_run_enqueue(run=run))
+    return run
+
+
+@transaction.atomic
+def feed_run_cancel(*, tenant: Tenant, run: FeedRun, actor) -> FeedRun:
+    """Discard a run held for confirmation; the catalog stays as it is."""
+    run = FeedRun.objects.for_tenant(tenant).select_for_update().get(pk=run.pk)
+    if run.status != RunStatus.NEEDS_CONFIRMATION:
+        raise RunNotConfirmable("Only a run waiting for confirmation can be discarded.")
+    _drop_stage(run)
+    run.status = RunStatus.CANCELLED
+    run.phase = Phase.DONE
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "phase", "finished_at"])
+    audit_record(tenant=tenant, actor=actor, action="feed_run.cancelled", target=run)
+    return run
+
+
+def feed_import_command(
+    *, tenant: Tenant, catalog: Catalog, location: str, mode: str, actor=None
+) -> FeedRun:
+    """`manage.py import_feed`: a run without a source, executed synchronously."""
+    is_url = location.lower().startswith(("http://", "https://"))
+    run = FeedRun.objects.create(
+        tenant=tenant,
+        catalog=catalog,
+        trigger=Trigger.COMMAND,
+        mode=mode,
+        location=location,
+        file_path="" if is_url else str(Path(location).resolve()),
+        force=True,
+    )
+    return feed_run_execute(tenant_id=tenant.pk, run_id=run.pk, keep_file=True)
+
+
+# =========================================================================== runs: execute
+
+
+@dataclass
+class _Ctx:
+    tenant: Tenant
+    run: FeedRun
+    catalog: Catalog
+    source: ProductSource | None
+    fs: FeedSettings
+    temp_files: list[str]
+    keep_file: bool
+
+
+class _Held(Exception):
+    """The run stops before applying and waits for a user (needs confirmation)."""
+
+
+class _Unchanged(Exception):
+    pass
+
+
+def _save(run: FeedRun, *fields: str) -> None:
+    run.heartbeat_at = timezone.now()
+    run.save(update_fields=[*fields, "heartbeat_at"])
+
+
+@contextlib.contextmanager
+def _phase(run: FeedRun, phase: str) -> Iterator[None]:
+    run.phase = phase
+    _save(run, "phase")
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        run.durations = {
+            **run.durations,
+            phase: round(run.durations.get(phase, 0) + time.monotonic() - start, 3),
+        }
+        _save(run, "durations")
+
+
+def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) -> FeedRun | None:
+    """Run one queued feed run to its end. Safe to call twice: only a queued run starts."""
+    tenant = Tenant.objects.get(pk=tenant_id)
+    with transaction.atomic():
+        run = FeedRun.objects.for_tenant(tenant).select_for_update().filter(pk=run_id).first()
+        if run is None or run.status != RunStatus.QUEUED:
+            return run
+        run.status = RunStatus.RUNNING
+        run.started_at = run.started_at or timezone.now()
+        _save(run, "status", "started_at")
+    catalog = Catalog.objects.for_tenant(tenant).get(pk=run.catalog_id)
+    source = (
+        ProductSource.objects.for_tenant(tenant).filter(pk=run.source_id).first()
+        if run.source_id
+        else None
+    )
+    ctx = _Ctx(tenant, run, catalog, source, feed_settings(), [], keep_file)
+    try:
+        if run.confirmed_by_id is not None and _stage_exists(run):
+            _apply_and_finish(ctx)
+        else:
+            _ingest(ctx)
+    except _Held:
+        pass
+    except _Unchanged:
+        _finish(ctx, RunStatus.UNCHANGED)
+    except FeedError as exc:
+        _fail(ctx, exc.code, exc.message)
+    except Exception:
+        log.exception("feed run %s failed unexpectedly", run.pk)
+        _fail(ctx, "internal", "An unexpected error stopped the run. The catalog was not changed.")
+    finally:
+        for path in ctx.temp_files:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        if run.status != RunStatus.NEEDS_CONFIRMATION:
+            _drop_stage(run)
+    return run
+
+
+def _fetch_policy(fs: FeedSettings) -> FetchPolicy:
+    cidrs = [c for c in fs.fetch_allow_list.split() if c.strip()]
+    cidrs += list(getattr(settings, "FEEDS_FETCH_ALLOW_LIST", []))
+    return FetchPolicy.with_allow_list(
+        cidrs,
+        max_bytes=fs.max_feed_bytes,
+        connect_timeout=fs.connect_timeout_seconds,
+        read_timeout=fs.read_timeout_seconds,
+        total_timeout=fs.total_timeout_seconds,
+        max_redirects=fs.max_redirects,
+    )
+
+
+def _obtain_file(ctx: _Ctx) -> str:
+    """Fetch the URL or take the uploaded/local file; return a local path."""
+    run, source = ctx.run, ctx.source
+    if run.file_path:
+        if not ctx.keep_file:
+            ctx.temp_files.append(run.file_path)
+        if not os.path.exists(run.file_path):
+            raise FeedError("missing_file", "The feed file could not be found.")
+        size = os.path.getsize(run.file_path)
+        if size > ctx.fs.max_feed_bytes:
+            raise FeedError("too_large", "The feed file is larger than the size limit.")
+        h = hashlib.sha256()
+        with open(run.file_path, "rb") as fh:
+            for block in iter(lambda: fh.read(1024 * 1024), b""):
+                h.update(block)
+        run.bytes_downloaded = size
+        run.content_sha256 = h.hexdigest()
+        _save(run, "bytes_downloaded", "content_sha256")
+        return run.file_path
+    url = run.location
+    password = ""
+    username = ""
+    if source is not None:
+        username = source.username
+        password = crypto.decrypt(run.one_time_password_encrypted or source.password_encrypted)
+        if run.one_time_password_encrypted:  # used once, then forgotten
+            run.one_time_password_encrypted = ""
+            _save(run, "one_time_password_encrypted")
+    conditional = source is not None and not run.force
+
+    last_save = [0.0]
+
+    def progress(n: int) -> None:
+        run.bytes_downloaded = n
+        if time.monotonic() - last_save[0] > 0.5:
+            last_save[0] = time.monotonic()
+            _save(run, "bytes_downloaded")
+
+    result = fetch(
+        url,
+        policy=_fetch_policy(ctx.fs),
+        username=username,
+        password=password,
+        etag=source.last_etag if conditional else "",
+        last_modified=source.last_modified if conditional else "",
+        on_progress=progress,
+    )
+    if result.not_modified:
+        raise _Unchanged
+    ctx.temp_files.append(result.path)
+    run.bytes_downloaded = result.size
+    run.content_sha256 = result.sha256
+    run.etag = result.etag[:500]
+    run.last_modified = result.last_modified[:100]
+    _save(run, "bytes_downloaded", "content_sha256", "etag", "last_modified")
+    return result.path
+
+
+def _ingest(ctx: _Ctx) -> None:
+    run, source, fs = ctx.run, ctx.source, ctx.fs
+    with _phase(run, Phase.FETCHING):
+        path = _obtain_file(ctx)
+    if (
+        source is not None
+        and not run.force
+        and source.last_sha256
+        and run.content_sha256 == source.last_sha256
+    ):
+        raise _Unchanged  # an identical file: nothing to parse
+    state = ValidationState(default_currency=ctx.catalog.currency, country=ctx.catalog.country)
+    fmt = source.format if source else "auto"
+    compression = source.compression if source else "auto"
+    encoding = (source.encoding or None) if source else None
+    stored_errors = 0
+    _create_stage(run)
+    with _phase(run, Phase.PARSING):
+        stream = open_decompressed(path, compression, Limits(max_expanded_bytes=fs.max_feed_bytes))
+        try:
+            for good, errs in parse_feed(stream, fmt=fmt, encoding=encoding, state=state):
+                _stage_rows(run, good)
+                if errs and stored_errors < fs.max_stored_row_errors:
+                    keep = errs[: fs.max_stored_row_errors - stored_errors]
+                    _store_row_errors(run, keep)
+                    stored_errors += len(keep)
+                run.rows_done = state.received
+                run.received, run.rejected, run.warnings = (
+                    state.received,
+                    state.rejected,
+                    state.warnings,
+                )
+                _save(run, "rows_done", "received", "rejected", "warnings")
+        finally:
+            stream.close()
+    with _phase(run, Phase.VALIDATING):
+        run.rows_total = state.received
+        _save(run, "rows_total")
+        if state.received == 0:
+            raise FeedError("empty", "The feed has a header but no products.")
+        share = state.rejected / state.received
+        if share > fs.rejected_share_threshold:
+            raise FeedError(
+                "rejected_share",
+                f"{state.rejected} of {state.received} rows ({share:.0%}) were rejected, more "
+                f"than the {fs.rejected_share_threshold:.0%} allowed; nothing was applied. "
+                "See the row errors below.",
+            )
+        _analyze_stage(run)
+    _apply_and_finish(ctx)
+
+
+def _apply_and_finish(ctx: _Ctx) -> None:
+    run, fs = ctx.run, ctx.fs
+    held_message = ""
+    with _phase(run, Phase.APPLYING), transaction.atomic():
+        # one apply per catalog at a time; the catalog row is the lock
+        Catalog.objects.for_tenant(ctx.tenant).select_for_update().get(pk=ctx.catalog.pk)
+        counts = _stage_counts(run)
+        active, to_remove = counts["active"], counts["to_remove"]
+        if (
+            run.mode == UpdateMode.REPLACE
+            and run.confirmed_by_id is None
+            and active
+            and to_remove / active > fs.removal_share_threshold
+        ):
+            held_message = (
+                f"This feed would remove {to_remove} of the catalog's {active} products "
+                f"({to_remove / active:.0%}), more than the {fs.removal_share_threshold:.0%} "
+                "allowed without confirmation. Nothing was changed. Confirm to apply it, or "
+                "fix the feed and refresh."
+            )
+        else:
+            _record_diff(ctx, fs.max_stored_changes)
+            now = timezone.now()
+            _merge(run, now)
+            if counts["created"]:
+                _link_created_products(run)  # the diff rows of new products get their ids
+            removed = _remove_missing(run, now) if run.mode == UpdateMode.REPLACE else 0
+            run.created, run.updated = counts["created"], counts["updated"]
+            run.unchanged = counts["staged"] - counts["created"] - counts["updated"]
+            run.removed = removed
+            _save(run, "created", "updated", "unchanged", "removed")
+    if held_message:  # saved after the (empty) transaction: the staging table is kept
+        run.removed = to_remove
+        run.status = RunStatus.NEEDS_CONFIRMATION
+        run.error_code = "needs_confirmation"
+        run.error_message = held_message
+        run.finished_at = timezone.now()
+        _save(run, "removed", "status", "error_code", "error_message", "finished_at")
+        raise _Held
+    with _phase(run, Phase.REVIEWING):
+        if run.created or run.updated:
+            _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)
+    _finish(ctx, RunStatus.SUCCEEDED)
+
+
+def _finish(ctx: _Ctx, status: str) -> None:
+    run, source = ctx.run, ctx.source
+    now = timezone.now()
+    run.status = status
+    run.phase = Phase.DONE
+    run.finished_at = now
+    _save(run, "status", "phase", "finished_at")
+    if source is not None:
+        ProductSource.objects.for_tenant(ctx.tenant).filter(pk=source.pk).update(
+            last_success_at=now,
+            stale_notified_at=None,
+            **(
+                {
+                    "last_etag": run.etag,
+                    "last_modified": run.last_modified,
+                    "last_sha256": run.content_sha256,
+                }
+                if status == RunStatus.SUCCEEDED
+                else {}
+            ),
+        )
+
+
+def _fail(ctx: _Ctx, code: str, message: str) -> None:
+    run = ctx.run
+    run.status = RunStatus.FAILED
+    run.phase = Phase.DONE
+    run.error_code = code[:40]
+    run.error_message = message
+    run.finished_at = timezone.now()
+    run.one_time_password_encrypted = ""
+    _save(
+        run,
+        "status",
+        "phase",
+        "error_code",
+        "error_message",
+        "finished_at",
+        "one_time_password_encrypted",
+    )
+    if run.trigger == Trigger.SCHEDULED:
+        notify_run_failed(tenant=ctx.tenant, run=run)
+
+
+def _call_review_hook(*, tenant: Tenant, catalog: Catalog, run: FeedRun) -> bool:
+    """Hand the changed products (review_status = pending) to ECR, if ECR is installed."""
+    try:
+        if importlib.util.find_spec("ecr.services") is None:
+            return False
+        from ecr.services import review_after_feed_run  # type: ignore[attr-defined]
+    except ImportError:
+        return False
+    try:
+        review_after_feed_run(tenant=tenant, catalog=catalog, run=run)
+    except Exception:
+        # the catalog is already applied; review catches up on its own schedule
+        log.exception("review hook failed for feed run %s", run.pk)
+        run.warnings += 1
+        _save(run, "warnings")
+        return False
+    return True
+
+
+def _store_row_errors(run: FeedRun, errors: list[RowError]) -> None:
+    FeedRowError.objects.bulk_create(
+        [
+            FeedRowError(
+                tenant_id=run.tenant_id,
+                run=run,
+                line=e.line,
+                sku=e.sku[:100],
+                field=e.field[:100],
+                message=e.message[:500],
+                severity=e.severity,
+            )
+            for e in errors
+        ],
+        batch_size=2000,
+    )
+
+
+# =========================================================================== staging + merge
+
+_STAGE_TYPES = {
+    "line": "bigint",
+    "additional_image_links": "jsonb",
+    "custom_attributes": "jsonb",
+    "price": "numeric(14,2)",
+    "sale_price": "numeric(14,2)",
+    "shipping_fee": "numeric(14,2)",
+    "inventory_quantity": "integer",
+}
+_NULLABLE = ("price", "sale_price", "shipping_fee", "inventory_quantity")
+# Product columns written from the feed (everything in OUTPUT_COLUMNS but the line number)
+PRODUCT_COLUMNS = [c for c in OUTPUT_COLUMNS if c != "line"]
+DIFF_FIELDS = [c for c in PRODUCT_COLUMNS if c not in ("sku", "content_hash")]
+
+
+def _is_pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _create_stage(run: FeedRun) -> None:
+    pg = _is_pg()
+    cols = ", ".join(
+        f"{_qn(c)} {_STAGE_TYPES.get(c, 'text') if pg else 'text'}" for c in OUTPUT_COLUMNS
+    )
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {_qn(run.stage_table)}")
+        # UNLOGGED: staging is scratch space, no WAL needed; dropped after the run
+        cur.execute(f"CREATE {'UNLOGGED ' if pg else ''}TABLE {_qn(run.stage_table)} ({cols})")
+
+
+def _stage_exists(run: FeedRun) -> bool:
+    return run.stage_table in connection.introspection.table_names()
+
+
+def _drop_stage(run: FeedRun) -> None:
+    if run.pk is None:
+        return
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {_qn(run.stage_table)}")
+
+
+def _row_tuple(row: dict[str, str]) -> tuple:
+    return tuple((row[c] or None) if c in _NULLABLE else row[c] for c in OUTPUT_COLUMNS)
+
+
+def _stage_rows(run: FeedRun, rows: list[dict[str, str]]) -> None:
+    if not rows:
+        return
+    table = _qn(run.stage_table)
+    with connection.cursor() as cur:
+        if _is_pg():
+            cols = ", ".join(_qn(c) for c in OUTPUT_COLUMNS)
+            with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(_row_tuple(row))
+        else:
+            marks = ", ".join(["%s"] * len(OUTPUT_COLUMNS))
+            cur.executemany(f"INSERT INTO {table} VALUES ({marks})", [_row_tuple(r) for r in rows])
+
+
+def _analyze_stage(run: FeedRun) -> None:
+    with connection.cursor() as cur:
+        if _is_pg():
+            cur.execute(f"ANALYZE {_qn(run.stage_table)}")
+        else:
+            cur.execute(
+                f"CREATE INDEX {_qn(run.stage_table + '_sku')} ON {_qn(run.stage_table)} (sku)"
+            )
+
+
+def _distinct(a: str, b: str) -> str:
+    return f"{a} IS DISTINCT FROM {b}" if _is_pg() else f"{a} IS NOT {b}"
+
+
+def _stage_counts(run: FeedRun) -> dict[str, int]:
+    """created / updated / staged / active / to_remove, computed set-based before the merge."""
+    st = _qn(run.stage_table)
+    p = _qn(Product._meta.db_table)
+    match = "p.tenant_id = %s AND p.catalog_id = %s AND p.sku = s.sku"
+    params = [run.tenant_id, run.catalog_id]
+    changed = f"({_distinct('p.content_hash', 's.content_hash')} OR p.removed_at IS NOT NULL)"
+    sql = f"""
+        SELECT
+          (SELECT count(*) FROM {st}),
+          (SELECT count(*) FROM {st} s WHERE NOT EXISTS (SELECT 1 FROM {p} p WHERE {match})),
+          (SELECT count(*) FROM {st} s JOIN {p} p ON {match} WHERE {changed}),
+          (SELECT count(*) FROM {p} p WHERE p.tenant_id = %s AND p.catalog_id = %s
+             AND p.removed_at IS NULL),
+          (SELECT count(*) FROM {p} p WHERE p.tenant_id = %s AND p.catalog_id = %s
+             AND p.removed_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM {st} s WHERE s.sku = p.sku))
+    """
+    with connection.cursor() as cur:
+        cur.execute(sql, params * 4)
+        staged, created, updated, active, to_remove = cur.fetchone()
+    if run.mode != UpdateMode.REPLACE:
+        to_remove = 0
+    return {
+        "staged": staged,
+        "created": created,
+        "updated": updated,
+        "active": active,
+        "to_remove": to_remove,
+    }
+
+
+def _merge(run: FeedRun, now: datetime) -> None:
+    """ONE set-based upsert; rows whose content hash is unchanged are not written."""
+    st = _qn(run.stage_table)
+    p = _qn(Product._meta.db_table)
+    cols = PRODUCT_COLUMNS
+    bookkeeping = [
+        "first_seen_at",
+        "last_changed_at",
+        "last_seen_at",
+        "last_seen_run_id",
+        "removed_at",
+        "review_status",
+        "review_requested_at",
+        "created_at",
+        "updated_at",
+    ]
+    insert_cols = ["tenant_id", "catalog_id", *cols, *bookkeeping]
+    select = ", ".join(
+        [
+            "%s",
+            "%s",
+            *(f"s.{_qn(c)}" for c in cols),
+            "%s",
+            "%s",
+            "%s",
+            "%s",
+            "NULL",
+            "'pending'",
+            "%s",
+            "%s",
+            "%s",
+        ]
+    )
+    updates = [f"{_qn(c)} = EXCLUDED.{_qn(c)}" for c in cols if c != "sku"]
+    updates += [
+        f"{_qn(c)} = EXCLUDED.{_qn(c)}"
+        for c in (
+            "last_changed_at",
+            "last_seen_at",
+            "last_seen_run_id",
+            "review_status",
+            "review_requested_at",
+            "updated_at",
+        )
+    ]
+    updates.append("removed_at = NULL")
+    changed = (
+        f"{_distinct(f'{p}.content_hash', 'EXCLUDED.content_hash')} OR {p}.removed_at IS NOT NULL"
+    )
+    sql = (
+        f"INSERT INTO {p} ({', '.join(_qn(c) for c in insert_cols)}) "
+        f"SELECT {select} FROM {st} s WHERE true "
+        f"ON CONFLICT (tenant_id, catalog_id, sku) DO UPDATE SET {', '.join(updates)} "
+        f"WHERE {changed}"
+    )
+    params = [run.tenant_id, run.catalog_id, now, now, now, run.pk, now, now, now]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+
+
+def _remove_missing(run: FeedRun, now: datetime) -> int:
+    st = _qn(run.stage_table)
+    p = _qn(Product._meta.db_table)
+    sql = (
+        f"UPDATE {p} SET removed_at = %s, last_changed_at = %s, updated_at = %s "
+        f"WHERE tenant_id = %s AND catalog_id = %s AND removed_at IS NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM {st} s WHERE s.sku = {p}.sku)"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [now, now, now, run.tenant_id, run.catalog_id])
+        return cur.rowcount
+
+
+def _norm(field: str, v: Any) -> Any:
+    """Old and new values in one comparable, JSON-friendly form."""
+    if v is None:
+        return None
+    if field in ("additional_image_links", "custom_attributes"):
+        if isinstance(v, str):
+            try:
+                v = json.loads(v) if v else ([] if field == "additional_image_links" else {})
+            except ValueError:
+                return v
+        return v
+    if field in ("price", "sale_price", "shipping_fee"):
+        return str(Decimal(str(v)).quantize(Decimal("0.01"))) if v != "" else None
+    if field == "inventory_quantity":
+        return int(v) if v != "" else None
+    return str(v)
+
+
+def _record_diff(ctx: _Ctx, limit: int) -> None:
+    """Store what the run changes (bounded sample; counts are always exact)."""
+    run = ctx.run
+    st = _qn(run.stage_table)
+    p = _qn(Product._meta.db_table)
+    match = "p.tenant_id = %s AND p.catalog_id = %s AND p.sku = s.sku"
+    params = [run.tenant_id, run.catalog_id]
+    changes: list[FeedRunChange] = []
+    new_cols = ", ".join(f"s.{_qn(c)}" for c in DIFF_FIELDS)
+    old_cols = ", ".join(f"p.{_qn(c)}" for c in DIFF_FIELDS)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT s.sku, {new_cols} FROM {st} s WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {p} p WHERE {match}) ORDER BY s.line LIMIT %s",
+            [*params, limit],
+        )
+        for sku, *new in cur.fetchall():
+            changes.append(
+                FeedRunChange(
+                    tenant_id=run.tenant_id,
+                    run=run,
+                    kind=ChangeKind.CREATED,
+                    sku=sku,
+                    changes={
+                        f: [None, _norm(f, v)]
+                        for f, v in zip(DIFF_FIELDS, new, strict=True)
+                        if _norm(f, v) not in (None, "", [], {})
+                    },
+                )
+            )
+        changed = f"({_distinct('p.content_hash', 's.content_hash')} OR p.removed_at IS NOT NULL)"
+        cur.execute(
+            f"SELECT p.id, s.sku, p.removed_at, {old_cols}, {new_cols} FROM {st} s "
+            f"JOIN {p} p ON {match} WHERE {changed} ORDER BY s.line LIMIT %s",
+            [*params, limit],
+        )
+        n = len(DIFF_FIELDS)
+        for pid, sku, removed_at, *vals in cur.fetchall():
+            old, new = vals[:n], vals[n:]
+            diff = {}
+            for f, o, v in zip(DIFF_FIELDS, old, new, strict=True):
+                on, nn = _norm(f, o), _norm(f, v)
+                if on != nn and not (on in (None, "") and nn in (None, "")):
+                    diff[f] = [on, nn]
+            if removed_at is not None:
+                diff["removed"] = [True, False]
+            changes.append(
+                FeedRunChange(
+                    tenant_id=run.tenant_id,
+                    run=run,
+                    kind=ChangeKind.UPDATED,
+                    product_id=pid,
+                    sku=sku,
+                    changes=diff,
+                )
+            )
+        if run.mode == UpdateMode.REPLACE:
+            cur.execute(
+                f"SELECT p.id, p.sku, p.title FROM {p} p WHERE p.tenant_id = %s "
+                f"AND p.catalog_id = %s AND p.removed_at IS NULL "
+                f"AND NOT EXISTS (SELECT 1 FROM {st} s WHERE s.sku = p.sku) ORDER BY p.id LIMIT %s",
+                [*params, limit],
+            )
+            for pid, sku, title in cur.fetchall():
+                changes.append(
+                    FeedRunChange(
+                        tenant_id=run.tenant_id,
+                        run=run,
+                        kind=ChangeKind.REMOVED,
+                        product_id=pid,
+                        sku=sku,
+                        changes={"title": [title, None]},
+                    )
+                )
+    FeedRunChange.objects.bulk_create(changes, batch_size=2000)
+
+
+def _link_created_products(run: FeedRun) -> None:
+    p = _qn(Product._meta.db_table)
+    c = _qn(FeedRunChange._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {c} SET product_id = (SELECT p.id FROM {p} p "
+            f"WHERE p.tenant_id = {c}.tenant_id "
+            f"AND p.catalog_id = %s AND p.sku = {c}.sku) "
+            f"WHERE {c}.tenant_id = %s AND {c}.run_id = %s AND {c}.kind = 'created'",
+            [run.catalog_id, run.tenant_id, run.pk],
+        )
+
+
+# =========================================================================== periodic work
+
+
+def feed_dispatch_due(*, now: datetime | None = None) -> int:
+    """Enqueue every due, enabled source once and compute its next pull.
+
+    Per tenant (through the tenant scope), rows locked with SKIP LOCKED so two beat
+    processes never enqueue the same source twice.
+    """
+    now = now or timezone.now()
+    queued = 0
+    for tenant in Tenant.objects.all().only("id", "time_zone"):
+        with transaction.atomic():
+            due = list(
+                ProductSource.objects.for_tenant(tenant)
+                .filter(enabled=True, kind=SourceKind.URL, next_pull_at__lte=now)
+                .exclude(schedule=Schedule.MANUAL)
+                .select_for_update(skip_locked=True)
+                .order_by("next_pull_at")[:500]
+            )
+            for source in due:
+                _schedule_next(source, tenant, now)
+                source.save(update_fields=["next_pull_at", "updated_at"])
+                if FeedRun.objects.for_tenant(tenant).active().filter(source=source).exists():
+                    continue
+                run = FeedRun.objects.create(
+                    tenant=tenant,
+                    catalog_id=source.catalog_id,
+                    source=source,
+                    trigger=Trigger.SCHEDULED,
+                    mode=source.mode,
+                    location=source.url,
+                )
+                transaction.on_commit(lambda run=run: feed_run_enqueue(run=run))
+                queued += 1
+    return queued
+
+
+def feed_reap_stale(*, now: datetime | None = None) -> int:
+    """Mark runs whose worker died as failed (the catalog was never touched: the apply
+    transaction died with the worker) and drop their staging tables."""
+    now = now or timezone.now()
+    fs = feed_settings()
+    cutoff = now - timedelta(minutes=fs.stuck_run_minutes)
+    queued_cutoff = now - timedelta(hours=6)
+    reaped = 0
+    for tenant in Tenant.objects.all().only("id"):
+        stale = FeedRun.objects.for_tenant(tenant).filter(
+            status=RunStatus.RUNNING, heartbeat_at__lt=cutoff
+        ) | FeedRun.objects.for_tenant(tenant).filter(
+            status=RunStatus.QUEUED, queued_at__lt=queued_cutoff
+        )
+        for run in stale:
+            with transaction.atomic():
+                locked = (
+                    FeedRun.objects.for_tenant(tenant)
+                    .select_for_update(skip_locked=True)
+                    .filter(pk=run.pk, status__in=[RunStatus.RUNNING, RunStatus.QUEUED])
+                    .first()
+                )
+                if locked is None:
+                    continue
+                locked.status = RunStatus.FAILED
+                locked.phase = Phase.DONE
+                locked.error_code = "worker_lost"
+                locked.error_message = (
+                    "The run stopped without finishing (the worker was stopped or lost). "
+                    "The catalog was not changed; request data again to retry."
+                )
+                locked.finished_at = now
+                locked.one_time_password_encrypted = ""
+                locked.save()
+            _drop_stage(run)
+            if run.trigger == Trigger.SCHEDULED:
+                notify_run_failed(tenant=tenant, run=locked)
+            reaped += 1
+    return reaped
+
+
+def _recipients(tenant: Tenant) -> list[str]:
+    roles = [Role.OWNER, Role.ADMIN, Role.ADVERTISER]
+    return sorted(
+        {
+            m.user.email
+            for m in Membership.objects.filter(tenant=tenant, role__in=roles).select_related("user")
+            if m.user.email
+        }
+    )
+
+
+def notify_run_failed(*, tenant: Tenant, run: FeedRun) -> int:
+    """Email the tenant's owners, admins and advertisers: a feed must never die silently."""
+    to = _recipients(tenant)
+    if not to:
+        return 0
+    source = run.source.name if run.source_id else run.location
+    return send_mail(
+        subject=f"[Catalog Health] Feed pull failed: {source}",
+        message=(
+            f"The scheduled pull of “{source}” (catalog #{run.catalog_id}) failed.\n\n"
+            f"{run.error_message}\n\nThe catalog was not changed. Run #{run.pk}."
+        ),
+        from_email=None,
+        recipient_list=to,
+        fail_silently=True,
+    )
+
+
+def feed_notify_stale(*, now: datetime | None = None) -> int:
+    """Email once per staleness episode about enabled sources without a good pull for a day."""
+    now = now or timezone.now()
+    fs = feed_settings()
+    cutoff = now - timedelta(hours=fs.stale_after_hours)
+    sent = 0
+    for tenant in Tenant.objects.all():
+        stale = list(
+            ProductSource.objects.for_tenant(tenant)
+            .filter(enabled=True, kind=SourceKind.URL, stale_notified_at__isnull=True)
+            .exclude(schedule=Schedule.MANUAL)
+            .filter(created_at__lt=cutoff)
+            .exclude(last_success_at__gte=cutoff)
+            .select_related("catalog")
+        )
+        if not stale:
+            continue
+        to = _recipients(tenant)
+        lines = [
+            f"- {s.name} (catalog {s.catalog.name}): last successful refresh "
+            f"{s.last_success_at:%Y-%m-%d %H:%M UTC}"
+            if s.last_success_at
+            else f"- {s.name} (catalog {s.catalog.name}): never refreshed successfully"
+            for s in stale
+        ]
+        if to:
+            send_mail(
+                subject=f"[Catalog Health] {len(stale)} product source(s) are out of date",
+                message=(
+                    "These product sources have not been refreshed for more than "
+                    f"{fs.stale_after_hours} hours. Refresh them before running campaigns:\n\n"
+                    + "\n".join(lines)
+                ),
+                from_email=None,
+                recipient_list=to,
+                fail_silently=True,
+            )
+            sent += 1
+        ProductSource.objects.for_tenant(tenant).filter(pk__in=[s.pk for s in stale]).update(
+            stale_notified_at=now
+        )
+    return sent
+
+
+def upload_path_for(name: str) -> str:
+    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = f"{time.time_ns()}-{os.getpid()}"
+    safe = "".join(ch for ch in Path(name).name if ch.isalnum() or ch in "._-")[:80]
+    return str(UPLOAD_DIR / f"{stamp}-{safe or 'feed'}")
+
+
+def save_upload(uploaded) -> str:
+    """Stream an uploaded file to disk (never whole in memory); return its path."""
+    path = upload_path_for(getattr(uploaded, "name", "feed"))
+    with open(path, "wb") as out:
+        for chunk in uploaded.chunks():
+            out.write(chunk)
+    return path
