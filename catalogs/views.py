@@ -71,7 +71,7 @@ class CatalogDetailView(CatalogMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         catalog = self.get_catalog()
-        form = ProductFilterForm(self.request.GET or None)
+        form = ProductFilterForm(self.request.GET or {"size": 50, "sort": "sku"})
         filters = form.cleaned_data if form.is_valid() else {}
         page = selectors.product_page(
             tenant=self.tenant,

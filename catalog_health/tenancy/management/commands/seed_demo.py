@@ -6,6 +6,7 @@ from importlib import import_module
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from catalog_health.tenancy.models import Membership, Tenant
 from catalog_health.tenancy.roles import Role
@@ -60,7 +61,9 @@ class Command(BaseCommand):
                 continue
             self.stdout.write(f"{app}:")
             kwargs = {"products_per_catalog": products} if app == "catalogs" else {}
-            module.seed_demo(tenants=tenants, stdout=self.stdout, **kwargs)
+            # Seeding replays ECR changes and digests; the demo users must not be mailed.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                module.seed_demo(tenants=tenants, stdout=self.stdout, **kwargs)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready. Log in as owner, admin, advertiser, seller, viewer or staff "
