@@ -197,7 +197,15 @@ class MetricColumns(models.Model):
 class FlagState(MetricColumns, TenantOwnedModel):
     """A product's current impression status. Rows exist only for products ever flagged."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    # Derived rows written in bulk by the scoring SQL: no database FK constraints (their
+    # deferred per-row checks cost ~a third of a large run); Django still cascades deletes
+    # of products and tenants, and the scoring only writes ids it just read from orders.
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     status = models.CharField(max_length=10, choices=StatusChoices.choices)
     status_since = models.DateTimeField()
     worst_level = models.PositiveSmallIntegerField(default=Level.OK)
@@ -222,7 +230,15 @@ class FlagState(MetricColumns, TenantOwnedModel):
 class FlagTransition(MetricColumns, TenantOwnedModel):
     """One status change of one product, with the metric values and policies of that moment."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    # Derived rows written in bulk by the scoring SQL: no database FK constraints (their
+    # deferred per-row checks cost ~a third of a large run); Django still cascades deletes
+    # of products and tenants, and the scoring only writes ids it just read from orders.
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     at = models.DateTimeField()
     from_status = models.CharField(max_length=10, choices=StatusChoices.choices)
     to_status = models.CharField(max_length=10, choices=StatusChoices.choices)
