@@ -23,3 +23,12 @@ def extend(object_factories: dict, plain_kwargs: dict, model_factories: dict) ->
     model_factories[Order] = lambda t: OrderFactory(product__catalog__tenant=t)
     model_factories[DailyImpression] = lambda t: DailyImpressionFactory(product__catalog__tenant=t)
     model_factories[FlagState] = lambda t: FlagStateFactory(product__catalog__tenant=t)
+
+    # feeds (#4): product sources and feed runs.
+    from feeds.models import FeedRun, ProductSource
+    from feeds.tests.factories import FeedRunFactory, ProductSourceFactory
+
+    object_factories["source_id"] = lambda t: ProductSourceFactory(catalog__tenant=t).pk
+    object_factories["run_id"] = lambda t: FeedRunFactory(source__catalog__tenant=t).pk
+    model_factories[ProductSource] = lambda t: ProductSourceFactory(catalog__tenant=t)
+    model_factories[FeedRun] = lambda t: FeedRunFactory(source__catalog__tenant=t)

@@ -1,0 +1,262 @@
+"""Product sources and feed runs over the API: thin serializers; services do the work."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from catalog_health.api_base import TenantScopedReadOnlyViewSet, TenantScopedViewSet
+from catalog_health.tenancy.roles import Perm
+from catalogs.models import Catalog
+
+from . import selectors, services
+from .models import FeedRun, ProductSource, SourceKind, Trigger
+
+
+class ProductSourceSerializer(serializers.ModelSerializer):
+    """The password is write-only: it is accepted, encrypted, and never returned."""
+
+    catalog = serializers.PrimaryKeyRelatedField(queryset=Catalog.objects.none())
+    password = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, style={"input_type": "password"}
+    )
+    has_password = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ProductSource
+        fields = [
+            "id",
+            "catalog",
+            "name",
+            "kind",
+            "url",
+            "username",
+            "password",
+            "has_password",
+            "format",
+            "compression",
+            "encoding",
+            "mode",
+            "schedule",
+            "schedule_time",
+            "schedule_weekday",
+            "enabled",
+            "next_pull_at",
+            "last_success_at",
+            "created_at",
+        ]
+        read_only_fields = ["id", "has_password", "next_pull_at", "last_success_at", "created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        tenant = self.context.get("tenant")
+        if tenant is not None:  # only the caller's catalogs can be named (others: invalid)
+            self.fields["catalog"].queryset = Catalog.objects.for_tenant(tenant)
+
+
+def run_url(request, run: FeedRun) -> str:
+    return request.build_absolute_uri(reverse("feedrun-detail", kwargs={"pk": run.pk}))
+
+
+class FeedRunSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+    page_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FeedRun
+        fields = [
+            "id",
+            "source",
+            "catalog",
+            "trigger",
+            "mode",
+            "status",
+            "phase",
+            "received",
+            "created",
+            "updated",
+            "unchanged",
+            "removed",
+            "rejected",
+            "warnings",
+            "durations",
+            "error_code",
+            "error_message",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "progress",
+            "page_url",
+        ]
+        read_only_fields = fields
+
+    def get_progress(self, obj) -> dict:
+        return {
+            "rows_done": obj.rows_done,
+            "rows_total": obj.rows_total,
+            "bytes_downloaded": obj.bytes_downloaded,
+        }
+
+    def get_page_url(self, obj) -> str:
+        return reverse(
+            "feeds:run_detail",
+            kwargs={"tenant_slug": self.context["tenant"].slug, "run_id": obj.pk},
+        )
+
+
+RefreshInput = inline_serializer(
+    "RefreshInput",
+    fields={
+        "password": serializers.CharField(required=False, allow_blank=True),
+        "remember": serializers.BooleanField(required=False, default=False),
+        "force": serializers.BooleanField(required=False, default=False),
+    },
+)
+
+
+class ProductSourceViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.ListModelMixin,
+    TenantScopedViewSet,
+):
+    """CRUD of product sources; `refresh` (Request Data Now) and `upload` start runs."""
+
+    queryset = ProductSource.objects.all()
+    serializer_class = ProductSourceSerializer
+    write_perm = Perm.MANAGE_SOURCES
+    filterset_fields = ["catalog", "enabled", "kind"]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("catalog")
+
+    def _data(self, validated: dict) -> dict:
+        return {k: v for k, v in validated.items() if k in services.SOURCE_FIELDS}
+
+    def perform_create(self, serializer):
+        v = serializer.validated_data
+        try:
+            serializer.instance = services.source_create(
+                tenant=self.tenant,
+                catalog=v["catalog"],
+                actor=self.request.user,
+                data=self._data(v),
+                password=v.get("password", ""),
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from exc
+
+    def perform_update(self, serializer):
+        v = serializer.validated_data
+        if "catalog" in v and v["catalog"].pk != serializer.instance.catalog_id:
+            raise ValidationError({"catalog": "A source cannot move to another catalog."})
+        try:
+            serializer.instance = services.source_update(
+                tenant=self.tenant,
+                source=serializer.instance,
+                actor=self.request.user,
+                data=self._data(v),
+                password=v.get("password") or None,
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from exc
+
+    def perform_destroy(self, instance):
+        services.source_delete(tenant=self.tenant, source=instance, actor=self.request.user)
+
+    def _started(self, run: FeedRun, created: bool) -> Response:
+        run.refresh_from_db()
+        body = FeedRunSerializer(run, context=self.get_serializer_context()).data
+        body["run_url"] = run_url(self.request, run)
+        body["already_running"] = not created
+        if run.status == "failed" and run.error_code == "queue":
+            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(
+            body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["run_url"]}
+        )
+
+    @extend_schema(request=RefreshInput, responses={202: FeedRunSerializer})
+    @action(detail=True, methods=["post"])
+    def refresh(self, request, pk=None):
+        """Request Data Now: 202 with the run's URL (or the run already queued/running)."""
+        source = self.get_object()
+        if source.kind != SourceKind.URL:
+            raise ValidationError({"detail": "This source has no URL; upload a file instead."})
+        data = request.data
+        password = str(data.get("password", "") or "")
+        if source.needs_password_prompt and not password:
+            active = FeedRun.objects.for_tenant(self.tenant).active().filter(source=source).first()
+            if active is None:
+                raise ValidationError({"password": "This feed needs its password."})
+        try:
+            run, created = services.feed_run_request(
+                tenant=self.tenant,
+                source=source,
+                actor=request.user,
+                trigger=Trigger.API,
+                password=password,
+                remember=str(data.get("remember", "")).lower() in ("1", "true", "on"),
+                force=str(data.get("force", "")).lower() in ("1", "true", "on"),
+            )
+        except services.RefreshRateLimited as exc:
+            return Response(
+                {"detail": str(exc)},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(exc.seconds)},
+            )
+        return self._started(run, created)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
+        responses={202: FeedRunSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def upload(self, request, pk=None):
+        """Upload a feed file to the source (multipart field `file`): 202 with the run."""
+        source = self.get_object()
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError({"file": "Send the feed file in the multipart field “file”."})
+        path = services.save_upload(upload)
+        run, created = services.feed_run_request(
+            tenant=self.tenant,
+            source=source,
+            actor=request.user,
+            trigger=Trigger.UPLOAD,
+            file_path=path,
+            file_name=upload.name[:200],
+        )
+        return self._started(run, created)
+
+
+class FeedRunViewSet(TenantScopedReadOnlyViewSet):
+    """Runs: status, phase, progress and counts (poll `GET /api/v1/runs/{id}`)."""
+
+    queryset = FeedRun.objects.all()
+    serializer_class = FeedRunSerializer
+    filterset_fields = ["source", "catalog", "status"]
+
+    def scope_queryset(self, queryset):
+        return queryset
+
+
+def register(router) -> None:
+    router.register("sources", ProductSourceViewSet, basename="productsource")
+    router.register("runs", FeedRunViewSet, basename="feedrun")
+
+
+__all__ = ["register", "selectors"]
