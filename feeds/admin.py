@@ -102,7 +102,6 @@ class FeedSettingsAdmin(admin.ModelAdmin):
         "removal_share_threshold",
         "max_feed_bytes",
         "manual_refresh_min_seconds",
-        "stale_after_hours",
     ]
 
     def has_add_permission(self, request):

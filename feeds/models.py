@@ -299,7 +299,6 @@ class FeedSettings(models.Model):
     manual_refresh_min_seconds = models.PositiveIntegerField(
         default=60, help_text="minimum time between two Request Data Now of one source"
     )
-    stale_after_hours = models.PositiveIntegerField(default=24)
     stuck_run_minutes = models.PositiveIntegerField(
         default=30, help_text="a running run without a heartbeat for this long is marked failed"
     )
@@ -315,5 +314,5 @@ class FeedSettings(models.Model):
 
     @classmethod
     def load(cls) -> FeedSettings:
-        obj, _ = cls.objects.get_or_create(pk=1)
-        return obj
+        """The row staff edited, or the defaults (one query, never a write on a read path)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.conf import settings
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from catalog_health.pagination import KeysetPage, keyset_paginate
 from catalog_health.tenancy.models import Tenant
 from catalogs.models import Catalog
 
-from .models import FeedRowError, FeedRun, FeedRunChange, FeedSettings, ProductSource, RunStatus
+from .models import FeedRowError, FeedRun, FeedRunChange, ProductSource
 
 
 def source_list(*, tenant: Tenant, catalog: Catalog | None = None) -> list[ProductSource]:
@@ -85,22 +86,22 @@ class Freshness:
 
 
 def catalog_freshness(*, tenant: Tenant, catalog: Catalog) -> Freshness:
-    """When the catalog's products were last refreshed by a good run, and whether that is
-    too long ago (or its sources are all disabled) to trust it for campaigns."""
-    hours_limit = FeedSettings.load().stale_after_hours
-    last = (
-        FeedRun.objects.for_tenant(tenant)
-        .filter(catalog=catalog, status__in=[RunStatus.SUCCEEDED, RunStatus.UNCHANGED])
-        .order_by("-finished_at")
-        .values_list("finished_at", flat=True)
-        .first()
+    """When the catalog's products were last refreshed by a good pull, and whether that is
+    too long ago (or its sources are all disabled) to trust it for campaigns. One query."""
+    agg = (
+        ProductSource.objects.for_tenant(tenant)
+        .filter(catalog=catalog)
+        .aggregate(
+            n=Count("id"), enabled=Count("id", filter=Q(enabled=True)), last=Max("last_success_at")
+        )
     )
-    sources = ProductSource.objects.for_tenant(tenant).filter(catalog=catalog)
-    has_sources = sources.exists()
-    inactive = has_sources and not sources.filter(enabled=True).exists()
+    last = agg["last"]
+    has_sources = bool(agg["n"])
+    inactive = has_sources and not agg["enabled"]
     now = timezone.now()
     hours = (now - last).total_seconds() / 3600 if last else None
-    stale = has_sources and (last is None or now - last > timedelta(hours=hours_limit))
+    limit = timedelta(hours=settings.FEED_STALE_AFTER_HOURS)
+    stale = has_sources and (last is None or now - last > limit)
     return Freshness(last, stale, inactive, hours)
 
 

@@ -1125,8 +1125,8 @@ def notify_run_failed(*, tenant: Tenant, run: FeedRun) -> int:
 def feed_notify_stale(*, now: datetime | None = None) -> int:
     """Email once per staleness episode about enabled sources without a good pull for a day."""
     now = now or timezone.now()
-    fs = feed_settings()
-    cutoff = now - timedelta(hours=fs.stale_after_hours)
+    hours = settings.FEED_STALE_AFTER_HOURS
+    cutoff = now - timedelta(hours=hours)
     sent = 0
     for tenant in Tenant.objects.all():
         stale = list(
@@ -1152,8 +1152,7 @@ def feed_notify_stale(*, now: datetime | None = None) -> int:
                 subject=f"[Catalog Health] {len(stale)} product source(s) are out of date",
                 message=(
                     "These product sources have not been refreshed for more than "
-                    f"{fs.stale_after_hours} hours. Refresh them before running campaigns:\n\n"
-                    + "\n".join(lines)
+                    f"{hours} hours. Refresh them before running campaigns:\n\n" + "\n".join(lines)
                 ),
                 from_email=None,
                 recipient_list=to,
