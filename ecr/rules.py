@@ -431,13 +431,9 @@ def gtin_check_digit_ok(gtin: str) -> bool:
     """GS1 mod-10 check digit of an 8/12/13/14-digit GTIN."""
     if not gtin.isascii() or not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14):
         return False
-    digits = [ord(c) - 48 for c in gtin]
-    body, check = digits[:-1], digits[-1]
-    total = 0
     # Weights 3,1,3,... from the digit left of the check digit.
-    for i, d in enumerate(reversed(body)):
-        total += d * 3 if i % 2 == 0 else d
-    return (10 - total % 10) % 10 == check
+    total = 3 * sum(map(int, gtin[-2::-2])) + sum(map(int, gtin[-3::-2]))
+    return (10 - total % 10) % 10 == ord(gtin[-1]) - 48
 
 
 def gtin_problem(gtin: str) -> str | None:
@@ -471,6 +467,10 @@ def to_decimal(value: Any) -> Decimal | None:
     """A price as Decimal; ``None`` for empty; raises ValueError for garbage."""
     if value is None or value == "":
         return None
+    if type(value) is Decimal:  # the common case, straight from the database
+        if not value.is_finite():
+            raise ValueError(f"not a finite number: {value!r}")
+        return value
     if isinstance(value, bool):
         raise ValueError(f"not a number: {value!r}")
     try:

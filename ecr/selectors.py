@@ -35,20 +35,26 @@ class ReviewCounts:
 
 
 def review_counts(*, tenant: Tenant, catalog: Catalog) -> ReviewCounts:
-    """Active products per review status: one aggregate over the
-    (tenant, catalog, review_status) index."""
-    row = (
+    """Active products per review status: one GROUP BY answered by an index-only scan of
+    ecr_product_ratio_idx (tenant, catalog, review_status) WHERE removed_at IS NULL.
+
+    One count per row, grouped in index order: cheaper than one FILTER per status."""
+    rows = (
         Product.objects.for_tenant(tenant)
         .active()
         .filter(catalog=catalog)
-        .aggregate(
-            active=Count("id"),
-            available=Count("id", filter=Q(review_status=ReviewStatus.AVAILABLE)),
-            unavailable=Count("id", filter=Q(review_status=ReviewStatus.UNAVAILABLE)),
-            pending=Count("id", filter=Q(review_status=ReviewStatus.PENDING)),
-        )
+        .order_by()
+        .values("review_status")
+        .annotate(n=Count("*"))
+        .values_list("review_status", "n")
     )
-    return ReviewCounts(**row)
+    by_status = dict(rows)
+    return ReviewCounts(
+        active=sum(by_status.values()),
+        available=by_status.get(ReviewStatus.AVAILABLE, 0),
+        unavailable=by_status.get(ReviewStatus.UNAVAILABLE, 0),
+        pending=by_status.get(ReviewStatus.PENDING, 0),
+    )
 
 
 def ecr_state_for(*, tenant: Tenant, catalog: Catalog) -> CatalogEcrState | None:

@@ -249,3 +249,34 @@ def test_seller_edit_waits_in_queue_when_ecr_disabled(
             data={"price": Decimal("12.00")},
         )
     assert statuses(catalog)[p.sku] == ReviewStatus.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_chunks_go_through_the_background_writer(tenant_a):
+    """The feed-run path: the review runs after the run committed, writes overlap the rules."""
+    catalog = CatalogFactory(tenant=tenant_a)
+    make(catalog, 25)
+    make(catalog, 7, price=Decimal("0"))
+    result = services.products_review(
+        tenant=tenant_a, catalog=catalog, lane="fast", trigger="feed_run", chunk_size=10
+    )
+    assert (result.reviewed, result.available, result.unavailable) == (32, 25, 7)
+    assert ProductIssue.objects.for_tenant(tenant_a).filter(catalog=catalog).count() == 7
+    assert set(statuses(catalog).values()) == {ReviewStatus.AVAILABLE, ReviewStatus.UNAVAILABLE}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_background_writer_failure_loses_nothing(tenant_a, monkeypatch):
+    catalog = CatalogFactory(tenant=tenant_a)
+    make(catalog, 30)
+
+    def broken(cur, w):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "_pg_write", broken)
+    with pytest.raises(RuntimeError):
+        services.products_review(
+            tenant=tenant_a, catalog=catalog, lane="fast", trigger="feed_run", chunk_size=10
+        )
+    # Nothing half-done: every product is still Pending for the next cycle.
+    assert set(statuses(catalog).values()) == {ReviewStatus.PENDING}

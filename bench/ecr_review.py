@@ -1,0 +1,138 @@
+"""Review of a whole catalog after a full ingest (ECR fast lane) and the ECR ratio query.
+
+    .venv/bin/python bench/ecr_review.py --products 1000000
+
+Builds (set-based, not timed) a catalog of N Pending products of which about 12 % carry an
+error and 8 % a warning, then times `review_after_feed_run` (stream all products, run every
+rule, COPY the issues, set statuses, evaluate ECR) and the availability-ratio query.
+Targets (issue #5): review < 60 s and ratio query < 50 ms at 1,000,000 products.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from common import machine, peak_rss_mb, setup_django
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--products", type=int, default=20_000)
+    parser.add_argument("--ratio-runs", type=int, default=20)
+    args = parser.parse_args()
+    setup_django()
+
+    from django.db import connection
+
+    from catalog_health.tenancy.models import Tenant
+    from catalogs.models import Catalog
+    from ecr import selectors, services
+
+    tenant, _ = Tenant.objects.get_or_create(slug="bench-ecr", defaults={"name": "Bench ECR"})
+    name = f"ecr-{args.products}"
+    with connection.cursor() as cur:
+        # Start clean (set-based, not through the ORM's cascade collector).
+        for table in (
+            "ecr_productissue",
+            "ecr_ratiosample",
+            "ecr_reviewbatch",
+            "ecr_ecrevent",
+            "ecr_catalogecrstate",
+        ):
+            cur.execute(
+                f"DELETE FROM {table} WHERE catalog_id IN "
+                "(SELECT id FROM catalogs_catalog WHERE tenant_id = %s AND name = %s)",
+                [tenant.pk, name],
+            )
+        cur.execute(
+            "DELETE FROM catalogs_product WHERE catalog_id IN "
+            "(SELECT id FROM catalogs_catalog WHERE tenant_id = %s AND name = %s)",
+            [tenant.pk, name],
+        )
+    catalog, _ = Catalog.objects.get_or_create(
+        tenant=tenant, name=name, defaults={"currency": "USD"}
+    )
+    t0 = time.perf_counter()
+    with connection.cursor() as cur:
+        # ~12 % errors (missing image, price 0, bad GTIN, ftp link, prohibited term, claim),
+        # ~8 % warnings (all caps, emoji, punctuation), the rest clean; 40-word descriptions.
+        cur.execute(
+            """
+            INSERT INTO catalogs_product (tenant_id, catalog_id, sku, item_group_id, title,
+              description, link, image_link, additional_image_links, brand, gtin, mpn,
+              condition, availability, price, sale_price, currency, shipping_fee,
+              inventory_quantity, product_type, google_product_category, custom_attributes,
+              content_hash, first_seen_at, last_changed_at, review_status, review_requested_at,
+              created_at, updated_at)
+            SELECT %(t)s, %(c)s, 'SKU-' || g,
+              CASE WHEN g %% 4 = 0 THEN 'G' || (g / 4) ELSE '' END,
+              CASE g %% 50
+                WHEN 5 THEN 'REPLICA designer handbag ' || g
+                WHEN 6 THEN 'TRAIL RUNNER SHOE MODEL ' || g
+                WHEN 7 THEN 'Trail runner ' || g || ' 🔥'
+                WHEN 8 THEN 'Trail runner ' || g || '!!!'
+                WHEN 9 THEN 'Linen shirt model ' || g || ' ✨ NEW!!'
+                ELSE 'Trail runner shoe model ' || g || ', blue, size ' || (g %% 12 + 36) END,
+              CASE WHEN g %% 50 = 10 THEN 'This insole cures cancer and more. '
+                   ELSE '' END ||
+              'A light trail running shoe with a grippy sole, breathable mesh upper and a '
+              || 'cushioned midsole for long days on rough ground. Machine washable, '
+              || 'recycled packaging, two-year warranty. Model ' || g || '.',
+              CASE WHEN g %% 50 = 11 THEN 'ftp://shop.example.com/p/' || g
+                   ELSE 'https://shop.example.com/products/' || g END,
+              CASE WHEN g %% 50 = 12 THEN ''
+                   WHEN g %% 50 = 13 THEN 'https://cdn.example.com/i/' || g
+                   ELSE 'https://cdn.example.com/i/' || g || '.jpg' END,
+              '[]', 'Kestrel', CASE WHEN g %% 50 = 14 THEN '4006381333932'
+                                    ELSE '4006381333931' END,
+              'KES-' || g, 'new', 'in_stock',
+              CASE WHEN g %% 50 = 15 THEN 0 ELSE (g %% 500) + 9.99 END,
+              CASE WHEN g %% 10 = 0 THEN (g %% 500) + 4.99 END,
+              'USD', 4.99, g %% 50, 'Apparel > Shoes', '187',
+              CASE WHEN g %% 4 = 1 THEN '{"size": "42"}'::jsonb ELSE '{}'::jsonb END,
+              '', now(), now(), 'pending', now(), now(), now()
+            FROM generate_series(1, %(n)s) g
+            """,
+            {"t": tenant.pk, "c": catalog.pk, "n": args.products},
+        )
+        cur.execute("VACUUM ANALYZE catalogs_product")
+    ingest = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    out = services.review_after_feed_run(tenant=tenant, catalog=catalog)
+    review = time.perf_counter() - t0
+
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE catalogs_product")  # what autovacuum does after the update
+    samples = []
+    for _ in range(args.ratio_runs):
+        t1 = time.perf_counter()
+        counts = selectors.review_counts(tenant=tenant, catalog=catalog)
+        samples.append((time.perf_counter() - t1) * 1000)
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        selectors.review_counts(tenant=tenant, catalog=catalog)
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + captured.captured_queries[-1]["sql"])
+        explain = "\n".join(r[0] for r in cur.fetchall())
+
+    print(f"machine: {machine()}")
+    print(f"products: {args.products:,} (ingest, not timed as review: {ingest:.1f} s)")
+    print(
+        f"review_after_feed_run: {review:.1f} s  ({args.products / review:,.0f} products/s; "
+        f"{out.available:,} Available, {out.unavailable:,} Unavailable; "
+        f"ECR {'enabled' if out.ecr_enabled else 'disabled'}, ratio {out.ratio:.3f})"
+    )
+    print(
+        f"ratio query: median {statistics.median(samples):.1f} ms, max {max(samples):.1f} ms "
+        f"over {args.ratio_runs} runs (active {counts.active:,})"
+    )
+    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+    print("plan:\n" + explain)
+
+
+if __name__ == "__main__":
+    main()
