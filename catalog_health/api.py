@@ -5,6 +5,9 @@ from importlib import import_module
 from rest_framework.routers import DefaultRouter
 
 router = DefaultRouter(trailing_slash="/?")
+# DRF's __init__ turns any truthy trailing_slash into "/"; set the pattern itself so both
+# /api/v1/runs/1 and /api/v1/runs/1/ resolve (POST without the slash cannot be redirected).
+router.trailing_slash = "/?"
 
 for app in ("catalogs", "feeds", "ecr", "flagged"):
     try:
