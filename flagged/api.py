@@ -138,7 +138,7 @@ class FlaggedProductViewSet(TenantScopedReadOnlyViewSet):
             "q": params.get("q"),
             "catalog": int(params["catalog"]) if params.get("catalog", "").isdigit() else None,
         }
-        return selectors.flagged_filter(queryset, filters)
+        return selectors.flagged_filter(queryset, filters, tenant=self.tenant)
 
     def get_serializer_class(self):
         return FlaggedDetailOutput if self.action == "retrieve" else FlagStateSerializer

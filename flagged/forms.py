@@ -7,8 +7,6 @@ PAGE_SIZES = (25, 50, 100, 200)
 SORT_LABELS = {
     "-since": "Newest status first",
     "since": "Oldest status first",
-    "sku": "SKU A→Z",
-    "-sku": "SKU Z→A",
     "severity": "Most severe first",
 }
 

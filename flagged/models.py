@@ -218,9 +218,13 @@ class FlagState(MetricColumns, TenantOwnedModel):
             )
         ]
         indexes = [
+            # The tab's keyset orders: one status or all flagged ones, by status time or
+            # severity; each page is an index range scan whatever its depth.
             models.Index(
                 fields=["tenant", "status", "-status_since", "-id"], name="flagstate_tab_idx"
             ),
+            models.Index(fields=["tenant", "-status_since", "-id"], name="flagstate_since_idx"),
+            models.Index(fields=["tenant", "-worst_level", "-id"], name="flagstate_severity_idx"),
         ]
 
     def __str__(self) -> str:
@@ -255,3 +259,22 @@ class FlagTransition(MetricColumns, TenantOwnedModel):
         return (
             f"{self.product_id}: {self.from_status} -> {self.to_status} at {self.at:%Y-%m-%d %H:%M}"
         )
+
+
+class FlagCount(TenantOwnedModel):
+    """How many products of a tenant have each status: the tab's counters in one tiny read.
+
+    Written by the scoring run in the same transaction as the states it summarises."""
+
+    status = models.CharField(max_length=10, choices=StatusChoices.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "status"], name="flagcount_tenant_status_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.count}"

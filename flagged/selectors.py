@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from catalog_health.pagination import KeysetPage, keyset_paginate
@@ -14,7 +14,7 @@ from catalog_health.tenancy.models import Tenant
 from catalogs.models import DailyImpression, Order, Product
 
 from .charts import DayPoint, TransitionPoint
-from .models import FlagState, FlagTransition
+from .models import FlagCount, FlagState, FlagTransition
 from .scoring import (
     METRICS,
     STATUS_LABELS,
@@ -32,11 +32,10 @@ from .scoring_sql import PREFIX, Tables, aggregate_sql, params
 from .services import effective_policies, resolved_days
 
 LISTED = (FlagStatus.IMPACTED, FlagStatus.AT_RISK, FlagStatus.RESOLVED)
+# Every sort is served by an index of FlagState (keyset pages stay cheap at any depth).
 SORTS = {
     "-since": "-status_since",
     "since": "status_since",
-    "sku": "sku",
-    "-sku": "-sku",
     "severity": "-worst_level",
 }
 TREND_DAYS = 7
@@ -76,22 +75,27 @@ def transition_policies(transition: FlagTransition, fallback: dict[Metric, Polic
 
 
 def flag_counters(*, tenant: Tenant) -> dict[str, int]:
-    """Impacted / At risk / Resolved counts in one query."""
-    qs = FlagState.objects.for_tenant(tenant)
-    agg = qs.aggregate(
-        impacted=Count("id", filter=Q(status=FlagStatus.IMPACTED)),
-        at_risk=Count("id", filter=Q(status=FlagStatus.AT_RISK)),
-        resolved=Count("id", filter=Q(status=FlagStatus.RESOLVED)),
-    )
-    return {k: v or 0 for k, v in agg.items()}
+    """Impacted / At risk / Resolved counts: the summary the scoring keeps (one tiny read),
+    or a live count for a tenant never scored."""
+    counts = dict(FlagCount.objects.for_tenant(tenant).values_list("status", "count"))
+    if not counts:
+        qs = FlagState.objects.for_tenant(tenant)
+        counts = qs.aggregate(
+            impacted=Count("id", filter=Q(status=FlagStatus.IMPACTED)),
+            at_risk=Count("id", filter=Q(status=FlagStatus.AT_RISK)),
+            resolved=Count("id", filter=Q(status=FlagStatus.RESOLVED)),
+        )
+    return {k: counts.get(k) or 0 for k in ("impacted", "at_risk", "resolved")}
 
 
 def flagged_search(*, tenant: Tenant, filters: dict) -> QuerySet[FlagState]:
     """Flagged products (Impacted, At risk, Resolved) filtered by status, reason and search."""
-    return flagged_filter(FlagState.objects.for_tenant(tenant), filters)
+    return flagged_filter(FlagState.objects.for_tenant(tenant), filters, tenant=tenant)
 
 
-def flagged_filter(qs: QuerySet[FlagState], filters: dict) -> QuerySet[FlagState]:
+def flagged_filter(
+    qs: QuerySet[FlagState], filters: dict, *, tenant: Tenant
+) -> QuerySet[FlagState]:
     """The tab's filters on an already tenant-scoped queryset (shared by page and API)."""
     qs = qs.filter(status__in=LISTED)
     status = filters.get("status")
@@ -102,11 +106,26 @@ def flagged_filter(qs: QuerySet[FlagState], filters: dict) -> QuerySet[FlagState
         prefix = PREFIX[Metric(reason)] if reason in {m.value for m in Metric} else reason
         qs = qs.filter(**{f"{prefix}_level__gt": 0})
     q = (filters.get("q") or "").strip()
+    products = Product.objects.for_tenant(tenant)
+    searched = False
     if q:
-        qs = qs.filter(Q(product__sku__istartswith=q) | Q(product__title__icontains=q))
+        searched = True
+        products = products.filter(Q(sku__istartswith=q) | Q(title__icontains=q))
     if filters.get("catalog"):
-        qs = qs.filter(product__catalog_id=filters["catalog"])
-    return qs.annotate(sku=F("product__sku")).select_related("product", "product__catalog")
+        searched = True
+        products = products.filter(catalog_id=filters["catalog"])
+    if searched:
+        qs = qs.filter(product_id__in=products.values("id"))
+    # The products come in a second small query (by id): planning one three-way join cost
+    # more than running both queries.
+    return qs.prefetch_related(
+        Prefetch(
+            "product",
+            queryset=Product.objects.for_tenant(tenant)
+            .only("id", "tenant_id", "sku", "title", "image_link", "catalog_id", "catalog__name")
+            .select_related("catalog"),
+        )
+    )
 
 
 def flagged_page(
@@ -150,12 +169,18 @@ class TabRow:
     status_label: str
     reasons: list[str]
     trend: float | None
+    detail_url: str
 
 
 def tab_rows(*, tenant: Tenant, page: KeysetPage, policies, today: date) -> list[TabRow]:
+    from django.urls import reverse
+
     trends = impression_trends(
         tenant=tenant, product_ids=[s.product_id for s in page.rows], today=today
     )
+    # One reverse() per page, not per row: the rows differ only by the product id.
+    detail = reverse("flagged:flagged_detail", kwargs={"tenant_slug": tenant.slug, "product_id": 0})
+    detail = detail.removesuffix("0/")
     return [
         TabRow(
             state=s,
@@ -163,6 +188,7 @@ def tab_rows(*, tenant: Tenant, page: KeysetPage, policies, today: date) -> list
             status_label=STATUS_LABELS[FlagStatus(s.status)],
             reasons=state_reasons(s, policies),
             trend=trends.get(s.product_id),
+            detail_url=f"{detail}{s.product_id}/",
         )
         for s in page.rows
     ]

@@ -18,7 +18,14 @@ from catalog_health.tenancy.models import Membership, Tenant
 from catalog_health.tenancy.roles import Role
 from catalogs.models import Order
 
-from .models import FlagState, FlagTransition, MetricPolicy, PolicyChange, TenantMetricPolicy
+from .models import (
+    FlagCount,
+    FlagState,
+    FlagTransition,
+    MetricPolicy,
+    PolicyChange,
+    TenantMetricPolicy,
+)
 from .scoring import DEFAULT_POLICIES, Metric, Policy
 from .scoring_sql import (
     Tables,
@@ -180,6 +187,9 @@ def flags_score(*, tenant: Tenant, now: datetime | None = None) -> ScoringResult
         cur.execute(state_upsert_sql(tables, temp), values)
         changed = cur.rowcount
         lap("states")
+        if changed:
+            _counts_refresh(cur, tenant.pk)
+            lap("counts")
         cur.execute(f"DROP TABLE {temp}")
     lap("commit")
     result = ScoringResult(tenant.pk, changed, transitions, time.perf_counter() - started, phases)
@@ -188,6 +198,23 @@ def flags_score(*, tenant: Tenant, now: datetime | None = None) -> ScoringResult
         extra={"tenant_id": tenant.pk, "changed": changed, "transitions": transitions},
     )
     return result
+
+
+def _counts_refresh(cur, tenant_id: int) -> None:
+    table, states = FlagCount._meta.db_table, FlagState._meta.db_table
+    cur.execute(f"DELETE FROM {table} WHERE tenant_id = %s", [tenant_id])  # noqa: S608
+    cur.execute(
+        f"INSERT INTO {table} (tenant_id, status, count) "  # noqa: S608
+        f"SELECT tenant_id, status, count(*) FROM {states} WHERE tenant_id = %s "
+        "GROUP BY tenant_id, status",
+        [tenant_id],
+    )
+
+
+def flag_counts_refresh(*, tenant: Tenant) -> None:
+    """Recount the tab's counters (scoring does it; loaders that write states directly too)."""
+    with transaction.atomic(), connection.cursor() as cur:
+        _counts_refresh(cur, tenant.pk)
 
 
 def flags_score_request(*, tenant_id: int) -> bool:

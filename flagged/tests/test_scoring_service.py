@@ -13,7 +13,13 @@ import pytest
 from catalogs.models import Order
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 from catalogs.tests.order_factories import OrderFactory
-from flagged.models import FlagState, FlagTransition, MetricPolicy, TenantMetricPolicy
+from flagged.models import (
+    FlagCount,
+    FlagState,
+    FlagTransition,
+    MetricPolicy,
+    TenantMetricPolicy,
+)
 from flagged.scoring import (
     DEFAULT_POLICIES,
     FlagStatus,
@@ -24,6 +30,7 @@ from flagged.scoring import (
     metric_counts,
     worst_level,
 )
+from flagged.selectors import flag_counters
 from flagged.services import effective_policies, flags_score
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +153,8 @@ def test_idempotent_and_transitions_written_once(tenant_a):
     state = FlagState.objects.for_tenant(tenant_a).get()
     assert state.status == FlagStatus.IMPACTED
     assert state.status_since == NOW
+    assert FlagCount.objects.for_tenant(tenant_a).get().count == 1
+    assert flag_counters(tenant=tenant_a) == {"impacted": 1, "at_risk": 0, "resolved": 0}
     assert (state.late_num, state.late_den, state.late_level) == (10, 100, Level.IMPACTED)
     t = FlagTransition.objects.for_tenant(tenant_a).get()
     assert (t.from_status, t.to_status, t.at) == ("none", "impacted", NOW)
