@@ -1,0 +1,384 @@
+"""Feed ingest: raw COPY floor vs our pipeline vs bulk_create(update_conflicts) (and
+django-import-export on a slice when installed), plus a 1 %-changed re-pull, an identical
+file and peak memory.
+
+    .venv/bin/python bench/feeds_ingest.py --products 1000000
+
+Each measured step runs in its own process so its peak RSS is its own. Our ingest fetches the
+feed from a local HTTP server (127.0.0.1, allow-listed for the bench), parses, validates,
+COPYs into staging, merges in one statement and calls the review hook; phase durations come
+from the run itself. Targets (issue #4), as ratios to the raw COPY: full ingest <= 4x,
+1 % re-pull <= 2x, identical file <= 2 s, peak memory < 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import threading
+import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from common import ROOT, machine, peak_rss_mb, setup_django
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def _catalog(name: str):
+    from django.db import connection
+
+    from catalog_health.tenancy.models import Tenant
+    from catalogs.models import Catalog
+
+    tenant, _ = Tenant.objects.get_or_create(slug="bench-feeds", defaults={"name": "Bench feeds"})
+    catalog, _ = Catalog.objects.get_or_create(
+        tenant=tenant, name=name, defaults={"currency": "USD"}
+    )
+    return tenant, catalog, connection
+
+
+def _reset(name: str) -> None:
+    _tenant, catalog, connection = _catalog(name)
+    with connection.cursor() as cur:
+        for table in ("ecr_productissue", "ecr_reviewbatch", "ecr_ratiosample", "ecr_ecrevent"):
+            cur.execute(
+                f"DELETE FROM {table} WHERE catalog_id = %s",
+                [catalog.pk],
+            )
+        cur.execute("DELETE FROM feeds_feedrun WHERE catalog_id = %s", [catalog.pk])
+        cur.execute("DELETE FROM feeds_productsource WHERE catalog_id = %s", [catalog.pk])
+        cur.execute("DELETE FROM catalogs_product WHERE catalog_id = %s", [catalog.pk])
+        cur.execute("VACUUM ANALYZE catalogs_product")
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves files with a strong ETag (file name + size + mtime) and honours If-None-Match."""
+
+    def end_headers(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_file():
+            st = path.stat()
+            self.send_header("ETag", f'"{path.name}-{st.st_size}-{int(st.st_mtime)}"')
+        super().end_headers()
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_file():
+            st = path.stat()
+            if (
+                self.headers.get("If-None-Match")
+                == f'"{path.name}-{st.st_size}-{int(st.st_mtime)}"'
+            ):
+                self.send_response(304)
+                self.end_headers()
+                return None
+        return super().send_head()
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(directory: Path) -> tuple[ThreadingHTTPServer, int]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(directory)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, httpd.server_address[1]
+
+
+# ---------------------------------------------------------------------------- steps (child)
+
+
+def step_copy_floor(path: str) -> dict:
+    """Raw COPY of the file into an unindexed all-text table: the physical floor."""
+    from django.db import connection
+
+    with open(path, encoding="utf-8") as fh:
+        cols = fh.readline().strip().split(",")
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_copy_floor")
+        cur.execute(
+            "CREATE UNLOGGED TABLE bench_copy_floor ("
+            + ", ".join(f'"{c}" text' for c in cols)
+            + ")"
+        )
+        t0 = time.perf_counter()
+        with (
+            open(path, "rb") as fh,
+            cur.cursor.copy("COPY bench_copy_floor FROM STDIN (FORMAT csv, HEADER true)") as copy,
+        ):
+            while block := fh.read(1 << 20):
+                copy.write(block)
+        seconds = time.perf_counter() - t0
+        cur.execute("DROP TABLE bench_copy_floor")
+    return {"seconds": seconds}
+
+
+def step_ingest(url: str, name: str, mode: str) -> dict:
+    """Our pipeline end to end through a source (conditional fetch, hash skip, merge)."""
+    from django.conf import settings
+
+    from feeds import services
+    from feeds.models import FeedSettings, ProductSource, Trigger
+
+    settings.FEEDS_FETCH_ALLOW_LIST = ["127.0.0.0/8"]
+    fs = FeedSettings.load()
+    fs.manual_refresh_min_seconds = 0
+    fs.save()
+    tenant, catalog, _ = _catalog(name)
+    source, _ = ProductSource.objects.for_tenant(tenant).get_or_create(
+        catalog=catalog,
+        name="bench",
+        defaults={"tenant": tenant, "url": url, "mode": mode, "schedule": "manual"},
+    )
+    if source.url != url:
+        ProductSource.objects.for_tenant(tenant).filter(pk=source.pk).update(url=url)
+        source.refresh_from_db()
+    t0 = time.perf_counter()
+    run, _ = services.feed_run_request(
+        tenant=tenant, source=source, actor=None, trigger=Trigger.SCHEDULED
+    )
+    run = services.feed_run_execute(tenant_id=tenant.pk, run_id=run.pk)
+    seconds = time.perf_counter() - t0
+    return {
+        "seconds": seconds,
+        "status": run.status,
+        "error": run.error_message,
+        "durations": run.durations,
+        "counts": {
+            k: getattr(run, k)
+            for k in ("received", "created", "updated", "unchanged", "removed", "rejected")
+        },
+    }
+
+
+def step_bulk_create(path: str, name: str, batch: int = 5000) -> dict:
+    """What a Django developer would write: csv.DictReader + bulk_create(update_conflicts)."""
+    import csv
+    from decimal import Decimal
+
+    from catalogs.models import Product
+
+    tenant, catalog, _ = _catalog(name)
+    fields = [
+        "title",
+        "description",
+        "link",
+        "image_link",
+        "price",
+        "currency",
+        "availability",
+        "brand",
+        "gtin",
+        "condition",
+        "google_product_category",
+        "product_type",
+        "item_group_id",
+    ]
+    t0 = time.perf_counter()
+    n = 0
+    with open(path, encoding="utf-8", newline="") as fh:
+        objs = []
+        for row in csv.DictReader(fh):
+            amount, cur = row["price"].split(" ")
+            objs.append(
+                Product(
+                    tenant=tenant,
+                    catalog=catalog,
+                    sku=row["id"],
+                    title=row["title"],
+                    description=row["description"],
+                    link=row["link"],
+                    image_link=row["image_link"],
+                    price=Decimal(amount),
+                    currency=cur,
+                    availability=row["availability"].replace(" ", "_"),
+                    brand=row["brand"],
+                    gtin=row["gtin"],
+                    condition=row["condition"],
+                    google_product_category=row["google_product_category"],
+                    product_type=row["product_type"],
+                    item_group_id=row["item_group_id"],
+                )
+            )
+            if len(objs) >= batch:
+                Product.objects.bulk_create(
+                    objs,
+                    update_conflicts=True,
+                    unique_fields=["tenant", "catalog", "sku"],
+                    update_fields=fields,
+                )
+                n += len(objs)
+                objs = []
+        if objs:
+            Product.objects.bulk_create(
+                objs,
+                update_conflicts=True,
+                unique_fields=["tenant", "catalog", "sku"],
+                update_fields=fields,
+            )
+            n += len(objs)
+    return {"seconds": time.perf_counter() - t0, "rows": n}
+
+
+def step_import_export(path: str, name: str, rows: int) -> dict:
+    """django-import-export's ModelResource on a slice (rows/s, extrapolated by the caller)."""
+    try:
+        import tablib
+        from import_export import fields as ie_fields
+        from import_export import resources
+    except ImportError:
+        return {"skipped": "django-import-export is not installed"}
+    from catalogs.models import Product
+
+    tenant, catalog, _ = _catalog(name)
+    with open(path, encoding="utf-8") as fh:
+        lines = [next(fh) for _ in range(rows + 1)]
+    data = tablib.Dataset().load("".join(lines), format="csv")
+    data.append_col([tenant.pk] * len(data), header="tenant")
+    data.append_col([catalog.pk] * len(data), header="catalog")
+    data.append_col([p.split(" ")[0] for p in data["price"]], header="amount")
+
+    class ProductResource(resources.ModelResource):
+        sku = ie_fields.Field(attribute="sku", column_name="id")
+        price = ie_fields.Field(attribute="price", column_name="amount")
+
+        class Meta:
+            model = Product
+            import_id_fields = ("tenant", "catalog", "sku")
+            fields = (
+                "tenant",
+                "catalog",
+                "sku",
+                "title",
+                "description",
+                "link",
+                "image_link",
+                "price",
+                "brand",
+                "gtin",
+                "condition",
+            )
+            skip_unchanged = True
+            use_transactions = True
+
+    t0 = time.perf_counter()
+    result = ProductResource().import_data(data, dry_run=False, raise_errors=True)
+    seconds = time.perf_counter() - t0
+    return {
+        "seconds": seconds,
+        "rows": len(data),
+        "rows_per_s": len(data) / seconds,
+        "errors": result.has_errors(),
+    }
+
+
+def child(argv: list[str]) -> None:
+    setup_django(migrate=False)
+    step, *rest = argv
+    fn = {
+        "copy": step_copy_floor,
+        "ingest": step_ingest,
+        "bulk": step_bulk_create,
+        "ie": step_import_export,
+        "reset": lambda name: (_reset(name), {})[1],
+    }[step]
+    if step in ("bulk", "ie") and len(rest) == 3:
+        rest[2] = int(rest[2])
+    out = fn(*rest)
+    out["peak_rss_mb"] = peak_rss_mb()
+    sys.stdout.write("RESULT " + json.dumps(out) + "\n")
+
+
+def run_child(*args: str) -> dict:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"step {args[0]} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2:])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--products", type=int, default=20_000)
+    parser.add_argument("--ie-rows", type=int, default=20_000, help="django-import-export slice")
+    parser.add_argument("--skip-bulk", action="store_true")
+    args = parser.parse_args()
+    setup_django()  # migrate once in the parent
+    from gen_feed import write_feed
+
+    n = args.products
+    work = ROOT / "var" / "bench" / f"feeds-{n}"
+    work.mkdir(parents=True, exist_ok=True)
+    base, changed = work / "feed.csv", work / "feed-1pct.csv"
+    if not base.exists():
+        write_feed(base, n)
+    if not changed.exists():
+        write_feed(changed, n, change_percent=1)
+    size_mb = base.stat().st_size / 1e6
+    served = work / "served"
+    served.mkdir(exist_ok=True)
+    target = served / "feed.csv"
+    httpd, port = serve(served)
+    url = f"http://127.0.0.1:{port}/feed.csv"
+    name = f"feeds-{n}"
+    results: dict = {}
+    try:
+        run_child("reset", name)
+        results["copy_floor"] = run_child("copy", base)
+        target.unlink(missing_ok=True)
+        target.symlink_to(base)
+        results["ingest_full"] = run_child("ingest", url, name, "replace")
+        target.unlink()
+        target.symlink_to(changed)
+        results["repull_1pct"] = run_child("ingest", url, name, "replace")
+        results["identical_304"] = run_child("ingest", url, name, "replace")
+        target.unlink()
+        target.symlink_to(changed.resolve())
+        import os
+
+        os.utime(changed)  # new ETag, same bytes: download + whole-file hash says "unchanged"
+        results["identical_hash"] = run_child("ingest", url, name, "replace")
+        if not args.skip_bulk:
+            run_child("reset", name + "-bulk")
+            results["bulk_create"] = run_child("bulk", base, name + "-bulk", 5000)
+        run_child("reset", name + "-ie")
+        results["import_export"] = run_child("ie", base, name + "-ie", min(args.ie_rows, n))
+    finally:
+        httpd.shutdown()
+    floor = results["copy_floor"]["seconds"]
+    print(f"feeds_ingest: {n} products, {size_mb:.0f} MB CSV, {machine()}")
+    for key, r in results.items():
+        if "seconds" not in r:
+            print(f"  {key:16s} {r}")
+            continue
+        extra = ""
+        if "durations" in r:
+            extra = " phases " + ", ".join(f"{k} {v:.2f}s" for k, v in r["durations"].items())
+            extra += f" status {r['status']} {r['counts']}"
+            if r.get("error"):
+                extra += f" error: {r['error']}"
+        if "rows_per_s" in r:
+            extra = f" {r['rows_per_s']:.0f} rows/s -> {n / r['rows_per_s']:.0f}s extrapolated"
+        print(
+            f"  {key:16s} {r['seconds']:8.2f}s  {r['seconds'] / floor:5.1f}x COPY  "
+            f"peak {r['peak_rss_mb']:.0f} MB{extra}"
+        )
+    ok = results["ingest_full"]["status"] == "succeeded"
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
