@@ -6,6 +6,7 @@ import dataclasses
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog_health.tenancy.models import Tenant
@@ -307,8 +308,10 @@ MAX_BULK_SHIP = 500
 def orders_mark_shipped(*, tenant: Tenant, actor, tracking: dict[int, str], shipped_at=None) -> int:
     """Mark order lines shipped with their tracking numbers ({order pk: tracking}).
 
-    Only unshipped, uncancelled lines of this tenant change; an empty tracking number is
-    refused (a shipment without tracking would hurt the valid tracking rate).
+    Unshipped, uncancelled lines of this tenant become shipped now; lines already shipped
+    without a tracking number get the number (their shipping time stays). Others are left
+    alone. An empty tracking number is refused: a shipment without one would hurt the
+    valid tracking rate. All or nothing.
     """
     errors = {}
     for pk, number in tracking.items():
@@ -322,13 +325,16 @@ def orders_mark_shipped(*, tenant: Tenant, actor, tracking: dict[int, str], ship
     if errors:
         raise ValidationError(errors)
     shipped_at = shipped_at or timezone.now()
+    unshipped = Q(shipped_at__isnull=True, cancelled_at__isnull=True)
+    untracked = Q(shipped_at__isnull=False, tracking_number__regex=r"^\s*$")
     orders = list(
         Order.objects.for_tenant(tenant)
         .select_for_update()
-        .filter(pk__in=list(tracking), shipped_at__isnull=True, cancelled_at__isnull=True)
+        .filter(unshipped | untracked, pk__in=list(tracking))
     )
     for order in orders:
-        order.shipped_at = max(shipped_at, order.placed_at)
+        if order.shipped_at is None:
+            order.shipped_at = max(shipped_at, order.placed_at)
         order.tracking_number = tracking[order.pk].strip()
         order.updated_at = timezone.now()
     Order.objects.bulk_update(orders, ["shipped_at", "tracking_number", "updated_at"])

@@ -198,6 +198,12 @@ def test_manage_orders_filters_and_marks_shipped(client, member, catalog, tenant
     got = {o.pk: o.tracking_number for o in Order.objects.filter(pk__in=[o.pk for o in overdue])}
     assert got == {overdue[0].pk: "1ZA", overdue[1].pk: "1ZB", overdue[2].pk: "1ZC"}
     assert Order.objects.get(pk=foreign.pk).shipped_at is None  # another tenant's: untouched
+    # A line shipped without tracking gets its number; its shipping time stays.
+    untracked = OrderFactory(product=product, tracking_number="")
+    shipped_at = untracked.shipped_at
+    client.post(url, {"ship_one": untracked.pk, f"tracking-{untracked.pk}": "1ZLATE"})
+    untracked.refresh_from_db()
+    assert (untracked.tracking_number, untracked.shipped_at) == ("1ZLATE", shipped_at)
 
 
 def test_upload_reports_row_errors_and_keeps_good_rows(client, member, catalog):
