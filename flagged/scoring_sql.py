@@ -168,7 +168,9 @@ WHERE ch.new_status <> ch.old_status OR cur.product_id IS NULL OR {counts_change
 
 
 def state_upsert_sql(tables: Tables, temp: str) -> str:
-    """Write the changed states; status_since moves only when the status changes."""
+    """Write the changed states; status_since moves only when the status changes.
+
+    (`WHERE true` lets SQLite parse ON CONFLICT after INSERT … SELECT … FROM.)"""
     cols = COUNT_COLUMNS + LEVEL_COLUMNS
     return f"""
 INSERT INTO {tables.state}
@@ -176,7 +178,7 @@ INSERT INTO {tables.state}
 SELECT %(tenant)s, product_id, new_status,
        CASE WHEN new_status <> old_status OR old_since IS NULL THEN %(now)s ELSE old_since END,
        worst_level, %(now)s, {", ".join(cols)}
-FROM {temp}
+FROM {temp} WHERE true
 ON CONFLICT (tenant_id, product_id) DO UPDATE SET
   status = EXCLUDED.status, status_since = EXCLUDED.status_since,
   worst_level = EXCLUDED.worst_level, updated_at = EXCLUDED.updated_at,
