@@ -1,6 +1,6 @@
 """Runs every benchmark at one size. CI runs `--size small` so the scripts never rot.
 
-    .venv/bin/python bench/run_all.py --size small|medium|full
+.venv/bin/python bench/run_all.py --size small|medium|full
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ PLAN: dict[str, dict[str, list[str]]] = {
         "small": ["--products", "2000", "--orders", "20000"],
         "medium": ["--products", "100000", "--orders", "1000000"],
         "full": ["--products", "1000000", "--orders", "10000000"],
+    },
+    "load_mix.py": {
+        "small": ["--products", "2000", "--duration", "5", "--connections", "4", "--workers", "2"],
+        "medium": ["--products", "100000", "--duration", "30"],
+        "full": ["--products", "1000000", "--duration", "60"],
     },
 }
 

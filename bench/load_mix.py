@@ -1,0 +1,190 @@
+"""Load test: a mix of Flagged products, product list, Diagnostics and API reads, served by
+gunicorn with several workers on loopback, measured with wrk.
+
+    .venv/bin/python bench/load_mix.py --products 1000000 --duration 60
+
+Builds (set-based, reused when present) one tenant with N products and 10 order lines per
+product over 60 days, reviews the catalog (ECR fast lane, so Diagnostics has issues) and scores
+it (so the Flagged products tab has Impacted / At risk products). Then starts gunicorn on
+127.0.0.1, checks every path answers 200, warms up, and runs wrk with a fixed number of
+connections for a fixed duration (bounded: it stops by itself). Target (issue #7): p95 under
+200 ms for the mix. Needs Debian's wrk (apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from common import ROOT, machine, setup_django
+
+HERE = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(products: int, orders: int):
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from catalog_health.tenancy.models import Membership, Tenant
+    from catalog_health.tenancy.services import api_token_create
+    from catalogs.models import Catalog, ReviewStatus
+    from ecr.services import review_after_feed_run
+    from flagged.models import FlagState
+    from flagged.services import flags_score
+    from flagged_score import fill
+
+    tenant, _ = Tenant.objects.get_or_create(slug="bench-load", defaults={"name": "Bench load"})
+    catalog, _ = Catalog.objects.get_or_create(tenant=tenant, name="Load catalog")
+    fill(tenant, catalog, products, orders)
+    pending = catalog.products.filter(review_status=ReviewStatus.PENDING).exists()
+    if pending:
+        started = time.perf_counter()
+        review_after_feed_run(tenant=tenant, catalog=catalog)
+        print(f"reviewed the catalog in {time.perf_counter() - started:.1f} s")
+    if not FlagState.objects.for_tenant(tenant).exists():
+        started = time.perf_counter()
+        flags_score(tenant=tenant)
+        print(f"scored the tenant in {time.perf_counter() - started:.1f} s")
+    user, _ = get_user_model().objects.get_or_create(username="bench-load-user")
+    Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": "owner"})
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session["active_tenant"] = tenant.slug
+    session.create()
+    _, key = api_token_create(tenant=tenant, user=user, name="load test")
+    flagged = FlagState.objects.for_tenant(tenant).values_list("product_id", flat=True)[:3]
+    t, c = tenant.slug, catalog.pk
+    paths = [
+        ("page", f"/t/{t}/flagged/"),
+        ("page", f"/t/{t}/flagged/?status=impacted"),
+        ("page", f"/t/{t}/flagged/?status=at_risk&sort=-since"),
+        *[("page", f"/t/{t}/flagged/{pid}/") for pid in flagged[:1]],
+        ("page", f"/t/{t}/catalogs/{c}/"),
+        ("page", f"/t/{t}/catalogs/{c}/?sort=-price&size=100"),
+        ("page", f"/t/{t}/catalogs/{c}/?q=Bench+product+12"),
+        ("page", f"/t/{t}/diagnostics/"),
+        ("page", f"/t/{t}/catalogs/{c}/diagnostics/"),
+        ("api", f"/api/v1/products/?catalog={c}&page_size=100"),
+        ("api", "/api/v1/flagged-products/?page_size=50"),
+        ("api", f"/api/v1/ecr/catalogs/{c}/"),
+    ]
+    return session.session_key, key, paths
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--products", type=int, default=20_000)
+    parser.add_argument("--orders", type=int, help="order lines (default: 10 per product)")
+    parser.add_argument("--duration", type=int, default=20, help="seconds of load")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    setup_django()
+    session, token, paths = prepare(args.products, args.orders or 10 * args.products)
+
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "catalog_health.settings.test"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "catalog_health.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+            "--timeout",
+            "60",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        # Every path must answer 200 before it is measured, and warm each worker up.
+        for kind, path in paths * args.workers:
+            headers = (
+                {"Authorization": f"Token {token}"}
+                if kind == "api"
+                else {"Cookie": f"sessionid={session}"}
+            )
+            request = urllib.request.Request(base + path, headers=headers)
+            with urllib.request.urlopen(request, timeout=30) as response:
+                if response.status != 200:
+                    raise SystemExit(f"{path} answered {response.status}")
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+            f.write("\n".join(f"{k} {p}" for k, p in paths) + "\n")
+            paths_file = f.name
+        result = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{args.connections}",
+                f"-d{args.duration}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(HERE / "load_mix.lua"),
+                base,
+            ],
+            env={
+                **os.environ,
+                "LOAD_PATHS": paths_file,
+                "LOAD_SESSION": session,
+                "LOAD_TOKEN": token,
+            },
+            capture_output=True,
+            text=True,
+            timeout=args.duration + 60,
+        )
+        os.unlink(paths_file)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    line = next((x for x in result.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if line is None:
+        print(result.stdout, result.stderr, file=sys.stderr)
+        return 1
+    stats = json.loads(line[len("RESULT ") :])
+    print(
+        f"load mix: {len(paths)} paths, products={args.products}, gunicorn workers="
+        f"{args.workers}, wrk connections={args.connections}, {args.duration} s: "
+        f"{stats['requests'] / stats['seconds']:.1f} req/s, p50 {stats['p50_ms']:.0f} ms, "
+        f"p95 {stats['p95_ms']:.0f} ms, p99 {stats['p99_ms']:.0f} ms, max "
+        f"{stats['max_ms']:.0f} ms, errors {stats['errors']} ({machine()})"
+    )
+    return 1 if stats["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
