@@ -37,9 +37,14 @@ def free_port() -> int:
 
 
 def prepare(products: int, orders: int):
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.auth import get_user_model
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
     from django.contrib.sessions.backends.db import SessionStore
+    from flagged_score import fill
 
     from catalog_health.tenancy.models import Membership, Tenant
     from catalog_health.tenancy.services import api_token_create
@@ -47,7 +52,6 @@ def prepare(products: int, orders: int):
     from ecr.services import review_after_feed_run
     from flagged.models import FlagState
     from flagged.services import flags_score
-    from flagged_score import fill
 
     tenant, _ = Tenant.objects.get_or_create(slug="bench-load", defaults={"name": "Bench load"})
     catalog, _ = Catalog.objects.get_or_create(tenant=tenant, name="Load catalog")
