@@ -34,6 +34,11 @@ PLAN: dict[str, dict[str, list[str]]] = {
         "medium": ["--products", "100000", "--orders", "1000000"],
         "full": ["--products", "1000000", "--orders", "10000000"],
     },
+    "flagged_tab.py": {
+        "small": ["--flagged", "2000", "--requests", "40"],
+        "medium": ["--flagged", "50000", "--requests", "400", "--concurrency", "2"],
+        "full": ["--flagged", "50000", "--requests", "1000", "--concurrency", "2"],
+    },
     "load_mix.py": {
         "small": ["--products", "2000", "--duration", "5", "--connections", "4", "--workers", "2"],
         "medium": ["--products", "100000", "--duration", "30"],
