@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
@@ -54,9 +55,6 @@ def state_reasons(row, policies: dict[Metric, Policy]) -> list[str]:
 
 def transition_policies(transition: FlagTransition, fallback: dict[Metric, Policy]):
     """The policies in force when the transition happened (their snapshot), for its reasons."""
-    from dataclasses import replace
-    from decimal import Decimal
-
     out = dict(fallback)
     for code, snap in (transition.policies or {}).items():
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from urllib.parse import urlencode
 
 from django.http import Http404, StreamingHttpResponse
 from django.urls import reverse
@@ -199,8 +200,6 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
             },
         )
         orders_url = reverse("catalogs:order_list", kwargs={"tenant_slug": slug})
-        from urllib.parse import urlencode
-
         if target == ReviewTarget.INVENTORY:
             return f"{product_url}?focus=inventory_quantity#product-edit-form"
         if target == ReviewTarget.SHIPPING_FEE:
