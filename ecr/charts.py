@@ -164,7 +164,8 @@ def review_time_figure(lanes: Sequence[LaneTiming]) -> go.Figure:
         barmode="group",
         height=300,
         margin={"l": 50, "r": 20, "t": 30, "b": 40},
-        yaxis={"title": "Minutes pending"},
+        # Log scale: seconds in the fast lane and hours in the queue on one axis.
+        yaxis={"title": "Minutes pending (log scale)", "type": "log"},
         legend={"orientation": "h", "y": -0.2},
         template="plotly_white",
     )

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from catalogs.models import Catalog, Product, ReviewStatus
 
-from . import services
+from . import selectors, services
 from .models import CatalogEcrState, EcrEvent, EcrTrigger, RatioSample, ReviewBatch, ReviewLane
 
 # Problems of the "issues" catalog, on top of the catalogs demo's own ~15 %.
@@ -54,9 +54,12 @@ def _spoil(tenant, catalog, *, rng: random.Random, share: float) -> int:
             p.gtin = "2" + p.gtin[1:] if p.gtin else "123"
         else:
             p.title = p.title.upper() + " 🔥 BEST DEAL!!!"
+        p.last_changed_at = timezone.now()  # as the feed run that brought the change
         spoiled.append(p)
     Product.objects.bulk_update(
-        spoiled, ["title", "description", "image_link", "sale_price", "gtin"], batch_size=1000
+        spoiled,
+        ["title", "description", "image_link", "sale_price", "gtin", "last_changed_at"],
+        batch_size=1000,
     )
     return len(spoiled)
 
@@ -74,7 +77,9 @@ def _history(tenant, catalog, *, rng: random.Random, end_ratio: float, falls: bo
         progress = 1 - h / (14 * 24)
         ratio = (0.95 - (0.95 - end_ratio) * progress) if falls else end_ratio
         ratio = min(1.0, max(0.0, ratio + rng.uniform(-0.01, 0.01)))
-        enabled = not falls or ratio >= float(t.disable) or h > 5 * 24
+        # Once below the disable threshold it stays off (the band up to enable keeps it off).
+        was_off = bool(samples) and not samples[-1].enabled
+        enabled = not falls or not (was_off or ratio < float(t.disable))
         samples.append(
             RatioSample(
                 tenant=tenant,
@@ -83,7 +88,7 @@ def _history(tenant, catalog, *, rng: random.Random, end_ratio: float, falls: bo
                 active_count=active,
                 available_count=int(ratio * active),
                 enabled=enabled,
-                trigger=EcrTrigger.FEED_RUN if h % 24 == 0 else EcrTrigger.PERIODIC,
+                trigger=EcrTrigger.PERIODIC,
             )
         )
         lane = ReviewLane.FAST if enabled else ReviewLane.STANDARD
@@ -112,11 +117,27 @@ def _history(tenant, catalog, *, rng: random.Random, end_ratio: float, falls: bo
         RatioSample.objects.for_tenant(tenant).filter(pk=sample.pk).update(
             at=now - timedelta(hours=h)
         )
+    # The day before, a feed run: its issue counts make the Diagnostics trend column speak.
+    current = selectors.issue_counts_by_code(tenant=tenant, catalog=catalog)
+    RatioSample.objects.for_tenant(tenant).filter(catalog=catalog, pk=made[-4].pk).update(
+        trigger=EcrTrigger.FEED_RUN,
+        issue_counts={
+            code: max(0, n - rng.randint(-3, 9) if falls else n + rng.randint(0, 4))
+            for code, n in current.items()
+        },
+    )
     if falls:
-        off_at = now - timedelta(days=5)
+        # ECR turned off at the first sample below the disable threshold.
+        idx = next((i for i, x in enumerate(samples) if not x.enabled), len(samples) - 1)
+        first_below = samples[idx]
+        off_at = now - timedelta(hours=14 * 24 - idx * 6)
         event = EcrEvent.objects.for_tenant(tenant).filter(catalog=catalog).first()
         if event is not None:
-            EcrEvent.objects.for_tenant(tenant).filter(pk=event.pk).update(created_at=off_at)
+            EcrEvent.objects.for_tenant(tenant).filter(pk=event.pk).update(
+                created_at=off_at,
+                ratio=first_below.ratio,
+                available_count=first_below.available_count,
+            )
             CatalogEcrState.objects.for_tenant(tenant).filter(catalog=catalog).update(
                 changed_at=off_at
             )

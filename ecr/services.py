@@ -182,11 +182,13 @@ _DELETE_SQL = (
     "WHERE tenant_id = %s AND product_id = ANY(%s::bigint[])"
 )
 _COPY_SQL = f"COPY {ProductIssue._meta.db_table} ({', '.join(ISSUE_COLUMNS)}) FROM STDIN"
+# One join against the chunk's (id, status) pairs: no per-row scan of an id list.
 _STATUS_SQL = (
-    f"UPDATE {Product._meta.db_table} "  # noqa: S608 - model table name
-    "SET review_status = CASE WHEN id = ANY(%s::bigint[]) THEN %s ELSE %s END, reviewed_at = %s "
-    "WHERE tenant_id = %s AND catalog_id = %s AND id = ANY(%s::bigint[]) "
-    "AND review_status = %s AND (review_requested_at IS NULL OR review_requested_at <= %s)"
+    f"UPDATE {Product._meta.db_table} AS p "  # noqa: S608 - model table name
+    "SET review_status = v.status, reviewed_at = %s "
+    "FROM unnest(%s::bigint[], %s::text[]) AS v(id, status) "
+    "WHERE p.id = v.id AND p.tenant_id = %s AND p.catalog_id = %s "
+    "AND p.review_status = %s AND (p.review_requested_at IS NULL OR p.review_requested_at <= %s)"
 )
 
 
@@ -211,16 +213,18 @@ def _pg_write(cur, w: _ChunkWrite) -> None:
         with cur.copy(_COPY_SQL) as cp:
             for row in w.issue_rows:
                 cp.write_row(row)
+    bad = set(w.unavailable)
+    statuses = [
+        ReviewStatus.UNAVAILABLE.value if i in bad else ReviewStatus.AVAILABLE.value for i in w.ids
+    ]
     cur.execute(
         _STATUS_SQL,
         [
-            w.unavailable,
-            ReviewStatus.UNAVAILABLE.value,
-            ReviewStatus.AVAILABLE.value,
             w.now,
+            w.ids,
+            statuses,
             w.tenant_id,
             w.catalog_id,
-            w.ids,
             ReviewStatus.PENDING.value,
             w.started,
         ],
