@@ -3,7 +3,7 @@
 from django import template
 
 from ecr import selectors, services, state
-from ecr.models import ReviewSettings
+from ecr.models import ProductIssue, ReviewSettings
 
 register = template.Library()
 
@@ -53,3 +53,20 @@ def duration(seconds) -> str:
     from ecr.charts import human_duration
 
     return human_duration(seconds)
+
+
+@register.inclusion_tag("ecr/_product_issues.html", takes_context=True)
+def product_issues(context, product):
+    """The review issues of one product (product page): one query."""
+    request = context.get("request")
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or product is None:
+        return {"issues": [], "product": product}
+    return {
+        "issues": list(
+            ProductIssue.objects.for_tenant(tenant)
+            .filter(product_id=product.pk)
+            .order_by("severity", "code")
+        ),
+        "product": product,
+    }

@@ -184,3 +184,22 @@ def test_end_to_end_feed_run_turns_ecr_off_and_fixes_turn_it_on(client_for, memb
     services.review_queue_drain(tenant=tenant_a, catalog=catalog)  # 26/28 = 0.93
     assert CatalogEcrState.objects.for_tenant(tenant_a).get(catalog=catalog).enabled
     assert 'id="ecr-banner"' not in client.get(page).content.decode()
+
+
+def test_product_page_lists_its_issues(client_for, member, tenant_a, disabled_catalog):
+    p = Product.objects.for_tenant(tenant_a).filter(catalog=disabled_catalog, price=0).first()
+    html = (
+        client_for(member(tenant_a, "seller"))
+        .get(
+            reverse(
+                "catalogs:product_detail",
+                kwargs={
+                    "tenant_slug": tenant_a.slug,
+                    "catalog_id": disabled_catalog.pk,
+                    "product_id": p.pk,
+                },
+            )
+        )
+        .content.decode()
+    )
+    assert 'id="product-issues"' in html and "Set a price above zero." in html
