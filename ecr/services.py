@@ -268,19 +268,24 @@ class _InlineWriter:
 
 
 class _ThreadWriter:
-    """Writes chunks on a second connection in a background thread, one transaction per
-    chunk, while the caller reviews the next chunk: PostgreSQL's index maintenance for the
-    status UPDATE runs on one core while the rules run on the other.
+    """Writes chunks on other connections in background threads, one transaction per
+    chunk, while the caller reviews the next chunks. The status UPDATE is PostgreSQL's
+    heaviest part (every index of the product table gets an entry); with two writers it
+    runs on both cores whenever the rules wait for rows.
 
-    Only used outside a transaction (the second connection could not see uncommitted
-    rows). A failure stops the review; products of unwritten chunks stay Pending and are
-    reviewed by the next cycle, so nothing is lost."""
+    Only used outside a transaction (other connections could not see uncommitted rows).
+    A failure stops the review; products of unwritten chunks stay Pending and the next
+    cycle reviews them, so nothing is lost."""
 
-    def __init__(self):
-        self.queue: queue.Queue = queue.Queue(maxsize=2)
+    def __init__(self, workers: int = 2):
+        self.queue: queue.Queue = queue.Queue(maxsize=2 * workers)
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="ecr-review-writer", daemon=True)
-        self.thread.start()
+        self.threads = [
+            threading.Thread(target=self._run, name=f"ecr-review-writer-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        for t in self.threads:
+            t.start()
 
     def _run(self) -> None:
         conn = connections.create_connection(DEFAULT_DB_ALIAS)
@@ -304,8 +309,10 @@ class _ThreadWriter:
         self.queue.put(w)
 
     def close(self) -> None:
-        self.queue.put(None)
-        self.thread.join()
+        for _ in self.threads:
+            self.queue.put(None)
+        for t in self.threads:
+            t.join()
         if self.error is not None:
             raise self.error
 
