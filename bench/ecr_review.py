@@ -11,6 +11,7 @@ Targets (issue #5): review < 60 s and ratio query < 50 ms at 1,000,000 products.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -100,9 +101,11 @@ def main() -> None:
         cur.execute("VACUUM ANALYZE catalogs_product")
     ingest = time.perf_counter() - t0
 
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     out = services.review_after_feed_run(tenant=tenant, catalog=catalog)
     review = time.perf_counter() - t0
+    load_after = os.getloadavg()[0]
 
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE catalogs_product")  # what autovacuum does after the update
@@ -119,7 +122,9 @@ def main() -> None:
         cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + captured.captured_queries[-1]["sql"])
         explain = "\n".join(r[0] for r in cur.fetchall())
 
-    print(f"machine: {machine()}")
+    print(
+        f"machine: {machine()}; load average before/after review {load_before:.1f}/{load_after:.1f}"
+    )
     print(f"products: {args.products:,} (ingest, not timed as review: {ingest:.1f} s)")
     print(
         f"review_after_feed_run: {review:.1f} s  ({args.products / review:,.0f} products/s; "
