@@ -34,23 +34,31 @@ def url(name, tenant, **kw):
 
 
 def test_banner_on_every_catalog_page(client_for, member, tenant_a, disabled_catalog):
-    client = client_for(member(tenant_a, "viewer"))
-    pages = [
-        reverse(
-            "catalogs:catalog_detail",
-            kwargs={"tenant_slug": tenant_a.slug, "catalog_id": disabled_catalog.pk},
-        ),
-        url("catalog_ecr", tenant_a, catalog_id=disabled_catalog.pk),
-        url("catalog_diagnostics", tenant_a, catalog_id=disabled_catalog.pk),
-        url("issue_products", tenant_a, catalog_id=disabled_catalog.pk),
-    ]
-    for page in pages:
-        html = client.get(page).content.decode()
-        assert 'id="ecr-banner"' in html, page
+    """Every HTML page of the catalog (any app's, found from the URL resolver) shows it."""
+    from tests.urlwalk import tenant_routes
+
+    client = client_for(member(tenant_a, "owner"))
+    product = Product.objects.for_tenant(tenant_a).filter(catalog=disabled_catalog).first()
+    checked = []
+    for route in tenant_routes():
+        if "catalog_id" not in route.kwargs or route.route.endswith(".csv"):
+            continue
+        kwargs = {"tenant_slug": tenant_a.slug, "catalog_id": disabled_catalog.pk}
+        if "product_id" in route.kwargs:
+            kwargs["product_id"] = product.pk
+        if set(route.kwargs) - set(kwargs):
+            continue
+        response = client.get(reverse(route.name, kwargs=kwargs))
+        if response.status_code != 200 or "html" not in response["Content-Type"]:
+            continue
+        html = response.content.decode()
+        assert 'id="ecr-banner"' in html, route.name
         assert "ECR) is disabled" in html
         assert "70%" in html and "80%" in html and "90%" in html
         assert "<strong>6</strong> products are Unavailable" in html
         assert "fix at least 4" in html
+        checked.append(route.name)
+    assert {"catalogs:catalog_detail", "catalogs:product_detail", "ecr:catalog_ecr"} <= set(checked)
 
 
 def test_no_banner_when_ecr_enabled(client_for, member, tenant_a):
