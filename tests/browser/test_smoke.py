@@ -10,7 +10,9 @@ from catalogs.tests.factories import CatalogFactory, ProductFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_login_switch_tenant_edit_inventory(page, live_server, login, screenshot, member, tenant_a, tenant_b):
+def test_login_switch_tenant_edit_inventory(
+    page, live_server, login, screenshot, member, tenant_a, tenant_b
+):
     user = member(tenant_a, Role.SELLER, username="sam")
     user.set_password("s3cret-pass")
     user.save()
