@@ -155,8 +155,11 @@ class EcrCatalogSerializer(serializers.Serializer):
         return getattr(obj, "ecr_state", None)
 
     def _thresholds(self, obj):
-        settings = self.context.setdefault("review_settings", ReviewSettings.current())
-        return services.thresholds_for(ecr=self._state(obj), settings=settings)
+        if "review_settings" not in self.context:  # one query per response, not per field
+            self.context["review_settings"] = ReviewSettings.current()
+        return services.thresholds_for(
+            ecr=self._state(obj), settings=self.context["review_settings"]
+        )
 
     def get_ecr_enabled(self, obj) -> bool:
         s = self._state(obj)

@@ -79,3 +79,15 @@ def test_schema_lists_ecr_routes(client):
         "/api/v1/ecr/catalogs/{id}/history/",
     ):
         assert path in schema
+
+
+def test_ecr_catalog_list_query_count_is_fixed(
+    api_client_for, member, tenant_a, django_assert_max_num_queries
+):
+    api = api_client_for(member(tenant_a, "viewer"), tenant_a)
+    CatalogFactory.create_batch(2, tenant=tenant_a)
+    with django_assert_max_num_queries(12) as small:
+        api.get("/api/v1/ecr/catalogs/")
+    CatalogFactory.create_batch(20, tenant=tenant_a)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert len(api.get("/api/v1/ecr/catalogs/").json()["results"]) == 22
