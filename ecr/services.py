@@ -1,9 +1,11 @@
 """Writes of review and ECR. Plain functions taking the tenant explicitly.
 
 The review pipeline is set-based: products stream from PostgreSQL in chunks through one
-server-side cursor, the pure rules (:mod:`ecr.rules`) run over each chunk in one pass,
-issues go back with COPY (bulk INSERT elsewhere), and statuses change with one UPDATE per
-status per chunk. No query per product.
+server-side cursor (the tenant-scoped queryset's own SQL), the pure rules
+(:mod:`ecr.rules`) run over each chunk in one pass, and per chunk one DELETE replaces the old
+issues, one COPY writes the new ones and one UPDATE joined to the chunk's (id, status) pairs
+sets the statuses. No query per product. Outside a transaction the writes run in background
+writer threads, overlapping the rules (see ``_ThreadWriter``).
 """
 
 from __future__ import annotations
