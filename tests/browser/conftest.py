@@ -53,12 +53,13 @@ def page(browser):
 
 @pytest.fixture
 def screenshot(page):
-    """screenshot(name) saves test-artifacts/<name>.png of the whole page and returns its path."""
+    """screenshot(name) saves test-artifacts/<name>.png of the whole page and returns its path;
+    screenshot(name, full_page=False) only the visible part (for very long pages)."""
     ARTIFACTS.mkdir(exist_ok=True)
 
-    def take(name: str) -> Path:
+    def take(name: str, full_page: bool = True) -> Path:
         path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take
