@@ -453,19 +453,22 @@ def _validate_one(
         state.rejected += 1
         return None
     sku = _cell(raw.get("sku"))
+    warnings_: list[RowError] = []
     try:
-        out = _normalise_row(line, sku, raw, state, errors)
+        out = _normalise_row(line, sku, raw, state, warnings_)
     except _Reject as r:
         errors.append(RowError(line, sku[:100], r.field, r.message))
         state.rejected += 1
         return None
+    errors.extend(warnings_)
+    state.warnings += len(warnings_)
     state.seen.add(sku)
     return out
 
 
 def _warn(errors: list[RowError], state: ValidationState, line: int, sku: str, f: str, m: str):
+    # collected per row and kept only when the row is accepted (see _validate_one)
     errors.append(RowError(line, sku, f, m, "warning"))
-    state.warnings += 1
 
 
 def _normalise_row(
@@ -837,6 +840,10 @@ def parse_feed(
 
     Pass ``state`` to read the running counts (received, rejected, warnings).
     """
+    from .columnar import parse_feed_tables, table_rows
+
     state = state or ValidationState(default_currency=default_currency)
-    for chunk in iter_feed_chunks(stream, fmt=fmt, encoding=encoding, chunk_rows=chunk_rows):
-        yield validate_rows(chunk, state)
+    for table, errors in parse_feed_tables(
+        stream, fmt=fmt, encoding=encoding, state=state, chunk_rows=chunk_rows
+    ):
+        yield table_rows(table), errors

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import io
 import json
 import logging
 import os
@@ -32,6 +33,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -44,6 +48,7 @@ from catalog_health.tenancy.services import audit_record
 from catalogs.models import Catalog, Product
 
 from . import crypto
+from .columnar import parse_feed_tables
 from .decompress import Limits, open_decompressed
 from .fetching import FetchPolicy, fetch
 from .models import (
@@ -60,7 +65,7 @@ from .models import (
     Trigger,
     UpdateMode,
 )
-from .parsing import OUTPUT_COLUMNS, FeedError, RowError, ValidationState, parse_feed
+from .parsing import OUTPUT_COLUMNS, FeedError, RowError, ValidationState
 from .schedule import next_pull_after
 
 log = logging.getLogger(__name__)
@@ -563,8 +568,8 @@ def _ingest(ctx: _Ctx) -> None:
     with _phase(run, Phase.PARSING):
         stream = open_decompressed(path, compression, Limits(max_expanded_bytes=fs.max_feed_bytes))
         try:
-            for good, errs in parse_feed(stream, fmt=fmt, encoding=encoding, state=state):
-                _stage_rows(run, good)
+            for good, errs in parse_feed_tables(stream, fmt=fmt, encoding=encoding, state=state):
+                _stage_table(run, good)
                 if errs and stored_errors < fs.max_stored_row_errors:
                     keep = errs[: fs.max_stored_row_errors - stored_errors]
                     _store_row_errors(run, keep)
@@ -768,33 +773,42 @@ def _drop_stage(run: FeedRun) -> None:
         cur.execute(f"DROP TABLE IF EXISTS {_qn(run.stage_table)}")
 
 
-def _row_tuple(row: dict[str, str]) -> tuple:
-    return tuple((row[c] or None) if c in _NULLABLE else row[c] for c in OUTPUT_COLUMNS)
-
-
-def _stage_rows(run: FeedRun, rows: list[dict[str, str]]) -> None:
-    if not rows:
+def _stage_table(run: FeedRun, table: pa.Table) -> None:
+    """COPY one validated block into the staging table (PostgreSQL), or insert it (SQLite)."""
+    if table.num_rows == 0:
         return
-    table = _qn(run.stage_table)
+    for c in _NULLABLE:  # "" -> NULL for the numeric columns
+        i = table.column_names.index(c)
+        col = table.column(c)
+        table = table.set_column(
+            i, c, pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+        )
+    name = _qn(run.stage_table)
+    cols = ", ".join(_qn(c) for c in OUTPUT_COLUMNS)
     with connection.cursor() as cur:
         if _is_pg():
-            cols = ", ".join(_qn(c) for c in OUTPUT_COLUMNS)
-            with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(_row_tuple(row))
+            buf = io.BytesIO()
+            pacsv.write_csv(
+                table.select(OUTPUT_COLUMNS), buf, pacsv.WriteOptions(include_header=False)
+            )
+            # CSV: a quoted "" is an empty string, an unquoted empty field is NULL
+            with cur.cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(buf.getbuffer())
         else:
+            rows = [tuple(r[c] for c in OUTPUT_COLUMNS) for r in table.to_pylist()]
             marks = ", ".join(["%s"] * len(OUTPUT_COLUMNS))
-            cur.executemany(f"INSERT INTO {table} VALUES ({marks})", [_row_tuple(r) for r in rows])
+            cur.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})", rows)
 
 
 def _analyze_stage(run: FeedRun) -> None:
+    """Index the staging table's sku after loading (cheaper than during COPY) and give the
+    planner statistics: without them an anti-join against a catalog whose statistics are
+    stale can turn into a nested loop over both tables."""
     with connection.cursor() as cur:
-        if _is_pg():
-            cur.execute(f"ANALYZE {_qn(run.stage_table)}")
-        else:
-            cur.execute(
-                f"CREATE INDEX {_qn(run.stage_table + '_sku')} ON {_qn(run.stage_table)} (sku)"
-            )
+        cur.execute(
+            f"CREATE UNIQUE INDEX {_qn(run.stage_table + '_sku')} ON {_qn(run.stage_table)} (sku)"
+        )
+        cur.execute(f"ANALYZE {_qn(run.stage_table)}")
 
 
 def _distinct(a: str, b: str) -> str:

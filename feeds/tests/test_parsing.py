@@ -469,10 +469,49 @@ def test_warnings_keep_the_row():
     }
 
 
-def test_rows_with_extra_fields_become_row_errors_with_their_line():
+def test_rows_with_extra_fields_become_row_errors():
+    """Not lost silently: each is a row error with its id (its line number is estimated)."""
     data = b"id,price\n1,1 USD\n2,12,50 USD\n3,1 USD\n4,1,2\n"
-    rows, errors = _parse(data, chunk_rows=2)
+    state = p.ValidationState()
+    rows = [r for good, _ in p.parse_feed(io.BytesIO(data), state=state) for r in good]
+    _, errors = _parse(data)
     assert [r["sku"] for r in rows] == ["1", "3"]
-    assert [r["line"] for r in rows] == ["2", "4"]
-    assert [(e.line, e.field) for e in errors] == [(3, "row"), (5, "row")]
+    assert sorted((e.sku, e.field) for e in errors) == [("2", "row"), ("4", "row")]
     assert "3 fields" in errors[0].message
+    assert (state.received, state.rejected) == (4, 2)
+
+
+# ------------------------------------------------- columnar path == scalar reference
+
+_values = {
+    "sku": st.sampled_from(["", "A", "B", "A", " C ", "x" * 101, "D"]),
+    "title": st.sampled_from(["", "Hat", "y" * 501, 'Q"uote\\', "tab\there"]),
+    "price": st.sampled_from(
+        ["", "1 USD", "12.5 usd", "USD 3", "12,99 EUR", "1,234.56 USD", "free", "007.10 GBP"]
+    ),
+    "sale_price": st.sampled_from(["", "1", "2 USD", "bad"]),
+    "availability": st.sampled_from(["", "in stock", "OUT_OF_STOCK", "maybe", "pre-order"]),
+    "condition": st.sampled_from(["", "new", "Used", "mint"]),
+    "quantity": st.sampled_from(["", "5", "-2", "lots"]),
+    "shipping": st.sampled_from(["", "US:::5 USD", "GB:::3 GBP,US:::4.5 USD", "nope"]),
+    "additional_image_link": st.sampled_from(["", "a.jpg, b.jpg"]),
+    "color": st.sampled_from(["", "red", 'say "hi"', "line\nbreak"]),
+}
+
+
+@given(st.lists(st.fixed_dictionaries(_values), min_size=1, max_size=25))
+def test_columnar_validation_matches_scalar_reference(rows):
+    import pyarrow as pa
+
+    from feeds.columnar import table_rows, validate_table
+
+    numbered = [(i + 2, r) for i, r in enumerate(rows)]
+    s1 = p.ValidationState(default_currency="USD", country="US")
+    ref_rows, ref_errors = p.validate_rows(numbered, s1)
+    s2 = p.ValidationState(default_currency="USD", country="US")
+    table = pa.table({k: [r[k] for r in rows] for k in _values})
+    good, errors = validate_table(table, [ln for ln, _ in numbered], s2)
+    assert table_rows(good) == ref_rows
+    key = lambda e: (e.line, e.field, e.severity, e.message)  # noqa: E731
+    assert sorted(errors, key=key) == sorted(ref_errors, key=key)
+    assert (s1.received, s1.rejected, s1.warnings) == (s2.received, s2.rejected, s2.warnings)

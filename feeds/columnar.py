@@ -1,0 +1,434 @@
+"""The fast, columnar path of parsing and validation (pure: pyarrow, no ORM).
+
+CSV/TSV is read by pyarrow's streaming CSV reader (C++, block by block, every cell a
+string) and each block is validated with pyarrow.compute kernels; only the rare rows
+that the vectorised fast paths do not recognise (e.g. "USD 12,99", several shipping
+entries) go through the scalar parsers of ``parsing``. XML items are batched into the
+same tables. The scalar ``parsing.validate_rows`` is the reference: a property test
+checks that both agree row for row (including the content hash).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterator
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from . import parsing as P
+from .parsing import FeedError, RowError, ValidationState
+
+BLOCK_SIZE = 8 << 20  # ~16k-30k rows of a typical feed per block
+
+_PRICE_FAST = r"^\s*(?P<i>\d{1,8})(?:\.(?P<f>\d{1,2}))?\s*(?P<c>[A-Za-z]{3})\s*$"
+_SHIP_FAST = (
+    r"^\s*(?P<country>[A-Za-z]{2}):(?P<region>[^:,]*):(?P<service>[^:,]*):"
+    r"\s*(?P<i>\d{1,8})(?:\.(?P<f>\d{1,2}))?\s*(?P<c>[A-Za-z]{3})\s*$"
+)
+_AVAIL_KEYS = pa.array(list(P._AVAILABILITY_SYNONYMS))
+_AVAIL_VALUES = pa.array(list(P._AVAILABILITY_SYNONYMS.values()))
+
+
+def _str(col: Any, n: int) -> pa.Array:
+    if col is None:
+        return pa.array([""] * n, pa.string())
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if col.type != pa.string():
+        col = pc.cast(col, pa.string())
+    return pc.fill_null(col, "")
+
+
+def _amount(m: pa.StructArray) -> pa.Array:
+    """ "0012" + "5" -> "12.50" (what str(Decimal(...).quantize(0.01)) gives)."""
+    ip = pc.cast(pc.cast(pc.struct_field(m, "i"), pa.int64()), pa.string())
+    frac = pc.utf8_rpad(pc.fill_null(pc.struct_field(m, "f"), ""), 2, "0")
+    return pc.binary_join_element_wise(ip, frac, ".")
+
+
+def _scalar_rows(idx: list[int], fn) -> dict[int, Any]:
+    return {i: fn(i) for i in idx}
+
+
+def validate_table(
+    table: pa.Table, lines: list[int] | pa.Array, state: ValidationState
+) -> tuple[pa.Table, list[RowError]]:
+    """Validate one block of canonical string columns; same rules as parsing.validate_rows.
+
+    Returns the good rows as a table of parsing.OUTPUT_COLUMNS (all strings but "line")
+    and the row errors (rejections and warnings).
+    """
+    n = table.num_rows
+    state.received += n
+    names = set(table.column_names)
+    col = {c: pc.utf8_trim_whitespace(_str(table.column(c), n)) for c in names}
+    get = lambda c: col.get(c) if c in col else pa.array([""] * n, pa.string())  # noqa: E731
+    lines_py = lines.to_pylist() if isinstance(lines, pa.Array) else list(lines)
+    sku = get("sku")
+    # reject reasons, first match wins (the scalar order): field and message per row
+    field: list[str | None] = [None] * n
+    message: list[str | None] = [None] * n
+
+    def reject(mask: pa.Array, f: str, msg: str | None = None, msgs: dict | None = None):
+        for i in pc.indices_nonzero(mask).to_pylist():
+            if field[i] is None:
+                field[i] = f
+                message[i] = msgs[i] if msgs is not None else msg
+
+    sku_len = pc.utf8_length(sku)
+    reject(pc.equal(sku_len, 0), "id", "the row has no id, so it cannot be identified")
+    reject(pc.greater(sku_len, 100), "id", "id is longer than 100 characters")
+    sku_py = sku.to_pylist()
+    seen = state.seen
+    for f in P.TEXT_FIELDS:
+        limit = P.FIELD_MAX_LENGTH[f]
+        reject(
+            pc.greater(pc.utf8_length(get(f)), limit), f, f"{f} is longer than {limit} characters"
+        )
+
+    default = state.default_currency
+
+    def prices(raw: pa.Array, fieldname: str, defaults: pa.Array | None):
+        m = pc.extract_regex(raw, _PRICE_FAST)
+        fast_ok = pc.is_valid(m)
+        amount = pc.if_else(fast_ok, _amount(m), "")
+        cur = pc.if_else(fast_ok, pc.utf8_upper(pc.struct_field(m, "c")), "")
+        slow = pc.indices_nonzero(pc.and_(pc.invert(fast_ok), pc.not_equal(raw, ""))).to_pylist()
+        if not slow:
+            return amount, cur
+        raw_py = raw.to_pylist()
+        dflt = defaults.to_pylist() if defaults is not None else None
+        amount_py, cur_py = amount.to_pylist(), cur.to_pylist()
+        msgs: dict[int, str] = {}
+        for i in slow:
+            try:
+                a, c = P.parse_price(raw_py[i], dflt[i] if dflt else default)
+                amount_py[i], cur_py[i] = str(a), c
+            except ValueError as exc:
+                msgs[i] = str(exc)
+        if msgs:
+            mask = [False] * n
+            for i in msgs:
+                mask[i] = True
+            reject(pa.array(mask), fieldname, msgs=msgs)
+        return pa.array(amount_py, pa.string()), pa.array(cur_py, pa.string())
+
+    price, cur = prices(get("price"), "price", None)
+    currency = pc.if_else(pc.equal(cur, ""), default, cur)
+    sale, _ = prices(get("sale_price"), "sale_price", currency)
+
+    avail_raw = get("availability")
+    key = pc.utf8_lower(avail_raw)
+    key = pc.replace_substring_regex(key, r"^https?://schema\.org/", "")
+    key = pc.replace_substring_regex(key, r"[_\-]+", " ")
+    key = pc.utf8_trim_whitespace(pc.replace_substring_regex(key, r"\s+", " "))
+    pos = pc.index_in(key, value_set=_AVAIL_KEYS)
+    avail = pc.fill_null(pc.take(_AVAIL_VALUES, pos), "")
+    avail_missing = pc.equal(avail_raw, "")
+    bad_avail = pc.and_(pc.invert(avail_missing), pc.is_null(pos))
+    if pc.any(bad_avail).as_py():
+        raw_py = avail_raw.to_pylist()
+        msgs = {}
+        for i in pc.indices_nonzero(bad_avail).to_pylist():
+            try:
+                P.parse_availability(raw_py[i])
+            except ValueError as exc:
+                msgs[i] = str(exc)
+        reject(bad_avail, "availability", msgs=msgs)
+    avail = pc.if_else(avail_missing, P.AVAILABILITY_IN_STOCK, avail)
+
+    ship_raw = get("shipping")
+    sm = pc.extract_regex(ship_raw, _SHIP_FAST)
+    ship_ok = pc.is_valid(sm)
+    fee = pc.if_else(ship_ok, _amount(sm), "")
+    slow = pc.indices_nonzero(pc.and_(pc.invert(ship_ok), pc.not_equal(ship_raw, ""))).to_pylist()
+    if slow:
+        fee_py, ship_py, cur_py = fee.to_pylist(), ship_raw.to_pylist(), currency.to_pylist()
+        msgs = {}
+        for i in slow:
+            try:
+                entries = P.parse_shipping(ship_py[i], cur_py[i])
+                mine = [e for e in entries if e.country == state.country.upper()] or entries
+                fee_py[i] = str(mine[0].price) if mine else ""
+            except ValueError as exc:
+                msgs[i] = str(exc)
+        if msgs:
+            mask = [i in msgs for i in range(n)]
+            reject(pa.array(mask), "shipping", msgs=msgs)
+        fee = pa.array(fee_py, pa.string())
+
+    # duplicates last, as in the scalar rules: only an accepted row claims its id, and a
+    # duplicate is reported as such even when another field is also wrong
+    claimed: set[str] = set()
+    for i, s in enumerate(sku_py):
+        if field[i] == "id":
+            continue
+        if s in seen or s in claimed:
+            field[i] = "id"
+            message[i] = "duplicate id: this id appears earlier in the feed"
+        elif field[i] is None:
+            claimed.add(s)
+
+    rejected = pa.array([f is not None for f in field])
+    ok = pc.invert(rejected)
+    errors: list[RowError] = []
+    for i in pc.indices_nonzero(rejected).to_pylist():
+        errors.append(RowError(lines_py[i], sku_py[i][:100], field[i], message[i]))
+    state.rejected += len(errors)
+
+    # warnings (kept rows only)
+    def warn(mask: pa.Array, f: str, fmt: str, raw: pa.Array | None = None) -> None:
+        mask = pc.and_(mask, ok)
+        if not pc.any(mask).as_py():
+            return
+        raw_py = raw.to_pylist() if raw is not None else None
+        for i in pc.indices_nonzero(mask).to_pylist():
+            msg = fmt.format(raw_py[i][:20]) if raw_py else fmt
+            errors.append(RowError(lines_py[i], sku_py[i], f, msg, "warning"))
+            state.warnings += 1
+
+    warn(avail_missing, "availability", "availability missing; taken as in stock")
+    cond_raw = pc.utf8_lower(get("condition"))
+    cond_ok = pc.is_in(cond_raw, value_set=pa.array(sorted(P.CONDITIONS)))
+    cond_bad = pc.and_(pc.not_equal(cond_raw, ""), pc.invert(cond_ok))
+    warn(cond_bad, "condition", "unknown condition “{}” ignored", cond_raw)
+    cond = pc.if_else(cond_bad, "", cond_raw)
+    qty_raw = get("quantity")
+    qty_ok = pc.match_substring_regex(qty_raw, r"^-?\d{1,9}$")
+    qty_bad = pc.and_(pc.not_equal(qty_raw, ""), pc.invert(qty_ok))
+    warn(qty_bad, "quantity", "quantity “{}” is not a number", qty_raw)
+    qty = pc.if_else(
+        qty_ok, pc.cast(pc.cast(pc.if_else(qty_ok, qty_raw, "0"), pa.int64()), pa.string()), ""
+    )
+
+    images_raw = get("additional_image_link")
+    if pc.any(pc.not_equal(images_raw, "")).as_py():
+        images = pa.array(
+            [
+                json.dumps([u.strip() for u in v.split(",") if u.strip()][:20]) if v else "[]"
+                for v in images_raw.to_pylist()
+            ],
+            pa.string(),
+        )
+    else:
+        images = pa.array(["[]"] * n, pa.string())
+
+    attrs = _custom_attributes(col, n)
+    out = {
+        "line": pa.array(lines_py, pa.int64()),
+        "sku": sku,
+        "item_group_id": get("item_group_id"),
+        "title": get("title"),
+        "description": get("description"),
+        "link": get("link"),
+        "image_link": get("image_link"),
+        "additional_image_links": images,
+        "brand": get("brand"),
+        "gtin": get("gtin"),
+        "mpn": get("mpn"),
+        "condition": cond,
+        "availability": avail,
+        "price": price,
+        "sale_price": sale,
+        "currency": currency,
+        "shipping_fee": fee,
+        "inventory_quantity": qty,
+        "product_type": get("product_type"),
+        "google_product_category": get("google_product_category"),
+        "custom_attributes": attrs,
+    }
+    good = pa.table(out).filter(ok)
+    joined = pc.binary_join_element_wise(*(good.column(c) for c in P.HASHED_COLUMNS), "\x1f")
+    hashes = [
+        hashlib.blake2b((v + "\x1f").encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        for v in joined.to_pylist()
+    ]
+    good = good.append_column("content_hash", pa.array(hashes, pa.string()))
+    seen.update(good.column("sku").to_pylist())
+    errors.sort(key=lambda e: (e.line, e.severity != "error"))
+    return good, errors
+
+
+def _custom_attributes(col: dict[str, pa.Array], n: int) -> pa.Array:
+    """{"key": "value", ...} with sorted keys, as json.dumps(..., ensure_ascii=False) writes."""
+    keys = sorted(
+        k for k in col if k not in P.CORE_FIELDS and not k.startswith("_") and "__dup" not in k
+    )
+    if not keys:
+        return pa.array(["{}"] * n, pa.string())
+    parts = []
+    control = None
+    for k in keys:
+        v = pc.utf8_slice_codeunits(col[k], 0, 5000)
+        has_ctrl = pc.match_substring_regex(v, r"[\x00-\x1f]")
+        control = has_ctrl if control is None else pc.or_(control, has_ctrl)
+        esc = pc.replace_substring(pc.replace_substring(v, "\\", "\\\\"), '"', '\\"')
+        item = pc.binary_join_element_wise(json.dumps(str(k)[:100]) + ': "', esc, '"', "")
+        parts.append(pc.if_else(pc.equal(v, ""), pa.scalar(None, pa.string()), item))
+    # (pyarrow returns a wrong length for a one-array join with null_handling="skip")
+    body = (
+        parts[0]
+        if len(parts) == 1
+        else pc.binary_join_element_wise(*parts, ", ", null_handling="skip")
+    )
+    result = pc.binary_join_element_wise("{", pc.fill_null(body, ""), "}", "")
+    if pc.any(control).as_py():  # rare: let json escape control characters
+        result_py = result.to_pylist()
+        cols_py = {k: col[k].to_pylist() for k in keys}
+        for i in pc.indices_nonzero(control).to_pylist():
+            d = {str(k)[:100]: cols_py[k][i][:5000] for k in keys if cols_py[k][i]}
+            result_py[i] = json.dumps(d, sort_keys=True, ensure_ascii=False)
+        result = pa.array(result_py, pa.string())
+    return result
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def _header(head: bytes, encoding: str, delimiter: str | None) -> tuple[list[str], str]:
+    text = P._decode_head(head, encoding).lstrip("\ufeff")
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    delimiter = delimiter or P.sniff_delimiter(first)
+    try:
+        names = next(csv.reader([first], delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise FeedError("malformed", f"The feed's header line cannot be read: {exc}") from exc
+    if not names:
+        raise FeedError("empty", "The feed file is empty.")
+    return names, delimiter
+
+
+def iter_csv_tables(
+    stream: IO[bytes], *, head: bytes, encoding: str, delimiter: str | None = None
+) -> Iterator[tuple[pa.Table, list[int], list[RowError]]]:
+    """Stream a CSV/TSV feed as (table of canonical string columns, line numbers, bad rows).
+
+    Line numbers count the header as line 1. A row with the wrong number of fields is a
+    row error; its line is estimated (the reader does not report it), and the lines of
+    later rows assume one line per record.
+    """
+    raw_names, delimiter = _header(head, encoding, delimiter)
+    names = P.normalise_headers(raw_names)
+    if P.missing_required_columns(names):
+        raise FeedError(
+            "columns",
+            "The feed has no id column (looked for id, sku, sku_id, retailer_id, offer_id); "
+            f"its columns are: {', '.join(raw_names[:20])}.",
+        )
+    bad: list[tuple[str, int, int]] = []
+
+    def on_invalid(row) -> str:
+        bad.append((row.text or "", row.expected_columns, row.actual_columns))
+        return "skip"
+
+    enc = "utf8" if encoding in ("utf-8", "utf8") else encoding
+    try:
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(
+                block_size=BLOCK_SIZE, column_names=names, skip_rows=1, encoding=enc
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        line = 2
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                batch = None
+            errors = []
+            for text, expected, actual in bad:
+                try:
+                    sku = next(csv.reader([text.split("\n", 1)[0]], delimiter=delimiter), [""])
+                except csv.Error:
+                    sku = [""]
+                errors.append(
+                    RowError(
+                        line,
+                        (sku[names.index("sku")] if len(sku) > names.index("sku") else "")[:100],
+                        "row",
+                        f"the row has {actual} fields, the header {expected}",
+                    )
+                )
+                line += 1
+            bad.clear()
+            if batch is None:
+                if errors:
+                    yield pa.table({c: pa.array([], pa.string()) for c in names}), [], errors
+                return
+            n = batch.num_rows
+            yield pa.Table.from_batches([batch]), list(range(line, line + n)), errors
+            line += n
+    except pa.ArrowInvalid as exc:
+        msg = str(exc)
+        if "Empty CSV file" in msg:
+            raise FeedError("empty", "The feed file is empty.") from exc
+        raise FeedError("malformed", f"The feed file could not be read as a table: {msg}") from exc
+    except UnicodeError as exc:
+        raise FeedError("encoding", f"The feed's text encoding could not be read: {exc}") from exc
+
+
+def _rows_to_table(rows: list[tuple[int, dict[str, Any]]]) -> tuple[pa.Table, list[int]]:
+    keys: dict[str, None] = {}
+    for _, r in rows:
+        keys.update(dict.fromkeys(r))
+    cols = {k: pa.array([P._cell(r.get(k)) for _, r in rows], pa.string()) for k in keys}
+    if "sku" not in cols:
+        cols["sku"] = pa.array([""] * len(rows), pa.string())
+    return pa.table(cols), [ln for ln, _ in rows]
+
+
+def parse_feed_tables(
+    stream: IO[bytes],
+    *,
+    fmt: str = "auto",
+    encoding: str | None = None,
+    state: ValidationState,
+    chunk_rows: int = P.DEFAULT_CHUNK_ROWS,
+) -> Iterator[tuple[pa.Table, list[RowError]]]:
+    """Detect, stream and validate: yields (good rows as a table, row errors) per block."""
+    head = P._read_upto(stream, 65536)
+    stream = io.BufferedReader(P._BytesThen(head, stream), buffer_size=1 << 20)
+    detected = P.detect_format(head, encoding)
+    if fmt in ("auto", "", None):
+        fmt = detected
+    elif detected == P.FORMAT_XML and fmt != P.FORMAT_XML:
+        raise FeedError("format", "The source is set to CSV/TSV but the file is XML.")
+    if fmt == P.FORMAT_XML:
+        for rows in P.iter_xml_chunks(stream, chunk_rows=chunk_rows):
+            table, lines = _rows_to_table(rows)
+            yield validate_table(table, lines, state)
+        return
+    enc = encoding or P.detect_encoding(head)
+    for table, lines, bad in iter_csv_tables(
+        stream, head=head, encoding=enc, delimiter="\t" if fmt == P.FORMAT_TSV else None
+    ):
+        state.received += len(bad)
+        state.rejected += len(bad)
+        if table.num_rows:
+            good, errors = validate_table(table, lines, state)
+        else:
+            good, errors = table, []
+        yield good, sorted(bad + errors, key=lambda e: e.line)
+
+
+def table_rows(table: pa.Table) -> list[dict[str, str]]:
+    """Good rows as plain dicts of strings (what parsing.validate_rows returns)."""
+    rows = table.to_pylist()
+    for r in rows:
+        r["line"] = str(r["line"])
+    return rows
