@@ -10,6 +10,7 @@ ECR comes back on: the banner is gone and the ECR page says Enabled.
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from catalog_health.tenancy.roles import Role
 from catalogs.models import Product, ReviewStatus
@@ -72,7 +73,7 @@ def test_advertiser_fixes_products_and_ecr_comes_back(
         if n == 0:
             screenshot("journey2-4-product-page-before-fix")
         page.get_by_role("button", name="Save").click()
-        assert page.get_by_text("Product saved.").is_visible()
+        expect(page.get_by_text("Product saved.")).to_be_visible()
     fixed = Product.objects.for_tenant(tenant_a).filter(catalog=catalog, price__gt=0)
     assert fixed.count() == 18
     # ECR is off: the edits wait in the standard review queue, the banner stays.

@@ -16,6 +16,7 @@ import time
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 
 from catalog_health.tenancy.roles import Role
 from catalogs.models import Product
@@ -162,7 +163,7 @@ def test_request_data_now_with_password_progress_counts_and_wrong_password(
     page.get_by_role("link", name="Product sources").first.click()
     page.get_by_role("link", name="Request Data Now").click()
     # The password prompt: no password is stored for this source.
-    assert page.get_by_text(f"Password for user {FEED_USER}").is_visible()
+    expect(page.get_by_text(f"Password for user {FEED_USER}")).to_be_visible()
     screenshot("journey3-1-password-prompt")
 
     # A wrong password: the run fails with a clear error, the catalog is untouched.
@@ -175,7 +176,7 @@ def test_request_data_now_with_password_progress_counts_and_wrong_password(
     alert = page.locator(".alert-danger").inner_text()
     assert "refused the username/password (HTTP 401)" in alert
     assert "The catalog was not changed." in alert
-    assert page.locator('[data-run-status="failed"]').is_visible()
+    expect(page.locator('[data-run-status="failed"]')).to_be_visible()
     screenshot("journey3-2-wrong-password-failed")
     assert catalog_snapshot(catalog) == before
     assert not failed.one_time_password_encrypted  # the typed password is not kept
@@ -200,7 +201,7 @@ def test_request_data_now_with_password_progress_counts_and_wrong_password(
 
     ok = FeedRun.objects.for_tenant(tenant_a).filter(trigger=Trigger.MANUAL).latest("id")
     assert ok.status == RunStatus.SUCCEEDED, (ok.error_message, worker())
-    assert page.locator('[data-run-status="succeeded"]').is_visible()
+    expect(page.locator('[data-run-status="succeeded"]')).to_be_visible()
     counts = {
         key: page.locator(f'[data-count="{key}"]').inner_text()
         for key in ("received", "created", "updated", "unchanged", "removed", "rejected")

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from catalog_health.tenancy.roles import Role
 from catalogs.models import Order
@@ -118,8 +119,7 @@ def test_seller_ships_overdue_orders_and_product_recovers(
         page.fill(f'input[name="tracking-{o.pk}"]', f"1ZJOURNEY{o.pk:05d}")
     assert page.locator(".order-check:checked").count() == 4
     page.get_by_role("button", name="Ship selected").click()
-    page.wait_for_load_state()
-    assert page.get_by_text("4 order lines marked shipped").is_visible()
+    expect(page.get_by_text("4 order lines marked shipped")).to_be_visible()
     assert page.locator("#order-table tbody").inner_text().startswith("No orders match")
     screenshot("journey1-4-orders-shipped")
     shipped = Order.objects.for_tenant(tenant_a).filter(pk__in=[o.pk for o in overdue])
