@@ -285,3 +285,19 @@ def test_end_to_end_orders_to_impacted_to_fixed_to_resolved(client, member, cata
         )
     )
     assert [h["to"] for h in response.context["history"]] == ["Resolved", "Impacted"]
+
+
+def test_details_of_a_product_never_flagged(client, member, catalog):
+    product = ProductFactory(catalog=catalog)
+    client.force_login(member(catalog.tenant, Role.VIEWER))
+    url = reverse(
+        "flagged:flagged_detail",
+        kwargs={"tenant_slug": catalog.tenant.slug, "product_id": product.pk},
+    )
+    response = client.get(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "never been flagged" in html
+    assert "Not flagged" in html
+    assert "No impressions recorded" in html
+    assert "Review " not in html  # no Review button without a reason
