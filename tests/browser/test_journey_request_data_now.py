@@ -146,7 +146,7 @@ def test_request_data_now_with_password_progress_counts_and_wrong_password(
     fs = FeedSettings.load()
     fs.manual_refresh_min_seconds = 0  # two requests in a row in this test
     fs.save()
-    catalog, _source = seed_catalog(tenant_a, feed_server)
+    catalog, source = seed_catalog(tenant_a, feed_server)
     before = catalog_snapshot(catalog)
     assert len(before) == 5
     # 30 products: S00000-S00004 already there (S00001 renamed), 25 new; ~3 s to download.
@@ -180,6 +180,8 @@ def test_request_data_now_with_password_progress_counts_and_wrong_password(
     screenshot("journey3-2-wrong-password-failed")
     assert catalog_snapshot(catalog) == before
     assert not failed.one_time_password_encrypted  # the typed password is not kept
+    source.refresh_from_db()
+    assert not source.password_encrypted  # nor remembered (the box was not ticked)
 
     # The right password: progress moves while the worker downloads and applies the feed.
     page.get_by_role("link", name="Supplier feed").click()
@@ -188,9 +190,7 @@ def test_request_data_now_with_password_progress_counts_and_wrong_password(
     page.get_by_role("button", name="Request Data Now").click()
     page.wait_for_url("**/runs/**")
     page.wait_for_selector("text=downloaded")
-    page.wait_for_function(
-        "document.getElementById('run-progress-text').textContent.includes('Fetching')"
-    )
+    expect(page.locator("#run-progress-text")).to_contain_text("Fetching", timeout=20_000)
     screenshot("journey3-3-progress")
     seen = wait_finished(page)
     texts = [t for t, _ in seen]

@@ -151,3 +151,10 @@ def test_staff_changes_thresholds_and_seller_sees_the_effect(
     assert "Only 85% of its active products are Available (17 of 20)" in text
     assert "turns off below 88%" in text and "back on at 90%" in text
     screenshot("journey4-7-catalog-banner-after")
+    # The catalog's ECR history says when and under which thresholds it turned off.
+    page.locator("#ecr-banner").get_by_role("link", name="ECR details").click()
+    expect(page.locator("#ecr-status")).to_have_text("Disabled")
+    event = page.locator("#ecr-events tbody tr").first.inner_text()
+    assert "turned off" in event and "85%" in event and "88% / 90%" in event
+    page.wait_for_selector('[data-figure="ratio-fig"] .main-svg')
+    screenshot("journey4-8-ecr-history")
