@@ -58,12 +58,18 @@ def _scalar_rows(idx: list[int], fn) -> dict[int, Any]:
 
 
 def validate_table(
-    table: pa.Table, lines: list[int] | pa.Array, state: ValidationState
+    table: pa.Table,
+    lines: list[int] | pa.Array,
+    state: ValidationState,
+    *,
+    with_hash: bool = True,
 ) -> tuple[pa.Table, list[RowError]]:
     """Validate one block of canonical string columns; same rules as parsing.validate_rows.
 
     Returns the good rows as a table of parsing.OUTPUT_COLUMNS (all strings but "line")
-    and the row errors (rejections and warnings).
+    and the row errors (rejections and warnings). ``with_hash=False`` leaves the content
+    hash out: PostgreSQL's staging table computes it itself (a generated column, in C,
+    on the database's core while this process parses the next block).
     """
     n = table.num_rows
     state.received += n
@@ -245,14 +251,16 @@ def validate_table(
         "custom_attributes": attrs,
     }
     good = pa.table(out).filter(ok)
+    seen.update(good.column("sku").to_pylist())
+    errors.sort(key=lambda e: (e.line, e.severity != "error"))
+    if not with_hash:
+        return good, errors
     joined = pc.binary_join_element_wise(*(good.column(c) for c in P.HASHED_COLUMNS), "\x1f")
     hashes = [
         hashlib.blake2b((v + "\x1f").encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
         for v in joined.to_pylist()
     ]
     good = good.append_column("content_hash", pa.array(hashes, pa.string()))
-    seen.update(good.column("sku").to_pylist())
-    errors.sort(key=lambda e: (e.line, e.severity != "error"))
     return good, errors
 
 
@@ -399,6 +407,7 @@ def parse_feed_tables(
     encoding: str | None = None,
     state: ValidationState,
     chunk_rows: int = P.DEFAULT_CHUNK_ROWS,
+    with_hash: bool = True,
 ) -> Iterator[tuple[pa.Table, list[RowError]]]:
     """Detect, stream and validate: yields (good rows as a table, row errors) per block."""
     head = P._read_upto(stream, 65536)
@@ -411,7 +420,7 @@ def parse_feed_tables(
     if fmt == P.FORMAT_XML:
         for rows in P.iter_xml_chunks(stream, chunk_rows=chunk_rows):
             table, lines = _rows_to_table(rows)
-            yield validate_table(table, lines, state)
+            yield validate_table(table, lines, state, with_hash=with_hash)
         return
     enc = encoding or P.detect_encoding(head)
     for table, lines, bad in iter_csv_tables(
@@ -420,7 +429,7 @@ def parse_feed_tables(
         state.received += len(bad)
         state.rejected += len(bad)
         if table.num_rows:
-            good, errors = validate_table(table, lines, state)
+            good, errors = validate_table(table, lines, state, with_hash=with_hash)
         else:
             good, errors = table, []
         yield good, sorted(bad + errors, key=lambda e: e.line)

@@ -65,7 +65,7 @@ from .models import (
     Trigger,
     UpdateMode,
 )
-from .parsing import OUTPUT_COLUMNS, FeedError, RowError, ValidationState
+from .parsing import HASHED_COLUMNS, OUTPUT_COLUMNS, FeedError, RowError, ValidationState
 from .schedule import next_pull_after
 
 log = logging.getLogger(__name__)
@@ -751,11 +751,22 @@ def _qn(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+def _stage_hash_sql() -> str:
+    """md5 of the normalised values, computed by PostgreSQL while COPY loads the block."""
+    parts = [f"coalesce({_qn(c)}::text, '')" for c in HASHED_COLUMNS]
+    return "md5(" + " || E'\\x1f' || ".join(parts) + ")"
+
+
 def _create_stage(run: FeedRun) -> None:
     pg = _is_pg()
-    cols = ", ".join(
-        f"{_qn(c)} {_STAGE_TYPES.get(c, 'text') if pg else 'text'}" for c in OUTPUT_COLUMNS
-    )
+    defs = [
+        f"{_qn(c)} {_STAGE_TYPES.get(c, 'text') if pg else 'text'}"
+        for c in OUTPUT_COLUMNS
+        if not (pg and c == "content_hash")
+    ]
+    if pg:
+        defs.append(f"content_hash text GENERATED ALWAYS AS ({_stage_hash_sql()}) STORED")
+    cols = ", ".join(defs)
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {_qn(run.stage_table)}")
         # UNLOGGED: staging is scratch space, no WAL needed; dropped after the run
@@ -784,17 +795,17 @@ def _stage_table(run: FeedRun, table: pa.Table) -> None:
             i, c, pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
         )
     name = _qn(run.stage_table)
-    cols = ", ".join(_qn(c) for c in OUTPUT_COLUMNS)
     with connection.cursor() as cur:
         if _is_pg():
+            copy_cols = [c for c in OUTPUT_COLUMNS if c != "content_hash"]
+            cols = ", ".join(_qn(c) for c in copy_cols)
             buf = io.BytesIO()
-            pacsv.write_csv(
-                table.select(OUTPUT_COLUMNS), buf, pacsv.WriteOptions(include_header=False)
-            )
+            pacsv.write_csv(table.select(copy_cols), buf, pacsv.WriteOptions(include_header=False))
             # CSV: a quoted "" is an empty string, an unquoted empty field is NULL
             with cur.cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as copy:
                 copy.write(buf.getbuffer())
         else:
+            cols = ", ".join(_qn(c) for c in OUTPUT_COLUMNS)
             rows = [tuple(r[c] for c in OUTPUT_COLUMNS) for r in table.to_pylist()]
             marks = ", ".join(["%s"] * len(OUTPUT_COLUMNS))
             cur.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})", rows)
