@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from catalog_health.tenancy.services import audit_record
+
 from .models import (
     CatalogEcrState,
     DeniedClaim,
@@ -29,6 +31,16 @@ class DeniedClaimAdmin(admin.ModelAdmin):
     search_fields = ("phrase",)
 
 
+def _audit_change(request, obj, form, *, tenant, action: str) -> None:
+    """Threshold and capacity changes go to the audit log with the staff member."""
+    if not form.changed_data:
+        return
+    changes = {
+        f: [str(form.initial.get(f)), str(form.cleaned_data.get(f))] for f in form.changed_data
+    }
+    audit_record(tenant=tenant, actor=request.user, action=action, target=obj, changes=changes)
+
+
 @admin.register(ReviewSettings)
 class ReviewSettingsAdmin(admin.ModelAdmin):
     list_display = (
@@ -42,6 +54,10 @@ class ReviewSettingsAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return not ReviewSettings.objects.exists()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _audit_change(request, obj, form, tenant=None, action="ecr.settings_changed")
 
 
 @admin.register(CatalogEcrState)
@@ -89,6 +105,10 @@ class CatalogEcrStateAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _audit_change(request, obj, form, tenant=obj.tenant, action="ecr.thresholds_overridden")
 
 
 @admin.register(EcrEvent)

@@ -89,3 +89,40 @@ def test_demo_seed_is_idempotent(tenant_a, tenant_b):
     seed_demo(tenants=[tenant_a, tenant_b], stdout=out)
     assert EcrEvent.objects.for_tenant(tenant_a).count() == events
     assert "already reviewed" in out.getvalue()
+
+
+def test_admin_threshold_changes_are_audited(client, user_factory, tenant_a):
+    from catalog_health.tenancy.models import AuditEvent
+
+    staff = user_factory("staffer", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    settings = ReviewSettings.current()
+    response = client.post(
+        f"/admin/ecr/reviewsettings/{settings.pk}/change/",
+        {
+            "disable_threshold": "0.750",
+            "enable_threshold": "0.850",
+            "min_products": 20,
+            "standard_queue_capacity": 500,
+            "title_max_length": 150,
+            "description_max_length": 5000,
+            "caps_min_letters": 8,
+        },
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="ecr.settings_changed")
+    assert event.actor == staff
+    assert event.changes["disable_threshold"] == ["0.800", "0.750"]
+    bad = client.post(
+        f"/admin/ecr/reviewsettings/{settings.pk}/change/",
+        {
+            "disable_threshold": "0.9",
+            "enable_threshold": "0.8",
+            "min_products": 20,
+            "standard_queue_capacity": 500,
+            "title_max_length": 150,
+            "description_max_length": 5000,
+            "caps_min_letters": 8,
+        },
+    )
+    assert bad.status_code == 200 and "hysteresis" in bad.content.decode()
