@@ -71,9 +71,21 @@ class TenantMetricPolicyAdmin(AuditedPolicyAdmin):
 
 @admin.register(PolicyChange)
 class PolicyChangeAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "metric", "tenant", "actor", "action", "changes"]
+    list_display = ["created_at", "metric", "scope", "actor", "action", "what_changed"]
     list_filter = ["metric", "action", "tenant"]
     readonly_fields = ["created_at", "metric", "tenant", "actor", "action", "changes"]
+
+    @admin.display(description="scope")
+    def scope(self, obj) -> str:
+        return f"override of {obj.tenant}" if obj.tenant_id else "global default"
+
+    @admin.display(description="old → new")
+    def what_changed(self, obj) -> str:
+        return "; ".join(
+            f"{field.replace('_', ' ')}: {old if old is not None else '—'} → "
+            f"{new if new is not None else '—'}"
+            for field, (old, new) in sorted(obj.changes.items())
+        )
 
     def has_add_permission(self, request):
         return False
