@@ -4,6 +4,7 @@ selectors, render."""
 from __future__ import annotations
 
 import csv
+import html
 import json
 from urllib.parse import urlencode
 
@@ -145,7 +146,8 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
             points,
             selectors.transition_points(transitions, policies),
             until=now,
-            title=f"Daily impressions of {product.sku}",
+            # Plotly reads a few HTML tags in titles: the sku is data, so escape it.
+            title=f"Daily impressions of {html.escape(product.sku)}",
         )
         slug = self.tenant.slug
         metrics = []

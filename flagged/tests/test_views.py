@@ -301,3 +301,23 @@ def test_details_of_a_product_never_flagged(client, member, catalog):
     assert "Not flagged" in html
     assert "No impressions recorded" in html
     assert "Review " not in html  # no Review button without a reason
+
+
+def test_details_escape_hostile_sku_and_title(client, member, catalog):
+    product = ProductFactory(
+        catalog=catalog,
+        sku='<a href="javascript:alert(1)">x</a>',
+        title="<script>alert(1)</script>",
+    )
+    FlagStateFactory(product=product)
+    client.force_login(member(catalog.tenant, Role.VIEWER))
+    html = client.get(
+        reverse(
+            "flagged:flagged_detail",
+            kwargs={"tenant_slug": catalog.tenant.slug, "product_id": product.pk},
+        )
+    ).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert '<a href="javascript' not in html
+    tab = client.get(tab_url(catalog.tenant)).content.decode()
+    assert "<script>alert(1)</script>" not in tab
