@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from catalog_health.tenancy.models import AuditEvent
 from catalog_health.tenancy.roles import Role
 from catalogs.tests.order_factories import OrderFactory
 from ecr import services as ecr_services
@@ -135,6 +136,16 @@ def test_staff_changes_thresholds_and_seller_sees_the_effect(
     history = page.locator("#change-history").inner_text()
     assert "stella" in history and "Disable threshold" in history
     screenshot("journey4-5-admin-review-settings-history")
+    # The project's audit log has the threshold change with its old and new value.
+    page.goto(f"{live_server.url}/admin/tenancy/auditevent/?action=ecr.settings_changed")
+    audit = page.locator("#result_list").inner_text()
+    assert "stella" in audit and "ecr.settings_changed" in audit
+    page.locator("#result_list tbody tr").first.get_by_role("link").first.click()
+    expect(page.locator(".field-changes")).to_contain_text('["0.800", "0.880"]')
+    screenshot("journey4-5b-admin-audit-event")
+    event = AuditEvent.objects.get(action="ecr.settings_changed")
+    assert event.actor == staff
+    assert event.changes == {"disable_threshold": ["0.800", "0.880"]}
     page.context.clear_cookies()
 
     # After: the seller's lamp is Impacted, the catalog shows the ECR-off banner.
