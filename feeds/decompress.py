@@ -44,7 +44,7 @@ class _CappedReader(io.RawIOBase):
     def readinto(self, b) -> int:  # type: ignore[override]
         try:
             data = self._inner.read(len(b))
-        except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        except (OSError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError) as exc:
             raise FeedError(
                 "compression", f"The compressed feed is damaged and cannot be read: {exc}"
             ) from exc
@@ -118,10 +118,15 @@ def open_decompressed(
         raise
 
 
+# What zipfile raises on a damaged archive or a zip feature it does not support (found by
+# fuzzing: version 6.4, strong encryption, patched data, bad offsets, name mismatches).
+_ZIP_DAMAGED = (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, ValueError)
+
+
 def _open_zip(raw: IO[bytes], size: int, limits: Limits) -> IO[bytes]:
     try:
         zf = zipfile.ZipFile(raw)
-    except zipfile.BadZipFile as exc:
+    except _ZIP_DAMAGED as exc:
         raise FeedError("compression", "The zip file is damaged and cannot be read.") from exc
     infos = zf.infolist()
     if len(infos) > limits.max_members:
@@ -150,7 +155,12 @@ def _open_zip(raw: IO[bytes], size: int, limits: Limits) -> IO[bytes]:
         raise FeedError("compression", "The zip file is password-protected.")
     if info.file_size > limits.max_expanded_bytes:
         raise FeedError("too_large", "The feed inside the zip is larger than the size cap.")
-    member = zf.open(info)
+    try:
+        member = zf.open(info)
+    except _ZIP_DAMAGED as exc:
+        raise FeedError(
+            "compression", "The zip file is damaged or uses a zip feature that is not supported."
+        ) from exc
     return io.BufferedReader(
         _CappedReader(member, max(info.compress_size, 1), limits), buffer_size=1024 * 1024
     )
