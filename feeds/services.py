@@ -624,6 +624,10 @@ def _apply_and_finish(ctx: _Ctx) -> None:
             _record_diff(ctx, fs.max_stored_changes)
             now = timezone.now()
             _merge(run, now)
+            if _is_pg() and counts["created"] > max(1000, counts["active"] // 5):
+                # many new rows: refresh the planner's statistics before the joins below
+                with connection.cursor() as cur:
+                    cur.execute(f"ANALYZE {_qn(Product._meta.db_table)}")
             if counts["created"]:
                 _link_created_products(run)  # the diff rows of new products get their ids
             removed = _remove_missing(run, now) if run.mode == UpdateMode.REPLACE else 0
@@ -1027,15 +1031,15 @@ def _record_diff(ctx: _Ctx, limit: int) -> None:
 
 
 def _link_created_products(run: FeedRun) -> None:
+    """Fill in the product ids of the 'created' diff rows (a join, not a lookup per row)."""
     p = _qn(Product._meta.db_table)
     c = _qn(FeedRunChange._meta.db_table)
     with connection.cursor() as cur:
         cur.execute(
-            f"UPDATE {c} SET product_id = (SELECT p.id FROM {p} p "
-            f"WHERE p.tenant_id = {c}.tenant_id "
-            f"AND p.catalog_id = %s AND p.sku = {c}.sku) "
-            f"WHERE {c}.tenant_id = %s AND {c}.run_id = %s AND {c}.kind = 'created'",
-            [run.catalog_id, run.tenant_id, run.pk],
+            f"UPDATE {c} SET product_id = p.id FROM {p} p "
+            f"WHERE {c}.tenant_id = %s AND {c}.run_id = %s AND {c}.kind = 'created' "
+            f"AND p.tenant_id = {c}.tenant_id AND p.catalog_id = %s AND p.sku = {c}.sku",
+            [run.tenant_id, run.pk, run.catalog_id],
         )
 
 

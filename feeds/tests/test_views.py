@@ -154,6 +154,10 @@ def test_broker_down_says_refresh_not_queued(
             response = client.post(url("source_refresh", tenant_a, source_id=source.pk))
     finally:
         app.conf.broker_url = old
+        # The app caches its connection and producer pools, now bound to the dead broker:
+        # drop them (as Celery does after a fork) so later tests publish to the real one.
+        app._pool = None
+        app.amqp._producer_pool = None
     run = FeedRun.objects.for_tenant(tenant_a).get()
     assert run.status == RunStatus.FAILED and run.error_code == "queue"
     page = client.get(response["Location"]).content.decode()
