@@ -28,7 +28,6 @@ pytestmark = [pytest.mark.drill, pytest.mark.timeout(300)]
 
 REDIS_PORT = 6391
 MAIN_PAGES = [
-    "tenancy:tenant_home",
     "catalogs:catalog_list",
     "catalogs:catalog_detail",
     "catalogs:product_detail",
