@@ -837,20 +837,25 @@ def _stage_counts(run: FeedRun) -> dict[str, int]:
     match = "p.tenant_id = %s AND p.catalog_id = %s AND p.sku = s.sku"
     params = [run.tenant_id, run.catalog_id]
     changed = f"({_distinct('p.content_hash', 's.content_hash')} OR p.removed_at IS NOT NULL)"
+    # one join of staging and catalog; the ids in staging are unique, so the active products
+    # the feed lacks are the active ones minus those it matched
     sql = f"""
-        SELECT
-          (SELECT count(*) FROM {st}),
-          (SELECT count(*) FROM {st} s WHERE NOT EXISTS (SELECT 1 FROM {p} p WHERE {match})),
-          (SELECT count(*) FROM {st} s JOIN {p} p ON {match} WHERE {changed}),
-          (SELECT count(*) FROM {p} p WHERE p.tenant_id = %s AND p.catalog_id = %s
-             AND p.removed_at IS NULL),
-          (SELECT count(*) FROM {p} p WHERE p.tenant_id = %s AND p.catalog_id = %s
-             AND p.removed_at IS NULL
-             AND NOT EXISTS (SELECT 1 FROM {st} s WHERE s.sku = p.sku))
+        SELECT count(*),
+               count(*) FILTER (WHERE p.id IS NULL),
+               count(*) FILTER (WHERE p.id IS NOT NULL AND {changed}),
+               count(*) FILTER (WHERE p.id IS NOT NULL AND p.removed_at IS NULL)
+        FROM {st} s LEFT JOIN {p} p ON {match}
     """
     with connection.cursor() as cur:
-        cur.execute(sql, params * 4)
-        staged, created, updated, active, to_remove = cur.fetchone()
+        cur.execute(sql, params)
+        staged, created, updated, matched_active = cur.fetchone()
+        cur.execute(
+            f"SELECT count(*) FROM {p} p WHERE p.tenant_id = %s AND p.catalog_id = %s "
+            "AND p.removed_at IS NULL",
+            params,
+        )
+        active = cur.fetchone()[0]
+    to_remove = active - matched_active
     if run.mode != UpdateMode.REPLACE:
         to_remove = 0
     return {
@@ -913,11 +918,16 @@ def _merge(run: FeedRun, now: datetime) -> None:
     )
     sql = (
         f"INSERT INTO {p} ({', '.join(_qn(c) for c in insert_cols)}) "
-        f"SELECT {select} FROM {st} s WHERE true "
+        # only new and changed rows reach the upsert: an unchanged row costs one hash
+        # comparison in the join, not an index probe + row lock in ON CONFLICT
+        f"SELECT {select} FROM {st} s WHERE NOT EXISTS (SELECT 1 FROM {p} cur "
+        f"WHERE cur.tenant_id = %s AND cur.catalog_id = %s AND cur.sku = s.sku "
+        f"AND cur.content_hash = s.content_hash AND cur.removed_at IS NULL) "
         f"ON CONFLICT (tenant_id, catalog_id, sku) DO UPDATE SET {', '.join(updates)} "
         f"WHERE {changed}"
     )
     params = [run.tenant_id, run.catalog_id, now, now, now, run.pk, now, now, now]
+    params += [run.tenant_id, run.catalog_id]
     with connection.cursor() as cur:
         cur.execute(sql, params)
 
