@@ -197,6 +197,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a field called "status"; name each choice set after its meaning.
+    "ENUM_NAME_OVERRIDES": {
+        "FlagStatusEnum": "flagged.models.StatusChoices",
+        "FeedRunStatusEnum": "feeds.models.RunStatus",
+        "ReviewStatusEnum": "catalogs.models.ReviewStatus",
+    },
 }
 
 # --- Security -----------------------------------------------------------------------------
