@@ -39,7 +39,14 @@ import pyarrow.csv as pacsv
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.utils import timezone
 
 from catalog_health.tenancy.models import Membership, Tenant
@@ -465,6 +472,15 @@ def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) ->
         _finish(ctx, RunStatus.UNCHANGED)
     except FeedError as exc:
         _fail(ctx, exc.code, exc.message)
+    except (OperationalError, InterfaceError):
+        # the database went away (restart, failover): end the run now, not via the reaper
+        log.exception("feed run %s lost its database connection", run.pk)
+        _fail_after_db_loss(
+            ctx,
+            "database",
+            "The database connection was lost during the run (restart or failover). "
+            "The catalog was not changed; request data again.",
+        )
     except Exception:
         log.exception("feed run %s failed unexpectedly", run.pk)
         _fail(ctx, "internal", "An unexpected error stopped the run. The catalog was not changed.")
@@ -691,6 +707,23 @@ def _fail(ctx: _Ctx, code: str, message: str) -> None:
     )
     if run.trigger == Trigger.SCHEDULED:
         notify_run_failed(tenant=ctx.tenant, run=run)
+
+
+def _fail_after_db_loss(ctx: _Ctx, code: str, message: str) -> None:
+    """``_fail`` on a fresh connection: the dropped one is closed, and the write is retried
+    for about half a minute while the database comes back (bounded; the reaper is the
+    fallback)."""
+    for delay in (0, 1, 2, 4, 8, 15):
+        time.sleep(delay)
+        broken = connection.errors_occurred and not connection.in_atomic_block
+        if broken and not connection.is_usable():
+            connection.close()
+        try:
+            _fail(ctx, code, message)
+            return
+        except DatabaseError:
+            log.warning("feed run %s: database still unreachable", ctx.run.pk)
+    raise DatabaseError(f"feed run {ctx.run.pk} could not be marked failed")
 
 
 def _call_review_hook(*, tenant: Tenant, catalog: Catalog, run: FeedRun) -> bool:
