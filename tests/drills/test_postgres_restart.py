@@ -107,8 +107,17 @@ def test_postgres_restart_mid_run_fails_cleanly_and_retry_succeeds(
     procs, private_redis, feed_server, cluster
 ):
     subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres", "-qc"]
-        + ["CREATE DATABASE drill"],
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(cluster.port),
+            "-U",
+            "postgres",
+            "-qc",
+            "CREATE DATABASE drill",
+        ],
         check=True,
         timeout=60,
         capture_output=True,
