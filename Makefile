@@ -24,6 +24,12 @@ test: $(STAMP)
 	@$(BIN)/python scripts/check_services.py
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## drills: reliability drills with real processes (tests/drills, marker `drill`, not in `make test`):
+## SIGKILLed worker, Redis down, PostgreSQL restart, 20 concurrent refreshes, feed fuzzing
+drills: $(STAMP)
+	@$(BIN)/python scripts/check_services.py
+	$(BIN)/pytest -m drill tests/drills $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
