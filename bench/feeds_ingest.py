@@ -50,6 +50,12 @@ def _reset(name: str) -> None:
                 f"DELETE FROM {table} WHERE catalog_id = %s",
                 [catalog.pk],
             )
+        for table in ("feeds_feedrunchange", "feeds_feedrowerror"):
+            cur.execute(
+                f"DELETE FROM {table} WHERE run_id IN "
+                "(SELECT id FROM feeds_feedrun WHERE catalog_id = %s)",
+                [catalog.pk],
+            )
         cur.execute("DELETE FROM feeds_feedrun WHERE catalog_id = %s", [catalog.pk])
         cur.execute("DELETE FROM feeds_productsource WHERE catalog_id = %s", [catalog.pk])
         cur.execute("DELETE FROM catalogs_product WHERE catalog_id = %s", [catalog.pk])
