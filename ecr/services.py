@@ -456,7 +456,14 @@ def products_review(
     transaction per chunk, overlapping with the rules (see ``_ThreadWriter``).
     """
     if background_writer is None:
-        background_writer = connection.vendor == "postgresql" and not connection.in_atomic_block
+        # Worth two extra connections only for whole-catalog reviews, not for an edit or a
+        # queue cycle that fits in one chunk.
+        background_writer = (
+            connection.vendor == "postgresql"
+            and not connection.in_atomic_block
+            and product_ids is None
+            and (limit is None or limit > chunk_size)
+        )
     if background_writer:
         return _products_review(
             tenant, catalog, lane, trigger, product_ids, limit, run, chunk_size, _ThreadWriter()
