@@ -56,7 +56,11 @@ def timed(results: dict, key: str):
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    q = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered * 99
+    q = (
+        statistics.quantiles(ordered, n=100, method="inclusive")
+        if len(ordered) > 1
+        else ordered * 99
+    )
     return {"p50": q[49], "p95": q[94], "p99": q[98], "max": ordered[-1]}
 
 

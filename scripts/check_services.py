@@ -37,7 +37,9 @@ def main() -> int:
     down = [(name, url) for name, url, port in checks if not reachable(url, port)]
     for name, url in down:
         safe = urlparse(url)._replace(netloc=urlparse(url).hostname or "").geturl()
-        print(f"{name} is not reachable at {safe}. Start it with:\n    {HOW[name]}", file=sys.stderr)
+        print(
+            f"{name} is not reachable at {safe}. Start it with:\n    {HOW[name]}", file=sys.stderr
+        )
     return 1 if down else 0
 
 

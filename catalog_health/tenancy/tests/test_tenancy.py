@@ -122,3 +122,14 @@ def test_healthz_503_when_broker_is_unreachable(client):
     assert response.status_code == 503
     body = response.json()
     assert body["database"]["ok"] and not body["broker"]["ok"]
+
+
+def test_audit_trail_cannot_be_edited_or_deleted_in_admin(client, user_factory):
+    staff = user_factory("root", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    client.post(reverse("login"), {"username": "root", "password": "wrong"})
+    event = AuditEvent.objects.first()
+    assert client.get(reverse("admin:tenancy_auditevent_changelist")).status_code == 200
+    delete_url = reverse("admin:tenancy_auditevent_delete", args=[event.pk])
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
