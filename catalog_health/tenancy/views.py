@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
@@ -115,7 +116,8 @@ class MembersView(TenantViewMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         if "membership_id" in request.POST:
             membership = get_object_or_404(
-                Membership.objects.filter(tenant=self.tenant), pk=request.POST["membership_id"]
+                Membership.objects.filter(tenant=self.tenant),
+                pk=_posted_pk(request, "membership_id"),
             )
             form = MemberRoleForm(request.POST, actor_role=self.membership.role)
             if form.is_valid():
@@ -168,7 +170,8 @@ class ApiTokensView(TenantViewMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         if "revoke" in request.POST:
             token = get_object_or_404(
-                user_api_tokens(tenant=self.tenant, user=request.user), pk=request.POST["revoke"]
+                user_api_tokens(tenant=self.tenant, user=request.user),
+                pk=_posted_pk(request, "revoke"),
             )
             api_token_revoke(tenant=self.tenant, token=token, actor=request.user)
             messages.success(request, f"Token {token.name} revoked.")
@@ -180,6 +183,14 @@ class ApiTokensView(TenantViewMixin, TemplateView):
             tenant=self.tenant, user=request.user, name=form.cleaned_data["name"]
         )
         return self.render_to_response(self.get_context_data(new_key=key))
+
+
+def _posted_pk(request, name: str) -> int:
+    """A posted object id; anything but digits is the same 404 as a missing object."""
+    value = request.POST.get(name, "")
+    if not value.isdigit():
+        raise Http404("No such object.")
+    return int(value)
 
 
 class TenantHomeView(TenantViewMixin, View):
