@@ -751,6 +751,10 @@ def iter_xml_chunks(
         ) from exc
     except SyntaxError as exc:  # xml.etree.ElementTree.ParseError
         raise FeedError("malformed", f"The XML feed is malformed: {exc}") from exc
+    except LookupError as exc:  # <?xml encoding="..."?> names an encoding Python lacks
+        raise FeedError(
+            "encoding", f"The XML feed declares an unknown character encoding ({exc})."
+        ) from exc
 
 
 def _flatten_nested(elem: Any) -> str:
