@@ -211,3 +211,19 @@ def test_product_page_lists_its_issues(client_for, member, tenant_a, disabled_ca
         .content.decode()
     )
     assert 'id="product-issues"' in html and "Set a price above zero." in html
+
+
+def test_banner_counts_products_waiting_in_the_queue(
+    client_for, member, tenant_a, disabled_catalog
+):
+    Product.objects.for_tenant(tenant_a).filter(catalog=disabled_catalog, price=0).update(
+        price=5, review_status="pending"
+    )
+    services.ecr_evaluate(tenant=tenant_a, catalog=disabled_catalog, trigger="manual")
+    html = (
+        client_for(member(tenant_a, "viewer"))
+        .get(url("catalog_ecr", tenant_a, catalog_id=disabled_catalog.pk))
+        .content.decode()
+    )
+    assert "<strong>6</strong> wait for review" in html
+    assert "ECR turns back on once at least 4 more are Available" in html
