@@ -1126,7 +1126,8 @@ def feed_dispatch_due(*, now: datetime | None = None) -> int:
 
 def feed_reap_stale(*, now: datetime | None = None) -> int:
     """Mark runs whose worker died as failed (the catalog was never touched: the apply
-    transaction died with the worker) and drop their staging tables."""
+    transaction died with the worker) and drop their staging tables; re-enqueue runs queued
+    for longer than stuck_run_minutes. Returns the number of runs marked failed."""
     now = now or timezone.now()
     fs = feed_settings()
     cutoff = now - timedelta(minutes=fs.stuck_run_minutes)
@@ -1162,6 +1163,14 @@ def feed_reap_stale(*, now: datetime | None = None) -> int:
             if run.trigger == Trigger.SCHEDULED:
                 notify_run_failed(tenant=tenant, run=locked)
             reaped += 1
+        # A run queued for longer than stuck_run_minutes may have lost its message (Redis
+        # restarted without persistence) and would block its source as "in progress" for
+        # hours: hand it to the queue again. Safe: only a queued run starts, under a row
+        # lock, so a duplicate message does nothing (found by the Redis drill).
+        for run in FeedRun.objects.for_tenant(tenant).filter(
+            status=RunStatus.QUEUED, queued_at__lt=cutoff, queued_at__gte=queued_cutoff
+        ):
+            feed_run_enqueue(run=run)
     return reaped
 
 
