@@ -8,6 +8,7 @@ worker reconnects and a new request completes.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -148,3 +149,34 @@ def test_pages_stay_up_and_refresh_says_not_queued_while_redis_is_down(
         assert catalog_snapshot(shop)[0] == before[0]
         assert walk(client, urls) == up
         assert client.get("/healthz").status_code == 200
+
+
+def test_run_queued_before_a_redis_restart_is_not_lost(
+    procs, test_db_url, feed_server, drill_feed_settings
+):
+    """Redis without persistence (as in docker-compose.yml) loses the queued message of a run
+    requested just before it restarted. The periodic reaper hands such a run to the queue
+    again, so it completes instead of blocking its source as "in progress" for hours."""
+    redis = RedisServer(procs)
+    redis.start()
+    feed_server.routes["/feed.csv"] = body(feed_csv(100, version=1))
+    shop = make_shop(feed_url=feed_server.url("/feed.csv"), slug="lost")
+    env = django_env(database_url=test_db_url, broker_url=redis.url)
+    with broker(redis.url):
+        run, _ = services.feed_run_request(tenant=shop.tenant, source=shop.source, actor=shop.user)
+        assert run.status == RunStatus.QUEUED  # its message waits in Redis; no worker yet
+        redis.stop()
+        redis.start()  # an empty Redis: the message is gone
+        procs.worker("worker", env)
+        again, created = services.feed_run_request(
+            tenant=shop.tenant, source=shop.source, actor=shop.user
+        )
+        assert not created and again.pk == run.pk  # the source is "in progress"
+        # the reaper's next passes (beat: every 5 minutes); not before stuck_run_minutes
+        stuck = timedelta(minutes=drill_feed_settings.stuck_run_minutes)
+        services.feed_reap_stale(now=run.queued_at + stuck - timedelta(seconds=1))
+        assert FeedRun.objects.for_tenant(shop.tenant).get(pk=run.pk).status == RunStatus.QUEUED
+        services.feed_reap_stale(now=run.queued_at + stuck + timedelta(seconds=1))
+        done = wait_until(lambda: finished(shop, run.pk), timeout=120, what="the requeued run")
+        assert done.status == RunStatus.SUCCEEDED, (done.error_code, done.error_message)
+        assert done.created == 100
