@@ -306,3 +306,31 @@ def test_review_never_raises_on_hostile_products(overrides):
 @given(st.text(max_size=200))
 def test_url_problem_never_raises(url):
     assert rules.url_problem(url) in (None, "invalid", "not_http")
+
+
+# --- policy term matching (property-based): whole words, any case, any spacing ---
+
+_word = st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=8)
+
+
+@given(
+    st.lists(_word, min_size=1, max_size=3),
+    st.lists(_word, max_size=4),
+    st.lists(_word, max_size=4),
+    st.sampled_from([" ", "  ", ", ", " - ", "\n"]),
+    st.booleans(),
+)
+def test_term_found_as_whole_words_in_any_case(term_words, before, after, sep, upper):
+    term = " ".join(term_words)
+    ctx = ReviewContext(terms=[PolicyTermSpec(term, PROHIBITED, "test")])
+    phrase = sep.join(term_words)
+    text = " ".join([*before, phrase.upper() if upper else phrase, *after])
+    assert [s.term for s in ctx.match_terms(rules.tokenize(text))] == [term]
+
+
+@given(st.lists(_word, min_size=1, max_size=3), _word)
+def test_term_inside_a_longer_word_is_not_found(term_words, suffix):
+    term = " ".join(term_words)
+    ctx = ReviewContext(terms=[PolicyTermSpec(term, PROHIBITED, "test")])
+    glued = " ".join([*term_words[:-1], term_words[-1] + suffix])  # e.g. "gun" -> "gunmetal"
+    assert ctx.match_terms(rules.tokenize(glued)) == []
