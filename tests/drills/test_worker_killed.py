@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 
+from catalogs.models import Product
 from feeds import services
 from feeds.models import Phase, RunStatus
 from feeds.tests.feedserver import body
@@ -61,7 +62,7 @@ def test_worker_killed_mid_apply(
         # the merge into the product table, inside the apply transaction, in the worker's backend
         pids = wait_until(
             lambda: (
-                backend_pids_running('%INSERT INTO "catalogs_product"%')
+                backend_pids_running(f'%INSERT INTO "{Product._meta.db_table}"%')
                 or finished(shop, second.pk)
             ),
             timeout=60,
