@@ -622,6 +622,7 @@ def _apply_and_finish(ctx: _Ctx) -> None:
     with _phase(run, Phase.APPLYING), transaction.atomic():
         # one apply per catalog at a time; the catalog row is the lock
         Catalog.objects.for_tenant(ctx.tenant).select_for_update().get(pk=ctx.catalog.pk)
+        _create_delta(run)
         counts = _stage_counts(run)
         active, to_remove = counts["active"], counts["to_remove"]
         if (
@@ -818,6 +819,7 @@ def _drop_stage(run: FeedRun) -> None:
     if run.pk is None:
         return
     with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {_qn(_delta_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(run.stage_table)}")
 
 
@@ -863,32 +865,51 @@ def _distinct(a: str, b: str) -> str:
     return f"{a} IS DISTINCT FROM {b}" if _is_pg() else f"{a} IS NOT {b}"
 
 
+def _delta_table(run: FeedRun) -> str:
+    return run.stage_table + "_delta"
+
+
+def _create_delta(run: FeedRun) -> None:
+    """The new and changed rows of the feed, with the id of the product they change: one
+    join of staging and catalog that the counts, the diff and the upsert all read."""
+    st = _qn(run.stage_table)
+    dt = _qn(_delta_table(run))
+    p = _qn(Product._meta.db_table)
+    changed = f"{_distinct('p.content_hash', 's.content_hash')} OR p.removed_at IS NOT NULL"
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {dt}")
+        cur.execute(
+            f"CREATE {'UNLOGGED ' if _is_pg() else ''}TABLE {dt} AS "
+            f"SELECT s.*, p.id AS product_id, p.removed_at AS old_removed_at "
+            f"FROM {st} s LEFT JOIN {p} p "
+            f"ON p.tenant_id = %s AND p.catalog_id = %s AND p.sku = s.sku "
+            f"WHERE p.id IS NULL OR {changed}",
+            [run.tenant_id, run.catalog_id],
+        )
+
+
 def _stage_counts(run: FeedRun) -> dict[str, int]:
     """created / updated / staged / active / to_remove, computed set-based before the merge."""
     st = _qn(run.stage_table)
+    dt = _qn(_delta_table(run))
     p = _qn(Product._meta.db_table)
-    match = "p.tenant_id = %s AND p.catalog_id = %s AND p.sku = s.sku"
-    params = [run.tenant_id, run.catalog_id]
-    changed = f"({_distinct('p.content_hash', 's.content_hash')} OR p.removed_at IS NOT NULL)"
-    # one join of staging and catalog; the ids in staging are unique, so the active products
-    # the feed lacks are the active ones minus those it matched
-    sql = f"""
-        SELECT count(*),
-               count(*) FILTER (WHERE p.id IS NULL),
-               count(*) FILTER (WHERE p.id IS NOT NULL AND {changed}),
-               count(*) FILTER (WHERE p.id IS NOT NULL AND p.removed_at IS NULL)
-        FROM {st} s LEFT JOIN {p} p ON {match}
-    """
     with connection.cursor() as cur:
-        cur.execute(sql, params)
-        staged, created, updated, matched_active = cur.fetchone()
+        cur.execute(
+            f"SELECT (SELECT count(*) FROM {st}), "
+            f"count(*) FILTER (WHERE d.product_id IS NULL), "
+            f"count(*) FILTER (WHERE d.product_id IS NOT NULL), "
+            f"count(*) FILTER (WHERE d.old_removed_at IS NOT NULL) FROM {dt} d"
+        )
+        staged, created, updated, revived = cur.fetchone()
         cur.execute(
             f"SELECT count(*) FROM {p} p WHERE p.tenant_id = %s AND p.catalog_id = %s "
             "AND p.removed_at IS NULL",
-            params,
+            [run.tenant_id, run.catalog_id],
         )
         active = cur.fetchone()[0]
-    to_remove = active - matched_active
+    # ids in staging are unique: the active products it matches are all staged rows but the
+    # new ones and the ones that bring back a removed product
+    to_remove = active - (staged - created - revived)
     if run.mode != UpdateMode.REPLACE:
         to_remove = 0
     return {
@@ -902,7 +923,6 @@ def _stage_counts(run: FeedRun) -> dict[str, int]:
 
 def _merge(run: FeedRun, now: datetime) -> None:
     """ONE set-based upsert; rows whose content hash is unchanged are not written."""
-    st = _qn(run.stage_table)
     p = _qn(Product._meta.db_table)
     cols = PRODUCT_COLUMNS
     bookkeeping = [
@@ -951,16 +971,13 @@ def _merge(run: FeedRun, now: datetime) -> None:
     )
     sql = (
         f"INSERT INTO {p} ({', '.join(_qn(c) for c in insert_cols)}) "
-        # only new and changed rows reach the upsert: an unchanged row costs one hash
-        # comparison in the join, not an index probe + row lock in ON CONFLICT
-        f"SELECT {select} FROM {st} s WHERE NOT EXISTS (SELECT 1 FROM {p} cur "
-        f"WHERE cur.tenant_id = %s AND cur.catalog_id = %s AND cur.sku = s.sku "
-        f"AND cur.content_hash = s.content_hash AND cur.removed_at IS NULL) "
+        # only new and changed rows reach the upsert (the delta table): an unchanged row
+        # costs nothing here, not an index probe + row lock in ON CONFLICT
+        f"SELECT {select} FROM {_qn(_delta_table(run))} s WHERE true "
         f"ON CONFLICT (tenant_id, catalog_id, sku) DO UPDATE SET {', '.join(updates)} "
         f"WHERE {changed}"
     )
     params = [run.tenant_id, run.catalog_id, now, now, now, run.pk, now, now, now]
-    params += [run.tenant_id, run.catalog_id]
     with connection.cursor() as cur:
         cur.execute(sql, params)
 
@@ -1000,17 +1017,17 @@ def _record_diff(ctx: _Ctx, limit: int) -> None:
     """Store what the run changes (bounded sample; counts are always exact)."""
     run = ctx.run
     st = _qn(run.stage_table)
+    dt = _qn(_delta_table(run))
     p = _qn(Product._meta.db_table)
-    match = "p.tenant_id = %s AND p.catalog_id = %s AND p.sku = s.sku"
     params = [run.tenant_id, run.catalog_id]
     changes: list[FeedRunChange] = []
     new_cols = ", ".join(f"s.{_qn(c)}" for c in DIFF_FIELDS)
     old_cols = ", ".join(f"p.{_qn(c)}" for c in DIFF_FIELDS)
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT s.sku, {new_cols} FROM {st} s WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {p} p WHERE {match}) ORDER BY s.line LIMIT %s",
-            [*params, limit],
+            f"SELECT s.sku, {new_cols} FROM {dt} s WHERE s.product_id IS NULL "
+            "ORDER BY s.line LIMIT %s",
+            [limit],
         )
         for sku, *new in cur.fetchall():
             changes.append(
@@ -1026,11 +1043,10 @@ def _record_diff(ctx: _Ctx, limit: int) -> None:
                     },
                 )
             )
-        changed = f"({_distinct('p.content_hash', 's.content_hash')} OR p.removed_at IS NOT NULL)"
         cur.execute(
-            f"SELECT p.id, s.sku, p.removed_at, {old_cols}, {new_cols} FROM {st} s "
-            f"JOIN {p} p ON {match} WHERE {changed} ORDER BY s.line LIMIT %s",
-            [*params, limit],
+            f"SELECT p.id, s.sku, p.removed_at, {old_cols}, {new_cols} FROM {dt} s "
+            f"JOIN {p} p ON p.id = s.product_id ORDER BY s.line LIMIT %s",
+            [limit],
         )
         n = len(DIFF_FIELDS)
         for pid, sku, removed_at, *vals in cur.fetchall():
