@@ -478,8 +478,8 @@ def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) ->
         _fail_after_db_loss(
             ctx,
             "database",
-            "The database connection was lost during the run (restart or failover). "
-            "The catalog was not changed; request data again.",
+            "The database connection was lost during the run (restart or failover); "
+            "request data again.",
         )
     except Exception:
         log.exception("feed run %s failed unexpectedly", run.pk)

@@ -161,7 +161,7 @@ def test_postgres_restart_mid_run_fails_cleanly_and_retry_succeeds(
     # no reaper involved: the worker itself marks the run failed once the database is back
     s = wait_until(lambda: ended(second), timeout=120, what="the run to end", every=1)
     assert s["status"] == "failed", s
-    assert s["code"] == "database" and "not changed" in s["message"], s
+    assert s["code"] == "database" and "request data again" in s["message"], s
     assert not s["stage"], "the staging table of the failed run is left behind"
     assert s["products"] == 200 and s["titles"][0].endswith(" v1"), "the catalog changed"
 
