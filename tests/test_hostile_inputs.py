@@ -414,6 +414,34 @@ def test_script_in_title_is_escaped(client, tenant_a, scripted, page, url):
     assert ESCAPED in html, f"the title is not on the {page} page"
 
 
+def test_no_page_renders_a_title_unescaped(client, tenant_a, scripted):
+    """Every tenant page (from the URL resolver), not only the ones above."""
+    from catalogs.tests.order_factories import OrderFactory
+    from tests.urlwalk import tenant_routes
+
+    owner, catalog, product, run = scripted
+    OrderFactory(product=product, shipped_at=None, tracking_number="")
+    client.force_login(owner)
+    values = {
+        "tenant_slug": tenant_a.slug,
+        "catalog_id": catalog.pk,
+        "product_id": product.pk,
+        "source_id": run.source_id,
+        "run_id": run.pk,
+    }
+    seen = 0
+    for route in tenant_routes():
+        if not set(route.kwargs) <= values.keys():
+            continue
+        response = client.get(reverse(route.name, kwargs={k: values[k] for k in route.kwargs}))
+        if getattr(response, "streaming", False) or "html" not in response.get("Content-Type", ""):
+            continue
+        seen += 1
+        html = response.content.decode()
+        assert "<script>alert(" not in html and "<img src=x onerror" not in html, route.name
+    assert seen >= 15
+
+
 # =========================================================================== 4. SSRF
 
 STRICT = FetchPolicy(connect_timeout=2, read_timeout=2, total_timeout=5)
@@ -526,6 +554,35 @@ def test_ssrf_redirects_to_blocked_targets_are_refused(target):
         assert [p for p, _ in server.requests] == ["/feed.csv"]
     finally:
         server.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:8000/feed.csv",
+        "http://0x7f000001/",
+    ],
+)
+def test_ssrf_source_url_run_fails_blocked_and_changes_nothing(db, tenant_a, member, url):
+    """Through the whole pipeline: the source is saved (the address is checked when fetched,
+    after DNS), its run fails with a clear 'blocked' error and the catalog is untouched."""
+    from feeds import services
+
+    owner = member(tenant_a, Role.OWNER)
+    catalog = CatalogFactory(tenant=tenant_a)
+    ProductFactory(catalog=catalog)
+    source = services.source_create(
+        tenant=tenant_a,
+        catalog=catalog,
+        actor=owner,
+        data={"name": "Metadata", "kind": "url", "url": url, "schedule": "manual"},
+    )
+    run, _ = services.feed_run_request(tenant=tenant_a, source=source, actor=owner)
+    run = services.feed_run_execute(tenant_id=tenant_a.pk, run_id=run.pk)
+    assert run.status == "failed" and run.error_code == "blocked", (run.error_code, url)
+    assert "public internet addresses" in run.error_message
+    assert Product.objects.for_tenant(tenant_a).filter(removed_at__isnull=True).count() == 1
 
 
 # =========================================================================== 5. bombs
