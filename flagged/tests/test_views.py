@@ -321,3 +321,26 @@ def test_details_escape_hostile_sku_and_title(client, member, catalog):
     assert '<a href="javascript' not in html
     tab = client.get(tab_url(catalog.tenant)).content.decode()
     assert "<script>alert(1)</script>" not in tab
+
+
+@pytest.mark.parametrize("sort", ["-since", "since", "severity"])
+def test_keyset_walk_visits_every_row_once_in_order(client, member, catalog, sort):
+    states = make_states(catalog, 23) + make_states(catalog, 9, status=FlagStatus.AT_RISK)
+    same_time = timezone.now() - timedelta(days=1)
+    FlagState.objects.filter(pk__in=[s.pk for s in states[:6]]).update(status_since=same_time)
+    client.force_login(member(catalog.tenant, Role.VIEWER))
+    seen, cursor = [], None
+    while True:
+        params = {"size": 25, "sort": sort, **({"cursor": cursor} if cursor else {})}
+        response = client.get(tab_url(catalog.tenant), params)
+        seen += [r.state for r in response.context["rows"]]
+        cursor = response.context["page"].next_cursor
+        if not cursor:
+            break
+    assert sorted(s.pk for s in seen) == sorted(s.pk for s in states)
+    key = {
+        "-since": lambda s: (s.status_since, s.pk),
+        "since": lambda s: (s.status_since, s.pk),
+        "severity": lambda s: (s.worst_level, s.pk),
+    }[sort]
+    assert [key(s) for s in seen] == sorted(map(key, seen), reverse=sort != "since")
