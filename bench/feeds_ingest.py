@@ -321,6 +321,7 @@ def main() -> int:
     parser.add_argument("--products", type=int, default=20_000)
     parser.add_argument("--ie-rows", type=int, default=20_000, help="django-import-export slice")
     parser.add_argument("--skip-bulk", action="store_true")
+    parser.add_argument("--skip-ie", action="store_true", help="skip django-import-export")
     args = parser.parse_args()
     setup_django()  # migrate once in the parent
     from gen_feed import write_feed
@@ -360,8 +361,9 @@ def main() -> int:
         if not args.skip_bulk:
             run_child("reset", name + "-bulk")
             results["bulk_create"] = run_child("bulk", base, name + "-bulk", 5000)
-        run_child("reset", name + "-ie")
-        results["import_export"] = run_child("ie", base, name + "-ie", min(args.ie_rows, n))
+        if not args.skip_ie:
+            run_child("reset", name + "-ie")
+            results["import_export"] = run_child("ie", base, name + "-ie", min(args.ie_rows, n))
     finally:
         httpd.shutdown()
     floor = results["copy_floor"]["seconds"]
