@@ -36,7 +36,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare(products: int, orders: int):
+def prepare(products: int, orders: int, tenant_slug: str | None = None):
     from django.contrib.auth import (
         BACKEND_SESSION_KEY,
         HASH_SESSION_KEY,
@@ -53,9 +53,13 @@ def prepare(products: int, orders: int):
     from flagged.models import FlagState
     from flagged.services import flags_score
 
-    tenant, _ = Tenant.objects.get_or_create(slug="bench-load", defaults={"name": "Bench load"})
-    catalog, _ = Catalog.objects.get_or_create(tenant=tenant, name="Load catalog")
-    fill(tenant, catalog, products, orders)
+    if tenant_slug:  # reuse data another benchmark built (e.g. flagged_score's 1M products)
+        tenant = Tenant.objects.get(slug=tenant_slug)
+        catalog = Catalog.objects.for_tenant(tenant).order_by("id").first()
+    else:
+        tenant, _ = Tenant.objects.get_or_create(slug="bench-load", defaults={"name": "Bench load"})
+        catalog, _ = Catalog.objects.get_or_create(tenant=tenant, name="Load catalog")
+        fill(tenant, catalog, products, orders)
     pending = catalog.products.filter(review_status=ReviewStatus.PENDING).exists()
     if pending:
         started = time.perf_counter()
@@ -100,12 +104,13 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=20, help="seconds of load")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--tenant", help="use this existing tenant's data instead of filling")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
         return 2
     setup_django()
-    session, token, paths = prepare(args.products, args.orders or 10 * args.products)
+    session, token, paths = prepare(args.products, args.orders or 10 * args.products, args.tenant)
 
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "catalog_health.settings.test"}
