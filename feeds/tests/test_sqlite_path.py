@@ -1,0 +1,58 @@
+"""The portable path: the same pipeline on SQLite (the embedded default), in a subprocess
+with its own settings, through `import_feed`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def _manage(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_import_feed_on_sqlite(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "catalog_health.settings.local",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "CELERY_BROKER_URL": "memory://",
+        "LOG_LEVEL": "ERROR",
+    }
+    assert _manage(env, "migrate", "-v0").returncode == 0
+    setup = (
+        "from catalog_health.tenancy.models import Tenant; from catalogs.models import Catalog; "
+        "t = Tenant.objects.create(slug='s', name='S'); "
+        "print(Catalog.objects.create(tenant=t, name='C').pk)"
+    )
+    out = _manage(env, "shell", "-c", setup)
+    catalog_id = out.stdout.strip().splitlines()[-1]
+    feeds = [
+        'id,title,price\nA,Hat,5 USD\nB,Cap,"12,50 EUR"\nC,Bag,3 USD\n',
+        'id,title,price\nA,Hat v2,5 USD\nB,Cap,"12,50 EUR"\nD,Box,1 USD\n',
+    ]
+    lines = []
+    for i, text in enumerate(feeds):
+        path = tmp_path / f"feed{i}.csv"
+        path.write_text(text)
+        done = _manage(env, "import_feed", "--catalog", catalog_id, str(path))
+        assert done.returncode == 0, done.stderr[-2000:]
+        lines.append(done.stdout.strip().splitlines()[-1])
+    assert "created 3" in lines[0]
+    assert "created 1, updated 1, unchanged 1, removed 1" in lines[1]
