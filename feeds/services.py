@@ -25,6 +25,8 @@ import io
 import json
 import logging
 import os
+import queue
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -581,11 +583,22 @@ def _ingest(ctx: _Ctx) -> None:
     encoding = (source.encoding or None) if source else None
     stored_errors = 0
     _create_stage(run)
+    pg = _is_pg()
     with _phase(run, Phase.PARSING):
         stream = open_decompressed(path, compression, Limits(max_expanded_bytes=fs.max_feed_bytes))
+        # PostgreSQL: a second connection COPYs block N while this one parses block N+1,
+        # and computes the content hashes itself (generated column)
+        # (not inside an outer transaction, e.g. a test's: the other connection could not
+        # see the uncommitted staging table)
+        writer = _StageWriter(run) if pg and not connection.in_atomic_block else None
         try:
-            for good, errs in parse_feed_tables(stream, fmt=fmt, encoding=encoding, state=state):
-                _stage_table(run, good)
+            for good, errs in parse_feed_tables(
+                stream, fmt=fmt, encoding=encoding, state=state, with_hash=not pg
+            ):
+                if writer is not None:
+                    writer.put(good)
+                else:
+                    _stage_table(run, good)
                 if errs and stored_errors < fs.max_stored_row_errors:
                     keep = errs[: fs.max_stored_row_errors - stored_errors]
                     _store_row_errors(run, keep)
@@ -597,8 +610,13 @@ def _ingest(ctx: _Ctx) -> None:
                     state.warnings,
                 )
                 _save(run, "rows_done", "received", "rejected", "warnings")
+            if writer is not None:
+                writer.close()
+                writer = None
         finally:
             stream.close()
+            if writer is not None:
+                writer.abort()
     with _phase(run, Phase.VALIDATING):
         run.rows_total = state.received
         _save(run, "rows_total")
@@ -821,6 +839,79 @@ def _drop_stage(run: FeedRun) -> None:
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_delta_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(run.stage_table)}")
+
+
+def _nulls_for_numbers(table: pa.Table) -> pa.Table:
+    for c in _NULLABLE:  # "" -> NULL for the numeric columns
+        i = table.column_names.index(c)
+        col = table.column(c)
+        table = table.set_column(
+            i, c, pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+        )
+    return table
+
+
+class _StageWriter:
+    """One COPY into the staging table on its own connection, fed block by block from a
+    bounded queue by the parsing thread (at most two blocks in flight)."""
+
+    def __init__(self, run: FeedRun):
+        import psycopg
+
+        self.cols = [c for c in OUTPUT_COLUMNS if c != "content_hash"]
+        db = connection.settings_dict
+        self.conn = psycopg.connect(
+            dbname=db["NAME"],
+            user=db.get("USER") or None,
+            password=db.get("PASSWORD") or None,
+            host=db.get("HOST") or None,
+            port=db.get("PORT") or None,
+            autocommit=True,
+        )
+        self.sql = (
+            f"COPY {_qn(run.stage_table)} ({', '.join(_qn(c) for c in self.cols)}) "
+            "FROM STDIN (FORMAT csv)"
+        )
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._loop, name="feeds-copy", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        try:
+            with self.conn.cursor() as cur, cur.copy(self.sql) as copy:
+                while (buf := self.queue.get()) is not None:
+                    copy.write(buf)
+        except BaseException as exc:
+            self.error = exc
+            while self.queue.get() is not None:  # unblock the producer until it stops
+                pass
+
+    def put(self, table: pa.Table) -> None:
+        if self.error is not None:
+            raise self.error
+        if table.num_rows == 0:
+            return
+        buf = io.BytesIO()
+        pacsv.write_csv(
+            _nulls_for_numbers(table).select(self.cols),
+            buf,
+            pacsv.WriteOptions(include_header=False),
+        )
+        self.queue.put(buf.getvalue())
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        self.conn.close()
+        if self.error is not None:
+            raise self.error
+
+    def abort(self) -> None:
+        self.queue.put(None)
+        self.thread.join(timeout=60)
+        with contextlib.suppress(Exception):
+            self.conn.close()
 
 
 def _stage_table(run: FeedRun, table: pa.Table) -> None:

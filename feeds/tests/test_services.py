@@ -443,3 +443,18 @@ def test_other_tenants_products_are_never_touched(tenant_a, tenant_b, catalog, f
     upload_run(tenant_a, source, feed(n_rows(1, start=5)))  # replace: removes S00000, S00001
     theirs = Product.objects.for_tenant(tenant_b).get(sku="S00000")
     assert theirs.title == "Theirs" and theirs.removed_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pipeline_with_the_parallel_copy_writer(tenant_a):
+    """Outside a transaction (as in a worker) the staging COPY runs on a second connection."""
+    FeedSettings.objects.update_or_create(pk=1, defaults={"manual_refresh_min_seconds": 0})
+    catalog = CatalogFactory(tenant=tenant_a)
+    source = ProductSourceFactory(catalog=catalog)
+    run = upload_run(tenant_a, source, feed(n_rows(3000)))
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert run.created == 3000 and products(catalog).count() == 3000
+    rows = n_rows(3000)
+    rows[5] = ("S00005", "Renamed", "10.00 USD")
+    again = upload_run(tenant_a, source, feed(rows))
+    assert (again.updated, again.unchanged) == (1, 2999)
