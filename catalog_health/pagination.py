@@ -1,7 +1,6 @@
 """Keyset pagination for pages: constant cost at any depth, one query per page.
 
-The cursor is the last row's (sort value, id), base64-encoded. The sort field may be nullable;
-NULLs sort last in both directions, as PostgreSQL's NULLS LAST does.
+The cursor is the last row's (sort value, id), base64-encoded. The sort field may be nullable.
 """
 
 from __future__ import annotations
@@ -59,23 +58,33 @@ class KeysetPage:
 def keyset_paginate(
     queryset: QuerySet, *, sort: str, cursor: str | None, page_size: int
 ) -> KeysetPage:
-    """`sort` is a field name, optionally prefixed with '-'; ties break on id."""
+    """`sort` is a field name, optionally prefixed with '-'; ties break on id.
+
+    NULLs sort last ascending and first descending (PostgreSQL's defaults), so one B-tree
+    index on (…, field, id) serves both directions, scanned forwards or backwards."""
     descending = sort.startswith("-")
     field = sort.lstrip("-")
     position = decode_cursor(cursor) if cursor else None
     if position is not None:
         value, pk = position
-        id_after = Q(id__lt=pk) if descending else Q(id__gt=pk)
-        if value is None:
-            queryset = queryset.filter(Q(**{f"{field}__isnull": True}) & id_after)
+        is_null = Q(**{f"{field}__isnull": True})
+        if descending:
+            id_after = Q(id__lt=pk)
+            if value is None:  # still in the leading NULLs, then every non-NULL value
+                queryset = queryset.filter((is_null & id_after) | ~is_null)
+            else:
+                queryset = queryset.filter(
+                    Q(**{f"{field}__lt": value}) | (Q(**{field: value}) & id_after)
+                )
         else:
-            beyond = f"{field}__lt" if descending else f"{field}__gt"
-            queryset = queryset.filter(
-                Q(**{beyond: value})
-                | (Q(**{field: value}) & id_after)
-                | Q(**{f"{field}__isnull": True})
-            )
-    order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+            id_after = Q(id__gt=pk)
+            if value is None:  # in the trailing NULLs
+                queryset = queryset.filter(is_null & id_after)
+            else:
+                queryset = queryset.filter(
+                    Q(**{f"{field}__gt": value}) | (Q(**{field: value}) & id_after) | is_null
+                )
+    order = F(field).desc(nulls_first=True) if descending else F(field).asc(nulls_last=True)
     id_order = "-id" if descending else "id"
     rows = list(queryset.order_by(order, id_order)[: page_size + 1])
     next_cursor = None

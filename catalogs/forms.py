@@ -43,7 +43,6 @@ class ProductFilterForm(forms.Form):
             "price": "Price ↑",
             "-price": "Price ↓",
             "changed": "Recently changed",
-            "inventory": "Inventory",
         }
         self.fields["sort"].choices = [(k, labels[k]) for k in PRODUCT_SORTS]
         self.fields["size"].choices = [(s, f"{s} per page") for s in PAGE_SIZES]

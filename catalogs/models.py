@@ -116,6 +116,7 @@ class Product(TenantOwnedModel):
                 fields=["tenant", "catalog", "availability", "id"], name="product_availability_idx"
             ),
             models.Index(fields=["tenant", "catalog", "title", "id"], name="product_title_idx"),
+            models.Index(fields=["tenant", "catalog", "price", "id"], name="product_price_idx"),
             models.Index(
                 fields=["tenant", "catalog", "last_changed_at", "id"], name="product_changed_idx"
             ),

@@ -13,8 +13,7 @@ PRODUCT_SORTS = {
     "price": "price",
     "-price": "-price",
     "changed": "-last_changed_at",
-    "inventory": "inventory_quantity",
-}
+}  # each sort has an index starting (tenant, catalog, <field>, id): constant cost at 1M rows
 PAGE_SIZES = (25, 50, 100, 200)
 
 

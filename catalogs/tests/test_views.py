@@ -122,3 +122,20 @@ def test_product_of_another_catalog_in_the_url_is_404(client, member, catalog, t
         kwargs={"tenant_slug": tenant_a.slug, "catalog_id": catalog.pk, "product_id": other.pk},
     )
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("sort", ["price", "-price", "title", "changed", "sku"])
+def test_keyset_walk_with_missing_prices_covers_every_product_once(client, member, catalog, sort):
+    ProductFactory.create_batch(23, catalog=catalog)
+    ProductFactory.create_batch(7, catalog=catalog, price=None)
+    ProductFactory.create_batch(5, catalog=catalog, price="49.99")  # ties on the sort value
+    client.force_login(member(catalog.tenant))
+    seen, cursor = [], None
+    for _ in range(20):
+        params = {"size": 10, "sort": sort, **({"cursor": cursor} if cursor else {})}
+        page = client.get(_list_url(catalog), params).context["page"]
+        seen += [p.pk for p in page.rows]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 35
