@@ -10,13 +10,14 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
+from catalog_health.csv_export import csv_lines
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 from catalogs.models import Catalog
 from catalogs.selectors import catalog_get, catalog_list
 
 from . import selectors, services
-from .export import ROW_ERROR_HEADER, csv_lines
+from .export import ROW_ERROR_HEADER
 from .forms import RefreshForm, SourceForm, UploadForm
 from .models import ChangeKind, FeedRun, ProductSource, RunStatus, SourceKind, Trigger
 
@@ -334,7 +335,7 @@ class RunErrorsCsvView(FeedsMixin, View):
             .iterator(chunk_size=2000)
         )
         response = StreamingHttpResponse(
-            csv_lines(rows, ROW_ERROR_HEADER), content_type="text/csv; charset=utf-8"
+            csv_lines(ROW_ERROR_HEADER, rows), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-row-errors.csv"'
         return response
