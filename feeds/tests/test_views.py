@@ -242,3 +242,17 @@ def test_freshness_warning_on_tab(client, member, tenant_a, catalog):
     client.force_login(member(tenant_a, Role.VIEWER))
     body = client.get(url("catalog_sources", tenant_a, catalog_id=catalog.pk)).content.decode()
     assert "never been refreshed" in body and "before running campaigns" in body
+
+
+def test_delete_source_keeps_products(client, member, tenant_a, catalog):
+    from catalogs.tests.factories import ProductFactory
+
+    source = ProductSourceFactory(catalog=catalog)
+    ProductFactory(catalog=catalog, tenant=tenant_a)
+    client.force_login(member(tenant_a, Role.ADVERTISER))
+    page = client.get(url("source_detail", tenant_a, source_id=source.pk)).content.decode()
+    assert "Yes, delete" in page
+    response = client.post(url("source_detail", tenant_a, source_id=source.pk), {"delete": "1"})
+    assert response.status_code == 302
+    assert not ProductSource.objects.for_tenant(tenant_a).exists()
+    assert catalog.products.count() == 1
