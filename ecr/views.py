@@ -9,12 +9,12 @@ from django.utils.text import slugify
 from django.views import View
 from django.views.generic import TemplateView
 
+from catalog_health.csv_export import csv_lines
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 from catalogs.models import Catalog
 
 from . import charts, rules, selectors, services
-from .export import csv_lines
 from .models import EcrTrigger, ReviewSettings
 
 PAGE_SIZES = (25, 50, 100, 200)

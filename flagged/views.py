@@ -14,13 +14,13 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from catalog_health.csv_export import safe_row
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 from catalogs.models import Product
 
 from . import selectors
 from .charts import impressions_figure
-from .export import csv_row
 from .forms import FlaggedFilterForm
 from .models import FlagState
 from .scoring import METRICS, STATUS_LABELS, FlagStatus, Level, ReviewTarget, format_percent
@@ -91,7 +91,7 @@ class FlaggedExportView(TenantViewMixin, View):
             ):
                 p = state.product
                 yield writer.writerow(
-                    csv_row(
+                    safe_row(
                         [
                             p.sku,
                             p.title,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from ecr import charts
-from ecr.export import csv_lines, neutralise
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -67,28 +64,3 @@ def test_review_time_figure():
 )
 def test_human_duration(seconds, text):
     assert charts.human_duration(seconds) == text
-
-
-@pytest.mark.parametrize(
-    "value, cell",
-    [
-        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
-        ("+1", "'+1"),
-        ("-1+2", "'-1+2"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tx", "'\tx"),
-        ("|cmd", "'|cmd"),
-        ("Plain", "Plain"),
-        (None, ""),
-        (12, "12"),
-        ("a=b", "a=b"),
-    ],
-)
-def test_neutralise(value, cell):
-    assert neutralise(value) == cell
-
-
-def test_csv_lines_round_trip():
-    text = "".join(csv_lines(["sku", "title"], [["=1+1", 'say "hi", ok'], ["A", None]]))
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows == [["sku", "title"], ["'=1+1", 'say "hi", ok'], ["A", ""]]

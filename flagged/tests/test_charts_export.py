@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
-
 from flagged.charts import DayPoint, TransitionPoint, impressions_figure, status_periods
-from flagged.export import csv_safe
 from flagged.scoring import FlagStatus as S
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -53,21 +50,3 @@ def test_impressions_figure_is_readable():
 def test_impressions_figure_without_data():
     fig = impressions_figure([], [], until=T0)
     assert [t.name for t in fig.data] == ["Impressions", "Clicks"]
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
-        ("+1", "'+1"),
-        ("-2+3", "'-2+3"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tcmd", "'\tcmd"),
-        ("Blue shirt", "Blue shirt"),
-        ("", ""),
-        (None, ""),
-        (12, "12"),
-    ],
-)
-def test_csv_safe(value, expected):
-    assert csv_safe(value) == expected
