@@ -1,6 +1,6 @@
 """Product list page: latency and query count at depth, for a catalog of N products.
 
-    .venv/bin/python bench/product_list.py --products 200000
+.venv/bin/python bench/product_list.py --products 200000
 """
 
 from __future__ import annotations
