@@ -57,7 +57,10 @@ def prepare(products: int, orders: int, tenant_slug: str | None = None):
         tenant = Tenant.objects.get(slug=tenant_slug)
         catalog = Catalog.objects.for_tenant(tenant).order_by("id").first()
     else:
-        tenant, _ = Tenant.objects.get_or_create(slug="bench-load", defaults={"name": "Bench load"})
+        # One tenant per data size: a rerun reuses it, another size never deletes reviewed data.
+        tenant, _ = Tenant.objects.get_or_create(
+            slug=f"bench-load-{products}-{orders}", defaults={"name": "Bench load"}
+        )
         catalog, _ = Catalog.objects.get_or_create(tenant=tenant, name="Load catalog")
         fill(tenant, catalog, products, orders)
     pending = catalog.products.filter(review_status=ReviewStatus.PENDING).exists()
