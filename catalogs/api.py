@@ -9,6 +9,7 @@ from catalog_health.api_base import TenantScopedReadOnlyViewSet, TenantScopedVie
 from catalog_health.tenancy.roles import Perm
 
 from . import services
+from .fields import FEED_FIELDS
 from .models import Availability, Catalog, Product, ReviewStatus
 from .rules import EDITABLE_FIELDS
 
@@ -26,26 +27,7 @@ class ProductSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "catalog",
-            "sku",
-            "item_group_id",
-            "title",
-            "description",
-            "link",
-            "image_link",
-            "additional_image_links",
-            "brand",
-            "gtin",
-            "mpn",
-            "condition",
-            "availability",
-            "price",
-            "sale_price",
-            "currency",
-            "shipping_fee",
-            "inventory_quantity",
-            "product_type",
-            "google_product_category",
-            "custom_attributes",
+            *FEED_FIELDS,
             "review_status",
             "first_seen_at",
             "last_changed_at",

@@ -31,6 +31,7 @@ from django.utils import timezone
 from catalog_health.tenancy.models import Membership, Tenant
 from catalog_health.tenancy.roles import Role
 from catalog_health.tenancy.services import audit_record
+from catalogs.fields import FEED_FIELDS
 from catalogs.models import Catalog, Product, ReviewStatus
 
 from . import rules, selectors
@@ -54,24 +55,8 @@ CHUNK_SIZE = 10_000
 # Columns the rules read (catalogs.Product field names).
 REVIEW_FIELDS = (
     "id",
-    "sku",
-    "item_group_id",
-    "title",
-    "description",
-    "link",
-    "image_link",
-    "additional_image_links",
-    "brand",
-    "gtin",
-    "mpn",
-    "condition",
-    "availability",
-    "price",
-    "sale_price",
-    "currency",
-    "shipping_fee",
-    "inventory_quantity",
-    "custom_attributes",
+    # product_type and google_product_category are long and no rule reads them
+    *(f for f in FEED_FIELDS if f not in ("product_type", "google_product_category")),
     "review_requested_at",
 )
 ISSUE_COLUMNS = (

@@ -26,6 +26,8 @@ from typing import IO, Any
 
 import pandas as pd
 
+from catalogs.fields import FEED_FIELDS
+
 # --------------------------------------------------------------------------- errors
 
 
@@ -363,30 +365,7 @@ CORE_FIELDS = frozenset(
     )
 )
 # The normalised row, in the order the staging table / COPY uses.
-OUTPUT_COLUMNS = [
-    "line",
-    "sku",
-    "item_group_id",
-    "title",
-    "description",
-    "link",
-    "image_link",
-    "additional_image_links",
-    "brand",
-    "gtin",
-    "mpn",
-    "condition",
-    "availability",
-    "price",
-    "sale_price",
-    "currency",
-    "shipping_fee",
-    "inventory_quantity",
-    "product_type",
-    "google_product_category",
-    "custom_attributes",
-    "content_hash",
-]
+OUTPUT_COLUMNS = ["line", *FEED_FIELDS, "content_hash"]
 HASHED_COLUMNS = OUTPUT_COLUMNS[1:-1]
 
 
