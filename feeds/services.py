@@ -582,6 +582,7 @@ def _ingest(ctx: _Ctx) -> None:
     compression = source.compression if source else "auto"
     encoding = (source.encoding or None) if source else None
     stored_errors = 0
+    rejected_skus: set[str] = set()
     _create_stage(run)
     pg = _is_pg()
     with _phase(run, Phase.PARSING):
@@ -599,6 +600,7 @@ def _ingest(ctx: _Ctx) -> None:
                     writer.put(good)
                 else:
                     _stage_table(run, good)
+                rejected_skus.update(e.sku for e in errs if e.severity == "error" and e.sku)
                 if errs and stored_errors < fs.max_stored_row_errors:
                     keep = errs[: fs.max_stored_row_errors - stored_errors]
                     _store_row_errors(run, keep)
@@ -630,6 +632,7 @@ def _ingest(ctx: _Ctx) -> None:
                 f"than the {fs.rejected_share_threshold:.0%} allowed; nothing was applied. "
                 "See the row errors below.",
             )
+        _store_seen(run, rejected_skus)
         _analyze_stage(run)
     _apply_and_finish(ctx)
 
@@ -827,6 +830,11 @@ def _create_stage(run: FeedRun) -> None:
         cur.execute(f"DROP TABLE IF EXISTS {_qn(run.stage_table)}")
         # UNLOGGED: staging is scratch space, no WAL needed; dropped after the run
         cur.execute(f"CREATE {'UNLOGGED ' if pg else ''}TABLE {_qn(run.stage_table)} ({cols})")
+        cur.execute(f"DROP TABLE IF EXISTS {_qn(_seen_table(run))}")
+        cur.execute(
+            f"CREATE {'UNLOGGED ' if pg else ''}TABLE {_qn(_seen_table(run))} "
+            "(sku text PRIMARY KEY)"
+        )
 
 
 def _stage_exists(run: FeedRun) -> bool:
@@ -838,6 +846,7 @@ def _drop_stage(run: FeedRun) -> None:
         return
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_delta_table(run))}")
+        cur.execute(f"DROP TABLE IF EXISTS {_qn(_seen_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(run.stage_table)}")
 
 
@@ -960,6 +969,21 @@ def _delta_table(run: FeedRun) -> str:
     return run.stage_table + "_delta"
 
 
+def _seen_table(run: FeedRun) -> str:
+    """Skus of rows rejected this run: the products exist in the feed, only their row could
+    not be read, so replace mode keeps them (with their last good data) instead of removing."""
+    return run.stage_table + "_seen"
+
+
+def _store_seen(run: FeedRun, skus: set[str]) -> None:
+    if skus:
+        with connection.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO {_qn(_seen_table(run))} (sku) VALUES (%s) ON CONFLICT DO NOTHING",
+                [(s,) for s in sorted(skus)],
+            )
+
+
 def _create_delta(run: FeedRun) -> None:
     """The new and changed rows of the feed, with the id of the product they change: one
     join of staging and catalog that the counts, the diff and the upsert all read."""
@@ -1003,6 +1027,16 @@ def _stage_counts(run: FeedRun) -> dict[str, int]:
     to_remove = active - (staged - created - revived)
     if run.mode != UpdateMode.REPLACE:
         to_remove = 0
+    elif to_remove:
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT count(*) FROM {p} p WHERE p.tenant_id = %s AND p.catalog_id = %s "
+                f"AND p.removed_at IS NULL "
+                f"AND EXISTS (SELECT 1 FROM {_qn(_seen_table(run))} r WHERE r.sku = p.sku) "
+                f"AND NOT EXISTS (SELECT 1 FROM {st} s WHERE s.sku = p.sku)",
+                [run.tenant_id, run.catalog_id],
+            )
+            to_remove -= cur.fetchone()[0]
     return {
         "staged": staged,
         "created": created,
@@ -1079,7 +1113,8 @@ def _remove_missing(run: FeedRun, now: datetime) -> int:
     sql = (
         f"UPDATE {p} SET removed_at = %s, last_changed_at = %s, updated_at = %s "
         f"WHERE tenant_id = %s AND catalog_id = %s AND removed_at IS NULL "
-        f"AND NOT EXISTS (SELECT 1 FROM {st} s WHERE s.sku = {p}.sku)"
+        f"AND NOT EXISTS (SELECT 1 FROM {st} s WHERE s.sku = {p}.sku) "
+        f"AND NOT EXISTS (SELECT 1 FROM {_qn(_seen_table(run))} r WHERE r.sku = {p}.sku)"
     )
     with connection.cursor() as cur:
         cur.execute(sql, [now, now, now, run.tenant_id, run.catalog_id])
@@ -1163,7 +1198,9 @@ def _record_diff(ctx: _Ctx, limit: int) -> None:
             cur.execute(
                 f"SELECT p.id, p.sku, p.title FROM {p} p WHERE p.tenant_id = %s "
                 f"AND p.catalog_id = %s AND p.removed_at IS NULL "
-                f"AND NOT EXISTS (SELECT 1 FROM {st} s WHERE s.sku = p.sku) ORDER BY p.id LIMIT %s",
+                f"AND NOT EXISTS (SELECT 1 FROM {st} s WHERE s.sku = p.sku) "
+                f"AND NOT EXISTS (SELECT 1 FROM {_qn(_seen_table(run))} r WHERE r.sku = p.sku) "
+                "ORDER BY p.id LIMIT %s",
                 [*params, limit],
             )
             for pid, sku, title in cur.fetchall():

@@ -458,3 +458,22 @@ def test_pipeline_with_the_parallel_copy_writer(tenant_a):
     rows[5] = ("S00005", "Renamed", "10.00 USD")
     again = upload_run(tenant_a, source, feed(rows))
     assert (again.updated, again.unchanged) == (1, 2999)
+
+
+def test_a_rejected_row_keeps_its_existing_product_in_replace_mode(tenant_a, catalog, fs):
+    """Bad input loses nothing: a known product whose row is unreadable this time is kept
+    (with its last good data), not removed as missing from the feed."""
+    source = ProductSourceFactory(catalog=catalog)
+    upload_run(tenant_a, source, feed(n_rows(10)))
+    rows = [*n_rows(9), ("S00009", "Product 9", "ten dollars")]  # unparseable price
+    run = upload_run(tenant_a, source, feed(rows))
+    assert run.status == RunStatus.SUCCEEDED and run.rejected == 1
+    assert run.removed == 0
+    assert not FeedRunChange.objects.for_tenant(tenant_a).filter(run=run, kind="removed").exists()
+    kept = products(catalog).get(sku="S00009")
+    assert str(kept.price) == "10.00"
+    # a product that really left the feed is still removed
+    run = upload_run(tenant_a, source, feed([*n_rows(8), ("S00009", "P9", "oops")]))
+    assert run.removed == 1
+    assert not products(catalog).filter(sku="S00008").exists()
+    assert products(catalog).filter(sku="S00009").exists()
