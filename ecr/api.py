@@ -248,7 +248,9 @@ class EcrCatalogViewSet(TenantScopedReadOnlyViewSet):
     def diagnostics(self, request, pk=None):
         catalog = self.get_object()
         counts = selectors.review_counts(tenant=self.tenant, catalog=catalog)
-        groups = selectors.issue_summary(tenant=self.tenant, catalog=catalog, active=counts.active)
+        groups = services.diagnostics_summary(
+            tenant=self.tenant, catalog=catalog, active=counts.active
+        )
         return Response(
             {
                 "catalog": catalog.pk,

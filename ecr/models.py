@@ -293,3 +293,23 @@ class ReviewBatch(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_lane_display()} review of {self.reviewed} products"
+
+
+class DiagnosticsSnapshot(TenantOwnedModel):
+    """A catalog's issues grouped for Diagnostics, kept while they cannot have changed.
+
+    Grouping millions of issues takes seconds; issues change only through a review (which
+    writes a ReviewBatch) or when products change or leave the catalog (last_changed_at), so
+    `version` names the latest of both and a snapshot with another version is recomputed."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    version = models.CharField(max_length=100)
+    rows = models.JSONField(default=list)  # [{"code", "severity", "n"}]
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "catalog"], name="diagnostics_snapshot_catalog_uniq"
+            )
+        ]

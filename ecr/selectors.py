@@ -92,15 +92,39 @@ class IssueGroup:
     trend: int | None  # change between the last two feed runs
 
 
-def issue_summary(*, tenant: Tenant, catalog: Catalog, active: int) -> list[IssueGroup]:
-    """Products affected per issue code (errors first, then by count), with the share of
-    the catalog and the trend between the last two feed runs. Two queries."""
-    rows = (
-        _active_issues(tenant=tenant, catalog=catalog)
+def issue_groups_version(*, tenant: Tenant, catalog: Catalog) -> str:
+    """Changes whenever the catalog's issues can have changed: a review ran (ReviewBatch) or
+    a product changed, left or came back (last_changed_at). Two index-only lookups."""
+    batch = (
+        ReviewBatch.objects.for_tenant(tenant).filter(catalog=catalog).aggregate(m=Max("id"))["m"]
+    )
+    changed = (
+        Product.objects.for_tenant(tenant)
+        .filter(catalog=catalog)
+        .aggregate(m=Max("last_changed_at"))["m"]
+    )
+    return f"{batch or 0}:{changed.isoformat() if changed else '-'}"
+
+
+def issue_group_rows(*, tenant: Tenant, catalog: Catalog) -> list[dict]:
+    """Active products affected per (code, severity): the expensive grouping."""
+    return [
+        {"code": r["code"], "severity": r["severity"], "n": r["n"]}
+        for r in _active_issues(tenant=tenant, catalog=catalog)
         .values("code", "severity")
         .annotate(n=Count("product_id", distinct=True))
         .order_by("severity", "-n", "code")
-    )
+    ]
+
+
+def issue_summary(
+    *, tenant: Tenant, catalog: Catalog, active: int, rows: list[dict] | None = None
+) -> list[IssueGroup]:
+    """Products affected per issue code (errors first, then by count), with the share of
+    the catalog and the trend between the last two feed runs. `rows` are the grouped counts
+    (from a DiagnosticsSnapshot); without them they are computed here."""
+    if rows is None:
+        rows = issue_group_rows(tenant=tenant, catalog=catalog)
     samples = list(
         RatioSample.objects.for_tenant(tenant)
         .filter(catalog=catalog, trigger=EcrTrigger.FEED_RUN)

@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.mail import send_mass_mail
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Count, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower, Trim
@@ -39,6 +39,7 @@ from . import state as ecr_state
 from .models import (
     CatalogEcrState,
     DeniedClaim,
+    DiagnosticsSnapshot,
     EcrEvent,
     EcrTrigger,
     PolicyTerm,
@@ -735,3 +736,22 @@ def all_catalogs() -> list[tuple[Tenant, Catalog]]:
     for tenant in Tenant.objects.order_by("pk"):
         out += [(tenant, c) for c in Catalog.objects.for_tenant(tenant).order_by("pk")]
     return out
+
+
+def diagnostics_summary(*, tenant: Tenant, catalog: Catalog, active: int) -> list:
+    """The Diagnostics groups of a catalog, from its snapshot when no review or product change
+    happened since (constant cost at any catalog size), recomputed and stored otherwise."""
+    version = selectors.issue_groups_version(tenant=tenant, catalog=catalog)
+    snapshot = DiagnosticsSnapshot.objects.for_tenant(tenant).filter(catalog=catalog).first()
+    if snapshot is not None and snapshot.version == version:
+        rows = snapshot.rows
+    else:
+        rows = selectors.issue_group_rows(tenant=tenant, catalog=catalog)
+        try:
+            with transaction.atomic():
+                DiagnosticsSnapshot.objects.update_or_create(
+                    tenant=tenant, catalog=catalog, defaults={"version": version, "rows": rows}
+                )
+        except IntegrityError:
+            pass  # another request stored the same snapshot at the same moment
+    return selectors.issue_summary(tenant=tenant, catalog=catalog, active=active, rows=rows)

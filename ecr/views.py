@@ -130,7 +130,9 @@ class CatalogDiagnosticsView(EcrCatalogMixin, TemplateView):
         ctx.update(self.ecr_context())
         catalog = ctx["catalog"]
         counts = selectors.review_counts(tenant=self.tenant, catalog=catalog)
-        groups = selectors.issue_summary(tenant=self.tenant, catalog=catalog, active=counts.active)
+        groups = services.diagnostics_summary(
+            tenant=self.tenant, catalog=catalog, active=counts.active
+        )
         changed, changed_total, since = selectors.changed_failing_policy(
             tenant=self.tenant, catalog=catalog
         )
