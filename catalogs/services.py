@@ -182,39 +182,23 @@ def orders_upsert(
     """
     if catalog.tenant_id != tenant.pk:
         raise Catalog.DoesNotExist
-    result = UpsertResult()
-    rows, lines = _last_wins(rows, lines, key=lambda r: (r.order_id, r.sku))
-    products = _products_by_sku(tenant=tenant, catalog=catalog, skus={r.sku for r in rows})
     now = timezone.now()
-    objs = []
-    for i, row in enumerate(rows):
-        product_id = products.get(row.sku)
-        if product_id is None:
-            line = lines[i] if lines else i + 1
-            result.errors.append(
-                RowError(line, "sku", f"{row.sku!r} is not a product of {catalog.name}")
-            )
-            continue
-        objs.append(
-            Order(
-                tenant=tenant,
-                catalog=catalog,
-                product_id=product_id,
-                updated_at=now,
-                **row.__dict__,
-            )
-        )
-    with transaction.atomic():
-        for start in range(0, len(objs), UPSERT_BATCH):
-            batch = objs[start : start + UPSERT_BATCH]
-            Order.objects.bulk_create(
-                batch,
-                update_conflicts=True,
-                unique_fields=["tenant", "order_id", "sku"],
-                update_fields=ORDER_UPDATE_FIELDS,
-            )
-            result.written += len(batch)
-    return result
+    rows, lines = _last_wins(rows, lines, key=lambda r: (r.order_id, r.sku))
+    return _upsert_by_sku(
+        tenant=tenant,
+        catalog=catalog,
+        rows=rows,
+        lines=lines,
+        build=lambda row, product_id: Order(
+            tenant=tenant,
+            catalog=catalog,
+            product_id=product_id,
+            updated_at=now,
+            **row.__dict__,
+        ),
+        unique_fields=["tenant", "order_id", "sku"],
+        update_fields=ORDER_UPDATE_FIELDS,
+    )
 
 
 def impressions_upsert(
@@ -223,8 +207,32 @@ def impressions_upsert(
     """Insert or update daily impressions, idempotent on (tenant, catalog, sku, date)."""
     if catalog.tenant_id != tenant.pk:
         raise Catalog.DoesNotExist
-    result = UpsertResult()
     rows, lines = _last_wins(rows, lines, key=lambda r: (r.sku, r.date))
+    return _upsert_by_sku(
+        tenant=tenant,
+        catalog=catalog,
+        rows=rows,
+        lines=lines,
+        build=lambda row, product_id: DailyImpression(
+            tenant=tenant,
+            catalog=catalog,
+            product_id=product_id,
+            sku=row.sku,
+            date=row.date,
+            impressions=row.impressions,
+            clicks=row.clicks,
+        ),
+        unique_fields=["tenant", "catalog", "sku", "date"],
+        update_fields=["product", "impressions", "clicks"],
+    )
+
+
+def _upsert_by_sku(
+    *, tenant, catalog, rows, lines, build, unique_fields, update_fields
+) -> UpsertResult:
+    """Resolve each row's sku to a product of the catalog (an unknown sku is a row error),
+    then write the rows in batches of one INSERT … ON CONFLICT DO UPDATE, all or nothing."""
+    result = UpsertResult()
     products = _products_by_sku(tenant=tenant, catalog=catalog, skus={r.sku for r in rows})
     objs = []
     for i, row in enumerate(rows):
@@ -235,25 +243,18 @@ def impressions_upsert(
                 RowError(line, "sku", f"{row.sku!r} is not a product of {catalog.name}")
             )
             continue
-        objs.append(
-            DailyImpression(
-                tenant=tenant,
-                catalog=catalog,
-                product_id=product_id,
-                sku=row.sku,
-                date=row.date,
-                impressions=row.impressions,
-                clicks=row.clicks,
-            )
-        )
+        objs.append(build(row, product_id))
+    if not objs:
+        return result
+    model = type(objs[0])
     with transaction.atomic():
         for start in range(0, len(objs), UPSERT_BATCH):
             batch = objs[start : start + UPSERT_BATCH]
-            DailyImpression.objects.bulk_create(
+            model.objects.bulk_create(
                 batch,
                 update_conflicts=True,
-                unique_fields=["tenant", "catalog", "sku", "date"],
-                update_fields=["product", "impressions", "clicks"],
+                unique_fields=unique_fields,
+                update_fields=update_fields,
             )
             result.written += len(batch)
     return result
