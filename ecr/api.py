@@ -247,10 +247,10 @@ class EcrCatalogViewSet(TenantScopedReadOnlyViewSet):
     @action(detail=True, methods=["get"])
     def diagnostics(self, request, pk=None):
         catalog = self.get_object()
-        counts = selectors.review_counts(tenant=self.tenant, catalog=catalog)
-        groups = services.diagnostics_summary(
-            tenant=self.tenant, catalog=catalog, active=counts.active
+        d = services.catalog_diagnostics(
+            tenant=self.tenant, catalog=catalog, ecr=getattr(catalog, "ecr_state", None)
         )
+        counts, groups = d.counts, [*d.error_groups, *d.warning_groups]
         return Response(
             {
                 "catalog": catalog.pk,

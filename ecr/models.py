@@ -143,6 +143,9 @@ class CatalogEcrState(TenantOwnedModel):
     unavailable_count = models.PositiveIntegerField(default=0)
     pending_count = models.PositiveIntegerField(default=0)
     evaluated_at = models.DateTimeField(null=True, blank=True)
+    # The catalog's data version (selectors.diagnostics_version) the counts above were taken
+    # at: while it is still the catalog's version, pages show them instead of recounting.
+    counts_version = models.CharField(max_length=100, blank=True, default="", editable=False)
     changed_at = models.DateTimeField(null=True, blank=True)
     disable_threshold_override = models.DecimalField(
         max_digits=4,
@@ -223,7 +226,14 @@ class RatioSample(TenantOwnedModel):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "catalog", "at"], name="ratiosample_catalog_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "catalog", "at"], name="ratiosample_catalog_idx"),
+            # The Diagnostics trend reads the last two feed-run samples: without the trigger
+            # in the index it walks every periodic and edit sample since those.
+            models.Index(
+                fields=["tenant", "catalog", "trigger", "-at"], name="ratiosample_trigger_idx"
+            ),
+        ]
         ordering = ["at"]
 
 
@@ -288,6 +298,8 @@ class ReviewBatch(TenantOwnedModel):
             models.Index(
                 fields=["tenant", "catalog", "trigger", "-finished_at"], name="batch_trigger_idx"
             ),
+            # The latest batch of a catalog (part of selectors.diagnostics_version).
+            models.Index(fields=["tenant", "catalog", "id"], name="batch_catalog_id_idx"),
         ]
         ordering = ["-finished_at", "-id"]
 
@@ -296,15 +308,19 @@ class ReviewBatch(TenantOwnedModel):
 
 
 class DiagnosticsSnapshot(TenantOwnedModel):
-    """A catalog's issues grouped for Diagnostics, kept while they cannot have changed.
+    """A catalog's Diagnostics figures that cost as much as the catalog is large, kept while
+    they cannot have changed: the issues grouped by code, and the products changed by the
+    latest feed runs that fail ad policy.
 
     Grouping millions of issues takes seconds; issues change only through a review (which
     writes a ReviewBatch) or when products change or leave the catalog (last_changed_at), so
-    `version` names the latest of both and a snapshot with another version is recomputed."""
+    `version` (selectors.diagnostics_version) names the latest of both and a snapshot with
+    another version is recomputed."""
 
     catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
     version = models.CharField(max_length=100)
     rows = models.JSONField(default=list)  # [{"code", "severity", "n"}]
+    changed = models.JSONField(default=dict)  # {"since", "total", "ids"}; {} = not computed
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

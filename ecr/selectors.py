@@ -92,9 +92,15 @@ class IssueGroup:
     trend: int | None  # change between the last two feed runs
 
 
-def issue_groups_version(*, tenant: Tenant, catalog: Catalog) -> str:
-    """Changes whenever the catalog's issues can have changed: a review ran (ReviewBatch) or
-    a product changed, left or came back (last_changed_at). Two index-only lookups."""
+def diagnostics_version(*, tenant: Tenant, catalog: Catalog) -> str:
+    """Names the state of a catalog's review data: changes whenever its review statuses,
+    issues or active products can have changed, i.e. a review finished (a new ReviewBatch)
+    or a product changed, left or came back (its last_changed_at). Two one-row index
+    lookups (review_batch_catalog_id_idx and product_changed_idx), whatever the catalog size.
+
+    Figures stored with the version they were computed at (the Diagnostics snapshot, the
+    counts of the last ECR evaluation) are current while it is unchanged. Read it *before*
+    computing such figures: a change committed in between then shows as a newer version."""
     batch = (
         ReviewBatch.objects.for_tenant(tenant).filter(catalog=catalog).aggregate(m=Max("id"))["m"]
     )
@@ -104,6 +110,30 @@ def issue_groups_version(*, tenant: Tenant, catalog: Catalog) -> str:
         .aggregate(m=Max("last_changed_at"))["m"]
     )
     return f"{batch or 0}:{changed.isoformat() if changed else '-'}"
+
+
+def review_counts_current(
+    *, tenant: Tenant, catalog: Catalog, ecr: CatalogEcrState | None, version: str
+) -> tuple[ReviewCounts, bool]:
+    """Active products per review status, and whether they are the stored ones.
+
+    The last ECR evaluation stored them with the data version it counted; while the
+    catalog's version is still that one they are exact, and reading them costs nothing.
+    Every service that changes statuses or the active set (a feed run's review, a seller's
+    edit, a queue cycle) ends with an evaluation, so they are recounted (one GROUP BY over
+    the catalog) only between a change and its evaluation, or after a change that went
+    around the services (Django admin, SQL) until the periodic check."""
+    if ecr is not None and ecr.counts_version and ecr.counts_version == version:
+        return (
+            ReviewCounts(
+                active=ecr.active_count,
+                available=ecr.available_count,
+                unavailable=ecr.unavailable_count,
+                pending=ecr.pending_count,
+            ),
+            True,
+        )
+    return review_counts(tenant=tenant, catalog=catalog), False
 
 
 def issue_group_rows(*, tenant: Tenant, catalog: Catalog) -> list[dict]:
@@ -219,51 +249,69 @@ def export_rows(*, tenant: Tenant, catalog: Catalog, code: str = "", severity: s
     )
 
 
-def changed_failing_policy(
-    *, tenant: Tenant, catalog: Catalog, runs: int = 3, limit: int = 50
-) -> tuple[list[Product], int, object]:
-    """Products changed by the latest feed runs that now fail an ad-policy check.
-
-    Returns (first ``limit`` products with their policy issues, total count, since)."""
-    since = (
-        ReviewBatch.objects.for_tenant(tenant)
-        .filter(catalog=catalog, trigger=EcrTrigger.FEED_RUN)
-        .order_by("-finished_at")
-        .values_list("run_started_at", "started_at")[runs - 1 : runs]
-        .first()
+def _changed_since(*, tenant: Tenant, catalog: Catalog, runs: int):
+    """Start of the oldest of the latest ``runs`` reviewed feed runs (None before any)."""
+    batches = ReviewBatch.objects.for_tenant(tenant).filter(
+        catalog=catalog, trigger=EcrTrigger.FEED_RUN
     )
-    if since is None:
-        since = (
-            ReviewBatch.objects.for_tenant(tenant)
-            .filter(catalog=catalog, trigger=EcrTrigger.FEED_RUN)
-            .order_by("finished_at")
-            .values_list("run_started_at", "started_at")
-            .first()
-        )
-    if since is None:
-        return [], 0, None
-    since_at = since[0] or since[1]
+    times = batches.values_list("run_started_at", "started_at")
+    # Fewer runs than asked for: all of them, i.e. since the first.
+    since = (
+        times.order_by("-finished_at")[runs - 1 : runs].first()
+        or times.order_by("finished_at").first()
+    )
+    return (since[0] or since[1]) if since else None
+
+
+def _changed_failing_policy_qs(*, tenant: Tenant, catalog: Catalog, since_at) -> QuerySet[Product]:
     policy = ProductIssue.objects.for_tenant(tenant).filter(
         catalog=catalog, product_id=OuterRef("pk"), code__in=POLICY_CODES
     )
-    qs = (
+    return (
         Product.objects.for_tenant(tenant)
         .active()
         .filter(catalog=catalog, last_changed_at__gte=since_at - timedelta(seconds=1))
         .filter(Exists(policy))
     )
-    total = qs.count()
-    rows = list(
-        qs.only("id", "sku", "title", "review_status", "catalog_id", "last_changed_at")
-        .order_by("-last_changed_at", "-id")
+
+
+def changed_failing_policy_summary(
+    *, tenant: Tenant, catalog: Catalog, runs: int = 3, limit: int = 50
+) -> dict:
+    """Products changed by the latest feed runs that now fail an ad-policy check, as the
+    Diagnostics snapshot stores them: {"since": ISO time or None, "total": count, "ids": the
+    ``limit`` most recently changed}. Costs as many products as the runs changed, so it is
+    computed with the snapshot, not per view."""
+    since_at = _changed_since(tenant=tenant, catalog=catalog, runs=runs)
+    if since_at is None:
+        return {"since": None, "total": 0, "ids": []}
+    qs = _changed_failing_policy_qs(tenant=tenant, catalog=catalog, since_at=since_at)
+    return {
+        "since": since_at.isoformat(),
+        "total": qs.count(),
+        "ids": list(qs.order_by("-last_changed_at", "-id").values_list("id", flat=True)[:limit]),
+    }
+
+
+def changed_products_with_policy_issues(*, tenant: Tenant, ids: list[int]) -> list[Product]:
+    """The products of a stored changed-and-failing list, in its order, with their policy
+    issues: two primary-key lookups whatever the catalog size."""
+    if not ids:
+        return []
+    by_id = {
+        p.pk: p
+        for p in Product.objects.for_tenant(tenant)
+        .active()
+        .filter(pk__in=ids)
+        .only("id", "sku", "title", "review_status", "catalog_id", "last_changed_at")
         .prefetch_related(
             Prefetch(
                 "issues",
                 queryset=ProductIssue.objects.for_tenant(tenant).filter(code__in=POLICY_CODES),
             )
-        )[:limit]
-    )
-    return rows, total, since_at
+        )
+    }
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def ratio_history(

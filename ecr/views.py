@@ -128,21 +128,14 @@ class CatalogDiagnosticsView(EcrCatalogMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx.update(self.ecr_context())
-        catalog = ctx["catalog"]
-        counts = selectors.review_counts(tenant=self.tenant, catalog=catalog)
-        groups = services.diagnostics_summary(
-            tenant=self.tenant, catalog=catalog, active=counts.active
-        )
-        changed, changed_total, since = selectors.changed_failing_policy(
-            tenant=self.tenant, catalog=catalog
-        )
+        d = services.catalog_diagnostics(tenant=self.tenant, catalog=ctx["catalog"], ecr=ctx["ecr"])
         ctx.update(
-            counts=counts,
-            error_groups=[g for g in groups if g.severity == rules.ERROR],
-            warning_groups=[g for g in groups if g.severity == rules.WARNING],
-            changed=changed,
-            changed_total=changed_total,
-            changed_since=since,
+            counts=d.counts,
+            error_groups=d.error_groups,
+            warning_groups=d.warning_groups,
+            changed=d.changed,
+            changed_total=d.changed_total,
+            changed_since=d.changed_since,
         )
         return ctx
 

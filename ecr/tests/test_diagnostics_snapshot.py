@@ -16,10 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _groups(tenant, catalog) -> dict[str, int]:
-    return {
-        g.code: g.products
-        for g in services.diagnostics_summary(tenant=tenant, catalog=catalog, active=10)
-    }
+    ecr = services.ecr_state_get(tenant=tenant, catalog=catalog)
+    d = services.catalog_diagnostics(tenant=tenant, catalog=catalog, ecr=ecr)
+    return {g.code: g.products for g in [*d.error_groups, *d.warning_groups]}
 
 
 def _grouping_ran(queries) -> bool:
