@@ -378,6 +378,13 @@ def main() -> int:
             extra += f" status {r['status']} {r['counts']}"
             if r.get("error"):
                 extra += f" error: {r['error']}"
+            review = r["durations"].get("reviewing", 0)
+            if review:  # the fast-lane review of what changed is issue #5's budget, not ours
+                extra += (
+                    f"\n  {'':16s} {r['seconds'] - review:8.2f}s  "
+                    f"{(r['seconds'] - review) / floor:5.1f}x COPY  to the review hand-off "
+                    f"(without the {review:.2f}s fast-lane review)"
+                )
         if "rows_per_s" in r:
             extra = f" {r['rows_per_s']:.0f} rows/s -> {n / r['rows_per_s']:.0f}s extrapolated"
         print(

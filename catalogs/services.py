@@ -96,13 +96,16 @@ def product_update(*, tenant: Tenant, product: Product, actor, data: dict) -> Pr
     product.last_changed_at = now
     product.review_status = ReviewStatus.PENDING
     product.review_requested_at = now
-    # The feed stays the source of truth: forgetting the content hash makes the next pull
-    # that carries this product write the feed's values again (as marketplaces do).
+    # The feed stays the source of truth: forgetting the content hash and the feed record's
+    # fingerprint makes the next pull that carries this product read its row and write the
+    # feed's values again (as marketplaces do).
     product.content_hash = ""
+    product.feed_line_hash = None
     product.save(
         update_fields=[
             *changes,
             "content_hash",
+            "feed_line_hash",
             "last_changed_at",
             "review_status",
             "review_requested_at",

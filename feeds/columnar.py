@@ -18,12 +18,16 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import parsing as P
+from . import records as R
 from .parsing import FeedError, RowError, ValidationState
+
+DUPLICATE_ID = "duplicate id: this id appears earlier in the feed"
 
 BLOCK_SIZE = 8 << 20  # ~16k-30k rows of a typical feed per block
 
@@ -178,7 +182,7 @@ def validate_table(
             continue
         if s in seen or s in claimed:
             field[i] = "id"
-            message[i] = "duplicate id: this id appears earlier in the feed"
+            message[i] = DUPLICATE_ID
         elif field[i] is None:
             claimed.add(s)
 
@@ -390,6 +394,194 @@ def iter_csv_tables(
         raise FeedError("encoding", f"The feed's text encoding could not be read: {exc}") from exc
 
 
+class RecordMatcher:
+    """Decides, block by block, which records need parsing: the caller's ``lookup`` says
+    which record hashes belong to an active product whose content came from that very
+    record last time (``-1`` = none). Those records are unchanged: their ids count as seen
+    (so a later row with the same id is a duplicate, as in a full parse) and they are
+    listed in ``matched`` instead of being parsed. A hash seen twice, or an id that an
+    earlier row already claimed, is parsed, so the duplicate rules see it."""
+
+    def __init__(self, lookup, skus: list[str]):
+        self.lookup = lookup  # hashes -> index into skus, or -1
+        self.skus = skus
+        self.used = np.zeros(len(skus), dtype=bool)
+        self.matched_skus: list[str] = []
+        self.matched_lines: list[int] = []
+        self.block: dict[str, int] = {}
+
+    def __call__(
+        self, block: R.RecordBlock, hashes: np.ndarray, state: ValidationState
+    ) -> np.ndarray:
+        """The records of ``block`` to parse (a boolean mask)."""
+        idx = self.lookup(hashes)
+        at = np.flatnonzero(idx >= 0)
+        self.block = {}
+        parse = np.ones(len(block), dtype=bool)
+        if not at.size:
+            return parse
+        js = idx[at]
+        _, first = np.unique(js, return_index=True)
+        once = np.zeros(len(js), dtype=bool)
+        once[first] = True
+        once &= ~self.used[js]
+        seen, skus = state.seen, self.skus
+        take = [
+            k
+            for k, j in enumerate(js.tolist())
+            if once[k] and skus[j] not in seen  # a repeat or a claimed id is parsed
+        ]
+        at, js = at[take], js[take]
+        self.used[js] = True
+        matched = [skus[j] for j in js.tolist()]
+        lines = block.lines[at].tolist()
+        seen.update(matched)
+        self.block = dict(zip(matched, lines, strict=True))
+        self.matched_skus += matched
+        self.matched_lines += lines
+        state.received += len(matched)
+        parse[at] = False
+        return parse
+
+    def parsed_before_matched(self, errors: list[RowError]) -> bool:
+        """A parsed row rejected as a duplicate of an unchanged record further down the same
+        block: a full parse would have kept the parsed row instead. (The caller parses the
+        whole feed again; it does not happen in real feeds.)"""
+        return any(e.message == DUPLICATE_ID and self.block.get(e.sku, 0) > e.line for e in errors)
+
+
+def _read_block(
+    body: bytes, names: list[str], delimiter: str, encoding: str
+) -> tuple[pa.Table, list[tuple[str, int, int]]]:
+    bad: list[tuple[str, int, int]] = []
+
+    def on_invalid(row) -> str:
+        bad.append((row.text or "", row.expected_columns, row.actual_columns))
+        return "skip"
+
+    table = pacsv.read_csv(
+        io.BytesIO(body),
+        read_options=pacsv.ReadOptions(
+            column_names=names, encoding=encoding, use_threads=True, block_size=1 << 22
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return table, bad
+
+
+def _locate_bad_rows(
+    block: R.RecordBlock, kept: np.ndarray, bad: list[tuple[str, int, int]], encoding: str
+) -> list[int] | None:
+    """Positions (among the kept records) of the rows the reader rejected, by their text;
+    None when a text matches no record (the caller then stores no fingerprints)."""
+    texts: dict[str, list[int]] = {}
+    for pos, i in enumerate(np.flatnonzero(kept).tolist()):
+        text = block.record(i).decode(encoding, "replace").rstrip("\r\n")
+        texts.setdefault(text, []).append(pos)
+    out = []
+    for text, _, _ in bad:
+        found = texts.get(text.rstrip("\r\n"))
+        if not found:
+            return None
+        out.append(found.pop(0))
+    return out
+
+
+def iter_csv_record_tables(
+    stream: IO[bytes],
+    *,
+    head: bytes,
+    encoding: str,
+    delimiter: str | None = None,
+    context: tuple[str, ...] = (),
+    state: ValidationState,
+    matcher: RecordMatcher | None = None,
+) -> Iterator[tuple[pa.Table, np.ndarray, list[RowError], np.ndarray | None]]:
+    """Stream a CSV/TSV feed (in an encoding whose newline and quote are single bytes) as
+    (table of canonical string columns, exact line numbers, bad rows, record hashes).
+
+    Records are split and hashed before parsing (``records``); with a ``matcher`` the
+    unchanged ones are left out, so a re-pull parses only what changed. The hashes (keyed
+    by the header line and ``context``) are None for a block whose records the reader did
+    not see one for one.
+    """
+    raw_names, delimiter = _header(head, encoding, delimiter)
+    names = P.normalise_headers(raw_names)
+    if P.missing_required_columns(names):
+        raise FeedError(
+            "columns",
+            "The feed has no id column (looked for id, sku, sku_id, retailer_id, offer_id); "
+            f"its columns are: {', '.join(raw_names[:20])}.",
+        )
+    enc = "utf8" if encoding in ("utf-8", "utf8", "utf-8-sig") else encoding
+    key: int | None = None
+    sku_at = names.index("sku")
+    try:
+        for block in R.iter_record_blocks(stream, first_line=1):
+            if key is None:  # the first record is the header line
+                key = R.fingerprint_key(block.record(0), delimiter, encoding, *context)
+                block = R.RecordBlock(block.data, block.starts[1:], block.ends[1:], block.lines[1:])
+                if not len(block):
+                    continue
+            hashes = R.record_hashes(block, key)
+            kept = (
+                matcher(block, hashes, state)
+                if matcher is not None
+                else np.ones(len(block), dtype=bool)
+            )
+            n_kept = int(kept.sum())
+            if n_kept == 0:
+                continue
+            body = block.join(None if n_kept == len(block) else kept)
+            table, bad = _read_block(body, names, delimiter, enc)
+            lines = block.lines[kept]
+            kept_hashes: np.ndarray | None = hashes[kept]
+            bad_at: list[int] | None = []
+            if table.num_rows + len(bad) != n_kept:
+                bad_at = None
+            elif bad:
+                bad_at = _locate_bad_rows(block, kept, bad, enc)
+            if bad_at is None:  # the reader split differently: estimate lines, no hashes
+                kept_hashes = None
+                first = int(lines[0])
+                lines = np.arange(first, first + table.num_rows, dtype=np.int64)
+                bad_lines = [first] * len(bad)
+            else:
+                good = np.ones(n_kept, dtype=bool)
+                good[bad_at] = False
+                bad_lines = lines[bad_at].tolist()
+                lines, kept_hashes = lines[good], kept_hashes[good]
+            errors = []
+            for (text, expected, actual), line in zip(bad, bad_lines, strict=True):
+                try:
+                    cells = next(csv.reader([text.split("\n", 1)[0]], delimiter=delimiter), [])
+                except csv.Error:
+                    cells = []
+                errors.append(
+                    RowError(
+                        line,
+                        (cells[sku_at] if len(cells) > sku_at else "")[:100],
+                        "row",
+                        f"the row has {actual} fields, the header {expected}",
+                    )
+                )
+            yield table, lines, errors, kept_hashes
+    except pa.ArrowInvalid as exc:
+        msg = str(exc)
+        if "Empty CSV file" in msg:
+            raise FeedError("empty", "The feed file is empty.") from exc
+        raise FeedError("malformed", f"The feed file could not be read as a table: {msg}") from exc
+    except UnicodeError as exc:
+        raise FeedError("encoding", f"The feed's text encoding could not be read: {exc}") from exc
+
+
 def _rows_to_table(rows: list[tuple[int, dict[str, Any]]]) -> tuple[pa.Table, list[int]]:
     keys: dict[str, None] = {}
     for _, r in rows:
@@ -400,6 +592,10 @@ def _rows_to_table(rows: list[tuple[int, dict[str, Any]]]) -> tuple[pa.Table, li
     return pa.table(cols), [ln for ln, _ in rows]
 
 
+class ReparseNeeded(Exception):
+    """The shortcut over unchanged records met a case only a full parse decides."""
+
+
 def parse_feed_tables(
     stream: IO[bytes],
     *,
@@ -408,8 +604,14 @@ def parse_feed_tables(
     state: ValidationState,
     chunk_rows: int = P.DEFAULT_CHUNK_ROWS,
     with_hash: bool = True,
+    context: tuple[str, ...] = (),
+    matcher: RecordMatcher | None = None,
 ) -> Iterator[tuple[pa.Table, list[RowError]]]:
-    """Detect, stream and validate: yields (good rows as a table, row errors) per block."""
+    """Detect, stream and validate: yields (good rows as a table, row errors) per block.
+
+    CSV/TSV in a byte-splittable encoding gets a ``line_hash`` column: the keyed hash of
+    the row's raw record (null where unknown), which the next pull compares before parsing.
+    """
     head = P._read_upto(stream, 65536)
     stream = io.BufferedReader(P._BytesThen(head, stream), buffer_size=1 << 20)
     detected = P.detect_format(head, encoding)
@@ -423,20 +625,46 @@ def parse_feed_tables(
             yield validate_table(table, lines, state, with_hash=with_hash)
         return
     enc = encoding or P.detect_encoding(head)
-    for table, lines, bad in iter_csv_tables(
-        stream, head=head, encoding=enc, delimiter="\t" if fmt == P.FORMAT_TSV else None
+    delimiter = "\t" if fmt == P.FORMAT_TSV else None
+    if enc not in R.SPLITTABLE_ENCODINGS:
+        for table, lines, bad in iter_csv_tables(
+            stream, head=head, encoding=enc, delimiter=delimiter
+        ):
+            yield _validated(table, lines, bad, state, with_hash)
+        return
+    for table, lines, bad, hashes in iter_csv_record_tables(
+        stream,
+        head=head,
+        encoding=enc,
+        delimiter=delimiter,
+        context=context,
+        state=state,
+        matcher=matcher,
     ):
-        state.received += len(bad)
-        state.rejected += len(bad)
-        if table.num_rows:
-            good, errors = validate_table(table, lines, state, with_hash=with_hash)
-        else:
-            good, errors = table, []
-        yield good, sorted(bad + errors, key=lambda e: e.line)
+        good, errors = _validated(table, lines.tolist(), bad, state, with_hash)
+        if matcher is not None and matcher.parsed_before_matched(errors):
+            raise ReparseNeeded
+        if hashes is None:
+            column = pa.nulls(good.num_rows, pa.int64())
+        else:  # rows keep their order: find each good row's line among the block's lines
+            column = pa.array(hashes[np.searchsorted(lines, good.column("line").to_numpy())])
+        yield good.append_column("line_hash", column), errors
+
+
+def _validated(table, lines, bad, state, with_hash) -> tuple[pa.Table, list[RowError]]:
+    state.received += len(bad)
+    state.rejected += len(bad)
+    if table.num_rows:
+        good, errors = validate_table(table, lines, state, with_hash=with_hash)
+    else:
+        good, errors = validate_table(table.slice(0, 0), [], state, with_hash=with_hash)
+    return good, sorted(bad + errors, key=lambda e: e.line)
 
 
 def table_rows(table: pa.Table) -> list[dict[str, str]]:
     """Good rows as plain dicts of strings (what parsing.validate_rows returns)."""
+    if "line_hash" in table.column_names:  # the pipeline's bookkeeping, not row content
+        table = table.drop_columns(["line_hash"])
     rows = table.to_pylist()
     for r in rows:
         r["line"] = str(r["line"])

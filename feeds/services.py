@@ -35,6 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -57,7 +58,7 @@ from catalog_health.tenancy.services import audit_record
 from catalogs.models import Catalog, Product
 
 from . import crypto
-from .columnar import parse_feed_tables
+from .columnar import RecordMatcher, ReparseNeeded, parse_feed_tables
 from .decompress import Limits, open_decompressed
 from .fetching import FetchPolicy, fetch
 from .models import (
@@ -577,48 +578,15 @@ def _ingest(ctx: _Ctx) -> None:
         and run.content_sha256 == source.last_sha256
     ):
         raise _Unchanged  # an identical file: nothing to parse
-    state = ValidationState(default_currency=ctx.catalog.currency, country=ctx.catalog.country)
-    fmt = source.format if source else "auto"
-    compression = source.compression if source else "auto"
-    encoding = (source.encoding or None) if source else None
-    stored_errors = 0
-    rejected_skus: set[str] = set()
-    _create_stage(run)
-    pg = _is_pg()
+    matcher = None if run.force else _unchanged_record_matcher(run)
     with _phase(run, Phase.PARSING):
-        stream = open_decompressed(path, compression, Limits(max_expanded_bytes=fs.max_feed_bytes))
-        # PostgreSQL: a second connection COPYs block N while this one parses block N+1,
-        # and computes the content hashes itself (generated column)
-        # (not inside an outer transaction, e.g. a test's: the other connection could not
-        # see the uncommitted staging table)
-        writer = _StageWriter(run) if pg and not connection.in_atomic_block else None
         try:
-            for good, errs in parse_feed_tables(
-                stream, fmt=fmt, encoding=encoding, state=state, with_hash=not pg
-            ):
-                if writer is not None:
-                    writer.put(good)
-                else:
-                    _stage_table(run, good)
-                rejected_skus.update(e.sku for e in errs if e.severity == "error" and e.sku)
-                if errs and stored_errors < fs.max_stored_row_errors:
-                    keep = errs[: fs.max_stored_row_errors - stored_errors]
-                    _store_row_errors(run, keep)
-                    stored_errors += len(keep)
-                run.rows_done = state.received
-                run.received, run.rejected, run.warnings = (
-                    state.received,
-                    state.rejected,
-                    state.warnings,
-                )
-                _save(run, "rows_done", "received", "rejected", "warnings")
-            if writer is not None:
-                writer.close()
-                writer = None
-        finally:
-            stream.close()
-            if writer is not None:
-                writer.abort()
+            state, rejected_skus = _parse_into_stage(ctx, path, matcher)
+        except ReparseNeeded:  # an edge case the shortcut cannot decide: read everything
+            log.info("feed run %s: parsing every record again", run.pk)
+            FeedRowError.objects.filter(run=run).delete()
+            matcher = None
+            state, rejected_skus = _parse_into_stage(ctx, path, None)
     with _phase(run, Phase.VALIDATING):
         run.rows_total = state.received
         _save(run, "rows_total")
@@ -632,9 +600,104 @@ def _ingest(ctx: _Ctx) -> None:
                 f"than the {fs.rejected_share_threshold:.0%} allowed; nothing was applied. "
                 "See the row errors below.",
             )
-        _store_seen(run, rejected_skus)
+        _store_seen(run, rejected_skus | set(matcher.matched_skus if matcher else ()))
         _analyze_stage(run)
     _apply_and_finish(ctx)
+
+
+def _unchanged_record_matcher(run: FeedRun) -> RecordMatcher | None:
+    """The fingerprints of the raw records behind the catalog's active products, for the
+    parser to skip the records that come back byte for byte (None when there are none)."""
+    if not _is_pg():
+        return None  # the embedded SQLite default parses every record (small catalogs)
+    buf = io.BytesIO()
+    with connection.cursor() as cur:
+        sql = (
+            f"COPY (SELECT feed_line_hash, sku FROM {_qn(Product._meta.db_table)} "
+            "WHERE tenant_id = %s AND catalog_id = %s AND removed_at IS NULL "
+            "AND feed_line_hash IS NOT NULL) TO STDOUT (FORMAT csv)"
+        )
+        with cur.cursor.copy(sql, [run.tenant_id, run.catalog_id]) as copy:
+            for data in copy:
+                buf.write(data)
+    if not buf.tell():
+        return None
+    table = pacsv.read_csv(
+        io.BytesIO(buf.getvalue()),
+        read_options=pacsv.ReadOptions(column_names=["h", "sku"]),
+        convert_options=pacsv.ConvertOptions(
+            column_types={"h": pa.int64(), "sku": pa.string()},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    hashes = table.column("h").to_numpy()
+    order = np.argsort(hashes, kind="stable")
+    known = hashes[order]
+    skus = table.column("sku").take(pa.array(order)).to_pylist()
+
+    def lookup(new: np.ndarray) -> np.ndarray:
+        at = np.minimum(np.searchsorted(known, new), len(known) - 1)
+        return np.where(known[at] == new, at, -1)
+
+    return RecordMatcher(lookup, skus)
+
+
+def _parse_into_stage(
+    ctx: _Ctx, path: str, matcher: RecordMatcher | None
+) -> tuple[ValidationState, set[str]]:
+    """Stream, validate and stage the feed's rows (all of them, or with a matcher only the
+    records that changed since the last pull); row errors are stored as they come."""
+    run, source, fs = ctx.run, ctx.source, ctx.fs
+    state = ValidationState(default_currency=ctx.catalog.currency, country=ctx.catalog.country)
+    fmt = source.format if source else "auto"
+    compression = source.compression if source else "auto"
+    encoding = (source.encoding or None) if source else None
+    context = (fmt or "auto", ctx.catalog.currency, ctx.catalog.country)
+    stored_errors = 0
+    rejected_skus: set[str] = set()
+    _create_stage(run)
+    pg = _is_pg()
+    stream = open_decompressed(path, compression, Limits(max_expanded_bytes=fs.max_feed_bytes))
+    # PostgreSQL: a second connection COPYs block N while this one parses block N+1,
+    # and computes the content hashes itself (generated column)
+    # (not inside an outer transaction, e.g. a test's: the other connection could not
+    # see the uncommitted staging table)
+    writer = _StageWriter(run) if pg and not connection.in_atomic_block else None
+    try:
+        for good, errs in parse_feed_tables(
+            stream,
+            fmt=fmt,
+            encoding=encoding,
+            state=state,
+            with_hash=not pg,
+            context=context,
+            matcher=matcher,
+        ):
+            if writer is not None:
+                writer.put(good)
+            else:
+                _stage_table(run, good)
+            rejected_skus.update(e.sku for e in errs if e.severity == "error" and e.sku)
+            if errs and stored_errors < fs.max_stored_row_errors:
+                keep = errs[: fs.max_stored_row_errors - stored_errors]
+                _store_row_errors(run, keep)
+                stored_errors += len(keep)
+            run.rows_done = state.received
+            run.received, run.rejected, run.warnings = (
+                state.received,
+                state.rejected,
+                state.warnings,
+            )
+            _save(run, "rows_done", "received", "rejected", "warnings")
+        if writer is not None:
+            writer.close()
+            writer = None
+    finally:
+        stream.close()
+        if writer is not None:
+            writer.abort()
+    return state, rejected_skus
 
 
 def _apply_and_finish(ctx: _Ctx) -> None:
@@ -643,8 +706,8 @@ def _apply_and_finish(ctx: _Ctx) -> None:
     with _phase(run, Phase.APPLYING), transaction.atomic():
         # one apply per catalog at a time; the catalog row is the lock
         Catalog.objects.for_tenant(ctx.tenant).select_for_update().get(pk=ctx.catalog.pk)
-        _create_delta(run)
-        counts = _stage_counts(run)
+        delta = _create_delta(run)
+        counts = _stage_counts(run, delta)
         active, to_remove = counts["active"], counts["to_remove"]
         if (
             run.mode == UpdateMode.REPLACE
@@ -659,18 +722,21 @@ def _apply_and_finish(ctx: _Ctx) -> None:
                 "fix the feed and refresh."
             )
         else:
-            _record_diff(ctx, fs.max_stored_changes)
+            _record_diff(ctx, delta, fs.max_stored_changes, removals=counts["to_remove"] > 0)
             now = timezone.now()
-            _merge(run, now)
+            _merge(run, delta, now)
             if _is_pg() and counts["created"] > max(1000, counts["active"] // 5):
                 # many new rows: refresh the planner's statistics before the joins below
                 with connection.cursor() as cur:
                     cur.execute(f"ANALYZE {_qn(Product._meta.db_table)}")
             if counts["created"]:
                 _link_created_products(run)  # the diff rows of new products get their ids
-            removed = _remove_missing(run, now) if run.mode == UpdateMode.REPLACE else 0
+            if counts["staged"] > counts["created"] + counts["updated"]:
+                _remember_line_hashes(run)
+            removed = _remove_missing(run, now) if counts["to_remove"] else 0
             run.created, run.updated = counts["created"], counts["updated"]
-            run.unchanged = counts["staged"] - counts["created"] - counts["updated"]
+            # every record was rejected, staged, or skipped unread as unchanged
+            run.unchanged = run.received - run.rejected - counts["created"] - counts["updated"]
             run.removed = removed
             _save(run, "created", "updated", "unchanged", "removed")
     if held_message:  # saved after the (empty) transaction: the staging table is kept
@@ -787,7 +853,9 @@ def _store_row_errors(run: FeedRun, errors: list[RowError]) -> None:
 
 # =========================================================================== staging + merge
 
+_BYTES = ' COLLATE "C"'  # catalogs_product.sku's collation: a join on sku can use its index
 _STAGE_TYPES = {
+    "sku": "text" + _BYTES,
     "line": "bigint",
     "additional_image_links": "jsonb",
     "custom_attributes": "jsonb",
@@ -799,6 +867,8 @@ _STAGE_TYPES = {
 _NULLABLE = ("price", "sale_price", "shipping_fee", "inventory_quantity")
 # Product columns written from the feed (everything in OUTPUT_COLUMNS but the line number)
 PRODUCT_COLUMNS = [c for c in OUTPUT_COLUMNS if c != "line"]
+# what a block COPYs into staging (PostgreSQL computes content_hash itself)
+STAGED_COLUMNS = [*(c for c in OUTPUT_COLUMNS if c != "content_hash"), "line_hash"]
 DIFF_FIELDS = [c for c in PRODUCT_COLUMNS if c not in ("sku", "content_hash")]
 
 
@@ -823,6 +893,7 @@ def _create_stage(run: FeedRun) -> None:
         for c in OUTPUT_COLUMNS
         if not (pg and c == "content_hash")
     ]
+    defs.append(f"line_hash {'bigint' if pg else 'integer'}")
     if pg:
         defs.append(f"content_hash text GENERATED ALWAYS AS ({_stage_hash_sql()}) STORED")
     cols = ", ".join(defs)
@@ -833,7 +904,7 @@ def _create_stage(run: FeedRun) -> None:
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_seen_table(run))}")
         cur.execute(
             f"CREATE {'UNLOGGED ' if pg else ''}TABLE {_qn(_seen_table(run))} "
-            "(sku text PRIMARY KEY)"
+            f"(sku text{_BYTES if pg else ''})"
         )
 
 
@@ -845,9 +916,17 @@ def _drop_stage(run: FeedRun) -> None:
     if run.pk is None:
         return
     with connection.cursor() as cur:
+        cur.execute(f"DROP VIEW IF EXISTS {_qn(_delta_view(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_delta_table(run))}")
+        cur.execute(f"DROP TABLE IF EXISTS {_qn(_gone_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_seen_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(run.stage_table)}")
+
+
+def _with_line_hash(table: pa.Table) -> pa.Table:
+    if "line_hash" in table.column_names:
+        return table
+    return table.append_column("line_hash", pa.nulls(table.num_rows, pa.int64()))
 
 
 def _nulls_for_numbers(table: pa.Table) -> pa.Table:
@@ -867,7 +946,7 @@ class _StageWriter:
     def __init__(self, run: FeedRun):
         import psycopg
 
-        self.cols = [c for c in OUTPUT_COLUMNS if c != "content_hash"]
+        self.cols = STAGED_COLUMNS
         db = connection.settings_dict
         self.conn = psycopg.connect(
             dbname=db["NAME"],
@@ -903,7 +982,7 @@ class _StageWriter:
             return
         buf = io.BytesIO()
         pacsv.write_csv(
-            _nulls_for_numbers(table).select(self.cols),
+            _nulls_for_numbers(_with_line_hash(table)).select(self.cols),
             buf,
             pacsv.WriteOptions(include_header=False),
         )
@@ -927,26 +1006,23 @@ def _stage_table(run: FeedRun, table: pa.Table) -> None:
     """COPY one validated block into the staging table (PostgreSQL), or insert it (SQLite)."""
     if table.num_rows == 0:
         return
-    for c in _NULLABLE:  # "" -> NULL for the numeric columns
-        i = table.column_names.index(c)
-        col = table.column(c)
-        table = table.set_column(
-            i, c, pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
-        )
+    table = _nulls_for_numbers(_with_line_hash(table))
     name = _qn(run.stage_table)
     with connection.cursor() as cur:
         if _is_pg():
-            copy_cols = [c for c in OUTPUT_COLUMNS if c != "content_hash"]
-            cols = ", ".join(_qn(c) for c in copy_cols)
+            cols = ", ".join(_qn(c) for c in STAGED_COLUMNS)
             buf = io.BytesIO()
-            pacsv.write_csv(table.select(copy_cols), buf, pacsv.WriteOptions(include_header=False))
+            pacsv.write_csv(
+                table.select(STAGED_COLUMNS), buf, pacsv.WriteOptions(include_header=False)
+            )
             # CSV: a quoted "" is an empty string, an unquoted empty field is NULL
             with cur.cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as copy:
                 copy.write(buf.getbuffer())
         else:
-            cols = ", ".join(_qn(c) for c in OUTPUT_COLUMNS)
-            rows = [tuple(r[c] for c in OUTPUT_COLUMNS) for r in table.to_pylist()]
-            marks = ", ".join(["%s"] * len(OUTPUT_COLUMNS))
+            columns = [*OUTPUT_COLUMNS, "line_hash"]
+            cols = ", ".join(_qn(c) for c in columns)
+            rows = [tuple(r[c] for c in columns) for r in table.to_pylist()]
+            marks = ", ".join(["%s"] * len(columns))
             cur.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})", rows)
 
 
@@ -970,29 +1046,64 @@ def _delta_table(run: FeedRun) -> str:
 
 
 def _seen_table(run: FeedRun) -> str:
-    """Skus of rows rejected this run: the products exist in the feed, only their row could
-    not be read, so replace mode keeps them (with their last good data) instead of removing."""
+    """Skus in the feed that are not staged: rows rejected this run (the products exist in
+    the feed, only their row could not be read, so replace mode keeps them with their last
+    good data) and records skipped unread because they came back byte for byte."""
     return run.stage_table + "_seen"
 
 
 def _store_seen(run: FeedRun, skus: set[str]) -> None:
-    if skus:
-        with connection.cursor() as cur:
+    if not skus:
+        return
+    with connection.cursor() as cur:
+        if _is_pg():
+            buf = io.BytesIO()
+            table = pa.table({"sku": pa.array(list(skus), pa.string())})
+            pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
+            sql = f"COPY {_qn(_seen_table(run))} (sku) FROM STDIN (FORMAT csv)"
+            with cur.cursor.copy(sql) as copy:
+                copy.write(buf.getbuffer())
+            cur.execute(f"ANALYZE {_qn(_seen_table(run))}")
+        else:
             cur.executemany(
-                f"INSERT INTO {_qn(_seen_table(run))} (sku) VALUES (%s) ON CONFLICT DO NOTHING",
-                [(s,) for s in sorted(skus)],
+                f"INSERT INTO {_qn(_seen_table(run))} (sku) VALUES (%s)", [(s,) for s in skus]
             )
 
 
-def _create_delta(run: FeedRun) -> None:
+def _gone_table(run: FeedRun) -> str:
+    """The active products a replace-mode run removes (listed once, read three times)."""
+    return run.stage_table + "_gone"
+
+
+def _delta_view(run: FeedRun) -> str:
+    return run.stage_table + "_dnew"
+
+
+def _create_delta(run: FeedRun) -> str:
     """The new and changed rows of the feed, with the id of the product they change: one
-    join of staging and catalog that the counts, the diff and the upsert all read."""
+    join of staging and catalog that the counts, the diff and the merge all read. Returns
+    the relation to read. A catalog with no products yet (a first pull) gets a view of the
+    staging table instead: every row is new, and copying them all once more would only cost
+    time."""
     st = _qn(run.stage_table)
     dt = _qn(_delta_table(run))
+    dv = _qn(_delta_view(run))
     p = _qn(Product._meta.db_table)
     changed = f"{_distinct('p.content_hash', 's.content_hash')} OR p.removed_at IS NOT NULL"
     with connection.cursor() as cur:
+        cur.execute(f"DROP VIEW IF EXISTS {dv}")
         cur.execute(f"DROP TABLE IF EXISTS {dt}")
+        cur.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {p} WHERE tenant_id = %s AND catalog_id = %s)",
+            [run.tenant_id, run.catalog_id],
+        )
+        if not cur.fetchone()[0]:
+            cur.execute(
+                f"CREATE VIEW {dv} AS SELECT s.*, CAST(NULL AS bigint) AS product_id, "
+                f"CAST(NULL AS {'timestamp with time zone' if _is_pg() else 'text'}) "
+                f"AS old_removed_at FROM {st} s"
+            )
+            return _delta_view(run)
         cur.execute(
             f"CREATE {'UNLOGGED ' if _is_pg() else ''}TABLE {dt} AS "
             f"SELECT s.*, p.id AS product_id, p.removed_at AS old_removed_at "
@@ -1001,12 +1112,13 @@ def _create_delta(run: FeedRun) -> None:
             f"WHERE p.id IS NULL OR {changed}",
             [run.tenant_id, run.catalog_id],
         )
+    return _delta_table(run)
 
 
-def _stage_counts(run: FeedRun) -> dict[str, int]:
+def _stage_counts(run: FeedRun, delta: str) -> dict[str, int]:
     """created / updated / staged / active / to_remove, computed set-based before the merge."""
     st = _qn(run.stage_table)
-    dt = _qn(_delta_table(run))
+    dt = _qn(delta)
     p = _qn(Product._meta.db_table)
     with connection.cursor() as cur:
         cur.execute(
@@ -1024,19 +1136,25 @@ def _stage_counts(run: FeedRun) -> dict[str, int]:
         active = cur.fetchone()[0]
     # ids in staging are unique: the active products it matches are all staged rows but the
     # new ones and the ones that bring back a removed product
+    # ids in staging are unique: the active products it matches are all staged rows but the
+    # new ones and the ones that bring back a removed product
     to_remove = active - (staged - created - revived)
     if run.mode != UpdateMode.REPLACE:
         to_remove = 0
-    elif to_remove:
+    elif to_remove:  # but some may be in the feed unstaged (rejected or unread): list them once
+        gone = _qn(_gone_table(run))
         with connection.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {gone}")
             cur.execute(
-                f"SELECT count(*) FROM {p} p WHERE p.tenant_id = %s AND p.catalog_id = %s "
-                f"AND p.removed_at IS NULL "
-                f"AND EXISTS (SELECT 1 FROM {_qn(_seen_table(run))} r WHERE r.sku = p.sku) "
-                f"AND NOT EXISTS (SELECT 1 FROM {st} s WHERE s.sku = p.sku)",
+                f"CREATE {'UNLOGGED ' if _is_pg() else ''}TABLE {gone} AS "
+                f"SELECT p.id, p.sku, p.title FROM {p} p "
+                "WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
+                f"AND NOT EXISTS (SELECT 1 FROM {st} s WHERE s.sku = p.sku) "
+                f"AND NOT EXISTS (SELECT 1 FROM {_qn(_seen_table(run))} r WHERE r.sku = p.sku)",
                 [run.tenant_id, run.catalog_id],
             )
-            to_remove -= cur.fetchone()[0]
+            cur.execute(f"SELECT count(*) FROM {gone}")
+            to_remove = cur.fetchone()[0]
     return {
         "staged": staged,
         "created": created,
@@ -1046,75 +1164,86 @@ def _stage_counts(run: FeedRun) -> dict[str, int]:
     }
 
 
-def _merge(run: FeedRun, now: datetime) -> None:
-    """ONE set-based upsert; rows whose content hash is unchanged are not written."""
+def _merge(run: FeedRun, delta: str, now: datetime) -> None:
+    """Two set-based statements over the delta (only new and changed rows): a plain INSERT
+    of the new products and an UPDATE by primary key of the changed ones. Unchanged rows
+    never reach either. (No ON CONFLICT: the catalog row lock held by the caller serialises
+    applies, and ON CONFLICT's speculative insertion costs an extra unique-index probe per
+    row on a first pull of a million products.)"""
     p = _qn(Product._meta.db_table)
+    dt = _qn(delta)
     cols = PRODUCT_COLUMNS
-    bookkeeping = [
-        "first_seen_at",
-        "last_changed_at",
-        "last_seen_at",
-        "last_seen_run_id",
+    fixed = {  # bookkeeping of a new product, as parameters
+        "first_seen_at": now,
+        "last_changed_at": now,
+        "last_seen_at": now,
+        "last_seen_run_id": run.pk,
+        "review_requested_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    insert_cols = [
+        "tenant_id",
+        "catalog_id",
+        *cols,
+        "feed_line_hash",
+        *fixed,
         "removed_at",
         "review_status",
-        "review_requested_at",
-        "created_at",
-        "updated_at",
     ]
-    insert_cols = ["tenant_id", "catalog_id", *cols, *bookkeeping]
     select = ", ".join(
         [
             "%s",
             "%s",
             *(f"s.{_qn(c)}" for c in cols),
-            "%s",
-            "%s",
-            "%s",
-            "%s",
+            "s.line_hash",
+            *(["%s"] * len(fixed)),
             "NULL",
             "'pending'",
-            "%s",
-            "%s",
-            "%s",
         ]
     )
-    updates = [f"{_qn(c)} = EXCLUDED.{_qn(c)}" for c in cols if c != "sku"]
-    updates += [
-        f"{_qn(c)} = EXCLUDED.{_qn(c)}"
-        for c in (
-            "last_changed_at",
-            "last_seen_at",
-            "last_seen_run_id",
-            "review_status",
-            "review_requested_at",
-            "updated_at",
-        )
-    ]
-    updates.append("removed_at = NULL")
-    changed = (
-        f"{_distinct(f'{p}.content_hash', 'EXCLUDED.content_hash')} OR {p}.removed_at IS NOT NULL"
-    )
-    sql = (
-        f"INSERT INTO {p} ({', '.join(_qn(c) for c in insert_cols)}) "
-        # only new and changed rows reach the upsert (the delta table): an unchanged row
-        # costs nothing here, not an index probe + row lock in ON CONFLICT
-        f"SELECT {select} FROM {_qn(_delta_table(run))} s WHERE true "
-        f"ON CONFLICT (tenant_id, catalog_id, sku) DO UPDATE SET {', '.join(updates)} "
-        f"WHERE {changed}"
-    )
-    params = [run.tenant_id, run.catalog_id, now, now, now, run.pk, now, now, now]
+    refreshed = {k: fixed[k] for k in ("last_changed_at", "last_seen_at", "last_seen_run_id")}
+    refreshed |= {"review_requested_at": now, "updated_at": now}
+    sets = [f"{_qn(c)} = s.{_qn(c)}" for c in cols if c != "sku"]
+    sets += ["feed_line_hash = s.line_hash"]
+    sets += [f"{_qn(c)} = %s" for c in refreshed]
+    sets += ["removed_at = NULL", "review_status = 'pending'"]
     with connection.cursor() as cur:
-        cur.execute(sql, params)
+        cur.execute(
+            f"INSERT INTO {p} ({', '.join(_qn(c) for c in insert_cols)}) "
+            f"SELECT {select} FROM {dt} s WHERE s.product_id IS NULL",
+            [run.tenant_id, run.catalog_id, *fixed.values()],
+        )
+        cur.execute(
+            f"UPDATE {p} SET {', '.join(sets)} FROM {dt} s "
+            f"WHERE s.product_id IS NOT NULL AND {p}.id = s.product_id",
+            list(refreshed.values()),
+        )
+
+
+def _remember_line_hashes(run: FeedRun) -> None:
+    """Rows read again whose content did not change may still come from a record with new
+    bytes (or from before fingerprints existed): store their fingerprint, so the next pull
+    skips them. Content, review and change times are untouched."""
+    p = _qn(Product._meta.db_table)
+    st = _qn(run.stage_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {p} SET feed_line_hash = s.line_hash FROM {st} s "
+            f"WHERE {p}.tenant_id = %s AND {p}.catalog_id = %s AND {p}.sku = s.sku "
+            f"AND s.line_hash IS NOT NULL AND {p}.content_hash = s.content_hash "
+            f"AND {_distinct(f'{p}.feed_line_hash', 's.line_hash')}",
+            [run.tenant_id, run.catalog_id],
+        )
 
 
 def _remove_missing(run: FeedRun, now: datetime) -> int:
-    st = _qn(run.stage_table)
+    """Mark removed the products listed by _stage_counts (active, neither staged nor seen)."""
     p = _qn(Product._meta.db_table)
     sql = (
         f"UPDATE {p} SET removed_at = %s, last_changed_at = %s, updated_at = %s "
         f"WHERE tenant_id = %s AND catalog_id = %s AND removed_at IS NULL "
-        f"AND NOT EXISTS (SELECT 1 FROM {st} s WHERE s.sku = {p}.sku) "
-        f"AND NOT EXISTS (SELECT 1 FROM {_qn(_seen_table(run))} r WHERE r.sku = {p}.sku)"
+        f"AND id IN (SELECT id FROM {_qn(_gone_table(run))})"
     )
     with connection.cursor() as cur:
         cur.execute(sql, [now, now, now, run.tenant_id, run.catalog_id])
@@ -1139,13 +1268,11 @@ def _norm(field: str, v: Any) -> Any:
     return str(v)
 
 
-def _record_diff(ctx: _Ctx, limit: int) -> None:
+def _record_diff(ctx: _Ctx, delta: str, limit: int, *, removals: bool) -> None:
     """Store what the run changes (bounded sample; counts are always exact)."""
     run = ctx.run
-    st = _qn(run.stage_table)
-    dt = _qn(_delta_table(run))
+    dt = _qn(delta)
     p = _qn(Product._meta.db_table)
-    params = [run.tenant_id, run.catalog_id]
     changes: list[FeedRunChange] = []
     new_cols = ", ".join(f"s.{_qn(c)}" for c in DIFF_FIELDS)
     old_cols = ", ".join(f"p.{_qn(c)}" for c in DIFF_FIELDS)
@@ -1194,14 +1321,10 @@ def _record_diff(ctx: _Ctx, limit: int) -> None:
                     changes=diff,
                 )
             )
-        if run.mode == UpdateMode.REPLACE:
+        if removals:
             cur.execute(
-                f"SELECT p.id, p.sku, p.title FROM {p} p WHERE p.tenant_id = %s "
-                f"AND p.catalog_id = %s AND p.removed_at IS NULL "
-                f"AND NOT EXISTS (SELECT 1 FROM {st} s WHERE s.sku = p.sku) "
-                f"AND NOT EXISTS (SELECT 1 FROM {_qn(_seen_table(run))} r WHERE r.sku = p.sku) "
-                "ORDER BY p.id LIMIT %s",
-                [*params, limit],
+                f"SELECT id, sku, title FROM {_qn(_gone_table(run))} ORDER BY id LIMIT %s",
+                [limit],
             )
             for pid, sku, title in cur.fetchall():
                 changes.append(
@@ -1225,7 +1348,8 @@ def _link_created_products(run: FeedRun) -> None:
         cur.execute(
             f"UPDATE {c} SET product_id = p.id FROM {p} p "
             f"WHERE {c}.tenant_id = %s AND {c}.run_id = %s AND {c}.kind = 'created' "
-            f"AND p.tenant_id = {c}.tenant_id AND p.catalog_id = %s AND p.sku = {c}.sku",
+            f"AND p.tenant_id = {c}.tenant_id AND p.catalog_id = %s "
+            f"AND p.sku = {c}.sku{_BYTES if _is_pg() else ''}",
             [run.tenant_id, run.pk, run.catalog_id],
         )
 

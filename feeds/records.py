@@ -1,0 +1,134 @@
+"""Split a CSV/TSV byte stream into records without parsing them, and fingerprint each one
+(pure: numpy and hashlib, no ORM).
+
+A re-pull of a big feed usually changes a few rows. Hashing every raw record and comparing
+with the hashes stored on the products by the last pull lets the pipeline parse, validate
+and stage only the records that changed: unchanged records are recognised from their bytes.
+
+A record ends at a newline outside quotes. RFC 4180 escapes a quote by doubling it, so the
+parity of the quote characters before a newline says whether it is inside a quoted value;
+the reader (pyarrow) decides the same way. Where a feed breaks that rule (a stray quote in
+an unquoted value), the caller sees a record count that does not match the reader's rows and
+stores no fingerprints for that block, so such rows are simply parsed every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+import numpy as np
+import xxhash
+
+NEWLINE, QUOTE, CR = 10, 34, 13
+BLOCK_BYTES = 8 << 20
+# Encodings in which a newline and a quote are the bytes 0x0A and 0x22 and never part of
+# another character: the splitter works on their bytes. (Not UTF-16.)
+SPLITTABLE_ENCODINGS = frozenset(
+    {"utf-8", "utf8", "utf-8-sig", "ascii", "latin-1", "latin1", "iso8859-1", "cp1252"}
+)
+FINGERPRINT_VERSION = b"1"  # bump when parsing or validation rules change what a row means
+
+
+@dataclass(frozen=True)
+class RecordBlock:
+    """Whole records: ``data[starts[i]:ends[i]]`` is record i (with its line ending), which
+    starts on physical line ``lines[i]`` of the file (the header is line 1)."""
+
+    data: bytes
+    starts: np.ndarray
+    ends: np.ndarray
+    lines: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def record(self, i: int) -> bytes:
+        return self.data[self.starts[i] : self.ends[i]]
+
+    def join(self, mask: np.ndarray | None = None) -> bytes:
+        """The records (all, or those where ``mask`` is true) as one CSV body."""
+        if mask is None:
+            if len(self) == 0:
+                return b""
+            return self.data[self.starts[0] : self.ends[-1]]
+        data = self.data
+        return b"".join(data[s:e] for s, e in zip(self.starts[mask], self.ends[mask], strict=True))
+
+
+def iter_record_blocks(
+    stream: IO[bytes], *, first_line: int = 2, block_bytes: int = BLOCK_BYTES
+) -> Iterator[RecordBlock]:
+    """Blocks of whole records read from ``stream`` (positioned after the header line).
+    Empty lines are skipped, as the reader skips them; they still count as lines."""
+    carry = b""
+    line = first_line
+    while True:
+        chunk = stream.read(block_bytes)
+        buf = carry + chunk if carry else chunk
+        if not chunk:  # end of the stream: what is left is the last record (no newline)
+            if buf.strip(b"\r\n"):
+                yield RecordBlock(
+                    buf, np.array([0]), np.array([len(buf)]), np.array([line], np.int64)
+                )
+            return
+        a = np.frombuffer(buf, np.uint8)
+        newlines = np.flatnonzero(a == NEWLINE)
+        quotes = np.flatnonzero(a == QUOTE)
+        if quotes.size:  # a newline ends a record when the quotes before it are balanced
+            ends = newlines[(np.searchsorted(quotes, newlines) & 1) == 0] + 1
+        else:
+            ends = newlines + 1
+        if ends.size == 0:  # one record longer than the block: read on
+            carry = buf
+            continue
+        starts = np.empty_like(ends)
+        starts[0] = 0
+        starts[1:] = ends[:-1]
+        lines = line + np.searchsorted(newlines, starts)
+        last = int(ends[-1])
+        line += int(np.searchsorted(newlines, last))  # the newlines in buf[:last]
+        carry = buf[last:]
+        keep = _not_empty(a, starts, ends)
+        if not keep.all():
+            starts, ends, lines = starts[keep], ends[keep], lines[keep]
+        if starts.size:
+            yield RecordBlock(buf, starts, ends, lines.astype(np.int64))
+
+
+def _not_empty(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    length = ends - starts
+    first = a[starts]
+    blank = (length == 1) | ((length == 2) & (first == CR))
+    return ~blank
+
+
+def fingerprint_key(*parts: str | bytes) -> int:
+    """The key of the record hashes: what else decides how a record reads (the header line,
+    the format, the encoding, the catalog's default currency and country, the rules' version).
+    A change of any of them makes every record look new once."""
+    h = hashlib.blake2b(FINGERPRINT_VERSION, digest_size=32)
+    for p in parts:
+        b = p if isinstance(p, bytes) else p.encode("utf-8", "surrogatepass")
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    return int.from_bytes(h.digest()[:8], "little")
+
+
+def record_hashes(block: RecordBlock, key: int) -> np.ndarray:
+    """A 64-bit hash of each record's bytes, seeded with ``key`` (signed, to fit a
+    PostgreSQL bigint). xxh3: ~0.2 µs a record, five times cheaper than blake2b here; not
+    cryptographic, which is fine: a collision could only hide a seller's own change, with
+    odds of 2^-64 per changed row."""
+    data, digest = block.data, xxhash.xxh3_64_intdigest
+    hashes = np.fromiter(
+        (
+            digest(data[s:e], key)
+            for s, e in zip(block.starts.tolist(), block.ends.tolist(), strict=True)
+        ),
+        np.uint64,
+        len(block),
+    )
+    return hashes.view(np.int64)

@@ -1,0 +1,163 @@
+"""Record splitting and fingerprints (pure), and the parser's shortcut over unchanged records."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feeds.columnar import RecordMatcher, ReparseNeeded, parse_feed_tables
+from feeds.parsing import ValidationState
+from feeds.records import fingerprint_key, iter_record_blocks, record_hashes
+
+HEADER = b"id,title,price\n"
+
+
+def records(data: bytes, block_bytes: int = 1 << 20) -> list[tuple[int, bytes]]:
+    out = []
+    for block in iter_record_blocks(io.BytesIO(data), first_line=2, block_bytes=block_bytes):
+        out += [(int(block.lines[i]), block.record(i)) for i in range(len(block))]
+    return out
+
+
+@pytest.mark.parametrize("block_bytes", [1, 3, 7, 1 << 20])
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (b"a,1\nb,2\n", [(2, b"a,1\n"), (3, b"b,2\n")]),
+        (b"a,1\nb,2", [(2, b"a,1\n"), (3, b"b,2")]),  # no newline at the end
+        (b'"x\ny",1\nb,2\n', [(2, b'"x\ny",1\n'), (4, b"b,2\n")]),  # newline inside quotes
+        (b'"say ""hi""\n!",1\nb\n', [(2, b'"say ""hi""\n!",1\n'), (4, b"b\n")]),
+        (b"a\r\n\r\nb\r\n", [(2, b"a\r\n"), (4, b"b\r\n")]),  # CRLF; an empty line is skipped
+        (b"\n\na\n", [(4, b"a\n")]),
+        (b"", []),
+    ],
+)
+def test_records_and_their_first_lines(data, expected, block_bytes):
+    assert records(data, block_bytes) == expected
+
+
+csv_cell = st.text(alphabet=st.sampled_from('ab,"\n\r é'), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.lists(csv_cell, min_size=1, max_size=3), max_size=12), block=st.integers(1, 40)
+)
+def test_records_are_what_a_csv_writer_wrote(rows, block):
+    """Whatever csv.writer quotes, every written row comes back as one record, on the line
+    it starts on (rows that are a bare line ending are empty lines, skipped like the reader)."""
+    out, expected, line = io.StringIO(), [], 2
+    for row in rows:
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerow(row)
+        raw = text.getvalue().encode()
+        if raw not in (b"\n", b"\r\n"):
+            expected.append((line, raw))
+        line += raw.count(b"\n")
+        out.write(text.getvalue())
+    assert records(out.getvalue().encode(), block) == expected
+
+
+def test_fingerprints_depend_on_the_bytes_and_the_key():
+    block = next(iter_record_blocks(io.BytesIO(b"a,1\nb,2\na,1\n")))
+    k1, k2 = fingerprint_key(b"id,price\n", "USD"), fingerprint_key(b"id,price\n", "EUR")
+    h1, h2 = record_hashes(block, k1), record_hashes(block, k2)
+    assert h1.dtype == np.int64
+    assert h1[0] == h1[2] != h1[1]  # same bytes, same hash
+    assert not set(h1) & set(h2)  # another context: every record looks new
+    assert k1 == fingerprint_key(b"id,price\n", "USD")
+
+
+# ----------------------------------------------------------------- the parser's shortcut
+
+
+def parse(data: bytes, matcher=None):
+    state = ValidationState(default_currency="USD", country="US")
+    tables, errors = [], []
+    for good, errs in parse_feed_tables(io.BytesIO(data), state=state, matcher=matcher):
+        tables.append(good)
+        errors += [e for e in errs if e.severity == "error"]  # not the warnings
+    rows = [r for t in tables for r in t.to_pylist()]
+    return rows, errors, state
+
+
+def matcher_for(rows) -> RecordMatcher:
+    """What the pipeline builds from the products: each stored record hash and its sku."""
+    pairs = sorted((r["line_hash"], r["sku"]) for r in rows if r["line_hash"] is not None)
+    known = np.array([h for h, _ in pairs], np.int64)
+
+    def lookup(new):
+        at = np.minimum(np.searchsorted(known, new), len(known) - 1)
+        return np.where(known[at] == new, at, -1)
+
+    return RecordMatcher(lookup, [s for _, s in pairs])
+
+
+def feed(*lines: str) -> bytes:
+    return HEADER + "".join(line + "\n" for line in lines).encode()
+
+
+FIRST = feed("A,Alpha,1.00 USD", 'B,"Beta\nmultiline",2.00 USD', "C,Gamma,3.00 USD")
+
+
+def test_every_row_gets_the_hash_of_its_record_and_its_exact_line():
+    rows, errors, _ = parse(FIRST)
+    assert not errors
+    assert [(r["sku"], r["line"]) for r in rows] == [("A", 2), ("B", 3), ("C", 5)]
+    assert all(r["line_hash"] is not None for r in rows)
+    assert len({r["line_hash"] for r in rows}) == 3
+
+
+def test_unchanged_records_are_not_parsed_again():
+    first, _, _ = parse(FIRST)
+    m = matcher_for(first)
+    second = feed("A,Alpha,1.00 USD", 'B,"Beta\nmultiline",2.50 USD', "C,Gamma,3.00 USD", "D,D,4")
+    rows, errors, state = parse(second, m)
+    assert [(r["sku"], r["line"]) for r in rows] == [("B", 3), ("D", 6)]
+    assert (m.matched_skus, m.matched_lines) == (["A", "C"], [2, 5])
+    assert state.received == 4 and not errors
+
+
+def test_a_new_row_with_the_id_of_an_unchanged_record_is_a_duplicate():
+    m = matcher_for(parse(FIRST)[0])
+    rows, errors, state = parse(feed("A,Alpha,1.00 USD", "A,Other,9.00 USD"), m)
+    assert rows == [] and m.matched_skus == ["A"]
+    assert [(e.line, e.sku, e.message) for e in errors] == [
+        (3, "A", "duplicate id: this id appears earlier in the feed")
+    ]
+    assert (state.received, state.rejected) == (2, 1)
+
+
+def test_a_record_repeated_byte_for_byte_is_a_duplicate():
+    m = matcher_for(parse(FIRST)[0])
+    rows, errors, _ = parse(feed("C,Gamma,3.00 USD", "C,Gamma,3.00 USD"), m)
+    assert rows == [] and m.matched_skus == ["C"]
+    assert [(e.line, e.sku) for e in errors] == [(3, "C")]
+
+
+def test_a_parsed_row_before_an_unchanged_duplicate_asks_for_a_full_parse():
+    """A full parse keeps the first of two rows with one id; the shortcut would keep the
+    later, unchanged one, so it gives up and the pipeline reads everything."""
+    m = matcher_for(parse(FIRST)[0])
+    with pytest.raises(ReparseNeeded):
+        parse(feed("A,New title,1.00 USD", "A,Alpha,1.00 USD"), m)
+
+
+def test_a_stray_quote_leaves_the_block_without_fingerprints():
+    """pyarrow reads a quote inside an unquoted value literally; the splitter cannot know
+    where such a record ends, so its block stores no hashes (and is parsed every time)."""
+    rows, errors, _ = parse(feed('A,12" pizza,1.00 USD', "B,Beta,2.00 USD"))
+    assert [r["sku"] for r in rows] == ["A", "B"] and not errors
+    assert [r["line_hash"] for r in rows] == [None, None]
+
+
+def test_a_bad_row_keeps_its_exact_line_after_a_multiline_record():
+    rows, errors, _ = parse(feed('A,"two\nlines",1.00 USD', "B,too,many,fields", "C,Gamma,3"))
+    assert [(r["sku"], r["line"]) for r in rows] == [("A", 2), ("C", 5)]
+    assert [(e.line, e.sku, e.field) for e in errors] == [(4, "B", "row")]
+    assert all(r["line_hash"] is not None for r in rows)
