@@ -428,8 +428,8 @@ class RecordMatcher:
         seen, skus = state.seen, self.skus
         take = [
             k
-            for k, j in enumerate(js.tolist())
-            if once[k] and skus[j] not in seen  # a repeat or a claimed id is parsed
+            for k, (j, first_time) in enumerate(zip(js.tolist(), once.tolist(), strict=True))
+            if first_time and skus[j] not in seen  # a repeat or a claimed id is parsed
         ]
         at, js = at[take], js[take]
         self.used[js] = True
@@ -537,7 +537,9 @@ def iter_csv_record_tables(
                 else np.ones(len(block), dtype=bool)
             )
             n_kept = int(kept.sum())
-            if n_kept == 0:
+            if n_kept == 0:  # all unchanged: nothing to read, but progress to report
+                empty = pa.table({c: pa.array([], pa.string()) for c in names})
+                yield empty, np.array([], np.int64), [], np.array([], np.int64)
                 continue
             body = block.join(None if n_kept == len(block) else kept)
             table, bad = _read_block(body, names, delimiter, enc)
@@ -644,6 +646,9 @@ def parse_feed_tables(
         good, errors = _validated(table, lines.tolist(), bad, state, with_hash)
         if matcher is not None and matcher.parsed_before_matched(errors):
             raise ReparseNeeded
+        if not good.num_rows:
+            yield good, errors
+            continue
         if hashes is None:
             column = pa.nulls(good.num_rows, pa.int64())
         else:  # rows keep their order: find each good row's line among the block's lines
@@ -654,10 +659,9 @@ def parse_feed_tables(
 def _validated(table, lines, bad, state, with_hash) -> tuple[pa.Table, list[RowError]]:
     state.received += len(bad)
     state.rejected += len(bad)
-    if table.num_rows:
-        good, errors = validate_table(table, lines, state, with_hash=with_hash)
-    else:
-        good, errors = validate_table(table.slice(0, 0), [], state, with_hash=with_hash)
+    if not table.num_rows:  # nothing to stage (callers skip empty tables)
+        return table, sorted(bad, key=lambda e: e.line)
+    good, errors = validate_table(table, lines, state, with_hash=with_hash)
     return good, sorted(bad + errors, key=lambda e: e.line)
 
 

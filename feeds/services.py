@@ -29,6 +29,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -50,6 +51,7 @@ from django.db import (
     connection,
     transaction,
 )
+from django.db.models import Max
 from django.utils import timezone
 
 from catalog_health.tenancy.models import Membership, Tenant
@@ -417,6 +419,7 @@ class _Ctx:
     fs: FeedSettings
     temp_files: list[str]
     keep_file: bool
+    matcher: RecordMatcher | None = None  # the unchanged records skipped unread, if any
 
 
 class _Held(Exception):
@@ -569,16 +572,24 @@ def _obtain_file(ctx: _Ctx) -> str:
 
 def _ingest(ctx: _Ctx) -> None:
     run, source, fs = ctx.run, ctx.source, ctx.fs
-    with _phase(run, Phase.FETCHING):
+    with _phase(run, Phase.FETCHING), ThreadPoolExecutor(1) as pool:
+        # the fingerprints of the last pull are read on another connection while the file
+        # downloads (not inside an outer transaction, e.g. a test's, which it could not see)
+        snapshot = None
+        if not run.force and _is_pg() and not connection.in_atomic_block:
+            snapshot = pool.submit(_in_own_connection, _unchanged_record_matcher, ctx.catalog)
         path = _obtain_file(ctx)
-    if (
-        source is not None
-        and not run.force
-        and source.last_sha256
-        and run.content_sha256 == source.last_sha256
-    ):
-        raise _Unchanged  # an identical file: nothing to parse
-    matcher = None if run.force else _unchanged_record_matcher(run)
+        if (
+            source is not None
+            and not run.force
+            and source.last_sha256
+            and run.content_sha256 == source.last_sha256
+        ):
+            raise _Unchanged  # an identical file: nothing to parse
+        if snapshot is not None:
+            matcher = snapshot.result()
+        else:
+            matcher = None if run.force else _unchanged_record_matcher(ctx.catalog)
     with _phase(run, Phase.PARSING):
         try:
             state, rejected_skus = _parse_into_stage(ctx, path, matcher)
@@ -600,47 +611,67 @@ def _ingest(ctx: _Ctx) -> None:
                 f"than the {fs.rejected_share_threshold:.0%} allowed; nothing was applied. "
                 "See the row errors below.",
             )
-        _store_seen(run, rejected_skus | set(matcher.matched_skus if matcher else ()))
+        _store_seen(run, rejected_skus)  # the unread ones only if the apply needs them
+        ctx.matcher = matcher
         _analyze_stage(run)
     _apply_and_finish(ctx)
 
 
-def _unchanged_record_matcher(run: FeedRun) -> RecordMatcher | None:
+def _products_version(catalog: Catalog) -> Any:
+    """Changes whenever a product of the catalog is created, changed, removed or brought
+    back (every such write sets last_changed_at): one index lookup (product_changed_idx)."""
+    return (
+        Product.objects.for_tenant(catalog.tenant_id)
+        .filter(catalog=catalog)
+        .aggregate(m=Max("last_changed_at"))["m"]
+    )
+
+
+def _in_own_connection(fn, *args):
+    """Run ``fn`` in a worker thread (it gets its own database connection) and close that
+    connection afterwards."""
+    try:
+        return fn(*args)
+    finally:
+        connection.close()
+
+
+def _unchanged_record_matcher(catalog: Catalog) -> RecordMatcher | None:
     """The fingerprints of the raw records behind the catalog's active products, for the
     parser to skip the records that come back byte for byte (None when there are none)."""
     if not _is_pg():
         return None  # the embedded SQLite default parses every record (small catalogs)
-    buf = io.BytesIO()
-    with connection.cursor() as cur:
-        sql = (
-            f"COPY (SELECT feed_line_hash, sku FROM {_qn(Product._meta.db_table)} "
+    version = _products_version(catalog)  # read before the fingerprints it describes
+    import psycopg
+
+    connection.ensure_connection()
+    # binary results need a server-binding cursor (Django's are client-side binding)
+    with psycopg.Cursor(connection.connection) as cur:
+        # one row, two aggregates fed by the same scan in the same order: the hashes packed
+        # and the skus (a million rows fetched one by one cost seconds in Python)
+        cur.execute(  # binary: psycopg reads a million-element array in C
+            "SELECT string_agg(int8send(feed_line_hash), ''::bytea), array_agg(sku) "
+            f"FROM {_qn(Product._meta.db_table)} "
             "WHERE tenant_id = %s AND catalog_id = %s AND removed_at IS NULL "
-            "AND feed_line_hash IS NOT NULL) TO STDOUT (FORMAT csv)"
+            "AND feed_line_hash IS NOT NULL",
+            [catalog.tenant_id, catalog.pk],
+            binary=True,
         )
-        with cur.cursor.copy(sql, [run.tenant_id, run.catalog_id]) as copy:
-            for data in copy:
-                buf.write(data)
-    if not buf.tell():
+        packed, skus = cur.fetchone()
+    if not packed:
         return None
-    table = pacsv.read_csv(
-        io.BytesIO(buf.getvalue()),
-        read_options=pacsv.ReadOptions(column_names=["h", "sku"]),
-        convert_options=pacsv.ConvertOptions(
-            column_types={"h": pa.int64(), "sku": pa.string()},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
-    hashes = table.column("h").to_numpy()
+    hashes = np.frombuffer(bytes(packed), dtype=">i8").astype(np.int64)
     order = np.argsort(hashes, kind="stable")
     known = hashes[order]
-    skus = table.column("sku").take(pa.array(order)).to_pylist()
+    skus = [skus[i] for i in order.tolist()]
 
     def lookup(new: np.ndarray) -> np.ndarray:
         at = np.minimum(np.searchsorted(known, new), len(known) - 1)
         return np.where(known[at] == new, at, -1)
 
-    return RecordMatcher(lookup, skus)
+    matcher = RecordMatcher(lookup, skus)
+    matcher.products_version = version
+    return matcher
 
 
 def _parse_into_stage(
@@ -707,7 +738,7 @@ def _apply_and_finish(ctx: _Ctx) -> None:
         # one apply per catalog at a time; the catalog row is the lock
         Catalog.objects.for_tenant(ctx.tenant).select_for_update().get(pk=ctx.catalog.pk)
         delta = _create_delta(run)
-        counts = _stage_counts(run, delta)
+        counts = _stage_counts(run, delta, ctx.matcher)
         active, to_remove = counts["active"], counts["to_remove"]
         if (
             run.mode == UpdateMode.REPLACE
@@ -1115,7 +1146,7 @@ def _create_delta(run: FeedRun) -> str:
     return _delta_table(run)
 
 
-def _stage_counts(run: FeedRun, delta: str) -> dict[str, int]:
+def _stage_counts(run: FeedRun, delta: str, matcher: RecordMatcher | None) -> dict[str, int]:
     """created / updated / staged / active / to_remove, computed set-based before the merge."""
     st = _qn(run.stage_table)
     dt = _qn(delta)
@@ -1141,7 +1172,18 @@ def _stage_counts(run: FeedRun, delta: str) -> dict[str, int]:
     to_remove = active - (staged - created - revived)
     if run.mode != UpdateMode.REPLACE:
         to_remove = 0
+    elif (
+        matcher is not None
+        and to_remove <= len(matcher.matched_skus)
+        and _products_version(run.catalog) == matcher.products_version
+    ):
+        # no product was created, removed or brought back since the fingerprints were read
+        # (the catalog row lock is held now), so every unread record is an active product
+        # that is not staged: all the active products are accounted for
+        to_remove = 0
     elif to_remove:  # but some may be in the feed unstaged (rejected or unread): list them once
+        if matcher is not None:
+            _store_seen(run, set(matcher.matched_skus))
         gone = _qn(_gone_table(run))
         with connection.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS {gone}")
@@ -1268,14 +1310,74 @@ def _norm(field: str, v: Any) -> Any:
     return str(v)
 
 
+def _diff_value_sql(field: str, alias: str) -> str:
+    """A field's value as _norm gives it, in SQL (jsonb)."""
+    internal = Product._meta.get_field(field).get_internal_type()
+    if internal == "DecimalField":
+        return f"to_jsonb({alias}.{_qn(field)}::text)"
+    return f"to_jsonb({alias}.{_qn(field)})"
+
+
+def _insert_update_diffs(cur, run: FeedRun, dt: str, limit: int) -> None:
+    """The 'updated' diff rows ({field: [old, new]} of the fields that differ, "removed" for
+    a product brought back), as _append_update_diffs builds them in Python."""
+    parts = []
+    for f in DIFF_FIELDS:
+        internal = Product._meta.get_field(f).get_internal_type()
+        if internal in ("CharField", "TextField"):  # "" and no value are the same
+            differs = f"coalesce(p.{_qn(f)}, '') IS DISTINCT FROM coalesce(s.{_qn(f)}, '')"
+        else:
+            differs = f"p.{_qn(f)} IS DISTINCT FROM s.{_qn(f)}"
+        value = f"jsonb_build_array({_diff_value_sql(f, 'p')}, {_diff_value_sql(f, 's')})"
+        parts.append(f"'{f}', CASE WHEN {differs} THEN {value} END")
+    parts.append("'removed', CASE WHEN p.removed_at IS NOT NULL THEN '[true, false]'::jsonb END")
+    changes = f"jsonb_strip_nulls(jsonb_build_object({', '.join(parts)}))"
+    c = _qn(FeedRunChange._meta.db_table)
+    cur.execute(
+        f"INSERT INTO {c} (tenant_id, run_id, kind, product_id, sku, changes) "
+        f"SELECT %s, %s, %s, p.id, s.sku, {changes} FROM {dt} s "
+        f"JOIN {_qn(Product._meta.db_table)} p ON p.id = s.product_id ORDER BY s.line LIMIT %s",
+        [run.tenant_id, run.pk, ChangeKind.UPDATED, limit],
+    )
+
+
+def _append_update_diffs(cur, run: FeedRun, dt: str, limit: int, changes: list) -> None:
+    p = _qn(Product._meta.db_table)
+    new_cols = ", ".join(f"s.{_qn(c)}" for c in DIFF_FIELDS)
+    old_cols = ", ".join(f"p.{_qn(c)}" for c in DIFF_FIELDS)
+    cur.execute(
+        f"SELECT p.id, s.sku, p.removed_at, {old_cols}, {new_cols} FROM {dt} s "
+        f"JOIN {p} p ON p.id = s.product_id ORDER BY s.line LIMIT %s",
+        [limit],
+    )
+    n = len(DIFF_FIELDS)
+    for pid, sku, removed_at, *vals in cur.fetchall():
+        old, new = vals[:n], vals[n:]
+        diff = {}
+        for f, o, v in zip(DIFF_FIELDS, old, new, strict=True):
+            on, nn = _norm(f, o), _norm(f, v)
+            if on != nn and not (on in (None, "") and nn in (None, "")):
+                diff[f] = [on, nn]
+        if removed_at is not None:
+            diff["removed"] = [True, False]
+        changes.append(
+            FeedRunChange(
+                tenant_id=run.tenant_id,
+                run=run,
+                kind=ChangeKind.UPDATED,
+                product_id=pid,
+                sku=sku,
+                changes=diff,
+            )
+        )
+
+
 def _record_diff(ctx: _Ctx, delta: str, limit: int, *, removals: bool) -> None:
     """Store what the run changes (bounded sample; counts are always exact)."""
     run = ctx.run
     dt = _qn(delta)
-    p = _qn(Product._meta.db_table)
     changes: list[FeedRunChange] = []
     new_cols = ", ".join(f"s.{_qn(c)}" for c in DIFF_FIELDS)
-    old_cols = ", ".join(f"p.{_qn(c)}" for c in DIFF_FIELDS)
     with connection.cursor() as cur:
         cur.execute(
             f"SELECT s.sku, {new_cols} FROM {dt} s WHERE s.product_id IS NULL "
@@ -1296,31 +1398,12 @@ def _record_diff(ctx: _Ctx, delta: str, limit: int, *, removals: bool) -> None:
                     },
                 )
             )
-        cur.execute(
-            f"SELECT p.id, s.sku, p.removed_at, {old_cols}, {new_cols} FROM {dt} s "
-            f"JOIN {p} p ON p.id = s.product_id ORDER BY s.line LIMIT %s",
-            [limit],
-        )
-        n = len(DIFF_FIELDS)
-        for pid, sku, removed_at, *vals in cur.fetchall():
-            old, new = vals[:n], vals[n:]
-            diff = {}
-            for f, o, v in zip(DIFF_FIELDS, old, new, strict=True):
-                on, nn = _norm(f, o), _norm(f, v)
-                if on != nn and not (on in (None, "") and nn in (None, "")):
-                    diff[f] = [on, nn]
-            if removed_at is not None:
-                diff["removed"] = [True, False]
-            changes.append(
-                FeedRunChange(
-                    tenant_id=run.tenant_id,
-                    run=run,
-                    kind=ChangeKind.UPDATED,
-                    product_id=pid,
-                    sku=sku,
-                    changes=diff,
-                )
-            )
+        FeedRunChange.objects.bulk_create(changes, batch_size=2000)
+        changes = []
+        if _is_pg():  # built and inserted by PostgreSQL: no round trip of old and new rows
+            _insert_update_diffs(cur, run, dt, limit)
+        else:
+            _append_update_diffs(cur, run, dt, limit, changes)
         if removals:
             cur.execute(
                 f"SELECT id, sku, title FROM {_qn(_gone_table(run))} ORDER BY id LIMIT %s",

@@ -149,3 +149,44 @@ def test_products_without_fingerprints_are_read(tenant_a, catalog, source):
     assert (run.updated, run.unchanged) == (1, 3)
     assert title(catalog, "S00000") == "Product 0"
     assert None not in products(catalog).values_list("feed_line_hash", flat=True)
+
+
+def test_the_diff_of_updated_products_has_every_kind_of_field(tenant_a, catalog, source):
+    """The 'updated' diff is built by PostgreSQL; its values read as the Python rules write
+    them: money as "12.50", quantities as numbers, lists and attributes as JSON, and an
+    empty value equal to none."""
+    head = "id,title,price,sale_price,quantity,additional_image_link,color,gtin,availability\n"
+    before = head + "A,Shirt,10 USD,,5,https://i.example/1.jpg,red,,in stock\n"
+    after = head + "A,Shirt,12.5 USD,9.99 USD,,https://i.example/2.jpg,blue,,out of stock\n"
+    upload_run(tenant_a, source, before.encode())
+    run = upload_run(tenant_a, source, after.encode())
+    assert run.updated == 1
+    from feeds.models import FeedRunChange
+
+    change = FeedRunChange.objects.for_tenant(tenant_a).get(run=run)
+    assert change.kind == "updated" and change.product_id
+    assert change.changes == {
+        "price": ["10.00", "12.50"],
+        "sale_price": [None, "9.99"],
+        "inventory_quantity": [5, None],
+        "additional_image_links": [["https://i.example/1.jpg"], ["https://i.example/2.jpg"]],
+        "custom_attributes": [{"color": "red"}, {"color": "blue"}],
+        "availability": ["in_stock", "out_of_stock"],
+    }
+
+
+def test_a_catalog_changed_since_the_fingerprints_were_read_is_counted_in_full(
+    tenant_a, catalog, source, monkeypatch
+):
+    """The shortcut's count of products to remove trusts the fingerprints only while no
+    product was created, removed or brought back since they were read; otherwise every
+    active product is checked against the feed."""
+    from feeds import services
+
+    upload_run(tenant_a, source, feed(n_rows(10)))
+    versions = iter(["read with the fingerprints", "changed by another run since"])
+    monkeypatch.setattr(services, "_products_version", lambda catalog: next(versions))
+    run = upload_run(tenant_a, source, feed(n_rows(9)))  # S00009 left the feed
+    assert (run.status, run.received, run.unchanged, run.removed) == ("succeeded", 9, 9, 1)
+    assert not products(catalog).filter(sku="S00009").exists()
+    assert products(catalog).count() == 9
