@@ -317,6 +317,55 @@ def _header(head: bytes, encoding: str, delimiter: str | None) -> tuple[list[str
     return names, delimiter
 
 
+def _columns(head: bytes, encoding: str, delimiter: str | None) -> tuple[list[str], str]:
+    """Canonical column names of the header, and the delimiter; no id column is an error."""
+    raw_names, delimiter = _header(head, encoding, delimiter)
+    names = P.normalise_headers(raw_names)
+    if P.missing_required_columns(names):
+        raise FeedError(
+            "columns",
+            "The feed has no id column (looked for id, sku, sku_id, retailer_id, offer_id); "
+            f"its columns are: {', '.join(raw_names[:20])}.",
+        )
+    return names, delimiter
+
+
+def _read_options(names: list[str], delimiter: str, on_invalid) -> dict[str, Any]:
+    """pyarrow's parse and convert options: every cell a string, bad rows to ``on_invalid``."""
+    return {
+        "parse_options": pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+        ),
+        "convert_options": pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    }
+
+
+def _reader_error(exc: Exception) -> FeedError:
+    if isinstance(exc, UnicodeError):
+        return FeedError("encoding", f"The feed's text encoding could not be read: {exc}")
+    msg = str(exc)
+    if "Empty CSV file" in msg:
+        return FeedError("empty", "The feed file is empty.")
+    return FeedError("malformed", f"The feed file could not be read as a table: {msg}")
+
+
+def _bad_row(
+    line: int, text: str, expected: int, actual: int, names: list[str], delimiter: str
+) -> RowError:
+    """A row with the wrong number of fields, with its id when the text shows one."""
+    try:
+        cells = next(csv.reader([text.split("\n", 1)[0]], delimiter=delimiter), [])
+    except csv.Error:
+        cells = []
+    at = names.index("sku")
+    sku = (cells[at] if len(cells) > at else "")[:100]
+    return RowError(line, sku, "row", f"the row has {actual} fields, the header {expected}")
+
+
 def iter_csv_tables(
     stream: IO[bytes], *, head: bytes, encoding: str, delimiter: str | None = None
 ) -> Iterator[tuple[pa.Table, list[int], list[RowError]]]:
@@ -326,14 +375,7 @@ def iter_csv_tables(
     row error; its line is estimated (the reader does not report it), and the lines of
     later rows assume one line per record.
     """
-    raw_names, delimiter = _header(head, encoding, delimiter)
-    names = P.normalise_headers(raw_names)
-    if P.missing_required_columns(names):
-        raise FeedError(
-            "columns",
-            "The feed has no id column (looked for id, sku, sku_id, retailer_id, offer_id); "
-            f"its columns are: {', '.join(raw_names[:20])}.",
-        )
+    names, delimiter = _columns(head, encoding, delimiter)
     bad: list[tuple[str, int, int]] = []
 
     def on_invalid(row) -> str:
@@ -347,14 +389,7 @@ def iter_csv_tables(
             read_options=pacsv.ReadOptions(
                 block_size=BLOCK_SIZE, column_names=names, skip_rows=1, encoding=enc
             ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
+            **_read_options(names, delimiter, on_invalid),
         )
         line = 2
         while True:
@@ -364,18 +399,7 @@ def iter_csv_tables(
                 batch = None
             errors = []
             for text, expected, actual in bad:
-                try:
-                    sku = next(csv.reader([text.split("\n", 1)[0]], delimiter=delimiter), [""])
-                except csv.Error:
-                    sku = [""]
-                errors.append(
-                    RowError(
-                        line,
-                        (sku[names.index("sku")] if len(sku) > names.index("sku") else "")[:100],
-                        "row",
-                        f"the row has {actual} fields, the header {expected}",
-                    )
-                )
+                errors.append(_bad_row(line, text, expected, actual, names, delimiter))
                 line += 1
             bad.clear()
             if batch is None:
@@ -385,13 +409,8 @@ def iter_csv_tables(
             n = batch.num_rows
             yield pa.Table.from_batches([batch]), list(range(line, line + n)), errors
             line += n
-    except pa.ArrowInvalid as exc:
-        msg = str(exc)
-        if "Empty CSV file" in msg:
-            raise FeedError("empty", "The feed file is empty.") from exc
-        raise FeedError("malformed", f"The feed file could not be read as a table: {msg}") from exc
-    except UnicodeError as exc:
-        raise FeedError("encoding", f"The feed's text encoding could not be read: {exc}") from exc
+    except (pa.ArrowInvalid, UnicodeError) as exc:
+        raise _reader_error(exc) from exc
 
 
 class RecordMatcher:
@@ -464,14 +483,7 @@ def _read_block(
         read_options=pacsv.ReadOptions(
             column_names=names, encoding=encoding, use_threads=True, block_size=1 << 22
         ),
-        parse_options=pacsv.ParseOptions(
-            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={c: pa.string() for c in names},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
+        **_read_options(names, delimiter, on_invalid),
     )
     return table, bad
 
@@ -512,17 +524,9 @@ def iter_csv_record_tables(
     by the header line and ``context``) are None for a block whose records the reader did
     not see one for one.
     """
-    raw_names, delimiter = _header(head, encoding, delimiter)
-    names = P.normalise_headers(raw_names)
-    if P.missing_required_columns(names):
-        raise FeedError(
-            "columns",
-            "The feed has no id column (looked for id, sku, sku_id, retailer_id, offer_id); "
-            f"its columns are: {', '.join(raw_names[:20])}.",
-        )
+    names, delimiter = _columns(head, encoding, delimiter)
     enc = "utf8" if encoding in ("utf-8", "utf8", "utf-8-sig") else encoding
     key: int | None = None
-    sku_at = names.index("sku")
     try:
         for block in R.iter_record_blocks(stream, first_line=1):
             if key is None:  # the first record is the header line
@@ -560,28 +564,13 @@ def iter_csv_record_tables(
                 good[bad_at] = False
                 bad_lines = lines[bad_at].tolist()
                 lines, kept_hashes = lines[good], kept_hashes[good]
-            errors = []
-            for (text, expected, actual), line in zip(bad, bad_lines, strict=True):
-                try:
-                    cells = next(csv.reader([text.split("\n", 1)[0]], delimiter=delimiter), [])
-                except csv.Error:
-                    cells = []
-                errors.append(
-                    RowError(
-                        line,
-                        (cells[sku_at] if len(cells) > sku_at else "")[:100],
-                        "row",
-                        f"the row has {actual} fields, the header {expected}",
-                    )
-                )
+            errors = [
+                _bad_row(line, text, expected, actual, names, delimiter)
+                for (text, expected, actual), line in zip(bad, bad_lines, strict=True)
+            ]
             yield table, lines, errors, kept_hashes
-    except pa.ArrowInvalid as exc:
-        msg = str(exc)
-        if "Empty CSV file" in msg:
-            raise FeedError("empty", "The feed file is empty.") from exc
-        raise FeedError("malformed", f"The feed file could not be read as a table: {msg}") from exc
-    except UnicodeError as exc:
-        raise FeedError("encoding", f"The feed's text encoding could not be read: {exc}") from exc
+    except (pa.ArrowInvalid, UnicodeError) as exc:
+        raise _reader_error(exc) from exc
 
 
 def _rows_to_table(rows: list[tuple[int, dict[str, Any]]]) -> tuple[pa.Table, list[int]]:
