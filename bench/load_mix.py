@@ -36,6 +36,45 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (0 for a vanished one)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children(ppid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == ppid:
+                        out.append(int(entry))
+            except OSError:
+                pass
+    return out
+
+
+def _backends() -> list[int]:
+    """PostgreSQL backends of the bench database other than this process's own: the
+    gunicorn workers' persistent connections once they have served a request."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+        return [r[0] for r in cur.fetchall()]
+
+
 def prepare(products: int, orders: int, tenant_slug: str | None = None):
     from django.contrib.auth import (
         BACKEND_SESSION_KEY,
@@ -139,7 +178,13 @@ def main() -> int:
 
     paths = [(k, p) for k, p in paths if not any(text in p for text in args.skip)]
     port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "catalog_health.settings.test"}
+    # Connections kept for the whole run (the default 60 s would reconnect mid-run, once per
+    # worker: negligible cost, but the CPU of a closed backend could not be read).
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "catalog_health.settings.test",
+        "CONN_MAX_AGE": str(args.duration + 300),
+    }
     server = subprocess.Popen(
         [
             sys.executable,
@@ -188,6 +233,10 @@ def main() -> int:
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
             f.write("\n".join(f"{k} {p}" for k, p in paths) + "\n")
             paths_file = f.name
+        # CPU the server side (gunicorn workers and their PostgreSQL backends) spends per
+        # request: unlike latency, it does not depend on what else the shared cores run.
+        workers, backends = _children(server.pid), _backends()
+        cpu_before = (_cpu_seconds(workers), _cpu_seconds(backends))
         result = subprocess.run(
             [
                 "wrk",
@@ -210,6 +259,7 @@ def main() -> int:
             text=True,
             timeout=args.duration + 60,
         )
+        cpu = (_cpu_seconds(workers) - cpu_before[0], _cpu_seconds(backends) - cpu_before[1])
         os.unlink(paths_file)
     finally:
         server.terminate()
@@ -225,6 +275,13 @@ def main() -> int:
         f"{stats['requests'] / stats['seconds']:.1f} req/s, p50 {stats['p50_ms']:.0f} ms, "
         f"p95 {stats['p95_ms']:.0f} ms, p99 {stats['p99_ms']:.0f} ms, max "
         f"{stats['max_ms']:.0f} ms, errors {stats['errors']} ({machine()})"
+    )
+    per = 1000 / max(stats["requests"], 1)
+    print(
+        f"server CPU per request: {(cpu[0] + cpu[1]) * per:.1f} ms (gunicorn workers "
+        f"{cpu[0] * per:.1f} ms + PostgreSQL {cpu[1] * per:.1f} ms over {len(backends)} "
+        f"backends); capacity of {os.cpu_count()} cores at that cost: "
+        f"{os.cpu_count() / max(cpu[0] + cpu[1], 1e-9) * stats['requests']:.0f} req/s"
     )
     return 1 if stats["errors"] else 0
 
