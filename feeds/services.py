@@ -29,7 +29,6 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -572,22 +571,27 @@ def _obtain_file(ctx: _Ctx) -> str:
 
 def _ingest(ctx: _Ctx) -> None:
     run, source, fs = ctx.run, ctx.source, ctx.fs
-    with _phase(run, Phase.FETCHING), ThreadPoolExecutor(1) as pool:
+    with _phase(run, Phase.FETCHING):
         # the fingerprints of the last pull are read on another connection while the file
         # downloads (not inside an outer transaction, e.g. a test's, which it could not see)
-        snapshot = None
+        background = None
         if not run.force and _is_pg() and not connection.in_atomic_block:
-            snapshot = pool.submit(_in_own_connection, _unchanged_record_matcher, ctx.catalog)
-        path = _obtain_file(ctx)
-        if (
-            source is not None
-            and not run.force
-            and source.last_sha256
-            and run.content_sha256 == source.last_sha256
-        ):
-            raise _Unchanged  # an identical file: nothing to parse
-        if snapshot is not None:
-            matcher = snapshot.result()
+            background = _BackgroundMatcher(ctx.catalog)
+        try:
+            path = _obtain_file(ctx)
+            if (
+                source is not None
+                and not run.force
+                and source.last_sha256
+                and run.content_sha256 == source.last_sha256
+            ):
+                raise _Unchanged  # an identical file: nothing to parse
+        except BaseException:
+            if background is not None:
+                background.cancel()
+            raise
+        if background is not None:
+            matcher = background.result()
         else:
             matcher = None if run.force else _unchanged_record_matcher(ctx.catalog)
     with _phase(run, Phase.PARSING):
@@ -627,13 +631,42 @@ def _products_version(catalog: Catalog) -> Any:
     )
 
 
-def _in_own_connection(fn, *args):
-    """Run ``fn`` in a worker thread (it gets its own database connection) and close that
-    connection afterwards."""
-    try:
-        return fn(*args)
-    finally:
-        connection.close()
+class _BackgroundMatcher:
+    """_unchanged_record_matcher in a thread with its own connection; cancel() stops its
+    query (a 304 or an identical file needs no fingerprints)."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.pg = None
+        self.cancelled = False
+        self.value: RecordMatcher | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="feeds-matcher", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            connection.ensure_connection()
+            self.pg = connection.connection
+            if not self.cancelled:
+                self.value = _unchanged_record_matcher(self.catalog)
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            connection.close()
+
+    def result(self) -> RecordMatcher | None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.pg is not None:
+            with contextlib.suppress(Exception):
+                self.pg.cancel()
+        self.thread.join()
 
 
 def _unchanged_record_matcher(catalog: Catalog) -> RecordMatcher | None:

@@ -190,3 +190,20 @@ def test_a_catalog_changed_since_the_fingerprints_were_read_is_counted_in_full(
     assert (run.status, run.received, run.unchanged, run.removed) == ("succeeded", 9, 9, 1)
     assert not products(catalog).filter(sku="S00009").exists()
     assert products(catalog).count() == 9
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_fingerprints_are_read_while_the_file_downloads(tenant_a):
+    """As in a worker: a second connection reads them during the fetch; an identical file
+    stops that read, a changed one uses it."""
+    FeedSettings.objects.update_or_create(pk=1, defaults={"manual_refresh_min_seconds": 0})
+    catalog = CatalogFactory(tenant=tenant_a)
+    source = ProductSourceFactory(catalog=catalog)
+    upload_run(tenant_a, source, feed(n_rows(50)))
+    assert upload_run(tenant_a, source, feed(n_rows(50))).status == RunStatus.UNCHANGED
+    tamper(catalog, "S00003")
+    rows = n_rows(50)
+    rows[9] = ("S00009", "Nine v2", "10.00 USD")
+    run = upload_run(tenant_a, source, feed(rows))
+    assert (run.status, run.updated, run.unchanged) == (RunStatus.SUCCEEDED, 1, 49)
+    assert title(catalog, "S00003") == "tampered"  # skipped unread
