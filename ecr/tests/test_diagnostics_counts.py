@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import factory
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -40,10 +41,14 @@ def _status_group_by(queries) -> bool:
     )
 
 
-def _catalog(tenant, *, good: int, zero_price: int):
+def _catalog(tenant, *, good: int, zero_price: int, casino: int = 0):
     catalog = CatalogFactory(tenant=tenant)
     PendingProductFactory.create_batch(good, catalog=catalog, tenant=tenant)
     PendingProductFactory.create_batch(zero_price, catalog=catalog, tenant=tenant, price=0)
+    # new with the review's feed run, and failing ad policy: the page's "changed" list
+    PendingProductFactory.create_batch(
+        casino, catalog=catalog, tenant=tenant, title=factory.Sequence(lambda n: f"Casino {n}")
+    )
     services.review_after_feed_run(tenant=tenant, catalog=catalog)
     return catalog
 
@@ -174,11 +179,16 @@ def _page_queries(client, tenant, catalog) -> list[str]:
 
 def test_the_page_costs_the_same_queries_at_any_catalog_size(client_for, member, tenant_a):
     client = client_for(member(tenant_a, "viewer"))
-    small = _catalog(tenant_a, good=5, zero_price=1)
-    large = _catalog(tenant_a, good=120, zero_price=30)
+    small = _catalog(tenant_a, good=14, zero_price=6, casino=1)  # ECR off in both
+    large = _catalog(tenant_a, good=140, zero_price=60, casino=60)
+    states = CatalogEcrState.objects.for_tenant(tenant_a)
+    assert not states.get(catalog=small).enabled and not states.get(catalog=large).enabled
     a = _page_queries(client, tenant_a, small)
     b = _page_queries(client, tenant_a, large)
     assert len(a) == len(b)
+    assert len(_diagnostics(tenant_a, small).changed) == 1
+    d = _diagnostics(tenant_a, large)
+    assert len(d.changed) == 50 and d.changed_total == 60
     # nothing grouped or counted over the catalog's products or issues on a stored view
     for sql in b:
         if '"catalogs_product"' in sql or '"ecr_productissue"' in sql:
