@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
@@ -83,11 +84,17 @@ class CatalogDetailView(CatalogMixin, TemplateView):
         )
         query = self.request.GET.copy()
         query.pop("cursor", None)
+        # One reverse() per page, not per row: the rows differ only by the product id.
+        product_url = reverse(
+            "catalogs:product_detail",
+            kwargs={"tenant_slug": self.tenant.slug, "catalog_id": catalog.pk, "product_id": 0},
+        ).removesuffix("0/")
         ctx.update(
             catalog=catalog,
             filter_form=form,
             page=page,
             base_query=query.urlencode(),
+            product_url=product_url,
         )
         return ctx
 

@@ -31,6 +31,8 @@ class TenantMiddleware:
             raise Http404("No such tenant.")
         request.tenant = membership.tenant
         request.membership = membership
-        request.session["active_tenant"] = membership.tenant.slug
+        if request.session.get("active_tenant") != membership.tenant.slug:
+            # only on a switch: an unchanged session is not written back on every page view
+            request.session["active_tenant"] = membership.tenant.slug
         log_context.set({**log_context.get(), "tenant_id": membership.tenant_id})
         return None

@@ -185,6 +185,7 @@ def test_run_page_uses_fixed_number_of_queries(
 ):
     run = FeedRunFactory(source__catalog=catalog)
     client.force_login(member(tenant_a, Role.VIEWER))
+    client.get(url("run_detail", tenant_a, run_id=run.pk))  # stores the tenant in the session
     counts = []
     for n in (1, 40):
         FeedRunChangeFactory.create_batch(n, run=run)
@@ -197,6 +198,7 @@ def test_run_page_uses_fixed_number_of_queries(
 
 def test_source_list_uses_fixed_number_of_queries(client, member, tenant_a, catalog):
     client.force_login(member(tenant_a, Role.VIEWER))
+    client.get(url("source_list", tenant_a))  # stores the tenant in the session
     counts = []
     for n in (1, 20):
         for _ in range(n):
