@@ -8,11 +8,13 @@ from .models import (
     CatalogEcrState,
     DeniedClaim,
     EcrEvent,
+    EcrTrigger,
     PolicyTerm,
     ProductIssue,
     ReviewBatch,
     ReviewSettings,
 )
+from .services import ecr_evaluate
 
 
 @admin.register(PolicyTerm)
@@ -76,6 +78,7 @@ class CatalogEcrStateAdmin(admin.ModelAdmin):
     list_filter = ("enabled",)
     list_select_related = ("catalog", "tenant")
     search_fields = ("catalog__name", "tenant__slug")
+    actions = ["check_now"]
     fields = (
         "tenant",
         "catalog",
@@ -109,6 +112,24 @@ class CatalogEcrStateAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         _audit_change(request, obj, form, tenant=obj.tenant, action="ecr.thresholds_overridden")
+
+    @admin.action(description="Check ECR now with the current thresholds")
+    def check_now(self, request, queryset):
+        """What the periodic check does every 15 minutes, for the selected catalogs at once
+        (after changing a threshold, say); a change is an ECR event like any other."""
+        changed = 0
+        states = list(queryset.select_related("tenant", "catalog"))
+        for state in states:
+            decision = ecr_evaluate(
+                tenant=state.tenant,
+                catalog=state.catalog,
+                trigger=EcrTrigger.MANUAL,
+                actor=request.user,
+            )
+            changed += bool(decision.changed)
+        self.message_user(
+            request, f"Checked {len(states)} catalog(s); ECR turned on or off for {changed}."
+        )
 
 
 @admin.register(EcrEvent)

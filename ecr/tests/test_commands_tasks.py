@@ -126,3 +126,30 @@ def test_admin_threshold_changes_are_audited(client, user_factory, tenant_a):
         },
     )
     assert bad.status_code == 200 and "hysteresis" in bad.content.decode()
+
+
+def test_admin_check_now_applies_a_new_override_at_once(client, user_factory, tenant_a):
+    """Staff raise a catalog's disable threshold, then run "Check ECR now" on it: ECR turns
+    off right away (an Operator event), not at the next periodic check."""
+    catalog = CatalogFactory(tenant=tenant_a, name="Main")
+    PendingProductFactory.create_batch(
+        17, catalog=catalog, tenant=tenant_a, review_status="available"
+    )
+    PendingProductFactory.create_batch(
+        3, catalog=catalog, tenant=tenant_a, review_status="unavailable"
+    )
+    state = CatalogEcrState.objects.create(tenant=tenant_a, catalog=catalog, enabled=True)
+    state.disable_threshold_override = Decimal("0.900")
+    state.enable_threshold_override = Decimal("0.950")
+    state.save()
+    client.force_login(user_factory("staffer", is_staff=True, is_superuser=True))
+    response = client.post(
+        "/admin/ecr/catalogecrstate/",
+        {"action": "check_now", "_selected_action": [state.pk]},
+        follow=True,
+    )
+    assert "Checked 1 catalog(s); ECR turned on or off for 1." in response.content.decode()
+    state.refresh_from_db()
+    assert state.enabled is False  # 85 % Available < 90 %
+    event = EcrEvent.objects.for_tenant(tenant_a).get()
+    assert event.trigger == "manual"
