@@ -5,10 +5,12 @@ file and peak memory.
     .venv/bin/python bench/feeds_ingest.py --products 1000000
 
 Each measured step runs in its own process so its peak RSS is its own. Our ingest fetches the
-feed from a local HTTP server (127.0.0.1, allow-listed for the bench), parses, validates,
-COPYs into staging, merges in one statement and calls the review hook; phase durations come
-from the run itself. Targets (issue #4), as ratios to the raw COPY: full ingest <= 4x,
-1 % re-pull <= 2x, identical file <= 2 s, peak memory < 1 GB.
+feed from a local HTTP server (127.0.0.1, allow-listed for the bench), skips the records it
+has seen before, parses, validates, COPYs into staging, inserts new rows and updates changed
+ones, and calls the review hook; phase durations come from the run itself. Targets (issue
+#4), as ratios to the raw COPY into an unindexed (ordinary, logged) table: full ingest <= 4x,
+1 % re-pull <= 2x, identical file <= 2 s, peak memory < 1 GB. The ratio to a COPY into an
+UNLOGGED table (no WAL, a stricter floor) is printed too.
 """
 
 from __future__ import annotations
@@ -98,8 +100,10 @@ def serve(directory: Path) -> tuple[ThreadingHTTPServer, int]:
 # ---------------------------------------------------------------------------- steps (child)
 
 
-def step_copy_floor(path: str) -> dict:
-    """Raw COPY of the file into an unindexed all-text table: the physical floor."""
+def step_copy_floor(path: str, kind: str = "logged") -> dict:
+    """Raw COPY of the file into an unindexed all-text table: the physical floor. ``logged``
+    is the issue's definition (an ordinary table, like the products table: its rows are
+    written to the WAL too); ``unlogged`` skips the WAL, a stricter floor."""
     from django.db import connection
 
     with open(path, encoding="utf-8") as fh:
@@ -107,7 +111,7 @@ def step_copy_floor(path: str) -> dict:
     with connection.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS bench_copy_floor")
         cur.execute(
-            "CREATE UNLOGGED TABLE bench_copy_floor ("
+            f"CREATE {'UNLOGGED ' if kind == 'unlogged' else ''}TABLE bench_copy_floor ("
             + ", ".join(f'"{c}" text' for c in cols)
             + ")"
         )
@@ -344,7 +348,8 @@ def main() -> int:
     results: dict = {}
     try:
         run_child("reset", name)
-        results["copy_floor"] = run_child("copy", base)
+        results["copy_floor"] = run_child("copy", base, "logged")
+        results["copy_unlogged"] = run_child("copy", base, "unlogged")
         target.unlink(missing_ok=True)
         target.symlink_to(base)
         results["ingest_full"] = run_child("ingest", url, name, "replace")
@@ -367,6 +372,7 @@ def main() -> int:
     finally:
         httpd.shutdown()
     floor = results["copy_floor"]["seconds"]
+    strict = results["copy_unlogged"]["seconds"]
     print(f"feeds_ingest: {n} products, {size_mb:.0f} MB CSV, {machine()}")
     for key, r in results.items():
         if "seconds" not in r:
@@ -385,6 +391,7 @@ def main() -> int:
                     f"{(r['seconds'] - review) / floor:5.1f}x COPY  to the review hand-off "
                     f"(without the {review:.2f}s fast-lane review)"
                 )
+            extra += f"; {(r['seconds'] - review) / strict:.1f}x the unlogged COPY"
         if "rows_per_s" in r:
             extra = f" {r['rows_per_s']:.0f} rows/s -> {n / r['rows_per_s']:.0f}s extrapolated"
         print(
