@@ -569,6 +569,12 @@ def iter_csv_record_tables(
                 for (text, expected, actual), line in zip(bad, bad_lines, strict=True)
             ]
             yield table, lines, errors, kept_hashes
+    except R.RecordTooLong as exc:
+        raise FeedError(
+            "malformed",
+            f"A row of the feed runs over {R.MAX_RECORD_BYTES >> 20} MB without ending: a quote "
+            "that is never closed, or a file without line breaks. Nothing was applied.",
+        ) from exc
     except (pa.ArrowInvalid, UnicodeError) as exc:
         raise _reader_error(exc) from exc
 
@@ -617,7 +623,9 @@ def parse_feed_tables(
         return
     enc = encoding or P.detect_encoding(head)
     delimiter = "\t" if fmt == P.FORMAT_TSV else None
-    if enc not in R.SPLITTABLE_ENCODINGS:
+    first_break = re.search(rb"\r\n|\r|\n", head)
+    old_mac = first_break is not None and first_break.group() == b"\r"
+    if enc not in R.SPLITTABLE_ENCODINGS or old_mac:  # (lines ending in a bare CR: read whole)
         for table, lines, bad in iter_csv_tables(
             stream, head=head, encoding=enc, delimiter=delimiter
         ):

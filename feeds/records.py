@@ -24,6 +24,7 @@ import xxhash
 
 NEWLINE, QUOTE, CR = 10, 34, 13
 BLOCK_BYTES = 8 << 20
+MAX_RECORD_BYTES = 32 << 20  # one product row; more is an unclosed quote or no line breaks
 # Encodings in which a newline and a quote are the bytes 0x0A and 0x22 and never part of
 # another character: the splitter works on their bytes. (Not UTF-16.)
 SPLITTABLE_ENCODINGS = frozenset(
@@ -58,17 +59,29 @@ class RecordBlock:
         return b"".join(data[s:e] for s, e in zip(self.starts[mask], self.ends[mask], strict=True))
 
 
+class RecordTooLong(ValueError):
+    """No record boundary within MAX_RECORD_BYTES: the feed cannot be split safely."""
+
+
 def iter_record_blocks(
-    stream: IO[bytes], *, first_line: int = 2, block_bytes: int = BLOCK_BYTES
+    stream: IO[bytes],
+    *,
+    first_line: int = 2,
+    block_bytes: int = BLOCK_BYTES,
+    max_record_bytes: int | None = None,
 ) -> Iterator[RecordBlock]:
     """Blocks of whole records read from ``stream`` (positioned after the header line).
-    Empty lines are skipped, as the reader skips them; they still count as lines."""
+    Empty lines are skipped, as the reader skips them; they still count as lines. Memory
+    stays bounded: a record longer than ``max_record_bytes`` raises RecordTooLong."""
+    limit = max_record_bytes or MAX_RECORD_BYTES
     carry = b""
     line = first_line
     while True:
         chunk = stream.read(block_bytes)
         buf = carry + chunk if carry else chunk
         if not chunk:  # end of the stream: what is left is the last record (no newline)
+            if len(buf) > limit:
+                raise RecordTooLong(len(buf))
             if buf.strip(b"\r\n"):
                 yield RecordBlock(
                     buf, np.array([0]), np.array([len(buf)]), np.array([line], np.int64)
@@ -82,6 +95,8 @@ def iter_record_blocks(
         else:
             ends = newlines + 1
         if ends.size == 0:  # one record longer than the block: read on
+            if len(buf) > limit:
+                raise RecordTooLong(len(buf))
             carry = buf
             continue
         starts = np.empty_like(ends)
@@ -91,6 +106,8 @@ def iter_record_blocks(
         last = int(ends[-1])
         line += int(np.searchsorted(newlines, last))  # the newlines in buf[:last]
         carry = buf[last:]
+        if len(carry) > limit:
+            raise RecordTooLong(len(carry))
         keep = _not_empty(a, starts, ends)
         if not keep.all():
             starts, ends, lines = starts[keep], ends[keep], lines[keep]

@@ -161,3 +161,22 @@ def test_a_bad_row_keeps_its_exact_line_after_a_multiline_record():
     assert [(r["sku"], r["line"]) for r in rows] == [("A", 2), ("C", 5)]
     assert [(e.line, e.sku, e.field) for e in errors] == [(4, "B", "row")]
     assert all(r["line_hash"] is not None for r in rows)
+
+
+def test_a_quote_never_closed_fails_the_feed_with_bounded_memory(monkeypatch):
+    """Hostile input: without a record boundary the splitter would hold the whole file; past
+    the size of any real row it stops with a clear error instead."""
+    from feeds import records
+    from feeds.parsing import FeedError
+
+    monkeypatch.setattr(records, "MAX_RECORD_BYTES", 4096)
+    data = HEADER + b'A,"never closed,1.00 USD\n' + b"B,more rows,2.00 USD\n" * 500
+    with pytest.raises(FeedError) as exc:
+        parse(data)
+    assert exc.value.code == "malformed" and "never closed" in exc.value.message
+
+
+def test_lines_ending_in_a_bare_carriage_return_are_read_too():
+    data = b"id,title,price\rA,Alpha,1.00 USD\rB,Beta,2.00 USD\r"
+    rows, errors, _ = parse(data)
+    assert [r["sku"] for r in rows] == ["A", "B"] and not errors

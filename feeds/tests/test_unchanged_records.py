@@ -207,3 +207,21 @@ def test_outside_a_transaction_the_fingerprints_are_read_while_the_file_download
     run = upload_run(tenant_a, source, feed(rows))
     assert (run.status, run.updated, run.unchanged) == (RunStatus.SUCCEEDED, 1, 49)
     assert title(catalog, "S00003") == "tampered"  # skipped unread
+
+
+def test_a_feed_with_a_quote_never_closed_fails_and_changes_nothing(
+    tenant_a, catalog, source, monkeypatch
+):
+    from feeds import records
+
+    upload_run(tenant_a, source, feed(n_rows(3)))
+    monkeypatch.setattr(records, "MAX_RECORD_BYTES", 4096)
+    broken = feed(n_rows(3)) + b'S00099,"Open quote,1 USD\n' + b"x" * 8000 + b"\n"
+    run = upload_run(tenant_a, source, broken)
+    assert run.status == RunStatus.FAILED and run.error_code == "malformed"
+    assert "never closed" in run.error_message
+    assert sorted(products(catalog).values_list("sku", flat=True)) == [
+        "S00000",
+        "S00001",
+        "S00002",
+    ]
