@@ -54,3 +54,14 @@ def review_catalog(*, tenant_id: int, catalog_id: int) -> int:
         return 0
     tenant, catalog = found
     return services.review_after_feed_run(tenant=tenant, catalog=catalog).reviewed
+
+
+@shared_task(name="ecr.diagnostics_refresh")
+def diagnostics_refresh(*, tenant_id: int, catalog_id: int) -> bool:
+    """Recompute a catalog's Diagnostics snapshot if its data changed (see services)."""
+    found = _catalog(tenant_id, catalog_id)
+    if found is None:
+        return False
+    tenant, catalog = found
+    services.diagnostics_snapshot_current(tenant=tenant, catalog=catalog)
+    return True

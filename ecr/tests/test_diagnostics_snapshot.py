@@ -71,3 +71,30 @@ def test_snapshots_are_per_tenant(tenant_a, tenant_b, catalog):
     other = CatalogFactory(tenant=tenant_b)
     assert _groups(tenant_b, other) == {}
     assert DiagnosticsSnapshot.objects.for_tenant(tenant_b).count() == 1
+
+
+def test_a_feed_runs_review_queues_the_snapshot_so_the_next_view_reads_it(
+    tenant_a, catalog, django_capture_on_commit_callbacks
+):
+    """After a feed run the worker recomputes the snapshot, not the seller's first view.
+    (The task runs eagerly here; in production a worker takes it from the queue.)"""
+    from catalog_health.celery import app
+
+    PendingProductFactory.create_batch(2, catalog=catalog, price=Decimal("0"))
+    app.conf.update(task_always_eager=True)
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            services.review_after_feed_run(tenant=tenant_a, catalog=catalog)
+    finally:
+        app.conf.update(task_always_eager=False)
+    assert len(callbacks) == 1
+    with CaptureQueriesContext(connection) as queries:
+        groups = _groups(tenant_a, catalog)
+    assert not _grouping_ran(queries)
+    assert 6 in groups.values()  # the 2 new zero-price products are counted
+
+
+def test_the_refresh_task_of_a_vanished_catalog_is_harmless(tenant_a):
+    from ecr import tasks
+
+    assert tasks.diagnostics_refresh(tenant_id=tenant_a.pk, catalog_id=999_999) is False
