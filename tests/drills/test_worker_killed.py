@@ -59,10 +59,13 @@ def test_worker_killed_mid_apply(
             what="the second run to reach the applying phase",
             every=0.02,
         )
-        # the merge into the product table, inside the apply transaction, in the worker's backend
+        # the merge into the product table (every product changed: its UPDATE), inside the
+        # apply transaction, in the worker's backend
+        table = Product._meta.db_table
         pids = wait_until(
             lambda: (
-                backend_pids_running(f'%INSERT INTO "{Product._meta.db_table}"%')
+                backend_pids_running(f'%UPDATE "{table}" SET%')
+                or backend_pids_running(f'%INSERT INTO "{table}"%')
                 or finished(shop, second.pk)
             ),
             timeout=60,
