@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -12,9 +11,9 @@ from rest_framework.response import Response
 from catalog_health.api_base import TenantScopedReadOnlyViewSet
 from catalog_health.tenancy.roles import Perm
 
-from . import services
+from . import selectors, services
 from .models import Catalog, DailyImpression, Order
-from .order_io import impression_row_parse, order_row_parse
+from .order_io import ORDER_COLUMNS, impression_row_parse, order_row_parse
 
 MAX_BULK = 10_000
 
@@ -22,24 +21,7 @@ MAX_BULK = 10_000
 class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
-        fields = [
-            "id",
-            "catalog",
-            "product",
-            "order_id",
-            "sku",
-            "quantity",
-            "item_price",
-            "shipping_fee",
-            "placed_at",
-            "ship_by",
-            "shipped_at",
-            "delivered_at",
-            "cancelled_at",
-            "cancel_reason",
-            "tracking_number",
-            "updated_at",
-        ]
+        fields = ["id", "catalog", "product", *ORDER_COLUMNS, "updated_at"]
         read_only_fields = fields
 
 
@@ -150,21 +132,15 @@ class OrderViewSet(TenantScopedReadOnlyViewSet):
     write_perm = Perm.MANAGE_ORDERS
 
     def scope_queryset(self, queryset):
+        """The Manage Orders page's filters (catalogs.selectors.order_search), with the
+        statuses this API documents."""
         params = self.request.query_params
-        if params.get("sku"):
-            queryset = queryset.filter(sku=params["sku"])
+        filters = {"sku": params.get("sku", "")}
         if params.get("catalog", "").isdigit():
-            queryset = queryset.filter(catalog_id=int(params["catalog"]))
-        status_ = params.get("status")
-        if status_ in ("overdue", "unshipped"):
-            queryset = queryset.filter(shipped_at__isnull=True, cancelled_at__isnull=True)
-            if status_ == "overdue":
-                from django.utils import timezone
-
-                queryset = queryset.filter(ship_by__lt=timezone.now())
-        elif status_ == "cancelled":
-            queryset = queryset.filter(~Q(cancelled_at=None))
-        return queryset
+            filters["catalog"] = int(params["catalog"])
+        if params.get("status") in ("overdue", "unshipped", "cancelled"):
+            filters["status"] = params["status"]
+        return selectors.order_search(tenant=self.tenant, filters=filters)
 
     @extend_schema(request=OrderBulkInput, responses=BulkOutput)
     @action(detail=False, methods=["post"])

@@ -39,6 +39,16 @@ def catalog_list_with_counts(*, tenant: Tenant) -> QuerySet[Catalog]:
     )
 
 
+def products_last_changed(*, tenant: Tenant | int, catalog: Catalog):
+    """When a product of the catalog was last created, changed, removed or brought back
+    (every such write sets last_changed_at): one index lookup (product_changed_idx)."""
+    return (
+        Product.objects.for_tenant(tenant)
+        .filter(catalog=catalog)
+        .aggregate(m=Max("last_changed_at"))["m"]
+    )
+
+
 def catalog_get(*, tenant: Tenant, catalog_id: int) -> Catalog:
     return Catalog.objects.for_tenant(tenant).get(pk=catalog_id)
 

@@ -126,19 +126,11 @@ def product_update(*, tenant: Tenant, product: Product, actor, data: dict) -> Pr
 # --- Orders and daily impressions (issue #6) ----------------------------------------------
 
 UPSERT_BATCH = 5000
+# what an upsert of a known (order id, sku) line rewrites: every column but its key
 ORDER_UPDATE_FIELDS = [
     "catalog",
     "product",
-    "quantity",
-    "item_price",
-    "shipping_fee",
-    "placed_at",
-    "ship_by",
-    "shipped_at",
-    "delivered_at",
-    "cancelled_at",
-    "cancel_reason",
-    "tracking_number",
+    *(c for c in ORDER_COLUMNS if c not in ("order_id", "sku")),
     "updated_at",
 ]
 

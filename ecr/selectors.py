@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from catalog_health.pagination import KeysetPage, keyset_paginate
 from catalog_health.tenancy.models import Tenant
+from catalogs import selectors as catalog_selectors
 from catalogs.models import Catalog, Product, ReviewStatus
 
 from . import charts, rules
@@ -104,11 +105,7 @@ def diagnostics_version(*, tenant: Tenant, catalog: Catalog) -> str:
     batch = (
         ReviewBatch.objects.for_tenant(tenant).filter(catalog=catalog).aggregate(m=Max("id"))["m"]
     )
-    changed = (
-        Product.objects.for_tenant(tenant)
-        .filter(catalog=catalog)
-        .aggregate(m=Max("last_changed_at"))["m"]
-    )
+    changed = catalog_selectors.products_last_changed(tenant=tenant, catalog=catalog)
     return f"{batch or 0}:{changed.isoformat() if changed else '-'}"
 
 

@@ -231,14 +231,8 @@ class ProductSourceViewSet(
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationError({"file": "Send the feed file in the multipart field “file”."})
-        path = services.save_upload(upload)
-        run, created = services.feed_run_request(
-            tenant=self.tenant,
-            source=source,
-            actor=request.user,
-            trigger=Trigger.UPLOAD,
-            file_path=path,
-            file_name=upload.name[:200],
+        run, created = services.feed_run_upload(
+            tenant=self.tenant, source=source, actor=request.user, uploaded=upload
         )
         return self._started(run, created)
 

@@ -421,9 +421,10 @@ class RecordMatcher:
     listed in ``matched`` instead of being parsed. A hash seen twice, or an id that an
     earlier row already claimed, is parsed, so the duplicate rules see it."""
 
-    def __init__(self, lookup, skus: list[str]):
+    def __init__(self, lookup, skus: list[str], products_version: Any = None):
         self.lookup = lookup  # hashes -> index into skus, or -1
         self.skus = skus
+        self.products_version = products_version  # the catalog's, read with the fingerprints
         self.used = np.zeros(len(skus), dtype=bool)
         self.matched_skus: list[str] = []
         self.matched_lines: list[int] = []

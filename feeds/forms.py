@@ -1,6 +1,7 @@
 from django import forms
 
 from .models import ProductSource
+from .services import SOURCE_FIELDS
 
 
 class SourceForm(forms.ModelForm):
@@ -15,20 +16,7 @@ class SourceForm(forms.ModelForm):
 
     class Meta:
         model = ProductSource
-        fields = [
-            "name",
-            "kind",
-            "url",
-            "username",
-            "format",
-            "compression",
-            "encoding",
-            "mode",
-            "schedule",
-            "schedule_time",
-            "schedule_weekday",
-            "enabled",
-        ]
+        fields = list(SOURCE_FIELDS)
         widgets = {
             "schedule_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "url": forms.URLInput(attrs={"placeholder": "https://shop.example.com/feed.csv"}),

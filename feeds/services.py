@@ -50,12 +50,12 @@ from django.db import (
     connection,
     transaction,
 )
-from django.db.models import Max
 from django.utils import timezone
 
 from catalog_health.tenancy.models import Membership, Tenant
 from catalog_health.tenancy.roles import Role
 from catalog_health.tenancy.services import audit_record
+from catalogs import selectors as catalog_selectors
 from catalogs.models import Catalog, Product
 
 from . import crypto
@@ -622,13 +622,8 @@ def _ingest(ctx: _Ctx) -> None:
 
 
 def _products_version(catalog: Catalog) -> Any:
-    """Changes whenever a product of the catalog is created, changed, removed or brought
-    back (every such write sets last_changed_at): one index lookup (product_changed_idx)."""
-    return (
-        Product.objects.for_tenant(catalog.tenant_id)
-        .filter(catalog=catalog)
-        .aggregate(m=Max("last_changed_at"))["m"]
-    )
+    """Changes whenever a product of the catalog is created, changed, removed or brought back."""
+    return catalog_selectors.products_last_changed(tenant=catalog.tenant_id, catalog=catalog)
 
 
 class _BackgroundMatcher:
@@ -702,9 +697,7 @@ def _unchanged_record_matcher(catalog: Catalog) -> RecordMatcher | None:
         at = np.minimum(np.searchsorted(known, new), len(known) - 1)
         return np.where(known[at] == new, at, -1)
 
-    matcher = RecordMatcher(lookup, skus)
-    matcher.products_version = version
-    return matcher
+    return RecordMatcher(lookup, skus, products_version=version)
 
 
 def _parse_into_stage(
@@ -1644,3 +1637,16 @@ def save_upload(uploaded) -> str:
         for chunk in uploaded.chunks():
             out.write(chunk)
     return path
+
+
+def feed_run_upload(*, tenant: Tenant, source: ProductSource, actor, uploaded):
+    """A run of ``source`` on an uploaded file (page and API): (run, created) as
+    feed_run_request; the file is streamed to disk first."""
+    return feed_run_request(
+        tenant=tenant,
+        source=source,
+        actor=actor,
+        trigger=Trigger.UPLOAD,
+        file_path=save_upload(uploaded),
+        file_name=uploaded.name[:200],
+    )

@@ -262,15 +262,11 @@ class SourceUploadView(FeedsMixin, View):
             return redirect(
                 "feeds:source_detail", tenant_slug=self.tenant.slug, source_id=source.pk
             )
-        upload = form.cleaned_data["file"]
-        path = services.save_upload(upload)
-        run, created = services.feed_run_request(
+        run, created = services.feed_run_upload(
             tenant=self.tenant,
             source=source,
             actor=request.user,
-            trigger=Trigger.UPLOAD,
-            file_path=path,
-            file_name=upload.name[:200],
+            uploaded=form.cleaned_data["file"],
         )
         if not created:
             messages.info(request, "A run of this source is already in progress; here it is.")
