@@ -24,6 +24,11 @@ PLAN: dict[str, dict[str, list[str]]] = {
         "medium": ["--products", "100000"],
         "full": ["--products", "1000000"],
     },
+    "product_index_cost.py": {
+        "small": ["--products", "2000"],
+        "medium": ["--products", "100000"],
+        "full": ["--products", "1000000"],
+    },
     "ecr_review.py": {
         "small": ["--products", "2000"],
         "medium": ["--products", "100000"],
