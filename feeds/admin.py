@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from catalog_health.tenancy.services import audit_record
 
-from . import crypto
+from . import crypto, services
 from .models import FeedRowError, FeedRun, FeedRunChange, FeedSettings, ProductSource
 
 
@@ -38,7 +38,24 @@ class ProductSourceAdmin(admin.ModelAdmin):
     list_editable = ["schedule", "schedule_time", "schedule_weekday", "enabled"]
     search_fields = ["name", "url"]
     raw_id_fields = ["catalog"]
-    readonly_fields = ["last_success_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "last_success_at",
+        "host_key_type",
+        "host_key_fingerprint",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["forget_host_key"]
+
+    @admin.action(description="Forget the stored sftp host key (the next pull trusts it again)")
+    def forget_host_key(self, request, queryset):
+        for source in queryset.exclude(host_key_fingerprint=""):
+            services.source_update(
+                tenant=source.tenant,
+                source=source,
+                actor=request.user,
+                data={"forget_host_key": True},
+            )
 
     def save_model(self, request, obj, form, change):
         if form.cleaned_data.get("new_password"):

@@ -27,6 +27,11 @@ class ProductSourceSerializer(serializers.ModelSerializer):
         write_only=True, required=False, allow_blank=True, style={"input_type": "password"}
     )
     has_password = serializers.BooleanField(read_only=True)
+    forget_host_key = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        help_text="sftp: clear the pinned host key; the next pull trusts the server's key",
+    )
 
     class Meta:
         model = ProductSource
@@ -49,9 +54,20 @@ class ProductSourceSerializer(serializers.ModelSerializer):
             "enabled",
             "next_pull_at",
             "last_success_at",
+            "host_key_type",
+            "host_key_fingerprint",
+            "forget_host_key",
             "created_at",
         ]
-        read_only_fields = ["id", "has_password", "next_pull_at", "last_success_at", "created_at"]
+        read_only_fields = [
+            "id",
+            "has_password",
+            "next_pull_at",
+            "last_success_at",
+            "host_key_type",
+            "host_key_fingerprint",
+            "created_at",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,7 +156,8 @@ class ProductSourceViewSet(
         return queryset.select_related("catalog")
 
     def _data(self, validated: dict) -> dict:
-        return {k: v for k, v in validated.items() if k in services.SOURCE_FIELDS}
+        keys = (*services.SOURCE_FIELDS, "forget_host_key")
+        return {k: v for k, v in validated.items() if k in keys}
 
     def perform_create(self, serializer):
         v = serializer.validated_data

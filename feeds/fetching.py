@@ -1,8 +1,8 @@
-"""SSRF-safe HTTP(S) fetching of feed URLs. Pure: no ORM, no settings (the caller
-passes a FetchPolicy built from settings / admin).
+"""SSRF-safe fetching of feed URLs (HTTP(S) here, sftp in ``sftp.py``). Pure: no ORM, no
+settings (the caller passes a FetchPolicy built from settings / admin).
 
 Rules (docs: DESIGN.md "Outbound fetching"):
-- only http and https;
+- only http, https and sftp (``feed_url_problem`` is the rule a source's URL must pass);
 - the host is resolved once per hop and EVERY address is checked; the socket then
   connects to the checked address itself (pinned), so DNS cannot rebind between
   check and connect; numeric forms (2130706433, 0x7f000001, 127.1) resolve through
@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from .parsing import FeedError
 
@@ -69,6 +69,82 @@ class FetchPolicy:
         return cls(allow_networks=nets, **kw)
 
 
+FEED_URL_SCHEMES = ("http", "https", "sftp")
+
+
+def feed_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a scheduled feed URL, or None when it can.
+
+    Credentials never go in the URL (they would be stored and shown in clear): the password
+    has its own encrypted, write-only field. Only an sftp URL may name the login (``user@``),
+    as a fallback for an empty Username field.
+    """
+    if not url or any(c.isspace() or ord(c) < 32 for c in url):
+        return "Enter a valid URL without spaces."
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "Enter a valid URL: the host or port is malformed."
+    scheme = parts.scheme.lower()
+    if scheme not in FEED_URL_SCHEMES:
+        return "Enter a valid URL: only http://, https:// and sftp:// feed URLs are supported."
+    if not parts.hostname:
+        return "Enter a valid URL: the feed URL has no host."
+    if port == 0:
+        return "Enter a valid URL: port 0 is not a valid port."
+    if parts.password is not None:
+        return (
+            "Do not put a password in the URL: type it in the Password field, where it is "
+            "stored encrypted and never shown again."
+        )
+    if scheme != "sftp" and parts.username is not None:
+        return "Do not put a username in the URL: type it in the Username field."
+    if scheme == "sftp":
+        if parts.username is not None and not parts.username:
+            return "Enter a valid URL: the user name before “@” is empty."
+        if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+            return "An sftp:// URL cannot have a ?query or #fragment (encode ? as %3F)."
+        if not sftp_remote_path(parts.path) or parts.path.endswith("/"):
+            return (
+                "An sftp:// URL needs the path of the feed file, e.g. "
+                "sftp://files.example.com/exports/feed.csv."
+            )
+    return None
+
+
+def sftp_remote_path(url_path: str) -> str:
+    """The remote file of an sftp URL's path, as curl reads it: ``/a/b`` is absolute and
+    ``/~/a`` is relative to the login directory."""
+    path = unquote(url_path)
+    if path.startswith("/~/"):
+        return path[3:]
+    return path if path not in ("", "/", "/~") else ""
+
+
+def feed_server(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a feed URL: the server a pinned host key belongs to."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ("", "", None)
+    scheme = parts.scheme.lower()
+    default = {"http": 80, "https": 443, "sftp": 22}.get(scheme)
+    return (scheme, (parts.hostname or "").lower(), port or default)
+
+
+def url_username(url: str) -> str:
+    """The login named in an sftp URL (``sftp://user@host/...``), or ""."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() != "sftp" or not parts.username:
+        return ""
+    return unquote(parts.username)
+
+
 @dataclass
 class FetchResult:
     """Outcome of a fetch: either ``not_modified`` or a temp file at ``path``."""
@@ -83,6 +159,9 @@ class FetchResult:
     last_modified: str = ""
     content_type: str = ""
     redirects: list[str] = field(default_factory=list)
+    # sftp: the server's host key as OpenSSH prints it (type, "SHA256:...")
+    host_key_type: str = ""
+    host_key_fingerprint: str = ""
 
     def cleanup(self) -> None:
         if self.path and os.path.exists(self.path):
@@ -209,8 +288,30 @@ def fetch(
     on_progress: Callable[[int], None] | None = None,
     dest_dir: str | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    host_key_type: str = "",
+    host_key_fingerprint: str = "",
 ) -> FetchResult:
-    """Download ``url`` to a temp file under the policy's rules. Raises FeedError."""
+    """Download ``url`` to a temp file under the policy's rules. Raises FeedError.
+
+    For sftp, ``last_modified`` is the stat validator of the last good pull and
+    ``host_key_*`` the pinned server key ("" = trust and report the key on first use).
+    """
+    if urlsplit(url).scheme.lower() == "sftp":
+        # imported here: asyncssh loads only for sftp sources, and sftp.py imports this module
+        from .sftp import sftp_fetch
+
+        return sftp_fetch(
+            url,
+            policy=policy,
+            username=username,
+            password=password,
+            last_modified=last_modified,
+            host_key_type=host_key_type,
+            host_key_fingerprint=host_key_fingerprint,
+            resolver=resolver,
+            on_progress=on_progress,
+            dest_dir=dest_dir,
+        )
     start = time.monotonic()
     deadline = start + policy.total_timeout
     original = _origin(url)
@@ -218,9 +319,14 @@ def fetch(
     current = url
     for _hop in range(policy.max_redirects + 1):
         parts = urlsplit(current)
+        # a redirect never leaves HTTP(S): sftp only when the user typed it
         if parts.scheme not in ("http", "https"):
             raise FeedError(
-                "scheme", f"Only http and https feed URLs are supported, not “{parts.scheme}:”."
+                "scheme",
+                f"The feed server redirected to a “{parts.scheme}:” URL; only http and https "
+                "redirects are followed."
+                if redirects
+                else f"Only http, https and sftp feed URLs are supported, not “{parts.scheme}:”.",
             )
         host = parts.hostname
         if not host:

@@ -13,10 +13,14 @@ class SourceForm(forms.ModelForm):
         help_text="Stored encrypted and never shown again. Leave empty to keep the stored one.",
     )
     clear_password = forms.BooleanField(required=False, label="Forget the stored password")
+    # passed to source_update with the fields (the page posts Meta.fields as the data)
+    forget_host_key = forms.BooleanField(
+        required=False, label="Forget the stored host key (trust the server's next key)"
+    )
 
     class Meta:
         model = ProductSource
-        fields = list(SOURCE_FIELDS)
+        fields = [*SOURCE_FIELDS, "forget_host_key"]
         widgets = {
             "schedule_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "url": forms.URLInput(attrs={"placeholder": "https://shop.example.com/feed.csv"}),

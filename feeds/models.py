@@ -10,6 +10,8 @@ from django.db.models import Q
 from catalog_health.tenancy.models import TenantOwnedModel, TenantQuerySet
 from catalogs.models import Catalog
 
+from .fetching import url_username
+
 
 class SourceKind(models.TextChoices):
     URL = "url", "Scheduled URL"
@@ -59,7 +61,12 @@ class ProductSource(TenantOwnedModel):
     catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="sources")
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=SourceKind.choices, default=SourceKind.URL)
-    url = models.CharField("feed URL", max_length=2000, blank=True)
+    url = models.CharField(
+        "feed URL",
+        max_length=2000,
+        blank=True,
+        help_text="http(s)://… or sftp://[user@]host[:port]/path/feed.csv",
+    )
     username = models.CharField(max_length=200, blank=True)
     password_encrypted = models.TextField(blank=True, editable=False)
     format = models.CharField(max_length=8, choices=FeedFormat.choices, default=FeedFormat.AUTO)
@@ -86,6 +93,12 @@ class ProductSource(TenantOwnedModel):
     last_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     last_success_at = models.DateTimeField(null=True, blank=True)
     stale_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # sftp: the server's host key, pinned by the first successful pull (trust on first use);
+    # a later pull refuses any other key until a user clears it
+    host_key_type = models.CharField(max_length=40, blank=True, editable=False)
+    host_key_fingerprint = models.CharField(
+        max_length=100, blank=True, editable=False, help_text="SHA256:… as OpenSSH prints it"
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -112,9 +125,22 @@ class ProductSource(TenantOwnedModel):
         return bool(self.password_encrypted)
 
     @property
+    def login_username(self) -> str:
+        """The login used: the Username field, else the ``user@`` of an sftp URL."""
+        return self.username or url_username(self.url)
+
+    @property
+    def is_sftp(self) -> bool:
+        return self.kind == SourceKind.URL and self.url.lower().startswith("sftp://")
+
+    @property
     def needs_password_prompt(self) -> bool:
         """A username without a stored password: Request Data Now asks for it."""
-        return self.kind == SourceKind.URL and bool(self.username) and not self.password_encrypted
+        return (
+            self.kind == SourceKind.URL
+            and bool(self.login_username)
+            and not self.password_encrypted
+        )
 
 
 class RunStatus(models.TextChoices):

@@ -61,7 +61,7 @@ from catalogs.models import Catalog, Product
 from . import crypto
 from .columnar import RecordMatcher, ReparseNeeded, parse_feed_tables
 from .decompress import Limits, open_decompressed
-from .fetching import FetchPolicy, fetch
+from .fetching import FetchPolicy, feed_server, feed_url_problem, fetch
 from .models import (
     ChangeKind,
     FeedRowError,
@@ -120,8 +120,13 @@ def _clean_source(source: ProductSource) -> None:
     if source.kind == SourceKind.URL:
         if not source.url:
             errors["url"] = "A scheduled URL source needs the feed URL."
-        elif not source.url.lower().startswith(("http://", "https://")):
-            errors["url"] = "Only http:// and https:// feed URLs are supported."
+        elif problem := feed_url_problem(source.url):
+            errors["url"] = problem
+        elif source.is_sftp and not source.login_username:
+            errors["username"] = (
+                "An sftp source needs a username: fill in Username, or write it in the URL "
+                "as sftp://user@host/…"
+            )
     if source.kind != SourceKind.URL and source.schedule != Schedule.MANUAL:
         source.schedule = Schedule.MANUAL  # uploads and API pushes are not pulled
     if source.schedule in (Schedule.DAILY, Schedule.WEEKLY) and source.schedule_time is None:
@@ -184,8 +189,13 @@ def source_update(
     password: str | None = None,
     clear_password: bool = False,
 ) -> ProductSource:
-    """Edit a source. ``password=None`` keeps the stored one (forms never show it back)."""
+    """Edit a source. ``password=None`` keeps the stored one (forms never show it back).
+
+    ``data["forget_host_key"]`` clears the pinned sftp host key (the next pull trusts the
+    server's key again); pointing the URL at another server clears it too.
+    """
     source = ProductSource.objects.for_tenant(tenant).select_for_update().get(pk=source.pk)
+    old_server = feed_server(source.url)
     changes: dict[str, Any] = {}
     for f in SOURCE_FIELDS:
         if f in data and getattr(source, f) != data[f]:
@@ -199,6 +209,10 @@ def source_update(
         changes["credentials"] = "changed"  # never the value
     if "url" in changes:  # another feed: forget the validators of the old one
         source.last_etag = source.last_modified = source.last_sha256 = ""
+    server_changed = feed_server(source.url) != old_server
+    if source.host_key_fingerprint and (data.get("forget_host_key") or server_changed):
+        changes["host_key"] = [source.host_key_fingerprint, ""]
+        source.host_key_type = source.host_key_fingerprint = ""
     _clean_source(source)
     if changes.keys() & {"schedule", "schedule_time", "schedule_weekday", "enabled", "kind"}:
         _schedule_next(source, tenant)
@@ -557,7 +571,27 @@ def _obtain_file(ctx: _Ctx) -> str:
         etag=source.last_etag if conditional else "",
         last_modified=source.last_modified if conditional else "",
         on_progress=progress,
+        host_key_type=source.host_key_type if source is not None else "",
+        host_key_fingerprint=source.host_key_fingerprint if source is not None else "",
     )
+    if source is not None and result.host_key_fingerprint and not source.host_key_fingerprint:
+        # trust on first use: the first pull that logged in and read the file pins the key
+        pinned = (
+            ProductSource.objects.for_tenant(ctx.tenant)
+            .filter(pk=source.pk, host_key_fingerprint="")
+            .update(
+                host_key_type=result.host_key_type,
+                host_key_fingerprint=result.host_key_fingerprint,
+            )
+        )
+        if pinned:
+            audit_record(
+                tenant=ctx.tenant,
+                actor=None,
+                action="feed_source.host_key_pinned",
+                target=source,
+                changes={"host_key": f"{result.host_key_type} {result.host_key_fingerprint}"},
+            )
     if result.not_modified:
         raise _Unchanged
     ctx.temp_files.append(result.path)
