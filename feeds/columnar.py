@@ -11,7 +11,6 @@ checks that both agree row for row (including the content hash).
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
@@ -260,10 +259,7 @@ def validate_table(
     if not with_hash:
         return good, errors
     joined = pc.binary_join_element_wise(*(good.column(c) for c in P.HASHED_COLUMNS), "\x1f")
-    hashes = [
-        hashlib.blake2b((v + "\x1f").encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-        for v in joined.to_pylist()
-    ]
+    hashes = [P.joined_content_hash(v) for v in joined.to_pylist()]
     good = good.append_column("content_hash", pa.array(hashes, pa.string()))
     return good, errors
 
