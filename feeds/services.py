@@ -76,7 +76,7 @@ from .models import (
     Trigger,
     UpdateMode,
 )
-from .parsing import HASHED_COLUMNS, OUTPUT_COLUMNS, FeedError, RowError, ValidationState
+from .parsing import OUTPUT_COLUMNS, FeedError, RowError, ValidationState
 from .schedule import next_pull_after
 
 log = logging.getLogger(__name__)
@@ -750,8 +750,7 @@ def _parse_into_stage(
     _create_stage(run)
     pg = _is_pg()
     stream = open_decompressed(path, compression, Limits(max_expanded_bytes=fs.max_feed_bytes))
-    # PostgreSQL: a second connection COPYs block N while this one parses block N+1,
-    # and computes the content hashes itself (generated column)
+    # PostgreSQL: a second connection COPYs block N while this one parses block N+1
     # (not inside an outer transaction, e.g. a test's: the other connection could not
     # see the uncommitted staging table)
     writer = _StageWriter(run) if pg and not connection.in_atomic_block else None
@@ -761,7 +760,6 @@ def _parse_into_stage(
             fmt=fmt,
             encoding=encoding,
             state=state,
-            with_hash=not pg,
             context=context,
             matcher=matcher,
         ):
@@ -958,8 +956,8 @@ _STAGE_TYPES = {
 _NULLABLE = ("price", "sale_price", "shipping_fee", "inventory_quantity")
 # Product columns written from the feed (everything in OUTPUT_COLUMNS but the line number)
 PRODUCT_COLUMNS = [c for c in OUTPUT_COLUMNS if c != "line"]
-# what a block COPYs into staging (PostgreSQL computes content_hash itself)
-STAGED_COLUMNS = [*(c for c in OUTPUT_COLUMNS if c != "content_hash"), "line_hash"]
+# what a block COPYs into staging
+STAGED_COLUMNS = [*OUTPUT_COLUMNS, "line_hash"]
 DIFF_FIELDS = [c for c in PRODUCT_COLUMNS if c not in ("sku", "content_hash")]
 
 
@@ -971,22 +969,10 @@ def _qn(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _stage_hash_sql() -> str:
-    """md5 of the normalised values, computed by PostgreSQL while COPY loads the block."""
-    parts = [f"coalesce({_qn(c)}::text, '')" for c in HASHED_COLUMNS]
-    return "md5(" + " || E'\\x1f' || ".join(parts) + ")"
-
-
 def _create_stage(run: FeedRun) -> None:
     pg = _is_pg()
-    defs = [
-        f"{_qn(c)} {_STAGE_TYPES.get(c, 'text') if pg else 'text'}"
-        for c in OUTPUT_COLUMNS
-        if not (pg and c == "content_hash")
-    ]
+    defs = [f"{_qn(c)} {_STAGE_TYPES.get(c, 'text') if pg else 'text'}" for c in OUTPUT_COLUMNS]
     defs.append(f"line_hash {'bigint' if pg else 'integer'}")
-    if pg:
-        defs.append(f"content_hash text GENERATED ALWAYS AS ({_stage_hash_sql()}) STORED")
     cols = ", ".join(defs)
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {_qn(run.stage_table)}")
@@ -1110,10 +1096,9 @@ def _stage_table(run: FeedRun, table: pa.Table) -> None:
             with cur.cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as copy:
                 copy.write(buf.getbuffer())
         else:
-            columns = [*OUTPUT_COLUMNS, "line_hash"]
-            cols = ", ".join(_qn(c) for c in columns)
-            rows = [tuple(r[c] for c in columns) for r in table.to_pylist()]
-            marks = ", ".join(["%s"] * len(columns))
+            cols = ", ".join(_qn(c) for c in STAGED_COLUMNS)
+            rows = [tuple(r[c] for c in STAGED_COLUMNS) for r in table.to_pylist()]
+            marks = ", ".join(["%s"] * len(STAGED_COLUMNS))
             cur.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})", rows)
 
 
