@@ -226,10 +226,14 @@ class _Session:
                 f"The sftp server at {where} did not answer in time.",
             )
         except asyncssh.HostKeyNotVerifiable as exc:
-            seen = client.seen.get_fingerprint("sha256") if client.seen else "unknown"
+            seen = (
+                f"{client.seen.get_algorithm()} {client.seen.get_fingerprint('sha256')}"
+                if client.seen
+                else "unknown"
+            )
+            expected = f"{self.host_key_type} {self.host_key_fingerprint}".strip()
             raise FeedError(
-                "host_key",
-                host_key_changed_message(expected=self.host_key_fingerprint, seen=seen),
+                "host_key", host_key_changed_message(expected=expected, seen=seen)
             ) from exc
         except asyncssh.PermissionDenied as exc:
             raise FeedError(
