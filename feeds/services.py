@@ -433,6 +433,7 @@ class _Ctx:
     temp_files: list[str]
     keep_file: bool
     matcher: RecordMatcher | None = None  # the unchanged records skipped unread, if any
+    direct: _ProductWriter | None = None  # a first pull's products, written but not committed
 
 
 class _Held(Exception):
@@ -504,6 +505,8 @@ def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) ->
         log.exception("feed run %s failed unexpectedly", run.pk)
         _fail(ctx, "internal", "An unexpected error stopped the run. The catalog was not changed.")
     finally:
+        if ctx.direct is not None:  # the run did not succeed: none of its products stay
+            ctx.direct.abort()
         for path in ctx.temp_files:
             with contextlib.suppress(OSError):
                 os.unlink(path)
@@ -649,9 +652,10 @@ def _ingest(ctx: _Ctx) -> None:
                 f"than the {fs.rejected_share_threshold:.0%} allowed; nothing was applied. "
                 "See the row errors below.",
             )
-        _store_seen(run, rejected_skus)  # the unread ones only if the apply needs them
-        ctx.matcher = matcher
-        _analyze_stage(run)
+        if ctx.direct is None:
+            _store_seen(run, rejected_skus)  # the unread ones only if the apply needs them
+            ctx.matcher = matcher
+            _analyze_stage(run)
     _apply_and_finish(ctx)
 
 
@@ -752,9 +756,13 @@ def _parse_into_stage(
     stream = open_decompressed(path, compression, Limits(max_expanded_bytes=fs.max_feed_bytes))
     # PostgreSQL: a second connection COPYs block N while this one parses block N+1
     # (not inside an outer transaction, e.g. a test's: the other connection could not
-    # see the uncommitted staging table)
-    writer = _StageWriter(run) if pg and not connection.in_atomic_block else None
+    # see the uncommitted staging table); straight into the products on a first pull
+    writer = None
     try:
+        if pg and not connection.in_atomic_block:
+            if matcher is None:
+                writer = ctx.direct = _ProductWriter.open(ctx)
+            writer = writer or _StageWriter(run)
         for good, errs in parse_feed_tables(
             stream,
             fmt=fmt,
@@ -780,16 +788,23 @@ def _parse_into_stage(
             )
             _save(run, "rows_done", "received", "rejected", "warnings")
         if writer is not None:
-            writer.close()
+            if writer is ctx.direct:  # its transaction stays open until the run succeeds
+                writer.finish_copy()
+            else:
+                writer.close()
             writer = None
     finally:
         stream.close()
         if writer is not None:
             writer.abort()
+            ctx.direct = None
     return state, rejected_skus
 
 
 def _apply_and_finish(ctx: _Ctx) -> None:
+    if ctx.direct is not None:
+        _apply_first_pull(ctx)
+        return
     run, fs = ctx.run, ctx.fs
     held_message = ""
     with _phase(run, Phase.APPLYING), transaction.atomic():
@@ -838,6 +853,20 @@ def _apply_and_finish(ctx: _Ctx) -> None:
         raise _Held
     with _phase(run, Phase.REVIEWING):
         if run.created or run.updated:
+            _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)
+    _finish(ctx, RunStatus.SUCCEEDED)
+
+
+def _apply_first_pull(ctx: _Ctx) -> None:
+    """Commit what _ProductWriter wrote: every good row is a new product."""
+    run = ctx.run
+    with _phase(run, Phase.APPLYING):
+        run.created, run.updated, run.removed = ctx.direct.rows_written, 0, 0
+        run.unchanged = run.received - run.rejected - run.created
+        ctx.direct.commit()
+        ctx.direct = None
+    with _phase(run, Phase.REVIEWING):
+        if run.created:
             _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)
     _finish(ctx, RunStatus.SUCCEEDED)
 
@@ -1016,27 +1045,33 @@ def _nulls_for_numbers(table: pa.Table) -> pa.Table:
     return table
 
 
+def _second_connection(*, autocommit: bool):
+    """A psycopg connection of its own to the default database (a COPY that runs while this
+    thread parses)."""
+    import psycopg
+
+    db = connection.settings_dict
+    return psycopg.connect(
+        dbname=db["NAME"],
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+        autocommit=autocommit,
+    )
+
+
 class _StageWriter:
     """One COPY into the staging table on its own connection, fed block by block from a
     bounded queue by the parsing thread (at most two blocks in flight)."""
 
     def __init__(self, run: FeedRun):
-        import psycopg
+        self.conn = _second_connection(autocommit=True)
+        self._start(run.stage_table, STAGED_COLUMNS)
 
-        self.cols = STAGED_COLUMNS
-        db = connection.settings_dict
-        self.conn = psycopg.connect(
-            dbname=db["NAME"],
-            user=db.get("USER") or None,
-            password=db.get("PASSWORD") or None,
-            host=db.get("HOST") or None,
-            port=db.get("PORT") or None,
-            autocommit=True,
-        )
-        self.sql = (
-            f"COPY {_qn(run.stage_table)} ({', '.join(_qn(c) for c in self.cols)}) "
-            "FROM STDIN (FORMAT csv)"
-        )
+    def _start(self, table: str, cols: list[str]) -> None:
+        self.cols = cols
+        self.sql = f"COPY {_qn(table)} ({', '.join(_qn(c) for c in cols)}) FROM STDIN (FORMAT csv)"
         self.queue: queue.Queue = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._loop, name="feeds-copy", daemon=True)
@@ -1059,24 +1094,142 @@ class _StageWriter:
             return
         buf = io.BytesIO()
         pacsv.write_csv(
-            _nulls_for_numbers(_with_line_hash(table)).select(self.cols),
+            self._rows(_nulls_for_numbers(_with_line_hash(table))),
             buf,
             pacsv.WriteOptions(include_header=False),
         )
         self.queue.put(buf.getvalue())
 
-    def close(self) -> None:
+    def _rows(self, table: pa.Table) -> pa.Table:
+        return table.select(self.cols)
+
+    def finish_copy(self) -> None:
+        """Wait for the COPY to take the last block."""
         self.queue.put(None)
         self.thread.join()
-        self.conn.close()
         if self.error is not None:
             raise self.error
 
+    def close(self) -> None:
+        try:
+            self.finish_copy()
+        finally:
+            self.conn.close()
+
     def abort(self) -> None:
+        """Stop the COPY and drop the connection (an open transaction rolls back)."""
         self.queue.put(None)
         self.thread.join(timeout=60)
         with contextlib.suppress(Exception):
             self.conn.close()
+
+
+class _ProductWriter(_StageWriter):
+    """A first pull into an empty catalog skips staging: validated blocks go by COPY
+    straight into catalogs_product on a second connection while this thread parses on, in
+    one transaction that holds the catalog's apply lock and commits only when the run
+    succeeds (``commit``); anything else rolls it back (``abort``, or the connection's end
+    if the worker dies). PostgreSQL maintains the product indexes (most of a first pull's
+    time) while Python parses, instead of after it, and no row is written twice."""
+
+    # bookkeeping of a new product, as in _merge; one value for the whole run
+    FIXED = (
+        "first_seen_at",
+        "last_changed_at",
+        "last_seen_at",
+        "review_requested_at",
+        "created_at",
+        "updated_at",
+    )
+
+    @classmethod
+    def open(cls, ctx: _Ctx) -> _ProductWriter | None:
+        """A writer holding the catalog's lock, or None when the catalog has products."""
+        conn = _second_connection(autocommit=False)
+        try:
+            # NO KEY UPDATE: conflicts with another apply's FOR UPDATE, but lets rows that
+            # reference the catalog (runs, row errors) be written meanwhile
+            conn.execute(
+                f"SELECT 1 FROM {_qn(Catalog._meta.db_table)} WHERE tenant_id = %s AND id = %s "
+                "FOR NO KEY UPDATE",
+                [ctx.tenant.pk, ctx.catalog.pk],
+            )
+            row = conn.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {_qn(Product._meta.db_table)} "
+                "WHERE tenant_id = %s AND catalog_id = %s)",
+                [ctx.tenant.pk, ctx.catalog.pk],
+            ).fetchone()
+        except BaseException:
+            conn.close()
+            raise
+        if row[0]:
+            conn.close()
+            return None
+        return cls(ctx, conn)
+
+    def __init__(self, ctx: _Ctx, conn):
+        run = ctx.run
+        self.conn = conn
+        self.run = run
+        self.rows_written = 0
+        self.sample_limit = ctx.fs.max_stored_changes
+        self.sample: list[dict] = []  # the first created products, for the run's diff
+        now = timezone.now().isoformat()
+        self.constants = {
+            "tenant_id": str(run.tenant_id),
+            "catalog_id": str(run.catalog_id),
+            "last_seen_run_id": str(run.pk),
+            "review_status": "pending",
+            **dict.fromkeys(self.FIXED, now),
+        }
+        cols = [*PRODUCT_COLUMNS, "feed_line_hash", *self.constants]
+        self._start(Product._meta.db_table, cols)
+
+    def _rows(self, table: pa.Table) -> pa.Table:
+        n = table.num_rows
+        need = self.sample_limit - len(self.sample)
+        if need > 0:
+            self.sample += table.slice(0, need).select(["sku", *DIFF_FIELDS]).to_pylist()
+        self.rows_written += n
+        table = table.select([*PRODUCT_COLUMNS, "line_hash"]).rename_columns(
+            [*PRODUCT_COLUMNS, "feed_line_hash"]
+        )
+        for name, value in self.constants.items():
+            table = table.append_column(name, pa.repeat(pa.scalar(value, pa.string()), n))
+        return table
+
+    def commit(self) -> None:
+        """The run's diff sample and counts, in the products' transaction; then COMMIT
+        (the catalog foreign key's deferred checks run here)."""
+        run = self.run
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO {_qn(FeedRunChange._meta.db_table)} "
+                "(tenant_id, run_id, kind, sku, changes) VALUES (%s, %s, %s, %s, %s)",
+                [
+                    (run.tenant_id, run.pk, ChangeKind.CREATED, row["sku"], _created_json(row))
+                    for row in self.sample
+                ],
+            )
+            cur.execute(*_link_created_products_sql(run))
+            cur.execute(
+                f"UPDATE {_qn(FeedRun._meta.db_table)} SET created = %s, updated = 0, "
+                "unchanged = %s, removed = 0 WHERE id = %s",
+                [run.created, run.unchanged, run.pk],
+            )
+            cur.execute(f"ANALYZE {_qn(Product._meta.db_table)}")
+        self.conn.commit()
+        self.conn.close()
+
+
+def _created_json(row: dict) -> str:
+    """The 'changes' of a created product: every field it has, as [None, new]."""
+    changes = {}
+    for f in DIFF_FIELDS:
+        value = _norm(f, row[f])
+        if value not in (None, "", [], {}):
+            changes[f] = [None, value]
+    return json.dumps(changes)
 
 
 def _stage_table(run: FeedRun, table: pa.Table) -> None:
@@ -1448,11 +1601,7 @@ def _record_diff(ctx: _Ctx, delta: str, limit: int, *, removals: bool) -> None:
                     run=run,
                     kind=ChangeKind.CREATED,
                     sku=sku,
-                    changes={
-                        f: [None, _norm(f, v)]
-                        for f, v in zip(DIFF_FIELDS, new, strict=True)
-                        if _norm(f, v) not in (None, "", [], {})
-                    },
+                    changes=json.loads(_created_json(dict(zip(DIFF_FIELDS, new, strict=True)))),
                 )
             )
         FeedRunChange.objects.bulk_create(changes, batch_size=2000)
@@ -1482,16 +1631,20 @@ def _record_diff(ctx: _Ctx, delta: str, limit: int, *, removals: bool) -> None:
 
 def _link_created_products(run: FeedRun) -> None:
     """Fill in the product ids of the 'created' diff rows (a join, not a lookup per row)."""
+    with connection.cursor() as cur:
+        cur.execute(*_link_created_products_sql(run))
+
+
+def _link_created_products_sql(run: FeedRun) -> tuple[str, list]:
     p = _qn(Product._meta.db_table)
     c = _qn(FeedRunChange._meta.db_table)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"UPDATE {c} SET product_id = p.id FROM {p} p "
-            f"WHERE {c}.tenant_id = %s AND {c}.run_id = %s AND {c}.kind = 'created' "
-            f"AND p.tenant_id = {c}.tenant_id AND p.catalog_id = %s "
-            f"AND p.sku = {c}.sku{_BYTES if _is_pg() else ''}",
-            [run.tenant_id, run.pk, run.catalog_id],
-        )
+    return (
+        f"UPDATE {c} SET product_id = p.id FROM {p} p "
+        f"WHERE {c}.tenant_id = %s AND {c}.run_id = %s AND {c}.kind = 'created' "
+        f"AND p.tenant_id = {c}.tenant_id AND p.catalog_id = %s "
+        f"AND p.sku = {c}.sku{_BYTES if _is_pg() else ''}",
+        [run.tenant_id, run.pk, run.catalog_id],
+    )
 
 
 # =========================================================================== periodic work

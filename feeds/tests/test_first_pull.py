@@ -1,0 +1,168 @@
+"""A first pull into an empty catalog COPYs its rows straight into the products table while
+the parser reads on (feeds.services._ProductWriter), in one transaction committed only when
+the run succeeds. It must give exactly what the staged path gives, and fail as cleanly."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from django.db import transaction
+
+from catalogs.models import Product
+from catalogs.tests.factories import CatalogFactory, ProductFactory
+from feeds import services
+from feeds.models import FeedRunChange, FeedSettings, RunStatus
+from feeds.tests.factories import ProductSourceFactory
+from feeds.tests.test_services import feed, n_rows, upload_run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+RICH_FEED = (
+    "id,title,description,link,image_link,additional_image_link,price,sale_price,"
+    "availability,brand,gtin,shipping,color\n"
+    "A-1,Café crème 50 cl,Smooth,https://s.example/a1,https://s.example/a1.jpg,"
+    '"https://s.example/a1b.jpg,https://s.example/a1c.jpg",12.99 USD,9.99 USD,in stock,'
+    "Lumen,4006381333931,US:::5.99 USD,Navy\n"
+    "A-2,No price yet,,https://s.example/a2,,,,,preorder,Lumen,,,\n"
+    "A-3,Bad price,D,https://s.example/a3,https://s.example/a3.jpg,,ten dollars,,in stock,,,,\n"
+    'A-4,"Quoted, with comma",D,https://s.example/a4,https://s.example/a4.jpg,,"12,50 EUR",'
+    ",out of stock,Kestrel,,,Red\n"
+    "A-1,Duplicate of the first,D,https://s.example/x,https://s.example/x.jpg,,1.00 USD,,"
+    "in stock,,,,\n"
+)
+COMPARED = [
+    f.attname
+    for f in Product._meta.concrete_fields
+    if f.attname
+    not in {
+        "id",
+        "catalog_id",
+        "first_seen_at",
+        "last_changed_at",
+        "last_seen_at",
+        "last_seen_run_id",
+        "review_requested_at",
+        "reviewed_at",
+        "created_at",
+        "updated_at",
+        "review_status",  # set by the review that follows, compared on its own below
+    }
+]
+
+
+@pytest.fixture(autouse=True)
+def fs(db):
+    FeedSettings.objects.update_or_create(
+        pk=1, defaults={"manual_refresh_min_seconds": 0, "rejected_share_threshold": 0.5}
+    )
+
+
+@pytest.fixture
+def direct_writers(monkeypatch):
+    """Every _ProductWriter.open answer (a writer, or None when the catalog has products)."""
+    opened = []
+    original = services._ProductWriter.open.__func__
+
+    def spy(cls, ctx):
+        writer = original(cls, ctx)
+        opened.append(writer)
+        return writer
+
+    monkeypatch.setattr(services._ProductWriter, "open", classmethod(spy))
+    return opened
+
+
+def _snapshot(catalog):
+    products = list(Product.objects.filter(catalog=catalog).order_by("sku").values(*COMPARED))
+    for p in products:
+        p.pop("tenant_id")
+    return products
+
+
+def _changes(run):
+    rows = FeedRunChange.objects.filter(run=run).order_by("sku")
+    assert all(r.product_id for r in rows)  # linked to the products they describe
+    return [(r.kind, r.sku, r.changes) for r in rows]
+
+
+def test_a_first_pull_gives_what_the_staged_pull_gives(tenant_a, direct_writers):
+    direct_catalog = CatalogFactory(tenant=tenant_a)
+    staged_catalog = CatalogFactory(tenant=tenant_a)
+    direct = upload_run(tenant_a, ProductSourceFactory(catalog=direct_catalog), RICH_FEED.encode())
+    assert [type(w) for w in direct_writers] == [services._ProductWriter]
+    with transaction.atomic():  # inside a transaction the pipeline stages (no second connection)
+        staged = upload_run(
+            tenant_a, ProductSourceFactory(catalog=staged_catalog), RICH_FEED.encode()
+        )
+    assert len(direct_writers) == 1  # the staged run never tried the direct path
+
+    assert direct.status == staged.status == RunStatus.SUCCEEDED, direct.error_message
+    counts = ("received", "created", "updated", "unchanged", "removed", "rejected", "warnings")
+    assert [getattr(direct, c) for c in counts] == [getattr(staged, c) for c in counts]
+    assert (direct.created, direct.rejected) == (3, 2)  # the bad price and the duplicate
+    assert _snapshot(direct_catalog) == _snapshot(staged_catalog)
+    assert _changes(direct) == _changes(staged)
+    cafe = Product.objects.get(catalog=direct_catalog, sku="A-1")
+    assert cafe.title == "Café crème 50 cl" and str(cafe.price) == "12.99"
+    assert cafe.additional_image_links == ["https://s.example/a1b.jpg", "https://s.example/a1c.jpg"]
+    assert cafe.custom_attributes == {"color": "Navy"} and cafe.feed_line_hash
+    assert sorted(
+        Product.objects.filter(catalog=direct_catalog).values_list("review_status", flat=True)
+    ) == sorted(
+        Product.objects.filter(catalog=staged_catalog).values_list("review_status", flat=True)
+    )
+
+
+def test_the_next_pull_of_a_direct_first_pull_skips_what_came_back(tenant_a, direct_writers):
+    catalog = CatalogFactory(tenant=tenant_a)
+    source = ProductSourceFactory(catalog=catalog)
+    first = upload_run(tenant_a, source, feed(n_rows(300)))
+    assert first.created == 300 and direct_writers[0] is not None
+    rows = n_rows(300)
+    rows[7] = ("S00007", "Renamed", "10.00 USD")
+    again = upload_run(tenant_a, source, feed(rows))
+    assert len(direct_writers) == 1  # fingerprints found: the staged path, records skipped
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 299)
+    assert Product.objects.get(catalog=catalog, sku="S00007").title == "Renamed"
+
+
+def test_a_first_pull_over_the_rejected_share_leaves_the_catalog_empty_and_unlocked(
+    tenant_a, direct_writers
+):
+    catalog = CatalogFactory(tenant=tenant_a)
+    source = ProductSourceFactory(catalog=catalog)
+    bad = [*n_rows(3), *((f"X{i}", "Bad", "oops") for i in range(4))]  # 4 of 7 rejected
+    run = upload_run(tenant_a, source, feed(bad))
+    assert run.status == RunStatus.FAILED and run.error_code == "rejected_share"
+    assert direct_writers[0].rows_written == 3  # written, then rolled back
+    assert not Product.objects.filter(catalog=catalog).exists()
+    assert not FeedRunChange.objects.filter(run=run).exists()
+    # the catalog's lock went with the rolled back transaction: the next pull applies
+    run = upload_run(tenant_a, source, feed(n_rows(5)))
+    assert run.status == RunStatus.SUCCEEDED and run.created == 5
+
+
+def test_a_first_pull_that_breaks_after_whole_blocks_were_written_changes_nothing(
+    tenant_a, direct_writers
+):
+    """A gzip feed that expands past the size cap fails as a whole once the cap is
+    reached, after the blocks before it were already COPYed into the products table."""
+    FeedSettings.objects.filter(pk=1).update(max_feed_bytes=12_000_000)  # > one 8 MB block
+    catalog = CatalogFactory(tenant=tenant_a)
+    source = ProductSourceFactory(catalog=catalog)
+    data = feed(n_rows(200_000))
+    assert len(data) > 12_000_000
+    run = upload_run(tenant_a, source, gzip.compress(data))
+    assert run.status == RunStatus.FAILED and run.error_code == "too_large", run.error_message
+    assert direct_writers[0].rows_written > 0
+    assert not Product.objects.filter(catalog=catalog).exists()
+
+
+def test_a_catalog_with_products_is_not_a_first_pull(tenant_a, direct_writers):
+    catalog = CatalogFactory(tenant=tenant_a)
+    ProductFactory(catalog=catalog, tenant=tenant_a, sku="S00001", title="Made by hand")
+    run = upload_run(tenant_a, ProductSourceFactory(catalog=catalog), feed(n_rows(3)))
+    assert direct_writers == [None]
+    assert (run.created, run.updated) == (2, 1)
+    assert Product.objects.get(catalog=catalog, sku="S00001").title == "Product 1"
