@@ -107,6 +107,11 @@ def test_a_first_pull_gives_what_the_staged_pull_gives(tenant_a, direct_writers)
     assert cafe.title == "Café crème 50 cl" and str(cafe.price) == "12.99"
     assert cafe.additional_image_links == ["https://s.example/a1b.jpg", "https://s.example/a1c.jpg"]
     assert cafe.custom_attributes == {"color": "Navy"} and cafe.feed_line_hash
+    # the bookkeeping times come from the database default: the transaction's start
+    times = {cafe.first_seen_at, cafe.last_changed_at, cafe.last_seen_at, cafe.created_at}
+    assert times == {cafe.updated_at} == {cafe.review_requested_at}
+    assert direct.started_at <= cafe.created_at <= direct.finished_at
+    assert cafe.last_seen_run_id == direct.pk and cafe.removed_at is None
     assert sorted(
         Product.objects.filter(catalog=direct_catalog).values_list("review_status", flat=True)
     ) == sorted(
