@@ -878,6 +878,10 @@ def _finish(ctx: _Ctx, status: str) -> None:
     run.phase = Phase.DONE
     run.finished_at = now
     _save(run, "status", "phase", "finished_at")
+    # the validators of what was applied, or of a download whose bytes were identical (a
+    # file rewritten with the same content): the next pull then gets a 304 or an equal stat
+    # instead of downloading it again (not after a 304: nothing new was learnt)
+    downloaded_identical = status == RunStatus.UNCHANGED and bool(run.content_sha256)
     if source is not None:
         ProductSource.objects.for_tenant(ctx.tenant).filter(pk=source.pk).update(
             last_success_at=now,
@@ -888,7 +892,7 @@ def _finish(ctx: _Ctx, status: str) -> None:
                     "last_modified": run.last_modified,
                     "last_sha256": run.content_sha256,
                 }
-                if status == RunStatus.SUCCEEDED
+                if status == RunStatus.SUCCEEDED or downloaded_identical
                 else {}
             ),
         )

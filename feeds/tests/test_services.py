@@ -269,6 +269,42 @@ def test_url_pull_with_password_and_conditional_fetch(tenant_a, catalog, fs, ser
     assert server.requests[1][1]["If-None-Match"] == '"v1"'
 
 
+def test_an_identical_file_under_a_new_etag_is_remembered(tenant_a, catalog, fs, server):
+    """A feed regenerated with the same bytes gets a new ETag: the run ends unchanged by its
+    hash and keeps the new ETag, so the next pull gets a 304 instead of the whole file."""
+    data = feed(n_rows(3))
+    etags = iter(['"v1"', '"v2"', '"v2"'])
+
+    def handler(h):
+        etag = next(etags)
+        if h.headers.get("If-None-Match") == etag:
+            h.send_response(304)
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return
+        h.send_response(200)
+        h.send_header("ETag", etag)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    server.routes["/feed.csv"] = handler
+    source = ProductSourceFactory(catalog=catalog, url=server.url("/feed.csv"))
+    statuses = []
+    for _ in range(3):
+        run, _ = services.feed_run_request(tenant=tenant_a, source=source, actor=None)
+        run = services.feed_run_execute(tenant_id=tenant_a.pk, run_id=run.pk)
+        statuses.append((run.status, run.bytes_downloaded > 0))
+        source.refresh_from_db()
+    assert statuses == [
+        (RunStatus.SUCCEEDED, True),
+        (RunStatus.UNCHANGED, True),  # downloaded, same SHA-256
+        (RunStatus.UNCHANGED, False),  # 304
+    ]
+    assert source.last_etag == '"v2"'
+    assert [r[1].get("If-None-Match") for r in server.requests] == [None, '"v1"', '"v2"']
+
+
 @pytest.mark.parametrize(
     ("code", "expect"), [(401, "http_401"), (404, "http_404"), (503, "http_503")]
 )
