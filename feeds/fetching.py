@@ -263,11 +263,6 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
-def _origin(url: str) -> tuple[str, str, int]:
-    p = urlsplit(url)
-    return (p.scheme, (p.hostname or "").lower(), p.port or (443 if p.scheme == "https" else 80))
-
-
 HTTP_MESSAGES = {
     401: "The feed server refused the username/password (HTTP 401). Check the credentials.",
     403: "The feed server refused access (HTTP 403). Check the credentials or the URL.",
@@ -314,7 +309,7 @@ def fetch(
         )
     start = time.monotonic()
     deadline = start + policy.total_timeout
-    original = _origin(url)
+    original = feed_server(url)
     redirects: list[str] = []
     current = url
     for _hop in range(policy.max_redirects + 1):
@@ -346,7 +341,7 @@ def fetch(
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         # credentials only to the origin the user typed, never downgraded to http
-        if (username or password) and _origin(current) == original:
+        if (username or password) and feed_server(current) == original:
             token = base64.b64encode(f"{username}:{password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         connect_timeout = min(policy.connect_timeout, max(deadline - time.monotonic(), 0.1))

@@ -1148,11 +1148,7 @@ class _ProductWriter(_StageWriter):
                 "FOR NO KEY UPDATE",
                 [ctx.tenant.pk, ctx.catalog.pk],
             )
-            row = conn.execute(
-                f"SELECT EXISTS (SELECT 1 FROM {_qn(Product._meta.db_table)} "
-                "WHERE tenant_id = %s AND catalog_id = %s)",
-                [ctx.tenant.pk, ctx.catalog.pk],
-            ).fetchone()
+            row = conn.execute(_has_products_sql(), [ctx.tenant.pk, ctx.catalog.pk]).fetchone()
         except BaseException:
             conn.close()
             raise
@@ -1196,14 +1192,17 @@ class _ProductWriter(_StageWriter):
     def commit(self) -> None:
         """The run's diff sample and counts, in the products' transaction; then COMMIT
         (the catalog foreign key's deferred checks run here)."""
+        from psycopg.types.json import Jsonb
+
         run = self.run
         with self.conn.cursor() as cur:
             cur.executemany(
                 f"INSERT INTO {_qn(FeedRunChange._meta.db_table)} "
                 "(tenant_id, run_id, kind, sku, changes) VALUES (%s, %s, %s, %s, %s)",
                 [
-                    (run.tenant_id, run.pk, ChangeKind.CREATED, row["sku"], _created_json(row))
+                    (run.tenant_id, run.pk, ChangeKind.CREATED, row["sku"], Jsonb(changes))
                     for row in self.sample
+                    for changes in [_created_changes(row)]
                 ],
             )
             cur.execute(*_link_created_products_sql(run))
@@ -1217,14 +1216,14 @@ class _ProductWriter(_StageWriter):
         self.conn.close()
 
 
-def _created_json(row: dict) -> str:
+def _created_changes(row: dict) -> dict:
     """The 'changes' of a created product: every field it has, as [None, new]."""
     changes = {}
     for f in DIFF_FIELDS:
         value = _norm(f, row[f])
         if value not in (None, "", [], {}):
             changes[f] = [None, value]
-    return json.dumps(changes)
+    return changes
 
 
 def _stage_table(run: FeedRun, table: pa.Table) -> None:
@@ -1233,9 +1232,9 @@ def _stage_table(run: FeedRun, table: pa.Table) -> None:
         return
     table = _nulls_for_numbers(_with_line_hash(table))
     name = _qn(run.stage_table)
+    cols = ", ".join(_qn(c) for c in STAGED_COLUMNS)
     with connection.cursor() as cur:
         if _is_pg():
-            cols = ", ".join(_qn(c) for c in STAGED_COLUMNS)
             buf = io.BytesIO()
             pacsv.write_csv(
                 table.select(STAGED_COLUMNS), buf, pacsv.WriteOptions(include_header=False)
@@ -1244,37 +1243,35 @@ def _stage_table(run: FeedRun, table: pa.Table) -> None:
             with cur.cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as copy:
                 copy.write(buf.getbuffer())
         else:
-            cols = ", ".join(_qn(c) for c in STAGED_COLUMNS)
             rows = [tuple(r[c] for c in STAGED_COLUMNS) for r in table.to_pylist()]
             marks = ", ".join(["%s"] * len(STAGED_COLUMNS))
             cur.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})", rows)
 
 
 def _analyze_stage(run: FeedRun) -> None:
-    """Index the staging table after loading (cheaper than during COPY). A catalog with
-    products gets a sku index and planner statistics for the join with them (without
-    statistics an anti-join against a catalog whose statistics are stale can turn into a
-    nested loop over both tables). A first pull never joins: every staged row is new and is
-    read once, whole; only the sample of created products for the run's diff reads staging
-    in line order, so a line index is all it needs (about 3 s less at a million rows)."""
+    """Index the staging table's sku after loading (cheaper than during COPY) and give the
+    planner statistics: without them an anti-join against a catalog whose statistics are
+    stale can turn into a nested loop over both tables. (A first pull on PostgreSQL does
+    not stage: _ProductWriter.)"""
     stage = _qn(run.stage_table)
     with connection.cursor() as cur:
-        if _catalog_is_empty(run):
-            cur.execute(f"CREATE INDEX {_qn(run.stage_table + '_line')} ON {stage} (line)")
-            return
         cur.execute(f"CREATE UNIQUE INDEX {_qn(run.stage_table + '_sku')} ON {stage} (sku)")
         cur.execute(f"ANALYZE {stage}")
 
 
+def _has_products_sql() -> str:
+    """Whether a catalog (params: tenant id, catalog id) has any product, active or removed;
+    none means a first pull."""
+    return (
+        f"SELECT EXISTS (SELECT 1 FROM {_qn(Product._meta.db_table)} "
+        "WHERE tenant_id = %s AND catalog_id = %s)"
+    )
+
+
 def _catalog_is_empty(run: FeedRun) -> bool:
-    """No product, active or removed, in the run's catalog yet: a first pull."""
     with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT NOT EXISTS (SELECT 1 FROM {_qn(Product._meta.db_table)} "
-            "WHERE tenant_id = %s AND catalog_id = %s)",
-            [run.tenant_id, run.catalog_id],
-        )
-        return bool(cur.fetchone()[0])
+        cur.execute(_has_products_sql(), [run.tenant_id, run.catalog_id])
+        return not cur.fetchone()[0]
 
 
 def _distinct(a: str, b: str) -> str:
@@ -1596,7 +1593,7 @@ def _record_diff(ctx: _Ctx, delta: str, limit: int, *, removals: bool) -> None:
                     run=run,
                     kind=ChangeKind.CREATED,
                     sku=sku,
-                    changes=json.loads(_created_json(dict(zip(DIFF_FIELDS, new, strict=True)))),
+                    changes=_created_changes(dict(zip(DIFF_FIELDS, new, strict=True))),
                 )
             )
         FeedRunChange.objects.bulk_create(changes, batch_size=2000)
