@@ -86,11 +86,17 @@ def _changes(run):
     return [(r.kind, r.sku, r.changes) for r in rows]
 
 
-def test_a_first_pull_gives_what_the_staged_pull_gives(tenant_a, direct_writers):
+@pytest.mark.parametrize("role_may_skip_fk_checks", [True, False])
+def test_a_first_pull_gives_what_the_staged_pull_gives(
+    tenant_a, direct_writers, monkeypatch, role_may_skip_fk_checks
+):
+    if not role_may_skip_fk_checks:  # a role without SET on session_replication_role
+        monkeypatch.setattr(services, "_skip_foreign_key_checks", lambda conn: False)
     direct_catalog = CatalogFactory(tenant=tenant_a)
     staged_catalog = CatalogFactory(tenant=tenant_a)
     direct = upload_run(tenant_a, ProductSourceFactory(catalog=direct_catalog), RICH_FEED.encode())
     assert [type(w) for w in direct_writers] == [services._ProductWriter]
+    assert direct_writers[0].fk_checks_skipped is role_may_skip_fk_checks
     with transaction.atomic():  # inside a transaction the pipeline stages (no second connection)
         staged = upload_run(
             tenant_a, ProductSourceFactory(catalog=staged_catalog), RICH_FEED.encode()
@@ -171,3 +177,48 @@ def test_a_catalog_with_products_is_not_a_first_pull(tenant_a, direct_writers):
     assert direct_writers == [None]
     assert (run.created, run.updated) == (2, 1)
     assert Product.objects.get(catalog=catalog, sku="S00001").title == "Product 1"
+
+
+def _replication_role(conn) -> str:
+    return conn.execute("SHOW session_replication_role").fetchone()[0]
+
+
+def test_foreign_key_checks_are_skipped_only_where_the_role_may_skip_them(db):
+    conn = services._second_connection(autocommit=False)
+    try:
+        assert services._skip_foreign_key_checks(conn)  # the tests connect as a superuser
+        assert _replication_role(conn) == "replica"
+        conn.rollback()
+        assert _replication_role(conn) == "origin"  # SET LOCAL: this transaction only
+        conn.execute("CREATE ROLE ch_test_plain_role NOLOGIN")  # rolled back below
+        conn.execute("SET LOCAL ROLE ch_test_plain_role")
+        assert not services._skip_foreign_key_checks(conn)
+        assert _replication_role(conn) == "origin"  # refused, and the transaction goes on
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def test_a_catalog_not_held_under_its_lock_is_never_written_without_checks(tenant_a, tenant_b):
+    """The direct path writes without foreign key checks only into a catalog it has
+    locked: another tenant's catalog, or one deleted before the lock, take the staged
+    path, whose checks fail the run."""
+    catalog = CatalogFactory(tenant=tenant_a)
+    gone = CatalogFactory(tenant=tenant_a)
+    gone_pk = gone.pk
+    gone.delete()
+    gone.pk = gone_pk
+
+    def ctx(tenant, catalog):
+        return services._Ctx(
+            tenant=tenant,
+            run=None,
+            catalog=catalog,
+            source=None,
+            fs=FeedSettings.load(),
+            temp_files=[],
+            keep_file=False,
+        )
+
+    assert services._ProductWriter.open(ctx(tenant_b, catalog)) is None
+    assert services._ProductWriter.open(ctx(tenant_a, gone)) is None
