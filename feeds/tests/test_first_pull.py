@@ -222,3 +222,21 @@ def test_a_catalog_not_held_under_its_lock_is_never_written_without_checks(tenan
 
     assert services._ProductWriter.open(ctx(tenant_b, catalog)) is None
     assert services._ProductWriter.open(ctx(tenant_a, gone)) is None
+
+
+@pytest.mark.timeout(60)
+def test_data_the_server_refuses_as_the_copy_ends_fails_the_writer_instead_of_hanging(db):
+    """psycopg reports a COPY's data errors when the COPY ends, after the writer took the
+    producer's last message: the writer must raise, not wait for another."""
+    import psycopg
+
+    writer = services._StageWriter.__new__(services._StageWriter)
+    writer.conn = services._second_connection(autocommit=True)
+    try:
+        writer.conn.execute("CREATE TEMPORARY TABLE copy_refusal (n integer)")
+        writer._start("copy_refusal", ["n"])
+        writer.queue.put(b"not a number\n")
+        with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+            writer.finish_copy()
+    finally:
+        writer.conn.close()
