@@ -70,8 +70,12 @@ def _int_field(values: pa.Array, kind: str) -> pa.Array:
         values = pc.cast(pc.if_else(pc.equal(values, ""), None, values), pa.int64())
     valid = pc.is_valid(values)
     records = np.zeros(len(values), dtype=_INT_DTYPES[kind])
+    numbers = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
+    bounds = np.iinfo(records.dtype["v"])
+    if len(numbers) and (numbers.min() < bounds.min or numbers.max() > bounds.max):
+        raise ValueError(f"an integer is out of range for {kind}")  # NumPy would wrap it
     records["len"] = records.dtype["v"].itemsize
-    records["v"] = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
+    records["v"] = numbers
     return _or_null(_fixed(records), valid)
 
 

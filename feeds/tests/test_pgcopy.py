@@ -79,6 +79,15 @@ def test_a_price_outside_the_parsers_shape_is_refused_not_misread(bad):
         pgcopy.encode_rows(_table(n=[bad]), ["numeric2"])
 
 
+@pytest.mark.parametrize(
+    ("values", "kind"), [(["2147483648"], "int4"), (["-2147483649"], "int4"), ([2**40], "int4")]
+)
+def test_an_integer_out_of_range_is_refused_not_wrapped(values, kind):
+    column = pa.array(values, pa.int64() if isinstance(values[0], int) else pa.string())
+    with pytest.raises(ValueError, match="out of range for int4"):
+        pgcopy.encode_rows(pa.table({"i": column}), [kind])
+
+
 def test_the_server_still_checks_what_it_would_check_in_csv():
     from psycopg.errors import DataError  # the COPY runs on psycopg's own cursor
 
