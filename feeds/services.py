@@ -1241,6 +1241,10 @@ class _ProductWriter(_StageWriter):
         with self.conn.cursor() as cur:
             if self.fk_checks_skipped:  # the rest of the transaction is checked as usual
                 cur.execute("SET LOCAL session_replication_role = origin")
+            # statistics first (ANALYZE counts this transaction's rows): with those of an
+            # empty catalog the planner linked 1,000 diff rows to a million products by
+            # scanning the products for each one (33 s instead of milliseconds)
+            cur.execute(f"ANALYZE {_qn(Product._meta.db_table)}")
             cur.executemany(
                 f"INSERT INTO {_qn(FeedRunChange._meta.db_table)} "
                 "(tenant_id, run_id, kind, sku, changes) VALUES (%s, %s, %s, %s, %s)",
@@ -1256,7 +1260,6 @@ class _ProductWriter(_StageWriter):
                 "unchanged = %s, removed = 0 WHERE id = %s",
                 [run.created, run.unchanged, run.pk],
             )
-            cur.execute(f"ANALYZE {_qn(Product._meta.db_table)}")
         self.conn.commit()
         self.conn.close()
 
