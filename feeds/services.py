@@ -1268,10 +1268,10 @@ def _skip_foreign_key_checks(conn) -> bool:
     """Turn off the foreign key checks of the rows this transaction writes, where the
     database role may (a superuser, or PostgreSQL 15+ `GRANT SET ON PARAMETER
     session_replication_role`): checking that each of a million new products belongs to
-    its tenant's catalog costs ~9 s at COMMIT, and a first pull already holds that one
-    catalog row locked (FOR NO KEY UPDATE: it can be neither deleted nor re-keyed until
-    the COMMIT) and writes its tenant and id into every row itself. Other roles keep the
-    checks; the run is the same, only slower."""
+    its tenant's catalog costs 6-10 s (queued per row, run at COMMIT), and a first pull
+    holds that one catalog row locked (FOR NO KEY UPDATE: it can be neither deleted nor
+    re-keyed until the COMMIT) and writes its tenant and id into every row itself. Other
+    roles keep the checks; the run is the same, only slower."""
     import psycopg
 
     conn.execute("SAVEPOINT fk_checks")  # a refusal must leave the transaction usable
