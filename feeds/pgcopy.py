@@ -40,6 +40,8 @@ _INT_DTYPES = {
     "int8": np.dtype([("len", ">i4"), ("v", ">i8")]),
 }
 KINDS = ("text", "jsonb", "int4", "int8", "numeric2")
+# the kind for a PostgreSQL column type (text otherwise)
+KIND_OF_TYPE = {"jsonb": "jsonb", "integer": "int4", "bigint": "int8", "numeric(14,2)": "numeric2"}
 
 
 def _fixed(records: np.ndarray) -> pa.Array:

@@ -1141,16 +1141,8 @@ class _StageWriter:
 
 # how the direct first pull's binary COPY encodes each products column (text otherwise)
 _PRODUCT_COPY_KINDS = {
-    "additional_image_links": "jsonb",
-    "custom_attributes": "jsonb",
-    "price": "numeric2",
-    "sale_price": "numeric2",
-    "shipping_fee": "numeric2",
-    "inventory_quantity": "int4",
-    "feed_line_hash": "int8",
-    "tenant_id": "int8",
-    "catalog_id": "int8",
-    "last_seen_run_id": "int8",
+    **{c: pgcopy.KIND_OF_TYPE[t] for c, t in _STAGE_TYPES.items() if t in pgcopy.KIND_OF_TYPE},
+    **dict.fromkeys(("feed_line_hash", "tenant_id", "catalog_id", "last_seen_run_id"), "int8"),
 }
 
 
@@ -1203,10 +1195,10 @@ class _ProductWriter(_StageWriter):
         # their database default, now(): the start of this transaction for every row
         # (catalogs migration 0007; six timestamps per row cost ~7 s to parse at 1M rows)
         self.constants = {
-            "tenant_id": str(run.tenant_id),
-            "catalog_id": str(run.catalog_id),
-            "last_seen_run_id": str(run.pk),
-            "review_status": "pending",
+            "tenant_id": pa.scalar(run.tenant_id, pa.int64()),
+            "catalog_id": pa.scalar(run.catalog_id, pa.int64()),
+            "last_seen_run_id": pa.scalar(run.pk, pa.int64()),
+            "review_status": pa.scalar("pending", pa.string()),
         }
         cols = [*PRODUCT_COLUMNS, "feed_line_hash", *self.constants]
         self.copy_kinds = [_PRODUCT_COPY_KINDS.get(c, "text") for c in cols]
@@ -1223,7 +1215,7 @@ class _ProductWriter(_StageWriter):
             [*PRODUCT_COLUMNS, "feed_line_hash"]
         )
         for name, value in self.constants.items():
-            table = table.append_column(name, pa.repeat(pa.scalar(value, pa.string()), n))
+            table = table.append_column(name, pa.repeat(value, n))
         return table
 
     def _encode(self, table: pa.Table) -> bytes:

@@ -15,11 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def catalog(tenant_a):
-    return CatalogFactory(tenant=tenant_a)
-
-
-@pytest.fixture
 def api(api_client_for, member, tenant_a):
     return api_client_for(member(tenant_a, Role.ADVERTISER), tenant_a)
 

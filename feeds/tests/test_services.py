@@ -45,16 +45,6 @@ def n_rows(n: int, start: int = 0, price: str = "10.00 USD") -> list[tuple[str, 
 
 
 @pytest.fixture
-def catalog(tenant_a):
-    return CatalogFactory(tenant=tenant_a)
-
-
-@pytest.fixture
-def owner(member, tenant_a):
-    return member(tenant_a, Role.OWNER)
-
-
-@pytest.fixture
 def fs(db):
     s = FeedSettings.load()
     s.manual_refresh_min_seconds = 0

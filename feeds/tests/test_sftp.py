@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from catalog_health.tenancy.models import AuditEvent
 from catalog_health.tenancy.roles import Role
 from catalogs.models import Product
-from catalogs.tests.factories import CatalogFactory, ProductFactory
+from catalogs.tests.factories import ProductFactory
 from feeds import services
 from feeds.fetching import FetchPolicy, feed_url_problem, fetch
 from feeds.models import FeedSettings, ProductSource, RunStatus, Schedule
@@ -510,16 +510,6 @@ def fs(db, settings):
     s.read_timeout_seconds = 2
     s.save()
     return s
-
-
-@pytest.fixture
-def catalog(tenant_a):
-    return CatalogFactory(tenant=tenant_a)
-
-
-@pytest.fixture
-def owner(member, tenant_a):
-    return member(tenant_a, Role.OWNER)
 
 
 def make_source(tenant, catalog, owner, url: str, **data) -> ProductSource:

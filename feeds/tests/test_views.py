@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog_health.tenancy.roles import Role
-from catalogs.tests.factories import CatalogFactory
 from feeds import crypto, services
 from feeds.models import FeedRun, FeedSettings, ProductSource, RunStatus
 from feeds.tests.factories import (
@@ -23,11 +22,6 @@ from feeds.tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def catalog(tenant_a):
-    return CatalogFactory(tenant=tenant_a)
 
 
 @pytest.fixture
