@@ -1,4 +1,6 @@
-"""Product list page: latency and query count at depth, for a catalog of N products.
+"""Product list page: latency and query count at depth, for a catalog of N products, sorted
+and filtered as sellers do (one product in ten out of stock, one in a thousand discontinued:
+the availability index holds only the rarer values).
 
 .venv/bin/python bench/product_list.py --products 200000
 """
@@ -31,7 +33,7 @@ def main() -> None:
     from catalogs.models import Catalog
 
     tenant, _ = Tenant.objects.get_or_create(slug="bench-list", defaults={"name": "Bench list"})
-    catalog, _ = Catalog.objects.get_or_create(tenant=tenant, name=f"list-{args.products}")
+    catalog, _ = Catalog.objects.get_or_create(tenant=tenant, name=f"list-{args.products}-mixed")
     have = catalog.products.count()
     if have < args.products:
         with connection.cursor() as cur:
@@ -44,7 +46,9 @@ def main() -> None:
                   google_product_category, custom_attributes, content_hash, first_seen_at,
                   last_changed_at, review_status, created_at, updated_at)
                 SELECT %s, %s, 'B-' || g, '', 'Bench product ' || g, '', '', '', '[]', 'Brand',
-                  '', '', 'new', 'in_stock', (g %% 500) + 0.99, 'USD', g %% 50, '', '', '{}', '',
+                  '', '', 'new', CASE WHEN g %% 1000 = 0 THEN 'discontinued'
+                  WHEN g %% 10 = 0 THEN 'out_of_stock' ELSE 'in_stock' END, (g %% 500) + 0.99,
+                  'USD', g %% 50, '', '', '{}', '',
                   now(), now(), 'available', now(), now()
                 FROM generate_series(%s, %s) g
                 """,
@@ -57,10 +61,19 @@ def main() -> None:
     client = Client()
     client.force_login(user)
     url = f"/t/{tenant.slug}/catalogs/{catalog.pk}/"
-    for sort in ("sku", "-price"):
+    walks = [
+        ("sku", ""),
+        ("-price", ""),
+        ("title", "in_stock"),
+        ("sku", "out_of_stock"),
+        ("-price", "discontinued"),
+    ]
+    for sort, availability in walks:
         samples, queries, cursor = [], set(), None
         for _ in range(args.pages):
             params = {"sort": sort, "size": 100, **({"cursor": cursor} if cursor else {})}
+            if availability:
+                params["availability"] = availability
             with CaptureQueriesContext(connection) as ctx:
                 started = time.perf_counter()
                 response = client.get(url, params)
@@ -73,7 +86,8 @@ def main() -> None:
                 break
         p = percentiles(samples)
         print(
-            f"product list sort={sort} products={args.products} pages={len(samples)}: "
+            f"product list sort={sort} availability={availability or 'any'} "
+            f"products={args.products} pages={len(samples)}: "
             f"p50 {p['p50']:.1f} ms, p95 {p['p95']:.1f} ms, queries/page {sorted(queries)} "
             f"({machine()})"
         )

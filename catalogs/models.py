@@ -139,8 +139,13 @@ class Product(TenantOwnedModel):
             models.Index(fields=["tenant", "catalog", "id"], name="product_catalog_id_idx"),
             # Review-status filters use ecr_product_ratio_idx (tenant, catalog, review_status
             # WHERE removed_at IS NULL), created by the ecr app's migration 0003.
+            # Only the rarer availabilities: a filter on "in stock" (most of a catalog) walks
+            # the sort's index, the others need this one. Leaving in-stock products out
+            # saved a first pull of a million (80 % in stock) ~2 s (bench/RESULTS.md).
             models.Index(
-                fields=["tenant", "catalog", "availability", "id"], name="product_availability_idx"
+                fields=["tenant", "catalog", "availability", "id"],
+                name="product_availability_idx",
+                condition=~models.Q(availability=Availability.IN_STOCK),
             ),
             models.Index(fields=["tenant", "catalog", "title", "id"], name="product_title_idx"),
             models.Index(fields=["tenant", "catalog", "price", "id"], name="product_price_idx"),
