@@ -11,7 +11,8 @@
 - Connect (TCP + SSH handshake + login), per-read and total deadlines; a size cap on the
   advertised size and on the bytes actually received.
 - Conditional fetch: the validator is the remote file's size and mtime; equal to the last
-  good pull's means ``not_modified`` without downloading.
+  good pull's means ``not_modified`` without downloading. A file modified within the last
+  seconds gets no validator (it could change again within the same mtime second).
 """
 
 from __future__ import annotations
@@ -86,9 +87,17 @@ def parse_sftp_url(url: str) -> SftpTarget:
     )
 
 
-def stat_validator(size: int | None, mtime: int | float | None) -> str:
-    """What is stored as the source's last_modified for sftp ("" when unknown)."""
-    if size is None or mtime is None:
+# mtime has a precision of one second: a file modified this recently (by this worker's clock,
+# which must agree with the server's to within it) may be rewritten with the same size and
+# mtime after it was read, so its stat proves nothing the next time
+RACY_SECONDS = 2
+
+
+def stat_validator(size: int | None, mtime: int | float | None, *, now: float) -> str:
+    """What is stored as the source's last_modified for sftp: "" when unknown, or when the
+    file changed less than RACY_SECONDS before ``now`` (then the next pull downloads it and
+    the whole-file hash decides whether it changed)."""
+    if size is None or mtime is None or mtime >= now - RACY_SECONDS:
         return ""
     return f"sftp mtime={int(mtime)} size={int(size)}"
 
@@ -301,7 +310,7 @@ class _Session:
                 )
             if attrs.size is not None and attrs.size > self.policy.max_bytes:
                 raise FeedError("too_large", _too_large_msg(self.policy))
-            validator = stat_validator(attrs.size, attrs.mtime)
+            validator = stat_validator(attrs.size, attrs.mtime, now=time.time())
             if validator and validator == self.last_modified:
                 return FetchResult(
                     url=self.url, status=0, not_modified=True, last_modified=validator

@@ -20,7 +20,7 @@ from catalog_health.tenancy.models import AuditEvent
 from catalog_health.tenancy.roles import Role
 from catalogs.models import Product
 from catalogs.tests.factories import ProductFactory
-from feeds import services
+from feeds import services, sftp
 from feeds.fetching import FetchPolicy, feed_url_problem, fetch
 from feeds.models import FeedSettings, ProductSource, RunStatus, Schedule
 from feeds.parsing import FeedError
@@ -486,10 +486,39 @@ def test_username_field_wins_over_the_url_login(server):
     assert server.logins == [(USER, PASSWORD)]
 
 
+NOW = 1_700_000_000.5
+
+
+@pytest.mark.parametrize(
+    ("size", "mtime", "expected"),
+    [
+        (10, 1_699_999_000, "sftp mtime=1699999000 size=10"),
+        (10, 1_699_999_997, "sftp mtime=1699999997 size=10"),  # 3.5 s old: settled
+        (10, 1_699_999_999, ""),  # 1.5 s old: may be rewritten within the same second
+        (10, 1_700_000_000, ""),  # this second
+        (10, 1_700_000_060, ""),  # ahead of this clock: not trusted either
+        (None, 1_699_999_000, ""),  # the server did not say
+        (10, None, ""),
+        (0, 1_699_999_000, "sftp mtime=1699999000 size=0"),
+    ],
+)
+def test_stat_validator(size, mtime, expected):
+    assert stat_validator(size, mtime, now=NOW) == expected
+
+
+def test_a_file_modified_just_now_gets_no_validator(server, monkeypatch):
+    monkeypatch.setattr(sftp, "RACY_SECONDS", 60)  # "just now" even on a slow machine
+    data = feed(3)
+    server.put("feed.csv", data)  # mtime: now
+    result = get(server.url("feed.csv"))
+    assert result.last_modified == "" and result.size == len(data)
+    result.cleanup()
+
+
 def test_unchanged_size_and_mtime_end_without_download(server):
     data = feed(3)
     server.put("feed.csv", data, mtime=1_700_000_000)
-    last = stat_validator(len(data), 1_700_000_000)
+    last = stat_validator(len(data), 1_700_000_000, now=time.time())
     result = get(server.url("feed.csv"), last_modified=last)
     assert result.not_modified and result.path == "" and server.reads == 0
     server.put("feed.csv", data, mtime=1_700_000_060)  # touched: same size, new mtime
@@ -563,6 +592,36 @@ def test_sftp_source_end_to_end(server, tenant_a, catalog, fs, owner):
     changed = pull(tenant_a, source, owner)
     assert changed.status == RunStatus.SUCCEEDED, changed.error_message
     assert (changed.created, changed.updated) == (2, 4)
+
+
+@pytest.mark.django_db
+def test_a_same_size_rewrite_within_the_same_second_is_not_missed(
+    server, tenant_a, catalog, fs, owner, monkeypatch
+):
+    """The shop's export wrote the file in the second the pull read it, then rewrote it with
+    the same size in that same second: size and mtime are those the pull saw, the content is
+    not. The pull stored no validator for so fresh a file, so the next one downloads it."""
+    monkeypatch.setattr(sftp, "RACY_SECONDS", 60)  # "just now" even on a slow machine
+    first = int(time.time())
+    path = server.put("feed.csv", feed(2, price="10.00 USD"), mtime=first)
+    source = make_source(tenant_a, catalog, owner, server.url("feed.csv"))
+    assert pull(tenant_a, source, owner).status == RunStatus.SUCCEEDED
+    source.refresh_from_db()
+    assert source.last_modified == ""
+
+    rewritten = feed(2, price="11.00 USD")
+    assert len(rewritten) == path.stat().st_size
+    server.put("feed.csv", rewritten, mtime=first)
+    run = pull(tenant_a, source, owner)
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert run.updated == 2
+    prices = Product.objects.for_tenant(tenant_a).filter(catalog=catalog)
+    assert {str(p) for p in prices.values_list("price", flat=True)} == {"11.00"}
+
+    # the same bytes once more: downloaded (still no validator), found identical by hash
+    reads = server.reads
+    again = pull(tenant_a, source, owner)
+    assert again.status == RunStatus.UNCHANGED and server.reads > reads
 
 
 @pytest.mark.django_db
