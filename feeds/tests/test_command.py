@@ -30,6 +30,16 @@ def test_import_feed_failure_exits_non_zero(tenant_a, tmp_path):
         call_command("import_feed", "--catalog", str(catalog.pk), str(path))
 
 
+@pytest.mark.parametrize("location", ["sftp://feeds.example.com/feed.csv", "FTP://x/feed.csv"])
+def test_import_feed_refuses_other_schemes_with_a_way_forward(tenant_a, location):
+    from feeds.models import FeedRun
+
+    catalog = CatalogFactory(tenant=tenant_a)
+    with pytest.raises(CommandError, match=r"file path or an http\(s\) URL.*product source"):
+        call_command("import_feed", "--catalog", str(catalog.pk), location)
+    assert not FeedRun.objects.exists()
+
+
 def test_import_feed_unknown_catalog():
     with pytest.raises(CommandError, match="No catalog"):
         call_command("import_feed", "--catalog", "999999", "/nonexistent.csv")
