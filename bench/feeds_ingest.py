@@ -17,7 +17,6 @@ an UNLOGGED table (no WAL, a stricter floor) is printed too.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from common import ROOT, machine, peak_rss_mb, setup_django
+from common import ROOT, checkpoint, machine, peak_rss_mb, setup_django
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -299,16 +298,6 @@ def step_import_export(path: str, name: str, rows: int) -> dict:
     }
 
 
-def _checkpoint() -> None:
-    """Every timed step starts with the WAL of the steps before it written out, so that no
-    step pays for another's checkpoint (a first floor COPY right after the reset took 13.0 s
-    against 5.7 s later in the same run). Not timed; a role that may not CHECKPOINT skips it."""
-    from django.db import DatabaseError, connection
-
-    with contextlib.suppress(DatabaseError), connection.cursor() as cur:
-        cur.execute("CHECKPOINT")
-
-
 def child(argv: list[str]) -> None:
     setup_django(migrate=False)
     step, *rest = argv
@@ -322,7 +311,7 @@ def child(argv: list[str]) -> None:
     if step in ("bulk", "ie") and len(rest) == 3:
         rest[2] = int(rest[2])
     if step != "reset":
-        _checkpoint()
+        checkpoint()
     out = fn(*rest)
     out["peak_rss_mb"] = peak_rss_mb()
     sys.stdout.write("RESULT " + json.dumps(out) + "\n")

@@ -24,14 +24,13 @@ touched.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import re
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, setup_django
+from common import checkpoint, machine, setup_django
 
 SOURCE = "bench_idx_src"
 SCRATCH = "bench_idx_product"
@@ -74,7 +73,7 @@ def main() -> int:
     parser.add_argument("--products", type=int, default=20_000)
     args = parser.parse_args()
     setup_django()
-    from django.db import DatabaseError, connection
+    from django.db import connection
 
     from catalog_health.tenancy.models import Tenant
     from catalogs.models import Catalog
@@ -108,16 +107,18 @@ def main() -> int:
     )
     print(f"generated {n} rows in {time.perf_counter() - started:.1f}s", flush=True)
 
-    def insert(label: str, index_names: list[str], fks: list[str] = ()) -> float:
+    def scratch(index_names: list[str] = (), fks: list[str] = ()) -> None:
+        """A new scratch table with these indexes and foreign keys, the WAL written out."""
         cur.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
         cur.execute(f"CREATE TABLE {SCRATCH} (LIKE catalogs_product INCLUDING DEFAULTS)")
         for name in index_names:
             cur.execute(_scratch_def(indexes[name]))
         for i, fk in enumerate(fks):
             cur.execute(f"ALTER TABLE {SCRATCH} ADD CONSTRAINT {SCRATCH}_fk{i} {fk}")
-        # each run starts from clean shared buffers (a non-superuser may not: only noisier)
-        with contextlib.suppress(DatabaseError):
-            cur.execute("CHECKPOINT")
+        checkpoint()
+
+    def insert(label: str, index_names: list[str], fks: list[str] = ()) -> float:
+        scratch(index_names, fks)
         t0 = time.perf_counter()
         with connection.cursor() as c:
             c.execute("BEGIN")
@@ -140,10 +141,7 @@ def main() -> int:
 
     # the alternative a partition per catalog would allow: rows first, then every index built
     # by sorting them, in one transaction
-    cur.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
-    cur.execute(f"CREATE TABLE {SCRATCH} (LIKE catalogs_product INCLUDING DEFAULTS)")
-    with contextlib.suppress(DatabaseError):
-        cur.execute("CHECKPOINT")
+    scratch()
     builds = {}
     t0 = time.perf_counter()
     with connection.cursor() as c:

@@ -406,8 +406,19 @@ def feed_run_cancel(*, tenant: Tenant, run: FeedRun, actor) -> FeedRun:
 def feed_import_command(
     *, tenant: Tenant, catalog: Catalog, location: str, mode: str, actor=None
 ) -> FeedRun:
-    """`manage.py import_feed`: a run without a source, executed synchronously."""
-    is_url = location.lower().startswith(("http://", "https://"))
+    """`manage.py import_feed`: a run without a source, executed synchronously. Takes a
+    file path or an http(s) URL; another scheme raises FeedError("url") before any run."""
+    scheme, separator, _ = location.partition("://")
+    is_url = bool(separator)
+    if is_url and scheme.lower() not in ("http", "https"):
+        # sftp needs a stored login and a pinned host key: a product source keeps both
+        raise FeedError(
+            "url",
+            f"import_feed takes a file path or an http(s) URL, not {scheme.lower()}://. To "
+            "import over sftp, add an sftp product source to the catalog (it keeps the login "
+            "and the server's host key) and use Request Data Now, or download the file and "
+            "import its path.",
+        )
     run = FeedRun.objects.create(
         tenant=tenant,
         catalog=catalog,
