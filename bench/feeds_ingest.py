@@ -46,6 +46,8 @@ def _catalog(name: str):
 
 
 def _reset(name: str) -> None:
+    from catalogs.services import sort_key_partition
+
     _tenant, catalog, connection = _catalog(name)
     with connection.cursor() as cur:
         for table in ("ecr_productissue", "ecr_reviewbatch", "ecr_ratiosample", "ecr_ecrevent"):
@@ -62,6 +64,9 @@ def _reset(name: str) -> None:
         cur.execute("DELETE FROM feeds_feedrun WHERE catalog_id = %s", [catalog.pk])
         cur.execute("DELETE FROM feeds_productsource WHERE catalog_id = %s", [catalog.pk])
         cur.execute("DELETE FROM catalogs_product WHERE catalog_id = %s", [catalog.pk])
+        # the catalog's sort key partition goes too: each first pull is a new catalog's,
+        # which builds its partition in bulk (an emptied catalog refills its old one)
+        cur.execute(f"DROP TABLE IF EXISTS {sort_key_partition(catalog.pk)}")
         cur.execute("VACUUM ANALYZE catalogs_product")
         # every run deletes and re-inserts a million products: without this the indexes
         # grow sparser run after run (3-4 x their size after ten runs) and each run is

@@ -25,18 +25,21 @@ def main() -> None:
     setup_django()
 
     from django.contrib.auth import get_user_model
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from catalog_health.tenancy.models import Membership, Tenant
     from catalogs.models import Catalog
+    from catalogs.services import sort_keys_defer, sort_keys_fill_new_partition
 
     tenant, _ = Tenant.objects.get_or_create(slug="bench-list", defaults={"name": "Bench list"})
     catalog, _ = Catalog.objects.get_or_create(tenant=tenant, name=f"list-{args.products}-mixed")
     have = catalog.products.count()
     if have < args.products:
-        with connection.cursor() as cur:
+        with transaction.atomic(), connection.cursor() as cur:
+            if not have:  # as a first pull does: the sort keys in a partition built in bulk
+                sort_keys_defer(cur)
             # Set-based fill: one INSERT … SELECT generate_series.
             cur.execute(
                 """
@@ -54,6 +57,8 @@ def main() -> None:
                 """,
                 [tenant.pk, catalog.pk, have + 1, args.products],
             )
+            if not have:
+                sort_keys_fill_new_partition(cur, tenant_id=tenant.pk, catalog_id=catalog.pk)
         with connection.cursor() as cur:
             cur.execute("ANALYZE catalogs_product")
     user, _ = get_user_model().objects.get_or_create(username="bench-list-user")

@@ -58,7 +58,8 @@ class KeysetPage:
 def keyset_paginate(
     queryset: QuerySet, *, sort: str, cursor: str | None, page_size: int
 ) -> KeysetPage:
-    """`sort` is a field name, optionally prefixed with '-'; ties break on id.
+    """`sort` is a field name or a path through a to-one relation ('sort_key__title'),
+    optionally prefixed with '-'; ties break on id.
 
     NULLs sort last ascending and first descending (PostgreSQL's defaults), so one B-tree
     index on (…, field, id) serves both directions, scanned forwards or backwards."""
@@ -86,10 +87,12 @@ def keyset_paginate(
                 )
     order = F(field).desc(nulls_first=True) if descending else F(field).asc(nulls_last=True)
     id_order = "-id" if descending else "id"
+    # the sort value read with the rows, for the cursor (a related field's too)
+    queryset = queryset.annotate(keyset_value=F(field))
     rows = list(queryset.order_by(order, id_order)[: page_size + 1])
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
         last = rows[-1]
-        next_cursor = encode_cursor(getattr(last, field), last.pk)
+        next_cursor = encode_cursor(last.keyset_value, last.pk)
     return KeysetPage(rows, next_cursor, position is not None, page_size)

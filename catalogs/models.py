@@ -147,8 +147,7 @@ class Product(TenantOwnedModel):
                 name="product_availability_idx",
                 condition=~models.Q(availability=Availability.IN_STOCK),
             ),
-            models.Index(fields=["tenant", "catalog", "title", "id"], name="product_title_idx"),
-            models.Index(fields=["tenant", "catalog", "price", "id"], name="product_price_idx"),
+            # The title and price sorts are served by ProductSortKey's indexes.
             models.Index(
                 fields=["tenant", "catalog", "last_changed_at", "id"], name="product_changed_idx"
             ),
@@ -161,6 +160,50 @@ class Product(TenantOwnedModel):
     @property
     def is_active(self) -> bool:
         return self.removed_at is None
+
+
+class ProductSortKey(TenantOwnedModel):
+    """A product's title and price again, for the product list's title and price sorts.
+
+    Kept in step with the product by database triggers (catalogs migration 0009), so every
+    write path (feeds, admin, API, ORM) keeps it right. On PostgreSQL the table is
+    partitioned by catalog: a catalog's first pull fills a new partition and builds its
+    indexes in bulk, then attaches it (catalogs.services.sort_keys_fill_new_partition),
+    instead of PostgreSQL maintaining two indexes fed in random order row by row, which was
+    the largest part of a first pull's time (bench/RESULTS.md). Catalogs without a partition
+    of their own (products created one by one) live in the default partition.
+    """
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    # On PostgreSQL the primary key is (tenant, catalog, product): a partitioned table's
+    # must include its partition key. product alone is unique all the same.
+    product = models.OneToOneField(
+        Product,
+        on_delete=models.DO_NOTHING,  # the database's delete trigger removes the row
+        primary_key=True,
+        related_name="sort_key",
+        db_constraint=False,
+    )
+    catalog = models.ForeignKey(
+        Catalog, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    title = models.CharField(max_length=500, blank=True)
+    price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["tenant", "catalog", "title", "product"], name="product_sort_title_idx"
+            ),
+            models.Index(
+                fields=["tenant", "catalog", "price", "product"], name="product_sort_price_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"sort key of product {self.product_id}"
 
 
 # --- Orders and daily impressions (issue #6, Flagged products) -----------------------------

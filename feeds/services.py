@@ -57,6 +57,7 @@ from catalog_health.tenancy.roles import Role
 from catalog_health.tenancy.services import audit_record
 from catalogs import selectors as catalog_selectors
 from catalogs.models import Catalog, Product
+from catalogs.services import sort_keys_defer, sort_keys_fill_new_partition
 
 from . import crypto, pgcopy
 from .columnar import RecordMatcher, ReparseNeeded, parse_feed_tables
@@ -1186,6 +1187,8 @@ class _ProductWriter(_StageWriter):
             # foreign key checks fail it; an empty one we hold is written without them
             direct = locked is not None and not row[0]
             fk_checks_skipped = direct and _skip_foreign_key_checks(conn)
+            if direct:  # the list's sort keys are built in bulk at commit
+                sort_keys_defer(conn)
         except BaseException:
             conn.close()
             raise
@@ -1263,6 +1266,8 @@ class _ProductWriter(_StageWriter):
                 "unchanged = %s, removed = 0 WHERE id = %s",
                 [run.created, run.unchanged, run.pk],
             )
+            # last: its ATTACH locks the sort keys' default partition until the COMMIT
+            sort_keys_fill_new_partition(cur, tenant_id=run.tenant_id, catalog_id=run.catalog_id)
         self.conn.commit()
         self.conn.close()
 

@@ -258,6 +258,12 @@ CELERY_BEAT_SCHEDULE["tenancy-heartbeat"] = {
     "schedule": crontab(minute="*/5"),
 }
 
+# Catalogs: the product list's sort key partitions of deleted catalogs are dropped nightly.
+CELERY_BEAT_SCHEDULE["catalogs-drop-orphan-sort-key-partitions"] = {
+    "task": "catalogs.drop_orphan_sort_key_partitions",
+    "schedule": crontab(hour=3, minute=41),
+}
+
 # Flagged products (issue #6): hourly scoring of every tenant, a daily digest to sellers, and
 # how long a Resolved product stays on the list.
 FLAGGED_RESOLVED_DAYS = env.int("FLAGGED_RESOLVED_DAYS", default=14)

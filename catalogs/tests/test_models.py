@@ -45,9 +45,164 @@ def test_a_filter_on_a_rarer_availability_uses_its_index_under_every_sort(
         cur.execute("ANALYZE catalogs_product")
         cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'product_availability_idx'")
         assert cur.fetchone()[0].endswith("WHERE (NOT ((availability)::text = 'in_stock'::text))")
-    for sort in selectors.PRODUCT_SORTS.values():
-        qs = selectors.product_search(
-            tenant=tenant_a, catalog=catalog, filters={"availability": availability}
-        ).order_by(sort, "id")
+    for sort in selectors.PRODUCT_SORTS:
+        qs, field = selectors.product_sorted(
+            selectors.product_search(
+                tenant=tenant_a, catalog=catalog, filters={"availability": availability}
+            ),
+            catalog=catalog,
+            sort=sort,
+        )
+        qs = qs.order_by(field, "id")
         assert "product_availability_idx" in qs[:100].explain(), sort
         assert len(qs) == rows
+
+
+def _sort_key(product_id):
+    from catalogs.models import ProductSortKey
+
+    return (
+        ProductSortKey.objects.filter(product_id=product_id)
+        .values_list("tenant_id", "catalog_id", "title", "price")
+        .first()
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("write", "expected"),
+    [
+        ("create", ("Trail", "10.00")),
+        ("save_title", ("Renamed", "10.00")),
+        ("update_price", ("Trail", "7.50")),
+        ("update_price_to_null", ("Trail", None)),
+        ("update_other_fields", ("Trail", "10.00")),
+        ("bulk_update_title", ("Bulk", "10.00")),
+        ("move_catalog", ("Trail", "10.00")),
+        ("delete", None),
+        ("delete_catalog", None),
+    ],
+)
+def test_every_write_of_a_product_keeps_its_sort_key_in_step(tenant_a, write, expected):
+    """The database's triggers keep the list's sort key (title, price) right whatever
+    path writes the product: ORM saves, queryset updates and deletes, cascades."""
+    from decimal import Decimal
+
+    catalog = CatalogFactory(tenant=tenant_a)
+    product = Product.objects.create(
+        tenant=tenant_a, catalog=catalog, sku="S1", title="Trail", price=Decimal("10.00")
+    )
+    other = CatalogFactory(tenant=tenant_a)
+    products = Product.objects.filter(pk=product.pk)
+    match write:
+        case "save_title":
+            product.title = "Renamed"
+            product.save()
+        case "update_price":
+            products.update(price=Decimal("7.50"))
+        case "update_price_to_null":
+            products.update(price=None)
+        case "update_other_fields":
+            products.update(review_status="available", availability="out_of_stock")
+        case "bulk_update_title":
+            product.title = "Bulk"
+            Product.objects.bulk_update([product], ["title"])
+        case "move_catalog":
+            products.update(catalog=other)
+        case "delete":
+            product.delete()
+        case "delete_catalog":
+            catalog.delete()
+    if expected is None:
+        assert _sort_key(product.pk) is None
+    else:
+        title, price = expected
+        moved = write == "move_catalog"
+        assert _sort_key(product.pk) == (
+            tenant_a.pk,
+            other.pk if moved else catalog.pk,
+            title,
+            None if price is None else Decimal(price),
+        )
+
+
+@pytest.mark.django_db
+def test_a_deferred_bulk_insert_gets_its_sort_keys_from_a_new_partition(tenant_a):
+    """What a first pull does on PostgreSQL: products inserted with the triggers deferred,
+    then one partition filled and indexed in bulk and attached, in the same transaction."""
+    from catalogs import selectors, services
+
+    catalog = CatalogFactory(tenant=tenant_a)
+    with transaction.atomic(), connection.cursor() as cur:
+        services.sort_keys_defer(cur)
+        cur.execute(
+            "INSERT INTO catalogs_product (tenant_id, catalog_id, sku, item_group_id, title, "
+            "description, link, image_link, additional_image_links, brand, gtin, mpn, "
+            "condition, availability, price, currency, product_type, google_product_category, "
+            "custom_attributes, content_hash, review_status) "
+            "SELECT %s, %s, 'S-' || g, '', 'Product ' || (1000 - g), '', '', '', '[]', '', '', "
+            "'', 'new', 'in_stock', g, 'USD', '', '', '{}', '', 'available' "
+            "FROM generate_series(1, 300) g",
+            [tenant_a.pk, catalog.pk],
+        )
+        assert _sort_key(Product.objects.filter(catalog=catalog).first().pk) is None  # deferred
+        # a row of the catalog left in the default partition (its product went by TRUNCATE,
+        # which fires no delete trigger) must not make the ATTACH fail
+        cur.execute(
+            "INSERT INTO catalogs_productsortkey (tenant_id, product_id, catalog_id, title) "
+            "VALUES (%s, 999999999, %s, 'stale')",
+            [tenant_a.pk, catalog.pk],
+        )
+        assert services.sort_keys_fill_new_partition(
+            cur, tenant_id=tenant_a.pk, catalog_id=catalog.pk
+        )
+        cur.execute(
+            "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE c.relname LIKE %s",
+            [services.sort_key_partition(catalog.pk) + "%"],
+        )
+        attached = cur.fetchone()[0]  # the partition and its three indexes
+    assert attached == 4
+    page = selectors.product_page(
+        tenant=tenant_a, catalog=catalog, filters={}, cursor=None, sort="title", size=25
+    )
+    assert [p.title for p in page.rows][:3] == ["Product 700", "Product 701", "Product 702"]
+    # later writes go through the triggers again, into the catalog's partition
+    Product.objects.filter(catalog=catalog, sku="S-1").update(title="Aardvark")
+    page = selectors.product_page(
+        tenant=tenant_a, catalog=catalog, filters={}, cursor=None, sort="title", size=1
+    )
+    assert [p.sku for p in page.rows] == ["S-1"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_partition_of_a_deleted_catalog_is_dropped_and_no_other(tenant_a):
+    from catalogs import services
+    from catalogs.tasks import drop_orphan_sort_key_partitions
+
+    def build(catalog):
+        Product.objects.create(tenant=tenant_a, catalog=catalog, sku="S1", title="T")
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("DELETE FROM catalogs_productsortkey WHERE catalog_id = %s", [catalog.pk])
+            services.sort_keys_fill_new_partition(cur, tenant_id=tenant_a.pk, catalog_id=catalog.pk)
+
+    def partitions():
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT relname FROM pg_class WHERE relname LIKE 'catalogs_productsortkey%%' "
+                "AND relkind = 'r' ORDER BY relname"
+            )
+            return [row[0] for row in cur.fetchall()]
+
+    kept, deleted = CatalogFactory(tenant=tenant_a), CatalogFactory(tenant=tenant_a)
+    build(kept)
+    build(deleted)
+    deleted_partition = services.sort_key_partition(deleted.pk)
+    assert deleted_partition in partitions()
+    deleted.delete()  # its products' delete trigger empties the partition
+    # what the nightly task runs (it may also drop partitions other tests left behind)
+    assert drop_orphan_sort_key_partitions() >= 1
+    assert deleted_partition not in partitions()
+    assert services.sort_key_partition(kept.pk) in partitions()
+    assert "catalogs_productsortkey_default" in partitions()
+    assert drop_orphan_sort_key_partitions() == 0

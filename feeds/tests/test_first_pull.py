@@ -7,9 +7,10 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
-from catalogs.models import Product
+from catalogs.models import Product, ProductSortKey
+from catalogs.services import sort_key_partition
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 from feeds import services
 from feeds.models import FeedRunChange, FeedSettings, RunStatus
@@ -80,6 +81,27 @@ def _snapshot(catalog):
     return products
 
 
+def _sort_keys(catalog):
+    """The catalog's sort keys, as (sku, title, price), and the partitions holding them."""
+    keys = sorted(
+        ProductSortKey.objects.filter(catalog=catalog).values_list("product__sku", "title", "price")
+    )
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT DISTINCT tableoid::regclass::text FROM catalogs_productsortkey "
+            "WHERE catalog_id = %s",
+            [catalog.pk],
+        )
+        partitions = {row[0] for row in cur.fetchall()}
+    return keys, partitions
+
+
+def _partition_exists(catalog) -> bool:
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", [sort_key_partition(catalog.pk)])
+        return cur.fetchone()[0]
+
+
 def _changes(run):
     rows = FeedRunChange.objects.filter(run=run).order_by("sku")
     assert all(r.product_id for r in rows)  # linked to the products they describe
@@ -109,6 +131,18 @@ def test_a_first_pull_gives_what_the_staged_pull_gives(
     assert (direct.created, direct.rejected) == (3, 2)  # the bad price and the duplicate
     assert _snapshot(direct_catalog) == _snapshot(staged_catalog)
     assert _changes(direct) == _changes(staged)
+    # the list's sort keys: built in bulk into the catalog's own partition by the first
+    # pull (triggers deferred, whatever the role), by the triggers on the staged path
+    direct_keys, direct_partitions = _sort_keys(direct_catalog)
+    staged_keys, staged_partitions = _sort_keys(staged_catalog)
+    assert direct_keys == staged_keys
+    assert [k[:2] for k in direct_keys] == [
+        ("A-1", "Café crème 50 cl"),
+        ("A-2", "No price yet"),
+        ("A-4", "Quoted, with comma"),
+    ]
+    assert direct_partitions == {sort_key_partition(direct_catalog.pk)}
+    assert staged_partitions == {"catalogs_productsortkey_default"}
     cafe = Product.objects.get(catalog=direct_catalog, sku="A-1")
     assert cafe.title == "Café crème 50 cl" and str(cafe.price) == "12.99"
     assert cafe.additional_image_links == ["https://s.example/a1b.jpg", "https://s.example/a1c.jpg"]
@@ -149,9 +183,11 @@ def test_a_first_pull_over_the_rejected_share_leaves_the_catalog_empty_and_unloc
     assert direct_writers[0].rows_written == 3  # written, then rolled back
     assert not Product.objects.filter(catalog=catalog).exists()
     assert not FeedRunChange.objects.filter(run=run).exists()
+    assert not _partition_exists(catalog)  # built in the same transaction, rolled back
     # the catalog's lock went with the rolled back transaction: the next pull applies
     run = upload_run(tenant_a, source, feed(n_rows(5)))
     assert run.status == RunStatus.SUCCEEDED and run.created == 5
+    assert _sort_keys(catalog)[1] == {sort_key_partition(catalog.pk)}
 
 
 def test_a_first_pull_that_breaks_after_whole_blocks_were_written_changes_nothing(
@@ -177,6 +213,29 @@ def test_a_catalog_with_products_is_not_a_first_pull(tenant_a, direct_writers):
     assert direct_writers == [None]
     assert (run.created, run.updated) == (2, 1)
     assert Product.objects.get(catalog=catalog, sku="S00001").title == "Product 1"
+
+
+def test_a_first_pull_into_a_catalog_emptied_since_fills_its_partition(tenant_a, direct_writers):
+    """A catalog whose products were all deleted after its first pull keeps its (empty)
+    partition: the next first pull writes its sort keys there, and the list sorts them."""
+    from catalogs import selectors
+
+    catalog = CatalogFactory(tenant=tenant_a)
+    source = ProductSourceFactory(catalog=catalog)
+    assert upload_run(tenant_a, source, feed(n_rows(5))).created == 5
+    Product.objects.filter(catalog=catalog).delete()  # the delete trigger empties it
+    assert _sort_keys(catalog) == ([], set()) and _partition_exists(catalog)
+    rows = [("B2", "Beta", "2.00 USD"), ("A1", "Alpha", "30.00 USD"), ("C3", "Gamma", "1 USD")]
+    run = upload_run(tenant_a, source, feed(rows))
+    assert run.status == RunStatus.SUCCEEDED and run.created == 3
+    assert all(w is not None for w in direct_writers)
+    keys, partitions = _sort_keys(catalog)
+    assert [k[:2] for k in keys] == [("A1", "Alpha"), ("B2", "Beta"), ("C3", "Gamma")]
+    assert partitions == {sort_key_partition(catalog.pk)}
+    page = selectors.product_page(
+        tenant=tenant_a, catalog=catalog, filters={}, cursor=None, sort="-price", size=25
+    )
+    assert [p.sku for p in page.rows] == ["A1", "B2", "C3"]
 
 
 def _replication_role(conn) -> str:
