@@ -177,8 +177,8 @@ class ProductSortKey(TenantOwnedModel):
     tenant = models.ForeignKey(
         Tenant, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
     )
-    # On PostgreSQL the primary key is (tenant, catalog, product): a partitioned table's
-    # must include its partition key. product alone is unique all the same.
+    # On PostgreSQL the primary key is (product, catalog): a partitioned table's must
+    # include its partition key. product alone is unique all the same.
     product = models.OneToOneField(
         Product,
         on_delete=models.DO_NOTHING,  # the database's delete trigger removes the row
@@ -193,13 +193,12 @@ class ProductSortKey(TenantOwnedModel):
     price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
+        # Per catalog partition (one tenant's one catalog): no (tenant, catalog) prefix, a
+        # bulk build twice as fast. The default partition also has (tenant, catalog, title |
+        # price, product) indexes of its own (migration 0009).
         indexes = [
-            models.Index(
-                fields=["tenant", "catalog", "title", "product"], name="product_sort_title_idx"
-            ),
-            models.Index(
-                fields=["tenant", "catalog", "price", "product"], name="product_sort_price_idx"
-            ),
+            models.Index(fields=["title", "product"], name="product_sort_title_idx"),
+            models.Index(fields=["price", "product"], name="product_sort_price_idx"),
         ]
 
     def __str__(self) -> str:

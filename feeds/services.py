@@ -1249,8 +1249,13 @@ class _ProductWriter(_StageWriter):
                 cur.execute("SET LOCAL session_replication_role = origin")
             # statistics first (ANALYZE counts this transaction's rows): with those of an
             # empty catalog the planner linked 1,000 diff rows to a million products by
-            # scanning the products for each one (33 s instead of milliseconds)
-            cur.execute(f"ANALYZE {_qn(Product._meta.db_table)}")
+            # scanning the products for each one (33 s instead of milliseconds). Only the
+            # columns the link and the review hand-off filter on (0.24 s against 0.75 s for
+            # all of them at 1M); autovacuum analyzes the rest after the COMMIT.
+            cur.execute(
+                f"ANALYZE {_qn(Product._meta.db_table)} "
+                "(tenant_id, catalog_id, sku, review_status, removed_at)"
+            )
             cur.executemany(
                 f"INSERT INTO {_qn(FeedRunChange._meta.db_table)} "
                 "(tenant_id, run_id, kind, sku, changes) VALUES (%s, %s, %s, %s, %s)",

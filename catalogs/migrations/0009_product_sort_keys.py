@@ -20,12 +20,20 @@ CREATE TABLE {TABLE} (
     catalog_id bigint NOT NULL,
     title varchar(500) NOT NULL,
     price numeric(14, 2) NULL,
-    CONSTRAINT {TABLE}_pkey PRIMARY KEY (tenant_id, catalog_id, product_id)
+    CONSTRAINT {TABLE}_pkey PRIMARY KEY (product_id, catalog_id)
 ) PARTITION BY LIST (catalog_id);
 CREATE TABLE {TABLE}_default PARTITION OF {TABLE} DEFAULT;
+CREATE INDEX product_sort_default_title_idx ON {TABLE}_default
+    (tenant_id, catalog_id, title, product_id);
+CREATE INDEX product_sort_default_price_idx ON {TABLE}_default
+    (tenant_id, catalog_id, price, product_id);
 """
+# A catalog's own partition holds one tenant's one catalog: its sort indexes need no
+# (tenant, catalog) prefix, which made their bulk build twice as slow for price (every
+# comparison went through the two equal columns first). The default partition, shared by
+# the catalogs without a partition, has its own (tenant, catalog, ...) indexes besides.
 # (CreateModel's two indexes are created at the end of the migration, on the partitioned
-# table: after the backfill, and on every partition)
+# table: after the backfill, and on every partition.)
 
 # Row triggers for inserts and updates (a first pull, which fills its partition in bulk,
 # turns the insert trigger off for its own transaction with SET LOCAL {DEFER_SETTING}); a
@@ -44,7 +52,7 @@ CREATE TRIGGER product_sort_key_insert AFTER INSERT ON catalogs_product FOR EACH
 CREATE FUNCTION catalogs_product_sort_key_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE {TABLE} SET title = NEW.title, price = NEW.price
-    WHERE tenant_id = OLD.tenant_id AND catalog_id = OLD.catalog_id AND product_id = OLD.id;
+    WHERE product_id = OLD.id AND catalog_id = OLD.catalog_id;
     RETURN NULL;
 END $$;
 CREATE TRIGGER product_sort_key_update AFTER UPDATE OF title, price ON catalogs_product
@@ -55,7 +63,7 @@ CREATE TRIGGER product_sort_key_update AFTER UPDATE OF title, price ON catalogs_
 CREATE FUNCTION catalogs_product_sort_key_move() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM {TABLE}
-    WHERE tenant_id = OLD.tenant_id AND catalog_id = OLD.catalog_id AND product_id = OLD.id;
+    WHERE product_id = OLD.id AND catalog_id = OLD.catalog_id;
     INSERT INTO {TABLE} (tenant_id, product_id, catalog_id, title, price)
     VALUES (NEW.tenant_id, NEW.id, NEW.catalog_id, NEW.title, NEW.price);
     RETURN NULL;
@@ -69,7 +77,7 @@ CREATE TRIGGER product_sort_key_move AFTER UPDATE OF id, tenant_id, catalog_id
 CREATE FUNCTION catalogs_product_sort_key_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM {TABLE} k USING deleted_products d
-    WHERE k.tenant_id = d.tenant_id AND k.catalog_id = d.catalog_id AND k.product_id = d.id;
+    WHERE k.product_id = d.id AND k.catalog_id = d.catalog_id;
     RETURN NULL;
 END $$;
 CREATE TRIGGER product_sort_key_delete AFTER DELETE ON catalogs_product
@@ -191,14 +199,8 @@ class Migration(migrations.Migration):
             ],
             options={
                 "indexes": [
-                    models.Index(
-                        fields=["tenant", "catalog", "title", "product"],
-                        name="product_sort_title_idx",
-                    ),
-                    models.Index(
-                        fields=["tenant", "catalog", "price", "product"],
-                        name="product_sort_price_idx",
-                    ),
+                    models.Index(fields=["title", "product"], name="product_sort_title_idx"),
+                    models.Index(fields=["price", "product"], name="product_sort_price_idx"),
                 ],
             },
         ),

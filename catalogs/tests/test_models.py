@@ -206,3 +206,49 @@ def test_the_partition_of_a_deleted_catalog_is_dropped_and_no_other(tenant_a):
     assert services.sort_key_partition(kept.pk) in partitions()
     assert "catalogs_productsortkey_default" in partitions()
     assert drop_orphan_sort_key_partitions() == 0
+
+
+@pytest.mark.django_db
+def test_the_title_and_price_sorts_walk_an_index_in_a_partition_or_the_default(tenant_a):
+    """A catalog with its own partition walks that partition's (title | price, product)
+    index; one in the default partition walks the default's (tenant, catalog, ...) index."""
+    from catalogs import selectors, services
+
+    own, shared = CatalogFactory(tenant=tenant_a), CatalogFactory(tenant=tenant_a)
+    others = [CatalogFactory(tenant=tenant_a) for _ in range(3)]  # the default's neighbours
+    with transaction.atomic(), connection.cursor() as cur:
+        services.sort_keys_defer(cur)
+        for catalog in (own, shared, *others):
+            cur.execute(
+                "INSERT INTO catalogs_product (tenant_id, catalog_id, sku, item_group_id, "
+                "title, description, link, image_link, additional_image_links, brand, gtin, "
+                "mpn, condition, availability, price, currency, product_type, "
+                "google_product_category, custom_attributes, content_hash, review_status) "
+                "SELECT %s, %s, 'S-' || g, '', 'Product ' || g, '', '', '', '[]', '', '', '', "
+                "'new', 'in_stock', g, 'USD', '', '', '{}', '', 'available' "
+                "FROM generate_series(1, 3000) g",
+                [tenant_a.pk, catalog.pk],
+            )
+        services.sort_keys_fill_new_partition(cur, tenant_id=tenant_a.pk, catalog_id=own.pk)
+        cur.execute(f"SET LOCAL {services.DEFER_SORT_KEYS} = 'off'")
+        cur.execute(
+            "INSERT INTO catalogs_productsortkey (tenant_id, product_id, catalog_id, title, "
+            "price) SELECT tenant_id, id, catalog_id, title, price FROM catalogs_product "
+            "WHERE catalog_id <> %s",
+            [own.pk],
+        )
+        cur.execute("ANALYZE catalogs_product")
+        cur.execute("ANALYZE catalogs_productsortkey_default")
+    partition = services.sort_key_partition(own.pk)
+    for sort, key in (("title", "title"), ("price", "price"), ("-price", "price")):
+        for catalog, index in (
+            (own, f"{partition}_{key}"),
+            (shared, f"product_sort_default_{key}_idx"),
+        ):
+            qs, field = selectors.product_sorted(
+                selectors.product_search(tenant=tenant_a, catalog=catalog, filters={}),
+                catalog=catalog,
+                sort=sort,
+            )
+            plan = qs.order_by(field, "-id" if sort.startswith("-") else "id")[:50].explain()
+            assert index in plan and "Sort" not in plan, (sort, plan)
