@@ -147,10 +147,7 @@ class Product(TenantOwnedModel):
                 name="product_availability_idx",
                 condition=~models.Q(availability=Availability.IN_STOCK),
             ),
-            # The title and price sorts are served by ProductSortKey's indexes.
-            models.Index(
-                fields=["tenant", "catalog", "last_changed_at", "id"], name="product_changed_idx"
-            ),
+            # The title, price and last-changed sorts are served by ProductSortKey's indexes.
         ]
         ordering = ["id"]
 
@@ -163,14 +160,15 @@ class Product(TenantOwnedModel):
 
 
 class ProductSortKey(TenantOwnedModel):
-    """A product's title and price again, for the product list's title and price sorts.
+    """A product's title, price and last change again, for the product list's sorts by them
+    and the lookups of what changed lately (Diagnostics, ECR).
 
     Kept in step with the product by database triggers (catalogs migration 0009), so every
     write path (feeds, admin, API, ORM) keeps it right. On PostgreSQL the table is
     partitioned by catalog: a catalog's first pull fills a new partition and builds its
     indexes in bulk, then attaches it (catalogs.services.sort_keys_fill_new_partition),
-    instead of PostgreSQL maintaining two indexes fed in random order row by row, which was
-    the largest part of a first pull's time (bench/RESULTS.md). Catalogs without a partition
+    instead of PostgreSQL maintaining three indexes row by row (title and price fed in
+    random order), the largest part of a first pull's time (bench/RESULTS.md). Catalogs without a partition
     of their own (products created one by one) live in the default partition.
     """
 
@@ -191,14 +189,16 @@ class ProductSortKey(TenantOwnedModel):
     )
     title = models.CharField(max_length=500, blank=True)
     price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    last_changed_at = models.DateTimeField()
 
     class Meta:
         # Per catalog partition (one tenant's one catalog): no (tenant, catalog) prefix, a
         # bulk build twice as fast. The default partition also has (tenant, catalog, title |
-        # price, product) indexes of its own (migration 0009).
+        # price | last_changed_at, product) indexes of its own (migration 0009).
         indexes = [
             models.Index(fields=["title", "product"], name="product_sort_title_idx"),
             models.Index(fields=["price", "product"], name="product_sort_price_idx"),
+            models.Index(fields=["last_changed_at", "product"], name="product_sort_changed_idx"),
         ]
 
     def __str__(self) -> str:

@@ -5,17 +5,17 @@ from django.db.models import Count, Max, Q, QuerySet
 from catalog_health.pagination import KeysetPage, keyset_paginate
 from catalog_health.tenancy.models import Tenant
 
-from .models import Catalog, Product, ReviewStatus
+from .models import Catalog, Product, ProductSortKey, ReviewStatus
 
-# Each sort walks an index starting (tenant, catalog, <field>, id): constant cost at 1M rows.
-# Title and price are read from the product's sort key, whose indexes are built in bulk
-# by a catalog's first pull (ProductSortKey).
+# Each sort walks an index of <field>, id within the catalog: constant cost at 1M rows.
+# Title, price and last change are read from the product's sort key, whose indexes are
+# built in bulk by a catalog's first pull (ProductSortKey).
 PRODUCT_SORTS = {
     "sku": "sku",
     "title": "sort_key__title",
     "price": "sort_key__price",
     "-price": "-sort_key__price",
-    "changed": "-last_changed_at",
+    "changed": "-sort_key__last_changed_at",
 }
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -44,10 +44,11 @@ def catalog_list_with_counts(*, tenant: Tenant) -> QuerySet[Catalog]:
 
 def products_last_changed(*, tenant: Tenant | int, catalog: Catalog):
     """When a product of the catalog was last created, changed, removed or brought back
-    (every such write sets last_changed_at): one index lookup (product_changed_idx)."""
+    (every such write sets last_changed_at, which the products' sort keys repeat): one
+    index lookup in the catalog's sort key partition."""
     return (
-        Product.objects.for_tenant(tenant)
-        .filter(catalog=catalog)
+        ProductSortKey.objects.for_tenant(tenant)
+        .filter(catalog_id=catalog.pk)
         .aggregate(m=Max("last_changed_at"))["m"]
     )
 

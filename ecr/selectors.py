@@ -97,7 +97,8 @@ def diagnostics_version(*, tenant: Tenant, catalog: Catalog) -> str:
     """Names the state of a catalog's review data: changes whenever its review statuses,
     issues or active products can have changed, i.e. a review finished (a new ReviewBatch)
     or a product changed, left or came back (its last_changed_at). Two one-row index
-    lookups (review_batch_catalog_id_idx and product_changed_idx), whatever the catalog size.
+    lookups (review_batch_catalog_id_idx and the catalog's sort key partition's
+    last-changed index), whatever the catalog size.
 
     Figures stored with the version they were computed at (the Diagnostics snapshot, the
     counts of the last ECR evaluation) are current while it is unchanged. Read it *before*
@@ -267,7 +268,13 @@ def _changed_failing_policy_qs(*, tenant: Tenant, catalog: Catalog, since_at) ->
     return (
         Product.objects.for_tenant(tenant)
         .active()
-        .filter(catalog=catalog, last_changed_at__gte=since_at - timedelta(seconds=1))
+        .filter(
+            catalog=catalog,
+            # the sort key's copy of last_changed_at, which is indexed (ProductSortKey)
+            sort_key__tenant_id=catalog.tenant_id,
+            sort_key__catalog_id=catalog.pk,
+            sort_key__last_changed_at__gte=since_at - timedelta(seconds=1),
+        )
         .filter(Exists(policy))
     )
 
@@ -286,7 +293,9 @@ def changed_failing_policy_summary(
     return {
         "since": since_at.isoformat(),
         "total": qs.count(),
-        "ids": list(qs.order_by("-last_changed_at", "-id").values_list("id", flat=True)[:limit]),
+        "ids": list(
+            qs.order_by("-sort_key__last_changed_at", "-id").values_list("id", flat=True)[:limit]
+        ),
     }
 
 

@@ -1,7 +1,8 @@
-"""The product list's title and price sorts move to a side table (ProductSortKey).
+"""The product list's title, price and last-changed sorts move to a side table
+(ProductSortKey).
 
-Their two indexes on catalogs_product were fed in random order by every write and made up
-the largest part of a first pull's time. The side table is kept in step by triggers; on
+Their indexes on catalogs_product were maintained row by row by every write (title and
+price fed in random order) and made up the largest part of a first pull's time. The side table is kept in step by triggers; on
 PostgreSQL it is partitioned by catalog, so that a catalog's first pull can build its
 partition's indexes in bulk (catalogs.services.sort_keys_fill_new_partition).
 """
@@ -20,6 +21,7 @@ CREATE TABLE {TABLE} (
     catalog_id bigint NOT NULL,
     title varchar(500) NOT NULL,
     price numeric(14, 2) NULL,
+    last_changed_at timestamp with time zone NOT NULL,
     CONSTRAINT {TABLE}_pkey PRIMARY KEY (product_id, catalog_id)
 ) PARTITION BY LIST (catalog_id);
 CREATE TABLE {TABLE}_default PARTITION OF {TABLE} DEFAULT;
@@ -27,12 +29,14 @@ CREATE INDEX product_sort_default_title_idx ON {TABLE}_default
     (tenant_id, catalog_id, title, product_id);
 CREATE INDEX product_sort_default_price_idx ON {TABLE}_default
     (tenant_id, catalog_id, price, product_id);
+CREATE INDEX product_sort_default_changed_idx ON {TABLE}_default
+    (tenant_id, catalog_id, last_changed_at, product_id);
 """
 # A catalog's own partition holds one tenant's one catalog: its sort indexes need no
 # (tenant, catalog) prefix, which made their bulk build twice as slow for price (every
 # comparison went through the two equal columns first). The default partition, shared by
 # the catalogs without a partition, has its own (tenant, catalog, ...) indexes besides.
-# (CreateModel's two indexes are created at the end of the migration, on the partitioned
+# (CreateModel's three indexes are created at the end of the migration, on the partitioned
 # table: after the backfill, and on every partition.)
 
 # Row triggers for inserts and updates (a first pull, which fills its partition in bulk,
@@ -41,8 +45,8 @@ CREATE INDEX product_sort_default_price_idx ON {TABLE}_default
 POSTGRESQL_TRIGGERS = f"""
 CREATE FUNCTION catalogs_product_sort_key_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO {TABLE} (tenant_id, product_id, catalog_id, title, price)
-    VALUES (NEW.tenant_id, NEW.id, NEW.catalog_id, NEW.title, NEW.price);
+    INSERT INTO {TABLE} (tenant_id, product_id, catalog_id, title, price, last_changed_at)
+    VALUES (NEW.tenant_id, NEW.id, NEW.catalog_id, NEW.title, NEW.price, NEW.last_changed_at);
     RETURN NULL;
 END $$;
 CREATE TRIGGER product_sort_key_insert AFTER INSERT ON catalogs_product FOR EACH ROW
@@ -51,21 +55,23 @@ CREATE TRIGGER product_sort_key_insert AFTER INSERT ON catalogs_product FOR EACH
 
 CREATE FUNCTION catalogs_product_sort_key_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE {TABLE} SET title = NEW.title, price = NEW.price
+    UPDATE {TABLE}
+    SET title = NEW.title, price = NEW.price, last_changed_at = NEW.last_changed_at
     WHERE product_id = OLD.id AND catalog_id = OLD.catalog_id;
     RETURN NULL;
 END $$;
-CREATE TRIGGER product_sort_key_update AFTER UPDATE OF title, price ON catalogs_product
-    FOR EACH ROW
-    WHEN (OLD.title IS DISTINCT FROM NEW.title OR OLD.price IS DISTINCT FROM NEW.price)
+CREATE TRIGGER product_sort_key_update
+    AFTER UPDATE OF title, price, last_changed_at ON catalogs_product FOR EACH ROW
+    WHEN (OLD.title IS DISTINCT FROM NEW.title OR OLD.price IS DISTINCT FROM NEW.price
+          OR OLD.last_changed_at IS DISTINCT FROM NEW.last_changed_at)
     EXECUTE FUNCTION catalogs_product_sort_key_update();
 
 CREATE FUNCTION catalogs_product_sort_key_move() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM {TABLE}
     WHERE product_id = OLD.id AND catalog_id = OLD.catalog_id;
-    INSERT INTO {TABLE} (tenant_id, product_id, catalog_id, title, price)
-    VALUES (NEW.tenant_id, NEW.id, NEW.catalog_id, NEW.title, NEW.price);
+    INSERT INTO {TABLE} (tenant_id, product_id, catalog_id, title, price, last_changed_at)
+    VALUES (NEW.tenant_id, NEW.id, NEW.catalog_id, NEW.title, NEW.price, NEW.last_changed_at);
     RETURN NULL;
 END $$;
 CREATE TRIGGER product_sort_key_move AFTER UPDATE OF id, tenant_id, catalog_id
@@ -98,13 +104,13 @@ DROP FUNCTION IF EXISTS catalogs_product_sort_key_delete();
 
 SQLITE_TRIGGERS = [
     f"""CREATE TRIGGER product_sort_key_insert AFTER INSERT ON catalogs_product BEGIN
-        INSERT INTO {TABLE} (tenant_id, product_id, catalog_id, title, price)
-        VALUES (NEW.tenant_id, NEW.id, NEW.catalog_id, NEW.title, NEW.price); END""",
+        INSERT INTO {TABLE} (tenant_id, product_id, catalog_id, title, price, last_changed_at)
+        VALUES (NEW.tenant_id, NEW.id, NEW.catalog_id, NEW.title, NEW.price, NEW.last_changed_at); END""",
     f"""CREATE TRIGGER product_sort_key_update AFTER UPDATE OF id, tenant_id, catalog_id,
-        title, price ON catalogs_product BEGIN
+        title, price, last_changed_at ON catalogs_product BEGIN
         DELETE FROM {TABLE} WHERE product_id = OLD.id;
-        INSERT INTO {TABLE} (tenant_id, product_id, catalog_id, title, price)
-        VALUES (NEW.tenant_id, NEW.id, NEW.catalog_id, NEW.title, NEW.price); END""",
+        INSERT INTO {TABLE} (tenant_id, product_id, catalog_id, title, price, last_changed_at)
+        VALUES (NEW.tenant_id, NEW.id, NEW.catalog_id, NEW.title, NEW.price, NEW.last_changed_at); END""",
     f"""CREATE TRIGGER product_sort_key_delete AFTER DELETE ON catalogs_product BEGIN
         DELETE FROM {TABLE} WHERE product_id = OLD.id; END""",
 ]
@@ -115,8 +121,8 @@ SQLITE_DROP = [
 ]
 
 BACKFILL = (
-    f"INSERT INTO {TABLE} (tenant_id, product_id, catalog_id, title, price) "
-    "SELECT tenant_id, id, catalog_id, title, price FROM catalogs_product"
+    f"INSERT INTO {TABLE} (tenant_id, product_id, catalog_id, title, price, last_changed_at) "
+    "SELECT tenant_id, id, catalog_id, title, price, last_changed_at FROM catalogs_product"
 )
 
 
@@ -157,6 +163,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RemoveIndex(model_name="product", name="product_title_idx"),
         migrations.RemoveIndex(model_name="product", name="product_price_idx"),
+        migrations.RemoveIndex(model_name="product", name="product_changed_idx"),
         migrations.CreateModel(
             name="ProductSortKey",
             fields=[
@@ -176,6 +183,7 @@ class Migration(migrations.Migration):
                     "price",
                     models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
                 ),
+                ("last_changed_at", models.DateTimeField()),
                 (
                     "catalog",
                     models.ForeignKey(
@@ -201,6 +209,9 @@ class Migration(migrations.Migration):
                 "indexes": [
                     models.Index(fields=["title", "product"], name="product_sort_title_idx"),
                     models.Index(fields=["price", "product"], name="product_sort_price_idx"),
+                    models.Index(
+                        fields=["last_changed_at", "product"], name="product_sort_changed_idx"
+                    ),
                 ],
             },
         ),

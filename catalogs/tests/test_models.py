@@ -1,7 +1,10 @@
 """Constraints the database itself enforces on catalogs and products."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from catalogs.models import Product
 from catalogs.tests.factories import CatalogFactory
@@ -59,13 +62,15 @@ def test_a_filter_on_a_rarer_availability_uses_its_index_under_every_sort(
 
 
 def _sort_key(product_id):
+    """A product's sort key, and whether its last change is the product's."""
     from catalogs.models import ProductSortKey
 
-    return (
-        ProductSortKey.objects.filter(product_id=product_id)
-        .values_list("tenant_id", "catalog_id", "title", "price")
-        .first()
-    )
+    key = ProductSortKey.objects.filter(product_id=product_id).first()
+    if key is None:
+        return None
+    product = Product.objects.get(pk=product_id)
+    assert key.last_changed_at == product.last_changed_at
+    return (key.tenant_id, key.catalog_id, key.title, key.price)
 
 
 @pytest.mark.django_db
@@ -77,6 +82,7 @@ def _sort_key(product_id):
         ("update_price", ("Trail", "7.50")),
         ("update_price_to_null", ("Trail", None)),
         ("update_other_fields", ("Trail", "10.00")),
+        ("update_last_changed", ("Trail", "10.00")),
         ("bulk_update_title", ("Bulk", "10.00")),
         ("move_catalog", ("Trail", "10.00")),
         ("delete", None),
@@ -94,6 +100,7 @@ def test_every_write_of_a_product_keeps_its_sort_key_in_step(tenant_a, write, ex
     )
     other = CatalogFactory(tenant=tenant_a)
     products = Product.objects.filter(pk=product.pk)
+    changed_at = product.last_changed_at + timedelta(hours=1)
     match write:
         case "save_title":
             product.title = "Renamed"
@@ -104,6 +111,8 @@ def test_every_write_of_a_product_keeps_its_sort_key_in_step(tenant_a, write, ex
             products.update(price=None)
         case "update_other_fields":
             products.update(review_status="available", availability="out_of_stock")
+        case "update_last_changed":
+            products.update(last_changed_at=changed_at)
         case "bulk_update_title":
             product.title = "Bulk"
             Product.objects.bulk_update([product], ["title"])
@@ -149,8 +158,8 @@ def test_a_deferred_bulk_insert_gets_its_sort_keys_from_a_new_partition(tenant_a
         # a row of the catalog left in the default partition (its product went by TRUNCATE,
         # which fires no delete trigger) must not make the ATTACH fail
         cur.execute(
-            "INSERT INTO catalogs_productsortkey (tenant_id, product_id, catalog_id, title) "
-            "VALUES (%s, 999999999, %s, 'stale')",
+            "INSERT INTO catalogs_productsortkey (tenant_id, product_id, catalog_id, title, "
+            "last_changed_at) VALUES (%s, 999999999, %s, 'stale', now())",
             [tenant_a.pk, catalog.pk],
         )
         assert services.sort_keys_fill_new_partition(
@@ -161,8 +170,8 @@ def test_a_deferred_bulk_insert_gets_its_sort_keys_from_a_new_partition(tenant_a
             "WHERE c.relname LIKE %s",
             [services.sort_key_partition(catalog.pk) + "%"],
         )
-        attached = cur.fetchone()[0]  # the partition and its three indexes
-    assert attached == 4
+        attached = cur.fetchone()[0]  # the partition and its four indexes
+    assert attached == 5
     page = selectors.product_page(
         tenant=tenant_a, catalog=catalog, filters={}, cursor=None, sort="title", size=25
     )
@@ -210,8 +219,9 @@ def test_the_partition_of_a_deleted_catalog_is_dropped_and_no_other(tenant_a):
 
 @pytest.mark.django_db
 def test_the_title_and_price_sorts_walk_an_index_in_a_partition_or_the_default(tenant_a):
-    """A catalog with its own partition walks that partition's (title | price, product)
-    index; one in the default partition walks the default's (tenant, catalog, ...) index."""
+    """A catalog with its own partition walks that partition's (title | price |
+    last_changed_at, product) index; one in the default partition walks the default's
+    (tenant, catalog, ...) index. The catalog's last change is one lookup in the same."""
     from catalogs import selectors, services
 
     own, shared = CatalogFactory(tenant=tenant_a), CatalogFactory(tenant=tenant_a)
@@ -233,14 +243,19 @@ def test_the_title_and_price_sorts_walk_an_index_in_a_partition_or_the_default(t
         cur.execute(f"SET LOCAL {services.DEFER_SORT_KEYS} = 'off'")
         cur.execute(
             "INSERT INTO catalogs_productsortkey (tenant_id, product_id, catalog_id, title, "
-            "price) SELECT tenant_id, id, catalog_id, title, price FROM catalogs_product "
-            "WHERE catalog_id <> %s",
+            "price, last_changed_at) SELECT tenant_id, id, catalog_id, title, price, "
+            "last_changed_at FROM catalogs_product WHERE catalog_id <> %s",
             [own.pk],
         )
         cur.execute("ANALYZE catalogs_product")
         cur.execute("ANALYZE catalogs_productsortkey_default")
     partition = services.sort_key_partition(own.pk)
-    for sort, key in (("title", "title"), ("price", "price"), ("-price", "price")):
+    for sort, key in (
+        ("title", "title"),
+        ("price", "price"),
+        ("-price", "price"),
+        ("changed", "changed"),
+    ):
         for catalog, index in (
             (own, f"{partition}_{key}"),
             (shared, f"product_sort_default_{key}_idx"),
@@ -250,5 +265,12 @@ def test_the_title_and_price_sorts_walk_an_index_in_a_partition_or_the_default(t
                 catalog=catalog,
                 sort=sort,
             )
-            plan = qs.order_by(field, "-id" if sort.startswith("-") else "id")[:50].explain()
+            plan = qs.order_by(field, "-id" if field.startswith("-") else "id")[:50].explain()
             assert index in plan and "Sort" not in plan, (sort, plan)
+    for catalog in (own, shared):
+        Product.objects.filter(catalog=catalog, sku="S-7").update(last_changed_at=timezone.now())
+        latest = Product.objects.filter(catalog=catalog).order_by("-last_changed_at").first()
+        assert latest.sku == "S-7"
+        assert selectors.products_last_changed(tenant=tenant_a, catalog=catalog) == (
+            latest.last_changed_at
+        )
