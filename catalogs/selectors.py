@@ -77,8 +77,8 @@ def product_sorted(
     """The products in a list's order (a key of PRODUCT_SORTS), and the field it sorts by."""
     field = PRODUCT_SORTS.get(sort, "sku")
     if field.lstrip("-").startswith("sort_key__"):
-        # the sort key's own tenant and catalog: its indexes start with them, and they
-        # select the catalog's partition
+        # the sort key's own tenant and catalog: they select the catalog's partition (and
+        # lead the indexes of the default partition, which many catalogs share)
         qs = qs.filter(sort_key__tenant_id=catalog.tenant_id, sort_key__catalog_id=catalog.pk)
     return qs, field
 

@@ -56,3 +56,18 @@ def test_import_feed_on_sqlite(tmp_path):
         lines.append(done.stdout.strip().splitlines()[-1])
     assert "created 3" in lines[0]
     assert "created 1, updated 1, unchanged 1, removed 1" in lines[1]
+    # the list's sorts read the sort keys the SQLite triggers keep (an update renamed A,
+    # a replace removed C)
+    listing = (
+        "from catalogs import selectors; from catalogs.models import Catalog; "
+        f"c = Catalog.objects.get(pk={catalog_id}); "
+        "print([(s, [p.sku for p in selectors.product_page(tenant=c.tenant, catalog=c, "
+        "filters={}, cursor=None, sort=s, size=25).rows]) for s in ('title', '-price')]); "
+        "print(selectors.products_last_changed(tenant=c.tenant, catalog=c) is not None)"
+    )
+    out = _manage(env, "shell", "-c", listing)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-2:] == [
+        "[('title', ['D', 'B', 'A']), ('-price', ['B', 'A', 'D'])]",
+        "True",
+    ]
