@@ -10,6 +10,31 @@ from catalogs.models import Product
 from catalogs.tests.factories import CatalogFactory
 
 
+def _insert_products(
+    cur,
+    tenant,
+    catalog,
+    count: int,
+    *,
+    title: str = "'Product ' || g",
+    availability: str = "'in_stock'",
+    price: str = "g",
+    last_changed_at: str = "now()",
+) -> None:
+    """``count`` products in one INSERT … SELECT; the keyword arguments are SQL
+    expressions of the series number g."""
+    cur.execute(
+        "INSERT INTO catalogs_product (tenant_id, catalog_id, sku, item_group_id, title, "  # noqa: S608 - the tests' own expressions
+        "description, link, image_link, additional_image_links, brand, gtin, mpn, condition, "
+        "availability, price, currency, product_type, google_product_category, "
+        "custom_attributes, content_hash, review_status, last_changed_at) "
+        f"SELECT %s, %s, 'S-' || g, '', {title}, '', '', '', '[]', '', '', '', 'new', "
+        f"{availability}, {price}, 'USD', '', '', '{{}}', '', 'available', {last_changed_at} "
+        "FROM generate_series(1, %s) g",
+        [tenant.pk, catalog.pk, count],
+    )
+
+
 @pytest.mark.django_db
 def test_a_product_cannot_belong_to_another_tenants_catalog(tenant_a, tenant_b):
     """One foreign key (tenant_id, catalog_id) -> catalog (tenant_id, id): the database
@@ -35,15 +60,12 @@ def test_a_filter_on_a_rarer_availability_uses_its_index_under_every_sort(
 
     catalog = CatalogFactory(tenant=tenant_a)
     with connection.cursor() as cur:
-        cur.execute(
-            "INSERT INTO catalogs_product (tenant_id, catalog_id, sku, item_group_id, title, "
-            "description, link, image_link, additional_image_links, brand, gtin, mpn, "
-            "condition, availability, price, currency, product_type, google_product_category, "
-            "custom_attributes, content_hash, review_status) "
-            "SELECT %s, %s, 'S-' || g, '', 'Product ' || g, '', '', '', '[]', '', '', '', "
-            "'new', CASE WHEN g %% 500 = 0 THEN 'discontinued' ELSE 'in_stock' END, g, 'USD', "
-            "'', '', '{}', '', 'available' FROM generate_series(1, 5000) g",
-            [tenant_a.pk, catalog.pk],
+        _insert_products(
+            cur,
+            tenant_a,
+            catalog,
+            5000,
+            availability="CASE WHEN g %% 500 = 0 THEN 'discontinued' ELSE 'in_stock' END",
         )
         cur.execute("ANALYZE catalogs_product")
         cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'product_availability_idx'")
@@ -144,16 +166,7 @@ def test_a_deferred_bulk_insert_gets_its_sort_keys_from_a_new_partition(tenant_a
     catalog = CatalogFactory(tenant=tenant_a)
     with transaction.atomic(), connection.cursor() as cur:
         services.sort_keys_defer(cur)
-        cur.execute(
-            "INSERT INTO catalogs_product (tenant_id, catalog_id, sku, item_group_id, title, "
-            "description, link, image_link, additional_image_links, brand, gtin, mpn, "
-            "condition, availability, price, currency, product_type, google_product_category, "
-            "custom_attributes, content_hash, review_status) "
-            "SELECT %s, %s, 'S-' || g, '', 'Product ' || (1000 - g), '', '', '', '[]', '', '', "
-            "'', 'new', 'in_stock', g, 'USD', '', '', '{}', '', 'available' "
-            "FROM generate_series(1, 300) g",
-            [tenant_a.pk, catalog.pk],
-        )
+        _insert_products(cur, tenant_a, catalog, 300, title="'Product ' || (1000 - g)")
         assert _sort_key(Product.objects.filter(catalog=catalog).first().pk) is None  # deferred
         # a row of the catalog left in the default partition (its product went by TRUNCATE,
         # which fires no delete trigger) must not make the ATTACH fail
@@ -229,16 +242,7 @@ def test_the_title_and_price_sorts_walk_an_index_in_a_partition_or_the_default(t
     with transaction.atomic(), connection.cursor() as cur:
         services.sort_keys_defer(cur)
         for catalog in (own, shared, *others):
-            cur.execute(
-                "INSERT INTO catalogs_product (tenant_id, catalog_id, sku, item_group_id, "
-                "title, description, link, image_link, additional_image_links, brand, gtin, "
-                "mpn, condition, availability, price, currency, product_type, "
-                "google_product_category, custom_attributes, content_hash, review_status) "
-                "SELECT %s, %s, 'S-' || g, '', 'Product ' || g, '', '', '', '[]', '', '', '', "
-                "'new', 'in_stock', g, 'USD', '', '', '{}', '', 'available' "
-                "FROM generate_series(1, 3000) g",
-                [tenant_a.pk, catalog.pk],
-            )
+            _insert_products(cur, tenant_a, catalog, 3000)
         services.sort_keys_fill_new_partition(cur, tenant_id=tenant_a.pk, catalog_id=own.pk)
         cur.execute(f"SET LOCAL {services.DEFER_SORT_KEYS} = 'off'")
         cur.execute(
@@ -274,3 +278,50 @@ def test_the_title_and_price_sorts_walk_an_index_in_a_partition_or_the_default(t
         assert selectors.products_last_changed(tenant=tenant_a, catalog=catalog) == (
             latest.last_changed_at
         )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("sort", "column"),
+    [
+        ("sku", "sku"),
+        ("title", "title"),
+        ("price", "price"),
+        ("-price", "price"),
+        ("changed", "last_changed_at"),
+    ],
+)
+def test_a_later_page_starts_at_its_cursor_in_the_index(tenant_a, sort, column):
+    """Keyset pages deep in a catalog cost what the first does: the rows after the cursor
+    are a row comparison that bounds the index scan, not a filter over the rows before."""
+    from django.test.utils import CaptureQueriesContext
+
+    from catalogs import selectors, services
+
+    catalog = CatalogFactory(tenant=tenant_a)
+    with transaction.atomic(), connection.cursor() as cur:
+        services.sort_keys_defer(cur)
+        _insert_products(
+            cur,
+            tenant_a,
+            catalog,
+            3000,
+            price="g %% 97",
+            last_changed_at="now() - g * interval '1 second'",
+        )
+        services.sort_keys_fill_new_partition(cur, tenant_id=tenant_a.pk, catalog_id=catalog.pk)
+        cur.execute("ANALYZE catalogs_product")
+
+    def page(cursor):
+        return selectors.product_page(
+            tenant=tenant_a, catalog=catalog, filters={}, cursor=cursor, sort=sort, size=100
+        )
+
+    first = page(None)
+    with CaptureQueriesContext(connection) as ctx:
+        second = page(first.next_cursor)
+    assert not {p.pk for p in first.rows} & {p.pk for p in second.rows}
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN " + ctx.captured_queries[-1]["sql"])
+        bounds = [row[0] for row in cur.fetchall() if "Index Cond" in row[0] and column in row[0]]
+    assert any(("> " in b or "< " in b or ">= " in b) for b in bounds), bounds
