@@ -58,16 +58,25 @@ def test_import_feed_on_sqlite(tmp_path):
     assert "created 1, updated 1, unchanged 1, removed 1" in lines[1]
     # the list's sorts read the sort keys the SQLite triggers keep (an update renamed A,
     # a replace removed C)
-    listing = (
-        "from catalogs import selectors; from catalogs.models import Catalog; "
-        f"c = Catalog.objects.get(pk={catalog_id}); "
-        "print([(s, [p.sku for p in selectors.product_page(tenant=c.tenant, catalog=c, "
-        "filters={}, cursor=None, sort=s, size=25).rows]) for s in ('title', '-price')]); "
-        "print(selectors.products_last_changed(tenant=c.tenant, catalog=c) is not None)"
+    listing = f"""
+from catalogs import selectors
+from catalogs.models import Catalog
+c = Catalog.objects.get(pk={catalog_id})
+def page(sort, size=25, cursor=None):
+    return selectors.product_page(
+        tenant=c.tenant, catalog=c, filters={{}}, cursor=cursor, sort=sort, size=size
     )
+print([(s, [p.sku for p in page(s).rows]) for s in ("title", "-price")])
+print(selectors.products_last_changed(tenant=c.tenant, catalog=c) is not None)
+pages = [page("price", size=1)]  # one product a page, through the cursors
+while pages[-1].next_cursor:
+    pages.append(page("price", size=1, cursor=pages[-1].next_cursor))
+print([p.rows[0].sku for p in pages])
+"""
     out = _manage(env, "shell", "-c", listing)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().splitlines()[-2:] == [
+    assert out.stdout.strip().splitlines()[-3:] == [
         "[('title', ['D', 'B', 'A']), ('-price', ['B', 'A', 'D'])]",
         "True",
+        "['D', 'A', 'B']",
     ]
