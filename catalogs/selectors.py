@@ -71,15 +71,20 @@ def product_search(*, tenant: Tenant, catalog: Catalog, filters: dict) -> QueryS
     return qs
 
 
+def with_sort_keys(qs: QuerySet[Product], *, catalog: Catalog) -> QuerySet[Product]:
+    """The catalog's products joined to their sort keys (``sort_key__…`` lookups), naming
+    the sort key's own tenant and catalog: they select the catalog's partition (and lead the
+    indexes of the default partition, which many catalogs share)."""
+    return qs.filter(sort_key__tenant_id=catalog.tenant_id, sort_key__catalog_id=catalog.pk)
+
+
 def product_sorted(
     qs: QuerySet[Product], *, catalog: Catalog, sort: str
 ) -> tuple[QuerySet[Product], str]:
     """The products in a list's order (a key of PRODUCT_SORTS), and the field it sorts by."""
     field = PRODUCT_SORTS.get(sort, "sku")
     if field.lstrip("-").startswith("sort_key__"):
-        # the sort key's own tenant and catalog: they select the catalog's partition (and
-        # lead the indexes of the default partition, which many catalogs share)
-        qs = qs.filter(sort_key__tenant_id=catalog.tenant_id, sort_key__catalog_id=catalog.pk)
+        qs = with_sort_keys(qs, catalog=catalog)
     return qs, field
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -208,8 +208,6 @@ def sort_keys_drop_orphan_partitions() -> int:
     transaction each; returns how many went. Dropping a partition locks the whole sort key
     table for an instant, so each drop waits at most half a second for that lock and is
     otherwise left for the next run, rather than queueing every product list behind it."""
-    from django.db import OperationalError, connection
-
     if connection.vendor != "postgresql":
         return 0
     with connection.cursor() as cur:

@@ -265,16 +265,11 @@ def _changed_failing_policy_qs(*, tenant: Tenant, catalog: Catalog, since_at) ->
     policy = ProductIssue.objects.for_tenant(tenant).filter(
         catalog=catalog, product_id=OuterRef("pk"), code__in=POLICY_CODES
     )
+    products = Product.objects.for_tenant(tenant).active().filter(catalog=catalog)
+    # the sort key's copy of last_changed_at is the indexed one (ProductSortKey)
     return (
-        Product.objects.for_tenant(tenant)
-        .active()
-        .filter(
-            catalog=catalog,
-            # the sort key's copy of last_changed_at, which is indexed (ProductSortKey)
-            sort_key__tenant_id=catalog.tenant_id,
-            sort_key__catalog_id=catalog.pk,
-            sort_key__last_changed_at__gte=since_at - timedelta(seconds=1),
-        )
+        catalog_selectors.with_sort_keys(products, catalog=catalog)
+        .filter(sort_key__last_changed_at__gte=since_at - timedelta(seconds=1))
         .filter(Exists(policy))
     )
 

@@ -1188,7 +1188,8 @@ class _ProductWriter(_StageWriter):
             direct = locked is not None and not row[0]
             fk_checks_skipped = direct and _skip_foreign_key_checks(conn)
             if direct:  # the list's sort keys are built in bulk at commit
-                sort_keys_defer(conn)
+                with conn.cursor() as cur:
+                    sort_keys_defer(cur)
         except BaseException:
             conn.close()
             raise
