@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -18,6 +18,8 @@ GREEN = "#198754"
 RED = "#dc3545"
 AMBER = "#b8860b"
 GREY = "#6c757d"
+# A history shorter than this is padded to it, so the axis reads in dates, not milliseconds.
+MIN_X_SPAN = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def ratio_figure(
         margin={"l": 50, "r": 20, "t": 30, "b": 40},
         height=340,
         yaxis={"title": "Available products (%)", "range": [0, 101], "ticksuffix": "%"},
-        xaxis={"title": None},
+        xaxis=_date_axis([p.at for p in points] + [e.at for e in events]),
         legend={"orientation": "h", "y": -0.18},
         template="plotly_white",
     )
@@ -114,10 +116,50 @@ def ratio_figure(
     return fig
 
 
+def _date_axis(times: Sequence[datetime]) -> dict:
+    """A date x-axis; with one instant or none, a span of days around it (or ending now)
+    instead of Plotly's autorange over a single point, which labels milliseconds."""
+    axis: dict = {"title": None, "type": "date", "tickformat": "%b %d"}
+    if not times:
+        end = datetime.now().astimezone()
+        return {**axis, "range": [end - timedelta(days=30), end]}
+    first, last = min(times), max(times)
+    if last - first < MIN_X_SPAN:
+        middle = first + (last - first) / 2
+        axis["range"] = [middle - MIN_X_SPAN / 2, middle + MIN_X_SPAN / 2]
+        axis["tickformat"] = "%b %d, %H:%M"
+    return axis
+
+
 def gauge_figure(ratio: float | None, *, disable: float, enable: float) -> go.Figure:
     """The current ratio on a 0-100 % gauge with red below disable, amber in the
-    hysteresis band and green at or above enable."""
-    value = round((ratio or 0) * 100, 1)
+    hysteresis band and green at or above enable. A catalog not evaluated (no ratio)
+    gets a grey gauge reading "—", never a red 0 %."""
+    if ratio is None:
+        fig = go.Figure(
+            go.Indicator(
+                mode="gauge",
+                value=0,
+                gauge={
+                    "axis": {"range": [0, 100], "ticksuffix": "%"},
+                    "bar": {"color": "rgba(0,0,0,0)"},
+                    "steps": [{"range": [0, 100], "color": "rgba(108,117,125,0.25)"}],
+                },
+                title={"text": "Available share: not evaluated yet"},
+            )
+        )
+        fig.add_annotation(
+            text="—",
+            showarrow=False,
+            x=0.5,
+            y=0.1,
+            xref="paper",
+            yref="paper",
+            font={"size": 40, "color": GREY},
+        )
+        fig.update_layout(margin={"l": 30, "r": 30, "t": 50, "b": 10}, height=230)
+        return fig
+    value = round(ratio * 100, 1)
     fig = go.Figure(
         go.Indicator(
             mode="gauge+number",
@@ -143,6 +185,7 @@ def gauge_figure(ratio: float | None, *, disable: float, enable: float) -> go.Fi
 def review_time_figure(lanes: Sequence[LaneTiming]) -> go.Figure:
     """Average and longest wait from Pending to reviewed, per review lane."""
     labels = [f"{t.label} ({t.reviewed} reviewed)" for t in lanes]
+    waits = [v for t in lanes for v in (t.avg_seconds, t.max_seconds) if v is not None]
     fig = go.Figure()
     for attr, name, colour in (
         ("avg_seconds", "Average wait", "#0d6efd"),
@@ -164,12 +207,29 @@ def review_time_figure(lanes: Sequence[LaneTiming]) -> go.Figure:
         barmode="group",
         height=300,
         margin={"l": 50, "r": 20, "t": 30, "b": 40},
-        # Log scale: seconds in the fast lane and hours in the queue on one axis.
-        yaxis={"title": "Minutes pending (log scale)", "type": "log"},
+        yaxis=_wait_axis(waits),
         legend={"orientation": "h", "y": -0.2},
         template="plotly_white",
     )
+    if not waits:
+        fig.add_annotation(
+            text="No reviews in the last 30 days",
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+        )
     return fig
+
+
+def _wait_axis(waits: Sequence[float]) -> dict:
+    """Log scale only when the waits span orders of magnitude (seconds in the fast lane,
+    hours in the queue) and none is zero: a log axis cannot draw a 0 s wait."""
+    positive = [w for w in waits if w > 0]
+    if positive and len(positive) == len(waits) and max(positive) / min(positive) >= 100:
+        return {"title": "Minutes pending (log scale)", "type": "log"}
+    return {"title": "Minutes pending", "type": "linear", "rangemode": "tozero"}
 
 
 def human_duration(seconds: float | None) -> str:
