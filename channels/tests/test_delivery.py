@@ -37,7 +37,7 @@ def body_of(response) -> bytes:
 
 
 def xml_items(body: bytes) -> list[dict[str, list[str]]]:
-    root = ET.fromstring(body)
+    root = ET.fromstring(body)  # noqa: S314 - our own output, read by an independent parser
     assert root.tag == "rss" and root.get("version") == "2.0"
     out = []
     for item in root.iterfind("channel/item"):
