@@ -5,14 +5,20 @@ import pytest
 
 from catalog_health.tenancy.roles import Role
 from channels.models import ChannelFeed
-from tests.browser.conftest import browser, login, page, screenshot  # noqa: F401 - fixtures
+from tests.browser import conftest as browser_fixtures
+
+# the browser fixtures of tests/browser, shared rather than copied
+browser = browser_fixtures.browser
+page = browser_fixtures.page
+screenshot = browser_fixtures.screenshot
+login = browser_fixtures.login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_channel_feeds_tab(
     page, live_server, login, screenshot, member, tenant_a, products, catalog
-):  # noqa: F811
+):
     user = member(tenant_a, Role.ADVERTISER, username="ada")
     user.set_password("s3cret-pass")
     user.save()
