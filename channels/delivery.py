@@ -19,7 +19,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
-from . import selectors, services, writers
+from . import selectors, services
 from .models import ChannelFeed
 
 CONTENT_TYPES = {
@@ -114,12 +114,6 @@ def _logged(
         )
 
 
-def _counted(items, counter: list[int]):
-    for item in items:
-        counter[0] += 1
-        yield item
-
-
 @require_safe
 def feed_out(request, token: str, filename: str):
     feed = selectors.feed_by_token(token=token)
@@ -162,13 +156,8 @@ def feed_out(request, token: str, filename: str):
         response = HttpResponse(content_type=CONTENT_TYPES[feed.format])
     else:
         counter = [0]
-        items = _counted(services.feed_items(feed), counter)
-        body = writers.write_feed(
-            feed.format,
-            services.feed_columns(feed),
-            items,
-            title=feed.catalog.name,
-            link=request.build_absolute_uri(request.path),
+        body = services.feed_body(
+            feed, link=request.build_absolute_uri(request.path), counter=counter
         )
         if gzip:
             body = _gzipped(body)

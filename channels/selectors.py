@@ -55,18 +55,20 @@ def _statuses(feed: ChannelFeed) -> list[str]:
     return statuses
 
 
-def _content_sql(feed: ChannelFeed, *, limit: int | None) -> tuple[str, list]:
+def _content_sql(
+    feed: ChannelFeed, *, limit: int | None, select: str = "", select_params: list | None = None
+) -> tuple[str, list]:
     p, f = Product._meta.db_table, FlagState._meta.db_table
-    cols = ", ".join(f"p.{c}" for c in ROW_COLUMNS[:-1])
+    cols = select or ", ".join(f"p.{c}" for c in ROW_COLUMNS[:-1]) + ", fs.status"
     statuses = _statuses(feed)
     marks = ", ".join(["%s"] * len(statuses))
     sql = (
-        f"SELECT {cols}, fs.status "  # noqa: S608 - model tables and columns, values bound
+        f"SELECT {cols} "  # noqa: S608 - model tables and columns, values bound
         f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
         f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
         f"AND p.review_status IN ({marks})"
     )
-    params: list = [feed.tenant_id, feed.catalog_id, *statuses]
+    params: list = [*(select_params or []), feed.tenant_id, feed.catalog_id, *statuses]
     if feed.flagged == FlaggedMode.EXCLUDE:
         sql += " AND (fs.status IS NULL OR fs.status <> %s)"
         params.append("impacted")
@@ -75,6 +77,28 @@ def _content_sql(feed: ChannelFeed, *, limit: int | None) -> tuple[str, list]:
         sql += " LIMIT %s"
         params.append(limit)
     return sql, params
+
+
+def feed_item_texts(
+    feed: ChannelFeed,
+    *,
+    item_sql: str,
+    item_params: list,
+    limit: int | None = None,
+    counter: list[int] | None = None,
+) -> Iterator[str]:
+    """The feed's items as texts PostgreSQL wrote (xml_sql), a chunk of rows joined into
+    one string at a time, through the same server-side cursor as feed_rows."""
+    sql, params = _content_sql(feed, limit=limit, select=item_sql, select_params=item_params)
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while True:
+            rows = cursor.fetchmany(FETCH_CHUNK)
+            if not rows:
+                return
+            if counter is not None:
+                counter[0] += len(rows)
+            yield "".join([r[0] for r in rows])
 
 
 def feed_rows(feed: ChannelFeed, *, limit: int | None = None) -> Iterator[tuple]:

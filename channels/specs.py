@@ -171,6 +171,15 @@ def _json(value: Any, default: Any) -> Any:
     return value
 
 
+def _attr_text(value: Any) -> str:
+    """A custom attribute as text, as PostgreSQL's ->> gives it (xml_sql's fast path)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
 def item_builder(
     channel: str, *, catalog_currency: str, label_slot: int | None
 ) -> Callable[[tuple], dict[str, str]]:
@@ -220,7 +229,7 @@ def item_builder(
             "brand": brand or "",
             "additional_image_link": ",".join(images) if images else "",
             "sale_price": money(sale_price, cur),
-            "sale_price_effective_date": str(attrs.get("sale_price_effective_date", ""))
+            "sale_price_effective_date": _attr_text(attrs.get("sale_price_effective_date"))
             if attrs
             else "",
             "item_group_id": item_group_id or "",

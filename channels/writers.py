@@ -54,6 +54,26 @@ def _chunks(lines: Iterator[str]) -> Iterator[bytes]:
         yield "".join(buf).encode("utf-8")
 
 
+def _rss_head(title: str, link: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<rss version="2.0" xmlns:g="{G_NS}">\n<channel>\n'
+        f"<title>{xml_text(title)}</title>\n<link>{xml_text(link)}</link>\n"
+        f"<description>{xml_text(title)}</description>\n"
+    )
+
+
+_RSS_TAIL = "</channel>\n</rss>\n"
+
+
+def rss_from_item_texts(texts: Iterable[str], *, title: str, link: str) -> Iterator[bytes]:
+    """An RSS feed around <item> lines already written (xml_sql: by PostgreSQL)."""
+    yield _rss_head(title, link).encode("utf-8")
+    for text in texts:
+        yield text.encode("utf-8")
+    yield _RSS_TAIL.encode("utf-8")
+
+
 def _rss_lines(
     columns: list[str], items: Iterable[dict[str, str]], *, title: str, link: str
 ) -> Iterator[str]:
@@ -61,12 +81,7 @@ def _rss_lines(
     for col in columns:
         tag = col if col in _RSS_PLAIN else f"g:{col}"
         tags.append((col, f"<{tag}>", f"</{tag}>"))
-    yield (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<rss version="2.0" xmlns:g="{G_NS}">\n<channel>\n'
-        f"<title>{xml_text(title)}</title>\n<link>{xml_text(link)}</link>\n"
-        f"<description>{xml_text(title)}</description>\n"
-    )
+    yield _rss_head(title, link)
     for item in items:
         parts = ["<item>"]
         for col, open_, close in tags:
@@ -81,7 +96,7 @@ def _rss_lines(
             parts.append(f"{open_}{xml_text(value)}{close}")
         parts.append("</item>\n")
         yield "".join(parts)
-    yield "</channel>\n</rss>\n"
+    yield _RSS_TAIL
 
 
 def _csv_lines(columns: list[str], items: Iterable[dict[str, str]]) -> Iterator[str]:
