@@ -41,9 +41,12 @@ def test_channel_feeds_tab(
         and b"<g:custom_label_0>impacted</g:custom_label_0>" in response.body()
     )
 
+    # live preview: typing the rule updates the first rows without a click
     page.fill("#id_rules", '[{"op": "template", "field": "title", "template": "{brand} {title}"}]')
-    page.get_by_role("button", name="Preview").click()
+    page.get_by_text("Kestrel Trail Runner").first.wait_for()
     assert page.get_by_text("not saved").is_visible()
+    assert ChannelFeed.objects.get().rules == []
+    page.get_by_role("button", name="Preview").click()
     assert page.get_by_text("Kestrel Trail Runner").first.is_visible()
     assert page.get_by_text("Googlebot/2.1").is_visible()
     screenshot("channels-1-feed-detail")
