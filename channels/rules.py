@@ -111,6 +111,9 @@ def validate_rules(rules: object, *, columns: Iterable[str], id_column: str) -> 
         if op != "exclude" and id_column in (target, source if op == "rename" else None):
             errors.append(f"{where} ({op}): the {id_column} column cannot be changed.")
             continue
+        if op == "rename" and target in known and target != source:
+            errors.append(f"{where} (rename): column {target!r} exists already (copy onto it).")
+            continue
         if op == "exclude" and rule["when"] not in CONDITIONS:
             errors.append(f"{where} (exclude): when is one of {', '.join(CONDITIONS)}.")
             continue

@@ -1,8 +1,10 @@
 """Field rules: validation and application are pure functions, tested by tables of cases."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from channels.rules import compile_rules, output_columns, validate_rules
+from channels.rules import CONDITIONS, OPS, compile_rules, output_columns, validate_rules
 
 COLUMNS = ["id", "title", "description", "brand", "price", "product_type", "custom_label_0"]
 
@@ -18,6 +20,8 @@ COLUMNS = ["id", "title", "description", "brand", "price", "product_type", "cust
         ([{"op": "rename", "from": "id", "to": "sku"}], "id column cannot be changed"),
         ([{"op": "copy", "from": "title", "to": "id"}], "id column cannot be changed"),
         ([{"op": "copy", "from": "colour", "to": "custom_label_1"}], "no column 'colour'"),
+        # two columns of one name would make the header ambiguous
+        ([{"op": "rename", "from": "title", "to": "brand"}], "exists already"),
         ([{"op": "prefix", "field": "colour", "value": "x"}], "no column 'colour'"),
         ([{"op": "set", "field": "Title Case", "value": "x"}], "column names are lowercase"),
         ([{"op": "set", "field": "g:title", "value": "x"}], "column names are lowercase"),
@@ -149,3 +153,32 @@ def test_output_columns_follow_renames_and_new_targets():
         "custom_label_2",
         "custom_label_3",
     ]
+
+
+_text = st.text(max_size=12)
+_rule = st.dictionaries(
+    st.sampled_from(["op", "field", "value", "from", "to", "template", "find", "replace", "when"]),
+    st.one_of(
+        st.sampled_from([*OPS, *CONDITIONS, *COLUMNS, "{title} {brand}", "x_y"]),
+        _text,
+        st.integers(),
+        st.none(),
+        st.lists(_text, max_size=2),
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(rules=st.one_of(st.lists(_rule, max_size=5), _rule, _text, st.none()))
+def test_any_rule_list_is_validated_without_crashing_and_valid_ones_apply(rules):
+    errors = validate_rules(rules, columns=COLUMNS, id_column="id")
+    assert all(isinstance(e, str) for e in errors)
+    if not errors:
+        apply = compile_rules(rules)
+        item = {c: "Value & more" for c in COLUMNS}
+        out = apply(dict(item)) if apply else item
+        header = output_columns(COLUMNS, rules)
+        assert len(header) == len(set(header))  # no column twice
+        if out is not None:
+            assert out["id"] == "Value & more"  # the id is never changed
+            assert all(isinstance(v, str) for v in out.values())
