@@ -118,12 +118,14 @@ def feed_rows(feed: ChannelFeed, *, limit: int | None = None) -> Iterator[tuple]
 
 @dataclass(frozen=True)
 class LeftOut:
-    """Active products of the catalog a feed does not carry, by reason."""
+    """Active products of the catalog a feed does not carry, by reason, and how many of
+    those it carries have a flag label (flagged = label)."""
 
     included: int
     unavailable: int
     pending: int
     impacted: int
+    labelled: int = 0
 
 
 def feed_left_out(feed: ChannelFeed) -> LeftOut:
@@ -131,22 +133,24 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
     out for its review status is counted there, not again as Impacted."""
     p, f = Product._meta.db_table, FlagState._meta.db_table
     sql = (
-        f"SELECT p.review_status, COALESCE(fs.status = %s, FALSE), COUNT(*) "  # noqa: S608 - model tables
+        f"SELECT p.review_status, fs.status, COUNT(*) "  # noqa: S608 - model tables
         f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
         f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
         f"GROUP BY 1, 2"
     )
-    counts = {"unavailable": 0, "pending": 0, "impacted": 0, "included": 0}
+    counts = {"unavailable": 0, "pending": 0, "impacted": 0, "included": 0, "labelled": 0}
     statuses = _statuses(feed)
     with connection.cursor() as cursor:
-        cursor.execute(sql, ["impacted", feed.tenant_id, feed.catalog_id])
-        for status, impacted, n in cursor.fetchall():
+        cursor.execute(sql, [feed.tenant_id, feed.catalog_id])
+        for status, flag, n in cursor.fetchall():
             if status not in statuses:
                 counts[status if status in counts else "unavailable"] += n
-            elif impacted and feed.flagged == FlaggedMode.EXCLUDE:
+            elif flag == "impacted" and feed.flagged == FlaggedMode.EXCLUDE:
                 counts["impacted"] += n
             else:
                 counts["included"] += n
+                if flag in ("impacted", "at_risk") and feed.flagged == FlaggedMode.LABEL:
+                    counts["labelled"] += n
     return LeftOut(**counts)
 
 

@@ -87,7 +87,7 @@ def test_left_out_counts_say_why(catalog, products):
     )
     feed.include_pending, feed.flagged = True, "label"
     assert selectors.feed_left_out(feed) == selectors.LeftOut(
-        included=5, unavailable=1, pending=0, impacted=0
+        included=5, unavailable=1, pending=0, impacted=0, labelled=2
     )
 
 
