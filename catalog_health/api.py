@@ -9,7 +9,7 @@ router = DefaultRouter(trailing_slash="/?")
 # /api/v1/runs/1 and /api/v1/runs/1/ resolve (POST without the slash cannot be redirected).
 router.trailing_slash = "/?"
 
-for app in ("catalogs", "feeds", "ecr", "flagged"):
+for app in ("catalogs", "feeds", "ecr", "flagged", "channels"):
     try:
         module = import_module(f"{app}.api")
     except ModuleNotFoundError as exc:

@@ -13,6 +13,7 @@ tenant_patterns = [
     path("", include("feeds.urls")),
     path("", include("ecr.urls")),
     path("", include("flagged.urls")),
+    path("", include("channels.urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("channel-feeds/", include("channels.public_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

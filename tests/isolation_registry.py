@@ -32,3 +32,10 @@ def extend(object_factories: dict, plain_kwargs: dict, model_factories: dict) ->
     object_factories["run_id"] = lambda t: FeedRunFactory(source__catalog__tenant=t).pk
     model_factories[ProductSource] = lambda t: ProductSourceFactory(catalog__tenant=t)
     model_factories[FeedRun] = lambda t: FeedRunFactory(source__catalog__tenant=t)
+
+    # channels (#19): channel feeds (pages by feed_id, the API by model).
+    from channels.models import ChannelFeed
+    from channels.tests.factories import ChannelFeedFactory
+
+    object_factories["feed_id"] = lambda t: ChannelFeedFactory(catalog__tenant=t).pk
+    model_factories[ChannelFeed] = lambda t: ChannelFeedFactory(catalog__tenant=t)

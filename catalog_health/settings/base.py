@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "feeds",
     "ecr",
     "flagged",
+    "channels",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,173 @@
+"""The public side of a channel feed: what Google, Meta and TikTok fetch on their schedule.
+
+No login: the secret token in the URL names the feed (a wrong or rotated token is a 404),
+optionally HTTP Basic credentials on top. Rate-limited per feed, conditional (ETag and
+Last-Modified, 304), gzip when asked, streamed with constant memory, and every answer goes
+to the feed's fetch log."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+import zlib
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.utils.http import http_date, parse_http_date_safe
+from django.views.decorators.http import require_safe
+
+from . import selectors, services
+from .models import ChannelFeed
+
+CONTENT_TYPES = {
+    "xml": "application/xml; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+}
+DEFAULT_RATE = (30, 600)  # requests per window (seconds), per feed
+
+
+def _rate_ok(feed: ChannelFeed) -> tuple[bool, int]:
+    limit, window = getattr(settings, "CHANNEL_FEED_RATE_LIMIT", DEFAULT_RATE)
+    slot = int(time.time() // window)
+    key = f"channels:rate:{feed.pk}:{slot}"
+    cache.add(key, 0, window)
+    try:
+        n = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window)
+        n = 1
+    return n <= limit, window - int(time.time() % window)
+
+
+def _basic_credentials(request) -> tuple[str, str] | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None
+
+
+def _wants_gzip(request) -> bool:
+    for part in request.META.get("HTTP_ACCEPT_ENCODING", "").split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "x-gzip"):
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match against our ETag, weakly (RFC 9110 13.1.2): either encoding's tag."""
+    base = etag.removesuffix('-gz"').strip('"')
+    for tag in header.split(","):
+        tag = tag.strip().removeprefix("W/")
+        if tag == "*" or tag.strip('"').removesuffix("-gz") == base:
+            return True
+    return False
+
+
+def _not_modified(request, etag: str, last_modified: float) -> bool:
+    inm = request.META.get("HTTP_IF_NONE_MATCH")
+    if inm is not None:  # takes precedence over If-Modified-Since
+        return _etag_matches(inm, etag)
+    ims = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
+    return ims is not None and int(last_modified) <= ims
+
+
+def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    z = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip container
+    for chunk in chunks:
+        out = z.compress(chunk)
+        if out:
+            yield out
+    yield z.flush()
+
+
+def _logged(
+    feed: ChannelFeed, body: Iterator[bytes], *, user_agent: str, gzip: bool, counter: list[int]
+) -> Iterator[bytes]:
+    sent, done = 0, False
+    try:
+        for chunk in body:
+            sent += len(chunk)
+            yield chunk
+        done = True
+    finally:
+        # Close the body first: its database cursor (and the read transaction it lives in)
+        # must end before the log row is written outside it.
+        body.close()
+        services.feed_record_fetch(
+            feed=feed,
+            status=200 if done else 499,  # 499: the client went away mid-feed
+            nbytes=sent,
+            user_agent=user_agent,
+            gzip=gzip,
+            products=counter[0] if done else None,
+        )
+
+
+@require_safe
+def feed_out(request, token: str, filename: str):
+    feed = selectors.feed_by_token(token=token)
+    if feed is None or filename != feed.filename:
+        raise Http404("No such feed.")
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    ok, retry_after = _rate_ok(feed)
+    if not ok:
+        response = HttpResponse("Too many requests for this feed.\n", status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
+    if feed.has_basic_auth:
+        creds = _basic_credentials(request)
+        if creds is None or not services.feed_check_basic_auth(
+            feed, username=creds[0], password=creds[1]
+        ):
+            services.feed_record_fetch(feed=feed, status=401, user_agent=user_agent)
+            response = HttpResponse("This feed needs its user name and password.\n", status=401)
+            response["WWW-Authenticate"] = 'Basic realm="Channel feed", charset="UTF-8"'
+            return response
+    version = selectors.feed_version(feed)
+    gzip = _wants_gzip(request)
+    etag = version.etag[:-1] + '-gz"' if gzip else version.etag
+    last_modified = version.last_modified.timestamp()
+    headers = {
+        "ETag": etag,
+        "Last-Modified": http_date(last_modified),
+        "Vary": "Accept-Encoding",
+        "Cache-Control": "private, no-cache",
+        "X-Robots-Tag": "noindex",
+    }
+    if _not_modified(request, etag, last_modified):
+        services.feed_record_fetch(feed=feed, status=304, user_agent=user_agent, gzip=gzip)
+        response = HttpResponse(status=304)
+        for k, v in headers.items():
+            response[k] = v
+        return response
+    if request.method == "HEAD":
+        services.feed_record_fetch(feed=feed, status=200, user_agent=user_agent, gzip=gzip)
+        response = HttpResponse(content_type=CONTENT_TYPES[feed.format])
+    else:
+        counter = [0]
+        body = services.feed_body(
+            feed, link=request.build_absolute_uri(request.path), counter=counter
+        )
+        if gzip:
+            body = _gzipped(body)
+        response = StreamingHttpResponse(
+            _logged(feed, body, user_agent=user_agent, gzip=gzip, counter=counter),
+            content_type=CONTENT_TYPES[feed.format],
+        )
+    for k, v in headers.items():
+        response[k] = v
+    if gzip:
+        response["Content-Encoding"] = "gzip"
+    response["Content-Disposition"] = f'inline; filename="{feed.filename}"'
+    return response

@@ -1,0 +1,205 @@
+"""Reads of channel feeds: the products a feed carries (one query joining products to their
+flag state), what it leaves out and why, its content version, its fetch log."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+
+from catalog_health.tenancy.models import Tenant
+from catalogs.models import Catalog, Product, ReviewStatus
+from catalogs.selectors import products_last_changed
+
+# Read-only models of the apps beside this one: the feed's content query joins a product's
+# flag state, and its version reads the newest flag change and review pass. No code of
+# those apps (services, tasks) is used.
+from ecr.models import ReviewBatch
+from flagged.models import FlagState
+
+from .models import ChannelFeed, ChannelFeedFetch, FlaggedMode
+from .specs import ROW_COLUMNS
+
+FETCH_CHUNK = 2000
+STALE_AFTER = timedelta(days=1)
+
+
+def feed_list(*, tenant: Tenant, catalog: Catalog | None = None) -> QuerySet[ChannelFeed]:
+    qs = ChannelFeed.objects.for_tenant(tenant).select_related("catalog")
+    return qs.filter(catalog=catalog) if catalog is not None else qs
+
+
+def feed_get(*, tenant: Tenant, feed_id: int, catalog: Catalog | None = None) -> ChannelFeed:
+    """The tenant's feed (of that catalog when given); ChannelFeed.DoesNotExist otherwise."""
+    qs = feed_list(tenant=tenant, catalog=catalog)
+    return qs.get(pk=feed_id)
+
+
+def feed_by_token(*, token: str) -> ChannelFeed | None:
+    """The feed whose public URL carries this token. Across tenants on purpose: the token is
+    the feed's only credential (no login), and it names exactly one feed."""
+    if not token or len(token) > 64:
+        return None
+    return ChannelFeed.objects.select_related("catalog", "tenant").filter(token=token).first()
+
+
+def _statuses(feed: ChannelFeed) -> list[str]:
+    statuses = [ReviewStatus.AVAILABLE.value]
+    if feed.include_pending:
+        statuses.append(ReviewStatus.PENDING.value)
+    return statuses
+
+
+def _content_sql(
+    feed: ChannelFeed, *, limit: int | None, select: str = "", select_params: list | None = None
+) -> tuple[str, list]:
+    p, f = Product._meta.db_table, FlagState._meta.db_table
+    cols = select or ", ".join(f"p.{c}" for c in ROW_COLUMNS[:-1]) + ", fs.status"
+    statuses = _statuses(feed)
+    marks = ", ".join(["%s"] * len(statuses))
+    sql = (
+        f"SELECT {cols} "  # noqa: S608 - model tables and columns, values bound
+        f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
+        f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
+        f"AND p.review_status IN ({marks})"
+    )
+    params: list = [*(select_params or []), feed.tenant_id, feed.catalog_id, *statuses]
+    if feed.flagged == FlaggedMode.EXCLUDE:
+        sql += " AND (fs.status IS NULL OR fs.status <> %s)"
+        params.append("impacted")
+    sql += " ORDER BY p.id"
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(limit)
+    return sql, params
+
+
+def feed_item_texts(
+    feed: ChannelFeed,
+    *,
+    item_sql: str,
+    item_params: list,
+    limit: int | None = None,
+    counter: list[int] | None = None,
+) -> Iterator[str]:
+    """The feed's items as texts PostgreSQL wrote (xml_sql), a chunk of rows joined into
+    one string at a time, through the same server-side cursor as feed_rows."""
+    sql, params = _content_sql(feed, limit=limit, select=item_sql, select_params=item_params)
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while True:
+            rows = cursor.fetchmany(FETCH_CHUNK)
+            if not rows:
+                return
+            if counter is not None:
+                counter[0] += len(rows)
+            yield "".join([r[0] for r in rows])
+
+
+def feed_rows(feed: ChannelFeed, *, limit: int | None = None) -> Iterator[tuple]:
+    """The feed's product rows (specs.ROW_COLUMNS order), read through a server-side cursor
+    in chunks of FETCH_CHUNK: constant memory whatever the catalog size, and one snapshot
+    (one query) for the whole feed. A generator: the transaction the cursor needs lives as
+    long as the iteration, and closing the generator early (a client gone) ends it."""
+    sql, params = _content_sql(feed, limit=limit)
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while True:
+            rows = cursor.fetchmany(FETCH_CHUNK)
+            if not rows:
+                return
+            yield from rows
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Active products of the catalog a feed does not carry, by reason, and how many of
+    those it carries have a flag label (flagged = label)."""
+
+    included: int
+    unavailable: int
+    pending: int
+    impacted: int
+    labelled: int = 0
+
+
+def feed_left_out(feed: ChannelFeed) -> LeftOut:
+    """One GROUP BY over the catalog's active products and their flag state. A product left
+    out for its review status is counted there, not again as Impacted."""
+    p, f = Product._meta.db_table, FlagState._meta.db_table
+    sql = (
+        f"SELECT p.review_status, fs.status, COUNT(*) "  # noqa: S608 - model tables
+        f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
+        f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
+        f"GROUP BY 1, 2"
+    )
+    counts = {"unavailable": 0, "pending": 0, "impacted": 0, "included": 0, "labelled": 0}
+    statuses = _statuses(feed)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [feed.tenant_id, feed.catalog_id])
+        for status, flag, n in cursor.fetchall():
+            if status not in statuses:
+                counts[status if status in counts else "unavailable"] += n
+            elif flag == "impacted" and feed.flagged == FlaggedMode.EXCLUDE:
+                counts["impacted"] += n
+            else:
+                counts["included"] += n
+                if flag in ("impacted", "at_risk") and feed.flagged == FlaggedMode.LABEL:
+                    counts["labelled"] += n
+    return LeftOut(**counts)
+
+
+@dataclass(frozen=True)
+class FeedVersion:
+    etag: str
+    last_modified: datetime
+
+
+def feed_version(feed: ChannelFeed) -> FeedVersion:
+    """What the feed's content depends on, read from indexes only (a 304 must stay cheap on
+    a million products): the feed's own settings, the catalog's last product change (its
+    sort key partition), the catalog's last review pass (each status change of review is
+    one), and the tenant's last flag status change. A change that goes around all of these
+    (a review status set by SQL) shows at the next product change or review pass."""
+    changed = products_last_changed(tenant=feed.tenant_id, catalog=feed.catalog)
+    review = _last_review(feed)
+    flag = None
+    if feed.flagged != FlaggedMode.IGNORE:
+        flag = FlagState.objects.for_tenant(feed.tenant_id).aggregate(m=Max("status_since"))["m"]
+    parts = [
+        str(feed.pk),
+        feed.token,
+        feed.updated_at.isoformat(),
+        changed.isoformat() if changed else "-",
+        f"{review[0]}:{review[1].isoformat() if review[1] else '-'}",
+        flag.isoformat() if flag else "-",
+    ]
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    times = [t for t in (feed.updated_at, changed, review[1], flag) if t is not None]
+    return FeedVersion(etag=f'"{digest}"', last_modified=max(times))
+
+
+def _last_review(feed: ChannelFeed) -> tuple[int, datetime | None]:
+    # the newest review pass of this catalog
+    row = (
+        ReviewBatch.objects.for_tenant(feed.tenant_id)
+        .filter(catalog_id=feed.catalog_id)
+        .aggregate(i=Max("id"), t=Max("finished_at"))
+    )
+    return row["i"] or 0, row["t"]
+
+
+def feed_fetches(*, tenant: Tenant, feed: ChannelFeed, limit: int = 50):
+    return ChannelFeedFetch.objects.for_tenant(tenant).filter(feed=feed)[:limit]
+
+
+def feed_is_stale(feed: ChannelFeed, *, now: datetime | None = None) -> bool:
+    """Nobody fetched the feed for more than a day (or ever, once it is a day old)."""
+    now = now or timezone.now()
+    since = feed.last_fetched_at or feed.created_at
+    return now - since > STALE_AFTER

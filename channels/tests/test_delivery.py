@@ -1,0 +1,317 @@
+"""The public feed URL: content per settings, secret token, Basic credentials, conditional
+requests, gzip, rate limit, fetch log; each output checked with an independent parser."""
+
+import base64
+import csv
+import gzip
+import io
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections
+from django.utils import timezone
+from django.utils.http import http_date
+
+from channels import selectors, services
+from channels.models import ChannelFeedFetch
+from channels.specs import SPECS
+from channels.writers import G_NS
+
+from .factories import ChannelFeedFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def fetch(client, feed, **headers):
+    """GET the feed and read it all, as a channel does (an unread streamed body would only
+    run its fetch log when garbage-collected)."""
+    response = client.get(services.feed_path(feed), **headers)
+    response.body = b"".join(response.streaming_content) if response.streaming else response.content
+    return response
+
+
+def body_of(response) -> bytes:
+    return response.body
+
+
+def xml_items(body: bytes) -> list[dict[str, list[str]]]:
+    root = ET.fromstring(body)  # noqa: S314 - our own output, read by an independent parser
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    out = []
+    for item in root.iterfind("channel/item"):
+        d: dict[str, list[str]] = {}
+        for child in item:
+            d.setdefault(child.tag.replace(f"{{{G_NS}}}", "g:"), []).append(child.text or "")
+        out.append(d)
+    return out
+
+
+def table(body: bytes, fmt: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(body.decode()), delimiter="\t" if fmt == "tsv" else ","))
+
+
+@pytest.mark.parametrize(
+    ("flagged", "include_pending", "skus"),
+    [
+        ("exclude", False, ["A1", "A2", "R1"]),
+        ("label", False, ["A1", "A2", "I1", "R1"]),
+        ("ignore", False, ["A1", "A2", "I1", "R1"]),
+        ("exclude", True, ["A1", "A2", "P1", "R1"]),
+    ],
+)
+def test_only_available_products_and_impacted_per_setting(
+    client, catalog, products, flagged, include_pending, skus
+):
+    feed = ChannelFeedFactory(
+        catalog=catalog,
+        channel="meta",
+        format="csv",
+        flagged=flagged,
+        include_pending=include_pending,
+    )
+    rows = table(body_of(fetch(client, feed)), "csv")
+    assert [r["id"] for r in rows] == skus
+    if flagged == "label":
+        labels = {r["id"]: r["custom_label_0"] for r in rows}
+        assert labels == {"A1": "", "A2": "", "I1": "impacted", "R1": "at_risk"}
+    else:
+        assert "custom_label_0" not in rows[0]
+
+
+def test_left_out_counts_say_why(catalog, products):
+    feed = ChannelFeedFactory(catalog=catalog, flagged="exclude")
+    assert selectors.feed_left_out(feed) == selectors.LeftOut(
+        included=3, unavailable=1, pending=1, impacted=1
+    )
+    feed.include_pending, feed.flagged = True, "label"
+    assert selectors.feed_left_out(feed) == selectors.LeftOut(
+        included=5, unavailable=1, pending=0, impacted=0, labelled=2
+    )
+
+
+@pytest.mark.parametrize(("channel", "fmt"), [("google", "xml"), ("meta", "xml")])
+def test_rss_feeds_carry_the_required_fields(client, catalog, products, channel, fmt):
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt)
+    response = fetch(client, feed)
+    assert response["Content-Type"].startswith("application/xml")
+    items = {i["g:id"][0]: i for i in xml_items(body_of(response))}
+    assert set(items) == {"A1", "A2", "R1"}
+    a1 = items["A1"]
+    required = [
+        c if c in ("title", "link", "description") else f"g:{c}" for c in SPECS[channel].required
+    ]
+    for column in required:
+        assert a1.get(column, [""])[0], column
+    assert a1["g:price"] == ["12.99 USD"]
+    assert a1["g:sale_price"] == ["9.99 USD"]
+    assert a1["g:sale_price_effective_date"] == ["2026-01-01T00:00Z/2026-01-31T23:59Z"]
+    assert a1["g:additional_image_link"] == [
+        "https://shop.example.com/i/a1-2.jpg",
+        "https://shop.example.com/i/a1-3.jpg",
+    ]
+    assert a1["g:item_group_id"] == ["G1"]
+    assert items["A2"]["g:availability"] == ["out of stock"]
+
+
+@pytest.mark.parametrize(
+    ("channel", "fmt"), [("google", "tsv"), ("meta", "csv"), ("tiktok", "csv")]
+)
+def test_table_feeds_carry_the_required_fields(client, catalog, products, channel, fmt):
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt)
+    body = body_of(fetch(client, feed))
+    header = body.decode().splitlines()[0].split("\t" if fmt == "tsv" else ",")
+    assert header[: len(SPECS[channel].required)] == list(SPECS[channel].required)
+    rows = {r[SPECS[channel].id_column]: r for r in table(body, fmt)}
+    for column in SPECS[channel].required:
+        assert rows["A1"][column], column
+    assert rows["A1"]["price"] == "12.99 USD"
+    assert rows["A1"]["additional_image_link"].split(",") == [
+        "https://shop.example.com/i/a1-2.jpg",
+        "https://shop.example.com/i/a1-3.jpg",
+    ]
+    if channel == "tiktok":
+        assert body.startswith(
+            b"sku_id,title,description,availability,condition,price,link,image_link,brand,"
+        )
+
+
+def test_feed_text_is_escaped_and_neutralised(client, catalog, products):
+    p = products["a2"]
+    p.title = '=HYPERLINK("http://evil") & <b>bold</b>'
+    p.save()
+    xml_feed = ChannelFeedFactory(catalog=catalog, channel="google", format="xml")
+    items = {i["g:id"][0]: i for i in xml_items(body_of(fetch(client, xml_feed)))}
+    assert items["A2"]["title"] == [p.title]
+    csv_feed = ChannelFeedFactory(catalog=catalog, channel="meta", format="csv")
+    rows = {r["id"]: r for r in table(body_of(fetch(client, csv_feed)), "csv")}
+    assert rows["A2"]["title"] == "'" + p.title
+
+
+def test_wrong_token_wrong_filename_and_rotated_token_are_404(client, catalog, products):
+    feed = ChannelFeedFactory(catalog=catalog, channel="google", format="xml")
+    old = services.feed_path(feed)
+    assert client.get(old.replace(feed.token, feed.token[:-1] + "x")).status_code == 404
+    assert client.get(old.replace("google.xml", "google.tsv")).status_code == 404
+    assert fetch(client, feed).status_code == 200
+    services.feed_rotate(tenant=feed.tenant, actor=None, feed=feed)
+    assert client.get(old).status_code == 404
+    assert fetch(client, feed).status_code == 200
+
+
+def test_basic_credentials(client, catalog, products):
+    feed = ChannelFeedFactory(catalog=catalog)
+    services.feed_set_basic_auth(
+        tenant=feed.tenant, actor=None, feed=feed, username="google", password="s3cret-pass"
+    )
+    feed.refresh_from_db()
+    assert "s3cret" not in feed.basic_password_hash
+    response = fetch(client, feed)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Basic")
+
+    def auth(user, pw):
+        return "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode()
+
+    assert fetch(client, feed, HTTP_AUTHORIZATION=auth("google", "wrong")).status_code == 401
+    assert fetch(client, feed, HTTP_AUTHORIZATION=auth("meta", "s3cret-pass")).status_code == 401
+    assert fetch(client, feed, HTTP_AUTHORIZATION="Basic !!!").status_code == 401
+    ok = fetch(client, feed, HTTP_AUTHORIZATION=auth("google", "s3cret-pass"))
+    assert ok.status_code == 200
+    body_of(ok)
+
+
+def test_etag_and_last_modified_answer_304_until_the_content_changes(client, catalog, products):
+    feed = ChannelFeedFactory(catalog=catalog)
+    first = fetch(client, feed)
+    body_of(first)
+    etag, last_modified = first["ETag"], first["Last-Modified"]
+    again = fetch(client, feed, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert again["ETag"] == etag
+    assert not again.content
+    assert fetch(client, feed, HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
+    assert fetch(client, feed, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+    # a product changed: a new version
+    p = products["a1"]
+    p.title = "Trail Runner 2"
+    p.last_changed_at = timezone.now() + timedelta(seconds=2)
+    p.save()
+    changed = fetch(client, feed, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+    assert b"Trail Runner 2" in body_of(changed)
+    # settings changed (rules): a new version too
+    services.feed_update(
+        tenant=feed.tenant,
+        actor=None,
+        feed=feed,
+        data={"rules": [{"op": "set", "field": "brand", "value": "Acme"}]},
+    )
+    assert fetch(client, feed, HTTP_IF_NONE_MATCH=changed["ETag"]).status_code == 200
+
+
+def test_a_new_flag_changes_the_version(client, catalog, products):
+    from flagged.tests.factories import FlagStateFactory
+
+    feed = ChannelFeedFactory(catalog=catalog)
+    etag = fetch(client, feed)["ETag"]
+    FlagStateFactory(product=products["a2"], status="impacted", status_since=timezone.now())
+    response = fetch(client, feed, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert b"<g:id>A2</g:id>" not in body_of(response)
+
+
+def test_gzip_when_asked(client, catalog, products):
+    feed = ChannelFeedFactory(catalog=catalog)
+    plain = fetch(client, feed)
+    plain_body = body_of(plain)
+    zipped = fetch(client, feed, HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert zipped["Content-Encoding"] == "gzip"
+    assert zipped["ETag"] != plain["ETag"]
+    assert "Accept-Encoding" in zipped["Vary"]
+    assert gzip.decompress(body_of(zipped)) == plain_body
+    # either representation's tag revalidates (a proxy may have stored the other one)
+    assert (
+        fetch(
+            client, feed, HTTP_IF_NONE_MATCH=plain["ETag"], HTTP_ACCEPT_ENCODING="gzip"
+        ).status_code
+        == 304
+    )
+    assert "Content-Encoding" not in fetch(client, feed, HTTP_ACCEPT_ENCODING="gzip;q=0")
+
+
+def test_rate_limited_per_feed(client, catalog, products, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.CHANNEL_FEED_RATE_LIMIT = (3, 600)
+    feed = ChannelFeedFactory(catalog=catalog)
+    other = ChannelFeedFactory(catalog=catalog, channel="meta", format="csv")
+    for _ in range(3):
+        body_of(fetch(client, feed))
+    limited = fetch(client, feed)
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
+    assert fetch(client, other).status_code == 200  # per feed, not global
+
+
+def test_fetch_log_and_stale_warning(client, catalog, products):
+    feed = ChannelFeedFactory(catalog=catalog)
+    feed.created_at = timezone.now() - timedelta(days=2)
+    assert selectors.feed_is_stale(feed)
+    response = fetch(client, feed, HTTP_USER_AGENT="Googlebot/2.1")
+    n = len(body_of(response))
+    fetch(client, feed, HTTP_USER_AGENT="Googlebot/2.1", HTTP_IF_NONE_MATCH=response["ETag"])
+    log = list(ChannelFeedFetch.objects.for_tenant(feed.tenant).filter(feed=feed).order_by("id"))
+    assert [(f.status, f.user_agent) for f in log] == [
+        (200, "Googlebot/2.1"),
+        (304, "Googlebot/2.1"),
+    ]
+    assert log[0].bytes == n and log[0].products == 3
+    feed.refresh_from_db()
+    assert not selectors.feed_is_stale(feed)
+    assert selectors.feed_is_stale(feed, now=timezone.now() + timedelta(days=1, minutes=1))
+
+
+def test_a_client_gone_mid_feed_is_logged_and_leaves_no_transaction_open(
+    rf, catalog, products, monkeypatch
+):
+    from django.db import connection
+
+    from channels import writers
+    from channels.delivery import feed_out
+
+    monkeypatch.setattr(writers, "CHUNK_ITEMS", 1)  # a chunk per item: stop after the first
+    feed = ChannelFeedFactory(catalog=catalog)
+    depth = len(connection.savepoint_ids)
+    response = feed_out(rf.get(services.feed_path(feed)), token=feed.token, filename=feed.filename)
+    chunks = iter(response.streaming_content)
+    next(chunks)  # the RSS header
+    assert b"<item>" in next(chunks)
+    assert len(connection.savepoint_ids) == depth + 1  # the feed's read transaction is open
+    # The client went away: the server closes the response. (Without Django's handler that
+    # closes the connection at the end of a request: the test's transaction is not one.)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    assert len(connection.savepoint_ids) == depth
+    assert ChannelFeedFetch.objects.filter(feed=feed).get().status == 499
+
+
+def test_304_answers_with_a_fixed_number_of_queries(
+    client, catalog, products, django_assert_max_num_queries
+):
+    feed = ChannelFeedFactory(catalog=catalog)
+    etag = fetch(client, feed)["ETag"]
+    with django_assert_max_num_queries(8):
+        assert fetch(client, feed, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_if_modified_since_in_the_past_gets_the_feed(client, catalog, products):
+    feed = ChannelFeedFactory(catalog=catalog)
+    old = http_date((timezone.now() - timedelta(days=3)).timestamp())
+    assert fetch(client, feed, HTTP_IF_MODIFIED_SINCE=old).status_code == 200

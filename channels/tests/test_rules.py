@@ -1,0 +1,184 @@
+"""Field rules: validation and application are pure functions, tested by tables of cases."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from channels.rules import CONDITIONS, OPS, compile_rules, output_columns, validate_rules
+
+COLUMNS = ["id", "title", "description", "brand", "price", "product_type", "custom_label_0"]
+
+
+@pytest.mark.parametrize(
+    ("rules", "error"),
+    [
+        ({"op": "set"}, "must be a list"),
+        ([{"op": "explode", "field": "title"}], "unknown op"),
+        (["set title"], "must be an object"),
+        ([{"op": "set", "field": "title"}], "missing value"),
+        ([{"op": "set", "field": "id", "value": "x"}], "id column cannot be changed"),
+        ([{"op": "rename", "from": "id", "to": "sku"}], "id column cannot be changed"),
+        ([{"op": "copy", "from": "title", "to": "id"}], "id column cannot be changed"),
+        ([{"op": "copy", "from": "colour", "to": "custom_label_1"}], "no column 'colour'"),
+        # two columns of one name would make the header ambiguous
+        ([{"op": "rename", "from": "title", "to": "brand"}], "exists already"),
+        ([{"op": "prefix", "field": "colour", "value": "x"}], "no column 'colour'"),
+        ([{"op": "set", "field": "Title Case", "value": "x"}], "column names are lowercase"),
+        ([{"op": "set", "field": "g:title", "value": "x"}], "column names are lowercase"),
+        ([{"op": "set", "field": "title", "value": 3}], "every value must be text"),
+        ([{"op": "set", "field": "title", "value": "x" * 501}], "limited to 500"),
+        ([{"op": "set", "field": "title", "value": "x", "extra": "y"}], "unknown keys extra"),
+        ([{"op": "template", "field": "title", "template": "{brand} {colour}"}], "no column"),
+        ([{"op": "template", "field": "title", "template": "{title.__class__}"}], "no column"),
+        ([{"op": "template", "field": "title", "template": "{brand} {title"}], "unbalanced"),
+        ([{"op": "replace", "field": "title", "find": "", "replace": "x"}], "find must not"),
+        ([{"op": "exclude", "field": "brand", "when": "matches", "value": "x"}], "when is one"),
+        ([{"op": "exclude", "field": "brand", "when": "equals"}], "missing value"),
+        ([{"op": "set", "field": "title", "value": "x"}] * 51, "At most 50"),
+        # a column renamed away can no longer be read
+        (
+            [
+                {"op": "rename", "from": "product_type", "to": "custom_label_1"},
+                {"op": "prefix", "field": "product_type", "value": "x"},
+            ],
+            "Rule 2 (prefix): no column 'product_type'",
+        ),
+    ],
+)
+def test_invalid_rules_are_refused_with_a_reason(rules, error):
+    errors = validate_rules(rules, columns=COLUMNS, id_column="id")
+    assert errors, rules
+    assert error in " ".join(errors)
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        [],
+        [{"op": "set", "field": "brand", "value": "Kestrel"}],
+        [{"op": "set", "field": "custom_label_3", "value": "summer"}],
+        [{"op": "copy", "from": "product_type", "to": "custom_label_1"}],
+        # a column created by an earlier rule can be read by a later one
+        [
+            {"op": "copy", "from": "title", "to": "short_title"},
+            {"op": "suffix", "field": "short_title", "value": "!"},
+        ],
+        [{"op": "template", "field": "title", "template": "{brand} {title}"}],
+        [{"op": "exclude", "field": "brand", "when": "empty"}],
+        [{"op": "exclude", "field": "id", "when": "starts_with", "value": "TEST-"}],
+    ],
+)
+def test_valid_rules_pass(rules):
+    assert validate_rules(rules, columns=COLUMNS, id_column="id") == []
+
+
+ITEM = {
+    "id": "A1",
+    "title": "Trail Runner",
+    "brand": "Kestrel",
+    "description": "",
+    "price": "12.99 USD",
+    "product_type": "Shoes",
+}
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        ([{"op": "set", "field": "brand", "value": "Acme"}], {"brand": "Acme"}),
+        (
+            [{"op": "copy", "from": "product_type", "to": "custom_label_1"}],
+            {"custom_label_1": "Shoes", "product_type": "Shoes"},
+        ),
+        (
+            [{"op": "rename", "from": "product_type", "to": "custom_label_2"}],
+            {"custom_label_2": "Shoes", "product_type": None},
+        ),
+        (
+            [{"op": "template", "field": "title", "template": "{brand} {title}"}],
+            {"title": "Kestrel Trail Runner"},
+        ),
+        # an empty placeholder leaves no double space
+        (
+            [{"op": "template", "field": "title", "template": "{description} {title}"}],
+            {"title": "Trail Runner"},
+        ),
+        # braces that are not a whole column name stay text: no format() reach into objects
+        ([{"op": "prefix", "field": "title", "value": "New: "}], {"title": "New: Trail Runner"}),
+        ([{"op": "prefix", "field": "description", "value": "New: "}], {"description": ""}),
+        ([{"op": "suffix", "field": "title", "value": " (EU)"}], {"title": "Trail Runner (EU)"}),
+        (
+            [{"op": "replace", "field": "title", "find": "Runner", "replace": "Shoe"}],
+            {"title": "Trail Shoe"},
+        ),
+        ([{"op": "exclude", "field": "brand", "when": "equals", "value": "kestrel"}], None),
+        ([{"op": "exclude", "field": "brand", "when": "not_equals", "value": "kestrel"}], {}),
+        ([{"op": "exclude", "field": "title", "when": "contains", "value": "RUN"}], None),
+        ([{"op": "exclude", "field": "id", "when": "starts_with", "value": "B"}], {}),
+        ([{"op": "exclude", "field": "description", "when": "empty"}], None),
+        ([{"op": "exclude", "field": "description", "when": "not_empty"}], {}),
+        # order matters: the exclusion sees the value the earlier rule set
+        (
+            [
+                {"op": "set", "field": "brand", "value": "Acme"},
+                {"op": "exclude", "field": "brand", "when": "equals", "value": "acme"},
+            ],
+            None,
+        ),
+    ],
+)
+def test_rules_apply_in_order(rules, expected):
+    assert validate_rules(rules, columns=[*ITEM, "custom_label_0"], id_column="id") == []
+    out = compile_rules(rules)(dict(ITEM))
+    if expected is None:
+        assert out is None
+        return
+    for key, value in expected.items():
+        assert out.get(key) == value, key
+
+
+def test_no_rules_compile_to_nothing():
+    assert compile_rules([]) is None
+
+
+def test_output_columns_follow_renames_and_new_targets():
+    rules = [
+        {"op": "rename", "from": "product_type", "to": "custom_label_2"},
+        {"op": "set", "field": "custom_label_3", "value": "x"},
+        {"op": "set", "field": "brand", "value": "x"},
+    ]
+    assert output_columns(["id", "brand", "product_type"], rules) == [
+        "id",
+        "brand",
+        "custom_label_2",
+        "custom_label_3",
+    ]
+
+
+_text = st.text(max_size=12)
+_rule = st.dictionaries(
+    st.sampled_from(["op", "field", "value", "from", "to", "template", "find", "replace", "when"]),
+    st.one_of(
+        st.sampled_from([*OPS, *CONDITIONS, *COLUMNS, "{title} {brand}", "x_y"]),
+        _text,
+        st.integers(),
+        st.none(),
+        st.lists(_text, max_size=2),
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(rules=st.one_of(st.lists(_rule, max_size=5), _rule, _text, st.none()))
+def test_any_rule_list_is_validated_without_crashing_and_valid_ones_apply(rules):
+    errors = validate_rules(rules, columns=COLUMNS, id_column="id")
+    assert all(isinstance(e, str) for e in errors)
+    if not errors:
+        apply = compile_rules(rules)
+        item = {c: "Value & more" for c in COLUMNS}
+        out = apply(dict(item)) if apply else item
+        header = output_columns(COLUMNS, rules)
+        assert len(header) == len(set(header))  # no column twice
+        if out is not None:
+            assert out["id"] == "Value & more"  # the id is never changed
+            assert all(isinstance(v, str) for v in out.values())

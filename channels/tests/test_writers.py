@@ -1,0 +1,115 @@
+"""Writers and channel values, without a database: escaping, neutralising, spec values."""
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import pytest
+
+from catalog_health.csv_export import FORMULA_PREFIXES
+from channels import specs
+from channels.writers import G_NS, write_feed, xml_text
+
+HOSTILE = 'A & B <script>alert(1)</script> ]]> "q" \x00\x0b end'
+
+
+def _body(fmt, columns, items):
+    return b"".join(write_feed(fmt, columns, items, title="Shop & Co", link="https://x/?a=1&b=2"))
+
+
+def test_xml_escapes_feed_text_and_drops_forbidden_characters():
+    body = _body("xml", ["id", "title"], [{"id": "1", "title": HOSTILE}])
+    root = ET.fromstring(body)  # noqa: S314 - our output; raises on a raw "<", "&" or NUL
+    item = root.find("channel/item")
+    assert item.find("title").text == 'A & B <script>alert(1)</script> ]]> "q"  end'
+    assert item.find(f"{{{G_NS}}}id").text == "1"
+    assert b"<script>" not in body
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+@pytest.mark.parametrize(
+    "evil", ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "|cmd"]
+)
+def test_csv_and_tsv_cells_cannot_become_formulas(fmt, evil):
+    body = _body(fmt, ["id", "title"], [{"id": "1", "title": evil}]).decode()
+    rows = list(csv.reader(io.StringIO(body), delimiter="," if fmt == "csv" else "\t"))
+    cell = rows[1][1]
+    assert not cell.startswith(FORMULA_PREFIXES), rows
+    assert cell.lstrip("'").strip() == evil.strip()
+
+
+def test_tsv_has_no_tabs_or_line_breaks_inside_values():
+    body = _body("tsv", ["id", "description"], [{"id": "1", "description": "a\tb\nc\r\nd"}])
+    lines = body.decode().splitlines()
+    assert lines == ["id\tdescription", "1\ta b c  d"]
+
+
+def test_xml_text_fast_path_returns_the_same_string():
+    s = "plain"
+    assert xml_text(s) is s
+
+
+ROW = (
+    1,
+    "A1",
+    "G1",
+    "T",
+    "D",
+    "https://l",
+    "https://i",
+    '["https://i2","https://i3"]',
+    "B",
+    "123",
+    "M",
+    "",
+    "backorder",
+    Decimal("12.9"),
+    None,
+    "",
+    "Shoes",
+    "Apparel",
+    "{}",
+    "at_risk",
+)
+
+
+@pytest.mark.parametrize(
+    ("channel", "id_col", "availability"),
+    [
+        ("google", "id", "backorder"),
+        ("meta", "id", "available for order"),
+        ("tiktok", "sku_id", "available for order"),
+    ],
+)
+def test_items_carry_each_channels_words(channel, id_col, availability):
+    item = specs.item_builder(channel, catalog_currency="EUR", label_slot=2)(ROW)
+    assert item[id_col] == "A1"
+    assert item["price"] == "12.90 EUR"  # the catalog's currency when the product has none
+    assert item["sale_price"] == ""
+    assert item["availability"] == availability
+    assert item["condition"] == "new"
+    assert item["additional_image_link"] == "https://i2,https://i3"
+    assert item["custom_label_2"] == "at_risk"
+
+
+@pytest.mark.parametrize(
+    ("value", "google", "meta"),
+    [
+        ("in_stock", "in stock", "in stock"),
+        ("out_of_stock", "out of stock", "out of stock"),
+        ("preorder", "preorder", "preorder"),
+        ("backorder", "backorder", "available for order"),
+        ("discontinued", "out of stock", "discontinued"),
+    ],
+)
+def test_availability_words(value, google, meta):
+    assert specs.availability_word("google", value) == google
+    assert specs.availability_word("meta", value) == meta
+    assert specs.availability_word("tiktok", value) == meta
+
+
+def test_tiktok_header_starts_with_its_template():
+    assert ",".join(specs.base_columns("tiktok", label_slot=None)[:9]) == (
+        "sku_id,title,description,availability,condition,price,link,image_link,brand"
+    )
