@@ -19,6 +19,7 @@ a comma is the decimal separator (``BRL 35,91``).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -74,6 +75,12 @@ IMPRESSION_FIELDS = ("sku", "date", "impressions", "clicks")
 def header_key(name: object) -> str:
     """A column name compared loosely: BOM, outer blanks and case do not matter."""
     return re.sub(r"\s+", " ", str(name).replace("\ufeff", "").strip()).lower()
+
+
+def header_signature(header: Iterable[object]) -> str:
+    """What identifies an export layout: its loosely compared column names, in order."""
+    joined = "\x1f".join(header_key(h) for h in header)
+    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 # --- recognising the source -----------------------------------------------------------------

@@ -46,8 +46,20 @@ def lines_of(order_file):
         ([h.upper() for h in TIKTOK_HEADER.split(",")], "tiktok_orders"),
         (SHOPIFY_ORDERS.decode().splitlines()[0].split(","), "shopify_orders"),
         (
-            "order_id,sku,quantity,item_price,shipping_fee,placed_at,ship_by,shipped_at,"
-            "delivered_at,cancelled_at,cancel_reason,tracking_number".split(","),
+            [
+                "order_id",
+                "sku",
+                "quantity",
+                "item_price",
+                "shipping_fee",
+                "placed_at",
+                "ship_by",
+                "shipped_at",
+                "delivered_at",
+                "cancelled_at",
+                "cancel_reason",
+                "tracking_number",
+            ],
             "app_orders",
         ),
         (["sku", "date", "impressions", "clicks"], "app_impressions"),
@@ -434,9 +446,9 @@ def test_shopify_order_level_fields_apply_to_every_line(chunk_rows):
 
 def test_mapped_export():
     data = (
-        "Bestellung;Artikel;Menge;Preis;Bestellt am;Storniert am;Grund\n"
-        "B-1;SKU-1;2;19,90;24.12.2026 10:00;;\n"
-    ).encode()
+        b"Bestellung;Artikel;Menge;Preis;Bestellt am;Storniert am;Grund\n"
+        b"B-1;SKU-1;2;19,90;24.12.2026 10:00;;\n"
+    )
     mapping = ColumnMapping(
         columns={
             "order_id": "Bestellung",
@@ -456,10 +468,10 @@ def test_mapped_export():
 
 def test_mapped_export_comma_separated():
     data = (
-        "Order,Item,Qty,Price,Ordered,Cancelled,Why\n"
-        "B-1,SKU-1,2,19.90,2026-03-01 10:00,,\n"
-        "B-2,SKU-1,1,19.90,2026-03-01 10:00,2026-03-01 12:00,Kein Bestand\n"
-    ).encode()
+        b"Order,Item,Qty,Price,Ordered,Cancelled,Why\n"
+        b"B-1,SKU-1,2,19.90,2026-03-01 10:00,,\n"
+        b"B-2,SKU-1,1,19.90,2026-03-01 10:00,2026-03-01 12:00,Kein Bestand\n"
+    )
     mapping = ColumnMapping(
         columns={
             "order_id": "Order",
