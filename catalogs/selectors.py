@@ -199,3 +199,7 @@ def order_upload_recent(*, tenant: Tenant, catalog: Catalog, limit: int = 5) -> 
         .defer("data")
         .order_by("-created_at")[:limit]
     )
+
+
+def order_upload_get(*, tenant: Tenant, catalog: Catalog, upload_id: int) -> OrderUpload:
+    return OrderUpload.objects.for_tenant(tenant).get(catalog=catalog, pk=upload_id)

@@ -13,7 +13,7 @@ from catalog_health.tenancy.views import TenantViewMixin
 
 from . import selectors, services
 from .forms import CatalogForm, OrderFilterForm, ProductEditForm, ProductFilterForm, UploadForm
-from .models import Catalog, Product
+from .models import Catalog, OrderUpload, Product, UploadStatus
 
 
 class CatalogMixin(TenantViewMixin):
@@ -251,6 +251,7 @@ class CatalogUploadView(CatalogMixin, TemplateView):
             order_columns=",".join(ORDER_COLUMNS),
             impression_columns=",".join(IMPRESSION_COLUMNS),
             can_manage=self.can(Perm.MANAGE_ORDERS),
+            uploads=selectors.order_upload_recent(tenant=self.tenant, catalog=self.get_catalog()),
         )
         return ctx
 
@@ -262,6 +263,22 @@ class CatalogUploadView(CatalogMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         kind = form.cleaned_data["kind"]
+        if kind == "orders":
+            # order exports are previewed first: kept until the seller imports them
+            upload = services.order_upload_create(
+                tenant=self.tenant,
+                catalog=catalog,
+                actor=request.user,
+                data=form.cleaned_data["file"].read(),
+                filename=form.cleaned_data["file"].name,
+                kind=kind,
+            )
+            return redirect(
+                "catalogs:catalog_upload_detail",
+                tenant_slug=self.tenant.slug,
+                catalog_id=catalog.pk,
+                upload_id=upload.pk,
+            )
         importer = (
             services.orders_import_csv if kind == "orders" else services.impressions_import_csv
         )
@@ -280,3 +297,84 @@ class CatalogUploadView(CatalogMixin, TemplateView):
         return self.render_to_response(
             self.get_context_data(form=UploadForm(initial={"kind": kind}), result=result, kind=kind)
         )
+
+
+class CatalogUploadDetailView(CatalogMixin, TemplateView):
+    """One uploaded order export: its preview (the first rows as they will be read, the
+    counts, unknown SKUs, unmapped columns, the detected format), then its import and
+    progress."""
+
+    template_name = "catalogs/order_upload_detail.html"
+    permission = Perm.VIEW
+    write_permission = Perm.MANAGE_ORDERS
+
+    def load_objects(self) -> None:
+        super().load_objects()
+        try:
+            self.upload = selectors.order_upload_get(
+                tenant=self.request.tenant,
+                catalog=self.get_catalog(),
+                upload_id=self.kwargs["upload_id"],
+            )
+        except OrderUpload.DoesNotExist as exc:
+            raise Http404("No such upload.") from exc
+
+    def get_context_data(self, **kwargs):
+        from .order_io import FileError
+
+        ctx = super().get_context_data(**kwargs)
+        upload = self.upload
+        date_order = self.request.GET.get("date_order", "")
+        if date_order not in ("dmy", "mdy"):
+            date_order = ""
+        preview = problem = None
+        if upload.status == UploadStatus.PREVIEWED:
+            try:
+                preview = services.orders_preview(
+                    tenant=self.tenant,
+                    catalog=self.get_catalog(),
+                    data=bytes(upload.data),
+                    date_order=date_order,
+                )
+            except FileError as exc:
+                problem = str(exc)
+        ctx.update(
+            catalog=self.get_catalog(),
+            upload=upload,
+            preview=preview,
+            problem=problem,
+            needs_date_order=bool(problem and "cannot tell" in problem),
+            date_order=date_order or (preview.date_order if preview else ""),
+            columns=PREVIEW_COLUMNS,
+            can_manage=self.can(Perm.MANAGE_ORDERS),
+            in_progress=upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING),
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        date_order = request.POST.get("date_order", "")
+        if date_order not in ("dmy", "mdy"):
+            date_order = ""
+        queued = services.order_upload_start(
+            tenant=self.tenant, upload=self.upload, actor=request.user, date_order=date_order
+        )
+        if queued:
+            messages.info(request, "The file is being imported; this page shows its progress.")
+        return redirect(request.path)
+
+
+PREVIEW_COLUMNS = (
+    ("line", "Line"),
+    ("order_id", "Order id"),
+    ("sku", "SKU"),
+    ("quantity", "Qty"),
+    ("item_price", "Price"),
+    ("shipping_fee", "Shipping"),
+    ("placed_at", "Placed"),
+    ("ship_by", "Ship by"),
+    ("shipped_at", "Shipped"),
+    ("delivered_at", "Delivered"),
+    ("cancelled_at", "Cancelled"),
+    ("cancel_reason", "Cancel reason"),
+    ("tracking_number", "Tracking"),
+)

@@ -268,3 +268,52 @@ def test_failed_upload_says_why(tenant_a, catalog):
     services.order_upload_start(tenant=tenant_a, upload=upload, actor=None)
     upload.refresh_from_db()
     assert upload.status == UploadStatus.FAILED and "product feed" in upload.message
+
+
+# --- pages -------------------------------------------------------------------------------
+
+
+def test_upload_page_previews_then_imports(client, member, tenant_a, catalog):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from catalog_health.tenancy.roles import Role
+
+    client.force_login(member(tenant_a, Role.SELLER))
+    url = reverse(
+        "catalogs:catalog_upload", kwargs={"tenant_slug": tenant_a.slug, "catalog_id": catalog.pk}
+    )
+    response = client.post(
+        url, {"kind": "orders", "file": SimpleUploadedFile("tt.csv", tiktok_file())}
+    )
+    assert response.status_code == 302
+    preview = client.get(response.url)
+    body = preview.content.decode()
+    assert "TikTok Shop order export" in body and "NOPE" in body
+    assert 'id="count-lines">5<' in body and 'id="count-unknown">1<' in body
+    assert not Order.objects.for_tenant(tenant_a).exists()
+    done = client.post(response.url, {"date_order": ""}, follow=True)
+    assert Order.objects.for_tenant(tenant_a).count() == 3
+    assert "3 lines saved or changed" in done.content.decode()
+
+
+def test_ambiguous_upload_asks_for_the_date_order(client, member, tenant_a, catalog):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from catalog_health.tenancy.roles import Role
+
+    client.force_login(member(tenant_a, Role.SELLER))
+    data = tiktok_csv(tiktok_row(created="02/03/2026 10:00:00", paid="", shipped="", tracking=""))
+    url = reverse(
+        "catalogs:catalog_upload", kwargs={"tenant_slug": tenant_a.slug, "catalog_id": catalog.pk}
+    )
+    response = client.post(url, {"kind": "orders", "file": SimpleUploadedFile("tt.csv", data)})
+    body = client.get(response.url).content.decode()
+    assert "cannot tell" in body and 'id="date-order-form"' in body
+    body = client.get(response.url + "?date_order=dmy").content.decode()
+    assert "2026-03-02 10:00" in body
+    client.post(response.url, {"date_order": "dmy"})
+    assert Order.objects.for_tenant(tenant_a).get().placed_at == datetime(
+        2026, 3, 2, 10, tzinfo=UTC
+    )
