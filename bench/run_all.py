@@ -44,6 +44,11 @@ PLAN: dict[str, dict[str, list[str]]] = {
         "medium": ["--flagged", "50000", "--requests", "400", "--concurrency", "2"],
         "full": ["--flagged", "50000", "--requests", "1000", "--concurrency", "2"],
     },
+    "orders_import.py": {
+        "small": ["--size", "small"],
+        "medium": ["--size", "medium"],
+        "full": ["--size", "full"],
+    },
     "load_mix.py": {
         "small": ["--products", "2000", "--duration", "5", "--connections", "4", "--workers", "2"],
         "medium": ["--products", "100000", "--duration", "30"],

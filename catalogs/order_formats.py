@@ -314,6 +314,15 @@ def parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.Dat
             result[naive.index] = _localize(local, tz)
 
     slash = ~iso & ~empty
+    if slash.any() and date_order in ("dmy", "mdy"):
+        # the usual layouts first, at C speed; the regex below reads what they leave
+        day_month = "%m/%d/%Y" if date_order == "mdy" else "%d/%m/%Y"
+        for layout in (f"{day_month} %I:%M:%S %p", f"{day_month} %H:%M:%S"):
+            fast = pd.to_datetime(text[slash], format=layout, errors="coerce")
+            done = fast.notna()
+            if done.any():
+                result[fast[done].index] = _localize(fast[done], tz)
+                slash &= ~done.reindex(slash.index, fill_value=False)
     if slash.any():
         parts = text[slash].str.extract(_SLASH_STR)
         a = pd.to_numeric(parts[0], errors="coerce")
