@@ -30,8 +30,11 @@ from .models import (
 from .order_formats import (
     CHUNK_ROWS,
     ColumnMapping,
+    ImpressionFile,
     OrderFile,
     detect_format,
+    header_signature,
+    impression_file_open,
     is_xlsx,
     order_file_open,
     read_header,
@@ -737,6 +740,143 @@ def _orders_import_orm(result, order_file, *, tenant, catalog, progress) -> None
             lines.append(error.line)
 
 
+@dataclasses.dataclass
+class ImpressionFileResult(UpsertResult):
+    """What reading (and, for an import, writing) an impressions export found."""
+
+    format_label: str = ""
+    date_order: str = ""
+    lines: int = 0
+    unknown_skus: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    unmapped_columns: list[str] = dataclasses.field(default_factory=list)
+    first_rows: list[dict] = dataclasses.field(default_factory=list)
+    columns: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def impression_file_open_for(
+    *, tenant: Tenant, data: bytes, date_order: str = "", preset=None
+) -> ImpressionFile:
+    """An impressions export: the preset given, else the tenant's preset for this header,
+    else the usual column names."""
+    header = read_header(data)
+    if preset is None:
+        preset = mapping_preset_for_header(
+            tenant=tenant, kind=UploadKind.IMPRESSIONS, header=header
+        )
+    mapping = None
+    if preset is not None:
+        if preset.tenant_id != tenant.pk:
+            raise ColumnMappingPreset.DoesNotExist
+        mapping = ColumnMapping(columns=preset.columns)
+    return impression_file_open(data, mapping=mapping, date_order=date_order or tenant.date_order)
+
+
+def impressions_read_file(
+    *,
+    tenant: Tenant,
+    catalog: Catalog,
+    data: bytes,
+    date_order: str = "",
+    preset=None,
+    rows: int = 10,
+    write: bool = False,
+    actor=None,
+) -> ImpressionFileResult:
+    """Preview (write=False) or import an impressions export: any CSV/XLSX with a product
+    id, a date and impressions (clicks optional). Idempotent on (sku, date)."""
+    if catalog.tenant_id != tenant.pk:
+        raise Catalog.DoesNotExist
+    opened = impression_file_open_for(
+        tenant=tenant, data=data, date_order=date_order, preset=preset
+    )
+    result = ImpressionFileResult(
+        format_label="daily impressions export",
+        date_order=opened.date_order or "",
+        unmapped_columns=opened.unmapped_columns,
+        columns=dict(opened.mapping.columns),
+    )
+    parsed: list[ImpressionRow] = []
+    line_numbers: list[int] = []
+    for frame, errors, read in opened.chunks():
+        result.lines += read
+        result.errors.extend(errors)
+        if len(result.first_rows) < rows:
+            result.first_rows.extend(frame.head(rows - len(result.first_rows)).to_dict("records"))
+        for record in frame.to_dict("records"):
+            line_numbers.append(int(record.pop("line")))
+            parsed.append(ImpressionRow(**record))
+    if write:
+        upserted = impressions_upsert(
+            tenant=tenant, catalog=catalog, rows=parsed, lines=line_numbers
+        )
+        result.written = upserted.written
+        unknown = upserted.errors
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="impressions.imported",
+            target=catalog,
+            changes={"written": result.written, "refused_rows": result.refused},
+        )
+    else:
+        known = _products_by_sku(tenant=tenant, catalog=catalog, skus={r.sku for r in parsed})
+        unknown = [
+            RowError(line, "sku", f"{r.sku!r} is not a product of {catalog.name}")
+            for r, line in zip(parsed, line_numbers, strict=True)
+            if r.sku not in known
+        ]
+    for error in unknown:
+        sku = error.message.split("'")[1] if "'" in error.message else ""
+        listed = result.unknown_skus.setdefault(sku, [])
+        if len(listed) < UNKNOWN_SKU_LINES:
+            listed.append(error.line)
+    result.errors.extend(unknown)
+    result.errors.sort(key=lambda e: e.line)
+    return result
+
+
+@transaction.atomic
+def mapping_preset_save(
+    *,
+    tenant: Tenant,
+    actor,
+    kind: str,
+    name: str,
+    header: list[str],
+    columns: dict,
+    cancel_values: dict | None = None,
+) -> ColumnMappingPreset:
+    """Save (or replace, by name) a tenant's column mapping for one export layout; files
+    with the same header are read through it from now on."""
+    mapping = ColumnMapping(
+        columns={k: v for k, v in columns.items() if v}, cancel_values=cancel_values or {}
+    )
+    problems = mapping.errors(header, kind=kind)
+    if not name.strip():
+        problems.insert(0, "Give the mapping a name.")
+    if problems:
+        raise ValidationError(problems)
+    preset, _ = ColumnMappingPreset.objects.for_tenant(tenant).update_or_create(
+        tenant=tenant,
+        kind=kind,
+        name=name.strip()[:100],
+        defaults={
+            "header": [str(h) for h in header],
+            "header_key": header_signature(header),
+            "columns": mapping.columns,
+            "cancel_values": mapping.cancel_values,
+        },
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="mapping_preset.saved",
+        target=preset,
+        changes={"kind": kind, "columns": mapping.columns},
+    )
+    return preset
+
+
 def order_upload_create(
     *, tenant: Tenant, catalog: Catalog, actor, data: bytes, filename: str, kind: str
 ) -> OrderUpload:
@@ -813,15 +953,25 @@ def order_upload_run(*, tenant_id: int, upload_id: int) -> OrderUpload | None:
         OrderUpload.objects.filter(pk=upload_id).update(rows_done=done)
 
     try:
-        result = orders_import_file(
-            tenant=upload.tenant,
-            catalog=upload.catalog,
-            data=data,
-            actor=upload.created_by,
-            date_order=upload.date_order,
-            preset=upload.preset,
-            progress=progress,
-        )
+        if upload.kind == UploadKind.IMPRESSIONS:
+            result = impressions_read_file(
+                tenant=upload.tenant,
+                catalog=upload.catalog,
+                data=data,
+                date_order=upload.date_order,
+                write=True,
+                actor=upload.created_by,
+            )
+        else:
+            result = orders_import_file(
+                tenant=upload.tenant,
+                catalog=upload.catalog,
+                data=data,
+                actor=upload.created_by,
+                date_order=upload.date_order,
+                preset=upload.preset,
+                progress=progress,
+            )
     except FileError as exc:
         upload.status, upload.message = UploadStatus.FAILED, f"Nothing was imported: {exc}"
     else:

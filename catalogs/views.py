@@ -12,8 +12,15 @@ from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 
 from . import selectors, services
-from .forms import CatalogForm, OrderFilterForm, ProductEditForm, ProductFilterForm, UploadForm
-from .models import Catalog, OrderUpload, Product, UploadStatus
+from .forms import (
+    CatalogForm,
+    ColumnMappingForm,
+    OrderFilterForm,
+    ProductEditForm,
+    ProductFilterForm,
+    UploadForm,
+)
+from .models import Catalog, OrderUpload, Product, UploadKind, UploadStatus
 
 
 class CatalogMixin(TenantViewMixin):
@@ -263,13 +270,25 @@ class CatalogUploadView(CatalogMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         kind = form.cleaned_data["kind"]
-        if kind == "orders":
+        data = form.cleaned_data["file"].read()
+        form.cleaned_data["file"].seek(0)
+        if kind == "impressions":
+            from .order_formats import detect_format, is_xlsx, read_header
+
+            try:
+                own_csv = not is_xlsx(data) and (
+                    detect_format(read_header(data)).key == "app_impressions"
+                )
+            except FileError as exc:
+                form.add_error("file", f"Nothing was imported: {exc}")
+                return self.render_to_response(self.get_context_data(form=form))
+        if kind == "orders" or not own_csv:
             # order exports are previewed first: kept until the seller imports them
             upload = services.order_upload_create(
                 tenant=self.tenant,
                 catalog=catalog,
                 actor=request.user,
-                data=form.cleaned_data["file"].read(),
+                data=data,
                 filename=form.cleaned_data["file"].name,
                 kind=kind,
             )
@@ -328,16 +347,27 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
         if date_order not in ("dmy", "mdy"):
             date_order = ""
         preview = problem = None
+        mapping_form = kwargs.get("mapping_form")
         if upload.status == UploadStatus.PREVIEWED:
             try:
-                preview = services.orders_preview(
-                    tenant=self.tenant,
-                    catalog=self.get_catalog(),
-                    data=bytes(upload.data),
-                    date_order=date_order,
-                )
+                if upload.kind == UploadKind.IMPRESSIONS:
+                    preview = services.impressions_read_file(
+                        tenant=self.tenant,
+                        catalog=self.get_catalog(),
+                        data=bytes(upload.data),
+                        date_order=date_order,
+                    )
+                else:
+                    preview = services.orders_preview(
+                        tenant=self.tenant,
+                        catalog=self.get_catalog(),
+                        data=bytes(upload.data),
+                        date_order=date_order,
+                    )
             except FileError as exc:
                 problem = str(exc)
+            if problem and "map its columns" in problem and mapping_form is None:
+                mapping_form = self._mapping_form()
         ctx.update(
             catalog=self.get_catalog(),
             upload=upload,
@@ -345,13 +375,54 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
             problem=problem,
             needs_date_order=bool(problem and "cannot tell" in problem),
             date_order=date_order or (preview.date_order if preview else ""),
-            columns=PREVIEW_COLUMNS,
+            columns=PREVIEW_COLUMNS if upload.kind == UploadKind.ORDERS else IMPRESSION_PREVIEW,
+            mapping_form=mapping_form,
+            preview_rows=_preview_cells(preview, upload.kind) if preview else [],
             can_manage=self.can(Perm.MANAGE_ORDERS),
             in_progress=upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING),
         )
         return ctx
 
+    def _mapping_form(self, data=None) -> ColumnMappingForm:
+        from .order_formats import read_header
+
+        header = read_header(bytes(self.upload.data))
+        return ColumnMappingForm(
+            data,
+            header=header,
+            kind=self.upload.kind,
+            initial={"name": (self.upload.filename or "My export").rsplit(".", 1)[0][:100]},
+        )
+
     def post(self, request, *args, **kwargs):
+        from .order_formats import read_header
+
+        if "save_mapping" in request.POST:
+            if self.upload.status != UploadStatus.PREVIEWED:
+                return redirect(request.path)
+            form = self._mapping_form(request.POST)
+            if form.is_valid():
+                try:
+                    services.mapping_preset_save(
+                        tenant=self.tenant,
+                        actor=request.user,
+                        kind=self.upload.kind,
+                        name=form.cleaned_data["name"],
+                        header=read_header(bytes(self.upload.data)),
+                        columns=form.columns(),
+                        cancel_values=form.cleaned_data.get("cancel_values") or {},
+                    )
+                except ValidationError as exc:
+                    for message in exc.messages:
+                        form.add_error(None, message)
+                else:
+                    messages.success(
+                        request,
+                        f"Mapping {form.cleaned_data['name']!r} saved: files with these "
+                        "columns are read with it from now on.",
+                    )
+                    return redirect(request.path)
+            return self.render_to_response(self.get_context_data(mapping_form=form))
         date_order = request.POST.get("date_order", "")
         if date_order not in ("dmy", "mdy"):
             date_order = ""
@@ -378,3 +449,34 @@ PREVIEW_COLUMNS = (
     ("cancel_reason", "Cancel reason"),
     ("tracking_number", "Tracking"),
 )
+
+IMPRESSION_PREVIEW = (
+    ("line", "Line"),
+    ("sku", "SKU"),
+    ("date", "Date"),
+    ("impressions", "Impressions"),
+    ("clicks", "Clicks"),
+)
+
+
+def _preview_cells(preview, kind: str) -> list[list[str]]:
+    """The preview's first rows as text, times in the current (tenant's) time zone."""
+    import datetime as dt
+
+    columns = PREVIEW_COLUMNS if kind == UploadKind.ORDERS else IMPRESSION_PREVIEW
+    rows = []
+    for record in preview.first_rows:
+        cells = []
+        for key, _label in columns:
+            value = record.get(key)
+            if value is None or (isinstance(value, float) and value != value):
+                cells.append("—")
+            elif isinstance(value, dt.datetime):
+                if value != value:  # NaT
+                    cells.append("—")
+                else:
+                    cells.append(timezone.localtime(value).strftime("%Y-%m-%d %H:%M"))
+            else:
+                cells.append(str(value) if str(value) != "" else "—")
+        rows.append(cells)
+    return rows

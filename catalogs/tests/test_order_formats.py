@@ -489,3 +489,63 @@ def test_mapped_export_comma_separated():
     lines, errors = lines_of(opened)
     assert not errors
     assert list(lines.cancel_reason) == ["", "out_of_stock"]
+
+
+# --- impressions from any export ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "columns"),
+    [
+        (
+            ["sku", "date", "impressions", "clicks"],
+            {"sku": "sku", "date": "date", "impressions": "impressions", "clicks": "clicks"},
+        ),
+        (
+            ["Item ID", "Day", "Impr.", "Clicks", "Cost"],
+            {"sku": "Item ID", "date": "Day", "impressions": "Impr.", "clicks": "Clicks"},
+        ),
+        (
+            ["Product ID", "Date", "Impressions"],
+            {"sku": "Product ID", "date": "Date", "impressions": "Impressions"},
+        ),
+        (["Campaign", "Date", "Impressions"], None),
+    ],
+)
+def test_impression_mapping_guess(header, columns):
+    from catalogs.order_formats import impression_mapping_guess
+
+    guessed = impression_mapping_guess(header)
+    assert (guessed.columns if guessed else None) == columns
+
+
+def test_impressions_read_with_errors_named():
+    from datetime import date
+
+    from catalogs.order_formats import impression_file_open
+
+    opened = impression_file_open(
+        b"Item ID,Day,Impr.,Clicks\nA,13/03/2026,100,3\nB,14/03/2026,x,1\n"
+        b"C,15/03/2026,5,9\n,16/03/2026,1,0\n"
+    )
+    assert opened.date_order == "dmy"
+    frames = list(opened.chunks())
+    rows, errors = frames[0][0], frames[0][1]
+    assert list(rows.sku) == ["A"] and rows.date[0] == date(2026, 3, 13)
+    assert {(e.line, e.column) for e in errors} == {(3, "impressions"), (4, "clicks"), (5, "sku")}
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (TIKTOK_HEADER.encode() + b"\n", "TikTok Shop order export, not daily impressions"),
+        (b"id,title,link,price\n1,a,x,1\n", "product feed"),
+        (b"Campaign,Spend\nA,1\n", "map its columns"),
+        (b"sku,date,impressions\nA,03/04/2026,1\n", "cannot tell"),
+    ],
+)
+def test_impression_files_refused(data, fragment):
+    from catalogs.order_formats import impression_file_open
+
+    with pytest.raises(FileError, match=fragment):
+        impression_file_open(data)

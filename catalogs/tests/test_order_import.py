@@ -317,3 +317,78 @@ def test_ambiguous_upload_asks_for_the_date_order(client, member, tenant_a, cata
     assert Order.objects.for_tenant(tenant_a).get().placed_at == datetime(
         2026, 3, 2, 10, tzinfo=UTC
     )
+
+
+def _upload(client, tenant, catalog, data, kind="orders", name="export.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    url = reverse(
+        "catalogs:catalog_upload", kwargs={"tenant_slug": tenant.slug, "catalog_id": catalog.pk}
+    )
+    return client.post(url, {"kind": kind, "file": SimpleUploadedFile(name, data)})
+
+
+MAPPED = (
+    b"Order,Item,Qty,Price,Ordered,Why,Cancelled\n"
+    b"B-1,SKU-1,2,19.90,2026-03-01 10:00,,\n"
+    b"B-2,SKU-2,1,9.90,2026-03-01 11:00,Kein Bestand,2026-03-01 12:00\n"
+)
+
+
+def test_unknown_export_gets_a_mapping_form_saved_as_a_preset(client, member, tenant_a, catalog):
+    from catalog_health.tenancy.roles import Role
+
+    client.force_login(member(tenant_a, Role.SELLER))
+    response = _upload(client, tenant_a, catalog, MAPPED, name="shop-x.csv")
+    body = client.get(response.url).content.decode()
+    assert 'id="mapping-form"' in body
+    form = {
+        "save_mapping": "1",
+        "name": "Shop X",
+        "col_order_id": "Order",
+        "col_sku": "Item",
+        "col_quantity": "Qty",
+        "col_item_price": "Price",
+        "col_placed_at": "Ordered",
+        "col_cancelled_at": "Cancelled",
+        "col_cancel_reason": "Why",
+        "cancel_values": "Kein Bestand = out_of_stock",
+    }
+    # a mapping naming a required field's column wrongly is refused
+    bad = client.post(response.url, {**form, "col_sku": ""})
+    assert bad.status_code == 200 and not ColumnMappingPreset.objects.exists()
+    saved = client.post(response.url, form)
+    assert saved.status_code == 302
+    preset = ColumnMappingPreset.objects.for_tenant(tenant_a).get()
+    assert preset.name == "Shop X" and preset.cancel_values == {"Kein Bestand": "out_of_stock"}
+    body = client.get(response.url).content.decode()
+    assert 'id="count-lines">2<' in body and "export read through a column mapping" in body
+    # the next file with the same header is picked up without asking
+    again = _upload(client, tenant_a, catalog, MAPPED, name="shop-x-2.csv")
+    client.post(again.url, {"date_order": ""})
+    cancelled = Order.objects.for_tenant(tenant_a).get(order_id="B-2")
+    assert cancelled.cancel_reason == "out_of_stock"
+
+
+def test_impressions_from_any_export(client, member, tenant_a, catalog):
+    from catalog_health.tenancy.roles import Role
+    from catalogs.models import DailyImpression
+
+    client.force_login(member(tenant_a, Role.SELLER))
+    data = b"Item ID,Day,Impr.,Clicks,Cost\nSKU-1,13/03/2026,100,3,1.2\nSKU-9,14/03/2026,5,1,0\n"
+    response = _upload(client, tenant_a, catalog, data, kind="impressions", name="ads.csv")
+    body = client.get(response.url).content.decode()
+    assert "SKU-9" in body and "2026-03-13" in body
+    client.post(response.url, {"date_order": ""})
+    row = DailyImpression.objects.for_tenant(tenant_a).get()
+    assert (row.sku, str(row.date), row.impressions, row.clicks) == ("SKU-1", "2026-03-13", 100, 3)
+
+
+def test_orders_uploaded_as_impressions_are_refused(client, member, tenant_a, catalog):
+    from catalog_health.tenancy.roles import Role
+
+    client.force_login(member(tenant_a, Role.SELLER))
+    response = _upload(client, tenant_a, catalog, tiktok_file(), kind="impressions")
+    body = client.get(response.url).content.decode()
+    assert "looks like a TikTok Shop order export, not daily impressions" in body
