@@ -228,8 +228,11 @@ def clean_text(values: pd.Series) -> pd.Series:
     """Outer blanks and tabs off (TikTok ends long ids with a tab so spreadsheets keep them
     as text), and the spreadsheet text guards ="…" and a leading apostrophe."""
     s = values.astype(str).str.strip()
-    s = s.str.replace(r'^="(.*)"$', r"\1", regex=True)
-    return s.str.replace(r"^'", "", regex=True).str.strip()
+    guarded = s.str.startswith('="') | s.str.startswith("'")
+    if guarded.any():  # rare: only then the slower replacements
+        s = s.str.replace(r'^="(.*)"$', r"\1", regex=True)
+        s = s.str.replace(r"^'", "", regex=True).str.strip()
+    return s
 
 
 _SLASH = re.compile(
@@ -267,13 +270,13 @@ def date_order_detect_frame(frame: pd.DataFrame, columns: Iterable[str]) -> str 
     for col in columns:
         if col not in frame:
             continue
-        parts = frame[col].astype(str).str.extract(r"^\s*(\d{1,2})/(\d{1,2})/\d{4}")
-        a = pd.to_numeric(parts[0], errors="coerce")
-        b = pd.to_numeric(parts[1], errors="coerce")
-        if ((a > 12) & (b <= 12)).any():
-            orders.add("dmy")
-        if ((b > 12) & (a <= 12)).any():
+        values = frame[col].astype(str)
+        # plain patterns (run by pyarrow in C++): a first number above 12 is a day, so is
+        # a second one
+        if values.str.match(r"\s*(?:0?[1-9]|1[0-2])/(?:1[3-9]|2\d|3[01])/\d{4}").any():
             orders.add("mdy")
+        if values.str.match(r"\s*(?:1[3-9]|2\d|3[01])/(?:0?[1-9]|1[0-2])/\d{4}").any():
+            orders.add("dmy")
     if len(orders) == 2:
         raise FileError(
             "The file mixes day-first and month-first dates (e.g. 13/01 and 01/13); "
@@ -391,20 +394,22 @@ def parse_money(values: pd.Series, *, decimal_comma: bool) -> pd.DataFrame:
     ``amount`` (text with a decimal point and two decimals, '' when empty) and ``bad``."""
     text = values.astype(str).str.strip()
     empty = text.eq("")
-    # currency codes or symbols before or after the number, and blanks inside it
-    number = text.str.replace(r"^[A-Za-z$€£¥R\s]*(?=[-\d.,])", "", regex=True)
-    number = number.str.replace(r"(?<=[\d.,])\s*[A-Za-z$€£¥]*$", "", regex=True)
-    number = number.str.replace(r"[\s\u00a0']", "", regex=True)
+    # currency codes or symbols before or after the number, and blanks inside it (plain
+    # patterns without look-arounds: pyarrow runs them in C++ instead of Python's re)
+    number = text.str.replace(r"^[^0-9.,-]*", "", regex=True)
+    number = number.str.replace(r"[^0-9.,]*$", "", regex=True)
+    number = number.str.replace("[\\s\u00a0']", "", regex=True)
     if decimal_comma:
         number = number.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
         number = number.str.replace(",", "", regex=False)
     ok = number.str.fullmatch(r"\d{1,10}(?:\.\d{1,2})?|\d{0,10}\.\d{1,2}")
     # more decimals than cents: refused rather than rounded
-    amount = pd.to_numeric(number.where(ok), errors="coerce")
+    amount = pd.to_numeric(number.where(ok, None), errors="coerce")
     bad = ~empty & (amount.isna() | (amount > MAX_MONEY))
-    formatted = amount.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
-    formatted[bad | empty] = ""
+    cents = (amount.where(~bad) * 100).round().astype("Int64")
+    formatted = (cents // 100).astype(str) + "." + (cents % 100).astype(str).str.zfill(2)
+    formatted = formatted.where(cents.notna().to_numpy(), "")
     return pd.DataFrame({"amount": formatted, "bad": bad})
 
 
@@ -797,7 +802,9 @@ class OrderFile:
         """(typed lines, row errors, rows read) per chunk of the file."""
         carry: pd.DataFrame | None = None
         shopify = self.detected.key == "shopify_orders" and self.mapping is None
-        for frame in read_chunks(self.data, chunk_rows=self.chunk_rows):
+        used = self.used_columns
+        usecols = [h for h in self.header if header_key(h) in used]
+        for frame in read_chunks(self.data, usecols=usecols, chunk_rows=self.chunk_rows):
             if shopify:
                 # an order's rows may straddle two chunks: its later rows need its first
                 if carry is not None:

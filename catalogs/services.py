@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import io
+import time
 from decimal import Decimal
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q
@@ -461,6 +463,7 @@ class OrderFileResult(UpsertResult):
     unchanged: int = 0
     unmapped_columns: list[str] = dataclasses.field(default_factory=list)
     first_rows: list[dict] = dataclasses.field(default_factory=list)
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per phase
 
 
 def order_file_open_for(
@@ -643,9 +646,16 @@ def orders_import_file(
     return result
 
 
+def _phase(result, name: str, since: float) -> float:
+    now = time.perf_counter()
+    result.timings[name] = round(now - since, 3)
+    return now
+
+
 def _orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> None:
     stage = "order_import_stage"
     order_ids: set = set()
+    started = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
         cur.execute(f"CREATE TEMP TABLE {stage} ({STAGE_COLUMNS})")
@@ -653,17 +663,24 @@ def _orders_import_postgres(result, order_file, *, tenant, catalog, progress) ->
             for lines, errors, read in order_file.chunks():
                 _count_lines(result, lines, errors, read, order_ids)
                 if len(lines):
-                    buffer = io.StringIO()
-                    lines.to_csv(buffer, header=False, index=False)
+                    # pyarrow's CSV writer: several times faster than DataFrame.to_csv
+                    sink = pa.BufferOutputStream()
+                    pa_csv.write_csv(
+                        pa.Table.from_pandas(lines, preserve_index=False),
+                        sink,
+                        pa_csv.WriteOptions(include_header=False),
+                    )
                     copy_sql = (
                         f"COPY {stage} FROM STDIN (FORMAT csv, FORCE_NOT_NULL "
                         "(order_id, sku, cancel_reason, tracking_number))"
                     )
                     with cur.cursor.copy(copy_sql) as copy:
-                        copy.write(buffer.getvalue())
+                        copy.write(memoryview(sink.getvalue()))
                 if progress:
                     progress(result.lines)
             result.orders = len(order_ids)
+            mark = _phase(result, "read, typed and staged", started)
+            cur.execute(f"ANALYZE {stage}")  # a temp table has no statistics until then
             cur.execute(
                 f"SELECT s.sku, array_agg(s.line ORDER BY s.line) FROM {stage} s "  # noqa: S608
                 "WHERE NOT EXISTS (SELECT 1 FROM catalogs_product p WHERE p.tenant_id = %s "
@@ -707,6 +724,8 @@ def _orders_import_postgres(result, order_file, *, tenant, catalog, progress) ->
                     [tenant.pk, catalog.pk],
                 )
                 result.unchanged = cur.fetchone()[0] - result.written
+                mark = _phase(result, "merged", mark)
+            _phase(result, "committed", mark)
         finally:
             cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
 
