@@ -107,16 +107,12 @@ def main() -> None:
 
     rss_before = peak_rss_mb()
     started = time.perf_counter()
-    result = services.orders_import_file(
-        tenant=tenant, catalog=catalog, data=path.read_bytes(), actor=None
-    )
+    result = services.orders_import_file(tenant=tenant, catalog=catalog, data=path, actor=None)
     first = time.perf_counter() - started
     rss_import = peak_rss_mb()
     checkpoint()
     started = time.perf_counter()
-    again = services.orders_import_file(
-        tenant=tenant, catalog=catalog, data=path.read_bytes(), actor=None
-    )
+    again = services.orders_import_file(tenant=tenant, catalog=catalog, data=path, actor=None)
     second = time.perf_counter() - started
     size_mb = path.stat().st_size / 1e6
     print(f"orders_import: {lines} lines ({size_mb:.0f} MB), {machine()}")

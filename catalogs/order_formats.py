@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -148,44 +149,66 @@ def wrong_kind_message(detected: Detected, wanted: str) -> str:
 XLSX_MAGIC = b"PK\x03\x04"
 
 
-def is_xlsx(data: bytes) -> bool:
-    return data[:4] == XLSX_MAGIC
+# A file is its bytes (an upload) or a path (the command, a large file): read from a path,
+# only the chunk being worked on is in memory.
+Source = bytes | Path
 
 
-def _check_text(data: bytes) -> None:
-    if b"\x00" in data[:65536]:
+def _head(data: Source, size: int = 65536) -> bytes:
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data[:size])
+    with open(data, "rb") as f:
+        return f.read(size)
+
+
+def _open(data: Source):
+    return io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else str(data)
+
+
+def is_blank(data: Source) -> bool:
+    head = _head(data)
+    return not head.strip() and len(head) < 65536
+
+
+def is_xlsx(data: Source) -> bool:
+    return _head(data, 4) == XLSX_MAGIC
+
+
+def _check_text(data: Source) -> None:
+    head = _head(data)
+    if b"\x00" in head:
         raise FileError("The file contains NUL bytes; it is neither CSV nor XLSX.")
     try:
-        data[:65536].decode("utf-8-sig")
+        head.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if exc.start < 65536 - 4:
+        if exc.start < len(head) - 4:
             raise FileError("The file is not UTF-8 text (save it as CSV UTF-8).") from None
 
 
-def read_header(data: bytes) -> list[str]:
+def read_header(data: Source) -> list[str]:
     """The header row of a CSV or XLSX file."""
     if is_xlsx(data):
         frame = _read_xlsx(data, nrows=0)
         return [str(c) for c in frame.columns]
     _check_text(data)
     try:
-        frame = pd.read_csv(io.BytesIO(data), dtype=str, nrows=0, encoding="utf-8-sig")
+        frame = pd.read_csv(_open(data), dtype=str, nrows=0, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise FileError(f"Not a CSV file: {str(exc)[:200]}") from None
     return [str(c) for c in frame.columns]
 
 
-def _read_xlsx(data: bytes, **kwargs) -> pd.DataFrame:
+def _read_xlsx(data: Source, **kwargs) -> pd.DataFrame:
     try:
         return pd.read_excel(
-            io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl", **kwargs
+            _open(data), dtype=str, keep_default_na=False, engine="openpyxl", **kwargs
         )
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise FileError(f"Not a readable XLSX workbook: {str(exc)[:200]}") from None
 
 
 def read_chunks(
-    data: bytes, *, usecols: list[str] | None = None, chunk_rows: int = CHUNK_ROWS
+    data: Source, *, usecols: list[str] | None = None, chunk_rows: int = CHUNK_ROWS
 ) -> Iterator[pd.DataFrame]:
     """The file's rows as frames of strings ('' for empty), with a ``line`` column (the
     header is line 1); usecols limits the columns read (names as in the header)."""
@@ -199,7 +222,7 @@ def read_chunks(
     _check_text(data)
     try:
         reader = pd.read_csv(
-            io.BytesIO(data),
+            _open(data),
             dtype=str,
             keep_default_na=False,
             encoding="utf-8-sig",
@@ -767,7 +790,7 @@ class OrderFile:
     """An order export, recognised and with its per-file choices made; ``chunks()`` reads
     it (again) chunk by chunk into typed order lines and row errors."""
 
-    data: bytes
+    data: Source
     detected: Detected
     header: list[str]
     options: ReadOptions
@@ -825,7 +848,7 @@ class OrderFile:
 
 
 def order_file_open(
-    data: bytes,
+    data: Source,
     *,
     tz: str = "UTC",
     date_order: str = "",
@@ -839,7 +862,7 @@ def order_file_open(
     dates cannot tell. FileError when the file is not orders (saying what it looks like),
     needs a column mapping, or has ambiguous dates and no setting to settle them.
     """
-    if not data.strip():
+    if is_blank(data):
         raise FileError("The file is empty.")
     header = read_header(data)
     detected = detect_format(header)
@@ -946,7 +969,7 @@ def impression_mapping_guess(header: Iterable[object]) -> ColumnMapping | None:
 class ImpressionFile:
     """A daily-impressions export with its mapping and date order decided."""
 
-    data: bytes
+    data: Source
     header: list[str]
     mapping: ColumnMapping
     date_order: str | None
@@ -1003,7 +1026,7 @@ def typed_impressions(
 
 
 def impression_file_open(
-    data: bytes,
+    data: Source,
     *,
     mapping: ColumnMapping | None = None,
     date_order: str = "",
@@ -1011,7 +1034,7 @@ def impression_file_open(
 ) -> ImpressionFile:
     """Recognise a daily-impressions export: the mapping given, else one guessed from the
     usual column names. FileError when it is orders or a product feed, or needs a mapping."""
-    if not data.strip():
+    if is_blank(data):
         raise FileError("The file is empty.")
     header = read_header(data)
     if mapping is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -34,9 +35,11 @@ from .order_formats import (
     ColumnMapping,
     ImpressionFile,
     OrderFile,
+    Source,
     detect_format,
     header_signature,
     impression_file_open,
+    is_blank,
     is_xlsx,
     order_file_open,
     read_header,
@@ -470,14 +473,14 @@ def order_file_open_for(
     *,
     tenant: Tenant,
     catalog: Catalog,
-    data: bytes,
+    data: Source,
     date_order: str = "",
     preset: ColumnMappingPreset | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> OrderFile:
     """Recognise an order export for a catalog: a built-in format, else the tenant's mapping
     preset made for this header (or the one given). FileError when neither fits."""
-    if preset is None and not is_xlsx(data) and not data.strip():
+    if is_blank(data):
         raise FileError("The file is empty.")
     header = read_header(data)
     if preset is None and detect_format(header).kind == "unknown":
@@ -592,7 +595,7 @@ def orders_import_file(
     *,
     tenant: Tenant,
     catalog: Catalog,
-    data: bytes,
+    data: Source,
     actor,
     date_order: str = "",
     preset: ColumnMappingPreset | None = None,
@@ -614,6 +617,8 @@ def orders_import_file(
         and not is_xlsx(data)
         and detect_format(read_header(data)).key == ("app_orders")
     ):
+        if not isinstance(data, bytes):
+            data = Path(data).read_bytes()  # the app's CSV: at most MAX_FILE_ROWS rows
         return orders_import_csv(tenant=tenant, catalog=catalog, data=data, actor=actor)
     order_file = order_file_open_for(
         tenant=tenant,

@@ -549,3 +549,15 @@ def test_impression_files_refused(data, fragment):
 
     with pytest.raises(FileError, match=fragment):
         impression_file_open(data)
+
+
+def test_a_path_reads_like_the_bytes(tmp_path):
+    data = tiktok_csv(*(tiktok_row(order_id=str(i)) for i in range(1, 12)))
+    path = tmp_path / "orders.csv"
+    path.write_bytes(data)
+    from_path, _ = lines_of(order_file_open(path, chunk_rows=4))
+    from_bytes, _ = lines_of(order_file_open(data, chunk_rows=4))
+    pd.testing.assert_frame_equal(from_path, from_bytes)
+    (tmp_path / "empty.csv").write_bytes(b"  \n")
+    with pytest.raises(FileError, match="empty"):
+        order_file_open(tmp_path / "empty.csv")

@@ -10,6 +10,8 @@ from catalogs.order_io import FileError
 
 class ImportCommand(BaseCommand):
     kind = ""
+    # read from the path chunk by chunk (memory bounded) instead of loading the file
+    pass_path = False
     columns: tuple[str, ...] = ()
 
     def add_arguments(self, parser):
@@ -33,7 +35,10 @@ class ImportCommand(BaseCommand):
             raise CommandError(f"{file}: no such file.")
         try:
             result = self.importer()(
-                tenant=cat.tenant, catalog=cat, data=path.read_bytes(), actor=None
+                tenant=cat.tenant,
+                catalog=cat,
+                data=path if self.pass_path else path.read_bytes(),
+                actor=None,
             )
         except FileError as exc:
             raise CommandError(f"Nothing was imported: {exc}") from exc

@@ -17,6 +17,7 @@ class Command(ImportCommand):
         "a mapped file or the app's CSV"
     )
     kind = "order"
+    pass_path = True
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
