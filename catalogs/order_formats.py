@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -198,7 +199,26 @@ def read_header(data: Source) -> list[str]:
     return [str(c) for c in frame.columns]
 
 
+MAX_XLSX_UNPACKED = 400 * 1024 * 1024
+
+
+def _check_xlsx(data: Source) -> None:
+    """Refuse a workbook that would unpack to more than MAX_XLSX_UNPACKED (a zip bomb)
+    before openpyxl inflates it."""
+    try:
+        with zipfile.ZipFile(_open(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise FileError("Not a readable XLSX workbook (a broken zip archive).") from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise FileError(
+            f"The workbook unpacks to {unpacked // 2**20} MB, more than "
+            f"{MAX_XLSX_UNPACKED // 2**20} MB: save it as CSV."
+        )
+
+
 def _read_xlsx(data: Source, **kwargs) -> pd.DataFrame:
+    _check_xlsx(data)
     try:
         return pd.read_excel(
             _open(data), dtype=str, keep_default_na=False, engine="openpyxl", **kwargs

@@ -561,3 +561,19 @@ def test_a_path_reads_like_the_bytes(tmp_path):
     (tmp_path / "empty.csv").write_bytes(b"  \n")
     with pytest.raises(FileError, match="empty"):
         order_file_open(tmp_path / "empty.csv")
+
+
+def test_an_xlsx_bomb_is_refused_before_it_is_unpacked():
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (401 * 1024 * 1024))
+    with pytest.raises(FileError, match="unpacks to"):
+        order_file_open(buffer.getvalue())
+
+
+def test_a_broken_xlsx_is_refused():
+    with pytest.raises(FileError, match="XLSX"):
+        order_file_open(b"PK\x03\x04not really a zip")

@@ -392,3 +392,63 @@ def test_orders_uploaded_as_impressions_are_refused(client, member, tenant_a, ca
     response = _upload(client, tenant_a, catalog, tiktok_file(), kind="impressions")
     body = client.get(response.url).content.decode()
     assert "looks like a TikTok Shop order export, not daily impressions" in body
+
+
+def test_a_queued_upload_shows_its_progress(client, member, tenant_a, catalog):
+    from catalog_health.tenancy.roles import Role
+
+    client.force_login(member(tenant_a, Role.SELLER))
+    response = _upload(client, tenant_a, catalog, tiktok_file())
+    OrderUpload.objects.update(status=UploadStatus.RUNNING, rows_total=200, rows_done=50)
+    page = client.get(response.url).content.decode()
+    assert 'id="upload-progress"' in page and 'http-equiv="refresh"' in page
+    assert 'aria-valuenow="25"' in page and "50 of about 200 lines read" in page
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_large_upload_is_imported_by_a_worker(
+    celery_worker_process, client, member, tenant_a, catalog, monkeypatch
+):
+    import time
+
+    from catalog_health.tenancy.roles import Role
+
+    monkeypatch.setattr(services, "BACKGROUND_BYTES", 10)  # every file is "large"
+    client.force_login(member(tenant_a, Role.SELLER))
+    response = _upload(client, tenant_a, catalog, tiktok_file())
+    client.post(response.url, {"date_order": ""})
+    upload = OrderUpload.objects.get()
+    deadline = time.monotonic() + 60
+    while upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING):
+        assert time.monotonic() < deadline, celery_worker_process()
+        time.sleep(0.2)
+        upload.refresh_from_db()
+    assert upload.status == UploadStatus.DONE, (upload.message, celery_worker_process())
+    assert Order.objects.for_tenant(tenant_a).count() == 3
+    page = client.get(response.url).content.decode()
+    assert "3 lines saved or changed" in page and 'http-equiv="refresh"' not in page
+
+
+def test_queueing_fails_visibly_when_the_broker_is_down(
+    client, member, tenant_a, catalog, monkeypatch, django_capture_on_commit_callbacks
+):
+    from catalog_health.celery import app
+    from catalog_health.tenancy.roles import Role
+
+    monkeypatch.setattr(services, "BACKGROUND_BYTES", 10)
+    client.force_login(member(tenant_a, Role.SELLER))
+    response = _upload(client, tenant_a, catalog, tiktok_file())
+    old = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(response.url, {"date_order": ""})
+    finally:
+        app.conf.broker_url = old
+        # drop the pools bound to the dead broker so later tests publish to the real one
+        app._pool = None
+        app.amqp._producer_pool = None
+    assert OrderUpload.objects.get().status == UploadStatus.FAILED
+    page = client.get(response.url).content.decode()
+    assert "could not be queued" in page
