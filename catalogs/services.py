@@ -541,6 +541,12 @@ def orders_preview(
 ) -> OrderFileResult:
     """Read an order export without saving it: the first rows as they will be read, the
     counts, unknown skus, unmapped columns and the detected format."""
+    if (
+        preset is None
+        and not is_xlsx(data)
+        and detect_format(read_header(data)).key == ("app_orders")
+    ):
+        return _app_csv_preview(tenant=tenant, catalog=catalog, data=data, rows=rows)
     order_file = order_file_open_for(
         tenant=tenant, catalog=catalog, data=data, date_order=date_order, preset=preset
     )
@@ -554,6 +560,32 @@ def orders_preview(
         for sku, group in lines.groupby("sku", sort=False)["line"]:
             sku_lines.setdefault(sku, []).extend(group.head(UNKNOWN_SKU_LINES).tolist())
     result.orders = len(order_ids)
+    _unknown_skus(result, tenant=tenant, catalog=catalog, sku_lines=sku_lines)
+    result.errors.sort(key=lambda e: e.line)
+    return result
+
+
+def _app_csv_preview(*, tenant, catalog, data: bytes, rows: int) -> OrderFileResult:
+    """The app's own CSV is imported by its strict parser (orders_import_csv): preview it
+    with that parser too, so that the preview says what the import will do."""
+    records = list(csv_records(data, ORDER_COLUMNS))
+    parsed = orders_parse(records)
+    result = OrderFileResult(
+        format_label="Catalog Health order CSV",
+        lines=len(records),
+        orders=len({r.order_id for r in parsed.rows}),
+        shipped=sum(1 for r in parsed.rows if r.shipped_at),
+        cancelled=sum(1 for r in parsed.rows if r.cancelled_at),
+    )
+    result.errors.extend(parsed.errors)
+    line_of = {
+        (rec.get("order_id", "").strip(), rec.get("sku", "").strip()): line for line, rec in records
+    }
+    for row in parsed.rows[:rows]:
+        result.first_rows.append({"line": line_of.get((row.order_id, row.sku)), **row.__dict__})
+    sku_lines: dict[str, list[int]] = {}
+    for row in parsed.rows:
+        sku_lines.setdefault(row.sku, []).append(line_of.get((row.order_id, row.sku), 0))
     _unknown_skus(result, tenant=tenant, catalog=catalog, sku_lines=sku_lines)
     result.errors.sort(key=lambda e: e.line)
     return result

@@ -452,3 +452,25 @@ def test_queueing_fails_visibly_when_the_broker_is_down(
     assert OrderUpload.objects.get().status == UploadStatus.FAILED
     page = client.get(response.url).content.decode()
     assert "could not be queued" in page
+
+
+def test_the_app_csv_is_previewed_by_the_parser_that_imports_it(tenant_a, catalog):
+    data = (
+        b"order_id,sku,quantity,item_price,shipping_fee,placed_at,ship_by,shipped_at,"
+        b"delivered_at,cancelled_at,cancel_reason,tracking_number\n"
+        b"A-1,SKU-1,1,10.00,0,2026-03-01T10:00:00Z,2026-03-03T10:00:00Z,,,,,\n"
+        b"A-2,SKU-1,1,10.00,0,2026-03-01T10:00:00Z,,,,,,\n"
+        b"A-3,SKU-1,1,10.00,0,2026-03-01T10:00:00Z,2026-03-03T10:00:00Z,,,2026-03-02,lost,\n"
+        b"A-4,NOPE,1,10.00,0,2026-03-01T10:00:00Z,2026-03-03T10:00:00Z,,,,,\n"
+    )
+    preview = services.orders_preview(tenant=tenant_a, catalog=catalog, data=data)
+    assert preview.format_label == "Catalog Health order CSV"
+    assert (preview.lines, preview.orders) == (4, 2)
+    assert {(e.line, e.column) for e in preview.errors} == {
+        (3, "ship_by"),
+        (4, "cancel_reason"),
+        (5, "sku"),
+    }
+    assert preview.unknown_skus == {"NOPE": [5]}
+    result = services.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
+    assert result.written == 1 and result.refused == preview.refused
