@@ -976,7 +976,7 @@ def order_upload_start(*, tenant: Tenant, upload: OrderUpload, actor, date_order
         try:
             import_order_upload.delay(tenant_id=tenant.pk, upload_id=upload.pk)
         except Exception:  # the broker is down: say so on the page instead of failing
-            OrderUpload.objects.filter(pk=upload.pk).update(
+            OrderUpload.objects.for_tenant(tenant).filter(pk=upload.pk).update(
                 status=UploadStatus.FAILED,
                 message="The import could not be queued (the task queue is down); try again.",
             )
@@ -1006,7 +1006,7 @@ def order_upload_run(*, tenant_id: int, upload_id: int) -> OrderUpload | None:
         upload.save(update_fields=["rows_total"])
 
     def progress(done: int) -> None:
-        OrderUpload.objects.filter(pk=upload_id).update(rows_done=done)
+        OrderUpload.objects.for_tenant(tenant_id).filter(pk=upload_id).update(rows_done=done)
 
     try:
         if upload.kind == UploadKind.IMPRESSIONS:
