@@ -49,6 +49,11 @@ PLAN: dict[str, dict[str, list[str]]] = {
         "medium": ["--size", "medium"],
         "full": ["--size", "full"],
     },
+    "orders_import.py": {
+        "small": ["--size", "small"],
+        "medium": ["--size", "medium"],
+        "full": ["--size", "full"],
+    },
     "load_mix.py": {
         "small": ["--products", "2000", "--duration", "5", "--connections", "4", "--workers", "2"],
         "medium": ["--products", "100000", "--duration", "30"],

@@ -71,7 +71,7 @@ class OrderFilterForm(forms.Form):
 class UploadForm(forms.Form):
     KINDS = [("orders", "Order lines"), ("impressions", "Daily impressions")]
     kind = forms.ChoiceField(choices=KINDS, widget=forms.RadioSelect, initial="orders")
-    file = forms.FileField(label="CSV file")
+    file = forms.FileField(label="CSV or XLSX file")
 
     MAX_BYTES = 50 * 1024 * 1024
 
@@ -80,3 +80,79 @@ class UploadForm(forms.Form):
         if f.size > self.MAX_BYTES:
             raise forms.ValidationError("The file is larger than 50 MB; split it or use the API.")
         return f
+
+
+class ColumnMappingForm(forms.Form):
+    """Which column of an unrecognised export holds each field; saved as a named preset of
+    the tenant and used automatically for files with the same header."""
+
+    LABELS = {
+        "order_id": "Order id",
+        "sku": "SKU (product id)",
+        "quantity": "Quantity",
+        "item_price": "Item price",
+        "shipping_fee": "Shipping fee",
+        "placed_at": "Placed (created) time",
+        "paid_at": "Paid time",
+        "ship_by": "Ship-by time",
+        "shipped_at": "Shipped time",
+        "delivered_at": "Delivered time",
+        "cancelled_at": "Cancelled time",
+        "cancel_reason": "Cancel reason",
+        "tracking_number": "Tracking number",
+        "date": "Date",
+        "impressions": "Impressions",
+        "clicks": "Clicks",
+    }
+    REQUIRED = {
+        "orders": ("order_id", "sku", "placed_at"),
+        "impressions": ("sku", "date", "impressions"),
+    }
+
+    name = forms.CharField(max_length=100, label="Name of this mapping")
+    cancel_values = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Cancel reason values",
+        help_text="One per line: value = out_of_stock, buyer_request or other. Values not "
+        "listed are read from their wording.",
+    )
+
+    def __init__(self, *args, header: list[str], kind: str, **kwargs):
+        from .order_formats import IMPRESSION_FIELDS, MAPPABLE_FIELDS
+
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.field_names = MAPPABLE_FIELDS if kind == "orders" else IMPRESSION_FIELDS
+        choices = [("", "—"), *[(h, h) for h in header if str(h).strip()]]
+        for name in self.field_names:
+            self.fields[f"col_{name}"] = forms.ChoiceField(
+                choices=choices,
+                required=name in self.REQUIRED[kind],
+                label=self.LABELS[name],
+            )
+        if kind != "orders":
+            del self.fields["cancel_values"]
+
+    def column_fields(self):
+        return [self[f"col_{name}"] for name in self.field_names]
+
+    def columns(self) -> dict[str, str]:
+        return {
+            name: self.cleaned_data[f"col_{name}"]
+            for name in self.field_names
+            if self.cleaned_data.get(f"col_{name}")
+        }
+
+    def clean_cancel_values(self) -> dict[str, str]:
+        values = {}
+        for number, line in enumerate(self.cleaned_data.get("cancel_values", "").splitlines(), 1):
+            if not line.strip():
+                continue
+            value, sep, reason = line.rpartition("=")
+            if not sep or reason.strip() not in ("out_of_stock", "buyer_request", "other"):
+                raise forms.ValidationError(
+                    f"Line {number}: write value = out_of_stock, buyer_request or other."
+                )
+            values[value.strip()] = reason.strip()
+        return values

@@ -1,5 +1,6 @@
 """A seller's own data: catalogs and products (orders and daily impressions join them)."""
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -21,6 +22,12 @@ class Catalog(TenantOwnedModel):
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, default="US", help_text="ISO 3166-1 alpha-2")
     currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217")
+    handling_days = models.PositiveSmallIntegerField(
+        "handling time (days)",
+        default=3,
+        help_text="ship-by of an imported order line without one: paid (or placed) time plus "
+        "this many days",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -280,3 +287,101 @@ class DailyImpression(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.date}: {self.impressions}"
+
+
+# --- Uploads of marketplace exports (issue #20) --------------------------------------------
+
+
+class UploadKind(models.TextChoices):
+    ORDERS = "orders", "Order lines"
+    IMPRESSIONS = "impressions", "Daily impressions"
+
+
+class ColumnMappingPreset(TenantOwnedModel):
+    """A named column mapping of one export layout: which of its columns holds each field.
+
+    Picked automatically when a file with the same header arrives again (header_key: a
+    hash of its loosely compared column names, see catalogs.order_formats.header_key)."""
+
+    kind = models.CharField(max_length=12, choices=UploadKind.choices)
+    name = models.CharField(max_length=100)
+    header_key = models.CharField(max_length=64, editable=False)
+    header = models.JSONField(default=list, help_text="the column names it was made for")
+    columns = models.JSONField(default=dict, help_text="field -> column name")
+    cancel_values = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="cancel reason value -> out_of_stock / buyer_request / other",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "name"], name="mapping_preset_tenant_name_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "kind", "header_key"], name="mapping_preset_header_idx")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UploadStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Failed"
+
+
+class OrderUpload(TenantOwnedModel):
+    """One uploaded export: kept from its preview until it is imported (in the background
+    when large), with the import's progress and outcome."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=UploadKind.choices, default=UploadKind.ORDERS)
+    filename = models.CharField(max_length=255, blank=True)
+    data = models.BinaryField(editable=False)
+    size = models.PositiveIntegerField(default=0)
+    format_key = models.CharField(max_length=32, blank=True)
+    format_label = models.CharField(max_length=100, blank=True)
+    date_order = models.CharField(max_length=3, blank=True, help_text="chosen for this file")
+    preset = models.ForeignKey(
+        ColumnMappingPreset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=UploadStatus.choices, default=UploadStatus.PREVIEWED
+    )
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    written = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="the first row errors")
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["tenant", "catalog", "-created_at"], name="order_upload_recent_idx"
+            )
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename or 'upload'} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.status == UploadStatus.DONE else 0
+        return min(100, self.rows_done * 100 // self.rows_total)

@@ -5,7 +5,8 @@ from django.db.models import Count, Max, Q, QuerySet
 from catalog_health.pagination import KeysetPage, keyset_paginate
 from catalog_health.tenancy.models import Tenant
 
-from .models import Catalog, Product, ProductSortKey, ReviewStatus
+from .models import Catalog, ColumnMappingPreset, OrderUpload, Product, ProductSortKey, ReviewStatus
+from .order_formats import header_signature
 
 # Each sort walks an index of <field>, id within the catalog: constant cost at 1M rows.
 # Title, price and last change are read from the product's sort key, whose indexes are
@@ -172,3 +173,33 @@ def order_page(*, tenant: Tenant, filters: dict, cursor: str | None, size: int) 
         cursor=cursor,
         page_size=size,
     )
+
+
+def mapping_preset_for_header(
+    *, tenant: Tenant, kind: str, header: list[str]
+) -> ColumnMappingPreset | None:
+    """The tenant's latest column mapping made for this exact header (loosely compared)."""
+    return (
+        ColumnMappingPreset.objects.for_tenant(tenant)
+        .filter(kind=kind, header_key=header_signature(header))
+        .order_by("-updated_at")
+        .first()
+    )
+
+
+def mapping_preset_list(*, tenant: Tenant, kind: str) -> QuerySet[ColumnMappingPreset]:
+    return ColumnMappingPreset.objects.for_tenant(tenant).filter(kind=kind).order_by("name")
+
+
+def order_upload_recent(*, tenant: Tenant, catalog: Catalog, limit: int = 5) -> list[OrderUpload]:
+    """A catalog's latest uploads (without their files)."""
+    return list(
+        OrderUpload.objects.for_tenant(tenant)
+        .filter(catalog=catalog)
+        .defer("data")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def order_upload_get(*, tenant: Tenant, catalog: Catalog, upload_id: int) -> OrderUpload:
+    return OrderUpload.objects.for_tenant(tenant).get(catalog=catalog, pk=upload_id)

@@ -11,3 +11,9 @@ from . import services
 def drop_orphan_sort_key_partitions() -> int:
     """Daily (beat): drop the empty sort key partitions of deleted catalogs."""
     return services.sort_keys_drop_orphan_partitions()
+
+
+@shared_task(name="catalogs.import_order_upload", acks_late=True)
+def import_order_upload(*, tenant_id: int, upload_id: int) -> None:
+    """Import one previewed order export in the background (a second delivery does nothing)."""
+    services.order_upload_run(tenant_id=tenant_id, upload_id=upload_id)

@@ -21,4 +21,9 @@ urlpatterns += [
         views.CatalogUploadView.as_view(),
         name="catalog_upload",
     ),
+    path(
+        "catalogs/<int:catalog_id>/uploads/<int:upload_id>/",
+        views.CatalogUploadDetailView.as_view(),
+        name="catalog_upload_detail",
+    ),
 ]

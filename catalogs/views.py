@@ -12,8 +12,15 @@ from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 
 from . import selectors, services
-from .forms import CatalogForm, OrderFilterForm, ProductEditForm, ProductFilterForm, UploadForm
-from .models import Catalog, Product
+from .forms import (
+    CatalogForm,
+    ColumnMappingForm,
+    OrderFilterForm,
+    ProductEditForm,
+    ProductFilterForm,
+    UploadForm,
+)
+from .models import Catalog, OrderUpload, Product, UploadKind, UploadStatus
 
 
 class CatalogMixin(TenantViewMixin):
@@ -251,6 +258,7 @@ class CatalogUploadView(CatalogMixin, TemplateView):
             order_columns=",".join(ORDER_COLUMNS),
             impression_columns=",".join(IMPRESSION_COLUMNS),
             can_manage=self.can(Perm.MANAGE_ORDERS),
+            uploads=selectors.order_upload_recent(tenant=self.tenant, catalog=self.get_catalog()),
         )
         return ctx
 
@@ -262,6 +270,34 @@ class CatalogUploadView(CatalogMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         kind = form.cleaned_data["kind"]
+        data = form.cleaned_data["file"].read()
+        form.cleaned_data["file"].seek(0)
+        if kind == "impressions":
+            from .order_formats import detect_format, is_xlsx, read_header
+
+            try:
+                own_csv = not is_xlsx(data) and (
+                    detect_format(read_header(data)).key == "app_impressions"
+                )
+            except FileError as exc:
+                form.add_error("file", f"Nothing was imported: {exc}")
+                return self.render_to_response(self.get_context_data(form=form))
+        if kind == "orders" or not own_csv:
+            # order exports are previewed first: kept until the seller imports them
+            upload = services.order_upload_create(
+                tenant=self.tenant,
+                catalog=catalog,
+                actor=request.user,
+                data=data,
+                filename=form.cleaned_data["file"].name,
+                kind=kind,
+            )
+            return redirect(
+                "catalogs:catalog_upload_detail",
+                tenant_slug=self.tenant.slug,
+                catalog_id=catalog.pk,
+                upload_id=upload.pk,
+            )
         importer = (
             services.orders_import_csv if kind == "orders" else services.impressions_import_csv
         )
@@ -280,3 +316,167 @@ class CatalogUploadView(CatalogMixin, TemplateView):
         return self.render_to_response(
             self.get_context_data(form=UploadForm(initial={"kind": kind}), result=result, kind=kind)
         )
+
+
+class CatalogUploadDetailView(CatalogMixin, TemplateView):
+    """One uploaded order export: its preview (the first rows as they will be read, the
+    counts, unknown SKUs, unmapped columns, the detected format), then its import and
+    progress."""
+
+    template_name = "catalogs/order_upload_detail.html"
+    permission = Perm.VIEW
+    write_permission = Perm.MANAGE_ORDERS
+
+    def load_objects(self) -> None:
+        super().load_objects()
+        try:
+            self.upload = selectors.order_upload_get(
+                tenant=self.request.tenant,
+                catalog=self.get_catalog(),
+                upload_id=self.kwargs["upload_id"],
+            )
+        except OrderUpload.DoesNotExist as exc:
+            raise Http404("No such upload.") from exc
+
+    def get_context_data(self, **kwargs):
+        from .order_io import FileError
+
+        ctx = super().get_context_data(**kwargs)
+        upload = self.upload
+        date_order = self.request.GET.get("date_order", "")
+        if date_order not in ("dmy", "mdy"):
+            date_order = ""
+        preview = problem = None
+        mapping_form = kwargs.get("mapping_form")
+        if upload.status == UploadStatus.PREVIEWED:
+            try:
+                if upload.kind == UploadKind.IMPRESSIONS:
+                    preview = services.impressions_read_file(
+                        tenant=self.tenant,
+                        catalog=self.get_catalog(),
+                        data=bytes(upload.data),
+                        date_order=date_order,
+                    )
+                else:
+                    preview = services.orders_preview(
+                        tenant=self.tenant,
+                        catalog=self.get_catalog(),
+                        data=bytes(upload.data),
+                        date_order=date_order,
+                    )
+            except FileError as exc:
+                problem = str(exc)
+            if problem and "map its columns" in problem and mapping_form is None:
+                mapping_form = self._mapping_form()
+        ctx.update(
+            catalog=self.get_catalog(),
+            upload=upload,
+            preview=preview,
+            problem=problem,
+            needs_date_order=bool(problem and "cannot tell" in problem),
+            date_order=date_order or (preview.date_order if preview else ""),
+            columns=PREVIEW_COLUMNS if upload.kind == UploadKind.ORDERS else IMPRESSION_PREVIEW,
+            mapping_form=mapping_form,
+            preview_rows=_preview_cells(preview, upload.kind) if preview else [],
+            can_manage=self.can(Perm.MANAGE_ORDERS),
+            in_progress=upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING),
+        )
+        return ctx
+
+    def _mapping_form(self, data=None) -> ColumnMappingForm:
+        from .order_formats import read_header
+
+        header = read_header(bytes(self.upload.data))
+        return ColumnMappingForm(
+            data,
+            header=header,
+            kind=self.upload.kind,
+            initial={"name": (self.upload.filename or "My export").rsplit(".", 1)[0][:100]},
+        )
+
+    def post(self, request, *args, **kwargs):
+        from .order_formats import read_header
+
+        if "save_mapping" in request.POST:
+            if self.upload.status != UploadStatus.PREVIEWED:
+                return redirect(request.path)
+            form = self._mapping_form(request.POST)
+            if form.is_valid():
+                try:
+                    services.mapping_preset_save(
+                        tenant=self.tenant,
+                        actor=request.user,
+                        kind=self.upload.kind,
+                        name=form.cleaned_data["name"],
+                        header=read_header(bytes(self.upload.data)),
+                        columns=form.columns(),
+                        cancel_values=form.cleaned_data.get("cancel_values") or {},
+                    )
+                except ValidationError as exc:
+                    for message in exc.messages:
+                        form.add_error(None, message)
+                else:
+                    messages.success(
+                        request,
+                        f"Mapping {form.cleaned_data['name']!r} saved: files with these "
+                        "columns are read with it from now on.",
+                    )
+                    return redirect(request.path)
+            return self.render_to_response(self.get_context_data(mapping_form=form))
+        date_order = request.POST.get("date_order", "")
+        if date_order not in ("dmy", "mdy"):
+            date_order = ""
+        queued = services.order_upload_start(
+            tenant=self.tenant, upload=self.upload, actor=request.user, date_order=date_order
+        )
+        if queued:
+            messages.info(request, "The file is being imported; this page shows its progress.")
+        return redirect(request.path)
+
+
+PREVIEW_COLUMNS = (
+    ("line", "Line"),
+    ("order_id", "Order id"),
+    ("sku", "SKU"),
+    ("quantity", "Qty"),
+    ("item_price", "Price"),
+    ("shipping_fee", "Shipping"),
+    ("placed_at", "Placed"),
+    ("ship_by", "Ship by"),
+    ("shipped_at", "Shipped"),
+    ("delivered_at", "Delivered"),
+    ("cancelled_at", "Cancelled"),
+    ("cancel_reason", "Cancel reason"),
+    ("tracking_number", "Tracking"),
+)
+
+IMPRESSION_PREVIEW = (
+    ("line", "Line"),
+    ("sku", "SKU"),
+    ("date", "Date"),
+    ("impressions", "Impressions"),
+    ("clicks", "Clicks"),
+)
+
+
+def _preview_cells(preview, kind: str) -> list[list[str]]:
+    """The preview's first rows as text, times in the current (tenant's) time zone."""
+    import datetime as dt
+
+    columns = PREVIEW_COLUMNS if kind == UploadKind.ORDERS else IMPRESSION_PREVIEW
+    rows = []
+    for record in preview.first_rows:
+        cells = []
+        for key, _label in columns:
+            value = record.get(key)
+            if value is None or (isinstance(value, float) and value != value):
+                cells.append("—")
+            elif isinstance(value, dt.datetime):
+                if value != value:  # NaT
+                    cells.append("—")
+                else:
+                    cells.append(timezone.localtime(value).strftime("%Y-%m-%d %H:%M"))
+            else:
+                cells.append(str(value) if str(value) != "" else "—")
+        rows.append(cells)
+    return rows

@@ -21,6 +21,16 @@ def extend(object_factories: dict, plain_kwargs: dict, model_factories: dict) ->
     from flagged.tests.factories import FlagStateFactory
 
     model_factories[Order] = lambda t: OrderFactory(product__catalog__tenant=t)
+
+    # catalogs (#20): an uploaded order export under its catalog.
+    from catalogs.models import OrderUpload
+    from catalogs.tests.factories import CatalogFactory
+
+    def _upload(t):
+        catalog = CatalogFactory(tenant=t)
+        return OrderUpload.objects.create(tenant=t, catalog=catalog, data=b"x").pk
+
+    object_factories["upload_id"] = _upload
     model_factories[DailyImpression] = lambda t: DailyImpressionFactory(product__catalog__tenant=t)
     model_factories[FlagState] = lambda t: FlagStateFactory(product__catalog__tenant=t)
 

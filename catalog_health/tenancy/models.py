@@ -23,6 +23,19 @@ class Tenant(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     currency = models.CharField(max_length=3, default="USD")
+    # How an imported file's slash dates read when none of them has a day above 12
+    # (03/04/2026): never guessed, so an ambiguous file waits for this or a choice at upload.
+    date_order = models.CharField(
+        "date order of imported files",
+        max_length=3,
+        blank=True,
+        default="",
+        choices=[
+            ("", "Ask"),
+            ("dmy", "Day first (31/12/2026)"),
+            ("mdy", "Month first (12/31/2026)"),
+        ],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -10,11 +10,13 @@ from catalogs.order_io import FileError
 
 class ImportCommand(BaseCommand):
     kind = ""
+    # read from the path chunk by chunk (memory bounded) instead of loading the file
+    pass_path = False
     columns: tuple[str, ...] = ()
 
     def add_arguments(self, parser):
         parser.add_argument("--catalog", type=int, required=True, help="catalog id")
-        parser.add_argument("file", help="CSV file with the documented columns")
+        parser.add_argument("file", help="the file (see the command's docstring)")
         parser.add_argument(
             "--no-score", action="store_true", help="do not queue a flag scoring afterwards"
         )
@@ -23,6 +25,7 @@ class ImportCommand(BaseCommand):
         raise NotImplementedError
 
     def handle(self, *args, catalog, file, no_score, **options):
+        self.options = options
         try:
             cat = Catalog.objects.select_related("tenant").get(pk=catalog)
         except Catalog.DoesNotExist as exc:
@@ -32,11 +35,22 @@ class ImportCommand(BaseCommand):
             raise CommandError(f"{file}: no such file.")
         try:
             result = self.importer()(
-                tenant=cat.tenant, catalog=cat, data=path.read_bytes(), actor=None
+                tenant=cat.tenant,
+                catalog=cat,
+                data=path if self.pass_path else path.read_bytes(),
+                actor=None,
             )
         except FileError as exc:
             raise CommandError(f"Nothing was imported: {exc}") from exc
-        for error in result.errors[:200]:
+        label = getattr(result, "format_label", "")
+        if label:
+            self.stdout.write(f"Read as: {label}.")
+        unknown = getattr(result, "unknown_skus", {})
+        if unknown:
+            self.stderr.write(f"{len(unknown)} unknown SKU(s) (not products of {cat.name}):")
+            for sku, lines in list(unknown.items())[:50]:
+                self.stderr.write(f"  {sku!r}: line(s) {', '.join(map(str, lines))}")
+        for error in [e for e in result.errors if e.column != "sku" or not unknown][:200]:
             self.stderr.write(str(error))
         if len(result.errors) > 200:
             self.stderr.write(f"… and {len(result.errors) - 200} more errors")
@@ -47,6 +61,7 @@ class ImportCommand(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{cat.tenant.slug}/{cat.name}: {result.written} {self.kind} rows saved, "
-                f"{result.refused} refused."
+                + (f"{result.unchanged} unchanged, " if hasattr(result, "unchanged") else "")
+                + f"{result.refused} refused."
             )
         )

@@ -1,19 +1,38 @@
-"""`manage.py import_orders --catalog ID FILE.csv`
+"""`manage.py import_orders --catalog ID FILE`
 
-Columns: order_id, sku, quantity, item_price, shipping_fee, placed_at, ship_by, shipped_at,
-delivered_at, cancelled_at, cancel_reason, tracking_number (ISO 8601 times, empty for none).
-Idempotent on (order_id, sku): importing a file twice changes nothing the second time."""
+FILE is an order export as downloaded: a TikTok Shop order export (CSV or XLSX), a Shopify
+orders export, a file whose header the tenant has mapped before, or the app's own CSV
+(order_id, sku, quantity, item_price, shipping_fee, placed_at, ship_by, shipped_at,
+delivered_at, cancelled_at, cancel_reason, tracking_number). Idempotent on (order id, sku):
+importing a file twice changes nothing the second time."""
 
 from catalogs import services
-from catalogs.order_io import ORDER_COLUMNS
 
 from ._import_base import ImportCommand
 
 
 class Command(ImportCommand):
-    help = "Import order lines from CSV into a catalog: " + ",".join(ORDER_COLUMNS)
+    help = (
+        "Import order lines into a catalog from a TikTok Shop or Shopify export (CSV/XLSX), "
+        "a mapped file or the app's CSV"
+    )
     kind = "order"
-    columns = ORDER_COLUMNS
+    pass_path = True
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--date-order",
+            choices=["dmy", "mdy"],
+            default="",
+            help="how slash dates read when no date in the file has a day above 12 "
+            "(default: the tenant's setting)",
+        )
 
     def importer(self):
-        return services.orders_import_csv
+        date_order = self.options.get("date_order", "")
+
+        def run(**kwargs):
+            return services.orders_import_file(date_order=date_order, **kwargs)
+
+        return run
