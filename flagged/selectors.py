@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from catalog_health.pagination import KeysetPage, decode_cursor, encode_cursor
@@ -15,8 +15,10 @@ from catalog_health.tenancy.models import Tenant
 from catalogs.models import DailyImpression, Order, Product
 
 from .charts import DayPoint, TransitionPoint
+from .conditions import Ctx, all_of
 from .models import FlagCount, FlagState, FlagTransition
 from .scoring import (
+    IN_WINDOW,
     METRICS,
     STATUS_LABELS,
     Counts,
@@ -243,9 +245,7 @@ def product_metrics(
     tables = Tables(Order._meta.db_table, FlagState._meta.db_table, FlagTransition._meta.db_table)
     values = params(tenant_id=tenant.pk, policies=policies, now=now, resolved_days=resolved_days())
     values["product"] = product.pk
-    sql = aggregate_sql(tables, policies).replace(
-        "GROUP BY o.product_id", "AND o.product_id = %(product)s GROUP BY o.product_id"
-    )
+    sql = aggregate_sql(tables, policies, one_product=True)
     with connection.cursor() as cur:
         cur.execute(sql, values)
         columns = [c[0] for c in cur.description]
@@ -261,25 +261,10 @@ def product_metrics(
 
 
 def counting_orders_filter(metric: Metric, policy: Policy, now: datetime) -> Q:
-    """The orders that count against a metric (its numerator), as a filter."""
-    window = Q(placed_at__gte=now - timedelta(days=policy.window_days), placed_at__lte=now)
-    if metric == Metric.OOS_CANCELLATION:
-        return window & Q(cancelled_at__isnull=False, cancel_reason="out_of_stock")
-    if metric == Metric.OVERDUE_UNSHIPPED:
-        return window & Q(ship_by__lt=now, shipped_at__isnull=True, cancelled_at__isnull=True)
-    if metric == Metric.LATE_DISPATCH:
-        return window & Q(shipped_at__isnull=False, shipped_at__gt=F("ship_by"))
-    if metric == Metric.HIGH_SHIPPING_FEE:
-        high = Q(pk__in=[])
-        if policy.fee_amount is not None:
-            high |= Q(shipping_fee__gt=policy.fee_amount)
-        if policy.fee_ratio_percent is not None:
-            high |= Q(
-                shipping_fee__gt=F("item_price") * F("quantity") * policy.fee_ratio_percent / 100
-            )
-        return window & high
-    # valid tracking: the shipped orders WITHOUT a tracking number are the ones to fix
-    return window & Q(shipped_at__isnull=False, tracking_number__regex=r"^\s*$")
+    """The orders that count against a metric (the ones to fix), as a filter: the metric's
+    definition (``scoring.METRICS``) as a Django expression."""
+    d = METRICS[metric]
+    return all_of(IN_WINDOW, d.population, d.against).expr(Ctx(now=now, policy=policy))
 
 
 def counting_orders(
