@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from catalog_health.pagination import KeysetPage, decode_cursor, encode_cursor
+from catalog_health.pagination import KeysetPage, keyset_paginate
 from catalog_health.tenancy.models import Tenant
 from catalogs.models import DailyImpression, Order, Product
 
@@ -131,40 +131,10 @@ def flagged_filter(
 def flagged_page(
     *, tenant: Tenant, filters: dict, cursor: str | None, sort: str, size: int
 ) -> KeysetPage:
-    """One page of the tab: keyset pagination, one query whatever the page."""
+    """One page of the tab: the shared keyset pager, whose row comparison bounds the scan of
+    the sort's index at any depth (the sort columns are NOT NULL: one query a page)."""
     qs = flagged_search(tenant=tenant, filters=filters)
-    return keyset_page_not_null(
-        qs, sort=SORTS.get(sort, "-status_since"), cursor=cursor, page_size=size
-    )
-
-
-# Sort columns of FlagState, all NOT NULL (a whitelist: they are written into the SQL).
-_KEYSET_COLUMNS = {"status_since": "status_since", "worst_level": "worst_level"}
-
-
-def keyset_page_not_null(qs: QuerySet, *, sort: str, cursor: str | None, page_size: int):
-    """Keyset page for a NOT NULL sort column: `(col, id) < (last col, last id)` and
-    `ORDER BY col, id` in one direction, which PostgreSQL answers with a range scan of the
-    matching index at any depth. (The shared helper sorts NULLS LAST, which a plain b-tree
-    index cannot serve, so every page sorted the whole tenant.)"""
-    descending = sort.startswith("-")
-    field = sort.lstrip("-")
-    column = _KEYSET_COLUMNS[field]
-    table = qs.model._meta.db_table
-    position = decode_cursor(cursor) if cursor else None
-    if position is not None and position[0] is not None:
-        value, pk = position
-        op = "<" if descending else ">"
-        qs = qs.extra(  # noqa: S610 -- column from the whitelist above, values are parameters
-            where=[f'("{table}"."{column}", "{table}"."id") {op} (%s, %s)'], params=[value, pk]
-        )
-    order = [f"-{field}", "-id"] if descending else [field, "id"]
-    rows = list(qs.order_by(*order)[: page_size + 1])
-    next_cursor = None
-    if len(rows) > page_size:
-        rows = rows[:page_size]
-        next_cursor = encode_cursor(getattr(rows[-1], field), rows[-1].pk)
-    return KeysetPage(rows, next_cursor, position is not None, page_size)
+    return keyset_paginate(qs, sort=SORTS.get(sort, "-status_since"), cursor=cursor, page_size=size)
 
 
 def impression_trends(
