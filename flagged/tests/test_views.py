@@ -112,8 +112,10 @@ def test_export_is_formula_injection_safe(client, member, catalog):
         reverse("flagged:flagged_export", kwargs={"tenant_slug": catalog.tenant.slug})
     )
     body = b"".join(response.streaming_content).decode()
+    assert body.startswith("sku,title,catalog,status,since,reasons,product_id\r\n")
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0][:4] == ["sku", "title", "catalog", "status"]
+    assert rows[1][6] == str(product.pk) and len(rows) == 2
     assert rows[1][0] == "'+SKU1"
     assert rows[1][1].startswith("'=HYPERLINK")
     assert rows[1][3] == "Impacted"
