@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
@@ -16,8 +17,9 @@ from catalogs.models import DailyImpression, Order, Product
 
 from .charts import DayPoint, TransitionPoint
 from .conditions import Ctx, all_of
-from .models import FlagCount, FlagState, FlagTransition
+from .models import FlagCount, FlagState, FlagTransition, MetricPolicy, TenantMetricPolicy
 from .scoring import (
+    DEFAULT_POLICIES,
     IN_WINDOW,
     METRICS,
     STATUS_LABELS,
@@ -32,7 +34,6 @@ from .scoring import (
     reason_text,
 )
 from .scoring_sql import PREFIX, Tables, aggregate_sql, params
-from .services import effective_policies, resolved_days
 
 LISTED = (FlagStatus.IMPACTED, FlagStatus.AT_RISK, FlagStatus.RESOLVED)
 # Every sort is served by an index of FlagState (keyset pages stay cheap at any depth).
@@ -42,6 +43,24 @@ SORTS = {
     "severity": "-worst_level",
 }
 TREND_DAYS = 7
+
+
+# ----------------------------------------------------------------------- policies
+
+
+def resolved_days() -> int:
+    """Days a Resolved product stays on the list unless flagged again."""
+    return int(getattr(settings, "FLAGGED_RESOLVED_DAYS", 14))
+
+
+def effective_policies(*, tenant: Tenant) -> dict[Metric, Policy]:
+    """Per metric: the tenant's override, else the global default, else the built-in one."""
+    policies = dict(DEFAULT_POLICIES)
+    for row in MetricPolicy.objects.all():
+        policies[Metric(row.metric)] = row.as_policy()
+    for row in TenantMetricPolicy.objects.for_tenant(tenant):
+        policies[Metric(row.metric)] = row.as_policy()
+    return policies
 
 
 # ------------------------------------------------------------------------ reasons
