@@ -45,10 +45,19 @@ class Ctx:
 
 
 class Term:
-    def value(self, order, ctx: Ctx) -> Any: ...
-    def sql(self, ctx: Ctx) -> str: ...
-    def expr(self, ctx: Ctx): ...
+    """A value: of the order, of the context, or computed from other terms."""
+
+    def value(self, order, ctx: Ctx) -> Any:
+        raise NotImplementedError
+
+    def sql(self, ctx: Ctx) -> str:
+        raise NotImplementedError
+
+    def expr(self, ctx: Ctx):
+        raise NotImplementedError
+
     def settings(self) -> Iterator[str]:
+        """The policy settings this term reads (their SQL parameters must be bound)."""
         yield from ()
 
 
@@ -187,10 +196,19 @@ def mul(*terms: Term) -> Mul:
 
 
 class Cond:
-    def test(self, order, ctx: Ctx) -> bool | None: ...
-    def sql(self, ctx: Ctx) -> str: ...
-    def expr(self, ctx: Ctx) -> Q: ...
+    """A condition on one order line: true, false or unknown (None)."""
+
+    def test(self, order, ctx: Ctx) -> bool | None:
+        raise NotImplementedError
+
+    def sql(self, ctx: Ctx) -> str:
+        raise NotImplementedError
+
+    def expr(self, ctx: Ctx) -> Q:
+        raise NotImplementedError
+
     def settings(self) -> Iterator[str]:
+        """The policy settings this condition reads (their SQL parameters must be bound)."""
         yield from ()
 
 
