@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.mail import send_mass_mail
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Count, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower, Trim
@@ -36,10 +36,13 @@ from catalogs.models import Catalog, Product, ReviewStatus
 
 from . import rules, selectors
 from . import state as ecr_state
+from .diagnostics import CatalogDiagnostics as CatalogDiagnostics
+from .diagnostics import catalog_diagnostics as catalog_diagnostics
+from .diagnostics import diagnostics_snapshot_current as diagnostics_snapshot_current
+from .diagnostics_tasks import diagnostics_refresh
 from .models import (
     CatalogEcrState,
     DeniedClaim,
-    DiagnosticsSnapshot,
     EcrEvent,
     EcrTrigger,
     PolicyTerm,
@@ -744,40 +747,10 @@ def all_catalogs() -> list[tuple[Tenant, Catalog]]:
     return out
 
 
-def diagnostics_snapshot_current(
-    *, tenant: Tenant, catalog: Catalog, version: str | None = None
-) -> DiagnosticsSnapshot:
-    """The catalog's Diagnostics snapshot at its current data version: stored when no review
-    or product change happened since (constant cost at any catalog size), else recomputed
-    (the grouping and the changed-and-failing list, as costly as the catalog is large) and
-    stored for the next views."""
-    if version is None:
-        version = selectors.diagnostics_version(tenant=tenant, catalog=catalog)
-    snapshot = DiagnosticsSnapshot.objects.for_tenant(tenant).filter(catalog=catalog).first()
-    if snapshot is not None and snapshot.version == version and snapshot.changed:
-        return snapshot
-    rows = selectors.issue_group_rows(tenant=tenant, catalog=catalog)
-    changed = selectors.changed_failing_policy_summary(tenant=tenant, catalog=catalog)
-    try:
-        with transaction.atomic():
-            snapshot, _ = DiagnosticsSnapshot.objects.update_or_create(
-                tenant=tenant,
-                catalog=catalog,
-                defaults={"version": version, "rows": rows, "changed": changed},
-            )
-    except IntegrityError:  # another request stored the same snapshot at the same moment
-        snapshot = DiagnosticsSnapshot(
-            tenant=tenant, catalog=catalog, version=version, rows=rows, changed=changed
-        )
-    return snapshot
-
-
 def diagnostics_refresh_enqueue(tenant_id: int, catalog_id: int) -> bool:
     """Queue the recomputation of a catalog's Diagnostics snapshot after a feed run changed
     it, so the seller's next Diagnostics view reads it instead of paying the grouping (~2 s
     at a million products). Best effort: without a broker the first view recomputes it."""
-    from .tasks import diagnostics_refresh
-
     try:
         diagnostics_refresh.apply_async(
             kwargs={"tenant_id": tenant_id, "catalog_id": catalog_id}, retry=False
@@ -786,43 +759,3 @@ def diagnostics_refresh_enqueue(tenant_id: int, catalog_id: int) -> bool:
     except Exception as exc:  # kombu/redis errors vary by transport
         logger.warning("diagnostics refresh of catalog %s not queued: %s", catalog_id, exc)
         return False
-
-
-@dataclass(frozen=True)
-class CatalogDiagnostics:
-    counts: selectors.ReviewCounts
-    counts_stored: bool  # from the last ECR evaluation (else counted for this view)
-    error_groups: list
-    warning_groups: list
-    changed: list[Product]  # changed by the latest feed runs and failing ad policy
-    changed_total: int
-    changed_since: datetime | None
-
-
-def catalog_diagnostics(
-    *, tenant: Tenant, catalog: Catalog, ecr: CatalogEcrState | None
-) -> CatalogDiagnostics:
-    """Everything the catalog Diagnostics page shows, in a fixed number of small queries
-    whatever the catalog size while its data is unchanged since the last ECR evaluation and
-    the last snapshot: the data version (2 index lookups), the snapshot (1), the trend's two
-    feed-run samples (1), and the changed products by id with their policy issues (2)."""
-    version = selectors.diagnostics_version(tenant=tenant, catalog=catalog)
-    counts, stored = selectors.review_counts_current(
-        tenant=tenant, catalog=catalog, ecr=ecr, version=version
-    )
-    snapshot = diagnostics_snapshot_current(tenant=tenant, catalog=catalog, version=version)
-    groups = selectors.issue_summary(
-        tenant=tenant, catalog=catalog, active=counts.active, rows=snapshot.rows
-    )
-    since = snapshot.changed.get("since")
-    return CatalogDiagnostics(
-        counts=counts,
-        counts_stored=stored,
-        error_groups=[g for g in groups if g.severity == rules.ERROR],
-        warning_groups=[g for g in groups if g.severity == rules.WARNING],
-        changed=selectors.changed_products_with_policy_issues(
-            tenant=tenant, ids=snapshot.changed.get("ids", [])
-        ),
-        changed_total=snapshot.changed.get("total", 0),
-        changed_since=datetime.fromisoformat(since) if since else None,
-    )

@@ -6,21 +6,12 @@ import logging
 
 from celery import shared_task
 
-from catalog_health.tenancy.models import Tenant
-from catalogs.models import Catalog
-
 from . import services
+from .diagnostics_tasks import diagnostics_refresh as diagnostics_refresh  # autodiscovered here
+from .diagnostics_tasks import task_catalog
 from .models import EcrTrigger
 
 logger = logging.getLogger(__name__)
-
-
-def _catalog(tenant_id: int, catalog_id: int) -> tuple[Tenant, Catalog] | None:
-    tenant = Tenant.objects.filter(pk=tenant_id).first()
-    if tenant is None:
-        return None
-    catalog = Catalog.objects.for_tenant(tenant).filter(pk=catalog_id).first()
-    return (tenant, catalog) if catalog else None
 
 
 @shared_task(name="ecr.review_queue_drain")
@@ -48,20 +39,9 @@ def check_all() -> int:
 def review_catalog(*, tenant_id: int, catalog_id: int) -> int:
     """Fast-lane review of one catalog's Pending products (when its ECR is on) and an ECR
     evaluation, e.g. after products were pushed over the API."""
-    found = _catalog(tenant_id, catalog_id)
+    found = task_catalog(tenant_id, catalog_id)
     if found is None:
         logger.warning("catalog gone", extra={"catalog_id": catalog_id})
         return 0
     tenant, catalog = found
     return services.review_after_feed_run(tenant=tenant, catalog=catalog).reviewed
-
-
-@shared_task(name="ecr.diagnostics_refresh")
-def diagnostics_refresh(*, tenant_id: int, catalog_id: int) -> bool:
-    """Recompute a catalog's Diagnostics snapshot if its data changed (see services)."""
-    found = _catalog(tenant_id, catalog_id)
-    if found is None:
-        return False
-    tenant, catalog = found
-    services.diagnostics_snapshot_current(tenant=tenant, catalog=catalog)
-    return True

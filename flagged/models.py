@@ -13,6 +13,7 @@ from catalogs.models import Product
 from .scoring import (
     DEFAULT_POLICIES,
     METRICS,
+    PREFIX,
     Counts,
     FlagStatus,
     Level,
@@ -21,7 +22,6 @@ from .scoring import (
     PolicyError,
 )
 from .scoring import policy_validate as _policy_validate
-from .scoring_sql import PREFIX
 
 PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
 
@@ -165,7 +165,8 @@ class PolicyChange(models.Model):
 
 class MetricColumns(models.Model):
     """Counts and level of every metric as plain columns: the set-based SQL writes them and
-    the tab filters on them (reason = level > 0). Prefixes: scoring_sql.PREFIX."""
+    the tab filters on them (reason = level > 0). Prefixes: the definitions' ``column``
+    (``scoring.PREFIX``)."""
 
     oos_num = models.PositiveIntegerField(default=0)
     oos_den = models.PositiveIntegerField(default=0)

@@ -1,8 +1,10 @@
 """Pure seller-metric rules: formulas, classification, status and transitions.
 
-No ORM and no settings here, so a table of cases tests every rule. The set-based
-scoring query in ``flagged.services`` computes exactly the same things in SQL;
-``flagged/tests/test_scoring_sql.py`` checks the two agree.
+No ORM and no settings here, so a table of cases tests every rule. ``METRICS`` is the one
+table of metric definitions: the formulas here, the set-based scoring SQL
+(``flagged.scoring_sql``) and the details page's orders (``flagged.selectors``) are all
+generated from its conditions, and ``BANDS`` gives the levels to both ``classify`` and the
+SQL; ``flagged/tests/test_scoring_service.py`` checks Python and SQL agree on random orders.
 
 Conventions (documented in the README section "Flagged products"):
 
@@ -23,10 +25,31 @@ Conventions (documented in the README section "Flagged products"):
 from __future__ import annotations
 
 import enum
+import operator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+
+from .conditions import (
+    ALWAYS,
+    Cmp,
+    Col,
+    Cond,
+    Ctx,
+    IfSet,
+    IsNull,
+    Lit,
+    Not,
+    Now,
+    Setting,
+    Since,
+    TrimSpaces,
+    all_of,
+    any_of,
+    mul,
+    not_null,
+)
 
 
 class Metric(enum.StrEnum):
@@ -78,58 +101,132 @@ class ReviewTarget(enum.StrEnum):
     SHIPPING_FEE = "shipping_fee"
 
 
+# A metric's level against its policy, as bands checked in order: the first whose comparison
+# ``100 * numerator <op> <policy setting> * denominator`` holds gives the level, else OK.
+# ``classify`` and the scoring SQL's CASE (``flagged.scoring_sql``) both read this table.
+Band = tuple[str, str, Level]
+BANDS: dict[bool, tuple[Band, ...]] = {
+    # lower is better: Impacted above the target, At risk from the at-risk threshold up
+    False: ((">", "target", Level.IMPACTED), (">=", "at_risk_threshold", Level.AT_RISK)),
+    # higher is better: the mirror image
+    True: (("<", "target", Level.IMPACTED), ("<=", "at_risk_threshold", Level.AT_RISK)),
+}
+
+
 @dataclass(frozen=True)
 class MetricDef:
+    """One seller metric, defined once.
+
+    ``population`` picks the orders of the window the rate is over (its denominator) and
+    ``counted`` the ones among them that the numerator counts. The pure formulas below, the
+    scoring SQL and the details page's list of orders are all generated from these two
+    conditions (``flagged.conditions``); ``column`` prefixes the metric's columns
+    (``<column>_num``, ``_den``, ``_level``) in FlagState and FlagTransition."""
+
     code: Metric
     label: str
+    column: str
     higher_is_better: bool
+    population: Cond
+    counted: Cond
     numerator: str  # what is counted, for the details page
     denominator: str
     review: ReviewTarget
 
+    @property
+    def bands(self) -> tuple[Band, ...]:
+        return BANDS[self.higher_is_better]
+
+    @property
+    def against(self) -> Cond:
+        """The orders of the population that count against the metric (the ones to fix)."""
+        return Not(self.counted) if self.higher_is_better else self.counted
+
+
+# Every metric counts the orders placed in its policy's window, ``since <= placed_at <= now``.
+# The scoring SQL puts the upper bound, common to every metric, in its WHERE clause.
+PLACED_SINCE = Cmp(Col("placed_at"), ">=", Since())
+PLACED_UNTIL_NOW = Cmp(Col("placed_at"), "<=", Now())
+IN_WINDOW = all_of(PLACED_SINCE, PLACED_UNTIL_NOW)
+SHIPPED = not_null("shipped_at")
 
 METRICS: dict[Metric, MetricDef] = {
-    Metric.OOS_CANCELLATION: MetricDef(
-        Metric.OOS_CANCELLATION,
-        "Out-of-stock cancellation rate",
-        False,
-        "orders cancelled as out of stock",
-        "orders placed",
-        ReviewTarget.INVENTORY,
-    ),
-    Metric.OVERDUE_UNSHIPPED: MetricDef(
-        Metric.OVERDUE_UNSHIPPED,
-        "Overdue unshipped rate",
-        False,
-        "orders past their ship-by date, not shipped, not cancelled",
-        "orders placed",
-        ReviewTarget.OVERDUE_ORDERS,
-    ),
-    Metric.LATE_DISPATCH: MetricDef(
-        Metric.LATE_DISPATCH,
-        "Late dispatch rate",
-        False,
-        "orders shipped after their ship-by date",
-        "orders shipped",
-        ReviewTarget.LATE_ORDERS,
-    ),
-    Metric.HIGH_SHIPPING_FEE: MetricDef(
-        Metric.HIGH_SHIPPING_FEE,
-        "High shipping fee rate",
-        False,
-        "orders with a high shipping fee",
-        "orders placed",
-        ReviewTarget.SHIPPING_FEE,
-    ),
-    Metric.VALID_TRACKING: MetricDef(
-        Metric.VALID_TRACKING,
-        "Valid tracking rate",
-        True,
-        "shipped orders with a tracking number",
-        "orders shipped",
-        ReviewTarget.SHIPPED_ORDERS,
-    ),
+    m.code: m
+    for m in (
+        MetricDef(
+            code=Metric.OOS_CANCELLATION,
+            label="Out-of-stock cancellation rate",
+            column="oos",
+            higher_is_better=False,
+            population=ALWAYS,
+            counted=all_of(
+                not_null("cancelled_at"), Cmp(Col("cancel_reason"), "=", Lit("out_of_stock"))
+            ),
+            numerator="orders cancelled as out of stock",
+            denominator="orders placed",
+            review=ReviewTarget.INVENTORY,
+        ),
+        MetricDef(
+            code=Metric.OVERDUE_UNSHIPPED,
+            label="Overdue unshipped rate",
+            column="overdue",
+            higher_is_better=False,
+            population=ALWAYS,
+            counted=all_of(
+                Cmp(Col("ship_by"), "<", Now()), IsNull("shipped_at"), IsNull("cancelled_at")
+            ),
+            numerator="orders past their ship-by date, not shipped, not cancelled",
+            denominator="orders placed",
+            review=ReviewTarget.OVERDUE_ORDERS,
+        ),
+        MetricDef(
+            code=Metric.LATE_DISPATCH,
+            label="Late dispatch rate",
+            column="late",
+            higher_is_better=False,
+            population=SHIPPED,
+            counted=Cmp(Col("shipped_at"), ">", Col("ship_by")),
+            numerator="orders shipped after their ship-by date",
+            denominator="orders shipped",
+            review=ReviewTarget.LATE_ORDERS,
+        ),
+        MetricDef(
+            code=Metric.HIGH_SHIPPING_FEE,
+            label="High shipping fee rate",
+            column="fee",
+            higher_is_better=False,
+            population=ALWAYS,
+            # above the amount, or above the ratio of the line's item value (either one set)
+            counted=any_of(
+                IfSet("fee_amount", Cmp(Col("shipping_fee"), ">", Setting("fee_amount"))),
+                IfSet(
+                    "fee_ratio_percent",
+                    Cmp(
+                        mul(Col("shipping_fee"), Lit(100)),
+                        ">",
+                        mul(Col("item_price"), Col("quantity"), Setting("fee_ratio_percent")),
+                    ),
+                ),
+            ),
+            numerator="orders with a high shipping fee",
+            denominator="orders placed",
+            review=ReviewTarget.SHIPPING_FEE,
+        ),
+        MetricDef(
+            code=Metric.VALID_TRACKING,
+            label="Valid tracking rate",
+            column="tracking",
+            higher_is_better=True,
+            population=SHIPPED,
+            counted=Cmp(TrimSpaces(Col("tracking_number")), "<>", Lit("")),
+            numerator="shipped orders with a tracking number",
+            denominator="orders shipped",
+            review=ReviewTarget.SHIPPED_ORDERS,
+        ),
+    )
 }
+# Column prefix of each metric in flagged_flagstate / flagged_flagtransition.
+PREFIX: dict[Metric, str] = {m: d.column for m, d in METRICS.items()}
 
 
 @dataclass(frozen=True)
@@ -260,41 +357,24 @@ class Counts:
 
 def fee_is_high(order: OrderFacts, policy: Policy) -> bool:
     """True when the shipping fee is above the ratio of item value or the amount."""
-    if policy.fee_amount is not None and order.shipping_fee > policy.fee_amount:
-        return True
-    if policy.fee_ratio_percent is not None:
-        item_value = order.item_price * order.quantity
-        return order.shipping_fee * 100 > item_value * policy.fee_ratio_percent
-    return False
+    ctx = Ctx(now=order.placed_at, policy=policy)
+    return METRICS[Metric.HIGH_SHIPPING_FEE].counted.test(order, ctx) is True
 
 
 def metric_counts(
     metric: Metric, orders: list[OrderFacts], *, now: datetime, policy: Policy
 ) -> Counts:
-    """Count one metric over the orders placed inside the policy window."""
-    since = now - timedelta(days=policy.window_days)
-    window = [o for o in orders if since <= o.placed_at <= now]
-    shipped = [o for o in window if o.shipped_at is not None]
-    if metric == Metric.OOS_CANCELLATION:
-        num = sum(
-            1 for o in window if o.cancelled_at is not None and o.cancel_reason == "out_of_stock"
-        )
-        return Counts(num, len(window))
-    if metric == Metric.OVERDUE_UNSHIPPED:
-        num = sum(
-            1 for o in window if o.ship_by < now and o.shipped_at is None and o.cancelled_at is None
-        )
-        return Counts(num, len(window))
-    if metric == Metric.LATE_DISPATCH:
-        num = sum(1 for o in shipped if o.shipped_at > o.ship_by)
-        return Counts(num, len(shipped))
-    if metric == Metric.HIGH_SHIPPING_FEE:
-        num = sum(1 for o in window if fee_is_high(o, policy))
-        return Counts(num, len(window))
-    if metric == Metric.VALID_TRACKING:
-        num = sum(1 for o in shipped if o.tracking_number.strip())
-        return Counts(num, len(shipped))
-    raise ValueError(f"unknown metric {metric!r}")
+    """Count one metric over the orders placed inside the policy window (the definition's
+    conditions, evaluated in Python; a row counts when its condition is true)."""
+    definition = METRICS[metric]
+    ctx = Ctx(now=now, policy=policy)
+    population = [
+        o
+        for o in orders
+        if IN_WINDOW.test(o, ctx) is True and definition.population.test(o, ctx) is True
+    ]
+    num = sum(1 for o in population if definition.counted.test(o, ctx) is True)
+    return Counts(num, len(population))
 
 
 # --------------------------------------------------------------------- classification
@@ -307,17 +387,13 @@ def classify(counts: Counts, policy: Policy) -> Level:
     # Exact: compare 100*num/den with a Decimal percent without dividing.
     scaled = Decimal(100 * counts.numerator)
     den = Decimal(counts.denominator)
-    if policy.definition.higher_is_better:
-        if scaled < policy.target * den:
-            return Level.IMPACTED
-        if scaled <= policy.at_risk_threshold * den:
-            return Level.AT_RISK
-        return Level.OK
-    if scaled > policy.target * den:
-        return Level.IMPACTED
-    if scaled >= policy.at_risk_threshold * den:
-        return Level.AT_RISK
+    for op, setting, level in policy.definition.bands:
+        if BAND_OPS[op](scaled, getattr(policy, setting) * den):
+            return level
     return Level.OK
+
+
+BAND_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 
 def worst_level(levels: list[Level] | tuple[Level, ...]) -> Level:

@@ -2,10 +2,12 @@
 
 One aggregate query per tenant computes the five metrics' counts for every
 product with orders in the window; the level, worst level and next status are
-computed in the same statement with CASE expressions that mirror
-``flagged.scoring.classify`` and ``flagged.scoring.next_status`` (a test checks
-they agree). Only rows whose status or counts changed land in a temporary table,
-from which one upsert writes the states and one insert writes the transitions.
+computed in the same statement. The counts' conditions are the metric definitions of
+``flagged.scoring.METRICS`` printed as SQL and the levels' CASE comes from the same
+``BANDS`` as ``flagged.scoring.classify``; the next status mirrors
+``flagged.scoring.next_status`` (tests check they agree). Only rows whose status or counts
+changed land in a temporary table, from which one upsert writes the states and one insert
+writes the transitions.
 """
 
 # ruff: noqa: S608 -- identifiers come from model metadata and the constants
@@ -16,16 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flagged.scoring import METRICS, Metric, Policy
-
-# Column prefix of each metric in flagged_flagstate / flagged_flagtransition.
-PREFIX: dict[Metric, str] = {
-    Metric.OOS_CANCELLATION: "oos",
-    Metric.OVERDUE_UNSHIPPED: "overdue",
-    Metric.LATE_DISPATCH: "late",
-    Metric.HIGH_SHIPPING_FEE: "fee",
-    Metric.VALID_TRACKING: "tracking",
-}
+from flagged.conditions import Ctx, all_of
+from flagged.scoring import METRICS, PLACED_SINCE, PLACED_UNTIL_NOW, PREFIX, Metric, Policy
 
 COUNT_COLUMNS = [f"{p}_{k}" for p in PREFIX.values() for k in ("num", "den")]
 LEVEL_COLUMNS = [f"{p}_level" for p in PREFIX.values()]
@@ -38,92 +32,66 @@ class Tables:
     transition: str
 
 
-def _conditions(metric: Metric, policy: Policy, p: str) -> tuple[str, str]:
-    """(numerator condition, denominator condition) for one metric, inside FILTER."""
-    in_window = f"o.placed_at >= %({p}_since)s"
-    if metric == Metric.OOS_CANCELLATION:
-        return (
-            f"{in_window} AND o.cancelled_at IS NOT NULL AND o.cancel_reason = 'out_of_stock'",
-            in_window,
-        )
-    if metric == Metric.OVERDUE_UNSHIPPED:
-        return (
-            f"{in_window} AND o.ship_by < %(now)s AND o.shipped_at IS NULL "
-            "AND o.cancelled_at IS NULL",
-            in_window,
-        )
-    if metric == Metric.LATE_DISPATCH:
-        return (
-            f"{in_window} AND o.shipped_at IS NOT NULL AND o.shipped_at > o.ship_by",
-            f"{in_window} AND o.shipped_at IS NOT NULL",
-        )
-    if metric == Metric.HIGH_SHIPPING_FEE:
-        parts = []
-        if policy.fee_amount is not None:
-            parts.append(f"o.shipping_fee > %({p}_amount)s")
-        if policy.fee_ratio_percent is not None:
-            parts.append(f"o.shipping_fee * 100 > o.item_price * o.quantity * %({p}_ratio)s")
-        high = " OR ".join(parts) or "FALSE"
-        return f"{in_window} AND ({high})", in_window
-    if metric == Metric.VALID_TRACKING:
-        return (
-            f"{in_window} AND o.shipped_at IS NOT NULL AND TRIM(o.tracking_number) <> ''",
-            f"{in_window} AND o.shipped_at IS NOT NULL",
-        )
-    raise ValueError(metric)
+def _conditions(metric: Metric, policy: Policy) -> tuple[str, str]:
+    """(numerator condition, denominator condition) for one metric, inside FILTER: the
+    definition's conditions printed as SQL. The window's upper bound, the same for every
+    metric, is in the aggregate's WHERE."""
+    d = METRICS[metric]
+    ctx = Ctx(now=None, policy=policy, prefix=d.column)  # times are parameters in SQL
+    den = all_of(PLACED_SINCE, d.population)
+    return all_of(den, d.counted).sql(ctx), den.sql(ctx)
 
 
-def _level(metric: Metric, policy: Policy, p: str) -> str:
-    """CASE expression for the metric's level; mirrors scoring.classify."""
+def _level(metric: Metric, policy: Policy) -> str:
+    """CASE expression for the metric's level: ``scoring.classify`` from the same BANDS."""
     if not policy.enabled:
         return "0"
+    p = PREFIX[metric]
     num, den = f"{p}_num", f"{p}_den"
-    low = f"{den} < %({p}_min)s OR {den} = 0"
-    if METRICS[metric].higher_is_better:
-        return (
-            f"CASE WHEN {low} THEN 0 WHEN {num} * 100 < %({p}_target)s * {den} THEN 2 "
-            f"WHEN {num} * 100 <= %({p}_risk)s * {den} THEN 1 ELSE 0 END"
-        )
-    return (
-        f"CASE WHEN {low} THEN 0 WHEN {num} * 100 > %({p}_target)s * {den} THEN 2 "
-        f"WHEN {num} * 100 >= %({p}_risk)s * {den} THEN 1 ELSE 0 END"
+    whens = " ".join(
+        f"WHEN {num} * 100 {op} %({p}_{setting})s * {den} THEN {int(level)}"
+        for op, setting, level in METRICS[metric].bands
     )
+    return f"CASE WHEN {den} < %({p}_min_orders)s OR {den} = 0 THEN 0 {whens} ELSE 0 END"
 
 
 def params(
     *, tenant_id: int, policies: dict[Metric, Policy], now: datetime, resolved_days: int
 ) -> dict:
+    """The statement's parameters: the times, and per metric its window start, minimum
+    orders, band settings and every policy setting its conditions read."""
     values: dict = {
         "tenant": tenant_id,
         "now": now,
         "expire_before": now - timedelta(days=resolved_days),
     }
-    for metric, p in PREFIX.items():
-        policy = policies[metric]
+    for metric, d in METRICS.items():
+        policy, p = policies[metric], d.column
         values[f"{p}_since"] = now - timedelta(days=policy.window_days)
-        values[f"{p}_min"] = policy.min_orders
-        values[f"{p}_target"] = policy.target
-        values[f"{p}_risk"] = policy.at_risk_threshold
-        if metric == Metric.HIGH_SHIPPING_FEE:
-            values[f"{p}_amount"] = policy.fee_amount
-            values[f"{p}_ratio"] = policy.fee_ratio_percent
+        values[f"{p}_min_orders"] = policy.min_orders
+        for setting in {s for _, s, _ in d.bands} | set(d.counted.settings()):
+            values[f"{p}_{setting}"] = getattr(policy, setting)
     values["since"] = min(values[f"{p}_since"] for p in PREFIX.values())
     return values
 
 
-def aggregate_sql(tables: Tables, policies: dict[Metric, Policy]) -> str:
-    """The metric counts per product: the bare GROUP BY (also the benchmark floor)."""
+def aggregate_sql(
+    tables: Tables, policies: dict[Metric, Policy], *, one_product: bool = False
+) -> str:
+    """The metric counts per product: the bare GROUP BY (also the benchmark floor). With
+    ``one_product``, only the product bound to ``%(product)s`` (the details page)."""
     counts = []
     for metric, p in PREFIX.items():
-        num, den = _conditions(metric, policies[metric], p)
+        num, den = _conditions(metric, policies[metric])
         counts.append(f"COUNT(*) FILTER (WHERE {num}) AS {p}_num")
         counts.append(f"COUNT(*) FILTER (WHERE {den}) AS {p}_den")
+    product = "o.product_id = %(product)s" if one_product else "o.product_id IS NOT NULL"
     return (
         "SELECT o.product_id, "
         + ", ".join(counts)
         + f" FROM {tables.order} o WHERE o.tenant_id = %(tenant)s"
-        " AND o.placed_at >= %(since)s AND o.placed_at <= %(now)s"
-        " AND o.product_id IS NOT NULL GROUP BY o.product_id"
+        f" AND o.placed_at >= %(since)s AND {PLACED_UNTIL_NOW.sql(Ctx(now=None, policy=None))}"
+        f" AND {product} GROUP BY o.product_id"
     )
 
 
@@ -131,7 +99,7 @@ def changes_sql(
     tables: Tables, policies: dict[Metric, Policy], temp: str, *, vendor: str = "postgresql"
 ) -> str:
     """CREATE TEMP TABLE <temp>: one row per product whose state must be written."""
-    levels = ", ".join(f"{_level(m, policies[m], p)} AS {p}_level" for m, p in PREFIX.items())
+    levels = ", ".join(f"{_level(m, policies[m])} AS {p}_level" for m, p in PREFIX.items())
     # SQLite (the embedded default) spells GREATEST as the scalar MAX.
     greatest = "MAX" if vendor == "sqlite" else "GREATEST"
     worst = f"{greatest}(" + ", ".join(LEVEL_COLUMNS) + ")"

@@ -6,17 +6,21 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from catalog_health.pagination import KeysetPage, decode_cursor, encode_cursor
+from catalog_health.pagination import KeysetPage, keyset_paginate
 from catalog_health.tenancy.models import Tenant
 from catalogs.models import DailyImpression, Order, Product
 
 from .charts import DayPoint, TransitionPoint
-from .models import FlagCount, FlagState, FlagTransition
+from .conditions import Ctx, all_of
+from .models import FlagCount, FlagState, FlagTransition, MetricPolicy, TenantMetricPolicy
 from .scoring import (
+    DEFAULT_POLICIES,
+    IN_WINDOW,
     METRICS,
     STATUS_LABELS,
     Counts,
@@ -30,7 +34,6 @@ from .scoring import (
     reason_text,
 )
 from .scoring_sql import PREFIX, Tables, aggregate_sql, params
-from .services import effective_policies, resolved_days
 
 LISTED = (FlagStatus.IMPACTED, FlagStatus.AT_RISK, FlagStatus.RESOLVED)
 # Every sort is served by an index of FlagState (keyset pages stay cheap at any depth).
@@ -40,6 +43,24 @@ SORTS = {
     "severity": "-worst_level",
 }
 TREND_DAYS = 7
+
+
+# ----------------------------------------------------------------------- policies
+
+
+def resolved_days() -> int:
+    """Days a Resolved product stays on the list unless flagged again."""
+    return int(getattr(settings, "FLAGGED_RESOLVED_DAYS", 14))
+
+
+def effective_policies(*, tenant: Tenant) -> dict[Metric, Policy]:
+    """Per metric: the tenant's override, else the global default, else the built-in one."""
+    policies = dict(DEFAULT_POLICIES)
+    for row in MetricPolicy.objects.all():
+        policies[Metric(row.metric)] = row.as_policy()
+    for row in TenantMetricPolicy.objects.for_tenant(tenant):
+        policies[Metric(row.metric)] = row.as_policy()
+    return policies
 
 
 # ------------------------------------------------------------------------ reasons
@@ -129,40 +150,10 @@ def flagged_filter(
 def flagged_page(
     *, tenant: Tenant, filters: dict, cursor: str | None, sort: str, size: int
 ) -> KeysetPage:
-    """One page of the tab: keyset pagination, one query whatever the page."""
+    """One page of the tab: the shared keyset pager, whose row comparison bounds the scan of
+    the sort's index at any depth (the sort columns are NOT NULL: one query a page)."""
     qs = flagged_search(tenant=tenant, filters=filters)
-    return keyset_page_not_null(
-        qs, sort=SORTS.get(sort, "-status_since"), cursor=cursor, page_size=size
-    )
-
-
-# Sort columns of FlagState, all NOT NULL (a whitelist: they are written into the SQL).
-_KEYSET_COLUMNS = {"status_since": "status_since", "worst_level": "worst_level"}
-
-
-def keyset_page_not_null(qs: QuerySet, *, sort: str, cursor: str | None, page_size: int):
-    """Keyset page for a NOT NULL sort column: `(col, id) < (last col, last id)` and
-    `ORDER BY col, id` in one direction, which PostgreSQL answers with a range scan of the
-    matching index at any depth. (The shared helper sorts NULLS LAST, which a plain b-tree
-    index cannot serve, so every page sorted the whole tenant.)"""
-    descending = sort.startswith("-")
-    field = sort.lstrip("-")
-    column = _KEYSET_COLUMNS[field]
-    table = qs.model._meta.db_table
-    position = decode_cursor(cursor) if cursor else None
-    if position is not None and position[0] is not None:
-        value, pk = position
-        op = "<" if descending else ">"
-        qs = qs.extra(  # noqa: S610 -- column from the whitelist above, values are parameters
-            where=[f'("{table}"."{column}", "{table}"."id") {op} (%s, %s)'], params=[value, pk]
-        )
-    order = [f"-{field}", "-id"] if descending else [field, "id"]
-    rows = list(qs.order_by(*order)[: page_size + 1])
-    next_cursor = None
-    if len(rows) > page_size:
-        rows = rows[:page_size]
-        next_cursor = encode_cursor(getattr(rows[-1], field), rows[-1].pk)
-    return KeysetPage(rows, next_cursor, position is not None, page_size)
+    return keyset_paginate(qs, sort=SORTS.get(sort, "-status_since"), cursor=cursor, page_size=size)
 
 
 def impression_trends(
@@ -243,9 +234,7 @@ def product_metrics(
     tables = Tables(Order._meta.db_table, FlagState._meta.db_table, FlagTransition._meta.db_table)
     values = params(tenant_id=tenant.pk, policies=policies, now=now, resolved_days=resolved_days())
     values["product"] = product.pk
-    sql = aggregate_sql(tables, policies).replace(
-        "GROUP BY o.product_id", "AND o.product_id = %(product)s GROUP BY o.product_id"
-    )
+    sql = aggregate_sql(tables, policies, one_product=True)
     with connection.cursor() as cur:
         cur.execute(sql, values)
         columns = [c[0] for c in cur.description]
@@ -261,25 +250,10 @@ def product_metrics(
 
 
 def counting_orders_filter(metric: Metric, policy: Policy, now: datetime) -> Q:
-    """The orders that count against a metric (its numerator), as a filter."""
-    window = Q(placed_at__gte=now - timedelta(days=policy.window_days), placed_at__lte=now)
-    if metric == Metric.OOS_CANCELLATION:
-        return window & Q(cancelled_at__isnull=False, cancel_reason="out_of_stock")
-    if metric == Metric.OVERDUE_UNSHIPPED:
-        return window & Q(ship_by__lt=now, shipped_at__isnull=True, cancelled_at__isnull=True)
-    if metric == Metric.LATE_DISPATCH:
-        return window & Q(shipped_at__isnull=False, shipped_at__gt=F("ship_by"))
-    if metric == Metric.HIGH_SHIPPING_FEE:
-        high = Q(pk__in=[])
-        if policy.fee_amount is not None:
-            high |= Q(shipping_fee__gt=policy.fee_amount)
-        if policy.fee_ratio_percent is not None:
-            high |= Q(
-                shipping_fee__gt=F("item_price") * F("quantity") * policy.fee_ratio_percent / 100
-            )
-        return window & high
-    # valid tracking: the shipped orders WITHOUT a tracking number are the ones to fix
-    return window & Q(shipped_at__isnull=False, tracking_number__regex=r"^\s*$")
+    """The orders that count against a metric (the ones to fix), as a filter: the metric's
+    definition (``scoring.METRICS``) as a Django expression."""
+    d = METRICS[metric]
+    return all_of(IN_WINDOW, d.population, d.against).expr(Ctx(now=now, policy=policy))
 
 
 def counting_orders(

@@ -1,21 +1,38 @@
-"""Thin Celery wrappers: take ids, re-fetch the tenant, call one service."""
+"""Thin Celery wrappers: take ids, re-fetch the tenant, call one service.
+
+They import the scoring run and the digest directly, not ``flagged.services``, which queues
+``score_tenant``: services -> tasks -> scorer / digest, no cycle.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from catalog_health.tenancy.models import Tenant
 
-from . import services
+from .digest import digest_send
+from .scorer import flags_score
 
 
-@shared_task(name="flagged.score_tenant", acks_late=True, max_retries=2)
+# A lost database connection or a lock/statement timeout is worth two more tries a few
+# seconds apart (scoring is idempotent and the next hourly run would be an hour away);
+# anything else is a bug and fails at once.
+@shared_task(
+    name="flagged.score_tenant",
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    max_retries=2,
+    retry_backoff=5,
+    retry_backoff_max=60,
+    retry_jitter=True,
+)
 def score_tenant(*, tenant_id: int) -> dict:
     """Score one tenant. Idempotent: a redelivered task writes nothing new."""
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         return {"tenant_id": tenant_id, "skipped": "no such tenant"}
-    result = services.flags_score(tenant=tenant)
+    result = flags_score(tenant=tenant)
     return {
         "tenant_id": tenant_id,
         "changed": result.changed_states,
@@ -37,5 +54,5 @@ def send_digests() -> int:
     """Daily (beat): email each tenant's sellers what became Impacted or At risk."""
     sent = 0
     for tenant in Tenant.objects.order_by("pk"):
-        sent += services.digest_send(tenant=tenant)
+        sent += digest_send(tenant=tenant)
     return sent

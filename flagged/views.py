@@ -3,7 +3,6 @@ selectors, render."""
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 from urllib.parse import urlencode
@@ -14,7 +13,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from catalog_health.csv_export import safe_row
+from catalog_health.csv_export import csv_lines
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 from catalogs.models import Product
@@ -25,6 +24,8 @@ from .forms import FlaggedFilterForm
 from .models import FlagState
 from .scoring import METRICS, STATUS_LABELS, FlagStatus, Level, ReviewTarget, format_percent
 from .services import effective_policies, resolved_days
+
+EXPORT_COLUMNS = ["sku", "title", "catalog", "status", "since", "reasons", "product_id"]
 
 
 def _filters(request) -> tuple[FlaggedFilterForm, dict]:
@@ -75,36 +76,21 @@ class FlaggedExportView(TenantViewMixin, View):
 
     def get(self, request, *args, **kwargs):
         _, filters = _filters(request)
-
-        class Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(Echo())
-
-        def rows():
-            yield writer.writerow(
-                ["sku", "title", "catalog", "status", "since", "reasons", "product_id"]
-            )
-            for state, reasons in selectors.flagged_export_rows(
-                tenant=self.tenant, filters=filters
-            ):
-                p = state.product
-                yield writer.writerow(
-                    safe_row(
-                        [
-                            p.sku,
-                            p.title,
-                            p.catalog.name,
-                            STATUS_LABELS[FlagStatus(state.status)],
-                            state.status_since.isoformat(timespec="seconds"),
-                            "; ".join(reasons),
-                            p.pk,
-                        ]
-                    )
-                )
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        rows = (
+            [
+                state.product.sku,
+                state.product.title,
+                state.product.catalog.name,
+                STATUS_LABELS[FlagStatus(state.status)],
+                state.status_since.isoformat(timespec="seconds"),
+                "; ".join(reasons),
+                state.product.pk,
+            ]
+            for state, reasons in selectors.flagged_export_rows(tenant=self.tenant, filters=filters)
+        )
+        response = StreamingHttpResponse(
+            csv_lines(EXPORT_COLUMNS, rows), content_type="text/csv; charset=utf-8"
+        )
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = (
             f'attachment; filename="flagged-products-{self.tenant.slug}-{stamp}.csv"'

@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flagged import conditions
 from flagged.scoring import (
     DEFAULT_POLICIES,
+    METRICS,
     Counts,
     FlagStatus,
     Level,
@@ -381,3 +383,66 @@ def test_evaluate_and_reasons_worst_first():
         "Valid tracking rate 80% (target 95%)",
         "Overdue unshipped rate 3% (target 4%)",
     ]
+
+
+# ------------------------------------------------------- definitions language
+
+C = conditions
+FEE = DEFAULT_POLICIES[Metric.HIGH_SHIPPING_FEE]
+LATE = C.Cmp(C.Col("shipped_at"), ">", C.Col("ship_by"))
+CONDITION_CASES = [
+    # (id, condition, order, policy, Python result, SQL text)
+    ("late", LATE, shipped(3, late=True), FEE, True, "o.shipped_at > o.ship_by"),
+    ("NULL compares unknown", LATE, order(3), FEE, None, "o.shipped_at > o.ship_by"),
+    ("NOT unknown is unknown", C.Not(LATE), order(3), FEE, None, "NOT (o.shipped_at > o.ship_by)"),
+    (
+        "AND: false beats unknown",
+        C.all_of(LATE, C.not_null("shipped_at")),
+        order(3),
+        FEE,
+        False,
+        "o.shipped_at > o.ship_by AND o.shipped_at IS NOT NULL",
+    ),
+    (
+        "OR without any set part is false",
+        C.any_of(C.IfSet("fee_amount", LATE)),
+        shipped(3, late=True),
+        replace(FEE, fee_amount=None),
+        False,
+        "FALSE",
+    ),
+    (
+        "spaces are blank, a tab is not (SQL TRIM)",
+        C.Cmp(C.TrimSpaces(C.Col("tracking_number")), "<>", C.Lit("")),
+        shipped(3, tracking="\t"),
+        FEE,
+        True,
+        "TRIM(o.tracking_number) <> ''",
+    ),
+    (
+        "settings are named parameters",
+        C.Cmp(C.Col("shipping_fee"), ">", C.Setting("fee_amount")),
+        order(3, shipping_fee=D("20.01")),
+        FEE,
+        True,
+        "o.shipping_fee > %(fee_fee_amount)s",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("cond", "facts", "policy", "result", "sql"),
+    [c[1:] for c in CONDITION_CASES],
+    ids=[c[0] for c in CONDITION_CASES],
+)
+def test_condition_reads_the_same_in_python_and_sql(cond, facts, policy, result, sql):
+    assert cond.test(facts, C.Ctx(now=NOW, policy=policy)) is result
+    assert cond.sql(C.Ctx(now=None, policy=policy, prefix="fee")) == sql
+
+
+def test_against_is_the_complement_for_higher_is_better():
+    tracking = METRICS[Metric.VALID_TRACKING]
+    ctx = C.Ctx(now=NOW, policy=DEFAULT_POLICIES[Metric.VALID_TRACKING])
+    assert tracking.against.test(shipped(3, tracking="  "), ctx) is True
+    assert tracking.against.test(shipped(3, tracking="1Z"), ctx) is False
+    assert METRICS[Metric.LATE_DISPATCH].against is METRICS[Metric.LATE_DISPATCH].counted

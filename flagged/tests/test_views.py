@@ -112,8 +112,10 @@ def test_export_is_formula_injection_safe(client, member, catalog):
         reverse("flagged:flagged_export", kwargs={"tenant_slug": catalog.tenant.slug})
     )
     body = b"".join(response.streaming_content).decode()
+    assert body.startswith("sku,title,catalog,status,since,reasons,product_id\r\n")
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0][:4] == ["sku", "title", "catalog", "status"]
+    assert rows[1][6] == str(product.pk) and len(rows) == 2
     assert rows[1][0] == "'+SKU1"
     assert rows[1][1].startswith("'=HYPERLINK")
     assert rows[1][3] == "Impacted"
@@ -345,3 +347,58 @@ def test_keyset_walk_visits_every_row_once_in_order(client, member, catalog, sor
         "severity": lambda s: (s.worst_level, s.pk),
     }[sort]
     assert [key(s) for s in seen] == sorted(map(key, seen), reverse=sort != "since")
+
+
+def _fill_states(tenant, n: int) -> None:
+    """n flagged states written in one statement (product ids need no rows: the tab's index
+    walk is what is measured, and FlagState has no database FK to products)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO flagged_flagstate (tenant_id, product_id, status, status_since,
+              worst_level, updated_at, oos_num, oos_den, oos_level, overdue_num, overdue_den,
+              overdue_level, late_num, late_den, late_level, fee_num, fee_den, fee_level,
+              tracking_num, tracking_den, tracking_level)
+            SELECT %(t)s, 1000000 + g,
+                   (ARRAY['impacted', 'at_risk', 'resolved'])[1 + g %% 3],
+                   now() - (g %% 700) * interval '1 minute', 2 - g %% 3, now(),
+                   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+            FROM generate_series(1, %(n)s) g
+            """,
+            {"t": tenant.pk, "n": n},
+        )
+        cur.execute("ANALYZE flagged_flagstate")
+
+
+@pytest.mark.parametrize(
+    ("sort", "filters", "index"),
+    [
+        ("-since", {}, "flagstate_since_idx"),
+        ("since", {}, "flagstate_since_idx"),
+        ("severity", {}, "flagstate_severity_idx"),
+        ("-since", {"status": "impacted"}, "flagstate_tab_idx"),
+        ("since", {"status": "at_risk"}, "flagstate_tab_idx"),
+    ],
+)
+def test_tab_pages_deep_in_the_walk_are_an_index_range_scan(tenant_a, sort, filters, index):
+    """A page after a cursor is bounded by the row comparison inside the index scan of its
+    sort (no Sort node, no filter over the rows before the cursor)."""
+    from flagged import selectors
+
+    _fill_states(tenant_a, 6000)
+    page = selectors.flagged_page(tenant=tenant_a, filters=filters, cursor=None, sort=sort, size=50)
+    for _ in range(3):  # a few pages in
+        page = selectors.flagged_page(
+            tenant=tenant_a, filters=filters, cursor=page.next_cursor, sort=sort, size=50
+        )
+    with CaptureQueriesContext(connection) as queries:
+        selectors.flagged_page(
+            tenant=tenant_a, filters=filters, cursor=page.next_cursor, sort=sort, size=50
+        )
+    sql = next(q["sql"] for q in queries.captured_queries if "flagged_flagstate" in q["sql"])
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN " + sql)
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    assert index in plan and "Sort" not in plan, plan
+    index_cond = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "ROW(" in index_cond, plan

@@ -1,0 +1,57 @@
+"""The daily digest: sellers get the products that became Impacted or At risk."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from catalog_health.tenancy.models import Membership, Tenant
+from catalog_health.tenancy.roles import Role
+
+from .selectors import digest_transitions
+
+DIGEST_ROLES = (Role.OWNER, Role.ADMIN, Role.SELLER)
+
+
+def digest_send(*, tenant: Tenant, now: datetime | None = None, hours: int = 24) -> int:
+    """Email sellers the products that became Impacted or At risk in the last day."""
+    now = now or timezone.now()
+    rows = digest_transitions(tenant=tenant, since=now - timedelta(hours=hours), until=now)
+    if not rows:
+        return 0
+    recipients = sorted(
+        {
+            m.user.email
+            for m in Membership.objects.filter(tenant=tenant, role__in=DIGEST_ROLES).select_related(
+                "user"
+            )
+            if m.user.email
+        }
+    )
+    if not recipients:
+        return 0
+    impacted = [r for r in rows if r.to_status == "impacted"]
+    at_risk = [r for r in rows if r.to_status == "at_risk"]
+    lines = [f"Flagged products of {tenant.name} in the last {hours} hours:", ""]
+    for title, group in (("Became Impacted", impacted), ("Became At risk", at_risk)):
+        if group:
+            lines.append(f"{title} ({len(group)}):")
+            for r in group[:50]:
+                lines.append(f"  - {r.sku} {r.title[:60]}: {'; '.join(r.reasons)}")
+            if len(group) > 50:
+                lines.append(f"  … and {len(group) - 50} more")
+            lines.append("")
+    base = getattr(settings, "SITE_URL", "").rstrip("/")
+    lines.append(f"Open the Flagged products tab: {base}/t/{tenant.slug}/flagged/")
+    send_mail(
+        subject=(
+            f"[Catalog Health] {len(impacted)} Impacted, {len(at_risk)} At risk — {tenant.name}"
+        ),
+        message="\n".join(lines),
+        from_email=None,
+        recipient_list=recipients,
+    )
+    return len(recipients)
