@@ -135,6 +135,7 @@ def sftp_fetch(
     resolver: Resolver = system_resolver,
     on_progress: Callable[[int], None] | None = None,
     dest_dir: str | None = None,
+    temp_prefix: str = "feed-",
 ) -> FetchResult:
     """Download an sftp URL to a temp file (or report it unchanged). Raises FeedError.
 
@@ -161,6 +162,7 @@ def sftp_fetch(
         host_key_fingerprint=host_key_fingerprint,
         on_progress=on_progress,
         dest_dir=dest_dir,
+        temp_prefix=temp_prefix,
     )
     try:
         return session.pull()
@@ -186,6 +188,7 @@ class _Session:
     host_key_fingerprint: str
     on_progress: Callable[[int], None] | None
     dest_dir: str | None
+    temp_prefix: str = "feed-"
     runner: asyncio.Runner | None = None
 
     @property
@@ -334,7 +337,7 @@ class _Session:
             raise FeedError("unreachable", f"The download broke off: {exc}.") from exc
 
     def _copy(self, remote: asyncssh.SFTPClientFile, validator: str, stalled: str) -> FetchResult:
-        fd, path = tempfile.mkstemp(prefix="feed-", suffix=".bin", dir=self.dest_dir)
+        fd, path = tempfile.mkstemp(prefix=self.temp_prefix, suffix=".bin", dir=self.dest_dir)
         sha = hashlib.sha256()
         size = 0
         ok = False
