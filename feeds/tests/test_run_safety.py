@@ -384,3 +384,36 @@ def test_a_tenant_at_its_limit_waits_and_others_do_not(tenant_a, tenant_b, fs, s
 
 def test_the_default_total_deadline_is_minutes_not_half_an_hour():
     assert FeedSettings().total_timeout_seconds <= 600
+
+
+# ------------------------------------------------------------------ the run page
+
+
+@pytest.mark.django_db
+def test_the_run_page_confirms_only_the_removals_it_showed(client, member, tenant_a, fs, server):
+    from django.urls import reverse
+
+    from catalog_health.tenancy.roles import Role
+
+    catalog = CatalogFactory(tenant=tenant_a)
+    server.routes["/f"] = body(feed(10))
+    source = url_source(catalog, server.url("/f"))
+    pull(tenant_a, source)
+    data = feed(10, version=2)
+    server.routes["/f"] = unframed(data, cut_at=cut_after_rows(data, 6))
+    run = pull(tenant_a, source)
+    client.force_login(member(tenant_a, Role.ADVERTISER))
+    page_url = reverse("feeds:run_detail", kwargs={"tenant_slug": tenant_a.slug, "run_id": run.pk})
+    page = client.get(page_url).content.decode()
+    assert "Removals held: the download may be incomplete." in page
+    assert "cannot be proven complete" in page and "Remove 4 products" in page
+    assert f'name="removal_digest" value="{run.held_removals_digest}"' in page
+    confirm_url = reverse(
+        "feeds:run_confirm", kwargs={"tenant_slug": tenant_a.slug, "run_id": run.pk}
+    )
+    client.post(confirm_url, {"action": "confirm", "removal_digest": "0" * 64})
+    run.refresh_from_db()
+    assert run.status == RunStatus.NEEDS_CONFIRMATION  # a stale page confirms nothing
+    client.post(confirm_url, {"action": "confirm", "removal_digest": run.held_removals_digest})
+    run.refresh_from_db()
+    assert run.status == RunStatus.QUEUED and run.confirmed_by_id is not None
