@@ -347,7 +347,7 @@ class FeedSettings(models.Model):
         default=30, help_text="a running run without a heartbeat for this long is marked failed"
     )
     max_concurrent_runs_per_tenant = models.PositiveIntegerField(
-        default=2,
+        default=1,
         help_text="pulls of one tenant running at once; more wait in the queue, so slow "
         "sources of one tenant cannot hold every worker (0 = no limit)",
     )

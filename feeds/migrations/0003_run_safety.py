@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='feedsettings',
             name='max_concurrent_runs_per_tenant',
-            field=models.PositiveIntegerField(default=2, help_text='pulls of one tenant running at once; more wait in the queue, so slow sources of one tenant cannot hold every worker (0 = no limit)'),
+            field=models.PositiveIntegerField(default=1, help_text='pulls of one tenant running at once; more wait in the queue, so slow sources of one tenant cannot hold every worker (0 = no limit)'),
         ),
         migrations.AddField(
             model_name='productsource',

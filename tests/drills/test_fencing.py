@@ -71,8 +71,9 @@ def test_a_revived_worker_cannot_apply(
         )
         assert reached.wait(60), "the worker never started the download"
         wait_until(
-            lambda: (r := run_of(shop, stalled.pk)).phase == Phase.FETCHING
-            and r.bytes_downloaded > 0,
+            lambda: (
+                (r := run_of(shop, stalled.pk)).phase == Phase.FETCHING and r.bytes_downloaded > 0
+            ),
             timeout=30,
             what="the stalled run's first bytes",
         )
