@@ -62,7 +62,7 @@ from catalogs.services import sort_keys_defer, sort_keys_fill_new_partition
 
 from . import crypto, pgcopy
 from .columnar import RecordMatcher, ReparseNeeded, parse_feed_tables
-from .decompress import Limits, open_decompressed
+from .decompress import Limits, check_expansion, open_decompressed
 from .fetching import FetchPolicy, feed_server, feed_url_problem, fetch
 from .models import (
     ChangeKind,
@@ -677,7 +677,19 @@ def _fetch_policy(fs: FeedSettings) -> FetchPolicy:
 
 
 def _obtain_file(ctx: _Ctx) -> str:
-    """Fetch the URL or take the uploaded/local file; return a local path."""
+    """Fetch the URL or take the uploaded/local file; return a local path whose expansion
+    was checked (a compression bomb fails here, before a row is parsed)."""
+    path = _obtain_file_path(ctx)
+    run, source = ctx.run, ctx.source
+    identical = source is not None and not run.force and run.content_sha256 == source.last_sha256
+    if not identical:  # an identical file ends as unchanged without being read
+        limits = Limits(max_expanded_bytes=ctx.fs.max_feed_bytes)
+        compression = source.compression if source is not None else "auto"
+        check_expansion(path, compression or "auto", limits)
+    return path
+
+
+def _obtain_file_path(ctx: _Ctx) -> str:
     run, source = ctx.run, ctx.source
     if run.file_path:
         if not ctx.keep_file:
