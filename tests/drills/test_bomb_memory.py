@@ -117,7 +117,9 @@ def test_a_worker_fails_bombs_in_bounded_memory(
             run, _ = services.feed_run_request(
                 tenant=shop.tenant, source=shop.source, actor=shop.user
             )
-            run = wait_until(lambda: finished(shop, run.pk), timeout=240, what=f"{kind} bomb")
+            run = wait_until(
+                lambda shop=shop, pk=run.pk: finished(shop, pk), timeout=240, what=f"{kind} bomb"
+            )
             assert run.status == RunStatus.FAILED, run.error_message
             assert run.rows_done == 0, "rows were parsed before the bomb was stopped"
             assert not Product.objects.for_tenant(shop.tenant).exists()
