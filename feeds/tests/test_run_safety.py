@@ -417,3 +417,37 @@ def test_the_run_page_confirms_only_the_removals_it_showed(client, member, tenan
     client.post(confirm_url, {"action": "confirm", "removal_digest": run.held_removals_digest})
     run.refresh_from_db()
     assert run.status == RunStatus.QUEUED and run.confirmed_by_id is not None
+
+
+def xml_feed(n: int) -> bytes:
+    items = "".join(
+        f"<item><g:id>X{i}</g:id><g:title>Tent {i}</g:title><g:description>Dry</g:description>"
+        f"<g:link>https://s.example/{i}</g:link><g:image_link>https://s.example/{i}.jpg"
+        f"</g:image_link><g:price>99 USD</g:price><g:availability>in stock</g:availability>"
+        f"<g:brand>B</g:brand></item>"
+        for i in range(n)
+    )
+    return (
+        '<?xml version="1.0"?><rss xmlns:g="http://base.google.com/ns/1.0"><channel>'
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+@pytest.mark.django_db
+def test_xml_proves_its_own_end(tenant_a, fs, server):
+    """An unframed XML body is complete when it parses to its closing root element (its
+    removals apply as usual); one cut off fails and changes nothing."""
+    catalog = CatalogFactory(tenant=tenant_a)
+    server.routes["/f.xml"] = body(xml_feed(10))
+    source = url_source(catalog, server.url("/f.xml"))
+    source.format = "auto"
+    source.save()
+    assert pull(tenant_a, source).status == RunStatus.SUCCEEDED
+    server.routes["/f.xml"] = unframed(xml_feed(9))
+    run = pull(tenant_a, source)
+    assert run.status == RunStatus.SUCCEEDED and run.removed == 1, run.error_message
+    data = xml_feed(10)
+    server.routes["/f.xml"] = unframed(data, cut_at=len(data) * 6 // 10)
+    run = pull(tenant_a, source)
+    assert run.status == RunStatus.FAILED, run.error_message
+    assert active(catalog) == 9
