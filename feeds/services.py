@@ -515,9 +515,10 @@ def _fence_take(*, tenant: Tenant, source_id: int) -> int:
 
 def _fence_sql(run: FeedRun) -> list[tuple[str, list]]:
     """The statements of the fence check: the source row locked (the reaper takes it to fail
-    a run) and its generation, then the run's status. SQLite has no row locks (and one
-    writer at a time)."""
-    lock = " FOR UPDATE" if _is_pg() else ""
+    a run) and its generation, then the run's status. NO KEY UPDATE: exclusive against the
+    reaper and Request Data Now, but not against rows being inserted that reference them.
+    SQLite has no row locks (and one writer at a time)."""
+    lock = " FOR NO KEY UPDATE" if _is_pg() else ""
     return [
         (
             f"SELECT fence_generation FROM {_qn(ProductSource._meta.db_table)} "
@@ -652,7 +653,9 @@ def _tenant_at_limit(*, tenant: Tenant, run: FeedRun, fs: FeedSettings) -> bool:
     limit = fs.max_concurrent_runs_per_tenant
     if not limit or run.trigger == Trigger.COMMAND or settings.CELERY_TASK_ALWAYS_EAGER:
         return False
-    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+    # NO KEY UPDATE: serializes the starts of one tenant's runs without waiting for the
+    # transactions that insert its rows (a first pull holds its tenant for KEY SHARE)
+    Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk).first()
     fresh = timezone.now() - timedelta(minutes=fs.stuck_run_minutes)
     running = (
         FeedRun.objects.for_tenant(tenant)
@@ -1055,6 +1058,8 @@ def _apply_and_finish(ctx: _Ctx) -> None:
             _merge_staged(ctx, delta, counts, removals=not hold_removals)
         _fence_check(run)
     if held_message:  # saved after the transaction: the staging table is kept
+        if hold_reason == HOLD_INCOMPLETE and not confirmed and (run.created or run.updated):
+            _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)  # applied
         run.removed = to_remove
         run.held_removals_digest = digest
         run.hold_reason = hold_reason
@@ -1074,8 +1079,6 @@ def _apply_and_finish(ctx: _Ctx) -> None:
             "finished_at",
             "status",
         )
-        if hold_reason == HOLD_INCOMPLETE and not confirmed and (run.created or run.updated):
-            _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)
         raise _Held
     if not removals_only:
         with _phase(run, Phase.REVIEWING):
@@ -2058,7 +2061,7 @@ def feed_reap_stale(*, now: datetime | None = None) -> int:
                 # committing its apply right now holds it, and is left alone this round
                 if run.source_id is not None and not (
                     ProductSource.objects.for_tenant(tenant)
-                    .select_for_update(skip_locked=True)
+                    .select_for_update(skip_locked=True, no_key=True)
                     .filter(pk=run.source_id)
                     .exists()
                 ):

@@ -451,3 +451,26 @@ def test_xml_proves_its_own_end(tenant_a, fs, server):
     run = pull(tenant_a, source)
     assert run.status == RunStatus.FAILED, run.error_message
     assert active(catalog) == 9
+
+
+@pytest.mark.django_db
+def test_a_review_failure_does_not_lose_a_hold(tenant_a, fs, server, monkeypatch):
+    """The adds and updates of an incomplete hold go to review; a review that fails (its
+    warning is written while the run still runs) leaves the hold and its staging intact."""
+    import ecr.services
+
+    def broken(**kwargs):
+        raise RuntimeError("review is down")
+
+    monkeypatch.setattr(ecr.services, "review_after_feed_run", broken)
+    catalog = CatalogFactory(tenant=tenant_a)
+    server.routes["/f"] = body(feed(10))
+    source = url_source(catalog, server.url("/f"))
+    pull(tenant_a, source)
+    data = feed(10, version=2)
+    server.routes["/f"] = unframed(data, cut_at=cut_after_rows(data, 8))
+    run = pull(tenant_a, source)
+    assert run.status == RunStatus.NEEDS_CONFIRMATION and run.warnings >= 1
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s)", [run.stage_table])
+        assert cur.fetchone()[0] is not None
