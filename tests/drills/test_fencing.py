@@ -43,6 +43,13 @@ def gated(data: bytes, reached: threading.Event, release: threading.Event):
     return handler
 
 
+def pulls_ended(log: str) -> int:
+    """feeds.pull tasks a worker has finished (the service catches every error)."""
+    return sum(
+        1 for line in log.splitlines() if "Task feeds.pull[" in line and "succeeded in" in line
+    )
+
+
 def test_a_revived_worker_cannot_apply(
     procs, test_db_url, private_redis, feed_server, drill_feed_settings
 ):
@@ -101,7 +108,14 @@ def test_a_revived_worker_cannot_apply(
             release.set()  # the rest of the older feed waits in the socket
             os.killpg(paused.pid, signal.SIGCONT)
 
-        paused.wait_for_output("no longer owns its source", timeout=120)
+        # the paused worker's second task (the stalled run) comes to its end
+        wait_until(
+            lambda: pulls_ended(paused.output()) >= 2,
+            timeout=120,
+            what="the resumed worker to end the stalled run",
+            every=0.2,
+        )
         old = run_of(shop, stalled.pk)
-        assert (old.status, old.error_code) == (RunStatus.FAILED, "worker_lost")
         assert catalog_snapshot(shop) == after_newer
+        assert (old.status, old.error_code) == (RunStatus.FAILED, "worker_lost")
+        assert "no longer owns its source" in paused.output()
