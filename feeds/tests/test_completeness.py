@@ -72,3 +72,23 @@ def test_a_silent_server_within_the_read_timeout_says_so(server):
     with pytest.raises(FeedError) as exc:
         fetch(server.url("/silent"), policy=policy)
     assert "read timeout" in exc.value.message
+
+
+def test_an_sftp_file_shorter_than_its_stat_is_unframed(tmp_path):
+    from feeds.tests.test_sftp import PASSWORD, USER, SftpServer
+
+    root = tmp_path / "root"
+    root.mkdir()
+    server = SftpServer(root)
+    try:
+        server.put("feed.csv", DATA)
+        policy = FetchPolicy.with_allow_list(["127.0.0.0/8"], read_timeout=5)
+        whole = fetch(server.url("feed.csv"), policy=policy, username=USER, password=PASSWORD)
+        assert whole.unframed == ""
+        whole.cleanup()
+        server.advertised_size = len(DATA) + 1000  # the file shrank after its stat
+        cut = fetch(server.url("feed.csv"), policy=policy, username=USER, password=PASSWORD)
+        assert "cannot be proven complete" in cut.unframed
+        cut.cleanup()
+    finally:
+        server.close()
