@@ -474,3 +474,44 @@ def test_a_review_failure_does_not_lose_a_hold(tenant_a, fs, server, monkeypatch
     with connection.cursor() as cur:
         cur.execute("SELECT to_regclass(%s)", [run.stage_table])
         assert cur.fetchone()[0] is not None
+
+
+@pytest.mark.django_db
+def test_an_apply_that_lost_its_source_rolls_back(tenant_a, fs, monkeypatch):
+    """The fence is checked inside the apply transaction, after the merge: a newer generation
+    taken while the run applied rolls the whole apply back."""
+    from django.db.models import F
+
+    catalog = CatalogFactory(tenant=tenant_a)
+    source = ProductSourceFactory(catalog=catalog)
+
+    def upload(data: bytes) -> FeedRun:
+        path = services.upload_path_for("feed.csv")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        run, _ = services.feed_run_request(
+            tenant=tenant_a,
+            source=source,
+            actor=None,
+            trigger=Trigger.UPLOAD,
+            file_path=path,
+            file_name="feed.csv",
+        )
+        return services.feed_run_execute(tenant_id=tenant_a.pk, run_id=run.pk)
+
+    assert upload(feed(10)).status == RunStatus.SUCCEEDED
+    before = snapshot(catalog)
+    counts = services._stage_counts
+
+    def a_newer_run_starts_meanwhile(run, delta, matcher):
+        found = counts(run, delta, matcher)
+        ProductSource.objects.filter(pk=run.source_id).update(
+            fence_generation=F("fence_generation") + 1
+        )
+        return found
+
+    monkeypatch.setattr(services, "_stage_counts", a_newer_run_starts_meanwhile)
+    run = upload(feed(9, version=2))
+    assert snapshot(catalog) == before
+    assert run.status == RunStatus.RUNNING  # its fate is the reaper's (or the newer run's)
+    assert not run.changes.exists()
