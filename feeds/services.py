@@ -2027,6 +2027,9 @@ def feed_dispatch_due(*, now: datetime | None = None) -> int:
                 source.save(update_fields=["next_pull_at", "updated_at"])
                 if FeedRun.objects.for_tenant(tenant).active().filter(source=source).exists():
                     continue
+                # a newer feed decides: a held run confirmed after it would remove products
+                # the newer feed lists again
+                _cancel_held_runs(tenant=tenant, source=source, actor=None)
                 run = FeedRun.objects.create(
                     tenant=tenant,
                     catalog_id=source.catalog_id,

@@ -515,3 +515,24 @@ def test_an_apply_that_lost_its_source_rolls_back(tenant_a, fs, monkeypatch):
     assert snapshot(catalog) == before
     assert run.status == RunStatus.RUNNING  # its fate is the reaper's (or the newer run's)
     assert not run.changes.exists()
+
+
+@pytest.mark.django_db
+def test_a_scheduled_pull_supersedes_a_held_run(tenant_a, fs, server, owner):
+    """Before, only Request Data Now discarded a held run: one confirmed after a newer
+    scheduled pull could remove products the newer feed lists again."""
+    catalog = CatalogFactory(tenant=tenant_a)
+    server.routes["/f"] = body(feed(10))
+    source = url_source(catalog, server.url("/f"))
+    pull(tenant_a, source)
+    server.routes["/f"] = body(feed(2))
+    held = pull(tenant_a, source)
+    assert held.status == RunStatus.NEEDS_CONFIRMATION
+    ProductSource.objects.filter(pk=source.pk).update(
+        schedule=Schedule.HOURLY, next_pull_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert services.feed_dispatch_due() == 1
+    held.refresh_from_db()
+    assert held.status == RunStatus.CANCELLED
+    with pytest.raises(services.RunNotConfirmable):
+        services.feed_run_confirm(tenant=tenant_a, run=held, actor=owner)
