@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import posixpath
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
@@ -30,11 +32,22 @@ class Limits:
 
 
 class _CappedReader(io.RawIOBase):
-    """Wraps a decompressing stream and fails when output exceeds the caps."""
+    """Wraps a decompressing stream and fails when output exceeds the caps.
 
-    def __init__(self, inner: IO[bytes], compressed_size: int, limits: Limits):
+    The ratio is the output so far against the compressed bytes read so far (``consumed``),
+    not against the whole file: a bomb's ratio shows within its first megabytes, where the
+    whole file's size would let it expand to max_ratio times its size first."""
+
+    def __init__(
+        self,
+        inner: IO[bytes],
+        compressed_size: int,
+        limits: Limits,
+        consumed: Callable[[], int] | None = None,
+    ):
         self._inner = inner
         self._compressed = max(compressed_size, 1)
+        self._consumed = consumed or (lambda: compressed_size)
         self._limits = limits
         self.produced = 0
 
@@ -57,9 +70,8 @@ class _CappedReader(io.RawIOBase):
                 f"The feed expands to more than {lim.max_expanded_bytes // (1024**2)} MB "
                 "when decompressed.",
             )
-        if (
-            self.produced > lim.ratio_grace_bytes
-            and self.produced > self._compressed * lim.max_ratio
+        if self.produced > lim.ratio_grace_bytes and self.produced > (
+            max(self._consumed(), 1) * lim.max_ratio
         ):
             raise FeedError(
                 "compression",
@@ -109,7 +121,9 @@ def open_decompressed(
             if detect_compression(head) != "gzip":
                 raise FeedError("compression", "The source is set to gzip but the file is not.")
             gz = gzip.GzipFile(fileobj=raw, mode="rb")
-            return io.BufferedReader(_CappedReader(gz, size, limits), buffer_size=1024 * 1024)
+            return io.BufferedReader(
+                _CappedReader(gz, size, limits, consumed=raw.tell), buffer_size=1024 * 1024
+            )
         if kind == "zip":
             return _open_zip(raw, size, limits)
         raise FeedError("compression", f"Unknown compression “{kind}”.")
@@ -161,6 +175,27 @@ def _open_zip(raw: IO[bytes], size: int, limits: Limits) -> IO[bytes]:
         raise FeedError(
             "compression", "The zip file is damaged or uses a zip feature that is not supported."
         ) from exc
+    compress_size = max(info.compress_size, 1)
+
+    def consumed() -> int:
+        # what zipfile has left to read of the member's compressed bytes
+        left = getattr(member, "_compress_left", None)
+        return compress_size - left if isinstance(left, int) else compress_size
+
     return io.BufferedReader(
-        _CappedReader(member, max(info.compress_size, 1), limits), buffer_size=1024 * 1024
+        _CappedReader(member, compress_size, limits, consumed=consumed), buffer_size=1024 * 1024
     )
+
+
+def check_expansion(path: str, compression: str = "auto", limits: Limits | None = None) -> int:
+    """Decompress ``path`` once without parsing it and return its expanded size: a bomb
+    (over the expanded-size cap, or a ratio no feed has) fails here in the time it takes
+    to inflate its first megabytes, before a single row is parsed. An uncompressed file
+    returns its size at once (the download cap already bounds it)."""
+    with open_decompressed(path, compression, limits) as stream:
+        if not isinstance(getattr(stream, "raw", None), _CappedReader):
+            return os.path.getsize(path)
+        total = 0
+        while block := stream.read(1024 * 1024):
+            total += len(block)
+        return total

@@ -162,6 +162,9 @@ class FetchResult:
     # sftp: the server's host key as OpenSSH prints it (type, "SHA256:...")
     host_key_type: str = ""
     host_key_fingerprint: str = ""
+    # why the body cannot be proven complete ("" when a Content-Length was met, the chunked
+    # encoding ended properly, or the protocol has its own end of file, as sftp does)
+    unframed: str = ""
 
     def cleanup(self) -> None:
         if self.path and os.path.exists(self.path):
@@ -285,6 +288,7 @@ def fetch(
     ssl_context: ssl.SSLContext | None = None,
     host_key_type: str = "",
     host_key_fingerprint: str = "",
+    temp_prefix: str = "feed-",
 ) -> FetchResult:
     """Download ``url`` to a temp file under the policy's rules. Raises FeedError.
 
@@ -306,6 +310,7 @@ def fetch(
             resolver=resolver,
             on_progress=on_progress,
             dest_dir=dest_dir,
+            temp_prefix=temp_prefix,
         )
     start = time.monotonic()
     deadline = start + policy.total_timeout
@@ -396,7 +401,7 @@ def fetch(
             if resp.status != 200:
                 raise FeedError("http", f"The feed server answered HTTP {resp.status}.")
             return _download(
-                resp, sock, current, policy, deadline, on_progress, dest_dir, redirects
+                resp, sock, current, policy, deadline, on_progress, dest_dir, redirects, temp_prefix
             )
         finally:
             conn.close()
@@ -416,11 +421,25 @@ def _connection_error(host: str, exc: BaseException) -> FeedError:
     return FeedError("unreachable", f"The feed server at {host} could not be reached: {exc}.")
 
 
+def _total_timeout_error(policy: FetchPolicy) -> FeedError:
+    return FeedError(
+        "timeout",
+        f"Downloading the feed took longer than the time limit ({policy.total_timeout:.0f} s "
+        "in all): the server sends too slowly.",
+    )
+
+
 def _op_timeout(policy: FetchPolicy, deadline: float) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise FeedError("timeout", "Downloading the feed took longer than the time limit.")
+        raise _total_timeout_error(policy)
     return min(policy.read_timeout, left)
+
+
+UNFRAMED_MESSAGE = (
+    "The feed server sent no length for the file (no Content-Length, not chunked) and "
+    "ended it by closing the connection, so the download cannot be proven complete."
+)
 
 
 def _download(
@@ -432,11 +451,15 @@ def _download(
     on_progress: Callable[[int], None] | None,
     dest_dir: str | None,
     redirects: list[str],
+    temp_prefix: str = "feed-",
 ) -> FetchResult:
     declared = resp.getheader("Content-Length")
     if declared and declared.isdigit() and int(declared) > policy.max_bytes:
         raise FeedError("too_large", _too_large_msg(policy))
-    fd, path = tempfile.mkstemp(prefix="feed-", suffix=".bin", dir=dest_dir)
+    # http.client knows how the body is delimited: a length it counts down, chunks ending in
+    # a last-chunk (an early end raises IncompleteRead), or neither (the close ends it)
+    framed = resp.chunked or resp.length is not None
+    fd, path = tempfile.mkstemp(prefix=temp_prefix, suffix=".bin", dir=dest_dir)
     sha = hashlib.sha256()
     size = 0
     ok = False
@@ -447,6 +470,8 @@ def _download(
                 try:
                     chunk = resp.read1(1024 * 1024)
                 except TimeoutError as exc:
+                    if time.monotonic() >= deadline - 0.05:  # the total deadline bound it
+                        raise _total_timeout_error(policy) from exc
                     raise FeedError(
                         "timeout", "The feed server stopped sending data (read timeout)."
                     ) from exc
@@ -458,9 +483,7 @@ def _download(
                 if size > policy.max_bytes:
                     raise FeedError("too_large", _too_large_msg(policy))
                 if time.monotonic() > deadline:
-                    raise FeedError(
-                        "timeout", "Downloading the feed took longer than the time limit."
-                    )
+                    raise _total_timeout_error(policy)
                 sha.update(chunk)
                 out.write(chunk)
                 if on_progress:
@@ -478,6 +501,7 @@ def _download(
             last_modified=resp.getheader("Last-Modified") or "",
             content_type=resp.getheader("Content-Type") or "",
             redirects=redirects,
+            unframed="" if framed else UNFRAMED_MESSAGE,
         )
     finally:
         if not ok and os.path.exists(path):

@@ -99,6 +99,9 @@ class ProductSource(TenantOwnedModel):
     host_key_fingerprint = models.CharField(
         max_length=100, blank=True, editable=False, help_text="SHA256:… as OpenSSH prints it"
     )
+    # fencing token: raised when a run of this source starts and when the reaper fails one;
+    # a run applies only while the source still carries the generation it started with
+    fence_generation = models.BigIntegerField(default=0, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -221,6 +224,19 @@ class FeedRun(TenantOwnedModel):
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # run safety
+    fence = models.BigIntegerField(
+        null=True, blank=True, editable=False, help_text="the source's generation at start"
+    )
+    incomplete_reason = models.TextField(
+        blank=True, help_text="why the download cannot be proven complete (removals are held)"
+    )
+    hold_reason = models.CharField(
+        max_length=20, blank=True, help_text="removal_share or incomplete: why removals wait"
+    )
+    held_removals_digest = models.CharField(
+        max_length=64, blank=True, help_text="sha256 of the ids a confirmation may remove"
+    )
 
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -315,7 +331,9 @@ class FeedSettings(models.Model):
     )
     connect_timeout_seconds = models.FloatField(default=10)
     read_timeout_seconds = models.FloatField(default=60)
-    total_timeout_seconds = models.FloatField(default=1800)
+    total_timeout_seconds = models.FloatField(
+        default=600, help_text="a download still running after this long fails (slow sources)"
+    )
     max_redirects = models.PositiveSmallIntegerField(default=5)
     fetch_allow_list = models.TextField(
         blank=True,
@@ -327,6 +345,11 @@ class FeedSettings(models.Model):
     )
     stuck_run_minutes = models.PositiveIntegerField(
         default=30, help_text="a running run without a heartbeat for this long is marked failed"
+    )
+    max_concurrent_runs_per_tenant = models.PositiveIntegerField(
+        default=1,
+        help_text="pulls of one tenant running at once; more wait in the queue, so slow "
+        "sources of one tenant cannot hold every worker (0 = no limit)",
     )
     max_stored_row_errors = models.PositiveIntegerField(default=10_000)
     max_stored_changes = models.PositiveIntegerField(default=10_000)

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -61,7 +62,7 @@ from catalogs.services import sort_keys_defer, sort_keys_fill_new_partition
 
 from . import crypto, pgcopy
 from .columnar import RecordMatcher, ReparseNeeded, parse_feed_tables
-from .decompress import Limits, open_decompressed
+from .decompress import Limits, check_expansion, open_decompressed
 from .fetching import FetchPolicy, feed_server, feed_url_problem, fetch
 from .models import (
     ChangeKind,
@@ -341,13 +342,16 @@ def _cancel_held_runs(*, tenant: Tenant, source: ProductSource, actor) -> None:
         held.save(update_fields=["status", "error_message", "finished_at"])
 
 
-def feed_run_enqueue(*, run: FeedRun) -> bool:
-    """Hand the run to a worker. When the broker is down the run fails with a clear message
-    (the page stays up and says so) instead of waiting forever."""
+def feed_run_enqueue(*, run: FeedRun, countdown: float | None = None) -> bool:
+    """Hand the run to a worker (after ``countdown`` seconds when given: a run deferred by
+    the tenant's limit). When the broker is down the run fails with a clear message (the
+    page stays up and says so) instead of waiting forever."""
     from .tasks import feed_pull
 
     try:
-        feed_pull.apply_async(kwargs={"tenant_id": run.tenant_id, "run_id": run.pk}, retry=False)
+        feed_pull.apply_async(
+            kwargs={"tenant_id": run.tenant_id, "run_id": run.pk}, retry=False, countdown=countdown
+        )
         return True
     except Exception as exc:  # kombu/redis errors vary by transport
         log.warning("feed run %s could not be queued: %s", run.pk, exc)
@@ -363,11 +367,24 @@ def feed_run_enqueue(*, run: FeedRun) -> bool:
 
 
 @transaction.atomic
-def feed_run_confirm(*, tenant: Tenant, run: FeedRun, actor) -> FeedRun:
-    """Apply a held replace-mode run that would remove an unusual share of the catalog."""
+def feed_run_confirm(
+    *, tenant: Tenant, run: FeedRun, actor, removal_digest: str | None = None
+) -> FeedRun:
+    """Apply a held replace-mode run: one that would remove an unusual share of the catalog,
+    or whose download cannot be proven complete.
+
+    A confirmation applies what it showed: ``removal_digest`` is the digest of the removal
+    set the page showed (None: the run's own). The worker removes only when the set it finds
+    at apply time has that count and digest; if the catalog changed since, the run is held
+    again with the new numbers and has to be confirmed again."""
     run = FeedRun.objects.for_tenant(tenant).select_for_update().get(pk=run.pk)
     if run.status != RunStatus.NEEDS_CONFIRMATION:
         raise RunNotConfirmable("This run is not waiting for confirmation.")
+    if removal_digest is not None and removal_digest != run.held_removals_digest:
+        raise RunNotConfirmable(
+            "The products this run would remove changed since the page was shown; "
+            "check the new numbers and confirm again."
+        )
     if run.source_id:
         ProductSource.objects.for_tenant(tenant).select_for_update().get(pk=run.source_id)
         if FeedRun.objects.for_tenant(tenant).active().filter(source_id=run.source_id).exists():
@@ -383,7 +400,7 @@ def feed_run_confirm(*, tenant: Tenant, run: FeedRun, actor) -> FeedRun:
         actor=actor,
         action="feed_run.confirmed",
         target=run,
-        changes={"removed": run.removed},
+        changes={"removed": run.removed, "removal_digest": run.held_removals_digest},
     )
     transaction.on_commit(lambda: feed_run_enqueue(run=run))
     return run
@@ -456,9 +473,88 @@ class _Unchanged(Exception):
     pass
 
 
+class _Fenced(Exception):
+    """The run no longer owns its source: the reaper failed it (its worker stalled past
+    stuck_run_minutes) or a newer run started. It stops without writing anything more."""
+
+
+class _Deferred(Exception):
+    """The tenant already has its share of running pulls: the run waits in the queue."""
+
+
+HOLD_SHARE = "removal_share"
+HOLD_INCOMPLETE = "incomplete"
+
+
 def _save(run: FeedRun, *fields: str) -> None:
+    """Write ``fields`` (and the heartbeat) while the run is still running; a run that was
+    failed meanwhile (the reaper) raises _Fenced instead of overwriting its fate."""
     run.heartbeat_at = timezone.now()
-    run.save(update_fields=[*fields, "heartbeat_at"])
+    values = {f: getattr(run, f) for f in (*fields, "heartbeat_at")}
+    written = (
+        FeedRun.objects.for_tenant(run.tenant_id)
+        .filter(pk=run.pk, status=RunStatus.RUNNING)
+        .update(**values)
+    )
+    if not written:
+        raise _Fenced
+
+
+def _fence_take(*, tenant: Tenant, source_id: int) -> int:
+    """A new generation of the source for a run that starts (its fencing token)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {_qn(ProductSource._meta.db_table)} "
+            "SET fence_generation = fence_generation + 1 WHERE tenant_id = %s AND id = %s "
+            "RETURNING fence_generation",
+            [tenant.pk, source_id],
+        )
+        row = cur.fetchone()
+    return row[0] if row else 0
+
+
+def _fence_sql(run: FeedRun) -> list[tuple[str, list]]:
+    """The statements of the fence check: the source row locked (the reaper takes it to fail
+    a run) and its generation, then the run's status. NO KEY UPDATE: exclusive against the
+    reaper and Request Data Now, but not against rows being inserted that reference them.
+    SQLite has no row locks (and one writer at a time)."""
+    lock = " FOR NO KEY UPDATE" if _is_pg() else ""
+    return [
+        (
+            f"SELECT fence_generation FROM {_qn(ProductSource._meta.db_table)} "
+            f"WHERE tenant_id = %s AND id = %s{lock}",
+            [run.tenant_id, run.source_id],
+        ),
+        (
+            f"SELECT status FROM {_qn(FeedRun._meta.db_table)} "
+            f"WHERE tenant_id = %s AND id = %s{lock}",
+            [run.tenant_id, run.pk],
+        ),
+    ]
+
+
+def _fence_check(run: FeedRun, execute=None) -> None:
+    """Inside the apply transaction, last before its COMMIT: raise _Fenced unless the run
+    still owns its source (same generation) and is still running. ``execute`` runs one
+    statement and returns its first row (default: the main connection)."""
+    if execute is None:
+
+        def execute(sql: str, params: list):
+            with connection.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchone()
+
+    statements = _fence_sql(run)
+    if run.source_id is None:  # import_feed: no source, only the run's own status
+        statements = statements[1:]
+    else:
+        row = execute(*statements[0])
+        statements = statements[1:]
+        if row is None or row[0] != run.fence:
+            raise _Fenced
+    row = execute(*statements[0])
+    if row is None or row[0] != RunStatus.RUNNING:
+        raise _Fenced
 
 
 @contextlib.contextmanager
@@ -479,52 +575,95 @@ def _phase(run: FeedRun, phase: str) -> Iterator[None]:
 def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) -> FeedRun | None:
     """Run one queued feed run to its end. Safe to call twice: only a queued run starts."""
     tenant = Tenant.objects.get(pk=tenant_id)
+    fs = feed_settings()
     with transaction.atomic():
         run = FeedRun.objects.for_tenant(tenant).select_for_update().filter(pk=run_id).first()
         if run is None or run.status != RunStatus.QUEUED:
             return run
+        if _tenant_at_limit(tenant=tenant, run=run, fs=fs):
+            transaction.on_commit(lambda: feed_run_enqueue(run=run, countdown=_DEFER_SECONDS))
+            return run
+        if run.source_id:
+            run.fence = _fence_take(tenant=tenant, source_id=run.source_id)
         run.status = RunStatus.RUNNING
         run.started_at = run.started_at or timezone.now()
-        _save(run, "status", "started_at")
+        run.heartbeat_at = timezone.now()
+        run.save(update_fields=["status", "started_at", "heartbeat_at", "fence"])
     catalog = Catalog.objects.for_tenant(tenant).get(pk=run.catalog_id)
     source = (
         ProductSource.objects.for_tenant(tenant).filter(pk=run.source_id).first()
         if run.source_id
         else None
     )
-    ctx = _Ctx(tenant, run, catalog, source, feed_settings(), [], keep_file)
+    ctx = _Ctx(tenant, run, catalog, source, fs, [], keep_file)
+    fenced = False
     try:
-        if run.confirmed_by_id is not None and _stage_exists(run):
-            _apply_and_finish(ctx)
-        else:
-            _ingest(ctx)
-    except _Held:
-        pass
-    except _Unchanged:
-        _finish(ctx, RunStatus.UNCHANGED)
-    except FeedError as exc:
-        _fail(ctx, exc.code, exc.message)
-    except (OperationalError, InterfaceError):
-        # the database went away (restart, failover): end the run now, not via the reaper
-        log.exception("feed run %s lost its database connection", run.pk)
-        _fail_after_db_loss(
-            ctx,
-            "database",
-            "The database connection was lost during the run (restart or failover); "
-            "request data again.",
-        )
-    except Exception:
-        log.exception("feed run %s failed unexpectedly", run.pk)
-        _fail(ctx, "internal", "An unexpected error stopped the run. The catalog was not changed.")
+        try:
+            if run.confirmed_by_id is not None and _stage_exists(run):
+                _apply_and_finish(ctx)
+            else:
+                _ingest(ctx)
+        except _Fenced:
+            raise
+        except _Held:
+            pass
+        except _Unchanged:
+            _finish(ctx, RunStatus.UNCHANGED)
+        except FeedError as exc:
+            _fail(ctx, exc.code, exc.message)
+        except (OperationalError, InterfaceError):
+            # the database went away (restart, failover): end the run now, not via the reaper
+            log.exception("feed run %s lost its database connection", run.pk)
+            _fail_after_db_loss(
+                ctx,
+                "database",
+                "The database connection was lost during the run (restart or failover); "
+                "request data again.",
+            )
+        except Exception:
+            log.exception("feed run %s failed unexpectedly", run.pk)
+            _fail(
+                ctx, "internal", "An unexpected error stopped the run. The catalog was not changed."
+            )
+    except _Fenced:
+        # its worker stalled (paused, swapped out, cut off) past the reaper, or a newer run
+        # took the source: whatever it read stays unapplied and its recorded fate stands
+        fenced = True
+        log.warning("feed run %s no longer owns its source; it stopped without applying", run.pk)
+        run.refresh_from_db()
     finally:
         if ctx.direct is not None:  # the run did not succeed: none of its products stay
             ctx.direct.abort()
         for path in ctx.temp_files:
             with contextlib.suppress(OSError):
                 os.unlink(path)
-        if run.status != RunStatus.NEEDS_CONFIRMATION:
+        if fenced or run.status != RunStatus.NEEDS_CONFIRMATION:
             _drop_stage(run)
     return run
+
+
+_DEFER_SECONDS = 5
+
+
+def _tenant_at_limit(*, tenant: Tenant, run: FeedRun, fs: FeedSettings) -> bool:
+    """True when the tenant already runs its share of pulls (fair workers: one tenant's slow
+    sources cannot hold every worker). The tenant row is locked so that two workers starting
+    two of its runs at once count each other. Runs without a fresh heartbeat (dead workers,
+    left to the reaper) do not count; an import_feed command is never deferred."""
+    limit = fs.max_concurrent_runs_per_tenant
+    if not limit or run.trigger == Trigger.COMMAND or settings.CELERY_TASK_ALWAYS_EAGER:
+        return False
+    # NO KEY UPDATE: serializes the starts of one tenant's runs without waiting for the
+    # transactions that insert its rows (a first pull holds its tenant for KEY SHARE)
+    Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk).first()
+    fresh = timezone.now() - timedelta(minutes=fs.stuck_run_minutes)
+    running = (
+        FeedRun.objects.for_tenant(tenant)
+        .filter(status=RunStatus.RUNNING, heartbeat_at__gte=fresh)
+        .exclude(pk=run.pk)
+        .count()
+    )
+    return running >= limit
 
 
 def _fetch_policy(fs: FeedSettings) -> FetchPolicy:
@@ -541,7 +680,19 @@ def _fetch_policy(fs: FeedSettings) -> FetchPolicy:
 
 
 def _obtain_file(ctx: _Ctx) -> str:
-    """Fetch the URL or take the uploaded/local file; return a local path."""
+    """Fetch the URL or take the uploaded/local file; return a local path whose expansion
+    was checked (a compression bomb fails here, before a row is parsed)."""
+    path = _obtain_file_path(ctx)
+    run, source = ctx.run, ctx.source
+    identical = source is not None and not run.force and run.content_sha256 == source.last_sha256
+    if not identical:  # an identical file ends as unchanged without being read
+        limits = Limits(max_expanded_bytes=ctx.fs.max_feed_bytes)
+        compression = source.compression if source is not None else "auto"
+        check_expansion(path, compression or "auto", limits)
+    return path
+
+
+def _obtain_file_path(ctx: _Ctx) -> str:
     run, source = ctx.run, ctx.source
     if run.file_path:
         if not ctx.keep_file:
@@ -588,6 +739,7 @@ def _obtain_file(ctx: _Ctx) -> str:
         on_progress=progress,
         host_key_type=source.host_key_type if source is not None else "",
         host_key_fingerprint=source.host_key_fingerprint if source is not None else "",
+        temp_prefix=_temp_prefix(run),
     )
     if source is not None and result.host_key_fingerprint and not source.host_key_fingerprint:
         # trust on first use: the first pull that logged in and read the file pins the key
@@ -614,8 +766,37 @@ def _obtain_file(ctx: _Ctx) -> str:
     run.content_sha256 = result.sha256
     run.etag = result.etag[:500]
     run.last_modified = result.last_modified[:100]
-    _save(run, "bytes_downloaded", "content_sha256", "etag", "last_modified")
+    run.incomplete_reason = (
+        result.unframed if result.unframed and not _format_proves_end(result.path, source) else ""
+    )
+    _save(run, "bytes_downloaded", "content_sha256", "etag", "last_modified", "incomplete_reason")
     return result.path
+
+
+def _temp_prefix(run: FeedRun) -> str:
+    """Downloads of a run are named feed-<run id>-*.bin, so the reaper can find them."""
+    return f"feed-{run.pk}-"
+
+
+def _format_proves_end(path: str, source: ProductSource | None) -> bool:
+    """Whether the file's format has an end the reader insists on, so a cut-off body fails
+    instead of reading as a shorter feed: gzip (end-of-stream marker and CRC), zip (central
+    directory at the end) and XML (the closing root element). CSV and TSV have none."""
+    from .parsing import FORMAT_XML, detect_compression, detect_format
+
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    if detect_compression(head) in ("gzip", "zip"):
+        return True
+    fmt = source.format if source is not None else "auto"
+    if fmt in ("csv", "tsv"):
+        return False
+    if fmt == FORMAT_XML:
+        return True
+    try:
+        return detect_format(head, source.encoding or None if source else None) == FORMAT_XML
+    except FeedError:
+        return False
 
 
 def _ingest(ctx: _Ctx) -> None:
@@ -814,67 +995,167 @@ def _parse_into_stage(
 
 
 def _apply_and_finish(ctx: _Ctx) -> None:
+    """The apply transaction, and the holds that stop it.
+
+    - A replace run whose removals exceed the share threshold waits for confirmation and
+      changes nothing.
+    - A replace run whose download cannot be proven complete (``incomplete_reason``) adds and
+      updates, but holds every removal for confirmation.
+    - A confirmed run removes only the set it showed (same count and digest); if the catalog
+      changed since, it is held again with the new numbers.
+    The fence is checked last, under the source's row lock, before the COMMIT."""
     if ctx.direct is not None:
         _apply_first_pull(ctx)
         return
     run, fs = ctx.run, ctx.fs
+    confirmed = run.confirmed_by_id is not None
+    removals_only = confirmed and run.hold_reason == HOLD_INCOMPLETE
     held_message = ""
+    hold_reason = ""
     with _phase(run, Phase.APPLYING), transaction.atomic():
         # one apply per catalog at a time; the catalog row is the lock
         Catalog.objects.for_tenant(ctx.tenant).select_for_update().get(pk=ctx.catalog.pk)
         delta = _create_delta(run)
         counts = _stage_counts(run, delta, ctx.matcher)
         active, to_remove = counts["active"], counts["to_remove"]
-        if (
-            run.mode == UpdateMode.REPLACE
-            and run.confirmed_by_id is None
+        digest = _removal_digest(run) if to_remove else ""
+        replace = run.mode == UpdateMode.REPLACE
+        shown = (run.removed, run.held_removals_digest)
+        if confirmed and to_remove and (to_remove, digest) != shown:
+            hold_reason = run.hold_reason or HOLD_SHARE
+            held_message = (
+                f"The catalog changed since this run was confirmed: it would now remove "
+                f"{to_remove} products, not the {run.removed} that were shown. Nothing was "
+                "removed. Check the numbers and confirm again to apply them."
+            )
+        elif (
+            replace
+            and not confirmed
+            and to_remove
+            and not run.incomplete_reason
             and active
             and to_remove / active > fs.removal_share_threshold
         ):
+            hold_reason = HOLD_SHARE
             held_message = (
                 f"This feed would remove {to_remove} of the catalog's {active} products "
                 f"({to_remove / active:.0%}), more than the {fs.removal_share_threshold:.0%} "
                 "allowed without confirmation. Nothing was changed. Confirm to apply it, or "
                 "fix the feed and refresh."
             )
+        elif removals_only:  # the adds and updates were applied when the run was held
+            run.removed = _remove_held(ctx, to_remove)
+            _save(run, "removed")
         else:
-            _record_diff(ctx, delta, fs.max_stored_changes, removals=counts["to_remove"] > 0)
-            now = timezone.now()
-            _merge(run, delta, now)
-            if _is_pg() and counts["created"] > max(1000, counts["active"] // 5):
-                # many new rows: refresh the planner's statistics before the joins below
-                with connection.cursor() as cur:
-                    cur.execute(f"ANALYZE {_qn(Product._meta.db_table)}")
-            if counts["created"]:
-                _link_created_products(run)  # the diff rows of new products get their ids
-            if counts["staged"] > counts["created"] + counts["updated"]:
-                _remember_line_hashes(run)
-            removed = _remove_missing(run, now) if counts["to_remove"] else 0
-            run.created, run.updated = counts["created"], counts["updated"]
-            # every record was rejected, staged, or skipped unread as unchanged
-            run.unchanged = run.received - run.rejected - counts["created"] - counts["updated"]
-            run.removed = removed
-            _save(run, "created", "updated", "unchanged", "removed")
-    if held_message:  # saved after the (empty) transaction: the staging table is kept
+            hold_removals = replace and not confirmed and bool(to_remove and run.incomplete_reason)
+            if hold_removals:
+                hold_reason = HOLD_INCOMPLETE
+                held_message = (
+                    f"{run.incomplete_reason} Products in the file were added and updated, but "
+                    f"the {to_remove} products missing from it were not removed: confirm to "
+                    "remove them, or refresh once the feed server sends the whole file."
+                )
+            _merge_staged(ctx, delta, counts, removals=not hold_removals)
+        _fence_check(run)
+    if held_message:  # saved after the transaction: the staging table is kept
+        if hold_reason == HOLD_INCOMPLETE and not confirmed and (run.created or run.updated):
+            _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)  # applied
         run.removed = to_remove
+        run.held_removals_digest = digest
+        run.hold_reason = hold_reason
+        run.confirmed_by = None
         run.status = RunStatus.NEEDS_CONFIRMATION
         run.error_code = "needs_confirmation"
         run.error_message = held_message
         run.finished_at = timezone.now()
-        _save(run, "removed", "status", "error_code", "error_message", "finished_at")
+        _save(
+            run,
+            "removed",
+            "held_removals_digest",
+            "hold_reason",
+            "confirmed_by",
+            "error_code",
+            "error_message",
+            "finished_at",
+            "status",
+        )
         raise _Held
-    with _phase(run, Phase.REVIEWING):
-        if run.created or run.updated:
-            _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)
+    if not removals_only:
+        with _phase(run, Phase.REVIEWING):
+            if run.created or run.updated:
+                _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)
     _finish(ctx, RunStatus.SUCCEEDED)
 
 
+def _merge_staged(ctx: _Ctx, delta: str, counts: dict[str, int], *, removals: bool) -> None:
+    """Inside the apply transaction: the diff sample, the merge, and the removals."""
+    run, fs = ctx.run, ctx.fs
+    removals = removals and counts["to_remove"] > 0
+    _record_diff(ctx, delta, fs.max_stored_changes, removals=removals)
+    now = timezone.now()
+    _merge(run, delta, now)
+    if _is_pg() and counts["created"] > max(1000, counts["active"] // 5):
+        # many new rows: refresh the planner's statistics before the joins below
+        with connection.cursor() as cur:
+            cur.execute(f"ANALYZE {_qn(Product._meta.db_table)}")
+    if counts["created"]:
+        _link_created_products(run)  # the diff rows of new products get their ids
+    if counts["staged"] > counts["created"] + counts["updated"]:
+        _remember_line_hashes(run)
+    removed = _remove_missing(run, now) if removals else 0
+    run.created, run.updated = counts["created"], counts["updated"]
+    # every record was rejected, staged, or skipped unread as unchanged
+    run.unchanged = run.received - run.rejected - counts["created"] - counts["updated"]
+    run.removed = removed
+    _save(run, "created", "updated", "unchanged", "removed")
+
+
+def _removal_digest(run: FeedRun) -> str:
+    """sha256 of the ids of the products a replace run removes (its gone table), in order."""
+    digest = hashlib.sha256()
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT id FROM {_qn(_gone_table(run))} ORDER BY id")
+        while rows := cur.fetchmany(10_000):
+            digest.update("".join(f"{r[0]}," for r in rows).encode())
+    return digest.hexdigest()
+
+
+def _remove_held(ctx: _Ctx, to_remove: int) -> int:
+    """A confirmed run whose removals were held: the removed diff rows, then the removals."""
+    run = ctx.run
+    if not to_remove:
+        return 0
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT id, sku, title FROM {_qn(_gone_table(run))} ORDER BY id LIMIT %s",
+            [ctx.fs.max_stored_changes],
+        )
+        FeedRunChange.objects.bulk_create(
+            [
+                FeedRunChange(
+                    tenant_id=run.tenant_id,
+                    run=run,
+                    kind=ChangeKind.REMOVED,
+                    product_id=pid,
+                    sku=sku,
+                    changes={"title": [title, None]},
+                )
+                for pid, sku, title in cur.fetchall()
+            ],
+            batch_size=2000,
+        )
+    return _remove_missing(run, timezone.now())
+
+
 def _apply_first_pull(ctx: _Ctx) -> None:
-    """Commit what _ProductWriter wrote: every good row is a new product."""
+    """Commit what _ProductWriter wrote: every good row is a new product (the fence is
+    checked on the writer's connection, inside its transaction, before its COMMIT)."""
     run = ctx.run
     with _phase(run, Phase.APPLYING):
         run.created, run.updated, run.removed = ctx.direct.rows_written, 0, 0
         run.unchanged = run.received - run.rejected - run.created
+        conn = ctx.direct.conn
+        _fence_check(run, lambda sql, params: conn.execute(sql, params).fetchone())
         ctx.direct.commit()
         ctx.direct = None
     with _phase(run, Phase.REVIEWING):
@@ -1746,6 +2027,9 @@ def feed_dispatch_due(*, now: datetime | None = None) -> int:
                 source.save(update_fields=["next_pull_at", "updated_at"])
                 if FeedRun.objects.for_tenant(tenant).active().filter(source=source).exists():
                     continue
+                # a newer feed decides: a held run confirmed after it would remove products
+                # the newer feed lists again
+                _cancel_held_runs(tenant=tenant, source=source, actor=None)
                 run = FeedRun.objects.create(
                     tenant=tenant,
                     catalog_id=source.catalog_id,
@@ -1776,6 +2060,15 @@ def feed_reap_stale(*, now: datetime | None = None) -> int:
         )
         for run in stale:
             with transaction.atomic():
+                # the source row first, as the apply's fence check takes it: a run that is
+                # committing its apply right now holds it, and is left alone this round
+                if run.source_id is not None and not (
+                    ProductSource.objects.for_tenant(tenant)
+                    .select_for_update(skip_locked=True, no_key=True)
+                    .filter(pk=run.source_id)
+                    .exists()
+                ):
+                    continue
                 locked = (
                     FeedRun.objects.for_tenant(tenant)
                     .select_for_update(skip_locked=True)
@@ -1784,6 +2077,9 @@ def feed_reap_stale(*, now: datetime | None = None) -> int:
                 )
                 if locked is None:
                     continue
+                if locked.source_id is not None:
+                    # fencing: the failed run's worker, should it wake up, can never apply
+                    _fence_take(tenant=tenant, source_id=locked.source_id)
                 locked.status = RunStatus.FAILED
                 locked.phase = Phase.DONE
                 locked.error_code = "worker_lost"
@@ -1795,6 +2091,7 @@ def feed_reap_stale(*, now: datetime | None = None) -> int:
                 locked.one_time_password_encrypted = ""
                 locked.save()
             _drop_stage(run)
+            _remove_run_files(locked)
             if run.trigger == Trigger.SCHEDULED:
                 notify_run_failed(tenant=tenant, run=locked)
             reaped += 1
@@ -1807,6 +2104,19 @@ def feed_reap_stale(*, now: datetime | None = None) -> int:
         ):
             feed_run_enqueue(run=run)
     return reaped
+
+
+def _remove_run_files(run: FeedRun) -> None:
+    """The files a failed run leaves behind: its downloads (feed-<run id>-*.bin in the temp
+    directory of this machine) and an uploaded file. A file given to import_feed is the
+    user's own and stays."""
+    pattern = f"{_temp_prefix(run)}*.bin"
+    for path in Path(tempfile.gettempdir()).glob(pattern):
+        with contextlib.suppress(OSError):
+            path.unlink()
+    if run.trigger == Trigger.UPLOAD and run.file_path:
+        with contextlib.suppress(OSError):
+            os.unlink(run.file_path)
 
 
 def _recipients(tenant: Tenant) -> list[str]:

@@ -62,6 +62,10 @@ _HOST_KEY_ALGS = (
 _RSA_SIG_ALGS = ("rsa-sha2-512", "rsa-sha2-256")
 
 
+SHORTER_THAN_STAT = (
+    "The feed file on the sftp server ended before the size it had when the download "
+    "began (it was being rewritten?), so the download cannot be proven complete."
+)
 _TOTAL_TIMEOUT_MSG = "Downloading the feed took longer than the time limit."
 
 
@@ -135,6 +139,7 @@ def sftp_fetch(
     resolver: Resolver = system_resolver,
     on_progress: Callable[[int], None] | None = None,
     dest_dir: str | None = None,
+    temp_prefix: str = "feed-",
 ) -> FetchResult:
     """Download an sftp URL to a temp file (or report it unchanged). Raises FeedError.
 
@@ -161,6 +166,7 @@ def sftp_fetch(
         host_key_fingerprint=host_key_fingerprint,
         on_progress=on_progress,
         dest_dir=dest_dir,
+        temp_prefix=temp_prefix,
     )
     try:
         return session.pull()
@@ -186,6 +192,7 @@ class _Session:
     host_key_fingerprint: str
     on_progress: Callable[[int], None] | None
     dest_dir: str | None
+    temp_prefix: str = "feed-"
     runner: asyncio.Runner | None = None
 
     @property
@@ -317,7 +324,7 @@ class _Session:
                 )
             # the handle is not closed politely: the connection is aborted right after
             remote = self._step(lambda: sftp.open(path, "rb"), read_timeout, stalled)
-            return self._copy(remote, validator, stalled)
+            return self._copy(remote, validator, stalled, expected=attrs.size)
         except asyncssh.SFTPNoSuchFile as exc:
             raise FeedError(
                 "http_404", f"The feed file “{path}” was not found on the sftp server."
@@ -333,8 +340,14 @@ class _Session:
         except (asyncssh.Error, OSError) as exc:
             raise FeedError("unreachable", f"The download broke off: {exc}.") from exc
 
-    def _copy(self, remote: asyncssh.SFTPClientFile, validator: str, stalled: str) -> FetchResult:
-        fd, path = tempfile.mkstemp(prefix="feed-", suffix=".bin", dir=self.dest_dir)
+    def _copy(
+        self,
+        remote: asyncssh.SFTPClientFile,
+        validator: str,
+        stalled: str,
+        expected: int | None = None,
+    ) -> FetchResult:
+        fd, path = tempfile.mkstemp(prefix=self.temp_prefix, suffix=".bin", dir=self.dest_dir)
         sha = hashlib.sha256()
         size = 0
         ok = False
@@ -361,6 +374,9 @@ class _Session:
                 size=size,
                 sha256=sha.hexdigest(),
                 last_modified=validator,
+                # the file ended before the size it had when the pull began: rewritten
+                # while it was read, it may be a partial export
+                unframed=SHORTER_THAN_STAT if expected is not None and size < expected else "",
             )
         finally:
             if not ok and os.path.exists(path):

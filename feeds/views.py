@@ -349,7 +349,12 @@ class RunConfirmView(FeedsMixin, View):
                 services.feed_run_cancel(tenant=self.tenant, run=run, actor=request.user)
                 messages.info(request, "The run was discarded; the catalog is unchanged.")
             else:
-                services.feed_run_confirm(tenant=self.tenant, run=run, actor=request.user)
+                services.feed_run_confirm(
+                    tenant=self.tenant,
+                    run=run,
+                    actor=request.user,
+                    removal_digest=request.POST.get("removal_digest"),
+                )
                 messages.success(request, "Confirmed: the run is applying the feed.")
         except services.RunNotConfirmable as exc:
             messages.error(request, str(exc))

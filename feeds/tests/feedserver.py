@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
@@ -75,6 +75,74 @@ def lying_length(real: bytes, claimed: int | None = None) -> Handler:
         h.send_header("Connection", "close")
         h.end_headers()
         h.wfile.write(real)
+        h.close_connection = True
+
+    return handler
+
+
+def unframed(data: bytes, *, cut_at: int | None = None) -> Handler:
+    """No Content-Length, not chunked: the body ends when the connection closes (after
+    ``cut_at`` bytes when given: a download cut off that looks like a whole one)."""
+
+    def handler(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Connection", "close")
+        h.end_headers()
+        h.wfile.write(data if cut_at is None else data[:cut_at])
+        h.wfile.flush()
+        h.close_connection = True
+
+    return handler
+
+
+def chunked(data: bytes, *, complete: bool = True, size: int = 4096) -> Handler:
+    """Transfer-Encoding: chunked; without the last-chunk and closed early unless complete."""
+
+    def handler(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Transfer-Encoding", "chunked")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        end = len(data) if complete else len(data) // 2
+        for i in range(0, end, size):
+            part = data[i : min(i + size, end)]
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+        if complete:
+            h.wfile.write(b"0\r\n\r\n")
+        h.wfile.flush()
+        h.close_connection = True
+
+    return handler
+
+
+def silent(seconds: float, *, started: threading.Event | None = None) -> Handler:
+    """Headers, then nothing for ``seconds`` (a source that hangs mid-download)."""
+
+    def handler(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", "1000000")
+        h.end_headers()
+        h.wfile.write(b"id,title\n")
+        h.wfile.flush()
+        if started is not None:
+            started.set()
+        time.sleep(seconds)
+
+    return handler
+
+
+def stream(chunks: Callable[[], Iterator[bytes]], **headers: str) -> Handler:
+    """A body produced piece by piece with no length (closed at the end): big bodies that
+    are never whole in memory (gzip bombs)."""
+
+    def handler(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        for k, v in headers.items():
+            h.send_header(k.replace("_", "-"), v)
+        h.send_header("Connection", "close")
+        h.end_headers()
+        for part in chunks():
+            h.wfile.write(part)
         h.close_connection = True
 
     return handler

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -75,6 +77,9 @@ def test_worker_killed_mid_apply(
         assert isinstance(pids, list), (
             f"the run finished before the drill could kill it; raise DRILL_PRODUCTS ({PRODUCTS})"
         )
+        # its download is still on disk (a SIGKILL runs no clean-up): the reaper removes it
+        downloads = list(Path(tempfile.gettempdir()).glob(f"feed-{second.pk}-*.bin"))
+        assert downloads
         os.killpg(worker.pid, signal.SIGKILL)
         worker.popen.wait(timeout=15)
         assert run_of(shop, second.pk).phase == Phase.APPLYING
@@ -99,6 +104,7 @@ def test_worker_killed_mid_apply(
         assert killed.status == RunStatus.FAILED and killed.error_code == "worker_lost"
         assert "catalog was not changed" in killed.error_message
         assert not stage_table_exists(killed)
+        assert not any(p.exists() for p in downloads)
         assert catalog_snapshot(shop) == before
 
         # 5. the next pull, on a fresh worker, succeeds and applies the changed feed
