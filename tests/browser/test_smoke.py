@@ -1,6 +1,7 @@
 """Browser smoke test: log in, switch tenant, open a product, edit its inventory, see it saved."""
 
 import pytest
+from playwright.sync_api import expect
 
 from catalog_health.tenancy.models import Membership
 from catalog_health.tenancy.roles import Role
@@ -23,23 +24,23 @@ def test_login_switch_tenant_edit_inventory(
 
     login("sam", "s3cret-pass")
     # Two tenants: the home page lets the seller choose.
-    assert page.get_by_role("heading", name="Your tenants").is_visible()
+    expect(page.get_by_role("heading", name="Your tenants")).to_be_visible()
     page.get_by_role("link", name="Tenant A").click()
-    assert page.get_by_role("link", name="A catalog").is_visible()
+    expect(page.get_by_role("link", name="A catalog")).to_be_visible()
     screenshot("smoke-1-catalogs-tenant-a")
 
     # Switch tenant from the navigation bar.
     page.click("#tenant-switcher")
     page.get_by_role("link", name="Tenant B").click()
-    assert page.get_by_role("link", name="Outdoor EU").is_visible()
-    assert not page.get_by_role("link", name="A catalog").is_visible()
+    expect(page.get_by_role("link", name="Outdoor EU")).to_be_visible()
+    expect(page.get_by_role("link", name="A catalog")).to_be_hidden()
 
     page.get_by_role("link", name="Outdoor EU").click()
     page.get_by_role("link", name="Trail Runner GTX").click()
     screenshot("smoke-2-product")
     page.fill("#id_inventory_quantity", "17")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("Product saved.").is_visible()
+    expect(page.get_by_text("Product saved.")).to_be_visible()
     assert page.input_value("#id_inventory_quantity") == "17"
     screenshot("smoke-3-product-saved")
     product.refresh_from_db()

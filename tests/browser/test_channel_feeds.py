@@ -5,13 +5,11 @@ import pytest
 
 from catalog_health.tenancy.roles import Role
 from channels.models import ChannelFeed
-from tests.browser import conftest as browser_fixtures
+from channels.tests import conftest as channel_fixtures
 
-# the browser fixtures of tests/browser, shared rather than copied
-browser = browser_fixtures.browser
-page = browser_fixtures.page
-screenshot = browser_fixtures.screenshot
-login = browser_fixtures.login
+# the channels tests' catalog of products in every review and flag state (function-scoped)
+catalog = channel_fixtures.catalog
+products = channel_fixtures.products
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
