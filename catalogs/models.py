@@ -367,7 +367,12 @@ class OrderUpload(TenantOwnedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # last sign of life of its import (queued, claimed, each chunk read): the reaper fails
+    # an upload that has shown none for ORDER_UPLOAD_STALE_MINUTES (its worker died)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # the preview once computed, with what it depends on (see services.order_upload_preview)
+    preview = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [
@@ -379,6 +384,12 @@ class OrderUpload(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.filename or 'upload'} ({self.status})"
+
+    @property
+    def retryable(self) -> bool:
+        """A failed import whose file is still here (the worker died or the queue was
+        down); a file refused as unreadable is not kept."""
+        return self.status == UploadStatus.FAILED and self.size > 0 and bool(self.data)
 
     @property
     def percent(self) -> int:

@@ -350,20 +350,9 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
         mapping_form = kwargs.get("mapping_form")
         if upload.status == UploadStatus.PREVIEWED:
             try:
-                if upload.kind == UploadKind.IMPRESSIONS:
-                    preview = services.impressions_read_file(
-                        tenant=self.tenant,
-                        catalog=self.get_catalog(),
-                        data=bytes(upload.data),
-                        date_order=date_order,
-                    )
-                else:
-                    preview = services.orders_preview(
-                        tenant=self.tenant,
-                        catalog=self.get_catalog(),
-                        data=bytes(upload.data),
-                        date_order=date_order,
-                    )
+                preview = services.order_upload_preview(
+                    tenant=self.tenant, upload=upload, date_order=date_order
+                )
             except FileError as exc:
                 problem = str(exc)
             if problem and "map its columns" in problem and mapping_form is None:
@@ -374,12 +363,17 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
             preview=preview,
             problem=problem,
             needs_date_order=bool(problem and "cannot tell" in problem),
-            date_order=date_order or (preview.date_order if preview else ""),
-            columns=PREVIEW_COLUMNS if upload.kind == UploadKind.ORDERS else IMPRESSION_PREVIEW,
+            date_order=date_order or (preview["date_order"] if preview else ""),
+            columns=(
+                services.PREVIEW_COLUMNS
+                if upload.kind == UploadKind.ORDERS
+                else services.IMPRESSION_PREVIEW
+            ),
             mapping_form=mapping_form,
-            preview_rows=_preview_cells(preview, upload.kind) if preview else [],
+            preview_rows=preview["rows"] if preview else [],
             can_manage=self.can(Perm.MANAGE_ORDERS),
             in_progress=upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING),
+            retention_hours=services.upload_retention_hours(),
         )
         return ctx
 
@@ -423,6 +417,15 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
                     )
                     return redirect(request.path)
             return self.render_to_response(self.get_context_data(mapping_form=form))
+        if "retry" in request.POST:
+            queued = services.order_upload_retry(
+                tenant=self.tenant, upload=self.upload, actor=request.user
+            )
+            if queued:
+                messages.info(
+                    request, "The import was started again; this page shows its progress."
+                )
+            return redirect(request.path)
         date_order = request.POST.get("date_order", "")
         if date_order not in ("dmy", "mdy"):
             date_order = ""
@@ -432,51 +435,3 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
         if queued:
             messages.info(request, "The file is being imported; this page shows its progress.")
         return redirect(request.path)
-
-
-PREVIEW_COLUMNS = (
-    ("line", "Line"),
-    ("order_id", "Order id"),
-    ("sku", "SKU"),
-    ("quantity", "Qty"),
-    ("item_price", "Price"),
-    ("shipping_fee", "Shipping"),
-    ("placed_at", "Placed"),
-    ("ship_by", "Ship by"),
-    ("shipped_at", "Shipped"),
-    ("delivered_at", "Delivered"),
-    ("cancelled_at", "Cancelled"),
-    ("cancel_reason", "Cancel reason"),
-    ("tracking_number", "Tracking"),
-)
-
-IMPRESSION_PREVIEW = (
-    ("line", "Line"),
-    ("sku", "SKU"),
-    ("date", "Date"),
-    ("impressions", "Impressions"),
-    ("clicks", "Clicks"),
-)
-
-
-def _preview_cells(preview, kind: str) -> list[list[str]]:
-    """The preview's first rows as text, times in the current (tenant's) time zone."""
-    import datetime as dt
-
-    columns = PREVIEW_COLUMNS if kind == UploadKind.ORDERS else IMPRESSION_PREVIEW
-    rows = []
-    for record in preview.first_rows:
-        cells = []
-        for key, _label in columns:
-            value = record.get(key)
-            if value is None or (isinstance(value, float) and value != value):
-                cells.append("—")
-            elif isinstance(value, dt.datetime):
-                if value != value:  # NaT
-                    cells.append("—")
-                else:
-                    cells.append(timezone.localtime(value).strftime("%Y-%m-%d %H:%M"))
-            else:
-                cells.append(str(value) if str(value) != "" else "—")
-        rows.append(cells)
-    return rows
