@@ -187,8 +187,18 @@ def mapping_preset_for_header(
     )
 
 
-def mapping_preset_list(*, tenant: Tenant, kind: str) -> QuerySet[ColumnMappingPreset]:
-    return ColumnMappingPreset.objects.for_tenant(tenant).filter(kind=kind).order_by("name")
+def mapping_preset_list(
+    *, tenant: Tenant, kind: str | None = None
+) -> QuerySet[ColumnMappingPreset]:
+    """The tenant's column mappings, of one kind or all (orders first)."""
+    presets = ColumnMappingPreset.objects.for_tenant(tenant)
+    if kind:
+        return presets.filter(kind=kind).order_by("name")
+    return presets.order_by("-kind", "name")
+
+
+def mapping_preset_get(*, tenant: Tenant, preset_id: int) -> ColumnMappingPreset:
+    return ColumnMappingPreset.objects.for_tenant(tenant).get(pk=preset_id)
 
 
 def order_upload_recent(*, tenant: Tenant, catalog: Catalog, limit: int = 5) -> list[OrderUpload]:

@@ -936,6 +936,21 @@ def mapping_preset_save(
     return preset
 
 
+def mapping_preset_delete(*, tenant: Tenant, actor, preset: ColumnMappingPreset) -> None:
+    """Remove a tenant's column mapping: files with its header get the mapping form again
+    (kept previews are computed anew, see order_upload_preview)."""
+    if preset.tenant_id != tenant.pk:
+        raise ColumnMappingPreset.DoesNotExist
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="mapping_preset.deleted",
+        target=preset,
+        changes={"kind": preset.kind, "name": preset.name},
+    )
+    ColumnMappingPreset.objects.for_tenant(tenant).filter(pk=preset.pk).delete()
+
+
 def order_upload_create(
     *, tenant: Tenant, catalog: Catalog, actor, data: bytes, filename: str, kind: str
 ) -> OrderUpload:

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
@@ -20,7 +20,14 @@ from .forms import (
     ProductFilterForm,
     UploadForm,
 )
-from .models import Catalog, OrderUpload, Product, UploadKind, UploadStatus
+from .models import (
+    Catalog,
+    ColumnMappingPreset,
+    OrderUpload,
+    Product,
+    UploadKind,
+    UploadStatus,
+)
 
 
 class CatalogMixin(TenantViewMixin):
@@ -435,3 +442,40 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
         if queued:
             messages.info(request, "The file is being imported; this page shows its progress.")
         return redirect(request.path)
+
+
+class MappingPresetListView(TenantViewMixin, TemplateView):
+    """The tenant's saved column mappings (made on the upload page), with delete."""
+
+    template_name = "catalogs/mapping_presets.html"
+    permission = Perm.VIEW
+    write_permission = Perm.MANAGE_ORDERS
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["presets"] = list(selectors.mapping_preset_list(tenant=self.tenant))
+        ctx["can_manage"] = self.can(Perm.MANAGE_ORDERS)
+        return ctx
+
+
+class MappingPresetDeleteView(TenantViewMixin, View):
+    """POST: remove one mapping (another tenant's id is a 404 like a missing one)."""
+
+    permission = Perm.MANAGE_ORDERS
+    write_permission = Perm.MANAGE_ORDERS
+    http_method_names = ["post"]
+
+    def load_objects(self) -> None:
+        super().load_objects()
+        try:
+            self.preset = selectors.mapping_preset_get(
+                tenant=self.request.tenant, preset_id=self.kwargs["preset_id"]
+            )
+        except ColumnMappingPreset.DoesNotExist as exc:
+            raise Http404("No such mapping.") from exc
+
+    def post(self, request, *args, **kwargs):
+        name = self.preset.name
+        services.mapping_preset_delete(tenant=self.tenant, actor=request.user, preset=self.preset)
+        messages.success(request, f"Mapping {name!r} removed.")
+        return redirect("catalogs:mapping_preset_list", tenant_slug=self.tenant.slug)

@@ -167,3 +167,61 @@ def test_a_failed_upload_page_offers_retry_to_writers_only(client, member, tenan
     done = client.post(url, {"retry": "1"}, follow=True).content.decode()
     assert "2 lines saved or changed" in done
     assert Order.objects.for_tenant(tenant_a).count() == 2
+
+
+# --- column mappings page and admin ----------------------------------------------------
+
+
+def _preset(tenant, name="Mine"):
+    from catalogs.models import ColumnMappingPreset
+
+    return ColumnMappingPreset.objects.create(
+        tenant=tenant,
+        kind="orders",
+        name=name,
+        header=["Bestellnr", "Artikel"],
+        columns={"order_id": "Bestellnr", "sku": "Artikel"},
+        cancel_values={"Kein Bestand": "out_of_stock"},
+    )
+
+
+def test_mapping_presets_page_lists_and_deletes_for_writers(client, member, tenant_a, tenant_b):
+    from catalogs.models import ColumnMappingPreset
+
+    mine, theirs = _preset(tenant_a, "<b>Mine</b>"), _preset(tenant_b, "Theirs")
+    url = reverse("catalogs:mapping_preset_list", kwargs={"tenant_slug": tenant_a.slug})
+    delete = reverse(
+        "catalogs:mapping_preset_delete",
+        kwargs={"tenant_slug": tenant_a.slug, "preset_id": mine.pk},
+    )
+    client.force_login(member(tenant_a, Role.VIEWER))
+    page = client.get(url).content.decode()
+    assert "&lt;b&gt;Mine&lt;/b&gt;" in page and "Theirs" not in page and "Kein Bestand" in page
+    assert delete not in page
+    assert client.post(delete).status_code == 403
+    client.force_login(member(tenant_a, Role.ADVERTISER))  # catalogs, not orders
+    assert client.post(delete).status_code == 403
+    client.force_login(member(tenant_a, Role.SELLER))
+    assert delete in client.get(url).content.decode()
+    foreign = reverse(
+        "catalogs:mapping_preset_delete",
+        kwargs={"tenant_slug": tenant_a.slug, "preset_id": theirs.pk},
+    )
+    assert client.post(foreign).status_code == 404
+    assert client.post(delete).status_code == 302
+    assert list(ColumnMappingPreset.objects.values_list("name", flat=True)) == ["Theirs"]
+    assert 'id="no-presets"' in client.get(url).content.decode()
+
+
+def test_admin_lists_uploads_and_presets_without_the_file(admin_client, tenant_a, catalog):
+    upload = _upload(tenant_a, catalog)
+    preset = _preset(tenant_a)
+    for name, obj in (("orderupload", upload), ("columnmappingpreset", preset)):
+        changelist = admin_client.get(reverse(f"admin:catalogs_{name}_changelist"))
+        assert changelist.status_code == 200
+        change = admin_client.get(reverse(f"admin:catalogs_{name}_change", args=[obj.pk]))
+        assert change.status_code == 200
+    page = admin_client.get(reverse("admin:catalogs_orderupload_change", args=[upload.pk]))
+    assert b"Order ID" not in page.content  # the file's text is not shown
+    catalog_page = admin_client.get(reverse("admin:catalogs_catalog_change", args=[catalog.pk]))
+    assert b'name="handling_days"' in catalog_page.content
