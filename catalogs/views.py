@@ -11,7 +11,7 @@ from django.views.generic import TemplateView, View
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 
-from . import selectors, services
+from . import product_panels, selectors, services
 from .forms import (
     CatalogForm,
     ColumnMappingForm,
@@ -109,6 +109,12 @@ class CatalogDetailView(CatalogMixin, TemplateView):
             page=page,
             base_query=query.urlencode(),
             product_url=product_url,
+            # an empty page without filters (or cursor) means the catalog has no product
+            is_filtered=bool(
+                self.request.GET.get("cursor")
+                or any(filters.get(k) for k in ("q", "availability", "review_status"))
+            ),
+            can_manage_sources=self.can(Perm.MANAGE_SOURCES),
         )
         return ctx
 
@@ -141,6 +147,10 @@ class ProductDetailView(CatalogMixin, TemplateView):
         ctx.update(
             catalog=self.get_catalog(),
             product=product,
+            product_source=product_panels.product_source(tenant=self.tenant, product=product),
+            panels=product_panels.render_panels(
+                tenant=self.tenant, product=product, request=self.request
+            ),
             form=kwargs.get("form") or ProductEditForm(instance=product),
             can_edit=self.can(Perm.EDIT_PRODUCTS),
             focus=self.request.GET.get("focus", ""),
@@ -193,7 +203,22 @@ class OrderListView(TenantViewMixin, TemplateView):
         )
         query = self.request.GET.copy()
         query.pop("cursor", None)
+        # the product a seller came from (flagged's Review links here filtered by its sku)
+        sku_product = None
+        if filters.get("sku"):
+            sku_product = selectors.product_by_sku(
+                tenant=self.tenant,
+                sku=filters["sku"].strip(),
+                catalog_ids=[filters["catalog"]]
+                if filters.get("catalog")
+                else [c.pk for c in catalogs],
+            )
+        # one reverse() per page: rows differ by catalog and product id only
+        catalogs_url = reverse("catalogs:catalog_list", kwargs={"tenant_slug": self.tenant.slug})
         ctx.update(
+            catalogs=catalogs,
+            sku_product=sku_product,
+            catalogs_url=catalogs_url,
             filter_form=form,
             page=page,
             base_query=query.urlencode(),
