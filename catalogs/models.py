@@ -226,8 +226,20 @@ class CancelReason(models.TextChoices):
 class Order(TenantOwnedModel):
     """One order line: one sku of one order. Idempotent key: (tenant, order_id, sku)."""
 
-    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    # No database FK constraints: their deferred per-row checks at commit were ~40 % of an
+    # order import (bench/orders_import.py, docs/orders.md). Every write path resolves the
+    # product within (tenant, catalog) first (the import's merge joins catalogs_product;
+    # orders_upsert looks the skus up); Django still cascades deletes of products, catalogs
+    # and tenants, and the indexes below are unchanged (flagged scoring's plans too).
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    catalog = models.ForeignKey(
+        Catalog, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     order_id = models.CharField("order id", max_length=64)
     sku = models.CharField("SKU", max_length=100)
     quantity = models.PositiveIntegerField(default=1)

@@ -225,3 +225,30 @@ def test_admin_lists_uploads_and_presets_without_the_file(admin_client, tenant_a
     assert b"Order ID" not in page.content  # the file's text is not shown
     catalog_page = admin_client.get(reverse("admin:catalogs_catalog_change", args=[catalog.pk]))
     assert b'name="handling_days"' in catalog_page.content
+
+
+# --- the orders table's schema ---------------------------------------------------------
+
+
+def test_orders_have_no_fk_checks_but_keep_their_indexes_and_cascades(tenant_a, catalog):
+    from django.db import connection
+
+    from catalogs.models import Product
+    from catalogs.tests.order_factories import OrderFactory
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'catalogs_order'::regclass "
+            "AND contype = 'f'"
+        )
+        assert cur.fetchone()[0] == 0  # no per-row checks at commit
+        cur.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'catalogs_order'")
+        indexes = {row[0] for row in cur.fetchall()}
+    # what flagged scoring, the details page and Manage Orders read through
+    assert {"order_tenant_placed_idx", "order_tenant_product_idx", "order_tenant_list_idx"} <= (
+        indexes
+    )
+    product = Product.objects.get(sku="SKU-1")
+    OrderFactory(product=product)
+    product.delete()  # Django cascades without the database constraint
+    assert not Order.objects.exists()
