@@ -221,7 +221,7 @@ def order_upload_recent(*, tenant: Tenant, catalog: Catalog, limit: int = 5) -> 
     return list(
         OrderUpload.objects.for_tenant(tenant)
         .filter(catalog=catalog)
-        .defer("data")
+        .defer("data", "preview")
         .order_by("-created_at")[:limit]
     )
 

@@ -984,6 +984,11 @@ def order_upload_start(*, tenant: Tenant, upload: OrderUpload, actor, date_order
     )
     if not claimed:
         return True
+    return _order_upload_dispatch(tenant=tenant, upload=upload)
+
+
+def _order_upload_dispatch(*, tenant: Tenant, upload: OrderUpload) -> bool:
+    """Run a just-claimed (QUEUED) upload now when small (False), else on a worker (True)."""
     upload.refresh_from_db()
     if upload.size <= BACKGROUND_BYTES:
         order_upload_run(tenant_id=tenant.pk, upload_id=upload.pk)
@@ -1145,8 +1150,11 @@ def order_upload_retry(*, tenant: Tenant, upload: OrderUpload, actor) -> bool:
         )
         if locked is None or not locked.retryable:
             return True
+        # straight from Failed to Queued: never Previewed again, which the retention of
+        # unimported files would count from the original upload time
         OrderUpload.objects.for_tenant(tenant).filter(pk=upload.pk).update(
-            status=UploadStatus.PREVIEWED,
+            status=UploadStatus.QUEUED,
+            heartbeat_at=timezone.now(),
             message="",
             rows_done=0,
             written=0,
@@ -1161,9 +1169,7 @@ def order_upload_retry(*, tenant: Tenant, upload: OrderUpload, actor) -> bool:
             target=locked.catalog,
             changes={"upload": locked.pk, "filename": locked.filename},
         )
-    return order_upload_start(
-        tenant=tenant, upload=locked, actor=actor, date_order=locked.date_order
-    )
+    return _order_upload_dispatch(tenant=tenant, upload=locked)
 
 
 def _preview_depends_on(*, tenant: Tenant, catalog: Catalog, kind: str, date_order: str) -> dict:
