@@ -1209,15 +1209,24 @@ def order_upload_preview(*, tenant: Tenant, upload: OrderUpload, date_order: str
     )
     cached = upload.preview
     if cached and cached.get("depends") == depends:
+        if cached.get("problem"):
+            raise FileError(cached["problem"])
         return cached["result"]
-    if upload.kind == UploadKind.IMPRESSIONS:
-        result = impressions_read_file(
-            tenant=tenant, catalog=catalog, data=bytes(upload.data), date_order=date_order
-        )
-    else:
-        result = orders_preview(
-            tenant=tenant, catalog=catalog, data=bytes(upload.data), date_order=date_order
-        )
+    scoped = OrderUpload.objects.for_tenant(tenant).filter(
+        pk=upload.pk, status=UploadStatus.PREVIEWED
+    )
+    try:
+        if upload.kind == UploadKind.IMPRESSIONS:
+            result = impressions_read_file(
+                tenant=tenant, catalog=catalog, data=bytes(upload.data), date_order=date_order
+            )
+        else:
+            result = orders_preview(
+                tenant=tenant, catalog=catalog, data=bytes(upload.data), date_order=date_order
+            )
+    except FileError as exc:  # e.g. the date order asked for: kept too, until it changes
+        scoped.update(preview={"depends": depends, "problem": str(exc)})
+        raise
     summary = {
         "format_label": result.format_label,
         "date_order": result.date_order,
@@ -1232,9 +1241,7 @@ def order_upload_preview(*, tenant: Tenant, upload: OrderUpload, date_order: str
         "errors": [dataclasses.asdict(e) for e in result.errors[:PREVIEW_ERRORS_KEPT]],
         "rows": _preview_cells(result.first_rows, kind=upload.kind, tenant=tenant),
     }
-    OrderUpload.objects.for_tenant(tenant).filter(
-        pk=upload.pk, status=UploadStatus.PREVIEWED
-    ).update(preview={"depends": depends, "result": summary})
+    scoped.update(preview={"depends": depends, "result": summary})
     return summary
 
 

@@ -252,3 +252,14 @@ def test_orders_have_no_fk_checks_but_keep_their_indexes_and_cascades(tenant_a, 
     OrderFactory(product=product)
     product.delete()  # Django cascades without the database constraint
     assert not Order.objects.exists()
+
+
+def test_a_file_the_preview_cannot_read_is_not_read_again(client, member, tenant_a, catalog):
+    client.force_login(member(tenant_a, Role.SELLER))
+    upload = _upload(tenant_a, catalog, data=b"id,title,price,link\n1,a,1,x\n")
+    url = _detail_url(tenant_a, catalog, upload)
+    assert "product feed" in client.get(url).content.decode()
+    OrderUpload.objects.filter(pk=upload.pk).update(data=_file())
+    assert "product feed" in client.get(url).content.decode()  # kept, not re-read
+    # asking for another date order is another preview: read again
+    assert 'id="count-lines">3<' in client.get(url, {"date_order": "mdy"}).content.decode()
