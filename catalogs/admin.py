@@ -5,7 +5,7 @@ from .models import Catalog, Product
 
 @admin.register(Catalog)
 class CatalogAdmin(admin.ModelAdmin):
-    list_display = ["name", "tenant", "country", "currency", "created_at"]
+    list_display = ["name", "tenant", "country", "currency", "handling_days", "created_at"]
     list_filter = ["tenant"]
     search_fields = ["name"]
 
@@ -48,3 +48,44 @@ class DailyImpressionAdmin(admin.ModelAdmin):
     search_fields = ["sku"]
     raw_id_fields = ["catalog", "product"]
     show_full_result_count = False
+
+
+# --- Uploads of marketplace exports (issue #20) --------------------------------------------
+from .models import ColumnMappingPreset, OrderUpload  # noqa: E402
+
+
+@admin.register(OrderUpload)
+class OrderUploadAdmin(admin.ModelAdmin):
+    """Uploads and their outcome; the stored file itself is never shown (it is emptied once
+    imported). Status may be changed by hand, e.g. to fail a stuck import at once."""
+
+    list_display = ["filename", "kind", "status", "tenant", "catalog", "size", "created_at"]
+    list_filter = ["status", "kind", "tenant"]
+    search_fields = ["filename"]
+    raw_id_fields = ["catalog", "preset", "created_by"]
+    readonly_fields = [
+        "size",
+        "format_key",
+        "format_label",
+        "rows_total",
+        "rows_done",
+        "written",
+        "refused",
+        "errors",
+        "created_at",
+        "heartbeat_at",
+        "finished_at",
+    ]
+    exclude = ["data", "preview"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("data", "preview")
+
+
+@admin.register(ColumnMappingPreset)
+class ColumnMappingPresetAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "tenant", "updated_at"]
+    list_filter = ["kind", "tenant"]
+    search_fields = ["name"]
+    readonly_fields = ["header_key", "header", "created_at", "updated_at"]

@@ -226,8 +226,20 @@ class CancelReason(models.TextChoices):
 class Order(TenantOwnedModel):
     """One order line: one sku of one order. Idempotent key: (tenant, order_id, sku)."""
 
-    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    # No database FK constraints: their deferred per-row checks at commit were ~40 % of an
+    # order import (bench/orders_import.py, docs/orders.md). Every write path resolves the
+    # product within (tenant, catalog) first (the import's merge joins catalogs_product;
+    # orders_upsert looks the skus up); Django still cascades deletes of products, catalogs
+    # and tenants, and the indexes below are unchanged (flagged scoring's plans too).
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    catalog = models.ForeignKey(
+        Catalog, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     order_id = models.CharField("order id", max_length=64)
     sku = models.CharField("SKU", max_length=100)
     quantity = models.PositiveIntegerField(default=1)
@@ -367,7 +379,12 @@ class OrderUpload(TenantOwnedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # last sign of life of its import (queued, claimed, each chunk read): the reaper fails
+    # an upload that has shown none for ORDER_UPLOAD_STALE_MINUTES (its worker died)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # the preview once computed, with what it depends on (see services.order_upload_preview)
+    preview = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [
@@ -379,6 +396,12 @@ class OrderUpload(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.filename or 'upload'} ({self.status})"
+
+    @property
+    def retryable(self) -> bool:
+        """A failed import whose file is still here (the worker died or the queue was
+        down); a file refused as unreadable is not kept."""
+        return self.status == UploadStatus.FAILED and self.size > 0 and bool(self.data)
 
     @property
     def percent(self) -> int:

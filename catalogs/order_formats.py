@@ -283,7 +283,12 @@ _SLASH = re.compile(
     r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*$"
 )
 _SLASH_STR = _SLASH.pattern
-_ISO_START = r"^\s*\d{4}-\d{1,2}-\d{1,2}"
+# Without \s: parse_times matches it on stripped text, and pandas hands any pattern with
+# \s to Python's re (one call per value) instead of pyarrow's RE2 (C++).
+_ISO_START = r"^\d{4}-\d{1,2}-\d{1,2}"
+# Python's \s spelled out as literal characters (every str.isspace() one), for the same
+# reason: the same matches, run by RE2.
+BLANKS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 
 
 def date_order_detect(values: Iterable[str]) -> str | None:
@@ -441,7 +446,7 @@ def parse_money(values: pd.Series, *, decimal_comma: bool) -> pd.DataFrame:
     # patterns without look-arounds: pyarrow runs them in C++ instead of Python's re)
     number = text.str.replace(r"^[^0-9.,-]*", "", regex=True)
     number = number.str.replace(r"[^0-9.,]*$", "", regex=True)
-    number = number.str.replace("[\\s\u00a0']", "", regex=True)
+    number = number.str.replace(f"[{BLANKS}']", "", regex=True)
     if decimal_comma:
         number = number.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
@@ -458,7 +463,7 @@ def parse_money(values: pd.Series, *, decimal_comma: bool) -> pd.DataFrame:
 
 def parse_count(values: pd.Series) -> pd.DataFrame:
     """Whole numbers as text (``2``, ``2.0`` from a spreadsheet, ``1,200``) -> ``n``, ``bad``."""
-    text = values.astype(str).str.strip().str.replace(r"[,\s]", "", regex=True)
+    text = values.astype(str).str.strip().str.replace(f"[,{BLANKS}]", "", regex=True)
     text = text.str.replace(r"\.0+$", "", regex=True)
     empty = text.eq("")
     ok = text.str.fullmatch(r"\d{1,10}")

@@ -110,6 +110,18 @@ def product_page(
     return keyset_paginate(qs, sort=field, cursor=cursor, page_size=size)
 
 
+def product_by_sku(*, tenant: Tenant, sku: str, catalog_ids: list[int]) -> Product | None:
+    """The product with this SKU in the first of these catalogs that has one. The catalog
+    ids are spelled out so that the (tenant, catalog, sku) index serves the lookup."""
+    return (
+        Product.objects.for_tenant(tenant)
+        .filter(catalog_id__in=catalog_ids, sku=sku)
+        .only("pk", "catalog_id", "sku", "title")
+        .order_by("catalog_id")
+        .first()
+    )
+
+
 def product_get(*, tenant: Tenant, product_id: int, catalog_id: int | None = None) -> Product:
     qs = Product.objects.for_tenant(tenant).select_related("catalog")
     if catalog_id is not None:
@@ -166,9 +178,12 @@ def order_search(*, tenant: Tenant, filters: dict, now=None) -> QuerySet:
 
 
 def order_page(*, tenant: Tenant, filters: dict, cursor: str | None, size: int) -> KeysetPage:
-    """Newest orders first; keyset on (placed_at, id): one query whatever the page."""
+    """Newest orders first; keyset on (placed_at, id): one query whatever the page, the
+    product's title joined in (product_title)."""
+    from django.db.models import F
+
     return keyset_paginate(
-        order_search(tenant=tenant, filters=filters),
+        order_search(tenant=tenant, filters=filters).annotate(product_title=F("product__title")),
         sort="-placed_at",
         cursor=cursor,
         page_size=size,
@@ -187,8 +202,18 @@ def mapping_preset_for_header(
     )
 
 
-def mapping_preset_list(*, tenant: Tenant, kind: str) -> QuerySet[ColumnMappingPreset]:
-    return ColumnMappingPreset.objects.for_tenant(tenant).filter(kind=kind).order_by("name")
+def mapping_preset_list(
+    *, tenant: Tenant, kind: str | None = None
+) -> QuerySet[ColumnMappingPreset]:
+    """The tenant's column mappings, of one kind or all (orders first)."""
+    presets = ColumnMappingPreset.objects.for_tenant(tenant)
+    if kind:
+        return presets.filter(kind=kind).order_by("name")
+    return presets.order_by("-kind", "name")
+
+
+def mapping_preset_get(*, tenant: Tenant, preset_id: int) -> ColumnMappingPreset:
+    return ColumnMappingPreset.objects.for_tenant(tenant).get(pk=preset_id)
 
 
 def order_upload_recent(*, tenant: Tenant, catalog: Catalog, limit: int = 5) -> list[OrderUpload]:
@@ -196,7 +221,7 @@ def order_upload_recent(*, tenant: Tenant, catalog: Catalog, limit: int = 5) -> 
     return list(
         OrderUpload.objects.for_tenant(tenant)
         .filter(catalog=catalog)
-        .defer("data")
+        .defer("data", "preview")
         .order_by("-created_at")[:limit]
     )
 

@@ -26,4 +26,10 @@ urlpatterns += [
         views.CatalogUploadDetailView.as_view(),
         name="catalog_upload_detail",
     ),
+    path("orders/mappings/", views.MappingPresetListView.as_view(), name="mapping_preset_list"),
+    path(
+        "orders/mappings/<int:preset_id>/delete/",
+        views.MappingPresetDeleteView.as_view(),
+        name="mapping_preset_delete",
+    ),
 ]

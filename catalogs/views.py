@@ -6,12 +6,12 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 
-from . import selectors, services
+from . import product_panels, selectors, services
 from .forms import (
     CatalogForm,
     ColumnMappingForm,
@@ -20,7 +20,14 @@ from .forms import (
     ProductFilterForm,
     UploadForm,
 )
-from .models import Catalog, OrderUpload, Product, UploadKind, UploadStatus
+from .models import (
+    Catalog,
+    ColumnMappingPreset,
+    OrderUpload,
+    Product,
+    UploadKind,
+    UploadStatus,
+)
 
 
 class CatalogMixin(TenantViewMixin):
@@ -102,6 +109,12 @@ class CatalogDetailView(CatalogMixin, TemplateView):
             page=page,
             base_query=query.urlencode(),
             product_url=product_url,
+            # an empty page without filters (or cursor) means the catalog has no product
+            is_filtered=bool(
+                self.request.GET.get("cursor")
+                or any(filters.get(k) for k in ("q", "availability", "review_status"))
+            ),
+            can_manage_sources=self.can(Perm.MANAGE_SOURCES),
         )
         return ctx
 
@@ -134,6 +147,10 @@ class ProductDetailView(CatalogMixin, TemplateView):
         ctx.update(
             catalog=self.get_catalog(),
             product=product,
+            product_source=product_panels.product_source(tenant=self.tenant, product=product),
+            panels=product_panels.render_panels(
+                tenant=self.tenant, product=product, request=self.request
+            ),
             form=kwargs.get("form") or ProductEditForm(instance=product),
             can_edit=self.can(Perm.EDIT_PRODUCTS),
             focus=self.request.GET.get("focus", ""),
@@ -186,7 +203,22 @@ class OrderListView(TenantViewMixin, TemplateView):
         )
         query = self.request.GET.copy()
         query.pop("cursor", None)
+        # the product a seller came from (flagged's Review links here filtered by its sku)
+        sku_product = None
+        if filters.get("sku"):
+            sku_product = selectors.product_by_sku(
+                tenant=self.tenant,
+                sku=filters["sku"].strip(),
+                catalog_ids=[filters["catalog"]]
+                if filters.get("catalog")
+                else [c.pk for c in catalogs],
+            )
+        # one reverse() per page: rows differ by catalog and product id only
+        catalogs_url = reverse("catalogs:catalog_list", kwargs={"tenant_slug": self.tenant.slug})
         ctx.update(
+            catalogs=catalogs,
+            sku_product=sku_product,
+            catalogs_url=catalogs_url,
             filter_form=form,
             page=page,
             base_query=query.urlencode(),
@@ -350,20 +382,9 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
         mapping_form = kwargs.get("mapping_form")
         if upload.status == UploadStatus.PREVIEWED:
             try:
-                if upload.kind == UploadKind.IMPRESSIONS:
-                    preview = services.impressions_read_file(
-                        tenant=self.tenant,
-                        catalog=self.get_catalog(),
-                        data=bytes(upload.data),
-                        date_order=date_order,
-                    )
-                else:
-                    preview = services.orders_preview(
-                        tenant=self.tenant,
-                        catalog=self.get_catalog(),
-                        data=bytes(upload.data),
-                        date_order=date_order,
-                    )
+                preview = services.order_upload_preview(
+                    tenant=self.tenant, upload=upload, date_order=date_order
+                )
             except FileError as exc:
                 problem = str(exc)
             if problem and "map its columns" in problem and mapping_form is None:
@@ -374,12 +395,17 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
             preview=preview,
             problem=problem,
             needs_date_order=bool(problem and "cannot tell" in problem),
-            date_order=date_order or (preview.date_order if preview else ""),
-            columns=PREVIEW_COLUMNS if upload.kind == UploadKind.ORDERS else IMPRESSION_PREVIEW,
+            date_order=date_order or (preview["date_order"] if preview else ""),
+            columns=(
+                services.PREVIEW_COLUMNS
+                if upload.kind == UploadKind.ORDERS
+                else services.IMPRESSION_PREVIEW
+            ),
             mapping_form=mapping_form,
-            preview_rows=_preview_cells(preview, upload.kind) if preview else [],
+            preview_rows=preview["rows"] if preview else [],
             can_manage=self.can(Perm.MANAGE_ORDERS),
             in_progress=upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING),
+            retention_hours=services.upload_retention_hours(),
         )
         return ctx
 
@@ -423,6 +449,15 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
                     )
                     return redirect(request.path)
             return self.render_to_response(self.get_context_data(mapping_form=form))
+        if "retry" in request.POST:
+            queued = services.order_upload_retry(
+                tenant=self.tenant, upload=self.upload, actor=request.user
+            )
+            if queued:
+                messages.info(
+                    request, "The import was started again; this page shows its progress."
+                )
+            return redirect(request.path)
         date_order = request.POST.get("date_order", "")
         if date_order not in ("dmy", "mdy"):
             date_order = ""
@@ -434,49 +469,38 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
         return redirect(request.path)
 
 
-PREVIEW_COLUMNS = (
-    ("line", "Line"),
-    ("order_id", "Order id"),
-    ("sku", "SKU"),
-    ("quantity", "Qty"),
-    ("item_price", "Price"),
-    ("shipping_fee", "Shipping"),
-    ("placed_at", "Placed"),
-    ("ship_by", "Ship by"),
-    ("shipped_at", "Shipped"),
-    ("delivered_at", "Delivered"),
-    ("cancelled_at", "Cancelled"),
-    ("cancel_reason", "Cancel reason"),
-    ("tracking_number", "Tracking"),
-)
+class MappingPresetListView(TenantViewMixin, TemplateView):
+    """The tenant's saved column mappings (made on the upload page), with delete."""
 
-IMPRESSION_PREVIEW = (
-    ("line", "Line"),
-    ("sku", "SKU"),
-    ("date", "Date"),
-    ("impressions", "Impressions"),
-    ("clicks", "Clicks"),
-)
+    template_name = "catalogs/mapping_presets.html"
+    permission = Perm.VIEW
+    write_permission = Perm.MANAGE_ORDERS
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["presets"] = list(selectors.mapping_preset_list(tenant=self.tenant))
+        ctx["can_manage"] = self.can(Perm.MANAGE_ORDERS)
+        return ctx
 
 
-def _preview_cells(preview, kind: str) -> list[list[str]]:
-    """The preview's first rows as text, times in the current (tenant's) time zone."""
-    import datetime as dt
+class MappingPresetDeleteView(TenantViewMixin, View):
+    """POST: remove one mapping (another tenant's id is a 404 like a missing one)."""
 
-    columns = PREVIEW_COLUMNS if kind == UploadKind.ORDERS else IMPRESSION_PREVIEW
-    rows = []
-    for record in preview.first_rows:
-        cells = []
-        for key, _label in columns:
-            value = record.get(key)
-            if value is None or (isinstance(value, float) and value != value):
-                cells.append("—")
-            elif isinstance(value, dt.datetime):
-                if value != value:  # NaT
-                    cells.append("—")
-                else:
-                    cells.append(timezone.localtime(value).strftime("%Y-%m-%d %H:%M"))
-            else:
-                cells.append(str(value) if str(value) != "" else "—")
-        rows.append(cells)
-    return rows
+    permission = Perm.MANAGE_ORDERS
+    write_permission = Perm.MANAGE_ORDERS
+    http_method_names = ["post"]
+
+    def load_objects(self) -> None:
+        super().load_objects()
+        try:
+            self.preset = selectors.mapping_preset_get(
+                tenant=self.request.tenant, preset_id=self.kwargs["preset_id"]
+            )
+        except ColumnMappingPreset.DoesNotExist as exc:
+            raise Http404("No such mapping.") from exc
+
+    def post(self, request, *args, **kwargs):
+        name = self.preset.name
+        services.mapping_preset_delete(tenant=self.tenant, actor=request.user, preset=self.preset)
+        messages.success(request, f"Mapping {name!r} removed.")
+        return redirect("catalogs:mapping_preset_list", tenant_slug=self.tenant.slug)

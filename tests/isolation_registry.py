@@ -31,6 +31,16 @@ def extend(object_factories: dict, plain_kwargs: dict, model_factories: dict) ->
         return OrderUpload.objects.create(tenant=t, catalog=catalog, data=b"x").pk
 
     object_factories["upload_id"] = _upload
+    # catalogs: a saved column mapping (its delete page).
+    from catalogs.models import ColumnMappingPreset
+
+    def _preset(t):
+        name = f"Mine {ColumnMappingPreset.objects.count()}"
+        return ColumnMappingPreset.objects.create(
+            tenant=t, kind="orders", name=name, header=["a"], columns={"order_id": "a"}
+        ).pk
+
+    object_factories["preset_id"] = _preset
     model_factories[DailyImpression] = lambda t: DailyImpressionFactory(product__catalog__tenant=t)
     model_factories[FlagState] = lambda t: FlagStateFactory(product__catalog__tenant=t)
 

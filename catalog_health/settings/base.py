@@ -298,6 +298,11 @@ CELERY_BEAT_SCHEDULE["feeds-reap-stale"] = {
     "task": "feeds.reap_stale",
     "schedule": crontab(minute="*/5"),
 }
+# Order uploads (issue #20): fail imports whose worker died, expire unimported previews.
+CELERY_BEAT_SCHEDULE["catalogs-reap-order-uploads"] = {
+    "task": "catalogs.reap_order_uploads",
+    "schedule": crontab(minute="*/5"),
+}
 CELERY_BEAT_SCHEDULE["feeds-notify-stale"] = {
     "task": "feeds.notify_stale",
     "schedule": crontab(minute=17),

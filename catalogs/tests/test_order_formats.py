@@ -577,3 +577,15 @@ def test_an_xlsx_bomb_is_refused_before_it_is_unpacked():
 def test_a_broken_xlsx_is_refused():
     with pytest.raises(FileError, match="XLSX"):
         order_file_open(b"PK\x03\x04not really a zip")
+
+
+def test_blanks_are_exactly_pythons_whitespace_class():
+    """The literal class replacing \\s (so that pyarrow runs the patterns) matches the same
+    characters as Python's \\s."""
+    import re
+
+    from catalogs.order_formats import BLANKS
+
+    python_s = {chr(c) for c in range(0x110000) if re.match(r"\s", chr(c))}
+    assert set(BLANKS) == python_s
+    assert "]" not in BLANKS and "\\" not in BLANKS and "^" not in BLANKS
