@@ -10,11 +10,13 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from catalog_health.environment import read_env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+read_env_file()  # already read by manage.py/wsgi/Celery; again for anything importing settings
 
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-change-me-" + "x" * 40)
 DEBUG = env.bool("DEBUG", default=False)
@@ -230,8 +232,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# Key for encrypting stored feed passwords (Fernet). Falls back to one derived from SECRET_KEY.
-FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
+# Keys encrypting stored feed passwords (Fernet), comma-separated: the first encrypts, all
+# decrypt (rotation: docs/security.md). Production requires it; elsewhere an empty value falls
+# back to a key derived from SECRET_KEY so the embedded demo needs no configuration.
+FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
 
 # --- Logging: one JSON object per line, with the tenant and run ids when known -------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
