@@ -54,6 +54,6 @@ def validate_fernet_keys(keys: list[str]) -> None:
         except (ValueError, TypeError):
             raise ImproperlyConfigured(
                 f"FIELD_ENCRYPTION_KEY: key {position} is not a Fernet key (32 url-safe "
-                "base64-encoded bytes); generate one with `python -c \"from cryptography.fernet "
+                'base64-encoded bytes); generate one with `python -c "from cryptography.fernet '
                 'import Fernet; print(Fernet.generate_key().decode())"`'
             ) from None

@@ -27,9 +27,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--dry-run", action="store_true", help="count what would be re-encrypted, change nothing"
-        )
+        parser.add_argument("--dry-run", action="store_true", help="count, change nothing")
 
     def handle(self, *args, dry_run: bool = False, **options):
         rotated = current = unreadable = 0
