@@ -83,9 +83,10 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         """Another tenant's id is a 404 before roles are checked: never a 403 that confirms it."""
         lookup = self.lookup_url_kwarg or self.lookup_field
         if lookup in self.kwargs:
-            value = self.kwargs[lookup]
+            value = str(self.kwargs[lookup])
+            # isascii(): "²".isdigit() is True, and int("²") would fail in the query (a 500)
             if (
-                not str(value).isdigit()
+                not (value.isascii() and value.isdigit() and len(value) <= 19)
                 or not self.get_queryset().filter(**{self.lookup_field: value}).exists()
             ):
                 raise Http404("Not found.")

@@ -9,6 +9,9 @@ what must happen: refused with a clear error and nothing changed.
    to a numeric form): IPv6 literal forms, more decimal/octal/hex forms, DNS names resolving
    to each kind of blocked address, redirects to each kind.
 5. XML and archive bombs the feeds tests do not already list.
+6. NUL characters and bytes that are not UTF-8 in paths, query strings and cookies: 400 on
+   every page and API route, never 500 (tests/test_api_filter_oracles.py sweeps each documented
+   API filter too).
 """
 
 from __future__ import annotations
@@ -686,3 +689,85 @@ def test_archive_bombs_fail_clearly(tmp_path, case, data):
         finally:
             stream.close()
     assert exc.value.code != "internal" and exc.value.message, case
+
+
+# =========================================================================== 6. NUL, undecodable
+
+BAD_QUERIES = ["q=%00", "sku=%00", "catalog=%00", "q=%ff%fe", "sort=%C0%AF", "%00=1"]
+
+
+def _own_page_urls(tenant, world) -> list[str]:
+    from .urlwalk import tenant_routes
+
+    own = {
+        "catalog_id": world["own_catalog"].pk,
+        "product_id": world["own_product"].pk,
+        "source_id": world["own_source"].pk,
+        "run_id": FeedRunFactory(source=world["own_source"]).pk,
+        "member_id": Membership.objects.get(user=world["owner"]).pk,
+    }
+    urls = []
+    for route in tenant_routes():
+        kwargs = {"tenant_slug": tenant.slug}
+        if all(k in own or k == "tenant_slug" for k in route.kwargs):
+            kwargs.update({k: own[k] for k in route.kwargs if k != "tenant_slug"})
+            urls.append(reverse(route.name, kwargs=kwargs))
+    return urls
+
+
+def test_nul_and_undecodable_queries_are_400_on_every_page(client, world, tenant_a):
+    client.force_login(world["owner"])
+    urls = _own_page_urls(tenant_a, world)
+    assert len(urls) >= 10
+    for url in urls:
+        for query in BAD_QUERIES:
+            response = client.get(f"{url}?{query}")
+            assert response.status_code == 400, (url, query, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/t/tenant-a/catalogs/%00/",
+        "/api/v1/products/%00/",
+        "/api/v1/products/%ff/",
+        "/t/tenant-a/%C3%28/",
+        "/api/v1/products/%C2%B2/",  # a digit isdigit() accepts and int() does not
+    ],
+)
+def test_nul_and_undecodable_paths_never_answer_500(api_client_for, world, tenant_a, path):
+    api = api_client_for(world["owner"], tenant_a)
+    response = api.get(path)
+    # Django re-escapes undecodable path bytes (the route then does not match: 404)
+    assert response.status_code in (400, 404), (path, response.status_code)
+    if "%00" in path:
+        assert response.status_code == 400, path
+
+
+def test_nul_in_cookie_or_tenant_header_is_400(client, world, tenant_a):
+    url = t_url("catalogs:catalog_list", tenant_a)
+    assert client.get(url, HTTP_COOKIE="sessionid=abcdefgh\x00ijkl").status_code == 400
+    client.force_login(world["owner"])
+    response = client.get("/api/v1/catalogs/", HTTP_X_TENANT="tenant-a\x00")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"catalog": 1, "orders": [{"order_id": "A\x00", "sku": "S"}]},
+        {"catalog": 1, "impressions": [{"sku": "\x00", "date": "2026-01-01", "impressions": 1}]},
+        {"name": "x\x00", "catalog": 1, "url": "https://feeds.example.com/a.csv"},
+    ],
+)
+def test_nul_in_json_bodies_is_400(api_client_for, world, tenant_a, body):
+    api = api_client_for(world["owner"], tenant_a)
+    body = {**body, "catalog": world["own_catalog"].pk}
+    url = {
+        "orders": "/api/v1/orders/bulk/",
+        "impressions": "/api/v1/impressions/bulk/",
+    }.get(next(iter(k for k in body if k in ("orders", "impressions")), ""), "/api/v1/sources/")
+    before = _victim_state(world)
+    response = api.post(url, body, format="json")
+    assert response.status_code == 400, (url, response.status_code, response.content[:300])
+    assert _victim_state(world) == before
