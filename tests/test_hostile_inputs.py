@@ -568,24 +568,93 @@ def test_ssrf_redirects_to_blocked_targets_are_refused(target):
     ],
 )
 def test_ssrf_source_url_run_fails_blocked_and_changes_nothing(db, tenant_a, member, url):
-    """Through the whole pipeline: the source is saved (the address is checked when fetched,
-    after DNS), its run fails with a clear 'blocked' error and the catalog is untouched."""
+    """Through the whole pipeline: a source saved before its address became blocked (written
+    directly: saving refuses it now, see below) still fails its run with a clear 'blocked'
+    error at fetch time, and the catalog is untouched."""
     from feeds import services
 
     owner = member(tenant_a, Role.OWNER)
     catalog = CatalogFactory(tenant=tenant_a)
     ProductFactory(catalog=catalog)
-    source = services.source_create(
-        tenant=tenant_a,
-        catalog=catalog,
-        actor=owner,
-        data={"name": "Metadata", "kind": "url", "url": url, "schedule": "manual"},
-    )
+    source = ProductSourceFactory(catalog=catalog, name="Metadata", kind="url", url=url)
     run, _ = services.feed_run_request(tenant=tenant_a, source=source, actor=owner)
     run = services.feed_run_execute(tenant_id=tenant_a.pk, run_id=run.pk)
     assert run.status == "failed" and run.error_code == "blocked", (run.error_code, url)
     assert "public internet addresses" in run.error_message
     assert Product.objects.for_tenant(tenant_a).filter(removed_at__isnull=True).count() == 1
+
+
+BLOCKED_AT_SAVE = [
+    ("http://169.254.169.254/latest/meta-data/", "link-local/metadata"),
+    ("http://127.0.0.1:8000/feed.csv", "loopback"),
+    ("http://[::1]:8000/feed.csv", "loopback"),
+    ("http://0x7f000001/", "loopback"),
+    ("http://2130706433/feed.csv", "loopback"),
+    ("https://10.1.2.3/feed.csv", "private"),
+    ("http://[::ffff:192.168.0.1]/", "private"),
+    ("sftp://localhost/exports/feed.csv", "loopback"),
+]
+
+
+@pytest.mark.parametrize(("url", "why"), BLOCKED_AT_SAVE)
+def test_blocked_feed_url_is_refused_when_saved_over_the_api(api_client_for, world, url, why):
+    api = api_client_for(world["owner"], world["own_catalog"].tenant)
+    before = ProductSource.objects.count()
+    response = api.post(
+        "/api/v1/sources/",
+        {"catalog": world["own_catalog"].pk, "name": "Blocked", "url": url, "username": "u"},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    message = " ".join(response.json()["url"])
+    assert why in message and "public internet addresses" in message, message
+    assert ProductSource.objects.count() == before
+    # an existing source cannot be pointed there either
+    own = world["own_source"]
+    response = api.patch(f"/api/v1/sources/{own.pk}/", {"url": url}, format="json")
+    assert response.status_code == 400 and why in " ".join(response.json()["url"])
+    own.refresh_from_db()
+    assert own.url != url
+
+
+def test_blocked_feed_url_is_refused_by_the_source_page(client, world, tenant_a):
+    client.force_login(world["owner"])
+    page = reverse(
+        "feeds:catalog_sources",
+        kwargs={"tenant_slug": tenant_a.slug, "catalog_id": world["own_catalog"].pk},
+    )
+    response = client.post(
+        page,
+        {
+            "name": "Metadata",
+            "kind": "url",
+            "url": "http://169.254.169.254/latest/meta-data/",
+            "format": "auto",
+            "compression": "auto",
+            "mode": "replace",
+            "schedule": "manual",
+            "enabled": "on",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the reason
+    assert "link-local/metadata address" in response.content.decode()
+    assert not ProductSource.objects.filter(name="Metadata").exists()
+
+
+def test_allow_listed_network_may_be_saved(api_client_for, world, settings):
+    settings.FEEDS_FETCH_ALLOW_LIST = ["10.0.0.0/8"]
+    api = api_client_for(world["owner"], world["own_catalog"].tenant)
+    response = api.post(
+        "/api/v1/sources/",
+        {
+            "catalog": world["own_catalog"].pk,
+            "name": "Intranet",
+            "url": "https://10.1.2.3/f.csv",
+            "schedule": "manual",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
 
 
 # =========================================================================== 5. bombs
