@@ -234,6 +234,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 SESSION_COOKIE_HTTPONLY = True
+# Denied attempts (role 403s) are audited, rate-limited per user and tenant: the same action on
+# the same object once per window, at most this many events per window.
+AUDIT_DENIED_WINDOW_SECONDS = env.int("AUDIT_DENIED_WINDOW_SECONDS", default=600)
+AUDIT_DENIED_MAX_PER_WINDOW = env.int("AUDIT_DENIED_MAX_PER_WINDOW", default=20)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -13,7 +13,13 @@ from .forms import ApiTokenForm, InviteMemberForm, MemberRoleForm
 from .models import ApiToken, Membership
 from .roles import Perm, assignable_roles, has_perm, roles_with
 from .selectors import tenant_audit_events, tenant_members, user_api_tokens, user_memberships
-from .services import api_token_create, api_token_revoke, member_invite, member_set_role
+from .services import (
+    access_denied_record,
+    api_token_create,
+    api_token_revoke,
+    member_invite,
+    member_set_role,
+)
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -61,7 +67,28 @@ class TenantViewMixin:
         return has_perm(self.request.membership.role, perm)
 
 
+def _denied_target(kwargs: dict) -> tuple[str, str]:
+    """The most specific object a URL names (its last `<name>_id` kwarg): ("source", "12")."""
+    ids = [(k, v) for k, v in kwargs.items() if k.endswith("_id")]
+    if not ids:
+        return "", ""
+    name, value = ids[-1]
+    return name.removesuffix("_id"), str(value)
+
+
 def role_required_response(request, perm: Perm):
+    """The 403 page of a role that lacks `perm`; the attempt is audited (rate-limited)."""
+    match = getattr(request, "resolver_match", None)
+    target_type, target_id = _denied_target(match.kwargs if match else {})
+    access_denied_record(
+        tenant=getattr(request, "tenant", None),
+        user=request.user,
+        action=match.view_name if match else request.path[:80],
+        permission=perm,
+        target_type=target_type,
+        target_id=target_id,
+        method=request.method,
+    )
     return render(
         request,
         "403.html",
