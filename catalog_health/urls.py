@@ -31,6 +31,10 @@ urlpatterns = [
     # Swagger UI's initialiser comes from a second request to the same URL (?script), not an
     # inline <script>: the Content-Security-Policy allows scripts from our origin only.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"),
+        name="api_redoc",
+    ),
     path("healthz", healthz, name="healthz"),
 ]
