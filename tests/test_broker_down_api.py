@@ -4,6 +4,8 @@ The broker is real: the Celery app is pointed at a Redis port nothing listens on
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from catalog_health.celery import app as celery_app
@@ -16,16 +18,22 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the enqueue runs on comm
 
 @pytest.fixture
 def broker_down():
+    def point_at(url: str) -> None:
+        # The app caches its connection and producer pools: drop them (as Celery does after a
+        # fork) so that publishing uses the URL set here, and later tests the real broker.
+        with contextlib.suppress(Exception):
+            if celery_app._pool is not None:
+                celery_app._pool.force_close_all()
+        celery_app.conf.broker_url = url
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
     before = celery_app.conf.broker_url
-    celery_app.pool.force_close_all()
-    celery_app._pool = None
-    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"  # the discard port: refused
+    point_at("redis://127.0.0.1:9/0")  # the discard port: connection refused
     try:
         yield
     finally:
-        celery_app.pool.force_close_all()
-        celery_app._pool = None
-        celery_app.conf.broker_url = before
+        point_at(before)
 
 
 def test_refresh_while_broker_is_down_is_503_with_retry_after(
