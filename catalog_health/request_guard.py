@@ -1,12 +1,7 @@
 """Refuse input no view can use before any view sees it: a NUL character in the path, the query
-string, a cookie or the tenant/token headers, or bytes that are not UTF-8 in the query string,
-answer 400, everywhere. (Django itself re-escapes undecodable path bytes, so such a path
-matches no route: 404.)
-
-PostgreSQL cannot store NUL in text, so a NUL reaching a query fails as a server error; bytes
-that are not UTF-8 are silently replaced by Django, so a filter would search for something the
-caller did not send. Neither is a request the app can answer meaningfully.
-"""
+string, a url-encoded form body, a cookie or the tenant/token headers, or bytes that are not
+UTF-8 in the query string or form body, answer 400, everywhere. (Django itself re-escapes
+undecodable path bytes, so such a path matches no route: 404.)"""
 
 from __future__ import annotations
 
@@ -44,6 +39,14 @@ def hostile_reason(request) -> str | None:
     for header in ("HTTP_X_TENANT", "HTTP_AUTHORIZATION"):
         if NUL in meta.get(header, ""):
             return "A header contains a NUL character."
+    # A form post: the same rule as a query string (multipart bodies carry files, which may
+    # hold any byte; their text fields are checked by the forms).
+    if (
+        request.method == "POST"
+        and request.content_type == "application/x-www-form-urlencoded"
+        and _bad_text(unquote_to_bytes(request.body.replace(b"+", b" ")))
+    ):
+        return "The form data contains a NUL character or bytes that are not UTF-8."
     return None
 
 

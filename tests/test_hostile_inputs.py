@@ -813,6 +813,19 @@ def test_nul_and_undecodable_paths_never_answer_500(api_client_for, world, tenan
         assert response.status_code == 400, path
 
 
+@pytest.mark.parametrize(
+    "body", ["username=a%00b&role=viewer", "username=%ff%fe&role=viewer", "role=viewer&x=%00"]
+)
+def test_nul_and_undecodable_form_posts_are_400(client, world, tenant_a, body):
+    client.force_login(world["owner"])
+    before = Membership.objects.count()
+    response = client.post(
+        t_url("tenancy:members", tenant_a), body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert Membership.objects.count() == before
+
+
 def test_nul_in_cookie_or_tenant_header_is_400(client, world, tenant_a):
     url = t_url("catalogs:catalog_list", tenant_a)
     assert client.get(url, HTTP_COOKIE="sessionid=abcdefgh\x00ijkl").status_code == 400
