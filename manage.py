@@ -1,12 +1,14 @@
 #!/usr/bin/env python
 """Django's command-line utility for administrative tasks."""
 
-import os
 import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog_health.settings.local")
+    # `.env` first: its DJANGO_SETTINGS_MODULE line chooses the settings module.
+    from catalog_health.environment import configure
+
+    configure()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -6,6 +6,7 @@ from rest_framework import exceptions, mixins, permissions, viewsets
 
 from catalog_health.tenancy.models import ApiToken, Membership
 from catalog_health.tenancy.roles import Perm, has_perm, roles_with
+from catalog_health.tenancy.services import access_denied_record
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -83,12 +84,31 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         """Another tenant's id is a 404 before roles are checked: never a 403 that confirms it."""
         lookup = self.lookup_url_kwarg or self.lookup_field
         if lookup in self.kwargs:
-            value = self.kwargs[lookup]
+            value = str(self.kwargs[lookup])
+            # isascii(): "²".isdigit() is True, and int("²") would fail in the query (a 500)
             if (
-                not str(value).isdigit()
+                not (value.isascii() and value.isdigit() and len(value) <= 19)
                 or not self.get_queryset().filter(**{self.lookup_field: value}).exists()
             ):
                 raise Http404("Not found.")
+
+    def permission_denied(self, request, message=None, code=None):
+        """A member whose role lacks the permission: audit the attempt (rate-limited), then
+        DRF's 403. (Anonymous callers get DRF's 401/403 unaudited: no tenant is known.)"""
+        membership = getattr(self, "membership", None)
+        if membership is not None and request.user and request.user.is_authenticated:
+            lookup = self.lookup_url_kwarg or self.lookup_field
+            model = self.queryset.model if self.queryset is not None else None
+            access_denied_record(
+                tenant=membership.tenant,
+                user=request.user,
+                action=f"api:{getattr(self, 'basename', '')}-{self.action or ''}",
+                permission=self.required_perm(),
+                target_type=model._meta.model_name if model and lookup in self.kwargs else "",
+                target_id=str(self.kwargs.get(lookup, "")),
+                method=request.method,
+            )
+        super().permission_denied(request, message=message, code=code)
 
     def required_perm(self) -> Perm:
         if self.action in self.required_perms:

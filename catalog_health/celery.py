@@ -1,11 +1,11 @@
 """The Celery app. Tasks live in each app's tasks.py and are autodiscovered."""
 
-import os
-
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog_health.settings.local")
+from catalog_health.environment import configure
+
+configure()  # `.env` first: its DJANGO_SETTINGS_MODULE line chooses the settings module
 
 app = Celery("catalog_health")
 app.config_from_object("django.conf:settings", namespace="CELERY")

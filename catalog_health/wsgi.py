@@ -1,6 +1,6 @@
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog_health.settings.local")
+from catalog_health.environment import configure
+
+configure()  # `.env` first: its DJANGO_SETTINGS_MODULE line chooses the settings module
 application = get_wsgi_application()

@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers
 from rest_framework.exceptions import ValidationError
 
 from catalog_health.api_base import TenantScopedReadOnlyViewSet, TenantScopedViewSet
+from catalog_health.api_filters import IdFilter
 from catalog_health.tenancy.roles import Perm
 
 from . import services
@@ -54,7 +55,7 @@ class ProductUpdateSerializer(serializers.Serializer):
 
 
 class ProductFilter(django_filters.FilterSet):
-    catalog = django_filters.NumberFilter(field_name="catalog_id")
+    catalog = IdFilter(field_name="catalog_id")
     availability = django_filters.ChoiceFilter(choices=Availability.choices)
     review_status = django_filters.ChoiceFilter(choices=ReviewStatus.choices)
     sku = django_filters.CharFilter(field_name="sku")

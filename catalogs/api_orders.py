@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from catalog_health.api_base import TenantScopedReadOnlyViewSet
+from catalog_health.api_filters import IdField, clean_query
 from catalog_health.tenancy.roles import Perm
 
 from . import selectors, services
@@ -123,6 +126,37 @@ def _bulk(view, request, *, parse, upsert, key: str):
     )
 
 
+ORDER_STATUSES = ("overdue", "unshipped", "cancelled")
+
+
+class OrderQuery(forms.Form):
+    """The list's filters; an invalid one is a 400, another tenant's catalog an empty page."""
+
+    sku = forms.CharField(required=False, max_length=100)
+    catalog = IdField(required=False)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "")] + [(s, s) for s in ORDER_STATUSES]
+    )
+
+
+class ImpressionQuery(forms.Form):
+    sku = forms.CharField(required=False, max_length=100)
+    catalog = IdField(required=False)
+
+
+SKU_PARAM = OpenApiParameter("sku", OpenApiTypes.STR, description="exact SKU")
+CATALOG_PARAM = OpenApiParameter("catalog", OpenApiTypes.INT, description="catalog id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            SKU_PARAM,
+            CATALOG_PARAM,
+            OpenApiParameter("status", OpenApiTypes.STR, enum=list(ORDER_STATUSES)),
+        ]
+    )
+)
 class OrderViewSet(TenantScopedReadOnlyViewSet):
     """Order lines. Filter with ?sku=, ?catalog=, ?status=overdue|unshipped|cancelled."""
 
@@ -130,16 +164,14 @@ class OrderViewSet(TenantScopedReadOnlyViewSet):
     serializer_class = OrderSerializer
     required_perms = {"bulk": Perm.MANAGE_ORDERS}
     write_perm = Perm.MANAGE_ORDERS
+    filter_backends = []  # OrderQuery validates, the page's selector filters
 
     def scope_queryset(self, queryset):
         """The Manage Orders page's filters (catalogs.selectors.order_search), with the
         statuses this API documents."""
-        params = self.request.query_params
-        filters = {"sku": params.get("sku", "")}
-        if params.get("catalog", "").isdigit():
-            filters["catalog"] = int(params["catalog"])
-        if params.get("status") in ("overdue", "unshipped", "cancelled"):
-            filters["status"] = params["status"]
+        if self.action != "list":
+            return queryset
+        filters = clean_query(self.request, OrderQuery)
         return selectors.order_search(tenant=self.tenant, filters=filters)
 
     @extend_schema(request=OrderBulkInput, responses=BulkOutput)
@@ -151,6 +183,7 @@ class OrderViewSet(TenantScopedReadOnlyViewSet):
         )
 
 
+@extend_schema_view(list=extend_schema(parameters=[SKU_PARAM, CATALOG_PARAM]))
 class DailyImpressionViewSet(TenantScopedReadOnlyViewSet):
     """Daily impressions. Filter with ?sku= and ?catalog=."""
 
@@ -158,13 +191,16 @@ class DailyImpressionViewSet(TenantScopedReadOnlyViewSet):
     serializer_class = DailyImpressionSerializer
     required_perms = {"bulk": Perm.MANAGE_ORDERS}
     write_perm = Perm.MANAGE_ORDERS
+    filter_backends = []  # ImpressionQuery validates
 
     def scope_queryset(self, queryset):
-        params = self.request.query_params
-        if params.get("sku"):
-            queryset = queryset.filter(sku=params["sku"])
-        if params.get("catalog", "").isdigit():
-            queryset = queryset.filter(catalog_id=int(params["catalog"]))
+        if self.action != "list":
+            return queryset
+        filters = clean_query(self.request, ImpressionQuery)
+        if "sku" in filters:
+            queryset = queryset.filter(sku=filters["sku"])
+        if "catalog" in filters:
+            queryset = queryset.filter(catalog_id=filters["catalog"])
         return queryset
 
     @extend_schema(request=ImpressionBulkInput, responses=BulkOutput)

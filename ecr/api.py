@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from catalog_health.api_base import TenantScopedReadOnlyViewSet
+from catalog_health.api_filters import IdFilter
 from catalog_health.tenancy.roles import Perm
 from catalogs.models import Catalog, Product, ReviewStatus
 
@@ -41,8 +42,8 @@ class ProductIssueSerializer(serializers.ModelSerializer):
 
 
 class IssueFilter(django_filters.FilterSet):
-    catalog = django_filters.NumberFilter(field_name="catalog_id")
-    product = django_filters.NumberFilter(field_name="product_id")
+    catalog = IdFilter(field_name="catalog_id")
+    product = IdFilter(field_name="product_id")
     code = django_filters.ChoiceFilter(choices=CODE_CHOICES)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
     review_status = django_filters.ChoiceFilter(
@@ -89,7 +90,7 @@ class ReviewedProductSerializer(serializers.ModelSerializer):
 
 
 class ReviewFilter(django_filters.FilterSet):
-    catalog = django_filters.NumberFilter(field_name="catalog_id")
+    catalog = IdFilter(field_name="catalog_id")
     review_status = django_filters.ChoiceFilter(choices=ReviewStatus.choices)
     code = django_filters.ChoiceFilter(choices=CODE_CHOICES, method="with_issue")
     severity = django_filters.ChoiceFilter(choices=Severity.choices, method="with_issue")

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from catalog_health.api_base import TenantScopedReadOnlyViewSet, TenantScopedViewSet
+from catalog_health.api_filters import IdFilter
+from catalog_health.api_parsers import DEFAULT as DEFAULT_PARSERS
 from catalog_health.tenancy.roles import Perm
 from catalogs.models import Catalog
 
 from . import selectors, services
 from .models import FeedRun, ProductSource, SourceKind, Trigger
+
+# Retry-After of a Request Data Now answered 503 because the task queue cannot be reached.
+QUEUE_RETRY_AFTER_SECONDS = 60
 
 
 class ProductSourceSerializer(serializers.ModelSerializer):
@@ -136,6 +141,23 @@ RefreshInput = inline_serializer(
 )
 
 
+class ProductSourceFilter(django_filters.FilterSet):
+    catalog = IdFilter(field_name="catalog_id")
+
+    class Meta:
+        model = ProductSource
+        fields = ["catalog", "enabled", "kind"]
+
+
+class FeedRunFilter(django_filters.FilterSet):
+    source = IdFilter(field_name="source_id")
+    catalog = IdFilter(field_name="catalog_id")
+
+    class Meta:
+        model = FeedRun
+        fields = ["source", "catalog", "status"]
+
+
 class ProductSourceViewSet(
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
@@ -149,8 +171,8 @@ class ProductSourceViewSet(
     queryset = ProductSource.objects.all()
     serializer_class = ProductSourceSerializer
     write_perm = Perm.MANAGE_SOURCES
-    filterset_fields = ["catalog", "enabled", "kind"]
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    filterset_class = ProductSourceFilter
+    parser_classes = DEFAULT_PARSERS
 
     def scope_queryset(self, queryset):
         return queryset.select_related("catalog")
@@ -196,7 +218,12 @@ class ProductSourceViewSet(
         body["run_url"] = run_url(self.request, run)
         body["already_running"] = not created
         if run.status == "failed" and run.error_code == "queue":
-            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            # the message says "try again in a minute"; clients that honour Retry-After do
+            return Response(
+                body,
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(QUEUE_RETRY_AFTER_SECONDS)},
+            )
         return Response(
             body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["run_url"]}
         )
@@ -259,7 +286,7 @@ class FeedRunViewSet(TenantScopedReadOnlyViewSet):
 
     queryset = FeedRun.objects.all()
     serializer_class = FeedRunSerializer
-    filterset_fields = ["source", "catalog", "status"]
+    filterset_class = FeedRunFilter
 
     def scope_queryset(self, queryset):
         return queryset

@@ -63,7 +63,7 @@ from catalogs.services import sort_keys_defer, sort_keys_fill_new_partition
 from . import crypto, pgcopy
 from .columnar import RecordMatcher, ReparseNeeded, parse_feed_tables
 from .decompress import Limits, check_expansion, open_decompressed
-from .fetching import FetchPolicy, feed_server, feed_url_problem, fetch
+from .fetching import FetchPolicy, feed_server, feed_url_problem, fetch, resolve_checked
 from .models import (
     ChangeKind,
     FeedRowError,
@@ -124,6 +124,8 @@ def _clean_source(source: ProductSource) -> None:
             errors["url"] = "A scheduled URL source needs the feed URL."
         elif problem := feed_url_problem(source.url):
             errors["url"] = problem
+        elif blocked := _blocked_address(source.url):
+            errors["url"] = blocked
         elif source.is_sftp and not source.login_username:
             errors["username"] = (
                 "An sftp source needs a username: fill in Username, or write it in the URL "
@@ -138,6 +140,19 @@ def _clean_source(source: ProductSource) -> None:
     if errors:
         raise ValidationError(errors)
     source.full_clean(exclude=["tenant", "catalog"])
+
+
+def _blocked_address(url: str) -> str | None:
+    """Why the URL's host may not be fetched from (loopback, private, link-local, metadata …),
+    checked at save time with the same rule and allow-list as every fetch (which checks again,
+    after DNS and on every redirect). A host that does not resolve now is not refused here:
+    DNS can be down or not yet set up; the fetch says so."""
+    _scheme, host, port = feed_server(url)
+    try:
+        resolve_checked(host, port or 443, _fetch_policy(feed_settings()))
+    except FeedError as exc:
+        return exc.message if exc.code == "blocked" else None
+    return None
 
 
 def _schedule_next(source: ProductSource, tenant: Tenant, now: datetime | None = None) -> None:

@@ -3,6 +3,7 @@ and transition history."""
 
 from __future__ import annotations
 
+from django import forms
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -12,18 +13,20 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from catalog_health.api_base import TenantScopedReadOnlyViewSet
+from catalog_health.api_filters import IdField, clean_query
+from catalog_health.api_pagination import CursorPaginationBase
 
 from . import selectors
 from .models import FlagState
 from .scoring import METRICS, Level
+from .scoring_sql import PREFIX
 from .services import effective_policies
 
 
-class FlaggedCursorPagination(CursorPagination):
+class FlaggedCursorPagination(CursorPaginationBase):
     ordering = ("-status_since", "-id")
     page_size = 50
     page_size_query_param = "page_size"
@@ -118,6 +121,22 @@ FILTER_PARAMS = [
 ]
 
 
+def _choices(values) -> list[tuple[str, str]]:
+    return [("", "")] + [(str(v), str(v)) for v in values]
+
+
+class FlaggedQuery(forms.Form):
+    """The list's filters: an invalid value is a 400, another tenant's catalog an empty page."""
+
+    status = forms.ChoiceField(required=False, choices=_choices(selectors.LISTED))
+    # metric codes, and the short prefixes the tab's links use
+    reason = forms.ChoiceField(
+        required=False, choices=_choices([*(m.value for m in METRICS), *PREFIX.values()])
+    )
+    q = forms.CharField(required=False, max_length=200)
+    catalog = IdField(required=False)
+
+
 @extend_schema_view(list=extend_schema(parameters=FILTER_PARAMS))
 class FlaggedProductViewSet(TenantScopedReadOnlyViewSet):
     """Flagged products (Impacted, At risk, Resolved). Retrieve by product id."""
@@ -131,13 +150,7 @@ class FlaggedProductViewSet(TenantScopedReadOnlyViewSet):
     filter_backends = []
 
     def scope_queryset(self, queryset):
-        params = self.request.query_params
-        filters = {
-            "status": params.get("status"),
-            "reason": params.get("reason"),
-            "q": params.get("q"),
-            "catalog": int(params["catalog"]) if params.get("catalog", "").isdigit() else None,
-        }
+        filters = clean_query(self.request, FlaggedQuery) if self.action == "list" else {}
         return selectors.flagged_filter(queryset, filters, tenant=self.tenant)
 
     def get_serializer_class(self):

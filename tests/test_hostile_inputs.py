@@ -9,6 +9,9 @@ what must happen: refused with a clear error and nothing changed.
    to a numeric form): IPv6 literal forms, more decimal/octal/hex forms, DNS names resolving
    to each kind of blocked address, redirects to each kind.
 5. XML and archive bombs the feeds tests do not already list.
+6. NUL characters and bytes that are not UTF-8 in paths, query strings and cookies: 400 on
+   every page and API route, never 500 (tests/test_api_filter_oracles.py sweeps each documented
+   API filter too).
 """
 
 from __future__ import annotations
@@ -565,24 +568,93 @@ def test_ssrf_redirects_to_blocked_targets_are_refused(target):
     ],
 )
 def test_ssrf_source_url_run_fails_blocked_and_changes_nothing(db, tenant_a, member, url):
-    """Through the whole pipeline: the source is saved (the address is checked when fetched,
-    after DNS), its run fails with a clear 'blocked' error and the catalog is untouched."""
+    """Through the whole pipeline: a source saved before its address became blocked (written
+    directly: saving refuses it now, see below) still fails its run with a clear 'blocked'
+    error at fetch time, and the catalog is untouched."""
     from feeds import services
 
     owner = member(tenant_a, Role.OWNER)
     catalog = CatalogFactory(tenant=tenant_a)
     ProductFactory(catalog=catalog)
-    source = services.source_create(
-        tenant=tenant_a,
-        catalog=catalog,
-        actor=owner,
-        data={"name": "Metadata", "kind": "url", "url": url, "schedule": "manual"},
-    )
+    source = ProductSourceFactory(catalog=catalog, name="Metadata", kind="url", url=url)
     run, _ = services.feed_run_request(tenant=tenant_a, source=source, actor=owner)
     run = services.feed_run_execute(tenant_id=tenant_a.pk, run_id=run.pk)
     assert run.status == "failed" and run.error_code == "blocked", (run.error_code, url)
     assert "public internet addresses" in run.error_message
     assert Product.objects.for_tenant(tenant_a).filter(removed_at__isnull=True).count() == 1
+
+
+BLOCKED_AT_SAVE = [
+    ("http://169.254.169.254/latest/meta-data/", "link-local/metadata"),
+    ("http://127.0.0.1:8000/feed.csv", "loopback"),
+    ("http://[::1]:8000/feed.csv", "loopback"),
+    ("http://0x7f000001/", "loopback"),
+    ("http://2130706433/feed.csv", "loopback"),
+    ("https://10.1.2.3/feed.csv", "private"),
+    ("http://[::ffff:192.168.0.1]/", "private"),
+    ("sftp://localhost/exports/feed.csv", "loopback"),
+]
+
+
+@pytest.mark.parametrize(("url", "why"), BLOCKED_AT_SAVE)
+def test_blocked_feed_url_is_refused_when_saved_over_the_api(api_client_for, world, url, why):
+    api = api_client_for(world["owner"], world["own_catalog"].tenant)
+    before = ProductSource.objects.count()
+    response = api.post(
+        "/api/v1/sources/",
+        {"catalog": world["own_catalog"].pk, "name": "Blocked", "url": url, "username": "u"},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    message = " ".join(response.json()["url"])
+    assert why in message and "public internet addresses" in message, message
+    assert ProductSource.objects.count() == before
+    # an existing source cannot be pointed there either
+    own = world["own_source"]
+    response = api.patch(f"/api/v1/sources/{own.pk}/", {"url": url}, format="json")
+    assert response.status_code == 400 and why in " ".join(response.json()["url"])
+    own.refresh_from_db()
+    assert own.url != url
+
+
+def test_blocked_feed_url_is_refused_by_the_source_page(client, world, tenant_a):
+    client.force_login(world["owner"])
+    page = reverse(
+        "feeds:catalog_sources",
+        kwargs={"tenant_slug": tenant_a.slug, "catalog_id": world["own_catalog"].pk},
+    )
+    response = client.post(
+        page,
+        {
+            "name": "Metadata",
+            "kind": "url",
+            "url": "http://169.254.169.254/latest/meta-data/",
+            "format": "auto",
+            "compression": "auto",
+            "mode": "replace",
+            "schedule": "manual",
+            "enabled": "on",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the reason
+    assert "link-local/metadata address" in response.content.decode()
+    assert not ProductSource.objects.filter(name="Metadata").exists()
+
+
+def test_allow_listed_network_may_be_saved(api_client_for, world, settings):
+    settings.FEEDS_FETCH_ALLOW_LIST = ["10.0.0.0/8"]
+    api = api_client_for(world["owner"], world["own_catalog"].tenant)
+    response = api.post(
+        "/api/v1/sources/",
+        {
+            "catalog": world["own_catalog"].pk,
+            "name": "Intranet",
+            "url": "https://10.1.2.3/f.csv",
+            "schedule": "manual",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
 
 
 # =========================================================================== 5. bombs
@@ -686,3 +758,98 @@ def test_archive_bombs_fail_clearly(tmp_path, case, data):
         finally:
             stream.close()
     assert exc.value.code != "internal" and exc.value.message, case
+
+
+# =========================================================================== 6. NUL, undecodable
+
+BAD_QUERIES = ["q=%00", "sku=%00", "catalog=%00", "q=%ff%fe", "sort=%C0%AF", "%00=1"]
+
+
+def _own_page_urls(tenant, world) -> list[str]:
+    from .urlwalk import tenant_routes
+
+    own = {
+        "catalog_id": world["own_catalog"].pk,
+        "product_id": world["own_product"].pk,
+        "source_id": world["own_source"].pk,
+        "run_id": FeedRunFactory(source=world["own_source"]).pk,
+        "member_id": Membership.objects.get(user=world["owner"]).pk,
+    }
+    urls = []
+    for route in tenant_routes():
+        kwargs = {"tenant_slug": tenant.slug}
+        if all(k in own or k == "tenant_slug" for k in route.kwargs):
+            kwargs.update({k: own[k] for k in route.kwargs if k != "tenant_slug"})
+            urls.append(reverse(route.name, kwargs=kwargs))
+    return urls
+
+
+def test_nul_and_undecodable_queries_are_400_on_every_page(client, world, tenant_a):
+    client.force_login(world["owner"])
+    urls = _own_page_urls(tenant_a, world)
+    assert len(urls) >= 10
+    for url in urls:
+        for query in BAD_QUERIES:
+            response = client.get(f"{url}?{query}")
+            assert response.status_code == 400, (url, query, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/t/tenant-a/catalogs/%00/",
+        "/api/v1/products/%00/",
+        "/api/v1/products/%ff/",
+        "/t/tenant-a/%C3%28/",
+        "/api/v1/products/%C2%B2/",  # a digit isdigit() accepts and int() does not
+    ],
+)
+def test_nul_and_undecodable_paths_never_answer_500(api_client_for, world, tenant_a, path):
+    api = api_client_for(world["owner"], tenant_a)
+    response = api.get(path)
+    # Django re-escapes undecodable path bytes (the route then does not match: 404)
+    assert response.status_code in (400, 404), (path, response.status_code)
+    if "%00" in path:
+        assert response.status_code == 400, path
+
+
+@pytest.mark.parametrize(
+    "body", ["username=a%00b&role=viewer", "username=%ff%fe&role=viewer", "role=viewer&x=%00"]
+)
+def test_nul_and_undecodable_form_posts_are_400(client, world, tenant_a, body):
+    client.force_login(world["owner"])
+    before = Membership.objects.count()
+    response = client.post(
+        t_url("tenancy:members", tenant_a), body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert Membership.objects.count() == before
+
+
+def test_nul_in_cookie_or_tenant_header_is_400(client, world, tenant_a):
+    url = t_url("catalogs:catalog_list", tenant_a)
+    assert client.get(url, HTTP_COOKIE="sessionid=abcdefgh\x00ijkl").status_code == 400
+    client.force_login(world["owner"])
+    response = client.get("/api/v1/catalogs/", HTTP_X_TENANT="tenant-a\x00")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"catalog": 1, "orders": [{"order_id": "A\x00", "sku": "S"}]},
+        {"catalog": 1, "impressions": [{"sku": "\x00", "date": "2026-01-01", "impressions": 1}]},
+        {"name": "x\x00", "catalog": 1, "url": "https://feeds.example.com/a.csv"},
+    ],
+)
+def test_nul_in_json_bodies_is_400(api_client_for, world, tenant_a, body):
+    api = api_client_for(world["owner"], tenant_a)
+    body = {**body, "catalog": world["own_catalog"].pk}
+    url = {
+        "orders": "/api/v1/orders/bulk/",
+        "impressions": "/api/v1/impressions/bulk/",
+    }.get(next(iter(k for k in body if k in ("orders", "impressions")), ""), "/api/v1/sources/")
+    before = _victim_state(world)
+    response = api.post(url, body, format="json")
+    assert response.status_code == 400, (url, response.status_code, response.content[:300])
+    assert _victim_state(world) == before

@@ -10,11 +10,13 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from catalog_health.environment import read_env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+read_env_file()  # already read by manage.py/wsgi/Celery; again for anything importing settings
 
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-change-me-" + "x" * 40)
 DEBUG = env.bool("DEBUG", default=False)
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "catalog_health.request_guard.HostileInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -180,6 +183,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "catalog_health.api_parsers.JSONParser",  # refuses NUL in strings
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "catalog_health.api_pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
@@ -214,7 +222,10 @@ AXES_RESET_ON_SUCCESS = True
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'"],
+        # Scripts from our origin only. The one hash is django-celery-beat's inline script on
+        # its periodic task form in Django admin (crontab help); the browser page walk fails if
+        # a new version changes it.
+        "script-src": ["'self'", "'sha256-QE3U2xYF7B4J2ro1/9oxiKhaWCGW39gB7ocQ/xlD0bE='"],
         # Plotly injects inline styles into the graphs it draws.
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "https:", "http:"],
@@ -227,12 +238,18 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 SESSION_COOKIE_HTTPONLY = True
+# Denied attempts (role 403s) are audited, rate-limited per user and tenant: the same action on
+# the same object once per window, at most this many events per window.
+AUDIT_DENIED_WINDOW_SECONDS = env.int("AUDIT_DENIED_WINDOW_SECONDS", default=600)
+AUDIT_DENIED_MAX_PER_WINDOW = env.int("AUDIT_DENIED_MAX_PER_WINDOW", default=20)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# Key for encrypting stored feed passwords (Fernet). Falls back to one derived from SECRET_KEY.
-FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
+# Keys encrypting stored feed passwords (Fernet), comma-separated: the first encrypts, all
+# decrypt (rotation: docs/security.md). Production requires it; elsewhere an empty value falls
+# back to a key derived from SECRET_KEY so the embedded demo needs no configuration.
+FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
 
 # --- Logging: one JSON object per line, with the tenant and run ids when known -------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -1,11 +1,13 @@
 """Resolves the tenant once per request from the URL and the user's membership."""
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from catalog_health.logging import log_context
 
 from .selectors import membership_for
+from .services import access_denied_record
 
 
 class TenantMiddleware:
@@ -35,4 +37,18 @@ class TenantMiddleware:
             # only on a switch: an unchanged session is not written back on every page view
             request.session["active_tenant"] = membership.tenant.slug
         log_context.set({**log_context.get(), "tenant_id": membership.tenant_id})
+        return None
+
+    def process_exception(self, request, exception):
+        """A PermissionDenied a page let through (a service's own role check): audited like
+        the pages' role check (rate-limited); Django then answers 403."""
+        if isinstance(exception, PermissionDenied) and request.membership is not None:
+            match = request.resolver_match
+            access_denied_record(
+                tenant=request.tenant,
+                user=request.user,
+                action=match.view_name if match else request.path[:80],
+                permission=getattr(exception, "perm", ""),
+                method=request.method,
+            )
         return None

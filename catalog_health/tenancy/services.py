@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from .models import ApiToken, AuditEvent, Membership, Tenant
 from .roles import Perm, Role, assignable_roles, has_perm
 
 User = get_user_model()
+log = logging.getLogger(__name__)
 
 
 def audit_record(
@@ -50,6 +54,61 @@ def tenant_create(
     Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
     audit_record(tenant=tenant, actor=actor or owner, action="tenant.created", target=tenant)
     return tenant
+
+
+DENIED_ACTION = "access.denied"
+
+
+def access_denied_record(
+    *,
+    tenant: Tenant | None,
+    user,
+    action: str,
+    permission: str,
+    target_type: str = "",
+    target_id: str = "",
+    method: str = "",
+) -> AuditEvent | None:
+    """Audit an attempt a role did not allow: who (user), where (tenant), what (action, the
+    permission it needed, the HTTP method) and on which object (type and id, when the URL names
+    one). Returns None when not recorded.
+
+    Rate-limited so that denied requests cannot flood the audit log: per user and tenant, the
+    same (action, object) is recorded once per window, and at most
+    AUDIT_DENIED_MAX_PER_WINDOW events are recorded per window
+    (AUDIT_DENIED_WINDOW_SECONDS); the rest are dropped. Never raises: auditing a refusal
+    must not turn it into a server error.
+    """
+    if tenant is None or user is None or not getattr(user, "is_authenticated", False):
+        return None
+    window = timedelta(seconds=settings.AUDIT_DENIED_WINDOW_SECONDS)
+    limit = settings.AUDIT_DENIED_MAX_PER_WINDOW
+    target_type, target_id = target_type[:80], str(target_id)[:64]
+    try:
+        recent = list(
+            AuditEvent.objects.for_tenant(tenant)
+            .filter(actor=user, action=DENIED_ACTION, created_at__gte=timezone.now() - window)
+            .values_list("target_type", "target_id", "changes")[:limit]
+        )
+        if len(recent) >= limit:
+            return None
+        if any(
+            (t_type, t_id, (changes or {}).get("action")) == (target_type, target_id, action)
+            for t_type, t_id, changes in recent
+        ):
+            return None
+        return AuditEvent.objects.create(
+            tenant=tenant,
+            actor=user,
+            action=DENIED_ACTION,
+            target_type=target_type,
+            target_id=target_id,
+            target_repr=f"{target_type} #{target_id}" if target_id else "",
+            changes={"action": action, "permission": str(permission), "method": method},
+        )
+    except DatabaseError:
+        log.warning("denied access of user %s could not be audited", user.pk, exc_info=True)
+        return None
 
 
 def _require(membership: Membership, perm: Perm) -> None:

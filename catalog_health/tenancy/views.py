@@ -11,9 +11,15 @@ from django.views.generic import TemplateView
 
 from .forms import ApiTokenForm, InviteMemberForm, MemberRoleForm
 from .models import ApiToken, Membership
-from .roles import Perm, has_perm, roles_with
+from .roles import Perm, assignable_roles, has_perm, roles_with
 from .selectors import tenant_audit_events, tenant_members, user_api_tokens, user_memberships
-from .services import api_token_create, api_token_revoke, member_invite, member_set_role
+from .services import (
+    access_denied_record,
+    api_token_create,
+    api_token_revoke,
+    member_invite,
+    member_set_role,
+)
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -61,7 +67,28 @@ class TenantViewMixin:
         return has_perm(self.request.membership.role, perm)
 
 
+def _denied_target(kwargs: dict) -> tuple[str, str]:
+    """The most specific object a URL names (its last `<name>_id` kwarg): ("source", "12")."""
+    ids = [(k, v) for k, v in kwargs.items() if k.endswith("_id")]
+    if not ids:
+        return "", ""
+    name, value = ids[-1]
+    return name.removesuffix("_id"), str(value)
+
+
 def role_required_response(request, perm: Perm):
+    """The 403 page of a role that lacks `perm`; the attempt is audited (rate-limited)."""
+    match = getattr(request, "resolver_match", None)
+    target_type, target_id = _denied_target(match.kwargs if match else {})
+    access_denied_record(
+        tenant=getattr(request, "tenant", None),
+        user=request.user,
+        action=match.view_name if match else request.path[:80],
+        permission=perm,
+        target_type=target_type,
+        target_id=target_id,
+        method=request.method,
+    )
     return render(
         request,
         "403.html",
@@ -100,12 +127,24 @@ class MembersView(TenantViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["members"] = tenant_members(tenant=self.tenant)
-        ctx["can_manage"] = self.can(Perm.MANAGE_MEMBERS)
+        ctx["members"] = members = tenant_members(tenant=self.tenant)
+        ctx["can_manage"] = can_manage = self.can(Perm.MANAGE_MEMBERS)
         ctx["invite_form"] = kwargs.get("invite_form") or InviteMemberForm(
             actor_role=self.membership.role
         )
-        ctx["role_form_class"] = MemberRoleForm
+        # One role form per member the viewer may change (not themselves; an owner's role only
+        # if the viewer is an owner): built here, with the viewer's assignable roles, because a
+        # template cannot construct a form that needs the viewer's role.
+        allowed = assignable_roles(self.membership.role)
+        ctx["member_rows"] = [
+            (
+                m,
+                MemberRoleForm(actor_role=self.membership.role, initial={"role": m.role})
+                if can_manage and m.user_id != self.request.user.pk and m.role in allowed
+                else None,
+            )
+            for m in members
+        ]
         ctx["audit_events"] = (
             tenant_audit_events(tenant=self.tenant, limit=50)
             if self.can(Perm.MANAGE_MEMBERS)
@@ -120,7 +159,13 @@ class MembersView(TenantViewMixin, TemplateView):
                 pk=_posted_pk(request, "membership_id"),
             )
             form = MemberRoleForm(request.POST, actor_role=self.membership.role)
-            if form.is_valid():
+            if not form.is_valid():
+                messages.error(
+                    request,
+                    f"The role of {membership.user.username} was not changed: "
+                    + " ".join(e for errors in form.errors.values() for e in errors),
+                )
+            else:
                 try:
                     member_set_role(
                         tenant=self.tenant,

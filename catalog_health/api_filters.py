@@ -1,0 +1,49 @@
+"""Filters the API's FilterSets share.
+
+`IdFilter` is the one way an API list filters by an object id: it validates a whole number and
+filters the already tenant-scoped queryset by it. Another tenant's id therefore answers exactly
+like an id that does not exist (200 with an empty page), never "not a valid choice" for one and
+an empty list for the other: django-filter's default for a foreign key (ModelChoiceFilter over
+every row of the table) told the two apart, which let ids be enumerated across tenants.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+
+
+class IdField(forms.IntegerField):
+    """A whole number of at most 19 digits (a bigint); "1.0", "²" or "1e3" are refused."""
+
+    default_error_messages = {"invalid": "Enter an id (a whole number)."}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 20):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(text)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """Filter by an object id on a tenant-scoped queryset (see the module docstring)."""
+
+    field_class = IdField
+
+
+def clean_query(request, form_class: type[forms.Form]) -> dict:
+    """A list's query parameters validated by a form: 400 with the form's errors when one is
+    invalid (instead of ignoring it, or failing later in a query); blank ones left out."""
+    from rest_framework.exceptions import ValidationError
+
+    form = form_class(request.query_params)
+    if not form.is_valid():
+        raise ValidationError(
+            {
+                name: [e["message"] for e in errors]
+                for name, errors in form.errors.get_json_data().items()
+            }
+        )
+    return {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
