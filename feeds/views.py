@@ -97,7 +97,6 @@ class CatalogSourcesView(FeedsMixin, TemplateView):
         ctx.update(
             catalog=catalog,
             sources=selectors.source_list(tenant=self.tenant, catalog=catalog),
-            freshness=selectors.catalog_freshness(tenant=self.tenant, catalog=catalog),
             form=kwargs.get("form") or SourceForm(),
             can_manage=self.can(Perm.MANAGE_SOURCES),
             show_form=bool(kwargs.get("form")) or self.request.GET.get("new") == "1",
@@ -230,6 +229,9 @@ class SourceRefreshView(FeedsMixin, TemplateView):
                 remember=form.cleaned_data.get("remember", False),
                 force=form.cleaned_data.get("force", False),
             )
+        except services.WrongPasswordLimited as exc:
+            form.add_error("password" if source.needs_password_prompt else None, str(exc))
+            return self.render_to_response(self.get_context_data(form=form))
         except services.RefreshRateLimited as exc:
             messages.warning(request, str(exc))
             return redirect(request.POST.get("next") or self._back(source))
