@@ -269,6 +269,16 @@ class FeedRun(TenantOwnedModel):
         return self.status in ACTIVE_STATUSES
 
     @property
+    def state_label(self) -> str:
+        """The one word for where the run is, used by the badge and the phase bar alike: its
+        phase while it is active (Queued, Fetching, …), else its outcome."""
+        if self.is_active and self.phase not in (Phase.QUEUED, Phase.DONE):
+            return self.get_phase_display()
+        if self.is_active:
+            return RunStatus.QUEUED.label
+        return self.get_status_display()
+
+    @property
     def stage_table(self) -> str:
         return f"feeds_stage_{int(self.pk)}"
 
