@@ -104,6 +104,6 @@ def seed_demo(*, tenants, stdout) -> None:
             )
             run = services.feed_run_execute(tenant_id=tenant.pk, run_id=run.pk)
             stdout.write(
-                f"  {tenant.slug}/{catalog.name}: run #{run.pk} {run.status}, created "
+                f"  {tenant.slug}/{catalog.name}: run #{run.number} {run.status}, created "
                 f"{run.created}, updated {run.updated}, rejected {run.rejected}"
             )

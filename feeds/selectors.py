@@ -114,6 +114,7 @@ def run_progress(run: FeedRun) -> dict:
     """What the run page polls: status, phase, rows, bytes, counts."""
     return {
         "id": run.pk,
+        "number": run.number,
         "status": run.status,
         "status_label": run.get_status_display(),
         # the badge's word: the phase while active, else the outcome (one source for both)
