@@ -88,8 +88,8 @@ def test_a_failed_run_leads_with_its_error_retry_and_edit(
 def test_a_long_diff_is_a_compact_paged_table_with_a_csv(
     page, live_server, screenshot, advertiser, source
 ):
-    run = FeedRunFactory(source=source, updated=30)
-    for i in range(30):
+    run = FeedRunFactory(source=source, updated=60)
+    for i in range(60):
         FeedRunChange.objects.create(
             tenant=run.tenant,
             run=run,
@@ -114,7 +114,8 @@ def test_a_long_diff_is_a_compact_paged_table_with_a_csv(
     expect(table.locator("details.diff-more").first).to_contain_text("3 more fields")
     expect(table.locator('tr[data-change="SKU000"]')).to_contain_text("Shirt 0 → Shirt 0 (new)")
     height = page.evaluate("document.documentElement.scrollHeight")
-    assert height < 3500, height  # 20 products, three lines each
+    print(f"run page with 20 products of 5 changed fields: {height} px")
+    assert height < 3500, height  # one table row per field: ~13,500 px for 63 of them
     screenshot("issue21-6-diff")
 
     table.locator("details.diff-more summary").first.click()
@@ -126,8 +127,11 @@ def test_a_long_diff_is_a_compact_paged_table_with_a_csv(
     with open(dl.value.path(), encoding="utf-8") as fh:
         rows = list(csv.reader(io.StringIO(fh.read())))
     assert rows[0] == ["change", "sku", "field", "old", "new"]
-    assert len(rows) == 1 + 30 * 6  # the color and size of each product are two rows
-    assert ["updated", "SKU029", "custom_attributes › color", "Red", "Navy"] in rows
+    assert len(rows) == 1 + 60 * 6  # the color and size of each product are two rows
+    assert ["updated", "SKU059", "custom_attributes › color", "Red", "Navy"] in rows
 
     page.get_by_role("link", name="Next page").click()
-    expect(page.locator("#run-changes tr[data-change]")).to_have_count(10)
+    expect(page.locator("#run-changes tr[data-change]")).to_have_count(20)
+    page.get_by_role("link", name="Next page").click()
+    expect(page.locator("#run-changes tr[data-change]")).to_have_count(20)
+    expect(page.get_by_role("link", name="Next page")).to_have_count(0)
