@@ -3,9 +3,11 @@ will find. Deterministic (seeded) and idempotent."""
 
 from __future__ import annotations
 
+import os
 import random
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -61,7 +63,7 @@ def demo_product_rows(*, count: int, seed: int, currency: str, host: str) -> lis
                 "Made to last, easy to care for, shipped in recycled packaging."
             ),
             "link": f"https://{host}/products/{slug}-{i}",
-            "image_link": f"https://{host}/images/{slug}-{i}.jpg",
+            "image_link": demo_image_url(),
             "brand": brand,
             "gtin": _gtin13(rng),
             "mpn": f"{brand[:3].upper()}-{i:05d}",
@@ -99,6 +101,13 @@ def demo_product_rows(*, count: int, seed: int, currency: str, host: str) -> lis
             row["currency"] = "GBP" if currency != "GBP" else "USD"
         rows.append(row)
     return rows
+
+
+def demo_image_url() -> str:
+    """The demo's local placeholder image (static/demo/), from the demo's own web server:
+    no page waits on an outside host. DEMO_SITE_URL is set by scripts/demo.sh."""
+    site = os.environ.get("DEMO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return f"{site}{settings.STATIC_URL}demo/product-placeholder.png"
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 
 from catalog_health.tenancy.models import TenantOwnedModel, TenantQuerySet
@@ -183,6 +183,33 @@ class FeedRunQuerySet(TenantQuerySet):
         return self.filter(status__in=ACTIVE_STATUSES)
 
 
+class FeedRunCounter(models.Model):
+    """The last run number given in each tenant.
+
+    One upsert both creates and increments it; its row lock, held until the creating
+    transaction ends, makes two concurrent requests of one tenant take turns, and a rolled
+    back run gives its number back (no gaps, no duplicates)."""
+
+    tenant = models.OneToOneField(
+        "tenancy.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"last run #{self.last}"
+
+
+def next_run_number(*, tenant_id: int) -> int:
+    table = connection.ops.quote_name(FeedRunCounter._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (tenant_id, last) VALUES (%s, 1) "  # noqa: S608 (table name)
+            f"ON CONFLICT (tenant_id) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [tenant_id],
+        )
+        return cur.fetchone()[0]
+
+
 class FeedRun(TenantOwnedModel):
     """One pull of one product source (or one `import_feed`): phases, progress, counts, errors."""
 
@@ -242,6 +269,8 @@ class FeedRun(TenantOwnedModel):
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Run #1, #2, … of this tenant (the id is global: a tenant would see #1 then #3).
+    number = models.PositiveIntegerField(editable=False)
 
     objects = FeedRunQuerySet.as_manager()
 
@@ -252,7 +281,8 @@ class FeedRun(TenantOwnedModel):
                 fields=["tenant", "source"],
                 condition=Q(status__in=["queued", "running"]),
                 name="feedrun_one_active_per_source",
-            )
+            ),
+            models.UniqueConstraint(fields=["tenant", "number"], name="feedrun_tenant_number_uniq"),
         ]
         indexes = [
             models.Index(fields=["tenant", "source", "-id"], name="feedrun_source_idx"),
@@ -262,11 +292,27 @@ class FeedRun(TenantOwnedModel):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"Run #{self.pk} ({self.get_status_display()})"
+        return f"Run #{self.number} ({self.get_status_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        # Every way a run is created (pages, API, command, beat, tests) gets its number here.
+        if self.number is None:
+            self.number = next_run_number(tenant_id=self.tenant_id)
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def state_label(self) -> str:
+        """The one word for where the run is, used by the badge and the phase bar alike: its
+        phase while it is active (Queued, Fetching, …), else its outcome."""
+        if self.is_active and self.phase not in (Phase.QUEUED, Phase.DONE):
+            return self.get_phase_display()
+        if self.is_active:
+            return RunStatus.QUEUED.label
+        return self.get_status_display()
 
     @property
     def stage_table(self) -> str:

@@ -68,6 +68,11 @@ def run_row_errors_page(
     )
 
 
+def run_changes(*, tenant: Tenant, run: FeedRun) -> QuerySet[FeedRunChange]:
+    """Every change of ``run`` in the order it was recorded (the CSV download)."""
+    return FeedRunChange.objects.for_tenant(tenant).filter(run=run).order_by("id")
+
+
 def run_changes_page(
     *, tenant: Tenant, run: FeedRun, kind: str | None, cursor: str | None, size: int = 50
 ) -> KeysetPage:
@@ -109,8 +114,11 @@ def run_progress(run: FeedRun) -> dict:
     """What the run page polls: status, phase, rows, bytes, counts."""
     return {
         "id": run.pk,
+        "number": run.number,
         "status": run.status,
         "status_label": run.get_status_display(),
+        # the badge's word: the phase while active, else the outcome (one source for both)
+        "state_label": run.state_label,
         "phase": run.phase,
         "phase_label": run.get_phase_display(),
         "rows_done": run.rows_done,

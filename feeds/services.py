@@ -110,6 +110,59 @@ class RefreshRateLimited(Exception):
         self.seconds = seconds
 
 
+class WrongPasswordLimited(RefreshRateLimited):
+    """Too many refused passwords for this source lately (a brake on guessing)."""
+
+    def __init__(self, seconds: int):
+        Exception.__init__(
+            self,
+            f"{WRONG_PASSWORD_LIMIT} wrong passwords for this feed in the last "
+            f"{WRONG_PASSWORD_WINDOW.seconds // 60} minutes; you can try again in "
+            f"{_minutes_or_seconds(seconds)}.",
+        )
+        self.seconds = seconds
+
+
+# A run refused by the feed server's login (a mistyped password) does not start the pull
+# cooldown: nothing was pulled. Refused logins are counted on their own instead.
+AUTH_FAILURE_CODES = ("http_401", "http_403")
+WRONG_PASSWORD_LIMIT = 5
+WRONG_PASSWORD_WINDOW = timedelta(minutes=15)
+
+
+def _minutes_or_seconds(seconds: int) -> str:
+    return f"{seconds} s" if seconds < 120 else f"{-(-seconds // 60)} min"
+
+
+def _refresh_wait(*, tenant: Tenant, source: ProductSource, fs: FeedSettings, now) -> None:
+    """Raise when Request Data Now comes too soon after the last pull of ``source``, or
+    after too many refused passwords."""
+    runs = FeedRun.objects.for_tenant(tenant).filter(
+        source=source, trigger__in=[Trigger.MANUAL, Trigger.API]
+    )
+    refused = runs.filter(status=RunStatus.FAILED, error_code__in=AUTH_FAILURE_CODES)
+    recent = list(
+        refused.filter(queued_at__gt=now - WRONG_PASSWORD_WINDOW)
+        .order_by("-queued_at")
+        .values_list("queued_at", flat=True)[:WRONG_PASSWORD_LIMIT]
+    )
+    if len(recent) >= WRONG_PASSWORD_LIMIT:
+        wait = (recent[-1] + WRONG_PASSWORD_WINDOW - now).total_seconds()
+        raise WrongPasswordLimited(int(wait) + 1)
+    if not fs.manual_refresh_min_seconds:
+        return
+    last = (
+        runs.exclude(status=RunStatus.FAILED, error_code__in=AUTH_FAILURE_CODES)
+        .order_by("-id")
+        .only("queued_at")
+        .first()
+    )
+    if last is not None:
+        wait = fs.manual_refresh_min_seconds - (now - last.queued_at).total_seconds()
+        if wait > 0:
+            raise RefreshRateLimited(int(wait) + 1)
+
+
 class RunNotConfirmable(Exception):
     pass
 
@@ -296,18 +349,8 @@ def feed_run_request(
                     os.unlink(file_path)
             return active, False
         now = timezone.now()
-        if trigger in (Trigger.MANUAL, Trigger.API) and fs.manual_refresh_min_seconds:
-            last = (
-                FeedRun.objects.for_tenant(tenant)
-                .filter(source=source, trigger__in=[Trigger.MANUAL, Trigger.API])
-                .order_by("-id")
-                .only("queued_at")
-                .first()
-            )
-            if last is not None:
-                wait = fs.manual_refresh_min_seconds - (now - last.queued_at).total_seconds()
-                if wait > 0:
-                    raise RefreshRateLimited(int(wait) + 1)
+        if trigger in (Trigger.MANUAL, Trigger.API):
+            _refresh_wait(tenant=tenant, source=source, fs=fs, now=now)
         if remember and password:
             source.password_encrypted = crypto.encrypt(password)
             source.save(update_fields=["password_encrypted", "updated_at"])

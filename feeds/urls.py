@@ -19,5 +19,8 @@ urlpatterns = [
     path("runs/<int:run_id>/", views.RunDetailView.as_view(), name="run_detail"),
     path("runs/<int:run_id>/progress/", views.RunProgressView.as_view(), name="run_progress"),
     path("runs/<int:run_id>/errors.csv", views.RunErrorsCsvView.as_view(), name="run_errors_csv"),
+    path(
+        "runs/<int:run_id>/changes.csv", views.RunChangesCsvView.as_view(), name="run_changes_csv"
+    ),
     path("runs/<int:run_id>/confirm/", views.RunConfirmView.as_view(), name="run_confirm"),
 ]

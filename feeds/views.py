@@ -17,6 +17,7 @@ from catalogs.models import Catalog
 from catalogs.selectors import catalog_get, catalog_list
 
 from . import selectors, services
+from .diff import CHANGES_CSV_HEADER, FieldChange, field_changes
 from .export import ROW_ERROR_HEADER
 from .forms import RefreshForm, SourceForm, UploadForm
 from .models import ChangeKind, FeedRun, ProductSource, RunStatus, SourceKind, Trigger
@@ -97,7 +98,6 @@ class CatalogSourcesView(FeedsMixin, TemplateView):
         ctx.update(
             catalog=catalog,
             sources=selectors.source_list(tenant=self.tenant, catalog=catalog),
-            freshness=selectors.catalog_freshness(tenant=self.tenant, catalog=catalog),
             form=kwargs.get("form") or SourceForm(),
             can_manage=self.can(Perm.MANAGE_SOURCES),
             show_form=bool(kwargs.get("form")) or self.request.GET.get("new") == "1",
@@ -230,6 +230,9 @@ class SourceRefreshView(FeedsMixin, TemplateView):
                 remember=form.cleaned_data.get("remember", False),
                 force=form.cleaned_data.get("force", False),
             )
+        except services.WrongPasswordLimited as exc:
+            form.add_error("password" if source.needs_password_prompt else None, str(exc))
+            return self.render_to_response(self.get_context_data(form=form))
         except services.RefreshRateLimited as exc:
             messages.warning(request, str(exc))
             return redirect(request.POST.get("next") or self._back(source))
@@ -289,25 +292,45 @@ class RunDetailView(FeedsMixin, TemplateView):
         if kind not in ChangeKind.values:
             kind = ""
         changes = selectors.run_changes_page(
-            tenant=self.tenant, run=run, kind=kind or None, cursor=self.request.GET.get("cursor")
+            tenant=self.tenant,
+            run=run,
+            kind=kind or None,
+            cursor=self.request.GET.get("cursor"),
+            size=DIFF_PRODUCTS_PER_PAGE,
         )
         errors = selectors.run_row_errors_page(
             tenant=self.tenant, run=run, cursor=self.request.GET.get("ecursor"), size=50
         )
+        diff = []
+        for ch in changes.rows:
+            rows = field_changes(ch.changes)
+            diff.append((ch, rows[:DIFF_FIELDS_SHOWN], rows[DIFF_FIELDS_SHOWN:]))
+        failed = run.status == RunStatus.FAILED
+        durations = sorted(run.durations.items(), key=lambda kv: _PHASE_ORDER.get(kv[0], 9))
         ctx.update(
             run=run,
             catalog=run.catalog,
             source=run.source,
             progress=selectors.run_progress(run),
             page=changes,
+            diff=diff,
             kind=kind,
             kinds=ChangeKind.choices,
             base_query=f"kind={kind}" if kind else "",
             errors=errors,
-            durations=sorted(run.durations.items(), key=lambda kv: _PHASE_ORDER.get(kv[0], 9)),
+            durations=durations,
             can_manage=self.can(Perm.MANAGE_SOURCES),
+            # a failed run shows its error, not empty panels
+            show_counts=not failed or bool(run.received),
+            show_details=not failed or bool(durations) or bool(errors.rows),
+            show_changes=not failed or bool(changes.rows) or bool(kind),
         )
         return ctx
+
+
+# A long diff stays readable: products per page, and fields shown before "N more fields".
+DIFF_PRODUCTS_PER_PAGE = 20
+DIFF_FIELDS_SHOWN = 3
 
 
 _PHASE_ORDER = {"fetching": 0, "parsing": 1, "validating": 2, "applying": 3, "reviewing": 4}
@@ -334,6 +357,28 @@ class RunErrorsCsvView(FeedsMixin, View):
             csv_lines(ROW_ERROR_HEADER, rows), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-row-errors.csv"'
+        return response
+
+
+class RunChangesCsvView(FeedsMixin, View):
+    """Every change of a run as CSV (field, old, new), streamed, cells neutralised."""
+
+    def get(self, request, *args, **kwargs):
+        run = self.get_run()
+        changes = (
+            selectors.run_changes(tenant=self.tenant, run=run)
+            .values_list("kind", "sku", "changes")
+            .iterator(chunk_size=2000)
+        )
+        rows = (
+            (kind, sku, fc.field, fc.old or "", fc.new or "")
+            for kind, sku, data in changes
+            for fc in (field_changes(data) or [FieldChange("", None, None)])
+        )
+        response = StreamingHttpResponse(
+            csv_lines(CHANGES_CSV_HEADER, rows), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-changes.csv"'
         return response
 
 

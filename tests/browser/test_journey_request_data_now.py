@@ -214,6 +214,8 @@ def test_request_data_now_with_password_progress_counts_and_wrong_password(
         "removed": "0",
         "rejected": "0",
     }
+    # the diff is paged (20 products a page, created ones first here): the Updated filter
+    page.locator("#run-diff").get_by_role("link", name="Updated").click()
     assert "Product 1 now in blue" in page.locator("#run-changes").inner_text()
     screenshot("journey3-4-run-succeeded-counts", full_page=False)
     assert len(catalog_snapshot(catalog)) == 30

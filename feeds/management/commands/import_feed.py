@@ -35,7 +35,7 @@ class Command(BaseCommand):
         except FeedError as exc:
             raise CommandError(str(exc)) from exc
         summary = (
-            f"run #{run.pk} {run.status}: received {run.received}, created {run.created}, "
+            f"run #{run.number} {run.status}: received {run.received}, created {run.created}, "
             f"updated {run.updated}, unchanged {run.unchanged}, removed {run.removed}, "
             f"rejected {run.rejected}, warnings {run.warnings}"
         )

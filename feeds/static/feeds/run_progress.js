@@ -30,6 +30,12 @@
     if (p.rows_total) text += " of " + fmt.format(p.rows_total);
     text += " · " + size(p.bytes_downloaded) + " downloaded";
     document.getElementById("run-progress-text").textContent = text;
+    // the badge follows the same poll as the phase bar: they cannot disagree
+    var badge = document.querySelector("#run-status [data-run-status]");
+    if (badge) {
+      badge.textContent = p.state_label;
+      badge.dataset.runStatus = p.status;
+    }
     Object.keys(p.counts).forEach(function (k) {
       var el = document.querySelector('[data-count="' + k + '"]');
       if (el) el.textContent = fmt.format(p.counts[k]);
