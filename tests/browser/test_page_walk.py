@@ -19,8 +19,12 @@ from django.urls import reverse
 from playwright.sync_api import Page
 
 from catalog_health.tenancy.roles import Role
+from catalogs.models import ColumnMappingPreset
+from catalogs.services import order_upload_create
+from catalogs.tests.export_samples import tiktok_csv, tiktok_row
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 from catalogs.tests.order_factories import DailyImpressionFactory, OrderFactory
+from channels.tests.factories import ChannelFeedFactory
 from ecr.tests.factories import ProductIssueFactory
 from feeds.tests.factories import FeedRowErrorFactory, FeedRunFactory, ProductSourceFactory
 from flagged.tests.factories import FlagStateFactory
@@ -119,6 +123,22 @@ def shop(tenant_a, member):
         user.set_password("walk-pass-1")
         user.save()
         users[role] = user
+    upload = order_upload_create(
+        tenant=tenant_a,
+        catalog=catalog,
+        actor=users[Role.OWNER],
+        data=tiktok_csv(tiktok_row(seller_sku=products[0].sku)),
+        filename="tiktok-orders.csv",
+        kind="orders",
+    )
+    preset = ColumnMappingPreset.objects.create(
+        tenant=tenant_a,
+        kind="orders",
+        name="Marketplace X",
+        header=["a"],
+        columns={"order_id": "a"},
+    )
+    feed = ChannelFeedFactory(catalog=catalog)
     return {
         "users": users,
         "kwargs": {
@@ -127,6 +147,9 @@ def shop(tenant_a, member):
             "product_id": products[0].pk,
             "source_id": source.pk,
             "run_id": run.pk,
+            "upload_id": upload.pk,
+            "preset_id": preset.pk,
+            "feed_id": feed.pk,
         },
     }
 
@@ -143,6 +166,8 @@ def html_pages(user, kwargs: dict) -> list[tuple[str, int]]:
         url = reverse(route.name, kwargs={k: kwargs[k] for k in route.kwargs})
         response = client.get(url)
         if response.status_code in (301, 302):  # where it leads is walked too
+            continue
+        if response.status_code == 405:  # an action (POST only), not a page
             continue
         if "text/html" in response.get("Content-Type", "") and not getattr(
             response, "streaming", False
