@@ -77,6 +77,7 @@ def validate_table(
     n = table.num_rows
     state.received += n
     names = set(table.column_names)
+    state.columns.update(names)
     col = {c: pc.utf8_trim_whitespace(_str(table.column(c), n)) for c in names}
     get = lambda c: col.get(c) if c in col else pa.array([""] * n, pa.string())  # noqa: E731
     lines_py = lines.to_pylist() if isinstance(lines, pa.Array) else list(lines)
@@ -203,7 +204,8 @@ def validate_table(
             errors.append(RowError(lines_py[i], sku_py[i], f, msg, "warning"))
             state.warnings += 1
 
-    warn(avail_missing, "availability", "availability missing; taken as in stock")
+    if "availability" in names or not state.partial:  # (update mode: an absent column keeps)
+        warn(avail_missing, "availability", "availability missing; taken as in stock")
     cond_raw = pc.utf8_lower(get("condition"))
     cond_ok = pc.is_in(cond_raw, value_set=pa.array(sorted(P.CONDITIONS)))
     cond_bad = pc.and_(pc.not_equal(cond_raw, ""), pc.invert(cond_ok))
@@ -278,15 +280,16 @@ def _custom_attributes(col: dict[str, pa.Array], n: int) -> pa.Array:
         has_ctrl = pc.match_substring_regex(v, r"[\x00-\x1f]")
         control = has_ctrl if control is None else pc.or_(control, has_ctrl)
         esc = pc.replace_substring(pc.replace_substring(v, "\\", "\\\\"), '"', '\\"')
-        item = pc.binary_join_element_wise(json.dumps(str(k)[:100]) + ': "', esc, '"', "")
-        parts.append(pc.if_else(pc.equal(v, ""), pa.scalar(None, pa.string()), item))
-    # (pyarrow returns a wrong length for a one-array join with null_handling="skip")
-    body = (
-        parts[0]
-        if len(parts) == 1
-        else pc.binary_join_element_wise(*parts, ", ", null_handling="skip")
-    )
-    result = pc.binary_join_element_wise("{", pc.fill_null(body, ""), "}", "")
+        item = pc.binary_join_element_wise(
+            json.dumps(str(k)[:100], ensure_ascii=False) + ': "', esc, '", ', ""
+        )
+        parts.append(pc.if_else(pc.equal(v, ""), "", item))
+    # every item ends in ", ": join them with nothing and drop the last separator (no nulls:
+    # pyarrow's join with null_handling="skip" returned a wrong length when every value of
+    # a row was empty)
+    body = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "")
+    body = pc.replace_substring_regex(body, r", $", "")
+    result = pc.binary_join_element_wise("{", body, "}", "")
     if pc.any(control).as_py():  # rare: let json escape control characters
         result_py = result.to_pylist()
         cols_py = {k: col[k].to_pylist() for k in keys}
@@ -616,7 +619,8 @@ def parse_feed_tables(
     if fmt == P.FORMAT_XML:
         for rows in P.iter_xml_chunks(stream, chunk_rows=chunk_rows):
             table, lines = _rows_to_table(rows)
-            yield validate_table(table, lines, state, with_hash=with_hash)
+            good, errors = validate_table(table, lines, state, with_hash=with_hash)
+            yield good, P.unmapped_column_warnings(table.column_names, state, lines[0]) + errors
         return
     enc = encoding or P.detect_encoding(head)
     delimiter = "\t" if fmt == P.FORMAT_TSV else None
@@ -626,7 +630,8 @@ def parse_feed_tables(
         for table, lines, bad in iter_csv_tables(
             stream, head=head, encoding=enc, delimiter=delimiter
         ):
-            yield _validated(table, lines, bad, state, with_hash)
+            good, errors = _validated(table, lines, bad, state, with_hash)
+            yield good, P.unmapped_column_warnings(table.column_names, state, 1) + errors
         return
     for table, lines, bad, hashes in iter_csv_record_tables(
         stream,
@@ -640,6 +645,7 @@ def parse_feed_tables(
         good, errors = _validated(table, lines.tolist(), bad, state, with_hash)
         if matcher is not None and matcher.parsed_before_matched(errors):
             raise ReparseNeeded
+        errors = P.unmapped_column_warnings(table.column_names, state, 1) + errors
         if not good.num_rows:
             yield good, errors
             continue
@@ -651,6 +657,7 @@ def parse_feed_tables(
 
 
 def _validated(table, lines, bad, state, with_hash) -> tuple[pa.Table, list[RowError]]:
+    state.columns.update(table.column_names)
     state.received += len(bad)
     state.rejected += len(bad)
     if not table.num_rows:  # nothing to stage (callers skip empty tables)

@@ -166,15 +166,22 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "gtin": ("gtin", "upc", "ean", "isbn", "gtin13"),
     "mpn": ("mpn",),
     "condition": ("condition", "item_condition"),
-    "quantity": ("quantity", "inventory", "quantity_to_sell_on_facebook", "stock"),
-    "shipping": ("shipping",),
+    "quantity": (
+        "quantity",
+        "inventory",
+        "inventory_quantity",
+        "quantity_to_sell_on_facebook",
+        "stock",
+    ),
+    # one flat price ("5.99 USD") or GMC entries ("US:::5.99 USD"); see parse_shipping
+    "shipping": ("shipping", "shipping_fee", "shipping_price", "shipping_cost"),
     "google_product_category": ("google_product_category", "fb_product_category"),
     "product_type": ("product_type", "category"),
     "item_group_id": ("item_group_id", "group_id", "spu_id"),
 }
 _ALIAS_TO_FIELD = {alias: canon for canon, aliases in FIELD_ALIASES.items() for alias in aliases}
 REQUIRED_COLUMNS = ("sku",)
-_SEP_RE = re.compile(r"[\s\-\.]+")
+_SEP_RE = re.compile(r"[\s\-\./]+")
 
 
 def normalise_header(name: str) -> str:
@@ -188,6 +195,7 @@ def normalise_header(name: str) -> str:
         if key.startswith(prefix):
             key = key[len(prefix) :]
             break
+    key = key.replace("/g:", "/")  # "g:shipping/g:price" (a nested attribute as a column)
     key = _SEP_RE.sub("_", key).strip("_")
     return _ALIAS_TO_FIELD.get(key, key)
 
@@ -317,13 +325,18 @@ _SHIPPING_SPLIT_RE = re.compile(r"\s*,\s*(?=[A-Za-z]{2}:)")
 
 
 def parse_shipping(value: str, default_currency: str = "") -> list[Shipping]:
-    """Parse "US:::5.99 USD" or "US:CA:Ground:5.99 USD,GB:::4 GBP".
+    """Parse "US:::5.99 USD" or "US:CA:Ground:5.99 USD,GB:::4 GBP", or one flat price.
 
-    Each entry is country:region:service:price; entries are comma-separated.
+    Each entry is country:region:service:price; entries are comma-separated. A value
+    without a colon is one flat price for every country ("5.99 USD", or "5.99" in the
+    row's currency); only its amount is stored, so a bare number is taken as it is.
     """
     out: list[Shipping] = []
     if not value or not value.strip():
         return out
+    if ":" not in value:
+        amount, cur = parse_price(value, default_currency or "XXX")
+        return [Shipping("", "", "", amount, cur)]
     for part in _SHIPPING_SPLIT_RE.split(value.strip()):
         bits = part.split(":")
         if len(bits) != 4 or not re.fullmatch(r"[A-Za-z]{2}", bits[0].strip()):
@@ -369,6 +382,59 @@ OUTPUT_COLUMNS = ["line", *FEED_FIELDS, "content_hash"]
 HASHED_COLUMNS = OUTPUT_COLUMNS[1:-1]
 
 
+def unmapped_column_warnings(columns: Iterable[str], state: ValidationState, line: int):
+    """One warning per run for each column that maps to no product field, so a misspelt
+    column is never silent (it is kept as a custom attribute)."""
+    out: list[RowError] = []
+    for c in sorted(columns):
+        if c in CORE_FIELDS or c.startswith("_") or c in state.reported_columns:
+            continue
+        state.reported_columns.add(c)
+        base, dup, _ = c.partition("__dup")
+        if dup:
+            msg = f"column “{base[:60]}” appears twice; only its first column is read"
+        else:
+            msg = f"column “{c[:60]}” maps to no product field; kept as a custom attribute"
+        out.append(RowError(line, "", base[:100], msg, "warning"))
+        state.warnings += 1
+    return out
+
+
+def written_fields(columns: Iterable[str]) -> set[str]:
+    """The product fields a feed with these canonical columns writes in update mode (a
+    supplemental feed): the others keep their values. "custom_attributes" stands for the
+    attributes named by the columns, see custom_attribute_keys."""
+    out = {"sku"}
+    for c in columns:
+        if c in FIELD_MAX_LENGTH or c in ("availability", "condition", "sale_price"):
+            out.add(c)
+        elif c == "price":
+            out |= {"price", "currency"}
+        elif c in _WRITES:
+            out.add(_WRITES[c])
+        elif not c.startswith("_") and "__dup" not in c:
+            out.add("custom_attributes")
+    return out
+
+
+_WRITES = {
+    "additional_image_link": "additional_image_links",
+    "quantity": "inventory_quantity",
+    "shipping": "shipping_fee",
+}
+
+
+def custom_attribute_keys(columns: Iterable[str]) -> list[str]:
+    """The custom attribute keys the columns write (as stored: at most 100 characters)."""
+    return sorted(
+        {
+            str(c)[:100]
+            for c in columns
+            if c not in CORE_FIELDS and not c.startswith("_") and "__dup" not in c
+        }
+    )
+
+
 @dataclass
 class ValidationState:
     """Carried across chunks of one feed: ids already seen and running counts."""
@@ -376,6 +442,11 @@ class ValidationState:
     default_currency: str = ""
     country: str = ""
     seen: set[str] = field(default_factory=set)
+    # update mode: a column the file does not carry keeps the product's value, so its
+    # absence is not worth a warning (see written_fields)
+    partial: bool = False
+    columns: set[str] = field(default_factory=set)  # canonical columns met so far
+    reported_columns: set[str] = field(default_factory=set)  # named in a warning already
     received: int = 0
     rejected: int = 0
     warnings: int = 0
@@ -497,7 +568,10 @@ def _normalise_row(
             raise _Reject("availability", str(exc)) from None
     else:
         out["availability"] = AVAILABILITY_IN_STOCK
-        _warn(errors, state, line, sku, "availability", "availability missing; taken as in stock")
+        if "availability" in raw or not state.partial:
+            _warn(
+                errors, state, line, sku, "availability", "availability missing; taken as in stock"
+            )
 
     cond = _cell(raw.get("condition")).lower()
     if cond and cond not in CONDITIONS:

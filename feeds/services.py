@@ -633,8 +633,11 @@ def _ingest(ctx: _Ctx) -> None:
                 and not run.force
                 and source.last_sha256
                 and run.content_sha256 == source.last_sha256
+                and not _changed_since(ctx.catalog, source.last_success_at)
             ):
-                raise _Unchanged  # an identical file: nothing to parse
+                # an identical file over the catalog it last applied to: nothing to parse
+                # (after another source's run or an edit, it is applied again)
+                raise _Unchanged
         except BaseException:
             if background is not None:
                 background.cancel()
@@ -669,6 +672,11 @@ def _ingest(ctx: _Ctx) -> None:
             ctx.matcher = matcher
             _analyze_stage(run)
     _apply_and_finish(ctx)
+
+
+def _changed_since(catalog: Catalog, when: datetime | None) -> bool:
+    version = _products_version(catalog)
+    return version is not None and (when is None or version > when)
 
 
 def _products_version(catalog: Catalog) -> Any:
@@ -756,7 +764,11 @@ def _parse_into_stage(
     """Stream, validate and stage the feed's rows (all of them, or with a matcher only the
     records that changed since the last pull); row errors are stored as they come."""
     run, source, fs = ctx.run, ctx.source, ctx.fs
-    state = ValidationState(default_currency=ctx.catalog.currency, country=ctx.catalog.country)
+    state = ValidationState(
+        default_currency=ctx.catalog.currency,
+        country=ctx.catalog.country,
+        partial=run.mode != UpdateMode.REPLACE,
+    )
     fmt = source.format if source else "auto"
     compression = source.compression if source else "auto"
     encoding = (source.encoding or None) if source else None
@@ -799,6 +811,7 @@ def _parse_into_stage(
                 state.warnings,
             )
             _save(run, "rows_done", "received", "rejected", "warnings")
+        _store_columns(run, state.columns)
         if writer is not None:
             if writer is ctx.direct:  # its transaction stays open until the run succeeds
                 writer.finish_copy()
@@ -1028,6 +1041,93 @@ def _create_stage(run: FeedRun) -> None:
             f"CREATE {'UNLOGGED ' if pg else ''}TABLE {_qn(_seen_table(run))} "
             f"(sku text{_BYTES if pg else ''})"
         )
+        cur.execute(f"DROP TABLE IF EXISTS {_qn(_columns_table(run))}")
+        cur.execute(f"CREATE TABLE {_qn(_columns_table(run))} (name text)")
+
+
+def _columns_table(run: FeedRun) -> str:
+    """The canonical columns the feed carried (kept with the staging table: an update-mode
+    apply writes only those fields, also when it runs later than the parse)."""
+    return run.stage_table + "_cols"
+
+
+def _store_columns(run: FeedRun, columns: set[str]) -> None:
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {_qn(_columns_table(run))} (name) VALUES (%s)",
+            [(c,) for c in sorted(columns)],
+        )
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What an update-mode run writes: the fields of its columns, and the custom attribute
+    keys its columns name (each set or cleared; the product's other attributes stay)."""
+
+    fields: frozenset[str]
+    attribute_keys: tuple[str, ...]
+
+    def changed_sql(self) -> tuple[str, list]:
+        """p (product) differs from s (staged row) in a written field."""
+        parts, params = ["p.removed_at IS NOT NULL"], []
+        for f in sorted(self.fields - {"sku"}):
+            if f == "custom_attributes":
+                merged, merged_params = self.attributes_sql("p", "s")
+                parts.append(_distinct("p.custom_attributes", merged))
+                params += merged_params
+            elif Product._meta.get_field(f).get_internal_type() in ("CharField", "TextField"):
+                parts.append(_distinct(f"coalesce(p.{_qn(f)}, '')", f"coalesce(s.{_qn(f)}, '')"))
+            else:
+                parts.append(_distinct(f"p.{_qn(f)}", f"s.{_qn(f)}"))
+        return " OR ".join(parts), params
+
+    def attributes_sql(self, old: str, new: str) -> tuple[str, list]:
+        """The product's custom attributes with this run's keys set or cleared."""
+        if _is_pg():
+            return (
+                f"((coalesce({old}.custom_attributes, '{{}}'::jsonb) - %s::text[]) "
+                f"|| coalesce({new}.custom_attributes, '{{}}'::jsonb))",
+                [list(self.attribute_keys)],
+            )
+        _sqlite_attributes_function(self.attribute_keys)
+        return f"ch_feed_attributes({old}.custom_attributes, {new}.custom_attributes)", []
+
+    def merged_attributes(self, old: Any, new: Any) -> dict:
+        old, new = _json_value(old, {}), _json_value(new, {})
+        merged = {k: v for k, v in (old or {}).items() if k not in self.attribute_keys}
+        merged.update(new or {})
+        return merged
+
+
+def _json_value(v: Any, empty: Any) -> Any:
+    if v is None or v == "":
+        return empty
+    return json.loads(v) if isinstance(v, str) else v
+
+
+def _sqlite_attributes_function(keys: tuple[str, ...]) -> None:
+    """SQLite has no jsonb operators: the merge of _Written.attributes_sql as a function of
+    this connection (the embedded default; small catalogs)."""
+
+    def merge(old: str | None, new: str | None) -> str:
+        merged = _Written(frozenset(), keys).merged_attributes(old, new)
+        return json.dumps(merged, sort_keys=True, ensure_ascii=False)
+
+    connection.ensure_connection()
+    connection.connection.create_function("ch_feed_attributes", 2, merge, deterministic=True)
+
+
+def _written(run: FeedRun) -> _Written | None:
+    """None in replace mode (a run writes every field); in update mode, what its file's
+    columns write (feeds.parsing.written_fields)."""
+    if run.mode == UpdateMode.REPLACE:
+        return None
+    from .parsing import custom_attribute_keys, written_fields
+
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT name FROM {_qn(_columns_table(run))}")
+        columns = [r[0] for r in cur.fetchall()]
+    return _Written(frozenset(written_fields(columns)), tuple(custom_attribute_keys(columns)))
 
 
 def _stage_exists(run: FeedRun) -> bool:
@@ -1042,6 +1142,7 @@ def _drop_stage(run: FeedRun) -> None:
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_delta_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_gone_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_seen_table(run))}")
+        cur.execute(f"DROP TABLE IF EXISTS {_qn(_columns_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(run.stage_table)}")
 
 
@@ -1409,6 +1510,10 @@ def _create_delta(run: FeedRun) -> str:
     dv = _qn(_delta_view(run))
     p = _qn(Product._meta.db_table)
     changed = f"{_distinct('p.content_hash', 's.content_hash')} OR p.removed_at IS NOT NULL"
+    changed_params: list = []
+    written = _written(run)
+    if written is not None:  # update mode: a product changes only in the fields written
+        changed, changed_params = written.changed_sql()
     with connection.cursor() as cur:
         cur.execute(f"DROP VIEW IF EXISTS {dv}")
         cur.execute(f"DROP TABLE IF EXISTS {dt}")
@@ -1425,7 +1530,7 @@ def _create_delta(run: FeedRun) -> str:
             f"FROM {st} s LEFT JOIN {p} p "
             f"ON p.tenant_id = %s AND p.catalog_id = %s AND p.sku = s.sku "
             f"WHERE p.id IS NULL OR {changed}",
-            [run.tenant_id, run.catalog_id],
+            [run.tenant_id, run.catalog_id, *changed_params],
         )
     return _delta_table(run)
 
@@ -1530,7 +1635,19 @@ def _merge(run: FeedRun, delta: str, now: datetime) -> None:
     )
     refreshed = {k: fixed[k] for k in ("last_changed_at", "last_seen_at", "last_seen_run_id")}
     refreshed |= {"review_requested_at": now, "updated_at": now}
-    sets = [f"{_qn(c)} = s.{_qn(c)}" for c in cols if c != "sku"]
+    written = _written(run)
+    set_params: list = []
+    if written is None:
+        sets = [f"{_qn(c)} = s.{_qn(c)}" for c in cols if c != "sku"]
+    else:  # update mode: the fields of the file's columns; content_hash below
+        sets = [
+            f"{_qn(c)} = s.{_qn(c)}"
+            for c in cols
+            if c in written.fields and c not in ("sku", "custom_attributes")
+        ]
+        if "custom_attributes" in written.fields:
+            merged, set_params = written.attributes_sql(p, "s")
+            sets.append(f"custom_attributes = {merged}")
     sets += ["feed_line_hash = s.line_hash"]
     sets += [f"{_qn(c)} = %s" for c in refreshed]
     sets += ["removed_at = NULL", "review_status = 'pending'"]
@@ -1543,8 +1660,47 @@ def _merge(run: FeedRun, delta: str, now: datetime) -> None:
         cur.execute(
             f"UPDATE {p} SET {', '.join(sets)} FROM {dt} s "
             f"WHERE s.product_id IS NOT NULL AND {p}.id = s.product_id",
-            list(refreshed.values()),
+            [*set_params, *refreshed.values()],
         )
+    if written is not None:
+        _rehash_updated(delta)
+
+
+def _rehash_updated(delta: str) -> None:
+    """An update-mode run merged its fields into products: their content hash is now that of
+    the merged content, as the parser would compute it for a row of that content (so a
+    later full feed with the same content is recognised as unchanged)."""
+    from .parsing import HASHED_COLUMNS, content_hash
+
+    p = _qn(Product._meta.db_table)
+    cols = ", ".join(f"p.{_qn(c)}" for c in HASHED_COLUMNS)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT p.id, {cols} FROM {p} p JOIN {_qn(delta)} d ON p.id = d.product_id "
+            "WHERE d.product_id IS NOT NULL"
+        )
+        rows = cur.fetchall()
+        hashes = [
+            (
+                content_hash(_hash_text(c, v) for c, v in zip(HASHED_COLUMNS, r[1:], strict=True)),
+                r[0],
+            )
+            for r in rows
+        ]
+        cur.executemany(f"UPDATE {p} SET content_hash = %s WHERE id = %s", hashes)
+
+
+def _hash_text(field: str, v: Any) -> str:
+    """A stored value in the parser's text form (feeds.parsing: what content_hash reads)."""
+    if v is None:
+        return ""
+    if field == "custom_attributes":
+        return json.dumps(_json_value(v, {}), sort_keys=True, ensure_ascii=False)
+    if field == "additional_image_links":
+        return json.dumps(_json_value(v, []))
+    if field in ("price", "sale_price", "shipping_fee"):
+        return str(Decimal(str(v)).quantize(Decimal("0.01")))
+    return str(v)
 
 
 def _remember_line_hashes(run: FeedRun) -> None:
@@ -1553,11 +1709,17 @@ def _remember_line_hashes(run: FeedRun) -> None:
     skips them. Content, review and change times are untouched."""
     p = _qn(Product._meta.db_table)
     st = _qn(run.stage_table)
+    same = f"{p}.content_hash = s.content_hash"
+    if run.mode != UpdateMode.REPLACE:  # a row not in the delta changes no written field
+        same = (
+            f"{p}.removed_at IS NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {_qn(_delta_table(run))} d WHERE d.sku = s.sku)"
+        )
     with connection.cursor() as cur:
         cur.execute(
             f"UPDATE {p} SET feed_line_hash = s.line_hash FROM {st} s "
             f"WHERE {p}.tenant_id = %s AND {p}.catalog_id = %s AND {p}.sku = s.sku "
-            f"AND s.line_hash IS NOT NULL AND {p}.content_hash = s.content_hash "
+            f"AND s.line_hash IS NOT NULL AND {same} "
             f"AND {_distinct(f'{p}.feed_line_hash', 's.line_hash')}",
             [run.tenant_id, run.catalog_id],
         )
