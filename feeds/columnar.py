@@ -103,6 +103,14 @@ def validate_table(
             pc.greater(pc.utf8_length(get(f)), limit), f, f"{f} is longer than {limit} characters"
         )
 
+    for c in table.column_names:  # any field, in column order (the scalar rules' order)
+        if c in col:
+            reject(
+                pc.greater(pc.utf8_length(col[c]), P.MAX_FIELD_CHARS),
+                str(c)[:100],
+                f"{str(c)[:60]} is longer than 64 KiB",
+            )
+
     default = state.default_currency
 
     def prices(raw: pa.Array, fieldname: str, defaults: pa.Array | None):
@@ -506,6 +514,58 @@ def _locate_bad_rows(
     return out
 
 
+def _line_by_line(
+    record: bytes, first_line: int, names: list[str], delimiter: str, encoding: str
+) -> tuple[pa.Table, np.ndarray, list[RowError]]:
+    """A record the reader rejected that spans several lines: a quote opened by mistake ran
+    over the line breaks of the rows after it. Each line is read on its own instead, so
+    only the row with the stray quote is an error and the rows it swallowed apply."""
+    tables, lines, errors = [], [], []
+    for j, piece in enumerate(re.split(rb"(?<=\n)", record)):
+        if not piece.strip(b"\r\n"):
+            continue
+        table, bad = _read_block(piece, names, delimiter, encoding)
+        if bad or table.num_rows != 1:
+            text = piece.decode(encoding, "replace")
+            sku = _record_sku(piece, names, delimiter, encoding)
+            errors.append(
+                RowError(first_line + j, sku, "row", "the row has a quote that is never closed")
+                if text.count('"') % 2
+                else _bad_row(
+                    first_line + j, text, len(names), _count(text, delimiter), names, delimiter
+                )
+            )
+            continue
+        tables.append(table)
+        lines.append(first_line + j)
+    table = (
+        pa.concat_tables(tables)
+        if tables
+        else pa.table({c: pa.array([], pa.string()) for c in names})
+    )
+    return table, np.array(lines, np.int64), errors
+
+
+def _count(text: str, delimiter: str) -> int:
+    try:
+        return len(next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter), []))
+    except csv.Error:
+        return 0
+
+
+def _record_sku(record: bytes, names: list[str], delimiter: str, encoding: str) -> str:
+    """The id of a record that cannot be read as a whole, when its first line shows one."""
+    text = record[:4096].decode(encoding, "replace").replace("\x00", "")
+    try:
+        cells = next(
+            csv.reader([re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]], delimiter=delimiter)
+        )
+    except (csv.Error, StopIteration):
+        return ""
+    at = names.index("sku")
+    return (cells[at].strip() if len(cells) > at else "")[:100]
+
+
 def iter_csv_record_tables(
     stream: IO[bytes],
     *,
@@ -540,10 +600,17 @@ def iter_csv_record_tables(
                 if matcher is not None
                 else np.ones(len(block), dtype=bool)
             )
+            problems = R.problem_records(block, encoding=encoding)
+            unreadable = []
+            for i, message in sorted(problems.items()):
+                if kept[i]:  # (a record skipped as unchanged was read fine before)
+                    kept[i] = False
+                    sku = _record_sku(block.record(i), names, delimiter, encoding)
+                    unreadable.append(RowError(int(block.lines[i]), sku, "row", message))
             n_kept = int(kept.sum())
             if n_kept == 0:  # all unchanged: nothing to read, but progress to report
                 empty = pa.table({c: pa.array([], pa.string()) for c in names})
-                yield empty, np.array([], np.int64), [], np.array([], np.int64)
+                yield empty, np.array([], np.int64), unreadable, np.array([], np.int64)
                 continue
             body = block.join(None if n_kept == len(block) else kept)
             table, bad = _read_block(body, names, delimiter, enc)
@@ -568,7 +635,17 @@ def iter_csv_record_tables(
                 _bad_row(line, text, expected, actual, names, delimiter)
                 for (text, expected, actual), line in zip(bad, bad_lines, strict=True)
             ]
-            yield table, lines, errors, kept_hashes
+            split: list[tuple[pa.Table, np.ndarray, list[RowError]]] = []
+            if bad_at:  # a bad record of several lines: a quote that opened by mistake
+                kept_at = np.flatnonzero(kept)
+                for k, pos in enumerate(bad_at):
+                    record = block.record(int(kept_at[pos]))
+                    if b"\n" in record.rstrip(b"\r\n"):
+                        split.append(_line_by_line(record, bad_lines[k], names, delimiter, enc))
+                        errors[k] = None
+            yield table, lines, unreadable + [e for e in errors if e is not None], kept_hashes
+            for table, lines, errors in split:  # (no fingerprints: read every time)
+                yield table, lines, errors, None
     except R.RecordTooLong as exc:
         raise FeedError(
             "malformed",

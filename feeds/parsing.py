@@ -77,8 +77,12 @@ def detect_encoding(head: bytes, declared: str | None = None) -> str:
     """Pick a text encoding for a CSV/TSV feed.
 
     A declared encoding wins. Otherwise: a BOM (UTF-8, UTF-16), UTF-16 without BOM
-    (NUL bytes in every other position), valid UTF-8, else Windows-1252 (or Latin-1
-    when the bytes hold code points Windows-1252 leaves undefined).
+    (NUL bytes in every other position), UTF-8, else Windows-1252 (or Latin-1 when the
+    bytes hold code points Windows-1252 leaves undefined). A file is UTF-8 when its
+    valid multi-byte characters are at least as many as its invalid bytes: a UTF-8 file
+    with a few bad bytes stays UTF-8 (those rows are rejected, see
+    records.problem_records), while a Windows-1252 file's accented letters are invalid
+    UTF-8 almost every time.
     """
     if declared:
         try:
@@ -98,12 +102,11 @@ def detect_encoding(head: bytes, declared: str | None = None) -> str:
             return "utf-16-le"
         if even_nuls > half * 0.6 and odd_nuls < half * 0.1:
             return "utf-16-be"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        decoder.decode(head, final=False)  # a multi-byte char cut at the end is fine
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    text = decoder.decode(head, final=False)  # a multi-byte char cut at the end is fine
+    invalid = text.count("\ufffd") - head.count("\ufffd".encode())
+    if invalid <= 0 or sum(1 for ch in text if ch > "\x7f") - text.count("\ufffd") >= invalid:
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
     if any(b in head for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D)):
         return "latin-1"
     return "cp1252"
@@ -348,6 +351,9 @@ def parse_shipping(value: str, default_currency: str = "") -> list[Shipping]:
 
 # --------------------------------------------------------------------------- validation
 
+# Any one field (a custom attribute too) may hold MAX_FIELD_CHARS; a longer one rejects
+# its row (records.MAX_ROW_BYTES bounds a whole row before it is read).
+MAX_FIELD_CHARS = 64 * 1024
 # Max lengths follow the Product model's columns; a longer value rejects the row.
 FIELD_MAX_LENGTH = {
     "sku": 100,
@@ -539,6 +545,9 @@ def _normalise_row(
         if len(v) > FIELD_MAX_LENGTH[f]:
             raise _Reject(f, f"{f} is longer than {FIELD_MAX_LENGTH[f]} characters")
         out[f] = v
+    for k, v in raw.items():
+        if len(_cell(v)) > MAX_FIELD_CHARS:
+            raise _Reject(str(k)[:100], f"{str(k)[:60]} is longer than 64 KiB")
     extra_images = [u.strip() for u in _cell(raw.get("additional_image_link")).split(",")]
     out["additional_image_links"] = json.dumps([u for u in extra_images if u][:20])
 
