@@ -329,12 +329,24 @@ def _columns(head: bytes, encoding: str, delimiter: str | None) -> tuple[list[st
     raw_names, delimiter = _header(head, encoding, delimiter)
     names = P.normalise_headers(raw_names)
     if P.missing_required_columns(names):
+        looked = "looked for id, sku, sku_id, retailer_id, offer_id"
+        if all(_COLUMN_NAME_RE.fullmatch(n.strip().lstrip("\ufeff")) for n in raw_names):
+            shown = ", ".join(n.strip().lstrip("\ufeff") for n in raw_names[:20])
+            raise FeedError(
+                "columns", f"The feed has no id column ({looked}); its columns are: {shown}."
+            )
+        # not a feed header: an error page, a JSON document... Its text may hold secrets
+        # (tokens, internal names), and run messages are shown to every member: describe it
         raise FeedError(
             "columns",
-            "The feed has no id column (looked for id, sku, sku_id, retailer_id, offer_id); "
-            f"its columns are: {', '.join(raw_names[:20])}.",
+            f"The file is not a product feed: its first line is not a header of column names "
+            f"({looked}). It looks like {P.describe_body(head)}.",
         )
     return names, delimiter
+
+
+# a column name shown back to the user: printable words, as feed templates name columns
+_COLUMN_NAME_RE = re.compile(r"\w[\w .:/()\-]{0,59}")
 
 
 def _read_options(names: list[str], delimiter: str, on_invalid) -> dict[str, Any]:
@@ -354,7 +366,8 @@ def _read_options(names: list[str], delimiter: str, on_invalid) -> dict[str, Any
 def _reader_error(exc: Exception) -> FeedError:
     if isinstance(exc, UnicodeError):
         return FeedError("encoding", f"The feed's text encoding could not be read: {exc}")
-    msg = str(exc)
+    # pyarrow quotes the row it could not read: the body's text stays out of run messages
+    msg = re.sub(r"(got \d+)\s*:.*", r"\1", str(exc), flags=re.S)[:300]
     if "Empty CSV file" in msg:
         return FeedError("empty", "The feed file is empty.")
     return FeedError("malformed", f"The feed file could not be read as a table: {msg}")
@@ -656,6 +669,38 @@ def iter_csv_record_tables(
         raise _reader_error(exc) from exc
 
 
+def _read_upto(stream: IO[bytes], n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        b = stream.read(n - got)
+        if not b:
+            break
+        parts.append(b)
+        got += len(b)
+    return b"".join(parts)
+
+
+class _BytesThen(io.RawIOBase):
+    """A raw stream yielding ``head`` and then the rest of ``rest`` (works unseekable)."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]):
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
 def _rows_to_table(rows: list[tuple[int, dict[str, Any]]]) -> tuple[pa.Table, list[int]]:
     keys: dict[str, None] = {}
     for _, r in rows:
@@ -686,8 +731,8 @@ def parse_feed_tables(
     CSV/TSV in a byte-splittable encoding gets a ``line_hash`` column: the keyed hash of
     the row's raw record (null where unknown), which the next pull compares before parsing.
     """
-    head = P._read_upto(stream, 65536)
-    stream = io.BufferedReader(P._BytesThen(head, stream), buffer_size=1 << 20)
+    head = _read_upto(stream, 65536)
+    stream = io.BufferedReader(_BytesThen(head, stream), buffer_size=1 << 20)
     detected = P.detect_format(head, encoding)
     if fmt in ("auto", "", None):
         fmt = detected

@@ -1,4 +1,5 @@
-"""Pure feed parsing: detection, header normalisation, value parsers, streaming readers.
+"""Pure feed parsing: detection, header normalisation, value parsers, the XML reader and
+the scalar validation rules.
 
 Nothing here touches the ORM or Django settings, so the rules can be tested with a
 table of cases (and hypothesis) without a database.
@@ -6,24 +7,24 @@ table of cases (and hypothesis) without a database.
 The pipeline is::
 
     raw bytes --decompress.py--> binary stream
-        --detect_format / detect_encoding--> iter_chunks() --> DataFrame chunks with
-        canonical column names --> validate_chunk() --> (clean rows, row errors)
+        --detect_format / detect_encoding--> columnar.parse_feed_tables(): CSV/TSV records
+        (records.py) or XML items (iter_xml_chunks) --> blocks of canonical string columns
+        --> columnar.validate_table() --> (good rows, row errors)
+
+``validate_rows`` is the scalar reference of ``columnar.validate_table`` (a property test
+checks that they agree row for row).
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
-import io
 import json
 import re
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-import pandas as pd
 import xxhash
 
 from catalogs.fields import FEED_FIELDS
@@ -133,6 +134,22 @@ def detect_format(head: bytes, encoding: str | None = None) -> str:
     if text.startswith("<"):
         return FORMAT_XML
     return FORMAT_TSV if sniff_delimiter(text) == "\t" else FORMAT_CSV
+
+
+def describe_body(head: bytes) -> str:
+    """What a body that is not a feed looks like, by its kind and size only (its text may
+    hold secrets: it is never shown back)."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start in (b"{", b"["):
+        kind = "a JSON document"
+    elif start == b"<":
+        kind = "an XML or HTML document"
+    elif sum(b < 9 or 13 < b < 32 for b in head[:4096]) > 0:
+        kind = "binary data"
+    else:
+        kind = "text"
+    size = f"{len(head)} bytes" if len(head) < 65536 else "at least 64 KiB"
+    return f"{kind} ({size})"
 
 
 def sniff_delimiter(text: str) -> str:
@@ -624,127 +641,6 @@ def _normalise_row(
 DEFAULT_CHUNK_ROWS = 50_000
 
 
-def iter_csv_chunks(
-    stream: IO[bytes],
-    *,
-    encoding: str,
-    delimiter: str | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    """Stream a CSV/TSV feed as lists of (line, {canonical column: value}).
-
-    pandas' C reader in chunks keeps memory flat; every cell stays a string (no
-    type guessing: "00123" stays "00123"). Line numbers count the header as line 1
-    and assume one line per record (a quoted multi-line cell shifts later numbers).
-    """
-    text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
-    if delimiter is None:
-        first = text.readline()
-        delimiter = sniff_delimiter(first)
-        text = _Prepend(first, text)
-    try:
-        reader = pd.read_csv(
-            text,
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            chunksize=chunk_rows,
-            engine="c",
-            quoting=csv.QUOTE_MINIMAL,
-            on_bad_lines="warn",
-            skip_blank_lines=True,
-        )
-        line = 2
-        header_checked = False
-        while True:
-            # a row with too many fields is skipped by pandas with a warning naming its line;
-            # turn each into a row error instead of losing it silently
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", pd.errors.ParserWarning)
-                try:
-                    chunk = next(reader)
-                except StopIteration:
-                    chunk = None
-            bad: dict[int, str] = {}
-            for w in caught:
-                for m in _BAD_LINE_RE.finditer(str(w.message)):
-                    bad[int(m.group(1))] = (
-                        f"the row has {m.group(3)} fields, the header {m.group(2)}"
-                    )
-            if chunk is None:
-                if bad:
-                    yield [(ln, {"_bad": msg}) for ln, msg in sorted(bad.items())]
-                break
-            if not header_checked:
-                chunk.columns = normalise_headers(chunk.columns)
-                missing = missing_required_columns(chunk.columns)
-                if missing:
-                    raise FeedError(
-                        "columns",
-                        "The feed has no id column (looked for id, sku, sku_id, retailer_id, "
-                        f"offer_id); its columns are: {', '.join(map(str, chunk.columns[:20]))}.",
-                    )
-                header_checked = True
-                cols = list(chunk.columns)
-            else:
-                chunk.columns = cols
-            records = chunk.to_dict("records")
-            out: list[tuple[int, dict[str, Any]]] = []
-            for r in records:
-                while line in bad:
-                    out.append((line, {"_bad": bad.pop(line)}))
-                    line += 1
-                out.append((line, r))
-                line += 1
-            for ln in sorted(bad):  # bad lines after the chunk's last good row
-                out.append((ln, {"_bad": bad[ln]}))
-                line = max(line, ln + 1)
-            yield out
-    except pd.errors.EmptyDataError as exc:
-        raise FeedError("empty", "The feed file is empty.") from exc
-    except pd.errors.ParserError as exc:
-        raise FeedError("malformed", f"The feed file could not be read as a table: {exc}") from exc
-    except UnicodeError as exc:
-        raise FeedError("encoding", f"The feed's text encoding could not be read: {exc}") from exc
-
-
-_BAD_LINE_RE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
-
-
-class _Prepend(io.TextIOBase):
-    """A text stream that yields ``first`` and then the rest of ``rest``."""
-
-    def __init__(self, first: str, rest: IO[str]):
-        self._first = first
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> str:
-        if self._first:
-            if size is None or size < 0:
-                out, self._first = self._first + self._rest.read(), ""
-                return out
-            out, self._first = self._first[:size], self._first[size:]
-            return out
-        return self._rest.read(size if size is not None else -1)
-
-    def readline(self, size: int = -1) -> str:  # type: ignore[override]
-        if self._first:
-            out, self._first = self._first, ""
-            return out
-        return self._rest.readline(size)
-
-    def __iter__(self) -> Iterator[str]:
-        while True:
-            line = self.readline()
-            if not line:
-                return
-            yield line
-
-
 _ITEM_TAGS = {"item", "entry"}
 
 
@@ -829,71 +725,6 @@ def _flatten_nested(elem: Any) -> str:
     if _local(elem.tag)[1] == "shipping":
         return ":".join(parts.get(k, "") for k in ("country", "region", "service", "price"))
     return json.dumps(parts, sort_keys=True, ensure_ascii=False)
-
-
-def _read_upto(stream: IO[bytes], n: int) -> bytes:
-    parts, got = [], 0
-    while got < n:
-        b = stream.read(n - got)
-        if not b:
-            break
-        parts.append(b)
-        got += len(b)
-    return b"".join(parts)
-
-
-class _BytesThen(io.RawIOBase):
-    """A raw stream yielding ``head`` and then the rest of ``rest`` (works unseekable)."""
-
-    def __init__(self, head: bytes, rest: IO[bytes]):
-        self._head = memoryview(head)
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:  # type: ignore[override]
-        if self._head:
-            n = min(len(b), len(self._head))
-            b[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._rest.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-
-def iter_feed_chunks(
-    stream: IO[bytes],
-    *,
-    fmt: str = "auto",
-    encoding: str | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    head: bytes | None = None,
-) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    """Detect the format (unless given) and stream chunks of rows.
-
-    The first 64 KiB are read for detection and replayed, so ``stream`` may be unseekable
-    (a decompressing stream).
-    """
-    if head is None:
-        head = _read_upto(stream, 65536)
-        stream = io.BufferedReader(_BytesThen(head, stream), buffer_size=1024 * 1024)
-    detected = detect_format(head, encoding)
-    if fmt in ("auto", "", None):
-        fmt = detected
-    elif detected == FORMAT_XML and fmt != FORMAT_XML:
-        raise FeedError("format", "The source is set to CSV/TSV but the file is XML.")
-    if fmt == FORMAT_XML:
-        yield from iter_xml_chunks(stream, chunk_rows=chunk_rows)
-        return
-    enc = encoding or detect_encoding(head)
-    yield from iter_csv_chunks(
-        stream,
-        encoding=enc,
-        delimiter="\t" if fmt == FORMAT_TSV else None,
-        chunk_rows=chunk_rows,
-    )
 
 
 def parse_feed(
