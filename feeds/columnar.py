@@ -527,6 +527,16 @@ def _locate_bad_rows(
     return out
 
 
+def _first_non_ascii(data: bytes) -> bytes:
+    """64 KiB of ``data`` from its first line holding a byte above 0x7F."""
+    at = next(i for i, b in enumerate(data) if b > 0x7F) if len(data) < 4096 else None
+    if at is None:
+        view = np.frombuffer(data, np.uint8)
+        at = int(np.argmax(view > 0x7F))
+    start = data.rfind(b"\n", 0, at) + 1
+    return data[start : start + 65536]
+
+
 def _line_by_line(
     record: bytes, first_line: int, names: list[str], delimiter: str, encoding: str
 ) -> tuple[pa.Table, np.ndarray, list[RowError]]:
@@ -588,6 +598,7 @@ def iter_csv_record_tables(
     context: tuple[str, ...] = (),
     state: ValidationState,
     matcher: RecordMatcher | None = None,
+    undecided: bool = False,
 ) -> Iterator[tuple[pa.Table, np.ndarray, list[RowError], np.ndarray | None]]:
     """Stream a CSV/TSV feed (in an encoding whose newline and quote are single bytes) as
     (table of canonical string columns, exact line numbers, bad rows, record hashes).
@@ -595,7 +606,9 @@ def iter_csv_record_tables(
     Records are split and hashed before parsing (``records``); with a ``matcher`` the
     unchanged ones are left out, so a re-pull parses only what changed. The hashes (keyed
     by the header line and ``context``) are None for a block whose records the reader did
-    not see one for one.
+    not see one for one. ``undecided``: the head was plain ASCII, so the first block with
+    other bytes decides between UTF-8 and Windows-1252 (what came before reads the same in
+    both).
     """
     names, delimiter = _columns(head, encoding, delimiter)
     enc = "utf8" if encoding in ("utf-8", "utf8", "utf-8-sig") else encoding
@@ -607,6 +620,10 @@ def iter_csv_record_tables(
                 block = R.RecordBlock(block.data, block.starts[1:], block.ends[1:], block.lines[1:])
                 if not len(block):
                     continue
+            if undecided and not block.join().isascii():
+                undecided = False
+                encoding = P.detect_encoding(_first_non_ascii(block.join()))
+                enc = "utf8" if encoding == "utf-8" else encoding
             hashes = R.record_hashes(block, key)
             kept = (
                 matcher(block, hashes, state)
@@ -745,6 +762,7 @@ def parse_feed_tables(
             yield good, P.unmapped_column_warnings(table.column_names, state, lines[0]) + errors
         return
     enc = encoding or P.detect_encoding(head)
+    undecided = not encoding and enc == "utf-8" and head.isascii()
     delimiter = "\t" if fmt == P.FORMAT_TSV else None
     first_break = re.search(rb"\r\n|\r|\n", head)
     old_mac = first_break is not None and first_break.group() == b"\r"
@@ -763,6 +781,7 @@ def parse_feed_tables(
         context=context,
         state=state,
         matcher=matcher,
+        undecided=undecided,
     ):
         good, errors = _validated(table, lines.tolist(), bad, state, with_hash)
         if matcher is not None and matcher.parsed_before_matched(errors):

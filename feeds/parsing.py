@@ -103,13 +103,21 @@ def detect_encoding(head: bytes, declared: str | None = None) -> str:
             return "utf-16-le"
         if even_nuls > half * 0.6 and odd_nuls < half * 0.1:
             return "utf-16-be"
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    text = decoder.decode(head, final=False)  # a multi-byte char cut at the end is fine
-    invalid = text.count("\ufffd") - head.count("\ufffd".encode())
-    if invalid <= 0 or sum(1 for ch in text if ch > "\x7f") - text.count("\ufffd") >= invalid:
+    if utf8_or_single_byte(head) == "utf-8":
         return "utf-8"
     if any(b in head for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D)):
         return "latin-1"
+    return "cp1252"
+
+
+def utf8_or_single_byte(sample: bytes) -> str:
+    """ "utf-8" when the sample's valid multi-byte characters are at least as many as its
+    invalid bytes, else "cp1252" (detect_encoding picks Latin-1 where it must)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    text = decoder.decode(sample, final=False)  # a multi-byte char cut at the end is fine
+    invalid = text.count("\ufffd") - sample.count("\ufffd".encode())
+    if invalid <= 0 or sum(1 for ch in text if ch > "\x7f") - text.count("\ufffd") >= invalid:
+        return "utf-8"
     return "cp1252"
 
 

@@ -77,7 +77,16 @@ from .models import (
     Trigger,
     UpdateMode,
 )
-from .parsing import OUTPUT_COLUMNS, FeedError, RowError, ValidationState
+from .parsing import (
+    HASHED_COLUMNS,
+    OUTPUT_COLUMNS,
+    FeedError,
+    RowError,
+    ValidationState,
+    content_hash,
+    custom_attribute_keys,
+    written_fields,
+)
 from .schedule import next_pull_after
 
 log = logging.getLogger(__name__)
@@ -1122,8 +1131,6 @@ def _written(run: FeedRun) -> _Written | None:
     columns write (feeds.parsing.written_fields)."""
     if run.mode == UpdateMode.REPLACE:
         return None
-    from .parsing import custom_attribute_keys, written_fields
-
     with connection.cursor() as cur:
         cur.execute(f"SELECT name FROM {_qn(_columns_table(run))}")
         columns = [r[0] for r in cur.fetchall()]
@@ -1670,24 +1677,33 @@ def _rehash_updated(delta: str) -> None:
     """An update-mode run merged its fields into products: their content hash is now that of
     the merged content, as the parser would compute it for a row of that content (so a
     later full feed with the same content is recognised as unchanged)."""
-    from .parsing import HASHED_COLUMNS, content_hash
-
     p = _qn(Product._meta.db_table)
-    cols = ", ".join(f"p.{_qn(c)}" for c in HASHED_COLUMNS)
+    cols = ", ".join(_qn(c) for c in HASHED_COLUMNS)
     with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT p.id, {cols} FROM {p} p JOIN {_qn(delta)} d ON p.id = d.product_id "
-            "WHERE d.product_id IS NOT NULL"
-        )
-        rows = cur.fetchall()
-        hashes = [
-            (
-                content_hash(_hash_text(c, v) for c, v in zip(HASHED_COLUMNS, r[1:], strict=True)),
-                r[0],
-            )
-            for r in rows
-        ]
-        cur.executemany(f"UPDATE {p} SET content_hash = %s WHERE id = %s", hashes)
+        cur.execute(f"SELECT product_id FROM {_qn(delta)} WHERE product_id IS NOT NULL")
+        ids = [r[0] for r in cur.fetchall()]
+        batch = 5000 if _is_pg() else 500  # bounded memory; SQLite's parameter limit
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            marks = ", ".join(["%s"] * len(chunk))
+            cur.execute(f"SELECT id, {cols} FROM {p} WHERE id IN ({marks})", chunk)
+            hashes = [
+                (
+                    content_hash(
+                        _hash_text(c, v) for c, v in zip(HASHED_COLUMNS, r[1:], strict=True)
+                    ),
+                    r[0],
+                )
+                for r in cur.fetchall()
+            ]
+            if _is_pg():  # one statement per batch
+                cur.execute(
+                    f"UPDATE {p} SET content_hash = v.h FROM (SELECT unnest(%s::text[]) AS h, "
+                    f"unnest(%s::bigint[]) AS id) v WHERE {p}.id = v.id",
+                    [[h for h, _ in hashes], [i for _, i in hashes]],
+                )
+            else:
+                cur.executemany(f"UPDATE {p} SET content_hash = %s WHERE id = %s", hashes)
 
 
 def _hash_text(field: str, v: Any) -> str:

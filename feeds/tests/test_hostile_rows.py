@@ -112,3 +112,13 @@ def test_an_unclosed_quote_rejects_its_row_only(tenant_a, source):
     _run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
     assert (3, "S1", "row") in errors
     assert set(titles(source)) == {"S0", "S2", "S3", "S4"}
+
+
+def test_an_ascii_head_leaves_the_encoding_to_the_first_other_bytes(tenant_a, source):
+    # a 70 KB row (rejected) fills the first 64 KiB with ASCII; the Windows-1252 rows after
+    # it are read as such, not as bad UTF-8
+    body = [b"S0,Hat,1 USD," + b"x" * 70_000 + b"\n"]
+    body += ["S1,Café crème,2 USD,\nS2,Zoë,3 USD,\n".encode("cp1252")]
+    run, errors = run_feed(tenant_a, source, b"id,title,price,note\n" + b"".join(body))
+    assert errors == {(2, "S0", "note")}
+    assert titles(source) == {"S1": "Café crème", "S2": "Zoë"}

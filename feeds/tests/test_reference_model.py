@@ -135,4 +135,4 @@ def run_machine(max_examples: int, steps: int) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_every_path_matches_the_reference_model():
-    run_machine(max_examples=12, steps=6)
+    run_machine(max_examples=10, steps=6)
