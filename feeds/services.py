@@ -1783,14 +1783,22 @@ def _diff_value_sql(field: str, alias: str) -> str:
 def _insert_update_diffs(cur, run: FeedRun, dt: str, limit: int) -> None:
     """The 'updated' diff rows ({field: [old, new]} of the fields that differ, "removed" for
     a product brought back), as _append_update_diffs builds them in Python."""
-    parts = []
+    parts, params = [], []
+    written = _written(run)
     for f in DIFF_FIELDS:
+        if written is not None and f not in written.fields:
+            continue  # update mode: a field the file does not carry keeps its value
         internal = Product._meta.get_field(f).get_internal_type()
-        if internal in ("CharField", "TextField"):  # "" and no value are the same
+        new = _diff_value_sql(f, "s")
+        if written is not None and f == "custom_attributes":
+            new, merged_params = written.attributes_sql("p", "s")
+            differs = f"p.custom_attributes IS DISTINCT FROM {new}"
+            params = merged_params * 2  # in the condition and in the value
+        elif internal in ("CharField", "TextField"):  # "" and no value are the same
             differs = f"coalesce(p.{_qn(f)}, '') IS DISTINCT FROM coalesce(s.{_qn(f)}, '')"
         else:
             differs = f"p.{_qn(f)} IS DISTINCT FROM s.{_qn(f)}"
-        value = f"jsonb_build_array({_diff_value_sql(f, 'p')}, {_diff_value_sql(f, 's')})"
+        value = f"jsonb_build_array({_diff_value_sql(f, 'p')}, {new})"
         parts.append(f"'{f}', CASE WHEN {differs} THEN {value} END")
     parts.append("'removed', CASE WHEN p.removed_at IS NOT NULL THEN '[true, false]'::jsonb END")
     changes = f"jsonb_strip_nulls(jsonb_build_object({', '.join(parts)}))"
@@ -1799,7 +1807,7 @@ def _insert_update_diffs(cur, run: FeedRun, dt: str, limit: int) -> None:
         f"INSERT INTO {c} (tenant_id, run_id, kind, product_id, sku, changes) "
         f"SELECT %s, %s, %s, p.id, s.sku, {changes} FROM {dt} s "
         f"JOIN {_qn(Product._meta.db_table)} p ON p.id = s.product_id ORDER BY s.line LIMIT %s",
-        [run.tenant_id, run.pk, ChangeKind.UPDATED, limit],
+        [run.tenant_id, run.pk, ChangeKind.UPDATED, *params, limit],
     )
 
 
@@ -1813,10 +1821,15 @@ def _append_update_diffs(cur, run: FeedRun, dt: str, limit: int, changes: list) 
         [limit],
     )
     n = len(DIFF_FIELDS)
+    written = _written(run)
     for pid, sku, removed_at, *vals in cur.fetchall():
         old, new = vals[:n], vals[n:]
         diff = {}
         for f, o, v in zip(DIFF_FIELDS, old, new, strict=True):
+            if written is not None and f not in written.fields:
+                continue  # update mode: a field the file does not carry keeps its value
+            if written is not None and f == "custom_attributes":
+                v = written.merged_attributes(o, v)
             on, nn = _norm(f, o), _norm(f, v)
             if on != nn and not (on in (None, "") and nn in (None, "")):
                 diff[f] = [on, nn]

@@ -119,6 +119,6 @@ def test_an_ascii_head_leaves_the_encoding_to_the_first_other_bytes(tenant_a, so
     # it are read as such, not as bad UTF-8
     body = [b"S0,Hat,1 USD," + b"x" * 70_000 + b"\n"]
     body += ["S1,Café crème,2 USD,\nS2,Zoë,3 USD,\n".encode("cp1252")]
-    run, errors = run_feed(tenant_a, source, b"id,title,price,note\n" + b"".join(body))
+    _run, errors = run_feed(tenant_a, source, b"id,title,price,note\n" + b"".join(body))
     assert errors == {(2, "S0", "note")}
     assert titles(source) == {"S1": "Café crème", "S2": "Zoë"}

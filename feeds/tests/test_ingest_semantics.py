@@ -165,3 +165,16 @@ def test_a_gmc_tsv_with_empty_custom_columns_on_some_rows(tenant_a, catalog):
         "gender": "male",
         "size": "M",
     }
+
+
+def test_an_update_runs_diff_lists_only_what_it_changed(tenant_a, catalog):
+    from feeds.models import FeedRunChange
+
+    full, supplemental = sources(catalog)
+    ok(upload_run(tenant_a, full, FULL.encode()))
+    run = ok(upload_run(tenant_a, supplemental, b"id,price,size\nA,11.00 USD,L\n"))
+    change = FeedRunChange.objects.get(run=run, sku="A")
+    assert change.changes == {
+        "price": ["10.00", "11.00"],
+        "custom_attributes": [{"color": "Red"}, {"color": "Red", "size": "L"}],
+    }
