@@ -178,3 +178,37 @@ def test_an_update_runs_diff_lists_only_what_it_changed(tenant_a, catalog):
         "price": ["10.00", "11.00"],
         "custom_attributes": [{"color": "Red"}, {"color": "Red", "size": "L"}],
     }
+
+
+def test_the_demos_update_run_keeps_the_fields_its_file_lacks(tenant_a, catalog):
+    import io
+
+    from catalogs.tests.factories import ProductFactory
+    from feeds import demo
+
+    for i in range(5):
+        ProductFactory(
+            catalog=catalog,
+            item_group_id=f"G{i}",
+            mpn=f"M{i}",
+            condition="new",
+            product_type="Shoes",
+            google_product_category="187",
+        )
+    demo.seed_demo(tenants=[tenant_a], stdout=io.StringIO())
+    kept = (
+        products(catalog)
+        .exclude(sku__startswith="DEMO")
+        .values_list(
+            "item_group_id",
+            "mpn",
+            "condition",
+            "inventory_quantity",
+            "shipping_fee",
+            "product_type",
+        )
+    )
+    assert len(kept) == 5
+    for group, mpn, condition, inventory, shipping_fee, product_type in kept:
+        assert group and mpn and condition == "new" and product_type == "Shoes"
+        assert (inventory, shipping_fee) == (10, Decimal("4.99"))
