@@ -110,6 +110,8 @@ def validate_table(
                 str(c)[:100],
                 f"{str(c)[:60]} is longer than 64 KiB",
             )
+            # (CSV/TSV records with a NUL are rejected unread; this covers the other readers)
+            reject(pc.match_substring(col[c], "\x00"), str(c)[:100], P.NUL_IN_FIELD)
 
     default = state.default_currency
 

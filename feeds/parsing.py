@@ -379,6 +379,7 @@ def parse_shipping(value: str, default_currency: str = "") -> list[Shipping]:
 # Any one field (a custom attribute too) may hold MAX_FIELD_CHARS; a longer one rejects
 # its row (records.MAX_ROW_BYTES bounds a whole row before it is read).
 MAX_FIELD_CHARS = 64 * 1024
+NUL_IN_FIELD = "the field contains a NUL byte, which no product field can hold"
 # Max lengths follow the Product model's columns; a longer value rejects the row.
 FIELD_MAX_LENGTH = {
     "sku": 100,
@@ -573,6 +574,8 @@ def _normalise_row(
     for k, v in raw.items():
         if len(_cell(v)) > MAX_FIELD_CHARS:
             raise _Reject(str(k)[:100], f"{str(k)[:60]} is longer than 64 KiB")
+        if "\x00" in _cell(v):
+            raise _Reject(str(k)[:100], NUL_IN_FIELD)
     extra_images = [u.strip() for u in _cell(raw.get("additional_image_link")).split(",")]
     out["additional_image_links"] = json.dumps([u for u in extra_images if u][:20])
 

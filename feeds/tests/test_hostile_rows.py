@@ -122,3 +122,10 @@ def test_an_ascii_head_leaves_the_encoding_to_the_first_other_bytes(tenant_a, so
     _run, errors = run_feed(tenant_a, source, b"id,title,price,note\n" + b"".join(body))
     assert errors == {(2, "S0", "note")}
     assert titles(source) == {"S1": "Café crème", "S2": "Zoë"}
+
+
+def test_a_nul_in_a_utf16_feed_rejects_its_row(tenant_a, source):
+    text = "id,title,price\nS0,Hat,1 USD\nS1,Cap\x00,2 USD\nS2,Bag,3 USD\n"
+    _, errors = run_feed(tenant_a, source, text.encode("utf-16"))
+    assert errors == {(3, "S1", "title")}
+    assert set(titles(source)) == {"S0", "S2"}
