@@ -77,6 +77,7 @@ def validate_table(
     n = table.num_rows
     state.received += n
     names = set(table.column_names)
+    state.columns.update(names)
     col = {c: pc.utf8_trim_whitespace(_str(table.column(c), n)) for c in names}
     get = lambda c: col.get(c) if c in col else pa.array([""] * n, pa.string())  # noqa: E731
     lines_py = lines.to_pylist() if isinstance(lines, pa.Array) else list(lines)
@@ -101,6 +102,16 @@ def validate_table(
         reject(
             pc.greater(pc.utf8_length(get(f)), limit), f, f"{f} is longer than {limit} characters"
         )
+
+    for c in table.column_names:  # any field, in column order (the scalar rules' order)
+        if c in col:
+            reject(
+                pc.greater(pc.utf8_length(col[c]), P.MAX_FIELD_CHARS),
+                str(c)[:100],
+                f"{str(c)[:60]} is longer than 64 KiB",
+            )
+            # (CSV/TSV records with a NUL are rejected unread; this covers the other readers)
+            reject(pc.match_substring(col[c], "\x00"), str(c)[:100], P.NUL_IN_FIELD)
 
     default = state.default_currency
 
@@ -203,7 +214,8 @@ def validate_table(
             errors.append(RowError(lines_py[i], sku_py[i], f, msg, "warning"))
             state.warnings += 1
 
-    warn(avail_missing, "availability", "availability missing; taken as in stock")
+    if "availability" in names or not state.partial:  # (update mode: an absent column keeps)
+        warn(avail_missing, "availability", "availability missing; taken as in stock")
     cond_raw = pc.utf8_lower(get("condition"))
     cond_ok = pc.is_in(cond_raw, value_set=pa.array(sorted(P.CONDITIONS)))
     cond_bad = pc.and_(pc.not_equal(cond_raw, ""), pc.invert(cond_ok))
@@ -278,15 +290,16 @@ def _custom_attributes(col: dict[str, pa.Array], n: int) -> pa.Array:
         has_ctrl = pc.match_substring_regex(v, r"[\x00-\x1f]")
         control = has_ctrl if control is None else pc.or_(control, has_ctrl)
         esc = pc.replace_substring(pc.replace_substring(v, "\\", "\\\\"), '"', '\\"')
-        item = pc.binary_join_element_wise(json.dumps(str(k)[:100]) + ': "', esc, '"', "")
-        parts.append(pc.if_else(pc.equal(v, ""), pa.scalar(None, pa.string()), item))
-    # (pyarrow returns a wrong length for a one-array join with null_handling="skip")
-    body = (
-        parts[0]
-        if len(parts) == 1
-        else pc.binary_join_element_wise(*parts, ", ", null_handling="skip")
-    )
-    result = pc.binary_join_element_wise("{", pc.fill_null(body, ""), "}", "")
+        item = pc.binary_join_element_wise(
+            json.dumps(str(k)[:100], ensure_ascii=False) + ': "', esc, '", ', ""
+        )
+        parts.append(pc.if_else(pc.equal(v, ""), "", item))
+    # every item ends in ", ": join them with nothing and drop the last separator (no nulls:
+    # pyarrow's join with null_handling="skip" returned a wrong length when every value of
+    # a row was empty)
+    body = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "")
+    body = pc.replace_substring_regex(body, r", $", "")
+    result = pc.binary_join_element_wise("{", body, "}", "")
     if pc.any(control).as_py():  # rare: let json escape control characters
         result_py = result.to_pylist()
         cols_py = {k: col[k].to_pylist() for k in keys}
@@ -318,12 +331,24 @@ def _columns(head: bytes, encoding: str, delimiter: str | None) -> tuple[list[st
     raw_names, delimiter = _header(head, encoding, delimiter)
     names = P.normalise_headers(raw_names)
     if P.missing_required_columns(names):
+        looked = "looked for id, sku, sku_id, retailer_id, offer_id"
+        if all(_COLUMN_NAME_RE.fullmatch(n.strip().lstrip("\ufeff")) for n in raw_names):
+            shown = ", ".join(n.strip().lstrip("\ufeff") for n in raw_names[:20])
+            raise FeedError(
+                "columns", f"The feed has no id column ({looked}); its columns are: {shown}."
+            )
+        # not a feed header: an error page, a JSON document... Its text may hold secrets
+        # (tokens, internal names), and run messages are shown to every member: describe it
         raise FeedError(
             "columns",
-            "The feed has no id column (looked for id, sku, sku_id, retailer_id, offer_id); "
-            f"its columns are: {', '.join(raw_names[:20])}.",
+            f"The file is not a product feed: its first line is not a header of column names "
+            f"({looked}). It looks like {P.describe_body(head)}.",
         )
     return names, delimiter
+
+
+# a column name shown back to the user: printable words, as feed templates name columns
+_COLUMN_NAME_RE = re.compile(r"\w[\w .:/()\-]{0,59}")
 
 
 def _read_options(names: list[str], delimiter: str, on_invalid) -> dict[str, Any]:
@@ -343,7 +368,8 @@ def _read_options(names: list[str], delimiter: str, on_invalid) -> dict[str, Any
 def _reader_error(exc: Exception) -> FeedError:
     if isinstance(exc, UnicodeError):
         return FeedError("encoding", f"The feed's text encoding could not be read: {exc}")
-    msg = str(exc)
+    # pyarrow quotes the row it could not read: the body's text stays out of run messages
+    msg = re.sub(r"(got \d+)\s*:.*", r"\1", str(exc), flags=re.S)[:300]
     if "Empty CSV file" in msg:
         return FeedError("empty", "The feed file is empty.")
     return FeedError("malformed", f"The feed file could not be read as a table: {msg}")
@@ -503,6 +529,68 @@ def _locate_bad_rows(
     return out
 
 
+def _first_non_ascii(data: bytes) -> bytes:
+    """64 KiB of ``data`` from its first line holding a byte above 0x7F."""
+    at = next(i for i, b in enumerate(data) if b > 0x7F) if len(data) < 4096 else None
+    if at is None:
+        view = np.frombuffer(data, np.uint8)
+        at = int(np.argmax(view > 0x7F))
+    start = data.rfind(b"\n", 0, at) + 1
+    return data[start : start + 65536]
+
+
+def _line_by_line(
+    record: bytes, first_line: int, names: list[str], delimiter: str, encoding: str
+) -> tuple[pa.Table, np.ndarray, list[RowError]]:
+    """A record the reader rejected that spans several lines: a quote opened by mistake ran
+    over the line breaks of the rows after it. Each line is read on its own instead, so
+    only the row with the stray quote is an error and the rows it swallowed apply."""
+    tables, lines, errors = [], [], []
+    for j, piece in enumerate(re.split(rb"(?<=\n)", record)):
+        if not piece.strip(b"\r\n"):
+            continue
+        table, bad = _read_block(piece, names, delimiter, encoding)
+        if bad or table.num_rows != 1:
+            text = piece.decode(encoding, "replace")
+            sku = _record_sku(piece, names, delimiter, encoding)
+            errors.append(
+                RowError(first_line + j, sku, "row", "the row has a quote that is never closed")
+                if text.count('"') % 2
+                else _bad_row(
+                    first_line + j, text, len(names), _count(text, delimiter), names, delimiter
+                )
+            )
+            continue
+        tables.append(table)
+        lines.append(first_line + j)
+    table = (
+        pa.concat_tables(tables)
+        if tables
+        else pa.table({c: pa.array([], pa.string()) for c in names})
+    )
+    return table, np.array(lines, np.int64), errors
+
+
+def _count(text: str, delimiter: str) -> int:
+    try:
+        return len(next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter), []))
+    except csv.Error:
+        return 0
+
+
+def _record_sku(record: bytes, names: list[str], delimiter: str, encoding: str) -> str:
+    """The id of a record that cannot be read as a whole, when its first line shows one."""
+    text = record[:4096].decode(encoding, "replace").replace("\x00", "")
+    try:
+        cells = next(
+            csv.reader([re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]], delimiter=delimiter)
+        )
+    except (csv.Error, StopIteration):
+        return ""
+    at = names.index("sku")
+    return (cells[at].strip() if len(cells) > at else "")[:100]
+
+
 def iter_csv_record_tables(
     stream: IO[bytes],
     *,
@@ -512,6 +600,7 @@ def iter_csv_record_tables(
     context: tuple[str, ...] = (),
     state: ValidationState,
     matcher: RecordMatcher | None = None,
+    undecided: bool = False,
 ) -> Iterator[tuple[pa.Table, np.ndarray, list[RowError], np.ndarray | None]]:
     """Stream a CSV/TSV feed (in an encoding whose newline and quote are single bytes) as
     (table of canonical string columns, exact line numbers, bad rows, record hashes).
@@ -519,7 +608,9 @@ def iter_csv_record_tables(
     Records are split and hashed before parsing (``records``); with a ``matcher`` the
     unchanged ones are left out, so a re-pull parses only what changed. The hashes (keyed
     by the header line and ``context``) are None for a block whose records the reader did
-    not see one for one.
+    not see one for one. ``undecided``: the head was plain ASCII, so the first block with
+    other bytes decides between UTF-8 and Windows-1252 (what came before reads the same in
+    both).
     """
     names, delimiter = _columns(head, encoding, delimiter)
     enc = "utf8" if encoding in ("utf-8", "utf8", "utf-8-sig") else encoding
@@ -531,16 +622,27 @@ def iter_csv_record_tables(
                 block = R.RecordBlock(block.data, block.starts[1:], block.ends[1:], block.lines[1:])
                 if not len(block):
                     continue
+            if undecided and not block.join().isascii():
+                undecided = False
+                encoding = P.detect_encoding(_first_non_ascii(block.join()))
+                enc = "utf8" if encoding == "utf-8" else encoding
             hashes = R.record_hashes(block, key)
             kept = (
                 matcher(block, hashes, state)
                 if matcher is not None
                 else np.ones(len(block), dtype=bool)
             )
+            problems = R.problem_records(block, encoding=encoding)
+            unreadable = []
+            for i, message in sorted(problems.items()):
+                if kept[i]:  # (a record skipped as unchanged was read fine before)
+                    kept[i] = False
+                    sku = _record_sku(block.record(i), names, delimiter, encoding)
+                    unreadable.append(RowError(int(block.lines[i]), sku, "row", message))
             n_kept = int(kept.sum())
             if n_kept == 0:  # all unchanged: nothing to read, but progress to report
                 empty = pa.table({c: pa.array([], pa.string()) for c in names})
-                yield empty, np.array([], np.int64), [], np.array([], np.int64)
+                yield empty, np.array([], np.int64), unreadable, np.array([], np.int64)
                 continue
             body = block.join(None if n_kept == len(block) else kept)
             table, bad = _read_block(body, names, delimiter, enc)
@@ -565,7 +667,17 @@ def iter_csv_record_tables(
                 _bad_row(line, text, expected, actual, names, delimiter)
                 for (text, expected, actual), line in zip(bad, bad_lines, strict=True)
             ]
-            yield table, lines, errors, kept_hashes
+            split: list[tuple[pa.Table, np.ndarray, list[RowError]]] = []
+            if bad_at:  # a bad record of several lines: a quote that opened by mistake
+                kept_at = np.flatnonzero(kept)
+                for k, pos in enumerate(bad_at):
+                    record = block.record(int(kept_at[pos]))
+                    if b"\n" in record.rstrip(b"\r\n"):
+                        split.append(_line_by_line(record, bad_lines[k], names, delimiter, enc))
+                        errors[k] = None
+            yield table, lines, unreadable + [e for e in errors if e is not None], kept_hashes
+            for table, lines, errors in split:  # (no fingerprints: read every time)
+                yield table, lines, errors, None
     except R.RecordTooLong as exc:
         raise FeedError(
             "malformed",
@@ -574,6 +686,38 @@ def iter_csv_record_tables(
         ) from exc
     except (pa.ArrowInvalid, UnicodeError) as exc:
         raise _reader_error(exc) from exc
+
+
+def _read_upto(stream: IO[bytes], n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        b = stream.read(n - got)
+        if not b:
+            break
+        parts.append(b)
+        got += len(b)
+    return b"".join(parts)
+
+
+class _BytesThen(io.RawIOBase):
+    """A raw stream yielding ``head`` and then the rest of ``rest`` (works unseekable)."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]):
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(b))
+        b[: len(data)] = data
+        return len(data)
 
 
 def _rows_to_table(rows: list[tuple[int, dict[str, Any]]]) -> tuple[pa.Table, list[int]]:
@@ -606,8 +750,8 @@ def parse_feed_tables(
     CSV/TSV in a byte-splittable encoding gets a ``line_hash`` column: the keyed hash of
     the row's raw record (null where unknown), which the next pull compares before parsing.
     """
-    head = P._read_upto(stream, 65536)
-    stream = io.BufferedReader(P._BytesThen(head, stream), buffer_size=1 << 20)
+    head = _read_upto(stream, 65536)
+    stream = io.BufferedReader(_BytesThen(head, stream), buffer_size=1 << 20)
     detected = P.detect_format(head, encoding)
     if fmt in ("auto", "", None):
         fmt = detected
@@ -616,9 +760,11 @@ def parse_feed_tables(
     if fmt == P.FORMAT_XML:
         for rows in P.iter_xml_chunks(stream, chunk_rows=chunk_rows):
             table, lines = _rows_to_table(rows)
-            yield validate_table(table, lines, state, with_hash=with_hash)
+            good, errors = validate_table(table, lines, state, with_hash=with_hash)
+            yield good, P.unmapped_column_warnings(table.column_names, state, lines[0]) + errors
         return
     enc = encoding or P.detect_encoding(head)
+    undecided = not encoding and enc == "utf-8" and head.isascii()
     delimiter = "\t" if fmt == P.FORMAT_TSV else None
     first_break = re.search(rb"\r\n|\r|\n", head)
     old_mac = first_break is not None and first_break.group() == b"\r"
@@ -626,7 +772,8 @@ def parse_feed_tables(
         for table, lines, bad in iter_csv_tables(
             stream, head=head, encoding=enc, delimiter=delimiter
         ):
-            yield _validated(table, lines, bad, state, with_hash)
+            good, errors = _validated(table, lines, bad, state, with_hash)
+            yield good, P.unmapped_column_warnings(table.column_names, state, 1) + errors
         return
     for table, lines, bad, hashes in iter_csv_record_tables(
         stream,
@@ -636,10 +783,12 @@ def parse_feed_tables(
         context=context,
         state=state,
         matcher=matcher,
+        undecided=undecided,
     ):
         good, errors = _validated(table, lines.tolist(), bad, state, with_hash)
         if matcher is not None and matcher.parsed_before_matched(errors):
             raise ReparseNeeded
+        errors = P.unmapped_column_warnings(table.column_names, state, 1) + errors
         if not good.num_rows:
             yield good, errors
             continue
@@ -651,6 +800,7 @@ def parse_feed_tables(
 
 
 def _validated(table, lines, bad, state, with_hash) -> tuple[pa.Table, list[RowError]]:
+    state.columns.update(table.column_names)
     state.received += len(bad)
     state.rejected += len(bad)
     if not table.num_rows:  # nothing to stage (callers skip empty tables)

@@ -21,6 +21,14 @@ class SourceForm(forms.ModelForm):
     class Meta:
         model = ProductSource
         fields = [*SOURCE_FIELDS, "forget_host_key"]
+        help_texts = {
+            "mode": (
+                "Replace: the feed is the whole catalog; products missing from it are removed "
+                "(more than half at once waits for your confirmation). Update only: a "
+                "supplemental feed; it writes only the columns the file has, other fields "
+                "keep their values, an empty cell clears its field, nothing is removed."
+            ),
+        }
         widgets = {
             "schedule_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "url": forms.URLInput(attrs={"placeholder": "https://shop.example.com/feed.csv"}),

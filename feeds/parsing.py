@@ -1,4 +1,5 @@
-"""Pure feed parsing: detection, header normalisation, value parsers, streaming readers.
+"""Pure feed parsing: detection, header normalisation, value parsers, the XML reader and
+the scalar validation rules.
 
 Nothing here touches the ORM or Django settings, so the rules can be tested with a
 table of cases (and hypothesis) without a database.
@@ -6,24 +7,24 @@ table of cases (and hypothesis) without a database.
 The pipeline is::
 
     raw bytes --decompress.py--> binary stream
-        --detect_format / detect_encoding--> iter_chunks() --> DataFrame chunks with
-        canonical column names --> validate_chunk() --> (clean rows, row errors)
+        --detect_format / detect_encoding--> columnar.parse_feed_tables(): CSV/TSV records
+        (records.py) or XML items (iter_xml_chunks) --> blocks of canonical string columns
+        --> columnar.validate_table() --> (good rows, row errors)
+
+``validate_rows`` is the scalar reference of ``columnar.validate_table`` (a property test
+checks that they agree row for row).
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
-import io
 import json
 import re
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-import pandas as pd
 import xxhash
 
 from catalogs.fields import FEED_FIELDS
@@ -77,8 +78,12 @@ def detect_encoding(head: bytes, declared: str | None = None) -> str:
     """Pick a text encoding for a CSV/TSV feed.
 
     A declared encoding wins. Otherwise: a BOM (UTF-8, UTF-16), UTF-16 without BOM
-    (NUL bytes in every other position), valid UTF-8, else Windows-1252 (or Latin-1
-    when the bytes hold code points Windows-1252 leaves undefined).
+    (NUL bytes in every other position), UTF-8, else Windows-1252 (or Latin-1 when the
+    bytes hold code points Windows-1252 leaves undefined). A file is UTF-8 when its
+    valid multi-byte characters are at least as many as its invalid bytes: a UTF-8 file
+    with a few bad bytes stays UTF-8 (those rows are rejected, see
+    records.problem_records), while a Windows-1252 file's accented letters are invalid
+    UTF-8 almost every time.
     """
     if declared:
         try:
@@ -98,14 +103,21 @@ def detect_encoding(head: bytes, declared: str | None = None) -> str:
             return "utf-16-le"
         if even_nuls > half * 0.6 and odd_nuls < half * 0.1:
             return "utf-16-be"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        decoder.decode(head, final=False)  # a multi-byte char cut at the end is fine
+    if utf8_or_single_byte(head) == "utf-8":
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
     if any(b in head for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D)):
         return "latin-1"
+    return "cp1252"
+
+
+def utf8_or_single_byte(sample: bytes) -> str:
+    """ "utf-8" when the sample's valid multi-byte characters are at least as many as its
+    invalid bytes, else "cp1252" (detect_encoding picks Latin-1 where it must)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    text = decoder.decode(sample, final=False)  # a multi-byte char cut at the end is fine
+    invalid = text.count("\ufffd") - sample.count("\ufffd".encode())
+    if invalid <= 0 or sum(1 for ch in text if ch > "\x7f") - text.count("\ufffd") >= invalid:
+        return "utf-8"
     return "cp1252"
 
 
@@ -130,6 +142,22 @@ def detect_format(head: bytes, encoding: str | None = None) -> str:
     if text.startswith("<"):
         return FORMAT_XML
     return FORMAT_TSV if sniff_delimiter(text) == "\t" else FORMAT_CSV
+
+
+def describe_body(head: bytes) -> str:
+    """What a body that is not a feed looks like, by its kind and size only (its text may
+    hold secrets: it is never shown back)."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start in (b"{", b"["):
+        kind = "a JSON document"
+    elif start == b"<":
+        kind = "an XML or HTML document"
+    elif sum(b < 9 or 13 < b < 32 for b in head[:4096]) > 0:
+        kind = "binary data"
+    else:
+        kind = "text"
+    size = f"{len(head)} bytes" if len(head) < 65536 else "at least 64 KiB"
+    return f"{kind} ({size})"
 
 
 def sniff_delimiter(text: str) -> str:
@@ -166,15 +194,22 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "gtin": ("gtin", "upc", "ean", "isbn", "gtin13"),
     "mpn": ("mpn",),
     "condition": ("condition", "item_condition"),
-    "quantity": ("quantity", "inventory", "quantity_to_sell_on_facebook", "stock"),
-    "shipping": ("shipping",),
+    "quantity": (
+        "quantity",
+        "inventory",
+        "inventory_quantity",
+        "quantity_to_sell_on_facebook",
+        "stock",
+    ),
+    # one flat price ("5.99 USD") or GMC entries ("US:::5.99 USD"); see parse_shipping
+    "shipping": ("shipping", "shipping_fee", "shipping_price", "shipping_cost"),
     "google_product_category": ("google_product_category", "fb_product_category"),
     "product_type": ("product_type", "category"),
     "item_group_id": ("item_group_id", "group_id", "spu_id"),
 }
 _ALIAS_TO_FIELD = {alias: canon for canon, aliases in FIELD_ALIASES.items() for alias in aliases}
 REQUIRED_COLUMNS = ("sku",)
-_SEP_RE = re.compile(r"[\s\-\.]+")
+_SEP_RE = re.compile(r"[\s\-\./]+")
 
 
 def normalise_header(name: str) -> str:
@@ -188,6 +223,7 @@ def normalise_header(name: str) -> str:
         if key.startswith(prefix):
             key = key[len(prefix) :]
             break
+    key = key.replace("/g:", "/")  # "g:shipping/g:price" (a nested attribute as a column)
     key = _SEP_RE.sub("_", key).strip("_")
     return _ALIAS_TO_FIELD.get(key, key)
 
@@ -317,13 +353,18 @@ _SHIPPING_SPLIT_RE = re.compile(r"\s*,\s*(?=[A-Za-z]{2}:)")
 
 
 def parse_shipping(value: str, default_currency: str = "") -> list[Shipping]:
-    """Parse "US:::5.99 USD" or "US:CA:Ground:5.99 USD,GB:::4 GBP".
+    """Parse "US:::5.99 USD" or "US:CA:Ground:5.99 USD,GB:::4 GBP", or one flat price.
 
-    Each entry is country:region:service:price; entries are comma-separated.
+    Each entry is country:region:service:price; entries are comma-separated. A value
+    without a colon is one flat price for every country ("5.99 USD", or "5.99" in the
+    row's currency); only its amount is stored, so a bare number is taken as it is.
     """
     out: list[Shipping] = []
     if not value or not value.strip():
         return out
+    if ":" not in value:
+        amount, cur = parse_price(value, default_currency or "XXX")
+        return [Shipping("", "", "", amount, cur)]
     for part in _SHIPPING_SPLIT_RE.split(value.strip()):
         bits = part.split(":")
         if len(bits) != 4 or not re.fullmatch(r"[A-Za-z]{2}", bits[0].strip()):
@@ -335,6 +376,10 @@ def parse_shipping(value: str, default_currency: str = "") -> list[Shipping]:
 
 # --------------------------------------------------------------------------- validation
 
+# Any one field (a custom attribute too) may hold MAX_FIELD_CHARS; a longer one rejects
+# its row (records.MAX_ROW_BYTES bounds a whole row before it is read).
+MAX_FIELD_CHARS = 64 * 1024
+NUL_IN_FIELD = "the field contains a NUL byte, which no product field can hold"
 # Max lengths follow the Product model's columns; a longer value rejects the row.
 FIELD_MAX_LENGTH = {
     "sku": 100,
@@ -369,6 +414,59 @@ OUTPUT_COLUMNS = ["line", *FEED_FIELDS, "content_hash"]
 HASHED_COLUMNS = OUTPUT_COLUMNS[1:-1]
 
 
+def unmapped_column_warnings(columns: Iterable[str], state: ValidationState, line: int):
+    """One warning per run for each column that maps to no product field, so a misspelt
+    column is never silent (it is kept as a custom attribute)."""
+    out: list[RowError] = []
+    for c in sorted(columns):
+        if c in CORE_FIELDS or c.startswith("_") or c in state.reported_columns:
+            continue
+        state.reported_columns.add(c)
+        base, dup, _ = c.partition("__dup")
+        if dup:
+            msg = f"column “{base[:60]}” appears twice; only its first column is read"
+        else:
+            msg = f"column “{c[:60]}” maps to no product field; kept as a custom attribute"
+        out.append(RowError(line, "", base[:100], msg, "warning"))
+        state.warnings += 1
+    return out
+
+
+def written_fields(columns: Iterable[str]) -> set[str]:
+    """The product fields a feed with these canonical columns writes in update mode (a
+    supplemental feed): the others keep their values. "custom_attributes" stands for the
+    attributes named by the columns, see custom_attribute_keys."""
+    out = {"sku"}
+    for c in columns:
+        if c in FIELD_MAX_LENGTH or c in ("availability", "condition", "sale_price"):
+            out.add(c)
+        elif c == "price":
+            out |= {"price", "currency"}
+        elif c in _WRITES:
+            out.add(_WRITES[c])
+        elif not c.startswith("_") and "__dup" not in c:
+            out.add("custom_attributes")
+    return out
+
+
+_WRITES = {
+    "additional_image_link": "additional_image_links",
+    "quantity": "inventory_quantity",
+    "shipping": "shipping_fee",
+}
+
+
+def custom_attribute_keys(columns: Iterable[str]) -> list[str]:
+    """The custom attribute keys the columns write (as stored: at most 100 characters)."""
+    return sorted(
+        {
+            str(c)[:100]
+            for c in columns
+            if c not in CORE_FIELDS and not c.startswith("_") and "__dup" not in c
+        }
+    )
+
+
 @dataclass
 class ValidationState:
     """Carried across chunks of one feed: ids already seen and running counts."""
@@ -376,6 +474,11 @@ class ValidationState:
     default_currency: str = ""
     country: str = ""
     seen: set[str] = field(default_factory=set)
+    # update mode: a column the file does not carry keeps the product's value, so its
+    # absence is not worth a warning (see written_fields)
+    partial: bool = False
+    columns: set[str] = field(default_factory=set)  # canonical columns met so far
+    reported_columns: set[str] = field(default_factory=set)  # named in a warning already
     received: int = 0
     rejected: int = 0
     warnings: int = 0
@@ -468,6 +571,11 @@ def _normalise_row(
         if len(v) > FIELD_MAX_LENGTH[f]:
             raise _Reject(f, f"{f} is longer than {FIELD_MAX_LENGTH[f]} characters")
         out[f] = v
+    for k, v in raw.items():
+        if len(_cell(v)) > MAX_FIELD_CHARS:
+            raise _Reject(str(k)[:100], f"{str(k)[:60]} is longer than 64 KiB")
+        if "\x00" in _cell(v):
+            raise _Reject(str(k)[:100], NUL_IN_FIELD)
     extra_images = [u.strip() for u in _cell(raw.get("additional_image_link")).split(",")]
     out["additional_image_links"] = json.dumps([u for u in extra_images if u][:20])
 
@@ -497,7 +605,10 @@ def _normalise_row(
             raise _Reject("availability", str(exc)) from None
     else:
         out["availability"] = AVAILABILITY_IN_STOCK
-        _warn(errors, state, line, sku, "availability", "availability missing; taken as in stock")
+        if "availability" in raw or not state.partial:
+            _warn(
+                errors, state, line, sku, "availability", "availability missing; taken as in stock"
+            )
 
     cond = _cell(raw.get("condition")).lower()
     if cond and cond not in CONDITIONS:
@@ -539,127 +650,6 @@ def _normalise_row(
 # --------------------------------------------------------------------------- streaming readers
 
 DEFAULT_CHUNK_ROWS = 50_000
-
-
-def iter_csv_chunks(
-    stream: IO[bytes],
-    *,
-    encoding: str,
-    delimiter: str | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    """Stream a CSV/TSV feed as lists of (line, {canonical column: value}).
-
-    pandas' C reader in chunks keeps memory flat; every cell stays a string (no
-    type guessing: "00123" stays "00123"). Line numbers count the header as line 1
-    and assume one line per record (a quoted multi-line cell shifts later numbers).
-    """
-    text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
-    if delimiter is None:
-        first = text.readline()
-        delimiter = sniff_delimiter(first)
-        text = _Prepend(first, text)
-    try:
-        reader = pd.read_csv(
-            text,
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            chunksize=chunk_rows,
-            engine="c",
-            quoting=csv.QUOTE_MINIMAL,
-            on_bad_lines="warn",
-            skip_blank_lines=True,
-        )
-        line = 2
-        header_checked = False
-        while True:
-            # a row with too many fields is skipped by pandas with a warning naming its line;
-            # turn each into a row error instead of losing it silently
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", pd.errors.ParserWarning)
-                try:
-                    chunk = next(reader)
-                except StopIteration:
-                    chunk = None
-            bad: dict[int, str] = {}
-            for w in caught:
-                for m in _BAD_LINE_RE.finditer(str(w.message)):
-                    bad[int(m.group(1))] = (
-                        f"the row has {m.group(3)} fields, the header {m.group(2)}"
-                    )
-            if chunk is None:
-                if bad:
-                    yield [(ln, {"_bad": msg}) for ln, msg in sorted(bad.items())]
-                break
-            if not header_checked:
-                chunk.columns = normalise_headers(chunk.columns)
-                missing = missing_required_columns(chunk.columns)
-                if missing:
-                    raise FeedError(
-                        "columns",
-                        "The feed has no id column (looked for id, sku, sku_id, retailer_id, "
-                        f"offer_id); its columns are: {', '.join(map(str, chunk.columns[:20]))}.",
-                    )
-                header_checked = True
-                cols = list(chunk.columns)
-            else:
-                chunk.columns = cols
-            records = chunk.to_dict("records")
-            out: list[tuple[int, dict[str, Any]]] = []
-            for r in records:
-                while line in bad:
-                    out.append((line, {"_bad": bad.pop(line)}))
-                    line += 1
-                out.append((line, r))
-                line += 1
-            for ln in sorted(bad):  # bad lines after the chunk's last good row
-                out.append((ln, {"_bad": bad[ln]}))
-                line = max(line, ln + 1)
-            yield out
-    except pd.errors.EmptyDataError as exc:
-        raise FeedError("empty", "The feed file is empty.") from exc
-    except pd.errors.ParserError as exc:
-        raise FeedError("malformed", f"The feed file could not be read as a table: {exc}") from exc
-    except UnicodeError as exc:
-        raise FeedError("encoding", f"The feed's text encoding could not be read: {exc}") from exc
-
-
-_BAD_LINE_RE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
-
-
-class _Prepend(io.TextIOBase):
-    """A text stream that yields ``first`` and then the rest of ``rest``."""
-
-    def __init__(self, first: str, rest: IO[str]):
-        self._first = first
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> str:
-        if self._first:
-            if size is None or size < 0:
-                out, self._first = self._first + self._rest.read(), ""
-                return out
-            out, self._first = self._first[:size], self._first[size:]
-            return out
-        return self._rest.read(size if size is not None else -1)
-
-    def readline(self, size: int = -1) -> str:  # type: ignore[override]
-        if self._first:
-            out, self._first = self._first, ""
-            return out
-        return self._rest.readline(size)
-
-    def __iter__(self) -> Iterator[str]:
-        while True:
-            line = self.readline()
-            if not line:
-                return
-            yield line
 
 
 _ITEM_TAGS = {"item", "entry"}
@@ -746,71 +736,6 @@ def _flatten_nested(elem: Any) -> str:
     if _local(elem.tag)[1] == "shipping":
         return ":".join(parts.get(k, "") for k in ("country", "region", "service", "price"))
     return json.dumps(parts, sort_keys=True, ensure_ascii=False)
-
-
-def _read_upto(stream: IO[bytes], n: int) -> bytes:
-    parts, got = [], 0
-    while got < n:
-        b = stream.read(n - got)
-        if not b:
-            break
-        parts.append(b)
-        got += len(b)
-    return b"".join(parts)
-
-
-class _BytesThen(io.RawIOBase):
-    """A raw stream yielding ``head`` and then the rest of ``rest`` (works unseekable)."""
-
-    def __init__(self, head: bytes, rest: IO[bytes]):
-        self._head = memoryview(head)
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:  # type: ignore[override]
-        if self._head:
-            n = min(len(b), len(self._head))
-            b[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._rest.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-
-def iter_feed_chunks(
-    stream: IO[bytes],
-    *,
-    fmt: str = "auto",
-    encoding: str | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    head: bytes | None = None,
-) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    """Detect the format (unless given) and stream chunks of rows.
-
-    The first 64 KiB are read for detection and replayed, so ``stream`` may be unseekable
-    (a decompressing stream).
-    """
-    if head is None:
-        head = _read_upto(stream, 65536)
-        stream = io.BufferedReader(_BytesThen(head, stream), buffer_size=1024 * 1024)
-    detected = detect_format(head, encoding)
-    if fmt in ("auto", "", None):
-        fmt = detected
-    elif detected == FORMAT_XML and fmt != FORMAT_XML:
-        raise FeedError("format", "The source is set to CSV/TSV but the file is XML.")
-    if fmt == FORMAT_XML:
-        yield from iter_xml_chunks(stream, chunk_rows=chunk_rows)
-        return
-    enc = encoding or detect_encoding(head)
-    yield from iter_csv_chunks(
-        stream,
-        encoding=enc,
-        delimiter="\t" if fmt == FORMAT_TSV else None,
-        chunk_rows=chunk_rows,
-    )
 
 
 def parse_feed(

@@ -14,6 +14,7 @@ stores no fingerprints for that block, so such rows are simply parsed every time
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,6 +58,60 @@ class RecordBlock:
             return self.data[self.starts[0] : self.ends[-1]]
         data = self.data
         return b"".join(data[s:e] for s, e in zip(self.starts[mask], self.ends[mask], strict=True))
+
+
+MAX_ROW_BYTES = 1 << 20  # a longer record is a row error (a field may hold 64 KiB)
+UTF8_ENCODINGS = frozenset({"utf-8", "utf8", "utf-8-sig"})
+NUL_MESSAGE = "the row contains a NUL byte, which no product field can hold"
+CR_MESSAGE = (
+    "the row contains a carriage return (CR) outside quotes, which splits it in two; "
+    "quote the value or remove the CR"
+)
+UTF8_MESSAGE = (
+    "the row has bytes that are not valid UTF-8 (the rest of the file is UTF-8); "
+    "save the file as UTF-8"
+)
+LONG_MESSAGE = f"the row is longer than {MAX_ROW_BYTES >> 20} MiB (a field may hold 64 KiB)"
+
+
+def problem_records(block: RecordBlock, *, encoding: str) -> dict[int, str]:
+    """Records that cannot be read as a row on their own, by index: a NUL byte, a bare CR
+    outside quotes (a reader would end the row there and shift every later line), bytes
+    that are not UTF-8 in a UTF-8 file, more than MAX_ROW_BYTES. Each becomes a row error;
+    the rest of the block reads as usual. A few scans of the block's bytes, in C."""
+    out: dict[int, str] = {}
+    if not len(block):
+        return out
+    data, ends = block.data, block.ends
+    first, last = int(block.starts[0]), int(ends[-1])
+
+    def mark(positions: np.ndarray, message: str) -> None:
+        for r in np.unique(np.searchsorted(ends, positions, side="right")).tolist():
+            out.setdefault(int(r), message)
+
+    for i in np.flatnonzero(ends - block.starts > MAX_ROW_BYTES).tolist():
+        out[int(i)] = LONG_MESSAGE
+    if data.find(b"\x00", first, last) >= 0 or data.find(b"\r", first, last) >= 0:
+        a = np.frombuffer(data, np.uint8, count=last)
+        mark(np.flatnonzero(a[first:] == 0) + first, NUL_MESSAGE)
+        crs = np.flatnonzero(a[first:] == CR) + first
+        if crs.size:
+            following = np.append(a, np.uint8(NEWLINE))[crs + 1]
+            crs = crs[following != NEWLINE]
+        if crs.size:  # outside quotes: an even number of quotes before it (from the block start)
+            quotes = np.flatnonzero(a == QUOTE)
+            mark(crs[(np.searchsorted(quotes, crs) & 1) == 0], CR_MESSAGE)
+    if encoding in UTF8_ENCODINGS:
+        view, pos = memoryview(data), first
+        while pos < last:
+            try:
+                codecs.utf_8_decode(view[pos:last], "strict", True)
+                break
+            except UnicodeDecodeError as exc:
+                r = int(np.searchsorted(ends, pos + exc.start, side="right"))
+                out.setdefault(r, UTF8_MESSAGE)
+                pos = int(ends[r])
+    return out
 
 
 class RecordTooLong(ValueError):

@@ -78,7 +78,16 @@ from .models import (
     Trigger,
     UpdateMode,
 )
-from .parsing import OUTPUT_COLUMNS, FeedError, RowError, ValidationState
+from .parsing import (
+    HASHED_COLUMNS,
+    OUTPUT_COLUMNS,
+    FeedError,
+    RowError,
+    ValidationState,
+    content_hash,
+    custom_attribute_keys,
+    written_fields,
+)
 from .schedule import next_pull_after
 
 log = logging.getLogger(__name__)
@@ -872,8 +881,11 @@ def _ingest(ctx: _Ctx) -> None:
                 and not run.force
                 and source.last_sha256
                 and run.content_sha256 == source.last_sha256
+                and not _changed_since(ctx.catalog, source.last_success_at)
             ):
-                raise _Unchanged  # an identical file: nothing to parse
+                # an identical file over the catalog it last applied to: nothing to parse
+                # (after another source's run or an edit, it is applied again)
+                raise _Unchanged
         except BaseException:
             if background is not None:
                 background.cancel()
@@ -908,6 +920,11 @@ def _ingest(ctx: _Ctx) -> None:
             ctx.matcher = matcher
             _analyze_stage(run)
     _apply_and_finish(ctx)
+
+
+def _changed_since(catalog: Catalog, when: datetime | None) -> bool:
+    version = _products_version(catalog)
+    return version is not None and (when is None or version > when)
 
 
 def _products_version(catalog: Catalog) -> Any:
@@ -995,7 +1012,11 @@ def _parse_into_stage(
     """Stream, validate and stage the feed's rows (all of them, or with a matcher only the
     records that changed since the last pull); row errors are stored as they come."""
     run, source, fs = ctx.run, ctx.source, ctx.fs
-    state = ValidationState(default_currency=ctx.catalog.currency, country=ctx.catalog.country)
+    state = ValidationState(
+        default_currency=ctx.catalog.currency,
+        country=ctx.catalog.country,
+        partial=run.mode != UpdateMode.REPLACE,
+    )
     fmt = source.format if source else "auto"
     compression = source.compression if source else "auto"
     encoding = (source.encoding or None) if source else None
@@ -1038,6 +1059,7 @@ def _parse_into_stage(
                 state.warnings,
             )
             _save(run, "rows_done", "received", "rejected", "warnings")
+        _store_columns(run, state.columns)
         if writer is not None:
             if writer is ctx.direct:  # its transaction stays open until the run succeeds
                 writer.finish_copy()
@@ -1367,6 +1389,91 @@ def _create_stage(run: FeedRun) -> None:
             f"CREATE {'UNLOGGED ' if pg else ''}TABLE {_qn(_seen_table(run))} "
             f"(sku text{_BYTES if pg else ''})"
         )
+        cur.execute(f"DROP TABLE IF EXISTS {_qn(_columns_table(run))}")
+        cur.execute(f"CREATE TABLE {_qn(_columns_table(run))} (name text)")
+
+
+def _columns_table(run: FeedRun) -> str:
+    """The canonical columns the feed carried (kept with the staging table: an update-mode
+    apply writes only those fields, also when it runs later than the parse)."""
+    return run.stage_table + "_cols"
+
+
+def _store_columns(run: FeedRun, columns: set[str]) -> None:
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {_qn(_columns_table(run))} (name) VALUES (%s)",
+            [(c,) for c in sorted(columns)],
+        )
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What an update-mode run writes: the fields of its columns, and the custom attribute
+    keys its columns name (each set or cleared; the product's other attributes stay)."""
+
+    fields: frozenset[str]
+    attribute_keys: tuple[str, ...]
+
+    def changed_sql(self) -> tuple[str, list]:
+        """p (product) differs from s (staged row) in a written field."""
+        parts, params = ["p.removed_at IS NOT NULL"], []
+        for f in sorted(self.fields - {"sku"}):
+            if f == "custom_attributes":
+                merged, merged_params = self.attributes_sql("p", "s")
+                parts.append(_distinct("p.custom_attributes", merged))
+                params += merged_params
+            elif Product._meta.get_field(f).get_internal_type() in ("CharField", "TextField"):
+                parts.append(_distinct(f"coalesce(p.{_qn(f)}, '')", f"coalesce(s.{_qn(f)}, '')"))
+            else:
+                parts.append(_distinct(f"p.{_qn(f)}", f"s.{_qn(f)}"))
+        return " OR ".join(parts), params
+
+    def attributes_sql(self, old: str, new: str) -> tuple[str, list]:
+        """The product's custom attributes with this run's keys set or cleared."""
+        if _is_pg():
+            return (
+                f"((coalesce({old}.custom_attributes, '{{}}'::jsonb) - %s::text[]) "
+                f"|| coalesce({new}.custom_attributes, '{{}}'::jsonb))",
+                [list(self.attribute_keys)],
+            )
+        _sqlite_attributes_function(self.attribute_keys)
+        return f"ch_feed_attributes({old}.custom_attributes, {new}.custom_attributes)", []
+
+    def merged_attributes(self, old: Any, new: Any) -> dict:
+        old, new = _json_value(old, {}), _json_value(new, {})
+        merged = {k: v for k, v in (old or {}).items() if k not in self.attribute_keys}
+        merged.update(new or {})
+        return merged
+
+
+def _json_value(v: Any, empty: Any) -> Any:
+    if v is None or v == "":
+        return empty
+    return json.loads(v) if isinstance(v, str) else v
+
+
+def _sqlite_attributes_function(keys: tuple[str, ...]) -> None:
+    """SQLite has no jsonb operators: the merge of _Written.attributes_sql as a function of
+    this connection (the embedded default; small catalogs)."""
+
+    def merge(old: str | None, new: str | None) -> str:
+        merged = _Written(frozenset(), keys).merged_attributes(old, new)
+        return json.dumps(merged, sort_keys=True, ensure_ascii=False)
+
+    connection.ensure_connection()
+    connection.connection.create_function("ch_feed_attributes", 2, merge, deterministic=True)
+
+
+def _written(run: FeedRun) -> _Written | None:
+    """None in replace mode (a run writes every field); in update mode, what its file's
+    columns write (feeds.parsing.written_fields)."""
+    if run.mode == UpdateMode.REPLACE:
+        return None
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT name FROM {_qn(_columns_table(run))}")
+        columns = [r[0] for r in cur.fetchall()]
+    return _Written(frozenset(written_fields(columns)), tuple(custom_attribute_keys(columns)))
 
 
 def _stage_exists(run: FeedRun) -> bool:
@@ -1381,6 +1488,7 @@ def _drop_stage(run: FeedRun) -> None:
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_delta_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_gone_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_seen_table(run))}")
+        cur.execute(f"DROP TABLE IF EXISTS {_qn(_columns_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(run.stage_table)}")
 
 
@@ -1748,6 +1856,10 @@ def _create_delta(run: FeedRun) -> str:
     dv = _qn(_delta_view(run))
     p = _qn(Product._meta.db_table)
     changed = f"{_distinct('p.content_hash', 's.content_hash')} OR p.removed_at IS NOT NULL"
+    changed_params: list = []
+    written = _written(run)
+    if written is not None:  # update mode: a product changes only in the fields written
+        changed, changed_params = written.changed_sql()
     with connection.cursor() as cur:
         cur.execute(f"DROP VIEW IF EXISTS {dv}")
         cur.execute(f"DROP TABLE IF EXISTS {dt}")
@@ -1764,7 +1876,7 @@ def _create_delta(run: FeedRun) -> str:
             f"FROM {st} s LEFT JOIN {p} p "
             f"ON p.tenant_id = %s AND p.catalog_id = %s AND p.sku = s.sku "
             f"WHERE p.id IS NULL OR {changed}",
-            [run.tenant_id, run.catalog_id],
+            [run.tenant_id, run.catalog_id, *changed_params],
         )
     return _delta_table(run)
 
@@ -1869,7 +1981,19 @@ def _merge(run: FeedRun, delta: str, now: datetime) -> None:
     )
     refreshed = {k: fixed[k] for k in ("last_changed_at", "last_seen_at", "last_seen_run_id")}
     refreshed |= {"review_requested_at": now, "updated_at": now}
-    sets = [f"{_qn(c)} = s.{_qn(c)}" for c in cols if c != "sku"]
+    written = _written(run)
+    set_params: list = []
+    if written is None:
+        sets = [f"{_qn(c)} = s.{_qn(c)}" for c in cols if c != "sku"]
+    else:  # update mode: the fields of the file's columns; content_hash below
+        sets = [
+            f"{_qn(c)} = s.{_qn(c)}"
+            for c in cols
+            if c in written.fields and c not in ("sku", "custom_attributes")
+        ]
+        if "custom_attributes" in written.fields:
+            merged, set_params = written.attributes_sql(p, "s")
+            sets.append(f"custom_attributes = {merged}")
     sets += ["feed_line_hash = s.line_hash"]
     sets += [f"{_qn(c)} = %s" for c in refreshed]
     sets += ["removed_at = NULL", "review_status = 'pending'"]
@@ -1882,8 +2006,56 @@ def _merge(run: FeedRun, delta: str, now: datetime) -> None:
         cur.execute(
             f"UPDATE {p} SET {', '.join(sets)} FROM {dt} s "
             f"WHERE s.product_id IS NOT NULL AND {p}.id = s.product_id",
-            list(refreshed.values()),
+            [*set_params, *refreshed.values()],
         )
+    if written is not None:
+        _rehash_updated(delta)
+
+
+def _rehash_updated(delta: str) -> None:
+    """An update-mode run merged its fields into products: their content hash is now that of
+    the merged content, as the parser would compute it for a row of that content (so a
+    later full feed with the same content is recognised as unchanged)."""
+    p = _qn(Product._meta.db_table)
+    cols = ", ".join(_qn(c) for c in HASHED_COLUMNS)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT product_id FROM {_qn(delta)} WHERE product_id IS NOT NULL")
+        ids = [r[0] for r in cur.fetchall()]
+        batch = 5000 if _is_pg() else 500  # bounded memory; SQLite's parameter limit
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            marks = ", ".join(["%s"] * len(chunk))
+            cur.execute(f"SELECT id, {cols} FROM {p} WHERE id IN ({marks})", chunk)
+            hashes = [
+                (
+                    content_hash(
+                        _hash_text(c, v) for c, v in zip(HASHED_COLUMNS, r[1:], strict=True)
+                    ),
+                    r[0],
+                )
+                for r in cur.fetchall()
+            ]
+            if _is_pg():  # one statement per batch
+                cur.execute(
+                    f"UPDATE {p} SET content_hash = v.h FROM (SELECT unnest(%s::text[]) AS h, "
+                    f"unnest(%s::bigint[]) AS id) v WHERE {p}.id = v.id",
+                    [[h for h, _ in hashes], [i for _, i in hashes]],
+                )
+            else:
+                cur.executemany(f"UPDATE {p} SET content_hash = %s WHERE id = %s", hashes)
+
+
+def _hash_text(field: str, v: Any) -> str:
+    """A stored value in the parser's text form (feeds.parsing: what content_hash reads)."""
+    if v is None:
+        return ""
+    if field == "custom_attributes":
+        return json.dumps(_json_value(v, {}), sort_keys=True, ensure_ascii=False)
+    if field == "additional_image_links":
+        return json.dumps(_json_value(v, []))
+    if field in ("price", "sale_price", "shipping_fee"):
+        return str(Decimal(str(v)).quantize(Decimal("0.01")))
+    return str(v)
 
 
 def _remember_line_hashes(run: FeedRun) -> None:
@@ -1892,11 +2064,17 @@ def _remember_line_hashes(run: FeedRun) -> None:
     skips them. Content, review and change times are untouched."""
     p = _qn(Product._meta.db_table)
     st = _qn(run.stage_table)
+    same = f"{p}.content_hash = s.content_hash"
+    if run.mode != UpdateMode.REPLACE:  # a row not in the delta changes no written field
+        same = (
+            f"{p}.removed_at IS NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {_qn(_delta_table(run))} d WHERE d.sku = s.sku)"
+        )
     with connection.cursor() as cur:
         cur.execute(
             f"UPDATE {p} SET feed_line_hash = s.line_hash FROM {st} s "
             f"WHERE {p}.tenant_id = %s AND {p}.catalog_id = %s AND {p}.sku = s.sku "
-            f"AND s.line_hash IS NOT NULL AND {p}.content_hash = s.content_hash "
+            f"AND s.line_hash IS NOT NULL AND {same} "
             f"AND {_distinct(f'{p}.feed_line_hash', 's.line_hash')}",
             [run.tenant_id, run.catalog_id],
         )
@@ -1944,14 +2122,22 @@ def _diff_value_sql(field: str, alias: str) -> str:
 def _insert_update_diffs(cur, run: FeedRun, dt: str, limit: int) -> None:
     """The 'updated' diff rows ({field: [old, new]} of the fields that differ, "removed" for
     a product brought back), as _append_update_diffs builds them in Python."""
-    parts = []
+    parts, params = [], []
+    written = _written(run)
     for f in DIFF_FIELDS:
+        if written is not None and f not in written.fields:
+            continue  # update mode: a field the file does not carry keeps its value
         internal = Product._meta.get_field(f).get_internal_type()
-        if internal in ("CharField", "TextField"):  # "" and no value are the same
+        new = _diff_value_sql(f, "s")
+        if written is not None and f == "custom_attributes":
+            new, merged_params = written.attributes_sql("p", "s")
+            differs = f"p.custom_attributes IS DISTINCT FROM {new}"
+            params = merged_params * 2  # in the condition and in the value
+        elif internal in ("CharField", "TextField"):  # "" and no value are the same
             differs = f"coalesce(p.{_qn(f)}, '') IS DISTINCT FROM coalesce(s.{_qn(f)}, '')"
         else:
             differs = f"p.{_qn(f)} IS DISTINCT FROM s.{_qn(f)}"
-        value = f"jsonb_build_array({_diff_value_sql(f, 'p')}, {_diff_value_sql(f, 's')})"
+        value = f"jsonb_build_array({_diff_value_sql(f, 'p')}, {new})"
         parts.append(f"'{f}', CASE WHEN {differs} THEN {value} END")
     parts.append("'removed', CASE WHEN p.removed_at IS NOT NULL THEN '[true, false]'::jsonb END")
     changes = f"jsonb_strip_nulls(jsonb_build_object({', '.join(parts)}))"
@@ -1960,7 +2146,7 @@ def _insert_update_diffs(cur, run: FeedRun, dt: str, limit: int) -> None:
         f"INSERT INTO {c} (tenant_id, run_id, kind, product_id, sku, changes) "
         f"SELECT %s, %s, %s, p.id, s.sku, {changes} FROM {dt} s "
         f"JOIN {_qn(Product._meta.db_table)} p ON p.id = s.product_id ORDER BY s.line LIMIT %s",
-        [run.tenant_id, run.pk, ChangeKind.UPDATED, limit],
+        [run.tenant_id, run.pk, ChangeKind.UPDATED, *params, limit],
     )
 
 
@@ -1974,10 +2160,15 @@ def _append_update_diffs(cur, run: FeedRun, dt: str, limit: int, changes: list) 
         [limit],
     )
     n = len(DIFF_FIELDS)
+    written = _written(run)
     for pid, sku, removed_at, *vals in cur.fetchall():
         old, new = vals[:n], vals[n:]
         diff = {}
         for f, o, v in zip(DIFF_FIELDS, old, new, strict=True):
+            if written is not None and f not in written.fields:
+                continue  # update mode: a field the file does not carry keeps its value
+            if written is not None and f == "custom_attributes":
+                v = written.merged_attributes(o, v)
             on, nn = _norm(f, o), _norm(f, v)
             if on != nn and not (on in (None, "") and nn in (None, "")):
                 diff[f] = [on, nn]

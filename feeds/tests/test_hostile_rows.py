@@ -1,0 +1,131 @@
+"""A problem in one row stays in that row: the row is rejected and named by its line, the
+rest of the feed applies (issue: trustworthy ingest, "row-local failures stay row-local"
+and "encoding")."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalogs.tests.factories import CatalogFactory
+from feeds import parsing
+from feeds.models import FeedRowError, FeedSettings, RunStatus
+from feeds.tests.factories import ProductSourceFactory
+from feeds.tests.test_services import products, upload_run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HEADER = b"id,title,price\n"
+
+
+@pytest.fixture(autouse=True)
+def fs(db):
+    FeedSettings.objects.update_or_create(
+        pk=1, defaults={"manual_refresh_min_seconds": 0, "rejected_share_threshold": 0.9}
+    )
+
+
+@pytest.fixture
+def source(tenant_a):
+    return ProductSourceFactory(catalog=CatalogFactory(tenant=tenant_a))
+
+
+def run_feed(tenant, source, body: bytes):
+    run = upload_run(tenant, source, body)
+    assert run.status == RunStatus.SUCCEEDED, (run.error_code, run.error_message)
+    errors = {
+        (e.line, e.sku, e.field)
+        for e in FeedRowError.objects.filter(run=run, severity="error").order_by("line")
+    }
+    return run, errors
+
+
+def titles(source):
+    return dict(products(source.catalog).values_list("sku", "title"))
+
+
+def rows(n: int, title: str = "Café crème") -> list[bytes]:
+    return [f"S{i},{title} {i},{i + 1}.00 USD\n".encode() for i in range(n)]
+
+
+def test_one_bad_byte_rejects_its_row_and_the_file_stays_utf8(tenant_a, source):
+    body = rows(6)
+    body[3] = b"S3,Caf\xe9 cr\xe8me 3,4.00 USD\n"  # Windows-1252 bytes in a UTF-8 file
+    _run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
+    assert errors == {(5, "S3", "row")}
+    assert titles(source) == {f"S{i}": f"Café crème {i}" for i in (0, 1, 2, 4, 5)}
+
+
+def test_a_bad_byte_after_the_first_64_kib(tenant_a, source):
+    body = rows(3000)
+    body[2500] = b"S2500,bad \xff byte,1.00 USD\n"
+    run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
+    assert errors == {(2502, "S2500", "row")} and run.created == 2999
+
+
+def test_a_windows_1252_file_is_read_as_such():
+    head = HEADER + "S1,Café crème,1.00 USD\nS2,Crêpe,2 USD\n".encode("cp1252")
+    assert parsing.detect_encoding(head) == "cp1252"
+    mostly = HEADER + "S1,Café crème,1.00 USD\n".encode() + b"S2,Cr\xeape,2 USD\n"
+    assert parsing.detect_encoding(mostly) == "utf-8"
+
+
+def test_a_nul_byte_rejects_its_row(tenant_a, source):
+    body = rows(4)
+    body[1] = b"S1,Hat\x00,2.00 USD\n"
+    run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
+    assert errors == {(3, "S1", "row")} and run.created == 3
+
+
+def test_a_field_over_the_limit_rejects_its_row(tenant_a, source):
+    body = rows(4)
+    body[2] = b"S2,Hat,2.00 USD," + b"x" * (10 << 20) + b"\n"  # one 10 MB field
+    body[3] = b"S3,Cap,3.00 USD\n"
+    run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
+    assert errors == {(4, "S2", "row")} and run.created == 3
+
+
+def test_a_64_kib_custom_attribute_is_a_row_error(tenant_a, source):
+    head = b"id,title,price,note\n"
+    body = [b"S0,Hat,1 USD,short\n", b"S1,Cap,2 USD," + b"y" * 70_000 + b"\n", b"S2,Bag,3 USD,\n"]
+    run, errors = run_feed(tenant_a, source, head + b"".join(body))
+    assert errors == {(3, "S1", "note")} and run.created == 2
+
+
+def test_a_bare_cr_rejects_its_row_and_keeps_later_line_numbers(tenant_a, source):
+    body = rows(6)
+    body[1] = b"S1,Hat\rRed,2.00 USD\n"
+    body[4] = b"S4,Bad price,ten dollars\n"
+    run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
+    assert errors == {(3, "S1", "row"), (6, "S4", "price")}
+    assert run.created == 4
+
+
+def test_a_quoted_cr_and_crlf_line_endings_are_fine(tenant_a, source):
+    body = b'id,title,price\r\nS0,"Two\rlines",1 USD\r\nS1,Cap,2 USD\r\n'
+    _run, errors = run_feed(tenant_a, source, body)
+    assert errors == set() and titles(source) == {"S0": "Two\rlines", "S1": "Cap"}
+
+
+def test_an_unclosed_quote_rejects_its_row_only(tenant_a, source):
+    body = rows(5)
+    body[1] = b'S1,"Hat,2.00 USD\n'
+    _run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
+    assert (3, "S1", "row") in errors
+    assert set(titles(source)) == {"S0", "S2", "S3", "S4"}
+
+
+def test_an_ascii_head_leaves_the_encoding_to_the_first_other_bytes(tenant_a, source):
+    # a 70 KB row (rejected) fills the first 64 KiB with ASCII; the Windows-1252 rows after
+    # it are read as such, not as bad UTF-8
+    body = [b"S0,Hat,1 USD," + b"x" * 70_000 + b"\n"]
+    body += ["S1,Café crème,2 USD,\nS2,Zoë,3 USD,\n".encode("cp1252")]
+    _run, errors = run_feed(tenant_a, source, b"id,title,price,note\n" + b"".join(body))
+    assert errors == {(2, "S0", "note")}
+    assert titles(source) == {"S1": "Café crème", "S2": "Zoë"}
+
+
+def test_a_nul_in_a_utf16_feed_rejects_its_row(tenant_a, source):
+    text = "id,title,price\nS0,Hat,1 USD\nS1,Cap\x00,2 USD\nS2,Bag,3 USD\n"
+    _, errors = run_feed(tenant_a, source, text.encode("utf-16"))
+    assert errors == {(3, "S1", "title")}
+    assert set(titles(source)) == {"S0", "S2"}

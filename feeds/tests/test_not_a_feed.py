@@ -1,0 +1,39 @@
+"""A fetched body that is not a feed is described, never echoed: an API error page or a
+JSON document may carry secrets, and the run's message is shown to every member."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from feeds.columnar import parse_feed_tables
+from feeds.parsing import FeedError, ValidationState
+
+
+def _fail(body: bytes) -> FeedError:
+    with pytest.raises(FeedError) as exc:
+        for _ in parse_feed_tables(io.BytesIO(body), state=ValidationState()):
+            pass
+    return exc.value
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"error": "unauthorized", "token": "INTERNAL-SECRET-4242", "user": "svc"}\n',
+        b'[{"id_token": "INTERNAL-SECRET-4242"}]',
+        b"INTERNAL-SECRET-4242\x01\x02\x03 binary\n",
+        b"password=INTERNAL-SECRET-4242;user=admin\n",
+    ],
+)
+def test_a_body_that_is_not_a_feed_is_not_echoed(body):
+    exc = _fail(body)
+    assert exc.code == "columns"
+    assert "INTERNAL-SECRET-4242" not in exc.message
+    assert f"{len(body)} bytes" in exc.message or "JSON" in exc.message
+
+
+def test_a_feed_header_without_an_id_is_shown_back():
+    exc = _fail(b"name,price,brand\nHat,1 USD,Acme\n")
+    assert exc.code == "columns" and "name, price, brand" in exc.message

@@ -1,0 +1,138 @@
+"""Every ingest path against the reference model (feeds/tests/reference_model.py): random
+sequences of random feeds, in replace and update mode, through the real pipeline on
+PostgreSQL; after each run the stored products must equal the model's, field by field.
+
+The first run into an empty catalog takes the direct first pull, later ones the staged
+delta, and re-runs of a feed (as it was, or with one row changed) skip the unchanged
+records unread. A bounded number of examples runs in the normal suite; the drill
+(tests/drills/test_reference_model_drill.py) runs many more.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from catalog_health.tenancy.models import Membership, Role, Tenant
+from catalogs.models import Catalog, Product
+from feeds import services
+from feeds.models import FeedRowError, FeedSettings, RunStatus, UpdateMode
+from feeds.tests.factories import ProductSourceFactory
+from feeds.tests.reference_model import CatalogModel, FeedSpec, RowSpec, feeds, snapshot
+from feeds.tests.test_services import upload_run
+
+_ids = itertools.count()
+STATUS = {
+    RunStatus.SUCCEEDED: "succeeded",
+    RunStatus.UNCHANGED: "succeeded",  # an identical file over the catalog it made
+    RunStatus.FAILED: "failed",
+    RunStatus.NEEDS_CONFIRMATION: "held",
+}
+
+
+class IngestMachine(RuleBasedStateMachine):
+    """One fresh tenant and catalog per example, with a replace source and an update source."""
+
+    @initialize()
+    def setup(self):
+        n = next(_ids)
+        self.tenant = Tenant.objects.create(slug=f"model-{os.getpid()}-{n}", name="Model")
+        self.catalog = Catalog.objects.create(
+            tenant=self.tenant, name="C", currency="USD", country="US"
+        )
+        self.sources = {
+            mode: ProductSourceFactory(catalog=self.catalog, mode=mode)
+            for mode in (UpdateMode.REPLACE, UpdateMode.UPDATE)
+        }
+        self.owner = get_user_model().objects.create_user(f"model-owner-{os.getpid()}-{n}")
+        Membership.objects.create(tenant=self.tenant, user=self.owner, role=Role.OWNER)
+        self.model = CatalogModel(currency="USD", country="US")
+        self.history: list[tuple[FeedSpec, str]] = []
+        self.held = None  # (run, spec) of a run held just now
+
+    def _run(self, spec: FeedSpec, mode: str, *, force: bool = False) -> None:
+        data, _ = spec.render()
+        run = upload_run(self.tenant, self.sources[mode], data, force=force)
+        expected = self.model.run(spec, mode)
+        assert STATUS[run.status] == expected.status, (run.error_code, run.error_message)
+        self.held = (run, spec) if expected.status == "held" else None
+        self.history.append((spec, mode))
+        if run.status != RunStatus.UNCHANGED:  # rows unreadable are named by their lines
+            stored = set(
+                FeedRowError.objects.filter(run=run, severity="error").values_list("line", "sku")
+            )
+            assert expected.unreadable <= stored, (expected.unreadable, stored)
+
+    @rule(spec=feeds(), mode=st.sampled_from(UpdateMode.values), force=st.booleans())
+    def run_a_feed(self, spec, mode, force):
+        self._run(spec, mode, force=force)
+
+    @precondition(lambda self: self.history)
+    @rule(data=st.data())
+    def run_a_feed_again(self, data):
+        """The same file again, or with one row changed: the rest is skipped unread."""
+        spec, mode = data.draw(st.sampled_from(self.history))
+        if spec.rows and spec.columns and data.draw(st.booleans()):
+            i = data.draw(st.integers(0, len(spec.rows) - 1))
+            row = spec.rows[i]
+            cells = (row.cells[0] + " v2", *row.cells[1:])
+            rows = (*spec.rows[:i], RowSpec(row.sku, cells, row.hostile), *spec.rows[i + 1 :])
+            spec = FeedSpec(**{**spec.__dict__, "rows": rows})
+        self._run(spec, mode)
+
+    @precondition(lambda self: self.held is not None)
+    @rule()
+    def confirm(self):
+        run, spec = self.held
+        self.held = None
+        services.feed_run_confirm(tenant=self.tenant, run=run, actor=self.owner)
+        run = services.feed_run_execute(tenant_id=self.tenant.pk, run_id=run.pk)
+        run.refresh_from_db()
+        expected = self.model.run(spec, UpdateMode.REPLACE, confirmed=True)
+        assert STATUS[run.status] == expected.status, (run.error_code, run.error_message)
+
+    @invariant()
+    def products_equal_the_model(self):
+        if not hasattr(self, "catalog"):
+            return
+        stored = snapshot(Product.objects.for_tenant(self.tenant).filter(catalog=self.catalog))
+        assert stored == self.model.products
+
+
+def run_machine(max_examples: int, steps: int) -> None:
+    FeedSettings.objects.update_or_create(
+        pk=1,
+        defaults={
+            "manual_refresh_min_seconds": 0,
+            "rejected_share_threshold": 0.5,
+            "removal_share_threshold": 0.5,
+        },
+    )
+    run_state_machine_as_test(
+        IngestMachine,
+        settings=settings(
+            max_examples=max_examples,
+            stateful_step_count=steps,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_path_matches_the_reference_model():
+    run_machine(max_examples=10, steps=6)
