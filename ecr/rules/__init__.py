@@ -2,6 +2,7 @@
 products over Arrow columns (:mod:`.engine`). No ORM and no Django settings here, so
 tables of cases test every rule."""
 
+from .blocks import BLOCK_SCHEMA, block_from_products
 from .catalog import (
     AVAILABILITY_VALUES,
     CONDITION_VALUES,
@@ -22,17 +23,8 @@ from .catalog import (
     normalize_id,
     tokenize,
 )
-from .engine import (
-    BLOCK_SCHEMA,
-    ISSUE_SCHEMA,
-    BlockReview,
-    ReviewContext,
-    block_from_products,
-    gtin_check,
-    review_block,
-    review_products,
-    url_check,
-)
+from .columns import gtin_check, url_check
+from .engine import ISSUE_SCHEMA, BlockReview, ReviewContext, review_block, review_products
 
 __all__ = [
     "AVAILABILITY_VALUES",
