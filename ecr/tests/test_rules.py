@@ -431,3 +431,55 @@ def test_product_alone_and_in_a_block_of_thousands_agree(distinct, size, rnd):
     issues, statuses = together.issues_per_row(), together.statuses()
     for i in {rnd.randrange(size) for _ in range(25)} | {0, size - 1}:
         assert review_one(block[i], context) == (issues[i], statuses[i])
+
+
+# --- messages: the wording sellers read, values shown as given -------------------
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (
+            {"link": "ftp://shop.example/" + "p" * 80},
+            "The link “ftp://shop.example/" + "p" * 40 + "…” is not an http(s) address.",
+        ),
+        (
+            {"link": "https://exa mple.com/x"},
+            "The link “https://exa mple.com/x” is not a valid web address.",
+        ),
+        (
+            {"image_link": "https://cdn.example/img/1.pdf"},
+            "The image link “https://cdn.example/img/1.pdf” does not end in an image type "
+            "such as .jpg or .png.",
+        ),
+        ({"image_link": "img/1.jpg"}, "The image link “img/1.jpg” is not a valid web address."),
+        (
+            {"additional_image_links": ["ftp://x/1.jpg", "nope"]},
+            "2 additional image link(s) are not http(s) links to an image, e.g. “ftp://x/1.jpg”.",
+        ),
+        ({"availability": "maybe"}, "“maybe” is not an availability."),
+        (
+            {"price": Decimal("0.00"), "sale_price": None},
+            "The price is 0.00; it must be above zero.",
+        ),
+        ({"price": -5, "sale_price": None}, "The price is -5; it must be above zero."),
+        ({"price": "twelve"}, "The price “twelve” is not a number."),
+        ({"sale_price": Decimal("35")}, "The sale price 35 is not below the price 29.90."),
+        ({"price": 10.5, "sale_price": 10.5}, "The sale price 10.5 is not below the price 10.5."),
+        ({"currency": "usd"}, "The price is in USD but the catalog sells in EUR."),
+        ({"shipping_fee": Decimal("-1.50")}, "The shipping fee is -1.50."),
+        ({"inventory_quantity": -3}, "The inventory quantity is -3."),
+        ({"title": "x" * 151}, "The title has 151 characters; the limit is 150."),
+        ({"gtin": "9912345678909"}, "The GTIN 9912345678909 is in a reserved range."),
+        ({"gtin": "", "mpn": ""}, "The brand is “Acme” but there is no GTIN or MPN."),
+        (
+            {"custom_attributes": {"Size": "M", "COLOR": "b", "x": 1}},
+            "The product has variant attributes (color, size) but no item_group_id.",
+        ),
+        ({"title": "Linen shirt ?!? ..."}, "The title contains “?!?”."),
+        ({"sku": "A-1"}, "Another product in this catalog also has the id “A-1”."),
+    ],
+)
+def test_messages(changes, message):
+    issues, _ = review_one({**GOOD, **changes}, ctx(duplicate_ids=frozenset({"a-1"})))
+    assert [i.message for i in issues] == [message]
