@@ -10,7 +10,6 @@ Python meant: ``\\w`` is ``[\\pL\\pN_]``, ``\\s`` is Python's whitespace set, ``
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from decimal import Decimal
 
 import numpy as np
@@ -49,14 +48,12 @@ _GTIN_SHAPE_RE = r"^(?:[0-9]{8}|[0-9]{12,14})$"
 _GTIN_WEIGHTS = np.array([3, 1] * 6 + [3], dtype=np.int64)  # 13 digits left of the check
 
 
-def words_pattern(words: Sequence[str]) -> str:
-    """Words in order, whole, anything but word characters between them. Each word is
-    escaped: an admin's term is text, never a pattern."""
-    return f"[^{_W}]+".join(re.escape(w) for w in words)
-
-
-def whole(inner: str) -> str:
-    return f"(?i)(?:^|[^{_W}])(?:{inner})(?:[^{_W}]|$)"
+def words_text(a) -> pa.Array:
+    """Text as its words: lower-cased, each run of non-word characters one space, with a
+    space at both ends. A sequence of whole words is then a plain substring
+    (``" weight loss "``), whatever separated the words and whatever their case."""
+    spaced = pc.replace_substring_regex(pc.utf8_lower(as_text(a)), f"[^{_W}]+", " ")
+    return pc.binary_join_element_wise(" ", spaced, " ", "")
 
 
 # --- column helpers ---------------------------------------------------------

@@ -16,6 +16,7 @@ The column checks and patterns are in :mod:`.columns`, the block's columns in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,8 +53,7 @@ from .columns import (
     to_mask,
     trimmed,
     url_check,
-    whole,
-    words_pattern,
+    words_text,
 )
 
 ISSUE_SCHEMA = pa.schema(
@@ -87,13 +87,21 @@ class ReviewContext:
 
     def __post_init__(self) -> None:
         self.currency = (self.currency or "").strip().upper()
-        seen: set[tuple[str, ...]] = set()
-        for spec in self.terms:
-            words = tuple(tokenize(spec.term))
-            if words and words not in seen:  # the first entry of the same words wins
+        # A term is its words (tokenize: what admin validation requires), normalised like
+        # the text (words_text) so that it is a plain substring of the text it occurs in:
+        # its characters are never a pattern.
+        specs = [s for s in self.terms if tokenize(s.term)]
+        normalised = words_text(pa.array([s.term for s in specs], pa.string())).to_pylist()
+        seen: set[str] = set()
+        for spec, spaced in zip(specs, normalised, strict=True):
+            words = f" {spaced.strip()} "
+            if words.strip() and words not in seen:  # the first entry of the same words wins
                 seen.add(words)
-                self._terms.append((spec, words_pattern(words)))
-        self.any_term_re = whole("|".join(p for _, p in self._terms)) if self._terms else ""
+                self._terms.append((spec, words))
+        # One pass over the lower-cased text for every term's longest word (an alternation
+        # of literals: RE2's DFA) finds the few rows worth splitting into words.
+        longest = {max(w.split(), key=len) for _, w in self._terms}
+        self.any_term_re = "|".join(re.escape(w) for w in sorted(longest))
         self._dups = pa.array(sorted(self.duplicate_ids), pa.string())
 
 
@@ -465,14 +473,13 @@ def _policy(ctx: ReviewContext, out: _Issues, title: pa.Array, description: pa.A
     n, k = out.n, len(ctx._terms)
     found = [np.zeros(n, dtype=bool) for _ in ctx._terms]
     for f_idx, (fld, text) in enumerate((("title", title), ("description", description))):
-        # One pass of the terms' alternation picks the few rows worth a look per term.
-        candidates = np.flatnonzero(matches(text, ctx.any_term_re))
+        candidates = np.flatnonzero(matches(pc.utf8_lower(text), ctx.any_term_re))
         if not len(candidates):
             continue
-        sub = pc.take(text, pa.array(candidates))
-        for t_idx, (spec, pattern) in enumerate(ctx._terms):
+        sub = words_text(pc.take(text, pa.array(candidates)))
+        for t_idx, (spec, term_words) in enumerate(ctx._terms):
             mask = np.zeros(n, dtype=bool)
-            mask[candidates[matches(sub, whole(pattern))]] = True
+            mask[candidates[to_mask(pc.match_substring(sub, term_words))]] = True
             mask &= ~found[t_idx]
             found[t_idx] |= mask
             code, msg, severity, how = _policy_issue(spec, fld)
