@@ -3,6 +3,7 @@ from plain mappings (a seller's edit, tests, hostile input)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -57,14 +58,24 @@ def _number_text(v: Any) -> str | None:
     return str(v) if isinstance(v, Decimal) else _text(v)
 
 
+def _json_text(v: Any) -> str:
+    """A value where a link belongs, written as PostgreSQL writes the stored JSON."""
+    if isinstance(v, str):
+        return v
+    if v is None:
+        return "None"
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
 def _links(v: Any) -> list[str] | None:
+    """Additional image links: a list, or one comma-separated text; empty is none."""
     if not v:
         return None
     if isinstance(v, str):
         return [x for x in v.split(",") if x.strip()]
     if isinstance(v, list | tuple):
-        return [_text(x) if x is not None else "None" for x in v]
-    return [_text(v)]
+        return [_json_text(x) for x in v]
+    return [_json_text(v)]
 
 
 def block_from_products(products: Sequence[Mapping[str, Any]]) -> pa.Table:
