@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -310,7 +311,7 @@ def review_block(block: pa.Table, ctx: ReviewContext) -> BlockReview:
     add(
         9,
         "price_not_positive",
-        p_ok & (price <= 0),
+        exact(p_ok & (price <= 0), lambda p: p <= 0, raw_price),
         lambda r: [
             f"The price is {v}; it must be above zero."
             for v in decimal_texts(pc.take(raw_price, r).to_pylist())
@@ -326,7 +327,12 @@ def review_block(block: pa.Table, ctx: ReviewContext) -> BlockReview:
     add(
         11,
         "sale_price_not_below_price",
-        s_ok & p_ok & (price > 0) & (sale >= price),
+        exact(
+            s_ok & p_ok & (price >= 0) & (sale >= price),
+            lambda s, p: p > 0 and s >= p,
+            raw_sale,
+            raw_price,
+        ),
         lambda r: [
             f"The sale price {s} is not below the price {p}."
             for s, p in zip(
@@ -351,7 +357,7 @@ def review_block(block: pa.Table, ctx: ReviewContext) -> BlockReview:
     add(
         13,
         "shipping_fee_negative",
-        f_ok & (fee < 0),
+        exact(f_ok & (fee <= 0), lambda f: f < 0, raw_fee),
         lambda r: [
             f"The shipping fee is {v}." for v in decimal_texts(pc.take(raw_fee, r).to_pylist())
         ],
@@ -467,6 +473,21 @@ def review_block(block: pa.Table, ctx: ReviewContext) -> BlockReview:
     if ctx._terms and n:
         _policy(ctx, out, title, description)
     return out.result()
+
+
+def exact(mask: np.ndarray, holds: Callable[..., bool], *raw: pa.Array) -> np.ndarray:
+    """``mask`` narrowed to the rows where ``holds`` is true of the numbers as ``Decimal``.
+    The float comparisons that make ``mask`` are never stricter than exact ones (rounding
+    is monotonic), so only the few rows they select need the exact check ("1e-400" is
+    above zero, though its float is 0)."""
+    rows = np.flatnonzero(mask)
+    if not len(rows):
+        return mask
+    idx = pa.array(rows)
+    values = [[Decimal(v.strip()) for v in pc.take(a, idx).to_pylist()] for a in raw]
+    out = np.zeros_like(mask)
+    out[rows] = [holds(*vs) for vs in zip(*values, strict=True)]
+    return out
 
 
 def _policy(ctx: ReviewContext, out: _Issues, title: pa.Array, description: pa.Array) -> None:

@@ -115,6 +115,9 @@ def test_good_product_has_no_issue():
         ({"currency": "USD"}, "currency_mismatch", ERROR),
         ({"currency": "usd"}, "currency_mismatch", ERROR),
         ({"shipping_fee": Decimal("-1")}, "shipping_fee_negative", ERROR),
+        # exact decimals, not floats
+        ({"sale_price": "29.9000000000000000001"}, "sale_price_not_below_price", ERROR),
+        ({"shipping_fee": "-1e-400"}, "shipping_fee_negative", ERROR),
         ({"inventory_quantity": -3}, "inventory_negative", WARNING),
         # values
         ({"availability": "maybe"}, "availability_invalid", ERROR),
@@ -174,6 +177,8 @@ def test_rule_fires(changes, code, severity):
         {"sale_price": ""},
         {"price": "12.50", "sale_price": "9.99"},
         {"price": 10.5, "sale_price": None},
+        {"price": "1e-400", "sale_price": None},  # above zero, though its float is 0
+        {"sale_price": "29.8999999999999999999"},
         {"currency": ""},
         {"shipping_fee": 0},
         {"inventory_quantity": 0},
