@@ -64,6 +64,8 @@ def _json_text(v: Any) -> str:
         return v
     if v is None:
         return "None"
+    if isinstance(v, int | float | Decimal) and not isinstance(v, bool):
+        return str(v)
     return json.dumps(v, ensure_ascii=False, default=str)
 
 
