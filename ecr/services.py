@@ -383,7 +383,9 @@ _BLOCK_SQL = {
     "shipping_fee": "shipping_fee::text",
     "inventory_quantity": "inventory_quantity::text",
     "additional_image_links": (
-        "CASE jsonb_typeof(additional_image_links)"
+        # Most products have none: skip the subquery for them.
+        "CASE WHEN additional_image_links = '[]'::jsonb THEN NULL ELSE"
+        " CASE jsonb_typeof(additional_image_links)"
         " WHEN 'array' THEN ARRAY(SELECT coalesce(e, 'None')"
         "  FROM jsonb_array_elements_text(additional_image_links) e)"
         " WHEN 'string' THEN ARRAY(SELECT x FROM"
@@ -391,10 +393,11 @@ _BLOCK_SQL = {
         "  WHERE btrim(x) <> '')"
         " WHEN 'null' THEN NULL"
         " ELSE CASE WHEN additional_image_links IN ('false', '0', '{}', '\"\"') THEN NULL"
-        "  ELSE ARRAY[additional_image_links::text] END END"
+        "  ELSE ARRAY[additional_image_links::text] END END END"
     ),
     "attribute_keys": (
-        "CASE WHEN jsonb_typeof(custom_attributes) = 'object'"
+        "CASE WHEN custom_attributes = '{}'::jsonb THEN NULL"
+        " WHEN jsonb_typeof(custom_attributes) = 'object'"
         " THEN ARRAY(SELECT lower(k) FROM jsonb_object_keys(custom_attributes) k) END"
     ),
 }
