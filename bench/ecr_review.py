@@ -6,6 +6,11 @@ Builds (set-based, not timed) a catalog of N Pending products of which about 12 
 error and 8 % a warning, then times `review_after_feed_run` (stream all products, run every
 rule, COPY the issues, set statuses, evaluate ECR) and the availability-ratio query.
 Targets (issue #5): review < 60 s and ratio query < 50 ms at 1,000,000 products.
+
+    .venv/bin/python bench/ecr_review.py --products 100000 --rules-only
+
+times the rules alone (CPU seconds of the engine over blocks of 10,000 products with the
+same mix, built in memory; no database). Target (issue #18): >= 150,000 products/s.
 """
 
 from __future__ import annotations
@@ -56,11 +61,108 @@ class BackendCpu:
         return sum(self.last[p] - self.first[p] for p in self.last)
 
 
+def _product(g: int) -> dict:
+    """Product ``g`` of the catalog the SQL below builds, as a mapping."""
+    k = g % 50
+    title = {
+        5: f"REPLICA designer handbag {g}",
+        6: f"TRAIL RUNNER SHOE MODEL {g}",
+        7: f"Trail runner {g} 🔥",
+        8: f"Trail runner {g}!!!",
+        9: f"Linen shirt model {g} ✨ NEW!!",
+    }.get(k, f"Trail runner shoe model {g}, blue, size {g % 12 + 36}")
+    description = ("This insole cures cancer and more. " if k == 10 else "") + (
+        "A light trail running shoe with a grippy sole, breathable mesh upper and a "
+        "cushioned midsole for long days on rough ground. Machine washable, "
+        f"recycled packaging, two-year warranty. Model {g}."
+    )
+    image = "" if k == 12 else f"https://cdn.example.com/i/{g}" + ("" if k == 13 else ".jpg")
+    return {
+        "sku": f"SKU-{g}",
+        "item_group_id": f"G{g // 4}" if g % 4 == 0 else "",
+        "title": title,
+        "description": description,
+        "link": ("ftp://shop.example.com/p/" if k == 11 else "https://shop.example.com/products/")
+        + str(g),
+        "image_link": image,
+        "additional_image_links": [],
+        "brand": "Kestrel",
+        "gtin": "4006381333932" if k == 14 else "4006381333931",
+        "mpn": f"KES-{g}",
+        "condition": "new",
+        "availability": "in_stock",
+        "price": "0.00" if k == 15 else f"{g % 500 + 9.99:.2f}",
+        "sale_price": f"{g % 500 + 4.99:.2f}" if g % 10 == 0 else None,
+        "currency": "USD",
+        "shipping_fee": "4.99",
+        "inventory_quantity": g % 50,
+        "custom_attributes": {"size": "42"} if g % 4 == 1 else {},
+    }
+
+
+def seeded_terms(rules) -> list:
+    """The policy lists a new installation starts with (the seeding migration's)."""
+    import importlib
+
+    seed = importlib.import_module("ecr.migrations.0002_seed_policy_lists")
+    terms = [
+        rules.PolicyTermSpec(t, rules.PROHIBITED, cat)
+        for cat, ts in seed.PROHIBITED.items()
+        for t in ts
+    ]
+    terms += [
+        rules.PolicyTermSpec(t, rules.RESTRICTED, cat, sev)
+        for cat, ts in seed.RESTRICTED.items()
+        for t, sev in ts
+    ]
+    terms += [
+        rules.PolicyTermSpec(t, rules.DENIED_CLAIM, cat)
+        for cat, ts in seed.DENIED_CLAIMS.items()
+        for t in ts
+    ]
+    return terms
+
+
+def rules_only(n: int, block_size: int = 10_000) -> None:
+    """CPU time of the rules alone over blocks of ``block_size`` products."""
+    import sys
+
+    from common import ROOT
+
+    sys.path.insert(0, str(ROOT))
+    from ecr import rules
+
+    ctx = rules.ReviewContext(currency="USD", terms=seeded_terms(rules))
+    blocks = [
+        rules.block_from_products([_product(g) for g in range(s + 1, min(n, s + block_size) + 1)])
+        for s in range(0, n, block_size)
+    ]
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    unavailable = issues = 0
+    for block in blocks:
+        r = rules.review_block(block, ctx)
+        unavailable += int(r.unavailable.sum())
+        issues += r.issues.num_rows
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - t0
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"rules alone: {n:,} products in blocks of {block_size:,}: {cpu:.2f} CPU-s, "
+        f"{wall:.2f} s wall = {n / cpu:,.0f} products/CPU-s "
+        f"({unavailable:,} Unavailable, {issues:,} issues; {len(ctx.terms)} policy terms)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--products", type=int, default=20_000)
     parser.add_argument("--ratio-runs", type=int, default=20)
+    parser.add_argument(
+        "--rules-only", action="store_true", help="time the rules alone (no database)"
+    )
     args = parser.parse_args()
+    if args.rules_only:
+        rules_only(args.products)
+        return
     setup_django()
 
     from django.db import connection

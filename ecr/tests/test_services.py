@@ -280,3 +280,47 @@ def test_background_writer_failure_loses_nothing(tenant_a, monkeypatch):
         )
     # Nothing half-done: every product is still Pending for the next cycle.
     assert set(statuses(catalog).values()) == {ReviewStatus.PENDING}
+
+
+def test_products_read_from_postgresql_get_the_issues_of_their_mappings(catalog, tenant_a):
+    """The SQL that reads products into blocks (numbers as text, JSON lists flattened)
+    gives every product the issues the engine gives its mapping."""
+    from django.forms.models import model_to_dict
+
+    from ecr import rules
+
+    variants = [
+        {},
+        {"price": Decimal("0.00"), "sale_price": None},
+        {"price": Decimal("10"), "sale_price": Decimal("12.50"), "shipping_fee": Decimal("-1")},
+        {"additional_image_links": ["https://a.example/1.jpg", "nope", ""]},
+        {"additional_image_links": "https://a.example/1.jpg,ftp://x/2.png"},
+        {"additional_image_links": {"a": 1}},
+        {"additional_image_links": 7},
+        {"custom_attributes": {"Size": "M", "COLOR": "red"}, "item_group_id": ""},
+        {"custom_attributes": ["size"], "item_group_id": ""},
+        {"inventory_quantity": -4, "gtin": "2000000000008", "brand": ""},
+        {"title": "REPLICA WATCH, GOLD!!! 🔥", "link": "ftp://x/p", "image_link": "x.jpg"},
+        {"description": "Cures   Cancer, c.ke", "availability": "maybe", "condition": "??"},
+        {"sku": " dup ", "currency": "eur"},
+        {"sku": "DUP"},
+    ]
+    assert PolicyTerm.objects.filter(term="replica", is_active=True).exists()  # seeded
+    products = [PendingProductFactory(catalog=catalog, tenant=tenant_a, **v) for v in variants]
+    for p in products:
+        p.refresh_from_db()  # the values as stored (10 is 10.00)
+    context = services.review_context(tenant=tenant_a, catalog=catalog)
+    expected = rules.review_products(
+        [model_to_dict(p) | {"sku": p.sku} for p in products], context
+    ).issues_per_row()
+    services.products_review(
+        tenant=tenant_a, catalog=catalog, lane="fast", trigger="feed_run", chunk_size=5
+    )
+    stored = ProductIssue.objects.for_tenant(tenant_a).filter(catalog=catalog)
+    for product, issues in zip(products, expected, strict=True):
+        got = stored.filter(product=product).order_by("id")
+        assert sorted(
+            (i.code, i.severity, i.field, i.message, i.how_to_fix, i.rule) for i in got
+        ) == sorted(tuple(i) for i in issues), product.sku
+    assert any(expected) and all(i.code != "duplicate_id" for i in expected[0])
+    assert [i.code for i in expected[-1]] == ["duplicate_id"]

@@ -1,0 +1,149 @@
+"""Column checks in RE2 (through ``pyarrow.compute``) and numpy: the building blocks of the
+review engine, each over a whole column at once.
+
+RE2 differs from Python's ``re`` in ways that matter here, so the patterns spell out what
+Python meant: ``\\w`` is ``[\\pL\\pN_]``, ``\\s`` is Python's whitespace set, ``\\d`` is
+``[0-9]``. Case-insensitive matching is Unicode simple case folding (``ß`` does not match
+``ss``).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Python's \w, \s and the characters between words, in RE2 syntax.
+_W = r"\pL\pN_"
+_SPACE = (
+    r"\t\n\x0b\f\r \x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}"
+    r"\x{202f}\x{205f}\x{3000}"
+)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_URL_RE = (
+    r"(?i)^[a-z][a-z0-9+.-]*://"  # scheme
+    rf"(?:[^{_SPACE}/?#@]+@)?"  # userinfo
+    rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\])"  # host name or [IPv6]
+    r"(?::[0-9]{1,5})?"  # port
+    rf"(?:[/?#][^{_SPACE}]*)?$"
+)
+_SCHEME_RE = r"^[a-zA-Z][a-zA-Z0-9+.-]*:"
+_HTTP_RE = r"(?i)^https?:"
+# The path (before any ? or #) ends in an image type.
+_IMAGE_RE = r"(?i)^[^#?]*\.(?:jpe?g|png|gif|webp|bmp|tiff?)(?:[#?]|$)"
+# Emoji and pictographic symbols (incl. flags, variation selector 16 and ZWJ).
+EMOJI_RE = (
+    r"[\x{1f000}-\x{1faff}\x{2600}-\x{27bf}\x{2b00}-\x{2bff}"
+    r"\x{231a}\x{231b}\x{23e9}-\x{23fa}\x{fe0f}\x{200d}]"
+)
+# "!!", "??", "?!", "$$$", "***", "....": more than an ellipsis or one mark. RE2 has no
+# back-references: one alternative per repeated symbol.
+_REPEATED = "|".join(re.escape(c) + "{3,}" for c in "*#$%@~^=+|<>_")
+PUNCT_RE = f"(?P<m>[!?¡¿]{{2,}}|{_REPEATED}|\\.{{4,}}|,{{2,}})"
+_NUMBER_RE = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+_GTIN_SHAPE_RE = r"^(?:[0-9]{8}|[0-9]{12,14})$"
+_GTIN_WEIGHTS = np.array([3, 1] * 6 + [3], dtype=np.int64)  # 13 digits left of the check
+
+
+def words_text(a) -> pa.Array:
+    """Text as its words: lower-cased, each run of non-word characters one space, with a
+    space at both ends. A sequence of whole words is then a plain substring
+    (``" weight loss "``), whatever separated the words and whatever their case."""
+    spaced = pc.replace_substring_regex(pc.utf8_lower(as_text(a)), f"[^{_W}]+", " ")
+    return pc.binary_join_element_wise(" ", spaced, " ", "")
+
+
+# --- column helpers ---------------------------------------------------------
+
+
+def as_text(a) -> pa.Array:
+    return pc.fill_null(a, "")
+
+
+def trimmed(a) -> pa.Array:
+    return pc.utf8_trim_whitespace(as_text(a))
+
+
+def is_empty(a) -> np.ndarray:
+    return to_mask(pc.equal(pc.utf8_length(a), 0))
+
+
+def to_mask(mask) -> np.ndarray:
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def matches(a, pattern: str) -> np.ndarray:
+    return to_mask(pc.match_substring_regex(a, pattern))
+
+
+def cut(a, n: int = 60) -> pa.Array:
+    longer = pc.greater(pc.utf8_length(a), n)
+    return pc.if_else(
+        longer, pc.binary_join_element_wise(pc.utf8_slice_codeunits(a, 0, n - 1), "…", ""), a
+    )
+
+
+def concat(*parts) -> pa.Array:
+    """Element-wise concatenation of string arrays and constants."""
+    return pc.binary_join_element_wise(
+        *(pa.scalar(p, pa.string()) if isinstance(p, str) else p for p in parts), ""
+    )
+
+
+def decimal_texts(values: list[str | None]) -> list[str]:
+    """Numbers written as ``Decimal`` writes them (what the seller typed, normalised)."""
+    return [str(Decimal((v or "").strip())) for v in values]
+
+
+def numbers(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(empty, valid, value) of a column of numbers as text."""
+    raw = pc.fill_null(a, "")
+    empty = is_empty(raw)
+    t = pc.utf8_trim_whitespace(raw)
+    valid = matches(t, _NUMBER_RE)
+    value = pc.cast(pc.if_else(pa.array(valid), t, pa.scalar(None, pa.string())), pa.float64())
+    return empty, valid & ~empty, pc.fill_null(value, 0.0).to_numpy(zero_copy_only=False)
+
+
+def _fixed_width_digits(a: pa.Array, width: int) -> np.ndarray:
+    """(n, width) digit matrix of a string array whose values are all ``width`` ASCII
+    digits, read from the array's data buffer without a Python loop."""
+    n = len(a)
+    a = pa.concat_arrays([a]) if a.offset else a
+    if n == 0:
+        return np.zeros((0, width), dtype=np.int64)
+    offsets = np.frombuffer(a.buffers()[1], dtype=np.int32)[: n + 1]
+    data = np.frombuffer(a.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[0] + n * width]
+    return data.reshape(n, width).astype(np.int64) - 48
+
+
+def gtin_check(gtins) -> tuple[np.ndarray, np.ndarray]:
+    """(invalid, reserved) per GTIN of a string array: invalid unless 8/12/13/14 digits
+    (spaces and hyphens ignored) with a correct GS1 mod-10 check digit and not all zeros;
+    reserved when a valid 12+ digit GTIN starts with 2 (store-internal) or 98/99."""
+    g = pc.replace_substring(pc.replace_substring(trimmed(gtins), " ", ""), "-", "")
+    shape = matches(g, _GTIN_SHAPE_RE)
+    g14 = pc.if_else(pa.array(shape), pc.utf8_lpad(g, 14, "0"), "0" * 14)
+    d = _fixed_width_digits(g14, 14)
+    check_ok = (10 - (d[:, :13] @ _GTIN_WEIGHTS) % 10) % 10 == d[:, 13]
+    invalid = ~shape | ~check_ok | (d == 0).all(axis=1)
+    long = to_mask(pc.greater(pc.utf8_length(g), 8))
+    reserved = ~invalid & long & ((d[:, 1] == 2) | ((d[:, 1] == 9) & (d[:, 2] >= 8)))
+    return invalid, reserved
+
+
+def url_check(urls, *, image: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(not_http, invalid, not_image_type) per URL of a string array, disjoint: a URL with
+    another scheme is not_http; one that is not a well-formed http(s) URL invalid; with
+    ``image``, a well-formed one whose path does not end in an image type not_image_type."""
+    u = trimmed(urls)
+    scheme = matches(u, _SCHEME_RE)
+    not_http = scheme & ~matches(u, _HTTP_RE)
+    invalid = ~not_http & (~scheme | ~matches(u, _URL_RE))
+    not_image = np.zeros(len(u), dtype=bool)
+    if image:
+        not_image = ~not_http & ~invalid & ~matches(u, _IMAGE_RE)
+    return not_http, invalid, not_image

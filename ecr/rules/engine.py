@@ -1,0 +1,537 @@
+"""The review engine: every rule once, over the Arrow columns of a block of products.
+
+A block is a ``pyarrow.Table`` with the columns of :data:`BLOCK_SCHEMA` (a catalog chunk
+read from PostgreSQL, or :func:`block_from_products` for plain mappings; a seller's edit is
+a block of one). :func:`review_block` returns per row whether it is Unavailable (an error)
+and one table of issues ordered by row, then by the rules' fixed order (the order below;
+policy terms: title before description, then the order of the terms in the context).
+
+Regular expressions run through ``pyarrow.compute`` (RE2: linear time, no backtracking on
+hostile feed text); the GTIN check digit is a matrix product over the digits. Python
+touches only the few rows whose message needs a ``Decimal`` written as the seller typed it.
+
+The column checks and patterns are in :mod:`.columns`, the block's columns in
+:mod:`.blocks`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .blocks import BLOCK_SCHEMA, block_from_products
+from .catalog import (
+    AVAILABILITY_VALUES,
+    CONDITION_VALUES,
+    DENIED_CLAIM,
+    ERROR,
+    PROHIBITED,
+    RULES,
+    SEVERITIES,
+    VARIANT_ATTRIBUTES,
+    Issue,
+    PolicyTermSpec,
+    tokenize,
+)
+from .columns import (
+    EMOJI_RE,
+    PUNCT_RE,
+    as_text,
+    concat,
+    cut,
+    decimal_texts,
+    gtin_check,
+    is_empty,
+    matches,
+    numbers,
+    to_mask,
+    trimmed,
+    url_check,
+    words_text,
+)
+
+ISSUE_SCHEMA = pa.schema(
+    [
+        ("row", pa.int64()),
+        ("code", pa.string()),
+        ("severity", pa.string()),
+        ("field", pa.string()),
+        ("message", pa.string()),
+        ("how_to_fix", pa.string()),
+        ("rule", pa.string()),
+    ]
+)
+
+
+@dataclass
+class ReviewContext:
+    """Everything the rules need besides the products, compiled once per review run.
+
+    ``duplicate_ids`` are the normalised ids (:func:`normalize_id`) shared by two products
+    of the catalog: the engine never looks across rows, so a product's review does not
+    depend on which block it is in."""
+
+    currency: str = ""
+    terms: Sequence[PolicyTermSpec] = ()
+    title_max_length: int = 150
+    description_max_length: int = 5000
+    caps_min_letters: int = 8
+    duplicate_ids: frozenset[str] = frozenset()
+    _terms: list[tuple[PolicyTermSpec, str]] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.currency = (self.currency or "").strip().upper()
+        # A term is its words (tokenize: what admin validation requires), normalised like
+        # the text (words_text) so that it is a plain substring of the text it occurs in:
+        # its characters are never a pattern.
+        specs = [s for s in self.terms if tokenize(s.term)]
+        normalised = words_text(pa.array([s.term for s in specs], pa.string())).to_pylist()
+        seen: set[str] = set()
+        for spec, spaced in zip(specs, normalised, strict=True):
+            words = f" {spaced.strip()} "
+            if words.strip() and words not in seen:  # the first entry of the same words wins
+                seen.add(words)
+                self._terms.append((spec, words))
+        # One pass over the lower-cased text for every term's longest word (an alternation
+        # of literals: RE2's DFA) finds the few rows worth splitting into words.
+        longest = {max(w.split(), key=len) for _, w in self._terms}
+        self.any_term_re = "|".join(re.escape(w) for w in sorted(longest))
+        self._dups = pa.array(sorted(self.duplicate_ids), pa.string())
+
+
+@dataclass
+class BlockReview:
+    """The review of a block: per row Unavailable or not, and the issues in order."""
+
+    unavailable: np.ndarray  # bool, one per row
+    issues: pa.Table  # ISSUE_SCHEMA, ordered by row then rule order
+
+    def statuses(self) -> list[str]:
+        return ["unavailable" if u else "available" for u in self.unavailable]
+
+    def issues_per_row(self) -> list[list[Issue]]:
+        out: list[list[Issue]] = [[] for _ in range(len(self.unavailable))]
+        for r in self.issues.to_pylist():
+            row = r.pop("row")
+            out[row].append(Issue(**r))
+        return out
+
+
+# --- the review -------------------------------------------------------------
+
+
+class _Issues:
+    """Collects the issues rule by rule; ``slot`` is the rule's place in the order."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.parts: list[pa.Table] = []
+        self.errors = np.zeros(n, dtype=bool)
+
+    def add(
+        self,
+        slot: int,
+        code: str,
+        mask: np.ndarray,
+        message: Callable[[pa.Array], Any] | str,
+        *,
+        fld: str = "",
+        severity: str = "",
+        how: str = "",
+        rule: str = "",
+    ) -> None:
+        if not mask.any():
+            return
+        info = RULES[code]
+        rows = pa.array(np.flatnonzero(mask), pa.int64())
+        k = len(rows)
+        msg = message if isinstance(message, str) else message(rows)
+        if isinstance(msg, list):
+            msg = pa.array(msg, pa.string())
+        severity = severity or info.severity
+        if severity == ERROR:
+            self.errors |= mask
+        cols = {
+            "row": rows,
+            "code": pa.array([code] * k, pa.string()),
+            "severity": pa.array([severity] * k, pa.string()),
+            "field": pa.array([fld or info.field] * k, pa.string()),
+            "message": msg if isinstance(msg, pa.Array) else pa.array([msg] * k, pa.string()),
+            "how_to_fix": pa.array([how or info.how_to_fix] * k, pa.string()),
+            "rule": pa.array([rule or code] * k, pa.string()),
+            "slot": pa.array(np.full(k, slot, dtype=np.int64)),
+        }
+        self.parts.append(pa.table(cols))
+
+    def result(self) -> BlockReview:
+        if not self.parts:
+            return BlockReview(self.errors, ISSUE_SCHEMA.empty_table())
+        t = pa.concat_tables(self.parts, promote_options="permissive")
+        t = t.sort_by([("row", "ascending"), ("slot", "ascending")]).drop_columns(["slot"])
+        return BlockReview(self.errors, t.cast(ISSUE_SCHEMA))
+
+
+def review_block(block: pa.Table, ctx: ReviewContext) -> BlockReview:
+    """The review of every product of ``block`` (columns of :data:`BLOCK_SCHEMA`)."""
+    block = block.select(BLOCK_SCHEMA.names).cast(BLOCK_SCHEMA).combine_chunks()
+    n = block.num_rows
+    col = {
+        name: block.column(name).chunk(0) if block.column(name).num_chunks else pa.array([], t)
+        for name, t in zip(BLOCK_SCHEMA.names, BLOCK_SCHEMA.types, strict=True)
+    }
+    out = _Issues(n)
+    add = out.add
+
+    def take(a):
+        return lambda rows: pc.take(a, rows)
+
+    sku, title = as_text(col["sku"]), as_text(col["title"])
+    description = as_text(col["description"])
+    link, image_link = as_text(col["link"]), as_text(col["image_link"])
+
+    # Required fields and duplicate ids.
+    no_sku = is_empty(trimmed(sku))
+    add(1, "missing_sku", no_sku, "The product has no id.")
+    if ctx.duplicate_ids:
+        dup = to_mask(pc.is_in(pc.utf8_lower(trimmed(sku)), value_set=ctx._dups)) & ~no_sku
+        add(
+            1,
+            "duplicate_id",
+            dup,
+            lambda r: concat(
+                "Another product in this catalog also has the id “", pc.take(sku, r), "”."
+            ),
+        )
+    add(2, "missing_title", is_empty(trimmed(title)), "The product has no title.")
+    add(3, "missing_description", is_empty(trimmed(description)), "The product has no description.")
+
+    # Links.
+    for slot, name, text, image in ((4, "link", link, False), (5, "image_link", image_link, True)):
+        missing = is_empty(trimmed(text))
+        not_http, invalid, not_image = url_check(text, image=image)
+        label = "image link" if image else "link"
+        shown = take(cut(text))
+        add(
+            slot,
+            f"missing_{name}",
+            missing,
+            f"The product has no {label}."
+            if image
+            else "The product has no link to its page in your shop.",
+        )
+        add(
+            slot,
+            f"{name}_not_http",
+            not_http & ~missing,
+            lambda r, shown=shown, label=label: concat(
+                f"The {label} “", shown(r), "” is not an http(s) address."
+            ),
+        )
+        add(
+            slot,
+            f"{name}_invalid",
+            invalid & ~missing,
+            lambda r, shown=shown, label=label: concat(
+                f"The {label} “", shown(r), "” is not a valid web address."
+            ),
+        )
+        if image:
+            add(
+                slot,
+                "image_link_not_image_type",
+                not_image & ~missing,
+                lambda r, shown=shown: concat(
+                    "The image link “",
+                    shown(r),
+                    "” does not end in an image type such as .jpg or .png.",
+                ),
+            )
+    extra = col["additional_image_links"]
+    if n and pc.sum(pc.list_value_length(extra)).as_py():
+        flat = as_text(pc.list_flatten(extra))
+        parents = pc.list_parent_indices(extra).to_numpy()
+        not_http, invalid, not_image = url_check(flat, image=True)
+        bad = not_http | invalid | not_image
+        count = np.bincount(parents[bad], minlength=n)
+        first_rows, first_at = np.unique(parents[bad], return_index=True)
+        first = np.zeros(n, dtype=np.int64)
+        first[first_rows] = np.flatnonzero(bad)[first_at]
+        add(
+            6,
+            "additional_image_link_invalid",
+            count > 0,
+            lambda r: concat(
+                pc.cast(pa.array(count[r.to_numpy()]), pa.string()),
+                " additional image link(s) are not http(s) links to an image, e.g. “",
+                cut(pc.take(flat, pa.array(first[r.to_numpy()]))),
+                "”.",
+            ),
+        )
+
+    # Availability and condition.
+    avail = trimmed(col["availability"])
+    no_avail = is_empty(avail)
+    add(7, "missing_availability", no_avail, "The product has no availability.")
+    known = pc.is_in(
+        pc.replace_substring(pc.utf8_lower(avail), "_", " "),
+        value_set=pa.array(sorted(AVAILABILITY_VALUES)),
+    )
+    add(
+        7,
+        "availability_invalid",
+        ~to_mask(known) & ~no_avail,
+        lambda r: concat("“", cut(pc.take(avail, r), 30), "” is not an availability."),
+    )
+    cond = trimmed(col["condition"])
+    known = pc.is_in(pc.utf8_lower(cond), value_set=pa.array(sorted(CONDITION_VALUES)))
+    add(
+        8,
+        "condition_invalid",
+        ~to_mask(known) & ~is_empty(cond),
+        lambda r: concat("“", cut(pc.take(cond, r), 30), "” is not a condition."),
+    )
+
+    # Prices.
+    raw_price, raw_sale = as_text(col["price"]), as_text(col["sale_price"])
+    p_empty, p_ok, price = numbers(raw_price)
+    add(9, "missing_price", p_empty, "The product has no price.")
+    add(
+        9,
+        "missing_price",
+        ~p_empty & ~p_ok,
+        lambda r: concat("The price “", cut(pc.take(raw_price, r), 30), "” is not a number."),
+    )
+    add(
+        9,
+        "price_not_positive",
+        exact(p_ok & (price <= 0), lambda p: p <= 0, raw_price),
+        lambda r: [
+            f"The price is {v}; it must be above zero."
+            for v in decimal_texts(pc.take(raw_price, r).to_pylist())
+        ],
+    )
+    s_empty, s_ok, sale = numbers(raw_sale)
+    add(
+        10,
+        "sale_price_not_below_price",
+        ~s_empty & ~s_ok,
+        lambda r: concat("The sale price “", cut(pc.take(raw_sale, r), 30), "” is not a number."),
+    )
+    add(
+        11,
+        "sale_price_not_below_price",
+        exact(
+            s_ok & p_ok & (price >= 0) & (sale >= price),
+            lambda s, p: p > 0 and s >= p,
+            raw_sale,
+            raw_price,
+        ),
+        lambda r: [
+            f"The sale price {s} is not below the price {p}."
+            for s, p in zip(
+                decimal_texts(pc.take(raw_sale, r).to_pylist()),
+                decimal_texts(pc.take(raw_price, r).to_pylist()),
+                strict=True,
+            )
+        ],
+    )
+    if ctx.currency:
+        cur = pc.utf8_upper(trimmed(col["currency"]))
+        add(
+            12,
+            "currency_mismatch",
+            ~is_empty(cur) & to_mask(pc.not_equal(cur, ctx.currency)),
+            lambda r: concat(
+                "The price is in ", pc.take(cur, r), f" but the catalog sells in {ctx.currency}."
+            ),
+        )
+    raw_fee = as_text(col["shipping_fee"])
+    _, f_ok, fee = numbers(raw_fee)
+    add(
+        13,
+        "shipping_fee_negative",
+        exact(f_ok & (fee <= 0), lambda f: f < 0, raw_fee),
+        lambda r: [
+            f"The shipping fee is {v}." for v in decimal_texts(pc.take(raw_fee, r).to_pylist())
+        ],
+    )
+    qty = as_text(col["inventory_quantity"])
+    add(
+        14,
+        "inventory_negative",
+        to_mask(pc.starts_with(qty, "-")),
+        lambda r: concat("The inventory quantity is ", pc.take(qty, r), "."),
+    )
+
+    # Lengths.
+    for slot, name, text, limit in (
+        (15, "title", title, ctx.title_max_length),
+        (16, "description", description, ctx.description_max_length),
+    ):
+        length = pc.utf8_length(text)
+        add(
+            slot,
+            f"{name}_too_long",
+            to_mask(pc.greater(length, limit)),
+            lambda r, length=length, name=name, limit=limit: concat(
+                f"The {name} has ",
+                pc.cast(pc.take(length, r), pa.string()),
+                f" characters; the limit is {limit}.",
+            ),
+        )
+
+    # Identifiers (google/shoptimizer-style).
+    gtin, brand = trimmed(col["gtin"]), trimmed(col["brand"])
+    has_gtin, has_brand = ~is_empty(gtin), ~is_empty(brand)
+    if has_gtin.any():
+        invalid, reserved = gtin_check(gtin)
+        add(
+            17,
+            "gtin_invalid",
+            has_gtin & invalid,
+            lambda r: concat(
+                "“",
+                cut(pc.take(gtin, r), 30),
+                "” is not a valid GTIN: it must have 8, 12, 13 or 14 digits and a correct "
+                "check digit.",
+            ),
+        )
+        add(
+            17,
+            "gtin_reserved",
+            has_gtin & reserved,
+            lambda r: concat("The GTIN ", pc.take(gtin, r), " is in a reserved range."),
+        )
+        add(18, "brand_missing", has_gtin & ~has_brand, "The product has a GTIN but no brand.")
+    add(
+        18,
+        "identifier_missing",
+        ~has_gtin & has_brand & is_empty(trimmed(col["mpn"])),
+        lambda r: concat(
+            "The brand is “", cut(pc.take(brand, r), 30), "” but there is no GTIN or MPN."
+        ),
+    )
+
+    # Variants without item_group_id (TikTok).
+    keys = col["attribute_keys"]
+    if n and pc.sum(pc.list_value_length(keys)).as_py():
+        flat = as_text(pc.list_flatten(keys))
+        parents = pc.list_parent_indices(keys).to_numpy()
+        names = []
+        hit = np.zeros(n, dtype=bool)
+        for attr in sorted(VARIANT_ATTRIBUTES):
+            has = np.zeros(n, dtype=bool)
+            has[parents[to_mask(pc.equal(flat, attr))]] = True
+            hit |= has
+            names.append(pc.if_else(pa.array(has), f"{attr}, ", ""))
+        hit &= is_empty(trimmed(col["item_group_id"]))
+        joined = pc.utf8_rtrim(concat(*names), ", ")  # attribute names have no "," or " "
+        add(
+            19,
+            "variant_missing_item_group_id",
+            hit,
+            lambda r: concat(
+                "The product has variant attributes (",
+                pc.take(joined, r),
+                ") but no item_group_id.",
+            ),
+        )
+
+    # Title style.
+    add(
+        20,
+        "title_has_emoji",
+        matches(title, EMOJI_RE),
+        "The title contains emojis or pictographic symbols.",
+    )
+    # Counting letters is the dear part: only for the titles already all upper-case.
+    caps = to_mask(pc.utf8_is_upper(title))
+    if caps.any():
+        upper = np.flatnonzero(caps)
+        letters = pc.count_substring_regex(pc.take(title, pa.array(upper)), r"\pL")
+        caps[upper] = to_mask(pc.greater_equal(letters, ctx.caps_min_letters))
+    add(21, "policy_all_caps_title", caps, "The title is written entirely in capital letters.")
+    add(
+        22,
+        "policy_excessive_punctuation",
+        matches(title, PUNCT_RE),
+        lambda r: concat(
+            "The title contains “",
+            pc.struct_field(pc.extract_regex(pc.take(title, r), PUNCT_RE), [0]),
+            "”.",
+        ),
+    )
+
+    # Policy terms and denied claims: each term once, where it first appears.
+    if ctx._terms and n:
+        _policy(ctx, out, title, description)
+    return out.result()
+
+
+def exact(mask: np.ndarray, holds: Callable[..., bool], *raw: pa.Array) -> np.ndarray:
+    """``mask`` narrowed to the rows where ``holds`` is true of the numbers as ``Decimal``.
+    The float comparisons that make ``mask`` are never stricter than exact ones (rounding
+    is monotonic), so only the few rows they select need the exact check ("1e-400" is
+    above zero, though its float is 0)."""
+    rows = np.flatnonzero(mask)
+    if not len(rows):
+        return mask
+    idx = pa.array(rows)
+    values = [[Decimal(v.strip()) for v in pc.take(a, idx).to_pylist()] for a in raw]
+    out = np.zeros_like(mask)
+    out[rows] = [holds(*vs) for vs in zip(*values, strict=True)]
+    return out
+
+
+def _policy(ctx: ReviewContext, out: _Issues, title: pa.Array, description: pa.Array) -> None:
+    n, k = out.n, len(ctx._terms)
+    found = [np.zeros(n, dtype=bool) for _ in ctx._terms]
+    for f_idx, (fld, text) in enumerate((("title", title), ("description", description))):
+        candidates = np.flatnonzero(matches(pc.utf8_lower(text), ctx.any_term_re))
+        if not len(candidates):
+            continue
+        sub = words_text(pc.take(text, pa.array(candidates)))
+        for t_idx, (spec, term_words) in enumerate(ctx._terms):
+            mask = np.zeros(n, dtype=bool)
+            mask[candidates[to_mask(pc.match_substring(sub, term_words))]] = True
+            mask &= ~found[t_idx]
+            found[t_idx] |= mask
+            code, msg, severity, how = _policy_issue(spec, fld)
+            out.add(
+                100 + f_idx * k + t_idx,
+                code,
+                mask,
+                msg,
+                fld=fld,
+                severity=severity,
+                how=how,
+                rule=f"policy.{spec.kind}:{spec.term}",
+            )
+
+
+def _policy_issue(spec: PolicyTermSpec, fld: str) -> tuple[str, str, str, str]:
+    cat = f" ({spec.category})" if spec.category else ""
+    if spec.kind == DENIED_CLAIM:
+        code = "policy_denied_claim"
+        msg = f"The {fld} makes the claim “{spec.term}”{cat}, which ads may not make."
+    elif spec.kind == PROHIBITED:
+        code = "policy_prohibited_term"
+        msg = f"The {fld} contains “{spec.term}”, a prohibited term{cat}."
+    else:
+        code = "policy_restricted_term"
+        msg = f"The {fld} contains “{spec.term}”, a restricted term{cat}."
+    info = RULES[code]
+    severity = spec.severity if spec.severity in SEVERITIES else info.severity
+    return code, msg, severity, spec.how_to_fix or info.how_to_fix
+
+
+def review_products(products: Sequence[Mapping[str, Any]], ctx: ReviewContext) -> BlockReview:
+    """:func:`review_block` of plain mappings (a seller's edit, tests)."""
+    return review_block(block_from_products(products), ctx)
