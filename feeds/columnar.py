@@ -817,3 +817,23 @@ def table_rows(table: pa.Table) -> list[dict[str, str]]:
     for r in rows:
         r["line"] = str(r["line"])
     return rows
+
+
+def parse_feed(
+    stream: IO[bytes],
+    *,
+    fmt: str = "auto",
+    encoding: str | None = None,
+    default_currency: str = "",
+    chunk_rows: int = P.DEFAULT_CHUNK_ROWS,
+    state: ValidationState | None = None,
+) -> Iterator[tuple[list[dict[str, str]], list[RowError]]]:
+    """Detect, stream and validate: yields (normalised rows, row errors) per chunk.
+
+    Pass ``state`` to read the running counts (received, rejected, warnings).
+    """
+    state = state or ValidationState(default_currency=default_currency)
+    for table, errors in parse_feed_tables(
+        stream, fmt=fmt, encoding=encoding, state=state, chunk_rows=chunk_rows
+    ):
+        yield table_rows(table), errors

@@ -736,25 +736,3 @@ def _flatten_nested(elem: Any) -> str:
     if _local(elem.tag)[1] == "shipping":
         return ":".join(parts.get(k, "") for k in ("country", "region", "service", "price"))
     return json.dumps(parts, sort_keys=True, ensure_ascii=False)
-
-
-def parse_feed(
-    stream: IO[bytes],
-    *,
-    fmt: str = "auto",
-    encoding: str | None = None,
-    default_currency: str = "",
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    state: ValidationState | None = None,
-) -> Iterator[tuple[list[dict[str, str]], list[RowError]]]:
-    """Detect, stream and validate: yields (normalised rows, row errors) per chunk.
-
-    Pass ``state`` to read the running counts (received, rejected, warnings).
-    """
-    from .columnar import parse_feed_tables, table_rows
-
-    state = state or ValidationState(default_currency=default_currency)
-    for table, errors in parse_feed_tables(
-        stream, fmt=fmt, encoding=encoding, state=state, chunk_rows=chunk_rows
-    ):
-        yield table_rows(table), errors

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import (
@@ -33,7 +34,6 @@ from catalog_health.tenancy.services import audit_record
 from catalogs.models import Catalog
 
 from . import crypto
-from .fetching import feed_server, feed_url_problem, resolve_checked
 from .ingest.apply import _apply_and_finish, _fail, _fail_after_db_loss, _finish
 from .ingest.context import _Ctx, _fence_take, _Fenced, _Held, _Unchanged
 from .ingest.pipeline import _DEFER_SECONDS, _fetch_policy, _ingest, _tenant_at_limit
@@ -48,6 +48,7 @@ from .models import (
     SourceKind,
     Trigger,
 )
+from .outbound import feed_server, feed_url_problem, resolve_checked
 from .parsing import (
     FeedError,
 )
@@ -376,8 +377,8 @@ def feed_run_enqueue(*, run: FeedRun, countdown: float | None = None) -> bool:
     """Hand the run to a worker (after ``countdown`` seconds when given: a run deferred by
     the tenant's limit). When the broker is down the run fails with a clear message (the
     page stays up and says so) instead of waiting forever."""
-    from .tasks import feed_pull
-
+    # by name: the task module imports this one (FeedsConfig.ready() registers it)
+    feed_pull = current_app.tasks["feeds.pull"]
     try:
         feed_pull.apply_async(
             kwargs={"tenant_id": run.tenant_id, "run_id": run.pk}, retry=False, countdown=countdown

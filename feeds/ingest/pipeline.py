@@ -26,7 +26,7 @@ from catalogs.models import Catalog, Product
 from feeds import crypto
 from feeds.columnar import RecordMatcher, ReparseNeeded, parse_feed_tables
 from feeds.decompress import Limits, check_expansion, open_decompressed
-from feeds.fetching import FetchPolicy, fetch
+from feeds.fetching import fetch
 from feeds.ingest.apply import _apply_and_finish, _store_row_errors
 from feeds.ingest.context import _Ctx, _phase, _save, _Unchanged
 from feeds.ingest.merge import _changed_since, _products_version
@@ -50,6 +50,7 @@ from feeds.models import (
     Trigger,
     UpdateMode,
 )
+from feeds.outbound import FetchPolicy
 from feeds.parsing import (
     FeedError,
     ValidationState,

@@ -20,8 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feeds.columnar import parse_feed
 from feeds.decompress import Limits, open_decompressed
-from feeds.parsing import FeedError, RowError, ValidationState, parse_feed
+from feeds.parsing import FeedError, RowError, ValidationState
 
 pytestmark = pytest.mark.drill
 
