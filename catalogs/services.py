@@ -21,6 +21,7 @@ from django.utils import timezone
 from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.services import audit_record
 
+from . import events
 from .models import (
     Catalog,
     ColumnMappingPreset,
@@ -152,9 +153,9 @@ def product_update(*, tenant: Tenant, product: Product, actor, data: dict) -> Pr
     )
     # Re-review once committed (at once when the catalog's ECR is on, else in the standard
     # queue) so the product's status and the catalog's ECR state follow the fix.
-    from ecr.services import review_after_product_edit
-
-    review_after_product_edit(tenant=tenant, product=product, actor=actor)
+    events.products_edited.send(
+        sender=None, tenant=tenant, catalog=product.catalog, product_ids=[product.pk], actor=actor
+    )
     return product
 
 
@@ -1061,9 +1062,9 @@ def order_upload_run(*, tenant_id: int, upload_id: int) -> OrderUpload | None:
         upload.errors = [dataclasses.asdict(e) for e in result.errors[:500]]
         upload.rows_done = upload.rows_total = getattr(result, "lines", 0) or upload.rows_total
         if result.written:
-            from flagged.services import flags_score_request
-
-            flags_score_request(tenant_id=tenant_id)
+            events.sales_data_changed(
+                tenant=upload.tenant, catalog=upload.catalog, kind=upload.kind
+            )
     upload.finished_at = timezone.now()
     upload.data = b""  # the file is not kept once imported
     upload.save()

@@ -11,7 +11,7 @@ from django.views.generic import TemplateView, View
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 
-from . import product_panels, selectors, services
+from . import events, product_panels, selectors, services
 from .forms import (
     CatalogForm,
     ColumnMappingForm,
@@ -255,19 +255,13 @@ class OrderListView(TenantViewMixin, TemplateView):
                 ),
             )
             return redirect(f"{request.path}?{request.POST.get('query', '')}")
-        _request_scoring(self.tenant)
+        events.sales_data_changed(tenant=self.tenant, catalog=None, kind="orders")
         messages.success(
             request,
             f"{count} order line{'s' if count != 1 else ''} marked shipped. Flagged statuses "
             "follow at the next scoring (queued now).",
         )
         return redirect(f"{request.path}?{request.POST.get('query', '')}")
-
-
-def _request_scoring(tenant) -> None:
-    from flagged.services import flags_score_request
-
-    flags_score_request(tenant_id=tenant.pk)
 
 
 class CatalogUploadView(CatalogMixin, TemplateView):
@@ -344,7 +338,7 @@ class CatalogUploadView(CatalogMixin, TemplateView):
             form.add_error("file", f"Nothing was imported: {exc}")
             return self.render_to_response(self.get_context_data(form=form))
         if result.written:
-            _request_scoring(self.tenant)
+            events.sales_data_changed(tenant=self.tenant, catalog=catalog, kind=kind)
         return self.render_to_response(
             self.get_context_data(form=UploadForm(initial={"kind": kind}), result=result, kind=kind)
         )

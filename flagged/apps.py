@@ -7,7 +7,10 @@ class FlaggedConfig(AppConfig):
     def ready(self) -> None:
         from catalogs import product_panels
 
+        from . import events
         from .panels import product_flag_panel
+
+        events.connect()
 
         product_panels.register(
             product_panels.ProductPanel(
