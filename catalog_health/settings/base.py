@@ -108,6 +108,9 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# Where a tenant's home (and the tenant picker) leads: a URL name taking tenant_slug. The
+# tenancy core names no app; the project picks the page.
+TENANT_HOME_URL_NAME = "catalogs:catalog_list"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
