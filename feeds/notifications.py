@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from django.core.mail import send_mail
 
-from catalog_health.tenancy.models import Membership, Tenant
+from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.roles import Role
-from feeds.models import (
-    FeedRun,
-)
+from catalog_health.tenancy.selectors import member_emails
+from feeds.models import FeedRun
 
 
 def _recipients(tenant: Tenant) -> list[str]:
-    roles = [Role.OWNER, Role.ADMIN, Role.ADVERTISER]
-    return sorted(
-        {
-            m.user.email
-            for m in Membership.objects.filter(tenant=tenant, role__in=roles).select_related("user")
-            if m.user.email
-        }
-    )
+    return member_emails(tenant=tenant, roles=[Role.OWNER, Role.ADMIN, Role.ADVERTISER])
 
 
 def notify_run_failed(*, tenant: Tenant, run: FeedRun) -> int:
@@ -32,7 +24,7 @@ def notify_run_failed(*, tenant: Tenant, run: FeedRun) -> int:
         subject=f"[Catalog Health] Feed pull failed: {source}",
         message=(
             f"The scheduled pull of “{source}” (catalog #{run.catalog_id}) failed.\n\n"
-            f"{run.error_message}\n\nThe catalog was not changed. Run #{run.pk}."
+            f"{run.error_message}\n\nThe catalog was not changed. Run #{run.number}."
         ),
         from_email=None,
         recipient_list=to,
