@@ -20,8 +20,8 @@ from .forms import (
     ProductFilterForm,
     UploadForm,
 )
+from .mixins import CatalogFromUrlMixin
 from .models import (
-    Catalog,
     ColumnMappingPreset,
     OrderUpload,
     Product,
@@ -30,22 +30,12 @@ from .models import (
 )
 
 
-class CatalogMixin(TenantViewMixin):
+class CatalogMixin(CatalogFromUrlMixin, TenantViewMixin):
     """Loads the catalog named in the URL through the tenant scope (foreign id: 404)."""
 
     def load_objects(self) -> None:
         super().load_objects()
         self.get_catalog()
-
-    def get_catalog(self) -> Catalog:
-        if not hasattr(self, "_catalog"):
-            try:
-                self._catalog = selectors.catalog_get(
-                    tenant=self.request.tenant, catalog_id=self.kwargs["catalog_id"]
-                )
-            except Catalog.DoesNotExist as exc:
-                raise Http404("No such catalog.") from exc
-        return self._catalog
 
 
 class CatalogListView(TenantViewMixin, TemplateView):
