@@ -60,6 +60,20 @@ def _scalar_rows(idx: list[int], fn) -> dict[int, Any]:
     return {i: fn(i) for i in idx}
 
 
+class _Rejections:
+    """The reject reason of each row of a block: first match wins (the scalar order)."""
+
+    def __init__(self, n: int):
+        self.field: list[str | None] = [None] * n
+        self.message: list[str | None] = [None] * n
+
+    def __call__(self, mask: pa.Array, f: str, msg: str | None = None, msgs: dict | None = None):
+        for i in pc.indices_nonzero(mask).to_pylist():
+            if self.field[i] is None:
+                self.field[i] = f
+                self.message[i] = msgs[i] if msgs is not None else msg
+
+
 def validate_table(
     table: pa.Table,
     lines: list[int] | pa.Array,
@@ -82,120 +96,20 @@ def validate_table(
     get = lambda c: col.get(c) if c in col else pa.array([""] * n, pa.string())  # noqa: E731
     lines_py = lines.to_pylist() if isinstance(lines, pa.Array) else list(lines)
     sku = get("sku")
-    # reject reasons, first match wins (the scalar order): field and message per row
-    field: list[str | None] = [None] * n
-    message: list[str | None] = [None] * n
-
-    def reject(mask: pa.Array, f: str, msg: str | None = None, msgs: dict | None = None):
-        for i in pc.indices_nonzero(mask).to_pylist():
-            if field[i] is None:
-                field[i] = f
-                message[i] = msgs[i] if msgs is not None else msg
-
-    sku_len = pc.utf8_length(sku)
-    reject(pc.equal(sku_len, 0), "id", "the row has no id, so it cannot be identified")
-    reject(pc.greater(sku_len, 100), "id", "id is longer than 100 characters")
+    reject = _Rejections(n)
+    _reject_lengths(table, col, get, sku, reject)
     sku_py = sku.to_pylist()
     seen = state.seen
-    for f in P.TEXT_FIELDS:
-        limit = P.FIELD_MAX_LENGTH[f]
-        reject(
-            pc.greater(pc.utf8_length(get(f)), limit), f, f"{f} is longer than {limit} characters"
-        )
-
-    for c in table.column_names:  # any field, in column order (the scalar rules' order)
-        if c in col:
-            reject(
-                pc.greater(pc.utf8_length(col[c]), P.MAX_FIELD_CHARS),
-                str(c)[:100],
-                f"{str(c)[:60]} is longer than 64 KiB",
-            )
-            # (CSV/TSV records with a NUL are rejected unread; this covers the other readers)
-            reject(pc.match_substring(col[c], "\x00"), str(c)[:100], P.NUL_IN_FIELD)
 
     default = state.default_currency
-
-    def prices(raw: pa.Array, fieldname: str, defaults: pa.Array | None):
-        m = pc.extract_regex(raw, _PRICE_FAST)
-        fast_ok = pc.is_valid(m)
-        amount = pc.if_else(fast_ok, _amount(m), "")
-        cur = pc.if_else(fast_ok, pc.utf8_upper(pc.struct_field(m, "c")), "")
-        slow = pc.indices_nonzero(pc.and_(pc.invert(fast_ok), pc.not_equal(raw, ""))).to_pylist()
-        if not slow:
-            return amount, cur
-        raw_py = raw.to_pylist()
-        dflt = defaults.to_pylist() if defaults is not None else None
-        amount_py, cur_py = amount.to_pylist(), cur.to_pylist()
-        msgs: dict[int, str] = {}
-        for i in slow:
-            try:
-                a, c = P.parse_price(raw_py[i], dflt[i] if dflt else default)
-                amount_py[i], cur_py[i] = str(a), c
-            except ValueError as exc:
-                msgs[i] = str(exc)
-        if msgs:
-            mask = [False] * n
-            for i in msgs:
-                mask[i] = True
-            reject(pa.array(mask), fieldname, msgs=msgs)
-        return pa.array(amount_py, pa.string()), pa.array(cur_py, pa.string())
-
-    price, cur = prices(get("price"), "price", None)
+    price, cur = _prices(get("price"), "price", None, default=default, reject=reject)
     currency = pc.if_else(pc.equal(cur, ""), default, cur)
-    sale, _ = prices(get("sale_price"), "sale_price", currency)
+    sale, _ = _prices(get("sale_price"), "sale_price", currency, default=default, reject=reject)
+    avail, avail_missing = _availability(get("availability"), reject)
+    fee = _shipping_fee(get("shipping"), currency, state, reject)
+    _reject_duplicates(sku_py, seen, reject)
 
-    avail_raw = get("availability")
-    key = pc.utf8_lower(avail_raw)
-    key = pc.replace_substring_regex(key, r"^https?://schema\.org/", "")
-    key = pc.replace_substring_regex(key, r"[_\-]+", " ")
-    key = pc.utf8_trim_whitespace(pc.replace_substring_regex(key, r"\s+", " "))
-    pos = pc.index_in(key, value_set=_AVAIL_KEYS)
-    avail = pc.fill_null(pc.take(_AVAIL_VALUES, pos), "")
-    avail_missing = pc.equal(avail_raw, "")
-    bad_avail = pc.and_(pc.invert(avail_missing), pc.is_null(pos))
-    if pc.any(bad_avail).as_py():
-        raw_py = avail_raw.to_pylist()
-        msgs = {}
-        for i in pc.indices_nonzero(bad_avail).to_pylist():
-            try:
-                P.parse_availability(raw_py[i])
-            except ValueError as exc:
-                msgs[i] = str(exc)
-        reject(bad_avail, "availability", msgs=msgs)
-    avail = pc.if_else(avail_missing, P.AVAILABILITY_IN_STOCK, avail)
-
-    ship_raw = get("shipping")
-    sm = pc.extract_regex(ship_raw, _SHIP_FAST)
-    ship_ok = pc.is_valid(sm)
-    fee = pc.if_else(ship_ok, _amount(sm), "")
-    slow = pc.indices_nonzero(pc.and_(pc.invert(ship_ok), pc.not_equal(ship_raw, ""))).to_pylist()
-    if slow:
-        fee_py, ship_py, cur_py = fee.to_pylist(), ship_raw.to_pylist(), currency.to_pylist()
-        msgs = {}
-        for i in slow:
-            try:
-                entries = P.parse_shipping(ship_py[i], cur_py[i])
-                mine = [e for e in entries if e.country == state.country.upper()] or entries
-                fee_py[i] = str(mine[0].price) if mine else ""
-            except ValueError as exc:
-                msgs[i] = str(exc)
-        if msgs:
-            mask = [i in msgs for i in range(n)]
-            reject(pa.array(mask), "shipping", msgs=msgs)
-        fee = pa.array(fee_py, pa.string())
-
-    # duplicates last, as in the scalar rules: only an accepted row claims its id, and a
-    # duplicate is reported as such even when another field is also wrong
-    claimed: set[str] = set()
-    for i, s in enumerate(sku_py):
-        if field[i] == "id":
-            continue
-        if s in seen or s in claimed:
-            field[i] = "id"
-            message[i] = DUPLICATE_ID
-        elif field[i] is None:
-            claimed.add(s)
-
+    field, message = reject.field, reject.message
     rejected = pa.array([f is not None for f in field])
     ok = pc.invert(rejected)
     errors: list[RowError] = []
@@ -229,19 +143,6 @@ def validate_table(
         qty_ok, pc.cast(pc.cast(pc.if_else(qty_ok, qty_raw, "0"), pa.int64()), pa.string()), ""
     )
 
-    images_raw = get("additional_image_link")
-    if pc.any(pc.not_equal(images_raw, "")).as_py():
-        images = pa.array(
-            [
-                json.dumps([u.strip() for u in v.split(",") if u.strip()][:20]) if v else "[]"
-                for v in images_raw.to_pylist()
-            ],
-            pa.string(),
-        )
-    else:
-        images = pa.array(["[]"] * n, pa.string())
-
-    attrs = _custom_attributes(col, n)
     out = {
         "line": pa.array(lines_py, pa.int64()),
         "sku": sku,
@@ -250,7 +151,7 @@ def validate_table(
         "description": get("description"),
         "link": get("link"),
         "image_link": get("image_link"),
-        "additional_image_links": images,
+        "additional_image_links": _image_links(get("additional_image_link"), n),
         "brand": get("brand"),
         "gtin": get("gtin"),
         "mpn": get("mpn"),
@@ -263,7 +164,7 @@ def validate_table(
         "inventory_quantity": qty,
         "product_type": get("product_type"),
         "google_product_category": get("google_product_category"),
-        "custom_attributes": attrs,
+        "custom_attributes": _custom_attributes(col, n),
     }
     good = pa.table(out).filter(ok)
     seen.update(good.column("sku").to_pylist())
@@ -274,6 +175,136 @@ def validate_table(
     hashes = [P.joined_content_hash(v) for v in joined.to_pylist()]
     good = good.append_column("content_hash", pa.array(hashes, pa.string()))
     return good, errors
+
+
+def _reject_lengths(table: pa.Table, col: dict, get, sku: pa.Array, reject: _Rejections) -> None:
+    """The id (missing, too long), the text fields' limits, any field over 64 KiB or with
+    a NUL."""
+    sku_len = pc.utf8_length(sku)
+    reject(pc.equal(sku_len, 0), "id", "the row has no id, so it cannot be identified")
+    reject(pc.greater(sku_len, 100), "id", "id is longer than 100 characters")
+    for f in P.TEXT_FIELDS:
+        limit = P.FIELD_MAX_LENGTH[f]
+        reject(
+            pc.greater(pc.utf8_length(get(f)), limit), f, f"{f} is longer than {limit} characters"
+        )
+
+    for c in table.column_names:  # any field, in column order (the scalar rules' order)
+        if c in col:
+            reject(
+                pc.greater(pc.utf8_length(col[c]), P.MAX_FIELD_CHARS),
+                str(c)[:100],
+                f"{str(c)[:60]} is longer than 64 KiB",
+            )
+            # (CSV/TSV records with a NUL are rejected unread; this covers the other readers)
+            reject(pc.match_substring(col[c], "\x00"), str(c)[:100], P.NUL_IN_FIELD)
+
+
+def _prices(
+    raw: pa.Array, fieldname: str, defaults: pa.Array | None, *, default: str, reject: _Rejections
+) -> tuple[pa.Array, pa.Array]:
+    """(amount, currency) of a price column: a fast regex, the scalar parser for the rest."""
+    n = len(raw)
+    m = pc.extract_regex(raw, _PRICE_FAST)
+    fast_ok = pc.is_valid(m)
+    amount = pc.if_else(fast_ok, _amount(m), "")
+    cur = pc.if_else(fast_ok, pc.utf8_upper(pc.struct_field(m, "c")), "")
+    slow = pc.indices_nonzero(pc.and_(pc.invert(fast_ok), pc.not_equal(raw, ""))).to_pylist()
+    if not slow:
+        return amount, cur
+    raw_py = raw.to_pylist()
+    dflt = defaults.to_pylist() if defaults is not None else None
+    amount_py, cur_py = amount.to_pylist(), cur.to_pylist()
+    msgs: dict[int, str] = {}
+    for i in slow:
+        try:
+            a, c = P.parse_price(raw_py[i], dflt[i] if dflt else default)
+            amount_py[i], cur_py[i] = str(a), c
+        except ValueError as exc:
+            msgs[i] = str(exc)
+    if msgs:
+        mask = [False] * n
+        for i in msgs:
+            mask[i] = True
+        reject(pa.array(mask), fieldname, msgs=msgs)
+    return pa.array(amount_py, pa.string()), pa.array(cur_py, pa.string())
+
+
+def _availability(avail_raw: pa.Array, reject: _Rejections) -> tuple[pa.Array, pa.Array]:
+    """(availability, missing mask): schema.org and spelling variants mapped; missing is
+    in stock (warned later), an unknown value rejects the row."""
+    key = pc.utf8_lower(avail_raw)
+    key = pc.replace_substring_regex(key, r"^https?://schema\.org/", "")
+    key = pc.replace_substring_regex(key, r"[_\-]+", " ")
+    key = pc.utf8_trim_whitespace(pc.replace_substring_regex(key, r"\s+", " "))
+    pos = pc.index_in(key, value_set=_AVAIL_KEYS)
+    avail = pc.fill_null(pc.take(_AVAIL_VALUES, pos), "")
+    avail_missing = pc.equal(avail_raw, "")
+    bad_avail = pc.and_(pc.invert(avail_missing), pc.is_null(pos))
+    if pc.any(bad_avail).as_py():
+        raw_py = avail_raw.to_pylist()
+        msgs = {}
+        for i in pc.indices_nonzero(bad_avail).to_pylist():
+            try:
+                P.parse_availability(raw_py[i])
+            except ValueError as exc:
+                msgs[i] = str(exc)
+        reject(bad_avail, "availability", msgs=msgs)
+    return pc.if_else(avail_missing, P.AVAILABILITY_IN_STOCK, avail), avail_missing
+
+
+def _shipping_fee(
+    ship_raw: pa.Array, currency: pa.Array, state: ValidationState, reject: _Rejections
+) -> pa.Array:
+    """The shipping fee for the state's country (else the first entry)."""
+    n = len(ship_raw)
+    sm = pc.extract_regex(ship_raw, _SHIP_FAST)
+    ship_ok = pc.is_valid(sm)
+    fee = pc.if_else(ship_ok, _amount(sm), "")
+    slow = pc.indices_nonzero(pc.and_(pc.invert(ship_ok), pc.not_equal(ship_raw, ""))).to_pylist()
+    if slow:
+        fee_py, ship_py, cur_py = fee.to_pylist(), ship_raw.to_pylist(), currency.to_pylist()
+        msgs = {}
+        for i in slow:
+            try:
+                entries = P.parse_shipping(ship_py[i], cur_py[i])
+                mine = [e for e in entries if e.country == state.country.upper()] or entries
+                fee_py[i] = str(mine[0].price) if mine else ""
+            except ValueError as exc:
+                msgs[i] = str(exc)
+        if msgs:
+            mask = [i in msgs for i in range(n)]
+            reject(pa.array(mask), "shipping", msgs=msgs)
+        fee = pa.array(fee_py, pa.string())
+    return fee
+
+
+def _reject_duplicates(sku_py: list[str], seen: set[str], reject: _Rejections) -> None:
+    """Duplicates last, as in the scalar rules: only an accepted row claims its id, and a
+    duplicate is reported as such even when another field is also wrong."""
+    field, message = reject.field, reject.message
+    claimed: set[str] = set()
+    for i, s in enumerate(sku_py):
+        if field[i] == "id":
+            continue
+        if s in seen or s in claimed:
+            field[i] = "id"
+            message[i] = DUPLICATE_ID
+        elif field[i] is None:
+            claimed.add(s)
+
+
+def _image_links(images_raw: pa.Array, n: int) -> pa.Array:
+    """Additional image links: a JSON list of at most 20 comma-separated URLs."""
+    if pc.any(pc.not_equal(images_raw, "")).as_py():
+        return pa.array(
+            [
+                json.dumps([u.strip() for u in v.split(",") if u.strip()][:20]) if v else "[]"
+                for v in images_raw.to_pylist()
+            ],
+            pa.string(),
+        )
+    return pa.array(["[]"] * n, pa.string())
 
 
 def _custom_attributes(col: dict[str, pa.Array], n: int) -> pa.Array:

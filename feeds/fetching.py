@@ -191,7 +191,15 @@ def fetch(
             if resp.status != 200:
                 raise FeedError("http", f"The feed server answered HTTP {resp.status}.")
             return _download(
-                resp, sock, current, policy, deadline, on_progress, dest_dir, redirects, temp_prefix
+                resp,
+                sock,
+                url=current,
+                policy=policy,
+                deadline=deadline,
+                on_progress=on_progress,
+                dest_dir=dest_dir,
+                redirects=redirects,
+                temp_prefix=temp_prefix,
             )
         finally:
             conn.close()
@@ -222,6 +230,7 @@ UNFRAMED_MESSAGE = (
 def _download(
     resp: http.client.HTTPResponse,
     sock: socket.socket,
+    *,
     url: str,
     policy: FetchPolicy,
     deadline: float,
