@@ -31,12 +31,12 @@ from catalogs.models import DailyImpression, Order, Product
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 from catalogs.tests.order_factories import DailyImpressionFactory, OrderFactory
 from ecr.tests.factories import ProductIssueFactory
-from feeds.columnar import parse_feed
 from feeds.decompress import Limits, open_decompressed
 from feeds.fetching import fetch
 from feeds.models import ProductSource
 from feeds.outbound import FetchPolicy
 from feeds.parsing import FeedError
+from feeds.readers import parse_feed
 from feeds.tests.factories import (
     FeedRowErrorFactory,
     FeedRunChangeFactory,

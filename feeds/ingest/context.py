@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from catalog_health.tenancy.models import Tenant
 from catalogs.models import Catalog
-from feeds.columnar import RecordMatcher
 from feeds.ingest.staging import _is_pg, _qn
 from feeds.models import (
     FeedRun,
@@ -26,6 +25,7 @@ from feeds.models import (
     ProductSource,
     RunStatus,
 )
+from feeds.readers import RecordMatcher
 
 if TYPE_CHECKING:  # the writer holds a context too
     from feeds.ingest.writers import _ProductWriter

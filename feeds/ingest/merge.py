@@ -17,7 +17,6 @@ from django.db import (
 
 from catalogs import selectors as catalog_selectors
 from catalogs.models import Catalog, Product
-from feeds.columnar import RecordMatcher
 from feeds.ingest.staging import (
     _BYTES,
     PRODUCT_COLUMNS,
@@ -42,6 +41,7 @@ from feeds.parsing import (
     HASHED_COLUMNS,
     content_hash,
 )
+from feeds.readers import RecordMatcher
 
 log = logging.getLogger(__name__)
 

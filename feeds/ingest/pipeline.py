@@ -24,7 +24,6 @@ from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.services import audit_record
 from catalogs.models import Catalog, Product
 from feeds import crypto
-from feeds.columnar import RecordMatcher, ReparseNeeded, parse_feed_tables
 from feeds.decompress import Limits, check_expansion, open_decompressed
 from feeds.fetching import fetch
 from feeds.ingest.apply import _apply_and_finish, _store_row_errors
@@ -55,6 +54,7 @@ from feeds.parsing import (
     FeedError,
     ValidationState,
 )
+from feeds.readers import RecordMatcher, ReparseNeeded, parse_feed_tables
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feeds import parsing as p
-from feeds.columnar import parse_feed
+from feeds.readers import parse_feed
 
 
 @pytest.mark.parametrize(
@@ -505,7 +505,8 @@ _values = {
 def test_columnar_validation_matches_scalar_reference(rows):
     import pyarrow as pa
 
-    from feeds.columnar import table_rows, validate_table
+    from feeds.columnar import validate_table
+    from feeds.readers import table_rows
 
     numbered = [(i + 2, r) for i, r in enumerate(rows)]
     s1 = p.ValidationState(default_currency="USD", country="US")

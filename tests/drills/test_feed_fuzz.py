@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feeds.columnar import parse_feed
 from feeds.decompress import Limits, open_decompressed
 from feeds.parsing import FeedError, RowError, ValidationState
+from feeds.readers import parse_feed
 
 pytestmark = pytest.mark.drill
 
