@@ -8,6 +8,8 @@ class CatalogsConfig(AppConfig):
     def ready(self) -> None:
         from catalog_health.tenancy import demo
 
+        from . import tasks  # noqa: F401  registers the tasks services queue by name
+
         demo.register(app="catalogs", order=10, seed=_seed_demo, takes_product_count=True)
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
@@ -994,7 +995,8 @@ def _order_upload_dispatch(*, tenant: Tenant, upload: OrderUpload) -> bool:
     if upload.size <= BACKGROUND_BYTES:
         order_upload_run(tenant_id=tenant.pk, upload_id=upload.pk)
         return False
-    from .tasks import import_order_upload
+    # by name: the task module imports this one (CatalogsConfig.ready() registers it)
+    import_order_upload = current_app.tasks["catalogs.import_order_upload"]
 
     def _send() -> None:
         try:
