@@ -71,7 +71,7 @@ def main() -> None:
     from django.db import connection
 
     from catalog_health.tenancy.models import Tenant
-    from catalogs import services
+    from catalogs import order_files
     from catalogs.models import Catalog, Order, Product
 
     data_dir = ROOT / "bench" / "data"
@@ -107,12 +107,12 @@ def main() -> None:
 
     rss_before = peak_rss_mb()
     started = time.perf_counter()
-    result = services.orders_import_file(tenant=tenant, catalog=catalog, data=path, actor=None)
+    result = order_files.orders_import_file(tenant=tenant, catalog=catalog, data=path, actor=None)
     first = time.perf_counter() - started
     rss_import = peak_rss_mb()
     checkpoint()
     started = time.perf_counter()
-    again = services.orders_import_file(tenant=tenant, catalog=catalog, data=path, actor=None)
+    again = order_files.orders_import_file(tenant=tenant, catalog=catalog, data=path, actor=None)
     second = time.perf_counter() - started
     size_mb = path.stat().st_size / 1e6
     print(f"orders_import: {lines} lines ({size_mb:.0f} MB), {machine()}")

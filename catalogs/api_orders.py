@@ -14,7 +14,7 @@ from catalog_health.api_base import TenantScopedReadOnlyViewSet
 from catalog_health.api_filters import IdField, clean_query
 from catalog_health.tenancy.roles import Perm
 
-from . import selectors, services
+from . import events, selectors, services
 from .models import Catalog, DailyImpression, Order
 from .order_io import ORDER_COLUMNS, impression_row_parse, order_row_parse
 
@@ -111,9 +111,7 @@ def _bulk(view, request, *, parse, upsert, key: str):
     result = upsert(tenant=view.tenant, catalog=catalog, rows=rows, lines=lines)
     all_errors = sorted(errors + result.errors, key=lambda e: e.line)
     if result.written:
-        from flagged.services import flags_score_request
-
-        flags_score_request(tenant_id=view.tenant.pk)
+        events.sales_data_changed(tenant=view.tenant, catalog=catalog, kind=key)
     return Response(
         {
             "written": result.written,

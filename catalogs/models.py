@@ -383,7 +383,7 @@ class OrderUpload(TenantOwnedModel):
     # an upload that has shown none for ORDER_UPLOAD_STALE_MINUTES (its worker died)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # the preview once computed, with what it depends on (see services.order_upload_preview)
+    # the preview once computed, with what it depends on (see order_uploads.order_upload_preview)
     preview = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:

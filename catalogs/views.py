@@ -11,7 +11,7 @@ from django.views.generic import TemplateView, View
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 
-from . import product_panels, selectors, services
+from . import events, order_uploads, product_panels, selectors, services
 from .forms import (
     CatalogForm,
     ColumnMappingForm,
@@ -20,8 +20,8 @@ from .forms import (
     ProductFilterForm,
     UploadForm,
 )
+from .mixins import CatalogFromUrlMixin
 from .models import (
-    Catalog,
     ColumnMappingPreset,
     OrderUpload,
     Product,
@@ -30,22 +30,12 @@ from .models import (
 )
 
 
-class CatalogMixin(TenantViewMixin):
+class CatalogMixin(CatalogFromUrlMixin, TenantViewMixin):
     """Loads the catalog named in the URL through the tenant scope (foreign id: 404)."""
 
     def load_objects(self) -> None:
         super().load_objects()
         self.get_catalog()
-
-    def get_catalog(self) -> Catalog:
-        if not hasattr(self, "_catalog"):
-            try:
-                self._catalog = selectors.catalog_get(
-                    tenant=self.request.tenant, catalog_id=self.kwargs["catalog_id"]
-                )
-            except Catalog.DoesNotExist as exc:
-                raise Http404("No such catalog.") from exc
-        return self._catalog
 
 
 class CatalogListView(TenantViewMixin, TemplateView):
@@ -255,19 +245,13 @@ class OrderListView(TenantViewMixin, TemplateView):
                 ),
             )
             return redirect(f"{request.path}?{request.POST.get('query', '')}")
-        _request_scoring(self.tenant)
+        events.sales_data_changed(tenant=self.tenant, catalog=None, kind="orders")
         messages.success(
             request,
             f"{count} order line{'s' if count != 1 else ''} marked shipped. Flagged statuses "
             "follow at the next scoring (queued now).",
         )
         return redirect(f"{request.path}?{request.POST.get('query', '')}")
-
-
-def _request_scoring(tenant) -> None:
-    from flagged.services import flags_score_request
-
-    flags_score_request(tenant_id=tenant.pk)
 
 
 class CatalogUploadView(CatalogMixin, TemplateView):
@@ -316,7 +300,7 @@ class CatalogUploadView(CatalogMixin, TemplateView):
                 return self.render_to_response(self.get_context_data(form=form))
         if kind == "orders" or not own_csv:
             # order exports are previewed first: kept until the seller imports them
-            upload = services.order_upload_create(
+            upload = order_uploads.order_upload_create(
                 tenant=self.tenant,
                 catalog=catalog,
                 actor=request.user,
@@ -344,7 +328,7 @@ class CatalogUploadView(CatalogMixin, TemplateView):
             form.add_error("file", f"Nothing was imported: {exc}")
             return self.render_to_response(self.get_context_data(form=form))
         if result.written:
-            _request_scoring(self.tenant)
+            events.sales_data_changed(tenant=self.tenant, catalog=catalog, kind=kind)
         return self.render_to_response(
             self.get_context_data(form=UploadForm(initial={"kind": kind}), result=result, kind=kind)
         )
@@ -382,7 +366,7 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
         mapping_form = kwargs.get("mapping_form")
         if upload.status == UploadStatus.PREVIEWED:
             try:
-                preview = services.order_upload_preview(
+                preview = order_uploads.order_upload_preview(
                     tenant=self.tenant, upload=upload, date_order=date_order
                 )
             except FileError as exc:
@@ -397,15 +381,15 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
             needs_date_order=bool(problem and "cannot tell" in problem),
             date_order=date_order or (preview["date_order"] if preview else ""),
             columns=(
-                services.PREVIEW_COLUMNS
+                order_uploads.PREVIEW_COLUMNS
                 if upload.kind == UploadKind.ORDERS
-                else services.IMPRESSION_PREVIEW
+                else order_uploads.IMPRESSION_PREVIEW
             ),
             mapping_form=mapping_form,
             preview_rows=preview["rows"] if preview else [],
             can_manage=self.can(Perm.MANAGE_ORDERS),
             in_progress=upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING),
-            retention_hours=services.upload_retention_hours(),
+            retention_hours=order_uploads.upload_retention_hours(),
         )
         return ctx
 
@@ -429,7 +413,7 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
             form = self._mapping_form(request.POST)
             if form.is_valid():
                 try:
-                    services.mapping_preset_save(
+                    order_uploads.mapping_preset_save(
                         tenant=self.tenant,
                         actor=request.user,
                         kind=self.upload.kind,
@@ -450,7 +434,7 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
                     return redirect(request.path)
             return self.render_to_response(self.get_context_data(mapping_form=form))
         if "retry" in request.POST:
-            queued = services.order_upload_retry(
+            queued = order_uploads.order_upload_retry(
                 tenant=self.tenant, upload=self.upload, actor=request.user
             )
             if queued:
@@ -461,7 +445,7 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
         date_order = request.POST.get("date_order", "")
         if date_order not in ("dmy", "mdy"):
             date_order = ""
-        queued = services.order_upload_start(
+        queued = order_uploads.order_upload_start(
             tenant=self.tenant, upload=self.upload, actor=request.user, date_order=date_order
         )
         if queued:
@@ -501,6 +485,8 @@ class MappingPresetDeleteView(TenantViewMixin, View):
 
     def post(self, request, *args, **kwargs):
         name = self.preset.name
-        services.mapping_preset_delete(tenant=self.tenant, actor=request.user, preset=self.preset)
+        order_uploads.mapping_preset_delete(
+            tenant=self.tenant, actor=request.user, preset=self.preset
+        )
         messages.success(request, f"Mapping {name!r} removed.")
         return redirect("catalogs:mapping_preset_list", tenant_slug=self.tenant.slug)

@@ -31,8 +31,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog_health.tenancy.models import Membership, Tenant
+from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.roles import Role
+from catalog_health.tenancy.selectors import member_emails
 from catalog_health.tenancy.services import audit_record
 from catalogs.fields import FEED_FIELDS
 from catalogs.models import Catalog, Product, ReviewStatus
@@ -636,11 +637,7 @@ def ecr_evaluate(
 
 def ecr_notify(*, tenant: Tenant, catalog: Catalog, event: EcrEvent) -> int:
     """Email the tenant's owners, admins and advertisers about an ECR change."""
-    recipients = list(
-        Membership.objects.filter(tenant=tenant, role__in=NOTIFIED_ROLES)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
+    recipients = member_emails(tenant=tenant, roles=NOTIFIED_ROLES)
     if not recipients:
         return 0
     path = reverse("ecr:catalog_ecr", kwargs={"tenant_slug": tenant.slug, "catalog_id": catalog.pk})

@@ -12,6 +12,7 @@ from django.views.generic import TemplateView
 from catalog_health.csv_export import csv_lines
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
+from catalogs.mixins import CatalogFromUrlMixin
 from catalogs.models import Catalog
 
 from . import charts, rules, selectors, services
@@ -20,7 +21,7 @@ from .models import EcrTrigger, ReviewSettings
 PAGE_SIZES = (25, 50, 100, 200)
 
 
-class EcrCatalogMixin(TenantViewMixin):
+class EcrCatalogMixin(CatalogFromUrlMixin, TenantViewMixin):
     """Loads the catalog of the URL through the tenant scope (a foreign id is a 404)."""
 
     def dispatch(self, request, *args, **kwargs):
@@ -31,14 +32,6 @@ class EcrCatalogMixin(TenantViewMixin):
         ):
             raise Http404("No such catalog.")
         return super().dispatch(request, *args, **kwargs)
-
-    def get_catalog(self) -> Catalog:
-        if not hasattr(self, "_catalog"):
-            try:
-                self._catalog = self.scoped(Catalog).get(pk=self.kwargs["catalog_id"])
-            except Catalog.DoesNotExist as exc:
-                raise Http404("No such catalog.") from exc
-        return self._catalog
 
     def ecr_context(self) -> dict:
         catalog = self.get_catalog()

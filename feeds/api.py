@@ -237,10 +237,8 @@ class ProductSourceViewSet(
             raise ValidationError({"detail": "This source has no URL; upload a file instead."})
         data = request.data
         password = str(data.get("password", "") or "")
-        if source.needs_password_prompt and not password:
-            active = FeedRun.objects.for_tenant(self.tenant).active().filter(source=source).first()
-            if active is None:
-                raise ValidationError({"password": "This feed needs its password."})
+        if selectors.refresh_needs_password(tenant=self.tenant, source=source, password=password):
+            raise ValidationError({"password": "This feed needs its password."})
         try:
             run, created = services.feed_run_request(
                 tenant=self.tenant,

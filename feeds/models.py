@@ -10,7 +10,7 @@ from django.db.models import Q
 from catalog_health.tenancy.models import TenantOwnedModel, TenantQuerySet
 from catalogs.models import Catalog
 
-from .fetching import url_username
+from .outbound import url_username
 
 
 class SourceKind(models.TextChoices):

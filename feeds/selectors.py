@@ -138,3 +138,12 @@ def run_progress(run: FeedRun) -> dict:
         "error_code": run.error_code,
         "error_message": run.error_message,
     }
+
+
+def refresh_needs_password(*, tenant: Tenant, source: ProductSource, password: str) -> bool:
+    """Request Data Now must ask for the password first: the source has a username but no
+    stored password, none was given, and no run of it is active (an active run is shown
+    as it is, needing nothing)."""
+    if not source.needs_password_prompt or password:
+        return False
+    return not FeedRun.objects.for_tenant(tenant).active().filter(source=source).exists()

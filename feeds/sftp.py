@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 import asyncssh
 
-from .fetching import (
+from .outbound import (
     FetchPolicy,
     FetchResult,
     Resolver,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
+from . import periodic, services
 
 
 @shared_task(name="feeds.pull", acks_late=True, reject_on_worker_lost=True)
@@ -17,16 +17,16 @@ def feed_pull(*, tenant_id: int, run_id: int) -> str | None:
 @shared_task(name="feeds.dispatch_due")
 def feed_dispatch_due() -> int:
     """Beat: enqueue every due source once and compute its next pull."""
-    return services.feed_dispatch_due()
+    return periodic.feed_dispatch_due()
 
 
 @shared_task(name="feeds.reap_stale")
 def feed_reap_stale() -> int:
     """Beat: mark runs whose worker died as failed."""
-    return services.feed_reap_stale()
+    return periodic.feed_reap_stale()
 
 
 @shared_task(name="feeds.notify_stale")
 def feed_notify_stale() -> int:
     """Beat: email about sources without a good pull for more than a day."""
-    return services.feed_notify_stale()
+    return periodic.feed_notify_stale()

@@ -13,17 +13,19 @@ from django.views.generic import TemplateView
 from catalog_health.csv_export import csv_lines
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
-from catalogs.models import Catalog
-from catalogs.selectors import catalog_get, catalog_list
+from catalogs.mixins import CatalogFromUrlMixin
+from catalogs.selectors import catalog_list
 
 from . import selectors, services
 from .diff import CHANGES_CSV_HEADER, FieldChange, field_changes
-from .export import ROW_ERROR_HEADER
 from .forms import RefreshForm, SourceForm, UploadForm
 from .models import ChangeKind, FeedRun, ProductSource, RunStatus, SourceKind, Trigger
 
+# Row-error CSV columns of a feed run (the writing is catalog_health.csv_export's).
+ROW_ERROR_HEADER = ["line", "sku", "field", "severity", "message"]
 
-class FeedsMixin(TenantViewMixin):
+
+class FeedsMixin(CatalogFromUrlMixin, TenantViewMixin):
     """Loads the objects named in the URL through the tenant scope (foreign id: 404)."""
 
     permission = Perm.VIEW
@@ -39,16 +41,6 @@ class FeedsMixin(TenantViewMixin):
             self.get_source()
         if "run_id" in self.kwargs:
             self.get_run()
-
-    def get_catalog(self) -> Catalog:
-        if not hasattr(self, "_catalog"):
-            try:
-                self._catalog = catalog_get(
-                    tenant=self.tenant, catalog_id=self.kwargs["catalog_id"]
-                )
-            except Catalog.DoesNotExist as exc:
-                raise Http404("No such catalog.") from exc
-        return self._catalog
 
     def get_source(self) -> ProductSource:
         if not hasattr(self, "_source"):
@@ -216,8 +208,7 @@ class SourceRefreshView(FeedsMixin, TemplateView):
         form = RefreshForm(request.POST)
         form.is_valid()
         password = form.cleaned_data.get("password", "")
-        active = FeedRun.objects.for_tenant(self.tenant).active().filter(source=source).first()
-        if active is None and source.needs_password_prompt and not password:
+        if selectors.refresh_needs_password(tenant=self.tenant, source=source, password=password):
             form.add_error("password", "This feed needs its password.")
             return self.render_to_response(self.get_context_data(form=form))
         try:

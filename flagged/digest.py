@@ -8,8 +8,9 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
-from catalog_health.tenancy.models import Membership, Tenant
+from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.roles import Role
+from catalog_health.tenancy.selectors import member_emails
 
 from .selectors import digest_transitions
 
@@ -22,15 +23,7 @@ def digest_send(*, tenant: Tenant, now: datetime | None = None, hours: int = 24)
     rows = digest_transitions(tenant=tenant, since=now - timedelta(hours=hours), until=now)
     if not rows:
         return 0
-    recipients = sorted(
-        {
-            m.user.email
-            for m in Membership.objects.filter(tenant=tenant, role__in=DIGEST_ROLES).select_related(
-                "user"
-            )
-            if m.user.email
-        }
-    )
+    recipients = member_emails(tenant=tenant, roles=DIGEST_ROLES)
     if not recipients:
         return 0
     impacted = [r for r in rows if r.to_status == "impacted"]

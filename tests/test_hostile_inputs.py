@@ -32,9 +32,11 @@ from catalogs.tests.factories import CatalogFactory, ProductFactory
 from catalogs.tests.order_factories import DailyImpressionFactory, OrderFactory
 from ecr.tests.factories import ProductIssueFactory
 from feeds.decompress import Limits, open_decompressed
-from feeds.fetching import FetchPolicy, fetch
+from feeds.fetching import fetch
 from feeds.models import ProductSource
-from feeds.parsing import FeedError, parse_feed
+from feeds.outbound import FetchPolicy
+from feeds.parsing import FeedError
+from feeds.readers import parse_feed
 from feeds.tests.factories import (
     FeedRowErrorFactory,
     FeedRunChangeFactory,
@@ -549,7 +551,7 @@ def test_ssrf_redirects_to_blocked_targets_are_refused(target):
                 "127.0.0.1": ["127.0.0.1"],
                 "localhost": ["127.0.0.1", "::1"],
                 "metadata.google.internal": ["169.254.169.254"],
-            }.get(host) or __import__("feeds.fetching").fetching.system_resolver(host, port)
+            }.get(host) or __import__("feeds.outbound").outbound.system_resolver(host, port)
 
         with pytest.raises(FeedError) as exc:
             fetch(server.url("/feed.csv"), policy=policy, resolver=resolver)

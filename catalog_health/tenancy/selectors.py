@@ -32,3 +32,15 @@ def tenant_audit_events(*, tenant: Tenant, limit: int = 100) -> QuerySet[AuditEv
 
 def user_api_tokens(*, tenant: Tenant, user) -> QuerySet[ApiToken]:
     return ApiToken.objects.for_tenant(tenant).filter(user=user).order_by("-created_at")
+
+
+def member_emails(*, tenant: Tenant, roles) -> list[str]:
+    """The distinct, non-empty email addresses of the tenant's members in ``roles``, sorted:
+    the recipients of every notification mailed to a tenant."""
+    return sorted(
+        set(
+            Membership.objects.filter(tenant=tenant, role__in=list(roles))
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )

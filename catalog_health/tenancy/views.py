@@ -1,5 +1,6 @@
 """The view mixin every tenant page uses, and the tenancy pages (home, members, tokens)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -107,16 +108,25 @@ def home(request):
     active = request.session.get("active_tenant")
     slugs = [m.tenant.slug for m in memberships]
     if active in slugs:
-        return redirect("catalogs:catalog_list", tenant_slug=active)
+        return redirect(settings.TENANT_HOME_URL_NAME, tenant_slug=active)
     if len(memberships) == 1:
-        return redirect("catalogs:catalog_list", tenant_slug=slugs[0])
-    return render(request, "tenancy/tenant_list.html", {"memberships": memberships})
+        return redirect(settings.TENANT_HOME_URL_NAME, tenant_slug=slugs[0])
+    return render(
+        request,
+        "tenancy/tenant_list.html",
+        {"memberships": memberships, "home_url_name": settings.TENANT_HOME_URL_NAME},
+    )
 
 
 @login_required
 def tenant_list(request):
     return render(
-        request, "tenancy/tenant_list.html", {"memberships": user_memberships(user=request.user)}
+        request,
+        "tenancy/tenant_list.html",
+        {
+            "memberships": user_memberships(user=request.user),
+            "home_url_name": settings.TENANT_HOME_URL_NAME,
+        },
     )
 
 
@@ -240,7 +250,9 @@ def _posted_pk(request, name: str) -> int:
 
 class TenantHomeView(TenantViewMixin, View):
     def get(self, request, *args, **kwargs):
-        return redirect(reverse("catalogs:catalog_list", kwargs={"tenant_slug": self.tenant.slug}))
+        return redirect(
+            reverse(settings.TENANT_HOME_URL_NAME, kwargs={"tenant_slug": self.tenant.slug})
+        )
 
 
 __all__ = ["ApiToken", "TenantViewMixin", "role_required_response"]

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from catalogs import services
+from catalogs import order_files, order_uploads
 from catalogs.models import Catalog, ColumnMappingPreset, Order, OrderUpload, UploadStatus
 from catalogs.order_formats import header_signature
 from catalogs.order_io import FileError
@@ -47,7 +47,7 @@ def tiktok_file():
 
 
 def test_tiktok_import_writes_lines_and_lists_unknown_skus(tenant_a, catalog):
-    result = services.orders_import_file(
+    result = order_files.orders_import_file(
         tenant=tenant_a, catalog=catalog, data=tiktok_file(), actor=None
     )
     assert result.format_label == "TikTok Shop order export"
@@ -65,9 +65,9 @@ def test_tiktok_import_writes_lines_and_lists_unknown_skus(tenant_a, catalog):
 
 
 def test_reimport_of_the_same_export_changes_nothing(tenant_a, catalog):
-    services.orders_import_file(tenant=tenant_a, catalog=catalog, data=tiktok_file(), actor=None)
+    order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=tiktok_file(), actor=None)
     before = list(Order.objects.for_tenant(tenant_a).order_by("pk").values())
-    again = services.orders_import_file(
+    again = order_files.orders_import_file(
         tenant=tenant_a, catalog=catalog, data=tiktok_file(), actor=None
     )
     assert again.written == 0 and again.unchanged == 3
@@ -75,12 +75,14 @@ def test_reimport_of_the_same_export_changes_nothing(tenant_a, catalog):
 
 
 def test_reimport_with_a_change_updates_that_line_only(tenant_a, catalog):
-    services.orders_import_file(tenant=tenant_a, catalog=catalog, data=tiktok_file(), actor=None)
+    order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=tiktok_file(), actor=None)
     changed = tiktok_csv(
         tiktok_row(delivered="03/18/2026 3:00:00 PM", status="Delivered"),
         tiktok_row(order_id="5", seller_sku="SKU-2", quantity="3"),
     )
-    result = services.orders_import_file(tenant=tenant_a, catalog=catalog, data=changed, actor=None)
+    result = order_files.orders_import_file(
+        tenant=tenant_a, catalog=catalog, data=changed, actor=None
+    )
     assert result.written == 1 and result.unchanged == 1
     first = Order.objects.for_tenant(tenant_a).get(order_id="576461413040442221")
     assert first.delivered_at == datetime(2026, 3, 18, 15, tzinfo=UTC)
@@ -91,14 +93,14 @@ def test_import_uses_the_tenant_time_zone_and_catalog_handling_days(tenant_a, ca
     tenant_a.save()
     catalog.handling_days = 1
     catalog.save()
-    services.orders_import_file(tenant=tenant_a, catalog=catalog, data=tiktok_file(), actor=None)
+    order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=tiktok_file(), actor=None)
     first = Order.objects.for_tenant(tenant_a).get(order_id="576461413040442221")
     assert first.placed_at == datetime(2026, 3, 15, 0, 5, 11, tzinfo=UTC)
     assert first.ship_by == datetime(2026, 3, 16, 0, 6, tzinfo=UTC)
 
 
 def test_shopify_import(tenant_a, catalog):
-    result = services.orders_import_file(
+    result = order_files.orders_import_file(
         tenant=tenant_a, catalog=catalog, data=SHOPIFY_ORDERS, actor=None
     )
     assert result.written == 3 and not result.errors
@@ -110,24 +112,26 @@ def test_shopify_import(tenant_a, catalog):
 def test_ambiguous_dates_use_the_tenant_setting_or_are_refused(tenant_a, catalog):
     data = tiktok_csv(tiktok_row(created="02/03/2026 10:00:00", paid="", shipped="", tracking=""))
     with pytest.raises(FileError, match="cannot tell"):
-        services.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
+        order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
     assert not Order.objects.for_tenant(tenant_a).exists()
     tenant_a.date_order = "dmy"
     tenant_a.save()
-    services.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
+    order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
     order = Order.objects.for_tenant(tenant_a).get()
     assert order.placed_at == datetime(2026, 3, 2, 10, tzinfo=UTC)
 
 
 def test_another_tenants_catalog_is_refused(tenant_a, tenant_b, catalog):
     with pytest.raises(Catalog.DoesNotExist):
-        services.orders_import_file(
+        order_files.orders_import_file(
             tenant=tenant_b, catalog=catalog, data=tiktok_file(), actor=None
         )
 
 
 def test_preview_counts_without_saving(tenant_a, catalog):
-    preview = services.orders_preview(tenant=tenant_a, catalog=catalog, data=tiktok_file(), rows=2)
+    preview = order_files.orders_preview(
+        tenant=tenant_a, catalog=catalog, data=tiktok_file(), rows=2
+    )
     assert not Order.objects.for_tenant(tenant_a).exists()
     assert (preview.lines, preview.orders, preview.shipped, preview.cancelled) == (5, 5, 2, 1)
     assert preview.unknown_skus == {"NOPE": [4, 5]}
@@ -142,7 +146,7 @@ def test_mapping_preset_is_picked_for_the_same_header(tenant_a, tenant_b, catalo
         b"B-1,SKU-1,2,19.90,2026-03-01 10:00,2026-03-02 10:00\n"
     )
     with pytest.raises(FileError, match="map its columns"):
-        services.orders_preview(tenant=tenant_a, catalog=catalog, data=data)
+        order_files.orders_preview(tenant=tenant_a, catalog=catalog, data=data)
     header = ["Order", "Item", "Qty", "Price", "Ordered", "Shipped"]
     columns = {
         "order_id": "Order",
@@ -162,7 +166,7 @@ def test_mapping_preset_is_picked_for_the_same_header(tenant_a, tenant_b, catalo
         columns=columns,
     )
     with pytest.raises(FileError, match="map its columns"):
-        services.orders_preview(tenant=tenant_a, catalog=catalog, data=data)
+        order_files.orders_preview(tenant=tenant_a, catalog=catalog, data=data)
     ColumnMappingPreset.objects.create(
         tenant=tenant_a,
         kind="orders",
@@ -171,7 +175,7 @@ def test_mapping_preset_is_picked_for_the_same_header(tenant_a, tenant_b, catalo
         header_key=header_signature(header),
         columns=columns,
     )
-    result = services.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
+    result = order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
     assert result.written == 1
     assert Order.objects.for_tenant(tenant_a).get().quantity == 2
 
@@ -223,7 +227,7 @@ def test_command_still_reads_the_app_csv(tmp_path, tenant_a, catalog, capsys):
 
 
 def test_upload_imports_once(tenant_a, catalog, monkeypatch):
-    upload = services.order_upload_create(
+    upload = order_uploads.order_upload_create(
         tenant=tenant_a,
         catalog=catalog,
         actor=None,
@@ -231,19 +235,19 @@ def test_upload_imports_once(tenant_a, catalog, monkeypatch):
         filename="o.csv",
         kind="orders",
     )
-    queued = services.order_upload_start(tenant=tenant_a, upload=upload, actor=None)
+    queued = order_uploads.order_upload_start(tenant=tenant_a, upload=upload, actor=None)
     assert queued is False  # small: imported now
     upload.refresh_from_db()
     assert upload.status == UploadStatus.DONE and upload.written == 3 and upload.refused == 2
     assert upload.rows_done == 5 and bytes(upload.data) == b""
     # a second start or a second delivery of the task does nothing
-    assert services.order_upload_start(tenant=tenant_a, upload=upload, actor=None) is True
-    assert services.order_upload_run(tenant_id=tenant_a.pk, upload_id=upload.pk) is None
+    assert order_uploads.order_upload_start(tenant=tenant_a, upload=upload, actor=None) is True
+    assert order_uploads.order_upload_run(tenant_id=tenant_a.pk, upload_id=upload.pk) is None
     assert Order.objects.for_tenant(tenant_a).count() == 3
 
 
 def test_upload_run_is_tenant_scoped(tenant_a, tenant_b, catalog):
-    upload = services.order_upload_create(
+    upload = order_uploads.order_upload_create(
         tenant=tenant_a,
         catalog=catalog,
         actor=None,
@@ -252,12 +256,12 @@ def test_upload_run_is_tenant_scoped(tenant_a, tenant_b, catalog):
         kind="orders",
     )
     OrderUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.QUEUED)
-    assert services.order_upload_run(tenant_id=tenant_b.pk, upload_id=upload.pk) is None
+    assert order_uploads.order_upload_run(tenant_id=tenant_b.pk, upload_id=upload.pk) is None
     assert not Order.objects.exists()
 
 
 def test_failed_upload_says_why(tenant_a, catalog):
-    upload = services.order_upload_create(
+    upload = order_uploads.order_upload_create(
         tenant=tenant_a,
         catalog=catalog,
         actor=None,
@@ -265,7 +269,7 @@ def test_failed_upload_says_why(tenant_a, catalog):
         filename="feed.csv",
         kind="orders",
     )
-    services.order_upload_start(tenant=tenant_a, upload=upload, actor=None)
+    order_uploads.order_upload_start(tenant=tenant_a, upload=upload, actor=None)
     upload.refresh_from_db()
     assert upload.status == UploadStatus.FAILED and "product feed" in upload.message
 
@@ -414,7 +418,7 @@ def test_a_large_upload_is_imported_by_a_worker(
 
     from catalog_health.tenancy.roles import Role
 
-    monkeypatch.setattr(services, "BACKGROUND_BYTES", 10)  # every file is "large"
+    monkeypatch.setattr(order_uploads, "BACKGROUND_BYTES", 10)  # every file is "large"
     client.force_login(member(tenant_a, Role.SELLER))
     response = _upload(client, tenant_a, catalog, tiktok_file())
     client.post(response.url, {"date_order": ""})
@@ -436,7 +440,7 @@ def test_queueing_fails_visibly_when_the_broker_is_down(
     from catalog_health.celery import app
     from catalog_health.tenancy.roles import Role
 
-    monkeypatch.setattr(services, "BACKGROUND_BYTES", 10)
+    monkeypatch.setattr(order_uploads, "BACKGROUND_BYTES", 10)
     client.force_login(member(tenant_a, Role.SELLER))
     response = _upload(client, tenant_a, catalog, tiktok_file())
     old = app.conf.broker_url
@@ -463,7 +467,7 @@ def test_the_app_csv_is_previewed_by_the_parser_that_imports_it(tenant_a, catalo
         b"A-3,SKU-1,1,10.00,0,2026-03-01T10:00:00Z,2026-03-03T10:00:00Z,,,2026-03-02,lost,\n"
         b"A-4,NOPE,1,10.00,0,2026-03-01T10:00:00Z,2026-03-03T10:00:00Z,,,,,\n"
     )
-    preview = services.orders_preview(tenant=tenant_a, catalog=catalog, data=data)
+    preview = order_files.orders_preview(tenant=tenant_a, catalog=catalog, data=data)
     assert preview.format_label == "Catalog Health order CSV"
     assert (preview.lines, preview.orders) == (4, 2)
     assert {(e.line, e.column) for e in preview.errors} == {
@@ -472,5 +476,5 @@ def test_the_app_csv_is_previewed_by_the_parser_that_imports_it(tenant_a, catalo
         (5, "sku"),
     }
     assert preview.unknown_skus == {"NOPE": [5]}
-    result = services.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
+    result = order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
     assert result.written == 1 and result.refused == preview.refused

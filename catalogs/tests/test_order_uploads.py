@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog_health.tenancy.roles import Role
-from catalogs import services
+from catalogs import order_uploads
 from catalogs.models import Order, OrderUpload, UploadStatus
 from catalogs.tests.export_samples import tiktok_csv, tiktok_row
 from catalogs.tests.factories import CatalogFactory, ProductFactory
@@ -35,7 +35,7 @@ def _file() -> bytes:
 
 
 def _upload(tenant, catalog, data=None) -> OrderUpload:
-    return services.order_upload_create(
+    return order_uploads.order_upload_create(
         tenant=tenant,
         catalog=catalog,
         actor=None,
@@ -59,14 +59,14 @@ def test_reaper_fails_an_import_whose_worker_died_and_keeps_its_file(tenant_a, c
     dead, alive = _upload(tenant_a, catalog), _upload(tenant_a, catalog)
     _killed_mid_run(dead, minutes_ago=31)
     _killed_mid_run(alive, minutes_ago=5)  # still making progress
-    assert services.order_uploads_reap()["failed"] == 1
+    assert order_uploads.order_uploads_reap()["failed"] == 1
     dead.refresh_from_db()
     alive.refresh_from_db()
     assert dead.status == UploadStatus.FAILED and "retry" in dead.message
     assert dead.retryable and bytes(dead.data) == _file()
     assert alive.status == UploadStatus.RUNNING
     assert not Order.objects.exists()  # the catalog is as it was
-    assert services.order_uploads_reap()["failed"] == 0  # idempotent
+    assert order_uploads.order_uploads_reap()["failed"] == 0  # idempotent
 
 
 def test_reaper_fails_a_queued_import_whose_message_was_lost(tenant_a, catalog):
@@ -75,7 +75,7 @@ def test_reaper_fails_a_queued_import_whose_message_was_lost(tenant_a, catalog):
     OrderUpload.objects.filter(pk=upload.pk).update(
         status=UploadStatus.QUEUED, heartbeat_at=then, created_at=then
     )
-    services.order_uploads_reap()
+    order_uploads.order_uploads_reap()
     upload.refresh_from_db()
     assert upload.status == UploadStatus.FAILED and upload.retryable
 
@@ -83,25 +83,25 @@ def test_reaper_fails_a_queued_import_whose_message_was_lost(tenant_a, catalog):
 def test_retry_imports_a_reaped_upload_once(tenant_a, tenant_b, catalog):
     upload = _upload(tenant_a, catalog)
     _killed_mid_run(upload, minutes_ago=60)
-    services.order_uploads_reap()
+    order_uploads.order_uploads_reap()
     upload.refresh_from_db()
     with pytest.raises(OrderUpload.DoesNotExist):
-        services.order_upload_retry(tenant=tenant_b, upload=upload, actor=None)
-    assert services.order_upload_retry(tenant=tenant_a, upload=upload, actor=None) is False
+        order_uploads.order_upload_retry(tenant=tenant_b, upload=upload, actor=None)
+    assert order_uploads.order_upload_retry(tenant=tenant_a, upload=upload, actor=None) is False
     upload.refresh_from_db()
     assert upload.status == UploadStatus.DONE and upload.written == 2 and upload.message == ""
     assert Order.objects.for_tenant(tenant_a).count() == 2
     # done: a second retry does nothing
-    assert services.order_upload_retry(tenant=tenant_a, upload=upload, actor=None) is True
+    assert order_uploads.order_upload_retry(tenant=tenant_a, upload=upload, actor=None) is True
     assert Order.objects.for_tenant(tenant_a).count() == 2
 
 
 def test_an_unreadable_file_is_not_retryable(tenant_a, catalog):
     upload = _upload(tenant_a, catalog, data=b"id,title,price,link\n1,a,1,x\n")
-    services.order_upload_start(tenant=tenant_a, upload=upload, actor=None)
+    order_uploads.order_upload_start(tenant=tenant_a, upload=upload, actor=None)
     upload.refresh_from_db()
     assert upload.status == UploadStatus.FAILED and not upload.retryable
-    services.order_upload_retry(tenant=tenant_a, upload=upload, actor=None)
+    order_uploads.order_upload_retry(tenant=tenant_a, upload=upload, actor=None)
     upload.refresh_from_db()
     assert upload.status == UploadStatus.FAILED
 
@@ -112,7 +112,7 @@ def test_unimported_previews_are_deleted_after_the_retention(tenant_a, catalog, 
     long_ago = timezone.now() - timedelta(hours=25)
     OrderUpload.objects.filter(pk__in=[old.pk, old_failed.pk]).update(created_at=long_ago)
     OrderUpload.objects.filter(pk=old_failed.pk).update(status=UploadStatus.FAILED)
-    counts = services.order_uploads_reap()
+    counts = order_uploads.order_uploads_reap()
     assert counts["expired"] == 1 and counts["files_dropped"] == 1
     assert not OrderUpload.objects.filter(pk=old.pk).exists()
     assert bytes(OrderUpload.objects.get(pk=recent.pk).data) == _file()
@@ -156,7 +156,7 @@ def test_the_preview_is_read_once_and_kept(client, member, tenant_a, catalog):
 def test_a_failed_upload_page_offers_retry_to_writers_only(client, member, tenant_a, catalog):
     upload = _upload(tenant_a, catalog)
     _killed_mid_run(upload, minutes_ago=60)
-    services.order_uploads_reap()
+    order_uploads.order_uploads_reap()
     url = _detail_url(tenant_a, catalog, upload)
     client.force_login(member(tenant_a, Role.VIEWER))
     assert 'id="retry-form"' not in client.get(url).content.decode()

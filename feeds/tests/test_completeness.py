@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from feeds.fetching import FetchPolicy, fetch
+from feeds.fetching import fetch
+from feeds.outbound import FetchPolicy
 from feeds.parsing import FeedError
 from feeds.tests.feedserver import FeedServer, body, chunked, silent, trickle, unframed
 

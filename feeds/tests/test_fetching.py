@@ -7,7 +7,8 @@ import socket
 
 import pytest
 
-from feeds.fetching import FetchPolicy, address_refusal, fetch, resolve_checked
+from feeds.fetching import fetch
+from feeds.outbound import FetchPolicy, address_refusal, resolve_checked
 from feeds.parsing import FeedError
 from feeds.tests.feedserver import FeedServer, body, lying_length, redirect, status, trickle
 

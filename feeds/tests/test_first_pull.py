@@ -1,5 +1,5 @@
 """A first pull into an empty catalog COPYs its rows straight into the products table while
-the parser reads on (feeds.services._ProductWriter), in one transaction committed only when
+the parser reads on (feeds.ingest.writers._ProductWriter), in one transaction committed only when
 the run succeeds. It must give exactly what the staged path gives, and fail as cleanly."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from catalogs.models import Product, ProductSortKey
 from catalogs.services import sort_key_partition
 from catalogs.tests.factories import CatalogFactory, ProductFactory
-from feeds import services
+from feeds.ingest import context, pipeline, staging, writers
 from feeds.models import FeedRunChange, FeedSettings, RunStatus
 from feeds.tests.factories import ProductSourceFactory
 from feeds.tests.test_services import feed, n_rows, upload_run
@@ -63,14 +63,14 @@ def fs(db):
 def direct_writers(monkeypatch):
     """Every _ProductWriter.open answer (a writer, or None when the catalog has products)."""
     opened = []
-    original = services._ProductWriter.open.__func__
+    original = writers._ProductWriter.open.__func__
 
     def spy(cls, ctx):
         writer = original(cls, ctx)
         opened.append(writer)
         return writer
 
-    monkeypatch.setattr(services._ProductWriter, "open", classmethod(spy))
+    monkeypatch.setattr(writers._ProductWriter, "open", classmethod(spy))
     return opened
 
 
@@ -113,11 +113,11 @@ def test_a_first_pull_gives_what_the_staged_pull_gives(
     tenant_a, direct_writers, monkeypatch, role_may_skip_fk_checks
 ):
     if not role_may_skip_fk_checks:  # a role without SET on session_replication_role
-        monkeypatch.setattr(services, "_skip_foreign_key_checks", lambda conn: False)
+        monkeypatch.setattr(writers, "_skip_foreign_key_checks", lambda conn: False)
     direct_catalog = CatalogFactory(tenant=tenant_a)
     staged_catalog = CatalogFactory(tenant=tenant_a)
     direct = upload_run(tenant_a, ProductSourceFactory(catalog=direct_catalog), RICH_FEED.encode())
-    assert [type(w) for w in direct_writers] == [services._ProductWriter]
+    assert [type(w) for w in direct_writers] == [writers._ProductWriter]
     assert direct_writers[0].fk_checks_skipped is role_may_skip_fk_checks
     with transaction.atomic():  # inside a transaction the pipeline stages (no second connection)
         staged = upload_run(
@@ -197,7 +197,7 @@ def test_a_first_pull_that_breaks_after_whole_blocks_were_written_changes_nothin
     reached, after the blocks before it were already COPYed into the products table."""
     # the expansion check before parsing would stop it first: without it, the cap is met
     # mid-parse, as any failure after the first blocks would be
-    monkeypatch.setattr(services, "check_expansion", lambda *args, **kwargs: 0)
+    monkeypatch.setattr(pipeline, "check_expansion", lambda *args, **kwargs: 0)
     FeedSettings.objects.filter(pk=1).update(max_feed_bytes=12_000_000)  # > one 8 MB block
     catalog = CatalogFactory(tenant=tenant_a)
     source = ProductSourceFactory(catalog=catalog)
@@ -246,15 +246,15 @@ def _replication_role(conn) -> str:
 
 
 def test_foreign_key_checks_are_skipped_only_where_the_role_may_skip_them(db):
-    conn = services._second_connection(autocommit=False)
+    conn = staging._second_connection(autocommit=False)
     try:
-        assert services._skip_foreign_key_checks(conn)  # the tests connect as a superuser
+        assert writers._skip_foreign_key_checks(conn)  # the tests connect as a superuser
         assert _replication_role(conn) == "replica"
         conn.rollback()
         assert _replication_role(conn) == "origin"  # SET LOCAL: this transaction only
         conn.execute("CREATE ROLE ch_test_plain_role NOLOGIN")  # rolled back below
         conn.execute("SET LOCAL ROLE ch_test_plain_role")
-        assert not services._skip_foreign_key_checks(conn)
+        assert not writers._skip_foreign_key_checks(conn)
         assert _replication_role(conn) == "origin"  # refused, and the transaction goes on
     finally:
         conn.rollback()
@@ -272,7 +272,7 @@ def test_a_catalog_not_held_under_its_lock_is_never_written_without_checks(tenan
     gone.pk = gone_pk
 
     def ctx(tenant, catalog):
-        return services._Ctx(
+        return context._Ctx(
             tenant=tenant,
             run=None,
             catalog=catalog,
@@ -282,8 +282,8 @@ def test_a_catalog_not_held_under_its_lock_is_never_written_without_checks(tenan
             keep_file=False,
         )
 
-    assert services._ProductWriter.open(ctx(tenant_b, catalog)) is None
-    assert services._ProductWriter.open(ctx(tenant_a, gone)) is None
+    assert writers._ProductWriter.open(ctx(tenant_b, catalog)) is None
+    assert writers._ProductWriter.open(ctx(tenant_a, gone)) is None
 
 
 @pytest.mark.timeout(60)
@@ -292,8 +292,8 @@ def test_data_the_server_refuses_as_the_copy_ends_fails_the_writer_instead_of_ha
     producer's last message: the writer must raise, not wait for another."""
     import psycopg
 
-    writer = services._StageWriter.__new__(services._StageWriter)
-    writer.conn = services._second_connection(autocommit=True)
+    writer = writers._StageWriter.__new__(writers._StageWriter)
+    writer.conn = staging._second_connection(autocommit=True)
     try:
         writer.conn.execute("CREATE TEMPORARY TABLE copy_refusal (n integer)")
         writer._start("copy_refusal", ["n"])

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from feeds.columnar import parse_feed_tables
 from feeds.parsing import FeedError, ValidationState
+from feeds.readers import parse_feed_tables
 
 
 def _fail(body: bytes) -> FeedError:

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feeds import parsing as p
+from feeds.readers import parse_feed
 
 
 @pytest.mark.parametrize(
@@ -214,7 +215,7 @@ def test_safe_member_name(name, good):
 def _parse(data: bytes, warnings: bool = False, **kw):
     """Parse a whole feed; return (rows, rejections) or with warnings=True all messages."""
     rows, errors = [], []
-    for good, errs in p.parse_feed(io.BytesIO(data), **kw):
+    for good, errs in parse_feed(io.BytesIO(data), **kw):
         rows += good
         errors += [e for e in errs if warnings or e.severity == "error"]
     return rows, errors
@@ -431,7 +432,7 @@ def test_full_row_maps_to_product_columns():
         b'"GB:::3 GBP,US:::5 USD",7,Apparel,1604,summer\n'
     )
     state = p.ValidationState(country="US")
-    rows = [r for good, _ in p.parse_feed(io.BytesIO(data), state=state) for r in good]
+    rows = [r for good, _ in parse_feed(io.BytesIO(data), state=state) for r in good]
     assert rows[0] | {"content_hash": ""} == {
         "line": "2",
         "sku": "S1",
@@ -474,7 +475,7 @@ def test_rows_with_extra_fields_become_row_errors():
     """Not lost silently: each is a row error with its id (its line number is estimated)."""
     data = b"id,price\n1,1 USD\n2,12,50 USD\n3,1 USD\n4,1,2\n"
     state = p.ValidationState()
-    rows = [r for good, _ in p.parse_feed(io.BytesIO(data), state=state) for r in good]
+    rows = [r for good, _ in parse_feed(io.BytesIO(data), state=state) for r in good]
     _, errors = _parse(data)
     assert [r["sku"] for r in rows] == ["1", "3"]
     assert sorted((e.sku, e.field) for e in errors) == [("2", "row"), ("4", "row")]
@@ -504,7 +505,8 @@ _values = {
 def test_columnar_validation_matches_scalar_reference(rows):
     import pyarrow as pa
 
-    from feeds.columnar import table_rows, validate_table
+    from feeds.columnar import validate_table
+    from feeds.readers import table_rows
 
     numbered = [(i + 2, r) for i, r in enumerate(rows)]
     s1 = p.ValidationState(default_currency="USD", country="US")

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.columnar import RecordMatcher, ReparseNeeded, parse_feed_tables
 from feeds.parsing import ValidationState
+from feeds.readers import RecordMatcher, ReparseNeeded, parse_feed_tables
 from feeds.records import fingerprint_key, iter_record_blocks, record_hashes
 
 HEADER = b"id,title,price\n"

@@ -90,3 +90,21 @@ def test_migration_numbers_existing_runs_per_tenant_in_creation_order(tenant_a, 
     # new runs continue each tenant's count
     assert FeedRunFactory(source__catalog__tenant=tenant_a).number == 4
     assert FeedRunFactory(source__catalog__tenant=tenant_b).number == 3
+
+
+def test_the_failure_email_names_the_run_by_its_tenant_number(tenant_a, tenant_b, member):
+    """Runs are numbered per tenant: the email says the number the run pages show, not the
+    database id (which counts every tenant's runs)."""
+    from django.core import mail
+
+    from catalog_health.tenancy.roles import Role
+    from feeds.notifications import notify_run_failed
+
+    member(tenant_a, Role.ADVERTISER)
+    for _ in range(3):  # another tenant's runs take ids
+        FeedRunFactory(tenant=tenant_b, catalog=CatalogFactory(tenant=tenant_b))
+    run = FeedRunFactory(tenant=tenant_a, catalog=CatalogFactory(tenant=tenant_a))
+    assert run.number != run.pk
+    assert notify_run_failed(tenant=tenant_a, run=run) == 1
+    assert f"Run #{run.number}." in mail.outbox[0].body
+    assert f"Run #{run.pk}." not in mail.outbox[0].body

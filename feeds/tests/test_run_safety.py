@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from catalogs.models import Product
 from catalogs.tests.factories import CatalogFactory
-from feeds import services
+from feeds import periodic, services
+from feeds.ingest import apply, context, pipeline
 from feeds.models import FeedRun, FeedSettings, ProductSource, RunStatus, Schedule, Trigger
 from feeds.tests.factories import ProductSourceFactory
 from feeds.tests.feedserver import FeedServer, body, unframed
@@ -259,7 +260,7 @@ def test_a_run_the_reaper_failed_never_applies(tenant_a, server):
         # the reaper skips a run whose row is locked (the worker writing its progress this
         # very moment) and takes it on its next round, as beat would
         for _ in range(50):
-            if services.feed_reap_stale(now=later):
+            if periodic.feed_reap_stale(now=later):
                 break
             time.sleep(0.1)
         run = FeedRun.objects.for_tenant(tenant_a).get(pk=stalled.pk)
@@ -286,12 +287,12 @@ def test_the_fence_refuses_an_older_generation(tenant_a, catalog, fs):
     )
     # what feed_run_execute does when the run starts
     run.status = RunStatus.RUNNING
-    run.fence = services._fence_take(tenant=tenant_a, source_id=source.pk)
+    run.fence = context._fence_take(tenant=tenant_a, source_id=source.pk)
     run.save()
-    services._fence_check(run)  # owns its source
-    services._fence_take(tenant=tenant_a, source_id=source.pk)  # a newer run started
-    with pytest.raises(services._Fenced):
-        services._fence_check(run)
+    context._fence_check(run)  # owns its source
+    context._fence_take(tenant=tenant_a, source_id=source.pk)  # a newer run started
+    with pytest.raises(context._Fenced):
+        context._fence_check(run)
 
 
 # ------------------------------------------------------------------ reaper (bullet 11)
@@ -326,7 +327,7 @@ def test_the_reaper_removes_the_downloads_of_the_runs_it_fails(tenant_a, catalog
     busy.write_bytes(b"y")
     try:
         generation = ProductSource.objects.get(pk=source.pk).fence_generation
-        assert services.feed_reap_stale() == 1
+        assert periodic.feed_reap_stale() == 1
         assert not left.exists()
         assert busy.exists()  # a running run's download is its own
         assert ProductSource.objects.get(pk=source.pk).fence_generation == generation + 1
@@ -342,7 +343,7 @@ def test_downloads_are_named_after_their_run(tenant_a, fs, server, monkeypatch, 
     server.routes["/f"] = body(feed(3))
     run = pull(tenant_a, url_source(catalog, server.url("/f")))
     assert run.status == RunStatus.SUCCEEDED
-    assert services._temp_prefix(run) == f"feed-{run.pk}-"
+    assert pipeline._temp_prefix(run) == f"feed-{run.pk}-"
     assert list(tmp_path.glob("feed-*.bin")) == []  # removed after the run
 
 
@@ -373,7 +374,7 @@ def test_a_tenant_at_its_limit_waits_and_others_do_not(tenant_a, tenant_b, fs, s
         mode="replace",
         file_path="/nonexistent/feed.csv",
     )
-    assert services._tenant_at_limit(tenant=tenant_a, run=third, fs=fs)
+    assert pipeline._tenant_at_limit(tenant=tenant_a, run=third, fs=fs)
     theirs = CatalogFactory(tenant=tenant_b)
     run_b = FeedRun.objects.create(
         tenant=tenant_b,
@@ -382,12 +383,12 @@ def test_a_tenant_at_its_limit_waits_and_others_do_not(tenant_a, tenant_b, fs, s
         trigger=Trigger.MANUAL,
         mode="replace",
     )
-    assert not services._tenant_at_limit(tenant=tenant_b, run=run_b, fs=fs)
+    assert not pipeline._tenant_at_limit(tenant=tenant_b, run=run_b, fs=fs)
     # a run of a dead worker (no heartbeat for stuck_run_minutes) does not count
     FeedRun.objects.for_tenant(tenant_a).filter(status=RunStatus.RUNNING).update(
         heartbeat_at=timezone.now() - timedelta(hours=1)
     )
-    assert not services._tenant_at_limit(tenant=tenant_a, run=third, fs=fs)
+    assert not pipeline._tenant_at_limit(tenant=tenant_a, run=third, fs=fs)
 
 
 def test_the_default_total_deadline_is_minutes_not_half_an_hour():
@@ -509,7 +510,7 @@ def test_an_apply_that_lost_its_source_rolls_back(tenant_a, fs, monkeypatch):
 
     assert upload(feed(10)).status == RunStatus.SUCCEEDED
     before = snapshot(catalog)
-    counts = services._stage_counts
+    counts = apply._stage_counts
 
     def a_newer_run_starts_meanwhile(run, delta, matcher):
         found = counts(run, delta, matcher)
@@ -518,7 +519,7 @@ def test_an_apply_that_lost_its_source_rolls_back(tenant_a, fs, monkeypatch):
         )
         return found
 
-    monkeypatch.setattr(services, "_stage_counts", a_newer_run_starts_meanwhile)
+    monkeypatch.setattr(apply, "_stage_counts", a_newer_run_starts_meanwhile)
     run = upload(feed(9, version=2))
     assert snapshot(catalog) == before
     assert run.status == RunStatus.RUNNING  # its fate is the reaper's (or the newer run's)
@@ -539,7 +540,7 @@ def test_a_scheduled_pull_supersedes_a_held_run(tenant_a, fs, server, owner):
     ProductSource.objects.filter(pk=source.pk).update(
         schedule=Schedule.HOURLY, next_pull_at=timezone.now() - timedelta(minutes=1)
     )
-    assert services.feed_dispatch_due() == 1
+    assert periodic.feed_dispatch_due() == 1
     held.refresh_from_db()
     assert held.status == RunStatus.CANCELLED
     with pytest.raises(services.RunNotConfirmable):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from catalog_health.tenancy.roles import Role
 from catalogs.models import Product
 from catalogs.tests.factories import CatalogFactory, ProductFactory
-from feeds import crypto, services
+from feeds import crypto, periodic, services
 from feeds.models import (
     FeedRun,
     FeedRunChange,
@@ -392,8 +392,8 @@ def test_dispatcher_enqueues_due_sources_once(tenant_a, catalog, fs):
         mode="replace",
         status=RunStatus.RUNNING,
     )
-    assert services.feed_dispatch_due(now=now) == 1
-    assert services.feed_dispatch_due(now=now) == 0
+    assert periodic.feed_dispatch_due(now=now) == 1
+    assert periodic.feed_dispatch_due(now=now) == 0
     run = FeedRun.objects.for_tenant(tenant_a).get(source=due)
     assert run.trigger == Trigger.SCHEDULED and run.status == RunStatus.QUEUED
     due.refresh_from_db()
@@ -413,11 +413,11 @@ def test_reaper_fails_stale_runs_and_emails(tenant_a, catalog, fs, member):
         status=RunStatus.RUNNING,
         heartbeat_at=timezone.now() - timedelta(hours=2),
     )
-    assert services.feed_reap_stale() == 1
+    assert periodic.feed_reap_stale() == 1
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and run.error_code == "worker_lost"
     assert "Feed pull failed" in mail.outbox[0].subject
-    assert services.feed_reap_stale() == 0
+    assert periodic.feed_reap_stale() == 0
 
 
 def test_stale_sources_email_once(tenant_a, catalog, fs, member):
@@ -427,9 +427,9 @@ def test_stale_sources_email_once(tenant_a, catalog, fs, member):
         created_at=timezone.now() - timedelta(days=3),
         last_success_at=timezone.now() - timedelta(days=2),
     )
-    assert services.feed_notify_stale() == 1
+    assert periodic.feed_notify_stale() == 1
     assert "out of date" in mail.outbox[0].subject and source.name in mail.outbox[0].body
-    assert services.feed_notify_stale() == 0
+    assert periodic.feed_notify_stale() == 0
 
 
 def test_scheduled_failure_emails_advertisers(tenant_a, catalog, fs, server, member):

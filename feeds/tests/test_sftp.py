@@ -21,8 +21,9 @@ from catalog_health.tenancy.roles import Role
 from catalogs.models import Product
 from catalogs.tests.factories import ProductFactory
 from feeds import services, sftp
-from feeds.fetching import FetchPolicy, feed_url_problem, fetch
+from feeds.fetching import fetch
 from feeds.models import FeedSettings, ProductSource, RunStatus, Schedule
+from feeds.outbound import FetchPolicy, feed_url_problem
 from feeds.parsing import FeedError
 from feeds.sftp import parse_sftp_url, stat_validator
 from feeds.tests.feedserver import FeedServer, redirect

@@ -181,11 +181,12 @@ def test_a_catalog_changed_since_the_fingerprints_were_read_is_counted_in_full(
     """The shortcut's count of products to remove trusts the fingerprints only while no
     product was created, removed or brought back since they were read; otherwise every
     active product is checked against the feed."""
-    from feeds import services
+    from feeds.ingest import merge, pipeline
 
     upload_run(tenant_a, source, feed(n_rows(10)))
     versions = iter(["read with the fingerprints", "changed by another run since"])
-    monkeypatch.setattr(services, "_products_version", lambda catalog: next(versions))
+    monkeypatch.setattr(pipeline, "_products_version", lambda catalog: next(versions))
+    monkeypatch.setattr(merge, "_products_version", lambda catalog: next(versions))
     run = upload_run(tenant_a, source, feed(n_rows(9)))  # S00009 left the feed
     assert (run.status, run.received, run.unchanged, run.removed) == ("succeeded", 9, 9, 1)
     assert not products(catalog).filter(sku="S00009").exists()

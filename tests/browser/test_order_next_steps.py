@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from catalog_health.tenancy.roles import Role
-from catalogs import services
+from catalogs import order_uploads
 from catalogs.models import ColumnMappingPreset, Order, OrderUpload, UploadStatus
 from catalogs.tests.export_samples import tiktok_csv, tiktok_row
 from catalogs.tests.factories import CatalogFactory, ProductFactory
@@ -66,7 +66,7 @@ def test_manage_orders_titles_and_dates(page, live_server, screenshot, seller, t
 def test_a_killed_import_is_retried(page, live_server, screenshot, seller, tenant_a):
     catalog = CatalogFactory(tenant=tenant_a, name="Shop")
     ProductFactory(catalog=catalog, sku="SKU-1")
-    upload = services.order_upload_create(
+    upload = order_uploads.order_upload_create(
         tenant=tenant_a,
         catalog=catalog,
         actor=None,
@@ -78,7 +78,7 @@ def test_a_killed_import_is_retried(page, live_server, screenshot, seller, tenan
     OrderUpload.objects.filter(pk=upload.pk).update(
         status=UploadStatus.RUNNING, heartbeat_at=then, created_at=then
     )
-    services.order_uploads_reap()
+    order_uploads.order_uploads_reap()
     page.goto(f"{live_server.url}/t/{tenant_a.slug}/catalogs/{catalog.pk}/uploads/{upload.pk}/")
     assert "stopped without finishing" in page.locator("#upload-result").inner_text()
     screenshot("order-upload-failed-retry")

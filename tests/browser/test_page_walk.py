@@ -20,7 +20,7 @@ from playwright.sync_api import Page
 
 from catalog_health.tenancy.roles import Role
 from catalogs.models import ColumnMappingPreset
-from catalogs.services import order_upload_create
+from catalogs.order_uploads import order_upload_create
 from catalogs.tests.export_samples import tiktok_csv, tiktok_row
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 from catalogs.tests.order_factories import DailyImpressionFactory, OrderFactory

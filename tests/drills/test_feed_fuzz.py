@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feeds.decompress import Limits, open_decompressed
-from feeds.parsing import FeedError, RowError, ValidationState, parse_feed
+from feeds.parsing import FeedError, RowError, ValidationState
+from feeds.readers import parse_feed
 
 pytestmark = pytest.mark.drill
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 
-from feeds import services
+from feeds import periodic, services
 from feeds.models import Phase, RunStatus
 from feeds.tests.feedserver import body
 
@@ -89,7 +89,7 @@ def test_a_revived_worker_cannot_apply(
             # the reaper, past stuck_run_minutes without a heartbeat
             beat = run_of(shop, stalled.pk).heartbeat_at
             stuck = timedelta(minutes=drill_feed_settings.stuck_run_minutes, seconds=1)
-            assert services.feed_reap_stale(now=beat + stuck) == 1
+            assert periodic.feed_reap_stale(now=beat + stuck) == 1
             reaped = run_of(shop, stalled.pk)
             assert (reaped.status, reaped.error_code) == (RunStatus.FAILED, "worker_lost")
 

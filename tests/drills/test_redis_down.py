@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from catalog_health.tenancy.roles import Role
 from catalogs.models import Product
-from feeds import services
+from feeds import periodic, services
 from feeds.models import FeedRun, RunStatus
 from feeds.tests.feedserver import body
 from tests.urlwalk import tenant_routes
@@ -174,9 +174,9 @@ def test_run_queued_before_a_redis_restart_is_not_lost(
         assert not created and again.pk == run.pk  # the source is "in progress"
         # the reaper's next passes (beat: every 5 minutes); not before stuck_run_minutes
         stuck = timedelta(minutes=drill_feed_settings.stuck_run_minutes)
-        services.feed_reap_stale(now=run.queued_at + stuck - timedelta(seconds=1))
+        periodic.feed_reap_stale(now=run.queued_at + stuck - timedelta(seconds=1))
         assert FeedRun.objects.for_tenant(shop.tenant).get(pk=run.pk).status == RunStatus.QUEUED
-        services.feed_reap_stale(now=run.queued_at + stuck + timedelta(seconds=1))
+        periodic.feed_reap_stale(now=run.queued_at + stuck + timedelta(seconds=1))
         done = wait_until(lambda: finished(shop, run.pk), timeout=120, what="the requeued run")
         assert done.status == RunStatus.SUCCEEDED, (done.error_code, done.error_message)
         assert done.created == 100

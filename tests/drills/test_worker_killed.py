@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from catalogs.models import Product
-from feeds import services
+from feeds import periodic, services
 from feeds.models import Phase, RunStatus
 from feeds.tests.feedserver import body
 
@@ -98,8 +98,8 @@ def test_worker_killed_mid_apply(
 
         # 4. the reaper: not before stuck_run_minutes without a heartbeat, then failed
         stuck = timedelta(minutes=drill_feed_settings.stuck_run_minutes)
-        assert services.feed_reap_stale(now=killed.heartbeat_at + stuck - timedelta(seconds=1)) == 0
-        assert services.feed_reap_stale(now=killed.heartbeat_at + stuck + timedelta(seconds=1)) == 1
+        assert periodic.feed_reap_stale(now=killed.heartbeat_at + stuck - timedelta(seconds=1)) == 0
+        assert periodic.feed_reap_stale(now=killed.heartbeat_at + stuck + timedelta(seconds=1)) == 1
         killed.refresh_from_db()
         assert killed.status == RunStatus.FAILED and killed.error_code == "worker_lost"
         assert "catalog was not changed" in killed.error_message

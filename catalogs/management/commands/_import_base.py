@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from catalogs import events
 from catalogs.models import Catalog
 from catalogs.order_io import FileError
 
@@ -55,9 +56,7 @@ class ImportCommand(BaseCommand):
         if len(result.errors) > 200:
             self.stderr.write(f"… and {len(result.errors) - 200} more errors")
         if result.written and not no_score:
-            from flagged.services import flags_score_request
-
-            flags_score_request(tenant_id=cat.tenant_id)
+            events.sales_data_changed(tenant=cat.tenant, catalog=cat, kind=self.kind)
         self.stdout.write(
             self.style.SUCCESS(
                 f"{cat.tenant.slug}/{cat.name}: {result.written} {self.kind} rows saved, "

@@ -6,7 +6,7 @@ orders export, a file whose header the tenant has mapped before, or the app's ow
 delivered_at, cancelled_at, cancel_reason, tracking_number). Idempotent on (order id, sku):
 importing a file twice changes nothing the second time."""
 
-from catalogs import services
+from catalogs import order_files
 
 from ._import_base import ImportCommand
 
@@ -33,6 +33,6 @@ class Command(ImportCommand):
         date_order = self.options.get("date_order", "")
 
         def run(**kwargs):
-            return services.orders_import_file(date_order=date_order, **kwargs)
+            return order_files.orders_import_file(date_order=date_order, **kwargs)
 
         return run

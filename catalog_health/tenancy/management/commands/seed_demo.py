@@ -1,13 +1,13 @@
 """`manage.py seed_demo`: two tenants, one user per role, catalogs, products, and whatever
-each app's demo.py adds. Idempotent: running it again adds nothing twice."""
-
-from importlib import import_module
+each app's registered demo provider adds (catalog_health.tenancy.demo). Idempotent:
+running it again adds nothing twice."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 
+from catalog_health.tenancy import demo
 from catalog_health.tenancy.models import Membership, Tenant
 from catalog_health.tenancy.roles import Role
 
@@ -16,7 +16,6 @@ DEMO_TENANTS = [
     ("acme", "Acme Outfitters", "America/New_York", "USD"),
     ("globex", "Globex Europe", "Europe/Berlin", "EUR"),
 ]
-DEMO_APPS = ["catalogs", "feeds", "ecr", "flagged"]
 
 
 class Command(BaseCommand):
@@ -52,18 +51,12 @@ class Command(BaseCommand):
                         tenant=tenant, user=user, defaults={"role": role}
                     )
         self.stdout.write("Tenants: " + ", ".join(t.slug for t in tenants))
-        for app in DEMO_APPS:
-            try:
-                module = import_module(f"{app}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{app}.demo":
-                    raise
-                continue
-            self.stdout.write(f"{app}:")
-            kwargs = {"products_per_catalog": products} if app == "catalogs" else {}
+        for provider in demo.providers():
+            self.stdout.write(f"{provider.app}:")
+            kwargs = {"products_per_catalog": products} if provider.takes_product_count else {}
             # Seeding replays ECR changes and digests; the demo users must not be mailed.
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-                module.seed_demo(tenants=tenants, stdout=self.stdout, **kwargs)
+                provider.seed(tenants=tenants, stdout=self.stdout, **kwargs)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready. Log in as owner, admin, advertiser, seller, viewer or staff "

@@ -1,0 +1,497 @@
+"""Order and impression files: marketplace exports (TikTok Shop, Shopify, mapped files)
+previewed and imported, and daily impression files. Every function takes the tenant."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from django.db import connection, transaction
+
+from catalog_health.tenancy.models import Tenant
+from catalog_health.tenancy.services import audit_record
+from catalogs.models import (
+    Catalog,
+    ColumnMappingPreset,
+    UploadKind,
+)
+from catalogs.order_formats import (
+    CHUNK_ROWS,
+    ColumnMapping,
+    ImpressionFile,
+    OrderFile,
+    Source,
+    detect_format,
+    impression_file_open,
+    is_blank,
+    is_xlsx,
+    order_file_open,
+    read_header,
+)
+from catalogs.order_io import (
+    ORDER_COLUMNS,
+    FileError,
+    ImpressionRow,
+    OrderRow,
+    RowError,
+    csv_records,
+    orders_parse,
+)
+from catalogs.selectors import mapping_preset_for_header
+from catalogs.services import (
+    UpsertResult,
+    _products_by_sku,
+    impressions_upsert,
+    orders_import_csv,
+    orders_upsert,
+)
+
+# --- Marketplace exports: TikTok Shop, Shopify, mapped files (issue #20) -------------------
+
+UNKNOWN_SKU_LINES = 20  # lines listed per unknown sku
+UNKNOWN_SKUS_LISTED = 200
+
+
+@dataclasses.dataclass
+class OrderFileResult(UpsertResult):
+    """What reading (and, for an import, writing) an order export found."""
+
+    format_label: str = ""
+    date_order: str = ""
+    date_order_source: str = ""
+    lines: int = 0  # data rows read
+    orders: int = 0  # distinct order ids among the lines read well
+    shipped: int = 0
+    cancelled: int = 0
+    unknown_skus: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    unchanged: int = 0
+    unmapped_columns: list[str] = dataclasses.field(default_factory=list)
+    first_rows: list[dict] = dataclasses.field(default_factory=list)
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per phase
+
+
+def order_file_open_for(
+    *,
+    tenant: Tenant,
+    catalog: Catalog,
+    data: Source,
+    date_order: str = "",
+    preset: ColumnMappingPreset | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> OrderFile:
+    """Recognise an order export for a catalog: a built-in format, else the tenant's mapping
+    preset made for this header (or the one given). FileError when neither fits."""
+    if is_blank(data):
+        raise FileError("The file is empty.")
+    header = read_header(data)
+    if preset is None and detect_format(header).kind == "unknown":
+        preset = mapping_preset_for_header(tenant=tenant, kind=UploadKind.ORDERS, header=header)
+    mapping = None
+    if preset is not None:
+        if preset.tenant_id != tenant.pk:
+            raise ColumnMappingPreset.DoesNotExist
+        mapping = ColumnMapping(columns=preset.columns, cancel_values=preset.cancel_values)
+    return order_file_open(
+        data,
+        tz=tenant.time_zone,
+        date_order=date_order or tenant.date_order,
+        handling_days=catalog.handling_days,
+        mapping=mapping,
+        chunk_rows=chunk_rows,
+    )
+
+
+def _file_result(order_file: OrderFile) -> OrderFileResult:
+    return OrderFileResult(
+        format_label=order_file.detected.label,
+        date_order=order_file.options.date_order or "",
+        date_order_source=order_file.date_order_source,
+        unmapped_columns=order_file.unmapped_columns,
+    )
+
+
+def _count_lines(result: OrderFileResult, lines, errors, read: int, order_ids: set) -> None:
+    result.lines += read
+    result.errors.extend(errors)
+    order_ids.update(lines["order_id"].unique())
+    result.shipped += int(lines["shipped_at"].notna().sum())
+    result.cancelled += int(lines["cancelled_at"].notna().sum())
+
+
+def _unknown_skus(
+    result: OrderFileResult, *, tenant: Tenant, catalog: Catalog, sku_lines: dict[str, list[int]]
+) -> None:
+    known = _products_by_sku(tenant=tenant, catalog=catalog, skus=set(sku_lines))
+    for sku in sorted(set(sku_lines) - set(known)):
+        lines = sku_lines[sku]
+        if len(result.unknown_skus) < UNKNOWN_SKUS_LISTED:
+            result.unknown_skus[sku] = lines[:UNKNOWN_SKU_LINES]
+        result.errors.extend(
+            RowError(line, "sku", f"{sku!r} is not a product of {catalog.name}") for line in lines
+        )
+
+
+def orders_preview(
+    *,
+    tenant: Tenant,
+    catalog: Catalog,
+    data: bytes,
+    date_order: str = "",
+    preset: ColumnMappingPreset | None = None,
+    rows: int = 10,
+) -> OrderFileResult:
+    """Read an order export without saving it: the first rows as they will be read, the
+    counts, unknown skus, unmapped columns and the detected format."""
+    if (
+        preset is None
+        and not is_xlsx(data)
+        and detect_format(read_header(data)).key == ("app_orders")
+    ):
+        return _app_csv_preview(tenant=tenant, catalog=catalog, data=data, rows=rows)
+    order_file = order_file_open_for(
+        tenant=tenant, catalog=catalog, data=data, date_order=date_order, preset=preset
+    )
+    result = _file_result(order_file)
+    order_ids: set = set()
+    sku_lines: dict[str, list[int]] = {}
+    for lines, errors, read in order_file.chunks():
+        _count_lines(result, lines, errors, read, order_ids)
+        if len(result.first_rows) < rows:
+            result.first_rows.extend(_display_rows(lines.head(rows - len(result.first_rows))))
+        for sku, group in lines.groupby("sku", sort=False)["line"]:
+            sku_lines.setdefault(sku, []).extend(group.head(UNKNOWN_SKU_LINES).tolist())
+    result.orders = len(order_ids)
+    _unknown_skus(result, tenant=tenant, catalog=catalog, sku_lines=sku_lines)
+    result.errors.sort(key=lambda e: e.line)
+    return result
+
+
+def _app_csv_preview(*, tenant, catalog, data: bytes, rows: int) -> OrderFileResult:
+    """The app's own CSV is imported by its strict parser (orders_import_csv): preview it
+    with that parser too, so that the preview says what the import will do."""
+    records = list(csv_records(data, ORDER_COLUMNS))
+    parsed = orders_parse(records)
+    result = OrderFileResult(
+        format_label="Catalog Health order CSV",
+        lines=len(records),
+        orders=len({r.order_id for r in parsed.rows}),
+        shipped=sum(1 for r in parsed.rows if r.shipped_at),
+        cancelled=sum(1 for r in parsed.rows if r.cancelled_at),
+    )
+    result.errors.extend(parsed.errors)
+    line_of = {
+        (rec.get("order_id", "").strip(), rec.get("sku", "").strip()): line for line, rec in records
+    }
+    for row in parsed.rows[:rows]:
+        result.first_rows.append({"line": line_of.get((row.order_id, row.sku)), **row.__dict__})
+    sku_lines: dict[str, list[int]] = {}
+    for row in parsed.rows:
+        sku_lines.setdefault(row.sku, []).append(line_of.get((row.order_id, row.sku), 0))
+    _unknown_skus(result, tenant=tenant, catalog=catalog, sku_lines=sku_lines)
+    result.errors.sort(key=lambda e: e.line)
+    return result
+
+
+def _display_rows(lines) -> list[dict]:
+    rows = []
+    for record in lines.to_dict("records"):
+        rows.append(
+            {
+                key: (None if value is None or value is pd.NaT else value)
+                for key, value in record.items()
+            }
+        )
+    return rows
+
+
+STAGE_COLUMNS = (
+    "line int, order_id text, sku text, quantity bigint, item_price numeric(12,2), "
+    "shipping_fee numeric(12,2), placed_at timestamptz, ship_by timestamptz, "
+    "shipped_at timestamptz, delivered_at timestamptz, cancelled_at timestamptz, "
+    "cancel_reason text, tracking_number text"
+)
+ORDER_VALUE_COLUMNS = (
+    "quantity",
+    "item_price",
+    "shipping_fee",
+    "placed_at",
+    "ship_by",
+    "shipped_at",
+    "delivered_at",
+    "cancelled_at",
+    "cancel_reason",
+    "tracking_number",
+)
+
+
+def orders_import_file(
+    *,
+    tenant: Tenant,
+    catalog: Catalog,
+    data: Source,
+    actor,
+    date_order: str = "",
+    preset: ColumnMappingPreset | None = None,
+    progress=None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> OrderFileResult | UpsertResult:
+    """Import an order export as downloaded (TikTok Shop, Shopify, a mapped file or the
+    app's own CSV), idempotent on (tenant, order id, sku): importing the same file again
+    changes nothing.
+
+    Lines whose sku is not a product of the catalog are refused and listed. On PostgreSQL
+    the file goes chunk by chunk into a staging table (COPY) and one INSERT … ON CONFLICT
+    writes the lines that are new or differ; progress(rows_read) is called per chunk.
+    """
+    if catalog.tenant_id != tenant.pk:
+        raise Catalog.DoesNotExist
+    if (
+        preset is None
+        and not is_xlsx(data)
+        and detect_format(read_header(data)).key == ("app_orders")
+    ):
+        if not isinstance(data, bytes):
+            data = Path(data).read_bytes()  # the app's CSV: at most MAX_FILE_ROWS rows
+        return orders_import_csv(tenant=tenant, catalog=catalog, data=data, actor=actor)
+    order_file = order_file_open_for(
+        tenant=tenant,
+        catalog=catalog,
+        data=data,
+        date_order=date_order,
+        preset=preset,
+        chunk_rows=chunk_rows,
+    )
+    result = _file_result(order_file)
+    if connection.vendor == "postgresql":
+        _orders_import_postgres(
+            result, order_file, tenant=tenant, catalog=catalog, progress=progress
+        )
+    else:
+        _orders_import_orm(result, order_file, tenant=tenant, catalog=catalog, progress=progress)
+    result.errors.sort(key=lambda e: e.line)
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="orders.imported",
+        target=catalog,
+        changes={
+            "format": result.format_label,
+            "written": result.written,
+            "unchanged": result.unchanged,
+            "refused_rows": result.refused,
+        },
+    )
+    return result
+
+
+def _phase(result, name: str, since: float) -> float:
+    now = time.perf_counter()
+    result.timings[name] = round(now - since, 3)
+    return now
+
+
+def _orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> None:
+    stage = "order_import_stage"
+    order_ids: set = set()
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
+        cur.execute(f"CREATE TEMP TABLE {stage} ({STAGE_COLUMNS})")
+        try:
+            for lines, errors, read in order_file.chunks():
+                _count_lines(result, lines, errors, read, order_ids)
+                if len(lines):
+                    # pyarrow's CSV writer: several times faster than DataFrame.to_csv
+                    sink = pa.BufferOutputStream()
+                    pa_csv.write_csv(
+                        pa.Table.from_pandas(lines, preserve_index=False),
+                        sink,
+                        pa_csv.WriteOptions(include_header=False),
+                    )
+                    copy_sql = (
+                        f"COPY {stage} FROM STDIN (FORMAT csv, FORCE_NOT_NULL "
+                        "(order_id, sku, cancel_reason, tracking_number))"
+                    )
+                    with cur.cursor.copy(copy_sql) as copy:
+                        copy.write(memoryview(sink.getvalue()))
+                if progress:
+                    progress(result.lines)
+            result.orders = len(order_ids)
+            mark = _phase(result, "read, typed and staged", started)
+            cur.execute(f"ANALYZE {stage}")  # a temp table has no statistics until then
+            cur.execute(
+                f"SELECT s.sku, array_agg(s.line ORDER BY s.line) FROM {stage} s "  # noqa: S608
+                "WHERE NOT EXISTS (SELECT 1 FROM catalogs_product p WHERE p.tenant_id = %s "
+                'AND p.catalog_id = %s AND p.sku = s.sku COLLATE "C") GROUP BY s.sku ORDER BY 1',
+                [tenant.pk, catalog.pk],
+            )
+            for sku, lines in cur.fetchall():
+                if len(result.unknown_skus) < UNKNOWN_SKUS_LISTED:
+                    result.unknown_skus[sku] = lines[:UNKNOWN_SKU_LINES]
+                result.errors.extend(
+                    RowError(line, "sku", f"{sku!r} is not a product of {catalog.name}")
+                    for line in lines
+                )
+            values = ", ".join(f"s.{c}" for c in ORDER_VALUE_COLUMNS)
+            updated = ["catalog_id", "product_id", *ORDER_VALUE_COLUMNS]
+            with transaction.atomic():
+                cur.execute(
+                    # identifiers are this module's constants; values are parameters
+                    f"""
+                    INSERT INTO catalogs_order AS o (tenant_id, catalog_id, product_id, order_id,
+                        sku, {", ".join(ORDER_VALUE_COLUMNS)}, updated_at)
+                    SELECT DISTINCT ON (s.order_id, s.sku) %s, %s, p.id, s.order_id, s.sku,
+                        {values}, now()
+                    FROM {stage} s
+                    JOIN catalogs_product p ON p.tenant_id = %s AND p.catalog_id = %s
+                        AND p.sku = s.sku COLLATE "C"
+                    ORDER BY s.order_id, s.sku, s.line DESC
+                    ON CONFLICT (tenant_id, order_id, sku) DO UPDATE SET
+                        {", ".join(f"{c} = EXCLUDED.{c}" for c in updated)},
+                        updated_at = EXCLUDED.updated_at
+                    WHERE ({", ".join(f"o.{c}" for c in updated)})
+                        IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in updated)})
+                    """,  # noqa: S608
+                    [tenant.pk, catalog.pk, tenant.pk, catalog.pk],
+                )
+                result.written = cur.rowcount
+                cur.execute(
+                    f"SELECT count(DISTINCT (s.order_id, s.sku)) FROM {stage} s "  # noqa: S608
+                    "JOIN catalogs_product p ON p.tenant_id = %s AND p.catalog_id = %s "
+                    'AND p.sku = s.sku COLLATE "C"',
+                    [tenant.pk, catalog.pk],
+                )
+                result.unchanged = cur.fetchone()[0] - result.written
+                mark = _phase(result, "merged", mark)
+            _phase(result, "committed", mark)
+        finally:
+            cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
+
+
+def _orders_import_orm(result, order_file, *, tenant, catalog, progress) -> None:
+    """The embedded (SQLite) path: the same lines through the ORM's bulk upsert."""
+    rows: list[OrderRow] = []
+    line_numbers: list[int] = []
+    order_ids: set = set()
+    for lines, errors, read in order_file.chunks():
+        _count_lines(result, lines, errors, read, order_ids)
+        for record in lines.to_dict("records"):
+            line_numbers.append(int(record.pop("line")))
+            for key in ("placed_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at"):
+                value = record[key]
+                record[key] = None if value is None or pd.isna(value) else value.to_pydatetime()
+            for key in ("item_price", "shipping_fee"):
+                record[key] = Decimal(record[key])
+            record["quantity"] = int(record["quantity"])
+            rows.append(OrderRow(**record))
+        if progress:
+            progress(result.lines)
+    result.orders = len(order_ids)
+    upserted = orders_upsert(tenant=tenant, catalog=catalog, rows=rows, lines=line_numbers)
+    result.written = upserted.written
+    result.errors.extend(upserted.errors)
+    for error in upserted.errors:
+        sku = error.message.split("'")[1] if "'" in error.message else ""
+        lines = result.unknown_skus.setdefault(sku, [])
+        if len(lines) < UNKNOWN_SKU_LINES:
+            lines.append(error.line)
+
+
+@dataclasses.dataclass
+class ImpressionFileResult(UpsertResult):
+    """What reading (and, for an import, writing) an impressions export found."""
+
+    format_label: str = ""
+    date_order: str = ""
+    lines: int = 0
+    unknown_skus: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    unmapped_columns: list[str] = dataclasses.field(default_factory=list)
+    first_rows: list[dict] = dataclasses.field(default_factory=list)
+    columns: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def impression_file_open_for(
+    *, tenant: Tenant, data: bytes, date_order: str = "", preset=None
+) -> ImpressionFile:
+    """An impressions export: the preset given, else the tenant's preset for this header,
+    else the usual column names."""
+    header = read_header(data)
+    if preset is None:
+        preset = mapping_preset_for_header(
+            tenant=tenant, kind=UploadKind.IMPRESSIONS, header=header
+        )
+    mapping = None
+    if preset is not None:
+        if preset.tenant_id != tenant.pk:
+            raise ColumnMappingPreset.DoesNotExist
+        mapping = ColumnMapping(columns=preset.columns)
+    return impression_file_open(data, mapping=mapping, date_order=date_order or tenant.date_order)
+
+
+def impressions_read_file(
+    *,
+    tenant: Tenant,
+    catalog: Catalog,
+    data: bytes,
+    date_order: str = "",
+    preset=None,
+    rows: int = 10,
+    write: bool = False,
+    actor=None,
+) -> ImpressionFileResult:
+    """Preview (write=False) or import an impressions export: any CSV/XLSX with a product
+    id, a date and impressions (clicks optional). Idempotent on (sku, date)."""
+    if catalog.tenant_id != tenant.pk:
+        raise Catalog.DoesNotExist
+    opened = impression_file_open_for(
+        tenant=tenant, data=data, date_order=date_order, preset=preset
+    )
+    result = ImpressionFileResult(
+        format_label="daily impressions export",
+        date_order=opened.date_order or "",
+        unmapped_columns=opened.unmapped_columns,
+        columns=dict(opened.mapping.columns),
+    )
+    parsed: list[ImpressionRow] = []
+    line_numbers: list[int] = []
+    for frame, errors, read in opened.chunks():
+        result.lines += read
+        result.errors.extend(errors)
+        if len(result.first_rows) < rows:
+            result.first_rows.extend(frame.head(rows - len(result.first_rows)).to_dict("records"))
+        for record in frame.to_dict("records"):
+            line_numbers.append(int(record.pop("line")))
+            parsed.append(ImpressionRow(**record))
+    if write:
+        upserted = impressions_upsert(
+            tenant=tenant, catalog=catalog, rows=parsed, lines=line_numbers
+        )
+        result.written = upserted.written
+        unknown = upserted.errors
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="impressions.imported",
+            target=catalog,
+            changes={"written": result.written, "refused_rows": result.refused},
+        )
+    else:
+        known = _products_by_sku(tenant=tenant, catalog=catalog, skus={r.sku for r in parsed})
+        unknown = [
+            RowError(line, "sku", f"{r.sku!r} is not a product of {catalog.name}")
+            for r, line in zip(parsed, line_numbers, strict=True)
+            if r.sku not in known
+        ]
+    for error in unknown:
+        sku = error.message.split("'")[1] if "'" in error.message else ""
+        listed = result.unknown_skus.setdefault(sku, [])
+        if len(listed) < UNKNOWN_SKU_LINES:
+            listed.append(error.line)
+    result.errors.extend(unknown)
+    result.errors.sort(key=lambda e: e.line)
+    return result

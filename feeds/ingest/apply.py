@@ -1,0 +1,329 @@
+# SQL below is built only from quoted table/column names of our own models and the per-run
+# staging table name (an integer id); every value goes through parameters.
+# ruff: noqa: S608
+"""The apply step: thresholds, the one apply transaction, and how a run ends."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import time
+
+from django.db import (
+    DatabaseError,
+    connection,
+    transaction,
+)
+from django.utils import timezone
+
+from catalog_health.tenancy.models import Tenant
+from catalogs.models import Catalog, Product
+from feeds.ingest.changes import _record_diff
+from feeds.ingest.context import (
+    HOLD_INCOMPLETE,
+    HOLD_SHARE,
+    _Ctx,
+    _fence_check,
+    _Held,
+    _phase,
+    _save,
+)
+from feeds.ingest.merge import (
+    _create_delta,
+    _link_created_products,
+    _merge,
+    _remember_line_hashes,
+    _remove_missing,
+    _stage_counts,
+)
+from feeds.ingest.staging import _gone_table, _is_pg, _qn
+from feeds.models import (
+    ChangeKind,
+    FeedRowError,
+    FeedRun,
+    FeedRunChange,
+    Phase,
+    ProductSource,
+    RunStatus,
+    Trigger,
+    UpdateMode,
+)
+from feeds.notifications import notify_run_failed
+from feeds.parsing import (
+    RowError,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _apply_and_finish(ctx: _Ctx) -> None:
+    """The apply transaction, and the holds that stop it.
+
+    - A replace run whose removals exceed the share threshold waits for confirmation and
+      changes nothing.
+    - A replace run whose download cannot be proven complete (``incomplete_reason``) adds and
+      updates, but holds every removal for confirmation.
+    - A confirmed run removes only the set it showed (same count and digest); if the catalog
+      changed since, it is held again with the new numbers.
+    The fence is checked last, under the source's row lock, before the COMMIT."""
+    if ctx.direct is not None:
+        _apply_first_pull(ctx)
+        return
+    run, fs = ctx.run, ctx.fs
+    confirmed = run.confirmed_by_id is not None
+    removals_only = confirmed and run.hold_reason == HOLD_INCOMPLETE
+    held_message = ""
+    hold_reason = ""
+    with _phase(run, Phase.APPLYING), transaction.atomic():
+        # one apply per catalog at a time; the catalog row is the lock
+        Catalog.objects.for_tenant(ctx.tenant).select_for_update().get(pk=ctx.catalog.pk)
+        delta = _create_delta(run)
+        counts = _stage_counts(run, delta, ctx.matcher)
+        active, to_remove = counts["active"], counts["to_remove"]
+        digest = _removal_digest(run) if to_remove else ""
+        replace = run.mode == UpdateMode.REPLACE
+        shown = (run.removed, run.held_removals_digest)
+        if confirmed and to_remove and (to_remove, digest) != shown:
+            hold_reason = run.hold_reason or HOLD_SHARE
+            held_message = (
+                f"The catalog changed since this run was confirmed: it would now remove "
+                f"{to_remove} products, not the {run.removed} that were shown. Nothing was "
+                "removed. Check the numbers and confirm again to apply them."
+            )
+        elif (
+            replace
+            and not confirmed
+            and to_remove
+            and not run.incomplete_reason
+            and active
+            and to_remove / active > fs.removal_share_threshold
+        ):
+            hold_reason = HOLD_SHARE
+            held_message = (
+                f"This feed would remove {to_remove} of the catalog's {active} products "
+                f"({to_remove / active:.0%}), more than the {fs.removal_share_threshold:.0%} "
+                "allowed without confirmation. Nothing was changed. Confirm to apply it, or "
+                "fix the feed and refresh."
+            )
+        elif removals_only:  # the adds and updates were applied when the run was held
+            run.removed = _remove_held(ctx, to_remove)
+            _save(run, "removed")
+        else:
+            hold_removals = replace and not confirmed and bool(to_remove and run.incomplete_reason)
+            if hold_removals:
+                hold_reason = HOLD_INCOMPLETE
+                held_message = (
+                    f"{run.incomplete_reason} Products in the file were added and updated, but "
+                    f"the {to_remove} products missing from it were not removed: confirm to "
+                    "remove them, or refresh once the feed server sends the whole file."
+                )
+            _merge_staged(ctx, delta, counts, removals=not hold_removals)
+        _fence_check(run)
+    if held_message:  # saved after the transaction: the staging table is kept
+        if hold_reason == HOLD_INCOMPLETE and not confirmed and (run.created or run.updated):
+            _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)  # applied
+        run.removed = to_remove
+        run.held_removals_digest = digest
+        run.hold_reason = hold_reason
+        run.confirmed_by = None
+        run.status = RunStatus.NEEDS_CONFIRMATION
+        run.error_code = "needs_confirmation"
+        run.error_message = held_message
+        run.finished_at = timezone.now()
+        _save(
+            run,
+            "removed",
+            "held_removals_digest",
+            "hold_reason",
+            "confirmed_by",
+            "error_code",
+            "error_message",
+            "finished_at",
+            "status",
+        )
+        raise _Held
+    if not removals_only:
+        with _phase(run, Phase.REVIEWING):
+            if run.created or run.updated:
+                _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)
+    _finish(ctx, RunStatus.SUCCEEDED)
+
+
+def _merge_staged(ctx: _Ctx, delta: str, counts: dict[str, int], *, removals: bool) -> None:
+    """Inside the apply transaction: the diff sample, the merge, and the removals."""
+    run, fs = ctx.run, ctx.fs
+    removals = removals and counts["to_remove"] > 0
+    _record_diff(ctx, delta, fs.max_stored_changes, removals=removals)
+    now = timezone.now()
+    _merge(run, delta, now)
+    if _is_pg() and counts["created"] > max(1000, counts["active"] // 5):
+        # many new rows: refresh the planner's statistics before the joins below
+        with connection.cursor() as cur:
+            cur.execute(f"ANALYZE {_qn(Product._meta.db_table)}")
+    if counts["created"]:
+        _link_created_products(run)  # the diff rows of new products get their ids
+    if counts["staged"] > counts["created"] + counts["updated"]:
+        _remember_line_hashes(run)
+    removed = _remove_missing(run, now) if removals else 0
+    run.created, run.updated = counts["created"], counts["updated"]
+    # every record was rejected, staged, or skipped unread as unchanged
+    run.unchanged = run.received - run.rejected - counts["created"] - counts["updated"]
+    run.removed = removed
+    _save(run, "created", "updated", "unchanged", "removed")
+
+
+def _removal_digest(run: FeedRun) -> str:
+    """sha256 of the ids of the products a replace run removes (its gone table), in order."""
+    digest = hashlib.sha256()
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT id FROM {_qn(_gone_table(run))} ORDER BY id")
+        while rows := cur.fetchmany(10_000):
+            digest.update("".join(f"{r[0]}," for r in rows).encode())
+    return digest.hexdigest()
+
+
+def _remove_held(ctx: _Ctx, to_remove: int) -> int:
+    """A confirmed run whose removals were held: the removed diff rows, then the removals."""
+    run = ctx.run
+    if not to_remove:
+        return 0
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT id, sku, title FROM {_qn(_gone_table(run))} ORDER BY id LIMIT %s",
+            [ctx.fs.max_stored_changes],
+        )
+        FeedRunChange.objects.bulk_create(
+            [
+                FeedRunChange(
+                    tenant_id=run.tenant_id,
+                    run=run,
+                    kind=ChangeKind.REMOVED,
+                    product_id=pid,
+                    sku=sku,
+                    changes={"title": [title, None]},
+                )
+                for pid, sku, title in cur.fetchall()
+            ],
+            batch_size=2000,
+        )
+    return _remove_missing(run, timezone.now())
+
+
+def _apply_first_pull(ctx: _Ctx) -> None:
+    """Commit what _ProductWriter wrote: every good row is a new product (the fence is
+    checked on the writer's connection, inside its transaction, before its COMMIT)."""
+    run = ctx.run
+    with _phase(run, Phase.APPLYING):
+        run.created, run.updated, run.removed = ctx.direct.rows_written, 0, 0
+        run.unchanged = run.received - run.rejected - run.created
+        conn = ctx.direct.conn
+        _fence_check(run, lambda sql, params: conn.execute(sql, params).fetchone())
+        ctx.direct.commit()
+        ctx.direct = None
+    with _phase(run, Phase.REVIEWING):
+        if run.created:
+            _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)
+    _finish(ctx, RunStatus.SUCCEEDED)
+
+
+def _finish(ctx: _Ctx, status: str) -> None:
+    run, source = ctx.run, ctx.source
+    now = timezone.now()
+    run.status = status
+    run.phase = Phase.DONE
+    run.finished_at = now
+    _save(run, "status", "phase", "finished_at")
+    # the validators of what was applied, or of a download whose bytes were identical (a
+    # file rewritten with the same content): the next pull then gets a 304 or an equal stat
+    # instead of downloading it again (not after a 304: nothing new was learnt)
+    downloaded_identical = status == RunStatus.UNCHANGED and bool(run.content_sha256)
+    if source is not None:
+        ProductSource.objects.for_tenant(ctx.tenant).filter(pk=source.pk).update(
+            last_success_at=now,
+            stale_notified_at=None,
+            **(
+                {
+                    "last_etag": run.etag,
+                    "last_modified": run.last_modified,
+                    "last_sha256": run.content_sha256,
+                }
+                if status == RunStatus.SUCCEEDED or downloaded_identical
+                else {}
+            ),
+        )
+
+
+def _fail(ctx: _Ctx, code: str, message: str) -> None:
+    run = ctx.run
+    run.status = RunStatus.FAILED
+    run.phase = Phase.DONE
+    run.error_code = code[:40]
+    run.error_message = message
+    run.finished_at = timezone.now()
+    run.one_time_password_encrypted = ""
+    _save(
+        run,
+        "status",
+        "phase",
+        "error_code",
+        "error_message",
+        "finished_at",
+        "one_time_password_encrypted",
+    )
+    if run.trigger == Trigger.SCHEDULED:
+        notify_run_failed(tenant=ctx.tenant, run=run)
+
+
+def _fail_after_db_loss(ctx: _Ctx, code: str, message: str) -> None:
+    """``_fail`` on a fresh connection: the dropped one is closed, and the write is retried
+    for about half a minute while the database comes back (bounded; the reaper is the
+    fallback)."""
+    for delay in (0, 1, 2, 4, 8, 15):
+        time.sleep(delay)
+        broken = connection.errors_occurred and not connection.in_atomic_block
+        if broken and not connection.is_usable():
+            connection.close()
+        try:
+            _fail(ctx, code, message)
+            return
+        except DatabaseError:
+            log.warning("feed run %s: database still unreachable", ctx.run.pk)
+    raise DatabaseError(f"feed run {ctx.run.pk} could not be marked failed")
+
+
+def _call_review_hook(*, tenant: Tenant, catalog: Catalog, run: FeedRun) -> bool:
+    """Hand the changed products (review_status = pending) to ECR, if ECR is installed."""
+    try:
+        if importlib.util.find_spec("ecr.services") is None:
+            return False
+        from ecr.services import review_after_feed_run  # type: ignore[attr-defined]
+    except ImportError:
+        return False
+    try:
+        review_after_feed_run(tenant=tenant, catalog=catalog, run=run)
+    except Exception:
+        # the catalog is already applied; review catches up on its own schedule
+        log.exception("review hook failed for feed run %s", run.pk)
+        run.warnings += 1
+        _save(run, "warnings")
+        return False
+    return True
+
+
+def _store_row_errors(run: FeedRun, errors: list[RowError]) -> None:
+    FeedRowError.objects.bulk_create(
+        [
+            FeedRowError(
+                tenant_id=run.tenant_id,
+                run=run,
+                line=e.line,
+                sku=e.sku[:100],
+                field=e.field[:100],
+                message=e.message[:500],
+                severity=e.severity,
+            )
+            for e in errors
+        ],
+        batch_size=2000,
+    )

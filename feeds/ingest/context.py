@@ -1,0 +1,153 @@
+# SQL below is built only from quoted table/column names of our own models and the per-run
+# staging table name (an integer id); every value goes through parameters.
+# ruff: noqa: S608
+"""One run's context, the exceptions that end a run early, and the fencing token."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import (
+    connection,
+)
+from django.utils import timezone
+
+from catalog_health.tenancy.models import Tenant
+from catalogs.models import Catalog
+from feeds.ingest.staging import _is_pg, _qn
+from feeds.models import (
+    FeedRun,
+    FeedSettings,
+    ProductSource,
+    RunStatus,
+)
+from feeds.readers import RecordMatcher
+
+if TYPE_CHECKING:  # the writer holds a context too
+    from feeds.ingest.writers import _ProductWriter
+
+# =========================================================================== runs: execute
+
+
+@dataclass
+class _Ctx:
+    tenant: Tenant
+    run: FeedRun
+    catalog: Catalog
+    source: ProductSource | None
+    fs: FeedSettings
+    temp_files: list[str]
+    keep_file: bool
+    matcher: RecordMatcher | None = None  # the unchanged records skipped unread, if any
+    direct: _ProductWriter | None = None  # a first pull's products, written but not committed
+
+
+class _Held(Exception):
+    """The run stops before applying and waits for a user (needs confirmation)."""
+
+
+class _Unchanged(Exception):
+    pass
+
+
+class _Fenced(Exception):
+    """The run no longer owns its source: the reaper failed it (its worker stalled past
+    stuck_run_minutes) or a newer run started. It stops without writing anything more."""
+
+
+class _Deferred(Exception):
+    """The tenant already has its share of running pulls: the run waits in the queue."""
+
+
+HOLD_SHARE = "removal_share"
+HOLD_INCOMPLETE = "incomplete"
+
+
+def _save(run: FeedRun, *fields: str) -> None:
+    """Write ``fields`` (and the heartbeat) while the run is still running; a run that was
+    failed meanwhile (the reaper) raises _Fenced instead of overwriting its fate."""
+    run.heartbeat_at = timezone.now()
+    values = {f: getattr(run, f) for f in (*fields, "heartbeat_at")}
+    written = (
+        FeedRun.objects.for_tenant(run.tenant_id)
+        .filter(pk=run.pk, status=RunStatus.RUNNING)
+        .update(**values)
+    )
+    if not written:
+        raise _Fenced
+
+
+def _fence_take(*, tenant: Tenant, source_id: int) -> int:
+    """A new generation of the source for a run that starts (its fencing token)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {_qn(ProductSource._meta.db_table)} "
+            "SET fence_generation = fence_generation + 1 WHERE tenant_id = %s AND id = %s "
+            "RETURNING fence_generation",
+            [tenant.pk, source_id],
+        )
+        row = cur.fetchone()
+    return row[0] if row else 0
+
+
+def _fence_sql(run: FeedRun) -> list[tuple[str, list]]:
+    """The statements of the fence check: the source row locked (the reaper takes it to fail
+    a run) and its generation, then the run's status. NO KEY UPDATE: exclusive against the
+    reaper and Request Data Now, but not against rows being inserted that reference them.
+    SQLite has no row locks (and one writer at a time)."""
+    lock = " FOR NO KEY UPDATE" if _is_pg() else ""
+    return [
+        (
+            f"SELECT fence_generation FROM {_qn(ProductSource._meta.db_table)} "
+            f"WHERE tenant_id = %s AND id = %s{lock}",
+            [run.tenant_id, run.source_id],
+        ),
+        (
+            f"SELECT status FROM {_qn(FeedRun._meta.db_table)} "
+            f"WHERE tenant_id = %s AND id = %s{lock}",
+            [run.tenant_id, run.pk],
+        ),
+    ]
+
+
+def _fence_check(run: FeedRun, execute=None) -> None:
+    """Inside the apply transaction, last before its COMMIT: raise _Fenced unless the run
+    still owns its source (same generation) and is still running. ``execute`` runs one
+    statement and returns its first row (default: the main connection)."""
+    if execute is None:
+
+        def execute(sql: str, params: list):
+            with connection.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchone()
+
+    statements = _fence_sql(run)
+    if run.source_id is None:  # import_feed: no source, only the run's own status
+        statements = statements[1:]
+    else:
+        row = execute(*statements[0])
+        statements = statements[1:]
+        if row is None or row[0] != run.fence:
+            raise _Fenced
+    row = execute(*statements[0])
+    if row is None or row[0] != RunStatus.RUNNING:
+        raise _Fenced
+
+
+@contextlib.contextmanager
+def _phase(run: FeedRun, phase: str) -> Iterator[None]:
+    run.phase = phase
+    _save(run, "phase")
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        run.durations = {
+            **run.durations,
+            phase: round(run.durations.get(phase, 0) + time.monotonic() - start, 3),
+        }
+        _save(run, "durations")
