@@ -385,8 +385,13 @@ def iter_csv_record_tables(
                 for k, pos in enumerate(bad_at):
                     record = block.record(int(kept_at[pos]))
                     if b"\n" in record.rstrip(b"\r\n"):
-                        split.append(_line_by_line(record, bad_lines[k], names, delimiter, enc))
-                        errors[k] = None
+                        pieces = _line_by_line(record, bad_lines[k], names, delimiter, enc)
+                        # Only when the lines after its first read as rows of their own did a
+                        # stray quote swallow them; otherwise the record is one bad row (e.g. a
+                        # quoted line break in a row with a field too many): one error.
+                        if (pieces[1] > bad_lines[k]).any():
+                            split.append(pieces)
+                            errors[k] = None
             yield table, lines, unreadable + [e for e in errors if e is not None], kept_hashes
             for table, lines, errors in split:  # (no fingerprints: read every time)
                 yield table, lines, errors, None

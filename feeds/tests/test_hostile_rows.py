@@ -129,3 +129,12 @@ def test_a_nul_in_a_utf16_feed_rejects_its_row(tenant_a, source):
     _, errors = run_feed(tenant_a, source, text.encode("utf-16"))
     assert errors == {(3, "S1", "title")}
     assert set(titles(source)) == {"S0", "S2"}
+
+
+def test_a_quoted_line_break_in_a_row_with_a_field_too_many_is_one_row_error(tenant_a, source):
+    """Found by the feed fuzz drill: the record spans two lines but no row hides in it, so it
+    is one rejected row, not one per line."""
+    body = HEADER + b',,,"\n"\n' + b"".join(rows(3))
+    _run, errors = run_feed(tenant_a, source, body)
+    assert [line for line, _sku, _field in errors] == [2]
+    assert set(titles(source)) == {"S0", "S1", "S2"}
