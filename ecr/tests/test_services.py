@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from catalogs.models import ReviewStatus
-from ecr import services
+from ecr import review, services
 from ecr.models import (
     CatalogEcrState,
     EcrEvent,
@@ -273,7 +273,7 @@ def test_background_writer_failure_loses_nothing(tenant_a, monkeypatch):
     def broken(cur, w):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "_pg_write", broken)
+    monkeypatch.setattr(review, "_pg_write", broken)
     with pytest.raises(RuntimeError):
         services.products_review(
             tenant=tenant_a, catalog=catalog, lane="fast", trigger="feed_run", chunk_size=10

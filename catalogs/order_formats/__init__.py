@@ -1,0 +1,142 @@
+"""Order exports as sellers download them: recognise the source from the header and read
+TikTok Shop, Shopify and column-mapped files into the app's order lines.
+
+Pure (pandas, no ORM). A file is read in chunks of strings; each chunk goes through two
+steps:
+
+1. a *format* step turns the source's columns into the app's fields, still as text
+   (TikTok: SKU from Seller SKU then SKU ID, cancellations and their reasons; Shopify: the
+   order-level cells of an order's first row copied to its other line rows);
+2. one *typing* step shared by every format parses ids, numbers and times column by column
+   (vectorised), derives the ship-by time where the file has none, and checks each line,
+   naming the line and column of every problem.
+
+Two things are decided once per file, before any chunk is read, because one value cannot
+tell: whether slash dates are day-first or month-first (a day above 12 anywhere settles it;
+otherwise the tenant's setting; otherwise the file is refused, never guessed), and whether
+a comma is the decimal separator (``BRL 35,91``).
+"""
+
+from .detection import (
+    APP_ORDER_COLUMNS,
+    CHUNK_ROWS,
+    IMPRESSION_FIELDS,
+    MAPPABLE_FIELDS,
+    MAX_COUNT,
+    MAX_MONEY,
+    MAX_XLSX_UNPACKED,
+    MONEY_FIELDS,
+    OUT_COLUMNS,
+    SHOPIFY_REQUIRED,
+    TIKTOK_REQUIRED,
+    TIME_FIELDS,
+    XLSX_MAGIC,
+    Detected,
+    Source,
+    detect_format,
+    header_key,
+    header_signature,
+    is_blank,
+    is_xlsx,
+    read_chunks,
+    read_header,
+    wrong_kind_message,
+)
+from .formats import (
+    BUYER_WORDS,
+    FORMAT_FIELDS,
+    OUT_OF_STOCK_WORDS,
+    SHOPIFY_COLUMNS,
+    SHOPIFY_ORDER_LEVEL,
+    TIKTOK_COLUMNS,
+    ColumnMapping,
+    OrderFile,
+    ReadOptions,
+    app_fields,
+    cancel_reason_map,
+    mapped_fields,
+    order_file_open,
+    shopify_fields,
+    shopify_fill_order_level,
+    source_money_columns,
+    source_time_columns,
+    tiktok_fields,
+    typed_lines,
+)
+from .impressions import (
+    IMPRESSION_GUESSES,
+    ImpressionFile,
+    impression_file_open,
+    impression_mapping_guess,
+    typed_impressions,
+)
+from .values import (
+    BLANKS,
+    clean_text,
+    date_order_detect,
+    date_order_detect_frame,
+    decimal_comma_detect,
+    has_slash_dates,
+    parse_count,
+    parse_money,
+    parse_times,
+)
+
+__all__ = [
+    "APP_ORDER_COLUMNS",
+    "BLANKS",
+    "BUYER_WORDS",
+    "CHUNK_ROWS",
+    "FORMAT_FIELDS",
+    "IMPRESSION_FIELDS",
+    "IMPRESSION_GUESSES",
+    "MAPPABLE_FIELDS",
+    "MAX_COUNT",
+    "MAX_MONEY",
+    "MAX_XLSX_UNPACKED",
+    "MONEY_FIELDS",
+    "OUT_COLUMNS",
+    "OUT_OF_STOCK_WORDS",
+    "SHOPIFY_COLUMNS",
+    "SHOPIFY_ORDER_LEVEL",
+    "SHOPIFY_REQUIRED",
+    "TIKTOK_COLUMNS",
+    "TIKTOK_REQUIRED",
+    "TIME_FIELDS",
+    "XLSX_MAGIC",
+    "ColumnMapping",
+    "Detected",
+    "ImpressionFile",
+    "OrderFile",
+    "ReadOptions",
+    "Source",
+    "app_fields",
+    "cancel_reason_map",
+    "clean_text",
+    "date_order_detect",
+    "date_order_detect_frame",
+    "decimal_comma_detect",
+    "detect_format",
+    "has_slash_dates",
+    "header_key",
+    "header_signature",
+    "impression_file_open",
+    "impression_mapping_guess",
+    "is_blank",
+    "is_xlsx",
+    "mapped_fields",
+    "order_file_open",
+    "parse_count",
+    "parse_money",
+    "parse_times",
+    "read_chunks",
+    "read_header",
+    "shopify_fields",
+    "shopify_fill_order_level",
+    "source_money_columns",
+    "source_time_columns",
+    "tiktok_fields",
+    "typed_impressions",
+    "typed_lines",
+    "wrong_kind_message",
+]

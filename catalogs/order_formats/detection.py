@@ -1,0 +1,247 @@
+"""Recognising an order export from its header row, and reading a file (CSV or xlsx) as
+chunks of strings. The columns and limits every step shares live here too."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..order_io import FileError
+
+CHUNK_ROWS = 50_000
+MAX_MONEY = 9_999_999_999.99
+MAX_COUNT = 2_000_000_000
+
+# The app's order line, as the typing step produces it.
+OUT_COLUMNS = (
+    "line",
+    "order_id",
+    "sku",
+    "quantity",
+    "item_price",
+    "shipping_fee",
+    "placed_at",
+    "ship_by",
+    "shipped_at",
+    "delivered_at",
+    "cancelled_at",
+    "cancel_reason",
+    "tracking_number",
+)
+TIME_FIELDS = ("placed_at", "paid_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at")
+MONEY_FIELDS = ("item_price", "shipping_fee")
+# What a mapping may assign a column to (the app's fields plus paid_at for ship-by).
+MAPPABLE_FIELDS = (
+    "order_id",
+    "sku",
+    "quantity",
+    "item_price",
+    "shipping_fee",
+    "placed_at",
+    "paid_at",
+    "ship_by",
+    "shipped_at",
+    "delivered_at",
+    "cancelled_at",
+    "cancel_reason",
+    "tracking_number",
+)
+IMPRESSION_FIELDS = ("sku", "date", "impressions", "clicks")
+
+
+def header_key(name: object) -> str:
+    """A column name compared loosely: BOM, outer blanks and case do not matter."""
+    return re.sub(r"\s+", " ", str(name).replace("\ufeff", "").strip()).lower()
+
+
+def header_signature(header: Iterable[object]) -> str:
+    """What identifies an export layout: its loosely compared column names, in order."""
+    joined = "\x1f".join(header_key(h) for h in header)
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+# --- recognising the source -----------------------------------------------------------------
+
+TIKTOK_REQUIRED = ("order id", "order status", "sku id", "seller sku", "quantity", "created time")
+SHOPIFY_REQUIRED = ("name", "created at", "lineitem quantity", "lineitem sku", "lineitem price")
+APP_ORDER_COLUMNS = (
+    "order_id",
+    "sku",
+    "quantity",
+    "item_price",
+    "shipping_fee",
+    "placed_at",
+    "ship_by",
+    "shipped_at",
+    "delivered_at",
+    "cancelled_at",
+    "cancel_reason",
+    "tracking_number",
+)
+
+
+@dataclass(frozen=True)
+class Detected:
+    """What a header looks like: a format key, what it holds and a name for people."""
+
+    key: str  # app_orders, app_impressions, tiktok_orders, shopify_orders, product_feed, unknown
+    kind: str  # orders, impressions, products, unknown
+    label: str
+
+
+def detect_format(header: Iterable[object]) -> Detected:
+    """Recognise a file from its header row (column names only, any order)."""
+    cols = {header_key(h) for h in header}
+    if set(APP_ORDER_COLUMNS) <= cols:
+        return Detected("app_orders", "orders", "Catalog Health order CSV")
+    if {"sku", "date", "impressions"} <= cols and not cols & {"order_id", "order id"}:
+        return Detected("app_impressions", "impressions", "Catalog Health impressions CSV")
+    if set(TIKTOK_REQUIRED) <= cols:
+        return Detected("tiktok_orders", "orders", "TikTok Shop order export")
+    if set(SHOPIFY_REQUIRED) <= cols:
+        return Detected("shopify_orders", "orders", "Shopify orders export")
+    if {"handle", "variant sku"} <= cols or {"handle", "title", "variant price"} <= cols:
+        return Detected("shopify_products", "products", "Shopify products export")
+    ids = {"id", "g:id", "sku", "item_id", "product id", "product_id"}
+    product_cols = {"title", "g:title", "price", "g:price", "link", "g:link", "availability"}
+    product_cols |= {"image_link", "g:image_link", "description", "g:description", "brand"}
+    if cols & ids and len(cols & product_cols) >= 2:
+        return Detected("product_feed", "products", "product feed")
+    return Detected("unknown", "unknown", "unrecognised file")
+
+
+def wrong_kind_message(detected: Detected, wanted: str) -> str:
+    """Why a file is refused when it holds something else than was asked for."""
+    where = {
+        "products": "upload it as a product source of the catalog, not here",
+        "orders": "upload it as order lines",
+        "impressions": "upload it as daily impressions",
+    }.get(detected.kind, "")
+    return f"This file looks like a {detected.label}, not {wanted}: {where}."
+
+
+# --- reading a file -------------------------------------------------------------------------
+
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+# A file is its bytes (an upload) or a path (the command, a large file): read from a path,
+# only the chunk being worked on is in memory.
+Source = bytes | Path
+
+
+def _head(data: Source, size: int = 65536) -> bytes:
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data[:size])
+    with open(data, "rb") as f:
+        return f.read(size)
+
+
+def _open(data: Source):
+    return io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else str(data)
+
+
+def is_blank(data: Source) -> bool:
+    head = _head(data)
+    return not head.strip() and len(head) < 65536
+
+
+def is_xlsx(data: Source) -> bool:
+    return _head(data, 4) == XLSX_MAGIC
+
+
+def _check_text(data: Source) -> None:
+    head = _head(data)
+    if b"\x00" in head:
+        raise FileError("The file contains NUL bytes; it is neither CSV nor XLSX.")
+    try:
+        head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:
+            raise FileError("The file is not UTF-8 text (save it as CSV UTF-8).") from None
+
+
+def read_header(data: Source) -> list[str]:
+    """The header row of a CSV or XLSX file."""
+    if is_xlsx(data):
+        frame = _read_xlsx(data, nrows=0)
+        return [str(c) for c in frame.columns]
+    _check_text(data)
+    try:
+        frame = pd.read_csv(_open(data), dtype=str, nrows=0, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise FileError(f"Not a CSV file: {str(exc)[:200]}") from None
+    return [str(c) for c in frame.columns]
+
+
+MAX_XLSX_UNPACKED = 400 * 1024 * 1024
+
+
+def _check_xlsx(data: Source) -> None:
+    """Refuse a workbook that would unpack to more than MAX_XLSX_UNPACKED (a zip bomb)
+    before openpyxl inflates it."""
+    try:
+        with zipfile.ZipFile(_open(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise FileError("Not a readable XLSX workbook (a broken zip archive).") from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise FileError(
+            f"The workbook unpacks to {unpacked // 2**20} MB, more than "
+            f"{MAX_XLSX_UNPACKED // 2**20} MB: save it as CSV."
+        )
+
+
+def _read_xlsx(data: Source, **kwargs) -> pd.DataFrame:
+    _check_xlsx(data)
+    try:
+        return pd.read_excel(
+            _open(data), dtype=str, keep_default_na=False, engine="openpyxl", **kwargs
+        )
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise FileError(f"Not a readable XLSX workbook: {str(exc)[:200]}") from None
+
+
+def read_chunks(
+    data: Source, *, usecols: list[str] | None = None, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """The file's rows as frames of strings ('' for empty), with a ``line`` column (the
+    header is line 1); usecols limits the columns read (names as in the header)."""
+    if is_xlsx(data):
+        frame = _read_xlsx(data, usecols=usecols)
+        frame = frame.fillna("").astype(str)
+        frame.insert(0, "line", np.arange(2, len(frame) + 2))
+        for start in range(0, len(frame), chunk_rows):
+            yield frame.iloc[start : start + chunk_rows].reset_index(drop=True)
+        return
+    _check_text(data)
+    try:
+        reader = pd.read_csv(
+            _open(data),
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            usecols=usecols,
+            chunksize=chunk_rows,
+            skip_blank_lines=True,
+        )
+        # line numbers: blank lines are skipped by pandas, so this counts data rows; exports
+        # have no blank lines in the middle (a quoted multi-line cell would shift it too)
+        first = 2
+        for chunk in reader:
+            chunk = chunk.reset_index(drop=True)
+            chunk.insert(0, "line", np.arange(first, first + len(chunk)))
+            first += len(chunk)
+            yield chunk
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise FileError(f"Not valid CSV: {str(exc)[:200]}") from None
+    except pd.errors.EmptyDataError:
+        raise FileError("The file is empty.") from None

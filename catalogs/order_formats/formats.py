@@ -1,0 +1,522 @@
+"""Per-source steps: TikTok Shop, Shopify, column-mapped and app files to the app's fields
+(still text), the typing step they share, and opening an order file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+
+from ..order_io import CANCEL_REASONS, FileError, RowError
+from .detection import (
+    APP_ORDER_COLUMNS,
+    CHUNK_ROWS,
+    IMPRESSION_FIELDS,
+    MAPPABLE_FIELDS,
+    MONEY_FIELDS,
+    OUT_COLUMNS,
+    TIME_FIELDS,
+    Detected,
+    Source,
+    detect_format,
+    header_key,
+    is_blank,
+    read_chunks,
+    read_header,
+    wrong_kind_message,
+)
+from .values import (
+    clean_text,
+    date_order_detect_frame,
+    decimal_comma_detect,
+    has_slash_dates,
+    parse_count,
+    parse_money,
+    parse_times,
+)
+
+# --- formats: source columns -> the app's fields, as text -----------------------------------
+
+# TikTok Shop: what each column means (matched loosely, see header_key)
+TIKTOK_COLUMNS = {
+    "order_id": "order id",
+    "status": "order status",
+    "cancel_type": "cancelation/return type",
+    "sku_id": "sku id",
+    "seller_sku": "seller sku",
+    "quantity": "quantity",
+    "item_price": "sku unit original price",
+    "subtotal_after": "sku subtotal after discount",
+    "shipping_fee": "shipping fee after discount",
+    "original_shipping_fee": "original shipping fee",
+    "placed_at": "created time",
+    "paid_at": "paid time",
+    "shipped_at": "shipped time",
+    "delivered_at": "delivered time",
+    "cancelled_at": "cancelled time",
+    "cancel_by": "cancel by",
+    "cancel_reason": "cancel reason",
+    "tracking_number": "tracking id",
+}
+SHOPIFY_COLUMNS = {
+    "order_id": "name",
+    "sku": "lineitem sku",
+    "quantity": "lineitem quantity",
+    "item_price": "lineitem price",
+    "shipping_fee": "shipping",
+    "placed_at": "created at",
+    "paid_at": "paid at",
+    "shipped_at": "fulfilled at",
+    "cancelled_at": "cancelled at",
+    "fulfillment_status": "fulfillment status",
+    "line_fulfillment_status": "lineitem fulfillment status",
+    "financial_status": "financial status",
+}
+# Shopify's order-level cells, present on an order's first row only
+SHOPIFY_ORDER_LEVEL = (
+    "placed_at",
+    "paid_at",
+    "shipped_at",
+    "cancelled_at",
+    "shipping_fee",
+    "fulfillment_status",
+    "financial_status",
+)
+
+OUT_OF_STOCK_WORDS = (
+    r"out of stock|out-of-stock|no stock|sold out|stock|inventory|sem estoque|agotado"
+)
+BUYER_WORDS = (
+    r"buyer|customer|change(?:d)? (?:of )?mind|no longer need|ordered by mistake"
+    r"|wrong item ordered|comprador"
+)
+
+
+def cancel_reason_map(reason: pd.Series, by: pd.Series | None = None) -> pd.Series:
+    """A marketplace's cancel reason (and who cancelled) -> out_of_stock, buyer_request or
+    other. Out-of-stock reasons win whoever cancelled; then a buyer's cancellation."""
+    text = reason.astype(str).str.lower()
+    who = by.astype(str).str.lower() if by is not None else pd.Series("", index=text.index)
+    out = pd.Series("other", index=text.index, dtype=object)
+    buyer = text.str.contains(BUYER_WORDS, regex=True) | who.str.contains("buyer|customer")
+    out[buyer] = "buyer_request"
+    out[text.str.contains(OUT_OF_STOCK_WORDS, regex=True)] = "out_of_stock"
+    return out
+
+
+def _col(frame: pd.DataFrame, columns: dict[str, str], name: str) -> pd.Series:
+    """A source column by its role ('' everywhere when the file does not have it)."""
+    source = columns.get(name)
+    if source is not None and source in frame:
+        return frame[source]
+    return pd.Series("", index=frame.index, dtype=object)
+
+
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its columns renamed to their header_key (the line column kept)."""
+    return frame.rename(columns=lambda c: c if c == "line" else header_key(c))
+
+
+def tiktok_fields(frame: pd.DataFrame) -> pd.DataFrame:
+    """TikTok Shop rows -> the app's fields as text, plus ``skip`` (why a row is not an
+    order line to import: '' for most)."""
+    f = _keyed(frame)
+    c = TIKTOK_COLUMNS
+    out = pd.DataFrame({"line": f["line"]})
+    out["order_id"] = clean_text(_col(f, c, "order_id"))
+    seller_sku = clean_text(_col(f, c, "seller_sku"))
+    out["sku"] = seller_sku.where(seller_sku.ne(""), clean_text(_col(f, c, "sku_id")))
+    out["quantity"] = _col(f, c, "quantity")
+    out["item_price"] = _col(f, c, "item_price")
+    out["shipping_fee"] = _col(f, c, "shipping_fee")
+    for name in ("placed_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at"):
+        out[name] = clean_text(_col(f, c, name))
+    out["ship_by"] = ""
+    out["tracking_number"] = clean_text(_col(f, c, "tracking_number"))
+    status = clean_text(_col(f, c, "status")).str.lower()
+    cancel_type = clean_text(_col(f, c, "cancel_type")).str.lower()
+    cancelled = (
+        status.str.contains("cancel") | cancel_type.eq("cancel") | out["cancelled_at"].ne("")
+    )
+    # a return after delivery is not a cancellation of the order line
+    cancelled &= ~cancel_type.str.contains("return|refund") | status.str.contains("cancel")
+    reason = cancel_reason_map(_col(f, c, "cancel_reason"), _col(f, c, "cancel_by"))
+    out["cancel_reason"] = reason.where(cancelled, "")
+    out["cancelled_at"] = out["cancelled_at"].where(cancelled, "")
+    out["skip"] = np.where(status.eq("unpaid"), "unpaid order (not placed yet)", "")
+    return out
+
+
+def shopify_fields(frame: pd.DataFrame) -> pd.DataFrame:
+    """Shopify orders rows -> the app's fields as text; an order's first row carries the
+    order-level cells (created, paid, fulfilled, cancelled, shipping), later rows of the
+    same Name get them."""
+    f = _keyed(frame)
+    c = SHOPIFY_COLUMNS
+    out = pd.DataFrame({"line": f["line"]})
+    out["order_id"] = clean_text(_col(f, c, "order_id"))
+    out["sku"] = clean_text(_col(f, c, "sku"))
+    out["quantity"] = _col(f, c, "quantity")
+    out["item_price"] = _col(f, c, "item_price")
+    for name in SHOPIFY_ORDER_LEVEL:
+        out[name] = clean_text(_col(f, c, name))
+    out = shopify_fill_order_level(out)
+    line_status = clean_text(_col(f, c, "line_fulfillment_status")).str.lower()
+    order_status = out["fulfillment_status"].str.lower()
+    # a line is shipped when the order is fulfilled, or partly and this line is
+    shipped = order_status.eq("fulfilled") | line_status.eq("fulfilled")
+    shipped &= ~line_status.isin(["pending", "unfulfilled", "restocked"]) | order_status.eq(
+        "fulfilled"
+    )
+    out["shipped_at"] = out["shipped_at"].where(shipped, "")
+    cancelled = out["cancelled_at"].ne("")
+    out["cancel_reason"] = np.where(cancelled, "other", "")
+    out["ship_by"] = ""
+    out["delivered_at"] = ""
+    out["tracking_number"] = ""
+    out["skip"] = ""
+    return out.drop(columns=["fulfillment_status", "financial_status"])
+
+
+def shopify_fill_order_level(out: pd.DataFrame) -> pd.DataFrame:
+    """Copy each order's first-row cells to its later rows (same order id, empty cells)."""
+    for name in SHOPIFY_ORDER_LEVEL:
+        if name not in out:
+            continue
+        first = out[name].where(out[name].ne("")).groupby(out["order_id"]).transform("first")
+        out[name] = out[name].where(out[name].ne(""), first.fillna(""))
+    return out
+
+
+@dataclass
+class ColumnMapping:
+    """Any other export: which source column holds each app field, plus how its cancel
+    reason values read (source value -> out_of_stock / buyer_request / other)."""
+
+    columns: dict[str, str]  # app field -> source column name (as in the header)
+    cancel_values: dict[str, str] = field(default_factory=dict)
+
+    def errors(self, header: Iterable[object], *, kind: str = "orders") -> list[str]:
+        keys = {header_key(h) for h in header}
+        fields = MAPPABLE_FIELDS if kind == "orders" else IMPRESSION_FIELDS
+        required = (
+            ("order_id", "sku", "placed_at") if kind == "orders" else ("sku", "date", "impressions")
+        )
+        problems = [f"{name} needs a column" for name in required if not self.columns.get(name)]
+        for name, column in self.columns.items():
+            if name not in fields:
+                problems.append(f"{name} is not a field")
+            elif column and header_key(column) not in keys:
+                problems.append(f"{name}: no column {column!r} in the file")
+        for value, reason in self.cancel_values.items():
+            if reason not in CANCEL_REASONS:
+                problems.append(f"cancel reason {value!r} must map to one of {CANCEL_REASONS}")
+        return problems
+
+
+def mapped_fields(frame: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
+    """Rows of any export -> the app's fields as text, through a column mapping."""
+    f = _keyed(frame)
+    cols = {k: header_key(v) for k, v in mapping.columns.items() if v}
+    out = pd.DataFrame({"line": f["line"]})
+    for name in MAPPABLE_FIELDS:
+        out[name] = clean_text(_col(f, cols, name)) if name in cols else ""
+    raw_reason = out["cancel_reason"].astype(str).str.strip()
+    values = {header_key(k): v for k, v in mapping.cancel_values.items()}
+    mapped = raw_reason.map(lambda v: values.get(header_key(v)) if v else "")
+    guessed = cancel_reason_map(raw_reason)
+    cancelled = out["cancelled_at"].ne("") | raw_reason.ne("")
+    out["cancel_reason"] = mapped.fillna(guessed).where(cancelled, "")
+    out["skip"] = ""
+    return out
+
+
+def app_fields(frame: pd.DataFrame) -> pd.DataFrame:
+    """The app's own CSV: its columns already are the fields."""
+    return mapped_fields(
+        frame, ColumnMapping(columns={c: c for c in APP_ORDER_COLUMNS if c in _keyed(frame)})
+    )
+
+
+# --- typing and checking --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What one file is read with (decided once per file)."""
+
+    tz: str = "UTC"
+    date_order: str | None = None  # 'dmy' / 'mdy'; None only when the file has no slash dates
+    decimal_comma: bool = False
+    handling_days: int = 3
+
+
+def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFrame, list[RowError]]:
+    """Fields as text -> the app's order lines (OUT_COLUMNS; times UTC, amounts as text with
+    two decimals) and the row errors of the lines left out."""
+    errors: list[RowError] = []
+    bad = pd.Series(False, index=fields.index)
+    lines = fields["line"]
+
+    def refuse(mask: pd.Series, column: str, message: str, values: pd.Series | None = None):
+        nonlocal bad
+        mask = mask.fillna(False).astype(bool) & ~bad
+        if values is None:
+            errors.extend(RowError(int(line), column, message) for line in lines[mask])
+        else:
+            errors.extend(
+                RowError(int(line), column, f"{message} (got {str(value)[:40]!r})")
+                for line, value in zip(lines[mask], values[mask], strict=True)
+            )
+        bad |= mask
+
+    skip = fields["skip"].astype(str) if "skip" in fields else pd.Series("", index=fields.index)
+    for reason in skip[skip.ne("")].unique():
+        refuse(skip.eq(reason), "", f"skipped: {reason}")
+
+    out = pd.DataFrame({"line": lines})
+    for name in ("order_id", "sku", "tracking_number"):
+        out[name] = fields[name].astype(str)
+    refuse(out["order_id"].eq(""), "order_id", "is required")
+    refuse(out["sku"].eq(""), "sku", "is required")
+    refuse(out["order_id"].str.len() > 64, "order_id", "is longer than 64 characters")
+    refuse(out["sku"].str.len() > 100, "sku", "is longer than 100 characters")
+    refuse(out["tracking_number"].str.len() > 64, "tracking_number", "is longer than 64 characters")
+    for name in ("order_id", "sku", "tracking_number"):
+        refuse(
+            out[name].str.contains(r"[\x00-\x1f]", regex=True), name, "contains control characters"
+        )
+
+    qty = parse_count(fields["quantity"])
+    refuse(qty["bad"], "quantity", "must be a whole number", fields["quantity"])
+    out["quantity"] = qty["n"].fillna(1)
+    refuse(out["quantity"] < 1, "quantity", "must be at least 1")
+
+    for name in MONEY_FIELDS:
+        money = parse_money(fields[name], decimal_comma=options.decimal_comma)
+        refuse(money["bad"], name, "must be an amount like 12.50", fields[name])
+        out[name] = money["amount"]
+    refuse(out["item_price"].eq(""), "item_price", "is required")
+    out["shipping_fee"] = out["shipping_fee"].where(out["shipping_fee"].ne(""), "0.00")
+
+    times = {}
+    for name in TIME_FIELDS:
+        parsed = parse_times(fields[name], date_order=options.date_order, tz=options.tz)
+        refuse(parsed["bad"], name, "is not a date and time we can read", fields[name])
+        times[name] = parsed["at"]
+
+    refuse(times["placed_at"].isna(), "placed_at", "is required")
+    handling = pd.Timedelta(timedelta(days=options.handling_days))
+    start = times["paid_at"].fillna(times["placed_at"])
+    ship_by = times["ship_by"].fillna(start + handling)
+    shipped, delivered, cancelled = (
+        times["shipped_at"],
+        times["delivered_at"],
+        times["cancelled_at"],
+    )
+    reason = fields["cancel_reason"].astype(str)
+    # cancelled after it shipped (a return): the line counts as shipped
+    returned = cancelled.notna() & shipped.notna()
+    cancelled = cancelled.where(~returned)
+    reason = reason.where(~returned, "")
+    refuse(~reason.isin(["", *CANCEL_REASONS]), "cancel_reason", "is not a known reason")
+    refuse(reason.ne("") & cancelled.isna(), "cancelled_at", "is required for a cancelled line")
+    refuse(shipped < times["placed_at"], "shipped_at", "is before the order was placed")
+    refuse(ship_by < times["placed_at"], "ship_by", "is before the order was placed")
+    refuse(delivered.notna() & shipped.isna(), "delivered_at", "needs a shipped time")
+    out["placed_at"] = times["placed_at"]
+    out["ship_by"] = ship_by
+    out["shipped_at"] = shipped
+    out["delivered_at"] = delivered
+    out["cancelled_at"] = cancelled
+    out["cancel_reason"] = reason.where(cancelled.notna(), "")
+    good = out[~bad].reset_index(drop=True)
+    good["quantity"] = good["quantity"].astype("int64")
+    return good[list(OUT_COLUMNS)], errors
+
+
+FORMAT_FIELDS = {
+    "tiktok_orders": tiktok_fields,
+    "shopify_orders": shopify_fields,
+    "app_orders": app_fields,
+}
+
+
+def source_time_columns(key: str, mapping: ColumnMapping | None = None) -> list[str]:
+    """The header names (loose keys) of a format's time columns."""
+    if key == "tiktok_orders":
+        return [
+            TIKTOK_COLUMNS[n]
+            for n in ("placed_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")
+        ]
+    if key == "shopify_orders":
+        return [SHOPIFY_COLUMNS[n] for n in ("placed_at", "paid_at", "shipped_at", "cancelled_at")]
+    if key == "app_orders":
+        return ["placed_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at"]
+    if mapping:
+        return [header_key(mapping.columns[n]) for n in TIME_FIELDS if mapping.columns.get(n)]
+    return []
+
+
+def source_money_columns(key: str, mapping: ColumnMapping | None = None) -> list[str]:
+    if key == "tiktok_orders":
+        return [TIKTOK_COLUMNS["item_price"], TIKTOK_COLUMNS["shipping_fee"]]
+    if key == "shopify_orders":
+        return [SHOPIFY_COLUMNS["item_price"], SHOPIFY_COLUMNS["shipping_fee"]]
+    if key == "app_orders":
+        return ["item_price", "shipping_fee"]
+    if mapping:
+        return [header_key(mapping.columns[n]) for n in MONEY_FIELDS if mapping.columns.get(n)]
+    return []
+
+
+# --- one file, end to end -------------------------------------------------------------------
+
+
+@dataclass
+class OrderFile:
+    """An order export, recognised and with its per-file choices made; ``chunks()`` reads
+    it (again) chunk by chunk into typed order lines and row errors."""
+
+    data: Source
+    detected: Detected
+    header: list[str]
+    options: ReadOptions
+    mapping: ColumnMapping | None = None
+    chunk_rows: int = CHUNK_ROWS
+    date_order_source: str = ""  # 'file', 'setting' or '' (no slash dates)
+
+    @property
+    def used_columns(self) -> set[str]:
+        key = self.detected.key
+        if key == "tiktok_orders":
+            used = set(TIKTOK_COLUMNS.values())
+        elif key == "shopify_orders":
+            used = set(SHOPIFY_COLUMNS.values())
+        elif key == "app_orders":
+            used = set(APP_ORDER_COLUMNS)
+        else:
+            used = {header_key(c) for c in (self.mapping.columns.values() if self.mapping else ())}
+        return used
+
+    @property
+    def unmapped_columns(self) -> list[str]:
+        used = self.used_columns
+        return [h for h in self.header if header_key(h) not in used and str(h).strip()]
+
+    def _fields(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if self.mapping is not None:
+            return mapped_fields(frame, self.mapping)
+        return FORMAT_FIELDS[self.detected.key](frame)
+
+    def chunks(self) -> Iterator[tuple[pd.DataFrame, list[RowError], int]]:
+        """(typed lines, row errors, rows read) per chunk of the file."""
+        carry: pd.DataFrame | None = None
+        shopify = self.detected.key == "shopify_orders" and self.mapping is None
+        used = self.used_columns
+        usecols = [h for h in self.header if header_key(h) in used]
+        for frame in read_chunks(self.data, usecols=usecols, chunk_rows=self.chunk_rows):
+            if shopify:
+                # an order's rows may straddle two chunks: its later rows need its first
+                if carry is not None:
+                    frame = pd.concat([carry, frame], ignore_index=True)
+                ids = clean_text(_col(_keyed(frame), SHOPIFY_COLUMNS, "order_id"))
+                tail = ids.eq(ids.iloc[-1]) if len(ids) else ids.astype(bool)
+                # the rows of the chunk's last order wait for the next chunk
+                carry, frame = frame[tail], frame[~tail]
+                if not len(frame):
+                    continue
+            yield self._typed(frame)
+        if carry is not None and len(carry):
+            yield self._typed(carry)
+
+    def _typed(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[RowError], int]:
+        lines, errors = typed_lines(self._fields(frame), self.options)
+        return lines, errors, len(frame)
+
+
+def order_file_open(
+    data: Source,
+    *,
+    tz: str = "UTC",
+    date_order: str = "",
+    handling_days: int = 3,
+    mapping: ColumnMapping | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> OrderFile:
+    """Recognise an order export and make its per-file choices.
+
+    date_order is the tenant's setting ('dmy', 'mdy' or ''), used only when the file's own
+    dates cannot tell. FileError when the file is not orders (saying what it looks like),
+    needs a column mapping, or has ambiguous dates and no setting to settle them.
+    """
+    if is_blank(data):
+        raise FileError("The file is empty.")
+    header = read_header(data)
+    detected = detect_format(header)
+    if mapping is not None:
+        problems = mapping.errors(header)
+        if problems:
+            raise FileError("The column mapping does not fit this file: " + "; ".join(problems))
+        detected = Detected("mapped", "orders", "export read through a column mapping")
+    elif detected.kind != "orders":
+        if detected.kind == "unknown":
+            raise FileError(
+                "This file's columns are not a format we recognise (TikTok Shop, Shopify or "
+                "our own CSV): map its columns once and the mapping is used next time."
+            )
+        raise FileError(wrong_kind_message(detected, "order lines"))
+    by_key = {header_key(h): h for h in header}
+    time_cols = [by_key[c] for c in source_time_columns(detected.key, mapping) if c in by_key]
+    money_cols = [by_key[c] for c in source_money_columns(detected.key, mapping) if c in by_key]
+    found_order: str | None = None
+    slash = False
+    comma: set[bool] = set()
+    if time_cols or money_cols:
+        # one pass over the times and amounts only: what the whole file says
+        for frame in read_chunks(data, usecols=time_cols + money_cols, chunk_rows=chunk_rows * 4):
+            order = date_order_detect_frame(frame, time_cols)
+            if order:
+                if found_order and found_order != order:
+                    date_order_detect_frame(
+                        pd.DataFrame({"a": ["13/01/2000", "01/13/2000"]}), ["a"]
+                    )
+                found_order = order
+            slash = slash or has_slash_dates(frame, time_cols)
+            for col in money_cols:
+                said = decimal_comma_detect(frame[col])
+                if said is not None:
+                    comma.add(said)
+    if len(comma) == 2:
+        raise FileError(
+            "The file mixes decimal commas and decimal points in its amounts; export it again "
+            "with one number format."
+        )
+    source = ""
+    if found_order:
+        source = "file"
+    elif slash:
+        if date_order not in ("dmy", "mdy"):
+            raise FileError(
+                "No date in this file has a day above 12, so it cannot tell whether 03/04 is "
+                "3 April or March 4: choose the date order (day first or month first) and "
+                "upload it again."
+            )
+        found_order, source = date_order, "setting"
+    return OrderFile(
+        data=data,
+        detected=detected,
+        header=header,
+        options=ReadOptions(
+            tz=tz,
+            date_order=found_order,
+            decimal_comma=comma == {True},
+            handling_days=handling_days,
+        ),
+        mapping=mapping,
+        chunk_rows=chunk_rows,
+        date_order_source=source,
+    )

@@ -1,0 +1,162 @@
+"""Daily impressions from any export: guessing the column mapping and reading the file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..order_io import FileError, RowError
+from .detection import (
+    CHUNK_ROWS,
+    Source,
+    detect_format,
+    header_key,
+    is_blank,
+    read_chunks,
+    read_header,
+    wrong_kind_message,
+)
+from .formats import ColumnMapping, _col, _keyed
+from .values import clean_text, date_order_detect_frame, has_slash_dates, parse_count, parse_times
+
+# --- daily impressions from any export ------------------------------------------------------
+
+IMPRESSION_GUESSES = {
+    "sku": (
+        "sku",
+        "seller sku",
+        "product id",
+        "product_id",
+        "item id",
+        "item_id",
+        "offer id",
+        "content id",
+        "id",
+    ),
+    "date": ("date", "day", "stat date", "reporting starts", "date_start"),
+    "impressions": ("impressions", "impr.", "impr", "product impressions"),
+    "clicks": ("clicks", "link clicks", "product clicks"),
+}
+
+
+def impression_mapping_guess(header: Iterable[object]) -> ColumnMapping | None:
+    """A mapping from the usual column names (Google, Meta, TikTok reports and our own CSV),
+    or None when the sku, date or impressions column is not obvious."""
+    by_key = {header_key(h): str(h) for h in header}
+    columns = {}
+    for name, guesses in IMPRESSION_GUESSES.items():
+        found = next((by_key[g] for g in guesses if g in by_key), None)
+        if found:
+            columns[name] = found
+    if not all(columns.get(n) for n in ("sku", "date", "impressions")):
+        return None
+    return ColumnMapping(columns=columns)
+
+
+@dataclass
+class ImpressionFile:
+    """A daily-impressions export with its mapping and date order decided."""
+
+    data: Source
+    header: list[str]
+    mapping: ColumnMapping
+    date_order: str | None
+    chunk_rows: int = CHUNK_ROWS
+
+    @property
+    def unmapped_columns(self) -> list[str]:
+        used = {header_key(c) for c in self.mapping.columns.values() if c}
+        return [h for h in self.header if header_key(h) not in used and str(h).strip()]
+
+    def chunks(self) -> Iterator[tuple[pd.DataFrame, list[RowError], int]]:
+        """(sku, date, impressions, clicks, line) frames, row errors, rows read."""
+        for frame in read_chunks(self.data, chunk_rows=self.chunk_rows):
+            yield (*typed_impressions(frame, self.mapping, self.date_order), len(frame))
+
+
+def typed_impressions(
+    frame: pd.DataFrame, mapping: ColumnMapping, date_order: str | None
+) -> tuple[pd.DataFrame, list[RowError]]:
+    f = _keyed(frame)
+    cols = {k: header_key(v) for k, v in mapping.columns.items() if v}
+    errors: list[RowError] = []
+    bad = pd.Series(False, index=f.index)
+
+    def refuse(mask, column, message):
+        nonlocal bad
+        mask = mask.fillna(False).astype(bool) & ~bad
+        errors.extend(RowError(int(line), column, message) for line in f["line"][mask])
+        bad |= mask
+
+    sku = clean_text(_col(f, cols, "sku"))
+    refuse(sku.eq(""), "sku", "is required")
+    refuse(sku.str.len() > 100, "sku", "is longer than 100 characters")
+    days = parse_times(clean_text(_col(f, cols, "date")), date_order=date_order, tz="UTC")
+    refuse(days["at"].isna(), "date", "is not a date we can read")
+    impressions = parse_count(_col(f, cols, "impressions"))
+    refuse(impressions["bad"] | impressions["n"].isna(), "impressions", "must be a whole number")
+    clicks = parse_count(_col(f, cols, "clicks"))
+    refuse(clicks["bad"], "clicks", "must be a whole number")
+    clicks_n = clicks["n"].fillna(0)
+    refuse(clicks_n > impressions["n"].fillna(0), "clicks", "cannot exceed impressions")
+    out = pd.DataFrame(
+        {
+            "line": f["line"],
+            "sku": sku,
+            "date": days["at"].dt.date,
+            "impressions": impressions["n"],
+            "clicks": clicks_n,
+        }
+    )[~bad].reset_index(drop=True)
+    out["impressions"] = out["impressions"].astype("int64")
+    out["clicks"] = out["clicks"].astype("int64")
+    return out, errors
+
+
+def impression_file_open(
+    data: Source,
+    *,
+    mapping: ColumnMapping | None = None,
+    date_order: str = "",
+    chunk_rows: int = CHUNK_ROWS,
+) -> ImpressionFile:
+    """Recognise a daily-impressions export: the mapping given, else one guessed from the
+    usual column names. FileError when it is orders or a product feed, or needs a mapping."""
+    if is_blank(data):
+        raise FileError("The file is empty.")
+    header = read_header(data)
+    if mapping is None:
+        detected = detect_format(header)
+        if detected.kind in ("orders", "products"):
+            raise FileError(wrong_kind_message(detected, "daily impressions"))
+        mapping = impression_mapping_guess(header)
+        if mapping is None:
+            raise FileError(
+                "This file's columns do not say which holds the product id, the date and the "
+                "impressions: map its columns once and the mapping is used next time."
+            )
+    problems = mapping.errors(header, kind="impressions")
+    if problems:
+        raise FileError("The column mapping does not fit this file: " + "; ".join(problems))
+    date_col = {header_key(h): h for h in header}.get(header_key(mapping.columns["date"]))
+    found: str | None = None
+    slash = False
+    for frame in read_chunks(data, usecols=[date_col], chunk_rows=chunk_rows * 4):
+        order = date_order_detect_frame(frame, [date_col])
+        if order and found and order != found:
+            raise FileError("The file mixes day-first and month-first dates.")
+        found = order or found
+        slash = slash or has_slash_dates(frame, [date_col])
+    if not found and slash:
+        if date_order not in ("dmy", "mdy"):
+            raise FileError(
+                "No date in this file has a day above 12, so it cannot tell whether 03/04 is "
+                "3 April or March 4: choose the date order (day first or month first) and "
+                "upload it again."
+            )
+        found = date_order
+    return ImpressionFile(
+        data=data, header=header, mapping=mapping, date_order=found, chunk_rows=chunk_rows
+    )

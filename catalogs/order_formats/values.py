@@ -1,0 +1,220 @@
+"""Typing text cells: cleaning, slash/ISO dates and their day-first/month-first order,
+money (with a decimal comma or not) and counts. Vectorised over a column."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..order_io import FileError
+from .detection import MAX_COUNT, MAX_MONEY
+
+# --- values ---------------------------------------------------------------------------------
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Outer blanks and tabs off (TikTok ends long ids with a tab so spreadsheets keep them
+    as text), and the spreadsheet text guards ="…" and a leading apostrophe."""
+    s = values.astype(str).str.strip()
+    guarded = s.str.startswith('="') | s.str.startswith("'")
+    if guarded.any():  # rare: only then the slower replacements
+        s = s.str.replace(r'^="(.*)"$', r"\1", regex=True)
+        s = s.str.replace(r"^'", "", regex=True).str.strip()
+    return s
+
+
+_SLASH = re.compile(
+    r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})"
+    r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*$"
+)
+_SLASH_STR = _SLASH.pattern
+# Without \s: parse_times matches it on stripped text, and pandas hands any pattern with
+# \s to Python's re (one call per value) instead of pyarrow's RE2 (C++).
+_ISO_START = r"^\d{4}-\d{1,2}-\d{1,2}"
+# Python's \s spelled out as literal characters (every str.isspace() one), for the same
+# reason: the same matches, run by RE2.
+BLANKS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+
+
+def date_order_detect(values: Iterable[str]) -> str | None:
+    """'dmy' or 'mdy' when some slash date settles it (a first number above 12 is a day,
+    a second above 12 is a day), None when none does. FileError when the file has both."""
+    found: set[str] = set()
+    for value in values:
+        m = _SLASH.match(value)
+        if not m:
+            continue
+        a, b = int(m.group(1)), int(m.group(2))
+        if a > 12 >= b:
+            found.add("dmy")
+        elif b > 12 >= a:
+            found.add("mdy")
+        if len(found) == 2:
+            raise FileError(
+                "The file mixes day-first and month-first dates (e.g. 13/01 and 01/13); "
+                "export it again with one date format."
+            )
+    return found.pop() if found else None
+
+
+def date_order_detect_frame(frame: pd.DataFrame, columns: Iterable[str]) -> str | None:
+    """date_order_detect over the slash dates of some columns of a frame, vectorised."""
+    orders: set[str] = set()
+    for col in columns:
+        if col not in frame:
+            continue
+        values = frame[col].astype(str)
+        # plain patterns (run by pyarrow in C++): a first number above 12 is a day, so is
+        # a second one
+        if values.str.match(r"\s*(?:0?[1-9]|1[0-2])/(?:1[3-9]|2\d|3[01])/\d{4}").any():
+            orders.add("mdy")
+        if values.str.match(r"\s*(?:1[3-9]|2\d|3[01])/(?:0?[1-9]|1[0-2])/\d{4}").any():
+            orders.add("dmy")
+    if len(orders) == 2:
+        raise FileError(
+            "The file mixes day-first and month-first dates (e.g. 13/01 and 01/13); "
+            "export it again with one date format."
+        )
+    return orders.pop() if orders else None
+
+
+def has_slash_dates(frame: pd.DataFrame, columns: Iterable[str]) -> bool:
+    return any(
+        col in frame and frame[col].astype(str).str.match(r"^\s*\d{1,2}/\d{1,2}/\d{4}").any()
+        for col in columns
+    )
+
+
+def parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.DataFrame:
+    """Times as text -> ``at`` (UTC, NaT when empty) and ``bad`` (text that is not a time).
+
+    Slash dates follow date_order ('dmy' or 'mdy'; a 12-hour clock with AM/PM is read
+    either way); ISO 8601 times keep their offset; a time without an offset is in tz.
+    """
+    text = values.astype(str).str.strip()
+    empty = text.eq("")
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+
+    iso = text.str.match(_ISO_START)
+    if iso.any():
+        iso_text = text[iso]
+        offset = iso_text.str.contains(r"(?:[+-]\d{2}:?\d{2}|[Zz])$", regex=True)
+        fixed = iso_text.str.replace(r"\s+([+-]\d{2}):?(\d{2})$", r"\1:\2", regex=True)
+        if offset.any():
+            result[fixed[offset].index] = pd.to_datetime(
+                fixed[offset], format="ISO8601", utc=True, errors="coerce"
+            ).astype("datetime64[us, UTC]")
+        naive = fixed[~offset]
+        if len(naive):
+            local = pd.to_datetime(naive, format="ISO8601", errors="coerce")
+            result[naive.index] = _localize(local, tz)
+
+    slash = ~iso & ~empty
+    if slash.any() and date_order in ("dmy", "mdy"):
+        # the usual layouts first, at C speed; the regex below reads what they leave
+        day_month = "%m/%d/%Y" if date_order == "mdy" else "%d/%m/%Y"
+        for layout in (f"{day_month} %I:%M:%S %p", f"{day_month} %H:%M:%S"):
+            fast = pd.to_datetime(text[slash], format=layout, errors="coerce")
+            done = fast.notna()
+            if done.any():
+                result[fast[done].index] = _localize(fast[done], tz)
+                slash &= ~done.reindex(slash.index, fill_value=False)
+    if slash.any():
+        parts = text[slash].str.extract(_SLASH_STR)
+        a = pd.to_numeric(parts[0], errors="coerce")
+        b = pd.to_numeric(parts[1], errors="coerce")
+        if date_order == "dmy":
+            day, month = a, b
+        elif date_order == "mdy":
+            day, month = b, a
+        else:
+            day = month = pd.Series(np.nan, index=parts.index)
+        hour = pd.to_numeric(parts[3], errors="coerce").fillna(0)
+        ampm = parts[6].str.lower()
+        bad_clock = ampm.notna() & ((hour < 1) | (hour > 12))
+        hour = hour.where(ampm.isna(), hour % 12 + np.where(ampm == "pm", 12, 0))
+        stamp = pd.to_datetime(
+            pd.DataFrame(
+                {
+                    "year": pd.to_numeric(parts[2], errors="coerce"),
+                    "month": month,
+                    "day": day,
+                    "hour": hour,
+                    "minute": pd.to_numeric(parts[4], errors="coerce").fillna(0),
+                    "second": pd.to_numeric(parts[5], errors="coerce").fillna(0),
+                }
+            ),
+            errors="coerce",
+        )
+        stamp[bad_clock] = pd.NaT
+        result[stamp.index] = _localize(stamp, tz)
+
+    years = result.dt.year
+    result[(years < 1970) | (years > 2999)] = pd.NaT
+    return pd.DataFrame({"at": result, "bad": ~empty & result.isna()})
+
+
+def _localize(naive: pd.Series, tz: str) -> pd.Series:
+    naive = naive.astype("datetime64[us]")
+    # a wall time that happens twice (clocks back) is read as the later, standard time; one
+    # that never happens (clocks forward) moves forward
+    local = naive.dt.tz_localize(
+        tz, ambiguous=np.zeros(len(naive), dtype=bool), nonexistent="shift_forward"
+    )
+    return local.dt.tz_convert("UTC")
+
+
+def decimal_comma_detect(values: pd.Series) -> bool | None:
+    """True when amounts use a decimal comma (``35,91``, ``1.234,56``), False when a decimal
+    point, None when no amount tells (``1,234`` and ``12`` could be either)."""
+    s = values.astype(str).str.replace(r"[^\d,.]", "", regex=True)
+    comma = s.str.contains(r"(?:^|\d),\d{1,2}$|\.\d{3},\d+$", regex=True).any()
+    point = s.str.contains(r"(?:^|\d)\.\d{1,2}$|,\d{3}\.\d+$", regex=True).any()
+    if comma and point:
+        raise FileError(
+            "The file mixes decimal commas and decimal points in its amounts "
+            "(e.g. 35,91 and 35.91); export it again with one number format."
+        )
+    if comma:
+        return True
+    if point:
+        return False
+    return None
+
+
+def parse_money(values: pd.Series, *, decimal_comma: bool) -> pd.DataFrame:
+    """Amounts as text (``BRL 35,91``, ``$1,234.50``, ``R$ 1.234,56``, ``12``) ->
+    ``amount`` (text with a decimal point and two decimals, '' when empty) and ``bad``."""
+    text = values.astype(str).str.strip()
+    empty = text.eq("")
+    # currency codes or symbols before or after the number, and blanks inside it (plain
+    # patterns without look-arounds: pyarrow runs them in C++ instead of Python's re)
+    number = text.str.replace(r"^[^0-9.,-]*", "", regex=True)
+    number = number.str.replace(r"[^0-9.,]*$", "", regex=True)
+    number = number.str.replace(f"[{BLANKS}']", "", regex=True)
+    if decimal_comma:
+        number = number.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        number = number.str.replace(",", "", regex=False)
+    ok = number.str.fullmatch(r"\d{1,10}(?:\.\d{1,2})?|\d{0,10}\.\d{1,2}")
+    # more decimals than cents: refused rather than rounded
+    amount = pd.to_numeric(number.where(ok, None), errors="coerce")
+    bad = ~empty & (amount.isna() | (amount > MAX_MONEY))
+    cents = (amount.where(~bad) * 100).round().astype("Int64")
+    formatted = (cents // 100).astype(str) + "." + (cents % 100).astype(str).str.zfill(2)
+    formatted = formatted.where(cents.notna().to_numpy(), "")
+    return pd.DataFrame({"amount": formatted, "bad": bad})
+
+
+def parse_count(values: pd.Series) -> pd.DataFrame:
+    """Whole numbers as text (``2``, ``2.0`` from a spreadsheet, ``1,200``) -> ``n``, ``bad``."""
+    text = values.astype(str).str.strip().str.replace(f"[,{BLANKS}]", "", regex=True)
+    text = text.str.replace(r"\.0+$", "", regex=True)
+    empty = text.eq("")
+    ok = text.str.fullmatch(r"\d{1,10}")
+    n = pd.to_numeric(text.where(ok), errors="coerce")
+    bad = ~empty & (n.isna() | (n > MAX_COUNT))
+    return pd.DataFrame({"n": n.where(~bad).astype("Int64"), "bad": bad})

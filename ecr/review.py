@@ -1,0 +1,516 @@
+"""The review pipeline: the review context (policy terms, duplicate ids, settings) and
+``products_review`` with its steps.
+
+The pipeline is set-based: products stream from PostgreSQL in chunks through one
+server-side cursor (the tenant-scoped queryset's own SQL), the pure rules
+(:mod:`ecr.rules`) run over each chunk in one pass, and per chunk one DELETE replaces the old
+issues, one COPY writes the new ones and one UPDATE joined to the chunk's (id, status) pairs
+sets the statuses. No query per product. Outside a transaction the writes run in background
+writer threads, overlapping the rules (see ``_ThreadWriter``).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Count, Q
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower, Trim
+from django.utils import timezone
+
+from catalog_health.tenancy.models import Tenant
+from catalogs.fields import FEED_FIELDS
+from catalogs.models import Catalog, Product, ReviewStatus
+
+from . import rules
+from .models import (
+    DeniedClaim,
+    PolicyTerm,
+    ProductIssue,
+    ReviewBatch,
+    ReviewSettings,
+)
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 10_000
+# Columns the rules read (catalogs.Product field names).
+REVIEW_FIELDS = (
+    "id",
+    # product_type and google_product_category are long and no rule reads them
+    *(f for f in FEED_FIELDS if f not in ("product_type", "google_product_category")),
+    "review_requested_at",
+)
+ISSUE_COLUMNS = (
+    "tenant_id",
+    "catalog_id",
+    "product_id",
+    "code",
+    "severity",
+    "field",
+    "message",
+    "how_to_fix",
+    "rule",
+    "created_at",
+)
+
+
+# --- review context ---------------------------------------------------------
+
+
+def policy_terms() -> list[rules.PolicyTermSpec]:
+    """Active prohibited/restricted terms and denied claims, as the rules take them."""
+    specs = [
+        rules.PolicyTermSpec(t.term, t.kind, t.category, t.severity, t.how_to_fix)
+        for t in PolicyTerm.objects.filter(is_active=True)
+    ]
+    specs += [
+        rules.PolicyTermSpec(c.phrase, rules.DENIED_CLAIM, c.category, rules.ERROR, c.how_to_fix)
+        for c in DeniedClaim.objects.filter(is_active=True)
+    ]
+    return specs
+
+
+def duplicate_ids(*, tenant: Tenant, catalog: Catalog) -> frozenset[str]:
+    """Ids shared (ignoring case and surrounding spaces) by two active products: one
+    GROUP BY over the catalog."""
+    rows = (
+        Product.objects.for_tenant(tenant)
+        .active()
+        .filter(catalog=catalog)
+        .annotate(norm=Lower(Trim("sku")))
+        .values("norm")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values_list("norm", flat=True)
+    )
+    return frozenset(rules.normalize_id(s) for s in rows)
+
+
+def review_context(
+    *, tenant: Tenant, catalog: Catalog, settings: ReviewSettings | None = None
+) -> rules.ReviewContext:
+    settings = settings or ReviewSettings.current()
+    return rules.ReviewContext(
+        currency=catalog.currency,
+        terms=policy_terms(),
+        title_max_length=settings.title_max_length,
+        description_max_length=settings.description_max_length,
+        caps_min_letters=settings.caps_min_letters,
+        duplicate_ids=duplicate_ids(tenant=tenant, catalog=catalog),
+    )
+
+
+# --- the review pipeline ----------------------------------------------------
+
+
+@dataclass
+class ReviewResult:
+    reviewed: int = 0
+    available: int = 0
+    unavailable: int = 0
+    issues: int = 0
+    batch: ReviewBatch | None = None
+
+
+_DELETE_SQL = (
+    f"DELETE FROM {ProductIssue._meta.db_table} "  # noqa: S608 - model table name
+    "WHERE tenant_id = %s AND product_id = ANY(%s::bigint[])"
+)
+_COPY_SQL = (
+    f"COPY {ProductIssue._meta.db_table} ({', '.join(ISSUE_COLUMNS)}) FROM STDIN (FORMAT csv)"
+)
+# One join against the chunk's (id, status) pairs: no per-row scan of an id list.
+_STATUS_SQL = (
+    f"UPDATE {Product._meta.db_table} AS p "  # noqa: S608 - model table name
+    "SET review_status = v.status, reviewed_at = %s "
+    "FROM unnest(%s::bigint[], %s::text[]) AS v(id, status) "
+    "WHERE p.id = v.id AND p.tenant_id = %s AND p.catalog_id = %s "
+    "AND p.review_status = %s AND (p.review_requested_at IS NULL OR p.review_requested_at <= %s)"
+)
+
+
+@dataclass
+class _ChunkWrite:
+    tenant_id: int
+    catalog_id: int
+    ids: list[int]
+    unavailable: list[int]
+    issues: pa.Table  # ISSUE_COLUMNS
+    started: datetime
+    now: datetime
+
+
+def _pg_write(cur, w: _ChunkWrite) -> None:
+    """Replace the chunk's issues as a whole (a fixed field loses its issue) and set the
+    statuses, in plain SQL with arrays (no 10,000-placeholder IN lists); tenant_id leads
+    every WHERE, as TenantQuerySet.for_tenant() puts it. A product edited again after
+    the review started stays Pending for the next review."""
+    cur.execute(_DELETE_SQL, [w.tenant_id, w.ids])
+    if w.issues.num_rows:
+        buf = io.BytesIO()
+        pa_csv.write_csv(w.issues, buf, pa_csv.WriteOptions(include_header=False))
+        with cur.copy(_COPY_SQL) as cp:
+            cp.write(buf.getvalue())
+    bad = set(w.unavailable)
+    statuses = [
+        ReviewStatus.UNAVAILABLE.value if i in bad else ReviewStatus.AVAILABLE.value for i in w.ids
+    ]
+    cur.execute(
+        _STATUS_SQL,
+        [
+            w.now,
+            w.ids,
+            statuses,
+            w.tenant_id,
+            w.catalog_id,
+            ReviewStatus.PENDING.value,
+            w.started,
+        ],
+    )
+
+
+def _orm_write(tenant: Tenant, w: _ChunkWrite) -> None:
+    """The same for databases without COPY (the embedded SQLite default)."""
+    ProductIssue.objects.for_tenant(tenant).filter(product_id__in=w.ids).delete()
+    ProductIssue.objects.bulk_create(
+        [
+            ProductIssue(**{**r, "created_at": w.now})
+            for r in w.issues.drop_columns(["created_at"]).to_pylist()
+        ],
+        batch_size=500,
+    )
+    not_edited = Q(review_requested_at__isnull=True) | Q(review_requested_at__lte=w.started)
+    bad = set(w.unavailable)
+    for status, pids in (
+        (ReviewStatus.UNAVAILABLE, w.unavailable),
+        (ReviewStatus.AVAILABLE, [i for i in w.ids if i not in bad]),
+    ):
+        if pids:
+            Product.objects.for_tenant(tenant).filter(
+                not_edited, id__in=pids, review_status=ReviewStatus.PENDING
+            ).update(review_status=status, reviewed_at=w.now)
+
+
+class _InlineWriter:
+    """Writes each chunk on the caller's connection, inside its transaction."""
+
+    def __init__(self, tenant: Tenant):
+        self.tenant = tenant
+
+    def put(self, w: _ChunkWrite) -> None:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                _pg_write(cur.cursor, w)
+        else:
+            _orm_write(self.tenant, w)
+
+    def close(self) -> None:
+        pass
+
+
+class _ThreadWriter:
+    """Writes chunks on other connections in background threads, one transaction per
+    chunk, while the caller reviews the next chunks. The status UPDATE is PostgreSQL's
+    heaviest part (every index of the product table gets an entry); with two writers it
+    runs on both cores whenever the rules wait for rows.
+
+    Only used outside a transaction (other connections could not see uncommitted rows).
+    A failure stops the review; products of unwritten chunks stay Pending and the next
+    cycle reviews them, so nothing is lost."""
+
+    def __init__(self, workers: int = 2):
+        self.queue: queue.Queue = queue.Queue(maxsize=2 * workers)
+        self.error: BaseException | None = None
+        self.threads = [
+            threading.Thread(target=self._run, name=f"ecr-review-writer-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        for t in self.threads:
+            t.start()
+
+    def _run(self) -> None:
+        conn = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            conn.ensure_connection()
+            raw = conn.connection
+            while (w := self.queue.get()) is not None:
+                if self.error is None:
+                    with raw.transaction(), raw.cursor() as cur:
+                        # A chunk lost to a crash before its WAL flush leaves its products
+                        # Pending, which the next cycle reviews: no need to wait for fsync.
+                        cur.execute("SET LOCAL synchronous_commit = off")
+                        _pg_write(cur, w)
+        except BaseException as exc:  # handed to the caller in put()/close()
+            self.error = exc
+            while self.queue.get() is not None:
+                pass
+        finally:
+            conn.close()
+
+    def put(self, w: _ChunkWrite) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(w)
+
+    def close(self) -> None:
+        for _ in self.threads:
+            self.queue.put(None)
+        for t in self.threads:
+            t.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _review_chunk(
+    chunk: _Block,
+    *,
+    tenant: Tenant,
+    catalog: Catalog,
+    ctx: rules.ReviewContext,
+    started: datetime,
+    result: ReviewResult,
+    waits: list[float],
+    writer,
+) -> None:
+    now = timezone.now()
+    review = rules.review_block(chunk.block, ctx)
+    ids = np.asarray(chunk.ids, dtype=np.int64)
+    issues = review.issues
+    rows = issues.column("row").to_numpy()
+    table = pa.table(
+        {
+            "tenant_id": pa.array(np.full(len(rows), tenant.pk, dtype=np.int64)),
+            "catalog_id": pa.array(np.full(len(rows), catalog.pk, dtype=np.int64)),
+            "product_id": pa.array(ids[rows]),
+            **{c: issues.column(c) for c in ISSUE_COLUMNS[3:-1]},
+            "created_at": pa.array([now.isoformat()] * len(rows), pa.string()),
+        }
+    )
+    unavailable = ids[review.unavailable].tolist()
+    now_ts = now.timestamp()
+    waits.extend(max(0.0, now_ts - r) for r in chunk.requested if r is not None)
+    writer.put(
+        _ChunkWrite(
+            tenant_id=tenant.pk,
+            catalog_id=catalog.pk,
+            ids=chunk.ids,
+            unavailable=unavailable,
+            issues=table,
+            started=started,
+            now=now,
+        )
+    )
+    result.reviewed += len(chunk.ids)
+    result.unavailable += len(unavailable)
+    result.available += len(chunk.ids) - len(unavailable)
+    result.issues += len(rows)
+
+
+@dataclass
+class _Block:
+    """A chunk of products as the engine reads it, with their ids and pending-since."""
+
+    ids: list[int]
+    requested: list[float | None]  # epoch seconds
+    block: pa.Table
+
+
+# The engine's columns in SQL: numbers as the text they were stored as, the list of
+# additional image links and the lower-cased attribute names (as block_from_products
+# makes them from mappings), so no JSON is parsed in Python.
+_BLOCK_SQL = {
+    "price": "price::text",
+    "sale_price": "sale_price::text",
+    "shipping_fee": "shipping_fee::text",
+    "inventory_quantity": "inventory_quantity::text",
+    "additional_image_links": (
+        # Most products have none: skip the subquery for them.
+        "CASE WHEN additional_image_links = '[]'::jsonb THEN NULL ELSE"
+        " CASE jsonb_typeof(additional_image_links)"
+        " WHEN 'array' THEN ARRAY(SELECT coalesce(e, 'None')"
+        "  FROM jsonb_array_elements_text(additional_image_links) e)"
+        " WHEN 'string' THEN ARRAY(SELECT x FROM"
+        "  unnest(string_to_array(additional_image_links #>> '{}', ',')) x"
+        "  WHERE btrim(x) <> '')"
+        " WHEN 'null' THEN NULL"
+        " ELSE CASE WHEN additional_image_links IN ('false', '0', '{}', '\"\"') THEN NULL"
+        "  ELSE ARRAY[additional_image_links::text] END END END"
+    ),
+    "attribute_keys": (
+        "CASE WHEN custom_attributes = '{}'::jsonb THEN NULL"
+        " WHEN jsonb_typeof(custom_attributes) = 'object'"
+        " THEN ARRAY(SELECT lower(k) FROM jsonb_object_keys(custom_attributes) k) END"
+    ),
+}
+_TEXT_FIELDS = tuple(n for n in rules.BLOCK_SCHEMA.names if n not in _BLOCK_SQL)
+
+
+def _stream(qs, chunk_size: int) -> Iterator[_Block]:
+    """The queryset's products in blocks. On PostgreSQL the (tenant-scoped) queryset's own
+    SQL runs on a server-side cursor; each fetched chunk becomes Arrow columns in C."""
+    if connection.vendor != "postgresql":
+        rows = list(qs.values(*REVIEW_FIELDS))
+        for i in range(0, len(rows), chunk_size):
+            part = rows[i : i + chunk_size]
+            yield _Block(
+                ids=[p["id"] for p in part],
+                requested=[
+                    p["review_requested_at"].timestamp() if p["review_requested_at"] else None
+                    for p in part
+                ],
+                block=rules.block_from_products(part),
+            )
+        return
+    qs = qs.annotate(
+        requested_epoch=RawSQL("EXTRACT(EPOCH FROM review_requested_at)::float8", []),
+        **{f"b_{k}": RawSQL(v, []) for k, v in _BLOCK_SQL.items()},  # noqa: S611 - constants
+    )
+    fields = ("id", "requested_epoch", *_TEXT_FIELDS, *(f"b_{k}" for k in _BLOCK_SQL))
+    names = (*_TEXT_FIELDS, *_BLOCK_SQL)
+    schema = rules.BLOCK_SCHEMA
+    sql, params = qs.values_list(*fields).query.sql_with_params()
+    connection.ensure_connection()
+    # Outside a transaction a server-side cursor must be WITH HOLD to survive commits.
+    hold = not connection.in_atomic_block
+    with connection.connection.cursor(name=f"ecr_review_{id(qs)}", withhold=hold) as cur:
+        cur.itersize = chunk_size
+        cur.execute(sql, params)
+        while True:
+            rows = cur.fetchmany(chunk_size)
+            if not rows:
+                break
+            cols = list(zip(*rows, strict=True))
+            block = pa.table(
+                {n: pa.array(c, schema.field(n).type) for n, c in zip(names, cols[2:], strict=True)}
+            ).select(schema.names)
+            yield _Block(ids=list(cols[0]), requested=list(cols[1]), block=block)
+
+
+def products_review(
+    *,
+    tenant: Tenant,
+    catalog: Catalog,
+    lane: str,
+    trigger: str,
+    product_ids: Iterable[int] | None = None,
+    limit: int | None = None,
+    run=None,
+    chunk_size: int = CHUNK_SIZE,
+    background_writer: bool | None = None,
+) -> ReviewResult:
+    """Review the Pending active products of a catalog (or those of ``product_ids``).
+
+    With ``limit``, the oldest Pending products first (the standard queue).
+
+    Inside a caller's transaction (a seller's edit, tests) everything happens in it: a
+    failure leaves every product as it was. Called outside one on PostgreSQL (a feed run
+    after it committed, the queue task) the writes go through a background writer, one
+    transaction per chunk, overlapping with the rules (see ``_ThreadWriter``).
+    """
+    if background_writer is None:
+        # Worth two extra connections only for whole-catalog reviews, not for an edit or a
+        # queue cycle that fits in one chunk.
+        background_writer = (
+            connection.vendor == "postgresql"
+            and not connection.in_atomic_block
+            and product_ids is None
+            and (limit is None or limit > chunk_size)
+        )
+    if background_writer:
+        return _products_review(
+            tenant=tenant,
+            catalog=catalog,
+            lane=lane,
+            trigger=trigger,
+            product_ids=product_ids,
+            limit=limit,
+            run=run,
+            chunk_size=chunk_size,
+            writer=_ThreadWriter(),
+        )
+    with transaction.atomic():
+        return _products_review(
+            tenant=tenant,
+            catalog=catalog,
+            lane=lane,
+            trigger=trigger,
+            product_ids=product_ids,
+            limit=limit,
+            run=run,
+            chunk_size=chunk_size,
+            writer=_InlineWriter(tenant),
+        )
+
+
+def _products_review(
+    *, tenant, catalog, lane, trigger, product_ids, limit, run, chunk_size, writer
+) -> ReviewResult:
+    started = timezone.now()
+    settings = ReviewSettings.current()
+    ctx = review_context(tenant=tenant, catalog=catalog, settings=settings)
+    qs = (
+        Product.objects.for_tenant(tenant)
+        .active()
+        .filter(catalog=catalog, review_status=ReviewStatus.PENDING)
+    )
+    if product_ids is not None:
+        qs = qs.filter(id__in=list(product_ids))
+    if limit is not None:
+        qs = qs.order_by("review_requested_at", "id")[:limit]
+    else:
+        qs = qs.order_by("id")
+    result = ReviewResult()
+    waits: list[float] = []
+    try:
+        for chunk in _stream(qs, chunk_size):
+            _review_chunk(
+                chunk,
+                tenant=tenant,
+                catalog=catalog,
+                ctx=ctx,
+                started=started,
+                result=result,
+                waits=waits,
+                writer=writer,
+            )
+    finally:
+        writer.close()
+    if result.reviewed:
+        result.batch = ReviewBatch.objects.create(
+            tenant=tenant,
+            catalog=catalog,
+            lane=lane,
+            trigger=trigger,
+            run_id=getattr(run, "pk", None),
+            run_started_at=getattr(run, "started_at", None) or (started if run else None),
+            started_at=started,
+            finished_at=timezone.now(),
+            reviewed=result.reviewed,
+            available=result.available,
+            unavailable=result.unavailable,
+            issues=result.issues,
+            wait_count=len(waits),
+            wait_total_seconds=sum(waits),
+            wait_max_seconds=max(waits) if waits else None,
+        )
+    logger.info(
+        "review done",
+        extra={
+            "catalog_id": catalog.pk,
+            "lane": lane,
+            "reviewed": result.reviewed,
+            "unavailable": result.unavailable,
+        },
+    )
+    return result
