@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "ecr",
     "flagged",
     "channels",
+    # the tenant overview reads every app above, so it is installed after them
+    "catalog_health.overview",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +110,9 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# Where the tenant home (/ with one tenant, or the active one) sends the user: the overview of
+# every catalog, read by catalog_health.tenancy.views.home.
+TENANT_HOME_URL_NAME = "overview:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
