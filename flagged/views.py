@@ -33,6 +33,20 @@ def _filters(request) -> tuple[FlaggedFilterForm, dict]:
     return form, (form.cleaned_data if form.is_valid() else {})
 
 
+REASON_LEVELS = {Level.IMPACTED: "Impacted", Level.AT_RISK: "At risk"}
+
+
+def reason_levels(levels: list[int], reasons: list[str]) -> list[tuple[str, str]]:
+    """Each reason with the level it brings: [("Impacted", "Overdue unshipped rate 12% …"),
+    ("At risk", "Late dispatch rate 3% …")]. `levels` are the row's metric levels in metric
+    order; the reasons come worst first (selectors.state_reasons), so the flagged levels sorted
+    worst first pair with them one to one."""
+    flagged = sorted((lv for lv in levels if lv > Level.OK), reverse=True)
+    return [
+        (REASON_LEVELS.get(Level(lv), ""), text) for lv, text in zip(flagged, reasons, strict=False)
+    ]
+
+
 class FlaggedListView(TenantViewMixin, TemplateView):
     """The Flagged products tab: counters, status tabs, reason filter, search, sort, pages."""
 
@@ -54,14 +68,18 @@ class FlaggedListView(TenantViewMixin, TemplateView):
         query.pop("cursor", None)
         status_query = query.copy()
         status_query.pop("status", None)
+        rows = selectors.tab_rows(
+            tenant=self.tenant, page=page, policies=policies, today=timezone.now().date()
+        )
         ctx.update(
             filter_form=form,
             status=filters.get("status") or "",
             counters=selectors.flag_counters(tenant=self.tenant),
             page=page,
-            rows=selectors.tab_rows(
-                tenant=self.tenant, page=page, policies=policies, today=timezone.now().date()
-            ),
+            rows=rows,
+            rows_with_reasons=[
+                (r, reason_levels([r.state.level(m) for m in METRICS], r.reasons)) for r in rows
+            ],
             base_query=query.urlencode(),
             status_query=status_query.urlencode(),
             resolved_days=resolved_days(),

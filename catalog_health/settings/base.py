@@ -79,6 +79,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "catalog_health.tenancy.context_processors.tenancy",
             ],
+            # {% load site %}: absolute_url, for links in emails (SITE_URL below)
+            "libraries": {"site": "catalog_health.site"},
         },
     },
 ]
@@ -113,6 +115,9 @@ LOGIN_REDIRECT_URL = "home"
 # Where the tenant home (/ with one tenant, or the active one) sends the user: the overview of
 # every catalog, read by catalog_health.tenancy.views.home.
 TENANT_HOME_URL_NAME = "overview:home"
+# Where this site is reached from outside: emails link to SITE_URL + a page's path
+# (catalog_health.site.absolute_url), since an email has no page to be relative to.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
