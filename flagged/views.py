@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.http import Http404, StreamingHttpResponse
@@ -22,7 +23,19 @@ from . import selectors
 from .charts import impressions_figure
 from .forms import FlaggedFilterForm
 from .models import FlagState
-from .scoring import METRICS, STATUS_LABELS, FlagStatus, Level, ReviewTarget, format_percent
+from .scoring import (
+    METRICS,
+    STATUS_LABELS,
+    Counts,
+    FlagStatus,
+    Level,
+    Metric,
+    MetricResult,
+    Policy,
+    ReviewTarget,
+    classify,
+    format_percent,
+)
 from .services import effective_policies, resolved_days
 
 EXPORT_COLUMNS = ["sku", "title", "catalog", "status", "since", "reasons", "product_id"]
@@ -34,6 +47,58 @@ def _filters(request) -> tuple[FlaggedFilterForm, dict]:
 
 
 REASON_LEVELS = {Level.IMPACTED: "Impacted", Level.AT_RISK: "At risk"}
+
+
+@dataclass(frozen=True)
+class LateShipping:
+    """What shipping a product's overdue orders now does to its late dispatch rate."""
+
+    orders: int
+    before: Counts
+    after: Counts
+    level_after: Level
+    counted_after: bool  # enough shipped orders for the metric to count
+    policy: Policy
+
+    @property
+    def before_text(self) -> str:
+        return format_percent(self.before.rate) if self.before.denominator else "no shipped orders"
+
+    @property
+    def after_text(self) -> str:
+        return format_percent(self.after.rate)
+
+    @property
+    def outcome(self) -> str:
+        if not self.counted_after:
+            return "still too few shipped orders to count"
+        return {
+            Level.IMPACTED: "misses its target: the product would be Impacted for late dispatch",
+            Level.AT_RISK: "is close to its target: the product would be At risk for late dispatch",
+        }.get(self.level_after, "still meets its target")
+
+
+def late_shipping_preview(results: list[MetricResult]) -> LateShipping | None:
+    """An overdue unshipped order shipped today ships after its ship-by date: it leaves the
+    overdue count and joins the late dispatch one (both over the orders placed in the window).
+    None when nothing is overdue or either metric is off."""
+    by_metric = {r.metric: r for r in results}
+    overdue = by_metric.get(Metric.OVERDUE_UNSHIPPED)
+    late = by_metric.get(Metric.LATE_DISPATCH)
+    if overdue is None or late is None or not late.policy.enabled:
+        return None
+    n = overdue.counts.numerator
+    if n == 0:
+        return None
+    after = Counts(late.counts.numerator + n, late.counts.denominator + n)
+    return LateShipping(
+        orders=n,
+        before=late.counts,
+        after=after,
+        level_after=classify(after, late.policy),
+        counted_after=after.denominator >= late.policy.min_orders,
+        policy=late.policy,
+    )
 
 
 def reason_levels(levels: list[int], reasons: list[str]) -> list[tuple[str, str]]:
@@ -189,6 +254,7 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
                 }
                 for t in transitions
             ],
+            late_shipping=late_shipping_preview(results),
             figure_json=json.loads(figure.to_json()),
             has_impressions=bool(points),
         )
