@@ -13,6 +13,7 @@ from catalog_health.tenancy import views as tenancy_views
 
 tenant_patterns = [
     path("", include("catalog_health.tenancy.urls")),
+    path("", include("catalog_health.overview.urls")),
     path("", include("catalogs.urls")),
     path("", include("feeds.urls")),
     path("", include("ecr.urls")),

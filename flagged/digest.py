@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
+from catalog_health.site import absolute_url
 from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.roles import Role
 from catalog_health.tenancy.selectors import member_emails
@@ -37,8 +37,7 @@ def digest_send(*, tenant: Tenant, now: datetime | None = None, hours: int = 24)
             if len(group) > 50:
                 lines.append(f"  … and {len(group) - 50} more")
             lines.append("")
-    base = getattr(settings, "SITE_URL", "").rstrip("/")
-    lines.append(f"Open the Flagged products tab: {base}/t/{tenant.slug}/flagged/")
+    lines.append(f"Open the Flagged products tab: {absolute_url(f'/t/{tenant.slug}/flagged/')}")
     send_mail(
         subject=(
             f"[Catalog Health] {len(impacted)} Impacted, {len(at_risk)} At risk — {tenant.name}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.http import Http404, StreamingHttpResponse
@@ -22,7 +23,19 @@ from . import selectors
 from .charts import impressions_figure
 from .forms import FlaggedFilterForm
 from .models import FlagState
-from .scoring import METRICS, STATUS_LABELS, FlagStatus, Level, ReviewTarget, format_percent
+from .scoring import (
+    METRICS,
+    STATUS_LABELS,
+    Counts,
+    FlagStatus,
+    Level,
+    Metric,
+    MetricResult,
+    Policy,
+    ReviewTarget,
+    classify,
+    format_percent,
+)
 from .services import effective_policies, resolved_days
 
 EXPORT_COLUMNS = ["sku", "title", "catalog", "status", "since", "reasons", "product_id"]
@@ -31,6 +44,72 @@ EXPORT_COLUMNS = ["sku", "title", "catalog", "status", "since", "reasons", "prod
 def _filters(request) -> tuple[FlaggedFilterForm, dict]:
     form = FlaggedFilterForm(request.GET or None)
     return form, (form.cleaned_data if form.is_valid() else {})
+
+
+REASON_LEVELS = {Level.IMPACTED: "Impacted", Level.AT_RISK: "At risk"}
+
+
+@dataclass(frozen=True)
+class LateShipping:
+    """What shipping a product's overdue orders now does to its late dispatch rate."""
+
+    orders: int
+    before: Counts
+    after: Counts
+    level_after: Level
+    counted_after: bool  # enough shipped orders for the metric to count
+    policy: Policy
+
+    @property
+    def before_text(self) -> str:
+        return format_percent(self.before.rate) if self.before.denominator else "no shipped orders"
+
+    @property
+    def after_text(self) -> str:
+        return format_percent(self.after.rate)
+
+    @property
+    def outcome(self) -> str:
+        if not self.counted_after:
+            return "still too few shipped orders to count"
+        return {
+            Level.IMPACTED: "misses its target: the product would be Impacted for late dispatch",
+            Level.AT_RISK: "is close to its target: the product would be At risk for late dispatch",
+        }.get(self.level_after, "still meets its target")
+
+
+def late_shipping_preview(results: list[MetricResult]) -> LateShipping | None:
+    """An overdue unshipped order shipped today ships after its ship-by date: it leaves the
+    overdue count and joins the late dispatch one (both over the orders placed in the window).
+    None when nothing is overdue or either metric is off."""
+    by_metric = {r.metric: r for r in results}
+    overdue = by_metric.get(Metric.OVERDUE_UNSHIPPED)
+    late = by_metric.get(Metric.LATE_DISPATCH)
+    if overdue is None or late is None or not late.policy.enabled:
+        return None
+    n = overdue.counts.numerator
+    if n == 0:
+        return None
+    after = Counts(late.counts.numerator + n, late.counts.denominator + n)
+    return LateShipping(
+        orders=n,
+        before=late.counts,
+        after=after,
+        level_after=classify(after, late.policy),
+        counted_after=after.denominator >= late.policy.min_orders,
+        policy=late.policy,
+    )
+
+
+def reason_levels(levels: list[int], reasons: list[str]) -> list[tuple[str, str]]:
+    """Each reason with the level it brings: [("Impacted", "Overdue unshipped rate 12% …"),
+    ("At risk", "Late dispatch rate 3% …")]. `levels` are the row's metric levels in metric
+    order; the reasons come worst first (selectors.state_reasons), so the flagged levels sorted
+    worst first pair with them one to one."""
+    flagged = sorted((lv for lv in levels if lv > Level.OK), reverse=True)
+    return [
+        (REASON_LEVELS.get(Level(lv), ""), text) for lv, text in zip(flagged, reasons, strict=False)
+    ]
 
 
 class FlaggedListView(TenantViewMixin, TemplateView):
@@ -54,14 +133,18 @@ class FlaggedListView(TenantViewMixin, TemplateView):
         query.pop("cursor", None)
         status_query = query.copy()
         status_query.pop("status", None)
+        rows = selectors.tab_rows(
+            tenant=self.tenant, page=page, policies=policies, today=timezone.now().date()
+        )
         ctx.update(
             filter_form=form,
             status=filters.get("status") or "",
             counters=selectors.flag_counters(tenant=self.tenant),
             page=page,
-            rows=selectors.tab_rows(
-                tenant=self.tenant, page=page, policies=policies, today=timezone.now().date()
-            ),
+            rows=rows,
+            rows_with_reasons=[
+                (r, reason_levels([r.state.level(m) for m in METRICS], r.reasons)) for r in rows
+            ],
             base_query=query.urlencode(),
             status_query=status_query.urlencode(),
             resolved_days=resolved_days(),
@@ -171,6 +254,7 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
                 }
                 for t in transitions
             ],
+            late_shipping=late_shipping_preview(results),
             figure_json=json.loads(figure.to_json()),
             has_impressions=bool(points),
         )

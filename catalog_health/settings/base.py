@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "ecr",
     "flagged",
     "channels",
+    # the tenant overview reads every app above, so it is installed after them
+    "catalog_health.overview",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +79,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "catalog_health.tenancy.context_processors.tenancy",
             ],
+            # {% load site %}: absolute_url, for links in emails (SITE_URL below)
+            "libraries": {"site": "catalog_health.site"},
         },
     },
 ]
@@ -109,8 +113,11 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 # Where a tenant's home (and the tenant picker) leads: a URL name taking tenant_slug. The
-# tenancy core names no app; the project picks the page.
-TENANT_HOME_URL_NAME = "catalogs:catalog_list"
+# tenancy core names no app; the project picks the page: the overview of every catalog.
+TENANT_HOME_URL_NAME = "overview:home"
+# Where this site is reached from outside: emails link to SITE_URL + a page's path
+# (catalog_health.site.absolute_url), since an email has no page to be relative to.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"

@@ -35,3 +35,11 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+
+# Static files for good: hashed names (a changed file gets a new URL), so WhiteNoise serves them
+# with a far-future, immutable Cache-Control; gzip (and brotli, with the `brotli` package)
+# copies made by collectstatic are sent to browsers that accept them.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

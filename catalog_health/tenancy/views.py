@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
+from .audit_text import audit_rows
 from .forms import ApiTokenForm, InviteMemberForm, MemberRoleForm
 from .models import ApiToken, Membership
 from .roles import Perm, assignable_roles, has_perm, roles_with
@@ -156,7 +157,7 @@ class MembersView(TenantViewMixin, TemplateView):
             for m in members
         ]
         ctx["audit_events"] = (
-            tenant_audit_events(tenant=self.tenant, limit=50)
+            audit_rows(tenant=self.tenant, events=tenant_audit_events(tenant=self.tenant, limit=50))
             if self.can(Perm.MANAGE_MEMBERS)
             else []
         )

@@ -80,7 +80,7 @@ def test_ecr_page_has_charts_from_static_and_history(
         .get(url("catalog_ecr", tenant_a, catalog_id=disabled_catalog.pk))
         .content.decode()
     )
-    assert "/static/vendor/plotly.min.js" in html and "cdn" not in html.lower()
+    assert "/static/vendor/plotly/plotly-finance.min.js" in html and "cdn" not in html.lower()
     for fig in ("gauge-fig", "ratio-fig", "lanes-fig"):
         assert f'data-figure="{fig}"' in html and f'id="{fig}"' in html
     assert "turned off" in html and "ECR fast lane" in html and "Standard queue" in html

@@ -154,7 +154,7 @@ def test_details_page_metrics_graph_history_and_review_links(client, member, cat
         "status=overdue" in overdue["review_url"] and f"sku={product.sku}" in overdue["review_url"]
     )
     assert html.count("Review overdue orders") == 1
-    assert "/static/vendor/plotly.min.js" in html
+    assert "/static/vendor/plotly/plotly-finance.min.js" in html
     assert 'id="impressions-figure"' in html
     assert "None → <b>Impacted</b>" not in html and "Not flagged → <b>Impacted</b>" in html
     figure = response.context["figure_json"]
