@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.core.mail import send_mail
+from django.urls import reverse
 
+from catalog_health.site import absolute_url
 from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.roles import Role
 from catalog_health.tenancy.selectors import member_emails
@@ -24,7 +26,10 @@ def notify_run_failed(*, tenant: Tenant, run: FeedRun) -> int:
         subject=f"[Catalog Health] Feed pull failed: {source}",
         message=(
             f"The scheduled pull of “{source}” (catalog #{run.catalog_id}) failed.\n\n"
-            f"{run.error_message}\n\nThe catalog was not changed. Run #{run.number}."
+            f"{run.error_message}\n\nThe catalog was not changed. Run #{run.number}: "
+            + absolute_url(
+                reverse("feeds:run_detail", kwargs={"tenant_slug": tenant.slug, "run_id": run.pk})
+            )
         ),
         from_email=None,
         recipient_list=to,

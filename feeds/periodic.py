@@ -14,8 +14,10 @@ from django.core.mail import send_mail
 from django.db import (
     transaction,
 )
+from django.urls import reverse
 from django.utils import timezone
 
+from catalog_health.site import absolute_url
 from catalog_health.tenancy.models import Tenant
 from feeds.ingest.context import _fence_take
 from feeds.ingest.pipeline import _temp_prefix
@@ -170,10 +172,18 @@ def feed_notify_stale(*, now: datetime | None = None) -> int:
             continue
         to = _recipients(tenant)
         lines = [
-            f"- {s.name} (catalog {s.catalog.name}): last successful refresh "
-            f"{s.last_success_at:%Y-%m-%d %H:%M UTC}"
-            if s.last_success_at
-            else f"- {s.name} (catalog {s.catalog.name}): never refreshed successfully"
+            (
+                f"- {s.name} (catalog {s.catalog.name}): last successful refresh "
+                f"{s.last_success_at:%Y-%m-%d %H:%M UTC}"
+                if s.last_success_at
+                else f"- {s.name} (catalog {s.catalog.name}): never refreshed successfully"
+            )
+            + "\n  "
+            + absolute_url(
+                reverse(
+                    "feeds:source_detail", kwargs={"tenant_slug": tenant.slug, "source_id": s.pk}
+                )
+            )
             for s in stale
         ]
         if to:

@@ -106,5 +106,7 @@ def test_the_failure_email_names_the_run_by_its_tenant_number(tenant_a, tenant_b
     run = FeedRunFactory(tenant=tenant_a, catalog=CatalogFactory(tenant=tenant_a))
     assert run.number != run.pk
     assert notify_run_failed(tenant=tenant_a, run=run) == 1
-    assert f"Run #{run.number}." in mail.outbox[0].body
-    assert f"Run #{run.pk}." not in mail.outbox[0].body
+    body = mail.outbox[0].body
+    assert f"Run #{run.number}:" in body and f"Run #{run.pk}:" not in body
+    # an email has no page to be relative to: the run's page as an absolute link
+    assert f"http://127.0.0.1:8000/t/{tenant_a.slug}/runs/{run.pk}/" in body

@@ -429,6 +429,7 @@ def test_stale_sources_email_once(tenant_a, catalog, fs, member):
     )
     assert periodic.feed_notify_stale() == 1
     assert "out of date" in mail.outbox[0].subject and source.name in mail.outbox[0].body
+    assert f"http://127.0.0.1:8000/t/{tenant_a.slug}/sources/{source.pk}/" in mail.outbox[0].body
     assert periodic.feed_notify_stale() == 0
 
 

@@ -15,7 +15,10 @@ from django.test import Client
 from django.urls import reverse
 
 from catalog_health.tenancy.roles import Role
-from catalogs.models import Product
+from catalogs.models import ColumnMappingPreset, Product
+from catalogs.services import order_upload_create
+from catalogs.tests.export_samples import tiktok_csv, tiktok_row
+from channels.tests.factories import ChannelFeedFactory
 from feeds import periodic, services
 from feeds.models import FeedRun, RunStatus
 from feeds.tests.feedserver import body
@@ -55,6 +58,18 @@ def page_urls(shop, run_id: int) -> dict[str, str]:
         "product_id": product.pk,
         "source_id": shop.source.pk,
         "run_id": run_id,
+        "upload_id": order_upload_create(
+            tenant=shop.tenant,
+            catalog=shop.catalog,
+            actor=shop.user,
+            data=tiktok_csv(tiktok_row(seller_sku=product.sku)),
+            filename="tiktok-orders.csv",
+            kind="orders",
+        ).pk,
+        "preset_id": ColumnMappingPreset.objects.create(
+            tenant=shop.tenant, kind="orders", name="Drill", header=["a"], columns={"order_id": "a"}
+        ).pk,
+        "feed_id": ChannelFeedFactory(catalog=shop.catalog).pk,
     }
     urls = {"home": reverse("home"), "tenant_list": reverse("tenant_list")}
     unknown = []
