@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from catalog_health.tenancy.roles import Role
 from catalogs.models import ColumnMappingPreset, Product
-from catalogs.services import order_upload_create
+from catalogs.order_uploads import order_upload_create
 from catalogs.tests.export_samples import tiktok_csv, tiktok_row
 from channels.tests.factories import ChannelFeedFactory
 from feeds import periodic, services
