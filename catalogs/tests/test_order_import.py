@@ -445,6 +445,9 @@ def test_queueing_fails_visibly_when_the_broker_is_down(
     response = _upload(client, tenant_a, catalog, tiktok_file())
     old = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    # pools made by earlier tests are bound to the real broker: drop them so the dead one is used
+    app._pool = None
+    app.amqp._producer_pool = None
     try:
         with django_capture_on_commit_callbacks(execute=True):
             client.post(response.url, {"date_order": ""})

@@ -64,7 +64,8 @@ def test_home_lists_tenants_and_switching_remembers_the_choice(client, member, t
     assert listing.status_code == 200
     assert b"Tenant A" in listing.content and b"Tenant B" in listing.content
     client.get(reverse("catalogs:catalog_list", kwargs={"tenant_slug": tenant_b.slug}))
-    assert client.get("/")["Location"] == f"/t/{tenant_b.slug}/catalogs/"
+    # the tenant home is the overview (settings.TENANT_HOME_URL_NAME) of the tenant last used
+    assert client.get("/")["Location"] == f"/t/{tenant_b.slug}/overview/"
 
 
 def test_switcher_lists_only_own_tenants(client, member, tenant_a, tenant_b):
