@@ -359,7 +359,9 @@ def _parse_into_stage(
     fmt = source.format if source else "auto"
     compression = source.compression if source else "auto"
     encoding = (source.encoding or None) if source else None
-    context = (fmt or "auto", ctx.catalog.currency, ctx.catalog.country)
+    # The mode is part of a record's fingerprint: the same line means other values in replace
+    # mode (absent columns reset) than in update mode (absent columns kept).
+    context = (fmt or "auto", ctx.catalog.currency, ctx.catalog.country, run.mode)
     stored_errors = 0
     rejected_skus: set[str] = set()
     _create_stage(run)

@@ -212,3 +212,15 @@ def test_the_demos_update_run_keeps_the_fields_its_file_lacks(tenant_a, catalog)
     for group, mpn, condition, inventory, shipping_fee, product_type in kept:
         assert group and mpn and condition == "new" and product_type == "Shoes"
         assert (inventory, shipping_fee) == (10, Decimal("4.99"))
+
+
+def test_a_replace_run_rereads_a_line_an_update_run_applied(tenant_a, catalog):
+    """Found by the reference-model drill: an update run stored a line's fingerprint, and a
+    replace run of the same line skipped it as unchanged, so the columns absent from the file
+    kept the update run's values instead of resetting."""
+    full, supplemental = sources(catalog)
+    ok(upload_run(tenant_a, full, b"id,title,availability\nD,Hat,out of stock\nE,Cap,in stock\n"))
+    ok(upload_run(tenant_a, supplemental, b"id,title\nD,Hat\n"))
+    assert products(catalog).get(sku="D").availability == "out_of_stock"
+    ok(upload_run(tenant_a, full, b"id,title\nD,Hat\nE,Cap\n"))
+    assert products(catalog).get(sku="D").availability == "in_stock"
