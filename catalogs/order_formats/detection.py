@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from catalogs.order_io import ORDER_COLUMNS
+
 from ..order_io import FileError
 
 CHUNK_ROWS = 50_000
@@ -21,21 +23,7 @@ MAX_MONEY = 9_999_999_999.99
 MAX_COUNT = 2_000_000_000
 
 # The app's order line, as the typing step produces it.
-OUT_COLUMNS = (
-    "line",
-    "order_id",
-    "sku",
-    "quantity",
-    "item_price",
-    "shipping_fee",
-    "placed_at",
-    "ship_by",
-    "shipped_at",
-    "delivered_at",
-    "cancelled_at",
-    "cancel_reason",
-    "tracking_number",
-)
+OUT_COLUMNS = ("line", *ORDER_COLUMNS)
 TIME_FIELDS = ("placed_at", "paid_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at")
 MONEY_FIELDS = ("item_price", "shipping_fee")
 # What a mapping may assign a column to (the app's fields plus paid_at for ship-by).
