@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.services import audit_record
@@ -209,12 +209,15 @@ def _display_rows(lines) -> list[dict]:
     return rows
 
 
+# Times are staged as microseconds since the epoch (UTC): pyarrow writes integers ten times
+# faster than formatted timestamps, and the merge turns them back exactly (STAGED_VALUES).
 STAGE_COLUMNS = (
     "line int, order_id text, sku text, quantity bigint, item_price numeric(12,2), "
-    "shipping_fee numeric(12,2), placed_at timestamptz, ship_by timestamptz, "
-    "shipped_at timestamptz, delivered_at timestamptz, cancelled_at timestamptz, "
+    "shipping_fee numeric(12,2), placed_at bigint, ship_by bigint, "
+    "shipped_at bigint, delivered_at bigint, cancelled_at bigint, "
     "cancel_reason text, tracking_number text"
 )
+STAGED_TIMES = ("placed_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at")
 ORDER_VALUE_COLUMNS = (
     "quantity",
     "item_price",
@@ -309,9 +312,7 @@ def _orders_import_postgres(result, order_file, *, tenant, catalog, progress) ->
                     # pyarrow's CSV writer: several times faster than DataFrame.to_csv
                     sink = pa.BufferOutputStream()
                     pa_csv.write_csv(
-                        pa.Table.from_pandas(lines, preserve_index=False),
-                        sink,
-                        pa_csv.WriteOptions(include_header=False),
+                        _stage_table(lines), sink, pa_csv.WriteOptions(include_header=False)
                     )
                     copy_sql = (
                         f"COPY {stage} FROM STDIN (FORMAT csv, FORCE_NOT_NULL "
@@ -337,40 +338,172 @@ def _orders_import_postgres(result, order_file, *, tenant, catalog, progress) ->
                     RowError(line, "sku", f"{sku!r} is not a product of {catalog.name}")
                     for line in lines
                 )
-            values = ", ".join(f"s.{c}" for c in ORDER_VALUE_COLUMNS)
-            updated = ["catalog_id", "product_id", *ORDER_VALUE_COLUMNS]
             with transaction.atomic():
-                cur.execute(
-                    # identifiers are this module's constants; values are parameters
-                    f"""
-                    INSERT INTO catalogs_order AS o (tenant_id, catalog_id, product_id, order_id,
-                        sku, {", ".join(ORDER_VALUE_COLUMNS)}, updated_at)
-                    SELECT DISTINCT ON (s.order_id, s.sku) %s, %s, p.id, s.order_id, s.sku,
-                        {values}, now()
-                    FROM {stage} s
-                    JOIN catalogs_product p ON p.tenant_id = %s AND p.catalog_id = %s
-                        AND p.sku = s.sku COLLATE "C"
-                    ORDER BY s.order_id, s.sku, s.line DESC
-                    ON CONFLICT (tenant_id, order_id, sku) DO UPDATE SET
-                        {", ".join(f"{c} = EXCLUDED.{c}" for c in updated)},
-                        updated_at = EXCLUDED.updated_at
-                    WHERE ({", ".join(f"o.{c}" for c in updated)})
-                        IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in updated)})
-                    """,  # noqa: S608
-                    [tenant.pk, catalog.pk, tenant.pk, catalog.pk],
+                cur.execute("SET LOCAL work_mem = '64MB'")  # the DISTINCT ON sort in memory
+                bulk = result.lines >= BULK_MIN_LINES and _orders_table_smaller_than(
+                    cur, result.lines
                 )
-                result.written = cur.rowcount
-                cur.execute(
-                    f"SELECT count(DISTINCT (s.order_id, s.sku)) FROM {stage} s "  # noqa: S608
-                    "JOIN catalogs_product p ON p.tenant_id = %s AND p.catalog_id = %s "
-                    'AND p.sku = s.sku COLLATE "C"',
-                    [tenant.pk, catalog.pk],
-                )
-                result.unchanged = cur.fetchone()[0] - result.written
+                if bulk:
+                    bulk = _orders_merge_bulk(result, cur, tenant=tenant, catalog=catalog)
+                if not bulk:
+                    _orders_merge(result, cur, tenant=tenant, catalog=catalog)
+                result.timings["bulk"] = float(bulk)
                 mark = _phase(result, "merged", mark)
             _phase(result, "committed", mark)
         finally:
             cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
+
+
+def _stage_table(lines) -> pa.Table:
+    """Typed order lines as the staging table's columns (times as epoch microseconds)."""
+    table = pa.Table.from_pandas(lines, preserve_index=False)
+    for name in STAGED_TIMES:
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, name, table.column(i).cast(pa.timestamp("us", "UTC")))
+        table = table.set_column(i, name, table.column(i).cast(pa.int64()))
+    return table
+
+
+def _staged_value(column: str) -> str:
+    if column in STAGED_TIMES:  # exact: integer microseconds, no floating point
+        return (
+            f"to_timestamp(s.{column} / 1000000) "
+            f"+ mod(s.{column}, 1000000) * interval '1 microsecond' AS {column}"
+        )
+    return f"s.{column}"
+
+
+def _known_lines_sql() -> str:
+    """The staged lines whose sku is a product of the catalog, one per (order id, sku): the
+    file's last line wins, as in orders_parse."""
+    values = ", ".join(_staged_value(c) for c in ORDER_VALUE_COLUMNS)
+    return f"""
+        SELECT DISTINCT ON (s.order_id, s.sku) p.id AS product_id, s.order_id, s.sku, {values}
+        FROM order_import_stage s
+        JOIN catalogs_product p ON p.tenant_id = %(tenant)s AND p.catalog_id = %(catalog)s
+            AND p.sku = s.sku COLLATE "C"
+        ORDER BY s.order_id, s.sku, s.line DESC"""  # noqa: S608
+
+
+def _orders_merge(result, cur, *, tenant, catalog) -> None:
+    """The usual merge: one INSERT … ON CONFLICT that writes only the lines that are new or
+    differ (the unique index finds each line's row)."""
+    updated = ["catalog_id", "product_id", *ORDER_VALUE_COLUMNS]
+    cur.execute(
+        # identifiers are this module's constants; values are parameters
+        f"""
+        WITH known AS MATERIALIZED ({_known_lines_sql()}),
+        written AS (
+            INSERT INTO catalogs_order AS o (tenant_id, catalog_id, product_id, order_id,
+                sku, {", ".join(ORDER_VALUE_COLUMNS)}, updated_at)
+            SELECT %(tenant)s, %(catalog)s, k.product_id, k.order_id, k.sku,
+                {", ".join(f"k.{c}" for c in ORDER_VALUE_COLUMNS)}, now()
+            FROM known k
+            ON CONFLICT (tenant_id, order_id, sku) DO UPDATE SET
+                {", ".join(f"{c} = EXCLUDED.{c}" for c in updated)},
+                updated_at = EXCLUDED.updated_at
+            WHERE ({", ".join(f"o.{c}" for c in updated)})
+                IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in updated)})
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM known), (SELECT count(*) FROM written)
+        """,  # noqa: S608
+        {"tenant": tenant.pk, "catalog": catalog.pk},
+    )
+    known, result.written = cur.fetchone()
+    result.unchanged = known - result.written
+
+
+# An import of at least this many lines into an order table holding fewer rows than it
+# brings (a first load, an install's early days) rebuilds the table's indexes instead of
+# maintaining them row by row; see _orders_merge_bulk.
+BULK_MIN_LINES = 100_000
+BULK_LOCK_TIMEOUT = "3s"
+
+
+def _orders_table_smaller_than(cur, lines: int) -> bool:
+    """Whether catalogs_order holds fewer rows than `lines` (counting at most that many)."""
+    cur.execute("SELECT count(*) FROM (SELECT 1 FROM catalogs_order LIMIT %s) t", [lines])
+    return cur.fetchone()[0] < lines
+
+
+def _orders_merge_bulk(result, cur, *, tenant, catalog) -> bool:
+    """The same merge as _orders_merge for a load larger than the table: its secondary
+    indexes and unique constraint are dropped, the changed lines updated and the new ones
+    inserted into the bare table (a hash join finds existing lines; nobody else writes, the
+    table is locked), then every index is built again in one sort each and the unique
+    constraint checked by its rebuild. All in the caller's transaction: a failure anywhere
+    leaves the table and its indexes as they were. Other tenants' order queries wait for the
+    commit, hence only for loads the table is small against; when the lock is not granted
+    within BULK_LOCK_TIMEOUT (long readers), returns False and the usual merge runs."""
+    try:
+        with transaction.atomic():  # a savepoint: a lock timeout rolls back to here only
+            cur.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_TIMEOUT}'")
+            cur.execute("LOCK TABLE catalogs_order IN ACCESS EXCLUSIVE MODE")
+    except OperationalError:
+        return False
+    cur.execute("SET LOCAL lock_timeout = 0")
+    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    cur.execute(
+        """
+        SELECT i.relname, pg_get_indexdef(i.oid), c.conname, pg_get_constraintdef(c.oid)
+        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+        LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
+        WHERE x.indrelid = 'catalogs_order'::regclass AND NOT x.indisprimary
+        ORDER BY i.relname
+        """
+    )
+    indexes = cur.fetchall()
+    for index, _definition, constraint, _condef in indexes:
+        if constraint:
+            cur.execute(f'ALTER TABLE catalogs_order DROP CONSTRAINT "{constraint}"')
+        else:
+            cur.execute(f'DROP INDEX "{index}"')
+    params = {"tenant": tenant.pk, "catalog": catalog.pk}
+    cur.execute("DROP TABLE IF EXISTS pg_temp.order_import_known")
+    cur.execute(f"CREATE TEMP TABLE order_import_known AS {_known_lines_sql()}", params)
+    known = cur.rowcount
+    updated = ["catalog_id", "product_id", *ORDER_VALUE_COLUMNS]
+    cur.execute(
+        f"""
+        UPDATE catalogs_order o SET
+            {
+            ", ".join(
+                f"{c} = %(catalog)s" if c == "catalog_id" else f"{c} = k.{c}" for c in updated
+            )
+        },
+            updated_at = now()
+        FROM order_import_known k
+        WHERE o.tenant_id = %(tenant)s AND o.order_id = k.order_id AND o.sku = k.sku
+            AND ({", ".join(f"o.{c}" for c in updated)}) IS DISTINCT FROM
+                ({
+            ", ".join("%(catalog)s::bigint" if c == "catalog_id" else f"k.{c}" for c in updated)
+        })
+        """,  # noqa: S608
+        params,
+    )
+    changed = cur.rowcount
+    cur.execute(
+        f"""
+        INSERT INTO catalogs_order (tenant_id, catalog_id, product_id, order_id, sku,
+            {", ".join(ORDER_VALUE_COLUMNS)}, updated_at)
+        SELECT %(tenant)s, %(catalog)s, k.product_id, k.order_id, k.sku,
+            {", ".join(f"k.{c}" for c in ORDER_VALUE_COLUMNS)}, now()
+        FROM order_import_known k
+        WHERE NOT EXISTS (SELECT 1 FROM catalogs_order o WHERE o.tenant_id = %(tenant)s
+            AND o.order_id = k.order_id AND o.sku = k.sku)
+        """,  # noqa: S608
+        params,
+    )
+    result.written = changed + cur.rowcount
+    result.unchanged = known - result.written
+    cur.execute("DROP TABLE pg_temp.order_import_known")
+    for _index, definition, constraint, condef in indexes:
+        if constraint:
+            cur.execute(f'ALTER TABLE catalogs_order ADD CONSTRAINT "{constraint}" {condef}')
+        else:
+            cur.execute(definition)
+    return True
 
 
 def _orders_import_orm(result, order_file, *, tenant, catalog, progress) -> None:
