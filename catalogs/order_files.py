@@ -4,14 +4,11 @@ previewed and imported, and daily impression files. Every function takes the ten
 from __future__ import annotations
 
 import dataclasses
-import time
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
-from django.db import OperationalError, connection, transaction
+from django.db import connection
 
 from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.services import audit_record
@@ -42,6 +39,12 @@ from catalogs.order_io import (
     csv_records,
     orders_parse,
 )
+from catalogs.order_merge import (
+    UNKNOWN_SKU_LINES,
+    UNKNOWN_SKUS_LISTED,
+    count_lines,
+    orders_import_postgres,
+)
 from catalogs.selectors import mapping_preset_for_header
 from catalogs.services import (
     UpsertResult,
@@ -52,9 +55,6 @@ from catalogs.services import (
 )
 
 # --- Marketplace exports: TikTok Shop, Shopify, mapped files (issue #20) -------------------
-
-UNKNOWN_SKU_LINES = 20  # lines listed per unknown sku
-UNKNOWN_SKUS_LISTED = 200
 
 
 @dataclasses.dataclass
@@ -73,6 +73,7 @@ class OrderFileResult(UpsertResult):
     unmapped_columns: list[str] = dataclasses.field(default_factory=list)
     first_rows: list[dict] = dataclasses.field(default_factory=list)
     timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per phase
+    bulk: bool = False  # merged into the bare table, its indexes built again (order_merge)
 
 
 def order_file_open_for(
@@ -115,14 +116,6 @@ def _file_result(order_file: OrderFile) -> OrderFileResult:
     )
 
 
-def _count_lines(result: OrderFileResult, lines, errors, read: int, order_ids: set) -> None:
-    result.lines += read
-    result.errors.extend(errors)
-    order_ids.update(lines["order_id"].unique())
-    result.shipped += int(lines["shipped_at"].notna().sum())
-    result.cancelled += int(lines["cancelled_at"].notna().sum())
-
-
 def _unknown_skus(
     result: OrderFileResult, *, tenant: Tenant, catalog: Catalog, sku_lines: dict[str, list[int]]
 ) -> None:
@@ -160,7 +153,7 @@ def orders_preview(
     order_ids: set = set()
     sku_lines: dict[str, list[int]] = {}
     for lines, errors, read in order_file.chunks():
-        _count_lines(result, lines, errors, read, order_ids)
+        count_lines(result, lines, errors, read, order_ids)
         if len(result.first_rows) < rows:
             result.first_rows.extend(_display_rows(lines.head(rows - len(result.first_rows))))
         for sku, group in lines.groupby("sku", sort=False)["line"]:
@@ -209,29 +202,6 @@ def _display_rows(lines) -> list[dict]:
     return rows
 
 
-# Times are staged as microseconds since the epoch (UTC): pyarrow writes integers ten times
-# faster than formatted timestamps, and the merge turns them back exactly (STAGED_VALUES).
-STAGE_COLUMNS = (
-    "line int, order_id text, sku text, quantity bigint, item_price numeric(12,2), "
-    "shipping_fee numeric(12,2), placed_at bigint, ship_by bigint, "
-    "shipped_at bigint, delivered_at bigint, cancelled_at bigint, "
-    "cancel_reason text, tracking_number text"
-)
-STAGED_TIMES = ("placed_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at")
-ORDER_VALUE_COLUMNS = (
-    "quantity",
-    "item_price",
-    "shipping_fee",
-    "placed_at",
-    "ship_by",
-    "shipped_at",
-    "delivered_at",
-    "cancelled_at",
-    "cancel_reason",
-    "tracking_number",
-)
-
-
 def orders_import_file(
     *,
     tenant: Tenant,
@@ -271,7 +241,7 @@ def orders_import_file(
     )
     result = _file_result(order_file)
     if connection.vendor == "postgresql":
-        _orders_import_postgres(
+        orders_import_postgres(
             result, order_file, tenant=tenant, catalog=catalog, progress=progress
         )
     else:
@@ -292,227 +262,13 @@ def orders_import_file(
     return result
 
 
-def _phase(result, name: str, since: float) -> float:
-    now = time.perf_counter()
-    result.timings[name] = round(now - since, 3)
-    return now
-
-
-def _orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> None:
-    stage = "order_import_stage"
-    order_ids: set = set()
-    started = time.perf_counter()
-    with connection.cursor() as cur:
-        cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
-        cur.execute(f"CREATE TEMP TABLE {stage} ({STAGE_COLUMNS})")
-        try:
-            for lines, errors, read in order_file.chunks():
-                _count_lines(result, lines, errors, read, order_ids)
-                if len(lines):
-                    # pyarrow's CSV writer: several times faster than DataFrame.to_csv
-                    sink = pa.BufferOutputStream()
-                    pa_csv.write_csv(
-                        _stage_table(lines), sink, pa_csv.WriteOptions(include_header=False)
-                    )
-                    copy_sql = (
-                        f"COPY {stage} FROM STDIN (FORMAT csv, FORCE_NOT_NULL "
-                        "(order_id, sku, cancel_reason, tracking_number))"
-                    )
-                    with cur.cursor.copy(copy_sql) as copy:
-                        copy.write(memoryview(sink.getvalue()))
-                if progress:
-                    progress(result.lines)
-            result.orders = len(order_ids)
-            mark = _phase(result, "read, typed and staged", started)
-            cur.execute(f"ANALYZE {stage}")  # a temp table has no statistics until then
-            cur.execute(
-                f"SELECT s.sku, array_agg(s.line ORDER BY s.line) FROM {stage} s "  # noqa: S608
-                "WHERE NOT EXISTS (SELECT 1 FROM catalogs_product p WHERE p.tenant_id = %s "
-                'AND p.catalog_id = %s AND p.sku = s.sku COLLATE "C") GROUP BY s.sku ORDER BY 1',
-                [tenant.pk, catalog.pk],
-            )
-            for sku, lines in cur.fetchall():
-                if len(result.unknown_skus) < UNKNOWN_SKUS_LISTED:
-                    result.unknown_skus[sku] = lines[:UNKNOWN_SKU_LINES]
-                result.errors.extend(
-                    RowError(line, "sku", f"{sku!r} is not a product of {catalog.name}")
-                    for line in lines
-                )
-            with transaction.atomic():
-                cur.execute("SET LOCAL work_mem = '64MB'")  # the DISTINCT ON sort in memory
-                bulk = result.lines >= BULK_MIN_LINES and _orders_table_smaller_than(
-                    cur, result.lines
-                )
-                if bulk:
-                    bulk = _orders_merge_bulk(result, cur, tenant=tenant, catalog=catalog)
-                if not bulk:
-                    _orders_merge(result, cur, tenant=tenant, catalog=catalog)
-                result.timings["bulk"] = float(bulk)
-                mark = _phase(result, "merged", mark)
-            _phase(result, "committed", mark)
-        finally:
-            cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
-
-
-def _stage_table(lines) -> pa.Table:
-    """Typed order lines as the staging table's columns (times as epoch microseconds)."""
-    table = pa.Table.from_pandas(lines, preserve_index=False)
-    for name in STAGED_TIMES:
-        i = table.schema.get_field_index(name)
-        table = table.set_column(i, name, table.column(i).cast(pa.timestamp("us", "UTC")))
-        table = table.set_column(i, name, table.column(i).cast(pa.int64()))
-    return table
-
-
-def _staged_value(column: str) -> str:
-    if column in STAGED_TIMES:  # exact: integer microseconds, no floating point
-        return (
-            f"to_timestamp(s.{column} / 1000000) "
-            f"+ mod(s.{column}, 1000000) * interval '1 microsecond' AS {column}"
-        )
-    return f"s.{column}"
-
-
-def _known_lines_sql() -> str:
-    """The staged lines whose sku is a product of the catalog, one per (order id, sku): the
-    file's last line wins, as in orders_parse."""
-    values = ", ".join(_staged_value(c) for c in ORDER_VALUE_COLUMNS)
-    return f"""
-        SELECT DISTINCT ON (s.order_id, s.sku) p.id AS product_id, s.order_id, s.sku, {values}
-        FROM order_import_stage s
-        JOIN catalogs_product p ON p.tenant_id = %(tenant)s AND p.catalog_id = %(catalog)s
-            AND p.sku = s.sku COLLATE "C"
-        ORDER BY s.order_id, s.sku, s.line DESC"""  # noqa: S608
-
-
-def _orders_merge(result, cur, *, tenant, catalog) -> None:
-    """The usual merge: one INSERT … ON CONFLICT that writes only the lines that are new or
-    differ (the unique index finds each line's row)."""
-    updated = ["catalog_id", "product_id", *ORDER_VALUE_COLUMNS]
-    cur.execute(
-        # identifiers are this module's constants; values are parameters
-        f"""
-        WITH known AS MATERIALIZED ({_known_lines_sql()}),
-        written AS (
-            INSERT INTO catalogs_order AS o (tenant_id, catalog_id, product_id, order_id,
-                sku, {", ".join(ORDER_VALUE_COLUMNS)}, updated_at)
-            SELECT %(tenant)s, %(catalog)s, k.product_id, k.order_id, k.sku,
-                {", ".join(f"k.{c}" for c in ORDER_VALUE_COLUMNS)}, now()
-            FROM known k
-            ON CONFLICT (tenant_id, order_id, sku) DO UPDATE SET
-                {", ".join(f"{c} = EXCLUDED.{c}" for c in updated)},
-                updated_at = EXCLUDED.updated_at
-            WHERE ({", ".join(f"o.{c}" for c in updated)})
-                IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in updated)})
-            RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM known), (SELECT count(*) FROM written)
-        """,  # noqa: S608
-        {"tenant": tenant.pk, "catalog": catalog.pk},
-    )
-    known, result.written = cur.fetchone()
-    result.unchanged = known - result.written
-
-
-# An import of at least this many lines into an order table holding fewer rows than it
-# brings (a first load, an install's early days) rebuilds the table's indexes instead of
-# maintaining them row by row; see _orders_merge_bulk.
-BULK_MIN_LINES = 100_000
-BULK_LOCK_TIMEOUT = "3s"
-
-
-def _orders_table_smaller_than(cur, lines: int) -> bool:
-    """Whether catalogs_order holds fewer rows than `lines` (counting at most that many)."""
-    cur.execute("SELECT count(*) FROM (SELECT 1 FROM catalogs_order LIMIT %s) t", [lines])
-    return cur.fetchone()[0] < lines
-
-
-def _orders_merge_bulk(result, cur, *, tenant, catalog) -> bool:
-    """The same merge as _orders_merge for a load larger than the table: its secondary
-    indexes and unique constraint are dropped, the changed lines updated and the new ones
-    inserted into the bare table (a hash join finds existing lines; nobody else writes, the
-    table is locked), then every index is built again in one sort each and the unique
-    constraint checked by its rebuild. All in the caller's transaction: a failure anywhere
-    leaves the table and its indexes as they were. Other tenants' order queries wait for the
-    commit, hence only for loads the table is small against; when the lock is not granted
-    within BULK_LOCK_TIMEOUT (long readers), returns False and the usual merge runs."""
-    try:
-        with transaction.atomic():  # a savepoint: a lock timeout rolls back to here only
-            cur.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_TIMEOUT}'")
-            cur.execute("LOCK TABLE catalogs_order IN ACCESS EXCLUSIVE MODE")
-    except OperationalError:
-        return False
-    cur.execute("SET LOCAL lock_timeout = 0")
-    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    cur.execute(
-        """
-        SELECT i.relname, pg_get_indexdef(i.oid), c.conname, pg_get_constraintdef(c.oid)
-        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-        LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
-        WHERE x.indrelid = 'catalogs_order'::regclass AND NOT x.indisprimary
-        ORDER BY i.relname
-        """
-    )
-    indexes = cur.fetchall()
-    for index, _definition, constraint, _condef in indexes:
-        if constraint:
-            cur.execute(f'ALTER TABLE catalogs_order DROP CONSTRAINT "{constraint}"')
-        else:
-            cur.execute(f'DROP INDEX "{index}"')
-    params = {"tenant": tenant.pk, "catalog": catalog.pk}
-    cur.execute("DROP TABLE IF EXISTS pg_temp.order_import_known")
-    cur.execute(f"CREATE TEMP TABLE order_import_known AS {_known_lines_sql()}", params)
-    known = cur.rowcount
-    updated = ["catalog_id", "product_id", *ORDER_VALUE_COLUMNS]
-    cur.execute(
-        f"""
-        UPDATE catalogs_order o SET
-            {
-            ", ".join(
-                f"{c} = %(catalog)s" if c == "catalog_id" else f"{c} = k.{c}" for c in updated
-            )
-        },
-            updated_at = now()
-        FROM order_import_known k
-        WHERE o.tenant_id = %(tenant)s AND o.order_id = k.order_id AND o.sku = k.sku
-            AND ({", ".join(f"o.{c}" for c in updated)}) IS DISTINCT FROM
-                ({
-            ", ".join("%(catalog)s::bigint" if c == "catalog_id" else f"k.{c}" for c in updated)
-        })
-        """,  # noqa: S608
-        params,
-    )
-    changed = cur.rowcount
-    cur.execute(
-        f"""
-        INSERT INTO catalogs_order (tenant_id, catalog_id, product_id, order_id, sku,
-            {", ".join(ORDER_VALUE_COLUMNS)}, updated_at)
-        SELECT %(tenant)s, %(catalog)s, k.product_id, k.order_id, k.sku,
-            {", ".join(f"k.{c}" for c in ORDER_VALUE_COLUMNS)}, now()
-        FROM order_import_known k
-        WHERE NOT EXISTS (SELECT 1 FROM catalogs_order o WHERE o.tenant_id = %(tenant)s
-            AND o.order_id = k.order_id AND o.sku = k.sku)
-        """,  # noqa: S608
-        params,
-    )
-    result.written = changed + cur.rowcount
-    result.unchanged = known - result.written
-    cur.execute("DROP TABLE pg_temp.order_import_known")
-    for _index, definition, constraint, condef in indexes:
-        if constraint:
-            cur.execute(f'ALTER TABLE catalogs_order ADD CONSTRAINT "{constraint}" {condef}')
-        else:
-            cur.execute(definition)
-    return True
-
-
 def _orders_import_orm(result, order_file, *, tenant, catalog, progress) -> None:
     """The embedded (SQLite) path: the same lines through the ORM's bulk upsert."""
     rows: list[OrderRow] = []
     line_numbers: list[int] = []
     order_ids: set = set()
     for lines, errors, read in order_file.chunks():
-        _count_lines(result, lines, errors, read, order_ids)
+        count_lines(result, lines, errors, read, order_ids)
         for record in lines.to_dict("records"):
             line_numbers.append(int(record.pop("line")))
             for key in ("placed_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at"):

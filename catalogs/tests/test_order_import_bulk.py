@@ -1,5 +1,5 @@
 """A large first load rebuilds catalogs_order's indexes instead of maintaining them row by
-row (order_files._orders_merge_bulk): it must leave exactly what the usual INSERT … ON
+row (order_merge._orders_lock_for_bulk): it must leave exactly what the usual INSERT … ON
 CONFLICT merge leaves, and the table's indexes and unique constraint as they were."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from catalogs import order_files
+from catalogs import order_files, order_merge
 from catalogs.models import Order
 from catalogs.tests.export_samples import tiktok_csv, tiktok_row
 from catalogs.tests.factories import CatalogFactory, ProductFactory
@@ -89,13 +89,14 @@ def test_bulk_and_usual_merge_leave_the_same_orders(tenant_a, tenant_b, shops, m
     outcomes = {}
     for path in ("usual", "bulk"):
         Order.objects.for_tenant(tenant_a).delete()
-        monkeypatch.setattr(order_files, "BULK_MIN_LINES", 1 if path == "bulk" else 10**9)
+        monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1 if path == "bulk" else 10**9)
         # whatever the table holds: the comparison is of the two merges
-        monkeypatch.setattr(order_files, "_orders_table_smaller_than", lambda cur, n: True)
+        monkeypatch.setattr(order_merge, "_orders_table_smaller_than", lambda cur, n: True)
         runs = []
-        for data in (first, second, second):
+        # the third run brings no new line: nothing to load in bulk
+        for data, bulk in ((first, True), (second, True), (second, False)):
             result, rows = _run(tenant_a, mine, data)
-            assert result.timings["bulk"] == (1.0 if path == "bulk" else 0.0)
+            assert result.bulk == (path == "bulk" and bulk)
             errors = [e.line for e in result.errors]
             runs.append((result.written, result.unchanged, result.unknown_skus, errors, rows))
         outcomes[path] = runs
@@ -112,11 +113,11 @@ def test_bulk_and_usual_merge_leave_the_same_orders(tenant_a, tenant_b, shops, m
 
 def test_after_a_bulk_load_the_unique_constraint_holds(tenant_a, shops, monkeypatch):
     mine, _ = shops
-    monkeypatch.setattr(order_files, "BULK_MIN_LINES", 1)
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1)
     result = order_files.orders_import_file(
         tenant=tenant_a, catalog=mine, data=_files()[0], actor=None
     )
-    assert result.timings["bulk"] == 1.0
+    assert result.bulk
     line = Order.objects.for_tenant(tenant_a).first()
     with pytest.raises(IntegrityError), transaction.atomic():
         Order.objects.create(
@@ -133,11 +134,11 @@ def test_after_a_bulk_load_the_unique_constraint_holds(tenant_a, shops, monkeypa
 
 def test_a_table_larger_than_the_load_keeps_the_usual_merge(tenant_a, shops, monkeypatch):
     mine, _ = shops
-    monkeypatch.setattr(order_files, "BULK_MIN_LINES", 1)
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1)
     order_files.orders_import_file(tenant=tenant_a, catalog=mine, data=_files()[0], actor=None)
     small = tiktok_csv(tiktok_row(order_id="77", seller_sku="SKU-1"))
     result = order_files.orders_import_file(tenant=tenant_a, catalog=mine, data=small, actor=None)
-    assert result.timings["bulk"] == 0.0 and result.written == 1
+    assert not result.bulk and result.written == 1
 
 
 def test_a_failed_bulk_load_leaves_orders_and_indexes_as_they_were(tenant_a, shops, monkeypatch):
@@ -145,16 +146,17 @@ def test_a_failed_bulk_load_leaves_orders_and_indexes_as_they_were(tenant_a, sho
     order_files.orders_import_file(tenant=tenant_a, catalog=mine, data=_files()[0], actor=None)
     before = list(Order.objects.for_tenant(tenant_a).order_by("pk").values())
     indexes = _indexes()
-    monkeypatch.setattr(order_files, "BULK_MIN_LINES", 1)
-    monkeypatch.setattr(order_files, "_orders_table_smaller_than", lambda cur, lines: True)
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1)
+    monkeypatch.setattr(order_merge, "_orders_table_smaller_than", lambda cur, lines: True)
 
-    original_run = order_files._orders_merge_bulk
+    original_run = order_merge._orders_merge
 
     def failing(result, cur, **kwargs):
         original_execute = cur.execute
 
         def execute(sql, params=None):
             if str(sql).lstrip().startswith("INSERT INTO catalogs_order"):
+                assert result.bulk, "the bulk path runs"
                 raise RuntimeError("worker lost mid-merge")
             return original_execute(sql, params)
 
@@ -164,7 +166,7 @@ def test_a_failed_bulk_load_leaves_orders_and_indexes_as_they_were(tenant_a, sho
         finally:
             cur.execute = original_execute
 
-    monkeypatch.setattr(order_files, "_orders_merge_bulk", failing)
+    monkeypatch.setattr(order_merge, "_orders_merge", failing)
     with pytest.raises(RuntimeError, match="worker lost"):
         order_files.orders_import_file(tenant=tenant_a, catalog=mine, data=_files()[1], actor=None)
     assert list(Order.objects.for_tenant(tenant_a).order_by("pk").values()) == before
@@ -175,7 +177,7 @@ def test_a_failed_bulk_load_leaves_orders_and_indexes_as_they_were(tenant_a, sho
 def test_staged_times_keep_every_microsecond(tenant_a, shops, monkeypatch, bulk):
     """Times are staged as integer microseconds: none is rounded, near 1970 or in 2999."""
     mine, _ = shops
-    monkeypatch.setattr(order_files, "BULK_MIN_LINES", 1 if bulk else 10**9)
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1 if bulk else 10**9)
     data = tiktok_csv(
         tiktok_row(order_id="1", created="2999-12-30T10:00:00.123457Z", paid="", shipped=""),
         tiktok_row(order_id="2", created="1970-01-01T00:00:00.000001Z", paid="", shipped=""),
