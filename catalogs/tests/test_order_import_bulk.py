@@ -188,3 +188,21 @@ def test_staged_times_keep_every_microsecond(tenant_a, shops, monkeypatch, bulk)
     assert placed["2"] == datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
     ship_by = Order.objects.for_tenant(tenant_a).get(order_id="1").ship_by
     assert ship_by == datetime(3000, 1, 2, 10, 0, 0, 123457, tzinfo=UTC)
+
+
+def test_the_scoring_window_is_an_index_range_without_the_placed_index(tenant_a):
+    """order_tenant_placed_idx was dropped: (tenant, placed_at) ranges, flagged scoring's
+    window, are still index conditions (of order_tenant_list_idx (tenant, -placed_at, -id)
+    on a large table, measured in docs/orders.md; an empty one may pick the product index)."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute(
+            "EXPLAIN SELECT o.product_id, count(*) FROM catalogs_order o "
+            "WHERE o.tenant_id = %s AND o.placed_at >= now() - interval '30 days' "
+            "AND o.placed_at <= now() GROUP BY o.product_id",
+            [tenant_a.pk],
+        )
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    assert "Seq Scan" not in plan, plan
+    index_cond = [line for line in plan.splitlines() if "Index Cond" in line]
+    assert index_cond and "placed_at >=" in index_cond[0], plan
