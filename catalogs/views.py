@@ -420,6 +420,7 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
             preview=preview,
             problem=problem,
             needs_date_order=bool(problem and "cannot tell" in problem),
+            date_order_chosen=bool(date_order),
             date_order=date_order or (preview["date_order"] if preview else ""),
             columns=(
                 order_uploads.PREVIEW_COLUMNS

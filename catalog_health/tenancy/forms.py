@@ -44,7 +44,7 @@ class TenantSettingsForm(forms.Form):
             ("mdy", "Month first (12/31/2026)"),
         ],
         required=False,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         help_text="Used only when no date in a file has a day above 12 (03/04/2026 could be "
         "3 April or March 4); a file whose dates tell is read as they say.",
     )
