@@ -118,6 +118,16 @@ def wrong_kind_message(detected: Detected, wanted: str) -> str:
     return f"This file looks like a {detected.label}, not {wanted}: {where}."
 
 
+def product_feed_refusal(header: Iterable[object]) -> str | None:
+    """The message refusing a file uploaded (or fetched) as a product feed when its header
+    is an order export or a daily impressions file, else None: the reverse of an order
+    upload refusing a product feed. For the feed readers, which build on catalogs."""
+    detected = detect_format(header)
+    if detected.kind in ("orders", "impressions"):
+        return wrong_kind_message(detected, "a product feed")
+    return None
+
+
 # --- reading a file -------------------------------------------------------------------------
 
 XLSX_MAGIC = b"PK\x03\x04"
