@@ -17,11 +17,14 @@ UNKNOWN_SKU_LINES = 20  # lines listed per unknown sku
 UNKNOWN_SKUS_LISTED = 200
 
 
-def count_lines(result, lines, errors, read: int, order_ids: set) -> None:
-    """Add one chunk's typed lines and row errors to an import's or preview's counts."""
+def count_lines(result, lines, errors, read: int, order_ids: set | None) -> None:
+    """Add one chunk's typed lines and row errors to an import's or preview's counts (and
+    its order ids to order_ids, unless None: the import counts them in the staging table,
+    so that its memory does not grow with the file)."""
     result.lines += read
     result.errors.extend(errors)
-    order_ids.update(lines["order_id"].unique())
+    if order_ids is not None:
+        order_ids.update(lines["order_id"].unique())
     result.shipped += int(lines["shipped_at"].notna().sum())
     result.cancelled += int(lines["cancelled_at"].notna().sum())
 
@@ -57,14 +60,13 @@ def _phase(result, name: str, since: float) -> float:
 
 def orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> None:
     stage = "order_import_stage"
-    order_ids: set = set()
     started = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
         cur.execute(f"CREATE TEMP TABLE {stage} ({STAGE_COLUMNS})")
         try:
             for lines, errors, read in order_file.chunks():
-                count_lines(result, lines, errors, read, order_ids)
+                count_lines(result, lines, errors, read, None)
                 if len(lines):
                     # pyarrow's CSV writer: several times faster than DataFrame.to_csv
                     sink = pa.BufferOutputStream()
@@ -79,9 +81,10 @@ def orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> 
                         copy.write(memoryview(sink.getvalue()))
                 if progress:
                     progress(result.lines)
-            result.orders = len(order_ids)
             mark = _phase(result, "read, typed and staged", started)
             cur.execute(f"ANALYZE {stage}")  # a temp table has no statistics until then
+            cur.execute(f"SELECT count(DISTINCT order_id) FROM {stage}")  # noqa: S608
+            result.orders = cur.fetchone()[0]
             cur.execute(
                 f"SELECT s.sku, array_agg(s.line ORDER BY s.line) FROM {stage} s "  # noqa: S608
                 "WHERE NOT EXISTS (SELECT 1 FROM catalogs_product p WHERE p.tenant_id = %s "

@@ -99,6 +99,7 @@ def test_bulk_and_usual_merge_leave_the_same_orders(tenant_a, tenant_b, shops, m
             assert result.bulk == (path == "bulk" and bulk)
             errors = [e.line for e in result.errors]
             runs.append((result.written, result.unchanged, result.unknown_skus, errors, rows))
+            assert result.orders == {first: 4, second: 3}[data]  # unknown skus' orders too
         outcomes[path] = runs
         assert _indexes() == indexes
 
