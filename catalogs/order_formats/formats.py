@@ -537,7 +537,7 @@ def _file_says(
     if not (time_cols or money_cols):
         return found_order, slash, comma
     for frame in read_chunks(
-        data, usecols=time_cols + money_cols, chunk_rows=chunk_rows * 4, engine=engine
+        data, usecols=time_cols + money_cols, chunk_rows=chunk_rows, engine=engine
     ):
         order = date_order_detect_frame(frame, time_cols)
         if order:
