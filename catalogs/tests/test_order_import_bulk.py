@@ -207,3 +207,33 @@ def test_the_scoring_window_is_an_index_range_without_the_placed_index(tenant_a)
     assert "Seq Scan" not in plan, plan
     index_cond = [line for line in plan.splitlines() if "Index Cond" in line]
     assert index_cond and "placed_at >=" in index_cond[0], plan
+
+
+def test_a_bulk_load_waits_briefly_for_readers_then_merges_as_usual(tenant_a, shops, monkeypatch):
+    """Another session reading the orders (a long report) holds a lock the bulk load's
+    ACCESS EXCLUSIVE waits for: after BULK_LOCK_TIMEOUT the usual merge runs instead, and
+    neither the reader nor the import fails."""
+    import psycopg
+    from django.conf import settings
+
+    mine, _ = shops
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1)
+    monkeypatch.setattr(order_merge, "BULK_LOCK_TIMEOUT", "200ms")
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        dbname=connection.settings_dict["NAME"],
+        user=db["USER"],
+        host=db["HOST"],
+        port=db["PORT"],
+        password=db["PASSWORD"],
+    ) as reader:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM catalogs_order").fetchone()  # ACCESS SHARE held
+        result = order_files.orders_import_file(
+            tenant=tenant_a, catalog=mine, data=_files()[0], actor=None
+        )
+        assert not result.bulk and result.written == 3
+        # the reader goes on (read committed: it sees the import's lines)
+        assert reader.execute("SELECT count(*) FROM catalogs_order").fetchone()[0] == 3
+        reader.execute("ROLLBACK")
+    assert Order.objects.for_tenant(tenant_a).count() == 3
