@@ -119,13 +119,15 @@ def main() -> None:
     print(f"  floor (raw COPY of the file)   {floor:7.2f} s")
     print(
         f"  import from scratch            {first:7.2f} s  = {first / floor:.1f} x floor"
-        f"  ({result.written} written, {result.refused} refused)"
+        f"  ({result.written} written, {result.refused} refused"
+        f"{', indexes rebuilt' if result.bulk else ''})"
     )
     print(
         f"  re-import (unchanged)          {second:7.2f} s  "
         f"({again.written} written, {again.unchanged} unchanged)"
     )
     print("  phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()))
+    print("  re-import phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in again.timings.items()))
     print(f"  peak RSS {rss_import:.0f} MB (before import {rss_before:.0f} MB)")
     assert result.written == Order.objects.for_tenant(tenant).count()
     assert again.written == 0

@@ -9,6 +9,19 @@ class CatalogForm(forms.ModelForm):
         fields = ["name", "country", "currency"]
 
 
+class CatalogSettingsForm(forms.Form):
+    """What a seller sets on a catalog for its orders (the service checks the bounds too)."""
+
+    handling_days = forms.IntegerField(
+        label="Handling time (days)",
+        min_value=0,
+        max_value=60,
+        help_text="An imported order line without a ship-by column must ship by its paid (or "
+        "placed) time plus this many days; past that it is overdue.",
+        widget=forms.NumberInput(attrs={"min": "0", "max": "60"}),
+    )
+
+
 class ProductEditForm(forms.ModelForm):
     """The fields a seller fixes by hand; the rules live in catalogs.rules."""
 

@@ -4,14 +4,11 @@ previewed and imported, and daily impression files. Every function takes the ten
 from __future__ import annotations
 
 import dataclasses
-import time
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
-from django.db import connection, transaction
+from django.db import connection
 
 from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.services import audit_record
@@ -42,6 +39,12 @@ from catalogs.order_io import (
     csv_records,
     orders_parse,
 )
+from catalogs.order_merge import (
+    UNKNOWN_SKU_LINES,
+    UNKNOWN_SKUS_LISTED,
+    count_lines,
+    orders_import_postgres,
+)
 from catalogs.selectors import mapping_preset_for_header
 from catalogs.services import (
     UpsertResult,
@@ -52,9 +55,6 @@ from catalogs.services import (
 )
 
 # --- Marketplace exports: TikTok Shop, Shopify, mapped files (issue #20) -------------------
-
-UNKNOWN_SKU_LINES = 20  # lines listed per unknown sku
-UNKNOWN_SKUS_LISTED = 200
 
 
 @dataclasses.dataclass
@@ -73,6 +73,7 @@ class OrderFileResult(UpsertResult):
     unmapped_columns: list[str] = dataclasses.field(default_factory=list)
     first_rows: list[dict] = dataclasses.field(default_factory=list)
     timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per phase
+    bulk: bool = False  # merged into the bare table, its indexes built again (order_merge)
 
 
 def order_file_open_for(
@@ -115,14 +116,6 @@ def _file_result(order_file: OrderFile) -> OrderFileResult:
     )
 
 
-def _count_lines(result: OrderFileResult, lines, errors, read: int, order_ids: set) -> None:
-    result.lines += read
-    result.errors.extend(errors)
-    order_ids.update(lines["order_id"].unique())
-    result.shipped += int(lines["shipped_at"].notna().sum())
-    result.cancelled += int(lines["cancelled_at"].notna().sum())
-
-
 def _unknown_skus(
     result: OrderFileResult, *, tenant: Tenant, catalog: Catalog, sku_lines: dict[str, list[int]]
 ) -> None:
@@ -160,7 +153,7 @@ def orders_preview(
     order_ids: set = set()
     sku_lines: dict[str, list[int]] = {}
     for lines, errors, read in order_file.chunks():
-        _count_lines(result, lines, errors, read, order_ids)
+        count_lines(result, lines, errors, read, order_ids)
         if len(result.first_rows) < rows:
             result.first_rows.extend(_display_rows(lines.head(rows - len(result.first_rows))))
         for sku, group in lines.groupby("sku", sort=False)["line"]:
@@ -209,26 +202,6 @@ def _display_rows(lines) -> list[dict]:
     return rows
 
 
-STAGE_COLUMNS = (
-    "line int, order_id text, sku text, quantity bigint, item_price numeric(12,2), "
-    "shipping_fee numeric(12,2), placed_at timestamptz, ship_by timestamptz, "
-    "shipped_at timestamptz, delivered_at timestamptz, cancelled_at timestamptz, "
-    "cancel_reason text, tracking_number text"
-)
-ORDER_VALUE_COLUMNS = (
-    "quantity",
-    "item_price",
-    "shipping_fee",
-    "placed_at",
-    "ship_by",
-    "shipped_at",
-    "delivered_at",
-    "cancelled_at",
-    "cancel_reason",
-    "tracking_number",
-)
-
-
 def orders_import_file(
     *,
     tenant: Tenant,
@@ -268,7 +241,7 @@ def orders_import_file(
     )
     result = _file_result(order_file)
     if connection.vendor == "postgresql":
-        _orders_import_postgres(
+        orders_import_postgres(
             result, order_file, tenant=tenant, catalog=catalog, progress=progress
         )
     else:
@@ -289,97 +262,13 @@ def orders_import_file(
     return result
 
 
-def _phase(result, name: str, since: float) -> float:
-    now = time.perf_counter()
-    result.timings[name] = round(now - since, 3)
-    return now
-
-
-def _orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> None:
-    stage = "order_import_stage"
-    order_ids: set = set()
-    started = time.perf_counter()
-    with connection.cursor() as cur:
-        cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
-        cur.execute(f"CREATE TEMP TABLE {stage} ({STAGE_COLUMNS})")
-        try:
-            for lines, errors, read in order_file.chunks():
-                _count_lines(result, lines, errors, read, order_ids)
-                if len(lines):
-                    # pyarrow's CSV writer: several times faster than DataFrame.to_csv
-                    sink = pa.BufferOutputStream()
-                    pa_csv.write_csv(
-                        pa.Table.from_pandas(lines, preserve_index=False),
-                        sink,
-                        pa_csv.WriteOptions(include_header=False),
-                    )
-                    copy_sql = (
-                        f"COPY {stage} FROM STDIN (FORMAT csv, FORCE_NOT_NULL "
-                        "(order_id, sku, cancel_reason, tracking_number))"
-                    )
-                    with cur.cursor.copy(copy_sql) as copy:
-                        copy.write(memoryview(sink.getvalue()))
-                if progress:
-                    progress(result.lines)
-            result.orders = len(order_ids)
-            mark = _phase(result, "read, typed and staged", started)
-            cur.execute(f"ANALYZE {stage}")  # a temp table has no statistics until then
-            cur.execute(
-                f"SELECT s.sku, array_agg(s.line ORDER BY s.line) FROM {stage} s "  # noqa: S608
-                "WHERE NOT EXISTS (SELECT 1 FROM catalogs_product p WHERE p.tenant_id = %s "
-                'AND p.catalog_id = %s AND p.sku = s.sku COLLATE "C") GROUP BY s.sku ORDER BY 1',
-                [tenant.pk, catalog.pk],
-            )
-            for sku, lines in cur.fetchall():
-                if len(result.unknown_skus) < UNKNOWN_SKUS_LISTED:
-                    result.unknown_skus[sku] = lines[:UNKNOWN_SKU_LINES]
-                result.errors.extend(
-                    RowError(line, "sku", f"{sku!r} is not a product of {catalog.name}")
-                    for line in lines
-                )
-            values = ", ".join(f"s.{c}" for c in ORDER_VALUE_COLUMNS)
-            updated = ["catalog_id", "product_id", *ORDER_VALUE_COLUMNS]
-            with transaction.atomic():
-                cur.execute(
-                    # identifiers are this module's constants; values are parameters
-                    f"""
-                    INSERT INTO catalogs_order AS o (tenant_id, catalog_id, product_id, order_id,
-                        sku, {", ".join(ORDER_VALUE_COLUMNS)}, updated_at)
-                    SELECT DISTINCT ON (s.order_id, s.sku) %s, %s, p.id, s.order_id, s.sku,
-                        {values}, now()
-                    FROM {stage} s
-                    JOIN catalogs_product p ON p.tenant_id = %s AND p.catalog_id = %s
-                        AND p.sku = s.sku COLLATE "C"
-                    ORDER BY s.order_id, s.sku, s.line DESC
-                    ON CONFLICT (tenant_id, order_id, sku) DO UPDATE SET
-                        {", ".join(f"{c} = EXCLUDED.{c}" for c in updated)},
-                        updated_at = EXCLUDED.updated_at
-                    WHERE ({", ".join(f"o.{c}" for c in updated)})
-                        IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in updated)})
-                    """,  # noqa: S608
-                    [tenant.pk, catalog.pk, tenant.pk, catalog.pk],
-                )
-                result.written = cur.rowcount
-                cur.execute(
-                    f"SELECT count(DISTINCT (s.order_id, s.sku)) FROM {stage} s "  # noqa: S608
-                    "JOIN catalogs_product p ON p.tenant_id = %s AND p.catalog_id = %s "
-                    'AND p.sku = s.sku COLLATE "C"',
-                    [tenant.pk, catalog.pk],
-                )
-                result.unchanged = cur.fetchone()[0] - result.written
-                mark = _phase(result, "merged", mark)
-            _phase(result, "committed", mark)
-        finally:
-            cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
-
-
 def _orders_import_orm(result, order_file, *, tenant, catalog, progress) -> None:
     """The embedded (SQLite) path: the same lines through the ORM's bulk upsert."""
     rows: list[OrderRow] = []
     line_numbers: list[int] = []
     order_ids: set = set()
     for lines, errors, read in order_file.chunks():
-        _count_lines(result, lines, errors, read, order_ids)
+        count_lines(result, lines, errors, read, order_ids)
         for record in lines.to_dict("records"):
             line_numbers.append(int(record.pop("line")))
             for key in ("placed_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at"):

@@ -51,12 +51,27 @@ def catalog_create(
     return catalog
 
 
+# Ship-by of an imported line without one is paid (or placed) time + this many days; more
+# than two months would hide every overdue order.
+MAX_HANDLING_DAYS = 60
+
+
 @transaction.atomic
 def catalog_update(*, tenant: Tenant, catalog: Catalog, actor, data: dict) -> Catalog:
     if catalog.tenant_id != tenant.pk:
         raise Catalog.DoesNotExist
+    if "handling_days" in data:
+        days = data["handling_days"]
+        if (
+            isinstance(days, bool)
+            or not isinstance(days, int)
+            or not 0 <= days <= MAX_HANDLING_DAYS
+        ):
+            raise ValidationError(
+                {"handling_days": f"Handling time is 0 to {MAX_HANDLING_DAYS} days."}
+            )
     changes = {}
-    for field in ("name", "country", "currency"):
+    for field in ("name", "country", "currency", "handling_days"):
         if field in data and getattr(catalog, field) != data[field]:
             changes[field] = [getattr(catalog, field), data[field]]
             setattr(catalog, field, data[field])

@@ -17,6 +17,11 @@ urlpatterns = [
 urlpatterns += [
     path("orders/", views.OrderListView.as_view(), name="order_list"),
     path(
+        "catalogs/<int:catalog_id>/settings/",
+        views.CatalogSettingsView.as_view(),
+        name="catalog_settings",
+    ),
+    path(
         "catalogs/<int:catalog_id>/uploads/",
         views.CatalogUploadView.as_view(),
         name="catalog_upload",

@@ -14,6 +14,7 @@ from catalog_health.tenancy.views import TenantViewMixin
 from . import events, order_uploads, product_panels, selectors, services
 from .forms import (
     CatalogForm,
+    CatalogSettingsForm,
     ColumnMappingForm,
     OrderFilterForm,
     ProductEditForm,
@@ -107,6 +108,46 @@ class CatalogDetailView(CatalogMixin, TemplateView):
             can_manage_sources=self.can(Perm.MANAGE_SOURCES),
         )
         return ctx
+
+
+class CatalogSettingsView(CatalogMixin, TemplateView):
+    """A catalog's settings: its handling time, which makes the ship-by of imported order
+    lines without one. Sellers set it (they work the orders it makes overdue)."""
+
+    template_name = "catalogs/catalog_settings.html"
+    permission = Perm.VIEW
+    write_permission = Perm.MANAGE_ORDERS
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        catalog = self.get_catalog()
+        ctx.update(
+            catalog=catalog,
+            form=kwargs.get("form")
+            or CatalogSettingsForm(initial={"handling_days": catalog.handling_days}),
+            can_manage=self.can(Perm.MANAGE_ORDERS),
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        catalog = self.get_catalog()
+        form = CatalogSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.catalog_update(
+                    tenant=self.tenant, catalog=catalog, actor=request.user, data=form.cleaned_data
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                days = catalog.handling_days
+                messages.success(
+                    request,
+                    f"Handling time of {catalog.name} is {days} day{'s' if days != 1 else ''}: "
+                    "the next import computes ship-by with it.",
+                )
+                return redirect(request.path)
+        return self.render_to_response(self.get_context_data(form=form))
 
 
 class ProductDetailView(CatalogMixin, TemplateView):
@@ -379,6 +420,7 @@ class CatalogUploadDetailView(CatalogMixin, TemplateView):
             preview=preview,
             problem=problem,
             needs_date_order=bool(problem and "cannot tell" in problem),
+            date_order_chosen=bool(date_order),
             date_order=date_order or (preview["date_order"] if preview else ""),
             columns=(
                 order_uploads.PREVIEW_COLUMNS

@@ -31,3 +31,20 @@ class MemberRoleForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this token, e.g. 'ERP sync'.")
+
+
+class TenantSettingsForm(forms.Form):
+    """How the tenant's imported order and impression files are read."""
+
+    date_order = forms.ChoiceField(
+        label="Dates in imported files",
+        choices=[
+            ("", "Ask me for each file that cannot tell"),
+            ("dmy", "Day first (31/12/2026)"),
+            ("mdy", "Month first (12/31/2026)"),
+        ],
+        required=False,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        help_text="Used only when no date in a file has a day above 12 (03/04/2026 could be "
+        "3 April or March 4); a file whose dates tell is read as they say.",
+    )

@@ -56,6 +56,29 @@ def tenant_create(
     return tenant
 
 
+DATE_ORDERS = ("", "dmy", "mdy")
+
+
+@transaction.atomic
+def tenant_settings_update(*, tenant: Tenant, actor, date_order: str) -> Tenant:
+    """Change how the tenant's imported files read slash dates that cannot tell day-first
+    from month-first ('' = ask for each such file). Audited with the old and new value."""
+    if date_order not in DATE_ORDERS:
+        raise ValidationError({"date_order": "Choose day first, month first or ask."})
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if locked.date_order != date_order:
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="tenant.settings_changed",
+            target=tenant,
+            changes={"date_order": [locked.date_order, date_order]},
+        )
+        Tenant.objects.filter(pk=tenant.pk).update(date_order=date_order)
+    tenant.date_order = date_order
+    return tenant
+
+
 DENIED_ACTION = "access.denied"
 
 

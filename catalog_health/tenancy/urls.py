@@ -7,5 +7,6 @@ app_name = "tenancy"
 urlpatterns = [
     path("", views.TenantHomeView.as_view(), name="tenant_home"),
     path("members/", views.MembersView.as_view(), name="members"),
+    path("settings/", views.TenantSettingsView.as_view(), name="tenant_settings"),
     path("api-tokens/", views.ApiTokensView.as_view(), name="api_tokens"),
 ]

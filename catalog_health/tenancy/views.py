@@ -11,7 +11,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from .audit_text import audit_rows
-from .forms import ApiTokenForm, InviteMemberForm, MemberRoleForm
+from .forms import ApiTokenForm, InviteMemberForm, MemberRoleForm, TenantSettingsForm
 from .models import ApiToken, Membership
 from .roles import Perm, assignable_roles, has_perm, roles_with
 from .selectors import tenant_audit_events, tenant_members, user_api_tokens, user_memberships
@@ -21,6 +21,7 @@ from .services import (
     api_token_revoke,
     member_invite,
     member_set_role,
+    tenant_settings_update,
 )
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -239,6 +240,39 @@ class ApiTokensView(TenantViewMixin, TemplateView):
             tenant=self.tenant, user=request.user, name=form.cleaned_data["name"]
         )
         return self.render_to_response(self.get_context_data(new_key=key))
+
+
+class TenantSettingsView(TenantViewMixin, TemplateView):
+    """The tenant's settings for reading imported files. Sellers may change them: they are
+    the ones who upload orders and meet an ambiguous file."""
+
+    template_name = "tenancy/settings.html"
+    permission = Perm.VIEW
+    write_permission = Perm.MANAGE_ORDERS
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["form"] = kwargs.get("form") or TenantSettingsForm(
+            initial={"date_order": self.tenant.date_order}
+        )
+        ctx["can_manage"] = self.can(Perm.MANAGE_ORDERS)
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        form = TenantSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                tenant_settings_update(
+                    tenant=self.tenant,
+                    actor=request.user,
+                    date_order=form.cleaned_data["date_order"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Settings saved.")
+                return redirect("tenancy:tenant_settings", tenant_slug=self.tenant.slug)
+        return self.render_to_response(self.get_context_data(form=form))
 
 
 def _posted_pk(request, name: str) -> int:

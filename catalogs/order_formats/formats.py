@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..order_io import CANCEL_REASONS, FileError, RowError
 from .detection import (
@@ -388,6 +389,7 @@ class OrderFile:
     mapping: ColumnMapping | None = None
     chunk_rows: int = CHUNK_ROWS
     date_order_source: str = ""  # 'file', 'setting' or '' (no slash dates)
+    engine: str = "pandas"  # how a CSV is read: 'pyarrow' when it can read all of it
 
     @property
     def used_columns(self) -> set[str]:
@@ -418,7 +420,9 @@ class OrderFile:
         shopify = self.detected.key == "shopify_orders" and self.mapping is None
         used = self.used_columns
         usecols = [h for h in self.header if header_key(h) in used]
-        for frame in read_chunks(self.data, usecols=usecols, chunk_rows=self.chunk_rows):
+        for frame in read_chunks(
+            self.data, usecols=usecols, chunk_rows=self.chunk_rows, engine=self.engine
+        ):
             if shopify:
                 # an order's rows may straddle two chunks: its later rows need its first
                 if carry is not None:
@@ -446,8 +450,12 @@ def order_file_open(
     handling_days: int = 3,
     mapping: ColumnMapping | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    engine: str = "pyarrow",
 ) -> OrderFile:
     """Recognise an order export and make its per-file choices.
+
+    engine: how a CSV is read, "pyarrow" (when it can read every row, else pandas) or
+    "pandas".
 
     date_order is the tenant's setting ('dmy', 'mdy' or ''), used only when the file's own
     dates cannot tell. FileError when the file is not orders (saying what it looks like),
@@ -472,24 +480,19 @@ def order_file_open(
     by_key = {header_key(h): h for h in header}
     time_cols = [by_key[c] for c in source_time_columns(detected.key, mapping) if c in by_key]
     money_cols = [by_key[c] for c in source_money_columns(detected.key, mapping) if c in by_key]
-    found_order: str | None = None
-    slash = False
-    comma: set[bool] = set()
-    if time_cols or money_cols:
-        # one pass over the times and amounts only: what the whole file says
-        for frame in read_chunks(data, usecols=time_cols + money_cols, chunk_rows=chunk_rows * 4):
-            order = date_order_detect_frame(frame, time_cols)
-            if order:
-                if found_order and found_order != order:
-                    date_order_detect_frame(
-                        pd.DataFrame({"a": ["13/01/2000", "01/13/2000"]}), ["a"]
-                    )
-                found_order = order
-            slash = slash or has_slash_dates(frame, time_cols)
-            for col in money_cols:
-                said = decimal_comma_detect(frame[col])
-                if said is not None:
-                    comma.add(said)
+    # pyarrow reads the CSV when it can read every row of it (the pass below tells); else
+    # pandas, whose messages name what is wrong
+    if len(set(header)) != len(header):
+        engine = "pandas"
+    try:
+        found_order, slash, comma = _file_says(
+            data, time_cols, money_cols, chunk_rows=chunk_rows, engine=engine
+        )
+    except pa.ArrowException:
+        engine = "pandas"
+        found_order, slash, comma = _file_says(
+            data, time_cols, money_cols, chunk_rows=chunk_rows, engine=engine
+        )
     if len(comma) == 2:
         raise FileError(
             "The file mixes decimal commas and decimal points in its amounts; export it again "
@@ -519,4 +522,31 @@ def order_file_open(
         mapping=mapping,
         chunk_rows=chunk_rows,
         date_order_source=source,
+        engine=engine,
     )
+
+
+def _file_says(
+    data: Source, time_cols: list[str], money_cols: list[str], *, chunk_rows: int, engine: str
+) -> tuple[str | None, bool, set[bool]]:
+    """One pass over the times and amounts only: what the whole file says (the date order a
+    day above 12 settles, whether it has slash dates, decimal comma or point)."""
+    found_order: str | None = None
+    slash = False
+    comma: set[bool] = set()
+    if not (time_cols or money_cols):
+        return found_order, slash, comma
+    for frame in read_chunks(
+        data, usecols=time_cols + money_cols, chunk_rows=chunk_rows, engine=engine
+    ):
+        order = date_order_detect_frame(frame, time_cols)
+        if order:
+            if found_order and found_order != order:
+                date_order_detect_frame(pd.DataFrame({"a": ["13/01/2000", "01/13/2000"]}), ["a"])
+            found_order = order
+        slash = slash or has_slash_dates(frame, time_cols)
+        for col in money_cols:
+            said = decimal_comma_detect(frame[col])
+            if said is not None:
+                comma.add(said)
+    return found_order, slash, comma

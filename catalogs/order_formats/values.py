@@ -67,11 +67,15 @@ def date_order_detect_frame(frame: pd.DataFrame, columns: Iterable[str]) -> str 
         if col not in frame:
             continue
         values = frame[col].astype(str)
-        # plain patterns (run by pyarrow in C++): a first number above 12 is a day, so is
-        # a second one
-        if values.str.match(r"\s*(?:0?[1-9]|1[0-2])/(?:1[3-9]|2\d|3[01])/\d{4}").any():
+        # plain patterns (run by pyarrow in C++: blanks spelled out, no \s): a first number
+        # above 12 is a day, so is a second one
+        if values.str.match(
+            f"[{BLANKS}]*" + r"(?:0?[1-9]|1[0-2])/(?:1[3-9]|2\d|3[01])/\d{4}"
+        ).any():
             orders.add("mdy")
-        if values.str.match(r"\s*(?:1[3-9]|2\d|3[01])/(?:0?[1-9]|1[0-2])/\d{4}").any():
+        if values.str.match(
+            f"[{BLANKS}]*" + r"(?:1[3-9]|2\d|3[01])/(?:0?[1-9]|1[0-2])/\d{4}"
+        ).any():
             orders.add("dmy")
     if len(orders) == 2:
         raise FileError(
@@ -83,7 +87,8 @@ def date_order_detect_frame(frame: pd.DataFrame, columns: Iterable[str]) -> str 
 
 def has_slash_dates(frame: pd.DataFrame, columns: Iterable[str]) -> bool:
     return any(
-        col in frame and frame[col].astype(str).str.match(r"^\s*\d{1,2}/\d{1,2}/\d{4}").any()
+        col in frame
+        and frame[col].astype(str).str.match(f"^[{BLANKS}]*" + r"\d{1,2}/\d{1,2}/\d{4}").any()
         for col in columns
     )
 

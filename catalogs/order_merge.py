@@ -1,0 +1,268 @@
+"""Writing an order export's typed lines into catalogs_order on PostgreSQL: staged by COPY
+into a temp table chunk by chunk, then merged set-based in one transaction (the usual
+UPDATE + INSERT … ON CONFLICT, or, for a load larger than the table, into the bare table
+with its indexes built again at the end). See docs/orders.md (Benchmark)."""
+
+from __future__ import annotations
+
+import time
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from django.db import OperationalError, connection, transaction
+
+from catalogs.order_io import RowError
+
+UNKNOWN_SKU_LINES = 20  # lines listed per unknown sku
+UNKNOWN_SKUS_LISTED = 200
+
+
+def count_lines(result, lines, errors, read: int, order_ids: set | None) -> None:
+    """Add one chunk's typed lines and row errors to an import's or preview's counts (and
+    its order ids to order_ids, unless None: the import counts them in the staging table,
+    so that its memory does not grow with the file)."""
+    result.lines += read
+    result.errors.extend(errors)
+    if order_ids is not None:
+        order_ids.update(lines["order_id"].unique())
+    result.shipped += int(lines["shipped_at"].notna().sum())
+    result.cancelled += int(lines["cancelled_at"].notna().sum())
+
+
+# Times are staged as microseconds since the epoch (UTC): pyarrow writes integers ten times
+# faster than formatted timestamps, and the merge turns them back exactly (STAGED_VALUES).
+STAGE_COLUMNS = (
+    "line int, order_id text, sku text, quantity bigint, item_price numeric(12,2), "
+    "shipping_fee numeric(12,2), placed_at bigint, ship_by bigint, "
+    "shipped_at bigint, delivered_at bigint, cancelled_at bigint, "
+    "cancel_reason text, tracking_number text"
+)
+STAGED_TIMES = ("placed_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at")
+ORDER_VALUE_COLUMNS = (
+    "quantity",
+    "item_price",
+    "shipping_fee",
+    "placed_at",
+    "ship_by",
+    "shipped_at",
+    "delivered_at",
+    "cancelled_at",
+    "cancel_reason",
+    "tracking_number",
+)
+
+
+def _phase(result, name: str, since: float) -> float:
+    now = time.perf_counter()
+    result.timings[name] = round(now - since, 3)
+    return now
+
+
+def orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> None:
+    stage = "order_import_stage"
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
+        cur.execute(f"CREATE TEMP TABLE {stage} ({STAGE_COLUMNS})")
+        try:
+            for lines, errors, read in order_file.chunks():
+                count_lines(result, lines, errors, read, None)
+                if len(lines):
+                    # pyarrow's CSV writer: several times faster than DataFrame.to_csv
+                    sink = pa.BufferOutputStream()
+                    pa_csv.write_csv(
+                        _stage_table(lines), sink, pa_csv.WriteOptions(include_header=False)
+                    )
+                    copy_sql = (
+                        f"COPY {stage} FROM STDIN (FORMAT csv, FORCE_NOT_NULL "
+                        "(order_id, sku, cancel_reason, tracking_number))"
+                    )
+                    with cur.cursor.copy(copy_sql) as copy:
+                        copy.write(memoryview(sink.getvalue()))
+                if progress:
+                    progress(result.lines)
+            mark = _phase(result, "read, typed and staged", started)
+            cur.execute(f"ANALYZE {stage}")  # a temp table has no statistics until then
+            cur.execute(f"SELECT count(DISTINCT order_id) FROM {stage}")  # noqa: S608
+            result.orders = cur.fetchone()[0]
+            cur.execute(
+                f"SELECT s.sku, array_agg(s.line ORDER BY s.line) FROM {stage} s "  # noqa: S608
+                "WHERE NOT EXISTS (SELECT 1 FROM catalogs_product p WHERE p.tenant_id = %s "
+                'AND p.catalog_id = %s AND p.sku = s.sku COLLATE "C") GROUP BY s.sku ORDER BY 1',
+                [tenant.pk, catalog.pk],
+            )
+            for sku, lines in cur.fetchall():
+                if len(result.unknown_skus) < UNKNOWN_SKUS_LISTED:
+                    result.unknown_skus[sku] = lines[:UNKNOWN_SKU_LINES]
+                result.errors.extend(
+                    RowError(line, "sku", f"{sku!r} is not a product of {catalog.name}")
+                    for line in lines
+                )
+            with transaction.atomic():
+                cur.execute("SET LOCAL work_mem = '64MB'")  # the DISTINCT ON sort in memory
+                _orders_merge(result, cur, tenant=tenant, catalog=catalog)
+                mark = _phase(result, "merged", mark)
+            _phase(result, "committed", mark)
+        finally:
+            cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
+
+
+def _stage_table(lines) -> pa.Table:
+    """Typed order lines as the staging table's columns (times as epoch microseconds)."""
+    table = pa.Table.from_pandas(lines, preserve_index=False)
+    for name in STAGED_TIMES:
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, name, table.column(i).cast(pa.timestamp("us", "UTC")))
+        table = table.set_column(i, name, table.column(i).cast(pa.int64()))
+    return table
+
+
+def _staged_value(column: str) -> str:
+    if column in STAGED_TIMES:  # exact: integer microseconds, no floating point
+        return (
+            f"to_timestamp(s.{column} / 1000000) "
+            f"+ mod(s.{column}, 1000000) * interval '1 microsecond' AS {column}"
+        )
+    return f"s.{column}"
+
+
+def _known_lines_sql() -> str:
+    """The staged lines whose sku is a product of the catalog, one per (order id, sku): the
+    file's last line wins, as in orders_parse. Sorted byte-wise (COLLATE "C": the same
+    groups, equality being byte equality, without the locale's slower comparisons)."""
+    values = ", ".join(_staged_value(c) for c in ORDER_VALUE_COLUMNS)
+    return f"""
+        SELECT DISTINCT ON (s.order_id COLLATE "C", s.sku COLLATE "C")
+            p.id AS product_id, s.order_id, s.sku, {values}
+        FROM order_import_stage s
+        JOIN catalogs_product p ON p.tenant_id = %(tenant)s AND p.catalog_id = %(catalog)s
+            AND p.sku = s.sku COLLATE "C"
+        ORDER BY s.order_id COLLATE "C", s.sku COLLATE "C", s.line DESC"""  # noqa: S608
+
+
+# An import bringing at least this many new lines, more than the order table holds (a
+# first load, an install's early days), rebuilds the table's indexes instead of maintaining
+# them row by row; see _orders_merge.
+BULK_MIN_LINES = 100_000
+BULK_LOCK_TIMEOUT = "3s"
+
+
+def _orders_table_smaller_than(cur, lines: int) -> bool:
+    """Whether catalogs_order holds fewer rows than `lines` (counting at most that many)."""
+    cur.execute("SELECT count(*) FROM (SELECT 1 FROM catalogs_order LIMIT %s) t", [lines])
+    return cur.fetchone()[0] < lines
+
+
+def _orders_lock_for_bulk(cur) -> list | None:
+    """Lock catalogs_order and drop its secondary indexes and unique constraint for a bulk
+    load; returns what _orders_merge builds again at its end, or None (nothing done) when
+    the lock is not granted within BULK_LOCK_TIMEOUT (long readers: the usual merge runs).
+
+    Other tenants' order queries wait for the commit, hence only for loads the table is
+    small against. In the caller's transaction: a failure anywhere later leaves the table
+    and its indexes as they were."""
+    try:
+        with transaction.atomic():  # a savepoint: a lock timeout rolls back to here only
+            cur.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_TIMEOUT}'")
+            cur.execute("LOCK TABLE catalogs_order IN ACCESS EXCLUSIVE MODE")
+    except OperationalError:
+        return None
+    cur.execute("SET LOCAL lock_timeout = 0")
+    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    cur.execute(
+        """
+        SELECT i.relname, pg_get_indexdef(i.oid), c.conname, pg_get_constraintdef(c.oid)
+        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+        LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
+        WHERE x.indrelid = 'catalogs_order'::regclass AND NOT x.indisprimary
+        ORDER BY i.relname
+        """
+    )
+    indexes = cur.fetchall()
+    for index, _definition, constraint, _condef in indexes:
+        if constraint:
+            cur.execute(f'ALTER TABLE catalogs_order DROP CONSTRAINT "{constraint}"')
+        else:
+            cur.execute(f'DROP INDEX "{index}"')
+    return indexes
+
+
+def _orders_merge(result, cur, *, tenant, catalog) -> None:
+    """Write the staged lines that are new or differ, set-based: the known lines (one per
+    order id and sku) into a temp table, one UPDATE of the lines that changed (a join: the
+    unchanged ones are not touched, not even locked, so a re-import writes nothing), one
+    INSERT of the new ones. The INSERT keeps ON CONFLICT for a line another writer (the API)
+    inserted meanwhile. When the new lines are at least BULK_MIN_LINES and more than the
+    table holds, it is a bulk load: the table is locked and its indexes dropped
+    (_orders_lock_for_bulk), so no unique index to conflict on; all are built again at the
+    end (the unique one checking uniqueness)."""
+    mark = time.perf_counter()
+    params = {"tenant": tenant.pk, "catalog": catalog.pk}
+    cur.execute("DROP TABLE IF EXISTS pg_temp.order_import_known")
+    cur.execute(f"CREATE TEMP TABLE order_import_known AS {_known_lines_sql()}", params)
+    known = cur.rowcount
+    cur.execute("ANALYZE order_import_known")
+    new_lines = """
+        FROM order_import_known k
+        WHERE NOT EXISTS (SELECT 1 FROM catalogs_order x WHERE x.tenant_id = %(tenant)s
+            AND x.order_id = k.order_id AND x.sku = k.sku)"""
+    rebuild = None
+    if known >= BULK_MIN_LINES:
+        cur.execute(f"SELECT count(*) {new_lines}", params)
+        new = cur.fetchone()[0]
+        if new >= BULK_MIN_LINES and _orders_table_smaller_than(cur, new):
+            rebuild = _orders_lock_for_bulk(cur)
+    result.bulk = rebuild is not None
+    mark = _phase(result, "merge: known lines", mark)
+    updated = ["catalog_id", "product_id", *ORDER_VALUE_COLUMNS]
+    cur.execute(
+        # identifiers are this module's constants; values are parameters
+        f"""
+        UPDATE catalogs_order o SET
+            {
+            ", ".join(
+                f"{c} = %(catalog)s" if c == "catalog_id" else f"{c} = k.{c}" for c in updated
+            )
+        },
+            updated_at = now()
+        FROM order_import_known k
+        WHERE o.tenant_id = %(tenant)s AND o.order_id = k.order_id AND o.sku = k.sku
+            AND ({", ".join(f"o.{c}" for c in updated)}) IS DISTINCT FROM
+                ({
+            ", ".join("%(catalog)s::bigint" if c == "catalog_id" else f"k.{c}" for c in updated)
+        })
+        """,  # noqa: S608
+        params,
+    )
+    changed = cur.rowcount
+    on_conflict = (
+        ""
+        if rebuild is not None
+        else f"""
+        ON CONFLICT (tenant_id, order_id, sku) DO UPDATE SET
+            {", ".join(f"{c} = EXCLUDED.{c}" for c in updated)}, updated_at = EXCLUDED.updated_at
+        WHERE ({", ".join(f"o.{c}" for c in updated)})
+            IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in updated)})"""
+    )
+    cur.execute(
+        f"""
+        INSERT INTO catalogs_order AS o (tenant_id, catalog_id, product_id, order_id, sku,
+            {", ".join(ORDER_VALUE_COLUMNS)}, updated_at)
+        SELECT %(tenant)s, %(catalog)s, k.product_id, k.order_id, k.sku,
+            {", ".join(f"k.{c}" for c in ORDER_VALUE_COLUMNS)}, now()
+        {new_lines}
+        {on_conflict}
+        """,
+        params,
+    )
+    result.written = changed + cur.rowcount
+    result.unchanged = known - result.written
+    cur.execute("DROP TABLE pg_temp.order_import_known")
+    mark = _phase(result, "merge: written", mark)
+    for _index, definition, constraint, condef in rebuild or ():
+        if constraint:
+            cur.execute(f'ALTER TABLE catalogs_order ADD CONSTRAINT "{constraint}" {condef}')
+        else:
+            cur.execute(definition)
+    if rebuild is not None:
+        _phase(result, "merge: indexes built", mark)

@@ -1,0 +1,239 @@
+"""A large first load rebuilds catalogs_order's indexes instead of maintaining them row by
+row (order_merge._orders_lock_for_bulk): it must leave exactly what the usual INSERT … ON
+CONFLICT merge leaves, and the table's indexes and unique constraint as they were."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from catalogs import order_files, order_merge
+from catalogs.models import Order
+from catalogs.tests.export_samples import tiktok_csv, tiktok_row
+from catalogs.tests.factories import CatalogFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FIELDS = (
+    "tenant_id", "catalog_id", "product_id", "order_id", "sku", "quantity", "item_price",
+    "shipping_fee", "placed_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at",
+    "cancel_reason", "tracking_number",
+)  # fmt: skip
+
+
+def _indexes() -> list[tuple[str, str]]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'catalogs_order' "
+            "ORDER BY indexname"
+        )
+        indexes = cur.fetchall()
+        cur.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'catalogs_order'::regclass ORDER BY conname"
+        )
+        return indexes + cur.fetchall()
+
+
+def _files():
+    first = tiktok_csv(
+        tiktok_row(),
+        tiktok_row(order_id="2", seller_sku="SKU-2", quantity="2"),
+        tiktok_row(order_id="2", seller_sku="SKU-2", quantity="5"),  # the last line wins
+        tiktok_row(order_id="3", seller_sku="NOPE", shipped="", tracking=""),
+        tiktok_row(
+            order_id="4",
+            seller_sku="SKU-1",
+            status="Cancelled",
+            shipped="",
+            tracking="",
+            cancelled="03/15/2026 1:00:00 AM",
+            cancel_by="Buyer",
+            reason="Changed my mind",
+        ),
+    )
+    second = tiktok_csv(
+        tiktok_row(),  # unchanged
+        tiktok_row(order_id="2", seller_sku="SKU-2", quantity="5", tracking="NEW"),  # changed
+        tiktok_row(order_id="9", seller_sku="SKU-1"),  # new
+    )
+    return first, second
+
+
+def _run(tenant, catalog, data):
+    result = order_files.orders_import_file(tenant=tenant, catalog=catalog, data=data, actor=None)
+    rows = sorted(Order.objects.for_tenant(tenant).values_list(*FIELDS), key=lambda r: (r[3], r[4]))
+    return result, rows
+
+
+@pytest.fixture
+def shops(tenant_a, tenant_b):
+    """tenant_a's catalog, and tenant_b holding the same order ids and skus (untouched)."""
+    mine = CatalogFactory(tenant=tenant_a, currency="BRL")
+    theirs = CatalogFactory(tenant=tenant_b, currency="BRL")
+    for catalog in (mine, theirs):
+        for sku in ("SKU-1", "SKU-2"):
+            ProductFactory(tenant=catalog.tenant, catalog=catalog, sku=sku)
+    return mine, theirs
+
+
+def test_bulk_and_usual_merge_leave_the_same_orders(tenant_a, tenant_b, shops, monkeypatch):
+    mine, theirs = shops
+    first, second = _files()
+    order_files.orders_import_file(tenant=tenant_b, catalog=theirs, data=second, actor=None)
+    theirs_before = list(Order.objects.for_tenant(tenant_b).order_by("pk").values())
+    indexes = _indexes()
+
+    outcomes = {}
+    for path in ("usual", "bulk"):
+        Order.objects.for_tenant(tenant_a).delete()
+        monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1 if path == "bulk" else 10**9)
+        # whatever the table holds: the comparison is of the two merges
+        monkeypatch.setattr(order_merge, "_orders_table_smaller_than", lambda cur, n: True)
+        runs = []
+        # the third run brings no new line: nothing to load in bulk
+        for data, bulk in ((first, True), (second, True), (second, False)):
+            result, rows = _run(tenant_a, mine, data)
+            assert result.bulk == (path == "bulk" and bulk)
+            errors = [e.line for e in result.errors]
+            runs.append((result.written, result.unchanged, result.unknown_skus, errors, rows))
+            assert result.orders == {first: 4, second: 3}[data]  # unknown skus' orders too
+        outcomes[path] = runs
+        assert _indexes() == indexes
+
+    assert outcomes["bulk"] == outcomes["usual"]
+    (w1, u1, unknown, errors, rows1), (w2, u2, *_), (w3, u3, _, _, rows3) = outcomes["bulk"]
+    assert (w1, u1, unknown, errors) == (3, 0, {"NOPE": [5]}, [5])
+    assert (w2, u2) == (2, 1) and (w3, u3) == (0, 3)
+    assert {r[3]: r[5] for r in rows1}["2"] == 5
+    assert len(rows3) == 4
+    assert list(Order.objects.for_tenant(tenant_b).order_by("pk").values()) == theirs_before
+
+
+def test_after_a_bulk_load_the_unique_constraint_holds(tenant_a, shops, monkeypatch):
+    mine, _ = shops
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1)
+    result = order_files.orders_import_file(
+        tenant=tenant_a, catalog=mine, data=_files()[0], actor=None
+    )
+    assert result.bulk
+    line = Order.objects.for_tenant(tenant_a).first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.create(
+            tenant=tenant_a,
+            catalog=mine,
+            product_id=line.product_id,
+            order_id=line.order_id,
+            sku=line.sku,
+            item_price=1,
+            placed_at=line.placed_at,
+            ship_by=line.ship_by,
+        )
+
+
+def test_a_table_larger_than_the_load_keeps_the_usual_merge(tenant_a, shops, monkeypatch):
+    mine, _ = shops
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1)
+    order_files.orders_import_file(tenant=tenant_a, catalog=mine, data=_files()[0], actor=None)
+    small = tiktok_csv(tiktok_row(order_id="77", seller_sku="SKU-1"))
+    result = order_files.orders_import_file(tenant=tenant_a, catalog=mine, data=small, actor=None)
+    assert not result.bulk and result.written == 1
+
+
+def test_a_failed_bulk_load_leaves_orders_and_indexes_as_they_were(tenant_a, shops, monkeypatch):
+    mine, _ = shops
+    order_files.orders_import_file(tenant=tenant_a, catalog=mine, data=_files()[0], actor=None)
+    before = list(Order.objects.for_tenant(tenant_a).order_by("pk").values())
+    indexes = _indexes()
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1)
+    monkeypatch.setattr(order_merge, "_orders_table_smaller_than", lambda cur, lines: True)
+
+    original_run = order_merge._orders_merge
+
+    def failing(result, cur, **kwargs):
+        original_execute = cur.execute
+
+        def execute(sql, params=None):
+            if str(sql).lstrip().startswith("INSERT INTO catalogs_order"):
+                assert result.bulk, "the bulk path runs"
+                raise RuntimeError("worker lost mid-merge")
+            return original_execute(sql, params)
+
+        cur.execute = execute
+        try:
+            return original_run(result, cur, **kwargs)
+        finally:
+            cur.execute = original_execute
+
+    monkeypatch.setattr(order_merge, "_orders_merge", failing)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        order_files.orders_import_file(tenant=tenant_a, catalog=mine, data=_files()[1], actor=None)
+    assert list(Order.objects.for_tenant(tenant_a).order_by("pk").values()) == before
+    assert _indexes() == indexes
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_staged_times_keep_every_microsecond(tenant_a, shops, monkeypatch, bulk):
+    """Times are staged as integer microseconds: none is rounded, near 1970 or in 2999."""
+    mine, _ = shops
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1 if bulk else 10**9)
+    data = tiktok_csv(
+        tiktok_row(order_id="1", created="2999-12-30T10:00:00.123457Z", paid="", shipped=""),
+        tiktok_row(order_id="2", created="1970-01-01T00:00:00.000001Z", paid="", shipped=""),
+    )
+    order_files.orders_import_file(tenant=tenant_a, catalog=mine, data=data, actor=None)
+    placed = dict(Order.objects.for_tenant(tenant_a).values_list("order_id", "placed_at"))
+    assert placed["1"] == datetime(2999, 12, 30, 10, 0, 0, 123457, tzinfo=UTC)
+    assert placed["2"] == datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
+    ship_by = Order.objects.for_tenant(tenant_a).get(order_id="1").ship_by
+    assert ship_by == datetime(3000, 1, 2, 10, 0, 0, 123457, tzinfo=UTC)
+
+
+def test_the_scoring_window_is_an_index_range_without_the_placed_index(tenant_a):
+    """order_tenant_placed_idx was dropped: (tenant, placed_at) ranges, flagged scoring's
+    window, are still index conditions (of order_tenant_list_idx (tenant, -placed_at, -id)
+    on a large table, measured in docs/orders.md; an empty one may pick the product index)."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute(
+            "EXPLAIN SELECT o.product_id, count(*) FROM catalogs_order o "
+            "WHERE o.tenant_id = %s AND o.placed_at >= now() - interval '30 days' "
+            "AND o.placed_at <= now() GROUP BY o.product_id",
+            [tenant_a.pk],
+        )
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    assert "Seq Scan" not in plan, plan
+    index_cond = [line for line in plan.splitlines() if "Index Cond" in line]
+    assert index_cond and "placed_at >=" in index_cond[0], plan
+
+
+def test_a_bulk_load_waits_briefly_for_readers_then_merges_as_usual(tenant_a, shops, monkeypatch):
+    """Another session reading the orders (a long report) holds a lock the bulk load's
+    ACCESS EXCLUSIVE waits for: after BULK_LOCK_TIMEOUT the usual merge runs instead, and
+    neither the reader nor the import fails."""
+    import psycopg
+    from django.conf import settings
+
+    mine, _ = shops
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1)
+    monkeypatch.setattr(order_merge, "BULK_LOCK_TIMEOUT", "200ms")
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        dbname=connection.settings_dict["NAME"],
+        user=db["USER"],
+        host=db["HOST"],
+        port=db["PORT"],
+        password=db["PASSWORD"],
+    ) as reader:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM catalogs_order").fetchone()  # ACCESS SHARE held
+        result = order_files.orders_import_file(
+            tenant=tenant_a, catalog=mine, data=_files()[0], actor=None
+        )
+        assert not result.bulk and result.written == 3
+        # the reader goes on (read committed: it sees the import's lines)
+        assert reader.execute("SELECT count(*) FROM catalogs_order").fetchone()[0] == 3
+        reader.execute("ROLLBACK")
+    assert Order.objects.for_tenant(tenant_a).count() == 3
