@@ -437,16 +437,6 @@ class _BytesThen(io.RawIOBase):
         return len(data)
 
 
-def _rows_to_table(rows: list[tuple[int, dict[str, Any]]]) -> tuple[pa.Table, list[int]]:
-    keys: dict[str, None] = {}
-    for _, r in rows:
-        keys.update(dict.fromkeys(r))
-    cols = {k: pa.array([P._cell(r.get(k)) for _, r in rows], pa.string()) for k in keys}
-    if "sku" not in cols:
-        cols["sku"] = pa.array([""] * len(rows), pa.string())
-    return pa.table(cols), [ln for ln, _ in rows]
-
-
 class ReparseNeeded(Exception):
     """The shortcut over unchanged records met a case only a full parse decides."""
 
@@ -475,8 +465,7 @@ def parse_feed_tables(
     elif detected == P.FORMAT_XML and fmt != P.FORMAT_XML:
         raise FeedError("format", "The source is set to CSV/TSV but the file is XML.")
     if fmt == P.FORMAT_XML:
-        for rows in X.iter_xml_chunks(stream, chunk_rows=chunk_rows):
-            table, lines = _rows_to_table(rows)
+        for table, lines in X.iter_xml_tables(stream, chunk_rows=chunk_rows):
             good, errors = validate_table(table, lines, state, with_hash=with_hash)
             yield good, P.unmapped_column_warnings(table.column_names, state, lines[0]) + errors
         return
@@ -524,33 +513,3 @@ def _validated(table, lines, bad, state, with_hash) -> tuple[pa.Table, list[RowE
         return table, sorted(bad, key=lambda e: e.line)
     good, errors = validate_table(table, lines, state, with_hash=with_hash)
     return good, sorted(bad + errors, key=lambda e: e.line)
-
-
-def table_rows(table: pa.Table) -> list[dict[str, str]]:
-    """Good rows as plain dicts of strings (what parsing.validate_rows returns)."""
-    if "line_hash" in table.column_names:  # the pipeline's bookkeeping, not row content
-        table = table.drop_columns(["line_hash"])
-    rows = table.to_pylist()
-    for r in rows:
-        r["line"] = str(r["line"])
-    return rows
-
-
-def parse_feed(
-    stream: IO[bytes],
-    *,
-    fmt: str = "auto",
-    encoding: str | None = None,
-    default_currency: str = "",
-    chunk_rows: int = X.DEFAULT_CHUNK_ROWS,
-    state: ValidationState | None = None,
-) -> Iterator[tuple[list[dict[str, str]], list[RowError]]]:
-    """Detect, stream and validate: yields (normalised rows, row errors) per chunk.
-
-    Pass ``state`` to read the running counts (received, rejected, warnings).
-    """
-    state = state or ValidationState(default_currency=default_currency)
-    for table, errors in parse_feed_tables(
-        stream, fmt=fmt, encoding=encoding, state=state, chunk_rows=chunk_rows
-    ):
-        yield table_rows(table), errors
