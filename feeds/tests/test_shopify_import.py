@@ -5,6 +5,7 @@ feed's rows, stored as products."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,7 +17,9 @@ from catalogs.models import Product
 from catalogs.tests.factories import CatalogFactory
 from feeds import records
 from feeds.columnar import DUPLICATE_ID
-from feeds.models import FeedRowError, FeedRun, FeedSettings
+from feeds.models import FeedRowError, FeedRun, FeedSettings, RunStatus
+from feeds.tests.factories import ProductSourceFactory
+from feeds.tests.test_services import upload_run
 
 # the first pull into an empty catalog COPYs outside the test's transaction, as in production
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -236,3 +239,27 @@ def test_a_shopify_products_export_imports_variant_by_variant(tenant_a, tmp_path
     assert products["STRADDLE-XXL"].image_link == f"{CDN}/straddle-1.jpg"
     assert len(products["STRADDLE-XXL"].additional_image_links) == 7
     assert "DRAFT-TEE-S" not in products and "BAD-PRICE-S" not in products
+
+
+def test_an_uploaded_export_then_a_changed_one_updates_and_removes(tenant_a):
+    """A product source's upload (gzipped, as sellers send big files), then the next export:
+    a variant sold out, a price changed, a product deleted in Shopify."""
+    FeedSettings.objects.update_or_create(pk=1, defaults={"manual_refresh_min_seconds": 0})
+    catalog = CatalogFactory(tenant=tenant_a, currency="USD")
+    source = ProductSourceFactory(catalog=catalog, tenant=tenant_a)
+    first = Export()
+    first.product("tee", sizes("tee", 3, "20.00", "25.00"), description=body_html(1, 800))
+    first.product("cap", sizes("cap", 1, "9.00"))
+    run = upload_run(tenant_a, source, gzip.compress("".join(first.text).encode()))
+    assert (run.status, run.created, run.rejected) == (RunStatus.SUCCEEDED, 4, 0)
+
+    second = Export()
+    tee = sizes("tee", 3, "20.00", "25.00")
+    tee[1] |= {"Variant Price": "18.00", "Variant Inventory Qty": "0"}
+    second.product("tee", tee, description=body_html(1, 800))
+    run = upload_run(tenant_a, source, "".join(second.text).encode())
+    assert (run.status, run.updated, run.unchanged, run.removed) == (RunStatus.SUCCEEDED, 1, 2, 1)
+    changed = Product.objects.for_tenant(tenant_a).get(catalog=catalog, sku="TEE-S")
+    assert (changed.price, changed.sale_price) == (Decimal("25.00"), Decimal("18.00"))
+    assert changed.availability == "out_of_stock" and changed.inventory_quantity == 0
+    assert Product.objects.for_tenant(tenant_a).get(catalog=catalog, sku="CAP-XS").removed_at
