@@ -118,3 +118,31 @@ def test_columns_the_export_lacks_stay_out():
 )
 def test_the_export_is_recognised_from_its_header(header, expected):
     assert is_products_export(header) is expected
+
+
+def test_unreadable_rows_of_an_export_are_row_errors_named_by_their_sku():
+    """Through the feed reader: a row with a field too many, a NUL byte, an over-long
+    title; the rest of the export, the same product's other variants too, reads."""
+    from feeds.parsing import ValidationState
+    from feeds.tests.feed_rows import parse_feed
+
+    bad = (
+        "tee,,,,,,Green,,S,TEE-G-S,shopify,1,deny,20.00,,,,,,extra\n"
+        "tee,,,,,,Green,,M,TEE-G-M,shopify,1,deny,20.00,,,,,\x00\n"
+        f"long,{'T' * 501},,,,Title,Default Title,,,LONG-1,,,deny,5.00,,,,,active\n"
+    )
+    state = ValidationState(default_currency="USD")
+    text = EXPORT.replace("mug,Mug", bad + "mug,Mug")
+    rows, errors = [], []
+    for good, errs in parse_feed(io.BytesIO(text.encode()), state=state):
+        rows += good
+        errors += errs
+    assert [(e.line, e.sku, e.field, e.severity) for e in errors] == [
+        (5, "TEE-G-S", "row", "error"),
+        (6, "TEE-G-M", "row", "error"),
+        (7, "LONG-1", "title", "error"),
+        (10, "OLD-1", "Status", "warning"),
+        (11, "BAD-1", "price", "error"),
+    ]
+    assert [r["sku"] for r in rows] == ["TEE-R-M", "tee-Red-L", "TEE-B-M", "mug"]
+    assert (state.received, state.rejected, state.warnings) == (8, 4, 1)
