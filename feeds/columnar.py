@@ -1,10 +1,18 @@
-"""The fast, columnar validation of feed rows (pure: pyarrow, no ORM).
+"""The validation of feed rows, one block of columns at a time (pure: pyarrow, no ORM).
 
-The readers (``readers.py``) yield blocks of string columns; each block is validated
-with pyarrow.compute kernels; only the rare rows that the vectorised fast paths do not
-recognise (e.g. "USD 12,99", several shipping entries) go through the scalar parsers of
-``parsing``. The scalar ``parsing.validate_rows`` is the reference: a property test
-checks that both agree row for row (including the content hash).
+Every reader (CSV/TSV records in ``csv_tables``, XML items in ``xml_items``, a Shopify
+products export's variants in ``shopify_products``) yields blocks of canonical string
+columns, and ``readers.parse_feed_tables`` hands every block to ``validate_table``, on
+every path (the first pull, the staged delta, SQLite). The rules run as pyarrow.compute kernels;
+only the rare values that the vectorised fast paths do not recognise (e.g. "USD 12,99",
+several shipping entries) go through the value parsers of ``parsing`` one by one.
+
+A rejected row gets one error, the first of these that applies: no id, an id over 100
+characters, a text field over its limit, any field over 64 KiB or holding a NUL (in column
+order), an unreadable price, sale price, availability or shipping; a duplicate id
+(an id that an earlier accepted row claimed) wins over all but the id rules. Warnings
+(missing availability, unknown condition, a quantity that is not a number) are given for
+accepted rows only.
 """
 
 from __future__ import annotations
@@ -48,12 +56,8 @@ def _amount(m: pa.StructArray) -> pa.Array:
     return pc.binary_join_element_wise(ip, frac, ".")
 
 
-def _scalar_rows(idx: list[int], fn) -> dict[int, Any]:
-    return {i: fn(i) for i in idx}
-
-
 class _Rejections:
-    """The reject reason of each row of a block: first match wins (the scalar order)."""
+    """The reject reason of each row of a block: the first rule that matches wins."""
 
     def __init__(self, n: int):
         self.field: list[str | None] = [None] * n
@@ -73,7 +77,7 @@ def validate_table(
     *,
     with_hash: bool = True,
 ) -> tuple[pa.Table, list[RowError]]:
-    """Validate one block of canonical string columns; same rules as parsing.validate_rows.
+    """Validate one block of canonical string columns (``lines``: each row's line number).
 
     Returns the good rows as a table of parsing.OUTPUT_COLUMNS (all strings but "line")
     and the row errors (rejections and warnings). ``with_hash=False`` leaves the content
@@ -102,7 +106,7 @@ def validate_table(
     _reject_duplicates(sku_py, seen, reject)
 
     field, message = reject.field, reject.message
-    rejected = pa.array([f is not None for f in field])
+    rejected = pa.array([f is not None for f in field], pa.bool_())
     ok = pc.invert(rejected)
     errors: list[RowError] = []
     for i in pc.indices_nonzero(rejected).to_pylist():
@@ -181,7 +185,7 @@ def _reject_lengths(table: pa.Table, col: dict, get, sku: pa.Array, reject: _Rej
             pc.greater(pc.utf8_length(get(f)), limit), f, f"{f} is longer than {limit} characters"
         )
 
-    for c in table.column_names:  # any field, in column order (the scalar rules' order)
+    for c in table.column_names:  # any field, in column order
         if c in col:
             reject(
                 pc.greater(pc.utf8_length(col[c]), P.MAX_FIELD_CHARS),
@@ -272,8 +276,8 @@ def _shipping_fee(
 
 
 def _reject_duplicates(sku_py: list[str], seen: set[str], reject: _Rejections) -> None:
-    """Duplicates last, as in the scalar rules: only an accepted row claims its id, and a
-    duplicate is reported as such even when another field is also wrong."""
+    """Duplicates last: only an accepted row claims its id, and a duplicate is reported as
+    such even when another field is also wrong."""
     field, message = reject.field, reject.message
     claimed: set[str] = set()
     for i, s in enumerate(sku_py):

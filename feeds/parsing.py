@@ -1,5 +1,6 @@
-"""Pure feed parsing: detection, header normalisation, value parsers and the scalar
-validation rules (the readers are readers.py, records.py and xml_items.py).
+"""Pure feed parsing: detection, header normalisation, value parsers and the rules'
+constants (the readers are readers.py, csv_tables.py, records.py, xml_items.py and
+shopify_products.py; the validation of rows is columnar.validate_table).
 
 Nothing here touches the ORM or Django settings, so the rules can be tested with a
 table of cases (and hypothesis) without a database.
@@ -8,22 +9,18 @@ The pipeline is::
 
     raw bytes --decompress.py--> binary stream
         --detect_format / detect_encoding--> readers.parse_feed_tables(): CSV/TSV records
-        (records.py) or XML items (xml_items.py) --> blocks of canonical string columns
+        (csv_tables.py, records.py), XML items (xml_items.py) or a Shopify products
+        export's variants (shopify_products.py) --> blocks of canonical string columns
         --> columnar.validate_table() --> (good rows, row errors)
-
-``validate_rows`` is the scalar reference of ``columnar.validate_table`` (a property test
-checks that they agree row for row).
 """
 
 from __future__ import annotations
 
 import codecs
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 import xxhash
 
@@ -374,7 +371,7 @@ def parse_shipping(value: str, default_currency: str = "") -> list[Shipping]:
     return out
 
 
-# --------------------------------------------------------------------------- validation
+# --------------------------------------------------------------------------- rules
 
 # Any one field (a custom attribute too) may hold MAX_FIELD_CHARS; a longer one rejects
 # its row (records.MAX_ROW_BYTES bounds a whole row before it is read).
@@ -484,14 +481,6 @@ class ValidationState:
     warnings: int = 0
 
 
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v != v:  # NaN
-        return ""
-    return str(v).strip()
-
-
 def content_hash(values: Iterable[str]) -> str:
     """Stable hash of a product's normalised content (unchanged rows are skipped)."""
     return joined_content_hash("\x1f".join(values))
@@ -502,146 +491,3 @@ def joined_content_hash(joined: str) -> str:
     detection, not security, and at a million rows a first pull computes it in ~0.5 s
     (blake2b took ~2.4 s; PostgreSQL's md5 in the staging COPY, ~7 s of its time)."""
     return xxhash.xxh3_128_hexdigest((joined + "\x1f").encode("utf-8", "surrogatepass"))
-
-
-def validate_rows(
-    rows: Iterable[tuple[int, dict[str, Any]]], state: ValidationState
-) -> tuple[list[dict[str, str]], list[RowError]]:
-    """Validate (line, {canonical column: raw value}) rows.
-
-    Returns normalised rows (keys of OUTPUT_COLUMNS, all strings, "" for none) and row
-    errors. A row that cannot be identified or parsed is rejected (severity "error");
-    missing or doubtful content (no title, no image, a zero price) is kept for review,
-    and small repairs are reported as warnings.
-    """
-    good: list[dict[str, str]] = []
-    errors: list[RowError] = []
-    for line, raw in rows:
-        state.received += 1
-        row = _validate_one(line, raw, state, errors)
-        if row is not None:
-            good.append(row)
-    return good, errors
-
-
-class _Reject(Exception):
-    def __init__(self, field: str, message: str):
-        self.field = field
-        self.message = message
-
-
-def _validate_one(
-    line: int, raw: dict[str, Any], state: ValidationState, errors: list[RowError]
-) -> dict[str, str] | None:
-    if "_bad" in raw:
-        errors.append(RowError(line, "", "row", raw["_bad"]))
-        state.rejected += 1
-        return None
-    sku = _cell(raw.get("sku"))
-    warnings_: list[RowError] = []
-    try:
-        out = _normalise_row(line, sku, raw, state, warnings_)
-    except _Reject as r:
-        errors.append(RowError(line, sku[:100], r.field, r.message))
-        state.rejected += 1
-        return None
-    errors.extend(warnings_)
-    state.warnings += len(warnings_)
-    state.seen.add(sku)
-    return out
-
-
-def _warn(errors: list[RowError], state: ValidationState, line: int, sku: str, f: str, m: str):
-    # collected per row and kept only when the row is accepted (see _validate_one)
-    errors.append(RowError(line, sku, f, m, "warning"))
-
-
-def _normalise_row(
-    line: int, sku: str, raw: dict[str, Any], state: ValidationState, errors: list[RowError]
-) -> dict[str, str]:
-    if not sku:
-        raise _Reject("id", "the row has no id, so it cannot be identified")
-    if len(sku) > FIELD_MAX_LENGTH["sku"]:
-        raise _Reject("id", "id is longer than 100 characters")
-    if sku in state.seen:
-        raise _Reject("id", "duplicate id: this id appears earlier in the feed")
-    out: dict[str, str] = {"line": str(line), "sku": sku}
-    for f in TEXT_FIELDS:
-        v = _cell(raw.get(f))
-        if len(v) > FIELD_MAX_LENGTH[f]:
-            raise _Reject(f, f"{f} is longer than {FIELD_MAX_LENGTH[f]} characters")
-        out[f] = v
-    for k, v in raw.items():
-        if len(_cell(v)) > MAX_FIELD_CHARS:
-            raise _Reject(str(k)[:100], f"{str(k)[:60]} is longer than 64 KiB")
-        if "\x00" in _cell(v):
-            raise _Reject(str(k)[:100], NUL_IN_FIELD)
-    extra_images = [u.strip() for u in _cell(raw.get("additional_image_link")).split(",")]
-    out["additional_image_links"] = json.dumps([u for u in extra_images if u][:20])
-
-    currency = state.default_currency
-    out["price"] = out["sale_price"] = ""
-    price_raw = _cell(raw.get("price"))
-    if price_raw:  # a missing price is kept: review flags it
-        try:
-            price, currency = parse_price(price_raw, state.default_currency)
-        except ValueError as exc:
-            raise _Reject("price", str(exc)) from None
-        out["price"] = str(price)
-    sale_raw = _cell(raw.get("sale_price"))
-    if sale_raw:
-        try:
-            sale, _ = parse_price(sale_raw, currency)
-        except ValueError as exc:
-            raise _Reject("sale_price", str(exc)) from None
-        out["sale_price"] = str(sale)
-    out["currency"] = currency or ""
-
-    avail_raw = _cell(raw.get("availability"))
-    if avail_raw:
-        try:
-            out["availability"] = parse_availability(avail_raw)
-        except ValueError as exc:
-            raise _Reject("availability", str(exc)) from None
-    else:
-        out["availability"] = AVAILABILITY_IN_STOCK
-        if "availability" in raw or not state.partial:
-            _warn(
-                errors, state, line, sku, "availability", "availability missing; taken as in stock"
-            )
-
-    cond = _cell(raw.get("condition")).lower()
-    if cond and cond not in CONDITIONS:
-        _warn(errors, state, line, sku, "condition", f"unknown condition “{cond[:20]}” ignored")
-        cond = ""
-    out["condition"] = cond
-
-    out["shipping_fee"] = ""
-    ship_raw = _cell(raw.get("shipping"))
-    if ship_raw:
-        try:
-            entries = parse_shipping(ship_raw, currency)
-        except ValueError as exc:
-            raise _Reject("shipping", str(exc)) from None
-        if entries:
-            mine = [e for e in entries if e.country == state.country.upper()] or entries
-            out["shipping_fee"] = str(mine[0].price)
-
-    out["inventory_quantity"] = ""
-    qty = _cell(raw.get("quantity"))
-    if qty:
-        if re.fullmatch(r"-?\d{1,9}", qty):
-            out["inventory_quantity"] = str(int(qty))
-        else:
-            _warn(errors, state, line, sku, "quantity", f"quantity “{qty[:20]}” is not a number")
-
-    attrs: dict[str, str] = {}
-    for k, v in raw.items():
-        if k in CORE_FIELDS or k.startswith("_") or "__dup" in k:
-            continue
-        sv = _cell(v)
-        if sv:
-            attrs[str(k)[:100]] = sv[:5000]
-    out["custom_attributes"] = json.dumps(attrs, sort_keys=True, ensure_ascii=False)
-    out["content_hash"] = content_hash(out[c] for c in HASHED_COLUMNS)
-    return out

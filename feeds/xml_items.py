@@ -1,11 +1,14 @@
-"""XML feeds (RSS items, Atom entries) streamed as chunks of canonical rows: the reader
-that readers.parse_feed_tables batches into tables. Pure: no ORM."""
+"""XML feeds (RSS items, Atom entries) streamed as tables of canonical string columns, the
+blocks that readers.parse_feed_tables validates with columnar.validate_table, as it does
+CSV's. Pure: no ORM."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from typing import IO, Any
+
+import pyarrow as pa
 
 from .parsing import FeedError, normalise_header
 
@@ -22,10 +25,16 @@ def _local(tag: str) -> tuple[str, str]:
     return "", tag
 
 
-def iter_xml_chunks(
+def iter_xml_tables(
     stream: IO[bytes], *, chunk_rows: int = DEFAULT_CHUNK_ROWS
-) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    """Stream RSS 2.0 ``<item>`` / Atom ``<entry>`` elements with the g: namespace.
+) -> Iterator[tuple[pa.Table, list[int]]]:
+    """Stream RSS 2.0 ``<item>`` / Atom ``<entry>`` elements with the g: namespace as
+    (table of canonical string columns, the items' line numbers), ``chunk_rows`` a table.
+
+    An element is a column (its name normalised as a CSV header is); the first of a
+    repeated element wins, except additional image links, which are joined with commas.
+    Nested elements are flattened (see _flatten_nested). A table has a column for every
+    element any of its items carries ("" where an item lacks it) and always an id column.
 
     Uses defusedxml's iterparse: DTDs, entity declarations and external references
     raise instead of expanding (billion laughs, XXE), on this streaming path too.
@@ -34,7 +43,7 @@ def iter_xml_chunks(
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import iterparse
 
-    batch: list[tuple[int, dict[str, Any]]] = []
+    batch: list[tuple[int, dict[str, str]]] = []
     n = 0
     depth_item = False
     seen_root = False
@@ -51,14 +60,14 @@ def iter_xml_chunks(
                 continue
             if local in _ITEM_TAGS and depth_item:
                 n += 1
-                row: dict[str, Any] = {}
+                row: dict[str, str] = {}
                 for child in elem:
                     _, clocal = _local(child.tag)
                     key = normalise_header(clocal)
                     if len(child):  # nested, e.g. <g:shipping><g:country>…
                         val = _flatten_nested(child)
                     elif clocal == "link" and not (child.text or "").strip():
-                        val = child.get("href", "")  # Atom <link href=…/>
+                        val = child.get("href", "").strip()  # Atom <link href=…/>
                     else:
                         val = (child.text or "").strip()
                     if row.get(key):
@@ -70,10 +79,10 @@ def iter_xml_chunks(
                 elem.clear()
                 depth_item = False
                 if len(batch) >= chunk_rows:
-                    yield batch
+                    yield _table(batch)
                     batch = []
         if batch:
-            yield batch
+            yield _table(batch)
         if n == 0 and not seen_root:
             raise FeedError("empty", "The feed file is empty.")
     except DefusedXmlException as exc:
@@ -87,6 +96,16 @@ def iter_xml_chunks(
         raise FeedError(
             "encoding", f"The XML feed declares an unknown character encoding ({exc})."
         ) from exc
+
+
+def _table(rows: list[tuple[int, dict[str, str]]]) -> tuple[pa.Table, list[int]]:
+    """The items as string columns, in the order their elements first appear."""
+    keys: dict[str, None] = {}
+    for _, r in rows:
+        keys.update(dict.fromkeys(r))
+    keys.setdefault("sku")
+    table = pa.table({k: pa.array([r.get(k, "") for _, r in rows], pa.string()) for k in keys})
+    return table, [line for line, _ in rows]
 
 
 def _flatten_nested(elem: Any) -> str:

@@ -36,13 +36,13 @@ from feeds.fetching import fetch
 from feeds.models import ProductSource
 from feeds.outbound import FetchPolicy
 from feeds.parsing import FeedError
-from feeds.readers import parse_feed
 from feeds.tests.factories import (
     FeedRowErrorFactory,
     FeedRunChangeFactory,
     FeedRunFactory,
     ProductSourceFactory,
 )
+from feeds.tests.feed_rows import parse_feed
 from feeds.tests.feedserver import FeedServer, body, redirect
 from flagged.tests.factories import FlagStateFactory
 

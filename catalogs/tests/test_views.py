@@ -141,33 +141,3 @@ def test_keyset_walk_with_missing_prices_covers_every_product_once(client, membe
         if not cursor:
             break
     assert len(seen) == len(set(seen)) == 35
-
-
-def test_catalog_pages_warn_when_the_feed_is_stale(client, member, catalog):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from feeds.tests.factories import ProductSourceFactory
-
-    source = ProductSourceFactory(catalog=catalog, tenant=catalog.tenant)
-    source.last_success_at = timezone.now() - timedelta(hours=30)
-    source.save(update_fields=["last_success_at"])
-    product = ProductFactory(catalog=catalog)
-    client.force_login(member(catalog.tenant))
-    detail = reverse(
-        "catalogs:product_detail",
-        kwargs={
-            "tenant_slug": catalog.tenant.slug,
-            "catalog_id": catalog.pk,
-            "product_id": product.pk,
-        },
-    )
-    for url in (_list_url(catalog), detail):
-        body = client.get(url).content.decode()
-        assert "Refresh the feed before running campaigns" in body, url
-    source.last_success_at = timezone.now() - timedelta(hours=2)
-    source.save(update_fields=["last_success_at"])
-    body = client.get(_list_url(catalog)).content.decode()
-    assert "Refresh the feed before running campaigns" not in body
-    assert "Last refreshed" in body

@@ -3,8 +3,9 @@
 Small and slow on purpose: a dict of products and the rules in plain words, so that every
 optimised path of the pipeline (the first pull straight into the products, the staged
 delta, the unchanged records skipped unread, SQLite) can be checked against it field by
-field. Row-level reading (prices, availability, duplicates) is the scalar reference
-``feeds.parsing.validate_rows``; what this model owns is the catalog:
+field. Row-level reading (prices, availability, duplicates) is the pipeline's one set of
+row rules, ``feeds.columnar.validate_table`` (tested on its own in test_parsing.py); what
+this model owns is the catalog:
 
 - a row that cannot be read at all (a NUL byte, bad bytes in a UTF-8 file, a bare CR
   outside quotes, a field over 64 KiB) is rejected; so is a row the rules reject;
@@ -29,9 +30,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa
 from hypothesis import strategies as st
 
-from feeds.parsing import ValidationState, normalise_headers, validate_rows
+from feeds.columnar import validate_table
+from feeds.parsing import ValidationState, normalise_headers
 
 SKUS = ("A", "B", "C", "D", "E", "F")
 # per column: the cells a row may have ("" = empty). Some are rejected by the rules
@@ -208,20 +211,26 @@ class CatalogModel:
             default_currency=self.currency, country=self.country, partial=mode != "replace"
         )
         names = normalise_headers(("id", *spec.columns))
-        accepted: list[dict[str, str]] = []
         rejected: set[str] = set()
         unreadable = set()
+        readable: list[tuple[int, RowSpec]] = []
         for line, row in zip(lines, spec.rows, strict=True):
             if row.hostile:
                 state.received += 1
                 state.rejected += 1
                 rejected.add(row.sku)
                 unreadable.add((line, row.sku))
-                continue
-            raw = dict(zip(names, (row.sku, *row.cells), strict=True))
-            good, errors = validate_rows([(line, raw)], state)
-            accepted += good
-            rejected |= {e.sku for e in errors if e.severity == "error"}
+            else:
+                readable.append((line, row))
+        table = pa.table(
+            {
+                name: pa.array([(r.sku, *r.cells)[i] for _, r in readable], pa.string())
+                for i, name in enumerate(names)
+            }
+        )
+        good, errors = validate_table(table, [line for line, _ in readable], state)
+        accepted = good.drop_columns(["line", "content_hash"]).to_pylist()
+        rejected |= {e.sku for e in errors if e.severity == "error"}
         if state.received == 0 or state.rejected / state.received > self.rejected_share:
             return Outcome("failed", unreadable)
         staged = {r["sku"] for r in accepted}

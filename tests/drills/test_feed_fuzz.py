@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from feeds.decompress import Limits, open_decompressed
 from feeds.parsing import FeedError, RowError, ValidationState
-from feeds.readers import parse_feed
+from feeds.tests.feed_rows import parse_feed
 
 pytestmark = pytest.mark.drill
 
