@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from catalogs.order_formats import product_feed_refusal
+
 from . import parsing as P
 from . import records as R
 from .columnar import BLOCK_SIZE, DUPLICATE_ID
@@ -42,6 +44,10 @@ def header_names(head: bytes, encoding: str, delimiter: str | None) -> tuple[lis
 def _columns(head: bytes, encoding: str, delimiter: str | None) -> tuple[list[str], str]:
     """Canonical column names of the header, and the delimiter; no id column is an error."""
     raw_names, delimiter = header_names(head, encoding, delimiter)
+    # an order export has an id-like column (SKU ID, Id) and would ingest as products
+    refusal = product_feed_refusal(raw_names)
+    if refusal:
+        raise FeedError("columns", refusal)
     names = P.normalise_headers(raw_names)
     if P.missing_required_columns(names):
         looked = "looked for id, sku, sku_id, retailer_id, offer_id"

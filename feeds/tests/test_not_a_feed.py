@@ -37,3 +37,29 @@ def test_a_body_that_is_not_a_feed_is_not_echoed(body):
 def test_a_feed_header_without_an_id_is_shown_back():
     exc = _fail(b"name,price,brand\nHat,1 USD,Acme\n")
     assert exc.code == "columns" and "name, price, brand" in exc.message
+
+
+@pytest.mark.parametrize(
+    ("header", "label"),
+    [
+        (
+            "Order ID,Order Status,SKU ID,Seller SKU,Product Name,Quantity,Created Time",
+            "TikTok Shop order export",
+        ),
+        (
+            "Name,Email,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Id",
+            "Shopify orders export",
+        ),
+        ("sku,date,impressions,clicks", "impressions"),
+    ],
+)
+def test_an_order_or_impressions_file_is_refused_as_a_product_feed(header, label):
+    exc = _fail(f"{header}\nA,B,C,D,E,F,G,H\n".encode())
+    assert exc.code == "columns"
+    assert label in exc.message and "not a product feed" in exc.message
+
+
+def test_a_product_feed_with_a_quantity_column_is_still_a_feed():
+    body = b"id,title,price,quantity,availability\nS1,Hat,1.00 USD,3,in stock\n"
+    tables = list(parse_feed_tables(io.BytesIO(body), state=ValidationState()))
+    assert sum(t.num_rows for t, *_ in tables) == 1
