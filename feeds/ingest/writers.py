@@ -13,6 +13,7 @@ import threading
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from django.utils import timezone
 
 from catalogs.models import Catalog, Product
 from catalogs.services import sort_keys_defer, sort_keys_fill_new_partition
@@ -118,6 +119,8 @@ class _StageWriter:
 _PRODUCT_COPY_KINDS = {
     **{c: pgcopy.KIND_OF_TYPE[t] for c, t in _STAGE_TYPES.items() if t in pgcopy.KIND_OF_TYPE},
     **dict.fromkeys(("feed_line_hash", "tenant_id", "catalog_id", "last_seen_run_id"), "int8"),
+    # a timestamptz's binary form is an int8 of microseconds since 2000-01-01 UTC
+    **dict.fromkeys(("id", "reviewed_at"), "int8"),
 }
 
 
@@ -150,21 +153,26 @@ class _ProductWriter(_StageWriter):
             # foreign key checks fail it; an empty one we hold is written without them
             direct = locked is not None and not row[0]
             fk_checks_skipped = direct and _skip_foreign_key_checks(conn)
+            reviewer = None
             if direct:  # the list's sort keys are built in bulk at commit
                 with conn.cursor() as cur:
                     sort_keys_defer(cur)
+                reviewer = _block_reviewer(ctx, conn)
         except BaseException:
             conn.close()
             raise
         if not direct:
             conn.close()
             return None
-        return cls(ctx, conn, fk_checks_skipped=fk_checks_skipped)
+        return cls(ctx, conn, fk_checks_skipped=fk_checks_skipped, reviewer=reviewer)
 
-    def __init__(self, ctx: _Ctx, conn, *, fk_checks_skipped: bool):
+    def __init__(self, ctx: _Ctx, conn, *, fk_checks_skipped: bool, reviewer=None):
         run = ctx.run
         self.conn = conn
         self.fk_checks_skipped = fk_checks_skipped
+        # ECR on: each block is reviewed before it is written (ecr.services.
+        # feed_block_reviewer), and the products are COPYed with their ids and review status
+        self.reviewer = reviewer
         self.run = run
         self.rows_written = 0
         self.sample_limit = ctx.fs.max_stored_changes
@@ -179,6 +187,9 @@ class _ProductWriter(_StageWriter):
             "review_status": pa.scalar("pending", pa.string()),
         }
         cols = [*PRODUCT_COLUMNS, "feed_line_hash", *self.constants]
+        if reviewer is not None:
+            del self.constants["review_status"]
+            cols = [*PRODUCT_COLUMNS, "feed_line_hash", *self.constants, *_REVIEWED_COLUMNS]
         self.copy_kinds = [_PRODUCT_COPY_KINDS.get(c, "text") for c in cols]
         self._start(Product._meta.db_table, cols)
         self.queue.put(pgcopy.SIGNATURE)
@@ -194,6 +205,15 @@ class _ProductWriter(_StageWriter):
         )
         for name, value in self.constants.items():
             table = table.append_column(name, pa.repeat(value, n))
+        if self.reviewer is not None and n:
+            ids = self.reviewer.take_ids(n)
+            statuses = self.reviewer.review_block(table, ids)
+            reviewed_at = self.reviewer.pg_timestamp(timezone.now())
+            table = (
+                table.append_column("id", pa.array(ids))
+                .append_column("review_status", statuses)
+                .append_column("reviewed_at", pa.repeat(pa.scalar(reviewed_at, pa.int64()), n))
+            )
         return table
 
     def _encode(self, table: pa.Table) -> bytes:
@@ -211,6 +231,8 @@ class _ProductWriter(_StageWriter):
         with self.conn.cursor() as cur:
             if self.fk_checks_skipped:  # the rest of the transaction is checked as usual
                 cur.execute("SET LOCAL session_replication_role = origin")
+            if self.reviewer is not None:  # the issues, after the products they name
+                self.reviewer.write(cur)
             # statistics first (ANALYZE counts this transaction's rows): with those of an
             # empty catalog the planner linked 1,000 diff rows to a million products by
             # scanning the products for each one (33 s instead of milliseconds). Only the
@@ -239,6 +261,32 @@ class _ProductWriter(_StageWriter):
             sort_keys_fill_new_partition(cur, tenant_id=run.tenant_id, catalog_id=run.catalog_id)
         self.conn.commit()
         self.conn.close()
+
+    def reviewed(self):
+        """The review done while writing (for ecr.services.review_after_feed_run), or None
+        with ECR off."""
+        return self.reviewer.review if self.reviewer is not None else None
+
+    def abort(self) -> None:
+        super().abort()
+        if self.reviewer is not None:
+            self.reviewer.close()
+
+
+# what a reviewed first pull writes besides the feed's columns and the constants
+_REVIEWED_COLUMNS = ("id", "review_status", "reviewed_at")
+
+
+def _block_reviewer(ctx: _Ctx, conn):
+    """ECR's reviewer of this run's blocks (None with ECR off or not installed). Products
+    are pending since this transaction's start, their review_requested_at."""
+    from feeds.ingest.apply import _review_entry
+
+    entry = _review_entry("feed_block_reviewer")
+    if entry is None:
+        return None
+    requested_at = conn.execute("SELECT now()").fetchone()[0]
+    return entry(tenant=ctx.tenant, catalog=ctx.catalog, requested_at=requested_at)
 
 
 def _skip_foreign_key_checks(conn) -> bool:
