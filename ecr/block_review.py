@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -73,17 +73,29 @@ def block_from_feed(table: pa.Table) -> pa.Table:
     cols["additional_image_links"] = _lists(
         table.column("additional_image_links"), "[]", _image_links, n
     )
-    cols["attribute_keys"] = _lists(table.column("custom_attributes"), "{}", _attribute_keys, n)
+    # Only the variant attributes among the keys count (the one rule that reads them): the
+    # attributes whose lower-cased text names none, and has no escape that could spell
+    # one, are left unread.
+    cols["attribute_keys"] = _lists(
+        table.column("custom_attributes"), "{}", _attribute_keys, n, _MAY_NAME_A_VARIANT
+    )
     return pa.table(cols).select(rules.BLOCK_SCHEMA.names).cast(rules.BLOCK_SCHEMA)
 
 
-def _lists(column, empty: str, parse, n: int) -> pa.Array:
-    """A list per row from JSON text: null for ``empty`` (most rows, no Python), parsed
-    for the others."""
+_MAY_NAME_A_VARIANT = "|".join(
+    [*(re.escape(a) for a in sorted(rules.VARIANT_ATTRIBUTES)), re.escape("\\")]
+)
+
+
+def _lists(column, empty: str, parse, n: int, may_matter: str = "") -> pa.Array:
+    """A list per row from JSON text: null for ``empty`` (most rows, no Python) and, with
+    ``may_matter``, for the rows whose lower-cased text does not match it; parsed for the
+    others."""
     column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    some = np.flatnonzero(
-        pc.fill_null(pc.not_equal(column, empty), False).to_numpy(zero_copy_only=False)
-    )
+    keep = pc.not_equal(column, empty)
+    if may_matter:
+        keep = pc.and_(keep, pc.match_substring_regex(pc.utf8_lower(column), may_matter))
+    some = np.flatnonzero(pc.fill_null(keep, False).to_numpy(zero_copy_only=False))
     values: list = [None] * n
     for i, text in zip(some.tolist(), pc.take(column, pa.array(some)).to_pylist(), strict=True):
         values[i] = parse(text)
@@ -131,9 +143,12 @@ class FeedReview:
 class FeedBlockReviewer:
     """Reviews a feed run's blocks as they are written (see the module's docstring).
 
-    ``review`` returns the statuses of a block whose product ids were taken from the
-    sequence (``take_ids``) and spools its issues; ``write`` COPYs the spooled issues on
-    the run's connection and settles the duplicate ids, before the run commits."""
+    ``review_block`` gives the statuses of a block whose product ids were taken from the
+    sequence (``take_ids``), and its issues as COPY data for ``copy_sql``, to be written
+    after the block's products; ``settle`` reviews again, on the run's connection before
+    it commits, the products whose id another product of the catalog shares."""
+
+    copy_sql = _COPY_ISSUES_SQL
 
     def __init__(self, *, tenant: Tenant, catalog: Catalog, requested_at: datetime):
         settings = ReviewSettings.current()
@@ -144,7 +159,6 @@ class FeedBlockReviewer:
         self.ctx = self._context(frozenset())
         self.requested_at = requested_at
         self.review = FeedReview()
-        self.spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by write()/close()
         self._keys: list[pa.Array] = []
         self._ids: list[np.ndarray] = []
         self._unavailable: list[np.ndarray] = []
@@ -165,19 +179,23 @@ class FeedBlockReviewer:
     @staticmethod
     def take_ids(n: int) -> np.ndarray:
         """``n`` new product ids from the products' sequence (as the table's default would
-        give them), so the issues can name their product before it is written."""
+        give them), so the issues can name their product before it is written. One value
+        back: the ids packed as big-endian int8s."""
         with connection.cursor() as cur:
             cur.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                "SELECT string_agg(int8send(nextval(pg_get_serial_sequence(%s, 'id'))), "
+                "''::bytea) FROM generate_series(1, %s)",
                 [_PRODUCTS, n],
             )
-            return np.array([r[0] for r in cur.fetchall()], dtype=np.int64)
+            packed = cur.fetchone()[0]
+        return np.frombuffer(bytes(packed), dtype=">i8").astype(np.int64)
 
-    def review_block(self, table: pa.Table, ids: np.ndarray) -> pa.Array:
-        """The review statuses of a validated feed block whose products get ``ids``."""
+    def review_block(self, table: pa.Table, ids: np.ndarray) -> tuple[pa.Array, bytes]:
+        """The review statuses of a validated feed block whose products get ``ids``, and
+        its issues as CSV for ``copy_sql`` (empty without any)."""
         now = timezone.now()
         verdict = rules.review_block(block_from_feed(table), self.ctx)
-        self._spool(verdict.issues, ids, now)
+        issues = self._issue_csv(verdict.issues, ids, now)
         self._keys.append(pc.utf8_lower(pc.utf8_trim_whitespace(table.column("sku"))))
         self._ids.append(ids)
         self._unavailable.append(verdict.unavailable)
@@ -190,11 +208,12 @@ class FeedBlockReviewer:
         wait = max(0.0, (now - self.requested_at).total_seconds())
         self.review.wait_seconds += wait * n
         self.review.wait_max = max(self.review.wait_max or 0.0, wait)
-        return pc.if_else(
+        statuses = pc.if_else(
             pa.array(verdict.unavailable),
             ReviewStatus.UNAVAILABLE.value,
             ReviewStatus.AVAILABLE.value,
         )
+        return statuses, issues
 
     def _issue_table(self, issues: pa.Table, ids: np.ndarray, now: datetime) -> pa.Table:
         rows = issues.column("row").to_numpy()
@@ -209,22 +228,17 @@ class FeedBlockReviewer:
             }
         )
 
-    def _spool(self, issues: pa.Table, ids: np.ndarray, now: datetime) -> None:
-        if issues.num_rows:
-            pa_csv.write_csv(
-                self._issue_table(issues, ids, now),
-                self.spool,
-                pa_csv.WriteOptions(include_header=False),
-            )
+    def _issue_csv(self, issues: pa.Table, ids: np.ndarray, now: datetime) -> bytes:
+        if not issues.num_rows:
+            return b""
+        buf = io.BytesIO()
+        table = self._issue_table(issues, ids, now)
+        pa_csv.write_csv(table, buf, pa_csv.WriteOptions(include_header=False))
+        return buf.getvalue()
 
-    def write(self, cur) -> None:
-        """On the run's psycopg cursor, after its products were written: COPY the issues,
-        then review again, with the catalog's shared ids, the products that carry one."""
-        self.spool.seek(0)
-        with cur.copy(_COPY_ISSUES_SQL) as cp:
-            while chunk := self.spool.read(1 << 20):
-                cp.write(chunk)
-        self.close()
+    def settle(self, cur) -> None:
+        """On the run's psycopg cursor, once all its products and issues are written:
+        review again, with the ids shared in the catalog, the products that carry one."""
         cur.execute(_DUPLICATES_SQL, [self.tenant_id, self.catalog_id])
         shared = frozenset(rules.normalize_id(r[0]) for r in cur.fetchall())
         if shared and self._ids:
@@ -270,12 +284,9 @@ class FeedBlockReviewer:
             [self.tenant_id, got.tolist()],
         )
         result.issues += verdict.issues.num_rows - cur.rowcount
-        table = self._issue_table(verdict.issues, got, timezone.now())
-        if table.num_rows:
-            buf = io.BytesIO()
-            pa_csv.write_csv(table, buf, pa_csv.WriteOptions(include_header=False))
+        if data := self._issue_csv(verdict.issues, got, timezone.now()):
             with cur.copy(_COPY_ISSUES_SQL) as cp:
-                cp.write(buf.getvalue())
+                cp.write(data)
         bad = verdict.unavailable
         statuses = [
             ReviewStatus.UNAVAILABLE.value if b else ReviewStatus.AVAILABLE.value for b in bad
@@ -290,10 +301,6 @@ class FeedBlockReviewer:
         now_bad = int(bad.sum())
         result.unavailable += now_bad - was
         result.available -= now_bad - was
-
-    def close(self) -> None:
-        if not self.spool.closed:
-            self.spool.close()
 
 
 def feed_review_record(

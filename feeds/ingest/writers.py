@@ -191,8 +191,35 @@ class _ProductWriter(_StageWriter):
             del self.constants["review_status"]
             cols = [*PRODUCT_COLUMNS, "feed_line_hash", *self.constants, *_REVIEWED_COLUMNS]
         self.copy_kinds = [_PRODUCT_COPY_KINDS.get(c, "text") for c in cols]
+        self.issues = b""  # the last block's issues, COPYed after its products
         self._start(Product._meta.db_table, cols)
-        self.queue.put(pgcopy.SIGNATURE)
+
+    def put(self, table: pa.Table) -> None:
+        """One COPY per block on the writer's connection: its products, then their issues
+        (ECR on), so that both are written while the parser reads the next block."""
+        if self.error is not None:
+            raise self.error
+        if table.num_rows == 0:
+            return
+        rows = self._encode(self._rows(_nulls_for_numbers(_with_line_hash(table))))
+        self.queue.put((self.sql, b"".join((pgcopy.SIGNATURE, rows, pgcopy.TRAILER))))
+        if self.issues:
+            self.queue.put((self.reviewer.copy_sql, self.issues))
+            self.issues = b""
+
+    def _loop(self) -> None:
+        ended = False  # the producer's None was taken: nothing more will be queued
+        try:
+            with self.conn.cursor() as cur:
+                while (item := self.queue.get()) is not None:
+                    sql, data = item
+                    with cur.copy(sql) as copy:
+                        copy.write(data)
+                ended = True
+        except BaseException as exc:
+            self.error = exc
+            while not ended and self.queue.get() is not None:  # unblock the producer
+                pass
 
     def _rows(self, table: pa.Table) -> pa.Table:
         n = table.num_rows
@@ -207,7 +234,7 @@ class _ProductWriter(_StageWriter):
             table = table.append_column(name, pa.repeat(value, n))
         if self.reviewer is not None and n:
             ids = self.reviewer.take_ids(n)
-            statuses = self.reviewer.review_block(table, ids)
+            statuses, self.issues = self.reviewer.review_block(table, ids)
             reviewed_at = self.reviewer.pg_timestamp(timezone.now())
             table = (
                 table.append_column("id", pa.array(ids))
@@ -219,9 +246,6 @@ class _ProductWriter(_StageWriter):
     def _encode(self, table: pa.Table) -> bytes:
         return pgcopy.encode_rows(table, self.copy_kinds)
 
-    def _end_of_data(self) -> bytes:
-        return pgcopy.TRAILER
-
     def commit(self) -> None:
         """The run's diff sample and counts, in the products' transaction; then COMMIT
         (the catalog foreign key's deferred checks run here)."""
@@ -231,8 +255,8 @@ class _ProductWriter(_StageWriter):
         with self.conn.cursor() as cur:
             if self.fk_checks_skipped:  # the rest of the transaction is checked as usual
                 cur.execute("SET LOCAL session_replication_role = origin")
-            if self.reviewer is not None:  # the issues, after the products they name
-                self.reviewer.write(cur)
+            if self.reviewer is not None:  # the ids shared in the whole catalog
+                self.reviewer.settle(cur)
             # statistics first (ANALYZE counts this transaction's rows): with those of an
             # empty catalog the planner linked 1,000 diff rows to a million products by
             # scanning the products for each one (33 s instead of milliseconds). Only the
@@ -266,11 +290,6 @@ class _ProductWriter(_StageWriter):
         """The review done while writing (for ecr.services.review_after_feed_run), or None
         with ECR off."""
         return self.reviewer.review if self.reviewer is not None else None
-
-    def abort(self) -> None:
-        super().abort()
-        if self.reviewer is not None:
-            self.reviewer.close()
 
 
 # what a reviewed first pull writes besides the feed's columns and the constants
