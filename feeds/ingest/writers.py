@@ -286,6 +286,11 @@ class _ProductWriter(_StageWriter):
         self.conn.commit()
         self.conn.close()
 
+    def abort(self) -> None:
+        super().abort()
+        if self.reviewer is not None:
+            self.reviewer.close()
+
     def reviewed(self):
         """The review done while writing (for ecr.services.review_after_feed_run), or None
         with ECR off."""
