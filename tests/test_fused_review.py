@@ -11,6 +11,7 @@ from django.db import connection
 
 from catalogs.models import Product, ReviewStatus
 from catalogs.tests.factories import CatalogFactory
+from ecr import block_review
 from ecr import services as ecr_services
 from ecr.models import (
     CatalogEcrState,
@@ -40,6 +41,11 @@ ROWS = [
     "Dup-7,First of two,D,https://s.example/d1,https://s.example/d1.jpg,,5.00 USD,,USD,"
     "in stock,new,,,,,,,",
     "DUP-7,Second of two,D,https://s.example/d2,https://s.example/d2.jpg,,5.00 USD,,USD,"
+    "in stock,new,,,,,,,",
+    # equal lower-cased, but the shared-id query lower-cases ASCII only: not shared
+    "ÉTÉ-1,Summer,D,https://s.example/e1,https://s.example/e1.jpg,,5.00 USD,,USD,"
+    "in stock,new,,,,,,,",
+    "été-1,Summer too,D,https://s.example/e2,https://s.example/e2.jpg,,5.00 USD,,USD,"
     "in stock,new,,,,,,,",
     # many findings at once
     "BAD-1,🔥 SUPER DEAL MIRACLE CURE!!!,Guaranteed weight loss in days,ftp://s.example/x,"
@@ -128,12 +134,16 @@ def _batch_counts(catalog) -> list[tuple]:
     )
 
 
-@pytest.mark.parametrize("role_may_skip_fk_checks", [True, False])
+@pytest.mark.parametrize(
+    ("role_may_skip_fk_checks", "sku_collation_c"), [(True, True), (False, True), (True, False)]
+)
 def test_a_first_pull_reviews_its_products_as_the_separate_review_does(
-    tenant_a, direct_writers, monkeypatch, role_may_skip_fk_checks
+    tenant_a, direct_writers, monkeypatch, role_may_skip_fk_checks, sku_collation_c
 ):
     if not role_may_skip_fk_checks:  # the issues' foreign keys are checked at the COMMIT
         monkeypatch.setattr(writers, "_skip_foreign_key_checks", lambda conn: False)
+    if not sku_collation_c:  # the shared ids are then read by grouping the whole catalog
+        monkeypatch.setattr(block_review, "_sku_collation", lambda cur: None)
     fused = CatalogFactory(tenant=tenant_a, currency="USD")
     separate = CatalogFactory(tenant=tenant_a, currency="USD")
     _ecr(separate, False)  # its products wait, then get the whole-catalog review
@@ -155,6 +165,7 @@ def test_a_first_pull_reviews_its_products_as_the_separate_review_does(
     assert got == want
     assert got["DUP-7"][0] == got["Dup-7"][0] == ReviewStatus.UNAVAILABLE
     assert "duplicate_id" in [i[0] for i in got["DUP-7"][1]]
+    assert got["ÉTÉ-1"][0] == got["été-1"][0] == ReviewStatus.AVAILABLE
     assert got["OK-1"] == (ReviewStatus.AVAILABLE, [], True)
     bad = [i[0] for i in got["BAD-1"][1]]
     assert {"link_not_http", "image_link_invalid", "policy_denied_claim"} <= set(bad)
@@ -183,15 +194,17 @@ def test_a_re_pull_reviews_its_changed_rows_in_its_apply(tenant_a, direct_writer
 
     again = list(first)
     again[0] = again[0].replace("Linen shirt", "LINEN SHIRT NOW ON SALE")  # now all caps
-    again[3] = again[3].replace("ftp://s.example/x", "https://s.example/x")  # one fix
-    again[10] = again[10].replace("Product 3", "Miracle cure product")  # a denied claim
+    bad = next(i for i, r in enumerate(again) if r.startswith("BAD-1,"))
+    again[bad] = again[bad].replace("ftp://s.example/x", "https://s.example/x")  # one fix
+    f3 = next(i for i, r in enumerate(again) if r.startswith("F-0003,"))
+    again[f3] = again[f3].replace("Product 3", "Miracle cure product")  # a denied claim
     again.append(  # a new product whose id another one already has
         "f-0001,Copy,D,https://s.example/c,https://s.example/c.jpg,,1.00 USD,,USD,in stock,,,,,,,,"
     )
     again.append(
         "NEW-1,New one,D,https://s.example/n,https://s.example/n.jpg,,1.00 USD,,USD,,,,,,,,,"
     )
-    del again[20]  # removed (replace mode)
+    del again[again.index(FILLER[20])]  # removed (replace mode)
 
     run = upload_run(tenant_a, fused_source, csv(again))
     assert run.status == RunStatus.SUCCEEDED, run.error_message
@@ -209,6 +222,13 @@ def test_a_re_pull_reviews_its_changed_rows_in_its_apply(tenant_a, direct_writer
     assert got["F-0001"][0] == ReviewStatus.AVAILABLE  # not changed: not reviewed again
     assert got["F-0003"][0] == ReviewStatus.UNAVAILABLE
     assert _batch_counts(fused) == _batch_counts(separate)
+
+
+def test_the_sku_column_compares_bytes(db):
+    """The first pull's shortcut to the shared ids relies on it (block_review._shared_ids);
+    another collation takes the whole-catalog query instead."""
+    with connection.cursor() as cur:
+        assert block_review._sku_collation(cur.cursor) == "C"
 
 
 def test_with_ecr_off_a_first_pull_leaves_them_to_the_standard_queue(tenant_a, direct_writers):
