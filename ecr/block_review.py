@@ -46,6 +46,7 @@ _ISSUES = ProductIssue._meta.db_table
 # The duplicate-id query of ecr.review.duplicate_ids (Lower(Trim(sku)) grouped), in SQL of
 # its own because it runs on the run's connection, inside its uncommitted transaction.
 _COPY_ISSUES_SQL = f"COPY {_ISSUES} ({', '.join(ISSUE_COLUMNS)}) FROM STDIN (FORMAT csv)"
+_COPY_ISSUES_BINARY_SQL = _COPY_ISSUES_SQL.replace("csv", "binary")
 _DUPLICATES_SQL = (
     f"SELECT LOWER(TRIM(sku)) FROM {_PRODUCTS} "  # noqa: S608 - model table name
     "WHERE tenant_id = %s AND catalog_id = %s AND removed_at IS NULL "
@@ -158,11 +159,13 @@ class FeedBlockReviewer:
     """Reviews a feed run's blocks as they are written (see the module's docstring).
 
     ``review_block`` gives the statuses of a block whose product ids were taken from the
-    sequence (``take_ids``), and its issues as COPY data for ``copy_sql``, to be written
+    sequence (``take_ids``), and its issues as a table of ``issue_columns`` for a binary
+    COPY by ``copy_sql`` (ids and ``created_at`` as int8: a timestamptz in binary), written
     after the block's products; ``settle`` reviews again, on the run's connection before
     it commits, the products whose id another product of the catalog shares."""
 
-    copy_sql = _COPY_ISSUES_SQL
+    copy_sql = _COPY_ISSUES_BINARY_SQL
+    issue_columns = ISSUE_COLUMNS
 
     def __init__(self, *, tenant: Tenant, catalog: Catalog, requested_at: datetime):
         settings = ReviewSettings.current()
@@ -196,12 +199,12 @@ class FeedBlockReviewer:
         give them), so the issues can name their product before it is written."""
         return self._id_source.take(n)
 
-    def review_block(self, table: pa.Table, ids: np.ndarray) -> tuple[pa.Array, bytes]:
+    def review_block(self, table: pa.Table, ids: np.ndarray) -> tuple[pa.Array, pa.Table]:
         """The review statuses of a validated feed block whose products get ``ids``, and
-        its issues as CSV for ``copy_sql`` (empty without any)."""
+        its issues (see the class)."""
         now = timezone.now()
         verdict = rules.review_block(block_from_feed(table), self.ctx)
-        issues = self._issue_csv(verdict.issues, ids, now)
+        issues = self._issue_table(verdict.issues, ids, pa.scalar(pg_timestamp(now), pa.int64()))
         self._keys.append(pc.utf8_lower(pc.utf8_trim_whitespace(table.column("sku"))))
         self._ids.append(ids)
         self._unavailable.append(verdict.unavailable)
@@ -221,7 +224,7 @@ class FeedBlockReviewer:
         )
         return statuses, issues
 
-    def _issue_table(self, issues: pa.Table, ids: np.ndarray, now: datetime) -> pa.Table:
+    def _issue_table(self, issues: pa.Table, ids: np.ndarray, created: pa.Scalar) -> pa.Table:
         rows = issues.column("row").to_numpy()
         k = len(rows)
         return pa.table(
@@ -230,7 +233,7 @@ class FeedBlockReviewer:
                 "catalog_id": pa.array(np.full(k, self.catalog_id, dtype=np.int64)),
                 "product_id": pa.array(ids[rows]),
                 **{c: issues.column(c) for c in ISSUE_COLUMNS[3:-1]},
-                "created_at": pa.array([now.isoformat()] * k, pa.string()),
+                "created_at": pa.repeat(created, k),
             }
         )
 
@@ -238,7 +241,7 @@ class FeedBlockReviewer:
         if not issues.num_rows:
             return b""
         buf = io.BytesIO()
-        table = self._issue_table(issues, ids, now)
+        table = self._issue_table(issues, ids, pa.scalar(now.isoformat(), pa.string()))
         pa_csv.write_csv(table, buf, pa_csv.WriteOptions(include_header=False))
         return buf.getvalue()
 

@@ -191,7 +191,9 @@ class _ProductWriter(_StageWriter):
             del self.constants["review_status"]
             cols = [*PRODUCT_COLUMNS, "feed_line_hash", *self.constants, *_REVIEWED_COLUMNS]
         self.copy_kinds = [_PRODUCT_COPY_KINDS.get(c, "text") for c in cols]
-        self.issues = b""  # the last block's issues, COPYed after its products
+        self.issues = None  # the last block's issues, COPYed after its products
+        if reviewer is not None:
+            self.issue_kinds = [_ISSUE_COPY_KINDS.get(c, "text") for c in reviewer.issue_columns]
         self._start(Product._meta.db_table, cols)
 
     def put(self, table: pa.Table) -> None:
@@ -203,9 +205,12 @@ class _ProductWriter(_StageWriter):
             return
         rows = self._encode(self._rows(_nulls_for_numbers(_with_line_hash(table))))
         self.queue.put((self.sql, b"".join((pgcopy.SIGNATURE, rows, pgcopy.TRAILER))))
-        if self.issues:
-            self.queue.put((self.reviewer.copy_sql, self.issues))
-            self.issues = b""
+        if self.issues is not None and self.issues.num_rows:
+            data = pgcopy.encode_rows(self.issues, self.issue_kinds)
+            self.queue.put(
+                (self.reviewer.copy_sql, b"".join((pgcopy.SIGNATURE, data, pgcopy.TRAILER)))
+            )
+        self.issues = None
 
     def _loop(self) -> None:
         ended = False  # the producer's None was taken: nothing more will be queued
@@ -297,6 +302,8 @@ class _ProductWriter(_StageWriter):
         return self.reviewer.review if self.reviewer is not None else None
 
 
+# the binary COPY of the issues: ids, and created_at as a timestamptz (int8 microseconds)
+_ISSUE_COPY_KINDS = dict.fromkeys(("tenant_id", "catalog_id", "product_id", "created_at"), "int8")
 # what a reviewed first pull writes besides the feed's columns and the constants
 _REVIEWED_COLUMNS = ("id", "review_status", "reviewed_at")
 
