@@ -50,7 +50,13 @@ def _reset(name: str) -> None:
 
     _tenant, catalog, connection = _catalog(name)
     with connection.cursor() as cur:
-        for table in ("ecr_productissue", "ecr_reviewbatch", "ecr_ratiosample", "ecr_ecrevent"):
+        for table in (
+            "ecr_productissue",
+            "ecr_reviewbatch",
+            "ecr_ratiosample",
+            "ecr_ecrevent",
+            "ecr_catalogecrstate",  # each first pull is a new catalog's: ECR on
+        ):
             cur.execute(
                 f"DELETE FROM {table} WHERE catalog_id = %s",
                 [catalog.pk],
@@ -164,6 +170,14 @@ def step_ingest(url: str, name: str, mode: str) -> dict:
     if source.url != url:
         ProductSource.objects.for_tenant(tenant).filter(pk=source.pk).update(url=url)
         source.refresh_from_db()
+    # The fast lane, every run: the generated feed's GTINs are 90 % invalid, so the first
+    # pull's evaluation switches ECR off and a re-pull would leave its products Pending
+    # for the standard queue (measured then by _until_reviewed) instead of reviewing them.
+    from ecr.models import CatalogEcrState
+
+    CatalogEcrState.objects.update_or_create(
+        tenant=tenant, catalog=catalog, defaults={"enabled": True}
+    )
     t0 = time.perf_counter()
     run, _ = services.feed_run_request(
         tenant=tenant, source=source, actor=None, trigger=Trigger.SCHEDULED
