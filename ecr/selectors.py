@@ -58,6 +58,16 @@ def review_counts(*, tenant: Tenant, catalog: Catalog) -> ReviewCounts:
     )
 
 
+def has_pending(*, tenant: Tenant, catalog: Catalog) -> bool:
+    """Whether any active product of the catalog waits for review (ecr_product_ratio_idx)."""
+    return (
+        Product.objects.for_tenant(tenant)
+        .active()
+        .filter(catalog=catalog, review_status=ReviewStatus.PENDING)
+        .exists()
+    )
+
+
 def ecr_state_for(*, tenant: Tenant, catalog: Catalog) -> CatalogEcrState | None:
     return CatalogEcrState.objects.for_tenant(tenant).filter(catalog=catalog).first()
 

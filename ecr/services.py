@@ -197,13 +197,13 @@ def feed_block_reviewer(
     return FeedBlockReviewer(tenant=tenant, catalog=catalog, requested_at=requested_at)
 
 
-def review_feed_changes(*, tenant: Tenant, catalog: Catalog, run=None) -> FeedReview | None:
+def review_feed_changes(*, tenant: Tenant, catalog: Catalog, run) -> FeedReview | None:
     """For a feed run inside its apply transaction, once its changes are merged: with ECR
-    enabled the fast-lane review of the catalog's Pending products (the ones the run created
-    or changed, and any left Pending before), in that transaction, so the run commits its
-    products already reviewed; None with ECR disabled. A failure raises and leaves the
-    transaction as it was before the call (a savepoint): the caller may commit without it,
-    and :func:`review_after_feed_run` reviews them after the commit."""
+    enabled the fast-lane review of the products the run created or changed, in that
+    transaction, so the run commits them reviewed; None with ECR disabled (they wait as
+    Pending). A failure raises and leaves the transaction as it was before the call (a
+    savepoint): the caller may commit without it, and :func:`review_after_feed_run`
+    reviews them after the commit."""
     if not ecr_state_get(tenant=tenant, catalog=catalog).enabled:
         return None
     started = timezone.now()
@@ -214,6 +214,7 @@ def review_feed_changes(*, tenant: Tenant, catalog: Catalog, run=None) -> FeedRe
             lane=ReviewLane.FAST,
             trigger=EcrTrigger.FEED_RUN,
             run=run,
+            written_by_run=True,
         )
     return FeedReview(result=result, started_at=started)
 
@@ -237,6 +238,7 @@ def review_after_feed_run(
     enabled the changed products get the fast-lane review now; with ECR disabled they wait
     as Pending for the standard queue. Then the ECR state is evaluated once, so the run's
     summary and the ECR state are final when this returns."""
+    enabled = ecr_state_get(tenant=tenant, catalog=catalog).enabled
     if reviewed is not None:
         result = reviewed.result
         if result.batch is None:
@@ -247,7 +249,16 @@ def review_after_feed_run(
                 trigger=EcrTrigger.FEED_RUN,
                 run=run,
             )
-    elif ecr_state_get(tenant=tenant, catalog=catalog).enabled:
+        # products left Pending before the run (ECR was off) are reviewed as before
+        if enabled and selectors.has_pending(tenant=tenant, catalog=catalog):
+            products_review(
+                tenant=tenant,
+                catalog=catalog,
+                lane=ReviewLane.FAST,
+                trigger=EcrTrigger.FEED_RUN,
+                run=run,
+            )
+    elif enabled:
         result = products_review(
             tenant=tenant,
             catalog=catalog,

@@ -261,3 +261,31 @@ def test_a_first_pull_that_fails_leaves_neither_products_nor_issues(tenant_a, di
     with connection.cursor() as cur:  # the ids taken for the rolled back rows are not reused
         cur.execute("SELECT count(*) FROM catalogs_product WHERE catalog_id = %s", [catalog.pk])
         assert cur.fetchone()[0] == 0
+
+
+def test_a_re_pull_reviews_its_own_rows_in_its_apply_and_an_older_backlog_after(
+    tenant_a, direct_writers
+):
+    """Products left Pending while ECR was off are not the run's: the run's apply reviews
+    the rows it wrote, the hook after its commit reviews the backlog, as before."""
+    fused = CatalogFactory(tenant=tenant_a, currency="USD")
+    separate = CatalogFactory(tenant=tenant_a, currency="USD")
+    fused_source = ProductSourceFactory(catalog=fused)
+    separate_source = ProductSourceFactory(catalog=separate)
+    _ecr(fused, False)
+    _ecr(separate, False)
+    rows = [*ROWS, *FILLER]
+    upload_run(tenant_a, fused_source, csv(rows))
+    upload_run(tenant_a, separate_source, csv(rows))
+    _ecr(fused, True)
+    rows[0] = rows[0].replace("Linen shirt", "Washed linen shirt")
+    run = upload_run(tenant_a, fused_source, csv(rows))
+    assert (run.created, run.updated) == (0, 1)
+    assert not Product.objects.filter(catalog=fused, review_status=ReviewStatus.PENDING).exists()
+    batches = list(
+        ReviewBatch.objects.filter(catalog=fused).order_by("id").values_list("run_id", "reviewed")
+    )
+    assert batches == [(run.pk, 1), (run.pk, len(rows) - 1)]  # in the apply, then the backlog
+    upload_run(tenant_a, separate_source, csv(rows))
+    _separate_review(tenant_a, separate)
+    assert _reviewed(fused) == _reviewed(separate)
