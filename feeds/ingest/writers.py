@@ -132,7 +132,12 @@ class _ProductWriter(_StageWriter):
     if the worker dies). PostgreSQL maintains the product indexes (most of a first pull's
     time) while Python parses, instead of after it, and no row is written twice. The COPY
     is binary (feeds.pgcopy): the backend is the bottleneck here, so values arrive ready
-    rather than as CSV text for it to split and parse."""
+    rather than as CSV text for it to split and parse.
+
+    With ECR on, each block is reviewed before it is written (ecr.services.
+    feed_block_reviewer): the products carry their ids and review status, their issues
+    follow them in a COPY of their own, and the ids shared in the catalog are settled
+    before the COMMIT. No review pass over the products follows."""
 
     copy_format = "binary"
 
@@ -170,9 +175,7 @@ class _ProductWriter(_StageWriter):
         run = ctx.run
         self.conn = conn
         self.fk_checks_skipped = fk_checks_skipped
-        # ECR on: each block is reviewed before it is written (ecr.services.
-        # feed_block_reviewer), and the products are COPYed with their ids and review status
-        self.reviewer = reviewer
+        self.reviewer = reviewer  # None with ECR off: the products are written Pending
         self.run = run
         self.rows_written = 0
         self.sample_limit = ctx.fs.max_stored_changes
