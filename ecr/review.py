@@ -408,8 +408,10 @@ def products_review(
     run=None,
     chunk_size: int = CHUNK_SIZE,
     background_writer: bool | None = None,
+    written_by_run: bool = False,
 ) -> ReviewResult:
-    """Review the Pending active products of a catalog (or those of ``product_ids``).
+    """Review the Pending active products of a catalog (or those of ``product_ids``; with
+    ``written_by_run``, those the feed run ``run`` created or changed).
 
     With ``limit``, the oldest Pending products first (the standard queue).
 
@@ -425,6 +427,7 @@ def products_review(
             connection.vendor == "postgresql"
             and not connection.in_atomic_block
             and product_ids is None
+            and not written_by_run
             and (limit is None or limit > chunk_size)
         )
     if background_writer:
@@ -438,6 +441,7 @@ def products_review(
             run=run,
             chunk_size=chunk_size,
             writer=_ThreadWriter(),
+            written_by_run=written_by_run,
         )
     with transaction.atomic():
         return _products_review(
@@ -450,11 +454,12 @@ def products_review(
             run=run,
             chunk_size=chunk_size,
             writer=_InlineWriter(tenant),
+            written_by_run=written_by_run,
         )
 
 
 def _products_review(
-    *, tenant, catalog, lane, trigger, product_ids, limit, run, chunk_size, writer
+    *, tenant, catalog, lane, trigger, product_ids, limit, run, chunk_size, writer, written_by_run
 ) -> ReviewResult:
     started = timezone.now()
     settings = ReviewSettings.current()
@@ -466,6 +471,8 @@ def _products_review(
     )
     if product_ids is not None:
         qs = qs.filter(id__in=list(product_ids))
+    if written_by_run:  # a run's merge sets last_seen_run_id on the rows it writes
+        qs = qs.filter(last_seen_run_id=run.pk)
     if limit is not None:
         qs = qs.order_by("review_requested_at", "id")[:limit]
     else:

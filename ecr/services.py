@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.mail import send_mass_mail
@@ -24,6 +25,7 @@ from catalogs.models import Catalog, Product, ReviewStatus
 
 from . import selectors
 from . import state as ecr_state
+from .block_review import FeedBlockReviewer, FeedReview, feed_review_record
 from .diagnostics import CatalogDiagnostics as CatalogDiagnostics
 from .diagnostics import catalog_diagnostics as catalog_diagnostics
 from .diagnostics import diagnostics_snapshot_current as diagnostics_snapshot_current
@@ -182,6 +184,41 @@ def ecr_notify(*, tenant: Tenant, catalog: Catalog, event: EcrEvent) -> int:
 # --- entry points -----------------------------------------------------------
 
 
+def feed_block_reviewer(
+    *, tenant: Tenant, catalog: Catalog, requested_at: datetime
+) -> FeedBlockReviewer | None:
+    """For a feed run that writes a catalog's products block by block (a first pull): with
+    ECR enabled, the reviewer that gives each block its review status and issues before it
+    is written (fast lane, in the run's transaction); with ECR disabled None, and the
+    products wait as Pending for the standard queue. Hand its ``review`` to
+    :func:`review_after_feed_run` once the run committed."""
+    if not ecr_state_get(tenant=tenant, catalog=catalog).enabled:
+        return None
+    return FeedBlockReviewer(tenant=tenant, catalog=catalog, requested_at=requested_at)
+
+
+def review_feed_changes(*, tenant: Tenant, catalog: Catalog, run) -> FeedReview | None:
+    """For a feed run inside its apply transaction, once its changes are merged: with ECR
+    enabled the fast-lane review of the products the run created or changed, in that
+    transaction, so the run commits them reviewed; None with ECR disabled (they wait as
+    Pending). A failure raises and leaves the transaction as it was before the call (a
+    savepoint): the caller may commit without it, and :func:`review_after_feed_run`
+    reviews them after the commit."""
+    if not ecr_state_get(tenant=tenant, catalog=catalog).enabled:
+        return None
+    started = timezone.now()
+    with transaction.atomic():
+        result = products_review(
+            tenant=tenant,
+            catalog=catalog,
+            lane=ReviewLane.FAST,
+            trigger=EcrTrigger.FEED_RUN,
+            run=run,
+            written_by_run=True,
+        )
+    return FeedReview(result=result, started_at=started)
+
+
 @dataclass
 class FeedRunReview:
     reviewed: int
@@ -192,14 +229,36 @@ class FeedRunReview:
     ratio: float | None
 
 
-def review_after_feed_run(*, tenant: Tenant, catalog: Catalog, run=None) -> FeedRunReview:
+def review_after_feed_run(
+    *, tenant: Tenant, catalog: Catalog, run=None, reviewed: FeedReview | None = None
+) -> FeedRunReview:
     """Called by the feed pipeline after a run applied its changes, before it reports
-    success. With ECR enabled the changed products get the fast-lane review now; with ECR
-    disabled they wait as Pending for the standard queue. Then the ECR state is evaluated,
-    so the run's summary and the ECR state are final when this returns."""
-    ecr = ecr_state_get(tenant=tenant, catalog=catalog)
-    result = ReviewResult()
-    if ecr.enabled:
+    success. ``reviewed``: the review the run did while it wrote (``feed_block_reviewer``
+    or ``review_feed_changes``), recorded here as its review batch. Without one, with ECR
+    enabled the changed products get the fast-lane review now; with ECR disabled they wait
+    as Pending for the standard queue. Then the ECR state is evaluated once, so the run's
+    summary and the ECR state are final when this returns."""
+    enabled = ecr_state_get(tenant=tenant, catalog=catalog).enabled
+    if reviewed is not None:
+        result = reviewed.result
+        if result.batch is None:
+            feed_review_record(
+                tenant=tenant,
+                catalog=catalog,
+                review=reviewed,
+                trigger=EcrTrigger.FEED_RUN,
+                run=run,
+            )
+        # products left Pending before the run (ECR was off) are reviewed as before
+        if enabled and selectors.has_pending(tenant=tenant, catalog=catalog):
+            products_review(
+                tenant=tenant,
+                catalog=catalog,
+                lane=ReviewLane.FAST,
+                trigger=EcrTrigger.FEED_RUN,
+                run=run,
+            )
+    elif enabled:
         result = products_review(
             tenant=tenant,
             catalog=catalog,
@@ -207,6 +266,8 @@ def review_after_feed_run(*, tenant: Tenant, catalog: Catalog, run=None) -> Feed
             trigger=EcrTrigger.FEED_RUN,
             run=run,
         )
+    else:
+        result = ReviewResult()
     decision = ecr_evaluate(
         tenant=tenant, catalog=catalog, trigger=EcrTrigger.FEED_RUN, with_issue_counts=True
     )

@@ -453,9 +453,11 @@ def feed_run_cancel(*, tenant: Tenant, run: FeedRun, actor) -> FeedRun:
 
 
 def feed_import_command(
-    *, tenant: Tenant, catalog: Catalog, location: str, mode: str, actor=None
+    *, tenant: Tenant, catalog: Catalog, location: str, mode: str, force: bool = False, actor=None
 ) -> FeedRun:
-    """`manage.py import_feed`: a run without a source, executed synchronously. Takes a
+    """`manage.py import_feed`: a run without a source, executed synchronously, on the path
+    of a scheduled pull (records unchanged since the catalog's last pull are skipped unread,
+    the changed products reviewed in the same pass); ``force`` reads every record. Takes a
     file path or an http(s) URL; another scheme raises FeedError("url") before any run."""
     scheme, separator, _ = location.partition("://")
     is_url = bool(separator)
@@ -475,7 +477,7 @@ def feed_import_command(
         mode=mode,
         location=location,
         file_path="" if is_url else str(Path(location).resolve()),
-        force=True,
+        force=force,
     )
     return feed_run_execute(tenant_id=tenant.pk, run_id=run.pk, keep_file=True)
 

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 # Python's \w, \s and the characters between words, in RE2 syntax.
 _W = r"\pL\pN_"
+WORD_CHARS = _W  # Python's \w, as the inside of an RE2 character class
 _SPACE = (
     r"\t\n\x0b\f\r \x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}"
     r"\x{202f}\x{205f}\x{3000}"

@@ -43,6 +43,7 @@ from .catalog import (
 from .columns import (
     EMOJI_RE,
     PUNCT_RE,
+    WORD_CHARS,
     as_text,
     concat,
     cut,
@@ -99,10 +100,14 @@ class ReviewContext:
             if words.strip() and words not in seen:  # the first entry of the same words wins
                 seen.add(words)
                 self._terms.append((spec, words))
-        # One pass over the lower-cased text for every term's longest word (an alternation
-        # of literals: RE2's DFA) finds the few rows worth splitting into words.
+        # One pass over the lower-cased text for every term's longest word, as a whole word
+        # (an alternation of literals between non-word characters: RE2's DFA), finds the
+        # few rows worth splitting into words. A term's words occur as whole words of the
+        # text wherever the term does, so no row with a term is left out; a word inside a
+        # longer one ("weight" in "lightweight") no longer makes every row a candidate.
         longest = {max(w.split(), key=len) for _, w in self._terms}
-        self.any_term_re = "|".join(re.escape(w) for w in sorted(longest))
+        words = "|".join(re.escape(w) for w in sorted(longest))
+        self.any_term_re = f"(?:^|[^{WORD_CHARS}])(?:{words})(?:[^{WORD_CHARS}]|$)" if words else ""
         self._dups = pa.array(sorted(self.duplicate_ids), pa.string())
 
 

@@ -212,6 +212,28 @@ def test_ratio_samples_record_issue_counts_after_feed_runs(catalog, tenant_a):
     assert sample.trigger == "feed_run"
 
 
+def test_issue_counts_leave_out_removed_products_and_other_catalogs(catalog, tenant_a):
+    from ecr import selectors
+
+    make(catalog, 3, price=Decimal("0"))
+    other = CatalogFactory(tenant=tenant_a)
+    make(other, 2, price=Decimal("0"))
+    services.products_review(tenant=tenant_a, catalog=catalog, lane="fast", trigger="manual")
+    services.products_review(tenant=tenant_a, catalog=other, lane="fast", trigger="manual")
+    assert selectors.issue_counts_by_code(tenant=tenant_a, catalog=catalog) == {
+        "price_not_positive": 3
+    }
+    gone = catalog.products.order_by("id").first()
+    gone.removed_at = timezone.now()
+    gone.save(update_fields=["removed_at"])  # its issues stay, but it is not active
+    assert selectors.issue_counts_by_code(tenant=tenant_a, catalog=catalog) == {
+        "price_not_positive": 2
+    }
+    assert selectors.issue_counts_by_code(tenant=tenant_a, catalog=other) == {
+        "price_not_positive": 2
+    }
+
+
 def test_seller_edit_rereviews_after_commit(
     catalog, tenant_a, member, django_capture_on_commit_callbacks
 ):

@@ -122,7 +122,9 @@ def _apply_and_finish(ctx: _Ctx) -> None:
         _fence_check(run)
     if held_message:  # saved after the transaction: the staging table is kept
         if hold_reason == HOLD_INCOMPLETE and not confirmed and (run.created or run.updated):
-            _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)  # applied
+            _call_review_hook(  # applied
+                tenant=ctx.tenant, catalog=ctx.catalog, run=run, reviewed=ctx.review
+            )
         run.removed = to_remove
         run.held_removals_digest = digest
         run.hold_reason = hold_reason
@@ -146,7 +148,9 @@ def _apply_and_finish(ctx: _Ctx) -> None:
     if not removals_only:
         with _phase(run, Phase.REVIEWING):
             if run.created or run.updated:
-                _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)
+                _call_review_hook(
+                    tenant=ctx.tenant, catalog=ctx.catalog, run=run, reviewed=ctx.review
+                )
     _finish(ctx, RunStatus.SUCCEEDED)
 
 
@@ -166,6 +170,8 @@ def _merge_staged(ctx: _Ctx, delta: str, counts: dict[str, int], *, removals: bo
     if counts["staged"] > counts["created"] + counts["updated"]:
         _remember_line_hashes(run)
     removed = _remove_missing(run, now) if removals else 0
+    if counts["created"] or counts["updated"]:
+        _review_in_apply(ctx)
     run.created, run.updated = counts["created"], counts["updated"]
     # every record was rejected, staged, or skipped unread as unchanged
     run.unchanged = run.received - run.rejected - counts["created"] - counts["updated"]
@@ -220,10 +226,11 @@ def _apply_first_pull(ctx: _Ctx) -> None:
         conn = ctx.direct.conn
         _fence_check(run, lambda sql, params: conn.execute(sql, params).fetchone())
         ctx.direct.commit()
+        ctx.review = ctx.direct.reviewed()
         ctx.direct = None
     with _phase(run, Phase.REVIEWING):
         if run.created:
-            _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run)
+            _call_review_hook(tenant=ctx.tenant, catalog=ctx.catalog, run=run, reviewed=ctx.review)
     _finish(ctx, RunStatus.SUCCEEDED)
 
 
@@ -292,16 +299,27 @@ def _fail_after_db_loss(ctx: _Ctx, code: str, message: str) -> None:
     raise DatabaseError(f"feed run {ctx.run.pk} could not be marked failed")
 
 
-def _call_review_hook(*, tenant: Tenant, catalog: Catalog, run: FeedRun) -> bool:
-    """Hand the changed products (review_status = pending) to ECR, if ECR is installed."""
+def _review_entry(name: str):
+    """An entry point of ecr.services (review's one entry point for feeds), or None when
+    ECR is not installed."""
     try:
         if importlib.util.find_spec("ecr.services") is None:
-            return False
-        from ecr.services import review_after_feed_run  # type: ignore[attr-defined]
+            return None
+        import ecr.services
     except ImportError:
+        return None
+    return getattr(ecr.services, name)
+
+
+def _call_review_hook(*, tenant: Tenant, catalog: Catalog, run: FeedRun, reviewed=None) -> bool:
+    """Hand the run to ECR once it committed: the review the run did while it wrote
+    (``reviewed``) is recorded, or the changed products (review_status = pending) are
+    reviewed now; then the ECR state is evaluated once."""
+    review_after_feed_run = _review_entry("review_after_feed_run")
+    if review_after_feed_run is None:
         return False
     try:
-        review_after_feed_run(tenant=tenant, catalog=catalog, run=run)
+        review_after_feed_run(tenant=tenant, catalog=catalog, run=run, reviewed=reviewed)
     except Exception:
         # the catalog is already applied; review catches up on its own schedule
         log.exception("review hook failed for feed run %s", run.pk)
@@ -309,6 +327,20 @@ def _call_review_hook(*, tenant: Tenant, catalog: Catalog, run: FeedRun) -> bool
         _save(run, "warnings")
         return False
     return True
+
+
+def _review_in_apply(ctx: _Ctx) -> None:
+    """Inside the apply transaction, after the merge: the changed products' review (ECR
+    on), so that they are committed with their status. A failing review is rolled back to
+    its savepoint and left to the hook after the commit; it never fails the run."""
+    review_feed_changes = _review_entry("review_feed_changes")
+    if review_feed_changes is None:
+        return
+    try:
+        ctx.review = review_feed_changes(tenant=ctx.tenant, catalog=ctx.catalog, run=ctx.run)
+    except Exception:
+        log.exception("review of feed run %s failed in its apply", ctx.run.pk)
+        ctx.review = None
 
 
 def _store_row_errors(run: FeedRun, errors: list[RowError]) -> None:

@@ -9,7 +9,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import (
     connection,
@@ -44,6 +44,7 @@ class _Ctx:
     keep_file: bool
     matcher: RecordMatcher | None = None  # the unchanged records skipped unread, if any
     direct: _ProductWriter | None = None  # a first pull's products, written but not committed
+    review: Any = None  # the review done while the run wrote (ecr.services.FeedReview)
 
 
 class _Held(Exception):

@@ -13,6 +13,7 @@ import threading
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from django.utils import timezone
 
 from catalogs.models import Catalog, Product
 from catalogs.services import sort_keys_defer, sort_keys_fill_new_partition
@@ -118,6 +119,8 @@ class _StageWriter:
 _PRODUCT_COPY_KINDS = {
     **{c: pgcopy.KIND_OF_TYPE[t] for c, t in _STAGE_TYPES.items() if t in pgcopy.KIND_OF_TYPE},
     **dict.fromkeys(("feed_line_hash", "tenant_id", "catalog_id", "last_seen_run_id"), "int8"),
+    # a timestamptz's binary form is an int8 of microseconds since 2000-01-01 UTC
+    **dict.fromkeys(("id", "reviewed_at"), "int8"),
 }
 
 
@@ -129,7 +132,12 @@ class _ProductWriter(_StageWriter):
     if the worker dies). PostgreSQL maintains the product indexes (most of a first pull's
     time) while Python parses, instead of after it, and no row is written twice. The COPY
     is binary (feeds.pgcopy): the backend is the bottleneck here, so values arrive ready
-    rather than as CSV text for it to split and parse."""
+    rather than as CSV text for it to split and parse.
+
+    With ECR on, each block is reviewed before it is written (ecr.services.
+    feed_block_reviewer): the products carry their ids and review status, their issues
+    follow them in a COPY of their own, and the ids shared in the catalog are settled
+    before the COMMIT. No review pass over the products follows."""
 
     copy_format = "binary"
 
@@ -150,21 +158,24 @@ class _ProductWriter(_StageWriter):
             # foreign key checks fail it; an empty one we hold is written without them
             direct = locked is not None and not row[0]
             fk_checks_skipped = direct and _skip_foreign_key_checks(conn)
+            reviewer = None
             if direct:  # the list's sort keys are built in bulk at commit
                 with conn.cursor() as cur:
                     sort_keys_defer(cur)
+                reviewer = _block_reviewer(ctx, conn)
         except BaseException:
             conn.close()
             raise
         if not direct:
             conn.close()
             return None
-        return cls(ctx, conn, fk_checks_skipped=fk_checks_skipped)
+        return cls(ctx, conn, fk_checks_skipped=fk_checks_skipped, reviewer=reviewer)
 
-    def __init__(self, ctx: _Ctx, conn, *, fk_checks_skipped: bool):
+    def __init__(self, ctx: _Ctx, conn, *, fk_checks_skipped: bool, reviewer=None):
         run = ctx.run
         self.conn = conn
         self.fk_checks_skipped = fk_checks_skipped
+        self.reviewer = reviewer  # None with ECR off: the products are written Pending
         self.run = run
         self.rows_written = 0
         self.sample_limit = ctx.fs.max_stored_changes
@@ -179,9 +190,44 @@ class _ProductWriter(_StageWriter):
             "review_status": pa.scalar("pending", pa.string()),
         }
         cols = [*PRODUCT_COLUMNS, "feed_line_hash", *self.constants]
+        if reviewer is not None:
+            del self.constants["review_status"]
+            cols = [*PRODUCT_COLUMNS, "feed_line_hash", *self.constants, *_REVIEWED_COLUMNS]
         self.copy_kinds = [_PRODUCT_COPY_KINDS.get(c, "text") for c in cols]
+        self.issues = None  # the last block's issues, COPYed after its products
+        if reviewer is not None:
+            self.issue_kinds = [_ISSUE_COPY_KINDS.get(c, "text") for c in reviewer.issue_columns]
         self._start(Product._meta.db_table, cols)
-        self.queue.put(pgcopy.SIGNATURE)
+
+    def put(self, table: pa.Table) -> None:
+        """One COPY per block on the writer's connection: its products, then their issues
+        (ECR on), so that both are written while the parser reads the next block."""
+        if self.error is not None:
+            raise self.error
+        if table.num_rows == 0:
+            return
+        rows = self._encode(self._rows(_nulls_for_numbers(_with_line_hash(table))))
+        self.queue.put((self.sql, b"".join((pgcopy.SIGNATURE, rows, pgcopy.TRAILER))))
+        if self.issues is not None and self.issues.num_rows:
+            data = pgcopy.encode_rows(self.issues, self.issue_kinds)
+            self.queue.put(
+                (self.reviewer.copy_sql, b"".join((pgcopy.SIGNATURE, data, pgcopy.TRAILER)))
+            )
+        self.issues = None
+
+    def _loop(self) -> None:
+        ended = False  # the producer's None was taken: nothing more will be queued
+        try:
+            with self.conn.cursor() as cur:
+                while (item := self.queue.get()) is not None:
+                    sql, data = item
+                    with cur.copy(sql) as copy:
+                        copy.write(data)
+                ended = True
+        except BaseException as exc:
+            self.error = exc
+            while not ended and self.queue.get() is not None:  # unblock the producer
+                pass
 
     def _rows(self, table: pa.Table) -> pa.Table:
         n = table.num_rows
@@ -194,13 +240,19 @@ class _ProductWriter(_StageWriter):
         )
         for name, value in self.constants.items():
             table = table.append_column(name, pa.repeat(value, n))
+        if self.reviewer is not None and n:
+            ids = self.reviewer.take_ids(n)
+            statuses, self.issues = self.reviewer.review_block(table, ids)
+            reviewed_at = self.reviewer.pg_timestamp(timezone.now())
+            table = (
+                table.append_column("id", pa.array(ids))
+                .append_column("review_status", statuses)
+                .append_column("reviewed_at", pa.repeat(pa.scalar(reviewed_at, pa.int64()), n))
+            )
         return table
 
     def _encode(self, table: pa.Table) -> bytes:
         return pgcopy.encode_rows(table, self.copy_kinds)
-
-    def _end_of_data(self) -> bytes:
-        return pgcopy.TRAILER
 
     def commit(self) -> None:
         """The run's diff sample and counts, in the products' transaction; then COMMIT
@@ -211,6 +263,8 @@ class _ProductWriter(_StageWriter):
         with self.conn.cursor() as cur:
             if self.fk_checks_skipped:  # the rest of the transaction is checked as usual
                 cur.execute("SET LOCAL session_replication_role = origin")
+            if self.reviewer is not None:  # the ids shared in the whole catalog
+                self.reviewer.settle(cur)
             # statistics first (ANALYZE counts this transaction's rows): with those of an
             # empty catalog the planner linked 1,000 diff rows to a million products by
             # scanning the products for each one (33 s instead of milliseconds). Only the
@@ -239,6 +293,34 @@ class _ProductWriter(_StageWriter):
             sort_keys_fill_new_partition(cur, tenant_id=run.tenant_id, catalog_id=run.catalog_id)
         self.conn.commit()
         self.conn.close()
+
+    def abort(self) -> None:
+        super().abort()
+        if self.reviewer is not None:
+            self.reviewer.close()
+
+    def reviewed(self):
+        """The review done while writing (for ecr.services.review_after_feed_run), or None
+        with ECR off."""
+        return self.reviewer.review if self.reviewer is not None else None
+
+
+# the binary COPY of the issues: ids, and created_at as a timestamptz (int8 microseconds)
+_ISSUE_COPY_KINDS = dict.fromkeys(("tenant_id", "catalog_id", "product_id", "created_at"), "int8")
+# what a reviewed first pull writes besides the feed's columns and the constants
+_REVIEWED_COLUMNS = ("id", "review_status", "reviewed_at")
+
+
+def _block_reviewer(ctx: _Ctx, conn):
+    """ECR's reviewer of this run's blocks (None with ECR off or not installed). Products
+    are pending since this transaction's start, their review_requested_at."""
+    from feeds.ingest.apply import _review_entry
+
+    entry = _review_entry("feed_block_reviewer")
+    if entry is None:
+        return None
+    requested_at = conn.execute("SELECT now()").fetchone()[0]
+    return entry(tenant=ctx.tenant, catalog=ctx.catalog, requested_at=requested_at)
 
 
 def _skip_foreign_key_checks(conn) -> bool:

@@ -43,3 +43,44 @@ def test_import_feed_refuses_other_schemes_with_a_way_forward(tenant_a, location
 def test_import_feed_unknown_catalog():
     with pytest.raises(CommandError, match="No catalog"):
         call_command("import_feed", "--catalog", "999999", "/nonexistent.csv")
+
+
+def _import(catalog, path, *flags) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("import_feed", "--catalog", str(catalog.pk), *flags, str(path), stdout=out)
+    return out.getvalue().strip()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_feed_skips_unchanged_records_and_reviews_the_changed_ones(tenant_a, tmp_path):
+    """The path of a scheduled pull: records unchanged since the last pull are skipped
+    unread (their row warnings are not repeated), the changed products come out of the run
+    already reviewed; --force reads every record again."""
+    from catalogs.models import ReviewStatus
+
+    catalog = CatalogFactory(tenant=tenant_a, currency="USD")
+    path = tmp_path / "feed.csv"
+    header = "id,title,description,link,image_link,price\n"  # no availability: a warning
+    rows = [
+        f"S{i},Hat {i},Wool,https://s.example/{i},https://s.example/{i}.jpg,5 USD"
+        for i in range(50)
+    ]
+    path.write_text(header + "\n".join(rows) + "\n")
+    first = _import(catalog, path)
+    assert "created 50" in first and "warnings 50" in first
+    products = Product.objects.for_tenant(tenant_a).filter(catalog=catalog)
+    assert not products.filter(review_status=ReviewStatus.PENDING).exists()
+
+    rows[7] = "S7,Hat 7,Wool,ftp://s.example/7,https://s.example/7.jpg,6 USD"
+    path.write_text(header + "\n".join(rows) + "\n")
+    again = _import(catalog, path)
+    assert "created 0, updated 1, unchanged 49" in again
+    assert again.endswith("warnings 1")  # only the record read again warns again
+    assert products.get(sku="S7").review_status == ReviewStatus.UNAVAILABLE  # link_not_http
+    assert not products.filter(review_status=ReviewStatus.PENDING).exists()
+
+    forced = _import(catalog, path, "--force")
+    assert "created 0, updated 0, unchanged 50" in forced
+    assert forced.endswith("warnings 50")  # every record read

@@ -1,4 +1,4 @@
-"""`manage.py import_feed --catalog CATALOG_ID [--mode replace|update] PATH_OR_URL`."""
+"""`manage.py import_feed --catalog CATALOG_ID [--mode replace|update] [--force] PATH_OR_URL`."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -11,8 +11,9 @@ from feeds.parsing import FeedError
 class Command(BaseCommand):
     help = (
         "Import a product feed (file path or http(s) URL) into a catalog synchronously, with "
-        "the same pipeline as scheduled pulls. Prints a one-line summary; exits non-zero on "
-        "failure."
+        "the same pipeline as scheduled pulls: records unchanged since the catalog's last "
+        "pull are skipped unread and the changed products reviewed in the same pass. Prints "
+        "a one-line summary; exits non-zero on failure."
     )
 
     def add_arguments(self, parser):
@@ -20,9 +21,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--mode", choices=UpdateMode.values, default=UpdateMode.REPLACE, help="default: replace"
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="read every record, also those unchanged since the last pull",
+        )
         parser.add_argument("location", metavar="PATH_OR_URL")
 
-    def handle(self, *args, catalog, mode, location, **options):
+    def handle(self, *args, catalog, mode, location, force=False, **options):
         # Operators act across tenants: the catalog id names its tenant.
         found = Catalog.objects.select_related("tenant").filter(pk=catalog).first()
         if found is None:
@@ -30,7 +36,7 @@ class Command(BaseCommand):
         tenant = found.tenant
         try:
             run = services.feed_import_command(
-                tenant=tenant, catalog=found, location=location, mode=mode
+                tenant=tenant, catalog=found, location=location, mode=mode, force=force
             )
         except FeedError as exc:
             raise CommandError(str(exc)) from exc
