@@ -145,7 +145,8 @@ class Product(TenantOwnedModel):
         indexes = [
             models.Index(fields=["tenant", "catalog", "id"], name="product_catalog_id_idx"),
             # Review-status filters use ecr_product_ratio_idx (tenant, catalog, review_status
-            # WHERE removed_at IS NULL), created by the ecr app's migration 0003.
+            # WHERE removed_at IS NULL), created by the ecr app's migration 0003; ECR's issue
+            # counts find removed products by ecr_product_removed_idx (ecr migration 0006).
             # Only the rarer availabilities: a filter on "in stock" (most of a catalog) walks
             # the sort's index, the others need this one. Leaving in-stock products out
             # saved a first pull of a million (80 % in stock) ~2 s (bench/RESULTS.md).
