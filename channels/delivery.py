@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import time
 import zlib
 from collections.abc import Iterator
@@ -28,19 +29,29 @@ CONTENT_TYPES = {
     "tsv": "text/tab-separated-values; charset=utf-8",
 }
 DEFAULT_RATE = (30, 600)  # requests per window (seconds), per feed
+logger = logging.getLogger(__name__)
 
 
 def _rate_ok(feed: ChannelFeed) -> tuple[bool, int]:
+    """Fixed windows counted in the shared cache (settings.CACHES: Redis, or files on the
+    embedded default), so every web process counts against the same limit. A cache that
+    cannot be reached lets the fetch through: a channel's schedule is not the cache's
+    hostage."""
     limit, window = getattr(settings, "CHANNEL_FEED_RATE_LIMIT", DEFAULT_RATE)
     slot = int(time.time() // window)
     key = f"channels:rate:{feed.pk}:{slot}"
-    cache.add(key, 0, window)
+    retry_after = window - int(time.time() % window)
     try:
-        n = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window)
-        n = 1
-    return n <= limit, window - int(time.time() % window)
+        cache.add(key, 0, window)
+        try:
+            n = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, window)
+            n = 1
+    except Exception:  # any cache backend's connection error
+        logger.warning("channel feed rate limit: cache unavailable", exc_info=True)
+        return True, retry_after
+    return n <= limit, retry_after
 
 
 def _basic_credentials(request) -> tuple[str, str] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
@@ -212,6 +213,13 @@ def _counted(items: Iterator[dict[str, str]], counter: list[int]) -> Iterator[di
         yield item
 
 
+def _unmarked(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    # closing: a client gone mid-feed ends the COPY now, not when garbage is collected
+    with closing(chunks):
+        for chunk in chunks:
+            yield xml_sql.unmark(chunk)
+
+
 def feed_body(
     feed: ChannelFeed, *, link: str = "", counter: list[int] | None = None, fast: bool = True
 ) -> Iterator[bytes]:
@@ -225,8 +233,8 @@ def feed_body(
         sql, params = xml_sql.item_sql(
             feed.channel, catalog_currency=feed.catalog.currency, label_slot=slot
         )
-        texts = selectors.feed_item_texts(feed, item_sql=sql, item_params=params, counter=counter)
-        return writers.rss_from_item_texts(texts, title=feed.catalog.name, link=link)
+        chunks = selectors.feed_item_chunks(feed, item_sql=sql, item_params=params, counter=counter)
+        return writers.rss_around_items(_unmarked(chunks), title=feed.catalog.name, link=link)
     return writers.write_feed(
         feed.format,
         feed_columns(feed),

@@ -66,11 +66,10 @@ def _rss_head(title: str, link: str) -> str:
 _RSS_TAIL = "</channel>\n</rss>\n"
 
 
-def rss_from_item_texts(texts: Iterable[str], *, title: str, link: str) -> Iterator[bytes]:
-    """An RSS feed around <item> lines already written (xml_sql: by PostgreSQL)."""
+def rss_around_items(chunks: Iterable[bytes], *, title: str, link: str) -> Iterator[bytes]:
+    """An RSS feed around chunks of <item> lines already written (xml_sql)."""
     yield _rss_head(title, link).encode("utf-8")
-    for text in texts:
-        yield text.encode("utf-8")
+    yield from chunks
     yield _RSS_TAIL.encode("utf-8")
 
 

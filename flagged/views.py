@@ -17,7 +17,7 @@ from django.views.generic import TemplateView
 from catalog_health.csv_export import csv_lines
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
-from catalogs.models import Product
+from catalogs.models import Catalog, Product
 
 from . import selectors
 from .charts import impressions_figure
@@ -43,7 +43,13 @@ EXPORT_COLUMNS = ["sku", "title", "catalog", "status", "since", "reasons", "prod
 
 def _filters(request) -> tuple[FlaggedFilterForm, dict]:
     form = FlaggedFilterForm(request.GET or None)
-    return form, (form.cleaned_data if form.is_valid() else {})
+    filters = dict(form.cleaned_data) if form.is_valid() else {}
+    # ?catalog=<id>: one catalog's products (a channel feed's "Impacted N" links here). The
+    # selector reads it through the tenant's products: another tenant's id matches nothing.
+    catalog = request.GET.get("catalog", "")
+    if catalog.isdigit() and len(catalog) < 19:
+        filters["catalog"] = int(catalog)
+    return form, filters
 
 
 REASON_LEVELS = {Level.IMPACTED: "Impacted", Level.AT_RISK: "At risk"}
@@ -133,6 +139,11 @@ class FlaggedListView(TenantViewMixin, TemplateView):
         query.pop("cursor", None)
         status_query = query.copy()
         status_query.pop("status", None)
+        all_catalogs = query.copy()
+        all_catalogs.pop("catalog", None)
+        catalog = None
+        if filters.get("catalog"):
+            catalog = self.scoped(Catalog).filter(pk=filters["catalog"]).only("name").first()
         rows = selectors.tab_rows(
             tenant=self.tenant, page=page, policies=policies, today=timezone.now().date()
         )
@@ -147,6 +158,9 @@ class FlaggedListView(TenantViewMixin, TemplateView):
             ],
             base_query=query.urlencode(),
             status_query=status_query.urlencode(),
+            catalog_filter=catalog,
+            catalog_id=filters.get("catalog") or "",
+            all_catalogs_query=all_catalogs.urlencode(),
             resolved_days=resolved_days(),
         )
         return ctx

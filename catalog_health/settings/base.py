@@ -188,6 +188,30 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # tables when beat starts; admins see and edit them (interval, enabled) in Django admin.
 CELERY_BEAT_SCHEDULE: dict = {}
 
+# --- Cache ----------------------------------------------------------------------------------
+# Shared by every process (web workers, Celery): counters such as a channel feed's rate limit
+# must not multiply with the number of gunicorn workers, as a per-process cache would. Redis
+# when REDIS_URL is set; the embedded default keeps the cache in files under var/, which the
+# processes of one machine share without a server.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="ch"),
+            # Redis down: fail fast (callers degrade), as the broker settings below do
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
+
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -5,6 +5,10 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/catalog_health")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# One cache key prefix per test run, inherited by the processes a test starts (so that they
+# share the cache with it) and apart from other runs on the same Redis database.
+os.environ.setdefault("CACHE_KEY_PREFIX", f"test-{os.getpid()}")
+
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK
 

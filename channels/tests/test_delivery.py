@@ -243,9 +243,6 @@ def test_gzip_when_asked(client, catalog, products):
 
 
 def test_rate_limited_per_feed(client, catalog, products, settings):
-    from django.core.cache import cache
-
-    cache.clear()
     settings.CHANNEL_FEED_RATE_LIMIT = (3, 600)
     feed = ChannelFeedFactory(catalog=catalog)
     other = ChannelFeedFactory(catalog=catalog, channel="meta", format="csv")
@@ -315,3 +312,59 @@ def test_if_modified_since_in_the_past_gets_the_feed(client, catalog, products):
     feed = ChannelFeedFactory(catalog=catalog)
     old = http_date((timezone.now() - timedelta(days=3)).timestamp())
     assert fetch(client, feed, HTTP_IF_MODIFIED_SINCE=old).status_code == 200
+
+
+_HEAD_FEED = """
+import sys
+
+import django
+
+django.setup()
+from django.conf import settings
+from django.test import Client
+
+settings.CHANNEL_FEED_RATE_LIMIT = (3, 10**8)
+client = Client()
+print(" ".join(str(client.head(sys.argv[1]).status_code) for _ in range(int(sys.argv[2]))))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_rate_limit_is_shared_by_separate_processes(client, catalog, products, settings):
+    """Two processes (as two gunicorn workers) count against the same limit: the cache is
+    Redis, not each process's memory."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings as conf
+    from django.db import connection
+
+    assert conf.CACHES["default"]["BACKEND"].endswith("RedisCache")
+    db = connection.settings_dict
+    env = {
+        **os.environ,  # REDIS_URL and this run's CACHE_KEY_PREFIX included
+        "DJANGO_SETTINGS_MODULE": "catalog_health.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "PYTHONPATH": str(Path(conf.BASE_DIR)),
+    }
+    feed = ChannelFeedFactory(catalog=catalog)
+    path = services.feed_path(feed)
+
+    def process(n: int) -> list[str]:
+        out = subprocess.run(
+            [sys.executable, "-c", _HEAD_FEED, path, str(n)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return out.stdout.split()
+
+    assert process(2) == ["200", "200"]
+    assert process(2) == ["200", "429"]  # a per-process cache would say 200 200
+    settings.CHANNEL_FEED_RATE_LIMIT = (3, 10**8)
+    assert fetch(client, feed).status_code == 429  # and this process counts with them

@@ -1,6 +1,8 @@
 """The database-written XML items are byte-identical to the Python writers' for the same
 products: the fast path cannot drift from the reference."""
 
+import re
+import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
@@ -8,6 +10,7 @@ import pytest
 from catalogs.models import ReviewStatus
 from catalogs.tests.factories import ProductFactory
 from channels import services
+from channels.writers import G_NS
 
 from .factories import ChannelFeedFactory
 
@@ -53,3 +56,75 @@ def test_fast_xml_equals_the_reference_writer(catalog, products, channel, flagge
     reference = b"".join(services.feed_body(feed, link="https://l/?a&b", fast=False))
     assert fast.count(b"<item>") == reference.count(b"<item>") >= 10
     assert fast == reference
+
+
+# Feed text that tries to pass for the fast path's markup (MARK is "\x01": "<" is one, ">"
+# two), or to break out of an element, next to every character XML escapes or forbids.
+INJECTIONS = [
+    "\x01/title\x01\x01\x01g:price\x01\x010.01 USD\x01/g:price\x01\x01\x01title\x01\x01",
+    "</title><g:price>0.01 USD</g:price><title>",
+    "& &amp; < > \" ' \x01\x01\x01 \x02\x1f end",
+    "\x01",
+    "tab\tcr\rnl\n雪 ✓ \ufffe\uffff Ünïcödé",
+]
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _independent_item(product, *, suffix: str = "") -> str:
+    """What a Google item must be, written with xml.etree (not the app's writers) from the
+    product's own fields: empty values left out, forbidden characters dropped."""
+    item = ET.Element("item")
+    values = [
+        ("g:id", product.sku),
+        ("title", product.title + suffix),
+        ("description", product.description),
+        ("link", product.link),
+        ("g:image_link", product.image_link),
+        ("g:availability", "in stock"),
+        ("g:price", f"{product.price} USD" if product.price is not None else ""),
+        ("g:condition", product.condition or "new"),
+        ("g:brand", product.brand),
+    ]
+    for url in ",".join(product.additional_image_links).split(","):
+        values.append(("g:additional_image_link", url))
+    values += [("g:gtin", product.gtin), ("g:mpn", product.mpn)]
+    for tag, value in values:
+        if value:
+            ET.SubElement(item, tag).text = _FORBIDDEN.sub("", value)
+    return ET.tostring(item, encoding="unicode", short_empty_elements=False) + "\n"
+
+
+@pytest.mark.parametrize("rules", [[], [{"op": "suffix", "field": "title", "value": " & <co>"}]])
+def test_feed_bytes_equal_an_independent_rendering_of_hostile_values(catalog, rules):
+    for i, text in enumerate(INJECTIONS):
+        ProductFactory(
+            catalog=catalog,
+            sku=f"H{i}",
+            title=text,
+            description="" if i % 2 else text,  # empty optional fields are left out
+            brand=text,
+            link=f"https://x/{i}?a=1&b=<2>",
+            image_link="",
+            price=Decimal("10.50"),
+            currency="",
+            availability="in_stock",
+            condition="",
+            additional_image_links=[text, "https://i/1.jpg,,https://i/2.jpg"] if i < 2 else [],
+            gtin="",
+            mpn=text,
+            custom_attributes={},
+            item_group_id="",
+            review_status=ReviewStatus.AVAILABLE,
+        )
+    feed = ChannelFeedFactory(catalog=catalog, channel="google", format="xml", rules=rules)
+    body = b"".join(services.feed_body(feed, link="https://l/"))
+    items = body.decode().split("<item>")[1:]
+    products = catalog.products.order_by("id")
+    suffix = rules[0]["value"] if rules else ""
+    expected = [_independent_item(p, suffix=suffix) for p in products]
+    assert ["<item>" + item for item in items[:-1]] + [
+        "<item>" + items[-1].removesuffix("</channel>\n</rss>\n")
+    ] == expected
+    root = ET.fromstring(body)  # noqa: S314 - our own output: well-formed, nothing injected
+    prices = [e.text for e in root.iter(f"{{{G_NS}}}price")]
+    assert prices == ["10.50 USD"] * len(INJECTIONS)

@@ -50,3 +50,35 @@ def test_channel_feeds_tab(
     screenshot("channels-1-feed-detail")
     page.get_by_role("link", name="All channel feeds").click()
     screenshot("channels-2-feed-list")
+
+
+def test_impacted_link_opens_the_flagged_tab_of_that_catalog(
+    page, live_server, login, screenshot, member, tenant_a, products, catalog
+):
+    """The feed page's "Impacted N" lands on the Flagged products tab, Impacted, filtered to
+    the feed's catalog: another catalog's Impacted product is not listed."""
+    from catalogs.tests.factories import CatalogFactory, ProductFactory
+    from channels.tests.factories import ChannelFeedFactory
+    from flagged.tests.factories import FlagStateFactory
+
+    other = CatalogFactory(tenant=tenant_a, name="Hats")
+    FlagStateFactory(
+        product=ProductFactory(catalog=other, sku="H1", title="Late hat"), status="impacted"
+    )
+    feed = ChannelFeedFactory(catalog=catalog, flagged="exclude")
+    user = member(tenant_a, Role.SELLER, username="sam")
+    user.set_password("s3cret-pass")
+    user.save()
+    login("sam", "s3cret-pass")
+    page.goto(f"{live_server.url}/t/{tenant_a.slug}/catalogs/{catalog.pk}/channel-feeds/{feed.pk}/")
+    page.get_by_role("link", name="Impacted 1").click()
+    page.wait_for_url(f"**/flagged/**catalog={catalog.pk}**")
+    table = page.locator("#flagged-table")
+    assert table.get_by_text("Late shoe").is_visible()
+    assert table.get_by_text("Late hat").count() == 0
+    assert page.locator("#catalog-filter").get_by_text("Shoes").is_visible()
+    screenshot("channels-3-impacted-link")
+    page.get_by_role("button", name="Filter").click()  # the filter form keeps the catalog
+    assert table.get_by_text("Late hat").count() == 0
+    page.get_by_role("link", name="All catalogs").click()
+    assert page.locator("#flagged-table").get_by_text("Late hat").is_visible()
