@@ -1,6 +1,9 @@
+from django import forms
 from django.contrib import admin
 
 from .models import Catalog, Product
+from .rules import EDITABLE_FIELDS, product_edit_errors
+from .services import product_update
 
 
 @admin.register(Catalog)
@@ -10,14 +13,41 @@ class CatalogAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
+class ProductAdminForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = list(EDITABLE_FIELDS)
+
+    def clean(self):
+        data = super().clean()
+        for field, message in product_edit_errors(
+            {f: data.get(f, getattr(self.instance, f)) for f in EDITABLE_FIELDS}
+        ).items():
+            self.add_error(field if field in self.fields else None, message)
+        return data
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    """Products come from the feeds and their status from the review: here an operator
+    changes only what a seller may (EDITABLE_FIELDS), through the seller's own service, so
+    the change is audited, re-reviewed and seen by the product list and channel feeds."""
+
+    form = ProductAdminForm
     list_display = ["sku", "title", "catalog", "availability", "price", "review_status"]
     list_filter = ["review_status", "availability", "tenant"]
     search_fields = ["sku", "title"]
-    raw_id_fields = ["catalog"]
-    readonly_fields = ["content_hash", "first_seen_at", "last_changed_at", "last_seen_at"]
     show_full_result_count = False  # COUNT(*) over millions of rows on every page
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Product._meta.fields if f.name not in EDITABLE_FIELDS]
+
+    def has_add_permission(self, request):
+        return False  # products come from the catalog's feeds
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE_FIELDS}
+        product_update(tenant=obj.tenant, product=obj, actor=request.user, data=data)
 
 
 # --- Orders and daily impressions (issue #6) -----------------------------------------------
