@@ -58,13 +58,17 @@ def test_fast_xml_equals_the_reference_writer(catalog, products, channel, flagge
     assert fast == reference
 
 
-# Feed text that tries to pass for the fast path's markup (MARK is "\x01": "<" is one, ">"
-# two), or to break out of an element, next to every character XML escapes or forbids.
+# Feed text that tries to pass for the fast path's markup ("<" is "\x01" and ">" "\x02"),
+# or for markup in other mark schemes ("\x01\x01" for ">"), or to break out of an element,
+# next to every character XML escapes or forbids.
 INJECTIONS = [
+    "\x01/title\x02\x01g:price\x020.01 USD\x01/g:price\x02\x01title\x02",
     "\x01/title\x01\x01\x01g:price\x01\x010.01 USD\x01/g:price\x01\x01\x01title\x01\x01",
+    "\x02\x02\x01\x02 \x02x\x01 \x02&\x01",
     "</title><g:price>0.01 USD</g:price><title>",
     "& &amp; < > \" ' \x01\x01\x01 \x02\x1f end",
     "\x01",
+    "\x02",
     "tab\tcr\rnl\n雪 ✓ \ufffe\uffff Ünïcödé",
 ]
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -109,7 +113,7 @@ def test_feed_bytes_equal_an_independent_rendering_of_hostile_values(catalog, ru
             currency="",
             availability="in_stock",
             condition="",
-            additional_image_links=[text, "https://i/1.jpg,,https://i/2.jpg"] if i < 2 else [],
+            additional_image_links=[text, "https://i/1.jpg,,https://i/2.jpg"] if i < 3 else [],
             gtin="",
             mpn=text,
             custom_attributes={},
