@@ -9,7 +9,7 @@ import pytest
 
 from catalogs.models import ReviewStatus
 from catalogs.tests.factories import ProductFactory
-from channels import services
+from channels import services, xml_sql
 from channels.writers import G_NS
 
 from .factories import ChannelFeedFactory
@@ -70,6 +70,7 @@ INJECTIONS = [
     "\x01",
     "\x02",
     "tab\tcr\rnl\n雪 ✓ \ufffe\uffff Ünïcödé",
+    "yen \uffe5 half \uff76\uff80 full \uff21 \ufffe bom \ufeff end",
 ]
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -132,3 +133,22 @@ def test_feed_bytes_equal_an_independent_rendering_of_hostile_values(catalog, ru
     root = ET.fromstring(body)  # noqa: S314 - our own output: well-formed, nothing injected
     prices = [e.text for e in root.iter(f"{{{G_NS}}}price")]
     assert prices == ["10.50 USD"] * len(INJECTIONS)
+
+
+def _slow_unmark(marked: str) -> str:
+    """unmark, one character at a time: text escaped, marks to markup, forbidden dropped."""
+    out = []
+    for ch in marked:
+        if ch == "\x01":
+            out.append("<")
+        elif ch == "\x02":
+            out.append(">")
+        elif not _FORBIDDEN.match(ch):
+            out.append({"&": "&amp;", "<": "&lt;", ">": "&gt;"}.get(ch, ch))
+    return "".join(out)
+
+
+@pytest.mark.parametrize("text", INJECTIONS)
+def test_unmark_equals_a_character_by_character_rendering(text):
+    marked = "\x01item\x02" + text + "\x01/item\x02\n" + text
+    assert xml_sql.unmark(marked.encode()) == _slow_unmark(marked).encode()
