@@ -9,7 +9,7 @@ import pytest
 
 from catalogs.models import ReviewStatus
 from catalogs.tests.factories import ProductFactory
-from channels import services
+from channels import services, xml_sql
 from channels.writers import G_NS
 
 from .factories import ChannelFeedFactory
@@ -58,14 +58,19 @@ def test_fast_xml_equals_the_reference_writer(catalog, products, channel, flagge
     assert fast == reference
 
 
-# Feed text that tries to pass for the fast path's markup (MARK is "\x01": "<" is one, ">"
-# two), or to break out of an element, next to every character XML escapes or forbids.
+# Feed text that tries to pass for the fast path's markup ("<" is "\x01" and ">" "\x02"),
+# or for markup in other mark schemes ("\x01\x01" for ">"), or to break out of an element,
+# next to every character XML escapes or forbids.
 INJECTIONS = [
+    "\x01/title\x02\x01g:price\x020.01 USD\x01/g:price\x02\x01title\x02",
     "\x01/title\x01\x01\x01g:price\x01\x010.01 USD\x01/g:price\x01\x01\x01title\x01\x01",
+    "\x02\x02\x01\x02 \x02x\x01 \x02&\x01",
     "</title><g:price>0.01 USD</g:price><title>",
     "& &amp; < > \" ' \x01\x01\x01 \x02\x1f end",
     "\x01",
+    "\x02",
     "tab\tcr\rnl\n雪 ✓ \ufffe\uffff Ünïcödé",
+    "yen \uffe5 half \uff76\uff80 full \uff21 \ufffe bom \ufeff end",
 ]
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -109,7 +114,7 @@ def test_feed_bytes_equal_an_independent_rendering_of_hostile_values(catalog, ru
             currency="",
             availability="in_stock",
             condition="",
-            additional_image_links=[text, "https://i/1.jpg,,https://i/2.jpg"] if i < 2 else [],
+            additional_image_links=[text, "https://i/1.jpg,,https://i/2.jpg"] if i < 3 else [],
             gtin="",
             mpn=text,
             custom_attributes={},
@@ -128,3 +133,22 @@ def test_feed_bytes_equal_an_independent_rendering_of_hostile_values(catalog, ru
     root = ET.fromstring(body)  # noqa: S314 - our own output: well-formed, nothing injected
     prices = [e.text for e in root.iter(f"{{{G_NS}}}price")]
     assert prices == ["10.50 USD"] * len(INJECTIONS)
+
+
+def _slow_unmark(marked: str) -> str:
+    """unmark, one character at a time: text escaped, marks to markup, forbidden dropped."""
+    out = []
+    for ch in marked:
+        if ch == "\x01":
+            out.append("<")
+        elif ch == "\x02":
+            out.append(">")
+        elif not _FORBIDDEN.match(ch):
+            out.append({"&": "&amp;", "<": "&lt;", ">": "&gt;"}.get(ch, ch))
+    return "".join(out)
+
+
+@pytest.mark.parametrize("text", INJECTIONS)
+def test_unmark_equals_a_character_by_character_rendering(text):
+    marked = "\x01item\x02" + text + "\x01/item\x02\n" + text
+    assert xml_sql.unmark(marked.encode()) == _slow_unmark(marked).encode()
