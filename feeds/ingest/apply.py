@@ -176,7 +176,7 @@ def _merge_staged(ctx: _Ctx, delta: str, counts: dict[str, int], *, removals: bo
         _remember_line_hashes(run)
     removed = _remove_missing(run, now) if removals else 0
     if reviewer is not None:
-        _write_delta_issues(ctx, reviewer, delta)
+        _write_delta_issues(ctx, reviewer, delta, created=counts["created"] > 0)
     elif changed:
         _review_in_apply(ctx)
     run.created, run.updated = counts["created"], counts["updated"]
@@ -380,14 +380,14 @@ def _review_delta(ctx: _Ctx, delta: str, *, removals: bool):
     return reviewer
 
 
-def _write_delta_issues(ctx: _Ctx, reviewer, delta: str) -> None:
+def _write_delta_issues(ctx: _Ctx, reviewer, delta: str, *, created: bool) -> None:
     """After the merge: the reviewed products' issues replaced. On a failure (rolled back
     to its savepoint) the products go back to Pending and the hook after the commit
     reviews them."""
     run = ctx.run
     try:
         with transaction.atomic(), connection.cursor() as cur:
-            reviewer.write_issues(cur.cursor, _created_ids(run, delta))
+            reviewer.write_issues(cur.cursor, _created_ids(run, delta) if created else {})
     except Exception:
         log.exception("issues of feed run %s not written in its apply", run.pk)
         p = _qn(Product._meta.db_table)
