@@ -416,3 +416,130 @@ def feed_review_record(
         wait_max_seconds=review.wait_max,
     )
     return result.batch
+
+
+class DeltaReviewer:
+    """Reviews a re-pull's created and changed rows before its merge writes them, so the
+    merge writes each product once, with its status, and only those products' issues are
+    replaced after it (see docs/review-and-ecr.md, "Review inside the feed run").
+
+    ``review`` reads the rows as the merge will write them (``rows_sql``: the product's
+    columns and ``product_id``, null for a new product) with the expressions the
+    whole-catalog review reads them with, and the ids shared in the catalog as it will be
+    after the merge (``skus_sql``: the skus of its active products then); ``stage`` COPYs
+    the (sku, status) pairs for the merge to join; ``write_issues`` replaces the issues once
+    the products exist."""
+
+    def __init__(self, *, tenant: Tenant, catalog: Catalog, requested_at: datetime):
+        # the engine's context and issue rows of a first pull's reviewer (it takes no ids)
+        self._blocks = FeedBlockReviewer(tenant=tenant, catalog=catalog, requested_at=requested_at)
+        self.tenant_id, self.catalog_id = tenant.pk, catalog.pk
+        self.requested_at = requested_at
+        self.review = FeedReview()
+        self.skus: list[str] = []
+        self.product_ids: list[int | None] = []
+        self.statuses: list[str] = []
+        self._issues: list[tuple[int, pa.Table]] = []  # (first row, issues of a block)
+        self._created_at = timezone.now()
+
+    def review_rows(self, cur, rows_sql: str, params: list, skus_sql: str, skus_params: list):
+        names = (*_TEXT_FIELDS, *_BLOCK_SQL)
+        select = ", ".join(["product_id", "LOWER(TRIM(sku))", *_TEXT_FIELDS, *_BLOCK_SQL.values()])
+        cur.execute(f"SELECT {select} FROM ({rows_sql}) m", params)  # noqa: S608
+        schema = rules.BLOCK_SCHEMA
+        blocks: list[pa.Table] = []
+        keys: set[str] = set()
+        while rows := cur.fetchmany(10_000):
+            cols = list(zip(*rows, strict=True))
+            block = pa.table(
+                {n: pa.array(c, schema.field(n).type) for n, c in zip(names, cols[2:], strict=True)}
+            ).select(schema.names)
+            blocks.append(block)
+            self.product_ids += cols[0]
+            skus = block.column("sku").to_pylist()
+            self.skus += skus
+            keys.update(cols[1])
+            keys.update(rules.normalize_id(s) for s in skus)
+        ctx = self._blocks._context(self._shared_ids(cur, skus_sql, skus_params, sorted(keys)))
+        result, first = self.review.result, 0
+        for block in blocks:
+            verdict = rules.review_block(block, ctx)
+            bad = verdict.unavailable
+            self.statuses += [
+                ReviewStatus.UNAVAILABLE.value if b else ReviewStatus.AVAILABLE.value for b in bad
+            ]
+            self._issues.append((first, verdict.issues))
+            first += block.num_rows
+            result.reviewed += block.num_rows
+            result.unavailable += int(bad.sum())
+            result.available += block.num_rows - int(bad.sum())
+            result.issues += verdict.issues.num_rows
+        wait = max(0.0, (timezone.now() - self.requested_at).total_seconds())
+        self.review.wait_seconds = wait * result.reviewed
+        self.review.wait_max = wait if result.reviewed else None
+
+    def _shared_ids(self, cur, skus_sql: str, params: list, keys: list[str]) -> frozenset[str]:
+        """The ids shared in the catalog after the merge, as ecr.review.duplicate_ids finds
+        them, among those that can match a reviewed row. On a sku column of collation "C"
+        (LOWER is ASCII-only, TRIM takes spaces) a group of the whole-catalog query whose
+        normalised id (normalize_id) is a reviewed row's either has a printable-ASCII key,
+        which then is that normalised id, or a key with another character, which all its
+        members' skus have too: so only the groups whose key is one of the rows' keys or
+        their normalised ids, or whose skus are not printable ASCII, are grouped. Another
+        collation groups the whole catalog."""
+        sql = f"SELECT LOWER(TRIM(sku)) FROM ({skus_sql}) c "  # noqa: S608 - caller's SQL
+        if _sku_collation(cur) != "C":
+            cur.execute(sql + "GROUP BY 1 HAVING count(*) > 1", params)
+            return frozenset(rules.normalize_id(r[0]) for r in cur.fetchall())
+        sql += "WHERE LOWER(TRIM(sku)) = ANY(%s::text[]) OR sku ~ '[^ -~]' "
+        # The scan of the catalog keeps only the rows' keys, but the planner expects it to
+        # keep many rows and would not split it over workers (it halves the ~0.8 s at a
+        # million products): parallel costs off for this query, restored after it.
+        costs = ("parallel_setup_cost", "parallel_tuple_cost")
+        cur.execute("SELECT current_setting(%s), current_setting(%s)", costs)
+        saved = cur.fetchone()
+        cur.execute("SELECT set_config(%s, '0', true), set_config(%s, '0', true)", costs)
+        try:
+            cur.execute(sql + "GROUP BY 1 HAVING count(*) > 1", [*params, keys])
+            return frozenset(rules.normalize_id(r[0]) for r in cur.fetchall())
+        finally:
+            cur.execute(
+                "SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
+                [costs[0], saved[0], costs[1], saved[1]],
+            )
+
+    def stage(self, cur, table: str) -> None:
+        """The (sku, status) pairs in an unlogged table of that name, for the merge."""
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(f'CREATE UNLOGGED TABLE {table} (sku text COLLATE "C", review_status text)')
+        if self.skus:
+            buf = io.BytesIO()
+            data = pa.table({"sku": pa.array(self.skus, pa.string()), "s": pa.array(self.statuses)})
+            pa_csv.write_csv(data, buf, pa_csv.WriteOptions(include_header=False))
+            with cur.copy(f"COPY {table} (sku, review_status) FROM STDIN (FORMAT csv)") as cp:
+                cp.write(buf.getvalue())
+        cur.execute(f"ANALYZE {table}")
+
+    def write_issues(self, cur, created_ids: dict[str, int]) -> None:
+        """Once merged: the changed products' old issues deleted (by product id, on the
+        issues' (tenant, product) index) and every reviewed product's issues COPYed."""
+        ids = np.array(
+            [
+                pid if pid is not None else created_ids[s]
+                for pid, s in zip(self.product_ids, self.skus, strict=True)
+            ],
+            dtype=np.int64,
+        )
+        changed = [pid for pid in self.product_ids if pid is not None]
+        if changed:
+            cur.execute(
+                f"DELETE FROM {_ISSUES} WHERE tenant_id = %s "  # noqa: S608
+                "AND product_id = ANY(%s::bigint[])",
+                [self.tenant_id, changed],
+            )
+        with cur.copy(_COPY_ISSUES_SQL) as cp:
+            for first, issues in self._issues:
+                if issues.num_rows:
+                    rows = pc.add(issues.column("row"), first)
+                    shifted = issues.set_column(issues.column_names.index("row"), "row", rows)
+                    cp.write(self._blocks._issue_csv(shifted, ids, self._created_at))

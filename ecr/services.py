@@ -25,7 +25,7 @@ from catalogs.models import Catalog, Product, ReviewStatus
 
 from . import selectors
 from . import state as ecr_state
-from .block_review import FeedBlockReviewer, FeedReview, feed_review_record
+from .block_review import DeltaReviewer, FeedBlockReviewer, FeedReview, feed_review_record
 from .diagnostics import CatalogDiagnostics as CatalogDiagnostics
 from .diagnostics import catalog_diagnostics as catalog_diagnostics
 from .diagnostics import diagnostics_snapshot_current as diagnostics_snapshot_current
@@ -195,6 +195,19 @@ def feed_block_reviewer(
     if not ecr_state_get(tenant=tenant, catalog=catalog).enabled:
         return None
     return FeedBlockReviewer(tenant=tenant, catalog=catalog, requested_at=requested_at)
+
+
+def feed_delta_reviewer(
+    *, tenant: Tenant, catalog: Catalog, requested_at: datetime
+) -> DeltaReviewer | None:
+    """For a re-pull on PostgreSQL, inside its apply transaction, before its merge: with ECR
+    enabled the reviewer of its created and changed rows (``DeltaReviewer``: the merge
+    writes their statuses, then their issues are replaced); None with ECR disabled (they
+    wait as Pending). Hand its ``review`` to :func:`review_after_feed_run` once the run
+    committed."""
+    if not ecr_state_get(tenant=tenant, catalog=catalog).enabled:
+        return None
+    return DeltaReviewer(tenant=tenant, catalog=catalog, requested_at=requested_at)
 
 
 def review_feed_changes(*, tenant: Tenant, catalog: Catalog, run) -> FeedReview | None:

@@ -6,6 +6,8 @@ same statuses and the same issues, in the same order."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.db import connection
 
@@ -23,7 +25,7 @@ from ecr.models import (
     ReviewLane,
 )
 from feeds.ingest import writers
-from feeds.models import FeedSettings, RunStatus
+from feeds.models import FeedSettings, RunStatus, UpdateMode
 from feeds.tests.factories import ProductSourceFactory
 from feeds.tests.test_services import upload_run
 
@@ -289,3 +291,139 @@ def test_a_re_pull_reviews_its_own_rows_in_its_apply_and_an_older_backlog_after(
     upload_run(tenant_a, separate_source, csv(rows))
     _separate_review(tenant_a, separate)
     assert _reviewed(fused) == _reviewed(separate)
+
+
+def _pull_both(tenant, feeds: list[tuple[str, bytes]], *, fused_ecr: bool = True):
+    """The same feeds (mode, data) into a catalog reviewed in its runs and one reviewed by
+    the whole-catalog review after each run; returns both and the fused catalog's runs."""
+    fused = CatalogFactory(tenant=tenant, currency="USD")
+    separate = CatalogFactory(tenant=tenant, currency="USD")
+    _ecr(fused, fused_ecr)
+    _ecr(separate, False)
+    sources: dict = {}
+    runs = []
+    for mode, data in feeds:
+        for catalog in (fused, separate):
+            if (catalog.pk, mode) not in sources:
+                sources[catalog.pk, mode] = ProductSourceFactory(catalog=catalog, mode=mode)
+            run = upload_run(tenant, sources[catalog.pk, mode], data)
+            assert run.status == RunStatus.SUCCEEDED, run.error_message
+            if catalog is fused:
+                runs.append(run)
+        _separate_review(tenant, separate)
+    return fused, separate, runs
+
+
+def _no_errors_logged(caplog) -> None:
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+@pytest.mark.parametrize("sku_collation_c", [True, False])
+def test_a_re_pull_sees_the_ids_the_catalog_shares_after_its_merge(
+    tenant_a, caplog, monkeypatch, sku_collation_c
+):
+    """New and changed rows whose id an unchanged product has in another case, also where
+    only the whole-catalog query's own normalisation finds it (non-ASCII keys); without
+    the collation "C" the whole catalog is grouped."""
+    if not sku_collation_c:
+        monkeypatch.setattr(block_review, "_sku_collation", lambda cur: None)
+    first = [*ROWS, *FILLER, _row("MIX-1", "Mixed"), _row("ÉtÉ-2", "A"), _row("ÉTÉ-2", "B")]
+    again = list(first)
+    f5 = next(i for i, r in enumerate(again) if r.startswith("F-0005,"))
+    again[f5] = again[f5].replace("Product 5", "Product five")  # changed, shares no id
+    again += [
+        _row("mix-1", "Shares MIX-1's id"),  # new: MIX-1 is unchanged
+        _row("été-2", "Shares a group's normalised id"),  # new: a non-ASCII group's
+        _row("Été-1", "Not shared: the query lower-cases ASCII only"),
+    ]
+    del again[again.index(FILLER[30])]  # removed: F-0030 is no longer shared
+    again.append(_row("f-0030", "Its former twin is removed"))
+    fused, separate, runs = _pull_both(
+        tenant_a, [(UpdateMode.REPLACE, csv(first)), (UpdateMode.REPLACE, csv(again))]
+    )
+    assert (runs[1].created, runs[1].updated, runs[1].removed) == (4, 1, 1)
+    got, want = _reviewed(fused), _reviewed(separate)
+    assert got == want
+    assert got["mix-1"][0] == ReviewStatus.UNAVAILABLE
+    assert got["MIX-1"][0] == ReviewStatus.AVAILABLE  # unchanged: not reviewed again
+    assert got["été-2"][0] == ReviewStatus.UNAVAILABLE
+    assert "duplicate_id" in [i[0] for i in got["été-2"][1]]
+    assert got["f-0030"][0] == ReviewStatus.AVAILABLE
+    assert got["F-0005"][0] == ReviewStatus.AVAILABLE
+    assert _batch_counts(fused) == _batch_counts(separate)
+    _no_errors_logged(caplog)
+
+
+def test_a_row_changed_back_to_valid_loses_its_issues(tenant_a, caplog):
+    first = [*ROWS, *FILLER]
+    again = list(first)
+    b2 = next(i for i, r in enumerate(again) if r.startswith("BAD-2,"))
+    again[b2] = _row("BAD-2", "Now a fine product")
+    fused, separate, _ = _pull_both(
+        tenant_a, [(UpdateMode.REPLACE, csv(first)), (UpdateMode.REPLACE, csv(again))]
+    )
+    got = _reviewed(fused)
+    assert got == _reviewed(separate)
+    assert got["BAD-2"] == (ReviewStatus.AVAILABLE, [], True)
+    assert _batch_counts(fused) == _batch_counts(separate)
+    _no_errors_logged(caplog)
+
+
+def test_an_update_mode_run_reviews_the_merged_products(tenant_a, caplog):
+    """A supplemental file writes some columns: the review sees the products with them
+    merged in (the missing image stays missing, the attributes keep their other keys)."""
+    first = [*ROWS, *FILLER]
+    titles = (
+        b"id,title\n"
+        b"BAD-3,A better title\n"  # still no image: stays Unavailable
+        b"OK-1,Counterfeit shirt\n"  # prohibited term in the title
+        b"F-0002,Product 2 again\n"
+        b"NEW-9,A new one from a supplemental file\n"
+    )
+    attrs = b"id,size\nF-0004,XL\nOK-1,M\n"
+    fused, separate, runs = _pull_both(
+        tenant_a,
+        [
+            (UpdateMode.REPLACE, csv(first)),
+            (UpdateMode.UPDATE, titles),
+            (UpdateMode.UPDATE, attrs),
+        ],
+    )
+    assert runs[1].updated == 3 and runs[1].created == 1
+    got = _reviewed(fused)
+    assert got == _reviewed(separate)
+    assert got["BAD-3"][0] == ReviewStatus.UNAVAILABLE
+    assert got["OK-1"][0] == ReviewStatus.UNAVAILABLE
+    f2 = Product.objects.get(catalog=fused, sku="F-0002")
+    assert (f2.link, f2.price) == ("https://s.example/f2", 3)  # kept from the first pull
+    assert _batch_counts(fused) == _batch_counts(separate)
+    _no_errors_logged(caplog)
+
+
+def test_with_ecr_off_a_re_pull_leaves_its_rows_pending(tenant_a, caplog):
+    first = [*ROWS, *FILLER]
+    again = list(first)
+    again[0] = again[0].replace("Linen shirt", "Counterfeit shirt")
+    again.append(_row("NEW-2", "New"))
+    fused, separate, runs = _pull_both(
+        tenant_a,
+        [(UpdateMode.REPLACE, csv(first)), (UpdateMode.REPLACE, csv(again))],
+        fused_ecr=False,
+    )
+    assert (runs[1].created, runs[1].updated) == (1, 1)
+    pending = Product.objects.filter(catalog=fused, review_status=ReviewStatus.PENDING)
+    assert sorted(pending.values_list("sku", flat=True)) == sorted(
+        Product.objects.filter(catalog=fused).values_list("sku", flat=True)
+    )
+    assert not ProductIssue.objects.filter(catalog=fused).exists()
+    assert not ReviewBatch.objects.filter(catalog=fused).exists()
+    _separate_review(tenant_a, fused)
+    assert _reviewed(fused) == _reviewed(separate)
+    _no_errors_logged(caplog)
+
+
+def _row(sku: str, title: str) -> str:
+    return (
+        f"{sku},{title},Plain words,https://s.example/r,https://s.example/r.jpg,,4.00 USD,,USD,"
+        "in stock,new,Lumen,,MPN,,2,,"
+    )

@@ -31,13 +31,16 @@ from feeds.ingest.context import (
 )
 from feeds.ingest.merge import (
     _create_delta,
+    _created_ids,
     _link_created_products,
     _merge,
+    _merged_rows_sql,
     _remember_line_hashes,
     _remove_missing,
+    _skus_after_merge_sql,
     _stage_counts,
 )
-from feeds.ingest.staging import _gone_table, _is_pg, _qn
+from feeds.ingest.staging import _gone_table, _is_pg, _qn, _review_table
 from feeds.models import (
     ChangeKind,
     FeedRowError,
@@ -160,7 +163,9 @@ def _merge_staged(ctx: _Ctx, delta: str, counts: dict[str, int], *, removals: bo
     removals = removals and counts["to_remove"] > 0
     _record_diff(ctx, delta, fs.max_stored_changes, removals=removals)
     now = timezone.now()
-    _merge(run, delta, now)
+    changed = bool(counts["created"] or counts["updated"])
+    reviewer = _review_delta(ctx, delta, removals=removals) if changed else None
+    _merge(run, delta, now, review=_review_table(run) if reviewer else None)
     if _is_pg() and counts["created"] > max(1000, counts["active"] // 5):
         # many new rows: refresh the planner's statistics before the joins below
         with connection.cursor() as cur:
@@ -170,7 +175,9 @@ def _merge_staged(ctx: _Ctx, delta: str, counts: dict[str, int], *, removals: bo
     if counts["staged"] > counts["created"] + counts["updated"]:
         _remember_line_hashes(run)
     removed = _remove_missing(run, now) if removals else 0
-    if counts["created"] or counts["updated"]:
+    if reviewer is not None:
+        _write_delta_issues(ctx, reviewer, delta, created=counts["created"] > 0)
+    elif changed:
         _review_in_apply(ctx)
     run.created, run.updated = counts["created"], counts["updated"]
     # every record was rejected, staged, or skipped unread as unchanged
@@ -341,6 +348,58 @@ def _review_in_apply(ctx: _Ctx) -> None:
     except Exception:
         log.exception("review of feed run %s failed in its apply", ctx.run.pk)
         ctx.review = None
+
+
+def _review_delta(ctx: _Ctx, delta: str, *, removals: bool):
+    """Inside the apply transaction, before the merge (PostgreSQL, ECR on): the review of
+    the delta's rows as the merge writes them, and their statuses staged for it (see
+    ecr.services.feed_delta_reviewer). None when there is none; a failing review is rolled
+    back to its savepoint and the merge writes the rows Pending."""
+    if not _is_pg():
+        return None
+    feed_delta_reviewer = _review_entry("feed_delta_reviewer")
+    if feed_delta_reviewer is None:
+        return None
+    run = ctx.run
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            reviewer = feed_delta_reviewer(
+                tenant=ctx.tenant,
+                catalog=ctx.catalog,
+                requested_at=run.started_at or run.created_at,
+            )
+            if reviewer is None:
+                return None
+            rows_sql, params = _merged_rows_sql(run, delta)
+            skus_sql, skus_params = _skus_after_merge_sql(run, delta, removals=removals)
+            reviewer.review_rows(cur.cursor, rows_sql, params, skus_sql, skus_params)
+            reviewer.stage(cur.cursor, _qn(_review_table(run)))
+    except Exception:
+        log.exception("review of feed run %s failed before its merge", run.pk)
+        return None
+    return reviewer
+
+
+def _write_delta_issues(ctx: _Ctx, reviewer, delta: str, *, created: bool) -> None:
+    """After the merge: the reviewed products' issues replaced. On a failure (rolled back
+    to its savepoint) the products go back to Pending and the hook after the commit
+    reviews them."""
+    run = ctx.run
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            reviewer.write_issues(cur.cursor, _created_ids(run, delta) if created else {})
+    except Exception:
+        log.exception("issues of feed run %s not written in its apply", run.pk)
+        p = _qn(Product._meta.db_table)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"UPDATE {p} SET review_status = 'pending' FROM {_qn(delta)} s "
+                f"WHERE {p}.tenant_id = %s AND {p}.catalog_id = %s AND {p}.sku = s.sku",
+                [run.tenant_id, run.catalog_id],
+            )
+        ctx.review = None
+        return
+    ctx.review = reviewer.review
 
 
 def _store_row_errors(run: FeedRun, errors: list[RowError]) -> None:

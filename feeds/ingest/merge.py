@@ -152,10 +152,12 @@ def _stage_counts(run: FeedRun, delta: str, matcher: RecordMatcher | None) -> di
     }
 
 
-def _merge(run: FeedRun, delta: str, now: datetime) -> None:
+def _merge(run: FeedRun, delta: str, now: datetime, review: str | None = None) -> None:
     """Two set-based statements over the delta (only new and changed rows): a plain INSERT
     of the new products and an UPDATE by primary key of the changed ones. Unchanged rows
-    never reach either. (No ON CONFLICT: the catalog row lock held by the caller serialises
+    never reach either. With ``review`` (a table of (sku, review_status) of the delta's
+    rows, reviewed before the merge) they are written with their status and review time,
+    else Pending. (No ON CONFLICT: the catalog row lock held by the caller serialises
     applies, and ON CONFLICT's speculative insertion costs an extra unique-index probe per
     row on a first pull of a million products.)"""
     p = _qn(Product._meta.db_table)
@@ -190,6 +192,14 @@ def _merge(run: FeedRun, delta: str, now: datetime) -> None:
             "'pending'",
         ]
     )
+    source = f"{dt} s"
+    status_params: list = []
+    if review is not None:
+        select = select.removesuffix("'pending'") + "coalesce(r.review_status, 'pending'), "
+        select += "CASE WHEN r.review_status IS NULL THEN NULL ELSE %s END"
+        insert_cols.append("reviewed_at")
+        source = f"{dt} s LEFT JOIN {_qn(review)} r ON r.sku = s.sku"
+        status_params = [now]
     refreshed = {k: fixed[k] for k in ("last_changed_at", "last_seen_at", "last_seen_run_id")}
     refreshed |= {"review_requested_at": now, "updated_at": now}
     written = _written(run)
@@ -207,20 +217,83 @@ def _merge(run: FeedRun, delta: str, now: datetime) -> None:
             sets.append(f"custom_attributes = {merged}")
     sets += ["feed_line_hash = s.line_hash"]
     sets += [f"{_qn(c)} = %s" for c in refreshed]
-    sets += ["removed_at = NULL", "review_status = 'pending'"]
+    sets += ["removed_at = NULL"]
+    if review is None:
+        sets += ["review_status = 'pending'"]
+    else:
+        sets += [
+            "review_status = coalesce(r.review_status, 'pending')",
+            f"reviewed_at = CASE WHEN r.review_status IS NULL THEN {p}.reviewed_at ELSE %s END",
+        ]
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {p} ({', '.join(_qn(c) for c in insert_cols)}) "
-            f"SELECT {select} FROM {dt} s WHERE s.product_id IS NULL",
-            [run.tenant_id, run.catalog_id, *fixed.values()],
+            f"SELECT {select} FROM {source} WHERE s.product_id IS NULL",
+            [run.tenant_id, run.catalog_id, *fixed.values(), *status_params],
         )
         cur.execute(
-            f"UPDATE {p} SET {', '.join(sets)} FROM {dt} s "
+            f"UPDATE {p} SET {', '.join(sets)} FROM {source} "
             f"WHERE s.product_id IS NOT NULL AND {p}.id = s.product_id",
-            [*set_params, *refreshed.values()],
+            [*set_params, *refreshed.values(), *status_params],
         )
     if written is not None:
         _rehash_updated(delta)
+
+
+def _merged_rows_sql(run: FeedRun, delta: str) -> tuple[str, list]:
+    """The delta's rows as the merge writes them: the product columns and ``product_id``
+    (null for a new product). In update mode a changed product keeps the fields its file
+    does not write, and its custom attributes are merged."""
+    p = _qn(Product._meta.db_table)
+    dt = _qn(delta)
+    written = _written(run)
+    if written is None:
+        cols = ", ".join(f"s.{_qn(c)}" for c in PRODUCT_COLUMNS)
+        return f"SELECT s.product_id, {cols} FROM {dt} s", []
+    exprs, params = [], []
+    for c in PRODUCT_COLUMNS:
+        if c == "sku" or (c in written.fields and c != "custom_attributes"):
+            exprs.append(f"s.{_qn(c)}")
+        elif c == "custom_attributes" and c in written.fields:
+            merged, params = written.attributes_sql("p", "s")
+            exprs.append(f"CASE WHEN s.product_id IS NULL THEN s.{_qn(c)} ELSE {merged} END")
+        else:
+            exprs.append(f"CASE WHEN s.product_id IS NULL THEN s.{_qn(c)} ELSE p.{_qn(c)} END")
+    cols = ", ".join(f"{e} AS {_qn(c)}" for e, c in zip(exprs, PRODUCT_COLUMNS, strict=True))
+    return (
+        f"SELECT s.product_id, {cols} FROM {dt} s LEFT JOIN {p} p ON p.id = s.product_id",
+        params,
+    )
+
+
+def _skus_after_merge_sql(run: FeedRun, delta: str, *, removals: bool) -> tuple[str, list]:
+    """The skus of the catalog's active products once the merge (and the removals) are
+    done: the active ones not removed, and the new and brought back rows of the delta."""
+    p = _qn(Product._meta.db_table)
+    gone = (
+        f" AND NOT EXISTS (SELECT 1 FROM {_qn(_gone_table(run))} g WHERE g.id = p.id)"
+        if removals
+        else ""
+    )
+    return (
+        f"SELECT p.sku FROM {p} p WHERE p.tenant_id = %s AND p.catalog_id = %s "
+        f"AND p.removed_at IS NULL{gone} "
+        f"UNION ALL SELECT s.sku FROM {_qn(delta)} s "
+        "WHERE s.product_id IS NULL OR s.old_removed_at IS NOT NULL",
+        [run.tenant_id, run.catalog_id],
+    )
+
+
+def _created_ids(run: FeedRun, delta: str) -> dict[str, int]:
+    """After the merge: the ids of the products created from the delta's new rows."""
+    p = _qn(Product._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT s.sku, p.id FROM {_qn(delta)} s JOIN {p} p ON p.tenant_id = %s "
+            "AND p.catalog_id = %s AND p.sku = s.sku WHERE s.product_id IS NULL",
+            [run.tenant_id, run.catalog_id],
+        )
+        return dict(cur.fetchall())
 
 
 def _rehash_updated(delta: str) -> None:

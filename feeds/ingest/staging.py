@@ -169,6 +169,7 @@ def _drop_stage(run: FeedRun) -> None:
         cur.execute(f"DROP VIEW IF EXISTS {_qn(_delta_view(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_delta_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_gone_table(run))}")
+        cur.execute(f"DROP TABLE IF EXISTS {_qn(_review_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_seen_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(_columns_table(run))}")
         cur.execute(f"DROP TABLE IF EXISTS {_qn(run.stage_table)}")
@@ -290,6 +291,11 @@ def _store_seen(run: FeedRun, skus: set[str]) -> None:
 def _gone_table(run: FeedRun) -> str:
     """The active products a replace-mode run removes (listed once, read three times)."""
     return run.stage_table + "_gone"
+
+
+def _review_table(run: FeedRun) -> str:
+    """The review statuses of the delta's rows (sku, review_status), for the merge."""
+    return run.stage_table + "_review"
 
 
 def _delta_view(run: FeedRun) -> str:
