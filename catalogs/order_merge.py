@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from django.db import OperationalError, connection, transaction
 
-from catalogs.order_io import RowError
+from catalogs.order_io import ORDER_COLUMNS, RowError
 
 UNKNOWN_SKU_LINES = 20  # lines listed per unknown sku
 UNKNOWN_SKUS_LISTED = 200
@@ -38,18 +38,8 @@ STAGE_COLUMNS = (
     "cancel_reason text, tracking_number text"
 )
 STAGED_TIMES = ("placed_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at")
-ORDER_VALUE_COLUMNS = (
-    "quantity",
-    "item_price",
-    "shipping_fee",
-    "placed_at",
-    "ship_by",
-    "shipped_at",
-    "delivered_at",
-    "cancelled_at",
-    "cancel_reason",
-    "tracking_number",
-)
+# what a line carries besides its key (order_id, sku)
+ORDER_VALUE_COLUMNS = ORDER_COLUMNS[2:]
 
 
 def _phase(result, name: str, since: float) -> float:

@@ -62,20 +62,7 @@ def header_signature(header: Iterable[object]) -> str:
 
 TIKTOK_REQUIRED = ("order id", "order status", "sku id", "seller sku", "quantity", "created time")
 SHOPIFY_REQUIRED = ("name", "created at", "lineitem quantity", "lineitem sku", "lineitem price")
-APP_ORDER_COLUMNS = (
-    "order_id",
-    "sku",
-    "quantity",
-    "item_price",
-    "shipping_fee",
-    "placed_at",
-    "ship_by",
-    "shipped_at",
-    "delivered_at",
-    "cancelled_at",
-    "cancel_reason",
-    "tracking_number",
-)
+APP_ORDER_COLUMNS = ORDER_COLUMNS  # the app's own order CSV
 
 
 @dataclass(frozen=True)
