@@ -93,12 +93,17 @@ def transition_policies(transition: FlagTransition, fallback: dict[Metric, Polic
 # --------------------------------------------------------------------------- tab
 
 
-def flag_counters(*, tenant: Tenant) -> dict[str, int]:
+def flag_counters(*, tenant: Tenant, catalog_id: int | None = None) -> dict[str, int]:
     """Impacted / At risk / Resolved counts: the summary the scoring keeps (one tiny read),
-    or a live count for a tenant never scored."""
-    counts = dict(FlagCount.objects.for_tenant(tenant).values_list("status", "count"))
+    or a live count for a tenant never scored or for one catalog (the summary is the
+    tenant's)."""
+    counts = {}
+    if catalog_id is None:
+        counts = dict(FlagCount.objects.for_tenant(tenant).values_list("status", "count"))
     if not counts:
         qs = FlagState.objects.for_tenant(tenant)
+        if catalog_id is not None:
+            qs = qs.filter(product__catalog_id=catalog_id)
         counts = qs.aggregate(
             impacted=Count("id", filter=Q(status=FlagStatus.IMPACTED)),
             at_risk=Count("id", filter=Q(status=FlagStatus.AT_RISK)),

@@ -150,7 +150,9 @@ class FlaggedListView(TenantViewMixin, TemplateView):
         ctx.update(
             filter_form=form,
             status=filters.get("status") or "",
-            counters=selectors.flag_counters(tenant=self.tenant),
+            counters=selectors.flag_counters(
+                tenant=self.tenant, catalog_id=filters.get("catalog") or None
+            ),
             page=page,
             rows=rows,
             rows_with_reasons=[

@@ -75,6 +75,25 @@ def test_tab_counters_reasons_trend_and_fixed_queries(client, member, catalog):
     assert "-50.0%" in html  # impressions trend: 100 this week vs 200 the week before
 
 
+def test_one_catalogs_tab_counts_and_links_that_catalog(client, member, catalog, tenant_b):
+    other = CatalogFactory(tenant=catalog.tenant, name="Hats")
+    make_states(catalog, 3)
+    make_states(other, 2)
+    make_states(other, 1, status=FlagStatus.AT_RISK)
+    client.force_login(member(catalog.tenant, Role.VIEWER))
+    response = client.get(tab_url(catalog.tenant), {"catalog": other.pk})
+    assert response.context["counters"] == {"impacted": 2, "at_risk": 1, "resolved": 0}
+    assert len(response.context["rows"]) == 3
+    html = response.content.decode()
+    assert f'href="?catalog={other.pk}&amp;status=impacted"' in html
+    response = client.get(tab_url(catalog.tenant))
+    assert response.context["counters"] == {"impacted": 5, "at_risk": 1, "resolved": 0}
+    foreign = CatalogFactory(tenant=tenant_b)
+    response = client.get(tab_url(catalog.tenant), {"catalog": foreign.pk})
+    assert response.context["counters"] == {"impacted": 0, "at_risk": 0, "resolved": 0}
+    assert response.context["rows"] == []
+
+
 def test_tab_keyset_pages_and_filters(client, member, catalog):
     states = make_states(catalog, 30)
     at_risk = make_states(catalog, 2, status=FlagStatus.AT_RISK)
