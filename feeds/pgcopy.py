@@ -18,9 +18,11 @@ import pyarrow.compute as pc
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
-_NULL_FIELD = pa.scalar(b"\xff\xff\xff\xff", pa.binary())
-_JSONB_VERSION = pa.scalar(b"\x01", pa.binary())
-_EMPTY = pa.scalar(b"", pa.binary())
+# plain bytes, made binary scalars by the kernels: an Arrow scalar built at import time
+# would import pandas into every process that loads this module
+_NULL_FIELD = b"\xff\xff\xff\xff"
+_JSONB_VERSION = b"\x01"
+_EMPTY = b""
 # numeric(14,2) from the parser's "D.DD" strings: at most 8 integer digits (MAX_PRICE),
 # so three base-10000 digits with weight 1 hold any of them (PostgreSQL strips zeros)
 _NUMERIC2 = np.dtype(
