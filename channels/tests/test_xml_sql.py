@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from catalogs.models import ReviewStatus
 from catalogs.tests.factories import ProductFactory
@@ -136,19 +138,35 @@ def test_feed_bytes_equal_an_independent_rendering_of_hostile_values(catalog, ru
 
 
 def _slow_unmark(marked: str) -> str:
-    """unmark, one character at a time: text escaped, marks to markup, forbidden dropped."""
+    """unmark, one character at a time: MARK_LT and the first MARK_GT after it are markup,
+    text is escaped, every other forbidden character (a MARK_GT of the text too) dropped."""
     out = []
+    in_tag = False
     for ch in marked:
         if ch == "\x01":
             out.append("<")
-        elif ch == "\x02":
+            in_tag = True
+        elif ch == "\x02" and in_tag:
             out.append(">")
+            in_tag = False
         elif not _FORBIDDEN.match(ch):
             out.append({"&": "&amp;", "<": "&lt;", ">": "&gt;"}.get(ch, ch))
     return "".join(out)
 
 
+def _marked(text: str) -> str:
+    # as PostgreSQL writes it: feed text without MARK_LT (xml_sql._clean), then markup
+    text = text.replace("\x01", "")
+    return "\x01item\x02" + text + "\x01g:id\x02" + text + "\x01/g:id\x02\x01/item\x02\n" + text
+
+
 @pytest.mark.parametrize("text", INJECTIONS)
 def test_unmark_equals_a_character_by_character_rendering(text):
-    marked = "\x01item\x02" + text + "\x01/item\x02\n" + text
+    marked = _marked(text)
+    assert xml_sql.unmark(marked.encode()) == _slow_unmark(marked).encode()
+
+
+@given(st.text(alphabet=st.sampled_from("\x01\x02\x03&<>a \n\ufffe\u00e9")))
+def test_unmark_of_any_text_equals_the_character_by_character_rendering(text):
+    marked = _marked(text)
     assert xml_sql.unmark(marked.encode()) == _slow_unmark(marked).encode()
