@@ -4,7 +4,6 @@ flag state), what it leaves out and why, its content version, its fetch log."""
 from __future__ import annotations
 
 import hashlib
-import itertools
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +12,8 @@ from datetime import datetime, timedelta
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
+from psycopg import errors as psycopg_errors
+from psycopg import pq
 
 from catalog_health.tenancy.models import Tenant
 from catalogs.models import Catalog, Product, ReviewStatus
@@ -109,38 +110,72 @@ def feed_item_chunks(
             yield from _copy_values(copy, counter if counter is not None else [0])
 
 
+def _copy_error(pgconn) -> Exception:
+    """The error that ended a COPY early, as psycopg raises it; the connection is left
+    idle in a failed transaction, as psycopg leaves it."""
+    failed = None
+    while (result := pgconn.get_result()) is not None:
+        if result.status == pq.ExecStatus.FATAL_ERROR and failed is None:
+            failed = result
+    if failed is None:
+        return DatabaseError("COPY ended without its trailer")
+    sqlstate = (failed.error_field(pq.DiagnosticField.SQLSTATE) or b"").decode()
+    message = (failed.error_message or b"").decode("utf-8", "replace").strip()
+    try:
+        return psycopg_errors.lookup(sqlstate)(message)
+    except KeyError:
+        return DatabaseError(message)
+
+
 def _copy_values(copy, counter: list[int]) -> Iterator[bytes]:
     """The values of a one-column binary COPY, joined into chunks. libpq hands over one
-    data row a message; a message that is not exactly one row is a protocol error."""
-    blocks = iter(copy)
-    first = bytes(next(blocks, b""))
+    data row a message; a message that is not exactly one row is a protocol error.
+
+    psycopg's iteration hands each message over through a generator and a wait, ~2 µs a
+    message: most of the Python time of a million-item feed. So libpq's PQgetCopyData
+    (pgconn.get_copy_data) is called directly while a message is ready; psycopg's own
+    read() waits for the next one, raises an error, and takes the COPY's end after the
+    binary trailer (always the last message)."""
+    first = bytes(copy.read())
     if not first.startswith(_COPY_SIGNATURE):
         raise DatabaseError("COPY sent no binary header")
     skip = len(_COPY_SIGNATURE) + 4
     skip += 4 + int.from_bytes(first[skip : skip + 4], "big")  # the header extension
-    parts: list = []
-    size = rows = 0
+    next_ready = copy.connection.pgconn.get_copy_data
     row = _COPY_ROW.unpack_from
-    for block in itertools.chain([memoryview(first)[skip:]], blocks):
-        if len(block) < 6:
-            # the end mark (read on to the end: the COPY must finish), or an empty rest
-            # of the header's message
-            if not block or bytes(block) == _COPY_END:
-                continue
+    parts: list = []
+    size = 0
+    block = memoryview(first)[skip:]
+    nbytes = len(block)
+    while True:
+        if nbytes >= 6:
+            fields, length = row(block)
+            if fields != 1 or length != nbytes - 6:
+                raise DatabaseError("COPY sent a row that is not one whole value")
+            parts.append(block[6:])
+            size += length
+            if size >= COPY_CHUNK_BYTES:
+                counter[0] += len(parts)
+                yield b"".join(parts)
+                parts.clear()
+                size = 0
+        elif nbytes and bytes(block) == _COPY_END:
+            while copy.read():  # nothing after the trailer but the COPY's end
+                pass
+            break
+        elif nbytes:
             raise DatabaseError("COPY sent a short row")
-        fields, length = row(block)
-        if fields != 1 or length != len(block) - 6:
-            raise DatabaseError("COPY sent a row that is not one whole value")
-        parts.append(block[6:])
-        size += length
-        rows += 1
-        if size >= COPY_CHUNK_BYTES:
-            counter[0] += rows
-            yield b"".join(parts)
-            parts.clear()
-            size = rows = 0
+        # (an empty rest of the header's message is skipped)
+        nbytes, block = next_ready(1)
+        if nbytes == 0:  # none ready yet: psycopg waits for it
+            block = copy.read()
+            nbytes = len(block)
+            if not nbytes:
+                break
+        elif nbytes < 0:  # the COPY ended before its trailer: PostgreSQL raised an error
+            raise _copy_error(copy.connection.pgconn)
     if parts:
-        counter[0] += rows
+        counter[0] += len(parts)
         yield b"".join(parts)
 
 

@@ -5,6 +5,7 @@ import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
+import psycopg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -170,3 +171,30 @@ def test_unmark_equals_a_character_by_character_rendering(text):
 def test_unmark_of_any_text_equals_the_character_by_character_rendering(text):
     marked = _marked(text)
     assert xml_sql.unmark(marked.encode()) == _slow_unmark(marked).encode()
+
+
+def test_items_stream_in_order_across_chunks_and_a_failing_row_fails_the_stream(
+    catalog, monkeypatch
+):
+    """libpq's messages are read directly while ready: every item arrives once, in order,
+    whatever the chunking, and an error PostgreSQL raises mid-COPY reaches the caller
+    (a feed cut short must never look complete)."""
+    from channels import selectors
+
+    for i in range(300):
+        ProductFactory(catalog=catalog, sku=f"S{i:04}", review_status=ReviewStatus.AVAILABLE)
+    feed = ChannelFeedFactory(catalog=catalog, channel="google", format="xml")
+    monkeypatch.setattr(selectors, "COPY_CHUNK_BYTES", 100)
+    counter = [0]
+    chunks = list(
+        selectors.feed_item_chunks(feed, item_sql="p.sku || ','", item_params=[], counter=counter)
+    )
+    assert len(chunks) > 10
+    assert b"".join(chunks).decode().split(",")[:-1] == [f"S{i:04}" for i in range(300)]
+    assert counter == [300]
+
+    failing = "CASE WHEN p.sku = 'S0250' THEN (1 / (length(p.sku) - 5))::text ELSE p.sku END"
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        list(selectors.feed_item_chunks(feed, item_sql=failing, item_params=[]))
+    # the connection is usable again: the COPY's error result was read to the end
+    assert catalog.products.count() == 300
