@@ -10,14 +10,10 @@ process a channel's fetch really meets), and the latency of a 304.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 
-from common import ROOT, checkpoint, machine, percentiles, setup_django
+from common import checkpoint, gunicorn, machine, percentiles, setup_django
 
 SIZES = {"small": 20_000, "medium": 200_000, "full": 1_000_000}
 
@@ -172,30 +168,7 @@ def main() -> None:
 def _served_by_gunicorn(path: str) -> tuple[int, float, float]:
     """The feed fetched over HTTP from a one-worker gunicorn: (bytes, the worker's resident
     memory after a first small request, its peak after the feed), from /proc."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "catalog_health.wsgi"),
-            *("--bind", f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning"),
-        ],
-        cwd=ROOT,
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+    with gunicorn(workers=1) as (base, server):
         with open(f"/proc/{server.pid}/task/{server.pid}/children") as f:
             worker = int(f.read().split()[0])
         before = _proc_mb(worker, "VmRSS")
@@ -204,9 +177,6 @@ def _served_by_gunicorn(path: str) -> tuple[int, float, float]:
             while block := response.read(1 << 20):
                 size += len(block)
         return size, before, _proc_mb(worker, "VmHWM")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _proc_mb(pid: int, field: str) -> float:

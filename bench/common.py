@@ -10,9 +10,13 @@ import contextlib
 import os
 import platform
 import resource
+import socket
 import statistics
+import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
@@ -81,3 +85,40 @@ def peak_rss_mb() -> float:
 
 def machine() -> str:
     return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+
+
+@contextmanager
+def gunicorn(
+    *, workers: int, env: dict[str, str] | None = None, options: tuple[str, ...] = ()
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The app under gunicorn on a free loopback port, once it answers /healthz: its base
+    URL and the master process. Stopped on the way out."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "catalog_health.wsgi:application"),
+            *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
+            *("--log-level", "warning", *options),
+        ],
+        cwd=ROOT,
+        env=env if env is not None else dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.3)
+        yield base, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import argparse
 import html
-import os
 import random
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
 
-from common import ROOT, machine, percentiles, setup_django
+from common import gunicorn, machine, percentiles, setup_django
 
 NEXT = re.compile(r'rel="next" href="[^"]*cursor=([^"&]+)"')
 
@@ -105,12 +101,6 @@ def fill(tenant, catalog, n: int) -> None:
     print(f"filled {n} flagged products in {time.perf_counter() - started:.1f} s")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--flagged", type=int, default=5_000)
@@ -175,37 +165,7 @@ def main() -> None:
     session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
-    port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "catalog_health.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+    with gunicorn(workers=2) as (base, _server):
         cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
         rng = random.Random(6)
         variants = [
@@ -254,9 +214,6 @@ def main() -> None:
         for t in threads:
             t.join(timeout=300)
         wall = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     p = percentiles(samples)
     print(
         f"flagged tab: {args.flagged} flagged products, {len(samples)} requests, "

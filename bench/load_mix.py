@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,15 +24,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import ROOT, machine, setup_django
+from common import gunicorn, machine, setup_django
 
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -177,7 +170,6 @@ def main() -> int:
     session, token, paths = prepare(args.products, args.orders or 10 * args.products, args.tenant)
 
     paths = [(k, p) for k, p in paths if not any(text in p for text in args.skip)]
-    port = free_port()
     # Connections kept for the whole run (the default 60 s would reconnect mid-run, once per
     # worker: negligible cost, but the CPU of a closed backend could not be read).
     env = {
@@ -185,32 +177,7 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": "catalog_health.settings.test",
         "CONN_MAX_AGE": str(args.duration + 300),
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "catalog_health.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-            "--timeout",
-            "60",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(workers=args.workers, env=env, options=("--timeout", "60")) as (base, server):
         # Every path must answer 200 before it is measured, and warm each worker up; the
         # best of these sequential requests is each path's unloaded latency.
         best: dict[str, float] = {}
@@ -261,9 +228,6 @@ def main() -> int:
         )
         cpu = (_cpu_seconds(workers) - cpu_before[0], _cpu_seconds(backends) - cpu_before[1])
         os.unlink(paths_file)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     line = next((x for x in result.stdout.splitlines() if x.startswith("RESULT ")), None)
     if line is None:
         print(result.stdout, result.stderr, file=sys.stderr)
