@@ -2,7 +2,9 @@
 products over Arrow columns (:mod:`.engine`). No ORM and no Django settings here, so
 tables of cases test every rule."""
 
-from .blocks import BLOCK_SCHEMA, block_from_products
+import importlib
+from typing import Any
+
 from .catalog import (
     AVAILABILITY_VALUES,
     CONDITION_VALUES,
@@ -23,8 +25,30 @@ from .catalog import (
     normalize_id,
     tokenize,
 )
-from .columns import gtin_check, url_check
-from .engine import ISSUE_SCHEMA, BlockReview, ReviewContext, review_block, review_products
+
+# The engine and its columns are Arrow code, loaded on first use: the models and forms import
+# this package for the rules' names, and a web process that never reviews should not carry
+# pyarrow.
+_ARROW_NAMES = {
+    "BLOCK_SCHEMA": "blocks",
+    "block_from_products": "blocks",
+    "gtin_check": "columns",
+    "url_check": "columns",
+    "ISSUE_SCHEMA": "engine",
+    "BlockReview": "engine",
+    "ReviewContext": "engine",
+    "review_block": "engine",
+    "review_products": "engine",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ARROW_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "AVAILABILITY_VALUES",
