@@ -4,6 +4,7 @@ previewed and imported, and daily impression files. Every function takes the ten
 from __future__ import annotations
 
 import dataclasses
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -231,6 +232,7 @@ def orders_import_file(
         if not isinstance(data, bytes):
             data = Path(data).read_bytes()  # the app's CSV: at most MAX_FILE_ROWS rows
         return orders_import_csv(tenant=tenant, catalog=catalog, data=data, actor=actor)
+    started = time.perf_counter()
     order_file = order_file_open_for(
         tenant=tenant,
         catalog=catalog,
@@ -240,6 +242,7 @@ def orders_import_file(
         chunk_rows=chunk_rows,
     )
     result = _file_result(order_file)
+    result.timings["recognised"] = round(time.perf_counter() - started, 3)
     if connection.vendor == "postgresql":
         orders_import_postgres(
             result, order_file, tenant=tenant, catalog=catalog, progress=progress

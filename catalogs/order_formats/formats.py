@@ -30,6 +30,7 @@ from .detection import (
     wrong_kind_message,
 )
 from .values import (
+    by_unique,
     clean_text,
     date_order_detect_frame,
     decimal_comma_detect,
@@ -99,13 +100,17 @@ BUYER_WORDS = (
 def cancel_reason_map(reason: pd.Series, by: pd.Series | None = None) -> pd.Series:
     """A marketplace's cancel reason (and who cancelled) -> out_of_stock, buyer_request or
     other. Out-of-stock reasons win whoever cancelled; then a buyer's cancellation."""
-    text = reason.astype(str).str.lower()
-    who = by.astype(str).str.lower() if by is not None else pd.Series("", index=text.index)
+    text = reason.astype(str)
+    who = by.astype(str) if by is not None else pd.Series("", index=text.index)
     out = pd.Series("other", index=text.index, dtype=object)
-    buyer = text.str.contains(BUYER_WORDS, regex=True) | who.str.contains("buyer|customer")
+    buyer = by_unique(text, _has, BUYER_WORDS) | by_unique(who, _has, "buyer|customer")
     out[buyer] = "buyer_request"
-    out[text.str.contains(OUT_OF_STOCK_WORDS, regex=True)] = "out_of_stock"
+    out[by_unique(text, _has, OUT_OF_STOCK_WORDS)] = "out_of_stock"
     return out
+
+
+def _has(values: pd.Series, pattern: str) -> pd.Series:
+    return values.str.lower().str.contains(pattern, regex=True)
 
 
 def _col(frame: pd.DataFrame, columns: dict[str, str], name: str) -> pd.Series:
@@ -119,6 +124,10 @@ def _col(frame: pd.DataFrame, columns: dict[str, str], name: str) -> pd.Series:
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with its columns renamed to their header_key (the line column kept)."""
     return frame.rename(columns=lambda c: c if c == "line" else header_key(c))
+
+
+def _lowered(values: pd.Series) -> pd.Series:
+    return clean_text(values).str.lower()
 
 
 def tiktok_fields(frame: pd.DataFrame) -> pd.DataFrame:
@@ -137,13 +146,12 @@ def tiktok_fields(frame: pd.DataFrame) -> pd.DataFrame:
         out[name] = clean_text(_col(f, c, name))
     out["ship_by"] = ""
     out["tracking_number"] = clean_text(_col(f, c, "tracking_number"))
-    status = clean_text(_col(f, c, "status")).str.lower()
-    cancel_type = clean_text(_col(f, c, "cancel_type")).str.lower()
-    cancelled = (
-        status.str.contains("cancel") | cancel_type.eq("cancel") | out["cancelled_at"].ne("")
-    )
+    status = by_unique(_col(f, c, "status"), _lowered)
+    cancel_type = by_unique(_col(f, c, "cancel_type"), _lowered)
+    status_cancel = by_unique(status, _has, "cancel")
+    cancelled = status_cancel | cancel_type.eq("cancel") | out["cancelled_at"].ne("")
     # a return after delivery is not a cancellation of the order line
-    cancelled &= ~cancel_type.str.contains("return|refund") | status.str.contains("cancel")
+    cancelled &= ~by_unique(cancel_type, _has, "return|refund") | status_cancel
     reason = cancel_reason_map(_col(f, c, "cancel_reason"), _col(f, c, "cancel_by"))
     out["cancel_reason"] = reason.where(cancelled, "")
     out["cancelled_at"] = out["cancelled_at"].where(cancelled, "")

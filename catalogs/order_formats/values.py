@@ -15,9 +15,38 @@ from .detection import MAX_COUNT, MAX_MONEY
 # --- values ---------------------------------------------------------------------------------
 
 
+# A column is typed through its distinct values when they are at most this share of its
+# values: exports repeat prices, quantities, statuses, reasons and an order's times on each
+# of its lines, and factorizing (hashing) costs far less than the regexes it saves.
+UNIQUE_SHARE = 0.5
+
+
+def by_unique(values: pd.Series, parse, *args, **kwargs):
+    """parse(values, ...) computed once per distinct value and spread back: the same
+    Series or DataFrame, same index, as parse over every value."""
+    if len(values) < 64:
+        return parse(values, *args, **kwargs)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    if len(uniques) > UNIQUE_SHARE * len(values):
+        return parse(values, *args, **kwargs)
+    once = parse(pd.Series(uniques, dtype=values.dtype), *args, **kwargs)
+    spread = once.take(codes)
+    spread.index = values.index
+    return spread
+
+
+def distinct(values: pd.Series) -> pd.Series:
+    """A column's distinct values (for checks that ask whether any value is so)."""
+    return pd.Series(values.unique(), dtype=values.dtype)
+
+
 def clean_text(values: pd.Series) -> pd.Series:
     """Outer blanks and tabs off (TikTok ends long ids with a tab so spreadsheets keep them
     as text), and the spreadsheet text guards ="…" and a leading apostrophe."""
+    return by_unique(values, _clean_text)
+
+
+def _clean_text(values: pd.Series) -> pd.Series:
     s = values.astype(str).str.strip()
     guarded = s.str.startswith('="') | s.str.startswith("'")
     if guarded.any():  # rare: only then the slower replacements
@@ -66,7 +95,7 @@ def date_order_detect_frame(frame: pd.DataFrame, columns: Iterable[str]) -> str 
     for col in columns:
         if col not in frame:
             continue
-        values = frame[col].astype(str)
+        values = distinct(frame[col]).astype(str)
         # plain patterns (run by pyarrow in C++: blanks spelled out, no \s): a first number
         # above 12 is a day, so is a second one
         if values.str.match(
@@ -88,7 +117,10 @@ def date_order_detect_frame(frame: pd.DataFrame, columns: Iterable[str]) -> str 
 def has_slash_dates(frame: pd.DataFrame, columns: Iterable[str]) -> bool:
     return any(
         col in frame
-        and frame[col].astype(str).str.match(f"^[{BLANKS}]*" + r"\d{1,2}/\d{1,2}/\d{4}").any()
+        and distinct(frame[col])
+        .astype(str)
+        .str.match(f"^[{BLANKS}]*" + r"\d{1,2}/\d{1,2}/\d{4}")
+        .any()
         for col in columns
     )
 
@@ -99,6 +131,10 @@ def parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.Dat
     Slash dates follow date_order ('dmy' or 'mdy'; a 12-hour clock with AM/PM is read
     either way); ISO 8601 times keep their offset; a time without an offset is in tz.
     """
+    return by_unique(values, _parse_times, date_order=date_order, tz=tz)
+
+
+def _parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.DataFrame:
     text = values.astype(str).str.strip()
     empty = text.eq("")
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
@@ -175,7 +211,7 @@ def _localize(naive: pd.Series, tz: str) -> pd.Series:
 def decimal_comma_detect(values: pd.Series) -> bool | None:
     """True when amounts use a decimal comma (``35,91``, ``1.234,56``), False when a decimal
     point, None when no amount tells (``1,234`` and ``12`` could be either)."""
-    s = values.astype(str).str.replace(r"[^\d,.]", "", regex=True)
+    s = distinct(values).astype(str).str.replace(r"[^\d,.]", "", regex=True)
     comma = s.str.contains(r"(?:^|\d),\d{1,2}$|\.\d{3},\d+$", regex=True).any()
     point = s.str.contains(r"(?:^|\d)\.\d{1,2}$|,\d{3}\.\d+$", regex=True).any()
     if comma and point:
@@ -193,6 +229,10 @@ def decimal_comma_detect(values: pd.Series) -> bool | None:
 def parse_money(values: pd.Series, *, decimal_comma: bool) -> pd.DataFrame:
     """Amounts as text (``BRL 35,91``, ``$1,234.50``, ``R$ 1.234,56``, ``12``) ->
     ``amount`` (text with a decimal point and two decimals, '' when empty) and ``bad``."""
+    return by_unique(values, _parse_money, decimal_comma=decimal_comma)
+
+
+def _parse_money(values: pd.Series, *, decimal_comma: bool) -> pd.DataFrame:
     text = values.astype(str).str.strip()
     empty = text.eq("")
     # currency codes or symbols before or after the number, and blanks inside it (plain
@@ -216,6 +256,10 @@ def parse_money(values: pd.Series, *, decimal_comma: bool) -> pd.DataFrame:
 
 def parse_count(values: pd.Series) -> pd.DataFrame:
     """Whole numbers as text (``2``, ``2.0`` from a spreadsheet, ``1,200``) -> ``n``, ``bad``."""
+    return by_unique(values, _parse_count)
+
+
+def _parse_count(values: pd.Series) -> pd.DataFrame:
     text = values.astype(str).str.strip().str.replace(f"[,{BLANKS}]", "", regex=True)
     text = text.str.replace(r"\.0+$", "", regex=True)
     empty = text.eq("")
