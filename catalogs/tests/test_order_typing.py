@@ -155,3 +155,68 @@ def test_a_repetitive_file_types_to_the_lines_of_value_by_value_typing(monkeypat
     assert len(fast_lines) and fast_errors
     pd.testing.assert_frame_equal(fast_lines, plain_lines)
     assert fast_errors == plain_errors
+
+
+SLASH_TIMES = [
+    "03/14/2026 9:05:11 PM",
+    "3/4/2026 9:05:11 pm",
+    "03/14/2026 09:05:11 AM",
+    "03/14/2026 12:00:00 AM",
+    "03/14/2026 0:05:11 AM",
+    "03/14/2026 13:05:11 PM",
+    "03/14/2026  9:05:11 PM",
+    "03/14/2026 9:05:11PM",
+    "02/30/2026 1:00:00 AM",
+    "30/02/2026 1:00:00",
+    "02/29/2024 10:00:00",
+    "02/29/2025 10:00:00",
+    "31/04/2026 10:00:00",
+    "03/14/2026 9:05 PM",
+    "03/14/2026 9:5:1 PM",
+    "03/14/26 9:05:11 PM",
+    "03/14/1969 9:05:11 PM",
+    "003/14/2026 9:05:11 PM",
+    "03/14/2026 23:05:11",
+    "03/14/2026 24:05:11",
+    "14/03/2026 23:05:11",
+    "03/11/2029 1:30:00 AM",  # twice in New York: clocks back
+    "03/08/2026 2:30:00 AM",  # never in New York: clocks forward
+    "03/14/2026",
+]
+
+
+def _slash_time(order, day, month, year, hour, minute, second, twelve, space):
+    clock = f"{hour % 12 or 12}:{minute:02d}:{second:02d} {'PM' if hour >= 12 else 'AM'}"
+    if not twelve:
+        clock = f"{hour}:{minute:02d}:{second:02d}"
+    first, second_ = (month, f"{day:02d}") if order == "mdy" else (f"{day:02d}", month)
+    return f"{first}/{second_}/{year}{space}{clock}"
+
+
+@pytest.mark.parametrize("order", ["mdy", "dmy"])
+@pytest.mark.parametrize("tz", ["UTC", "America/New_York"])
+def test_plain_slash_times_read_by_pyarrow_as_by_pandas(monkeypatch, order, tz):
+    rng = random.Random(order + tz)
+    texts = SLASH_TIMES + [
+        _slash_time(
+            order,
+            rng.randint(1, 31),
+            rng.randint(1, 12),
+            rng.choice([1969, 2026, 2028]),
+            rng.randint(0, 23),
+            rng.randint(0, 59),
+            rng.randint(0, 59),
+            rng.random() < 0.5,
+            rng.choice([" ", " ", "  ", "T"]),
+        )
+        for _ in range(400)
+    ]
+    column = pd.Series(texts, dtype="str")
+    strict = values._strict_slash_times(column, order)
+    assert strict.notna().sum() > 150  # most go the pyarrow way
+    fast = values._parse_times(column, date_order=order, tz=tz)
+    monkeypatch.setattr(
+        values, "_strict_slash_times", lambda text, _order: pd.Series(pd.NaT, index=text.index)
+    )
+    plain = values._parse_times(column, date_order=order, tz=tz)
+    pd.testing.assert_frame_equal(fast, plain)
