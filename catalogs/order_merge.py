@@ -5,10 +5,12 @@ with its indexes built again at the end). See docs/orders.md (Benchmark)."""
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
+from collections.abc import Iterator
 
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 from django.db import OperationalError, connection, transaction
 
 from catalogs.order_io import ORDER_COLUMNS, RowError
@@ -54,21 +56,16 @@ def orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> 
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
         cur.execute(f"CREATE TEMP TABLE {stage} ({STAGE_COLUMNS})")
+        copy_sql = (
+            f"COPY {stage} FROM STDIN (FORMAT csv, FORCE_NOT_NULL "
+            "(order_id, sku, cancel_reason, tracking_number))"
+        )
         try:
-            for lines, errors, read in order_file.chunks():
+            for lines, errors, read, staged in read_ahead(_staged_chunks(order_file)):
                 count_lines(result, lines, errors, read, None)
-                if len(lines):
-                    # pyarrow's CSV writer: several times faster than DataFrame.to_csv
-                    sink = pa.BufferOutputStream()
-                    pa_csv.write_csv(
-                        _stage_table(lines), sink, pa_csv.WriteOptions(include_header=False)
-                    )
-                    copy_sql = (
-                        f"COPY {stage} FROM STDIN (FORMAT csv, FORCE_NOT_NULL "
-                        "(order_id, sku, cancel_reason, tracking_number))"
-                    )
+                if staged is not None:
                     with cur.cursor.copy(copy_sql) as copy:
-                        copy.write(memoryview(sink.getvalue()))
+                        copy.write(staged)
                 if progress:
                     progress(result.lines)
             mark = _phase(result, "read, typed and staged", started)
@@ -95,6 +92,67 @@ def orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> 
             _phase(result, "committed", mark)
         finally:
             cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
+
+
+def _staged_chunks(order_file):
+    """(lines, errors, rows read, the lines as the staging table's CSV or None) per chunk."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    for lines, errors, read in order_file.chunks():
+        staged = None
+        if len(lines):
+            # pyarrow's CSV writer: several times faster than DataFrame.to_csv
+            sink = pa.BufferOutputStream()
+            pa_csv.write_csv(_stage_table(lines), sink, pa_csv.WriteOptions(include_header=False))
+            staged = memoryview(sink.getvalue())
+        yield lines, errors, read, staged
+
+
+READ_AHEAD_CHUNKS = 1
+
+
+def read_ahead(chunks: Iterator, depth: int = READ_AHEAD_CHUNKS) -> Iterator:
+    """The items of chunks, produced by a thread up to depth items ahead: the file is read
+    and typed (pandas, pyarrow: no database) while the caller's COPY of the previous chunk
+    runs in PostgreSQL, on the other core. Memory: depth chunks. The producer's exception
+    is raised here; a consumer that stops early stops the producer."""
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in chunks:
+                if not put((None, item)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((exc, None))
+            return
+        put((None, done))
+
+    thread = threading.Thread(target=produce, name="order-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            exc, item = items.get()
+            if exc is not None:
+                raise exc
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _stage_table(lines) -> pa.Table:

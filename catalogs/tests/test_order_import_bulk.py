@@ -237,3 +237,34 @@ def test_a_bulk_load_waits_briefly_for_readers_then_merges_as_usual(tenant_a, sh
         assert reader.execute("SELECT count(*) FROM catalogs_order").fetchone()[0] == 3
         reader.execute("ROLLBACK")
     assert Order.objects.for_tenant(tenant_a).count() == 3
+
+
+def test_a_file_failing_midway_writes_nothing(tenant_a, shops, monkeypatch):
+    """The file is read ahead of the staging COPY by a thread: an error in a later chunk
+    reaches the import, which writes nothing and drops its staging table."""
+    from catalogs.order_formats import OrderFile
+    from catalogs.order_io import FileError
+
+    mine, _ = shops
+    first, second = _files()
+    order_files.orders_import_file(tenant=tenant_a, catalog=mine, data=first, actor=None)
+    before = list(Order.objects.for_tenant(tenant_a).order_by("pk").values())
+    original_chunks = OrderFile.chunks
+    staged = []
+
+    def failing_chunks(self):
+        for item in original_chunks(self):
+            staged.append(len(item[0]))
+            yield item
+        raise FileError("Line 9: not valid CSV")
+
+    monkeypatch.setattr(OrderFile, "chunks", failing_chunks)
+    with pytest.raises(FileError, match="Line 9"):
+        order_files.orders_import_file(
+            tenant=tenant_a, catalog=mine, data=second, actor=None, chunk_rows=1
+        )
+    assert len(staged) == 3  # every chunk was read and staged before the error
+    assert list(Order.objects.for_tenant(tenant_a).order_by("pk").values()) == before
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('pg_temp.order_import_stage')")
+        assert cur.fetchone()[0] is None
