@@ -70,8 +70,8 @@ def orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> 
                     progress(result.lines)
             mark = _phase(result, "read, typed and staged", started)
             cur.execute(f"ANALYZE {stage}")  # a temp table has no statistics until then
-            cur.execute(f"SELECT count(DISTINCT order_id) FROM {stage}")  # noqa: S608
-            result.orders = cur.fetchone()[0]
+            cur.execute(f"SELECT count(*), count(DISTINCT order_id) FROM {stage}")  # noqa: S608
+            staged, result.orders = cur.fetchone()
             cur.execute(
                 f"SELECT s.sku, array_agg(s.line ORDER BY s.line) FROM {stage} s "  # noqa: S608
                 "WHERE NOT EXISTS (SELECT 1 FROM catalogs_product p WHERE p.tenant_id = %s "
@@ -79,15 +79,20 @@ def orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> 
                 [tenant.pk, catalog.pk],
             )
             for sku, lines in cur.fetchall():
+                staged -= len(lines)
                 if len(result.unknown_skus) < UNKNOWN_SKUS_LISTED:
                     result.unknown_skus[sku] = lines[:UNKNOWN_SKU_LINES]
                 result.errors.extend(
                     RowError(line, "sku", f"{sku!r} is not a product of {catalog.name}")
                     for line in lines
                 )
+            mark = _phase(result, "counted", mark)
             with transaction.atomic():
-                cur.execute("SET LOCAL work_mem = '64MB'")  # the DISTINCT ON sort in memory
-                _orders_merge(result, cur, tenant=tenant, catalog=catalog)
+                cur.execute("SET LOCAL work_mem = '256MB'")  # the DISTINCT ON sort in memory
+                if not _orders_first_load(
+                    result, cur, tenant=tenant, catalog=catalog, lines=staged
+                ):
+                    _orders_merge(result, cur, tenant=tenant, catalog=catalog)
                 mark = _phase(result, "merged", mark)
             _phase(result, "committed", mark)
         finally:
@@ -201,7 +206,60 @@ def _orders_table_smaller_than(cur, lines: int) -> bool:
     return cur.fetchone()[0] < lines
 
 
-def _orders_lock_for_bulk(cur) -> list | None:
+class _NotFirstLoad(Exception):
+    """The tenant has order lines after all (written meanwhile): not a first load."""
+
+
+def _tenant_has_orders(cur, tenant_id: int) -> bool:
+    cur.execute("SELECT EXISTS (SELECT 1 FROM catalogs_order WHERE tenant_id = %s)", [tenant_id])
+    return cur.fetchone()[0]
+
+
+def _orders_first_load(result, cur, *, tenant, catalog, lines: int) -> bool:
+    """A bulk load (see _orders_merge) of a tenant without any order line yet: every known
+    line is new, so they go from the staging table straight into the bare table, without
+    the temp table of known lines, the UPDATE and the anti-join of the usual merge. False
+    (nothing done) when it is not one: fewer than BULK_MIN_LINES staged lines of known skus
+    (lines), a table not smaller than them, the tenant having lines, the lock not granted."""
+    if (
+        lines < BULK_MIN_LINES
+        or _tenant_has_orders(cur, tenant.pk)
+        or not _orders_table_smaller_than(cur, lines)
+    ):
+        return False
+    mark = time.perf_counter()
+    rebuild = _orders_lock_for_bulk(cur, empty_tenant=tenant.pk)
+    if rebuild is None:
+        return False
+    result.bulk = True
+    mark = _phase(result, "merge: locked", mark)
+    cur.execute(
+        f"""
+        INSERT INTO catalogs_order (tenant_id, catalog_id, product_id, order_id, sku,
+            {", ".join(ORDER_VALUE_COLUMNS)}, updated_at)
+        SELECT %(tenant)s, %(catalog)s, k.product_id, k.order_id, k.sku,
+            {", ".join(f"k.{c}" for c in ORDER_VALUE_COLUMNS)}, now()
+        FROM ({_known_lines_sql()}) k
+        """,  # noqa: S608
+        {"tenant": tenant.pk, "catalog": catalog.pk},
+    )
+    result.written, result.unchanged = cur.rowcount, 0
+    mark = _phase(result, "merge: written", mark)
+    _indexes_build(cur, rebuild)
+    _phase(result, "merge: indexes built", mark)
+    return True
+
+
+def _indexes_build(cur, indexes: list) -> None:
+    """Build again what _orders_lock_for_bulk dropped (the unique one checking uniqueness)."""
+    for _index, definition, constraint, condef in indexes:
+        if constraint:
+            cur.execute(f'ALTER TABLE catalogs_order ADD CONSTRAINT "{constraint}" {condef}')
+        else:
+            cur.execute(definition)
+
+
+def _orders_lock_for_bulk(cur, *, empty_tenant: int | None = None) -> list | None:
     """Lock catalogs_order and drop its secondary indexes and unique constraint for a bulk
     load; returns what _orders_merge builds again at its end, or None (nothing done) when
     the lock is not granted within BULK_LOCK_TIMEOUT (long readers: the usual merge runs).
@@ -213,7 +271,9 @@ def _orders_lock_for_bulk(cur) -> list | None:
         with transaction.atomic():  # a savepoint: a lock timeout rolls back to here only
             cur.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_TIMEOUT}'")
             cur.execute("LOCK TABLE catalogs_order IN ACCESS EXCLUSIVE MODE")
-    except OperationalError:
+            if empty_tenant is not None and _tenant_has_orders(cur, empty_tenant):
+                raise _NotFirstLoad  # rolls back to the savepoint: the lock goes too
+    except (OperationalError, _NotFirstLoad):
         return None
     cur.execute("SET LOCAL lock_timeout = 0")
     cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
@@ -307,10 +367,6 @@ def _orders_merge(result, cur, *, tenant, catalog) -> None:
     result.unchanged = known - result.written
     cur.execute("DROP TABLE pg_temp.order_import_known")
     mark = _phase(result, "merge: written", mark)
-    for _index, definition, constraint, condef in rebuild or ():
-        if constraint:
-            cur.execute(f'ALTER TABLE catalogs_order ADD CONSTRAINT "{constraint}" {condef}')
-        else:
-            cur.execute(definition)
     if rebuild is not None:
+        _indexes_build(cur, rebuild)
         _phase(result, "merge: indexes built", mark)
