@@ -221,13 +221,14 @@ def _orders_first_load(result, cur, *, tenant, catalog, lines: int) -> bool:
     the temp table of known lines, the UPDATE and the anti-join of the usual merge. False
     (nothing done) when it is not one: fewer than BULK_MIN_LINES staged lines of known skus
     (lines), a table not smaller than them, the tenant having lines, the lock not granted."""
+    mark = time.perf_counter()
     if (
         lines < BULK_MIN_LINES
         or _tenant_has_orders(cur, tenant.pk)
         or not _orders_table_smaller_than(cur, lines)
     ):
         return False
-    mark = time.perf_counter()
+    mark = _phase(result, "merge: checked", mark)
     rebuild = _orders_lock_for_bulk(cur, empty_tenant=tenant.pk)
     if rebuild is None:
         return False
@@ -296,76 +297,95 @@ def _orders_lock_for_bulk(cur, *, empty_tenant: int | None = None) -> list | Non
 
 
 def _orders_merge(result, cur, *, tenant, catalog) -> None:
-    """Write the staged lines that are new or differ, set-based: the known lines (one per
-    order id and sku) into a temp table, one UPDATE of the lines that changed (a join: the
-    unchanged ones are not touched, not even locked, so a re-import writes nothing), one
-    INSERT of the new ones. The INSERT keeps ON CONFLICT for a line another writer (the API)
-    inserted meanwhile. When the new lines are at least BULK_MIN_LINES and more than the
-    table holds, it is a bulk load: the table is locked and its indexes dropped
-    (_orders_lock_for_bulk), so no unique index to conflict on; all are built again at the
-    end (the unique one checking uniqueness)."""
+    """Write the staged lines that are new or differ, set-based. The known lines (one per
+    order id and sku) go into a temp table; one join with the order table keeps those that
+    are new or differ there (a second temp table, empty for a re-import); one INSERT of
+    these, whose ON CONFLICT updates the ones that exist (and a line another writer, the
+    API, inserted meanwhile). The unchanged lines are not touched, not even locked, so a
+    re-import writes nothing.
+
+    When the new lines are at least BULK_MIN_LINES and more than the table holds, it is a
+    bulk load: the table is locked and its indexes dropped (_orders_lock_for_bulk), so no
+    unique index to conflict on: one UPDATE of the lines that changed, one INSERT of the new
+    ones (both by key, after the lock); all indexes are built again at the end (the unique
+    one checking uniqueness)."""
     mark = time.perf_counter()
     params = {"tenant": tenant.pk, "catalog": catalog.pk}
+    updated = ["catalog_id", "product_id", *ORDER_VALUE_COLUMNS]
+    file_values = ", ".join(
+        "%(catalog)s::bigint" if c == "catalog_id" else f"k.{c}" for c in updated
+    )
     cur.execute("DROP TABLE IF EXISTS pg_temp.order_import_known")
     cur.execute(f"CREATE TEMP TABLE order_import_known AS {_known_lines_sql()}", params)
     known = cur.rowcount
-    cur.execute("ANALYZE order_import_known")
-    new_lines = """
+    cur.execute("ANALYZE order_import_known")  # the join below is planned on its figures
+    cur.execute("DROP TABLE IF EXISTS pg_temp.order_import_delta")
+    cur.execute(
+        f"""
+        CREATE TEMP TABLE order_import_delta AS
+        SELECT k.*, o.id IS NOT NULL AS existing
         FROM order_import_known k
-        WHERE NOT EXISTS (SELECT 1 FROM catalogs_order x WHERE x.tenant_id = %(tenant)s
-            AND x.order_id = k.order_id AND x.sku = k.sku)"""
+        LEFT JOIN catalogs_order o ON o.tenant_id = %(tenant)s AND o.order_id = k.order_id
+            AND o.sku = k.sku
+        WHERE ({", ".join(f"o.{c}" for c in updated)}) IS DISTINCT FROM ({file_values})
+        """,  # noqa: S608
+        params,
+    )
     rebuild = None
     if known >= BULK_MIN_LINES:
-        cur.execute(f"SELECT count(*) {new_lines}", params)
+        cur.execute("SELECT count(*) FROM order_import_delta WHERE NOT existing")
         new = cur.fetchone()[0]
         if new >= BULK_MIN_LINES and _orders_table_smaller_than(cur, new):
             rebuild = _orders_lock_for_bulk(cur)
     result.bulk = rebuild is not None
     mark = _phase(result, "merge: known lines", mark)
-    updated = ["catalog_id", "product_id", *ORDER_VALUE_COLUMNS]
-    cur.execute(
-        # identifiers are this module's constants; values are parameters
-        f"""
-        UPDATE catalogs_order o SET
-            {
-            ", ".join(
-                f"{c} = %(catalog)s" if c == "catalog_id" else f"{c} = k.{c}" for c in updated
-            )
-        },
-            updated_at = now()
-        FROM order_import_known k
-        WHERE o.tenant_id = %(tenant)s AND o.order_id = k.order_id AND o.sku = k.sku
-            AND ({", ".join(f"o.{c}" for c in updated)}) IS DISTINCT FROM
-                ({
-            ", ".join("%(catalog)s::bigint" if c == "catalog_id" else f"k.{c}" for c in updated)
-        })
-        """,  # noqa: S608
-        params,
-    )
-    changed = cur.rowcount
-    on_conflict = (
-        ""
-        if rebuild is not None
-        else f"""
-        ON CONFLICT (tenant_id, order_id, sku) DO UPDATE SET
-            {", ".join(f"{c} = EXCLUDED.{c}" for c in updated)}, updated_at = EXCLUDED.updated_at
-        WHERE ({", ".join(f"o.{c}" for c in updated)})
-            IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in updated)})"""
-    )
-    cur.execute(
-        f"""
+    insert = f"""
         INSERT INTO catalogs_order AS o (tenant_id, catalog_id, product_id, order_id, sku,
             {", ".join(ORDER_VALUE_COLUMNS)}, updated_at)
         SELECT %(tenant)s, %(catalog)s, k.product_id, k.order_id, k.sku,
             {", ".join(f"k.{c}" for c in ORDER_VALUE_COLUMNS)}, now()
-        {new_lines}
-        {on_conflict}
-        """,
-        params,
-    )
-    result.written = changed + cur.rowcount
+        FROM {{}} k"""  # noqa: S608
+    if rebuild is None:
+        cur.execute(
+            f"""{insert.format("order_import_delta")}
+            ON CONFLICT (tenant_id, order_id, sku) DO UPDATE SET
+                {", ".join(f"{c} = EXCLUDED.{c}" for c in updated)},
+                updated_at = EXCLUDED.updated_at
+            WHERE ({", ".join(f"o.{c}" for c in updated)})
+                IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in updated)})
+            """,
+            params,
+        )
+        result.written = cur.rowcount
+    else:
+        # the flags were read before the lock: by key again, now that nobody writes
+        cur.execute(
+            # identifiers are this module's constants; values are parameters
+            f"""
+            UPDATE catalogs_order o SET
+                {
+                ", ".join(
+                    f"{c} = %(catalog)s" if c == "catalog_id" else f"{c} = k.{c}" for c in updated
+                )
+            },
+                updated_at = now()
+            FROM order_import_known k
+            WHERE o.tenant_id = %(tenant)s AND o.order_id = k.order_id AND o.sku = k.sku
+                AND ({", ".join(f"o.{c}" for c in updated)}) IS DISTINCT FROM ({file_values})
+            """,  # noqa: S608
+            params,
+        )
+        changed = cur.rowcount
+        cur.execute(
+            f"""{insert.format("order_import_known")}
+            WHERE NOT EXISTS (SELECT 1 FROM catalogs_order x WHERE x.tenant_id = %(tenant)s
+                AND x.order_id = k.order_id AND x.sku = k.sku)
+            """,  # noqa: S608
+            params,
+        )
+        result.written = changed + cur.rowcount
     result.unchanged = known - result.written
-    cur.execute("DROP TABLE pg_temp.order_import_known")
+    cur.execute("DROP TABLE pg_temp.order_import_known, pg_temp.order_import_delta")
     mark = _phase(result, "merge: written", mark)
     if rebuild is not None:
         _indexes_build(cur, rebuild)
