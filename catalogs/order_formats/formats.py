@@ -273,6 +273,8 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
     def refuse(mask: pd.Series, column: str, message: str, values: pd.Series | None = None):
         nonlocal bad
         mask = mask.fillna(False).astype(bool) & ~bad
+        if not mask.any():  # the usual case: no line refused for this
+            return
         if values is None:
             errors.extend(RowError(int(line), column, message) for line in lines[mask])
         else:

@@ -19,12 +19,18 @@ from .detection import MAX_COUNT, MAX_MONEY
 # values: exports repeat prices, quantities, statuses, reasons and an order's times on each
 # of its lines, and factorizing (hashing) costs far less than the regexes it saves.
 UNIQUE_SHARE = 0.5
+SAMPLE_ROWS = 2048
 
 
 def by_unique(values: pd.Series, parse, *args, **kwargs):
     """parse(values, ...) computed once per distinct value and spread back: the same
     Series or DataFrame, same index, as parse over every value."""
     if len(values) < 64:
+        return parse(values, *args, **kwargs)
+    # a column of mostly distinct values (ids, tracking numbers) shows it in its first
+    # rows: then factorizing all of it would be time lost
+    head = values.iloc[:SAMPLE_ROWS]
+    if len(values) > 2 * SAMPLE_ROWS and head.nunique(dropna=False) > UNIQUE_SHARE * len(head):
         return parse(values, *args, **kwargs)
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     if len(uniques) > UNIQUE_SHARE * len(values):
@@ -42,11 +48,8 @@ def distinct(values: pd.Series) -> pd.Series:
 
 def clean_text(values: pd.Series) -> pd.Series:
     """Outer blanks and tabs off (TikTok ends long ids with a tab so spreadsheets keep them
-    as text), and the spreadsheet text guards ="…" and a leading apostrophe."""
-    return by_unique(values, _clean_text)
-
-
-def _clean_text(values: pd.Series) -> pd.Series:
+    as text), and the spreadsheet text guards ="…" and a leading apostrophe. Value by
+    value: a strip costs less than factorizing (by_unique)."""
     s = values.astype(str).str.strip()
     guarded = s.str.startswith('="') | s.str.startswith("'")
     if guarded.any():  # rare: only then the slower replacements

@@ -52,7 +52,7 @@ def _column(n: int = 400, seed: int = 7) -> pd.Series:
         (values._parse_count, {}),
         (values._parse_times, {"date_order": "mdy", "tz": "America/Sao_Paulo"}),
         (values._parse_times, {"date_order": "dmy", "tz": "UTC"}),
-        (values._clean_text, {}),
+        (values.clean_text, {}),
     ],
 )
 def test_a_column_typed_once_per_distinct_value_is_typed_alike(parse, kwargs):
@@ -83,7 +83,7 @@ def test_the_public_parsers_read_a_repetitive_column_as_every_value():
     pd.testing.assert_frame_equal(
         parse_times(column, **times), values._parse_times(column, **times)
     )
-    pd.testing.assert_series_equal(clean_text(column), values._clean_text(column))
+    pd.testing.assert_series_equal(clean_text(column), values.clean_text(column))
 
 
 def test_a_mostly_distinct_column_is_typed_value_by_value():
