@@ -61,34 +61,19 @@ def orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> 
             "(order_id, sku, cancel_reason, tracking_number))"
         )
         try:
-            for lines, errors, read, staged in read_ahead(_staged_chunks(order_file)):
+            for lines, errors, read, block in read_ahead(_staged_chunks(order_file)):
                 count_lines(result, lines, errors, read, None)
-                if staged is not None:
+                if block is not None:
                     with cur.cursor.copy(copy_sql) as copy:
-                        copy.write(staged)
+                        copy.write(block)
                 if progress:
                     progress(result.lines)
             mark = _phase(result, "read, typed and staged", started)
-            cur.execute(f"ANALYZE {stage}")  # a temp table has no statistics until then
-            cur.execute(f"SELECT count(*), count(DISTINCT order_id) FROM {stage}")  # noqa: S608
-            staged, result.orders = cur.fetchone()
-            cur.execute(
-                f"SELECT s.sku, array_agg(s.line ORDER BY s.line) FROM {stage} s "  # noqa: S608
-                "WHERE NOT EXISTS (SELECT 1 FROM catalogs_product p WHERE p.tenant_id = %s "
-                'AND p.catalog_id = %s AND p.sku = s.sku COLLATE "C") GROUP BY s.sku ORDER BY 1',
-                [tenant.pk, catalog.pk],
-            )
-            for sku, lines in cur.fetchall():
-                staged -= len(lines)
-                if len(result.unknown_skus) < UNKNOWN_SKUS_LISTED:
-                    result.unknown_skus[sku] = lines[:UNKNOWN_SKU_LINES]
-                result.errors.extend(
-                    RowError(line, "sku", f"{sku!r} is not a product of {catalog.name}")
-                    for line in lines
-                )
-            mark = _phase(result, "counted", mark)
             with transaction.atomic():
-                cur.execute("SET LOCAL work_mem = '256MB'")  # the DISTINCT ON sort in memory
+                # sorts and hash tables of 1M lines in memory (the DISTINCT ON, the counts)
+                cur.execute("SET LOCAL work_mem = '256MB'")
+                staged = _staged_count(result, cur, stage=stage, tenant=tenant, catalog=catalog)
+                mark = _phase(result, "counted", mark)
                 if not _orders_first_load(
                     result, cur, tenant=tenant, catalog=catalog, lines=staged
                 ):
@@ -97,6 +82,32 @@ def orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> 
             _phase(result, "committed", mark)
         finally:
             cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
+
+
+def _staged_count(result, cur, *, stage: str, tenant, catalog) -> int:
+    """Count the staged lines' orders and list their unknown skus (errors, one a line);
+    returns how many staged lines have a known sku."""
+    cur.execute(f"ANALYZE {stage}")  # a temp table has no statistics until then
+    # a hash aggregate: a third faster than count(DISTINCT …), which sorts
+    cur.execute(
+        f"SELECT coalesce(sum(n), 0), count(*) FROM "  # noqa: S608
+        f"(SELECT order_id, count(*) AS n FROM {stage} GROUP BY order_id) t"
+    )
+    staged, result.orders = cur.fetchone()
+    cur.execute(
+        f"SELECT s.sku, array_agg(s.line ORDER BY s.line) FROM {stage} s "  # noqa: S608
+        "WHERE NOT EXISTS (SELECT 1 FROM catalogs_product p WHERE p.tenant_id = %s "
+        'AND p.catalog_id = %s AND p.sku = s.sku COLLATE "C") GROUP BY s.sku ORDER BY 1',
+        [tenant.pk, catalog.pk],
+    )
+    for sku, lines in cur.fetchall():
+        staged -= len(lines)
+        if len(result.unknown_skus) < UNKNOWN_SKUS_LISTED:
+            result.unknown_skus[sku] = lines[:UNKNOWN_SKU_LINES]
+        result.errors.extend(
+            RowError(line, "sku", f"{sku!r} is not a product of {catalog.name}") for line in lines
+        )
+    return int(staged)
 
 
 def _staged_chunks(order_file):
