@@ -9,11 +9,14 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
 from django.db import OperationalError, connection, transaction
 
 from catalogs.order_io import ORDER_COLUMNS, RowError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 UNKNOWN_SKU_LINES = 20  # lines listed per unknown sku
 UNKNOWN_SKUS_LISTED = 200
@@ -173,6 +176,8 @@ def read_ahead(chunks: Iterator, depth: int = READ_AHEAD_CHUNKS) -> Iterator:
 
 def _stage_table(lines) -> pa.Table:
     """Typed order lines as the staging table's columns (times as epoch microseconds)."""
+    import pyarrow as pa
+
     table = pa.Table.from_pandas(lines, preserve_index=False)
     for name in STAGED_TIMES:
         i = table.schema.get_field_index(name)
