@@ -26,7 +26,7 @@ from catalogs.models import (
     UploadStatus,
 )
 from catalogs.order_files import impressions_read_file, orders_import_file, orders_preview
-from catalogs.order_formats import ColumnMapping, header_signature, is_xlsx
+from catalogs.order_formats import header_signature, is_xlsx
 from catalogs.order_io import FileError
 
 
@@ -43,6 +43,8 @@ def mapping_preset_save(
 ) -> ColumnMappingPreset:
     """Save (or replace, by name) a tenant's column mapping for one export layout; files
     with the same header are read through it from now on."""
+    from catalogs.order_formats import ColumnMapping  # pandas: loaded on use
+
     mapping = ColumnMapping(
         columns={k: v for k, v in columns.items() if v}, cancel_values=cancel_values or {}
     )

@@ -220,3 +220,25 @@ def test_plain_slash_times_read_by_pyarrow_as_by_pandas(monkeypatch, order, tz):
     )
     plain = values._parse_times(column, date_order=order, tz=tz)
     pd.testing.assert_frame_equal(fast, plain)
+
+
+def test_recognising_a_header_loads_neither_pandas_nor_pyarrow():
+    """The web process imports catalogs.order_formats for header checks (selectors, the
+    upload views): pandas and pyarrow wait until a file is read."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import catalogs.order_formats as f\n"
+        "assert f.detect_format(['Order ID', 'Order Status', 'SKU ID', 'Seller SKU',"
+        " 'Quantity', 'Created Time']).key == 'tiktok_orders'\n"
+        "f.header_signature(['a']); f.is_xlsx(b'PK')\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'numpy') if m in sys.modules))\n"
+        "f.parse_money\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["[]", "True"]
