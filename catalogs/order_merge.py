@@ -315,16 +315,17 @@ def _orders_lock_for_bulk(cur, *, empty_tenant: int | None = None) -> list | Non
 def _orders_merge(result, cur, *, tenant, catalog) -> None:
     """Write the staged lines that are new or differ, set-based. The known lines (one per
     order id and sku) go into a temp table; one join with the order table keeps those that
-    are new or differ there (a second temp table, empty for a re-import); one INSERT of
-    these, whose ON CONFLICT updates the ones that exist (and a line another writer, the
-    API, inserted meanwhile). The unchanged lines are not touched, not even locked, so a
-    re-import writes nothing.
+    are new or differ there (the delta: a second temp table, empty for a re-import). Then
+    one UPDATE of the delta's lines that exist and one INSERT of the others (ON CONFLICT
+    for a line another writer, the API, inserted meanwhile). The unchanged lines are not
+    touched, not even locked, so a re-import writes nothing. (1M changed lines: 20.8 s of
+    UPDATE, every row's five indexes written again; 22.1 s through ON CONFLICT.)
 
     When the new lines are at least BULK_MIN_LINES and more than the table holds, it is a
     bulk load: the table is locked and its indexes dropped (_orders_lock_for_bulk), so no
-    unique index to conflict on: one UPDATE of the lines that changed, one INSERT of the new
-    ones (both by key, after the lock); all indexes are built again at the end (the unique
-    one checking uniqueness)."""
+    unique index to conflict on: the UPDATE and INSERT take every known line, by key, after
+    the lock; all indexes are built again at the end (the unique one checking
+    uniqueness)."""
     mark = time.perf_counter()
     params = {"tenant": tenant.pk, "catalog": catalog.pk}
     updated = ["catalog_id", "product_id", *ORDER_VALUE_COLUMNS]
@@ -347,6 +348,7 @@ def _orders_merge(result, cur, *, tenant, catalog) -> None:
         """,  # noqa: S608
         params,
     )
+    cur.execute("ANALYZE order_import_delta")
     rebuild = None
     if known >= BULK_MIN_LINES:
         cur.execute("SELECT count(*) FROM order_import_delta WHERE NOT existing")
@@ -361,45 +363,45 @@ def _orders_merge(result, cur, *, tenant, catalog) -> None:
         SELECT %(tenant)s, %(catalog)s, k.product_id, k.order_id, k.sku,
             {", ".join(f"k.{c}" for c in ORDER_VALUE_COLUMNS)}, now()
         FROM {{}} k"""  # noqa: S608
-    if rebuild is None:
-        cur.execute(
-            f"""{insert.format("order_import_delta")}
-            ON CONFLICT (tenant_id, order_id, sku) DO UPDATE SET
-                {", ".join(f"{c} = EXCLUDED.{c}" for c in updated)},
-                updated_at = EXCLUDED.updated_at
-            WHERE ({", ".join(f"o.{c}" for c in updated)})
-                IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in updated)})
-            """,
-            params,
-        )
-        result.written = cur.rowcount
-    else:
-        # the flags were read before the lock: by key again, now that nobody writes
-        cur.execute(
-            # identifiers are this module's constants; values are parameters
-            f"""
-            UPDATE catalogs_order o SET
-                {
-                ", ".join(
-                    f"{c} = %(catalog)s" if c == "catalog_id" else f"{c} = k.{c}" for c in updated
-                )
-            },
-                updated_at = now()
-            FROM order_import_known k
-            WHERE o.tenant_id = %(tenant)s AND o.order_id = k.order_id AND o.sku = k.sku
-                AND ({", ".join(f"o.{c}" for c in updated)}) IS DISTINCT FROM ({file_values})
-            """,  # noqa: S608
-            params,
-        )
-        changed = cur.rowcount
-        cur.execute(
-            f"""{insert.format("order_import_known")}
-            WHERE NOT EXISTS (SELECT 1 FROM catalogs_order x WHERE x.tenant_id = %(tenant)s
-                AND x.order_id = k.order_id AND x.sku = k.sku)
-            """,  # noqa: S608
-            params,
-        )
-        result.written = changed + cur.rowcount
+    # Without the bulk lock: the new and changed lines (the delta), by key, ON CONFLICT
+    # for a line another writer inserted meanwhile. With it: the flags were read before the
+    # lock, so every known line, by key again, now that nobody writes.
+    source = "order_import_delta" if rebuild is None else "order_import_known"
+    cur.execute(
+        # identifiers are this module's constants; values are parameters
+        f"""
+        UPDATE catalogs_order o SET
+            {
+            ", ".join(
+                f"{c} = %(catalog)s" if c == "catalog_id" else f"{c} = k.{c}" for c in updated
+            )
+        },
+            updated_at = now()
+        FROM {source} k
+        WHERE o.tenant_id = %(tenant)s AND o.order_id = k.order_id AND o.sku = k.sku
+            AND ({", ".join(f"o.{c}" for c in updated)}) IS DISTINCT FROM ({file_values})
+        """,  # noqa: S608
+        params,
+    )
+    changed = cur.rowcount
+    on_conflict = (
+        ""
+        if rebuild is not None
+        else f"""
+        ON CONFLICT (tenant_id, order_id, sku) DO UPDATE SET
+            {", ".join(f"{c} = EXCLUDED.{c}" for c in updated)}, updated_at = EXCLUDED.updated_at
+        WHERE ({", ".join(f"o.{c}" for c in updated)})
+            IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in updated)})"""
+    )
+    cur.execute(
+        f"""{insert.format(source)}
+        WHERE NOT EXISTS (SELECT 1 FROM catalogs_order x WHERE x.tenant_id = %(tenant)s
+            AND x.order_id = k.order_id AND x.sku = k.sku)
+        {on_conflict}
+        """,  # noqa: S608
+        params,
+    )
+    result.written = changed + cur.rowcount
     result.unchanged = known - result.written
     cur.execute("DROP TABLE pg_temp.order_import_known, pg_temp.order_import_delta")
     mark = _phase(result, "merge: written", mark)
