@@ -38,7 +38,9 @@ def write_file(path: Path, lines: int) -> None:
     with path.open("w", encoding="utf-8") as out:
         out.write("\ufeff" + TIKTOK_HEADER + "\n")
         for i in range(lines):
-            day, hour = 1 + i % 27, 1 + i % 12
+            # an order's lines share its times; orders' times differ, as in real exports
+            order = i // 2
+            day, hour, minute, second = 1 + order % 27, 1 + order % 12, order % 60, order // 60 % 60
             shipped = rng.random() < 0.7
             cancelled = not shipped and rng.random() < 0.2
             out.write(
@@ -48,11 +50,15 @@ def write_file(path: Path, lines: int) -> None:
                     sku_id=str(1729384756100000 + i),
                     quantity=str(1 + i % 3),
                     price=f"BRL {10 + i % 90},{i % 100:02d}",
-                    created=f"03/{day:02d}/2026 {hour}:05:11 PM",
-                    paid=f"03/{day:02d}/2026 {hour}:06:00 PM",
-                    shipped=f"03/{day + 1:02d}/2026 10:00:00 AM" if shipped else "",
+                    created=f"03/{day:02d}/2026 {hour}:{minute:02d}:{second:02d} PM",
+                    paid=f"03/{day:02d}/2026 {hour}:{minute:02d}:{second:02d} PM",
+                    shipped=f"03/{day + 1:02d}/2026 10:{minute:02d}:{second:02d} AM"
+                    if shipped
+                    else "",
                     status="Shipped" if shipped else ("Cancelled" if cancelled else "To ship"),
-                    cancelled=f"03/{day:02d}/2026 11:00:00 PM" if cancelled else "",
+                    cancelled=f"03/{day:02d}/2026 11:{minute:02d}:{second:02d} PM"
+                    if cancelled
+                    else "",
                     cancel_by="Seller" if cancelled else "",
                     reason="Out of stock" if cancelled else "",
                     tracking=f"BR{i:09d}" if shipped else "",
@@ -76,7 +82,8 @@ def main() -> None:
 
     data_dir = ROOT / "bench" / "data"
     data_dir.mkdir(exist_ok=True)
-    path = data_dir / f"tiktok_orders_{lines}.csv"
+    # v2: times distinct per order (v1 repeated 324 times per column)
+    path = data_dir / f"tiktok_orders_v2_{lines}.csv"
     if not path.exists():
         write_file(path, lines)
     tenant, _ = Tenant.objects.get_or_create(slug="bench-orders", defaults={"name": "Bench orders"})
@@ -87,6 +94,9 @@ def main() -> None:
             Product(tenant=tenant, catalog=catalog, sku=f"SKU-{i:05d}") for i in range(PRODUCTS)
         )
     Order.objects.for_tenant(tenant).delete()
+    with connection.cursor() as cur:
+        # from scratch: an empty table, not one of dead rows every scan steps over
+        cur.execute("VACUUM catalogs_order")
     checkpoint()
 
     with connection.cursor() as cur:

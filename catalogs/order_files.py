@@ -4,10 +4,11 @@ previewed and imported, and daily impression files. Every function takes the ten
 from __future__ import annotations
 
 import dataclasses
+import time
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from django.db import connection
 
 from catalog_health.tenancy.models import Tenant
@@ -16,19 +17,6 @@ from catalogs.models import (
     Catalog,
     ColumnMappingPreset,
     UploadKind,
-)
-from catalogs.order_formats import (
-    CHUNK_ROWS,
-    ColumnMapping,
-    ImpressionFile,
-    OrderFile,
-    Source,
-    detect_format,
-    impression_file_open,
-    is_blank,
-    is_xlsx,
-    order_file_open,
-    read_header,
 )
 from catalogs.order_io import (
     ORDER_COLUMNS,
@@ -53,6 +41,18 @@ from catalogs.services import (
     orders_import_csv,
     orders_upsert,
 )
+
+if TYPE_CHECKING:
+    from catalogs.order_formats import ImpressionFile, OrderFile, Source
+
+
+def _formats():
+    """catalogs.order_formats, imported on first use: it loads pandas and pyarrow, which
+    the web process does not need until an order file is read."""
+    from catalogs import order_formats
+
+    return order_formats
+
 
 # --- Marketplace exports: TikTok Shop, Shopify, mapped files (issue #20) -------------------
 
@@ -83,27 +83,29 @@ def order_file_open_for(
     data: Source,
     date_order: str = "",
     preset: ColumnMappingPreset | None = None,
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int | None = None,
 ) -> OrderFile:
     """Recognise an order export for a catalog: a built-in format, else the tenant's mapping
     preset made for this header (or the one given). FileError when neither fits."""
-    if is_blank(data):
+    if _formats().is_blank(data):
         raise FileError("The file is empty.")
-    header = read_header(data)
-    if preset is None and detect_format(header).kind == "unknown":
+    header = _formats().read_header(data)
+    if preset is None and _formats().detect_format(header).kind == "unknown":
         preset = mapping_preset_for_header(tenant=tenant, kind=UploadKind.ORDERS, header=header)
     mapping = None
     if preset is not None:
         if preset.tenant_id != tenant.pk:
             raise ColumnMappingPreset.DoesNotExist
-        mapping = ColumnMapping(columns=preset.columns, cancel_values=preset.cancel_values)
-    return order_file_open(
+        mapping = _formats().ColumnMapping(
+            columns=preset.columns, cancel_values=preset.cancel_values
+        )
+    return _formats().order_file_open(
         data,
         tz=tenant.time_zone,
         date_order=date_order or tenant.date_order,
         handling_days=catalog.handling_days,
         mapping=mapping,
-        chunk_rows=chunk_rows,
+        chunk_rows=chunk_rows or _formats().CHUNK_ROWS,
     )
 
 
@@ -142,8 +144,8 @@ def orders_preview(
     counts, unknown skus, unmapped columns and the detected format."""
     if (
         preset is None
-        and not is_xlsx(data)
-        and detect_format(read_header(data)).key == ("app_orders")
+        and not _formats().is_xlsx(data)
+        and _formats().detect_format(_formats().read_header(data)).key == ("app_orders")
     ):
         return _app_csv_preview(tenant=tenant, catalog=catalog, data=data, rows=rows)
     order_file = order_file_open_for(
@@ -191,6 +193,8 @@ def _app_csv_preview(*, tenant, catalog, data: bytes, rows: int) -> OrderFileRes
 
 
 def _display_rows(lines) -> list[dict]:
+    import pandas as pd
+
     rows = []
     for record in lines.to_dict("records"):
         rows.append(
@@ -211,7 +215,7 @@ def orders_import_file(
     date_order: str = "",
     preset: ColumnMappingPreset | None = None,
     progress=None,
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int | None = None,
 ) -> OrderFileResult | UpsertResult:
     """Import an order export as downloaded (TikTok Shop, Shopify, a mapped file or the
     app's own CSV), idempotent on (tenant, order id, sku): importing the same file again
@@ -225,12 +229,13 @@ def orders_import_file(
         raise Catalog.DoesNotExist
     if (
         preset is None
-        and not is_xlsx(data)
-        and detect_format(read_header(data)).key == ("app_orders")
+        and not _formats().is_xlsx(data)
+        and _formats().detect_format(_formats().read_header(data)).key == ("app_orders")
     ):
         if not isinstance(data, bytes):
             data = Path(data).read_bytes()  # the app's CSV: at most MAX_FILE_ROWS rows
         return orders_import_csv(tenant=tenant, catalog=catalog, data=data, actor=actor)
+    started = time.perf_counter()
     order_file = order_file_open_for(
         tenant=tenant,
         catalog=catalog,
@@ -240,6 +245,7 @@ def orders_import_file(
         chunk_rows=chunk_rows,
     )
     result = _file_result(order_file)
+    result.timings["recognised"] = round(time.perf_counter() - started, 3)
     if connection.vendor == "postgresql":
         orders_import_postgres(
             result, order_file, tenant=tenant, catalog=catalog, progress=progress
@@ -264,6 +270,8 @@ def orders_import_file(
 
 def _orders_import_orm(result, order_file, *, tenant, catalog, progress) -> None:
     """The embedded (SQLite) path: the same lines through the ORM's bulk upsert."""
+    import pandas as pd
+
     rows: list[OrderRow] = []
     line_numbers: list[int] = []
     order_ids: set = set()
@@ -309,7 +317,7 @@ def impression_file_open_for(
 ) -> ImpressionFile:
     """An impressions export: the preset given, else the tenant's preset for this header,
     else the usual column names."""
-    header = read_header(data)
+    header = _formats().read_header(data)
     if preset is None:
         preset = mapping_preset_for_header(
             tenant=tenant, kind=UploadKind.IMPRESSIONS, header=header
@@ -318,8 +326,10 @@ def impression_file_open_for(
     if preset is not None:
         if preset.tenant_id != tenant.pk:
             raise ColumnMappingPreset.DoesNotExist
-        mapping = ColumnMapping(columns=preset.columns)
-    return impression_file_open(data, mapping=mapping, date_order=date_order or tenant.date_order)
+        mapping = _formats().ColumnMapping(columns=preset.columns)
+    return _formats().impression_file_open(
+        data, mapping=mapping, date_order=date_order or tenant.date_order
+    )
 
 
 def impressions_read_file(

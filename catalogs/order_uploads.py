@@ -25,6 +25,8 @@ from catalogs.models import (
     UploadKind,
     UploadStatus,
 )
+from catalogs.order_files import impressions_read_file, orders_import_file, orders_preview
+from catalogs.order_formats import header_signature, is_xlsx
 from catalogs.order_io import FileError
 
 
@@ -41,7 +43,7 @@ def mapping_preset_save(
 ) -> ColumnMappingPreset:
     """Save (or replace, by name) a tenant's column mapping for one export layout; files
     with the same header are read through it from now on."""
-    from catalogs.order_formats import ColumnMapping, header_signature
+    from catalogs.order_formats import ColumnMapping  # pandas: loaded on use
 
     mapping = ColumnMapping(
         columns={k: v for k, v in columns.items() if v}, cancel_values=cancel_values or {}
@@ -148,10 +150,6 @@ def _order_upload_dispatch(*, tenant: Tenant, upload: OrderUpload) -> bool:
 def order_upload_run(*, tenant_id: int, upload_id: int) -> OrderUpload | None:
     """Import one queued upload (the task's body; safe to deliver twice: only a queued
     upload is claimed)."""
-    # the readers load pandas: imported where a file is read, so web processes never carry it
-    from catalogs.order_files import impressions_read_file, orders_import_file
-    from catalogs.order_formats import is_xlsx
-
     claimed = (
         OrderUpload.objects.for_tenant(tenant_id)
         .filter(pk=upload_id, status=UploadStatus.QUEUED)
@@ -342,8 +340,6 @@ def order_upload_preview(*, tenant: Tenant, upload: OrderUpload, date_order: str
     """The preview of a previewed upload, read from the file once and then kept on the row
     (the file can be tens of megabytes: re-reading it on every page load was the page's
     cost). Raises FileError like the readers. Times are shown in the tenant's time zone."""
-    from catalogs.order_files import impressions_read_file, orders_preview
-
     if upload.tenant_id != tenant.pk:
         raise OrderUpload.DoesNotExist
     catalog = upload.catalog

@@ -6,6 +6,7 @@ from catalog_health.pagination import KeysetPage, keyset_paginate
 from catalog_health.tenancy.models import Tenant
 
 from .models import Catalog, ColumnMappingPreset, OrderUpload, Product, ProductSortKey, ReviewStatus
+from .order_formats import header_signature
 
 # Each sort walks an index of <field>, id within the catalog: constant cost at 1M rows.
 # Title, price and last change are read from the product's sort key, whose indexes are
@@ -193,8 +194,6 @@ def mapping_preset_for_header(
     *, tenant: Tenant, kind: str, header: list[str]
 ) -> ColumnMappingPreset | None:
     """The tenant's latest column mapping made for this exact header (loosely compared)."""
-    from .order_formats import header_signature  # loads pandas: only when a file is read
-
     return (
         ColumnMappingPreset.objects.for_tenant(tenant)
         .filter(kind=kind, header_key=header_signature(header))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
+from . import order_uploads, services
 
 
 @shared_task(name="catalogs.drop_orphan_sort_key_partitions")
@@ -16,8 +16,6 @@ def drop_orphan_sort_key_partitions() -> int:
 @shared_task(name="catalogs.import_order_upload", acks_late=True)
 def import_order_upload(*, tenant_id: int, upload_id: int) -> None:
     """Import one previewed order export in the background (a second delivery does nothing)."""
-    from . import order_uploads  # pandas is loaded by the worker that imports, not at startup
-
     order_uploads.order_upload_run(tenant_id=tenant_id, upload_id=upload_id)
 
 
@@ -25,6 +23,4 @@ def import_order_upload(*, tenant_id: int, upload_id: int) -> None:
 def reap_order_uploads() -> dict:
     """Every 5 minutes (beat): fail imports whose worker died, so they can be retried, and
     drop the files of uploads previewed but never imported."""
-    from . import order_uploads
-
     return order_uploads.order_uploads_reap()

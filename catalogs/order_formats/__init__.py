@@ -17,6 +17,9 @@ otherwise the tenant's setting; otherwise the file is refused, never guessed), a
 a comma is the decimal separator (``BRL 35,91``).
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from .detection import (
     APP_ORDER_COLUMNS,
     CHUNK_ROWS,
@@ -43,45 +46,100 @@ from .detection import (
     read_header,
     wrong_kind_message,
 )
-from .formats import (
-    BUYER_WORDS,
-    FORMAT_FIELDS,
-    OUT_OF_STOCK_WORDS,
-    SHOPIFY_COLUMNS,
-    SHOPIFY_ORDER_LEVEL,
-    TIKTOK_COLUMNS,
-    ColumnMapping,
-    OrderFile,
-    ReadOptions,
-    app_fields,
-    cancel_reason_map,
-    mapped_fields,
-    order_file_open,
-    shopify_fields,
-    shopify_fill_order_level,
-    source_money_columns,
-    source_time_columns,
-    tiktok_fields,
-    typed_lines,
-)
-from .impressions import (
-    IMPRESSION_GUESSES,
-    ImpressionFile,
-    impression_file_open,
-    impression_mapping_guess,
-    typed_impressions,
-)
-from .values import (
-    BLANKS,
-    clean_text,
-    date_order_detect,
-    date_order_detect_frame,
-    decimal_comma_detect,
-    has_slash_dates,
-    parse_count,
-    parse_money,
-    parse_times,
-)
+
+if TYPE_CHECKING:
+    from .formats import (
+        BUYER_WORDS,
+        FORMAT_FIELDS,
+        OUT_OF_STOCK_WORDS,
+        SHOPIFY_COLUMNS,
+        SHOPIFY_ORDER_LEVEL,
+        TIKTOK_COLUMNS,
+        ColumnMapping,
+        OrderFile,
+        ReadOptions,
+        app_fields,
+        cancel_reason_map,
+        mapped_fields,
+        order_file_open,
+        shopify_fields,
+        shopify_fill_order_level,
+        source_money_columns,
+        source_time_columns,
+        tiktok_fields,
+        typed_lines,
+    )
+    from .impressions import (
+        IMPRESSION_GUESSES,
+        ImpressionFile,
+        impression_file_open,
+        impression_mapping_guess,
+        typed_impressions,
+    )
+    from .values import (
+        BLANKS,
+        clean_text,
+        date_order_detect,
+        date_order_detect_frame,
+        decimal_comma_detect,
+        has_slash_dates,
+        parse_count,
+        parse_money,
+        parse_times,
+    )
+
+# formats, impressions and values are pandas through and through: imported on first use
+# of one of their names (PEP 562), so that importing the package (the header checks the
+# web process does) loads neither pandas nor pyarrow.
+_LAZY = {
+    "BUYER_WORDS": "formats",
+    "FORMAT_FIELDS": "formats",
+    "OUT_OF_STOCK_WORDS": "formats",
+    "SHOPIFY_COLUMNS": "formats",
+    "SHOPIFY_ORDER_LEVEL": "formats",
+    "TIKTOK_COLUMNS": "formats",
+    "ColumnMapping": "formats",
+    "OrderFile": "formats",
+    "ReadOptions": "formats",
+    "app_fields": "formats",
+    "cancel_reason_map": "formats",
+    "mapped_fields": "formats",
+    "order_file_open": "formats",
+    "shopify_fields": "formats",
+    "shopify_fill_order_level": "formats",
+    "source_money_columns": "formats",
+    "source_time_columns": "formats",
+    "tiktok_fields": "formats",
+    "typed_lines": "formats",
+    "IMPRESSION_GUESSES": "impressions",
+    "ImpressionFile": "impressions",
+    "impression_file_open": "impressions",
+    "impression_mapping_guess": "impressions",
+    "typed_impressions": "impressions",
+    "BLANKS": "values",
+    "clean_text": "values",
+    "date_order_detect": "values",
+    "date_order_detect_frame": "values",
+    "decimal_comma_detect": "values",
+    "has_slash_dates": "values",
+    "parse_count": "values",
+    "parse_money": "values",
+    "parse_times": "values",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "APP_ORDER_COLUMNS",

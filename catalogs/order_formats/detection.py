@@ -10,15 +10,18 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
+from typing import TYPE_CHECKING
 
 from catalogs.order_io import ORDER_COLUMNS
 
 from ..order_io import FileError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+# Recognising a file (its header) needs neither pandas nor pyarrow: the functions that read
+# rows import them, so that the web process loads them only when a file is read.
 
 CHUNK_ROWS = 50_000
 MAX_MONEY = 9_999_999_999.99
@@ -158,6 +161,8 @@ def _check_text(data: Source) -> None:
 
 def read_header(data: Source) -> list[str]:
     """The header row of a CSV or XLSX file."""
+    import pandas as pd
+
     if is_xlsx(data):
         frame = _read_xlsx(data, nrows=0)
         return [str(c) for c in frame.columns]
@@ -188,6 +193,8 @@ def _check_xlsx(data: Source) -> None:
 
 
 def _read_xlsx(data: Source, **kwargs) -> pd.DataFrame:
+    import pandas as pd
+
     _check_xlsx(data)
     try:
         return pd.read_excel(
@@ -211,6 +218,9 @@ def read_chunks(
     several times faster) and raises pyarrow.ArrowInvalid on what it does not read (a
     ragged row, a quoted line break, bytes that are not UTF-8): the caller then reads the
     file with engine="pandas", whose messages name the problem."""
+    import numpy as np
+    import pandas as pd
+
     if engine == "pyarrow" and not is_xlsx(data):
         yield from _read_csv_arrow(data, usecols=usecols, chunk_rows=chunk_rows)
         return
@@ -256,6 +266,9 @@ def _read_csv_arrow(
 ) -> Iterator[pd.DataFrame]:
     """read_chunks' CSV reading by pyarrow: record batches of ARROW_BLOCK_BYTES of the file
     regrouped into frames of chunk_rows rows (memory: one block and one chunk)."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
     _check_text(data)
     source = pa.BufferReader(data) if isinstance(data, bytes) else str(data)
     reader = pa_csv.open_csv(
@@ -291,6 +304,8 @@ def _read_csv_arrow(
 
 
 def _arrow_frame(table: pa.Table, names: list[str], first: int) -> pd.DataFrame:
+    import numpy as np
+
     frame = table.to_pandas()
     frame.columns = names
     frame.insert(0, "line", np.arange(first, first + len(frame)))

@@ -30,6 +30,7 @@ from .detection import (
     wrong_kind_message,
 )
 from .values import (
+    by_unique,
     clean_text,
     date_order_detect_frame,
     decimal_comma_detect,
@@ -99,13 +100,17 @@ BUYER_WORDS = (
 def cancel_reason_map(reason: pd.Series, by: pd.Series | None = None) -> pd.Series:
     """A marketplace's cancel reason (and who cancelled) -> out_of_stock, buyer_request or
     other. Out-of-stock reasons win whoever cancelled; then a buyer's cancellation."""
-    text = reason.astype(str).str.lower()
-    who = by.astype(str).str.lower() if by is not None else pd.Series("", index=text.index)
+    text = reason.astype(str)
+    who = by.astype(str) if by is not None else pd.Series("", index=text.index)
     out = pd.Series("other", index=text.index, dtype=object)
-    buyer = text.str.contains(BUYER_WORDS, regex=True) | who.str.contains("buyer|customer")
+    buyer = by_unique(text, _has, BUYER_WORDS) | by_unique(who, _has, "buyer|customer")
     out[buyer] = "buyer_request"
-    out[text.str.contains(OUT_OF_STOCK_WORDS, regex=True)] = "out_of_stock"
+    out[by_unique(text, _has, OUT_OF_STOCK_WORDS)] = "out_of_stock"
     return out
+
+
+def _has(values: pd.Series, pattern: str) -> pd.Series:
+    return values.str.lower().str.contains(pattern, regex=True)
 
 
 def _col(frame: pd.DataFrame, columns: dict[str, str], name: str) -> pd.Series:
@@ -119,6 +124,10 @@ def _col(frame: pd.DataFrame, columns: dict[str, str], name: str) -> pd.Series:
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with its columns renamed to their header_key (the line column kept)."""
     return frame.rename(columns=lambda c: c if c == "line" else header_key(c))
+
+
+def _lowered(values: pd.Series) -> pd.Series:
+    return clean_text(values).str.lower()
 
 
 def tiktok_fields(frame: pd.DataFrame) -> pd.DataFrame:
@@ -137,13 +146,12 @@ def tiktok_fields(frame: pd.DataFrame) -> pd.DataFrame:
         out[name] = clean_text(_col(f, c, name))
     out["ship_by"] = ""
     out["tracking_number"] = clean_text(_col(f, c, "tracking_number"))
-    status = clean_text(_col(f, c, "status")).str.lower()
-    cancel_type = clean_text(_col(f, c, "cancel_type")).str.lower()
-    cancelled = (
-        status.str.contains("cancel") | cancel_type.eq("cancel") | out["cancelled_at"].ne("")
-    )
+    status = by_unique(_col(f, c, "status"), _lowered)
+    cancel_type = by_unique(_col(f, c, "cancel_type"), _lowered)
+    status_cancel = by_unique(status, _has, "cancel")
+    cancelled = status_cancel | cancel_type.eq("cancel") | out["cancelled_at"].ne("")
     # a return after delivery is not a cancellation of the order line
-    cancelled &= ~cancel_type.str.contains("return|refund") | status.str.contains("cancel")
+    cancelled &= ~by_unique(cancel_type, _has, "return|refund") | status_cancel
     reason = cancel_reason_map(_col(f, c, "cancel_reason"), _col(f, c, "cancel_by"))
     out["cancel_reason"] = reason.where(cancelled, "")
     out["cancelled_at"] = out["cancelled_at"].where(cancelled, "")
@@ -265,6 +273,8 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
     def refuse(mask: pd.Series, column: str, message: str, values: pd.Series | None = None):
         nonlocal bad
         mask = mask.fillna(False).astype(bool) & ~bad
+        if not mask.any():  # the usual case: no line refused for this
+            return
         if values is None:
             errors.extend(RowError(int(line), column, message) for line in lines[mask])
         else:
@@ -390,6 +400,9 @@ class OrderFile:
     chunk_rows: int = CHUNK_ROWS
     date_order_source: str = ""  # 'file', 'setting' or '' (no slash dates)
     engine: str = "pandas"  # how a CSV is read: 'pyarrow' when it can read all of it
+    # (time columns, money columns) when the choices were settled by the first chunk: each
+    # chunk read is checked not to say otherwise (order_file_open)
+    verify: tuple[list[str], list[str]] | None = None
 
     @property
     def used_columns(self) -> set[str]:
@@ -420,9 +433,9 @@ class OrderFile:
         shopify = self.detected.key == "shopify_orders" and self.mapping is None
         used = self.used_columns
         usecols = [h for h in self.header if header_key(h) in used]
-        for frame in read_chunks(
-            self.data, usecols=usecols, chunk_rows=self.chunk_rows, engine=self.engine
-        ):
+        for frame in self._frames(usecols):
+            if self.verify is not None:
+                self._check(frame, *self.verify)
             if shopify:
                 # an order's rows may straddle two chunks: its later rows need its first
                 if carry is not None:
@@ -436,6 +449,36 @@ class OrderFile:
             yield self._typed(frame)
         if carry is not None and len(carry):
             yield self._typed(carry)
+
+    def _frames(self, usecols: list[str]) -> Iterator[pd.DataFrame]:
+        """The file's frames; when pyarrow fails on a later block (a ragged row, a quoted
+        line break), pandas reads on from the first line not yielded yet."""
+        next_line = 2
+        try:
+            for frame in read_chunks(
+                self.data, usecols=usecols, chunk_rows=self.chunk_rows, engine=self.engine
+            ):
+                next_line += len(frame)
+                yield frame
+            return
+        except pa.ArrowException:
+            if self.engine == "pandas":
+                raise
+        self.engine = "pandas"
+        for frame in read_chunks(self.data, usecols=usecols, chunk_rows=self.chunk_rows):
+            frame = frame[frame["line"] >= next_line]
+            if len(frame):
+                yield frame.reset_index(drop=True)
+
+    def _check(self, frame: pd.DataFrame, time_cols: list[str], money_cols: list[str]) -> None:
+        """FileError when a chunk says otherwise than the first chunk did."""
+        order = date_order_detect_frame(frame, time_cols)
+        if order and order != self.options.date_order:
+            raise FileError(MIXED_DATES)
+        for col in money_cols:
+            said = decimal_comma_detect(frame[col])
+            if said is not None and said != self.options.decimal_comma:
+                raise FileError(MIXED_AMOUNTS)
 
     def _typed(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[RowError], int]:
         lines, errors = typed_lines(self._fields(frame), self.options)
@@ -484,20 +527,28 @@ def order_file_open(
     # pandas, whose messages name what is wrong
     if len(set(header)) != len(header):
         engine = "pandas"
-    try:
-        found_order, slash, comma = _file_says(
-            data, time_cols, money_cols, chunk_rows=chunk_rows, engine=engine
-        )
-    except pa.ArrowException:
-        engine = "pandas"
-        found_order, slash, comma = _file_says(
-            data, time_cols, money_cols, chunk_rows=chunk_rows, engine=engine
-        )
-    if len(comma) == 2:
-        raise FileError(
-            "The file mixes decimal commas and decimal points in its amounts; export it again "
-            "with one number format."
-        )
+    # The first chunk usually settles both choices (a day above 12, an amount with
+    # decimals): then the import's own pass checks that no later chunk says otherwise
+    # (OrderFile.verify) instead of a pass of its own over the whole file.
+    verify = None
+    for whole in (False, True):
+        try:
+            found_order, slash, comma = _file_says(
+                data, time_cols, money_cols, chunk_rows=chunk_rows, engine=engine, whole=whole
+            )
+        except pa.ArrowException:
+            engine = "pandas"
+            found_order, slash, comma = _file_says(
+                data, time_cols, money_cols, chunk_rows=chunk_rows, engine=engine, whole=whole
+            )
+        if len(comma) == 2:
+            raise FileError(MIXED_AMOUNTS)
+        if (found_order or not time_cols) and (comma or not money_cols):
+            if not whole:
+                verify = (time_cols, money_cols)
+            break
+        if whole:
+            break
     source = ""
     if found_order:
         source = "file"
@@ -523,14 +574,32 @@ def order_file_open(
         chunk_rows=chunk_rows,
         date_order_source=source,
         engine=engine,
+        verify=verify,
     )
 
 
+MIXED_AMOUNTS = (
+    "The file mixes decimal commas and decimal points in its amounts; export it again "
+    "with one number format."
+)
+MIXED_DATES = (
+    "The file mixes day-first and month-first dates (e.g. 13/01 and 01/13); "
+    "export it again with one date format."
+)
+
+
 def _file_says(
-    data: Source, time_cols: list[str], money_cols: list[str], *, chunk_rows: int, engine: str
+    data: Source,
+    time_cols: list[str],
+    money_cols: list[str],
+    *,
+    chunk_rows: int,
+    engine: str,
+    whole: bool = True,
 ) -> tuple[str | None, bool, set[bool]]:
-    """One pass over the times and amounts only: what the whole file says (the date order a
-    day above 12 settles, whether it has slash dates, decimal comma or point)."""
+    """One pass over the times and amounts only: what the whole file (or its first chunk)
+    says (the date order a day above 12 settles, whether it has slash dates, decimal comma
+    or point)."""
     found_order: str | None = None
     slash = False
     comma: set[bool] = set()
@@ -542,11 +611,13 @@ def _file_says(
         order = date_order_detect_frame(frame, time_cols)
         if order:
             if found_order and found_order != order:
-                date_order_detect_frame(pd.DataFrame({"a": ["13/01/2000", "01/13/2000"]}), ["a"])
+                raise FileError(MIXED_DATES)
             found_order = order
         slash = slash or has_slash_dates(frame, time_cols)
         for col in money_cols:
             said = decimal_comma_detect(frame[col])
             if said is not None:
                 comma.add(said)
+        if not whole:
+            break
     return found_order, slash, comma

@@ -237,3 +237,67 @@ def test_a_bulk_load_waits_briefly_for_readers_then_merges_as_usual(tenant_a, sh
         assert reader.execute("SELECT count(*) FROM catalogs_order").fetchone()[0] == 3
         reader.execute("ROLLBACK")
     assert Order.objects.for_tenant(tenant_a).count() == 3
+
+
+def test_a_file_failing_midway_writes_nothing(tenant_a, shops, monkeypatch):
+    """The file is read ahead of the staging COPY by a thread: an error in a later chunk
+    reaches the import, which writes nothing and drops its staging table."""
+    from catalogs.order_formats import OrderFile
+    from catalogs.order_io import FileError
+
+    mine, _ = shops
+    first, second = _files()
+    order_files.orders_import_file(tenant=tenant_a, catalog=mine, data=first, actor=None)
+    before = list(Order.objects.for_tenant(tenant_a).order_by("pk").values())
+    original_chunks = OrderFile.chunks
+    staged = []
+
+    def failing_chunks(self):
+        for item in original_chunks(self):
+            staged.append(len(item[0]))
+            yield item
+        raise FileError("Line 9: not valid CSV")
+
+    monkeypatch.setattr(OrderFile, "chunks", failing_chunks)
+    with pytest.raises(FileError, match="Line 9"):
+        order_files.orders_import_file(
+            tenant=tenant_a, catalog=mine, data=second, actor=None, chunk_rows=1
+        )
+    assert len(staged) == 3  # every chunk was read and staged before the error
+    assert list(Order.objects.for_tenant(tenant_a).order_by("pk").values()) == before
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('pg_temp.order_import_stage')")
+        assert cur.fetchone()[0] is None
+
+
+def test_a_first_load_goes_straight_into_the_table(tenant_a, shops, monkeypatch):
+    mine, _ = shops
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1)
+    monkeypatch.setattr(order_merge, "_orders_table_smaller_than", lambda cur, n: True)
+    result, rows = _run(tenant_a, mine, _files()[0])
+    assert result.bulk and "merge: known lines" not in result.timings
+    assert (result.written, result.unchanged, len(rows)) == (3, 0, 3)
+    # the tenant has lines now: the next bulk load takes the usual way, known lines first
+    result, _ = _run(tenant_a, mine, _files()[1])
+    assert result.bulk and "merge: known lines" in result.timings
+
+
+def test_lines_written_before_the_lock_make_it_no_first_load(tenant_a, shops, monkeypatch):
+    """The tenant had no line when checked, one when the table is locked (another writer
+    in between): the lock is let go and the usual merge runs."""
+    mine, _ = shops
+    order_files.orders_import_file(tenant=tenant_a, catalog=mine, data=_files()[0], actor=None)
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1)
+    monkeypatch.setattr(order_merge, "_orders_table_smaller_than", lambda cur, n: True)
+    checks = []
+    real = order_merge._tenant_has_orders
+
+    def has_orders(cur, tenant_id):
+        checks.append(tenant_id)
+        return real(cur, tenant_id) if len(checks) > 1 else False
+
+    monkeypatch.setattr(order_merge, "_tenant_has_orders", has_orders)
+    result, rows = _run(tenant_a, mine, _files()[1])
+    assert len(checks) == 2
+    assert "merge: locked" not in result.timings and "merge: known lines" in result.timings
+    assert (result.written, result.unchanged, len(rows)) == (2, 1, 4)

@@ -90,3 +90,71 @@ def test_not_utf8_is_refused_with_the_readers_message():
     with pytest.raises(FileError):
         opened = order_file_open(data, date_order="mdy")
         list(opened.chunks())
+
+
+# --- the first chunk settles the file's choices; later chunks are checked ------------------
+
+
+def _rows(n: int, **fields) -> list[str]:
+    return [
+        tiktok_row(order_id=str(1000 + i), created=f"03/{1 + i % 28:02d}/2026 9:05:11 PM", **fields)
+        for i in range(n)
+    ]
+
+
+def _outcome(data: bytes, **options):
+    try:
+        _, lines, errors = _typed(data, **options)
+    except FileError as exc:
+        return str(exc)
+    return lines.to_dict("records"), errors
+
+
+def test_a_later_chunk_with_the_other_date_order_is_refused():
+    late = tiktok_row(order_id="9", created="25/03/2026 21:05:11", paid="", shipped="")
+    data = tiktok_csv(*_rows(30), late)
+    opened = order_file_open(data, date_order="mdy", chunk_rows=5)
+    assert opened.verify is not None  # settled by the first chunk
+    with pytest.raises(FileError, match="mixes day-first and month-first"):
+        list(opened.chunks())
+
+
+def test_a_later_chunk_with_the_other_decimal_mark_is_refused():
+    data = tiktok_csv(*_rows(30), *_rows(1, price="BRL 35.91"))
+    opened = order_file_open(data, date_order="mdy", chunk_rows=5)
+    with pytest.raises(FileError, match="mixes decimal commas and decimal points"):
+        list(opened.chunks())
+
+
+def test_a_first_chunk_that_cannot_tell_reads_the_whole_file():
+    ambiguous = [
+        tiktok_row(order_id=str(i), created="03/04/2026 9:05:11 PM", paid="", shipped="")
+        for i in range(12)
+    ]
+    late = tiktok_row(order_id="99", created="04/13/2026 9:05:11 PM", paid="", shipped="")
+    opened = order_file_open(tiktok_csv(*ambiguous, late), date_order="dmy", chunk_rows=5)
+    assert opened.verify is None
+    assert (opened.options.date_order, opened.date_order_source) == ("mdy", "file")
+    lines, _ = pd.concat([c[0] for c in opened.chunks()]), None
+    assert lines["placed_at"].iloc[0].month == 3  # 03/04 read month first, as the file says
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        b"1,2,3\n",  # a ragged row
+        ("\n" + tiktok_row(order_id='"multi\nline"')).encode(),  # a quoted line break
+    ],
+    ids=["ragged", "quoted-newline"],
+)
+def test_pyarrow_failing_on_a_later_block_hands_over_to_pandas(monkeypatch, tail):
+    from catalogs.order_formats import detection
+
+    data = tiktok_csv(*_rows(40)).rstrip(b"\n") + b"\n" + tail
+    expected = _outcome(data, engine="pandas", chunk_rows=3)
+    monkeypatch.setattr(detection, "ARROW_BLOCK_BYTES", 4096)  # the bad row in a later block
+    opened = order_file_open(data, date_order="mdy", chunk_rows=3)
+    assert opened.engine == "pyarrow" and opened.verify is not None
+    assert _outcome(data, chunk_rows=3) == expected
+    lines, errors = expected  # pandas reads both files to the end
+    assert {r["line"] for r in lines} | {e[0] for e in errors} == set(range(2, 43))
