@@ -178,6 +178,7 @@ def step_ingest(url: str, name: str, mode: str) -> dict:
     CatalogEcrState.objects.update_or_create(
         tenant=tenant, catalog=catalog, defaults={"enabled": True}
     )
+    steps = _collect_steps()
     t0 = time.perf_counter()
     run, _ = services.feed_run_request(
         tenant=tenant, source=source, actor=None, trigger=Trigger.SCHEDULED
@@ -194,11 +195,32 @@ def step_ingest(url: str, name: str, mode: str) -> dict:
         "status": run.status,
         "error": run.error_message,
         "durations": run.durations,
+        "steps": steps,
         "counts": {
             k: getattr(run, k)
             for k in ("received", "created", "updated", "unchanged", "removed", "rejected")
         },
     }
+
+
+def _collect_steps() -> dict:
+    """The steps inside the run's phases (feeds.ingest and ecr log them at DEBUG with
+    extra={"steps": {name: seconds}}), summed into the returned dict as they come."""
+    import logging
+
+    steps: dict[str, float] = {}
+
+    class _Handler(logging.Handler):
+        def emit(self, record):
+            for k, v in getattr(record, "steps", {}).items():
+                steps[k] = round(steps.get(k, 0) + v, 3)
+
+    for name in ("feeds.ingest.steps", "ecr.steps"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+        logger.addHandler(_Handler())
+    return steps
 
 
 def _until_reviewed(tenant, catalog) -> dict:
@@ -453,6 +475,10 @@ def main() -> int:
         if "durations" in r:
             extra = " phases " + ", ".join(f"{k} {v:.2f}s" for k, v in r["durations"].items())
             extra += f" status {r['status']} {r['counts']}"
+            if r.get("steps"):
+                extra += f"\n  {'':16s} steps " + ", ".join(
+                    f"{k} {v:.2f}s" for k, v in r["steps"].items()
+                )
             if r.get("error"):
                 extra += f" error: {r['error']}"
             review = r["durations"].get("reviewing", 0)

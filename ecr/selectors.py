@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
@@ -127,7 +127,14 @@ def diagnostics_version(*, tenant: Tenant, catalog: Catalog) -> str:
         ReviewBatch.objects.for_tenant(tenant).filter(catalog=catalog).aggregate(m=Max("id"))["m"]
     )
     changed = catalog_selectors.products_last_changed(tenant=tenant, catalog=catalog)
-    return f"{batch or 0}:{changed.isoformat() if changed else '-'}"
+    return diagnostics_version_of(batch, changed)
+
+
+def diagnostics_version_of(batch_id: int | None, changed: datetime | None) -> str:
+    """The diagnostics version of a catalog whose last review batch is ``batch_id`` and
+    whose products last changed at ``changed`` (see diagnostics_version)."""
+    changed = changed.astimezone(UTC) if changed else None
+    return f"{batch_id or 0}:{changed.isoformat() if changed else '-'}"
 
 
 def review_counts_current(

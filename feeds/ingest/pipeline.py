@@ -403,7 +403,8 @@ def _parse_into_stage(
         _store_columns(run, state.columns)
         if writer is not None:
             if writer is ctx.direct:  # its transaction stays open until the run succeeds
-                writer.finish_copy()
+                with writer.steps("copy_tail"):
+                    writer.finish_copy()
             else:
                 writer.close()
             writer = None
