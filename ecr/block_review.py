@@ -214,6 +214,7 @@ class FeedBlockReviewer:
         self._ids: list[np.ndarray] = []
         self._unavailable: list[np.ndarray] = []
         self._code_counts: dict[str, int] = {}
+        self.times: dict[str, float] = {}
 
     def _context(self, duplicate_ids: frozenset[str]) -> rules.ReviewContext:
         s = self.settings
@@ -239,7 +240,10 @@ class FeedBlockReviewer:
         now = timezone.now()
         verdict = rules.review_block(block_from_feed(table), self.ctx)
         issues = self._issue_table(verdict.issues, ids, pa.scalar(pg_timestamp(now), pa.int64()))
-        self._keys.append(pc.utf8_lower(pc.utf8_trim_whitespace(table.column("sku"))))
+        # kept as plain arrays: a ChunkedArray made of ChunkedArrays is built element by
+        # element in Python (0.56 s at a million keys), of arrays in no time
+        keys = pc.utf8_lower(pc.utf8_trim_whitespace(table.column("sku")))
+        self._keys += keys.chunks if isinstance(keys, pa.ChunkedArray) else [keys]
         self._ids.append(ids)
         self._unavailable.append(verdict.unavailable)
         _add_counts(self._code_counts, _code_counts(verdict.issues))
@@ -283,10 +287,18 @@ class FeedBlockReviewer:
     def settle(self, cur) -> None:
         """On the run's psycopg cursor, once all its products and issues are written:
         review again, with the ids shared in the catalog, the products that carry one."""
+        t0 = time.monotonic()
         self.close()
+        t1 = time.monotonic()
         shared = self._shared_ids(cur)
+        t2 = time.monotonic()
         if shared and self._ids:
             self._settle_duplicates(cur, shared)
+        self.times = {  # seconds per step, for the run's step log
+            "settle.ids_closed": round(t1 - t0, 3),
+            "settle.shared_ids": round(t2 - t1, 3),
+            "settle.rereview": round(time.monotonic() - t2, 3),
+        }
         self._keys, self._ids, self._unavailable = [], [], []
         result = self.review.result
         self.review.known = KnownCounts(
