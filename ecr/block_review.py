@@ -23,6 +23,7 @@ import json
 import queue
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -144,6 +145,37 @@ def _attribute_keys(text: str | None) -> list[str] | None:
     return [str(k).lower() for k in value] or None
 
 
+@dataclass(frozen=True)
+class KnownCounts:
+    """The review counts of a catalog that a first pull wrote whole (every active product
+    is one it reviewed), as ecr.selectors.review_counts and issue_counts_by_code would
+    count them once it committed: ECR's evaluation after the run takes them instead of
+    reading a million products and issues again, while the catalog's diagnostics version
+    is still the one the run left (``changed_at``: the last_changed_at of its products)."""
+
+    active: int
+    available: int
+    unavailable: int
+    issue_counts: dict[str, int]
+    changed_at: datetime
+
+
+def _code_counts(issues: pa.Table, row: str = "row") -> dict[str, int]:
+    """Products per issue code among ``issues`` (a product counted once per code)."""
+    if not issues.num_rows:
+        return {}
+    pairs = issues.select([row, "code"]).group_by([row, "code"]).aggregate([])
+    counts = pc.value_counts(pairs.column("code"))
+    return dict(
+        zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
+    )
+
+
+def _add_counts(total: dict[str, int], counts: dict[str, int], sign: int = 1) -> None:
+    for code, n in counts.items():
+        total[code] = total.get(code, 0) + sign * n
+
+
 @dataclass
 class FeedReview:
     """What a run's own review did: handed to :func:`ecr.services.review_after_feed_run`,
@@ -153,6 +185,7 @@ class FeedReview:
     started_at: datetime = field(default_factory=timezone.now)
     wait_seconds: float = 0.0  # from the run's start to each product's review, summed
     wait_max: float | None = None
+    known: KnownCounts | None = None  # a first pull's counts (see KnownCounts)
 
 
 class FeedBlockReviewer:
@@ -180,6 +213,8 @@ class FeedBlockReviewer:
         self._keys: list[pa.Array] = []
         self._ids: list[np.ndarray] = []
         self._unavailable: list[np.ndarray] = []
+        self._code_counts: dict[str, int] = {}
+        self.times: dict[str, float] = {}
 
     def _context(self, duplicate_ids: frozenset[str]) -> rules.ReviewContext:
         s = self.settings
@@ -205,9 +240,13 @@ class FeedBlockReviewer:
         now = timezone.now()
         verdict = rules.review_block(block_from_feed(table), self.ctx)
         issues = self._issue_table(verdict.issues, ids, pa.scalar(pg_timestamp(now), pa.int64()))
-        self._keys.append(pc.utf8_lower(pc.utf8_trim_whitespace(table.column("sku"))))
+        # kept as plain arrays: a ChunkedArray made of ChunkedArrays is built element by
+        # element in Python (0.56 s at a million keys), of arrays in no time
+        keys = pc.utf8_lower(pc.utf8_trim_whitespace(table.column("sku")))
+        self._keys += keys.chunks if isinstance(keys, pa.ChunkedArray) else [keys]
         self._ids.append(ids)
         self._unavailable.append(verdict.unavailable)
+        _add_counts(self._code_counts, _code_counts(verdict.issues))
         result = self.review.result
         n, bad = len(ids), int(verdict.unavailable.sum())
         result.reviewed += n
@@ -248,11 +287,27 @@ class FeedBlockReviewer:
     def settle(self, cur) -> None:
         """On the run's psycopg cursor, once all its products and issues are written:
         review again, with the ids shared in the catalog, the products that carry one."""
+        t0 = time.monotonic()
         self.close()
+        t1 = time.monotonic()
         shared = self._shared_ids(cur)
+        t2 = time.monotonic()
         if shared and self._ids:
             self._settle_duplicates(cur, shared)
+        self.times = {  # seconds per step, for the run's step log
+            "settle.ids_closed": round(t1 - t0, 3),
+            "settle.shared_ids": round(t2 - t1, 3),
+            "settle.rereview": round(time.monotonic() - t2, 3),
+        }
         self._keys, self._ids, self._unavailable = [], [], []
+        result = self.review.result
+        self.review.known = KnownCounts(
+            active=result.reviewed,
+            available=result.available,
+            unavailable=result.unavailable,
+            issue_counts={c: n for c, n in self._code_counts.items() if n},
+            changed_at=self.requested_at,
+        )
 
     def _shared_ids(self, cur) -> frozenset[str]:
         """The ids shared in the catalog, as ecr.review.duplicate_ids finds them: the
@@ -266,9 +321,8 @@ class FeedBlockReviewer:
         params: list = [self.tenant_id, self.catalog_id]
         sql = _DUPLICATES_SQL
         if self._ids and _sku_collation(cur) == "C":
-            keys = pa.chunked_array(self._keys, pa.string())
-            counts = pc.value_counts(keys)
-            twice = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+            keys = pa.chunked_array(self._keys, pa.string()).combine_chunks()
+            twice = _repeated(keys)
             if not len(twice):
                 return frozenset()
             ids = np.concatenate(self._ids)
@@ -313,10 +367,16 @@ class FeedBlockReviewer:
         old_bad = dict(zip(ids.tolist(), before.tolist(), strict=True))
         verdict = rules.review_block(block, self._context(shared))
         cur.execute(
-            f"DELETE FROM {_ISSUES} WHERE tenant_id = %s AND product_id = ANY(%s)",  # noqa: S608
+            f"DELETE FROM {_ISSUES} WHERE tenant_id = %s AND product_id = ANY(%s) "  # noqa: S608
+            "RETURNING product_id, code",
             [self.tenant_id, got.tolist()],
         )
-        result.issues += verdict.issues.num_rows - cur.rowcount
+        old = cur.fetchall()
+        result.issues += verdict.issues.num_rows - len(old)
+        if old:
+            old_pairs = pa.table({"product_id": [r[0] for r in old], "code": [r[1] for r in old]})
+            _add_counts(self._code_counts, _code_counts(old_pairs, "product_id"), -1)
+        _add_counts(self._code_counts, _code_counts(verdict.issues))
         if data := self._issue_csv(verdict.issues, got, timezone.now()):
             with cur.copy(_COPY_ISSUES_SQL) as cp:
                 cp.write(data)
@@ -338,6 +398,19 @@ class FeedBlockReviewer:
     def close(self) -> None:
         """Stop fetching ids (the ids fetched ahead and not used are left as a gap)."""
         self._id_source.close()
+
+
+def _repeated(keys: pa.Array) -> pa.Array:
+    """The values that occur more than once in ``keys``: equal values are neighbours once
+    sorted (a sort and a comparison of neighbours take a third of what counting every
+    value in a hash table does, at a million keys)."""
+    if len(keys) < 2:
+        return pa.array([], pa.string())
+    ordered = keys.take(pc.array_sort_indices(keys))
+    same = pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))
+    if not pc.any(same).as_py():
+        return pa.array([], pa.string())
+    return pc.unique(ordered.slice(1).filter(same))
 
 
 class _IdSource:
@@ -441,8 +514,15 @@ class DeltaReviewer:
         self.statuses: list[str] = []
         self._issues: list[tuple[int, pa.Table]] = []  # (first row, issues of a block)
         self._created_at = timezone.now()
+        self.times: dict[str, float] = {}  # seconds per step, for the run's step log
+
+    def _took(self, name: str, since: float) -> float:
+        now = time.monotonic()
+        self.times[f"review.{name}"] = round(self.times.get(f"review.{name}", 0) + now - since, 3)
+        return now
 
     def review_rows(self, cur, rows_sql: str, params: list, skus_sql: str, skus_params: list):
+        t = time.monotonic()
         names = (*_TEXT_FIELDS, *_BLOCK_SQL)
         select = ", ".join(["product_id", "LOWER(TRIM(sku))", *_TEXT_FIELDS, *_BLOCK_SQL.values()])
         cur.execute(f"SELECT {select} FROM ({rows_sql}) m", params)  # noqa: S608
@@ -460,7 +540,9 @@ class DeltaReviewer:
             self.skus += skus
             keys.update(cols[1])
             keys.update(rules.normalize_id(s) for s in skus)
+        t = self._took("rows", t)
         ctx = self._blocks._context(self._shared_ids(cur, skus_sql, skus_params, sorted(keys)))
+        t = self._took("shared_ids", t)
         result, first = self.review.result, 0
         for block in blocks:
             verdict = rules.review_block(block, ctx)
@@ -477,6 +559,7 @@ class DeltaReviewer:
         wait = max(0.0, (timezone.now() - self.requested_at).total_seconds())
         self.review.wait_seconds = wait * result.reviewed
         self.review.wait_max = wait if result.reviewed else None
+        self._took("rules", t)
 
     def _shared_ids(self, cur, skus_sql: str, params: list, keys: list[str]) -> frozenset[str]:
         """The ids shared in the catalog after the merge, as ecr.review.duplicate_ids finds
@@ -531,15 +614,18 @@ class DeltaReviewer:
             dtype=np.int64,
         )
         changed = [pid for pid in self.product_ids if pid is not None]
+        t = time.monotonic()
         if changed:
             cur.execute(
                 f"DELETE FROM {_ISSUES} WHERE tenant_id = %s "  # noqa: S608
                 "AND product_id = ANY(%s::bigint[])",
                 [self.tenant_id, changed],
             )
+        t = self._took("issues_delete", t)
         with cur.copy(_COPY_ISSUES_SQL) as cp:
             for first, issues in self._issues:
                 if issues.num_rows:
                     rows = pc.add(issues.column("row"), first)
                     shifted = issues.set_column(issues.column_names.index("row"), "row", rows)
                     cp.write(self._blocks._issue_csv(shifted, ids, self._created_at))
+        self._took("issues_copy", t)

@@ -7,6 +7,7 @@ its public names are importable from here too.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -25,7 +26,13 @@ from catalogs.models import Catalog, Product, ReviewStatus
 
 from . import selectors
 from . import state as ecr_state
-from .block_review import DeltaReviewer, FeedBlockReviewer, FeedReview, feed_review_record
+from .block_review import (
+    DeltaReviewer,
+    FeedBlockReviewer,
+    FeedReview,
+    KnownCounts,
+    feed_review_record,
+)
 from .diagnostics import CatalogDiagnostics as CatalogDiagnostics
 from .diagnostics import catalog_diagnostics as catalog_diagnostics
 from .diagnostics import diagnostics_snapshot_current as diagnostics_snapshot_current
@@ -46,6 +53,8 @@ from .review import products_review as products_review
 from .review import review_context as review_context
 
 logger = logging.getLogger(__name__)
+# seconds per step of the review after a feed run, at DEBUG with extra={"steps": ...}
+step_log = logging.getLogger("ecr.steps")
 
 NOTIFIED_ROLES = (Role.OWNER, Role.ADMIN, Role.ADVERTISER)
 
@@ -90,17 +99,40 @@ def thresholds_for(
 
 @transaction.atomic
 def ecr_evaluate(
-    *, tenant: Tenant, catalog: Catalog, trigger: str, actor=None, with_issue_counts: bool = False
+    *,
+    tenant: Tenant,
+    catalog: Catalog,
+    trigger: str,
+    actor=None,
+    with_issue_counts: bool = False,
+    steps: dict[str, float] | None = None,
+    known: tuple[str, KnownCounts] | None = None,
 ) -> ecr_state.Decision:
     """Compute the availability ratio (one indexed query), decide the ECR state, record a
-    sample, and on a change an ECR event, an audit entry and emails."""
+    sample, and on a change an ECR event, an audit entry and emails.
+
+    ``known``: (a diagnostics version, the counts of the catalog at it), from a feed run
+    that wrote and reviewed the whole catalog; taken instead of the queries while the
+    catalog is still at that version (nothing was reviewed or changed since)."""
     ecr = ecr_state_get(tenant=tenant, catalog=catalog, lock=True)
     settings = ReviewSettings.current()
     thresholds = thresholds_for(ecr=ecr, settings=settings)
     # The version first: a change committing while we count then shows as a newer version
     # and pages recount rather than trust these counts (see selectors.review_counts_current).
+    t0 = time.monotonic()
     version = selectors.diagnostics_version(tenant=tenant, catalog=catalog)
-    counts = selectors.review_counts(tenant=tenant, catalog=catalog)
+    t1 = time.monotonic()
+    known_counts = known[1] if known is not None and known[0] == version else None
+    if known_counts is not None:
+        counts = selectors.ReviewCounts(
+            active=known_counts.active,
+            available=known_counts.available,
+            unavailable=known_counts.unavailable,
+            pending=known_counts.active - known_counts.available - known_counts.unavailable,
+        )
+    else:
+        counts = selectors.review_counts(tenant=tenant, catalog=catalog)
+    t2 = time.monotonic()
     decision = ecr_state.decide(
         enabled=ecr.enabled,
         available=counts.available,
@@ -119,6 +151,7 @@ def ecr_evaluate(
     if decision.changed:
         ecr.changed_at = now
     ecr.save()
+    t3 = time.monotonic()
     if decision.ratio is not None:
         RatioSample.objects.create(
             tenant=tenant,
@@ -129,11 +162,19 @@ def ecr_evaluate(
             enabled=decision.enabled,
             trigger=trigger,
             issue_counts=(
-                selectors.issue_counts_by_code(tenant=tenant, catalog=catalog)
+                (
+                    dict(known_counts.issue_counts)
+                    if known_counts is not None
+                    else selectors.issue_counts_by_code(tenant=tenant, catalog=catalog)
+                )
                 if with_issue_counts
                 else {}
             ),
         )
+    if steps is not None:
+        steps["ecr.evaluate.version"] = round(t1 - t0, 3)
+        steps["ecr.evaluate.counts"] = round(t2 - t1, 3)
+        steps["ecr.evaluate.issue_counts"] = round(time.monotonic() - t3, 3)
     if decision.changed:
         event = EcrEvent.objects.create(
             tenant=tenant,
@@ -251,7 +292,17 @@ def review_after_feed_run(
     enabled the changed products get the fast-lane review now; with ECR disabled they wait
     as Pending for the standard queue. Then the ECR state is evaluated once, so the run's
     summary and the ECR state are final when this returns."""
+    steps: dict[str, float] = {}
+    mark = time.monotonic()
+
+    def step(name: str) -> None:
+        nonlocal mark
+        now = time.monotonic()
+        steps[f"ecr.{name}"] = round(now - mark, 3)
+        mark = now
+
     enabled = ecr_state_get(tenant=tenant, catalog=catalog).enabled
+    known = None
     if reviewed is not None:
         result = reviewed.result
         if result.batch is None:
@@ -262,6 +313,11 @@ def review_after_feed_run(
                 trigger=EcrTrigger.FEED_RUN,
                 run=run,
             )
+        if reviewed.known is not None and result.batch is not None:
+            # the catalog as the run left it: its batch the last, its products' change time
+            version = selectors.diagnostics_version_of(result.batch.pk, reviewed.known.changed_at)
+            known = (version, reviewed.known)
+        step("record")
         # products left Pending before the run (ECR was off) are reviewed as before
         if enabled and selectors.has_pending(tenant=tenant, catalog=catalog):
             products_review(
@@ -271,6 +327,7 @@ def review_after_feed_run(
                 trigger=EcrTrigger.FEED_RUN,
                 run=run,
             )
+        step("pending")
     elif enabled:
         result = products_review(
             tenant=tenant,
@@ -279,11 +336,22 @@ def review_after_feed_run(
             trigger=EcrTrigger.FEED_RUN,
             run=run,
         )
+        step("review")
     else:
         result = ReviewResult()
     decision = ecr_evaluate(
-        tenant=tenant, catalog=catalog, trigger=EcrTrigger.FEED_RUN, with_issue_counts=True
+        tenant=tenant,
+        catalog=catalog,
+        trigger=EcrTrigger.FEED_RUN,
+        with_issue_counts=True,
+        steps=steps,
+        known=known,
     )
+    step("evaluate")
+    if step_log.isEnabledFor(logging.DEBUG):
+        step_log.debug(
+            "review after run %s: %s", getattr(run, "pk", None), steps, extra={"steps": steps}
+        )
     tenant_id, catalog_id = tenant.pk, catalog.pk
     transaction.on_commit(lambda: diagnostics_refresh_enqueue(tenant_id, catalog_id))
     return FeedRunReview(

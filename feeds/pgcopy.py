@@ -37,6 +37,7 @@ _NUMERIC2 = np.dtype(
         ("d2", ">i2"),
     ]
 )
+_LEN = np.dtype([("len", ">i4")])
 _INT_DTYPES = {
     "int4": np.dtype([("len", ">i4"), ("v", ">i4")]),
     "int8": np.dtype([("len", ">i4"), ("v", ">i8")]),
@@ -61,11 +62,17 @@ def _or_null(values: pa.Array, valid: pa.Array) -> pa.Array:
     return pc.if_else(valid, values, _NULL_FIELD)
 
 
-def _bytes_field(payload: pa.Array) -> pa.Array:
-    """Length-prefixed variable-width values (text, jsonb); a null becomes NULL."""
-    lengths = pc.fill_null(pc.binary_length(payload), -1).to_numpy(zero_copy_only=False)
-    prefix = _fixed(lengths.astype(">i4").view(np.dtype([("len", ">i4")])))
-    return pc.binary_join_element_wise(prefix, pc.fill_null(payload, _EMPTY), _EMPTY)
+def _bytes_field(payload: pa.Array, head: bytes = b"") -> list[pa.Array]:
+    """Length-prefixed variable-width values (text; jsonb with its version byte as
+    ``head``), as the parts the row's join concatenates (the length, then the value): no
+    copy of the values of their own. A null becomes NULL."""
+    valid = pc.is_valid(payload)
+    lengths = pc.fill_null(pc.add(pc.binary_length(payload), len(head)), -1)
+    prefix = _fixed(lengths.to_numpy(zero_copy_only=False).astype(">i4").view(_LEN))
+    parts = [prefix]
+    if head:
+        parts.append(pc.if_else(valid, pa.scalar(head, pa.binary()), _EMPTY))
+    return [*parts, pc.fill_null(payload, _EMPTY)]
 
 
 def _int_field(values: pa.Array, kind: str) -> pa.Array:
@@ -102,19 +109,18 @@ def _numeric2_field(values: pa.Array) -> pa.Array:
     return _or_null(_fixed(records), valid)
 
 
-def _field(values: pa.Array, kind: str) -> pa.Array:
+def _field(values: pa.Array, kind: str) -> list[pa.Array]:
+    """A column's encoded fields, as parts for the row's join."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if kind == "text":
         return _bytes_field(values.cast(pa.binary()))
     if kind == "jsonb":
-        return _bytes_field(
-            pc.binary_join_element_wise(_JSONB_VERSION, values.cast(pa.binary()), _EMPTY)
-        )
+        return _bytes_field(values.cast(pa.binary()), _JSONB_VERSION.as_py())
     if kind in _INT_DTYPES:
-        return _int_field(values, kind)
+        return [_int_field(values, kind)]
     if kind == "numeric2":
-        return _numeric2_field(values)
+        return [_numeric2_field(values)]
     raise ValueError(f"no binary COPY encoding for {kind!r}")
 
 
@@ -126,8 +132,8 @@ def encode_rows(table: pa.Table, kinds: list[str]) -> bytes:
     if table.num_rows == 0:
         return b""
     count = pa.scalar(int(table.num_columns).to_bytes(2, "big"), pa.binary())
-    fields = [_field(table.column(i), kind) for i, kind in enumerate(kinds)]
-    rows = pc.binary_join_element_wise(count, *fields, _EMPTY)
+    parts = [part for i, kind in enumerate(kinds) for part in _field(table.column(i), kind)]
+    rows = pc.binary_join_element_wise(count, *parts, _EMPTY)
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)
     start, end = offsets[rows.offset], offsets[rows.offset + len(rows)]
     return bytes(memoryview(rows.buffers()[2])[start:end])

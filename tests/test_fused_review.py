@@ -10,6 +10,7 @@ import logging
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from catalogs.models import Product, ReviewStatus
 from catalogs.tests.factories import CatalogFactory
@@ -181,6 +182,82 @@ def test_a_first_pull_reviews_its_products_as_the_separate_review_does(
     assert fused_state.available_count == sum(
         1 for s, _, _ in got.values() if s == ReviewStatus.AVAILABLE
     )
+
+
+def _ecr_figures(catalog) -> tuple:
+    """The ECR state's counts and the last ratio sample's issue counts."""
+    from ecr.models import RatioSample
+
+    state = CatalogEcrState.objects.get(catalog=catalog)
+    sample = RatioSample.objects.filter(catalog=catalog).latest("id")
+    return (
+        (state.active_count, state.available_count, state.unavailable_count),
+        state.pending_count,
+        sample.issue_counts,
+    )
+
+
+def _queried_figures(tenant, catalog) -> tuple:
+    from ecr import selectors
+
+    counts = selectors.review_counts(tenant=tenant, catalog=catalog)
+    return (
+        (counts.active, counts.available, counts.unavailable),
+        counts.pending,
+        selectors.issue_counts_by_code(tenant=tenant, catalog=catalog),
+    )
+
+
+def test_a_first_pull_hands_ecr_the_counts_of_what_it_wrote(tenant_a, direct_writers, monkeypatch):
+    """ECR's evaluation after a first pull takes the counts the run reviewed (shared ids
+    settled) instead of counting the catalog again: they are what the queries give."""
+    from ecr import selectors
+
+    queried = []
+    for name in ("review_counts", "issue_counts_by_code"):
+        original = getattr(selectors, name)
+
+        def spy(*args, _original=original, _name=name, **kwargs):
+            queried.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(selectors, name, spy)
+    catalog = CatalogFactory(tenant=tenant_a, currency="USD")
+    run = upload_run(tenant_a, ProductSourceFactory(catalog=catalog), csv([*ROWS, *FILLER]))
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert direct_writers[0].reviewer is not None
+    assert queried == []  # the run's own counts
+    monkeypatch.undo()
+    figures = _ecr_figures(catalog)
+    assert figures == _queried_figures(tenant_a, catalog)
+    assert figures[2]["duplicate_id"] == 2  # settled after the blocks were written
+
+
+def test_a_catalog_changed_after_its_first_pull_is_counted_again(
+    tenant_a, direct_writers, monkeypatch
+):
+    """A product changed between the run's COMMIT and the evaluation: the catalog is no
+    longer what the run counted, so the evaluation counts it."""
+    from ecr import selectors
+
+    catalog = CatalogFactory(tenant=tenant_a, currency="USD")
+    has_pending = selectors.has_pending
+
+    def change_one_then(*, tenant, catalog):
+        # as another writer would: a status that the run did not count, and its change time
+        Product.objects.filter(catalog=catalog, sku="F-0001").update(
+            review_status=ReviewStatus.UNAVAILABLE, last_changed_at=timezone.now()
+        )
+        return has_pending(tenant=tenant, catalog=catalog)
+
+    monkeypatch.setattr(selectors, "has_pending", change_one_then)
+    run = upload_run(tenant_a, ProductSourceFactory(catalog=catalog), csv([*ROWS, *FILLER]))
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    monkeypatch.undo()
+    figures = _ecr_figures(catalog)
+    assert figures == _queried_figures(tenant_a, catalog)
+    batch = ReviewBatch.objects.get(catalog=catalog)  # what the run reviewed, F-0001 Available
+    assert figures[0][2] == batch.unavailable + 1
 
 
 def test_a_re_pull_reviews_its_changed_rows_in_its_apply(tenant_a, direct_writers):

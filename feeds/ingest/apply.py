@@ -28,6 +28,7 @@ from feeds.ingest.context import (
     _Held,
     _phase,
     _save,
+    _Steps,
 )
 from feeds.ingest.merge import (
     _create_delta,
@@ -78,11 +79,14 @@ def _apply_and_finish(ctx: _Ctx) -> None:
     removals_only = confirmed and run.hold_reason == HOLD_INCOMPLETE
     held_message = ""
     hold_reason = ""
-    with _phase(run, Phase.APPLYING), transaction.atomic():
+    step = ctx.steps = _Steps("apply")
+    with _phase(run, Phase.APPLYING), step("commit"), transaction.atomic():
         # one apply per catalog at a time; the catalog row is the lock
         Catalog.objects.for_tenant(ctx.tenant).select_for_update().get(pk=ctx.catalog.pk)
-        delta = _create_delta(run)
-        counts = _stage_counts(run, delta, ctx.matcher)
+        with step("delta"):
+            delta = _create_delta(run)
+        with step("counts"):
+            counts = _stage_counts(run, delta, ctx.matcher)
         active, to_remove = counts["active"], counts["to_remove"]
         digest = _removal_digest(run) if to_remove else ""
         replace = run.mode == UpdateMode.REPLACE
@@ -122,7 +126,14 @@ def _apply_and_finish(ctx: _Ctx) -> None:
                     "remove them, or refresh once the feed server sends the whole file."
                 )
             _merge_staged(ctx, delta, counts, removals=not hold_removals)
-        _fence_check(run)
+        with step("fence"):
+            _fence_check(run)
+    step.times["apply.commit"] = round(
+        step.times["apply.commit"]
+        - sum(v for k, v in step.times.items() if k.startswith("apply.") and k != "apply.commit"),
+        3,
+    )
+    step.log(run)
     if held_message:  # saved after the transaction: the staging table is kept
         if hold_reason == HOLD_INCOMPLETE and not confirmed and (run.created or run.updated):
             _call_review_hook(  # applied
@@ -159,26 +170,33 @@ def _apply_and_finish(ctx: _Ctx) -> None:
 
 def _merge_staged(ctx: _Ctx, delta: str, counts: dict[str, int], *, removals: bool) -> None:
     """Inside the apply transaction: the diff sample, the merge, and the removals."""
-    run, fs = ctx.run, ctx.fs
+    run, fs, step = ctx.run, ctx.fs, ctx.steps
     removals = removals and counts["to_remove"] > 0
-    _record_diff(ctx, delta, fs.max_stored_changes, removals=removals)
+    with step("diff"):
+        _record_diff(ctx, delta, fs.max_stored_changes, removals=removals)
     now = timezone.now()
     changed = bool(counts["created"] or counts["updated"])
-    reviewer = _review_delta(ctx, delta, removals=removals) if changed else None
-    _merge(run, delta, now, review=_review_table(run) if reviewer else None)
+    with step("review"):
+        reviewer = _review_delta(ctx, delta, removals=removals) if changed else None
+    with step("merge"):
+        _merge(run, delta, now, review=_review_table(run) if reviewer else None)
     if _is_pg() and counts["created"] > max(1000, counts["active"] // 5):
         # many new rows: refresh the planner's statistics before the joins below
-        with connection.cursor() as cur:
+        with step("analyze"), connection.cursor() as cur:
             cur.execute(f"ANALYZE {_qn(Product._meta.db_table)}")
-    if counts["created"]:
-        _link_created_products(run)  # the diff rows of new products get their ids
-    if counts["staged"] > counts["created"] + counts["updated"]:
-        _remember_line_hashes(run)
-    removed = _remove_missing(run, now) if removals else 0
-    if reviewer is not None:
-        _write_delta_issues(ctx, reviewer, delta, created=counts["created"] > 0)
-    elif changed:
-        _review_in_apply(ctx)
+    with step("link"):
+        if counts["created"]:
+            _link_created_products(run)  # the diff rows of new products get their ids
+    with step("hashes"):
+        if counts["staged"] > counts["created"] + counts["updated"]:
+            _remember_line_hashes(run)
+    with step("remove"):
+        removed = _remove_missing(run, now) if removals else 0
+    with step("issues"):
+        if reviewer is not None:
+            _write_delta_issues(ctx, reviewer, delta, created=counts["created"] > 0)
+        elif changed:
+            _review_in_apply(ctx)
     run.created, run.updated = counts["created"], counts["updated"]
     # every record was rejected, staged, or skipped unread as unchanged
     run.unchanged = run.received - run.rejected - counts["created"] - counts["updated"]
@@ -231,7 +249,8 @@ def _apply_first_pull(ctx: _Ctx) -> None:
         run.created, run.updated, run.removed = ctx.direct.rows_written, 0, 0
         run.unchanged = run.received - run.rejected - run.created
         conn = ctx.direct.conn
-        _fence_check(run, lambda sql, params: conn.execute(sql, params).fetchone())
+        with ctx.direct.steps("fence"):
+            _fence_check(run, lambda sql, params: conn.execute(sql, params).fetchone())
         ctx.direct.commit()
         ctx.review = ctx.direct.reviewed()
         ctx.direct = None
@@ -377,6 +396,7 @@ def _review_delta(ctx: _Ctx, delta: str, *, removals: bool):
     except Exception:
         log.exception("review of feed run %s failed before its merge", run.pk)
         return None
+    ctx.steps.times.update(getattr(reviewer, "times", {}))
     return reviewer
 
 
@@ -399,6 +419,7 @@ def _write_delta_issues(ctx: _Ctx, reviewer, delta: str, *, created: bool) -> No
             )
         ctx.review = None
         return
+    ctx.steps.times.update(getattr(reviewer, "times", {}))
     ctx.review = reviewer.review
 
 

@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import (
@@ -45,6 +46,7 @@ class _Ctx:
     matcher: RecordMatcher | None = None  # the unchanged records skipped unread, if any
     direct: _ProductWriter | None = None  # a first pull's products, written but not committed
     review: Any = None  # the review done while the run wrote (ecr.services.FeedReview)
+    steps: _Steps = field(default_factory=lambda: _Steps("apply"))  # timed steps of the apply
 
 
 class _Held(Exception):
@@ -137,6 +139,32 @@ def _fence_check(run: FeedRun, execute=None) -> None:
     row = execute(*statements[0])
     if row is None or row[0] != RunStatus.RUNNING:
         raise _Fenced
+
+
+# the steps inside a phase, logged at DEBUG with ``extra={"steps": {name: seconds}}`` (the
+# benchmarks collect them; the run's durations keep the phases the pages show)
+step_log = logging.getLogger("feeds.ingest.steps")
+
+
+class _Steps:
+    """Seconds per named step of one phase, logged once at its end (``log``)."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.times: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            key = f"{self.prefix}.{name}"
+            self.times[key] = round(self.times.get(key, 0) + time.monotonic() - start, 3)
+
+    def log(self, run: FeedRun) -> None:
+        if step_log.isEnabledFor(logging.DEBUG):
+            step_log.debug("feed run %s steps %s", run.pk, self.times, extra={"steps": self.times})
 
 
 @contextlib.contextmanager

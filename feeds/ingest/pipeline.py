@@ -336,7 +336,9 @@ def _unchanged_record_matcher(catalog: Catalog) -> RecordMatcher | None:
     hashes = np.frombuffer(bytes(packed), dtype=">i8").astype(np.int64)
     order = np.argsort(hashes, kind="stable")
     known = hashes[order]
-    skus = [skus[i] for i in order.tolist()]
+    # one take of an object array: a list comprehension over a million indexes costs
+    # 0.24 s of the matcher, this 0.09 s
+    skus = np.array(skus, dtype=object)[order].tolist()
 
     def lookup(new: np.ndarray) -> np.ndarray:
         at = np.minimum(np.searchsorted(known, new), len(known) - 1)
@@ -403,7 +405,8 @@ def _parse_into_stage(
         _store_columns(run, state.columns)
         if writer is not None:
             if writer is ctx.direct:  # its transaction stays open until the run succeeds
-                writer.finish_copy()
+                with writer.steps("copy_tail"):
+                    writer.finish_copy()
             else:
                 writer.close()
             writer = None

@@ -104,7 +104,10 @@ def _partition_exists(catalog) -> bool:
 
 def _changes(run):
     rows = FeedRunChange.objects.filter(run=run).order_by("sku")
-    assert all(r.product_id for r in rows)  # linked to the products they describe
+    linked = Product.objects.filter(pk__in=[r.product_id for r in rows])
+    skus = dict(linked.values_list("pk", "sku"))
+    # linked to the products they describe
+    assert [skus.get(r.product_id) for r in rows] == [r.sku for r in rows]
     return [(r.kind, r.sku, r.changes) for r in rows]
 
 
