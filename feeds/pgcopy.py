@@ -116,7 +116,7 @@ def _field(values: pa.Array, kind: str) -> list[pa.Array]:
     if kind == "text":
         return _bytes_field(values.cast(pa.binary()))
     if kind == "jsonb":
-        return _bytes_field(values.cast(pa.binary()), _JSONB_VERSION.as_py())
+        return _bytes_field(values.cast(pa.binary()), _JSONB_VERSION)
     if kind in _INT_DTYPES:
         return [_int_field(values, kind)]
     if kind == "numeric2":
