@@ -58,6 +58,30 @@ def clean_text(values: pd.Series) -> pd.Series:
     return s
 
 
+def may_have_control_characters(values: pd.Series) -> bool:
+    """False when no value holds a character below U+0020: one scan of the column's bytes
+    instead of a regular expression per value (UTF-8 writes no other character with a byte
+    below 0x20). True when one may (or the column is not plain pyarrow text)."""
+    import pyarrow as pa
+
+    try:
+        array = pa.array(values)  # pandas' pyarrow strings: no copy
+    except (pa.ArrowException, TypeError, ValueError):
+        return True
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return True
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
+        if len(chunk) == 0:
+            continue
+        _validity, offsets, data = chunk.buffers()
+        bounds = np.frombuffer(offsets, dtype=width)
+        start, end = int(bounds[chunk.offset]), int(bounds[chunk.offset + len(chunk)])
+        if (np.frombuffer(data, dtype=np.uint8)[start:end] < 0x20).any():
+            return True
+    return False
+
+
 _SLASH = re.compile(
     r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})"
     r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*$"
