@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.mail import send_mass_mail
 from django.db import transaction
@@ -24,15 +25,12 @@ from catalog_health.tenancy.selectors import member_emails
 from catalog_health.tenancy.services import audit_record
 from catalogs.models import Catalog, Product, ReviewStatus
 
+if TYPE_CHECKING:
+    from .block_review import DeltaReviewer, FeedBlockReviewer, FeedReview, KnownCounts
+    from .review import ReviewResult
+
 from . import selectors
 from . import state as ecr_state
-from .block_review import (
-    DeltaReviewer,
-    FeedBlockReviewer,
-    FeedReview,
-    KnownCounts,
-    feed_review_record,
-)
 from .diagnostics import CatalogDiagnostics as CatalogDiagnostics
 from .diagnostics import catalog_diagnostics as catalog_diagnostics
 from .diagnostics import diagnostics_snapshot_current as diagnostics_snapshot_current
@@ -45,14 +43,26 @@ from .models import (
     ReviewLane,
     ReviewSettings,
 )
-from .review import CHUNK_SIZE as CHUNK_SIZE
-from .review import ReviewResult as ReviewResult
-from .review import duplicate_ids as duplicate_ids
-from .review import policy_terms as policy_terms
-from .review import products_review as products_review
-from .review import review_context as review_context
 
 logger = logging.getLogger(__name__)
+
+# The review pipeline (Arrow) is loaded by the process that reviews, not by every web process
+# that imports this module: its entry points are imported in the functions that call them,
+# and its names are this module's too (``services.products_review``), resolved on first use.
+_REVIEW_NAMES = frozenset(
+    {"CHUNK_SIZE", "ReviewResult", "duplicate_ids", "policy_terms", "products_review"}
+    | {"review_context"}
+)
+
+
+def __getattr__(name: str):
+    if name not in _REVIEW_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import review
+
+    return getattr(review, name)
+
+
 # seconds per step of the review after a feed run, at DEBUG with extra={"steps": ...}
 step_log = logging.getLogger("ecr.steps")
 
@@ -233,6 +243,8 @@ def feed_block_reviewer(
     is written (fast lane, in the run's transaction); with ECR disabled None, and the
     products wait as Pending for the standard queue. Hand its ``review`` to
     :func:`review_after_feed_run` once the run committed."""
+    from .block_review import FeedBlockReviewer
+
     if not ecr_state_get(tenant=tenant, catalog=catalog).enabled:
         return None
     return FeedBlockReviewer(tenant=tenant, catalog=catalog, requested_at=requested_at)
@@ -246,6 +258,8 @@ def feed_delta_reviewer(
     writes their statuses, then their issues are replaced); None with ECR disabled (they
     wait as Pending). Hand its ``review`` to :func:`review_after_feed_run` once the run
     committed."""
+    from .block_review import DeltaReviewer
+
     if not ecr_state_get(tenant=tenant, catalog=catalog).enabled:
         return None
     return DeltaReviewer(tenant=tenant, catalog=catalog, requested_at=requested_at)
@@ -258,6 +272,9 @@ def review_feed_changes(*, tenant: Tenant, catalog: Catalog, run) -> FeedReview 
     Pending). A failure raises and leaves the transaction as it was before the call (a
     savepoint): the caller may commit without it, and :func:`review_after_feed_run`
     reviews them after the commit."""
+    from .block_review import FeedReview
+    from .review import products_review
+
     if not ecr_state_get(tenant=tenant, catalog=catalog).enabled:
         return None
     started = timezone.now()
@@ -292,6 +309,9 @@ def review_after_feed_run(
     enabled the changed products get the fast-lane review now; with ECR disabled they wait
     as Pending for the standard queue. Then the ECR state is evaluated once, so the run's
     summary and the ECR state are final when this returns."""
+    from .block_review import feed_review_record
+    from .review import ReviewResult, products_review
+
     steps: dict[str, float] = {}
     mark = time.monotonic()
 
@@ -381,6 +401,8 @@ def review_after_product_edit(*, tenant: Tenant, product: Product, actor=None) -
 
 
 def product_rereview(*, tenant: Tenant, product_id: int, catalog_id: int, actor=None) -> None:
+    from .review import products_review
+
     catalog = Catalog.objects.for_tenant(tenant).get(pk=catalog_id)
     ecr = ecr_state_get(tenant=tenant, catalog=catalog)
     if ecr.enabled:
@@ -399,6 +421,8 @@ def review_queue_drain(
 ) -> ReviewResult:
     """One cycle of the standard review queue for one catalog: the oldest Pending products,
     at most ``capacity`` (admin-tunable), then an ECR evaluation."""
+    from .review import products_review
+
     capacity = capacity or ReviewSettings.current().standard_queue_capacity
     ecr = ecr_state_get(tenant=tenant, catalog=catalog)
     result = products_review(

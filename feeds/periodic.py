@@ -19,9 +19,6 @@ from django.utils import timezone
 
 from catalog_health.site import absolute_url
 from catalog_health.tenancy.models import Tenant
-from feeds.ingest.context import _fence_take
-from feeds.ingest.pipeline import _temp_prefix
-from feeds.ingest.staging import _drop_stage
 from feeds.models import (
     FeedRun,
     Phase,
@@ -81,6 +78,10 @@ def feed_reap_stale(*, now: datetime | None = None) -> int:
     """Mark runs whose worker died as failed (the catalog was never touched: the apply
     transaction died with the worker) and drop their staging tables; re-enqueue runs queued
     for longer than stuck_run_minutes. Returns the number of runs marked failed."""
+    # the ingest pipeline (Arrow) is loaded where it runs, not by every process at startup
+    from feeds.ingest.context import _fence_take
+    from feeds.ingest.staging import _drop_stage
+
     now = now or timezone.now()
     fs = feed_settings()
     cutoff = now - timedelta(minutes=fs.stuck_run_minutes)
@@ -144,6 +145,8 @@ def _remove_run_files(run: FeedRun) -> None:
     """The files a failed run leaves behind: its downloads (feed-<run id>-*.bin in the temp
     directory of this machine) and an uploaded file. A file given to import_feed is the
     user's own and stays."""
+    from feeds.ingest.pipeline import _temp_prefix
+
     pattern = f"{_temp_prefix(run)}*.bin"
     for path in Path(tempfile.gettempdir()).glob(pattern):
         with contextlib.suppress(OSError):

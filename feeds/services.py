@@ -34,10 +34,6 @@ from catalog_health.tenancy.services import audit_record
 from catalogs.models import Catalog
 
 from . import crypto
-from .ingest.apply import _apply_and_finish, _fail, _fail_after_db_loss, _finish
-from .ingest.context import _Ctx, _fence_take, _Fenced, _Held, _Unchanged
-from .ingest.pipeline import _DEFER_SECONDS, _fetch_policy, _ingest, _tenant_at_limit
-from .ingest.staging import _drop_stage, _stage_exists
 from .models import (
     FeedRun,
     FeedSettings,
@@ -173,6 +169,8 @@ def _blocked_address(url: str) -> str | None:
     checked at save time with the same rule and allow-list as every fetch (which checks again,
     after DNS and on every redirect). A host that does not resolve now is not refused here:
     DNS can be down or not yet set up; the fetch says so."""
+    from .ingest.pipeline import _fetch_policy
+
     _scheme, host, port = feed_server(url)
     try:
         resolve_checked(host, port or 443, _fetch_policy(feed_settings()))
@@ -273,6 +271,8 @@ def source_update(
 
 @transaction.atomic
 def source_delete(*, tenant: Tenant, source: ProductSource, actor) -> None:
+    from .ingest.staging import _drop_stage
+
     source = ProductSource.objects.for_tenant(tenant).select_for_update().get(pk=source.pk)
     audit_record(tenant=tenant, actor=actor, action="feed_source.deleted", target=source)
     for run in FeedRun.objects.for_tenant(tenant).filter(
@@ -363,6 +363,8 @@ def feed_run_request(
 
 def _cancel_held_runs(*, tenant: Tenant, source: ProductSource, actor) -> None:
     """A newer run supersedes one waiting for confirmation."""
+    from .ingest.staging import _drop_stage
+
     for held in FeedRun.objects.for_tenant(tenant).filter(
         source=source, status=RunStatus.NEEDS_CONFIRMATION
     ):
@@ -440,6 +442,8 @@ def feed_run_confirm(
 @transaction.atomic
 def feed_run_cancel(*, tenant: Tenant, run: FeedRun, actor) -> FeedRun:
     """Discard a run held for confirmation; the catalog stays as it is."""
+    from .ingest.staging import _drop_stage
+
     run = FeedRun.objects.for_tenant(tenant).select_for_update().get(pk=run.pk)
     if run.status != RunStatus.NEEDS_CONFIRMATION:
         raise RunNotConfirmable("Only a run waiting for confirmation can be discarded.")
@@ -484,6 +488,13 @@ def feed_import_command(
 
 def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) -> FeedRun | None:
     """Run one queued feed run to its end. Safe to call twice: only a queued run starts."""
+    # The ingest pipeline (Arrow, numpy) is loaded by the worker that runs a feed, not by
+    # every web process that imports this module.
+    from .ingest.apply import _apply_and_finish, _fail, _fail_after_db_loss, _finish
+    from .ingest.context import _Ctx, _fence_take, _Fenced, _Held, _Unchanged
+    from .ingest.pipeline import _DEFER_SECONDS, _ingest, _tenant_at_limit
+    from .ingest.staging import _drop_stage, _stage_exists
+
     tenant = Tenant.objects.get(pk=tenant_id)
     fs = feed_settings()
     with transaction.atomic():
