@@ -173,28 +173,41 @@ def test_unmark_of_any_text_equals_the_character_by_character_rendering(text):
     assert xml_sql.unmark(marked.encode()) == _slow_unmark(marked).encode()
 
 
-def test_items_stream_in_order_across_chunks_and_a_failing_row_fails_the_stream(
-    catalog, monkeypatch
+@pytest.mark.parametrize("group", [1, 7, 512])
+def test_items_stream_once_in_id_order_across_groups_and_a_failing_row_fails_the_stream(
+    catalog, tenant_b, monkeypatch, group
 ):
-    """libpq's messages are read directly while ready: every item arrives once, in order,
-    whatever the chunking, and an error PostgreSQL raises mid-COPY reaches the caller
-    (a feed cut short must never look complete)."""
+    """The items come grouped by the catalog's ids: every carried item arrives once, in id
+    order, whatever the group and chunk sizes, groups whose products are all left out
+    included, with another catalog's products interleaved by id; and an error PostgreSQL
+    raises mid-COPY reaches the caller (a feed cut short must never look complete)."""
+    from catalogs.tests.factories import CatalogFactory
     from channels import selectors
 
-    for i in range(300):
-        ProductFactory(catalog=catalog, sku=f"S{i:04}", review_status=ReviewStatus.AVAILABLE)
+    other = CatalogFactory(tenant=catalog.tenant, name="Other")
+    elsewhere = CatalogFactory(tenant=tenant_b, name="Elsewhere")
+    carried = []
+    for i in range(120):
+        # a run of 20 left out (groups with nothing to carry), then every third one
+        left_out = 40 <= i < 60 or i % 3 == 0
+        status = ReviewStatus.UNAVAILABLE if left_out else ReviewStatus.AVAILABLE
+        ProductFactory(catalog=catalog, sku=f"S{i:04}", review_status=status)
+        ProductFactory(catalog=other if i % 2 else elsewhere, review_status=status)
+        if not left_out:
+            carried.append(f"S{i:04}")
     feed = ChannelFeedFactory(catalog=catalog, channel="google", format="xml")
-    monkeypatch.setattr(selectors, "COPY_CHUNK_BYTES", 100)
+    monkeypatch.setattr(selectors, "GROUP_PRODUCTS", group)
+    monkeypatch.setattr(selectors, "COPY_CHUNK_BYTES", 50)
     counter = [0]
     chunks = list(
         selectors.feed_item_chunks(feed, item_sql="p.sku || ','", item_params=[], counter=counter)
     )
-    assert len(chunks) > 10
-    assert b"".join(chunks).decode().split(",")[:-1] == [f"S{i:04}" for i in range(300)]
-    assert counter == [300]
+    # a chunk holds whole groups: one group of 512 is one chunk
+    assert len(chunks) > 5 if group < 100 else len(chunks) == 1
+    assert b"".join(chunks).decode().split(",")[:-1] == carried
+    assert counter == [len(carried)]
 
-    failing = "CASE WHEN p.sku = 'S0250' THEN (1 / (length(p.sku) - 5))::text ELSE p.sku END"
+    failing = "CASE WHEN p.sku = 'S0100' THEN (1 / (length(p.sku) - 5))::text ELSE p.sku END"
     with pytest.raises(psycopg.errors.DivisionByZero):
         list(selectors.feed_item_chunks(feed, item_sql=failing, item_params=[]))
-    # the connection is usable again: the COPY's error result was read to the end
-    assert catalog.products.count() == 300
+    assert catalog.products.count() == 120
