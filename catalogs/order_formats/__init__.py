@@ -17,8 +17,9 @@ otherwise the tenant's setting; otherwise the file is refused, never guessed), a
 a comma is the decimal separator (``BRL 35,91``).
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from catalog_health.lazy import lazy_names
 
 from .detection import (
     APP_ORDER_COLUMNS,
@@ -128,13 +129,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

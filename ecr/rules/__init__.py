@@ -2,8 +2,7 @@
 products over Arrow columns (:mod:`.engine`). No ORM and no Django settings here, so
 tables of cases test every rule."""
 
-import importlib
-from typing import Any
+from catalog_health.lazy import lazy_names
 
 from .catalog import (
     AVAILABILITY_VALUES,
@@ -42,13 +41,7 @@ _ARROW_NAMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _ARROW_NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _ARROW_NAMES)
 
 
 __all__ = [
