@@ -70,20 +70,18 @@ def _content_sql(
     cols = select or ", ".join(f"p.{c}" for c in ROW_COLUMNS[:-1]) + ", fs.status"
     statuses = _statuses(feed)
     marks = ", ".join(["%s"] * len(statuses))
+    # id_range: products (and their flag states) with lo <= id < hi, two SQL expressions
+    fs_range = p_range = ""
+    if id_range is not None:
+        lo, hi = id_range
+        fs_range = f" AND fs.product_id >= {lo} AND fs.product_id < {hi}"
+        p_range = f" AND p.id >= {lo} AND p.id < {hi}"
     sql = (
         f"SELECT {cols} "  # noqa: S608 - model tables and columns, values bound
-        f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
-        f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
-        f"AND p.review_status IN ({marks})"
+        f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id"
+        f"{fs_range} WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
+        f"AND p.review_status IN ({marks}){p_range}"
     )
-    if id_range is not None:
-        # products (and their flag states) with lo <= id < hi, two SQL expressions
-        lo, hi = id_range
-        sql = sql.replace(
-            "fs.product_id = p.id ",
-            f"fs.product_id = p.id AND fs.product_id >= {lo} AND fs.product_id < {hi} ",
-        )
-        sql += f" AND p.id >= {lo} AND p.id < {hi}"
     params: list = [*(select_params or []), feed.tenant_id, feed.catalog_id, *statuses]
     if feed.flagged == FlaggedMode.EXCLUDE:
         sql += " AND (fs.status IS NULL OR fs.status <> %s)"

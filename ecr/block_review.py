@@ -23,7 +23,6 @@ import json
 import queue
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -34,6 +33,7 @@ import pyarrow.csv as pa_csv
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
+from catalog_health.steps import StepTimes
 from catalog_health.tenancy.models import Tenant
 from catalogs.models import Catalog, Product, ReviewStatus
 
@@ -287,18 +287,15 @@ class FeedBlockReviewer:
     def settle(self, cur) -> None:
         """On the run's psycopg cursor, once all its products and issues are written:
         review again, with the ids shared in the catalog, the products that carry one."""
-        t0 = time.monotonic()
+        steps = StepTimes("settle")  # for the run's step log
         self.close()
-        t1 = time.monotonic()
+        steps.lap("ids_closed")
         shared = self._shared_ids(cur)
-        t2 = time.monotonic()
+        steps.lap("shared_ids")
         if shared and self._ids:
             self._settle_duplicates(cur, shared)
-        self.times = {  # seconds per step, for the run's step log
-            "settle.ids_closed": round(t1 - t0, 3),
-            "settle.shared_ids": round(t2 - t1, 3),
-            "settle.rereview": round(time.monotonic() - t2, 3),
-        }
+        steps.lap("rereview")
+        self.times = steps.times
         self._keys, self._ids, self._unavailable = [], [], []
         result = self.review.result
         self.review.known = KnownCounts(
@@ -514,15 +511,11 @@ class DeltaReviewer:
         self.statuses: list[str] = []
         self._issues: list[tuple[int, pa.Table]] = []  # (first row, issues of a block)
         self._created_at = timezone.now()
-        self.times: dict[str, float] = {}  # seconds per step, for the run's step log
-
-    def _took(self, name: str, since: float) -> float:
-        now = time.monotonic()
-        self.times[f"review.{name}"] = round(self.times.get(f"review.{name}", 0) + now - since, 3)
-        return now
+        self.steps = StepTimes("review")
+        self.times = self.steps.times  # seconds per step, for the run's step log
 
     def review_rows(self, cur, rows_sql: str, params: list, skus_sql: str, skus_params: list):
-        t = time.monotonic()
+        self.steps.start()
         names = (*_TEXT_FIELDS, *_BLOCK_SQL)
         select = ", ".join(["product_id", "LOWER(TRIM(sku))", *_TEXT_FIELDS, *_BLOCK_SQL.values()])
         cur.execute(f"SELECT {select} FROM ({rows_sql}) m", params)  # noqa: S608
@@ -540,9 +533,9 @@ class DeltaReviewer:
             self.skus += skus
             keys.update(cols[1])
             keys.update(rules.normalize_id(s) for s in skus)
-        t = self._took("rows", t)
+        self.steps.lap("rows")
         ctx = self._blocks._context(self._shared_ids(cur, skus_sql, skus_params, sorted(keys)))
-        t = self._took("shared_ids", t)
+        self.steps.lap("shared_ids")
         result, first = self.review.result, 0
         for block in blocks:
             verdict = rules.review_block(block, ctx)
@@ -559,7 +552,7 @@ class DeltaReviewer:
         wait = max(0.0, (timezone.now() - self.requested_at).total_seconds())
         self.review.wait_seconds = wait * result.reviewed
         self.review.wait_max = wait if result.reviewed else None
-        self._took("rules", t)
+        self.steps.lap("rules")
 
     def _shared_ids(self, cur, skus_sql: str, params: list, keys: list[str]) -> frozenset[str]:
         """The ids shared in the catalog after the merge, as ecr.review.duplicate_ids finds
@@ -614,18 +607,18 @@ class DeltaReviewer:
             dtype=np.int64,
         )
         changed = [pid for pid in self.product_ids if pid is not None]
-        t = time.monotonic()
+        self.steps.start()
         if changed:
             cur.execute(
                 f"DELETE FROM {_ISSUES} WHERE tenant_id = %s "  # noqa: S608
                 "AND product_id = ANY(%s::bigint[])",
                 [self.tenant_id, changed],
             )
-        t = self._took("issues_delete", t)
+        self.steps.lap("issues_delete")
         with cur.copy(_COPY_ISSUES_SQL) as cp:
             for first, issues in self._issues:
                 if issues.num_rows:
                     rows = pc.add(issues.column("row"), first)
                     shifted = issues.set_column(issues.column_names.index("row"), "row", rows)
                     cp.write(self._blocks._issue_csv(shifted, ids, self._created_at))
-        self._took("issues_copy", t)
+        self.steps.lap("issues_copy")

@@ -7,7 +7,6 @@ its public names are importable from here too.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +18,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog_health.lazy import lazy_names
+from catalog_health.steps import StepTimes
 from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.roles import Role
 from catalog_health.tenancy.selectors import member_emails
@@ -49,18 +50,18 @@ logger = logging.getLogger(__name__)
 # The review pipeline (Arrow) is loaded by the process that reviews, not by every web process
 # that imports this module: its entry points are imported in the functions that call them,
 # and its names are this module's too (``services.products_review``), resolved on first use.
-_REVIEW_NAMES = frozenset(
-    {"CHUNK_SIZE", "ReviewResult", "duplicate_ids", "policy_terms", "products_review"}
-    | {"review_context"}
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "CHUNK_SIZE": "review",
+        "ReviewResult": "review",
+        "duplicate_ids": "review",
+        "policy_terms": "review",
+        "products_review": "review",
+        "review_context": "review",
+    },
+    package=__package__,
 )
-
-
-def __getattr__(name: str):
-    if name not in _REVIEW_NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from . import review
-
-    return getattr(review, name)
 
 
 # seconds per step of the review after a feed run, at DEBUG with extra={"steps": ...}
@@ -115,7 +116,7 @@ def ecr_evaluate(
     trigger: str,
     actor=None,
     with_issue_counts: bool = False,
-    steps: dict[str, float] | None = None,
+    steps: StepTimes | None = None,
     known: tuple[str, KnownCounts] | None = None,
 ) -> ecr_state.Decision:
     """Compute the availability ratio (one indexed query), decide the ECR state, record a
@@ -129,20 +130,20 @@ def ecr_evaluate(
     thresholds = thresholds_for(ecr=ecr, settings=settings)
     # The version first: a change committing while we count then shows as a newer version
     # and pages recount rather than trust these counts (see selectors.review_counts_current).
-    t0 = time.monotonic()
-    version = selectors.diagnostics_version(tenant=tenant, catalog=catalog)
-    t1 = time.monotonic()
+    steps = steps if steps is not None else StepTimes("ecr")
+    with steps("evaluate.version"):
+        version = selectors.diagnostics_version(tenant=tenant, catalog=catalog)
     known_counts = known[1] if known is not None and known[0] == version else None
-    if known_counts is not None:
-        counts = selectors.ReviewCounts(
-            active=known_counts.active,
-            available=known_counts.available,
-            unavailable=known_counts.unavailable,
-            pending=known_counts.active - known_counts.available - known_counts.unavailable,
-        )
-    else:
-        counts = selectors.review_counts(tenant=tenant, catalog=catalog)
-    t2 = time.monotonic()
+    with steps("evaluate.counts"):
+        if known_counts is not None:
+            counts = selectors.ReviewCounts(
+                active=known_counts.active,
+                available=known_counts.available,
+                unavailable=known_counts.unavailable,
+                pending=known_counts.active - known_counts.available - known_counts.unavailable,
+            )
+        else:
+            counts = selectors.review_counts(tenant=tenant, catalog=catalog)
     decision = ecr_state.decide(
         enabled=ecr.enabled,
         available=counts.available,
@@ -161,30 +162,26 @@ def ecr_evaluate(
     if decision.changed:
         ecr.changed_at = now
     ecr.save()
-    t3 = time.monotonic()
-    if decision.ratio is not None:
-        RatioSample.objects.create(
-            tenant=tenant,
-            catalog=catalog,
-            ratio=decision.ratio,
-            active_count=counts.active,
-            available_count=counts.available,
-            enabled=decision.enabled,
-            trigger=trigger,
-            issue_counts=(
-                (
-                    dict(known_counts.issue_counts)
-                    if known_counts is not None
-                    else selectors.issue_counts_by_code(tenant=tenant, catalog=catalog)
-                )
-                if with_issue_counts
-                else {}
-            ),
-        )
-    if steps is not None:
-        steps["ecr.evaluate.version"] = round(t1 - t0, 3)
-        steps["ecr.evaluate.counts"] = round(t2 - t1, 3)
-        steps["ecr.evaluate.issue_counts"] = round(time.monotonic() - t3, 3)
+    with steps("evaluate.issue_counts"):
+        if decision.ratio is not None:
+            RatioSample.objects.create(
+                tenant=tenant,
+                catalog=catalog,
+                ratio=decision.ratio,
+                active_count=counts.active,
+                available_count=counts.available,
+                enabled=decision.enabled,
+                trigger=trigger,
+                issue_counts=(
+                    (
+                        dict(known_counts.issue_counts)
+                        if known_counts is not None
+                        else selectors.issue_counts_by_code(tenant=tenant, catalog=catalog)
+                    )
+                    if with_issue_counts
+                    else {}
+                ),
+            )
     if decision.changed:
         event = EcrEvent.objects.create(
             tenant=tenant,
@@ -312,14 +309,8 @@ def review_after_feed_run(
     from .block_review import feed_review_record
     from .review import ReviewResult, products_review
 
-    steps: dict[str, float] = {}
-    mark = time.monotonic()
-
-    def step(name: str) -> None:
-        nonlocal mark
-        now = time.monotonic()
-        steps[f"ecr.{name}"] = round(now - mark, 3)
-        mark = now
+    steps = StepTimes("ecr")
+    step = steps.lap
 
     enabled = ecr_state_get(tenant=tenant, catalog=catalog).enabled
     known = None
@@ -370,7 +361,10 @@ def review_after_feed_run(
     step("evaluate")
     if step_log.isEnabledFor(logging.DEBUG):
         step_log.debug(
-            "review after run %s: %s", getattr(run, "pk", None), steps, extra={"steps": steps}
+            "review after run %s: %s",
+            getattr(run, "pk", None),
+            steps.times,
+            extra={"steps": steps.times},
         )
     tenant_id, catalog_id = tenant.pk, catalog.pk
     transaction.on_commit(lambda: diagnostics_refresh_enqueue(tenant_id, catalog_id))

@@ -17,7 +17,6 @@ accepted rows only.
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
@@ -36,16 +35,8 @@ _SHIP_FAST = (
     r"^\s*(?P<country>[A-Za-z]{2}):(?P<region>[^:,]*):(?P<service>[^:,]*):"
     r"\s*(?P<i>\d{1,8})(?:\.(?P<f>\d{1,2}))?\s*(?P<c>[A-Za-z]{3})\s*$"
 )
-
-
-@functools.cache
-def _availability_synonyms() -> tuple[pa.Array, pa.Array]:
-    # built on first use: building any Arrow array imports pandas, which a web process
-    # that never parses a feed should not carry
-    return (
-        pa.array(list(P._AVAILABILITY_SYNONYMS)),
-        pa.array(list(P._AVAILABILITY_SYNONYMS.values())),
-    )
+_AVAIL_KEYS = pa.array(list(P._AVAILABILITY_SYNONYMS))
+_AVAIL_VALUES = pa.array(list(P._AVAILABILITY_SYNONYMS.values()))
 
 
 def _str(col: Any, n: int) -> pa.Array:
@@ -242,9 +233,8 @@ def _availability(avail_raw: pa.Array, reject: _Rejections) -> tuple[pa.Array, p
     key = pc.replace_substring_regex(key, r"^https?://schema\.org/", "")
     key = pc.replace_substring_regex(key, r"[_\-]+", " ")
     key = pc.utf8_trim_whitespace(pc.replace_substring_regex(key, r"\s+", " "))
-    synonyms, canonical = _availability_synonyms()
-    pos = pc.index_in(key, value_set=synonyms)
-    avail = pc.fill_null(pc.take(canonical, pos), "")
+    pos = pc.index_in(key, value_set=_AVAIL_KEYS)
+    avail = pc.fill_null(pc.take(_AVAIL_VALUES, pos), "")
     avail_missing = pc.equal(avail_raw, "")
     bad_avail = pc.and_(pc.invert(avail_missing), pc.is_null(pos))
     if pc.any(bad_avail).as_py():

@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from catalogs.order_formats import product_feed_refusal
+
 from . import parsing as P
 from . import records as R
 from .columnar import BLOCK_SIZE, DUPLICATE_ID
@@ -41,9 +43,6 @@ def header_names(head: bytes, encoding: str, delimiter: str | None) -> tuple[lis
 
 def _columns(head: bytes, encoding: str, delimiter: str | None) -> tuple[list[str], str]:
     """Canonical column names of the header, and the delimiter; no id column is an error."""
-    # the order formats load pandas: imported when a file is read, not with the web process
-    from catalogs.order_formats import product_feed_refusal
-
     raw_names, delimiter = header_names(head, encoding, delimiter)
     # an order export has an id-like column (SKU ID, Id) and would ingest as products
     refusal = product_feed_refusal(raw_names)

@@ -17,6 +17,7 @@ from django.db import (
 )
 from django.utils import timezone
 
+from catalog_health.steps import StepTimes
 from catalog_health.tenancy.models import Tenant
 from catalogs.models import Catalog
 from feeds.ingest.staging import _is_pg, _qn
@@ -146,21 +147,8 @@ def _fence_check(run: FeedRun, execute=None) -> None:
 step_log = logging.getLogger("feeds.ingest.steps")
 
 
-class _Steps:
+class _Steps(StepTimes):
     """Seconds per named step of one phase, logged once at its end (``log``)."""
-
-    def __init__(self, prefix: str):
-        self.prefix = prefix
-        self.times: dict[str, float] = {}
-
-    @contextlib.contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        start = time.monotonic()
-        try:
-            yield
-        finally:
-            key = f"{self.prefix}.{name}"
-            self.times[key] = round(self.times.get(key, 0) + time.monotonic() - start, 3)
 
     def log(self, run: FeedRun) -> None:
         if step_log.isEnabledFor(logging.DEBUG):
