@@ -5,6 +5,7 @@ with its indexes built again at the end). See docs/orders.md (Benchmark)."""
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -53,50 +54,84 @@ def _phase(result, name: str, since: float) -> float:
     return now
 
 
+STAGE = "order_import_stage"
+CHUNK = "order_import_chunk"  # one chunk of a first load streamed into the table
+
+
 def orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> None:
-    stage = "order_import_stage"
+    """Stage the file's chunks (COPY) and merge them in one transaction; or, once a tenant
+    without orders has brought BULK_MIN_LINES lines, stream the rest straight into the
+    table (_FirstLoad), each chunk written while the next is typed."""
     started = time.perf_counter()
     with connection.cursor() as cur:
-        cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
-        cur.execute(f"CREATE TEMP TABLE {stage} ({STAGE_COLUMNS})")
-        copy_sql = (
-            f"COPY {stage} FROM STDIN (FORMAT csv, FORCE_NOT_NULL "
-            "(order_id, sku, cancel_reason, tracking_number))"
-        )
+        cur.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGE}, pg_temp.{CHUNK}")
+        cur.execute(f"CREATE TEMP TABLE {STAGE} ({STAGE_COLUMNS})")
         try:
-            for lines, errors, read, block in read_ahead(_staged_chunks(order_file)):
-                count_lines(result, lines, errors, read, None)
-                if block is not None:
-                    with cur.cursor.copy(copy_sql) as copy:
-                        copy.write(block)
-                if progress:
-                    progress(result.lines)
-            mark = _phase(result, "read, typed and staged", started)
-            with transaction.atomic():
-                # sorts and hash tables of 1M lines in memory (the DISTINCT ON, the counts)
-                cur.execute("SET LOCAL work_mem = '256MB'")
-                staged = _staged_count(result, cur, stage=stage, tenant=tenant, catalog=catalog)
+            with contextlib.ExitStack() as in_transaction:
+                first_load = _FirstLoad(result, cur, tenant=tenant, catalog=catalog)
+                staged, opened = 0, False
+                for lines, errors, read, block, keys in read_ahead(_staged_chunks(order_file)):
+                    count_lines(result, lines, errors, read, None)
+                    first_load.keep_keys(keys, lines["line"].to_numpy())
+                    if block is not None:
+                        if first_load.started:
+                            first_load.write(block)
+                        else:
+                            _copy(cur, STAGE, block)
+                        staged += len(lines)
+                    if first_load.may_start(staged):
+                        _transaction_open(cur, in_transaction)
+                        opened = True
+                        first_load.start()
+                    if progress:
+                        progress(result.lines)
+                mark = _phase(result, "read, typed and staged", started)
+                if not opened:
+                    _transaction_open(cur, in_transaction)
+                _staged_count(
+                    result,
+                    cur,
+                    stage=STAGE,
+                    tenant=tenant,
+                    catalog=catalog,
+                    analyze=not first_load.started,
+                )
                 mark = _phase(result, "counted", mark)
-                if not _orders_first_load(
-                    result, cur, tenant=tenant, catalog=catalog, lines=staged
-                ):
+                if first_load.started:
+                    first_load.finish()
+                else:
                     _orders_merge(result, cur, tenant=tenant, catalog=catalog)
                 mark = _phase(result, "merged", mark)
             _phase(result, "committed", mark)
         finally:
-            cur.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
+            cur.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGE}, pg_temp.{CHUNK}")
 
 
-def _staged_count(result, cur, *, stage: str, tenant, catalog) -> int:
-    """Count the staged lines' orders and list their unknown skus (errors, one a line);
-    returns how many staged lines have a known sku."""
-    cur.execute(f"ANALYZE {stage}")  # a temp table has no statistics until then
+def _transaction_open(cur, stack: contextlib.ExitStack) -> None:
+    """Open the import's one transaction on stack (a first load opens it while reading)."""
+    stack.enter_context(transaction.atomic())
+    # sorts and hash tables of 1M lines in memory (the DISTINCT ON, the counts)
+    cur.execute("SET LOCAL work_mem = '256MB'")
+
+
+def _copy(cur, table: str, block) -> None:
+    with cur.cursor.copy(
+        f"COPY {table} FROM STDIN (FORMAT csv, FORCE_NOT_NULL "
+        "(order_id, sku, cancel_reason, tracking_number))"
+    ) as copy:
+        copy.write(block)
+
+
+def _staged_count(result, cur, *, stage: str, tenant, catalog, analyze: bool) -> None:
+    """Count the staged lines' orders and list their unknown skus (errors, one a line).
+    analyze: for the merge's joins (a temp table has no statistics until then)."""
+    if analyze:
+        cur.execute(f"ANALYZE {stage}")
     # a hash aggregate: a third faster than count(DISTINCT …), which sorts
     cur.execute(
-        f"SELECT coalesce(sum(n), 0), count(*) FROM "  # noqa: S608
-        f"(SELECT order_id, count(*) AS n FROM {stage} GROUP BY order_id) t"
+        f"SELECT count(*) FROM (SELECT order_id FROM {stage} GROUP BY order_id) t"  # noqa: S608
     )
-    staged, result.orders = cur.fetchone()
+    result.orders = cur.fetchone()[0]
     cur.execute(
         f"SELECT s.sku, array_agg(s.line ORDER BY s.line) FROM {stage} s "  # noqa: S608
         "WHERE NOT EXISTS (SELECT 1 FROM catalogs_product p WHERE p.tenant_id = %s "
@@ -104,28 +139,29 @@ def _staged_count(result, cur, *, stage: str, tenant, catalog) -> int:
         [tenant.pk, catalog.pk],
     )
     for sku, lines in cur.fetchall():
-        staged -= len(lines)
         if len(result.unknown_skus) < UNKNOWN_SKUS_LISTED:
             result.unknown_skus[sku] = lines[:UNKNOWN_SKU_LINES]
         result.errors.extend(
             RowError(line, "sku", f"{sku!r} is not a product of {catalog.name}") for line in lines
         )
-    return int(staged)
 
 
 def _staged_chunks(order_file):
-    """(lines, errors, rows read, the lines as the staging table's CSV or None) per chunk."""
+    """(lines, errors, rows read, the lines as the staging table's CSV or None, a 64-bit
+    hash of each line's (order id, sku)) per chunk."""
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
     for lines, errors, read in order_file.chunks():
         staged = None
+        keys = pd.util.hash_pandas_object(lines[["order_id", "sku"]], index=False).to_numpy()
         if len(lines):
             # pyarrow's CSV writer: several times faster than DataFrame.to_csv
             sink = pa.BufferOutputStream()
             pa_csv.write_csv(_stage_table(lines), sink, pa_csv.WriteOptions(include_header=False))
             staged = memoryview(sink.getvalue())
-        yield lines, errors, read, staged
+        yield lines, errors, read, staged, keys
 
 
 READ_AHEAD_CHUNKS = 1
@@ -231,40 +267,116 @@ def _tenant_has_orders(cur, tenant_id: int) -> bool:
     return cur.fetchone()[0]
 
 
-def _orders_first_load(result, cur, *, tenant, catalog, lines: int) -> bool:
-    """A bulk load (see _orders_merge) of a tenant without any order line yet: every known
-    line is new, so they go from the staging table straight into the bare table, without
-    the temp table of known lines, the UPDATE and the anti-join of the usual merge. False
-    (nothing done) when it is not one: fewer than BULK_MIN_LINES staged lines of known skus
-    (lines), a table not smaller than them, the tenant having lines, the lock not granted."""
-    mark = time.perf_counter()
-    if (
-        lines < BULK_MIN_LINES
-        or _tenant_has_orders(cur, tenant.pk)
-        or not _orders_table_smaller_than(cur, lines)
-    ):
-        return False
-    mark = _phase(result, "merge: checked", mark)
-    rebuild = _orders_lock_for_bulk(cur, empty_tenant=tenant.pk)
-    if rebuild is None:
-        return False
-    result.bulk = True
-    mark = _phase(result, "merge: locked", mark)
-    cur.execute(
-        f"""
-        INSERT INTO catalogs_order (tenant_id, catalog_id, product_id, order_id, sku,
-            {", ".join(ORDER_VALUE_COLUMNS)}, updated_at)
-        SELECT %(tenant)s, %(catalog)s, k.product_id, k.order_id, k.sku,
-            {", ".join(f"k.{c}" for c in ORDER_VALUE_COLUMNS)}, now()
-        FROM ({_known_lines_sql()}) k
-        """,  # noqa: S608
-        {"tenant": tenant.pk, "catalog": catalog.pk},
-    )
-    result.written, result.unchanged = cur.rowcount, 0
-    mark = _phase(result, "merge: written", mark)
-    _indexes_build(cur, rebuild)
-    _phase(result, "merge: indexes built", mark)
-    return True
+class _FirstLoad:
+    """A bulk load (see _orders_merge) of a tenant without any order line yet, streamed:
+    every line is new, so once the checks pass (may_start: BULK_MIN_LINES lines staged, the
+    table holding fewer rows, the tenant none) the table is locked, its indexes dropped and
+    the lines staged so far inserted (start); each later chunk goes from its own temp table
+    straight into the table (write), PostgreSQL writing it while the reading thread types
+    the next; finish builds the indexes. No temp table of known lines, no UPDATE, no
+    anti-join, no DISTINCT ON: the lines go in file order (ids ascending), and where an
+    (order id, sku) repeats (the reading thread hashes each line's) the earlier lines are
+    deleted (the file's last line wins, as in orders_parse). The stage keeps every line's
+    (line, order id, sku) for the counts. If the lock is not granted within
+    BULK_LOCK_TIMEOUT, or the tenant has lines by then, the usual merge runs at the end.
+    The lock is held while the rest of the file is read (~300,000 lines a second)."""
+
+    def __init__(self, result, cur, *, tenant, catalog):
+        self.result, self.cur = result, cur
+        self.params = {"tenant": tenant.pk, "catalog": catalog.pk}
+        self.tried = self.started = False
+        self.rebuild: list = []
+        self.keys: list = []  # per chunk, the hash of each line's (order id, sku)
+        self.lines: list = []  # and its line number
+
+    def keep_keys(self, keys, lines) -> None:
+        if not self.tried or self.started:
+            self.keys.append(keys)
+            self.lines.append(lines)
+
+    def may_start(self, staged: int) -> bool:
+        if self.tried or staged < BULK_MIN_LINES:
+            return False
+        if _tenant_has_orders(self.cur, self.params["tenant"]):
+            self.tried = True  # for good: it will not have fewer
+            return False
+        # re-checked at each chunk: the lines staged grow, the table does not
+        return _orders_table_smaller_than(self.cur, staged)
+
+    def start(self) -> None:
+        """In the caller's transaction: lock, drop the indexes, insert the staged lines."""
+        self.tried = True
+        mark = time.perf_counter()
+        rebuild = _orders_lock_for_bulk(self.cur, empty_tenant=self.params["tenant"])
+        if rebuild is None:
+            return
+        self.started, self.rebuild = True, rebuild
+        self.result.bulk = True
+        _phase(self.result, "merge: locked", mark)
+        self.cur.execute(f"CREATE TEMP TABLE {CHUNK} ({STAGE_COLUMNS})")
+        self.result.written = self._insert(STAGE)
+
+    def write(self, block) -> None:
+        """One chunk: into its temp table, its keys into the stage, its lines into the table."""
+        self.cur.execute(f"TRUNCATE {CHUNK}")
+        _copy(self.cur, CHUNK, block)
+        self.cur.execute(
+            f"INSERT INTO {STAGE} (line, order_id, sku) "  # noqa: S608
+            f"SELECT line, order_id, sku FROM {CHUNK}"
+        )
+        self.result.written += self._insert(CHUNK)
+
+    def _insert(self, source: str) -> int:
+        """The lines of source whose sku is a product of the catalog, in file order."""
+        values = ", ".join(_staged_value(c) for c in ORDER_VALUE_COLUMNS)
+        self.cur.execute(
+            f"""
+            INSERT INTO catalogs_order (tenant_id, catalog_id, product_id, order_id, sku,
+                {", ".join(ORDER_VALUE_COLUMNS)}, updated_at)
+            SELECT %(tenant)s, %(catalog)s, p.id, s.order_id, s.sku, {values}, now()
+            FROM {source} s
+            JOIN catalogs_product p ON p.tenant_id = %(tenant)s
+                AND p.catalog_id = %(catalog)s AND p.sku = s.sku COLLATE "C"
+            ORDER BY s.line
+            """,  # noqa: S608 - identifiers are this module's constants
+            self.params,
+        )
+        return self.cur.rowcount
+
+    def finish(self) -> None:
+        mark = time.perf_counter()
+        self.result.unchanged = 0
+        self.result.written -= self._delete_earlier_repeats()
+        mark = _phase(self.result, "merge: repeats removed", mark)
+        _indexes_build(self.cur, self.rebuild)
+        _phase(self.result, "merge: indexes built", mark)
+
+    def _delete_earlier_repeats(self) -> int:
+        """Of lines repeating an (order id, sku), delete all but the file's last (the
+        highest id). Lines whose keys hash alike are looked at (the same key hashes alike;
+        two keys rarely do); none in most files: then no SQL at all."""
+        import numpy as np
+
+        keys, lines = np.concatenate(self.keys), np.concatenate(self.lines)
+        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        candidates = lines[counts[inverse] > 1]
+        if not len(candidates):
+            return 0
+        # the table has no index now: one scan finds the repeats' rows, deleted by ctid
+        self.cur.execute(
+            f"""
+            DELETE FROM catalogs_order WHERE ctid = ANY (ARRAY(
+                SELECT ctid FROM (
+                    SELECT ctid, row_number() OVER (
+                        PARTITION BY order_id, sku ORDER BY id DESC) AS nth
+                    FROM catalogs_order
+                    WHERE tenant_id = %(tenant)s AND (order_id, sku) IN (
+                        SELECT order_id, sku FROM {STAGE} WHERE line = ANY(%(lines)s))
+                ) r WHERE nth > 1))
+            """,  # noqa: S608 - identifiers are this module's constants
+            {**self.params, "lines": candidates.tolist()},
+        )
+        return self.cur.rowcount
 
 
 def _indexes_build(cur, indexes: list) -> None:
@@ -277,7 +389,7 @@ def _indexes_build(cur, indexes: list) -> None:
 
 
 def _orders_lock_for_bulk(cur, *, empty_tenant: int | None = None) -> list | None:
-    """Lock catalogs_order and drop its secondary indexes and unique constraint for a bulk
+    """Lock catalogs_order and drop its indexes, primary key and unique constraint for a bulk
     load; returns what _orders_merge builds again at its end, or None (nothing done) when
     the lock is not granted within BULK_LOCK_TIMEOUT (long readers: the usual merge runs).
 
@@ -299,7 +411,7 @@ def _orders_lock_for_bulk(cur, *, empty_tenant: int | None = None) -> list | Non
         SELECT i.relname, pg_get_indexdef(i.oid), c.conname, pg_get_constraintdef(c.oid)
         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
         LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
-        WHERE x.indrelid = 'catalogs_order'::regclass AND NOT x.indisprimary
+        WHERE x.indrelid = 'catalogs_order'::regclass
         ORDER BY i.relname
         """
     )

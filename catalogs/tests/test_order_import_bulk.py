@@ -191,10 +191,23 @@ def test_staged_times_keep_every_microsecond(tenant_a, shops, monkeypatch, bulk)
     assert ship_by == datetime(3000, 1, 2, 10, 0, 0, 123457, tzinfo=UTC)
 
 
-def test_the_scoring_window_is_an_index_range_without_the_placed_index(tenant_a):
+def test_the_scoring_window_is_an_index_range_without_the_placed_index(tenant_a, shops):
     """order_tenant_placed_idx was dropped: (tenant, placed_at) ranges, flagged scoring's
-    window, are still index conditions (of order_tenant_list_idx (tenant, -placed_at, -id)
-    on a large table, measured in docs/orders.md; an empty one may pick the product index)."""
+    window, are still index conditions (of order_tenant_list_idx (tenant, -placed_at, -id);
+    measured in docs/orders.md). A year of lines, so that the planner weighs a real table
+    (on an empty one every index costs the same)."""
+    mine, _ = shops
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO catalogs_order (tenant_id, catalog_id, product_id, order_id, sku, "
+            "quantity, item_price, shipping_fee, placed_at, ship_by, cancel_reason, "
+            "tracking_number, updated_at) "
+            "SELECT %s, %s, p.id, 'O' || i, p.sku, 1, 10, 0, now() - i * interval '1 hour', "
+            "now(), '', '', now() FROM generate_series(1, 8760) i "
+            "CROSS JOIN (SELECT id, sku FROM catalogs_product WHERE catalog_id = %s) p",
+            [tenant_a.pk, mine.pk, mine.pk],
+        )
+        cur.execute("ANALYZE catalogs_order")
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SET LOCAL enable_seqscan = off")
         cur.execute(
@@ -301,3 +314,119 @@ def test_lines_written_before_the_lock_make_it_no_first_load(tenant_a, shops, mo
     assert len(checks) == 2
     assert "merge: locked" not in result.timings and "merge: known lines" in result.timings
     assert (result.written, result.unchanged, len(rows)) == (2, 1, 4)
+
+
+def _repeats_file() -> bytes:
+    """Repeated (order id, sku) lines next to each other and chunks apart, an unknown sku
+    between them, and an order whose lines differ only by sku."""
+    return tiktok_csv(
+        tiktok_row(order_id="1", seller_sku="SKU-1", quantity="1"),
+        tiktok_row(order_id="1", seller_sku="SKU-1", quantity="2"),  # repeats the line above
+        tiktok_row(order_id="2", seller_sku="SKU-2", quantity="3"),
+        tiktok_row(order_id="3", seller_sku="NOPE"),
+        tiktok_row(order_id="2", seller_sku="SKU-1", quantity="4"),
+        tiktok_row(order_id="4", seller_sku="SKU-2", quantity="5"),
+        tiktok_row(order_id="2", seller_sku="SKU-2", quantity="6"),  # repeats line 4, apart
+        tiktok_row(order_id="1", seller_sku="SKU-1", quantity="7"),  # the third of order 1
+    )
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3, 100])
+@pytest.mark.parametrize("hashing", ["real", "every line alike"])
+def test_a_streamed_first_load_leaves_what_the_usual_merge_leaves(
+    tenant_a, shops, monkeypatch, chunk_rows, hashing
+):
+    """A first load switches to streaming once BULK_MIN_LINES lines are staged: the lines
+    staged so far and every later chunk go straight into the table, in file order, and
+    the earlier lines of a repeated (order id, sku) are deleted. Same rows, counts and
+    refusals as the usual merge, whatever the chunking; hashes that collide only make more
+    lines candidates, never delete a line that is not a repeat."""
+    mine, _ = shops
+    if hashing != "real":
+        import pandas as pd
+
+        monkeypatch.setattr(
+            pd.util,
+            "hash_pandas_object",
+            lambda frame, index: pd.Series([7] * len(frame), dtype="uint64"),
+        )
+    monkeypatch.setattr(order_merge, "_orders_table_smaller_than", lambda cur, n: True)
+    indexes = _indexes()
+    outcomes = {}
+    for path, bulk_min in (("usual", 10**9), ("streamed", 2)):
+        Order.objects.for_tenant(tenant_a).delete()
+        monkeypatch.setattr(order_merge, "BULK_MIN_LINES", bulk_min)
+        result = order_files.orders_import_file(
+            tenant=tenant_a, catalog=mine, data=_repeats_file(), actor=None, chunk_rows=chunk_rows
+        )
+        assert result.bulk == (path == "streamed")
+        rows = sorted(
+            Order.objects.for_tenant(tenant_a).values_list(*FIELDS), key=lambda r: (r[3], r[4])
+        )
+        outcomes[path] = (
+            result.written,
+            result.unchanged,
+            result.lines,
+            result.orders,
+            result.unknown_skus,
+            [e.line for e in result.errors],
+            rows,
+        )
+        assert _indexes() == indexes
+    assert outcomes["streamed"] == outcomes["usual"]
+    written, _, lines, orders, unknown, errors, rows = outcomes["streamed"]
+    assert (written, lines, orders, unknown, errors) == (4, 8, 4, {"NOPE": [5]}, [5])
+    assert {(r[3], r[4]): r[5] for r in rows} == {
+        ("1", "SKU-1"): 7,
+        ("2", "SKU-2"): 6,
+        ("2", "SKU-1"): 4,
+        ("4", "SKU-2"): 5,
+    }
+
+
+def test_a_streamed_first_load_failing_midway_leaves_table_and_indexes(
+    tenant_a, tenant_b, shops, monkeypatch
+):
+    """The table is locked and its indexes dropped once the first chunks are staged; a bad
+    line in a later chunk rolls all of it back: no line written, every index back, the
+    temp tables gone, another tenant's lines untouched."""
+    from catalogs.order_formats import OrderFile
+    from catalogs.order_io import FileError
+
+    mine, theirs = shops
+    order_files.orders_import_file(tenant=tenant_b, catalog=theirs, data=_files()[1], actor=None)
+    theirs_before = list(Order.objects.for_tenant(tenant_b).order_by("pk").values())
+    indexes = _indexes()
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 2)
+    monkeypatch.setattr(order_merge, "_orders_table_smaller_than", lambda cur, n: True)
+    original_chunks = OrderFile.chunks
+    results = []
+
+    def failing_chunks(self):
+        for n, item in enumerate(original_chunks(self)):
+            if n == 4:
+                raise FileError("Line 6: not valid CSV")
+            yield item
+
+    monkeypatch.setattr(OrderFile, "chunks", failing_chunks)
+    original_start = order_merge._FirstLoad.start
+
+    def start(self):
+        original_start(self)
+        results.append(self.started)
+
+    monkeypatch.setattr(order_merge._FirstLoad, "start", start)
+    with pytest.raises(FileError, match="Line 6"):
+        order_files.orders_import_file(
+            tenant=tenant_a, catalog=mine, data=_repeats_file(), actor=None, chunk_rows=1
+        )
+    assert results == [True]  # it was streaming when the file failed
+    assert not Order.objects.for_tenant(tenant_a).exists()
+    assert _indexes() == indexes
+    assert list(Order.objects.for_tenant(tenant_b).order_by("pk").values()) == theirs_before
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT to_regclass('pg_temp.order_import_stage'), "
+            "to_regclass('pg_temp.order_import_chunk')"
+        )
+        assert cur.fetchone() == (None, None)
