@@ -74,9 +74,12 @@ def orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> 
                     count_lines(result, lines, errors, read, None)
                     first_load.keep(keys)
                     if block is not None:
-                        chunk = _stage_chunk(cur, block, lines["line"])
+                        first, last = int(lines["line"].min()), int(lines["line"].max())
+                        chunk = _stage_chunk(cur, block, first=first, last=last)
                         if first_load.started:
-                            first_load.write(chunk)
+                            first_load.write(chunk, first=first, last=last)
+                        else:
+                            first_load.staged_lines(first, last)
                         staged += len(lines)
                     if first_load.may_start(staged):
                         _transaction_open(cur, in_transaction)
@@ -106,9 +109,9 @@ def _transaction_open(cur, stack: contextlib.ExitStack) -> None:
     cur.execute("SET LOCAL work_mem = '256MB'")
 
 
-def _stage_chunk(cur, block, line_numbers) -> str:
-    """COPY one chunk's lines into a new partition of the stage; returns its name."""
-    first, last = int(line_numbers.min()), int(line_numbers.max())
+def _stage_chunk(cur, block, *, first: int, last: int) -> str:
+    """COPY one chunk's lines (numbered first to last) into a new partition of the stage;
+    returns its name."""
     partition = f"{STAGE}_{first}"
     cur.execute(
         f"CREATE TEMP TABLE {partition} PARTITION OF {STAGE} "
@@ -292,6 +295,8 @@ class _FirstLoad:
         self.tried = self.started = False
         self.rebuild: list = []
         self.keys: list = []  # per chunk, the hashes of its last lines' (order id, sku)
+        self.first: int | None = None  # the lines staged before the start
+        self.last = 0
 
     def keep(self, keys) -> None:
         if not self.tried or self.started:
@@ -306,6 +311,11 @@ class _FirstLoad:
         # re-checked at each chunk: the lines staged grow, the table does not
         return _orders_table_smaller_than(self.cur, staged)
 
+    def staged_lines(self, first: int, last: int) -> None:
+        """Lines first to last were staged before the load could start."""
+        self.first = min(first, self.first) if self.first is not None else first
+        self.last = last
+
     def start(self) -> None:
         """In the caller's transaction: lock, drop the indexes, insert the staged lines."""
         self.tried = True
@@ -316,28 +326,36 @@ class _FirstLoad:
         self.started, self.rebuild = True, rebuild
         self.result.bulk = True
         _phase(self.result, "merge: locked", mark)
-        self.result.written = self._insert(STAGE)
+        self.result.written = self._insert(STAGE, first=self.first, last=self.last)
 
-    def write(self, chunk: str) -> None:
-        """Insert the lines of one chunk, staged in its partition."""
-        self.result.written += self._insert(chunk)
+    def write(self, chunk: str, *, first: int, last: int) -> None:
+        """Insert the lines of one chunk (numbered first to last), staged in its partition."""
+        self.result.written += self._insert(chunk, first=first, last=last)
 
-    def _insert(self, source: str) -> int:
+    def _insert(self, source: str, *, first: int, last: int) -> int:
         """The lines of source whose sku is a product of the catalog, but for those
-        repeated later in their chunk, in file order."""
+        repeated later in their chunk. Their ids follow their line numbers, from a block
+        of ids taken from the table's sequence (nobody else inserts: the table is locked),
+        so that ids keep file order without sorting the lines."""
         values = ", ".join(_staged_value(c) for c in ORDER_VALUE_COLUMNS)
         self.cur.execute(
+            "SELECT setval(s, nextval(s) + %(span)s - 1) - %(span)s + 1 FROM "
+            "pg_get_serial_sequence('catalogs_order', 'id') s",
+            {"span": last - first + 1},
+        )
+        base = self.cur.fetchone()[0]
+        self.cur.execute(
             f"""
-            INSERT INTO catalogs_order (tenant_id, catalog_id, product_id, order_id, sku,
+            INSERT INTO catalogs_order (id, tenant_id, catalog_id, product_id, order_id, sku,
                 {", ".join(ORDER_VALUE_COLUMNS)}, updated_at)
-            SELECT %(tenant)s, %(catalog)s, p.id, s.order_id, s.sku, {values}, now()
+            SELECT %(base)s + s.line - %(first)s, %(tenant)s, %(catalog)s, p.id, s.order_id,
+                s.sku, {values}, now()
             FROM {source} s
             JOIN catalogs_product p ON p.tenant_id = %(tenant)s
                 AND p.catalog_id = %(catalog)s AND p.sku = s.sku COLLATE "C"
             WHERE NOT s.repeated
-            ORDER BY s.line
             """,  # noqa: S608 - identifiers are this module's constants
-            self.params,
+            {**self.params, "base": base, "first": first},
         )
         return self.cur.rowcount
 

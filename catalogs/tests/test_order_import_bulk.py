@@ -454,6 +454,11 @@ def test_a_streamed_first_load_of_many_chunks_keeps_every_line(tenant_a, shops, 
         outcomes[path] = (result.written, result.orders, len(result.errors), written)
     assert outcomes["streamed"] == outcomes["usual"]
     assert outcomes["usual"][0] == len(outcomes["usual"][3]) > 1000
+    # the ids it took from the sequence: the next line inserted as usual gets a new one
+    line = Order.objects.for_tenant(tenant_a).latest("id")
+    line.pk, line.order_id = None, "after-the-load"
+    line.save()
+    assert line.pk > Order.objects.for_tenant(tenant_a).exclude(pk=line.pk).latest("id").pk
 
 
 def _run_chunked(tenant, catalog, data, *, chunk_rows):
