@@ -293,6 +293,7 @@ class _FirstLoad:
         self.result, self.cur = result, cur
         self.params = {"tenant": tenant.pk, "catalog": catalog.pk}
         self.tried = self.started = False
+        self.next_check = BULK_MIN_LINES
         self.rebuild: list = []
         self.keys: list = []  # per chunk, the hashes of its last lines' (order id, sku)
         self.first: int | None = None  # the lines staged before the start
@@ -303,13 +304,17 @@ class _FirstLoad:
             self.keys.append(keys)
 
     def may_start(self, staged: int) -> bool:
-        if self.tried or staged < BULK_MIN_LINES:
+        if self.tried or staged < self.next_check:
             return False
         if _tenant_has_orders(self.cur, self.params["tenant"]):
             self.tried = True  # for good: it will not have fewer
             return False
-        # re-checked at each chunk: the lines staged grow, the table does not
-        return _orders_table_smaller_than(self.cur, staged)
+        if _orders_table_smaller_than(self.cur, staged):
+            return True
+        # the lines staged grow, the table does not: asked again once they have doubled,
+        # so that a large table is counted (up to `staged` rows) a few times, not per chunk
+        self.next_check = staged * 2
+        return False
 
     def staged_lines(self, first: int, last: int) -> None:
         """Lines first to last were staged before the load could start."""

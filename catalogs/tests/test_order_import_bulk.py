@@ -466,3 +466,25 @@ def _run_chunked(tenant, catalog, data, *, chunk_rows):
         tenant=tenant, catalog=catalog, data=data, actor=None, chunk_rows=chunk_rows
     )
     return result, sorted(Order.objects.for_tenant(tenant).values_list(*FIELDS))
+
+
+def test_a_first_load_asks_the_table_size_again_once_the_lines_have_doubled(
+    tenant_a, shops, monkeypatch
+):
+    """The table holds more rows than the lines staged so far: asked again at twice the
+    lines, not at every chunk, and streamed from then on."""
+    mine, _ = shops
+    asked = []
+
+    def smaller_than(cur, lines):
+        asked.append(lines)
+        return lines > 3  # a table of three rows
+
+    monkeypatch.setattr(order_merge, "_orders_table_smaller_than", smaller_than)
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1)
+    result = order_files.orders_import_file(
+        tenant=tenant_a, catalog=mine, data=_repeats_file(), actor=None, chunk_rows=1
+    )
+    assert asked == [1, 2, 4]
+    assert result.bulk and "merge: known lines" not in result.timings
+    assert result.written == 4
