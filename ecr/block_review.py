@@ -419,8 +419,7 @@ class _IdSource:
 
     batch = 20_000
     _SQL = (  # the ids packed as big-endian int8s: one value back
-        "SELECT string_agg(int8send(nextval(%s::regclass)), ''::bytea) "
-        "FROM generate_series(1, %s)"
+        "SELECT string_agg(int8send(nextval(%s::regclass)), ''::bytea) FROM generate_series(1, %s)"
     )
 
     def __init__(self):
