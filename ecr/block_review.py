@@ -499,7 +499,8 @@ class DeltaReviewer:
     ``review`` reads the rows as the merge will write them (``rows_sql``: the product's
     columns and ``product_id``, null for a new product) with the expressions the
     whole-catalog review reads them with, and the ids shared in the catalog as it will be
-    after the merge (``skus_sql``: the skus of its active products then); ``stage`` COPYs
+    after the merge (``skus_sql``: (sku, w) rows whose weights sum to each sku's number of
+    active products then); ``stage`` COPYs
     the (sku, status) pairs for the merge to join; ``write_issues`` replaces the issues once
     the products exist."""
 
@@ -568,7 +569,7 @@ class DeltaReviewer:
         collation groups the whole catalog."""
         sql = f"SELECT LOWER(TRIM(sku)) FROM ({skus_sql}) c "  # noqa: S608 - caller's SQL
         if _sku_collation(cur) != "C":
-            cur.execute(sql + "GROUP BY 1 HAVING count(*) > 1", params)
+            cur.execute(sql + "GROUP BY 1 HAVING sum(w) > 1", params)
             return frozenset(rules.normalize_id(r[0]) for r in cur.fetchall())
         sql += "WHERE LOWER(TRIM(sku)) = ANY(%s::text[]) OR sku ~ '[^ -~]' "
         # The scan of the catalog keeps only the rows' keys, but the planner expects it to
@@ -579,7 +580,7 @@ class DeltaReviewer:
         saved = cur.fetchone()
         cur.execute("SELECT set_config(%s, '0', true), set_config(%s, '0', true)", costs)
         try:
-            cur.execute(sql + "GROUP BY 1 HAVING count(*) > 1", [*params, keys])
+            cur.execute(sql + "GROUP BY 1 HAVING sum(w) > 1", [*params, keys])
             return frozenset(rules.normalize_id(r[0]) for r in cur.fetchall())
         finally:
             cur.execute(
