@@ -178,7 +178,7 @@ def sort_keys_fill_new_partition(cursor, *, tenant_id: int, catalog_id: int) -> 
     """
     partition = sort_key_partition(catalog_id)
     select = (
-        "SELECT tenant_id, id AS product_id, catalog_id, title, price, last_changed_at "
+        "SELECT tenant_id, id AS product_id, catalog_id, {title}, price, last_changed_at "
         "FROM catalogs_product WHERE tenant_id = %s AND catalog_id = %s"
     )
     cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [partition])
@@ -192,7 +192,8 @@ def sort_keys_fill_new_partition(cursor, *, tenant_id: int, catalog_id: int) -> 
     if exists:
         cursor.execute(
             f"INSERT INTO {SORT_KEY_TABLE} "
-            "(tenant_id, product_id, catalog_id, title, price, last_changed_at) " + select,
+            "(tenant_id, product_id, catalog_id, title, price, last_changed_at) "
+            + select.format(title="title"),
             [tenant_id, catalog_id],
         )
     else:
@@ -201,8 +202,12 @@ def sort_keys_fill_new_partition(cursor, *, tenant_id: int, catalog_id: int) -> 
         # instead of 1.2 s); the partition must carry the parent's NOT NULLs.
         # maintenance_work_mem: the index builds sort in memory (PostgreSQL's default 64 MB
         # spills a million titles to disk).
+        # The partition's title takes the parent's collation (ATTACH requires it): "C" where
+        # catalogs migration 0014 found the database's own order to be byte order.
+        title = f"title COLLATE {_title_collation(cursor)} AS title"
         cursor.execute(
-            f"CREATE TABLE {partition} AS {select} ORDER BY title, id", [tenant_id, catalog_id]
+            f"CREATE TABLE {partition} AS {select.format(title=title)} ORDER BY title, id",
+            [tenant_id, catalog_id],
         )
         cursor.execute(
             f"ALTER TABLE {partition} ALTER tenant_id SET NOT NULL, "
@@ -224,6 +229,20 @@ def sort_keys_fill_new_partition(cursor, *, tenant_id: int, catalog_id: int) -> 
         )
     cursor.execute(f"SET LOCAL {DEFER_SORT_KEYS} = 'off'")
     return not exists
+
+
+def _title_collation(cursor) -> str:
+    """The sort key table's title collation, quoted ("default" unless migration 0014 set
+    "C")."""
+    cursor.execute(
+        "SELECT n.nspname, c.collname FROM pg_attribute a "
+        "JOIN pg_collation c ON c.oid = a.attcollation "
+        "JOIN pg_namespace n ON n.oid = c.collnamespace "
+        "WHERE a.attrelid = %s::regclass AND a.attname = 'title'",
+        [SORT_KEY_TABLE],
+    )
+    schema, name = cursor.fetchone()
+    return f"{connection.ops.quote_name(schema)}.{connection.ops.quote_name(name)}"
 
 
 def sort_keys_drop_orphan_partitions() -> int:

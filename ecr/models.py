@@ -240,7 +240,10 @@ class RatioSample(TenantOwnedModel):
 class ProductIssue(TenantOwnedModel):
     """One finding of review on a product. Replaced as a whole at each review."""
 
-    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    # Read by (tenant, catalog, code) or by product: issue_catalog_code_idx and the product
+    # foreign key's index serve both, and a first pull writes an issue for most of its
+    # products, so no other index (migration 0007).
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+", db_index=False)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="issues")
     code = models.CharField(max_length=60)
     severity = models.CharField(max_length=8, choices=Severity.choices)
@@ -255,7 +258,6 @@ class ProductIssue(TenantOwnedModel):
             models.Index(
                 fields=["tenant", "catalog", "code", "product"], name="issue_catalog_code_idx"
             ),
-            models.Index(fields=["tenant", "product"], name="issue_product_idx"),
         ]
         ordering = ["product_id", "id"]
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -176,24 +177,48 @@ def validate_table(
 def _reject_lengths(table: pa.Table, col: dict, get, sku: pa.Array, reject: _Rejections) -> None:
     """The id (missing, too long), the text fields' limits, any field over 64 KiB or with
     a NUL."""
-    sku_len = pc.utf8_length(sku)
-    reject(pc.equal(sku_len, 0), "id", "the row has no id, so it cannot be identified")
-    reject(pc.greater(sku_len, 100), "id", "id is longer than 100 characters")
+    reject(
+        pc.equal(pc.binary_length(sku), 0), "id", "the row has no id, so it cannot be identified"
+    )
+    reject(_longer_than(sku, 100), "id", "id is longer than 100 characters")
     for f in P.TEXT_FIELDS:
         limit = P.FIELD_MAX_LENGTH[f]
-        reject(
-            pc.greater(pc.utf8_length(get(f)), limit), f, f"{f} is longer than {limit} characters"
-        )
+        reject(_longer_than(get(f), limit), f, f"{f} is longer than {limit} characters")
 
     for c in table.column_names:  # any field, in column order
         if c in col:
             reject(
-                pc.greater(pc.utf8_length(col[c]), P.MAX_FIELD_CHARS),
+                _longer_than(col[c], P.MAX_FIELD_CHARS),
                 str(c)[:100],
                 f"{str(c)[:60]} is longer than 64 KiB",
             )
             # (CSV/TSV records with a NUL are rejected unread; this covers the other readers)
-            reject(pc.match_substring(col[c], "\x00"), str(c)[:100], P.NUL_IN_FIELD)
+            if _has_nul(col[c]):
+                reject(pc.match_substring(col[c], "\x00"), str(c)[:100], P.NUL_IN_FIELD)
+
+
+def _longer_than(a: pa.Array, limit: int) -> pa.Array:
+    """utf8_length(a) > limit, counting characters only where the bytes could be more
+    than ``limit`` of them (a value has at least as many bytes as characters): the same
+    mask, nulls included, without a pass over every value's bytes when none is that long."""
+    maybe = pc.greater(pc.binary_length(a), limit)
+    if not pc.any(maybe).as_py():
+        return maybe
+    return pc.greater(pc.utf8_length(a), limit)
+
+
+def _has_nul(a: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether a string array's values hold a NUL byte: one scan of its data buffer."""
+    for chunk in a.chunks if isinstance(a, pa.ChunkedArray) else [a]:
+        if len(chunk) == 0 or chunk.null_count == len(chunk):
+            continue
+        wide = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if wide else np.int32)
+        start, end = offsets[chunk.offset], offsets[chunk.offset + len(chunk)]
+        data = chunk.buffers()[2]
+        if end > start and not np.frombuffer(data, dtype=np.uint8)[start:end].all():
+            return True
+    return False
 
 
 def _prices(

@@ -268,19 +268,24 @@ def _merged_rows_sql(run: FeedRun, delta: str) -> tuple[str, list]:
 
 def _skus_after_merge_sql(run: FeedRun, delta: str, *, removals: bool) -> tuple[str, list]:
     """The skus of the catalog's active products once the merge (and the removals) are
-    done: the active ones not removed, and the new and brought back rows of the delta."""
+    done, as (sku, w) rows whose weights w sum, per sku, to its number of active products
+    then: every product of the catalog (+1), less the removed ones and those the run
+    removes (-1), plus the new and brought back rows of the delta (+1). Every product's
+    sku is read from the (tenant, catalog, sku) index alone, not from the table (the
+    removed products are few, and found by their own index): ~0.25 s against ~0.45-0.7 s
+    at a million products. Every branch gives the staging tables' type, text (the
+    products' sku is varchar): with a column's types unequal across a UNION ALL, PostgreSQL
+    keeps the caller's filter above it and carries all the rows up to it."""
     p = _qn(Product._meta.db_table)
-    gone = (
-        f" AND NOT EXISTS (SELECT 1 FROM {_qn(_gone_table(run))} g WHERE g.id = p.id)"
-        if removals
-        else ""
-    )
+    gone = f" UNION ALL SELECT g.sku::text, -1 FROM {_qn(_gone_table(run))} g" if removals else ""
     return (
-        f"SELECT p.sku FROM {p} p WHERE p.tenant_id = %s AND p.catalog_id = %s "
-        f"AND p.removed_at IS NULL{gone} "
-        f"UNION ALL SELECT s.sku FROM {_qn(delta)} s "
+        f"SELECT p.sku::text AS sku, 1 AS w FROM {p} p "
+        "WHERE p.tenant_id = %s AND p.catalog_id = %s "
+        f"UNION ALL SELECT p.sku::text, -1 FROM {p} p WHERE p.tenant_id = %s AND p.catalog_id = %s "
+        f"AND p.removed_at IS NOT NULL{gone} "
+        f"UNION ALL SELECT s.sku, 1 FROM {_qn(delta)} s "
         "WHERE s.product_id IS NULL OR s.old_removed_at IS NOT NULL",
-        [run.tenant_id, run.catalog_id],
+        [run.tenant_id, run.catalog_id, run.tenant_id, run.catalog_id],
     )
 
 
