@@ -203,7 +203,7 @@ def sort_keys_fill_new_partition(cursor, *, tenant_id: int, catalog_id: int) -> 
         # maintenance_work_mem: the index builds sort in memory (PostgreSQL's default 64 MB
         # spills a million titles to disk).
         # The partition's title takes the parent's collation (ATTACH requires it): "C" where
-        # catalogs migration 0014 found the database's own order to be byte order.
+        # catalogs migration 0015 found the database's own order to be byte order.
         title = f"title COLLATE {_title_collation(cursor)} AS title"
         cursor.execute(
             f"CREATE TABLE {partition} AS {select.format(title=title)} ORDER BY title, id",
@@ -232,7 +232,7 @@ def sort_keys_fill_new_partition(cursor, *, tenant_id: int, catalog_id: int) -> 
 
 
 def _title_collation(cursor) -> str:
-    """The sort key table's title collation, quoted ("default" unless migration 0014 set
+    """The sort key table's title collation, quoted ("default" unless migration 0015 set
     "C")."""
     cursor.execute(
         "SELECT n.nspname, c.collname FROM pg_attribute a "

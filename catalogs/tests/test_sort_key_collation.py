@@ -1,4 +1,4 @@
-"""The title sort's collation (catalogs migration 0014): "C" on a database whose own
+"""The title sort's collation (catalogs migration 0015): "C" on a database whose own
 collation orders by code point, and the same product list order either way."""
 
 import importlib
@@ -12,7 +12,7 @@ from catalogs import selectors, services
 from catalogs.models import Product
 from catalogs.tests.factories import CatalogFactory
 
-migration = importlib.import_module("catalogs.migrations.0014_product_sort_title_bytes")
+migration = importlib.import_module("catalogs.migrations.0015_product_sort_title_bytes")
 
 # case, accents (precomposed and combining), other scripts, emoji (4-byte UTF-8), digits,
 # punctuation, spaces, private use and the last code points: where a locale's order and
@@ -128,7 +128,7 @@ def test_the_product_list_sorts_titles_in_the_databases_own_order(tenant_a, part
 
 @pytest.mark.django_db
 def test_a_partition_follows_the_title_collation_the_table_has(tenant_a):
-    """Migration 0014 reversed (or the column altered back to the default collation): a
+    """Migration 0015 reversed (or the column altered back to the default collation): a
     first pull's partition takes the table's collation, so its ATTACH succeeds, and the
     order is the same."""
     orders = []
@@ -161,7 +161,7 @@ def test_a_partition_follows_the_title_collation_the_table_has(tenant_a):
     )
 )
 def test_where_the_column_compares_bytes_the_database_orders_the_same(texts):
-    """The premise of migration 0014, checked on this database: where it applies "C", its
+    """The premise of migration 0015, checked on this database: where it applies "C", its
     default collation orders any text exactly as "C" does."""
     if not _by_code_point():
         pytest.skip("the database's collation is not byte order: the column keeps it")

@@ -50,7 +50,7 @@ def title_default(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalogs", "0013_order_drop_tenant_placed_index"),
+        ("catalogs", "0014_order_fewer_indexes"),
     ]
 
     operations = [migrations.RunPython(title_bytes, title_default)]
