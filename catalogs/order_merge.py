@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from catalogs.order_io import ORDER_COLUMNS, RowError
 
@@ -70,9 +70,8 @@ def orders_import_postgres(result, order_file, *, tenant, catalog, progress) -> 
             with contextlib.ExitStack() as in_transaction:
                 first_load = _FirstLoad(result, cur, tenant=tenant, catalog=catalog)
                 staged, opened = 0, False
-                for lines, errors, read, block, keys in read_ahead(_staged_chunks(order_file)):
+                for lines, errors, read, block in read_ahead(_staged_chunks(order_file)):
                     count_lines(result, lines, errors, read, None)
-                    first_load.keep(keys)
                     if block is not None:
                         first, last = int(lines["line"].min()), int(lines["line"].max())
                         chunk = _stage_chunk(cur, block, first=first, last=last)
@@ -149,26 +148,23 @@ def _staged_count(result, cur, *, stage: str, tenant, catalog) -> None:
 
 
 def _staged_chunks(order_file):
-    """(lines, errors, rows read, the lines as the staging table's CSV or None, the 64-bit
-    hashes of the (order id, sku) of the lines no later line of the chunk repeats) per
-    chunk. A line that a later line of its chunk repeats is staged as `repeated`."""
-    import pandas as pd
+    """(lines, errors, rows read, the lines as the staging table's CSV or None) per chunk. A
+    line that a later line of its chunk repeats (same order id and sku) is staged as
+    `repeated`."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
     for lines, errors, read in order_file.chunks():
         staged = None
-        # exact, on the values: two keys may hash alike
-        repeated = lines.duplicated(["order_id", "sku"], keep="last").to_numpy()
-        keys = pd.util.hash_pandas_object(lines[["order_id", "sku"]], index=False)
         if len(lines):
+            repeated = lines.duplicated(["order_id", "sku"], keep="last").to_numpy()
             # pyarrow's CSV writer: several times faster than DataFrame.to_csv
             sink = pa.BufferOutputStream()
             pa_csv.write_csv(
                 _stage_table(lines, repeated), sink, pa_csv.WriteOptions(include_header=False)
             )
             staged = memoryview(sink.getvalue())
-        yield lines, errors, read, staged, keys.to_numpy()[~repeated]
+        yield lines, errors, read, staged
 
 
 READ_AHEAD_CHUNKS = 1
@@ -283,8 +279,9 @@ class _FirstLoad:
     reading thread types the next chunk; finish builds the indexes. No temp table of
     known lines, no UPDATE, no anti-join, no DISTINCT ON: the lines go in file order (ids
     ascending) but for those a later line of their chunk repeats (staged `repeated`), and
-    where an (order id, sku) repeats across chunks (the reading thread hashes each line's)
-    the earlier lines are deleted: the file's last line wins, as in orders_parse. If the
+    where an (order id, sku) repeats across chunks the earlier lines are deleted when the
+    unique constraint finds them (_indexes_build): the file's last line wins, as in
+    orders_parse. If the
     lock is not granted within BULK_LOCK_TIMEOUT, or the tenant has lines by then, the
     usual merge runs at the end. The lock is held while the rest of the file is read
     (~300,000 lines a second)."""
@@ -295,13 +292,8 @@ class _FirstLoad:
         self.tried = self.started = False
         self.next_check = BULK_MIN_LINES
         self.rebuild: list = []
-        self.keys: list = []  # per chunk, the hashes of its last lines' (order id, sku)
         self.first: int | None = None  # the lines staged before the start
         self.last = 0
-
-    def keep(self, keys) -> None:
-        if not self.tried or self.started:
-            self.keys.append(keys)
 
     def may_start(self, staged: int) -> bool:
         if self.tried or staged < self.next_check:
@@ -367,46 +359,47 @@ class _FirstLoad:
     def finish(self) -> None:
         mark = time.perf_counter()
         self.result.unchanged = 0
-        self.result.written -= self._delete_earlier_repeats()
-        mark = _phase(self.result, "merge: repeats removed", mark)
-        _indexes_build(self.cur, self.rebuild)
+        self.result.written -= _indexes_build(
+            self.cur, self.rebuild, repeats_of_tenant=self.params["tenant"]
+        )
         _phase(self.result, "merge: indexes built", mark)
 
-    def _delete_earlier_repeats(self) -> int:
-        """Of the lines written whose (order id, sku) repeats in another chunk, delete all
-        but the file's last (the highest id). Only keys that hash alike are looked at (the
-        same key hashes alike; two keys rarely do): none in most files, and no SQL then."""
-        import numpy as np
 
-        keys = np.sort(np.concatenate(self.keys))
-        alike = keys[1:][keys[1:] == keys[:-1]]
-        if not len(alike):
-            return 0
-        # the table has no index now: one scan finds the repeats' rows, deleted by ctid
-        self.cur.execute(
-            """
-            DELETE FROM catalogs_order WHERE ctid = ANY (ARRAY(
-                SELECT ctid FROM (
-                    SELECT ctid, row_number() OVER (
-                        PARTITION BY order_id, sku ORDER BY id DESC) AS nth
-                    FROM catalogs_order
-                    WHERE tenant_id = %(tenant)s AND (order_id, sku) IN (
-                        SELECT order_id, sku FROM catalogs_order WHERE tenant_id = %(tenant)s
-                        GROUP BY order_id, sku HAVING count(*) > 1)
-                ) r WHERE nth > 1))
-            """,
-            self.params,
-        )
-        return self.cur.rowcount
+def _indexes_build(cur, indexes: list, *, repeats_of_tenant: int | None = None) -> int:
+    """Build again what _orders_lock_for_bulk dropped (the unique one checking uniqueness).
 
-
-def _indexes_build(cur, indexes: list) -> None:
-    """Build again what _orders_lock_for_bulk dropped (the unique one checking uniqueness)."""
+    With repeats_of_tenant (a first load: every line of that tenant came from this file, in
+    file order, but those repeated later in their own chunk), an (order id, sku) that
+    still repeats (across chunks: rare, an order's lines sit together in an export) fails
+    the unique one; its earlier lines (the lower ids) are then deleted and it is built
+    again: the file's last line wins. Returns how many lines were deleted."""
+    deleted = 0
     for _index, definition, constraint, condef in indexes:
-        if constraint:
-            cur.execute(f'ALTER TABLE catalogs_order ADD CONSTRAINT "{constraint}" {condef}')
-        else:
+        if not constraint:
             cur.execute(definition)
+            continue
+        add = f'ALTER TABLE catalogs_order ADD CONSTRAINT "{constraint}" {condef}'
+        if repeats_of_tenant is None or not condef.startswith("UNIQUE"):
+            cur.execute(add)
+            continue
+        try:
+            with transaction.atomic():  # a savepoint: a failed build rolls back to here only
+                cur.execute(add)
+        except IntegrityError:
+            cur.execute(
+                """
+                DELETE FROM catalogs_order WHERE ctid = ANY (ARRAY(
+                    SELECT ctid FROM (
+                        SELECT ctid, row_number() OVER (
+                            PARTITION BY order_id, sku ORDER BY id DESC) AS nth
+                        FROM catalogs_order WHERE tenant_id = %(tenant)s
+                    ) r WHERE nth > 1))
+                """,
+                {"tenant": repeats_of_tenant},
+            )
+            deleted = cur.rowcount
+            cur.execute(add)
+    return deleted
 
 
 def _orders_lock_for_bulk(cur, *, empty_tenant: int | None = None) -> list | None:

@@ -332,24 +332,15 @@ def _repeats_file() -> bytes:
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 3, 100])
-@pytest.mark.parametrize("hashing", ["real", "every line alike"])
 def test_a_streamed_first_load_leaves_what_the_usual_merge_leaves(
-    tenant_a, shops, monkeypatch, chunk_rows, hashing
+    tenant_a, shops, monkeypatch, chunk_rows
 ):
     """A first load switches to streaming once BULK_MIN_LINES lines are staged: the lines
-    staged so far and every later chunk go straight into the table, in file order, and
-    the earlier lines of a repeated (order id, sku) are deleted. Same rows, counts and
-    refusals as the usual merge, whatever the chunking; hashes that collide only make more
-    lines candidates, never delete a line that is not a repeat."""
+    staged so far and every later chunk go straight into the table, in file order, but for
+    those a later line of their chunk repeats; a repeat across chunks fails the unique
+    constraint, and its earlier lines are deleted before it is built again. Same rows,
+    counts and refusals as the usual merge, whatever the chunking."""
     mine, _ = shops
-    if hashing != "real":
-        import pandas as pd
-
-        monkeypatch.setattr(
-            pd.util,
-            "hash_pandas_object",
-            lambda frame, index: pd.Series([7] * len(frame), dtype="uint64"),
-        )
     monkeypatch.setattr(order_merge, "_orders_table_smaller_than", lambda cur, n: True)
     indexes = _indexes()
     outcomes = {}
