@@ -1,7 +1,8 @@
 """Writing an order export's typed lines into catalogs_order on PostgreSQL: staged by COPY
 into a temp table chunk by chunk, then merged set-based in one transaction (the usual
 UPDATE + INSERT … ON CONFLICT, or, for a load larger than the table, into the bare table
-with its indexes built again at the end). See docs/orders.md (Benchmark)."""
+with its indexes built again at the end); a tenant's first load is written into the bare
+table chunk by chunk as the file is read (_FirstLoad). See docs/orders.md (Benchmark)."""
 
 from __future__ import annotations
 
@@ -281,10 +282,9 @@ class _FirstLoad:
     ascending) but for those a later line of their chunk repeats (staged `repeated`), and
     where an (order id, sku) repeats across chunks the earlier lines are deleted when the
     unique constraint finds them (_indexes_build): the file's last line wins, as in
-    orders_parse. If the
-    lock is not granted within BULK_LOCK_TIMEOUT, or the tenant has lines by then, the
-    usual merge runs at the end. The lock is held while the rest of the file is read
-    (~300,000 lines a second)."""
+    orders_parse. If the lock is not granted within BULK_LOCK_TIMEOUT, or the tenant has
+    lines by then, the usual merge runs at the end. The lock is held while the rest of the
+    file is read (~300,000 lines a second)."""
 
     def __init__(self, result, cur, *, tenant, catalog):
         self.result, self.cur = result, cur
