@@ -243,7 +243,7 @@ def _known_lines_sql() -> str:
     return f"""
         SELECT DISTINCT ON (s.order_id COLLATE "C", s.sku COLLATE "C")
             p.id AS product_id, s.order_id, s.sku, {values}
-        FROM order_import_stage s
+        FROM {STAGE} s
         JOIN catalogs_product p ON p.tenant_id = %(tenant)s AND p.catalog_id = %(catalog)s
             AND p.sku = s.sku COLLATE "C"
         ORDER BY s.order_id COLLATE "C", s.sku COLLATE "C", s.line DESC"""  # noqa: S608
