@@ -181,6 +181,7 @@ class _ProductWriter(_StageWriter):
         self.rows_written = 0
         self.sample_limit = ctx.fs.max_stored_changes
         self.sample: list[dict] = []  # the first created products, for the run's diff
+        self.sample_written = False  # queued as soon as it is full, else at the commit
         # the bookkeeping times of a new product (first seen, changed, ...) are left to
         # their database default, now(): the start of this transaction for every row
         # (catalogs migration 0007; six timestamps per row cost ~7 s to parse at 1M rows)
@@ -222,6 +223,10 @@ class _ProductWriter(_StageWriter):
                     (self.reviewer.copy_sql, b"".join((pgcopy.SIGNATURE, data, pgcopy.TRAILER)))
                 )
         self.issues = None
+        if not self.sample_written and len(self.sample) >= self.sample_limit:
+            with step("queue_wait"):  # written while parsing, not at the commit
+                self.queue.put(self._sample_copy())
+            self.sample_written = True
 
     def _loop(self) -> None:
         ended = False  # the producer's None was taken: nothing more will be queued
@@ -286,8 +291,10 @@ class _ProductWriter(_StageWriter):
                     f"ANALYZE {_qn(Product._meta.db_table)} "
                     "(tenant_id, catalog_id, sku, review_status, removed_at)"
                 )
-            with step("sample"):  # with the products' ids when they were taken ahead
-                self._write_sample(cur)
+            if not self.sample_written:  # fewer products than the sample holds
+                sql, data = self._sample_copy()
+                with step("sample"), cur.copy(sql) as copy:
+                    copy.write(data)
             if self.reviewer is None:  # ids from the column default: linked by sku
                 with step("link"):
                     cur.execute(*_link_created_products_sql(run))
@@ -306,21 +313,26 @@ class _ProductWriter(_StageWriter):
         self.conn.close()
         step.log(run)
 
-    def _write_sample(self, cur) -> None:
-        run = self.run
-        cols = "tenant_id, run_id, kind, product_id, sku, changes"
-        with cur.copy(f"COPY {_qn(FeedRunChange._meta.db_table)} ({cols}) FROM STDIN") as copy:
-            for row in self.sample:
-                copy.write_row(
-                    (
-                        run.tenant_id,
-                        run.pk,
-                        ChangeKind.CREATED.value,
-                        row.get("product_id"),
-                        row["sku"],
-                        json.dumps(_created_changes(row)),
-                    )
-                )
+    def _sample_copy(self) -> tuple[str, bytes]:
+        """The COPY of the run's diff sample (the created products, with their ids when
+        they were taken ahead), as CSV."""
+        run, rows = self.run, self.sample
+        k = len(rows)
+        table = pa.table(
+            {
+                "tenant_id": pa.repeat(pa.scalar(run.tenant_id, pa.int64()), k),
+                "run_id": pa.repeat(pa.scalar(run.pk, pa.int64()), k),
+                "kind": pa.repeat(pa.scalar(ChangeKind.CREATED.value, pa.string()), k),
+                "product_id": pa.array([r.get("product_id") for r in rows], pa.int64()),
+                "sku": pa.array([r["sku"] for r in rows], pa.string()),
+                "changes": pa.array([json.dumps(_created_changes(r)) for r in rows], pa.string()),
+            }
+        )
+        cols = ", ".join(table.column_names)
+        sql = f"COPY {_qn(FeedRunChange._meta.db_table)} ({cols}) FROM STDIN (FORMAT csv)"
+        buf = io.BytesIO()
+        pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
+        return sql, buf.getvalue()
 
     def abort(self) -> None:
         super().abort()

@@ -162,6 +162,26 @@ def test_a_first_pull_gives_what_the_staged_pull_gives(
     )
 
 
+@pytest.mark.parametrize("limit", [0, 2, 100])
+def test_a_first_pull_keeps_as_many_created_products_in_its_diff_as_the_staged_pull(
+    tenant_a, direct_writers, limit
+):
+    """The diff sample is written as soon as it is full (while parsing), else at the
+    commit; either way it holds what the staged path holds, linked to its products."""
+    FeedSettings.objects.filter(pk=1).update(max_stored_changes=limit)
+    direct_catalog = CatalogFactory(tenant=tenant_a)
+    staged_catalog = CatalogFactory(tenant=tenant_a)
+    direct = upload_run(tenant_a, ProductSourceFactory(catalog=direct_catalog), RICH_FEED.encode())
+    with transaction.atomic():
+        staged = upload_run(
+            tenant_a, ProductSourceFactory(catalog=staged_catalog), RICH_FEED.encode()
+        )
+    assert [type(w) for w in direct_writers] == [writers._ProductWriter]
+    assert direct.status == staged.status == RunStatus.SUCCEEDED, direct.error_message
+    assert len(_changes(direct)) == min(limit, 3)
+    assert _changes(direct) == _changes(staged)
+
+
 def test_the_next_pull_of_a_direct_first_pull_skips_what_came_back(tenant_a, direct_writers):
     catalog = CatalogFactory(tenant=tenant_a)
     source = ProductSourceFactory(catalog=catalog)
