@@ -192,15 +192,17 @@ class RecordMatcher:
         once = np.zeros(len(js), dtype=bool)
         once[first] = True
         once &= ~self.used[js]
-        seen, skus = state.seen, self.skus
-        take = [
-            k
-            for k, (j, first_time) in enumerate(zip(js.tolist(), once.tolist(), strict=True))
-            if first_time and skus[j] not in seen  # a repeat or a claimed id is parsed
-        ]
-        at, js = at[take], js[take]
+        seen = state.seen
+        matched = [self.skus[j] for j in js.tolist()]
+        if not once.all() or not seen.isdisjoint(matched):  # (else, most blocks: all match)
+            take = [
+                k
+                for k, (sku, first_time) in enumerate(zip(matched, once.tolist(), strict=True))
+                if first_time and sku not in seen  # a repeat or a claimed id is parsed
+            ]
+            at, js = at[take], js[take]
+            matched = [matched[k] for k in take]
         self.used[js] = True
-        matched = [skus[j] for j in js.tolist()]
         lines = block.lines[at].tolist()
         seen.update(matched)
         self.block = dict(zip(matched, lines, strict=True))

@@ -180,3 +180,37 @@ def test_lines_ending_in_a_bare_carriage_return_are_read_too():
     data = b"id,title,price\rA,Alpha,1.00 USD\rB,Beta,2.00 USD\r"
     rows, errors, _ = parse(data)
     assert [r["sku"] for r in rows] == ["A", "B"] and not errors
+
+
+_pool = st.sampled_from(["A,Alpha,1.00 USD", "B,Beta,2.00 USD", "A,Other,3.00 USD", "C,G,4"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    first=st.lists(_pool, min_size=1, max_size=6),
+    second=st.lists(_pool, min_size=1, max_size=8),
+    block=st.integers(1, 40),
+)
+def test_the_shortcut_keeps_and_rejects_what_a_full_read_does(first, second, block):
+    """Over blocks of any size: the rows parsed plus the records matched are the rows a
+    full read keeps, and the errors are the same (or the shortcut asks for a full read)."""
+    from feeds import records as R
+
+    whole = R.iter_record_blocks
+    m = matcher_for(parse(feed(*first))[0])
+    full_rows, full_errors, _ = parse(feed(*second))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(
+            R, "iter_record_blocks", lambda stream, **kw: whole(stream, **kw, block_bytes=block)
+        )
+        try:
+            rows, errors, state = parse(feed(*second), m)
+        except ReparseNeeded:
+            return
+    kept = sorted(
+        [(r["sku"], r["line"]) for r in rows]
+        + list(zip(m.matched_skus, m.matched_lines, strict=True))
+    )
+    assert kept == sorted((r["sku"], r["line"]) for r in full_rows)
+    assert [(e.line, e.sku) for e in errors] == [(e.line, e.sku) for e in full_errors]
+    assert state.received == len(second)
