@@ -269,10 +269,15 @@ def _availability(avail_raw: pa.Array, reject: _Rejections) -> tuple[pa.Array, p
     """(availability, missing mask): schema.org and spelling variants mapped; missing is
     in stock (warned later), an unknown value rejects the row."""
     key = pc.utf8_lower(avail_raw)
-    key = pc.replace_substring_regex(key, r"^https?://schema\.org/", "")
-    key = pc.replace_substring_regex(key, r"[_\-]+", " ")
-    key = pc.utf8_trim_whitespace(pc.replace_substring_regex(key, r"\s+", " "))
     pos = pc.index_in(key, value_set=_AVAIL_KEYS)
+    # the values not written as a key ("in_stock", a schema.org URL) spelled as one first
+    odd = pc.and_(pc.is_null(pos), pc.not_equal(avail_raw, ""))
+    if pc.any(odd).as_py():
+        key = pc.take(key, pc.indices_nonzero(odd))
+        key = pc.replace_substring_regex(key, r"^https?://schema\.org/", "")
+        key = pc.replace_substring_regex(key, r"[_\-]+", " ")
+        key = pc.utf8_trim_whitespace(pc.replace_substring_regex(key, r"\s+", " "))
+        pos = pc.replace_with_mask(pos, odd, pc.index_in(key, value_set=_AVAIL_KEYS))
     avail = pc.fill_null(pc.take(_AVAIL_VALUES, pos), "")
     avail_missing = pc.equal(avail_raw, "")
     bad_avail = pc.and_(pc.invert(avail_missing), pc.is_null(pos))

@@ -488,3 +488,36 @@ def test_product_alone_and_in_a_block_of_thousands_agree(distinct, size, rnd):
 def test_messages(changes, message):
     issues, _ = review_one({**GOOD, **changes}, ctx(duplicate_ids=frozenset({"a-1"})))
     assert [i.message for i in issues] == [message]
+
+
+_url_part = st.sampled_from(
+    [
+        "https://",
+        "HTTP://",
+        "ftp://",
+        "javascript:",
+        "shop.example",
+        "/p/1",
+        ".jpg",
+        ".PNG",
+        "?x=1.jpg",
+        "#a",
+        " ",
+        "a b",
+        "@",
+        ":8080",
+        "[::1]",
+        "",
+        "é",
+    ]
+)
+
+
+@given(st.lists(st.lists(_url_part, max_size=5).map("".join), max_size=8))
+def test_url_check_of_a_block_is_the_check_of_each_url_alone(urls):
+    """The well-formed http(s) URLs are found in one pass and only the rest are told apart:
+    a URL's verdict does not depend on the others of its block."""
+    block = rules.url_check(pa.array(urls, pa.string()), image=True)
+    alone = [rules.url_check(pa.array([u], pa.string()), image=True) for u in urls]
+    for k, verdict in enumerate(block):
+        assert verdict.tolist() == [bool(a[k][0]) for a in alone]
