@@ -91,7 +91,8 @@ def validate_table(
     names = set(table.column_names)
     state.columns.update(names)
     col = {c: pc.utf8_trim_whitespace(_str(table.column(c), n)) for c in names}
-    get = lambda c: col.get(c) if c in col else pa.array([""] * n, pa.string())  # noqa: E731
+    absent = pa.array([""] * n, pa.string())  # the value of every column the block lacks
+    get = lambda c: col.get(c, absent)  # noqa: E731
     lines_py = lines.to_pylist() if isinstance(lines, pa.Array) else list(lines)
     sku = get("sku")
     reject = _Rejections(n)
@@ -105,7 +106,7 @@ def validate_table(
     sale, _ = _prices(get("sale_price"), "sale_price", currency, default=default, reject=reject)
     avail, avail_missing = _availability(get("availability"), reject)
     fee = _shipping_fee(get("shipping"), currency, state, reject)
-    _reject_duplicates(sku_py, seen, reject)
+    distinct_ids = _reject_duplicates(sku_py, seen, reject)
 
     field, message = reject.field, reject.message
     rejected = pa.array([f is not None for f in field], pa.bool_())
@@ -165,7 +166,10 @@ def validate_table(
         "custom_attributes": _custom_attributes(col, n),
     }
     good = pa.table(out).filter(ok)
-    seen.update(good.column("sku").to_pylist())
+    if distinct_ids is not None and good.num_rows == n:
+        seen |= distinct_ids  # (a set's stored hashes, not a list hashed again)
+    else:
+        seen.update(good.column("sku").to_pylist())
     errors.sort(key=lambda e: (e.line, e.severity != "error"))
     if not with_hash:
         return good, errors
@@ -319,11 +323,13 @@ def _shipping_fee(
     return fee
 
 
-def _reject_duplicates(sku_py: list[str], seen: set[str], reject: _Rejections) -> None:
+def _reject_duplicates(sku_py: list[str], seen: set[str], reject: _Rejections) -> set[str] | None:
     """Duplicates last: only an accepted row claims its id, and a duplicate is reported as
-    such even when another field is also wrong."""
-    if len(set(sku_py)) == len(sku_py) and seen.isdisjoint(sku_py):
-        return  # no id comes twice (most blocks): a set's hashing, not a loop in Python
+    such even when another field is also wrong. Returns the block's ids as a set when none
+    comes twice (else None)."""
+    ids = set(sku_py)
+    if len(ids) == len(sku_py) and seen.isdisjoint(ids):
+        return ids  # (most blocks) a set's hashing, not a loop in Python
     field, message = reject.field, reject.message
     claimed: set[str] = set()
     for i, s in enumerate(sku_py):
@@ -334,6 +340,7 @@ def _reject_duplicates(sku_py: list[str], seen: set[str], reject: _Rejections) -
             message[i] = DUPLICATE_ID
         elif field[i] is None:
             claimed.add(s)
+    return None
 
 
 def _image_links(images_raw: pa.Array, n: int) -> pa.Array:
