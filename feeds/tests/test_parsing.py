@@ -7,6 +7,7 @@ import contextlib
 import io
 from decimal import Decimal
 
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -568,3 +569,17 @@ def test_vectorised_rules_agree_with_the_value_parsers(rows, cut):
             us = [e for e in entries if e.country == "US"] or entries
             assert out["shipping_fee"] == str(us[0].price)
     assert len(accepted) + len(rejected) == len(rows) == state.received
+
+
+def test_block_content_hashes_are_content_hash_of_each_row():
+    """Hashed from Arrow's buffers (of a sliced block too), as content_hash hashes one
+    row's values."""
+    from feeds.columnar import _content_hashes
+
+    rows = [
+        {c: f"{c} {i} é" if (i + len(c)) % 3 else "" for c in p.HASHED_COLUMNS} for i in range(7)
+    ]
+    table = pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in p.HASHED_COLUMNS})
+    block = table.slice(2, 4)
+    expected = [p.content_hash(r[c] for c in p.HASHED_COLUMNS) for r in rows[2:6]]
+    assert _content_hashes(block).to_pylist() == expected
