@@ -216,18 +216,36 @@ def test_the_partition_of_a_deleted_catalog_is_dropped_and_no_other(tenant_a):
             )
             return [row[0] for row in cur.fetchall()]
 
+    def left_unattached(catalog):
+        """What a first pull that failed after committing its sort keys leaves."""
+        with connection.cursor() as cur:
+            table = services.sort_keys_new_partition_table(
+                cur, tenant_id=tenant_a.pk, catalog_id=catalog.pk
+            )
+            cur.execute(
+                f"INSERT INTO {table} VALUES (%s, -1, %s, 'ghost', 1, now())",  # noqa: S608
+                [tenant_a.pk, catalog.pk],
+            )
+        return table
+
     kept, deleted = CatalogFactory(tenant=tenant_a), CatalogFactory(tenant=tenant_a)
     build(kept)
     build(deleted)
     deleted_partition = services.sort_key_partition(deleted.pk)
     assert deleted_partition in partitions()
     deleted.delete()  # its products' delete trigger empties the partition
+    gone, alive = CatalogFactory(tenant=tenant_a), CatalogFactory(tenant=tenant_a)
+    gone_table, alive_table = left_unattached(gone), left_unattached(alive)
+    gone.delete()
     # what the nightly task runs (it may also drop partitions other tests left behind)
-    assert drop_orphan_sort_key_partitions() >= 1
-    assert deleted_partition not in partitions()
+    assert drop_orphan_sort_key_partitions() >= 2
+    assert deleted_partition not in partitions() and gone_table not in partitions()
     assert services.sort_key_partition(kept.pk) in partitions()
+    assert alive_table in partitions()  # its catalog's next first pull drops it
     assert "catalogs_productsortkey_default" in partitions()
     assert drop_orphan_sort_key_partitions() == 0
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE {alive_table}")
 
 
 @pytest.mark.django_db

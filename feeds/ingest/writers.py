@@ -17,7 +17,14 @@ import pyarrow.csv as pacsv
 from django.utils import timezone
 
 from catalogs.models import Catalog, Product
-from catalogs.services import sort_keys_defer, sort_keys_fill_new_partition
+from catalogs.services import (
+    sort_keys_attach_partition,
+    sort_keys_defer,
+    sort_keys_drop_unattached,
+    sort_keys_fill_new_partition,
+    sort_keys_index_partition,
+    sort_keys_new_partition_table,
+)
 from feeds import pgcopy
 from feeds.ingest.changes import _created_changes
 from feeds.ingest.context import _Ctx, _Steps
@@ -159,22 +166,27 @@ class _ProductWriter(_StageWriter):
             # foreign key checks fail it; an empty one we hold is written without them
             direct = locked is not None and not row[0]
             fk_checks_skipped = direct and _skip_foreign_key_checks(conn)
-            reviewer = None
-            if direct:  # the list's sort keys are built in bulk at commit
+            reviewer = sort_keys = None
+            if direct:  # the list's sort keys are built in bulk
                 with conn.cursor() as cur:
                     sort_keys_defer(cur)
                 reviewer = _block_reviewer(ctx, conn)
+                if reviewer is not None:  # the ids are known as the rows are written
+                    sort_keys = _SortKeyWriter.open(ctx, conn)
         except BaseException:
             conn.close()
             raise
         if not direct:
             conn.close()
             return None
-        return cls(ctx, conn, fk_checks_skipped=fk_checks_skipped, reviewer=reviewer)
+        return cls(
+            ctx, conn, fk_checks_skipped=fk_checks_skipped, reviewer=reviewer, sort_keys=sort_keys
+        )
 
-    def __init__(self, ctx: _Ctx, conn, *, fk_checks_skipped: bool, reviewer=None):
+    def __init__(self, ctx: _Ctx, conn, *, fk_checks_skipped: bool, reviewer=None, sort_keys=None):
         run = ctx.run
         self.conn = conn
+        self.sort_keys: _SortKeyWriter | None = sort_keys  # None: built from the rows at commit
         self.fk_checks_skipped = fk_checks_skipped
         self.reviewer = reviewer  # None with ECR off: the products are written Pending
         self.run = run
@@ -211,6 +223,11 @@ class _ProductWriter(_StageWriter):
             return
         step = self.steps
         rows = self._rows(_nulls_for_numbers(_with_line_hash(table)))
+        if self.sort_keys is not None:
+            with step("encode_sort_keys"):
+                if not self.sort_keys.put_rows(rows):  # built from the rows at commit instead
+                    self.sort_keys.abort()
+                    self.sort_keys = None
         with step("encode"):
             rows = self._encode(rows)
         with step("queue_wait"):
@@ -305,12 +322,22 @@ class _ProductWriter(_StageWriter):
             )
             # last: its ATTACH locks the sort keys' default partition until the COMMIT
             with step("sort_keys"):
-                sort_keys_fill_new_partition(
-                    cur, tenant_id=run.tenant_id, catalog_id=run.catalog_id
-                )
+                if self.sort_keys is not None and not self.sort_keys.built():
+                    self.sort_keys = None  # dropped: built from the rows instead
+                if self.sort_keys is not None:
+                    sort_keys_attach_partition(
+                        cur, tenant_id=run.tenant_id, catalog_id=run.catalog_id
+                    )
+                else:
+                    sort_keys_fill_new_partition(
+                        cur, tenant_id=run.tenant_id, catalog_id=run.catalog_id
+                    )
         with step("commit"):
             self.conn.commit()
         self.conn.close()
+        if self.sort_keys is not None:  # attached and committed: no abort may drop it now
+            sort_keys, self.sort_keys = self.sort_keys, None
+            sort_keys.conn.close()
         step.log(run)
 
     def _sample_copy(self) -> tuple[str, bytes]:
@@ -334,8 +361,17 @@ class _ProductWriter(_StageWriter):
         pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
         return sql, buf.getvalue()
 
+    def finish_copy(self) -> None:
+        """Wait for the COPY to take the last block; the sort key partition's indexes are
+        then built on its own connection while this one settles and analyzes."""
+        if self.sort_keys is not None:
+            self.sort_keys.finish_and_build()
+        super().finish_copy()
+
     def abort(self) -> None:
         super().abort()
+        if self.sort_keys is not None:
+            self.sort_keys.abort()
         if self.reviewer is not None:
             self.reviewer.close()
 
@@ -343,6 +379,126 @@ class _ProductWriter(_StageWriter):
         """The review done while writing (for ecr.services.review_after_feed_run), or None
         with ECR off."""
         return self.reviewer.review if self.reviewer is not None else None
+
+
+class _SortKeyWriter(_StageWriter):
+    """The product list's sort keys of a first pull, written beside its products: a new
+    partition table filled by one binary COPY on a connection of its own as the blocks
+    come, indexed and committed unattached once the last block is written (while the
+    products' connection settles and analyzes), and attached by the products' transaction
+    just before its COMMIT. It takes the place of building the partition from the products
+    table after them (catalogs.services.sort_keys_fill_new_partition), which remains the
+    fallback: when this writer fails, its table is dropped and the products' transaction
+    builds the partition itself. A table left unattached by a pull that failed after it
+    was committed is dropped by the catalog's next first pull."""
+
+    copy_format = "binary"
+    columns = ["tenant_id", "product_id", "catalog_id", "title", "price", "last_changed_at"]
+    kinds = ["int8", "int8", "int8", "text", "numeric2", "int8"]
+
+    @classmethod
+    def open(cls, ctx: _Ctx, products_conn) -> _SortKeyWriter | None:
+        """A writer, or None (the catalog has a partition: its products were deleted)."""
+        # the products' own default for last_changed_at: their transaction's start
+        changed_at = products_conn.execute("SELECT now()").fetchone()[0]
+        conn = _second_connection(autocommit=False)
+        try:
+            with conn.cursor() as cur:
+                table = sort_keys_new_partition_table(
+                    cur, tenant_id=ctx.run.tenant_id, catalog_id=ctx.run.catalog_id
+                )
+        except BaseException:
+            conn.close()
+            raise
+        if table is None:
+            conn.close()
+            return None
+        return cls(ctx, conn, table, pgcopy.timestamptz(changed_at))
+
+    def __init__(self, ctx: _Ctx, conn, table: str, changed_at: int):
+        self.conn = conn
+        self.table = table
+        run = ctx.run
+        self.catalog_id = run.catalog_id
+        self.constants = {
+            "tenant_id": pa.scalar(run.tenant_id, pa.int64()),
+            "catalog_id": pa.scalar(run.catalog_id, pa.int64()),
+            "last_changed_at": pa.scalar(changed_at, pa.int64()),
+        }
+        self.started = False
+        self.builder: threading.Thread | None = None
+        self.committed = False
+        self._start(table, self.columns)
+
+    def put_rows(self, products: pa.Table) -> bool:
+        """The sort keys of a block of products (with their ids); False once the COPY
+        failed."""
+        if self.error is not None:
+            log.warning("sort keys beside a first pull failed: %r", self.error)
+            return False
+        n = products.num_rows
+        table = pa.table(
+            {
+                "tenant_id": pa.repeat(self.constants["tenant_id"], n),
+                "product_id": products.column("id"),
+                "catalog_id": pa.repeat(self.constants["catalog_id"], n),
+                "title": products.column("title"),
+                "price": products.column("price"),
+                "last_changed_at": pa.repeat(self.constants["last_changed_at"], n),
+            }
+        )
+        data = pgcopy.encode_rows(table, self.kinds)
+        self.queue.put(data if self.started else pgcopy.SIGNATURE + data)
+        self.started = True
+        return True
+
+    def _end_of_data(self) -> bytes:
+        return pgcopy.TRAILER if self.started else pgcopy.SIGNATURE + pgcopy.TRAILER
+
+    def finish_and_build(self) -> None:
+        """End the COPY, then index and commit the table in the background."""
+        try:
+            self.finish_copy()
+        except Exception:  # kept in self.error: built() says False
+            return
+        self.builder = threading.Thread(target=self._build, name="feeds-sort-keys", daemon=True)
+        self.builder.start()
+
+    def _build(self) -> None:
+        try:
+            with self.conn.cursor() as cur:
+                sort_keys_index_partition(cur, self.table)
+            self.conn.commit()
+            self.committed = True
+        except BaseException as exc:
+            self.error = exc
+
+    def built(self) -> bool:
+        """Whether the table is ready to attach (else it is dropped: see the class)."""
+        if self.builder is not None:
+            self.builder.join()
+        if self.committed and self.error is None:
+            return True
+        log.warning("sort keys beside a first pull failed, built after it: %r", self.error)
+        self.abort()
+        return False
+
+    def abort(self) -> None:
+        """Roll back the table, or drop it once committed (a failed pull leaves none)."""
+        if self.builder is not None:
+            with contextlib.suppress(Exception):
+                self.conn.cancel()
+            self.builder.join(timeout=60)
+        else:
+            super().abort()
+        with contextlib.suppress(Exception):
+            if self.committed:
+                with self.conn.cursor() as cur:
+                    sort_keys_drop_unattached(cur, catalog_id=self.catalog_id)
+                self.conn.commit()
+                self.committed = False
+        with contextlib.suppress(Exception):
+            self.conn.close()
 
 
 # the binary COPY of the issues: ids, and created_at as a timestamptz (int8 microseconds)

@@ -325,3 +325,108 @@ def test_data_the_server_refuses_as_the_copy_ends_fails_the_writer_instead_of_ha
             writer.finish_copy()
     finally:
         writer.conn.close()
+
+
+def _partition_attached(catalog) -> bool:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass(%s))",
+            [sort_key_partition(catalog.pk)],
+        )
+        return cur.fetchone()[0]
+
+
+def _sort_key_times(catalog) -> set[tuple]:
+    """(product's last change, its sort key's) pairs."""
+    return set(
+        ProductSortKey.objects.filter(catalog=catalog).values_list(
+            "product__last_changed_at", "last_changed_at"
+        )
+    )
+
+
+def test_a_reviewed_first_pull_writes_its_sort_keys_beside_its_products(
+    tenant_a, direct_writers, monkeypatch
+):
+    """With the products' ids known as they are written (ECR on), their sort keys are
+    COPYed into a partition of their own on another connection and attached at the
+    COMMIT: the same keys as the staged path's, the products' own change time."""
+    opened = []
+    original = writers._SortKeyWriter.open.__func__
+
+    def spy(cls, ctx, conn):
+        opened.append(original(cls, ctx, conn))
+        return opened[-1]
+
+    monkeypatch.setattr(writers._SortKeyWriter, "open", classmethod(spy))
+    catalog, staged_catalog = CatalogFactory(tenant=tenant_a), CatalogFactory(tenant=tenant_a)
+    run = upload_run(tenant_a, ProductSourceFactory(catalog=catalog), RICH_FEED.encode())
+    with transaction.atomic():
+        upload_run(tenant_a, ProductSourceFactory(catalog=staged_catalog), RICH_FEED.encode())
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert len(opened) == 1 and opened[0].committed  # built beside, then attached
+    keys, partitions = _sort_keys(catalog)
+    assert keys == _sort_keys(staged_catalog)[0] and len(keys) == 3
+    assert partitions == {sort_key_partition(catalog.pk)} and _partition_attached(catalog)
+    times = _sort_key_times(catalog)
+    assert len(times) == 1 and {a == b for a, b in times} == {True}
+    with connection.cursor() as cur:  # its own indexes adopted by the ATTACH: none built again
+        cur.execute(
+            "SELECT count(*) FROM pg_index WHERE indrelid = to_regclass(%s)",
+            [sort_key_partition(catalog.pk)],
+        )
+        assert cur.fetchone()[0] == 4
+
+
+def test_a_sort_key_writer_that_fails_leaves_the_partition_to_the_products(
+    tenant_a, direct_writers, monkeypatch
+):
+    """Its table is dropped and the products' transaction builds the partition from the
+    rows, as when the ids are not known ahead."""
+
+    def broken(cursor, partition):
+        cursor.execute("SELECT 1/0")
+
+    monkeypatch.setattr(writers, "sort_keys_index_partition", broken)
+    catalog = CatalogFactory(tenant=tenant_a)
+    run = upload_run(tenant_a, ProductSourceFactory(catalog=catalog), feed(n_rows(40)))
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    keys, partitions = _sort_keys(catalog)
+    assert len(keys) == 40 and partitions == {sort_key_partition(catalog.pk)}
+    assert _partition_attached(catalog)
+
+
+def test_a_first_pull_failing_after_its_sort_keys_were_committed_leaves_no_table(
+    tenant_a, direct_writers, monkeypatch
+):
+    def refused(cursor, **kw):
+        cursor.execute("SELECT 1/0")
+
+    monkeypatch.setattr(writers, "sort_keys_attach_partition", refused)
+    catalog = CatalogFactory(tenant=tenant_a)
+    run = upload_run(tenant_a, ProductSourceFactory(catalog=catalog), feed(n_rows(40)))
+    assert run.status == RunStatus.FAILED
+    assert direct_writers[0].sort_keys.committed is False  # dropped again
+    assert not Product.objects.filter(catalog=catalog).exists()
+    assert not _partition_exists(catalog)
+
+
+def test_a_table_left_unattached_is_dropped_by_the_next_first_pull(tenant_a, direct_writers):
+    """A worker killed between the two commits leaves the catalog's partition table
+    unattached, with sort keys of products that never were: the next first pull drops it."""
+    catalog = CatalogFactory(tenant=tenant_a)
+    with connection.cursor() as cur:
+        cur.execute(f"CREATE TABLE {sort_key_partition(catalog.pk)} (LIKE catalogs_productsortkey)")
+        cur.execute(
+            f"INSERT INTO {sort_key_partition(catalog.pk)} "  # noqa: S608 - our table's name
+            "VALUES (%s, -1, %s, 'ghost', 1, now())",
+            [tenant_a.pk, catalog.pk],
+        )
+    run = upload_run(tenant_a, ProductSourceFactory(catalog=catalog), feed(n_rows(5)))
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    keys, _ = _sort_keys(catalog)
+    assert [k[1] for k in keys] == [f"Product {i}" for i in range(5)]
+    assert _partition_attached(catalog)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {sort_key_partition(catalog.pk)}")  # noqa: S608
+        assert cur.fetchone()[0] == 5
