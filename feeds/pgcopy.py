@@ -12,13 +12,10 @@ and the value in the type's binary send format, then a 16-bit -1.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
 # plain bytes, made binary scalars by the kernels: an Arrow scalar built at import time
@@ -48,12 +45,6 @@ _INT_DTYPES = {
 KINDS = ("text", "jsonb", "int4", "int8", "numeric2")
 # the kind for a PostgreSQL column type (text otherwise)
 KIND_OF_TYPE = {"jsonb": "jsonb", "integer": "int4", "bigint": "int8", "numeric(14,2)": "numeric2"}
-
-
-def timestamptz(when: datetime) -> int:
-    """A timestamptz's binary COPY value: microseconds since 2000-01-01 UTC (an int8)."""
-    delta = when - _PG_EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _fixed(records: np.ndarray) -> pa.Array:

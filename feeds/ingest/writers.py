@@ -172,7 +172,7 @@ class _ProductWriter(_StageWriter):
                     sort_keys_defer(cur)
                 reviewer = _block_reviewer(ctx, conn)
                 if reviewer is not None:  # the ids are known as the rows are written
-                    sort_keys = _SortKeyWriter.open(ctx, conn)
+                    sort_keys = _SortKeyWriter.open(ctx, conn, reviewer.pg_timestamp)
         except BaseException:
             conn.close()
             raise
@@ -397,8 +397,9 @@ class _SortKeyWriter(_StageWriter):
     kinds = ["int8", "int8", "int8", "text", "numeric2", "int8"]
 
     @classmethod
-    def open(cls, ctx: _Ctx, products_conn) -> _SortKeyWriter | None:
-        """A writer, or None (the catalog has a partition: its products were deleted)."""
+    def open(cls, ctx: _Ctx, products_conn, pg_timestamp) -> _SortKeyWriter | None:
+        """A writer, or None (the catalog has a partition: its products were deleted).
+        ``pg_timestamp``: a time as a timestamptz's binary COPY value (the reviewer's)."""
         # the products' own default for last_changed_at: their transaction's start
         changed_at = products_conn.execute("SELECT now()").fetchone()[0]
         conn = _second_connection(autocommit=False)
@@ -413,7 +414,7 @@ class _SortKeyWriter(_StageWriter):
         if table is None:
             conn.close()
             return None
-        return cls(ctx, conn, table, pgcopy.timestamptz(changed_at))
+        return cls(ctx, conn, table, pg_timestamp(changed_at))
 
     def __init__(self, ctx: _Ctx, conn, table: str, changed_at: int):
         self.conn = conn

@@ -354,8 +354,8 @@ def test_a_reviewed_first_pull_writes_its_sort_keys_beside_its_products(
     opened = []
     original = writers._SortKeyWriter.open.__func__
 
-    def spy(cls, ctx, conn):
-        opened.append(original(cls, ctx, conn))
+    def spy(cls, ctx, conn, pg_timestamp):
+        opened.append(original(cls, ctx, conn, pg_timestamp))
         return opened[-1]
 
     monkeypatch.setattr(writers._SortKeyWriter, "open", classmethod(spy))
