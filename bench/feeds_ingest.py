@@ -12,6 +12,10 @@ ones, and calls the review hook; phase durations come from the run itself. Targe
 1 % re-pull <= 2x, identical file <= 2 s, peak memory < 1 GB. The floor is measured three
 times (before, between and after the ingests) and its median taken. The ratio to a COPY into
 an UNLOGGED table (no WAL, a stricter floor) is printed too.
+
+--index-bound adds a first pull into a second catalog with every index of catalogs_product
+dropped but its primary key (recreated afterwards): the most that building the indexes
+after the rows, as a table partitioned by catalog would allow, could save a first pull.
 """
 
 from __future__ import annotations
@@ -93,6 +97,61 @@ def _at_rest() -> None:
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE catalogs_product")
         cur.execute("VACUUM ANALYZE ecr_productissue")
+
+
+# The product indexes a bound run dropped (--index-bound), recreated after it and, should it
+# have died, at the start of the next bench run.
+_DROPPED = "bench_dropped_product_index"
+
+
+def _restore_product_indexes() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {_DROPPED} "
+            "(name text PRIMARY KEY, definition text NOT NULL, is_constraint boolean NOT NULL)"
+        )
+        cur.execute(f"SELECT name, definition, is_constraint FROM {_DROPPED}")
+        for index, definition, is_constraint in cur.fetchall():
+            cur.execute("SELECT to_regclass(%s) IS NULL", [index])
+            if cur.fetchone()[0]:
+                cur.execute(definition)
+                if is_constraint:
+                    cur.execute(
+                        f"ALTER TABLE catalogs_product ADD CONSTRAINT {index} "
+                        f"UNIQUE USING INDEX {index}"
+                    )
+            cur.execute(f"DELETE FROM {_DROPPED} WHERE name = %s", [index])
+
+
+def step_ingest_without_indexes(url: str, name: str, mode: str) -> dict:
+    """step_ingest with every index of catalogs_product dropped but its primary key: what
+    building them after the rows (a table partitioned by catalog) could save a first pull
+    at most, before paying for the builds. The catalog's products are deleted and the
+    indexes recreated afterwards (untimed)."""
+    from django.db import connection
+
+    _restore_product_indexes()
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {_DROPPED} "
+            "SELECT i.indexname, i.indexdef, c.conname IS NOT NULL FROM pg_indexes i "
+            "LEFT JOIN pg_constraint c "
+            "ON c.conname = i.indexname AND c.conrelid = 'catalogs_product'::regclass "
+            "WHERE i.tablename = 'catalogs_product' AND i.indexname <> 'catalogs_product_pkey'"
+        )
+        cur.execute(f"SELECT name, is_constraint FROM {_DROPPED}")
+        for index, is_constraint in cur.fetchall():
+            if is_constraint:
+                cur.execute(f"ALTER TABLE catalogs_product DROP CONSTRAINT {index}")
+            else:
+                cur.execute(f"DROP INDEX {index}")
+    try:
+        return step_ingest(url, name, mode)
+    finally:
+        _reset(name)  # fewer rows to index again
+        _restore_product_indexes()
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -385,9 +444,10 @@ def child(argv: list[str]) -> None:
     fn = {
         "copy": step_copy_floor,
         "ingest": step_ingest,
+        "ingest_without_indexes": step_ingest_without_indexes,
         "bulk": step_bulk_create,
         "ie": step_import_export,
-        "reset": lambda name: (_reset(name), {})[1],
+        "reset": lambda name: (_restore_product_indexes(), _reset(name), {})[2],
         "at_rest": lambda: (_at_rest(), {})[1],
     }[step]
     if step in ("bulk", "ie") and len(rest) == 3:
@@ -423,6 +483,12 @@ def main() -> int:
     parser.add_argument("--skip-bulk", action="store_true")
     parser.add_argument("--skip-ie", action="store_true", help="skip django-import-export")
     parser.add_argument(
+        "--index-bound",
+        action="store_true",
+        help="also a first pull into another catalog with the product indexes dropped but "
+        "the primary key: the most that building them after the rows could save",
+    )
+    parser.add_argument(
         "--no-vacuum",
         action="store_true",
         help="re-pull the first pull's catalog as it is, not vacuumed first (see _at_rest)",
@@ -455,6 +521,11 @@ def main() -> int:
         target.symlink_to(base)
         results["ingest_full"] = run_child("ingest", url, name, "replace")
         floors.append(run_child("copy", base, "logged"))
+        if args.index_bound:
+            run_child("reset", name + "-bound")
+            results["ingest_no_indexes"] = run_child(
+                "ingest_without_indexes", url, name + "-bound", "replace"
+            )
         target.unlink()
         target.symlink_to(changed)
         if not args.no_vacuum:
@@ -516,6 +587,11 @@ def main() -> int:
                 f"review status ({r['left_pending']} left Pending by the run)"
             )
             extra += f"; {(r['seconds'] - review) / strict:.1f}x the unlogged COPY"
+        if key == "ingest_no_indexes":
+            extra += (
+                f"\n  {'':16s} (catalogs_product without its indexes but the primary key: "
+                "the bound for building them after the rows, before the builds)"
+            )
         if "rows_per_s" in r:
             extra = f" {r['rows_per_s']:.0f} rows/s -> {n / r['rows_per_s']:.0f}s extrapolated"
         print(
