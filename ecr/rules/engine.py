@@ -499,7 +499,7 @@ def _policy(ctx: ReviewContext, out: _Issues, title: pa.Array, description: pa.A
     n, k = out.n, len(ctx._terms)
     found = [np.zeros(n, dtype=bool) for _ in ctx._terms]
     for f_idx, (fld, text) in enumerate((("title", title), ("description", description))):
-        candidates = np.flatnonzero(matches(pc.utf8_lower(text), ctx.any_term_re))
+        candidates = np.flatnonzero(term_candidates(text, ctx.any_term_re))
         if not len(candidates):
             continue
         sub = words_text(pc.take(text, pa.array(candidates)))
@@ -519,6 +519,21 @@ def _policy(ctx: ReviewContext, out: _Issues, title: pa.Array, description: pa.A
                 how=how,
                 rule=f"policy.{spec.kind}:{spec.term}",
             )
+
+
+def term_candidates(text: pa.Array, pattern: str) -> np.ndarray:
+    """The rows whose lower-cased text matches ``pattern`` (a term pattern of the context),
+    possibly with a few more. ASCII text is matched case-insensitively instead of being
+    lower-cased first: its letters fold only to each other, so every row the lower-cased
+    match finds is found (a term letter folding to an ASCII one, "ſ" to "s", only adds
+    candidates, which the words are checked against), without a copy of the text in lower
+    case. Other rows are lower-cased first, as Unicode's case mapping and RE2's case
+    folding differ outside ASCII ("İ" lowers to "i" but does not fold to it)."""
+    mask = to_mask(pc.match_substring_regex(text, pattern, ignore_case=True))
+    other = np.flatnonzero(~to_mask(pc.string_is_ascii(text)))
+    if len(other):
+        mask[other] = matches(pc.utf8_lower(pc.take(text, pa.array(other))), pattern)
+    return mask
 
 
 def _policy_issue(spec: PolicyTermSpec, fld: str) -> tuple[str, str, str, str]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -21,6 +23,8 @@ from ecr.rules import (
     find_duplicate_ids,
     review_products,
 )
+from ecr.rules.columns import matches
+from ecr.rules.engine import term_candidates
 
 GOOD = {
     "sku": "SKU-1",
@@ -385,10 +389,35 @@ def test_term_inside_a_longer_word_is_not_found(term_words, suffix):
         ("ammo", "9mm ammo.", True),
         ("café", "CAFÉ racer", True),
         ("café", "cafés", False),
+        # lower-cased, not case-folded: "İ" lowers to "i", the Kelvin sign to "k"
+        ("instant", "İNSTANT coffee", True),
+        ("kit", "\u212aIT inside", True),
+        ("sale", "for ſale", False),  # "ſ" folds to "s" but lowers to itself
     ],
 )
 def test_admin_terms_match_literally_as_whole_words(term, text, found):
     assert _terms_found(term, text) == ([term] if found else [])
+
+
+# a few letters, so that terms and text meet often, with the ones whose lower case and case
+# folding differ
+_letters = [*"aiksAIKS _-.9", "é", "É", "İ", "ı", "ſ", "\u212a", "ß"]
+
+
+@given(
+    st.lists(st.text(st.sampled_from(_letters), max_size=12), min_size=1, max_size=20),
+    st.lists(st.text("aiks", min_size=1, max_size=3), min_size=1, max_size=4),
+)
+def test_term_candidates_include_every_lower_cased_match(texts, words):
+    """The policy pass's candidate rows: at least those of the lower-cased text, and the same
+    rows on ASCII text."""
+    pattern = ReviewContext(terms=[PolicyTermSpec(w, PROHIBITED, "") for w in words]).any_term_re
+    text = pa.array(texts, pa.string())
+    lowered = matches(pc.utf8_lower(text), pattern)
+    found = term_candidates(text, pattern)
+    assert not (lowered & ~found).any()
+    ascii_rows = np.array([t.isascii() for t in texts])
+    assert (found[ascii_rows] == lowered[ascii_rows]).all()
 
 
 # --- one product alone and inside a block give the same result -----------------
