@@ -108,6 +108,18 @@ class ReviewContext:
         longest = {max(w.split(), key=len) for _, w in self._terms}
         words = "|".join(re.escape(w) for w in sorted(longest))
         self.any_term_re = f"(?:^|[^{WORD_CHARS}])(?:{words})(?:[^{WORD_CHARS}]|$)" if words else ""
+        # The terms by their number of words, as the words joined by one space, with their
+        # place in _terms: a row's words are looked up n at a time (_term_rows).
+        by_length: dict[int, tuple[list[str], list[int]]] = {}
+        for t_idx, (_, spaced_words) in enumerate(self._terms):
+            term_words = [w for w in spaced_words.split(" ") if w]
+            grams, places = by_length.setdefault(len(term_words), ([], []))
+            grams.append(" ".join(term_words))
+            places.append(t_idx)
+        self._grams = {
+            k: (pa.array(grams, pa.string()), np.array(places, dtype=np.int64))
+            for k, (grams, places) in sorted(by_length.items())
+        }
         self._dups = pa.array(sorted(self.duplicate_ids), pa.string())
 
 
@@ -502,10 +514,10 @@ def _policy(ctx: ReviewContext, out: _Issues, title: pa.Array, description: pa.A
         candidates = np.flatnonzero(term_candidates(text, ctx.any_term_re))
         if not len(candidates):
             continue
-        sub = words_text(pc.take(text, pa.array(candidates)))
-        for t_idx, (spec, term_words) in enumerate(ctx._terms):
+        rows_of_term = _term_rows(words_text(pc.take(text, pa.array(candidates))), ctx)
+        for t_idx, (spec, _) in enumerate(ctx._terms):
             mask = np.zeros(n, dtype=bool)
-            mask[candidates[to_mask(pc.match_substring(sub, term_words))]] = True
+            mask[candidates[rows_of_term[t_idx]]] = True
             mask &= ~found[t_idx]
             found[t_idx] |= mask
             code, msg, severity, how = _policy_issue(spec, fld)
@@ -519,6 +531,34 @@ def _policy(ctx: ReviewContext, out: _Issues, title: pa.Array, description: pa.A
                 how=how,
                 rule=f"policy.{spec.kind}:{spec.term}",
             )
+
+
+def _term_rows(words: pa.Array, ctx: ReviewContext) -> list[np.ndarray]:
+    """For each term of ``ctx``, the rows of ``words`` (text as its words: words_text) in
+    which it occurs, i.e. its words are consecutive words of the row. Each row's words are
+    split once and looked up by hash, n at a time for the terms of n words: a few passes
+    over the text instead of a substring search of every row for every term."""
+    lists = pc.split_pattern(words, " ")
+    flat = pc.list_flatten(lists)
+    row_of = pc.list_parent_indices(lists).to_numpy()
+    rows, terms = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for k, (grams, places) in ctx._grams.items():
+        m = len(flat) - k + 1  # word sequences of k words that start at each word
+        if m <= 0:
+            continue
+        parts = [flat.slice(j, m) for j in range(k)]
+        seq = parts[0] if k == 1 else pc.binary_join_element_wise(*parts, " ")
+        at = pc.fill_null(pc.index_in(seq, value_set=grams), -1).to_numpy()
+        hit = at >= 0
+        if k > 1:  # all k words in the same row
+            hit &= row_of[:m] == row_of[k - 1 :]
+        starts = np.flatnonzero(hit)
+        rows.append(row_of[starts])
+        terms.append(places[at[starts]])
+    row, term = np.concatenate(rows), np.concatenate(terms)
+    order = np.argsort(term, kind="stable")
+    bounds = np.searchsorted(term[order], np.arange(len(ctx._terms) + 1))
+    return [row[order[bounds[t] : bounds[t + 1]]] for t in range(len(ctx._terms))]
 
 
 def term_candidates(text: pa.Array, pattern: str) -> np.ndarray:

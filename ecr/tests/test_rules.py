@@ -23,8 +23,8 @@ from ecr.rules import (
     find_duplicate_ids,
     review_products,
 )
-from ecr.rules.columns import matches
-from ecr.rules.engine import term_candidates
+from ecr.rules.columns import matches, to_mask, words_text
+from ecr.rules.engine import _term_rows, term_candidates
 
 GOOD = {
     "sku": "SKU-1",
@@ -418,6 +418,26 @@ def test_term_candidates_include_every_lower_cased_match(texts, words):
     assert not (lowered & ~found).any()
     ascii_rows = np.array([t.isascii() for t in texts])
     assert (found[ascii_rows] == lowered[ascii_rows]).all()
+
+
+@given(
+    st.lists(st.text(st.sampled_from([*"abAB -.", "é"]), max_size=16), min_size=1, max_size=12),
+    st.lists(
+        st.lists(st.text("ab", min_size=1, max_size=2), min_size=1, max_size=3),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_terms_are_found_in_the_rows_a_substring_search_finds(texts, terms):
+    """Looking each row's words up n at a time finds every term in exactly the rows where
+    its words, space-separated, are a substring of the row's words."""
+    ctx = ReviewContext(terms=[PolicyTermSpec(" ".join(t), PROHIBITED, "") for t in terms])
+    words = words_text(pa.array(texts, pa.string()))
+    rows_of_term = _term_rows(words, ctx)
+    assert len(rows_of_term) == len(ctx._terms)
+    for (_, term_words), rows in zip(ctx._terms, rows_of_term, strict=True):
+        expected = np.flatnonzero(to_mask(pc.match_substring(words, term_words)))
+        assert sorted(set(rows.tolist())) == expected.tolist()
 
 
 # --- one product alone and inside a block give the same result -----------------
