@@ -17,6 +17,7 @@ The column checks and patterns are in :mod:`.columns`, the block's columns in
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -514,10 +515,11 @@ def _policy(ctx: ReviewContext, out: _Issues, title: pa.Array, description: pa.A
         candidates = np.flatnonzero(term_candidates(text, ctx.any_term_re))
         if not len(candidates):
             continue
-        rows_of_term = _term_rows(words_text(pc.take(text, pa.array(candidates))), ctx)
+        lists, rows = _row_words(pc.take(text, pa.array(candidates)))
+        rows_of_term = _term_rows(lists, ctx)
         for t_idx, (spec, _) in enumerate(ctx._terms):
             mask = np.zeros(n, dtype=bool)
-            mask[candidates[rows_of_term[t_idx]]] = True
+            mask[candidates[rows[rows_of_term[t_idx]]]] = True
             mask &= ~found[t_idx]
             found[t_idx] |= mask
             code, msg, severity, how = _policy_issue(spec, fld)
@@ -533,12 +535,40 @@ def _policy(ctx: ReviewContext, out: _Issues, title: pa.Array, description: pa.A
             )
 
 
-def _term_rows(words: pa.Array, ctx: ReviewContext) -> list[np.ndarray]:
-    """For each term of ``ctx``, the rows of ``words`` (text as its words: words_text) in
-    which it occurs, i.e. its words are consecutive words of the row. Each row's words are
-    split once and looked up by hash, n at a time for the terms of n words: a few passes
-    over the text instead of a substring search of every row for every term."""
-    lists = pc.split_pattern(words, " ")
+# each ASCII character as words_text leaves it: a word character in lower case, else a space
+_ASCII_WORDS = np.full(256, ord(" "), dtype=np.uint8)
+for _c in string.ascii_letters + string.digits + "_":
+    _ASCII_WORDS[ord(_c)] = ord(_c.lower())
+
+
+def _row_words(text: pa.Array) -> tuple[pa.ListArray, np.ndarray]:
+    """The words of each row of ``text`` as words_text splits it (empty words at the ends
+    aside), one list per row, and the row of ``text`` each list is. ASCII rows are mapped
+    byte by byte and split at runs of spaces, without the regular expression that
+    words_text runs once per separator; the others go through words_text."""
+    is_ascii = to_mask(pc.string_is_ascii(text))
+    ascii_rows, other_rows = np.flatnonzero(is_ascii), np.flatnonzero(~is_ascii)
+    parts = []
+    if len(ascii_rows):
+        plain = pc.take(text, pa.array(ascii_rows)).cast(pa.string())
+        validity, offsets, data = plain.buffers()
+        if data is not None:  # (None when every row is empty)
+            data = pa.py_buffer(_ASCII_WORDS[np.frombuffer(data, np.uint8)])
+        mapped = pa.Array.from_buffers(
+            pa.string(), len(plain), [validity, offsets, data], offset=plain.offset
+        )
+        parts.append(pc.ascii_split_whitespace(mapped))
+    if len(other_rows):
+        parts.append(pc.split_pattern(words_text(pc.take(text, pa.array(other_rows))), " "))
+    lists = pa.concat_arrays(parts) if parts else pa.array([], pa.list_(pa.string()))
+    return lists, np.concatenate([ascii_rows, other_rows])
+
+
+def _term_rows(lists: pa.ListArray, ctx: ReviewContext) -> list[np.ndarray]:
+    """For each term of ``ctx``, the rows of ``lists`` (each row's words: _row_words) in
+    which it occurs, i.e. its words are consecutive words of the row. The words are
+    looked up by hash, n at a time for the terms of n words: a few passes over the text
+    instead of a substring search of every row for every term."""
     flat = pc.list_flatten(lists)
     row_of = pc.list_parent_indices(lists).to_numpy()
     rows, terms = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]

@@ -24,7 +24,7 @@ from ecr.rules import (
     review_products,
 )
 from ecr.rules.columns import matches, to_mask, words_text
-from ecr.rules.engine import _term_rows, term_candidates
+from ecr.rules.engine import _row_words, _term_rows, term_candidates
 
 GOOD = {
     "sku": "SKU-1",
@@ -420,8 +420,22 @@ def test_term_candidates_include_every_lower_cased_match(texts, words):
     assert (found[ascii_rows] == lowered[ascii_rows]).all()
 
 
+_mixed_text = st.text(st.sampled_from([*"abAB -._9\t", "é", "É", "İ", "’", "\u3000"]), max_size=16)
+
+
+@given(st.lists(_mixed_text, max_size=12))
+def test_row_words_are_the_words_of_words_text(texts):
+    """Each row's words, ASCII rows mapped byte by byte and the others through words_text,
+    are the words words_text gives it."""
+    lists, rows = _row_words(pa.array(texts, pa.string()))
+    assert sorted(rows.tolist()) == list(range(len(texts)))
+    expected = words_text(pa.array(texts, pa.string())).to_pylist()
+    for words, row in zip(lists.to_pylist(), rows.tolist(), strict=True):
+        assert [w for w in words if w] == [w for w in expected[row].split(" ") if w]
+
+
 @given(
-    st.lists(st.text(st.sampled_from([*"abAB -.", "é"]), max_size=16), min_size=1, max_size=12),
+    st.lists(_mixed_text, min_size=1, max_size=12),
     st.lists(
         st.lists(st.text("ab", min_size=1, max_size=2), min_size=1, max_size=3),
         min_size=1,
@@ -430,14 +444,15 @@ def test_term_candidates_include_every_lower_cased_match(texts, words):
 )
 def test_terms_are_found_in_the_rows_a_substring_search_finds(texts, terms):
     """Looking each row's words up n at a time finds every term in exactly the rows where
-    its words, space-separated, are a substring of the row's words."""
+    its words, space-separated, are a substring of the row's words (words_text)."""
     ctx = ReviewContext(terms=[PolicyTermSpec(" ".join(t), PROHIBITED, "") for t in terms])
-    words = words_text(pa.array(texts, pa.string()))
-    rows_of_term = _term_rows(words, ctx)
+    lists, rows = _row_words(pa.array(texts, pa.string()))
+    rows_of_term = _term_rows(lists, ctx)
     assert len(rows_of_term) == len(ctx._terms)
-    for (_, term_words), rows in zip(ctx._terms, rows_of_term, strict=True):
+    words = words_text(pa.array(texts, pa.string()))
+    for (_, term_words), found in zip(ctx._terms, rows_of_term, strict=True):
         expected = np.flatnonzero(to_mask(pc.match_substring(words, term_words)))
-        assert sorted(set(rows.tolist())) == expected.tolist()
+        assert sorted(set(rows[found].tolist())) == expected.tolist()
 
 
 # --- one product alone and inside a block give the same result -----------------
