@@ -141,3 +141,25 @@ def celery_worker_process(transactional_db):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture
+def dead_broker():
+    """The Celery app pointed at a port where nothing listens, then restored."""
+    from catalog_health.celery import app
+
+    def drop_pools() -> None:
+        # The app caches its connection and producer pools, bound to the broker they were
+        # made for (an earlier test may have published to the real one): drop them, as
+        # Celery does after a fork, so the next send connects to the current URL.
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    old = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    drop_pools()
+    try:
+        yield
+    finally:
+        app.conf.broker_url = old
+        drop_pools()

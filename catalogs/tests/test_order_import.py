@@ -435,27 +435,16 @@ def test_a_large_upload_is_imported_by_a_worker(
 
 
 def test_queueing_fails_visibly_when_the_broker_is_down(
-    client, member, tenant_a, catalog, monkeypatch, django_capture_on_commit_callbacks
+    client, member, tenant_a, catalog, monkeypatch, django_capture_on_commit_callbacks, request
 ):
-    from catalog_health.celery import app
     from catalog_health.tenancy.roles import Role
 
     monkeypatch.setattr(order_uploads, "BACKGROUND_BYTES", 10)
     client.force_login(member(tenant_a, Role.SELLER))
     response = _upload(client, tenant_a, catalog, tiktok_file())
-    old = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
-    # pools made by earlier tests are bound to the real broker: drop them so the dead one is used
-    app._pool = None
-    app.amqp._producer_pool = None
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            client.post(response.url, {"date_order": ""})
-    finally:
-        app.conf.broker_url = old
-        # drop the pools bound to the dead broker so later tests publish to the real one
-        app._pool = None
-        app.amqp._producer_pool = None
+    request.getfixturevalue("dead_broker")  # the broker goes down after the upload
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(response.url, {"date_order": ""})
     assert OrderUpload.objects.get().status == UploadStatus.FAILED
     page = client.get(response.url).content.decode()
     assert "could not be queued" in page

@@ -135,23 +135,12 @@ def test_rate_limit_message(client, member, tenant_a, catalog, fs):
 
 
 def test_broker_down_says_refresh_not_queued(
-    client, member, tenant_a, catalog, fs, settings, django_capture_on_commit_callbacks
+    client, member, tenant_a, catalog, fs, dead_broker, django_capture_on_commit_callbacks
 ):
-    from catalog_health.celery import app
-
     source = ProductSourceFactory(catalog=catalog)
     client.force_login(member(tenant_a, Role.ADVERTISER))
-    old = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(url("source_refresh", tenant_a, source_id=source.pk))
-    finally:
-        app.conf.broker_url = old
-        # The app caches its connection and producer pools, now bound to the dead broker:
-        # drop them (as Celery does after a fork) so later tests publish to the real one.
-        app._pool = None
-        app.amqp._producer_pool = None
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("source_refresh", tenant_a, source_id=source.pk))
     run = FeedRun.objects.for_tenant(tenant_a).get()
     assert run.status == RunStatus.FAILED and run.error_code == "queue"
     page = client.get(response["Location"]).content.decode()

@@ -7,29 +7,8 @@ import pytest
 from celery.signals import task_prerun
 from django.db import OperationalError, connection
 
-from catalog_health.celery import app
 from flagged.services import flags_score_request
 from flagged.tasks import score_tenant
-
-
-def _drop_pools() -> None:
-    # The app caches its connection and producer pools, bound to the broker of the moment:
-    # drop them (as Celery does after a fork) so the next send connects to the current URL.
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def dead_broker():
-    """The Celery app pointed at a port where nothing listens, then restored."""
-    old = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    _drop_pools()
-    try:
-        yield
-    finally:
-        app.conf.broker_url = old
-        _drop_pools()
 
 
 @pytest.mark.django_db(transaction=True)
