@@ -599,10 +599,16 @@ def term_candidates(text: pa.Array, pattern: str) -> np.ndarray:
     candidates, which the words are checked against), without a copy of the text in lower
     case. Other rows are lower-cased first, as Unicode's case mapping and RE2's case
     folding differ outside ASCII ("İ" lowers to "i" but does not fold to it)."""
-    mask = to_mask(pc.match_substring_regex(text, pattern, ignore_case=True))
-    other = np.flatnonzero(~to_mask(pc.string_is_ascii(text)))
-    if len(other):
-        mask[other] = matches(pc.utf8_lower(pc.take(text, pa.array(other))), pattern)
+    is_ascii = to_mask(pc.string_is_ascii(text))
+    if is_ascii.all():
+        return to_mask(pc.match_substring_regex(text, pattern, ignore_case=True))
+    if not is_ascii.any():
+        return matches(pc.utf8_lower(text), pattern)
+    mask = np.zeros(len(text), dtype=bool)
+    ascii_rows, other_rows = np.flatnonzero(is_ascii), np.flatnonzero(~is_ascii)
+    plain = pc.take(text, pa.array(ascii_rows))
+    mask[ascii_rows] = to_mask(pc.match_substring_regex(plain, pattern, ignore_case=True))
+    mask[other_rows] = matches(pc.utf8_lower(pc.take(text, pa.array(other_rows))), pattern)
     return mask
 
 

@@ -420,6 +420,20 @@ def test_term_candidates_include_every_lower_cased_match(texts, words):
     assert (found[ascii_rows] == lowered[ascii_rows]).all()
 
 
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["İNSTANT coffee"],  # no ASCII row
+        ["INSTANT tea", "plain", "İNSTANT coffee", "café"],  # ASCII and other rows
+        ["INSTANT tea", "plain"],  # ASCII rows only
+    ],
+)
+def test_term_candidates_whatever_the_mix_of_ascii_rows(texts):
+    pattern = ReviewContext(terms=[PolicyTermSpec("instant", PROHIBITED, "")]).any_term_re
+    expected = ["instant" in t.replace("İ", "i").lower() for t in texts]
+    assert term_candidates(pa.array(texts, pa.string()), pattern).tolist() == expected
+
+
 _mixed_text = st.text(st.sampled_from([*"abAB -._9\t", "é", "É", "İ", "’", "\u3000"]), max_size=16)
 
 
