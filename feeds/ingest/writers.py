@@ -421,11 +421,7 @@ class _SortKeyWriter(_StageWriter):
         self.table = table
         run = ctx.run
         self.catalog_id = run.catalog_id
-        self.constants = {
-            "tenant_id": pa.scalar(run.tenant_id, pa.int64()),
-            "catalog_id": pa.scalar(run.catalog_id, pa.int64()),
-            "last_changed_at": pa.scalar(changed_at, pa.int64()),
-        }
+        self.changed_at = pa.scalar(changed_at, pa.int64())
         self.started = False
         self.builder: threading.Thread | None = None
         self.committed = False
@@ -437,17 +433,8 @@ class _SortKeyWriter(_StageWriter):
         if self.error is not None:
             log.warning("sort keys beside a first pull failed: %r", self.error)
             return False
-        n = products.num_rows
-        table = pa.table(
-            {
-                "tenant_id": pa.repeat(self.constants["tenant_id"], n),
-                "product_id": products.column("id"),
-                "catalog_id": pa.repeat(self.constants["catalog_id"], n),
-                "title": products.column("title"),
-                "price": products.column("price"),
-                "last_changed_at": pa.repeat(self.constants["last_changed_at"], n),
-            }
-        )
+        table = products.select(["tenant_id", "id", "catalog_id", "title", "price"])
+        table = table.append_column("last_changed_at", pa.repeat(self.changed_at, len(table)))
         data = pgcopy.encode_rows(table, self.kinds)
         self.queue.put(data if self.started else pgcopy.SIGNATURE + data)
         self.started = True
