@@ -16,6 +16,10 @@ an UNLOGGED table (no WAL, a stricter floor) is printed too.
 --index-bound adds a first pull into a second catalog with every index of catalogs_product
 dropped but its primary key (recreated afterwards): the most that building the indexes
 after the rows, as a table partitioned by catalog would allow, could save a first pull.
+
+--link-mbps N adds a first pull served at N megabits per second (a feed server across a
+network link), and the same download alone: a first pull parses the file as it arrives, so
+it should take about the longer of the download and the local first pull, not their sum.
 """
 
 from __future__ import annotations
@@ -177,18 +181,29 @@ class _Handler(SimpleHTTPRequestHandler):
                 return None
         return super().send_head()
 
+    bytes_per_second: float | None = None  # a link's speed (--link-mbps); None: no limit
+
     def copyfile(self, source, outputfile):
         # zero-copy, as a production file server (nginx) sends a feed: a Python copy loop
         # here would take a core from the client being measured on a 2-core machine
         outputfile.flush()
-        self.connection.sendfile(source)
+        if self.bytes_per_second is None:
+            self.connection.sendfile(source)
+            return
+        start, sent, piece = time.monotonic(), 0, 1 << 20
+        while n := self.connection.sendfile(source, sent, piece):
+            sent += n
+            time.sleep(max(0.0, start + sent / self.bytes_per_second - time.monotonic()))
 
     def log_message(self, *args):
         pass
 
 
-def serve(directory: Path) -> tuple[ThreadingHTTPServer, int]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(directory)))
+def serve(directory: Path, mbps: float | None = None) -> tuple[ThreadingHTTPServer, int]:
+    handler = _Handler
+    if mbps:
+        handler = type("_LinkHandler", (_Handler,), {"bytes_per_second": mbps * 1e6 / 8})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd, httpd.server_address[1]
 
@@ -274,6 +289,19 @@ def step_ingest(url: str, name: str, mode: str) -> dict:
             for k in ("received", "created", "updated", "unchanged", "removed", "rejected")
         },
     }
+
+
+def step_download(url: str) -> dict:
+    """The feed's download alone (fetched to a temp file, then removed)."""
+    from feeds.fetching import fetch
+    from feeds.outbound import FetchPolicy
+
+    policy = FetchPolicy.with_allow_list(["127.0.0.0/8"], max_bytes=1 << 40, total_timeout=3600)
+    t0 = time.perf_counter()
+    result = fetch(url, policy=policy)
+    seconds = time.perf_counter() - t0
+    result.cleanup()
+    return {"seconds": seconds, "bytes": result.size}
 
 
 def _collect_steps() -> dict:
@@ -445,6 +473,7 @@ def child(argv: list[str]) -> None:
         "copy": step_copy_floor,
         "ingest": step_ingest,
         "ingest_without_indexes": step_ingest_without_indexes,
+        "download": step_download,
         "bulk": step_bulk_create,
         "ie": step_import_export,
         "reset": lambda name: (_restore_product_indexes(), _reset(name), {})[2],
@@ -489,6 +518,11 @@ def main() -> int:
         "the primary key: the most that building them after the rows could save",
     )
     parser.add_argument(
+        "--link-mbps",
+        type=float,
+        help="also a first pull, and the download alone, served at this many megabits/s",
+    )
+    parser.add_argument(
         "--no-vacuum",
         action="store_true",
         help="re-pull the first pull's catalog as it is, not vacuumed first (see _at_rest)",
@@ -526,6 +560,18 @@ def main() -> int:
             results["ingest_no_indexes"] = run_child(
                 "ingest_without_indexes", url, name + "-bound", "replace"
             )
+        if args.link_mbps:
+            link, link_port = serve(served, mbps=args.link_mbps)
+            link_url = f"http://127.0.0.1:{link_port}/feed.csv"
+            try:
+                run_child("reset", name + "-link")
+                results["ingest_over_link"] = run_child(
+                    "ingest", link_url, name + "-link", "replace"
+                )
+                run_child("reset", name + "-link")  # fewer rows for the re-pull's vacuum
+                results["download_over_link"] = run_child("download", link_url)
+            finally:
+                link.shutdown()
         target.unlink()
         target.symlink_to(changed)
         if not args.no_vacuum:
@@ -592,13 +638,25 @@ def main() -> int:
                 f"\n  {'':16s} (catalogs_product without its indexes but the primary key: "
                 "the bound for building them after the rows, before the builds)"
             )
+        if key == "ingest_over_link":
+            local, alone = results["ingest_full"]["seconds"], results["download_over_link"]
+            extra += (
+                f"\n  {'':16s} (served at {args.link_mbps:g} Mbit/s; its download alone takes "
+                f"{alone['seconds']:.2f}s and the local first pull {local:.2f}s: "
+                f"{r['seconds'] / max(alone['seconds'], local):.2f}x the longer, "
+                f"{r['seconds'] / (alone['seconds'] + local):.2f}x their sum)"
+            )
         if "rows_per_s" in r:
             extra = f" {r['rows_per_s']:.0f} rows/s -> {n / r['rows_per_s']:.0f}s extrapolated"
         print(
             f"  {key:16s} {r['seconds']:8.2f}s  {r['seconds'] / floor:5.1f}x COPY  "
             f"peak {r['peak_rss_mb']:.0f} MB{extra}"
         )
-    ok = results["ingest_full"]["status"] == "succeeded"
+    ok = all(
+        results[k]["status"] == "succeeded"
+        for k in ("ingest_full", "ingest_no_indexes", "ingest_over_link")
+        if k in results
+    )
     return 0 if ok else 1
 
 

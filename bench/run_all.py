@@ -20,7 +20,7 @@ PLAN: dict[str, dict[str, list[str]]] = {
         "full": ["--products", "1000000"],
     },
     "feeds_ingest.py": {
-        "small": ["--products", "2000", "--index-bound"],
+        "small": ["--products", "2000", "--index-bound", "--link-mbps", "50"],
         "medium": ["--products", "100000"],
         "full": ["--products", "1000000"],
     },

@@ -21,6 +21,7 @@ Rules (docs: DESIGN.md "Outbound fetching"):
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import os
@@ -29,6 +30,7 @@ import ssl
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from urllib.parse import urljoin, urlsplit
 
 from .outbound import (
@@ -79,11 +81,15 @@ def fetch(
     host_key_type: str = "",
     host_key_fingerprint: str = "",
     temp_prefix: str = "feed-",
+    on_body: Callable[[str, Callable[[], None]], None] | None = None,
 ) -> FetchResult:
     """Download ``url`` to a temp file under the policy's rules. Raises FeedError.
 
-    For sftp, ``last_modified`` is the stat validator of the last good pull and
-    ``host_key_*`` the pinned server key ("" = trust and report the key on first use).
+    ``on_body(path, stop)`` is called when an HTTP(S) body starts to arrive: the caller may
+    read the temp file as it grows, and ``stop()`` ends the download from another thread
+    (feeds.ingest.download). For sftp,
+    ``last_modified`` is the stat validator of the last good pull and ``host_key_*`` the
+    pinned server key ("" = trust and report the key on first use).
     """
     if urlsplit(url).scheme.lower() == "sftp":
         # imported here: asyncssh loads only for sftp sources, and sftp.py imports this module
@@ -200,6 +206,7 @@ def fetch(
                 dest_dir=dest_dir,
                 redirects=redirects,
                 temp_prefix=temp_prefix,
+                on_body=on_body,
             )
         finally:
             conn.close()
@@ -221,6 +228,12 @@ def _op_timeout(policy: FetchPolicy, deadline: float) -> float:
     return min(policy.read_timeout, left)
 
 
+def _shut_down(sock: socket.socket) -> None:
+    """End a download from another thread: a read waiting on the socket returns at once."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
 UNFRAMED_MESSAGE = (
     "The feed server sent no length for the file (no Content-Length, not chunked) and "
     "ended it by closing the connection, so the download cannot be proven complete."
@@ -238,6 +251,7 @@ def _download(
     dest_dir: str | None,
     redirects: list[str],
     temp_prefix: str = "feed-",
+    on_body: Callable[[str, Callable[[], None]], None] | None = None,
 ) -> FetchResult:
     declared = resp.getheader("Content-Length")
     if declared and declared.isdigit() and int(declared) > policy.max_bytes:
@@ -250,6 +264,8 @@ def _download(
     size = 0
     ok = False
     try:
+        if on_body:  # with a way to stop the download from another thread
+            on_body(path, partial(_shut_down, sock))
         with os.fdopen(fd, "wb") as out:
             while True:
                 sock.settimeout(_op_timeout(policy, deadline))
@@ -272,6 +288,7 @@ def _download(
                     raise _total_timeout_error(policy)
                 sha.update(chunk)
                 out.write(chunk)
+                out.flush()  # a reader following the file sees the chunk now
                 if on_progress:
                     on_progress(size)
         if declared and declared.isdigit() and size < int(declared):

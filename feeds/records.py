@@ -122,13 +122,14 @@ def iter_record_blocks(
     stream: IO[bytes],
     *,
     first_line: int = 2,
-    block_bytes: int = BLOCK_BYTES,
+    block_bytes: int | None = None,
     max_record_bytes: int | None = None,
 ) -> Iterator[RecordBlock]:
     """Blocks of whole records read from ``stream`` (positioned after the header line).
     Empty lines are skipped, as the reader skips them; they still count as lines. Memory
     stays bounded: a record longer than ``max_record_bytes`` raises RecordTooLong."""
     limit = max_record_bytes or MAX_RECORD_BYTES
+    block_bytes = block_bytes or BLOCK_BYTES
     carry = b""
     line = first_line
     while True:

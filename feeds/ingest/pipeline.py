@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from datetime import timedelta
+from functools import partial
 
 import numpy as np
 from django.conf import settings
@@ -24,10 +25,17 @@ from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.services import audit_record
 from catalogs.models import Catalog, Product
 from feeds import crypto
-from feeds.decompress import Limits, check_expansion, open_decompressed
+from feeds.decompress import (
+    Limits,
+    StreamNeedsWholeFile,
+    check_expansion,
+    open_decompressed,
+    open_decompressed_stream,
+)
 from feeds.fetching import fetch
 from feeds.ingest.apply import _apply_and_finish, _store_row_errors
 from feeds.ingest.context import _Ctx, _phase, _save, _Unchanged
+from feeds.ingest.download import StreamedDownload
 from feeds.ingest.merge import _changed_since, _products_version
 from feeds.ingest.staging import (
     _analyze_stage,
@@ -49,7 +57,7 @@ from feeds.models import (
     Trigger,
     UpdateMode,
 )
-from feeds.outbound import FetchPolicy
+from feeds.outbound import FetchPolicy, FetchResult
 from feeds.parsing import (
     FeedError,
     ValidationState,
@@ -98,34 +106,42 @@ def _fetch_policy(fs: FeedSettings) -> FetchPolicy:
 def _obtain_file(ctx: _Ctx) -> str:
     """Fetch the URL or take the uploaded/local file; return a local path whose expansion
     was checked (a compression bomb fails here, before a row is parsed)."""
-    path = _obtain_file_path(ctx)
+    path = _local_file(ctx) if ctx.run.file_path else _take_download(ctx, _download(ctx))
+    _check_expansion(ctx, path)
+    return path
+
+
+def _check_expansion(ctx: _Ctx, path: str) -> None:
     run, source = ctx.run, ctx.source
     identical = source is not None and not run.force and run.content_sha256 == source.last_sha256
     if not identical:  # an identical file ends as unchanged without being read
         limits = Limits(max_expanded_bytes=ctx.fs.max_feed_bytes)
         compression = source.compression if source is not None else "auto"
         check_expansion(path, compression or "auto", limits)
-    return path
 
 
-def _obtain_file_path(ctx: _Ctx) -> str:
+def _local_file(ctx: _Ctx) -> str:
+    run = ctx.run
+    if not ctx.keep_file:
+        ctx.temp_files.append(run.file_path)
+    if not os.path.exists(run.file_path):
+        raise FeedError("missing_file", "The feed file could not be found.")
+    size = os.path.getsize(run.file_path)
+    if size > ctx.fs.max_feed_bytes:
+        raise FeedError("too_large", "The feed file is larger than the size limit.")
+    h = hashlib.sha256()
+    with open(run.file_path, "rb") as fh:
+        for block in iter(lambda: fh.read(1024 * 1024), b""):
+            h.update(block)
+    run.bytes_downloaded = size
+    run.content_sha256 = h.hexdigest()
+    _save(run, "bytes_downloaded", "content_sha256")
+    return run.file_path
+
+
+def _download(ctx: _Ctx, on_body=None, on_progress=None) -> FetchResult:
+    """Download the run's URL (``on_body``/``on_progress``: see fetch)."""
     run, source = ctx.run, ctx.source
-    if run.file_path:
-        if not ctx.keep_file:
-            ctx.temp_files.append(run.file_path)
-        if not os.path.exists(run.file_path):
-            raise FeedError("missing_file", "The feed file could not be found.")
-        size = os.path.getsize(run.file_path)
-        if size > ctx.fs.max_feed_bytes:
-            raise FeedError("too_large", "The feed file is larger than the size limit.")
-        h = hashlib.sha256()
-        with open(run.file_path, "rb") as fh:
-            for block in iter(lambda: fh.read(1024 * 1024), b""):
-                h.update(block)
-        run.bytes_downloaded = size
-        run.content_sha256 = h.hexdigest()
-        _save(run, "bytes_downloaded", "content_sha256")
-        return run.file_path
     url = run.location
     password = ""
     username = ""
@@ -136,7 +152,22 @@ def _obtain_file_path(ctx: _Ctx) -> str:
             run.one_time_password_encrypted = ""
             _save(run, "one_time_password_encrypted")
     conditional = source is not None and not run.force
+    return fetch(
+        url,
+        policy=_fetch_policy(ctx.fs),
+        username=username,
+        password=password,
+        etag=source.last_etag if conditional else "",
+        last_modified=source.last_modified if conditional else "",
+        on_progress=on_progress or _progress_saver(run),
+        host_key_type=source.host_key_type if source is not None else "",
+        host_key_fingerprint=source.host_key_fingerprint if source is not None else "",
+        temp_prefix=_temp_prefix(run),
+        on_body=on_body,
+    )
 
+
+def _progress_saver(run: FeedRun):
     last_save = [0.0]
 
     def progress(n: int) -> None:
@@ -145,18 +176,13 @@ def _obtain_file_path(ctx: _Ctx) -> str:
             last_save[0] = time.monotonic()
             _save(run, "bytes_downloaded")
 
-    result = fetch(
-        url,
-        policy=_fetch_policy(ctx.fs),
-        username=username,
-        password=password,
-        etag=source.last_etag if conditional else "",
-        last_modified=source.last_modified if conditional else "",
-        on_progress=progress,
-        host_key_type=source.host_key_type if source is not None else "",
-        host_key_fingerprint=source.host_key_fingerprint if source is not None else "",
-        temp_prefix=_temp_prefix(run),
-    )
+    return progress
+
+
+def _take_download(ctx: _Ctx, result: FetchResult) -> str:
+    """Record a finished download on the run (and pin an sftp server's key on first use);
+    return the file's path."""
+    run, source = ctx.run, ctx.source
     if source is not None and result.host_key_fingerprint and not source.host_key_fingerprint:
         # trust on first use: the first pull that logged in and read the file pins the key
         pinned = (
@@ -217,40 +243,69 @@ def _format_proves_end(path: str, source: ProductSource | None) -> bool:
 
 def _ingest(ctx: _Ctx) -> None:
     run, source, fs = ctx.run, ctx.source, ctx.fs
+    download = stream = None
     with _phase(run, Phase.FETCHING):
         # the fingerprints of the last pull are read on another connection while the file
         # downloads (not inside an outer transaction, e.g. a test's, which it could not see)
         background = None
         if not run.force and _is_pg() and not connection.in_atomic_block:
             background = _BackgroundMatcher(ctx.catalog)
+        matcher: RecordMatcher | None = None
         try:
-            path = _obtain_file(ctx)
-            if (
-                source is not None
-                and not run.force
-                and source.last_sha256
-                and run.content_sha256 == source.last_sha256
-                and not _changed_since(ctx.catalog, source.last_success_at)
-            ):
-                # an identical file over the catalog it last applied to: nothing to parse
-                # (after another source's run or an edit, it is applied again)
-                raise _Unchanged
+            if _may_stream(ctx):
+                download = StreamedDownload(
+                    partial(_download, ctx), on_progress=_progress_saver(run)
+                )
+                # every record is read (no fingerprints to skip by): no need for the end
+                if (run.force or not _has_fingerprints(ctx.catalog)) and download.wait_for_head(
+                    _STREAM_HEAD_BYTES
+                ) is not None:
+                    stream = _streamed_body(ctx, download)
+            if stream is None:
+                if download is not None:
+                    path = _take_download(ctx, download.result())
+                    _check_expansion(ctx, path)
+                else:
+                    path = _obtain_file(ctx)
+                if (
+                    source is not None
+                    and not run.force
+                    and source.last_sha256
+                    and run.content_sha256 == source.last_sha256
+                    and not _changed_since(ctx.catalog, source.last_success_at)
+                ):
+                    # an identical file over the catalog it last applied to: nothing to
+                    # parse (after another source's run or an edit, it is applied again)
+                    raise _Unchanged
         except BaseException:
             if background is not None:
                 background.cancel()
+            if download is not None:
+                download.cancel()
             raise
-        if background is not None:
+        if stream is not None:
+            if background is not None:
+                background.cancel()
+        elif background is not None:
             matcher = background.result()
-        else:
-            matcher = None if run.force else _unchanged_record_matcher(ctx.catalog)
+        elif not run.force:
+            matcher = _unchanged_record_matcher(ctx.catalog)
     with _phase(run, Phase.PARSING):
         try:
-            state, rejected_skus = _parse_into_stage(ctx, path, matcher)
+            if stream is not None:  # every record is read, as the file arrives
+                state, rejected_skus = _parse_into_stage(ctx, "", None, stream=stream)
+                _take_download(ctx, download.result())
+            else:
+                state, rejected_skus = _parse_into_stage(ctx, path, matcher)
         except ReparseNeeded:  # an edge case the shortcut cannot decide: read everything
             log.info("feed run %s: parsing every record again", run.pk)
             FeedRowError.objects.filter(run=run).delete()
             matcher = None
             state, rejected_skus = _parse_into_stage(ctx, path, None)
+        except BaseException:
+            if download is not None:
+                download.cancel()
+            raise
     with _phase(run, Phase.VALIDATING):
         run.rows_total = state.received
         _save(run, "rows_total")
@@ -269,6 +324,42 @@ def _ingest(ctx: _Ctx) -> None:
             ctx.matcher = matcher
             _analyze_stage(run)
     _apply_and_finish(ctx)
+
+
+# enough of a body to tell its compression (and a zip, which cannot be read as it arrives)
+_STREAM_HEAD_BYTES = 8
+
+
+def _may_stream(ctx: _Ctx) -> bool:
+    """Whether the run's download may be read as it arrives: a URL (not an uploaded file),
+    on PostgreSQL outside an outer transaction (the writers' second connection must see
+    the run's rows)."""
+    return not ctx.run.file_path and _is_pg() and not connection.in_atomic_block
+
+
+def _has_fingerprints(catalog: Catalog) -> bool:
+    """Whether the catalog's active products carry the fingerprints a pull skips unchanged
+    records by (else the pull reads every record)."""
+    return (
+        Product.objects.for_tenant(catalog.tenant_id)
+        .filter(catalog=catalog, removed_at__isnull=True, feed_line_hash__isnull=False)
+        .exists()
+    )
+
+
+def _streamed_body(ctx: _Ctx, download: StreamedDownload):
+    """The feed, decompressed, read from the download as it arrives; None for a zip (read
+    once it is whole). A run whose download fails fails when its reader reaches the break,
+    before anything is applied."""
+    source = ctx.source
+    assert download.path is not None
+    ctx.temp_files.append(download.path)
+    compression = (source.compression if source is not None else "") or "auto"
+    limits = Limits(max_expanded_bytes=ctx.fs.max_feed_bytes)
+    try:
+        return open_decompressed_stream(download.reader(), compression, limits)
+    except StreamNeedsWholeFile:
+        return None
 
 
 class _BackgroundMatcher:
@@ -353,10 +444,11 @@ def _unchanged_record_matcher(catalog: Catalog) -> RecordMatcher | None:
 
 
 def _parse_into_stage(
-    ctx: _Ctx, path: str, matcher: RecordMatcher | None
+    ctx: _Ctx, path: str, matcher: RecordMatcher | None, *, stream=None
 ) -> tuple[ValidationState, set[str]]:
     """Stream, validate and stage the feed's rows (all of them, or with a matcher only the
-    records that changed since the last pull); row errors are stored as they come."""
+    records that changed since the last pull); row errors are stored as they come. The
+    feed is the file at ``path``, or ``stream`` (a download read as it arrives)."""
     run, source, fs = ctx.run, ctx.source, ctx.fs
     state = ValidationState(
         default_currency=ctx.catalog.currency,
@@ -373,7 +465,9 @@ def _parse_into_stage(
     rejected_skus: set[str] = set()
     _create_stage(run)
     pg = _is_pg()
-    stream = open_decompressed(path, compression, Limits(max_expanded_bytes=fs.max_feed_bytes))
+    if stream is None:
+        limits = Limits(max_expanded_bytes=fs.max_feed_bytes)
+        stream = open_decompressed(path, compression, limits)
     # PostgreSQL: a second connection COPYs block N while this one parses block N+1
     # (not inside an outer transaction, e.g. a test's: the other connection could not
     # see the uncommitted staging table); straight into the products on a first pull

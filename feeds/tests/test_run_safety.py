@@ -20,7 +20,7 @@ from feeds import periodic, services
 from feeds.ingest import apply, context, pipeline
 from feeds.models import FeedRun, FeedSettings, ProductSource, RunStatus, Schedule, Trigger
 from feeds.tests.factories import ProductSourceFactory
-from feeds.tests.feedserver import FeedServer, body, unframed
+from feeds.tests.feedserver import body, unframed
 
 HEADER = "id,title,description,link,image_link,price,availability,brand\n"
 
@@ -49,14 +49,6 @@ def snapshot(catalog) -> list[tuple]:
         .order_by("sku")
         .values_list("sku", "title", "price", "removed_at")
     )
-
-
-@pytest.fixture
-def server(settings):
-    settings.FEEDS_FETCH_ALLOW_LIST = ["127.0.0.0/8"]
-    s = FeedServer()
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -52,14 +52,6 @@ def fs(db):
     return s
 
 
-@pytest.fixture
-def server(settings):
-    settings.FEEDS_FETCH_ALLOW_LIST = ["127.0.0.0/8"]
-    s = FeedServer()
-    yield s
-    s.close()
-
-
 def upload_run(tenant, source, data: bytes, actor=None, **kw) -> FeedRun:
     path = services.upload_path_for("feed.csv")
     with open(path, "wb") as fh:
