@@ -56,9 +56,7 @@ class _CappedReader(io.RawIOBase):
 
     def readinto(self, b) -> int:  # type: ignore[override]
         try:
-            # read1: what one read of the compressed bytes gives (a download being read as
-            # it arrives yields its rows as they come, not once a whole buffer is full)
-            data = self._inner.read1(len(b))
+            data = self._inner.read(len(b))
         except (OSError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError) as exc:
             raise FeedError(
                 "compression", f"The compressed feed is damaged and cannot be read: {exc}"
@@ -108,52 +106,30 @@ def open_decompressed(
     ``compression``: "auto", "none", "gzip" or "zip". A zip must hold exactly one
     feed file (directories and macOS metadata are ignored).
     """
+    limits = limits or Limits()
     raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, closed by it
     try:
+        head = raw.read(8)
+        raw.seek(0)
         raw.seek(0, io.SEEK_END)
         size = raw.tell()
         raw.seek(0)
-        return _decompressed(raw, size, compression, limits or Limits())
+        kind = detect_compression(head) if compression in ("auto", "", None) else compression
+        if kind == "none":
+            return raw
+        if kind == "gzip":
+            if detect_compression(head) != "gzip":
+                raise FeedError("compression", "The source is set to gzip but the file is not.")
+            gz = gzip.GzipFile(fileobj=raw, mode="rb")
+            return io.BufferedReader(
+                _CappedReader(gz, size, limits, consumed=raw.tell), buffer_size=1024 * 1024
+            )
+        if kind == "zip":
+            return _open_zip(raw, size, limits)
+        raise FeedError("compression", f"Unknown compression “{kind}”.")
     except BaseException:
         raw.close()
         raise
-
-
-def open_decompressed_stream(
-    raw: IO[bytes], compression: str = "auto", limits: Limits | None = None
-) -> IO[bytes]:
-    """``open_decompressed`` over a stream still being written (a download being read as it
-    arrives): no size and no seeking beyond its start, so no zip (whose directory is at its
-    end: ``StreamNeedsWholeFile``). Caps hold as the bytes come."""
-    try:
-        return _decompressed(raw, None, compression, limits or Limits())
-    except BaseException:
-        raw.close()
-        raise
-
-
-class StreamNeedsWholeFile(Exception):
-    """The stream is a zip: it can be opened only once the whole file is there."""
-
-
-def _decompressed(raw: IO[bytes], size: int | None, compression: str, limits: Limits) -> IO[bytes]:
-    head = raw.read(8)
-    raw.seek(0)
-    kind = detect_compression(head) if compression in ("auto", "", None) else compression
-    if kind == "none":
-        return raw
-    if kind == "gzip":
-        if detect_compression(head) != "gzip":
-            raise FeedError("compression", "The source is set to gzip but the file is not.")
-        gz = gzip.GzipFile(fileobj=raw, mode="rb")
-        return io.BufferedReader(
-            _CappedReader(gz, size or 0, limits, consumed=raw.tell), buffer_size=1024 * 1024
-        )
-    if kind == "zip":
-        if size is None:
-            raise StreamNeedsWholeFile
-        return _open_zip(raw, size, limits)
-    raise FeedError("compression", f"Unknown compression “{kind}”.")
 
 
 # What zipfile raises on a damaged archive or a zip feature it does not support (found by

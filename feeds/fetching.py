@@ -87,9 +87,10 @@ def fetch(
 
     ``on_body(path, stop)`` is called when an HTTP(S) body starts to arrive: the caller may
     read the temp file as it grows, and ``stop()`` ends the download from another thread
-    (feeds.ingest.download). For sftp,
-    ``last_modified`` is the stat validator of the last good pull and ``host_key_*`` the
-    pinned server key ("" = trust and report the key on first use).
+    (feeds.ingest.download).
+
+    For sftp, ``last_modified`` is the stat validator of the last good pull and
+    ``host_key_*`` the pinned server key ("" = trust and report the key on first use).
     """
     if urlsplit(url).scheme.lower() == "sftp":
         # imported here: asyncssh loads only for sftp sources, and sftp.py imports this module

@@ -98,6 +98,9 @@ class StreamedDownload:
         if stop is not None:
             stop()
         self._thread.join()
+        if self._result is not None and self._result.path:  # it ended whole meanwhile
+            with contextlib.suppress(OSError):
+                os.unlink(self._result.path)
 
     def _wait(self, position: int) -> None:
         """Until more than ``position`` bytes are written, or the download ended."""

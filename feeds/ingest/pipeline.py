@@ -25,13 +25,7 @@ from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.services import audit_record
 from catalogs.models import Catalog, Product
 from feeds import crypto
-from feeds.decompress import (
-    Limits,
-    StreamNeedsWholeFile,
-    check_expansion,
-    open_decompressed,
-    open_decompressed_stream,
-)
+from feeds.decompress import Limits, check_expansion, open_decompressed
 from feeds.fetching import fetch
 from feeds.ingest.apply import _apply_and_finish, _store_row_errors
 from feeds.ingest.context import _Ctx, _phase, _save, _Unchanged
@@ -257,10 +251,10 @@ def _ingest(ctx: _Ctx) -> None:
                     partial(_download, ctx), on_progress=_progress_saver(run)
                 )
                 # every record is read (no fingerprints to skip by): no need for the end
-                if (run.force or not _has_fingerprints(ctx.catalog)) and download.wait_for_head(
-                    _STREAM_HEAD_BYTES
-                ) is not None:
-                    stream = _streamed_body(ctx, download)
+                if run.force or not _has_fingerprints(ctx.catalog):
+                    head = download.wait_for_head(_STREAM_HEAD_BYTES)
+                    if head is not None:
+                        stream = _streamed_body(ctx, download, head)
             if stream is None:
                 if download is not None:
                     path = _take_download(ctx, download.result())
@@ -326,7 +320,7 @@ def _ingest(ctx: _Ctx) -> None:
     _apply_and_finish(ctx)
 
 
-# enough of a body to tell its compression (and a zip, which cannot be read as it arrives)
+# enough of a body to tell whether it is compressed (then it is read once whole)
 _STREAM_HEAD_BYTES = 8
 
 
@@ -347,19 +341,22 @@ def _has_fingerprints(catalog: Catalog) -> bool:
     )
 
 
-def _streamed_body(ctx: _Ctx, download: StreamedDownload):
-    """The feed, decompressed, read from the download as it arrives; None for a zip (read
-    once it is whole). A run whose download fails fails when its reader reaches the break,
-    before anything is applied."""
+def _streamed_body(ctx: _Ctx, download: StreamedDownload, head: bytes):
+    """The feed read from the download as it arrives, or None when it must be whole first:
+    a compressed file, whose expansion is checked before a row is parsed (a bomb's first
+    megabytes would otherwise be parsed as rows), and a zip's directory is at its end. A
+    run whose download fails fails when its reader reaches the break, before anything is
+    applied."""
+    from feeds.parsing import detect_compression
+
     source = ctx.source
+    if (source.compression if source is not None else "") not in ("", "auto", "none"):
+        return None
+    if detect_compression(head) != "none":
+        return None
     assert download.path is not None
     ctx.temp_files.append(download.path)
-    compression = (source.compression if source is not None else "") or "auto"
-    limits = Limits(max_expanded_bytes=ctx.fs.max_feed_bytes)
-    try:
-        return open_decompressed_stream(download.reader(), compression, limits)
-    except StreamNeedsWholeFile:
-        return None
+    return download.reader()
 
 
 class _BackgroundMatcher:

@@ -1,5 +1,5 @@
-"""A pull that reads every record (a first pull, a forced one) parses the download as it
-arrives (feeds.ingest.download) instead of after the whole file: with a real local HTTP
+"""A pull that reads every record (a first pull, a forced one) parses an uncompressed download
+as it arrives (feeds.ingest.download) instead of after the whole file: with a real local HTTP
 server that holds the rest of the file back, breaks off, or sends too much. Whatever the
 download does, nothing is applied from a file that did not arrive whole."""
 
@@ -171,14 +171,16 @@ def test_a_feed_that_fails_to_parse_stops_its_download(tenant_a, server):
     assert products(catalog) == []
 
 
-def test_a_gzip_feed_is_read_as_it_arrives(tenant_a, server):
+def test_a_gzip_feed_is_read_once_it_is_whole(tenant_a, server):
+    """A compressed feed's expansion is checked before a row is parsed (bombs): it waits
+    for the whole file."""
     data = gzip.compress(feed(ROWS), mtime=0)
-    handler, seen = held_back(data, until=rows_parsed)
+    handler, seen = held_back(data, until=rows_parsed, wait=3)
     server.routes["/feed.csv.gz"] = handler
     catalog = CatalogFactory(tenant=tenant_a)
     run = pull(tenant_a, url_source(catalog, server.url("/feed.csv.gz")))
     assert run.status == RunStatus.SUCCEEDED, run.error_message
-    assert seen.is_set()
+    assert not seen.is_set()  # nothing parsed while the rest was held back
     assert run.created == ROWS
 
 
@@ -226,9 +228,7 @@ def test_a_re_pull_waits_for_the_whole_file_and_skips_an_identical_one(tenant_a,
     assert run.status == RunStatus.SUCCEEDED and run.updated == ROWS
 
 
-def test_a_gzip_bomb_read_as_it_arrives_fails_and_applies_nothing(tenant_a, server, tmp_path):
-    """The expansion caps count the compressed bytes received so far: a bomb fails within
-    its first megabytes of output, whatever is still on the wire."""
+def test_a_gzip_bomb_on_a_first_pull_fails_before_a_row_is_parsed(tenant_a, server, tmp_path):
     from feeds.tests.test_bombs import gzip_bomb
 
     path = tmp_path / "bomb.csv.gz"
@@ -238,5 +238,6 @@ def test_a_gzip_bomb_read_as_it_arrives_fails_and_applies_nothing(tenant_a, serv
     run = pull(tenant_a, url_source(catalog, server.url("/feed.csv.gz")))
     assert run.status == RunStatus.FAILED
     assert run.error_code == "compression"
+    assert run.rows_done == 0 and run.received == 0
     assert products(catalog) == []
     assert not leftover_downloads(run)
