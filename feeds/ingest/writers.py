@@ -384,8 +384,8 @@ class _ProductWriter(_StageWriter):
 class _SortKeyWriter(_StageWriter):
     """The product list's sort keys of a first pull, written beside its products: a new
     partition table filled by one binary COPY on a connection of its own as the blocks
-    come, indexed and committed unattached once the last block is written (while the
-    products' connection settles and analyzes), and attached by the products' transaction
+    come, committed unattached and then indexed once the last block is written (while
+    the products' connection settles and analyzes), and attached by the products' transaction
     just before its COMMIT. It takes the place of building the partition from the products
     table after them (catalogs.services.sort_keys_fill_new_partition), which remains the
     fallback: when this writer fails, its table is dropped and the products' transaction
@@ -424,7 +424,8 @@ class _SortKeyWriter(_StageWriter):
         self.changed_at = pa.scalar(changed_at, pa.int64())
         self.started = False
         self.builder: threading.Thread | None = None
-        self.committed = False
+        self.committed = False  # the filled table is committed, unattached
+        self.indexed = False  # and its indexes are built: ready to attach
         self._start(table, self.columns)
 
     def put_rows(self, products: pa.Table) -> bool:
@@ -454,10 +455,15 @@ class _SortKeyWriter(_StageWriter):
 
     def _build(self) -> None:
         try:
+            # committed before its indexes are built: PostgreSQL builds a btree with
+            # parallel workers only on a table not created in the same transaction, and
+            # the sort keys' builds are the pull's tail, with a core otherwise idle
+            self.conn.commit()
+            self.committed = True
             with self.conn.cursor() as cur:
                 sort_keys_index_partition(cur, self.table)
             self.conn.commit()
-            self.committed = True
+            self.indexed = True
         except BaseException as exc:
             self.error = exc
 
@@ -465,7 +471,7 @@ class _SortKeyWriter(_StageWriter):
         """Whether the table is ready to attach (else it is dropped: see the class)."""
         if self.builder is not None:
             self.builder.join()
-        if self.committed and self.error is None:
+        if self.indexed and self.error is None:
             return True
         log.warning("sort keys beside a first pull failed, built after it: %r", self.error)
         self.abort()
@@ -481,6 +487,7 @@ class _SortKeyWriter(_StageWriter):
             super().abort()
         with contextlib.suppress(Exception):
             if self.committed:
+                self.conn.rollback()  # a failed index build's transaction
                 with self.conn.cursor() as cur:
                     sort_keys_drop_unattached(cur, catalog_id=self.catalog_id)
                 self.conn.commit()

@@ -8,6 +8,7 @@ import gzip
 
 import pytest
 from django.db import connection, transaction
+from psycopg import sql
 
 from catalogs.models import Product, ProductSortKey
 from catalogs.services import sort_key_partition
@@ -394,6 +395,41 @@ def test_a_sort_key_writer_that_fails_leaves_the_partition_to_the_products(
     keys, partitions = _sort_keys(catalog)
     assert len(keys) == 40 and partitions == {sort_key_partition(catalog.pk)}
     assert _partition_attached(catalog)
+
+
+def test_the_sort_keys_table_is_committed_before_its_indexes_are_built(
+    tenant_a, direct_writers, monkeypatch
+):
+    """PostgreSQL builds an index with parallel workers only on a table that was not created
+    in the same transaction: another connection sees the filled table, unindexed, as the
+    builds start."""
+    seen = []
+    index_partition = writers.sort_keys_index_partition
+
+    def watched(cursor, partition):
+        other = staging._second_connection(autocommit=True)
+        try:
+            seen.append(
+                (
+                    other.execute(
+                        sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(partition))
+                    ).fetchone()[0],
+                    other.execute(
+                        "SELECT count(*) FROM pg_index WHERE indrelid = to_regclass(%s)",
+                        [partition],
+                    ).fetchone()[0],
+                )
+            )
+        finally:
+            other.close()
+        index_partition(cursor, partition)
+
+    monkeypatch.setattr(writers, "sort_keys_index_partition", watched)
+    catalog = CatalogFactory(tenant=tenant_a)
+    run = upload_run(tenant_a, ProductSourceFactory(catalog=catalog), feed(n_rows(40)))
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert seen == [(40, 0)]
+    assert _partition_attached(catalog) and len(_sort_keys(catalog)[0]) == 40
 
 
 def test_a_first_pull_failing_after_its_sort_keys_were_committed_leaves_no_table(
