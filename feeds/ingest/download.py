@@ -124,16 +124,7 @@ class _GrowingFile(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def seekable(self) -> bool:
-        return True
-
     def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        if whence != os.SEEK_SET or offset > self._position:
-            raise io.UnsupportedOperation("a download being read seeks back only")
-        self._position = self._fh.seek(offset)
         return self._position
 
     def readinto(self, buffer) -> int:

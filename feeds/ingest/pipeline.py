@@ -53,8 +53,11 @@ from feeds.models import (
 )
 from feeds.outbound import FetchPolicy, FetchResult
 from feeds.parsing import (
+    FORMAT_XML,
     FeedError,
     ValidationState,
+    detect_compression,
+    detect_format,
 )
 from feeds.readers import RecordMatcher, ReparseNeeded, parse_feed_tables
 
@@ -218,8 +221,6 @@ def _format_proves_end(path: str, source: ProductSource | None) -> bool:
     """Whether the file's format has an end the reader insists on, so a cut-off body fails
     instead of reading as a shorter feed: gzip (end-of-stream marker and CRC), zip (central
     directory at the end) and XML (the closing root element). CSV and TSV have none."""
-    from feeds.parsing import FORMAT_XML, detect_compression, detect_format
-
     with open(path, "rb") as fh:
         head = fh.read(65536)
     if detect_compression(head) in ("gzip", "zip"):
@@ -347,8 +348,6 @@ def _streamed_body(ctx: _Ctx, download: StreamedDownload, head: bytes):
     megabytes would otherwise be parsed as rows), and a zip's directory is at its end. A
     run whose download fails fails when its reader reaches the break, before anything is
     applied."""
-    from feeds.parsing import detect_compression
-
     source = ctx.source
     if (source.compression if source is not None else "") not in ("", "auto", "none"):
         return None
