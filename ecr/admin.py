@@ -14,11 +14,32 @@ from .models import (
     ReviewBatch,
     ReviewSettings,
 )
-from .services import ecr_evaluate
+from .services import ecr_evaluate, review_rules_changed
+
+# Review settings that the rules read (the thresholds only steer ECR)
+RULE_SETTINGS = frozenset({"title_max_length", "description_max_length", "caps_min_letters"})
+
+
+class _RulesListAdmin(admin.ModelAdmin):
+    """Terms and claims are part of the review rules: adding, changing (in the list too) or
+    deleting one has the catalogs' products reviewed again in the background."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change or form.changed_data:
+            review_rules_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        review_rules_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        review_rules_changed()
 
 
 @admin.register(PolicyTerm)
-class PolicyTermAdmin(admin.ModelAdmin):
+class PolicyTermAdmin(_RulesListAdmin):
     list_display = ("term", "kind", "category", "severity", "is_active", "updated_at")
     list_filter = ("kind", "severity", "category", "is_active")
     list_editable = ("severity", "is_active")
@@ -26,7 +47,7 @@ class PolicyTermAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeniedClaim)
-class DeniedClaimAdmin(admin.ModelAdmin):
+class DeniedClaimAdmin(_RulesListAdmin):
     list_display = ("phrase", "category", "is_active", "updated_at")
     list_filter = ("category", "is_active")
     list_editable = ("is_active",)
@@ -60,6 +81,8 @@ class ReviewSettingsAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         _audit_change(request, obj, form, tenant=None, action="ecr.settings_changed")
+        if RULE_SETTINGS & set(form.changed_data):
+            review_rules_changed()
 
 
 @admin.register(CatalogEcrState)

@@ -107,6 +107,13 @@ class ReviewSettings(models.Model):
     caps_min_letters = models.PositiveIntegerField(
         default=8, help_text="An all-capitals title is flagged from this many letters on."
     )
+    rules_changed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When a policy term, a denied claim or a review limit last changed: products "
+        "reviewed before it are reviewed again in the background.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -147,6 +154,11 @@ class CatalogEcrState(TenantOwnedModel):
     # at: while it is still the catalog's version, pages show them instead of recounting.
     counts_version = models.CharField(max_length=100, blank=True, default="", editable=False)
     changed_at = models.DateTimeField(null=True, blank=True)
+    # The start of the catalog's last complete re-review after a rules change; before the
+    # rules' last change (or rules_stale_at), some products carry older rules' verdict.
+    rules_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # a review that read the rules before a change wrote its verdict after it
+    rules_stale_at = models.DateTimeField(null=True, blank=True, editable=False)
     disable_threshold_override = models.DecimalField(
         max_digits=4,
         decimal_places=3,
@@ -185,6 +197,7 @@ class EcrTrigger(models.TextChoices):
     PERIODIC = "periodic", "Periodic check"
     EDIT = "edit", "Product edit"
     MANUAL = "manual", "Operator"
+    RULES = "rules", "Rules changed"
 
 
 class EcrEvent(TenantOwnedModel):

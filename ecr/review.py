@@ -21,6 +21,7 @@ from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Count, Q
@@ -50,6 +51,7 @@ REVIEW_FIELDS = (
     # product_type and google_product_category are long and no rule reads them
     *(f for f in FEED_FIELDS if f not in ("product_type", "google_product_category")),
     "review_requested_at",
+    "reviewed_at",
 )
 ISSUE_COLUMNS = (
     "tenant_id",
@@ -138,6 +140,17 @@ _STATUS_SQL = (
     "WHERE p.id = v.id AND p.tenant_id = %s AND p.catalog_id = %s "
     "AND p.review_status = %s AND (p.review_requested_at IS NULL OR p.review_requested_at <= %s)"
 )
+# A re-review after a rules change: each product keeps the new result only if it still
+# carries the review that was read (a feed run or an edit since then wins).
+_REREVIEW_STATUS_SQL = (
+    f"UPDATE {Product._meta.db_table} AS p "  # noqa: S608 - model table name
+    "SET review_status = v.status, reviewed_at = %s "
+    "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) AS v(id, status, seen) "
+    "WHERE p.id = v.id AND p.tenant_id = %s AND p.catalog_id = %s "
+    "AND p.review_status <> %s AND p.removed_at IS NULL "
+    "AND p.reviewed_at IS NOT DISTINCT FROM v.seen "
+    "RETURNING p.id"
+)
 
 
 @dataclass
@@ -149,6 +162,23 @@ class _ChunkWrite:
     issues: pa.Table  # ISSUE_COLUMNS
     started: datetime
     now: datetime
+    # a re-review after a rules change: the reviewed_at each product was read with
+    seen: list[datetime | None] | None = None
+
+    def statuses(self) -> list[str]:
+        bad = set(self.unavailable)
+        return [
+            ReviewStatus.UNAVAILABLE.value if i in bad else ReviewStatus.AVAILABLE.value
+            for i in self.ids
+        ]
+
+
+def _copy_issues(cur, issues: pa.Table) -> None:
+    if issues.num_rows:
+        buf = io.BytesIO()
+        pa_csv.write_csv(issues, buf, pa_csv.WriteOptions(include_header=False))
+        with cur.copy(_COPY_SQL) as cp:
+            cp.write(buf.getvalue())
 
 
 def _pg_write(cur, w: _ChunkWrite) -> None:
@@ -156,16 +186,12 @@ def _pg_write(cur, w: _ChunkWrite) -> None:
     statuses, in plain SQL with arrays (no 10,000-placeholder IN lists); tenant_id leads
     every WHERE, as TenantQuerySet.for_tenant() puts it. A product edited again after
     the review started stays Pending for the next review."""
+    if w.seen is not None:
+        _pg_rewrite(cur, w)
+        return
     cur.execute(_DELETE_SQL, [w.tenant_id, w.ids])
-    if w.issues.num_rows:
-        buf = io.BytesIO()
-        pa_csv.write_csv(w.issues, buf, pa_csv.WriteOptions(include_header=False))
-        with cur.copy(_COPY_SQL) as cp:
-            cp.write(buf.getvalue())
-    bad = set(w.unavailable)
-    statuses = [
-        ReviewStatus.UNAVAILABLE.value if i in bad else ReviewStatus.AVAILABLE.value for i in w.ids
-    ]
+    _copy_issues(cur, w.issues)
+    statuses = w.statuses()
     cur.execute(
         _STATUS_SQL,
         [
@@ -180,8 +206,59 @@ def _pg_write(cur, w: _ChunkWrite) -> None:
     )
 
 
+def _pg_rewrite(cur, w: _ChunkWrite) -> None:
+    """A re-review's chunk: the statuses first, then the issues of only the products whose
+    status it set (their rows stay locked until the chunk commits); a product reviewed or
+    changed since it was read keeps what that wrote."""
+    cur.execute(
+        _REREVIEW_STATUS_SQL,
+        [
+            w.now,
+            w.ids,
+            w.statuses(),
+            w.seen,
+            w.tenant_id,
+            w.catalog_id,
+            ReviewStatus.PENDING.value,
+        ],
+    )
+    kept = [row[0] for row in cur.fetchall()]
+    cur.execute(_DELETE_SQL, [w.tenant_id, kept])
+    _copy_issues(cur, _issues_of(w.issues, kept))
+
+
+def _issues_of(issues: pa.Table, product_ids: list[int]) -> pa.Table:
+    return issues.filter(pc.is_in(issues.column("product_id"), pa.array(product_ids, pa.int64())))
+
+
+def _orm_rewrite(tenant: Tenant, w: _ChunkWrite) -> None:
+    """_pg_rewrite for databases without arrays: one UPDATE per (status, reviewed_at read)
+    group (a review gives a whole chunk the same time, so groups are few)."""
+    assert w.seen is not None
+    groups: dict[tuple[str, datetime | None], list[int]] = {}
+    for pid, status, seen in zip(w.ids, w.statuses(), w.seen, strict=True):
+        groups.setdefault((status, seen), []).append(pid)
+    products = Product.objects.for_tenant(tenant).active()
+    for (status, seen), pids in groups.items():
+        products.filter(id__in=pids, reviewed_at=seen).exclude(
+            review_status=ReviewStatus.PENDING
+        ).update(review_status=status, reviewed_at=w.now)
+    kept = list(products.filter(id__in=w.ids, reviewed_at=w.now).values_list("id", flat=True))
+    ProductIssue.objects.for_tenant(tenant).filter(product_id__in=kept).delete()
+    ProductIssue.objects.bulk_create(
+        [
+            ProductIssue(**{**r, "created_at": w.now})
+            for r in _issues_of(w.issues, kept).drop_columns(["created_at"]).to_pylist()
+        ],
+        batch_size=500,
+    )
+
+
 def _orm_write(tenant: Tenant, w: _ChunkWrite) -> None:
     """The same for databases without COPY (the embedded SQLite default)."""
+    if w.seen is not None:
+        _orm_rewrite(tenant, w)
+        return
     ProductIssue.objects.for_tenant(tenant).filter(product_id__in=w.ids).delete()
     ProductIssue.objects.bulk_create(
         [
@@ -282,6 +359,7 @@ def _review_chunk(
     result: ReviewResult,
     waits: list[float],
     writer,
+    rereview: bool = False,
 ) -> None:
     now = timezone.now()
     review = rules.review_block(chunk.block, ctx)
@@ -298,8 +376,9 @@ def _review_chunk(
         }
     )
     unavailable = ids[review.unavailable].tolist()
-    now_ts = now.timestamp()
-    waits.extend(max(0.0, now_ts - r) for r in chunk.requested if r is not None)
+    if not rereview:  # products re-reviewed after a rules change were not waiting
+        now_ts = now.timestamp()
+        waits.extend(max(0.0, now_ts - r) for r in chunk.requested if r is not None)
     writer.put(
         _ChunkWrite(
             tenant_id=tenant.pk,
@@ -309,6 +388,7 @@ def _review_chunk(
             issues=table,
             started=started,
             now=now,
+            seen=chunk.seen if rereview else None,
         )
     )
     result.reviewed += len(chunk.ids)
@@ -324,6 +404,7 @@ class _Block:
     ids: list[int]
     requested: list[float | None]  # epoch seconds
     block: pa.Table
+    seen: list[datetime | None]  # reviewed_at as read
 
 
 # The engine's columns in SQL: numbers as the text they were stored as, the list of
@@ -370,13 +451,20 @@ def _stream(qs, chunk_size: int) -> Iterator[_Block]:
                     for p in part
                 ],
                 block=rules.block_from_products(part),
+                seen=[p["reviewed_at"] for p in part],
             )
         return
     qs = qs.annotate(
         requested_epoch=RawSQL("EXTRACT(EPOCH FROM review_requested_at)::float8", []),
         **{f"b_{k}": RawSQL(v, []) for k, v in _BLOCK_SQL.items()},  # noqa: S611 - constants
     )
-    fields = ("id", "requested_epoch", *_TEXT_FIELDS, *(f"b_{k}" for k in _BLOCK_SQL))
+    fields = (
+        "id",
+        "requested_epoch",
+        "reviewed_at",
+        *_TEXT_FIELDS,
+        *(f"b_{k}" for k in _BLOCK_SQL),
+    )
     names = (*_TEXT_FIELDS, *_BLOCK_SQL)
     schema = rules.BLOCK_SCHEMA
     sql, params = qs.values_list(*fields).query.sql_with_params()
@@ -392,9 +480,11 @@ def _stream(qs, chunk_size: int) -> Iterator[_Block]:
                 break
             cols = list(zip(*rows, strict=True))
             block = pa.table(
-                {n: pa.array(c, schema.field(n).type) for n, c in zip(names, cols[2:], strict=True)}
+                {n: pa.array(c, schema.field(n).type) for n, c in zip(names, cols[3:], strict=True)}
             ).select(schema.names)
-            yield _Block(ids=list(cols[0]), requested=list(cols[1]), block=block)
+            yield _Block(
+                ids=list(cols[0]), requested=list(cols[1]), block=block, seen=list(cols[2])
+            )
 
 
 def products_review(
@@ -409,11 +499,15 @@ def products_review(
     chunk_size: int = CHUNK_SIZE,
     background_writer: bool | None = None,
     written_by_run: bool = False,
+    reviewed_before: datetime | None = None,
 ) -> ReviewResult:
     """Review the Pending active products of a catalog (or those of ``product_ids``; with
     ``written_by_run``, those the feed run ``run`` created or changed).
 
-    With ``limit``, the oldest Pending products first (the standard queue).
+    With ``limit``, the oldest Pending products first (the standard queue). With
+    ``reviewed_before`` (the rules' last change), the active products reviewed before it
+    instead of the Pending ones; each keeps its new review only if no feed run or edit
+    reviewed or changed it meanwhile.
 
     Inside a caller's transaction (a seller's edit, tests) everything happens in it: a
     failure leaves every product as it was. Called outside one on PostgreSQL (a feed run
@@ -442,6 +536,7 @@ def products_review(
             chunk_size=chunk_size,
             writer=_ThreadWriter(),
             written_by_run=written_by_run,
+            reviewed_before=reviewed_before,
         )
     with transaction.atomic():
         return _products_review(
@@ -455,20 +550,34 @@ def products_review(
             chunk_size=chunk_size,
             writer=_InlineWriter(tenant),
             written_by_run=written_by_run,
+            reviewed_before=reviewed_before,
         )
 
 
 def _products_review(
-    *, tenant, catalog, lane, trigger, product_ids, limit, run, chunk_size, writer, written_by_run
+    *,
+    tenant,
+    catalog,
+    lane,
+    trigger,
+    product_ids,
+    limit,
+    run,
+    chunk_size,
+    writer,
+    written_by_run,
+    reviewed_before,
 ) -> ReviewResult:
     started = timezone.now()
     settings = ReviewSettings.current()
     ctx = review_context(tenant=tenant, catalog=catalog, settings=settings)
-    qs = (
-        Product.objects.for_tenant(tenant)
-        .active()
-        .filter(catalog=catalog, review_status=ReviewStatus.PENDING)
-    )
+    qs = Product.objects.for_tenant(tenant).active().filter(catalog=catalog)
+    if reviewed_before is None:
+        qs = qs.filter(review_status=ReviewStatus.PENDING)
+    else:
+        qs = qs.exclude(review_status=ReviewStatus.PENDING).filter(
+            Q(reviewed_at__lt=reviewed_before) | Q(reviewed_at__isnull=True)
+        )
     if product_ids is not None:
         qs = qs.filter(id__in=list(product_ids))
     if written_by_run:  # a run's merge sets last_seen_run_id on the rows it writes
@@ -490,6 +599,7 @@ def _products_review(
                 result=result,
                 waits=waits,
                 writer=writer,
+                rereview=reviewed_before is not None,
             )
     finally:
         writer.close()

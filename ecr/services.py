@@ -12,8 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.core.mail import send_mass_mail
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -350,6 +352,8 @@ def review_after_feed_run(
         step("review")
     else:
         result = ReviewResult()
+    if run is not None and run.started_at is not None:  # its reviewer read the rules then
+        rules_read_before_change(tenant=tenant, catalog=catalog, read_at=run.started_at)
     decision = ecr_evaluate(
         tenant=tenant,
         catalog=catalog,
@@ -400,13 +404,14 @@ def product_rereview(*, tenant: Tenant, product_id: int, catalog_id: int, actor=
     catalog = Catalog.objects.for_tenant(tenant).get(pk=catalog_id)
     ecr = ecr_state_get(tenant=tenant, catalog=catalog)
     if ecr.enabled:
-        products_review(
+        result = products_review(
             tenant=tenant,
             catalog=catalog,
             lane=ReviewLane.FAST,
             trigger=EcrTrigger.EDIT,
             product_ids=[product_id],
         )
+        _rules_read_by(result, tenant=tenant, catalog=catalog)
     ecr_evaluate(tenant=tenant, catalog=catalog, trigger=EcrTrigger.EDIT, actor=actor)
 
 
@@ -426,6 +431,7 @@ def review_queue_drain(
         trigger=EcrTrigger.REVIEW,
         limit=capacity,
     )
+    _rules_read_by(result, tenant=tenant, catalog=catalog)
     ecr_evaluate(tenant=tenant, catalog=catalog, trigger=EcrTrigger.REVIEW)
     return result
 
@@ -464,3 +470,129 @@ def diagnostics_refresh_enqueue(tenant_id: int, catalog_id: int) -> bool:
     except Exception as exc:  # kombu/redis errors vary by transport
         logger.warning("diagnostics refresh of catalog %s not queued: %s", catalog_id, exc)
         return False
+
+
+# --- rules changes ----------------------------------------------------------
+
+# a burst of admin edits (terms saved one by one) is mostly re-reviewed once
+RULES_REREVIEW_DELAY_SECONDS = 30
+_REREVIEW_LOCK = 0x6563_7272  # PostgreSQL advisory lock: one re-review at a time
+# rounds of a task while edits keep coming; the periodic check picks up what is left
+_REREVIEW_ROUNDS = 5
+
+
+def review_rules_changed() -> None:
+    """A policy term, a denied claim or a review limit changed: every product reviewed
+    before now carries the old rules' verdict. Once this commits, a worker reviews them
+    again (``rules_rereview_all``), so a new term makes the products that use it
+    Unavailable and a dropped one lets them back. Should the message be lost with the
+    broker, the periodic ECR check queues it again."""
+    settings = ReviewSettings.current()
+    ReviewSettings.objects.filter(pk=settings.pk).update(rules_changed_at=timezone.now())
+    transaction.on_commit(rules_rereview_enqueue)
+
+
+def rules_rereview_enqueue() -> bool:
+    # by name: the task module imports this one
+    task = current_app.tasks["ecr.rules_rereview"]
+    try:
+        task.apply_async(retry=False, countdown=RULES_REREVIEW_DELAY_SECONDS)
+        return True
+    except Exception as exc:  # kombu/redis errors vary by transport
+        logger.warning("re-review after a rules change not queued: %s", exc)
+        return False
+
+
+def rules_read_before_change(*, tenant: Tenant, catalog: Catalog, read_at: datetime) -> bool:
+    """A review that read the rules at ``read_at`` has written its verdicts: if the rules
+    changed since, they may be the old rules' and a re-review that started before they
+    were written missed them, so the catalog goes back on the re-review's list."""
+    changed = ReviewSettings.current().rules_changed_at
+    if changed is None or changed <= read_at:
+        return False
+    ecr_state_get(tenant=tenant, catalog=catalog)
+    CatalogEcrState.objects.for_tenant(tenant).filter(catalog=catalog).update(
+        rules_stale_at=timezone.now()
+    )
+    transaction.on_commit(rules_rereview_enqueue)
+    return True
+
+
+def _rules_read_by(result: ReviewResult, *, tenant: Tenant, catalog: Catalog) -> None:
+    if result.batch is not None:  # the review read the rules as it started
+        rules_read_before_change(tenant=tenant, catalog=catalog, read_at=result.batch.started_at)
+
+
+def catalogs_behind_rules() -> list[tuple[Tenant, Catalog]]:
+    """Catalogs whose last complete re-review started before the rules' last change or
+    before one of their reviews went stale (see ``rules_read_before_change``)."""
+    changed = ReviewSettings.current().rules_changed_at
+    out = []
+    for tenant in Tenant.objects.order_by("pk"):
+        states = CatalogEcrState.objects.for_tenant(tenant)
+        stale = states.filter(rules_stale_at__isnull=False).filter(
+            Q(rules_reviewed_at__isnull=True) | Q(rules_reviewed_at__lt=F("rules_stale_at"))
+        )
+        behind = set(stale.values_list("catalog_id", flat=True))
+        if changed is not None:
+            current = states.filter(rules_reviewed_at__gte=changed).values_list("catalog_id")
+            behind |= set(  # a catalog created since has only reviews of the new rules
+                Catalog.objects.for_tenant(tenant)
+                .filter(created_at__lt=changed)
+                .exclude(pk__in=current)
+                .values_list("pk", flat=True)
+            )
+        catalogs = Catalog.objects.for_tenant(tenant).filter(pk__in=behind).order_by("pk")
+        out += [(tenant, c) for c in catalogs]
+    return out
+
+
+def rules_rereview(*, tenant: Tenant, catalog: Catalog) -> int:
+    """Review again, with the current rules, the catalog's active products reviewed before
+    this started (Pending ones wait for their own review), then evaluate ECR: the new
+    verdicts may move the ratio across a threshold. Returns how many were reviewed."""
+    from .review import products_review
+
+    started = timezone.now()  # before the review reads the rules
+    ecr = ecr_state_get(tenant=tenant, catalog=catalog)
+    result = products_review(
+        tenant=tenant,
+        catalog=catalog,
+        lane=ReviewLane.FAST if ecr.enabled else ReviewLane.STANDARD,
+        trigger=EcrTrigger.RULES,
+        reviewed_before=started,
+    )
+    CatalogEcrState.objects.for_tenant(tenant).filter(catalog=catalog).update(
+        rules_reviewed_at=started
+    )
+    ecr_evaluate(tenant=tenant, catalog=catalog, trigger=EcrTrigger.RULES)
+    tenant_id, catalog_id = tenant.pk, catalog.pk
+    transaction.on_commit(lambda: diagnostics_refresh_enqueue(tenant_id, catalog_id))
+    return result.reviewed
+
+
+def rules_rereview_all() -> int:
+    """Re-review every catalog behind the rules, in rounds until none is (an edit made
+    meanwhile puts catalogs back on the list). One at a time across workers on PostgreSQL: a second
+    task finds the lock taken and leaves the work to the first."""
+    from django.db import connection
+
+    pg = connection.vendor == "postgresql"
+    if pg:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_lock(%s)", [_REREVIEW_LOCK])
+            if not cur.fetchone()[0]:
+                return 0
+    total = 0
+    try:
+        for _ in range(_REREVIEW_ROUNDS):
+            behind = catalogs_behind_rules()
+            for tenant, catalog in behind:
+                total += rules_rereview(tenant=tenant, catalog=catalog)
+            if not behind:
+                break
+    finally:
+        if pg:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", [_REREVIEW_LOCK])
+    return total

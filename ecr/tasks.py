@@ -27,12 +27,23 @@ def review_queue_drain() -> int:
 
 @shared_task(name="ecr.check_all")
 def check_all() -> int:
-    """Periodic ECR evaluation of every catalog."""
+    """Periodic ECR evaluation of every catalog; queues the re-review of catalogs still
+    behind a rules change."""
     n = 0
     for tenant, catalog in services.all_catalogs():
         services.ecr_evaluate(tenant=tenant, catalog=catalog, trigger=EcrTrigger.PERIODIC)
         n += 1
+    if services.catalogs_behind_rules():  # a lost or skipped re-review after a rules change
+        services.rules_rereview_enqueue()
     return n
+
+
+@shared_task(name="ecr.rules_rereview")
+def rules_rereview() -> int:
+    """Re-review the products reviewed before the rules last changed (an admin edited a
+    policy term, a denied claim or a review limit), catalog by catalog. Safe to run twice:
+    a catalog re-reviewed since the change is skipped."""
+    return services.rules_rereview_all()
 
 
 @shared_task(name="ecr.review_catalog")

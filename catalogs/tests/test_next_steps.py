@@ -108,13 +108,14 @@ def _product_url(product) -> str:
 
 @pytest.fixture
 def named_source():
+    registered = product_panels._source_lookup  # the feeds app's, put back afterwards
     product_panels.register_source_lookup(
         lambda *, tenant, product: product_panels.ProductSource(
             name=f"<b>Daily</b> feed of {tenant.slug}", url="/somewhere/"
         )
     )
     yield
-    product_panels.register_source_lookup(None)
+    product_panels.register_source_lookup(registered)
 
 
 def test_product_page_names_the_source_whose_next_pull_replaces_edits(
