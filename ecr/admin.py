@@ -27,15 +27,24 @@ class _RulesListAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change or form.changed_data:
-            review_rules_changed()
+            _rules_changed(self, request)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        review_rules_changed()
+        _rules_changed(self, request)
 
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
-        review_rules_changed()
+        _rules_changed(self, request)
+
+
+def _rules_changed(model_admin: admin.ModelAdmin, request) -> None:
+    review_rules_changed()
+    model_admin.message_user(
+        request,
+        "The products already reviewed are being reviewed again with this change, in the "
+        "background; their catalogs' ECR tabs show the new share in a few minutes.",
+    )
 
 
 @admin.register(PolicyTerm)
@@ -82,7 +91,7 @@ class ReviewSettingsAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         _audit_change(request, obj, form, tenant=None, action="ecr.settings_changed")
         if RULE_SETTINGS & set(form.changed_data):
-            review_rules_changed()
+            _rules_changed(self, request)
 
 
 @admin.register(CatalogEcrState)

@@ -12,7 +12,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from celery import current_app
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import F, Q
@@ -489,14 +488,15 @@ def review_rules_changed() -> None:
     broker, the periodic ECR check queues it again."""
     settings = ReviewSettings.current()
     ReviewSettings.objects.filter(pk=settings.pk).update(rules_changed_at=timezone.now())
-    transaction.on_commit(rules_rereview_enqueue)
+    transaction.on_commit(rules_rereview_enqueue, robust=True)
 
 
 def rules_rereview_enqueue() -> bool:
-    # by name: the task module imports this one
-    task = current_app.tasks["ecr.rules_rereview"]
+    # imported here: the task module imports this one (and a web process has not loaded it)
+    from .tasks import rules_rereview
+
     try:
-        task.apply_async(retry=False, countdown=RULES_REREVIEW_DELAY_SECONDS)
+        rules_rereview.apply_async(retry=False, countdown=RULES_REREVIEW_DELAY_SECONDS)
         return True
     except Exception as exc:  # kombu/redis errors vary by transport
         logger.warning("re-review after a rules change not queued: %s", exc)
@@ -514,7 +514,7 @@ def rules_read_before_change(*, tenant: Tenant, catalog: Catalog, read_at: datet
     CatalogEcrState.objects.for_tenant(tenant).filter(catalog=catalog).update(
         rules_stale_at=timezone.now()
     )
-    transaction.on_commit(rules_rereview_enqueue)
+    transaction.on_commit(rules_rereview_enqueue, robust=True)
     return True
 
 

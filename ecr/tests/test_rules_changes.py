@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from catalogs.models import Product, ReviewStatus
-from ecr import review, services, tasks
+from ecr import review, selectors, services, tasks
 from ecr.models import (
     CatalogEcrState,
     DeniedClaim,
@@ -72,6 +75,8 @@ def test_a_claim_added_in_admin_makes_the_products_using_it_unavailable(
         )
     assert response.status_code == 302
     assert services.rules_rereview_enqueue in queued  # handed to a worker once committed
+    page = staff_client.get(response.url).content.decode()
+    assert "being reviewed again with this change" in page
     assert services.catalogs_behind_rules() == [(tenant_a, catalog)]
 
     assert tasks.rules_rereview() == 30
@@ -87,6 +92,9 @@ def test_a_claim_added_in_admin_makes_the_products_using_it_unavailable(
     assert RatioSample.objects.for_tenant(tenant_a).filter(trigger=EcrTrigger.RULES).exists()
     batch = ReviewBatch.objects.for_tenant(tenant_a).get(trigger=EcrTrigger.RULES)
     assert (batch.reviewed, batch.unavailable, batch.wait_count) == (30, 8, 0)
+    # the ECR tab's waits count the feed run's 30 products, not the re-review's
+    lanes = {t.lane: t.reviewed for t in selectors.lane_timings(tenant=tenant_a, catalog=catalog)}
+    assert lanes == {"fast": 30, "standard": 0}
     # done: a second task (a burst of edits, the periodic check) has nothing left
     assert services.catalogs_behind_rules() == []
     assert tasks.rules_rereview() == 0
@@ -276,3 +284,19 @@ def test_the_periodic_check_queues_a_re_review_still_owed(
     services.rules_rereview_all()
     tasks.check_all()
     assert "re-review after a rules change" not in caplog.text
+
+
+def test_a_web_process_hands_the_re_review_to_the_broker():
+    """The admin runs in a web process, which never loads ecr.tasks: the re-review is still
+    sent (here to a broker that is down, so it says so instead of failing the request)."""
+    code = (
+        "import sys, django; django.setup(); from ecr import services; "
+        "assert 'ecr.tasks' not in sys.modules; print(services.rules_rereview_enqueue())"
+    )
+    env = {**os.environ, "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert "re-review after a rules change not queued" in done.stderr
