@@ -140,16 +140,33 @@ _STATUS_SQL = (
     "WHERE p.id = v.id AND p.tenant_id = %s AND p.catalog_id = %s "
     "AND p.review_status = %s AND (p.review_requested_at IS NULL OR p.review_requested_at <= %s)"
 )
-# A re-review after a rules change: each product keeps the new result only if it still
-# carries the review that was read (a feed run or an edit since then wins).
+# A re-review after a rules change writes only the products whose verdict changes (an
+# UPDATE of every product would give every index of the table a new entry), and each only
+# if it still carries the review that was read (a feed run or an edit since then wins).
+_REREVIEW_LOCK_SQL = (
+    f"SELECT p.id, p.review_status FROM {Product._meta.db_table} AS p "  # noqa: S608
+    "JOIN unnest(%s::bigint[], %s::timestamptz[]) AS v(id, seen) ON p.id = v.id "
+    "WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.review_status <> %s "
+    "AND p.removed_at IS NULL AND p.reviewed_at IS NOT DISTINCT FROM v.seen "
+    "FOR UPDATE OF p"
+)
+PENDING = ReviewStatus.PENDING.value
+_ISSUE_FIELDS = ("code", "severity", "field", "message", "how_to_fix", "rule")
+_CURRENT_SQL = (
+    f"SELECT id, review_status FROM {Product._meta.db_table} "  # noqa: S608 - model table
+    "WHERE tenant_id = %s AND id = ANY(%s::bigint[]) AND removed_at IS NULL "
+    f"AND review_status <> '{PENDING}'"
+)
+_CURRENT_ISSUES_SQL = (
+    f"SELECT product_id, {', '.join(_ISSUE_FIELDS)} "  # noqa: S608 - model table
+    f"FROM {ProductIssue._meta.db_table} "
+    "WHERE tenant_id = %s AND product_id = ANY(%s::bigint[]) ORDER BY product_id, id"
+)
 _REREVIEW_STATUS_SQL = (
     f"UPDATE {Product._meta.db_table} AS p "  # noqa: S608 - model table name
     "SET review_status = v.status, reviewed_at = %s "
-    "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) AS v(id, status, seen) "
-    "WHERE p.id = v.id AND p.tenant_id = %s AND p.catalog_id = %s "
-    "AND p.review_status <> %s AND p.removed_at IS NULL "
-    "AND p.reviewed_at IS NOT DISTINCT FROM v.seen "
-    "RETURNING p.id"
+    "FROM unnest(%s::bigint[], %s::text[]) AS v(id, status) "
+    "WHERE p.id = v.id AND p.tenant_id = %s AND p.catalog_id = %s"
 )
 
 
@@ -207,24 +224,51 @@ def _pg_write(cur, w: _ChunkWrite) -> None:
 
 
 def _pg_rewrite(cur, w: _ChunkWrite) -> None:
-    """A re-review's chunk: the statuses first, then the issues of only the products whose
-    status it set (their rows stay locked until the chunk commits); a product reviewed or
+    """A re-review's chunk: only the products whose status or issues come out different
+    are written. Those still as read are locked until the chunk commits and get their
+    issues, and their status (and ``reviewed_at``) where it changes; a product reviewed or
     changed since it was read keeps what that wrote."""
+    cur.execute(_CURRENT_SQL, [w.tenant_id, w.ids])
+    now_status = dict(cur.fetchall())
+    cur.execute(_CURRENT_ISSUES_SQL, [w.tenant_id, w.ids])
+    differ = _differing(w, now_status, cur.fetchall())
+    if not differ:
+        return
+    seen = dict(zip(w.ids, w.seen or (), strict=True))
     cur.execute(
-        _REREVIEW_STATUS_SQL,
-        [
-            w.now,
-            w.ids,
-            w.statuses(),
-            w.seen,
-            w.tenant_id,
-            w.catalog_id,
-            ReviewStatus.PENDING.value,
-        ],
+        _REREVIEW_LOCK_SQL,
+        [differ, [seen[pid] for pid in differ], w.tenant_id, w.catalog_id, PENDING],
     )
-    kept = [row[0] for row in cur.fetchall()]
-    cur.execute(_DELETE_SQL, [w.tenant_id, kept])
-    _copy_issues(cur, _issues_of(w.issues, kept))
+    kept = dict(cur.fetchall())
+    flips = [(pid, status) for pid, status in _new_statuses(w, kept) if kept[pid] != status]
+    if flips:
+        ids, statuses = zip(*flips, strict=True)
+        cur.execute(
+            _REREVIEW_STATUS_SQL, [w.now, list(ids), list(statuses), w.tenant_id, w.catalog_id]
+        )
+    cur.execute(_DELETE_SQL, [w.tenant_id, list(kept)])
+    _copy_issues(cur, _issues_of(w.issues, list(kept)))
+
+
+def _new_statuses(w: _ChunkWrite, among) -> list[tuple[int, str]]:
+    return [(pid, st) for pid, st in zip(w.ids, w.statuses(), strict=True) if pid in among]
+
+
+def _differing(w: _ChunkWrite, now_status: dict[int, str], now_issues: list[tuple]) -> list[int]:
+    """The chunk's products whose new status or issues (in order) differ from what they
+    carry now; ``now_issues``: (product id, *_ISSUE_FIELDS) ordered by product, then issue."""
+    before: dict[int, list[tuple]] = {}
+    for pid, *fields in now_issues:
+        before.setdefault(pid, []).append(tuple(fields))
+    after: dict[int, list[tuple]] = {}
+    for row in w.issues.select(["product_id", *_ISSUE_FIELDS]).to_pylist():
+        after.setdefault(row["product_id"], []).append(tuple(row[f] for f in _ISSUE_FIELDS))
+    return [
+        pid
+        for pid, status in zip(w.ids, w.statuses(), strict=True)
+        if pid in now_status
+        and (now_status[pid] != status or before.get(pid, []) != after.get(pid, []))
+    ]
 
 
 def _issues_of(issues: pa.Table, product_ids: list[int]) -> pa.Table:
@@ -232,23 +276,36 @@ def _issues_of(issues: pa.Table, product_ids: list[int]) -> pa.Table:
 
 
 def _orm_rewrite(tenant: Tenant, w: _ChunkWrite) -> None:
-    """_pg_rewrite for databases without arrays: one UPDATE per (status, reviewed_at read)
-    group (a review gives a whole chunk the same time, so groups are few)."""
+    """_pg_rewrite for databases without arrays: one query per ``reviewed_at`` read (a
+    review gives a whole chunk the same time, so they are few), one UPDATE per status."""
     assert w.seen is not None
-    groups: dict[tuple[str, datetime | None], list[int]] = {}
-    for pid, status, seen in zip(w.ids, w.statuses(), w.seen, strict=True):
-        groups.setdefault((status, seen), []).append(pid)
-    products = Product.objects.for_tenant(tenant).active()
-    for (status, seen), pids in groups.items():
-        products.filter(id__in=pids, reviewed_at=seen).exclude(
-            review_status=ReviewStatus.PENDING
-        ).update(review_status=status, reviewed_at=w.now)
-    kept = list(products.filter(id__in=w.ids, reviewed_at=w.now).values_list("id", flat=True))
-    ProductIssue.objects.for_tenant(tenant).filter(product_id__in=kept).delete()
+    products = Product.objects.for_tenant(tenant).active().exclude(review_status=PENDING)
+    issues = ProductIssue.objects.for_tenant(tenant)
+    now_status = dict(products.filter(id__in=w.ids).values_list("id", "review_status"))
+    now_issues = issues.filter(product_id__in=w.ids).order_by("product_id", "id")
+    differ = set(
+        _differing(w, now_status, list(now_issues.values_list("product_id", *_ISSUE_FIELDS)))
+    )
+    by_seen: dict[datetime | None, list[int]] = {}
+    for pid, seen in zip(w.ids, w.seen, strict=True):
+        if pid in differ:
+            by_seen.setdefault(seen, []).append(pid)
+    kept: dict[int, str] = {}
+    for seen, pids in by_seen.items():
+        kept.update(
+            products.select_for_update()
+            .filter(id__in=pids, reviewed_at=seen)
+            .values_list("id", "review_status")
+        )
+    for status in (ReviewStatus.AVAILABLE, ReviewStatus.UNAVAILABLE):
+        flips = [pid for pid, new in _new_statuses(w, kept) if new == status != kept[pid]]
+        if flips:
+            products.filter(id__in=flips).update(review_status=status, reviewed_at=w.now)
+    issues.filter(product_id__in=list(kept)).delete()
     ProductIssue.objects.bulk_create(
         [
             ProductIssue(**{**r, "created_at": w.now})
-            for r in _issues_of(w.issues, kept).drop_columns(["created_at"]).to_pylist()
+            for r in _issues_of(w.issues, list(kept)).drop_columns(["created_at"]).to_pylist()
         ],
         batch_size=500,
     )

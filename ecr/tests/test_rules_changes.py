@@ -155,6 +155,47 @@ def test_deleting_a_term_and_saving_it_unchanged(staff_client, catalog, tenant_a
     assert set(_status_of(catalog).values()) == {ReviewStatus.AVAILABLE}
 
 
+def test_a_warning_added_changes_the_issues_but_not_the_status(catalog, tenant_a):
+    """A restricted term of severity warning: the products keep their status and the time
+    of the review that set it, and gain the warning."""
+    reviewed_at = dict(
+        Product.objects.for_tenant(tenant_a)
+        .filter(catalog=catalog)
+        .values_list("sku", "reviewed_at")
+    )
+    PolicyTerm.objects.create(
+        term="baldness", kind="restricted", category="health", severity="warning"
+    )
+    services.review_rules_changed()
+    assert services.rules_rereview_all() == 30
+    assert set(_status_of(catalog).values()) == {ReviewStatus.AVAILABLE}
+    warned = set(
+        ProductIssue.objects.for_tenant(tenant_a)
+        .filter(catalog=catalog, severity="warning", field="title")
+        .values_list("product__sku", flat=True)
+    )
+    assert warned == {f"tonic-{i}" for i in range(8)}
+    after = dict(
+        Product.objects.for_tenant(tenant_a)
+        .filter(catalog=catalog)
+        .values_list("sku", "reviewed_at")
+    )
+    assert after == reviewed_at
+
+
+def test_a_re_review_that_finds_nothing_new_writes_nothing(catalog, tenant_a):
+    DeniedClaim.objects.create(phrase=CLAIM, category="health claims")
+    services.review_rules_changed()
+    services.rules_rereview_all()
+    products = Product.objects.for_tenant(tenant_a).filter(catalog=catalog)
+    issues = ProductIssue.objects.for_tenant(tenant_a).filter(catalog=catalog)
+    before = (set(products.values_list("id", "reviewed_at")), set(issues.values_list("id")))
+    assert len(before[1]) == 8
+    services.review_rules_changed()  # saved again, to the same effect
+    assert services.rules_rereview_all() == 30
+    assert (set(products.values_list("id", "reviewed_at")), set(issues.values_list("id"))) == before
+
+
 @pytest.mark.parametrize(
     ("changes", "rules_changed"),
     [
