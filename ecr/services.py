@@ -351,8 +351,9 @@ def review_after_feed_run(
         step("review")
     else:
         result = ReviewResult()
-    if run is not None and run.started_at is not None:  # its reviewer read the rules then
-        rules_read_before_change(tenant=tenant, catalog=catalog, read_at=run.started_at)
+    read_at = getattr(run, "started_at", None)  # the run's reviewer read the rules after it
+    if read_at is not None:
+        rules_read_before_change(tenant=tenant, catalog=catalog, read_at=read_at)
     decision = ecr_evaluate(
         tenant=tenant,
         catalog=catalog,
