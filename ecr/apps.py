@@ -7,7 +7,10 @@ class EcrConfig(AppConfig):
     def ready(self) -> None:
         from catalog_health.tenancy import demo
 
-        from . import events
+        from . import (
+            events,
+            tasks,  # noqa: F401  registers ecr.rules_rereview, which services queue by name
+        )
 
         events.connect()
         demo.register(app="ecr", order=30, seed=_seed_demo)

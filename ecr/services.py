@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import F, Q
@@ -493,9 +494,8 @@ def review_rules_changed() -> None:
 
 
 def rules_rereview_enqueue() -> bool:
-    # imported here: the task module imports this one (and a web process has not loaded it)
-    from .tasks import rules_rereview
-
+    # by name: the task module imports this one (EcrConfig.ready() registers it)
+    rules_rereview = current_app.tasks["ecr.rules_rereview"]
     try:
         rules_rereview.apply_async(retry=False, countdown=RULES_REREVIEW_DELAY_SECONDS)
         return True

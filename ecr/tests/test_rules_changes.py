@@ -328,11 +328,12 @@ def test_the_periodic_check_queues_a_re_review_still_owed(
 
 
 def test_a_web_process_hands_the_re_review_to_the_broker():
-    """The admin runs in a web process, which never loads ecr.tasks: the re-review is still
-    sent (here to a broker that is down, so it says so instead of failing the request)."""
+    """The admin runs in a web process, which imports no task module itself: the re-review
+    is still sent (here to a broker that is down, so it says so instead of failing the
+    request)."""
     code = (
-        "import sys, django; django.setup(); from ecr import services; "
-        "assert 'ecr.tasks' not in sys.modules; print(services.rules_rereview_enqueue())"
+        "import django; django.setup(); from ecr import services; "
+        "print(services.rules_rereview_enqueue())"
     )
     env = {**os.environ, "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}
     done = subprocess.run(
