@@ -482,15 +482,17 @@ _REREVIEW_LOCK = 0x6563_7272  # PostgreSQL advisory lock: one re-review at a tim
 _REREVIEW_ROUNDS = 5
 
 
-def review_rules_changed() -> None:
+def review_rules_changed(*, queue: bool = True) -> None:
     """A policy term, a denied claim or a review limit changed: every product reviewed
     before now carries the old rules' verdict. Once this commits, a worker reviews them
     again (``rules_rereview_all``), so a new term makes the products that use it
     Unavailable and a dropped one lets them back. Should the message be lost with the
-    broker, the periodic ECR check queues it again."""
+    broker, the periodic ECR check queues it again. ``queue=False``: the caller reviews
+    them itself (``rules_rereview_all``; the run_review command)."""
     settings = ReviewSettings.current()
     ReviewSettings.objects.filter(pk=settings.pk).update(rules_changed_at=timezone.now())
-    transaction.on_commit(rules_rereview_enqueue, robust=True)
+    if queue:
+        transaction.on_commit(rules_rereview_enqueue, robust=True)
 
 
 def rules_rereview_enqueue() -> bool:

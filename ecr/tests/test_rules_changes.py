@@ -342,3 +342,16 @@ def test_a_web_process_hands_the_re_review_to_the_broker():
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False"
     assert "re-review after a rules change not queued" in done.stderr
+
+
+def test_run_review_rules_changed_for_edits_made_outside_admin(catalog, tenant_a):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    DeniedClaim.objects.create(phrase=CLAIM, category="health claims")  # e.g. loaddata
+    out = StringIO()
+    call_command("run_review", "--rules-changed", stdout=out)
+    assert "reviewed 30 products again" in out.getvalue()
+    assert _claim_issues(catalog) == {f"tonic-{i}" for i in range(8)}
+    assert services.catalogs_behind_rules() == []

@@ -1,4 +1,5 @@
-"""`manage.py run_review [--catalog ID]`: drain the standard review queue (operators)."""
+"""`manage.py run_review [--catalog ID] [--capacity N] [--rules-changed]`: drain the standard
+review queue, or re-review after the review rules changed outside admin (operators)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--capacity", type=int, help="products per cycle (default: the admin setting)"
         )
+        parser.add_argument(
+            "--rules-changed",
+            action="store_true",
+            help="the policy terms, denied claims or review limits were changed outside "
+            "Django admin (loaddata, a shell): review every catalog's reviewed products again "
+            "now, as a change in admin has the workers do",
+        )
 
     def handle(self, *args, **options):
+        if options.get("rules_changed"):
+            self._rules_changed()
+            return
         capacity = options.get("capacity") or ReviewSettings.current().standard_queue_capacity
         for tenant, catalog in catalogs_from(options):
             reviewed = unavailable = 0
@@ -39,3 +50,13 @@ class Command(BaseCommand):
                 f"({unavailable} Unavailable); ECR {'enabled' if ecr.enabled else 'disabled'}, "
                 f"ratio {ratio}"
             )
+
+    def _rules_changed(self) -> None:
+        services.review_rules_changed(queue=False)  # reviewed here, not by a worker
+        reviewed = services.rules_rereview_all()
+        if services.catalogs_behind_rules():
+            self.stdout.write(
+                "A re-review is already running on a worker; it takes this change too."
+            )
+            return
+        self.stdout.write(f"Rules changed: reviewed {reviewed} products again.")
