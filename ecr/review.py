@@ -302,10 +302,14 @@ def _orm_rewrite(tenant: Tenant, w: _ChunkWrite) -> None:
         if flips:
             products.filter(id__in=flips).update(review_status=status, reviewed_at=w.now)
     issues.filter(product_id__in=list(kept)).delete()
+    _orm_insert_issues(_issues_of(w.issues, list(kept)), w.now)
+
+
+def _orm_insert_issues(issues: pa.Table, now: datetime) -> None:
     ProductIssue.objects.bulk_create(
         [
-            ProductIssue(**{**r, "created_at": w.now})
-            for r in _issues_of(w.issues, list(kept)).drop_columns(["created_at"]).to_pylist()
+            ProductIssue(**{**r, "created_at": now})
+            for r in issues.drop_columns(["created_at"]).to_pylist()
         ],
         batch_size=500,
     )
@@ -317,13 +321,7 @@ def _orm_write(tenant: Tenant, w: _ChunkWrite) -> None:
         _orm_rewrite(tenant, w)
         return
     ProductIssue.objects.for_tenant(tenant).filter(product_id__in=w.ids).delete()
-    ProductIssue.objects.bulk_create(
-        [
-            ProductIssue(**{**r, "created_at": w.now})
-            for r in w.issues.drop_columns(["created_at"]).to_pylist()
-        ],
-        batch_size=500,
-    )
+    _orm_insert_issues(w.issues, w.now)
     not_edited = Q(review_requested_at__isnull=True) | Q(review_requested_at__lte=w.started)
     bad = set(w.unavailable)
     for status, pids in (
