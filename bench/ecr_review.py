@@ -18,47 +18,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import threading
 import time
 
-from common import machine, peak_rss_mb, setup_django
-
-
-class BackendCpu:
-    """CPU seconds used by this database's PostgreSQL backends while running (read from
-    /proc, sampled), so a figure taken on a busy shared machine can be put in context."""
-
-    def __init__(self, dbname: str):
-        self.marker = f" {dbname} ".encode()
-        self.first: dict[int, float] = {}
-        self.last: dict[int, float] = {}
-        self.stop = threading.Event()
-        self.tick = os.sysconf("SC_CLK_TCK")
-
-    def _sample(self) -> None:
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
-                    if self.marker not in f.read().replace(b"\0", b" "):
-                        continue
-                with open(f"/proc/{entry.name}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            cpu = (int(fields[11]) + int(fields[12])) / self.tick
-            pid = int(entry.name)
-            self.first.setdefault(pid, cpu)
-            self.last[pid] = cpu
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            self._sample()
-            time.sleep(0.2)
-
-    def seconds(self) -> float:
-        return sum(self.last[p] - self.first[p] for p in self.last)
+from common import BackendCpu, machine, peak_rss_mb, setup_django
 
 
 def _product(g: int) -> dict:
@@ -242,16 +204,12 @@ def main() -> None:
     ingest = time.perf_counter() - t0
 
     load_before = os.getloadavg()[0]
-    monitor = BackendCpu(connection.settings_dict["NAME"])
-    watcher = threading.Thread(target=monitor.run, daemon=True)
-    watcher.start()
-    cpu0 = time.process_time()
-    t0 = time.perf_counter()
-    out = services.review_after_feed_run(tenant=tenant, catalog=catalog)
-    review = time.perf_counter() - t0
-    python_cpu = time.process_time() - cpu0
-    monitor.stop.set()
-    watcher.join()
+    with BackendCpu(connection.settings_dict["NAME"]) as monitor:
+        cpu0 = time.process_time()
+        t0 = time.perf_counter()
+        out = services.review_after_feed_run(tenant=tenant, catalog=catalog)
+        review = time.perf_counter() - t0
+        python_cpu = time.process_time() - cpu0
     load_after = os.getloadavg()[0]
 
     with connection.cursor() as cur:

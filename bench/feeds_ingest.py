@@ -13,6 +13,11 @@ ones, and calls the review hook; phase durations come from the run itself. Targe
 times (before, between and after the ingests) and its median taken. The ratio to a COPY into
 an UNLOGGED table (no WAL, a stricter floor) is printed too.
 
+Each pull also prints the CPU it used, in its own process (every thread) and in the
+database's backends, and the least time that much work could take with every core busy
+throughout, as a ratio to the floor like the rest: a target below that ratio cannot be met
+by overlapping the work better on this machine, only by doing less of it.
+
 --index-bound adds a first pull into a second catalog with every index of catalogs_product
 dropped but its primary key (recreated afterwards): the most that building the indexes
 after the rows, as a table partitioned by catalog would allow, could save a first pull.
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -34,7 +40,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from common import ROOT, checkpoint, machine, peak_rss_mb, setup_django
+from common import ROOT, BackendCpu, checkpoint, machine, peak_rss_mb, setup_django
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -226,21 +232,25 @@ def step_copy_floor(path: str, kind: str = "logged") -> dict:
             + ", ".join(f'"{c}" text' for c in cols)
             + ")"
         )
-        t0 = time.perf_counter()
-        with (
-            open(path, "rb") as fh,
-            cur.cursor.copy("COPY bench_copy_floor FROM STDIN (FORMAT csv, HEADER true)") as copy,
-        ):
-            while block := fh.read(1 << 20):
-                copy.write(block)
-        seconds = time.perf_counter() - t0
+        with BackendCpu(connection.settings_dict["NAME"]) as server:
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            with (
+                open(path, "rb") as fh,
+                cur.cursor.copy(
+                    "COPY bench_copy_floor FROM STDIN (FORMAT csv, HEADER true)"
+                ) as copy,
+            ):
+                while block := fh.read(1 << 20):
+                    copy.write(block)
+            seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         cur.execute("DROP TABLE bench_copy_floor")
-    return {"seconds": seconds}
+    return {"seconds": seconds, "cpu": {"process": cpu, "server": server.seconds()}}
 
 
 def step_ingest(url: str, name: str, mode: str) -> dict:
     """Our pipeline end to end through a source (conditional fetch, hash skip, merge)."""
     from django.conf import settings
+    from django.db import connection
 
     from feeds import services
     from feeds.models import FeedSettings, ProductSource, Trigger
@@ -267,12 +277,13 @@ def step_ingest(url: str, name: str, mode: str) -> dict:
         tenant=tenant, catalog=catalog, defaults={"enabled": True}
     )
     steps = _collect_steps()
-    t0 = time.perf_counter()
-    run, _ = services.feed_run_request(
-        tenant=tenant, source=source, actor=None, trigger=Trigger.SCHEDULED
-    )
-    run = services.feed_run_execute(tenant_id=tenant.pk, run_id=run.pk)
-    seconds = time.perf_counter() - t0
+    with BackendCpu(connection.settings_dict["NAME"]) as server:
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        run, _ = services.feed_run_request(
+            tenant=tenant, source=source, actor=None, trigger=Trigger.SCHEDULED
+        )
+        run = services.feed_run_execute(tenant_id=tenant.pk, run_id=run.pk)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     reviewed = _until_reviewed(tenant, catalog)
     return {
         "seconds": seconds,
@@ -284,6 +295,9 @@ def step_ingest(url: str, name: str, mode: str) -> dict:
         "error": run.error_message,
         "durations": run.durations,
         "steps": steps,
+        # the whole machine's work for the run: the pulling process (every thread) and the
+        # database's backends
+        "cpu": {"process": cpu, "server": server.seconds()},
         "counts": {
             k: getattr(run, k)
             for k in ("received", "created", "updated", "unchanged", "removed", "rejected")
@@ -488,6 +502,21 @@ def child(argv: list[str]) -> None:
     sys.stdout.write("RESULT " + json.dumps(out) + "\n")
 
 
+def _cpu_line(r: dict, floor: dict) -> str:
+    """The CPU a step used, and the least wall time it could take on this machine: its
+    CPU-seconds spread over every core, as a ratio to the floor like its time."""
+    cores = os.cpu_count() or 1
+    total = r["cpu"]["process"] + r["cpu"]["server"]
+    floor_cpu = floor["cpu"]["process"] + floor["cpu"]["server"]
+    return (
+        f"CPU {r['cpu']['process']:.1f} s in the pulling process + {r['cpu']['server']:.1f} s "
+        f"in PostgreSQL's backends = {total:.1f} s ({total / r['seconds'] / cores:.0%} of "
+        f"{cores} cores over the run); with every core busy throughout it could take no less "
+        f"than {total / cores:.2f}s = {total / cores / floor['seconds']:.1f}x COPY (the "
+        f"floor's COPY used {floor_cpu:.1f} CPU-s)"
+    )
+
+
 def run_child(*args: str) -> dict:
     proc = subprocess.run(
         [sys.executable, __file__, "--child", *map(str, args)],
@@ -580,8 +609,6 @@ def main() -> int:
         results["identical_304"] = run_child("ingest", url, name, "replace")
         target.unlink()
         target.symlink_to(changed.resolve())
-        import os
-
         os.utime(changed)  # new ETag, same bytes: download + whole-file hash says "unchanged"
         results["identical_hash"] = run_child("ingest", url, name, "replace")
         floors.append(run_child("copy", base, "logged"))
@@ -618,6 +645,8 @@ def main() -> int:
                 extra += f"\n  {'':16s} steps " + ", ".join(
                     f"{k} {v:.2f}s" for k, v in r["steps"].items()
                 )
+            if r.get("cpu"):
+                extra += f"\n  {'':16s} " + _cpu_line(r, results["copy_floor"])
             if r.get("error"):
                 extra += f" error: {r['error']}"
             review = r["durations"].get("reviewing", 0)
