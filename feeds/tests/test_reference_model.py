@@ -1,6 +1,7 @@
 """Every ingest path against the reference model (feeds/tests/reference_model.py): random
 sequences of random feeds, in replace and update mode, through the real pipeline on
-PostgreSQL; after each run the stored products must equal the model's, field by field.
+PostgreSQL; after each run the stored products must equal the model's, field by field, and
+the product list's sort keys must follow them.
 
 The first run into an empty catalog takes the direct first pull, later ones the staged
 delta, and re-runs of a feed (as it was, or with one row changed) skip the unchanged
@@ -27,7 +28,7 @@ from hypothesis.stateful import (
 )
 
 from catalog_health.tenancy.models import Membership, Role, Tenant
-from catalogs.models import Catalog, Product
+from catalogs.models import Catalog, Product, ProductSortKey
 from feeds import services
 from feeds.models import FeedRowError, FeedSettings, RunStatus, UpdateMode
 from feeds.tests.factories import ProductSourceFactory
@@ -110,6 +111,18 @@ class IngestMachine(RuleBasedStateMachine):
             return
         stored = snapshot(Product.objects.for_tenant(self.tenant).filter(catalog=self.catalog))
         assert stored == self.model.products
+
+    @invariant()
+    def sort_keys_follow_the_products(self):
+        """The product list's sort keys (catalogs.ProductSortKey, kept by triggers and by
+        a first pull's bulk build) are the products' own, one row each."""
+        if not hasattr(self, "catalog"):
+            return
+        products = Product.objects.for_tenant(self.tenant).filter(catalog=self.catalog)
+        keys = ProductSortKey.objects.for_tenant(self.tenant).filter(catalog=self.catalog)
+        assert sorted(keys.values_list("product_id", "title", "price", "last_changed_at")) == (
+            sorted(products.values_list("id", "title", "price", "last_changed_at"))
+        )
 
 
 def run_machine(max_examples: int, steps: int) -> None:
