@@ -237,10 +237,10 @@ def _pg_rewrite(cur, w: _ChunkWrite) -> None:
     seen = dict(zip(w.ids, w.seen or (), strict=True))
     cur.execute(
         _REREVIEW_LOCK_SQL,
-        [differ, [seen[pid] for pid in differ], w.tenant_id, w.catalog_id, PENDING],
+        [list(differ), [seen[pid] for pid in differ], w.tenant_id, w.catalog_id, PENDING],
     )
     kept = dict(cur.fetchall())
-    flips = [(pid, status) for pid, status in _new_statuses(w, kept) if kept[pid] != status]
+    flips = [(pid, differ[pid]) for pid, status in kept.items() if differ[pid] != status]
     if flips:
         ids, statuses = zip(*flips, strict=True)
         cur.execute(
@@ -250,25 +250,24 @@ def _pg_rewrite(cur, w: _ChunkWrite) -> None:
     _copy_issues(cur, _issues_of(w.issues, list(kept)))
 
 
-def _new_statuses(w: _ChunkWrite, among) -> list[tuple[int, str]]:
-    return [(pid, st) for pid, st in zip(w.ids, w.statuses(), strict=True) if pid in among]
-
-
-def _differing(w: _ChunkWrite, now_status: dict[int, str], now_issues: list[tuple]) -> list[int]:
+def _differing(
+    w: _ChunkWrite, now_status: dict[int, str], now_issues: list[tuple]
+) -> dict[int, str]:
     """The chunk's products whose new status or issues (in order) differ from what they
-    carry now; ``now_issues``: (product id, *_ISSUE_FIELDS) ordered by product, then issue."""
+    carry now, with their new status; ``now_issues``: (product id, *_ISSUE_FIELDS) ordered
+    by product, then issue."""
     before: dict[int, list[tuple]] = {}
     for pid, *fields in now_issues:
         before.setdefault(pid, []).append(tuple(fields))
     after: dict[int, list[tuple]] = {}
     for row in w.issues.select(["product_id", *_ISSUE_FIELDS]).to_pylist():
         after.setdefault(row["product_id"], []).append(tuple(row[f] for f in _ISSUE_FIELDS))
-    return [
-        pid
+    return {
+        pid: status
         for pid, status in zip(w.ids, w.statuses(), strict=True)
         if pid in now_status
         and (now_status[pid] != status or before.get(pid, []) != after.get(pid, []))
-    ]
+    }
 
 
 def _issues_of(issues: pa.Table, product_ids: list[int]) -> pa.Table:
@@ -283,9 +282,7 @@ def _orm_rewrite(tenant: Tenant, w: _ChunkWrite) -> None:
     issues = ProductIssue.objects.for_tenant(tenant)
     now_status = dict(products.filter(id__in=w.ids).values_list("id", "review_status"))
     now_issues = issues.filter(product_id__in=w.ids).order_by("product_id", "id")
-    differ = set(
-        _differing(w, now_status, list(now_issues.values_list("product_id", *_ISSUE_FIELDS)))
-    )
+    differ = _differing(w, now_status, list(now_issues.values_list("product_id", *_ISSUE_FIELDS)))
     by_seen: dict[datetime | None, list[int]] = {}
     for pid, seen in zip(w.ids, w.seen, strict=True):
         if pid in differ:
@@ -298,7 +295,7 @@ def _orm_rewrite(tenant: Tenant, w: _ChunkWrite) -> None:
             .values_list("id", "review_status")
         )
     for status in (ReviewStatus.AVAILABLE, ReviewStatus.UNAVAILABLE):
-        flips = [pid for pid, new in _new_statuses(w, kept) if new == status != kept[pid]]
+        flips = [pid for pid, was in kept.items() if differ[pid] == status != was]
         if flips:
             products.filter(id__in=flips).update(review_status=status, reviewed_at=w.now)
     issues.filter(product_id__in=list(kept)).delete()
