@@ -318,6 +318,21 @@ def _record_sku(record: bytes, names: list[str], delimiter: str, encoding: str) 
     return (cells[at].strip() if len(cells) > at else "")[:100]
 
 
+def _unterminated(block: R.RecordBlock) -> bool:
+    """Whether the block's last record has no line end: the file's last record."""
+    end = int(block.ends[-1])
+    return end > 0 and block.data[end - 1 : end] not in (b"\n", b"\r")
+
+
+def _short_last_row(bad: list[tuple], bad_lines: list[int], last: int) -> int | None:
+    """The last record's line when it is a bad row with fewer fields than the header:
+    with no line end after it, the mark of a file cut off mid-row."""
+    for (_text, expected, actual), line in zip(bad, bad_lines, strict=True):
+        if line == last and actual < expected:
+            return line
+    return None
+
+
 def iter_csv_record_tables(
     stream: IO[bytes],
     *,
@@ -395,6 +410,8 @@ def iter_csv_record_tables(
                 _bad_row(line, text, expected, actual, names, delimiter)
                 for (text, expected, actual), line in zip(bad, bad_lines, strict=True)
             ]
+            if bad and _unterminated(block):
+                state.cut_off_line = _short_last_row(bad, bad_lines, int(block.lines[-1]))
             split: list[tuple[pa.Table, np.ndarray, list[RowError]]] = []
             if bad_at:  # a bad record of several lines: a quote that opened by mistake
                 kept_at = np.flatnonzero(kept)

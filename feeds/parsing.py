@@ -479,6 +479,9 @@ class ValidationState:
     received: int = 0
     rejected: int = 0
     warnings: int = 0
+    # the line of a last row with fewer fields than the header and no line end after it: a
+    # CSV/TSV file cut off mid-row (feeds.csv_tables)
+    cut_off_line: int | None = None
 
 
 # the digest content_hash applies to the UTF-8 bytes of the joined values

@@ -314,6 +314,13 @@ def _ingest(ctx: _Ctx) -> None:
                 f"than the {fs.rejected_share_threshold:.0%} allowed; nothing was applied. "
                 "See the row errors below.",
             )
+        if state.cut_off_line and run.mode == UpdateMode.REPLACE and not run.incomplete_reason:
+            # its products after the cut would read as removed: the removals are held
+            run.incomplete_reason = (
+                f"The file ends in the middle of line {state.cut_off_line}: that last row has "
+                "fewer fields than the header and no line end, so the file looks cut off."
+            )
+            _save(run, "incomplete_reason")
         if ctx.direct is None:
             _store_seen(run, rejected_skus)  # the unread ones only if the apply needs them
             ctx.matcher = matcher

@@ -153,6 +153,52 @@ def test_a_whole_unframed_csv_still_holds_removals(tenant_a, fs, server):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("cut", ["mid_field", "mid_quote"])
+def test_a_file_cut_off_mid_row_removes_nothing_even_with_its_length(tenant_a, fs, server, cut):
+    """A file cut off before it was served (a partial copy on the feed server, sent with
+    its own Content-Length): its last row has no line end and fewer fields than the header.
+    Before, the run succeeded and removed the 5 products after the cut (25 %, under the
+    removal share). Now the rows it has are applied and the removals are held."""
+    catalog = CatalogFactory(tenant=tenant_a)
+    server.routes["/f"] = body(feed(20))
+    source = url_source(catalog, server.url("/f"))
+    pull(tenant_a, source)
+    data = feed(20, version=2)
+    at = cut_after_rows(data, 14)
+    tail = b"S00014,Product 14 v2,De" if cut == "mid_field" else b'S00014,Product 14 v2,"De'
+    server.routes["/f"] = body(data[:at] + tail)
+    run = pull(tenant_a, source)
+    assert run.status == RunStatus.NEEDS_CONFIRMATION, run.error_message
+    assert run.hold_reason == "incomplete"
+    assert "ends in the middle of line 16" in run.error_message
+    assert active(catalog) == 20 and run.updated == 14
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "last",
+    [
+        pytest.param(
+            b"S00014,Product 14,Desc,https://s.example/14,,3.00 USD,in stock,B", id="whole"
+        ),
+        pytest.param(b"S00014,Product 14\n", id="short_but_ended"),
+    ],
+)
+def test_a_last_row_whole_or_ended_removes_as_usual(tenant_a, fs, server, last):
+    """A last row without a line end but with every field (many exports), or a short row
+    that does end: no sign of a cut, the removals below the share go through."""
+    catalog = CatalogFactory(tenant=tenant_a)
+    server.routes["/f"] = body(feed(20))
+    source = url_source(catalog, server.url("/f"))
+    pull(tenant_a, source)
+    data = feed(20, version=2)
+    server.routes["/f"] = body(data[: cut_after_rows(data, 14)] + last)
+    run = pull(tenant_a, source)
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert run.incomplete_reason == "" and run.removed == 5
+
+
+@pytest.mark.django_db
 def test_an_unframed_update_mode_run_applies(tenant_a, fs, server):
     """Update mode never removes: nothing to hold."""
     catalog = CatalogFactory(tenant=tenant_a)
