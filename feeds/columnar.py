@@ -30,6 +30,7 @@ from .parsing import RowError, ValidationState
 
 DUPLICATE_ID = "duplicate id: this id appears earlier in the feed"
 
+MAX_ATTRIBUTE_CHARS = 5000  # a custom attribute's value (docs/feeds.md)
 BLOCK_SIZE = 8 << 20  # ~16k-30k rows of a typical feed per block
 
 _PRICE_FAST = r"^\s*(?P<i>\d{1,8})(?:\.(?P<f>\d{1,2}))?\s*(?P<c>[A-Za-z]{3})\s*$"
@@ -103,7 +104,10 @@ def validate_table(
     default = state.default_currency
     price, cur = _prices(get("price"), "price", None, default=default, reject=reject)
     currency = pc.if_else(pc.equal(cur, ""), default, cur)
-    sale, _ = _prices(get("sale_price"), "sale_price", currency, default=default, reject=reject)
+    sale, sale_cur = _prices(
+        get("sale_price"), "sale_price", currency, default=default, reject=reject
+    )
+    _reject_sale_currency(sale, sale_cur, currency, reject)
     avail, avail_missing = _availability(get("availability"), reject)
     fee = _shipping_fee(get("shipping"), currency, state, reject)
     distinct_ids = _reject_duplicates(sku_py, seen, reject)
@@ -134,6 +138,13 @@ def validate_table(
     cond_bad = pc.and_(pc.not_equal(cond_raw, ""), pc.invert(cond_ok))
     warn(cond_bad, "condition", "unknown condition “{}” ignored", cond_raw)
     cond = pc.if_else(cond_bad, "", cond_raw)
+    for k in _attribute_columns(col):  # a custom attribute keeps its first 5,000 characters
+        warn(
+            _longer_than(col[k], MAX_ATTRIBUTE_CHARS),
+            str(k)[:100],
+            f"{str(k)[:60]} is longer than {MAX_ATTRIBUTE_CHARS:,} characters; the rest was "
+            "dropped",
+        )
     qty_raw = get("quantity")
     qty_ok = pc.match_substring_regex(qty_raw, r"^-?\d{1,9}$")
     qty_bad = pc.and_(pc.not_equal(qty_raw, ""), pc.invert(qty_ok))
@@ -269,6 +280,22 @@ def _prices(
     return pa.array(amount_py, pa.string()), pa.array(cur_py, pa.string())
 
 
+def _reject_sale_currency(
+    sale: pa.Array, sale_cur: pa.Array, currency: pa.Array, reject: _Rejections
+) -> None:
+    """A sale price is an amount in the price's currency (ads show the two side by side):
+    one in another currency rejects the row rather than being read as the price's."""
+    differ = pc.and_(pc.not_equal(sale, ""), pc.not_equal(sale_cur, currency))
+    if not pc.any(differ).as_py():
+        return
+    sale_py, cur_py = sale_cur.to_pylist(), currency.to_pylist()
+    msgs = {
+        i: f"sale_price is in {sale_py[i]} but price is in {cur_py[i]}: give both in one currency"
+        for i in pc.indices_nonzero(differ).to_pylist()
+    }
+    reject(differ, "sale_price", msgs=msgs)
+
+
 def _availability(avail_raw: pa.Array, reject: _Rejections) -> tuple[pa.Array, pa.Array]:
     """(availability, missing mask): schema.org and spelling variants mapped; missing is
     in stock (warned later), an unknown value rejects the row."""
@@ -356,17 +383,22 @@ def _image_links(images_raw: pa.Array, n: int) -> pa.Array:
     return pa.array(["[]"] * n, pa.string())
 
 
-def _custom_attributes(col: dict[str, pa.Array], n: int) -> pa.Array:
-    """{"key": "value", ...} with sorted keys, as json.dumps(..., ensure_ascii=False) writes."""
-    keys = sorted(
+def _attribute_columns(col: dict[str, pa.Array]) -> list[str]:
+    """The block's columns that become custom attributes, in key order."""
+    return sorted(
         k for k in col if k not in P.CORE_FIELDS and not k.startswith("_") and "__dup" not in k
     )
+
+
+def _custom_attributes(col: dict[str, pa.Array], n: int) -> pa.Array:
+    """{"key": "value", ...} with sorted keys, as json.dumps(..., ensure_ascii=False) writes."""
+    keys = _attribute_columns(col)
     if not keys:
         return pa.array(["{}"] * n, pa.string())
     parts = []
     control = None
     for k in keys:
-        v = pc.utf8_slice_codeunits(col[k], 0, 5000)
+        v = pc.utf8_slice_codeunits(col[k], 0, MAX_ATTRIBUTE_CHARS)
         has_ctrl = pc.match_substring_regex(v, r"[\x00-\x1f]")
         control = has_ctrl if control is None else pc.or_(control, has_ctrl)
         esc = pc.replace_substring(pc.replace_substring(v, "\\", "\\\\"), '"', '\\"')
@@ -384,7 +416,7 @@ def _custom_attributes(col: dict[str, pa.Array], n: int) -> pa.Array:
         result_py = result.to_pylist()
         cols_py = {k: col[k].to_pylist() for k in keys}
         for i in pc.indices_nonzero(control).to_pylist():
-            d = {str(k)[:100]: cols_py[k][i][:5000] for k in keys if cols_py[k][i]}
+            d = {str(k)[:100]: cols_py[k][i][:MAX_ATTRIBUTE_CHARS] for k in keys if cols_py[k][i]}
             result_py[i] = json.dumps(d, sort_keys=True, ensure_ascii=False)
         result = pa.array(result_py, pa.string())
     return result

@@ -50,7 +50,7 @@ def _columns(head: bytes, encoding: str, delimiter: str | None) -> tuple[list[st
         raise FeedError("columns", refusal)
     names = P.normalise_headers(raw_names)
     if P.missing_required_columns(names):
-        looked = "looked for id, sku, sku_id, retailer_id, offer_id"
+        looked = "looked for " + ", ".join(P.FIELD_ALIASES["sku"])
         if all(_COLUMN_NAME_RE.fullmatch(n.strip().lstrip("\ufeff")) for n in raw_names):
             shown = ", ".join(n.strip().lstrip("\ufeff") for n in raw_names[:20])
             raise FeedError(

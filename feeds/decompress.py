@@ -137,6 +137,12 @@ def open_decompressed(
 _ZIP_DAMAGED = (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, ValueError)
 
 
+def _is_spreadsheet(names: set[str]) -> bool:
+    """An .xlsx (Office Open XML: its workbook part) or an OpenDocument file (its mimetype
+    and manifest), both zips of XML parts."""
+    return "xl/workbook.xml" in names or {"mimetype", "META-INF/manifest.xml"} <= names
+
+
 def _open_zip(raw: IO[bytes], size: int, limits: Limits) -> IO[bytes]:
     try:
         zf = zipfile.ZipFile(raw)
@@ -152,6 +158,13 @@ def _open_zip(raw: IO[bytes], size: int, limits: Limits) -> IO[bytes]:
             raise FeedError(
                 "compression", f"The zip holds an unsafe file name “{info.filename[:80]}”."
             )
+    if _is_spreadsheet({i.filename for i in infos}):
+        # a workbook is a zip of its sheets' XML, which would read as "several files"
+        raise FeedError(
+            "format",
+            "This is a spreadsheet workbook (.xlsx or .ods), not a feed file: save its "
+            "sheet as CSV (UTF-8) and use that file.",
+        )
     files = [
         i
         for i in infos

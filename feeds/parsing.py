@@ -291,7 +291,15 @@ def parse_price(value: str, default_currency: str = "") -> tuple[Decimal, str]:
         raise ValueError("price is too large")
     if not cur:
         raise ValueError("price has no currency (expected e.g. 12.99 USD)")
-    return amount.quantize(Decimal("0.01")), cur
+    cents = amount.quantize(Decimal("0.01"))
+    if cents != amount:
+        # "1.234" is a thousand in some notations and one and a quarter in others: rounding
+        # it to 1.23 could store a price a thousand times too low without a word
+        raise ValueError(
+            f"price “{str(value)[:40]}” has more than two decimal places: write the cents "
+            "with two digits, and no dot or comma between thousands"
+        )
+    return cents, cur
 
 
 AVAILABILITY_IN_STOCK = "in_stock"

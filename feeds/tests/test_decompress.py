@@ -90,3 +90,44 @@ def test_zip_declared_size_lie_is_caught(tmp_path):
 def test_declared_gzip_that_is_not(tmp_path):
     with pytest.raises(FeedError):
         open_decompressed(_write(tmp_path, "f", FEED), "gzip")
+
+
+def _workbook() -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["id", "title", "price", "availability"])
+    wb.active.append(["A1", "Hat", "9.99 USD", "in stock"])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(_workbook(), id="xlsx"),
+        pytest.param(
+            _zip(
+                {
+                    "mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+                    "content.xml": b"<office:document-content/>",
+                    "META-INF/manifest.xml": b"<manifest/>",
+                }
+            ),
+            id="ods",
+        ),
+    ],
+)
+def test_a_spreadsheet_is_named_as_one(tmp_path, data):
+    """A workbook is a zip of several XML parts: the seller is told to save the sheet as
+    CSV, not to put "just one file" in the zip."""
+    with pytest.raises(FeedError) as exc:
+        open_decompressed(_write(tmp_path, "feed.xlsx", data), "auto")
+    assert exc.value.code == "format"
+    assert "spreadsheet" in exc.value.message and "CSV" in exc.value.message
+
+
+def test_a_zipped_xml_feed_named_content_xml_is_still_a_feed(tmp_path):
+    with open_decompressed(_write(tmp_path, "f", _zip({"content.xml": FEED})), "auto") as s:
+        assert s.read() == FEED

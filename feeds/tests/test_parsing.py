@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import io
+import json
 from decimal import Decimal
 
 import pyarrow as pa
@@ -64,6 +65,8 @@ def test_normalise_headers_keeps_first_of_duplicates():
         ("usd 7", "7.00", "USD"),
         ("  3.5   GBP ", "3.50", "GBP"),
         ("1 234,50 EUR", "1234.50", "EUR"),
+        ("12.500 USD", "12.50", "USD"),  # zeros past the cents change nothing
+        ("1,2300 EUR", "1.23", "EUR"),
     ],
 )
 def test_parse_price_ok(raw, amount, currency):
@@ -89,6 +92,11 @@ def test_parse_price_default_currency():
         "999999999999 USD",
         "12. USD",
         ".5 USD",
+        # more than two decimal places: a thousand in some notations, cents in others
+        "1.234 EUR",
+        "12.345 USD",
+        "12,3456 EUR",
+        "0.001 USD",
     ],
 )
 def test_parse_price_rejects(raw):
@@ -492,7 +500,7 @@ _values = {
     "price": st.sampled_from(
         ["", "1 USD", "12.5 usd", "USD 3", "12,99 EUR", "1,234.56 USD", "free", "007.10 GBP"]
     ),
-    "sale_price": st.sampled_from(["", "1", "2 USD", "bad", "3.456 USD"]),
+    "sale_price": st.sampled_from(["", "1", "2 USD", "bad", "3.456 USD", "4.50 EUR"]),
     "availability": st.sampled_from(["", "in stock", "OUT_OF_STOCK", "maybe", "pre-order"]),
     "quantity": st.sampled_from(["", "5", "-2", "lots"]),
     "shipping": st.sampled_from(["", "US:::5 USD", "GB:::3 GBP,US:::4.5 USD", "nope", "2"]),
@@ -512,6 +520,8 @@ def _reason(row: dict[str, str]) -> str | None:
         try:
             if row[f].strip():
                 _, cur = p.parse_price(row[f].strip(), currency)
+                if f == "sale_price" and cur != currency:
+                    return f  # a sale price in another currency than the price
                 currency = cur if f == "price" else currency
         except ValueError:
             return f
@@ -583,3 +593,63 @@ def test_block_content_hashes_are_content_hash_of_each_row():
     block = table.slice(2, 4)
     expected = [p.content_hash(r[c] for c in p.HASHED_COLUMNS) for r in rows[2:6]]
     assert _content_hashes(block).to_pylist() == expected
+
+
+def _validated_rows(rows: list[dict[str, str]], *, partial: bool = False):
+    from feeds.columnar import validate_table
+
+    state = p.ValidationState(default_currency="USD", country="US", partial=partial)
+    columns = {k: [r[k] for r in rows] for k in rows[0]}
+    good, errors = validate_table(pa.table(columns), list(range(2, len(rows) + 2)), state)
+    return good, errors
+
+
+@pytest.mark.parametrize(
+    ("price", "sale", "error"),
+    [
+        ("79.00 USD", "50.00 EUR", "sale_price is in EUR but price is in USD"),
+        ("79.00 EUR", "50.00 USD", "sale_price is in USD but price is in EUR"),
+        ("79.00 EUR", "€50", None),  # the same currency, written as its symbol
+        ("79.00 USD", "50.00", None),  # no currency: the price's
+        ("79.00", "50.00 usd", None),  # no price currency: the catalog's
+        ("", "50.00 GBP", "sale_price is in GBP but price is in USD"),
+    ],
+)
+def test_a_sale_price_in_another_currency_is_a_row_error(price, sale, error):
+    """Never read as an amount in the price's currency: a €50 sale shown as $50."""
+    good, errors = _validated_rows(
+        [
+            {
+                "sku": "A",
+                "title": "Hat",
+                "price": price,
+                "sale_price": sale,
+                "availability": "in stock",
+            }
+        ]
+    )
+    rejected = [(e.field, e.message) for e in errors if e.severity == "error"]
+    if error is None:
+        assert rejected == [] and good.num_rows == 1
+    else:
+        assert good.num_rows == 0
+        assert rejected == [("sale_price", f"{error}: give both in one currency")]
+
+
+def test_an_update_mode_sale_price_is_checked_against_the_catalog_currency():
+    good, errors = _validated_rows([{"sku": "A", "sale_price": "50.00 EUR"}], partial=True)
+    assert good.num_rows == 0
+    assert [e.field for e in errors if e.severity == "error"] == ["sale_price"]
+
+
+def test_a_custom_attribute_cut_at_5000_characters_is_warned():
+    good, errors = _validated_rows(
+        [
+            {"sku": "A", "price": "1 USD", "availability": "in stock", "notes": "n" * 6000},
+            {"sku": "B", "price": "1 USD", "availability": "in stock", "notes": "n" * 5000},
+        ]
+    )
+    attrs = [json.loads(v) for v in good.column("custom_attributes").to_pylist()]
+    assert [len(a["notes"]) for a in attrs] == [5000, 5000]
+    warned = [(e.line, e.field, e.message) for e in errors if e.severity == "warning"]
+    assert warned == [(2, "notes", "notes is longer than 5,000 characters; the rest was dropped")]

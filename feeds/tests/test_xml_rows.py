@@ -170,6 +170,14 @@ CASES = [
             (2, "B", "title", "title is longer than 500 characters", "error"),
             (3, "C", "description", "description is longer than 10000 characters", "error"),
             (4, "D", "colour", "colour is longer than 64 KiB", "error"),
+            # kept, cut to a custom attribute's 5,000 characters
+            (
+                5,
+                "E",
+                "colour",
+                "colour is longer than 5,000 characters; the rest was dropped",
+                "warning",
+            ),
         ],
     ),
     (
