@@ -88,6 +88,32 @@ def test_reimport_with_a_change_updates_that_line_only(tenant_a, catalog):
     assert first.delivered_at == datetime(2026, 3, 18, 15, tzinfo=UTC)
 
 
+def test_the_same_order_id_and_sku_in_two_catalogs_are_two_lines(tenant_a, catalog):
+    """Shopify numbers orders per store and stores share skus: the second store's #1001 of
+    SKU-1 is another line than the first store's, whichever is imported last."""
+    other = CatalogFactory(tenant=tenant_a, name="Second shop", currency="BRL")
+    ProductFactory(tenant=tenant_a, catalog=other, sku="SKU-1")
+    first = tiktok_csv(tiktok_row(order_id="#1001", quantity="1"))
+    second = tiktok_csv(tiktok_row(order_id="#1001", quantity="2"))
+
+    def lines():
+        return sorted(
+            Order.objects.for_tenant(tenant_a).values_list("catalog_id", "order_id", "quantity")
+        )
+
+    for shop, data in ((catalog, first), (other, second)):
+        result = order_files.orders_import_file(
+            tenant=tenant_a, catalog=shop, data=data, actor=None
+        )
+        assert (result.written, result.unchanged) == (1, 0)
+    both = sorted([(catalog.pk, "#1001", 1), (other.pk, "#1001", 2)])
+    assert lines() == both
+    for shop, data in ((catalog, first), (other, second), (catalog, first)):
+        again = order_files.orders_import_file(tenant=tenant_a, catalog=shop, data=data, actor=None)
+        assert (again.written, again.unchanged) == (0, 1)
+    assert lines() == both
+
+
 def test_import_uses_the_tenant_time_zone_and_catalog_handling_days(tenant_a, catalog):
     tenant_a.time_zone = "America/Sao_Paulo"
     tenant_a.save()
