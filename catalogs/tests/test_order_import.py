@@ -13,7 +13,12 @@ from catalogs import order_files, order_uploads
 from catalogs.models import Catalog, ColumnMappingPreset, Order, OrderUpload, UploadStatus
 from catalogs.order_formats import header_signature
 from catalogs.order_io import FileError
-from catalogs.tests.export_samples import SHOPIFY_ORDERS, tiktok_csv, tiktok_row
+from catalogs.tests.export_samples import (
+    SHOPIFY_ORDERS,
+    TIKTOK_DESCRIPTIONS,
+    tiktok_csv,
+    tiktok_row,
+)
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -164,6 +169,18 @@ def test_preview_counts_without_saving(tenant_a, catalog):
     assert len(preview.first_rows) == 2 and preview.first_rows[0]["sku"] == "SKU-1"
     assert "Product Name" in preview.unmapped_columns
     assert preview.date_order == "mdy" and preview.date_order_source == "file"
+
+
+def test_tiktok_description_row_is_neither_a_line_nor_a_problem(tenant_a, catalog):
+    data = tiktok_csv(
+        TIKTOK_DESCRIPTIONS, tiktok_row(), tiktok_row(order_id="5", seller_sku="NOPE")
+    )
+    preview = order_files.orders_preview(tenant=tenant_a, catalog=catalog, data=data, rows=5)
+    assert (preview.lines, preview.orders, preview.refused) == (2, 2, 1)
+    assert preview.unknown_skus == {"NOPE": [4]}
+    assert [row["line"] for row in preview.first_rows] == [3, 4]
+    result = order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
+    assert result.written == 1 and [(e.line, e.column) for e in result.errors] == [(4, "sku")]
 
 
 def test_mapping_preset_is_picked_for_the_same_header(tenant_a, tenant_b, catalog):
