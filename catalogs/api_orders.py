@@ -175,7 +175,9 @@ class OrderViewSet(TenantScopedReadOnlyViewSet):
     @extend_schema(request=OrderBulkInput, responses=BulkOutput)
     @action(detail=False, methods=["post"])
     def bulk(self, request, *args, **kwargs):
-        """Insert or update up to 10,000 order lines; idempotent on (order_id, sku)."""
+        """Insert or update up to 10,000 order lines of one catalog; idempotent on
+        (order_id, sku) within the catalog (another catalog's line of the same order id and
+        sku is another line)."""
         return _bulk(
             self, request, parse=order_row_parse, upsert=services.orders_upsert, key="orders"
         )

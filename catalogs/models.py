@@ -225,7 +225,9 @@ class CancelReason(models.TextChoices):
 
 
 class Order(TenantOwnedModel):
-    """One order line: one sku of one order. Idempotent key: (tenant, order_id, sku)."""
+    """One order line: one sku of one order of one catalog. Idempotent key: (tenant,
+    catalog, order_id, sku): a shop numbers its own orders (Shopify's #1001 in every store)
+    and a tenant's stores share skus, so an order id is only unique within its catalog."""
 
     # No database FK constraints: their deferred per-row checks at commit were ~40 % of an
     # order import (bench/orders_import.py, docs/orders.md). Every write path resolves the
@@ -263,8 +265,11 @@ class Order(TenantOwnedModel):
 
     class Meta:
         constraints = [
+            # catalog last: the order-id search of Manage Orders, across a tenant's
+            # catalogs, keeps (tenant, order_id) as the index's prefix
             models.UniqueConstraint(
-                fields=["tenant", "order_id", "sku"], name="order_tenant_orderid_sku_uniq"
+                fields=["tenant", "order_id", "sku", "catalog"],
+                name="order_tenant_orderid_sku_catalog_uniq",
             )
         ]
         indexes = [

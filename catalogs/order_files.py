@@ -218,8 +218,8 @@ def orders_import_file(
     chunk_rows: int | None = None,
 ) -> OrderFileResult | UpsertResult:
     """Import an order export as downloaded (TikTok Shop, Shopify, a mapped file or the
-    app's own CSV), idempotent on (tenant, order id, sku): importing the same file again
-    changes nothing.
+    app's own CSV), idempotent on (tenant, catalog, order id, sku): importing the same file
+    again changes nothing.
 
     Lines whose sku is not a product of the catalog are refused and listed. On PostgreSQL
     the file goes chunk by chunk into a staging table (COPY) and one INSERT … ON CONFLICT

@@ -45,7 +45,7 @@ STAGE_COLUMNS = (
     "cancel_reason text, tracking_number text, repeated boolean"
 )
 STAGED_TIMES = ("placed_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at")
-# what a line carries besides its key (order_id, sku)
+# what a line carries besides its key (order_id, sku, and the catalog imported into)
 ORDER_VALUE_COLUMNS = ORDER_COLUMNS[2:]
 
 
@@ -391,7 +391,7 @@ def _indexes_build(cur, indexes: list, *, repeats_of_tenant: int | None = None) 
                 DELETE FROM catalogs_order WHERE ctid = ANY (ARRAY(
                     SELECT ctid FROM (
                         SELECT ctid, row_number() OVER (
-                            PARTITION BY order_id, sku ORDER BY id DESC) AS nth
+                            PARTITION BY catalog_id, order_id, sku ORDER BY id DESC) AS nth
                         FROM catalogs_order WHERE tenant_id = %(tenant)s
                     ) r WHERE nth > 1))
                 """,
@@ -439,13 +439,16 @@ def _orders_lock_for_bulk(cur, *, empty_tenant: int | None = None) -> list | Non
 
 
 def _orders_merge(result, cur, *, tenant, catalog) -> None:
-    """Write the staged lines that are new or differ, set-based. The known lines (one per
-    order id and sku) go into a temp table; one join with the order table keeps those that
-    are new or differ there (the delta: a second temp table, empty for a re-import). Then
-    one UPDATE of the delta's lines that exist and one INSERT of the others (ON CONFLICT
-    for a line another writer, the API, inserted meanwhile). The unchanged lines are not
-    touched, not even locked, so a re-import writes nothing. (1M changed lines: 20.8 s of
-    UPDATE, every row's five indexes written again; 22.1 s through ON CONFLICT.)
+    """Write the staged lines that are new or differ, set-based. A line is keyed by (tenant,
+    catalog, order id, sku): each shop numbers its own orders (Shopify's #1001 in every
+    store), so another catalog's line of that order id and sku is another line. The known
+    lines (one per order id and sku) go into a temp table; one join with the order table
+    keeps those that are new or differ there (the delta: a second temp table, empty for a
+    re-import). Then one UPDATE of the delta's lines that exist and one INSERT of the others
+    (ON CONFLICT for a line another writer, the API, inserted meanwhile). The unchanged
+    lines are not touched, not even locked, so a re-import writes nothing. (1M changed
+    lines: 20.8 s of UPDATE, every row's five indexes written again; 22.1 s through ON
+    CONFLICT.)
 
     When the new lines are at least BULK_MIN_LINES and more than the table holds, it is a
     bulk load: the table is locked and its indexes dropped (_orders_lock_for_bulk), so no
@@ -454,10 +457,8 @@ def _orders_merge(result, cur, *, tenant, catalog) -> None:
     uniqueness)."""
     mark = time.perf_counter()
     params = {"tenant": tenant.pk, "catalog": catalog.pk}
-    updated = ["catalog_id", "product_id", *ORDER_VALUE_COLUMNS]
-    file_values = ", ".join(
-        "%(catalog)s::bigint" if c == "catalog_id" else f"k.{c}" for c in updated
-    )
+    updated = ["product_id", *ORDER_VALUE_COLUMNS]
+    file_values = ", ".join(f"k.{c}" for c in updated)
     cur.execute("DROP TABLE IF EXISTS pg_temp.order_import_known")
     cur.execute(f"CREATE TEMP TABLE order_import_known AS {_known_lines_sql()}", params)
     known = cur.rowcount
@@ -469,7 +470,7 @@ def _orders_merge(result, cur, *, tenant, catalog) -> None:
         SELECT k.*, o.id IS NOT NULL AS existing
         FROM order_import_known k
         LEFT JOIN catalogs_order o ON o.tenant_id = %(tenant)s AND o.order_id = k.order_id
-            AND o.sku = k.sku
+            AND o.sku = k.sku AND o.catalog_id = %(catalog)s
         WHERE ({", ".join(f"o.{c}" for c in updated)}) IS DISTINCT FROM ({file_values})
         """,  # noqa: S608
         params,
@@ -497,14 +498,11 @@ def _orders_merge(result, cur, *, tenant, catalog) -> None:
         # identifiers are this module's constants; values are parameters
         f"""
         UPDATE catalogs_order o SET
-            {
-            ", ".join(
-                f"{c} = %(catalog)s" if c == "catalog_id" else f"{c} = k.{c}" for c in updated
-            )
-        },
+            {", ".join(f"{c} = k.{c}" for c in updated)},
             updated_at = now()
         FROM {source} k
         WHERE o.tenant_id = %(tenant)s AND o.order_id = k.order_id AND o.sku = k.sku
+            AND o.catalog_id = %(catalog)s
             AND ({", ".join(f"o.{c}" for c in updated)}) IS DISTINCT FROM ({file_values})
         """,  # noqa: S608
         params,
@@ -514,7 +512,7 @@ def _orders_merge(result, cur, *, tenant, catalog) -> None:
         ""
         if rebuild is not None
         else f"""
-        ON CONFLICT (tenant_id, order_id, sku) DO UPDATE SET
+        ON CONFLICT (tenant_id, order_id, sku, catalog_id) DO UPDATE SET
             {", ".join(f"{c} = EXCLUDED.{c}" for c in updated)}, updated_at = EXCLUDED.updated_at
         WHERE ({", ".join(f"o.{c}" for c in updated)})
             IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in updated)})"""
@@ -522,7 +520,7 @@ def _orders_merge(result, cur, *, tenant, catalog) -> None:
     cur.execute(
         f"""{insert.format(source)}
         WHERE NOT EXISTS (SELECT 1 FROM catalogs_order x WHERE x.tenant_id = %(tenant)s
-            AND x.order_id = k.order_id AND x.sku = k.sku)
+            AND x.order_id = k.order_id AND x.sku = k.sku AND x.catalog_id = %(catalog)s)
         {on_conflict}
         """,  # noqa: S608
         params,

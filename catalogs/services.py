@@ -341,9 +341,9 @@ def sort_keys_drop_orphan_partitions() -> int:
 # --- Orders and daily impressions (issue #6) ----------------------------------------------
 
 UPSERT_BATCH = 5000
-# what an upsert of a known (order id, sku) line rewrites: every column but its key
+# what an upsert of a known line rewrites: every column but its key (tenant, catalog,
+# order id, sku)
 ORDER_UPDATE_FIELDS = [
-    "catalog",
     "product",
     *(c for c in ORDER_COLUMNS if c not in ("order_id", "sku")),
     "updated_at",
@@ -385,7 +385,9 @@ def _last_wins(rows: list, lines: list[int] | None, *, key) -> tuple[list, list[
 def orders_upsert(
     *, tenant: Tenant, catalog: Catalog, rows: list[OrderRow], lines: list[int] | None = None
 ) -> UpsertResult:
-    """Insert or update order lines, idempotent on (tenant, order id, sku).
+    """Insert or update order lines of one catalog, idempotent on (tenant, catalog, order id,
+    sku): each shop numbers its own orders, so another catalog's line of the same order id
+    and sku is another line.
 
     A row whose sku is not a product of the catalog is refused with a row error; the others
     are written in batches of one INSERT … ON CONFLICT DO UPDATE each.
@@ -393,6 +395,7 @@ def orders_upsert(
     if catalog.tenant_id != tenant.pk:
         raise Catalog.DoesNotExist
     now = timezone.now()
+    # one catalog per call: (order id, sku) is the key within it
     rows, lines = _last_wins(rows, lines, key=lambda r: (r.order_id, r.sku))
     return _upsert_by_sku(
         tenant=tenant,
@@ -406,7 +409,7 @@ def orders_upsert(
             updated_at=now,
             **row.__dict__,
         ),
-        unique_fields=["tenant", "order_id", "sku"],
+        unique_fields=["tenant", "order_id", "sku", "catalog"],
         update_fields=ORDER_UPDATE_FIELDS,
     )
 

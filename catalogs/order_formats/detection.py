@@ -176,6 +176,28 @@ def read_header(data: Source) -> list[str]:
     return [str(c) for c in frame.columns]
 
 
+def read_first_row(data: Source, column: str) -> str | None:
+    """One column's cell in the row under the header (None when there is no such row or it
+    cannot be read here: reading the file says why)."""
+    import pandas as pd
+
+    try:
+        if is_xlsx(data):
+            frame = _read_xlsx(data, nrows=1, usecols=[column])
+        else:
+            frame = pd.read_csv(
+                _open(data),
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8-sig",
+                usecols=[column],
+                nrows=1,
+            )
+    except (FileError, ValueError):  # pandas' parser and decoding errors are ValueErrors
+        return None
+    return str(frame[column].iat[0]) if len(frame) else None
+
+
 MAX_XLSX_UNPACKED = 400 * 1024 * 1024
 
 

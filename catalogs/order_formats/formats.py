@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +27,7 @@ from .detection import (
     header_key,
     is_blank,
     read_chunks,
+    read_first_row,
     read_header,
     wrong_kind_message,
 )
@@ -158,6 +160,19 @@ def tiktok_fields(frame: pd.DataFrame) -> pd.DataFrame:
     out["cancelled_at"] = out["cancelled_at"].where(cancelled, "")
     out["skip"] = np.where(status.eq("unpaid"), "unpaid order (not placed yet)", "")
     return out
+
+
+# A real TikTok Shop export describes its columns in the row under the header ("Platform
+# unique order ID.", "SKU sold quantity in the order."): that row is skipped, not refused.
+# It is told by its Order ID cell: words (letters, a blank, letters), which no order id has.
+DESCRIPTION_LINE = 2
+_WORDS = re.compile(r"[^\W\d_]{2,}\s+[^\W\d_]")
+
+
+def tiktok_description_row(order_id: str | None) -> bool:
+    """Whether the Order ID cell of the row under a TikTok Shop header describes the
+    column instead of holding an order id."""
+    return order_id is not None and bool(_WORDS.search(order_id.strip()))
 
 
 def shopify_fields(frame: pd.DataFrame) -> pd.DataFrame:
@@ -407,6 +422,9 @@ class OrderFile:
     # (time columns, money columns) when the choices were settled by the first chunk: each
     # chunk read is checked not to say otherwise (order_file_open)
     verify: tuple[list[str], list[str]] | None = None
+    # a row that is not a line (TikTok's column descriptions): dropped as it is read, so
+    # that it is neither counted nor refused, and the other lines keep their numbers
+    skip_line: int | None = None
 
     @property
     def used_columns(self) -> set[str]:
@@ -455,6 +473,13 @@ class OrderFile:
             yield self._typed(carry)
 
     def _frames(self, usecols: list[str]) -> Iterator[pd.DataFrame]:
+        """The file's frames, without skip_line."""
+        for frame in self._read_frames(usecols):
+            frame = _without_line(frame, self.skip_line)
+            if len(frame):
+                yield frame
+
+    def _read_frames(self, usecols: list[str]) -> Iterator[pd.DataFrame]:
         """The file's frames; when pyarrow fails on a later block (a ragged row, a quoted
         line break), pandas reads on from the first line not yielded yet."""
         next_line = 2
@@ -525,6 +550,11 @@ def order_file_open(
             )
         raise FileError(wrong_kind_message(detected, "order lines"))
     by_key = {header_key(h): h for h in header}
+    skip_line = None
+    if detected.key == "tiktok_orders" and tiktok_description_row(
+        read_first_row(data, by_key[TIKTOK_COLUMNS["order_id"]])
+    ):
+        skip_line = DESCRIPTION_LINE
     time_cols = [by_key[c] for c in source_time_columns(detected.key, mapping) if c in by_key]
     money_cols = [by_key[c] for c in source_money_columns(detected.key, mapping) if c in by_key]
     # pyarrow reads the CSV when it can read every row of it (the pass below tells); else
@@ -538,12 +568,24 @@ def order_file_open(
     for whole in (False, True):
         try:
             found_order, slash, comma = _file_says(
-                data, time_cols, money_cols, chunk_rows=chunk_rows, engine=engine, whole=whole
+                data,
+                time_cols,
+                money_cols,
+                chunk_rows=chunk_rows,
+                engine=engine,
+                whole=whole,
+                skip_line=skip_line,
             )
         except pa.ArrowException:
             engine = "pandas"
             found_order, slash, comma = _file_says(
-                data, time_cols, money_cols, chunk_rows=chunk_rows, engine=engine, whole=whole
+                data,
+                time_cols,
+                money_cols,
+                chunk_rows=chunk_rows,
+                engine=engine,
+                whole=whole,
+                skip_line=skip_line,
             )
         if len(comma) == 2:
             raise FileError(MIXED_AMOUNTS)
@@ -579,7 +621,16 @@ def order_file_open(
         date_order_source=source,
         engine=engine,
         verify=verify,
+        skip_line=skip_line,
     )
+
+
+def _without_line(frame: pd.DataFrame, line: int | None) -> pd.DataFrame:
+    """frame without the row of that line number (only the frame that starts at or before
+    it is filtered: lines ascend)."""
+    if line is None or not len(frame) or frame["line"].iat[0] > line:
+        return frame
+    return frame[frame["line"].ne(line)].reset_index(drop=True)
 
 
 MIXED_AMOUNTS = (
@@ -600,6 +651,7 @@ def _file_says(
     chunk_rows: int,
     engine: str,
     whole: bool = True,
+    skip_line: int | None = None,
 ) -> tuple[str | None, bool, set[bool]]:
     """One pass over the times and amounts only: what the whole file (or its first chunk)
     says (the date order a day above 12 settles, whether it has slash dates, decimal comma
@@ -612,6 +664,7 @@ def _file_says(
     for frame in read_chunks(
         data, usecols=time_cols + money_cols, chunk_rows=chunk_rows, engine=engine
     ):
+        frame = _without_line(frame, skip_line)
         order = date_order_detect_frame(frame, time_cols)
         if order:
             if found_order and found_order != order:

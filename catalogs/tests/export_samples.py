@@ -67,6 +67,45 @@ def tiktok_row(
     return ",".join(cells)
 
 
+# The row TikTok Shop puts right under the header of a real export: what each column holds
+# (some cells blank), not an order line.
+TIKTOK_DESCRIPTIONS = ",".join(
+    [
+        "Platform unique order ID.",
+        "Current order status.",
+        "",
+        '"Cancellation, return or refund."',
+        "",
+        "Platform unique SKU ID.",
+        "SKU code set by the seller.",
+        "Product name.",
+        "SKU variation.",
+        "SKU sold quantity in the order.",
+        "SKU quantity returned.",
+        "Unit original price of the SKU.",
+        "",
+        "",
+        "",
+        '"Subtotal after discounts, per SKU."',
+        "Shipping fee paid by the buyer.",
+        "",
+        "Time the order was created.",
+        "Time the order was paid.",
+        "",
+        "Time the order was shipped.",
+        "Time the order was delivered.",
+        "Time the order was cancelled.",
+        "",
+        "",
+        "",
+        "",
+        "Tracking number of the package.",
+        "",
+        "",
+    ]
+)
+
+
 def tiktok_csv(*rows: str) -> bytes:
     return ("\ufeff" + TIKTOK_HEADER + "\n" + "\n".join(rows) + "\n").encode()
 

@@ -1,5 +1,7 @@
 import pytest
 
+from catalogs.models import Order
+
 from .factories import CatalogFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +71,36 @@ def test_schema_and_docs_are_served_locally(client):
     docs = client.get("/api/docs/").content.decode()
     assert "cdn" not in docs.lower() and "unpkg" not in docs.lower()
     assert "/static/drf_spectacular_sidecar/" in docs
+
+
+def test_bulk_orders_keep_one_line_per_catalog(api_client_for, member, tenant_a):
+    """Shopify numbers orders per store and stores share skus: catalog 2's #1001 of SKU-1
+    is another line than catalog 1's."""
+    shops = [CatalogFactory(tenant=tenant_a) for _ in range(2)]
+    for shop in shops:
+        ProductFactory(catalog=shop, sku="SKU-1")
+    api = api_client_for(member(tenant_a, "seller"), tenant_a)
+
+    def post(shop, quantity):
+        line = {
+            "order_id": "#1001",
+            "sku": "SKU-1",
+            "quantity": quantity,
+            "item_price": "20.00",
+            "placed_at": "2026-03-01T10:00:00Z",
+            "ship_by": "2026-03-04T10:00:00Z",
+        }
+        response = api.post(
+            "/api/v1/orders/bulk/", {"catalog": shop.pk, "orders": [line]}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        assert response.json()["written"] == 1
+
+    def lines():
+        return sorted(Order.objects.for_tenant(tenant_a).values_list("catalog_id", "quantity"))
+
+    post(shops[0], 1)
+    post(shops[1], 2)
+    assert lines() == [(shops[0].pk, 1), (shops[1].pk, 2)]
+    post(shops[0], 1)
+    assert lines() == [(shops[0].pk, 1), (shops[1].pk, 2)]

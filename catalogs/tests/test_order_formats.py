@@ -25,7 +25,13 @@ from catalogs.order_formats import (
     parse_times,
 )
 from catalogs.order_io import FileError
-from catalogs.tests.export_samples import SHOPIFY_ORDERS, TIKTOK_HEADER, tiktok_csv, tiktok_row
+from catalogs.tests.export_samples import (
+    SHOPIFY_ORDERS,
+    TIKTOK_DESCRIPTIONS,
+    TIKTOK_HEADER,
+    tiktok_csv,
+    tiktok_row,
+)
 
 
 def lines_of(order_file):
@@ -408,6 +414,52 @@ def test_tiktok_xlsx_reads_like_the_csv():
     from_xlsx, _ = lines_of(order_file_open(buffer.getvalue()))
     from_csv, _ = lines_of(order_file_open(csv_data))
     pd.testing.assert_frame_equal(from_xlsx, from_csv)
+
+
+def _xlsx(csv_data: bytes) -> bytes:
+    frame = pd.read_csv(
+        io.BytesIO(csv_data), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False, engine="openpyxl")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("xlsx", [False, True])
+@pytest.mark.parametrize(
+    ("engine", "chunk_rows"), [("pyarrow", 50), ("pandas", 50), ("pyarrow", 1)]
+)
+def test_tiktok_description_row_is_skipped(xlsx, engine, chunk_rows):
+    """The row under a real export's header says what each column holds: not a line, not a
+    problem; the lines after it keep the file's line numbers."""
+    data = tiktok_csv(
+        TIKTOK_DESCRIPTIONS,
+        tiktok_row(),
+        tiktok_row(order_id="2", quantity="two"),
+        tiktok_row(order_id="3", seller_sku="SKU-2"),
+    )
+    data = _xlsx(data) if xlsx else data
+    order_file = order_file_open(data, engine=engine, chunk_rows=chunk_rows)
+    read = 0
+    frames, errors = [], []
+    for lines, errs, rows in order_file.chunks():
+        frames.append(lines)
+        errors.extend(errs)
+        read += rows
+    lines = pd.concat(frames, ignore_index=True)
+    assert list(lines.line) == [3, 5] and list(lines.order_id) == ["576461413040442221", "3"]
+    assert [(e.line, e.column) for e in errors] == [(4, "quantity")]
+    assert read == 3
+    assert (order_file.options.date_order, order_file.options.decimal_comma) == ("mdy", True)
+
+
+def test_only_a_descriptive_row_under_the_tiktok_header_is_skipped():
+    """An order line directly under the header is read (a bad one refused, as any other),
+    and descriptive text further down is a bad line, not a description."""
+    data = tiktok_csv(tiktok_row(quantity="two"), tiktok_row(order_id="2"), TIKTOK_DESCRIPTIONS)
+    lines, errors = lines_of(order_file_open(data))
+    assert list(lines.line) == [3]
+    assert sorted({e.line for e in errors}) == [2, 4]
 
 
 def test_chunks_give_the_same_lines():

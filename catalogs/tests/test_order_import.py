@@ -13,7 +13,12 @@ from catalogs import order_files, order_uploads
 from catalogs.models import Catalog, ColumnMappingPreset, Order, OrderUpload, UploadStatus
 from catalogs.order_formats import header_signature
 from catalogs.order_io import FileError
-from catalogs.tests.export_samples import SHOPIFY_ORDERS, tiktok_csv, tiktok_row
+from catalogs.tests.export_samples import (
+    SHOPIFY_ORDERS,
+    TIKTOK_DESCRIPTIONS,
+    tiktok_csv,
+    tiktok_row,
+)
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +93,32 @@ def test_reimport_with_a_change_updates_that_line_only(tenant_a, catalog):
     assert first.delivered_at == datetime(2026, 3, 18, 15, tzinfo=UTC)
 
 
+def test_the_same_order_id_and_sku_in_two_catalogs_are_two_lines(tenant_a, catalog):
+    """Shopify numbers orders per store and stores share skus: the second store's #1001 of
+    SKU-1 is another line than the first store's, whichever is imported last."""
+    other = CatalogFactory(tenant=tenant_a, name="Second shop", currency="BRL")
+    ProductFactory(tenant=tenant_a, catalog=other, sku="SKU-1")
+    first = tiktok_csv(tiktok_row(order_id="#1001", quantity="1"))
+    second = tiktok_csv(tiktok_row(order_id="#1001", quantity="2"))
+
+    def lines():
+        return sorted(
+            Order.objects.for_tenant(tenant_a).values_list("catalog_id", "order_id", "quantity")
+        )
+
+    for shop, data in ((catalog, first), (other, second)):
+        result = order_files.orders_import_file(
+            tenant=tenant_a, catalog=shop, data=data, actor=None
+        )
+        assert (result.written, result.unchanged) == (1, 0)
+    both = sorted([(catalog.pk, "#1001", 1), (other.pk, "#1001", 2)])
+    assert lines() == both
+    for shop, data in ((catalog, first), (other, second), (catalog, first)):
+        again = order_files.orders_import_file(tenant=tenant_a, catalog=shop, data=data, actor=None)
+        assert (again.written, again.unchanged) == (0, 1)
+    assert lines() == both
+
+
 def test_import_uses_the_tenant_time_zone_and_catalog_handling_days(tenant_a, catalog):
     tenant_a.time_zone = "America/Sao_Paulo"
     tenant_a.save()
@@ -138,6 +169,18 @@ def test_preview_counts_without_saving(tenant_a, catalog):
     assert len(preview.first_rows) == 2 and preview.first_rows[0]["sku"] == "SKU-1"
     assert "Product Name" in preview.unmapped_columns
     assert preview.date_order == "mdy" and preview.date_order_source == "file"
+
+
+def test_tiktok_description_row_is_neither_a_line_nor_a_problem(tenant_a, catalog):
+    data = tiktok_csv(
+        TIKTOK_DESCRIPTIONS, tiktok_row(), tiktok_row(order_id="5", seller_sku="NOPE")
+    )
+    preview = order_files.orders_preview(tenant=tenant_a, catalog=catalog, data=data, rows=5)
+    assert (preview.lines, preview.orders, preview.refused) == (2, 2, 1)
+    assert preview.unknown_skus == {"NOPE": [4]}
+    assert [row["line"] for row in preview.first_rows] == [3, 4]
+    result = order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
+    assert result.written == 1 and [(e.line, e.column) for e in result.errors] == [(4, "sku")]
 
 
 def test_mapping_preset_is_picked_for_the_same_header(tenant_a, tenant_b, catalog):

@@ -133,6 +133,28 @@ def test_after_a_bulk_load_the_unique_constraint_holds(tenant_a, shops, monkeypa
         )
 
 
+def test_two_catalogs_keep_their_own_line_of_one_order_id_and_sku(tenant_a, monkeypatch):
+    """A first load into one catalog, then a bulk load of the other catalog's file with the
+    same order id and sku (Shopify numbers orders per store): two lines, kept on re-import."""
+    monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1)
+    monkeypatch.setattr(order_merge, "_orders_table_smaller_than", lambda cur, n: True)
+    shops = [CatalogFactory(tenant=tenant_a, currency="BRL") for _ in range(2)]
+    for shop in shops:
+        ProductFactory(tenant=tenant_a, catalog=shop, sku="SKU-1")
+    files = [tiktok_csv(tiktok_row(order_id="#1001", quantity=q)) for q in ("1", "2")]
+    for shop, data in zip(shops, files, strict=True):
+        result = order_files.orders_import_file(
+            tenant=tenant_a, catalog=shop, data=data, actor=None
+        )
+        assert result.bulk and result.written == 1
+    lines = sorted(Order.objects.for_tenant(tenant_a).values_list("catalog_id", "quantity"))
+    assert lines == [(shops[0].pk, 1), (shops[1].pk, 2)]
+    for shop, data in zip(shops, files, strict=True):
+        again = order_files.orders_import_file(tenant=tenant_a, catalog=shop, data=data, actor=None)
+        assert (again.written, again.unchanged) == (0, 1)
+    assert sorted(Order.objects.for_tenant(tenant_a).values_list("catalog_id", "quantity")) == lines
+
+
 def test_a_table_larger_than_the_load_keeps_the_usual_merge(tenant_a, shops, monkeypatch):
     mine, _ = shops
     monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1)

@@ -3,8 +3,8 @@
 FILE is an order export as downloaded: a TikTok Shop order export (CSV or XLSX), a Shopify
 orders export, a file whose header the tenant has mapped before, or the app's own CSV
 (order_id, sku, quantity, item_price, shipping_fee, placed_at, ship_by, shipped_at,
-delivered_at, cancelled_at, cancel_reason, tracking_number). Idempotent on (order id, sku):
-importing a file twice changes nothing the second time."""
+delivered_at, cancelled_at, cancel_reason, tracking_number). Idempotent on (order id, sku)
+within the catalog: importing a file twice changes nothing the second time."""
 
 from catalogs import order_files
 
