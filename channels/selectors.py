@@ -144,7 +144,9 @@ def feed_item_chunks(
             f"FROM ({items}) ordered) grouped"
         )
         params = [feed.tenant_id, feed.catalog_id, *params]
-        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy:
+        # psycopg's own cursor: Django's debug wrapper (DEBUG = True) has a copy() that
+        # takes no parameters.
+        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy:
             yield from _copy_groups(copy, counter)
 
 

@@ -368,3 +368,16 @@ def test_rate_limit_is_shared_by_separate_processes(client, catalog, products, s
     assert process(2) == ["200", "429"]  # a per-process cache would say 200 200
     settings.CHANNEL_FEED_RATE_LIMIT = (3, 10**8)
     assert fetch(client, feed).status_code == 429  # and this process counts with them
+
+
+def test_rss_feed_without_rules_is_whole_under_the_debug_cursor(client, catalog, products):
+    """DEBUG = True (make demo) wraps the cursor in Django's debug wrapper, whose copy()
+    takes no parameters: the fast path must not go through it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    feed = ChannelFeedFactory(catalog=catalog)
+    with CaptureQueriesContext(connection):
+        response = fetch(client, feed)
+    assert response.status_code == 200
+    assert [i["g:id"][0] for i in xml_items(body_of(response))] == ["A1", "A2", "R1"]
