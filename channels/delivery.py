@@ -105,23 +105,26 @@ def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
 def _logged(
     feed: ChannelFeed, body: Iterator[bytes], *, user_agent: str, gzip: bool, counter: list[int]
 ) -> Iterator[bytes]:
-    sent, done = 0, False
+    sent, status = 0, 500  # 500 unless the feed ends or the client goes away
     try:
         for chunk in body:
             sent += len(chunk)
             yield chunk
-        done = True
+        status = 200
+    except GeneratorExit:  # the server closed the response: the client went away mid-feed
+        status = 499
+        raise
     finally:
         # Close the body first: its database cursor (and the read transaction it lives in)
         # must end before the log row is written outside it.
         body.close()
         services.feed_record_fetch(
             feed=feed,
-            status=200 if done else 499,  # 499: the client went away mid-feed
+            status=status,
             nbytes=sent,
             user_agent=user_agent,
             gzip=gzip,
-            products=counter[0] if done else None,
+            products=counter[0] if status == 200 else None,
         )
 
 

@@ -381,3 +381,38 @@ def test_rss_feed_without_rules_is_whole_under_the_debug_cursor(client, catalog,
         response = fetch(client, feed)
     assert response.status_code == 200
     assert [i["g:id"][0] for i in xml_items(body_of(response))] == ["A1", "A2", "R1"]
+
+
+def _broken_body(feed, *, link, counter):
+    yield b"<?xml version='1.0'?><rss>"
+    raise RuntimeError("the database went away")
+
+
+def test_a_server_error_mid_feed_is_logged_as_500_and_raised(rf, catalog, products, monkeypatch):
+    from channels.delivery import feed_out
+
+    monkeypatch.setattr(services, "feed_body", _broken_body)
+    feed = ChannelFeedFactory(catalog=catalog)
+    response = feed_out(rf.get(services.feed_path(feed)), token=feed.token, filename=feed.filename)
+    with pytest.raises(RuntimeError, match="went away"):
+        b"".join(response.streaming_content)
+    fetch_row = ChannelFeedFetch.objects.filter(feed=feed).get()
+    assert (fetch_row.status, fetch_row.products) == (500, None)
+    feed.refresh_from_db()
+    assert feed.last_fetched_at is None  # a failed fetch does not count as one
+
+
+def test_a_client_gone_before_a_server_error_is_still_499(rf, catalog, products, monkeypatch):
+    from channels.delivery import feed_out
+
+    monkeypatch.setattr(services, "feed_body", _broken_body)
+    feed = ChannelFeedFactory(catalog=catalog)
+    response = feed_out(rf.get(services.feed_path(feed)), token=feed.token, filename=feed.filename)
+    chunks = iter(response.streaming_content)
+    next(chunks)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()  # the server closes the iterator: GeneratorExit, not an error
+    finally:
+        request_finished.connect(close_old_connections)
+    assert ChannelFeedFetch.objects.filter(feed=feed).get().status == 499
