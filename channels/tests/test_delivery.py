@@ -416,3 +416,41 @@ def test_a_client_gone_before_a_server_error_is_still_499(rf, catalog, products,
     finally:
         request_finished.connect(close_old_connections)
     assert ChannelFeedFetch.objects.filter(feed=feed).get().status == 499
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_requests_without_credentials_cannot_use_up_the_channels_limit(
+    client, catalog, products, settings
+):
+    settings.CHANNEL_FEED_RATE_LIMIT = (3, 600)
+    feed = ChannelFeedFactory(catalog=catalog)
+    services.feed_set_basic_auth(
+        tenant=feed.tenant, actor=None, feed=feed, username="google", password="s3cret-pass"
+    )
+    statuses = [fetch(client, feed).status_code for _ in range(3)]
+    statuses.append(fetch(client, feed, HTTP_AUTHORIZATION="Basic !!!").status_code)
+    assert statuses == [401, 401, 401, 429]  # a bucket of their own, with the same limit
+    # over it, nothing more is written to the fetch log
+    assert list(ChannelFeedFetch.objects.filter(feed=feed).values_list("status", flat=True)) == [
+        401,
+        401,
+        401,
+    ]
+    ok = fetch(client, feed, HTTP_AUTHORIZATION=_basic("google", "s3cret-pass"))
+    assert ok.status_code == 200
+    assert [i["g:id"][0] for i in xml_items(body_of(ok))] == ["A1", "A2", "R1"]
+
+
+def test_wrong_credentials_count_against_the_feeds_limit(client, catalog, products, settings):
+    settings.CHANNEL_FEED_RATE_LIMIT = (3, 600)
+    feed = ChannelFeedFactory(catalog=catalog)
+    services.feed_set_basic_auth(
+        tenant=feed.tenant, actor=None, feed=feed, username="google", password="s3cret-pass"
+    )
+    right, wrong = _basic("google", "s3cret-pass"), _basic("google", "wrong-pass")
+    statuses = [fetch(client, feed, HTTP_AUTHORIZATION=h).status_code for h in (wrong, wrong)]
+    statuses += [fetch(client, feed, HTTP_AUTHORIZATION=h).status_code for h in (right, right)]
+    assert statuses == [401, 401, 200, 429]  # each password check is a slow hash
