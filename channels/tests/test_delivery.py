@@ -454,3 +454,24 @@ def test_wrong_credentials_count_against_the_feeds_limit(client, catalog, produc
     statuses = [fetch(client, feed, HTTP_AUTHORIZATION=h).status_code for h in (wrong, wrong)]
     statuses += [fetch(client, feed, HTTP_AUTHORIZATION=h).status_code for h in (right, right)]
     assert statuses == [401, 401, 200, 429]  # each password check is a slow hash
+
+
+@pytest.mark.parametrize(("field", "value"), [("name", "Boots"), ("currency", "EUR")])
+def test_the_catalogs_name_and_currency_change_the_version(client, catalog, products, field, value):
+    """The feed writes them (the RSS title and description, the currency of prices
+    without one), so a conditional GET after an admin changes them gets the new feed."""
+    products["a2"].currency = ""
+    products["a2"].save()
+    feed = ChannelFeedFactory(catalog=catalog)
+    first = fetch(client, feed)
+    setattr(catalog, field, value)
+    catalog.save()
+    again = fetch(client, feed, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
+    root = ET.fromstring(body_of(again))  # noqa: S314 - our own output
+    if field == "name":
+        assert root.findtext("channel/title") == "Boots"
+    else:
+        prices = {i["g:id"][0]: i["g:price"][0] for i in xml_items(body_of(again))}
+        assert prices["A2"] == "20.00 EUR"
