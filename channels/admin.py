@@ -1,10 +1,47 @@
-from django.contrib import admin
+import copy
 
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from . import services
 from .models import ChannelFeed, ChannelFeedFetch
+
+# what services.feed_validate reads; each is a field of the admin form
+VALIDATED_FIELDS = ("channel", "format", "flagged", "label_slot", "rules")
+
+
+class ChannelFeedAdminForm(forms.ModelForm):
+    """Staff save only what the API would: the service's validation, its messages."""
+
+    class Meta:
+        model = ChannelFeed
+        fields = (
+            "tenant",
+            "catalog",
+            "name",
+            *VALIDATED_FIELDS,
+            "include_pending",
+            "basic_username",
+            "created_by",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if all(f in cleaned for f in VALIDATED_FIELDS):  # else a field's own error stands
+            feed = copy.copy(self.instance)  # the instance itself is filled in after clean()
+            for field in VALIDATED_FIELDS:
+                setattr(feed, field, cleaned[field])
+            try:
+                services.feed_validate(feed)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
 
 
 @admin.register(ChannelFeed)
 class ChannelFeedAdmin(admin.ModelAdmin):
+    form = ChannelFeedAdminForm
     list_display = ("id", "tenant", "catalog", "channel", "format", "flagged", "last_fetched_at")
     list_filter = ("channel", "format", "flagged")
     raw_id_fields = ("tenant", "catalog", "created_by")

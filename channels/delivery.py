@@ -32,14 +32,14 @@ DEFAULT_RATE = (30, 600)  # requests per window (seconds), per feed
 logger = logging.getLogger(__name__)
 
 
-def _rate_ok(feed: ChannelFeed) -> tuple[bool, int]:
+def _rate_ok(feed: ChannelFeed, *, bucket: str = "") -> tuple[bool, int]:
     """Fixed windows counted in the shared cache (settings.CACHES: Redis, or files on the
     embedded default), so every web process counts against the same limit. A cache that
     cannot be reached lets the fetch through: a channel's schedule is not the cache's
-    hostage."""
+    hostage. bucket names a count of its own beside the feed's (same limit)."""
     limit, window = getattr(settings, "CHANNEL_FEED_RATE_LIMIT", DEFAULT_RATE)
     slot = int(time.time() // window)
-    key = f"channels:rate:{feed.pk}:{slot}"
+    key = f"channels:rate:{feed.pk}{':' + bucket if bucket else ''}:{slot}"
     retry_after = window - int(time.time() % window)
     try:
         cache.add(key, 0, window)
@@ -105,24 +105,40 @@ def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
 def _logged(
     feed: ChannelFeed, body: Iterator[bytes], *, user_agent: str, gzip: bool, counter: list[int]
 ) -> Iterator[bytes]:
-    sent, done = 0, False
+    sent, status = 0, 500  # 500 unless the feed ends or the client goes away
     try:
         for chunk in body:
             sent += len(chunk)
             yield chunk
-        done = True
+        status = 200
+    except GeneratorExit:  # the server closed the response: the client went away mid-feed
+        status = 499
+        raise
     finally:
         # Close the body first: its database cursor (and the read transaction it lives in)
         # must end before the log row is written outside it.
         body.close()
         services.feed_record_fetch(
             feed=feed,
-            status=200 if done else 499,  # 499: the client went away mid-feed
+            status=status,
             nbytes=sent,
             user_agent=user_agent,
             gzip=gzip,
-            products=counter[0] if done else None,
+            products=counter[0] if status == 200 else None,
         )
+
+
+def _too_many(retry_after: int) -> HttpResponse:
+    response = HttpResponse("Too many requests for this feed.\n", status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _unauthorized(feed: ChannelFeed, user_agent: str) -> HttpResponse:
+    services.feed_record_fetch(feed=feed, status=401, user_agent=user_agent)
+    response = HttpResponse("This feed needs its user name and password.\n", status=401)
+    response["WWW-Authenticate"] = 'Basic realm="Channel feed", charset="UTF-8"'
+    return response
 
 
 @require_safe
@@ -131,20 +147,20 @@ def feed_out(request, token: str, filename: str):
     if feed is None or filename != feed.filename:
         raise Http404("No such feed.")
     user_agent = request.META.get("HTTP_USER_AGENT", "")
-    ok, retry_after = _rate_ok(feed)
+    creds = _basic_credentials(request) if feed.has_basic_auth else None
+    if feed.has_basic_auth and creds is None:
+        # No credentials: a 401 that costs no password hash, so it does not spend the feed's
+        # requests (anyone with the URL could lock the channel out); its own bucket still
+        # bounds the fetch-log rows a flood of them writes.
+        ok, retry_after = _rate_ok(feed, bucket="no-credentials")
+        return _unauthorized(feed, user_agent) if ok else _too_many(retry_after)
+    ok, retry_after = _rate_ok(feed)  # before the password's deliberately slow hash
     if not ok:
-        response = HttpResponse("Too many requests for this feed.\n", status=429)
-        response["Retry-After"] = str(retry_after)
-        return response
-    if feed.has_basic_auth:
-        creds = _basic_credentials(request)
-        if creds is None or not services.feed_check_basic_auth(
-            feed, username=creds[0], password=creds[1]
-        ):
-            services.feed_record_fetch(feed=feed, status=401, user_agent=user_agent)
-            response = HttpResponse("This feed needs its user name and password.\n", status=401)
-            response["WWW-Authenticate"] = 'Basic realm="Channel feed", charset="UTF-8"'
-            return response
+        return _too_many(retry_after)
+    if creds is not None and not services.feed_check_basic_auth(
+        feed, username=creds[0], password=creds[1]
+    ):
+        return _unauthorized(feed, user_agent)
     version = selectors.feed_version(feed)
     gzip = _wants_gzip(request)
     etag = version.etag[:-1] + '-gz"' if gzip else version.etag

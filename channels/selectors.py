@@ -144,7 +144,9 @@ def feed_item_chunks(
             f"FROM ({items}) ordered) grouped"
         )
         params = [feed.tenant_id, feed.catalog_id, *params]
-        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy:
+        # psycopg's own cursor: Django's debug wrapper (DEBUG = True) has a copy() that
+        # takes no parameters.
+        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy:
             yield from _copy_groups(copy, counter)
 
 
@@ -248,11 +250,15 @@ class FeedVersion:
 
 def feed_version(feed: ChannelFeed) -> FeedVersion:
     """What the feed's content depends on, read from indexes only (a 304 must stay cheap on
-    a million products): the feed's own settings, the catalog's last product change (its
-    sort key partition), the catalog's last review pass (each status change of review is
-    one), and the tenant's last flag status change. A change that goes around all of these
-    (a review status set by SQL) shows at the next product change or review pass."""
-    changed = products_last_changed(tenant=feed.tenant_id, catalog=feed.catalog)
+    a million products): the feed's own settings, the catalog's name and currency (the RSS
+    title and description, the currency of prices without one), the catalog's last product
+    change (its sort key partition), the catalog's last review pass (each status change of
+    review is one), and the tenant's last flag status change. A change that goes around all
+    of these (a review status set by SQL) shows at the next product change or review pass.
+
+    The catalog keeps no time of change: a rename changes the ETag, not Last-Modified."""
+    catalog = feed.catalog  # loaded with the feed by feed_by_token: no query
+    changed = products_last_changed(tenant=feed.tenant_id, catalog=catalog)
     review = _last_review(feed)
     flag = None
     if feed.flagged != FlaggedMode.IGNORE:
@@ -264,6 +270,8 @@ def feed_version(feed: ChannelFeed) -> FeedVersion:
         changed.isoformat() if changed else "-",
         f"{review[0]}:{review[1].isoformat() if review[1] else '-'}",
         flag.isoformat() if flag else "-",
+        catalog.currency,
+        catalog.name,  # last: a "|" in it cannot shift another part
     ]
     digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
     times = [t for t in (feed.updated_at, changed, review[1], flag) if t is not None]

@@ -368,3 +368,110 @@ def test_rate_limit_is_shared_by_separate_processes(client, catalog, products, s
     assert process(2) == ["200", "429"]  # a per-process cache would say 200 200
     settings.CHANNEL_FEED_RATE_LIMIT = (3, 10**8)
     assert fetch(client, feed).status_code == 429  # and this process counts with them
+
+
+def test_rss_feed_without_rules_is_whole_under_the_debug_cursor(client, catalog, products):
+    """DEBUG = True (make demo) wraps the cursor in Django's debug wrapper, whose copy()
+    takes no parameters: the fast path must not go through it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    feed = ChannelFeedFactory(catalog=catalog)
+    with CaptureQueriesContext(connection):
+        response = fetch(client, feed)
+    assert response.status_code == 200
+    assert [i["g:id"][0] for i in xml_items(body_of(response))] == ["A1", "A2", "R1"]
+
+
+def _broken_body(feed, *, link, counter):
+    yield b"<?xml version='1.0'?><rss>"
+    raise RuntimeError("the database went away")
+
+
+def test_a_server_error_mid_feed_is_logged_as_500_and_raised(rf, catalog, products, monkeypatch):
+    from channels.delivery import feed_out
+
+    monkeypatch.setattr(services, "feed_body", _broken_body)
+    feed = ChannelFeedFactory(catalog=catalog)
+    response = feed_out(rf.get(services.feed_path(feed)), token=feed.token, filename=feed.filename)
+    with pytest.raises(RuntimeError, match="went away"):
+        b"".join(response.streaming_content)
+    fetch_row = ChannelFeedFetch.objects.filter(feed=feed).get()
+    assert (fetch_row.status, fetch_row.products) == (500, None)
+    feed.refresh_from_db()
+    assert feed.last_fetched_at is None  # a failed fetch does not count as one
+
+
+def test_a_client_gone_before_a_server_error_is_still_499(rf, catalog, products, monkeypatch):
+    from channels.delivery import feed_out
+
+    monkeypatch.setattr(services, "feed_body", _broken_body)
+    feed = ChannelFeedFactory(catalog=catalog)
+    response = feed_out(rf.get(services.feed_path(feed)), token=feed.token, filename=feed.filename)
+    chunks = iter(response.streaming_content)
+    next(chunks)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()  # the server closes the iterator: GeneratorExit, not an error
+    finally:
+        request_finished.connect(close_old_connections)
+    assert ChannelFeedFetch.objects.filter(feed=feed).get().status == 499
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_requests_without_credentials_cannot_use_up_the_channels_limit(
+    client, catalog, products, settings
+):
+    settings.CHANNEL_FEED_RATE_LIMIT = (3, 600)
+    feed = ChannelFeedFactory(catalog=catalog)
+    services.feed_set_basic_auth(
+        tenant=feed.tenant, actor=None, feed=feed, username="google", password="s3cret-pass"
+    )
+    statuses = [fetch(client, feed).status_code for _ in range(3)]
+    statuses.append(fetch(client, feed, HTTP_AUTHORIZATION="Basic !!!").status_code)
+    assert statuses == [401, 401, 401, 429]  # a bucket of their own, with the same limit
+    # over it, nothing more is written to the fetch log
+    assert list(ChannelFeedFetch.objects.filter(feed=feed).values_list("status", flat=True)) == [
+        401,
+        401,
+        401,
+    ]
+    ok = fetch(client, feed, HTTP_AUTHORIZATION=_basic("google", "s3cret-pass"))
+    assert ok.status_code == 200
+    assert [i["g:id"][0] for i in xml_items(body_of(ok))] == ["A1", "A2", "R1"]
+
+
+def test_wrong_credentials_count_against_the_feeds_limit(client, catalog, products, settings):
+    settings.CHANNEL_FEED_RATE_LIMIT = (3, 600)
+    feed = ChannelFeedFactory(catalog=catalog)
+    services.feed_set_basic_auth(
+        tenant=feed.tenant, actor=None, feed=feed, username="google", password="s3cret-pass"
+    )
+    right, wrong = _basic("google", "s3cret-pass"), _basic("google", "wrong-pass")
+    statuses = [fetch(client, feed, HTTP_AUTHORIZATION=h).status_code for h in (wrong, wrong)]
+    statuses += [fetch(client, feed, HTTP_AUTHORIZATION=h).status_code for h in (right, right)]
+    assert statuses == [401, 401, 200, 429]  # each password check is a slow hash
+
+
+@pytest.mark.parametrize(("field", "value"), [("name", "Boots"), ("currency", "EUR")])
+def test_the_catalogs_name_and_currency_change_the_version(client, catalog, products, field, value):
+    """The feed writes them (the RSS title and description, the currency of prices
+    without one), so a conditional GET after an admin changes them gets the new feed."""
+    products["a2"].currency = ""
+    products["a2"].save()
+    feed = ChannelFeedFactory(catalog=catalog)
+    first = fetch(client, feed)
+    setattr(catalog, field, value)
+    catalog.save()
+    again = fetch(client, feed, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
+    root = ET.fromstring(body_of(again))  # noqa: S314 - our own output
+    if field == "name":
+        assert root.findtext("channel/title") == "Boots"
+    else:
+        prices = {i["g:id"][0]: i["g:price"][0] for i in xml_items(body_of(again))}
+        assert prices["A2"] == "20.00 EUR"
