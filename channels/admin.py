@@ -28,6 +28,10 @@ class ChannelFeedAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        tenant, catalog = cleaned.get("tenant"), cleaned.get("catalog")
+        if tenant is not None and catalog is not None and catalog.tenant_id != tenant.pk:
+            # the feed would publish another tenant's products under this tenant
+            self.add_error("catalog", "This catalog belongs to another tenant.")
         if all(f in cleaned for f in VALIDATED_FIELDS):  # else a field's own error stands
             feed = copy.copy(self.instance)  # the instance itself is filled in after clean()
             for field in VALIDATED_FIELDS:
@@ -48,6 +52,11 @@ class ChannelFeedAdmin(admin.ModelAdmin):
     # the token is the feed's secret: staff rotate it on the feed's page, never read it here
     exclude = ("token", "basic_password_hash")
     readonly_fields = ("last_fetched_at",)
+
+    def has_add_permission(self, request):
+        # made on the catalog's Channel feeds page or through the API: the service gives it
+        # its secret token and its audit entry
+        return False
 
 
 @admin.register(ChannelFeedFetch)

@@ -134,8 +134,9 @@ def _too_many(retry_after: int) -> HttpResponse:
     return response
 
 
-def _unauthorized(feed: ChannelFeed, user_agent: str) -> HttpResponse:
-    services.feed_record_fetch(feed=feed, status=401, user_agent=user_agent)
+def _unauthorized(feed: ChannelFeed, user_agent: str, *, logged: bool = True) -> HttpResponse:
+    if logged:
+        services.feed_record_fetch(feed=feed, status=401, user_agent=user_agent)
     response = HttpResponse("This feed needs its user name and password.\n", status=401)
     response["WWW-Authenticate"] = 'Basic realm="Channel feed", charset="UTF-8"'
     return response
@@ -150,10 +151,11 @@ def feed_out(request, token: str, filename: str):
     creds = _basic_credentials(request) if feed.has_basic_auth else None
     if feed.has_basic_auth and creds is None:
         # No credentials: a 401 that costs no password hash, so it does not spend the feed's
-        # requests (anyone with the URL could lock the channel out); its own bucket still
-        # bounds the fetch-log rows a flood of them writes.
-        ok, retry_after = _rate_ok(feed, bucket="no-credentials")
-        return _unauthorized(feed, user_agent) if ok else _too_many(retry_after)
+        # requests (anyone with the URL could lock the channel out). Its own bucket bounds
+        # the fetch-log rows a flood of them writes; over it the challenge is still sent,
+        # unlogged, as a client that sends its password only when challenged needs it.
+        ok, _retry_after = _rate_ok(feed, bucket="no-credentials")
+        return _unauthorized(feed, user_agent, logged=ok)
     ok, retry_after = _rate_ok(feed)  # before the password's deliberately slow hash
     if not ok:
         return _too_many(retry_after)

@@ -66,3 +66,23 @@ def test_valid_rules_are_saved_in_admin(admin_client, catalog):
     assert response.status_code == 302
     feed.refresh_from_db()
     assert feed.rules == rules
+
+
+def test_a_catalog_of_another_tenant_is_refused_in_admin(admin_client, catalog):
+    from catalogs.tests.factories import CatalogFactory
+
+    feed = ChannelFeedFactory(catalog=catalog)
+    foreign = CatalogFactory()  # another tenant's
+    assert foreign.tenant_id != feed.tenant_id
+    url = reverse("admin:channels_channelfeed_change", args=[feed.pk])
+    response = admin_client.post(url, _form(feed, catalog=foreign.pk))
+    assert response.context["adminform"].form.errors["catalog"] == [
+        "This catalog belongs to another tenant."
+    ]
+    feed.refresh_from_db()
+    assert feed.catalog_id == catalog.pk
+
+
+def test_feeds_are_not_added_in_admin(admin_client):
+    """Only the service gives a feed its secret token (an admin-added one had none)."""
+    assert admin_client.get(reverse("admin:channels_channelfeed_add")).status_code == 403
