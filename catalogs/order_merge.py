@@ -517,9 +517,16 @@ def _orders_merge(result, cur, *, tenant, catalog) -> None:
         WHERE ({", ".join(f"o.{c}" for c in updated)})
             IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in updated)})"""
     )
+    # The delta knows which of its lines existed when it was made: only those are looked
+    # up again (one gone since is inserted). An anti-join of every line instead was planned
+    # on the order table's figures, and on a table that was empty when last analyzed (a new
+    # deployment's first import) it scanned the table for each line, the rows this very
+    # INSERT writes included: 60,000 lines took 32 s. With the bulk lock every known line
+    # is looked up (its flag was read before the lock), in the table without its indexes.
+    missing = "NOT k.existing OR " if rebuild is None else ""
     cur.execute(
         f"""{insert.format(source)}
-        WHERE NOT EXISTS (SELECT 1 FROM catalogs_order x WHERE x.tenant_id = %(tenant)s
+        WHERE {missing}NOT EXISTS (SELECT 1 FROM catalogs_order x WHERE x.tenant_id = %(tenant)s
             AND x.order_id = k.order_id AND x.sku = k.sku AND x.catalog_id = %(catalog)s)
         {on_conflict}
         """,  # noqa: S608
