@@ -1,8 +1,11 @@
 """Resolves the tenant once per request from the URL and the user's membership."""
 
+import zoneinfo
+
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 
 from catalog_health.logging import log_context
 
@@ -20,7 +23,10 @@ class TenantMiddleware:
     def __call__(self, request):
         request.tenant = None
         request.membership = None
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()  # a worker thread's next request starts from UTC again
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         slug = view_kwargs.get("tenant_slug")
@@ -33,6 +39,9 @@ class TenantMiddleware:
             raise Http404("No such tenant.")
         request.tenant = membership.tenant
         request.membership = membership
+        # times on the tenant's pages, and the dates typed in their filters and forms, are
+        # the tenant's local ones (the API keeps ISO 8601 times with their offset)
+        timezone.activate(zoneinfo.ZoneInfo(membership.tenant.time_zone))
         if request.session.get("active_tenant") != membership.tenant.slug:
             # only on a switch: an unchanged session is not written back on every page view
             request.session["active_tenant"] = membership.tenant.slug
