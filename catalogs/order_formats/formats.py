@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -566,27 +567,20 @@ def order_file_open(
     # (OrderFile.verify) instead of a pass of its own over the whole file.
     verify = None
     for whole in (False, True):
+        says = partial(
+            _file_says,
+            data,
+            time_cols,
+            money_cols,
+            chunk_rows=chunk_rows,
+            whole=whole,
+            skip_line=skip_line,
+        )
         try:
-            found_order, slash, comma = _file_says(
-                data,
-                time_cols,
-                money_cols,
-                chunk_rows=chunk_rows,
-                engine=engine,
-                whole=whole,
-                skip_line=skip_line,
-            )
+            found_order, slash, comma = says(engine=engine)
         except pa.ArrowException:
             engine = "pandas"
-            found_order, slash, comma = _file_says(
-                data,
-                time_cols,
-                money_cols,
-                chunk_rows=chunk_rows,
-                engine=engine,
-                whole=whole,
-                skip_line=skip_line,
-            )
+            found_order, slash, comma = says(engine=engine)
         if len(comma) == 2:
             raise FileError(MIXED_AMOUNTS)
         if (found_order or not time_cols) and (comma or not money_cols):
