@@ -84,3 +84,21 @@ def test_import_feed_skips_unchanged_records_and_reviews_the_changed_ones(tenant
     forced = _import(catalog, path, "--force")
     assert "created 0, updated 0, unchanged 50" in forced
     assert forced.endswith("warnings 50")  # every record read
+
+
+def test_a_local_file_cut_off_mid_row_holds_its_removals(tenant_a, tmp_path):
+    """The same file cut in the middle of its 16th row: the rows before are applied, the 4
+    products after the cut (the cut row names its own) are not removed, and the summary says
+    the removals are held."""
+    catalog = CatalogFactory(tenant=tenant_a)
+    path = tmp_path / "feed.csv"
+    rows = [f"S{i:02d},Hat {i},{i}.00 USD,in stock\n" for i in range(20)]
+    path.write_text("id,title,price,availability\n" + "".join(rows))
+    call_command("import_feed", "--catalog", str(catalog.pk), str(path))
+    path.write_text("id,title,price,availability\n" + "".join(rows[:15]) + "S15,Ha")
+    with pytest.raises(CommandError) as exc:
+        call_command("import_feed", "--catalog", str(catalog.pk), str(path))
+    assert "needs_confirmation" in str(exc.value) and "removals held 4" in str(exc.value)
+    assert "ends in the middle of line 17" in str(exc.value)
+    active = Product.objects.for_tenant(tenant_a).filter(catalog=catalog, removed_at=None)
+    assert active.count() == 20

@@ -40,9 +40,11 @@ class Command(BaseCommand):
             )
         except FeedError as exc:
             raise CommandError(str(exc)) from exc
+        # a held run removed nothing: its count is of the removals waiting for confirmation
+        removed = "removals held" if run.status == RunStatus.NEEDS_CONFIRMATION else "removed"
         summary = (
             f"run #{run.number} {run.status}: received {run.received}, created {run.created}, "
-            f"updated {run.updated}, unchanged {run.unchanged}, removed {run.removed}, "
+            f"updated {run.updated}, unchanged {run.unchanged}, {removed} {run.removed}, "
             f"rejected {run.rejected}, warnings {run.warnings}"
         )
         if run.status in (RunStatus.SUCCEEDED, RunStatus.UNCHANGED):
