@@ -40,6 +40,10 @@ class FileError(ValueError):
     """The file as a whole cannot be read (wrong header, not CSV, too big)."""
 
 
+class DateOrderNeeded(FileError):
+    """No date of the file tells day-first from month-first, and nobody said which."""
+
+
 @dataclass(frozen=True)
 class RowError:
     line: int  # 1-based line in the file (header is line 1); item index + 1 for the API

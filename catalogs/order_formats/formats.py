@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..order_io import CANCEL_REASONS, FileError, RowError
+from ..order_io import CANCEL_REASONS, DateOrderNeeded, FileError, RowError
 from .detection import (
     APP_ORDER_COLUMNS,
     CHUNK_ROWS,
@@ -594,7 +594,7 @@ def order_file_open(
         source = "file"
     elif slash:
         if date_order not in ("dmy", "mdy"):
-            raise FileError(
+            raise DateOrderNeeded(
                 "No date in this file has a day above 12, so it cannot tell whether 03/04 is "
                 "3 April or March 4: choose the date order (day first or month first) and "
                 "upload it again."

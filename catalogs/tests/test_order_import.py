@@ -152,6 +152,21 @@ def test_ambiguous_dates_use_the_tenant_setting_or_are_refused(tenant_a, catalog
     assert order.placed_at == datetime(2026, 3, 2, 10, tzinfo=UTC)
 
 
+def test_the_command_names_its_flag_when_the_date_order_is_needed(tenant_a, catalog, tmp_path):
+    """The upload page asks for the date order; the command says which flag answers."""
+    path = tmp_path / "tt.csv"
+    path.write_bytes(
+        tiktok_csv(tiktok_row(created="02/03/2026 10:00:00", paid="", shipped="", tracking=""))
+    )
+    args = ("import_orders", "--catalog", str(catalog.pk), str(path), "--no-score")
+    with pytest.raises(CommandError, match=r"cannot tell.*--date-order dmy or --date-order mdy"):
+        call_command(*args)
+    call_command(*args, "--date-order", "dmy")
+    assert Order.objects.for_tenant(tenant_a).get().placed_at == datetime(
+        2026, 3, 2, 10, tzinfo=UTC
+    )
+
+
 def test_another_tenants_catalog_is_refused(tenant_a, tenant_b, catalog):
     with pytest.raises(Catalog.DoesNotExist):
         order_files.orders_import_file(

@@ -7,6 +7,7 @@ delivered_at, cancelled_at, cancel_reason, tracking_number). Idempotent on (orde
 within the catalog: importing a file twice changes nothing the second time."""
 
 from catalogs import order_files
+from catalogs.order_io import DateOrderNeeded
 
 from ._import_base import ImportCommand
 
@@ -33,6 +34,9 @@ class Command(ImportCommand):
         date_order = self.options.get("date_order", "")
 
         def run(**kwargs):
-            return order_files.orders_import_file(date_order=date_order, **kwargs)
+            try:
+                return order_files.orders_import_file(date_order=date_order, **kwargs)
+            except DateOrderNeeded as exc:  # the upload page asks; here it is a flag
+                raise DateOrderNeeded(f"{exc} Here: --date-order dmy or --date-order mdy.") from exc
 
         return run
