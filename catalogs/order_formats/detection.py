@@ -176,23 +176,24 @@ def read_header(data: Source) -> list[str]:
     return [str(c) for c in frame.columns]
 
 
+def _read_csv_text(data: Source, **options):
+    """pandas' CSV reader as every order file is read: each cell as its text ("NA" stays
+    "NA"), a BOM dropped."""
+    import pandas as pd
+
+    return pd.read_csv(
+        _open(data), dtype=str, keep_default_na=False, encoding="utf-8-sig", **options
+    )
+
+
 def read_first_row(data: Source, column: str) -> str | None:
     """One column's cell in the row under the header (None when there is no such row or it
     cannot be read here: reading the file says why)."""
-    import pandas as pd
-
     try:
         if is_xlsx(data):
             frame = _read_xlsx(data, nrows=1, usecols=[column])
         else:
-            frame = pd.read_csv(
-                _open(data),
-                dtype=str,
-                keep_default_na=False,
-                encoding="utf-8-sig",
-                usecols=[column],
-                nrows=1,
-            )
+            frame = _read_csv_text(data, usecols=[column], nrows=1)
     except (FileError, ValueError):  # pandas' parser and decoding errors are ValueErrors
         return None
     return str(frame[column].iat[0]) if len(frame) else None
@@ -257,15 +258,7 @@ def read_chunks(
         return
     _check_text(data)
     try:
-        reader = pd.read_csv(
-            _open(data),
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-            usecols=usecols,
-            chunksize=chunk_rows,
-            skip_blank_lines=True,
-        )
+        reader = _read_csv_text(data, usecols=usecols, chunksize=chunk_rows, skip_blank_lines=True)
         # line numbers: blank lines are skipped by pandas, so this counts data rows; exports
         # have no blank lines in the middle (a quoted multi-line cell would shift it too)
         first = 2
