@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 GOOGLE, META, TIKTOK = "google", "meta", "tiktok"
@@ -141,11 +141,30 @@ def base_columns(channel: str, *, label_slot: int | None) -> list[str]:
     return cols
 
 
+# Currencies whose ISO 4217 minor unit is not 2 (ISO 4217 list one, "Minor unit" column;
+# funds and metals codes without one are left at 2). Channels read "1200 JPY", not
+# "1200.00 JPY". xml_sql writes prices with the same table.
+MINOR_UNITS: dict[str, int] = {
+    **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"], 0),
+    **dict.fromkeys(["RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"], 0),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
+}
+DEFAULT_MINOR_UNITS = 2
+
+
+def minor_units(currency: str) -> int:
+    """How many decimals a price in this ISO 4217 currency has (any letter case)."""
+    return MINOR_UNITS.get(currency.upper(), DEFAULT_MINOR_UNITS)
+
+
 def money(amount: Decimal | None, currency: str) -> str:
-    """12.99 USD: the number with two decimals, a space, the ISO 4217 code."""
+    """12.99 USD, 1200 JPY, 1.500 KWD: the number with the currency's minor units (rounded
+    half away from zero, as PostgreSQL's round()), a space, the ISO 4217 code."""
     if amount is None:
         return ""
-    return f"{amount:.2f} {currency}"
+    value = amount.quantize(Decimal(1).scaleb(-minor_units(currency)), ROUND_HALF_UP)
+    return f"{value + 0:f} {currency}"  # + 0: no "-0" where PostgreSQL writes "0"
 
 
 def availability_word(channel: str, value: str) -> str:

@@ -114,8 +114,21 @@ def _element(tag: str, expr: str, *, text: bool = True) -> str:
 
 
 def _money(amount: str, currency: str) -> str:
-    # numeric(14, 2) as text has its two decimals, as the reference's f"{amount:.2f}"
-    return f"({amount})::text || ' ' || {_clean(currency)}"
+    """The amount with its currency's minor units (specs.money): numeric(14, 2) as text has
+    two decimals already, and round() to another scale writes exactly that many (ties away
+    from zero, no "-0"). Most prices are in a currency of two: one hashed IN test decides."""
+    code = f"upper({currency})"
+    by_digits: dict[int, list[str]] = {}
+    for name, n in specs.MINOR_UNITS.items():
+        by_digits.setdefault(n, []).append(_lit(name))
+    *tested, (last, _) = sorted(by_digits.items())
+    whens = " ".join(f"WHEN {code} IN ({', '.join(names)}) THEN {n}" for n, names in tested)
+    every = ", ".join(_lit(name) for name in specs.MINOR_UNITS)
+    number = (
+        f"CASE WHEN {code} IN ({every}) THEN round({amount}, CASE {whens} ELSE {last} END)::text "
+        f"ELSE ({amount})::text END"
+    )
+    return f"{number} || ' ' || {_clean(currency)}"
 
 
 def _availability(channel: str) -> str:

@@ -49,13 +49,15 @@ def source(tenant_a):
     ]
     availabilities = ["in_stock", "out_of_stock", "preorder", "backorder", "discontinued"]
     for i in range(25):
+        # the catalog's currency, one of two decimals, none (1200 JPY), three (1.500 KWD)
+        currency = ["", "USD", "JPY", "KWD"][i % 4]
         ProductFactory(
             catalog=catalog,
             sku=f"RT-{i:03d}",
             title=f"{texts[i % len(texts)]} {i}",
             price=Decimal("10.00") + i,
-            sale_price=Decimal("5.50") if i % 3 == 0 else None,
-            currency="" if i % 4 == 0 else "USD",  # the catalog's currency then
+            sale_price=Decimal("5.00" if currency == "JPY" else "5.50") if i % 3 == 0 else None,
+            currency=currency,
             availability=availabilities[i % len(availabilities)],
             additional_image_links=[f"https://shop.example.com/i/{i}-2.jpg"] if i % 2 else [],
             item_group_id=f"G{i // 5}",

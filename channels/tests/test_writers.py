@@ -113,3 +113,37 @@ def test_tiktok_header_starts_with_its_template():
     assert ",".join(specs.base_columns("tiktok", label_slot=None)[:9]) == (
         "sku_id,title,description,availability,condition,price,link,image_link,brand"
     )
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "written"),
+    [
+        (Decimal("12.99"), "USD", "12.99 USD"),
+        (Decimal("12.9"), "EUR", "12.90 EUR"),
+        (Decimal("1200.00"), "JPY", "1200 JPY"),
+        (Decimal("1200"), "KRW", "1200 KRW"),
+        (Decimal("25000.00"), "VND", "25000 VND"),
+        (Decimal("990.00"), "CLP", "990 CLP"),
+        (Decimal("1500.00"), "ISK", "1500 ISK"),
+        (Decimal("1500.00"), "jpy", "1500 jpy"),  # a lower-case code is still a yen price
+        (Decimal("1200.50"), "JPY", "1201 JPY"),  # ties away from zero, as PostgreSQL
+        (Decimal("1200.49"), "JPY", "1200 JPY"),
+        (Decimal("0.00"), "JPY", "0 JPY"),
+        (Decimal("4990.00"), "HUF", "4990.00 HUF"),  # ISO 4217: two minor units
+        (Decimal("1.50"), "KWD", "1.500 KWD"),  # three minor units
+        (Decimal("12.99"), "XYZ", "12.99 XYZ"),  # unknown code: two decimals
+        (None, "JPY", ""),
+    ],
+)
+def test_prices_have_their_currencys_minor_units(amount, currency, written):
+    assert specs.money(amount, currency) == written
+
+
+@pytest.mark.parametrize("fmt", ["xml", "csv", "tsv"])
+def test_every_format_writes_a_yen_price_without_decimals(fmt):
+    row = list(ROW)
+    row[13], row[14], row[15] = Decimal("1200.00"), Decimal("990.00"), "JPY"
+    item = specs.item_builder("google", catalog_currency="USD", label_slot=None)(tuple(row))
+    body = _body(fmt, ["id", "price", "sale_price"], [item]).decode()
+    assert "1200 JPY" in body and "990 JPY" in body
+    assert ".00" not in body
