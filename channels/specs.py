@@ -167,6 +167,13 @@ def money(amount: Decimal | None, currency: str) -> str:
     return f"{value + 0:f} {currency}"  # + 0: no "-0" where PostgreSQL writes "0"
 
 
+def image_list(urls: list[str]) -> str:
+    """The additional images as one value: the URLs joined by ",", a comma inside a URL
+    written %2C (Google's rule for text feeds; the XML writers split this value again, so
+    one image stays one element), empty ones left out."""
+    return ",".join(url.replace(",", "%2C") for url in urls if url)
+
+
 def availability_word(channel: str, value: str) -> str:
     words = _AVAILABILITY.get(value)
     if words is None:
@@ -246,7 +253,7 @@ def item_builder(
             "price": money(price, cur),
             "condition": condition or "new",
             "brand": brand or "",
-            "additional_image_link": ",".join(images) if images else "",
+            "additional_image_link": image_list(images) if images else "",
             "sale_price": money(sale_price, cur),
             "sale_price_effective_date": _attr_text(attrs.get("sale_price_effective_date"))
             if attrs

@@ -144,13 +144,14 @@ def _availability(channel: str) -> str:
 
 
 def _images(tag: str) -> str:
-    """One element per image, as the reference: the images joined by "," and split again
-    on ",", empty pieces left out. One image without a comma (the usual case) skips the
-    per-row subquery and the regular expressions."""
+    """One element per image, as the reference (specs.image_list): a comma inside a URL
+    written %2C, the images joined by "," and split again on ",", empty pieces left out.
+    One image without a comma (the usual case) skips the per-row subquery and the regular
+    expressions."""
     a = "p.additional_image_links"
     joined = (
-        f"CASE WHEN jsonb_array_length({a}) = 1 THEN {a} ->> 0 "
-        f"ELSE array_to_string(ARRAY(SELECT jsonb_array_elements_text({a})), ',') END"
+        f"array_to_string(ARRAY(SELECT replace(u, ',', '%%2C') "  # noqa: S608 - no values
+        f"FROM jsonb_array_elements_text({a}) u), ',')"
     )
     # empty pieces out first, then the marks (a piece of forbidden characters only is kept)
     pieces = _clean(f"NULLIF(btrim(regexp_replace({joined}, ',{{2,}}', ',', 'g'), ','), '')")

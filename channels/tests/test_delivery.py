@@ -476,3 +476,28 @@ def test_the_catalogs_name_and_currency_change_the_version(client, catalog, prod
     else:
         prices = {i["g:id"][0]: i["g:price"][0] for i in xml_items(body_of(again))}
         assert prices["A2"] == "20.00 EUR"
+
+
+@pytest.mark.parametrize(
+    ("channel", "fmt"), [("google", "xml"), ("google", "tsv"), ("meta", "csv"), ("meta", "xml")]
+)
+def test_an_image_url_with_a_comma_stays_one_image(client, catalog, channel, fmt):
+    from catalogs.models import ReviewStatus
+    from catalogs.tests.factories import ProductFactory
+
+    ProductFactory(
+        catalog=catalog,
+        sku="C1",
+        additional_image_links=[
+            "https://cdn.example/w_100,h_100/a.jpg",
+            "https://cdn.example/b.jpg",
+        ],
+        review_status=ReviewStatus.AVAILABLE,
+    )
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt)
+    body = body_of(fetch(client, feed))
+    if fmt == "xml":
+        images = xml_items(body)[0]["g:additional_image_link"]
+    else:
+        images = table(body, fmt)[0]["additional_image_link"].split(",")
+    assert images == ["https://cdn.example/w_100%2Ch_100/a.jpg", "https://cdn.example/b.jpg"]

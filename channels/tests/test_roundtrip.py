@@ -59,7 +59,10 @@ def source(tenant_a):
             sale_price=Decimal("5.00" if currency == "JPY" else "5.50") if i % 3 == 0 else None,
             currency=currency,
             availability=availabilities[i % len(availabilities)],
-            additional_image_links=[f"https://shop.example.com/i/{i}-2.jpg"] if i % 2 else [],
+            # a comma inside an image URL: every format writes it %2C, one image still
+            additional_image_links=[f"https://shop.example.com/i/w_9,h_9/{i}-2.jpg"]
+            if i % 2
+            else [],
             item_group_id=f"G{i // 5}",
             review_status=ReviewStatus.AVAILABLE,
         )
@@ -95,5 +98,6 @@ def test_feed_reads_back_through_import_feed(client, tenant_a, source, tmp_path,
         assert q.currency == (p.currency or source.currency), sku
         assert q.availability == READ_BACK[channel][p.availability], sku
         assert q.item_group_id == p.item_group_id, sku
-        assert q.additional_image_links == p.additional_image_links, sku
+        images = [url.replace(",", "%2C") for url in p.additional_image_links]
+        assert q.additional_image_links == images, sku
         assert q.link == p.link and q.image_link == p.image_link, sku

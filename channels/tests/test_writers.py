@@ -147,3 +147,22 @@ def test_every_format_writes_a_yen_price_without_decimals(fmt):
     body = _body(fmt, ["id", "price", "sale_price"], [item]).decode()
     assert "1200 JPY" in body and "990 JPY" in body
     assert ".00" not in body
+
+
+@pytest.mark.parametrize("fmt", ["xml", "csv", "tsv"])
+def test_a_comma_inside_an_image_url_does_not_split_it(fmt):
+    row = list(ROW)
+    row[7] = ["https://cdn.example/w_100,h_100/a.jpg", "", "https://cdn.example/b.jpg"]
+    item = specs.item_builder("google", catalog_currency="USD", label_slot=None)(tuple(row))
+    # Google's text feeds: "," separates the images, a comma inside one is written %2C
+    assert item["additional_image_link"] == (
+        "https://cdn.example/w_100%2Ch_100/a.jpg,https://cdn.example/b.jpg"
+    )
+    body = _body(fmt, ["id", "additional_image_link"], [item])
+    if fmt == "xml":
+        root = ET.fromstring(body)  # noqa: S314 - our own output
+        images = [e.text for e in root.iter(f"{{{G_NS}}}additional_image_link")]
+    else:
+        rows = list(csv.reader(io.StringIO(body.decode()), delimiter="," if fmt == "csv" else "\t"))
+        images = rows[1][1].split(",")
+    assert images == ["https://cdn.example/w_100%2Ch_100/a.jpg", "https://cdn.example/b.jpg"]

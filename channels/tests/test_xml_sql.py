@@ -119,8 +119,8 @@ def _independent_item(product, *, suffix: str = "") -> str:
         ("g:condition", product.condition or "new"),
         ("g:brand", product.brand),
     ]
-    for url in ",".join(product.additional_image_links).split(","):
-        values.append(("g:additional_image_link", url))
+    for url in product.additional_image_links:  # one each, a comma inside one as %2C
+        values.append(("g:additional_image_link", url.replace(",", "%2C")))
     values += [("g:gtin", product.gtin), ("g:mpn", product.mpn)]
     for tag, value in values:
         if value:
