@@ -166,3 +166,21 @@ def test_a_comma_inside_an_image_url_does_not_split_it(fmt):
         rows = list(csv.reader(io.StringIO(body.decode()), delimiter="," if fmt == "csv" else "\t"))
         images = rows[1][1].split(",")
     assert images == ["https://cdn.example/w_100%2Ch_100/a.jpg", "https://cdn.example/b.jpg"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("a\x0bb\x0cc", "abc"),  # vertical tab, form feed
+        ("\x00\x01\x08\x0e\x1f end", " end"),  # every other C0 control XML 1.0 forbids
+        ("non\ufffechar\uffff", "nonchar"),
+        ("\x0b=HYPERLINK(1)", "'=HYPERLINK(1)"),  # dropped first, then neutralised
+        ("Ünïcödé ✓ \u202eRTL 🙂", "Ünïcödé ✓ \u202eRTL 🙂"),
+    ],
+)
+def test_table_cells_drop_the_characters_xml_forbids(fmt, value, written):
+    body = _body(fmt, ["id", "title"], [{"id": "1", "title": value}]).decode()
+    rows = list(csv.reader(io.StringIO(body), delimiter="," if fmt == "csv" else "\t"))
+    assert rows[1] == ["1", written]
+    assert body.count("\n") == 2
