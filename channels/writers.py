@@ -44,10 +44,16 @@ def _csv_cell(value: str) -> str:
 
 
 def _tsv_cell(value: str, *, clean: bool = False) -> str:
-    # TSV (Google) has no quoting: tabs and line breaks inside a value become spaces
+    # Tabs and line breaks inside a value become spaces: a Google source reads quoted
+    # values only when its "quoted fields" setting is on.
     if "\t" in value or "\n" in value or "\r" in value:
         value = value.replace("\t", " ").replace("\r", " ").replace("\n", " ")
-    return _csv_cell(value) if clean else safe_cell(value)
+    value = _csv_cell(value) if clean else safe_cell(value)
+    if value.startswith('"'):
+        # with quoted fields (on by default) a leading quote opens a quoted value: quote
+        # it whole, its quotes doubled, or '"Pro" Runner' reads as 'Pro Runner'
+        value = '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def _chunks(lines: Iterator[str]) -> Iterator[bytes]:

@@ -46,6 +46,7 @@ def source(tenant_a):
         'Quote "double" and, comma',
         "Ünïcödé 雪 ✓",
         "Tab\tand newline\nin title",
+        '"Pro" Runner, a quote first',
     ]
     availabilities = ["in_stock", "out_of_stock", "preorder", "backorder", "discontinued"]
     for i in range(25):

@@ -45,6 +45,20 @@ def test_tsv_has_no_tabs_or_line_breaks_inside_values():
     assert lines == ["id\tdescription", "1\ta b c  d"]
 
 
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ('"Pro" Runner', '"""Pro"" Runner"'),  # Google reads a leading quote as quoting
+        ('"', '""""'),
+        ('12" pan', '12" pan'),  # a quote inside an unquoted value is a quote
+    ],
+)
+def test_tsv_quotes_a_value_that_starts_with_a_quote(value, written):
+    body = _body("tsv", ["id", "title"], [{"id": "1", "title": value}]).decode()
+    assert body.splitlines()[1] == f"1\t{written}"
+    assert list(csv.reader(io.StringIO(body), delimiter="\t"))[1] == ["1", value]
+
+
 def test_xml_text_fast_path_returns_the_same_string():
     s = "plain"
     assert xml_text(s) is s
