@@ -153,18 +153,30 @@ MINOR_UNITS: dict[str, int] = {
 DEFAULT_MINOR_UNITS = 2
 
 
+# ASCII letters only, so PostgreSQL (xml_sql: translate()) writes the same whatever its
+# locale: upper() there and str.upper() here differ beyond ASCII ("ß").
+LOWER_ASCII = "abcdefghijklmnopqrstuvwxyz"
+_UPPER_ASCII = str.maketrans(LOWER_ASCII, LOWER_ASCII.upper())
+
+
+def currency_code(currency: str) -> str:
+    """The currency as channels read ISO 4217 codes: in capitals (a catalog's currency is
+    saved as typed)."""
+    return currency.translate(_UPPER_ASCII)
+
+
 def minor_units(currency: str) -> int:
     """How many decimals a price in this ISO 4217 currency has (any letter case)."""
-    return MINOR_UNITS.get(currency.upper(), DEFAULT_MINOR_UNITS)
+    return MINOR_UNITS.get(currency_code(currency), DEFAULT_MINOR_UNITS)
 
 
 def money(amount: Decimal | None, currency: str) -> str:
     """12.99 USD, 1200 JPY, 1.500 KWD: the number with the currency's minor units (rounded
-    half away from zero, as PostgreSQL's round()), a space, the ISO 4217 code."""
+    half away from zero, as PostgreSQL's round()), a space, the ISO 4217 code in capitals."""
     if amount is None:
         return ""
     value = amount.quantize(Decimal(1).scaleb(-minor_units(currency)), ROUND_HALF_UP)
-    return f"{value + 0:f} {currency}"  # + 0: no "-0" where PostgreSQL writes "0"
+    return f"{value + 0:f} {currency_code(currency)}"  # + 0: no "-0" where PostgreSQL has "0"
 
 
 def image_list(urls: list[str]) -> str:

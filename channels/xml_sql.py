@@ -116,8 +116,10 @@ def _element(tag: str, expr: str, *, text: bool = True) -> str:
 def _money(amount: str, currency: str) -> str:
     """The amount with its currency's minor units (specs.money): numeric(14, 2) as text has
     two decimals already, and round() to another scale writes exactly that many (ties away
-    from zero, no "-0"). Most prices are in a currency of two: one hashed IN test decides."""
-    code = f"upper({currency})"
+    from zero, no "-0"), then the code in capitals. Most prices are in a currency of two:
+    one hashed IN test decides."""
+    lower = specs.LOWER_ASCII
+    code = f"translate({currency}, {_lit(lower)}, {_lit(lower.upper())})"  # specs.currency_code
     by_digits: dict[int, list[str]] = {}
     for name, n in specs.MINOR_UNITS.items():
         by_digits.setdefault(n, []).append(_lit(name))
@@ -128,7 +130,7 @@ def _money(amount: str, currency: str) -> str:
         f"CASE WHEN {code} IN ({every}) THEN round({amount}, CASE {whens} ELSE {last} END)::text "
         f"ELSE ({amount})::text END"
     )
-    return f"{number} || ' ' || {_clean(currency)}"
+    return f"{number} || ' ' || {_clean(code)}"
 
 
 def _availability(channel: str) -> str:

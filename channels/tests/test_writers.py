@@ -139,7 +139,7 @@ def test_tiktok_header_starts_with_its_template():
         (Decimal("25000.00"), "VND", "25000 VND"),
         (Decimal("990.00"), "CLP", "990 CLP"),
         (Decimal("1500.00"), "ISK", "1500 ISK"),
-        (Decimal("1500.00"), "jpy", "1500 jpy"),  # a lower-case code is still a yen price
+        (Decimal("1500.00"), "jpy", "1500 JPY"),  # a lower-case code: a yen price, in capitals
         (Decimal("1200.50"), "JPY", "1201 JPY"),  # ties away from zero, as PostgreSQL
         (Decimal("1200.49"), "JPY", "1200 JPY"),
         (Decimal("0.00"), "JPY", "0 JPY"),

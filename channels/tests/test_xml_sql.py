@@ -61,12 +61,13 @@ def test_fast_xml_equals_the_reference_writer(catalog, products, channel, flagge
     assert fast == reference
 
 
-@pytest.mark.parametrize("catalog_currency", ["JPY", "USD"])
+@pytest.mark.parametrize("catalog_currency", ["JPY", "usd"])
 def test_fast_xml_writes_each_currencys_minor_units_as_the_reference(catalog, catalog_currency):
     catalog.currency = catalog_currency
     catalog.save()
     cases = [("", "1200.00"), ("JPY", "1200.50"), ("jpy", "99.49"), ("KRW", "-0.40")]
     cases += [("KWD", "1.50"), ("USD", "12.90"), ("HUF", "4990.00"), ("XYZ", "3.00")]
+    cases += [("ßé", "1.00")]  # not a code: its letters beyond ASCII as they are
     for i, (currency, price) in enumerate(cases):
         ProductFactory(
             catalog=catalog,
@@ -81,8 +82,9 @@ def test_fast_xml_writes_each_currencys_minor_units_as_the_reference(catalog, ca
     reference = b"".join(services.feed_body(feed, link="https://l/", fast=False))
     root = ET.fromstring(fast)  # noqa: S314 - our own output
     prices = [e.text for e in root.iter(f"{{{G_NS}}}price")]
-    first = "1200 JPY" if catalog_currency == "JPY" else "1200.00 USD"
-    rest = ["1201 JPY", "99 jpy", "0 KRW", "1.500 KWD", "12.90 USD", "4990.00 HUF", "3.00 XYZ"]
+    first = "1200 JPY" if catalog_currency == "JPY" else "1200.00 USD"  # codes in capitals
+    rest = ["1201 JPY", "99 JPY", "0 KRW", "1.500 KWD", "12.90 USD", "4990.00 HUF", "3.00 XYZ"]
+    rest += ["1.00 ßé"]
     assert prices == [first, *rest]
     assert fast == reference
 
