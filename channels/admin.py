@@ -53,6 +53,12 @@ class ChannelFeedAdmin(admin.ModelAdmin):
     exclude = ("token", "basic_password_hash")
     readonly_fields = ("last_fetched_at",)
 
+    def save_model(self, request, obj, form, change):
+        if change and {"channel", "format"} & set(form.changed_data):
+            old = f"{form.initial['channel']}.{form.initial['format']}"
+            services.feed_keep_former_filename(obj, old=old)
+        super().save_model(request, obj, form, change)
+
     def has_add_permission(self, request):
         # made on the catalog's Channel feeds page or through the API: the service gives it
         # its secret token and its audit entry

@@ -16,7 +16,12 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    StreamingHttpResponse,
+)
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
@@ -142,12 +147,25 @@ def _unauthorized(feed: ChannelFeed, user_agent: str, *, logged: bool = True) ->
     return response
 
 
+def _moved(request, feed: ChannelFeed, user_agent: str) -> HttpResponse:
+    """The URL a channel was given before the feed's channel or format changed: a permanent
+    redirect to the current one, counted and logged like a fetch (the log shows the seller
+    which channel still uses the old URL)."""
+    ok, retry_after = _rate_ok(feed)
+    if not ok:
+        return _too_many(retry_after)
+    services.feed_record_fetch(feed=feed, status=301, user_agent=user_agent)
+    return HttpResponsePermanentRedirect(request.build_absolute_uri(services.feed_path(feed)))
+
+
 @require_safe
 def feed_out(request, token: str, filename: str):
     feed = selectors.feed_by_token(token=token)
-    if feed is None or filename != feed.filename:
+    if feed is None or (filename != feed.filename and filename not in feed.former_filenames):
         raise Http404("No such feed.")
     user_agent = request.META.get("HTTP_USER_AGENT", "")
+    if filename != feed.filename:
+        return _moved(request, feed, user_agent)
     creds = _basic_credentials(request) if feed.has_basic_auth else None
     if feed.has_basic_auth and creds is None:
         # No credentials: a 401 that costs no password hash, so it does not spend the feed's

@@ -51,6 +51,9 @@ class ChannelFeed(TenantOwnedModel):
     include_pending = models.BooleanField(default=False)
     rules = models.JSONField(default=list, blank=True)
     token = models.CharField(max_length=64, unique=True, editable=False)
+    # The file names this token's URL had before a change of channel or format: a channel
+    # still fetching one is redirected (301) to the current name rather than sent a 404.
+    former_filenames = models.JSONField(default=list, blank=True, editable=False)
     basic_username = models.CharField(max_length=150, blank=True)
     basic_password_hash = models.CharField(max_length=256, blank=True, editable=False)
     created_by = models.ForeignKey(

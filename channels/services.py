@@ -117,10 +117,19 @@ def feed_create(
     return feed
 
 
+def feed_keep_former_filename(feed: ChannelFeed, *, old: str) -> None:
+    """After a change of channel or format (not saved yet): the URL the channel was given,
+    old, answers with a redirect to the new one (delivery) instead of a 404."""
+    names = [*feed.former_filenames, *([old] if old not in feed.former_filenames else [])]
+    feed.former_filenames = [n for n in names if n != feed.filename]
+
+
 @transaction.atomic
 def feed_update(*, tenant: Tenant, actor, feed: ChannelFeed, data: dict) -> ChannelFeed:
-    """Change settings and/or rules; the audit row keeps before and after of what changed."""
+    """Change settings and/or rules; the audit row keeps before and after of what changed.
+    A new channel or format keeps the old file name as a redirect."""
     _check_tenant(tenant, feed)
+    old_filename = feed.filename
     changes = {}
     for field in (*SETTINGS_FIELDS, "rules"):
         if field in data and getattr(feed, field) != data[field]:
@@ -128,6 +137,7 @@ def feed_update(*, tenant: Tenant, actor, feed: ChannelFeed, data: dict) -> Chan
             setattr(feed, field, data[field])
     if changes:
         feed_validate(feed)
+        feed_keep_former_filename(feed, old=old_filename)
         feed.save()
         audit_record(
             tenant=tenant,
@@ -143,10 +153,11 @@ def feed_update(*, tenant: Tenant, actor, feed: ChannelFeed, data: dict) -> Chan
 
 @transaction.atomic
 def feed_rotate(*, tenant: Tenant, actor, feed: ChannelFeed) -> ChannelFeed:
-    """A new secret URL; the old one is a 404 from now on."""
+    """A new secret URL; the old one (and its former file names) is a 404 from now on."""
     _check_tenant(tenant, feed)
     feed.token = new_token()
-    feed.save(update_fields=["token", "updated_at"])
+    feed.former_filenames = []  # nobody was given a URL of the new token with those
+    feed.save(update_fields=["token", "former_filenames", "updated_at"])
     audit_record(tenant=tenant, actor=actor, action="channel_feed.rotated", target=feed)
     return feed
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 GOOGLE, META, TIKTOK = "google", "meta", "tiktok"
@@ -141,11 +141,49 @@ def base_columns(channel: str, *, label_slot: int | None) -> list[str]:
     return cols
 
 
+# Currencies whose ISO 4217 minor unit is not 2 (ISO 4217 list one, "Minor unit" column;
+# funds and metals codes without one are left at 2). Channels read "1200 JPY", not
+# "1200.00 JPY". xml_sql writes prices with the same table.
+MINOR_UNITS: dict[str, int] = {
+    **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"], 0),
+    **dict.fromkeys(["RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"], 0),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
+}
+DEFAULT_MINOR_UNITS = 2
+
+
+# ASCII letters only, so PostgreSQL (xml_sql: translate()) writes the same whatever its
+# locale: upper() there and str.upper() here differ beyond ASCII ("ß").
+LOWER_ASCII = "abcdefghijklmnopqrstuvwxyz"
+_UPPER_ASCII = str.maketrans(LOWER_ASCII, LOWER_ASCII.upper())
+
+
+def currency_code(currency: str) -> str:
+    """The currency as channels read ISO 4217 codes: in capitals (a catalog's currency is
+    saved as typed)."""
+    return currency.translate(_UPPER_ASCII)
+
+
+def minor_units(currency: str) -> int:
+    """How many decimals a price in this ISO 4217 currency has (any letter case)."""
+    return MINOR_UNITS.get(currency_code(currency), DEFAULT_MINOR_UNITS)
+
+
 def money(amount: Decimal | None, currency: str) -> str:
-    """12.99 USD: the number with two decimals, a space, the ISO 4217 code."""
+    """12.99 USD, 1200 JPY, 1.500 KWD: the number with the currency's minor units (rounded
+    half away from zero, as PostgreSQL's round()), a space, the ISO 4217 code in capitals."""
     if amount is None:
         return ""
-    return f"{amount:.2f} {currency}"
+    value = amount.quantize(Decimal(1).scaleb(-minor_units(currency)), ROUND_HALF_UP)
+    return f"{value + 0:f} {currency_code(currency)}"  # + 0: no "-0" where PostgreSQL has "0"
+
+
+def image_list(urls: list[str]) -> str:
+    """The additional images as one value: the URLs joined by ",", a comma inside a URL
+    written %2C (Google's rule for text feeds; the XML writers split this value again, so
+    one image stays one element), empty ones left out."""
+    return ",".join(url.replace(",", "%2C") for url in urls if url)
 
 
 def availability_word(channel: str, value: str) -> str:
@@ -227,7 +265,7 @@ def item_builder(
             "price": money(price, cur),
             "condition": condition or "new",
             "brand": brand or "",
-            "additional_image_link": ",".join(images) if images else "",
+            "additional_image_link": image_list(images) if images else "",
             "sale_price": money(sale_price, cur),
             "sale_price_effective_date": _attr_text(attrs.get("sale_price_effective_date"))
             if attrs

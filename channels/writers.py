@@ -1,9 +1,10 @@
 """Feed writers: items (dicts of a channel's columns) to RSS 2.0, CSV or TSV bytes, in
 chunks, so a response streams with constant memory (pure: no Django, no ORM).
 
-Text from feeds is data: XML text is escaped (and characters XML 1.0 forbids are dropped,
-or one stray control character would make the whole feed unreadable); CSV and TSV cells
-that a spreadsheet would run as a formula get a leading apostrophe (catalog_health.csv_export).
+Text from feeds is data: XML text is escaped, and the characters XML 1.0 forbids (C0
+controls but tab and line breaks, U+FFFE, U+FFFF) are dropped in every format, or one stray
+control character would make a channel reject the whole feed; CSV and TSV cells that a
+spreadsheet would run as a formula get a leading apostrophe (catalog_health.csv_export).
 """
 
 from __future__ import annotations
@@ -36,11 +37,23 @@ def safe_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
-def _tsv_cell(value: str) -> str:
-    # TSV (Google) has no quoting: tabs and line breaks inside a value become spaces
+def _csv_cell(value: str) -> str:
+    # the characters XML forbids go in every format (channels reject them in tables too),
+    # before the formula check: "\x0b=1+1" is a formula once its control is gone
+    return safe_cell(_XML_BAD.sub("", value))
+
+
+def _tsv_cell(value: str, *, clean: bool = False) -> str:
+    # Tabs and line breaks inside a value become spaces: a Google source reads quoted
+    # values only when its "quoted fields" setting is on.
     if "\t" in value or "\n" in value or "\r" in value:
         value = value.replace("\t", " ").replace("\r", " ").replace("\n", " ")
-    return safe_cell(value)
+    value = _csv_cell(value) if clean else safe_cell(value)
+    if value.startswith('"'):
+        # with quoted fields (on by default) a leading quote opens a quoted value: quote
+        # it whole, its quotes doubled, or '"Pro" Runner' reads as 'Pro Runner'
+        value = '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def _chunks(lines: Iterator[str]) -> Iterator[bytes]:
@@ -107,13 +120,22 @@ def _csv_lines(columns: list[str], items: Iterable[dict[str, str]]) -> Iterator[
         out.seek(0)
         out.truncate()
         writer.writerow([safe_cell(item.get(c) or "") for c in columns])
-        yield out.getvalue()
+        line = out.getvalue()
+        if _XML_BAD.search(line):  # one search a line; the rare line again cell by cell
+            out.seek(0)
+            out.truncate()
+            writer.writerow([_csv_cell(item.get(c) or "") for c in columns])
+            line = out.getvalue()
+        yield line
 
 
 def _tsv_lines(columns: list[str], items: Iterable[dict[str, str]]) -> Iterator[str]:
     yield "\t".join(columns) + "\n"
     for item in items:
-        yield "\t".join([_tsv_cell(item.get(c) or "") for c in columns]) + "\n"
+        line = "\t".join([_tsv_cell(item.get(c) or "") for c in columns]) + "\n"
+        if _XML_BAD.search(line):  # as in _csv_lines
+            line = "\t".join([_tsv_cell(item.get(c) or "", clean=True) for c in columns]) + "\n"
+        yield line
 
 
 def write_feed(

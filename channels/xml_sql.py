@@ -114,8 +114,23 @@ def _element(tag: str, expr: str, *, text: bool = True) -> str:
 
 
 def _money(amount: str, currency: str) -> str:
-    # numeric(14, 2) as text has its two decimals, as the reference's f"{amount:.2f}"
-    return f"({amount})::text || ' ' || {_clean(currency)}"
+    """The amount with its currency's minor units (specs.money): numeric(14, 2) as text has
+    two decimals already, and round() to another scale writes exactly that many (ties away
+    from zero, no "-0"), then the code in capitals. Most prices are in a currency of two:
+    one hashed IN test decides."""
+    lower = specs.LOWER_ASCII
+    code = f"translate({currency}, {_lit(lower)}, {_lit(lower.upper())})"  # specs.currency_code
+    by_digits: dict[int, list[str]] = {}
+    for name, n in specs.MINOR_UNITS.items():
+        by_digits.setdefault(n, []).append(_lit(name))
+    *tested, (last, _) = sorted(by_digits.items())
+    whens = " ".join(f"WHEN {code} IN ({', '.join(names)}) THEN {n}" for n, names in tested)
+    every = ", ".join(_lit(name) for name in specs.MINOR_UNITS)
+    number = (
+        f"CASE WHEN {code} IN ({every}) THEN round({amount}, CASE {whens} ELSE {last} END)::text "
+        f"ELSE ({amount})::text END"
+    )
+    return f"{number} || ' ' || {_clean(code)}"
 
 
 def _availability(channel: str) -> str:
@@ -131,13 +146,14 @@ def _availability(channel: str) -> str:
 
 
 def _images(tag: str) -> str:
-    """One element per image, as the reference: the images joined by "," and split again
-    on ",", empty pieces left out. One image without a comma (the usual case) skips the
-    per-row subquery and the regular expressions."""
+    """One element per image, as the reference (specs.image_list): a comma inside a URL
+    written %2C, the images joined by "," and split again on ",", empty pieces left out.
+    One image without a comma (the usual case) skips the per-row subquery and the regular
+    expressions."""
     a = "p.additional_image_links"
     joined = (
-        f"CASE WHEN jsonb_array_length({a}) = 1 THEN {a} ->> 0 "
-        f"ELSE array_to_string(ARRAY(SELECT jsonb_array_elements_text({a})), ',') END"
+        f"array_to_string(ARRAY(SELECT replace(u, ',', '%%2C') "  # noqa: S608 - no values
+        f"FROM jsonb_array_elements_text({a}) u), ',')"
     )
     # empty pieces out first, then the marks (a piece of forbidden characters only is kept)
     pieces = _clean(f"NULLIF(btrim(regexp_replace({joined}, ',{{2,}}', ',', 'g'), ','), '')")

@@ -5,6 +5,7 @@ CSV's. Pure: no ORM."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -25,6 +26,20 @@ def _local(tag: str) -> tuple[str, str]:
     return "", tag
 
 
+# In an image element, a comma followed by a space or by another URL's scheme separates
+# images (a list some feeds put in one element); any other comma is part of the URL
+# (commas are legal in URLs, e.g. image CDNs' "w_100,h_100").
+_IMAGE_SEPARATOR = re.compile(r",(?=\s|https?://)", re.IGNORECASE)
+
+
+def _image_element(value: str) -> str:
+    """An additional_image_link element as the text feeds' form the table column holds: its
+    images joined by ",", a comma inside a URL written %2C (Google's rule for text feeds)."""
+    if "," not in value:
+        return value
+    return ",".join(url.strip().replace(",", "%2C") for url in _IMAGE_SEPARATOR.split(value))
+
+
 def iter_xml_tables(
     stream: IO[bytes], *, chunk_rows: int = DEFAULT_CHUNK_ROWS
 ) -> Iterator[tuple[pa.Table, list[int]]]:
@@ -32,7 +47,8 @@ def iter_xml_tables(
     (table of canonical string columns, the items' line numbers), ``chunk_rows`` a table.
 
     An element is a column (its name normalised as a CSV header is); the first of a
-    repeated element wins, except additional image links, which are joined with commas.
+    repeated element wins, except additional image links, which are joined with commas
+    (each element one image: see _image_element).
     Nested elements are flattened (see _flatten_nested). A table has a column for every
     element any of its items carries ("" where an item lacks it) and always an id column.
 
@@ -70,8 +86,10 @@ def iter_xml_tables(
                         val = child.get("href", "").strip()  # Atom <link href=…/>
                     else:
                         val = (child.text or "").strip()
+                    if key == "additional_image_link":
+                        val = _image_element(val)
                     if row.get(key):
-                        if key in ("additional_image_link",):
+                        if key == "additional_image_link":
                             row[key] = f"{row[key]},{val}"
                         continue
                     row[key] = val

@@ -86,3 +86,15 @@ def test_a_catalog_of_another_tenant_is_refused_in_admin(admin_client, catalog):
 def test_feeds_are_not_added_in_admin(admin_client):
     """Only the service gives a feed its secret token (an admin-added one had none)."""
     assert admin_client.get(reverse("admin:channels_channelfeed_add")).status_code == 403
+
+
+def test_a_channel_changed_in_admin_keeps_its_old_url_as_a_redirect(admin_client, client, catalog):
+    from channels import services
+
+    feed = ChannelFeedFactory(catalog=catalog, channel="google", format="xml")
+    given = services.feed_path(feed)
+    url = reverse("admin:channels_channelfeed_change", args=[feed.pk])
+    response = admin_client.post(url, _form(feed, channel="meta", format="csv"))
+    assert response.status_code == 302
+    feed.refresh_from_db()
+    assert client.get(given)["Location"].endswith(services.feed_path(feed))

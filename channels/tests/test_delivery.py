@@ -476,3 +476,60 @@ def test_the_catalogs_name_and_currency_change_the_version(client, catalog, prod
     else:
         prices = {i["g:id"][0]: i["g:price"][0] for i in xml_items(body_of(again))}
         assert prices["A2"] == "20.00 EUR"
+
+
+@pytest.mark.parametrize(
+    ("channel", "fmt"), [("google", "xml"), ("google", "tsv"), ("meta", "csv"), ("meta", "xml")]
+)
+def test_an_image_url_with_a_comma_stays_one_image(client, catalog, channel, fmt):
+    from catalogs.models import ReviewStatus
+    from catalogs.tests.factories import ProductFactory
+
+    ProductFactory(
+        catalog=catalog,
+        sku="C1",
+        additional_image_links=[
+            "https://cdn.example/w_100,h_100/a.jpg",
+            "https://cdn.example/b.jpg",
+        ],
+        review_status=ReviewStatus.AVAILABLE,
+    )
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt)
+    body = body_of(fetch(client, feed))
+    if fmt == "xml":
+        images = xml_items(body)[0]["g:additional_image_link"]
+    else:
+        images = table(body, fmt)[0]["additional_image_link"].split(",")
+    assert images == ["https://cdn.example/w_100%2Ch_100/a.jpg", "https://cdn.example/b.jpg"]
+
+
+def test_a_changed_channel_or_format_redirects_the_url_the_channel_was_given(
+    client, catalog, products
+):
+    feed = ChannelFeedFactory(catalog=catalog, channel="google", format="xml")
+    given = services.feed_path(feed)
+    services.feed_update(tenant=feed.tenant, actor=None, feed=feed, data={"format": "tsv"})
+    services.feed_update(
+        tenant=feed.tenant, actor=None, feed=feed, data={"channel": "meta", "format": "csv"}
+    )
+    now = services.feed_path(feed)
+    assert now.endswith("/meta.csv")
+    for old in (given, given.replace("google.xml", "google.tsv")):
+        for method in (client.get, client.head):
+            response = method(old)
+            assert response.status_code == 301, old
+            assert response["Location"] == f"http://testserver{now}"
+    assert [r["id"] for r in table(body_of(fetch(client, feed)), "csv")] == ["A1", "A2", "R1"]
+    # a name the feed never had is still a 404, and the log shows the channel's old URL
+    assert client.get(given.replace("google.xml", "tiktok.csv")).status_code == 404
+    assert 301 in {f.status for f in ChannelFeedFetch.objects.filter(feed=feed)}
+    # back to a former name: served again, not redirected to itself
+    services.feed_update(
+        tenant=feed.tenant, actor=None, feed=feed, data={"channel": "google", "format": "xml"}
+    )
+    assert fetch(client, feed).status_code == 200
+    assert client.get(now).status_code == 301
+    # a rotated token ends every URL of the old one, former names too
+    services.feed_rotate(tenant=feed.tenant, actor=None, feed=feed)
+    assert client.get(given).status_code == 404
+    assert client.get(services.feed_path(feed).replace("google.xml", "meta.csv")).status_code == 404

@@ -46,18 +46,24 @@ def source(tenant_a):
         'Quote "double" and, comma',
         "Ünïcödé 雪 ✓",
         "Tab\tand newline\nin title",
+        '"Pro" Runner, a quote first',
     ]
     availabilities = ["in_stock", "out_of_stock", "preorder", "backorder", "discontinued"]
     for i in range(25):
+        # the catalog's currency, one of two decimals, none (1200 JPY), three (1.500 KWD)
+        currency = ["", "USD", "JPY", "KWD"][i % 4]
         ProductFactory(
             catalog=catalog,
             sku=f"RT-{i:03d}",
             title=f"{texts[i % len(texts)]} {i}",
             price=Decimal("10.00") + i,
-            sale_price=Decimal("5.50") if i % 3 == 0 else None,
-            currency="" if i % 4 == 0 else "USD",  # the catalog's currency then
+            sale_price=Decimal("5.00" if currency == "JPY" else "5.50") if i % 3 == 0 else None,
+            currency=currency,
             availability=availabilities[i % len(availabilities)],
-            additional_image_links=[f"https://shop.example.com/i/{i}-2.jpg"] if i % 2 else [],
+            # a comma inside an image URL: every format writes it %2C, one image still
+            additional_image_links=[f"https://shop.example.com/i/w_9,h_9/{i}-2.jpg"]
+            if i % 2
+            else [],
             item_group_id=f"G{i // 5}",
             review_status=ReviewStatus.AVAILABLE,
         )
@@ -93,5 +99,6 @@ def test_feed_reads_back_through_import_feed(client, tenant_a, source, tmp_path,
         assert q.currency == (p.currency or source.currency), sku
         assert q.availability == READ_BACK[channel][p.availability], sku
         assert q.item_group_id == p.item_group_id, sku
-        assert q.additional_image_links == p.additional_image_links, sku
+        images = [url.replace(",", "%2C") for url in p.additional_image_links]
+        assert q.additional_image_links == images, sku
         assert q.link == p.link and q.image_link == p.image_link, sku

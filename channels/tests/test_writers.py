@@ -45,6 +45,20 @@ def test_tsv_has_no_tabs_or_line_breaks_inside_values():
     assert lines == ["id\tdescription", "1\ta b c  d"]
 
 
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ('"Pro" Runner', '"""Pro"" Runner"'),  # Google reads a leading quote as quoting
+        ('"', '""""'),
+        ('12" pan', '12" pan'),  # a quote inside an unquoted value is a quote
+    ],
+)
+def test_tsv_quotes_a_value_that_starts_with_a_quote(value, written):
+    body = _body("tsv", ["id", "title"], [{"id": "1", "title": value}]).decode()
+    assert body.splitlines()[1] == f"1\t{written}"
+    assert list(csv.reader(io.StringIO(body), delimiter="\t"))[1] == ["1", value]
+
+
 def test_xml_text_fast_path_returns_the_same_string():
     s = "plain"
     assert xml_text(s) is s
@@ -113,3 +127,74 @@ def test_tiktok_header_starts_with_its_template():
     assert ",".join(specs.base_columns("tiktok", label_slot=None)[:9]) == (
         "sku_id,title,description,availability,condition,price,link,image_link,brand"
     )
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "written"),
+    [
+        (Decimal("12.99"), "USD", "12.99 USD"),
+        (Decimal("12.9"), "EUR", "12.90 EUR"),
+        (Decimal("1200.00"), "JPY", "1200 JPY"),
+        (Decimal("1200"), "KRW", "1200 KRW"),
+        (Decimal("25000.00"), "VND", "25000 VND"),
+        (Decimal("990.00"), "CLP", "990 CLP"),
+        (Decimal("1500.00"), "ISK", "1500 ISK"),
+        (Decimal("1500.00"), "jpy", "1500 JPY"),  # a lower-case code: a yen price, in capitals
+        (Decimal("1200.50"), "JPY", "1201 JPY"),  # ties away from zero, as PostgreSQL
+        (Decimal("1200.49"), "JPY", "1200 JPY"),
+        (Decimal("0.00"), "JPY", "0 JPY"),
+        (Decimal("4990.00"), "HUF", "4990.00 HUF"),  # ISO 4217: two minor units
+        (Decimal("1.50"), "KWD", "1.500 KWD"),  # three minor units
+        (Decimal("12.99"), "XYZ", "12.99 XYZ"),  # unknown code: two decimals
+        (None, "JPY", ""),
+    ],
+)
+def test_prices_have_their_currencys_minor_units(amount, currency, written):
+    assert specs.money(amount, currency) == written
+
+
+@pytest.mark.parametrize("fmt", ["xml", "csv", "tsv"])
+def test_every_format_writes_a_yen_price_without_decimals(fmt):
+    row = list(ROW)
+    row[13], row[14], row[15] = Decimal("1200.00"), Decimal("990.00"), "JPY"
+    item = specs.item_builder("google", catalog_currency="USD", label_slot=None)(tuple(row))
+    body = _body(fmt, ["id", "price", "sale_price"], [item]).decode()
+    assert "1200 JPY" in body and "990 JPY" in body
+    assert ".00" not in body
+
+
+@pytest.mark.parametrize("fmt", ["xml", "csv", "tsv"])
+def test_a_comma_inside_an_image_url_does_not_split_it(fmt):
+    row = list(ROW)
+    row[7] = ["https://cdn.example/w_100,h_100/a.jpg", "", "https://cdn.example/b.jpg"]
+    item = specs.item_builder("google", catalog_currency="USD", label_slot=None)(tuple(row))
+    # Google's text feeds: "," separates the images, a comma inside one is written %2C
+    assert item["additional_image_link"] == (
+        "https://cdn.example/w_100%2Ch_100/a.jpg,https://cdn.example/b.jpg"
+    )
+    body = _body(fmt, ["id", "additional_image_link"], [item])
+    if fmt == "xml":
+        root = ET.fromstring(body)  # noqa: S314 - our own output
+        images = [e.text for e in root.iter(f"{{{G_NS}}}additional_image_link")]
+    else:
+        rows = list(csv.reader(io.StringIO(body.decode()), delimiter="," if fmt == "csv" else "\t"))
+        images = rows[1][1].split(",")
+    assert images == ["https://cdn.example/w_100%2Ch_100/a.jpg", "https://cdn.example/b.jpg"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("a\x0bb\x0cc", "abc"),  # vertical tab, form feed
+        ("\x00\x01\x08\x0e\x1f end", " end"),  # every other C0 control XML 1.0 forbids
+        ("non\ufffechar\uffff", "nonchar"),
+        ("\x0b=HYPERLINK(1)", "'=HYPERLINK(1)"),  # dropped first, then neutralised
+        ("Ünïcödé ✓ \u202eRTL 🙂", "Ünïcödé ✓ \u202eRTL 🙂"),
+    ],
+)
+def test_table_cells_drop_the_characters_xml_forbids(fmt, value, written):
+    body = _body(fmt, ["id", "title"], [{"id": "1", "title": value}]).decode()
+    rows = list(csv.reader(io.StringIO(body), delimiter="," if fmt == "csv" else "\t"))
+    assert rows[1] == ["1", written]
+    assert body.count("\n") == 2

@@ -61,6 +61,34 @@ def test_fast_xml_equals_the_reference_writer(catalog, products, channel, flagge
     assert fast == reference
 
 
+@pytest.mark.parametrize("catalog_currency", ["JPY", "usd"])
+def test_fast_xml_writes_each_currencys_minor_units_as_the_reference(catalog, catalog_currency):
+    catalog.currency = catalog_currency
+    catalog.save()
+    cases = [("", "1200.00"), ("JPY", "1200.50"), ("jpy", "99.49"), ("KRW", "-0.40")]
+    cases += [("KWD", "1.50"), ("USD", "12.90"), ("HUF", "4990.00"), ("XYZ", "3.00")]
+    cases += [("ßé", "1.00")]  # not a code: its letters beyond ASCII as they are
+    for i, (currency, price) in enumerate(cases):
+        ProductFactory(
+            catalog=catalog,
+            sku=f"C{i}",
+            price=Decimal(price),
+            sale_price=Decimal(price) / 2,
+            currency=currency,
+            review_status=ReviewStatus.AVAILABLE,
+        )
+    feed = ChannelFeedFactory(catalog=catalog, channel="google", format="xml")
+    fast = b"".join(services.feed_body(feed, link="https://l/"))
+    reference = b"".join(services.feed_body(feed, link="https://l/", fast=False))
+    root = ET.fromstring(fast)  # noqa: S314 - our own output
+    prices = [e.text for e in root.iter(f"{{{G_NS}}}price")]
+    first = "1200 JPY" if catalog_currency == "JPY" else "1200.00 USD"  # codes in capitals
+    rest = ["1201 JPY", "99 JPY", "0 KRW", "1.500 KWD", "12.90 USD", "4990.00 HUF", "3.00 XYZ"]
+    rest += ["1.00 ßé"]
+    assert prices == [first, *rest]
+    assert fast == reference
+
+
 # Feed text that tries to pass for the fast path's markup ("<" is "\x01" and ">" "\x02"),
 # or for markup in other mark schemes ("\x01\x01" for ">"), or to break out of an element,
 # next to every character XML escapes or forbids.
@@ -93,8 +121,8 @@ def _independent_item(product, *, suffix: str = "") -> str:
         ("g:condition", product.condition or "new"),
         ("g:brand", product.brand),
     ]
-    for url in ",".join(product.additional_image_links).split(","):
-        values.append(("g:additional_image_link", url))
+    for url in product.additional_image_links:  # one each, a comma inside one as %2C
+        values.append(("g:additional_image_link", url.replace(",", "%2C")))
     values += [("g:gtin", product.gtin), ("g:mpn", product.mpn)]
     for tag, value in values:
         if value:

@@ -242,6 +242,23 @@ def test_a_repeated_element_keeps_its_first_value_and_images_add_up():
     assert rows[0]["additional_image_links"] == '["a.jpg", "b.jpg"]'
 
 
+def test_an_image_element_is_one_url_whatever_commas_it_holds():
+    """XML gives each additional image an element of its own: a comma in one is part of its
+    URL (stored %2C, as a text feed must write it), not a separator."""
+    data = (
+        f"<rss {NS}><channel><item><g:id>A</g:id><g:price>1 USD</g:price>"
+        "<g:availability>in stock</g:availability>"
+        "<g:additional_image_link>https://c.test/w_9,h_9/a.jpg</g:additional_image_link>"
+        "<g:additional_image_link>https://c.test/b.jpg</g:additional_image_link>"
+        "</item></channel></rss>"
+    ).encode()
+    rows, errors, _ = parsed(data)
+    assert errors == []
+    assert rows[0]["additional_image_links"] == (
+        '["https://c.test/w_9%2Ch_9/a.jpg", "https://c.test/b.jpg"]'
+    )
+
+
 @pytest.mark.parametrize("chunk_rows", [1, 2, 3, 50_000])
 def test_item_positions_are_the_lines_across_chunks(chunk_rows):
     items = [{ID: s, **IN_STOCK} for s in ("A", "", "B", "A", "C", "")]
