@@ -418,7 +418,9 @@ def _preview_cells(first_rows: list[dict], *, kind: str, tenant: Tenant) -> list
         cells = []
         for key, _label in columns:
             value = record.get(key)
-            if value is None or (isinstance(value, float) and value != value):
+            if key == "tracking_number" and value is None:
+                cells.append("unknown")  # the file has no tracking column: not "none"
+            elif value is None or (isinstance(value, float) and value != value):
                 cells.append("—")
             elif isinstance(value, datetime):
                 if value != value:  # NaT
