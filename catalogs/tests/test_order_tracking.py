@@ -173,3 +173,28 @@ def test_the_preview_shows_an_unknown_tracking_as_unknown(tenant_a, catalog):
     )
     cells = order_uploads._preview_cells(tiktok.first_rows, kind="orders", tenant=tenant_a)
     assert cells[0][-1] == "—"
+
+
+def test_lines_imported_from_shopify_before_become_unknown(tenant_a, catalog):
+    """The data migration: a catalog that had a Shopify export imported gets its lines of
+    tracking "" unknown (a typed number stays); another catalog's lines stay none."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "catalogs.migrations.0018_order_tracking_unknown_shopify_lines"
+    )
+    other = CatalogFactory(tenant=tenant_a, name="TikTok shop", currency="BRL")
+    ProductFactory(tenant=tenant_a, catalog=other, sku="SKU-1")
+    _import(tenant_a, catalog, SHOPIFY_ORDERS)
+    _import(tenant_a, other, tiktok_csv(tiktok_row(tracking="")))
+    Order.objects.for_tenant(tenant_a).filter(tracking_number=None).update(tracking_number="")
+    Order.objects.for_tenant(tenant_a).filter(order_id="#1002").update(tracking_number="1ZT")
+    migration.shopify_lines_unknown(apps, None)
+    assert _tracking(tenant_a) == {
+        ("#1001", "SKU-1"): None,
+        ("#1001", "SKU-2"): None,
+        ("#1002", "SKU-1"): "1ZT",
+        ("576461413040442221", "SKU-1"): "",
+    }
