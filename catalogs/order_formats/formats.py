@@ -33,6 +33,7 @@ from .detection import (
     wrong_kind_message,
 )
 from .values import (
+    TOO_LARGE,
     by_unique,
     clean_text,
     date_order_detect_frame,
@@ -335,6 +336,7 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
             )
 
     qty = parse_count(fields["quantity"])
+    refuse(qty["too_large"], "quantity", TOO_LARGE, fields["quantity"])
     refuse(qty["bad"], "quantity", "must be a whole number", fields["quantity"])
     out["quantity"] = qty["n"].fillna(1)
     refuse(out["quantity"] < 1, "quantity", "must be at least 1")
