@@ -24,14 +24,6 @@ PATHS = ("merge", "first load", "orm")
 
 
 @pytest.fixture
-def catalog(tenant_a):
-    catalog = CatalogFactory(tenant=tenant_a, name="Shop", currency="BRL")
-    for sku in ("SKU-1", "SKU-2"):
-        ProductFactory(tenant=tenant_a, catalog=catalog, sku=sku)
-    return catalog
-
-
-@pytest.fixture
 def path(request, monkeypatch):
     """Send orders_import_file down one of PATHS."""
     if request.param == "first load":

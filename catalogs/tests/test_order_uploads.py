@@ -13,17 +13,9 @@ from catalog_health.tenancy.roles import Role
 from catalogs import order_uploads
 from catalogs.models import Order, OrderUpload, UploadStatus
 from catalogs.tests.export_samples import tiktok_csv, tiktok_row
-from catalogs.tests.factories import CatalogFactory, ProductFactory
+from catalogs.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def catalog(tenant_a):
-    catalog = CatalogFactory(tenant=tenant_a, name="Shop", currency="BRL")
-    for sku in ("SKU-1", "SKU-2"):
-        ProductFactory(tenant=tenant_a, catalog=catalog, sku=sku)
-    return catalog
 
 
 def _file() -> bytes:
