@@ -49,7 +49,13 @@ class OrderLineInput(serializers.Serializer):
     delivered_at = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     cancelled_at = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     cancel_reason = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    tracking_number = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    tracking_number = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text='"" when the line has none; leave it out (or null) when the source does not '
+        "say: the line's tracking is then unknown, and a number already stored is kept",
+    )
 
 
 class OrderBulkInput(serializers.Serializer):
@@ -76,7 +82,10 @@ class RowErrorOutput(serializers.Serializer):
 
 
 class BulkOutput(serializers.Serializer):
-    written = serializers.IntegerField()
+    written = serializers.IntegerField(help_text="rows inserted or updated")
+    inserted = serializers.IntegerField(help_text="rows that were new")
+    updated = serializers.IntegerField(help_text="rows that differed from the stored ones")
+    unchanged = serializers.IntegerField(help_text="rows already stored as given")
     refused = serializers.IntegerField()
     errors = RowErrorOutput(many=True)
 
@@ -100,8 +109,7 @@ def _bulk(view, request, *, parse, upsert, key: str):
         raise NotFound("No such catalog.")
     rows, lines, errors = [], [], []
     for i, item in enumerate(items):
-        record = item if isinstance(item, dict) else {}
-        record = {k: ("" if v is None else v) for k, v in record.items()}
+        record = item if isinstance(item, dict) else {}  # null reads as empty, or unknown
         parsed = parse(i + 1, record)
         if isinstance(parsed, list):
             errors.extend(parsed)
@@ -115,6 +123,9 @@ def _bulk(view, request, *, parse, upsert, key: str):
     return Response(
         {
             "written": result.written,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
             "refused": len({e.line for e in all_errors}),
             "errors": [
                 {"index": e.line - 1, "field": e.column, "message": e.message}

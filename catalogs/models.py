@@ -260,7 +260,13 @@ class Order(TenantOwnedModel):
     cancel_reason = models.CharField(
         max_length=16, choices=CancelReason.choices, blank=True, default=""
     )
-    tracking_number = models.CharField(max_length=64, blank=True, default="")
+    # NULL, against Django's convention for text, because "no tracking number" and "the
+    # order file has no tracking column" (Shopify's export) must differ: "" is known to have
+    # none (counts against the valid tracking rate), NULL is unknown (not scored, and an
+    # import that does not say keeps a number already known). See docs/orders.md.
+    tracking_number = models.CharField(  # noqa: DJ001
+        max_length=64, blank=True, null=True, default=None
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -69,7 +69,6 @@ class OrderFileResult(UpsertResult):
     shipped: int = 0
     cancelled: int = 0
     unknown_skus: dict[str, list[int]] = dataclasses.field(default_factory=dict)
-    unchanged: int = 0
     unmapped_columns: list[str] = dataclasses.field(default_factory=list)
     first_rows: list[dict] = dataclasses.field(default_factory=list)
     timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per phase
@@ -285,12 +284,15 @@ def _orders_import_orm(result, order_file, *, tenant, catalog, progress) -> None
             for key in ("item_price", "shipping_fee"):
                 record[key] = Decimal(record[key])
             record["quantity"] = int(record["quantity"])
+            if pd.isna(record["tracking_number"]):  # unknown: the file has no such column
+                record["tracking_number"] = None
             rows.append(OrderRow(**record))
         if progress:
             progress(result.lines)
     result.orders = len(order_ids)
     upserted = orders_upsert(tenant=tenant, catalog=catalog, rows=rows, lines=line_numbers)
-    result.written = upserted.written
+    result.written, result.unchanged = upserted.written, upserted.unchanged
+    result.inserted, result.updated = upserted.inserted, upserted.updated
     result.errors.extend(upserted.errors)
     for error in upserted.errors:
         sku = error.message.split("'")[1] if "'" in error.message else ""

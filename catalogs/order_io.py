@@ -68,7 +68,7 @@ class OrderRow:
     delivered_at: datetime | None
     cancelled_at: datetime | None
     cancel_reason: str
-    tracking_number: str
+    tracking_number: str | None  # None: the source did not say (unknown), "": none
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,12 @@ def order_row_parse(line: int, data: Mapping[str, object]) -> OrderRow | list[Ro
     delivered_at = row.moment("delivered_at", required=False)
     cancelled_at = row.moment("cancelled_at", required=False)
     cancel_reason = row.raw("cancel_reason").lower()
-    tracking = row.text("tracking_number", required=False)
+    # a record without the field (or null: an API line) does not say: unknown
+    tracking = (
+        row.text("tracking_number", required=False)
+        if data.get("tracking_number") is not None
+        else None
+    )
     if cancel_reason and cancel_reason not in CANCEL_REASONS:
         row.err("cancel_reason", f"must be one of {', '.join(CANCEL_REASONS)} or empty")
     if cancelled_at and not cancel_reason:

@@ -118,8 +118,8 @@ def _stage_chunk(cur, block, *, first: int, last: int) -> str:
         f"FOR VALUES FROM ({first}) TO ({last + 1})"
     )
     with cur.cursor.copy(
-        f"COPY {partition} FROM STDIN (FORMAT csv, FORCE_NOT_NULL "
-        "(order_id, sku, cancel_reason, tracking_number))"
+        # a tracking number left unknown is written unquoted (NULL), a known empty one as ""
+        f"COPY {partition} FROM STDIN (FORMAT csv, FORCE_NOT_NULL (order_id, sku, cancel_reason))"
     ) as copy:
         copy.write(block)
     return partition
@@ -219,6 +219,8 @@ def _stage_table(lines, repeated) -> pa.Table:
     import pyarrow as pa
 
     table = pa.Table.from_pandas(lines, preserve_index=False)
+    i = table.schema.get_field_index("tracking_number")  # all None: pyarrow's null type
+    table = table.set_column(i, "tracking_number", table.column(i).cast(pa.string()))
     for name in STAGED_TIMES:
         i = table.schema.get_field_index(name)
         table = table.set_column(i, name, table.column(i).cast(pa.timestamp("us", "UTC")))
@@ -233,6 +235,19 @@ def _staged_value(column: str) -> str:
             f"+ mod(s.{column}, 1000000) * interval '1 microsecond' AS {column}"
         )
     return f"s.{column}"
+
+
+# A line whose source did not say its tracking number (NULL: Shopify's export has no such
+# column) keeps the number the table has (typed in Manage Orders, or from another file).
+KEPT_WHEN_UNKNOWN = ("tracking_number",)
+
+
+def _incoming(column: str, new: str, old: str) -> str:
+    """The value an import writes into column: the new line's (alias new), or for a column
+    of KEPT_WHEN_UNKNOWN left unknown, the stored line's (alias old)."""
+    if column in KEPT_WHEN_UNKNOWN:
+        return f"coalesce({new}.{column}, {old}.{column})"
+    return f"{new}.{column}"
 
 
 def _known_lines_sql() -> str:
@@ -362,6 +377,7 @@ class _FirstLoad:
         self.result.written -= _indexes_build(
             self.cur, self.rebuild, repeats_of_tenant=self.params["tenant"]
         )
+        self.result.inserted = self.result.written  # the tenant had no line
         _phase(self.result, "merge: indexes built", mark)
 
 
@@ -458,7 +474,7 @@ def _orders_merge(result, cur, *, tenant, catalog) -> None:
     mark = time.perf_counter()
     params = {"tenant": tenant.pk, "catalog": catalog.pk}
     updated = ["product_id", *ORDER_VALUE_COLUMNS]
-    file_values = ", ".join(f"k.{c}" for c in updated)
+    file_values = ", ".join(_incoming(c, "k", "o") for c in updated)
     cur.execute("DROP TABLE IF EXISTS pg_temp.order_import_known")
     cur.execute(f"CREATE TEMP TABLE order_import_known AS {_known_lines_sql()}", params)
     known = cur.rowcount
@@ -498,7 +514,7 @@ def _orders_merge(result, cur, *, tenant, catalog) -> None:
         # identifiers are this module's constants; values are parameters
         f"""
         UPDATE catalogs_order o SET
-            {", ".join(f"{c} = k.{c}" for c in updated)},
+            {", ".join(f"{c} = {_incoming(c, 'k', 'o')}" for c in updated)},
             updated_at = now()
         FROM {source} k
         WHERE o.tenant_id = %(tenant)s AND o.order_id = k.order_id AND o.sku = k.sku
@@ -513,9 +529,10 @@ def _orders_merge(result, cur, *, tenant, catalog) -> None:
         if rebuild is not None
         else f"""
         ON CONFLICT (tenant_id, order_id, sku, catalog_id) DO UPDATE SET
-            {", ".join(f"{c} = EXCLUDED.{c}" for c in updated)}, updated_at = EXCLUDED.updated_at
+            {", ".join(f"{c} = {_incoming(c, 'EXCLUDED', 'o')}" for c in updated)},
+            updated_at = EXCLUDED.updated_at
         WHERE ({", ".join(f"o.{c}" for c in updated)})
-            IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in updated)})"""
+            IS DISTINCT FROM ({", ".join(_incoming(c, "EXCLUDED", "o") for c in updated)})"""
     )
     # The delta knows which of its lines existed when it was made: only those are looked
     # up again (one gone since is inserted). An anti-join of every line instead was planned
@@ -533,6 +550,7 @@ def _orders_merge(result, cur, *, tenant, catalog) -> None:
         params,
     )
     result.written = changed + cur.rowcount
+    result.updated, result.inserted = changed, cur.rowcount
     result.unchanged = known - result.written
     cur.execute("DROP TABLE pg_temp.order_import_known, pg_temp.order_import_delta")
     mark = _phase(result, "merge: written", mark)

@@ -325,6 +325,8 @@ def _preview_depends_on(*, tenant: Tenant, catalog: Catalog, kind: str, date_ord
         .aggregate(n=Count("pk"), changed=Max("updated_at"))
     )
     return {
+        # what the summary holds: a preview kept before it held `importable` is read again
+        "summary": PREVIEW_SUMMARY_VERSION,
         "date_order": date_order,
         "tenant": [tenant.date_order, tenant.time_zone],
         "handling_days": catalog.handling_days,
@@ -334,6 +336,7 @@ def _preview_depends_on(*, tenant: Tenant, catalog: Catalog, kind: str, date_ord
 
 
 PREVIEW_ERRORS_KEPT = 200
+PREVIEW_SUMMARY_VERSION = 2
 
 
 def order_upload_preview(*, tenant: Tenant, upload: OrderUpload, date_order: str = "") -> dict:
@@ -375,6 +378,9 @@ def order_upload_preview(*, tenant: Tenant, upload: OrderUpload, date_order: str
         "shipped": getattr(result, "shipped", 0),
         "cancelled": getattr(result, "cancelled", 0),
         "refused": result.refused,
+        # what the Import button imports: the lines read but those refused (a bad value, an
+        # unknown SKU, a skipped unpaid order)
+        "importable": result.lines - result.refused,
         "unknown_skus": result.unknown_skus,
         "unmapped_columns": list(result.unmapped_columns),
         "errors": [dataclasses.asdict(e) for e in result.errors[:PREVIEW_ERRORS_KEPT]],
@@ -418,7 +424,9 @@ def _preview_cells(first_rows: list[dict], *, kind: str, tenant: Tenant) -> list
         cells = []
         for key, _label in columns:
             value = record.get(key)
-            if value is None or (isinstance(value, float) and value != value):
+            if key == "tracking_number" and value is None:
+                cells.append("unknown")  # the file has no tracking column: not "none"
+            elif value is None or (isinstance(value, float) and value != value):
                 cells.append("—")
             elif isinstance(value, datetime):
                 if value != value:  # NaT

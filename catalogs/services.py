@@ -350,12 +350,21 @@ ORDER_UPDATE_FIELDS = [
 ]
 
 
+# A line whose source did not say its tracking number (None) keeps the stored one: the
+# same rule as the file import's merge (order_merge.KEPT_WHEN_UNKNOWN).
+ORDER_KEPT_WHEN_UNKNOWN = ("tracking_number",)
+
+
 @dataclasses.dataclass
 class UpsertResult:
-    """What an import or API upsert did: rows written and rows refused, with reasons."""
+    """What an import or API upsert did: rows written (inserted + updated), rows already
+    stored as given (unchanged), and rows refused, with reasons."""
 
     written: int = 0
     errors: list[RowError] = dataclasses.field(default_factory=list)
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
 
     @property
     def refused(self) -> int:
@@ -390,7 +399,9 @@ def orders_upsert(
     and sku is another line.
 
     A row whose sku is not a product of the catalog is refused with a row error; the others
-    are written in batches of one INSERT … ON CONFLICT DO UPDATE each.
+    that are new or differ from the stored line are written in batches of one INSERT … ON
+    CONFLICT DO UPDATE each. A row whose tracking number is None (its source did not say)
+    keeps the stored line's.
     """
     if catalog.tenant_id != tenant.pk:
         raise Catalog.DoesNotExist
@@ -411,6 +422,7 @@ def orders_upsert(
         ),
         unique_fields=["tenant", "order_id", "sku", "catalog"],
         update_fields=ORDER_UPDATE_FIELDS,
+        kept_when_unknown=ORDER_KEPT_WHEN_UNKNOWN,
     )
 
 
@@ -441,10 +453,13 @@ def impressions_upsert(
 
 
 def _upsert_by_sku(
-    *, tenant, catalog, rows, lines, build, unique_fields, update_fields
+    *, tenant, catalog, rows, lines, build, unique_fields, update_fields, kept_when_unknown=()
 ) -> UpsertResult:
     """Resolve each row's sku to a product of the catalog (an unknown sku is a row error),
-    then write the rows in batches of one INSERT … ON CONFLICT DO UPDATE, all or nothing."""
+    then write the rows that are new or differ from the stored ones, in batches of one
+    INSERT … ON CONFLICT DO UPDATE, all or nothing; the others are counted unchanged. A field
+    of kept_when_unknown that a row leaves None (its source did not say) keeps the stored
+    value."""
     result = UpsertResult()
     products = _products_by_sku(tenant=tenant, catalog=catalog, skus={r.sku for r in rows})
     objs = []
@@ -460,17 +475,74 @@ def _upsert_by_sku(
     if not objs:
         return result
     model = type(objs[0])
+    keys = [f for f in unique_fields if f not in ("tenant", "catalog")]
+    compared = [model._meta.get_field(f).attname for f in update_fields if f != "updated_at"]
     with transaction.atomic():
         for start in range(0, len(objs), UPSERT_BATCH):
-            batch = objs[start : start + UPSERT_BATCH]
-            model.objects.bulk_create(
-                batch,
-                update_conflicts=True,
-                unique_fields=unique_fields,
-                update_fields=update_fields,
+            batch = _changed_rows(
+                result,
+                objs[start : start + UPSERT_BATCH],
+                _stored_rows(model, tenant, catalog, objs[start : start + UPSERT_BATCH], keys),
+                keys=keys,
+                compared=compared,
+                kept_when_unknown=kept_when_unknown,
             )
-            result.written += len(batch)
+            # ON CONFLICT: a line another writer inserted meanwhile is updated, but for a
+            # field this row does not know
+            for unknown in (False, True):
+                group = [o for o in batch if _leaves_unknown(o, kept_when_unknown) == unknown]
+                if group:
+                    model.objects.bulk_create(
+                        group,
+                        update_conflicts=True,
+                        unique_fields=unique_fields,
+                        update_fields=[
+                            f for f in update_fields if not (unknown and f in kept_when_unknown)
+                        ],
+                    )
+    result.written = result.inserted + result.updated
     return result
+
+
+def _stored_rows(model, tenant, catalog, batch: list, keys: list[str]) -> dict[tuple, dict]:
+    """The stored rows among batch's keys (a superset is read: every combination of the
+    key values), locked until the upsert commits, by key."""
+    stored = (
+        model.objects.for_tenant(tenant)
+        .filter(catalog=catalog, **{f"{k}__in": {getattr(o, k) for o in batch} for k in keys})
+        .order_by()
+        .select_for_update()
+        .values()
+    )
+    return {tuple(row[k] for k in keys): row for row in stored}
+
+
+def _leaves_unknown(obj, kept_when_unknown) -> bool:
+    return any(getattr(obj, f) is None for f in kept_when_unknown)
+
+
+def _changed_rows(
+    result: UpsertResult, batch: list, stored: dict, *, keys, compared, kept_when_unknown
+) -> list:
+    """The rows of batch that are new or differ from their stored row (counted into result
+    as inserted, updated or unchanged); an unknown field of kept_when_unknown takes the
+    stored value."""
+    changed = []
+    for obj in batch:
+        old = stored.get(tuple(getattr(obj, k) for k in keys))
+        if old is None:
+            result.inserted += 1
+            changed.append(obj)
+            continue
+        for field in kept_when_unknown:
+            if getattr(obj, field) is None:
+                setattr(obj, field, old[field])
+        if all(getattr(obj, f) == old[f] for f in compared):
+            result.unchanged += 1
+        else:
+            result.updated += 1
+            changed.append(obj)
+    return changed
 
 
 def _import(
@@ -527,9 +599,9 @@ def orders_mark_shipped(*, tenant: Tenant, actor, tracking: dict[int, str], ship
     """Mark order lines shipped with their tracking numbers ({order pk: tracking}).
 
     Unshipped, uncancelled lines of this tenant become shipped now; lines already shipped
-    without a tracking number get the number (their shipping time stays). Others are left
-    alone. An empty tracking number is refused: a shipment without one would hurt the
-    valid tracking rate. All or nothing.
+    without a tracking number, or with an unknown one (their file did not say), get the
+    number (their shipping time stays). Others are left alone. An empty tracking number is
+    refused: a shipment without one would hurt the valid tracking rate. All or nothing.
     """
     errors = {}
     for pk, number in tracking.items():
@@ -544,7 +616,9 @@ def orders_mark_shipped(*, tenant: Tenant, actor, tracking: dict[int, str], ship
         raise ValidationError(errors)
     shipped_at = shipped_at or timezone.now()
     unshipped = Q(shipped_at__isnull=True, cancelled_at__isnull=True)
-    untracked = Q(shipped_at__isnull=False, tracking_number__regex=r"^\s*$")
+    untracked = Q(shipped_at__isnull=False) & (
+        Q(tracking_number__isnull=True) | Q(tracking_number__regex=r"^\s*$")
+    )
     orders = list(
         Order.objects.for_tenant(tenant)
         .select_for_update()

@@ -217,10 +217,12 @@ METRICS: dict[Metric, MetricDef] = {
             label="Valid tracking rate",
             column="tracking",
             higher_is_better=True,
-            population=SHIPPED,
+            # a line whose file did not say (NULL: Shopify's export has no tracking
+            # column) is left out: only shipped lines with their tracking known count
+            population=all_of(SHIPPED, not_null("tracking_number")),
             counted=Cmp(TrimSpaces(Col("tracking_number")), "<>", Lit("")),
             numerator="shipped orders with a tracking number",
-            denominator="orders shipped",
+            denominator="orders shipped with tracking known",
             review=ReviewTarget.SHIPPED_ORDERS,
         ),
     )
@@ -333,7 +335,7 @@ class OrderFacts:
     shipped_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason: str = ""
-    tracking_number: str = ""
+    tracking_number: str | None = ""  # None: unknown (the order file did not say)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from .detection import (
     wrong_kind_message,
 )
 from .values import (
+    TOO_LARGE,
     by_unique,
     clean_text,
     date_order_detect_frame,
@@ -125,6 +126,15 @@ def _col(frame: pd.DataFrame, columns: dict[str, str], name: str) -> pd.Series:
     return pd.Series("", index=frame.index, dtype=object)
 
 
+def _tracking(frame: pd.DataFrame, columns: dict[str, str]) -> pd.Series:
+    """The tracking column's text, or None (unknown) on every line of a file without one: a
+    file that does not say is not a file saying "none" (docs/orders.md, Tracking numbers)."""
+    source = columns.get("tracking_number")
+    if source is not None and source in frame:
+        return clean_text(frame[source])
+    return pd.Series(None, index=frame.index, dtype=object)
+
+
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with its columns renamed to their header_key (the line column kept)."""
     return frame.rename(columns=lambda c: c if c == "line" else header_key(c))
@@ -149,7 +159,7 @@ def tiktok_fields(frame: pd.DataFrame) -> pd.DataFrame:
     for name in ("placed_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at"):
         out[name] = clean_text(_col(f, c, name))
     out["ship_by"] = ""
-    out["tracking_number"] = clean_text(_col(f, c, "tracking_number"))
+    out["tracking_number"] = _tracking(f, c)
     status = by_unique(_col(f, c, "status"), _lowered)
     cancel_type = by_unique(_col(f, c, "cancel_type"), _lowered)
     status_cancel = by_unique(status, _has, "cancel")
@@ -202,7 +212,7 @@ def shopify_fields(frame: pd.DataFrame) -> pd.DataFrame:
     out["cancel_reason"] = np.where(cancelled, "other", "")
     out["ship_by"] = ""
     out["delivered_at"] = ""
-    out["tracking_number"] = ""
+    out["tracking_number"] = _tracking(f, c)  # unknown: the export has no tracking column
     out["skip"] = ""
     return out.drop(columns=["fulfillment_status", "financial_status"])
 
@@ -250,6 +260,7 @@ def mapped_fields(frame: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
     out = pd.DataFrame({"line": f["line"]})
     for name in MAPPABLE_FIELDS:
         out[name] = clean_text(_col(f, cols, name)) if name in cols else ""
+    out["tracking_number"] = _tracking(f, cols)
     raw_reason = out["cancel_reason"].astype(str).str.strip()
     values = {header_key(k): v for k, v in mapping.cancel_values.items()}
     mapped = raw_reason.map(lambda v: values.get(header_key(v)) if v else "")
@@ -306,8 +317,11 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
         refuse(skip.eq(reason), "", f"skipped: {reason}")
 
     out = pd.DataFrame({"line": lines})
-    for name in ("order_id", "sku", "tracking_number"):
-        out[name] = fields[name].astype(str)
+    # None: the file has no tracking column (unknown); checked as "", written as None
+    unknown_tracking = fields["tracking_number"].isna()
+    out["order_id"] = fields["order_id"].astype(str)
+    out["sku"] = fields["sku"].astype(str)
+    out["tracking_number"] = fields["tracking_number"].where(~unknown_tracking, "").astype(str)
     refuse(out["order_id"].eq(""), "order_id", "is required")
     refuse(out["sku"].eq(""), "sku", "is required")
     refuse(out["order_id"].str.len() > 64, "order_id", "is longer than 64 characters")
@@ -322,6 +336,7 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
             )
 
     qty = parse_count(fields["quantity"])
+    refuse(qty["too_large"], "quantity", TOO_LARGE, fields["quantity"])
     refuse(qty["bad"], "quantity", "must be a whole number", fields["quantity"])
     out["quantity"] = qty["n"].fillna(1)
     refuse(out["quantity"] < 1, "quantity", "must be at least 1")
@@ -364,6 +379,7 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
     out["delivered_at"] = delivered
     out["cancelled_at"] = cancelled
     out["cancel_reason"] = reason.where(cancelled.notna(), "")
+    out["tracking_number"] = out["tracking_number"].astype(object).where(~unknown_tracking, None)
     good = out[~bad].reset_index(drop=True)
     good["quantity"] = good["quantity"].astype("int64")
     return good[list(OUT_COLUMNS)], errors

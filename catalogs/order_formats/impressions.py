@@ -19,7 +19,14 @@ from .detection import (
     wrong_kind_message,
 )
 from .formats import ColumnMapping, _col, _keyed
-from .values import clean_text, date_order_detect_frame, has_slash_dates, parse_count, parse_times
+from .values import (
+    TOO_LARGE,
+    clean_text,
+    date_order_detect_frame,
+    has_slash_dates,
+    parse_count,
+    parse_times,
+)
 
 # --- daily impressions from any export ------------------------------------------------------
 
@@ -96,8 +103,10 @@ def typed_impressions(
     days = parse_times(clean_text(_col(f, cols, "date")), date_order=date_order, tz="UTC")
     refuse(days["at"].isna(), "date", "is not a date we can read")
     impressions = parse_count(_col(f, cols, "impressions"))
+    refuse(impressions["too_large"], "impressions", TOO_LARGE)
     refuse(impressions["bad"] | impressions["n"].isna(), "impressions", "must be a whole number")
     clicks = parse_count(_col(f, cols, "clicks"))
+    refuse(clicks["too_large"], "clicks", TOO_LARGE)
     refuse(clicks["bad"], "clicks", "must be a whole number")
     clicks_n = clicks["n"].fillna(0)
     refuse(clicks_n > impressions["n"].fillna(0), "clicks", "cannot exceed impressions")

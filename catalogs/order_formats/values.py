@@ -326,8 +326,12 @@ def _parse_money(values: pd.Series, *, decimal_comma: bool) -> pd.DataFrame:
     return pd.DataFrame({"amount": formatted, "bad": bad})
 
 
+TOO_LARGE = f"is too large: at most {MAX_COUNT:,}"  # a count's row error
+
+
 def parse_count(values: pd.Series) -> pd.DataFrame:
-    """Whole numbers as text (``2``, ``2.0`` from a spreadsheet, ``1,200``) -> ``n``, ``bad``."""
+    """Whole numbers as text (``2``, ``2.0`` from a spreadsheet, ``1,200``) -> ``n``, ``bad``
+    and ``too_large`` (a whole number above MAX_COUNT: bad too, said apart)."""
     return by_unique(values, _parse_count)
 
 
@@ -337,5 +341,8 @@ def _parse_count(values: pd.Series) -> pd.DataFrame:
     empty = text.eq("")
     ok = text.str.fullmatch(r"\d{1,10}")
     n = pd.to_numeric(text.where(ok), errors="coerce")
-    bad = ~empty & (n.isna() | (n > MAX_COUNT))
-    return pd.DataFrame({"n": n.where(~bad).astype("Int64"), "bad": bad})
+    too_large = (ok & (n > MAX_COUNT)) | text.str.fullmatch(r"\d{11,}")
+    bad = ~empty & (n.isna() | too_large)
+    return pd.DataFrame(
+        {"n": n.where(~bad).astype("Int64"), "bad": bad, "too_large": too_large.astype(bool)}
+    )

@@ -81,7 +81,7 @@ def test_bulk_orders_keep_one_line_per_catalog(api_client_for, member, tenant_a)
         ProductFactory(catalog=shop, sku="SKU-1")
     api = api_client_for(member(tenant_a, "seller"), tenant_a)
 
-    def post(shop, quantity):
+    def post(shop, quantity, written=1):
         line = {
             "order_id": "#1001",
             "sku": "SKU-1",
@@ -94,7 +94,7 @@ def test_bulk_orders_keep_one_line_per_catalog(api_client_for, member, tenant_a)
             "/api/v1/orders/bulk/", {"catalog": shop.pk, "orders": [line]}, format="json"
         )
         assert response.status_code == 200, response.content
-        assert response.json()["written"] == 1
+        assert response.json()["written"] == written
 
     def lines():
         return sorted(Order.objects.for_tenant(tenant_a).values_list("catalog_id", "quantity"))
@@ -102,5 +102,70 @@ def test_bulk_orders_keep_one_line_per_catalog(api_client_for, member, tenant_a)
     post(shops[0], 1)
     post(shops[1], 2)
     assert lines() == [(shops[0].pk, 1), (shops[1].pk, 2)]
-    post(shops[0], 1)
+    post(shops[0], 1, written=0)  # the same line again: unchanged
     assert lines() == [(shops[0].pk, 1), (shops[1].pk, 2)]
+
+
+def _line(**extra) -> dict:
+    return {
+        "order_id": "#1001",
+        "sku": "SKU-1",
+        "item_price": "20.00",
+        "placed_at": "2026-03-01T10:00:00Z",
+        "ship_by": "2026-03-04T10:00:00Z",
+        "shipped_at": "2026-03-02T10:00:00Z",
+        **extra,
+    }
+
+
+def test_bulk_orders_tracking_is_unknown_unless_the_line_says(api_client_for, member, tenant_a):
+    """Without the tracking_number key (or null) a line does not say: unknown (null), and a
+    number already known is kept; "" says it has none."""
+    shop = CatalogFactory(tenant=tenant_a)
+    ProductFactory(catalog=shop, sku="SKU-1")
+    api = api_client_for(member(tenant_a, "seller"), tenant_a)
+
+    def post(**extra):
+        response = api.post(
+            "/api/v1/orders/bulk/", {"catalog": shop.pk, "orders": [_line(**extra)]}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        return Order.objects.for_tenant(tenant_a).get().tracking_number
+
+    assert post() is None
+    listed = api.get("/api/v1/orders/").json()["results"]
+    assert listed[0]["tracking_number"] is None
+    assert post(tracking_number="1ZA") == "1ZA"
+    assert post() == "1ZA"
+    assert post(tracking_number=None) == "1ZA"
+    assert post(tracking_number="") == ""
+    assert post(tracking_number=None) == ""
+
+
+def test_bulk_orders_count_what_was_written(api_client_for, member, tenant_a):
+    """An identical re-post writes nothing and says so; a changed line is updated, a new
+    one inserted."""
+    shop = CatalogFactory(tenant=tenant_a)
+    ProductFactory(catalog=shop, sku="SKU-1")
+    api = api_client_for(member(tenant_a, "seller"), tenant_a)
+
+    def post(*lines):
+        response = api.post(
+            "/api/v1/orders/bulk/", {"catalog": shop.pk, "orders": list(lines)}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        body = response.json()
+        return tuple(body[k] for k in ("written", "inserted", "updated", "unchanged", "refused"))
+
+    a, b = _line(order_id="A", tracking_number="1Z"), _line(order_id="B")
+    assert post(a, b, _line(sku="NOPE")) == (2, 2, 0, 0, 1)
+    assert post(a, b) == (0, 0, 0, 2, 0)
+    # the same instant in another zone, the same amount written otherwise: unchanged
+    assert post({**a, "placed_at": "2026-03-01T07:00:00-03:00", "item_price": "20"}, b) == (
+        0,
+        0,
+        0,
+        2,
+        0,
+    )
+    assert post({**a, "quantity": 2}, b, _line(order_id="C")) == (2, 1, 1, 1, 0)

@@ -295,6 +295,33 @@ def test_parse_count(raw, n, bad):
 
 
 @pytest.mark.parametrize(
+    ("raw", "too_large"),
+    [
+        ("2000000000", False),
+        ("2000000001", True),
+        ("2147483648", True),  # 2^31
+        ("99999999999999999999", True),
+        ("1,000,000,000,000", True),
+        ("x", False),
+        ("-3000000000", False),  # not a count at all
+        ("", False),
+    ],
+)
+def test_parse_count_tells_a_number_too_large(raw, too_large):
+    parsed = parse_count(pd.Series([raw]))
+    assert bool(parsed["too_large"][0]) is too_large
+    assert bool(parsed["bad"][0]) is (too_large or raw not in ("", "2000000000"))
+
+
+def test_a_quantity_too_large_says_so_with_the_limit():
+    data = tiktok_csv(tiktok_row(quantity="2147483648"), tiktok_row(order_id="2", quantity="x"))
+    _, errors = lines_of(order_file_open(data))
+    assert [(e.line, e.column) for e in errors] == [(2, "quantity"), (3, "quantity")]
+    assert errors[0].message == "is too large: at most 2,000,000,000 (got '2147483648')"
+    assert errors[1].message.startswith("must be a whole number")
+
+
+@pytest.mark.parametrize(
     ("reason", "by", "expected"),
     [
         ("Out of stock", "Seller", "out_of_stock"),
@@ -585,6 +612,19 @@ def test_impressions_read_with_errors_named():
     rows, errors = frames[0][0], frames[0][1]
     assert list(rows.sku) == ["A"] and rows.date[0] == date(2026, 3, 13)
     assert {(e.line, e.column) for e in errors} == {(3, "impressions"), (4, "clicks"), (5, "sku")}
+
+
+def test_impressions_too_large_say_so_with_the_limit():
+    from catalogs.order_formats import impression_file_open
+
+    opened = impression_file_open(
+        b"Item ID,Day,Impr.,Clicks\nA,13/03/2026,3000000000,3\nB,14/03/2026,9,2147483648\n"
+    )
+    errors = next(iter(opened.chunks()))[1]
+    assert [(e.line, e.column, e.message) for e in errors] == [
+        (2, "impressions", "is too large: at most 2,000,000,000"),
+        (3, "clicks", "is too large: at most 2,000,000,000"),
+    ]
 
 
 @pytest.mark.parametrize(

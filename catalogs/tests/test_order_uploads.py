@@ -13,17 +13,9 @@ from catalog_health.tenancy.roles import Role
 from catalogs import order_uploads
 from catalogs.models import Order, OrderUpload, UploadStatus
 from catalogs.tests.export_samples import tiktok_csv, tiktok_row
-from catalogs.tests.factories import CatalogFactory, ProductFactory
+from catalogs.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def catalog(tenant_a):
-    catalog = CatalogFactory(tenant=tenant_a, name="Shop", currency="BRL")
-    for sku in ("SKU-1", "SKU-2"):
-        ProductFactory(tenant=tenant_a, catalog=catalog, sku=sku)
-    return catalog
 
 
 def _file() -> bytes:
@@ -151,6 +143,27 @@ def test_the_preview_is_read_once_and_kept(client, member, tenant_a, catalog):
     ProductFactory(tenant=tenant_a, catalog=catalog, sku="NOPE")
     fresh = client.get(url).content.decode()
     assert 'id="count-lines">1<' in fresh and 'id="count-unknown">0<' in fresh
+
+
+def test_the_import_button_counts_the_lines_that_will_be_imported(
+    client, member, tenant_a, catalog
+):
+    """Three lines, one of an unknown SKU: the button imports two, the refused one is named
+    beside it; a kept preview from before the count existed is read again."""
+    client.force_login(member(tenant_a, Role.SELLER))
+    upload = _upload(tenant_a, catalog)
+    url = _detail_url(tenant_a, catalog, upload)
+    page = client.get(url).content.decode()
+    assert ">Import 2 lines</button>" in page
+    assert 'id="import-refused">1 line will not be imported' in page
+    preview = OrderUpload.objects.get(pk=upload.pk).preview
+    preview["result"].pop("importable")
+    preview["depends"].pop("summary")
+    OrderUpload.objects.filter(pk=upload.pk).update(preview=preview)
+    assert ">Import 2 lines</button>" in client.get(url).content.decode()
+    ProductFactory(tenant=tenant_a, catalog=catalog, sku="NOPE")
+    page = client.get(url).content.decode()
+    assert ">Import 3 lines</button>" in page and 'id="import-refused"' not in page
 
 
 def test_a_failed_upload_page_offers_retry_to_writers_only(client, member, tenant_a, catalog):

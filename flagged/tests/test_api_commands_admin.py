@@ -58,7 +58,7 @@ def test_api_bulk_orders_idempotent_with_row_errors(api_client_for, member, tena
         (13, "placed_at"),
     ]
     again = api.post("/api/v1/orders/bulk/", body, format="json")
-    assert again.json()["written"] == 12
+    assert (again.json()["written"], again.json()["unchanged"]) == (0, 12)
     assert Order.objects.for_tenant(tenant_a).count() == 12
     flags_score(tenant=tenant_a)  # 12 of 12 overdue
     listed = api.get("/api/v1/flagged-products/", {"status": "impacted"}).json()["results"]
@@ -118,7 +118,7 @@ def test_import_commands(tmp_path, tenant_a):
     )
     out, err = StringIO(), StringIO()
     call_command("import_orders", "--catalog", catalog.pk, str(path), stdout=out, stderr=err)
-    assert "1 order rows saved, 1 refused" in out.getvalue()
+    assert "1 order rows saved, 0 unchanged, 1 refused" in out.getvalue()
     assert "line 3, ship_by: is required" in err.getvalue()
     imp = tmp_path / "imp.csv"
     imp.write_text("sku,date,impressions,clicks\nC-1,2026-03-01,100,3\n")

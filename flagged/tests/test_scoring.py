@@ -44,7 +44,7 @@ def order(days_ago: float, **kw) -> OrderFacts:
     return OrderFacts(placed_at=placed, **kw)
 
 
-def shipped(days_ago: float, late: bool = False, tracking: str = "1Z", **kw) -> OrderFacts:
+def shipped(days_ago: float, late: bool = False, tracking: str | None = "1Z", **kw) -> OrderFacts:
     placed = NOW - timedelta(days=days_ago)
     ship_by = placed + timedelta(days=2)
     at = ship_by + timedelta(hours=1) if late else ship_by - timedelta(hours=1)
@@ -135,6 +135,22 @@ FORMULA_CASES = [
         [shipped(2), shipped(2, tracking=""), shipped(3, tracking="   "), order(1)],
         1,
         3,
+    ),
+    # unknown tracking (None: the order file has no tracking column) is left out of the
+    # population; a known empty one still counts against the rate
+    (
+        "tracking unknown is not counted",
+        Metric.VALID_TRACKING,
+        [shipped(2), shipped(2, tracking=None), shipped(3, tracking=""), order(1)],
+        1,
+        2,
+    ),
+    (
+        "tracking all unknown: no population",
+        Metric.VALID_TRACKING,
+        [shipped(d, tracking=None) for d in range(1, 21)],
+        0,
+        0,
     ),
     # high fee: above 20.00 or above 25% of item value (quantity counts)
     (
@@ -445,4 +461,6 @@ def test_against_is_the_complement_for_higher_is_better():
     ctx = C.Ctx(now=NOW, policy=DEFAULT_POLICIES[Metric.VALID_TRACKING])
     assert tracking.against.test(shipped(3, tracking="  "), ctx) is True
     assert tracking.against.test(shipped(3, tracking="1Z"), ctx) is False
+    # an unknown tracking number is outside the population: never listed as one to fix
+    assert tracking.population.test(shipped(3, tracking=None), ctx) is False
     assert METRICS[Metric.LATE_DISPATCH].against is METRICS[Metric.LATE_DISPATCH].counted

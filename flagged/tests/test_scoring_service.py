@@ -68,7 +68,8 @@ def random_orders(rng: random.Random, product, n: int) -> list[Order]:
         elif kind < 0.85:
             shipped = ship_by + timedelta(hours=rng.choice([-20, -1, 0, 1, 30]))
             # blank is what SQL's TRIM leaves empty: spaces, not a tab
-            tracking = rng.choice(["1Z999", "", "  ", "\t"]) if rng.random() < 0.3 else "1Z1"
+            # None: the order file did not say (outside the valid tracking population)
+            tracking = rng.choice(["1Z999", "", "  ", "\t", None]) if rng.random() < 0.3 else "1Z1"
         orders.append(
             Order(
                 tenant=product.tenant,

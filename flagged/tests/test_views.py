@@ -228,6 +228,30 @@ def test_manage_orders_filters_and_marks_shipped(client, member, catalog, tenant
     assert (untracked.tracking_number, untracked.shipped_at) == ("1ZLATE", shipped_at)
 
 
+def test_manage_orders_shows_an_unknown_tracking_number_as_unknown(client, member, catalog):
+    """A shipped line whose file did not say its tracking (Shopify's export) reads
+    "unknown", not "none"; it is not among the lines shipped without tracking (it does not
+    count against the rate), and the seller can still add its number."""
+    product = ProductFactory(catalog=catalog)
+    unknown = OrderFactory(product=product, tracking_number=None)
+    none = OrderFactory(product=product, tracking_number="")
+    url = reverse("catalogs:order_list", kwargs={"tenant_slug": catalog.tenant.slug})
+    client.force_login(member(catalog.tenant, Role.VIEWER, username="v"))
+    page = client.get(url).content.decode()
+    assert (
+        page.count('id="tracking-unknown-') == 1 and f'id="tracking-unknown-{unknown.pk}"' in page
+    )
+    assert page.count(">none</span>") == 1
+    listed = client.get(url, {"status": "no_tracking"}).context["page"].rows
+    assert [o.pk for o in listed] == [none.pk]
+    client.force_login(member(catalog.tenant, Role.SELLER, username="s"))
+    assert "Not in the order file: add it" in client.get(url).content.decode()
+    shipped_at = unknown.shipped_at
+    client.post(url, {"ship_one": unknown.pk, f"tracking-{unknown.pk}": "1ZSHOP"})
+    unknown.refresh_from_db()
+    assert (unknown.tracking_number, unknown.shipped_at) == ("1ZSHOP", shipped_at)
+
+
 def test_upload_reports_row_errors_and_keeps_good_rows(client, member, catalog):
     product = ProductFactory(catalog=catalog, sku="SKU-OK")
     client.force_login(member(catalog.tenant, Role.SELLER))

@@ -60,7 +60,7 @@ class ImportCommand(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{cat.tenant.slug}/{cat.name}: {result.written} {self.kind} rows saved, "
-                + (f"{result.unchanged} unchanged, " if hasattr(result, "unchanged") else "")
+                + f"{result.unchanged} unchanged, "
                 + f"{result.refused} refused."
             )
         )
