@@ -276,20 +276,27 @@ def _line_by_line(
     for j, piece in enumerate(re.split(rb"(?<=\n)", record)):
         if not piece.strip(b"\r\n"):
             continue
-        table, bad = _read_block(piece, names, delimiter, encoding)
-        if bad or table.num_rows != 1:
-            text = piece.decode(encoding, "replace")
-            sku = _record_sku(piece, names, delimiter, encoding)
-            errors.append(
-                RowError(first_line + j, sku, "row", "the row has a quote that is never closed")
-                if text.count('"') % 2
-                else _bad_row(
-                    first_line + j, text, len(names), _count(text, delimiter), names, delimiter
-                )
+        # a line that no reader reads as one row (a bare CR, a NUL...) gets the message it
+        # gets anywhere else in the file
+        one = R.RecordBlock(piece, np.array([0]), np.array([len(piece)]), np.array([0]))
+        problem = R.problem_records(one, encoding=encoding).get(0)
+        if problem is None:
+            table, bad = _read_block(piece, names, delimiter, encoding)
+            if not bad and table.num_rows == 1:
+                tables.append(table)
+                lines.append(first_line + j)
+                continue
+        text = piece.decode(encoding, "replace")
+        if problem is None and text.count('"') % 2:
+            problem = "the row has a quote that is never closed"
+        sku = _record_sku(piece, names, delimiter, encoding)
+        errors.append(
+            RowError(first_line + j, sku, "row", problem)
+            if problem
+            else _bad_row(
+                first_line + j, text, len(names), _count(text, delimiter), names, delimiter
             )
-            continue
-        tables.append(table)
-        lines.append(first_line + j)
+        )
     table = (
         pa.concat_tables(tables)
         if tables

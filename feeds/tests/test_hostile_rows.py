@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from catalogs.tests.factories import CatalogFactory
-from feeds import parsing
+from feeds import parsing, records
 from feeds.models import FeedRowError, FeedSettings, RunStatus
 from feeds.tests.factories import ProductSourceFactory
 from feeds.tests.test_services import products, upload_run
@@ -98,6 +98,19 @@ def test_a_bare_cr_rejects_its_row_and_keeps_later_line_numbers(tenant_a, source
     run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
     assert errors == {(3, "S1", "row"), (6, "S4", "price")}
     assert run.created == 4
+
+
+def test_a_bare_cr_after_a_stray_quote_gets_the_bare_cr_message(tenant_a, source):
+    """The stray quote on line 3 runs over the next lines, which are then read one by one:
+    line 4's bare CR is named as a bare CR is anywhere else, with its row's id."""
+    body = rows(5)
+    body[1] = b'S1,"Hat,2.00 USD\n'
+    body[2] = b"S2,Cap\rRed,3.00 USD\n"
+    run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
+    assert errors == {(3, "S1", "row"), (4, "S2", "row")}
+    message = FeedRowError.objects.get(run=run, line=4).message
+    assert message == records.CR_MESSAGE
+    assert set(titles(source)) == {"S0", "S3", "S4"}
 
 
 def test_a_quoted_cr_and_crlf_line_endings_are_fine(tenant_a, source):
