@@ -97,6 +97,8 @@ def _item_row(elem: Any) -> dict[str, str]:
     ranks: dict[str, int] = {}
     for child in elem:
         ns, clocal = _local(child.tag)
+        if ns in ATOM_NS and clocal == "link" and child.get("rel", "alternate") != "alternate":
+            continue  # rel="self", "enclosure"...: not the product's page
         key, rank = normalise_header(clocal), _MERCHANT if ns == G_NS else _PLAIN
         if ns in ATOM_NS and clocal in _ATOM_DESCRIPTION:
             key, rank = "description", _ATOM_DESCRIPTION[clocal]

@@ -369,6 +369,19 @@ def _atom_entry(inner: str) -> bytes:
             "title",
             "Product title",
         ),
+        # Atom: the product page is the alternate link (rel omitted means alternate)
+        (
+            '<id>1a</id><link rel="self" href="https://x.test/feed"/>'
+            '<link rel="alternate" href="https://x.test/p"/>',
+            "link",
+            "https://x.test/p",
+        ),
+        (
+            '<id>1a</id><link rel="enclosure" href="https://x.test/i.jpg"/>'
+            '<link href="https://x.test/p"/>',
+            "link",
+            "https://x.test/p",
+        ),
     ],
 )
 def test_atom_entry_elements_map_as_merchant_center_reads_them(inner, field, expected):
