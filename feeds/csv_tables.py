@@ -366,7 +366,9 @@ def iter_csv_record_tables(
     enc = "utf8" if encoding in ("utf-8", "utf8", "utf-8-sig") else encoding
     key: int | None = None
     try:
-        for block in R.iter_record_blocks(stream, first_line=1):
+        for block in R.iter_record_blocks(
+            stream, first_line=1, delimiter=delimiter.encode(encoding)
+        ):
             if key is None:  # the first record is the header line
                 key = R.fingerprint_key(block.record(0), delimiter, encoding, *context)
                 block = R.RecordBlock(block.data, block.starts[1:], block.ends[1:], block.lines[1:])

@@ -7,8 +7,10 @@ and stage only the records that changed: unchanged records are recognised from t
 
 A record ends at a newline outside quotes. RFC 4180 escapes a quote by doubling it, so the
 parity of the quote characters before a newline says whether it is inside a quoted value;
-the reader (pyarrow) decides the same way. Where a feed breaks that rule (a stray quote in
-an unquoted value), the caller sees a record count that does not match the reader's rows and
+the reader (pyarrow) decides the same way, except that a quote opens a quoted value only at
+the start of a field (a quote inside an unquoted value is a character), and so does the
+splitter. Where a feed still splits otherwise (a quoted value opened after such a quote on
+the same line), the caller sees a record count that does not match the reader's rows and
 stores no fingerprints for that block, so such rows are simply parsed every time.
 """
 
@@ -98,9 +100,11 @@ def problem_records(block: RecordBlock, *, encoding: str) -> dict[int, str]:
         if crs.size:
             following = np.append(a, np.uint8(NEWLINE))[crs + 1]
             crs = crs[following != NEWLINE]
-        if crs.size:  # outside quotes: an even number of quotes before it (from the block start)
+        if crs.size:  # outside quotes: an even number of quotes before it in its record
             quotes = np.flatnonzero(a == QUOTE)
-            mark(crs[(np.searchsorted(quotes, crs) & 1) == 0], CR_MESSAGE)
+            record_start = block.starts[np.searchsorted(ends, crs, side="right")]
+            inside = (np.searchsorted(quotes, crs) - np.searchsorted(quotes, record_start)) & 1
+            mark(crs[inside == 0], CR_MESSAGE)
     if encoding in UTF8_ENCODINGS:
         view, pos = memoryview(data), first
         while pos < last:
@@ -124,10 +128,12 @@ def iter_record_blocks(
     first_line: int = 2,
     block_bytes: int | None = None,
     max_record_bytes: int | None = None,
+    delimiter: bytes = b",",
 ) -> Iterator[RecordBlock]:
     """Blocks of whole records read from ``stream`` (positioned after the header line).
     Empty lines are skipped, as the reader skips them; they still count as lines. Memory
-    stays bounded: a record longer than ``max_record_bytes`` raises RecordTooLong."""
+    stays bounded: a record longer than ``max_record_bytes`` raises RecordTooLong.
+    ``delimiter``: a quote opens a quoted value only at the start of a field."""
     limit = max_record_bytes or MAX_RECORD_BYTES
     block_bytes = block_bytes or BLOCK_BYTES
     carry = b""
@@ -145,11 +151,7 @@ def iter_record_blocks(
             return
         a = np.frombuffer(buf, np.uint8)
         newlines = np.flatnonzero(a == NEWLINE)
-        quotes = np.flatnonzero(a == QUOTE)
-        if quotes.size:  # a newline ends a record when the quotes before it are balanced
-            ends = newlines[(np.searchsorted(quotes, newlines) & 1) == 0] + 1
-        else:
-            ends = newlines + 1
+        ends = _record_ends(a, newlines, np.flatnonzero(a == QUOTE), delimiter)
         if ends.size == 0:  # one record longer than the block: read on
             if len(buf) > limit:
                 raise RecordTooLong(len(buf))
@@ -169,6 +171,53 @@ def iter_record_blocks(
             starts, ends, lines = starts[keep], ends[keep], lines[keep]
         if starts.size:
             yield RecordBlock(buf, starts, ends, lines.astype(np.int64))
+
+
+def _record_ends(
+    a: np.ndarray, newlines: np.ndarray, quotes: np.ndarray, delimiter: bytes
+) -> np.ndarray:
+    """The end (after its newline) of each record of ``a``, which starts outside quotes.
+
+    A newline ends a record when the quotes before it are balanced, except that a quote
+    opens a quoted value only at the start of a field, as the reader reads it: a quote in
+    an unquoted value (an inch mark: ``TV 55" screen``) is a character, and must not run
+    the rest of the file into one record. A line with an odd number of quotes leaves a
+    value open only when its opening quote starts a field; the lines are followed one by
+    one only in a block where that is not so for every one (one step per quoted value
+    over several lines)."""
+    if not quotes.size:
+        return newlines + 1
+    before = np.searchsorted(quotes, newlines)  # the quotes before each newline
+    balanced = newlines[(before & 1) == 0] + 1
+    counts = np.diff(before, prepend=0)
+    odd = np.flatnonzero(counts & 1)
+    if not odd.size:
+        return balanced
+    # the quote that leaves an odd line open, read from the line's start outside quotes: the
+    # line's last quote at an even place in it that is not the second of a doubled quote
+    q = quotes[: before[-1]]
+    at = np.arange(q.size) - (before - counts)[np.searchsorted(newlines, q)]
+    prev = a[np.maximum(q - 1, 0)]
+    opens = ((at & 1) == 0) & ~((prev == QUOTE) & (at > 0))
+    last_open = np.maximum.accumulate(np.where(opens, np.arange(q.size), -1))
+    opener = q[last_open[before[odd] - 1]]
+    starts = (NEWLINE, CR, *delimiter) if len(delimiter) == 1 else (NEWLINE, CR, *b",;\t|")
+    opens_value = (opener == 0) | np.isin(a[np.maximum(opener - 1, 0)], starts)
+    if opens_value[((before[odd] - counts[odd]) & 1) == 0].all():
+        return balanced  # (every file a CSV writer wrote)
+    # outside a quoted value, an odd line whose quote opens one leaves it open; inside one,
+    # the next odd line closes it; a line with an even number of quotes changes nothing
+    n = odd.size
+    next_opening = np.minimum.accumulate(np.where(opens_value, np.arange(n), n)[::-1])[::-1]
+    next_opening = np.append(next_opening, n)
+    open_after = np.zeros(n, dtype=bool)
+    i = int(next_opening[0])
+    while i < n:
+        open_after[i] = True
+        i = int(next_opening[min(i + 2, n)])
+    last_odd = np.searchsorted(odd, np.arange(newlines.size), side="right") - 1
+    inside = (last_odd >= 0) & open_after[np.maximum(last_odd, 0)]
+    return newlines[~inside] + 1
 
 
 def _not_empty(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

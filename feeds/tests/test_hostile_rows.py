@@ -113,6 +113,19 @@ def test_a_bare_cr_after_a_stray_quote_gets_the_bare_cr_message(tenant_a, source
     assert set(titles(source)) == {"S0", "S3", "S4"}
 
 
+def test_an_inch_mark_in_an_unquoted_title_loses_no_rows(tenant_a, source):
+    """A quote inside an unquoted value is a character: it opens no quoted value, so the
+    rows after it (more than a row's 1 MiB of them) are read, and a replace run removes
+    none of them."""
+    body = rows(50_000)
+    upload_run(tenant_a, source, HEADER + b"".join(body))
+    body[100] = b'S100,TV 55" screen,101.00 USD\n'
+    run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
+    assert errors == set()
+    assert (run.received, run.updated, run.removed) == (50_000, 1, 0)
+    assert products(source.catalog).get(sku="S100").title == 'TV 55" screen'
+
+
 def test_a_quoted_cr_and_crlf_line_endings_are_fine(tenant_a, source):
     body = b'id,title,price\r\nS0,"Two\rlines",1 USD\r\nS1,Cap,2 USD\r\n'
     _run, errors = run_feed(tenant_a, source, body)

@@ -41,6 +41,35 @@ def test_records_and_their_first_lines(data, expected, block_bytes):
     assert records(data, block_bytes) == expected
 
 
+@pytest.mark.parametrize("block_bytes", [1, 5, 1 << 20])
+@pytest.mark.parametrize(
+    "data, delimiter, expected",
+    [
+        # a quote inside an unquoted value is a character (an inch mark), as the reader reads it
+        (b'a,TV 55" x,1\nb,2\n', b",", [(2, b'a,TV 55" x,1\n'), (3, b"b,2\n")]),
+        (b'a\tTV 55" x\t1\nb\t2\n', b"\t", [(2, b'a\tTV 55" x\t1\n'), (3, b"b\t2\n")]),
+        (b'a, "x\ny",1\nb,2\n', b",", [(2, b'a, "x\n'), (3, b'y",1\n'), (4, b"b,2\n")]),
+        # ... and a quoted value over two lines after it is still one record
+        (
+            b'a,5" x,1\nb,"x\ny",2\nc,3\n',
+            b",",
+            [(2, b'a,5" x,1\n'), (3, b'b,"x\ny",2\n'), (5, b"c,3\n")],
+        ),
+        (b'a,"x ""y""\nz",1\nb,2\n', b",", [(2, b'a,"x ""y""\nz",1\n'), (4, b"b,2\n")]),
+        # a value opened at the start of its field and never closed still runs on
+        (b'a,"x,1\nb,2\n', b",", [(2, b'a,"x,1\nb,2\n')]),
+    ],
+)
+def test_a_quote_inside_a_value_opens_nothing(data, delimiter, expected, block_bytes):
+    out = []
+    blocks = iter_record_blocks(
+        io.BytesIO(data), first_line=2, block_bytes=block_bytes, delimiter=delimiter
+    )
+    for block in blocks:
+        out += [(int(block.lines[i]), block.record(i)) for i in range(len(block))]
+    assert out == expected
+
+
 csv_cell = st.text(alphabet=st.sampled_from('ab,"\n\r é'), max_size=6)
 
 
@@ -148,12 +177,16 @@ def test_a_parsed_row_before_an_unchanged_duplicate_asks_for_a_full_parse():
         parse(feed("A,New title,1.00 USD", "A,Alpha,1.00 USD"), m)
 
 
-def test_a_stray_quote_leaves_the_block_without_fingerprints():
-    """pyarrow reads a quote inside an unquoted value literally; the splitter cannot know
-    where such a record ends, so its block stores no hashes (and is parsed every time)."""
-    rows, errors, _ = parse(feed('A,12" pizza,1.00 USD', "B,Beta,2.00 USD"))
+def test_a_quote_inside_an_unquoted_value_keeps_the_fingerprints():
+    """pyarrow reads a quote inside an unquoted value literally, and so does the splitter:
+    the records are the reader's rows, so they get fingerprints and are skipped next time."""
+    data = feed('A,12" pizza,1.00 USD', "B,Beta,2.00 USD")
+    rows, errors, _ = parse(data)
     assert [r["sku"] for r in rows] == ["A", "B"] and not errors
-    assert [r["line_hash"] for r in rows] == [None, None]
+    assert None not in [r["line_hash"] for r in rows]
+    m = matcher_for(rows)
+    again, _, _ = parse(data, m)
+    assert again == [] and m.matched_skus == ["A", "B"]
 
 
 def test_a_bad_row_keeps_its_exact_line_after_a_multiline_record():
