@@ -95,6 +95,7 @@ def _item_row(elem: Any) -> dict[str, str]:
     product's id), Atom's <content> over its <summary>; else the first that is not empty."""
     row: dict[str, str] = {}
     ranks: dict[str, int] = {}
+    entries: set[str] = set()  # keys read from nested <g:shipping> entries
     for child in elem:
         ns, clocal = _local(child.tag)
         if ns in ATOM_NS and clocal == "link" and child.get("rel", "alternate") != "alternate":
@@ -110,9 +111,14 @@ def _item_row(elem: Any) -> dict[str, str]:
             val = child.get("href", "").strip()  # Atom <link href=…/>
         else:
             val = (child.text or "").strip()
+        # one <g:shipping> per country: joined as a CSV cell lists them, so the catalog's
+        # country's entry is taken
+        entry = clocal == "shipping" and len(child) > 0
         if key not in row:
             row[key], ranks[key] = val, rank
-        elif key == "additional_image_link":
+            if entry:
+                entries.add(key)
+        elif key == "additional_image_link" or (entry and key in entries):
             row[key] = f"{row[key]},{val}" if row[key] else val
         elif val and (not row[key] or rank > ranks[key]):
             row[key], ranks[key] = val, rank
