@@ -279,7 +279,9 @@ def _line_by_line(
         # a line that no reader reads as one row (a bare CR, a NUL...) gets the message it
         # gets anywhere else in the file
         one = R.RecordBlock(piece, np.array([0]), np.array([len(piece)]), np.array([0]))
-        problem = R.problem_records(one, encoding=encoding).get(0)
+        problem = R.problem_records(
+            one, encoding=encoding, delimiter=delimiter.encode(encoding)
+        ).get(0)
         if problem is None:
             table, bad = _read_block(piece, names, delimiter, encoding)
             if not bad and table.num_rows == 1:
@@ -366,9 +368,8 @@ def iter_csv_record_tables(
     enc = "utf8" if encoding in ("utf-8", "utf8", "utf-8-sig") else encoding
     key: int | None = None
     try:
-        for block in R.iter_record_blocks(
-            stream, first_line=1, delimiter=delimiter.encode(encoding)
-        ):
+        split_on = delimiter.encode(encoding)
+        for block in R.iter_record_blocks(stream, first_line=1, delimiter=split_on):
             if key is None:  # the first record is the header line
                 key = R.fingerprint_key(block.record(0), delimiter, encoding, *context)
                 block = R.RecordBlock(block.data, block.starts[1:], block.ends[1:], block.lines[1:])
@@ -384,7 +385,7 @@ def iter_csv_record_tables(
                 if matcher is not None
                 else np.ones(len(block), dtype=bool)
             )
-            problems = R.problem_records(block, encoding=encoding)
+            problems = R.problem_records(block, encoding=encoding, delimiter=split_on)
             unreadable = []
             for i, message in sorted(problems.items()):
                 if kept[i]:  # (a record skipped as unchanged was read fine before)

@@ -76,9 +76,12 @@ UTF8_MESSAGE = (
 LONG_MESSAGE = f"the row is longer than {MAX_ROW_BYTES >> 20} MiB (a field may hold 64 KiB)"
 
 
-def problem_records(block: RecordBlock, *, encoding: str) -> dict[int, str]:
+def problem_records(
+    block: RecordBlock, *, encoding: str, delimiter: bytes = b","
+) -> dict[int, str]:
     """Records that cannot be read as a row on their own, by index: a NUL byte, a bare CR
-    outside quotes (a reader would end the row there and shift every later line), bytes
+    outside quoted values (a reader would end the row there and shift every later line; a
+    quote inside an unquoted value quotes nothing, see iter_record_blocks), bytes
     that are not UTF-8 in a UTF-8 file, more than MAX_ROW_BYTES. Each becomes a row error;
     the rest of the block reads as usual. A few scans of the block's bytes, in C."""
     out: dict[int, str] = {}
@@ -103,8 +106,13 @@ def problem_records(block: RecordBlock, *, encoding: str) -> dict[int, str]:
         if crs.size:  # outside quotes: an even number of quotes before it in its record
             quotes = np.flatnonzero(a == QUOTE)
             record_start = block.starts[np.searchsorted(ends, crs, side="right")]
-            inside = (np.searchsorted(quotes, crs) - np.searchsorted(quotes, record_start)) & 1
-            mark(crs[inside == 0], CR_MESSAGE)
+            odd = ((np.searchsorted(quotes, crs) - np.searchsorted(quotes, record_start)) & 1) == 1
+            inside = np.zeros(crs.size, dtype=bool)
+            if odd.any():
+                inside[odd] = _opened_at_field_start(
+                    a, quotes, record_start[odd], crs[odd], delimiter
+                )
+            mark(crs[~inside], CR_MESSAGE)
     if encoding in UTF8_ENCODINGS:
         view, pos = memoryview(data), first
         while pos < last:
@@ -193,16 +201,8 @@ def _record_ends(
     odd = np.flatnonzero(counts & 1)
     if not odd.size:
         return balanced
-    # the quote that leaves an odd line open, read from the line's start outside quotes: the
-    # line's last quote at an even place in it that is not the second of a doubled quote
-    q = quotes[: before[-1]]
-    at = np.arange(q.size) - (before - counts)[np.searchsorted(newlines, q)]
-    prev = a[np.maximum(q - 1, 0)]
-    opens = ((at & 1) == 0) & ~((prev == QUOTE) & (at > 0))
-    last_open = np.maximum.accumulate(np.where(opens, np.arange(q.size), -1))
-    opener = q[last_open[before[odd] - 1]]
-    starts = (NEWLINE, CR, *delimiter) if len(delimiter) == 1 else (NEWLINE, CR, *b",;\t|")
-    opens_value = (opener == 0) | np.isin(a[np.maximum(opener - 1, 0)], starts)
+    line_starts = np.append(0, newlines[:-1] + 1)[odd]
+    opens_value = _opened_at_field_start(a, quotes, line_starts, newlines[odd], delimiter)
     if opens_value[((before[odd] - counts[odd]) & 1) == 0].all():
         return balanced  # (every file a CSV writer wrote)
     # outside a quoted value, an odd line whose quote opens one leaves it open; inside one,
@@ -218,6 +218,26 @@ def _record_ends(
     last_odd = np.searchsorted(odd, np.arange(newlines.size), side="right") - 1
     inside = (last_odd >= 0) & open_after[np.maximum(last_odd, 0)]
     return newlines[~inside] + 1
+
+
+def _opened_at_field_start(
+    a: np.ndarray, quotes: np.ndarray, starts: np.ndarray, upto: np.ndarray, delimiter: bytes
+) -> np.ndarray:
+    """For each span ``starts[i]:upto[i]`` (which starts outside quotes and holds an odd
+    number of them; sorted): whether the quoted value it leaves open was opened at the start
+    of a field. Its opening quote is the span's last quote at an even place in it that is
+    not the second of a doubled quote ("" inside a quoted value)."""
+    segments = np.unique(starts)
+    segment = np.searchsorted(segments, quotes, side="right") - 1
+    at = np.arange(quotes.size) - np.searchsorted(quotes, segments)[np.maximum(segment, 0)]
+    prev = a[np.maximum(quotes - 1, 0)]
+    opens = ((at & 1) == 0) & ~((prev == QUOTE) & (at > 0))
+    last_open = np.maximum.accumulate(np.where(opens, np.arange(quotes.size), -1))
+    found = last_open[np.searchsorted(quotes, upto) - 1]
+    inside = found >= np.searchsorted(quotes, starts)
+    opener = quotes[np.maximum(found, 0)]
+    field_starts = (NEWLINE, CR, *delimiter) if len(delimiter) == 1 else (NEWLINE, CR, *b",;\t|")
+    return inside & ((opener == 0) | np.isin(a[np.maximum(opener - 1, 0)], field_starts))
 
 
 def _not_empty(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -113,6 +113,18 @@ def test_a_bare_cr_after_a_stray_quote_gets_the_bare_cr_message(tenant_a, source
     assert set(titles(source)) == {"S0", "S3", "S4"}
 
 
+def test_a_bare_cr_after_a_quote_inside_a_value_is_a_bare_cr(tenant_a, source):
+    """The quote is a character (it opens no quoted value), so the CR after it on the same
+    line is outside quotes: one row error at its line, and the later rows keep theirs."""
+    body = rows(5)
+    body[1] = b'S1,TV 55" screen\rRed,2.00 USD\n'
+    body[3] = b"S3,Bad price,ten dollars\n"
+    run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
+    assert errors == {(3, "S1", "row"), (5, "S3", "price")}
+    assert FeedRowError.objects.get(run=run, line=3).message == records.CR_MESSAGE
+    assert set(titles(source)) == {"S0", "S2", "S4"}
+
+
 def test_an_inch_mark_in_an_unquoted_title_loses_no_rows(tenant_a, source):
     """A quote inside an unquoted value is a character: it opens no quoted value, so the
     rows after it (more than a row's 1 MiB of them) are read, and a replace run removes
