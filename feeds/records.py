@@ -9,9 +9,9 @@ A record ends at a newline outside quotes. RFC 4180 escapes a quote by doubling 
 parity of the quote characters before a newline says whether it is inside a quoted value;
 the reader (pyarrow) decides the same way, except that a quote opens a quoted value only at
 the start of a field (a quote inside an unquoted value is a character), and so does the
-splitter. Where a feed still splits otherwise (a quoted value opened after such a quote on
-the same line), the caller sees a record count that does not match the reader's rows and
-stores no fingerprints for that block, so such rows are simply parsed every time.
+splitter. Where a feed still splits otherwise, the caller sees a record count that does
+not match the reader's rows and stores no fingerprints for that block, so such rows are
+simply parsed every time.
 """
 
 from __future__ import annotations
@@ -189,35 +189,47 @@ def _record_ends(
     A newline ends a record when the quotes before it are balanced, except that a quote
     opens a quoted value only at the start of a field, as the reader reads it: a quote in
     an unquoted value (an inch mark: ``TV 55" screen``) is a character, and must not run
-    the rest of the file into one record. A line with an odd number of quotes leaves a
-    value open only when its opening quote starts a field; the lines are followed one by
-    one only in a block where that is not so for every one (one step per quoted value
-    over several lines)."""
+    the rest of the file into one record. Balanced quotes decide, in C, unless they would
+    open a value anywhere else; then the block's lines holding quotes are read quote by
+    quote (the reader's rules: "" inside a quoted value is a quote, a closing quote ends
+    it, a quote opens one only at the start of a field)."""
     if not quotes.size:
         return newlines + 1
     before = np.searchsorted(quotes, newlines)  # the quotes before each newline
     balanced = newlines[(before & 1) == 0] + 1
     counts = np.diff(before, prepend=0)
-    odd = np.flatnonzero(counts & 1)
-    if not odd.size:
-        return balanced
-    line_starts = np.append(0, newlines[:-1] + 1)[odd]
-    opens_value = _opened_at_field_start(a, quotes, line_starts, newlines[odd], delimiter)
-    if opens_value[((before[odd] - counts[odd]) & 1) == 0].all():
+    # read by balanced quotes, a quote at an even place opens a value unless it is the
+    # second of a doubled quote ("" inside a quoted value)
+    at = np.arange(quotes.size)
+    prev = np.where(quotes > 0, a[np.maximum(quotes - 1, 0)], NEWLINE)
+    opens = ((at & 1) == 0) & (prev != QUOTE)
+    if np.isin(prev[opens], _field_starts(delimiter)).all():
         return balanced  # (every file a CSV writer wrote)
-    # outside a quoted value, an odd line whose quote opens one leaves it open; inside one,
-    # the next odd line closes it; a line with an even number of quotes changes nothing
-    n = odd.size
-    next_opening = np.minimum.accumulate(np.where(opens_value, np.arange(n), n)[::-1])[::-1]
-    next_opening = np.append(next_opening, n)
-    open_after = np.zeros(n, dtype=bool)
-    i = int(next_opening[0])
-    while i < n:
-        open_after[i] = True
-        i = int(next_opening[min(i + 2, n)])
-    last_odd = np.searchsorted(odd, np.arange(newlines.size), side="right") - 1
-    inside = (last_odd >= 0) & open_after[np.maximum(last_odd, 0)]
-    return newlines[~inside] + 1
+    # read the lines holding quotes one by one, quote by quote (only in a block with such a
+    # quote: a file a CSV writer wrote never comes here)
+    lines = np.flatnonzero(counts)
+    if not lines.size:  # (the quotes are all after the last newline)
+        return balanced
+    state = np.zeros(lines.size, dtype=bool)  # inside a quoted value after the line
+    field_starts, view = set(_field_starts(delimiter)), a.data
+    positions, inside = quotes.tolist(), False
+    spans = zip((before - counts)[lines].tolist(), before[lines].tolist(), strict=True)
+    for k, (first, last) in enumerate(spans):
+        j = first
+        while j < last:
+            p = positions[j]
+            if inside and j + 1 < last and positions[j + 1] == p + 1:
+                j += 2  # "" inside a quoted value
+                continue
+            if inside:
+                inside = False  # closes it (what follows up to a delimiter is text)
+            elif p == 0 or view[p - 1] in field_starts:
+                inside = True  # at the start of a field: opens a quoted value
+            j += 1
+        state[k] = inside
+    last_quoted = np.searchsorted(lines, np.arange(newlines.size), side="right") - 1
+    after = (last_quoted >= 0) & state[np.maximum(last_quoted, 0)]
+    return newlines[~after] + 1
 
 
 def _opened_at_field_start(
@@ -227,6 +239,8 @@ def _opened_at_field_start(
     number of them; sorted): whether the quoted value it leaves open was opened at the start
     of a field. Its opening quote is the span's last quote at an even place in it that is
     not the second of a doubled quote ("" inside a quoted value)."""
+    if not starts.size:
+        return np.zeros(0, dtype=bool)
     segments = np.unique(starts)
     segment = np.searchsorted(segments, quotes, side="right") - 1
     at = np.arange(quotes.size) - np.searchsorted(quotes, segments)[np.maximum(segment, 0)]
@@ -236,8 +250,13 @@ def _opened_at_field_start(
     found = last_open[np.searchsorted(quotes, upto) - 1]
     inside = found >= np.searchsorted(quotes, starts)
     opener = quotes[np.maximum(found, 0)]
-    field_starts = (NEWLINE, CR, *delimiter) if len(delimiter) == 1 else (NEWLINE, CR, *b",;\t|")
+    field_starts = _field_starts(delimiter)
     return inside & ((opener == 0) | np.isin(a[np.maximum(opener - 1, 0)], field_starts))
+
+
+def _field_starts(delimiter: bytes) -> tuple[int, ...]:
+    """The bytes after which a field starts (a quote there opens a quoted value)."""
+    return (NEWLINE, CR, *delimiter) if len(delimiter) == 1 else (NEWLINE, CR, *b",;\t|")
 
 
 def _not_empty(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -56,6 +56,12 @@ def test_records_and_their_first_lines(data, expected, block_bytes):
             [(2, b'a,5" x,1\n'), (3, b'b,"x\ny",2\n'), (5, b"c,3\n")],
         ),
         (b'a,"x ""y""\nz",1\nb,2\n', b",", [(2, b'a,"x ""y""\nz",1\n'), (4, b"b,2\n")]),
+        (
+            b'"a\nb",1\nc,5" x,2\n"d\ne",3\nf;4\n',
+            b",",
+            [(2, b'"a\nb",1\n'), (4, b'c,5" x,2\n'), (5, b'"d\ne",3\n'), (7, b"f;4\n")],
+        ),
+        (b'a;"x\ny";1\nb;2" x;2\n', b";", [(2, b'a;"x\ny";1\n'), (4, b'b;2" x;2\n')]),
         # a value opened at the start of its field and never closed still runs on
         (b'a,"x,1\nb,2\n', b",", [(2, b'a,"x,1\nb,2\n')]),
     ],
@@ -89,6 +95,37 @@ def test_records_are_what_a_csv_writer_wrote(rows, block):
             expected.append((line, raw))
         line += raw.count(b"\n")
         out.write(text.getvalue())
+    assert records(out.getvalue().encode(), block) == expected
+
+
+inch_cell = st.builds(
+    lambda a, b: f'{a}"{b}', st.text("ab 5é", min_size=1, max_size=4), st.text("ab 5é", max_size=3)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.lists(st.one_of(csv_cell, inch_cell), min_size=1, max_size=3), max_size=12),
+    block=st.integers(1, 40),
+)
+def test_records_are_the_rows_also_with_quotes_inside_values(rows, block):
+    """Cells a CSV writer wrote, and unquoted cells with a quote inside (an inch mark,
+    written as is): every row is one record, as the reader reads it."""
+    out, expected, line = io.StringIO(), [], 2
+    for row in rows:
+        cells = []
+        for cell in row:
+            if '"' in cell[1:] and cell[0] != '"' and not set(cell) & set(",\r\n"):
+                cells.append(cell)  # as is: a quote inside an unquoted value
+            else:
+                text = io.StringIO()
+                csv.writer(text, lineterminator="\n").writerow([cell])
+                cells.append(text.getvalue()[:-1])
+        raw = (",".join(cells) + "\n").encode()
+        if raw not in (b"\n", b"\r\n"):
+            expected.append((line, raw))
+        line += raw.count(b"\n")
+        out.write(raw.decode())
     assert records(out.getvalue().encode(), block) == expected
 
 
