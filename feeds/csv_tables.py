@@ -276,20 +276,29 @@ def _line_by_line(
     for j, piece in enumerate(re.split(rb"(?<=\n)", record)):
         if not piece.strip(b"\r\n"):
             continue
-        table, bad = _read_block(piece, names, delimiter, encoding)
-        if bad or table.num_rows != 1:
-            text = piece.decode(encoding, "replace")
-            sku = _record_sku(piece, names, delimiter, encoding)
-            errors.append(
-                RowError(first_line + j, sku, "row", "the row has a quote that is never closed")
-                if text.count('"') % 2
-                else _bad_row(
-                    first_line + j, text, len(names), _count(text, delimiter), names, delimiter
-                )
+        # a line that no reader reads as one row (a bare CR, a NUL...) gets the message it
+        # gets anywhere else in the file
+        one = R.RecordBlock(piece, np.array([0]), np.array([len(piece)]), np.array([0]))
+        problem = R.problem_records(
+            one, encoding=encoding, delimiter=delimiter.encode(encoding)
+        ).get(0)
+        if problem is None:
+            table, bad = _read_block(piece, names, delimiter, encoding)
+            if not bad and table.num_rows == 1:
+                tables.append(table)
+                lines.append(first_line + j)
+                continue
+        text = piece.decode(encoding, "replace")
+        if problem is None and text.count('"') % 2:
+            problem = "the row has a quote that is never closed"
+        sku = _record_sku(piece, names, delimiter, encoding)
+        errors.append(
+            RowError(first_line + j, sku, "row", problem)
+            if problem
+            else _bad_row(
+                first_line + j, text, len(names), _count(text, delimiter), names, delimiter
             )
-            continue
-        tables.append(table)
-        lines.append(first_line + j)
+        )
     table = (
         pa.concat_tables(tables)
         if tables
@@ -359,7 +368,8 @@ def iter_csv_record_tables(
     enc = "utf8" if encoding in ("utf-8", "utf8", "utf-8-sig") else encoding
     key: int | None = None
     try:
-        for block in R.iter_record_blocks(stream, first_line=1):
+        split_on = delimiter.encode(encoding)
+        for block in R.iter_record_blocks(stream, first_line=1, delimiter=split_on):
             if key is None:  # the first record is the header line
                 key = R.fingerprint_key(block.record(0), delimiter, encoding, *context)
                 block = R.RecordBlock(block.data, block.starts[1:], block.ends[1:], block.lines[1:])
@@ -375,7 +385,7 @@ def iter_csv_record_tables(
                 if matcher is not None
                 else np.ones(len(block), dtype=bool)
             )
-            problems = R.problem_records(block, encoding=encoding)
+            problems = R.problem_records(block, encoding=encoding, delimiter=split_on)
             unreadable = []
             for i, message in sorted(problems.items()):
                 if kept[i]:  # (a record skipped as unchanged was read fine before)

@@ -7,9 +7,11 @@ and stage only the records that changed: unchanged records are recognised from t
 
 A record ends at a newline outside quotes. RFC 4180 escapes a quote by doubling it, so the
 parity of the quote characters before a newline says whether it is inside a quoted value;
-the reader (pyarrow) decides the same way. Where a feed breaks that rule (a stray quote in
-an unquoted value), the caller sees a record count that does not match the reader's rows and
-stores no fingerprints for that block, so such rows are simply parsed every time.
+the reader (pyarrow) decides the same way, except that a quote opens a quoted value only at
+the start of a field (a quote inside an unquoted value is a character), and so does the
+splitter. Where a feed still splits otherwise, the caller sees a record count that does
+not match the reader's rows and stores no fingerprints for that block, so such rows are
+simply parsed every time.
 """
 
 from __future__ import annotations
@@ -74,9 +76,12 @@ UTF8_MESSAGE = (
 LONG_MESSAGE = f"the row is longer than {MAX_ROW_BYTES >> 20} MiB (a field may hold 64 KiB)"
 
 
-def problem_records(block: RecordBlock, *, encoding: str) -> dict[int, str]:
+def problem_records(
+    block: RecordBlock, *, encoding: str, delimiter: bytes = b","
+) -> dict[int, str]:
     """Records that cannot be read as a row on their own, by index: a NUL byte, a bare CR
-    outside quotes (a reader would end the row there and shift every later line), bytes
+    outside quoted values (a reader would end the row there and shift every later line; a
+    quote inside an unquoted value quotes nothing, see iter_record_blocks), bytes
     that are not UTF-8 in a UTF-8 file, more than MAX_ROW_BYTES. Each becomes a row error;
     the rest of the block reads as usual. A few scans of the block's bytes, in C."""
     out: dict[int, str] = {}
@@ -98,9 +103,16 @@ def problem_records(block: RecordBlock, *, encoding: str) -> dict[int, str]:
         if crs.size:
             following = np.append(a, np.uint8(NEWLINE))[crs + 1]
             crs = crs[following != NEWLINE]
-        if crs.size:  # outside quotes: an even number of quotes before it (from the block start)
+        if crs.size:  # outside quotes: an even number of quotes before it in its record
             quotes = np.flatnonzero(a == QUOTE)
-            mark(crs[(np.searchsorted(quotes, crs) & 1) == 0], CR_MESSAGE)
+            record_start = block.starts[np.searchsorted(ends, crs, side="right")]
+            odd = ((np.searchsorted(quotes, crs) - np.searchsorted(quotes, record_start)) & 1) == 1
+            inside = np.zeros(crs.size, dtype=bool)
+            if odd.any():
+                inside[odd] = _opened_at_field_start(
+                    a, quotes, record_start[odd], crs[odd], delimiter
+                )
+            mark(crs[~inside], CR_MESSAGE)
     if encoding in UTF8_ENCODINGS:
         view, pos = memoryview(data), first
         while pos < last:
@@ -124,10 +136,12 @@ def iter_record_blocks(
     first_line: int = 2,
     block_bytes: int | None = None,
     max_record_bytes: int | None = None,
+    delimiter: bytes = b",",
 ) -> Iterator[RecordBlock]:
     """Blocks of whole records read from ``stream`` (positioned after the header line).
     Empty lines are skipped, as the reader skips them; they still count as lines. Memory
-    stays bounded: a record longer than ``max_record_bytes`` raises RecordTooLong."""
+    stays bounded: a record longer than ``max_record_bytes`` raises RecordTooLong.
+    ``delimiter``: a quote opens a quoted value only at the start of a field."""
     limit = max_record_bytes or MAX_RECORD_BYTES
     block_bytes = block_bytes or BLOCK_BYTES
     carry = b""
@@ -145,11 +159,7 @@ def iter_record_blocks(
             return
         a = np.frombuffer(buf, np.uint8)
         newlines = np.flatnonzero(a == NEWLINE)
-        quotes = np.flatnonzero(a == QUOTE)
-        if quotes.size:  # a newline ends a record when the quotes before it are balanced
-            ends = newlines[(np.searchsorted(quotes, newlines) & 1) == 0] + 1
-        else:
-            ends = newlines + 1
+        ends = _record_ends(a, newlines, np.flatnonzero(a == QUOTE), delimiter)
         if ends.size == 0:  # one record longer than the block: read on
             if len(buf) > limit:
                 raise RecordTooLong(len(buf))
@@ -169,6 +179,84 @@ def iter_record_blocks(
             starts, ends, lines = starts[keep], ends[keep], lines[keep]
         if starts.size:
             yield RecordBlock(buf, starts, ends, lines.astype(np.int64))
+
+
+def _record_ends(
+    a: np.ndarray, newlines: np.ndarray, quotes: np.ndarray, delimiter: bytes
+) -> np.ndarray:
+    """The end (after its newline) of each record of ``a``, which starts outside quotes.
+
+    A newline ends a record when the quotes before it are balanced, except that a quote
+    opens a quoted value only at the start of a field, as the reader reads it: a quote in
+    an unquoted value (an inch mark: ``TV 55" screen``) is a character, and must not run
+    the rest of the file into one record. Balanced quotes decide, in C, unless they would
+    open a value anywhere else; then the block's lines holding quotes are read quote by
+    quote (the reader's rules: "" inside a quoted value is a quote, a closing quote ends
+    it, a quote opens one only at the start of a field)."""
+    if not quotes.size:
+        return newlines + 1
+    before = np.searchsorted(quotes, newlines)  # the quotes before each newline
+    balanced = newlines[(before & 1) == 0] + 1
+    counts = np.diff(before, prepend=0)
+    # read by balanced quotes, a quote at an even place opens a value unless it is the
+    # second of a doubled quote ("" inside a quoted value)
+    at = np.arange(quotes.size)
+    prev = np.where(quotes > 0, a[np.maximum(quotes - 1, 0)], NEWLINE)
+    opens = ((at & 1) == 0) & (prev != QUOTE)
+    if np.isin(prev[opens], _field_starts(delimiter)).all():
+        return balanced  # (every file a CSV writer wrote)
+    # read the lines holding quotes one by one, quote by quote (only in a block with such a
+    # quote: a file a CSV writer wrote never comes here)
+    lines = np.flatnonzero(counts)
+    if not lines.size:  # (the quotes are all after the last newline)
+        return balanced
+    state = np.zeros(lines.size, dtype=bool)  # inside a quoted value after the line
+    field_starts, view = set(_field_starts(delimiter)), a.data
+    positions, inside = quotes.tolist(), False
+    spans = zip((before - counts)[lines].tolist(), before[lines].tolist(), strict=True)
+    for k, (first, last) in enumerate(spans):
+        j = first
+        while j < last:
+            p = positions[j]
+            if inside and j + 1 < last and positions[j + 1] == p + 1:
+                j += 2  # "" inside a quoted value
+                continue
+            if inside:
+                inside = False  # closes it (what follows up to a delimiter is text)
+            elif p == 0 or view[p - 1] in field_starts:
+                inside = True  # at the start of a field: opens a quoted value
+            j += 1
+        state[k] = inside
+    last_quoted = np.searchsorted(lines, np.arange(newlines.size), side="right") - 1
+    after = (last_quoted >= 0) & state[np.maximum(last_quoted, 0)]
+    return newlines[~after] + 1
+
+
+def _opened_at_field_start(
+    a: np.ndarray, quotes: np.ndarray, starts: np.ndarray, upto: np.ndarray, delimiter: bytes
+) -> np.ndarray:
+    """For each span ``starts[i]:upto[i]`` (which starts outside quotes and holds an odd
+    number of them; sorted): whether the quoted value it leaves open was opened at the start
+    of a field. Its opening quote is the span's last quote at an even place in it that is
+    not the second of a doubled quote ("" inside a quoted value)."""
+    if not starts.size:
+        return np.zeros(0, dtype=bool)
+    segments = np.unique(starts)
+    segment = np.searchsorted(segments, quotes, side="right") - 1
+    at = np.arange(quotes.size) - np.searchsorted(quotes, segments)[np.maximum(segment, 0)]
+    prev = a[np.maximum(quotes - 1, 0)]
+    opens = ((at & 1) == 0) & ~((prev == QUOTE) & (at > 0))
+    last_open = np.maximum.accumulate(np.where(opens, np.arange(quotes.size), -1))
+    found = last_open[np.searchsorted(quotes, upto) - 1]
+    inside = found >= np.searchsorted(quotes, starts)
+    opener = quotes[np.maximum(found, 0)]
+    field_starts = _field_starts(delimiter)
+    return inside & ((opener == 0) | np.isin(a[np.maximum(opener - 1, 0)], field_starts))
+
+
+def _field_starts(delimiter: bytes) -> tuple[int, ...]:
+    """The bytes after which a field starts (a quote there opens a quoted value)."""
+    return (NEWLINE, CR, *delimiter) if len(delimiter) == 1 else (NEWLINE, CR, *b",;\t|")
 
 
 def _not_empty(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -17,6 +17,12 @@ DEFAULT_CHUNK_ROWS = 50_000
 
 
 _ITEM_TAGS = {"item", "entry"}
+G_NS = "http://base.google.com/ns/1.0"
+ATOM_NS = frozenset({"http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#"})
+# Atom's text elements are the description when the entry has no description element
+# (Google's Atom spec reads <summary> as it); the full <content> says more than the summary
+_ATOM_DESCRIPTION = {"content": 1, "summary": 0}
+_PLAIN, _MERCHANT = 2, 3  # an element of no namespace (or RSS / Atom's), a g: attribute
 
 
 def _local(tag: str) -> tuple[str, str]:
@@ -46,9 +52,8 @@ def iter_xml_tables(
     """Stream RSS 2.0 ``<item>`` / Atom ``<entry>`` elements with the g: namespace as
     (table of canonical string columns, the items' line numbers), ``chunk_rows`` a table.
 
-    An element is a column (its name normalised as a CSV header is); the first of a
-    repeated element wins, except additional image links, which are joined with commas
-    (each element one image: see _image_element).
+    An element is a column (its name normalised as a CSV header is); which of two elements
+    for one field is read, and which add up, is _item_row's rule.
     Nested elements are flattened (see _flatten_nested). A table has a column for every
     element any of its items carries ("" where an item lacks it) and always an id column.
 
@@ -76,24 +81,7 @@ def iter_xml_tables(
                 continue
             if local in _ITEM_TAGS and depth_item:
                 n += 1
-                row: dict[str, str] = {}
-                for child in elem:
-                    _, clocal = _local(child.tag)
-                    key = normalise_header(clocal)
-                    if len(child):  # nested, e.g. <g:shipping><g:country>…
-                        val = _flatten_nested(child)
-                    elif clocal == "link" and not (child.text or "").strip():
-                        val = child.get("href", "").strip()  # Atom <link href=…/>
-                    else:
-                        val = (child.text or "").strip()
-                    if key == "additional_image_link":
-                        val = _image_element(val)
-                    if row.get(key):
-                        if key == "additional_image_link":
-                            row[key] = f"{row[key]},{val}"
-                        continue
-                    row[key] = val
-                batch.append((n, row))
+                batch.append((n, _item_row(elem)))
                 elem.clear()
                 depth_item = False
                 if len(batch) >= chunk_rows:
@@ -114,6 +102,44 @@ def iter_xml_tables(
         raise FeedError(
             "encoding", f"The XML feed declares an unknown character encoding ({exc})."
         ) from exc
+
+
+def _item_row(elem: Any) -> dict[str, str]:
+    """One item's elements by canonical column. Of two elements for one field, a g:
+    attribute wins over RSS's or Atom's own (an Atom <id> is a feed-wide IRI, <g:id> the
+    product's id), Atom's <content> over its <summary>; else the first that is not empty."""
+    row: dict[str, str] = {}
+    ranks: dict[str, int] = {}
+    entries: set[str] = set()  # keys read from nested <g:shipping> entries
+    for child in elem:
+        ns, clocal = _local(child.tag)
+        if ns in ATOM_NS and clocal == "link" and child.get("rel", "alternate") != "alternate":
+            continue  # rel="self", "enclosure"...: not the product's page
+        key, rank = normalise_header(clocal), _MERCHANT if ns == G_NS else _PLAIN
+        if ns in ATOM_NS and clocal in _ATOM_DESCRIPTION:
+            key, rank = "description", _ATOM_DESCRIPTION[clocal]
+        if ns in ATOM_NS and clocal in _ATOM_DESCRIPTION and len(child):
+            val = " ".join("".join(child.itertext()).split())  # type="xhtml": its text
+        elif len(child):  # nested, e.g. <g:shipping><g:country>…
+            val = _flatten_nested(child)
+        elif clocal == "link" and not (child.text or "").strip():
+            val = child.get("href", "").strip()  # Atom <link href=…/>
+        else:
+            val = (child.text or "").strip()
+        if key == "additional_image_link":
+            val = _image_element(val)
+        # one <g:shipping> per country: joined as a CSV cell lists them, so the catalog's
+        # country's entry is taken
+        entry = clocal == "shipping" and len(child) > 0
+        if key not in row:
+            row[key], ranks[key] = val, rank
+            if entry:
+                entries.add(key)
+        elif key == "additional_image_link" or (entry and key in entries):
+            row[key] = f"{row[key]},{val}" if row[key] else val
+        elif val and (not row[key] or rank > ranks[key]):
+            row[key], ranks[key] = val, rank
+    return row
 
 
 def _table(rows: list[tuple[int, dict[str, str]]]) -> tuple[pa.Table, list[int]]:

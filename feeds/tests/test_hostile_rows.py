@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from catalogs.tests.factories import CatalogFactory
-from feeds import parsing
+from feeds import parsing, records
 from feeds.models import FeedRowError, FeedSettings, RunStatus
 from feeds.tests.factories import ProductSourceFactory
 from feeds.tests.test_services import products, upload_run
@@ -98,6 +98,44 @@ def test_a_bare_cr_rejects_its_row_and_keeps_later_line_numbers(tenant_a, source
     run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
     assert errors == {(3, "S1", "row"), (6, "S4", "price")}
     assert run.created == 4
+
+
+def test_a_bare_cr_after_a_stray_quote_gets_the_bare_cr_message(tenant_a, source):
+    """The stray quote on line 3 runs over the next lines, which are then read one by one:
+    line 4's bare CR is named as a bare CR is anywhere else, with its row's id."""
+    body = rows(5)
+    body[1] = b'S1,"Hat,2.00 USD\n'
+    body[2] = b"S2,Cap\rRed,3.00 USD\n"
+    run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
+    assert errors == {(3, "S1", "row"), (4, "S2", "row")}
+    message = FeedRowError.objects.get(run=run, line=4).message
+    assert message == records.CR_MESSAGE
+    assert set(titles(source)) == {"S0", "S3", "S4"}
+
+
+def test_a_bare_cr_after_a_quote_inside_a_value_is_a_bare_cr(tenant_a, source):
+    """The quote is a character (it opens no quoted value), so the CR after it on the same
+    line is outside quotes: one row error at its line, and the later rows keep theirs."""
+    body = rows(5)
+    body[1] = b'S1,TV 55" screen\rRed,2.00 USD\n'
+    body[3] = b"S3,Bad price,ten dollars\n"
+    run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
+    assert errors == {(3, "S1", "row"), (5, "S3", "price")}
+    assert FeedRowError.objects.get(run=run, line=3).message == records.CR_MESSAGE
+    assert set(titles(source)) == {"S0", "S2", "S4"}
+
+
+def test_an_inch_mark_in_an_unquoted_title_loses_no_rows(tenant_a, source):
+    """A quote inside an unquoted value is a character: it opens no quoted value, so the
+    rows after it (more than a row's 1 MiB of them) are read, and a replace run removes
+    none of them."""
+    body = rows(50_000)
+    upload_run(tenant_a, source, HEADER + b"".join(body))
+    body[100] = b'S100,TV 55" screen,101.00 USD\n'
+    run, errors = run_feed(tenant_a, source, HEADER + b"".join(body))
+    assert errors == set()
+    assert (run.received, run.updated, run.removed) == (50_000, 1, 0)
+    assert products(source.catalog).get(sku="S100").title == 'TV 55" screen'
 
 
 def test_a_quoted_cr_and_crlf_line_endings_are_fine(tenant_a, source):

@@ -327,6 +327,69 @@ def test_atom_entries():
     assert rows[0]["availability"] == "out_of_stock"
 
 
+def _atom_entry(inner: str) -> bytes:
+    return (
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" '
+        'xmlns:g="http://base.google.com/ns/1.0"><entry><g:price>2 USD</g:price>'
+        f"<g:availability>in stock</g:availability>{inner}</entry></feed>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("inner", "field", "expected"),
+    [
+        # Google's Atom 1.0 spec: <summary> is the description, <id> the id, <link href> the link
+        ("<id>1a</id><summary>Soft wool.</summary>", "description", "Soft wool."),
+        (
+            '<id>1a</id><summary type="html">Soft &lt;b&gt;wool&lt;/b&gt;</summary>',
+            "description",
+            "Soft <b>wool</b>",
+        ),
+        (
+            '<id>1a</id><summary type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">'
+            "Soft <b>wool</b></div></summary>",
+            "description",
+            "Soft wool",
+        ),
+        # the full content says more than the summary
+        ("<id>1a</id><summary>Short</summary><content>Long</content>", "description", "Long"),
+        ("<id>1a</id><content>Long</content><summary>Short</summary>", "description", "Long"),
+        # the Merchant Center attribute wins over Atom's own elements
+        (
+            "<id>1a</id><summary>S</summary><content>C</content><g:description>G</g:description>",
+            "description",
+            "G",
+        ),
+        ("<id>1a</id><g:description>G</g:description><summary>S</summary>", "description", "G"),
+        ("<id>1a</id><g:description></g:description><summary>S</summary>", "description", "S"),
+        ("<id>tag:x.test,2024:/p/1</id><g:id>B1</g:id>", "sku", "B1"),
+        ("<g:id>B1</g:id><id>tag:x.test,2024:/p/1</id>", "sku", "B1"),
+        (
+            "<id>1a</id><title>Atom title</title><g:title>Product title</g:title>",
+            "title",
+            "Product title",
+        ),
+        # Atom: the product page is the alternate link (rel omitted means alternate)
+        (
+            '<id>1a</id><link rel="self" href="https://x.test/feed"/>'
+            '<link rel="alternate" href="https://x.test/p"/>',
+            "link",
+            "https://x.test/p",
+        ),
+        (
+            '<id>1a</id><link rel="enclosure" href="https://x.test/i.jpg"/>'
+            '<link href="https://x.test/p"/>',
+            "link",
+            "https://x.test/p",
+        ),
+    ],
+)
+def test_atom_entry_elements_map_as_merchant_center_reads_them(inner, field, expected):
+    rows, errors = _parse(_atom_entry(inner), warnings=True)
+    assert rows[0][field] == expected
+    assert [e for e in errors if e.field in ("summary", "content")] == []
+
+
 @pytest.mark.parametrize(
     ("data", "code"),
     [

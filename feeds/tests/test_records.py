@@ -41,6 +41,41 @@ def test_records_and_their_first_lines(data, expected, block_bytes):
     assert records(data, block_bytes) == expected
 
 
+@pytest.mark.parametrize("block_bytes", [1, 5, 1 << 20])
+@pytest.mark.parametrize(
+    "data, delimiter, expected",
+    [
+        # a quote inside an unquoted value is a character (an inch mark), as the reader reads it
+        (b'a,TV 55" x,1\nb,2\n', b",", [(2, b'a,TV 55" x,1\n'), (3, b"b,2\n")]),
+        (b'a\tTV 55" x\t1\nb\t2\n', b"\t", [(2, b'a\tTV 55" x\t1\n'), (3, b"b\t2\n")]),
+        (b'a, "x\ny",1\nb,2\n', b",", [(2, b'a, "x\n'), (3, b'y",1\n'), (4, b"b,2\n")]),
+        # ... and a quoted value over two lines after it is still one record
+        (
+            b'a,5" x,1\nb,"x\ny",2\nc,3\n',
+            b",",
+            [(2, b'a,5" x,1\n'), (3, b'b,"x\ny",2\n'), (5, b"c,3\n")],
+        ),
+        (b'a,"x ""y""\nz",1\nb,2\n', b",", [(2, b'a,"x ""y""\nz",1\n'), (4, b"b,2\n")]),
+        (
+            b'"a\nb",1\nc,5" x,2\n"d\ne",3\nf;4\n',
+            b",",
+            [(2, b'"a\nb",1\n'), (4, b'c,5" x,2\n'), (5, b'"d\ne",3\n'), (7, b"f;4\n")],
+        ),
+        (b'a;"x\ny";1\nb;2" x;2\n', b";", [(2, b'a;"x\ny";1\n'), (4, b'b;2" x;2\n')]),
+        # a value opened at the start of its field and never closed still runs on
+        (b'a,"x,1\nb,2\n', b",", [(2, b'a,"x,1\nb,2\n')]),
+    ],
+)
+def test_a_quote_inside_a_value_opens_nothing(data, delimiter, expected, block_bytes):
+    out = []
+    blocks = iter_record_blocks(
+        io.BytesIO(data), first_line=2, block_bytes=block_bytes, delimiter=delimiter
+    )
+    for block in blocks:
+        out += [(int(block.lines[i]), block.record(i)) for i in range(len(block))]
+    assert out == expected
+
+
 csv_cell = st.text(alphabet=st.sampled_from('ab,"\n\r é'), max_size=6)
 
 
@@ -60,6 +95,37 @@ def test_records_are_what_a_csv_writer_wrote(rows, block):
             expected.append((line, raw))
         line += raw.count(b"\n")
         out.write(text.getvalue())
+    assert records(out.getvalue().encode(), block) == expected
+
+
+inch_cell = st.builds(
+    lambda a, b: f'{a}"{b}', st.text("ab 5é", min_size=1, max_size=4), st.text("ab 5é", max_size=3)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.lists(st.one_of(csv_cell, inch_cell), min_size=1, max_size=3), max_size=12),
+    block=st.integers(1, 40),
+)
+def test_records_are_the_rows_also_with_quotes_inside_values(rows, block):
+    """Cells a CSV writer wrote, and unquoted cells with a quote inside (an inch mark,
+    written as is): every row is one record, as the reader reads it."""
+    out, expected, line = io.StringIO(), [], 2
+    for row in rows:
+        cells = []
+        for cell in row:
+            if '"' in cell[1:] and cell[0] != '"' and not set(cell) & set(",\r\n"):
+                cells.append(cell)  # as is: a quote inside an unquoted value
+            else:
+                text = io.StringIO()
+                csv.writer(text, lineterminator="\n").writerow([cell])
+                cells.append(text.getvalue()[:-1])
+        raw = (",".join(cells) + "\n").encode()
+        if raw not in (b"\n", b"\r\n"):
+            expected.append((line, raw))
+        line += raw.count(b"\n")
+        out.write(raw.decode())
     assert records(out.getvalue().encode(), block) == expected
 
 
@@ -148,12 +214,16 @@ def test_a_parsed_row_before_an_unchanged_duplicate_asks_for_a_full_parse():
         parse(feed("A,New title,1.00 USD", "A,Alpha,1.00 USD"), m)
 
 
-def test_a_stray_quote_leaves_the_block_without_fingerprints():
-    """pyarrow reads a quote inside an unquoted value literally; the splitter cannot know
-    where such a record ends, so its block stores no hashes (and is parsed every time)."""
-    rows, errors, _ = parse(feed('A,12" pizza,1.00 USD', "B,Beta,2.00 USD"))
+def test_a_quote_inside_an_unquoted_value_keeps_the_fingerprints():
+    """pyarrow reads a quote inside an unquoted value literally, and so does the splitter:
+    the records are the reader's rows, so they get fingerprints and are skipped next time."""
+    data = feed('A,12" pizza,1.00 USD', "B,Beta,2.00 USD")
+    rows, errors, _ = parse(data)
     assert [r["sku"] for r in rows] == ["A", "B"] and not errors
-    assert [r["line_hash"] for r in rows] == [None, None]
+    assert None not in [r["line_hash"] for r in rows]
+    m = matcher_for(rows)
+    again, _, _ = parse(data, m)
+    assert again == [] and m.matched_skus == ["A", "B"]
 
 
 def test_a_bad_row_keeps_its_exact_line_after_a_multiline_record():

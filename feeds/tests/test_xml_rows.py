@@ -223,6 +223,23 @@ def test_nested_shipping_takes_the_catalogs_country_entry():
     assert rows[0]["shipping_fee"] == "5.99"
 
 
+def test_repeated_nested_shipping_takes_the_catalogs_country_entry():
+    """One <g:shipping> per country, as Merchant Center feeds list them: the catalog's
+    country's entry is taken, as from the entries of a CSV cell."""
+    shipping = "".join(
+        f"<g:shipping><g:country>{c}</g:country><g:price>{p}</g:price></g:shipping>"
+        for c, p in (("US", "5.00 USD"), ("GB", "7.00 GBP"))
+    )
+    item = {ID: "A", "g:shipping": Nested("US:::5.00 USD,GB:::7.00 GBP", shipping), **IN_STOCK}
+    fees = []
+    for data in (xml_feed([item]), csv_feed([item])[0]):
+        state = ValidationState(default_currency="GBP", country="GB")
+        fees += [
+            r["shipping_fee"] for good, _ in parse_feed(io.BytesIO(data), state=state) for r in good
+        ]
+    assert fees == ["7.00", "7.00"]
+
+
 def test_an_unknown_nested_element_is_kept_as_its_json():
     data = xml_feed([{ID: "A", **IN_STOCK, "x": Nested("", "<size><w>3</w><h>4</h></size>")}])
     rows, errors, _ = parsed(data)
