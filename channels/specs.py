@@ -267,8 +267,10 @@ def item_builder(
             "brand": brand or "",
             "additional_image_link": image_list(images) if images else "",
             "sale_price": money(sale_price, cur),
+            # only with a sale price: a window without one says nothing a channel can use
+            # (Google ignores it, others flag it)
             "sale_price_effective_date": _attr_text(attrs.get("sale_price_effective_date"))
-            if attrs
+            if attrs and sale_price is not None
             else "",
             "item_group_id": item_group_id or "",
             "google_product_category": category or "",

@@ -180,7 +180,9 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
         "link": "p.link",
         "image_link": "p.image_link",
         "brand": "p.brand",
-        "sale_price_effective_date": "p.custom_attributes ->> 'sale_price_effective_date'",
+        # only with a sale price (specs.item_builder)
+        "sale_price_effective_date": "CASE WHEN p.sale_price IS NOT NULL "
+        "THEN p.custom_attributes ->> 'sale_price_effective_date' END",
         "item_group_id": "p.item_group_id",
         "google_product_category": "p.google_product_category",
         "product_type": "p.product_type",

@@ -198,3 +198,18 @@ def test_table_cells_drop_the_characters_xml_forbids(fmt, value, written):
     rows = list(csv.reader(io.StringIO(body), delimiter="," if fmt == "csv" else "\t"))
     assert rows[1] == ["1", written]
     assert body.count("\n") == 2
+
+
+@pytest.mark.parametrize(
+    ("sale_price", "written"),
+    [
+        (Decimal("9.99"), "2026-01-01T00:00Z/2026-01-31T23:59Z"),
+        (None, ""),  # a date without a sale price says nothing a channel can use
+    ],
+)
+def test_the_sale_price_effective_date_goes_only_with_a_sale_price(sale_price, written):
+    row = list(ROW)
+    row[14] = sale_price
+    row[18] = '{"sale_price_effective_date": "2026-01-01T00:00Z/2026-01-31T23:59Z"}'
+    item = specs.item_builder("google", catalog_currency="EUR", label_slot=None)(tuple(row))
+    assert item["sale_price_effective_date"] == written

@@ -89,6 +89,30 @@ def test_fast_xml_writes_each_currencys_minor_units_as_the_reference(catalog, ca
     assert fast == reference
 
 
+@pytest.mark.parametrize("channel", ["google", "meta"])
+def test_both_paths_write_the_sale_price_effective_date_only_with_a_sale_price(catalog, channel):
+    window = "2026-01-01T00:00Z/2026-01-31T23:59Z"
+    for sku, sale_price in (("S1", Decimal("9.99")), ("S2", None)):
+        ProductFactory(
+            catalog=catalog,
+            sku=sku,
+            price=Decimal("12.99"),
+            sale_price=sale_price,
+            custom_attributes={"sale_price_effective_date": window},
+            review_status=ReviewStatus.AVAILABLE,
+        )
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format="xml")
+    fast = b"".join(services.feed_body(feed, link="https://l/"))
+    reference = b"".join(services.feed_body(feed, link="https://l/", fast=False))
+    assert fast == reference
+    root = ET.fromstring(fast)  # noqa: S314 - our own output
+    dates = {
+        item.findtext(f"{{{G_NS}}}id"): item.findtext(f"{{{G_NS}}}sale_price_effective_date")
+        for item in root.iter("item")
+    }
+    assert dates == {"S1": window, "S2": None}
+
+
 # Feed text that tries to pass for the fast path's markup ("<" is "\x01" and ">" "\x02"),
 # or for markup in other mark schemes ("\x01\x01" for ">"), or to break out of an element,
 # next to every character XML escapes or forbids.
