@@ -314,6 +314,15 @@ def test_if_modified_since_in_the_past_gets_the_feed(client, catalog, products):
     assert fetch(client, feed, HTTP_IF_MODIFIED_SINCE=old).status_code == 200
 
 
+def test_if_modified_since_in_the_future_is_ignored(client, catalog, products):
+    # RFC 9110 13.1.3: a date later than the server's current time is invalid
+    feed = ChannelFeedFactory(catalog=catalog)
+    future = http_date((timezone.now() + timedelta(days=3)).timestamp())
+    response = fetch(client, feed, HTTP_IF_MODIFIED_SINCE=future)
+    assert response.status_code == 200
+    assert b"<g:id>A1</g:id>" in body_of(response)
+
+
 _HEAD_FEED = """
 import sys
 
