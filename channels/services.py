@@ -206,16 +206,19 @@ def feed_check_basic_auth(feed: ChannelFeed, *, username: str, password: str) ->
 
 
 def feed_items(feed: ChannelFeed, *, limit: int | None = None) -> Iterator[dict[str, str]]:
-    """The feed's items after its rules, streamed from the database."""
+    """The feed's items after its rules, as the channel takes them (texts within its limits,
+    no item it would refuse), streamed from the database."""
     slot = feed.label_slot if feed.flagged == FlaggedMode.LABEL else None
     build = specs.item_builder(
         feed.channel, catalog_currency=feed.catalog.currency, label_slot=slot
     )
     apply = feed_rules.compile_rules(feed.rules or [])
-    rows = selectors.feed_rows(feed, limit=limit)
-    if apply is None:
-        return map(build, rows)
-    return (item for item in map(apply, map(build, rows)) if item is not None)
+    # after the rules: a rule may lengthen a title, or give a product its brand
+    fit = specs.item_fitter(feed.channel, table=feed.format != "xml")
+    items = map(build, selectors.feed_rows(feed, limit=limit))
+    if apply is not None:
+        items = (item for item in map(apply, items) if item is not None)
+    return (item for item in map(fit, items) if item is not None)
 
 
 def _counted(items: Iterator[dict[str, str]], counter: list[int]) -> Iterator[dict[str, str]]:

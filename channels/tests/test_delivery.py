@@ -14,6 +14,8 @@ from django.db import close_old_connections
 from django.utils import timezone
 from django.utils.http import http_date
 
+from catalogs.models import ReviewStatus
+from catalogs.tests.factories import ProductFactory
 from channels import selectors, services
 from channels.models import ChannelFeedFetch
 from channels.specs import SPECS
@@ -89,6 +91,28 @@ def test_left_out_counts_say_why(catalog, products):
     assert selectors.feed_left_out(feed) == selectors.LeftOut(
         included=5, unavailable=1, pending=0, impacted=0, labelled=2
     )
+
+
+@pytest.mark.parametrize("fmt", ["xml", "tsv"])
+def test_an_id_too_long_for_the_channel_is_left_out_and_counted(client, catalog, products, fmt):
+    # Google takes ids of up to 50 characters; an id cannot be shortened (orders and
+    # conversions name it), so the product stays out of Google's feed, and the page says so
+    ProductFactory(catalog=catalog, sku="X" * 51, review_status=ReviewStatus.AVAILABLE)
+    ProductFactory(catalog=catalog, sku="Y" * 50, review_status=ReviewStatus.AVAILABLE)
+    google = ChannelFeedFactory(catalog=catalog, channel="google", format=fmt)
+    body = body_of(fetch(client, google))
+    ids = (
+        [item["g:id"][0] for item in xml_items(body)]
+        if fmt == "xml"
+        else [row["id"] for row in table(body, fmt)]
+    )
+    assert ids == ["A1", "A2", "R1", "Y" * 50]
+    assert selectors.feed_left_out(google) == selectors.LeftOut(
+        included=4, unavailable=1, pending=1, impacted=1, long_id=1
+    )
+    meta = ChannelFeedFactory(catalog=catalog, channel="meta", format="csv")
+    assert "X" * 51 in [row["id"] for row in table(body_of(fetch(client, meta)), "csv")]
+    assert selectors.feed_left_out(meta).long_id == 0
 
 
 @pytest.mark.parametrize(("channel", "fmt"), [("google", "xml"), ("meta", "xml")])
