@@ -153,6 +153,7 @@ SPECS: dict[str, ChannelSpec] = {
         ),
         _OPTIONAL,
         text_limits={"title": 150, "description": 5000},
+        brand_required=True,
     ),
 }
 

@@ -115,6 +115,28 @@ def test_an_id_too_long_for_the_channel_is_left_out_and_counted(client, catalog,
     assert selectors.feed_left_out(meta).long_id == 0
 
 
+def test_tiktok_leaves_out_products_without_a_brand_and_counts_them(client, catalog, products):
+    # TikTok refuses an item without its required brand: out of the feed, counted on its page
+    for sku, brand in (("NB1", ""), ("NB2", " \x0b ")):
+        ProductFactory(catalog=catalog, sku=sku, brand=brand, review_status=ReviewStatus.AVAILABLE)
+    tiktok = ChannelFeedFactory(catalog=catalog, channel="tiktok", format="csv")
+    rows = table(body_of(fetch(client, tiktok)), "csv")
+    assert [r["sku_id"] for r in rows] == ["A1", "A2", "R1"]
+    assert all(r["brand"] for r in rows)
+    assert selectors.feed_left_out(tiktok) == selectors.LeftOut(
+        included=3, unavailable=1, pending=1, impacted=1, no_brand=2
+    )
+    # Google and Meta take them (a brand is not required there)
+    meta = ChannelFeedFactory(catalog=catalog, channel="meta", format="csv")
+    assert len(table(body_of(fetch(client, meta)), "csv")) == 5
+    assert selectors.feed_left_out(meta).no_brand == 0
+    # a rule that gives every product a brand brings them back
+    tiktok.rules = [{"op": "set", "field": "brand", "value": "Kestrel"}]
+    tiktok.save()
+    rows = table(body_of(fetch(client, tiktok)), "csv")
+    assert [r["sku_id"] for r in rows] == ["A1", "A2", "R1", "NB1", "NB2"]
+
+
 @pytest.mark.parametrize(("channel", "fmt"), [("google", "xml"), ("meta", "xml")])
 def test_rss_feeds_carry_the_required_fields(client, catalog, products, channel, fmt):
     feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt)

@@ -75,6 +75,10 @@ def test_detail_says_which_products_the_channel_would_refuse(owner_client, catal
     ProductFactory(catalog=catalog, sku="X" * 51, review_status=ReviewStatus.AVAILABLE)
     html = owner_client.get(detail_url(ChannelFeedFactory(catalog=catalog))).content.decode()
     assert "Id over 50 characters 1" in html
+    ProductFactory(catalog=catalog, sku="NB", brand="", review_status=ReviewStatus.AVAILABLE)
+    tiktok = ChannelFeedFactory(catalog=catalog, channel="tiktok", format="csv")
+    html = owner_client.get(detail_url(tiktok)).content.decode()
+    assert "No brand 1" in html and "Id over" not in html
 
 
 def test_preview_shows_draft_rules_without_saving(owner_client, catalog, products):
