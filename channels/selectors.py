@@ -273,8 +273,10 @@ def feed_version(feed: ChannelFeed) -> FeedVersion:
     a million products): the feed's own settings, the catalog's name and currency (the RSS
     title and description, the currency of prices without one), the catalog's last product
     change (its sort key partition), the catalog's last review pass (each status change of
-    review is one), and the tenant's last flag status change. A change that goes around all
-    of these (a review status set by SQL) shows at the next product change or review pass.
+    review is one), the tenant's last flag status change, and the last deletion of one of
+    the catalog's products or of a flag state (kept on the feed's row). A change that goes
+    around all of these (a review status set, or a row deleted, by SQL) shows at the next
+    product change or review pass.
 
     The catalog keeps no time of change: a rename changes the ETag, not Last-Modified."""
     catalog = feed.catalog  # loaded with the feed by feed_by_token: no query
@@ -290,11 +292,13 @@ def feed_version(feed: ChannelFeed) -> FeedVersion:
         changed.isoformat() if changed else "-",
         f"{review[0]}:{review[1].isoformat() if review[1] else '-'}",
         flag.isoformat() if flag else "-",
+        feed.content_deleted_at.isoformat() if feed.content_deleted_at else "-",
         catalog.currency,
         catalog.name,  # last: a "|" in it cannot shift another part
     ]
     digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
-    times = [t for t in (feed.updated_at, changed, review[1], flag) if t is not None]
+    times = [feed.updated_at, changed, review[1], flag, feed.content_deleted_at]
+    times = [t for t in times if t is not None]
     return FeedVersion(etag=f'"{digest}"', last_modified=max(times))
 
 

@@ -7,10 +7,11 @@ import secrets
 from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -194,6 +195,30 @@ def feed_delete(*, tenant: Tenant, actor, feed: ChannelFeed) -> None:
     _check_tenant(tenant, feed)
     audit_record(tenant=tenant, actor=actor, action="channel_feed.deleted", target=feed)
     feed.delete()
+
+
+# The deletions already noted in each atomic block a delete runs in (Django's delete opens
+# a new one per call and sends a signal per row): one UPDATE per catalog however many rows
+# go. An entry goes with its block; a block rolled back takes its UPDATE with it.
+_noted_in_block: WeakKeyDictionary[Any, set[tuple[int, int | None]]] = WeakKeyDictionary()
+
+
+def feeds_note_deletion(*, tenant_id: int, catalog_id: int | None, using: str) -> None:
+    """A product of the catalog (or, catalog_id None, a flag state of the tenant) was
+    deleted: the feeds that may have carried it get a new version (content_deleted_at, read
+    with the feed's row, so a 304 costs no query more), in the deleting transaction."""
+    blocks = connections[using].atomic_blocks
+    if blocks:
+        noted = _noted_in_block.setdefault(blocks[-1], set())
+        if (tenant_id, catalog_id) in noted:
+            return
+        noted.add((tenant_id, catalog_id))
+    feeds = ChannelFeed.objects.using(using).for_tenant(tenant_id)
+    if catalog_id is None:
+        feeds = feeds.exclude(flagged=FlaggedMode.IGNORE)  # flags change nothing there
+    else:
+        feeds = feeds.filter(catalog_id=catalog_id)
+    feeds.update(content_deleted_at=timezone.now())
 
 
 def feed_check_basic_auth(feed: ChannelFeed, *, username: str, password: str) -> bool:

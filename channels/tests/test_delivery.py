@@ -17,7 +17,7 @@ from django.utils.http import http_date
 from catalogs.models import ReviewStatus
 from catalogs.tests.factories import ProductFactory
 from channels import selectors, services
-from channels.models import ChannelFeedFetch
+from channels.models import ChannelFeed, ChannelFeedFetch
 from channels.specs import SPECS
 from channels.writers import G_NS
 
@@ -267,6 +267,50 @@ def test_a_new_flag_changes_the_version(client, catalog, products):
     response = fetch(client, feed, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200
     assert b"<g:id>A2</g:id>" not in body_of(response)
+
+
+def test_a_hard_deleted_product_changes_the_version(client, catalog, products):
+    # not the catalog's newest change, so the newest change time stays the same
+    feed = ChannelFeedFactory(catalog=catalog)
+    first = fetch(client, feed)
+    before = selectors.feed_version(feed).last_modified
+    products["a2"].delete()
+    feed.refresh_from_db()
+    assert selectors.feed_version(feed).last_modified > before
+    response = fetch(client, feed, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert response.status_code == 200
+    assert b"<g:id>A2</g:id>" not in body_of(response)
+
+
+@pytest.mark.parametrize("flagged", ["exclude", "label"])
+def test_a_deleted_flag_state_changes_the_version(client, catalog, products, flagged):
+    from flagged.models import FlagState
+
+    feed = ChannelFeedFactory(catalog=catalog, flagged=flagged)
+    ignoring = ChannelFeedFactory(catalog=catalog, flagged="ignore", channel="meta")
+    etags = {f.pk: fetch(client, f)["ETag"] for f in (feed, ignoring)}
+    # the Impacted product's state goes (the newest flag change stays the other one's)
+    FlagState.objects.filter(product=products["impacted"]).delete()
+    response = fetch(client, feed, HTTP_IF_NONE_MATCH=etags[feed.pk])
+    assert response.status_code == 200
+    assert b"<g:id>I1</g:id>" in body_of(response)
+    # a feed that ignores flags carries the same as before: still a 304
+    assert fetch(client, ignoring, HTTP_IF_NONE_MATCH=etags[ignoring.pk]).status_code == 304
+
+
+def test_deleting_many_products_updates_the_feeds_once(catalog, products):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from catalogs.models import Product
+
+    ChannelFeedFactory(catalog=catalog)
+    for i in range(20):
+        ProductFactory(catalog=catalog, sku=f"D{i}")
+    with CaptureQueriesContext(connection) as queries:
+        Product.objects.filter(catalog=catalog, sku__startswith="D").delete()
+    feeds_table = ChannelFeed._meta.db_table
+    assert sum(f'UPDATE "{feeds_table}"' in q["sql"] for q in queries.captured_queries) == 1
 
 
 def test_gzip_when_asked(client, catalog, products):
