@@ -113,13 +113,16 @@ def shortened(expr: str, limit: int) -> str:
     """specs.shorten in SQL, with its very patterns: the text if it fits, else cut after its
     last whole word within the limit (joining punctuation trimmed) when that keeps enough,
     else before the last grapheme cluster the limit cuts (or at the limit, for a text of one
-    cluster). The regular expressions run only on the rare text over the limit."""
+    cluster). The regular expressions run only on the rare text over the limit, and a text
+    of no more bytes than the limit fits without its characters being counted (char_length
+    reads the whole text, octet_length only its length word)."""
     head = f"left({expr}, {limit + 1})"
     trim = _chars(specs.TRIM_AFTER_CUT)
     words = f"rtrim(substring({head} from {_lit(specs.WORD_HEAD)}), {trim})"
     cluster = f"regexp_replace({head}, {_lit(specs.cluster_tail())}, '')"
     return (
-        f"CASE WHEN char_length({expr}) <= {limit} THEN {expr} "
+        f"CASE WHEN octet_length({expr}) <= {limit} OR char_length({expr}) <= {limit} "
+        f"THEN {expr} "
         f"WHEN char_length({words}) >= {specs.word_cut_minimum(limit)} THEN {words} "
         f"ELSE COALESCE(NULLIF({cluster}, ''), left({expr}, {limit})) END"
     )
