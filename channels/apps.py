@@ -5,3 +5,8 @@ class ChannelsConfig(AppConfig):
     name = "channels"
     label = "channels"
     verbose_name = "Channel feeds"
+
+    def ready(self) -> None:
+        from . import events
+
+        events.connect()

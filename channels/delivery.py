@@ -95,7 +95,9 @@ def _not_modified(request, etag: str, last_modified: float) -> bool:
     if inm is not None:  # takes precedence over If-Modified-Since
         return _etag_matches(inm, etag)
     ims = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
-    return ims is not None and int(last_modified) <= ims
+    # RFC 9110 13.1.3: a date later than our current time is invalid, so ignored (it would
+    # otherwise hold every change back until that date)
+    return ims is not None and ims <= time.time() and int(last_modified) <= ims
 
 
 def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -62,6 +62,9 @@ class ChannelFeed(TenantOwnedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_fetched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When a product or flag state this feed may have carried was last deleted (events.py):
+    # a deletion leaves no newer change time behind, so the feed's version reads this.
+    content_deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "catalog", "id"], name="channelfeed_catalog_idx")]

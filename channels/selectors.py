@@ -25,7 +25,7 @@ from ecr.models import ReviewBatch
 from flagged.models import FlagState
 
 from .models import ChannelFeed, ChannelFeedFetch, FlaggedMode
-from .specs import ROW_COLUMNS
+from .specs import BLANK, ROW_COLUMNS, SPECS
 
 FETCH_CHUNK = 2000
 COPY_CHUNK_BYTES = 1 << 20
@@ -86,6 +86,10 @@ def _content_sql(
     if feed.flagged == FlaggedMode.EXCLUDE:
         sql += " AND (fs.status IS NULL OR fs.status <> %s)"
         params.append("impacted")
+    id_limit = SPECS[feed.channel].id_limit
+    if id_limit is not None:  # an id cannot be shortened: the channel would refuse it
+        sql += " AND char_length(p.sku) <= %s"
+        params.append(id_limit)
     sql += " ORDER BY p.id"
     if limit is not None:
         sql += " LIMIT %s"
@@ -214,27 +218,43 @@ class LeftOut:
     pending: int
     impacted: int
     labelled: int = 0
+    long_id: int = 0  # an id over the channel's limit (id_limit)
+    no_brand: int = 0  # no brand where the channel requires one (before the rules)
+
+
+# a limit no id reaches (ours is 100): nothing is left out for its length
+_NO_ID_LIMIT = 1 << 30
 
 
 def feed_left_out(feed: ChannelFeed) -> LeftOut:
-    """One GROUP BY over the catalog's active products and their flag state. A product left
-    out for its review status is counted there, not again as Impacted."""
+    """One GROUP BY over the catalog's active products, their flag state and what the
+    channel refuses. Each product is counted once, for the first reason that leaves it out:
+    its review status, then an id too long, then Impacted, then no brand."""
     p, f = Product._meta.db_table, FlagState._meta.db_table
+    spec = SPECS[feed.channel]
     sql = (
-        f"SELECT p.review_status, fs.status, COUNT(*) "  # noqa: S608 - model tables
+        f"SELECT p.review_status, fs.status, char_length(p.sku) > %s, "  # noqa: S608
+        f"p.brand ~ %s, COUNT(*) "
         f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
         f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
-        f"GROUP BY 1, 2"
+        f"GROUP BY 1, 2, 3, 4"
     )
-    counts = {"unavailable": 0, "pending": 0, "impacted": 0, "included": 0, "labelled": 0}
+    counts = dict.fromkeys(
+        ("unavailable", "pending", "impacted", "included", "labelled", "long_id", "no_brand"), 0
+    )
     statuses = _statuses(feed)
+    params = [spec.id_limit or _NO_ID_LIMIT, BLANK, feed.tenant_id, feed.catalog_id]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [feed.tenant_id, feed.catalog_id])
-        for status, flag, n in cursor.fetchall():
+        cursor.execute(sql, params)
+        for status, flag, long_id, no_brand, n in cursor.fetchall():
             if status not in statuses:
                 counts[status if status in counts else "unavailable"] += n
+            elif long_id:
+                counts["long_id"] += n
             elif flag == "impacted" and feed.flagged == FlaggedMode.EXCLUDE:
                 counts["impacted"] += n
+            elif no_brand and spec.brand_required:
+                counts["no_brand"] += n
             else:
                 counts["included"] += n
                 if flag in ("impacted", "at_risk") and feed.flagged == FlaggedMode.LABEL:
@@ -253,8 +273,10 @@ def feed_version(feed: ChannelFeed) -> FeedVersion:
     a million products): the feed's own settings, the catalog's name and currency (the RSS
     title and description, the currency of prices without one), the catalog's last product
     change (its sort key partition), the catalog's last review pass (each status change of
-    review is one), and the tenant's last flag status change. A change that goes around all
-    of these (a review status set by SQL) shows at the next product change or review pass.
+    review is one), the tenant's last flag status change, and the last deletion of one of
+    the catalog's products or of a flag state (kept on the feed's row). A change that goes
+    around all of these (a review status set, or a row deleted, by SQL) shows at the next
+    product change or review pass.
 
     The catalog keeps no time of change: a rename changes the ETag, not Last-Modified."""
     catalog = feed.catalog  # loaded with the feed by feed_by_token: no query
@@ -270,11 +292,13 @@ def feed_version(feed: ChannelFeed) -> FeedVersion:
         changed.isoformat() if changed else "-",
         f"{review[0]}:{review[1].isoformat() if review[1] else '-'}",
         flag.isoformat() if flag else "-",
+        feed.content_deleted_at.isoformat() if feed.content_deleted_at else "-",
         catalog.currency,
         catalog.name,  # last: a "|" in it cannot shift another part
     ]
     digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
-    times = [t for t in (feed.updated_at, changed, review[1], flag) if t is not None]
+    times = [feed.updated_at, changed, review[1], flag, feed.content_deleted_at]
+    times = [t for t in times if t is not None]
     return FeedVersion(etag=f'"{digest}"', last_modified=max(times))
 
 

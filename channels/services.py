@@ -7,10 +7,11 @@ import secrets
 from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -196,6 +197,30 @@ def feed_delete(*, tenant: Tenant, actor, feed: ChannelFeed) -> None:
     feed.delete()
 
 
+# The deletions already noted in each atomic block a delete runs in (Django's delete opens
+# a new one per call and sends a signal per row): one UPDATE per catalog however many rows
+# go. An entry goes with its block; a block rolled back takes its UPDATE with it.
+_noted_in_block: WeakKeyDictionary[Any, set[tuple[int, int | None]]] = WeakKeyDictionary()
+
+
+def feeds_note_deletion(*, tenant_id: int, catalog_id: int | None, using: str) -> None:
+    """A product of the catalog (or, catalog_id None, a flag state of the tenant) was
+    deleted: the feeds that may have carried it get a new version (content_deleted_at, read
+    with the feed's row, so a 304 costs no query more), in the deleting transaction."""
+    blocks = connections[using].atomic_blocks
+    if blocks:
+        noted = _noted_in_block.setdefault(blocks[-1], set())
+        if (tenant_id, catalog_id) in noted:
+            return
+        noted.add((tenant_id, catalog_id))
+    feeds = ChannelFeed.objects.using(using).for_tenant(tenant_id)
+    if catalog_id is None:
+        feeds = feeds.exclude(flagged=FlaggedMode.IGNORE)  # flags change nothing there
+    else:
+        feeds = feeds.filter(catalog_id=catalog_id)
+    feeds.update(content_deleted_at=timezone.now())
+
+
 def feed_check_basic_auth(feed: ChannelFeed, *, username: str, password: str) -> bool:
     if not feed.has_basic_auth:
         return True
@@ -206,16 +231,19 @@ def feed_check_basic_auth(feed: ChannelFeed, *, username: str, password: str) ->
 
 
 def feed_items(feed: ChannelFeed, *, limit: int | None = None) -> Iterator[dict[str, str]]:
-    """The feed's items after its rules, streamed from the database."""
+    """The feed's items after its rules, as the channel takes them (texts within its limits,
+    no item it would refuse), streamed from the database."""
     slot = feed.label_slot if feed.flagged == FlaggedMode.LABEL else None
     build = specs.item_builder(
         feed.channel, catalog_currency=feed.catalog.currency, label_slot=slot
     )
     apply = feed_rules.compile_rules(feed.rules or [])
-    rows = selectors.feed_rows(feed, limit=limit)
-    if apply is None:
-        return map(build, rows)
-    return (item for item in map(apply, map(build, rows)) if item is not None)
+    # after the rules: a rule may lengthen a title, or give a product its brand
+    fit = specs.item_fitter(feed.channel, table=feed.format != "xml")
+    items = map(build, selectors.feed_rows(feed, limit=limit))
+    if apply is not None:
+        items = (item for item in map(apply, items) if item is not None)
+    return (item for item in map(fit, items) if item is not None)
 
 
 def _counted(items: Iterator[dict[str, str]], counter: list[int]) -> Iterator[dict[str, str]]:

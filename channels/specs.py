@@ -7,15 +7,24 @@ out (RSS 2.0 elements, CSV or TSV cells).
 
 References: Google Merchant Center product data specification, Meta commerce catalog
 fields, TikTok catalog template (its first nine columns are required, in this order).
+
+Lengths are counted in characters as the channels count them, Unicode code points (Python's
+len(), PostgreSQL's char_length()): an emoji beyond the BMP is one, never two UTF-16 halves.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+import sys
+import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from catalog_health.csv_export import FORMULA_PREFIXES
 
 GOOGLE, META, TIKTOK = "google", "meta", "tiktok"
 XML, CSV, TSV = "xml", "csv", "tsv"
@@ -70,6 +79,13 @@ class ChannelSpec:
     # required columns first, in the order the channel's template lists them
     required: tuple[str, ...]
     optional: tuple[str, ...]
+    # texts the channel takes up to so many characters of: shortened to fit (`shorten`)
+    text_limits: dict[str, int] = field(default_factory=dict)
+    # ids longer than this are refused; an id cannot be shortened (orders and conversions
+    # name it), so such a product is left out of the feed. None: no limit below ours (100).
+    id_limit: int | None = None
+    # a product without a brand is refused: left out of the feed
+    brand_required: bool = False
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -88,12 +104,18 @@ _OPTIONAL = (
 )
 
 SPECS: dict[str, ChannelSpec] = {
+    # Google Merchant Center product data specification: id up to 50 characters, title
+    # 150, description 5,000.
     GOOGLE: ChannelSpec(
         GOOGLE,
         "id",
         ("id", "title", "description", "link", "image_link", "availability", "price"),
         ("condition", "brand", *_OPTIONAL),
+        text_limits={"title": 150, "description": 5000},
+        id_limit=50,
     ),
+    # Meta commerce catalog fields: id up to 100 characters (ours too), title 200,
+    # description 9,999.
     META: ChannelSpec(
         META,
         "id",
@@ -109,7 +131,12 @@ SPECS: dict[str, ChannelSpec] = {
             "brand",
         ),
         _OPTIONAL,
+        text_limits={"title": 200, "description": 9999},
     ),
+    # TikTok catalog product parameters: nine required fields, brand among them ("an error
+    # message if any of the required fields are missing"). It publishes no lengths: texts
+    # are kept within Google's, which TikTok's Google-style template takes; ids are left
+    # alone (leaving products out on a guess would lose them).
     TIKTOK: ChannelSpec(
         TIKTOK,
         "sku_id",
@@ -125,8 +152,95 @@ SPECS: dict[str, ChannelSpec] = {
             "brand",
         ),
         _OPTIONAL,
+        text_limits={"title": 150, "description": 5000},
+        brand_required=True,
     ),
 }
+
+
+# Shortening a text to a channel's limit (`shorten`; xml_sql writes the same in SQL, with
+# these very patterns: both regular expression dialects read \uXXXX and \UXXXXXXXX).
+# Spaces a text is cut at; the punctuation that joins words, trimmed with them.
+SPACES = " \t\n\r\u3000"
+_SPACE_CLASS = "[ \\t\\n\\r\\u3000]"
+TRIM_AFTER_CUT = SPACES + ",;:-/|&+\u2013\u2014"
+_MARKS = ("Mn", "Mc", "Me")
+
+
+def _escape(cp: int) -> str:
+    return f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
+
+
+def _extend_class() -> str:
+    """A character class of what extends the character before it (UAX #29's Extend, near
+    enough): combining marks (Mn, Mc, Me; the variation selectors are Mn), the zero-width
+    joiner and non-joiner, emoji skin tones and tag characters. Cutting before one would
+    strip an accent off its letter or split an emoji."""
+    cps = [cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) in _MARKS]
+    cps += [0x200C, 0x200D, *range(0x1F3FB, 0x1F400), *range(0xE0020, 0xE0080)]
+    ranges: list[list[int]] = []
+    for cp in sorted(set(cps)):
+        if ranges and cp == ranges[-1][1] + 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    parts = (_escape(a) if a == b else f"{_escape(a)}-{_escape(b)}" for a, b in ranges)
+    return "[" + "".join(parts) + "]"
+
+
+@functools.cache
+def cluster_tail() -> str:
+    """A regular expression of the last grapheme cluster of a text: a character, then what
+    extends it, or a zero-width joiner and the character it joins (an emoji sequence). The
+    leftmost start from which the rest is one cluster is the last cluster's first character
+    (none before it can be: that character is neither an extension nor joined). Built on
+    first use: the scan of Unicode takes a third of a second, which no process should pay
+    at start-up."""
+    return "(?:.(?:\\u200d.|" + _extend_class() + ")*)$"
+
+
+@functools.cache
+def _cluster_tail_re() -> re.Pattern[str]:
+    return re.compile("(?s)" + cluster_tail().removesuffix("$") + "\\Z")
+
+
+WORD_HEAD = "^(.*)" + _SPACE_CLASS
+_WORD_HEAD = re.compile("(?s)" + WORD_HEAD)
+
+
+# What a channel reads as no value at all: spaces, and the characters every writer drops
+# (writers._XML_BAD). The pattern is read by Python and PostgreSQL alike.
+BLANK = "^[ \\t\\n\\r\\u3000\\u0001-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff]*$"
+_BLANK = re.compile("(?s)" + BLANK.removesuffix("$") + "\\Z")
+
+
+def is_blank(text: str) -> bool:
+    return _BLANK.match(text) is not None
+
+
+def word_cut_minimum(limit: int) -> int:
+    """A word cut that keeps fewer characters than this (a title of one long word, text
+    without spaces such as Chinese or Thai) is not used: the cut goes between characters."""
+    return limit * 4 // 5
+
+
+def shorten(text: str, limit: int) -> str:
+    """The text within limit characters: cut after the last whole word that fits (spaces and
+    joining punctuation before the cut trimmed), or, when that would keep too little of it,
+    between two characters, never inside a grapheme cluster (a letter and its accents, an
+    emoji sequence). xml_sql.shortened writes the same in SQL."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit + 1]  # one more: a space right after the limit ends a whole word
+    match = _WORD_HEAD.match(head)
+    if match:
+        words = match.group(1).rstrip(TRIM_AFTER_CUT)
+        if len(words) >= word_cut_minimum(limit):
+            return words
+    # head's last cluster is cut by the limit (or is the character past it): without it.
+    # A text of one cluster longer than the limit (a letter under a pile of marks) has no
+    # boundary inside: cut at the limit.
+    return _cluster_tail_re().sub("", head, count=1) or text[:limit]
 
 
 def label_column(slot: int) -> str:
@@ -267,8 +381,10 @@ def item_builder(
             "brand": brand or "",
             "additional_image_link": image_list(images) if images else "",
             "sale_price": money(sale_price, cur),
+            # only with a sale price: a window without one says nothing a channel can use
+            # (Google ignores it, others flag it)
             "sale_price_effective_date": _attr_text(attrs.get("sale_price_effective_date"))
-            if attrs
+            if attrs and sale_price is not None
             else "",
             "item_group_id": item_group_id or "",
             "google_product_category": category or "",
@@ -281,3 +397,25 @@ def item_builder(
         return item
 
     return build
+
+
+def item_fitter(channel: str, *, table: bool) -> Callable[[dict[str, str]], dict[str, str] | None]:
+    """A function giving an item (after the feed's rules) as the channel takes it: texts
+    over the channel's limits shortened, None for an item the channel would refuse (no brand
+    where one is required). table: a CSV or TSV feed, where a text starting like a formula
+    gets an apostrophe (writers.safe_cell), which counts against the limit too."""
+    spec = SPECS[channel]
+    limits = list(spec.text_limits.items())
+    brand_required = spec.brand_required
+
+    def fit(item: dict[str, str]) -> dict[str, str] | None:
+        if brand_required and is_blank(item.get("brand") or ""):
+            return None
+        for col, limit in limits:
+            value = item.get(col)
+            if value and len(value) >= limit:
+                room = limit - 1 if table and value.startswith(FORMULA_PREFIXES) else limit
+                item[col] = shorten(value, room)
+        return item
+
+    return fit

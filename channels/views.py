@@ -15,7 +15,7 @@ from django.views.generic import TemplateView
 from catalog_health.tenancy.roles import Perm
 from catalogs.views import CatalogMixin
 
-from . import selectors, services
+from . import selectors, services, specs
 from .forms import CredentialsForm, FeedForm, FeedSettingsForm
 from .models import ChannelFeed
 
@@ -115,6 +115,7 @@ class FeedDetailView(CatalogMixin, TemplateView):
             preview_error=preview_error,
             is_draft="draft" in kwargs,
             left_out=selectors.feed_left_out(self.feed),
+            spec=specs.SPECS[self.feed.channel],
             unavailable_url=f"{products_url}?review_status=unavailable",
             pending_url=f"{products_url}?review_status=pending",
             impacted_url=f"{flagged_url}?status=impacted&catalog={catalog.pk}",

@@ -98,6 +98,36 @@ def _markup(text: str) -> str:
     )
 
 
+def _chars(text: str) -> str:
+    """A SQL literal of any text: non-ASCII and control characters as escapes."""
+    out = []
+    for ch in text:
+        if ch in "\\'" or not " " <= ch <= "~":
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+        else:
+            out.append(ch)
+    return "E'" + "".join(out) + "'"
+
+
+def shortened(expr: str, limit: int) -> str:
+    """specs.shorten in SQL, with its very patterns: the text if it fits, else cut after its
+    last whole word within the limit (joining punctuation trimmed) when that keeps enough,
+    else before the last grapheme cluster the limit cuts (or at the limit, for a text of one
+    cluster). The regular expressions run only on the rare text over the limit, and a text
+    of no more bytes than the limit fits without its characters being counted (char_length
+    reads the whole text, octet_length only its length word)."""
+    head = f"left({expr}, {limit + 1})"
+    trim = _chars(specs.TRIM_AFTER_CUT)
+    words = f"rtrim(substring({head} from {_lit(specs.WORD_HEAD)}), {trim})"
+    cluster = f"regexp_replace({head}, {_lit(specs.cluster_tail())}, '')"
+    return (
+        f"CASE WHEN octet_length({expr}) <= {limit} OR char_length({expr}) <= {limit} "
+        f"THEN {expr} "
+        f"WHEN char_length({words}) >= {specs.word_cut_minimum(limit)} THEN {words} "
+        f"ELSE COALESCE(NULLIF({cluster}, ''), left({expr}, {limit})) END"
+    )
+
+
 def _clean(expr: str) -> str:
     """Feed text without MARK_LT (the reference drops it anyway; MARK_GT: see `unmark`)."""
     return f"replace({expr}, E'\\x01', '')"
@@ -180,7 +210,9 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
         "link": "p.link",
         "image_link": "p.image_link",
         "brand": "p.brand",
-        "sale_price_effective_date": "p.custom_attributes ->> 'sale_price_effective_date'",
+        # only with a sale price (specs.item_builder)
+        "sale_price_effective_date": "CASE WHEN p.sale_price IS NOT NULL "
+        "THEN p.custom_attributes ->> 'sale_price_effective_date' END",
         "item_group_id": "p.item_group_id",
         "google_product_category": "p.google_product_category",
         "product_type": "p.product_type",
@@ -202,6 +234,8 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
         elif label_slot is not None and col == specs.label_column(label_slot):
             status = "CASE WHEN fs.status IN ('impacted', 'at_risk') THEN fs.status END"
             parts.append(_element(tag, status, text=False))
+        elif col in spec.text_limits:
+            parts.append(_element(tag, shortened(values[col], spec.text_limits[col])))
         else:
             parts.append(_element(tag, values[col]))
     parts.append(_markup("</item>\n"))

@@ -14,8 +14,10 @@ from django.db import close_old_connections
 from django.utils import timezone
 from django.utils.http import http_date
 
+from catalogs.models import ReviewStatus
+from catalogs.tests.factories import ProductFactory
 from channels import selectors, services
-from channels.models import ChannelFeedFetch
+from channels.models import ChannelFeed, ChannelFeedFetch
 from channels.specs import SPECS
 from channels.writers import G_NS
 
@@ -89,6 +91,50 @@ def test_left_out_counts_say_why(catalog, products):
     assert selectors.feed_left_out(feed) == selectors.LeftOut(
         included=5, unavailable=1, pending=0, impacted=0, labelled=2
     )
+
+
+@pytest.mark.parametrize("fmt", ["xml", "tsv"])
+def test_an_id_too_long_for_the_channel_is_left_out_and_counted(client, catalog, products, fmt):
+    # Google takes ids of up to 50 characters; an id cannot be shortened (orders and
+    # conversions name it), so the product stays out of Google's feed, and the page says so
+    ProductFactory(catalog=catalog, sku="X" * 51, review_status=ReviewStatus.AVAILABLE)
+    ProductFactory(catalog=catalog, sku="Y" * 50, review_status=ReviewStatus.AVAILABLE)
+    google = ChannelFeedFactory(catalog=catalog, channel="google", format=fmt)
+    body = body_of(fetch(client, google))
+    ids = (
+        [item["g:id"][0] for item in xml_items(body)]
+        if fmt == "xml"
+        else [row["id"] for row in table(body, fmt)]
+    )
+    assert ids == ["A1", "A2", "R1", "Y" * 50]
+    assert selectors.feed_left_out(google) == selectors.LeftOut(
+        included=4, unavailable=1, pending=1, impacted=1, long_id=1
+    )
+    meta = ChannelFeedFactory(catalog=catalog, channel="meta", format="csv")
+    assert "X" * 51 in [row["id"] for row in table(body_of(fetch(client, meta)), "csv")]
+    assert selectors.feed_left_out(meta).long_id == 0
+
+
+def test_tiktok_leaves_out_products_without_a_brand_and_counts_them(client, catalog, products):
+    # TikTok refuses an item without its required brand: out of the feed, counted on its page
+    for sku, brand in (("NB1", ""), ("NB2", " \x0b ")):
+        ProductFactory(catalog=catalog, sku=sku, brand=brand, review_status=ReviewStatus.AVAILABLE)
+    tiktok = ChannelFeedFactory(catalog=catalog, channel="tiktok", format="csv")
+    rows = table(body_of(fetch(client, tiktok)), "csv")
+    assert [r["sku_id"] for r in rows] == ["A1", "A2", "R1"]
+    assert all(r["brand"] for r in rows)
+    assert selectors.feed_left_out(tiktok) == selectors.LeftOut(
+        included=3, unavailable=1, pending=1, impacted=1, no_brand=2
+    )
+    # Google and Meta take them (a brand is not required there)
+    meta = ChannelFeedFactory(catalog=catalog, channel="meta", format="csv")
+    assert len(table(body_of(fetch(client, meta)), "csv")) == 5
+    assert selectors.feed_left_out(meta).no_brand == 0
+    # a rule that gives every product a brand brings them back
+    tiktok.rules = [{"op": "set", "field": "brand", "value": "Kestrel"}]
+    tiktok.save()
+    rows = table(body_of(fetch(client, tiktok)), "csv")
+    assert [r["sku_id"] for r in rows] == ["A1", "A2", "R1", "NB1", "NB2"]
 
 
 @pytest.mark.parametrize(("channel", "fmt"), [("google", "xml"), ("meta", "xml")])
@@ -223,6 +269,50 @@ def test_a_new_flag_changes_the_version(client, catalog, products):
     assert b"<g:id>A2</g:id>" not in body_of(response)
 
 
+def test_a_hard_deleted_product_changes_the_version(client, catalog, products):
+    # not the catalog's newest change, so the newest change time stays the same
+    feed = ChannelFeedFactory(catalog=catalog)
+    first = fetch(client, feed)
+    before = selectors.feed_version(feed).last_modified
+    products["a2"].delete()
+    feed.refresh_from_db()
+    assert selectors.feed_version(feed).last_modified > before
+    response = fetch(client, feed, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert response.status_code == 200
+    assert b"<g:id>A2</g:id>" not in body_of(response)
+
+
+@pytest.mark.parametrize("flagged", ["exclude", "label"])
+def test_a_deleted_flag_state_changes_the_version(client, catalog, products, flagged):
+    from flagged.models import FlagState
+
+    feed = ChannelFeedFactory(catalog=catalog, flagged=flagged)
+    ignoring = ChannelFeedFactory(catalog=catalog, flagged="ignore", channel="meta")
+    etags = {f.pk: fetch(client, f)["ETag"] for f in (feed, ignoring)}
+    # the Impacted product's state goes (the newest flag change stays the other one's)
+    FlagState.objects.filter(product=products["impacted"]).delete()
+    response = fetch(client, feed, HTTP_IF_NONE_MATCH=etags[feed.pk])
+    assert response.status_code == 200
+    assert b"<g:id>I1</g:id>" in body_of(response)
+    # a feed that ignores flags carries the same as before: still a 304
+    assert fetch(client, ignoring, HTTP_IF_NONE_MATCH=etags[ignoring.pk]).status_code == 304
+
+
+def test_deleting_many_products_updates_the_feeds_once(catalog, products):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from catalogs.models import Product
+
+    ChannelFeedFactory(catalog=catalog)
+    for i in range(20):
+        ProductFactory(catalog=catalog, sku=f"D{i}")
+    with CaptureQueriesContext(connection) as queries:
+        Product.objects.filter(catalog=catalog, sku__startswith="D").delete()
+    feeds_table = ChannelFeed._meta.db_table
+    assert sum(f'UPDATE "{feeds_table}"' in q["sql"] for q in queries.captured_queries) == 1
+
+
 def test_gzip_when_asked(client, catalog, products):
     feed = ChannelFeedFactory(catalog=catalog)
     plain = fetch(client, feed)
@@ -312,6 +402,15 @@ def test_if_modified_since_in_the_past_gets_the_feed(client, catalog, products):
     feed = ChannelFeedFactory(catalog=catalog)
     old = http_date((timezone.now() - timedelta(days=3)).timestamp())
     assert fetch(client, feed, HTTP_IF_MODIFIED_SINCE=old).status_code == 200
+
+
+def test_if_modified_since_in_the_future_is_ignored(client, catalog, products):
+    # RFC 9110 13.1.3: a date later than the server's current time is invalid
+    feed = ChannelFeedFactory(catalog=catalog)
+    future = http_date((timezone.now() + timedelta(days=3)).timestamp())
+    response = fetch(client, feed, HTTP_IF_MODIFIED_SINCE=future)
+    assert response.status_code == 200
+    assert b"<g:id>A1</g:id>" in body_of(response)
 
 
 _HEAD_FEED = """

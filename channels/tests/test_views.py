@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from catalog_health.tenancy.models import AuditEvent
 from catalog_health.tenancy.roles import Role
-from catalogs.tests.factories import CatalogFactory
+from catalogs.models import ReviewStatus
+from catalogs.tests.factories import CatalogFactory, ProductFactory
 from channels.models import ChannelFeed
 
 from .factories import ChannelFeedFactory
@@ -68,6 +69,16 @@ def test_detail_says_what_is_left_out_and_links_the_lists(owner_client, catalog,
     assert "?review_status=unavailable" in html and "?review_status=pending" in html
     assert f"status=impacted&amp;catalog={catalog.pk}" in html
     assert "No fetch yet" in html
+
+
+def test_detail_says_which_products_the_channel_would_refuse(owner_client, catalog, products):
+    ProductFactory(catalog=catalog, sku="X" * 51, review_status=ReviewStatus.AVAILABLE)
+    html = owner_client.get(detail_url(ChannelFeedFactory(catalog=catalog))).content.decode()
+    assert "Id over 50 characters 1" in html
+    ProductFactory(catalog=catalog, sku="NB", brand="", review_status=ReviewStatus.AVAILABLE)
+    tiktok = ChannelFeedFactory(catalog=catalog, channel="tiktok", format="csv")
+    html = owner_client.get(detail_url(tiktok)).content.decode()
+    assert "No brand 1" in html and "Id over" not in html
 
 
 def test_preview_shows_draft_rules_without_saving(owner_client, catalog, products):

@@ -198,3 +198,64 @@ def test_table_cells_drop_the_characters_xml_forbids(fmt, value, written):
     rows = list(csv.reader(io.StringIO(body), delimiter="," if fmt == "csv" else "\t"))
     assert rows[1] == ["1", written]
     assert body.count("\n") == 2
+
+
+@pytest.mark.parametrize(
+    ("sale_price", "written"),
+    [
+        (Decimal("9.99"), "2026-01-01T00:00Z/2026-01-31T23:59Z"),
+        (None, ""),  # a date without a sale price says nothing a channel can use
+    ],
+)
+def test_the_sale_price_effective_date_goes_only_with_a_sale_price(sale_price, written):
+    row = list(ROW)
+    row[14] = sale_price
+    row[18] = '{"sale_price_effective_date": "2026-01-01T00:00Z/2026-01-31T23:59Z"}'
+    item = specs.item_builder("google", catalog_currency="EUR", label_slot=None)(tuple(row))
+    assert item["sale_price_effective_date"] == written
+
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji of five code points
+THUMB = "\U0001f44d\U0001f3fd"  # thumbs up, medium skin tone
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "shortened"),
+    [
+        ("Trail Runner", 12, "Trail Runner"),  # fits
+        ("Trail Runner Shoe", 14, "Trail Runner"),  # after the last whole word
+        ("abcd efgh ijkl", 9, "abcd efgh"),  # a space right after the limit: a whole word
+        ("Shoe - red, blue", 12, "Shoe - red"),  # joining punctuation goes with the cut
+        ("x" * 20, 10, "x" * 10),  # one long word: between characters
+        ("Nike " + "鞋" * 200, 150, "Nike " + "鞋" * 145),  # no spaces: not just "Nike"
+        ("e\u0301" * 6, 5, "e\u0301e\u0301"),  # never an accent without its letter
+        ("ab" + FAMILY, 5, "ab"),  # never part of an emoji sequence
+        (THUMB * 3, 3, THUMB),  # nor an emoji without its skin tone
+        ("\U0001d4b3" * 10, 5, "\U0001d4b3" * 5),  # code points, not UTF-16 halves
+        ("e" + "\u0301" * 20, 5, "e" + "\u0301" * 4),  # one cluster over the limit
+        ("ab\u3000" + "字" * 10, 3, "ab"),  # an ideographic space is a space
+    ],
+)
+def test_shorten_at_a_word_or_grapheme_boundary(text, limit, shortened):
+    assert specs.shorten(text, limit) == shortened
+    assert len(shortened) <= limit
+
+
+@pytest.mark.parametrize(
+    ("channel", "title", "description"), [("google", 150, 5000), ("meta", 200, 9999)]
+)
+def test_texts_over_a_channels_limit_are_shortened_to_it(channel, title, description):
+    fit = specs.item_fitter(channel, table=False)
+    item = fit({"title": "word " * 3000, "description": "word " * 3000, "brand": ""})
+    assert title - 5 <= len(item["title"]) <= title
+    assert description - 5 <= len(item["description"]) <= description
+    assert item["title"].endswith("word")
+
+
+@pytest.mark.parametrize("table", [True, False])
+def test_the_apostrophe_before_a_formula_counts_against_the_limit_in_tables(table):
+    fit = specs.item_fitter("google", table=table)
+    title = fit({"title": "-" + "x" * 200, "brand": "B"})["title"]
+    assert len(title) == (149 if table else 150)
+    if table:
+        assert len(_body("csv", ["title"], [{"title": title}]).decode().splitlines()[1]) == 150

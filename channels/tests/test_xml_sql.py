@@ -1,18 +1,20 @@
 """The database-written XML items are byte-identical to the Python writers' for the same
 products: the fast path cannot drift from the reference."""
 
+import random
 import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import psycopg
 import pytest
+from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
 from catalogs.models import ReviewStatus
 from catalogs.tests.factories import ProductFactory
-from channels import services, xml_sql
+from channels import services, specs, xml_sql
 from channels.writers import G_NS
 
 from .factories import ChannelFeedFactory
@@ -87,6 +89,90 @@ def test_fast_xml_writes_each_currencys_minor_units_as_the_reference(catalog, ca
     rest += ["1.00 ßé"]
     assert prices == [first, *rest]
     assert fast == reference
+
+
+@pytest.mark.parametrize("channel", ["google", "meta"])
+def test_both_paths_write_the_sale_price_effective_date_only_with_a_sale_price(catalog, channel):
+    window = "2026-01-01T00:00Z/2026-01-31T23:59Z"
+    for sku, sale_price in (("S1", Decimal("9.99")), ("S2", None)):
+        ProductFactory(
+            catalog=catalog,
+            sku=sku,
+            price=Decimal("12.99"),
+            sale_price=sale_price,
+            custom_attributes={"sale_price_effective_date": window},
+            review_status=ReviewStatus.AVAILABLE,
+        )
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format="xml")
+    fast = b"".join(services.feed_body(feed, link="https://l/"))
+    reference = b"".join(services.feed_body(feed, link="https://l/", fast=False))
+    assert fast == reference
+    root = ET.fromstring(fast)  # noqa: S314 - our own output
+    dates = {
+        item.findtext(f"{{{G_NS}}}id"): item.findtext(f"{{{G_NS}}}sale_price_effective_date")
+        for item in root.iter("item")
+    }
+    assert dates == {"S1": window, "S2": None}
+
+
+SHORTEN_ALPHABET = "ab \t\n-,é\u0301\u0e34\u200d\U0001f468\U0001f3fd\u3000字\U0001d4b3&<\x01'"
+
+
+def test_sql_shortens_every_text_as_python_does():
+    """xml_sql.shortened against specs.shorten on many texts of spaces, accents, emoji
+    sequences, CJK, astral and forbidden characters, over and under small limits."""
+    rng = random.Random(20260101)
+    cases = [
+        ("".join(rng.choice(SHORTEN_ALPHABET) for _ in range(rng.randint(0, 30))), limit)
+        for limit in (1, 2, 3, 5, 8, 13)
+        for _ in range(60)
+    ]
+    with connection.cursor() as cursor:
+        for limit in sorted({limit for _, limit in cases}):
+            texts = [text for text, n in cases if n == limit]
+            cursor.execute(
+                f"SELECT {xml_sql.shortened('t.v', limit)} FROM unnest(%s::text[]) "  # noqa: S608
+                "WITH ORDINALITY AS t(v, i) ORDER BY t.i",
+                [texts],
+            )
+            assert [row[0] for row in cursor.fetchall()] == [
+                specs.shorten(text, limit) for text in texts
+            ]
+
+
+@pytest.mark.parametrize("channel", ["google", "meta"])
+def test_both_paths_shorten_long_texts_and_leave_long_ids_out(catalog, channel):
+    long_title = "Trail runner " * 20 + "\U0001f44d\U0001f3fd" * 100  # 460 characters
+    titles = [long_title, "鞋" * 300, "e\u0301" * 240, "word " * 100]
+    # up to our own limit of 10,000: Google's 5,000 shortens each, Meta's 9,999 one
+    descriptions = ["word " * 1999 + "x", "鞋" * 10000, "e\u0301" * 4999, long_title * 21]
+    for i, (title, description) in enumerate(zip(titles, descriptions, strict=True)):
+        ProductFactory(
+            catalog=catalog,
+            sku=f"L{i}",
+            title=title,
+            description=description,
+            review_status=ReviewStatus.AVAILABLE,
+        )
+    ProductFactory(catalog=catalog, sku="X" * 51, review_status=ReviewStatus.AVAILABLE)
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format="xml")
+    fast = b"".join(services.feed_body(feed, link="https://l/"))
+    reference = b"".join(services.feed_body(feed, link="https://l/", fast=False))
+    assert fast == reference
+    spec = specs.SPECS[channel]
+    root = ET.fromstring(fast)  # noqa: S314 - our own output
+    items = root.findall("channel/item")
+    for item, title, description in zip(items, titles, descriptions, strict=False):
+        assert item.findtext("title") == specs.shorten(title, spec.text_limits["title"])
+        assert len(item.findtext("title")) <= spec.text_limits["title"]
+        assert item.findtext("description") == specs.shorten(
+            description, spec.text_limits["description"]
+        )
+    assert items[0].findtext("title").rsplit(" ", 1)[1] in ("Trail", "runner")  # whole words
+    ids = [item.findtext(f"{{{G_NS}}}id") for item in items]
+    # Google takes ids of up to 50 characters, Meta of up to 100 (ours too)
+    assert ("X" * 51 in ids) == (channel == "meta")
+    assert len(ids) == len(titles) + (channel == "meta")
 
 
 # Feed text that tries to pass for the fast path's markup ("<" is "\x01" and ">" "\x02"),
