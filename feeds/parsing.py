@@ -352,6 +352,7 @@ class Shipping:
     service: str
     price: Decimal
     currency: str
+    text: str = field(default="", compare=False)  # the entry as written (for messages)
 
 
 _SHIPPING_SPLIT_RE = re.compile(r"\s*,\s*(?=[A-Za-z]{2}:)")
@@ -369,13 +370,14 @@ def parse_shipping(value: str, default_currency: str = "") -> list[Shipping]:
         return out
     if ":" not in value:
         amount, cur = parse_price(value, default_currency or "XXX")
-        return [Shipping("", "", "", amount, cur)]
+        return [Shipping("", "", "", amount, cur, value.strip())]
     for part in _SHIPPING_SPLIT_RE.split(value.strip()):
         bits = part.split(":")
         if len(bits) != 4 or not re.fullmatch(r"[A-Za-z]{2}", bits[0].strip()):
             raise ValueError(f"cannot read shipping “{part[:40]}” (expected e.g. US:::5.99 USD)")
         amount, cur = parse_price(bits[3], default_currency)
-        out.append(Shipping(bits[0].strip().upper(), bits[1].strip(), bits[2].strip(), amount, cur))
+        country = bits[0].strip().upper()
+        out.append(Shipping(country, bits[1].strip(), bits[2].strip(), amount, cur, part))
     return out
 
 
