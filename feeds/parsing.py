@@ -200,10 +200,15 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     # one flat price ("5.99 USD") or GMC entries ("US:::5.99 USD"); see parse_shipping
     "shipping": ("shipping", "shipping_fee", "shipping_price", "shipping_cost"),
-    "google_product_category": ("google_product_category", "fb_product_category"),
+    # (Meta's fb_product_category is another taxonomy: a custom attribute, see
+    # KNOWN_ATTRIBUTES)
+    "google_product_category": ("google_product_category",),
     "product_type": ("product_type", "category"),
     "item_group_id": ("item_group_id", "group_id", "spu_id"),
 }
+# Channel template columns with no product field of their own, kept as custom attributes
+# under these keys without the unmapped-column warning (they are not misspelt)
+KNOWN_ATTRIBUTES = frozenset({"fb_product_category"})
 _ALIAS_TO_FIELD = {alias: canon for canon, aliases in FIELD_ALIASES.items() for alias in aliases}
 REQUIRED_COLUMNS = ("sku",)
 _SEP_RE = re.compile(r"[\s\-\./]+")
@@ -426,7 +431,9 @@ def unmapped_column_warnings(columns: Iterable[str], state: ValidationState, lin
     column is never silent (it is kept as a custom attribute)."""
     out: list[RowError] = []
     for c in sorted(columns):
-        if c in CORE_FIELDS or c.startswith("_") or c in state.reported_columns:
+        if c in CORE_FIELDS or c in KNOWN_ATTRIBUTES or c.startswith("_"):
+            continue
+        if c in state.reported_columns:
             continue
         state.reported_columns.add(c)
         base, dup, _ = c.partition("__dup")

@@ -754,3 +754,27 @@ def test_a_shipping_entry_in_another_currency_is_ignored_with_a_warning(
         assert warned == [
             (2, "shipping", f"{warning} but price is in {currency}: the entry is ignored")
         ]
+
+
+@pytest.mark.parametrize(
+    ("header", "cells"),
+    [
+        ("fb_product_category,google_product_category", "Clothing > Dresses,2271"),
+        ("google_product_category,fb_product_category", "2271,Clothing > Dresses"),
+        ("g:google_product_category,FB Product Category", "2271,Clothing > Dresses"),
+    ],
+)
+def test_a_meta_template_keeps_the_facebook_and_google_categories_apart(header, cells):
+    """Two taxonomies: Meta's category is never stored (or sent on) as Google's."""
+    data = f"id,title,price,availability,{header}\nA,Dress,10 USD,in stock,{cells}\n"
+    rows, messages = _parse(data.encode(), warnings=True)
+    assert rows[0]["google_product_category"] == "2271"
+    assert json.loads(rows[0]["custom_attributes"]) == {"fb_product_category": "Clothing > Dresses"}
+    assert messages == []  # a known Meta column: neither unmapped nor a second column
+
+
+def test_a_facebook_category_alone_is_not_a_google_category():
+    data = b"id,title,price,availability,fb_product_category\nA,Dress,10 USD,in stock,Clothing\n"
+    rows, _ = _parse(data)
+    assert rows[0]["google_product_category"] == ""
+    assert json.loads(rows[0]["custom_attributes"]) == {"fb_product_category": "Clothing"}
