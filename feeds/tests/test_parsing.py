@@ -778,3 +778,30 @@ def test_a_facebook_category_alone_is_not_a_google_category():
     rows, _ = _parse(data)
     assert rows[0]["google_product_category"] == ""
     assert json.loads(rows[0]["custom_attributes"]) == {"fb_product_category": "Clothing"}
+
+
+@pytest.mark.parametrize(
+    "housekeeping",
+    [
+        "<updated>2024-05-01T10:00:00Z</updated>",
+        "<published>2024-04-01T10:00:00Z</published>",
+        "<author><name>Shop</name><email>shop@x.test</email></author>",
+        "<contributor><name>Editor</name></contributor>",
+        '<category term="dresses" label="Dresses"/>',
+        "<rights>© Shop</rights>",
+        "<source><id>tag:x.test,2024:feed</id><title>Shop</title></source>",
+    ],
+)
+def test_atom_housekeeping_elements_are_not_product_data(housekeeping):
+    """An Atom entry's own bookkeeping is on every entry of every Atom feed: not a column
+    (no unmapped-column warning, no custom attribute, no field written or cleared)."""
+    inner = f"<id>1a</id><title>Hat</title>{housekeeping}"
+    rows, messages = _parse(_atom_entry(inner), warnings=True)
+    assert messages == []
+    assert rows[0]["custom_attributes"] == "{}" and rows[0]["product_type"] == ""
+    state = p.ValidationState(default_currency="USD", partial=True)
+    for _ in parse_feed(io.BytesIO(_atom_entry(inner)), state=state):
+        pass
+    assert p.written_fields(state.columns) == p.written_fields(
+        ["sku", "title", "price", "availability"]
+    )
