@@ -62,8 +62,9 @@ GTIN_META = frozenset(
     }
 )
 BRAND_ATTRIBUTES = frozenset({"brand", "brands", "pa_brand"})
-# what each canonical column is read from: a column is written when the export has one of
-# its sources (an update-mode run then keeps the fields the export does not carry)
+# what each canonical column is read from ("attributes": any "Attribute N name" column,
+# "gtin meta": a GTIN_META column): a column is written when the export has one of its
+# sources (an update-mode run then keeps the fields the export does not carry)
 SOURCES = {
     "sku": ("sku", "id"),
     "item_group_id": ("parent",),
@@ -71,8 +72,8 @@ SOURCES = {
     "description": ("description", "short description"),
     "image_link": ("images",),
     "additional_image_link": ("images",),
-    "brand": ("brands", "attribute 1 name"),
-    "gtin": (GTIN,),
+    "brand": ("brands", "attributes"),
+    "gtin": (GTIN, "gtin meta"),
     "availability": ("in stock?", "stock"),
     "quantity": ("stock",),
     "price": ("regular price", "sale price"),
@@ -82,6 +83,9 @@ SOURCES = {
 UNPUBLISHED = {"-1": "a draft", "0": "private", "2": "pending review"}
 NO_ID = "the row has no SKU and no ID, so it cannot be identified"
 ORPHAN = "its parent product “{}” is not in the export: read without the parent's data"
+Row = Mapping[str, object]  # an export's row: cells by its column names
+# (line, canonical cells) of the products read, and the rows' problems
+Found = tuple[list[tuple[int, dict[str, str]]], list[RowError]]
 _FORMULA_ESCAPE = re.compile(r"^'(?=[=+\-@\t\r])")
 _LIST_SPLIT = re.compile(r"(?<!\\),")
 _INTEGER = re.compile(r"-?\d+")
@@ -143,18 +147,14 @@ class Products:
             for k in self.names
             if k.startswith("meta:") and k[5:].strip().lstrip("_") in GTIN_META
         ]
-        present = set(self.names) | ({"attribute 1 name"} if self.attributes else set())
-        if self.gtin_meta:
-            present.add(GTIN)
+        present = {*self.names, *(["attributes"] if self.attributes else [])}
+        present |= {"gtin meta"} if self.gtin_meta else set()
         self.columns = [c for c, sources in SOURCES.items() if present & set(sources)]
         self.parents: dict[str, _Parent] = {}
-        self.waiting: dict[str, list[tuple[int, Mapping[str, object]]]] = {}
+        self.waiting: dict[str, list[tuple[int, Row]]] = {}
 
-    def add(
-        self, rows: Iterable[tuple[int, Mapping[str, object]]]
-    ) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
-        out: list[tuple[int, dict[str, str]]] = []
-        problems: list[RowError] = []
+    def add(self, rows: Iterable[tuple[int, Row]]) -> Found:
+        out, problems = [], []
         for line, row in rows:
             types = {t.strip().lower() for t in self._get(row, "type").split(",")}
             pid = self._get(row, "sku") or self._get(row, "id")
@@ -177,10 +177,9 @@ class Products:
                 self._emit(out, problems, (line, row), None)
         return out, problems
 
-    def finish(self) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
+    def finish(self) -> Found:
         """The variations whose parent never came, read on their own (with a warning)."""
-        out: list[tuple[int, dict[str, str]]] = []
-        problems: list[RowError] = []
+        out, problems = [], []
         waiting = sorted(
             ((line, ref, row) for ref, rows in self.waiting.items() for line, row in rows),
             key=lambda w: w[0],
@@ -193,11 +192,11 @@ class Products:
             self._emit(out, problems, (line, row), None)
         return out, problems
 
-    def _get(self, row: Mapping[str, object], key: str) -> str:
+    def _get(self, row: Row, key: str) -> str:
         value = row.get(self.names.get(key, key))
         return "" if value is None else _FORMULA_ESCAPE.sub("", str(value).strip())
 
-    def _parent(self, pid: str, row: Mapping[str, object]) -> _Parent:
+    def _parent(self, pid: str, row: Row) -> _Parent:
         get = self._get
         return _Parent(
             id=pid,
@@ -210,7 +209,7 @@ class Products:
             stock=get(row, "stock"),
         )
 
-    def _brand(self, row: Mapping[str, object]) -> str:
+    def _brand(self, row: Row) -> str:
         brands = _values(self._get(row, "brands"))
         if brands:
             return brands[0]
@@ -219,7 +218,7 @@ class Products:
                 return next(iter(_values(self._get(row, value))), "")
         return ""
 
-    def _gtin(self, row: Mapping[str, object]) -> str:
+    def _gtin(self, row: Row) -> str:
         return self._get(row, GTIN) or next(
             (v for k in self.gtin_meta if (v := self._get(row, k))), ""
         )
@@ -228,7 +227,7 @@ class Products:
         self,
         out: list,
         problems: list[RowError],
-        item: tuple[int, Mapping[str, object]],
+        item: tuple[int, Row],
         parent: _Parent | None,
     ) -> None:
         line, row = item
@@ -242,7 +241,7 @@ class Products:
             return
         out.append((line, {c: values[c] for c in self.columns}))
 
-    def _product(self, row: Mapping[str, object], parent: _Parent | None) -> dict[str, str]:
+    def _product(self, row: Row, parent: _Parent | None) -> dict[str, str]:
         get = self._get
         # a variation's own image first, then its parent's images
         own, inherited = _values(get(row, "images")), parent.images if parent else ()
@@ -270,7 +269,7 @@ class Products:
             or (parent.product_type if parent else ""),
         }
 
-    def _availability(self, row: Mapping[str, object], stock: str) -> str:
+    def _availability(self, row: Row, stock: str) -> str:
         """``In stock?`` (1, 0 or backorder), checked against a managed stock of 0 or less
         (sold out unless ``Backorders allowed?`` is 1 or notify)."""
         status = self._get(row, "in stock?").lower()
