@@ -1,7 +1,8 @@
 """The validation of feed rows, one block of columns at a time (pure: pyarrow, no ORM).
 
 Every reader (CSV/TSV records in ``csv_tables``, XML items in ``xml_items``, a Shopify
-products export's variants in ``shopify_products``) yields blocks of canonical string
+products export's variants in ``shopify_products``, a WooCommerce product export's products
+in ``woocommerce_products``) yields blocks of canonical string
 columns, and ``readers.parse_feed_tables`` hands every block to ``validate_table``, on
 every path (the first pull, the staged delta, SQLite). The rules run as pyarrow.compute kernels;
 only the rare values that the vectorised fast paths do not recognise (e.g. "USD 12,99",

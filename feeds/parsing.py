@@ -1,6 +1,7 @@
 """Pure feed parsing: detection, header normalisation, value parsers and the rules'
-constants (the readers are readers.py, csv_tables.py, records.py, xml_items.py and
-shopify_products.py; the validation of rows is columnar.validate_table).
+constants (the readers are readers.py, csv_tables.py, records.py, xml_items.py,
+shopify_products.py and woocommerce_products.py; the validation of rows is
+columnar.validate_table).
 
 Nothing here touches the ORM or Django settings, so the rules can be tested with a
 table of cases (and hypothesis) without a database.
@@ -9,8 +10,9 @@ The pipeline is::
 
     raw bytes --decompress.py--> binary stream
         --detect_format / detect_encoding--> readers.parse_feed_tables(): CSV/TSV records
-        (csv_tables.py, records.py), XML items (xml_items.py) or a Shopify products
-        export's variants (shopify_products.py) --> blocks of canonical string columns
+        (csv_tables.py, records.py), XML items (xml_items.py), a Shopify products
+        export's variants (shopify_products.py) or a WooCommerce product export's products
+        (woocommerce_products.py) --> blocks of canonical string columns
         --> columnar.validate_table() --> (good rows, row errors)
 """
 
