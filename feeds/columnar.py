@@ -1,7 +1,8 @@
 """The validation of feed rows, one block of columns at a time (pure: pyarrow, no ORM).
 
 Every reader (CSV/TSV records in ``csv_tables``, XML items in ``xml_items``, a Shopify
-products export's variants in ``shopify_products``) yields blocks of canonical string
+products export's variants in ``shopify_products``, a WooCommerce product export's products
+in ``woocommerce_products``) yields blocks of canonical string
 columns, and ``readers.parse_feed_tables`` hands every block to ``validate_table``, on
 every path (the first pull, the staged delta, SQLite). The rules run as pyarrow.compute kernels;
 only the rare values that the vectorised fast paths do not recognise (e.g. "USD 12,99",
@@ -11,8 +12,8 @@ A rejected row gets one error, the first of these that applies: no id, an id ove
 characters, a text field over its limit, any field over 64 KiB or holding a NUL (in column
 order), an unreadable price, sale price, availability or shipping; a duplicate id
 (an id that an earlier accepted row claimed) wins over all but the id rules. Warnings
-(missing availability, unknown condition, a quantity that is not a number) are given for
-accepted rows only.
+(missing availability, unknown condition, a quantity that is not a number, the shipping
+entry taken in another currency than the price) are given for accepted rows only.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def validate_table(
     )
     _reject_sale_currency(sale, sale_cur, currency, reject)
     avail, avail_missing = _availability(get("availability"), reject)
-    fee = _shipping_fee(get("shipping"), currency, state, reject)
+    fee, fee_note = _shipping_fee(get("shipping"), currency, state, reject)
     distinct_ids = _reject_duplicates(sku_py, seen, reject)
 
     field, message = reject.field, reject.message
@@ -121,18 +122,21 @@ def validate_table(
     state.rejected += len(errors)
 
     # warnings (kept rows only)
-    def warn(mask: pa.Array, f: str, fmt: str, raw: pa.Array | None = None) -> None:
+    def warn(
+        mask: pa.Array, f: str, fmt: str, raw: pa.Array | None = None, width: int = 20
+    ) -> None:
         mask = pc.and_(mask, ok)
         if not pc.any(mask).as_py():
             return
         raw_py = raw.to_pylist() if raw is not None else None
         for i in pc.indices_nonzero(mask).to_pylist():
-            msg = fmt.format(raw_py[i][:20]) if raw_py else fmt
+            msg = fmt.format(raw_py[i][:width]) if raw_py else fmt
             errors.append(RowError(lines_py[i], sku_py[i], f, msg, "warning"))
             state.warnings += 1
 
     if "availability" in names or not state.partial:  # (update mode: an absent column keeps)
         warn(avail_missing, "availability", "availability missing; taken as in stock")
+    warn(pc.not_equal(fee_note, ""), "shipping", "{}", fee_note, width=200)
     cond_raw = pc.utf8_lower(get("condition"))
     cond_ok = pc.is_in(cond_raw, value_set=pa.array(sorted(P.CONDITIONS)))
     cond_bad = pc.and_(pc.not_equal(cond_raw, ""), pc.invert(cond_ok))
@@ -326,28 +330,55 @@ def _availability(avail_raw: pa.Array, reject: _Rejections) -> tuple[pa.Array, p
 
 def _shipping_fee(
     ship_raw: pa.Array, currency: pa.Array, state: ValidationState, reject: _Rejections
-) -> pa.Array:
-    """The shipping fee for the state's country (else the first entry)."""
+) -> tuple[pa.Array, pa.Array]:
+    """(the shipping fee for the state's country, else of the first entry; a warning per
+    row, "" for none). The entry taken in another currency than the row's price is no fee
+    (only its amount would be stored, read as the price's currency): a warning, not a
+    rejection, as the product itself is fine and the other entries are other countries'."""
     n = len(ship_raw)
     sm = pc.extract_regex(ship_raw, _SHIP_FAST)
     ship_ok = pc.is_valid(sm)
-    fee = pc.if_else(ship_ok, _amount(sm), "")
+    ship_cur = pc.utf8_upper(pc.fill_null(pc.struct_field(sm, "c"), ""))
+    foreign = pc.and_(ship_ok, pc.not_equal(ship_cur, currency))
+    fee = pc.if_else(pc.and_(ship_ok, pc.invert(foreign)), _amount(sm), "")
+    note = pc.if_else(foreign, _foreign_shipping(ship_raw, ship_cur, currency), "")
     slow = pc.indices_nonzero(pc.and_(pc.invert(ship_ok), pc.not_equal(ship_raw, ""))).to_pylist()
     if slow:
         fee_py, ship_py, cur_py = fee.to_pylist(), ship_raw.to_pylist(), currency.to_pylist()
+        note_py = note.to_pylist()
         msgs = {}
         for i in slow:
             try:
                 entries = P.parse_shipping(ship_py[i], cur_py[i])
-                mine = [e for e in entries if e.country == state.country.upper()] or entries
-                fee_py[i] = str(mine[0].price) if mine else ""
             except ValueError as exc:
                 msgs[i] = str(exc)
+                continue
+            mine = [e for e in entries if e.country == state.country.upper()] or entries
+            if not mine:
+                continue
+            if mine[0].currency == cur_py[i]:
+                fee_py[i] = str(mine[0].price)
+            else:
+                note_py[i] = _foreign_shipping_text(mine[0].text, mine[0].currency, cur_py[i])
         if msgs:
             mask = [i in msgs for i in range(n)]
             reject(pa.array(mask), "shipping", msgs=msgs)
-        fee = pa.array(fee_py, pa.string())
-    return fee
+        fee, note = pa.array(fee_py, pa.string()), pa.array(note_py, pa.string())
+    return fee, note
+
+
+_FOREIGN_SHIPPING = "shipping “{}” is in {} but price is in {}: the entry is ignored"
+
+
+def _foreign_shipping_text(entry: str, entry_currency: str, currency: str) -> str:
+    return _FOREIGN_SHIPPING.format(entry[:40], entry_currency, currency)
+
+
+def _foreign_shipping(ship_raw: pa.Array, ship_cur: pa.Array, currency: pa.Array) -> pa.Array:
+    """_FOREIGN_SHIPPING of every row, as one kernel over the columns."""
+    before, middle, after, end = _FOREIGN_SHIPPING.split("{}")
+    entry = pc.utf8_slice_codeunits(ship_raw, 0, 40)
+    return pc.binary_join_element_wise(before, entry, middle, ship_cur, after, currency, end, "")
 
 
 def _reject_duplicates(sku_py: list[str], seen: set[str], reject: _Rejections) -> set[str] | None:

@@ -1,6 +1,7 @@
 """Pure feed parsing: detection, header normalisation, value parsers and the rules'
-constants (the readers are readers.py, csv_tables.py, records.py, xml_items.py and
-shopify_products.py; the validation of rows is columnar.validate_table).
+constants (the readers are readers.py, csv_tables.py, records.py, xml_items.py,
+shopify_products.py and woocommerce_products.py; the validation of rows is
+columnar.validate_table).
 
 Nothing here touches the ORM or Django settings, so the rules can be tested with a
 table of cases (and hypothesis) without a database.
@@ -9,8 +10,9 @@ The pipeline is::
 
     raw bytes --decompress.py--> binary stream
         --detect_format / detect_encoding--> readers.parse_feed_tables(): CSV/TSV records
-        (csv_tables.py, records.py), XML items (xml_items.py) or a Shopify products
-        export's variants (shopify_products.py) --> blocks of canonical string columns
+        (csv_tables.py, records.py), XML items (xml_items.py), a Shopify products
+        export's variants (shopify_products.py) or a WooCommerce product export's products
+        (woocommerce_products.py) --> blocks of canonical string columns
         --> columnar.validate_table() --> (good rows, row errors)
 """
 
@@ -200,10 +202,15 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     # one flat price ("5.99 USD") or GMC entries ("US:::5.99 USD"); see parse_shipping
     "shipping": ("shipping", "shipping_fee", "shipping_price", "shipping_cost"),
-    "google_product_category": ("google_product_category", "fb_product_category"),
+    # (Meta's fb_product_category is another taxonomy: a custom attribute, see
+    # KNOWN_ATTRIBUTES)
+    "google_product_category": ("google_product_category",),
     "product_type": ("product_type", "category"),
     "item_group_id": ("item_group_id", "group_id", "spu_id"),
 }
+# Channel template columns with no product field of their own, kept as custom attributes
+# under these keys without the unmapped-column warning (they are not misspelt)
+KNOWN_ATTRIBUTES = frozenset({"fb_product_category"})
 _ALIAS_TO_FIELD = {alias: canon for canon, aliases in FIELD_ALIASES.items() for alias in aliases}
 REQUIRED_COLUMNS = ("sku",)
 _SEP_RE = re.compile(r"[\s\-\./]+")
@@ -352,6 +359,7 @@ class Shipping:
     service: str
     price: Decimal
     currency: str
+    text: str = field(default="", compare=False)  # the entry as written (for messages)
 
 
 _SHIPPING_SPLIT_RE = re.compile(r"\s*,\s*(?=[A-Za-z]{2}:)")
@@ -369,13 +377,14 @@ def parse_shipping(value: str, default_currency: str = "") -> list[Shipping]:
         return out
     if ":" not in value:
         amount, cur = parse_price(value, default_currency or "XXX")
-        return [Shipping("", "", "", amount, cur)]
+        return [Shipping("", "", "", amount, cur, value.strip())]
     for part in _SHIPPING_SPLIT_RE.split(value.strip()):
         bits = part.split(":")
         if len(bits) != 4 or not re.fullmatch(r"[A-Za-z]{2}", bits[0].strip()):
             raise ValueError(f"cannot read shipping “{part[:40]}” (expected e.g. US:::5.99 USD)")
         amount, cur = parse_price(bits[3], default_currency)
-        out.append(Shipping(bits[0].strip().upper(), bits[1].strip(), bits[2].strip(), amount, cur))
+        country = bits[0].strip().upper()
+        out.append(Shipping(country, bits[1].strip(), bits[2].strip(), amount, cur, part))
     return out
 
 
@@ -424,7 +433,9 @@ def unmapped_column_warnings(columns: Iterable[str], state: ValidationState, lin
     column is never silent (it is kept as a custom attribute)."""
     out: list[RowError] = []
     for c in sorted(columns):
-        if c in CORE_FIELDS or c.startswith("_") or c in state.reported_columns:
+        if c in CORE_FIELDS or c in KNOWN_ATTRIBUTES or c.startswith("_"):
+            continue
+        if c in state.reported_columns:
             continue
         state.reported_columns.add(c)
         base, dup, _ = c.partition("__dup")

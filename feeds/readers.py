@@ -2,7 +2,8 @@
 
 CSV/TSV blocks come from ``csv_tables`` (record by record where the unchanged records of
 the last pull are skipped unread, RecordMatcher), XML items from ``xml_items``, and a
-Shopify products export's rows, grouped into variants by ``shopify_products``, from the
+Shopify products export's rows (grouped into variants by ``shopify_products``) or a
+WooCommerce product export's (products and variations, ``woocommerce_products``) from the
 CSV readers too. Every block is then validated by ``columnar.validate_table``.
 """
 
@@ -19,6 +20,7 @@ import pyarrow as pa
 from . import parsing as P
 from . import records as R
 from . import shopify_products as S
+from . import woocommerce_products as W
 from . import xml_items as X
 from .columnar import validate_table
 from .csv_tables import RecordMatcher, header_names, iter_csv_record_tables, iter_csv_tables
@@ -96,17 +98,19 @@ def parse_feed_tables(
     old_mac = first_break is not None and first_break.group() == b"\r"
     whole = enc not in R.SPLITTABLE_ENCODINGS or old_mac  # (lines ending in a bare CR)
     header, sniffed = header_names(head, enc, delimiter)
-    if S.is_products_export(header):
-        blocks = _shopify_blocks(
+    export = _products_export(header)
+    if export is not None:
+        blocks = _export_blocks(
             stream,
             head=head,
             encoding=enc,
             header=(header, sniffed),
+            id_columns=export[0],
             state=state,
             undecided=undecided,
             whole=whole,
         )
-        yield from _shopify_tables(blocks, header, state, with_hash)
+        yield from _export_tables(blocks, export[1], state, with_hash)
         return
     if whole:
         for table, lines, bad in iter_csv_tables(
@@ -149,23 +153,35 @@ def _validated(table, lines, bad, state, with_hash) -> tuple[pa.Table, list[RowE
     return good, sorted(bad + errors, key=lambda e: e.line)
 
 
-def _shopify_blocks(
+def _products_export(header: list[str]) -> tuple[tuple[str, ...], S.Products | W.Products] | None:
+    """A shop's products export recognised from its header: (the columns that name a row in
+    its row errors, first found wins; the export's grouper), else None."""
+    if S.is_products_export(header):
+        return ("variant sku", "handle"), S.Products(header)
+    if W.is_products_export(header):
+        return ("sku", "id"), W.Products(header)
+    return None
+
+
+def _export_blocks(
     stream: IO[bytes],
     *,
     head: bytes,
     encoding: str,
     header: tuple[list[str], str],
+    id_columns: tuple[str, ...],
     state: ValidationState,
     undecided: bool,
     whole: bool,
 ) -> Iterator[tuple[list[int], list[dict[str, str]], list[RowError]]]:
-    """The rows of a Shopify products export as (lines, rows by the export's column names,
-    bad rows) per block. Every record is read: a variant's row depends on the other rows
-    of its product, so the fingerprints of unchanged records do not apply."""
+    """The rows of a products export as (lines, rows by the export's column names, bad
+    rows) per block. Every record is read: a product's row depends on other rows (a
+    Shopify product's, a WooCommerce variation's parent), so the fingerprints of unchanged
+    records do not apply."""
     raw, delimiter = header
     names = [f"c{i}" for i in range(len(raw))]
     keys = [n.strip().lstrip("\ufeff").strip().lower() for n in raw]
-    names[keys.index("variant sku" if "variant sku" in keys else "handle")] = "sku"
+    names[keys.index(next(k for k in id_columns if k in keys))] = "sku"
     columns = (names, delimiter)
     if whole:
         blocks = iter_csv_tables(stream, head=head, encoding=encoding, columns=columns)
@@ -186,12 +202,11 @@ def _shopify_blocks(
         yield lines, [dict(zip(raw, row, strict=True)) for row in cells], bad
 
 
-def _shopify_tables(
-    blocks, header: list[str], state: ValidationState, with_hash: bool
+def _export_tables(
+    blocks, products: S.Products | W.Products, state: ValidationState, with_hash: bool
 ) -> Iterator[tuple[pa.Table, list[RowError]]]:
-    """Variants of the products completed in each block (a product's rows may span
+    """The products an export's grouper completed in each block (a product's rows may span
     blocks), validated as a feed's rows are."""
-    products = S.Products(header)
     for lines, rows, bad in blocks:
         yield _variants_validated(
             products, products.add(zip(lines, rows, strict=True)), bad, state, with_hash
@@ -200,7 +215,7 @@ def _shopify_tables(
 
 
 def _variants_validated(
-    products: S.Products,
+    products: S.Products | W.Products,
     found: tuple[list[tuple[int, dict[str, str]]], list[RowError]],
     bad: list[RowError],
     state: ValidationState,

@@ -22,6 +22,12 @@ ATOM_NS = frozenset({"http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#"})
 # Atom's text elements are the description when the entry has no description element
 # (Google's Atom spec reads <summary> as it); the full <content> says more than the summary
 _ATOM_DESCRIPTION = {"content": 1, "summary": 0}
+# An Atom entry's bookkeeping (RFC 4287 §4.1.2), on every entry of every Atom feed: not
+# product data, so not columns (no unmapped-column warning; an Atom <category term> is not
+# the product type: a g:product_type says that)
+_ATOM_HOUSEKEEPING = frozenset(
+    {"author", "contributor", "category", "published", "updated", "rights", "source"}
+)
 _PLAIN, _MERCHANT = 2, 3  # an element of no namespace (or RSS / Atom's), a g: attribute
 
 
@@ -115,6 +121,8 @@ def _item_row(elem: Any) -> dict[str, str]:
         ns, clocal = _local(child.tag)
         if ns in ATOM_NS and clocal == "link" and child.get("rel", "alternate") != "alternate":
             continue  # rel="self", "enclosure"...: not the product's page
+        if ns in ATOM_NS and clocal in _ATOM_HOUSEKEEPING:
+            continue
         key, rank = normalise_header(clocal), _MERCHANT if ns == G_NS else _PLAIN
         if ns in ATOM_NS and clocal in _ATOM_DESCRIPTION:
             key, rank = "description", _ATOM_DESCRIPTION[clocal]

@@ -640,7 +640,8 @@ def test_vectorised_rules_agree_with_the_value_parsers(rows, cut):
         if row["shipping"].strip():
             entries = p.parse_shipping(row["shipping"].strip(), out["currency"])
             us = [e for e in entries if e.country == "US"] or entries
-            assert out["shipping_fee"] == str(us[0].price)
+            same = us[0].currency == out["currency"]  # (else ignored, with a warning)
+            assert out["shipping_fee"] == (str(us[0].price) if same else "")
     assert len(accepted) + len(rejected) == len(rows) == state.received
 
 
@@ -716,3 +717,91 @@ def test_a_custom_attribute_cut_at_5000_characters_is_warned():
     assert [len(a["notes"]) for a in attrs] == [5000, 5000]
     warned = [(e.line, e.field, e.message) for e in errors if e.severity == "warning"]
     assert warned == [(2, "notes", "notes is longer than 5,000 characters; the rest was dropped")]
+
+
+@pytest.mark.parametrize(
+    ("price", "shipping", "country", "fee", "warning"),
+    [
+        # the entry taken (the catalog's country's, else the first) in another currency:
+        # never read as an amount in the price's currency, and the product stays
+        ("10 USD", "GB:::7.00 GBP", "US", "", "shipping “GB:::7.00 GBP” is in GBP"),
+        ("10 USD", "7.00 GBP", "US", "", "shipping “7.00 GBP” is in GBP"),
+        ("10 USD", "US:::5 USD,GB:::7.00 GBP", "GB", "", "shipping “GB:::7.00 GBP” is in GBP"),
+        ("10 EUR", "DE:::4,99 USD", "DE", "", "shipping “DE:::4,99 USD” is in USD"),
+        # an entry that is not taken does not matter (a multi-country feed)
+        ("10 USD", "US:::5 USD,GB:::7.00 GBP", "US", "5.00", None),
+        ("10 USD", "GB:::7.00 GBP,US:::5 USD", "US", "5.00", None),
+        # no currency: the price's; the price without currency: the catalog's
+        ("10 USD", "US:::5", "US", "5.00", None),
+        ("10", "US:::5 USD", "US", "5.00", None),
+        ("10 EUR", "DE:::4.99 EUR", "DE", "4.99", None),
+    ],
+)
+def test_a_shipping_entry_in_another_currency_is_ignored_with_a_warning(
+    price, shipping, country, fee, warning
+):
+    from feeds.columnar import validate_table
+
+    state = p.ValidationState(default_currency="USD", country=country)
+    row = {"sku": "A", "price": price, "availability": "in stock", "shipping": shipping}
+    good, errors = validate_table(pa.table({k: [v] for k, v in row.items()}), [2], state)
+    assert good.column("shipping_fee").to_pylist() == [fee]
+    warned = [(e.line, e.field, e.message) for e in errors]
+    if warning is None:
+        assert warned == []
+    else:
+        currency = good.column("currency")[0].as_py()
+        assert warned == [
+            (2, "shipping", f"{warning} but price is in {currency}: the entry is ignored")
+        ]
+
+
+@pytest.mark.parametrize(
+    ("header", "cells"),
+    [
+        ("fb_product_category,google_product_category", "Clothing > Dresses,2271"),
+        ("google_product_category,fb_product_category", "2271,Clothing > Dresses"),
+        ("g:google_product_category,FB Product Category", "2271,Clothing > Dresses"),
+    ],
+)
+def test_a_meta_template_keeps_the_facebook_and_google_categories_apart(header, cells):
+    """Two taxonomies: Meta's category is never stored (or sent on) as Google's."""
+    data = f"id,title,price,availability,{header}\nA,Dress,10 USD,in stock,{cells}\n"
+    rows, messages = _parse(data.encode(), warnings=True)
+    assert rows[0]["google_product_category"] == "2271"
+    assert json.loads(rows[0]["custom_attributes"]) == {"fb_product_category": "Clothing > Dresses"}
+    assert messages == []  # a known Meta column: neither unmapped nor a second column
+
+
+def test_a_facebook_category_alone_is_not_a_google_category():
+    data = b"id,title,price,availability,fb_product_category\nA,Dress,10 USD,in stock,Clothing\n"
+    rows, _ = _parse(data)
+    assert rows[0]["google_product_category"] == ""
+    assert json.loads(rows[0]["custom_attributes"]) == {"fb_product_category": "Clothing"}
+
+
+@pytest.mark.parametrize(
+    "housekeeping",
+    [
+        "<updated>2024-05-01T10:00:00Z</updated>",
+        "<published>2024-04-01T10:00:00Z</published>",
+        "<author><name>Shop</name><email>shop@x.test</email></author>",
+        "<contributor><name>Editor</name></contributor>",
+        '<category term="dresses" label="Dresses"/>',
+        "<rights>© Shop</rights>",
+        "<source><id>tag:x.test,2024:feed</id><title>Shop</title></source>",
+    ],
+)
+def test_atom_housekeeping_elements_are_not_product_data(housekeeping):
+    """An Atom entry's own bookkeeping is on every entry of every Atom feed: not a column
+    (no unmapped-column warning, no custom attribute, no field written or cleared)."""
+    inner = f"<id>1a</id><title>Hat</title>{housekeeping}"
+    rows, messages = _parse(_atom_entry(inner), warnings=True)
+    assert messages == []
+    assert rows[0]["custom_attributes"] == "{}" and rows[0]["product_type"] == ""
+    state = p.ValidationState(default_currency="USD", partial=True)
+    for _ in parse_feed(io.BytesIO(_atom_entry(inner)), state=state):
+        pass
+    assert p.written_fields(state.columns) == p.written_fields(
+        ["sku", "title", "price", "availability"]
+    )
