@@ -130,7 +130,9 @@ SPECS: dict[str, ChannelSpec] = {
             "image_link",
             "brand",
         ),
-        _OPTIONAL,
+        # Meta's own taxonomy beside Google's (a feed's fb_product_category column, kept by
+        # the ingest as a custom attribute)
+        (*_OPTIONAL, "fb_product_category"),
         text_limits={"title": 200, "description": 9999},
     ),
     # TikTok catalog product parameters: nine required fields, brand among them ("an error
@@ -338,7 +340,7 @@ def item_builder(
     """A function turning one product row (ROW_COLUMNS order) into a channel item."""
     id_col = SPECS[channel].id_column
     label_col = label_column(label_slot) if label_slot is not None else None
-    google = channel == GOOGLE
+    google, meta = channel == GOOGLE, channel == META
 
     def build(row: tuple) -> dict[str, str]:
         (
@@ -392,6 +394,10 @@ def item_builder(
             "gtin": gtin or "",
             "mpn": mpn or "",
         }
+        if meta:
+            item["fb_product_category"] = (
+                _attr_text(attrs.get("fb_product_category")) if attrs else ""
+            )
         if label_col is not None:
             item[label_col] = flag_label(flag_status)
         return item

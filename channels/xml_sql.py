@@ -215,6 +215,7 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
         "THEN p.custom_attributes ->> 'sale_price_effective_date' END",
         "item_group_id": "p.item_group_id",
         "google_product_category": "p.google_product_category",
+        "fb_product_category": "p.custom_attributes ->> 'fb_product_category'",
         "product_type": "p.product_type",
         "gtin": "p.gtin",
         "mpn": "p.mpn",

@@ -215,6 +215,27 @@ def test_the_sale_price_effective_date_goes_only_with_a_sale_price(sale_price, w
     assert item["sale_price_effective_date"] == written
 
 
+@pytest.mark.parametrize(
+    ("channel", "custom", "written"),
+    [
+        (
+            "meta",
+            '{"fb_product_category": "Clothing & Accessories > Shoes"}',
+            "Clothing & Accessories > Shoes",
+        ),
+        ("meta", "{}", ""),
+        ("google", '{"fb_product_category": "Clothing"}', None),  # Meta's taxonomy only
+        ("tiktok", '{"fb_product_category": "Clothing"}', None),
+    ],
+)
+def test_meta_items_carry_metas_own_category(channel, custom, written):
+    row = list(ROW)
+    row[18] = custom
+    item = specs.item_builder(channel, catalog_currency="EUR", label_slot=None)(tuple(row))
+    assert item.get("fb_product_category") == written
+    assert ("fb_product_category" in specs.SPECS[channel].columns) == (written is not None)
+
+
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji of five code points
 THUMB = "\U0001f44d\U0001f3fd"  # thumbs up, medium skin tone
 
