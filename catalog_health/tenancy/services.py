@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
+from .currencies import currency_code
 from .models import ApiToken, AuditEvent, Membership, Tenant
 from .roles import Perm, Role, assignable_roles, has_perm
 
@@ -48,7 +49,11 @@ def tenant_create(
     currency: str = "USD",
     actor=None,
 ) -> Tenant:
-    tenant = Tenant(slug=slug, name=name, time_zone=time_zone, currency=currency.upper())
+    try:
+        currency = currency_code(currency)
+    except ValidationError as exc:
+        raise ValidationError({"currency": exc.messages}) from exc
+    tenant = Tenant(slug=slug, name=name, time_zone=time_zone, currency=currency)
     tenant.full_clean()
     tenant.save()
     Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)

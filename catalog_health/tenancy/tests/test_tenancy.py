@@ -128,3 +128,40 @@ def test_audit_trail_cannot_be_edited_or_deleted_in_admin(client, user_factory):
     delete_url = reverse("admin:tenancy_auditevent_delete", args=[event.pk])
     assert client.post(delete_url, {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("eur", "EUR"), ("GBP", "GBP")])
+def test_create_tenant_stores_its_currency_in_capitals(typed, stored):
+    call_command(
+        "create_tenant",
+        "shop-3",
+        "--name",
+        "Shop",
+        "--owner",
+        "olga",
+        "--password",
+        "a-long-Passw0rd!",
+        "--currency",
+        typed,
+        stdout=io.StringIO(),
+    )
+    assert Tenant.objects.get(slug="shop-3").currency == stored
+
+
+@pytest.mark.parametrize("typed", ["US$", "EURO", "XYZ", ""])
+def test_create_tenant_refuses_what_is_not_a_currency(typed):
+    with pytest.raises(CommandError, match="ISO 4217"):
+        call_command(
+            "create_tenant",
+            "shop-4",
+            "--name",
+            "Shop",
+            "--owner",
+            "olga",
+            "--password",
+            "a-long-Passw0rd!",
+            "--currency",
+            typed,
+            stdout=io.StringIO(),
+        )
+    assert not Tenant.objects.filter(slug="shop-4").exists()
