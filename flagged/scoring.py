@@ -471,6 +471,14 @@ class MetricResult:
     def reason(self) -> str:
         return reason_text(self.metric, self.counts, self.policy)
 
+    @property
+    def against_count(self) -> int:
+        """How many orders count against the metric (the ones to fix, ``against``): for a
+        higher-is-better metric they are the ones its numerator does not count."""
+        c = self.counts
+        higher = METRICS[self.metric].higher_is_better
+        return c.denominator - c.numerator if higher else c.numerator
+
 
 def evaluate(
     counts_by_metric: dict[Metric, Counts], policies: dict[Metric, Policy]

@@ -464,3 +464,20 @@ def test_against_is_the_complement_for_higher_is_better():
     # an unknown tracking number is outside the population: never listed as one to fix
     assert tracking.population.test(shipped(3, tracking=None), ctx) is False
     assert METRICS[Metric.LATE_DISPATCH].against is METRICS[Metric.LATE_DISPATCH].counted
+
+
+@pytest.mark.parametrize(
+    ("metric", "num", "den", "against"),
+    [
+        (Metric.LATE_DISPATCH, 3, 40, 3),  # lower is better: the counted ones are to fix
+        (Metric.OVERDUE_UNSHIPPED, 0, 40, 0),
+        (Metric.VALID_TRACKING, 84, 105, 21),  # higher is better: the ones not counted
+        (Metric.VALID_TRACKING, 105, 105, 0),
+        (Metric.VALID_TRACKING, 0, 0, 0),
+    ],
+)
+def test_orders_against_a_metric(metric, num, den, against):
+    result = next(
+        r for r in evaluate({metric: Counts(num, den)}, DEFAULT_POLICIES) if r.metric == metric
+    )
+    assert result.against_count == against

@@ -332,6 +332,35 @@ def test_end_to_end_orders_to_impacted_to_fixed_to_resolved(client, member, cata
     assert [h["to"] for h in response.context["history"]] == ["Resolved", "Impacted"]
 
 
+def test_details_count_the_orders_to_fix_of_a_higher_is_better_metric(client, member, catalog):
+    """Valid tracking counts the orders with a number; the ones listed to fix lack one."""
+    product = ProductFactory(catalog=catalog)
+    now = timezone.now()
+    for i in range(30):
+        OrderFactory(
+            product=product,
+            placed_at=now - timedelta(days=5, hours=i),
+            ship_by=now - timedelta(days=3),
+            shipped_at=now - timedelta(days=4),
+            tracking_number="" if i < 6 else f"1Z{i}",
+        )
+    flags_score(tenant=catalog.tenant)
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    url = reverse(
+        "flagged:flagged_detail",
+        kwargs={"tenant_slug": catalog.tenant.slug, "product_id": product.pk},
+    )
+    response = client.get(url)
+    tracking = next(
+        m for m in response.context["metrics"] if m["result"].metric == "valid_tracking_rate"
+    )
+    assert tracking["result"].level == Level.IMPACTED
+    assert len(tracking["orders"]) == 6
+    html = response.content.decode()
+    assert "Orders to fix (6)" in html
+    assert "24 / 30" in html  # the metric itself still counts the orders with tracking
+
+
 def test_details_of_a_product_never_flagged(client, member, catalog):
     product = ProductFactory(catalog=catalog)
     client.force_login(member(catalog.tenant, Role.VIEWER))
