@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.html import escape
 
 from catalog_health.tenancy.roles import Role
 from catalogs import services
@@ -91,6 +92,10 @@ def test_page_form_shows_a_field_error_and_keeps_the_input(client, member, tenan
     assert response.status_code == 200
     form = response.context["form"]
     assert form.errors["currency"]
+    html = response.content.decode()
+    for message in form.errors["currency"]:  # shown next to the field, not only in context
+        assert escape(message) in html
+    assert 'aria-describedby="id_currency_error"' in html
     assert form.data["name"] == "Spring"
     assert not Catalog.objects.for_tenant(tenant_a).exists()
 
