@@ -123,6 +123,21 @@ def test_tab_keyset_pages_and_filters(client, member, catalog):
     assert since == sorted(since) and len(since) == 32
 
 
+@pytest.mark.parametrize("bad", [{"size": "abc"}, {"size": "7"}, {"sort": "nope"}])
+def test_one_bad_filter_keeps_the_others(client, member, catalog, bad):
+    """A link with an odd size or sort still shows (and exports) only the tab it names."""
+    make_states(catalog, 2)
+    make_states(catalog, 3, status=FlagStatus.AT_RISK)
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    params = {"status": "at_risk", **bad}
+    response = client.get(tab_url(catalog.tenant), params)
+    assert {r.state.status for r in response.context["rows"]} == {FlagStatus.AT_RISK}
+    assert len(response.context["rows"]) == 3
+    export = reverse("flagged:flagged_export", kwargs={"tenant_slug": catalog.tenant.slug})
+    body = b"".join(client.get(export, params).streaming_content).decode()
+    assert len(list(csv.reader(io.StringIO(body)))) == 1 + 3
+
+
 def test_export_is_formula_injection_safe(client, member, catalog):
     product = ProductFactory(catalog=catalog, title='=HYPERLINK("http://evil","x")', sku="+SKU1")
     FlagStateFactory(product=product)
