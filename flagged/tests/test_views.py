@@ -35,6 +35,12 @@ def tab_url(tenant, **params):
     return reverse("flagged:flagged_list", kwargs={"tenant_slug": tenant.slug})
 
 
+def detail_url(tenant, product):
+    return reverse(
+        "flagged:flagged_detail", kwargs={"tenant_slug": tenant.slug, "product_id": product.pk}
+    )
+
+
 def make_states(catalog, n, status=FlagStatus.IMPACTED):
     states = []
     base = timezone.now() - timedelta(days=3)
@@ -171,10 +177,7 @@ def test_details_page_metrics_graph_history_and_review_links(client, member, cat
         DailyImpressionFactory(product=product, date=now.date() - timedelta(days=d))
     flags_score(tenant=catalog.tenant)
     client.force_login(member(catalog.tenant, Role.SELLER))
-    url = reverse(
-        "flagged:flagged_detail",
-        kwargs={"tenant_slug": catalog.tenant.slug, "product_id": product.pk},
-    )
+    url = detail_url(catalog.tenant, product)
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
@@ -339,11 +342,7 @@ def test_end_to_end_orders_to_impacted_to_fixed_to_resolved(client, member, cata
     flags_score(tenant=tenant, now=later)
     state.refresh_from_db()
     assert state.status == FlagStatus.RESOLVED
-    response = client.get(
-        reverse(
-            "flagged:flagged_detail", kwargs={"tenant_slug": tenant.slug, "product_id": product.pk}
-        )
-    )
+    response = client.get(detail_url(tenant, product))
     assert [h["to"] for h in response.context["history"]] == ["Resolved", "Impacted"]
 
 
@@ -361,10 +360,7 @@ def test_details_count_the_orders_to_fix_of_a_higher_is_better_metric(client, me
         )
     flags_score(tenant=catalog.tenant)
     client.force_login(member(catalog.tenant, Role.SELLER))
-    url = reverse(
-        "flagged:flagged_detail",
-        kwargs={"tenant_slug": catalog.tenant.slug, "product_id": product.pk},
-    )
+    url = detail_url(catalog.tenant, product)
     response = client.get(url)
     tracking = next(
         m for m in response.context["metrics"] if m["result"].metric == "valid_tracking_rate"
@@ -379,10 +375,7 @@ def test_details_count_the_orders_to_fix_of_a_higher_is_better_metric(client, me
 def test_details_of_a_product_never_flagged(client, member, catalog):
     product = ProductFactory(catalog=catalog)
     client.force_login(member(catalog.tenant, Role.VIEWER))
-    url = reverse(
-        "flagged:flagged_detail",
-        kwargs={"tenant_slug": catalog.tenant.slug, "product_id": product.pk},
-    )
+    url = detail_url(catalog.tenant, product)
     response = client.get(url)
     html = response.content.decode()
     assert response.status_code == 200
@@ -400,12 +393,7 @@ def test_details_escape_hostile_sku_and_title(client, member, catalog):
     )
     FlagStateFactory(product=product)
     client.force_login(member(catalog.tenant, Role.VIEWER))
-    html = client.get(
-        reverse(
-            "flagged:flagged_detail",
-            kwargs={"tenant_slug": catalog.tenant.slug, "product_id": product.pk},
-        )
-    ).content.decode()
+    html = client.get(detail_url(catalog.tenant, product)).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert '<a href="javascript' not in html
     tab = client.get(tab_url(catalog.tenant)).content.decode()

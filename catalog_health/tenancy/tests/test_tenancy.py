@@ -130,11 +130,10 @@ def test_audit_trail_cannot_be_edited_or_deleted_in_admin(client, user_factory):
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
-@pytest.mark.parametrize(("typed", "stored"), [("eur", "EUR"), ("GBP", "GBP")])
-def test_create_tenant_stores_its_currency_in_capitals(typed, stored):
+def _create_tenant_with_currency(slug: str, currency: str) -> None:
     call_command(
         "create_tenant",
-        "shop-3",
+        slug,
         "--name",
         "Shop",
         "--owner",
@@ -142,26 +141,19 @@ def test_create_tenant_stores_its_currency_in_capitals(typed, stored):
         "--password",
         "a-long-Passw0rd!",
         "--currency",
-        typed,
+        currency,
         stdout=io.StringIO(),
     )
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("eur", "EUR"), ("GBP", "GBP")])
+def test_create_tenant_stores_its_currency_in_capitals(typed, stored):
+    _create_tenant_with_currency("shop-3", typed)
     assert Tenant.objects.get(slug="shop-3").currency == stored
 
 
 @pytest.mark.parametrize("typed", ["US$", "EURO", "XYZ", ""])
 def test_create_tenant_refuses_what_is_not_a_currency(typed):
     with pytest.raises(CommandError, match="ISO 4217"):
-        call_command(
-            "create_tenant",
-            "shop-4",
-            "--name",
-            "Shop",
-            "--owner",
-            "olga",
-            "--password",
-            "a-long-Passw0rd!",
-            "--currency",
-            typed,
-            stdout=io.StringIO(),
-        )
+        _create_tenant_with_currency("shop-4", typed)
     assert not Tenant.objects.filter(slug="shop-4").exists()
