@@ -191,7 +191,13 @@ def member_set_role(
     if role not in allowed or membership.role not in allowed:
         raise ValidationError({"role": "Only an owner can grant or change the owner role."})
     if membership.role == Role.OWNER and role != Role.OWNER:
-        owners = Membership.objects.filter(tenant=tenant, role=Role.OWNER).count()
+        # Lock the owners before counting: two owners demoting each other at once would
+        # each count two and leave the tenant without one.
+        owners = len(
+            Membership.objects.select_for_update()
+            .filter(tenant=tenant, role=Role.OWNER)
+            .values_list("pk", flat=True)
+        )
         if owners <= 1:
             raise ValidationError({"role": "A tenant needs at least one owner."})
     old = membership.role
