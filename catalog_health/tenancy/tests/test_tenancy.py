@@ -168,7 +168,6 @@ def test_create_tenant_refuses_what_is_not_a_currency(typed):
 def test_two_owners_demoting_each_other_at_once_leave_one_owner(member, tenant_a, monkeypatch):
     """Each sees two owners; without a lock both demotions pass and the tenant has none."""
     first, second = member(tenant_a, Role.OWNER, "o1"), member(tenant_a, Role.OWNER, "o2")
-    memberships = {m.user_id: m for m in Membership.objects.filter(tenant=tenant_a)}
     save = Membership.save
 
     def slow_save(self, *args, **kwargs):
@@ -181,11 +180,13 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(member, tenant_a
 
     def demote(actor, target) -> None:
         try:
+            # each request reads its own rows, as two browsers would
+            mine = {m.user_id: m for m in Membership.objects.filter(tenant=tenant_a)}
             barrier.wait()
             member_set_role(
                 tenant=tenant_a,
-                actor_membership=memberships[actor.pk],
-                membership=memberships[target.pk],
+                actor_membership=mine[actor.pk],
+                membership=mine[target.pk],
                 role=Role.ADMIN,
             )
         except ValidationError as exc:
