@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib import admin
 
-from .forms import CurrencyFormField
+from catalog_health.tenancy.currencies import CurrencyFormField
+
 from .models import Catalog, Product
 from .rules import EDITABLE_FIELDS, product_edit_errors
 from .services import product_update

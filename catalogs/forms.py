@@ -1,16 +1,8 @@
 from django import forms
 
-from catalog_health.tenancy.currencies import currency_code
+from catalog_health.tenancy.currencies import CurrencyFormField
 
 from .models import Catalog, Product
-
-
-class CurrencyFormField(forms.CharField):
-    """A currency as typed: 'usd' becomes 'USD', 'US$' is an error on the field."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return currency_code(value) if value else value
 
 
 class CatalogForm(forms.ModelForm):

@@ -4,6 +4,7 @@ Pure (no ORM): a table of cases tests it. No maintained currency list is a depen
 codes are below.
 """
 
+from django import forms
 from django.core.exceptions import ValidationError
 
 # ISO 4217 list one (current currencies), as published by its maintenance agency (SIX
@@ -51,3 +52,11 @@ def validate_currency(value: str) -> None:
             f"Currency must be stored in capitals ({value.strip().upper()}).",
             code="invalid_currency",
         )
+
+
+class CurrencyFormField(forms.CharField):
+    """A currency as typed in a form: 'usd' becomes 'USD', 'US$' is an error on the field."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return currency_code(value) if value else value

@@ -40,3 +40,25 @@ def test_the_model_validator_wants_the_stored_form(value, ok):
 def test_the_table_holds_three_capital_letters_only():
     assert all(len(c) == 3 and c.isascii() and c.isupper() for c in ISO_4217_CODES)
     assert {"USD", "EUR", "GBP", "BRL", "JPY", "INR"} <= ISO_4217_CODES
+
+
+@pytest.mark.django_db
+def test_tenant_admin_capitalises_and_refuses_like_the_catalogs(admin_client, tenant_a):
+    from django.urls import reverse
+
+    from catalog_health.tenancy.models import Tenant
+
+    url = reverse("admin:tenancy_tenant_change", args=[tenant_a.pk])
+    data = {
+        "name": tenant_a.name,
+        "slug": tenant_a.slug,
+        "time_zone": "UTC",
+        "date_order": "",
+        "memberships-TOTAL_FORMS": 0,
+        "memberships-INITIAL_FORMS": 0,
+    }
+    bad = admin_client.post(url, {**data, "currency": "US$"})
+    assert bad.status_code == 200
+    assert "ISO 4217" in str(bad.context["adminform"].form.errors["currency"])
+    assert admin_client.post(url, {**data, "currency": "eur"}).status_code == 302
+    assert Tenant.objects.get(pk=tenant_a.pk).currency == "EUR"
