@@ -1,13 +1,23 @@
 from django import forms
 from django.contrib import admin
 
+from catalog_health.tenancy.currencies import CurrencyFormField
+
 from .models import Catalog, Product
 from .rules import EDITABLE_FIELDS, product_edit_errors
 from .services import product_update
 
 
+class CatalogAdminForm(forms.ModelForm):
+    class Meta:
+        model = Catalog
+        fields = ["tenant", "name", "country", "currency", "handling_days"]
+        field_classes = {"currency": CurrencyFormField}
+
+
 @admin.register(Catalog)
 class CatalogAdmin(admin.ModelAdmin):
+    form = CatalogAdminForm
     list_display = ["name", "tenant", "country", "currency", "handling_days", "created_at"]
     list_filter = ["tenant"]
     search_fields = ["name"]

@@ -1,5 +1,7 @@
 from django import forms
 
+from catalog_health.tenancy.currencies import CurrencyFormField
+
 from .models import Catalog, Product
 
 
@@ -7,6 +9,7 @@ class CatalogForm(forms.ModelForm):
     class Meta:
         model = Catalog
         fields = ["name", "country", "currency"]
+        field_classes = {"currency": CurrencyFormField}
 
 
 class CatalogSettingsForm(forms.Form):

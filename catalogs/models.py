@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from catalog_health.tenancy.currencies import validate_currency
 from catalog_health.tenancy.models import Tenant, TenantOwnedModel, TenantQuerySet
 
 
@@ -21,7 +22,12 @@ class CodeField(models.CharField):
 class Catalog(TenantOwnedModel):
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, default="US", help_text="ISO 3166-1 alpha-2")
-    currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217")
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[validate_currency],
+        help_text="ISO 4217 code, e.g. USD, EUR, GBP",
+    )
     handling_days = models.PositiveSmallIntegerField(
         "handling time (days)",
         default=3,

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 EDITABLE_FIELDS = ("inventory_quantity", "price", "sale_price", "shipping_fee", "availability")
 MAX_MONEY = Decimal("999999999999.99")
+MAX_INVENTORY = 2_147_483_647  # the column's range (a PostgreSQL integer)
 
 
 def product_edit_errors(values: dict) -> dict[str, str]:
@@ -24,6 +25,8 @@ def product_edit_errors(values: dict) -> dict[str, str]:
             errors["sale_price"] = "Sale price must be lower than the price."
     if qty is not None and qty < 0:
         errors["inventory_quantity"] = "Inventory cannot be negative."
+    elif qty is not None and qty > MAX_INVENTORY:
+        errors["inventory_quantity"] = f"Inventory is at most {MAX_INVENTORY:,}."
     if ship is not None and ship < 0:
         errors["shipping_fee"] = "Shipping fee cannot be negative."
     if ship is not None and ship > MAX_MONEY:

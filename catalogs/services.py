@@ -9,6 +9,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from catalog_health.tenancy.currencies import currency_code
 from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.services import audit_record
 
@@ -39,11 +40,13 @@ from .rules import EDITABLE_FIELDS, product_edit_errors
 def catalog_create(
     *, tenant: Tenant, actor, name: str, country: str = "US", currency: str | None = None
 ) -> Catalog:
+    """A new catalog; its currency is the tenant's unless given (None), and a given one must
+    be an ISO 4217 code (stored in capitals)."""
     catalog = Catalog(
         tenant=tenant,
         name=name.strip(),
         country=country.upper(),
-        currency=(currency or tenant.currency).upper(),
+        currency=_currency(tenant.currency if currency is None else currency),
     )
     catalog.full_clean()
     catalog.save()
@@ -56,10 +59,22 @@ def catalog_create(
 MAX_HANDLING_DAYS = 60
 
 
+def _currency(value) -> str:
+    try:
+        return currency_code(value)
+    except ValidationError as exc:
+        raise ValidationError({"currency": exc.messages}) from exc
+
+
+CATALOG_EDITABLE = ("name", "country", "currency", "handling_days")
+
+
 @transaction.atomic
 def catalog_update(*, tenant: Tenant, catalog: Catalog, actor, data: dict) -> Catalog:
     if catalog.tenant_id != tenant.pk:
         raise Catalog.DoesNotExist
+    if "currency" in data:
+        data = {**data, "currency": _currency(data["currency"])}
     if "handling_days" in data:
         days = data["handling_days"]
         if (
@@ -71,12 +86,14 @@ def catalog_update(*, tenant: Tenant, catalog: Catalog, actor, data: dict) -> Ca
                 {"handling_days": f"Handling time is 0 to {MAX_HANDLING_DAYS} days."}
             )
     changes = {}
-    for field in ("name", "country", "currency", "handling_days"):
+    for field in CATALOG_EDITABLE:
         if field in data and getattr(catalog, field) != data[field]:
             changes[field] = [getattr(catalog, field), data[field]]
             setattr(catalog, field, data[field])
     if changes:
-        catalog.full_clean()
+        # Only what changes is checked: a value saved before a rule existed (a currency
+        # "US$") must not block an unrelated setting; admin shows and fixes it.
+        catalog.full_clean(exclude=[f for f in CATALOG_EDITABLE if f not in changes])
         catalog.save()
         audit_record(
             tenant=tenant, actor=actor, action="catalog.updated", target=catalog, changes=changes

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 
+from catalog_health.page_filters import valid_filters
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 
@@ -78,7 +79,7 @@ class CatalogDetailView(CatalogMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         catalog = self.get_catalog()
         form = ProductFilterForm(self.request.GET or {"size": 50, "sort": "sku"})
-        filters = form.cleaned_data if form.is_valid() else {}
+        filters = valid_filters(form)
         page = selectors.product_page(
             tenant=self.tenant,
             catalog=catalog,
@@ -225,7 +226,7 @@ class OrderListView(TenantViewMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         catalogs = list(selectors.catalog_list(tenant=self.tenant))
         form = OrderFilterForm(self.request.GET or None, catalogs=catalogs)
-        filters = form.cleaned_data if form.is_valid() else {}
+        filters = valid_filters(form)
         page = selectors.order_page(
             tenant=self.tenant,
             filters=filters,

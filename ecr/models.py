@@ -19,6 +19,7 @@ from catalogs.models import Catalog, Product
 from . import rules
 from . import state as ecr_state
 
+MIN_TEXT_LIMIT = 10  # characters: the shortest title or description limit staff may set
 RATIO_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
 
 
@@ -102,10 +103,22 @@ class ReviewSettings(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Products the standard review queue reviews per catalog per cycle.",
     )
-    title_max_length = models.PositiveIntegerField(default=150)
-    description_max_length = models.PositiveIntegerField(default=5000)
+    # Lower bounds: a limit of 0 (a slip of the keyboard) fails every product with a title or
+    # description at the next re-review, and ECR turns off in every catalog of every tenant.
+    title_max_length = models.PositiveIntegerField(
+        default=150,
+        validators=[MinValueValidator(MIN_TEXT_LIMIT)],
+        help_text=f"Longer titles are an error (at least {MIN_TEXT_LIMIT}).",
+    )
+    description_max_length = models.PositiveIntegerField(
+        default=5000,
+        validators=[MinValueValidator(MIN_TEXT_LIMIT)],
+        help_text=f"Longer descriptions are an error (at least {MIN_TEXT_LIMIT}).",
+    )
     caps_min_letters = models.PositiveIntegerField(
-        default=8, help_text="An all-capitals title is flagged from this many letters on."
+        default=8,
+        validators=[MinValueValidator(1)],
+        help_text="An all-capitals title is flagged from this many letters on (at least 1).",
     )
     rules_changed_at = models.DateTimeField(
         null=True,

@@ -12,6 +12,7 @@ from catalogs.models import Product
 
 from .scoring import (
     DEFAULT_POLICIES,
+    MAX_WINDOW_DAYS,
     METRICS,
     PREFIX,
     Counts,
@@ -46,7 +47,11 @@ class PolicyFields(models.Model):
 
     metric = models.CharField(max_length=32, choices=MetricChoices.choices)
     enabled = models.BooleanField(default=True)
-    window_days = models.PositiveIntegerField(default=30, validators=[MinValueValidator(1)])
+    window_days = models.PositiveIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_WINDOW_DAYS)],
+        help_text=f"days of orders scored, 1 to {MAX_WINDOW_DAYS}",
+    )
     min_orders = models.PositiveIntegerField(
         default=10, validators=[MinValueValidator(1)], help_text="fewer orders: not evaluated"
     )
@@ -67,6 +72,7 @@ class PolicyFields(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
+        validators=[MinValueValidator(0)],
         help_text="high shipping fee only: fee above this percent of the item value",
     )
     fee_amount = models.DecimalField(
@@ -74,6 +80,7 @@ class PolicyFields(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
+        validators=[MinValueValidator(0)],
         help_text="high shipping fee only: fee above this amount",
     )
     how_to_fix = models.TextField(blank=True)

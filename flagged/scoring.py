@@ -296,14 +296,19 @@ class PolicyError(ValueError):
     """A policy whose numbers contradict each other."""
 
 
+# A year of orders is more than any marketplace scores over; a longer window only slows the
+# scoring, and past about 2,000 years its start is no longer a date (nothing scores at all).
+MAX_WINDOW_DAYS = 365
+
+
 def policy_validate(policy: Policy) -> None:
     """Raise PolicyError when thresholds are out of range or on the wrong side."""
     for name in ("at_risk_threshold", "target"):
         value = getattr(policy, name)
         if not Decimal(0) <= value <= Decimal(100):
             raise PolicyError(f"{name} must be between 0 and 100 (got {value}).")
-    if policy.window_days < 1:
-        raise PolicyError("window_days must be at least 1.")
+    if not 1 <= policy.window_days <= MAX_WINDOW_DAYS:
+        raise PolicyError(f"window_days must be 1 to {MAX_WINDOW_DAYS} (got {policy.window_days}).")
     if policy.min_orders < 1:
         raise PolicyError("min_orders must be at least 1.")
     if policy.definition.higher_is_better:
@@ -314,6 +319,11 @@ def policy_validate(policy: Policy) -> None:
             )
     elif policy.at_risk_threshold > policy.target:
         raise PolicyError("The at-risk threshold must be at or below the target.")
+    # A negative limit makes every order's fee high, and so every product with orders Impacted.
+    if policy.fee_ratio_percent is not None and policy.fee_ratio_percent < 0:
+        raise PolicyError(f"The fee ratio cannot be negative (got {policy.fee_ratio_percent}).")
+    if policy.fee_amount is not None and policy.fee_amount < 0:
+        raise PolicyError(f"The fee amount cannot be negative (got {policy.fee_amount}).")
     if policy.metric == Metric.HIGH_SHIPPING_FEE and (
         policy.fee_ratio_percent is None and policy.fee_amount is None
     ):
@@ -470,6 +480,14 @@ class MetricResult:
     @property
     def reason(self) -> str:
         return reason_text(self.metric, self.counts, self.policy)
+
+    @property
+    def against_count(self) -> int:
+        """How many orders count against the metric (the ones to fix, ``against``): for a
+        higher-is-better metric they are the ones its numerator does not count."""
+        c = self.counts
+        higher = METRICS[self.metric].higher_is_better
+        return c.denominator - c.numerator if higher else c.numerator
 
 
 def evaluate(

@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from catalog_health.csv_export import csv_lines
+from catalog_health.page_filters import valid_filters
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 from catalogs.models import Catalog, Product
@@ -43,7 +44,7 @@ EXPORT_COLUMNS = ["sku", "title", "catalog", "status", "since", "reasons", "prod
 
 def _filters(request) -> tuple[FlaggedFilterForm, dict]:
     form = FlaggedFilterForm(request.GET or None)
-    filters = dict(form.cleaned_data) if form.is_valid() else {}
+    filters = valid_filters(form)
     # ?catalog=<id>: one catalog's products (a channel feed's "Impacted N" links here). The
     # selector reads it through the tenant's products: another tenant's id matches nothing.
     catalog = request.GET.get("catalog", "")

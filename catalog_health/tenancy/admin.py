@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin
 
+from .currencies import CurrencyFormField
 from .models import ApiToken, AuditEvent, Membership, Tenant
 
 
@@ -9,8 +11,16 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class TenantAdminForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ["name", "slug", "time_zone", "currency", "date_order"]
+        field_classes = {"currency": CurrencyFormField}
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    form = TenantAdminForm
     list_display = ["name", "slug", "time_zone", "currency", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

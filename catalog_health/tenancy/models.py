@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from .currencies import validate_currency
 from .roles import Role
 
 
@@ -22,7 +23,8 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    currency = models.CharField(max_length=3, default="USD")
+    # of its new catalogs, unless one is chosen
+    currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     # How an imported file's slash dates read when none of them has a day above 12
     # (03/04/2026): never guessed, so an ambiguous file waits for this or a choice at upload.
     date_order = models.CharField(

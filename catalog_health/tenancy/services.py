@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
+from .currencies import currency_code
 from .models import ApiToken, AuditEvent, Membership, Tenant
 from .roles import Perm, Role, assignable_roles, has_perm
 
@@ -48,7 +49,11 @@ def tenant_create(
     currency: str = "USD",
     actor=None,
 ) -> Tenant:
-    tenant = Tenant(slug=slug, name=name, time_zone=time_zone, currency=currency.upper())
+    try:
+        currency = currency_code(currency)
+    except ValidationError as exc:
+        raise ValidationError({"currency": exc.messages}) from exc
+    tenant = Tenant(slug=slug, name=name, time_zone=time_zone, currency=currency)
     tenant.full_clean()
     tenant.save()
     Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
@@ -186,7 +191,13 @@ def member_set_role(
     if role not in allowed or membership.role not in allowed:
         raise ValidationError({"role": "Only an owner can grant or change the owner role."})
     if membership.role == Role.OWNER and role != Role.OWNER:
-        owners = Membership.objects.filter(tenant=tenant, role=Role.OWNER).count()
+        # Lock the owners before counting: two owners demoting each other at once would
+        # each count two and leave the tenant without one.
+        owners = len(
+            Membership.objects.select_for_update()
+            .filter(tenant=tenant, role=Role.OWNER)
+            .values_list("pk", flat=True)
+        )
         if owners <= 1:
             raise ValidationError({"role": "A tenant needs at least one owner."})
     old = membership.role

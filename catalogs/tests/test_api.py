@@ -35,6 +35,19 @@ def test_patch_validates_and_returns_the_product(api_client_for, member, tenant_
     assert ok.json()["sku"] == product.sku
 
 
+@pytest.mark.parametrize("qty", [99_999_999_999, 2_147_483_648])
+def test_patch_refuses_an_inventory_past_the_column(api_client_for, member, tenant_a, qty):
+    product = ProductFactory(catalog=CatalogFactory(tenant=tenant_a))
+    api = api_client_for(member(tenant_a, "seller"), tenant_a)
+    response = api.patch(
+        f"/api/v1/products/{product.pk}/", {"inventory_quantity": qty}, format="json"
+    )
+    assert response.status_code == 400
+    assert "inventory_quantity" in response.json()
+    product.refresh_from_db()
+    assert product.inventory_quantity == 10
+
+
 def test_read_only_fields_are_ignored_on_patch(api_client_for, member, tenant_a):
     product = ProductFactory(catalog=CatalogFactory(tenant=tenant_a))
     api = api_client_for(member(tenant_a, "seller"), tenant_a)

@@ -30,6 +30,8 @@ BASE = {
         ({"inventory_quantity": 0}, "availability"),
         ({"inventory_quantity": 0, "availability": "out_of_stock"}, None),
         ({"inventory_quantity": None}, None),
+        ({"inventory_quantity": 2_147_483_647}, None),
+        ({"inventory_quantity": 2_147_483_648}, "inventory_quantity"),  # past the column
         ({"shipping_fee": D("-0.01")}, "shipping_fee"),
         ({"shipping_fee": D("0.00")}, None),
     ],

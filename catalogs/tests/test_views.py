@@ -1,11 +1,16 @@
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from catalog_health.tenancy.roles import Role
 from catalogs.models import Availability, ReviewStatus
 
 from .factories import CatalogFactory, ProductFactory
+from .order_factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +146,27 @@ def test_keyset_walk_with_missing_prices_covers_every_product_once(client, membe
         if not cursor:
             break
     assert len(seen) == len(set(seen)) == 35
+
+
+@pytest.mark.parametrize("bad", [{"size": "abc"}, {"size": "999999"}, {"sort": "nope"}])
+def test_one_bad_filter_keeps_the_others(client, member, catalog, bad):
+    """A hand-edited link with an odd page size or sort still filters by what is valid: the
+    page must not list every product under a filter that reads Out of stock."""
+    ProductFactory(catalog=catalog, sku="IN-1")
+    ProductFactory(catalog=catalog, sku="OUT-1", availability="out_of_stock")
+    client.force_login(member(catalog.tenant))
+    params = {"availability": Availability.OUT_OF_STOCK, **bad}
+    response = client.get(_list_url(catalog), params)
+    assert {p.sku for p in response.context["page"].rows} == {"OUT-1"}
+
+
+def test_orders_with_a_bad_date_keep_the_other_filters(client, member, catalog):
+    now = timezone.now()
+    product = ProductFactory(catalog=catalog)
+    overdue = OrderFactory(product=product, ship_by=now - timedelta(days=1), shipped_at=None)
+    OrderFactory(product=product)  # shipped
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    url = reverse("catalogs:order_list", kwargs={"tenant_slug": catalog.tenant.slug})
+    response = client.get(url, {"status": "overdue", "date_from": "2026-13-45"})
+    assert [o.pk for o in response.context["page"].rows] == [overdue.pk]
+    assert response.context["filter_form"].errors["date_from"]

@@ -196,6 +196,18 @@ def test_a_re_review_that_finds_nothing_new_writes_nothing(catalog, tenant_a):
     assert (set(products.values_list("id", "reviewed_at")), set(issues.values_list("id"))) == before
 
 
+# Review settings' admin form as saved by default.
+SETTINGS_FORM = {
+    "disable_threshold": "0.800",
+    "enable_threshold": "0.900",
+    "min_products": 20,
+    "standard_queue_capacity": 500,
+    "title_max_length": 150,
+    "description_max_length": 5000,
+    "caps_min_letters": 8,
+}
+
+
 @pytest.mark.parametrize(
     ("changes", "rules_changed"),
     [
@@ -209,19 +221,37 @@ def test_review_settings_that_the_rules_read_count_as_a_rules_change(
     staff_client, changes, rules_changed
 ):
     settings = ReviewSettings.current()
-    form = {
-        "disable_threshold": "0.800",
-        "enable_threshold": "0.900",
-        "min_products": 20,
-        "standard_queue_capacity": 500,
-        "title_max_length": 150,
-        "description_max_length": 5000,
-        "caps_min_letters": 8,
-        **changes,
-    }
+    form = {**SETTINGS_FORM, **changes}
     response = staff_client.post(f"/admin/ecr/reviewsettings/{settings.pk}/change/", form)
     assert response.status_code == 302
     assert (ReviewSettings.current().rules_changed_at is not None) is rules_changed
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        # a limit of 0 made every product with a title (or description) Unavailable, and so
+        # ECR off in every catalog of every tenant, at the next re-review
+        {"title_max_length": 0},
+        {"title_max_length": 9},
+        {"description_max_length": 0},
+        {"caps_min_letters": 0},
+    ],
+)
+def test_review_settings_refuse_limits_that_fail_every_product(staff_client, changes):
+    settings = ReviewSettings.current()
+    form = {**SETTINGS_FORM, **changes}
+    response = staff_client.post(f"/admin/ecr/reviewsettings/{settings.pk}/change/", form)
+    assert response.status_code == 200
+    (field,) = changes
+    assert response.context["adminform"].form.errors[field]
+    saved = ReviewSettings.current()
+    assert (saved.title_max_length, saved.description_max_length, saved.caps_min_letters) == (
+        150,
+        5000,
+        8,
+    )
+    assert saved.rules_changed_at is None
 
 
 def test_pending_products_and_other_catalogs_are_left_to_their_own_review(

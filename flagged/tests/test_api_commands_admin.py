@@ -180,6 +180,37 @@ def test_admin_policy_change_is_audited_and_rescore_applies_it(admin_client, adm
     assert FlagState.objects.for_tenant(tenant_a).get().status == FlagStatus.IMPACTED
 
 
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"window_days": "1000000"}, "window_days"),  # scoring could not compute its start
+        ({"window_days": "0"}, "window_days"),
+        ({"fee_amount": "-1"}, "fee_amount"),
+        ({"fee_ratio_percent": "-25"}, "fee_ratio_percent"),
+    ],
+)
+def test_admin_refuses_a_policy_scoring_cannot_use(admin_client, tenant_a, changes, field):
+    policy = MetricPolicy.objects.get(metric="high_shipping_fee_rate")
+    url = reverse("admin:flagged_metricpolicy_change", args=[policy.pk])
+    form = {
+        "metric": "high_shipping_fee_rate",
+        "enabled": "on",
+        "window_days": 30,
+        "min_orders": 10,
+        "at_risk_threshold": "5.00",
+        "target": "10.00",
+        "fee_ratio_percent": "25.00",
+        "fee_amount": "20.00",
+        "how_to_fix": "",
+    }
+    response = admin_client.post(url, {**form, **changes})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field]
+    policy.refresh_from_db()
+    assert (policy.window_days, policy.fee_amount) == (30, Decimal("20.00"))
+    flags_score(tenant=tenant_a)  # the policy in force still scores
+
+
 def test_digest_mails_sellers_new_impacted_and_at_risk(member, tenant_a):
     seller = member(tenant_a, Role.SELLER)
     member(tenant_a, Role.VIEWER)

@@ -294,6 +294,8 @@ def test_worst_level():
         ({"at_risk_threshold": D("-1")}, "between 0 and 100"),
         ({"at_risk_threshold": D("5"), "target": D("4")}, "at or below the target"),
         ({"window_days": 0}, "window_days"),
+        ({"window_days": 366}, "window_days"),
+        ({"window_days": 1_000_000}, "window_days"),  # would overflow the window's start
         ({"min_orders": 0}, "min_orders"),
     ],
 )
@@ -310,6 +312,21 @@ def test_policy_validate_higher_and_fee():
         policy_validate(replace(fee, fee_ratio_percent=None, fee_amount=None))
     for p in DEFAULT_POLICIES.values():
         policy_validate(p)
+    policy_validate(replace(LOWER, window_days=365))
+
+
+@pytest.mark.parametrize(
+    ("ratio", "amount", "message"),
+    [
+        (D("-1"), None, "fee ratio"),  # every order's fee is above -1 % of its value
+        (None, D("-0.01"), "fee amount"),  # and above -0.01: every product Impacted
+        (D("25"), D("-5"), "fee amount"),
+    ],
+)
+def test_policy_validate_refuses_negative_fee_limits(ratio, amount, message):
+    fee = DEFAULT_POLICIES[Metric.HIGH_SHIPPING_FEE]
+    with pytest.raises(PolicyError, match=message):
+        policy_validate(replace(fee, fee_ratio_percent=ratio, fee_amount=amount))
 
 
 def test_published_default_targets():
@@ -464,3 +481,20 @@ def test_against_is_the_complement_for_higher_is_better():
     # an unknown tracking number is outside the population: never listed as one to fix
     assert tracking.population.test(shipped(3, tracking=None), ctx) is False
     assert METRICS[Metric.LATE_DISPATCH].against is METRICS[Metric.LATE_DISPATCH].counted
+
+
+@pytest.mark.parametrize(
+    ("metric", "num", "den", "against"),
+    [
+        (Metric.LATE_DISPATCH, 3, 40, 3),  # lower is better: the counted ones are to fix
+        (Metric.OVERDUE_UNSHIPPED, 0, 40, 0),
+        (Metric.VALID_TRACKING, 84, 105, 21),  # higher is better: the ones not counted
+        (Metric.VALID_TRACKING, 105, 105, 0),
+        (Metric.VALID_TRACKING, 0, 0, 0),
+    ],
+)
+def test_orders_against_a_metric(metric, num, den, against):
+    result = next(
+        r for r in evaluate({metric: Counts(num, den)}, DEFAULT_POLICIES) if r.metric == metric
+    )
+    assert result.against_count == against

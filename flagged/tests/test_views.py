@@ -35,6 +35,12 @@ def tab_url(tenant, **params):
     return reverse("flagged:flagged_list", kwargs={"tenant_slug": tenant.slug})
 
 
+def detail_url(tenant, product):
+    return reverse(
+        "flagged:flagged_detail", kwargs={"tenant_slug": tenant.slug, "product_id": product.pk}
+    )
+
+
 def make_states(catalog, n, status=FlagStatus.IMPACTED):
     states = []
     base = timezone.now() - timedelta(days=3)
@@ -123,6 +129,21 @@ def test_tab_keyset_pages_and_filters(client, member, catalog):
     assert since == sorted(since) and len(since) == 32
 
 
+@pytest.mark.parametrize("bad", [{"size": "abc"}, {"size": "7"}, {"sort": "nope"}])
+def test_one_bad_filter_keeps_the_others(client, member, catalog, bad):
+    """A link with an odd size or sort still shows (and exports) only the tab it names."""
+    make_states(catalog, 2)
+    make_states(catalog, 3, status=FlagStatus.AT_RISK)
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    params = {"status": "at_risk", **bad}
+    response = client.get(tab_url(catalog.tenant), params)
+    assert {r.state.status for r in response.context["rows"]} == {FlagStatus.AT_RISK}
+    assert len(response.context["rows"]) == 3
+    export = reverse("flagged:flagged_export", kwargs={"tenant_slug": catalog.tenant.slug})
+    body = b"".join(client.get(export, params).streaming_content).decode()
+    assert len(list(csv.reader(io.StringIO(body)))) == 1 + 3
+
+
 def test_export_is_formula_injection_safe(client, member, catalog):
     product = ProductFactory(catalog=catalog, title='=HYPERLINK("http://evil","x")', sku="+SKU1")
     FlagStateFactory(product=product)
@@ -156,10 +177,7 @@ def test_details_page_metrics_graph_history_and_review_links(client, member, cat
         DailyImpressionFactory(product=product, date=now.date() - timedelta(days=d))
     flags_score(tenant=catalog.tenant)
     client.force_login(member(catalog.tenant, Role.SELLER))
-    url = reverse(
-        "flagged:flagged_detail",
-        kwargs={"tenant_slug": catalog.tenant.slug, "product_id": product.pk},
-    )
+    url = detail_url(catalog.tenant, product)
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
@@ -324,21 +342,40 @@ def test_end_to_end_orders_to_impacted_to_fixed_to_resolved(client, member, cata
     flags_score(tenant=tenant, now=later)
     state.refresh_from_db()
     assert state.status == FlagStatus.RESOLVED
-    response = client.get(
-        reverse(
-            "flagged:flagged_detail", kwargs={"tenant_slug": tenant.slug, "product_id": product.pk}
-        )
-    )
+    response = client.get(detail_url(tenant, product))
     assert [h["to"] for h in response.context["history"]] == ["Resolved", "Impacted"]
+
+
+def test_details_count_the_orders_to_fix_of_a_higher_is_better_metric(client, member, catalog):
+    """Valid tracking counts the orders with a number; the ones listed to fix lack one."""
+    product = ProductFactory(catalog=catalog)
+    now = timezone.now()
+    for i in range(30):
+        OrderFactory(
+            product=product,
+            placed_at=now - timedelta(days=5, hours=i),
+            ship_by=now - timedelta(days=3),
+            shipped_at=now - timedelta(days=4),
+            tracking_number="" if i < 6 else f"1Z{i}",
+        )
+    flags_score(tenant=catalog.tenant)
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    url = detail_url(catalog.tenant, product)
+    response = client.get(url)
+    tracking = next(
+        m for m in response.context["metrics"] if m["result"].metric == "valid_tracking_rate"
+    )
+    assert tracking["result"].level == Level.IMPACTED
+    assert len(tracking["orders"]) == 6
+    html = response.content.decode()
+    assert "Orders to fix (6)" in html
+    assert "24 / 30" in html  # the metric itself still counts the orders with tracking
 
 
 def test_details_of_a_product_never_flagged(client, member, catalog):
     product = ProductFactory(catalog=catalog)
     client.force_login(member(catalog.tenant, Role.VIEWER))
-    url = reverse(
-        "flagged:flagged_detail",
-        kwargs={"tenant_slug": catalog.tenant.slug, "product_id": product.pk},
-    )
+    url = detail_url(catalog.tenant, product)
     response = client.get(url)
     html = response.content.decode()
     assert response.status_code == 200
@@ -356,12 +393,7 @@ def test_details_escape_hostile_sku_and_title(client, member, catalog):
     )
     FlagStateFactory(product=product)
     client.force_login(member(catalog.tenant, Role.VIEWER))
-    html = client.get(
-        reverse(
-            "flagged:flagged_detail",
-            kwargs={"tenant_slug": catalog.tenant.slug, "product_id": product.pk},
-        )
-    ).content.decode()
+    html = client.get(detail_url(catalog.tenant, product)).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert '<a href="javascript' not in html
     tab = client.get(tab_url(catalog.tenant)).content.decode()

@@ -1,11 +1,16 @@
 import io
+import threading
+import time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 
 from catalog_health.tenancy.models import AuditEvent, Membership, Tenant
 from catalog_health.tenancy.roles import Role
+from catalog_health.tenancy.services import member_set_role
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +133,74 @@ def test_audit_trail_cannot_be_edited_or_deleted_in_admin(client, user_factory):
     delete_url = reverse("admin:tenancy_auditevent_delete", args=[event.pk])
     assert client.post(delete_url, {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def _create_tenant_with_currency(slug: str, currency: str) -> None:
+    call_command(
+        "create_tenant",
+        slug,
+        "--name",
+        "Shop",
+        "--owner",
+        "olga",
+        "--password",
+        "a-long-Passw0rd!",
+        "--currency",
+        currency,
+        stdout=io.StringIO(),
+    )
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("eur", "EUR"), ("GBP", "GBP")])
+def test_create_tenant_stores_its_currency_in_capitals(typed, stored):
+    _create_tenant_with_currency("shop-3", typed)
+    assert Tenant.objects.get(slug="shop-3").currency == stored
+
+
+@pytest.mark.parametrize("typed", ["US$", "EURO", "XYZ", ""])
+def test_create_tenant_refuses_what_is_not_a_currency(typed):
+    with pytest.raises(CommandError, match="ISO 4217"):
+        _create_tenant_with_currency("shop-4", typed)
+    assert not Tenant.objects.filter(slug="shop-4").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(member, tenant_a, monkeypatch):
+    """Each sees two owners; without a lock both demotions pass and the tenant has none."""
+    first, second = member(tenant_a, Role.OWNER, "o1"), member(tenant_a, Role.OWNER, "o2")
+    save = Membership.save
+
+    def slow_save(self, *args, **kwargs):
+        time.sleep(0.5)  # both have counted the owners by now, unless the count waits
+        save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Membership, "save", slow_save)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def demote(actor, target) -> None:
+        try:
+            # each request reads its own rows, as two browsers would
+            mine = {m.user_id: m for m in Membership.objects.filter(tenant=tenant_a)}
+            barrier.wait()
+            member_set_role(
+                tenant=tenant_a,
+                actor_membership=mine[actor.pk],
+                membership=mine[target.pk],
+                role=Role.ADMIN,
+            )
+        except ValidationError as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=demote, args=(first, second)),
+        threading.Thread(target=demote, args=(second, first)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Membership.objects.filter(tenant=tenant_a, role=Role.OWNER).count() == 1
+    assert len(errors) == 1 and "at least one owner" in str(errors[0])
