@@ -39,6 +39,7 @@ _SHIP_FAST = (
     r"^\s*(?P<country>[A-Za-z]{2}):(?P<region>[^:,]*):(?P<service>[^:,]*):"
     r"\s*(?P<i>\d{1,8})(?:\.(?P<f>\d{1,2}))?\s*(?P<c>[A-Za-z]{3})\s*$"
 )
+_ISO_CODES = pa.array(sorted(P.ISO_4217_CODES))
 _AVAIL_KEYS = pa.array(list(P._AVAILABILITY_SYNONYMS))
 _AVAIL_VALUES = pa.array(list(P._AVAILABILITY_SYNONYMS.values()))
 
@@ -260,7 +261,8 @@ def _prices(
     """(amount, currency) of a price column: a fast regex, the scalar parser for the rest."""
     n = len(raw)
     m = pc.extract_regex(raw, _PRICE_FAST)
-    fast_ok = pc.is_valid(m)
+    # a code that is not ISO 4217's goes to the scalar parser, which names it
+    fast_ok = pc.and_(pc.is_valid(m), pc.is_in(pc.utf8_upper(pc.struct_field(m, "c")), _ISO_CODES))
     amount = pc.if_else(fast_ok, _amount(m), "")
     cur = pc.if_else(fast_ok, pc.utf8_upper(pc.struct_field(m, "c")), "")
     slow = pc.indices_nonzero(pc.and_(pc.invert(fast_ok), pc.not_equal(raw, ""))).to_pylist()

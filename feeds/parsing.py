@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 
 import xxhash
 
+from catalog_health.tenancy.currencies import ISO_4217_CODES
 from catalogs.fields import FEED_FIELDS
 
 # --------------------------------------------------------------------------- errors
@@ -271,8 +272,12 @@ def parse_price(value: str, default_currency: str = "") -> tuple[Decimal, str]:
     m = _PRICE_RE.match(str(value))
     if not m or (m.group("cur1") and m.group("cur2")):
         raise ValueError(f"cannot read price “{str(value)[:40]}” (expected e.g. 12.99 USD)")
-    cur = (m.group("cur1") or m.group("cur2") or default_currency or "").upper()
-    cur = _CURRENCY_SYMBOLS.get(cur, cur)
+    written = (m.group("cur1") or m.group("cur2") or "").upper()
+    written = _CURRENCY_SYMBOLS.get(written, written)
+    if written and written not in ISO_4217_CODES:
+        # channels take ISO 4217 codes only: "12.99 RMB" would be refused there, unexplained
+        raise ValueError(f"price currency “{written}” is not an ISO 4217 code (e.g. USD, EUR, CNY)")
+    cur = written or (default_currency or "").upper()
     num = m.group("num").strip().replace(" ", "").replace("'", "")
     last_dot, last_comma = num.rfind("."), num.rfind(",")
     if last_dot >= 0 and last_comma >= 0:

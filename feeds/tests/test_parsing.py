@@ -77,6 +77,20 @@ def test_parse_price_default_currency():
     assert p.parse_price("9.99", "CAD") == (Decimal("9.99"), "CAD")
 
 
+def test_a_price_in_a_currency_that_is_not_iso_4217_is_a_row_error_naming_it():
+    from feeds.columnar import validate_table
+
+    state = p.ValidationState(default_currency="USD", country="US")
+    rows = {"sku": ["A", "B", "C"], "price": ["12.99 RMB", "5 usd", "3"]}
+    rows["sale_price"] = ["", "4 NIS", ""]
+    good, errors = validate_table(pa.table(rows), [2, 3, 4], state)
+    assert good.column("sku").to_pylist() == ["C"]
+    assert [(e.line, e.field, e.message) for e in errors if e.severity == "error"] == [
+        (2, "price", "price currency “RMB” is not an ISO 4217 code (e.g. USD, EUR, CNY)"),
+        (3, "sale_price", "price currency “NIS” is not an ISO 4217 code (e.g. USD, EUR, CNY)"),
+    ]
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -97,6 +111,10 @@ def test_parse_price_default_currency():
         "12.345 USD",
         "12,3456 EUR",
         "0.001 USD",
+        # a currency that is not an ISO 4217 code: channels would refuse it
+        "12.99 RMB",
+        "ABC 5",
+        "5 xyz",
     ],
 )
 def test_parse_price_rejects(raw):
@@ -561,7 +579,10 @@ _values = {
     "sku": st.sampled_from(["", "A", "B", "A", " C ", "x" * 101, "D"]),
     "title": st.sampled_from(["", "Hat", "y" * 501, 'Q"uote\\', "tab\there", "Café ☕ 𝄞"]),
     "price": st.sampled_from(
-        ["", "1 USD", "12.5 usd", "USD 3", "12,99 EUR", "1,234.56 USD", "free", "007.10 GBP"]
+        [
+            *["", "1 USD", "12.5 usd", "USD 3", "12,99 EUR", "1,234.56 USD", "free"],
+            *["007.10 GBP", "3 RMB", "RMB 3.5"],
+        ]
     ),
     "sale_price": st.sampled_from(["", "1", "2 USD", "bad", "3.456 USD", "4.50 EUR"]),
     "availability": st.sampled_from(["", "in stock", "OUT_OF_STOCK", "maybe", "pre-order"]),
