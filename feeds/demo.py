@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
-from catalogs.demo import demo_image_url
+from catalogs.demo import DEMO_CATALOGS, demo_image_url
 from catalogs.models import Catalog, Product
 
 from . import services
@@ -99,6 +99,9 @@ def demo_feeds_url() -> str:
     return os.environ.get("DEMO_FEEDS_URL", "http://127.0.0.1:8001").rstrip("/")
 
 
+DEMO_CATALOG_NAMES = [name for names in DEMO_CATALOGS.values() for name, _, _ in names]
+
+
 def _allow_demo_feed_server() -> None:
     """Allow-list the demo's loopback feed server (the DB's FeedSettings: demo data only)."""
     fs = FeedSettings.load()
@@ -130,7 +133,10 @@ def _demo_source(*, tenant, catalog, name: str, data: dict[str, Any]) -> Product
 def seed_demo(*, tenants, stdout) -> None:
     _allow_demo_feed_server()
     for tenant in tenants:
-        catalogs = list(Catalog.objects.for_tenant(tenant).order_by("id"))
+        # the demo's own catalogs: one a user made in a demo tenant keeps the sources it has
+        catalogs = list(
+            Catalog.objects.for_tenant(tenant).filter(name__in=DEMO_CATALOG_NAMES).order_by("id")
+        )
         for n, catalog in enumerate(catalogs):
             products = list(
                 Product.objects.for_tenant(tenant).active().filter(catalog=catalog).order_by("id")

@@ -32,3 +32,15 @@ def test_demo_sources_point_at_the_demo_feed_server(tenant_a, tmp_path, monkeypa
         assert (tmp_path / relative).read_bytes().startswith(b"id,title")
     assert all(s.schedule == Schedule.DAILY for s in sources if s.name == "Daily feed")
     assert "127.0.0.1/32" in FeedSettings.load().fetch_allow_list.split()
+
+
+@pytest.mark.django_db
+def test_seeding_again_leaves_a_catalog_the_user_made_alone(tenant_a, tmp_path, monkeypatch):
+    monkeypatch.setenv("DEMO_FEEDS_DIR", str(tmp_path))
+    monkeypatch.setenv("DEMO_FEEDS_URL", "http://127.0.0.1:8765")
+    catalogs_seed(tenants=[tenant_a], stdout=io.StringIO(), products_per_catalog=20)
+    seed_demo(tenants=[tenant_a], stdout=io.StringIO())
+    mine = Catalog.objects.create(tenant=tenant_a, name="Spring sale", country="US", currency="USD")
+    catalogs_seed(tenants=[tenant_a], stdout=io.StringIO(), products_per_catalog=20)
+    seed_demo(tenants=[tenant_a], stdout=io.StringIO())  # `make demo` once more
+    assert not ProductSource.objects.for_tenant(tenant_a).filter(catalog=mine).exists()
