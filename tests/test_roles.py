@@ -154,3 +154,29 @@ def test_api_read_is_open_to_viewers(api_client_for, member, tenant_a):
     assert response.status_code == 200
     assert len(response.json()["results"]) == 3
     assert Product.objects.count() == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("email", "added"),
+    [
+        ("bob@shop-a.example", False),  # another person who chose the same username
+        ("", False),
+        ("Bob@Agency.example", True),  # the account's own address: the same person
+    ],
+)
+def test_an_existing_account_is_added_only_with_its_own_email(
+    client, member, tenant_a, tenant_b, email, added
+):
+    bob = member(tenant_b, Role.ADMIN, username="bob")
+    bob.email = "bob@agency.example"
+    bob.save()
+    client.force_login(member(tenant_a, Role.OWNER))
+    url = reverse("tenancy:members", kwargs={"tenant_slug": tenant_a.slug})
+    response = client.post(url, {"username": "bob", "email": email, "role": "viewer"})
+    assert Membership.objects.filter(tenant=tenant_a, user=bob).exists() == added
+    if not added:
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "A different account already has the username bob" in page
+        assert "bob@agency.example" not in page  # never shows the account's address

@@ -154,19 +154,30 @@ def member_invite(
     role: str,
     password: str | None = None,
 ) -> Membership:
-    """Add a user (created if missing) to the tenant with a role."""
+    """Add a user (created if missing) to the tenant with a role.
+
+    An existing account is added only when the email typed is its own: a username alone
+    names whoever chose it first, and would open the tenant's data to a stranger."""
     _require(actor_membership, Perm.MANAGE_MEMBERS)
     if role not in assignable_roles(actor_membership.role):
         raise ValidationError({"role": "Only an owner can make someone an owner."})
     user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    if not created and Membership.objects.filter(tenant=tenant, user=user).exists():
+        raise ValidationError({"username": f"{username} is already a member of {tenant}."})
+    if not created and not (email and user.email and email.lower() == user.email.lower()):
+        raise ValidationError(
+            {
+                "username": f"A different account already has the username {username}. To "
+                "add that person, type the email address of their account; otherwise choose "
+                "another username."
+            }
+        )
     if created:
         if password:
             user.set_password(password)
         else:
             user.set_unusable_password()
         user.save()
-    if Membership.objects.filter(tenant=tenant, user=user).exists():
-        raise ValidationError({"username": f"{username} is already a member of {tenant}."})
     membership = Membership.objects.create(tenant=tenant, user=user, role=role)
     audit_record(
         tenant=tenant,
