@@ -3,6 +3,7 @@ from django.contrib import admin
 
 from catalog_health.tenancy.currencies import CurrencyFormField
 
+from .countries import CountryFormField
 from .models import Catalog, Product
 from .rules import EDITABLE_FIELDS, product_edit_errors
 from .services import product_update
@@ -12,7 +13,7 @@ class CatalogAdminForm(forms.ModelForm):
     class Meta:
         model = Catalog
         fields = ["tenant", "name", "country", "currency", "handling_days"]
-        field_classes = {"currency": CurrencyFormField}
+        field_classes = {"country": CountryFormField, "currency": CurrencyFormField}
 
 
 @admin.register(Catalog)

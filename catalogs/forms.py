@@ -2,6 +2,7 @@ from django import forms
 
 from catalog_health.tenancy.currencies import CurrencyFormField
 
+from .countries import CountryFormField
 from .models import Catalog, Product
 
 
@@ -9,7 +10,7 @@ class CatalogForm(forms.ModelForm):
     class Meta:
         model = Catalog
         fields = ["name", "country", "currency"]
-        field_classes = {"currency": CurrencyFormField}
+        field_classes = {"country": CountryFormField, "currency": CurrencyFormField}
 
 
 class CatalogSettingsForm(forms.Form):

@@ -7,6 +7,8 @@ from django.db import models
 from catalog_health.tenancy.currencies import validate_currency
 from catalog_health.tenancy.models import Tenant, TenantOwnedModel, TenantQuerySet
 
+from .countries import validate_country
+
 
 class CodeField(models.CharField):
     """Text compared byte by byte: an id, not prose. COLLATE "C" on PostgreSQL; SQLite's
@@ -21,7 +23,9 @@ class CodeField(models.CharField):
 
 class Catalog(TenantOwnedModel):
     name = models.CharField(max_length=200)
-    country = models.CharField(max_length=2, default="US", help_text="ISO 3166-1 alpha-2")
+    country = models.CharField(
+        max_length=2, default="US", help_text="ISO 3166-1 alpha-2", validators=[validate_country]
+    )
     currency = models.CharField(
         max_length=3,
         default="USD",

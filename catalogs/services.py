@@ -14,6 +14,7 @@ from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.services import audit_record
 
 from . import events
+from .countries import country_code
 from .models import (
     Catalog,
     DailyImpression,
@@ -41,11 +42,11 @@ def catalog_create(
     *, tenant: Tenant, actor, name: str, country: str = "US", currency: str | None = None
 ) -> Catalog:
     """A new catalog; its currency is the tenant's unless given (None), and a given one must
-    be an ISO 4217 code (stored in capitals)."""
+    be an ISO 4217 code, its country an ISO 3166 code (both stored in capitals)."""
     catalog = Catalog(
         tenant=tenant,
         name=name.strip(),
-        country=country.upper(),
+        country=_country(country),
         currency=_currency(tenant.currency if currency is None else currency),
     )
     catalog.full_clean()
@@ -66,6 +67,13 @@ def _currency(value) -> str:
         raise ValidationError({"currency": exc.messages}) from exc
 
 
+def _country(value) -> str:
+    try:
+        return country_code(value)
+    except ValidationError as exc:
+        raise ValidationError({"country": exc.messages}) from exc
+
+
 CATALOG_EDITABLE = ("name", "country", "currency", "handling_days")
 
 
@@ -75,6 +83,8 @@ def catalog_update(*, tenant: Tenant, catalog: Catalog, actor, data: dict) -> Ca
         raise Catalog.DoesNotExist
     if "currency" in data:
         data = {**data, "currency": _currency(data["currency"])}
+    if "country" in data:
+        data = {**data, "country": _country(data["country"])}
     if "handling_days" in data:
         days = data["handling_days"]
         if (
