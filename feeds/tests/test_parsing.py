@@ -796,11 +796,18 @@ def test_atom_housekeeping_elements_are_not_product_data(housekeeping):
     """An Atom entry's own bookkeeping is on every entry of every Atom feed: not a column
     (no unmapped-column warning, no custom attribute, no field written or cleared)."""
     inner = f"<id>1a</id><title>Hat</title>{housekeeping}"
-    rows, messages = _parse(_atom_entry(inner), warnings=True)
+    _assert_not_product_data(_atom_entry(inner))
+
+
+def _assert_not_product_data(feed: bytes) -> None:
+    """The feed's one item reads as its id, title, price and availability alone: no message,
+    no custom attribute, no product type, no other field written (an update-mode run keeps
+    the catalog's)."""
+    rows, messages = _parse(feed, warnings=True)
     assert messages == []
     assert rows[0]["custom_attributes"] == "{}" and rows[0]["product_type"] == ""
     state = p.ValidationState(default_currency="USD", partial=True)
-    for _ in parse_feed(io.BytesIO(_atom_entry(inner)), state=state):
+    for _ in parse_feed(io.BytesIO(feed), state=state):
         pass
     assert p.written_fields(state.columns) == p.written_fields(
         ["sku", "title", "price", "availability"]
@@ -835,15 +842,7 @@ def test_rss_housekeeping_elements_are_not_product_data(housekeeping):
     warning, no custom attribute, no field written or cleared); RSS's <category> is not
     the product type."""
     inner = f"<g:id>A1</g:id><title>Hat</title>{housekeeping}"
-    rows, messages = _parse(_rss_item(inner), warnings=True)
-    assert messages == []
-    assert rows[0]["custom_attributes"] == "{}" and rows[0]["product_type"] == ""
-    state = p.ValidationState(default_currency="USD", partial=True)
-    for _ in parse_feed(io.BytesIO(_rss_item(inner)), state=state):
-        pass
-    assert p.written_fields(state.columns) == p.written_fields(
-        ["sku", "title", "price", "availability"]
-    )
+    _assert_not_product_data(_rss_item(inner))
 
 
 @pytest.mark.parametrize(
