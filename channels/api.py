@@ -4,7 +4,7 @@ change, delete, and rotate the secret URL. The viewset only translates: services
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from catalog_health.api_base import TenantScopedModelViewSet
 from catalogs.models import Catalog
 
-from . import services
+from . import selectors, services
 from .models import Channel, ChannelFeed, FeedFormat, FlaggedMode
 
 
@@ -59,6 +59,48 @@ class ChannelFeedSerializer(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(services.feed_path(obj))
 
 
+class LeftOutSerializer(serializers.Serializer):
+    """The catalog's active products by what the feed does with them: the counts its page
+    shows (selectors.feed_left_out; each product counted once, for its first reason)."""
+
+    included = serializers.IntegerField(
+        help_text="Products the feed carries (before the rules' exclusions)."
+    )
+    unavailable = serializers.IntegerField(help_text="Left out: Unavailable after review.")
+    pending = serializers.IntegerField(
+        help_text="Left out: not reviewed yet (0 when the feed includes Pending products)."
+    )
+    impacted = serializers.IntegerField(
+        help_text="Left out: Impacted (0 unless flagged is exclude)."
+    )
+    labelled = serializers.IntegerField(
+        help_text="Carried with an impacted or at_risk label (flagged is label)."
+    )
+    long_id = serializers.IntegerField(
+        help_text="Left out: an id longer than the channel takes (0 on a channel with no limit)."
+    )
+    no_brand = serializers.IntegerField(
+        help_text=(
+            "Left out: no brand where the channel requires one, counted before the rules "
+            "(0 on a channel that does not require one)."
+        )
+    )
+
+
+class ChannelFeedDetailSerializer(ChannelFeedSerializer):
+    """A feed with the counts of the products it leaves out (one query, so on the detail
+    only: the list stays a fixed number of queries)."""
+
+    left_out = serializers.SerializerMethodField()
+
+    class Meta(ChannelFeedSerializer.Meta):
+        fields = [*ChannelFeedSerializer.Meta.fields, "left_out"]
+
+    @extend_schema_field(LeftOutSerializer)
+    def get_left_out(self, obj) -> dict:
+        return LeftOutSerializer(selectors.feed_left_out(obj)).data
+
+
 class RotateOutput(serializers.Serializer):
     url = serializers.CharField()
 
@@ -77,6 +119,11 @@ class ChannelFeedViewSet(TenantScopedModelViewSet):
 
     def scope_queryset(self, queryset):
         return queryset.select_related("catalog").order_by("id")
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return ChannelFeedDetailSerializer
+        return ChannelFeedSerializer
 
     def perform_create(self, serializer):
         try:

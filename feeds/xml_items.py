@@ -28,6 +28,12 @@ _ATOM_DESCRIPTION = {"content": 1, "summary": 0}
 _ATOM_HOUSEKEEPING = frozenset(
     {"author", "contributor", "category", "published", "updated", "rights", "source"}
 )
+# An RSS 2.0 item's own elements other than title, link and description (the three Google's
+# RSS 2.0 spec reads; its id is g:id, never the item's <guid>): the post's bookkeeping, not
+# product data, so not columns (RSS's <category> is not the product type either)
+_RSS_HOUSEKEEPING = frozenset(
+    {"guid", "pubDate", "comments", "author", "category", "enclosure", "source"}
+)
 _PLAIN, _MERCHANT = 2, 3  # an element of no namespace (or RSS / Atom's), a g: attribute
 
 
@@ -74,12 +80,14 @@ def iter_xml_tables(
     n = 0
     depth_item = False
     seen_root = False
+    rss = False  # an RSS 2.0 document: its items' own elements are RSS's
     try:
         for event, elem in iterparse(stream, events=("start", "end"), forbid_dtd=True):
             _ns, local = _local(elem.tag)
             if event == "start":
                 if not seen_root:
                     seen_root = True
+                    rss = _ns == "" and local == "rss"
                     if local.lower() in ("html",):
                         raise FeedError("html", "The address returned a web page, not a feed.")
                 if local in _ITEM_TAGS:
@@ -87,7 +95,7 @@ def iter_xml_tables(
                 continue
             if local in _ITEM_TAGS and depth_item:
                 n += 1
-                batch.append((n, _item_row(elem)))
+                batch.append((n, _item_row(elem, rss=rss)))
                 elem.clear()
                 depth_item = False
                 if len(batch) >= chunk_rows:
@@ -110,10 +118,11 @@ def iter_xml_tables(
         ) from exc
 
 
-def _item_row(elem: Any) -> dict[str, str]:
-    """One item's elements by canonical column. Of two elements for one field, a g:
-    attribute wins over RSS's or Atom's own (an Atom <id> is a feed-wide IRI, <g:id> the
-    product's id), Atom's <content> over its <summary>; else the first that is not empty."""
+def _item_row(elem: Any, *, rss: bool = False) -> dict[str, str]:
+    """One item's elements by canonical column (``rss``: an RSS 2.0 document's item). Of
+    two elements for one field, a g: attribute wins over RSS's or Atom's own (an Atom <id>
+    is a feed-wide IRI, <g:id> the product's id), Atom's <content> over its <summary>; else
+    the first that is not empty."""
     row: dict[str, str] = {}
     ranks: dict[str, int] = {}
     entries: set[str] = set()  # keys read from nested <g:shipping> entries
@@ -122,6 +131,8 @@ def _item_row(elem: Any) -> dict[str, str]:
         if ns in ATOM_NS and clocal == "link" and child.get("rel", "alternate") != "alternate":
             continue  # rel="self", "enclosure"...: not the product's page
         if ns in ATOM_NS and clocal in _ATOM_HOUSEKEEPING:
+            continue
+        if rss and not ns and clocal in _RSS_HOUSEKEEPING:
             continue
         key, rank = normalise_header(clocal), _MERCHANT if ns == G_NS else _PLAIN
         if ns in ATOM_NS and clocal in _ATOM_DESCRIPTION:

@@ -247,6 +247,8 @@ SPECTACULAR_SETTINGS = {
         "FlagStatusEnum": "flagged.models.StatusChoices",
         "FeedRunStatusEnum": "feeds.models.RunStatus",
         "ReviewStatusEnum": "catalogs.models.ReviewStatus",
+        # a channel feed's format is in two components (ChannelFeed, ChannelFeedDetail)
+        "ChannelFeedFormatEnum": "channels.models.FeedFormat",
     },
 }
 

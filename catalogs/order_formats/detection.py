@@ -68,13 +68,33 @@ def header_signature(header: Iterable[object]) -> str:
 TIKTOK_REQUIRED = ("order id", "order status", "sku id", "seller sku", "quantity", "created time")
 SHOPIFY_REQUIRED = ("name", "created at", "lineitem quantity", "lineitem sku", "lineitem price")
 APP_ORDER_COLUMNS = ORDER_COLUMNS  # the app's own order CSV
+# Columns only WooCommerce's product exporter writes: an id column and two of them are its
+# export (the rule feeds' WooCommerce reader recognises it by; catalogs cannot import feeds)
+WOOCOMMERCE_PRODUCT_MARKERS = frozenset(
+    {
+        "in stock?",
+        "backorders allowed?",
+        "regular price",
+        "published",
+        "visibility in catalog",
+        "is featured?",
+        "short description",
+    }
+)
+# The attributes Google Merchant Center, Meta and TikTok all require of a product feed (the
+# id is TikTok's sku_id, Meta's retailer_id too), "g:" prefix or not: such a header is a
+# channel's product feed
+CHANNEL_FEED_IDS = frozenset({"id", "sku_id", "retailer_id"})
+CHANNEL_FEED_REQUIRED = ("title", "price", "availability", "link")
 
 
 @dataclass(frozen=True)
 class Detected:
     """What a header looks like: a format key, what it holds and a name for people."""
 
-    key: str  # app_orders, app_impressions, tiktok_orders, shopify_orders, product_feed, unknown
+    # app_orders, app_impressions, tiktok_orders, shopify_orders, shopify_products,
+    # woocommerce_products, product_feed, unknown
+    key: str
     kind: str  # orders, impressions, products, unknown
     label: str
 
@@ -92,6 +112,12 @@ def detect_format(header: Iterable[object]) -> Detected:
         return Detected("shopify_orders", "orders", "Shopify orders export")
     if {"handle", "variant sku"} <= cols or {"handle", "title", "variant price"} <= cols:
         return Detected("shopify_products", "products", "Shopify products export")
+    if cols & {"id", "sku"} and len(cols & WOOCOMMERCE_PRODUCT_MARKERS) >= 2:
+        return Detected("woocommerce_products", "products", "WooCommerce products export")
+    unprefixed = {c.removeprefix("g:") for c in cols}
+    if unprefixed & CHANNEL_FEED_IDS and set(CHANNEL_FEED_REQUIRED) <= unprefixed:
+        label = "Google Merchant Center, Meta or TikTok product feed"
+        return Detected("product_feed", "products", label)
     ids = {"id", "g:id", "sku", "item_id", "product id", "product_id"}
     product_cols = {"title", "g:title", "price", "g:price", "link", "g:link", "availability"}
     product_cols |= {"image_link", "g:image_link", "description", "g:description", "brand"}

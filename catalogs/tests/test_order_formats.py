@@ -33,6 +33,15 @@ from catalogs.tests.export_samples import (
     tiktok_row,
 )
 
+# A WooCommerce product export's header as its exporter writes it (Products → Export)
+WOOCOMMERCE_PRODUCTS_HEADER = [
+    "ID", "Type", "SKU", "GTIN, UPC, EAN, or ISBN", "Name", "Published", "Is featured?",
+    "Visibility in catalog", "Short description", "Description", "Date sale price starts",
+    "Date sale price ends", "Tax status", "Tax class", "In stock?", "Stock",
+    "Low stock amount", "Backorders allowed?", "Sold individually?", "Weight (kg)",
+    "Sale price", "Regular price", "Categories", "Tags", "Images", "Parent", "Brands",
+]  # fmt: skip
+
 
 def lines_of(order_file):
     frames, errors = [], []
@@ -72,6 +81,13 @@ def lines_of(order_file):
         (["id", "title", "description", "link", "price", "availability"], "product_feed"),
         (["g:id", "g:title", "g:price"], "product_feed"),
         (["Handle", "Title", "Variant SKU", "Variant Price"], "shopify_products"),
+        (WOOCOMMERCE_PRODUCTS_HEADER, "woocommerce_products"),
+        # the exporter's columns a seller may leave out: still its id and two of its own
+        (["ID", "Name", "Published", "Regular price"], "woocommerce_products"),
+        (["sku", "name", "in stock?", "is featured?"], "woocommerce_products"),
+        (["ID", "Name", "Regular price"], "unknown"),  # one of its own columns: too little
+        (["sku_id", "title", "description", "availability", "price", "link"], "product_feed"),
+        (["retailer_id", "title", "availability", "price", "link"], "product_feed"),
         (["Order", "Item", "When"], "unknown"),
         ([], "unknown"),
     ],
@@ -88,6 +104,22 @@ def test_detect_format(header, key):
             "product feed",
         ),
         (b"Handle,Title,Variant SKU,Variant Price\nshirt,Shirt,S-1,9.99\n", "Shopify products"),
+        (
+            ",".join(f'"{h}"' for h in WOOCOMMERCE_PRODUCTS_HEADER).encode() + b"\n",
+            "WooCommerce products export, not order lines: upload it as a product source",
+        ),
+        (
+            b"id,title,description,link,image_link,price,availability\n",
+            "Google Merchant Center, Meta or TikTok product feed, not order lines",
+        ),
+        (
+            b"sku_id,title,description,availability,condition,price,link,image_link,brand\n",
+            "Google Merchant Center, Meta or TikTok product feed",
+        ),
+        (
+            b"g:id,g:title,g:price,g:availability,g:link\n",
+            "Google Merchant Center, Meta or TikTok product feed",
+        ),
         (b"sku,date,impressions,clicks\nA,2026-03-01,10,1\n", "impressions CSV"),
         (b"Order,Item,When\n1,A,today\n", "map its columns"),
         (b"", "empty"),
@@ -632,6 +664,10 @@ def test_impressions_too_large_say_so_with_the_limit():
     [
         (TIKTOK_HEADER.encode() + b"\n", "TikTok Shop order export, not daily impressions"),
         (b"id,title,link,price\n1,a,x,1\n", "product feed"),
+        (
+            b"SKU,Name,Published,Regular price,Stock\nA,Hat,1,9,3\n",
+            "WooCommerce products export, not daily impressions",
+        ),
         (b"Campaign,Spend\nA,1\n", "map its columns"),
         (b"sku,date,impressions\nA,03/04/2026,1\n", "cannot tell"),
     ],

@@ -132,6 +132,8 @@ def test_order_and_impression_files_are_not_product_feeds(data, fragment):
     [
         ["id", "title", "description", "link", "image_link", "price", "availability"],
         ["Handle", "Title", "Variant SKU", "Variant Price"],  # Shopify products export
+        ["ID", "SKU", "Name", "Published", "In stock?", "Regular price"],  # WooCommerce's
+        ["sku_id", "title", "availability", "price", "link"],  # a TikTok catalog feed
         ["sku", "title", "price", "quantity"],
     ],
 )

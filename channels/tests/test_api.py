@@ -1,10 +1,15 @@
 """POST/GET/PATCH/DELETE /api/v1/channel-feeds/ and the rotate action."""
 
+import json
+
 import pytest
+from django.test import Client
 
 from catalog_health.tenancy.models import AuditEvent
 from catalog_health.tenancy.roles import Role
-from catalogs.tests.factories import CatalogFactory
+from catalogs.models import ReviewStatus
+from catalogs.tests.factories import CatalogFactory, ProductFactory
+from channels import selectors
 from channels.models import ChannelFeed
 
 from .factories import ChannelFeedFactory
@@ -113,3 +118,59 @@ def test_viewers_read_but_do_not_write(api_client_for, member, tenant_a, catalog
         viewer.post(URL, {"catalog": catalog.pk, "channel": "google", "format": "xml"}).status_code
         == 403
     )
+
+
+LEFT_OUT = ["included", "unavailable", "pending", "impacted", "labelled", "long_id", "no_brand"]
+
+
+@pytest.mark.parametrize(
+    ("channel", "fmt", "flagged", "expected"),
+    [
+        # TikTok requires a brand; its ids may be long
+        (
+            "tiktok",
+            "csv",
+            "exclude",
+            {"included": 4, "unavailable": 1, "pending": 1, "impacted": 1, "no_brand": 1},
+        ),
+        # Google takes ids of up to 50 characters and no brand
+        (
+            "google",
+            "xml",
+            "label",
+            {"included": 5, "unavailable": 1, "pending": 1, "labelled": 2, "long_id": 1},
+        ),
+    ],
+)
+def test_a_feeds_detail_says_how_many_products_it_leaves_out_and_why(
+    api, catalog, products, channel, fmt, flagged, expected
+):
+    ProductFactory(catalog=catalog, sku="L" * 51, review_status=ReviewStatus.AVAILABLE)
+    ProductFactory(catalog=catalog, sku="NB", brand="", review_status=ReviewStatus.AVAILABLE)
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, flagged=flagged)
+    left_out = api.get(f"{URL}{feed.pk}/").json()["left_out"]
+    assert left_out == {key: expected.get(key, 0) for key in LEFT_OUT}
+    # the numbers the feed's page shows
+    assert left_out == vars(selectors.feed_left_out(feed))
+
+
+def test_the_feed_list_does_not_count_each_feeds_products(api, catalog):
+    ChannelFeedFactory(catalog=catalog)
+    assert "left_out" not in api.get(URL).json()["results"][0]
+
+
+def test_the_schema_describes_a_feeds_left_out_counts():
+    schema = json.loads(Client().get("/api/schema/?format=json").content)
+    answer = schema["paths"]["/api/v1/channel-feeds/{id}/"]["get"]["responses"]["200"]
+    ref = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    left_out = schema["components"]["schemas"][ref]["properties"]["left_out"]
+    counts = schema["components"]["schemas"][left_out["allOf"][0]["$ref"].rsplit("/", 1)[1]]
+    assert sorted(counts["required"]) == sorted(LEFT_OUT)
+    for key in LEFT_OUT:
+        assert counts["properties"][key]["type"] == "integer"
+        assert counts["properties"][key]["description"]
+    # the format's choice set keeps its name in both components (not a hash-named one)
+    for component in ("ChannelFeed", ref):
+        assert schema["components"]["schemas"][component]["properties"]["format"] == {
+            "$ref": "#/components/schemas/ChannelFeedFormatEnum"
+        }

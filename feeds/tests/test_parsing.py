@@ -817,12 +817,90 @@ def test_atom_housekeeping_elements_are_not_product_data(housekeeping):
     """An Atom entry's own bookkeeping is on every entry of every Atom feed: not a column
     (no unmapped-column warning, no custom attribute, no field written or cleared)."""
     inner = f"<id>1a</id><title>Hat</title>{housekeeping}"
-    rows, messages = _parse(_atom_entry(inner), warnings=True)
+    _assert_not_product_data(_atom_entry(inner))
+
+
+def _assert_not_product_data(feed: bytes) -> None:
+    """The feed's one item reads as its id, title, price and availability alone: no message,
+    no custom attribute, no product type, no other field written (an update-mode run keeps
+    the catalog's)."""
+    rows, messages = _parse(feed, warnings=True)
     assert messages == []
     assert rows[0]["custom_attributes"] == "{}" and rows[0]["product_type"] == ""
     state = p.ValidationState(default_currency="USD", partial=True)
-    for _ in parse_feed(io.BytesIO(_atom_entry(inner)), state=state):
+    for _ in parse_feed(io.BytesIO(feed), state=state):
         pass
     assert p.written_fields(state.columns) == p.written_fields(
         ["sku", "title", "price", "availability"]
     )
+
+
+def _rss_item(inner: str) -> bytes:
+    return (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:g="http://base.google.com/ns/1.0">'
+        "<channel><title>Shop</title><item><g:price>2 USD</g:price>"
+        f"<g:availability>in stock</g:availability>{inner}</item></channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "housekeeping",
+    [
+        "<guid>https://x.test/p/1</guid>",
+        '<guid isPermaLink="false">post-1</guid>',
+        "<pubDate>Wed, 01 May 2024 10:00:00 GMT</pubDate>",
+        "<comments>https://x.test/p/1#comments</comments>",
+        "<author>shop@x.test (Shop)</author>",
+        "<category>Dresses</category>",
+        '<category domain="https://x.test/tags">sale</category>',
+        '<enclosure url="https://x.test/i.jpg" length="1200" type="image/jpeg"/>',
+        '<source url="https://x.test/rss">Shop</source>',
+    ],
+)
+def test_rss_housekeeping_elements_are_not_product_data(housekeeping):
+    """An RSS 2.0 item's own elements other than title, link and description (the three
+    Google's RSS 2.0 spec reads) are not product data: not a column (no unmapped-column
+    warning, no custom attribute, no field written or cleared); RSS's <category> is not
+    the product type."""
+    inner = f"<g:id>A1</g:id><title>Hat</title>{housekeeping}"
+    _assert_not_product_data(_rss_item(inner))
+
+
+@pytest.mark.parametrize(
+    ("inner", "field", "expected"),
+    [
+        # Google's RSS 2.0 spec reads an item's <title>, <link> and <description>
+        ("<g:id>A1</g:id><title>Hat</title>", "title", "Hat"),
+        ("<g:id>A1</g:id><link>https://x.test/p/1</link>", "link", "https://x.test/p/1"),
+        ("<g:id>A1</g:id><description>Soft wool.</description>", "description", "Soft wool."),
+        # ...and the id only from g:id: a <guid> is the item's, not the product's
+        ("<guid>post-1</guid><g:id>A1</g:id>", "sku", "A1"),
+        ("<g:id>A1</g:id><guid>post-1</guid>", "sku", "A1"),
+        (
+            "<g:product_type>Dresses</g:product_type><category>Sale</category>",
+            "product_type",
+            "Dresses",
+        ),
+    ],
+)
+def test_rss_item_elements_map_as_merchant_center_reads_them(inner, field, expected):
+    inner = inner if "g:id" in inner else f"<g:id>A1</g:id>{inner}"
+    rows, messages = _parse(_rss_item(inner), warnings=True)
+    assert rows[0][field] == expected
+    assert messages == []
+
+
+def test_an_rss_item_with_a_guid_and_no_id_is_rejected_for_its_missing_id():
+    rows, errors = _parse(_rss_item("<guid>post-1</guid><title>Hat</title>"))
+    assert rows == []
+    assert [(e.line, e.field) for e in errors] == [(1, "id")]
+
+
+def test_a_category_outside_rss_still_reads_as_the_product_type():
+    """Only RSS 2.0's <item> has its own <category>: a plain XML export's is the product's."""
+    data = (
+        b"<products><item><id>A1</id><price>2 USD</price>"
+        b"<category>Hats</category></item></products>"
+    )
+    rows, _ = _parse(data)
+    assert rows[0]["product_type"] == "Hats"
