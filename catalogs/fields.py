@@ -26,3 +26,19 @@ FEED_FIELDS = (
     "google_product_category",
     "custom_attributes",
 )
+
+
+# Columns only WooCommerce's product exporter writes: an id column ("ID" or "SKU") and two of
+# them are its export. Feeds read such a file as WooCommerce holds the products; the orders
+# upload refuses it as not order lines.
+WOOCOMMERCE_EXPORT_MARKERS = frozenset(
+    {
+        "in stock?",
+        "backorders allowed?",
+        "regular price",
+        "published",
+        "visibility in catalog",
+        "is featured?",
+        "short description",
+    }
+)

@@ -29,20 +29,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from catalogs.fields import WOOCOMMERCE_EXPORT_MARKERS
+
 from .parsing import RowError
 
-# columns only WooCommerce's exporter writes (two of them and an id column: its export)
-MARKERS = frozenset(
-    {
-        "in stock?",
-        "backorders allowed?",
-        "regular price",
-        "published",
-        "visibility in catalog",
-        "is featured?",
-        "short description",
-    }
-)
 GTIN = "gtin, upc, ean, or isbn"
 # "Meta: <key>" columns of the common GTIN plugins (key without its leading "_", any case)
 GTIN_META = frozenset(
@@ -98,7 +88,7 @@ def _key(name: object) -> str:
 def is_products_export(header: Iterable[object]) -> bool:
     """A header with ``SKU`` or ``ID`` and two of the exporter's own columns (any case)."""
     cols = {_key(h) for h in header}
-    return bool(cols & {"sku", "id"}) and len(cols & MARKERS) >= 2
+    return bool(cols & {"sku", "id"}) and len(cols & WOOCOMMERCE_EXPORT_MARKERS) >= 2
 
 
 def _text(text: str) -> str:

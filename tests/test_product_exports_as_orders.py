@@ -1,20 +1,15 @@
 """A product export uploaded as orders is recognised as what it is by the orders upload
-(catalogs) from the same header the feed readers (feeds) read it by: catalogs cannot import
-feeds, so the two rules are checked to agree here."""
+(catalogs) from the same header the feed readers (feeds) read it by (both take the
+exporter's columns from catalogs.fields)."""
 
 from __future__ import annotations
 
 import pytest
 
 from catalogs.order_formats import detect_format, order_file_open, product_feed_refusal
-from catalogs.order_formats.detection import WOOCOMMERCE_PRODUCT_MARKERS
 from catalogs.order_io import FileError
 from feeds import woocommerce_products
 from feeds.tests.woocommerce_export import HEADER, Export
-
-
-def test_the_orders_upload_knows_the_woocommerce_exporters_columns_the_reader_knows():
-    assert woocommerce_products.MARKERS == WOOCOMMERCE_PRODUCT_MARKERS
 
 
 def test_a_woocommerce_products_export_is_refused_as_orders_and_read_as_a_feed():

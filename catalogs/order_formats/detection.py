@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from catalogs.fields import WOOCOMMERCE_EXPORT_MARKERS
 from catalogs.order_io import ORDER_COLUMNS
 
 from ..order_io import FileError
@@ -68,19 +69,6 @@ def header_signature(header: Iterable[object]) -> str:
 TIKTOK_REQUIRED = ("order id", "order status", "sku id", "seller sku", "quantity", "created time")
 SHOPIFY_REQUIRED = ("name", "created at", "lineitem quantity", "lineitem sku", "lineitem price")
 APP_ORDER_COLUMNS = ORDER_COLUMNS  # the app's own order CSV
-# Columns only WooCommerce's product exporter writes: an id column and two of them are its
-# export (the rule feeds' WooCommerce reader recognises it by; catalogs cannot import feeds)
-WOOCOMMERCE_PRODUCT_MARKERS = frozenset(
-    {
-        "in stock?",
-        "backorders allowed?",
-        "regular price",
-        "published",
-        "visibility in catalog",
-        "is featured?",
-        "short description",
-    }
-)
 # The attributes Google Merchant Center, Meta and TikTok all require of a product feed (the
 # id is TikTok's sku_id, Meta's retailer_id too), "g:" prefix or not: such a header is a
 # channel's product feed
@@ -112,7 +100,7 @@ def detect_format(header: Iterable[object]) -> Detected:
         return Detected("shopify_orders", "orders", "Shopify orders export")
     if {"handle", "variant sku"} <= cols or {"handle", "title", "variant price"} <= cols:
         return Detected("shopify_products", "products", "Shopify products export")
-    if cols & {"id", "sku"} and len(cols & WOOCOMMERCE_PRODUCT_MARKERS) >= 2:
+    if cols & {"id", "sku"} and len(cols & WOOCOMMERCE_EXPORT_MARKERS) >= 2:
         return Detected("woocommerce_products", "products", "WooCommerce products export")
     unprefixed = {c.removeprefix("g:") for c in cols}
     if unprefixed & CHANNEL_FEED_IDS and set(CHANNEL_FEED_REQUIRED) <= unprefixed:
