@@ -7,8 +7,7 @@ Pure (no ORM): a table of cases tests it. The codes come from the tz database's
 from functools import cache
 from importlib import resources
 
-from django import forms
-from django.core.exceptions import ValidationError
+from catalog_health.iso_codes import IsoCodes
 
 
 @cache
@@ -19,36 +18,18 @@ def iso_3166_codes() -> frozenset[str]:
     )
 
 
-def country_code(value: object) -> str:
-    """The stored form of a typed country: 'us' and ' US ' give 'US'.
-
-    Raises ValidationError with a message a seller can act on for anything that is not an
-    ISO 3166-1 alpha-2 code ('USA', 'ZZ', '12', '').
-    """
-    text = value.strip() if isinstance(value, str) else ""
-    code = text.upper() if text.isascii() else text  # ASCII only, as for currencies
-    if code not in iso_3166_codes():
-        shown = repr(value) if isinstance(value, str) and value else "nothing"
-        raise ValidationError(
-            f"Country must be a two-letter ISO 3166 code such as US, DE or GB; got {shown}.",
-            code="invalid_country",
-        )
-    return code
+COUNTRIES = IsoCodes(
+    iso_3166_codes,
+    noun="Country",
+    rule="Country must be a two-letter ISO 3166 code such as US, DE or GB",
+    code="invalid_country",
+)
+# 'de' gives 'DE'; 'USA', 'ZZ', '12', '' raise ValidationError
+country_code = COUNTRIES.normalise
+# a country typed in a form: 'de' becomes 'DE', 'USA' is an error on the field
+CountryFormField = COUNTRIES.form_field()
 
 
 def validate_country(value: str) -> None:
-    """Model validator: the stored value is already a code in capitals."""
-    if value not in iso_3166_codes():
-        country_code(value)  # raises with the message
-        raise ValidationError(
-            f"Country must be stored in capitals ({value.strip().upper()}).",
-            code="invalid_country",
-        )
-
-
-class CountryFormField(forms.CharField):
-    """A country as typed in a form: 'de' becomes 'DE', 'USA' is an error on the field."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return country_code(value) if value else value
+    """Model validator (a module function: migrations name it)."""
+    COUNTRIES.validate(value)

@@ -4,8 +4,7 @@ Pure (no ORM): a table of cases tests it. No maintained currency list is a depen
 codes are below.
 """
 
-from django import forms
-from django.core.exceptions import ValidationError
+from catalog_health.iso_codes import IsoCodes
 
 # ISO 4217 list one (current currencies), as published by its maintenance agency (SIX
 # Group, https://www.six-group.com/en/products-services/financial-information/data-standards.html),
@@ -26,37 +25,18 @@ _LIST_ONE = """
 ISO_4217_CODES = frozenset(_LIST_ONE.split())
 
 
-def currency_code(value: object) -> str:
-    """The stored form of a typed currency: 'usd' and ' USD ' give 'USD'.
-
-    Raises ValidationError with a message a seller can act on for anything that is not an
-    ISO 4217 code ('US$', 'EURO', '', 'XYZ').
-    """
-    text = value.strip() if isinstance(value, str) else ""
-    # ASCII only: str.upper() maps some letters to two ('ß' -> 'SS'), which could make a code.
-    code = text.upper() if text.isascii() else text
-    if code not in ISO_4217_CODES:
-        shown = repr(value) if isinstance(value, str) and value else "nothing"
-        raise ValidationError(
-            f"Currency must be a three-letter ISO 4217 code such as USD, EUR or GBP; got {shown}.",
-            code="invalid_currency",
-        )
-    return code
+CURRENCIES = IsoCodes(
+    lambda: ISO_4217_CODES,
+    noun="Currency",
+    rule="Currency must be a three-letter ISO 4217 code such as USD, EUR or GBP",
+    code="invalid_currency",
+)
+# 'usd' gives 'USD'; 'US$', 'EURO', '', 'XYZ' raise ValidationError
+currency_code = CURRENCIES.normalise
+# a currency typed in a form: 'usd' becomes 'USD', 'US$' is an error on the field
+CurrencyFormField = CURRENCIES.form_field()
 
 
 def validate_currency(value: str) -> None:
-    """Model validator: the stored value is already a code in capitals."""
-    if value not in ISO_4217_CODES:
-        currency_code(value)  # raises with the message
-        raise ValidationError(
-            f"Currency must be stored in capitals ({value.strip().upper()}).",
-            code="invalid_currency",
-        )
-
-
-class CurrencyFormField(forms.CharField):
-    """A currency as typed in a form: 'usd' becomes 'USD', 'US$' is an error on the field."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return currency_code(value) if value else value
+    """Model validator (a module function: migrations name it)."""
+    CURRENCIES.validate(value)
