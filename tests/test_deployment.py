@@ -209,3 +209,25 @@ def test_compose_web_and_worker_share_the_uploaded_feed_files(tmp_path):
     web, worker = volume_holding_media("web"), volume_holding_media("worker")
     assert web is not None and web in config["volumes"]
     assert worker == web
+
+
+# What docker-compose sets itself (its own PostgreSQL, Redis and paths in the image), or what
+# production does not read.
+COMPOSE_OWN = {
+    "POSTGRES_PASSWORD",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CACHE_KEY_PREFIX",
+    "STATIC_ROOT",
+    "MEDIA_ROOT",
+    "DEBUG",
+    "CELERY_TASK_ALWAYS_EAGER",
+}
+
+
+def test_compose_passes_on_every_variable_of_env_example():
+    text = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", text, re.M))
+    app = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["x-app"]["environment"]
+    assert documented - COMPOSE_OWN - set(app) == set()

@@ -1,15 +1,41 @@
-"""What the README tells an operator holds: `make test` names the address it could not
-reach."""
+"""What the README and .env.example tell an operator holds: every variable the settings read
+is documented, and `make test` names the address it could not reach."""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _settings_variables() -> set[str]:
+    names: set[str] = set()
+    for path in (ROOT / "catalog_health" / "settings").glob("*.py"):
+        names |= set(re.findall(r"\benv(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]*)\"", path.read_text()))
+    return names
+
+
+def env_example_variables() -> set[str]:
+    """Every NAME=… line of .env.example, set or commented out."""
+    text = (ROOT / ".env.example").read_text()
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", text, re.M))
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    read = _settings_variables()
+    assert read, "no env() call found in catalog_health/settings"
+    assert read - env_example_variables() == set()
+
+
+def test_readme_configuration_names_every_variable_the_settings_read():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    assert {name for name in _settings_variables() if f"`{name}`" not in section} == set()
 
 
 def _free_port() -> int:
