@@ -63,3 +63,22 @@ def test_check_services_names_host_and_port_but_not_the_password():
     assert f"PostgreSQL is not reachable at postgres://127.0.0.1:{db_port}/shop." in result.stderr
     assert f"Redis is not reachable at redis://127.0.0.1:{redis_port}/2." in result.stderr
     assert "s3cret" not in result.stderr and "app@" not in result.stderr
+
+
+def test_management_commands_print_no_start_up_log_line():
+    """An operator's command prints what it did, not a log line of a library starting."""
+    env = {
+        **os.environ,
+        "LOG_LEVEL": "INFO",
+        "DJANGO_SETTINGS_MODULE": "catalog_health.settings.local",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
