@@ -20,8 +20,10 @@ export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-catalog_health.settings.
 export LOG_LEVEL=${LOG_LEVEL:-WARNING}
 mkdir -p var/celery/queue var/celery/processed var/log "$DEMO_FEEDS_DIR"
 
-echo "== Database: ${DATABASE_URL:-sqlite (var/db.sqlite3)}"
-echo "== Broker:   ${CELERY_BROKER_URL:-${REDIS_URL:-filesystem (var/celery)}}"
+# the addresses without their user and password: a terminal is no place for a secret
+hide_credentials() { sed -E 's#://[^/@]*@#://#' <<<"$1"; }
+echo "== Database: $(hide_credentials "${DATABASE_URL:-sqlite (var/db.sqlite3)}")"
+echo "== Broker:   $(hide_credentials "${CELERY_BROKER_URL:-${REDIS_URL:-filesystem (var/celery)}}")"
 $BIN/python manage.py migrate --no-input -v 0
 $BIN/python manage.py seed_demo
 

@@ -82,3 +82,21 @@ def test_management_commands_print_no_start_up_log_line():
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_demo_prints_its_database_and_broker_without_passwords():
+    db_port, redis_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://app:s3cret@127.0.0.1:{db_port}/shop",
+        "REDIS_URL": f"redis://:s3cret@127.0.0.1:{redis_port}/2",
+        "DJANGO_SETTINGS_MODULE": "catalog_health.settings.local",
+    }
+    # the database is unreachable, so the script stops at its first migrate
+    result = subprocess.run(
+        ["bash", "scripts/demo.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert f"== Database: postgres://127.0.0.1:{db_port}/shop" in result.stdout
+    assert f"== Broker:   redis://127.0.0.1:{redis_port}/2" in result.stdout
+    assert "s3cret" not in result.stdout
