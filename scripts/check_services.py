@@ -29,6 +29,18 @@ def reachable(url: str, default_port: int) -> bool:
         return False
 
 
+def without_credentials(url: str) -> str:
+    """The URL with its user and password left out, its host and port kept: the message says
+    which address was tried without printing a secret."""
+    parsed = urlparse(url)
+    netloc = parsed.hostname or ""
+    if ":" in netloc:  # an IPv6 address keeps its brackets
+        netloc = f"[{netloc}]"
+    if parsed.port:
+        netloc += f":{parsed.port}"
+    return parsed._replace(netloc=netloc).geturl()
+
+
 def main() -> int:
     checks = [
         ("PostgreSQL", os.environ.get("DATABASE_URL", DEFAULT_DB), 5432),
@@ -36,7 +48,7 @@ def main() -> int:
     ]
     down = [(name, url) for name, url, port in checks if not reachable(url, port)]
     for name, url in down:
-        safe = urlparse(url)._replace(netloc=urlparse(url).hostname or "").geturl()
+        safe = without_credentials(url)
         print(
             f"{name} is not reachable at {safe}. Start it with:\n    {HOW[name]}", file=sys.stderr
         )

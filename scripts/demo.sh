@@ -14,12 +14,16 @@ FEEDS_PORT=${DEMO_FEEDS_PORT:-$((PORT + 1))}
 export DEMO_FEEDS_DIR=${DEMO_FEEDS_DIR:-var/demo-feeds}
 export DEMO_FEEDS_URL="http://127.0.0.1:$FEEDS_PORT"
 export DEMO_SITE_URL="http://$HOST:$PORT"
+# links in the demo's emails (printed to the worker's log) point at this server, not :8000
+export SITE_URL=${SITE_URL:-$DEMO_SITE_URL}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-catalog_health.settings.local}
 export LOG_LEVEL=${LOG_LEVEL:-WARNING}
 mkdir -p var/celery/queue var/celery/processed var/log "$DEMO_FEEDS_DIR"
 
-echo "== Database: ${DATABASE_URL:-sqlite (var/db.sqlite3)}"
-echo "== Broker:   ${CELERY_BROKER_URL:-${REDIS_URL:-filesystem (var/celery)}}"
+# the addresses without their user and password: a terminal is no place for a secret
+hide_credentials() { sed -E 's#://[^/@]*@#://#' <<<"$1"; }
+echo "== Database: $(hide_credentials "${DATABASE_URL:-sqlite (var/db.sqlite3)}")"
+echo "== Broker:   $(hide_credentials "${CELERY_BROKER_URL:-${REDIS_URL:-filesystem (var/celery)}}")"
 $BIN/python manage.py migrate --no-input -v 0
 $BIN/python manage.py seed_demo
 

@@ -140,3 +140,94 @@ def test_compose_refuses_to_start_without_secrets(tmp_path):
         )
         assert refused.returncode != 0, secret
         assert f"set {secret} in .env" in refused.stderr
+
+
+def _compose_config(env_file: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in FROM_FILE}
+    result = subprocess.run(
+        ["docker-compose", "--env-file", str(env_file), "-f", "docker-compose.yml", "config"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose not installed")
+def test_compose_gives_the_app_containers_what_env_sets(tmp_path):
+    """The image has no .env (.dockerignore): a variable the operator sets in .env reaches
+    the app only if docker-compose passes it on."""
+    config = _compose_config(
+        filled_env(
+            tmp_path,
+            SITE_URL="https://shop.example.org",
+            CSRF_TRUSTED_ORIGINS="https://shop.example.org",
+            LOG_LEVEL="WARNING",
+            FEED_STALE_AFTER_HOURS="48",
+        )
+    )
+    for service in ("migrate", "web", "worker", "beat"):
+        environment = config["services"][service]["environment"]
+        assert environment["SITE_URL"] == "https://shop.example.org", service
+        assert environment["CSRF_TRUSTED_ORIGINS"] == "https://shop.example.org", service
+        assert environment["LOG_LEVEL"] == "WARNING", service
+        assert environment["FEED_STALE_AFTER_HOURS"] == "48", service
+        # a variable the .env leaves unset stays unset: the settings' own default applies
+        assert environment.get("FLAGGED_RESOLVED_DAYS") is None, service
+
+
+def test_compose_web_health_check_passes_with_only_the_public_host_allowed(live_server, settings):
+    """The health check calls the container's own address; with ALLOWED_HOSTS naming only
+    the public host (as .env.example does) it must still get the health answer, not a 400."""
+    settings.ALLOWED_HOSTS = ["catalog.example.com"]
+    web = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]
+    command = web["healthcheck"]["test"]
+    assert command[:2] == ["CMD", "python"]
+    code = command[command.index("-c") + 1].replace("http://127.0.0.1:8000", live_server.url)
+    env = {**os.environ, "ALLOWED_HOSTS": "catalog.example.com"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose not installed")
+def test_compose_web_and_worker_share_the_uploaded_feed_files(tmp_path):
+    """A feed file uploaded on a page is saved under MEDIA_ROOT by web and read by the worker's
+    feeds.pull: both containers must mount the same volume there."""
+    config = _compose_config(filled_env(tmp_path))
+
+    def volume_holding_media(service: str) -> str | None:
+        for mount in config["services"][service].get("volumes", []):
+            source, target = mount.split(":")[:2]
+            if "/app/var/media".startswith(target.rstrip("/") + "/") or target == "/app/var/media":
+                return source
+        return None
+
+    web, worker = volume_holding_media("web"), volume_holding_media("worker")
+    assert web is not None and web in config["volumes"]
+    assert worker == web
+
+
+# What docker-compose sets itself (its own PostgreSQL, Redis and paths in the image), or what
+# production does not read.
+COMPOSE_OWN = {
+    "POSTGRES_PASSWORD",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CACHE_KEY_PREFIX",
+    "STATIC_ROOT",
+    "MEDIA_ROOT",
+    "DEBUG",
+    "CELERY_TASK_ALWAYS_EAGER",
+}
+
+
+def test_compose_passes_on_every_variable_of_env_example():
+    text = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", text, re.M))
+    app = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["x-app"]["environment"]
+    assert documented - COMPOSE_OWN - set(app) == set()

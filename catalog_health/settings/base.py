@@ -303,6 +303,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "celery": {"level": "INFO"},
+        # its version banner, logged by every process (each management command) at start-up
+        "axes.apps": {"level": "WARNING"},
     },
 }
 

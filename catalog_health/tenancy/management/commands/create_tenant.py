@@ -16,13 +16,17 @@ class Command(BaseCommand):
     help = "Create a tenant and its owner (the user is created if missing)."
 
     def add_arguments(self, parser):
-        parser.add_argument("slug")
-        parser.add_argument("--name", required=True)
+        parser.add_argument("slug", help="the tenant's name in its pages' addresses: /t/SLUG/")
+        parser.add_argument("--name", required=True, help="the tenant's name as people read it")
         parser.add_argument("--owner", required=True, help="username of the owner")
-        parser.add_argument("--email", default="")
+        parser.add_argument("--email", default="", help="email of a new owner")
         parser.add_argument("--password", help="password for a new owner (prompted if omitted)")
-        parser.add_argument("--time-zone", default="UTC")
-        parser.add_argument("--currency", default="USD")
+        parser.add_argument(
+            "--time-zone", default="UTC", help="feed schedules and order times (default: UTC)"
+        )
+        parser.add_argument(
+            "--currency", default="USD", help="currency of new catalogs (default: USD)"
+        )
 
     def handle(self, *args, slug, name, owner, email, password, time_zone, currency, **options):
         User = get_user_model()
