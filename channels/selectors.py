@@ -28,6 +28,19 @@ from .models import ChannelFeed, ChannelFeedFetch, FlaggedMode
 from .specs import BLANK, ROW_COLUMNS, SPECS
 
 FETCH_CHUNK = 2000
+
+
+# The few SQL functions whose names differ on SQLite, the embedded default.
+def _char_length(column: str) -> str:
+    """Characters, not bytes: SQLite's length() of a text counts characters too."""
+    return f"length({column})" if connection.vendor == "sqlite" else f"char_length({column})"
+
+
+def _matches(column: str) -> str:
+    """column matches the regular expression bound next (Django gives SQLite REGEXP)."""
+    return f"{column} REGEXP %s" if connection.vendor == "sqlite" else f"{column} ~ %s"
+
+
 COPY_CHUNK_BYTES = 1 << 20
 STALE_AFTER = timedelta(days=1)
 
@@ -88,7 +101,7 @@ def _content_sql(
         params.append("impacted")
     id_limit = SPECS[feed.channel].id_limit
     if id_limit is not None:  # an id cannot be shortened: the channel would refuse it
-        sql += " AND char_length(p.sku) <= %s"
+        sql += f" AND {_char_length('p.sku')} <= %s"
         params.append(id_limit)
     sql += " ORDER BY p.id"
     if limit is not None:
@@ -233,8 +246,8 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
     p, f = Product._meta.db_table, FlagState._meta.db_table
     spec = SPECS[feed.channel]
     sql = (
-        f"SELECT p.review_status, fs.status, char_length(p.sku) > %s, "  # noqa: S608
-        f"p.brand ~ %s, COUNT(*) "
+        f"SELECT p.review_status, fs.status, {_char_length('p.sku')} > %s, "  # noqa: S608
+        f"{_matches('p.brand')}, COUNT(*) "
         f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
         f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
         f"GROUP BY 1, 2, 3, 4"

@@ -286,11 +286,14 @@ def minor_units(currency: str) -> int:
     return MINOR_UNITS.get(currency_code(currency), DEFAULT_MINOR_UNITS)
 
 
-def money(amount: Decimal | None, currency: str) -> str:
+def money(amount: Decimal | float | None, currency: str) -> str:
     """12.99 USD, 1200 JPY, 1.500 KWD: the number with the currency's minor units (rounded
-    half away from zero, as PostgreSQL's round()), a space, the ISO 4217 code in capitals."""
+    half away from zero, as PostgreSQL's round()), a space, the ISO 4217 code in capitals.
+    A float is SQLite's numeric column read by raw SQL: its shortest text is the amount."""
     if amount is None:
         return ""
+    if not isinstance(amount, Decimal):
+        amount = Decimal(str(amount))
     value = amount.quantize(Decimal(1).scaleb(-minor_units(currency)), ROUND_HALF_UP)
     return f"{value + 0:f} {currency_code(currency)}"  # + 0: no "-0" where PostgreSQL has "0"
 
