@@ -284,8 +284,12 @@ def product_transitions(*, tenant: Tenant, product: Product) -> list[FlagTransit
     )
 
 
-def impression_series(*, tenant: Tenant, product: Product, days: int = 60) -> list[DayPoint]:
-    since = timezone.now().date() - timedelta(days=days)
+def impression_series(
+    *, tenant: Tenant, product: Product, today: date, days: int = 60
+) -> list[DayPoint]:
+    """The product's impressions per day over the last ``days`` up to ``today`` (the
+    tenant's local date)."""
+    since = today - timedelta(days=days)
     return [
         DayPoint(d, i, c)
         for d, i, c in DailyImpression.objects.for_tenant(tenant)

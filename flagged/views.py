@@ -7,6 +7,7 @@ import html
 import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.http import Http404, StreamingHttpResponse
 from django.urls import reverse
@@ -146,7 +147,10 @@ class FlaggedListView(TenantViewMixin, TemplateView):
         if filters.get("catalog"):
             catalog = self.scoped(Catalog).filter(pk=filters["catalog"]).only("name").first()
         rows = selectors.tab_rows(
-            tenant=self.tenant, page=page, policies=policies, today=timezone.now().date()
+            tenant=self.tenant,
+            page=page,
+            policies=policies,
+            today=timezone.localdate(timezone=ZoneInfo(self.tenant.time_zone)),
         )
         ctx.update(
             filter_form=form,
@@ -176,13 +180,14 @@ class FlaggedExportView(TenantViewMixin, View):
 
     def get(self, request, *args, **kwargs):
         _, filters = _filters(request)
+        tz = ZoneInfo(self.tenant.time_zone)  # the time the tab shows, with its offset
         rows = (
             [
                 state.product.sku,
                 state.product.title,
                 state.product.catalog.name,
                 STATUS_LABELS[FlagStatus(state.status)],
-                state.status_since.isoformat(timespec="seconds"),
+                state.status_since.astimezone(tz).isoformat(timespec="seconds"),
                 "; ".join(reasons),
                 state.product.pk,
             ]
@@ -227,11 +232,15 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
             tenant=self.tenant, product=product, results=results, now=now
         )
         transitions = selectors.product_transitions(tenant=self.tenant, product=product)
-        points = selectors.impression_series(tenant=self.tenant, product=product)
+        tz = ZoneInfo(self.tenant.time_zone)
+        points = selectors.impression_series(
+            tenant=self.tenant, product=product, today=now.astimezone(tz).date()
+        )
         figure = impressions_figure(
             points,
             selectors.transition_points(transitions, policies),
             until=now,
+            tz=tz,  # the times the history table shows
             # Plotly reads a few HTML tags in titles: the sku is data, so escape it.
             title=f"Daily impressions of {html.escape(product.sku)}",
         )
