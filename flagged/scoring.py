@@ -25,6 +25,7 @@ Conventions (documented in the README section "Flagged products"):
 from __future__ import annotations
 
 import enum
+import math
 import operator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -446,26 +447,36 @@ def next_status(
 # --------------------------------------------------------------------------- wording
 
 
-def format_percent(value: Fraction | Decimal | None) -> str:
-    """'12%', '2.5%', '97.3%': at most one decimal, no trailing zero."""
+def format_percent(
+    value: Fraction | Decimal | None, *, apart_from: tuple[Decimal, ...] = ()
+) -> str:
+    """'12%', '2.5%', '97.3%': one decimal, rounded half up as a spreadsheet rounds, no
+    trailing zero; more decimals where one would show the value equal to a threshold of
+    ``apart_from`` that it is not (4.04 % against a 4 % target reads '4.04%', not '4%')."""
     if value is None:
         return "n/a"
-    d = (
-        Decimal(value.numerator) / Decimal(value.denominator)
-        if isinstance(value, Fraction)
-        else value
-    )
-    d = d.quantize(Decimal("0.1"))
-    text = f"{d:f}"
-    if text.endswith(".0"):
-        text = text[:-2]
-    return f"{text}%"
+    exact = Fraction(value)
+    others = [t for t in apart_from if Fraction(t) != exact]
+    # A rate is 100 * n / d: it differs from a two-decimal threshold by at least
+    # 1 / (100 d), so a dozen places always set them apart.
+    for places in range(1, 13):
+        scale = 10**places
+        shown = Decimal(math.floor(exact * scale + Fraction(1, 2))).scaleb(-places)
+        if all(shown != t for t in others):
+            break
+    return f"{shown.normalize():f}%"
+
+
+def rate_text(counts: Counts, policy: Policy) -> str:
+    """A metric's value as the pages show it, never seemingly on its policy's thresholds
+    when it is not."""
+    return format_percent(counts.rate, apart_from=(policy.target, policy.at_risk_threshold))
 
 
 def reason_text(metric: Metric, counts: Counts, policy: Policy) -> str:
     """Readable reason, e.g. 'Overdue unshipped rate 12% (target 4%)'."""
     return (
-        f"{METRICS[metric].label} {format_percent(counts.rate)} "
+        f"{METRICS[metric].label} {rate_text(counts, policy)} "
         f"(target {format_percent(policy.target)})"
     )
 

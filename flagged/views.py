@@ -36,7 +36,7 @@ from .scoring import (
     Policy,
     ReviewTarget,
     classify,
-    format_percent,
+    rate_text,
 )
 from .services import effective_policies, resolved_days
 
@@ -70,11 +70,13 @@ class LateShipping:
 
     @property
     def before_text(self) -> str:
-        return format_percent(self.before.rate) if self.before.denominator else "no shipped orders"
+        return (
+            rate_text(self.before, self.policy) if self.before.denominator else "no shipped orders"
+        )
 
     @property
     def after_text(self) -> str:
-        return format_percent(self.after.rate)
+        return rate_text(self.after, self.policy)
 
     @property
     def outcome(self) -> str:
@@ -260,7 +262,7 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
                         Level.AT_RISK: "At risk",
                         Level.IMPACTED: "Misses target",
                     }[r.level],
-                    "value_text": format_percent(r.counts.rate) if r.counts.denominator else "—",
+                    "value_text": rate_text(r.counts, r.policy) if r.counts.denominator else "—",
                     "evaluated": r.policy.enabled and r.counts.denominator >= r.policy.min_orders,
                 }
             )

@@ -393,6 +393,41 @@ def test_format_percent(value, text):
     assert format_percent(value) == text
 
 
+# (value, thresholds it is read against, text): half up as a spreadsheet rounds, and more
+# decimals where one would show a value equal to a threshold it is not on
+PERCENT_NEAR_THRESHOLD_CASES = [
+    ("half up", Fraction(9, 4), (), "2.3%"),
+    ("half up 2", Fraction(1, 8), (), "0.1%"),
+    ("just over the target", Fraction(101, 25), (D("4"), D("2")), "4.04%"),
+    ("further over the target", Fraction(1001, 250), (D("4"),), "4.004%"),
+    ("just under the at-risk threshold", Fraction(199, 100), (D("4"), D("2")), "1.99%"),
+    ("just under a target of 95", Fraction(9499, 100), (D("95"), D("97")), "94.99%"),
+    ("on the target", Fraction(4), (D("4"),), "4%"),
+    ("one decimal is apart", Fraction(41, 10), (D("4"),), "4.1%"),
+    ("a fractional target", Fraction(251, 100), (D("2.5"),), "2.51%"),
+    ("no rate", None, (D("4"),), "n/a"),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "thresholds", "text"),
+    [c[1:] for c in PERCENT_NEAR_THRESHOLD_CASES],
+    ids=[c[0] for c in PERCENT_NEAR_THRESHOLD_CASES],
+)
+def test_format_percent_near_a_threshold(value, thresholds, text):
+    assert format_percent(value, apart_from=thresholds) == text
+
+
+def test_reason_text_never_shows_a_missed_target_as_met():
+    """101 overdue of 2,500 orders is 4.04 %: Impacted, so not '4% (target 4%)'."""
+    policy = DEFAULT_POLICIES[Metric.OVERDUE_UNSHIPPED]
+    counts = Counts(101, 2500)
+    assert classify(counts, policy) == Level.IMPACTED
+    assert reason_text(Metric.OVERDUE_UNSHIPPED, counts, policy) == (
+        "Overdue unshipped rate 4.04% (target 4%)"
+    )
+
+
 def test_reason_text_matches_issue_example():
     policy = DEFAULT_POLICIES[Metric.OVERDUE_UNSHIPPED]
     assert (
