@@ -20,6 +20,8 @@ Conventions (documented in the README section "Flagged products"):
   the target), safe above the threshold.
 * A metric with fewer counting orders than ``min_orders`` (or disabled) is not
   evaluated and counts as safe.
+* A metric with no order against it (0 % for lower-is-better, 100 % for higher-is-better)
+  is safe, whatever the at-risk threshold.
 """
 
 from __future__ import annotations
@@ -397,6 +399,10 @@ def classify(counts: Counts, policy: Policy) -> Level:
     """Level of one metric: OK, AT_RISK (inside the band) or IMPACTED (misses target)."""
     if not policy.enabled or counts.denominator < policy.min_orders or counts.denominator == 0:
         return Level.OK
+    # No order against the metric (0 % cancelled, 100 % tracked) is never "close to missing"
+    # it, even under an at-risk threshold of 0 % (or 100 %) that the bands alone would meet.
+    if against(counts, higher_is_better=policy.definition.higher_is_better) == 0:
+        return Level.OK
     # Exact: compare 100*num/den with a Decimal percent without dividing.
     scaled = Decimal(100 * counts.numerator)
     den = Decimal(counts.denominator)
@@ -404,6 +410,12 @@ def classify(counts: Counts, policy: Policy) -> Level:
         if BAND_OPS[op](scaled, getattr(policy, setting) * den):
             return level
     return Level.OK
+
+
+def against(counts: Counts, *, higher_is_better: bool) -> int:
+    """How many orders count against a metric (the ones to fix): for a higher-is-better
+    metric the ones its numerator does not count."""
+    return counts.denominator - counts.numerator if higher_is_better else counts.numerator
 
 
 BAND_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
@@ -496,9 +508,7 @@ class MetricResult:
     def against_count(self) -> int:
         """How many orders count against the metric (the ones to fix, ``against``): for a
         higher-is-better metric they are the ones its numerator does not count."""
-        c = self.counts
-        higher = METRICS[self.metric].higher_is_better
-        return c.denominator - c.numerator if higher else c.numerator
+        return against(self.counts, higher_is_better=METRICS[self.metric].higher_is_better)
 
 
 def evaluate(

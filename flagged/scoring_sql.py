@@ -52,7 +52,12 @@ def _level(metric: Metric, policy: Policy) -> str:
         f"WHEN {num} * 100 {op} %({p}_{setting})s * {den} THEN {int(level)}"
         for op, setting, level in METRICS[metric].bands
     )
-    return f"CASE WHEN {den} < %({p}_min_orders)s OR {den} = 0 THEN 0 {whens} ELSE 0 END"
+    # no order against the metric: safe (scoring.classify)
+    against = f"{den} - {num}" if METRICS[metric].higher_is_better else num
+    return (
+        f"CASE WHEN {den} < %({p}_min_orders)s OR {den} = 0 OR {against} = 0 THEN 0"
+        f" {whens} ELSE 0 END"
+    )
 
 
 def params(

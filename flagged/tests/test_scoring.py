@@ -239,6 +239,56 @@ CLASSIFY_CASES = [
     ("higher just below target", HIGHER, 9499, 10000, Level.IMPACTED),
     ("higher 0%", HIGHER, 0, 20, Level.IMPACTED),
     ("higher below min orders", HIGHER, 0, 9, Level.OK),
+    # no order against the metric: never flagged, even by a threshold at 0 % or 100 %
+    (
+        "lower none against, at risk from 0",
+        replace(LOWER, at_risk_threshold=D("0")),
+        0,
+        50,
+        Level.OK,
+    ),
+    (
+        "lower none against, target 0",
+        replace(LOWER, at_risk_threshold=D("0"), target=D("0")),
+        0,
+        50,
+        Level.OK,
+    ),
+    (
+        "lower one against, target 0",
+        replace(LOWER, at_risk_threshold=D("0"), target=D("0")),
+        1,
+        50,
+        Level.IMPACTED,
+    ),
+    (
+        "lower one against, at risk from 0",
+        replace(LOWER, at_risk_threshold=D("0")),
+        1,
+        50,
+        Level.AT_RISK,
+    ),
+    (
+        "higher none against, at risk to 100",
+        replace(HIGHER, at_risk_threshold=D("100")),
+        50,
+        50,
+        Level.OK,
+    ),
+    (
+        "higher one against, at risk to 100",
+        replace(HIGHER, at_risk_threshold=D("100")),
+        49,
+        50,
+        Level.AT_RISK,
+    ),
+    (
+        "higher none against, target 100",
+        replace(HIGHER, at_risk_threshold=D("100"), target=D("100")),
+        50,
+        50,
+        Level.OK,
+    ),
     (
         "higher equal band collapses",
         replace(HIGHER, at_risk_threshold=D("95")),
@@ -275,7 +325,7 @@ def test_classify_lower_matches_float_definition(num, extra, risk, gap):
     value = Fraction(100 * num, den)
     if value > Fraction(target):
         assert level == Level.IMPACTED
-    elif value >= Fraction(risk):
+    elif value >= Fraction(risk) and num > 0:  # no order against it: never flagged
         assert level == Level.AT_RISK
     else:
         assert level == Level.OK

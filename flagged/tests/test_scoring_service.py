@@ -95,11 +95,22 @@ def random_orders(rng: random.Random, product, n: int) -> list[Order]:
 def test_sql_levels_match_pure_rules(tenant_a, seed):
     rng = random.Random(seed)
     catalog = CatalogFactory(tenant=tenant_a)
+    # thresholds at their extremes too: at risk from 0 % (or up to 100 %) of orders
+    extreme = {False: Decimal("0"), True: Decimal("100")}
     policies = {
-        m: replace(p, min_orders=rng.choice([1, 5, 10])) for m, p in DEFAULT_POLICIES.items()
+        m: replace(
+            p,
+            min_orders=rng.choice([1, 5, 10]),
+            at_risk_threshold=rng.choice(
+                [p.at_risk_threshold, extreme[METRICS[m].higher_is_better]]
+            ),
+        )
+        for m, p in DEFAULT_POLICIES.items()
     }
     for m, p in policies.items():
-        MetricPolicy.objects.filter(metric=m).update(min_orders=p.min_orders)
+        MetricPolicy.objects.filter(metric=m).update(
+            min_orders=p.min_orders, at_risk_threshold=p.at_risk_threshold
+        )
     products = ProductFactory.create_batch(40, catalog=catalog, tenant=tenant_a)
     orders_by_product = {}
     for product in products:
