@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -77,7 +78,13 @@ def flags_score(*, tenant: Tenant, now: datetime | None = None) -> ScoringResult
     policies = effective_policies(tenant=tenant)
     tables = _tables()
     temp = "flag_changes"
-    values = params(tenant_id=tenant.pk, policies=policies, now=now, resolved_days=resolved_days())
+    values = params(
+        tenant_id=tenant.pk,
+        policies=policies,
+        now=now,
+        resolved_days=resolved_days(),
+        tz=ZoneInfo(tenant.time_zone),
+    )
     values["policies"] = _policies_json(policies)
     vendor = connection.vendor
     phases: dict[str, float] = {}

@@ -30,7 +30,7 @@ import enum
 import math
 import operator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 
@@ -377,12 +377,18 @@ def fee_is_high(order: OrderFacts, policy: Policy) -> bool:
 
 
 def metric_counts(
-    metric: Metric, orders: list[OrderFacts], *, now: datetime, policy: Policy
+    metric: Metric,
+    orders: list[OrderFacts],
+    *,
+    now: datetime,
+    policy: Policy,
+    tz: tzinfo = UTC,
 ) -> Counts:
-    """Count one metric over the orders placed inside the policy window (the definition's
-    conditions, evaluated in Python; a row counts when its condition is true)."""
+    """Count one metric over the orders placed inside the policy window, days on the clock of
+    ``tz`` (the definition's conditions, evaluated in Python; a row counts when its condition
+    is true)."""
     definition = METRICS[metric]
-    ctx = Ctx(now=now, policy=policy)
+    ctx = Ctx(now=now, policy=policy, tz=tz)
     population = [
         o
         for o in orders

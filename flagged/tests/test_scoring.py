@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -167,6 +168,35 @@ FORMULA_CASES = [
         5,
     ),
 ]
+
+
+# The window is the policy's days on the tenant's clock. New York moved its clocks forward on
+# 8 March 2026: at 12:00 EDT on 5 April (16:00 UTC) the last 30 days started at 12:00 EST on
+# 6 March, 17:00 UTC, which is 719 hours back, not 720.
+DST_NOW = datetime(2026, 4, 5, 16, 0, tzinfo=UTC)
+NEW_YORK = ZoneInfo("America/New_York")
+WINDOW_CASES = [
+    # (id, tenant time zone, placed at, counts)
+    ("local start, inclusive", NEW_YORK, datetime(2026, 3, 6, 17, 0, tzinfo=UTC), True),
+    ("local: an hour before the start", NEW_YORK, datetime(2026, 3, 6, 16, 30, tzinfo=UTC), False),
+    ("UTC: 720 hours back still in", UTC, datetime(2026, 3, 6, 16, 30, tzinfo=UTC), True),
+    ("UTC start, inclusive", UTC, datetime(2026, 3, 6, 16, 0, tzinfo=UTC), True),
+    ("UTC: just before the start", UTC, datetime(2026, 3, 6, 15, 59, 59, tzinfo=UTC), False),
+    ("now, inclusive", NEW_YORK, DST_NOW, True),
+    ("after now", NEW_YORK, DST_NOW + timedelta(seconds=1), False),
+]
+
+
+@pytest.mark.parametrize(
+    ("tz", "placed_at", "counted"),
+    [c[1:] for c in WINDOW_CASES],
+    ids=[c[0] for c in WINDOW_CASES],
+)
+def test_window_is_days_on_the_tenants_clock(tz, placed_at, counted):
+    order = OrderFacts(placed_at=placed_at, ship_by=placed_at + timedelta(days=2))
+    policy = DEFAULT_POLICIES[Metric.OOS_CANCELLATION]
+    counts = metric_counts(Metric.OOS_CANCELLATION, [order], now=DST_NOW, policy=policy, tz=tz)
+    assert counts.denominator == int(counted)
 
 
 @pytest.mark.parametrize(
