@@ -64,6 +64,17 @@ def effective_policies(*, tenant: Tenant) -> dict[Metric, Policy]:
     return policies
 
 
+def scoring_params(*, tenant: Tenant, policies: dict[Metric, Policy], now: datetime) -> dict:
+    """The scoring statement's parameters for a tenant: its windows on the tenant's clock."""
+    return params(
+        tenant_id=tenant.pk,
+        policies=policies,
+        now=now,
+        resolved_days=resolved_days(),
+        tz=ZoneInfo(tenant.time_zone),
+    )
+
+
 # ------------------------------------------------------------------------ reasons
 
 
@@ -238,13 +249,7 @@ def product_metrics(
     now = now or timezone.now()
     policies = effective_policies(tenant=tenant)
     tables = Tables(Order._meta.db_table, FlagState._meta.db_table, FlagTransition._meta.db_table)
-    values = params(
-        tenant_id=tenant.pk,
-        policies=policies,
-        now=now,
-        resolved_days=resolved_days(),
-        tz=ZoneInfo(tenant.time_zone),
-    )
+    values = scoring_params(tenant=tenant, policies=policies, now=now)
     values["product"] = product.pk
     sql = aggregate_sql(tables, policies, one_product=True)
     with connection.cursor() as cur:
