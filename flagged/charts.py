@@ -7,8 +7,8 @@ JavaScript served from static files (``vendor/plotly.min.js``), never a CDN.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import plotly.graph_objects as go
 
@@ -66,9 +66,14 @@ def impressions_figure(
     transitions: Sequence[TransitionPoint],
     *,
     until: datetime,
+    tz: tzinfo = UTC,
     title: str = "Daily impressions",
 ) -> go.Figure:
-    """Impressions and clicks per day, status periods shaded, transitions marked."""
+    """Impressions and clicks per day, status periods shaded, transitions marked, at the
+    wall-clock times of ``tz`` (the tenant's time zone, as the pages show them)."""
+    # Plotly.js ignores a time's UTC offset and draws its wall clock: give it local times.
+    transitions = [replace(t, at=_wall_clock(t.at, tz)) for t in transitions]
+    until = _wall_clock(until, tz)
     days = [p.day for p in points]
     by_day = {p.day: p.impressions for p in points}
     fig = go.Figure()
@@ -146,6 +151,10 @@ def impressions_figure(
         height=420,
     )
     return fig
+
+
+def _wall_clock(moment: datetime, tz: tzinfo) -> datetime:
+    return moment.astimezone(tz).replace(tzinfo=None)
 
 
 def _value_near(by_day: dict[date, int], day: date) -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.db.models import DecimalField, ExpressionWrapper, F, Q, Value
@@ -30,12 +30,14 @@ from django.db.models.functions import Trim
 
 @dataclass(frozen=True)
 class Ctx:
-    """What a condition is evaluated against besides the order: the time, the metric's policy
-    and (for SQL) the metric's column prefix that names its parameters."""
+    """What a condition is evaluated against besides the order: the time, the metric's policy,
+    the tenant's time zone (whose clock the window's days are counted on) and (for SQL) the
+    metric's column prefix that names its parameters."""
 
     now: datetime | None  # None when printing SQL: times are parameters there
     policy: Any
     prefix: str = ""
+    tz: tzinfo = UTC
 
     def param(self, name: str) -> str:
         return f"%({self.prefix}_{name})s"
@@ -93,10 +95,12 @@ class Now(Term):
 
 @dataclass(frozen=True)
 class Since(Term):
-    """The start of the policy's window: ``now - window_days``."""
+    """The start of the policy's window: ``now - window_days`` on the tenant's clock (30 days
+    before 12:00 is 12:00 local time, 719 or 721 hours back across a DST change)."""
 
     def value(self, order, ctx):
-        return ctx.now - timedelta(days=ctx.policy.window_days)
+        # aware arithmetic in a ZoneInfo adds wall-clock days
+        return ctx.now.astimezone(ctx.tz) - timedelta(days=ctx.policy.window_days)
 
     def sql(self, ctx):
         return ctx.param("since")

@@ -23,11 +23,10 @@ from .scoring import Metric, Policy
 from .scoring_sql import (
     Tables,
     changes_sql,
-    params,
     state_upsert_sql,
     transition_insert_sql,
 )
-from .selectors import effective_policies, resolved_days
+from .selectors import effective_policies, scoring_params
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ def flags_score(*, tenant: Tenant, now: datetime | None = None) -> ScoringResult
     policies = effective_policies(tenant=tenant)
     tables = _tables()
     temp = "flag_changes"
-    values = params(tenant_id=tenant.pk, policies=policies, now=now, resolved_days=resolved_days())
+    values = scoring_params(tenant=tenant, policies=policies, now=now)
     values["policies"] = _policies_json(policies)
     vendor = connection.vendor
     phases: dict[str, float] = {}

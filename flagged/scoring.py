@@ -20,14 +20,17 @@ Conventions (documented in the README section "Flagged products"):
   the target), safe above the threshold.
 * A metric with fewer counting orders than ``min_orders`` (or disabled) is not
   evaluated and counts as safe.
+* A metric with no order against it (0 % for lower-is-better, 100 % for higher-is-better)
+  is safe, whatever the at-risk threshold.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 import operator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 
@@ -374,12 +377,18 @@ def fee_is_high(order: OrderFacts, policy: Policy) -> bool:
 
 
 def metric_counts(
-    metric: Metric, orders: list[OrderFacts], *, now: datetime, policy: Policy
+    metric: Metric,
+    orders: list[OrderFacts],
+    *,
+    now: datetime,
+    policy: Policy,
+    tz: tzinfo = UTC,
 ) -> Counts:
-    """Count one metric over the orders placed inside the policy window (the definition's
-    conditions, evaluated in Python; a row counts when its condition is true)."""
+    """Count one metric over the orders placed inside the policy window, days on the clock of
+    ``tz`` (the definition's conditions, evaluated in Python; a row counts when its condition
+    is true)."""
     definition = METRICS[metric]
-    ctx = Ctx(now=now, policy=policy)
+    ctx = Ctx(now=now, policy=policy, tz=tz)
     population = [
         o
         for o in orders
@@ -396,6 +405,10 @@ def classify(counts: Counts, policy: Policy) -> Level:
     """Level of one metric: OK, AT_RISK (inside the band) or IMPACTED (misses target)."""
     if not policy.enabled or counts.denominator < policy.min_orders or counts.denominator == 0:
         return Level.OK
+    # No order against the metric (0 % cancelled, 100 % tracked) is never "close to missing"
+    # it, even under an at-risk threshold of 0 % (or 100 %) that the bands alone would meet.
+    if against(counts, higher_is_better=policy.definition.higher_is_better) == 0:
+        return Level.OK
     # Exact: compare 100*num/den with a Decimal percent without dividing.
     scaled = Decimal(100 * counts.numerator)
     den = Decimal(counts.denominator)
@@ -403,6 +416,12 @@ def classify(counts: Counts, policy: Policy) -> Level:
         if BAND_OPS[op](scaled, getattr(policy, setting) * den):
             return level
     return Level.OK
+
+
+def against(counts: Counts, *, higher_is_better: bool) -> int:
+    """How many orders count against a metric (the ones to fix): for a higher-is-better
+    metric the ones its numerator does not count."""
+    return counts.denominator - counts.numerator if higher_is_better else counts.numerator
 
 
 BAND_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
@@ -446,26 +465,36 @@ def next_status(
 # --------------------------------------------------------------------------- wording
 
 
-def format_percent(value: Fraction | Decimal | None) -> str:
-    """'12%', '2.5%', '97.3%': at most one decimal, no trailing zero."""
+def format_percent(
+    value: Fraction | Decimal | None, *, apart_from: tuple[Decimal, ...] = ()
+) -> str:
+    """'12%', '2.5%', '97.3%': one decimal, rounded half up as a spreadsheet rounds, no
+    trailing zero; more decimals where one would show the value equal to a threshold of
+    ``apart_from`` that it is not (4.04 % against a 4 % target reads '4.04%', not '4%')."""
     if value is None:
         return "n/a"
-    d = (
-        Decimal(value.numerator) / Decimal(value.denominator)
-        if isinstance(value, Fraction)
-        else value
-    )
-    d = d.quantize(Decimal("0.1"))
-    text = f"{d:f}"
-    if text.endswith(".0"):
-        text = text[:-2]
-    return f"{text}%"
+    exact = Fraction(value)
+    others = [t for t in apart_from if Fraction(t) != exact]
+    # A rate is 100 * n / d: it differs from a two-decimal threshold by at least
+    # 1 / (100 d), so a dozen places always set them apart.
+    for places in range(1, 13):
+        scale = 10**places
+        shown = Decimal(math.floor(exact * scale + Fraction(1, 2))).scaleb(-places)
+        if all(shown != t for t in others):
+            break
+    return f"{shown.normalize():f}%"
+
+
+def rate_text(counts: Counts, policy: Policy) -> str:
+    """A metric's value as the pages show it, never seemingly on its policy's thresholds
+    when it is not."""
+    return format_percent(counts.rate, apart_from=(policy.target, policy.at_risk_threshold))
 
 
 def reason_text(metric: Metric, counts: Counts, policy: Policy) -> str:
     """Readable reason, e.g. 'Overdue unshipped rate 12% (target 4%)'."""
     return (
-        f"{METRICS[metric].label} {format_percent(counts.rate)} "
+        f"{METRICS[metric].label} {rate_text(counts, policy)} "
         f"(target {format_percent(policy.target)})"
     )
 
@@ -485,9 +514,7 @@ class MetricResult:
     def against_count(self) -> int:
         """How many orders count against the metric (the ones to fix, ``against``): for a
         higher-is-better metric they are the ones its numerator does not count."""
-        c = self.counts
-        higher = METRICS[self.metric].higher_is_better
-        return c.denominator - c.numerator if higher else c.numerator
+        return against(self.counts, higher_is_better=METRICS[self.metric].higher_is_better)
 
 
 def evaluate(

@@ -16,9 +16,9 @@ writes the transitions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
-from flagged.conditions import Ctx, all_of
+from flagged.conditions import Ctx, Since, all_of
 from flagged.scoring import METRICS, PLACED_SINCE, PLACED_UNTIL_NOW, PREFIX, Metric, Policy
 
 COUNT_COLUMNS = [f"{p}_{k}" for p in PREFIX.values() for k in ("num", "den")]
@@ -52,14 +52,25 @@ def _level(metric: Metric, policy: Policy) -> str:
         f"WHEN {num} * 100 {op} %({p}_{setting})s * {den} THEN {int(level)}"
         for op, setting, level in METRICS[metric].bands
     )
-    return f"CASE WHEN {den} < %({p}_min_orders)s OR {den} = 0 THEN 0 {whens} ELSE 0 END"
+    # no order against the metric: safe (scoring.classify)
+    against = f"{den} - {num}" if METRICS[metric].higher_is_better else num
+    return (
+        f"CASE WHEN {den} < %({p}_min_orders)s OR {den} = 0 OR {against} = 0 THEN 0"
+        f" {whens} ELSE 0 END"
+    )
 
 
 def params(
-    *, tenant_id: int, policies: dict[Metric, Policy], now: datetime, resolved_days: int
+    *,
+    tenant_id: int,
+    policies: dict[Metric, Policy],
+    now: datetime,
+    resolved_days: int,
+    tz: tzinfo = UTC,
 ) -> dict:
-    """The statement's parameters: the times, and per metric its window start, minimum
-    orders, band settings and every policy setting its conditions read."""
+    """The statement's parameters: the times, and per metric its window start (days on the
+    clock of ``tz``, the tenant's time zone), minimum orders, band settings and every policy
+    setting its conditions read."""
     values: dict = {
         "tenant": tenant_id,
         "now": now,
@@ -67,7 +78,7 @@ def params(
     }
     for metric, d in METRICS.items():
         policy, p = policies[metric], d.column
-        values[f"{p}_since"] = now - timedelta(days=policy.window_days)
+        values[f"{p}_since"] = Since().value(None, Ctx(now=now, policy=policy, tz=tz))
         values[f"{p}_min_orders"] = policy.min_orders
         for setting in {s for _, s, _ in d.bands} | set(d.counted.settings()):
             values[f"{p}_{setting}"] = getattr(policy, setting)

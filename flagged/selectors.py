@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
@@ -61,6 +62,17 @@ def effective_policies(*, tenant: Tenant) -> dict[Metric, Policy]:
     for row in TenantMetricPolicy.objects.for_tenant(tenant):
         policies[Metric(row.metric)] = row.as_policy()
     return policies
+
+
+def scoring_params(*, tenant: Tenant, policies: dict[Metric, Policy], now: datetime) -> dict:
+    """The scoring statement's parameters for a tenant: its windows on the tenant's clock."""
+    return params(
+        tenant_id=tenant.pk,
+        policies=policies,
+        now=now,
+        resolved_days=resolved_days(),
+        tz=ZoneInfo(tenant.time_zone),
+    )
 
 
 # ------------------------------------------------------------------------ reasons
@@ -237,7 +249,7 @@ def product_metrics(
     now = now or timezone.now()
     policies = effective_policies(tenant=tenant)
     tables = Tables(Order._meta.db_table, FlagState._meta.db_table, FlagTransition._meta.db_table)
-    values = params(tenant_id=tenant.pk, policies=policies, now=now, resolved_days=resolved_days())
+    values = scoring_params(tenant=tenant, policies=policies, now=now)
     values["product"] = product.pk
     sql = aggregate_sql(tables, policies, one_product=True)
     with connection.cursor() as cur:
@@ -254,11 +266,12 @@ def product_metrics(
     return results
 
 
-def counting_orders_filter(metric: Metric, policy: Policy, now: datetime) -> Q:
+def counting_orders_filter(metric: Metric, policy: Policy, now: datetime, tz: tzinfo = UTC) -> Q:
     """The orders that count against a metric (the ones to fix), as a filter: the metric's
-    definition (``scoring.METRICS``) as a Django expression."""
+    definition (``scoring.METRICS``) as a Django expression, the window's days on the clock
+    of ``tz`` (the tenant's time zone)."""
     d = METRICS[metric]
-    return all_of(IN_WINDOW, d.population, d.against).expr(Ctx(now=now, policy=policy))
+    return all_of(IN_WINDOW, d.population, d.against).expr(Ctx(now=now, policy=policy, tz=tz))
 
 
 def counting_orders(
@@ -266,13 +279,14 @@ def counting_orders(
 ) -> dict[Metric, list[Order]]:
     """Up to `limit` orders per flagged metric that count against it (one query per metric)."""
     out: dict[Metric, list[Order]] = {}
+    tz = ZoneInfo(tenant.time_zone)
     for r in results:
         if r.level == Level.OK:
             continue
         out[r.metric] = list(
             Order.objects.for_tenant(tenant)
             .filter(product=product)
-            .filter(counting_orders_filter(r.metric, r.policy, now))
+            .filter(counting_orders_filter(r.metric, r.policy, now, tz))
             .order_by("-placed_at", "-id")[:limit]
         )
     return out
@@ -284,8 +298,12 @@ def product_transitions(*, tenant: Tenant, product: Product) -> list[FlagTransit
     )
 
 
-def impression_series(*, tenant: Tenant, product: Product, days: int = 60) -> list[DayPoint]:
-    since = timezone.now().date() - timedelta(days=days)
+def impression_series(
+    *, tenant: Tenant, product: Product, today: date, days: int = 60
+) -> list[DayPoint]:
+    """The product's impressions per day over the last ``days`` up to ``today`` (the
+    tenant's local date)."""
+    since = today - timedelta(days=days)
     return [
         DayPoint(d, i, c)
         for d, i, c in DailyImpression.objects.for_tenant(tenant)

@@ -7,6 +7,7 @@ import html
 import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.http import Http404, StreamingHttpResponse
 from django.urls import reverse
@@ -35,7 +36,7 @@ from .scoring import (
     Policy,
     ReviewTarget,
     classify,
-    format_percent,
+    rate_text,
 )
 from .services import effective_policies, resolved_days
 
@@ -69,11 +70,13 @@ class LateShipping:
 
     @property
     def before_text(self) -> str:
-        return format_percent(self.before.rate) if self.before.denominator else "no shipped orders"
+        return (
+            rate_text(self.before, self.policy) if self.before.denominator else "no shipped orders"
+        )
 
     @property
     def after_text(self) -> str:
-        return format_percent(self.after.rate)
+        return rate_text(self.after, self.policy)
 
     @property
     def outcome(self) -> str:
@@ -146,7 +149,10 @@ class FlaggedListView(TenantViewMixin, TemplateView):
         if filters.get("catalog"):
             catalog = self.scoped(Catalog).filter(pk=filters["catalog"]).only("name").first()
         rows = selectors.tab_rows(
-            tenant=self.tenant, page=page, policies=policies, today=timezone.now().date()
+            tenant=self.tenant,
+            page=page,
+            policies=policies,
+            today=timezone.localdate(timezone=ZoneInfo(self.tenant.time_zone)),
         )
         ctx.update(
             filter_form=form,
@@ -176,13 +182,14 @@ class FlaggedExportView(TenantViewMixin, View):
 
     def get(self, request, *args, **kwargs):
         _, filters = _filters(request)
+        tz = ZoneInfo(self.tenant.time_zone)  # the time the tab shows, with its offset
         rows = (
             [
                 state.product.sku,
                 state.product.title,
                 state.product.catalog.name,
                 STATUS_LABELS[FlagStatus(state.status)],
-                state.status_since.isoformat(timespec="seconds"),
+                state.status_since.astimezone(tz).isoformat(timespec="seconds"),
                 "; ".join(reasons),
                 state.product.pk,
             ]
@@ -227,11 +234,15 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
             tenant=self.tenant, product=product, results=results, now=now
         )
         transitions = selectors.product_transitions(tenant=self.tenant, product=product)
-        points = selectors.impression_series(tenant=self.tenant, product=product)
+        tz = ZoneInfo(self.tenant.time_zone)
+        points = selectors.impression_series(
+            tenant=self.tenant, product=product, today=now.astimezone(tz).date()
+        )
         figure = impressions_figure(
             points,
             selectors.transition_points(transitions, policies),
             until=now,
+            tz=tz,  # the times the history table shows
             # Plotly reads a few HTML tags in titles: the sku is data, so escape it.
             title=f"Daily impressions of {html.escape(product.sku)}",
         )
@@ -251,7 +262,7 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
                         Level.AT_RISK: "At risk",
                         Level.IMPACTED: "Misses target",
                     }[r.level],
-                    "value_text": format_percent(r.counts.rate) if r.counts.denominator else "—",
+                    "value_text": rate_text(r.counts, r.policy) if r.counts.denominator else "—",
                     "evaluated": r.policy.enabled and r.counts.denominator >= r.policy.min_orders,
                 }
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flagged.charts import DayPoint, TransitionPoint, impressions_figure, status_periods
 from flagged.scoring import FlagStatus as S
@@ -50,3 +51,18 @@ def test_impressions_figure_is_readable():
 def test_impressions_figure_without_data():
     fig = impressions_figure([], [], until=T0)
     assert [t.name for t in fig.data] == ["Impressions", "Clicks"]
+
+
+def test_impressions_figure_is_in_the_tenants_time_zone():
+    """Plotly.js drops a time's UTC offset and draws its wall clock: a status change at 02:00
+    UTC on 1 March is 21:00 on 28 February in New York, the day and time the history table
+    shows, and its marker sits on that local day's impressions."""
+    new_york = ZoneInfo("America/New_York")
+    points = [DayPoint(date(2026, 2, 28), 50, 1), DayPoint(date(2026, 3, 1), 90, 2)]
+    change = TransitionPoint(T0 + timedelta(hours=2), S.NONE, S.IMPACTED)
+    fig = impressions_figure(points, [change], until=T0 + timedelta(days=2), tz=new_york)
+    marker = fig.data[2]
+    assert [str(x) for x in marker.x] == ["2026-02-28 21:00:00"]
+    assert list(marker.y) == [50]
+    shape = fig.layout.shapes[0]
+    assert (str(shape.x0), str(shape.x1)) == ("2026-02-28 21:00:00", "2026-03-02 19:00:00")

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -169,6 +170,35 @@ FORMULA_CASES = [
 ]
 
 
+# The window is the policy's days on the tenant's clock. New York moved its clocks forward on
+# 8 March 2026: at 12:00 EDT on 5 April (16:00 UTC) the last 30 days started at 12:00 EST on
+# 6 March, 17:00 UTC, which is 719 hours back, not 720.
+DST_NOW = datetime(2026, 4, 5, 16, 0, tzinfo=UTC)
+NEW_YORK = ZoneInfo("America/New_York")
+WINDOW_CASES = [
+    # (id, tenant time zone, placed at, counts)
+    ("local start, inclusive", NEW_YORK, datetime(2026, 3, 6, 17, 0, tzinfo=UTC), True),
+    ("local: an hour before the start", NEW_YORK, datetime(2026, 3, 6, 16, 30, tzinfo=UTC), False),
+    ("UTC: 720 hours back still in", UTC, datetime(2026, 3, 6, 16, 30, tzinfo=UTC), True),
+    ("UTC start, inclusive", UTC, datetime(2026, 3, 6, 16, 0, tzinfo=UTC), True),
+    ("UTC: just before the start", UTC, datetime(2026, 3, 6, 15, 59, 59, tzinfo=UTC), False),
+    ("now, inclusive", NEW_YORK, DST_NOW, True),
+    ("after now", NEW_YORK, DST_NOW + timedelta(seconds=1), False),
+]
+
+
+@pytest.mark.parametrize(
+    ("tz", "placed_at", "counted"),
+    [c[1:] for c in WINDOW_CASES],
+    ids=[c[0] for c in WINDOW_CASES],
+)
+def test_window_is_days_on_the_tenants_clock(tz, placed_at, counted):
+    order = OrderFacts(placed_at=placed_at, ship_by=placed_at + timedelta(days=2))
+    policy = DEFAULT_POLICIES[Metric.OOS_CANCELLATION]
+    counts = metric_counts(Metric.OOS_CANCELLATION, [order], now=DST_NOW, policy=policy, tz=tz)
+    assert counts.denominator == int(counted)
+
+
 @pytest.mark.parametrize(
     ("metric", "orders", "num", "den"),
     [c[1:] for c in FORMULA_CASES],
@@ -239,6 +269,56 @@ CLASSIFY_CASES = [
     ("higher just below target", HIGHER, 9499, 10000, Level.IMPACTED),
     ("higher 0%", HIGHER, 0, 20, Level.IMPACTED),
     ("higher below min orders", HIGHER, 0, 9, Level.OK),
+    # no order against the metric: never flagged, even by a threshold at 0 % or 100 %
+    (
+        "lower none against, at risk from 0",
+        replace(LOWER, at_risk_threshold=D("0")),
+        0,
+        50,
+        Level.OK,
+    ),
+    (
+        "lower none against, target 0",
+        replace(LOWER, at_risk_threshold=D("0"), target=D("0")),
+        0,
+        50,
+        Level.OK,
+    ),
+    (
+        "lower one against, target 0",
+        replace(LOWER, at_risk_threshold=D("0"), target=D("0")),
+        1,
+        50,
+        Level.IMPACTED,
+    ),
+    (
+        "lower one against, at risk from 0",
+        replace(LOWER, at_risk_threshold=D("0")),
+        1,
+        50,
+        Level.AT_RISK,
+    ),
+    (
+        "higher none against, at risk to 100",
+        replace(HIGHER, at_risk_threshold=D("100")),
+        50,
+        50,
+        Level.OK,
+    ),
+    (
+        "higher one against, at risk to 100",
+        replace(HIGHER, at_risk_threshold=D("100")),
+        49,
+        50,
+        Level.AT_RISK,
+    ),
+    (
+        "higher none against, target 100",
+        replace(HIGHER, at_risk_threshold=D("100"), target=D("100")),
+        50,
+        50,
+        Level.OK,
+    ),
     (
         "higher equal band collapses",
         replace(HIGHER, at_risk_threshold=D("95")),
@@ -275,7 +355,7 @@ def test_classify_lower_matches_float_definition(num, extra, risk, gap):
     value = Fraction(100 * num, den)
     if value > Fraction(target):
         assert level == Level.IMPACTED
-    elif value >= Fraction(risk):
+    elif value >= Fraction(risk) and num > 0:  # no order against it: never flagged
         assert level == Level.AT_RISK
     else:
         assert level == Level.OK
@@ -391,6 +471,41 @@ def test_next_status(current, level, age, expected):
 )
 def test_format_percent(value, text):
     assert format_percent(value) == text
+
+
+# (value, thresholds it is read against, text): half up as a spreadsheet rounds, and more
+# decimals where one would show a value equal to a threshold it is not on
+PERCENT_NEAR_THRESHOLD_CASES = [
+    ("half up", Fraction(9, 4), (), "2.3%"),
+    ("half up 2", Fraction(1, 8), (), "0.1%"),
+    ("just over the target", Fraction(101, 25), (D("4"), D("2")), "4.04%"),
+    ("further over the target", Fraction(1001, 250), (D("4"),), "4.004%"),
+    ("just under the at-risk threshold", Fraction(199, 100), (D("4"), D("2")), "1.99%"),
+    ("just under a target of 95", Fraction(9499, 100), (D("95"), D("97")), "94.99%"),
+    ("on the target", Fraction(4), (D("4"),), "4%"),
+    ("one decimal is apart", Fraction(41, 10), (D("4"),), "4.1%"),
+    ("a fractional target", Fraction(251, 100), (D("2.5"),), "2.51%"),
+    ("no rate", None, (D("4"),), "n/a"),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "thresholds", "text"),
+    [c[1:] for c in PERCENT_NEAR_THRESHOLD_CASES],
+    ids=[c[0] for c in PERCENT_NEAR_THRESHOLD_CASES],
+)
+def test_format_percent_near_a_threshold(value, thresholds, text):
+    assert format_percent(value, apart_from=thresholds) == text
+
+
+def test_reason_text_never_shows_a_missed_target_as_met():
+    """101 overdue of 2,500 orders is 4.04 %: Impacted, so not '4% (target 4%)'."""
+    policy = DEFAULT_POLICIES[Metric.OVERDUE_UNSHIPPED]
+    counts = Counts(101, 2500)
+    assert classify(counts, policy) == Level.IMPACTED
+    assert reason_text(Metric.OVERDUE_UNSHIPPED, counts, policy) == (
+        "Overdue unshipped rate 4.04% (target 4%)"
+    )
 
 
 def test_reason_text_matches_issue_example():

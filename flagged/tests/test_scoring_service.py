@@ -7,6 +7,7 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -33,7 +34,12 @@ from flagged.scoring import (
     metric_counts,
     worst_level,
 )
-from flagged.selectors import counting_orders_filter, flag_counters, product_metrics
+from flagged.selectors import (
+    counting_orders,
+    counting_orders_filter,
+    flag_counters,
+    product_metrics,
+)
 from flagged.services import effective_policies, flags_score
 
 pytestmark = pytest.mark.django_db
@@ -94,12 +100,27 @@ def random_orders(rng: random.Random, product, n: int) -> list[Order]:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sql_levels_match_pure_rules(tenant_a, seed):
     rng = random.Random(seed)
+    # the window's days on the tenant's clock, across New York's DST change of 8 March
+    tenant_a.time_zone = "America/New_York" if seed % 2 else "UTC"
+    tenant_a.save()
+    tz = ZoneInfo(tenant_a.time_zone)
     catalog = CatalogFactory(tenant=tenant_a)
+    # thresholds at their extremes too: at risk from 0 % (or up to 100 %) of orders
+    extreme = {False: Decimal("0"), True: Decimal("100")}
     policies = {
-        m: replace(p, min_orders=rng.choice([1, 5, 10])) for m, p in DEFAULT_POLICIES.items()
+        m: replace(
+            p,
+            min_orders=rng.choice([1, 5, 10]),
+            at_risk_threshold=rng.choice(
+                [p.at_risk_threshold, extreme[METRICS[m].higher_is_better]]
+            ),
+        )
+        for m, p in DEFAULT_POLICIES.items()
     }
     for m, p in policies.items():
-        MetricPolicy.objects.filter(metric=m).update(min_orders=p.min_orders)
+        MetricPolicy.objects.filter(metric=m).update(
+            min_orders=p.min_orders, at_risk_threshold=p.at_risk_threshold
+        )
     products = ProductFactory.create_batch(40, catalog=catalog, tenant=tenant_a)
     orders_by_product = {}
     for product in products:
@@ -113,7 +134,7 @@ def test_sql_levels_match_pure_rules(tenant_a, seed):
         order_facts = [facts(o) for o in orders_by_product[product.pk]]
         levels = {}
         for metric, policy in policies.items():
-            counts = metric_counts(metric, order_facts, now=NOW, policy=policy)
+            counts = metric_counts(metric, order_facts, now=NOW, policy=policy, tz=tz)
             levels[metric] = classify(counts, policy)
             state = states.get(product.pk)
             if state is not None:
@@ -273,3 +294,53 @@ def test_tenant_override_and_disabled_policy(tenant_a, tenant_b):
     TenantMetricPolicy.objects.for_tenant(tenant_a).update(enabled=False)
     flags_score(tenant=tenant_a, now=NOW + timedelta(hours=1))
     assert FlagState.objects.for_tenant(tenant_a).get().status == FlagStatus.RESOLVED
+
+
+def test_window_follows_the_tenants_clock_across_a_dst_change(tenant_a):
+    """New York's clocks moved forward on 8 March 2026: at 12:00 EDT on 5 April the last 30
+    days began at 12:00 EST on 6 March (17:00 UTC), 719 hours back. Scoring, the details
+    page's counts and its orders to fix all start the window there, as the pure rules do."""
+    tenant_a.time_zone = "America/New_York"
+    tenant_a.save()
+    now = datetime(2026, 4, 5, 16, 0, tzinfo=UTC)
+    product = ProductFactory(catalog__tenant=tenant_a)
+    start = datetime(2026, 3, 6, 17, 0, tzinfo=UTC)
+    # 10 on-time orders inside the window, then one overdue at 11:30 EST on 6 March (out)
+    # and one at 12:00 EST (in): overdue 1 of 11, not 2 of 12
+    orders = [
+        OrderFactory.build(
+            product=product,
+            order_id=f"W-{i}",
+            placed_at=start + timedelta(days=1 + i),
+            ship_by=start + timedelta(days=2 + i),
+            shipped_at=start + timedelta(days=1 + i, hours=2),
+        )
+        for i in range(10)
+    ]
+    for order_id, placed in (("OUT", start - timedelta(minutes=30)), ("IN", start)):
+        orders.append(
+            OrderFactory.build(
+                product=product,
+                order_id=order_id,
+                placed_at=placed,
+                ship_by=placed + timedelta(days=2),
+                shipped_at=None,
+            )
+        )
+    Order.objects.bulk_create(orders)
+    policy = effective_policies(tenant=tenant_a)[Metric.OVERDUE_UNSHIPPED]
+    pure = metric_counts(
+        Metric.OVERDUE_UNSHIPPED,
+        [facts(o) for o in orders],
+        now=now,
+        policy=policy,
+        tz=ZoneInfo("America/New_York"),
+    )
+    assert (pure.numerator, pure.denominator) == (1, 11)
+    flags_score(tenant=tenant_a, now=now)
+    state = FlagState.objects.for_tenant(tenant_a).get()
+    assert state.counts(Metric.OVERDUE_UNSHIPPED) == pure
+    live = {r.metric: r for r in product_metrics(tenant=tenant_a, product=product, now=now)}
+    assert live[Metric.OVERDUE_UNSHIPPED].counts == pure
+    listed = counting_orders(tenant=tenant_a, product=product, results=list(live.values()), now=now)
+    assert [o.order_id for o in listed[Metric.OVERDUE_UNSHIPPED]] == ["IN"]
