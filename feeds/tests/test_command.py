@@ -102,3 +102,14 @@ def test_a_local_file_cut_off_mid_row_holds_its_removals(tenant_a, tmp_path):
     assert "ends in the middle of line 17" in str(exc.value)
     active = Product.objects.for_tenant(tenant_a).filter(catalog=catalog, removed_at=None)
     assert active.count() == 20
+
+
+def test_import_feed_lists_the_row_errors_it_refers_to(tenant_a, tmp_path, capsys):
+    catalog = CatalogFactory(tenant=tenant_a)
+    path = tmp_path / "feed.csv"
+    path.write_text("id,title,price\nS1,Hat,oops\nS2,Cap,also bad\nS3,Scarf,5 USD\n")
+    with pytest.raises(CommandError, match="See the row errors below"):
+        call_command("import_feed", "--catalog", str(catalog.pk), str(path))
+    err = capsys.readouterr().err
+    assert "line 2 (S1) error price: cannot read price “oops”" in err
+    assert "line 3 (S2) error price:" in err

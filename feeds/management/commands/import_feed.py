@@ -3,9 +3,11 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from catalogs.models import Catalog
-from feeds import services
+from feeds import selectors, services
 from feeds.models import RunStatus, UpdateMode
 from feeds.parsing import FeedError
+
+ROW_ERRORS_SHOWN = 200
 
 
 class Command(BaseCommand):
@@ -47,7 +49,19 @@ class Command(BaseCommand):
             f"updated {run.updated}, unchanged {run.unchanged}, {removed} {run.removed}, "
             f"rejected {run.rejected}, warnings {run.warnings}"
         )
+        self._row_errors(tenant, run)
         if run.status in (RunStatus.SUCCEEDED, RunStatus.UNCHANGED):
             self.stdout.write(summary)
             return
         raise CommandError(f"{summary} — {run.error_message}")
+
+    def _row_errors(self, tenant, run) -> None:
+        """The run's row errors and warnings on stderr, as its page lists them (the summary
+        alone stays on stdout for scripts)."""
+        rows = list(selectors.run_row_errors(tenant=tenant, run=run)[: ROW_ERRORS_SHOWN + 1])
+        for row in rows[:ROW_ERRORS_SHOWN]:
+            sku = f" ({row.sku})" if row.sku else ""
+            field = f" {row.field}:" if row.field else ""
+            self.stderr.write(f"line {row.line}{sku} {row.severity}{field} {row.message}")
+        if len(rows) > ROW_ERRORS_SHOWN:
+            self.stderr.write(f"… the first {ROW_ERRORS_SHOWN} shown; the run's page lists all")
