@@ -2,9 +2,9 @@
 review engine, each over a whole column at once.
 
 RE2 differs from Python's ``re`` in ways that matter here, so the patterns spell out what
-Python meant: ``\\w`` is ``[\\pL\\pN_]``, ``\\s`` is Python's whitespace set, ``\\d`` is
-``[0-9]``. Case-insensitive matching is Unicode simple case folding (``ß`` does not match
-``ss``).
+they mean: a word character is ``[\\pL\\pM\\pN_]`` (Python's ``\\w`` and the combining marks),
+``\\s`` is Python's whitespace set, ``\\d`` is ``[0-9]``. Case-insensitive matching is
+Unicode simple case folding (``ß`` does not match ``ss``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Python's \w, \s and the characters between words, in RE2 syntax.
-_W = r"\pL\pN_"
-WORD_CHARS = _W  # Python's \w, as the inside of an RE2 character class
+# Word characters: Python's \w and the combining marks, which belong to the letter before
+# them (an accent not composed with its letter, the vowel signs of Indic scripts): cutting a
+# word at one would make fragments that match short terms.
+_W = r"\pL\pM\pN_"
+WORD_CHARS = _W  # as the inside of an RE2 character class
+# Characters a reader does not see (Unicode's default ignorables: format characters such as
+# the zero-width space and joiners, the soft hyphen, the word joiner, bidi marks; the
+# combining grapheme joiner, variation selectors, Hangul fillers): removed before terms are
+# matched, so that one inside a word cannot hide a term.
+IGNORABLE_RE = (
+    r"[\p{Cf}\x{34f}\x{115f}\x{1160}\x{17b4}\x{17b5}\x{180b}-\x{180f}\x{3164}"
+    r"\x{fe00}-\x{fe0f}\x{ffa0}\x{e0100}-\x{e01ef}]+"
+)
 _SPACE = (
     r"\t\n\x0b\f\r \x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}"
     r"\x{202f}\x{205f}\x{3000}"
@@ -51,11 +61,21 @@ _GTIN_SHAPE_RE = r"^(?:[0-9]{8}|[0-9]{12,14})$"
 _GTIN_WEIGHTS = np.array([3, 1] * 6 + [3], dtype=np.int64)  # 13 digits left of the check
 
 
+def match_form(a) -> pa.Array:
+    """Text as policy terms are matched in it, i.e. as a reader reads it: without the
+    characters nobody sees (:data:`IGNORABLE_RE`), in Unicode compatibility form (NFKC:
+    full-width and mathematical letters, ligatures, an accent composed with its letter) and
+    lower-cased. ASCII text is its own match form but for case."""
+    visible = pc.replace_substring_regex(as_text(a), IGNORABLE_RE, "")
+    return pc.utf8_lower(pc.utf8_normalize(visible, "NFKC"))
+
+
 def words_text(a) -> pa.Array:
-    """Text as its words: lower-cased, each run of non-word characters one space, with a
-    space at both ends. A sequence of whole words is then a plain substring
-    (``" weight loss "``), whatever separated the words and whatever their case."""
-    spaced = pc.replace_substring_regex(pc.utf8_lower(as_text(a)), f"[^{_W}]+", " ")
+    """Text as its words: in match form (:func:`match_form`), each run of non-word
+    characters one space, with a space at both ends. A sequence of whole words is then a
+    plain substring (``" weight loss "``), whatever separated the words and whatever their
+    case."""
+    spaced = pc.replace_substring_regex(match_form(a), f"[^{_W}]+", " ")
     return pc.binary_join_element_wise(" ", spaced, " ", "")
 
 
