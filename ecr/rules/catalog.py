@@ -135,6 +135,14 @@ RULES: dict[str, RuleInfo] = {
             "data",
         ),
         _r(
+            "sale_price_not_positive",
+            ERROR,
+            "sale_price",
+            "Sale price is zero or negative",
+            "Set a sale price above zero and below the regular price, or remove the sale price.",
+            "data",
+        ),
+        _r(
             "sale_price_not_below_price",
             ERROR,
             "sale_price",

@@ -55,6 +55,7 @@ from .columns import (
     match_form,
     matches,
     numbers,
+    text_lengths,
     to_mask,
     trimmed,
     url_check,
@@ -363,6 +364,15 @@ def review_block(block: pa.Table, ctx: ReviewContext) -> BlockReview:
         lambda r: concat("The sale price “", cut(pc.take(raw_sale, r), 30), "” is not a number."),
     )
     add(
+        10,
+        "sale_price_not_positive",
+        exact(s_ok & (sale <= 0), lambda s: s <= 0, raw_sale),
+        lambda r: [
+            f"The sale price is {v}; it must be above zero."
+            for v in decimal_texts(pc.take(raw_sale, r).to_pylist())
+        ],
+    )
+    add(
         11,
         "sale_price_not_below_price",
         exact(
@@ -413,7 +423,7 @@ def review_block(block: pa.Table, ctx: ReviewContext) -> BlockReview:
         (15, "title", title, ctx.title_max_length),
         (16, "description", description, ctx.description_max_length),
     ):
-        length = pc.utf8_length(text)
+        length = text_lengths(text, limit)
         add(
             slot,
             f"{name}_too_long",
@@ -489,11 +499,13 @@ def review_block(block: pa.Table, ctx: ReviewContext) -> BlockReview:
         matches(title, EMOJI_RE),
         "The title contains emojis or pictographic symbols.",
     )
-    # Counting letters is the dear part: only for the titles already all upper-case.
+    # Counting letters is the dear part: only for the titles already all upper-case. Only
+    # capitals count: letters without case (CJK, Arabic, Hebrew …) are no shouting, and a
+    # title in them with a Latin acronym is not written in capitals.
     caps = to_mask(pc.utf8_is_upper(title))
     if caps.any():
         upper = np.flatnonzero(caps)
-        letters = pc.count_substring_regex(pc.take(title, pa.array(upper)), r"\pL")
+        letters = pc.count_substring_regex(pc.take(title, pa.array(upper)), r"[\p{Lu}\p{Lt}]")
         caps[upper] = to_mask(pc.greater_equal(letters, ctx.caps_min_letters))
     add(21, "policy_all_caps_title", caps, "The title is written entirely in capital letters.")
     add(

@@ -689,3 +689,48 @@ def test_a_plural_on_the_list_is_reported_as_that_entry():
     assert [i.rule for i in issues] == ["policy.prohibited:cigarettes"]
     issues, _ = review_one({**GOOD, "description": "One cigarette"}, context)
     assert [i.rule for i in issues] == ["policy.prohibited:cigarette"]
+
+
+# --- lengths, capitals, links and prices of real catalogs --------------------------
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        # a title is as long as it reads: an accent is one character however it is encoded
+        ({"title": "é" * 150}, []),
+        ({"title": "e\u0301" * 150}, []),  # decomposed (NFD), as macOS writes it
+        ({"title": "e\u0301" * 151}, ["title_too_long"]),
+        ({"description": "u\u0308" * 5000}, []),
+        ({"title": "中" * 150}, []),
+        # capitals: only letters that have a case count, so a Japanese, Hebrew or Arabic
+        # title with a Latin acronym is not shouting
+        ({"title": "保湿クリーム ABC"}, []),
+        ({"title": "クリーム SPF50 PA"}, []),
+        ({"title": "שמלה כחולה ארוכה MIDI"}, []),
+        ({"title": "كريم مرطب للوجه 50 مل"}, []),
+        ({"title": "ΚΡΕΜΑ ΠΡΟΣΩΠΟΥ ΓΙΑ ΞΗΡΗ"}, ["policy_all_caps_title"]),
+        ({"title": "КРЕМ ДЛЯ ЛИЦА НОВЫЙ"}, ["policy_all_caps_title"]),
+        ({"title": "保湿クリーム SUPER MOIST"}, ["policy_all_caps_title"]),
+        # links: international domain names, ports, queries, commas and escapes
+        ({"link": "https://bücher.example/p/1"}, []),
+        ({"link": "https://例え.jp/商品/1"}, []),
+        ({"image_link": "https://bücher.example/img/1.jpg"}, []),
+        ({"link": "HTTPS://SHOP.EXAMPLE:8443/p?id=1&x=a,b"}, []),
+        ({"link": "https://shop.example/p/%C3%A9t%C3%A9?q=a%2Cb"}, []),
+        ({"link": "https://shop.example:65535/p"}, []),
+        ({"link": "https://shop.example:65536/p"}, ["link_invalid"]),
+        ({"link": "https://shop.example:99999/p"}, ["link_invalid"]),
+        ({"link": "https://-bücher.example/p"}, ["link_invalid"]),
+        ({"link": "https://shop..example/p"}, ["link_invalid"]),
+        # sale prices: zero or below is no sale price
+        ({"sale_price": "-1"}, ["sale_price_not_positive"]),
+        ({"sale_price": "0"}, ["sale_price_not_positive"]),
+        ({"sale_price": "0.00"}, ["sale_price_not_positive"]),
+        ({"sale_price": "-1e-400"}, ["sale_price_not_positive"]),
+        ({"sale_price": "1e-400"}, []),
+        ({"price": "0", "sale_price": "-1"}, ["price_not_positive", "sale_price_not_positive"]),
+    ],
+)
+def test_real_catalog_values(changes, expected):
+    assert codes({**GOOD, **changes}) == expected
