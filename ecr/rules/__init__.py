@@ -22,6 +22,7 @@ from .catalog import (
     RuleInfo,
     find_duplicate_ids,
     normalize_id,
+    plural_forms,
     tokenize,
 )
 
@@ -68,6 +69,7 @@ __all__ = [
     "find_duplicate_ids",
     "gtin_check",
     "normalize_id",
+    "plural_forms",
     "review_block",
     "review_products",
     "tokenize",

@@ -12,6 +12,7 @@ emojis in titles) and google/shoptimizer's identifier checks.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -131,6 +132,14 @@ RULES: dict[str, RuleInfo] = {
             "price",
             "Price is zero or negative",
             "Set a price above zero.",
+            "data",
+        ),
+        _r(
+            "sale_price_not_positive",
+            ERROR,
+            "sale_price",
+            "Sale price is zero or negative",
+            "Set a sale price above zero and below the regular price, or remove the sale price.",
             "data",
         ),
         _r(
@@ -312,8 +321,23 @@ _WORD_RE = re.compile(r"\w+")
 
 def tokenize(text: str) -> list[str]:
     """Words of ``text``, case-folded: the unit policy terms match on. A term is its words;
-    anything between them (spaces, punctuation, regex metacharacters) only separates."""
-    return _WORD_RE.findall(text.casefold())
+    anything between them (spaces, punctuation, regex metacharacters) only separates. (The
+    engine's words of a term, ``columns.words_text``, also keep combining marks and drop
+    invisible characters; a term has words for both or for neither.)"""
+    return _WORD_RE.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def plural_forms(word: str) -> list[str]:
+    """The plurals a policy term's last word also matches as (English: "gun" -> "guns",
+    "glass" -> "glasses", "lottery" -> "lotteries"). Words of fewer than three letters and
+    words with a digit have none: "xl" is not to find "xls", nor "1" "1s"."""
+    if len(word) < 3 or not word.isalpha():
+        return []
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return [word + "es"]
+    if word.endswith("y") and word[-2] not in "aeiou":
+        return [word[:-1] + "ies"]
+    return [word + "s"]
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 review engine, each over a whole column at once.
 
 RE2 differs from Python's ``re`` in ways that matter here, so the patterns spell out what
-Python meant: ``\\w`` is ``[\\pL\\pN_]``, ``\\s`` is Python's whitespace set, ``\\d`` is
-``[0-9]``. Case-insensitive matching is Unicode simple case folding (``ß`` does not match
-``ss``).
+they mean: a word character is ``[\\pL\\pM\\pN_]`` (Python's ``\\w`` and the combining marks),
+``\\s`` is Python's whitespace set, ``\\d`` is ``[0-9]``. Case-insensitive matching is
+Unicode simple case folding (``ß`` does not match ``ss``).
 """
 
 from __future__ import annotations
@@ -16,18 +16,36 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Python's \w, \s and the characters between words, in RE2 syntax.
-_W = r"\pL\pN_"
-WORD_CHARS = _W  # Python's \w, as the inside of an RE2 character class
+# Word characters: Python's \w and the combining marks, which belong to the letter before
+# them (an accent not composed with its letter, the vowel signs of Indic scripts): cutting a
+# word at one would make fragments that match short terms.
+_W = r"\pL\pM\pN_"
+WORD_CHARS = _W  # as the inside of an RE2 character class
+# Characters a reader does not see (Unicode's default ignorables: format characters such as
+# the zero-width space and joiners, the soft hyphen, the word joiner, bidi marks; the
+# combining grapheme joiner, variation selectors, Hangul fillers): removed before terms are
+# matched, so that one inside a word cannot hide a term.
+IGNORABLE_RE = (
+    r"[\p{Cf}\x{34f}\x{115f}\x{1160}\x{17b4}\x{17b5}\x{180b}-\x{180f}\x{3164}"
+    r"\x{fe00}-\x{fe0f}\x{ffa0}\x{e0100}-\x{e01ef}]+"
+)
 _SPACE = (
     r"\t\n\x0b\f\r \x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}"
     r"\x{202f}\x{205f}\x{3000}"
 )
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+# A host name's label, letters of any script included: browsers and ad channels take
+# international domain names ("bücher.example") as typed, not only in their xn-- form.
+# Any character but ASCII's non-alphanumerics and the spaces (a class that names Unicode's
+# letters would cost RE2 tenths of a second to compile, case-insensitive, at every call).
+_NOT_HOST = r"\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+_HOST_CHAR = rf"[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f{_NOT_HOST}]"
+_HOST_CHAR_OR_HYPHEN = rf"[^\x00-\x2c\x2e\x2f\x3a-\x40\x5b-\x60\x7b-\x7f{_NOT_HOST}]"
+_LABEL = rf"{_HOST_CHAR}(?:{_HOST_CHAR_OR_HYPHEN}{{0,61}}{_HOST_CHAR})?"
+_PORT = r"(?:[0-9]{1,4}|[0-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 _AFTER_SCHEME = (
     rf"(?:[^{_SPACE}/?#@]+@)?"  # userinfo
     rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\])"  # host name or [IPv6]
-    r"(?::[0-9]{1,5})?"  # port
+    rf"(?::{_PORT})?"  # port, 0 to 65535
     rf"(?:[/?#][^{_SPACE}]*)?$"
 )
 _URL_RE = r"(?i)^[a-z][a-z0-9+.-]*://" + _AFTER_SCHEME
@@ -51,11 +69,21 @@ _GTIN_SHAPE_RE = r"^(?:[0-9]{8}|[0-9]{12,14})$"
 _GTIN_WEIGHTS = np.array([3, 1] * 6 + [3], dtype=np.int64)  # 13 digits left of the check
 
 
+def match_form(a) -> pa.Array:
+    """Text as policy terms are matched in it, i.e. as a reader reads it: without the
+    characters nobody sees (:data:`IGNORABLE_RE`), in Unicode compatibility form (NFKC:
+    full-width and mathematical letters, ligatures, an accent composed with its letter) and
+    lower-cased. ASCII text is its own match form but for case."""
+    visible = pc.replace_substring_regex(as_text(a), IGNORABLE_RE, "")
+    return pc.utf8_lower(pc.utf8_normalize(visible, "NFKC"))
+
+
 def words_text(a) -> pa.Array:
-    """Text as its words: lower-cased, each run of non-word characters one space, with a
-    space at both ends. A sequence of whole words is then a plain substring
-    (``" weight loss "``), whatever separated the words and whatever their case."""
-    spaced = pc.replace_substring_regex(pc.utf8_lower(as_text(a)), f"[^{_W}]+", " ")
+    """Text as its words: in match form (:func:`match_form`), each run of non-word
+    characters one space, with a space at both ends. A sequence of whole words is then a
+    plain substring (``" weight loss "``), whatever separated the words and whatever their
+    case."""
+    spaced = pc.replace_substring_regex(match_form(a), f"[^{_W}]+", " ")
     return pc.binary_join_element_wise(" ", spaced, " ", "")
 
 
@@ -94,6 +122,24 @@ def concat(*parts) -> pa.Array:
     return pc.binary_join_element_wise(
         *(pa.scalar(p, pa.string()) if isinstance(p, str) else p for p in parts), ""
     )
+
+
+def text_lengths(a, limit: int) -> pa.Array:
+    """The length of each text in characters as it reads: code points of its NFC form, so
+    an accent written as a combining mark after its letter (as macOS often writes it)
+    counts once with its letter. Exact wherever it can pass ``limit``: ASCII is its own
+    NFC, and NFC at most triples a text, so only the other texts longer than a third of
+    ``limit`` are normalised."""
+    length = pc.utf8_length(a)
+    recount = np.flatnonzero(
+        ~to_mask(pc.string_is_ascii(a)) & to_mask(pc.greater(length, limit // 3))
+    )
+    if not len(recount):
+        return length
+    rows = pa.array(recount)
+    out = length.to_numpy(zero_copy_only=False).copy()
+    out[recount] = pc.utf8_length(pc.utf8_normalize(pc.take(a, rows), "NFC")).to_numpy()
+    return pa.array(out, length.type)
 
 
 def decimal_texts(values: list[str | None]) -> list[str]:

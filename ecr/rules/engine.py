@@ -39,6 +39,7 @@ from .catalog import (
     VARIANT_ATTRIBUTES,
     Issue,
     PolicyTermSpec,
+    plural_forms,
     tokenize,
 )
 from .columns import (
@@ -51,8 +52,10 @@ from .columns import (
     decimal_texts,
     gtin_check,
     is_empty,
+    match_form,
     matches,
     numbers,
+    text_lengths,
     to_mask,
     trimmed,
     url_check,
@@ -101,22 +104,40 @@ class ReviewContext:
             if words.strip() and words not in seen:  # the first entry of the same words wins
                 seen.add(words)
                 self._terms.append((spec, words))
-        # One pass over the lower-cased text for every term's longest word, as a whole word
-        # (an alternation of literals between non-word characters: RE2's DFA), finds the
-        # few rows worth splitting into words. A term's words occur as whole words of the
-        # text wherever the term does, so no row with a term is left out; a word inside a
-        # longer one ("weight" in "lightweight") no longer makes every row a candidate.
-        longest = {max(w.split(), key=len) for _, w in self._terms}
+        # A term also matches with the last of its words in the plural (plural_forms), so
+        # each term is looked for as a few word sequences (grams): its own words first, so
+        # that a plural that is itself on the list is that entry, then its plurals.
+        grams_of = [[w.split()] for _, w in self._terms]
+        own = {" ".join(g[0]) for g in grams_of}
+        for g in grams_of:
+            *head, last = g[0]
+            g += [[*head, p] for p in plural_forms(last) if " ".join([*head, p]) not in own]
+        # One pass over the text in match form for every term's longest word (in each of
+        # its forms), as a whole word (an alternation of literals between non-word
+        # characters: RE2's DFA), finds the few rows worth splitting into words. A term's
+        # words occur as whole words of the text wherever the term does, so no row with a
+        # term is left out; a word inside a longer one ("weight" in "lightweight") no
+        # longer makes every row a candidate.
+        longest: set[str] = set()
+        for g in grams_of:
+            at = max(range(len(g[0])), key=lambda i, g=g: len(g[0][i]))
+            longest.update(form[at] for form in g)
         words = "|".join(re.escape(w) for w in sorted(longest))
         self.any_term_re = f"(?:^|[^{WORD_CHARS}])(?:{words})(?:[^{WORD_CHARS}]|$)" if words else ""
-        # The terms by their number of words, as the words joined by one space, with their
-        # place in _terms: a row's words are looked up n at a time (_term_rows).
+        # The grams by their number of words, as the words joined by one space, with their
+        # term's place in _terms: a row's words are looked up n at a time (_term_rows). A
+        # gram already taken (the same plural of two terms) stays with the first.
         by_length: dict[int, tuple[list[str], list[int]]] = {}
-        for t_idx, (_, spaced_words) in enumerate(self._terms):
-            term_words = [w for w in spaced_words.split(" ") if w]
-            grams, places = by_length.setdefault(len(term_words), ([], []))
-            grams.append(" ".join(term_words))
-            places.append(t_idx)
+        taken: set[str] = set()
+        for t_idx, g in enumerate(grams_of):
+            for term_words in g:
+                gram = " ".join(term_words)
+                if gram in taken:
+                    continue
+                taken.add(gram)
+                grams, places = by_length.setdefault(len(term_words), ([], []))
+                grams.append(gram)
+                places.append(t_idx)
         self._grams = {
             k: (pa.array(grams, pa.string()), np.array(places, dtype=np.int64))
             for k, (grams, places) in sorted(by_length.items())
@@ -343,6 +364,15 @@ def review_block(block: pa.Table, ctx: ReviewContext) -> BlockReview:
         lambda r: concat("The sale price “", cut(pc.take(raw_sale, r), 30), "” is not a number."),
     )
     add(
+        10,
+        "sale_price_not_positive",
+        exact(s_ok & (sale <= 0), lambda s: s <= 0, raw_sale),
+        lambda r: [
+            f"The sale price is {v}; it must be above zero."
+            for v in decimal_texts(pc.take(raw_sale, r).to_pylist())
+        ],
+    )
+    add(
         11,
         "sale_price_not_below_price",
         exact(
@@ -393,7 +423,7 @@ def review_block(block: pa.Table, ctx: ReviewContext) -> BlockReview:
         (15, "title", title, ctx.title_max_length),
         (16, "description", description, ctx.description_max_length),
     ):
-        length = pc.utf8_length(text)
+        length = text_lengths(text, limit)
         add(
             slot,
             f"{name}_too_long",
@@ -469,11 +499,13 @@ def review_block(block: pa.Table, ctx: ReviewContext) -> BlockReview:
         matches(title, EMOJI_RE),
         "The title contains emojis or pictographic symbols.",
     )
-    # Counting letters is the dear part: only for the titles already all upper-case.
+    # Counting letters is the dear part: only for the titles already all upper-case. Only
+    # capitals count: letters without case (CJK, Arabic, Hebrew …) are no shouting, and a
+    # title in them with a Latin acronym is not written in capitals.
     caps = to_mask(pc.utf8_is_upper(title))
     if caps.any():
         upper = np.flatnonzero(caps)
-        letters = pc.count_substring_regex(pc.take(title, pa.array(upper)), r"\pL")
+        letters = pc.count_substring_regex(pc.take(title, pa.array(upper)), r"[\p{Lu}\p{Lt}]")
         caps[upper] = to_mask(pc.greater_equal(letters, ctx.caps_min_letters))
     add(21, "policy_all_caps_title", caps, "The title is written entirely in capital letters.")
     add(
@@ -592,23 +624,24 @@ def _term_rows(lists: pa.ListArray, ctx: ReviewContext) -> list[np.ndarray]:
 
 
 def term_candidates(text: pa.Array, pattern: str) -> np.ndarray:
-    """The rows whose lower-cased text matches ``pattern`` (a term pattern of the context),
-    possibly with a few more. ASCII text is matched case-insensitively instead of being
-    lower-cased first: its letters fold only to each other, so every row the lower-cased
-    match finds is found (a term letter folding to an ASCII one, "ſ" to "s", only adds
-    candidates, which the words are checked against), without a copy of the text in lower
-    case. Other rows are lower-cased first, as Unicode's case mapping and RE2's case
-    folding differ outside ASCII ("İ" lowers to "i" but does not fold to it)."""
+    """The rows whose text in match form (:func:`match_form`) matches ``pattern`` (a term
+    pattern of the context), possibly with a few more. ASCII text is its own match form but
+    for case, and is matched case-insensitively instead: its letters fold only to each
+    other, so every row the lower-cased match finds is found (a term letter folding to an
+    ASCII one, "ſ" to "s", only adds candidates, which the words are checked against),
+    without a copy of the text. Other rows are put in match form first, as Unicode's case
+    mapping and RE2's case folding differ outside ASCII ("İ" lowers to "i" but does not
+    fold to it), and so that invisible characters and compatibility forms hide nothing."""
     is_ascii = to_mask(pc.string_is_ascii(text))
     if is_ascii.all():
         return to_mask(pc.match_substring_regex(text, pattern, ignore_case=True))
     if not is_ascii.any():
-        return matches(pc.utf8_lower(text), pattern)
+        return matches(match_form(text), pattern)
     mask = np.zeros(len(text), dtype=bool)
     ascii_rows, other_rows = np.flatnonzero(is_ascii), np.flatnonzero(~is_ascii)
     plain = pc.take(text, pa.array(ascii_rows))
     mask[ascii_rows] = to_mask(pc.match_substring_regex(plain, pattern, ignore_case=True))
-    mask[other_rows] = matches(pc.utf8_lower(pc.take(text, pa.array(other_rows))), pattern)
+    mask[other_rows] = matches(match_form(pc.take(text, pa.array(other_rows))), pattern)
     return mask
 
 

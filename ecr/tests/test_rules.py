@@ -23,7 +23,7 @@ from ecr.rules import (
     find_duplicate_ids,
     review_products,
 )
-from ecr.rules.columns import matches, to_mask, words_text
+from ecr.rules.columns import match_form, matches, to_mask, words_text
 from ecr.rules.engine import _row_words, _term_rows, term_candidates
 
 GOOD = {
@@ -388,11 +388,13 @@ def test_term_inside_a_longer_word_is_not_found(term_words, suffix):
         ("ammo", "ammo2 box", False),
         ("ammo", "9mm ammo.", True),
         ("café", "CAFÉ racer", True),
-        ("café", "cafés", False),
+        ("café", "cafés", True),  # a plural
+        ("café", "cafétéria", False),
         # lower-cased, not case-folded: "İ" lowers to "i", the Kelvin sign to "k"
         ("instant", "İNSTANT coffee", True),
         ("kit", "\u212aIT inside", True),
-        ("sale", "for ſale", False),  # "ſ" folds to "s" but lowers to itself
+        ("strasse", "Hauptstraße", False),  # "ß" folds to "ss" but lowers to itself
+        ("sale", "for ſale", True),  # the long s is an "s" in compatibility form (NFKC)
     ],
 )
 def test_admin_terms_match_literally_as_whole_words(term, text, found):
@@ -401,7 +403,7 @@ def test_admin_terms_match_literally_as_whole_words(term, text, found):
 
 # a few letters, so that terms and text meet often, with the ones whose lower case and case
 # folding differ
-_letters = [*"aiksAIKS _-.9", "é", "É", "İ", "ı", "ſ", "\u212a", "ß"]
+_letters = [*"aiksAIKS _-.9", "é", "É", "İ", "ı", "ſ", "\u212a", "ß", "\u200b", "ｉ", "\u0301"]
 
 
 @given(
@@ -409,11 +411,11 @@ _letters = [*"aiksAIKS _-.9", "é", "É", "İ", "ı", "ſ", "\u212a", "ß"]
     st.lists(st.text("aiks", min_size=1, max_size=3), min_size=1, max_size=4),
 )
 def test_term_candidates_include_every_lower_cased_match(texts, words):
-    """The policy pass's candidate rows: at least those of the lower-cased text, and the same
-    rows on ASCII text."""
+    """The policy pass's candidate rows: at least those of the text in match form, and the
+    same rows on ASCII text."""
     pattern = ReviewContext(terms=[PolicyTermSpec(w, PROHIBITED, "") for w in words]).any_term_re
     text = pa.array(texts, pa.string())
-    lowered = matches(pc.utf8_lower(text), pattern)
+    lowered = matches(match_form(text), pattern)
     found = term_candidates(text, pattern)
     assert not (lowered & ~found).any()
     ascii_rows = np.array([t.isascii() for t in texts])
@@ -434,7 +436,12 @@ def test_term_candidates_whatever_the_mix_of_ascii_rows(texts):
     assert term_candidates(pa.array(texts, pa.string()), pattern).tolist() == expected
 
 
-_mixed_text = st.text(st.sampled_from([*"abAB -._9\t", "é", "É", "İ", "’", "\u3000"]), max_size=16)
+_mixed_text = st.text(
+    st.sampled_from(
+        [*"abAB -._9\t", "é", "É", "İ", "’", "\u3000", "\u200b", "\u00ad", "\u0301", "ａ", "ﬁ"]
+    ),
+    max_size=16,
+)
 
 
 @given(st.lists(_mixed_text, max_size=12))
@@ -491,6 +498,18 @@ _field_value = st.one_of(
             "cocaine",
             "Cures cancer!!",
             "TRAIL RUNNER SHOE 🔥",
+            # hostile and foreign texts (test_terms_are_found_as_a_reader_reads_the_text)
+            "Classic Essex therapist, Assassin's Creed, gunmetal",
+            "Pure co\u200bcaine, co\u00adcaine",
+            "ｃｏｃａｉｎｅ \ufb01ne",
+            "Cre\u0300me bru\u0302le\u0301e",
+            "Replicas and alcohols",
+            "cures\n  cancer; weight-loss",
+            "保湿クリーム ABC",
+            "ΚΡΕΜΑ ΠΡΟΣΩΠΟΥ",
+            "गेंद खेल",
+            "e\u0301" * 100,
+            "https://bücher.example/p/1.jpg",
         ]
     ),
     st.integers(-5, 5),
@@ -599,3 +618,119 @@ def test_url_check_of_a_block_is_the_check_of_each_url_alone(urls):
     alone = [rules.url_check(pa.array([u], pa.string()), image=True) for u in urls]
     for k, verdict in enumerate(block):
         assert verdict.tolist() == [bool(a[k][0]) for a in alone]
+
+
+# --- text as a reader sees it: what hides a term, what only looks like one ---------
+
+
+@pytest.mark.parametrize(
+    "term, text, found",
+    [
+        # invisible characters inside a word do not hide it (a reader sees "cocaine")
+        ("cocaine", "Pure co\u200bcaine", True),  # zero-width space
+        ("cocaine", "Pure co\u00adcaine", True),  # soft hyphen
+        ("cocaine", "Pure coc\u200dai\u2060ne", True),  # zero-width joiner, word joiner
+        ("cocaine", "Pure \ufeffcocaine\u200e", True),  # BOM, left-to-right mark
+        ("cocaine", "Pure coc\u034faine", True),  # combining grapheme joiner
+        ("cures cancer", "It cures\u200b cancer", True),
+        # compatibility forms read as the letters they show (NFKC)
+        ("cocaine", "Pure ｃｏｃａｉｎｅ", True),  # full-width
+        ("firearm", "Vintage \ufb01rearm", True),  # "ﬁ" ligature
+        ("cocaine", "𝐜𝐨𝐜𝐚𝐢𝐧𝐞 inside", True),  # mathematical bold
+        # an accent is the same letter however it is encoded (NFC and NFD alike)
+        ("crème", "Cre\u0300me brûlée", True),
+        ("crème", "CRE\u0300ME brûlée", True),
+        ("cre\u0300me", "Crème brûlée", True),
+        # ... but an accented letter is another letter: "año" is not "ano"
+        ("ano", "Calendario año 2025", False),
+        ("cocaine", "Cocaïne", False),
+        # a combining mark belongs to its word: no word is cut at it
+        ("ग", "गेंद खेल", False),  # Devanagari vowel signs are marks
+        ("x", "x\u0301yz", False),
+        # whole words, as before: no Scunthorpe problem
+        ("ass", "Assassin's Creed poster", False),
+        ("ass", "Classic bass guitar", False),
+        ("sex", "Essex county map", False),
+        ("cunt", "Scunthorpe United scarf", False),
+        ("rapist", "therapist notebook", False),
+        ("gun", "Burgundy dress, gunmetal grey", False),
+        ("gun", "Water gun's nozzle", True),
+        # plurals of the term's last word are the term (English -s, -es, -ies)
+        ("gun", "Toy guns", True),
+        ("handgun", "HANDGUNS for sale", True),
+        ("vape", "Disposable vapes", True),
+        ("ass", "Wild asses", True),
+        ("switchblade", "Switchblades", True),
+        ("lottery", "Lotteries online", True),
+        ("spy camera", "Spy cameras", True),
+        ("brass knuckles", "Brasses knuckles", False),  # only the last word
+        ("cures cancer", "Cures cancers", True),
+        # not the plural of a word of two letters or of a number
+        ("xl", "xls export", False),
+        ("100 guaranteed", "100 guaranteeds", True),
+        ("1 1", "1 1s", False),
+        # not inside a longer word, plural or not
+        ("gun", "Gunsmith tools", False),
+        ("vape", "Vapestar", False),
+    ],
+)
+def test_terms_are_found_as_a_reader_reads_the_text(term, text, found):
+    assert _terms_found(term, text) == ([term] if found else [])
+
+
+def test_a_plural_on_the_list_is_reported_as_that_entry():
+    context = ReviewContext(
+        terms=[
+            PolicyTermSpec("cigarette", PROHIBITED, "tobacco"),
+            PolicyTermSpec("cigarettes", PROHIBITED, "tobacco"),
+        ]
+    )
+    issues, _ = review_one({**GOOD, "description": "Menthol cigarettes"}, context)
+    assert [i.rule for i in issues] == ["policy.prohibited:cigarettes"]
+    issues, _ = review_one({**GOOD, "description": "One cigarette"}, context)
+    assert [i.rule for i in issues] == ["policy.prohibited:cigarette"]
+
+
+# --- lengths, capitals, links and prices of real catalogs --------------------------
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        # a title is as long as it reads: an accent is one character however it is encoded
+        ({"title": "é" * 150}, []),
+        ({"title": "e\u0301" * 150}, []),  # decomposed (NFD), as macOS writes it
+        ({"title": "e\u0301" * 151}, ["title_too_long"]),
+        ({"description": "u\u0308" * 5000}, []),
+        ({"title": "中" * 150}, []),
+        # capitals: only letters that have a case count, so a Japanese, Hebrew or Arabic
+        # title with a Latin acronym is not shouting
+        ({"title": "保湿クリーム ABC"}, []),
+        ({"title": "クリーム SPF50 PA"}, []),
+        ({"title": "שמלה כחולה ארוכה MIDI"}, []),
+        ({"title": "كريم مرطب للوجه 50 مل"}, []),
+        ({"title": "ΚΡΕΜΑ ΠΡΟΣΩΠΟΥ ΓΙΑ ΞΗΡΗ"}, ["policy_all_caps_title"]),
+        ({"title": "КРЕМ ДЛЯ ЛИЦА НОВЫЙ"}, ["policy_all_caps_title"]),
+        ({"title": "保湿クリーム SUPER MOIST"}, ["policy_all_caps_title"]),
+        # links: international domain names, ports, queries, commas and escapes
+        ({"link": "https://bücher.example/p/1"}, []),
+        ({"link": "https://例え.jp/商品/1"}, []),
+        ({"image_link": "https://bücher.example/img/1.jpg"}, []),
+        ({"link": "HTTPS://SHOP.EXAMPLE:8443/p?id=1&x=a,b"}, []),
+        ({"link": "https://shop.example/p/%C3%A9t%C3%A9?q=a%2Cb"}, []),
+        ({"link": "https://shop.example:65535/p"}, []),
+        ({"link": "https://shop.example:65536/p"}, ["link_invalid"]),
+        ({"link": "https://shop.example:99999/p"}, ["link_invalid"]),
+        ({"link": "https://-bücher.example/p"}, ["link_invalid"]),
+        ({"link": "https://shop..example/p"}, ["link_invalid"]),
+        # sale prices: zero or below is no sale price
+        ({"sale_price": "-1"}, ["sale_price_not_positive"]),
+        ({"sale_price": "0"}, ["sale_price_not_positive"]),
+        ({"sale_price": "0.00"}, ["sale_price_not_positive"]),
+        ({"sale_price": "-1e-400"}, ["sale_price_not_positive"]),
+        ({"sale_price": "1e-400"}, []),
+        ({"price": "0", "sale_price": "-1"}, ["price_not_positive", "sale_price_not_positive"]),
+    ],
+)
+def test_real_catalog_values(changes, expected):
+    assert codes({**GOOD, **changes}) == expected
