@@ -32,7 +32,7 @@ def main() -> None:
 
     from catalog_health.tenancy.models import Tenant
     from catalogs.models import Catalog
-    from catalogs.services import sort_keys_defer, sort_keys_fill_new_partition
+    from catalogs.sort_keys import sort_keys_defer, sort_keys_fill_new_partition
     from channels import selectors, services
     from channels.models import ChannelFeed
     from flagged.models import FlagState

@@ -60,7 +60,7 @@ def _catalog(name: str):
 
 
 def _reset(name: str) -> None:
-    from catalogs.services import sort_key_partition
+    from catalogs.sort_keys import sort_key_partition
 
     _tenant, catalog, connection = _catalog(name)
     with connection.cursor() as cur:

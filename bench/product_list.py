@@ -31,7 +31,7 @@ def main() -> None:
 
     from catalog_health.tenancy.models import Membership, Tenant
     from catalogs.models import Catalog
-    from catalogs.services import sort_keys_defer, sort_keys_fill_new_partition
+    from catalogs.sort_keys import sort_keys_defer, sort_keys_fill_new_partition
 
     tenant, _ = Tenant.objects.get_or_create(slug="bench-list", defaults={"name": "Bench list"})
     catalog, _ = Catalog.objects.get_or_create(tenant=tenant, name=f"list-{args.products}-mixed")

@@ -184,7 +184,7 @@ class ProductSortKey(TenantOwnedModel):
     Kept in step with the product by database triggers (catalogs migration 0009), so every
     write path (feeds, admin, API, ORM) keeps it right. On PostgreSQL the table is
     partitioned by catalog: a catalog's first pull fills a new partition and builds its
-    indexes in bulk, then attaches it (catalogs.services.sort_keys_new_partition_table, or
+    indexes in bulk, then attaches it (catalogs.sort_keys.sort_keys_new_partition_table, or
     sort_keys_fill_new_partition), instead of PostgreSQL maintaining three indexes row by
     row (title and price fed in random order), the largest part of a first pull's time
     (bench/RESULTS.md). Catalogs without a partition of their own (products created one by

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import order_uploads, services
+from . import order_uploads, sort_keys
 
 
 @shared_task(name="catalogs.drop_orphan_sort_key_partitions")
 def drop_orphan_sort_key_partitions() -> int:
     """Daily (beat): drop the empty sort key partitions of deleted catalogs."""
-    return services.sort_keys_drop_orphan_partitions()
+    return sort_keys.sort_keys_drop_orphan_partitions()
 
 
 @shared_task(name="catalogs.import_order_upload", acks_late=True)

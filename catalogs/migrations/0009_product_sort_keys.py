@@ -4,7 +4,7 @@
 Their indexes on catalogs_product were maintained row by row by every write (title and
 price fed in random order) and made up the largest part of a first pull's time. The side table is kept in step by triggers; on
 PostgreSQL it is partitioned by catalog, so that a catalog's first pull can build its
-partition's indexes in bulk (catalogs.services.sort_keys_fill_new_partition).
+partition's indexes in bulk (catalogs.sort_keys.sort_keys_fill_new_partition).
 """
 
 import django.db.models.deletion

@@ -10,7 +10,7 @@ keys take at 1M products. The product list's title order is unchanged (catalogs/
 test_sort_key_collation.py). Every other database (en_US.utf8, ICU, PostgreSQL 17's builtin
 provider) keeps its collation: its order is not byte order, or is already as fast.
 
-catalogs.services.sort_keys_fill_new_partition reads the column's collation rather than
+catalogs.sort_keys.sort_keys_fill_new_partition reads the column's collation rather than
 assuming it, so a later ALTER of the column that resets it leaves first pulls working.
 """
 

@@ -1,13 +1,14 @@
 """Constraints the database itself enforces on catalogs and products."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from catalogs.models import Product
-from catalogs.tests.factories import CatalogFactory
+from catalogs.tests.factories import CatalogFactory, ProductFactory
 
 
 def _insert_products(
@@ -114,8 +115,6 @@ def _sort_key(product_id):
 def test_every_write_of_a_product_keeps_its_sort_key_in_step(tenant_a, write, expected):
     """The database's triggers keep the list's sort key (title, price) right whatever
     path writes the product: ORM saves, queryset updates and deletes, cascades."""
-    from decimal import Decimal
-
     catalog = CatalogFactory(tenant=tenant_a)
     product = Product.objects.create(
         tenant=tenant_a, catalog=catalog, sku="S1", title="Trail", price=Decimal("10.00")
@@ -157,15 +156,64 @@ def test_every_write_of_a_product_keeps_its_sort_key_in_step(tenant_a, write, ex
         )
 
 
+def _stored_title(product_id):
+    from catalogs.models import ProductSortKey
+
+    return (
+        ProductSortKey.objects.filter(product_id=product_id).values_list("title", flat=True).first()
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("caller_deferred", [False, True])
+def test_bulk_writes_get_their_sort_keys_written_after_them(tenant_a, caller_deferred):
+    """What a re-pull's merge does: products updated and inserted with the triggers off,
+    then their sort keys written set-based; the triggers work again afterwards. A caller
+    that deferred them itself (a first pull) fills them itself: nothing is written."""
+    from catalogs import sort_keys
+
+    catalog = CatalogFactory(tenant=tenant_a)
+    with connection.cursor() as cur:
+        _insert_products(cur, tenant_a, catalog, 3)
+    untouched, changed = Product.objects.filter(catalog=catalog).order_by("sku")[:2]
+    later = timezone.now() + timedelta(hours=1)
+    written = (
+        "SELECT id FROM catalogs_product WHERE catalog_id = %s AND (sku = %s OR sku LIKE 'N-%%')"
+    )
+    with transaction.atomic(), connection.cursor() as cur:
+        if caller_deferred:
+            sort_keys.sort_keys_defer(cur)
+        with sort_keys.sort_keys_written_after(
+            cur, catalog_id=catalog.pk, ids_sql=written, params=[catalog.pk, changed.sku]
+        ):
+            Product.objects.filter(pk=changed.pk).update(
+                title="Changed", price=Decimal("9.99"), last_changed_at=later
+            )
+            ProductFactory(
+                tenant=tenant_a, catalog=catalog, sku="N-1", title="New", price=Decimal("5")
+            )
+            assert _stored_title(changed.pk) == changed.title  # not yet
+        new = Product.objects.get(catalog=catalog, sku="N-1")
+        if caller_deferred:
+            assert _stored_title(changed.pk) == changed.title
+            assert _stored_title(new.pk) is None
+            return
+        assert _sort_key(changed.pk) == (tenant_a.pk, catalog.pk, "Changed", Decimal("9.99"))
+        assert _sort_key(new.pk) == (tenant_a.pk, catalog.pk, "New", Decimal("5"))
+        assert _sort_key(untouched.pk)[2] == untouched.title
+        Product.objects.filter(pk=untouched.pk).update(title="By trigger")
+        assert _sort_key(untouched.pk)[2] == "By trigger"
+
+
 @pytest.mark.django_db
 def test_a_deferred_bulk_insert_gets_its_sort_keys_from_a_new_partition(tenant_a):
     """What a first pull does on PostgreSQL: products inserted with the triggers deferred,
     then one partition filled and indexed in bulk and attached, in the same transaction."""
-    from catalogs import selectors, services
+    from catalogs import selectors, sort_keys
 
     catalog = CatalogFactory(tenant=tenant_a)
     with transaction.atomic(), connection.cursor() as cur:
-        services.sort_keys_defer(cur)
+        sort_keys.sort_keys_defer(cur)
         _insert_products(cur, tenant_a, catalog, 300, title="'Product ' || (1000 - g)")
         assert _sort_key(Product.objects.filter(catalog=catalog).first().pk) is None  # deferred
         # a row of the catalog left in the default partition (its product went by TRUNCATE,
@@ -175,13 +223,13 @@ def test_a_deferred_bulk_insert_gets_its_sort_keys_from_a_new_partition(tenant_a
             "last_changed_at) VALUES (%s, 999999999, %s, 'stale', now())",
             [tenant_a.pk, catalog.pk],
         )
-        assert services.sort_keys_fill_new_partition(
+        assert sort_keys.sort_keys_fill_new_partition(
             cur, tenant_id=tenant_a.pk, catalog_id=catalog.pk
         )
         cur.execute(
             "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
             "WHERE c.relname LIKE %s",
-            [services.sort_key_partition(catalog.pk) + "%"],
+            [sort_keys.sort_key_partition(catalog.pk) + "%"],
         )
         attached = cur.fetchone()[0]  # the partition and its four indexes
     assert attached == 5
@@ -199,14 +247,16 @@ def test_a_deferred_bulk_insert_gets_its_sort_keys_from_a_new_partition(tenant_a
 
 @pytest.mark.django_db(transaction=True)
 def test_the_partition_of_a_deleted_catalog_is_dropped_and_no_other(tenant_a):
-    from catalogs import services
+    from catalogs import sort_keys
     from catalogs.tasks import drop_orphan_sort_key_partitions
 
     def build(catalog):
         Product.objects.create(tenant=tenant_a, catalog=catalog, sku="S1", title="T")
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute("DELETE FROM catalogs_productsortkey WHERE catalog_id = %s", [catalog.pk])
-            services.sort_keys_fill_new_partition(cur, tenant_id=tenant_a.pk, catalog_id=catalog.pk)
+            sort_keys.sort_keys_fill_new_partition(
+                cur, tenant_id=tenant_a.pk, catalog_id=catalog.pk
+            )
 
     def partitions():
         with connection.cursor() as cur:
@@ -219,7 +269,7 @@ def test_the_partition_of_a_deleted_catalog_is_dropped_and_no_other(tenant_a):
     def left_unattached(catalog):
         """What a first pull that failed after committing its sort keys leaves."""
         with connection.cursor() as cur:
-            table = services.sort_keys_new_partition_table(
+            table = sort_keys.sort_keys_new_partition_table(
                 cur, tenant_id=tenant_a.pk, catalog_id=catalog.pk
             )
             cur.execute(
@@ -231,7 +281,7 @@ def test_the_partition_of_a_deleted_catalog_is_dropped_and_no_other(tenant_a):
     kept, deleted = CatalogFactory(tenant=tenant_a), CatalogFactory(tenant=tenant_a)
     build(kept)
     build(deleted)
-    deleted_partition = services.sort_key_partition(deleted.pk)
+    deleted_partition = sort_keys.sort_key_partition(deleted.pk)
     assert deleted_partition in partitions()
     deleted.delete()  # its products' delete trigger empties the partition
     gone, alive = CatalogFactory(tenant=tenant_a), CatalogFactory(tenant=tenant_a)
@@ -240,7 +290,7 @@ def test_the_partition_of_a_deleted_catalog_is_dropped_and_no_other(tenant_a):
     # what the nightly task runs (it may also drop partitions other tests left behind)
     assert drop_orphan_sort_key_partitions() >= 2
     assert deleted_partition not in partitions() and gone_table not in partitions()
-    assert services.sort_key_partition(kept.pk) in partitions()
+    assert sort_keys.sort_key_partition(kept.pk) in partitions()
     assert alive_table in partitions()  # its catalog's next first pull drops it
     assert "catalogs_productsortkey_default" in partitions()
     assert drop_orphan_sort_key_partitions() == 0
@@ -253,16 +303,16 @@ def test_the_title_and_price_sorts_walk_an_index_in_a_partition_or_the_default(t
     """A catalog with its own partition walks that partition's (title | price |
     last_changed_at, product) index; one in the default partition walks the default's
     (tenant, catalog, ...) index. The catalog's last change is one lookup in the same."""
-    from catalogs import selectors, services
+    from catalogs import selectors, sort_keys
 
     own, shared = CatalogFactory(tenant=tenant_a), CatalogFactory(tenant=tenant_a)
     others = [CatalogFactory(tenant=tenant_a) for _ in range(3)]  # the default's neighbours
     with transaction.atomic(), connection.cursor() as cur:
-        services.sort_keys_defer(cur)
+        sort_keys.sort_keys_defer(cur)
         for catalog in (own, shared, *others):
             _insert_products(cur, tenant_a, catalog, 3000)
-        services.sort_keys_fill_new_partition(cur, tenant_id=tenant_a.pk, catalog_id=own.pk)
-        cur.execute(f"SET LOCAL {services.DEFER_SORT_KEYS} = 'off'")
+        sort_keys.sort_keys_fill_new_partition(cur, tenant_id=tenant_a.pk, catalog_id=own.pk)
+        cur.execute(f"SET LOCAL {sort_keys.DEFER_SORT_KEYS} = 'off'")
         cur.execute(
             "INSERT INTO catalogs_productsortkey (tenant_id, product_id, catalog_id, title, "
             "price, last_changed_at) SELECT tenant_id, id, catalog_id, title, price, "
@@ -271,7 +321,7 @@ def test_the_title_and_price_sorts_walk_an_index_in_a_partition_or_the_default(t
         )
         cur.execute("ANALYZE catalogs_product")
         cur.execute("ANALYZE catalogs_productsortkey_default")
-    partition = services.sort_key_partition(own.pk)
+    partition = sort_keys.sort_key_partition(own.pk)
     for sort, key in (
         ("title", "title"),
         ("price", "price"),
@@ -314,11 +364,11 @@ def test_a_later_page_starts_at_its_cursor_in_the_index(tenant_a, sort, column):
     are a row comparison that bounds the index scan, not a filter over the rows before."""
     from django.test.utils import CaptureQueriesContext
 
-    from catalogs import selectors, services
+    from catalogs import selectors, sort_keys
 
     catalog = CatalogFactory(tenant=tenant_a)
     with transaction.atomic(), connection.cursor() as cur:
-        services.sort_keys_defer(cur)
+        sort_keys.sort_keys_defer(cur)
         _insert_products(
             cur,
             tenant_a,
@@ -327,7 +377,7 @@ def test_a_later_page_starts_at_its_cursor_in_the_index(tenant_a, sort, column):
             price="g %% 97",
             last_changed_at="now() - g * interval '1 second'",
         )
-        services.sort_keys_fill_new_partition(cur, tenant_id=tenant_a.pk, catalog_id=catalog.pk)
+        sort_keys.sort_keys_fill_new_partition(cur, tenant_id=tenant_a.pk, catalog_id=catalog.pk)
         cur.execute("ANALYZE catalogs_product")
 
     def page(cursor):

@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalogs import selectors, services
+from catalogs import selectors, sort_keys
 from catalogs.models import Product
 from catalogs.tests.factories import CatalogFactory
 
@@ -113,9 +113,9 @@ def test_the_product_list_sorts_titles_in_the_databases_own_order(tenant_a, part
     catalog = CatalogFactory(tenant=tenant_a)
     if partition:
         with transaction.atomic(), connection.cursor() as cur:
-            services.sort_keys_defer(cur)
+            sort_keys.sort_keys_defer(cur)
             _products(tenant_a, catalog)
-            assert services.sort_keys_fill_new_partition(
+            assert sort_keys.sort_keys_fill_new_partition(
                 cur, tenant_id=tenant_a.pk, catalog_id=catalog.pk
             )
     else:
@@ -139,9 +139,9 @@ def test_a_partition_follows_the_title_collation_the_table_has(tenant_a):
         assert _title_collation() == expected
         catalog = CatalogFactory(tenant=tenant_a)
         with transaction.atomic(), connection.cursor() as cur:
-            services.sort_keys_defer(cur)
+            sort_keys.sort_keys_defer(cur)
             _products(tenant_a, catalog)
-            assert services.sort_keys_fill_new_partition(
+            assert sort_keys.sort_keys_fill_new_partition(
                 cur, tenant_id=tenant_a.pk, catalog_id=catalog.pk
             )
         orders.append([t for t, _ in _title_pages(tenant_a, catalog, size=50)])

@@ -17,6 +17,7 @@ from django.db import (
 
 from catalogs import selectors as catalog_selectors
 from catalogs.models import Catalog, Product
+from catalogs.sort_keys import sort_keys_written_after
 from feeds.ingest.staging import (
     _BYTES,
     PRODUCT_COLUMNS,
@@ -225,7 +226,20 @@ def _merge(run: FeedRun, delta: str, now: datetime, review: str | None = None) -
             "review_status = coalesce(r.review_status, 'pending')",
             f"reviewed_at = CASE WHEN r.review_status IS NULL THEN {p}.reviewed_at ELSE %s END",
         ]
-    with connection.cursor() as cur:
+    # the delta's products, new and changed, by the catalog's (tenant, catalog, sku) index
+    merged_ids = (
+        f"SELECT m.id FROM {dt} d JOIN {p} m "
+        "ON m.tenant_id = %s AND m.catalog_id = %s AND m.sku = d.sku"
+    )
+    with (
+        connection.cursor() as cur,
+        sort_keys_written_after(
+            cur,
+            catalog_id=run.catalog_id,
+            ids_sql=merged_ids,
+            params=[run.tenant_id, run.catalog_id],
+        ),
+    ):
         cur.execute(
             f"INSERT INTO {p} ({', '.join(_qn(c) for c in insert_cols)}) "
             f"SELECT {select} FROM {source} WHERE s.product_id IS NULL",

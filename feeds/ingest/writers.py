@@ -17,7 +17,7 @@ import pyarrow.csv as pacsv
 from django.utils import timezone
 
 from catalogs.models import Catalog, Product
-from catalogs.services import (
+from catalogs.sort_keys import (
     sort_keys_attach_partition,
     sort_keys_defer,
     sort_keys_drop_unattached,
@@ -387,7 +387,7 @@ class _SortKeyWriter(_StageWriter):
     come, committed unattached and then indexed once the last block is written (while
     the products' connection settles and analyzes), and attached by the products' transaction
     just before its COMMIT. It takes the place of building the partition from the products
-    table after them (catalogs.services.sort_keys_fill_new_partition), which remains the
+    table after them (catalogs.sort_keys.sort_keys_fill_new_partition), which remains the
     fallback: when this writer fails, its table is dropped and the products' transaction
     builds the partition itself. A table left unattached by a pull that failed after it
     was committed is dropped by the catalog's next first pull."""

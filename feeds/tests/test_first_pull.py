@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from catalogs.models import Product, ProductSortKey
-from catalogs.services import sort_key_partition
+from catalogs.sort_keys import sort_key_partition
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 from feeds.ingest import context, pipeline, staging, writers
 from feeds.models import FeedRunChange, FeedSettings, RunStatus
