@@ -47,7 +47,10 @@ def _catalog(tenant, *, good: int, zero_price: int, casino: int = 0):
     PendingProductFactory.create_batch(zero_price, catalog=catalog, tenant=tenant, price=0)
     # new with the review's feed run, and failing ad policy: the page's "changed" list
     PendingProductFactory.create_batch(
-        casino, catalog=catalog, tenant=tenant, title=factory.Sequence(lambda n: f"Casino {n}")
+        casino,
+        catalog=catalog,
+        tenant=tenant,
+        title=factory.Sequence(lambda n: f"Online casino {n}"),
     )
     services.review_after_feed_run(tenant=tenant, catalog=catalog)
     return catalog
@@ -147,7 +150,7 @@ def test_a_feed_run_updates_counts_groups_and_the_changed_list(tenant_a, tmp_pat
 
     for i in range(15, 20):
         del rows[f"S{i}"]
-    rows["S3"] = "Casino night set 3"
+    rows["S3"] = "Online casino credits 3"
     pull()
     with CaptureQueriesContext(connection) as queries:
         d = _diagnostics(tenant_a, catalog)

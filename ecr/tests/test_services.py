@@ -327,7 +327,7 @@ def test_products_read_from_postgresql_get_the_issues_of_their_mappings(catalog,
         {"sku": " dup ", "currency": "eur"},
         {"sku": "DUP"},
     ]
-    assert PolicyTerm.objects.filter(term="replica", is_active=True).exists()  # seeded
+    assert PolicyTerm.objects.filter(term="replica watch", is_active=True).exists()  # seeded
     products = [PendingProductFactory(catalog=catalog, tenant=tenant_a, **v) for v in variants]
     for p in products:
         p.refresh_from_db()  # the values as stored (10 is 10.00)
