@@ -442,13 +442,19 @@ def next_status(
     status_since: datetime | None,
     now: datetime,
     resolved_days: int,
+    in_catalog: bool = True,
 ) -> FlagStatus:
     """The product's next impression status.
 
     none -> At risk / Impacted; At risk <-> Impacted as it worsens or improves;
     any flagged status -> Resolved when every metric is safe; Resolved -> none once
-    it has been Resolved for ``resolved_days`` (unless flagged again first).
+    it has been Resolved for ``resolved_days`` (unless flagged again first). A product a
+    feed removed from its catalog is none whatever its orders: the seller has nothing left
+    to fix, and calling it Resolved would claim a fix nobody made. Back in the catalog, its
+    orders flag it again.
     """
+    if not in_catalog:
+        return FlagStatus.NONE
     if level == Level.IMPACTED:
         return FlagStatus.IMPACTED
     if level == Level.AT_RISK:

@@ -439,6 +439,14 @@ STATE_CASES = [
     ("resolved flagged again at risk", S.RESOLVED, L.AT_RISK, DAY, S.AT_RISK),
     ("resolved flagged again impacted", S.RESOLVED, L.IMPACTED, 30 * DAY, S.IMPACTED),
 ]
+# (id, current, level, expected): a product removed from its catalog
+REMOVED_CASES = [
+    ("removed impacted", S.IMPACTED, L.IMPACTED, S.NONE),
+    ("removed at risk", S.AT_RISK, L.AT_RISK, S.NONE),
+    ("removed while impacted, no orders left", S.IMPACTED, L.OK, S.NONE),
+    ("removed resolved, before expiry", S.RESOLVED, L.OK, S.NONE),
+    ("removed never flagged", S.NONE, L.IMPACTED, S.NONE),
+]
 
 
 @pytest.mark.parametrize(
@@ -450,6 +458,25 @@ def test_next_status(current, level, age, expected):
     since = None if age is None else NOW - age
     assert (
         next_status(current=current, level=level, status_since=since, now=NOW, resolved_days=7)
+        == expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("current", "level", "expected"),
+    [c[1:] for c in REMOVED_CASES],
+    ids=[c[0] for c in REMOVED_CASES],
+)
+def test_next_status_of_a_product_removed_from_its_catalog(current, level, expected):
+    assert (
+        next_status(
+            current=current,
+            level=level,
+            status_since=NOW - DAY,
+            now=NOW,
+            resolved_days=7,
+            in_catalog=False,
+        )
         == expected
     )
 
