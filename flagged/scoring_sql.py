@@ -34,12 +34,13 @@ class Tables:
     product: str = "catalogs_product"
 
 
-def _conditions(metric: Metric, policy: Policy) -> tuple[str, str]:
+def _conditions(metric: Metric, policy: Policy, vendor: str) -> tuple[str, str]:
     """(numerator condition, denominator condition) for one metric, inside FILTER: the
     definition's conditions printed as SQL. The window's upper bound, the same for every
     metric, is in the aggregate's WHERE."""
     d = METRICS[metric]
-    ctx = Ctx(now=None, policy=policy, prefix=d.column)  # times are parameters in SQL
+    # times are parameters in SQL
+    ctx = Ctx(now=None, policy=policy, prefix=d.column, vendor=vendor)
     den = all_of(PLACED_SINCE, d.population)
     return all_of(den, d.counted).sql(ctx), den.sql(ctx)
 
@@ -89,13 +90,17 @@ def params(
 
 
 def aggregate_sql(
-    tables: Tables, policies: dict[Metric, Policy], *, one_product: bool = False
+    tables: Tables,
+    policies: dict[Metric, Policy],
+    *,
+    one_product: bool = False,
+    vendor: str = "postgresql",
 ) -> str:
     """The metric counts per product: the bare GROUP BY (also the benchmark floor). With
     ``one_product``, only the product bound to ``%(product)s`` (the details page)."""
     counts = []
     for metric, p in PREFIX.items():
-        num, den = _conditions(metric, policies[metric])
+        num, den = _conditions(metric, policies[metric], vendor)
         counts.append(f"COUNT(*) FILTER (WHERE {num}) AS {p}_num")
         counts.append(f"COUNT(*) FILTER (WHERE {den}) AS {p}_den")
     product = "o.product_id = %(product)s" if one_product else "o.product_id IS NOT NULL"
@@ -137,7 +142,7 @@ def changes_sql(
     counts_changed = " OR ".join(f"cur.{c} IS DISTINCT FROM ch.{c}" for c in COUNT_COLUMNS)
     return f"""
 CREATE TEMP TABLE {temp} AS
-WITH agg AS ({aggregate_sql(tables, policies)}),
+WITH agg AS ({aggregate_sql(tables, policies, vendor=vendor)}),
 lv0 AS (SELECT agg.*, {levels} FROM agg WHERE NOT {removed.format("agg.product_id")}),
 lv AS (SELECT lv0.*, {worst} AS worst FROM lv0),
 cur AS (SELECT s.product_id, s.status, s.status_since, {cur_cols},

@@ -274,7 +274,7 @@ def product_metrics(
     tables = Tables(Order._meta.db_table, FlagState._meta.db_table, FlagTransition._meta.db_table)
     values = scoring_params(tenant=tenant, policies=policies, now=now)
     values["product"] = product.pk
-    sql = aggregate_sql(tables, policies, one_product=True)
+    sql = aggregate_sql(tables, policies, one_product=True, vendor=connection.vendor)
     with connection.cursor() as cur:
         cur.execute(sql, values)
         columns = [c[0] for c in cur.description]

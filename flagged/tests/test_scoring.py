@@ -587,12 +587,20 @@ CONDITION_CASES = [
         "FALSE",
     ),
     (
-        "spaces are blank, a tab is not (SQL TRIM)",
-        C.Cmp(C.TrimSpaces(C.Col("tracking_number")), "<>", C.Lit("")),
-        shipped(3, tracking="\t"),
+        "a pattern reads alike in Python and SQL",
+        C.Matches(C.Col("tracking_number"), r"\A[^\u0001-\u001f]+\Z"),
+        shipped(3, tracking="1Z\t"),
         FEE,
-        True,
-        "TRIM(o.tracking_number) <> ''",
+        False,
+        r"o.tracking_number ~ '\A[^\u0001-\u001f]+\Z'",
+    ),
+    (
+        "a pattern is unknown on NULL",
+        C.Matches(C.Col("tracking_number"), "x"),
+        shipped(3, tracking=None),
+        FEE,
+        None,
+        "o.tracking_number ~ 'x'",
     ),
     (
         "settings are named parameters",
@@ -613,6 +621,15 @@ CONDITION_CASES = [
 def test_condition_reads_the_same_in_python_and_sql(cond, facts, policy, result, sql):
     assert cond.test(facts, C.Ctx(now=NOW, policy=policy)) is result
     assert cond.sql(C.Ctx(now=None, policy=policy, prefix="fee")) == sql
+
+
+def test_a_pattern_is_sqlites_regexp_there_and_refuses_quotes():
+    cond = C.Matches(C.Col("tracking_number"), "x")
+    ctx = C.Ctx(now=None, policy=FEE, vendor="sqlite")
+    assert cond.sql(ctx) == "o.tracking_number REGEXP 'x'"
+    for pattern in ("it's", "100%"):
+        with pytest.raises(ValueError):
+            C.Matches(C.Col("tracking_number"), pattern)
 
 
 def test_against_is_the_complement_for_higher_is_better():
