@@ -18,6 +18,7 @@ own numbers (``Setting``); SQL names them ``%(now)s``, ``%(<prefix>_since)s`` an
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -25,7 +26,6 @@ from typing import Any
 
 from django.db.models import DecimalField, ExpressionWrapper, F, Q, Value
 from django.db.models import lookups as dj
-from django.db.models.functions import Trim
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Ctx:
     policy: Any
     prefix: str = ""
     tz: tzinfo = UTC
+    vendor: str = "postgresql"  # the SQL dialect (SQLite is the embedded default)
 
     def param(self, name: str) -> str:
         return f"%({self.prefix}_{name})s"
@@ -175,23 +176,6 @@ class Mul(Term):
             yield from t.settings()
 
 
-@dataclass(frozen=True)
-class TrimSpaces(Term):
-    """The text without leading and trailing spaces (SQL's TRIM)."""
-
-    term: Term
-
-    def value(self, order, ctx):
-        v = self.term.value(order, ctx)
-        return None if v is None else v.strip(" ")
-
-    def sql(self, ctx):
-        return f"TRIM({self.term.sql(ctx)})"
-
-    def expr(self, ctx):
-        return Trim(self.term.expr(ctx))
-
-
 def mul(*terms: Term) -> Mul:
     return Mul(tuple(terms))
 
@@ -274,6 +258,38 @@ class IsNull(Cond):
 
 def not_null(column: str) -> IsNull:
     return IsNull(column, negated=True)
+
+
+@dataclass(frozen=True)
+class Matches(Cond):
+    """The text holds a match of a regular expression of the definitions (never input),
+    written in the part of the syntax Python and PostgreSQL read alike (bracket
+    expressions, ``\\uXXXX`` and ``\\UXXXXXXXX`` escapes, the anchors ``\\A`` and ``\\Z``;
+    ``$`` differs: Python's also matches before a final newline). SQLite reads it through
+    the REGEXP function Django gives it, which is Python's."""
+
+    term: Term
+    pattern: str
+
+    def __post_init__(self) -> None:
+        # printed inside a quoted SQL literal next to named parameters
+        if "'" in self.pattern or "%" in self.pattern:
+            raise ValueError("a pattern cannot hold a quote or a percent sign")
+        re.compile(self.pattern)
+
+    def test(self, order, ctx):
+        v = self.term.value(order, ctx)
+        return None if v is None else re.search(self.pattern, v) is not None
+
+    def sql(self, ctx):
+        op = "REGEXP" if ctx.vendor == "sqlite" else "~"
+        return f"{self.term.sql(ctx)} {op} '{self.pattern}'"
+
+    def expr(self, ctx):
+        return Q(dj.Regex(self.term.expr(ctx), Value(self.pattern)))
+
+    def settings(self):
+        yield from self.term.settings()
 
 
 @dataclass(frozen=True)

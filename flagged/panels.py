@@ -9,7 +9,10 @@ from .selectors import effective_policies, state_reasons
 
 
 def product_flag_panel(*, tenant, product) -> dict | None:
-    """Status, reasons and a View details link of a flagged product; None when never flagged."""
+    """Status, reasons and a View details link of a flagged product; None when never flagged
+    or removed from its catalog (not scored)."""
+    if not product.is_active:
+        return None
     state = FlagState.objects.for_tenant(tenant).filter(product_id=product.pk).first()
     if state is None:
         return None

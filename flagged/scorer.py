@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog_health.tenancy.models import Tenant
-from catalogs.models import Order
+from catalogs.models import Order, Product
 
 from .models import FlagCount, FlagState, FlagTransition
 from .scoring import Metric, Policy
@@ -47,6 +47,7 @@ def _tables() -> Tables:
         order=Order._meta.db_table,
         state=FlagState._meta.db_table,
         transition=FlagTransition._meta.db_table,
+        product=Product._meta.db_table,
     )
 
 

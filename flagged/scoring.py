@@ -43,11 +43,11 @@ from .conditions import (
     IfSet,
     IsNull,
     Lit,
+    Matches,
     Not,
     Now,
     Setting,
     Since,
-    TrimSpaces,
     all_of,
     any_of,
     mul,
@@ -153,6 +153,24 @@ PLACED_UNTIL_NOW = Cmp(Col("placed_at"), "<=", Now())
 IN_WINDOW = all_of(PLACED_SINCE, PLACED_UNTIL_NOW)
 SHIPPED = not_null("shipped_at")
 
+# Unicode's control and format characters (Cc, Cf: C0 and C1 controls, DEL, zero-width and
+# direction marks, the byte order mark, tags …) and the line and paragraph separators (Zl,
+# Zp), as of Unicode 14; flagged/tests/test_valid_tracking.py checks the list against
+# ``unicodedata``. No carrier prints one in a tracking number: a number holding one was
+# damaged on its way (a spreadsheet, a copy from a web page) and would not scan.
+INVISIBLE = (
+    r"\u0001-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    r"\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    r"\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    r"\U000e0001\U000e0020-\U000e007f"
+)
+# Unicode's other white space (Zs): blank, but harmless around or between the characters.
+BLANK = r"\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+# A valid tracking number: no invisible character, and at least one that is not blank.
+TRACKING_VALID = Matches(
+    Col("tracking_number"), rf"\A[^{INVISIBLE}]*[^{BLANK}{INVISIBLE}][^{INVISIBLE}]*\Z"
+)
+
 METRICS: dict[Metric, MetricDef] = {
     m.code: m
     for m in (
@@ -223,7 +241,7 @@ METRICS: dict[Metric, MetricDef] = {
             # a line whose file did not say (NULL: Shopify's export has no tracking
             # column) is left out: only shipped lines with their tracking known count
             population=all_of(SHIPPED, not_null("tracking_number")),
-            counted=Cmp(TrimSpaces(Col("tracking_number")), "<>", Lit("")),
+            counted=TRACKING_VALID,
             numerator="shipped orders with a tracking number",
             denominator="orders shipped with tracking known",
             review=ReviewTarget.SHIPPED_ORDERS,
@@ -442,13 +460,19 @@ def next_status(
     status_since: datetime | None,
     now: datetime,
     resolved_days: int,
+    in_catalog: bool = True,
 ) -> FlagStatus:
     """The product's next impression status.
 
     none -> At risk / Impacted; At risk <-> Impacted as it worsens or improves;
     any flagged status -> Resolved when every metric is safe; Resolved -> none once
-    it has been Resolved for ``resolved_days`` (unless flagged again first).
+    it has been Resolved for ``resolved_days`` (unless flagged again first). A product a
+    feed removed from its catalog is none whatever its orders: the seller has nothing left
+    to fix, and calling it Resolved would claim a fix nobody made. Back in the catalog, its
+    orders flag it again.
     """
+    if not in_catalog:
+        return FlagStatus.NONE
     if level == Level.IMPACTED:
         return FlagStatus.IMPACTED
     if level == Level.AT_RISK:

@@ -1,7 +1,8 @@
 """The set-based scoring statements (SQL text and parameters, no ORM).
 
 One aggregate query per tenant computes the five metrics' counts for every
-product with orders in the window; the level, worst level and next status are
+product with orders in the window (a product a feed removed from its catalog is not scored,
+and leaves the list); the level, worst level and next status are
 computed in the same statement. The counts' conditions are the metric definitions of
 ``flagged.scoring.METRICS`` printed as SQL and the levels' CASE comes from the same
 ``BANDS`` as ``flagged.scoring.classify``; the next status mirrors
@@ -30,14 +31,16 @@ class Tables:
     order: str
     state: str
     transition: str
+    product: str = "catalogs_product"
 
 
-def _conditions(metric: Metric, policy: Policy) -> tuple[str, str]:
+def _conditions(metric: Metric, policy: Policy, vendor: str) -> tuple[str, str]:
     """(numerator condition, denominator condition) for one metric, inside FILTER: the
     definition's conditions printed as SQL. The window's upper bound, the same for every
     metric, is in the aggregate's WHERE."""
     d = METRICS[metric]
-    ctx = Ctx(now=None, policy=policy, prefix=d.column)  # times are parameters in SQL
+    # times are parameters in SQL
+    ctx = Ctx(now=None, policy=policy, prefix=d.column, vendor=vendor)
     den = all_of(PLACED_SINCE, d.population)
     return all_of(den, d.counted).sql(ctx), den.sql(ctx)
 
@@ -87,13 +90,17 @@ def params(
 
 
 def aggregate_sql(
-    tables: Tables, policies: dict[Metric, Policy], *, one_product: bool = False
+    tables: Tables,
+    policies: dict[Metric, Policy],
+    *,
+    one_product: bool = False,
+    vendor: str = "postgresql",
 ) -> str:
     """The metric counts per product: the bare GROUP BY (also the benchmark floor). With
     ``one_product``, only the product bound to ``%(product)s`` (the details page)."""
     counts = []
     for metric, p in PREFIX.items():
-        num, den = _conditions(metric, policies[metric])
+        num, den = _conditions(metric, policies[metric], vendor)
         counts.append(f"COUNT(*) FILTER (WHERE {num}) AS {p}_num")
         counts.append(f"COUNT(*) FILTER (WHERE {den}) AS {p}_den")
     product = "o.product_id = %(product)s" if one_product else "o.product_id IS NOT NULL"
@@ -119,9 +126,15 @@ def changes_sql(
     cur_cols = ", ".join(f"s.{c}" for c in COUNT_COLUMNS)
     old = "COALESCE(cur.status, 'none')"
     w = "COALESCE(lv.worst, 0)"
+    # A product a feed removed (its tenant's few, by the partial index of removed products).
+    removed = (
+        f"EXISTS (SELECT 1 FROM {tables.product} p WHERE p.tenant_id = %(tenant)s"
+        " AND p.removed_at IS NOT NULL AND p.id = {})"
+    )
     # Mirrors scoring.next_status.
     new_status = (
-        f"CASE WHEN {w} = 2 THEN 'impacted' WHEN {w} = 1 THEN 'at_risk'"
+        "CASE WHEN cur.removed THEN 'none'"
+        f" WHEN {w} = 2 THEN 'impacted' WHEN {w} = 1 THEN 'at_risk'"
         f" WHEN {old} IN ('at_risk', 'impacted') THEN 'resolved'"
         f" WHEN {old} = 'resolved' AND cur.status_since <= %(expire_before)s THEN 'none'"
         f" ELSE {old} END"
@@ -129,10 +142,11 @@ def changes_sql(
     counts_changed = " OR ".join(f"cur.{c} IS DISTINCT FROM ch.{c}" for c in COUNT_COLUMNS)
     return f"""
 CREATE TEMP TABLE {temp} AS
-WITH agg AS ({aggregate_sql(tables, policies)}),
-lv0 AS (SELECT agg.*, {levels} FROM agg),
+WITH agg AS ({aggregate_sql(tables, policies, vendor=vendor)}),
+lv0 AS (SELECT agg.*, {levels} FROM agg WHERE NOT {removed.format("agg.product_id")}),
 lv AS (SELECT lv0.*, {worst} AS worst FROM lv0),
-cur AS (SELECT s.product_id, s.status, s.status_since, {cur_cols}
+cur AS (SELECT s.product_id, s.status, s.status_since, {cur_cols},
+               {removed.format("s.product_id")} AS removed
         FROM {tables.state} s WHERE s.tenant_id = %(tenant)s AND s.status <> 'none'),
 ch AS (
   SELECT COALESCE(lv.product_id, cur.product_id) AS product_id,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from catalog_health.pagination import KeysetPage, keyset_paginate
@@ -105,15 +105,37 @@ def transition_policies(transition: FlagTransition, fallback: dict[Metric, Polic
 # --------------------------------------------------------------------------- tab
 
 
+def removed_from_catalog(tenant: Tenant) -> Exists:
+    """A flag state whose product a feed removed from its catalog: not listed anywhere
+    (the next scoring run takes it off for good, ``scoring.next_status``). On a tab page a
+    primary-key probe per row: the page keeps its index walk and its query count."""
+    return Exists(
+        Product.objects.for_tenant(tenant).filter(
+            pk=OuterRef("product_id"), removed_at__isnull=False
+        )
+    )
+
+
 def flag_counters(*, tenant: Tenant, catalog_id: int | None = None) -> dict[str, int]:
-    """Impacted / At risk / Resolved counts: the summary the scoring keeps (one tiny read),
-    or a live count for a tenant never scored or for one catalog (the summary is the
-    tenant's)."""
+    """Impacted / At risk / Resolved counts: the summary the scoring keeps (one tiny read)
+    less the products removed from their catalog since, or a live count for a tenant never
+    scored or for one catalog (the summary is the tenant's)."""
     counts = {}
     if catalog_id is None:
         counts = dict(FlagCount.objects.for_tenant(tenant).values_list("status", "count"))
+        if counts:
+            # removed since the last scoring run (which took the earlier ones off)
+            gone = (
+                FlagState.objects.for_tenant(tenant)
+                .filter(removed_from_catalog(tenant), status__in=LISTED)
+                .values("status")
+                .annotate(n=Count("id"))
+                .values_list("status", "n")
+            )
+            for status, n in gone:
+                counts[status] = counts.get(status, 0) - n
     if not counts:
-        qs = FlagState.objects.for_tenant(tenant)
+        qs = FlagState.objects.for_tenant(tenant).exclude(removed_from_catalog(tenant))
         if catalog_id is not None:
             qs = qs.filter(product__catalog_id=catalog_id)
         counts = qs.aggregate(
@@ -133,7 +155,7 @@ def flagged_filter(
     qs: QuerySet[FlagState], filters: dict, *, tenant: Tenant
 ) -> QuerySet[FlagState]:
     """The tab's filters on an already tenant-scoped queryset (shared by page and API)."""
-    qs = qs.filter(status__in=LISTED)
+    qs = qs.filter(status__in=LISTED).exclude(removed_from_catalog(tenant))
     status = filters.get("status")
     if status in LISTED:
         qs = qs.filter(status=status)
@@ -245,13 +267,14 @@ def flagged_export_rows(*, tenant: Tenant, filters: dict):
 def product_metrics(
     *, tenant: Tenant, product: Product, now: datetime | None = None
 ) -> list[MetricResult]:
-    """Live value of every metric for one product, with the same SQL as scoring."""
+    """Live value of every metric for one product, with the same SQL as scoring. A product
+    removed from its catalog is not scored: its values are shown, none of them flagged."""
     now = now or timezone.now()
     policies = effective_policies(tenant=tenant)
     tables = Tables(Order._meta.db_table, FlagState._meta.db_table, FlagTransition._meta.db_table)
     values = scoring_params(tenant=tenant, policies=policies, now=now)
     values["product"] = product.pk
-    sql = aggregate_sql(tables, policies, one_product=True)
+    sql = aggregate_sql(tables, policies, one_product=True, vendor=connection.vendor)
     with connection.cursor() as cur:
         cur.execute(sql, values)
         columns = [c[0] for c in cur.description]
@@ -260,9 +283,8 @@ def product_metrics(
     results = []
     for metric, p in PREFIX.items():
         counts = Counts(data.get(f"{p}_num", 0), data.get(f"{p}_den", 0))
-        results.append(
-            MetricResult(metric, counts, classify(counts, policies[metric]), policies[metric])
-        )
+        level = classify(counts, policies[metric]) if product.is_active else Level.OK
+        results.append(MetricResult(metric, counts, level, policies[metric]))
     return results
 
 
@@ -353,6 +375,7 @@ def digest_transitions(*, tenant: Tenant, since: datetime, until: datetime) -> l
         .filter(
             at__gt=since, at__lte=until, to_status__in=[FlagStatus.IMPACTED, FlagStatus.AT_RISK]
         )
+        .exclude(removed_from_catalog(tenant))
         .select_related("product")
         .order_by("product_id", "-at")
     )

@@ -54,6 +54,7 @@ def _filters(request) -> tuple[FlaggedFilterForm, dict]:
     return form, filters
 
 
+REMOVED_LABEL = "Removed from the catalog"
 REASON_LEVELS = {Level.IMPACTED: "Impacted", Level.AT_RISK: "At risk"}
 
 
@@ -269,7 +270,8 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
         ctx.update(
             product=product,
             state=state,
-            status_label=STATUS_LABELS[FlagStatus(state.status)] if state else "Not flagged",
+            status_label=self._status_label(product, state),
+            removed=not product.is_active,
             metrics=metrics,
             history=[
                 {
@@ -287,6 +289,12 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
             has_impressions=bool(points),
         )
         return ctx
+
+    @staticmethod
+    def _status_label(product: Product, state: FlagState | None) -> str:
+        if not product.is_active:
+            return REMOVED_LABEL
+        return STATUS_LABELS[FlagStatus(state.status)] if state else "Not flagged"
 
     @staticmethod
     def _review_url(metric, product, slug) -> str:

@@ -439,6 +439,14 @@ STATE_CASES = [
     ("resolved flagged again at risk", S.RESOLVED, L.AT_RISK, DAY, S.AT_RISK),
     ("resolved flagged again impacted", S.RESOLVED, L.IMPACTED, 30 * DAY, S.IMPACTED),
 ]
+# (id, current, level, expected): a product removed from its catalog
+REMOVED_CASES = [
+    ("removed impacted", S.IMPACTED, L.IMPACTED, S.NONE),
+    ("removed at risk", S.AT_RISK, L.AT_RISK, S.NONE),
+    ("removed while impacted, no orders left", S.IMPACTED, L.OK, S.NONE),
+    ("removed resolved, before expiry", S.RESOLVED, L.OK, S.NONE),
+    ("removed never flagged", S.NONE, L.IMPACTED, S.NONE),
+]
 
 
 @pytest.mark.parametrize(
@@ -450,6 +458,25 @@ def test_next_status(current, level, age, expected):
     since = None if age is None else NOW - age
     assert (
         next_status(current=current, level=level, status_since=since, now=NOW, resolved_days=7)
+        == expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("current", "level", "expected"),
+    [c[1:] for c in REMOVED_CASES],
+    ids=[c[0] for c in REMOVED_CASES],
+)
+def test_next_status_of_a_product_removed_from_its_catalog(current, level, expected):
+    assert (
+        next_status(
+            current=current,
+            level=level,
+            status_since=NOW - DAY,
+            now=NOW,
+            resolved_days=7,
+            in_catalog=False,
+        )
         == expected
     )
 
@@ -560,12 +587,20 @@ CONDITION_CASES = [
         "FALSE",
     ),
     (
-        "spaces are blank, a tab is not (SQL TRIM)",
-        C.Cmp(C.TrimSpaces(C.Col("tracking_number")), "<>", C.Lit("")),
-        shipped(3, tracking="\t"),
+        "a pattern reads alike in Python and SQL",
+        C.Matches(C.Col("tracking_number"), r"\A[^\u0001-\u001f]+\Z"),
+        shipped(3, tracking="1Z\t"),
         FEE,
-        True,
-        "TRIM(o.tracking_number) <> ''",
+        False,
+        r"o.tracking_number ~ '\A[^\u0001-\u001f]+\Z'",
+    ),
+    (
+        "a pattern is unknown on NULL",
+        C.Matches(C.Col("tracking_number"), "x"),
+        shipped(3, tracking=None),
+        FEE,
+        None,
+        "o.tracking_number ~ 'x'",
     ),
     (
         "settings are named parameters",
@@ -586,6 +621,15 @@ CONDITION_CASES = [
 def test_condition_reads_the_same_in_python_and_sql(cond, facts, policy, result, sql):
     assert cond.test(facts, C.Ctx(now=NOW, policy=policy)) is result
     assert cond.sql(C.Ctx(now=None, policy=policy, prefix="fee")) == sql
+
+
+def test_a_pattern_is_sqlites_regexp_there_and_refuses_quotes():
+    cond = C.Matches(C.Col("tracking_number"), "x")
+    ctx = C.Ctx(now=None, policy=FEE, vendor="sqlite")
+    assert cond.sql(ctx) == "o.tracking_number REGEXP 'x'"
+    for pattern in ("it's", "100%"):
+        with pytest.raises(ValueError):
+            C.Matches(C.Col("tracking_number"), pattern)
 
 
 def test_against_is_the_complement_for_higher_is_better():

@@ -454,12 +454,23 @@ def _fill_states(tenant, n: int) -> None:
         ("since", {"status": "at_risk"}, "flagstate_tab_idx"),
     ],
 )
-def test_tab_pages_deep_in_the_walk_are_an_index_range_scan(tenant_a, sort, filters, index):
+@pytest.mark.parametrize("removed", [0, 300])
+def test_tab_pages_deep_in_the_walk_are_an_index_range_scan(
+    tenant_a, sort, filters, index, removed
+):
     """A page after a cursor is bounded by the row comparison inside the index scan of its
-    sort (no Sort node, no filter over the rows before the cursor)."""
+    sort (no Sort node, no filter over the rows before the cursor), also when products
+    removed from their catalog are left out."""
     from flagged import selectors
 
     _fill_states(tenant_a, 6000)
+    catalog = CatalogFactory(tenant=tenant_a)
+    for _ in range(removed):
+        product = ProductFactory(catalog=catalog, removed_at=timezone.now())
+        FlagStateFactory(product=product, status_since=timezone.now() - timedelta(hours=3))
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE catalogs_product")
+        cur.execute("ANALYZE flagged_flagstate")
     page = selectors.flagged_page(tenant=tenant_a, filters=filters, cursor=None, sort=sort, size=50)
     for _ in range(3):  # a few pages in
         page = selectors.flagged_page(
