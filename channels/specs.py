@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from catalog_health.csv_export import FORMULA_PREFIXES
-
 GOOGLE, META, TIKTOK = "google", "meta", "tiktok"
 XML, CSV, TSV = "xml", "csv", "tsv"
 
@@ -408,11 +406,10 @@ def item_builder(
     return build
 
 
-def item_fitter(channel: str, *, table: bool) -> Callable[[dict[str, str]], dict[str, str] | None]:
+def item_fitter(channel: str) -> Callable[[dict[str, str]], dict[str, str] | None]:
     """A function giving an item (after the feed's rules) as the channel takes it: texts
     over the channel's limits shortened, None for an item the channel would refuse (no brand
-    where one is required). table: a CSV or TSV feed, where a text starting like a formula
-    gets an apostrophe (writers.safe_cell), which counts against the limit too."""
+    where one is required)."""
     spec = SPECS[channel]
     limits = list(spec.text_limits.items())
     brand_required = spec.brand_required
@@ -422,9 +419,8 @@ def item_fitter(channel: str, *, table: bool) -> Callable[[dict[str, str]], dict
             return None
         for col, limit in limits:
             value = item.get(col)
-            if value and len(value) >= limit:
-                room = limit - 1 if table and value.startswith(FORMULA_PREFIXES) else limit
-                item[col] = shorten(value, room)
+            if value and len(value) > limit:
+                item[col] = shorten(value, limit)
         return item
 
     return fit
