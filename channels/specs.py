@@ -82,6 +82,12 @@ class ChannelSpec:
     # ids longer than this are refused; an id cannot be shortened (orders and conversions
     # name it), so such a product is left out of the feed. None: no limit below ours (100).
     id_limit: int | None = None
+    # other values that cannot be shortened, by column: a link (a cut one leads nowhere), a
+    # group id (cut, it joins or splits variant groups), a part number or GTIN (cut, it names
+    # another product). Over its limit the product is left out, as for a long id.
+    value_limits: dict[str, int] = field(default_factory=dict)
+    # each additional image URL over this is left out (the other images still go)
+    image_url_limit: int | None = None
     # a product without a brand is refused: left out of the feed
     brand_required: bool = False
 
@@ -103,17 +109,32 @@ _OPTIONAL = (
 
 SPECS: dict[str, ChannelSpec] = {
     # Google Merchant Center product data specification: id up to 50 characters, title
-    # 150, description 5,000.
+    # 150, description 5,000, brand 70, product_type 750, custom labels 100; link and
+    # images 2,000, item_group_id 50, mpn 70, gtin 50.
     GOOGLE: ChannelSpec(
         GOOGLE,
         "id",
         ("id", "title", "description", "link", "image_link", "availability", "price"),
         ("condition", "brand", *_OPTIONAL),
-        text_limits={"title": 150, "description": 5000},
+        text_limits={
+            "title": 150,
+            "description": 5000,
+            "brand": 70,
+            "product_type": 750,
+            **{f"custom_label_{n}": 100 for n in range(5)},
+        },
         id_limit=50,
+        value_limits={
+            "link": 2000,
+            "image_link": 2000,
+            "item_group_id": 50,
+            "mpn": 70,
+            "gtin": 50,
+        },
+        image_url_limit=2000,
     ),
     # Meta commerce catalog fields: id up to 100 characters (ours too), title 200,
-    # description 9,999.
+    # description 9,999, brand 100.
     META: ChannelSpec(
         META,
         "id",
@@ -131,7 +152,7 @@ SPECS: dict[str, ChannelSpec] = {
         # Meta's own taxonomy beside Google's (a feed's fb_product_category column, kept by
         # the ingest as a custom attribute)
         (*_OPTIONAL, "fb_product_category"),
-        text_limits={"title": 200, "description": 9999},
+        text_limits={"title": 200, "description": 9999, "brand": 100},
     ),
     # TikTok catalog product parameters: nine required fields, brand among them ("an error
     # message if any of the required fields are missing"). It publishes no lengths: texts
@@ -152,7 +173,7 @@ SPECS: dict[str, ChannelSpec] = {
             "brand",
         ),
         _OPTIONAL,
-        text_limits={"title": 150, "description": 5000},
+        text_limits={"title": 150, "description": 5000, "brand": 70},
         brand_required=True,
     ),
 }
@@ -303,6 +324,24 @@ def image_list(urls: list[str]) -> str:
     return ",".join(url.replace(",", "%2C") for url in urls if url)
 
 
+# A GTIN as the review reads it (ecr.rules.columns.gtin_check): spaces at its ends trimmed,
+# spaces and hyphens inside dropped, then 8, 12, 13 or 14 digits. Both patterns are read by
+# Python and PostgreSQL alike (xml_sql writes the same in SQL).
+GTIN_SEPARATORS = " -"
+GTIN_SHAPE = "^(?:[0-9]{8}|[0-9]{12,14})$"
+_GTIN_SHAPE = re.compile(GTIN_SHAPE.removesuffix("$") + "\\Z")
+
+
+def gtin_digits(gtin: str) -> str:
+    """The GTIN as channels read it: "4006 3813 3393 1" (as printed under a barcode) is
+    "4006381333931". A value that is not a GTIN written with separators goes as stored."""
+    digits = gtin.strip(SPACES).translate(_NO_GTIN_SEPARATORS)
+    return digits if _GTIN_SHAPE.match(digits) else gtin
+
+
+_NO_GTIN_SEPARATORS = str.maketrans("", "", GTIN_SEPARATORS)
+
+
 def availability_word(channel: str, value: str) -> str:
     words = _AVAILABILITY.get(value)
     if words is None:
@@ -392,7 +431,7 @@ def item_builder(
             "item_group_id": item_group_id or "",
             "google_product_category": category or "",
             "product_type": product_type or "",
-            "gtin": gtin or "",
+            "gtin": gtin_digits(gtin) if gtin else "",
             "mpn": mpn or "",
         }
         if meta:
@@ -408,19 +447,31 @@ def item_builder(
 
 def item_fitter(channel: str) -> Callable[[dict[str, str]], dict[str, str] | None]:
     """A function giving an item (after the feed's rules) as the channel takes it: texts
-    over the channel's limits shortened, None for an item the channel would refuse (no brand
-    where one is required)."""
+    over the channel's limits shortened, additional image URLs over its limit left out, None
+    for an item the channel would refuse (no brand where one is required, a value that cannot
+    be shortened over its limit)."""
     spec = SPECS[channel]
     limits = list(spec.text_limits.items())
+    value_limits = list(spec.value_limits.items())
+    image_limit = spec.image_url_limit
     brand_required = spec.brand_required
 
     def fit(item: dict[str, str]) -> dict[str, str] | None:
         if brand_required and is_blank(item.get("brand") or ""):
             return None
+        for col, limit in value_limits:
+            value = item.get(col)
+            if value and len(value) > limit:
+                return None
         for col, limit in limits:
             value = item.get(col)
             if value and len(value) > limit:
                 item[col] = shorten(value, limit)
+        images = item.get("additional_image_link")
+        if images and image_limit is not None and len(images) > image_limit:
+            item["additional_image_link"] = ",".join(
+                url for url in images.split(",") if len(url) <= image_limit
+            )
         return item
 
     return fit
