@@ -406,6 +406,9 @@ def item_builder(
             flag_status,
         ) = row
         cur = currency or catalog_currency
+        # a sale price not below the price (or not above zero) is no sale: the channels
+        # refuse it as one, and the review flags it (sale_price_not_below_price)
+        on_sale = sale_price is not None and price is not None and 0 < sale_price < price
         images = _json(extra_images, [])
         attrs = _json(custom, {})
         words = _AVAILABILITY.get(availability)
@@ -422,11 +425,11 @@ def item_builder(
             "condition": condition or "new",
             "brand": brand or "",
             "additional_image_link": image_list(images) if images else "",
-            "sale_price": money(sale_price, cur),
+            "sale_price": money(sale_price, cur) if on_sale else "",
             # only with a sale price: a window without one says nothing a channel can use
             # (Google ignores it, others flag it)
             "sale_price_effective_date": _attr_text(attrs.get("sale_price_effective_date"))
-            if attrs and sale_price is not None
+            if attrs and on_sale
             else "",
             "item_group_id": item_group_id or "",
             "google_product_category": category or "",

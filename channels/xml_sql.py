@@ -216,6 +216,10 @@ def _gtin(expr: str) -> str:
     )
 
 
+# a sale price below the price and above zero (specs.item_builder's on_sale)
+_ON_SALE = "p.sale_price > 0 AND p.sale_price < p.price"
+
+
 def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> tuple[str, list]:
     """A SQL expression over `p` (product) and `fs` (flag state) giving one marked <item>
     line (see the module's docstring; `unmark` makes it XML), and its parameters."""
@@ -228,8 +232,9 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
         "link": "p.link",
         "image_link": "p.image_link",
         "brand": "p.brand",
+        "sale_price": f"CASE WHEN {_ON_SALE} THEN p.sale_price END",
         # only with a sale price (specs.item_builder)
-        "sale_price_effective_date": "CASE WHEN p.sale_price IS NOT NULL "
+        "sale_price_effective_date": f"CASE WHEN {_ON_SALE} "
         "THEN p.custom_attributes ->> 'sale_price_effective_date' END",
         "item_group_id": "p.item_group_id",
         "google_product_category": "p.google_product_category",
@@ -247,7 +252,8 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
             # never empty; the words are ours, the unknown values cleaned inside
             parts.append(_element(tag, _availability(channel), text=False))
         elif col in ("price", "sale_price"):
-            parts.append(_element(tag, _money(f"p.{col}", currency), text=False))
+            amount = values.get(col, f"p.{col}")
+            parts.append(_element(tag, _money(amount, currency), text=False))
         elif col == "condition":
             parts.append(_element(tag, "COALESCE(NULLIF(p.condition, ''), 'new')"))
         elif label_slot is not None and col == specs.label_column(label_slot):

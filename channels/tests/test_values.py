@@ -3,6 +3,8 @@ accepts: probed from outside, products with awkward values fetched over the publ
 every channel and format, through both output paths (the database-written XML and the
 Python writers)."""
 
+from decimal import Decimal
+
 import pytest
 
 from catalogs.models import ReviewStatus
@@ -183,3 +185,33 @@ def test_both_xml_paths_fit_values_alike(catalog, channel):
     reference = b"".join(services.feed_body(feed, link="https://l/", fast=False))
     assert fast.count(b"<item>") == reference.count(b"<item>") >= 4
     assert fast == reference
+
+
+SALES = [
+    # (price, sale price, sale price sent)
+    ("12.99", "9.99", "9.99"),
+    ("12.99", "12.99", None),  # equal: no sale, which channels refuse as a sale price
+    ("12.99", "15.00", None),  # above the price
+    ("12.99", "0.00", None),  # nothing is free by mistake
+    (None, "9.99", None),  # no price to be below
+]
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_a_sale_price_goes_only_when_it_is_below_the_price(client, catalog, channel, fmt, rules):
+    window = "2026-01-01T00:00Z/2026-01-31T23:59Z"
+    for i, (price, sale, _sent) in enumerate(SALES):
+        available(
+            catalog,
+            f"S{i}",
+            price=Decimal(price) if price else None,
+            sale_price=Decimal(sale),
+            custom_attributes={"sale_price_effective_date": window},
+        )
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    items = items_of(client, feed)
+    sent = [
+        (items[f"S{i}"].get("sale_price"), items[f"S{i}"].get("sale_price_effective_date"))
+        for i in range(len(SALES))
+    ]
+    assert sent == [(f"{s} USD", window) if s else (None, None) for _p, _s, s in SALES]
