@@ -70,6 +70,10 @@ _AVAILABILITY = {
 }
 
 
+# availabilities that come with the date the product can ship (Google's availability_date)
+DATED_AVAILABILITY = ("preorder", "backorder")
+
+
 @dataclass(frozen=True)
 class ChannelSpec:
     channel: str
@@ -115,7 +119,8 @@ SPECS: dict[str, ChannelSpec] = {
         GOOGLE,
         "id",
         ("id", "title", "description", "link", "image_link", "availability", "price"),
-        ("condition", "brand", *_OPTIONAL),
+        # availability_date: required with preorder and backorder
+        ("condition", "brand", *_OPTIONAL, "availability_date"),
         text_limits={
             "title": 150,
             "description": 5000,
@@ -437,6 +442,14 @@ def item_builder(
             "gtin": gtin_digits(gtin) if gtin else "",
             "mpn": mpn or "",
         }
+        if google:
+            # the date a preorder or backorder ships (an imported feed's column, kept as a
+            # custom attribute); said of a product in stock it means nothing
+            item["availability_date"] = (
+                _attr_text(attrs.get("availability_date"))
+                if attrs and availability in DATED_AVAILABILITY
+                else ""
+            )
         if meta:
             item["fb_product_category"] = (
                 _attr_text(attrs.get("fb_product_category")) if attrs else ""

@@ -225,6 +225,7 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
     line (see the module's docstring; `unmark` makes it XML), and its parameters."""
     spec = specs.SPECS[channel]
     currency = "COALESCE(NULLIF(p.currency, ''), %s)"
+    dated = ", ".join(map(_lit, specs.DATED_AVAILABILITY))
     values = {
         spec.id_column: "p.sku",
         "title": "p.title",
@@ -237,6 +238,9 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
         "sale_price_effective_date": f"CASE WHEN {_ON_SALE} "
         "THEN p.custom_attributes ->> 'sale_price_effective_date' END",
         "item_group_id": "p.item_group_id",
+        # only with preorder or backorder (specs.item_builder)
+        "availability_date": f"CASE WHEN p.availability IN ({dated}) "
+        "THEN p.custom_attributes ->> 'availability_date' END",
         "google_product_category": "p.google_product_category",
         "fb_product_category": "p.custom_attributes ->> 'fb_product_category'",
         "product_type": "p.product_type",

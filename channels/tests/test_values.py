@@ -215,3 +215,21 @@ def test_a_sale_price_goes_only_when_it_is_below_the_price(client, catalog, chan
         for i in range(len(SALES))
     ]
     assert sent == [(f"{s} USD", window) if s else (None, None) for _p, _s, s in SALES]
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), [f for f in FEEDS if f[0] == "google"])
+def test_google_gets_the_availability_date_of_a_preorder_or_backorder(
+    client, catalog, channel, fmt, rules
+):
+    # Google requires an availability date with preorder and backorder; an imported feed's
+    # availability_date column is kept as a custom attribute
+    date = "2026-03-01T00:00Z"
+    for sku, availability in (("D1", "preorder"), ("D2", "backorder"), ("D3", "in_stock")):
+        available(
+            catalog, sku, availability=availability, custom_attributes={"availability_date": date}
+        )
+    available(catalog, "D4", availability="preorder")
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    items = items_of(client, feed)
+    dates = {sku: item.get("availability_date") for sku, item in items.items()}
+    assert dates == {"D1": date, "D2": date, "D3": None, "D4": None}
