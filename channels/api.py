@@ -79,6 +79,12 @@ class LeftOutSerializer(serializers.Serializer):
     long_id = serializers.IntegerField(
         help_text="Left out: an id longer than the channel takes (0 on a channel with no limit)."
     )
+    long_value = serializers.IntegerField(
+        help_text=(
+            "Left out: a link, item_group_id or other value that cannot be shortened, longer "
+            "than the channel takes, counted before the rules (Google: item_group_id over 50)."
+        )
+    )
     no_brand = serializers.IntegerField(
         help_text=(
             "Left out: no brand where the channel requires one, counted before the rules "

@@ -103,6 +103,12 @@ def _content_sql(
     if id_limit is not None:  # an id cannot be shortened: the channel would refuse it
         sql += f" AND {_char_length('p.sku')} <= %s"
         params.append(id_limit)
+    if not feed.rules:
+        # nor a link or group id (with rules, the fitter judges the values the rules leave)
+        long_value, long_params = _long_value(feed.channel)
+        if long_value:
+            sql += f" AND NOT ({long_value})"
+            params += long_params
     sql += " ORDER BY p.id"
     if limit is not None:
         sql += " LIMIT %s"
@@ -232,6 +238,8 @@ class LeftOut:
     impacted: int
     labelled: int = 0
     long_id: int = 0  # an id over the channel's limit (id_limit)
+    # a link, group id or other value that cannot be shortened over the channel's limit
+    long_value: int = 0
     no_brand: int = 0  # no brand where the channel requires one (before the rules)
 
 
@@ -239,31 +247,51 @@ class LeftOut:
 _NO_ID_LIMIT = 1 << 30
 
 
+def _long_value(channel: str) -> tuple[str, list]:
+    """A SQL condition over `p`: one of the product's values that cannot be shortened is
+    over the channel's limit (specs.ChannelSpec.value_limits), and its parameters; "" when
+    none of them can be (our own limit is no longer than the channel's). Each channel
+    column is written from the product column of its name; a GTIN as written may be shorter
+    than as stored (specs.gtin_digits), but ours is no longer than any channel's."""
+    conds, params = [], []
+    for col, limit in SPECS[channel].value_limits.items():
+        if Product._meta.get_field(col).max_length <= limit:
+            continue
+        conds.append(f"{_char_length('p.' + col)} > %s")
+        params.append(limit)
+    return " OR ".join(conds), params
+
+
 def feed_left_out(feed: ChannelFeed) -> LeftOut:
     """One GROUP BY over the catalog's active products, their flag state and what the
     channel refuses. Each product is counted once, for the first reason that leaves it out:
-    its review status, then an id too long, then Impacted, then no brand."""
+    its review status, then an id too long, then another value too long, then Impacted,
+    then no brand. Values and brands are judged before the rules."""
     p, f = Product._meta.db_table, FlagState._meta.db_table
     spec = SPECS[feed.channel]
+    long_value, long_params = _long_value(feed.channel)
     sql = (
         f"SELECT p.review_status, fs.status, {_char_length('p.sku')} > %s, "  # noqa: S608
-        f"{_matches('p.brand')}, COUNT(*) "
+        f"{long_value or '1 = 0'}, {_matches('p.brand')}, COUNT(*) "
         f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
         f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
-        f"GROUP BY 1, 2, 3, 4"
+        f"GROUP BY 1, 2, 3, 4, 5"
     )
     counts = dict.fromkeys(
-        ("unavailable", "pending", "impacted", "included", "labelled", "long_id", "no_brand"), 0
-    )
+        ("unavailable", "pending", "impacted", "included", "labelled", "long_id"), 0
+    ) | {"long_value": 0, "no_brand": 0}
     statuses = _statuses(feed)
-    params = [spec.id_limit or _NO_ID_LIMIT, BLANK, feed.tenant_id, feed.catalog_id]
+    params = [spec.id_limit or _NO_ID_LIMIT, *long_params, BLANK]
+    params += [feed.tenant_id, feed.catalog_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for status, flag, long_id, no_brand, n in cursor.fetchall():
+        for status, flag, long_id, long_val, no_brand, n in cursor.fetchall():
             if status not in statuses:
                 counts[status if status in counts else "unavailable"] += n
             elif long_id:
                 counts["long_id"] += n
+            elif long_val:
+                counts["long_value"] += n
             elif flag == "impacted" and feed.flagged == FlaggedMode.EXCLUDE:
                 counts["impacted"] += n
             elif no_brand and spec.brand_required:

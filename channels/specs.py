@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from catalog_health.csv_export import FORMULA_PREFIXES
-
 GOOGLE, META, TIKTOK = "google", "meta", "tiktok"
 XML, CSV, TSV = "xml", "csv", "tsv"
 
@@ -72,6 +70,10 @@ _AVAILABILITY = {
 }
 
 
+# availabilities that come with the date the product can ship (Google's availability_date)
+DATED_AVAILABILITY = ("preorder", "backorder")
+
+
 @dataclass(frozen=True)
 class ChannelSpec:
     channel: str
@@ -84,6 +86,12 @@ class ChannelSpec:
     # ids longer than this are refused; an id cannot be shortened (orders and conversions
     # name it), so such a product is left out of the feed. None: no limit below ours (100).
     id_limit: int | None = None
+    # other values that cannot be shortened, by column: a link (a cut one leads nowhere), a
+    # group id (cut, it joins or splits variant groups), a part number or GTIN (cut, it names
+    # another product). Over its limit the product is left out, as for a long id.
+    value_limits: dict[str, int] = field(default_factory=dict)
+    # each additional image URL over this is left out (the other images still go)
+    image_url_limit: int | None = None
     # a product without a brand is refused: left out of the feed
     brand_required: bool = False
 
@@ -105,17 +113,33 @@ _OPTIONAL = (
 
 SPECS: dict[str, ChannelSpec] = {
     # Google Merchant Center product data specification: id up to 50 characters, title
-    # 150, description 5,000.
+    # 150, description 5,000, brand 70, product_type 750, custom labels 100; link and
+    # images 2,000, item_group_id 50, mpn 70, gtin 50.
     GOOGLE: ChannelSpec(
         GOOGLE,
         "id",
         ("id", "title", "description", "link", "image_link", "availability", "price"),
-        ("condition", "brand", *_OPTIONAL),
-        text_limits={"title": 150, "description": 5000},
+        # availability_date: required with preorder and backorder
+        ("condition", "brand", *_OPTIONAL, "availability_date"),
+        text_limits={
+            "title": 150,
+            "description": 5000,
+            "brand": 70,
+            "product_type": 750,
+            **{f"custom_label_{n}": 100 for n in range(5)},
+        },
         id_limit=50,
+        value_limits={
+            "link": 2000,
+            "image_link": 2000,
+            "item_group_id": 50,
+            "mpn": 70,
+            "gtin": 50,
+        },
+        image_url_limit=2000,
     ),
     # Meta commerce catalog fields: id up to 100 characters (ours too), title 200,
-    # description 9,999.
+    # description 9,999, brand 100.
     META: ChannelSpec(
         META,
         "id",
@@ -133,7 +157,7 @@ SPECS: dict[str, ChannelSpec] = {
         # Meta's own taxonomy beside Google's (a feed's fb_product_category column, kept by
         # the ingest as a custom attribute)
         (*_OPTIONAL, "fb_product_category"),
-        text_limits={"title": 200, "description": 9999},
+        text_limits={"title": 200, "description": 9999, "brand": 100},
     ),
     # TikTok catalog product parameters: nine required fields, brand among them ("an error
     # message if any of the required fields are missing"). It publishes no lengths: texts
@@ -154,7 +178,7 @@ SPECS: dict[str, ChannelSpec] = {
             "brand",
         ),
         _OPTIONAL,
-        text_limits={"title": 150, "description": 5000},
+        text_limits={"title": 150, "description": 5000, "brand": 70},
         brand_required=True,
     ),
 }
@@ -305,6 +329,24 @@ def image_list(urls: list[str]) -> str:
     return ",".join(url.replace(",", "%2C") for url in urls if url)
 
 
+# A GTIN as the review reads it (ecr.rules.columns.gtin_check): spaces at its ends trimmed,
+# spaces and hyphens inside dropped, then 8, 12, 13 or 14 digits. Both patterns are read by
+# Python and PostgreSQL alike (xml_sql writes the same in SQL).
+GTIN_SEPARATORS = " -"
+GTIN_SHAPE = "^(?:[0-9]{8}|[0-9]{12,14})$"
+_GTIN_SHAPE = re.compile(GTIN_SHAPE.removesuffix("$") + "\\Z")
+
+
+def gtin_digits(gtin: str) -> str:
+    """The GTIN as channels read it: "4006 3813 3393 1" (as printed under a barcode) is
+    "4006381333931". A value that is not a GTIN written with separators goes as stored."""
+    digits = gtin.strip(SPACES).translate(_NO_GTIN_SEPARATORS)
+    return digits if _GTIN_SHAPE.match(digits) else gtin
+
+
+_NO_GTIN_SEPARATORS = str.maketrans("", "", GTIN_SEPARATORS)
+
+
 def availability_word(channel: str, value: str) -> str:
     words = _AVAILABILITY.get(value)
     if words is None:
@@ -369,6 +411,9 @@ def item_builder(
             flag_status,
         ) = row
         cur = currency or catalog_currency
+        # a sale price not below the price (or not above zero) is no sale: the channels
+        # refuse it as one, and the review flags it (sale_price_not_below_price)
+        on_sale = sale_price is not None and price is not None and 0 < sale_price < price
         images = _json(extra_images, [])
         attrs = _json(custom, {})
         words = _AVAILABILITY.get(availability)
@@ -385,18 +430,26 @@ def item_builder(
             "condition": condition or "new",
             "brand": brand or "",
             "additional_image_link": image_list(images) if images else "",
-            "sale_price": money(sale_price, cur),
+            "sale_price": money(sale_price, cur) if on_sale else "",
             # only with a sale price: a window without one says nothing a channel can use
             # (Google ignores it, others flag it)
             "sale_price_effective_date": _attr_text(attrs.get("sale_price_effective_date"))
-            if attrs and sale_price is not None
+            if attrs and on_sale
             else "",
             "item_group_id": item_group_id or "",
             "google_product_category": category or "",
             "product_type": product_type or "",
-            "gtin": gtin or "",
+            "gtin": gtin_digits(gtin) if gtin else "",
             "mpn": mpn or "",
         }
+        if google:
+            # the date a preorder or backorder ships (an imported feed's column, kept as a
+            # custom attribute); said of a product in stock it means nothing
+            item["availability_date"] = (
+                _attr_text(attrs.get("availability_date"))
+                if attrs and availability in DATED_AVAILABILITY
+                else ""
+            )
         if meta:
             item["fb_product_category"] = (
                 _attr_text(attrs.get("fb_product_category")) if attrs else ""
@@ -408,23 +461,33 @@ def item_builder(
     return build
 
 
-def item_fitter(channel: str, *, table: bool) -> Callable[[dict[str, str]], dict[str, str] | None]:
+def item_fitter(channel: str) -> Callable[[dict[str, str]], dict[str, str] | None]:
     """A function giving an item (after the feed's rules) as the channel takes it: texts
-    over the channel's limits shortened, None for an item the channel would refuse (no brand
-    where one is required). table: a CSV or TSV feed, where a text starting like a formula
-    gets an apostrophe (writers.safe_cell), which counts against the limit too."""
+    over the channel's limits shortened, additional image URLs over its limit left out, None
+    for an item the channel would refuse (no brand where one is required, a value that cannot
+    be shortened over its limit)."""
     spec = SPECS[channel]
     limits = list(spec.text_limits.items())
+    value_limits = list(spec.value_limits.items())
+    image_limit = spec.image_url_limit
     brand_required = spec.brand_required
 
     def fit(item: dict[str, str]) -> dict[str, str] | None:
         if brand_required and is_blank(item.get("brand") or ""):
             return None
+        for col, limit in value_limits:
+            value = item.get(col)
+            if value and len(value) > limit:
+                return None
         for col, limit in limits:
             value = item.get(col)
-            if value and len(value) >= limit:
-                room = limit - 1 if table and value.startswith(FORMULA_PREFIXES) else limit
-                item[col] = shorten(value, room)
+            if value and len(value) > limit:
+                item[col] = shorten(value, limit)
+        images = item.get("additional_image_link")
+        if images and image_limit is not None and len(images) > image_limit:
+            item["additional_image_link"] = ",".join(
+                url for url in images.split(",") if len(url) <= image_limit
+            )
         return item
 
     return fit

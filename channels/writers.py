@@ -3,8 +3,10 @@ chunks, so a response streams with constant memory (pure: no Django, no ORM).
 
 Text from feeds is data: XML text is escaped, and the characters XML 1.0 forbids (C0
 controls but tab and line breaks, U+FFFE, U+FFFF) are dropped in every format, or one stray
-control character would make a channel reject the whole feed; CSV and TSV cells that a
-spreadsheet would run as a formula get a leading apostrophe (catalog_health.csv_export).
+control character would make a channel reject the whole feed. CSV and TSV cells carry the
+seller's text as it is: a channel reads its feed as data, so the apostrophe that keeps a
+spreadsheet from running a formula (catalog_health.csv_export, for exports people open)
+would reach Google, Meta and TikTok as part of a title ("'-50% Sale").
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
-
-from catalog_health.csv_export import FORMULA_PREFIXES
 
 G_NS = "http://base.google.com/ns/1.0"
 # RSS 2.0's own elements; every other column is a g: element
@@ -32,15 +32,9 @@ def xml_text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def safe_cell(value: str) -> str:
-    """A CSV/TSV cell no spreadsheet evaluates as a formula."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-
-
 def _csv_cell(value: str) -> str:
-    # the characters XML forbids go in every format (channels reject them in tables too),
-    # before the formula check: "\x0b=1+1" is a formula once its control is gone
-    return safe_cell(_XML_BAD.sub("", value))
+    # the characters XML forbids go in every format (channels reject them in tables too)
+    return _XML_BAD.sub("", value)
 
 
 def _tsv_cell(value: str, *, clean: bool = False) -> str:
@@ -48,7 +42,8 @@ def _tsv_cell(value: str, *, clean: bool = False) -> str:
     # values only when its "quoted fields" setting is on.
     if "\t" in value or "\n" in value or "\r" in value:
         value = value.replace("\t", " ").replace("\r", " ").replace("\n", " ")
-    value = _csv_cell(value) if clean else safe_cell(value)
+    if clean:
+        value = _csv_cell(value)
     if value.startswith('"'):
         # with quoted fields (on by default) a leading quote opens a quoted value: quote
         # it whole, its quotes doubled, or '"Pro" Runner' reads as 'Pro Runner'
@@ -119,7 +114,7 @@ def _csv_lines(columns: list[str], items: Iterable[dict[str, str]]) -> Iterator[
     for item in items:
         out.seek(0)
         out.truncate()
-        writer.writerow([safe_cell(item.get(c) or "") for c in columns])
+        writer.writerow([item.get(c) or "" for c in columns])
         line = out.getvalue()
         if _XML_BAD.search(line):  # one search a line; the rare line again cell by cell
             out.seek(0)

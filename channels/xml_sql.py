@@ -175,15 +175,22 @@ def _availability(channel: str) -> str:
     return f"CASE p.availability {whens} ELSE {other} END"
 
 
-def _images(tag: str) -> str:
-    """One element per image, as the reference (specs.image_list): a comma inside a URL
-    written %2C, the images joined by "," and split again on ",", empty pieces left out.
-    One image without a comma (the usual case) skips the per-row subquery and the regular
-    expressions."""
+def _fits(expr: str, limit: int | None) -> str:
+    """expr has no more than limit characters (counted only when its bytes are more)."""
+    if limit is None:
+        return "TRUE"
+    return f"(octet_length({expr}) <= {limit} OR char_length({expr}) <= {limit})"
+
+
+def _images(tag: str, limit: int | None) -> str:
+    """One element per image, as the reference (specs.image_list, then item_fitter): a comma
+    inside a URL written %2C, a URL so written over the channel's limit left out, the images
+    joined by "," and split again on ",", empty pieces left out. One image without a comma
+    (the usual case) skips the per-row subquery and the regular expressions."""
     a = "p.additional_image_links"
     joined = (
-        f"array_to_string(ARRAY(SELECT replace(u, ',', '%%2C') "  # noqa: S608 - no values
-        f"FROM jsonb_array_elements_text({a}) u), ',')"
+        f"array_to_string(ARRAY(SELECT w FROM (SELECT replace(u, ',', '%%2C') AS w "  # noqa: S608
+        f"FROM jsonb_array_elements_text({a}) u) written WHERE {_fits('w', limit)}), ',')"
     )
     # empty pieces out first, then the marks (a piece of forbidden characters only is kept)
     pieces = _clean(f"NULLIF(btrim(regexp_replace({joined}, ',{{2,}}', ',', 'g'), ','), '')")
@@ -194,8 +201,23 @@ def _images(tag: str) -> str:
     return (
         f"CASE WHEN {a} = '[]'::jsonb THEN NULL "
         f"WHEN jsonb_array_length({a}) = 1 AND strpos({a} ->> 0, ',') = 0 "
+        f"AND {_fits(f'({a} ->> 0)', limit)} "
         f"THEN {_element(tag, f'{a} ->> 0')} ELSE {several} END"
     )
+
+
+def _gtin(expr: str) -> str:
+    """specs.gtin_digits in SQL: a GTIN of digits only (the usual case) as it is, else its
+    digits when, trimmed and without its separators, it has a GTIN's length."""
+    digits = f"translate(btrim({expr}, {_chars(specs.SPACES)}), {_lit(specs.GTIN_SEPARATORS)}, '')"
+    return (
+        f"CASE WHEN translate({expr}, '0123456789', '') = '' THEN {expr} "
+        f"WHEN {digits} ~ {_lit(specs.GTIN_SHAPE)} THEN {digits} ELSE {expr} END"
+    )
+
+
+# a sale price below the price and above zero (specs.item_builder's on_sale)
+_ON_SALE = "p.sale_price > 0 AND p.sale_price < p.price"
 
 
 def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> tuple[str, list]:
@@ -203,6 +225,7 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
     line (see the module's docstring; `unmark` makes it XML), and its parameters."""
     spec = specs.SPECS[channel]
     currency = "COALESCE(NULLIF(p.currency, ''), %s)"
+    dated = ", ".join(map(_lit, specs.DATED_AVAILABILITY))
     values = {
         spec.id_column: "p.sku",
         "title": "p.title",
@@ -210,26 +233,31 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
         "link": "p.link",
         "image_link": "p.image_link",
         "brand": "p.brand",
+        "sale_price": f"CASE WHEN {_ON_SALE} THEN p.sale_price END",
         # only with a sale price (specs.item_builder)
-        "sale_price_effective_date": "CASE WHEN p.sale_price IS NOT NULL "
+        "sale_price_effective_date": f"CASE WHEN {_ON_SALE} "
         "THEN p.custom_attributes ->> 'sale_price_effective_date' END",
         "item_group_id": "p.item_group_id",
+        # only with preorder or backorder (specs.item_builder)
+        "availability_date": f"CASE WHEN p.availability IN ({dated}) "
+        "THEN p.custom_attributes ->> 'availability_date' END",
         "google_product_category": "p.google_product_category",
         "fb_product_category": "p.custom_attributes ->> 'fb_product_category'",
         "product_type": "p.product_type",
-        "gtin": "p.gtin",
+        "gtin": _gtin("p.gtin"),
         "mpn": "p.mpn",
     }
     parts = [_markup("<item>")]
     for col in specs.base_columns(channel, label_slot=label_slot):
         tag = col if col in ("title", "link", "description") else f"g:{col}"
         if col == "additional_image_link":
-            parts.append(_images(tag))
+            parts.append(_images(tag, spec.image_url_limit))
         elif col == "availability":
             # never empty; the words are ours, the unknown values cleaned inside
             parts.append(_element(tag, _availability(channel), text=False))
         elif col in ("price", "sale_price"):
-            parts.append(_element(tag, _money(f"p.{col}", currency), text=False))
+            amount = values.get(col, f"p.{col}")
+            parts.append(_element(tag, _money(amount, currency), text=False))
         elif col == "condition":
             parts.append(_element(tag, "COALESCE(NULLIF(p.condition, ''), 'new')"))
         elif label_slot is not None and col == specs.label_column(label_slot):

@@ -50,7 +50,11 @@ def test_fast_xml_equals_the_reference_writer(catalog, products, channel, flagge
             availability=["in_stock", "discontinued", "backorder", "preorder"][i % 4],
             condition=["", "used", "refurbished"][i % 3],
             additional_image_links=[] if i % 2 else ["https://i/1.jpg", "https://i/2,3.jpg", ""],
-            custom_attributes={"sale_price_effective_date": text, "fb_product_category": text}
+            custom_attributes={
+                "sale_price_effective_date": text,
+                "fb_product_category": text,
+                "availability_date": text,
+            }
             if i % 2
             else {},
             gtin=text,

@@ -1,0 +1,235 @@
+"""What a channel receives is what the seller's catalog holds, in the form the channel
+accepts: probed from outside, products with awkward values fetched over the public URL in
+every channel and format, through both output paths (the database-written XML and the
+Python writers)."""
+
+from decimal import Decimal
+
+import pytest
+
+from catalogs.models import ReviewStatus
+from catalogs.tests.factories import ProductFactory
+from channels import selectors, services
+
+from .factories import ChannelFeedFactory
+from .test_delivery import body_of, fetch, table, xml_items
+
+pytestmark = pytest.mark.django_db
+
+# every channel and format, the XML ones also through the Python writers (a rule that
+# changes nothing sends them there)
+NO_OP_RULE = [{"op": "replace", "field": "title", "find": "~never~", "replace": ""}]
+FEEDS = [
+    ("google", "xml", []),
+    ("google", "xml", NO_OP_RULE),
+    ("google", "tsv", []),
+    ("meta", "csv", []),
+    ("meta", "xml", []),
+    ("meta", "xml", NO_OP_RULE),
+    ("tiktok", "csv", []),
+]
+
+
+def items_of(client, feed) -> dict[str, dict[str, str]]:
+    """The feed's items by id, each column's first value, read by an independent parser."""
+    body = body_of(fetch(client, feed))
+    if feed.format == "xml":
+        out = {}
+        for item in xml_items(body):
+            flat = {k.removeprefix("g:"): v[0] for k, v in item.items()}
+            out[flat["id"]] = flat
+        return out
+    id_col = "sku_id" if feed.channel == "tiktok" else "id"
+    return {r[id_col]: {k: v for k, v in r.items() if v} for r in table(body, feed.format)}
+
+
+def available(catalog, sku, **fields):
+    return ProductFactory(catalog=catalog, sku=sku, review_status=ReviewStatus.AVAILABLE, **fields)
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_text_that_starts_like_a_formula_reaches_the_channel_unchanged(
+    client, catalog, channel, fmt, rules
+):
+    # a channel reads its feed as data, never as a spreadsheet: no apostrophe in front
+    texts = ["-50% Sale on shoes", "+1 Cable", "=Equal Fit", "@home Chair", "|Bar|", "%Off"]
+    for i, text in enumerate(texts):
+        available(catalog, f"F{i}", title=text, brand=text, description=text, mpn=text)
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    items = items_of(client, feed)
+    for i, text in enumerate(texts):
+        item = items[f"F{i}"]
+        assert (item["title"], item["brand"], item["description"], item["mpn"]) == (text,) * 4
+
+
+GTINS = [
+    ("4006 3813 3393 1", "4006381333931"),  # as printed under a barcode
+    ("4006-381-33393-1", "4006381333931"),
+    (" 0 12345 67890 5 ", "012345678905"),  # UPC-A
+    ("9638-5074", "96385074"),  # EAN-8
+    ("4006381333931", "4006381333931"),
+    ("ISBN 978-3-16-148410-0", "ISBN 978-3-16-148410-0"),  # not digits: as stored
+    ("123-456", "123-456"),  # six digits: no GTIN length
+    ("4006 3813 3393 191", "4006 3813 3393 191"),  # fifteen digits
+]
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_a_gtin_written_with_separators_is_sent_as_its_digits(client, catalog, channel, fmt, rules):
+    # the review reads a GTIN without its spaces and hyphens; the channels want it so too
+    for i, (stored, _sent) in enumerate(GTINS):
+        available(catalog, f"G{i}", gtin=stored)
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    items = items_of(client, feed)
+    assert [items[f"G{i}"]["gtin"].strip() for i in range(len(GTINS))] == [
+        sent.strip() for _stored, sent in GTINS
+    ]
+
+
+def words(n: int) -> str:
+    return ("Kestrel " * n)[: n - 1] + "x"
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_texts_over_the_channels_limits_are_shortened_at_a_word(
+    client, catalog, channel, fmt, rules
+):
+    # Google takes a brand of up to 70 characters (TikTok's texts are kept within Google's),
+    # Meta up to 100; ours is 150
+    available(catalog, "B1", brand=words(150))
+    available(catalog, "B2", brand=words(70))
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    items = items_of(client, feed)
+    limit = 100 if channel == "meta" else 70
+    brand = items["B1"]["brand"]
+    assert limit - 8 <= len(brand) <= limit and brand.endswith("Kestrel")
+    assert items["B2"]["brand"] == words(70)
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_a_group_id_over_the_channels_limit_leaves_the_product_out_and_counted(
+    client, catalog, channel, fmt, rules
+):
+    # Google takes an item_group_id of up to 50 characters; cut, it would join or split
+    # variant groups, so the product stays out, like one with a long id
+    available(catalog, "L1", item_group_id="g" * 51)
+    available(catalog, "L2", item_group_id="g" * 50)
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    items = items_of(client, feed)
+    google = channel == "google"
+    assert sorted(items) == (["L2"] if google else ["L1", "L2"])
+    assert selectors.feed_left_out(feed).long_value == (1 if google else 0)
+    assert selectors.feed_left_out(feed).included == (1 if google else 2)
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_an_additional_image_url_over_the_channels_limit_is_left_out(
+    client, catalog, channel, fmt, rules
+):
+    long_url = "https://shop.example.com/i/" + "a" * 2000 + ".jpg"
+    ok = "https://shop.example.com/i/ok.jpg"
+    available(catalog, "I1", additional_image_links=[long_url, ok])
+    available(catalog, "I2", additional_image_links=[long_url])
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    items = items_of(client, feed)
+    if channel == "google":
+        assert items["I1"]["additional_image_link"] == ok
+        assert "additional_image_link" not in items["I2"]
+    else:
+        assert items["I2"]["additional_image_link"] == long_url
+
+
+def test_values_a_rule_makes_too_long_are_fitted_after_the_rules(client, catalog):
+    available(catalog, "R1", product_type=words(300))
+    available(catalog, "R2", product_type="Shoes", link="https://shop.example.com/r2")
+    rules = [
+        {"op": "copy", "from": "product_type", "to": "custom_label_1"},
+        # a link the rule makes longer than Google's 2,000 characters: cannot be cut
+        {"op": "suffix", "field": "link", "value": "?" + "u" * 499},
+        {"op": "suffix", "field": "link", "value": "u" * 500},
+        {"op": "suffix", "field": "link", "value": "u" * 500},
+        {"op": "suffix", "field": "link", "value": "u" * 473},
+    ]
+    feed = ChannelFeedFactory(catalog=catalog, channel="google", format="tsv", rules=rules)
+    items = items_of(client, feed)
+    assert sorted(items) == ["R2"]  # R1's link is two characters longer than R2's
+    assert len(items["R2"]["link"]) == 2000
+    feed.rules = [rules[0]]
+    feed.save()
+    label = items_of(client, feed)["R1"]["custom_label_1"]
+    assert 90 <= len(label) <= 100 and label.endswith("Kestrel")
+
+
+@pytest.mark.parametrize("channel", ["google", "meta"])
+def test_both_xml_paths_fit_values_alike(catalog, channel):
+    # the database-written items and the Python writers' stay byte-identical on the values
+    # fitted here: separated GTINs, long brands, group ids and image URLs
+    urls = [
+        "https://i/" + "é" * 1982 + ",,,,.jpg",  # 2,000 characters, 2,008 as written (%2C)
+        "https://i/" + "é" * 1987 + ".jpg",  # 2,001
+        "https://i/" + "é" * 1986 + ".jpg",  # 2,000
+        "https://i/2.jpg",
+        "",
+    ]
+    for i, (stored, _sent) in enumerate(GTINS):
+        available(
+            catalog,
+            f"V{i}",
+            gtin=stored,
+            brand=words(60 + i * 10),
+            item_group_id="g" * (48 + i % 4),
+            additional_image_links=urls[i % 5 :] + urls[: i % 3],
+        )
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format="xml")
+    fast = b"".join(services.feed_body(feed, link="https://l/"))
+    reference = b"".join(services.feed_body(feed, link="https://l/", fast=False))
+    assert fast.count(b"<item>") == reference.count(b"<item>") >= 4
+    assert fast == reference
+
+
+SALES = [
+    # (price, sale price, sale price sent)
+    ("12.99", "9.99", "9.99"),
+    ("12.99", "12.99", None),  # equal: no sale, which channels refuse as a sale price
+    ("12.99", "15.00", None),  # above the price
+    ("12.99", "0.00", None),  # nothing is free by mistake
+    (None, "9.99", None),  # no price to be below
+]
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_a_sale_price_goes_only_when_it_is_below_the_price(client, catalog, channel, fmt, rules):
+    window = "2026-01-01T00:00Z/2026-01-31T23:59Z"
+    for i, (price, sale, _sent) in enumerate(SALES):
+        available(
+            catalog,
+            f"S{i}",
+            price=Decimal(price) if price else None,
+            sale_price=Decimal(sale),
+            custom_attributes={"sale_price_effective_date": window},
+        )
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    items = items_of(client, feed)
+    sent = [
+        (items[f"S{i}"].get("sale_price"), items[f"S{i}"].get("sale_price_effective_date"))
+        for i in range(len(SALES))
+    ]
+    assert sent == [(f"{s} USD", window) if s else (None, None) for _p, _s, s in SALES]
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), [f for f in FEEDS if f[0] == "google"])
+def test_google_gets_the_availability_date_of_a_preorder_or_backorder(
+    client, catalog, channel, fmt, rules
+):
+    # Google requires an availability date with preorder and backorder; an imported feed's
+    # availability_date column is kept as a custom attribute
+    date = "2026-03-01T00:00Z"
+    for sku, availability in (("D1", "preorder"), ("D2", "backorder"), ("D3", "in_stock")):
+        available(
+            catalog, sku, availability=availability, custom_attributes={"availability_date": date}
+        )
+    available(catalog, "D4", availability="preorder")
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    items = items_of(client, feed)
+    dates = {sku: item.get("availability_date") for sku, item in items.items()}
+    assert dates == {"D1": date, "D2": date, "D3": None, "D4": None}
