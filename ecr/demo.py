@@ -20,7 +20,7 @@ POLICY_TITLES = [
     "{t} – designer replica",
     "{t} (knockoff of the famous brand)",
     "{t} with CBD infusion",
-    "{t} — casino night edition",
+    "{t} — online casino bonus edition",
 ]
 DENIED_DESCRIPTIONS = [
     "Clinically shown to boost energy. This product cures cancer and has no side effects.",
