@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import hypothesis
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,6 +20,11 @@ from catalog_health.tenancy.roles import Role
 from catalog_health.tenancy.services import api_token_create
 
 BASE_DIR = Path(__file__).resolve().parent
+
+# Tests assert behaviour, never wall-clock time: no per-example deadline (on a busy 2-core
+# machine an example of a few ms can take 250 ms, and hypothesis would call that a failure).
+hypothesis.settings.register_profile("catalog_health", deadline=None)
+hypothesis.settings.load_profile("catalog_health")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import deque
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -342,6 +343,33 @@ def _short_last_row(bad: list[tuple], bad_lines: list[int], last: int) -> int | 
     return None
 
 
+# blocks split and hashed ahead of a matcher still loading (bounded memory)
+AHEAD_BYTES = 256 << 20
+
+
+def _ahead_of(matcher, blocks: Iterator[tuple]) -> Iterator[tuple]:
+    """``blocks`` in order. While ``matcher`` is still loading (its ``ready()`` is false:
+    the last pull's fingerprints read on another connection), the next blocks are split
+    and hashed and held, up to AHEAD_BYTES of them, rather than waiting for it."""
+    if getattr(matcher, "ready", None) is None:
+        yield from blocks
+        return
+    held: deque[tuple] = deque()
+    size = 0
+    try:
+        for item in blocks:
+            held.append(item)
+            size += len(item[0].data)
+            while held and (size >= AHEAD_BYTES or matcher.ready()):
+                first = held.popleft()
+                size -= len(first[0].data)
+                yield first
+    except Exception:  # the blocks before a bad one are read first, as without a matcher
+        yield from held
+        raise
+    yield from held
+
+
 def iter_csv_record_tables(
     stream: IO[bytes],
     *,
@@ -365,10 +393,15 @@ def iter_csv_record_tables(
     both). ``columns`` as in iter_csv_tables.
     """
     names, delimiter = columns or _columns(head, encoding, delimiter)
-    enc = "utf8" if encoding in ("utf-8", "utf8", "utf-8-sig") else encoding
-    key: int | None = None
-    try:
-        split_on = delimiter.encode(encoding)
+    split_on = delimiter.encode(encoding)
+
+    def hashed_blocks(
+        encoding: str, undecided: bool
+    ) -> Iterator[tuple[R.RecordBlock, np.ndarray, dict, str, str]]:
+        """Each block of records with their hashes, problems and encoding (as decided by
+        then): what needs no matcher, so it can run ahead of one still loading."""
+        enc = "utf8" if encoding in ("utf-8", "utf8", "utf-8-sig") else encoding
+        key: int | None = None
         for block in R.iter_record_blocks(stream, first_line=1, delimiter=split_on):
             if key is None:  # the first record is the header line
                 key = R.fingerprint_key(block.record(0), delimiter, encoding, *context)
@@ -380,12 +413,17 @@ def iter_csv_record_tables(
                 encoding = P.detect_encoding(_first_non_ascii(block.join()))
                 enc = "utf8" if encoding == "utf-8" else encoding
             hashes = R.record_hashes(block, key)
+            problems = R.problem_records(block, encoding=encoding, delimiter=split_on)
+            yield block, hashes, problems, encoding, enc
+
+    blocks = _ahead_of(matcher, hashed_blocks(encoding, undecided))
+    try:
+        for block, hashes, problems, encoding, enc in blocks:
             kept = (
                 matcher(block, hashes, state)
                 if matcher is not None
                 else np.ones(len(block), dtype=bool)
             )
-            problems = R.problem_records(block, encoding=encoding, delimiter=split_on)
             unreadable = []
             for i, message in sorted(problems.items()):
                 if kept[i]:  # (a record skipped as unchanged was read fine before)

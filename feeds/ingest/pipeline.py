@@ -282,7 +282,9 @@ def _ingest(ctx: _Ctx) -> None:
             if background is not None:
                 background.cancel()
         elif background is not None:
-            matcher = background.result()
+            # parsing starts now; it waits for the fingerprints only where it needs them
+            # (an empty catalog has none: its pull may write straight into the products)
+            matcher = background if _has_fingerprints(ctx.catalog) else background.result()
         elif not run.force:
             matcher = _unchanged_record_matcher(ctx.catalog)
     with _phase(run, Phase.PARSING):
@@ -300,7 +302,11 @@ def _ingest(ctx: _Ctx) -> None:
         except BaseException:
             if download is not None:
                 download.cancel()
+            if matcher is background and background is not None:
+                background.cancel()
             raise
+        if matcher is background and background is not None:
+            matcher = background.result()
     with _phase(run, Phase.VALIDATING):
         run.rows_total = state.received
         _save(run, "rows_total")
@@ -367,7 +373,11 @@ def _streamed_body(ctx: _Ctx, download: StreamedDownload, head: bytes):
 
 class _BackgroundMatcher:
     """_unchanged_record_matcher in a thread with its own connection; cancel() stops its
-    query (a 304 or an identical file needs no fingerprints)."""
+    query (a 304 or an identical file needs no fingerprints).
+
+    It stands in for the matcher it loads: the parser splits and hashes the file's first
+    blocks while ``ready()`` is false, and its first lookup waits for the fingerprints
+    (with none, every record is parsed)."""
 
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
@@ -394,6 +404,17 @@ class _BackgroundMatcher:
         if self.error is not None:
             raise self.error
         return self.value
+
+    def ready(self) -> bool:
+        return not self.thread.is_alive()
+
+    def __call__(self, block, hashes: np.ndarray, state) -> np.ndarray:
+        matcher = self.result()
+        return matcher(block, hashes, state) if matcher is not None else np.ones(len(block), bool)
+
+    def parsed_before_matched(self, errors) -> bool:
+        matcher = self.result()
+        return matcher is not None and matcher.parsed_before_matched(errors)
 
     def cancel(self) -> None:
         self.cancelled = True

@@ -284,3 +284,61 @@ def test_the_shortcut_keeps_and_rejects_what_a_full_read_does(first, second, blo
     assert kept == sorted((r["sku"], r["line"]) for r in full_rows)
     assert [(e.line, e.sku) for e in errors] == [(e.line, e.sku) for e in full_errors]
     assert state.received == len(second)
+
+
+class LoadingMatcher:
+    """A matcher whose fingerprints are still loading on another connection for the first
+    ``polls`` checks, as the pipeline's background one is: the parser may split and hash
+    blocks meanwhile, and waits for it at the first lookup."""
+
+    def __init__(self, matcher: RecordMatcher, polls: int, hashed: list):
+        self.matcher, self.polls, self.hashed = matcher, polls, hashed
+        self.hashed_at_first_lookup: int | None = None
+
+    def ready(self) -> bool:
+        self.polls -= 1
+        return self.polls < 0
+
+    def __call__(self, block, hashes, state):
+        if self.hashed_at_first_lookup is None:
+            self.hashed_at_first_lookup = len(self.hashed)
+        return self.matcher(block, hashes, state)
+
+    def parsed_before_matched(self, errors) -> bool:
+        return self.matcher.parsed_before_matched(errors)
+
+
+@pytest.mark.parametrize(("polls", "ahead"), [(0, 1), (3, 4), (1000, 0)])
+def test_blocks_are_hashed_ahead_of_a_matcher_still_loading_and_read_alike(
+    polls, ahead, monkeypatch
+):
+    from feeds import records
+
+    lines = [f"S{i:03d},Title {i},{i}.00 USD" for i in range(60)]
+    first, _, _ = parse(feed(*lines))
+    lines[7], lines[41] = "S007,Changed,7.00 USD", 'S041,"Two\nlines",41.00 USD'
+    second = feed(*lines, "S999,New,1 USD", "S003,Duplicate,3 USD", "S998,too,many,fields")
+    expected = parse(second, matcher_for(first))
+
+    monkeypatch.setattr(records, "BLOCK_BYTES", 64)  # a block a record or two
+    hashed = []
+    hash_block = records.record_hashes
+    monkeypatch.setattr(records, "record_hashes", lambda b, k: hashed.append(1) or hash_block(b, k))
+    loading = LoadingMatcher(matcher_for(first), polls, hashed)
+    state = ValidationState(default_currency="USD", country="US")
+    tables, errors = [], []
+    for good, errs in parse_feed_tables(io.BytesIO(second), state=state, matcher=loading):
+        tables.append(good)
+        errors += [e for e in errs if e.severity == "error"]
+    rows = [r for t in tables for r in t.to_pylist()]
+    assert (rows, errors, state.received, state.rejected) == (
+        expected[0],
+        expected[1],
+        expected[2].received,
+        expected[2].rejected,
+    )
+    assert loading.matcher.matched_skus == [f"S{i:03d}" for i in range(60) if i not in (7, 41)]
+    # while it loaded, the parser split and hashed on: every block of this small file, far
+    # under the cap, once it never got ready before the end
+    assert loading.hashed_at_first_lookup == (ahead or len(hashed))
+    assert len(hashed) > 10
