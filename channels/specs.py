@@ -310,16 +310,32 @@ def minor_units(currency: str) -> int:
     return MINOR_UNITS.get(currency_code(currency), DEFAULT_MINOR_UNITS)
 
 
-def money(amount: Decimal | float | None, currency: str) -> str:
-    """12.99 USD, 1200 JPY, 1.500 KWD: the number with the currency's minor units (rounded
-    half away from zero, as PostgreSQL's round()), a space, the ISO 4217 code in capitals.
-    A float is SQLite's numeric column read by raw SQL: its shortest text is the amount."""
-    if amount is None:
-        return ""
+def written_amount(amount: Decimal | float, currency: str) -> Decimal:
+    """The amount as a price writes it: in the currency's minor units, rounded half away
+    from zero (as PostgreSQL's round()). A float is SQLite's numeric column read by raw SQL:
+    its shortest text is the amount."""
     if not isinstance(amount, Decimal):
         amount = Decimal(str(amount))
-    value = amount.quantize(Decimal(1).scaleb(-minor_units(currency)), ROUND_HALF_UP)
+    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), ROUND_HALF_UP)
+
+
+def money(amount: Decimal | float | None, currency: str) -> str:
+    """12.99 USD, 1200 JPY, 1.500 KWD: the number with the currency's minor units
+    (`written_amount`), a space, the ISO 4217 code in capitals."""
+    if amount is None:
+        return ""
+    value = written_amount(amount, currency)
     return f"{value + 0:f} {currency_code(currency)}"  # + 0: no "-0" where PostgreSQL has "0"
+
+
+def on_sale(price: Decimal | float | None, sale_price: Decimal | float | None, cur: str) -> bool:
+    """A sale price goes only when, as written, it is above zero and below the price: the
+    channels refuse one equal to the price, and 1200.40 and 1200.00 JPY both read 1200 JPY
+    (the review flags a sale price not below the price, sale_price_not_below_price)."""
+    if sale_price is None or price is None:
+        return False
+    sale = written_amount(sale_price, cur)
+    return 0 < sale < written_amount(price, cur)
 
 
 def image_list(urls: list[str]) -> str:
@@ -411,9 +427,7 @@ def item_builder(
             flag_status,
         ) = row
         cur = currency or catalog_currency
-        # a sale price not below the price (or not above zero) is no sale: the channels
-        # refuse it as one, and the review flags it (sale_price_not_below_price)
-        on_sale = sale_price is not None and price is not None and 0 < sale_price < price
+        sale = on_sale(price, sale_price, cur)
         images = _json(extra_images, [])
         attrs = _json(custom, {})
         words = _AVAILABILITY.get(availability)
@@ -430,11 +444,11 @@ def item_builder(
             "condition": condition or "new",
             "brand": brand or "",
             "additional_image_link": image_list(images) if images else "",
-            "sale_price": money(sale_price, cur) if on_sale else "",
+            "sale_price": money(sale_price, cur) if sale else "",
             # only with a sale price: a window without one says nothing a channel can use
             # (Google ignores it, others flag it)
             "sale_price_effective_date": _attr_text(attrs.get("sale_price_effective_date"))
-            if attrs and on_sale
+            if attrs and sale
             else "",
             "item_group_id": item_group_id or "",
             "google_product_category": category or "",

@@ -143,24 +143,41 @@ def _element(tag: str, expr: str, *, text: bool = True) -> str:
     return f"{_markup(f'<{tag}>')} || {value} || {_markup(f'</{tag}>')}"
 
 
-def _money(amount: str, currency: str) -> str:
-    """The amount with its currency's minor units (specs.money): numeric(14, 2) as text has
-    two decimals already, and round() to another scale writes exactly that many (ties away
-    from zero, no "-0"), then the code in capitals. Most prices are in a currency of two:
-    one hashed IN test decides."""
-    lower = specs.LOWER_ASCII
-    code = f"translate({currency}, {_lit(lower)}, {_lit(lower.upper())})"  # specs.currency_code
+def _written(amount: str, currency: str) -> str:
+    """specs.written_amount in SQL: numeric(14, 2) has two decimals already, and round() to
+    another scale keeps exactly that many (ties away from zero). Most prices are in a
+    currency of two: one hashed IN test decides."""
     by_digits: dict[int, list[str]] = {}
     for name, n in specs.MINOR_UNITS.items():
         by_digits.setdefault(n, []).append(_lit(name))
+    code = _code(currency)
     *tested, (last, _) = sorted(by_digits.items())
     whens = " ".join(f"WHEN {code} IN ({', '.join(names)}) THEN {n}" for n, names in tested)
     every = ", ".join(_lit(name) for name in specs.MINOR_UNITS)
-    number = (
-        f"CASE WHEN {code} IN ({every}) THEN round({amount}, CASE {whens} ELSE {last} END)::text "
-        f"ELSE ({amount})::text END"
+    return (
+        f"CASE WHEN {code} IN ({every}) THEN round({amount}, CASE {whens} ELSE {last} END) "
+        f"ELSE {amount} END"
     )
-    return f"{number} || ' ' || {_clean(code)}"
+
+
+def _code(currency: str) -> str:
+    lower = specs.LOWER_ASCII
+    return f"translate({currency}, {_lit(lower)}, {_lit(lower.upper())})"  # specs.currency_code
+
+
+def _money(amount: str, currency: str) -> str:
+    """The amount as written (`_written`: a numeric's text keeps its scale, no "-0"), then
+    the code in capitals (specs.money)."""
+    return f"({_written(amount, currency)})::text || ' ' || {_clean(_code(currency))}"
+
+
+def _on_sale(currency: str) -> str:
+    """specs.on_sale: the sale price, as written, above zero and below the price as written.
+    Rounding keeps order, so the raw test first only spares the rest on most rows."""
+    sale, price = _written("p.sale_price", currency), _written("p.price", currency)
+    return (
+        f"p.sale_price IS NOT NULL AND p.sale_price < p.price AND {sale} > 0 AND {sale} < {price}"
+    )
 
 
 def _availability(channel: str) -> str:
@@ -216,16 +233,13 @@ def _gtin(expr: str) -> str:
     )
 
 
-# a sale price below the price and above zero (specs.item_builder's on_sale)
-_ON_SALE = "p.sale_price > 0 AND p.sale_price < p.price"
-
-
 def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> tuple[str, list]:
     """A SQL expression over `p` (product) and `fs` (flag state) giving one marked <item>
     line (see the module's docstring; `unmark` makes it XML), and its parameters."""
     spec = specs.SPECS[channel]
     currency = "COALESCE(NULLIF(p.currency, ''), %s)"
     dated = ", ".join(map(_lit, specs.DATED_AVAILABILITY))
+    on_sale = _on_sale(currency)
     values = {
         spec.id_column: "p.sku",
         "title": "p.title",
@@ -233,9 +247,9 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
         "link": "p.link",
         "image_link": "p.image_link",
         "brand": "p.brand",
-        "sale_price": f"CASE WHEN {_ON_SALE} THEN p.sale_price END",
+        "sale_price": f"CASE WHEN {on_sale} THEN p.sale_price END",
         # only with a sale price (specs.item_builder)
-        "sale_price_effective_date": f"CASE WHEN {_ON_SALE} "
+        "sale_price_effective_date": f"CASE WHEN {on_sale} "
         "THEN p.custom_attributes ->> 'sale_price_effective_date' END",
         "item_group_id": "p.item_group_id",
         # only with preorder or backorder (specs.item_builder)

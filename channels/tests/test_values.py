@@ -233,3 +233,32 @@ def test_google_gets_the_availability_date_of_a_preorder_or_backorder(
     items = items_of(client, feed)
     dates = {sku: item.get("availability_date") for sku, item in items.items()}
     assert dates == {"D1": date, "D2": date, "D3": None, "D4": None}
+
+
+ROUNDED_SALES = [
+    # (currency, price, sale price, (price, sale price) sent)
+    ("JPY", "1200.40", "1200.00", ("1200 JPY", None)),  # both 1200 JPY: no sale
+    ("JPY", "1200.60", "1200.40", ("1201 JPY", "1200 JPY")),
+    ("JPY", "12.00", "0.40", ("12 JPY", None)),  # 0 JPY: nothing is free by mistake
+    ("KRW", "1000.40", "999.50", ("1000 KRW", None)),  # both 1000 KRW, half away from zero
+    ("KRW", "1000.50", "1000.49", ("1001 KRW", "1000 KRW")),
+    ("USD", "12.99", "12.98", ("12.99 USD", "12.98 USD")),
+]
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_a_sale_price_is_compared_with_the_price_as_both_are_written(
+    client, catalog, channel, fmt, rules
+):
+    # a yen price goes without decimals: a sale price that only differs in them is no sale
+    for i, (currency, price, sale, _sent) in enumerate(ROUNDED_SALES):
+        available(
+            catalog, f"R{i}", currency=currency, price=Decimal(price), sale_price=Decimal(sale)
+        )
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    items = items_of(client, feed)
+    sent = [
+        (items[f"R{i}"].get("price"), items[f"R{i}"].get("sale_price"))
+        for i in range(len(ROUNDED_SALES))
+    ]
+    assert sent == [s for *_c, s in ROUNDED_SALES]
