@@ -92,6 +92,8 @@ class ChannelSpec:
     value_limits: dict[str, int] = field(default_factory=dict)
     # each additional image URL over this is left out (the other images still go)
     image_url_limit: int | None = None
+    # how many additional images the channel takes: the first ones go, in order
+    image_count: int | None = None
     # a product without a brand is refused: left out of the feed
     brand_required: bool = False
 
@@ -114,7 +116,7 @@ _OPTIONAL = (
 SPECS: dict[str, ChannelSpec] = {
     # Google Merchant Center product data specification: id up to 50 characters, title
     # 150, description 5,000, brand 70, product_type 750, custom labels 100; link and
-    # images 2,000, item_group_id 50, mpn 70, gtin 50.
+    # images 2,000, item_group_id 50, mpn 70, gtin 50; up to 10 additional images.
     GOOGLE: ChannelSpec(
         GOOGLE,
         "id",
@@ -137,9 +139,10 @@ SPECS: dict[str, ChannelSpec] = {
             "gtin": 50,
         },
         image_url_limit=2000,
+        image_count=10,
     ),
     # Meta commerce catalog fields: id up to 100 characters (ours too), title 200,
-    # description 9,999, brand 100.
+    # description 9,999, brand 100; up to 20 additional images.
     META: ChannelSpec(
         META,
         "id",
@@ -158,11 +161,12 @@ SPECS: dict[str, ChannelSpec] = {
         # the ingest as a custom attribute)
         (*_OPTIONAL, "fb_product_category"),
         text_limits={"title": 200, "description": 9999, "brand": 100},
+        image_count=20,
     ),
     # TikTok catalog product parameters: nine required fields, brand among them ("an error
     # message if any of the required fields are missing"). It publishes no lengths: texts
-    # are kept within Google's, which TikTok's Google-style template takes; ids are left
-    # alone (leaving products out on a guess would lose them).
+    # and additional images are kept within Google's, which TikTok's Google-style template
+    # takes; ids are left alone (leaving products out on a guess would lose them).
     TIKTOK: ChannelSpec(
         TIKTOK,
         "sku_id",
@@ -179,6 +183,7 @@ SPECS: dict[str, ChannelSpec] = {
         ),
         _OPTIONAL,
         text_limits={"title": 150, "description": 5000, "brand": 70},
+        image_count=10,
         brand_required=True,
     ),
 }
@@ -477,13 +482,15 @@ def item_builder(
 
 def item_fitter(channel: str) -> Callable[[dict[str, str]], dict[str, str] | None]:
     """A function giving an item (after the feed's rules) as the channel takes it: texts
-    over the channel's limits shortened, additional image URLs over its limit left out, None
+    over the channel's limits shortened, additional image URLs over its limit left out and
+    the first images up to its count kept (empty ones are no image), None
     for an item the channel would refuse (no brand where one is required, a value that cannot
     be shortened over its limit)."""
     spec = SPECS[channel]
     limits = list(spec.text_limits.items())
     value_limits = list(spec.value_limits.items())
     image_limit = spec.image_url_limit
+    image_count = spec.image_count
     brand_required = spec.brand_required
 
     def fit(item: dict[str, str]) -> dict[str, str] | None:
@@ -498,10 +505,16 @@ def item_fitter(channel: str) -> Callable[[dict[str, str]], dict[str, str] | Non
             if value and len(value) > limit:
                 item[col] = shorten(value, limit)
         images = item.get("additional_image_link")
-        if images and image_limit is not None and len(images) > image_limit:
-            item["additional_image_link"] = ",".join(
-                url for url in images.split(",") if len(url) <= image_limit
-            )
+        if images and (
+            (image_limit is not None and len(images) > image_limit)
+            or (image_count is not None and images.count(",") >= image_count)
+        ):
+            urls = [
+                url
+                for url in images.split(",")
+                if url and (image_limit is None or len(url) <= image_limit)
+            ]
+            item["additional_image_link"] = ",".join(urls[:image_count])
         return item
 
     return fit

@@ -199,18 +199,21 @@ def _fits(expr: str, limit: int | None) -> str:
     return f"(octet_length({expr}) <= {limit} OR char_length({expr}) <= {limit})"
 
 
-def _images(tag: str, limit: int | None) -> str:
+def _images(tag: str, limit: int | None, count: int | None) -> str:
     """One element per image, as the reference (specs.image_list, then item_fitter): a comma
-    inside a URL written %2C, a URL so written over the channel's limit left out, the images
-    joined by "," and split again on ",", empty pieces left out. One image without a comma
-    (the usual case) skips the per-row subquery and the regular expressions."""
+    inside a URL written %2C, empty URLs and, so written, URLs over the channel's limit left
+    out, then the first `count` in order, one element each. One image without a comma (the
+    usual case) skips the per-row subquery."""
     a = "p.additional_image_links"
+    first = f" ORDER BY n LIMIT {count}" if count is not None else " ORDER BY n"
     joined = (
-        f"array_to_string(ARRAY(SELECT w FROM (SELECT replace(u, ',', '%%2C') AS w "  # noqa: S608
-        f"FROM jsonb_array_elements_text({a}) u) written WHERE {_fits('w', limit)}), ',')"
+        f"array_to_string(ARRAY(SELECT w FROM (SELECT replace(u, ',', '%%2C') AS w, n "  # noqa: S608
+        f"FROM jsonb_array_elements_text({a}) WITH ORDINALITY AS e(u, n)) written "
+        f"WHERE w <> '' AND {_fits('w', limit)}{first}), ',')"
     )
-    # empty pieces out first, then the marks (a piece of forbidden characters only is kept)
-    pieces = _clean(f"NULLIF(btrim(regexp_replace({joined}, ',{{2,}}', ',', 'g'), ','), '')")
+    # no empty piece is left to split on; the marks go after (a piece of forbidden
+    # characters only is kept, an empty element, as the reference writes it)
+    pieces = _clean(f"NULLIF({joined}, '')")
     several = (
         f"{_markup(f'<{tag}>')} || replace({pieces}, ',', {_markup(f'</{tag}><{tag}>')}) "
         f"|| {_markup(f'</{tag}>')}"
@@ -265,7 +268,7 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
     for col in specs.base_columns(channel, label_slot=label_slot):
         tag = col if col in ("title", "link", "description") else f"g:{col}"
         if col == "additional_image_link":
-            parts.append(_images(tag, spec.image_url_limit))
+            parts.append(_images(tag, spec.image_url_limit, spec.image_count))
         elif col == "availability":
             # never empty; the words are ours, the unknown values cleaned inside
             parts.append(_element(tag, _availability(channel), text=False))

@@ -262,3 +262,47 @@ def test_a_sale_price_is_compared_with_the_price_as_both_are_written(
         for i in range(len(ROUNDED_SALES))
     ]
     assert sent == [s for *_c, s in ROUNDED_SALES]
+
+
+def images_of(client, feed) -> dict[str, list[str]]:
+    """Each item's additional images, one a value: XML elements, or a cell split on ","."""
+    body = body_of(fetch(client, feed))
+    if feed.format == "xml":
+        return {
+            item["g:id"][0]: item.get("g:additional_image_link", []) for item in xml_items(body)
+        }
+    id_col = "sku_id" if feed.channel == "tiktok" else "id"
+    return {
+        r[id_col]: [u for u in r["additional_image_link"].split(",") if u]
+        for r in table(body, feed.format)
+    }
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_the_first_images_up_to_the_channels_count_go(client, catalog, channel, fmt, rules):
+    # Google takes up to 10 additional images (TikTok's are kept within Google's), Meta up
+    # to 20: the first ones go, in order; an empty URL is no image, and on Google a URL over
+    # its 2,000 characters is left out before counting (Meta and TikTok have no such limit)
+    urls = [f"https://shop.example.com/i/{n}.jpg" for n in range(25)]
+    long_url = "https://shop.example.com/i/" + "a" * 2000 + ".jpg"
+    available(catalog, "M1", additional_image_links=[urls[0], "", long_url, *urls[1:]])
+    available(catalog, "M2", additional_image_links=urls[:10])
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    images = images_of(client, feed)
+    if channel == "google":
+        assert images["M1"] == urls[:10]
+    else:  # no URL length of their own
+        count = 20 if channel == "meta" else 10
+        assert images["M1"] == [urls[0], long_url, *urls[1 : count - 1]]
+    assert images["M2"] == urls[:10]
+
+
+@pytest.mark.parametrize("channel", ["google", "meta"])
+def test_both_xml_paths_count_images_alike(catalog, channel):
+    urls = [f"https://i/{n},{n}.jpg" for n in range(30)]
+    for i in range(8):
+        available(catalog, f"C{i}", additional_image_links=urls[i : i * 4] + ["", "\x01"] * i)
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format="xml")
+    fast = b"".join(services.feed_body(feed, link="https://l/"))
+    reference = b"".join(services.feed_body(feed, link="https://l/", fast=False))
+    assert fast == reference
