@@ -209,6 +209,11 @@ def _extend_class() -> str:
     strip an accent off its letter or split an emoji."""
     cps = [cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) in _MARKS]
     cps += [0x200C, 0x200D, *range(0x1F3FB, 0x1F400), *range(0xE0020, 0xE0080)]
+    return _char_class(cps)
+
+
+def _char_class(cps: list[int]) -> str:
+    """A regular expression character class of these code points, as ranges."""
     ranges: list[list[int]] = []
     for cp in sorted(set(cps)):
         if ranges and cp == ranges[-1][1] + 1:
@@ -233,6 +238,42 @@ def cluster_tail() -> str:
 @functools.cache
 def _cluster_tail_re() -> re.Pattern[str]:
     return re.compile("(?s)" + cluster_tail().removesuffix("$") + "\\Z")
+
+
+def _not_nfc_safe() -> list[int]:
+    """The code points a text in NFC may not hold as they are, or only in some places (UAX
+    #15's quick check: NFC_Quick_Check No or Maybe, or a combining class other than 0). A
+    text without any of them is in NFC: Latin, with its precomposed accents, never holds
+    one; a combining accent, a compatibility ideograph or a Hangul jamo is one."""
+    cps: set[int] = set()
+    for cp in range(sys.maxunicode + 1):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        if unicodedata.combining(ch) or unicodedata.normalize("NFC", ch) != ch:
+            cps.add(cp)  # No, or a mark whose order matters
+            continue
+        parts = unicodedata.decomposition(ch).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            cps.add(int(parts[1], 16))  # Maybe: composes with the character before it
+    cps.update(range(0x1161, 0x1176), range(0x11A8, 0x11C3))  # Hangul vowels and finals
+    return sorted(cps)
+
+
+@functools.cache
+def maybe_not_nfc() -> str:
+    """A regular expression (Python's and PostgreSQL's) matching a text that may not be in
+    NFC (`_not_nfc_safe`); built on first use, as `cluster_tail`."""
+    return _char_class(_not_nfc_safe())
+
+
+def nfc(text: str) -> str:
+    """The text in Unicode NFC, the form the channels compare text in: "e" and a combining
+    acute become "é", one character, as the channel counts it. xml_sql.nfc writes the same
+    in SQL. ASCII and most text in NFC already cost a check in C only."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
 
 
 WORD_HEAD = "^(.*)" + _SPACE_CLASS
@@ -392,12 +433,19 @@ def _json(value: Any, default: Any) -> Any:
 
 
 def _attr_text(value: Any) -> str:
-    """A custom attribute as text, as PostgreSQL's ->> gives it (xml_sql's fast path)."""
+    """A custom attribute as text, as PostgreSQL's ->> gives it (xml_sql's fast path), in
+    NFC."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return nfc(value)
+    return nfc(json.dumps(value, ensure_ascii=False))
+
+
+# Values that go as stored, never in NFC: codes the channel and the seller's systems match
+# byte for byte (ids, part numbers, GTINs) and links, whose bytes the server reads. Every
+# other text goes in NFC.
+AS_STORED = ("link", "image_link", "additional_image_link", "item_group_id", "gtin", "mpn")
 
 
 def item_builder(
@@ -438,16 +486,16 @@ def item_builder(
         words = _AVAILABILITY.get(availability)
         item = {
             id_col: sku,
-            "title": title or "",
-            "description": description or "",
+            "title": nfc(title) if title else "",
+            "description": nfc(description) if description else "",
             "link": link or "",
             "image_link": image_link or "",
             "availability": (words[0] if google else words[1])
             if words
             else availability_word(channel, availability or ""),
             "price": money(price, cur),
-            "condition": condition or "new",
-            "brand": brand or "",
+            "condition": nfc(condition) if condition else "new",
+            "brand": nfc(brand) if brand else "",
             "additional_image_link": image_list(images) if images else "",
             "sale_price": money(sale_price, cur) if sale else "",
             # only with a sale price: a window without one says nothing a channel can use
@@ -456,8 +504,8 @@ def item_builder(
             if attrs and sale
             else "",
             "item_group_id": item_group_id or "",
-            "google_product_category": category or "",
-            "product_type": product_type or "",
+            "google_product_category": nfc(category) if category else "",
+            "product_type": nfc(product_type) if product_type else "",
             "gtin": gtin_digits(gtin) if gtin else "",
             "mpn": mpn or "",
         }
@@ -480,9 +528,12 @@ def item_builder(
     return build
 
 
-def item_fitter(channel: str) -> Callable[[dict[str, str]], dict[str, str] | None]:
-    """A function giving an item (after the feed's rules) as the channel takes it: texts
-    over the channel's limits shortened, additional image URLs over its limit left out and
+def item_fitter(
+    channel: str, *, after_rules: bool = False
+) -> Callable[[dict[str, str]], dict[str, str] | None]:
+    """A function giving an item (after the feed's rules) as the channel takes it: texts in
+    NFC (item_builder writes them so; after rules, which may add any text, again here),
+    texts over the channel's limits shortened, additional image URLs over its limit left out and
     the first images up to its count kept (empty ones are no image), None
     for an item the channel would refuse (no brand where one is required, a value that cannot
     be shortened over its limit)."""
@@ -492,8 +543,13 @@ def item_fitter(channel: str) -> Callable[[dict[str, str]], dict[str, str] | Non
     image_limit = spec.image_url_limit
     image_count = spec.image_count
     brand_required = spec.brand_required
+    as_stored = {spec.id_column, *AS_STORED}
 
     def fit(item: dict[str, str]) -> dict[str, str] | None:
+        if after_rules:
+            for col, value in item.items():
+                if col not in as_stored and value and not value.isascii():
+                    item[col] = nfc(value)
         if brand_required and is_blank(item.get("brand") or ""):
             return None
         for col, limit in value_limits:

@@ -128,6 +128,24 @@ def shortened(expr: str, limit: int) -> str:
     )
 
 
+def nfc_text(expr: str, limit: int | None = None) -> str:
+    """specs.nfc in SQL, then specs.shorten to limit when given. normalize() is slow (20 s
+    for a million texts of 1,000 characters), so it runs only on a text that may not be in
+    NFC: not ASCII (its bytes are more than its characters) and holding one of the
+    characters of specs.maybe_not_nfc. The test is made once, outside the shortening, which
+    reads its text several times."""
+    ascii_only = f"octet_length({expr}) = char_length({expr})"
+    maybe = f"NOT ({ascii_only} OR {expr} !~ {_lit(specs.maybe_not_nfc())})"
+    normal = f"normalize({expr}, NFC)"
+    if limit is not None:
+        expr, normal = shortened(expr, limit), shortened(normal, limit)
+    return f"CASE WHEN {maybe} THEN {normal} ELSE {expr} END"
+
+
+def _attr(name: str) -> str:
+    return f"(p.custom_attributes ->> {_lit(name)})"
+
+
 def _clean(expr: str) -> str:
     """Feed text without MARK_LT (the reference drops it anyway; MARK_GT: see `unmark`)."""
     return f"replace({expr}, E'\\x01', '')"
@@ -253,13 +271,13 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
         "sale_price": f"CASE WHEN {on_sale} THEN p.sale_price END",
         # only with a sale price (specs.item_builder)
         "sale_price_effective_date": f"CASE WHEN {on_sale} "
-        "THEN p.custom_attributes ->> 'sale_price_effective_date' END",
+        f"THEN {nfc_text(_attr('sale_price_effective_date'))} END",
         "item_group_id": "p.item_group_id",
         # only with preorder or backorder (specs.item_builder)
         "availability_date": f"CASE WHEN p.availability IN ({dated}) "
-        "THEN p.custom_attributes ->> 'availability_date' END",
-        "google_product_category": "p.google_product_category",
-        "fb_product_category": "p.custom_attributes ->> 'fb_product_category'",
+        f"THEN {nfc_text(_attr('availability_date'))} END",
+        "google_product_category": nfc_text("p.google_product_category"),
+        "fb_product_category": nfc_text(_attr("fb_product_category")),
         "product_type": "p.product_type",
         "gtin": _gtin("p.gtin"),
         "mpn": "p.mpn",
@@ -276,12 +294,15 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
             amount = values.get(col, f"p.{col}")
             parts.append(_element(tag, _money(amount, currency), text=False))
         elif col == "condition":
-            parts.append(_element(tag, "COALESCE(NULLIF(p.condition, ''), 'new')"))
+            condition = nfc_text("NULLIF(p.condition, '')")
+            parts.append(_element(tag, f"COALESCE({condition}, 'new')"))
         elif label_slot is not None and col == specs.label_column(label_slot):
             status = "CASE WHEN fs.status IN ('impacted', 'at_risk') THEN fs.status END"
             parts.append(_element(tag, status, text=False))
         elif col in spec.text_limits:
-            parts.append(_element(tag, shortened(values[col], spec.text_limits[col])))
+            parts.append(_element(tag, nfc_text(values[col], spec.text_limits[col])))
+        elif col in ("title", "description", "brand", "product_type"):
+            parts.append(_element(tag, nfc_text(values[col])))
         else:
             parts.append(_element(tag, values[col]))
     parts.append(_markup("</item>\n"))
