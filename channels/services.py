@@ -239,7 +239,7 @@ def feed_items(feed: ChannelFeed, *, limit: int | None = None) -> Iterator[dict[
     )
     apply = feed_rules.compile_rules(feed.rules or [])
     # after the rules: a rule may lengthen a title, or give a product its brand
-    fit = specs.item_fitter(feed.channel)
+    fit = specs.item_fitter(feed.channel, after_rules=apply is not None)
     items = map(build, selectors.feed_rows(feed, limit=limit))
     if apply is not None:
         items = (item for item in map(apply, items) if item is not None)

@@ -92,6 +92,8 @@ class ChannelSpec:
     value_limits: dict[str, int] = field(default_factory=dict)
     # each additional image URL over this is left out (the other images still go)
     image_url_limit: int | None = None
+    # how many additional images the channel takes: the first ones go, in order
+    image_count: int | None = None
     # a product without a brand is refused: left out of the feed
     brand_required: bool = False
 
@@ -114,7 +116,7 @@ _OPTIONAL = (
 SPECS: dict[str, ChannelSpec] = {
     # Google Merchant Center product data specification: id up to 50 characters, title
     # 150, description 5,000, brand 70, product_type 750, custom labels 100; link and
-    # images 2,000, item_group_id 50, mpn 70, gtin 50.
+    # images 2,000, item_group_id 50, mpn 70, gtin 50; up to 10 additional images.
     GOOGLE: ChannelSpec(
         GOOGLE,
         "id",
@@ -137,9 +139,10 @@ SPECS: dict[str, ChannelSpec] = {
             "gtin": 50,
         },
         image_url_limit=2000,
+        image_count=10,
     ),
     # Meta commerce catalog fields: id up to 100 characters (ours too), title 200,
-    # description 9,999, brand 100.
+    # description 9,999, brand 100; up to 20 additional images.
     META: ChannelSpec(
         META,
         "id",
@@ -158,11 +161,12 @@ SPECS: dict[str, ChannelSpec] = {
         # the ingest as a custom attribute)
         (*_OPTIONAL, "fb_product_category"),
         text_limits={"title": 200, "description": 9999, "brand": 100},
+        image_count=20,
     ),
     # TikTok catalog product parameters: nine required fields, brand among them ("an error
     # message if any of the required fields are missing"). It publishes no lengths: texts
-    # are kept within Google's, which TikTok's Google-style template takes; ids are left
-    # alone (leaving products out on a guess would lose them).
+    # and additional images are kept within Google's, which TikTok's Google-style template
+    # takes; ids are left alone (leaving products out on a guess would lose them).
     TIKTOK: ChannelSpec(
         TIKTOK,
         "sku_id",
@@ -179,6 +183,7 @@ SPECS: dict[str, ChannelSpec] = {
         ),
         _OPTIONAL,
         text_limits={"title": 150, "description": 5000, "brand": 70},
+        image_count=10,
         brand_required=True,
     ),
 }
@@ -204,6 +209,11 @@ def _extend_class() -> str:
     strip an accent off its letter or split an emoji."""
     cps = [cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) in _MARKS]
     cps += [0x200C, 0x200D, *range(0x1F3FB, 0x1F400), *range(0xE0020, 0xE0080)]
+    return _char_class(cps)
+
+
+def _char_class(cps: list[int]) -> str:
+    """A regular expression character class of these code points, as ranges."""
     ranges: list[list[int]] = []
     for cp in sorted(set(cps)):
         if ranges and cp == ranges[-1][1] + 1:
@@ -228,6 +238,42 @@ def cluster_tail() -> str:
 @functools.cache
 def _cluster_tail_re() -> re.Pattern[str]:
     return re.compile("(?s)" + cluster_tail().removesuffix("$") + "\\Z")
+
+
+def _not_nfc_safe() -> list[int]:
+    """The code points a text in NFC may not hold as they are, or only in some places (UAX
+    #15's quick check: NFC_Quick_Check No or Maybe, or a combining class other than 0). A
+    text without any of them is in NFC: Latin, with its precomposed accents, never holds
+    one; a combining accent, a compatibility ideograph or a Hangul jamo is one."""
+    cps: set[int] = set()
+    for cp in range(sys.maxunicode + 1):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        if unicodedata.combining(ch) or unicodedata.normalize("NFC", ch) != ch:
+            cps.add(cp)  # No, or a mark whose order matters
+            continue
+        parts = unicodedata.decomposition(ch).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            cps.add(int(parts[1], 16))  # Maybe: composes with the character before it
+    cps.update(range(0x1161, 0x1176), range(0x11A8, 0x11C3))  # Hangul vowels and finals
+    return sorted(cps)
+
+
+@functools.cache
+def maybe_not_nfc() -> str:
+    """A regular expression (Python's and PostgreSQL's) matching a text that may not be in
+    NFC (`_not_nfc_safe`); built on first use, as `cluster_tail`."""
+    return _char_class(_not_nfc_safe())
+
+
+def nfc(text: str) -> str:
+    """The text in Unicode NFC, the form the channels compare text in: "e" and a combining
+    acute become "é", one character, as the channel counts it. xml_sql.nfc writes the same
+    in SQL. ASCII and most text in NFC already cost a check in C only."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
 
 
 WORD_HEAD = "^(.*)" + _SPACE_CLASS
@@ -310,16 +356,32 @@ def minor_units(currency: str) -> int:
     return MINOR_UNITS.get(currency_code(currency), DEFAULT_MINOR_UNITS)
 
 
-def money(amount: Decimal | float | None, currency: str) -> str:
-    """12.99 USD, 1200 JPY, 1.500 KWD: the number with the currency's minor units (rounded
-    half away from zero, as PostgreSQL's round()), a space, the ISO 4217 code in capitals.
-    A float is SQLite's numeric column read by raw SQL: its shortest text is the amount."""
-    if amount is None:
-        return ""
+def written_amount(amount: Decimal | float, currency: str) -> Decimal:
+    """The amount as a price writes it: in the currency's minor units, rounded half away
+    from zero (as PostgreSQL's round()). A float is SQLite's numeric column read by raw SQL:
+    its shortest text is the amount."""
     if not isinstance(amount, Decimal):
         amount = Decimal(str(amount))
-    value = amount.quantize(Decimal(1).scaleb(-minor_units(currency)), ROUND_HALF_UP)
+    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), ROUND_HALF_UP)
+
+
+def money(amount: Decimal | float | None, currency: str) -> str:
+    """12.99 USD, 1200 JPY, 1.500 KWD: the number with the currency's minor units
+    (`written_amount`), a space, the ISO 4217 code in capitals."""
+    if amount is None:
+        return ""
+    value = written_amount(amount, currency)
     return f"{value + 0:f} {currency_code(currency)}"  # + 0: no "-0" where PostgreSQL has "0"
+
+
+def on_sale(price: Decimal | float | None, sale_price: Decimal | float | None, cur: str) -> bool:
+    """A sale price goes only when, as written, it is above zero and below the price: the
+    channels refuse one equal to the price, and 1200.40 and 1200.00 JPY both read 1200 JPY
+    (the review flags a sale price not below the price, sale_price_not_below_price)."""
+    if sale_price is None or price is None:
+        return False
+    sale = written_amount(sale_price, cur)
+    return 0 < sale < written_amount(price, cur)
 
 
 def image_list(urls: list[str]) -> str:
@@ -371,12 +433,19 @@ def _json(value: Any, default: Any) -> Any:
 
 
 def _attr_text(value: Any) -> str:
-    """A custom attribute as text, as PostgreSQL's ->> gives it (xml_sql's fast path)."""
+    """A custom attribute as text, as PostgreSQL's ->> gives it (xml_sql's fast path), in
+    NFC."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return nfc(value)
+    return nfc(json.dumps(value, ensure_ascii=False))
+
+
+# Values that go as stored, never in NFC: codes the channel and the seller's systems match
+# byte for byte (ids, part numbers, GTINs) and links, whose bytes the server reads. Every
+# other text goes in NFC.
+AS_STORED = ("link", "image_link", "additional_image_link", "item_group_id", "gtin", "mpn")
 
 
 def item_builder(
@@ -411,34 +480,32 @@ def item_builder(
             flag_status,
         ) = row
         cur = currency or catalog_currency
-        # a sale price not below the price (or not above zero) is no sale: the channels
-        # refuse it as one, and the review flags it (sale_price_not_below_price)
-        on_sale = sale_price is not None and price is not None and 0 < sale_price < price
+        sale = on_sale(price, sale_price, cur)
         images = _json(extra_images, [])
         attrs = _json(custom, {})
         words = _AVAILABILITY.get(availability)
         item = {
             id_col: sku,
-            "title": title or "",
-            "description": description or "",
+            "title": nfc(title) if title else "",
+            "description": nfc(description) if description else "",
             "link": link or "",
             "image_link": image_link or "",
             "availability": (words[0] if google else words[1])
             if words
             else availability_word(channel, availability or ""),
             "price": money(price, cur),
-            "condition": condition or "new",
-            "brand": brand or "",
+            "condition": nfc(condition) if condition else "new",
+            "brand": nfc(brand) if brand else "",
             "additional_image_link": image_list(images) if images else "",
-            "sale_price": money(sale_price, cur) if on_sale else "",
+            "sale_price": money(sale_price, cur) if sale else "",
             # only with a sale price: a window without one says nothing a channel can use
             # (Google ignores it, others flag it)
             "sale_price_effective_date": _attr_text(attrs.get("sale_price_effective_date"))
-            if attrs and on_sale
+            if attrs and sale
             else "",
             "item_group_id": item_group_id or "",
-            "google_product_category": category or "",
-            "product_type": product_type or "",
+            "google_product_category": nfc(category) if category else "",
+            "product_type": nfc(product_type) if product_type else "",
             "gtin": gtin_digits(gtin) if gtin else "",
             "mpn": mpn or "",
         }
@@ -461,18 +528,28 @@ def item_builder(
     return build
 
 
-def item_fitter(channel: str) -> Callable[[dict[str, str]], dict[str, str] | None]:
-    """A function giving an item (after the feed's rules) as the channel takes it: texts
-    over the channel's limits shortened, additional image URLs over its limit left out, None
+def item_fitter(
+    channel: str, *, after_rules: bool = False
+) -> Callable[[dict[str, str]], dict[str, str] | None]:
+    """A function giving an item (after the feed's rules) as the channel takes it: texts in
+    NFC (item_builder writes them so; after rules, which may add any text, again here),
+    texts over the channel's limits shortened, additional image URLs over its limit left out and
+    the first images up to its count kept (empty ones are no image), None
     for an item the channel would refuse (no brand where one is required, a value that cannot
     be shortened over its limit)."""
     spec = SPECS[channel]
     limits = list(spec.text_limits.items())
     value_limits = list(spec.value_limits.items())
     image_limit = spec.image_url_limit
+    image_count = spec.image_count
     brand_required = spec.brand_required
+    as_stored = {spec.id_column, *AS_STORED}
 
     def fit(item: dict[str, str]) -> dict[str, str] | None:
+        if after_rules:
+            for col, value in item.items():
+                if col not in as_stored and value and not value.isascii():
+                    item[col] = nfc(value)
         if brand_required and is_blank(item.get("brand") or ""):
             return None
         for col, limit in value_limits:
@@ -484,10 +561,16 @@ def item_fitter(channel: str) -> Callable[[dict[str, str]], dict[str, str] | Non
             if value and len(value) > limit:
                 item[col] = shorten(value, limit)
         images = item.get("additional_image_link")
-        if images and image_limit is not None and len(images) > image_limit:
-            item["additional_image_link"] = ",".join(
-                url for url in images.split(",") if len(url) <= image_limit
-            )
+        if images and (
+            (image_limit is not None and len(images) > image_limit)
+            or (image_count is not None and images.count(",") >= image_count)
+        ):
+            urls = [
+                url
+                for url in images.split(",")
+                if url and (image_limit is None or len(url) <= image_limit)
+            ]
+            item["additional_image_link"] = ",".join(urls[:image_count])
         return item
 
     return fit

@@ -128,6 +128,24 @@ def shortened(expr: str, limit: int) -> str:
     )
 
 
+def nfc_text(expr: str, limit: int | None = None) -> str:
+    """specs.nfc in SQL, then specs.shorten to limit when given. normalize() is slow (20 s
+    for a million texts of 1,000 characters), so it runs only on a text that may not be in
+    NFC: not ASCII (its bytes are more than its characters) and holding one of the
+    characters of specs.maybe_not_nfc. The test is made once, outside the shortening, which
+    reads its text several times."""
+    ascii_only = f"octet_length({expr}) = char_length({expr})"
+    maybe = f"NOT ({ascii_only} OR {expr} !~ {_lit(specs.maybe_not_nfc())})"
+    normal = f"normalize({expr}, NFC)"
+    if limit is not None:
+        expr, normal = shortened(expr, limit), shortened(normal, limit)
+    return f"CASE WHEN {maybe} THEN {normal} ELSE {expr} END"
+
+
+def _attr(name: str) -> str:
+    return f"(p.custom_attributes ->> {_lit(name)})"
+
+
 def _clean(expr: str) -> str:
     """Feed text without MARK_LT (the reference drops it anyway; MARK_GT: see `unmark`)."""
     return f"replace({expr}, E'\\x01', '')"
@@ -143,24 +161,41 @@ def _element(tag: str, expr: str, *, text: bool = True) -> str:
     return f"{_markup(f'<{tag}>')} || {value} || {_markup(f'</{tag}>')}"
 
 
-def _money(amount: str, currency: str) -> str:
-    """The amount with its currency's minor units (specs.money): numeric(14, 2) as text has
-    two decimals already, and round() to another scale writes exactly that many (ties away
-    from zero, no "-0"), then the code in capitals. Most prices are in a currency of two:
-    one hashed IN test decides."""
-    lower = specs.LOWER_ASCII
-    code = f"translate({currency}, {_lit(lower)}, {_lit(lower.upper())})"  # specs.currency_code
+def _written(amount: str, currency: str) -> str:
+    """specs.written_amount in SQL: numeric(14, 2) has two decimals already, and round() to
+    another scale keeps exactly that many (ties away from zero). Most prices are in a
+    currency of two: one hashed IN test decides."""
     by_digits: dict[int, list[str]] = {}
     for name, n in specs.MINOR_UNITS.items():
         by_digits.setdefault(n, []).append(_lit(name))
+    code = _code(currency)
     *tested, (last, _) = sorted(by_digits.items())
     whens = " ".join(f"WHEN {code} IN ({', '.join(names)}) THEN {n}" for n, names in tested)
     every = ", ".join(_lit(name) for name in specs.MINOR_UNITS)
-    number = (
-        f"CASE WHEN {code} IN ({every}) THEN round({amount}, CASE {whens} ELSE {last} END)::text "
-        f"ELSE ({amount})::text END"
+    return (
+        f"CASE WHEN {code} IN ({every}) THEN round({amount}, CASE {whens} ELSE {last} END) "
+        f"ELSE {amount} END"
     )
-    return f"{number} || ' ' || {_clean(code)}"
+
+
+def _code(currency: str) -> str:
+    lower = specs.LOWER_ASCII
+    return f"translate({currency}, {_lit(lower)}, {_lit(lower.upper())})"  # specs.currency_code
+
+
+def _money(amount: str, currency: str) -> str:
+    """The amount as written (`_written`: a numeric's text keeps its scale, no "-0"), then
+    the code in capitals (specs.money)."""
+    return f"({_written(amount, currency)})::text || ' ' || {_clean(_code(currency))}"
+
+
+def _on_sale(currency: str) -> str:
+    """specs.on_sale: the sale price, as written, above zero and below the price as written.
+    Rounding keeps order, so the raw test first only spares the rest on most rows."""
+    sale, price = _written("p.sale_price", currency), _written("p.price", currency)
+    return (
+        f"p.sale_price IS NOT NULL AND p.sale_price < p.price AND {sale} > 0 AND {sale} < {price}"
+    )
 
 
 def _availability(channel: str) -> str:
@@ -182,18 +217,21 @@ def _fits(expr: str, limit: int | None) -> str:
     return f"(octet_length({expr}) <= {limit} OR char_length({expr}) <= {limit})"
 
 
-def _images(tag: str, limit: int | None) -> str:
+def _images(tag: str, limit: int | None, count: int | None) -> str:
     """One element per image, as the reference (specs.image_list, then item_fitter): a comma
-    inside a URL written %2C, a URL so written over the channel's limit left out, the images
-    joined by "," and split again on ",", empty pieces left out. One image without a comma
-    (the usual case) skips the per-row subquery and the regular expressions."""
+    inside a URL written %2C, empty URLs and, so written, URLs over the channel's limit left
+    out, then the first `count` in order, one element each. One image without a comma (the
+    usual case) skips the per-row subquery."""
     a = "p.additional_image_links"
+    first = f" ORDER BY n LIMIT {count}" if count is not None else " ORDER BY n"
     joined = (
-        f"array_to_string(ARRAY(SELECT w FROM (SELECT replace(u, ',', '%%2C') AS w "  # noqa: S608
-        f"FROM jsonb_array_elements_text({a}) u) written WHERE {_fits('w', limit)}), ',')"
+        f"array_to_string(ARRAY(SELECT w FROM (SELECT replace(u, ',', '%%2C') AS w, n "  # noqa: S608
+        f"FROM jsonb_array_elements_text({a}) WITH ORDINALITY AS e(u, n)) written "
+        f"WHERE w <> '' AND {_fits('w', limit)}{first}), ',')"
     )
-    # empty pieces out first, then the marks (a piece of forbidden characters only is kept)
-    pieces = _clean(f"NULLIF(btrim(regexp_replace({joined}, ',{{2,}}', ',', 'g'), ','), '')")
+    # no empty piece is left to split on; the marks go after (a piece of forbidden
+    # characters only is kept, an empty element, as the reference writes it)
+    pieces = _clean(f"NULLIF({joined}, '')")
     several = (
         f"{_markup(f'<{tag}>')} || replace({pieces}, ',', {_markup(f'</{tag}><{tag}>')}) "
         f"|| {_markup(f'</{tag}>')}"
@@ -216,16 +254,13 @@ def _gtin(expr: str) -> str:
     )
 
 
-# a sale price below the price and above zero (specs.item_builder's on_sale)
-_ON_SALE = "p.sale_price > 0 AND p.sale_price < p.price"
-
-
 def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> tuple[str, list]:
     """A SQL expression over `p` (product) and `fs` (flag state) giving one marked <item>
     line (see the module's docstring; `unmark` makes it XML), and its parameters."""
     spec = specs.SPECS[channel]
     currency = "COALESCE(NULLIF(p.currency, ''), %s)"
     dated = ", ".join(map(_lit, specs.DATED_AVAILABILITY))
+    on_sale = _on_sale(currency)
     values = {
         spec.id_column: "p.sku",
         "title": "p.title",
@@ -233,16 +268,16 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
         "link": "p.link",
         "image_link": "p.image_link",
         "brand": "p.brand",
-        "sale_price": f"CASE WHEN {_ON_SALE} THEN p.sale_price END",
+        "sale_price": f"CASE WHEN {on_sale} THEN p.sale_price END",
         # only with a sale price (specs.item_builder)
-        "sale_price_effective_date": f"CASE WHEN {_ON_SALE} "
-        "THEN p.custom_attributes ->> 'sale_price_effective_date' END",
+        "sale_price_effective_date": f"CASE WHEN {on_sale} "
+        f"THEN {nfc_text(_attr('sale_price_effective_date'))} END",
         "item_group_id": "p.item_group_id",
         # only with preorder or backorder (specs.item_builder)
         "availability_date": f"CASE WHEN p.availability IN ({dated}) "
-        "THEN p.custom_attributes ->> 'availability_date' END",
-        "google_product_category": "p.google_product_category",
-        "fb_product_category": "p.custom_attributes ->> 'fb_product_category'",
+        f"THEN {nfc_text(_attr('availability_date'))} END",
+        "google_product_category": nfc_text("p.google_product_category"),
+        "fb_product_category": nfc_text(_attr("fb_product_category")),
         "product_type": "p.product_type",
         "gtin": _gtin("p.gtin"),
         "mpn": "p.mpn",
@@ -251,7 +286,7 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
     for col in specs.base_columns(channel, label_slot=label_slot):
         tag = col if col in ("title", "link", "description") else f"g:{col}"
         if col == "additional_image_link":
-            parts.append(_images(tag, spec.image_url_limit))
+            parts.append(_images(tag, spec.image_url_limit, spec.image_count))
         elif col == "availability":
             # never empty; the words are ours, the unknown values cleaned inside
             parts.append(_element(tag, _availability(channel), text=False))
@@ -259,12 +294,15 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
             amount = values.get(col, f"p.{col}")
             parts.append(_element(tag, _money(amount, currency), text=False))
         elif col == "condition":
-            parts.append(_element(tag, "COALESCE(NULLIF(p.condition, ''), 'new')"))
+            condition = nfc_text("NULLIF(p.condition, '')")
+            parts.append(_element(tag, f"COALESCE({condition}, 'new')"))
         elif label_slot is not None and col == specs.label_column(label_slot):
             status = "CASE WHEN fs.status IN ('impacted', 'at_risk') THEN fs.status END"
             parts.append(_element(tag, status, text=False))
         elif col in spec.text_limits:
-            parts.append(_element(tag, shortened(values[col], spec.text_limits[col])))
+            parts.append(_element(tag, nfc_text(values[col], spec.text_limits[col])))
+        elif col in ("title", "description", "brand", "product_type"):
+            parts.append(_element(tag, nfc_text(values[col])))
         else:
             parts.append(_element(tag, values[col]))
     parts.append(_markup("</item>\n"))

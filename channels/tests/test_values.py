@@ -3,13 +3,17 @@ accepts: probed from outside, products with awkward values fetched over the publ
 every channel and format, through both output paths (the database-written XML and the
 Python writers)."""
 
+import random
+import re
+import unicodedata
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from catalogs.models import ReviewStatus
 from catalogs.tests.factories import ProductFactory
-from channels import selectors, services
+from channels import selectors, services, specs, xml_sql
 
 from .factories import ChannelFeedFactory
 from .test_delivery import body_of, fetch, table, xml_items
@@ -233,3 +237,148 @@ def test_google_gets_the_availability_date_of_a_preorder_or_backorder(
     items = items_of(client, feed)
     dates = {sku: item.get("availability_date") for sku, item in items.items()}
     assert dates == {"D1": date, "D2": date, "D3": None, "D4": None}
+
+
+ROUNDED_SALES = [
+    # (currency, price, sale price, (price, sale price) sent)
+    ("JPY", "1200.40", "1200.00", ("1200 JPY", None)),  # both 1200 JPY: no sale
+    ("JPY", "1200.60", "1200.40", ("1201 JPY", "1200 JPY")),
+    ("JPY", "12.00", "0.40", ("12 JPY", None)),  # 0 JPY: nothing is free by mistake
+    ("KRW", "1000.40", "999.50", ("1000 KRW", None)),  # both 1000 KRW, half away from zero
+    ("KRW", "1000.50", "1000.49", ("1001 KRW", "1000 KRW")),
+    ("USD", "12.99", "12.98", ("12.99 USD", "12.98 USD")),
+]
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_a_sale_price_is_compared_with_the_price_as_both_are_written(
+    client, catalog, channel, fmt, rules
+):
+    # a yen price goes without decimals: a sale price that only differs in them is no sale
+    for i, (currency, price, sale, _sent) in enumerate(ROUNDED_SALES):
+        available(
+            catalog, f"R{i}", currency=currency, price=Decimal(price), sale_price=Decimal(sale)
+        )
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    items = items_of(client, feed)
+    sent = [
+        (items[f"R{i}"].get("price"), items[f"R{i}"].get("sale_price"))
+        for i in range(len(ROUNDED_SALES))
+    ]
+    assert sent == [s for *_c, s in ROUNDED_SALES]
+
+
+def images_of(client, feed) -> dict[str, list[str]]:
+    """Each item's additional images, one a value: XML elements, or a cell split on ","."""
+    body = body_of(fetch(client, feed))
+    if feed.format == "xml":
+        return {
+            item["g:id"][0]: item.get("g:additional_image_link", []) for item in xml_items(body)
+        }
+    id_col = "sku_id" if feed.channel == "tiktok" else "id"
+    return {
+        r[id_col]: [u for u in r["additional_image_link"].split(",") if u]
+        for r in table(body, feed.format)
+    }
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_the_first_images_up_to_the_channels_count_go(client, catalog, channel, fmt, rules):
+    # Google takes up to 10 additional images (TikTok's are kept within Google's), Meta up
+    # to 20: the first ones go, in order; an empty URL is no image, and on Google a URL over
+    # its 2,000 characters is left out before counting (Meta and TikTok have no such limit)
+    urls = [f"https://shop.example.com/i/{n}.jpg" for n in range(25)]
+    long_url = "https://shop.example.com/i/" + "a" * 2000 + ".jpg"
+    available(catalog, "M1", additional_image_links=[urls[0], "", long_url, *urls[1:]])
+    available(catalog, "M2", additional_image_links=urls[:10])
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    images = images_of(client, feed)
+    if channel == "google":
+        assert images["M1"] == urls[:10]
+    else:  # no URL length of their own
+        count = 20 if channel == "meta" else 10
+        assert images["M1"] == [urls[0], long_url, *urls[1 : count - 1]]
+    assert images["M2"] == urls[:10]
+
+
+@pytest.mark.parametrize("channel", ["google", "meta"])
+def test_both_xml_paths_count_images_alike(catalog, channel):
+    urls = [f"https://i/{n},{n}.jpg" for n in range(30)]
+    for i in range(8):
+        available(catalog, f"C{i}", additional_image_links=urls[i : i * 4] + ["", "\x01"] * i)
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format="xml")
+    fast = b"".join(services.feed_body(feed, link="https://l/"))
+    reference = b"".join(services.feed_body(feed, link="https://l/", fast=False))
+    assert fast == reference
+
+
+DECOMPOSED = "Cafe\u0301 cre\u0300me bru\u0302le\u0301e"  # 25 characters, 21 in NFC
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_text_goes_in_nfc_and_is_counted_so(client, catalog, channel, fmt, rules):
+    # channels compare text in NFC, and count "e" and a combining accent as one "é": a
+    # title in decomposed form was sent so, and cut 4 characters early
+    limit = specs.SPECS[channel].text_limits["title"]
+    title = "x" * (limit - 21) + DECOMPOSED  # the limit exactly, in NFC
+    attrs = {"fb_product_category": DECOMPOSED, "sale_price_effective_date": DECOMPOSED}
+    available(
+        catalog,
+        "U1",
+        title=title,
+        description=DECOMPOSED,
+        brand=DECOMPOSED,
+        product_type=DECOMPOSED,
+        google_product_category=DECOMPOSED,
+        price=Decimal("10.00"),
+        sale_price=Decimal("5.00"),
+        custom_attributes=attrs,
+        link="https://shop.example.com/cafe\u0301",  # a link's bytes are the server's
+        mpn="e\u0301",  # a code, matched byte for byte
+    )
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
+    item = items_of(client, feed)["U1"]
+    composed = unicodedata.normalize("NFC", DECOMPOSED)
+    assert item["title"] == "x" * (limit - 21) + composed
+    texts = ["description", "brand", "product_type", "google_product_category"]
+    texts += ["sale_price_effective_date"] + (["fb_product_category"] if channel == "meta" else [])
+    assert {col: item[col] for col in texts} == dict.fromkeys(texts, composed)
+    assert (item["link"], item["mpn"]) == ("https://shop.example.com/cafe\u0301", "e\u0301")
+
+
+def test_a_rule_adds_text_in_nfc(client, catalog):
+    available(catalog, "U2", title="Tarte")
+    rules = [{"op": "suffix", "field": "title", "value": " flambe\u0301e"}]
+    feed = ChannelFeedFactory(catalog=catalog, channel="google", format="tsv", rules=rules)
+    assert items_of(client, feed)["U2"]["title"] == "Tarte flamb\u00e9e"
+
+
+def test_sql_writes_nfc_as_python_does():
+    """xml_sql.nfc_text against specs.nfc (then specs.shorten) on texts of combining marks
+    in and out of order, compatibility ideographs, Hangul jamo, exclusions that never
+    compose, precomposed Latin and ASCII."""
+    alphabet = "ae \u00e9\u0301\u0300\u0323\u0338<\uf900\u1100\u1161\u11a8\u0958\u0344\u01d5字"
+    rng = random.Random(20260102)
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(400)]
+    with connection.cursor() as cursor:
+        for limit in (None, 3, 8):
+            cursor.execute(
+                f"SELECT {xml_sql.nfc_text('t.v', limit)} FROM unnest(%s::text[]) "  # noqa: S608
+                "WITH ORDINALITY AS t(v, i) ORDER BY t.i",
+                [texts],
+            )
+            expected = [
+                specs.nfc(t) if limit is None else specs.shorten(specs.nfc(t), limit) for t in texts
+            ]
+            assert [row[0] for row in cursor.fetchall()] == expected
+
+
+def test_a_text_without_a_character_that_may_not_be_nfc_is_nfc():
+    # the SQL skips normalize() on such a text: it must be in NFC already
+    pattern = re.compile(specs.maybe_not_nfc())
+    safe = [cp for cp in range(0x20, 0x30000) if not 0xD800 <= cp <= 0xDFFF]
+    safe = [chr(cp) for cp in safe if not pattern.match(chr(cp))]
+    rng = random.Random(20260103)
+    for _ in range(2000):
+        text = "".join(rng.choice(safe) for _ in range(rng.randint(1, 6)))
+        assert unicodedata.is_normalized("NFC", text), ascii(text)

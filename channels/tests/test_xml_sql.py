@@ -169,6 +169,8 @@ def test_both_paths_shorten_long_texts_and_leave_long_ids_out(catalog, channel):
     root = ET.fromstring(fast)  # noqa: S314 - our own output
     items = root.findall("channel/item")
     for item, title, description in zip(items, titles, descriptions, strict=False):
+        # in NFC first ("e" and a combining acute are one "é"), then shortened
+        title, description = specs.nfc(title), specs.nfc(description)
         assert item.findtext("title") == specs.shorten(title, spec.text_limits["title"])
         assert len(item.findtext("title")) <= spec.text_limits["title"]
         assert item.findtext("description") == specs.shorten(
