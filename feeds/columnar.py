@@ -10,7 +10,8 @@ several shipping entries) go through the value parsers of ``parsing`` one by one
 
 A rejected row gets one error, the first of these that applies: no id, an id over 100
 characters, a text field over its limit, any field over 64 KiB or holding a NUL (in column
-order), an unreadable price, sale price, availability or shipping; a duplicate id
+order), an unreadable price, sale price, availability or shipping, a GTIN a spreadsheet
+turned into scientific notation; a duplicate id
 (an id that an earlier accepted row claimed) wins over all but the id rules. Warnings
 (missing availability, unknown condition, a quantity that is not a number, the shipping
 entry taken in another currency than the price) are given for accepted rows only.
@@ -112,6 +113,7 @@ def validate_table(
     _reject_sale_currency(sale, sale_cur, currency, reject)
     avail, avail_missing = _availability(get("availability"), reject)
     fee, fee_note = _shipping_fee(get("shipping"), currency, state, reject)
+    gtin = _gtins(get("gtin"), reject)
     distinct_ids = _reject_duplicates(sku_py, seen, reject)
 
     field, message = reject.field, reject.message
@@ -168,7 +170,7 @@ def validate_table(
         "image_link": get("image_link"),
         "additional_image_links": _image_links(get("additional_image_link"), n),
         "brand": get("brand"),
-        "gtin": get("gtin"),
+        "gtin": gtin,
         "mpn": get("mpn"),
         "condition": cond,
         "availability": avail,
@@ -300,6 +302,23 @@ def _reject_sale_currency(
         for i in pc.indices_nonzero(differ).to_pylist()
     }
     reject(differ, "sale_price", msgs=msgs)
+
+
+def _gtins(raw: pa.Array, reject: _Rejections) -> pa.Array:
+    """parsing.parse_gtin of a column: a float's ".0" tail dropped, scientific notation
+    rejected (with the scalar parser's message)."""
+    digits = pc.replace_substring_regex(raw, f"^{P.GTIN_FLOAT_TAIL}$", r"\1")
+    lost = pc.match_substring_regex(raw, f"^{P.GTIN_SCIENTIFIC}$")
+    if pc.any(lost).as_py():
+        raw_py = raw.to_pylist()
+        msgs = {}
+        for i in pc.indices_nonzero(lost).to_pylist():
+            try:
+                P.parse_gtin(raw_py[i])
+            except ValueError as exc:
+                msgs[i] = str(exc)
+        reject(lost, "gtin", msgs=msgs)
+    return digits
 
 
 def _availability(avail_raw: pa.Array, reject: _Rejections) -> tuple[pa.Array, pa.Array]:

@@ -256,10 +256,13 @@ def missing_required_columns(columns: Iterable[str]) -> list[str]:
 _CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW"}
 _PRICE_RE = re.compile(
     r"^\s*(?:(?P<cur1>[A-Za-z]{3}|[$€£¥₹₩])\s*)?"
-    r"(?P<num>[0-9][0-9.,' ]*)"
+    r"(?P<num>[0-9][0-9.,' \u00a0\u202f\u2019]*)"
     r"\s*(?:(?P<cur2>[A-Za-z]{3}|[$€£¥₹₩]))?\s*$"
 )
 MAX_PRICE = Decimal("99999999.99")
+# what locales put between thousands besides a dot or comma: a space, the no-break spaces
+# of French and other locales' number formats, and the Swiss apostrophes
+_GROUP_MARKS = (" ", "\u00a0", "\u202f", "'", "\u2019")
 
 
 def parse_price(value: str, default_currency: str = "") -> tuple[Decimal, str]:
@@ -278,7 +281,9 @@ def parse_price(value: str, default_currency: str = "") -> tuple[Decimal, str]:
         # channels take ISO 4217 codes only: "12.99 RMB" would be refused there, unexplained
         raise ValueError(f"price currency “{written}” is not an ISO 4217 code (e.g. USD, EUR, CNY)")
     cur = written or (default_currency or "").upper()
-    num = m.group("num").strip().replace(" ", "").replace("'", "")
+    num = m.group("num").strip()
+    for group_mark in _GROUP_MARKS:
+        num = num.replace(group_mark, "")
     last_dot, last_comma = num.rfind("."), num.rfind(",")
     if last_dot >= 0 and last_comma >= 0:
         dec_sep = "." if last_dot > last_comma else ","
@@ -325,6 +330,13 @@ _AVAILABILITY_SYNONYMS = {
     "available": AVAILABILITY_IN_STOCK,
     "available for order": AVAILABILITY_IN_STOCK,
     "limited availability": AVAILABILITY_IN_STOCK,
+    # schema.org ItemAvailability names, written as one word ("LimitedAvailability")
+    "limitedavailability": AVAILABILITY_IN_STOCK,
+    "onlineonly": AVAILABILITY_IN_STOCK,
+    "online only": AVAILABILITY_IN_STOCK,
+    "soldout": AVAILABILITY_OUT_OF_STOCK,
+    "presale": AVAILABILITY_PREORDER,
+    "pre sale": AVAILABILITY_PREORDER,
     "out of stock": AVAILABILITY_OUT_OF_STOCK,
     "outofstock": AVAILABILITY_OUT_OF_STOCK,
     "sold out": AVAILABILITY_OUT_OF_STOCK,
@@ -355,6 +367,31 @@ def parse_availability(value: str) -> str:
             f"unknown availability “{str(value)[:40]}” (use in stock, out of stock, "
             "preorder or backorder)"
         ) from None
+
+
+# A GTIN cell a spreadsheet stored as a number: "4006381333931.0" (a float's tail: the
+# digits are whole) or "4.00638E+12" (scientific notation: the last digits are gone). ASCII
+# digits only, as columnar's RE2 patterns read them.
+GTIN_FLOAT_TAIL = r"([0-9]+)[.,]0+"
+GTIN_SCIENTIFIC = r"[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+"
+_GTIN_FLOAT_TAIL_RE = re.compile(GTIN_FLOAT_TAIL)
+_GTIN_SCIENTIFIC_RE = re.compile(GTIN_SCIENTIFIC)
+
+
+def parse_gtin(value: str) -> str:
+    """A GTIN as written, or its digits when a spreadsheet added a float's ".0" tail.
+
+    Raises ValueError for scientific notation: its digits cannot be recovered, and storing
+    the rounded number would name another product."""
+    text = str(value).strip()
+    if m := _GTIN_FLOAT_TAIL_RE.fullmatch(text):
+        return m.group(1)
+    if _GTIN_SCIENTIFIC_RE.fullmatch(text):
+        raise ValueError(
+            f"gtin “{text[:40]}”: a spreadsheet turned the GTIN into a number and dropped "
+            "its last digits; format the column as text and export the file again"
+        )
+    return text
 
 
 @dataclass(frozen=True)

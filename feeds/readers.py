@@ -159,7 +159,8 @@ def _products_export(header: list[str]) -> tuple[tuple[str, ...], S.Products | W
     if S.is_products_export(header):
         return ("variant sku", "handle"), S.Products(header)
     if W.is_products_export(header):
-        return ("sku", "id"), W.Products(header)
+        products = W.Products(header)
+        return products.id_columns, products
     return None
 
 

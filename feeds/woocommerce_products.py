@@ -82,13 +82,96 @@ _INTEGER = re.compile(r"-?\d+")
 
 
 def _key(name: object) -> str:
-    return str(name).strip().lstrip("\ufeff").strip().lower()
+    """A header as compared: any case, runs of spaces (no-break ones too) as one space."""
+    text = str(name).strip().lstrip("\ufeff").replace("\u2019", "'")
+    return " ".join(text.split()).lower()
+
+
+# The exporter writes its headers in the store admin's language. These are WooCommerce's own
+# translations of the columns read here (WC_Product_CSV_Exporter::get_default_column_names,
+# "Attribute %d name", "Attribute %d value(s)" and "Meta: %s"), from the language packs of
+# translate.wordpress.org, project "Plugins - WooCommerce - Stable" (de_DE, fr_FR, es_ES,
+# it_IT and nl_NL, PO-Revision-Date 2022-03-16, WooCommerce 6.3), in the exporter's order.
+_ENGLISH = (
+    "id", "type", "sku", "name", "published", "is featured?", "visibility in catalog",
+    "short description", "description", "in stock?", "stock", "backorders allowed?",
+    "sale price", "regular price", "categories", "images", "parent", "attribute %d name",
+    "attribute %d value(s)", "meta: %s",
+)  # fmt: skip
+_TRANSLATED = {
+    "de_DE": (
+        "ID", "Typ", "Artikelnummer", "Name", "Veröffentlicht", "Ist hervorgehoben?",
+        "Sichtbarkeit im Katalog", "Kurzbeschreibung", "Beschreibung", "Vorrätig?", "Lager",
+        "Lieferrückstande erlaubt?", "Angebotspreis", "Regulärer Preis", "Kategorien", "Bilder",
+        "Übergeordnetes Produkt", "Attribut %d Name", "Attribut %d Wert(e)", "Meta: %s",
+    ),
+    "fr_FR": (
+        "ID", "Type", "UGS", "Nom", "Publié", "Mis en avant ?", "Visibilité dans le catalogue",
+        "Description courte", "Description", "En stock ?", "Stock",
+        "Autoriser les commandes de produits en rupture ?", "Tarif promo", "Tarif régulier",
+        "Catégories", "Images", "Parent", "Nom de l’attribut %d", "Valeur(s) de l’attribut %d",
+        "Méta : %s",
+    ),
+    "es_ES": (
+        "ID", "Tipo", "SKU", "Nombre", "Publicado", "¿Está destacado?",
+        "Visibilidad en el catálogo", "Descripción corta", "Descripción", "¿En inventario?",
+        "Inventario", "¿Permitir reservas de productos agotados?", "Precio rebajado",
+        "Precio normal", "Categorías", "Imágenes", "Superior", "Nombre del atributo %d",
+        "Valor(es) del atributo %d", "Meta: %s",
+    ),
+    "it_IT": (
+        "ID", "Tipo", "COD", "Nome", "Pubblicato", "In primo piano?", "Visibilità nel catalogo",
+        "Breve descrizione", "Descrizione", "In stock?", "Magazzino",
+        "Abilita gli ordini arretrati?", "Prezzo in offerta", "Prezzo di listino", "Categorie",
+        "Immagine", "Genitore", "Attributo %d nome", "Attributo %d valuta(e)", "Meta: %s",
+    ),
+    "nl_NL": (
+        "ID", "Type", "Artikelnummer", "Naam", "Gepubliceerd", "Uitgelicht?",
+        "Zichtbaarheid in catalogus", "Korte omschrijving", "Beschrijving", "Op voorraad?",
+        "Voorraad", "Nabestellingen toestaan?", "Actieprijs", "Reguliere prijs", "Categorieën",
+        "Afbeeldingen", "Hoofd", "Naam eigenschap %d", "Waarde eigenschap %d", "Meta: %s",
+    ),
+}  # fmt: skip
+# English column -> the header as _key reads it, per language (English first)
+HEADERS = {
+    "en": {e: e for e in _ENGLISH},
+    **{
+        lang: dict(zip(_ENGLISH, map(_key, names), strict=True))
+        for lang, names in _TRANSLATED.items()
+    },
+}
+# GTIN's column came after those translations (WooCommerce 9.2); its acronyms are kept in
+# every language, so its header is recognised by them
+_GTIN_HEADER = re.compile(r"gtin, ?upc, ?ean\b.*isbn")
+
+
+def _language(cols: set[str]) -> dict[str, str] | None:
+    """The export's headers (English column -> header) when ``cols`` has the SKU or ID
+    column and two of the exporter's own columns in one language, else None."""
+    for names in HEADERS.values():
+        markers = {names[m] for m in WOOCOMMERCE_EXPORT_MARKERS}
+        if cols & {names["sku"], names["id"]} and len(cols & markers) >= 2:
+            return names
+    return None
 
 
 def is_products_export(header: Iterable[object]) -> bool:
-    """A header with ``SKU`` or ``ID`` and two of the exporter's own columns (any case)."""
-    cols = {_key(h) for h in header}
-    return bool(cols & {"sku", "id"}) and len(cols & WOOCOMMERCE_EXPORT_MARKERS) >= 2
+    """A header with ``SKU`` or ``ID`` and two of the exporter's own columns (any case), in
+    English or in one of the languages of HEADERS."""
+    return _language({_key(h) for h in header}) is not None
+
+
+def _english(key: str, names: dict[str, str]) -> str:
+    """A header's English column name (as _key reads it); an unknown header as it is."""
+    for english, translated in names.items():
+        if "%" not in translated:
+            if key == translated:
+                return english
+            continue
+        pattern = re.escape(translated).replace("%d", r"(\d+)").replace("%s", "(.*)")
+        if m := re.fullmatch(pattern, key):
+            return english.replace("%d", m.group(1)).replace("%s", m.group(1).strip())
+    return GTIN if _GTIN_HEADER.match(key) else key
 
 
 def _text(text: str) -> str:
@@ -126,7 +209,13 @@ class Products:
     """
 
     def __init__(self, header: Iterable[object]):
-        self.names = {_key(h): str(h).strip().lstrip("\ufeff").strip() for h in header}
+        header = list(header)
+        names = _language({_key(h) for h in header}) or HEADERS["en"]
+        raw = {_key(h): str(h).strip().lstrip("\ufeff").strip() for h in header}
+        # cells are looked up by the English column name, whatever the export's language
+        self.names = {_english(k, names): h for k, h in raw.items()}
+        # the id columns as the readers' header keys spell them, SKU first
+        self.id_columns = tuple(self.names[k].lower() for k in ("sku", "id") if k in self.names)
         self.attributes = sorted(
             (k, k.replace(" name", " value(s)"))
             for k in self.names

@@ -588,6 +588,7 @@ _values = {
     "availability": st.sampled_from(["", "in stock", "OUT_OF_STOCK", "maybe", "pre-order"]),
     "quantity": st.sampled_from(["", "5", "-2", "lots"]),
     "shipping": st.sampled_from(["", "US:::5 USD", "GB:::3 GBP,US:::4.5 USD", "nope", "2"]),
+    "gtin": st.sampled_from(["", "4006381333931", "4006381333931.0", "4.00638E+12", "7,00"]),
 }
 
 
@@ -615,6 +616,10 @@ def _reason(row: dict[str, str]) -> str | None:
         p.parse_shipping(row["shipping"].strip(), currency)
     except ValueError as exc:
         return "availability" if "availability" in str(exc) else "shipping"
+    try:
+        p.parse_gtin(row["gtin"])
+    except ValueError:
+        return "gtin"
     return None
 
 
@@ -663,6 +668,7 @@ def test_vectorised_rules_agree_with_the_value_parsers(rows, cut):
             us = [e for e in entries if e.country == "US"] or entries
             same = us[0].currency == out["currency"]  # (else ignored, with a warning)
             assert out["shipping_fee"] == (str(us[0].price) if same else "")
+        assert out["gtin"] == p.parse_gtin(row["gtin"])
     assert len(accepted) + len(rejected) == len(rows) == state.received
 
 
