@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
+from .rules import tracking_number_clean, tracking_number_error
+
 ORDER_COLUMNS = (
     "order_id",
     "sku",
@@ -30,7 +32,7 @@ ORDER_COLUMNS = (
 )
 IMPRESSION_COLUMNS = ("sku", "date", "impressions", "clicks")
 CANCEL_REASONS = ("out_of_stock", "buyer_request", "other")
-MAX_TEXT = {"order_id": 64, "sku": 100, "tracking_number": 64}
+MAX_TEXT = {"order_id": 64, "sku": 100}
 MAX_MONEY = Decimal("9999999999.99")
 MAX_COUNT = 2_000_000_000
 MAX_FILE_ROWS = 200_000
@@ -104,6 +106,15 @@ class _Row:
             self.err(column, f"is longer than {MAX_TEXT.get(column, 255)} characters")
         elif any(ord(c) < 32 for c in value):
             self.err(column, "contains control characters")
+        return value
+
+    def tracking_number(self) -> str:
+        """The tracking number trimmed of outer junk ("" for none), or an error naming what
+        is wrong with it (catalogs.rules)."""
+        value = tracking_number_clean(self.raw("tracking_number"))
+        error = tracking_number_error(value)
+        if error:
+            self.err("tracking_number", error)
         return value
 
     def integer(self, column: str, *, default: int | None = None) -> int:
@@ -180,11 +191,7 @@ def order_row_parse(line: int, data: Mapping[str, object]) -> OrderRow | list[Ro
     cancelled_at = row.moment("cancelled_at", required=False)
     cancel_reason = row.raw("cancel_reason").lower()
     # a record without the field (or null: an API line) does not say: unknown
-    tracking = (
-        row.text("tracking_number", required=False)
-        if data.get("tracking_number") is not None
-        else None
-    )
+    tracking = row.tracking_number() if data.get("tracking_number") is not None else None
     if cancel_reason and cancel_reason not in CANCEL_REASONS:
         row.err("cancel_reason", f"must be one of {', '.join(CANCEL_REASONS)} or empty")
     if cancelled_at and not cancel_reason:

@@ -7,6 +7,7 @@ from catalog_health.tenancy.models import Tenant
 
 from .models import Catalog, ColumnMappingPreset, OrderUpload, Product, ProductSortKey, ReviewStatus
 from .order_formats import header_signature
+from .rules import TRACKING_VALID_PATTERN
 
 # Each sort walks an index of <field>, id within the catalog: constant cost at 1M rows.
 # Title, price and last change are read from the product's sort key, whose indexes are
@@ -141,6 +142,14 @@ ORDER_STATUSES = {
 }
 
 
+# Lines whose tracking is known and not a valid number (none, blanks only, or an invisible
+# character in it): the ones the valid tracking rate counts against once shipped. Unknown
+# (NULL) is not among them: it is not scored.
+TRACKING_NOT_VALID = Q(tracking_number__isnull=False) & ~Q(
+    tracking_number__regex=TRACKING_VALID_PATTERN
+)
+
+
 def order_search(*, tenant: Tenant, filters: dict, now=None) -> QuerySet:
     """Order lines of a tenant filtered by status, sku, catalog and placed date."""
     from django.db.models import F
@@ -163,7 +172,7 @@ def order_search(*, tenant: Tenant, filters: dict, now=None) -> QuerySet:
     elif status == "late":
         qs = qs.filter(shipped_at__isnull=False, shipped_at__gt=F("ship_by"))
     elif status == "no_tracking":
-        qs = qs.filter(shipped_at__isnull=False, tracking_number__regex=r"^\s*$")
+        qs = qs.filter(TRACKING_NOT_VALID, shipped_at__isnull=False)
     if filters.get("sku"):
         qs = qs.filter(sku=filters["sku"].strip())
     if filters.get("order_id"):
@@ -179,11 +188,17 @@ def order_search(*, tenant: Tenant, filters: dict, now=None) -> QuerySet:
 
 def order_page(*, tenant: Tenant, filters: dict, cursor: str | None, size: int) -> KeysetPage:
     """Newest orders first; keyset on (placed_at, id): one query whatever the page, the
-    product's title joined in (product_title)."""
-    from django.db.models import F
+    product's title joined in (product_title), and whether the tracking number is valid
+    (tracking_valid: None when unknown)."""
+    from django.db.models import BooleanField, ExpressionWrapper, F
 
     return keyset_paginate(
-        order_search(tenant=tenant, filters=filters).annotate(product_title=F("product__title")),
+        order_search(tenant=tenant, filters=filters).annotate(
+            product_title=F("product__title"),
+            tracking_valid=ExpressionWrapper(
+                Q(tracking_number__regex=TRACKING_VALID_PATTERN), output_field=BooleanField()
+            ),
+        ),
         sort="-placed_at",
         cursor=cursor,
         page_size=size,

@@ -33,7 +33,13 @@ from .order_io import (
     impressions_parse,
     orders_parse,
 )
-from .rules import EDITABLE_FIELDS, product_edit_errors
+from .rules import (
+    EDITABLE_FIELDS,
+    product_edit_errors,
+    tracking_number_clean,
+    tracking_number_error,
+)
+from .selectors import TRACKING_NOT_VALID
 
 
 @transaction.atomic
@@ -434,25 +440,28 @@ def orders_mark_shipped(*, tenant: Tenant, actor, tracking: dict[int, str], ship
 
     Unshipped, uncancelled lines of this tenant become shipped now; lines already shipped
     without a tracking number, or with an unknown one (their file did not say), get the
-    number (their shipping time stays). Others are left alone. An empty tracking number is
-    refused: a shipment without one would hurt the valid tracking rate. All or nothing.
+    number (their shipping time stays); so do lines whose number is not valid (an invisible
+    character in it: catalogs.rules), the valid tracking rate counts against them. Others are
+    left alone. A number is trimmed of outer blanks and invisible characters; an empty one,
+    or one with an invisible character inside, is refused: a shipment without a valid number
+    would hurt the valid tracking rate. All or nothing.
     """
     errors = {}
+    tracking = {pk: tracking_number_clean(number or "") for pk, number in tracking.items()}
     for pk, number in tracking.items():
-        number = (number or "").strip()
+        error = tracking_number_error(number)
         if not number:
             errors[str(pk)] = "Enter a tracking number."
-        elif len(number) > 64 or any(ord(c) < 32 for c in number):
-            errors[str(pk)] = "A tracking number has at most 64 printable characters."
+        elif error:
+            errors[str(pk)] = f"Tracking number {number[:40]!r} {error}."
     if len(tracking) > MAX_BULK_SHIP:
         errors["__all__"] = f"At most {MAX_BULK_SHIP} orders at once."
     if errors:
         raise ValidationError(errors)
     shipped_at = shipped_at or timezone.now()
     unshipped = Q(shipped_at__isnull=True, cancelled_at__isnull=True)
-    untracked = Q(shipped_at__isnull=False) & (
-        Q(tracking_number__isnull=True) | Q(tracking_number__regex=r"^\s*$")
-    )
+    # the same lines Manage Orders lists as shipped without tracking, and the unknown ones
+    untracked = Q(shipped_at__isnull=False) & (Q(tracking_number__isnull=True) | TRACKING_NOT_VALID)
     orders = list(
         Order.objects.for_tenant(tenant)
         .select_for_update()
@@ -461,7 +470,7 @@ def orders_mark_shipped(*, tenant: Tenant, actor, tracking: dict[int, str], ship
     for order in orders:
         if order.shipped_at is None:
             order.shipped_at = max(shipped_at, order.placed_at)
-        order.tracking_number = tracking[order.pk].strip()
+        order.tracking_number = tracking[order.pk]
         order.updated_at = timezone.now()
     Order.objects.bulk_update(orders, ["shipped_at", "tracking_number", "updated_at"])
     if orders:

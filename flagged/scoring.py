@@ -34,6 +34,8 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 
+from catalogs.rules import TRACKING_VALID_PATTERN
+
 from .conditions import (
     ALWAYS,
     Cmp,
@@ -153,23 +155,9 @@ PLACED_UNTIL_NOW = Cmp(Col("placed_at"), "<=", Now())
 IN_WINDOW = all_of(PLACED_SINCE, PLACED_UNTIL_NOW)
 SHIPPED = not_null("shipped_at")
 
-# Unicode's control and format characters (Cc, Cf: C0 and C1 controls, DEL, zero-width and
-# direction marks, the byte order mark, tags …) and the line and paragraph separators (Zl,
-# Zp), as of Unicode 14; flagged/tests/test_valid_tracking.py checks the list against
-# ``unicodedata``. No carrier prints one in a tracking number: a number holding one was
-# damaged on its way (a spreadsheet, a copy from a web page) and would not scan.
-INVISIBLE = (
-    r"\u0001-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
-    r"\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
-    r"\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
-    r"\U000e0001\U000e0020-\U000e007f"
-)
-# Unicode's other white space (Zs): blank, but harmless around or between the characters.
-BLANK = r"\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
-# A valid tracking number: no invisible character, and at least one that is not blank.
-TRACKING_VALID = Matches(
-    Col("tracking_number"), rf"\A[^{INVISIBLE}]*[^{BLANK}{INVISIBLE}][^{INVISIBLE}]*\Z"
-)
+# A valid tracking number (catalogs.rules: the same rule Manage Orders lists and every order
+# entry keeps to): no control or format character, and one that is not blank.
+TRACKING_VALID = Matches(Col("tracking_number"), TRACKING_VALID_PATTERN)
 
 METRICS: dict[Metric, MetricDef] = {
     m.code: m

@@ -43,6 +43,7 @@ from .values import (
     parse_count,
     parse_money,
     parse_times,
+    tracking_numbers_check,
 )
 
 # --- formats: source columns -> the app's fields, as text -----------------------------------
@@ -326,8 +327,10 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
     refuse(out["sku"].eq(""), "sku", "is required")
     refuse(out["order_id"].str.len() > 64, "order_id", "is longer than 64 characters")
     refuse(out["sku"].str.len() > 100, "sku", "is longer than 100 characters")
-    refuse(out["tracking_number"].str.len() > 64, "tracking_number", "is longer than 64 characters")
-    for name in ("order_id", "sku", "tracking_number"):
+    out["tracking_number"], problems = tracking_numbers_check(out["tracking_number"])
+    for message in problems.dropna().unique():  # rare: one refusal per distinct reason
+        refuse(problems.eq(message), "tracking_number", message)
+    for name in ("order_id", "sku"):
         if may_have_control_characters(out[name]):
             refuse(
                 out[name].str.contains(r"[\x00-\x1f]", regex=True),

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..order_io import FileError
+from ..rules import MAX_TRACKING, tracking_number_clean, tracking_number_error
 from .detection import MAX_COUNT, MAX_MONEY
 
 # --- values ---------------------------------------------------------------------------------
@@ -62,6 +63,33 @@ def may_have_control_characters(values: pd.Series) -> bool:
     """False when no value holds a character below U+0020: one scan of the column's bytes
     instead of a regular expression per value (UTF-8 writes no other character with a byte
     below 0x20). True when one may (or the column is not plain pyarrow text)."""
+    return _any_byte(values, lambda b: b < 0x20)
+
+
+def may_have_invisible_characters(values: pd.Series) -> bool:
+    """False when every value is printable ASCII (bytes 0x20 to 0x7E), as tracking numbers
+    nearly always are: then none holds an invisible character (catalogs.rules) nor a blank
+    other than the space. True when one may."""
+    return _any_byte(values, lambda b: (b < 0x20) | (b > 0x7E))
+
+
+def tracking_numbers_check(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The tracking numbers trimmed of outer junk, and what is wrong with each (NaN when
+    nothing), by the rule every entry keeps to (catalogs.rules). Only values that are not
+    printable ASCII go through it, one by one: one scan of the bytes clears most columns."""
+    problems = pd.Series(np.nan, index=values.index, dtype=object)
+    if may_have_invisible_characters(values):
+        odd = values.str.contains(r"[^\x20-\x7e]", regex=True)
+        cleaned = values[odd].map(tracking_number_clean)
+        values = values.where(~odd, cleaned)
+        problems = cleaned.map(tracking_number_error).reindex(values.index)
+    too_long = values.str.len() > MAX_TRACKING
+    return values, problems.mask(too_long, f"is longer than {MAX_TRACKING} characters")
+
+
+def _any_byte(values: pd.Series, test) -> bool:
+    """Whether test holds for a byte of the column's UTF-8 text (True when the column is not
+    plain pyarrow text)."""
     import pyarrow as pa
 
     try:
@@ -77,7 +105,7 @@ def may_have_control_characters(values: pd.Series) -> bool:
         _validity, offsets, data = chunk.buffers()
         bounds = np.frombuffer(offsets, dtype=width)
         start, end = int(bounds[chunk.offset]), int(bounds[chunk.offset + len(chunk)])
-        if (np.frombuffer(data, dtype=np.uint8)[start:end] < 0x20).any():
+        if test(np.frombuffer(data, dtype=np.uint8)[start:end]).any():
             return True
     return False
 

@@ -77,7 +77,7 @@ def test_good_order():
             "both shipped and cancelled",
         ),
         ({"delivered_at": "2026-03-04"}, "delivered_at", "needs shipped_at"),
-        ({"tracking_number": "a\x00b"}, "tracking_number", "control"),
+        ({"tracking_number": "a\x00b"}, "tracking_number", "U+0000 NULL"),
     ],
 )
 def test_bad_order(changes, column, fragment):
