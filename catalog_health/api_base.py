@@ -78,7 +78,17 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
             self.membership = resolve_api_membership(request)
             self.tenant = self.membership.tenant
             self._require_object_in_tenant()
+            self._require_method_of_route(request)
         super().initial(request, *args, **kwargs)
+
+    def _require_method_of_route(self, request) -> None:
+        """A method the route does not have is its 405 (DRF adds the Allow header), before
+        roles: DRF checks roles first, and answered a viewer's DELETE of a read-only route
+        with a 403 naming roles, as if another role could do it. After the tenant checks, so
+        another tenant's id stays a 404 whatever the method."""
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise exceptions.MethodNotAllowed(request.method)
 
     def _require_object_in_tenant(self) -> None:
         """Another tenant's id is a 404 before roles are checked: never a 403 that confirms it."""
