@@ -4,11 +4,13 @@ role checks, and cursor pagination."""
 from django.http import Http404
 from rest_framework import exceptions, mixins, permissions, viewsets
 
+from catalog_health.api_input import refuse_unwritable_fields
 from catalog_health.tenancy.models import ApiToken, Membership
 from catalog_health.tenancy.roles import Perm, has_perm, roles_with
 from catalog_health.tenancy.services import access_denied_record
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+BODY_ACTIONS = ("create", "update", "partial_update")  # take an object's fields
 
 
 def resolve_api_membership(request) -> Membership:
@@ -137,6 +139,32 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         ctx = super().get_serializer_context()
         ctx["tenant"] = getattr(self, "tenant", None)
         return ctx
+
+    def get_serializer(self, *args, **kwargs):
+        """The input serializer; a body with fields it cannot write is refused first."""
+        serializer = super().get_serializer(*args, **kwargs)
+        if "data" in kwargs and self.action in BODY_ACTIONS:
+            shown = self.representation_class()
+            instance = serializer.instance
+
+            def current():
+                return shown(instance, context=self.get_serializer_context()).data
+
+            refuse_unwritable_fields(
+                kwargs["data"],
+                writable={n for n, f in serializer.fields.items() if not f.read_only},
+                readable={*serializer.fields, *shown(context=self.get_serializer_context()).fields},
+                current=current if instance is not None else None,
+            )
+        return serializer
+
+    def representation_class(self):
+        """The serializer of one object as GET answers it (what a client may send back)."""
+        action, self.action = self.action, "retrieve"
+        try:
+            return self.get_serializer_class()
+        finally:
+            self.action = action
 
 
 class TenantScopedReadOnlyViewSet(
