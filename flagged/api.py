@@ -29,8 +29,6 @@ from .services import effective_policies
 class FlaggedCursorPagination(CursorPaginationBase):
     ordering = ("-status_since", "-id")
     page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 class FlagStateSerializer(serializers.ModelSerializer):
