@@ -2,8 +2,11 @@
 role checks, and cursor pagination."""
 
 from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, mixins, permissions, viewsets
+from rest_framework.settings import api_settings
 
+from catalog_health.api_filters import refuse_unknown_query
 from catalog_health.api_input import refuse_unwritable_fields
 from catalog_health.tenancy.models import ApiToken, Membership
 from catalog_health.tenancy.roles import Perm, has_perm, roles_with
@@ -64,6 +67,9 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
     permission_classes = [permissions.IsAuthenticated, TenantRolePermission]
     required_perms: dict[str, Perm] = {}
     write_perm: Perm = Perm.MANAGE_CATALOGS
+    # The form that validates a list's query when a viewset filters without a FilterSet
+    # (catalog_health.api_filters.clean_query); its fields are the filters the list takes.
+    query_form = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -82,6 +88,8 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
             self._require_object_in_tenant()
             self._require_method_of_route(request)
         super().initial(request, *args, **kwargs)
+        if self.action == "list":
+            self._require_known_query(request)
 
     def _require_method_of_route(self, request) -> None:
         """A method the route does not have is its 405 (DRF adds the Allow header), before
@@ -103,6 +111,28 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
                 or not self.get_queryset().filter(**{self.lookup_field: value}).exists()
             ):
                 raise Http404("Not found.")
+
+    def _require_known_query(self, request) -> None:
+        filters: set[str] = set()
+        if self.filterset_class_in_use() is not None:
+            filters |= set(self.filterset_class_in_use().base_filters)
+        if self.query_form is not None:
+            filters |= set(self.query_form.base_fields)
+        paging = set()
+        if self.pagination_class is not None:
+            paginator = self.paginator
+            for name in ("cursor_query_param", "page_size_query_param", "page_query_param"):
+                if getattr(paginator, name, None):
+                    paging.add(getattr(paginator, name))
+        # the tenant of a session caller, and DRF's format override (?format=json)
+        anywhere = {"tenant", api_settings.URL_FORMAT_OVERRIDE}
+        refuse_unknown_query(request, known=filters | paging | anywhere, listed=filters | paging)
+
+    def filterset_class_in_use(self):
+        """The FilterSet of this list when django-filter's backend applies it, else None."""
+        if any(issubclass(b, DjangoFilterBackend) for b in self.filter_backends):
+            return getattr(self, "filterset_class", None)
+        return None
 
     def permission_denied(self, request, message=None, code=None):
         """A member whose role lacks the permission: audit the attempt (rate-limited), then

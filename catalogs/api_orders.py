@@ -174,13 +174,14 @@ class OrderViewSet(TenantScopedReadOnlyViewSet):
     required_perms = {"bulk": Perm.MANAGE_ORDERS}
     write_perm = Perm.MANAGE_ORDERS
     filter_backends = []  # OrderQuery validates, the page's selector filters
+    query_form = OrderQuery
 
     def scope_queryset(self, queryset):
         """The Manage Orders page's filters (catalogs.selectors.order_search), with the
         statuses this API documents."""
         if self.action != "list":
             return queryset
-        filters = clean_query(self.request, OrderQuery)
+        filters = clean_query(self.request, self.query_form)
         return selectors.order_search(tenant=self.tenant, filters=filters)
 
     @extend_schema(request=OrderBulkInput, responses=BulkOutput)
@@ -203,11 +204,12 @@ class DailyImpressionViewSet(TenantScopedReadOnlyViewSet):
     required_perms = {"bulk": Perm.MANAGE_ORDERS}
     write_perm = Perm.MANAGE_ORDERS
     filter_backends = []  # ImpressionQuery validates
+    query_form = ImpressionQuery
 
     def scope_queryset(self, queryset):
         if self.action != "list":
             return queryset
-        filters = clean_query(self.request, ImpressionQuery)
+        filters = clean_query(self.request, self.query_form)
         if "sku" in filters:
             queryset = queryset.filter(sku=filters["sku"])
         if "catalog" in filters:

@@ -12,7 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from catalog_health.api_base import TenantScopedReadOnlyViewSet, TenantScopedViewSet
-from catalog_health.api_filters import IdFilter
+from catalog_health.api_filters import BooleanFilter, IdFilter
 from catalog_health.api_parsers import DEFAULT as DEFAULT_PARSERS
 from catalog_health.tenancy.roles import Perm
 from catalogs.models import Catalog
@@ -143,6 +143,7 @@ RefreshInput = inline_serializer(
 
 class ProductSourceFilter(django_filters.FilterSet):
     catalog = IdFilter(field_name="catalog_id")
+    enabled = BooleanFilter()
 
     class Meta:
         model = ProductSource
