@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from catalog_health.api_base import TenantScopedReadOnlyViewSet
 from catalog_health.api_filters import IdField, clean_query
+from catalog_health.api_input import refuse_unwritable_fields
 from catalog_health.tenancy.roles import Perm
 
 from . import events, selectors, services
@@ -92,9 +93,11 @@ class BulkOutput(serializers.Serializer):
 
 def _bulk(view, request, *, parse, upsert, key: str):
     data = request.data if isinstance(request.data, dict) else {}
+    refuse_unwritable_fields(data, writable={"catalog", key}, readable=set(), current=None)
     catalog_id = data.get("catalog")
     items = data.get(key)
-    if not isinstance(catalog_id, int) or not isinstance(items, list):
+    # bool is an int to Python: true would name catalog 1
+    if type(catalog_id) is not int or not isinstance(items, list):
         return Response(
             {"detail": f'Send {{"catalog": <id>, "{key}": [ … ]}}.'},
             status=status.HTTP_400_BAD_REQUEST,

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from catalog_health.tenancy.roles import Role
-from catalogs.models import Product, ReviewStatus
+from catalogs.models import Order, Product, ReviewStatus
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 from channels.models import ChannelFeed
 from channels.tests.factories import ChannelFeedFactory
@@ -148,3 +148,56 @@ def test_review_status_is_named_even_with_the_value_it_will_never_take(owner_api
     )
     assert response.status_code == 400
     assert response.json() == {"review_status": [READ_ONLY]}
+
+
+# --- the bodies of actions ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({"forse": True}, {"forse": [UNKNOWN]}),
+        ({"force": "maybe"}, {"force": ["Must be a valid boolean."]}),
+        ({"remember": [1]}, {"remember": ["Must be a valid boolean."]}),
+    ],
+)
+def test_request_data_now_refuses_a_body_it_cannot_read(owner_api, objects, body, errors):
+    """A misspelt or unreadable option started a run without it (202): now a 400, no run."""
+    source = objects["source"]
+    response = owner_api.post(f"/api/v1/sources/{source.pk}/refresh", body, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json() == errors
+    assert not source.runs.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda o: {"catalog": o["catalog"].pk, "orders": [], "order": []},
+        lambda o: {"catalog": o["catalog"].pk, "orders": [], "sku": "A"},
+    ],
+)
+def test_a_bulk_body_with_a_key_it_does_not_take_is_a_400_naming_it(owner_api, objects, body):
+    data = body(objects)
+    response = owner_api.post("/api/v1/orders/bulk/", data, format="json")
+    assert response.status_code == 400
+    unknown = set(data) - {"catalog", "orders"}
+    assert response.json() == {key: [UNKNOWN] for key in unknown}
+
+
+@pytest.mark.parametrize("catalog", [True, 1.0, "1"])
+def test_a_bulk_catalog_that_is_not_an_id_is_refused(owner_api, tenant_a, catalog):
+    """true is not catalog 1, though Python's bool is an int."""
+    first = CatalogFactory(tenant=tenant_a, pk=1)
+    ProductFactory(catalog=first, sku="A")
+    line = {
+        "order_id": "O1",
+        "sku": "A",
+        "item_price": "1.00",
+        "placed_at": "2026-01-01T00:00:00Z",
+        "ship_by": "2026-01-03T00:00:00Z",
+    }
+    body = {"catalog": catalog, "orders": [line]}
+    response = owner_api.post("/api/v1/orders/bulk/", body, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert not Order.objects.filter(catalog=first).exists()
