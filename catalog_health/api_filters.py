@@ -59,13 +59,18 @@ class BooleanFilter(django_filters.BooleanFilter):
 
 def refuse_unknown_query(request, known: set[str], listed: set[str]) -> None:
     """A query parameter outside `known` is a 400 naming it and what the list takes (`listed`):
-    ignored, a misspelt filter answered the whole list as if it were the filtered one."""
+    ignored, a misspelt filter answered the whole list as if it were the filtered one. So is
+    one given twice."""
     from rest_framework.exceptions import ValidationError
 
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         message = f"Unknown query parameter. This list takes: {', '.join(sorted(listed))}."
         raise ValidationError({name: [message] for name in unknown})
+    # Each filter reads one value: the others would be dropped without a word.
+    repeated = sorted(n for n in request.query_params if len(request.query_params.getlist(n)) > 1)
+    if repeated:
+        raise ValidationError({name: ["Give this parameter once."] for name in repeated})
 
 
 def clean_query(request, form_class: type[forms.Form]) -> dict:

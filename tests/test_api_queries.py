@@ -76,3 +76,13 @@ def test_a_boolean_filter_refuses_a_value_it_cannot_read(owner_api, tenant_a):
     response = owner_api.get("/api/v1/sources/", {"enabled": "maybe"})
     assert response.status_code == 400
     assert list(response.json()) == ["enabled"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/products/", "/api/v1/orders/", "/api/v1/flagged-products/", "/api/v1/runs/"]
+)
+def test_a_filter_given_twice_is_a_400_not_the_last_one(owner_api, url):
+    """?catalog=1&catalog=2 answered catalog 2's rows alone, as if the first were not there."""
+    response = owner_api.get(url + "?catalog=1&catalog=2")
+    assert response.status_code == 400, (url, response.content[:200])
+    assert response.json() == {"catalog": ["Give this parameter once."]}
