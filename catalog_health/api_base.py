@@ -1,5 +1,6 @@
 """Base classes of every API viewset: tenant resolution, scoping that cannot be bypassed,
-role checks, and cursor pagination."""
+role checks, and the answers to wrong requests (a method the route lacks, a field the caller
+cannot write, a query parameter a list does not take)."""
 
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -113,17 +114,17 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
                 raise Http404("Not found.")
 
     def _require_known_query(self, request) -> None:
-        filters: set[str] = set()
-        if self.filterset_class_in_use() is not None:
-            filters |= set(self.filterset_class_in_use().base_filters)
+        """A list's query may hold its filters, the paginator's cursor and page_size, and
+        tenant and format; any other parameter is a 400 (api_filters.refuse_unknown_query)."""
+        filterset = self.filterset_class_in_use()
+        filters = set(filterset.base_filters) if filterset is not None else set()
         if self.query_form is not None:
             filters |= set(self.query_form.base_fields)
-        paging = set()
-        if self.pagination_class is not None:
-            paginator = self.paginator
-            for name in ("cursor_query_param", "page_size_query_param", "page_query_param"):
-                if getattr(paginator, name, None):
-                    paging.add(getattr(paginator, name))
+        paginator = self.paginator
+        paging = {
+            getattr(paginator, name, None)
+            for name in ("cursor_query_param", "page_size_query_param")
+        } - {None}
         # the tenant of a session caller, and DRF's format override (?format=json)
         anywhere = {"tenant", api_settings.URL_FORMAT_OVERRIDE}
         refuse_unknown_query(request, known=filters | paging | anywhere, listed=filters | paging)
