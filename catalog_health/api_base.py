@@ -1,14 +1,20 @@
 """Base classes of every API viewset: tenant resolution, scoping that cannot be bypassed,
-role checks, and cursor pagination."""
+role checks, and the answers to wrong requests (a method the route lacks, a field the caller
+cannot write, a query parameter a list does not take)."""
 
 from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, mixins, permissions, viewsets
+from rest_framework.settings import api_settings
 
+from catalog_health.api_filters import refuse_unknown_query
+from catalog_health.api_input import refuse_unwritable_fields
 from catalog_health.tenancy.models import ApiToken, Membership
 from catalog_health.tenancy.roles import Perm, has_perm, roles_with
 from catalog_health.tenancy.services import access_denied_record
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+BODY_ACTIONS = ("create", "update", "partial_update")  # take an object's fields
 
 
 def resolve_api_membership(request) -> Membership:
@@ -62,6 +68,9 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
     permission_classes = [permissions.IsAuthenticated, TenantRolePermission]
     required_perms: dict[str, Perm] = {}
     write_perm: Perm = Perm.MANAGE_CATALOGS
+    # The form that validates a list's query when a viewset filters without a FilterSet
+    # (catalog_health.api_filters.clean_query); its fields are the filters the list takes.
+    query_form = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -78,7 +87,19 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
             self.membership = resolve_api_membership(request)
             self.tenant = self.membership.tenant
             self._require_object_in_tenant()
+            self._require_method_of_route(request)
         super().initial(request, *args, **kwargs)
+        if self.action == "list":
+            self._require_known_query(request)
+
+    def _require_method_of_route(self, request) -> None:
+        """A method the route does not have is its 405 (DRF adds the Allow header), before
+        roles: DRF checks roles first, and answered a viewer's DELETE of a read-only route
+        with a 403 naming roles, as if another role could do it. After the tenant checks, so
+        another tenant's id stays a 404 whatever the method."""
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise exceptions.MethodNotAllowed(request.method)
 
     def _require_object_in_tenant(self) -> None:
         """Another tenant's id is a 404 before roles are checked: never a 403 that confirms it."""
@@ -91,6 +112,28 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
                 or not self.get_queryset().filter(**{self.lookup_field: value}).exists()
             ):
                 raise Http404("Not found.")
+
+    def _require_known_query(self, request) -> None:
+        """A list's query may hold its filters, the paginator's cursor and page_size, and
+        tenant and format; any other parameter is a 400 (api_filters.refuse_unknown_query)."""
+        filterset = self.filterset_class_in_use()
+        filters = set(filterset.base_filters) if filterset is not None else set()
+        if self.query_form is not None:
+            filters |= set(self.query_form.base_fields)
+        paginator = self.paginator
+        paging = {
+            getattr(paginator, name, None)
+            for name in ("cursor_query_param", "page_size_query_param")
+        } - {None}
+        # the tenant of a session caller, and DRF's format override (?format=json)
+        anywhere = {"tenant", api_settings.URL_FORMAT_OVERRIDE}
+        refuse_unknown_query(request, known=filters | paging | anywhere, listed=filters | paging)
+
+    def filterset_class_in_use(self):
+        """The FilterSet of this list when django-filter's backend applies it, else None."""
+        if any(issubclass(b, DjangoFilterBackend) for b in self.filter_backends):
+            return getattr(self, "filterset_class", None)
+        return None
 
     def permission_denied(self, request, message=None, code=None):
         """A member whose role lacks the permission: audit the attempt (rate-limited), then
@@ -127,6 +170,32 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
         ctx = super().get_serializer_context()
         ctx["tenant"] = getattr(self, "tenant", None)
         return ctx
+
+    def get_serializer(self, *args, **kwargs):
+        """The input serializer; a body with fields it cannot write is refused first."""
+        serializer = super().get_serializer(*args, **kwargs)
+        if "data" in kwargs and self.action in BODY_ACTIONS:
+            shown = self.representation_class()
+            instance = serializer.instance
+
+            def current():
+                return shown(instance, context=self.get_serializer_context()).data
+
+            refuse_unwritable_fields(
+                kwargs["data"],
+                writable={n for n, f in serializer.fields.items() if not f.read_only},
+                readable={*serializer.fields, *shown(context=self.get_serializer_context()).fields},
+                current=current if instance is not None else None,
+            )
+        return serializer
+
+    def representation_class(self):
+        """The serializer of one object as GET answers it (what a client may send back)."""
+        action, self.action = self.action, "retrieve"
+        try:
+            return self.get_serializer_class()
+        finally:
+            self.action = action
 
 
 class TenantScopedReadOnlyViewSet(

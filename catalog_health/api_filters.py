@@ -33,6 +33,46 @@ class IdFilter(django_filters.NumberFilter):
     field_class = IdField
 
 
+class BooleanField(forms.NullBooleanField):
+    """true/false (or 1/0); any other value is refused. Django's NullBooleanField reads what
+    it does not know as "either", so ?enabled=maybe answered the unfiltered list."""
+
+    widget = forms.TextInput
+    default_error_messages = {"invalid": "Enter true or false."}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """Filter by a yes/no field; a value that is neither is a 400."""
+
+    field_class = BooleanField
+
+
+def refuse_unknown_query(request, known: set[str], listed: set[str]) -> None:
+    """A query parameter outside `known` is a 400 naming it and what the list takes (`listed`):
+    ignored, a misspelt filter answered the whole list as if it were the filtered one. So is
+    one given twice."""
+    from rest_framework.exceptions import ValidationError
+
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        message = f"Unknown query parameter. This list takes: {', '.join(sorted(listed))}."
+        raise ValidationError({name: [message] for name in unknown})
+    # Each filter reads one value: the others would be dropped without a word.
+    repeated = sorted(n for n in request.query_params if len(request.query_params.getlist(n)) > 1)
+    if repeated:
+        raise ValidationError({name: ["Give this parameter once."] for name in repeated})
+
+
 def clean_query(request, form_class: type[forms.Form]) -> dict:
     """A list's query parameters validated by a form: 400 with the form's errors when one is
     invalid (instead of ignoring it, or failing later in a query); blank ones left out."""

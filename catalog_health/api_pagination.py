@@ -21,6 +21,27 @@ class CursorPaginationBase(CursorPagination):
     invalid_cursor_message = (
         "Invalid cursor: pass the cursor of a page's next or previous link unchanged."
     )
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_page_size(self, request):
+        """`page_size` from 1 to max_page_size; absent or empty, the default. Anything else is
+        a 400 naming it: DRF quietly answered the default page for 0, -1 or "abc" and the
+        largest one for 1000, so a client never learnt its page was not the size it asked."""
+        value = request.query_params.get(self.page_size_query_param, "")
+        if value == "":
+            return self.page_size
+        # bounded before int(): int() of thousands of digits raises
+        number = value.lstrip("0") if value.isascii() and value.isdigit() else ""
+        if 0 < len(number) <= len(str(self.max_page_size)) and int(number) <= self.max_page_size:
+            return int(number)
+        raise ValidationError(
+            {
+                self.page_size_query_param: [
+                    f"Enter a whole number from 1 to {self.max_page_size} (the most a page holds)."
+                ]
+            }
+        )
 
     def paginate_queryset(self, queryset, request, view=None):
         self._model = queryset.model  # decode_cursor checks the position against its field
@@ -63,5 +84,3 @@ class IdCursorPagination(CursorPaginationBase):
 
     ordering = "-id"
     page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500

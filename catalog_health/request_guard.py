@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from urllib.parse import unquote_to_bytes
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponseBadRequest, JsonResponse
+
+from catalog_health.api_errors import too_big_response
 
 NUL = "\x00"
 
@@ -57,7 +60,12 @@ class HostileInputMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        reason = hostile_reason(request)
+        try:
+            reason = hostile_reason(request)
+        except RequestDataTooBig:
+            if request.path.startswith("/api/"):
+                return too_big_response()
+            raise  # pages: Django's 400
         if reason is not None:
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": reason}, status=400)

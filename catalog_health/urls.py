@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -8,6 +8,7 @@ from drf_spectacular.views import (
 )
 
 from catalog_health.api import router
+from catalog_health.api_errors import api_not_found
 from catalog_health.health import healthz
 from catalog_health.tenancy import views as tenancy_views
 
@@ -40,4 +41,6 @@ urlpatterns = [
         name="api_redoc",
     ),
     path("healthz", healthz, name="healthz"),
+    # last: a path under /api/ that no route above serves
+    re_path(r"^api/", api_not_found),
 ]

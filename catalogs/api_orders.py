@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from catalog_health.api_base import TenantScopedReadOnlyViewSet
 from catalog_health.api_filters import IdField, clean_query
+from catalog_health.api_input import refuse_unwritable_fields
 from catalog_health.tenancy.roles import Perm
 
 from . import events, selectors, services
@@ -92,9 +93,11 @@ class BulkOutput(serializers.Serializer):
 
 def _bulk(view, request, *, parse, upsert, key: str):
     data = request.data if isinstance(request.data, dict) else {}
+    refuse_unwritable_fields(data, writable={"catalog", key}, readable=set(), current=None)
     catalog_id = data.get("catalog")
     items = data.get(key)
-    if not isinstance(catalog_id, int) or not isinstance(items, list):
+    # bool is an int to Python: true would name catalog 1
+    if type(catalog_id) is not int or not isinstance(items, list):
         return Response(
             {"detail": f'Send {{"catalog": <id>, "{key}": [ … ]}}.'},
             status=status.HTTP_400_BAD_REQUEST,
@@ -174,13 +177,14 @@ class OrderViewSet(TenantScopedReadOnlyViewSet):
     required_perms = {"bulk": Perm.MANAGE_ORDERS}
     write_perm = Perm.MANAGE_ORDERS
     filter_backends = []  # OrderQuery validates, the page's selector filters
+    query_form = OrderQuery
 
     def scope_queryset(self, queryset):
         """The Manage Orders page's filters (catalogs.selectors.order_search), with the
         statuses this API documents."""
         if self.action != "list":
             return queryset
-        filters = clean_query(self.request, OrderQuery)
+        filters = clean_query(self.request, self.query_form)
         return selectors.order_search(tenant=self.tenant, filters=filters)
 
     @extend_schema(request=OrderBulkInput, responses=BulkOutput)
@@ -203,11 +207,12 @@ class DailyImpressionViewSet(TenantScopedReadOnlyViewSet):
     required_perms = {"bulk": Perm.MANAGE_ORDERS}
     write_perm = Perm.MANAGE_ORDERS
     filter_backends = []  # ImpressionQuery validates
+    query_form = ImpressionQuery
 
     def scope_queryset(self, queryset):
         if self.action != "list":
             return queryset
-        filters = clean_query(self.request, ImpressionQuery)
+        filters = clean_query(self.request, self.query_form)
         if "sku" in filters:
             queryset = queryset.filter(sku=filters["sku"])
         if "catalog" in filters:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from catalog_health.api_base import TenantScopedReadOnlyViewSet, TenantScopedViewSet
-from catalog_health.api_filters import IdFilter
+from catalog_health.api_filters import BooleanFilter, IdFilter
+from catalog_health.api_input import validated_body
 from catalog_health.api_parsers import DEFAULT as DEFAULT_PARSERS
 from catalog_health.tenancy.roles import Perm
 from catalogs.models import Catalog
@@ -131,18 +132,15 @@ class FeedRunSerializer(serializers.ModelSerializer):
         )
 
 
-RefreshInput = inline_serializer(
-    "RefreshInput",
-    fields={
-        "password": serializers.CharField(required=False, allow_blank=True),
-        "remember": serializers.BooleanField(required=False, default=False),
-        "force": serializers.BooleanField(required=False, default=False),
-    },
-)
+class RefreshInput(serializers.Serializer):
+    password = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
+    remember = serializers.BooleanField(required=False, default=False)
+    force = serializers.BooleanField(required=False, default=False)
 
 
 class ProductSourceFilter(django_filters.FilterSet):
     catalog = IdFilter(field_name="catalog_id")
+    enabled = BooleanFilter()
 
     class Meta:
         model = ProductSource
@@ -235,8 +233,8 @@ class ProductSourceViewSet(
         source = self.get_object()
         if source.kind != SourceKind.URL:
             raise ValidationError({"detail": "This source has no URL; upload a file instead."})
-        data = request.data
-        password = str(data.get("password", "") or "")
+        data = validated_body(RefreshInput, request.data)
+        password = data["password"] or ""
         if selectors.refresh_needs_password(tenant=self.tenant, source=source, password=password):
             raise ValidationError({"password": "This feed needs its password."})
         try:
@@ -246,8 +244,8 @@ class ProductSourceViewSet(
                 actor=request.user,
                 trigger=Trigger.API,
                 password=password,
-                remember=str(data.get("remember", "")).lower() in ("1", "true", "on"),
-                force=str(data.get("force", "")).lower() in ("1", "true", "on"),
+                remember=data["remember"],
+                force=data["force"],
             )
         except services.RefreshRateLimited as exc:
             return Response(

@@ -29,8 +29,6 @@ from .services import effective_policies
 class FlaggedCursorPagination(CursorPaginationBase):
     ordering = ("-status_since", "-id")
     page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 class FlagStateSerializer(serializers.ModelSerializer):
@@ -148,9 +146,10 @@ class FlaggedProductViewSet(TenantScopedReadOnlyViewSet):
     lookup_field = "product_id"
     lookup_url_kwarg = "pk"
     filter_backends = []
+    query_form = FlaggedQuery
 
     def scope_queryset(self, queryset):
-        filters = clean_query(self.request, FlaggedQuery) if self.action == "list" else {}
+        filters = clean_query(self.request, self.query_form) if self.action == "list" else {}
         return selectors.flagged_filter(queryset, filters, tenant=self.tenant)
 
     def get_serializer_class(self):

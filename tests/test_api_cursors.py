@@ -1,5 +1,6 @@
 """Every cursor-paginated API route: a cursor it did not write is a 400 naming the cursor,
-never the first page (a client would loop over it for ever) nor a 500."""
+never the first page (a client would loop over it for ever) nor a 500; a page size it cannot
+serve is a 400 naming `page_size`, never another page size than the one asked for."""
 
 from __future__ import annotations
 
@@ -81,3 +82,30 @@ def test_the_cursor_of_a_next_link_still_pages(api_client_for, member, tenant_a)
         seen += [p["sku"] for p in page["results"]]
         url = page["next"]
     assert sorted(seen) == [f"S{i}" for i in range(5)]
+
+
+PAGE_SIZE_MESSAGE = "Enter a whole number from 1 to 500 (the most a page holds)."
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0", "-1", "abc", "501", "1000", "2.5", "1e2", " 5", "+5", "\u0663", "000", "9" * 5000],
+)
+def test_an_odd_page_size_is_a_400_naming_it(api_client_for, member, tenant_a, value):
+    """Never silently the default page or the largest one: the caller asked for something else."""
+    api = api_client_for(member(tenant_a, Role.VIEWER), tenant_a)
+    for route in [*ROUTES, f"/api/v1/ecr/catalogs/{CatalogFactory(tenant=tenant_a).pk}/history/"]:
+        response = api.get(route, {"page_size": value})
+        assert response.status_code == 400, (route, value, response.content[:200])
+        assert response.json() == {"page_size": [PAGE_SIZE_MESSAGE]}, route
+
+
+@pytest.mark.parametrize(("value", "rows"), [("1", 1), ("3", 3), ("003", 3), ("500", 4), ("", 4)])
+def test_a_page_size_within_the_bounds_is_the_page(api_client_for, member, tenant_a, value, rows):
+    catalog = CatalogFactory(tenant=tenant_a)
+    for i in range(4):
+        ProductFactory(catalog=catalog, sku=f"S{i}")
+    api = api_client_for(member(tenant_a, Role.VIEWER), tenant_a)
+    response = api.get("/api/v1/products/", {"page_size": value})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == rows

@@ -228,6 +228,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "catalog_health.api_pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE, 415 naming the types a route reads,
+    # 406 for an unknown ?format=
+    "EXCEPTION_HANDLER": "catalog_health.api_errors.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "catalog_health.api_negotiation.ContentNegotiation",
     "DEFAULT_THROTTLE_RATES": {"user": "2000/hour", "anon": "60/hour"},
 }
 SPECTACULAR_SETTINGS = {

@@ -729,19 +729,21 @@ def test_api_shows_the_host_key_and_can_forget_it(api_client_for, member, tenant
         format="json",
     )
     assert bad.status_code == 400 and "password in the URL" in str(bad.json()["url"])
-    created = api.post(
-        "/api/v1/sources/",
-        {
-            "catalog": catalog.pk,
-            "name": "S",
-            "url": "sftp://files.example.com/f.csv",
-            "username": "u",
-            "password": "pw",
-            "schedule": "manual",
-            "host_key_fingerprint": "SHA256:forged",  # read-only: ignored
-        },
-        format="json",
+    body = {
+        "catalog": catalog.pk,
+        "name": "S",
+        "url": "sftp://files.example.com/f.csv",
+        "username": "u",
+        "password": "pw",
+        "schedule": "manual",
+    }
+    forged = api.post(
+        "/api/v1/sources/", {**body, "host_key_fingerprint": "SHA256:forged"}, format="json"
     )
+    assert forged.status_code == 400  # read-only: refused, nothing created
+    assert forged.json() == {"host_key_fingerprint": ["This field is read-only."]}
+    assert not ProductSource.objects.exists()
+    created = api.post("/api/v1/sources/", body, format="json")
     assert created.status_code == 201, created.json()
     pk = created.json()["id"]
     assert created.json()["host_key_fingerprint"] == ""
