@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -169,3 +170,36 @@ def dead_broker():
     finally:
         app.conf.broker_url = old
         drop_pools()
+
+
+@pytest.fixture
+def on_sqlite(tmp_path):
+    """Runs a script in ``manage.py shell`` against a fresh SQLite database (the embedded
+    default, `make demo`), migrated first; returns the JSON the script prints after
+    ``RESULT ``. ``stdin``: text the script reads."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "catalog_health.settings.local",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "CELERY_BROKER_URL": "memory://",
+        "LOG_LEVEL": "ERROR",
+    }
+    manage = [sys.executable, "manage.py"]
+    migrated = subprocess.run([*manage, "migrate", "-v0"], cwd=BASE_DIR, env=env, timeout=300)
+    assert migrated.returncode == 0
+
+    def run(script: str, stdin: str | None = None):
+        done = subprocess.run(
+            [*manage, "shell", "-c", script],
+            cwd=BASE_DIR,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.split("RESULT ", 1)[1])
+
+    return run

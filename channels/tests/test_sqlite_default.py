@@ -4,15 +4,7 @@ left-out counts. Run in a subprocess with its own SQLite settings, as a demo run
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
@@ -45,27 +37,8 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def test_every_channel_and_format_is_served_on_sqlite(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "catalog_health.settings.local",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "CELERY_BROKER_URL": "memory://",
-        "LOG_LEVEL": "ERROR",
-    }
-    run = [sys.executable, "manage.py"]
-    assert subprocess.run([*run, "migrate", "-v0"], cwd=ROOT, env=env, timeout=300).returncode == 0
-    done = subprocess.run(
-        [*run, "shell", "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    feeds = json.loads(done.stdout.split("RESULT ", 1)[1])
+def test_every_channel_and_format_is_served_on_sqlite(on_sqlite):
+    feeds = on_sqlite(SCRIPT)
     assert len(feeds) == 5
     for name, feed in feeds.items():
         assert feed["status"] == 200, (name, feed["body"][-2000:])

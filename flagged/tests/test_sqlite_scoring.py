@@ -5,16 +5,10 @@ subprocess with its own SQLite settings, as a demo runs."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from .test_valid_tracking import CASES
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
@@ -53,28 +47,8 @@ print("RESULT " + json.dumps({
 """
 
 
-def test_scoring_on_sqlite(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "catalog_health.settings.local",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "CELERY_BROKER_URL": "memory://",
-        "LOG_LEVEL": "ERROR",
-    }
-    run = [sys.executable, "manage.py"]
-    assert subprocess.run([*run, "migrate", "-v0"], cwd=ROOT, env=env, timeout=300).returncode == 0
-    done = subprocess.run(
-        [*run, "shell", "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        input=json.dumps([c[1] for c in CASES]),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.split("RESULT ", 1)[1])
+def test_scoring_on_sqlite(on_sqlite):
+    result = on_sqlite(SCRIPT, stdin=json.dumps([c[1] for c in CASES]))
     valid = sum(1 for c in CASES if c[2])
     assert result["state"] == [valid, len(CASES)]
     assert result["live"] == [valid, len(CASES)]
