@@ -24,6 +24,7 @@ from catalogs.selectors import products_last_changed
 from ecr.models import ReviewBatch
 from flagged.models import FlagState
 
+from . import specs, xml_sql
 from .models import ChannelFeed, ChannelFeedFetch, FlaggedMode
 from .specs import BLANK, ROW_COLUMNS, SPECS
 
@@ -34,6 +35,14 @@ FETCH_CHUNK = 2000
 def _char_length(column: str) -> str:
     """Characters, not bytes: SQLite's length() of a text counts characters too."""
     return f"length({column})" if connection.vendor == "sqlite" else f"char_length({column})"
+
+
+def _bytes(column: str) -> str:
+    return (
+        f"length(CAST({column} AS BLOB))"
+        if connection.vendor == "sqlite"
+        else (f"octet_length({column})")
+    )
 
 
 def _matches(column: str) -> str:
@@ -109,6 +118,13 @@ def _content_sql(
         if long_value:
             sql += f" AND NOT ({long_value})"
             params += long_params
+        if connection.vendor == "postgresql":  # the fast path's: it has no fitter after it
+            for col, limit in _long_links(feed.channel):
+                written = xml_sql.link(f"p.{col}")
+                sql += (
+                    f" AND NOT ({_bytes('p.' + col)} > {limit // 3} "
+                    f"AND char_length({written}) > {limit})"
+                )
     sql += " ORDER BY p.id"
     if limit is not None:
         sql += " LIMIT %s"
@@ -255,27 +271,40 @@ def _long_value(channel: str) -> tuple[str, list]:
     than as stored (specs.gtin_digits), but ours is no longer than any channel's."""
     conds, params = [], []
     for col, limit in SPECS[channel].value_limits.items():
-        if Product._meta.get_field(col).max_length <= limit:
+        if col in specs.LINK_COLUMNS or Product._meta.get_field(col).max_length <= limit:
             continue
         conds.append(f"{_char_length('p.' + col)} > %s")
         params.append(limit)
     return " OR ".join(conds), params
 
 
+def _long_links(channel: str) -> list[tuple[str, int]]:
+    """The link columns the channel limits: a link within the limit as stored may pass it as
+    written (specs.url: a byte becomes up to three characters, "%C3%A9" for "é")."""
+    return [(c, n) for c, n in SPECS[channel].value_limits.items() if c in specs.LINK_COLUMNS]
+
+
 def feed_left_out(feed: ChannelFeed) -> LeftOut:
     """One GROUP BY over the catalog's active products, their flag state and what the
     channel refuses. Each product is counted once, for the first reason that leaves it out:
     its review status, then an id too long, then another value too long, then Impacted,
-    then no brand. Values and brands are judged before the rules."""
+    then no brand. Values and brands are judged before the rules. A link long enough to
+    pass the limit once written is grouped by itself and judged by specs.url (such links
+    are few)."""
     p, f = Product._meta.db_table, FlagState._meta.db_table
     spec = SPECS[feed.channel]
     long_value, long_params = _long_value(feed.channel)
+    links = _long_links(feed.channel)
+    maybe_long = "".join(
+        f", CASE WHEN {_bytes('p.' + col)} > {limit // 3} THEN p.{col} END" for col, limit in links
+    )
+    groups = ", ".join(str(n) for n in range(1, 6 + len(links)))
     sql = (
         f"SELECT p.review_status, fs.status, {_char_length('p.sku')} > %s, "  # noqa: S608
-        f"{long_value or '1 = 0'}, {_matches('p.brand')}, COUNT(*) "
+        f"{long_value or '1 = 0'}, {_matches('p.brand')}{maybe_long}, COUNT(*) "
         f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
         f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
-        f"GROUP BY 1, 2, 3, 4, 5"
+        f"GROUP BY {groups}"
     )
     counts = dict.fromkeys(
         ("unavailable", "pending", "impacted", "included", "labelled", "long_id"), 0
@@ -285,7 +314,11 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
     params += [feed.tenant_id, feed.catalog_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for status, flag, long_id, long_val, no_brand, n in cursor.fetchall():
+        for status, flag, long_id, long_val, no_brand, *written, n in cursor.fetchall():
+            long_val = long_val or any(
+                value and len(specs.url(value)) > limit
+                for value, (_col, limit) in zip(written, links, strict=True)
+            )
             if status not in statuses:
                 counts[status if status in counts else "unavailable"] += n
             elif long_id:

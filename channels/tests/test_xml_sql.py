@@ -5,6 +5,7 @@ import random
 import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
+from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -200,6 +201,12 @@ INJECTIONS = [
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+def _url(value: str) -> str:
+    """RFC 3986 by the standard library: reserved and unreserved characters and escapes
+    kept, everything else percent-encoded, the forbidden characters dropped first."""
+    return quote(_FORBIDDEN.sub("", value).strip(" "), safe="!#$%&'()*+,/:;=?@[]~")
+
+
 def _independent_item(product, *, suffix: str = "") -> str:
     """What a Google item must be, written with xml.etree (not the app's writers) from the
     product's own fields: empty values left out, forbidden characters dropped."""
@@ -208,15 +215,15 @@ def _independent_item(product, *, suffix: str = "") -> str:
         ("g:id", product.sku),
         ("title", product.title + suffix),
         ("description", product.description),
-        ("link", product.link),
-        ("g:image_link", product.image_link),
+        ("link", _url(product.link)),
+        ("g:image_link", _url(product.image_link)),
         ("g:availability", "in stock"),
         ("g:price", f"{product.price} USD" if product.price is not None else ""),
         ("g:condition", product.condition or "new"),
         ("g:brand", product.brand),
     ]
     for url in product.additional_image_links:  # one each, a comma inside one as %2C
-        values.append(("g:additional_image_link", url.replace(",", "%2C")))
+        values.append(("g:additional_image_link", _url(url).replace(",", "%2C")))
     values += [("g:gtin", product.gtin), ("g:mpn", product.mpn)]
     for tag, value in values:
         if value:
