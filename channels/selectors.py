@@ -45,6 +45,32 @@ def _bytes(column: str) -> str:
     )
 
 
+def _upper_ascii(column: str) -> str:
+    """specs.currency_code: ASCII letters in capitals (SQLite's upper() folds ASCII only)."""
+    if connection.vendor == "sqlite":
+        return f"upper({column})"
+    lower = specs.LOWER_ASCII
+    return f"translate({column}, '{lower}', '{lower.upper()}')"
+
+
+def _refused(catalog_currency: str) -> tuple[str, str, list]:
+    """Two SQL conditions over `p`: the channels refuse the product's price (none, or not
+    above zero as written: specs.no_price of specs.money), and it has no image (the
+    image_link is blank: specs.url leaves nothing of it), and their parameters. A price of
+    0.50 or more is above zero in every currency, so most rows skip the currency; an
+    image_link that starts with a printable ASCII character skips the regular expression."""
+    zero = [code for code, units in specs.MINOR_UNITS.items() if units == 0]
+    marks = ", ".join(["%s"] * len(zero))
+    currency = _upper_ascii("COALESCE(NULLIF(p.currency, ''), %s)")
+    no_price = (
+        f"(p.price IS NULL OR NOT (p.price >= 0.5 OR (p.price > 0 AND {currency} "
+        f"NOT IN ({marks}))))"
+    )
+    first = "unicode(p.image_link)" if connection.vendor == "sqlite" else "ascii(p.image_link)"
+    no_image = f"(COALESCE({first}, 0) NOT BETWEEN 33 AND 126 AND {_matches('p.image_link')})"
+    return no_price, no_image, [catalog_currency, *zero, BLANK]
+
+
 def _matches(column: str) -> str:
     """column matches the regular expression bound next (Django gives SQLite REGEXP)."""
     return f"{column} REGEXP %s" if connection.vendor == "sqlite" else f"{column} ~ %s"
@@ -118,6 +144,9 @@ def _content_sql(
         if long_value:
             sql += f" AND NOT ({long_value})"
             params += long_params
+        no_price, no_image, refused_params = _refused(feed.catalog.currency)
+        sql += f" AND NOT {no_price} AND NOT {no_image}"
+        params += refused_params
         if connection.vendor == "postgresql":  # the fast path's: it has no fitter after it
             for col, limit in _long_links(feed.channel):
                 written = xml_sql.link(f"p.{col}")
@@ -257,6 +286,9 @@ class LeftOut:
     # a link, group id or other value that cannot be shortened over the channel's limit
     long_value: int = 0
     no_brand: int = 0  # no brand where the channel requires one (before the rules)
+    # no price, or one not above zero as written (0.40 JPY is "0 JPY"), before the rules
+    no_price: int = 0
+    no_image: int = 0  # no image_link, which every channel requires (before the rules)
 
 
 # a limit no id reaches (ours is 100): nothing is left out for its length
@@ -288,7 +320,8 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
     """One GROUP BY over the catalog's active products, their flag state and what the
     channel refuses. Each product is counted once, for the first reason that leaves it out:
     its review status, then an id too long, then another value too long, then Impacted,
-    then no brand. Values and brands are judged before the rules. A link long enough to
+    then no brand, then no price above zero, then no image. Values, brands, prices and
+    images are judged before the rules. A link long enough to
     pass the limit once written is grouped by itself and judged by specs.url (such links
     are few)."""
     p, f = Product._meta.db_table, FlagState._meta.db_table
@@ -298,23 +331,26 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
     maybe_long = "".join(
         f", CASE WHEN {_bytes('p.' + col)} > {limit // 3} THEN p.{col} END" for col, limit in links
     )
-    groups = ", ".join(str(n) for n in range(1, 6 + len(links)))
+    no_price, no_image, refused_params = _refused(feed.catalog.currency)
+    groups = ", ".join(str(n) for n in range(1, 8 + len(links)))
     sql = (
         f"SELECT p.review_status, fs.status, {_char_length('p.sku')} > %s, "  # noqa: S608
-        f"{long_value or '1 = 0'}, {_matches('p.brand')}{maybe_long}, COUNT(*) "
+        f"{long_value or '1 = 0'}, {_matches('p.brand')}, {no_price}, {no_image}{maybe_long}, "
+        "COUNT(*) "
         f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
         f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
         f"GROUP BY {groups}"
     )
     counts = dict.fromkeys(
         ("unavailable", "pending", "impacted", "included", "labelled", "long_id"), 0
-    ) | {"long_value": 0, "no_brand": 0}
+    ) | {"long_value": 0, "no_brand": 0, "no_price": 0, "no_image": 0}
     statuses = _statuses(feed)
-    params = [spec.id_limit or _NO_ID_LIMIT, *long_params, BLANK]
+    params = [spec.id_limit or _NO_ID_LIMIT, *long_params, BLANK, *refused_params]
     params += [feed.tenant_id, feed.catalog_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for status, flag, long_id, long_val, no_brand, *written, n in cursor.fetchall():
+        rows = cursor.fetchall()
+        for status, flag, long_id, long_val, no_brand, no_pr, no_img, *written, n in rows:
             long_val = long_val or any(
                 value and len(specs.url(value)) > limit
                 for value, (_col, limit) in zip(written, links, strict=True)
@@ -329,6 +365,10 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
                 counts["impacted"] += n
             elif no_brand and spec.brand_required:
                 counts["no_brand"] += n
+            elif no_pr:
+                counts["no_price"] += n
+            elif no_img:
+                counts["no_image"] += n
             else:
                 counts["included"] += n
                 if flag in ("impacted", "at_risk") and feed.flagged == FlaggedMode.LABEL:

@@ -586,8 +586,9 @@ def item_fitter(
     NFC (item_builder writes them so; after rules, which may add any text, again here),
     links as `url` writes them (again after rules), texts over the channel's limits shortened,
     additional image URLs over its limit left out and the first images up to its count kept
-    (empty ones are no image), None for an item the channel would refuse (no brand where
-    one is required, a value that cannot be shortened over its limit)."""
+    (empty ones are no image), None for an item the channel would refuse (no price above
+    zero, no image, no brand where one is required, a value that cannot be shortened over
+    its limit)."""
     spec = SPECS[channel]
     limits = list(spec.text_limits.items())
     value_limits = list(spec.value_limits.items())
@@ -606,6 +607,8 @@ def item_fitter(
                     item[col] = url(item[col])
             if item.get("additional_image_link"):
                 item["additional_image_link"] = image_list(item["additional_image_link"].split(","))
+        if no_price(item.get("price") or "") or not item.get("image_link"):
+            return None
         if brand_required and is_blank(item.get("brand") or ""):
             return None
         for col, limit in value_limits:

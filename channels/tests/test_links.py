@@ -3,10 +3,13 @@ percent-encoded, in every channel, format and path, and the channel's length is 
 the link as written."""
 
 import random
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 
+from catalogs.models import ReviewStatus
+from catalogs.tests.factories import ProductFactory
 from channels import selectors, services, specs, xml_sql
 
 from .factories import ChannelFeedFactory
@@ -130,3 +133,42 @@ def test_sql_writes_links_as_python_does():
             [links],
         )
         assert [row[0] for row in cursor.fetchall()] == [specs.url(u) for u in links]
+
+
+REFUSED = [
+    # (sku, fields, left out for)
+    ("P1", {"price": None}, "no_price"),
+    ("P2", {"price": Decimal("0.40"), "currency": "JPY"}, "no_price"),  # written 0 JPY
+    ("P3", {"price": Decimal("0.00")}, "no_price"),
+    ("P4", {"price": Decimal("-5.00")}, "no_price"),
+    ("P5", {"image_link": ""}, "no_image"),
+    ("P6", {"image_link": "\x01 \x0b"}, "no_image"),  # nothing once the writers drop these
+    ("P7", {"price": Decimal("0.50"), "currency": "jpy"}, None),  # 1 JPY
+    ("P8", {}, None),
+]
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_items_without_a_price_above_zero_or_an_image_are_left_out_and_counted(
+    client, catalog, channel, fmt, rules
+):
+    # Google, Meta and TikTok all require a price and an image_link: such an item is refused
+    for sku, fields, _reason in REFUSED:
+        available(catalog, sku, **fields)
+    ProductFactory(catalog=catalog, sku="Q1", image_link="", review_status=ReviewStatus.PENDING)
+    feed = ChannelFeedFactory(
+        catalog=catalog, channel=channel, format=fmt, rules=rules, include_pending=True
+    )
+    items = items_of(client, feed)
+    assert sorted(items) == ["P7", "P8"]
+    assert items["P7"]["price"] == "1 JPY"
+    left_out = selectors.feed_left_out(feed)
+    assert (left_out.no_price, left_out.no_image, left_out.included) == (4, 3, 2)
+
+
+def test_a_rule_that_gives_an_image_keeps_the_item(client, catalog):
+    available(catalog, "N1", image_link="")
+    rules = [{"op": "set", "field": "image_link", "value": "https://shop.example.com/i/n1.jpg"}]
+    feed = ChannelFeedFactory(catalog=catalog, channel="google", format="tsv", rules=rules)
+    assert items_of(client, feed)["N1"]["image_link"] == "https://shop.example.com/i/n1.jpg"
+    assert selectors.feed_left_out(feed).no_image == 1  # counted before the rules

@@ -197,7 +197,6 @@ SALES = [
     ("12.99", "12.99", None),  # equal: no sale, which channels refuse as a sale price
     ("12.99", "15.00", None),  # above the price
     ("12.99", "0.00", None),  # nothing is free by mistake
-    (None, "9.99", None),  # no price to be below
 ]
 
 
