@@ -91,6 +91,16 @@ class LeftOutSerializer(serializers.Serializer):
             "(0 on a channel that does not require one)."
         )
     )
+    no_price = serializers.IntegerField(
+        help_text=(
+            "Left out: no price, or a price not above zero as written in the currency's minor "
+            "units (0.40 JPY is 0 JPY), counted before the rules."
+        )
+    )
+    no_image = serializers.IntegerField(
+        help_text="Left out: no image_link (Google, Meta and TikTok require one), counted before "
+        "the rules."
+    )
 
 
 class ChannelFeedDetailSerializer(ChannelFeedSerializer):

@@ -24,6 +24,7 @@ from catalogs.selectors import products_last_changed
 from ecr.models import ReviewBatch
 from flagged.models import FlagState
 
+from . import specs, xml_sql
 from .models import ChannelFeed, ChannelFeedFetch, FlaggedMode
 from .specs import BLANK, ROW_COLUMNS, SPECS
 
@@ -34,6 +35,40 @@ FETCH_CHUNK = 2000
 def _char_length(column: str) -> str:
     """Characters, not bytes: SQLite's length() of a text counts characters too."""
     return f"length({column})" if connection.vendor == "sqlite" else f"char_length({column})"
+
+
+def _bytes(column: str) -> str:
+    return (
+        f"length(CAST({column} AS BLOB))"
+        if connection.vendor == "sqlite"
+        else (f"octet_length({column})")
+    )
+
+
+def _upper_ascii(column: str) -> str:
+    """specs.currency_code: ASCII letters in capitals (SQLite's upper() folds ASCII only)."""
+    if connection.vendor == "sqlite":
+        return f"upper({column})"
+    lower = specs.LOWER_ASCII
+    return f"translate({column}, '{lower}', '{lower.upper()}')"
+
+
+def _refused(catalog_currency: str) -> tuple[str, str, list]:
+    """Two SQL conditions over `p`: the channels refuse the product's price (none, or not
+    above zero as written: specs.no_price of specs.money), and it has no image (the
+    image_link is blank: specs.url leaves nothing of it), and their parameters. A price of
+    0.50 or more is above zero in every currency, so most rows skip the currency; an
+    image_link that starts with a printable ASCII character skips the regular expression."""
+    zero = [code for code, units in specs.MINOR_UNITS.items() if units == 0]
+    marks = ", ".join(["%s"] * len(zero))
+    currency = _upper_ascii("COALESCE(NULLIF(p.currency, ''), %s)")
+    no_price = (
+        f"(p.price IS NULL OR NOT (p.price >= 0.5 OR (p.price > 0 AND {currency} "
+        f"NOT IN ({marks}))))"
+    )
+    first = "unicode(p.image_link)" if connection.vendor == "sqlite" else "ascii(p.image_link)"
+    no_image = f"(COALESCE({first}, 0) NOT BETWEEN 33 AND 126 AND {_matches('p.image_link')})"
+    return no_price, no_image, [catalog_currency, *zero, BLANK]
 
 
 def _matches(column: str) -> str:
@@ -109,6 +144,16 @@ def _content_sql(
         if long_value:
             sql += f" AND NOT ({long_value})"
             params += long_params
+        no_price, no_image, refused_params = _refused(feed.catalog.currency)
+        sql += f" AND NOT {no_price} AND NOT {no_image}"
+        params += refused_params
+        if connection.vendor == "postgresql":  # the fast path's: it has no fitter after it
+            for col, limit in _long_links(feed.channel):
+                written = xml_sql.link(f"p.{col}")
+                sql += (
+                    f" AND NOT ({_bytes('p.' + col)} > {limit // 3} "
+                    f"AND char_length({written}) > {limit})"
+                )
     sql += " ORDER BY p.id"
     if limit is not None:
         sql += " LIMIT %s"
@@ -241,6 +286,9 @@ class LeftOut:
     # a link, group id or other value that cannot be shortened over the channel's limit
     long_value: int = 0
     no_brand: int = 0  # no brand where the channel requires one (before the rules)
+    # no price, or one not above zero as written (0.40 JPY is "0 JPY"), before the rules
+    no_price: int = 0
+    no_image: int = 0  # no image_link, which every channel requires (before the rules)
 
 
 # a limit no id reaches (ours is 100): nothing is left out for its length
@@ -255,37 +303,58 @@ def _long_value(channel: str) -> tuple[str, list]:
     than as stored (specs.gtin_digits), but ours is no longer than any channel's."""
     conds, params = [], []
     for col, limit in SPECS[channel].value_limits.items():
-        if Product._meta.get_field(col).max_length <= limit:
+        if col in specs.LINK_COLUMNS or Product._meta.get_field(col).max_length <= limit:
             continue
         conds.append(f"{_char_length('p.' + col)} > %s")
         params.append(limit)
     return " OR ".join(conds), params
 
 
+def _long_links(channel: str) -> list[tuple[str, int]]:
+    """The link columns the channel limits: a link within the limit as stored may pass it as
+    written (specs.url: a byte becomes up to three characters, "%C3%A9" for "é")."""
+    return [(c, n) for c, n in SPECS[channel].value_limits.items() if c in specs.LINK_COLUMNS]
+
+
 def feed_left_out(feed: ChannelFeed) -> LeftOut:
     """One GROUP BY over the catalog's active products, their flag state and what the
     channel refuses. Each product is counted once, for the first reason that leaves it out:
     its review status, then an id too long, then another value too long, then Impacted,
-    then no brand. Values and brands are judged before the rules."""
+    then no brand, then no price above zero, then no image. Values, brands, prices and
+    images are judged before the rules. A link long enough to
+    pass the limit once written is grouped by itself and judged by specs.url (such links
+    are few)."""
     p, f = Product._meta.db_table, FlagState._meta.db_table
     spec = SPECS[feed.channel]
     long_value, long_params = _long_value(feed.channel)
+    links = _long_links(feed.channel)
+    maybe_long = "".join(
+        f", CASE WHEN {_bytes('p.' + col)} > {limit // 3} THEN p.{col} END" for col, limit in links
+    )
+    no_price, no_image, refused_params = _refused(feed.catalog.currency)
+    groups = ", ".join(str(n) for n in range(1, 8 + len(links)))
     sql = (
         f"SELECT p.review_status, fs.status, {_char_length('p.sku')} > %s, "  # noqa: S608
-        f"{long_value or '1 = 0'}, {_matches('p.brand')}, COUNT(*) "
+        f"{long_value or '1 = 0'}, {_matches('p.brand')}, {no_price}, {no_image}{maybe_long}, "
+        "COUNT(*) "
         f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
         f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
-        f"GROUP BY 1, 2, 3, 4, 5"
+        f"GROUP BY {groups}"
     )
     counts = dict.fromkeys(
         ("unavailable", "pending", "impacted", "included", "labelled", "long_id"), 0
-    ) | {"long_value": 0, "no_brand": 0}
+    ) | {"long_value": 0, "no_brand": 0, "no_price": 0, "no_image": 0}
     statuses = _statuses(feed)
-    params = [spec.id_limit or _NO_ID_LIMIT, *long_params, BLANK]
+    params = [spec.id_limit or _NO_ID_LIMIT, *long_params, BLANK, *refused_params]
     params += [feed.tenant_id, feed.catalog_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for status, flag, long_id, long_val, no_brand, n in cursor.fetchall():
+        rows = cursor.fetchall()
+        for status, flag, long_id, long_val, no_brand, no_pr, no_img, *written, n in rows:
+            long_val = long_val or any(
+                value and len(specs.url(value)) > limit
+                for value, (_col, limit) in zip(written, links, strict=True)
+            )
             if status not in statuses:
                 counts[status if status in counts else "unavailable"] += n
             elif long_id:
@@ -296,6 +365,10 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
                 counts["impacted"] += n
             elif no_brand and spec.brand_required:
                 counts["no_brand"] += n
+            elif no_pr:
+                counts["no_price"] += n
+            elif no_img:
+                counts["no_image"] += n
             else:
                 counts["included"] += n
                 if flag in ("impacted", "at_risk") and feed.flagged == FlaggedMode.LABEL:

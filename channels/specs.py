@@ -384,11 +384,62 @@ def on_sale(price: Decimal | float | None, sale_price: Decimal | float | None, c
     return 0 < sale < written_amount(price, cur)
 
 
+# Links as RFC 3986 has them (Google requires it), written the same by xml_sql.link: the
+# characters XML forbids and tabs and line breaks dropped (as a browser drops them), spaces
+# at the ends trimmed, then every character that is neither unreserved nor reserved (a
+# space, a quote, a brace, anything beyond ASCII) percent-encoded as its UTF-8 bytes, and a
+# "%" that starts no %XX written %25. The scheme and host go as they are: PostgreSQL has no
+# IDNA to write a host in punycode as the fast path must. Both patterns are read by Python
+# and PostgreSQL alike.
+URL_DROP = "[\u0001-\u001f\ufffe\uffff]"
+URL_TRIM = " \u3000"
+URL_NOT_KEPT = "[^]!#-;=?-\u005b_a-z~%]"
+URL_BARE_PERCENT = "%(?![0-9A-Fa-f]{2})"
+URL_HEAD = "^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*"
+_URL_DROP = re.compile(URL_DROP)
+_URL_ESCAPED = re.compile(URL_NOT_KEPT + "|" + URL_BARE_PERCENT)
+_URL_HEAD = re.compile(URL_HEAD)
+
+
+def _percent(match: re.Match[str]) -> str:
+    return "".join(f"%{b:02X}" for b in match.group().encode())
+
+
+def url(value: str) -> str:
+    """The link as the channels take it: "https://shop.example/a b/é" is
+    "https://shop.example/a%20b/%C3%A9"; an encoded link is left as it is, so encoding
+    twice changes nothing. A link with nothing to do costs one search in C."""
+    if not _URL_ESCAPED.search(value):
+        return value
+    value = _URL_DROP.sub("", value).strip(URL_TRIM)
+    head = _URL_HEAD.match(value)
+    start = head.end() if head else 0
+    return value[:start] + _URL_ESCAPED.sub(_percent, value[start:])
+
+
+# the columns that hold links: a rule may add Google's mobile_link
+LINK_COLUMNS = ("link", "image_link", "mobile_link")
+
+
 def image_list(urls: list[str]) -> str:
-    """The additional images as one value: the URLs joined by ",", a comma inside a URL
-    written %2C (Google's rule for text feeds; the XML writers split this value again, so
-    one image stays one element), empty ones left out."""
-    return ",".join(url.replace(",", "%2C") for url in urls if url)
+    """The additional images as one value: each URL as `url` writes it, joined by ",", a
+    comma inside a URL written %2C (Google's rule for text feeds; the XML writers split this
+    value again, so one image stays one element), empty ones (a URL of characters XML
+    forbids only, too) left out."""
+    written = (url(u).replace(",", "%2C") for u in urls if u)
+    return ",".join(u for u in written if u)
+
+
+def no_price(price: str) -> bool:
+    """A price the channels refuse outright: none, or an amount not above zero as written
+    ("0 JPY" for 0.40 JPY). A price a rule writes in another form is the channel's to judge."""
+    amount = price.strip(SPACES).split(" ", 1)[0]
+    if not amount:
+        return True
+    try:
+        return Decimal(amount) <= 0
+    except ArithmeticError:
+        return False
 
 
 # A GTIN as the review reads it (ecr.rules.columns.gtin_check): spaces at its ends trimmed,
@@ -445,7 +496,7 @@ def _attr_text(value: Any) -> str:
 # Values that go as stored, never in NFC: codes the channel and the seller's systems match
 # byte for byte (ids, part numbers, GTINs) and links, whose bytes the server reads. Every
 # other text goes in NFC.
-AS_STORED = ("link", "image_link", "additional_image_link", "item_group_id", "gtin", "mpn")
+AS_STORED = (*LINK_COLUMNS, "additional_image_link", "item_group_id", "gtin", "mpn")
 
 
 def item_builder(
@@ -488,8 +539,8 @@ def item_builder(
             id_col: sku,
             "title": nfc(title) if title else "",
             "description": nfc(description) if description else "",
-            "link": link or "",
-            "image_link": image_link or "",
+            "link": url(link) if link else "",
+            "image_link": url(image_link) if image_link else "",
             "availability": (words[0] if google else words[1])
             if words
             else availability_word(channel, availability or ""),
@@ -533,10 +584,11 @@ def item_fitter(
 ) -> Callable[[dict[str, str]], dict[str, str] | None]:
     """A function giving an item (after the feed's rules) as the channel takes it: texts in
     NFC (item_builder writes them so; after rules, which may add any text, again here),
-    texts over the channel's limits shortened, additional image URLs over its limit left out and
-    the first images up to its count kept (empty ones are no image), None
-    for an item the channel would refuse (no brand where one is required, a value that cannot
-    be shortened over its limit)."""
+    links as `url` writes them (again after rules), texts over the channel's limits shortened,
+    additional image URLs over its limit left out and the first images up to its count kept
+    (empty ones are no image), None for an item the channel would refuse (no price above
+    zero, no image, no brand where one is required, a value that cannot be shortened over
+    its limit)."""
     spec = SPECS[channel]
     limits = list(spec.text_limits.items())
     value_limits = list(spec.value_limits.items())
@@ -550,6 +602,13 @@ def item_fitter(
             for col, value in item.items():
                 if col not in as_stored and value and not value.isascii():
                     item[col] = nfc(value)
+            for col in LINK_COLUMNS:
+                if item.get(col):
+                    item[col] = url(item[col])
+            if item.get("additional_image_link"):
+                item["additional_image_link"] = image_list(item["additional_image_link"].split(","))
+        if no_price(item.get("price") or "") or not item.get("image_link"):
+            return None
         if brand_required and is_blank(item.get("brand") or ""):
             return None
         for col, limit in value_limits:
@@ -566,9 +625,7 @@ def item_fitter(
             or (image_count is not None and images.count(",") >= image_count)
         ):
             urls = [
-                url
-                for url in images.split(",")
-                if url and (image_limit is None or len(url) <= image_limit)
+                u for u in images.split(",") if u and (image_limit is None or len(u) <= image_limit)
             ]
             item["additional_image_link"] = ",".join(urls[:image_count])
         return item

@@ -142,6 +142,45 @@ def nfc_text(expr: str, limit: int | None = None) -> str:
     return f"CASE WHEN {maybe} THEN {normal} ELSE {expr} END"
 
 
+def _sql_lit(text: str) -> str:
+    """_chars for SQL that runs with bound parameters: each "%" doubled."""
+    return _chars(text).replace("%", "%%")
+
+
+def link_needs_work(expr: str) -> str:
+    """specs.url has something to do: one regular expression over the link, and a second
+    only for a link holding a "%" (most hold none, or only escapes)."""
+    kept, bare = _sql_lit(specs.URL_NOT_KEPT), _sql_lit(specs.URL_BARE_PERCENT)
+    return f"({expr} ~ {kept} OR (strpos({expr}, '%%') > 0 AND {expr} ~ {bare}))"
+
+
+def link(expr: str) -> str:
+    """specs.url in SQL (for a statement with bound parameters): a link with nothing to do
+    as it is; else the forbidden characters dropped, the ends trimmed, and past the scheme
+    and host each "%XX" escape and each character RFC 3986 allows as it is, any other (a
+    bare "%" too) as its UTF-8 bytes in %XX. Only links with something to do pay for the
+    subqueries."""
+    escaped = _sql_lit(specs.URL_NOT_KEPT)
+    percent = (
+        "upper(regexp_replace(encode(convert_to(r.t[1], 'UTF8'), 'hex'), '(..)', '%%\\1', 'g'))"
+    )
+    cleaned = (
+        f"btrim(regexp_replace({expr}, {_sql_lit(specs.URL_DROP)}, '', 'g'), "
+        f"{_sql_lit(specs.URL_TRIM)})"
+    )
+    tokens = (
+        f"(SELECT string_agg(CASE WHEN r.t[1] = '%%' OR r.t[1] ~ {escaped} THEN {percent} "  # noqa: S608 - our own patterns
+        f"ELSE r.t[1] END, '' ORDER BY r.n) FROM regexp_matches(substr(c.v, "
+        f"char_length(c.h) + 1), '%%[0-9A-Fa-f]{{2}}|.', 'g') WITH ORDINALITY AS r(t, n))"
+    )
+    work = (
+        f"(SELECT c.h || COALESCE({tokens}, '') FROM (SELECT s.v, "  # noqa: S608 - our own patterns
+        f"COALESCE(substring(s.v from {_sql_lit(specs.URL_HEAD)}), '') AS h "
+        f"FROM (SELECT {cleaned} AS v) s) c)"
+    )
+    return f"CASE WHEN {link_needs_work(expr)} THEN {work} ELSE {expr} END"
+
+
 def _attr(name: str) -> str:
     return f"(p.custom_attributes ->> {_lit(name)})"
 
@@ -218,20 +257,20 @@ def _fits(expr: str, limit: int | None) -> str:
 
 
 def _images(tag: str, limit: int | None, count: int | None) -> str:
-    """One element per image, as the reference (specs.image_list, then item_fitter): a comma
-    inside a URL written %2C, empty URLs and, so written, URLs over the channel's limit left
-    out, then the first `count` in order, one element each. One image without a comma (the
-    usual case) skips the per-row subquery."""
+    """One element per image, as the reference (specs.image_list, then item_fitter): each URL
+    as `link` writes it, a comma inside it written %2C, empty URLs (also those of forbidden
+    characters only) and, so written, URLs over the channel's limit left out, then the first
+    `count` in order, one element each. One image without a comma and with nothing for
+    `link` to do (the usual case) skips the per-row subquery."""
     a = "p.additional_image_links"
     first = f" ORDER BY n LIMIT {count}" if count is not None else " ORDER BY n"
     joined = (
-        f"array_to_string(ARRAY(SELECT w FROM (SELECT replace(u, ',', '%%2C') AS w, n "  # noqa: S608
+        f"array_to_string(ARRAY(SELECT w FROM (SELECT replace({link('u')}, ',', '%%2C') AS w, n "  # noqa: S608
         f"FROM jsonb_array_elements_text({a}) WITH ORDINALITY AS e(u, n)) written "
         f"WHERE w <> '' AND {_fits('w', limit)}{first}), ',')"
     )
-    # no empty piece is left to split on; the marks go after (a piece of forbidden
-    # characters only is kept, an empty element, as the reference writes it)
-    pieces = _clean(f"NULLIF({joined}, '')")
+    # no empty piece is left to split on, nor a forbidden character (`link` drops them)
+    pieces = f"NULLIF({joined}, '')"
     several = (
         f"{_markup(f'<{tag}>')} || replace({pieces}, ',', {_markup(f'</{tag}><{tag}>')}) "
         f"|| {_markup(f'</{tag}>')}"
@@ -239,8 +278,8 @@ def _images(tag: str, limit: int | None, count: int | None) -> str:
     return (
         f"CASE WHEN {a} = '[]'::jsonb THEN NULL "
         f"WHEN jsonb_array_length({a}) = 1 AND strpos({a} ->> 0, ',') = 0 "
-        f"AND {_fits(f'({a} ->> 0)', limit)} "
-        f"THEN {_element(tag, f'{a} ->> 0')} ELSE {several} END"
+        f"AND NOT {link_needs_work(f'({a} ->> 0)')} AND {_fits(f'({a} ->> 0)', limit)} "
+        f"THEN {_element(tag, f'{a} ->> 0', text=False)} ELSE {several} END"
     )
 
 
@@ -265,8 +304,8 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
         spec.id_column: "p.sku",
         "title": "p.title",
         "description": "p.description",
-        "link": "p.link",
-        "image_link": "p.image_link",
+        "link": link("p.link"),
+        "image_link": link("p.image_link"),
         "brand": "p.brand",
         "sale_price": f"CASE WHEN {on_sale} THEN p.sale_price END",
         # only with a sale price (specs.item_builder)
@@ -303,6 +342,9 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
             parts.append(_element(tag, nfc_text(values[col], spec.text_limits[col])))
         elif col in ("title", "description", "brand", "product_type"):
             parts.append(_element(tag, nfc_text(values[col])))
+        elif col in specs.LINK_COLUMNS:
+            # `link` leaves no forbidden character, MARK_LT among them
+            parts.append(_element(tag, values[col], text=False))
         else:
             parts.append(_element(tag, values[col]))
     parts.append(_markup("</item>\n"))

@@ -79,6 +79,10 @@ def test_detail_says_which_products_the_channel_would_refuse(owner_client, catal
     tiktok = ChannelFeedFactory(catalog=catalog, channel="tiktok", format="csv")
     html = owner_client.get(detail_url(tiktok)).content.decode()
     assert "No brand 1" in html and "Id over" not in html
+    ProductFactory(catalog=catalog, sku="NP", price=None, review_status=ReviewStatus.AVAILABLE)
+    ProductFactory(catalog=catalog, sku="NI", image_link="", review_status=ReviewStatus.AVAILABLE)
+    html = owner_client.get(detail_url(tiktok)).content.decode()
+    assert "No price 1" in html and "No image 1" in html
 
 
 def test_preview_shows_draft_rules_without_saving(owner_client, catalog, products):

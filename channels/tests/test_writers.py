@@ -266,7 +266,15 @@ def test_shorten_at_a_word_or_grapheme_boundary(text, limit, shortened):
 )
 def test_texts_over_a_channels_limit_are_shortened_to_it(channel, title, description):
     fit = specs.item_fitter(channel)
-    item = fit({"title": "word " * 3000, "description": "word " * 3000, "brand": ""})
+    item = fit(
+        {
+            "title": "word " * 3000,
+            "description": "word " * 3000,
+            "brand": "",
+            "price": "1.00 USD",
+            "image_link": "https://i/1.jpg",
+        }
+    )
     assert title - 5 <= len(item["title"]) <= title
     assert description - 5 <= len(item["description"]) <= description
     assert item["title"].endswith("word")
