@@ -148,11 +148,11 @@ def _content_sql(
         sql += f" AND NOT {no_price} AND NOT {no_image}"
         params += refused_params
         if connection.vendor == "postgresql":  # the fast path's: it has no fitter after it
-            for col, limit in _long_links(feed.channel):
+            for col, most in _long_links(feed.channel):
                 written = xml_sql.link(f"p.{col}")
                 sql += (
-                    f" AND NOT ({_bytes('p.' + col)} > {limit // 3} "
-                    f"AND char_length({written}) > {limit})"
+                    f" AND NOT ({_bytes('p.' + col)} > {most // 3} "
+                    f"AND char_length({written}) > {most})"
                 )
     sql += " ORDER BY p.id"
     if limit is not None:

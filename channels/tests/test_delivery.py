@@ -632,3 +632,17 @@ def test_a_changed_channel_or_format_redirects_the_url_the_channel_was_given(
     services.feed_rotate(tenant=feed.tenant, actor=None, feed=feed)
     assert client.get(given).status_code == 404
     assert client.get(services.feed_path(feed).replace("google.xml", "meta.csv")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("channel", "fmt"), [("google", "tsv"), ("meta", "csv"), ("tiktok", "csv")]
+)
+def test_a_table_feed_without_rules_carries_every_product(client, catalog, channel, fmt):
+    """More products than any limit a query could take from another setting (a channel's
+    2,000-character link limit once ended the rows' query at 2,000 products)."""
+    ProductFactory.create_batch(
+        2_050, catalog=catalog, review_status=ReviewStatus.AVAILABLE, brand="Acme"
+    )
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt)
+    rows = table(body_of(fetch(client, feed)), fmt)
+    assert len(rows) == 2_050
