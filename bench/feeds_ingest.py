@@ -556,6 +556,12 @@ def main() -> int:
         action="store_true",
         help="re-pull the first pull's catalog as it is, not vacuumed first (see _at_rest)",
     )
+    parser.add_argument(
+        "--invalid-gtin-percent",
+        type=float,
+        default=2.0,
+        help="products whose GTIN has a wrong check digit, an issue review writes (gen_feed)",
+    )
     args = parser.parse_args()
     setup_django()  # migrate once in the parent
     from gen_feed import write_feed
@@ -563,11 +569,12 @@ def main() -> int:
     n = args.products
     work = ROOT / "var" / "bench" / f"feeds-{n}"
     work.mkdir(parents=True, exist_ok=True)
-    base, changed = work / "feed.csv", work / "feed-1pct.csv"
+    bad = args.invalid_gtin_percent
+    base, changed = work / f"feed-gtin{bad:g}.csv", work / f"feed-gtin{bad:g}-1pct.csv"
     if not base.exists():
-        write_feed(base, n)
+        write_feed(base, n, invalid_gtin_percent=bad)
     if not changed.exists():
-        write_feed(changed, n, change_percent=1)
+        write_feed(changed, n, change_percent=1, invalid_gtin_percent=bad)
     size_mb = base.stat().st_size / 1e6
     served = work / "served"
     served.mkdir(exist_ok=True)
@@ -627,7 +634,10 @@ def main() -> int:
         httpd.shutdown()
     floor = results["copy_floor"]["seconds"]
     strict = results["copy_unlogged"]["seconds"]
-    print(f"feeds_ingest: {n} products, {size_mb:.0f} MB CSV, {machine()}")
+    print(
+        f"feeds_ingest: {n} products, {size_mb:.0f} MB CSV ({bad:g} % of the GTINs invalid), "
+        f"{machine()}"
+    )
     print(
         "  floor (raw COPY into an ordinary table) before, between, after the ingests: "
         + ", ".join(f"{r['seconds']:.2f}s" for r in floors)

@@ -6,6 +6,9 @@
 
 Deterministic: the same --products and --seed give the same file; --change-percent P changes
 the price and title of P % of the products (spread evenly), so a re-pull touches only them.
+GTINs carry their GS1 check digit but in --invalid-gtin-percent of the products (2 % by
+default, spread evenly), whose check digit is wrong: review reports those, as it would in a
+shop's feed; a higher share measures a catalog where many products need fixing.
 """
 
 from __future__ import annotations
@@ -44,10 +47,23 @@ WORDS = [
 ]
 
 
-def write_feed(path: Path, products: int, seed: int = 42, change_percent: float = 0.0) -> int:
+def gs1_check_digit(digits: str) -> int:
+    """The GS1 mod-10 check digit of a GTIN's other digits (weights 3, 1, ... from the right)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    return (10 - total % 10) % 10
+
+
+def write_feed(
+    path: Path,
+    products: int,
+    seed: int = 42,
+    change_percent: float = 0.0,
+    invalid_gtin_percent: float = 2.0,
+) -> int:
     rng = random.Random(seed)
     words = [" ".join(rng.choice(WORDS) for _ in range(48)) for _ in range(64)]
     step = int(100 / change_percent) if change_percent else 0
+    invalid_every = 100 / invalid_gtin_percent if invalid_gtin_percent else 0
     size = 0
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as out:
@@ -63,7 +79,11 @@ def write_feed(path: Path, products: int, seed: int = 42, change_percent: float 
                 cents += 100
             title = f"{brand} {noun} {color} {i}{' v2' if changed else ''}"
             desc = words[i % 64][: 255 + i % 60]
-            gtin = f"{(400000000000 + i * 13) % 10**12:012d}0"
+            body = f"{(400000000000 + i * 13) % 10**12:012d}"
+            check = gs1_check_digit(body)
+            if invalid_every and int(i / invalid_every) != int((i + 1) / invalid_every):
+                check = (check + 1) % 10
+            gtin = f"{body}{check}"
             buf.append(
                 f"SKU-{i:08d},{title},{desc},https://shop.example.com/p/SKU-{i:08d},"
                 f"https://cdn.example.com/img/SKU-{i:08d}.jpg,"
@@ -88,9 +108,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--change-percent", type=float, default=0.0)
+    parser.add_argument("--invalid-gtin-percent", type=float, default=2.0)
     args = parser.parse_args()
     out = args.out or Path(f"var/bench/feed-{args.products}.csv")
-    size = write_feed(out, args.products, args.seed, args.change_percent)
+    size = write_feed(out, args.products, args.seed, args.change_percent, args.invalid_gtin_percent)
     sys.stdout.write(f"{out}: {args.products} products, {size / 1e6:.1f} MB\n")
 
 
