@@ -466,3 +466,34 @@ def test_a_table_left_unattached_is_dropped_by_the_next_first_pull(tenant_a, dir
     with connection.cursor() as cur:
         cur.execute(f"SELECT count(*) FROM {sort_key_partition(catalog.pk)}")  # noqa: S608
         assert cur.fetchone()[0] == 5
+
+
+def test_a_block_that_fails_on_the_preparing_thread_fails_the_run_and_changes_nothing(
+    tenant_a, direct_writers, monkeypatch
+):
+    """Blocks are reviewed and encoded on a thread of their own: a failure there after
+    earlier blocks were COPYed reaches the parser, and the run rolls back as a whole."""
+    from ecr.block_review import FeedBlockReviewer
+
+    original, calls = FeedBlockReviewer.review_block, []
+
+    def breaks_on_the_second_block(self, table, ids):
+        calls.append(len(ids))
+        if len(calls) == 2:
+            raise RuntimeError("review broke")
+        return original(self, table, ids)
+
+    monkeypatch.setattr(FeedBlockReviewer, "review_block", breaks_on_the_second_block)
+    catalog = CatalogFactory(tenant=tenant_a)
+    source = ProductSourceFactory(catalog=catalog)
+    data = feed(n_rows(200_000))
+    assert len(data) > 12_000_000  # more than one 8 MB block
+    run = upload_run(tenant_a, source, data)
+    assert run.status == RunStatus.FAILED, run.error_message
+    assert len(calls) == 2 and direct_writers[0].rows_written > 0
+    assert not Product.objects.filter(catalog=catalog).exists()
+    assert not FeedRunChange.objects.filter(run=run).exists()
+    monkeypatch.setattr(FeedBlockReviewer, "review_block", original)
+    run = upload_run(tenant_a, source, feed(n_rows(5)))
+    assert run.status == RunStatus.SUCCEEDED and run.created == 5
+    assert Product.objects.filter(catalog=catalog).count() == 5
