@@ -101,6 +101,13 @@ class LeftOutSerializer(serializers.Serializer):
         help_text="Left out: no image_link (Google, Meta and TikTok require one), counted before "
         "the rules."
     )
+    invalid_value = serializers.IntegerField(
+        help_text=(
+            "Left out: a field rule gave price, sale_price, availability, condition or a link a "
+            "value the channel refuses (price 'call us'), counted at the feed's last complete "
+            "fetch (0 before the first)."
+        )
+    )
 
 
 class ChannelFeedDetailSerializer(ChannelFeedSerializer):

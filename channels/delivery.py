@@ -110,7 +110,13 @@ def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def _logged(
-    feed: ChannelFeed, body: Iterator[bytes], *, user_agent: str, gzip: bool, counter: list[int]
+    feed: ChannelFeed,
+    body: Iterator[bytes],
+    *,
+    user_agent: str,
+    gzip: bool,
+    counter: list[int],
+    invalid: list[int],
 ) -> Iterator[bytes]:
     sent, status = 0, 500  # 500 unless the feed ends or the client goes away
     try:
@@ -132,6 +138,7 @@ def _logged(
             user_agent=user_agent,
             gzip=gzip,
             products=counter[0] if status == 200 else None,
+            invalid_values=invalid[0] if status == 200 else None,
         )
 
 
@@ -204,14 +211,14 @@ def feed_out(request, token: str, filename: str):
         services.feed_record_fetch(feed=feed, status=200, user_agent=user_agent, gzip=gzip)
         response = HttpResponse(content_type=CONTENT_TYPES[feed.format])
     else:
-        counter = [0]
+        counter, invalid = [0], [0]
         body = services.feed_body(
-            feed, link=request.build_absolute_uri(request.path), counter=counter
+            feed, link=request.build_absolute_uri(request.path), counter=counter, invalid=invalid
         )
         if gzip:
             body = _gzipped(body)
         response = StreamingHttpResponse(
-            _logged(feed, body, user_agent=user_agent, gzip=gzip, counter=counter),
+            _logged(feed, body, user_agent=user_agent, gzip=gzip, counter=counter, invalid=invalid),
             content_type=CONTENT_TYPES[feed.format],
         )
     for k, v in headers.items():

@@ -90,6 +90,9 @@ class ChannelFeedFetch(TenantOwnedModel):
     status = models.PositiveSmallIntegerField()
     bytes = models.BigIntegerField(default=0, help_text="bytes sent (compressed if gzip)")
     products = models.PositiveIntegerField(null=True, blank=True)
+    # items of a complete feed left out because a field rule gave a price, availability,
+    # condition or link a value the channel refuses (known only as the feed is written)
+    invalid_values = models.PositiveIntegerField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     gzip = models.BooleanField(default=False)
 

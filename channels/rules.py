@@ -57,12 +57,36 @@ def output_columns(base: Iterable[str], rules: list[dict]) -> list[str]:
     return cols
 
 
-def validate_rules(rules: object, *, columns: Iterable[str], id_column: str) -> list[str]:
+def written_columns(rules: list[dict]) -> set[str]:
+    """The columns validated rules change: what they set, copy or rename onto, rewrite, and
+    what a rename empties."""
+    written: set[str] = set()
+    for r in rules:
+        op = r.get("op")
+        if op in ("copy", "rename"):
+            written.add(r["to"])
+            if op == "rename":
+                written.add(r["from"])
+        elif op != "exclude":
+            written.add(r["field"])
+    return written
+
+
+def validate_rules(
+    rules: object,
+    *,
+    columns: Iterable[str],
+    id_column: str,
+    value_problem: Callable[[str, str], str | None] | None = None,
+) -> list[str]:
     """Every problem of a rule list, as sentences naming the rule's position ([] when fine).
 
     `columns` are the channel's columns before the rules; a rule may read a column an
     earlier rule created. The id column can be read but never written, renamed or emptied:
-    it is how the channel matches products across fetches."""
+    it is how the channel matches products across fetches. `value_problem(column, value)`
+    says why the channel would refuse a value a `set` rule writes (a price of "call us"):
+    such a rule would spoil every item, so it is refused here; what the other ops make of a
+    value is known only when the feed is written."""
     if not isinstance(rules, list):
         return ["Rules must be a list of rule rows."]
     if len(rules) > MAX_RULES:
@@ -131,6 +155,10 @@ def validate_rules(rules: object, *, columns: Iterable[str], id_column: str) -> 
             ):
                 errors.append(f"{where} (template): unbalanced brace.")
                 continue
+        problem = value_problem(target, rule["value"]) if op == "set" and value_problem else None
+        if problem:
+            errors.append(f"{where} (set): {problem}")
+            continue
         if op == "rename":
             known[known.index(source)] = target
         elif target not in known:

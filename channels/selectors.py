@@ -289,6 +289,9 @@ class LeftOut:
     # no price, or one not above zero as written (0.40 JPY is "0 JPY"), before the rules
     no_price: int = 0
     no_image: int = 0  # no image_link, which every channel requires (before the rules)
+    # a price, availability, condition or link a field rule made invalid: known only as the
+    # feed is written, so counted at its last complete fetch (0 before the first)
+    invalid_value: int = 0
 
 
 # a limit no id reaches (ours is 100): nothing is left out for its length
@@ -321,7 +324,8 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
     channel refuses. Each product is counted once, for the first reason that leaves it out:
     its review status, then an id too long, then another value too long, then Impacted,
     then no brand, then no price above zero, then no image. Values, brands, prices and
-    images are judged before the rules. A link long enough to
+    images are judged before the rules; the values the rules make invalid are those of the
+    last complete fetch (`feed_last_complete_fetch`). A link long enough to
     pass the limit once written is grouped by itself and judged by specs.url (such links
     are few)."""
     p, f = Product._meta.db_table, FlagState._meta.db_table
@@ -373,7 +377,15 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
                 counts["included"] += n
                 if flag in ("impacted", "at_risk") and feed.flagged == FlaggedMode.LABEL:
                     counts["labelled"] += n
-    return LeftOut(**counts)
+    last = feed_last_complete_fetch(feed)
+    return LeftOut(**counts, invalid_value=last.invalid_values if last else 0)
+
+
+def feed_last_complete_fetch(feed: ChannelFeed) -> ChannelFeedFetch | None:
+    """The newest fetch that was sent the whole feed (a 200 that ran to its end): the one
+    that counted the items whose values a rule made invalid."""
+    fetches = ChannelFeedFetch.objects.for_tenant(feed.tenant_id).filter(feed=feed)
+    return fetches.filter(status=200, invalid_values__isnull=False).first()
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@ feed body, the preview, and the fetch log. Plain functions, keyword-only, tenant
 
 from __future__ import annotations
 
+import functools
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -64,6 +65,7 @@ def feed_validate(feed: ChannelFeed) -> None:
             feed.rules,
             columns=_base_columns(feed),
             id_column=specs.SPECS[feed.channel].id_column,
+            value_problem=functools.partial(specs.value_problem, feed.channel),
         )
         if problems:
             errors["rules"] = problems
@@ -230,20 +232,40 @@ def feed_check_basic_auth(feed: ChannelFeed, *, username: str, password: str) ->
     return same_user and ok
 
 
-def feed_items(feed: ChannelFeed, *, limit: int | None = None) -> Iterator[dict[str, str]]:
+def feed_items(
+    feed: ChannelFeed, *, limit: int | None = None, invalid: list[int] | None = None
+) -> Iterator[dict[str, str]]:
     """The feed's items after its rules, as the channel takes them (texts within its limits,
-    no item it would refuse), streamed from the database."""
+    no item it would refuse), streamed from the database. invalid[0] counts the items left
+    out because a rule gave a typed column (price, availability, condition, a link) a value
+    the channel refuses."""
     slot = feed.label_slot if feed.flagged == FlaggedMode.LABEL else None
     build = specs.item_builder(
         feed.channel, catalog_currency=feed.catalog.currency, label_slot=slot
     )
-    apply = feed_rules.compile_rules(feed.rules or [])
+    rules = feed.rules or []
+    apply = feed_rules.compile_rules(rules)
     # after the rules: a rule may lengthen a title, or give a product its brand
     fit = specs.item_fitter(feed.channel, after_rules=apply is not None)
     items = map(build, selectors.feed_rows(feed, limit=limit))
     if apply is not None:
         items = (item for item in map(apply, items) if item is not None)
-    return (item for item in map(fit, items) if item is not None)
+    items = (item for item in map(fit, items) if item is not None)
+    # only the typed columns the rules write: values the builder wrote are the channel's
+    valid = specs.rule_value_checker(feed.channel, feed_rules.written_columns(rules))
+    if valid is None:
+        return items
+    return _valid_only(items, valid, invalid if invalid is not None else [0])
+
+
+def _valid_only(
+    items: Iterator[dict[str, str]], valid: Callable[[dict[str, str]], bool], invalid: list[int]
+) -> Iterator[dict[str, str]]:
+    for item in items:
+        if valid(item):
+            yield item
+        else:
+            invalid[0] += 1
 
 
 def _counted(items: Iterator[dict[str, str]], counter: list[int]) -> Iterator[dict[str, str]]:
@@ -260,9 +282,15 @@ def _unmarked(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def feed_body(
-    feed: ChannelFeed, *, link: str = "", counter: list[int] | None = None, fast: bool = True
+    feed: ChannelFeed,
+    *,
+    link: str = "",
+    counter: list[int] | None = None,
+    invalid: list[int] | None = None,
+    fast: bool = True,
 ) -> Iterator[bytes]:
-    """The whole feed as byte chunks (constant memory); counter[0] counts its products.
+    """The whole feed as byte chunks (constant memory); counter[0] counts its products,
+    invalid[0] those left out for a value a rule made invalid (`feed_items`).
 
     An XML feed without rules on PostgreSQL has its items written by the database
     (xml_sql, byte-identical to the Python writers, which every other feed uses)."""
@@ -277,21 +305,22 @@ def feed_body(
     return writers.write_feed(
         feed.format,
         feed_columns(feed),
-        _counted(feed_items(feed), counter),
+        _counted(feed_items(feed, invalid=invalid), counter),
         title=feed.catalog.name,
         link=link,
     )
 
 
 def feed_preview(
-    feed: ChannelFeed, *, rows: int = PREVIEW_ROWS
+    feed: ChannelFeed, *, rows: int = PREVIEW_ROWS, invalid: list[int] | None = None
 ) -> tuple[list[str], list[list[str]]]:
     """The header and the first rows as the channel will read them, for settings and rules
-    not saved yet (validated first). The rules may exclude rows: read a few more."""
+    not saved yet (validated first). The rules may exclude rows: read a few more. invalid[0]
+    counts the products read that a rule's invalid value left out (`feed_items`)."""
     feed_validate(feed)
     columns = feed_columns(feed)
     out = []
-    for item in feed_items(feed, limit=rows * 5):
+    for item in feed_items(feed, limit=rows * 5, invalid=invalid):
         out.append([item.get(c, "") for c in columns])
         if len(out) >= rows:
             break
@@ -306,6 +335,7 @@ def feed_record_fetch(
     user_agent: str = "",
     gzip: bool = False,
     products: int | None = None,
+    invalid_values: int | None = None,
 ) -> ChannelFeedFetch:
     """One line of the fetch log; a successful fetch (200 or 304) also marks the feed as
     fetched, which clears the "nobody fetched for a day" warning."""
@@ -319,6 +349,7 @@ def feed_record_fetch(
         user_agent=user_agent[:300],
         gzip=gzip,
         products=products,
+        invalid_values=invalid_values,
     )
     if status in (200, 304):
         ChannelFeed.objects.filter(pk=feed.pk).update(last_fetched_at=now)

@@ -19,7 +19,7 @@ import json
 import re
 import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -432,7 +432,7 @@ def image_list(urls: list[str]) -> str:
 
 def no_price(price: str) -> bool:
     """A price the channels refuse outright: none, or an amount not above zero as written
-    ("0 JPY" for 0.40 JPY). A price a rule writes in another form is the channel's to judge."""
+    ("0 JPY" for 0.40 JPY). A price a rule writes in another form is `value_problem`'s."""
     amount = price.strip(SPACES).split(" ", 1)[0]
     if not amount:
         return True
@@ -458,6 +458,71 @@ def gtin_digits(gtin: str) -> str:
 
 
 _NO_GTIN_SEPARATORS = str.maketrans("", "", GTIN_SEPARATORS)
+
+
+# Columns of one form, which the channel checks (Google disapproves "<g:price>call
+# us</g:price>"): a rule setting one to junk is refused; an item a rule gave junk is left out.
+RULE_CHECKED_COLUMNS = ("price", "sale_price", "availability", "condition", *LINK_COLUMNS)
+CONDITIONS = ("new", "refurbished", "used")
+_MONEY = re.compile(r"[0-9]+(?:\.[0-9]+)? [A-Z]{3}\Z")  # as `money` writes a price
+_WEB_URL = re.compile(r"https?://[^/?#\s]", re.IGNORECASE)
+# columns a rule may leave empty: an empty sale price is no sale, an empty mobile_link none
+_MAY_BE_EMPTY = ("sale_price", "mobile_link")
+
+
+def availability_words(channel: str) -> tuple[str, ...]:
+    """The availability values the channel reads, as item_builder writes them."""
+    column = 0 if channel == GOOGLE else 1
+    return tuple(dict.fromkeys(words[column] for words in _AVAILABILITY.values()))
+
+
+def value_problem(channel: str, column: str, value: str) -> str | None:
+    """Why the channel would refuse this value of a typed column (RULE_CHECKED_COLUMNS), as
+    a sentence; None for a value it takes and for every other column."""
+    if column not in RULE_CHECKED_COLUMNS or (not value and column in _MAY_BE_EMPTY):
+        return None
+    if column in ("price", "sale_price"):
+        if not _MONEY.match(value):
+            return (
+                f"{column} must be an amount and a currency code, such as 12.99 USD "
+                f"(got {value[:30]!r})."
+            )
+        if column == "price" and no_price(value):
+            return f"price must be above zero (got {value[:30]!r})."
+        return None
+    if column == "availability":
+        words = availability_words(channel)
+        if value not in words:
+            return f"availability is one of {', '.join(words)} (got {value[:30]!r})."
+        return None
+    if column == "condition":
+        if value not in CONDITIONS:
+            return f"condition is one of {', '.join(CONDITIONS)} (got {value[:30]!r})."
+        return None
+    if not _WEB_URL.match(url(value)):
+        return f"{column} must be an http or https URL (got {value[:30]!r})."
+    return None
+
+
+def rule_value_checker(
+    channel: str, columns: Iterable[str]
+) -> Callable[[dict[str, str]], bool] | None:
+    """A function telling whether an item's values in these columns (the typed ones field
+    rules wrote) are all ones the channel takes; None when the rules write no typed column,
+    so the writers skip the call altogether. An empty value is judged elsewhere (no price,
+    no image) or taken."""
+    checked = [c for c in RULE_CHECKED_COLUMNS if c in set(columns)]
+    if not checked:
+        return None
+
+    def valid(item: dict[str, str]) -> bool:
+        for column in checked:
+            value = item.get(column)
+            if value and value_problem(channel, column, value) is not None:
+                return False
+        return True
+
+    return valid
 
 
 def availability_word(channel: str, value: str) -> str:

@@ -93,8 +93,9 @@ class FeedDetailView(CatalogMixin, TemplateView):
         feed = kwargs.get("draft") or self.feed
         catalog = self.get_catalog()
         preview_error = None
+        preview_invalid = [0]
         try:
-            columns, rows = services.feed_preview(feed)
+            columns, rows = services.feed_preview(feed, invalid=preview_invalid)
         except ValidationError:
             columns, rows, preview_error = [], [], "Fix the settings to see a preview."
         products_url = reverse(
@@ -113,8 +114,10 @@ class FeedDetailView(CatalogMixin, TemplateView):
             preview_columns=columns,
             preview_rows=rows,
             preview_error=preview_error,
+            preview_invalid=preview_invalid[0],
             is_draft="draft" in kwargs,
             left_out=selectors.feed_left_out(self.feed),
+            last_complete_fetch=selectors.feed_last_complete_fetch(self.feed),
             spec=specs.SPECS[self.feed.channel],
             unavailable_url=f"{products_url}?review_status=unavailable",
             pending_url=f"{products_url}?review_status=pending",

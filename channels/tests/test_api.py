@@ -72,6 +72,14 @@ def test_another_tenants_catalog_is_refused_like_a_missing_one(api, tenant_b):
             "rules",
         ),
         ({"channel": "google", "format": "xml", "rules": "drop table"}, "rules"),
+        (
+            {
+                "channel": "meta",
+                "format": "csv",
+                "rules": [{"op": "set", "field": "availability", "value": "backorder"}],
+            },
+            "rules",
+        ),
         ({"channel": "google", "format": "xml", "label_slot": 5}, "label_slot"),
     ],
 )
@@ -79,6 +87,20 @@ def test_invalid_feeds_are_400_naming_the_field(api, catalog, payload, field):
     response = api.post(URL, {"catalog": catalog.pk, **payload}, format="json")
     assert response.status_code == 400
     assert field in response.json()
+
+
+def test_a_rule_setting_a_price_to_text_is_400_naming_the_rule(api, catalog):
+    rules = [{"op": "set", "field": "price", "value": "call us"}]
+    response = api.post(
+        URL,
+        {"catalog": catalog.pk, "channel": "google", "format": "xml", "rules": rules},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["rules"] == [
+        "Rule 1 (set): price must be an amount and a currency code, such as 12.99 USD "
+        "(got 'call us')."
+    ]
 
 
 def test_list_retrieve_patch_rotate_delete(api, catalog, tenant_b, client):
@@ -121,7 +143,7 @@ def test_viewers_read_but_do_not_write(api_client_for, member, tenant_a, catalog
 
 
 LEFT_OUT = ["included", "unavailable", "pending", "impacted", "labelled", "long_id"]
-LEFT_OUT += ["long_value", "no_brand", "no_price", "no_image"]
+LEFT_OUT += ["long_value", "no_brand", "no_price", "no_image", "invalid_value"]
 
 
 @pytest.mark.parametrize(

@@ -137,6 +137,56 @@ def test_tiktok_leaves_out_products_without_a_brand_and_counts_them(client, cata
     assert [r["sku_id"] for r in rows] == ["A1", "A2", "R1", "NB1", "NB2"]
 
 
+@pytest.mark.parametrize(
+    ("channel", "fmt"), [("google", "xml"), ("google", "tsv"), ("meta", "csv")]
+)
+@pytest.mark.parametrize(
+    ("rule", "kept"),
+    [
+        ({"op": "replace", "field": "price", "find": "20.00 USD", "replace": "call us"}, "A1 R1"),
+        ({"op": "suffix", "field": "price", "value": " each"}, ""),
+        ({"op": "template", "field": "price", "template": "{price} incl. VAT"}, ""),
+        ({"op": "replace", "field": "sale_price", "find": " USD", "replace": ""}, "A2 R1"),
+        ({"op": "replace", "field": "availability", "find": "out of", "replace": "no"}, "A1 R1"),
+        ({"op": "template", "field": "condition", "template": "{condition} item"}, ""),
+        (
+            {
+                "op": "replace",
+                "field": "link",
+                "find": "https://shop.example.com/p/A2",
+                "replace": "A2",
+            },
+            "A1 R1",
+        ),
+        ({"op": "replace", "field": "image_link", "find": "https:", "replace": ""}, ""),
+    ],
+)
+def test_an_item_a_rule_gives_an_invalid_value_is_left_out_and_counted(
+    client, catalog, products, channel, fmt, rule, kept
+):
+    # the channel would disapprove "<g:price>call us</g:price>": the item stays out, and the
+    # feed's page and API count it at the fetch that left it out
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=[rule])
+    assert selectors.feed_left_out(feed).invalid_value == 0  # no fetch yet
+    body = body_of(fetch(client, feed))
+    if fmt == "xml":
+        skus = [item["g:id"][0] for item in xml_items(body)]
+    else:
+        skus = [row["id"] for row in table(body, fmt)]
+    assert skus == kept.split()
+    left_out = 3 - len(skus)
+    assert ChannelFeedFetch.objects.get(feed=feed).invalid_values == left_out
+    assert selectors.feed_left_out(feed).invalid_value == left_out
+    assert selectors.feed_left_out(feed).included == 3  # before the rules, as before
+
+
+def test_a_feed_without_rules_counts_no_invalid_value(client, catalog, products):
+    feed = ChannelFeedFactory(catalog=catalog, channel="google", format="xml")
+    assert len(xml_items(body_of(fetch(client, feed)))) == 3
+    assert ChannelFeedFetch.objects.get(feed=feed).invalid_values == 0
+    assert selectors.feed_left_out(feed).invalid_value == 0
+
+
 @pytest.mark.parametrize(("channel", "fmt"), [("google", "xml"), ("meta", "xml")])
 def test_rss_feeds_carry_the_required_fields(client, catalog, products, channel, fmt):
     feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt)
@@ -482,7 +532,7 @@ def test_rss_feed_without_rules_is_whole_under_the_debug_cursor(client, catalog,
     assert [i["g:id"][0] for i in xml_items(body_of(response))] == ["A1", "A2", "R1"]
 
 
-def _broken_body(feed, *, link, counter):
+def _broken_body(feed, *, link, counter, invalid):
     yield b"<?xml version='1.0'?><rss>"
     raise RuntimeError("the database went away")
 

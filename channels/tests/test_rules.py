@@ -1,10 +1,20 @@
 """Field rules: validation and application are pure functions, tested by tables of cases."""
 
+import functools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from channels.rules import CONDITIONS, OPS, compile_rules, output_columns, validate_rules
+from channels import specs
+from channels.rules import (
+    CONDITIONS,
+    OPS,
+    compile_rules,
+    output_columns,
+    validate_rules,
+    written_columns,
+)
 
 COLUMNS = ["id", "title", "description", "brand", "price", "product_type", "custom_label_0"]
 
@@ -182,3 +192,96 @@ def test_any_rule_list_is_validated_without_crashing_and_valid_ones_apply(rules)
         if out is not None:
             assert out["id"] == "Value & more"  # the id is never changed
             assert all(isinstance(v, str) for v in out.values())
+
+
+def _channel_errors(channel: str, rules: list[dict]) -> list[str]:
+    """What the feed's validation says of rules on a channel's own columns and values."""
+    return validate_rules(
+        rules,
+        columns=specs.base_columns(channel, label_slot=None),
+        id_column=specs.SPECS[channel].id_column,
+        value_problem=functools.partial(specs.value_problem, channel),
+    )
+
+
+@pytest.mark.parametrize(
+    ("channel", "rule", "error"),
+    [
+        ("google", {"field": "price", "value": "call us"}, "price must be an amount"),
+        ("google", {"field": "price", "value": "12.99"}, "price must be an amount"),
+        ("google", {"field": "price", "value": "12,99 EUR"}, "price must be an amount"),
+        ("google", {"field": "price", "value": "0 USD"}, "above zero"),
+        ("google", {"field": "price", "value": ""}, "price must be an amount"),
+        ("meta", {"field": "sale_price", "value": "free"}, "sale_price must be an amount"),
+        ("google", {"field": "availability", "value": "maybe"}, "availability is one of"),
+        # Meta calls a backorder "available for order"; Google has no "discontinued"
+        ("meta", {"field": "availability", "value": "backorder"}, "availability is one of"),
+        ("google", {"field": "availability", "value": "discontinued"}, "availability is one of"),
+        ("tiktok", {"field": "condition", "value": "mint"}, "condition is one of"),
+        ("google", {"field": "link", "value": "javascript:alert(1)"}, "http or https URL"),
+        ("google", {"field": "image_link", "value": "/img/a.jpg"}, "http or https URL"),
+        ("google", {"field": "mobile_link", "value": "ftp://shop.example/a"}, "http or https"),
+        ("google", {"field": "link", "value": "https://"}, "http or https URL"),
+    ],
+)
+def test_a_set_rule_that_writes_junk_into_a_typed_column_is_refused(channel, rule, error):
+    errors = _channel_errors(channel, [{"op": "set", **rule}])
+    assert len(errors) == 1 and errors[0].startswith("Rule 1 (set): ")
+    assert error in errors[0], errors
+
+
+@pytest.mark.parametrize(
+    ("channel", "rule"),
+    [
+        ("google", {"op": "set", "field": "price", "value": "12.99 USD"}),
+        ("google", {"op": "set", "field": "price", "value": "1200 JPY"}),
+        ("google", {"op": "set", "field": "sale_price", "value": ""}),  # no sale
+        ("google", {"op": "set", "field": "availability", "value": "backorder"}),
+        ("meta", {"op": "set", "field": "availability", "value": "available for order"}),
+        ("meta", {"op": "set", "field": "condition", "value": "refurbished"}),
+        ("google", {"op": "set", "field": "image_link", "value": "HTTPS://cdn.example/a b.jpg"}),
+        ("google", {"op": "set", "field": "mobile_link", "value": "http://m.shop.example/a"}),
+        ("google", {"op": "set", "field": "custom_label_1", "value": "call us"}),
+        # what these make of a value is known only when the feed is written
+        ("google", {"op": "suffix", "field": "price", "value": " each"}),
+        ("google", {"op": "template", "field": "price", "template": "{price} incl. VAT"}),
+        ("google", {"op": "replace", "field": "link", "find": "https://", "replace": ""}),
+    ],
+)
+def test_typed_columns_take_rules_whose_value_may_be_valid(channel, rule):
+    assert _channel_errors(channel, [rule]) == []
+
+
+@pytest.mark.parametrize(
+    ("rules", "written"),
+    [
+        ([{"op": "set", "field": "price", "value": "1 USD"}], {"price"}),
+        ([{"op": "copy", "from": "sale_price", "to": "price"}], {"price"}),
+        ([{"op": "rename", "from": "title", "to": "mobile_link"}], {"mobile_link", "title"}),
+        ([{"op": "template", "field": "link", "template": "{link}?src=g"}], {"link"}),
+        ([{"op": "suffix", "field": "price", "value": " each"}], {"price"}),
+        ([{"op": "exclude", "field": "price", "when": "empty"}], set()),
+    ],
+)
+def test_written_columns_are_the_columns_rules_change(rules, written):
+    assert written_columns(rules) == written
+
+
+@pytest.mark.parametrize(
+    ("written", "item", "valid"),
+    [
+        ({"price"}, {"price": "12.99 USD"}, True),
+        ({"price"}, {"price": "12.99 USD each"}, False),
+        ({"price"}, {"price": "12.99 USD incl. VAT"}, False),
+        ({"price"}, {"price": "12,99 USD"}, False),
+        ({"sale_price"}, {"sale_price": ""}, True),  # no sale
+        ({"availability"}, {"availability": "in stock soon"}, False),
+        ({"link"}, {"link": "shop.example.com/p/A2"}, False),
+        ({"mobile_link"}, {"mobile_link": "https://m.shop.example.com/p/A2"}, True),
+        # a column no rule writes is the builder's, written as the channel takes it
+        ({"title"}, {"title": "x", "price": "call us"}, None),
+    ],
+)
+def test_items_are_checked_on_the_typed_columns_rules_write(written, item, valid):
+    check = specs.rule_value_checker("google", written)
+    assert (check(item) if check else None) is valid

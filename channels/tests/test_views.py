@@ -9,6 +9,7 @@ from catalog_health.tenancy.models import AuditEvent
 from catalog_health.tenancy.roles import Role
 from catalogs.models import ReviewStatus
 from catalogs.tests.factories import CatalogFactory, ProductFactory
+from channels import services
 from channels.models import ChannelFeed
 
 from .factories import ChannelFeedFactory
@@ -83,6 +84,42 @@ def test_detail_says_which_products_the_channel_would_refuse(owner_client, catal
     ProductFactory(catalog=catalog, sku="NI", image_link="", review_status=ReviewStatus.AVAILABLE)
     html = owner_client.get(detail_url(tiktok)).content.decode()
     assert "No price 1" in html and "No image 1" in html
+
+
+def test_a_set_rule_that_writes_junk_is_refused_naming_the_rule(owner_client, catalog, products):
+    feed = ChannelFeedFactory(catalog=catalog, channel="google", format="xml")
+    data = {"channel": "google", "format": "xml", "flagged": "exclude", "label_slot": "0"}
+    rules = [
+        {"op": "set", "field": "brand", "value": "Kestrel"},
+        {"op": "set", "field": "price", "value": "call us"},
+    ]
+    html = owner_client.post(
+        detail_url(feed), {**data, "rules": json.dumps(rules), "action": "save"}
+    ).content.decode()
+    assert "Rule 2 (set): price must be an amount and a currency code" in html
+    feed.refresh_from_db()
+    assert feed.rules == []
+
+
+def test_detail_counts_items_a_rule_made_invalid_at_the_last_fetch(
+    client, owner_client, catalog, products
+):
+    rule = {"op": "replace", "field": "price", "find": "20.00 USD", "replace": "call us"}
+    feed = ChannelFeedFactory(catalog=catalog, rules=[rule])
+    html = owner_client.get(detail_url(feed)).content.decode()
+    assert "Value a rule made invalid 0" in html and "No complete fetch yet" in html
+    response = client.get(services.feed_path(feed))
+    assert b"call us" not in b"".join(response.streaming_content)
+    html = owner_client.get(detail_url(feed)).content.decode()
+    assert "Value a rule made invalid 1" in html and "at the last complete fetch" in html
+    # the preview says so before a rule is saved
+    data = {"channel": "google", "format": "xml", "flagged": "exclude", "label_slot": "0"}
+    suffix = [{"op": "suffix", "field": "price", "value": " each"}]
+    html = owner_client.post(
+        detail_url(feed), {**data, "rules": json.dumps(suffix), "action": "preview"}
+    ).content.decode()
+    assert "each" not in html.split('id="preview"')[1].split("</table>")[0]
+    assert "3 products read for this preview are left out" in html
 
 
 def test_preview_shows_draft_rules_without_saving(owner_client, catalog, products):
