@@ -4,6 +4,7 @@ from django.contrib import admin
 from catalog_health.tenancy.currencies import CurrencyFormField
 
 from .countries import CountryFormField
+from .forms import PastedTextField, TrackingNumberField
 from .models import Catalog, Product
 from .rules import EDITABLE_FIELDS, product_edit_errors
 from .services import product_update
@@ -63,10 +64,25 @@ class ProductAdmin(admin.ModelAdmin):
 
 # --- Orders and daily impressions (issue #6) -----------------------------------------------
 from .models import DailyImpression, Order  # noqa: E402
+from .order_io import ORDER_COLUMNS  # noqa: E402
+
+
+class OrderAdminForm(forms.ModelForm):
+    """Ids and the tracking number by the rule of every other entry of orders."""
+
+    class Meta:
+        model = Order
+        fields = ["tenant", "catalog", "product", *ORDER_COLUMNS]
+        field_classes = {
+            "order_id": PastedTextField,
+            "sku": PastedTextField,
+            "tracking_number": TrackingNumberField,
+        }
 
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
+    form = OrderAdminForm
     list_display = [
         "order_id",
         "sku",

@@ -4,6 +4,7 @@ from catalog_health.tenancy.currencies import CurrencyFormField
 
 from .countries import CountryFormField
 from .models import Catalog, Product
+from .rules import entry_refusal, identifier_error, invisible_trim, tracking_number_error
 
 
 class CatalogForm(forms.ModelForm):
@@ -11,6 +12,33 @@ class CatalogForm(forms.ModelForm):
         model = Catalog
         fields = ["name", "country", "currency"]
         field_classes = {"country": CountryFormField, "currency": CurrencyFormField}
+
+
+class PastedTextField(forms.CharField):
+    """Text staff or sellers paste into a form (an order id, SKU, tracking number): outer
+    blanks and invisible characters trimmed, one inside refused, naming it, as every other
+    entry of orders does (catalogs.rules). Subclasses say what is wrong with a trimmed value."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        return invisible_trim(value) or self.empty_value
+
+    def validate(self, value):
+        super().validate(value)
+        if value not in self.empty_values:
+            error = self.error_of(value)
+            if error:
+                raise forms.ValidationError(entry_refusal(str(self.label), value, error))
+
+    def error_of(self, value: str) -> str | None:
+        return identifier_error(value, max_length=self.max_length or 255)
+
+
+class TrackingNumberField(PastedTextField):
+    def error_of(self, value: str) -> str | None:
+        return tracking_number_error(value)
 
 
 class CatalogSettingsForm(forms.Form):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-from .rules import tracking_number_clean, tracking_number_error
+from .rules import identifier_error, invisible_trim, tracking_number_clean, tracking_number_error
 
 ORDER_COLUMNS = (
     "order_id",
@@ -99,13 +99,14 @@ class _Row:
         return str(value).strip()
 
     def text(self, column: str, *, required: bool) -> str:
-        value = self.raw(column)
+        """An id (order id, SKU) trimmed of outer junk, or an error naming what is wrong
+        with it (catalogs.rules): one with an invisible character matches nothing."""
+        value = invisible_trim(self.raw(column))
+        error = identifier_error(value, max_length=MAX_TEXT.get(column, 255))
         if required and not value:
             self.err(column, "is required")
-        elif len(value) > MAX_TEXT.get(column, 255):
-            self.err(column, f"is longer than {MAX_TEXT.get(column, 255)} characters")
-        elif any(ord(c) < 32 for c in value):
-            self.err(column, "contains control characters")
+        elif error:
+            self.err(column, error)
         return value
 
     def tracking_number(self) -> str:

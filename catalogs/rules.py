@@ -1,4 +1,5 @@
-"""Pure validation of seller edits and tracking numbers (no ORM): tables of cases test them."""
+"""Pure validation of seller edits, and of the ids and tracking numbers sellers paste (no ORM):
+tables of cases test them."""
 
 import re
 import unicodedata
@@ -41,16 +42,19 @@ def product_edit_errors(values: dict) -> dict[str, str]:
     return errors
 
 
-# --- Tracking numbers ------------------------------------------------------------------------
-# One rule for every place a tracking number is entered (Mark shipped, the API, order files),
-# listed (Manage Orders' "Shipped without tracking") and scored (flagged's valid tracking rate).
+# --- Invisible characters in what sellers paste ------------------------------------------------
+# One rule for every place a tracking number is entered (Mark shipped, the API, order files,
+# Django admin), listed (Manage Orders' "Shipped without tracking") and scored (flagged's
+# valid tracking rate); an order's id and SKU keep to its trimming and refusal, since one
+# holding an invisible character matches no order and no product.
 
 # Unicode's control and format characters (Cc, Cf: C0 and C1 controls, DEL, zero-width and
 # direction marks, the byte order mark, tags …) and the line and paragraph separators (Zl,
 # Zp), as of Unicode 14; catalogs/tests/test_tracking_number.py checks the list against
-# ``unicodedata``. No carrier prints one in a tracking number: a number holding one was
-# damaged on its way (a spreadsheet, a copy from a web page) and would not scan. NUL is left
-# out: PostgreSQL neither stores nor matches it (entry refuses it, ``_REFUSED``).
+# ``unicodedata``. No carrier prints one in a tracking number, no shop in an order id or SKU:
+# a value holding one was damaged on its way (a spreadsheet, a copy from a web page) and
+# would not scan or match. NUL is left out: PostgreSQL neither stores nor matches it (entry
+# refuses it, ``REFUSED``).
 INVISIBLE = (
     r"\u0001-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
     r"\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
@@ -59,13 +63,15 @@ INVISIBLE = (
 )
 # Unicode's other white space (Zs): blank, but harmless around or between the characters.
 BLANK = r"\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+# What entry refuses inside a value (a character class's contents, as INVISIBLE and BLANK)
+REFUSED = rf"\x00{INVISIBLE}"
 # A valid tracking number: no invisible character, and at least one that is not blank. Read
 # by Python, PostgreSQL (``~``) and SQLite (Django's REGEXP, Python's ``re``) alike.
 TRACKING_VALID_PATTERN = rf"\A[^{INVISIBLE}]*[^{BLANK}{INVISIBLE}][^{INVISIBLE}]*\Z"
 MAX_TRACKING = 64  # the column's length
 
-_OUTER = re.compile(rf"\A[\x00{BLANK}{INVISIBLE}]+|[\x00{BLANK}{INVISIBLE}]+\Z")
-_REFUSED = re.compile(rf"[\x00{INVISIBLE}]")
+_OUTER = re.compile(rf"\A[{BLANK}{REFUSED}]+|[{BLANK}{REFUSED}]+\Z")
+_REFUSED = re.compile(f"[{REFUSED}]")
 # Controls have no Unicode name: the ones a seller may meet, named as editors name them
 _CONTROL_NAMES = {
     "\x00": "NULL",
@@ -77,26 +83,50 @@ _CONTROL_NAMES = {
 }
 
 
-def tracking_number_clean(number: str) -> str:
-    """The number without outer blanks and invisible characters: the junk exports and copies
-    carry around a number (TikTok's trailing tab, a spreadsheet's byte order mark, a web
-    page's direction marks) goes, as outer spaces always did. "" when nothing else is left:
-    the line has none."""
-    return _OUTER.sub("", number)
+def invisible_trim(text: str) -> str:
+    """The text without outer blanks and invisible characters: the junk exports and copies
+    carry around a value (TikTok's trailing tab, a spreadsheet's byte order mark, a web
+    page's direction marks) goes, as outer spaces always did. "" when nothing else is left."""
+    return _OUTER.sub("", text)
 
 
-def tracking_number_error(number: str) -> str | None:
-    """What is wrong with a cleaned tracking number, or None: too long, or an invisible
-    character inside it, named, since the seller cannot see it. "" is no error here: each
-    entry decides whether a line may have none."""
-    if len(number) > MAX_TRACKING:
-        return f"is longer than {MAX_TRACKING} characters"
-    found = _REFUSED.search(number)
+def invisible_character_named(text: str) -> str | None:
+    """The first invisible character of a text, named with where it is, since the seller
+    cannot see it ("U+200B ZERO WIDTH SPACE at character 3"), or None."""
+    found = _REFUSED.search(text)
     if found is None:
         return None
     c = found.group()
     name = _CONTROL_NAMES.get(c) or unicodedata.name(c, "CONTROL CHARACTER")
-    return (
-        f"contains U+{ord(c):04X} {name} at character {found.start() + 1}, an invisible "
-        "character no carrier prints: type the number again"
-    )
+    return f"U+{ord(c):04X} {name} at character {found.start() + 1}"
+
+
+def identifier_error(text: str, *, max_length: int) -> str | None:
+    """What is wrong with a trimmed order id or SKU, or None: too long, or an invisible
+    character inside it, named. "" is no error here: each entry says it is required."""
+    return _pasted_text_error(text, max_length, "no id holds: type it again")
+
+
+# A tracking number trims as every pasted value does
+tracking_number_clean = invisible_trim
+
+
+def tracking_number_error(number: str) -> str | None:
+    """What is wrong with a cleaned tracking number, or None: too long, or an invisible
+    character inside it, named. "" is no error here: each entry decides whether a line may
+    have none."""
+    return _pasted_text_error(number, MAX_TRACKING, "no carrier prints: type the number again")
+
+
+def _pasted_text_error(text: str, max_length: int, advice: str) -> str | None:
+    if len(text) > max_length:
+        return f"is longer than {max_length} characters"
+    named = invisible_character_named(text)
+    if named is None:
+        return None
+    return f"contains {named}, an invisible character {advice}"
+
+
+def entry_refusal(label: str, text: str, error: str) -> str:
+    """A refusal as the forms say it: the field, the value as typed, what is wrong."""
+    return f"{label} {text[:40]!r} {error}."

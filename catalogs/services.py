@@ -35,6 +35,7 @@ from .order_io import (
 )
 from .rules import (
     EDITABLE_FIELDS,
+    entry_refusal,
     product_edit_errors,
     tracking_number_clean,
     tracking_number_error,
@@ -453,7 +454,7 @@ def orders_mark_shipped(*, tenant: Tenant, actor, tracking: dict[int, str], ship
         if not number:
             errors[str(pk)] = "Enter a tracking number."
         elif error:
-            errors[str(pk)] = f"Tracking number {number[:40]!r} {error}."
+            errors[str(pk)] = entry_refusal("Tracking number", number, error)
     if len(tracking) > MAX_BULK_SHIP:
         errors["__all__"] = f"At most {MAX_BULK_SHIP} orders at once."
     if errors:

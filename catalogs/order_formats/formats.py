@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..order_io import CANCEL_REASONS, DateOrderNeeded, FileError, RowError
+from ..order_io import CANCEL_REASONS, MAX_TEXT, DateOrderNeeded, FileError, RowError
 from .detection import (
     APP_ORDER_COLUMNS,
     CHUNK_ROWS,
@@ -39,7 +39,7 @@ from .values import (
     date_order_detect_frame,
     decimal_comma_detect,
     has_slash_dates,
-    may_have_control_characters,
+    identifiers_check,
     parse_count,
     parse_money,
     parse_times,
@@ -320,23 +320,20 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
     out = pd.DataFrame({"line": lines})
     # None: the file has no tracking column (unknown); checked as "", written as None
     unknown_tracking = fields["tracking_number"].isna()
-    out["order_id"] = fields["order_id"].astype(str)
-    out["sku"] = fields["sku"].astype(str)
-    out["tracking_number"] = fields["tracking_number"].where(~unknown_tracking, "").astype(str)
+    checked = {
+        name: identifiers_check(fields[name].astype(str), max_length=MAX_TEXT[name])
+        for name in ("order_id", "sku")
+    }
+    checked["tracking_number"] = tracking_numbers_check(
+        fields["tracking_number"].where(~unknown_tracking, "").astype(str)
+    )
+    for name, (cleaned, _) in checked.items():
+        out[name] = cleaned
     refuse(out["order_id"].eq(""), "order_id", "is required")
     refuse(out["sku"].eq(""), "sku", "is required")
-    refuse(out["order_id"].str.len() > 64, "order_id", "is longer than 64 characters")
-    refuse(out["sku"].str.len() > 100, "sku", "is longer than 100 characters")
-    out["tracking_number"], problems = tracking_numbers_check(out["tracking_number"])
-    for message in problems.dropna().unique():  # rare: one refusal per distinct reason
-        refuse(problems.eq(message), "tracking_number", message)
-    for name in ("order_id", "sku"):
-        if may_have_control_characters(out[name]):
-            refuse(
-                out[name].str.contains(r"[\x00-\x1f]", regex=True),
-                name,
-                "contains control characters",
-            )
+    for name, (_, problems) in checked.items():
+        for message in problems.dropna().unique():  # rare: one refusal per distinct reason
+            refuse(problems.eq(message), name, message)
 
     qty = parse_count(fields["quantity"])
     refuse(qty["too_large"], "quantity", TOO_LARGE, fields["quantity"])

@@ -24,6 +24,7 @@ from .values import (
     clean_text,
     date_order_detect_frame,
     has_slash_dates,
+    identifiers_check,
     parse_count,
     parse_times,
 )
@@ -97,9 +98,10 @@ def typed_impressions(
         errors.extend(RowError(int(line), column, message) for line in f["line"][mask])
         bad |= mask
 
-    sku = clean_text(_col(f, cols, "sku"))
+    sku, problems = identifiers_check(clean_text(_col(f, cols, "sku")), max_length=100)
     refuse(sku.eq(""), "sku", "is required")
-    refuse(sku.str.len() > 100, "sku", "is longer than 100 characters")
+    for message in problems.dropna().unique():  # rare: one refusal per distinct reason
+        refuse(problems.eq(message), "sku", message)
     days = parse_times(clean_text(_col(f, cols, "date")), date_order=date_order, tz="UTC")
     refuse(days["at"].isna(), "date", "is not a date we can read")
     impressions = parse_count(_col(f, cols, "impressions"))

@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 
 from ..order_io import FileError
-from ..rules import MAX_TRACKING, tracking_number_clean, tracking_number_error
+from ..rules import (
+    BLANK,
+    MAX_TRACKING,
+    REFUSED,
+    identifier_error,
+    invisible_trim,
+    tracking_number_error,
+)
 from .detection import MAX_COUNT, MAX_MONEY
 
 # --- values ---------------------------------------------------------------------------------
@@ -59,30 +66,61 @@ def clean_text(values: pd.Series) -> pd.Series:
     return s
 
 
-def may_have_control_characters(values: pd.Series) -> bool:
-    """False when no value holds a character below U+0020: one scan of the column's bytes
-    instead of a regular expression per value (UTF-8 writes no other character with a byte
-    below 0x20). True when one may (or the column is not plain pyarrow text)."""
-    return _any_byte(values, lambda b: b < 0x20)
-
-
 def may_have_invisible_characters(values: pd.Series) -> bool:
-    """False when every value is printable ASCII (bytes 0x20 to 0x7E), as tracking numbers
-    nearly always are: then none holds an invisible character (catalogs.rules) nor a blank
-    other than the space. True when one may."""
+    """False when every value is printable ASCII (bytes 0x20 to 0x7E), as ids and tracking
+    numbers nearly always are: then none holds an invisible character (catalogs.rules) nor a
+    blank other than the space. True when one may."""
     return _any_byte(values, lambda b: (b < 0x20) | (b > 0x7E))
+
+
+def _re2(character_class: str) -> str:
+    r"""A character class of catalogs.rules in RE2's spelling (\x{200B} for \u200b)."""
+    return re.sub(
+        r"\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})",
+        lambda m: f"\\x{{{int(m.group(1) or m.group(2), 16):X}}}",
+        character_class,
+    )
+
+
+# What catalogs.rules trims or refuses: an invisible character anywhere, a blank at an end
+_PASTED_JUNK = f"[{_re2(REFUSED)}]|^[{_re2(BLANK)}]|[{_re2(BLANK)}]$"
+
+
+def pasted_text_check(values: pd.Series, error) -> tuple[pd.Series, pd.Series]:
+    """Values trimmed of outer blanks and invisible characters, and what error(value) says
+    is wrong with each (NaN when nothing): the rule every entry keeps to (catalogs.rules).
+    One scan of the bytes clears a printable ASCII column, one match (pyarrow, RE2) every
+    value without such a character: only the rare values that hold one go through the rule
+    one by one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    problems = pd.Series(np.nan, index=values.index, dtype=object)
+    if not may_have_invisible_characters(values):
+        return values, problems
+    junk = pc.match_substring_regex(pa.array(values), _PASTED_JUNK)  # no copy: pyarrow text
+    odd = pd.Series(junk.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
+    if odd.any():
+        cleaned = values[odd].map(invisible_trim)
+        values = values.where(~odd, cleaned)
+        problems = cleaned.map(error).reindex(values.index)
+    return values, problems
+
+
+def identifiers_check(values: pd.Series, *, max_length: int) -> tuple[pd.Series, pd.Series]:
+    """Order ids or SKUs trimmed, and their refusals (an invisible character inside, named;
+    too long): pasted_text_check by catalogs.rules.identifier_error."""
+    values, problems = pasted_text_check(
+        values, lambda text: identifier_error(text, max_length=max_length)
+    )
+    too_long = values.str.len() > max_length
+    return values, problems.mask(too_long, f"is longer than {max_length} characters")
 
 
 def tracking_numbers_check(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The tracking numbers trimmed of outer junk, and what is wrong with each (NaN when
-    nothing), by the rule every entry keeps to (catalogs.rules). Only values that are not
-    printable ASCII go through it, one by one: one scan of the bytes clears most columns."""
-    problems = pd.Series(np.nan, index=values.index, dtype=object)
-    if may_have_invisible_characters(values):
-        odd = values.str.contains(r"[^\x20-\x7e]", regex=True)
-        cleaned = values[odd].map(tracking_number_clean)
-        values = values.where(~odd, cleaned)
-        problems = cleaned.map(tracking_number_error).reindex(values.index)
+    nothing), by the rule every entry keeps to (catalogs.rules): pasted_text_check."""
+    values, problems = pasted_text_check(values, tracking_number_error)
     too_long = values.str.len() > MAX_TRACKING
     return values, problems.mask(too_long, f"is longer than {MAX_TRACKING} characters")
 

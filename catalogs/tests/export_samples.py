@@ -131,3 +131,22 @@ SHOPIFY_ORDERS = (
     "40.00,,0,Standard,2026-03-03 07:59:00 -0500,1,Shirt,40.00,,SKU-1,true,true,pending,"
     "2026-03-03 12:00:00 -0500,5002,\n"
 ).encode()
+
+
+def csv_cell(text: str) -> str:
+    """text as one quoted CSV cell."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def xlsx_of(csv_data: bytes) -> bytes:
+    """A CSV export saved as XLSX, as a spreadsheet would (all cells text)."""
+    import io
+
+    import pandas as pd
+
+    frame = pd.read_csv(
+        io.BytesIO(csv_data), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False, engine="openpyxl")
+    return buffer.getvalue()

@@ -31,6 +31,7 @@ from catalogs.tests.export_samples import (
     TIKTOK_HEADER,
     tiktok_csv,
     tiktok_row,
+    xlsx_of,
 )
 
 # A WooCommerce product export's header as its exporter writes it (Products → Export)
@@ -465,23 +466,9 @@ def test_tiktok_bad_rows_are_named():
 
 def test_tiktok_xlsx_reads_like_the_csv():
     csv_data = tiktok_csv(tiktok_row(), tiktok_row(order_id="2", seller_sku="SKU-2"))
-    frame = pd.read_csv(
-        io.BytesIO(csv_data), dtype=str, keep_default_na=False, encoding="utf-8-sig"
-    )
-    buffer = io.BytesIO()
-    frame.to_excel(buffer, index=False, engine="openpyxl")
-    from_xlsx, _ = lines_of(order_file_open(buffer.getvalue()))
+    from_xlsx, _ = lines_of(order_file_open(xlsx_of(csv_data)))
     from_csv, _ = lines_of(order_file_open(csv_data))
     pd.testing.assert_frame_equal(from_xlsx, from_csv)
-
-
-def _xlsx(csv_data: bytes) -> bytes:
-    frame = pd.read_csv(
-        io.BytesIO(csv_data), dtype=str, keep_default_na=False, encoding="utf-8-sig"
-    )
-    buffer = io.BytesIO()
-    frame.to_excel(buffer, index=False, engine="openpyxl")
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("xlsx", [False, True])
@@ -497,7 +484,7 @@ def test_tiktok_description_row_is_skipped(xlsx, engine, chunk_rows):
         tiktok_row(order_id="2", quantity="two"),
         tiktok_row(order_id="3", seller_sku="SKU-2"),
     )
-    data = _xlsx(data) if xlsx else data
+    data = xlsx_of(data) if xlsx else data
     order_file = order_file_open(data, engine=engine, chunk_rows=chunk_rows)
     read = 0
     frames, errors = [], []

@@ -5,11 +5,9 @@ upload refusing a product feed)."""
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import pandas as pd
 import pytest
 from django.core.management import call_command
 
@@ -17,7 +15,7 @@ from catalogs import order_files, order_uploads
 from catalogs.models import DailyImpression, Order
 from catalogs.order_formats import product_feed_refusal, read_header
 from catalogs.order_io import FileError
-from catalogs.tests.export_samples import SHOPIFY_ORDERS, tiktok_csv, tiktok_row
+from catalogs.tests.export_samples import SHOPIFY_ORDERS, tiktok_csv, tiktok_row, xlsx_of
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,17 +31,10 @@ def catalog(tenant_a):
     return catalog
 
 
-def _xlsx(csv: bytes) -> bytes:
-    frame = pd.read_csv(io.BytesIO(csv), dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    buffer = io.BytesIO()
-    frame.to_excel(buffer, index=False, engine="openpyxl")
-    return buffer.getvalue()
-
-
 def test_command_imports_a_tiktok_xlsx_as_downloaded(tmp_path, tenant_a, catalog, capsys):
     path = tmp_path / "Order-export.xlsx"
     path.write_bytes(
-        _xlsx(
+        xlsx_of(
             tiktok_csv(
                 tiktok_row(),
                 tiktok_row(

@@ -26,7 +26,7 @@ from catalogs.rules import (
     tracking_number_clean,
     tracking_number_error,
 )
-from catalogs.tests.export_samples import tiktok_csv, tiktok_row
+from catalogs.tests.export_samples import csv_cell, tiktok_csv, tiktok_row
 from catalogs.tests.factories import ProductFactory
 from catalogs.tests.order_factories import OrderFactory
 
@@ -127,16 +127,12 @@ def test_an_api_or_csv_line(typed, stored, named):
         assert parsed.tracking_number == stored
 
 
-def _csv_cell(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
 def test_an_order_file():
     """Every entry as one line of a TikTok Shop export (NUL aside: a file holding one is not
     text), read by the import's typing step."""
     entries = [e for e in ENTRIES if "\x00" not in e[1]] + [(n, t, "", "") for n, t in NONE]
     rows = [
-        tiktok_row(order_id=f"57646141304000{i:04d}", tracking=_csv_cell(typed))
+        tiktok_row(order_id=f"57646141304000{i:04d}", tracking=csv_cell(typed))
         for i, (_, typed, _, _) in enumerate(entries)
     ]
     frames, errors = [], []
@@ -274,7 +270,7 @@ def test_an_order_file_import_trims_and_refuses_tracking_numbers(tenant_a, catal
         result = order_files.orders_import_file(
             tenant=tenant_a,
             catalog=catalog,
-            data=tiktok_csv(tiktok_row(tracking=_csv_cell(tracking))),
+            data=tiktok_csv(tiktok_row(tracking=csv_cell(tracking))),
             actor=None,
         )
         return result, Order.objects.for_tenant(tenant_a).get().tracking_number
