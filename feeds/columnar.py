@@ -306,8 +306,13 @@ def _reject_sale_currency(
 
 def _gtins(raw: pa.Array, reject: _Rejections) -> pa.Array:
     """parsing.parse_gtin of a column: a float's ".0" tail dropped, scientific notation
-    rejected (with the scalar parser's message)."""
+    rejected (with the scalar parser's message), a UPC-A's dropped leading 0 put back (by
+    the scalar parser, on the few 11-digit values)."""
     digits = pc.replace_substring_regex(raw, f"^{P.GTIN_FLOAT_TAIL}$", r"\1")
+    short = pc.fill_null(pc.match_substring_regex(digits, f"^{P.UPC_A_WITHOUT_ITS_ZERO}$"), False)
+    if pc.any(short).as_py():
+        whole = [P.parse_gtin(v) for v in pc.filter(digits, short).to_pylist()]
+        digits = pc.replace_with_mask(digits, short, pa.array(whole, digits.type))
     lost = pc.match_substring_regex(raw, f"^{P.GTIN_SCIENTIFIC}$")
     if pc.any(lost).as_py():
         raw_py = raw.to_pylist()

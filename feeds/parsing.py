@@ -374,23 +374,43 @@ def parse_availability(value: str) -> str:
 # digits only, as columnar's RE2 patterns read them.
 GTIN_FLOAT_TAIL = r"([0-9]+)[.,]0+"
 GTIN_SCIENTIFIC = r"[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+"
+# A UPC-A (12 digits) starting with 0 that a number-typed column shortened to 11. GS1 keys
+# sit right-aligned in a 14-digit field, so leading zeros carry nothing: 11 digits whose
+# 0-padded 12 are a valid GTIN are that UPC-A. Seven digits are not padded to an EAN-8: a
+# GTIN-8 never starts with 0 (GS1-8 prefixes are 100-139 and 300-969; 0 and 2 start RCN-8s,
+# a company's restricted-circulation numbers), so 7 digits are no GTIN-8 that lost a zero,
+# and padding them would pass one random number in ten off as a GTIN.
+UPC_A_WITHOUT_ITS_ZERO = r"[0-9]{11}"
 _GTIN_FLOAT_TAIL_RE = re.compile(GTIN_FLOAT_TAIL)
 _GTIN_SCIENTIFIC_RE = re.compile(GTIN_SCIENTIFIC)
+_UPC_A_WITHOUT_ITS_ZERO_RE = re.compile(UPC_A_WITHOUT_ITS_ZERO)
+
+
+def _gs1_check_digit_ok(digits: str) -> bool:
+    """Whether ASCII ``digits`` end in their GS1 mod-10 check digit and are not all zeros:
+    review's rule (ecr.rules.columns.gtin_check, a vectorised form that feeds may not
+    import) for one GTIN; tests/test_gtin_check_digit.py holds the two to the same answers."""
+    weights = (3, 1) * 7
+    total = sum(int(d) * w for d, w in zip(reversed(digits[:-1]), weights, strict=False))
+    return (10 - total % 10) % 10 == int(digits[-1]) and digits.strip("0") != ""
 
 
 def parse_gtin(value: str) -> str:
-    """A GTIN as written, or its digits when a spreadsheet added a float's ".0" tail.
+    """A GTIN as written, or its digits when a spreadsheet added a float's ".0" tail, with
+    a UPC-A's leading 0 put back when the spreadsheet dropped it (UPC_A_WITHOUT_ITS_ZERO).
 
     Raises ValueError for scientific notation: its digits cannot be recovered, and storing
     the rounded number would name another product."""
     text = str(value).strip()
     if m := _GTIN_FLOAT_TAIL_RE.fullmatch(text):
-        return m.group(1)
-    if _GTIN_SCIENTIFIC_RE.fullmatch(text):
+        text = m.group(1)
+    elif _GTIN_SCIENTIFIC_RE.fullmatch(text):
         raise ValueError(
             f"gtin “{text[:40]}”: a spreadsheet turned the GTIN into a number and dropped "
             "its last digits; format the column as text and export the file again"
         )
+    if _UPC_A_WITHOUT_ITS_ZERO_RE.fullmatch(text) and _gs1_check_digit_ok("0" + text):
+        return "0" + text
     return text
 
 

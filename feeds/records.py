@@ -33,7 +33,7 @@ MAX_RECORD_BYTES = 32 << 20  # one product row; more is an unclosed quote or no 
 SPLITTABLE_ENCODINGS = frozenset(
     {"utf-8", "utf8", "utf-8-sig", "ascii", "latin-1", "latin1", "iso8859-1", "cp1252"}
 )
-FINGERPRINT_VERSION = b"2"  # bump when parsing or validation rules change what a row means
+FINGERPRINT_VERSION = b"3"  # bump when parsing or validation rules change what a row means
 
 
 @dataclass(frozen=True)

@@ -132,11 +132,16 @@ _TRANSLATED = {
         "Afbeeldingen", "Hoofd", "Naam eigenschap %d", "Waarde eigenschap %d", "Meta: %s",
     ),
 }  # fmt: skip
+# The Brands column came after those translations (WooCommerce 9.6 core brands:
+# WC_Admin_Brands::add_column_to_importer_exporter adds __("Brands")), translated in the same
+# project's language packs (PO-Revision-Dates 2025-02 to 2026-05); fr_FR keeps the English word.
+_BRANDS = {"de_DE": "Marken", "fr_FR": "Brands", "es_ES": "Marcas", "it_IT": "Marchi",
+           "nl_NL": "Merken"}  # fmt: skip
 # English column -> the header as _key reads it, per language (English first)
 HEADERS = {
-    "en": {e: e for e in _ENGLISH},
+    "en": {e: e for e in (*_ENGLISH, "brands")},
     **{
-        lang: dict(zip(_ENGLISH, map(_key, names), strict=True))
+        lang: dict(zip((*_ENGLISH, "brands"), map(_key, (*names, _BRANDS[lang])), strict=True))
         for lang, names in _TRANSLATED.items()
     },
 }

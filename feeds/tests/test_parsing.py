@@ -588,7 +588,12 @@ _values = {
     "availability": st.sampled_from(["", "in stock", "OUT_OF_STOCK", "maybe", "pre-order"]),
     "quantity": st.sampled_from(["", "5", "-2", "lots"]),
     "shipping": st.sampled_from(["", "US:::5 USD", "GB:::3 GBP,US:::4.5 USD", "nope", "2"]),
-    "gtin": st.sampled_from(["", "4006381333931", "4006381333931.0", "4.00638E+12", "7,00"]),
+    "gtin": st.sampled_from(
+        [
+            *["", "4006381333931", "4006381333931.0", "4.00638E+12", "7,00"],
+            *["12345678905.0", "12345678906", "1234565"],  # 11 digits: a UPC-A without its 0?
+        ]
+    ),
 }
 
 

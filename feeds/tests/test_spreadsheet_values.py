@@ -28,6 +28,59 @@ def test_a_gtin_with_a_float_tail_reads_as_its_digits(raw, expected):
     assert p.parse_gtin(raw) == expected
 
 
+# A UPC-A read from a spreadsheet column held as a number lost its leading zero.
+UPC_A_WITHOUT_ITS_ZERO = [
+    ("12345678905", "012345678905"),  # 012345678905: a UPC-A with a valid check digit
+    ("12345678905.0", "012345678905"),  # the float's tail, then the zero
+    ("12345678905,0", "012345678905"),
+    (" 36000291452 ", "036000291452"),
+    ("12345678906", "12345678906"),  # the padded form's check digit is wrong: as written
+    ("00000000000", "00000000000"),  # all zeros is no GTIN, whatever its check digit
+    ("1234567890", "1234567890"),  # 10 digits: as written
+    ("012345678905", "012345678905"),  # whole already
+    ("0012345678905", "0012345678905"),  # an EAN-13 keeps the zeros it was written with
+    ("1234565", "1234565"),  # 0 + 7 digits would be an RCN-8, no GTIN-8: as written
+    ("1234565.0", "1234565"),
+    ("1234 5678 905", "1234 5678 905"),  # not a number: as written
+    ("１２３４５６７８９０５", "１２３４５６７８９０５"),  # full-width digits: as written
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), UPC_A_WITHOUT_ITS_ZERO)
+def test_a_upc_a_that_lost_its_leading_zero_gets_it_back(raw, expected):
+    assert p.parse_gtin(raw) == expected
+
+
+def _columnar_gtins(values: list[str]) -> list[str]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from feeds.columnar import _gtins, _Rejections
+
+    raw = pc.utf8_trim_whitespace(pa.array(values, pa.string()))
+    reject = _Rejections(len(values))
+    out = _gtins(raw, reject).to_pylist()
+    assert reject.field == [None] * len(values)
+    return out
+
+
+def test_the_columnar_gtins_restore_the_zero_as_parse_gtin_does():
+    values = [raw for raw, _ in UPC_A_WITHOUT_ITS_ZERO]
+    assert _columnar_gtins(values) == [expected for _, expected in UPC_A_WITHOUT_ITS_ZERO]
+    assert _columnar_gtins(values) == [p.parse_gtin(v) for v in values]
+    assert _columnar_gtins(values[4:]) == [p.parse_gtin(v) for v in values[4:]]  # none to restore
+
+
+def test_a_spreadsheets_upc_a_reads_whole_through_the_pipeline():
+    rows, errors = _rows(b"id,gtin\n1,12345678905.0\n2,12345678906\n3,36000291452\n")
+    assert not errors
+    assert {s: r["gtin"] for s, r in rows.items()} == {
+        "1": "012345678905",
+        "2": "12345678906",
+        "3": "036000291452",
+    }
+
+
 @pytest.mark.parametrize(
     "raw", ["4.00638E+12", "4,00638E+12", "4.006381333931e+12", "4E12", "1.23457E+11"]
 )

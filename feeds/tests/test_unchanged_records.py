@@ -11,6 +11,7 @@ from django.db import connection
 from catalogs.models import Product
 from catalogs.services import product_update
 from catalogs.tests.factories import CatalogFactory
+from feeds import records
 from feeds.models import FeedRowError, FeedSettings, RunStatus
 from feeds.tests.factories import ProductSourceFactory
 from feeds.tests.test_services import feed, n_rows, products, upload_run
@@ -226,3 +227,40 @@ def test_a_feed_with_a_quote_never_closed_fails_and_changes_nothing(
         "S00001",
         "S00002",
     ]
+
+
+# a UPC-A that a spreadsheet shortened to 11 digits, and one whose padded form is no GTIN
+UPC_FEED = (
+    b"id,title,description,link,image_link,price,availability,brand,gtin\n"
+    b"1,Hat,D,https://s.example/1,https://s.example/1.jpg,10 USD,in stock,B,12345678905.0\n"
+    b"2,Cap,D,https://s.example/2,https://s.example/2.jpg,10 USD,in stock,B,12345678906\n"
+)
+
+
+def gtins(catalog) -> dict[str, str]:
+    return dict(products(catalog).values_list("sku", "gtin"))
+
+
+def test_a_feeds_upc_a_without_its_leading_zero_is_stored_whole(tenant_a, catalog, source):
+    run = upload_run(tenant_a, source, UPC_FEED)
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    # the second's padded form has a wrong check digit: kept as written, for review to report
+    assert gtins(catalog) == {"1": "012345678905", "2": "12345678906"}
+
+
+def test_the_next_pull_rereads_records_stored_under_the_previous_rules(
+    tenant_a, catalog, source, monkeypatch
+):
+    """In a file that changed elsewhere, a record whose bytes did not change is skipped by its
+    fingerprint, so what the rules before the UPC-A one stored (11 digits) would stay unless
+    the rules' version moved on."""
+    with monkeypatch.context() as m:
+        m.setattr(records, "FINGERPRINT_VERSION", b"2")  # the rules that kept 11 digits
+        upload_run(tenant_a, source, UPC_FEED)
+    # as those rules stored it (with the content hash of that row)
+    products(catalog).filter(sku="1").update(gtin="12345678905", content_hash="11 digits")
+
+    run = upload_run(tenant_a, source, UPC_FEED.replace(b"2,Cap,", b"2,Flat cap,"))
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert gtins(catalog)["1"] == "012345678905"

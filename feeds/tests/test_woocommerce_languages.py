@@ -123,3 +123,24 @@ def test_import_feed_reads_a_german_export(tenant_a, tmp_path, capsys):
     assert products["HUT-1"].price == Decimal("24.00")
     assert products["HUT-1"].sale_price == Decimal("19.50")
     assert products["PULLI-ROT"].item_group_id == "PULLI"
+
+
+# The Brands column (WooCommerce 9.6+ core brands) as the translated exporter heads it. French
+# keeps the English word: fr_FR has not translated it.
+BRANDS_HEADER = {"de": "Marken", "fr": "Brands", "es": "Marcas", "it": "Marchi", "nl": "Merken"}
+
+
+@pytest.mark.parametrize("lang", sorted(BRANDS_HEADER))
+def test_a_translated_exports_brands_column_gives_the_brand(lang):
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    # no brand attribute: the brand can only come from the Brands column
+    writer.writerow([*HEADERS[lang][:17], BRANDS_HEADER[lang]])
+    writer.writerow([*ROWS[0][:17], "Kestrel, Lumen"])
+    writer.writerow([*ROWS[3][:17], "Lumen"])  # the parent: its variation inherits the brand
+    writer.writerow([*ROWS[4][:17], ""])
+
+    data = io.BytesIO(text.getvalue().encode())
+    rows = [r for good, _ in parse_feed(data, default_currency="EUR") for r in good]
+
+    assert {r["sku"]: r["brand"] for r in rows} == {"HUT-1": "Kestrel", "PULLI-ROT": "Lumen"}
