@@ -142,10 +142,6 @@ class _ProductWriter(_StageWriter):
     is binary (feeds.pgcopy): the backend is the bottleneck here, so values arrive ready
     rather than as CSV text for it to split and parse.
 
-    A block is prepared for the COPY (reviewed, encoded) on a thread of its own while the
-    parsing thread reads the next one: both spend most of their time in Arrow's kernels,
-    which run without Python's lock, so they share the cores the backend leaves.
-
     With ECR on, each block is reviewed before it is written (ecr.services.
     feed_block_reviewer): the products carry their ids and review status, their issues
     follow them in a COPY of their own, and the ids shared in the catalog are settled
@@ -217,45 +213,14 @@ class _ProductWriter(_StageWriter):
         if reviewer is not None:
             self.issue_kinds = [_ISSUE_COPY_KINDS.get(c, "text") for c in reviewer.issue_columns]
         self._start(Product._meta.db_table, cols)
-        self.blocks: queue.Queue = queue.Queue(maxsize=1)
-        self.preparer: threading.Thread | None = threading.Thread(
-            target=self._prepare_loop, name="feeds-prepare", daemon=True
-        )
-        self.preparer.start()
 
     def put(self, table: pa.Table) -> None:
-        """Hand a validated block to the preparing thread (see the class)."""
+        """One COPY per block on the writer's connection: its products, then their issues
+        (ECR on), so that both are written while the parser reads the next block."""
         if self.error is not None:
             raise self.error
         if table.num_rows == 0:
             return
-        with self.steps("hand_over"):
-            self.blocks.put(table)
-
-    def _prepare_loop(self) -> None:
-        ended = False  # the producer's None was taken: nothing more will be handed over
-        try:
-            while (table := self.blocks.get()) is not None:
-                if self.error is None:  # after a failure, only drain
-                    self._prepare(table)
-            ended = True
-        except BaseException as exc:
-            self.error = self.error or exc
-            while not ended and self.blocks.get() is not None:  # unblock the producer
-                pass
-
-    def _end_preparing(self, timeout: float | None = None) -> None:
-        """Wait for the preparing thread to queue the blocks handed over (idempotent)."""
-        if self.preparer is None:
-            return
-        with contextlib.suppress(queue.Full):
-            self.blocks.put(None, timeout=timeout)
-        self.preparer.join(timeout)
-        self.preparer = None
-
-    def _prepare(self, table: pa.Table) -> None:
-        """One COPY per block on the writer's connection: its products, then their issues
-        (ECR on), so that both are written while the parser reads the next block."""
         step = self.steps
         rows = self._rows(_nulls_for_numbers(_with_line_hash(table)))
         if self.sort_keys is not None:
@@ -399,13 +364,11 @@ class _ProductWriter(_StageWriter):
     def finish_copy(self) -> None:
         """Wait for the COPY to take the last block; the sort key partition's indexes are
         then built on its own connection while this one settles and analyzes."""
-        self._end_preparing()
         if self.sort_keys is not None:
             self.sort_keys.finish_and_build()
         super().finish_copy()
 
     def abort(self) -> None:
-        self._end_preparing(timeout=60)
         super().abort()
         if self.sort_keys is not None:
             self.sort_keys.abort()

@@ -468,11 +468,11 @@ def test_a_table_left_unattached_is_dropped_by_the_next_first_pull(tenant_a, dir
         assert cur.fetchone()[0] == 5
 
 
-def test_a_block_that_fails_on_the_preparing_thread_fails_the_run_and_changes_nothing(
+def test_a_review_that_fails_after_blocks_were_written_fails_the_run_and_changes_nothing(
     tenant_a, direct_writers, monkeypatch
 ):
-    """Blocks are reviewed and encoded on a thread of their own: a failure there after
-    earlier blocks were COPYed reaches the parser, and the run rolls back as a whole."""
+    """A block's review failing after earlier blocks were COPYed with their review status
+    fails the run, which rolls back as a whole; the next pull writes the catalog."""
     from ecr.block_review import FeedBlockReviewer
 
     original, calls = FeedBlockReviewer.review_block, []
