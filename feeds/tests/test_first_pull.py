@@ -473,17 +473,22 @@ def test_a_review_that_fails_after_blocks_were_written_fails_the_run_and_changes
 ):
     """A block's review failing after earlier blocks were COPYed with their review status
     fails the run, which rolls back as a whole; the next pull writes the catalog."""
-    from ecr.block_review import FeedBlockReviewer
+    opened, calls = writers._block_reviewer, []
 
-    original, calls = FeedBlockReviewer.review_block, []
+    def reviewer_breaking_on_the_second_block(ctx, conn):
+        reviewer = opened(ctx, conn)
+        review = reviewer.review_block
 
-    def breaks_on_the_second_block(self, table, ids):
-        calls.append(len(ids))
-        if len(calls) == 2:
-            raise RuntimeError("review broke")
-        return original(self, table, ids)
+        def review_block(table, ids):
+            calls.append(len(ids))
+            if len(calls) == 2:
+                raise RuntimeError("review broke")
+            return review(table, ids)
 
-    monkeypatch.setattr(FeedBlockReviewer, "review_block", breaks_on_the_second_block)
+        reviewer.review_block = review_block
+        return reviewer
+
+    monkeypatch.setattr(writers, "_block_reviewer", reviewer_breaking_on_the_second_block)
     catalog = CatalogFactory(tenant=tenant_a)
     source = ProductSourceFactory(catalog=catalog)
     data = feed(n_rows(200_000))
@@ -493,7 +498,7 @@ def test_a_review_that_fails_after_blocks_were_written_fails_the_run_and_changes
     assert len(calls) == 2 and direct_writers[0].rows_written > 0
     assert not Product.objects.filter(catalog=catalog).exists()
     assert not FeedRunChange.objects.filter(run=run).exists()
-    monkeypatch.setattr(FeedBlockReviewer, "review_block", original)
+    monkeypatch.setattr(writers, "_block_reviewer", opened)
     run = upload_run(tenant_a, source, feed(n_rows(5)))
     assert run.status == RunStatus.SUCCEEDED and run.created == 5
     assert Product.objects.filter(catalog=catalog).count() == 5
