@@ -91,6 +91,9 @@ class ProductSource(TenantOwnedModel):
     last_etag = models.CharField(max_length=500, blank=True, editable=False)
     last_modified = models.CharField(max_length=100, blank=True, editable=False)
     last_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    # feeds.records.FINGERPRINT_VERSION that pull was read by ("" = unknown): under other
+    # rules the validators cannot vouch for what is stored, and the file is read again
+    last_rules_version = models.CharField(max_length=20, blank=True, editable=False)
     last_success_at = models.DateTimeField(null=True, blank=True)
     stale_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     # sftp: the server's host key, pinned by the first successful pull (trust on first use);

@@ -33,7 +33,9 @@ MAX_RECORD_BYTES = 32 << 20  # one product row; more is an unclosed quote or no 
 SPLITTABLE_ENCODINGS = frozenset(
     {"utf-8", "utf8", "utf-8-sig", "ascii", "latin-1", "latin1", "iso8859-1", "cp1252"}
 )
-FINGERPRINT_VERSION = b"3"  # bump when parsing or validation rules change what a row means
+# bump when parsing or validation rules change what a row means: every record then reads as
+# new once, and every source's next pull reads its file even when unchanged (rules_version)
+FINGERPRINT_VERSION = b"3"
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,12 @@ def fingerprint_key(*parts: str | bytes) -> int:
         h.update(len(b).to_bytes(8, "little"))
         h.update(b)
     return int.from_bytes(h.digest()[:8], "little")
+
+
+def rules_version() -> str:
+    """FINGERPRINT_VERSION as a source remembers it with the validators of its last good
+    pull."""
+    return FINGERPRINT_VERSION.decode("ascii")
 
 
 def record_hashes(block: RecordBlock, key: int) -> np.ndarray:

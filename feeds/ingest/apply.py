@@ -57,6 +57,7 @@ from feeds.notifications import notify_run_failed
 from feeds.parsing import (
     RowError,
 )
+from feeds.records import rules_version
 
 log = logging.getLogger(__name__)
 
@@ -269,7 +270,8 @@ def _finish(ctx: _Ctx, status: str) -> None:
     _save(run, "status", "phase", "finished_at")
     # the validators of what was applied, or of a download whose bytes were identical (a
     # file rewritten with the same content): the next pull then gets a 304 or an equal stat
-    # instead of downloading it again (not after a 304: nothing new was learnt)
+    # instead of downloading it again (not after a 304: nothing new was learnt); with them the
+    # reading rules they vouch for (an identical file is skipped only under the same rules)
     downloaded_identical = status == RunStatus.UNCHANGED and bool(run.content_sha256)
     if source is not None:
         ProductSource.objects.for_tenant(ctx.tenant).filter(pk=source.pk).update(
@@ -280,6 +282,7 @@ def _finish(ctx: _Ctx, status: str) -> None:
                     "last_etag": run.etag,
                     "last_modified": run.last_modified,
                     "last_sha256": run.content_sha256,
+                    "last_rules_version": rules_version(),
                 }
                 if status == RunStatus.SUCCEEDED or downloaded_identical
                 else {}

@@ -60,6 +60,7 @@ from feeds.parsing import (
     detect_format,
 )
 from feeds.readers import RecordMatcher, ReparseNeeded, parse_feed_tables
+from feeds.records import rules_version
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +109,17 @@ def _obtain_file(ctx: _Ctx) -> str:
     return path
 
 
+def _may_skip_unchanged_file(ctx: _Ctx) -> bool:
+    """Whether a file the source's validators call unchanged (a 304, an equal sftp stat, the
+    same whole-file hash) may end the run unread: not when forced, nor when the last good
+    pull was read by other reading rules (what they stored may read differently now)."""
+    source = ctx.source
+    return source is not None and not ctx.run.force and source.last_rules_version == rules_version()
+
+
 def _check_expansion(ctx: _Ctx, path: str) -> None:
     run, source = ctx.run, ctx.source
-    identical = source is not None and not run.force and run.content_sha256 == source.last_sha256
+    identical = _may_skip_unchanged_file(ctx) and run.content_sha256 == source.last_sha256
     if not identical:  # an identical file ends as unchanged without being read
         limits = Limits(max_expanded_bytes=ctx.fs.max_feed_bytes)
         compression = source.compression if source is not None else "auto"
@@ -148,7 +157,7 @@ def _download(ctx: _Ctx, on_body=None, on_progress=None) -> FetchResult:
         if run.one_time_password_encrypted:  # used once, then forgotten
             run.one_time_password_encrypted = ""
             _save(run, "one_time_password_encrypted")
-    conditional = source is not None and not run.force
+    conditional = _may_skip_unchanged_file(ctx)
     return fetch(
         url,
         policy=_fetch_policy(ctx.fs),
@@ -263,8 +272,7 @@ def _ingest(ctx: _Ctx) -> None:
                 else:
                     path = _obtain_file(ctx)
                 if (
-                    source is not None
-                    and not run.force
+                    _may_skip_unchanged_file(ctx)
                     and source.last_sha256
                     and run.content_sha256 == source.last_sha256
                     and not _changed_since(ctx.catalog, source.last_success_at)

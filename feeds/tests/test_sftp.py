@@ -596,6 +596,27 @@ def test_sftp_source_end_to_end(server, tenant_a, catalog, fs, owner):
 
 
 @pytest.mark.django_db
+def test_an_unchanged_stat_is_not_trusted_after_the_reading_rules_changed(
+    server, tenant_a, catalog, fs, owner
+):
+    """A source whose last good pull was read by other rules (here: unknown, as for a source
+    last pulled before sources remembered them) downloads and reads its unchanged file once."""
+    server.put("exports/feed.csv", feed(3), mtime=1_700_000_000)
+    source = make_source(tenant_a, catalog, owner, server.url("exports/feed.csv"))
+    assert pull(tenant_a, source, owner).status == RunStatus.SUCCEEDED
+    ProductSource.objects.filter(pk=source.pk).update(last_rules_version="")
+
+    reads = server.reads
+    reread = pull(tenant_a, source, owner)
+    assert reread.status == RunStatus.SUCCEEDED and server.reads > reads
+    assert reread.unchanged == 3  # read: nothing differs under the same rules
+
+    reads = server.reads
+    again = pull(tenant_a, source, owner)
+    assert again.status == RunStatus.UNCHANGED and server.reads == reads
+
+
+@pytest.mark.django_db
 def test_a_same_size_rewrite_within_the_same_second_is_not_missed(
     server, tenant_a, catalog, fs, owner, monkeypatch
 ):

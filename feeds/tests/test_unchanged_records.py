@@ -11,9 +11,10 @@ from django.db import connection
 from catalogs.models import Product
 from catalogs.services import product_update
 from catalogs.tests.factories import CatalogFactory
-from feeds import records
-from feeds.models import FeedRowError, FeedSettings, RunStatus
+from feeds import records, services
+from feeds.models import FeedRowError, FeedSettings, ProductSource, RunStatus
 from feeds.tests.factories import ProductSourceFactory
+from feeds.tests.feedserver import send
 from feeds.tests.test_services import feed, n_rows, products, upload_run
 
 pytestmark = pytest.mark.django_db
@@ -264,3 +265,67 @@ def test_the_next_pull_rereads_records_stored_under_the_previous_rules(
 
     assert run.status == RunStatus.SUCCEEDED, run.error_message
     assert gtins(catalog)["1"] == "012345678905"
+
+
+def pull_under_older_rules(catalog, monkeypatch, pull) -> None:
+    """A good pull of the UPC feed by the rules that kept 11 digits, leaving what they stored."""
+    with monkeypatch.context() as m:
+        m.setattr(records, "FINGERPRINT_VERSION", b"2")
+        run = pull()
+        assert run.status == RunStatus.SUCCEEDED, run.error_message
+    products(catalog).filter(sku="1").update(gtin="12345678905", content_hash="11 digits")
+
+
+@pytest.mark.parametrize("remembered", ["older rules", "unknown (a source from before)"])
+def test_an_identical_file_is_read_once_after_the_rules_changed(
+    tenant_a, catalog, source, monkeypatch, remembered
+):
+    """The whole-file hash says nothing about the rules the file was read by: the first pull
+    under new rules reads it (and corrects what the old ones read wrong), the next one skips it."""
+    pull_under_older_rules(catalog, monkeypatch, lambda: upload_run(tenant_a, source, UPC_FEED))
+    if remembered.startswith("unknown"):
+        ProductSource.objects.filter(pk=source.pk).update(last_rules_version="")
+
+    run = upload_run(tenant_a, source, UPC_FEED)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert (run.updated, run.unchanged) == (1, 1)
+    assert gtins(catalog) == {"1": "012345678905", "2": "12345678906"}
+    tamper(catalog, "2")
+    again = upload_run(tenant_a, source, UPC_FEED)
+    assert again.status == RunStatus.UNCHANGED
+    assert title(catalog, "2") == "tampered"  # not read
+
+
+def test_a_304_is_not_asked_for_after_the_rules_changed(
+    tenant_a, catalog, source, monkeypatch, server
+):
+    """The feed server's validators say the file did not change, not how it was read: the
+    first pull under new rules asks for the whole file and reads it; the next one gets a 304."""
+
+    def handler(h):
+        if h.headers.get("If-None-Match") == '"v1"':
+            send(h, 304)
+        else:
+            send(h, 200, UPC_FEED, ETag='"v1"', Last_Modified="Wed, 01 Jan 2025 00:00:00 GMT")
+
+    server.routes["/feed.csv"] = handler
+    ProductSource.objects.filter(pk=source.pk).update(url=server.url("/feed.csv"))
+    source.refresh_from_db()
+
+    def pull():
+        run, _ = services.feed_run_request(tenant=tenant_a, source=source, actor=None)
+        return services.feed_run_execute(tenant_id=tenant_a.pk, run_id=run.pk)
+
+    pull_under_older_rules(catalog, monkeypatch, pull)
+
+    run = pull()
+
+    conditional = {"If-None-Match", "If-Modified-Since"}
+    assert not conditional & server.requests[1][1].keys()
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert gtins(catalog)["1"] == "012345678905"
+    again = pull()
+    assert again.status == RunStatus.UNCHANGED and again.bytes_downloaded == 0
+    assert server.requests[2][1]["If-None-Match"] == '"v1"'
+    assert server.requests[2][1]["If-Modified-Since"] == "Wed, 01 Jan 2025 00:00:00 GMT"
