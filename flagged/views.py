@@ -45,13 +45,7 @@ EXPORT_COLUMNS = ["sku", "title", "catalog", "status", "since", "reasons", "prod
 
 def _filters(request) -> tuple[FlaggedFilterForm, dict]:
     form = FlaggedFilterForm(request.GET or None)
-    filters = valid_filters(form)
-    # ?catalog=<id>: one catalog's products (a channel feed's "Impacted N" links here). The
-    # selector reads it through the tenant's products: another tenant's id matches nothing.
-    catalog = request.GET.get("catalog", "")
-    if catalog.isdigit() and len(catalog) < 19:
-        filters["catalog"] = int(catalog)
-    return form, filters
+    return form, valid_filters(form)
 
 
 REMOVED_LABEL = "Removed from the catalog"

@@ -129,7 +129,17 @@ def test_tab_keyset_pages_and_filters(client, member, catalog):
     assert since == sorted(since) and len(since) == 32
 
 
-@pytest.mark.parametrize("bad", [{"size": "abc"}, {"size": "7"}, {"sort": "nope"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"size": "abc"},
+        {"size": "7"},
+        {"sort": "nope"},
+        # digits to str.isdigit() that int() refuses: an odd catalog id, not an error page
+        {"catalog": "²"},
+        {"catalog": "1²"},
+    ],
+)
 def test_one_bad_filter_keeps_the_others(client, member, catalog, bad):
     """A link with an odd size or sort still shows (and exports) only the tab it names."""
     make_states(catalog, 2)
