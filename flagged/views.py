@@ -37,6 +37,7 @@ from .scoring import (
     ReviewTarget,
     classify,
     rate_text,
+    threshold_text,
 )
 from .services import effective_policies, resolved_days
 
@@ -72,6 +73,10 @@ class LateShipping:
     @property
     def after_text(self) -> str:
         return rate_text(self.after, self.policy)
+
+    @property
+    def target_text(self) -> str:
+        return threshold_text(self.policy.target)
 
     @property
     def outcome(self) -> str:
@@ -258,6 +263,8 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
                         Level.IMPACTED: "Misses target",
                     }[r.level],
                     "value_text": rate_text(r.counts, r.policy) if r.counts.denominator else "—",
+                    "target_text": threshold_text(r.policy.target),
+                    "at_risk_text": threshold_text(r.policy.at_risk_threshold),
                     "evaluated": r.policy.enabled and r.counts.denominator >= r.policy.min_orders,
                 }
             )
