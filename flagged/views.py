@@ -88,10 +88,15 @@ class LateShipping:
         }.get(self.level_after, "still meets its target")
 
 
-def late_shipping_preview(results: list[MetricResult]) -> LateShipping | None:
+def late_shipping_preview(
+    results: list[MetricResult], *, in_catalog: bool = True
+) -> LateShipping | None:
     """An overdue unshipped order shipped today ships after its ship-by date: it leaves the
     overdue count and joins the late dispatch one (both over the orders placed in the window).
-    None when nothing is overdue or either metric is off."""
+    None when nothing is overdue or either metric is off, and for a product a feed removed
+    from its catalog: it is not scored, so shipping changes nothing of its standing."""
+    if not in_catalog:
+        return None
     by_metric = {r.metric: r for r in results}
     overdue = by_metric.get(Metric.OVERDUE_UNSHIPPED)
     late = by_metric.get(Metric.LATE_DISPATCH)
@@ -285,7 +290,7 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
                 }
                 for t in transitions
             ],
-            late_shipping=late_shipping_preview(results),
+            late_shipping=late_shipping_preview(results, in_catalog=product.is_active),
             figure_json=json.loads(figure.to_json()),
             has_impressions=bool(points),
         )
