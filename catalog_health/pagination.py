@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
 
 # Django's row-value comparisons ((a, b) > (x, y)), with a fallback for databases without
@@ -48,7 +49,7 @@ def decode_cursor(cursor: str) -> tuple[Any, int] | None:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
         return _decode(value), int(pk)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):  # OverflowError: an id of Infinity
         return None
 
 
@@ -60,12 +61,30 @@ class KeysetPage:
     page_size: int
 
 
-def _nullable(model, path: str) -> bool:
-    """Whether the field at ``path`` ('price', 'sort_key__price') may hold NULL."""
+def _field(model, path: str):
+    """The model field at ``path`` ('price', 'sort_key__price')."""
     *relations, name = path.split("__")
     for relation in relations:
         model = model._meta.get_field(relation).related_model
-    return model._meta.get_field(name).null
+    return model._meta.get_field(name)
+
+
+def _nullable(model, path: str) -> bool:
+    """Whether the field at ``path`` may hold NULL."""
+    return _field(model, path).null
+
+
+def _fits(model, path: str, value: Any) -> bool:
+    """Whether a cursor's value is one of the sort column's: a cursor of another sort (a
+    "Next page" link kept while the sort changed) or one edited by hand is not, and would
+    fail in the query."""
+    if value is None:
+        return True
+    try:
+        _field(model, path).to_python(value)
+    except (ValidationError, TypeError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def _tie(model, path: str) -> str:
@@ -101,6 +120,8 @@ def keyset_paginate(
     queryset = queryset.annotate(keyset_value=F(field))
     trailing_nulls = None
     position = decode_cursor(cursor) if cursor else None
+    if position is not None and not _fits(queryset.model, field, position[0]):
+        position = None  # a cursor that does not fit the sort: the first page
     if position is not None:
         value, pk = position
         is_null = Q(**{f"{field}__isnull": True})

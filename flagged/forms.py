@@ -1,5 +1,7 @@
 from django import forms
 
+from catalog_health.api_filters import IdField
+
 from .scoring import METRICS
 from .selectors import SORTS
 
@@ -30,3 +32,6 @@ class FlaggedFilterForm(forms.Form):
     size = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=50, choices=[(s, s) for s in PAGE_SIZES]
     )
+    # One catalog's products (a channel feed's "Impacted N" links here). The selectors read it
+    # through the tenant's products: another tenant's id matches nothing.
+    catalog = IdField(required=False)

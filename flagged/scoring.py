@@ -478,36 +478,46 @@ def next_status(
 
 
 def format_percent(
-    value: Fraction | Decimal | None, *, apart_from: tuple[Decimal, ...] = ()
+    value: Fraction | Decimal | None, *, thresholds: tuple[Decimal, ...] = ()
 ) -> str:
     """'12%', '2.5%', '97.3%': one decimal, rounded half up as a spreadsheet rounds, no
-    trailing zero; more decimals where one would show the value equal to a threshold of
-    ``apart_from`` that it is not (4.04 % against a 4 % target reads '4.04%', not '4%')."""
+    trailing zero; more decimals where one would show the value on the other side of one of
+    ``thresholds``, or on one it is not on (4.04 % against a 4 % target reads '4.04%', not
+    '4%'; 2.55 % on a 2.55 % target reads '2.55%', not '2.6%')."""
     if value is None:
         return "n/a"
     exact = Fraction(value)
-    others = [t for t in apart_from if Fraction(t) != exact]
-    # A rate is 100 * n / d: it differs from a two-decimal threshold by at least
-    # 1 / (100 d), so a dozen places always set them apart.
+    sides = [(Fraction(t), _side(exact, Fraction(t))) for t in thresholds]
+    # A rate is 100 * n / d and a threshold has two decimals: with a dozen places the value
+    # shown is on the same side of every threshold as the exact one (on it when it is).
     for places in range(1, 13):
         scale = 10**places
         shown = Decimal(math.floor(exact * scale + Fraction(1, 2))).scaleb(-places)
-        if all(shown != t for t in others):
+        if all(_side(Fraction(shown), t) == side for t, side in sides):
             break
     return f"{shown.normalize():f}%"
 
 
+def _side(value: Fraction, threshold: Fraction) -> int:
+    return (value > threshold) - (value < threshold)
+
+
+def threshold_text(value: Decimal) -> str:
+    """A policy's threshold as set, to its last non-zero decimal: '2.55%', '4%', '100%'."""
+    return f"{value.normalize():f}%"
+
+
 def rate_text(counts: Counts, policy: Policy) -> str:
-    """A metric's value as the pages show it, never seemingly on its policy's thresholds
-    when it is not."""
-    return format_percent(counts.rate, apart_from=(policy.target, policy.at_risk_threshold))
+    """A metric's value as the pages show it, never seemingly on or across its policy's
+    thresholds when it is not."""
+    return format_percent(counts.rate, thresholds=(policy.target, policy.at_risk_threshold))
 
 
 def reason_text(metric: Metric, counts: Counts, policy: Policy) -> str:
     """Readable reason, e.g. 'Overdue unshipped rate 12% (target 4%)'."""
     return (
         f"{METRICS[metric].label} {rate_text(counts, policy)} "
-        f"(target {format_percent(policy.target)})"
+        f"(target {threshold_text(policy.target)})"
     )
 
 

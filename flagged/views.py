@@ -37,6 +37,7 @@ from .scoring import (
     ReviewTarget,
     classify,
     rate_text,
+    threshold_text,
 )
 from .services import effective_policies, resolved_days
 
@@ -45,13 +46,7 @@ EXPORT_COLUMNS = ["sku", "title", "catalog", "status", "since", "reasons", "prod
 
 def _filters(request) -> tuple[FlaggedFilterForm, dict]:
     form = FlaggedFilterForm(request.GET or None)
-    filters = valid_filters(form)
-    # ?catalog=<id>: one catalog's products (a channel feed's "Impacted N" links here). The
-    # selector reads it through the tenant's products: another tenant's id matches nothing.
-    catalog = request.GET.get("catalog", "")
-    if catalog.isdigit() and len(catalog) < 19:
-        filters["catalog"] = int(catalog)
-    return form, filters
+    return form, valid_filters(form)
 
 
 REMOVED_LABEL = "Removed from the catalog"
@@ -80,6 +75,10 @@ class LateShipping:
         return rate_text(self.after, self.policy)
 
     @property
+    def target_text(self) -> str:
+        return threshold_text(self.policy.target)
+
+    @property
     def outcome(self) -> str:
         if not self.counted_after:
             return "still too few shipped orders to count"
@@ -89,10 +88,15 @@ class LateShipping:
         }.get(self.level_after, "still meets its target")
 
 
-def late_shipping_preview(results: list[MetricResult]) -> LateShipping | None:
+def late_shipping_preview(
+    results: list[MetricResult], *, in_catalog: bool = True
+) -> LateShipping | None:
     """An overdue unshipped order shipped today ships after its ship-by date: it leaves the
     overdue count and joins the late dispatch one (both over the orders placed in the window).
-    None when nothing is overdue or either metric is off."""
+    None when nothing is overdue or either metric is off, and for a product a feed removed
+    from its catalog: it is not scored, so shipping changes nothing of its standing."""
+    if not in_catalog:
+        return None
     by_metric = {r.metric: r for r in results}
     overdue = by_metric.get(Metric.OVERDUE_UNSHIPPED)
     late = by_metric.get(Metric.LATE_DISPATCH)
@@ -264,6 +268,8 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
                         Level.IMPACTED: "Misses target",
                     }[r.level],
                     "value_text": rate_text(r.counts, r.policy) if r.counts.denominator else "—",
+                    "target_text": threshold_text(r.policy.target),
+                    "at_risk_text": threshold_text(r.policy.at_risk_threshold),
                     "evaluated": r.policy.enabled and r.counts.denominator >= r.policy.min_orders,
                 }
             )
@@ -284,7 +290,7 @@ class FlaggedDetailView(TenantViewMixin, TemplateView):
                 }
                 for t in transitions
             ],
-            late_shipping=late_shipping_preview(results),
+            late_shipping=late_shipping_preview(results, in_catalog=product.is_active),
             figure_json=json.loads(figure.to_json()),
             has_impressions=bool(points),
         )

@@ -161,7 +161,11 @@ def test_details_and_panel_of_a_removed_product_do_not_call_it_impacted(client, 
     assert response.status_code == 200  # its history stays readable
     assert response.context["status_label"] == "Removed from the catalog"
     assert all(not m["flagged"] for m in response.context["metrics"])
-    assert "Review overdue orders" not in response.content.decode()
+    html = response.content.decode()
+    assert "Review overdue orders" not in html
+    # nor what shipping its overdue orders would do to its standing: it has none
+    assert response.context["late_shipping"] is None
+    assert 'id="late-shipping"' not in html and "would be Impacted" not in html
     assert product_flag_panel(tenant=tenant_a, product=gone) is None
 
 

@@ -522,7 +522,7 @@ PERCENT_NEAR_THRESHOLD_CASES = [
     ids=[c[0] for c in PERCENT_NEAR_THRESHOLD_CASES],
 )
 def test_format_percent_near_a_threshold(value, thresholds, text):
-    assert format_percent(value, apart_from=thresholds) == text
+    assert format_percent(value, thresholds=thresholds) == text
 
 
 def test_reason_text_never_shows_a_missed_target_as_met():

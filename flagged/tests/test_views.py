@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -129,7 +131,17 @@ def test_tab_keyset_pages_and_filters(client, member, catalog):
     assert since == sorted(since) and len(since) == 32
 
 
-@pytest.mark.parametrize("bad", [{"size": "abc"}, {"size": "7"}, {"sort": "nope"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"size": "abc"},
+        {"size": "7"},
+        {"sort": "nope"},
+        # digits to str.isdigit() that int() refuses: an odd catalog id, not an error page
+        {"catalog": "²"},
+        {"catalog": "1²"},
+    ],
+)
 def test_one_bad_filter_keeps_the_others(client, member, catalog, bad):
     """A link with an odd size or sort still shows (and exports) only the tab it names."""
     make_states(catalog, 2)
@@ -142,6 +154,47 @@ def test_one_bad_filter_keeps_the_others(client, member, catalog, bad):
     export = reverse("flagged:flagged_export", kwargs={"tenant_slug": catalog.tenant.slug})
     body = b"".join(client.get(export, params).streaming_content).decode()
     assert len(list(csv.reader(io.StringIO(body)))) == 1 + 3
+
+
+def _cursor(value, pk: int) -> str:
+    raw = json.dumps([value, pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("sort", "cursor"),
+    [
+        # a "Next page" link of one sort kept while the sort is changed in the address
+        ("severity", _cursor({"dt": "2026-03-01T00:00:00+00:00"}, 1)),
+        ("-since", _cursor(2, 1)),
+        # cursors edited by hand: well-formed, but not a value of the sort's column
+        ("-since", _cursor("yesterday", 1)),
+        ("since", _cursor([1, 2], 1)),
+        ("-since", _cursor({"dec": "NaN"}, 1)),
+        ("severity", _cursor("high", 1)),
+        # JSON as Python reads it: Infinity is a number there, and no row's
+        ("severity", _cursor(float("inf"), 1)),
+        ("-since", _cursor({"dt": "2026-03-01T00:00:00+00:00"}, float("inf"))),
+    ],
+    ids=[
+        "since-cursor-by-severity",
+        "severity-cursor-by-since",
+        "text",
+        "list",
+        "nan",
+        "word",
+        "infinite-value",
+        "infinite-id",
+    ],
+)
+def test_a_cursor_that_does_not_fit_the_sort_opens_the_first_page(
+    client, member, catalog, sort, cursor
+):
+    states = make_states(catalog, 3)
+    client.force_login(member(catalog.tenant, Role.VIEWER))
+    response = client.get(tab_url(catalog.tenant), {"sort": sort, "cursor": cursor})
+    assert response.status_code == 200
+    assert sorted(r.state.pk for r in response.context["rows"]) == sorted(s.pk for s in states)
 
 
 def test_export_is_formula_injection_safe(client, member, catalog):
