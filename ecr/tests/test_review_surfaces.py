@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
-from ecr import services
-from ecr.models import PolicyTerm
+from ecr import charts, services
+from ecr.models import CatalogEcrState, PolicyTerm
+from ecr.templatetags.ecr_tags import pct
 from ecr.tests.factories import CatalogFactory, PendingProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +91,61 @@ def test_api_code_and_severity_name_one_issue(
     page_ids = {p.pk for p in page.context["page"].rows}
     assert {p["id"] for p in products} == {i["product"] for i in issues} == page_ids
     assert len(page_ids) == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "—"),
+        ("", "—"),
+        (0, "0%"),
+        (0.0004, "0%"),
+        (0.29, "29%"),  # 28.999999999999996 as a float product
+        (0.75, "75%"),
+        (0.7998, "79.9%"),  # just below an 80% threshold: never shown as 80%
+        (0.8, "80%"),
+        (Decimal("0.800"), "80%"),
+        (Decimal("0.805"), "80.5%"),
+        (0.8999, "89.9%"),
+        (0.99999, "99.9%"),  # not every product is Available: not 100%
+        (1.0, "100%"),
+        (2 / 3, "66.6%"),
+    ],
+)
+def test_pct_never_rounds_a_share_up_to_a_threshold(value, shown):
+    assert pct(value) == shown
+
+
+def test_charts_show_shares_and_thresholds_as_pages_do():
+    """The gauge of 0.7998 under an 80% threshold does not read 80.0%; a threshold of
+    80.5% is labelled 80.5%, not 80%."""
+    assert charts.gauge_figure(0.7998, disable=0.8, enable=0.9).data[0].value == 79.9
+    points = [charts.RatioPoint(timezone.now(), 0.7998)]
+    fig = charts.ratio_figure(points, [], disable=0.805, enable=0.9)
+    assert list(fig.data[0].y) == [79.9]
+    labels = sorted(a.text for a in fig.layout.annotations)
+    assert labels == ["ECR turns back on at 90%", "ECR turns off below 80.5%"]
+
+
+def test_ecr_email_shows_the_share_and_thresholds_as_pages_do(
+    tenant_a, member, django_capture_on_commit_callbacks
+):
+    """32 of 40 Available (80%) under a disable threshold of 80.5%: the email must not say
+    ECR turned off at 80% because it is below 80%."""
+    member(tenant_a, "advertiser")
+    catalog = CatalogFactory(tenant=tenant_a)
+    CatalogEcrState.objects.create(
+        tenant=tenant_a,
+        catalog=catalog,
+        enabled=True,
+        disable_threshold_override=Decimal("0.805"),
+        enable_threshold_override=Decimal("0.905"),
+    )
+    PendingProductFactory.create_batch(32, catalog=catalog, tenant=tenant_a)
+    PendingProductFactory.create_batch(8, catalog=catalog, tenant=tenant_a, price=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        out = services.review_after_feed_run(tenant=tenant_a, catalog=catalog)
+    assert out.ecr_changed and not out.ecr_enabled
+    body = mail.outbox[0].body
+    assert "32 of 40 active (80%)" in body
+    assert "turns off below 80.5%" in body and "back on at 90.5%" in body
