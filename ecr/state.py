@@ -71,13 +71,28 @@ def decide(*, enabled: bool, available: int, active: int, thresholds: Thresholds
     """The ECR state after evaluating a catalog with these counts."""
     ratio = availability_ratio(available, active)
     as_float = float(ratio) if ratio is not None else None
-    if ratio is None or active < thresholds.min_products:
+    if ratio is None or not evaluates(active=active, thresholds=thresholds):
         return Decision(enabled, False, TOO_FEW_PRODUCTS, as_float, False)
     if enabled and ratio < Fraction(thresholds.disable):
         return Decision(False, True, DISABLED_BELOW_THRESHOLD, as_float, True)
     if not enabled and ratio >= Fraction(thresholds.enable):
         return Decision(True, True, ENABLED_AT_THRESHOLD, as_float, True)
     return Decision(enabled, False, UNCHANGED, as_float, True)
+
+
+def evaluates(*, active: int, thresholds: Thresholds) -> bool:
+    """Whether a catalog of ``active`` products is evaluated; below the minimum its ECR
+    state stays as it is, whatever its ratio."""
+    return active >= thresholds.min_products
+
+
+def fixes_to_enable(*, available: int, active: int, thresholds: Thresholds) -> int | None:
+    """How many more products must become Available for ECR to turn back on; None when no
+    fix can do it, the catalog having too few active products to be evaluated (a disabled
+    catalog of 10 products, all Available, stays disabled until it has the minimum)."""
+    if not evaluates(active=active, thresholds=thresholds):
+        return None
+    return products_to_fix(available=available, active=active, enable=thresholds.enable)
 
 
 def products_to_fix(*, available: int, active: int, enable: Decimal) -> int:

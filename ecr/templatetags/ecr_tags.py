@@ -29,8 +29,8 @@ def ecr_banner(context, catalog=None):
         "ecr": ecr,
         "thresholds": t,
         "tenant": tenant,
-        "to_fix": state.products_to_fix(
-            available=ecr.available_count, active=ecr.active_count, enable=t.enable
+        "to_fix": state.fixes_to_enable(
+            available=ecr.available_count, active=ecr.active_count, thresholds=t
         ),
     }
 

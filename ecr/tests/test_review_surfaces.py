@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from catalogs.models import Product
 from ecr import charts, services
 from ecr.models import CatalogEcrState, PolicyTerm
 from ecr.templatetags.ecr_tags import pct
@@ -22,6 +24,10 @@ pytestmark = pytest.mark.django_db
 
 def url(name, tenant, **kw):
     return reverse(f"ecr:{name}", kwargs={"tenant_slug": tenant.slug, **kw})
+
+
+def page_text(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 @pytest.fixture
@@ -149,3 +155,60 @@ def test_ecr_email_shows_the_share_and_thresholds_as_pages_do(
     body = mail.outbox[0].body
     assert "32 of 40 active (80%)" in body
     assert "turns off below 80.5%" in body and "back on at 90.5%" in body
+
+
+@pytest.fixture
+def small_disabled_catalog(tenant_a):
+    """ECR turned off at 10 of 20 Available; the seller then removed the 10 Unavailable
+    products: 10 of 10 Available, too few to be evaluated, so ECR stays off."""
+    catalog = CatalogFactory(tenant=tenant_a)
+    PendingProductFactory.create_batch(10, catalog=catalog, tenant=tenant_a)
+    PendingProductFactory.create_batch(10, catalog=catalog, tenant=tenant_a, price=0)
+    services.review_after_feed_run(tenant=tenant_a, catalog=catalog)
+    now = timezone.now()
+    Product.objects.for_tenant(tenant_a).filter(catalog=catalog, price=0).update(
+        removed_at=now, last_changed_at=now
+    )
+    decision = services.ecr_evaluate(tenant=tenant_a, catalog=catalog, trigger="manual")
+    assert not decision.evaluated and not decision.enabled
+    return catalog
+
+
+def test_banner_of_a_disabled_catalog_with_too_few_products_says_why(
+    client_for, member, tenant_a, small_disabled_catalog
+):
+    client = client_for(member(tenant_a, "viewer"))
+    text = page_text(client.get(url("catalog_ecr", tenant_a, catalog_id=small_disabled_catalog.pk)))
+    banner = text[text.index("Enhanced Catalog Review (ECR) is disabled") :]
+    banner = banner[: banner.index("Open Diagnostics")]
+    assert "Only 100%" not in banner
+    assert "It has 10 active products" in banner
+    assert "stays off until the catalog has at least 20 active products" in banner
+
+
+def test_ecr_page_of_a_small_disabled_catalog_asks_for_no_fixes_that_cannot_help(
+    client_for, member, tenant_a
+):
+    """8 of 10 Available with ECR off: fixing one does not turn ECR on (10 is below the 20
+    products ECR needs to be evaluated), so neither the ECR tab nor the banner asks for it."""
+    catalog = CatalogFactory(tenant=tenant_a)
+    CatalogEcrState.objects.create(tenant=tenant_a, catalog=catalog, enabled=False)
+    PendingProductFactory.create_batch(8, catalog=catalog, tenant=tenant_a)
+    PendingProductFactory.create_batch(2, catalog=catalog, tenant=tenant_a, price=0)
+    services.products_review(tenant=tenant_a, catalog=catalog, lane="standard", trigger="review")
+    services.ecr_evaluate(tenant=tenant_a, catalog=catalog, trigger="manual")
+    client = client_for(member(tenant_a, "viewer"))
+    text = page_text(client.get(url("catalog_ecr", tenant_a, catalog_id=catalog.pk)))
+    assert "fix at least" not in text.lower()
+    assert "stays off until the catalog has at least 20 active products and 90%" in text
+
+
+def test_empty_disabled_catalog_banner_names_no_share(client_for, member, tenant_a):
+    """A feed that removed every product of a catalog whose ECR is off: no "Only —"."""
+    catalog = CatalogFactory(tenant=tenant_a)
+    CatalogEcrState.objects.create(tenant=tenant_a, catalog=catalog, enabled=False)
+    services.ecr_evaluate(tenant=tenant_a, catalog=catalog, trigger="manual")
+    client = client_for(member(tenant_a, "viewer"))
+    text = page_text(client.get(url("catalog_diagnostics", tenant_a, catalog_id=catalog.pk)))
+    assert "ECR) is disabled" in text
+    assert "Only —" not in text and "0 active products" in text
