@@ -100,7 +100,13 @@ class ReviewFilter(django_filters.FilterSet):
         fields = ["catalog", "review_status"]
 
     def with_issue(self, queryset, name, value):
-        issues = ProductIssue.objects.filter(product_id=OuterRef("pk"), **{name: value})
+        # Code and severity name one issue, as a Diagnostics group and its drill-down count
+        # it: a product with the code as a warning and another code's error is no match.
+        # The first of the two given builds the one subquery, with both.
+        given = {f: v for f in ("code", "severity") if (v := self.form.cleaned_data.get(f))}
+        if name != next(iter(given)):
+            return queryset
+        issues = ProductIssue.objects.filter(product_id=OuterRef("pk"), **given)
         return queryset.filter(Exists(issues))
 
 

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from .state import share_percent
+
 GREEN = "#198754"
 RED = "#dc3545"
 AMBER = "#b8860b"
@@ -61,7 +63,7 @@ def ratio_figure(
     fig.add_trace(
         go.Scatter(
             x=[p.at for p in points],
-            y=[round(p.ratio * 100, 2) for p in points],
+            y=[float(share_percent(p.ratio)) for p in points],
             name="Available share",
             mode="lines+markers",
             line={"color": "#0d6efd", "width": 2},
@@ -76,7 +78,7 @@ def ratio_figure(
         fig.add_hline(
             y=value * 100,
             line={"color": colour, "dash": "dash", "width": 1.5},
-            annotation_text=f"{label} {value * 100:.0f}%",
+            annotation_text=f"{label} {share_percent(value).normalize():f}%",
             annotation_position="bottom right",
             annotation_font_color=colour,
         )
@@ -87,7 +89,7 @@ def ratio_figure(
         fig.add_trace(
             go.Scatter(
                 x=[e.at for e in evs],
-                y=[round((e.ratio or 0) * 100, 2) for e in evs],
+                y=[float(share_percent(e.ratio or 0)) for e in evs],
                 name="ECR turned on" if enabled else "ECR turned off",
                 mode="markers",
                 marker={
@@ -159,7 +161,7 @@ def gauge_figure(ratio: float | None, *, disable: float, enable: float) -> go.Fi
         )
         fig.update_layout(margin={"l": 30, "r": 30, "t": 50, "b": 10}, height=230)
         return fig
-    value = round(ratio * 100, 1)
+    value = float(share_percent(ratio))
     fig = go.Figure(
         go.Indicator(
             mode="gauge+number",

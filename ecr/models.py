@@ -33,6 +33,20 @@ class TermKind(models.TextChoices):
     RESTRICTED = rules.RESTRICTED, "Restricted"
 
 
+def refuse_words_of_an_active_entry(entries: models.QuerySet, field: str, text: str) -> None:
+    """An active policy entry whose words (``rules.tokenize``: case, spacing, punctuation
+    and compatibility forms aside) are those of another active one of ``entries`` would
+    never match: review takes the first entry of the same words. Refused with a message not
+    tied to a field, so the list's *active* checkbox shows it too."""
+    words = rules.tokenize(text)
+    for other in entries.filter(is_active=True).values_list(field, flat=True).iterator():
+        if rules.tokenize(other) == words:
+            raise ValidationError(
+                f"“{other}” is already on the list with the same words (case, spacing and "
+                "punctuation aside): edit that entry instead."
+            )
+
+
 class PolicyTerm(models.Model):
     """A prohibited or restricted word or phrase, matched on whole words, case-insensitive."""
 
@@ -54,6 +68,10 @@ class PolicyTerm(models.Model):
     def clean(self) -> None:
         if not rules.tokenize(self.term):
             raise ValidationError({"term": "The term must contain at least one word."})
+        if self.is_active:
+            refuse_words_of_an_active_entry(
+                PolicyTerm.objects.exclude(pk=self.pk), "term", self.term
+            )
 
 
 class DeniedClaim(models.Model):
@@ -74,6 +92,10 @@ class DeniedClaim(models.Model):
     def clean(self) -> None:
         if not rules.tokenize(self.phrase):
             raise ValidationError({"phrase": "The claim must contain at least one word."})
+        if self.is_active:
+            refuse_words_of_an_active_entry(
+                DeniedClaim.objects.exclude(pk=self.pk), "phrase", self.phrase
+            )
 
 
 class ReviewSettings(models.Model):

@@ -13,7 +13,7 @@ Comparisons are exact (fractions), so 16 of 20 Available is exactly 0.80.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 
 DEFAULT_DISABLE = Decimal("0.80")
@@ -71,13 +71,28 @@ def decide(*, enabled: bool, available: int, active: int, thresholds: Thresholds
     """The ECR state after evaluating a catalog with these counts."""
     ratio = availability_ratio(available, active)
     as_float = float(ratio) if ratio is not None else None
-    if ratio is None or active < thresholds.min_products:
+    if ratio is None or not evaluates(active=active, thresholds=thresholds):
         return Decision(enabled, False, TOO_FEW_PRODUCTS, as_float, False)
     if enabled and ratio < Fraction(thresholds.disable):
         return Decision(False, True, DISABLED_BELOW_THRESHOLD, as_float, True)
     if not enabled and ratio >= Fraction(thresholds.enable):
         return Decision(True, True, ENABLED_AT_THRESHOLD, as_float, True)
     return Decision(enabled, False, UNCHANGED, as_float, True)
+
+
+def evaluates(*, active: int, thresholds: Thresholds) -> bool:
+    """Whether a catalog of ``active`` products is evaluated; below the minimum its ECR
+    state stays as it is, whatever its ratio."""
+    return active >= thresholds.min_products
+
+
+def fixes_to_enable(*, available: int, active: int, thresholds: Thresholds) -> int | None:
+    """How many more products must become Available for ECR to turn back on; None when no
+    fix can do it, the catalog having too few active products to be evaluated (a disabled
+    catalog of 10 products, all Available, stays disabled until it has the minimum)."""
+    if not evaluates(active=active, thresholds=thresholds):
+        return None
+    return products_to_fix(available=available, active=active, enable=thresholds.enable)
 
 
 def products_to_fix(*, available: int, active: int, enable: Decimal) -> int:
@@ -89,3 +104,12 @@ def products_to_fix(*, available: int, active: int, enable: Decimal) -> int:
     if short <= 0:
         return 0
     return int(-(-short // 1))  # ceiling
+
+
+def share_percent(value: float | Decimal, digits: int = 1) -> Decimal:
+    """A share (0-1) as a percentage rounded *down* to ``digits`` decimals, as pages,
+    charts and emails show shares and thresholds: a ratio just below a threshold (0.7998
+    under 80 %) reads 79.9, never the threshold it missed, and 0.99999 is not 100. Taken
+    from the float's shortest repr, so 0.29 is 29, not the 28.99… of its binary product."""
+    number = Decimal(str(value)) * 100
+    return number.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_FLOOR)

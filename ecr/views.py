@@ -91,8 +91,8 @@ class CatalogEcrView(EcrCatalogMixin, TemplateView):
                 )
             ),
             lanes_fig=charts.figure_json(charts.review_time_figure(lanes)),
-            to_fix=services.ecr_state.products_to_fix(
-                available=ecr.available_count, active=ecr.active_count, enable=t.enable
+            to_fix=services.ecr_state.fixes_to_enable(
+                available=ecr.available_count, active=ecr.active_count, thresholds=t
             ),
             can_manage=self.can(Perm.MANAGE_CATALOGS),
         )

@@ -29,22 +29,19 @@ def ecr_banner(context, catalog=None):
         "ecr": ecr,
         "thresholds": t,
         "tenant": tenant,
-        "to_fix": state.products_to_fix(
-            available=ecr.available_count, active=ecr.active_count, enable=t.enable
+        "to_fix": state.fixes_to_enable(
+            available=ecr.available_count, active=ecr.active_count, thresholds=t
         ),
     }
 
 
 @register.filter
 def pct(value, digits: int = 1) -> str:
-    """0.753 -> "75.3%"; thresholds 0.800 -> "80%"; None -> "—"."""
+    """0.753 -> "75.3%"; thresholds 0.800 -> "80%"; None -> "—". Rounded down
+    (state.share_percent): 0.7998 is 79.9%, not the 80% it missed."""
     if value is None or value == "":
         return "—"
-    number = float(value) * 100
-    text = f"{number:.{int(digits)}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text + "%"
+    return f"{state.share_percent(value, int(digits)).normalize():f}%"
 
 
 @register.filter

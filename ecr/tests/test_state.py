@@ -91,3 +91,19 @@ def test_impossible_counts_rejected(available, active):
 )
 def test_products_to_fix(available, active, enable, need):
     assert state.products_to_fix(available=available, active=active, enable=Decimal(enable)) == need
+
+
+@pytest.mark.parametrize(
+    "available, active, need",
+    [
+        (8, 10, None),  # too few to be evaluated: no fix turns ECR on
+        (10, 10, None),
+        (0, 0, None),
+        (19, 19, None),
+        (17, 20, 1),  # 18 of 20 is 90 %
+        (18, 20, 0),
+        (0, 20, 18),
+    ],
+)
+def test_fixes_to_enable(available, active, need):
+    assert state.fixes_to_enable(available=available, active=active, thresholds=T) == need
