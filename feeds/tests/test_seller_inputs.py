@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from catalog_health.tenancy.roles import Role
-from feeds import services
+from feeds import crypto, services
 from feeds.models import FeedRun, FeedSettings, ProductSource, RunStatus
 from feeds.tests.factories import ProductSourceFactory
 
@@ -136,3 +136,51 @@ def test_deleting_a_source_deletes_the_file_its_queued_upload_waits_with(
     with django_capture_on_commit_callbacks(execute=True):
         services.source_delete(tenant=tenant_a, source=source, actor=None)
     assert not os.path.exists(run.file_path)
+
+
+PASSWORDS_WITH_SPACES = [" leading", "trailing ", "  both  ", "\ttab"]
+
+
+@pytest.mark.parametrize("password", PASSWORDS_WITH_SPACES)
+def test_a_stored_feed_password_keeps_its_spaces(client, member, tenant_a, catalog, password):
+    client.force_login(member(tenant_a, Role.ADVERTISER))
+    data = {**NEW_SOURCE, "username": "shop", "password": password}
+    client.post(url("catalog_sources", tenant_a, catalog_id=catalog.pk), data)
+    source = ProductSource.objects.for_tenant(tenant_a).get()
+    assert crypto.decrypt(source.password_encrypted) == password
+
+
+@pytest.mark.parametrize("password", PASSWORDS_WITH_SPACES)
+def test_a_typed_feed_password_keeps_its_spaces(client, member, tenant_a, catalog, password):
+    source = ProductSourceFactory(catalog=catalog, username="shop")
+    client.force_login(member(tenant_a, Role.ADVERTISER))
+    client.post(url("source_refresh", tenant_a, source_id=source.pk), {"password": password})
+    run = FeedRun.objects.for_tenant(tenant_a).get()
+    assert crypto.decrypt(run.one_time_password_encrypted) == password
+
+
+@pytest.mark.parametrize("password", PASSWORDS_WITH_SPACES)
+def test_a_feed_password_sent_over_the_api_keeps_its_spaces(
+    api_client_for, member, tenant_a, catalog, password
+):
+    FeedSettings.objects.update(manual_refresh_min_seconds=0)
+    api = api_client_for(member(tenant_a, Role.ADVERTISER), tenant_a)
+    body = {**NEW_SOURCE, "enabled": True, "catalog": catalog.pk, "username": "shop"}
+    created = api.post("/api/v1/sources/", {**body, "password": password}, format="json")
+    source = ProductSource.objects.for_tenant(tenant_a).get(pk=created.json()["id"])
+    assert crypto.decrypt(source.password_encrypted) == password
+    refresh = f"/api/v1/sources/{source.pk}/refresh/"
+    api.post(refresh, {"password": password}, format="json")
+    run = FeedRun.objects.for_tenant(tenant_a).get()
+    assert crypto.decrypt(run.one_time_password_encrypted) == password
+
+
+@pytest.mark.parametrize("password", PASSWORDS_WITH_SPACES)
+def test_a_feed_password_set_in_django_admin_keeps_its_spaces(tenant_a, catalog, password):
+    from feeds.admin import ProductSourceAdminForm
+
+    source = ProductSourceFactory(catalog=catalog, username="shop")
+    data = {**NEW_SOURCE, "tenant": tenant_a.pk, "catalog": catalog.pk, "new_password": password}
+    form = ProductSourceAdminForm(data=data, instance=source)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["new_password"] == password
