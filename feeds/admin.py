@@ -10,6 +10,7 @@ from .models import FeedRowError, FeedRun, FeedRunChange, FeedSettings, ProductS
 class ProductSourceAdminForm(forms.ModelForm):
     new_password = forms.CharField(
         required=False,
+        strip=False,  # spaces at either end are part of a password
         widget=forms.PasswordInput(render_value=False),
         help_text="Write-only: stored encrypted, never shown. Leave empty to keep the stored one.",
     )

@@ -29,8 +29,13 @@ class ProductSourceSerializer(serializers.ModelSerializer):
     """The password is write-only: it is accepted, encrypted, and never returned."""
 
     catalog = serializers.PrimaryKeyRelatedField(queryset=Catalog.objects.none())
+    # a password is taken as sent: spaces at either end are part of it
     password = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, style={"input_type": "password"}
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
     )
     has_password = serializers.BooleanField(read_only=True)
     forget_host_key = serializers.BooleanField(
@@ -133,7 +138,9 @@ class FeedRunSerializer(serializers.ModelSerializer):
 
 
 class RefreshInput(serializers.Serializer):
-    password = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
+    password = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default="", trim_whitespace=False
+    )
     remember = serializers.BooleanField(required=False, default=False)
     force = serializers.BooleanField(required=False, default=False)
 

@@ -7,8 +7,10 @@ from .services import SOURCE_FIELDS
 class SourceForm(forms.ModelForm):
     """A product source. The password is write-only: never rendered back."""
 
+    # a password is taken as typed: spaces at either end are part of it
     password = forms.CharField(
         required=False,
+        strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Stored encrypted and never shown again. Leave empty to keep the stored one.",
     )
@@ -38,6 +40,7 @@ class SourceForm(forms.ModelForm):
 class RefreshForm(forms.Form):
     password = forms.CharField(
         required=False,
+        strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "current-password"}),
         label="Feed password",
     )

@@ -10,6 +10,7 @@ emails in feeds.notifications.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import logging
 import os
@@ -153,6 +154,8 @@ def _clean_source(source: ProductSource) -> None:
                 "An sftp source needs a username: fill in Username, or write it in the URL "
                 "as sftp://user@host/…"
             )
+    if source.encoding and (problem := _encoding_problem(source.encoding)):
+        errors["encoding"] = problem
     if source.kind != SourceKind.URL and source.schedule != Schedule.MANUAL:
         source.schedule = Schedule.MANUAL  # uploads and API pushes are not pulled
     if source.schedule in (Schedule.DAILY, Schedule.WEEKLY) and source.schedule_time is None:
@@ -162,6 +165,21 @@ def _clean_source(source: ProductSource) -> None:
     if errors:
         raise ValidationError(errors)
     source.full_clean(exclude=["tenant", "catalog"])
+
+
+def _encoding_problem(name: str) -> str | None:
+    """Why ``name`` cannot decode a feed: an unknown name, or a codec that is not a text
+    encoding (base64, rot13 …). Refused when saved, rather than failing every run."""
+    try:
+        is_text = codecs.lookup(name.strip())._is_text_encoding
+    except LookupError:
+        is_text = False
+    if is_text:
+        return None
+    return (
+        f"“{name}” is not a text encoding. Leave it empty to detect the encoding, or name "
+        "one such as utf-8, windows-1252 or latin-1."
+    )
 
 
 def _blocked_address(url: str) -> str | None:
@@ -279,7 +297,21 @@ def source_delete(*, tenant: Tenant, source: ProductSource, actor) -> None:
         source=source, status=RunStatus.NEEDS_CONFIRMATION
     ):
         _drop_stage(run)
+    # a queued upload's file goes with its run (the cascade); a running run removes its own
+    waiting_files = list(
+        FeedRun.objects.for_tenant(tenant)
+        .filter(source=source, status=RunStatus.QUEUED)
+        .exclude(file_path="")
+        .values_list("file_path", flat=True)
+    )
     source.delete()
+    transaction.on_commit(lambda: _unlink_all(waiting_files))
+
+
+def _unlink_all(paths: list[str]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _jsonable(v: Any) -> Any:
@@ -462,7 +494,7 @@ def feed_import_command(
     """`manage.py import_feed`: a run without a source, executed synchronously, on the path
     of a scheduled pull (records unchanged since the catalog's last pull are skipped unread,
     the changed products reviewed in the same pass); ``force`` reads every record. Takes a
-    file path or an http(s) URL; another scheme raises FeedError("url") before any run."""
+    file path or an http(s) URL; another scheme, or a folder, raises FeedError before any run."""
     scheme, separator, _ = location.partition("://")
     is_url = bool(separator)
     if is_url and scheme.lower() not in ("http", "https"):
@@ -473,6 +505,11 @@ def feed_import_command(
             "import over sftp, add an sftp product source to the catalog (it keeps the login "
             "and the server's host key) and use Request Data Now, or download the file and "
             "import its path.",
+        )
+    if not is_url and Path(location).is_dir():
+        shown = Path(location).resolve()
+        raise FeedError(
+            "missing_file", f"{shown} is a folder, not a feed file: give the file's path."
         )
     run = FeedRun.objects.create(
         tenant=tenant,

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -226,7 +227,7 @@ class SourceRefreshView(FeedsMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form))
         except services.RefreshRateLimited as exc:
             messages.warning(request, str(exc))
-            return redirect(request.POST.get("next") or self._back(source))
+            return redirect(self._back(source, request.POST.get("next")))
         run.refresh_from_db()
         if run.status == RunStatus.FAILED and run.error_code == "queue":
             messages.error(request, run.error_message)
@@ -236,7 +237,15 @@ class SourceRefreshView(FeedsMixin, TemplateView):
             messages.info(request, "A run of this source is already in progress; here it is.")
         return redirect(self.run_url(run))
 
-    def _back(self, source: ProductSource) -> str:
+    def _back(self, source: ProductSource, next_url: str | None = None) -> str:
+        """The page the click came from when it is one of this site's, else the catalog's
+        sources tab: a posted ``next`` never leads off the site."""
+        if next_url and url_has_allowed_host_and_scheme(
+            next_url,
+            allowed_hosts={self.request.get_host()},
+            require_https=self.request.is_secure(),
+        ):
+            return next_url
         return reverse(
             "feeds:catalog_sources",
             kwargs={"tenant_slug": self.tenant.slug, "catalog_id": source.catalog_id},
@@ -252,7 +261,7 @@ class SourceUploadView(FeedsMixin, View):
         source = self.get_source()
         form = UploadForm(request.POST, request.FILES)
         if not form.is_valid():
-            messages.error(request, "Choose a feed file to upload.")
+            messages.error(request, _upload_problem(request.FILES.get("file")))
             return redirect(
                 "feeds:source_detail", tenant_slug=self.tenant.slug, source_id=source.pk
             )
@@ -269,6 +278,13 @@ class SourceUploadView(FeedsMixin, View):
     def get(self, request, *args, **kwargs):
         source = self.get_source()
         return redirect("feeds:source_detail", tenant_slug=self.tenant.slug, source_id=source.pk)
+
+
+def _upload_problem(uploaded) -> str:
+    """What to do about an upload the form refused: none chosen, or an empty file."""
+    if uploaded is not None and not uploaded.size:
+        return f"The file “{uploaded.name}” is empty; choose the feed file and upload it again."
+    return "Choose a feed file to upload."
 
 
 class RunDetailView(FeedsMixin, TemplateView):
