@@ -63,14 +63,16 @@ def test_concurrent_requests_get_distinct_numbers(tenant_a):
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_numbers_existing_runs_per_tenant_in_creation_order(tenant_a, tenant_b):
+    tenants = (tenant_a, tenant_b, tenant_a, tenant_a, tenant_b)
+    # the sources as the current models make them; the migrations back to 0003 keep them
+    sources = [ProductSourceFactory(catalog__tenant=tenant) for tenant in tenants]
     executor = MigrationExecutor(connection)
     executor.migrate([("feeds", "0003_run_safety")])
     try:
         old = MigrationExecutor(connection).loader.project_state([("feeds", "0003_run_safety")])
         Run = old.apps.get_model("feeds", "FeedRun")  # the table as it was: no number yet
         ids = []
-        for tenant in (tenant_a, tenant_b, tenant_a, tenant_a, tenant_b):
-            source = ProductSourceFactory(catalog__tenant=tenant)
+        for tenant, source in zip(tenants, sources, strict=True):
             ids.append(
                 Run.objects.create(
                     tenant_id=tenant.pk,
