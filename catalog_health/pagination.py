@@ -77,9 +77,12 @@ def _nullable(model, path: str) -> bool:
 def _fits(model, path: str, value: Any) -> bool:
     """Whether a cursor's value is one of the sort column's: a cursor of another sort (a
     "Next page" link kept while the sort changed) or one edited by hand is not, and would
-    fail in the query."""
+    fail in the query. Nor is text holding a NUL, which PostgreSQL neither stores nor
+    compares."""
     if value is None:
         return True
+    if isinstance(value, str) and "\x00" in value:
+        return False
     try:
         _field(model, path).to_python(value)
     except (ValidationError, TypeError, ValueError, OverflowError):
