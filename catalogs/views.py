@@ -193,10 +193,9 @@ class ProductDetailView(CatalogMixin, TemplateView):
         product = self.product
         form = ProductEditForm(request.POST, instance=Product(pk=product.pk))
         if form.is_valid():
-            data = {f: form.cleaned_data[f] for f in ProductEditForm.Meta.fields}
             try:
                 services.product_update(
-                    tenant=self.tenant, product=product, actor=request.user, data=data
+                    tenant=self.tenant, product=product, actor=request.user, data=form.edited_data()
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
