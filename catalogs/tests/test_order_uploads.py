@@ -317,3 +317,26 @@ def test_own_impressions_in_utf16_are_imported(client, member, tenant_a, catalog
     page = client.post(url, {"kind": "impressions", "file": SimpleUploadedFile("i.csv", data)})
 
     assert page.context["result"].written == 1
+
+
+def test_the_import_button_counts_a_repeated_line_once(client, member, tenant_a, catalog):
+    """An export that lists a line twice (the same order id and SKU) imports it once, the
+    last one: the button counts what will be imported, and says why lines are fewer."""
+    data = tiktok_csv(
+        tiktok_row(),
+        tiktok_row(quantity="2"),  # the same line again: this one is kept
+        tiktok_row(order_id="3", seller_sku="NOPE"),
+        tiktok_row(order_id="3", seller_sku="NOPE"),  # unknown SKU: refused, not repeated
+        tiktok_row(order_id="5", seller_sku="SKU-2"),
+    )
+    upload = _upload(tenant_a, catalog, data)
+    client.force_login(member(tenant_a, Role.SELLER))
+    url = _detail_url(tenant_a, catalog, upload)
+
+    page = client.get(url).content.decode()
+
+    assert ">Import 2 lines</button>" in page
+    assert 'id="import-repeated">1 line repeats an earlier line' in page
+    client.post(url)
+    assert Order.objects.filter(tenant=tenant_a).count() == 2
+    assert Order.objects.get(tenant=tenant_a, sku="SKU-1").quantity == 2
