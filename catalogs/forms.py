@@ -115,8 +115,9 @@ class OrderFilterForm(forms.Form):
     """Manage Orders filters (same names in the page's query string and deep links)."""
 
     status = forms.ChoiceField(required=False)
-    sku = forms.CharField(required=False, max_length=100, label="SKU")
-    order_id = forms.CharField(required=False, max_length=64, label="Order id")
+    # pasted from exports and web pages: trimmed as every entry of orders is
+    sku = PastedTextField(required=False, max_length=100, label="SKU")
+    order_id = PastedTextField(required=False, max_length=64, label="Order id")
     catalog = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     date_from = forms.DateField(required=False, label="Placed from")
     date_to = forms.DateField(required=False, label="Placed until")

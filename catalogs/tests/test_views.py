@@ -253,3 +253,37 @@ def test_a_refused_product_edit_keeps_what_the_seller_first_saw(client, member, 
 
     product.refresh_from_db()
     assert (product.inventory_quantity, product.price) == (8, Decimal("12.00"))
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        pytest.param("\u200eSKU-1\u200f", id="a web page's direction marks"),
+        pytest.param("\ufeffSKU-1", id="a spreadsheet's byte order mark"),
+        pytest.param("SKU-1\u200b\t", id="a zero width space and a tab"),
+    ],
+)
+def test_manage_orders_finds_a_pasted_sku_and_order_id(client, member, catalog, pasted):
+    """SKUs and order ids are pasted from exports and web pages, with the invisible
+    characters they carry around them: the filters trim them as every entry of orders does."""
+    product = ProductFactory(catalog=catalog, sku="SKU-1")
+    line = OrderFactory(product=product, order_id="SKU-1")
+    OrderFactory(product=ProductFactory(catalog=catalog, sku="SKU-2"), order_id="O-2")
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    url = reverse("catalogs:order_list", kwargs={"tenant_slug": catalog.tenant.slug})
+
+    for field in ("sku", "order_id"):
+        response = client.get(url, {field: pasted})
+
+        assert [o.pk for o in response.context["page"].rows] == [line.pk], field
+    assert response.context["filter_form"]["order_id"].value() == pasted
+
+
+def test_manage_orders_names_an_invisible_character_inside_a_filter(client, member, catalog):
+    OrderFactory(product=ProductFactory(catalog=catalog, sku="SKU-1"))
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    url = reverse("catalogs:order_list", kwargs={"tenant_slug": catalog.tenant.slug})
+
+    response = client.get(url, {"sku": "SKU\u200b-1"})
+
+    assert "U+200B ZERO WIDTH SPACE at character 4" in response.content.decode()
