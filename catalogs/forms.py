@@ -55,7 +55,11 @@ class CatalogSettingsForm(forms.Form):
 
 
 class ProductEditForm(forms.ModelForm):
-    """The fields a seller fixes by hand; the rules live in catalogs.rules."""
+    """The fields a seller fixes by hand; the rules live in catalogs.rules.
+
+    Each field carries the value the page showed (a hidden ``initial-`` input), so that a save
+    writes only what the seller changed: a pull that changed another field since the page
+    was opened keeps its value."""
 
     class Meta:
         model = Product
@@ -66,6 +70,20 @@ class ProductEditForm(forms.ModelForm):
             "shipping_fee": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
             "inventory_quantity": forms.NumberInput(attrs={"min": "0"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.show_hidden_initial = True
+
+    def shown_values(self) -> list[str]:
+        """The hidden inputs of the values first shown (kept when the form is shown again
+        with its errors)."""
+        return [field.as_hidden(only_initial=True) for field in self]
+
+    def edited_data(self) -> dict:
+        """The cleaned values of the fields the seller changed from those first shown."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
 
 
 class ProductFilterForm(forms.Form):
@@ -97,8 +115,9 @@ class OrderFilterForm(forms.Form):
     """Manage Orders filters (same names in the page's query string and deep links)."""
 
     status = forms.ChoiceField(required=False)
-    sku = forms.CharField(required=False, max_length=100, label="SKU")
-    order_id = forms.CharField(required=False, max_length=64, label="Order id")
+    # pasted from exports and web pages: trimmed as every entry of orders is
+    sku = PastedTextField(required=False, max_length=100, label="SKU")
+    order_id = PastedTextField(required=False, max_length=64, label="Order id")
     catalog = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     date_from = forms.DateField(required=False, label="Placed from")
     date_to = forms.DateField(required=False, label="Placed until")

@@ -65,6 +65,8 @@ class OrderFileResult(UpsertResult):
     date_order: str = ""
     date_order_source: str = ""
     lines: int = 0  # data rows read
+    # lines read well that a later line of the same order id and sku replaces (known skus)
+    repeated: int = 0
     orders: int = 0  # distinct order ids among the lines read well
     shipped: int = 0
     cancelled: int = 0
@@ -119,15 +121,28 @@ def _file_result(order_file: OrderFile) -> OrderFileResult:
 
 def _unknown_skus(
     result: OrderFileResult, *, tenant: Tenant, catalog: Catalog, sku_lines: dict[str, list[int]]
-) -> None:
+) -> set[str]:
+    """Refuse the lines of skus that are no product of the catalog; returns those skus."""
     known = _products_by_sku(tenant=tenant, catalog=catalog, skus=set(sku_lines))
-    for sku in sorted(set(sku_lines) - set(known)):
+    unknown = set(sku_lines) - set(known)
+    for sku in sorted(unknown):
         lines = sku_lines[sku]
         if len(result.unknown_skus) < UNKNOWN_SKUS_LISTED:
             result.unknown_skus[sku] = lines[:UNKNOWN_SKU_LINES]
         result.errors.extend(
             RowError(line, "sku", f"{sku!r} is not a product of {catalog.name}") for line in lines
         )
+    return unknown
+
+
+def _count_repeats(order_ids, skus, *, keys_seen: set, repeated: dict[str, int]) -> None:
+    """Count, by sku, one chunk's lines whose (order id, sku) an earlier line had (in this
+    chunk or one before): the import keeps one line per order id and sku, the last."""
+    keys = order_ids.astype(str) + "\x1f" + skus.astype(str)
+    again = keys.duplicated() | keys.isin(keys_seen)
+    keys_seen.update(keys.unique())
+    for sku, count in skus[again].value_counts().items():
+        repeated[sku] = repeated.get(sku, 0) + int(count)
 
 
 def orders_preview(
@@ -153,14 +168,18 @@ def orders_preview(
     result = _file_result(order_file)
     order_ids: set = set()
     sku_lines: dict[str, list[int]] = {}
+    keys_seen: set = set()
+    repeated: dict[str, int] = {}
     for lines, errors, read in order_file.chunks():
         count_lines(result, lines, errors, read, order_ids)
         if len(result.first_rows) < rows:
             result.first_rows.extend(_display_rows(lines.head(rows - len(result.first_rows))))
         for sku, group in lines.groupby("sku", sort=False)["line"]:
             sku_lines.setdefault(sku, []).extend(group.head(UNKNOWN_SKU_LINES).tolist())
+        _count_repeats(lines["order_id"], lines["sku"], keys_seen=keys_seen, repeated=repeated)
     result.orders = len(order_ids)
-    _unknown_skus(result, tenant=tenant, catalog=catalog, sku_lines=sku_lines)
+    unknown = _unknown_skus(result, tenant=tenant, catalog=catalog, sku_lines=sku_lines)
+    result.repeated = sum(n for sku, n in repeated.items() if sku not in unknown)
     result.errors.sort(key=lambda e: e.line)
     return result
 
@@ -187,6 +206,8 @@ def _app_csv_preview(*, tenant, catalog, data: bytes, rows: int) -> OrderFileRes
     for row in parsed.rows:
         sku_lines.setdefault(row.sku, []).append(line_of.get((row.order_id, row.sku), 0))
     _unknown_skus(result, tenant=tenant, catalog=catalog, sku_lines=sku_lines)
+    # the parser keeps one row per order id and sku (the last): the other good lines repeat
+    result.repeated = len(records) - len({e.line for e in parsed.errors}) - len(parsed.rows)
     result.errors.sort(key=lambda e: e.line)
     return result
 

@@ -336,7 +336,7 @@ def _preview_depends_on(*, tenant: Tenant, catalog: Catalog, kind: str, date_ord
 
 
 PREVIEW_ERRORS_KEPT = 200
-PREVIEW_SUMMARY_VERSION = 2
+PREVIEW_SUMMARY_VERSION = 3
 
 
 def order_upload_preview(*, tenant: Tenant, upload: OrderUpload, date_order: str = "") -> dict:
@@ -378,9 +378,10 @@ def order_upload_preview(*, tenant: Tenant, upload: OrderUpload, date_order: str
         "shipped": getattr(result, "shipped", 0),
         "cancelled": getattr(result, "cancelled", 0),
         "refused": result.refused,
+        "repeated": getattr(result, "repeated", 0),
         # what the Import button imports: the lines read but those refused (a bad value, an
-        # unknown SKU, a skipped unpaid order)
-        "importable": result.lines - result.refused,
+        # unknown SKU, a skipped unpaid order) and those a later line repeats
+        "importable": result.lines - result.refused - getattr(result, "repeated", 0),
         "unknown_skus": result.unknown_skus,
         "unmapped_columns": list(result.unmapped_columns),
         "errors": [dataclasses.asdict(e) for e in result.errors[:PREVIEW_ERRORS_KEPT]],

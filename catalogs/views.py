@@ -193,10 +193,9 @@ class ProductDetailView(CatalogMixin, TemplateView):
         product = self.product
         form = ProductEditForm(request.POST, instance=Product(pk=product.pk))
         if form.is_valid():
-            data = {f: form.cleaned_data[f] for f in ProductEditForm.Meta.fields}
             try:
                 services.product_update(
-                    tenant=self.tenant, product=product, actor=request.user, data=data
+                    tenant=self.tenant, product=product, actor=request.user, data=form.edited_data()
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
@@ -321,6 +320,7 @@ class CatalogUploadView(CatalogMixin, TemplateView):
         return ctx
 
     def post(self, request, *args, **kwargs):
+        from .order_formats import detect_format, is_xlsx, read_header, text_as_utf8
         from .order_io import FileError
 
         catalog = self.get_catalog()
@@ -328,11 +328,9 @@ class CatalogUploadView(CatalogMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         kind = form.cleaned_data["kind"]
-        data = form.cleaned_data["file"].read()
-        form.cleaned_data["file"].seek(0)
+        # spreadsheets' other encodings (UTF-16, Windows-1252) are read as the UTF-8 they mean
+        data = text_as_utf8(form.cleaned_data["file"].read())
         if kind == "impressions":
-            from .order_formats import detect_format, is_xlsx, read_header
-
             try:
                 own_csv = not is_xlsx(data) and (
                     detect_format(read_header(data)).key == "app_impressions"
@@ -360,12 +358,7 @@ class CatalogUploadView(CatalogMixin, TemplateView):
             services.orders_import_csv if kind == "orders" else services.impressions_import_csv
         )
         try:
-            result = importer(
-                tenant=self.tenant,
-                catalog=catalog,
-                data=form.cleaned_data["file"].read(),
-                actor=request.user,
-            )
+            result = importer(tenant=self.tenant, catalog=catalog, data=data, actor=request.user)
         except FileError as exc:
             form.add_error("file", f"Nothing was imported: {exc}")
             return self.render_to_response(self.get_context_data(form=form))

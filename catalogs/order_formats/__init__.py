@@ -45,6 +45,7 @@ from .detection import (
     product_feed_refusal,
     read_chunks,
     read_header,
+    text_as_utf8,
     wrong_kind_message,
 )
 
@@ -190,6 +191,7 @@ __all__ = [
     "shopify_fill_order_level",
     "source_money_columns",
     "source_time_columns",
+    "text_as_utf8",
     "tiktok_fields",
     "typed_impressions",
     "typed_lines",

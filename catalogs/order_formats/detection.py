@@ -3,6 +3,7 @@ chunks of strings. The columns and limits every step shares live here too."""
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import re
@@ -173,6 +174,36 @@ def _check_text(data: Source) -> None:
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:
             raise FileError("The file is not UTF-8 text (save it as CSV UTF-8).") from None
+
+
+# A UTF-8 character: what a Windows-1252 file never holds once read as UTF-8
+_UTF8_CHARACTER = re.compile("[^\x00-\x7f\ufffd]")
+
+
+def text_as_utf8(data: bytes) -> bytes:
+    """An uploaded file as UTF-8 text. Spreadsheets save CSV in other encodings: UTF-16 with
+    its byte order mark, or Windows-1252 (Excel's "CSV" on Windows: not one UTF-8 character
+    in it); such a file is decoded and written as UTF-8. Any other file (UTF-8, XLSX, NUL
+    bytes, a UTF-8 file with a few bad bytes) is returned as it is, and reading it says
+    what is wrong."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return data
+    if is_xlsx(data) or b"\x00" in data:
+        return data
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        if _UTF8_CHARACTER.search(data.decode("utf-8", errors="replace")):
+            return data
+    else:
+        return data
+    try:
+        return data.decode("cp1252").encode("utf-8")
+    except UnicodeDecodeError:  # the five bytes Windows-1252 leaves undefined: Latin-1
+        return data.decode("latin-1").encode("utf-8")
 
 
 def read_header(data: Source) -> list[str]:

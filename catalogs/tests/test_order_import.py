@@ -528,3 +528,18 @@ def test_the_app_csv_is_previewed_by_the_parser_that_imports_it(tenant_a, catalo
     assert preview.unknown_skus == {"NOPE": [5]}
     result = order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
     assert result.written == 1 and result.refused == preview.refused
+
+
+def test_the_app_csv_preview_counts_a_repeated_line_once(tenant_a, catalog):
+    data = (
+        b"order_id,sku,quantity,item_price,shipping_fee,placed_at,ship_by,shipped_at,"
+        b"delivered_at,cancelled_at,cancel_reason,tracking_number\n"
+        b"A-1,SKU-1,1,10.00,0,2026-03-01T10:00:00Z,2026-03-03T10:00:00Z,,,,,\n"
+        b"A-1,SKU-1,2,10.00,0,2026-03-01T10:00:00Z,2026-03-03T10:00:00Z,,,,,\n"
+        b"A-4,NOPE,1,10.00,0,2026-03-01T10:00:00Z,2026-03-03T10:00:00Z,,,,,\n"
+        b"A-4,NOPE,1,10.00,0,2026-03-01T10:00:00Z,2026-03-03T10:00:00Z,,,,,\n"
+    )
+    preview = order_files.orders_preview(tenant=tenant_a, catalog=catalog, data=data)
+    assert preview.lines == 4 and preview.repeated
+    result = order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
+    assert result.written == preview.lines - preview.refused - preview.repeated

@@ -3,12 +3,13 @@ very frames pandas gives; what pyarrow cannot read goes to pandas, whose message
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 
 import pandas as pd
 import pytest
 
-from catalogs.order_formats import order_file_open, read_chunks, read_header
+from catalogs.order_formats import order_file_open, read_chunks, read_header, text_as_utf8
 from catalogs.order_io import FileError
 from catalogs.tests.export_samples import SHOPIFY_ORDERS, TIKTOK_HEADER, tiktok_csv, tiktok_row
 
@@ -158,3 +159,29 @@ def test_pyarrow_failing_on_a_later_block_hands_over_to_pandas(monkeypatch, tail
     assert _outcome(data, chunk_rows=3) == expected
     lines, errors = expected  # pandas reads both files to the end
     assert {r["line"] for r in lines} | {e[0] for e in errors} == set(range(2, 43))
+
+
+CAFE = "sku,title\nA-1,Café “crème”\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (CAFE.encode("utf-16"), CAFE.encode()),
+        (codecs.BOM_UTF16_BE + CAFE.encode("utf-16-be"), CAFE.encode()),
+        (CAFE.encode("cp1252"), CAFE.encode()),
+        # bytes Windows-1252 leaves undefined: Latin-1
+        (b"sku,title\nA-1,caf\xe9 \x81\n", "sku,title\nA-1,café \x81\n".encode()),
+        # kept as they are: reading them says what is wrong, if anything
+        (CAFE.encode(), CAFE.encode()),
+        (codecs.BOM_UTF8 + CAFE.encode(), codecs.BOM_UTF8 + CAFE.encode()),
+        (b"sku\nA-1\n", b"sku\nA-1\n"),
+        # a UTF-8 file with one bad byte stays UTF-8 (that row is refused)
+        (CAFE.encode() + b"B-2,\xff\n", CAFE.encode() + b"B-2,\xff\n"),
+        (b"sku\x00,title\n\xe9", b"sku\x00,title\n\xe9"),
+        (b"PK\x03\x04\xe9\xff", b"PK\x03\x04\xe9\xff"),
+        (b"", b""),
+    ],
+)
+def test_text_as_utf8(data, expected):
+    assert text_as_utf8(data) == expected

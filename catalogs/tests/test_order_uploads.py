@@ -3,9 +3,11 @@ unimported files and the cached preview."""
 
 from __future__ import annotations
 
+import codecs
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -275,3 +277,66 @@ def test_a_file_the_preview_cannot_read_is_not_read_again(client, member, tenant
     assert "product feed" in client.get(url).content.decode()  # kept, not re-read
     # asking for another date order is another preview: read again
     assert 'id="count-lines">3<' in client.get(url, {"date_order": "mdy"}).content.decode()
+
+
+TIKTOK_TEXT = _file().decode("utf-8-sig").replace("Shirt, blue", "Camiseta Básica")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(TIKTOK_TEXT.encode("utf-16"), id="UTF-16 with its byte order mark"),
+        pytest.param(codecs.BOM_UTF16_BE + TIKTOK_TEXT.encode("utf-16-be"), id="UTF-16 BE"),
+        pytest.param(TIKTOK_TEXT.encode("cp1252"), id="Windows-1252 (Excel's CSV)"),
+        pytest.param(codecs.BOM_UTF8 + TIKTOK_TEXT.encode("utf-8"), id="UTF-8 with a BOM"),
+    ],
+)
+def test_an_order_export_saved_in_another_encoding_is_previewed(
+    client, member, tenant_a, catalog, data
+):
+    client.force_login(member(tenant_a, Role.SELLER))
+    url = reverse(
+        "catalogs:catalog_upload", kwargs={"tenant_slug": tenant_a.slug, "catalog_id": catalog.pk}
+    )
+    upload = SimpleUploadedFile("orders.csv", data)
+
+    page = client.post(url, {"kind": "orders", "file": upload}, follow=True)
+
+    assert page.context["problem"] is None
+    # read as the UTF-8 file is: three lines, the one shipped without a time refused
+    assert (page.context["preview"]["lines"], page.context["preview"]["refused"]) == (3, 1)
+
+
+def test_own_impressions_in_utf16_are_imported(client, member, tenant_a, catalog):
+    client.force_login(member(tenant_a, Role.SELLER))
+    url = reverse(
+        "catalogs:catalog_upload", kwargs={"tenant_slug": tenant_a.slug, "catalog_id": catalog.pk}
+    )
+    data = "sku,date,impressions,clicks\nSKU-1,2026-03-01,120,4\n".encode("utf-16")
+
+    page = client.post(url, {"kind": "impressions", "file": SimpleUploadedFile("i.csv", data)})
+
+    assert page.context["result"].written == 1
+
+
+def test_the_import_button_counts_a_repeated_line_once(client, member, tenant_a, catalog):
+    """An export that lists a line twice (the same order id and SKU) imports it once, the
+    last one: the button counts what will be imported, and says why lines are fewer."""
+    data = tiktok_csv(
+        tiktok_row(),
+        tiktok_row(quantity="2"),  # the same line again: this one is kept
+        tiktok_row(order_id="3", seller_sku="NOPE"),
+        tiktok_row(order_id="3", seller_sku="NOPE"),  # unknown SKU: refused, not repeated
+        tiktok_row(order_id="5", seller_sku="SKU-2"),
+    )
+    upload = _upload(tenant_a, catalog, data)
+    client.force_login(member(tenant_a, Role.SELLER))
+    url = _detail_url(tenant_a, catalog, upload)
+
+    page = client.get(url).content.decode()
+
+    assert ">Import 2 lines</button>" in page
+    assert 'id="import-repeated">1 line repeats an earlier line' in page
+    client.post(url)
+    assert Order.objects.filter(tenant=tenant_a).count() == 2
+    assert Order.objects.get(tenant=tenant_a, sku="SKU-1").quantity == 2

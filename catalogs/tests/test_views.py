@@ -170,3 +170,120 @@ def test_orders_with_a_bad_date_keep_the_other_filters(client, member, catalog):
     response = client.get(url, {"status": "overdue", "date_from": "2026-13-45"})
     assert [o.pk for o in response.context["page"].rows] == [overdue.pk]
     assert response.context["filter_form"].errors["date_from"]
+
+
+def _product_url(product):
+    return reverse(
+        "catalogs:product_detail",
+        kwargs={
+            "tenant_slug": product.tenant.slug,
+            "catalog_id": product.catalog_id,
+            "product_id": product.pk,
+        },
+    )
+
+
+def _edit_form_as_shown(client, product) -> dict:
+    """The product page's edit form as the browser posts it back untouched: every input,
+    hidden ones included."""
+    import re
+
+    body = client.get(_product_url(product)).content.decode()
+    start = body.index('id="product-edit-form"')
+    form = body[start : body.index("</form>", start)]
+    data = dict(re.findall(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', form))
+    selected = r'<select[^>]*name="([^"]+)".*?<option value="([^"]*)" selected'
+    data.update(re.findall(selected, form, re.S))
+    return data
+
+
+def test_saving_a_stale_product_form_keeps_what_a_pull_changed_meanwhile(client, member, catalog):
+    """A seller opens the product page, a pull changes the price, the seller saves the
+    inventory they typed: the price they never touched stays the feed's new one."""
+    from decimal import Decimal
+
+    from catalogs.models import Product
+
+    product = ProductFactory(catalog=catalog, price=Decimal("10.00"), inventory_quantity=5)
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    data = _edit_form_as_shown(client, product)
+    assert data["price"] == "10.00"
+    Product.objects.filter(pk=product.pk).update(price=Decimal("12.00"))  # a pull meanwhile
+
+    response = client.post(_product_url(product), {**data, "inventory_quantity": "7"})
+
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert (product.inventory_quantity, product.price) == (7, Decimal("12.00"))
+
+
+def test_a_stale_product_form_still_writes_the_field_the_seller_changed(client, member, catalog):
+    from decimal import Decimal
+
+    from catalogs.models import Product
+
+    product = ProductFactory(catalog=catalog, price=Decimal("10.00"), inventory_quantity=5)
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    data = _edit_form_as_shown(client, product)
+    Product.objects.filter(pk=product.pk).update(price=Decimal("12.00"))
+
+    client.post(_product_url(product), {**data, "price": "11.50", "sale_price": "9.00"})
+
+    product.refresh_from_db()
+    assert (product.price, product.sale_price) == (Decimal("11.50"), Decimal("9.00"))
+
+
+def test_a_refused_product_edit_keeps_what_the_seller_first_saw(client, member, catalog):
+    """Shown again with its errors, the form still remembers the values first shown, so a
+    corrected save writes only what the seller changed."""
+    from decimal import Decimal
+
+    from catalogs.models import Product
+
+    product = ProductFactory(catalog=catalog, price=Decimal("10.00"), inventory_quantity=5)
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    data = _edit_form_as_shown(client, product)
+    Product.objects.filter(pk=product.pk).update(price=Decimal("12.00"))
+    refused = client.post(_product_url(product), {**data, "inventory_quantity": "-1"})
+    assert refused.status_code == 200
+    body = refused.content.decode()
+    assert 'name="initial-price" value="10.00"' in body
+
+    client.post(_product_url(product), {**data, "inventory_quantity": "8"})
+
+    product.refresh_from_db()
+    assert (product.inventory_quantity, product.price) == (8, Decimal("12.00"))
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        pytest.param("\u200eSKU-1\u200f", id="a web page's direction marks"),
+        pytest.param("\ufeffSKU-1", id="a spreadsheet's byte order mark"),
+        pytest.param("SKU-1\u200b\t", id="a zero width space and a tab"),
+    ],
+)
+def test_manage_orders_finds_a_pasted_sku_and_order_id(client, member, catalog, pasted):
+    """SKUs and order ids are pasted from exports and web pages, with the invisible
+    characters they carry around them: the filters trim them as every entry of orders does."""
+    product = ProductFactory(catalog=catalog, sku="SKU-1")
+    line = OrderFactory(product=product, order_id="SKU-1")
+    OrderFactory(product=ProductFactory(catalog=catalog, sku="SKU-2"), order_id="O-2")
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    url = reverse("catalogs:order_list", kwargs={"tenant_slug": catalog.tenant.slug})
+
+    for field in ("sku", "order_id"):
+        response = client.get(url, {field: pasted})
+
+        assert [o.pk for o in response.context["page"].rows] == [line.pk], field
+    assert response.context["filter_form"]["order_id"].value() == pasted
+
+
+def test_manage_orders_names_an_invisible_character_inside_a_filter(client, member, catalog):
+    OrderFactory(product=ProductFactory(catalog=catalog, sku="SKU-1"))
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    url = reverse("catalogs:order_list", kwargs={"tenant_slug": catalog.tenant.slug})
+
+    response = client.get(url, {"sku": "SKU\u200b-1"})
+
+    assert "U+200B ZERO WIDTH SPACE at character 4" in response.content.decode()
