@@ -102,8 +102,18 @@ class OrderAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+class DailyImpressionAdminForm(forms.ModelForm):
+    """The SKU by the rule of every other entry of a SKU."""
+
+    class Meta:
+        model = DailyImpression
+        fields = ["tenant", "catalog", "product", "sku", "date", "impressions", "clicks"]
+        field_classes = {"sku": PastedTextField}
+
+
 @admin.register(DailyImpression)
 class DailyImpressionAdmin(admin.ModelAdmin):
+    form = DailyImpressionAdminForm
     list_display = ["sku", "date", "tenant", "impressions", "clicks"]
     list_filter = ["tenant"]
     search_fields = ["sku"]
