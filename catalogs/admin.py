@@ -4,7 +4,7 @@ from django.contrib import admin
 from catalog_health.tenancy.currencies import CurrencyFormField
 
 from .countries import CountryFormField
-from .forms import PastedTextField, TrackingNumberField
+from .forms import CatalogNameField, PastedTextField, TrackingNumberField
 from .models import Catalog, Product
 from .rules import EDITABLE_FIELDS, product_edit_errors
 from .services import product_update
@@ -14,7 +14,11 @@ class CatalogAdminForm(forms.ModelForm):
     class Meta:
         model = Catalog
         fields = ["tenant", "name", "country", "currency", "handling_days"]
-        field_classes = {"country": CountryFormField, "currency": CurrencyFormField}
+        field_classes = {
+            "name": CatalogNameField,
+            "country": CountryFormField,
+            "currency": CurrencyFormField,
+        }
 
 
 @admin.register(Catalog)
@@ -98,8 +102,18 @@ class OrderAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+class DailyImpressionAdminForm(forms.ModelForm):
+    """The SKU by the rule of every other entry of a SKU."""
+
+    class Meta:
+        model = DailyImpression
+        fields = ["tenant", "catalog", "product", "sku", "date", "impressions", "clicks"]
+        field_classes = {"sku": PastedTextField}
+
+
 @admin.register(DailyImpression)
 class DailyImpressionAdmin(admin.ModelAdmin):
+    form = DailyImpressionAdminForm
     list_display = ["sku", "date", "tenant", "impressions", "clicks"]
     list_filter = ["tenant"]
     search_fields = ["sku"]

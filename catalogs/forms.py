@@ -4,14 +4,13 @@ from catalog_health.tenancy.currencies import CurrencyFormField
 
 from .countries import CountryFormField
 from .models import Catalog, Product
-from .rules import entry_refusal, identifier_error, invisible_trim, tracking_number_error
-
-
-class CatalogForm(forms.ModelForm):
-    class Meta:
-        model = Catalog
-        fields = ["name", "country", "currency"]
-        field_classes = {"country": CountryFormField, "currency": CurrencyFormField}
+from .rules import (
+    catalog_name_error,
+    entry_refusal,
+    identifier_error,
+    invisible_trim,
+    tracking_number_error,
+)
 
 
 class PastedTextField(forms.CharField):
@@ -39,6 +38,22 @@ class PastedTextField(forms.CharField):
 class TrackingNumberField(PastedTextField):
     def error_of(self, value: str) -> str | None:
         return tracking_number_error(value)
+
+
+class CatalogNameField(PastedTextField):
+    def error_of(self, value: str) -> str | None:
+        return catalog_name_error(value)
+
+
+class CatalogForm(forms.ModelForm):
+    class Meta:
+        model = Catalog
+        fields = ["name", "country", "currency"]
+        field_classes = {
+            "name": CatalogNameField,
+            "country": CountryFormField,
+            "currency": CurrencyFormField,
+        }
 
 
 class CatalogSettingsForm(forms.Form):

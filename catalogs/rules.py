@@ -46,7 +46,8 @@ def product_edit_errors(values: dict) -> dict[str, str]:
 # One rule for every place a tracking number is entered (Mark shipped, the API, order files,
 # Django admin), listed (Manage Orders' "Shipped without tracking") and scored (flagged's
 # valid tracking rate); an order's id and SKU keep to its trimming and refusal, since one
-# holding an invisible character matches no order and no product.
+# holding an invisible character matches no order and no product, and so does a catalog's
+# name, which would show as an empty or garbled link.
 
 # Unicode's control and format characters (Cc, Cf: C0 and C1 controls, DEL, zero-width and
 # direction marks, the byte order mark, tags …) and the line and paragraph separators (Zl,
@@ -105,6 +106,15 @@ def identifier_error(text: str, *, max_length: int) -> str | None:
     """What is wrong with a trimmed order id or SKU, or None: too long, or an invisible
     character inside it, named. "" is no error here: each entry says it is required."""
     return _pasted_text_error(text, max_length, "no id holds: type it again")
+
+
+MAX_CATALOG_NAME = 200  # the column's length
+
+
+def catalog_name_error(name: str) -> str | None:
+    """What is wrong with a trimmed catalog name, or None: too long, or an invisible
+    character inside it, named. "" is no error here: each entry says it is required."""
+    return _pasted_text_error(name, MAX_CATALOG_NAME, "no catalog name needs: type it again")
 
 
 # A tracking number trims as every pasted value does

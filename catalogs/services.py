@@ -35,7 +35,9 @@ from .order_io import (
 )
 from .rules import (
     EDITABLE_FIELDS,
+    catalog_name_error,
     entry_refusal,
+    invisible_trim,
     product_edit_errors,
     tracking_number_clean,
     tracking_number_error,
@@ -51,7 +53,7 @@ def catalog_create(
     be an ISO 4217 code, its country an ISO 3166 code (both stored in capitals)."""
     catalog = Catalog(
         tenant=tenant,
-        name=name.strip(),
+        name=_catalog_name(name),
         country=_country(country),
         currency=_currency(tenant.currency if currency is None else currency),
     )
@@ -73,6 +75,17 @@ def _currency(value) -> str:
         raise ValidationError({"currency": exc.messages}) from exc
 
 
+def _catalog_name(value: str) -> str:
+    """A name trimmed as every pasted value is; one with an invisible character inside is
+    refused (it would show as an empty or garbled link). "" is left to the model's blank
+    check."""
+    name = invisible_trim(value)
+    error = catalog_name_error(name)
+    if error:
+        raise ValidationError({"name": entry_refusal("Name", name, error)})
+    return name
+
+
 def _country(value) -> str:
     try:
         return country_code(value)
@@ -87,6 +100,8 @@ CATALOG_EDITABLE = ("name", "country", "currency", "handling_days")
 def catalog_update(*, tenant: Tenant, catalog: Catalog, actor, data: dict) -> Catalog:
     if catalog.tenant_id != tenant.pk:
         raise Catalog.DoesNotExist
+    if "name" in data:
+        data = {**data, "name": _catalog_name(data["name"])}
     if "currency" in data:
         data = {**data, "currency": _currency(data["currency"])}
     if "country" in data:

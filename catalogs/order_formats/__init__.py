@@ -46,6 +46,7 @@ from .detection import (
     read_chunks,
     read_header,
     text_as_utf8,
+    text_file_as_utf8,
     wrong_kind_message,
 )
 
@@ -192,6 +193,7 @@ __all__ = [
     "source_money_columns",
     "source_time_columns",
     "text_as_utf8",
+    "text_file_as_utf8",
     "tiktok_fields",
     "typed_impressions",
     "typed_lines",

@@ -7,8 +7,10 @@ import codecs
 import hashlib
 import io
 import re
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -178,6 +180,48 @@ def _check_text(data: Source) -> None:
 
 # A UTF-8 character: what a Windows-1252 file never holds once read as UTF-8
 _UTF8_CHARACTER = re.compile("[^\x00-\x7f\ufffd]")
+# A file on disk is checked and converted this many bytes at a time
+TEXT_BLOCK_BYTES = 1 << 20
+
+
+def _decodes(blocks: Iterable[bytes], encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for block in blocks:
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _holds_utf8_character(blocks: Iterable[bytes]) -> bool:
+    # what the decoder holds back at the end is an unfinished character: U+FFFD, not one
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    return any(_UTF8_CHARACTER.search(decoder.decode(block)) for block in blocks)
+
+
+def _blocks(data: Source) -> Iterator[bytes]:
+    if isinstance(data, bytes | bytearray | memoryview):
+        yield bytes(data)
+        return
+    with open(data, "rb") as f:
+        while block := f.read(TEXT_BLOCK_BYTES):
+            yield block
+
+
+def _encoding_to_convert(data: Source) -> str | None:
+    """The encoding a file is read in to become UTF-8 (see text_as_utf8), or None when it is
+    read as it is. A file on disk is read a block at a time, once per check that needs it."""
+    head = _head(data, 4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16" if _decodes(_blocks(data), "utf-16") else None
+    if head == XLSX_MAGIC or any(b"\x00" in block for block in _blocks(data)):
+        return None
+    if _decodes(_blocks(data), "utf-8") or _holds_utf8_character(_blocks(data)):
+        return None
+    # the five bytes Windows-1252 leaves undefined: Latin-1
+    return "cp1252" if _decodes(_blocks(data), "cp1252") else "latin-1"
 
 
 def text_as_utf8(data: bytes) -> bytes:
@@ -186,24 +230,26 @@ def text_as_utf8(data: bytes) -> bytes:
     in it); such a file is decoded and written as UTF-8. Any other file (UTF-8, XLSX, NUL
     bytes, a UTF-8 file with a few bad bytes) is returned as it is, and reading it says
     what is wrong."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError:
-            return data
-    if is_xlsx(data) or b"\x00" in data:
-        return data
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        if _UTF8_CHARACTER.search(data.decode("utf-8", errors="replace")):
-            return data
-    else:
-        return data
-    try:
-        return data.decode("cp1252").encode("utf-8")
-    except UnicodeDecodeError:  # the five bytes Windows-1252 leaves undefined: Latin-1
-        return data.decode("latin-1").encode("utf-8")
+    encoding = _encoding_to_convert(data)
+    return data if encoding is None else data.decode(encoding).encode("utf-8")
+
+
+@contextmanager
+def text_file_as_utf8(path: Path) -> Iterator[Path]:
+    """A file on disk as text_as_utf8 reads an upload: the path itself, or a UTF-8 copy in a
+    temporary file, removed afterwards. Read and written a block at a time, so a large
+    file is never held in memory; the file itself is not changed."""
+    encoding = _encoding_to_convert(path)
+    if encoding is None:
+        yield path
+        return
+    with tempfile.NamedTemporaryFile(suffix=path.suffix) as copy:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        for block in _blocks(path):
+            copy.write(decoder.decode(block).encode("utf-8"))
+        copy.write(decoder.decode(b"", final=True).encode("utf-8"))
+        copy.flush()
+        yield Path(copy.name)
 
 
 def read_header(data: Source) -> list[str]:

@@ -14,12 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from catalogs import order_files
-from catalogs.models import Order, Product
+from catalogs.models import DailyImpression, Order, Product
 from catalogs.order_formats import ColumnMapping, impression_file_open, order_file_open, values
 from catalogs.order_io import ORDER_COLUMNS, impression_row_parse, order_row_parse
 from catalogs.rules import identifier_error, invisible_trim
 from catalogs.tests.export_samples import csv_cell, tiktok_csv, tiktok_row, xlsx_of
-from catalogs.tests.order_factories import OrderFactory
+from catalogs.tests.order_factories import DailyImpressionFactory, OrderFactory
 
 # (id, as typed or exported, as stored (None: refused), what the refusal names)
 IDS = [
@@ -393,3 +393,48 @@ def test_admin_asks_for_an_id_that_cleans_to_nothing(staff_client, catalog):
     response = staff_client.post(url, _admin_data(order, order_id="\u200b"))
     assert response.status_code == 200
     assert list(response.context["adminform"].form.errors) == ["order_id"]
+
+
+def _impression_admin_data(impression: DailyImpression, **changes) -> dict:
+    data = {
+        "tenant": impression.tenant_id,
+        "catalog": impression.catalog_id,
+        "product": impression.product_id,
+        "sku": impression.sku,
+        "date": impression.date.isoformat(),
+        "impressions": impression.impressions,
+        "clicks": impression.clicks,
+    }
+    return {**data, **changes}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("typed", "named"),
+    [
+        ("SKU\u200b1", "U+200B ZERO WIDTH SPACE at character 4"),
+        ("SKU\x7f1", "U+007F DELETE at character 4"),
+        ("\u200b", "required"),
+        ("\u00a0\u3000", "required"),
+    ],
+)
+def test_impression_admin_refuses_a_sku_as_order_admin_does(staff_client, catalog, typed, named):
+    impression = DailyImpressionFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
+    url = reverse("admin:catalogs_dailyimpression_change", args=[impression.pk])
+    response = staff_client.post(url, _impression_admin_data(impression, sku=typed))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["sku"]
+    assert named in errors["sku"][0]
+    impression.refresh_from_db()
+    assert impression.sku == "SKU-1"
+
+
+@pytest.mark.django_db
+def test_impression_admin_trims_a_sku(staff_client, catalog):
+    impression = DailyImpressionFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
+    url = reverse("admin:catalogs_dailyimpression_change", args=[impression.pk])
+    data = _impression_admin_data(impression, sku="\ufeffSKU-1\u200e\t")
+    assert staff_client.post(url, data).status_code == 302
+    impression.refresh_from_db()
+    assert impression.sku == "SKU-1"

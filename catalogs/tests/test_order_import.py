@@ -3,6 +3,7 @@ staging-table merge, previews and uploads."""
 
 from __future__ import annotations
 
+import codecs
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -10,7 +11,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalogs import order_files, order_uploads
-from catalogs.models import Catalog, ColumnMappingPreset, Order, OrderUpload, UploadStatus
+from catalogs.models import (
+    Catalog,
+    ColumnMappingPreset,
+    DailyImpression,
+    Order,
+    OrderUpload,
+    UploadStatus,
+)
 from catalogs.order_formats import header_signature
 from catalogs.order_io import FileError
 from catalogs.tests.export_samples import (
@@ -279,6 +287,44 @@ def test_command_still_reads_the_app_csv(tmp_path, tenant_a, catalog, capsys):
     )
     call_command("import_orders", "--catalog", str(catalog.pk), str(path), "--no-score")
     assert Order.objects.for_tenant(tenant_a).get().order_id == "A-1"
+
+
+ACCENTED = (
+    tiktok_csv(tiktok_row(), tiktok_row(order_id="2", seller_sku="AÇÚCAR-1"))
+    .decode("utf-8-sig")
+    .replace("Shirt, blue", "Camiseta Básica")
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(ACCENTED.encode("utf-16"), id="UTF-16 with its byte order mark"),
+        pytest.param(codecs.BOM_UTF16_BE + ACCENTED.encode("utf-16-be"), id="UTF-16 BE"),
+        pytest.param(ACCENTED.encode("cp1252"), id="Windows-1252 (Excel's CSV)"),
+    ],
+)
+def test_command_reads_an_export_saved_in_another_encoding(tmp_path, tenant_a, catalog, data):
+    """As the upload page does: the same export, whatever encoding the spreadsheet chose."""
+    ProductFactory(tenant=tenant_a, catalog=catalog, sku="AÇÚCAR-1")
+    path = tmp_path / "orders.csv"
+    path.write_bytes(data)
+    call_command("import_orders", "--catalog", str(catalog.pk), str(path), "--no-score")
+    skus = Order.objects.for_tenant(tenant_a).values_list("sku", flat=True)
+    assert sorted(skus) == ["AÇÚCAR-1", "SKU-1"]
+    assert path.read_bytes() == data
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "cp1252"])
+def test_command_reads_impressions_saved_in_another_encoding(tmp_path, tenant_a, catalog, encoding):
+    ProductFactory(tenant=tenant_a, catalog=catalog, sku="AÇÚCAR-1")
+    text = "sku,date,impressions,clicks\nSKU-1,2026-03-01,120,4\nAÇÚCAR-1,2026-03-01,7,0\n"
+    bom = codecs.BOM_UTF16_BE if encoding == "utf-16-be" else b""
+    path = tmp_path / "impressions.csv"
+    path.write_bytes(bom + text.encode(encoding))
+    call_command("import_impressions", "--catalog", str(catalog.pk), str(path), "--no-score")
+    rows = DailyImpression.objects.for_tenant(tenant_a).values_list("sku", "impressions")
+    assert sorted(rows) == [("AÇÚCAR-1", 7), ("SKU-1", 120)]
 
 
 # --- uploads -----------------------------------------------------------------------------

@@ -9,7 +9,14 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from catalogs.order_formats import order_file_open, read_chunks, read_header, text_as_utf8
+from catalogs.order_formats import (
+    detection,
+    order_file_open,
+    read_chunks,
+    read_header,
+    text_as_utf8,
+    text_file_as_utf8,
+)
 from catalogs.order_io import FileError
 from catalogs.tests.export_samples import SHOPIFY_ORDERS, TIKTOK_HEADER, tiktok_csv, tiktok_row
 
@@ -164,24 +171,41 @@ def test_pyarrow_failing_on_a_later_block_hands_over_to_pandas(monkeypatch, tail
 CAFE = "sku,title\nA-1,Café “crème”\n"
 
 
-@pytest.mark.parametrize(
-    ("data", "expected"),
-    [
-        (CAFE.encode("utf-16"), CAFE.encode()),
-        (codecs.BOM_UTF16_BE + CAFE.encode("utf-16-be"), CAFE.encode()),
-        (CAFE.encode("cp1252"), CAFE.encode()),
-        # bytes Windows-1252 leaves undefined: Latin-1
-        (b"sku,title\nA-1,caf\xe9 \x81\n", "sku,title\nA-1,café \x81\n".encode()),
-        # kept as they are: reading them says what is wrong, if anything
-        (CAFE.encode(), CAFE.encode()),
-        (codecs.BOM_UTF8 + CAFE.encode(), codecs.BOM_UTF8 + CAFE.encode()),
-        (b"sku\nA-1\n", b"sku\nA-1\n"),
-        # a UTF-8 file with one bad byte stays UTF-8 (that row is refused)
-        (CAFE.encode() + b"B-2,\xff\n", CAFE.encode() + b"B-2,\xff\n"),
-        (b"sku\x00,title\n\xe9", b"sku\x00,title\n\xe9"),
-        (b"PK\x03\x04\xe9\xff", b"PK\x03\x04\xe9\xff"),
-        (b"", b""),
-    ],
-)
+# (a file's bytes, as read: what text_as_utf8 makes of them)
+TEXT_AS_UTF8 = [
+    (CAFE.encode("utf-16"), CAFE.encode()),
+    (codecs.BOM_UTF16_BE + CAFE.encode("utf-16-be"), CAFE.encode()),
+    # a byte order mark, then not UTF-16 (an odd length): kept, reading it says so
+    (CAFE.encode("utf-16")[:-1], CAFE.encode("utf-16")[:-1]),
+    (CAFE.encode("cp1252"), CAFE.encode()),
+    # bytes Windows-1252 leaves undefined: Latin-1
+    (b"sku,title\nA-1,caf\xe9 \x81\n", "sku,title\nA-1,café \x81\n".encode()),
+    # kept as they are: reading them says what is wrong, if anything
+    (CAFE.encode(), CAFE.encode()),
+    (codecs.BOM_UTF8 + CAFE.encode(), codecs.BOM_UTF8 + CAFE.encode()),
+    (b"sku\nA-1\n", b"sku\nA-1\n"),
+    # a UTF-8 file with one bad byte stays UTF-8 (that row is refused)
+    (CAFE.encode() + b"B-2,\xff\n", CAFE.encode() + b"B-2,\xff\n"),
+    (b"sku\x00,title\n\xe9", b"sku\x00,title\n\xe9"),
+    (b"PK\x03\x04\xe9\xff", b"PK\x03\x04\xe9\xff"),
+    (b"", b""),
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), TEXT_AS_UTF8)
 def test_text_as_utf8(data, expected):
     assert text_as_utf8(data) == expected
+
+
+@pytest.mark.parametrize(("data", "expected"), TEXT_AS_UTF8)
+def test_a_file_on_disk_is_read_as_its_bytes_are(tmp_path, monkeypatch, data, expected):
+    """The command reads a path block by block: the same conversion, also where a block ends
+    inside a character, and the file itself untouched."""
+    monkeypatch.setattr(detection, "TEXT_BLOCK_BYTES", 3)
+    path = tmp_path / "orders.csv"
+    path.write_bytes(data)
+    with text_file_as_utf8(path) as readable:
+        assert readable.read_bytes() == expected
+        assert (readable == path) == (expected == data)  # a copy only when converted
+    assert path.read_bytes() == data
+    assert readable.exists() == (readable == path)  # the copy is removed afterwards

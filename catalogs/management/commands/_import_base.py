@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalogs import events
 from catalogs.models import Catalog
+from catalogs.order_formats import text_file_as_utf8
 from catalogs.order_io import FileError
 
 
@@ -34,15 +35,18 @@ class ImportCommand(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"{file}: no such file.")
-        try:
-            result = self.importer()(
-                tenant=cat.tenant,
-                catalog=cat,
-                data=path if self.pass_path else path.read_bytes(),
-                actor=None,
-            )
-        except FileError as exc:
-            raise CommandError(f"Nothing was imported: {exc}") from exc
+        # spreadsheets' other encodings (UTF-16, Windows-1252) are read as the UTF-8 they
+        # mean, as on the upload page
+        with text_file_as_utf8(path) as readable:
+            try:
+                result = self.importer()(
+                    tenant=cat.tenant,
+                    catalog=cat,
+                    data=readable if self.pass_path else readable.read_bytes(),
+                    actor=None,
+                )
+            except FileError as exc:
+                raise CommandError(f"Nothing was imported: {exc}") from exc
         label = getattr(result, "format_label", "")
         if label:
             self.stdout.write(f"Read as: {label}.")
