@@ -104,3 +104,33 @@ def test_column_mappings_page(page, live_server, screenshot, seller, tenant_a):
     page.wait_for_load_state()
     assert page.locator("#no-presets").is_visible()
     assert not ColumnMappingPreset.objects.exists()
+
+
+def test_enter_in_a_tracking_box_ships_that_row(page, live_server, screenshot, seller, tenant_a):
+    """Manage Orders is one form with a Mark shipped button per row: Enter in a row's
+    tracking box must ship that row, not the form's first one."""
+    catalog = CatalogFactory(tenant=tenant_a, name="Shop")
+    late = timezone.now() - timedelta(days=2)
+    first, second = (
+        OrderFactory(
+            product=ProductFactory(catalog=catalog, sku=sku),
+            order_id=order_id,
+            placed_at=late - timedelta(days=1, minutes=i),
+            ship_by=late,
+            shipped_at=None,
+            tracking_number="",
+        )
+        for i, (sku, order_id) in enumerate((("MUG-1", "1001"), ("TEE-2", "1002")))
+    )
+    page.goto(f"{live_server.url}/t/{tenant_a.slug}/orders/")
+    rows = page.locator("#order-table tbody tr")
+    assert rows.count() == 2
+    box = page.get_by_label("Tracking number for 1002")
+    box.fill("1Z999AA10123456784")
+    with page.expect_navigation():
+        box.press("Enter")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.shipped_at is not None and second.tracking_number == "1Z999AA10123456784"
+    assert first.shipped_at is None and first.tracking_number == ""
+    screenshot("orders-enter-ships-its-row")

@@ -1,4 +1,6 @@
-// Manage Orders: "select all" checkbox, and a typed tracking number selects its row.
+// Manage Orders: "select all" checkbox, a typed tracking number selects its row, and Enter in
+// a row's tracking box presses that row's button (the page is one form, and a form's Enter
+// presses its first button: the first row's).
 (function () {
   "use strict";
   var all = document.getElementById("select-all");
@@ -13,6 +15,14 @@
       var pk = input.name.slice("tracking-".length);
       var box = document.querySelector(".order-check[value='" + pk + "']");
       if (box && input.value.trim()) { box.checked = true; }
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || event.isComposing) { return; }
+      var button = input.parentElement.querySelector("button[name='ship_one']");
+      if (button) {
+        event.preventDefault();
+        button.click();
+      }
     });
   });
 })();
