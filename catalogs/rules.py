@@ -91,15 +91,22 @@ def invisible_trim(text: str) -> str:
     return _OUTER.sub("", text)
 
 
-def invisible_character_named(text: str) -> str | None:
-    """The first invisible character of a text, named with where it is, since the seller
-    cannot see it ("U+200B ZERO WIDTH SPACE at character 3"), or None."""
-    found = _REFUSED.search(text)
-    if found is None:
-        return None
-    c = found.group()
-    name = _CONTROL_NAMES.get(c) or unicodedata.name(c, "CONTROL CHARACTER")
-    return f"U+{ord(c):04X} {name} at character {found.start() + 1}"
+# The zero-width non-joiner and joiner shape the letters of Persian and Indic words and join
+# emoji sequences (a family: man, ZWJ, woman, ZWJ, girl): inside text a person reads (a
+# catalog's name), they are part of it; inside an id or a tracking number they are damage.
+TEXT_JOINERS = frozenset("\u200c\u200d")
+
+
+def invisible_character_named(text: str, allowed: frozenset[str] = frozenset()) -> str | None:
+    """The first invisible character of a text but those ``allowed``, named with where it
+    is, since the seller cannot see it ("U+200B ZERO WIDTH SPACE at character 3"), or None."""
+    for found in _REFUSED.finditer(text):
+        c = found.group()
+        if c in allowed:
+            continue
+        name = _CONTROL_NAMES.get(c) or unicodedata.name(c, "CONTROL CHARACTER")
+        return f"U+{ord(c):04X} {name} at character {found.start() + 1}"
+    return None
 
 
 def identifier_error(text: str, *, max_length: int) -> str | None:
@@ -113,8 +120,11 @@ MAX_CATALOG_NAME = 200  # the column's length
 
 def catalog_name_error(name: str) -> str | None:
     """What is wrong with a trimmed catalog name, or None: too long, or an invisible
-    character inside it, named. "" is no error here: each entry says it is required."""
-    return _pasted_text_error(name, MAX_CATALOG_NAME, "no catalog name needs: type it again")
+    character inside it (but the joiners of written words, TEXT_JOINERS), named. "" is no
+    error here: each entry says it is required."""
+    return _pasted_text_error(
+        name, MAX_CATALOG_NAME, "no catalog name needs: type it again", allowed=TEXT_JOINERS
+    )
 
 
 # A tracking number trims as every pasted value does
@@ -128,10 +138,12 @@ def tracking_number_error(number: str) -> str | None:
     return _pasted_text_error(number, MAX_TRACKING, "no carrier prints: type the number again")
 
 
-def _pasted_text_error(text: str, max_length: int, advice: str) -> str | None:
+def _pasted_text_error(
+    text: str, max_length: int, advice: str, allowed: frozenset[str] = frozenset()
+) -> str | None:
     if len(text) > max_length:
         return f"is longer than {max_length} characters"
-    named = invisible_character_named(text)
+    named = invisible_character_named(text, allowed)
     if named is None:
         return None
     return f"contains {named}, an invisible character {advice}"
