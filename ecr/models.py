@@ -219,11 +219,16 @@ class CatalogEcrState(TenantOwnedModel):
         return f"{self.catalog} · ECR {'on' if self.enabled else 'off'}"
 
     def clean(self) -> None:
-        d, e = self.disable_threshold_override, self.enable_threshold_override
-        if d is not None and e is not None and e < d:
-            raise ValidationError(
-                {"enable_threshold_override": "Must be at least the disable threshold."}
-            )
+        settings = ReviewSettings.current()
+        conflict = ecr_state.override_conflict(
+            global_disable=settings.disable_threshold,
+            global_enable=settings.enable_threshold,
+            disable_override=self.disable_threshold_override,
+            enable_override=self.enable_threshold_override,
+        )
+        if conflict is not None:
+            field, message = conflict
+            raise ValidationError({field: message})
 
 
 class EcrTrigger(models.TextChoices):
