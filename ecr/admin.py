@@ -1,9 +1,10 @@
 """Django admin: policy lists, review settings and per-catalog ECR overrides (staff)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from catalog_health.tenancy.services import audit_record
 
+from . import selectors, services
 from .models import (
     CatalogEcrState,
     DeniedClaim,
@@ -18,6 +19,8 @@ from .services import ecr_evaluate, review_rules_changed
 
 # Review settings that the rules read (the thresholds only steer ECR)
 RULE_SETTINGS = frozenset({"title_max_length", "description_max_length", "caps_min_letters"})
+THRESHOLD_SETTINGS = frozenset({"disable_threshold", "enable_threshold"})
+RAISED_SHOWN = 20  # catalogs named in the warning after a global threshold change
 
 
 class _RulesListAdmin(admin.ModelAdmin):
@@ -92,6 +95,35 @@ class ReviewSettingsAdmin(admin.ModelAdmin):
         _audit_change(request, obj, form, tenant=None, action="ecr.settings_changed")
         if RULE_SETTINGS & set(form.changed_data):
             _rules_changed(self, request)
+        if THRESHOLD_SETTINGS & set(form.changed_data):
+            _warn_enable_raised(self, request, obj)
+
+
+def _warn_enable_raised(model_admin: admin.ModelAdmin, request, settings: ReviewSettings) -> None:
+    """Global thresholds are platform policy and are saved; a catalog override they now
+    cross is kept (it applies again if they come back) and named, so staff can change it."""
+    rows = selectors.ecr_states_with_enable_raised(
+        disable=settings.disable_threshold, enable=settings.enable_threshold
+    )
+    shown = list(rows[: RAISED_SHOWN + 1])
+    if not shown:
+        return
+    names = []
+    for row in shown[:RAISED_SHOWN]:
+        applied = services.thresholds_applied_for(ecr=row, settings=settings)
+        names.append(
+            f"{row.tenant.slug} · {row.catalog.name} (enable {applied.enable_as_set:.3f} "
+            f"raised to {applied.thresholds.enable:.3f})"
+        )
+    if len(shown) > RAISED_SHOWN:
+        names.append(f"and {rows.count() - RAISED_SHOWN} more")
+    model_admin.message_user(
+        request,
+        "With these thresholds ECR turns back on at the disable threshold, above the enable "
+        f"threshold set for these catalogs: {'; '.join(names)}. Change their overrides on "
+        "Catalog ECR states if that is not what they need.",
+        level=messages.WARNING,
+    )
 
 
 @admin.register(CatalogEcrState)

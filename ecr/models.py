@@ -33,18 +33,34 @@ class TermKind(models.TextChoices):
     RESTRICTED = rules.RESTRICTED, "Restricted"
 
 
-def refuse_words_of_an_active_entry(entries: models.QuerySet, field: str, text: str) -> None:
+def refuse_words_of_an_active_entry(text: str, *, entry: models.Model) -> None:
     """An active policy entry whose words (``rules.tokenize``: case, spacing, punctuation
-    and compatibility forms aside) are those of another active one of ``entries`` would
-    never match: review takes the first entry of the same words. Refused with a message not
-    tied to a field, so the list's *active* checkbox shows it too."""
+    and compatibility forms aside) are those of another active term or claim would never
+    match: review looks each sequence of words up once, whatever the list, and takes the
+    first entry. Refused naming that entry, with a message not tied to a field, so the
+    list's *active* checkbox shows it too."""
     words = rules.tokenize(text)
-    for other in entries.filter(is_active=True).values_list(field, flat=True).iterator():
+    for other, label in _other_active_entries(entry):
         if rules.tokenize(other) == words:
             raise ValidationError(
-                f"“{other}” is already on the list with the same words (case, spacing and "
-                "punctuation aside): edit that entry instead."
+                f"“{other}” is already on the list ({label}) with the same words (case, "
+                "spacing and punctuation aside): edit that entry instead."
             )
+
+
+def _other_active_entries(entry: models.Model):
+    """(text, what it is) of every active term and claim but ``entry`` itself."""
+    terms = PolicyTerm.objects.filter(is_active=True)
+    claims = DeniedClaim.objects.filter(is_active=True)
+    if isinstance(entry, PolicyTerm):
+        terms = terms.exclude(pk=entry.pk)
+    else:
+        claims = claims.exclude(pk=entry.pk)
+    kinds = dict(TermKind.choices)
+    for term, kind in terms.values_list("term", "kind").iterator():
+        yield term, f"{kinds.get(kind, kind).lower()} term"
+    for phrase in claims.values_list("phrase", flat=True).iterator():
+        yield phrase, "denied claim"
 
 
 class PolicyTerm(models.Model):
@@ -69,9 +85,7 @@ class PolicyTerm(models.Model):
         if not rules.tokenize(self.term):
             raise ValidationError({"term": "The term must contain at least one word."})
         if self.is_active:
-            refuse_words_of_an_active_entry(
-                PolicyTerm.objects.exclude(pk=self.pk), "term", self.term
-            )
+            refuse_words_of_an_active_entry(self.term, entry=self)
 
 
 class DeniedClaim(models.Model):
@@ -93,9 +107,7 @@ class DeniedClaim(models.Model):
         if not rules.tokenize(self.phrase):
             raise ValidationError({"phrase": "The claim must contain at least one word."})
         if self.is_active:
-            refuse_words_of_an_active_entry(
-                DeniedClaim.objects.exclude(pk=self.pk), "phrase", self.phrase
-            )
+            refuse_words_of_an_active_entry(self.phrase, entry=self)
 
 
 class ReviewSettings(models.Model):
@@ -219,11 +231,16 @@ class CatalogEcrState(TenantOwnedModel):
         return f"{self.catalog} · ECR {'on' if self.enabled else 'off'}"
 
     def clean(self) -> None:
-        d, e = self.disable_threshold_override, self.enable_threshold_override
-        if d is not None and e is not None and e < d:
-            raise ValidationError(
-                {"enable_threshold_override": "Must be at least the disable threshold."}
-            )
+        settings = ReviewSettings.current()
+        conflict = ecr_state.override_conflict(
+            global_disable=settings.disable_threshold,
+            global_enable=settings.enable_threshold,
+            disable_override=self.disable_threshold_override,
+            enable_override=self.enable_threshold_override,
+        )
+        if conflict is not None:
+            field, message = conflict
+            raise ValidationError({field: message})
 
 
 class EcrTrigger(models.TextChoices):

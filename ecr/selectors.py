@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog_health.pagination import KeysetPage, keyset_paginate
@@ -75,6 +77,26 @@ def ecr_state_for(*, tenant: Tenant, catalog: Catalog) -> CatalogEcrState | None
 
 def ecr_states(*, tenant: Tenant) -> dict[int, CatalogEcrState]:
     return {s.catalog_id: s for s in CatalogEcrState.objects.for_tenant(tenant)}
+
+
+def ecr_states_with_enable_raised(
+    *, disable: Decimal, enable: Decimal
+) -> QuerySet[CatalogEcrState]:
+    """Platform-wide, for staff in admin: the catalogs of every tenant whose overrides, with
+    these global thresholds, give an enable threshold below the disable one (raised to it
+    when applied). Only rows with an override can: the global pair is kept in order."""
+    return (
+        CatalogEcrState.objects.filter(
+            Q(disable_threshold_override__isnull=False) | Q(enable_threshold_override__isnull=False)
+        )
+        .alias(
+            disable_applied=Coalesce("disable_threshold_override", Value(disable)),
+            enable_set=Coalesce("enable_threshold_override", Value(enable)),
+        )
+        .filter(enable_set__lt=F("disable_applied"))
+        .select_related("tenant", "catalog")
+        .order_by("tenant__slug", "catalog__name", "pk")
+    )
 
 
 def _active_issues(*, tenant: Tenant, catalog: Catalog) -> QuerySet[ProductIssue]:

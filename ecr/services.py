@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from celery import current_app
@@ -94,16 +93,20 @@ def thresholds_for(
     *, ecr: CatalogEcrState | None, settings: ReviewSettings
 ) -> ecr_state.Thresholds:
     """Global thresholds, overridden per catalog where set."""
-    disable = settings.disable_threshold
-    enable = settings.enable_threshold
-    if ecr is not None and ecr.disable_threshold_override is not None:
-        disable = ecr.disable_threshold_override
-    if ecr is not None and ecr.enable_threshold_override is not None:
-        enable = ecr.enable_threshold_override
-    # An override may cross the other (global) threshold: keep the hysteresis valid.
-    enable = max(enable, disable)
-    return ecr_state.Thresholds(
-        disable=Decimal(disable), enable=Decimal(enable), min_products=settings.min_products
+    return thresholds_applied_for(ecr=ecr, settings=settings).thresholds
+
+
+def thresholds_applied_for(
+    *, ecr: CatalogEcrState | None, settings: ReviewSettings
+) -> ecr_state.ThresholdsApplied:
+    """The catalog's thresholds as applied, with where each came from and whether the
+    enable threshold was raised to the disable one (a row saved before admin refused it)."""
+    return ecr_state.thresholds_applied(
+        global_disable=settings.disable_threshold,
+        global_enable=settings.enable_threshold,
+        disable_override=None if ecr is None else ecr.disable_threshold_override,
+        enable_override=None if ecr is None else ecr.enable_threshold_override,
+        min_products=settings.min_products,
     )
 
 

@@ -48,6 +48,93 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class ThresholdsApplied:
+    """A catalog's thresholds as ECR applies them, and where each came from."""
+
+    thresholds: Thresholds
+    disable_from_catalog: bool
+    enable_from_catalog: bool
+    # the enable threshold as set (the catalog's override, else the global one), which is
+    # raised to the disable threshold when below it
+    enable_as_set: Decimal
+
+    @property
+    def enable_raised(self) -> bool:
+        return self.enable_as_set < self.thresholds.enable
+
+
+def thresholds_applied(
+    *,
+    global_disable: Decimal,
+    global_enable: Decimal,
+    disable_override: Decimal | None,
+    enable_override: Decimal | None,
+    min_products: int,
+) -> ThresholdsApplied:
+    """Each override replaces its global threshold; an enable threshold below the disable
+    one is raised to it, since ECR could otherwise turn on and off at the same ratio."""
+    disable, enable = _as_set(global_disable, global_enable, disable_override, enable_override)
+    return ThresholdsApplied(
+        thresholds=Thresholds(
+            disable=Decimal(disable),
+            enable=Decimal(max(enable, disable)),
+            min_products=min_products,
+        ),
+        disable_from_catalog=disable_override is not None,
+        enable_from_catalog=enable_override is not None,
+        enable_as_set=enable,
+    )
+
+
+def override_conflict(
+    *,
+    global_disable: Decimal,
+    global_enable: Decimal,
+    disable_override: Decimal | None,
+    enable_override: Decimal | None,
+) -> tuple[str, str] | None:
+    """(field, message) when a catalog's overrides would not apply as set: the enable
+    threshold that applies (its override, else the global one) below the disable threshold
+    that applies. None when they apply as set."""
+    disable, enable = _as_set(global_disable, global_enable, disable_override, enable_override)
+    if enable >= disable:
+        return None
+    if enable_override is not None:
+        source = "its own override" if disable_override is not None else "the global setting"
+        return (
+            "enable_threshold_override",
+            f"The enable threshold {_ratio(enable)} is below the disable threshold "
+            f"{_ratio(disable)} that applies to this catalog ({source}): ECR would turn back "
+            f"on at {_ratio(disable)}, not {_ratio(enable)}. Set {_ratio(disable)} or more, or "
+            "a lower disable threshold.",
+        )
+    return (
+        "disable_threshold_override",
+        f"The disable threshold {_ratio(disable)} is above the enable threshold "
+        f"{_ratio(enable)} that applies to this catalog (the global setting): ECR would turn "
+        f"back on at {_ratio(disable)}, not {_ratio(enable)}. Set an enable threshold of "
+        f"{_ratio(disable)} or more for this catalog too, or a lower disable threshold.",
+    )
+
+
+def _as_set(
+    global_disable: Decimal,
+    global_enable: Decimal,
+    disable_override: Decimal | None,
+    enable_override: Decimal | None,
+) -> tuple[Decimal, Decimal]:
+    """(disable, enable): each override where set, else its global value."""
+    disable = global_disable if disable_override is None else disable_override
+    enable = global_enable if enable_override is None else enable_override
+    return Decimal(disable), Decimal(enable)
+
+
+def _ratio(value: Decimal) -> str:
+    """A threshold as admin's fields show it: 0.700."""
+    return f"{Decimal(value):.3f}"
+
+
+@dataclass(frozen=True)
 class Decision:
     """Outcome of one evaluation."""
 

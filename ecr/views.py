@@ -36,8 +36,13 @@ class EcrCatalogMixin(CatalogFromUrlMixin, TenantViewMixin):
     def ecr_context(self) -> dict:
         catalog = self.get_catalog()
         ecr = services.ecr_state_get(tenant=self.tenant, catalog=catalog)
-        t = services.thresholds_for(ecr=ecr, settings=ReviewSettings.current())
-        return {"catalog": catalog, "ecr": ecr, "thresholds": t}
+        applied = services.thresholds_applied_for(ecr=ecr, settings=ReviewSettings.current())
+        return {
+            "catalog": catalog,
+            "ecr": ecr,
+            "thresholds": applied.thresholds,
+            "thresholds_applied": applied,
+        }
 
 
 class DiagnosticsOverviewView(TenantViewMixin, TemplateView):

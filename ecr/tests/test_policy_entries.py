@@ -93,3 +93,41 @@ def test_the_seeded_lists_repeat_no_words():
     """Every seeded entry can be saved again in admin as it is."""
     for entry in [*PolicyTerm.objects.all(), *DeniedClaim.objects.all()]:
         entry.full_clean()
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind"),
+    [
+        ("Cures Baldness", "prohibited"),
+        ("cures-baldness!", "restricted"),
+        ("ｃｕｒｅｓ ｂａｌｄｎｅｓｓ", "prohibited"),
+    ],
+)
+def test_a_term_with_the_words_of_an_active_claim_is_refused(staff_client, typed, kind):
+    DeniedClaim.objects.create(phrase="cures baldness", category="health claims")
+    before = PolicyTerm.objects.count()
+    response = staff_client.post("/admin/ecr/policyterm/add/", _term_form(typed, kind))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "“cures baldness” is already on the list" in html and "denied claim" in html
+    assert PolicyTerm.objects.count() == before
+
+
+@pytest.mark.parametrize("typed", ["Cocaine", "COCAINE.", "ｃｏｃａｉｎｅ"])
+def test_a_claim_with_the_words_of_an_active_term_is_refused(staff_client, typed):
+    assert PolicyTerm.objects.filter(term="cocaine", is_active=True).exists()  # seeded
+    before = DeniedClaim.objects.count()
+    response = staff_client.post(
+        "/admin/ecr/deniedclaim/add/",
+        {"phrase": typed, "category": "drugs", "how_to_fix": "", "is_active": "on"},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "“cocaine” is already on the list" in html and "prohibited term" in html
+    assert DeniedClaim.objects.count() == before
+
+
+def test_a_term_and_a_claim_switched_off_do_not_clash(staff_client):
+    DeniedClaim.objects.create(phrase="cures baldness", category="health", is_active=False)
+    response = staff_client.post("/admin/ecr/policyterm/add/", _term_form("cures baldness"))
+    assert response.status_code == 302
