@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-from .rules import identifier_error, invisible_trim, tracking_number_clean, tracking_number_error
+from .rules import identifier_error, invisible_trim, tracking_number_error
 
 ORDER_COLUMNS = (
     "order_id",
@@ -112,7 +112,7 @@ class _Row:
     def tracking_number(self) -> str:
         """The tracking number trimmed of outer junk ("" for none), or an error naming what
         is wrong with it (catalogs.rules)."""
-        value = tracking_number_clean(self.raw("tracking_number"))
+        value = invisible_trim(self.raw("tracking_number"))
         error = tracking_number_error(value)
         if error:
             self.err("tracking_number", error)

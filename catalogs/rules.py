@@ -127,10 +127,6 @@ def catalog_name_error(name: str) -> str | None:
     )
 
 
-# A tracking number trims as every pasted value does
-tracking_number_clean = invisible_trim
-
-
 def tracking_number_error(number: str) -> str | None:
     """What is wrong with a cleaned tracking number, or None: too long, or an invisible
     character inside it, named. "" is no error here: each entry decides whether a line may

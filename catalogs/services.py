@@ -39,7 +39,6 @@ from .rules import (
     entry_refusal,
     invisible_trim,
     product_edit_errors,
-    tracking_number_clean,
     tracking_number_error,
 )
 from .selectors import TRACKING_NOT_VALID
@@ -463,7 +462,7 @@ def orders_mark_shipped(*, tenant: Tenant, actor, tracking: dict[int, str], ship
     would hurt the valid tracking rate. All or nothing.
     """
     errors = {}
-    tracking = {pk: tracking_number_clean(number or "") for pk, number in tracking.items()}
+    tracking = {pk: invisible_trim(number or "") for pk, number in tracking.items()}
     for pk, number in tracking.items():
         error = tracking_number_error(number)
         if not number:

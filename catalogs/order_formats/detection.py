@@ -202,8 +202,11 @@ def _holds_utf8_character(blocks: Iterable[bytes]) -> bool:
 
 
 def _blocks(data: Source) -> Iterator[bytes]:
+    """The file a block at a time, an upload too: a check never holds it decoded whole."""
     if isinstance(data, bytes | bytearray | memoryview):
-        yield bytes(data)
+        view = memoryview(data)
+        for start in range(0, len(view), TEXT_BLOCK_BYTES):
+            yield bytes(view[start : start + TEXT_BLOCK_BYTES])
         return
     with open(data, "rb") as f:
         while block := f.read(TEXT_BLOCK_BYTES):

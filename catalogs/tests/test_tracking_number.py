@@ -23,7 +23,7 @@ from catalogs.rules import (
     BLANK,
     INVISIBLE,
     TRACKING_VALID_PATTERN,
-    tracking_number_clean,
+    invisible_trim,
     tracking_number_error,
 )
 from catalogs.tests.export_samples import csv_cell, tiktok_csv, tiktok_row
@@ -66,7 +66,7 @@ def _valid(number: str) -> bool:
 
 @pytest.mark.parametrize(("typed", "stored", "named"), [e[1:] for e in ENTRIES], ids=ENTRY_IDS)
 def test_the_rule(typed, stored, named):
-    cleaned = tracking_number_clean(typed)
+    cleaned = invisible_trim(typed)
     error = tracking_number_error(cleaned)
     if stored is None:
         assert error is not None and named in error
@@ -77,14 +77,14 @@ def test_the_rule(typed, stored, named):
 
 @pytest.mark.parametrize("typed", [n[1] for n in NONE], ids=[n[0] for n in NONE])
 def test_what_cleans_to_nothing_is_none(typed):
-    assert tracking_number_clean(typed) == ""
+    assert invisible_trim(typed) == ""
     assert tracking_number_error("") is None
     assert not _valid("")
 
 
 @given(st.text(max_size=80))
 def test_what_entry_accepts_the_rate_counts_valid_unless_empty(text):
-    cleaned = tracking_number_clean(text)
+    cleaned = invisible_trim(text)
     if tracking_number_error(cleaned) is None:
         assert _valid(cleaned) == (cleaned != "")
 
