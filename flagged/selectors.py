@@ -363,21 +363,22 @@ REVIEW_LABELS = {
 class DigestRow:
     sku: str
     title: str
-    to_status: str
+    status: str  # at the end of the period: Impacted, At risk, or no longer flagged
     reasons: list[str]
 
 
 def digest_transitions(*, tenant: Tenant, since: datetime, until: datetime) -> list[DigestRow]:
-    """Products that became Impacted or At risk in the period (latest transition each)."""
+    """Products that became Impacted or At risk in the period, each with the status and
+    reasons of its latest transition up to ``until``: one Impacted and then Resolved (or
+    improved to At risk) within the period is listed as it is now, not as it was."""
     policies = effective_policies(tenant=tenant)
+    period = FlagTransition.objects.for_tenant(tenant).filter(at__gt=since, at__lte=until)
+    flagged = period.filter(to_status__in=[FlagStatus.IMPACTED, FlagStatus.AT_RISK])
     qs = (
-        FlagTransition.objects.for_tenant(tenant)
-        .filter(
-            at__gt=since, at__lte=until, to_status__in=[FlagStatus.IMPACTED, FlagStatus.AT_RISK]
-        )
+        period.filter(product_id__in=flagged.values("product_id"))
         .exclude(removed_from_catalog(tenant))
         .select_related("product")
-        .order_by("product_id", "-at")
+        .order_by("product_id", "-at", "-id")
     )
     seen, rows = set(), []
     for t in qs:
