@@ -198,16 +198,19 @@ def flagged_page(
 def impression_trends(
     *, tenant: Tenant, product_ids: list[int], today: date
 ) -> dict[int, float | None]:
-    """Impressions of the last 7 days vs the 7 before, per product, in one query.
+    """Impressions of the last 7 complete days (through yesterday) vs the 7 before, per
+    product, in one query. Today is left out: still being counted, it would make every product
+    look like it is dropping in the morning.
 
     Returns the change in percent (None without impressions in the earlier week)."""
     if not product_ids:
         return {}
-    recent_start = today - timedelta(days=TREND_DAYS - 1)
+    recent_end = today - timedelta(days=1)
+    recent_start = recent_end - timedelta(days=TREND_DAYS - 1)
     earlier_start = recent_start - timedelta(days=TREND_DAYS)
     rows = (
         DailyImpression.objects.for_tenant(tenant)
-        .filter(product_id__in=product_ids, date__gte=earlier_start, date__lte=today)
+        .filter(product_id__in=product_ids, date__gte=earlier_start, date__lte=recent_end)
         .values("product_id")
         .annotate(
             recent=Sum("impressions", filter=Q(date__gte=recent_start)),
