@@ -70,12 +70,15 @@ def impressions_figure(
     title: str = "Daily impressions",
 ) -> go.Figure:
     """Impressions and clicks per day, status periods shaded, transitions marked, at the
-    wall-clock times of ``tz`` (the tenant's time zone, as the pages show them)."""
+    wall-clock times of ``tz`` (the tenant's time zone, as the pages show them). ``until`` is
+    now: the point of its day is labelled a partial day."""
     # Plotly.js ignores a time's UTC offset and draws its wall clock: give it local times.
     transitions = [replace(t, at=_wall_clock(t.at, tz)) for t in transitions]
     until = _wall_clock(until, tz)
     days = [p.day for p in points]
     by_day = {p.day: p.impressions for p in points}
+    # Today's impressions are still being counted: its point says so in its hover label.
+    partial = [" (today so far)" if day == until.date() else "" for day in days]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -84,7 +87,8 @@ def impressions_figure(
             name="Impressions",
             mode="lines",
             line={"color": "#0d6efd", "width": 2},
-            hovertemplate="%{x|%d %b %Y}: %{y:,} impressions<extra></extra>",
+            text=partial,
+            hovertemplate="%{x|%d %b %Y}%{text}: %{y:,} impressions<extra></extra>",
         )
     )
     fig.add_trace(
@@ -94,7 +98,8 @@ def impressions_figure(
             name="Clicks",
             mode="lines",
             line={"color": "#6f42c1", "width": 1, "dash": "dot"},
-            hovertemplate="%{x|%d %b %Y}: %{y:,} clicks<extra></extra>",
+            text=partial,
+            hovertemplate="%{x|%d %b %Y}%{text}: %{y:,} clicks<extra></extra>",
         )
     )
     legend_done: set[FlagStatus] = set()

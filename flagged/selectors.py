@@ -198,16 +198,19 @@ def flagged_page(
 def impression_trends(
     *, tenant: Tenant, product_ids: list[int], today: date
 ) -> dict[int, float | None]:
-    """Impressions of the last 7 days vs the 7 before, per product, in one query.
+    """Impressions of the last 7 complete days (through yesterday) vs the 7 before, per
+    product, in one query. Today is left out: still being counted, it would make every product
+    look like it is dropping in the morning.
 
     Returns the change in percent (None without impressions in the earlier week)."""
     if not product_ids:
         return {}
-    recent_start = today - timedelta(days=TREND_DAYS - 1)
+    recent_end = today - timedelta(days=1)
+    recent_start = recent_end - timedelta(days=TREND_DAYS - 1)
     earlier_start = recent_start - timedelta(days=TREND_DAYS)
     rows = (
         DailyImpression.objects.for_tenant(tenant)
-        .filter(product_id__in=product_ids, date__gte=earlier_start, date__lte=today)
+        .filter(product_id__in=product_ids, date__gte=earlier_start, date__lte=recent_end)
         .values("product_id")
         .annotate(
             recent=Sum("impressions", filter=Q(date__gte=recent_start)),
@@ -363,21 +366,22 @@ REVIEW_LABELS = {
 class DigestRow:
     sku: str
     title: str
-    to_status: str
+    status: str  # at the end of the period: Impacted, At risk, or no longer flagged
     reasons: list[str]
 
 
 def digest_transitions(*, tenant: Tenant, since: datetime, until: datetime) -> list[DigestRow]:
-    """Products that became Impacted or At risk in the period (latest transition each)."""
+    """Products that became Impacted or At risk in the period, each with the status and
+    reasons of its latest transition up to ``until``: one Impacted and then Resolved (or
+    improved to At risk) within the period is listed as it is now, not as it was."""
     policies = effective_policies(tenant=tenant)
+    period = FlagTransition.objects.for_tenant(tenant).filter(at__gt=since, at__lte=until)
+    flagged = period.filter(to_status__in=[FlagStatus.IMPACTED, FlagStatus.AT_RISK])
     qs = (
-        FlagTransition.objects.for_tenant(tenant)
-        .filter(
-            at__gt=since, at__lte=until, to_status__in=[FlagStatus.IMPACTED, FlagStatus.AT_RISK]
-        )
+        period.filter(product_id__in=flagged.values("product_id"))
         .exclude(removed_from_catalog(tenant))
         .select_related("product")
-        .order_by("product_id", "-at")
+        .order_by("product_id", "-at", "-id")
     )
     seen, rows = set(), []
     for t in qs:

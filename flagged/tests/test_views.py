@@ -55,7 +55,9 @@ def make_states(catalog, n, status=FlagStatus.IMPACTED):
                 status_since=base + timedelta(minutes=i),
             )
         )
-        DailyImpressionFactory(product=product, date=timezone.now().date(), impressions=100)
+        DailyImpressionFactory(
+            product=product, date=timezone.now().date() - timedelta(days=1), impressions=100
+        )
         DailyImpressionFactory(
             product=product, date=timezone.now().date() - timedelta(days=8), impressions=200
         )
@@ -80,7 +82,7 @@ def test_tab_counters_reasons_trend_and_fixed_queries(client, member, catalog):
     assert response.context["counters"] == {"impacted": 60, "at_risk": 3, "resolved": 0}
     html = response.content.decode()
     assert "Overdue unshipped rate 12% (target 4%)" in html
-    assert "-50.0%" in html  # impressions trend: 100 this week vs 200 the week before
+    assert "-50.0%" in html  # impressions trend: 100 yesterday vs 200 the week before
 
 
 def test_one_catalogs_tab_counts_and_links_that_catalog(client, member, catalog, tenant_b):
