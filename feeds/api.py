@@ -20,9 +20,24 @@ from catalogs.models import Catalog
 
 from . import selectors, services
 from .models import FeedRun, ProductSource, SourceKind, Trigger
+from .schedule import WRITE_HH_MM, parse_schedule_time
 
 # Retry-After of a Request Data Now answered 503 because the task queue cannot be reached.
 QUEUE_RETRY_AFTER_SECONDS = 60
+
+
+class ScheduleTimeField(serializers.TimeField):
+    """HH:MM in the tenant's time zone (feeds.schedule.parse_schedule_time): DRF's own
+    parser dropped a UTC offset and kept seconds, pulling at a time nobody asked for."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            raise ValidationError(WRITE_HH_MM)
+        tenant = self.context.get("tenant")
+        try:
+            return parse_schedule_time(value, time_zone=tenant.time_zone if tenant else "UTC")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class ProductSourceSerializer(serializers.ModelSerializer):
@@ -38,6 +53,12 @@ class ProductSourceSerializer(serializers.ModelSerializer):
         style={"input_type": "password"},
     )
     has_password = serializers.BooleanField(read_only=True)
+    schedule_time = ScheduleTimeField(
+        required=False,
+        allow_null=True,
+        help_text="daily and weekly: HH:MM in the tenant's time zone, without a UTC offset "
+        "(answered as HH:MM:00)",
+    )
     forget_host_key = serializers.BooleanField(
         write_only=True,
         required=False,

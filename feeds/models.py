@@ -248,6 +248,9 @@ class FeedRun(TenantOwnedModel):
     content_sha256 = models.CharField(max_length=64, blank=True)
     etag = models.CharField(max_length=500, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
+    # feeds.records.FINGERPRINT_VERSION its records were read by ("" = none read): a held run
+    # confirmed after an upgrade applies what the older rules read, and its source must say so
+    rules_version = models.CharField(max_length=20, blank=True, editable=False)
 
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)

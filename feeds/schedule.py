@@ -1,9 +1,44 @@
-"""Pure schedule rule: when is a source's next pull, in the tenant's time zone."""
+"""Pure schedule rules: how a schedule time is written, and when is a source's next pull,
+in the tenant's time zone."""
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import datetime, time, timedelta
+
+# H:MM or HH:MM, seconds (and a fraction) optional; a UTC offset is matched only to be refused
+_WRITTEN_TIME = re.compile(
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})"
+    r"(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6}))?)?"
+    r"(?P<offset>[zZ]|[+-]\d{2}(?::?\d{2})?)?",
+    re.ASCII,
+)
+WRITE_HH_MM = "Enter the time as HH:MM, 24-hour (e.g. 06:00 or 18:30)."
+
+
+def parse_schedule_time(text: str, *, time_zone: str) -> time:
+    """A daily or weekly pull time as written: HH:MM on the tenant's wall clock. Seconds are
+    taken only when they are :00 (the API answers 06:00:00, and may be sent it back): beat
+    looks for due sources once a minute. An offset is refused rather than dropped, since the
+    time would then be read in the tenant's zone, not the one it was written in. Raises
+    ValueError with the message to show."""
+    match = _WRITTEN_TIME.fullmatch(text)
+    if match is None:
+        raise ValueError(WRITE_HH_MM)
+    if match["offset"]:
+        raise ValueError(
+            "Give the time without a UTC offset: schedule times are in the tenant's time "
+            f"zone ({time_zone}), as HH:MM (e.g. 06:00)."
+        )
+    hour, minute, second = int(match["hour"]), int(match["minute"]), int(match["second"] or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueError(WRITE_HH_MM)
+    if second or int(match["fraction"] or 0):
+        raise ValueError(
+            "Give the time in whole minutes, as HH:MM: feeds are pulled on the minute."
+        )
+    return time(hour, minute)
 
 
 def next_pull_after(

@@ -57,7 +57,6 @@ from feeds.notifications import notify_run_failed
 from feeds.parsing import (
     RowError,
 )
-from feeds.records import rules_version
 
 log = logging.getLogger(__name__)
 
@@ -270,23 +269,23 @@ def _finish(ctx: _Ctx, status: str) -> None:
     _save(run, "status", "phase", "finished_at")
     # the validators of what was applied, or of a download whose bytes were identical (a
     # file rewritten with the same content): the next pull then gets a 304 or an equal stat
-    # instead of downloading it again (not after a 304: nothing new was learnt); with them the
-    # reading rules they vouch for (an identical file is skipped only under the same rules)
+    # instead of downloading it again (not after a 304: nothing new was learnt). With what was
+    # applied, the reading rules its records were read by: those of the run's parse, which for
+    # a held run confirmed after an upgrade are not the running ones. An identical file was
+    # skipped unread, and only under the rules the source already remembers: they stay.
     downloaded_identical = status == RunStatus.UNCHANGED and bool(run.content_sha256)
+    validators = {
+        "last_etag": run.etag,
+        "last_modified": run.last_modified,
+        "last_sha256": run.content_sha256,
+    }
+    if status == RunStatus.SUCCEEDED:
+        validators["last_rules_version"] = run.rules_version
     if source is not None:
         ProductSource.objects.for_tenant(ctx.tenant).filter(pk=source.pk).update(
             last_success_at=now,
             stale_notified_at=None,
-            **(
-                {
-                    "last_etag": run.etag,
-                    "last_modified": run.last_modified,
-                    "last_sha256": run.content_sha256,
-                    "last_rules_version": rules_version(),
-                }
-                if status == RunStatus.SUCCEEDED or downloaded_identical
-                else {}
-            ),
+            **(validators if status == RunStatus.SUCCEEDED or downloaded_identical else {}),
         )
 
 

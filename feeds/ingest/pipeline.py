@@ -495,6 +495,9 @@ def _parse_into_stage(
     context = (fmt or "auto", ctx.catalog.currency, ctx.catalog.country, run.mode)
     stored_errors = 0
     rejected_skus: set[str] = set()
+    # what a confirmation applies later was read now, by these rules (see _finish)
+    run.rules_version = rules_version()
+    _save(run, "rules_version")
     _create_stage(run)
     pg = _is_pg()
     if stream is None:

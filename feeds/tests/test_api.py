@@ -117,3 +117,72 @@ def test_foreign_run_is_404(api, tenant_b):
 
     run = FeedRunFactory(source__catalog=CatalogFactory(tenant=tenant_b))
     assert api.get(f"/api/v1/runs/{run.pk}").status_code == 404
+
+
+def schedule_time_sent(api, catalog, value) -> object:
+    """POST a daily source at ``value``; the response."""
+    return api.post(
+        "/api/v1/sources/",
+        {
+            "catalog": catalog.pk,
+            "name": "Daily",
+            "url": "https://s.example/f.csv",
+            "schedule": "daily",
+            "schedule_time": value,
+        },
+        format="json",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("06:00:30+02:00", "without a UTC offset"),
+        ("06:00+02:00", "without a UTC offset"),
+        ("06:00Z", "without a UTC offset"),
+        ("06:00:00-05:00", "without a UTC offset"),
+        ("06:00:30", "whole minutes"),
+        ("06:00:00.5", "whole minutes"),
+        ("25:00", "HH:MM"),
+        ("24:00", "HH:MM"),
+        ("06:60", "HH:MM"),
+        ("6pm", "HH:MM"),
+        ("", "HH:MM"),
+    ],
+)
+def test_a_schedule_time_the_scheduler_would_misread_is_refused(
+    api, tenant_a, catalog, value, says
+):
+    """Times are wall-clock HH:MM in the tenant's time zone: an offset was dropped and the
+    seconds kept, so the feed was pulled at a time nobody asked for."""
+    tenant_a.time_zone = "Europe/Paris"
+    tenant_a.save()
+    response = schedule_time_sent(api, catalog, value)
+    assert response.status_code == 400, response.json()
+    message = " ".join(response.json()["schedule_time"])
+    assert says in message
+    if says.startswith("without"):
+        assert "Europe/Paris" in message
+    assert not ProductSource.objects.for_tenant(tenant_a).exists()
+
+
+@pytest.mark.parametrize("value", ["06:30", "06:30:00", "6:30"])
+def test_a_schedule_time_in_whole_minutes_is_taken(api, tenant_a, catalog, value):
+    response = schedule_time_sent(api, catalog, value)
+    assert response.status_code == 201, response.json()
+    assert response.json()["schedule_time"] == "06:30:00"
+    source = ProductSource.objects.for_tenant(tenant_a).get()
+    # what GET answered can be PUT back
+    body = api.get(f"/api/v1/sources/{source.pk}/").json()
+    body.pop("has_password")
+    assert api.put(f"/api/v1/sources/{source.pk}/", body, format="json").status_code == 200
+
+
+def test_an_update_with_an_offset_leaves_the_schedule_as_it_was(api, tenant_a, catalog):
+    source = schedule_time_sent(api, catalog, "06:30").json()
+    response = api.patch(
+        f"/api/v1/sources/{source['id']}/", {"schedule_time": "07:00+01:00"}, format="json"
+    )
+    assert response.status_code == 400
+    stored = ProductSource.objects.for_tenant(tenant_a).get()
+    assert stored.schedule_time.isoformat() == "06:30:00"

@@ -1,10 +1,11 @@
-"""Next pull times, table-driven, including DST changes in the tenant's zone."""
+"""Schedule times as written, and next pull times (table-driven, including DST changes in
+the tenant's zone)."""
 
 from datetime import UTC, datetime, time
 
 import pytest
 
-from feeds.schedule import next_pull_after
+from feeds.schedule import next_pull_after, parse_schedule_time
 
 
 def u(*a):
@@ -64,3 +65,43 @@ def test_next_pull_after(now, kw, expected):
 def test_unknown_schedule():
     with pytest.raises(ValueError):
         next_pull_after(u(2025, 1, 1), schedule="fortnightly")
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [
+        ("06:30", time(6, 30)),
+        ("6:30", time(6, 30)),
+        ("06:30:00", time(6, 30)),
+        ("23:59:00.000", time(23, 59)),
+        ("00:00", time(0, 0)),
+    ],
+)
+def test_a_schedule_time_is_read_as_the_tenants_wall_clock(text, at):
+    assert parse_schedule_time(text, time_zone="Asia/Tokyo") == at
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("06:00:30+02:00", "without a UTC offset"),
+        ("06:00z", "without a UTC offset"),
+        ("06:00+0530", "without a UTC offset"),
+        ("06:00-05", "without a UTC offset"),
+        ("06:00:30", "whole minutes"),
+        ("06:00:00,5", "whole minutes"),
+        ("25:00", "HH:MM"),
+        ("23:60", "HH:MM"),
+        ("06:00:60", "HH:MM"),
+        ("6pm", "HH:MM"),
+        ("0600", "HH:MM"),
+        (" 06:00", "HH:MM"),
+        ("06:00\n", "HH:MM"),
+        ("٠٦:٣٠", "HH:MM"),  # Arabic-Indic digits
+        ("", "HH:MM"),
+    ],
+)
+def test_a_schedule_time_the_scheduler_would_misread_is_refused(text, says):
+    with pytest.raises(ValueError, match=says) as refused:
+        parse_schedule_time(text, time_zone="Asia/Tokyo")
+    assert says != "without a UTC offset" or "Asia/Tokyo" in str(refused.value)

@@ -329,3 +329,49 @@ def test_a_304_is_not_asked_for_after_the_rules_changed(
     assert again.status == RunStatus.UNCHANGED and again.bytes_downloaded == 0
     assert server.requests[2][1]["If-None-Match"] == '"v1"'
     assert server.requests[2][1]["If-Modified-Since"] == "Wed, 01 Jan 2025 00:00:00 GMT"
+
+
+def upc_feed_with(skus: range) -> bytes:
+    """UPC_FEED and one more product per sku in ``skus``."""
+    return UPC_FEED + b"".join(
+        b"%d,Sock %d,D,https://s.example/%d,https://s.example/%d.jpg,5 USD,in stock,B,\n"
+        % (sku, sku, sku, sku)
+        for sku in skus
+    )
+
+
+# held for its removals: 10 of the 12 products (over the share), or the 2 after the cut of a
+# file that ends in the middle of a row (cannot be proven complete)
+HELD_FEEDS = {
+    "removal_share": UPC_FEED,
+    "incomplete": upc_feed_with(range(3, 10)) + b"10,Sock 10,D",
+}
+
+
+@pytest.mark.parametrize("hold_reason", HELD_FEEDS)
+def test_a_run_confirmed_after_the_rules_changed_keeps_the_rules_it_was_read_by(
+    tenant_a, catalog, source, owner, monkeypatch, hold_reason
+):
+    """A held run's records were read when it was held; confirmed after an upgrade, it must
+    not vouch for the new rules, or the next pull of the same file would skip what the old
+    rules read wrongly."""
+    held_feed = HELD_FEEDS[hold_reason]
+    with monkeypatch.context() as m:
+        m.setattr(records, "FINGERPRINT_VERSION", b"2")
+        assert upload_run(tenant_a, source, upc_feed_with(range(3, 13))).status == "succeeded"
+        held = upload_run(tenant_a, source, held_feed)
+    assert held.status == RunStatus.NEEDS_CONFIRMATION and held.hold_reason == hold_reason
+
+    services.feed_run_confirm(tenant=tenant_a, run=held, actor=owner)
+    run = services.feed_run_execute(tenant_id=tenant_a.pk, run_id=held.pk)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    source.refresh_from_db()
+    assert source.last_rules_version == "2"
+    # as the rules that kept 11 digits stored it (with the content hash of that row)
+    products(catalog).filter(sku="1").update(gtin="12345678905", content_hash="11 digits")
+    again = upload_run(tenant_a, source, held_feed)
+    assert again.status == RunStatus.SUCCEEDED, again.error_message
+    assert gtins(catalog)["1"] == "012345678905"
+    source.refresh_from_db()
+    assert source.last_rules_version == records.rules_version()
