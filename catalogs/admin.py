@@ -1,12 +1,12 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from catalog_health.tenancy.currencies import CurrencyFormField
 
 from .countries import CountryFormField
 from .forms import CatalogNameField, PastedTextField, TrackingNumberField
 from .models import Catalog, Product
-from .rules import EDITABLE_FIELDS, product_edit_errors
+from .rules import EDITABLE_FIELDS, product_edit_errors, product_edit_refusal
 from .services import product_update
 
 
@@ -47,7 +47,8 @@ class ProductAdminForm(forms.ModelForm):
 class ProductAdmin(admin.ModelAdmin):
     """Products come from the feeds and their status from the review: here an operator
     changes only what a seller may (EDITABLE_FIELDS), through the seller's own service, so
-    the change is audited, re-reviewed and seen by the product list and channel feeds."""
+    the change is audited, re-reviewed and seen by the product list and channel feeds. A
+    product its feed removed is shown read-only, as on the product page."""
 
     form = ProductAdminForm
     list_display = ["sku", "title", "catalog", "availability", "price", "review_status"]
@@ -61,9 +62,25 @@ class ProductAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # products come from the catalog's feeds
 
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and _edit_refusal(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        product = self.get_object(request, object_id)
+        refusal = _edit_refusal(product) if product is not None else None
+        if refusal and request.method == "GET":
+            self.message_user(request, refusal, messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
         data = {f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE_FIELDS}
         product_update(tenant=obj.tenant, product=obj, actor=request.user, data=data)
+
+
+def _edit_refusal(product: Product) -> str | None:
+    return product_edit_refusal(product.removed_at, time_zone=product.tenant.time_zone)
 
 
 # --- Orders and daily impressions (issue #6) -----------------------------------------------

@@ -3,7 +3,7 @@
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import mixins, serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 from catalog_health.api_base import TenantScopedReadOnlyViewSet, TenantScopedViewSet
 from catalog_health.api_filters import IdFilter
@@ -99,6 +99,8 @@ class ProductViewSet(mixins.UpdateModelMixin, TenantScopedReadOnlyViewSet):
                 actor=self.request.user,
                 data=dict(serializer.validated_data),
             )
+        except services.ProductRemovedError as exc:
+            raise NotFound from exc  # a pull removed it meanwhile: as if removed before
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from exc
         serializer.instance = product

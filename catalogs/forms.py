@@ -150,7 +150,7 @@ class OrderFilterForm(forms.Form):
 class UploadForm(forms.Form):
     KINDS = [("orders", "Order lines"), ("impressions", "Daily impressions")]
     kind = forms.ChoiceField(choices=KINDS, widget=forms.RadioSelect, initial="orders")
-    file = forms.FileField(label="CSV or XLSX file")
+    file = forms.FileField(label="CSV, TSV or XLSX file")
 
     MAX_BYTES = 50 * 1024 * 1024
 

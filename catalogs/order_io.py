@@ -258,6 +258,30 @@ def _dedupe_last_wins(rows: list, key) -> list:
     return list(seen.values())
 
 
+# the header row is looked for this far into a file
+DELIMITER_HEAD_CHARS = 65536
+
+
+def csv_delimiter(text: str) -> str:
+    """The delimiter of an order or impressions file, chosen from the start of its text: a
+    tab when tabs separate the names of its header row and commas (outside quotes) do not
+    more often (Excel's "Unicode Text" and any TSV, whose names may hold a comma, as "Price,
+    BRL"), else a comma. Only the header decides: TikTok writes tabs into its CSV's values,
+    never into its names."""
+    head = text[:DELIMITER_HEAD_CHARS].removeprefix("\ufeff")
+    tabs, commas = (_separators(head, delimiter) for delimiter in ("\t", ","))
+    return "\t" if tabs and tabs >= commas else ","
+
+
+def _separators(head: str, delimiter: str) -> int:
+    """How many delimiters separate the names of the header row (quotes respected)."""
+    try:
+        names = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), [])
+    except csv.Error:
+        return 0
+    return max(len(names) - 1, 0)
+
+
 def csv_records(data: bytes | str, columns: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
     """Yield (line, record) from CSV text; FileError when the header is wrong."""
     if isinstance(data, bytes):
@@ -269,7 +293,7 @@ def csv_records(data: bytes | str, columns: tuple[str, ...]) -> Iterator[tuple[i
         text = data.removeprefix("\ufeff")
     if "\x00" in text:
         raise FileError("The file contains NUL bytes; it is not a CSV file.")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text))
     try:
         header = next(reader)
     except StopIteration:

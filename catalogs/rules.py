@@ -3,7 +3,9 @@ tables of cases test them."""
 
 import re
 import unicodedata
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 EDITABLE_FIELDS = ("inventory_quantity", "price", "sale_price", "shipping_fee", "availability")
 MAX_MONEY = Decimal("999999999999.99")
@@ -40,6 +42,21 @@ def product_edit_errors(values: dict) -> dict[str, str]:
             "or set it Out of stock."
         )
     return errors
+
+
+def product_edit_refusal(removed_at: datetime | None, *, time_zone: str) -> str | None:
+    """Why a product may not be edited at all, or None. A product its feed removed is in no
+    channel feed, score or API listing, so an edit would show nowhere, and the feed's values
+    replace it if the product comes back: the page shows it read-only, every entry refuses.
+    The day is the tenant's (time_zone), as the product page shows it."""
+    if removed_at is None:
+        return None
+    removed_on = removed_at.astimezone(ZoneInfo(time_zone)).date()
+    return (
+        f"The feed removed this product on {removed_on.isoformat()}: a removed product "
+        "cannot be edited. If the feed lists it again, it comes back with the feed's "
+        "values, so change them in the feed."
+    )
 
 
 # --- Invisible characters in what sellers paste ------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -39,6 +39,7 @@ from .rules import (
     entry_refusal,
     invisible_trim,
     product_edit_errors,
+    product_edit_refusal,
     tracking_number_error,
 )
 from .selectors import TRACKING_NOT_VALID
@@ -135,17 +136,31 @@ def _json_value(value):
     return None if value is None else str(value)
 
 
+class ProductRemovedError(ValidationError):
+    """A product its feed removed is not edited (rules.product_edit_refusal): the product
+    page says why above the read-only product, the API answers the 404 it gives such a
+    product."""
+
+    def __init__(self, refusal: str):
+        super().__init__({NON_FIELD_ERRORS: [refusal]})
+
+
 @transaction.atomic
 def product_update(*, tenant: Tenant, product: Product, actor, data: dict) -> Product:
     """A seller's edit of inventory, price, sale price, shipping fee or availability.
 
     Validated as a whole, audited field by field (old and new values), and the product goes
-    back to review so its status and the catalog's ECR state follow the fix.
+    back to review so its status and the catalog's ECR state follow the fix. A product its
+    feed removed is refused whole (rules.product_edit_refusal).
     """
     if product.tenant_id != tenant.pk:
         raise Product.DoesNotExist
-    # Lock the row: two sellers saving at once must not lose either audit entry.
+    # Lock the row: two sellers saving at once must not lose either audit entry, and a pull
+    # removing the product meanwhile is seen here.
     product = Product.objects.for_tenant(tenant).select_for_update().get(pk=product.pk)
+    refusal = product_edit_refusal(product.removed_at, time_zone=tenant.time_zone)
+    if refusal:
+        raise ProductRemovedError(refusal)
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({f: "This field cannot be edited here." for f in sorted(unknown)})

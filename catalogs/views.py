@@ -30,6 +30,7 @@ from .models import (
     UploadKind,
     UploadStatus,
 )
+from .rules import product_edit_refusal
 
 
 class CatalogMixin(CatalogFromUrlMixin, TenantViewMixin):
@@ -153,7 +154,7 @@ class CatalogSettingsView(CatalogMixin, TemplateView):
 
 class ProductDetailView(CatalogMixin, TemplateView):
     """Every field of a product; sellers and advertisers edit inventory, prices, shipping fee
-    and availability here."""
+    and availability here. A product its feed removed is shown read-only, saying so."""
 
     template_name = "catalogs/product_detail.html"
     permission = Perm.VIEW
@@ -162,6 +163,9 @@ class ProductDetailView(CatalogMixin, TemplateView):
     def load_objects(self) -> None:
         super().load_objects()
         self.product = self.get_product()
+        self.edit_refusal = product_edit_refusal(
+            self.product.removed_at, time_zone=self.tenant.time_zone
+        )
 
     def get_product(self) -> Product:
         try:
@@ -185,18 +189,24 @@ class ProductDetailView(CatalogMixin, TemplateView):
             ),
             form=kwargs.get("form") or ProductEditForm(instance=product),
             can_edit=self.can(Perm.EDIT_PRODUCTS),
+            edit_refusal=self.edit_refusal,
             focus=self.request.GET.get("focus", ""),
         )
         return ctx
 
     def post(self, request, *args, **kwargs):
         product = self.product
+        # refused before the form is read: a removed product's page has no form to show
+        # errors on, only the read-only fields and why
+        refusal = self.edit_refusal
         form = ProductEditForm(request.POST, instance=Product(pk=product.pk))
-        if form.is_valid():
+        if not refusal and form.is_valid():
             try:
                 services.product_update(
                     tenant=self.tenant, product=product, actor=request.user, data=form.edited_data()
                 )
+            except services.ProductRemovedError as exc:  # a pull removed it meanwhile
+                refusal = " ".join(exc.messages)
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
@@ -208,6 +218,9 @@ class ProductDetailView(CatalogMixin, TemplateView):
                     catalog_id=product.catalog_id,
                     product_id=product.pk,
                 )
+        if refusal:
+            messages.error(request, f"Nothing was saved. {refusal}")
+            return redirect(request.path)
         return self.render_to_response(self.get_context_data(product=product, form=form))
 
 

@@ -82,3 +82,22 @@ def test_an_invalid_admin_edit_is_refused_and_changes_nothing(admin_client, prod
     product.refresh_from_db()
     assert product.sale_price is None and product.review_status == ReviewStatus.AVAILABLE
     assert not AuditEvent.objects.filter(action="product.updated").exists()
+
+
+def test_a_product_its_feed_removed_is_read_only_in_admin(admin_client, product):
+    from datetime import UTC, datetime
+
+    Product.objects.filter(pk=product.pk).update(removed_at=datetime(2026, 3, 5, 12, tzinfo=UTC))
+    url = reverse("admin:catalogs_product_change", args=[product.pk])
+
+    page = admin_client.get(url)
+    refused = admin_client.post(url, _form(product, price="18.50"))
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'name="_save"' not in body
+    assert "The feed removed this product on 2026-03-05" in body
+    assert refused.status_code == 403
+    product.refresh_from_db()
+    assert product.price == Decimal("20.00")
+    assert not AuditEvent.objects.filter(action="product.updated").exists()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalogs.fields import WOOCOMMERCE_EXPORT_MARKERS
-from catalogs.order_io import ORDER_COLUMNS
+from catalogs.order_io import ORDER_COLUMNS, csv_delimiter
 
 from ..order_io import FileError
 
@@ -256,7 +256,7 @@ def text_file_as_utf8(path: Path) -> Iterator[Path]:
 
 
 def read_header(data: Source) -> list[str]:
-    """The header row of a CSV or XLSX file."""
+    """The header row of a CSV (or TSV) or XLSX file."""
     import pandas as pd
 
     if is_xlsx(data):
@@ -264,19 +264,29 @@ def read_header(data: Source) -> list[str]:
         return [str(c) for c in frame.columns]
     _check_text(data)
     try:
-        frame = pd.read_csv(_open(data), dtype=str, nrows=0, encoding="utf-8-sig")
+        frame = _read_csv_text(data, nrows=0)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise FileError(f"Not a CSV file: {str(exc)[:200]}") from None
     return [str(c) for c in frame.columns]
 
 
+def _delimiter(data: Source) -> str:
+    """A text file's delimiter, chosen from its header row (order_io.csv_delimiter)."""
+    return csv_delimiter(_head(data).decode("utf-8", errors="replace"))
+
+
 def _read_csv_text(data: Source, **options):
-    """pandas' CSV reader as every order file is read: each cell as its text ("NA" stays
-    "NA"), a BOM dropped."""
+    """pandas' CSV reader as every order file is read: comma or tab separated as its header
+    row says, each cell as its text ("NA" stays "NA"), a BOM dropped."""
     import pandas as pd
 
     return pd.read_csv(
-        _open(data), dtype=str, keep_default_na=False, encoding="utf-8-sig", **options
+        _open(data),
+        sep=_delimiter(data),
+        dtype=str,
+        keep_default_na=False,
+        encoding="utf-8-sig",
+        **options,
     )
 
 
@@ -385,7 +395,7 @@ def _read_csv_arrow(
     reader = pa_csv.open_csv(
         source,
         read_options=pa_csv.ReadOptions(block_size=ARROW_BLOCK_BYTES, encoding="utf8"),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=False),
+        parse_options=pa_csv.ParseOptions(delimiter=_delimiter(data), newlines_in_values=False),
         convert_options=pa_csv.ConvertOptions(
             include_columns=usecols,
             column_types=dict.fromkeys(usecols or (), pa.string()),

@@ -182,3 +182,43 @@ def test_bulk_orders_count_what_was_written(api_client_for, member, tenant_a):
         0,
     )
     assert post({**a, "quantity": 2}, b, _line(order_id="C")) == (2, 1, 1, 1, 0)
+
+
+def test_patch_of_a_product_its_feed_removed_is_404_and_changes_nothing(
+    api_client_for, member, tenant_a
+):
+    from datetime import UTC, datetime
+
+    product = ProductFactory(
+        catalog=CatalogFactory(tenant=tenant_a), removed_at=datetime(2026, 3, 5, tzinfo=UTC)
+    )
+    api = api_client_for(member(tenant_a, "seller"), tenant_a)
+    response = api.patch(f"/api/v1/products/{product.pk}/", {"price": "1.00"}, format="json")
+    assert response.status_code == 404
+    product.refresh_from_db()
+    assert str(product.price) != "1.00"
+
+
+def test_patch_racing_the_pull_that_removes_the_product_is_404(
+    api_client_for, member, tenant_a, monkeypatch
+):
+    """The pull commits between the API reading the product and the save locking it."""
+    from datetime import UTC, datetime
+
+    from catalogs.api import ProductViewSet
+    from catalogs.models import Product
+
+    product = ProductFactory(catalog=CatalogFactory(tenant=tenant_a))
+    read = ProductViewSet.get_object
+
+    def read_then_pull(viewset):
+        found = read(viewset)
+        Product.objects.filter(pk=product.pk).update(removed_at=datetime(2026, 3, 5, tzinfo=UTC))
+        return found
+
+    monkeypatch.setattr(ProductViewSet, "get_object", read_then_pull)
+    api = api_client_for(member(tenant_a, "seller"), tenant_a)
+    response = api.patch(f"/api/v1/products/{product.pk}/", {"price": "1.00"}, format="json")
+    assert response.status_code == 404
+    product.refresh_from_db()
+    assert str(product.price) != "1.00"

@@ -1,8 +1,9 @@
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
 
-from catalogs.rules import product_edit_errors
+from catalogs.rules import product_edit_errors, product_edit_refusal
 
 BASE = {
     "price": D("10.00"),
@@ -42,3 +43,21 @@ def test_product_edit_errors(changes, field):
         assert errors == {}
     else:
         assert field in errors, errors
+
+
+@pytest.mark.parametrize(
+    ("removed_at", "time_zone", "day"),
+    [
+        (None, "UTC", None),
+        (datetime(2026, 3, 6, 1, 30, tzinfo=UTC), "UTC", "2026-03-06"),
+        # the tenant's day: 22:30 on the 5th in São Paulo, 10:30 on the 6th in Tokyo
+        (datetime(2026, 3, 6, 1, 30, tzinfo=UTC), "America/Sao_Paulo", "2026-03-05"),
+        (datetime(2026, 3, 6, 1, 30, tzinfo=UTC), "Asia/Tokyo", "2026-03-06"),
+    ],
+)
+def test_a_product_its_feed_removed_is_not_edited(removed_at, time_zone, day):
+    refusal = product_edit_refusal(removed_at, time_zone=time_zone)
+    if day is None:
+        assert refusal is None
+    else:
+        assert refusal.startswith(f"The feed removed this product on {day}:")

@@ -76,3 +76,21 @@ def test_catalog_create_is_unique_per_tenant_not_globally(tenant_a, tenant_b, me
     services.catalog_create(tenant=tenant_b, actor=member(tenant_b), name="Main")
     with pytest.raises(ValidationError):
         services.catalog_create(tenant=tenant_a, actor=None, name="Main")
+
+
+def test_a_product_its_feed_removed_cannot_be_updated(tenant_a, member):
+    from datetime import UTC, datetime
+
+    product = ProductFactory(
+        catalog=CatalogFactory(tenant=tenant_a),
+        review_status=ReviewStatus.AVAILABLE,
+        removed_at=datetime(2026, 3, 5, 12, tzinfo=UTC),
+    )
+    before = Product.objects.values().get(pk=product.pk)
+    with pytest.raises(ValidationError) as exc:
+        services.product_update(
+            tenant=tenant_a, product=product, actor=member(tenant_a), data={"price": Decimal("1")}
+        )
+    assert "The feed removed this product on 2026-03-05" in str(exc.value)
+    assert Product.objects.values().get(pk=product.pk) == before
+    assert not AuditEvent.objects.filter(action="product.updated").exists()

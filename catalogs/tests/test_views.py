@@ -287,3 +287,93 @@ def test_manage_orders_names_an_invisible_character_inside_a_filter(client, memb
     response = client.get(url, {"sku": "SKU\u200b-1"})
 
     assert "U+200B ZERO WIDTH SPACE at character 4" in response.content.decode()
+
+
+# --- a product its feed removed ----------------------------------------------------------
+
+
+def _removed_product(catalog):
+    """A product a pull no longer listed on 5 March 2026, late evening in São Paulo."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    catalog.tenant.time_zone = "America/Sao_Paulo"
+    catalog.tenant.save(update_fields=["time_zone"])
+    return ProductFactory(
+        catalog=catalog,
+        price=Decimal("10.00"),
+        inventory_quantity=5,
+        review_status=ReviewStatus.AVAILABLE,
+        removed_at=datetime(2026, 3, 6, 1, 30, tzinfo=UTC),  # 22:30 on the 5th there
+    )
+
+
+def test_a_removed_product_page_says_so_and_shows_its_fields_read_only(client, member, catalog):
+    product = _removed_product(catalog)
+    client.force_login(member(catalog.tenant, Role.SELLER))
+
+    response = client.get(_product_url(product))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "The feed removed this product on 2026-03-05" in body
+    assert 'id="product-edit-form"' not in body and ">Save<" not in body
+    start = body.index('id="product-edit-fields"')
+    fields = body[body.rindex("<fieldset", 0, start) : body.index("</fieldset>", start)]
+    assert "disabled" in fields.split(">", 1)[0]
+    assert 'name="price"' in fields and 'value="10.00"' in fields
+
+
+def test_a_post_to_a_removed_product_is_refused_and_changes_nothing(client, member, catalog):
+    """The page was opened before the pull that removed the product; the seller saves."""
+    from decimal import Decimal
+
+    from catalog_health.tenancy.models import AuditEvent
+    from catalogs.models import Product
+
+    product = _removed_product(catalog)
+    removed_at = product.removed_at
+    Product.objects.filter(pk=product.pk).update(removed_at=None)
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    data = _edit_form_as_shown(client, product)
+    Product.objects.filter(pk=product.pk).update(removed_at=removed_at)  # the pull meanwhile
+    before = Product.objects.values().get(pk=product.pk)
+
+    response = client.post(_product_url(product), {**data, "price": "8.00"}, follow=True)
+
+    body = response.content.decode()
+    assert "Nothing was saved" in body
+    assert "The feed removed this product on 2026-03-05" in body
+    assert Product.objects.values().get(pk=product.pk) == before
+    assert Product.objects.get(pk=product.pk).price == Decimal("10.00")
+    assert not AuditEvent.objects.filter(action="product.updated").exists()
+
+
+def test_a_save_racing_the_pull_that_removes_the_product_is_refused(
+    client, member, catalog, monkeypatch
+):
+    """The pull commits between the page reading the product and the save locking it."""
+    from catalogs.models import Product
+    from catalogs.views import ProductDetailView
+
+    product = _removed_product(catalog)
+    removed_at = product.removed_at
+    Product.objects.filter(pk=product.pk).update(removed_at=None)
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    data = _edit_form_as_shown(client, product)
+    read = ProductDetailView.get_product
+
+    def read_then_pull(view):
+        found = read(view)
+        Product.objects.filter(pk=product.pk).update(removed_at=removed_at)
+        return found
+
+    monkeypatch.setattr(ProductDetailView, "get_product", read_then_pull)
+    before = Product.objects.values().get(pk=product.pk) | {"removed_at": removed_at}
+
+    response = client.post(_product_url(product), {**data, "price": "8.00"}, follow=True)
+
+    assert "Nothing was saved. The feed removed this product on 2026-03-05" in (
+        response.content.decode()
+    )
+    assert Product.objects.values().get(pk=product.pk) == before
