@@ -134,3 +134,23 @@ def test_enter_in_a_tracking_box_ships_that_row(page, live_server, screenshot, s
     assert second.shipped_at is not None and second.tracking_number == "1Z999AA10123456784"
     assert first.shipped_at is None and first.tracking_number == ""
     screenshot("orders-enter-ships-its-row")
+
+
+def test_a_product_its_feed_removed_is_shown_read_only(
+    page, live_server, screenshot, seller, tenant_a
+):
+    catalog = CatalogFactory(tenant=tenant_a, name="Shop")
+    mug = ProductFactory(
+        catalog=catalog,
+        sku="MUG-1",
+        title="Blue enamel mug, 350 ml",
+        price="12.00",
+        removed_at=timezone.now() - timedelta(days=2),
+    )
+    page.goto(f"{live_server.url}/t/{tenant_a.slug}/catalogs/{catalog.pk}/products/{mug.pk}/")
+    assert "The feed removed this product" in page.locator("#product-removed").inner_text()
+    fields = page.locator("#product-edit-fields").locator("input, select")
+    assert fields.count() >= 4
+    assert all(fields.nth(i).is_disabled() for i in range(fields.count()))
+    assert page.get_by_role("button", name="Save").count() == 0
+    screenshot("product-removed-read-only")
