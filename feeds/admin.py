@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from catalog_health.service_forms import add_service_errors
 from catalog_health.tenancy.services import audit_record
 
 from . import services
@@ -32,8 +33,7 @@ class SourceChecksForm(forms.ModelForm):
         try:
             services.source_validate(source)
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                self.add_error(field if field in self.fields else None, messages)
+            add_service_errors(self, exc)
         return cleaned
 
 
