@@ -196,6 +196,11 @@ class DailyImpressionAdmin(SalesDataAdmin):
 
 # --- Uploads of marketplace exports (issue #20) --------------------------------------------
 from .models import ColumnMappingPreset, OrderUpload  # noqa: E402
+from .order_uploads import (  # noqa: E402
+    mapping_preset_delete,
+    mapping_preset_save,
+    mapping_preset_validate,
+)
 
 
 @admin.register(OrderUpload)
@@ -227,9 +232,64 @@ class OrderUploadAdmin(admin.ModelAdmin):
         return super().get_queryset(request).defer("data", "preview")
 
 
+class ColumnMappingPresetAdminForm(forms.ModelForm):
+    """A mapping's columns and cancel values, checked against the header it was made for as
+    on the upload page."""
+
+    class Meta:
+        model = ColumnMappingPreset
+        fields = ["columns", "cancel_values"]
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in self.Meta.fields:
+            if field in cleaned and not isinstance(cleaned[field], dict):
+                self.add_error(field, "A JSON object: field name → value.")
+        if self.errors:  # a field's own error stands
+            return cleaned
+        try:
+            mapping_preset_validate(
+                kind=self.instance.kind,
+                name=self.instance.name,
+                header=self.instance.header,
+                columns=cleaned["columns"],
+                cancel_values=cleaned["cancel_values"],
+            )
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        return cleaned
+
+
 @admin.register(ColumnMappingPreset)
 class ColumnMappingPresetAdmin(admin.ModelAdmin):
+    """Made from a file's header on the upload page; changed and deleted here through the
+    same services (checked, audited with the staff member). Tenant, kind and name are what
+    the mapping is found by, so they stay."""
+
+    form = ColumnMappingPresetAdminForm
     list_display = ["name", "kind", "tenant", "updated_at"]
     list_filter = ["kind", "tenant"]
     search_fields = ["name"]
-    readonly_fields = ["header_key", "header", "created_at", "updated_at"]
+    readonly_fields = ["tenant", "kind", "name", "header_key", "header", "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        mapping_preset_save(
+            tenant=obj.tenant,
+            actor=request.user,
+            kind=obj.kind,
+            name=obj.name,
+            header=obj.header,
+            columns=form.cleaned_data["columns"],
+            cancel_values=form.cleaned_data["cancel_values"],
+        )
+        obj.refresh_from_db()  # what the service stored, for admin's message and history
+
+    def delete_model(self, request, obj):
+        mapping_preset_delete(tenant=obj.tenant, actor=request.user, preset=obj)
+
+    def delete_queryset(self, request, queryset):
+        for preset in queryset.select_related("tenant"):
+            self.delete_model(request, preset)

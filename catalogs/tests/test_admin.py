@@ -1,15 +1,18 @@
-"""Django admin writes catalogs, order lines and daily impressions as the pages and the API
-do: a catalog through its services (their checks on the form, an audit entry with the staff
-member), and a changed or deleted order line or impression tells the apps that score them."""
+"""Django admin writes catalogs, column mappings, order lines and daily impressions as the
+pages and the API do: catalogs and column mappings through their services (their checks on
+the form, an audit entry with the staff member), and a changed or deleted order line or
+impression tells the apps that score them."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from django.urls import reverse
 
 from catalog_health.tenancy.models import AuditEvent
-from catalogs import events
-from catalogs.models import Catalog, Product
+from catalogs import events, order_uploads
+from catalogs.models import Catalog, ColumnMappingPreset, Product
 from catalogs.tests.factories import CatalogFactory
 from catalogs.tests.order_factories import DailyImpressionFactory, OrderFactory
 
@@ -163,3 +166,66 @@ def test_impressions_changed_in_admin_have_their_tenant_scored_again(
     }
     assert admin_client.post(_change_url(row), form).status_code == 302
     assert sales_data_events == [("impressions", catalog.tenant_id, catalog.pk)]
+
+
+def _column_mapping(tenant) -> ColumnMappingPreset:
+    return order_uploads.mapping_preset_save(
+        tenant=tenant,
+        actor=None,
+        kind="orders",
+        name="Marketplace DE",
+        header=["Bestellnr", "Artikel", "Datum", "Grund"],
+        columns={"order_id": "Bestellnr", "sku": "Artikel", "placed_at": "Datum"},
+    )
+
+
+def _column_mapping_form(preset: ColumnMappingPreset, **changes) -> dict:
+    data = {
+        "tenant": preset.tenant_id,
+        "kind": preset.kind,
+        "name": preset.name,
+        "columns": json.dumps(preset.columns),
+        "cancel_values": json.dumps(preset.cancel_values),
+    }
+    return {**data, **{k: json.dumps(v) for k, v in changes.items()}}
+
+
+def test_a_column_mapping_changed_in_admin_is_audited_with_the_staff_member(admin_client, tenant_a):
+    preset = _column_mapping(tenant_a)
+    columns = {**preset.columns, "cancel_reason": "Grund"}
+    form = _column_mapping_form(preset, columns=columns)
+    assert admin_client.post(_change_url(preset), form).status_code == 302
+    preset.refresh_from_db()
+    assert preset.columns == columns
+    event = AuditEvent.objects.get(action="mapping_preset.saved", actor__username="admin")
+    assert event.changes["columns"] == columns
+
+
+def test_a_column_mapping_the_upload_page_refuses_is_refused_in_admin(admin_client, tenant_a):
+    """Every file with that header would be read through it."""
+    preset = _column_mapping(tenant_a)
+    form = _column_mapping_form(preset, columns={**preset.columns, "sku": "Produkt"})
+    response = admin_client.post(_change_url(preset), form)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "sku: no column 'Produkt' in the file"
+    ]
+    preset.refresh_from_db()
+    assert preset.columns["sku"] == "Artikel"
+
+
+def test_a_column_mapping_deleted_in_admin_is_audited(admin_client, tenant_a):
+    preset = _column_mapping(tenant_a)
+    delete_url = reverse("admin:catalogs_columnmappingpreset_delete", args=[preset.pk])
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert not ColumnMappingPreset.objects.exists()
+    event = AuditEvent.objects.get(action="mapping_preset.deleted")
+    assert (event.target_id, event.actor.username) == (str(preset.pk), "admin")
+
+
+def test_column_mappings_deleted_from_the_admin_list_are_audited(admin_client, tenant_a):
+    preset = _column_mapping(tenant_a)
+    action = {"action": "delete_selected", "_selected_action": [preset.pk], "post": "yes"}
+    changelist = reverse("admin:catalogs_columnmappingpreset_changelist")
+    assert admin_client.post(changelist, action).status_code == 302
+    assert AuditEvent.objects.filter(action="mapping_preset.deleted", actor__username="admin")
