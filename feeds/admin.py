@@ -8,7 +8,14 @@ from catalog_health.service_forms import add_service_errors
 from catalog_health.tenancy.services import audit_record
 
 from . import services
-from .models import FeedRowError, FeedRun, FeedRunChange, FeedSettings, ProductSource
+from .models import (
+    FeedRowError,
+    FeedRun,
+    FeedRunChange,
+    FeedSettings,
+    ProductSource,
+    RunStatus,
+)
 
 
 class SourceChecksForm(forms.ModelForm):
@@ -151,9 +158,25 @@ class FeedRunAdmin(admin.ModelAdmin):
     raw_id_fields = ["catalog", "source", "requested_by", "confirmed_by"]
     exclude = ["one_time_password_encrypted"]
     show_full_result_count = False
+    actions = ["discard"]
 
     def has_add_permission(self, request):
         return False
+
+    # A run's fate changes through the services only: a discard drops its staging table, the
+    # reaper fails a stuck run and raises its source's fence so a live worker cannot apply,
+    # and each is audited.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(
+        description="Discard the selected runs waiting for confirmation", permissions=["view"]
+    )
+    def discard(self, request, queryset):
+        held = list(queryset.filter(status=RunStatus.NEEDS_CONFIRMATION).select_related("tenant"))
+        for run in held:
+            services.feed_run_cancel(tenant=run.tenant, run=run, actor=request.user)
+        self.message_user(request, f"Discarded {len(held)} run(s); their catalogs are unchanged.")
 
 
 @admin.register(FeedRowError)

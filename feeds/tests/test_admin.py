@@ -9,13 +9,14 @@ from datetime import time, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from catalog_health.tenancy.models import AuditEvent
 from feeds import services
 from feeds.models import ProductSource
-from feeds.tests.factories import ProductSourceFactory
+from feeds.tests.factories import FeedRunFactory, ProductSourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -251,3 +252,31 @@ def test_sources_deleted_from_the_admin_list_take_their_queued_uploads_files(
     assert response.status_code == 302
     assert not ProductSource.objects.filter(pk=source.pk).exists()
     assert not os.path.exists(run.file_path)
+
+
+def test_a_held_run_is_discarded_in_admin_through_the_service(admin_client, catalog):
+    """As with Discard on the run's page: its staging table goes and the trail says who."""
+    run = FeedRunFactory(source=ProductSourceFactory(catalog=catalog), status="needs_confirmation")
+    with connection.cursor() as cur:
+        cur.execute(f'CREATE TABLE "{run.stage_table}" (sku text)')
+    action = {"action": "discard", "_selected_action": [run.pk]}
+    response = admin_client.post(reverse("admin:feeds_feedrun_changelist"), action)
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    assert run.stage_table not in connection.introspection.table_names()
+    event = AuditEvent.objects.get(action="feed_run.cancelled")
+    assert (event.target_id, event.actor.username) == (str(run.pk), "admin")
+
+
+@pytest.mark.parametrize("status", ["needs_confirmation", "running"])
+def test_a_runs_fate_is_not_edited_by_hand_in_admin(admin_client, catalog, status):
+    """Discarding, confirming and failing a run go through services (the staging table
+    dropped, the source's fence raised so a live worker cannot apply, the trail written)."""
+    run = FeedRunFactory(source=ProductSourceFactory(catalog=catalog), status=status)
+    change = reverse("admin:feeds_feedrun_change", args=[run.pk])
+    assert admin_client.get(change).status_code == 200  # shown, read-only
+    form = {"status": "cancelled", "phase": "done", "trigger": run.trigger, "mode": run.mode}
+    assert admin_client.post(change, form).status_code == 403
+    run.refresh_from_db()
+    assert run.status == status
