@@ -14,7 +14,11 @@ from catalog_health.tenancy.models import AuditEvent
 from catalogs import events, order_uploads
 from catalogs.models import Catalog, ColumnMappingPreset, Product
 from catalogs.tests.factories import CatalogFactory
-from catalogs.tests.order_factories import DailyImpressionFactory, OrderFactory
+from catalogs.tests.order_factories import (
+    DailyImpressionFactory,
+    OrderFactory,
+    order_admin_form,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -98,33 +102,12 @@ def sales_data_events():
         signal.disconnect(dispatch_uid="test_admin.sales_data")
 
 
-def _order_form(order, **changes) -> dict:
-    data = {
-        "tenant": order.tenant_id,
-        "catalog": order.catalog_id,
-        "product": order.product_id,
-        "order_id": order.order_id,
-        "sku": order.sku,
-        "quantity": order.quantity,
-        "item_price": order.item_price,
-        "shipping_fee": order.shipping_fee,
-        "placed_at_0": order.placed_at.date().isoformat(),
-        "placed_at_1": order.placed_at.strftime("%H:%M:%S"),
-        "ship_by_0": order.ship_by.date().isoformat(),
-        "ship_by_1": order.ship_by.strftime("%H:%M:%S"),
-        "shipped_at_0": "",
-        "shipped_at_1": "",
-        "cancel_reason": "",
-        "tracking_number": order.tracking_number,
-    }
-    return {**data, **changes}
-
-
 def test_an_order_line_changed_in_admin_has_its_tenant_scored_again(
     admin_client, catalog, sales_data_events
 ):
     order = OrderFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
-    response = admin_client.post(_change_url(order), _order_form(order))  # not shipped now
+    form = order_admin_form(order, shipped_at_0="", shipped_at_1="")  # not shipped after all
+    response = admin_client.post(_change_url(order), form)
     assert response.status_code == 302
     assert sales_data_events == [("orders", catalog.tenant_id, catalog.pk)]
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from catalog_health.tenancy.models import AuditEvent
 from feeds import services
-from feeds.models import ProductSource
+from feeds.models import FeedRun, ProductSource
 from feeds.tests.factories import FeedRunFactory, ProductSourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -217,9 +217,7 @@ def test_a_source_added_in_admin_is_scheduled_in_its_catalogs_tenant(admin_clien
     assert AuditEvent.objects.filter(action="feed_source.created", target_id=str(source.pk))
 
 
-def test_a_source_deleted_in_admin_takes_its_queued_uploads_file(
-    admin_client, catalog, django_capture_on_commit_callbacks
-):
+def _upload_source_with_a_queued_run(catalog) -> tuple[ProductSource, FeedRun]:
     source = ProductSourceFactory(catalog=catalog, kind="upload")
     run, _ = services.feed_run_upload(
         tenant=catalog.tenant,
@@ -227,6 +225,14 @@ def test_a_source_deleted_in_admin_takes_its_queued_uploads_file(
         actor=None,
         uploaded=SimpleUploadedFile("feed.csv", b"id,title,price\n1,Hat,5 USD\n"),
     )
+    assert os.path.exists(run.file_path)
+    return source, run
+
+
+def test_a_source_deleted_in_admin_takes_its_queued_uploads_file(
+    admin_client, catalog, django_capture_on_commit_callbacks
+):
+    source, run = _upload_source_with_a_queued_run(catalog)
     delete_url = reverse("admin:feeds_productsource_delete", args=[source.pk])
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(delete_url, {"post": "yes"})
@@ -239,13 +245,7 @@ def test_a_source_deleted_in_admin_takes_its_queued_uploads_file(
 def test_sources_deleted_from_the_admin_list_take_their_queued_uploads_files(
     admin_client, catalog, django_capture_on_commit_callbacks
 ):
-    source = ProductSourceFactory(catalog=catalog, kind="upload")
-    run, _ = services.feed_run_upload(
-        tenant=catalog.tenant,
-        source=source,
-        actor=None,
-        uploaded=SimpleUploadedFile("feed.csv", b"id,title,price\n1,Hat,5 USD\n"),
-    )
+    source, run = _upload_source_with_a_queued_run(catalog)
     action = {"action": "delete_selected", "_selected_action": [source.pk], "post": "yes"}
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(LIST_URL, action)
