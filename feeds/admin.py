@@ -19,8 +19,8 @@ from .models import (
 
 
 class SourceChecksForm(forms.ModelForm):
-    """Shows what the feeds services refuse on the posted values (the change form and the
-    list's editable columns), before ProductSourceAdmin saves through them."""
+    """Shows what the feeds services refuse on the posted values (the add and change forms,
+    the list's editable columns), before ProductSourceAdmin saves through them."""
 
     class Meta:
         model = ProductSource
