@@ -1,32 +1,74 @@
+import copy
+
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
+from catalog_health.service_forms import add_service_errors
 from catalog_health.tenancy.currencies import CurrencyFormField
 
+from . import events
 from .countries import CountryFormField
 from .forms import CatalogNameField, PastedTextField, TrackingNumberField
 from .models import Catalog, Product
 from .rules import EDITABLE_FIELDS, product_edit_errors, product_edit_refusal
-from .services import product_update
+from .services import (
+    CATALOG_EDITABLE,
+    catalog_create,
+    catalog_update,
+    catalog_validate,
+    product_update,
+)
 
 
 class CatalogAdminForm(forms.ModelForm):
+    """The service's checks on the posted values, with its messages; CatalogAdmin saves
+    through it."""
+
     class Meta:
         model = Catalog
-        fields = ["tenant", "name", "country", "currency", "handling_days"]
+        fields = ["tenant", *CATALOG_EDITABLE]
         field_classes = {
             "name": CatalogNameField,
             "country": CountryFormField,
             "currency": CurrencyFormField,
         }
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:  # a field's own error stands
+            return cleaned
+        catalog = copy.copy(self.instance)  # the instance itself is filled in after clean()
+        if "tenant" in cleaned:  # added: the tenant chosen
+            catalog.tenant = cleaned["tenant"]
+        try:
+            catalog_validate(catalog=catalog, data={f: cleaned[f] for f in CATALOG_EDITABLE})
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        return cleaned
+
 
 @admin.register(Catalog)
 class CatalogAdmin(admin.ModelAdmin):
+    """Added and changed through the catalog services, audited with the staff member. A
+    catalog stays in its tenant: its products, orders and sources carry that tenant too."""
+
     form = CatalogAdminForm
     list_display = ["name", "tenant", "country", "currency", "handling_days", "created_at"]
     list_filter = ["tenant"]
     search_fields = ["name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["tenant"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in CATALOG_EDITABLE}
+        if change:
+            stored = Catalog.objects.for_tenant(obj.tenant_id).get(pk=obj.pk)
+            catalog_update(tenant=obj.tenant, catalog=stored, actor=request.user, data=data)
+        else:
+            obj.pk = catalog_create(tenant=obj.tenant, actor=request.user, **data).pk
+        obj.refresh_from_db()  # what the service stored, for admin's message and history
 
 
 class ProductAdminForm(forms.ModelForm):
@@ -101,8 +143,38 @@ class OrderAdminForm(forms.ModelForm):
         }
 
 
+class SalesDataAdmin(admin.ModelAdmin):
+    """Order lines and daily impressions are what products are scored on: a change or delete
+    here is announced (catalogs.events) as an import, an upload or the API announces theirs,
+    so the tenant is scored again."""
+
+    sales_data_kind: str  # "orders" or "impressions"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        moved_from = {form.initial.get("catalog")} if change else set()
+        self._announce({obj.catalog_id} | moved_from)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._announce({obj.catalog_id})
+
+    def delete_queryset(self, request, queryset):
+        catalog_ids = set(queryset.values_list("catalog_id", flat=True))
+        super().delete_queryset(request, queryset)
+        self._announce(catalog_ids)
+
+    def _announce(self, catalog_ids: set) -> None:
+        catalogs = Catalog.objects.filter(pk__in=catalog_ids - {None}).select_related("tenant")
+        for catalog in catalogs.order_by("pk"):
+            events.sales_data_changed(
+                tenant=catalog.tenant, catalog=catalog, kind=self.sales_data_kind
+            )
+
+
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(SalesDataAdmin):
+    sales_data_kind = "orders"
     form = OrderAdminForm
     list_display = [
         "order_id",
@@ -129,7 +201,8 @@ class DailyImpressionAdminForm(forms.ModelForm):
 
 
 @admin.register(DailyImpression)
-class DailyImpressionAdmin(admin.ModelAdmin):
+class DailyImpressionAdmin(SalesDataAdmin):
+    sales_data_kind = "impressions"
     form = DailyImpressionAdminForm
     list_display = ["sku", "date", "tenant", "impressions", "clicks"]
     list_filter = ["tenant"]
@@ -140,6 +213,11 @@ class DailyImpressionAdmin(admin.ModelAdmin):
 
 # --- Uploads of marketplace exports (issue #20) --------------------------------------------
 from .models import ColumnMappingPreset, OrderUpload  # noqa: E402
+from .order_uploads import (  # noqa: E402
+    mapping_preset_delete,
+    mapping_preset_save,
+    mapping_preset_validate,
+)
 
 
 @admin.register(OrderUpload)
@@ -171,9 +249,64 @@ class OrderUploadAdmin(admin.ModelAdmin):
         return super().get_queryset(request).defer("data", "preview")
 
 
+class ColumnMappingPresetAdminForm(forms.ModelForm):
+    """A mapping's columns and cancel values, checked against the header it was made for as
+    on the upload page."""
+
+    class Meta:
+        model = ColumnMappingPreset
+        fields = ["columns", "cancel_values"]
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in self.Meta.fields:
+            if field in cleaned and not isinstance(cleaned[field], dict):
+                self.add_error(field, "A JSON object: field name → value.")
+        if self.errors:  # a field's own error stands
+            return cleaned
+        try:
+            mapping_preset_validate(
+                kind=self.instance.kind,
+                name=self.instance.name,
+                header=self.instance.header,
+                columns=cleaned["columns"],
+                cancel_values=cleaned["cancel_values"],
+            )
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        return cleaned
+
+
 @admin.register(ColumnMappingPreset)
 class ColumnMappingPresetAdmin(admin.ModelAdmin):
+    """Made from a file's header on the upload page; changed and deleted here through the
+    same services (checked, audited with the staff member). Tenant, kind and name are what
+    the mapping is found by, so they stay."""
+
+    form = ColumnMappingPresetAdminForm
     list_display = ["name", "kind", "tenant", "updated_at"]
     list_filter = ["kind", "tenant"]
     search_fields = ["name"]
-    readonly_fields = ["header_key", "header", "created_at", "updated_at"]
+    readonly_fields = ["tenant", "kind", "name", "header_key", "header", "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        mapping_preset_save(
+            tenant=obj.tenant,
+            actor=request.user,
+            kind=obj.kind,
+            name=obj.name,
+            header=obj.header,
+            columns=form.cleaned_data["columns"],
+            cancel_values=form.cleaned_data["cancel_values"],
+        )
+        obj.refresh_from_db()  # what the service stored, for admin's message and history
+
+    def delete_model(self, request, obj):
+        mapping_preset_delete(tenant=obj.tenant, actor=request.user, preset=obj)
+
+    def delete_queryset(self, request, queryset):
+        for preset in queryset.select_related("tenant"):
+            self.delete_model(request, preset)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from celery import current_app
@@ -29,6 +30,27 @@ from catalogs.order_files import impressions_read_file, orders_import_file, orde
 from catalogs.order_formats import header_signature, is_xlsx
 from catalogs.order_io import FileError
 
+if TYPE_CHECKING:
+    from catalogs.order_formats import ColumnMapping
+
+
+def mapping_preset_validate(
+    *, kind: str, name: str, header: list[str], columns: dict, cancel_values: dict | None
+) -> ColumnMapping:
+    """The ColumnMapping that mapping_preset_save would store, or the ValidationError it
+    would raise (saving nothing: for forms that show it before saving through it)."""
+    from catalogs.order_formats import ColumnMapping  # pandas: loaded on use
+
+    mapping = ColumnMapping(
+        columns={k: v for k, v in columns.items() if v}, cancel_values=cancel_values or {}
+    )
+    problems = mapping.errors(header, kind=kind)
+    if not name.strip():
+        problems.insert(0, "Give the mapping a name.")
+    if problems:
+        raise ValidationError(problems)
+    return mapping
+
 
 @transaction.atomic
 def mapping_preset_save(
@@ -43,16 +65,9 @@ def mapping_preset_save(
 ) -> ColumnMappingPreset:
     """Save (or replace, by name) a tenant's column mapping for one export layout; files
     with the same header are read through it from now on."""
-    from catalogs.order_formats import ColumnMapping  # pandas: loaded on use
-
-    mapping = ColumnMapping(
-        columns={k: v for k, v in columns.items() if v}, cancel_values=cancel_values or {}
+    mapping = mapping_preset_validate(
+        kind=kind, name=name, header=header, columns=columns, cancel_values=cancel_values
     )
-    problems = mapping.errors(header, kind=kind)
-    if not name.strip():
-        problems.insert(0, "Give the mapping a name.")
-    if problems:
-        raise ValidationError(problems)
     preset, _ = ColumnMappingPreset.objects.for_tenant(tenant).update_or_create(
         tenant=tenant,
         kind=kind,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -47,7 +48,13 @@ from .selectors import TRACKING_NOT_VALID
 
 @transaction.atomic
 def catalog_create(
-    *, tenant: Tenant, actor, name: str, country: str = "US", currency: str | None = None
+    *,
+    tenant: Tenant,
+    actor,
+    name: str,
+    country: str = "US",
+    currency: str | None = None,
+    handling_days: int | None = None,
 ) -> Catalog:
     """A new catalog; its currency is the tenant's unless given (None), and a given one must
     be an ISO 4217 code, its country an ISO 3166 code (both stored in capitals)."""
@@ -57,6 +64,8 @@ def catalog_create(
         country=_country(country),
         currency=_currency(tenant.currency if currency is None else currency),
     )
+    if handling_days is not None:
+        catalog.handling_days = _handling_days(handling_days)
     catalog.full_clean()
     catalog.save()
     audit_record(tenant=tenant, actor=actor, action="catalog.created", target=catalog)
@@ -93,38 +102,52 @@ def _country(value) -> str:
         raise ValidationError({"country": exc.messages}) from exc
 
 
+def _handling_days(days) -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_HANDLING_DAYS:
+        raise ValidationError({"handling_days": f"Handling time is 0 to {MAX_HANDLING_DAYS} days."})
+    return days
+
+
 CATALOG_EDITABLE = ("name", "country", "currency", "handling_days")
+CATALOG_RULES = {
+    "name": _catalog_name,
+    "currency": _currency,
+    "country": _country,
+    "handling_days": _handling_days,
+}
+
+
+def _catalog_apply(catalog: Catalog, data: dict) -> dict:
+    """Set data's editable values on catalog as the rules take them (ValidationError naming
+    the field otherwise); returns what changed, field: [old, new]."""
+    changes = {}
+    for field in CATALOG_EDITABLE:
+        if field not in data:
+            continue
+        value = CATALOG_RULES[field](data[field])
+        if getattr(catalog, field) != value:
+            changes[field] = [getattr(catalog, field), value]
+            setattr(catalog, field, value)
+    if changes:
+        # Only what changes is checked: a value saved before a rule existed (a currency
+        # "US$") must not block an unrelated setting; admin shows and fixes it.
+        catalog.full_clean(exclude=[f for f in CATALOG_EDITABLE if f not in changes])
+    return changes
+
+
+def catalog_validate(*, catalog: Catalog, data: dict) -> None:
+    """Raise the ValidationError that catalog_update (catalog_create, for a catalog not saved
+    yet) would raise for data, saving nothing: for forms that show the service's errors
+    before saving through it (Django admin). ``catalog`` needs its tenant."""
+    _catalog_apply(copy.copy(catalog), data)
 
 
 @transaction.atomic
 def catalog_update(*, tenant: Tenant, catalog: Catalog, actor, data: dict) -> Catalog:
     if catalog.tenant_id != tenant.pk:
         raise Catalog.DoesNotExist
-    if "name" in data:
-        data = {**data, "name": _catalog_name(data["name"])}
-    if "currency" in data:
-        data = {**data, "currency": _currency(data["currency"])}
-    if "country" in data:
-        data = {**data, "country": _country(data["country"])}
-    if "handling_days" in data:
-        days = data["handling_days"]
-        if (
-            isinstance(days, bool)
-            or not isinstance(days, int)
-            or not 0 <= days <= MAX_HANDLING_DAYS
-        ):
-            raise ValidationError(
-                {"handling_days": f"Handling time is 0 to {MAX_HANDLING_DAYS} days."}
-            )
-    changes = {}
-    for field in CATALOG_EDITABLE:
-        if field in data and getattr(catalog, field) != data[field]:
-            changes[field] = [getattr(catalog, field), data[field]]
-            setattr(catalog, field, data[field])
+    changes = _catalog_apply(catalog, data)
     if changes:
-        # Only what changes is checked: a value saved before a rule existed (a currency
-        # "US$") must not block an unrelated setting; admin shows and fixes it.
-        catalog.full_clean(exclude=[f for f in CATALOG_EDITABLE if f not in changes])
         catalog.save()
         audit_record(
             tenant=tenant, actor=actor, action="catalog.updated", target=catalog, changes=changes

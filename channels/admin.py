@@ -12,26 +12,15 @@ VALIDATED_FIELDS = ("channel", "format", "flagged", "label_slot", "rules")
 
 
 class ChannelFeedAdminForm(forms.ModelForm):
-    """Staff save only what the API would: the service's validation, its messages."""
+    """Staff change only what the API would, checked by the service's validation with its
+    messages; ChannelFeedAdmin saves through the service."""
 
     class Meta:
         model = ChannelFeed
-        fields = (
-            "tenant",
-            "catalog",
-            "name",
-            *VALIDATED_FIELDS,
-            "include_pending",
-            "basic_username",
-            "created_by",
-        )
+        fields = ("name", *VALIDATED_FIELDS, "include_pending")
 
     def clean(self):
         cleaned = super().clean()
-        tenant, catalog = cleaned.get("tenant"), cleaned.get("catalog")
-        if tenant is not None and catalog is not None and catalog.tenant_id != tenant.pk:
-            # the feed would publish another tenant's products under this tenant
-            self.add_error("catalog", "This catalog belongs to another tenant.")
         if all(f in cleaned for f in VALIDATED_FIELDS):  # else a field's own error stands
             feed = copy.copy(self.instance)  # the instance itself is filled in after clean()
             for field in VALIDATED_FIELDS:
@@ -45,19 +34,29 @@ class ChannelFeedAdminForm(forms.ModelForm):
 
 @admin.register(ChannelFeed)
 class ChannelFeedAdmin(admin.ModelAdmin):
+    """Changes and deletes go through the service (audited with the staff member; a new
+    channel or format keeps the old URL as a redirect). A feed stays with its catalog, and its
+    credentials are set where their password goes with them: the feed's page or the API."""
+
     form = ChannelFeedAdminForm
     list_display = ("id", "tenant", "catalog", "channel", "format", "flagged", "last_fetched_at")
     list_filter = ("channel", "format", "flagged")
-    raw_id_fields = ("tenant", "catalog", "created_by")
     # the token is the feed's secret: staff rotate it on the feed's page, never read it here
     exclude = ("token", "basic_password_hash")
-    readonly_fields = ("last_fetched_at",)
+    readonly_fields = ("tenant", "catalog", "basic_username", "created_by", "last_fetched_at")
 
     def save_model(self, request, obj, form, change):
-        if change and {"channel", "format"} & set(form.changed_data):
-            old = f"{form.initial['channel']}.{form.initial['format']}"
-            services.feed_keep_former_filename(obj, old=old)
-        super().save_model(request, obj, form, change)
+        stored = ChannelFeed.objects.for_tenant(obj.tenant_id).get(pk=obj.pk)
+        data = {f: form.cleaned_data[f] for f in (*services.SETTINGS_FIELDS, "rules")}
+        services.feed_update(tenant=obj.tenant, actor=request.user, feed=stored, data=data)
+        obj.refresh_from_db()  # what the service stored, for admin's message and history
+
+    def delete_model(self, request, obj):
+        services.feed_delete(tenant=obj.tenant, actor=request.user, feed=obj)
+
+    def delete_queryset(self, request, queryset):
+        for feed in queryset.select_related("tenant"):
+            self.delete_model(request, feed)
 
     def has_add_permission(self, request):
         # made on the catalog's Channel feeds page or through the API: the service gives it

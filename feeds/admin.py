@@ -1,13 +1,50 @@
+import copy
+
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
+from catalog_health.service_forms import add_service_errors
 from catalog_health.tenancy.services import audit_record
 
-from . import crypto, services
-from .models import FeedRowError, FeedRun, FeedRunChange, FeedSettings, ProductSource
+from . import services
+from .models import (
+    FeedRowError,
+    FeedRun,
+    FeedRunChange,
+    FeedSettings,
+    ProductSource,
+    RunStatus,
+)
 
 
-class ProductSourceAdminForm(forms.ModelForm):
+class SourceChecksForm(forms.ModelForm):
+    """Shows what the feeds services refuse on the posted values (the add and change forms,
+    the list's editable columns), before ProductSourceAdmin saves through them."""
+
+    class Meta:
+        model = ProductSource
+        fields = ["catalog", *services.SOURCE_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:  # a field's own error stands
+            return cleaned
+        source = copy.copy(self.instance)  # the instance itself is filled in after clean()
+        if cleaned.get("catalog") is not None:  # added: the source joins its catalog's tenant
+            source.catalog_id = cleaned["catalog"].pk
+            source.tenant_id = cleaned["catalog"].tenant_id
+        for field in services.SOURCE_FIELDS:
+            if field in cleaned:
+                setattr(source, field, cleaned[field])
+        try:
+            services.source_validate(source)
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        return cleaned
+
+
+class ProductSourceAdminForm(SourceChecksForm):
     new_password = forms.CharField(
         required=False,
         strip=False,  # spaces at either end are part of a password
@@ -15,13 +52,14 @@ class ProductSourceAdminForm(forms.ModelForm):
         help_text="Write-only: stored encrypted, never shown. Leave empty to keep the stored one.",
     )
 
-    class Meta:
-        model = ProductSource
-        exclude = ["password_encrypted"]  # noqa: DJ006 -- write-only secret never in the form
-
 
 @admin.register(ProductSource)
 class ProductSourceAdmin(admin.ModelAdmin):
+    """Saves (the form, the list's editable columns, the add form) and deletes go through the
+    feeds services, as on the source's page and over the API: they reschedule the next pull,
+    forget a former feed's validators and host key, take a deleted source's held stages and
+    waiting upload files, and record the staff member in the audit log."""
+
     form = ProductSourceAdminForm
     list_display = [
         "name",
@@ -40,6 +78,7 @@ class ProductSourceAdmin(admin.ModelAdmin):
     search_fields = ["name", "url"]
     raw_id_fields = ["catalog"]
     readonly_fields = [
+        "next_pull_at",  # the services compute it from the schedule
         "last_success_at",
         "host_key_type",
         "host_key_fingerprint",
@@ -47,6 +86,15 @@ class ProductSourceAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     actions = ["forget_host_key"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        # a source stays in its catalog, as on its page and over the API
+        return ["tenant", "catalog", *self.readonly_fields]
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=SourceChecksForm, **kwargs)
 
     @admin.action(description="Forget the stored sftp host key (the next pull trusts it again)")
     def forget_host_key(self, request, queryset):
@@ -59,16 +107,33 @@ class ProductSourceAdmin(admin.ModelAdmin):
             )
 
     def save_model(self, request, obj, form, change):
-        if form.cleaned_data.get("new_password"):
-            obj.password_encrypted = crypto.encrypt(form.cleaned_data["new_password"])
-        super().save_model(request, obj, form, change)
-        audit_record(
-            tenant=obj.tenant,
-            actor=request.user,
-            action="feed_source.admin_saved",
-            target=obj,
-            changes={"fields": sorted(form.changed_data)},
-        )
+        data = {f: form.cleaned_data[f] for f in services.SOURCE_FIELDS if f in form.cleaned_data}
+        password = form.cleaned_data.get("new_password", "")
+        if change:
+            saved = services.source_update(
+                tenant=obj.tenant,
+                source=obj,
+                actor=request.user,
+                data=data,
+                password=password or None,
+            )
+        else:
+            saved = services.source_create(
+                tenant=obj.catalog.tenant,
+                catalog=obj.catalog,
+                actor=request.user,
+                data=data,
+                password=password,
+            )
+        obj.pk = saved.pk
+        obj.refresh_from_db()  # what the services stored, for admin's message and history
+
+    def delete_model(self, request, obj):
+        services.source_delete(tenant=obj.tenant, source=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for source in queryset.select_related("tenant"):
+            self.delete_model(request, source)
 
 
 @admin.register(FeedRun)
@@ -93,9 +158,25 @@ class FeedRunAdmin(admin.ModelAdmin):
     raw_id_fields = ["catalog", "source", "requested_by", "confirmed_by"]
     exclude = ["one_time_password_encrypted"]
     show_full_result_count = False
+    actions = ["discard"]
 
     def has_add_permission(self, request):
         return False
+
+    # A run's fate changes through the services only: a discard drops its staging table, the
+    # reaper fails a stuck run and raises its source's fence so a live worker cannot apply,
+    # and each is audited.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(
+        description="Discard the selected runs waiting for confirmation", permissions=["view"]
+    )
+    def discard(self, request, queryset):
+        held = list(queryset.filter(status=RunStatus.NEEDS_CONFIRMATION).select_related("tenant"))
+        for run in held:
+            services.feed_run_cancel(tenant=run.tenant, run=run, actor=request.user)
+        self.message_user(request, f"Discarded {len(held)} run(s); their catalogs are unchanged.")
 
 
 @admin.register(FeedRowError)

@@ -167,6 +167,22 @@ def _clean_source(source: ProductSource) -> None:
     source.full_clean(exclude=["tenant", "catalog"])
 
 
+DUPLICATE_NAME = "This catalog already has a source of that name."
+
+
+def source_validate(source: ProductSource) -> None:
+    """Raise the ValidationError that source_create or source_update would raise for
+    ``source`` as it stands (its tenant_id and catalog_id set), saving nothing: for forms that
+    show those errors before saving through them (Django admin). Like the save, it sets the
+    schedule of an upload or API source to manual: give it a copy."""
+    _clean_source(source)
+    siblings = ProductSource.objects.for_tenant(source.tenant_id).filter(
+        catalog_id=source.catalog_id, name=source.name
+    )
+    if siblings.exclude(pk=source.pk).exists():
+        raise ValidationError({"name": DUPLICATE_NAME})
+
+
 def _encoding_problem(name: str) -> str | None:
     """Why ``name`` cannot decode a feed: an unknown name, or a codec that is not a text
     encoding (base64, rot13 …). Refused when saved, rather than failing every run."""
@@ -227,7 +243,7 @@ def source_create(
         with transaction.atomic():
             source.save()
     except IntegrityError as exc:
-        raise ValidationError({"name": "This catalog already has a source of that name."}) from exc
+        raise ValidationError({"name": DUPLICATE_NAME}) from exc
     audit_record(
         tenant=tenant,
         actor=actor,
@@ -279,7 +295,7 @@ def source_update(
         with transaction.atomic():
             source.save()
     except IntegrityError as exc:
-        raise ValidationError({"name": "This catalog already has a source of that name."}) from exc
+        raise ValidationError({"name": DUPLICATE_NAME}) from exc
     if changes:
         audit_record(
             tenant=tenant, actor=actor, action="feed_source.updated", target=source, changes=changes

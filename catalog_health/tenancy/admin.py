@@ -1,14 +1,58 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from catalog_health.service_forms import add_service_errors
 
 from .currencies import CurrencyFormField
 from .models import ApiToken, AuditEvent, Membership, Tenant
+from .services import (
+    api_token_revoke,
+    member_add_by_staff,
+    member_role_validate,
+    member_set_role_by_staff,
+    tenant_settings_update,
+)
+
+
+class MembershipAdminForm(forms.ModelForm):
+    """A member's role, checked by the services' rules (the tenant keeps an owner)."""
+
+    class Meta:
+        model = Membership
+        fields = ["tenant", "user", "role"]
+
+    def clean(self):
+        cleaned = super().clean()
+        # self.instance still holds the stored role: it is filled in after clean()
+        if self.instance.pk is not None and "role" in cleaned:
+            try:
+                member_role_validate(
+                    tenant=self.instance.tenant, membership=self.instance, role=cleaned["role"]
+                )
+            except ValidationError as exc:
+                add_service_errors(self, exc)
+        return cleaned
+
+
+def _role_save(request, membership: Membership) -> None:
+    """Save the role an admin form gave ``membership`` through the service (audited)."""
+    stored = Membership.objects.get(pk=membership.pk)
+    member_set_role_by_staff(
+        tenant=membership.tenant, actor=request.user, membership=stored, role=membership.role
+    )
 
 
 class MembershipInline(admin.TabularInline):
+    """Roles are changed here; members are added on the Memberships page (audited there)."""
+
     model = Membership
+    form = MembershipAdminForm
     extra = 0
-    autocomplete_fields = ["user"]
+    readonly_fields = ["user"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class TenantAdminForm(forms.ModelForm):
@@ -20,26 +64,89 @@ class TenantAdminForm(forms.ModelForm):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    """The date order and members' roles are changed through the services the tenant's own
+    pages use, so the tenant's audit trail shows them with the staff member."""
+
     form = TenantAdminForm
     list_display = ["name", "slug", "time_zone", "currency", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
 
+    def save_model(self, request, obj, form, change):
+        date_order = obj.date_order
+        if change:
+            obj.date_order = form.initial["date_order"]  # the service changes it, audited
+        super().save_model(request, obj, form, change)
+        if change:
+            tenant_settings_update(tenant=obj, actor=request.user, date_order=date_order)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # sorts the rows into changed and deleted ones
+        for membership, changed in formset.changed_objects:
+            if "role" in changed:
+                _role_save(request, membership)
+        for membership in formset.deleted_objects:
+            membership.delete()
+        return None
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    """Added and changed through the services (audited like the members page's invitations
+    and role changes, the tenant keeps an owner). A membership stays one user's in one
+    tenant."""
+
+    form = MembershipAdminForm
     list_display = ["user", "tenant", "role", "created_at"]
     list_filter = ["role", "tenant"]
     search_fields = ["user__username", "tenant__slug"]
     autocomplete_fields = ["user", "tenant"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["tenant", "user"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            if "role" in form.changed_data:
+                _role_save(request, obj)
+        else:
+            obj.pk = member_add_by_staff(
+                tenant=obj.tenant, actor=request.user, user=obj.user, role=obj.role
+            ).pk
+        obj.refresh_from_db()  # what the service stored, for admin's message and history
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made on the API tokens page (the key is shown once, there) and revoked
+    here with the *Revoke* action, audited as on that page. A token stays its user's in its
+    tenant."""
+
     list_display = ["name", "prefix", "user", "tenant", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["tenant"]
-    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+    readonly_fields = [
+        "tenant",
+        "user",
+        "prefix",
+        "key_hash",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        tokens = list(queryset.filter(revoked_at__isnull=True).select_related("tenant"))
+        for token in tokens:
+            api_token_revoke(tenant=token.tenant, token=token, actor=request.user)
+        self.message_user(request, f"Revoked {len(tokens)} token(s).")
 
 
 @admin.register(AuditEvent)

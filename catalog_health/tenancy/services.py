@@ -194,32 +194,84 @@ def member_set_role(
     *, tenant: Tenant, actor_membership: Membership, membership: Membership, role: str
 ) -> Membership:
     _require(actor_membership, Perm.MANAGE_MEMBERS)
+    _check_role_of_member(tenant=tenant, membership=membership, role=role)
+    allowed = assignable_roles(actor_membership.role)
+    if role not in allowed or membership.role not in allowed:
+        raise ValidationError({"role": "Only an owner can grant or change the owner role."})
+    return _role_set(tenant=tenant, actor=actor_membership.user, membership=membership, role=role)
+
+
+def _require_staff(actor) -> None:
+    if not getattr(actor, "is_staff", False):
+        raise PermissionDenied("Only platform staff manage members outside the members page.")
+
+
+def _check_role_of_member(*, tenant: Tenant, membership: Membership, role: str) -> None:
     if membership.tenant_id != tenant.pk:
         raise Membership.DoesNotExist
     if role not in Role.values:
         raise ValidationError({"role": "Unknown role."})
-    allowed = assignable_roles(actor_membership.role)
-    if role not in allowed or membership.role not in allowed:
-        raise ValidationError({"role": "Only an owner can grant or change the owner role."})
-    if membership.role == Role.OWNER and role != Role.OWNER:
+
+
+def _check_owner_kept(*, tenant: Tenant, membership: Membership, role: str, lock: bool) -> None:
+    if membership.role != Role.OWNER or role == Role.OWNER:
+        return
+    owners = Membership.objects.filter(tenant=tenant, role=Role.OWNER)
+    if lock:
         # Lock the owners before counting: two owners demoting each other at once would
         # each count two and leave the tenant without one.
-        owners = len(
-            Membership.objects.select_for_update()
-            .filter(tenant=tenant, role=Role.OWNER)
-            .values_list("pk", flat=True)
-        )
-        if owners <= 1:
-            raise ValidationError({"role": "A tenant needs at least one owner."})
+        owners = owners.select_for_update()
+    if len(owners.values_list("pk", flat=True)) <= 1:
+        raise ValidationError({"role": "A tenant needs at least one owner."})
+
+
+def _role_set(*, tenant: Tenant, actor, membership: Membership, role: str) -> Membership:
+    _check_owner_kept(tenant=tenant, membership=membership, role=role, lock=True)
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
     audit_record(
         tenant=tenant,
-        actor=actor_membership.user,
+        actor=actor,
         action="member.role_changed",
         target=membership,
         changes={"role": [old, role]},
+    )
+    return membership
+
+
+def member_role_validate(*, tenant: Tenant, membership: Membership, role: str) -> None:
+    """Raise the ValidationError member_set_role_by_staff would raise for giving
+    ``membership`` (as stored) ``role``, saving nothing: for forms that show it first."""
+    _check_role_of_member(tenant=tenant, membership=membership, role=role)
+    _check_owner_kept(tenant=tenant, membership=membership, role=role, lock=False)
+
+
+@transaction.atomic
+def member_set_role_by_staff(
+    *, tenant: Tenant, actor, membership: Membership, role: str
+) -> Membership:
+    """Platform staff (Django admin) give a member any role; audited like a change on the
+    members page, and the tenant keeps an owner."""
+    _require_staff(actor)
+    _check_role_of_member(tenant=tenant, membership=membership, role=role)
+    return _role_set(tenant=tenant, actor=actor, membership=membership, role=role)
+
+
+@transaction.atomic
+def member_add_by_staff(*, tenant: Tenant, actor, user, role: str) -> Membership:
+    """Platform staff (Django admin) add an existing user to the tenant; audited like an
+    invitation on the members page."""
+    _require_staff(actor)
+    if role not in Role.values:
+        raise ValidationError({"role": "Unknown role."})
+    membership = Membership.objects.create(tenant=tenant, user=user, role=role)
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="member.invited",
+        target=membership,
+        changes={"role": [None, role], "user_created": False},
     )
     return membership
 

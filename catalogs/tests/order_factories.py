@@ -39,3 +39,24 @@ class DailyImpressionFactory(factory.django.DjangoModelFactory):
     date = factory.LazyFunction(lambda: timezone.now().date())
     impressions = 1000
     clicks = 20
+
+
+def order_admin_form(order: Order, **changes) -> dict:
+    """Django admin's change form of ``order`` as posted, with ``changes`` typed in."""
+    data = {
+        "tenant": order.tenant_id,
+        "catalog": order.catalog_id,
+        "product": order.product_id,
+        "order_id": order.order_id,
+        "sku": order.sku,
+        "quantity": order.quantity,
+        "item_price": order.item_price,
+        "shipping_fee": order.shipping_fee,
+        "cancel_reason": "",
+        "tracking_number": order.tracking_number,
+    }
+    for field in ("placed_at", "ship_by", "shipped_at"):
+        when = getattr(order, field)
+        data[f"{field}_0"] = when.date().isoformat() if when else ""
+        data[f"{field}_1"] = when.strftime("%H:%M:%S") if when else ""
+    return {**data, **changes}

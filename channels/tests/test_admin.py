@@ -8,6 +8,8 @@ import json
 import pytest
 from django.urls import reverse
 
+from catalog_health.tenancy.models import AuditEvent
+
 from .factories import ChannelFeedFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,19 +70,19 @@ def test_valid_rules_are_saved_in_admin(admin_client, catalog):
     assert feed.rules == rules
 
 
-def test_a_catalog_of_another_tenant_is_refused_in_admin(admin_client, catalog):
+def test_a_feed_stays_with_its_catalog_in_admin(admin_client, catalog):
+    """As in the API: moving it would publish another catalog's (or tenant's) products at
+    the URL the channel was given."""
     from catalogs.tests.factories import CatalogFactory
 
     feed = ChannelFeedFactory(catalog=catalog)
     foreign = CatalogFactory()  # another tenant's
     assert foreign.tenant_id != feed.tenant_id
     url = reverse("admin:channels_channelfeed_change", args=[feed.pk])
-    response = admin_client.post(url, _form(feed, catalog=foreign.pk))
-    assert response.context["adminform"].form.errors["catalog"] == [
-        "This catalog belongs to another tenant."
-    ]
+    response = admin_client.post(url, _form(feed, tenant=foreign.tenant_id, catalog=foreign.pk))
+    assert response.status_code == 302
     feed.refresh_from_db()
-    assert feed.catalog_id == catalog.pk
+    assert (feed.tenant_id, feed.catalog_id) == (catalog.tenant_id, catalog.pk)
 
 
 def test_feeds_are_not_added_in_admin(admin_client):
@@ -98,3 +100,46 @@ def test_a_channel_changed_in_admin_keeps_its_old_url_as_a_redirect(admin_client
     assert response.status_code == 302
     feed.refresh_from_db()
     assert client.get(given)["Location"].endswith(services.feed_path(feed))
+
+
+def test_a_feed_changed_in_admin_is_audited_with_the_staff_member(admin_client, catalog):
+    feed = ChannelFeedFactory(catalog=catalog, name="Google")
+    url = reverse("admin:channels_channelfeed_change", args=[feed.pk])
+    response = admin_client.post(url, _form(feed, name="Google main", flagged="ignore"))
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="channel_feed.updated")
+    assert event.changes == {"name": ["Google", "Google main"], "flagged": ["exclude", "ignore"]}
+    assert (event.tenant_id, event.actor.username) == (catalog.tenant_id, "admin")
+
+
+def test_credentials_are_not_changed_in_admin(admin_client, catalog):
+    """A user name goes with its password, which only the feed's page and the API take
+    (hashed, and audited)."""
+    feed = ChannelFeedFactory(catalog=catalog, basic_username="merchant")
+    feed.basic_password_hash = "stored-hash"
+    feed.save()
+    url = reverse("admin:channels_channelfeed_change", args=[feed.pk])
+    assert admin_client.post(url, _form(feed, basic_username="")).status_code == 302
+    feed.refresh_from_db()
+    assert (feed.basic_username, feed.basic_password_hash) == ("merchant", "stored-hash")
+
+
+def test_a_feed_deleted_in_admin_is_audited(admin_client, catalog):
+    feed = ChannelFeedFactory(catalog=catalog)
+    url = reverse("admin:channels_channelfeed_delete", args=[feed.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    event = AuditEvent.objects.get(action="channel_feed.deleted")
+    assert (event.target_id, event.actor.username) == (str(feed.pk), "admin")
+
+
+def test_feeds_deleted_from_the_admin_list_are_audited(admin_client, catalog):
+    feeds = [ChannelFeedFactory(catalog=catalog) for _ in range(2)]
+    action = {
+        "action": "delete_selected",
+        "_selected_action": [f.pk for f in feeds],
+        "post": "yes",
+    }
+    response = admin_client.post(reverse("admin:channels_channelfeed_changelist"), action)
+    assert response.status_code == 302
+    audited = AuditEvent.objects.filter(action="channel_feed.deleted")
+    assert sorted(audited.values_list("target_id", flat=True)) == sorted(str(f.pk) for f in feeds)

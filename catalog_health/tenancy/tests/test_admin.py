@@ -1,0 +1,171 @@
+"""Django admin changes members, API tokens and a tenant's settings as the tenant's own pages
+do: through the tenancy services, so each change is in the tenant's audit trail (the members
+page's Recent activity) with the staff member who made it, and the services' rules hold."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from catalog_health.tenancy.models import ApiToken, AuditEvent, Membership, Tenant
+from catalog_health.tenancy.roles import Role
+from catalog_health.tenancy.services import api_token_create
+
+pytestmark = pytest.mark.django_db
+
+
+def _membership_form(membership: Membership, **changes) -> dict:
+    return {
+        "user": membership.user_id,
+        "tenant": membership.tenant_id,
+        "role": membership.role,
+        **changes,
+    }
+
+
+def _change_url(obj) -> str:
+    return reverse(f"admin:tenancy_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def test_a_role_changed_in_admin_is_audited_with_the_staff_member(admin_client, member, tenant_a):
+    membership = Membership.objects.get(user=member(tenant_a, Role.VIEWER))
+    form = _membership_form(membership, role=Role.ADMIN)
+    assert admin_client.post(_change_url(membership), form).status_code == 302
+    membership.refresh_from_db()
+    assert membership.role == Role.ADMIN
+    event = AuditEvent.objects.get(action="member.role_changed")
+    assert event.changes == {"role": [Role.VIEWER, Role.ADMIN]}
+    assert (event.tenant_id, event.actor.username) == (tenant_a.pk, "admin")
+
+
+def test_the_last_owner_keeps_the_role_in_admin(admin_client, member, tenant_a):
+    """Nobody could grant the owner role again."""
+    membership = Membership.objects.get(user=member(tenant_a, Role.OWNER))
+    response = admin_client.post(
+        _change_url(membership), _membership_form(membership, role=Role.ADMIN)
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["role"] == [
+        "A tenant needs at least one owner."
+    ]
+    membership.refresh_from_db()
+    assert membership.role == Role.OWNER
+
+
+def test_a_member_stays_the_same_user_of_the_same_tenant_in_admin(
+    admin_client, member, tenant_a, tenant_b, user_factory
+):
+    membership = Membership.objects.get(user=member(tenant_a, Role.VIEWER))
+    other = user_factory("someone-else")
+    form = _membership_form(membership, tenant=tenant_b.pk, user=other.pk)
+    assert admin_client.post(_change_url(membership), form).status_code == 302
+    membership.refresh_from_db()
+    assert (membership.tenant_id, membership.user_id) != (tenant_b.pk, other.pk)
+    assert membership.tenant_id == tenant_a.pk
+
+
+def test_a_member_added_in_admin_is_audited_with_the_staff_member(
+    admin_client, tenant_a, user_factory
+):
+    user = user_factory("newcomer")
+    form = {"user": user.pk, "tenant": tenant_a.pk, "role": Role.SELLER}
+    assert admin_client.post(reverse("admin:tenancy_membership_add"), form).status_code == 302
+    membership = Membership.objects.get(tenant=tenant_a, user=user)
+    assert membership.role == Role.SELLER
+    event = AuditEvent.objects.get(action="member.invited")
+    assert event.target_id == str(membership.pk)
+    assert event.changes == {"role": [None, Role.SELLER], "user_created": False}
+    assert event.actor.username == "admin"
+
+
+def _tenant_form(tenant: Tenant, memberships: list[Membership], **changes) -> dict:
+    data = {
+        "name": tenant.name,
+        "slug": tenant.slug,
+        "time_zone": tenant.time_zone,
+        "currency": tenant.currency,
+        "date_order": tenant.date_order,
+        "memberships-TOTAL_FORMS": len(memberships),
+        "memberships-INITIAL_FORMS": len(memberships),
+    }
+    for i, m in enumerate(memberships):
+        data |= {
+            f"memberships-{i}-id": m.pk,
+            f"memberships-{i}-tenant": tenant.pk,
+            f"memberships-{i}-user": m.user_id,
+            f"memberships-{i}-role": m.role,
+        }
+    return {**data, **changes}
+
+
+def test_a_role_changed_on_the_tenants_admin_page_is_audited(admin_client, member, tenant_a):
+    member(tenant_a, Role.OWNER)
+    viewer = Membership.objects.get(user=member(tenant_a, Role.VIEWER))
+    memberships = list(Membership.objects.filter(tenant=tenant_a).order_by("pk"))
+    index = memberships.index(viewer)
+    form = _tenant_form(tenant_a, memberships, **{f"memberships-{index}-role": Role.ADVERTISER})
+    assert admin_client.post(_change_url(tenant_a), form).status_code == 302
+    viewer.refresh_from_db()
+    assert viewer.role == Role.ADVERTISER
+    event = AuditEvent.objects.get(action="member.role_changed")
+    assert event.changes == {"role": [Role.VIEWER, Role.ADVERTISER]}
+    assert event.actor.username == "admin"
+
+
+def test_the_last_owner_keeps_the_role_on_the_tenants_admin_page(admin_client, member, tenant_a):
+    owner = Membership.objects.get(user=member(tenant_a, Role.OWNER))
+    form = _tenant_form(tenant_a, [owner], **{"memberships-0-role": Role.VIEWER})
+    response = admin_client.post(_change_url(tenant_a), form)
+    assert response.status_code == 200
+    assert "A tenant needs at least one owner." in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.role == Role.OWNER
+
+
+def test_a_date_order_changed_in_admin_is_audited_with_the_staff_member(admin_client, tenant_a):
+    form = _tenant_form(tenant_a, [], date_order="dmy")
+    assert admin_client.post(_change_url(tenant_a), form).status_code == 302
+    tenant_a.refresh_from_db()
+    assert tenant_a.date_order == "dmy"
+    event = AuditEvent.objects.get(action="tenant.settings_changed")
+    assert event.changes == {"date_order": ["", "dmy"]}
+    assert event.actor.username == "admin"
+
+
+def test_a_token_revoked_in_admin_is_audited_with_the_staff_member(admin_client, member, tenant_a):
+    token, _key = api_token_create(tenant=tenant_a, user=member(tenant_a), name="CI")
+    action = {"action": "revoke", "_selected_action": [token.pk]}
+    response = admin_client.post(reverse("admin:tenancy_apitoken_changelist"), action)
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    event = AuditEvent.objects.get(action="api_token.revoked")
+    assert (event.target_id, event.actor.username) == (str(token.pk), "admin")
+
+
+def test_a_tokens_owner_tenant_and_revocation_are_not_edited_in_admin(
+    admin_client, member, tenant_a, tenant_b
+):
+    """Moving a key to another user or tenant would hand it their data; un-revoking would
+    bring back a key its owner withdrew, unaudited."""
+    owner = member(tenant_a)
+    token, _key = api_token_create(tenant=tenant_a, user=owner, name="CI")
+    token.revoked_at = token.created_at
+    token.save()
+    form = {
+        "name": "CI",
+        "tenant": tenant_b.pk,
+        "user": member(tenant_b).pk,
+        "revoked_at_0": "",
+        "revoked_at_1": "",
+    }
+    assert admin_client.post(_change_url(token), form).status_code == 302
+    token.refresh_from_db()
+    assert (token.tenant_id, token.user_id) == (tenant_a.pk, owner.pk)
+    assert token.revoked_at is not None
+
+
+def test_tokens_are_not_added_in_admin(admin_client):
+    """Its key is shown once, where it is made: the API tokens page."""
+    assert admin_client.get(reverse("admin:tenancy_apitoken_add")).status_code == 403
+    assert not ApiToken.objects.exists()

@@ -1,0 +1,214 @@
+"""Django admin writes catalogs, column mappings, order lines and daily impressions as the
+pages and the API do: catalogs and column mappings through their services (their checks on
+the form, an audit entry with the staff member), and a changed or deleted order line or
+impression tells the apps that score them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from catalog_health.tenancy.models import AuditEvent
+from catalogs import events, order_uploads
+from catalogs.models import Catalog, ColumnMappingPreset, Product
+from catalogs.tests.factories import CatalogFactory
+from catalogs.tests.order_factories import (
+    DailyImpressionFactory,
+    OrderFactory,
+    order_admin_form,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _catalog_form(catalog: Catalog, **changes) -> dict:
+    return {
+        "tenant": catalog.tenant_id,
+        "name": catalog.name,
+        "country": catalog.country,
+        "currency": catalog.currency,
+        "handling_days": catalog.handling_days,
+        **changes,
+    }
+
+
+def _change_url(obj) -> str:
+    return reverse(f"admin:catalogs_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def test_a_catalog_changed_in_admin_is_audited_with_the_staff_member(admin_client, catalog):
+    form = _catalog_form(catalog, name="Shop EU", handling_days=5)
+    assert admin_client.post(_change_url(catalog), form).status_code == 302
+    event = AuditEvent.objects.get(action="catalog.updated")
+    assert event.changes == {"name": ["Shop", "Shop EU"], "handling_days": [3, 5]}
+    assert (event.tenant_id, event.actor.username) == (catalog.tenant_id, "admin")
+
+
+def test_a_catalog_added_in_admin_is_audited_with_the_staff_member(admin_client, tenant_a):
+    form = _catalog_form(Catalog(tenant=tenant_a, name="Outlet", handling_days=7))
+    assert admin_client.post(reverse("admin:catalogs_catalog_add"), form).status_code == 302
+    catalog = Catalog.objects.for_tenant(tenant_a).get(name="Outlet")
+    assert catalog.handling_days == 7
+    event = AuditEvent.objects.get(action="catalog.created")
+    assert (event.target_id, event.actor.username) == (str(catalog.pk), "admin")
+
+
+@pytest.mark.parametrize("days", [61, 1000])
+def test_a_handling_time_the_page_refuses_is_refused_in_admin(admin_client, catalog, days):
+    """Ship-by of an order line without one is placed time + handling time: a year of it
+    would hide every overdue order."""
+    response = admin_client.post(_change_url(catalog), _catalog_form(catalog, handling_days=days))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["handling_days"] == [
+        "Handling time is 0 to 60 days."
+    ]
+    catalog.refresh_from_db()
+    assert catalog.handling_days == 3
+
+
+def test_a_name_the_tenant_has_already_is_refused_in_admin(admin_client, catalog):
+    CatalogFactory(tenant=catalog.tenant, name="Outlet")
+    response = admin_client.post(_change_url(catalog), _catalog_form(catalog, name="Outlet"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    catalog.refresh_from_db()
+    assert catalog.name == "Shop"
+
+
+def test_a_catalog_stays_in_its_tenant_in_admin(admin_client, catalog, tenant_b):
+    """Its products, orders and sources carry its tenant too: moving it alone would hand
+    another tenant a catalog whose rows it cannot see."""
+    form = _catalog_form(catalog, tenant=tenant_b.pk)
+    assert admin_client.post(_change_url(catalog), form).status_code == 302
+    catalog.refresh_from_db()
+    assert catalog.tenant_id != tenant_b.pk
+
+
+@pytest.fixture
+def sales_data_events():
+    """(signal, tenant id, catalog id) of each orders_changed / impressions_changed sent."""
+    sent = []
+
+    def receiver(sender, *, signal, tenant, catalog, **kwargs):
+        name = "orders" if signal is events.orders_changed else "impressions"
+        sent.append((name, tenant.pk, catalog.pk if catalog else None))
+
+    for signal in (events.orders_changed, events.impressions_changed):
+        signal.connect(receiver, weak=False, dispatch_uid="test_admin.sales_data")
+    yield sent
+    for signal in (events.orders_changed, events.impressions_changed):
+        signal.disconnect(dispatch_uid="test_admin.sales_data")
+
+
+def test_an_order_line_changed_in_admin_has_its_tenant_scored_again(
+    admin_client, catalog, sales_data_events
+):
+    order = OrderFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
+    form = order_admin_form(order, shipped_at_0="", shipped_at_1="")  # not shipped after all
+    response = admin_client.post(_change_url(order), form)
+    assert response.status_code == 302
+    assert sales_data_events == [("orders", catalog.tenant_id, catalog.pk)]
+
+
+def test_an_order_line_deleted_in_admin_has_its_tenant_scored_again(
+    admin_client, catalog, sales_data_events
+):
+    order = OrderFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
+    delete_url = reverse("admin:catalogs_order_delete", args=[order.pk])
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert sales_data_events == [("orders", catalog.tenant_id, catalog.pk)]
+
+
+def test_impressions_deleted_from_the_admin_list_have_their_tenant_scored_again(
+    admin_client, catalog, sales_data_events
+):
+    rows = [
+        DailyImpressionFactory(product=product)
+        for product in Product.objects.filter(catalog=catalog)
+    ]
+    action = {"action": "delete_selected", "_selected_action": [r.pk for r in rows], "post": "yes"}
+    changelist = reverse("admin:catalogs_dailyimpression_changelist")
+    assert admin_client.post(changelist, action).status_code == 302
+    assert sales_data_events == [("impressions", catalog.tenant_id, catalog.pk)]
+
+
+def test_impressions_changed_in_admin_have_their_tenant_scored_again(
+    admin_client, catalog, sales_data_events
+):
+    row = DailyImpressionFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
+    form = {
+        "tenant": row.tenant_id,
+        "catalog": row.catalog_id,
+        "product": row.product_id,
+        "sku": row.sku,
+        "date": row.date.isoformat(),
+        "impressions": 5000,
+        "clicks": row.clicks,
+    }
+    assert admin_client.post(_change_url(row), form).status_code == 302
+    assert sales_data_events == [("impressions", catalog.tenant_id, catalog.pk)]
+
+
+def _column_mapping(tenant) -> ColumnMappingPreset:
+    return order_uploads.mapping_preset_save(
+        tenant=tenant,
+        actor=None,
+        kind="orders",
+        name="Marketplace DE",
+        header=["Bestellnr", "Artikel", "Datum", "Grund"],
+        columns={"order_id": "Bestellnr", "sku": "Artikel", "placed_at": "Datum"},
+    )
+
+
+def _column_mapping_form(preset: ColumnMappingPreset, **changes) -> dict:
+    data = {
+        "tenant": preset.tenant_id,
+        "kind": preset.kind,
+        "name": preset.name,
+        "columns": json.dumps(preset.columns),
+        "cancel_values": json.dumps(preset.cancel_values),
+    }
+    return {**data, **{k: json.dumps(v) for k, v in changes.items()}}
+
+
+def test_a_column_mapping_changed_in_admin_is_audited_with_the_staff_member(admin_client, tenant_a):
+    preset = _column_mapping(tenant_a)
+    columns = {**preset.columns, "cancel_reason": "Grund"}
+    form = _column_mapping_form(preset, columns=columns)
+    assert admin_client.post(_change_url(preset), form).status_code == 302
+    preset.refresh_from_db()
+    assert preset.columns == columns
+    event = AuditEvent.objects.get(action="mapping_preset.saved", actor__username="admin")
+    assert event.changes["columns"] == columns
+
+
+def test_a_column_mapping_the_upload_page_refuses_is_refused_in_admin(admin_client, tenant_a):
+    """Every file with that header would be read through it."""
+    preset = _column_mapping(tenant_a)
+    form = _column_mapping_form(preset, columns={**preset.columns, "sku": "Produkt"})
+    response = admin_client.post(_change_url(preset), form)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "sku: no column 'Produkt' in the file"
+    ]
+    preset.refresh_from_db()
+    assert preset.columns["sku"] == "Artikel"
+
+
+def test_a_column_mapping_deleted_in_admin_is_audited(admin_client, tenant_a):
+    preset = _column_mapping(tenant_a)
+    delete_url = reverse("admin:catalogs_columnmappingpreset_delete", args=[preset.pk])
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert not ColumnMappingPreset.objects.exists()
+    event = AuditEvent.objects.get(action="mapping_preset.deleted")
+    assert (event.target_id, event.actor.username) == (str(preset.pk), "admin")
+
+
+def test_column_mappings_deleted_from_the_admin_list_are_audited(admin_client, tenant_a):
+    preset = _column_mapping(tenant_a)
+    action = {"action": "delete_selected", "_selected_action": [preset.pk], "post": "yes"}
+    changelist = reverse("admin:catalogs_columnmappingpreset_changelist")
+    assert admin_client.post(changelist, action).status_code == 302
+    assert AuditEvent.objects.filter(action="mapping_preset.deleted", actor__username="admin")
