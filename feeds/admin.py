@@ -170,7 +170,9 @@ class FeedRunAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(
-        description="Discard the selected runs waiting for confirmation", permissions=["view"]
+        # discarding throws the run's changes away: staff who may delete runs, not view them
+        description="Discard the selected runs waiting for confirmation",
+        permissions=["delete"],
     )
     def discard(self, request, queryset):
         held = list(queryset.filter(status=RunStatus.NEEDS_CONFIRMATION).select_related("tenant"))

@@ -269,6 +269,19 @@ def test_a_held_run_is_discarded_in_admin_through_the_service(admin_client, cata
     assert (event.target_id, event.actor.username) == (str(run.pk), "admin")
 
 
+def test_staff_who_may_only_view_runs_cannot_discard_one(client, django_user_model, catalog):
+    from django.contrib.auth.models import Permission
+
+    viewer = django_user_model.objects.create_user("auditor", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_feedrun"))
+    client.force_login(viewer)
+    run = FeedRunFactory(source=ProductSourceFactory(catalog=catalog), status="needs_confirmation")
+    action = {"action": "discard", "_selected_action": [run.pk]}
+    client.post(reverse("admin:feeds_feedrun_changelist"), action)
+    run.refresh_from_db()
+    assert run.status == "needs_confirmation"
+
+
 @pytest.mark.parametrize("status", ["needs_confirmation", "running"])
 def test_a_runs_fate_is_not_edited_by_hand_in_admin(admin_client, catalog, status):
     """Discarding, confirming and failing a run go through services (the staging table
