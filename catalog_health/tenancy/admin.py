@@ -141,7 +141,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
     def revoke(self, request, queryset):
         tokens = list(queryset.filter(revoked_at__isnull=True).select_related("tenant"))
         for token in tokens:

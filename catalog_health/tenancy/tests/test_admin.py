@@ -143,6 +143,21 @@ def test_a_token_revoked_in_admin_is_audited_with_the_staff_member(admin_client,
     assert (event.target_id, event.actor.username) == (str(token.pk), "admin")
 
 
+def test_staff_who_may_only_view_tokens_cannot_revoke_one(
+    client, django_user_model, member, tenant_a
+):
+    from django.contrib.auth.models import Permission
+
+    token, _key = api_token_create(tenant=tenant_a, user=member(tenant_a), name="CI")
+    viewer = django_user_model.objects.create_user("auditor", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_apitoken"))
+    client.force_login(viewer)
+    action = {"action": "revoke", "_selected_action": [token.pk]}
+    client.post(reverse("admin:tenancy_apitoken_changelist"), action)
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
 def test_a_tokens_owner_tenant_and_revocation_are_not_edited_in_admin(
     admin_client, member, tenant_a, tenant_b
 ):
