@@ -96,7 +96,10 @@ class ProductSourceAdmin(admin.ModelAdmin):
     def get_changelist_form(self, request, **kwargs):
         return super().get_changelist_form(request, form=SourceChecksForm, **kwargs)
 
-    @admin.action(description="Forget the stored sftp host key (the next pull trusts it again)")
+    @admin.action(
+        description="Forget the stored sftp host key (the next pull trusts it again)",
+        permissions=["change"],
+    )
     def forget_host_key(self, request, queryset):
         for source in queryset.exclude(host_key_fingerprint=""):
             services.source_update(

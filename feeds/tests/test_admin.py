@@ -269,6 +269,20 @@ def test_a_held_run_is_discarded_in_admin_through_the_service(admin_client, cata
     assert (event.target_id, event.actor.username) == (str(run.pk), "admin")
 
 
+def test_staff_who_may_only_view_sources_cannot_forget_a_host_key(
+    client, django_user_model, catalog
+):
+    from django.contrib.auth.models import Permission
+
+    source = ProductSourceFactory(catalog=catalog, host_key_fingerprint="SHA256:abc")
+    viewer = django_user_model.objects.create_user("auditor", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_productsource"))
+    client.force_login(viewer)
+    client.post(LIST_URL, {"action": "forget_host_key", "_selected_action": [source.pk]})
+    source.refresh_from_db()
+    assert source.host_key_fingerprint == "SHA256:abc"
+
+
 def test_staff_who_may_only_view_runs_cannot_discard_one(client, django_user_model, catalog):
     from django.contrib.auth.models import Permission
 
