@@ -133,6 +133,42 @@ def test_csv_file_with_good_and_bad_rows_and_duplicates():
     assert [(e.line, e.column) for e in result.errors] == [(3, "sku")]
 
 
+@pytest.mark.parametrize(
+    ("prices", "expected"),
+    [
+        (("19.90", "4.5"), [Decimal("19.90"), Decimal("4.50")]),
+        (("19,90", "4,5"), [Decimal("19.90"), Decimal("4.50")]),
+        # a decimal comma anywhere in the file: points group thousands
+        (("1.234,50", "1.234"), [Decimal("1234.50"), Decimal("1234.00")]),
+        # no amount tells: a decimal point, as before
+        (("12", "0"), [Decimal("12.00"), Decimal("0.00")]),
+    ],
+)
+def test_the_apps_csv_reads_its_amounts_by_the_files_decimal_mark(prices, expected):
+    """Excel in a European locale saves the app's CSV with semicolons and decimal commas."""
+    header = ";".join(ORDER_COLUMNS)
+    lines = [
+        ";".join(
+            {**GOOD, "order_id": f"A-{n}", "item_price": price, "shipping_fee": "0"}[c]
+            for c in ORDER_COLUMNS
+        )
+        for n, price in enumerate(prices)
+    ]
+    result = orders_parse(csv_records("\n".join([header, *lines]) + "\n", ORDER_COLUMNS))
+    assert not result.errors
+    assert [r.item_price for r in result.rows] == expected
+
+
+def test_the_apps_csv_mixing_decimal_commas_and_points_is_refused():
+    header = ",".join(ORDER_COLUMNS)
+    lines = [
+        ",".join({**GOOD, "order_id": f"A-{n}", "item_price": price}[c] for c in ORDER_COLUMNS)
+        for n, price in enumerate(['"19,90"', "19.90"])
+    ]
+    with pytest.raises(FileError, match="mixes decimal commas and decimal points"):
+        orders_parse(csv_records("\n".join([header, *lines]) + "\n", ORDER_COLUMNS))
+
+
 def test_impressions_csv():
     text = "sku,date,impressions,clicks\nA,2026-03-01,5,1\nA,2026-03-01,6,1\nB,2026-03-01,7,0\n"
     result = impressions_parse(csv_records(text, IMPRESSION_COLUMNS))
