@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-from .rules import identifier_error, invisible_trim, tracking_number_error
+from .rules import (
+    FutureLimit,
+    future_day_error,
+    future_limit,
+    future_time_error,
+    identifier_error,
+    invisible_trim,
+    tracking_number_error,
+)
 
 ORDER_COLUMNS = (
     "order_id",
@@ -191,11 +199,22 @@ def parse_datetime(value: str) -> datetime | None:
     return moment
 
 
+def limit_or_now(limit: FutureLimit | None, time_zone: str = "UTC") -> FutureLimit:
+    """The future limit given (the tenant's, taken once per file or request), else the one of
+    now in time_zone."""
+    return limit or future_limit(now=datetime.now(UTC), time_zone=time_zone)
+
+
 def order_row_parse(
-    line: int, data: Mapping[str, object], *, decimal_comma: bool = False
+    line: int,
+    data: Mapping[str, object],
+    *,
+    decimal_comma: bool = False,
+    limit: FutureLimit | None = None,
 ) -> OrderRow | list[RowError]:
     """One order line, or the list of what is wrong with it; decimal_comma: its file writes
-    amounts with a decimal comma (amounts_decimal_comma)."""
+    amounts with a decimal comma (amounts_decimal_comma); limit: how late it may be placed
+    (catalogs.rules)."""
     row = _Row(line, data, decimal_comma=decimal_comma)
     order_id = row.text("order_id", required=True)
     sku = row.text("sku", required=True)
@@ -205,6 +224,9 @@ def order_row_parse(
     item_price = row.money("item_price")
     shipping_fee = row.money("shipping_fee", default=Decimal(0))
     placed_at = row.moment("placed_at", required=True)
+    future = placed_at and future_time_error(placed_at, limit=limit_or_now(limit))
+    if future:
+        row.err("placed_at", future)
     ship_by = row.moment("ship_by", required=True)
     shipped_at = row.moment("shipped_at", required=False)
     delivered_at = row.moment("delivered_at", required=False)
@@ -245,8 +267,11 @@ def order_row_parse(
     )
 
 
-def impression_row_parse(line: int, data: Mapping[str, object]) -> ImpressionRow | list[RowError]:
-    """One day of impressions for one sku, or what is wrong with it."""
+def impression_row_parse(
+    line: int, data: Mapping[str, object], *, limit: FutureLimit | None = None
+) -> ImpressionRow | list[RowError]:
+    """One day of impressions for one sku, or what is wrong with it; limit: how late it may
+    be dated (catalogs.rules)."""
     row = _Row(line, data)
     sku = row.text("sku", required=True)
     raw_date = row.raw("date")
@@ -255,6 +280,9 @@ def impression_row_parse(line: int, data: Mapping[str, object]) -> ImpressionRow
         day = date.fromisoformat(raw_date)
     except ValueError:
         row.err("date", f"must be a date like 2026-03-01 (got {raw_date[:30]!r})")
+    future = day and future_day_error(day, limit=limit_or_now(limit))
+    if future:
+        row.err("date", future)
     impressions = row.integer("impressions")
     clicks = row.integer("clicks", default=0)
     if clicks > impressions and not row.errors:
@@ -362,11 +390,14 @@ def amounts_decimal_comma(amounts: Iterable[str]) -> bool | None:
     return True if comma else False if point else None
 
 
-def orders_parse(records: Iterable[tuple[int, Mapping[str, object]]]) -> ParseResult:
+def orders_parse(
+    records: Iterable[tuple[int, Mapping[str, object]]], *, limit: FutureLimit | None = None
+) -> ParseResult:
     """Parse order records; a repeated (order_id, sku) keeps the last one. Whether a comma
     is the decimal mark is decided once for all the amounts (a spreadsheet in a European
     locale writes 1.234,50), as for the exports; FileError when they mix both."""
     records = list(records)
+    limit = limit_or_now(limit)
     decimal_comma = amounts_decimal_comma(
         str(record.get(column) or "")
         for _line, record in records
@@ -374,7 +405,7 @@ def orders_parse(records: Iterable[tuple[int, Mapping[str, object]]]) -> ParseRe
     )
     rows, errors = [], []
     for line, record in records:
-        parsed = order_row_parse(line, record, decimal_comma=bool(decimal_comma))
+        parsed = order_row_parse(line, record, decimal_comma=bool(decimal_comma), limit=limit)
         if isinstance(parsed, list):
             errors.extend(parsed)
         else:
@@ -382,11 +413,14 @@ def orders_parse(records: Iterable[tuple[int, Mapping[str, object]]]) -> ParseRe
     return ParseResult(_dedupe_last_wins(rows, lambda r: (r.order_id, r.sku)), errors)
 
 
-def impressions_parse(records: Iterable[tuple[int, Mapping[str, object]]]) -> ParseResult:
+def impressions_parse(
+    records: Iterable[tuple[int, Mapping[str, object]]], *, limit: FutureLimit | None = None
+) -> ParseResult:
     """Parse impression records; a repeated (sku, date) keeps the last one."""
+    limit = limit_or_now(limit)
     rows, errors = [], []
     for line, record in records:
-        parsed = impression_row_parse(line, record)
+        parsed = impression_row_parse(line, record, limit=limit)
         if isinstance(parsed, list):
             errors.extend(parsed)
         else:

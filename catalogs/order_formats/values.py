@@ -113,6 +113,15 @@ def pasted_text_check(values: pd.Series, error) -> tuple[pd.Series, pd.Series]:
     return values, problems
 
 
+def refusals_named(values: pd.Series, mask: pd.Series, error) -> list[tuple[pd.Series, str]]:
+    """(where, message) for each distinct message error(value) gives the values where mask
+    holds: the rare values a rule of catalogs.rules refuses, each named by it, one by one."""
+    if not mask.any():
+        return []
+    named = values[mask].map(error).dropna()
+    return [(named.eq(m).reindex(values.index, fill_value=False), m) for m in named.unique()]
+
+
 def identifiers_check(values: pd.Series, *, max_length: int) -> tuple[pd.Series, pd.Series]:
     """Order ids or SKUs trimmed, and their refusals (an invisible character inside, named;
     too long): pasted_text_check by catalogs.rules.identifier_error."""

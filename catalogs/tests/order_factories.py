@@ -39,3 +39,41 @@ class DailyImpressionFactory(factory.django.DjangoModelFactory):
     date = factory.LazyFunction(lambda: timezone.now().date())
     impressions = 1000
     clicks = 20
+
+
+def order_admin_data(order: Order, **changes) -> dict:
+    """The order line's Django admin change form as posted (its times in UTC, the form's time
+    zone), with changes."""
+    data = {
+        "tenant": order.tenant_id,
+        "catalog": order.catalog_id,
+        "product": order.product_id,
+        "order_id": order.order_id,
+        "sku": order.sku,
+        "quantity": order.quantity,
+        "item_price": order.item_price,
+        "shipping_fee": order.shipping_fee,
+        "placed_at_0": order.placed_at.date().isoformat(),
+        "placed_at_1": order.placed_at.strftime("%H:%M:%S"),
+        "ship_by_0": order.ship_by.date().isoformat(),
+        "ship_by_1": order.ship_by.strftime("%H:%M:%S"),
+        "shipped_at_0": order.shipped_at.date().isoformat(),
+        "shipped_at_1": order.shipped_at.strftime("%H:%M:%S"),
+        "cancel_reason": "",
+        "tracking_number": order.tracking_number,
+    }
+    return {**data, **changes}
+
+
+def impression_admin_data(impression: DailyImpression, **changes) -> dict:
+    """The daily impression's Django admin change form as posted, with changes."""
+    data = {
+        "tenant": impression.tenant_id,
+        "catalog": impression.catalog_id,
+        "product": impression.product_id,
+        "sku": impression.sku,
+        "date": impression.date.isoformat(),
+        "impressions": impression.impressions,
+        "clicks": impression.clicks,
+    }
+    return {**data, **changes}

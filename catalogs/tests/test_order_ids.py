@@ -14,12 +14,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from catalogs import order_files
-from catalogs.models import DailyImpression, Order, Product
+from catalogs.models import Order, Product
 from catalogs.order_formats import ColumnMapping, impression_file_open, order_file_open, values
 from catalogs.order_io import ORDER_COLUMNS, impression_row_parse, order_row_parse
 from catalogs.rules import identifier_error, invisible_trim
 from catalogs.tests.export_samples import csv_cell, tiktok_csv, tiktok_row, xlsx_of
-from catalogs.tests.order_factories import DailyImpressionFactory, OrderFactory
+from catalogs.tests.order_factories import (
+    DailyImpressionFactory,
+    OrderFactory,
+    impression_admin_data,
+    order_admin_data,
+)
 
 # (id, as typed or exported, as stored (None: refused), what the refusal names)
 IDS = [
@@ -307,28 +312,6 @@ def test_the_sku_of_daily_impressions_keeps_to_the_rule_too():
 # --- Django admin ----------------------------------------------------------------------------
 
 
-def _admin_data(order: Order, **changes) -> dict:
-    data = {
-        "tenant": order.tenant_id,
-        "catalog": order.catalog_id,
-        "product": order.product_id,
-        "order_id": order.order_id,
-        "sku": order.sku,
-        "quantity": order.quantity,
-        "item_price": order.item_price,
-        "shipping_fee": order.shipping_fee,
-        "placed_at_0": order.placed_at.date().isoformat(),
-        "placed_at_1": order.placed_at.strftime("%H:%M:%S"),
-        "ship_by_0": order.ship_by.date().isoformat(),
-        "ship_by_1": order.ship_by.strftime("%H:%M:%S"),
-        "shipped_at_0": order.shipped_at.date().isoformat(),
-        "shipped_at_1": order.shipped_at.strftime("%H:%M:%S"),
-        "cancel_reason": "",
-        "tracking_number": order.tracking_number,
-    }
-    return {**data, **changes}
-
-
 ADMIN_REFUSED = [
     ("order_id", "A\u200b1", "U+200B ZERO WIDTH SPACE at character 2"),
     ("sku", "SKU\x7f1", "U+007F DELETE at character 4"),
@@ -337,22 +320,13 @@ ADMIN_REFUSED = [
 ]
 
 
-@pytest.fixture
-def staff_client(client, django_user_model):
-    user = django_user_model.objects.create_user(
-        "operator", password="x", is_staff=True, is_superuser=True
-    )
-    client.force_login(user)
-    return client
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize(("field", "typed", "named"), ADMIN_REFUSED)
 def test_admin_refuses_an_invisible_character_inside(staff_client, catalog, field, typed, named):
     order = OrderFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
     before = Order.objects.values().get(pk=order.pk)
     url = reverse("admin:catalogs_order_change", args=[order.pk])
-    response = staff_client.post(url, _admin_data(order, **{field: typed}))
+    response = staff_client.post(url, order_admin_data(order, **{field: typed}))
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert list(errors) == [field]
@@ -364,7 +338,7 @@ def test_admin_refuses_an_invisible_character_inside(staff_client, catalog, fiel
 def test_admin_trims_outer_invisible_characters(staff_client, catalog):
     order = OrderFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
     url = reverse("admin:catalogs_order_change", args=[order.pk])
-    data = _admin_data(
+    data = order_admin_data(
         order, order_id="\ufeffA1\u200b", sku="\u200eSKU-1", tracking_number="\u00a01Z999\t"
     )
     assert staff_client.post(url, data).status_code == 302
@@ -381,7 +355,7 @@ def test_admin_reads_a_tracking_number_of_only_blanks_as_none_given(
 ):
     order = OrderFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
     url = reverse("admin:catalogs_order_change", args=[order.pk])
-    assert staff_client.post(url, _admin_data(order, tracking_number=typed)).status_code == 302
+    assert staff_client.post(url, order_admin_data(order, tracking_number=typed)).status_code == 302
     order.refresh_from_db()
     assert order.tracking_number == stored
 
@@ -390,22 +364,9 @@ def test_admin_reads_a_tracking_number_of_only_blanks_as_none_given(
 def test_admin_asks_for_an_id_that_cleans_to_nothing(staff_client, catalog):
     order = OrderFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
     url = reverse("admin:catalogs_order_change", args=[order.pk])
-    response = staff_client.post(url, _admin_data(order, order_id="\u200b"))
+    response = staff_client.post(url, order_admin_data(order, order_id="\u200b"))
     assert response.status_code == 200
     assert list(response.context["adminform"].form.errors) == ["order_id"]
-
-
-def _impression_admin_data(impression: DailyImpression, **changes) -> dict:
-    data = {
-        "tenant": impression.tenant_id,
-        "catalog": impression.catalog_id,
-        "product": impression.product_id,
-        "sku": impression.sku,
-        "date": impression.date.isoformat(),
-        "impressions": impression.impressions,
-        "clicks": impression.clicks,
-    }
-    return {**data, **changes}
 
 
 @pytest.mark.django_db
@@ -421,7 +382,7 @@ def _impression_admin_data(impression: DailyImpression, **changes) -> dict:
 def test_impression_admin_refuses_a_sku_as_order_admin_does(staff_client, catalog, typed, named):
     impression = DailyImpressionFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
     url = reverse("admin:catalogs_dailyimpression_change", args=[impression.pk])
-    response = staff_client.post(url, _impression_admin_data(impression, sku=typed))
+    response = staff_client.post(url, impression_admin_data(impression, sku=typed))
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert list(errors) == ["sku"]
@@ -434,7 +395,7 @@ def test_impression_admin_refuses_a_sku_as_order_admin_does(staff_client, catalo
 def test_impression_admin_trims_a_sku(staff_client, catalog):
     impression = DailyImpressionFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
     url = reverse("admin:catalogs_dailyimpression_change", args=[impression.pk])
-    data = _impression_admin_data(impression, sku="\ufeffSKU-1\u200e\t")
+    data = impression_admin_data(impression, sku="\ufeffSKU-1\u200e\t")
     assert staff_client.post(url, data).status_code == 302
     impression.refresh_from_db()
     assert impression.sku == "SKU-1"

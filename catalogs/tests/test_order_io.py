@@ -66,6 +66,11 @@ def test_good_order():
         ({"shipping_fee": "1e99"}, "shipping_fee", "amount between"),
         ({"placed_at": ""}, "placed_at", "required"),
         ({"placed_at": "yesterday"}, "placed_at", "ISO 8601"),
+        (
+            {"placed_at": "2999-03-01T10:00:00Z", "ship_by": "2999-03-03T10:00:00Z"},
+            "placed_at",
+            "2999-03-01 10:00 is in the future",
+        ),
         ({"ship_by": "2026-02-28T00:00:00Z"}, "ship_by", "before placed_at"),
         ({"shipped_at": "2026-02-01"}, "shipped_at", "before placed_at"),
         ({"cancel_reason": "lost"}, "cancel_reason", "one of"),
@@ -115,6 +120,7 @@ def test_parse_datetime(text, expected):
         ({"sku": "S", "date": "2026-03-01", "impressions": "ten", "clicks": "2"}, False),
         ({"sku": "S", "date": "2026-03-01", "impressions": "1", "clicks": "2"}, False),
         ({"sku": "", "date": "2026-03-01", "impressions": "1", "clicks": "0"}, False),
+        ({"sku": "S", "date": "2999-03-01", "impressions": "10", "clicks": "2"}, False),
     ],
 )
 def test_impression_rows(record, ok):
