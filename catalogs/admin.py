@@ -128,6 +128,8 @@ def _edit_refusal(product: Product) -> str | None:
 # --- Orders and daily impressions (issue #6) -----------------------------------------------
 from .models import DailyImpression, Order  # noqa: E402
 from .order_io import ORDER_COLUMNS  # noqa: E402
+from .rules import future_day_error, future_time_error  # noqa: E402
+from .services import tenant_future_limit  # noqa: E402
 
 
 class OrderAdminForm(forms.ModelForm):
@@ -141,6 +143,15 @@ class OrderAdminForm(forms.ModelForm):
             "sku": PastedTextField,
             "tracking_number": TrackingNumberField,
         }
+
+    def clean(self):
+        data = super().clean()
+        tenant, placed_at = data.get("tenant"), data.get("placed_at")
+        if tenant and placed_at:  # placed in the future: the rule of every entry of orders
+            error = future_time_error(placed_at, limit=tenant_future_limit(tenant=tenant))
+            if error:
+                self.add_error("placed_at", error)
+        return data
 
 
 class SalesDataAdmin(admin.ModelAdmin):
@@ -198,6 +209,15 @@ class DailyImpressionAdminForm(forms.ModelForm):
         model = DailyImpression
         fields = ["tenant", "catalog", "product", "sku", "date", "impressions", "clicks"]
         field_classes = {"sku": PastedTextField}
+
+    def clean(self):
+        data = super().clean()
+        tenant, day = data.get("tenant"), data.get("date")
+        if tenant and day:  # dated in the future: the rule of every entry of impressions
+            error = future_day_error(day, limit=tenant_future_limit(tenant=tenant))
+            if error:
+                self.add_error("date", error)
+        return data
 
 
 @admin.register(DailyImpression)

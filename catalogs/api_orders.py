@@ -110,10 +110,11 @@ def _bulk(view, request, *, parse, upsert, key: str):
     catalog = Catalog.objects.for_tenant(view.tenant).filter(pk=catalog_id).first()
     if catalog is None:
         raise NotFound("No such catalog.")
+    limit = services.tenant_future_limit(tenant=view.tenant)  # one for the whole request
     rows, lines, errors = [], [], []
     for i, item in enumerate(items):
         record = item if isinstance(item, dict) else {}  # null reads as empty, or unknown
-        parsed = parse(i + 1, record)
+        parsed = parse(i + 1, record, limit=limit)
         if isinstance(parsed, list):
             errors.extend(parsed)
         else:

@@ -40,6 +40,7 @@ from catalogs.services import (
     impressions_upsert,
     orders_import_csv,
     orders_upsert,
+    tenant_future_limit,
 )
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ def order_file_open_for(
         handling_days=catalog.handling_days,
         mapping=mapping,
         chunk_rows=chunk_rows or _formats().CHUNK_ROWS,
+        limit=tenant_future_limit(tenant=tenant),
     )
 
 
@@ -188,7 +190,7 @@ def _app_csv_preview(*, tenant, catalog, data: bytes, rows: int) -> OrderFileRes
     """The app's own CSV is imported by its strict parser (orders_import_csv): preview it
     with that parser too, so that the preview says what the import will do."""
     records = list(csv_records(data, ORDER_COLUMNS))
-    parsed = orders_parse(records)
+    parsed = orders_parse(records, limit=tenant_future_limit(tenant=tenant))
     result = OrderFileResult(
         format_label="Catalog Health order CSV",
         lines=len(records),
@@ -351,7 +353,10 @@ def impression_file_open_for(
             raise ColumnMappingPreset.DoesNotExist
         mapping = _formats().ColumnMapping(columns=preset.columns)
     return _formats().impression_file_open(
-        data, mapping=mapping, date_order=date_order or tenant.date_order
+        data,
+        mapping=mapping,
+        date_order=date_order or tenant.date_order,
+        limit=tenant_future_limit(tenant=tenant),
     )
 
 

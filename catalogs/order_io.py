@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-from .rules import identifier_error, invisible_trim, tracking_number_error
+from .rules import (
+    FutureLimit,
+    future_day_error,
+    future_limit,
+    future_time_error,
+    identifier_error,
+    invisible_trim,
+    tracking_number_error,
+)
 
 ORDER_COLUMNS = (
     "order_id",
@@ -36,6 +45,17 @@ MAX_TEXT = {"order_id": 64, "sku": 100}
 MAX_MONEY = Decimal("9999999999.99")
 MAX_COUNT = 2_000_000_000
 MAX_FILE_ROWS = 200_000
+
+# What tells a file's decimal mark, read from an amount's digits and marks alone: a decimal
+# comma (35,91; 1.234,56) or a decimal point (35.91; 1,234.50); 1,234 and 12 tell nothing.
+# One decision for every file: the exports' reader (order_formats.values) uses them too.
+AMOUNT_MARKS_ONLY = r"[^\d,.]"
+DECIMAL_COMMA_AMOUNT = r"(?:^|\d),\d{1,2}$|\.\d{3},\d+$"
+DECIMAL_POINT_AMOUNT = r"(?:^|\d)\.\d{1,2}$|,\d{3}\.\d+$"
+MIXED_DECIMAL_MARKS = (
+    "The file mixes decimal commas and decimal points in its amounts "
+    "(e.g. 35,91 and 35.91); export it again with one number format."
+)
 
 
 class FileError(ValueError):
@@ -84,9 +104,10 @@ class ImpressionRow:
 class _Row:
     """Collects errors while reading one row's fields."""
 
-    def __init__(self, line: int, data: Mapping[str, object]):
+    def __init__(self, line: int, data: Mapping[str, object], *, decimal_comma: bool = False):
         self.line = line
         self.data = data
+        self.decimal_comma = decimal_comma
         self.errors: list[RowError] = []
 
     def err(self, column: str, message: str) -> None:
@@ -135,10 +156,13 @@ class _Row:
         value = self.raw(column)
         if not value and default is not None:
             return default
+        written = value
+        if self.decimal_comma:  # 1.234,50: points group the thousands
+            value = value.replace(".", "").replace(",", ".")
         try:
             amount = Decimal(value)
         except InvalidOperation:
-            self.err(column, f"must be an amount like 12.50 (got {value[:30]!r})")
+            self.err(column, f"must be an amount like 12.50 (got {written[:30]!r})")
             return Decimal(0)
         if not amount.is_finite() or amount < 0 or amount > MAX_MONEY:
             self.err(column, "must be an amount between 0 and 9999999999.99")
@@ -175,9 +199,23 @@ def parse_datetime(value: str) -> datetime | None:
     return moment
 
 
-def order_row_parse(line: int, data: Mapping[str, object]) -> OrderRow | list[RowError]:
-    """One order line, or the list of what is wrong with it."""
-    row = _Row(line, data)
+def limit_or_now(limit: FutureLimit | None, time_zone: str = "UTC") -> FutureLimit:
+    """The future limit given (the tenant's, taken once per file or request), else the one of
+    now in time_zone."""
+    return limit or future_limit(now=datetime.now(UTC), time_zone=time_zone)
+
+
+def order_row_parse(
+    line: int,
+    data: Mapping[str, object],
+    *,
+    decimal_comma: bool = False,
+    limit: FutureLimit | None = None,
+) -> OrderRow | list[RowError]:
+    """One order line, or the list of what is wrong with it; decimal_comma: its file writes
+    amounts with a decimal comma (amounts_decimal_comma); limit: how late it may be placed
+    (catalogs.rules)."""
+    row = _Row(line, data, decimal_comma=decimal_comma)
     order_id = row.text("order_id", required=True)
     sku = row.text("sku", required=True)
     quantity = row.integer("quantity", default=1)
@@ -186,6 +224,9 @@ def order_row_parse(line: int, data: Mapping[str, object]) -> OrderRow | list[Ro
     item_price = row.money("item_price")
     shipping_fee = row.money("shipping_fee", default=Decimal(0))
     placed_at = row.moment("placed_at", required=True)
+    future = placed_at and future_time_error(placed_at, limit=limit_or_now(limit))
+    if future:
+        row.err("placed_at", future)
     ship_by = row.moment("ship_by", required=True)
     shipped_at = row.moment("shipped_at", required=False)
     delivered_at = row.moment("delivered_at", required=False)
@@ -226,8 +267,11 @@ def order_row_parse(line: int, data: Mapping[str, object]) -> OrderRow | list[Ro
     )
 
 
-def impression_row_parse(line: int, data: Mapping[str, object]) -> ImpressionRow | list[RowError]:
-    """One day of impressions for one sku, or what is wrong with it."""
+def impression_row_parse(
+    line: int, data: Mapping[str, object], *, limit: FutureLimit | None = None
+) -> ImpressionRow | list[RowError]:
+    """One day of impressions for one sku, or what is wrong with it; limit: how late it may
+    be dated (catalogs.rules)."""
     row = _Row(line, data)
     sku = row.text("sku", required=True)
     raw_date = row.raw("date")
@@ -236,6 +280,9 @@ def impression_row_parse(line: int, data: Mapping[str, object]) -> ImpressionRow
         day = date.fromisoformat(raw_date)
     except ValueError:
         row.err("date", f"must be a date like 2026-03-01 (got {raw_date[:30]!r})")
+    future = day and future_day_error(day, limit=limit_or_now(limit))
+    if future:
+        row.err("date", future)
     impressions = row.integer("impressions")
     clicks = row.integer("clicks", default=0)
     if clicks > impressions and not row.errors:
@@ -262,15 +309,22 @@ def _dedupe_last_wins(rows: list, key) -> list:
 DELIMITER_HEAD_CHARS = 65536
 
 
+# the delimiters a file may have, the first winning a tie
+DELIMITERS = ("\t", ";", ",")
+
+
 def csv_delimiter(text: str) -> str:
-    """The delimiter of an order or impressions file, chosen from the start of its text: a
-    tab when tabs separate the names of its header row and commas (outside quotes) do not
-    more often (Excel's "Unicode Text" and any TSV, whose names may hold a comma, as "Price,
-    BRL"), else a comma. Only the header decides: TikTok writes tabs into its CSV's values,
-    never into its names."""
+    """The delimiter of an order or impressions file, chosen from the start of its text: the
+    one of tab, semicolon and comma that separates the names of its header row most often
+    (quotes respected), a tab before a semicolon before a comma when as often, and a comma
+    when none does. So a header's names may hold a comma: Excel's "Unicode Text" and any TSV
+    ("Price, BRL"), and the "CSV" Excel saves in most European locales, with semicolons
+    between its columns ("Preis, EUR"). Only the header decides: TikTok writes tabs into its
+    CSV's values, never into its names."""
     head = text[:DELIMITER_HEAD_CHARS].removeprefix("\ufeff")
-    tabs, commas = (_separators(head, delimiter) for delimiter in ("\t", ","))
-    return "\t" if tabs and tabs >= commas else ","
+    counts = {delimiter: _separators(head, delimiter) for delimiter in DELIMITERS}
+    most = max(DELIMITERS, key=lambda delimiter: counts[delimiter])  # the first of a tie
+    return most if counts[most] else ","
 
 
 def _separators(head: str, delimiter: str) -> int:
@@ -323,11 +377,35 @@ def csv_records(data: bytes | str, columns: tuple[str, ...]) -> Iterator[tuple[i
         raise FileError(f"Line {reader.line_num}: not valid CSV ({exc}).") from None
 
 
-def orders_parse(records: Iterable[tuple[int, Mapping[str, object]]]) -> ParseResult:
-    """Parse order records; a repeated (order_id, sku) keeps the last one."""
+def amounts_decimal_comma(amounts: Iterable[str]) -> bool | None:
+    """True when a file's amounts use a decimal comma (35,91; 1.234,56), False when a decimal
+    point, None when no amount tells; FileError when it has both."""
+    comma = point = False
+    for amount in set(amounts):
+        marks = re.sub(AMOUNT_MARKS_ONLY, "", amount)
+        comma = comma or re.search(DECIMAL_COMMA_AMOUNT, marks) is not None
+        point = point or re.search(DECIMAL_POINT_AMOUNT, marks) is not None
+    if comma and point:
+        raise FileError(MIXED_DECIMAL_MARKS)
+    return True if comma else False if point else None
+
+
+def orders_parse(
+    records: Iterable[tuple[int, Mapping[str, object]]], *, limit: FutureLimit | None = None
+) -> ParseResult:
+    """Parse order records; a repeated (order_id, sku) keeps the last one. Whether a comma
+    is the decimal mark is decided once for all the amounts (a spreadsheet in a European
+    locale writes 1.234,50), as for the exports; FileError when they mix both."""
+    records = list(records)
+    limit = limit_or_now(limit)
+    decimal_comma = amounts_decimal_comma(
+        str(record.get(column) or "")
+        for _line, record in records
+        for column in ("item_price", "shipping_fee")
+    )
     rows, errors = [], []
     for line, record in records:
-        parsed = order_row_parse(line, record)
+        parsed = order_row_parse(line, record, decimal_comma=bool(decimal_comma), limit=limit)
         if isinstance(parsed, list):
             errors.extend(parsed)
         else:
@@ -335,11 +413,14 @@ def orders_parse(records: Iterable[tuple[int, Mapping[str, object]]]) -> ParseRe
     return ParseResult(_dedupe_last_wins(rows, lambda r: (r.order_id, r.sku)), errors)
 
 
-def impressions_parse(records: Iterable[tuple[int, Mapping[str, object]]]) -> ParseResult:
+def impressions_parse(
+    records: Iterable[tuple[int, Mapping[str, object]]], *, limit: FutureLimit | None = None
+) -> ParseResult:
     """Parse impression records; a repeated (sku, date) keeps the last one."""
+    limit = limit_or_now(limit)
     rows, errors = [], []
     for line, record in records:
-        parsed = impression_row_parse(line, record)
+        parsed = impression_row_parse(line, record, limit=limit)
         if isinstance(parsed, list):
             errors.extend(parsed)
         else:

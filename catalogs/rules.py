@@ -1,9 +1,10 @@
-"""Pure validation of seller edits, and of the ids and tracking numbers sellers paste (no ORM):
-tables of cases test them."""
+"""Pure validation of seller edits, of the ids and tracking numbers sellers paste, and of the
+dates of orders and impressions (no ORM): tables of cases test them."""
 
 import re
 import unicodedata
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -165,3 +166,56 @@ def _pasted_text_error(
 def entry_refusal(label: str, text: str, error: str) -> str:
     """A refusal as the forms say it: the field, the value as typed, what is wrong."""
     return f"{label} {text[:40]!r} {error}."
+
+
+# --- Dates in the future -----------------------------------------------------------------------
+# One rule for every entry of order lines and daily impressions (order files of every format,
+# the app's CSV, the bulk API, Django admin). An order placed, or impressions counted, later
+# than now is a typo in the year or a day and month read the wrong way (12/11): stored, it
+# would put impressions past today on the Flagged detail graph and orders into scoring
+# windows that have not happened.
+
+# How far past now a date is still taken: a marketplace in another time zone may already be
+# on tomorrow, and clocks drift.
+FUTURE_ALLOWANCE = timedelta(days=1)
+_FUTURE_ADVICE = "check the year, and whether day and month were swapped"
+
+
+@dataclass(frozen=True)
+class FutureLimit:
+    """The latest an order line may be placed and a day of impressions dated, seen from one
+    moment (now) in the tenant's time zone: one limit for a whole file or request."""
+
+    latest_time: datetime  # now plus the allowance, in the tenant's time zone
+    latest_day: date  # the tenant's tomorrow
+
+
+def future_limit(*, now: datetime, time_zone: str) -> FutureLimit:
+    zone = ZoneInfo(time_zone)
+    return FutureLimit(
+        latest_time=(now + FUTURE_ALLOWANCE).astimezone(zone),
+        latest_day=now.astimezone(zone).date() + FUTURE_ALLOWANCE,
+    )
+
+
+def future_time_error(moment: datetime, *, limit: FutureLimit) -> str | None:
+    """Why an order line placed at moment is refused, naming it in the tenant's time zone,
+    or None."""
+    if moment <= limit.latest_time:
+        return None
+    zone = limit.latest_time.tzinfo
+    shown = moment.astimezone(zone)
+    return (
+        f"{shown:%Y-%m-%d %H:%M} is in the future: after {limit.latest_time:%Y-%m-%d %H:%M} "
+        f"({zone}), a day from now; {_FUTURE_ADVICE}"
+    )
+
+
+def future_day_error(day: date, *, limit: FutureLimit) -> str | None:
+    """Why impressions dated day are refused (later than the tenant's tomorrow), or None."""
+    if day <= limit.latest_day:
+        return None
+    return (
+        f"{day.isoformat()} is in the future: after {limit.latest_day.isoformat()} "
+        f"({limit.latest_time.tzinfo}), tomorrow; {_FUTURE_ADVICE}"
+    )

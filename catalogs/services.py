@@ -36,8 +36,10 @@ from .order_io import (
 )
 from .rules import (
     EDITABLE_FIELDS,
+    FutureLimit,
     catalog_name_error,
     entry_refusal,
+    future_limit,
     invisible_trim,
     product_edit_errors,
     product_edit_refusal,
@@ -438,20 +440,27 @@ def _changed_rows(
     return changed
 
 
+def tenant_future_limit(*, tenant: Tenant) -> FutureLimit:
+    """How late an order line may be placed and impressions dated, from now in the tenant's
+    time zone (catalogs.rules): taken once per file, request or form."""
+    return future_limit(now=timezone.now(), time_zone=tenant.time_zone)
+
+
 def _import(
     kind: str, *, tenant: Tenant, catalog: Catalog, data: bytes | str, actor
 ) -> UpsertResult:
     """Parse a whole CSV file, write its good rows, report the bad ones (FileError if the
     file itself is unreadable: then nothing is written)."""
+    limit = tenant_future_limit(tenant=tenant)
     if kind == "orders":
         records = list(csv_records(data, ORDER_COLUMNS))
-        parsed = orders_parse(records)
+        parsed = orders_parse(records, limit=limit)
         upsert = orders_upsert
         key = lambda r: (r.order_id, r.sku)  # noqa: E731
         record_key = lambda rec: (rec.get("order_id", "").strip(), rec.get("sku", "").strip())  # noqa: E731
     else:
         records = list(csv_records(data, IMPRESSION_COLUMNS))
-        parsed = impressions_parse(records)
+        parsed = impressions_parse(records, limit=limit)
         upsert = impressions_upsert
         key = lambda r: (r.sku, r.date.isoformat())  # noqa: E731
         record_key = lambda rec: (rec.get("sku", "").strip(), rec.get("date", "").strip())  # noqa: E731

@@ -256,7 +256,7 @@ def text_file_as_utf8(path: Path) -> Iterator[Path]:
 
 
 def read_header(data: Source) -> list[str]:
-    """The header row of a CSV (or TSV) or XLSX file."""
+    """The header row of a CSV (any delimiter csv_delimiter reads) or XLSX file."""
     import pandas as pd
 
     if is_xlsx(data):
@@ -276,8 +276,8 @@ def _delimiter(data: Source) -> str:
 
 
 def _read_csv_text(data: Source, **options):
-    """pandas' CSV reader as every order file is read: comma or tab separated as its header
-    row says, each cell as its text ("NA" stays "NA"), a BOM dropped."""
+    """pandas' CSV reader as every order file is read: comma, semicolon or tab separated as
+    its header row says, each cell as its text ("NA" stays "NA"), a BOM dropped."""
     import pandas as pd
 
     return pd.read_csv(

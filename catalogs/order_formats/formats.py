@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..order_io import CANCEL_REASONS, MAX_TEXT, DateOrderNeeded, FileError, RowError
+from ..order_io import CANCEL_REASONS, MAX_TEXT, DateOrderNeeded, FileError, RowError, limit_or_now
+from ..rules import FutureLimit, future_time_error
 from .detection import (
     APP_ORDER_COLUMNS,
     CHUNK_ROWS,
@@ -43,6 +44,7 @@ from .values import (
     parse_count,
     parse_money,
     parse_times,
+    refusals_named,
     tracking_numbers_check,
 )
 
@@ -290,6 +292,7 @@ class ReadOptions:
     date_order: str | None = None  # 'dmy' / 'mdy'; None only when the file has no slash dates
     decimal_comma: bool = False
     handling_days: int = 3
+    limit: FutureLimit | None = None  # how late a line may be placed; None: from now, in tz
 
 
 def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFrame, list[RowError]]:
@@ -355,6 +358,11 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
         times[name] = parsed["at"]
 
     refuse(times["placed_at"].isna(), "placed_at", "is required")
+    limit = limit_or_now(options.limit, options.tz)
+    late = times["placed_at"] > pd.Timestamp(limit.latest_time)
+    rule = partial(future_time_error, limit=limit)  # a Timestamp is a datetime
+    for where, message in refusals_named(times["placed_at"], late, rule):
+        refuse(where, "placed_at", message)
     handling = pd.Timedelta(timedelta(days=options.handling_days))
     start = times["paid_at"].fillna(times["placed_at"])
     ship_by = times["ship_by"].fillna(start + handling)
@@ -540,11 +548,12 @@ def order_file_open(
     mapping: ColumnMapping | None = None,
     chunk_rows: int = CHUNK_ROWS,
     engine: str = "pyarrow",
+    limit: FutureLimit | None = None,
 ) -> OrderFile:
     """Recognise an order export and make its per-file choices.
 
     engine: how a CSV is read, "pyarrow" (when it can read every row, else pandas) or
-    "pandas".
+    "pandas". limit: how late a line may be placed (catalogs.rules), else from now in tz.
 
     date_order is the tenant's setting ('dmy', 'mdy' or ''), used only when the file's own
     dates cannot tell. FileError when the file is not orders (saying what it looks like),
@@ -625,6 +634,7 @@ def order_file_open(
             date_order=found_order,
             decimal_comma=comma == {True},
             handling_days=handling_days,
+            limit=limit_or_now(limit, tz),
         ),
         mapping=mapping,
         chunk_rows=chunk_rows,

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..order_io import FileError, RowError
+from ..order_io import FileError, RowError, limit_or_now
+from ..rules import FutureLimit, future_day_error
 from .detection import (
     CHUNK_ROWS,
     Source,
@@ -27,6 +28,7 @@ from .values import (
     identifiers_check,
     parse_count,
     parse_times,
+    refusals_named,
 )
 
 # --- daily impressions from any export ------------------------------------------------------
@@ -72,6 +74,7 @@ class ImpressionFile:
     mapping: ColumnMapping
     date_order: str | None
     chunk_rows: int = CHUNK_ROWS
+    limit: FutureLimit | None = None  # how late a day may be dated; None: from now, in UTC
 
     @property
     def unmapped_columns(self) -> list[str]:
@@ -81,11 +84,16 @@ class ImpressionFile:
     def chunks(self) -> Iterator[tuple[pd.DataFrame, list[RowError], int]]:
         """(sku, date, impressions, clicks, line) frames, row errors, rows read."""
         for frame in read_chunks(self.data, chunk_rows=self.chunk_rows):
-            yield (*typed_impressions(frame, self.mapping, self.date_order), len(frame))
+            typed = typed_impressions(frame, self.mapping, self.date_order, limit=self.limit)
+            yield (*typed, len(frame))
 
 
 def typed_impressions(
-    frame: pd.DataFrame, mapping: ColumnMapping, date_order: str | None
+    frame: pd.DataFrame,
+    mapping: ColumnMapping,
+    date_order: str | None,
+    *,
+    limit: FutureLimit | None = None,
 ) -> tuple[pd.DataFrame, list[RowError]]:
     f = _keyed(frame)
     cols = {k: header_key(v) for k, v in mapping.columns.items() if v}
@@ -104,6 +112,12 @@ def typed_impressions(
         refuse(problems.eq(message), "sku", message)
     days = parse_times(clean_text(_col(f, cols, "date")), date_order=date_order, tz="UTC")
     refuse(days["at"].isna(), "date", "is not a date we can read")
+    limit = limit_or_now(limit)
+    late = days["at"].dt.normalize() > pd.Timestamp(limit.latest_day, tz="UTC")
+    for where, message in refusals_named(
+        days["at"], late, lambda at: future_day_error(at.date(), limit=limit)
+    ):
+        refuse(where, "date", message)
     impressions = parse_count(_col(f, cols, "impressions"))
     refuse(impressions["too_large"], "impressions", TOO_LARGE)
     refuse(impressions["bad"] | impressions["n"].isna(), "impressions", "must be a whole number")
@@ -132,9 +146,11 @@ def impression_file_open(
     mapping: ColumnMapping | None = None,
     date_order: str = "",
     chunk_rows: int = CHUNK_ROWS,
+    limit: FutureLimit | None = None,
 ) -> ImpressionFile:
     """Recognise a daily-impressions export: the mapping given, else one guessed from the
-    usual column names. FileError when it is orders or a product feed, or needs a mapping."""
+    usual column names; limit: how late a day may be dated (catalogs.rules), else from now
+    in UTC. FileError when it is orders or a product feed, or needs a mapping."""
     if is_blank(data):
         raise FileError("The file is empty.")
     header = read_header(data)
@@ -169,5 +185,10 @@ def impression_file_open(
             )
         found = date_order
     return ImpressionFile(
-        data=data, header=header, mapping=mapping, date_order=found, chunk_rows=chunk_rows
+        data=data,
+        header=header,
+        mapping=mapping,
+        date_order=found,
+        chunk_rows=chunk_rows,
+        limit=limit_or_now(limit),
     )

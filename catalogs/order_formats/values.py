@@ -9,7 +9,13 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ..order_io import FileError
+from ..order_io import (
+    AMOUNT_MARKS_ONLY,
+    DECIMAL_COMMA_AMOUNT,
+    DECIMAL_POINT_AMOUNT,
+    MIXED_DECIMAL_MARKS,
+    FileError,
+)
 from ..rules import (
     BLANK,
     MAX_TRACKING,
@@ -105,6 +111,15 @@ def pasted_text_check(values: pd.Series, error) -> tuple[pd.Series, pd.Series]:
         values = values.where(~odd, cleaned)
         problems = cleaned.map(error).reindex(values.index)
     return values, problems
+
+
+def refusals_named(values: pd.Series, mask: pd.Series, error) -> list[tuple[pd.Series, str]]:
+    """(where, message) for each distinct message error(value) gives the values where mask
+    holds: the rare values a rule of catalogs.rules refuses, each named by it, one by one."""
+    if not mask.any():
+        return []
+    named = values[mask].map(error).dropna()
+    return [(named.eq(m).reindex(values.index, fill_value=False), m) for m in named.unique()]
 
 
 def identifiers_check(values: pd.Series, *, max_length: int) -> tuple[pd.Series, pd.Series]:
@@ -348,15 +363,13 @@ def _localize(naive: pd.Series, tz: str) -> pd.Series:
 
 def decimal_comma_detect(values: pd.Series) -> bool | None:
     """True when amounts use a decimal comma (``35,91``, ``1.234,56``), False when a decimal
-    point, None when no amount tells (``1,234`` and ``12`` could be either)."""
-    s = distinct(values).astype(str).str.replace(r"[^\d,.]", "", regex=True)
-    comma = s.str.contains(r"(?:^|\d),\d{1,2}$|\.\d{3},\d+$", regex=True).any()
-    point = s.str.contains(r"(?:^|\d)\.\d{1,2}$|,\d{3}\.\d+$", regex=True).any()
+    point, None when no amount tells (``1,234`` and ``12`` could be either): the rule of
+    order_io.amounts_decimal_comma, vectorised."""
+    s = distinct(values).astype(str).str.replace(AMOUNT_MARKS_ONLY, "", regex=True)
+    comma = s.str.contains(DECIMAL_COMMA_AMOUNT, regex=True).any()
+    point = s.str.contains(DECIMAL_POINT_AMOUNT, regex=True).any()
     if comma and point:
-        raise FileError(
-            "The file mixes decimal commas and decimal points in its amounts "
-            "(e.g. 35,91 and 35.91); export it again with one number format."
-        )
+        raise FileError(MIXED_DECIMAL_MARKS)
     if comma:
         return True
     if point:

@@ -41,8 +41,9 @@ class DailyImpressionFactory(factory.django.DjangoModelFactory):
     clicks = 20
 
 
-def order_admin_form(order: Order, **changes) -> dict:
-    """Django admin's change form of ``order`` as posted, with ``changes`` typed in."""
+def order_admin_data(order: Order, **changes) -> dict:
+    """The order line's Django admin change form as posted (its times in UTC, the form's time
+    zone), with changes."""
     data = {
         "tenant": order.tenant_id,
         "catalog": order.catalog_id,
@@ -59,4 +60,18 @@ def order_admin_form(order: Order, **changes) -> dict:
         when = getattr(order, field)
         data[f"{field}_0"] = when.date().isoformat() if when else ""
         data[f"{field}_1"] = when.strftime("%H:%M:%S") if when else ""
+    return {**data, **changes}
+
+
+def impression_admin_data(impression: DailyImpression, **changes) -> dict:
+    """The daily impression's Django admin change form as posted, with changes."""
+    data = {
+        "tenant": impression.tenant_id,
+        "catalog": impression.catalog_id,
+        "product": impression.product_id,
+        "sku": impression.sku,
+        "date": impression.date.isoformat(),
+        "impressions": impression.impressions,
+        "clicks": impression.clicks,
+    }
     return {**data, **changes}

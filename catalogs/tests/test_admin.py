@@ -17,7 +17,8 @@ from catalogs.tests.factories import CatalogFactory
 from catalogs.tests.order_factories import (
     DailyImpressionFactory,
     OrderFactory,
-    order_admin_form,
+    impression_admin_data,
+    order_admin_data,
 )
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +107,7 @@ def test_an_order_line_changed_in_admin_has_its_tenant_scored_again(
     admin_client, catalog, sales_data_events
 ):
     order = OrderFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
-    form = order_admin_form(order, shipped_at_0="", shipped_at_1="")  # not shipped after all
+    form = order_admin_data(order, shipped_at_0="", shipped_at_1="")  # not shipped after all
     response = admin_client.post(_change_url(order), form)
     assert response.status_code == 302
     assert sales_data_events == [("orders", catalog.tenant_id, catalog.pk)]
@@ -138,15 +139,7 @@ def test_impressions_changed_in_admin_have_their_tenant_scored_again(
     admin_client, catalog, sales_data_events
 ):
     row = DailyImpressionFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
-    form = {
-        "tenant": row.tenant_id,
-        "catalog": row.catalog_id,
-        "product": row.product_id,
-        "sku": row.sku,
-        "date": row.date.isoformat(),
-        "impressions": 5000,
-        "clicks": row.clicks,
-    }
+    form = impression_admin_data(row, impressions=5000)
     assert admin_client.post(_change_url(row), form).status_code == 302
     assert sales_data_events == [("impressions", catalog.tenant_id, catalog.pk)]
 

@@ -544,24 +544,30 @@ def test_shopify_order_level_fields_apply_to_every_line(chunk_rows):
 
 def test_mapped_export():
     data = (
-        b"Bestellung;Artikel;Menge;Preis;Bestellt am;Storniert am;Grund\n"
-        b"B-1;SKU-1;2;19,90;24.12.2026 10:00;;\n"
+        b"Bestellung;Artikel;Menge;Preis, EUR;Bestellt am;Storniert am;Grund\n"
+        b"B-1;SKU-1;2;19,90;2026-03-01 10:00;;\n"
+        b"B-2;SKU-1;1;1.234,50;2026-03-01 11:00;2026-03-01 12:00;Kein Bestand\n"
     )
     mapping = ColumnMapping(
         columns={
             "order_id": "Bestellung",
             "sku": "Artikel",
             "quantity": "Menge",
-            "item_price": "Preis",
+            "item_price": "Preis, EUR",
             "placed_at": "Bestellt am",
             "cancelled_at": "Storniert am",
             "cancel_reason": "Grund",
         },
         cancel_values={"Kein Bestand": "out_of_stock"},
     )
-    # semicolon-separated files are not read yet: the mapping does not fit a one-column header
-    with pytest.raises(FileError, match="does not fit"):
-        order_file_open(data, mapping=mapping)
+    # Excel's CSV in a German locale: semicolons between the columns, a decimal comma
+    opened = order_file_open(data, mapping=mapping)
+    assert opened.unmapped_columns == []
+    assert opened.options.decimal_comma
+    lines, errors = lines_of(opened)
+    assert not errors
+    assert list(lines.item_price) == ["19.90", "1234.50"]
+    assert list(lines.cancel_reason) == ["", "out_of_stock"]
 
 
 def test_mapped_export_comma_separated():

@@ -14,12 +14,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from catalogs import order_files
-from catalogs.models import DailyImpression, Order, Product
+from catalogs.models import Order, Product
 from catalogs.order_formats import ColumnMapping, impression_file_open, order_file_open, values
 from catalogs.order_io import ORDER_COLUMNS, impression_row_parse, order_row_parse
 from catalogs.rules import identifier_error, invisible_trim
 from catalogs.tests.export_samples import csv_cell, tiktok_csv, tiktok_row, xlsx_of
-from catalogs.tests.order_factories import DailyImpressionFactory, OrderFactory, order_admin_form
+from catalogs.tests.order_factories import (
+    DailyImpressionFactory,
+    OrderFactory,
+    impression_admin_data,
+    order_admin_data,
+)
 
 # (id, as typed or exported, as stored (None: refused), what the refusal names)
 IDS = [
@@ -315,22 +320,13 @@ ADMIN_REFUSED = [
 ]
 
 
-@pytest.fixture
-def staff_client(client, django_user_model):
-    user = django_user_model.objects.create_user(
-        "operator", password="x", is_staff=True, is_superuser=True
-    )
-    client.force_login(user)
-    return client
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize(("field", "typed", "named"), ADMIN_REFUSED)
 def test_admin_refuses_an_invisible_character_inside(staff_client, catalog, field, typed, named):
     order = OrderFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
     before = Order.objects.values().get(pk=order.pk)
     url = reverse("admin:catalogs_order_change", args=[order.pk])
-    response = staff_client.post(url, order_admin_form(order, **{field: typed}))
+    response = staff_client.post(url, order_admin_data(order, **{field: typed}))
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert list(errors) == [field]
@@ -342,7 +338,7 @@ def test_admin_refuses_an_invisible_character_inside(staff_client, catalog, fiel
 def test_admin_trims_outer_invisible_characters(staff_client, catalog):
     order = OrderFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
     url = reverse("admin:catalogs_order_change", args=[order.pk])
-    data = order_admin_form(
+    data = order_admin_data(
         order, order_id="\ufeffA1\u200b", sku="\u200eSKU-1", tracking_number="\u00a01Z999\t"
     )
     assert staff_client.post(url, data).status_code == 302
@@ -359,7 +355,7 @@ def test_admin_reads_a_tracking_number_of_only_blanks_as_none_given(
 ):
     order = OrderFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
     url = reverse("admin:catalogs_order_change", args=[order.pk])
-    assert staff_client.post(url, order_admin_form(order, tracking_number=typed)).status_code == 302
+    assert staff_client.post(url, order_admin_data(order, tracking_number=typed)).status_code == 302
     order.refresh_from_db()
     assert order.tracking_number == stored
 
@@ -368,22 +364,9 @@ def test_admin_reads_a_tracking_number_of_only_blanks_as_none_given(
 def test_admin_asks_for_an_id_that_cleans_to_nothing(staff_client, catalog):
     order = OrderFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
     url = reverse("admin:catalogs_order_change", args=[order.pk])
-    response = staff_client.post(url, order_admin_form(order, order_id="\u200b"))
+    response = staff_client.post(url, order_admin_data(order, order_id="\u200b"))
     assert response.status_code == 200
     assert list(response.context["adminform"].form.errors) == ["order_id"]
-
-
-def _impressionorder_admin_form(impression: DailyImpression, **changes) -> dict:
-    data = {
-        "tenant": impression.tenant_id,
-        "catalog": impression.catalog_id,
-        "product": impression.product_id,
-        "sku": impression.sku,
-        "date": impression.date.isoformat(),
-        "impressions": impression.impressions,
-        "clicks": impression.clicks,
-    }
-    return {**data, **changes}
 
 
 @pytest.mark.django_db
@@ -399,7 +382,7 @@ def _impressionorder_admin_form(impression: DailyImpression, **changes) -> dict:
 def test_impression_admin_refuses_a_sku_as_order_admin_does(staff_client, catalog, typed, named):
     impression = DailyImpressionFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
     url = reverse("admin:catalogs_dailyimpression_change", args=[impression.pk])
-    response = staff_client.post(url, _impressionorder_admin_form(impression, sku=typed))
+    response = staff_client.post(url, impression_admin_data(impression, sku=typed))
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert list(errors) == ["sku"]
@@ -412,7 +395,7 @@ def test_impression_admin_refuses_a_sku_as_order_admin_does(staff_client, catalo
 def test_impression_admin_trims_a_sku(staff_client, catalog):
     impression = DailyImpressionFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
     url = reverse("admin:catalogs_dailyimpression_change", args=[impression.pk])
-    data = _impressionorder_admin_form(impression, sku="\ufeffSKU-1\u200e\t")
+    data = impression_admin_data(impression, sku="\ufeffSKU-1\u200e\t")
     assert staff_client.post(url, data).status_code == 302
     impression.refresh_from_db()
     assert impression.sku == "SKU-1"

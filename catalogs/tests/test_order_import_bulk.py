@@ -198,16 +198,23 @@ def test_a_failed_bulk_load_leaves_orders_and_indexes_as_they_were(tenant_a, sho
 
 @pytest.mark.parametrize("bulk", [False, True])
 def test_staged_times_keep_every_microsecond(tenant_a, shops, monkeypatch, bulk):
-    """Times are staged as integer microseconds: none is rounded, near 1970 or in 2999."""
+    """Times are staged as integer microseconds: none is rounded, near 1970 or in 2999 (an
+    order is placed no later than a day from now: the far end is a ship-by from its paid
+    time)."""
     mine, _ = shops
     monkeypatch.setattr(order_merge, "BULK_MIN_LINES", 1 if bulk else 10**9)
     data = tiktok_csv(
-        tiktok_row(order_id="1", created="2999-12-30T10:00:00.123457Z", paid="", shipped=""),
+        tiktok_row(
+            order_id="1",
+            created="2026-03-01T10:00:00.654321Z",
+            paid="2999-12-30T10:00:00.123457Z",
+            shipped="",
+        ),
         tiktok_row(order_id="2", created="1970-01-01T00:00:00.000001Z", paid="", shipped=""),
     )
     order_files.orders_import_file(tenant=tenant_a, catalog=mine, data=data, actor=None)
     placed = dict(Order.objects.for_tenant(tenant_a).values_list("order_id", "placed_at"))
-    assert placed["1"] == datetime(2999, 12, 30, 10, 0, 0, 123457, tzinfo=UTC)
+    assert placed["1"] == datetime(2026, 3, 1, 10, 0, 0, 654321, tzinfo=UTC)
     assert placed["2"] == datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
     ship_by = Order.objects.for_tenant(tenant_a).get(order_id="1").ship_by
     assert ship_by == datetime(3000, 1, 2, 10, 0, 0, 123457, tzinfo=UTC)

@@ -66,6 +66,11 @@ def test_good_order():
         ({"shipping_fee": "1e99"}, "shipping_fee", "amount between"),
         ({"placed_at": ""}, "placed_at", "required"),
         ({"placed_at": "yesterday"}, "placed_at", "ISO 8601"),
+        (
+            {"placed_at": "2999-03-01T10:00:00Z", "ship_by": "2999-03-03T10:00:00Z"},
+            "placed_at",
+            "2999-03-01 10:00 is in the future",
+        ),
         ({"ship_by": "2026-02-28T00:00:00Z"}, "ship_by", "before placed_at"),
         ({"shipped_at": "2026-02-01"}, "shipped_at", "before placed_at"),
         ({"cancel_reason": "lost"}, "cancel_reason", "one of"),
@@ -115,6 +120,7 @@ def test_parse_datetime(text, expected):
         ({"sku": "S", "date": "2026-03-01", "impressions": "ten", "clicks": "2"}, False),
         ({"sku": "S", "date": "2026-03-01", "impressions": "1", "clicks": "2"}, False),
         ({"sku": "", "date": "2026-03-01", "impressions": "1", "clicks": "0"}, False),
+        ({"sku": "S", "date": "2999-03-01", "impressions": "10", "clicks": "2"}, False),
     ],
 )
 def test_impression_rows(record, ok):
@@ -131,6 +137,42 @@ def test_csv_file_with_good_and_bad_rows_and_duplicates():
     result = orders_parse(csv_records(text.encode(), ORDER_COLUMNS))
     assert len(result.rows) == 1 and result.rows[0].quantity == 3  # last one wins
     assert [(e.line, e.column) for e in result.errors] == [(3, "sku")]
+
+
+@pytest.mark.parametrize(
+    ("prices", "expected"),
+    [
+        (("19.90", "4.5"), [Decimal("19.90"), Decimal("4.50")]),
+        (("19,90", "4,5"), [Decimal("19.90"), Decimal("4.50")]),
+        # a decimal comma anywhere in the file: points group thousands
+        (("1.234,50", "1.234"), [Decimal("1234.50"), Decimal("1234.00")]),
+        # no amount tells: a decimal point, as before
+        (("12", "0"), [Decimal("12.00"), Decimal("0.00")]),
+    ],
+)
+def test_the_apps_csv_reads_its_amounts_by_the_files_decimal_mark(prices, expected):
+    """Excel in a European locale saves the app's CSV with semicolons and decimal commas."""
+    header = ";".join(ORDER_COLUMNS)
+    lines = [
+        ";".join(
+            {**GOOD, "order_id": f"A-{n}", "item_price": price, "shipping_fee": "0"}[c]
+            for c in ORDER_COLUMNS
+        )
+        for n, price in enumerate(prices)
+    ]
+    result = orders_parse(csv_records("\n".join([header, *lines]) + "\n", ORDER_COLUMNS))
+    assert not result.errors
+    assert [r.item_price for r in result.rows] == expected
+
+
+def test_the_apps_csv_mixing_decimal_commas_and_points_is_refused():
+    header = ",".join(ORDER_COLUMNS)
+    lines = [
+        ",".join({**GOOD, "order_id": f"A-{n}", "item_price": price}[c] for c in ORDER_COLUMNS)
+        for n, price in enumerate(['"19,90"', "19.90"])
+    ]
+    with pytest.raises(FileError, match="mixes decimal commas and decimal points"):
+        orders_parse(csv_records("\n".join([header, *lines]) + "\n", ORDER_COLUMNS))
 
 
 def test_impressions_csv():

@@ -1,8 +1,11 @@
-"""Order files separated by tabs: Excel's "Unicode Text" (UTF-16 with its byte order mark,
-tab-separated) and UTF-8 TSV import exactly as the same orders saved as CSV, on the upload
-page (preview and import) and by import_orders."""
+"""Order files separated by tabs or semicolons: Excel's "Unicode Text" (UTF-16 with its byte
+order mark, tab-separated), UTF-8 TSV and the "CSV" Excel saves in most European locales
+(semicolons between columns, a decimal comma) import exactly as the same orders saved as
+CSV, on the upload page (preview and import) and by import_orders."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -74,9 +77,40 @@ def _utf8_tsv(data: bytes) -> bytes:
     return _tab_separated(data).encode()
 
 
+# an amount written with a decimal point, alone in its cell (10.00, 1.50): what a European
+# Excel writes with a decimal comma
+_POINT_AMOUNT = re.compile(r"^(\d+)\.(\d{1,2})$")
+
+
+def _semicolon_separated(data: bytes) -> str:
+    """The CSV as Excel saves it in a European locale (de, fr, es, it, nl, pt-BR): cells
+    separated by semicolons, amounts with a decimal comma, lines ended by CRLF; only a cell
+    holding a semicolon, quote or line break is quoted (one holding a comma is not)."""
+
+    def cell(text: str) -> str:
+        text = _POINT_AMOUNT.sub(r"\1,\2", text)
+        if any(c in text for c in ';"\r\n'):
+            return '"' + text.replace('"', '""') + '"'
+        return text
+
+    return "".join(";".join(map(cell, row)) + "\r\n" for row in _cells(data))
+
+
+def _excel_csv_utf8(data: bytes) -> bytes:
+    """Excel's "CSV UTF-8": with its byte order mark."""
+    return ("\ufeff" + _semicolon_separated(data)).encode()
+
+
+def _excel_csv_windows(data: bytes) -> bytes:
+    """Excel's plain "CSV" on Windows: Windows-1252."""
+    return _semicolon_separated(data).encode("cp1252")
+
+
 SAVED_AS = {
     "Unicode Text (UTF-16 TSV)": _unicode_text,
     "UTF-8 TSV": _utf8_tsv,
+    "European CSV UTF-8 (semicolons, decimal comma)": _excel_csv_utf8,
+    "European CSV, Windows-1252 (semicolons, decimal comma)": _excel_csv_windows,
 }
 
 
@@ -97,6 +131,19 @@ SAVED_AS = {
         ('Order,"Price\tBRL",SKU', ","),
         # TikTok's trailing tab is in its values, never in its header
         ("Order ID,SKU ID,Seller SKU", ","),
+        # Excel's CSV in a European locale: semicolons between the names
+        ("order_id;sku;quantity", ";"),
+        ("\ufefforder_id;sku\r\n", ";"),
+        # names holding commas: the semicolons between them separate
+        ("Bestellung;Preis, EUR;Versand, EUR;Menge", ";"),
+        ("Bestellung;Preis, EUR", ";"),
+        ('"Preis; EUR";Menge;SKU', ";"),
+        # a quoted name holding a semicolon does not make a CSV semicolon-separated
+        ('Order,"Qty; box",SKU', ","),
+        ('Order\t"Qty; box"\tSKU', "\t"),
+        # the delimiter that separates more names wins
+        ("Order,Qty;box,SKU", ","),
+        ("Order\tPrice; BRL\tSKU", "\t"),
         ("sku", ","),
         ("", ","),
     ],
@@ -148,51 +195,71 @@ def _command_import(tmp_path, catalog, data: bytes, name: str) -> list[tuple]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("saved_as", SAVED_AS)
 @pytest.mark.parametrize("export", EXPORTS)
-def test_import_orders_reads_a_tab_separated_export_as_its_csv(tmp_path, catalog, export, saved_as):
+def test_import_orders_reads_an_export_saved_otherwise_as_its_csv(
+    tmp_path, catalog, export, saved_as
+):
     as_csv = _command_import(tmp_path, catalog, EXPORTS[export], "orders.csv")
-    as_tsv = _command_import(tmp_path, catalog, SAVED_AS[saved_as](EXPORTS[export]), "orders.txt")
+    saved = _command_import(tmp_path, catalog, SAVED_AS[saved_as](EXPORTS[export]), "orders.txt")
 
     assert len(as_csv) >= 2
-    assert as_tsv == as_csv
+    assert saved == as_csv
 
 
-def _upload_page(client, catalog, data: bytes, name: str) -> tuple[dict, list[tuple]]:
+def _upload_page(
+    client, catalog, data: bytes, name: str, kind: str = "orders"
+) -> tuple[dict, list[tuple]]:
     """Upload a file on the catalog's page: its preview, then what its import wrote."""
-    Order.objects.for_tenant(catalog.tenant).delete()
+    model = Order if kind == "orders" else DailyImpression
+    model.objects.for_tenant(catalog.tenant).delete()
     url = reverse(
         "catalogs:catalog_upload",
         kwargs={"tenant_slug": catalog.tenant.slug, "catalog_id": catalog.pk},
     )
-    page = client.post(url, {"kind": "orders", "file": SimpleUploadedFile(name, data)}, follow=True)
+    page = client.post(url, {"kind": kind, "file": SimpleUploadedFile(name, data)}, follow=True)
     assert page.context["problem"] is None
     client.post(page.request["PATH_INFO"], {"date_order": ""})
-    return page.context["preview"], _imported(catalog.tenant)
+    if kind == "orders":
+        return page.context["preview"], _imported(catalog.tenant)
+    impressions = DailyImpression.objects.for_tenant(catalog.tenant)
+    return page.context["preview"], sorted(impressions.values_list("sku", "date", "impressions"))
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("saved_as", SAVED_AS)
-@pytest.mark.parametrize("export", ["the app's own CSV", "TikTok Shop", "a mapped export"])
-def test_the_upload_page_previews_and_imports_a_tab_separated_export_as_its_csv(
+@pytest.mark.parametrize("export", EXPORTS)
+def test_the_upload_page_previews_and_imports_an_export_saved_otherwise_as_its_csv(
     client, member, catalog, export, saved_as
 ):
     client.force_login(member(catalog.tenant, Role.SELLER))
     csv_preview, as_csv = _upload_page(client, catalog, EXPORTS[export], "orders.csv")
-    tsv = SAVED_AS[saved_as](EXPORTS[export])
-    tsv_preview, as_tsv = _upload_page(client, catalog, tsv, "orders.txt")
+    saved_preview, saved = _upload_page(
+        client, catalog, SAVED_AS[saved_as](EXPORTS[export]), "orders.txt"
+    )
 
     assert len(as_csv) >= 2
-    assert tsv_preview == csv_preview
-    assert as_tsv == as_csv
+    assert saved_preview == csv_preview
+    assert saved == as_csv
 
 
 @pytest.mark.django_db
-def test_a_tab_separated_export_keeps_the_commas_of_its_cells(tmp_path, tenant_a, catalog):
-    tsv = (
-        "Order\tItem\tQty\tPrice, BRL\tOrdered\tWhy\tCancelled\n"
-        "B-2\tKIT,2\t1\t1.234,50\t2026-03-01 11:00\tSem estoque, fornecedor\t2026-03-01 12:00\n"
-    )
-    path = tmp_path / "orders.tsv"
-    path.write_bytes(tsv.encode())
+@pytest.mark.parametrize("delimiter", ["\t", ";"])
+def test_an_export_separated_otherwise_keeps_the_commas_of_its_cells(
+    tmp_path, tenant_a, catalog, delimiter
+):
+    cells = [
+        ["Order", "Item", "Qty", "Price, BRL", "Ordered", "Why", "Cancelled"],
+        [
+            "B-2",
+            "KIT,2",
+            "1",
+            "1.234,50",
+            "2026-03-01 11:00",
+            "Sem estoque, fornecedor",
+            "2026-03-01 12:00",
+        ],
+    ]
+    path = tmp_path / "orders.csv"
+    path.write_bytes("".join(delimiter.join(row) + "\n" for row in cells).encode())
 
     call_command("import_orders", "--catalog", str(catalog.pk), str(path), "--no-score")
 
@@ -206,7 +273,7 @@ def test_a_tab_separated_export_keeps_the_commas_of_its_cells(tmp_path, tenant_a
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("saved_as", SAVED_AS)
-def test_daily_impressions_saved_tab_separated_are_imported(
+def test_daily_impressions_saved_otherwise_are_imported(
     client, member, tenant_a, catalog, saved_as
 ):
     client.force_login(member(tenant_a, Role.SELLER))
@@ -224,10 +291,25 @@ def test_daily_impressions_saved_tab_separated_are_imported(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("saved_as", SAVED_AS)
+def test_an_impressions_export_saved_otherwise_previews_and_imports_as_its_csv(
+    client, member, catalog, saved_as
+):
+    client.force_login(member(catalog.tenant, Role.SELLER))
+    export = b'Item ID,Day,Impr.,Clicks\nSKU-1,2026-03-01,120,4\n"KIT,2",2026-03-02,7,0\n'
+    csv_preview, as_csv = _upload_page(client, catalog, export, "ads.csv", kind="impressions")
+    saved_preview, saved = _upload_page(
+        client, catalog, SAVED_AS[saved_as](export), "ads.txt", kind="impressions"
+    )
+
+    assert len(as_csv) == 2
+    assert saved_preview == csv_preview
+    assert saved == as_csv
+
+
+@pytest.mark.django_db
 def test_the_upload_page_offers_tab_separated_files(client, member, tenant_a, catalog):
     """Excel names a Unicode Text file *.txt: the file picker must not hide it."""
-    import re
-
     client.force_login(member(tenant_a, Role.SELLER))
     url = reverse(
         "catalogs:catalog_upload", kwargs={"tenant_slug": tenant_a.slug, "catalog_id": catalog.pk}

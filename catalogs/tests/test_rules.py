@@ -1,9 +1,15 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
 
-from catalogs.rules import product_edit_errors, product_edit_refusal
+from catalogs.rules import (
+    future_day_error,
+    future_limit,
+    future_time_error,
+    product_edit_errors,
+    product_edit_refusal,
+)
 
 BASE = {
     "price": D("10.00"),
@@ -61,3 +67,69 @@ def test_a_product_its_feed_removed_is_not_edited(removed_at, time_zone, day):
         assert refusal is None
     else:
         assert refusal.startswith(f"The feed removed this product on {day}:")
+
+
+# --- dates in the future -----------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("placed_at", "time_zone", "refused_as"),
+    [
+        (NOW, "UTC", None),
+        (NOW - timedelta(days=400), "UTC", None),
+        # a marketplace in another time zone may already be on tomorrow: a day is allowed
+        (NOW + timedelta(hours=23), "UTC", None),
+        (NOW + timedelta(days=1), "UTC", None),
+        (NOW + timedelta(days=1, minutes=1), "UTC", "2026-11-21 09:01"),
+        # a typo in the year
+        (datetime(2027, 11, 19, 9, 0, tzinfo=UTC), "UTC", "2027-11-19 09:00"),
+        # 12/11 (12 November) read month first: 11 December
+        (datetime(2026, 12, 11, 14, 0, tzinfo=UTC), "UTC", "2026-12-11 14:00"),
+        # named in the tenant's time zone, which the allowance does not change
+        (datetime(2026, 11, 21, 12, 0, tzinfo=UTC), "America/Sao_Paulo", "2026-11-21 09:00"),
+        (datetime(2026, 11, 21, 8, 0, tzinfo=UTC), "Pacific/Auckland", None),
+    ],
+)
+def test_an_order_placed_more_than_a_day_from_now_is_refused(placed_at, time_zone, refused_as):
+    error = future_time_error(placed_at, limit=future_limit(now=NOW, time_zone=time_zone))
+    if refused_as is None:
+        assert error is None
+    else:
+        assert error.startswith(f"{refused_as} is in the future: after ")
+        assert f"({time_zone})" in error
+        assert "whether day and month" in error
+
+
+@pytest.mark.parametrize(
+    ("now", "day", "time_zone", "refused"),
+    [
+        (NOW, date(2026, 11, 20), "UTC", False),
+        (NOW, date(2025, 11, 20), "UTC", False),
+        # tomorrow is allowed, the day after is not
+        (NOW, date(2026, 11, 21), "UTC", False),
+        (NOW, date(2026, 11, 22), "UTC", True),
+        (NOW, date(2027, 11, 20), "UTC", True),
+        (NOW, date(2026, 12, 11), "UTC", True),  # 12/11 read the wrong way
+        # the tenant's tomorrow: 12:00 UTC on the 20th is 01:00 on the 21st in Auckland...
+        (datetime(2026, 11, 20, 12, 0, tzinfo=UTC), date(2026, 11, 22), "Pacific/Auckland", False),
+        (datetime(2026, 11, 20, 12, 0, tzinfo=UTC), date(2026, 11, 22), "UTC", True),
+        (datetime(2026, 11, 20, 12, 0, tzinfo=UTC), date(2026, 11, 23), "Pacific/Auckland", True),
+        # ...and 05:00 UTC on the 20th is 21:00 on the 19th in Los Angeles
+        (
+            datetime(2026, 11, 20, 5, 0, tzinfo=UTC),
+            date(2026, 11, 20),
+            "America/Los_Angeles",
+            False,
+        ),
+        (datetime(2026, 11, 20, 5, 0, tzinfo=UTC), date(2026, 11, 21), "America/Los_Angeles", True),
+    ],
+)
+def test_impressions_dated_after_tomorrow_are_refused(now, day, time_zone, refused):
+    error = future_day_error(day, limit=future_limit(now=now, time_zone=time_zone))
+    if not refused:
+        assert error is None
+    else:
+        assert error.startswith(f"{day.isoformat()} is in the future: after ")
+        assert f"({time_zone})" in error

@@ -3,8 +3,9 @@
 FILE is an order export as downloaded: a TikTok Shop order export (CSV or XLSX), a Shopify
 orders export, a file whose header the tenant has mapped before, or the app's own CSV
 (order_id, sku, quantity, item_price, shipping_fee, placed_at, ship_by, shipped_at,
-delivered_at, cancelled_at, cancel_reason, tracking_number). A CSV may be comma- or
-tab-separated (a TSV, Excel's Unicode Text in UTF-16). Idempotent on (order id, sku)
+delivered_at, cancelled_at, cancel_reason, tracking_number). A CSV may be separated by
+commas, semicolons (Excel's CSV in most European locales, with a decimal comma) or tabs (a
+TSV, Excel's Unicode Text in UTF-16). Idempotent on (order id, sku)
 within the catalog: importing a file twice changes nothing the second time."""
 
 from catalogs import order_files
@@ -16,7 +17,7 @@ from ._import_base import ImportCommand
 class Command(ImportCommand):
     help = (
         "Import order lines into a catalog from a TikTok Shop or Shopify export (CSV/XLSX), "
-        "a mapped file or the app's CSV (comma- or tab-separated)"
+        "a mapped file or the app's CSV (comma-, semicolon- or tab-separated)"
     )
     kind = "order"
     pass_path = True
