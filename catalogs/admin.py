@@ -128,11 +128,29 @@ def _edit_refusal(product: Product) -> str | None:
 # --- Orders and daily impressions (issue #6) -----------------------------------------------
 from .models import DailyImpression, Order  # noqa: E402
 from .order_io import ORDER_COLUMNS  # noqa: E402
-from .rules import future_day_error, future_time_error  # noqa: E402
+from .rules import future_day_error, future_time_error, sales_row_link_errors  # noqa: E402
 from .services import tenant_future_limit  # noqa: E402
 
 
-class OrderAdminForm(forms.ModelForm):
+class SalesRowAdminForm(forms.ModelForm):
+    """A line's tenant, catalog, product and SKU belong together, as every other entry
+    resolves the product by its SKU within the tenant and catalog."""
+
+    def clean(self):
+        data = super().clean()
+        tenant, catalog, product, sku = (
+            data.get(f) for f in ("tenant", "catalog", "product", "sku")
+        )
+        if tenant is None or catalog is None or product is None or not sku:
+            return data  # a field's own error stands
+        for field, message in sales_row_link_errors(
+            tenant_id=tenant.pk, tenant_name=tenant.name, catalog=catalog, product=product, sku=sku
+        ).items():
+            self.add_error(field, message)
+        return data
+
+
+class OrderAdminForm(SalesRowAdminForm):
     """Ids and the tracking number by the rule of every other entry of orders."""
 
     class Meta:
@@ -202,7 +220,7 @@ class OrderAdmin(SalesDataAdmin):
     show_full_result_count = False
 
 
-class DailyImpressionAdminForm(forms.ModelForm):
+class DailyImpressionAdminForm(SalesRowAdminForm):
     """The SKU by the rule of every other entry of a SKU."""
 
     class Meta:

@@ -219,3 +219,35 @@ def future_day_error(day: date, *, limit: FutureLimit) -> str | None:
         f"{day.isoformat()} is in the future: after {limit.latest_day.isoformat()} "
         f"({limit.latest_time.tzinfo}), tomorrow; {_FUTURE_ADVICE}"
     )
+
+
+# --- Whose order line or impression ------------------------------------------------------------
+# Every entry of order lines and impressions resolves the product by its SKU within the
+# tenant and the catalog, so a line is one tenant's, in one of its catalogs, of one of that
+# catalog's products, and carries the product's SKU. Django admin, where all four are typed,
+# is held to the same: a mismatch would file one tenant's sales under another's catalog or
+# product, scored and graphed there.
+
+
+def sales_row_link_errors(
+    *, tenant_id: int, tenant_name: str, catalog, product, sku: str
+) -> dict[str, str]:
+    """Errors keyed by field for a line's tenant, catalog (tenant_id, pk, name) and product
+    (pk, tenant_id, catalog_id, sku), read from those attributes only; {} when they belong
+    together."""
+    if catalog.tenant_id != tenant_id:
+        return {
+            "catalog": f"{catalog.name} is another tenant's catalog: choose one of "
+            f"{tenant_name}'s catalogs."
+        }
+    if (product.tenant_id, product.catalog_id) != (catalog.tenant_id, catalog.pk):
+        return {
+            "product": f"Product {product.pk} ({product.sku}) is not in {catalog.name}: "
+            f"choose one of {catalog.name}'s products."
+        }
+    if product.sku != sku:
+        return {
+            "sku": f"The product's SKU is {product.sku!r}: give it, or choose the product of "
+            f"SKU {sku!r}."
+        }
+    return {}

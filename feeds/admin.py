@@ -8,6 +8,7 @@ from catalog_health.service_forms import add_service_errors
 from catalog_health.tenancy.services import audit_record
 
 from . import services
+from .forms import ScheduleTimeFormField
 from .models import (
     FeedRowError,
     FeedRun,
@@ -24,7 +25,20 @@ class SourceChecksForm(forms.ModelForm):
 
     class Meta:
         model = ProductSource
+        # catalog first: an added source's schedule time is read in its catalog's tenant's
+        # time zone (clean_catalog)
         fields = ["catalog", *services.SOURCE_FIELDS]
+        field_classes = {"schedule_time": ScheduleTimeFormField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound and self.instance.tenant_id is not None:
+            self.fields["schedule_time"].time_zone = self.instance.tenant.time_zone
+
+    def clean_catalog(self):
+        catalog = self.cleaned_data["catalog"]
+        self.fields["schedule_time"].time_zone = catalog.tenant.time_zone
+        return catalog
 
     def clean(self):
         cleaned = super().clean()

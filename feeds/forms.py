@@ -1,7 +1,29 @@
+from datetime import time
+
 from django import forms
+from django.core.exceptions import ValidationError
 
 from .models import ProductSource
+from .schedule import parse_schedule_time
 from .services import SOURCE_FIELDS
+
+
+class ScheduleTimeFormField(forms.TimeField):
+    """A daily or weekly pull time by the API's rule and with its messages
+    (feeds.schedule.parse_schedule_time): HH:MM on the tenant's wall clock, no seconds but
+    :00, no UTC offset. Django's own time field stored 06:00:30, which the API refuses."""
+
+    time_zone = "UTC"  # the tenant's, named when an offset is refused: set by the form
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, time):
+            return value
+        try:
+            return parse_schedule_time(str(value).strip(), time_zone=self.time_zone)
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
 
 
 class SourceForm(forms.ModelForm):
@@ -23,6 +45,7 @@ class SourceForm(forms.ModelForm):
     class Meta:
         model = ProductSource
         fields = [*SOURCE_FIELDS, "forget_host_key"]
+        field_classes = {"schedule_time": ScheduleTimeFormField}
         help_texts = {
             "mode": (
                 "Replace: the feed is the whole catalog; products missing from it are removed "
@@ -35,6 +58,11 @@ class SourceForm(forms.ModelForm):
             "schedule_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "url": forms.URLInput(attrs={"placeholder": "https://shop.example.com/feed.csv"}),
         }
+
+    def __init__(self, *args, time_zone: str = "UTC", **kwargs):
+        """time_zone: the tenant's, in which the schedule time is read."""
+        super().__init__(*args, **kwargs)
+        self.fields["schedule_time"].time_zone = time_zone
 
 
 class RefreshForm(forms.Form):

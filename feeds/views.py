@@ -99,7 +99,7 @@ class CatalogSourcesView(FeedsMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         catalog = self.get_catalog()
-        form = SourceForm(request.POST)
+        form = SourceForm(request.POST, time_zone=self.tenant.time_zone)
         if form.is_valid():
             data = {f: form.cleaned_data[f] for f in SourceForm.Meta.fields}
             try:
@@ -159,7 +159,9 @@ class SourceDetailView(FeedsMixin, TemplateView):
             return redirect(
                 "feeds:catalog_sources", tenant_slug=self.tenant.slug, catalog_id=source.catalog_id
             )
-        form = SourceForm(request.POST, instance=ProductSource(pk=source.pk))
+        form = SourceForm(
+            request.POST, instance=ProductSource(pk=source.pk), time_zone=self.tenant.time_zone
+        )
         if form.is_valid():
             data = {f: form.cleaned_data[f] for f in SourceForm.Meta.fields}
             try:

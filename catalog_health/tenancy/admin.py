@@ -10,6 +10,8 @@ from .services import (
     api_token_revoke,
     member_add_by_staff,
     member_role_validate,
+    member_roles_set_by_staff,
+    member_roles_validate,
     member_set_role_by_staff,
     tenant_settings_update,
 )
@@ -43,11 +45,34 @@ def _role_save(request, membership: Membership) -> None:
     )
 
 
+class MembershipInlineFormSet(forms.BaseInlineFormSet):
+    """A tenant's member rows, checked together by the services' rules: each row alone may
+    leave the tenant an owner while the save leaves none (two owners demoted), or none
+    alone while the save does (the owner role handed from one member to another)."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):  # a row's own error stands
+            return
+        deleted = self.deleted_forms
+        roles = {
+            form.instance.pk: form.cleaned_data["role"]
+            for form in self.initial_forms
+            if "role" in form.changed_data and form not in deleted
+        }
+        try:
+            member_roles_validate(
+                tenant=self.instance, roles=roles, removed=[f.instance.pk for f in deleted]
+            )
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from exc
+
+
 class MembershipInline(admin.TabularInline):
     """Roles are changed here; members are added on the Memberships page (audited there)."""
 
     model = Membership
-    form = MembershipAdminForm
+    formset = MembershipInlineFormSet
     extra = 0
     readonly_fields = ["user"]
 
@@ -85,9 +110,8 @@ class TenantAdmin(admin.ModelAdmin):
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
         formset.save(commit=False)  # sorts the rows into changed and deleted ones
-        for membership, changed in formset.changed_objects:
-            if "role" in changed:
-                _role_save(request, membership)
+        roles = {m.pk: m.role for m, changed in formset.changed_objects if "role" in changed}
+        member_roles_set_by_staff(tenant=form.instance, actor=request.user, roles=roles)
         for membership in formset.deleted_objects:
             membership.delete()
         return None

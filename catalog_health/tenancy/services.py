@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -213,6 +214,9 @@ def _check_role_of_member(*, tenant: Tenant, membership: Membership, role: str) 
         raise ValidationError({"role": "Unknown role."})
 
 
+OWNER_NEEDED = "A tenant needs at least one owner."  # nobody could grant the role again
+
+
 def _check_owner_kept(*, tenant: Tenant, membership: Membership, role: str, lock: bool) -> None:
     if membership.role != Role.OWNER or role == Role.OWNER:
         return
@@ -222,7 +226,7 @@ def _check_owner_kept(*, tenant: Tenant, membership: Membership, role: str, lock
         # each count two and leave the tenant without one.
         owners = owners.select_for_update()
     if len(owners.values_list("pk", flat=True)) <= 1:
-        raise ValidationError({"role": "A tenant needs at least one owner."})
+        raise ValidationError({"role": OWNER_NEEDED})
 
 
 def _role_set(*, tenant: Tenant, actor, membership: Membership, role: str) -> Membership:
@@ -256,6 +260,40 @@ def member_set_role_by_staff(
     _require_staff(actor)
     _check_role_of_member(tenant=tenant, membership=membership, role=role)
     return _role_set(tenant=tenant, actor=actor, membership=membership, role=role)
+
+
+def member_roles_validate(
+    *, tenant: Tenant, roles: dict[int, str], removed: Collection[int] = ()
+) -> None:
+    """Raise the ValidationError of giving the tenant's members (by membership id) these
+    roles in one save, with the memberships ``removed`` gone, saving nothing: each row of a
+    page may leave the tenant an owner while the rows together leave none."""
+    if any(role not in Role.values for role in roles.values()):
+        raise ValidationError({"role": "Unknown role."})
+    stored = dict(Membership.objects.filter(tenant=tenant).values_list("pk", "role"))
+    if roles.keys() - stored.keys():
+        raise Membership.DoesNotExist
+    removed = set(removed)
+    after = [roles.get(pk, role) for pk, role in stored.items() if pk not in removed]
+    if Role.OWNER in stored.values() and Role.OWNER not in after:
+        raise ValidationError({"role": OWNER_NEEDED})
+
+
+@transaction.atomic
+def member_roles_set_by_staff(*, tenant: Tenant, actor, roles: dict[int, str]) -> None:
+    """Platform staff (Django admin's tenant page) give several members (by membership id)
+    their roles in one save, each change audited as by member_set_role_by_staff. Owners are
+    granted before any is demoted: the owner role handed from one member to another keeps
+    the tenant an owner at every step, which each change checks."""
+    _require_staff(actor)
+    memberships = list(Membership.objects.filter(tenant=tenant, pk__in=roles).order_by("pk"))
+    if len(memberships) != len(roles):
+        raise Membership.DoesNotExist
+    for membership in sorted(memberships, key=lambda m: roles[m.pk] != Role.OWNER):
+        role = roles[membership.pk]
+        _check_role_of_member(tenant=tenant, membership=membership, role=role)
+        if role != membership.role:
+            _role_set(tenant=tenant, actor=actor, membership=membership, role=role)
 
 
 @transaction.atomic

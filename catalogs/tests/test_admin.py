@@ -13,7 +13,7 @@ from django.urls import reverse
 from catalog_health.tenancy.models import AuditEvent
 from catalogs import events, order_uploads
 from catalogs.models import Catalog, ColumnMappingPreset, Product
-from catalogs.tests.factories import CatalogFactory
+from catalogs.tests.factories import CatalogFactory, ProductFactory
 from catalogs.tests.order_factories import (
     DailyImpressionFactory,
     OrderFactory,
@@ -205,3 +205,97 @@ def test_column_mappings_deleted_from_the_admin_list_are_audited(admin_client, t
     changelist = reverse("admin:catalogs_columnmappingpreset_changelist")
     assert admin_client.post(changelist, action).status_code == 302
     assert AuditEvent.objects.filter(action="mapping_preset.deleted", actor__username="admin")
+
+
+# --- Whose order line or impression ---------------------------------------------------------
+# Every other entry resolves a line's product by its SKU within its tenant and catalog; in
+# Django admin all four are typed, and a mismatch would file one tenant's sales under
+# another's catalog or product (scored, graphed and listed there).
+
+SALES_ROWS = {
+    "order": (OrderFactory, order_admin_data),
+    "dailyimpression": (DailyImpressionFactory, impression_admin_data),
+}
+
+
+@pytest.fixture
+def other_products(catalog, tenant_b) -> dict[str, Product]:
+    """A product SKU-1 of each of: tenant_a's other catalog, tenant_b's catalog."""
+    outlet = CatalogFactory(tenant=catalog.tenant, name="Outlet")
+    rival = CatalogFactory(tenant=tenant_b, name="Rival")
+    return {
+        "outlet": ProductFactory(tenant=outlet.tenant, catalog=outlet, sku="SKU-1"),
+        "rival": ProductFactory(tenant=tenant_b, catalog=rival, sku="SKU-1"),
+    }
+
+
+# case: (the changes posted, given the other products; the fields refused)
+HOSTILE_CASES = {
+    "product of another catalog": (lambda o: {"product": o["outlet"].pk}, {"product"}),
+    "product of another tenant": (lambda o: {"product": o["rival"].pk}, {"product"}),
+    "catalog without the product": (lambda o: {"catalog": o["outlet"].catalog_id}, {"product"}),
+    "catalog of another tenant": (lambda o: {"catalog": o["rival"].catalog_id}, {"catalog"}),
+    "catalog and product of another tenant": (
+        lambda o: {"catalog": o["rival"].catalog_id, "product": o["rival"].pk},
+        {"catalog"},
+    ),
+    "another tenant": (lambda o: {"tenant": o["rival"].tenant_id}, {"catalog"}),
+    "sku of another product": (lambda o: {"sku": "SKU-2"}, {"sku"}),
+}
+
+
+@pytest.mark.parametrize("model_name", SALES_ROWS)
+@pytest.mark.parametrize("case", HOSTILE_CASES)
+def test_admin_refuses_a_line_whose_tenant_catalog_and_product_do_not_belong_together(
+    admin_client, catalog, other_products, model_name, case
+):
+    factory, admin_data = SALES_ROWS[model_name]
+    changes, error_fields = HOSTILE_CASES[case]
+    row = factory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
+    stored = type(row).objects.values().get(pk=row.pk)
+    form = admin_data(row, **changes(other_products))
+
+    response = admin_client.post(_change_url(row), form)
+
+    assert response.status_code == 200
+    assert set(response.context["adminform"].form.errors) == error_fields
+    assert type(row).objects.values().get(pk=row.pk) == stored
+
+
+@pytest.mark.parametrize("model_name", SALES_ROWS)
+def test_admin_adds_no_line_of_another_tenants_product(
+    admin_client, catalog, other_products, model_name
+):
+    factory, admin_data = SALES_ROWS[model_name]
+    model = factory._meta.model
+    form = admin_data(factory.build(product=other_products["rival"]))
+    form |= {"tenant": catalog.tenant_id, "catalog": catalog.pk}
+
+    response = admin_client.post(reverse(f"admin:catalogs_{model_name}_add"), form)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    rival = other_products["rival"].pk
+    assert errors["product"] == [
+        f"Product {rival} (SKU-1) is not in Shop: choose one of Shop's products."
+    ]
+    assert not model.objects.exists()
+
+
+def test_admin_names_what_does_not_belong_together(admin_client, catalog, other_products):
+    order = OrderFactory(product=Product.objects.get(catalog=catalog, sku="SKU-1"))
+    rival = other_products["rival"]
+    for changes, field, message in [
+        (
+            {"catalog": rival.catalog_id, "product": rival.pk},
+            "catalog",
+            "Rival is another tenant's catalog: choose one of Tenant A's catalogs.",
+        ),
+        (
+            {"sku": "SKU-2"},
+            "sku",
+            "The product's SKU is 'SKU-1': give it, or choose the product of SKU 'SKU-2'.",
+        ),
+    ]:
+        response = admin_client.post(_change_url(order), order_admin_data(order, **changes))
+        assert response.context["adminform"].form.errors[field] == [message]

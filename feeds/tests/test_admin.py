@@ -16,6 +16,7 @@ from django.utils import timezone
 from catalog_health.tenancy.models import AuditEvent
 from feeds import services
 from feeds.models import FeedRun, ProductSource
+from feeds.schedule import parse_schedule_time
 from feeds.tests.factories import FeedRunFactory, ProductSourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -215,6 +216,63 @@ def test_a_source_added_in_admin_is_scheduled_in_its_catalogs_tenant(admin_clien
     source = ProductSource.objects.for_tenant(catalog.tenant).get(name="Added")
     assert source.next_pull_at is not None
     assert AuditEvent.objects.filter(action="feed_source.created", target_id=str(source.pk))
+
+
+def _schedule_time_refusal(typed: str, *, time_zone: str) -> str:
+    """The API's refusal of ``typed`` (feeds.schedule.parse_schedule_time)."""
+    with pytest.raises(ValueError) as refused:
+        parse_schedule_time(typed, time_zone=time_zone)
+    return str(refused.value)
+
+
+def _schedule_time_errors(admin_client, catalog, entry: str, typed: str) -> list[str]:
+    """Post ``typed`` as a daily source's schedule time on one of admin's entries (the add
+    form, the change form, the list's columns); the errors shown at it."""
+    if entry == "add":
+        added = ProductSource(
+            catalog=catalog, tenant=catalog.tenant, name="Added", url="https://a.example/f.csv"
+        )
+        form = _change_form(added, schedule="daily", schedule_time=typed)
+        response = admin_client.post(reverse("admin:feeds_productsource_add"), form)
+    elif entry == "change":
+        source = _disabled_daily(catalog)
+        response = admin_client.post(_change_url(source), _change_form(source, schedule_time=typed))
+    else:
+        response = _list_edit(admin_client, _disabled_daily(catalog), schedule_time=typed)
+    if response.status_code == 302:
+        return []
+    errors = (
+        response.context["cl"].formset.errors[0]
+        if entry == "list"
+        else response.context["adminform"].form.errors
+    )
+    return errors.get("schedule_time", [])
+
+
+ADMIN_ENTRIES = ["add", "change", "list"]
+
+
+@pytest.mark.parametrize("entry", ADMIN_ENTRIES)
+@pytest.mark.parametrize(
+    "typed", ["06:00:30", "06:00:00.5", "06:00+02:00", "06:00Z", "24:00", "6pm"]
+)
+def test_a_schedule_time_the_api_refuses_is_refused_in_admin_with_its_message(
+    admin_client, catalog, entry, typed
+):
+    """Crafted posts: admin's time field took seconds, so a source was pulled at 06:00:30
+    after the API had refused that time."""
+    catalog.tenant.time_zone = "Europe/Paris"
+    catalog.tenant.save()
+    errors = _schedule_time_errors(admin_client, catalog, entry, typed)
+    assert errors == [_schedule_time_refusal(typed, time_zone="Europe/Paris")]
+    assert not ProductSource.objects.exclude(schedule_time=time(6, 0)).exists()
+
+
+@pytest.mark.parametrize("entry", ADMIN_ENTRIES)
+@pytest.mark.parametrize("typed", ["06:30", "06:30:00", "6:30"])
+def test_a_schedule_time_the_api_takes_is_taken_in_admin(admin_client, catalog, entry, typed):
+    assert _schedule_time_errors(admin_client, catalog, entry, typed) == []
+    assert ProductSource.objects.get().schedule_time == time(6, 30)
 
 
 def _upload_source_with_a_queued_run(catalog) -> tuple[ProductSource, FeedRun]:

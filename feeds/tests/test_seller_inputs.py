@@ -4,6 +4,7 @@ operators send it: each gets a clear answer, never an unexpected error or a deto
 from __future__ import annotations
 
 import os
+from datetime import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,6 +14,7 @@ from django.urls import reverse
 from catalog_health.tenancy.roles import Role
 from feeds import crypto, services
 from feeds.models import FeedRun, FeedSettings, ProductSource, RunStatus
+from feeds.schedule import parse_schedule_time
 from feeds.tests.factories import ProductSourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +186,50 @@ def test_a_feed_password_set_in_django_admin_keeps_its_spaces(tenant_a, catalog,
     form = ProductSourceAdminForm(data=data, instance=source)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["new_password"] == password
+
+
+def _schedule_time_refusal(typed: str, *, time_zone: str) -> str:
+    """The API's refusal of ``typed`` (feeds.schedule.parse_schedule_time)."""
+    with pytest.raises(ValueError) as refused:
+        parse_schedule_time(typed, time_zone=time_zone)
+    return str(refused.value)
+
+
+def _schedule_time_posted(client, tenant, catalog, page: str, typed: str):
+    """Post a daily source at ``typed`` on the catalog's add form or a source's page."""
+    data = {**NEW_SOURCE, "schedule": "daily", "schedule_time": typed}
+    if page == "add":
+        return client.post(url("catalog_sources", tenant, catalog_id=catalog.pk), data)
+    source = ProductSourceFactory(catalog=catalog, schedule="daily", schedule_time=time(6, 0))
+    return client.post(url("source_detail", tenant, source_id=source.pk), data)
+
+
+@pytest.mark.parametrize("page", ["add", "change"])
+@pytest.mark.parametrize(
+    "typed", ["06:00:30", "06:00:00.5", "06:00+02:00", "06:00Z", "24:00", "6pm"]
+)
+def test_a_schedule_time_the_api_refuses_is_refused_on_the_source_form_with_its_message(
+    client, member, tenant_a, catalog, page, typed
+):
+    """Crafted posts (the page's time input sends HH:MM): the form took seconds, so a source
+    was pulled at 06:00:30 after the API had refused that time."""
+    tenant_a.time_zone = "Europe/Paris"
+    tenant_a.save()
+    client.force_login(member(tenant_a, Role.ADVERTISER))
+    response = _schedule_time_posted(client, tenant_a, catalog, page, typed)
+    assert response.status_code == 200
+    assert response.context["form"].errors["schedule_time"] == [
+        _schedule_time_refusal(typed, time_zone="Europe/Paris")
+    ]
+    assert not ProductSource.objects.exclude(schedule_time=time(6, 0)).exists()
+
+
+@pytest.mark.parametrize("page", ["add", "change"])
+@pytest.mark.parametrize("typed", ["06:30", "06:30:00", "6:30"])
+def test_a_schedule_time_the_api_takes_is_taken_on_the_source_form(
+    client, member, tenant_a, catalog, page, typed
+):
+    client.force_login(member(tenant_a, Role.ADVERTISER))
+    response = _schedule_time_posted(client, tenant_a, catalog, page, typed)
+    assert response.status_code == 302
+    assert ProductSource.objects.for_tenant(tenant_a).get().schedule_time == time(6, 30)

@@ -122,6 +122,61 @@ def test_the_last_owner_keeps_the_role_on_the_tenants_admin_page(admin_client, m
     assert owner.role == Role.OWNER
 
 
+def _owners_form(tenant: Tenant, **rows) -> dict:
+    """The tenant's admin page with its members (by pk), each row's changes by username."""
+    memberships = list(Membership.objects.filter(tenant=tenant).order_by("pk"))
+    changes = {}
+    for i, m in enumerate(memberships):
+        for field, value in rows.get(m.user.username, {}).items():
+            changes[f"memberships-{i}-{field}"] = value
+    return _tenant_form(tenant, memberships, **changes)
+
+
+@pytest.mark.parametrize(
+    "second_owner",
+    [{"role": Role.ADMIN}, {"DELETE": "on"}],
+    ids=["demoted", "removed"],
+)
+def test_every_owner_demoted_or_removed_in_one_save_of_the_tenants_page_is_refused(
+    admin_client, member, tenant_a, second_owner
+):
+    """Each row alone leaves an owner; together they leave none."""
+    member(tenant_a, Role.OWNER, username="first-owner")
+    member(tenant_a, Role.OWNER, username="second-owner")
+    form = _owners_form(
+        tenant_a, **{"first-owner": {"role": Role.VIEWER}, "second-owner": second_owner}
+    )
+    response = admin_client.post(_change_url(tenant_a), form)
+    assert response.status_code == 200
+    [members] = response.context["inline_admin_formsets"]
+    assert members.formset.non_form_errors() == ["A tenant needs at least one owner."]
+    assert "A tenant needs at least one owner." in response.content.decode()
+    assert Membership.objects.filter(tenant=tenant_a, role=Role.OWNER).count() == 2
+    assert not AuditEvent.objects.filter(action="member.role_changed").exists()
+
+
+def test_the_owner_role_handed_over_in_one_save_of_the_tenants_admin_page(
+    admin_client, member, tenant_a
+):
+    """The owner's row comes first: the tenant keeps an owner once the save is done."""
+    member(tenant_a, Role.OWNER, username="leaving-owner")
+    member(tenant_a, Role.ADMIN, username="next-owner")
+    form = _owners_form(
+        tenant_a,
+        **{"leaving-owner": {"role": Role.VIEWER}, "next-owner": {"role": Role.OWNER}},
+    )
+    assert admin_client.post(_change_url(tenant_a), form).status_code == 302
+    roles = dict(Membership.objects.filter(tenant=tenant_a).values_list("user__username", "role"))
+    assert roles == {"leaving-owner": Role.VIEWER, "next-owner": Role.OWNER}
+    changes = AuditEvent.objects.filter(action="member.role_changed").values_list(
+        "changes", flat=True
+    )
+    assert sorted(c["role"] for c in changes) == [
+        [Role.ADMIN, Role.OWNER],
+        [Role.OWNER, Role.VIEWER],
+    ]
+
+
 def test_a_date_order_changed_in_admin_is_audited_with_the_staff_member(admin_client, tenant_a):
     form = _tenant_form(tenant_a, [], date_order="dmy")
     assert admin_client.post(_change_url(tenant_a), form).status_code == 302
