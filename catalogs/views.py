@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView, View
 
 from catalog_health.page_filters import valid_filters
+from catalog_health.service_forms import add_service_errors
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 
@@ -208,8 +209,7 @@ class ProductDetailView(CatalogMixin, TemplateView):
             except services.ProductRemovedError as exc:  # a pull removed it meanwhile
                 refusal = " ".join(exc.messages)
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, "Product saved.")
                 return redirect(

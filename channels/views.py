@@ -12,17 +12,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
+from catalog_health.service_forms import add_service_errors
 from catalog_health.tenancy.roles import Perm
 from catalogs.views import CatalogMixin
 
 from . import selectors, services, specs
 from .forms import CredentialsForm, FeedForm, FeedSettingsForm
 from .models import ChannelFeed
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 class FeedListView(CatalogMixin, TemplateView):
@@ -56,7 +52,7 @@ class FeedListView(CatalogMixin, TemplateView):
                     **form.cleaned_data,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"Feed {feed} created.")
                 return redirect(
@@ -161,7 +157,7 @@ class FeedDetailView(CatalogMixin, TemplateView):
                         password=form.cleaned_data["basic_password"],
                     )
                 except ValidationError as exc:
-                    _add_errors(form, exc)
+                    add_service_errors(form, exc)
                 else:
                     messages.success(request, "Credentials saved.")
                     return self._redirect()
@@ -181,7 +177,7 @@ class FeedDetailView(CatalogMixin, TemplateView):
                 try:
                     services.feed_validate(draft)
                 except ValidationError as exc:
-                    _add_errors(form, exc)
+                    add_service_errors(form, exc)
                 return self.render_to_response(
                     self.get_context_data(settings_form=form, draft=draft)
                 )
@@ -189,7 +185,7 @@ class FeedDetailView(CatalogMixin, TemplateView):
                 services.feed_update(tenant=self.tenant, actor=request.user, feed=feed, data=data)
             except ValidationError as exc:
                 feed.refresh_from_db()  # the refused values stay in the form only
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
                 return self.render_to_response(self.get_context_data(settings_form=form))
             messages.success(request, "Feed saved.")
             return self._redirect()

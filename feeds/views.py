@@ -12,6 +12,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from catalog_health.csv_export import csv_lines
+from catalog_health.service_forms import add_service_errors
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 from catalogs.mixins import CatalogFromUrlMixin
@@ -111,21 +112,13 @@ class CatalogSourcesView(FeedsMixin, TemplateView):
                     password=form.cleaned_data["password"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"Product source “{source.name}” added.")
                 return redirect(
                     "feeds:catalog_sources", tenant_slug=self.tenant.slug, catalog_id=catalog.pk
                 )
         return self.render_to_response(self.get_context_data(form=form))
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 class SourceDetailView(FeedsMixin, TemplateView):
@@ -174,7 +167,7 @@ class SourceDetailView(FeedsMixin, TemplateView):
                     clear_password=form.cleaned_data["clear_password"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, "Product source saved.")
                 return redirect(

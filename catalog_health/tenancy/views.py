@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
+from catalog_health.service_forms import add_service_errors
+
 from .audit_text import audit_rows
 from .forms import ApiTokenForm, InviteMemberForm, MemberRoleForm, TenantSettingsForm
 from .models import ApiToken, Membership
@@ -199,8 +201,7 @@ class MembersView(TenantViewMixin, TemplateView):
                     tenant=self.tenant, actor_membership=self.membership, **form.cleaned_data
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,
