@@ -3,8 +3,8 @@ number of SQL queries per page at any depth.
 
     .venv/bin/python bench/flagged_tab.py --flagged 50000
 
-Fills one tenant with N flagged products (Impacted / At risk / Resolved, 14 days of
-impressions each for the trend column), starts gunicorn on 127.0.0.1 (2 workers), and sends a
+Fills one tenant with N flagged products (Impacted / At risk / Resolved, the 14 complete days
+of impressions the trend column compares), starts gunicorn on 127.0.0.1 (2 workers), and sends a
 bounded number of requests from a few concurrent clients: first pages with each status tab,
 reason filter and sort, searches, and pages deep in the keyset walk. Target (issue #6):
 p95 under 150 ms with 50,000 flagged products, and a fixed number of queries per page.
@@ -90,7 +90,7 @@ def fill(tenant, catalog, n: int) -> None:
               impressions, clicks)
             SELECT %(t)s, p.catalog_id, p.id, p.sku, current_date - d,
                    500 + (p.id * 7 + d * 13) %% 300, 10
-            FROM catalogs_product p CROSS JOIN generate_series(0, 13) d
+            FROM catalogs_product p CROSS JOIN generate_series(1, 14) d
             WHERE p.tenant_id = %(t)s
             """,
             {"t": tenant.pk},
