@@ -1,6 +1,11 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as admin_delete_selected
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from catalog_health.service_forms import add_service_errors
 
@@ -9,6 +14,8 @@ from .models import ApiToken, AuditEvent, Membership, Tenant
 from .services import (
     api_token_revoke,
     member_add_by_staff,
+    member_removal_validate,
+    member_remove_by_staff,
     member_role_validate,
     member_roles_set_by_staff,
     member_roles_validate,
@@ -112,22 +119,60 @@ class TenantAdmin(admin.ModelAdmin):
         formset.save(commit=False)  # sorts the rows into changed and deleted ones
         roles = {m.pk: m.role for m, changed in formset.changed_objects if "role" in changed}
         member_roles_set_by_staff(tenant=form.instance, actor=request.user, roles=roles)
-        for membership in formset.deleted_objects:
-            membership.delete()
+        # after the roles: an owner made in this save lets the old owner's row go
+        member_remove_by_staff(actor=request.user, memberships=formset.deleted_objects)
         return None
+
+
+def _removal_refused(exc: ValidationError) -> str:
+    return " ".join(["Nothing was deleted.", *exc.messages])
 
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    """Added and changed through the services (audited like the members page's invitations
-    and role changes, the tenant keeps an owner). A membership stays one user's in one
-    tenant."""
+    """Added, changed and deleted through the services (audited like the members page's
+    invitations and role changes, the tenant keeps an owner). A membership stays one user's
+    in one tenant."""
 
     form = MembershipAdminForm
     list_display = ["user", "tenant", "role", "created_at"]
     list_filter = ["role", "tenant"]
     search_fields = ["user__username", "tenant__slug"]
     autocomplete_fields = ["user", "tenant"]
+    actions = ["delete_selected"]  # replaces admin's own, which would delete every owner
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """A delete that would leave the tenant without an owner is refused before the
+        confirmation page, and again at the delete (someone may have changed roles since)."""
+        membership = self.get_object(request, unquote(object_id))
+        if membership is None or not self.has_delete_permission(request, membership):
+            return super().delete_view(request, object_id, extra_context)
+        try:
+            member_removal_validate(memberships=[membership])
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:  # the view's transaction is rolled back
+            self.message_user(request, _removal_refused(exc), messages.ERROR)
+            change_url = reverse("admin:tenancy_membership_change", args=[membership.pk])
+            return HttpResponseRedirect(change_url)
+
+    def delete_model(self, request, obj):
+        member_remove_by_staff(actor=request.user, memberships=[obj])
+
+    def delete_queryset(self, request, queryset):
+        member_remove_by_staff(actor=request.user, memberships=queryset)
+
+    @admin.action(description="Delete selected memberships", permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        """Admin's own action, whole or not at all: refused before its confirmation page when
+        it would leave a tenant without an owner, naming the tenants."""
+        try:
+            member_removal_validate(memberships=queryset)
+            # admin's log entries of a delete refused at the last moment go with it
+            with transaction.atomic():
+                return admin_delete_selected(self, request, queryset)
+        except ValidationError as exc:
+            self.message_user(request, _removal_refused(exc), messages.ERROR)
+            return None
 
     def get_readonly_fields(self, request, obj=None):
         return ["tenant", "user"] if obj is not None else []

@@ -68,6 +68,7 @@ SENTENCES = {
     "channel_feed.rules_changed": "Changed the field rules of channel feed {target}",
     "member.invited": "Invited {target}",
     "member.role_changed": "Changed the role of {target}",
+    "member.removed": "Removed {target}",
     "orders.marked_shipped": "Marked orders shipped",
     "orders.imported": "Imported orders",
     "impressions.imported": "Imported impressions",
@@ -83,7 +84,7 @@ def _role(value) -> str:
 
 def _details(action: str, changes: dict[str, Any]) -> str:
     """A short tail for the actions whose changes say something a reader wants."""
-    if action in ("member.invited", "member.role_changed") and isinstance(
+    if action in ("member.invited", "member.role_changed", "member.removed") and isinstance(
         changes.get("role"), list | tuple
     ):
         old, new = [*changes["role"], None, None][:2]
@@ -91,6 +92,8 @@ def _details(action: str, changes: dict[str, Any]) -> str:
             return f" from {_role(old)} to {_role(new)}"
         if new:
             return f" as {_role(new)}"
+        if old:
+            return f", who was {_role(old)}"
     if action in ("ecr.disabled", "ecr.enabled") and isinstance(changes.get("ratio"), int | float):
         return f" ({changes['ratio'] * 100:.0f}% Available)"
     if action.endswith(".updated") and changes:

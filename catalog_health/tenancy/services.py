@@ -1,9 +1,10 @@
-"""Writes of the tenancy core. Every function takes the tenant and the acting user explicitly."""
+"""Writes of the tenancy core. Every function takes the tenant and the acting user explicitly
+(staff removing members of several tenants at once pass memberships, each with its tenant)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -312,6 +313,67 @@ def member_add_by_staff(*, tenant: Tenant, actor, user, role: str) -> Membership
         changes={"role": [None, role], "user_created": False},
     )
     return membership
+
+
+def _removal_check(*, memberships: Iterable[Membership], lock: bool) -> list[Membership]:
+    """The stored rows of ``memberships`` (those still there); raise the ValidationError of
+    removing them all when that would leave a tenant which has an owner without one."""
+    pks = {m.pk for m in memberships}
+    if not pks:
+        return []
+    rows = (
+        Membership.objects.filter(
+            tenant__in=Membership.objects.filter(pk__in=pks).values("tenant_id")
+        )
+        .select_related("tenant", "user")
+        # the order _check_owner_kept locks owners in: the two never wait on each other
+        .order_by(*Membership._meta.ordering, "pk")
+    )
+    if lock:
+        # Lock every member of the tenants before counting their owners: two staff removing
+        # one owner each at once would each count two and leave the tenant without one.
+        rows = rows.select_for_update(of=("self",))
+    rows = list(rows)
+    owners_left = {m.tenant_id for m in rows if m.role == Role.OWNER and m.pk not in pks}
+    ownerless = {
+        m.tenant_id: m.tenant.name
+        for m in rows
+        if m.role == Role.OWNER and m.pk in pks and m.tenant_id not in owners_left
+    }
+    if ownerless:
+        raise ValidationError(
+            "A tenant needs at least one owner, and this would leave none in %(tenants)s. "
+            "Make another member an owner first.",
+            code="owner_needed",
+            params={"tenants": ", ".join(sorted(ownerless.values()))},
+        )
+    return [m for m in rows if m.pk in pks]
+
+
+def member_removal_validate(*, memberships: Iterable[Membership]) -> None:
+    """Raise the ValidationError member_remove_by_staff would raise for ``memberships``,
+    removing nothing: for the admin's confirmation pages, which refuse before they ask."""
+    _removal_check(memberships=memberships, lock=False)
+
+
+@transaction.atomic
+def member_remove_by_staff(*, actor, memberships: Iterable[Membership]) -> int:
+    """Platform staff (Django admin) remove members, of one tenant or several at once (the
+    tenant is each membership's own): all of them, or none when that would leave a tenant
+    that has an owner without one. Each removal is audited in its tenant's trail with the
+    role the member had. Returns how many were removed (one already gone is skipped)."""
+    _require_staff(actor)
+    removed = _removal_check(memberships=memberships, lock=True)
+    for membership in removed:
+        audit_record(
+            tenant=membership.tenant,
+            actor=actor,
+            action="member.removed",
+            target=membership,
+            changes={"role": [membership.role, None]},
+        )
+    Membership.objects.filter(pk__in=[m.pk for m in removed]).delete()
+    return len(removed)
 
 
 def api_token_create(*, tenant: Tenant, user, name: str) -> tuple[ApiToken, str]:

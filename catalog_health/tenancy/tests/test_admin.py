@@ -5,6 +5,7 @@ page's Recent activity) with the staff member who made it, and the services' rul
 from __future__ import annotations
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from catalog_health.tenancy.models import ApiToken, AuditEvent, Membership, Tenant
@@ -175,6 +176,136 @@ def test_the_owner_role_handed_over_in_one_save_of_the_tenants_admin_page(
         [Role.ADMIN, Role.OWNER],
         [Role.OWNER, Role.VIEWER],
     ]
+
+
+def test_a_member_removed_on_the_tenants_admin_page_is_audited(admin_client, member, tenant_a):
+    member(tenant_a, Role.OWNER, username="owner")
+    viewer = Membership.objects.get(user=member(tenant_a, Role.VIEWER, username="viewer"))
+    form = _owners_form(tenant_a, viewer={"DELETE": "on"})
+    assert admin_client.post(_change_url(tenant_a), form).status_code == 302
+    assert not Membership.objects.filter(pk=viewer.pk).exists()
+    assert _removals() == [(tenant_a.pk, "admin", str(viewer.pk), [Role.VIEWER, None])]
+
+
+def test_the_owner_leaving_as_another_member_becomes_owner_in_one_save_of_the_tenants_page(
+    admin_client, member, tenant_a
+):
+    """The new owner is made before the old one goes: the tenant has an owner at every step."""
+    leaving = Membership.objects.get(user=member(tenant_a, Role.OWNER, username="leaving-owner"))
+    member(tenant_a, Role.ADMIN, username="next-owner")
+    form = _owners_form(
+        tenant_a, **{"leaving-owner": {"DELETE": "on"}, "next-owner": {"role": Role.OWNER}}
+    )
+    assert admin_client.post(_change_url(tenant_a), form).status_code == 302
+    roles = dict(Membership.objects.filter(tenant=tenant_a).values_list("user__username", "role"))
+    assert roles == {"next-owner": Role.OWNER}
+    assert _removals() == [(tenant_a.pk, "admin", str(leaving.pk), [Role.OWNER, None])]
+    assert AuditEvent.objects.filter(action="member.role_changed").count() == 1
+
+
+def _removals() -> list[tuple]:
+    """The member.removed events: (tenant id, actor, membership id, role change), oldest first."""
+    events = AuditEvent.objects.filter(action="member.removed").order_by("pk")
+    return [(e.tenant_id, e.actor.username, e.target_id, e.changes["role"]) for e in events]
+
+
+def _messages(response) -> list[tuple[str, str]]:
+    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+
+
+def _delete_url(membership: Membership) -> str:
+    return reverse("admin:tenancy_membership_delete", args=[membership.pk])
+
+
+NO_OWNER_LEFT = (
+    "Nothing was deleted. A tenant needs at least one owner, and this would leave none in "
+    "{tenants}. Make another member an owner first."
+)
+
+
+def test_a_member_deleted_in_admin_is_audited_with_the_staff_member(
+    admin_client, client_for, member, tenant_a
+):
+    owner = member(tenant_a, Role.OWNER)
+    viewer = Membership.objects.get(user=member(tenant_a, Role.VIEWER, username="ann"))
+    assert admin_client.post(_delete_url(viewer), {"post": "yes"}).status_code == 302
+    assert not Membership.objects.filter(pk=viewer.pk).exists()
+    assert _removals() == [(tenant_a.pk, "admin", str(viewer.pk), [Role.VIEWER, None])]
+    members_page = reverse("tenancy:members", kwargs={"tenant_slug": tenant_a.slug})
+    activity = client_for(owner).get(members_page).content.decode()
+    assert "Removed ann @ Tenant A (viewer), who was Viewer" in activity
+
+
+@pytest.mark.parametrize("step", ["confirmation page", "confirmed"])
+def test_the_last_owner_is_not_deleted_in_admin(admin_client, member, tenant_a, step):
+    """Nobody could manage the tenant's members again; the other members stay as they are."""
+    owner = Membership.objects.get(user=member(tenant_a, Role.OWNER))
+    member(tenant_a, Role.ADMIN)
+    if step == "confirmed":
+        response = admin_client.post(_delete_url(owner), {"post": "yes"}, follow=True)
+    else:
+        response = admin_client.get(_delete_url(owner), follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain == [(_change_url(owner), 302)]
+    assert _messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant A"))]
+    assert Membership.objects.filter(pk=owner.pk, role=Role.OWNER).exists()
+    assert _removals() == []
+
+
+def _delete_selected(admin_client, memberships: list[Membership], *, confirmed: bool = True):
+    action = {"action": "delete_selected", "_selected_action": [m.pk for m in memberships]}
+    if confirmed:
+        action["post"] = "yes"
+    return admin_client.post(reverse("admin:tenancy_membership_changelist"), action, follow=True)
+
+
+@pytest.mark.parametrize("confirmed", [False, True], ids=["confirmation page", "confirmed"])
+def test_every_owner_of_a_tenant_deleted_at_once_in_admin_is_refused(
+    admin_client, member, tenant_a, confirmed
+):
+    """Each row alone leaves an owner; together they leave none."""
+    owners = [
+        Membership.objects.get(user=member(tenant_a, Role.OWNER, username=name))
+        for name in ("first-owner", "second-owner")
+    ]
+    response = _delete_selected(admin_client, owners, confirmed=confirmed)
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/change_list.html"
+    assert _messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant A"))]
+    assert Membership.objects.filter(tenant=tenant_a, role=Role.OWNER).count() == 2
+    assert _removals() == []
+
+
+def test_a_delete_in_admin_that_leaves_one_tenant_ownerless_deletes_nothing(
+    admin_client, member, tenant_a, tenant_b
+):
+    """One "Delete selected" is done whole or not at all: the message names the tenant that
+    would lose its owner, and the members that could go stay too."""
+    member(tenant_a, Role.OWNER)
+    viewer_a = Membership.objects.get(user=member(tenant_a, Role.VIEWER))
+    owner_b = Membership.objects.get(user=member(tenant_b, Role.OWNER))
+    response = _delete_selected(admin_client, [viewer_a, owner_b])
+    assert _messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant B"))]
+    assert Membership.objects.filter(pk__in=[viewer_a.pk, owner_b.pk]).count() == 2
+    assert _removals() == []
+
+
+def test_members_of_several_tenants_deleted_at_once_in_admin_are_each_audited(
+    admin_client, member, tenant_a, tenant_b
+):
+    first_owner = Membership.objects.get(user=member(tenant_a, Role.OWNER, username="first"))
+    member(tenant_a, Role.OWNER, username="second")
+    member(tenant_b, Role.OWNER)
+    seller_b = Membership.objects.get(user=member(tenant_b, Role.SELLER))
+    response = _delete_selected(admin_client, [first_owner, seller_b])
+    assert _messages(response) == [("success", "Successfully deleted 2 memberships.")]
+    assert not Membership.objects.filter(pk__in=[first_owner.pk, seller_b.pk]).exists()
+    assert sorted(_removals()) == sorted(
+        [
+            (tenant_a.pk, "admin", str(first_owner.pk), [Role.OWNER, None]),
+            (tenant_b.pk, "admin", str(seller_b.pk), [Role.SELLER, None]),
+        ]
+    )
 
 
 def test_a_date_order_changed_in_admin_is_audited_with_the_staff_member(admin_client, tenant_a):

@@ -33,6 +33,13 @@ from catalog_health.tenancy.audit_text import audit_sentence, current_name
             {"role": [None, "viewer"]},
             "Invited ann @ Acme as Viewer",
         ),
+        (
+            "member.removed",
+            "sam @ Acme",
+            {"role": ["owner", None]},
+            "Removed sam @ Acme, who was Owner",
+        ),
+        ("member.removed", "sam @ Acme", {}, "Removed sam @ Acme"),
         ("auth.login", "sam", {}, "Signed in (sam)"),
         ("auth.login_failed", "", {}, "Failed to sign in"),
         ("access.denied", "", {"action": "source_refresh"}, "Was refused source refresh"),

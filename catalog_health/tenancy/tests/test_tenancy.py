@@ -1,16 +1,18 @@
 import io
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
+from catalog_health.tenancy import services
 from catalog_health.tenancy.models import AuditEvent, Membership, Tenant
 from catalog_health.tenancy.roles import Role
-from catalog_health.tenancy.services import member_set_role
+from catalog_health.tenancy.services import member_remove_by_staff, member_set_role
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +166,29 @@ def test_create_tenant_refuses_what_is_not_a_currency(typed):
     assert not Tenant.objects.filter(slug="shop-4").exists()
 
 
+def _at_once(*steps: Callable[[Callable[[], object]], None]) -> list[ValidationError]:
+    """Run ``steps`` as concurrent requests: each in a thread with its own database
+    connection, calling the function it is given where the threads line up. Returns the
+    ValidationErrors they raised."""
+    errors: list[ValidationError] = []
+    barrier = threading.Barrier(len(steps))
+
+    def run(step) -> None:
+        try:
+            step(barrier.wait)
+        except ValidationError as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(step,)) for step in steps]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_owners_demoting_each_other_at_once_leave_one_owner(member, tenant_a, monkeypatch):
     """Each sees two owners; without a lock both demotions pass and the tenant has none."""
@@ -175,32 +200,60 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(member, tenant_a
         save(self, *args, **kwargs)
 
     monkeypatch.setattr(Membership, "save", slow_save)
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
 
-    def demote(actor, target) -> None:
-        try:
+    def demote(actor, target):
+        def step(line_up) -> None:
             # each request reads its own rows, as two browsers would
             mine = {m.user_id: m for m in Membership.objects.filter(tenant=tenant_a)}
-            barrier.wait()
+            line_up()
             member_set_role(
                 tenant=tenant_a,
                 actor_membership=mine[actor.pk],
                 membership=mine[target.pk],
                 role=Role.ADMIN,
             )
-        except ValidationError as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
 
-    threads = [
-        threading.Thread(target=demote, args=(first, second)),
-        threading.Thread(target=demote, args=(second, first)),
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+        return step
+
+    errors = _at_once(demote(first, second), demote(second, first))
     assert Membership.objects.filter(tenant=tenant_a, role=Role.OWNER).count() == 1
     assert len(errors) == 1 and "at least one owner" in str(errors[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_staff_removing_each_of_two_owners_at_once_leave_one_owner(
+    member, tenant_a, user_factory, monkeypatch
+):
+    """Each sees two owners; without a lock both removals pass and the tenant has none."""
+    member(tenant_a, Role.OWNER, "o1")
+    member(tenant_a, Role.OWNER, "o2")
+    record = services.audit_record
+
+    def slow_record(**kwargs):
+        time.sleep(0.5)  # both have counted the owners by now, unless the count waits
+        return record(**kwargs)
+
+    monkeypatch.setattr(services, "audit_record", slow_record)
+
+    def remove(staff_name: str, owner_name: str):
+        staff = user_factory(staff_name, is_staff=True)
+
+        def step(line_up) -> None:
+            owner = Membership.objects.get(tenant=tenant_a, user__username=owner_name)
+            line_up()
+            member_remove_by_staff(actor=staff, memberships=[owner])
+
+        return step
+
+    errors = _at_once(remove("staff1", "o1"), remove("staff2", "o2"))
+    assert Membership.objects.filter(tenant=tenant_a, role=Role.OWNER).count() == 1
+    assert len(errors) == 1 and "at least one owner" in str(errors[0])
+    assert AuditEvent.objects.filter(action="member.removed").count() == 1
+
+
+def test_only_staff_remove_members_outside_the_members_page(member, tenant_a):
+    owner = member(tenant_a, Role.OWNER)
+    viewer = Membership.objects.get(user=member(tenant_a, Role.VIEWER))
+    with pytest.raises(PermissionDenied):
+        member_remove_by_staff(actor=owner, memberships=[viewer])
+    assert Membership.objects.filter(pk=viewer.pk).exists()
