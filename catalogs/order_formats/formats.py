@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..order_io import CANCEL_REASONS, MAX_TEXT, DateOrderNeeded, FileError, RowError, limit_or_now
-from ..rules import FutureLimit, future_time_error
+from ..rules import HAPPENED_TIMES, FutureLimit, future_time_error
 from .detection import (
     APP_ORDER_COLUMNS,
     CHUNK_ROWS,
@@ -292,7 +292,7 @@ class ReadOptions:
     date_order: str | None = None  # 'dmy' / 'mdy'; None only when the file has no slash dates
     decimal_comma: bool = False
     handling_days: int = 3
-    limit: FutureLimit | None = None  # how late a line may be placed; None: from now, in tz
+    limit: FutureLimit | None = None  # how late a line may have happened; None: from now, tz
 
 
 def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFrame, list[RowError]]:
@@ -359,10 +359,10 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
 
     refuse(times["placed_at"].isna(), "placed_at", "is required")
     limit = limit_or_now(options.limit, options.tz)
-    late = times["placed_at"] > pd.Timestamp(limit.latest_time)
-    rule = partial(future_time_error, limit=limit)  # a Timestamp is a datetime
-    for where, message in refusals_named(times["placed_at"], late, rule):
-        refuse(where, "placed_at", message)
+    latest, rule = pd.Timestamp(limit.latest_time), partial(future_time_error, limit=limit)
+    for name in HAPPENED_TIMES:  # in the future (the rule takes a Timestamp: a datetime)
+        for where, message in refusals_named(times[name], times[name] > latest, rule):
+            refuse(where, name, message)
     handling = pd.Timedelta(timedelta(days=options.handling_days))
     start = times["paid_at"].fillna(times["placed_at"])
     ship_by = times["ship_by"].fillna(start + handling)
@@ -553,7 +553,7 @@ def order_file_open(
     """Recognise an order export and make its per-file choices.
 
     engine: how a CSV is read, "pyarrow" (when it can read every row, else pandas) or
-    "pandas". limit: how late a line may be placed (catalogs.rules), else from now in tz.
+    "pandas". limit: how late a line may have happened (catalogs.rules), else from now in tz.
 
     date_order is the tenant's setting ('dmy', 'mdy' or ''), used only when the file's own
     dates cannot tell. FileError when the file is not orders (saying what it looks like),
