@@ -306,9 +306,13 @@ def _parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.Da
             day, month = b, a
         else:
             day = month = pd.Series(np.nan, index=parts.index)
-        hour = pd.to_numeric(parts[3], errors="coerce").fillna(0)
+        hour, minute, second = (
+            pd.to_numeric(parts[i], errors="coerce").fillna(0) for i in (3, 4, 5)
+        )
         ampm = parts[6].str.lower()
-        bad_clock = ampm.notna() & ((hour < 1) | (hour > 12))
+        # pandas carries 25:00 or 10:61 over to the next day or hour: no time, refused
+        bad_clock = (ampm.notna() & ((hour < 1) | (hour > 12))) | (hour > 23)
+        bad_clock |= (minute > 59) | (second > 59)
         hour = hour.where(ampm.isna(), hour % 12 + np.where(ampm == "pm", 12, 0))
         stamp = pd.to_datetime(
             pd.DataFrame(
@@ -317,8 +321,8 @@ def _parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.Da
                     "month": month,
                     "day": day,
                     "hour": hour,
-                    "minute": pd.to_numeric(parts[4], errors="coerce").fillna(0),
-                    "second": pd.to_numeric(parts[5], errors="coerce").fillna(0),
+                    "minute": minute,
+                    "second": second,
                 }
             ),
             errors="coerce",

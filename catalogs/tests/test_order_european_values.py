@@ -56,6 +56,13 @@ def test_dotted_and_dashed_dates_are_read(raw, order, tz, expected):
     [
         ("31.02.2026 10:00", "dmy"),
         ("13.13.2026", "dmy"),
+        # a clock out of range is no time, not the next hour or day
+        ("24.12.2026 25:00", "dmy"),
+        ("24.12.2026 10:61", "dmy"),
+        ("24/12/2026 25:00", "dmy"),
+        ("24/12/2026 10:60", "dmy"),
+        ("12/24/2026 10:00:75", "mdy"),
+        ("12/24/2026 10:61 PM", "mdy"),
         ("24.12.2026x", "dmy"),
         ("24-12-2026 10:00", None),  # as ambiguous as 03/04: never guessed
         # two-digit years are not read, as slash ones are not (24/12/26)
