@@ -128,7 +128,7 @@ def _edit_refusal(product: Product) -> str | None:
 # --- Orders and daily impressions (issue #6) -----------------------------------------------
 from .models import DailyImpression, Order  # noqa: E402
 from .order_io import ORDER_COLUMNS  # noqa: E402
-from .rules import future_day_error, future_time_error, sales_row_link_errors  # noqa: E402
+from .rules import future_day_error, future_times_errors, sales_row_link_errors  # noqa: E402
 from .services import tenant_future_limit  # noqa: E402
 
 
@@ -164,11 +164,11 @@ class OrderAdminForm(SalesRowAdminForm):
 
     def clean(self):
         data = super().clean()
-        tenant, placed_at = data.get("tenant"), data.get("placed_at")
-        if tenant and placed_at:  # placed in the future: the rule of every entry of orders
-            error = future_time_error(placed_at, limit=tenant_future_limit(tenant=tenant))
-            if error:
-                self.add_error("placed_at", error)
+        tenant = data.get("tenant")
+        if tenant:  # placed, shipped … in the future: the rule of every entry of orders
+            limit = tenant_future_limit(tenant=tenant)
+            for name, error in future_times_errors(data, limit=limit).items():
+                self.add_error(name, error)
         return data
 
 

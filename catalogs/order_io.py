@@ -19,7 +19,7 @@ from .rules import (
     FutureLimit,
     future_day_error,
     future_limit,
-    future_time_error,
+    future_times_errors,
     identifier_error,
     invisible_trim,
     tracking_number_error,
@@ -213,8 +213,8 @@ def order_row_parse(
     limit: FutureLimit | None = None,
 ) -> OrderRow | list[RowError]:
     """One order line, or the list of what is wrong with it; decimal_comma: its file writes
-    amounts with a decimal comma (amounts_decimal_comma); limit: how late it may be placed
-    (catalogs.rules)."""
+    amounts with a decimal comma (amounts_decimal_comma); limit: how late it may be placed,
+    shipped, delivered or cancelled (catalogs.rules)."""
     row = _Row(line, data, decimal_comma=decimal_comma)
     order_id = row.text("order_id", required=True)
     sku = row.text("sku", required=True)
@@ -224,13 +224,18 @@ def order_row_parse(
     item_price = row.money("item_price")
     shipping_fee = row.money("shipping_fee", default=Decimal(0))
     placed_at = row.moment("placed_at", required=True)
-    future = placed_at and future_time_error(placed_at, limit=limit_or_now(limit))
-    if future:
-        row.err("placed_at", future)
     ship_by = row.moment("ship_by", required=True)
     shipped_at = row.moment("shipped_at", required=False)
     delivered_at = row.moment("delivered_at", required=False)
     cancelled_at = row.moment("cancelled_at", required=False)
+    happened = {
+        "placed_at": placed_at,
+        "shipped_at": shipped_at,
+        "delivered_at": delivered_at,
+        "cancelled_at": cancelled_at,
+    }
+    for name, error in future_times_errors(happened, limit=limit_or_now(limit)).items():
+        row.err(name, error)
     cancel_reason = row.raw("cancel_reason").lower()
     # a record without the field (or null: an API line) does not say: unknown
     tracking = row.tracking_number() if data.get("tracking_number") is not None else None

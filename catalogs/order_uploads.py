@@ -344,7 +344,7 @@ def _preview_depends_on(*, tenant: Tenant, catalog: Catalog, kind: str, date_ord
         "summary": PREVIEW_SUMMARY_VERSION,
         "date_order": date_order,
         "tenant": [tenant.date_order, tenant.time_zone],
-        # a line refused as placed (or dated) in the future may be taken on a later day
+        # a line refused as shipped … (or dated) in the future may be taken on a later day
         "today": timezone.localdate(timezone=ZoneInfo(tenant.time_zone)).isoformat(),
         "handling_days": catalog.handling_days,
         "products": [products["n"], str(products["changed"])],

@@ -3,6 +3,7 @@ dates of orders and impressions (no ORM): tables of cases test them."""
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -170,10 +171,11 @@ def entry_refusal(label: str, text: str, error: str) -> str:
 
 # --- Dates in the future -----------------------------------------------------------------------
 # One rule for every entry of order lines and daily impressions (order files of every format,
-# the app's CSV, the bulk API, Django admin). An order placed, or impressions counted, later
-# than now is a typo in the year or a day and month read the wrong way (12/11): stored, it
-# would put impressions past today on the Flagged detail graph and orders into scoring
-# windows that have not happened.
+# the app's CSV, the bulk API, Django admin). An order placed, shipped, delivered or cancelled,
+# or impressions counted, later than now is a typo in the year or a day and month read the
+# wrong way (12/11): stored, it would put impressions past today on the Flagged detail graph,
+# orders into scoring windows that have not happened and shipments into the metrics timed by
+# them (late dispatch, valid tracking).
 
 # How far past now a date is still taken: a marketplace in another time zone may already be
 # on tomorrow, and clocks drift.
@@ -183,8 +185,9 @@ _FUTURE_ADVICE = "check the year, and whether day and month were swapped"
 
 @dataclass(frozen=True)
 class FutureLimit:
-    """The latest an order line may be placed and a day of impressions dated, seen from one
-    moment (now) in the tenant's time zone: one limit for a whole file or request."""
+    """The latest an order line may be placed (shipped …) and a day of impressions dated,
+    seen from one moment (now) in the tenant's time zone: one limit for a whole file or
+    request."""
 
     latest_time: datetime  # now plus the allowance, in the tenant's time zone
     latest_day: date  # the tenant's tomorrow
@@ -199,8 +202,8 @@ def future_limit(*, now: datetime, time_zone: str) -> FutureLimit:
 
 
 def future_time_error(moment: datetime, *, limit: FutureLimit) -> str | None:
-    """Why an order line placed at moment is refused, naming it in the tenant's time zone,
-    or None."""
+    """Why an order line placed (shipped, delivered, cancelled) at moment is refused, naming
+    it in the tenant's time zone, or None."""
     if moment <= limit.latest_time:
         return None
     zone = limit.latest_time.tzinfo
@@ -209,6 +212,25 @@ def future_time_error(moment: datetime, *, limit: FutureLimit) -> str | None:
         f"{shown:%Y-%m-%d %H:%M} is in the future: after {limit.latest_time:%Y-%m-%d %H:%M} "
         f"({zone}), a day from now; {_FUTURE_ADVICE}"
     )
+
+
+# The times of an order line that tell what has happened to it: none can be later than now.
+# Its ship-by is when it is due, ahead of every open order: not checked.
+HAPPENED_TIMES = ("placed_at", "shipped_at", "delivered_at", "cancelled_at")
+
+
+def future_times_errors(
+    times: Mapping[str, datetime | None], *, limit: FutureLimit
+) -> dict[str, str]:
+    """Why each of an order line's HAPPENED_TIMES is refused, by field (those given and later
+    than the limit): the rule of every entry of order lines."""
+    errors = {}
+    for name in HAPPENED_TIMES:
+        moment = times.get(name)
+        error = moment and future_time_error(moment, limit=limit)
+        if error:
+            errors[name] = error
+    return errors
 
 
 def future_day_error(day: date, *, limit: FutureLimit) -> str | None:

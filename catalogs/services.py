@@ -441,8 +441,8 @@ def _changed_rows(
 
 
 def tenant_future_limit(*, tenant: Tenant) -> FutureLimit:
-    """How late an order line may be placed and impressions dated, from now in the tenant's
-    time zone (catalogs.rules): taken once per file, request or form."""
+    """How late an order line may be placed (shipped …) and impressions dated, from now in
+    the tenant's time zone (catalogs.rules): taken once per file, request or form."""
     return future_limit(now=timezone.now(), time_zone=tenant.time_zone)
 
 

@@ -12,9 +12,11 @@ steps:
    naming the line and column of every problem.
 
 Two things are decided once per file, before any chunk is read, because one value cannot
-tell: whether slash dates are day-first or month-first (a day above 12 anywhere settles it;
-otherwise the tenant's setting; otherwise the file is refused, never guessed), and whether
-a comma is the decimal separator (``BRL 35,91``).
+tell (``choices.py``): whether slash and dash dates are day-first or month-first (a day above
+12 anywhere settles it, and so does a date written day.month.year, never month-first;
+otherwise the tenant's setting; otherwise the file is refused, never guessed), and whether a
+comma is the decimal separator (``BRL 35,91``; where no amount tells, counts grouped like
+``1.200`` or ``1,200`` do).
 """
 
 from typing import TYPE_CHECKING
@@ -67,8 +69,7 @@ if TYPE_CHECKING:
         order_file_open,
         shopify_fields,
         shopify_fill_order_level,
-        source_money_columns,
-        source_time_columns,
+        source_columns,
         tiktok_fields,
         typed_lines,
     )
@@ -110,8 +111,7 @@ _LAZY = {
     "order_file_open": "formats",
     "shopify_fields": "formats",
     "shopify_fill_order_level": "formats",
-    "source_money_columns": "formats",
-    "source_time_columns": "formats",
+    "source_columns": "formats",
     "tiktok_fields": "formats",
     "typed_lines": "formats",
     "IMPRESSION_GUESSES": "impressions",
@@ -190,8 +190,7 @@ __all__ = [
     "read_header",
     "shopify_fields",
     "shopify_fill_order_level",
-    "source_money_columns",
-    "source_time_columns",
+    "source_columns",
     "text_as_utf8",
     "text_file_as_utf8",
     "tiktok_fields",

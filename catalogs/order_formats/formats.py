@@ -13,8 +13,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..order_io import CANCEL_REASONS, MAX_TEXT, DateOrderNeeded, FileError, RowError, limit_or_now
-from ..rules import FutureLimit, future_time_error
+from ..order_io import (
+    CANCEL_REASONS,
+    MAX_TEXT,
+    MIXED_DECIMAL_MARKS,
+    FileError,
+    RowError,
+    limit_or_now,
+)
+from ..rules import HAPPENED_TIMES, FutureLimit, future_time_error
+from .choices import date_order_settle, file_says, without_line
 from .detection import (
     APP_ORDER_COLUMNS,
     CHUNK_ROWS,
@@ -34,12 +42,13 @@ from .detection import (
     wrong_kind_message,
 )
 from .values import (
+    MIXED_DATES,
     TOO_LARGE,
     by_unique,
     clean_text,
     date_order_detect_frame,
+    decimal_comma_decide,
     decimal_comma_detect,
-    has_slash_dates,
     identifiers_check,
     parse_count,
     parse_money,
@@ -289,10 +298,10 @@ class ReadOptions:
     """What one file is read with (decided once per file)."""
 
     tz: str = "UTC"
-    date_order: str | None = None  # 'dmy' / 'mdy'; None only when the file has no slash dates
-    decimal_comma: bool = False
+    date_order: str | None = None  # 'dmy' / 'mdy'; None only when no date of the file needs one
+    decimal_comma: bool = False  # its amounts (else counts) tell a decimal comma
     handling_days: int = 3
-    limit: FutureLimit | None = None  # how late a line may be placed; None: from now, in tz
+    limit: FutureLimit | None = None  # how late a line may have happened; None: from now, tz
 
 
 def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFrame, list[RowError]]:
@@ -338,7 +347,7 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
         for message in problems.dropna().unique():  # rare: one refusal per distinct reason
             refuse(problems.eq(message), name, message)
 
-    qty = parse_count(fields["quantity"])
+    qty = parse_count(fields["quantity"], decimal_comma=options.decimal_comma)
     refuse(qty["too_large"], "quantity", TOO_LARGE, fields["quantity"])
     refuse(qty["bad"], "quantity", "must be a whole number", fields["quantity"])
     out["quantity"] = qty["n"].fillna(1)
@@ -359,10 +368,10 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
 
     refuse(times["placed_at"].isna(), "placed_at", "is required")
     limit = limit_or_now(options.limit, options.tz)
-    late = times["placed_at"] > pd.Timestamp(limit.latest_time)
-    rule = partial(future_time_error, limit=limit)  # a Timestamp is a datetime
-    for where, message in refusals_named(times["placed_at"], late, rule):
-        refuse(where, "placed_at", message)
+    latest, rule = pd.Timestamp(limit.latest_time), partial(future_time_error, limit=limit)
+    for name in HAPPENED_TIMES:  # in the future (the rule takes a Timestamp: a datetime)
+        for where, message in refusals_named(times[name], times[name] > latest, rule):
+            refuse(where, name, message)
     handling = pd.Timedelta(timedelta(days=options.handling_days))
     start = times["paid_at"].fillna(times["placed_at"])
     ship_by = times["ship_by"].fillna(start + handling)
@@ -400,31 +409,15 @@ FORMAT_FIELDS = {
 }
 
 
-def source_time_columns(key: str, mapping: ColumnMapping | None = None) -> list[str]:
-    """The header names (loose keys) of a format's time columns."""
-    if key == "tiktok_orders":
-        return [
-            TIKTOK_COLUMNS[n]
-            for n in ("placed_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")
-        ]
-    if key == "shopify_orders":
-        return [SHOPIFY_COLUMNS[n] for n in ("placed_at", "paid_at", "shipped_at", "cancelled_at")]
+def source_columns(key: str, mapping: ColumnMapping | None, fields: Iterable[str]) -> list[str]:
+    """The header names (loose keys) of the columns a format reads some fields from."""
+    built_in = {"tiktok_orders": TIKTOK_COLUMNS, "shopify_orders": SHOPIFY_COLUMNS}
+    if key in built_in:
+        return [built_in[key][n] for n in fields if n in built_in[key]]
     if key == "app_orders":
-        return ["placed_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at"]
+        return [n for n in fields if n in APP_ORDER_COLUMNS]
     if mapping:
-        return [header_key(mapping.columns[n]) for n in TIME_FIELDS if mapping.columns.get(n)]
-    return []
-
-
-def source_money_columns(key: str, mapping: ColumnMapping | None = None) -> list[str]:
-    if key == "tiktok_orders":
-        return [TIKTOK_COLUMNS["item_price"], TIKTOK_COLUMNS["shipping_fee"]]
-    if key == "shopify_orders":
-        return [SHOPIFY_COLUMNS["item_price"], SHOPIFY_COLUMNS["shipping_fee"]]
-    if key == "app_orders":
-        return ["item_price", "shipping_fee"]
-    if mapping:
-        return [header_key(mapping.columns[n]) for n in MONEY_FIELDS if mapping.columns.get(n)]
+        return [header_key(mapping.columns[n]) for n in fields if mapping.columns.get(n)]
     return []
 
 
@@ -500,7 +493,7 @@ class OrderFile:
     def _frames(self, usecols: list[str]) -> Iterator[pd.DataFrame]:
         """The file's frames, without skip_line."""
         for frame in self._read_frames(usecols):
-            frame = _without_line(frame, self.skip_line)
+            frame = without_line(frame, self.skip_line)
             if len(frame):
                 yield frame
 
@@ -532,7 +525,7 @@ class OrderFile:
         for col in money_cols:
             said = decimal_comma_detect(frame[col])
             if said is not None and said != self.options.decimal_comma:
-                raise FileError(MIXED_AMOUNTS)
+                raise FileError(MIXED_DECIMAL_MARKS)
 
     def _typed(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[RowError], int]:
         lines, errors = typed_lines(self._fields(frame), self.options)
@@ -553,7 +546,7 @@ def order_file_open(
     """Recognise an order export and make its per-file choices.
 
     engine: how a CSV is read, "pyarrow" (when it can read every row, else pandas) or
-    "pandas". limit: how late a line may be placed (catalogs.rules), else from now in tz.
+    "pandas". limit: how late a line may have happened (catalogs.rules), else from now in tz.
 
     date_order is the tenant's setting ('dmy', 'mdy' or ''), used only when the file's own
     dates cannot tell. FileError when the file is not orders (saying what it looks like),
@@ -581,50 +574,41 @@ def order_file_open(
         read_first_row(data, by_key[TIKTOK_COLUMNS["order_id"]])
     ):
         skip_line = DESCRIPTION_LINE
-    time_cols = [by_key[c] for c in source_time_columns(detected.key, mapping) if c in by_key]
-    money_cols = [by_key[c] for c in source_money_columns(detected.key, mapping) if c in by_key]
+    time_cols, money_cols, count_cols = (
+        [by_key[c] for c in source_columns(detected.key, mapping, fields) if c in by_key]
+        for fields in (TIME_FIELDS, MONEY_FIELDS, ("quantity",))
+    )
     # pyarrow reads the CSV when it can read every row of it (the pass below tells); else
     # pandas, whose messages name what is wrong
     if len(set(header)) != len(header):
         engine = "pandas"
     # The first chunk usually settles both choices (a day above 12, an amount with
     # decimals): then the import's own pass checks that no later chunk says otherwise
-    # (OrderFile.verify) instead of a pass of its own over the whole file.
+    # (OrderFile.verify) instead of a pass of its own over the whole file. Counts tell the
+    # decimal mark only where no amount does: then the whole file is read.
     verify = None
     for whole in (False, True):
         says = partial(
-            _file_says,
+            file_says,
             data,
-            time_cols,
-            money_cols,
+            time_cols=time_cols,
+            money_cols=money_cols,
+            count_cols=count_cols,
             chunk_rows=chunk_rows,
             whole=whole,
             skip_line=skip_line,
         )
         try:
-            found_order, slash, comma = says(engine=engine)
+            said = says(engine=engine)
         except pa.ArrowException:
             engine = "pandas"
-            found_order, slash, comma = says(engine=engine)
-        if len(comma) == 2:
-            raise FileError(MIXED_AMOUNTS)
-        if (found_order or not time_cols) and (comma or not money_cols):
+            said = says(engine=engine)
+        if (said.date_order or not time_cols) and (said.amounts or not (money_cols + count_cols)):
             if not whole:
                 verify = (time_cols, money_cols)
             break
-        if whole:
-            break
-    source = ""
-    if found_order:
-        source = "file"
-    elif slash:
-        if date_order not in ("dmy", "mdy"):
-            raise DateOrderNeeded(
-                "No date in this file has a day above 12, so it cannot tell whether 03/04 is "
-                "3 April or March 4: choose the date order (day first or month first) and "
-                "upload it again."
-            )
-        found_order, source = date_order, "setting"
+    decimal_comma = decimal_comma_decide(amounts=said.amounts, counts=said.counts)
+    found_order, source = date_order_settle(said, date_order)
     return OrderFile(
         data=data,
         detected=detected,
@@ -632,7 +616,7 @@ def order_file_open(
         options=ReadOptions(
             tz=tz,
             date_order=found_order,
-            decimal_comma=comma == {True},
+            decimal_comma=decimal_comma,
             handling_days=handling_days,
             limit=limit_or_now(limit, tz),
         ),
@@ -643,58 +627,3 @@ def order_file_open(
         verify=verify,
         skip_line=skip_line,
     )
-
-
-def _without_line(frame: pd.DataFrame, line: int | None) -> pd.DataFrame:
-    """frame without the row of that line number (only the frame that starts at or before
-    it is filtered: lines ascend)."""
-    if line is None or not len(frame) or frame["line"].iat[0] > line:
-        return frame
-    return frame[frame["line"].ne(line)].reset_index(drop=True)
-
-
-MIXED_AMOUNTS = (
-    "The file mixes decimal commas and decimal points in its amounts; export it again "
-    "with one number format."
-)
-MIXED_DATES = (
-    "The file mixes day-first and month-first dates (e.g. 13/01 and 01/13); "
-    "export it again with one date format."
-)
-
-
-def _file_says(
-    data: Source,
-    time_cols: list[str],
-    money_cols: list[str],
-    *,
-    chunk_rows: int,
-    engine: str,
-    whole: bool = True,
-    skip_line: int | None = None,
-) -> tuple[str | None, bool, set[bool]]:
-    """One pass over the times and amounts only: what the whole file (or its first chunk)
-    says (the date order a day above 12 settles, whether it has slash dates, decimal comma
-    or point)."""
-    found_order: str | None = None
-    slash = False
-    comma: set[bool] = set()
-    if not (time_cols or money_cols):
-        return found_order, slash, comma
-    for frame in read_chunks(
-        data, usecols=time_cols + money_cols, chunk_rows=chunk_rows, engine=engine
-    ):
-        frame = _without_line(frame, skip_line)
-        order = date_order_detect_frame(frame, time_cols)
-        if order:
-            if found_order and found_order != order:
-                raise FileError(MIXED_DATES)
-            found_order = order
-        slash = slash or has_slash_dates(frame, time_cols)
-        for col in money_cols:
-            said = decimal_comma_detect(frame[col])
-            if said is not None:
-                comma.add(said)
-        if not whole:
-            break
-    return found_order, slash, comma

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..order_io import FileError, RowError, limit_or_now
 from ..rules import FutureLimit, future_day_error
+from .choices import date_order_settle, file_says
 from .detection import (
     CHUNK_ROWS,
     Source,
@@ -23,8 +24,7 @@ from .formats import ColumnMapping, _col, _keyed
 from .values import (
     TOO_LARGE,
     clean_text,
-    date_order_detect_frame,
-    has_slash_dates,
+    decimal_comma_decide,
     identifiers_check,
     parse_count,
     parse_times,
@@ -67,12 +67,13 @@ def impression_mapping_guess(header: Iterable[object]) -> ColumnMapping | None:
 
 @dataclass
 class ImpressionFile:
-    """A daily-impressions export with its mapping and date order decided."""
+    """A daily-impressions export with its mapping, date order and decimal mark decided."""
 
     data: Source
     header: list[str]
     mapping: ColumnMapping
     date_order: str | None
+    decimal_comma: bool = False  # its counts group thousands by points (1.200)
     chunk_rows: int = CHUNK_ROWS
     limit: FutureLimit | None = None  # how late a day may be dated; None: from now, in UTC
 
@@ -84,7 +85,13 @@ class ImpressionFile:
     def chunks(self) -> Iterator[tuple[pd.DataFrame, list[RowError], int]]:
         """(sku, date, impressions, clicks, line) frames, row errors, rows read."""
         for frame in read_chunks(self.data, chunk_rows=self.chunk_rows):
-            typed = typed_impressions(frame, self.mapping, self.date_order, limit=self.limit)
+            typed = typed_impressions(
+                frame,
+                self.mapping,
+                self.date_order,
+                decimal_comma=self.decimal_comma,
+                limit=self.limit,
+            )
             yield (*typed, len(frame))
 
 
@@ -93,6 +100,7 @@ def typed_impressions(
     mapping: ColumnMapping,
     date_order: str | None,
     *,
+    decimal_comma: bool = False,
     limit: FutureLimit | None = None,
 ) -> tuple[pd.DataFrame, list[RowError]]:
     f = _keyed(frame)
@@ -118,10 +126,10 @@ def typed_impressions(
         days["at"], late, lambda at: future_day_error(at.date(), limit=limit)
     ):
         refuse(where, "date", message)
-    impressions = parse_count(_col(f, cols, "impressions"))
+    impressions = parse_count(_col(f, cols, "impressions"), decimal_comma=decimal_comma)
     refuse(impressions["too_large"], "impressions", TOO_LARGE)
     refuse(impressions["bad"] | impressions["n"].isna(), "impressions", "must be a whole number")
-    clicks = parse_count(_col(f, cols, "clicks"))
+    clicks = parse_count(_col(f, cols, "clicks"), decimal_comma=decimal_comma)
     refuse(clicks["too_large"], "clicks", TOO_LARGE)
     refuse(clicks["bad"], "clicks", "must be a whole number")
     clicks_n = clicks["n"].fillna(0)
@@ -150,7 +158,9 @@ def impression_file_open(
 ) -> ImpressionFile:
     """Recognise a daily-impressions export: the mapping given, else one guessed from the
     usual column names; limit: how late a day may be dated (catalogs.rules), else from now
-    in UTC. FileError when it is orders or a product feed, or needs a mapping."""
+    in UTC. FileError when it is orders or a product feed, needs a mapping, or mixes ways
+    of writing dates or counts; DateOrderNeeded when its dates cannot tell their order and
+    date_order is none."""
     if is_blank(data):
         raise FileError("The file is empty.")
     header = read_header(data)
@@ -167,28 +177,26 @@ def impression_file_open(
     problems = mapping.errors(header, kind="impressions")
     if problems:
         raise FileError("The column mapping does not fit this file: " + "; ".join(problems))
-    date_col = {header_key(h): h for h in header}.get(header_key(mapping.columns["date"]))
-    found: str | None = None
-    slash = False
-    for frame in read_chunks(data, usecols=[date_col], chunk_rows=chunk_rows * 4):
-        order = date_order_detect_frame(frame, [date_col])
-        if order and found and order != found:
-            raise FileError("The file mixes day-first and month-first dates.")
-        found = order or found
-        slash = slash or has_slash_dates(frame, [date_col])
-    if not found and slash:
-        if date_order not in ("dmy", "mdy"):
-            raise FileError(
-                "No date in this file has a day above 12, so it cannot tell whether 03/04 is "
-                "3 April or March 4: choose the date order (day first or month first) and "
-                "upload it again."
-            )
-        found = date_order
+    by_key = {header_key(h): h for h in header}
+    said = file_says(
+        data,
+        time_cols=[by_key[header_key(mapping.columns["date"])]],
+        count_cols=[
+            by_key[header_key(mapping.columns[n])]
+            for n in ("impressions", "clicks")
+            if mapping.columns.get(n)
+        ],
+        chunk_rows=chunk_rows * 4,
+    )
+    # no amounts: the counts tell the decimal mark
+    decimal_comma = decimal_comma_decide(amounts=set(), counts=said.counts)
+    found, _ = date_order_settle(said, date_order)
     return ImpressionFile(
         data=data,
         header=header,
         mapping=mapping,
         date_order=found,
+        decimal_comma=decimal_comma,
         chunk_rows=chunk_rows,
         limit=limit_or_now(limit),
     )

@@ -1,5 +1,6 @@
-"""Typing text cells: cleaning, slash/ISO dates and their day-first/month-first order,
-money (with a decimal comma or not) and counts. Vectorised over a column."""
+"""Typing text cells: cleaning, slash, dash, dotted and ISO dates and their
+day-first/month-first order, money and counts (with a decimal comma or not). Vectorised over
+a column."""
 
 from __future__ import annotations
 
@@ -163,72 +164,73 @@ def _any_byte(values: pd.Series, test) -> bool:
     return False
 
 
-_SLASH = re.compile(
+_SLASH_STR = (
     r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})"
     r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*$"
 )
-_SLASH_STR = _SLASH.pattern
 # Without \s: parse_times matches it on stripped text, and pandas hands any pattern with
 # \s to Python's re (one call per value) instead of pyarrow's RE2 (C++).
 _ISO_START = r"^\d{4}-\d{1,2}-\d{1,2}"
 # Python's \s spelled out as literal characters (every str.isspace() one), for the same
 # reason: the same matches, run by RE2.
 BLANKS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+# Dates written day.month.year (24.12.2026 10:00: what Excel writes in German, Austrian,
+# Swiss, Polish, Russian … locales) are day-first in every locale that writes them, so
+# they need no date order and tell the file's: read as the slash date day/month/year.
+# Dates written day-month-year (24-12-2026 10:00, Dutch) are as ambiguous as slash ones
+# (03-04-2026 is also how some US systems write March 4): read as slash dates, in the
+# file's date order. Four-digit years only, as slash dates: a two-digit one is not read.
+_DOTTED_DATE = r"(\d{1,2})\.(\d{1,2})\.(\d{4})([ T]|$)"
+_DOTTED = "^" + _DOTTED_DATE
+_DASHED = r"^(\d{1,2})-(\d{1,2})-(\d{4})([ T]|$)"
+_AS_SLASH = r"\1/\2/\3\4"
+MIXED_DATES = (
+    "The file mixes day-first and month-first dates (e.g. 13/01 and 01/13, or 24.12 and "
+    "12/24); export it again with one date format."
+)
 
 
 def date_order_detect(values: Iterable[str]) -> str | None:
-    """'dmy' or 'mdy' when some slash date settles it (a first number above 12 is a day,
-    a second above 12 is a day), None when none does. FileError when the file has both."""
-    found: set[str] = set()
-    for value in values:
-        m = _SLASH.match(value)
-        if not m:
-            continue
-        a, b = int(m.group(1)), int(m.group(2))
-        if a > 12 >= b:
-            found.add("dmy")
-        elif b > 12 >= a:
-            found.add("mdy")
-        if len(found) == 2:
-            raise FileError(
-                "The file mixes day-first and month-first dates (e.g. 13/01 and 01/13); "
-                "export it again with one date format."
-            )
-    return found.pop() if found else None
+    """'dmy' or 'mdy' when some date settles it (a first number above 12 is a day, a second
+    above 12 is a day, a date written with points is day-first), None when none does.
+    FileError when the file has both."""
+    return date_order_detect_frame(pd.DataFrame({"at": list(values)}, dtype=str), ["at"])
+
+
+def _slash_or_dash(first: str, second: str) -> str:
+    """A pattern of a slash or dash date (blanks before it) whose first two numbers match
+    first and second (plain: run by pyarrow in C++, blanks spelled out, no \\s)."""
+    return f"[{BLANKS}]*{first}(?:/{second}/|-{second}-)" + r"\d{4}"
+
+
+_DAY_ABOVE_12 = r"(?:1[3-9]|2\d|3[01])"
+_MONTH_NUMBER = r"(?:0?[1-9]|1[0-2])"
 
 
 def date_order_detect_frame(frame: pd.DataFrame, columns: Iterable[str]) -> str | None:
-    """date_order_detect over the slash dates of some columns of a frame, vectorised."""
+    """date_order_detect over the dates of some columns of a frame, vectorised."""
     orders: set[str] = set()
     for col in columns:
         if col not in frame:
             continue
         values = distinct(frame[col]).astype(str)
-        # plain patterns (run by pyarrow in C++: blanks spelled out, no \s): a first number
-        # above 12 is a day, so is a second one
-        if values.str.match(
-            f"[{BLANKS}]*" + r"(?:0?[1-9]|1[0-2])/(?:1[3-9]|2\d|3[01])/\d{4}"
-        ).any():
+        if values.str.match(_slash_or_dash(_MONTH_NUMBER, _DAY_ABOVE_12)).any():
             orders.add("mdy")
-        if values.str.match(
-            f"[{BLANKS}]*" + r"(?:1[3-9]|2\d|3[01])/(?:0?[1-9]|1[0-2])/\d{4}"
-        ).any():
+        if values.str.match(_slash_or_dash(_DAY_ABOVE_12, _MONTH_NUMBER)).any():
+            orders.add("dmy")
+        if values.str.match(f"[{BLANKS}]*" + _DOTTED_DATE).any():
             orders.add("dmy")
     if len(orders) == 2:
-        raise FileError(
-            "The file mixes day-first and month-first dates (e.g. 13/01 and 01/13); "
-            "export it again with one date format."
-        )
+        raise FileError(MIXED_DATES)
     return orders.pop() if orders else None
 
 
 def has_slash_dates(frame: pd.DataFrame, columns: Iterable[str]) -> bool:
+    """Whether some columns of a frame hold dates whose day and month only the file's date
+    order tells apart (slash or dash ones)."""
     return any(
         col in frame
-        and distinct(frame[col])
-        .astype(str)
-        .str.match(f"^[{BLANKS}]*" + r"\d{1,2}/\d{1,2}/\d{4}")
-        .any()
+        and distinct(frame[col]).astype(str).str.match(_slash_or_dash(r"\d{1,2}", r"\d{1,2}")).any()
         for col in columns
     )
 
@@ -236,14 +238,30 @@ def has_slash_dates(frame: pd.DataFrame, columns: Iterable[str]) -> bool:
 def parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.DataFrame:
     """Times as text -> ``at`` (UTC, NaT when empty) and ``bad`` (text that is not a time).
 
-    Slash dates follow date_order ('dmy' or 'mdy'; a 12-hour clock with AM/PM is read
-    either way); ISO 8601 times keep their offset; a time without an offset is in tz.
+    Slash and dash dates follow date_order ('dmy' or 'mdy'; a 12-hour clock with AM/PM is
+    read either way), dotted ones are day-first; ISO 8601 times keep their offset; a time
+    without an offset is in tz.
     """
     return by_unique(values, _parse_times, date_order=date_order, tz=tz)
 
 
 def _parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.DataFrame:
     text = values.astype(str).str.strip()
+    dotted = text.str.match(_DOTTED)
+    if dotted.any():
+        if date_order != "dmy" and not dotted.all():
+            # day-first whatever the order of the other dates: read apart
+            return pd.concat(
+                [
+                    _parse_times(values[~dotted], date_order=date_order, tz=tz),
+                    _parse_times(values[dotted], date_order="dmy", tz=tz),
+                ]
+            ).reindex(values.index)
+        date_order = "dmy"
+        text = text.str.replace(_DOTTED, _AS_SLASH, regex=True)
+    dashed = text.str.match(_DASHED)
+    if dashed.any():
+        text = text.str.replace(_DASHED, _AS_SLASH, regex=True)
     empty = text.eq("")
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
 
@@ -288,9 +306,13 @@ def _parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.Da
             day, month = b, a
         else:
             day = month = pd.Series(np.nan, index=parts.index)
-        hour = pd.to_numeric(parts[3], errors="coerce").fillna(0)
+        hour, minute, second = (
+            pd.to_numeric(parts[i], errors="coerce").fillna(0) for i in (3, 4, 5)
+        )
         ampm = parts[6].str.lower()
-        bad_clock = ampm.notna() & ((hour < 1) | (hour > 12))
+        # pandas carries 25:00 or 10:61 over to the next day or hour: no time, refused
+        bad_clock = (ampm.notna() & ((hour < 1) | (hour > 12))) | (hour > 23)
+        bad_clock |= (minute > 59) | (second > 59)
         hour = hour.where(ampm.isna(), hour % 12 + np.where(ampm == "pm", 12, 0))
         stamp = pd.to_datetime(
             pd.DataFrame(
@@ -299,8 +321,8 @@ def _parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.Da
                     "month": month,
                     "day": day,
                     "hour": hour,
-                    "minute": pd.to_numeric(parts[4], errors="coerce").fillna(0),
-                    "second": pd.to_numeric(parts[5], errors="coerce").fillna(0),
+                    "minute": minute,
+                    "second": second,
                 }
             ),
             errors="coerce",
@@ -408,19 +430,75 @@ def _parse_money(values: pd.Series, *, decimal_comma: bool) -> pd.DataFrame:
 TOO_LARGE = f"is too large: at most {MAX_COUNT:,}"  # a count's row error
 
 
-def parse_count(values: pd.Series) -> pd.DataFrame:
-    """Whole numbers as text (``2``, ``2.0`` from a spreadsheet, ``1,200``) -> ``n``, ``bad``
-    and ``too_large`` (a whole number above MAX_COUNT: bad too, said apart)."""
-    return by_unique(values, _parse_count)
+def _grouped(separators: str) -> str:
+    """A pattern of digits grouped by thousands with one of separators (a character class's
+    contents): 1.200, 12.345.678, and India's lakhs (1,00,000)."""
+    return rf"\d{{1,3}}(?:[{separators}]\d{{2,3}})*[{separators}]\d{{3}}"
 
 
-def _parse_count(values: pd.Series) -> pd.DataFrame:
-    text = values.astype(str).str.strip().str.replace(f"[,{BLANKS}]", "", regex=True)
-    text = text.str.replace(r"\.0+$", "", regex=True)
+# What groups the thousands of a count in any file: a blank (1 200, fr: a no-break or narrow
+# no-break space) or an apostrophe (1'200, 1’200, ch); and by the file's decimal mark, a
+# point (decimal comma: 1.200, de) or a comma (decimal point: 1,200, en).
+_ANY_FILE_GROUPS = f"{BLANKS}'’"
+# A whole number may end in the file's decimal mark and one or two zeros (2.0 from a
+# spreadsheet); three are a group of thousands in the other number style (1.000 is 1 or
+# 1000): never read as decimals.
+_WHOLE_DECIMALS = {True: ",0{1,2}", False: r"\.0{1,2}"}
+_COUNT = {
+    decimal_comma: rf"(?:\d+|{_grouped(re.escape(thousands) + _ANY_FILE_GROUPS)})"
+    f"(?:{_WHOLE_DECIMALS[decimal_comma]})?"
+    for decimal_comma, thousands in ((True, "."), (False, ","))
+}
+MIXED_COUNTS = (
+    "The file mixes points and commas between the thousands of its counts (e.g. 1.200 and "
+    "1,200); export it again with one number format."
+)
+
+
+def counts_decimal_comma_detect(values: pd.Series) -> set[bool]:
+    """What a column of counts tells of its file's decimal mark: True (a decimal comma) when
+    a count groups thousands by points (1.200), False (a decimal point) when one groups them
+    by commas (1,200); both, or none when no count does (1200, 2.0, 1 200)."""
+    text = distinct(values).astype(str).str.strip()
+    said = set()
+    for decimal_comma, thousands in ((True, "."), (False, ",")):
+        if text.str.fullmatch(_grouped(re.escape(thousands))).any():
+            said.add(decimal_comma)
+    return said
+
+
+def decimal_comma_decide(*, amounts: set[bool], counts: set[bool]) -> bool:
+    """Whether a file writes numbers with a decimal comma, decided once for the whole file
+    from what its amounts tell (decimal_comma_detect), else, when none does or it has none
+    (daily impressions), from what its counts tell (counts_decimal_comma_detect). A count
+    written the other way is then a row error: 1.200 in a decimal-point file is no whole
+    number. FileError when the amounts, or (deciding) the counts, tell both."""
+    if len(amounts) == 2:
+        raise FileError(MIXED_DECIMAL_MARKS)
+    if amounts:
+        return amounts == {True}
+    if len(counts) == 2:
+        raise FileError(MIXED_COUNTS)
+    return counts == {True}
+
+
+def parse_count(values: pd.Series, *, decimal_comma: bool = False) -> pd.DataFrame:
+    """Whole numbers as text (``2``, ``2.0`` from a spreadsheet, ``1,200``; ``1.200`` and
+    ``2,0`` in a decimal-comma file; ``1 200``, ``1'200`` in any) -> ``n``, ``bad`` and
+    ``too_large`` (a whole number above MAX_COUNT: bad too, said apart)."""
+    return by_unique(values, _parse_count, decimal_comma=decimal_comma)
+
+
+def _parse_count(values: pd.Series, *, decimal_comma: bool = False) -> pd.DataFrame:
+    text = values.astype(str).str.strip()
     empty = text.eq("")
-    ok = text.str.fullmatch(r"\d{1,10}")
-    n = pd.to_numeric(text.where(ok), errors="coerce")
-    too_large = (ok & (n > MAX_COUNT)) | text.str.fullmatch(r"\d{11,}")
+    ok = text.str.fullmatch(_COUNT[decimal_comma]).fillna(False).astype(bool)
+    # the decimal mark and its zeros off, then the marks between the thousands
+    digits = text.where(ok).str.replace(_WHOLE_DECIMALS[decimal_comma] + "$", "", regex=True)
+    digits = digits.str.replace(r"\D", "", regex=True)
+    short = digits.str.len().le(10).fillna(False).astype(bool)
+    n = pd.to_numeric(digits.where(short), errors="coerce")
+    too_large = ok & (~short | (n > MAX_COUNT))
     bad = ~empty & (n.isna() | too_large)
     return pd.DataFrame(
         {"n": n.where(~bad).astype("Int64"), "bad": bad, "too_large": too_large.astype(bool)}

@@ -7,6 +7,7 @@ from catalogs.rules import (
     future_day_error,
     future_limit,
     future_time_error,
+    future_times_errors,
     product_edit_errors,
     product_edit_refusal,
 )
@@ -100,6 +101,30 @@ def test_an_order_placed_more_than_a_day_from_now_is_refused(placed_at, time_zon
         assert error.startswith(f"{refused_as} is in the future: after ")
         assert f"({time_zone})" in error
         assert "whether day and month" in error
+
+
+LATER = NOW + timedelta(days=1, minutes=1)
+SOON = NOW + timedelta(hours=20)
+
+
+@pytest.mark.parametrize(
+    ("times", "refused"),
+    [
+        ({"placed_at": NOW, "shipped_at": SOON, "delivered_at": SOON}, []),
+        ({"placed_at": NOW, "shipped_at": LATER}, ["shipped_at"]),
+        ({"placed_at": NOW, "shipped_at": NOW, "delivered_at": LATER}, ["delivered_at"]),
+        ({"placed_at": NOW, "cancelled_at": LATER}, ["cancelled_at"]),
+        ({"placed_at": LATER, "shipped_at": LATER}, ["placed_at", "shipped_at"]),
+        # a ship-by lies ahead of every open order; a time not given is not checked
+        ({"placed_at": NOW, "ship_by": LATER + timedelta(days=30), "shipped_at": None}, []),
+    ],
+)
+def test_the_times_a_line_has_already_lived_are_checked(times, refused):
+    limit = future_limit(now=NOW, time_zone="UTC")
+    errors = future_times_errors(times, limit=limit)
+    assert list(errors) == refused
+    for name in refused:
+        assert errors[name] == future_time_error(times[name], limit=limit)
 
 
 @pytest.mark.parametrize(
