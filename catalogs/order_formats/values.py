@@ -103,8 +103,8 @@ def pasted_text_check(values: pd.Series, error) -> tuple[pd.Series, pd.Series]:
     import pyarrow.compute as pc
 
     problems = pd.Series(np.nan, index=values.index, dtype=object)
-    if not may_have_invisible_characters(values):
-        return values, problems
+    if not may_have_invisible_characters(values):  # printable ASCII: a space is its only blank
+        return values.str.strip(" "), problems
     junk = pc.match_substring_regex(pa.array(values), _PASTED_JUNK)  # no copy: pyarrow text
     odd = pd.Series(junk.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
     if odd.any():
