@@ -394,3 +394,34 @@ def api_token_revoke(*, tenant: Tenant, token: ApiToken, actor) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         audit_record(tenant=tenant, actor=actor, action="api_token.revoked", target=token)
     return token
+
+
+def user_deletion_validate(*, users: Iterable) -> None:
+    """Raise the ValidationError user_delete_by_staff would raise for ``users``, deleting
+    nothing: for the admin's confirmation pages, which refuse before they ask."""
+    member_removal_validate(memberships=Membership.objects.filter(user__in=[u.pk for u in users]))
+
+
+@transaction.atomic
+def user_delete_by_staff(*, actor, users: Iterable) -> int:
+    """Platform staff (Django admin) delete user accounts: all of them, or none when that
+    would leave a tenant that has an owner without one. The accounts' memberships are removed
+    as member_remove_by_staff removes them and their active API tokens revoked as
+    api_token_revoke does, each in its tenant's audit trail, rather than cascaded away
+    unrecorded. Runs, uploads, channel feeds and audit events they made stay, without the
+    link (their audit events keep the username). Returns how many accounts were deleted."""
+    _require_staff(actor)
+    # Lock the accounts first: a membership or token added for one meanwhile waits for this
+    # and then fails on the deleted account, instead of being cascaded away unaudited.
+    pks = list(
+        User.objects.filter(pk__in=[u.pk for u in users])
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    member_remove_by_staff(actor=actor, memberships=Membership.objects.filter(user__in=pks))
+    tokens = ApiToken.objects.active().filter(user__in=pks).select_related("tenant")
+    for token in tokens.order_by("pk"):
+        api_token_revoke(tenant=token.tenant, token=token, actor=actor)
+    User.objects.filter(pk__in=pks).delete()
+    return len(pks)
