@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from catalog_health.service_forms import add_service_errors
 
+from .audit_text import audit_actor_name
 from .currencies import CurrencyFormField
 from .models import ApiToken, AuditEvent, Membership, Tenant
 from .services import (
@@ -257,10 +258,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "tenant", "actor", "action", "target_repr"]
+    list_display = ["created_at", "tenant", "who", "action", "target_repr"]
+    list_select_related = ["tenant", "actor"]
     list_filter = ["action", "tenant"]
-    search_fields = ["action", "target_repr", "actor__username"]
+    search_fields = ["action", "target_repr", "actor__username", "actor_username"]
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    @admin.display(description="actor", ordering="actor_username")
+    def who(self, event: AuditEvent) -> str:
+        return audit_actor_name(event.actor, event.actor_username)
 
     def has_add_permission(self, request):
         return False

@@ -30,9 +30,12 @@ def audit_record(
     target: models.Model | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        actor = None
     return AuditEvent.objects.create(
         tenant=tenant,
-        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        actor=actor,
+        actor_username=actor.get_username() if actor is not None else "",
         action=action,
         target_type=target._meta.label if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
@@ -130,6 +133,7 @@ def access_denied_record(
         return AuditEvent.objects.create(
             tenant=tenant,
             actor=user,
+            actor_username=user.get_username(),
             action=DENIED_ACTION,
             target_type=target_type,
             target_id=target_id,

@@ -159,6 +159,33 @@ def test_a_deleted_users_tokens_are_revoked_in_the_tenants_trail(admin_client, m
     assert event.target_repr == str(token)
 
 
+def test_what_a_deleted_user_did_still_names_them_in_the_tenants_trail(
+    admin_client, client, member, tenant_a
+):
+    """Not "system", which is what the platform does by itself (ECR switching off …)."""
+    owner = member(tenant_a, Role.OWNER, username="olga")
+    leaving = member(tenant_a, Role.ADMIN, username="ann")
+    client.force_login(leaving)
+    members_page = reverse("tenancy:members", kwargs={"tenant_slug": tenant_a.slug})
+    client.post(members_page, {"username": "bob", "email": "bob@example.com", "role": "viewer"})
+    assert AuditEvent.objects.filter(action="member.invited", actor=leaving).exists()
+    assert admin_client.post(_delete_url(leaving), {"post": "yes"}).status_code == 302
+    client.force_login(owner)
+    response = client.get(members_page)
+    rows = {
+        row.sentence: row.actor
+        for row in response.context["audit_events"]
+        if row.sentence.startswith(("Invited", "Removed"))
+    }
+    assert rows == {
+        "Invited bob @ Tenant A (viewer) as Viewer": "ann (deleted user)",
+        "Removed ann @ Tenant A (admin), who was Admin": "admin",
+    }
+    assert "ann (deleted user)" in response.content.decode()
+    audit_list = admin_client.get(reverse("admin:tenancy_auditevent_changelist"))
+    assert "ann (deleted user)" in audit_list.content.decode()
+
+
 def test_the_stock_user_admin_still_changes_passwords_and_permissions(admin_client):
     from django.contrib.auth.models import Permission
 
@@ -185,3 +212,38 @@ def test_the_stock_user_admin_still_changes_passwords_and_permissions(admin_clie
     assert admin_client.post(change_url, form).status_code == 302
     user.refresh_from_db()
     assert user.is_staff and user.has_perm("tenancy.view_tenant")
+
+
+def test_a_deleted_users_refused_access_still_names_them(member, tenant_a):
+    """However the account is deleted (here: not in admin), its audit events keep its name."""
+    from catalog_health.tenancy.services import access_denied_record
+
+    viewer = member(tenant_a, Role.VIEWER, username="vic")
+    event = access_denied_record(
+        tenant=tenant_a, user=viewer, action="catalog_edit", permission="edit_catalogs"
+    )
+    Membership.objects.filter(user=viewer).delete()
+    viewer.delete()
+    event.refresh_from_db()
+    assert (event.actor, event.actor_username) == (None, "vic")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_names_each_existing_events_actor(tenant_a, user_factory):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("tenancy", "0003_tenant_currency_iso_4217")]
+    ann = user_factory("ann")
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before)
+        OldEvent = old.apps.get_model("tenancy", "AuditEvent")  # no actor_username yet
+        by_ann = OldEvent.objects.create(tenant_id=tenant_a.pk, actor_id=ann.pk, action="x.y")
+        by_system = OldEvent.objects.create(tenant_id=tenant_a.pk, action="ecr.disabled")
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    names = dict(AuditEvent.objects.values_list("pk", "actor_username"))
+    assert (names[by_ann.pk], names[by_system.pk]) == ("ann", "")
