@@ -7,25 +7,22 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from catalog_health.tenancy.models import ApiToken, AuditEvent, Membership
 from catalog_health.tenancy.roles import Role
 from catalog_health.tenancy.services import api_token_create
+from catalog_health.tenancy.tests.admin_deletes import (
+    NO_OWNER_LEFT,
+    admin_delete,
+    admin_delete_selected,
+    admin_messages,
+    admin_url,
+)
 
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
-
-NO_OWNER_LEFT = (
-    "Nothing was deleted. A tenant needs at least one owner, and this would leave none in "
-    "{tenants}. Make another member an owner first."
-)
-
-
-def _messages(response) -> list[tuple[str, str]]:
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
 def _removals() -> list[tuple]:
@@ -37,30 +34,15 @@ def _removals() -> list[tuple]:
     ]
 
 
-def _delete_url(user) -> str:
-    return reverse("admin:auth_user_delete", args=[user.pk])
-
-
-def _delete_selected(admin_client, users: list, *, confirmed: bool = True):
-    action = {"action": "delete_selected", "_selected_action": [u.pk for u in users]}
-    if confirmed:
-        action["post"] = "yes"
-    return admin_client.post(reverse("admin:auth_user_changelist"), action, follow=True)
-
-
 @pytest.mark.parametrize("step", ["confirmation page", "confirmed"])
 def test_a_tenants_last_owner_is_not_deleted_in_admin(admin_client, member, tenant_a, step):
     """Nobody could manage the tenant's members again."""
     owner = member(tenant_a, Role.OWNER, username="ann")
     member(tenant_a, Role.ADMIN)
-    if step == "confirmed":
-        response = admin_client.post(_delete_url(owner), {"post": "yes"}, follow=True)
-    else:
-        response = admin_client.get(_delete_url(owner), follow=True)
+    response = admin_delete(admin_client, owner, step=step)
     assert response.status_code == 200
-    change_url = reverse("admin:auth_user_change", args=[owner.pk])
-    assert response.redirect_chain == [(change_url, 302)]
-    assert _messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant A"))]
+    assert response.redirect_chain == [(admin_url(owner, "change"), 302)]
+    assert admin_messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant A"))]
     assert Membership.objects.filter(user=owner, tenant=tenant_a, role=Role.OWNER).exists()
     assert _removals() == []
 
@@ -71,11 +53,11 @@ def test_the_last_owners_of_tenants_selected_for_delete_in_admin_are_refused(
 ):
     """The message names every tenant that would be left without an owner."""
     owners = [member(tenant_a, Role.OWNER), member(tenant_b, Role.OWNER)]
-    response = _delete_selected(admin_client, owners, confirmed=confirmed)
+    response = admin_delete_selected(admin_client, owners, confirmed=confirmed)
     assert response.status_code == 200
     assert response.templates[0].name == "admin/change_list.html"
     tenants = "Tenant A, Tenant B"
-    assert _messages(response) == [("error", NO_OWNER_LEFT.format(tenants=tenants))]
+    assert admin_messages(response) == [("error", NO_OWNER_LEFT.format(tenants=tenants))]
     assert User.objects.filter(pk__in=[u.pk for u in owners]).count() == 2
     assert Membership.objects.filter(role=Role.OWNER).count() == 2
     assert _removals() == []
@@ -86,8 +68,8 @@ def test_two_owners_of_one_tenant_deleted_at_once_in_admin_are_refused(
 ):
     """Each user alone leaves the tenant an owner; together they leave none."""
     owners = [member(tenant_a, Role.OWNER, username=n) for n in ("first", "second")]
-    response = _delete_selected(admin_client, owners)
-    assert _messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant A"))]
+    response = admin_delete_selected(admin_client, owners)
+    assert admin_messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant A"))]
     assert User.objects.filter(pk__in=[u.pk for u in owners]).count() == 2
     assert _removals() == []
 
@@ -99,8 +81,8 @@ def test_a_bulk_delete_in_admin_mixing_allowed_and_refused_users_deletes_nothing
     member(tenant_a, Role.OWNER)
     viewer_a = member(tenant_a, Role.VIEWER)
     owner_b = member(tenant_b, Role.OWNER)
-    response = _delete_selected(admin_client, [viewer_a, owner_b])
-    assert _messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant B"))]
+    response = admin_delete_selected(admin_client, [viewer_a, owner_b])
+    assert admin_messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant B"))]
     assert User.objects.filter(pk__in=[viewer_a.pk, owner_b.pk]).count() == 2
     assert Membership.objects.filter(user__in=[viewer_a, owner_b]).count() == 2
     assert _removals() == []
@@ -114,8 +96,8 @@ def test_an_owner_of_a_tenant_with_another_owner_is_deleted_and_each_removal_aud
     leaving = member(tenant_a, Role.OWNER, username="ann")
     Membership.objects.create(tenant=tenant_b, user=leaving, role=Role.SELLER)
     member(tenant_b, Role.OWNER)
-    response = admin_client.post(_delete_url(leaving), {"post": "yes"}, follow=True)
-    assert response.status_code == 200
+    response = admin_delete(admin_client, leaving)
+    assert admin_messages(response)[0][0] == "success"
     assert not User.objects.filter(pk=leaving.pk).exists()
     assert _removals() == [
         (tenant_a.pk, "admin", "ann", [Role.OWNER, None]),
@@ -134,8 +116,8 @@ def test_users_deleted_at_once_in_admin_each_have_their_removals_audited(
     seller = member(tenant_b, Role.SELLER, username="sam")
     member(tenant_b, Role.OWNER)
     loner = User.objects.create_user("no-tenant")
-    response = _delete_selected(admin_client, [second, seller, loner])
-    assert _messages(response) == [("success", "Successfully deleted 3 users.")]
+    response = admin_delete_selected(admin_client, [second, seller, loner])
+    assert admin_messages(response) == [("success", "Successfully deleted 3 users.")]
     assert not User.objects.filter(pk__in=[second.pk, seller.pk, loner.pk]).exists()
     assert _removals() == [
         (tenant_a.pk, "admin", "second", [Role.OWNER, None]),
@@ -152,7 +134,7 @@ def test_a_deleted_users_tokens_are_revoked_in_the_tenants_trail(admin_client, m
     revoked.revoked_at = revoked.created_at
     revoked.save()
     AuditEvent.objects.filter(action="api_token.created").delete()
-    assert admin_client.post(_delete_url(integrator), {"post": "yes"}).status_code == 302
+    assert admin_messages(admin_delete(admin_client, integrator))[0][0] == "success"
     assert not ApiToken.objects.exists()
     event = AuditEvent.objects.get(action="api_token.revoked")
     assert (event.tenant_id, event.actor.username) == (tenant_a.pk, "admin")
@@ -169,7 +151,7 @@ def test_what_a_deleted_user_did_still_names_them_in_the_tenants_trail(
     members_page = reverse("tenancy:members", kwargs={"tenant_slug": tenant_a.slug})
     client.post(members_page, {"username": "bob", "email": "bob@example.com", "role": "viewer"})
     assert AuditEvent.objects.filter(action="member.invited", actor=leaving).exists()
-    assert admin_client.post(_delete_url(leaving), {"post": "yes"}).status_code == 302
+    assert admin_messages(admin_delete(admin_client, leaving))[0][0] == "success"
     client.force_login(owner)
     response = client.get(members_page)
     rows = {
@@ -190,13 +172,13 @@ def test_the_stock_user_admin_still_changes_passwords_and_permissions(admin_clie
     from django.contrib.auth.models import Permission
 
     user = User.objects.create_user("pat", password="old-password-1")
-    password_url = reverse("admin:auth_user_password_change", args=[user.pk])
+    password_url = admin_url(user, "password_change")
     new = "a-new-Password-2"
     form = {"password1": new, "password2": new, "usable_password": "true"}
     assert admin_client.post(password_url, form).status_code == 302
     user.refresh_from_db()
     assert user.check_password(new)
-    change_page = admin_client.get(reverse("admin:auth_user_change", args=[user.pk]))
+    change_page = admin_client.get(admin_url(user, "change"))
     fields = change_page.context["adminform"].form.fields
     assert {"is_staff", "is_superuser", "groups", "user_permissions"} <= fields.keys()
     permission = Permission.objects.get(codename="view_tenant")
@@ -208,7 +190,7 @@ def test_the_stock_user_admin_still_changes_passwords_and_permissions(admin_clie
         "date_joined_0": "2026-01-01",
         "date_joined_1": "00:00:00",
     }
-    change_url = reverse("admin:auth_user_change", args=[user.pk])
+    change_url = admin_url(user, "change")
     assert admin_client.post(change_url, form).status_code == 302
     user.refresh_from_db()
     assert user.is_staff and user.has_perm("tenancy.view_tenant")
