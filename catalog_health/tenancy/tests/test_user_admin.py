@@ -96,6 +96,8 @@ def test_an_owner_of_a_tenant_with_another_owner_is_deleted_and_each_removal_aud
     leaving = member(tenant_a, Role.OWNER, username="ann")
     Membership.objects.create(tenant=tenant_b, user=leaving, role=Role.SELLER)
     member(tenant_b, Role.OWNER)
+    page = admin_delete(admin_client, leaving, step="confirmation page")
+    assert page.templates[0].name == "admin/delete_confirmation.html"
     response = admin_delete(admin_client, leaving)
     assert admin_messages(response)[0][0] == "success"
     assert not User.objects.filter(pk=leaving.pk).exists()
