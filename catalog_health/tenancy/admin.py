@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as admin_delete_selected
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -9,6 +11,7 @@ from django.urls import reverse
 
 from catalog_health.service_forms import add_service_errors
 
+from .audit_text import audit_actor_name
 from .currencies import CurrencyFormField
 from .models import ApiToken, AuditEvent, Membership, Tenant
 from .services import (
@@ -21,7 +24,11 @@ from .services import (
     member_roles_validate,
     member_set_role_by_staff,
     tenant_settings_update,
+    user_delete_by_staff,
+    user_deletion_validate,
 )
+
+User = get_user_model()
 
 
 class MembershipAdminForm(forms.ModelForm):
@@ -128,8 +135,45 @@ def _removal_refused(exc: ValidationError) -> str:
     return " ".join(["Nothing was deleted.", *exc.messages])
 
 
+class KeepsTenantOwnersOnDelete:
+    """Admin's delete page and "Delete selected" action, for objects whose delete removes
+    memberships: a delete that would leave a tenant without an owner is refused before the
+    confirmation page, naming the tenants, and again at the delete (someone may have changed
+    roles since), whole or not at all. Subclasses check with ``deletion_validate`` and delete
+    through a service in ``delete_model`` and ``delete_queryset``."""
+
+    actions = ["delete_selected"]  # replaces admin's own, which would not check first
+
+    def deletion_validate(self, objs) -> None:
+        raise NotImplementedError
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or not self.has_delete_permission(request, obj):
+            return super().delete_view(request, object_id, extra_context)
+        try:
+            self.deletion_validate([obj])
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:  # the view's transaction is rolled back
+            self.message_user(request, _removal_refused(exc), messages.ERROR)
+            opts = self.opts
+            change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+            return HttpResponseRedirect(change_url)
+
+    @admin.action(description="Delete selected %(verbose_name_plural)s", permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        try:
+            self.deletion_validate(queryset)
+            # admin's log entries of a delete refused at the last moment go with it
+            with transaction.atomic():
+                return admin_delete_selected(self, request, queryset)
+        except ValidationError as exc:
+            self.message_user(request, _removal_refused(exc), messages.ERROR)
+            return None
+
+
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(KeepsTenantOwnersOnDelete, admin.ModelAdmin):
     """Added, changed and deleted through the services (audited like the members page's
     invitations and role changes, the tenant keeps an owner). A membership stays one user's
     in one tenant."""
@@ -139,40 +183,15 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "tenant"]
     search_fields = ["user__username", "tenant__slug"]
     autocomplete_fields = ["user", "tenant"]
-    actions = ["delete_selected"]  # replaces admin's own, which would delete every owner
 
-    def delete_view(self, request, object_id, extra_context=None):
-        """A delete that would leave the tenant without an owner is refused before the
-        confirmation page, and again at the delete (someone may have changed roles since)."""
-        membership = self.get_object(request, unquote(object_id))
-        if membership is None or not self.has_delete_permission(request, membership):
-            return super().delete_view(request, object_id, extra_context)
-        try:
-            member_removal_validate(memberships=[membership])
-            return super().delete_view(request, object_id, extra_context)
-        except ValidationError as exc:  # the view's transaction is rolled back
-            self.message_user(request, _removal_refused(exc), messages.ERROR)
-            change_url = reverse("admin:tenancy_membership_change", args=[membership.pk])
-            return HttpResponseRedirect(change_url)
+    def deletion_validate(self, objs) -> None:
+        member_removal_validate(memberships=objs)
 
     def delete_model(self, request, obj):
         member_remove_by_staff(actor=request.user, memberships=[obj])
 
     def delete_queryset(self, request, queryset):
         member_remove_by_staff(actor=request.user, memberships=queryset)
-
-    @admin.action(description="Delete selected memberships", permissions=["delete"])
-    def delete_selected(self, request, queryset):
-        """Admin's own action, whole or not at all: refused before its confirmation page when
-        it would leave a tenant without an owner, naming the tenants."""
-        try:
-            member_removal_validate(memberships=queryset)
-            # admin's log entries of a delete refused at the last moment go with it
-            with transaction.atomic():
-                return admin_delete_selected(self, request, queryset)
-        except ValidationError as exc:
-            self.message_user(request, _removal_refused(exc), messages.ERROR)
-            return None
 
     def get_readonly_fields(self, request, obj=None):
         return ["tenant", "user"] if obj is not None else []
@@ -186,6 +205,25 @@ class MembershipAdmin(admin.ModelAdmin):
                 tenant=obj.tenant, actor=request.user, user=obj.user, role=obj.role
             ).pk
         obj.refresh_from_db()  # what the service stored, for admin's message and history
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(KeepsTenantOwnersOnDelete, auth_admin.UserAdmin):
+    """Django's user admin, with a user's delete removing the user's memberships as removing
+    them here does (the tenant keeps an owner, each removal in its tenant's audit trail)
+    rather than cascading them away unrecorded."""
+
+    def deletion_validate(self, objs) -> None:
+        user_deletion_validate(users=objs)
+
+    def delete_model(self, request, obj):
+        user_delete_by_staff(actor=request.user, users=[obj])
+
+    def delete_queryset(self, request, queryset):
+        user_delete_by_staff(actor=request.user, users=queryset)
 
 
 @admin.register(ApiToken)
@@ -220,10 +258,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "tenant", "actor", "action", "target_repr"]
+    list_display = ["created_at", "tenant", "who", "action", "target_repr"]
+    list_select_related = ["tenant", "actor"]
     list_filter = ["action", "tenant"]
-    search_fields = ["action", "target_repr", "actor__username"]
+    search_fields = ["action", "target_repr", "actor__username", "actor_username"]
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    @admin.display(description="actor", ordering="actor_username")
+    def who(self, event: AuditEvent) -> str:
+        return audit_actor_name(event.actor, event.actor_username)
 
     def has_add_permission(self, request):
         return False

@@ -119,10 +119,18 @@ def audit_sentence(action: str, target: str = "", changes: dict[str, Any] | None
     return " ".join(p for p in (words, noun, target) if p) + _details(action, changes)
 
 
+def audit_actor_name(actor, recorded: str) -> str:
+    """Who did it: the account as it is now; once deleted, the username it had (not
+    "system", which is what the platform does by itself, such as switching ECR off)."""
+    if actor is not None:
+        return str(actor)
+    return f"{recorded} (deleted user)" if recorded else "system"
+
+
 @dataclass(frozen=True)
 class AuditRow:
     created_at: Any
-    actor: Any
+    actor: str
     sentence: str
     state: str  # the object's state now, e.g. "Succeeded" for a run; "" when it has none
     gone: bool  # the object was deleted since
@@ -184,7 +192,7 @@ def audit_rows(*, tenant, events: Iterable) -> list[AuditRow]:
         rows.append(
             AuditRow(
                 created_at=e.created_at,
-                actor=e.actor,
+                actor=audit_actor_name(e.actor, e.actor_username),
                 sentence=audit_sentence(e.action, name, e.changes),
                 state=state,
                 gone=e.target_id.isdigit()

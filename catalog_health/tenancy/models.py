@@ -129,6 +129,9 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    # the actor's username when recorded: the trail still names who did it once the account
+    # is deleted (actor is then empty, as it is for what the platform does by itself)
+    actor_username = models.CharField(max_length=150, blank=True, editable=False)
     action = models.CharField(max_length=80)
     target_type = models.CharField(max_length=80, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
@@ -146,4 +149,4 @@ class AuditEvent(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.target_repr} by {self.actor}"
+        return f"{self.action} {self.target_repr} by {self.actor_username or 'system'}"

@@ -30,9 +30,12 @@ def audit_record(
     target: models.Model | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        actor = None
     return AuditEvent.objects.create(
         tenant=tenant,
-        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        actor=actor,
+        actor_username=actor.get_username() if actor is not None else "",
         action=action,
         target_type=target._meta.label if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
@@ -130,6 +133,7 @@ def access_denied_record(
         return AuditEvent.objects.create(
             tenant=tenant,
             actor=user,
+            actor_username=user.get_username(),
             action=DENIED_ACTION,
             target_type=target_type,
             target_id=target_id,
@@ -394,3 +398,34 @@ def api_token_revoke(*, tenant: Tenant, token: ApiToken, actor) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         audit_record(tenant=tenant, actor=actor, action="api_token.revoked", target=token)
     return token
+
+
+def user_deletion_validate(*, users: Iterable) -> None:
+    """Raise the ValidationError user_delete_by_staff would raise for ``users``, deleting
+    nothing: for the admin's confirmation pages, which refuse before they ask."""
+    member_removal_validate(memberships=Membership.objects.filter(user__in=[u.pk for u in users]))
+
+
+@transaction.atomic
+def user_delete_by_staff(*, actor, users: Iterable) -> int:
+    """Platform staff (Django admin) delete user accounts: all of them, or none when that
+    would leave a tenant that has an owner without one. The accounts' memberships are removed
+    as member_remove_by_staff removes them and their active API tokens revoked as
+    api_token_revoke does, each in its tenant's audit trail, rather than cascaded away
+    unrecorded. Runs, uploads, channel feeds and audit events they made stay, without the
+    link (their audit events keep the username). Returns how many accounts were deleted."""
+    _require_staff(actor)
+    # Lock the accounts first: a membership or token added for one meanwhile waits for this
+    # and then fails on the deleted account, instead of being cascaded away unaudited.
+    pks = list(
+        User.objects.filter(pk__in=[u.pk for u in users])
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    member_remove_by_staff(actor=actor, memberships=Membership.objects.filter(user__in=pks))
+    tokens = ApiToken.objects.active().filter(user__in=pks).select_related("tenant")
+    for token in tokens.order_by("pk"):
+        api_token_revoke(tenant=token.tenant, token=token, actor=actor)
+    User.objects.filter(pk__in=pks).delete()
+    return len(pks)

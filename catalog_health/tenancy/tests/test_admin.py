@@ -5,12 +5,18 @@ page's Recent activity) with the staff member who made it, and the services' rul
 from __future__ import annotations
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from catalog_health.tenancy.models import ApiToken, AuditEvent, Membership, Tenant
 from catalog_health.tenancy.roles import Role
 from catalog_health.tenancy.services import api_token_create
+from catalog_health.tenancy.tests.admin_deletes import (
+    NO_OWNER_LEFT,
+    admin_delete,
+    admin_delete_selected,
+    admin_messages,
+    admin_url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +31,7 @@ def _membership_form(membership: Membership, **changes) -> dict:
 
 
 def _change_url(obj) -> str:
-    return reverse(f"admin:tenancy_{obj._meta.model_name}_change", args=[obj.pk])
+    return admin_url(obj, "change")
 
 
 def test_a_role_changed_in_admin_is_audited_with_the_staff_member(admin_client, member, tenant_a):
@@ -209,26 +215,12 @@ def _removals() -> list[tuple]:
     return [(e.tenant_id, e.actor.username, e.target_id, e.changes["role"]) for e in events]
 
 
-def _messages(response) -> list[tuple[str, str]]:
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
-
-
-def _delete_url(membership: Membership) -> str:
-    return reverse("admin:tenancy_membership_delete", args=[membership.pk])
-
-
-NO_OWNER_LEFT = (
-    "Nothing was deleted. A tenant needs at least one owner, and this would leave none in "
-    "{tenants}. Make another member an owner first."
-)
-
-
 def test_a_member_deleted_in_admin_is_audited_with_the_staff_member(
     admin_client, client_for, member, tenant_a
 ):
     owner = member(tenant_a, Role.OWNER)
     viewer = Membership.objects.get(user=member(tenant_a, Role.VIEWER, username="ann"))
-    assert admin_client.post(_delete_url(viewer), {"post": "yes"}).status_code == 302
+    assert admin_messages(admin_delete(admin_client, viewer))[0][0] == "success"
     assert not Membership.objects.filter(pk=viewer.pk).exists()
     assert _removals() == [(tenant_a.pk, "admin", str(viewer.pk), [Role.VIEWER, None])]
     members_page = reverse("tenancy:members", kwargs={"tenant_slug": tenant_a.slug})
@@ -241,22 +233,12 @@ def test_the_last_owner_is_not_deleted_in_admin(admin_client, member, tenant_a, 
     """Nobody could manage the tenant's members again; the other members stay as they are."""
     owner = Membership.objects.get(user=member(tenant_a, Role.OWNER))
     member(tenant_a, Role.ADMIN)
-    if step == "confirmed":
-        response = admin_client.post(_delete_url(owner), {"post": "yes"}, follow=True)
-    else:
-        response = admin_client.get(_delete_url(owner), follow=True)
+    response = admin_delete(admin_client, owner, step=step)
     assert response.status_code == 200
     assert response.redirect_chain == [(_change_url(owner), 302)]
-    assert _messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant A"))]
+    assert admin_messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant A"))]
     assert Membership.objects.filter(pk=owner.pk, role=Role.OWNER).exists()
     assert _removals() == []
-
-
-def _delete_selected(admin_client, memberships: list[Membership], *, confirmed: bool = True):
-    action = {"action": "delete_selected", "_selected_action": [m.pk for m in memberships]}
-    if confirmed:
-        action["post"] = "yes"
-    return admin_client.post(reverse("admin:tenancy_membership_changelist"), action, follow=True)
 
 
 @pytest.mark.parametrize("confirmed", [False, True], ids=["confirmation page", "confirmed"])
@@ -268,10 +250,10 @@ def test_every_owner_of_a_tenant_deleted_at_once_in_admin_is_refused(
         Membership.objects.get(user=member(tenant_a, Role.OWNER, username=name))
         for name in ("first-owner", "second-owner")
     ]
-    response = _delete_selected(admin_client, owners, confirmed=confirmed)
+    response = admin_delete_selected(admin_client, owners, confirmed=confirmed)
     assert response.status_code == 200
     assert response.templates[0].name == "admin/change_list.html"
-    assert _messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant A"))]
+    assert admin_messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant A"))]
     assert Membership.objects.filter(tenant=tenant_a, role=Role.OWNER).count() == 2
     assert _removals() == []
 
@@ -284,8 +266,8 @@ def test_a_delete_in_admin_that_leaves_one_tenant_ownerless_deletes_nothing(
     member(tenant_a, Role.OWNER)
     viewer_a = Membership.objects.get(user=member(tenant_a, Role.VIEWER))
     owner_b = Membership.objects.get(user=member(tenant_b, Role.OWNER))
-    response = _delete_selected(admin_client, [viewer_a, owner_b])
-    assert _messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant B"))]
+    response = admin_delete_selected(admin_client, [viewer_a, owner_b])
+    assert admin_messages(response) == [("error", NO_OWNER_LEFT.format(tenants="Tenant B"))]
     assert Membership.objects.filter(pk__in=[viewer_a.pk, owner_b.pk]).count() == 2
     assert _removals() == []
 
@@ -297,8 +279,8 @@ def test_members_of_several_tenants_deleted_at_once_in_admin_are_each_audited(
     member(tenant_a, Role.OWNER, username="second")
     member(tenant_b, Role.OWNER)
     seller_b = Membership.objects.get(user=member(tenant_b, Role.SELLER))
-    response = _delete_selected(admin_client, [first_owner, seller_b])
-    assert _messages(response) == [("success", "Successfully deleted 2 memberships.")]
+    response = admin_delete_selected(admin_client, [first_owner, seller_b])
+    assert admin_messages(response) == [("success", "Successfully deleted 2 memberships.")]
     assert not Membership.objects.filter(pk__in=[first_owner.pk, seller_b.pk]).exists()
     assert sorted(_removals()) == sorted(
         [

@@ -2,7 +2,7 @@
 
 import pytest
 
-from catalog_health.tenancy.audit_text import audit_sentence, current_name
+from catalog_health.tenancy.audit_text import audit_actor_name, audit_sentence, current_name
 
 
 @pytest.mark.parametrize(
@@ -85,3 +85,16 @@ def test_audit_sentence(action, target, changes, expected):
 )
 def test_current_name(recorded, now, expected):
     assert current_name(recorded, now) == expected
+
+
+@pytest.mark.parametrize(
+    ("actor", "recorded", "expected"),
+    [
+        ("ann", "ann", "ann"),
+        ("ann-renamed", "ann", "ann-renamed"),  # the account as it is now
+        (None, "ann", "ann (deleted user)"),
+        (None, "", "system"),  # done by the platform itself
+    ],
+)
+def test_audit_actor_name(actor, recorded, expected):
+    assert audit_actor_name(actor, recorded) == expected

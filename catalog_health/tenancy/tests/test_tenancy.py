@@ -1,3 +1,4 @@
+import contextlib
 import io
 import threading
 import time
@@ -6,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.urls import reverse
 
 from catalog_health.tenancy import services
@@ -257,3 +258,46 @@ def test_only_staff_remove_members_outside_the_members_page(member, tenant_a):
     with pytest.raises(PermissionDenied):
         member_remove_by_staff(actor=owner, memberships=[viewer])
     assert Membership.objects.filter(pk=viewer.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_membership_added_while_its_user_is_deleted_is_not_cascaded_away_unaudited(
+    member, tenant_a, tenant_b, user_factory, monkeypatch
+):
+    """The deletion removes the memberships it finds, then the account: one added in between
+    would go with the account, in no tenant's trail, unless the addition waits and fails."""
+    member(tenant_a, Role.OWNER)
+    leaving = member(tenant_a, Role.VIEWER, "leaving")
+    member(tenant_b, Role.OWNER)
+    staff = user_factory("staff", is_staff=True)
+    record = services.audit_record
+
+    def slow_record(**kwargs):
+        if threading.current_thread().name == "delete":
+            time.sleep(0.5)  # the addition is made by now, unless it waits
+        return record(**kwargs)
+
+    monkeypatch.setattr(services, "audit_record", slow_record)
+    added: list[int] = []
+
+    def delete(line_up) -> None:
+        threading.current_thread().name = "delete"
+        line_up()
+        services.user_delete_by_staff(actor=staff, users=[leaving])
+
+    def add(line_up) -> None:
+        line_up()
+        time.sleep(0.2)  # the deletion has found the memberships by now
+        # it waits for the deletion, then fails: the account it names is gone
+        with contextlib.suppress(DatabaseError):
+            added.append(
+                services.member_add_by_staff(
+                    tenant=tenant_b, actor=staff, user=leaving, role=Role.SELLER
+                ).pk
+            )
+
+    _at_once(delete, add)
+    removals = AuditEvent.objects.filter(action="member.removed")
+    removed = {int(pk) for pk in removals.values_list("target_id", flat=True)}
+    stored = set(Membership.objects.filter(user_id=leaving.pk).values_list("pk", flat=True))
+    assert set(added) <= stored | removed
