@@ -9,6 +9,7 @@ stored in the event: the tenancy core names no app.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -103,10 +104,18 @@ def _details(action: str, changes: dict[str, Any]) -> str:
     return ""
 
 
+# a membership's name ends with its role ("ann @ Acme (viewer)"), which a member sentence
+# says in its tail already
+_ROLE_NAMES = "|".join(re.escape(role.value) for role in Role)
+_MEMBER_ROLE_SUFFIX = re.compile(rf" \((?:{_ROLE_NAMES})\)$")
+
+
 def audit_sentence(action: str, target: str = "", changes: dict[str, Any] | None = None) -> str:
     """One audit event as a sentence without its subject (the page shows who)."""
     changes = changes or {}
     target = target.strip()
+    if action.startswith("member.") and isinstance(changes.get("role"), list | tuple):
+        target = _MEMBER_ROLE_SUFFIX.sub("", target)
     if action in SENTENCES:
         what = str(changes.get("action") or "a page").replace("_", " ")
         text = SENTENCES[action].format(target=target or "it", what=what)

@@ -40,6 +40,27 @@ from catalog_health.tenancy.audit_text import audit_actor_name, audit_sentence, 
             "Removed sam @ Acme, who was Owner",
         ),
         ("member.removed", "sam @ Acme", {}, "Removed sam @ Acme"),
+        # as stored: a membership's name carries its role, which the sentence says already
+        (
+            "member.removed",
+            "ann @ Acme (viewer)",
+            {"role": ["viewer", None]},
+            "Removed ann @ Acme, who was Viewer",
+        ),
+        (
+            "member.role_changed",
+            "ann @ Acme (admin)",
+            {"role": ["viewer", "admin"]},
+            "Changed the role of ann @ Acme from Viewer to Admin",
+        ),
+        (
+            "member.invited",
+            "ann @ Acme (viewer)",
+            {"role": [None, "viewer"]},
+            "Invited ann @ Acme as Viewer",
+        ),
+        # without a role in its changes the name keeps it: it is all the sentence has
+        ("member.removed", "ann @ Acme (viewer)", {}, "Removed ann @ Acme (viewer)"),
         ("auth.login", "sam", {}, "Signed in (sam)"),
         ("auth.login_failed", "", {}, "Failed to sign in"),
         ("access.denied", "", {"action": "source_refresh"}, "Was refused source refresh"),
