@@ -136,6 +136,7 @@ class FeedRunSerializer(serializers.ModelSerializer):
             "durations",
             "error_code",
             "error_message",
+            "details_deleted_at",
             "queued_at",
             "started_at",
             "finished_at",

@@ -254,6 +254,8 @@ class FeedRun(TenantOwnedModel):
 
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
+    # when its row errors and change list were deleted (FeedSettings.run_details_days)
+    details_deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -405,6 +407,12 @@ class FeedSettings(models.Model):
     )
     max_stored_row_errors = models.PositiveIntegerField(default=10_000)
     max_stored_changes = models.PositiveIntegerField(default=10_000)
+    run_details_days = models.PositiveIntegerField(
+        default=90,
+        help_text="days a finished run keeps its row errors and change list; the run and its "
+        "counts stay, and so do the details of each source's latest run and latest successful "
+        "run (0 = keep them forever)",
+    )
 
     class Meta:
         verbose_name = "feed settings"

@@ -1,4 +1,5 @@
-"""Periodic jobs of the feeds app (beat): due pulls, the stale-run reaper, stale-source emails."""
+"""Periodic jobs of the feeds app (beat): due pulls, the stale-run reaper, stale-source emails,
+old runs' details."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from django.core.mail import send_mail
 from django.db import (
     transaction,
 )
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from catalog_health.site import absolute_url
 from catalog_health.tenancy.models import Tenant
 from feeds.models import (
+    FeedRowError,
     FeedRun,
+    FeedRunChange,
     Phase,
     ProductSource,
     RunStatus,
@@ -205,3 +209,46 @@ def feed_notify_stale(*, now: datetime | None = None) -> int:
             stale_notified_at=now
         )
     return sent
+
+
+# runs whose row errors and change list may go once they are old: never a held run (its
+# confirmation page shows them) nor an active one
+_PRUNABLE = (RunStatus.SUCCEEDED, RunStatus.UNCHANGED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+def feed_prune_run_details(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Delete the row errors and change lists of finished runs older than
+    ``FeedSettings.run_details_days``; the runs and their counts stay. A source's latest
+    run and its latest successful run keep theirs whatever their age: they say what the
+    catalog holds now (runs without a source count per catalog). Returns the runs pruned."""
+    now = now or timezone.now()
+    days = feed_settings().run_details_days
+    if not days:
+        return 0
+    cutoff = now - timedelta(days=days)
+    pruned = 0
+    for tenant in Tenant.objects.all().only("id"):
+        runs = FeedRun.objects.for_tenant(tenant)
+        later = runs.filter(pk__gt=OuterRef("pk"), status__in=_PRUNABLE)
+        by_source = later.filter(source_id=OuterRef("source_id"))
+        by_catalog = later.filter(source__isnull=True, catalog_id=OuterRef("catalog_id"))
+        superseded = runs.filter(
+            status__in=_PRUNABLE, finished_at__lt=cutoff, details_deleted_at__isnull=True
+        ).filter(
+            Q(source__isnull=False) & _superseded(by_source)
+            | Q(source__isnull=True) & _superseded(by_catalog)
+        )
+        while ids := list(superseded.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+            with transaction.atomic():
+                FeedRowError.objects.for_tenant(tenant).filter(run_id__in=ids).delete()
+                FeedRunChange.objects.for_tenant(tenant).filter(run_id__in=ids).delete()
+                runs.filter(pk__in=ids).update(details_deleted_at=now)
+            pruned += len(ids)
+    return pruned
+
+
+def _superseded(later) -> Q:
+    """A run is superseded by any later run, a successful run only by a later success."""
+    return Q(Exists(later), ~Q(status=RunStatus.SUCCEEDED)) | Q(
+        Exists(later.filter(status=RunStatus.SUCCEEDED))
+    )

@@ -30,3 +30,9 @@ def feed_reap_stale() -> int:
 def feed_notify_stale() -> int:
     """Beat: email about sources without a good pull for more than a day."""
     return periodic.feed_notify_stale()
+
+
+@shared_task(name="feeds.prune_run_details")
+def feed_prune_run_details() -> int:
+    """Beat: delete old runs' row errors and change lists (their counts stay)."""
+    return periodic.feed_prune_run_details()

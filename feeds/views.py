@@ -326,6 +326,9 @@ class RunDetailView(FeedsMixin, TemplateView):
             show_counts=not failed or bool(run.received),
             show_details=not failed or bool(durations) or bool(errors.rows),
             show_changes=not failed or bool(changes.rows) or bool(kind),
+            details_days=(
+                services.feed_settings().run_details_days if run.details_deleted_at else None
+            ),
         )
         return ctx
 

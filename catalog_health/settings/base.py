@@ -368,5 +368,10 @@ CELERY_BEAT_SCHEDULE["feeds-notify-stale"] = {
     "task": "feeds.notify_stale",
     "schedule": crontab(minute=17),
 }
+# Old runs' row errors and change lists (FeedSettings.run_details_days), once a day.
+CELERY_BEAT_SCHEDULE["feeds-prune-run-details"] = {
+    "task": "feeds.prune_run_details",
+    "schedule": crontab(hour=4, minute=23),
+}
 # Networks feeds may be fetched from although private/loopback (besides the admin list).
 FEEDS_FETCH_ALLOW_LIST = env.list("FEEDS_FETCH_ALLOW_LIST", default=[])
