@@ -203,9 +203,15 @@ class MembersView(TenantViewMixin, TemplateView):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
+                emailed = not membership.user.has_usable_password()
                 messages.success(
                     request,
-                    f"{membership.user.username} was added as {membership.get_role_display()}.",
+                    f"{membership.user.username} was added as {membership.get_role_display()}."
+                    + (
+                        f" We emailed a link to set a password to {membership.user.email}."
+                        if emailed
+                        else ""
+                    ),
                 )
                 return redirect("tenancy:members", tenant_slug=self.tenant.slug)
         return self.render_to_response(self.get_context_data(invite_form=form))
