@@ -17,7 +17,7 @@ from django.utils import timezone
 from .accounts import invitation_send
 from .currencies import currency_code
 from .models import ApiToken, AuditEvent, Membership, Tenant
-from .roles import Perm, Role, assignable_roles, has_perm
+from .roles import Perm, Role, assignable_roles, email_topics_for, has_perm
 
 User = get_user_model()
 log = logging.getLogger(__name__)
@@ -88,6 +88,17 @@ def tenant_settings_update(*, tenant: Tenant, actor, date_order: str) -> Tenant:
         Tenant.objects.filter(pk=tenant.pk).update(date_order=date_order)
     tenant.date_order = date_order
     return tenant
+
+
+def member_email_choices_set(*, membership: Membership, chosen: Collection[str]) -> Membership:
+    """A member's own choice of emails for this tenant: the topics of their role in
+    ``chosen`` stay on, the others go off; topics their role is never sent are left as they
+    are (they apply again if the role changes)."""
+    offered = email_topics_for(membership.role)
+    for topic in offered:
+        setattr(membership, f"email_{topic.value}", topic.value in chosen)
+    membership.save(update_fields=[f"email_{t.value}" for t in offered])
+    return membership
 
 
 DENIED_ACTION = "access.denied"

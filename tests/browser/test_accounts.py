@@ -81,3 +81,24 @@ def test_set_reset_and_change_a_password(
     assert page.get_by_text("Your password was changed").is_visible()
     screenshot("accounts-password-changed")
     assert not watch.problems, watch.problems
+
+
+def test_a_member_turns_the_digest_off(page, live_server, login, screenshot, member, tenant_a):
+    seller = member(tenant_a, Role.SELLER, username="sam")
+    seller.set_password("sams-Secret-3")
+    seller.save()
+    watch = Watch(page, live_server.url)
+    login("sam", "sams-Secret-3")
+    page.click("#user-menu")
+    page.click("text=Emails")
+    page.wait_for_load_state()
+    box = page.get_by_label("Daily digest of flagged products")
+    assert box.is_checked()
+    box.uncheck()
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert page.get_by_text("Email choices saved").is_visible()
+    assert not page.get_by_label("Daily digest of flagged products").is_checked()
+    screenshot("accounts-email-choices")
+    assert not Membership.objects.get(user=seller).email_flagged_digest
+    assert not watch.problems, watch.problems
