@@ -11,6 +11,7 @@ from catalog_health.api import router
 from catalog_health.api_errors import api_not_found
 from catalog_health.health import healthz
 from catalog_health.tenancy import views as tenancy_views
+from catalog_health.tenancy.forms import AccountPasswordResetForm
 
 tenant_patterns = [
     path("", include("catalog_health.tenancy.urls")),
@@ -28,6 +29,13 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=AccountPasswordResetForm),
+        name="password_reset",
+    ),
+    # the rest of Django's password views, under the names and templates it expects
+    path("accounts/", include("django.contrib.auth.urls")),
     path("channel-feeds/", include("channels.public_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),

@@ -22,8 +22,8 @@ from django.utils import timezone
 from catalog_health.lazy import lazy_names
 from catalog_health.steps import StepTimes
 from catalog_health.tenancy.models import Tenant
-from catalog_health.tenancy.roles import Role
-from catalog_health.tenancy.selectors import member_emails
+from catalog_health.tenancy.roles import EmailTopic
+from catalog_health.tenancy.selectors import email_choices_footer, member_emails
 from catalog_health.tenancy.services import audit_record
 from catalogs.models import Catalog, Product, ReviewStatus
 
@@ -67,8 +67,6 @@ __getattr__ = lazy_names(
 
 # seconds per step of the review after a feed run, at DEBUG with extra={"steps": ...}
 step_log = logging.getLogger("ecr.steps")
-
-NOTIFIED_ROLES = (Role.OWNER, Role.ADMIN, Role.ADVERTISER)
 
 
 # --- state ------------------------------------------------------------------
@@ -218,11 +216,17 @@ def ecr_evaluate(
 
 def ecr_notify(*, tenant: Tenant, catalog: Catalog, event: EcrEvent) -> int:
     """Email the tenant's owners, admins and advertisers about an ECR change."""
-    recipients = member_emails(tenant=tenant, roles=NOTIFIED_ROLES)
+    recipients = member_emails(tenant=tenant, topic=EmailTopic.ECR_CHANGES)
     if not recipients:
         return 0
     path = reverse("ecr:catalog_ecr", kwargs={"tenant_slug": tenant.slug, "catalog_id": catalog.pk})
-    ctx = {"tenant": tenant, "catalog": catalog, "event": event, "path": path}
+    ctx = {
+        "tenant": tenant,
+        "catalog": catalog,
+        "event": event,
+        "path": path,
+        "footer": email_choices_footer(tenant=tenant),
+    }
     state_word = "enabled" if event.enabled else "disabled"
     subject = f"[Catalog Health] ECR {state_word} for {catalog.name}"
     body = render_to_string("ecr/email_ecr_change.txt", ctx)

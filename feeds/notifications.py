@@ -7,13 +7,13 @@ from django.urls import reverse
 
 from catalog_health.site import absolute_url
 from catalog_health.tenancy.models import Tenant
-from catalog_health.tenancy.roles import Role
-from catalog_health.tenancy.selectors import member_emails
+from catalog_health.tenancy.roles import EmailTopic
+from catalog_health.tenancy.selectors import email_choices_footer, member_emails
 from feeds.models import FeedRun
 
 
 def _recipients(tenant: Tenant) -> list[str]:
-    return member_emails(tenant=tenant, roles=[Role.OWNER, Role.ADMIN, Role.ADVERTISER])
+    return member_emails(tenant=tenant, topic=EmailTopic.FEED_ALERTS)
 
 
 def notify_run_failed(*, tenant: Tenant, run: FeedRun) -> int:
@@ -30,6 +30,7 @@ def notify_run_failed(*, tenant: Tenant, run: FeedRun) -> int:
             + absolute_url(
                 reverse("feeds:run_detail", kwargs={"tenant_slug": tenant.slug, "run_id": run.pk})
             )
+            + f"\n\n{email_choices_footer(tenant=tenant)}"
         ),
         from_email=None,
         recipient_list=to,

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from catalog_health.site import absolute_url
 from catalog_health.tenancy.models import Tenant
+from catalog_health.tenancy.selectors import email_choices_footer
 from feeds.models import (
     FeedRowError,
     FeedRun,
@@ -198,7 +199,9 @@ def feed_notify_stale(*, now: datetime | None = None) -> int:
                 subject=f"[Catalog Health] {len(stale)} product source(s) are out of date",
                 message=(
                     "These product sources have not been refreshed for more than "
-                    f"{hours} hours. Refresh them before running campaigns:\n\n" + "\n".join(lines)
+                    f"{hours} hours. Refresh them before running campaigns:\n\n"
+                    + "\n".join(lines)
+                    + f"\n\n{email_choices_footer(tenant=tenant)}"
                 ),
                 from_email=None,
                 recipient_list=to,

@@ -10,13 +10,11 @@ from django.utils import timezone
 
 from catalog_health.site import absolute_url
 from catalog_health.tenancy.models import Tenant
-from catalog_health.tenancy.roles import Role
-from catalog_health.tenancy.selectors import member_emails
+from catalog_health.tenancy.roles import EmailTopic
+from catalog_health.tenancy.selectors import email_choices_footer, member_emails
 
 from .scoring import FlagStatus
 from .selectors import digest_transitions
-
-DIGEST_ROLES = (Role.OWNER, Role.ADMIN, Role.SELLER)
 
 
 def digest_send(*, tenant: Tenant, now: datetime | None = None, hours: int = 24) -> int:
@@ -26,7 +24,7 @@ def digest_send(*, tenant: Tenant, now: datetime | None = None, hours: int = 24)
     rows = digest_transitions(tenant=tenant, since=now - timedelta(hours=hours), until=now)
     if not rows:
         return 0
-    recipients = member_emails(tenant=tenant, roles=DIGEST_ROLES)
+    recipients = member_emails(tenant=tenant, topic=EmailTopic.FLAGGED_DIGEST)
     if not recipients:
         return 0
     impacted = [r for r in rows if r.status == FlagStatus.IMPACTED]
@@ -48,6 +46,7 @@ def digest_send(*, tenant: Tenant, now: datetime | None = None, hours: int = 24)
                 lines.append(f"  … and {len(group) - 50} more")
             lines.append("")
     lines.append(f"Open the Flagged products tab: {absolute_url(f'/t/{tenant.slug}/flagged/')}")
+    lines += ["", email_choices_footer(tenant=tenant)]
     counts = f"{len(impacted)} Impacted, {len(at_risk)} At risk"
     if resolved:
         counts += f", {len(resolved)} already Resolved"

@@ -11,14 +11,13 @@ import logging
 from django.db import transaction
 from django.forms.models import model_to_dict
 
-from .digest import DIGEST_ROLES, digest_send
+from .digest import digest_send
 from .models import MetricPolicy, PolicyChange, TenantMetricPolicy
 from .scorer import SCORING_WORK_MEM, ScoringResult, flag_counts_refresh, flags_score
 from .selectors import effective_policies, resolved_days
 from .tasks import score_tenant
 
 __all__ = [
-    "DIGEST_ROLES",
     "SCORING_WORK_MEM",
     "ScoringResult",
     "digest_send",

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm
 
 from .roles import Role, assignable_roles
 
@@ -10,7 +11,8 @@ class InviteMemberForm(forms.Form):
     password = forms.CharField(
         widget=forms.PasswordInput,
         required=False,
-        help_text="For a new user only. Leave empty to let them set it through password reset.",
+        help_text="For a new user only. Leave it empty and give their email address: they are "
+        "emailed a link to set their own.",
     )
 
     def __init__(self, *args, actor_role: str, **kwargs):
@@ -48,3 +50,13 @@ class TenantSettingsForm(forms.Form):
         help_text="Used only when no date in a file has a day above 12 (03/04/2026 could be "
         "3 April or March 4); a file whose dates tell is read as they say.",
     )
+
+
+class AccountPasswordResetForm(PasswordResetForm):
+    """Django's reset page, sending through tenancy.accounts (also to an account that never
+    had a password, throttled per address, links from SITE_URL)."""
+
+    def save(self, *args, **kwargs) -> None:
+        from .accounts import password_reset_send
+
+        password_reset_send(email=self.cleaned_data["email"])

@@ -77,6 +77,14 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
     created_at = models.DateTimeField(auto_now_add=True)
+    # the member's own choice of emails (roles.EmailTopic: email_<topic>), per tenant
+    email_flagged_digest = models.BooleanField(
+        "email the daily digest of flagged products", default=True
+    )
+    email_feed_alerts = models.BooleanField(
+        "email failed or out-of-date product feeds", default=True
+    )
+    email_ecr_changes = models.BooleanField("email when ECR switches off or on", default=True)
 
     class Meta:
         constraints = [

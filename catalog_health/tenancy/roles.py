@@ -33,6 +33,27 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
 }
 
 
+class EmailTopic(models.TextChoices):
+    """What the tenant's members are emailed about; each member turns a topic off for
+    themselves (Membership.email_<topic>)."""
+
+    FLAGGED_DIGEST = "flagged_digest", "Daily digest of flagged products"
+    FEED_ALERTS = "feed_alerts", "Failed or out-of-date product feeds"
+    ECR_CHANGES = "ecr_changes", "ECR switched off or on"
+
+
+EMAIL_TOPIC_ROLES: dict[str, tuple[str, ...]] = {
+    EmailTopic.FLAGGED_DIGEST: (Role.OWNER, Role.ADMIN, Role.SELLER),
+    EmailTopic.FEED_ALERTS: (Role.OWNER, Role.ADMIN, Role.ADVERTISER),
+    EmailTopic.ECR_CHANGES: (Role.OWNER, Role.ADMIN, Role.ADVERTISER),
+}
+
+
+def email_topics_for(role: str) -> list[EmailTopic]:
+    """The topics a member with ``role`` is emailed about (unless they turn them off)."""
+    return [EmailTopic(t) for t, roles in EMAIL_TOPIC_ROLES.items() if role in roles]
+
+
 def has_perm(role: str, perm: Perm) -> bool:
     return perm in ROLE_PERMS.get(role, frozenset())
 

@@ -14,9 +14,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
+from .accounts import invitation_send
 from .currencies import currency_code
 from .models import ApiToken, AuditEvent, Membership, Tenant
-from .roles import Perm, Role, assignable_roles, has_perm
+from .roles import Perm, Role, assignable_roles, email_topics_for, has_perm
 
 User = get_user_model()
 log = logging.getLogger(__name__)
@@ -87,6 +88,17 @@ def tenant_settings_update(*, tenant: Tenant, actor, date_order: str) -> Tenant:
         Tenant.objects.filter(pk=tenant.pk).update(date_order=date_order)
     tenant.date_order = date_order
     return tenant
+
+
+def member_email_choices_set(*, membership: Membership, chosen: Collection[str]) -> Membership:
+    """A member's own choice of emails for this tenant: the topics of their role in
+    ``chosen`` stay on, the others go off; topics their role is never sent are left as they
+    are (they apply again if the role changes)."""
+    offered = email_topics_for(membership.role)
+    for topic in offered:
+        setattr(membership, f"email_{topic.value}", topic.value in chosen)
+    membership.save(update_fields=[f"email_{t.value}" for t in offered])
+    return membership
 
 
 DENIED_ACTION = "access.denied"
@@ -167,6 +179,13 @@ def member_invite(
     _require(actor_membership, Perm.MANAGE_MEMBERS)
     if role not in assignable_roles(actor_membership.role):
         raise ValidationError({"role": "Only an owner can make someone an owner."})
+    if not (password or email or User.objects.filter(username=username).exists()):
+        raise ValidationError(
+            {
+                "email": "Give their email address (they are emailed a link to set their "
+                "password) or a password for them."
+            }
+        )
     user, created = User.objects.get_or_create(username=username, defaults={"email": email})
     if not created and Membership.objects.filter(tenant=tenant, user=user).exists():
         raise ValidationError({"username": f"{username} is already a member of {tenant}."})
@@ -185,6 +204,16 @@ def member_invite(
             user.set_unusable_password()
         user.save()
     membership = Membership.objects.create(tenant=tenant, user=user, role=role)
+    if created and not password:
+        # the account cannot sign in until its owner sets a password
+        transaction.on_commit(
+            lambda: invitation_send(
+                user=user,
+                tenant=tenant,
+                actor=actor_membership.user,
+                role_label=membership.get_role_display(),
+            )
+        )
     audit_record(
         tenant=tenant,
         actor=actor_membership.user,

@@ -9,4 +9,5 @@ urlpatterns = [
     path("members/", views.MembersView.as_view(), name="members"),
     path("settings/", views.TenantSettingsView.as_view(), name="tenant_settings"),
     path("api-tokens/", views.ApiTokensView.as_view(), name="api_tokens"),
+    path("emails/", views.EmailPreferencesView.as_view(), name="email_preferences"),
 ]

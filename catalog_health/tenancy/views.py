@@ -15,12 +15,13 @@ from catalog_health.service_forms import add_service_errors
 from .audit_text import audit_rows
 from .forms import ApiTokenForm, InviteMemberForm, MemberRoleForm, TenantSettingsForm
 from .models import ApiToken, Membership
-from .roles import Perm, assignable_roles, has_perm, roles_with
+from .roles import Perm, assignable_roles, email_topics_for, has_perm, roles_with
 from .selectors import tenant_audit_events, tenant_members, user_api_tokens, user_memberships
 from .services import (
     access_denied_record,
     api_token_create,
     api_token_revoke,
+    member_email_choices_set,
     member_invite,
     member_set_role,
     tenant_settings_update,
@@ -203,9 +204,15 @@ class MembersView(TenantViewMixin, TemplateView):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
+                emailed = not membership.user.has_usable_password()
                 messages.success(
                     request,
-                    f"{membership.user.username} was added as {membership.get_role_display()}.",
+                    f"{membership.user.username} was added as {membership.get_role_display()}."
+                    + (
+                        f" We emailed a link to set a password to {membership.user.email}."
+                        if emailed
+                        else ""
+                    ),
                 )
                 return redirect("tenancy:members", tenant_slug=self.tenant.slug)
         return self.render_to_response(self.get_context_data(invite_form=form))
@@ -241,6 +248,31 @@ class ApiTokensView(TenantViewMixin, TemplateView):
             tenant=self.tenant, user=request.user, name=form.cleaned_data["name"]
         )
         return self.render_to_response(self.get_context_data(new_key=key))
+
+
+class EmailPreferencesView(TenantViewMixin, TemplateView):
+    """Each member chooses which of this tenant's emails they get."""
+
+    template_name = "tenancy/email_preferences.html"
+    permission = Perm.VIEW
+    write_permission = Perm.VIEW  # one's own choice: every role may make it
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["topics"] = [
+            (topic, getattr(self.membership, f"email_{topic.value}"))
+            for topic in email_topics_for(self.membership.role)
+        ]
+        ctx["email"] = self.request.user.email
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        member_email_choices_set(
+            membership=self.membership,
+            chosen={key.removeprefix("email_") for key in request.POST if key.startswith("email_")},
+        )
+        messages.success(request, "Email choices saved.")
+        return redirect("tenancy:email_preferences", tenant_slug=self.tenant.slug)
 
 
 class TenantSettingsView(TenantViewMixin, TemplateView):
