@@ -110,6 +110,8 @@ def test_every_role_403_leaves_an_audit_event(client, api_client_for, member, te
     for route in tenant_routes():
         if not set(route.kwargs) <= values.keys():
             continue
+        if route.name == "tenancy:member_leave":  # any member may leave: it would end the walk
+            continue
         url = reverse(route.name, kwargs={k: values[k] for k in route.kwargs})
         before = denied(tenant_a).count()
         response = client.post(url, {})

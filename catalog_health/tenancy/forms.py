@@ -20,6 +20,9 @@ class InviteMemberForm(forms.Form):
         allowed = assignable_roles(actor_role)
         self.fields["role"].choices = [c for c in Role.choices if c[0] in allowed]
         self.fields["role"].initial = Role.VIEWER
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = "form-select" if name == "role" else "form-control"
+        self.fields["password"].widget.attrs["autocomplete"] = "new-password"
 
 
 class MemberRoleForm(forms.Form):

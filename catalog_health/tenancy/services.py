@@ -393,9 +393,29 @@ def member_removal_validate(*, memberships: Iterable[Membership]) -> None:
 def member_remove_by_staff(*, actor, memberships: Iterable[Membership]) -> int:
     """Platform staff (Django admin) remove members, of one tenant or several at once (the
     tenant is each membership's own): all of them, or none when that would leave a tenant
-    that has an owner without one. Each removal is audited in its tenant's trail with the
-    role the member had. Returns how many were removed (one already gone is skipped)."""
+    that has an owner without one. Returns how many were removed (one already gone is
+    skipped)."""
     _require_staff(actor)
+    return _members_remove(actor=actor, memberships=memberships)
+
+
+@transaction.atomic
+def member_remove(*, tenant: Tenant, actor_membership: Membership, membership: Membership) -> None:
+    """On the members page: an owner or admin removes a member (only an owner removes an
+    owner), or a member leaves (``membership`` is their own); never the last owner."""
+    if membership.tenant_id != tenant.pk or actor_membership.tenant_id != tenant.pk:
+        raise PermissionDenied("That member belongs to another tenant.")
+    if membership.pk != actor_membership.pk:
+        _require(actor_membership, Perm.MANAGE_MEMBERS)
+        if membership.role not in assignable_roles(actor_membership.role):
+            raise ValidationError("Only an owner can remove an owner.")
+    _members_remove(actor=actor_membership.user, memberships=[membership])
+
+
+def _members_remove(*, actor, memberships: Iterable[Membership]) -> int:
+    """Remove ``memberships`` (all, or none when a tenant would be left without an owner),
+    each audited in its tenant's trail with the role it had, and revoke the member's API
+    tokens for that tenant: added again later, the person gets no old key back."""
     removed = _removal_check(memberships=memberships, lock=True)
     for membership in removed:
         audit_record(
@@ -405,6 +425,9 @@ def member_remove_by_staff(*, actor, memberships: Iterable[Membership]) -> int:
             target=membership,
             changes={"role": [membership.role, None]},
         )
+        tokens = ApiToken.objects.for_tenant(membership.tenant).active()
+        for token in tokens.filter(user_id=membership.user_id).order_by("pk"):
+            api_token_revoke(tenant=membership.tenant, token=token, actor=actor)
     Membership.objects.filter(pk__in=[m.pk for m in removed]).delete()
     return len(removed)
 

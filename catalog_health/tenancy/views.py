@@ -23,6 +23,7 @@ from .services import (
     api_token_revoke,
     member_email_choices_set,
     member_invite,
+    member_remove,
     member_set_role,
     tenant_settings_update,
 )
@@ -151,14 +152,18 @@ class MembersView(TenantViewMixin, TemplateView):
         # if the viewer is an owner): built here, with the viewer's assignable roles, because a
         # template cannot construct a form that needs the viewer's role.
         allowed = assignable_roles(self.membership.role)
+        managed = [
+            can_manage and m.user_id != self.request.user.pk and m.role in allowed for m in members
+        ]
         ctx["member_rows"] = [
             (
                 m,
                 MemberRoleForm(actor_role=self.membership.role, initial={"role": m.role})
-                if can_manage and m.user_id != self.request.user.pk and m.role in allowed
+                if may
                 else None,
+                may,  # removable by the viewer (themselves: Leave)
             )
-            for m in members
+            for m, may in zip(members, managed, strict=True)
         ]
         ctx["audit_events"] = (
             audit_rows(tenant=self.tenant, events=tenant_audit_events(tenant=self.tenant, limit=50))
@@ -168,6 +173,25 @@ class MembersView(TenantViewMixin, TemplateView):
         return ctx
 
     def post(self, request, *args, **kwargs):
+        if "remove_membership_id" in request.POST:
+            membership = get_object_or_404(
+                Membership.objects.filter(tenant=self.tenant).select_related("user"),
+                pk=_posted_pk(request, "remove_membership_id"),
+            )
+            try:
+                member_remove(
+                    tenant=self.tenant, actor_membership=self.membership, membership=membership
+                )
+            except ValidationError as exc:
+                messages.error(
+                    request,
+                    f"{membership.user.username} was not removed: " + " ".join(exc.messages),
+                )
+            else:
+                messages.success(
+                    request, f"{membership.user.username} was removed from {self.tenant.name}."
+                )
+            return redirect("tenancy:members", tenant_slug=self.tenant.slug)
         if "membership_id" in request.POST:
             membership = get_object_or_404(
                 Membership.objects.filter(tenant=self.tenant),
@@ -216,6 +240,23 @@ class MembersView(TenantViewMixin, TemplateView):
                 )
                 return redirect("tenancy:members", tenant_slug=self.tenant.slug)
         return self.render_to_response(self.get_context_data(invite_form=form))
+
+
+class MemberLeaveView(TenantViewMixin, View):
+    """A member leaves the tenant (POST only); the last owner cannot."""
+
+    write_permission = Perm.VIEW  # leaving needs no right but membership
+
+    def post(self, request, *args, **kwargs):
+        try:
+            member_remove(
+                tenant=self.tenant, actor_membership=self.membership, membership=self.membership
+            )
+        except ValidationError as exc:
+            messages.error(request, "You did not leave: " + " ".join(exc.messages))
+            return redirect("tenancy:members", tenant_slug=self.tenant.slug)
+        messages.success(request, f"You left {self.tenant.name}.")
+        return redirect("tenant_list")
 
 
 class ApiTokensView(TenantViewMixin, TemplateView):

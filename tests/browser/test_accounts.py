@@ -102,3 +102,21 @@ def test_a_member_turns_the_digest_off(page, live_server, login, screenshot, mem
     screenshot("accounts-email-choices")
     assert not Membership.objects.get(user=seller).email_flagged_digest
     assert not watch.problems, watch.problems
+
+
+def test_an_owner_removes_a_member(page, live_server, login, screenshot, member, tenant_a):
+    owner = member(tenant_a, Role.OWNER, username="olga")
+    owner.set_password("olgas-Secret-1")
+    owner.save()
+    member(tenant_a, Role.SELLER, username="sam")
+    watch = Watch(page, live_server.url)
+    login("olga", "olgas-Secret-1")
+    assert not watch.visit(f"{live_server.url}/t/{tenant_a.slug}/members/")
+    page.click("summary:has-text('Remove…')")
+    screenshot("members-remove-confirm")
+    page.click("button:has-text('Yes, remove sam')")
+    page.wait_for_load_state()
+    assert page.get_by_text("sam was removed from Tenant A").is_visible()
+    screenshot("members-removed")
+    assert not Membership.objects.filter(user__username="sam").exists()
+    assert not watch.problems, watch.problems
