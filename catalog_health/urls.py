@@ -34,6 +34,7 @@ urlpatterns = [
         auth_views.PasswordResetView.as_view(form_class=AccountPasswordResetForm),
         name="password_reset",
     ),
+    path("accounts/", tenancy_views.AccountView.as_view(), name="account"),
     # the rest of Django's password views, under the names and templates it expects
     path("accounts/", include("django.contrib.auth.urls")),
     path("channel-feeds/", include("channels.public_urls")),

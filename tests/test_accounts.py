@@ -93,7 +93,9 @@ def test_a_signed_in_user_changes_their_password(client, member, tenant_a):
     user.save()
     client.force_login(user)
     home = client.get(reverse("overview:home", kwargs={"tenant_slug": tenant_a.slug}))
-    assert f'href="{reverse("password_change")}"' in home.content.decode()
+    assert f'href="{reverse("account")}"' in home.content.decode()
+    account = client.get(reverse("account")).content.decode()
+    assert f'href="{reverse("password_change")}"' in account
     wrong = client.post(
         reverse("password_change"),
         {

@@ -10,7 +10,10 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -87,3 +90,44 @@ def invitation_send(*, user, tenant: Tenant, actor, role_label: str) -> None:
         recipient_list=[user.email],
         fail_silently=True,
     )
+
+
+@transaction.atomic
+def account_email_change(*, user, email: str, password: str):
+    """A user changes their own email address, their password confirming it (a session left
+    open must not hand the account, and its password resets, to someone else). The old
+    address is told. Another account's address is refused: it names its owner when a
+    member is added by email."""
+    email = (email or "").strip()
+    errors = {}
+    if not user.check_password(password or ""):
+        errors["password"] = "Your password was not right."  # noqa: S105 (a message)
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        errors["email"] = exc.messages[0] if email else "This field is required."
+    else:
+        if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+            errors["email"] = "Another account uses this email address."
+    if errors:
+        raise ValidationError(errors)
+    old = user.email
+    if email == old:
+        return user
+    user.email = email
+    user.save(update_fields=["email"])
+    if old:
+        transaction.on_commit(
+            lambda: send_mail(
+                subject="Catalog Health: your email address was changed",
+                message=(
+                    f"The email address of your Catalog Health account {user.get_username()} "
+                    f"was changed to {email}. Password resets and notifications now go there."
+                    "\n\nIf you did not change it, reset your password and tell your admin."
+                ),
+                from_email=None,
+                recipient_list=[old],
+                fail_silently=True,
+            )
+        )
+    return user

@@ -63,3 +63,13 @@ class AccountPasswordResetForm(PasswordResetForm):
         from .accounts import password_reset_send
 
         password_reset_send(email=self.cleaned_data["email"])
+
+
+class AccountEmailForm(forms.Form):
+    email = forms.CharField(label="Email address", max_length=254, required=False)
+    password = forms.CharField(
+        label="Your password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        required=False,
+        help_text="To confirm it is you.",
+    )

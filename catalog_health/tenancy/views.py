@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,8 +13,15 @@ from django.views.generic import TemplateView
 
 from catalog_health.service_forms import add_service_errors
 
+from .accounts import account_email_change
 from .audit_text import audit_rows
-from .forms import ApiTokenForm, InviteMemberForm, MemberRoleForm, TenantSettingsForm
+from .forms import (
+    AccountEmailForm,
+    ApiTokenForm,
+    InviteMemberForm,
+    MemberRoleForm,
+    TenantSettingsForm,
+)
 from .models import ApiToken, Membership
 from .roles import Perm, assignable_roles, email_topics_for, has_perm, roles_with
 from .selectors import tenant_audit_events, tenant_members, user_api_tokens, user_memberships
@@ -122,6 +130,34 @@ def home(request):
         "tenancy/tenant_list.html",
         {"memberships": memberships, "home_url_name": settings.TENANT_HOME_URL_NAME},
     )
+
+
+class AccountView(LoginRequiredMixin, TemplateView):
+    """Your account: username, email address (changed with the password), password link."""
+
+    template_name = "registration/account.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["form"] = kwargs.get("form") or AccountEmailForm(
+            initial={"email": self.request.user.email}
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        form = AccountEmailForm(request.POST)
+        form.is_valid()  # every field optional: the service says what is wrong
+        try:
+            account_email_change(
+                user=request.user,
+                email=form.cleaned_data.get("email", ""),
+                password=form.cleaned_data.get("password", ""),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, f"Your email address is now {request.user.email}.")
+        return redirect("account")
 
 
 @login_required

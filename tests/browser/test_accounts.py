@@ -73,6 +73,9 @@ def test_set_reset_and_change_a_password(
 
     # changed from the user menu
     page.click("#user-menu")
+    page.click("text=Your account")
+    page.wait_for_load_state()
+    screenshot("accounts-your-account")
     page.click("text=Change password")
     page.wait_for_load_state()
     screenshot("accounts-change-password")
