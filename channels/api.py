@@ -87,8 +87,8 @@ class LeftOutSerializer(serializers.Serializer):
     )
     no_brand = serializers.IntegerField(
         help_text=(
-            "Left out: no brand where the channel requires one, counted before the rules "
-            "(0 on a channel that does not require one)."
+            "Left out: no brand where the channel requires one (TikTok), or no brand, GTIN "
+            "or MPN (Meta, which takes one of them), counted before the rules (0 on Google)."
         )
     )
     no_price = serializers.IntegerField(

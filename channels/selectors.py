@@ -76,6 +76,16 @@ def _matches(column: str) -> str:
     return f"{column} REGEXP %s" if connection.vendor == "sqlite" else f"{column} ~ %s"
 
 
+def _no_brand(channel: str) -> tuple[str, list]:
+    """A SQL condition over `p`: the product has none of the columns the channel requires one
+    of (specs.ChannelSpec.brand_required: TikTok's brand; Meta's brand, GTIN or MPN), each
+    blank as specs.is_blank reads it; and its parameters. "1 = 0" where none is required."""
+    columns = SPECS[channel].brand_required
+    if not columns:
+        return "(1 = 0)", []
+    return "(" + " AND ".join(_matches(f"p.{c}") for c in columns) + ")", [BLANK] * len(columns)
+
+
 COPY_CHUNK_BYTES = 1 << 20
 STALE_AFTER = timedelta(days=1)
 
@@ -145,8 +155,9 @@ def _content_sql(
             sql += f" AND NOT ({long_value})"
             params += long_params
         no_price, no_image, refused_params = _refused(feed.catalog.currency)
-        sql += f" AND NOT {no_price} AND NOT {no_image}"
-        params += refused_params
+        no_brand, brand_params = _no_brand(feed.channel)
+        sql += f" AND NOT {no_price} AND NOT {no_image} AND NOT {no_brand}"
+        params += refused_params + brand_params
         if connection.vendor == "postgresql":  # the fast path's: it has no fitter after it
             for col, most in _long_links(feed.channel):
                 written = xml_sql.link(f"p.{col}")
@@ -323,11 +334,11 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
     """One GROUP BY over the catalog's active products, their flag state and what the
     channel refuses. Each product is counted once, for the first reason that leaves it out:
     its review status, then an id too long, then another value too long, then Impacted,
-    then no brand, then no price above zero, then no image. Values, brands, prices and
-    images are judged before the rules; the values the rules make invalid are those of the
-    last complete fetch (`feed_last_complete_fetch`). A link long enough to
-    pass the limit once written is grouped by itself and judged by specs.url (such links
-    are few)."""
+    then no brand (nor GTIN or MPN on Meta), then no price above zero, then no image.
+    Values, brands, prices and images are judged before the rules; the values the rules
+    make invalid are those of the last complete fetch (`feed_last_complete_fetch`). A link
+    long enough to pass the limit once written is grouped by itself and judged by specs.url
+    (such links are few)."""
     p, f = Product._meta.db_table, FlagState._meta.db_table
     spec = SPECS[feed.channel]
     long_value, long_params = _long_value(feed.channel)
@@ -336,10 +347,11 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
         f", CASE WHEN {_bytes('p.' + col)} > {limit // 3} THEN p.{col} END" for col, limit in links
     )
     no_price, no_image, refused_params = _refused(feed.catalog.currency)
+    no_brand, brand_params = _no_brand(feed.channel)
     groups = ", ".join(str(n) for n in range(1, 8 + len(links)))
     sql = (
         f"SELECT p.review_status, fs.status, {_char_length('p.sku')} > %s, "  # noqa: S608
-        f"{long_value or '1 = 0'}, {_matches('p.brand')}, {no_price}, {no_image}{maybe_long}, "
+        f"{long_value or '1 = 0'}, {no_brand}, {no_price}, {no_image}{maybe_long}, "
         "COUNT(*) "
         f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
         f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
@@ -349,7 +361,7 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
         ("unavailable", "pending", "impacted", "included", "labelled", "long_id"), 0
     ) | {"long_value": 0, "no_brand": 0, "no_price": 0, "no_image": 0}
     statuses = _statuses(feed)
-    params = [spec.id_limit or _NO_ID_LIMIT, *long_params, BLANK, *refused_params]
+    params = [spec.id_limit or _NO_ID_LIMIT, *long_params, *brand_params, *refused_params]
     params += [feed.tenant_id, feed.catalog_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -367,7 +379,7 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
                 counts["long_value"] += n
             elif flag == "impacted" and feed.flagged == FlaggedMode.EXCLUDE:
                 counts["impacted"] += n
-            elif no_brand and spec.brand_required:
+            elif no_brand:
                 counts["no_brand"] += n
             elif no_pr:
                 counts["no_price"] += n

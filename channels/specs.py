@@ -94,8 +94,8 @@ class ChannelSpec:
     image_url_limit: int | None = None
     # how many additional images the channel takes: the first ones go, in order
     image_count: int | None = None
-    # a product without a brand is refused: left out of the feed
-    brand_required: bool = False
+    # a product with none of these columns (blank) is refused: left out of the feed
+    brand_required: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -141,8 +141,8 @@ SPECS: dict[str, ChannelSpec] = {
         image_url_limit=2000,
         image_count=10,
     ),
-    # Meta commerce catalog fields: id up to 100 characters (ours too), title 200,
-    # description 9,999, brand 100; up to 20 additional images.
+    # Meta commerce catalog fields: id up to 100 characters (ours too), title 200, description
+    # 9,999, brand 100 (required: "the brand name, MPN or GTIN"); up to 20 additional images.
     META: ChannelSpec(
         META,
         "id",
@@ -162,6 +162,7 @@ SPECS: dict[str, ChannelSpec] = {
         (*_OPTIONAL, "fb_product_category"),
         text_limits={"title": 200, "description": 9999, "brand": 100},
         image_count=20,
+        brand_required=("brand", "gtin", "mpn"),
     ),
     # TikTok catalog product parameters: nine required fields, brand among them ("an error
     # message if any of the required fields are missing"). It publishes no lengths: texts
@@ -184,7 +185,7 @@ SPECS: dict[str, ChannelSpec] = {
         _OPTIONAL,
         text_limits={"title": 150, "description": 5000, "brand": 70},
         image_count=10,
-        brand_required=True,
+        brand_required=("brand",),
     ),
 }
 
@@ -652,8 +653,8 @@ def item_fitter(
     links as `url` writes them (again after rules), texts over the channel's limits shortened,
     additional image URLs over its limit left out and the first images up to its count kept
     (empty ones are no image), None for an item the channel would refuse (no price above
-    zero, no image, no brand where one is required, a value that cannot be shortened over
-    its limit)."""
+    zero, no image, no brand (nor GTIN or MPN on Meta) where one is required, a value that
+    cannot be shortened over its limit)."""
     spec = SPECS[channel]
     limits = list(spec.text_limits.items())
     value_limits = list(spec.value_limits.items())
@@ -674,7 +675,7 @@ def item_fitter(
                 item["additional_image_link"] = image_list(item["additional_image_link"].split(","))
         if no_price(item.get("price") or "") or not item.get("image_link"):
             return None
-        if brand_required and is_blank(item.get("brand") or ""):
+        if brand_required and all(is_blank(item.get(c) or "") for c in brand_required):
             return None
         for col, limit in value_limits:
             value = item.get(col)

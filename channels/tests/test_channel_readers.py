@@ -1,10 +1,21 @@
-"""What the channels' fetchers read from HTTP before the body (a HEAD, a 304)."""
+"""What the channels' readers require beyond the columns: Meta's brand-or-identifier rule,
+and what their fetchers read from HTTP before the body (a HEAD, a 304). Each output is
+read with an independent parser."""
+
+import csv
+import io
+import xml.etree.ElementTree as ET
 
 import pytest
 
-from channels import services
+from catalog_health.tenancy.roles import Role
+from catalogs.models import ReviewStatus
+from catalogs.tests.factories import ProductFactory
+from channels import selectors, services
+from channels.writers import G_NS
 
 from .factories import ChannelFeedFactory
+from .test_views import detail_url
 
 pytestmark = pytest.mark.django_db
 
@@ -13,6 +24,52 @@ def _get(client, feed, **headers):
     response = client.get(services.feed_path(feed), **headers)
     body = b"".join(response.streaming_content) if response.streaming else response.content
     return response, body
+
+
+def _ids(body: bytes, fmt: str) -> list[str]:
+    if fmt == "xml":
+        root = ET.fromstring(body)  # noqa: S314 - our own output, read by an independent parser
+        return [item.findtext(f"{{{G_NS}}}id") for item in root.iterfind("channel/item")]
+    return [row["id"] for row in csv.DictReader(io.StringIO(body.decode()))]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xml"])
+def test_meta_leaves_out_products_with_no_brand_gtin_or_mpn(client, member, catalog, products, fmt):
+    # Meta's brand field: "the brand name, MPN or GTIN of the item. You only need to enter
+    # one of these": an item with none of them is refused (a missing required field)
+    for sku, brand, gtin, mpn in (
+        ("N1", "", "", ""),
+        ("N2", " \x0b", "", " "),
+        ("G1", "", "4006381333931", ""),
+        ("M1", "", "", "KS-100"),
+    ):
+        ProductFactory(
+            catalog=catalog,
+            sku=sku,
+            brand=brand,
+            gtin=gtin,
+            mpn=mpn,
+            review_status=ReviewStatus.AVAILABLE,
+        )
+    meta = ChannelFeedFactory(catalog=catalog, channel="meta", format=fmt)
+    _response, body = _get(client, meta)
+    assert _ids(body, fmt) == ["A1", "A2", "R1", "G1", "M1"]
+    assert selectors.feed_left_out(meta) == selectors.LeftOut(
+        included=5, unavailable=1, pending=1, impacted=1, no_brand=2
+    )
+    # the feed's page says why
+    client.force_login(member(catalog.tenant, Role.ADVERTISER))
+    page = client.get(detail_url(meta)).content.decode()
+    assert "No brand, GTIN or MPN 2" in page and "or instead a GTIN or MPN" in page
+    client.logout()
+    # Google takes a product without a brand, GTIN or MPN
+    google = ChannelFeedFactory(catalog=catalog, channel="google", format="xml")
+    assert {"N1", "N2"} <= set(_ids(_get(client, google)[1], "xml"))
+    assert selectors.feed_left_out(google).no_brand == 0
+    # a rule that gives every product a brand brings them back
+    meta.rules = [{"op": "set", "field": "brand", "value": "Kestrel"}]
+    meta.save()
+    assert _ids(_get(client, meta)[1], fmt) == ["A1", "A2", "R1", "N1", "N2", "G1", "M1"]
 
 
 @pytest.mark.parametrize(("channel", "fmt"), [("google", "xml"), ("meta", "csv")])

@@ -270,7 +270,7 @@ def test_texts_over_a_channels_limit_are_shortened_to_it(channel, title, descrip
         {
             "title": "word " * 3000,
             "description": "word " * 3000,
-            "brand": "",
+            "brand": "Kestrel",
             "price": "1.00 USD",
             "image_link": "https://i/1.jpg",
         }
