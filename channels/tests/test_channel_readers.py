@@ -1,12 +1,13 @@
 """What the channels' readers require beyond the columns: Meta's brand-or-identifier rule,
-and what their fetchers read from HTTP before the body (a HEAD, a 304). Each output is
-read with an independent parser."""
+required columns no field rule may take away, and what their fetchers read from HTTP
+before the body (a HEAD, a 304). Each output is read with an independent parser."""
 
 import csv
 import io
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from catalog_health.tenancy.roles import Role
 from catalogs.models import ReviewStatus
@@ -101,3 +102,34 @@ def test_a_304_claims_no_empty_body_and_no_other_type(client, catalog, products)
         assert "Content-Length" not in response
         assert response.get("Content-Type", get["Content-Type"]) == get["Content-Type"]
         assert response["ETag"] == get["ETag"]
+
+
+@pytest.mark.parametrize(
+    ("channel", "rule", "error"),
+    [
+        # without one of its required columns a channel refuses the file or each item (TikTok:
+        # "an error message if any of the required fields are missing")
+        ("google", {"op": "rename", "from": "title", "to": "custom_label_1"}, "requires"),
+        ("meta", {"op": "rename", "from": "brand", "to": "custom_label_2"}, "requires"),
+        ("tiktok", {"op": "rename", "from": "description", "to": "details"}, "requires"),
+        # nor can every item's required text be emptied
+        ("google", {"op": "set", "field": "title", "value": ""}, "cannot be set empty"),
+        ("meta", {"op": "set", "field": "description", "value": "  "}, "cannot be set empty"),
+        ("tiktok", {"op": "set", "field": "brand", "value": ""}, "cannot be set empty"),
+        # what the channel does not require may go; required columns may be copied
+        ("google", {"op": "rename", "from": "brand", "to": "custom_label_1"}, None),
+        ("google", {"op": "set", "field": "brand", "value": ""}, None),
+        ("meta", {"op": "copy", "from": "title", "to": "custom_label_1"}, None),
+    ],
+)
+def test_a_rule_cannot_take_away_a_column_the_channel_requires(catalog, channel, rule, error):
+    fmt = "csv" if channel != "google" else "tsv"
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt)
+    feed.rules = [{"op": "set", "field": "custom_label_0", "value": "x"}, rule]
+    if error is None:
+        services.feed_validate(feed)
+        return
+    with pytest.raises(ValidationError) as raised:
+        services.feed_validate(feed)
+    (message,) = raised.value.message_dict["rules"]
+    assert message.startswith(f"Rule 2 ({rule['op']}): ") and error in message, message
