@@ -101,6 +101,10 @@ class LeftOutSerializer(serializers.Serializer):
         help_text="Left out: no image_link (Google, Meta and TikTok require one), counted before "
         "the rules."
     )
+    missing_value = serializers.IntegerField(
+        help_text="Left out: no title, description or link (every channel requires them; a "
+        "Pending product the feed includes may lack one), counted before the rules."
+    )
     invalid_value = serializers.IntegerField(
         help_text=(
             "Left out: a field rule gave price, sale_price, availability, condition or a link a "

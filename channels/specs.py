@@ -69,7 +69,6 @@ _AVAILABILITY = {
     "discontinued": ("out of stock", "discontinued"),
 }
 
-
 # availabilities that come with the date the product can ship (Google's availability_date)
 DATED_AVAILABILITY = ("preorder", "backorder")
 
@@ -280,7 +279,6 @@ def nfc(text: str) -> str:
 WORD_HEAD = "^(.*)" + _SPACE_CLASS
 _WORD_HEAD = re.compile("(?s)" + WORD_HEAD)
 
-
 # What a channel reads as no value at all: spaces, and the characters every writer drops
 # (writers._XML_BAD). The pattern is read by Python and PostgreSQL alike.
 BLANK = "^[ \\t\\n\\r\\u3000\\u0001-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff]*$"
@@ -338,7 +336,6 @@ MINOR_UNITS: dict[str, int] = {
     **dict.fromkeys(["CLF", "UYW"], 4),
 }
 DEFAULT_MINOR_UNITS = 2
-
 
 # ASCII letters only, so PostgreSQL (xml_sql: translate()) writes the same whatever its
 # locale: upper() there and str.upper() here differ beyond ASCII ("ß").
@@ -420,6 +417,8 @@ def url(value: str) -> str:
 
 # the columns that hold links: a rule may add Google's mobile_link
 LINK_COLUMNS = ("link", "image_link", "mobile_link")
+# values every channel requires that no writer fills in (empty availability is "in stock")
+REQUIRED_VALUES = ("title", "description", "link")
 
 
 def image_list(urls: list[str]) -> str:
@@ -459,7 +458,6 @@ def gtin_digits(gtin: str) -> str:
 
 
 _NO_GTIN_SEPARATORS = str.maketrans("", "", GTIN_SEPARATORS)
-
 
 # Columns of one form, which the channel checks (Google disapproves "<g:price>call
 # us</g:price>"): a rule setting one to junk is refused; an item a rule gave junk is left out.
@@ -653,8 +651,8 @@ def item_fitter(
     links as `url` writes them (again after rules), texts over the channel's limits shortened,
     additional image URLs over its limit left out and the first images up to its count kept
     (empty ones are no image), None for an item the channel would refuse (no price above
-    zero, no image, no brand (nor GTIN or MPN on Meta) where one is required, a value that
-    cannot be shortened over its limit)."""
+    zero, no image, no title, description or link, no brand (nor GTIN or MPN on Meta) where
+    one is required, a value that cannot be shortened over its limit)."""
     spec = SPECS[channel]
     limits = list(spec.text_limits.items())
     value_limits = list(spec.value_limits.items())
@@ -676,6 +674,8 @@ def item_fitter(
         if no_price(item.get("price") or "") or not item.get("image_link"):
             return None
         if brand_required and all(is_blank(item.get(c) or "") for c in brand_required):
+            return None
+        if any(is_blank(item.get(c) or "") for c in REQUIRED_VALUES):
             return None
         for col, limit in value_limits:
             value = item.get(col)

@@ -133,3 +133,27 @@ def test_a_rule_cannot_take_away_a_column_the_channel_requires(catalog, channel,
         services.feed_validate(feed)
     (message,) = raised.value.message_dict["rules"]
     assert message.startswith(f"Rule 2 ({rule['op']}): ") and error in message, message
+
+
+@pytest.mark.parametrize(("channel", "fmt"), [("google", "xml"), ("meta", "csv")])
+def test_a_product_without_a_title_description_or_link_is_left_out(
+    client, catalog, products, channel, fmt
+):
+    # every channel requires a title, a description and a link: Pending products (which the
+    # review has not yet made Unavailable for it) go out only with all three
+    for sku, kw in (
+        ("T1", {"title": ""}),
+        ("T2", {"title": " \x0b "}),
+        ("D1", {"description": ""}),
+        ("L1", {"link": "\t"}),
+    ):
+        ProductFactory(catalog=catalog, sku=sku, review_status=ReviewStatus.PENDING, **kw)
+    feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, include_pending=True)
+    assert _ids(_get(client, feed)[1], fmt) == ["A1", "A2", "P1", "R1"]
+    assert selectors.feed_left_out(feed) == selectors.LeftOut(
+        included=4, unavailable=1, pending=0, impacted=1, missing_value=4
+    )
+    # after the rules too: a rule that empties a title leaves that item out
+    feed.rules = [{"op": "replace", "field": "title", "find": "Road Runner", "replace": ""}]
+    feed.save()
+    assert _ids(_get(client, feed)[1], fmt) == ["A1", "P1", "R1"]
