@@ -92,7 +92,7 @@ def _matches(column: str) -> str:
 def _no_brand(channel: str) -> tuple[str, list]:
     """A SQL condition over `p`: the product has none of the columns the channel requires one
     of (specs.ChannelSpec.brand_required: TikTok's brand; Meta's brand, GTIN or MPN), each
-    blank as specs.is_blank reads it; and its parameters. "1 = 0" where none is required."""
+    blank as specs.is_blank reads it; and its parameters. Never true where none is required."""
     columns = SPECS[channel].brand_required
     if not columns:
         return "(1 = 0)", []
@@ -351,11 +351,10 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
     channel refuses. Each product is counted once, for the first reason that leaves it out:
     its review status, then an id too long, then another value too long, then Impacted,
     then no brand (nor GTIN or MPN on Meta), then no price above zero, then no image, then
-    no title, description or link.
-    Values, brands, prices and images are judged before the rules; the values the rules
-    make invalid are those of the last complete fetch (`feed_last_complete_fetch`). A link
-    long enough to pass the limit once written is grouped by itself and judged by specs.url
-    (such links are few)."""
+    no title, description or link. All of these are judged before the rules; the values the
+    rules make invalid are those of the last complete fetch (`feed_last_complete_fetch`). A
+    link long enough to pass the limit once written is grouped by itself and judged by
+    specs.url (such links are few)."""
     p, f = Product._meta.db_table, FlagState._meta.db_table
     spec = SPECS[feed.channel]
     long_value, long_params = _long_value(feed.channel)
