@@ -87,8 +87,8 @@ class LeftOutSerializer(serializers.Serializer):
     )
     no_brand = serializers.IntegerField(
         help_text=(
-            "Left out: no brand where the channel requires one, counted before the rules "
-            "(0 on a channel that does not require one)."
+            "Left out: no brand where the channel requires one (TikTok), or no brand, GTIN "
+            "or MPN (Meta, which takes one of them), counted before the rules (0 on Google)."
         )
     )
     no_price = serializers.IntegerField(
@@ -100,6 +100,10 @@ class LeftOutSerializer(serializers.Serializer):
     no_image = serializers.IntegerField(
         help_text="Left out: no image_link (Google, Meta and TikTok require one), counted before "
         "the rules."
+    )
+    missing_value = serializers.IntegerField(
+        help_text="Left out: no title, description or link (every channel requires them; a "
+        "Pending product the feed includes may lack one), counted before the rules."
     )
     invalid_value = serializers.IntegerField(
         help_text=(

@@ -167,6 +167,18 @@ def _moved(request, feed: ChannelFeed, user_agent: str) -> HttpResponse:
     return HttpResponsePermanentRedirect(request.build_absolute_uri(services.feed_path(feed)))
 
 
+def _without_body(status: int, *, content_type: str | None = None) -> StreamingHttpResponse:
+    """A HEAD's or a 304's answer. Streamed, so no Content-Length is added: the length of
+    its empty body ("0") is not the feed's, and RFC 9110 (8.6) forbids sending any other
+    than the 200's, which only writing the whole feed would tell. A 304 has no Content-Type
+    of its own: a cache takes the 304's fields into the response it keeps (RFC 9111
+    4.3.4)."""
+    response = StreamingHttpResponse(iter(()), status=status, content_type=content_type)
+    if content_type is None:
+        del response["Content-Type"]
+    return response
+
+
 @require_safe
 def feed_out(request, token: str, filename: str):
     feed = selectors.feed_by_token(token=token)
@@ -203,13 +215,13 @@ def feed_out(request, token: str, filename: str):
     }
     if _not_modified(request, etag, last_modified):
         services.feed_record_fetch(feed=feed, status=304, user_agent=user_agent, gzip=gzip)
-        response = HttpResponse(status=304)
+        response = _without_body(304)
         for k, v in headers.items():
             response[k] = v
         return response
     if request.method == "HEAD":
         services.feed_record_fetch(feed=feed, status=200, user_agent=user_agent, gzip=gzip)
-        response = HttpResponse(content_type=CONTENT_TYPES[feed.format])
+        response = _without_body(200, content_type=CONTENT_TYPES[feed.format])
     else:
         counter, invalid = [0], [0]
         body = services.feed_body(

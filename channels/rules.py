@@ -78,6 +78,7 @@ def validate_rules(
     columns: Iterable[str],
     id_column: str,
     value_problem: Callable[[str, str], str | None] | None = None,
+    required: Iterable[str] = (),
 ) -> list[str]:
     """Every problem of a rule list, as sentences naming the rule's position ([] when fine).
 
@@ -86,12 +87,15 @@ def validate_rules(
     it is how the channel matches products across fetches. `value_problem(column, value)`
     says why the channel would refuse a value a `set` rule writes (a price of "call us"):
     such a rule would spoil every item, so it is refused here; what the other ops make of a
-    value is known only when the feed is written."""
+    value is known only when the feed is written. Nor may a rule rename away, or set empty,
+    a column of `required` (the channel's template): a file without one is refused whole,
+    an item without its value too."""
     if not isinstance(rules, list):
         return ["Rules must be a list of rule rows."]
     if len(rules) > MAX_RULES:
         return [f"At most {MAX_RULES} rules."]
     known = list(columns)
+    required = set(required)
     errors: list[str] = []
     for n, rule in enumerate(rules, start=1):
         where = f"Rule {n}"
@@ -134,6 +138,12 @@ def validate_rules(
             continue
         if op != "exclude" and id_column in (target, source if op == "rename" else None):
             errors.append(f"{where} ({op}): the {id_column} column cannot be changed.")
+            continue
+        if op == "rename" and source in required and target != source:
+            errors.append(f"{where} (rename): the channel requires the {source} column (copy it).")
+            continue
+        if op == "set" and target in required and not rule["value"].strip():
+            errors.append(f"{where} (set): the channel requires {target}; it cannot be set empty.")
             continue
         if op == "rename" and target in known and target != source:
             errors.append(f"{where} (rename): column {target!r} exists already (copy onto it).")

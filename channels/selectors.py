@@ -66,14 +66,37 @@ def _refused(catalog_currency: str) -> tuple[str, str, list]:
         f"(p.price IS NULL OR NOT (p.price >= 0.5 OR (p.price > 0 AND {currency} "
         f"NOT IN ({marks}))))"
     )
-    first = "unicode(p.image_link)" if connection.vendor == "sqlite" else "ascii(p.image_link)"
-    no_image = f"(COALESCE({first}, 0) NOT BETWEEN 33 AND 126 AND {_matches('p.image_link')})"
-    return no_price, no_image, [catalog_currency, *zero, BLANK]
+    return no_price, _blank("p.image_link"), [catalog_currency, *zero, BLANK]
+
+
+def _blank(column: str) -> str:
+    """column is blank as specs.is_blank reads it (the pattern bound next): a value that
+    starts with a printable ASCII character skips the regular expression."""
+    first = f"unicode({column})" if connection.vendor == "sqlite" else f"ascii({column})"
+    return f"(COALESCE({first}, 0) NOT BETWEEN 33 AND 126 AND {_matches(column)})"
+
+
+def _no_required_value() -> tuple[str, list]:
+    """A SQL condition over `p`: a value every channel requires (specs.REQUIRED_VALUES: title,
+    description, link) is blank; and its parameters. The product column of each has its
+    name."""
+    columns = specs.REQUIRED_VALUES
+    return "(" + " OR ".join(_blank(f"p.{c}") for c in columns) + ")", [BLANK] * len(columns)
 
 
 def _matches(column: str) -> str:
     """column matches the regular expression bound next (Django gives SQLite REGEXP)."""
     return f"{column} REGEXP %s" if connection.vendor == "sqlite" else f"{column} ~ %s"
+
+
+def _no_brand(channel: str) -> tuple[str, list]:
+    """A SQL condition over `p`: the product has none of the columns the channel requires one
+    of (specs.ChannelSpec.brand_required: TikTok's brand; Meta's brand, GTIN or MPN), each
+    blank as specs.is_blank reads it; and its parameters. Never true where none is required."""
+    columns = SPECS[channel].brand_required
+    if not columns:
+        return "(1 = 0)", []
+    return "(" + " AND ".join(_matches(f"p.{c}") for c in columns) + ")", [BLANK] * len(columns)
 
 
 COPY_CHUNK_BYTES = 1 << 20
@@ -145,8 +168,10 @@ def _content_sql(
             sql += f" AND NOT ({long_value})"
             params += long_params
         no_price, no_image, refused_params = _refused(feed.catalog.currency)
-        sql += f" AND NOT {no_price} AND NOT {no_image}"
-        params += refused_params
+        no_brand, brand_params = _no_brand(feed.channel)
+        no_value, value_params = _no_required_value()
+        sql += f" AND NOT {no_price} AND NOT {no_image} AND NOT {no_brand} AND NOT {no_value}"
+        params += refused_params + brand_params + value_params
         if connection.vendor == "postgresql":  # the fast path's: it has no fitter after it
             for col, most in _long_links(feed.channel):
                 written = xml_sql.link(f"p.{col}")
@@ -289,6 +314,8 @@ class LeftOut:
     # no price, or one not above zero as written (0.40 JPY is "0 JPY"), before the rules
     no_price: int = 0
     no_image: int = 0  # no image_link, which every channel requires (before the rules)
+    # no title, description or link, which every channel requires (before the rules)
+    missing_value: int = 0
     # a price, availability, condition or link a field rule made invalid: known only as the
     # feed is written, so counted at its last complete fetch (0 before the first)
     invalid_value: int = 0
@@ -323,11 +350,11 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
     """One GROUP BY over the catalog's active products, their flag state and what the
     channel refuses. Each product is counted once, for the first reason that leaves it out:
     its review status, then an id too long, then another value too long, then Impacted,
-    then no brand, then no price above zero, then no image. Values, brands, prices and
-    images are judged before the rules; the values the rules make invalid are those of the
-    last complete fetch (`feed_last_complete_fetch`). A link long enough to
-    pass the limit once written is grouped by itself and judged by specs.url (such links
-    are few)."""
+    then no brand (nor GTIN or MPN on Meta), then no price above zero, then no image, then
+    no title, description or link. All of these are judged before the rules; the values the
+    rules make invalid are those of the last complete fetch (`feed_last_complete_fetch`). A
+    link long enough to pass the limit once written is grouped by itself and judged by
+    specs.url (such links are few)."""
     p, f = Product._meta.db_table, FlagState._meta.db_table
     spec = SPECS[feed.channel]
     long_value, long_params = _long_value(feed.channel)
@@ -336,10 +363,12 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
         f", CASE WHEN {_bytes('p.' + col)} > {limit // 3} THEN p.{col} END" for col, limit in links
     )
     no_price, no_image, refused_params = _refused(feed.catalog.currency)
-    groups = ", ".join(str(n) for n in range(1, 8 + len(links)))
+    no_brand, brand_params = _no_brand(feed.channel)
+    no_value, value_params = _no_required_value()
+    groups = ", ".join(str(n) for n in range(1, 9 + len(links)))
     sql = (
         f"SELECT p.review_status, fs.status, {_char_length('p.sku')} > %s, "  # noqa: S608
-        f"{long_value or '1 = 0'}, {_matches('p.brand')}, {no_price}, {no_image}{maybe_long}, "
+        f"{long_value or '1 = 0'}, {no_brand}, {no_price}, {no_image}, {no_value}{maybe_long}, "
         "COUNT(*) "
         f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
         f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
@@ -347,14 +376,15 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
     )
     counts = dict.fromkeys(
         ("unavailable", "pending", "impacted", "included", "labelled", "long_id"), 0
-    ) | {"long_value": 0, "no_brand": 0, "no_price": 0, "no_image": 0}
+    ) | {"long_value": 0, "no_brand": 0, "no_price": 0, "no_image": 0, "missing_value": 0}
     statuses = _statuses(feed)
-    params = [spec.id_limit or _NO_ID_LIMIT, *long_params, BLANK, *refused_params]
+    params = [spec.id_limit or _NO_ID_LIMIT, *long_params, *brand_params, *refused_params]
+    params += value_params
     params += [feed.tenant_id, feed.catalog_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-        for status, flag, long_id, long_val, no_brand, no_pr, no_img, *written, n in rows:
+        for status, flag, long_id, long_val, no_brand, no_pr, no_img, no_val, *written, n in rows:
             long_val = long_val or any(
                 value and len(specs.url(value)) > limit
                 for value, (_col, limit) in zip(written, links, strict=True)
@@ -367,12 +397,14 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
                 counts["long_value"] += n
             elif flag == "impacted" and feed.flagged == FlaggedMode.EXCLUDE:
                 counts["impacted"] += n
-            elif no_brand and spec.brand_required:
+            elif no_brand:
                 counts["no_brand"] += n
             elif no_pr:
                 counts["no_price"] += n
             elif no_img:
                 counts["no_image"] += n
+            elif no_val:
+                counts["missing_value"] += n
             else:
                 counts["included"] += n
                 if flag in ("impacted", "at_risk") and feed.flagged == FlaggedMode.LABEL:

@@ -66,6 +66,7 @@ def feed_validate(feed: ChannelFeed) -> None:
             columns=_base_columns(feed),
             id_column=specs.SPECS[feed.channel].id_column,
             value_problem=functools.partial(specs.value_problem, feed.channel),
+            required=specs.SPECS[feed.channel].required,
         )
         if problems:
             errors["rules"] = problems

@@ -69,7 +69,6 @@ _AVAILABILITY = {
     "discontinued": ("out of stock", "discontinued"),
 }
 
-
 # availabilities that come with the date the product can ship (Google's availability_date)
 DATED_AVAILABILITY = ("preorder", "backorder")
 
@@ -94,8 +93,8 @@ class ChannelSpec:
     image_url_limit: int | None = None
     # how many additional images the channel takes: the first ones go, in order
     image_count: int | None = None
-    # a product without a brand is refused: left out of the feed
-    brand_required: bool = False
+    # a product with none of these columns (blank) is refused: left out of the feed
+    brand_required: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -141,8 +140,8 @@ SPECS: dict[str, ChannelSpec] = {
         image_url_limit=2000,
         image_count=10,
     ),
-    # Meta commerce catalog fields: id up to 100 characters (ours too), title 200,
-    # description 9,999, brand 100; up to 20 additional images.
+    # Meta commerce catalog fields: id up to 100 characters (ours too), title 200, description
+    # 9,999, brand 100 (required: "the brand name, MPN or GTIN"); up to 20 additional images.
     META: ChannelSpec(
         META,
         "id",
@@ -162,6 +161,7 @@ SPECS: dict[str, ChannelSpec] = {
         (*_OPTIONAL, "fb_product_category"),
         text_limits={"title": 200, "description": 9999, "brand": 100},
         image_count=20,
+        brand_required=("brand", "gtin", "mpn"),
     ),
     # TikTok catalog product parameters: nine required fields, brand among them ("an error
     # message if any of the required fields are missing"). It publishes no lengths: texts
@@ -184,7 +184,7 @@ SPECS: dict[str, ChannelSpec] = {
         _OPTIONAL,
         text_limits={"title": 150, "description": 5000, "brand": 70},
         image_count=10,
-        brand_required=True,
+        brand_required=("brand",),
     ),
 }
 
@@ -279,7 +279,6 @@ def nfc(text: str) -> str:
 WORD_HEAD = "^(.*)" + _SPACE_CLASS
 _WORD_HEAD = re.compile("(?s)" + WORD_HEAD)
 
-
 # What a channel reads as no value at all: spaces, and the characters every writer drops
 # (writers._XML_BAD). The pattern is read by Python and PostgreSQL alike.
 BLANK = "^[ \\t\\n\\r\\u3000\\u0001-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff]*$"
@@ -337,7 +336,6 @@ MINOR_UNITS: dict[str, int] = {
     **dict.fromkeys(["CLF", "UYW"], 4),
 }
 DEFAULT_MINOR_UNITS = 2
-
 
 # ASCII letters only, so PostgreSQL (xml_sql: translate()) writes the same whatever its
 # locale: upper() there and str.upper() here differ beyond ASCII ("ß").
@@ -419,6 +417,8 @@ def url(value: str) -> str:
 
 # the columns that hold links: a rule may add Google's mobile_link
 LINK_COLUMNS = ("link", "image_link", "mobile_link")
+# values every channel requires that no writer fills in (empty availability is "in stock")
+REQUIRED_VALUES = ("title", "description", "link")
 
 
 def image_list(urls: list[str]) -> str:
@@ -458,7 +458,6 @@ def gtin_digits(gtin: str) -> str:
 
 
 _NO_GTIN_SEPARATORS = str.maketrans("", "", GTIN_SEPARATORS)
-
 
 # Columns of one form, which the channel checks (Google disapproves "<g:price>call
 # us</g:price>"): a rule setting one to junk is refused; an item a rule gave junk is left out.
@@ -652,8 +651,8 @@ def item_fitter(
     links as `url` writes them (again after rules), texts over the channel's limits shortened,
     additional image URLs over its limit left out and the first images up to its count kept
     (empty ones are no image), None for an item the channel would refuse (no price above
-    zero, no image, no brand where one is required, a value that cannot be shortened over
-    its limit)."""
+    zero, no image, no title, description or link, no brand (nor GTIN or MPN on Meta) where
+    one is required, a value that cannot be shortened over its limit)."""
     spec = SPECS[channel]
     limits = list(spec.text_limits.items())
     value_limits = list(spec.value_limits.items())
@@ -674,7 +673,9 @@ def item_fitter(
                 item["additional_image_link"] = image_list(item["additional_image_link"].split(","))
         if no_price(item.get("price") or "") or not item.get("image_link"):
             return None
-        if brand_required and is_blank(item.get("brand") or ""):
+        if brand_required and all(is_blank(item.get(c) or "") for c in brand_required):
+            return None
+        if any(is_blank(item.get(c) or "") for c in REQUIRED_VALUES):
             return None
         for col, limit in value_limits:
             value = item.get(col)

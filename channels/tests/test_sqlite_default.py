@@ -43,8 +43,9 @@ def test_every_channel_and_format_is_served_on_sqlite(on_sqlite):
     for name, feed in feeds.items():
         assert feed["status"] == 200, (name, feed["body"][-2000:])
         assert "12.99 USD" in feed["body"], name  # SQLite's float read as the amount
-        google, tiktok = name.startswith("google"), name.startswith("tiktok")
-        assert ("1200.50 USD" in feed["body"]) != tiktok, name  # no brand: not on TikTok
+        google = name.startswith("google")
+        # no brand (nor GTIN or MPN): not on TikTok or Meta
+        assert ("1200.50 USD" in feed["body"]) == google, name
         assert ("L" * 60 in feed["body"]) != google, name  # over Google's 50-character ids
         assert feed["left_out"]["long_id"] == (1 if google else 0), name
-        assert feed["left_out"]["no_brand"] == (1 if tiktok else 0), name
+        assert feed["left_out"]["no_brand"] == (0 if google else 1), name

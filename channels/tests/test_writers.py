@@ -270,9 +270,10 @@ def test_texts_over_a_channels_limit_are_shortened_to_it(channel, title, descrip
         {
             "title": "word " * 3000,
             "description": "word " * 3000,
-            "brand": "",
+            "brand": "Kestrel",
             "price": "1.00 USD",
             "image_link": "https://i/1.jpg",
+            "link": "https://shop.example/p/1",
         }
     )
     assert title - 5 <= len(item["title"]) <= title
