@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import time
 import zlib
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import (
     Http404,
     HttpResponse,
@@ -24,6 +22,8 @@ from django.http import (
 )
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
+
+from catalog_health.rate_limits import window_take
 
 from . import selectors, services
 from .models import ChannelFeed
@@ -34,29 +34,16 @@ CONTENT_TYPES = {
     "tsv": "text/tab-separated-values; charset=utf-8",
 }
 DEFAULT_RATE = (30, 600)  # requests per window (seconds), per feed
-logger = logging.getLogger(__name__)
 
 
 def _rate_ok(feed: ChannelFeed, *, bucket: str = "") -> tuple[bool, int]:
-    """Fixed windows counted in the shared cache (settings.CACHES: Redis, or files on the
-    embedded default), so every web process counts against the same limit. A cache that
-    cannot be reached lets the fetch through: a channel's schedule is not the cache's
-    hostage. bucket names a count of its own beside the feed's (same limit)."""
+    """Fixed windows counted in the shared cache, so every web process counts against the
+    same limit; a cache that cannot be reached lets the fetch through (a channel's schedule
+    is not the cache's hostage). bucket names a count of its own beside the feed's (same
+    limit)."""
     limit, window = getattr(settings, "CHANNEL_FEED_RATE_LIMIT", DEFAULT_RATE)
-    slot = int(time.time() // window)
-    key = f"channels:rate:{feed.pk}{':' + bucket if bucket else ''}:{slot}"
-    retry_after = window - int(time.time() % window)
-    try:
-        cache.add(key, 0, window)
-        try:
-            n = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, window)
-            n = 1
-    except Exception:  # any cache backend's connection error
-        logger.warning("channel feed rate limit: cache unavailable", exc_info=True)
-        return True, retry_after
-    return n <= limit, retry_after
+    key = f"channels:rate:{feed.pk}{':' + bucket if bucket else ''}"
+    return window_take(key, limit=limit, window=window)
 
 
 def _basic_credentials(request) -> tuple[str, str] | None:
