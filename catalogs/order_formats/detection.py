@@ -71,6 +71,9 @@ def header_signature(header: Iterable[object]) -> str:
 
 TIKTOK_REQUIRED = ("order id", "order status", "sku id", "seller sku", "quantity", "created time")
 SHOPIFY_REQUIRED = ("name", "created at", "lineitem quantity", "lineitem sku", "lineitem price")
+AMAZON_REQUIRED = ("amazon-order-id", "purchase-date", "order-status", "sku", "quantity")
+ETSY_ITEMS_REQUIRED = ("sale date", "order id", "transaction id", "listing id", "quantity", "price")
+ETSY_ORDERS_REQUIRED = ("sale date", "order id", "number of items", "order total")
 APP_ORDER_COLUMNS = ORDER_COLUMNS  # the app's own order CSV
 # The attributes Google Merchant Center, Meta and TikTok all require of a product feed (the
 # id is TikTok's sku_id, Meta's retailer_id too), "g:" prefix or not: such a header is a
@@ -83,8 +86,9 @@ CHANNEL_FEED_REQUIRED = ("title", "price", "availability", "link")
 class Detected:
     """What a header looks like: a format key, what it holds and a name for people."""
 
-    # app_orders, app_impressions, tiktok_orders, shopify_orders, shopify_products,
-    # woocommerce_products, product_feed, unknown
+    # app_orders, app_impressions, tiktok_orders, shopify_orders, amazon_orders,
+    # etsy_order_items, etsy_orders (refused), shopify_products, woocommerce_products,
+    # product_feed, unknown
     key: str
     kind: str  # orders, impressions, products, unknown
     label: str
@@ -101,6 +105,13 @@ def detect_format(header: Iterable[object]) -> Detected:
         return Detected("tiktok_orders", "orders", "TikTok Shop order export")
     if set(SHOPIFY_REQUIRED) <= cols:
         return Detected("shopify_orders", "orders", "Shopify orders export")
+    if set(AMAZON_REQUIRED) <= cols:
+        return Detected("amazon_orders", "orders", "Amazon All Orders report")
+    if set(ETSY_ITEMS_REQUIRED) <= cols:
+        return Detected("etsy_order_items", "orders", "Etsy Sold Order Items")
+    if set(ETSY_ORDERS_REQUIRED) <= cols:
+        # order totals only: refused by order_file_open, saying which download to take
+        return Detected("etsy_orders", "unknown", "Etsy Sold Orders")
     if {"handle", "variant sku"} <= cols or {"handle", "title", "variant price"} <= cols:
         return Detected("shopify_products", "products", "Shopify products export")
     if cols & {"id", "sku"} and len(cols & WOOCOMMERCE_EXPORT_MARKERS) >= 2:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
 import numpy as np
@@ -23,6 +24,11 @@ from ..order_io import (
 )
 from ..rules import HAPPENED_TIMES, FutureLimit, future_time_error
 from .choices import date_order_settle, file_says, without_line
+from .columns import column as _col
+from .columns import has_words as _has
+from .columns import keyed as _keyed
+from .columns import lowered as _lowered
+from .columns import tracking_column as _tracking
 from .detection import (
     APP_ORDER_COLUMNS,
     CHUNK_ROWS,
@@ -41,6 +47,7 @@ from .detection import (
     read_header,
     wrong_kind_message,
 )
+from .marketplaces import AMAZON_COLUMNS, ETSY_ITEMS_COLUMNS, amazon_fields, etsy_items_fields
 from .values import (
     MIXED_DATES,
     TOO_LARGE,
@@ -124,36 +131,6 @@ def cancel_reason_map(reason: pd.Series, by: pd.Series | None = None) -> pd.Seri
     out[buyer] = "buyer_request"
     out[by_unique(text, _has, OUT_OF_STOCK_WORDS)] = "out_of_stock"
     return out
-
-
-def _has(values: pd.Series, pattern: str) -> pd.Series:
-    return values.str.lower().str.contains(pattern, regex=True)
-
-
-def _col(frame: pd.DataFrame, columns: dict[str, str], name: str) -> pd.Series:
-    """A source column by its role ('' everywhere when the file does not have it)."""
-    source = columns.get(name)
-    if source is not None and source in frame:
-        return frame[source]
-    return pd.Series("", index=frame.index, dtype=object)
-
-
-def _tracking(frame: pd.DataFrame, columns: dict[str, str]) -> pd.Series:
-    """The tracking column's text, or None (unknown) on every line of a file without one: a
-    file that does not say is not a file saying "none" (docs/orders.md, Tracking numbers)."""
-    source = columns.get("tracking_number")
-    if source is not None and source in frame:
-        return clean_text(frame[source])
-    return pd.Series(None, index=frame.index, dtype=object)
-
-
-def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with its columns renamed to their header_key (the line column kept)."""
-    return frame.rename(columns=lambda c: c if c == "line" else header_key(c))
-
-
-def _lowered(values: pd.Series) -> pd.Series:
-    return clean_text(values).str.lower()
 
 
 def tiktok_fields(frame: pd.DataFrame) -> pd.DataFrame:
@@ -358,6 +335,8 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
         refuse(money["bad"], name, "must be an amount like 12.50", fields[name])
         out[name] = money["amount"]
     refuse(out["item_price"].eq(""), "item_price", "is required")
+    if "price_covers_quantity" in fields:  # the price of all of the line's units (Amazon)
+        out["item_price"] = _unit_prices(out["item_price"], out["quantity"])
     out["shipping_fee"] = out["shipping_fee"].where(out["shipping_fee"].ne(""), "0.00")
 
     times = {}
@@ -402,18 +381,39 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
     return good[list(OUT_COLUMNS)], errors
 
 
+def _unit_prices(totals: pd.Series, quantities: pd.Series) -> pd.Series:
+    """Amounts (text, two decimals) of several units -> the amount of one, to the cent."""
+    many = totals.ne("") & (quantities > 1)
+    if not many.any():
+        return totals
+    cent = Decimal("0.01")
+    per_unit = [
+        str((Decimal(total) / int(n)).quantize(cent, rounding=ROUND_HALF_UP))
+        for total, n in zip(totals[many], quantities[many], strict=True)
+    ]
+    return totals.mask(many, pd.Series(per_unit, index=totals[many].index, dtype=object))
+
+
 FORMAT_FIELDS = {
     "tiktok_orders": tiktok_fields,
     "shopify_orders": shopify_fields,
+    "amazon_orders": amazon_fields,
+    "etsy_order_items": etsy_items_fields,
     "app_orders": app_fields,
+}
+# The built-in formats read through a table of their columns (role -> header key)
+BUILT_IN_COLUMNS = {
+    "tiktok_orders": TIKTOK_COLUMNS,
+    "shopify_orders": SHOPIFY_COLUMNS,
+    "amazon_orders": AMAZON_COLUMNS,
+    "etsy_order_items": ETSY_ITEMS_COLUMNS,
 }
 
 
 def source_columns(key: str, mapping: ColumnMapping | None, fields: Iterable[str]) -> list[str]:
     """The header names (loose keys) of the columns a format reads some fields from."""
-    built_in = {"tiktok_orders": TIKTOK_COLUMNS, "shopify_orders": SHOPIFY_COLUMNS}
-    if key in built_in:
-        return [built_in[key][n] for n in fields if n in built_in[key]]
+    if key in BUILT_IN_COLUMNS:
+        return [BUILT_IN_COLUMNS[key][n] for n in fields if n in BUILT_IN_COLUMNS[key]]
     if key == "app_orders":
         return [n for n in fields if n in APP_ORDER_COLUMNS]
     if mapping:
@@ -447,10 +447,8 @@ class OrderFile:
     @property
     def used_columns(self) -> set[str]:
         key = self.detected.key
-        if key == "tiktok_orders":
-            used = set(TIKTOK_COLUMNS.values())
-        elif key == "shopify_orders":
-            used = set(SHOPIFY_COLUMNS.values())
+        if key in BUILT_IN_COLUMNS:
+            used = set(BUILT_IN_COLUMNS[key].values())
         elif key == "app_orders":
             used = set(APP_ORDER_COLUMNS)
         else:
@@ -532,6 +530,14 @@ class OrderFile:
         return lines, errors, len(frame)
 
 
+# One row per order: an order's items, their SKUs and quantities are not in it
+ETSY_ORDERS_REFUSAL = (
+    "This file looks like Etsy's Sold Orders download (one row per order, without each "
+    "item's SKU and quantity): download Sold Order Items instead (Shop Manager > Settings > "
+    "Options > Download Data) and upload that."
+)
+
+
 def order_file_open(
     data: Source,
     *,
@@ -562,10 +568,13 @@ def order_file_open(
             raise FileError("The column mapping does not fit this file: " + "; ".join(problems))
         detected = Detected("mapped", "orders", "export read through a column mapping")
     elif detected.kind != "orders":
+        if detected.key == "etsy_orders":
+            raise FileError(ETSY_ORDERS_REFUSAL)
         if detected.kind == "unknown":
             raise FileError(
-                "This file's columns are not a format we recognise (TikTok Shop, Shopify or "
-                "our own CSV): map its columns once and the mapping is used next time."
+                "This file's columns are not a format we recognise (TikTok Shop, Shopify, "
+                "Amazon All Orders, Etsy Sold Order Items or our own CSV): map its columns "
+                "once and the mapping is used next time."
             )
         raise FileError(wrong_kind_message(detected, "order lines"))
     by_key = {header_key(h): h for h in header}

@@ -133,6 +133,17 @@ SHOPIFY_ORDERS = (
 ).encode()
 
 
+def lines_of(order_file):
+    """An opened order file's typed lines (one frame) and row errors, all chunks read."""
+    import pandas as pd
+
+    frames, errors = [], []
+    for lines, errs, _ in order_file.chunks():
+        frames.append(lines)
+        errors.extend(errs)
+    return pd.concat(frames, ignore_index=True), errors
+
+
 def csv_cell(text: str) -> str:
     """text as one quoted CSV cell."""
     return '"' + text.replace('"', '""') + '"'
@@ -150,3 +161,97 @@ def xlsx_of(csv_data: bytes) -> bytes:
     buffer = io.BytesIO()
     frame.to_excel(buffer, index=False, engine="openpyxl")
     return buffer.getvalue()
+
+
+# Amazon Seller Central's "All Orders" report (Reports > Fulfillment > All Orders, a
+# tab-separated .txt): one row per order item; item-price is the price of all of the row's
+# units; statuses per order and per item.
+AMAZON_ALL_ORDERS_HEADER = "\t".join(
+    [
+        "amazon-order-id", "merchant-order-id", "purchase-date", "last-updated-date",
+        "order-status", "fulfillment-channel", "sales-channel", "order-channel", "url",
+        "ship-service-level", "product-name", "sku", "asin", "item-status", "quantity",
+        "currency", "item-price", "item-tax", "shipping-price", "shipping-tax",
+        "gift-wrap-price", "gift-wrap-tax", "item-promotion-discount",
+        "ship-promotion-discount", "ship-city", "ship-state", "ship-postal-code",
+        "ship-country", "promotion-ids", "is-business-order", "purchase-order-number",
+        "price-designation",
+    ]
+)  # fmt: skip
+
+
+def amazon_row(
+    *,
+    order_id="112-9739103-0000001",
+    purchased="2026-03-14T21:05:11+00:00",
+    updated="2026-03-15T10:00:00+00:00",
+    order_status="Shipped",
+    item_status="Shipped",
+    sku="SKU-1",
+    quantity="2",
+    currency="USD",
+    price="59.90",
+    shipping="4.99",
+) -> str:
+    cells = [
+        order_id, "", purchased, updated, order_status, "Merchant", "Amazon.com", "", "",
+        "Standard", "Shirt, blue", sku, "B0TEST0001", item_status, quantity, currency, price,
+        "0.00", shipping, "0.00", "", "", "", "", "AUSTIN", "TX", "78701", "US", "", "false",
+        "", "",
+    ]  # fmt: skip
+    return "\t".join(cells)
+
+
+def amazon_txt(*rows: str) -> bytes:
+    return (AMAZON_ALL_ORDERS_HEADER + "\n" + "\n".join(rows) + "\n").encode()
+
+
+# Etsy's "Sold Order Items" download (Shop Manager > Settings > Options > Download Data,
+# EtsySoldOrderItems<year>-<month>.csv): one row per item, dates month-first with a two-digit
+# year, the order's shipping on each of its items.
+ETSY_ORDER_ITEMS_HEADER = (
+    "Sale Date,Item Name,Buyer,Quantity,Price,Coupon Code,Coupon Details,Discount Amount,"
+    "Shipping Discount,Order Shipping,Order Sales Tax,Item Total,Currency,Transaction ID,"
+    "Listing ID,Date Paid,Date Shipped,Ship Name,Ship Address1,Ship Address2,Ship City,"
+    "Ship State,Ship Zipcode,Ship Country,Order ID,Variations,Order Type,Listings Type,"
+    "Payment Type,InPerson Discount,InPerson Location,VAT Paid by Buyer,SKU"
+)
+
+
+def etsy_row(
+    *,
+    sold="03/14/26",
+    name="Mug",
+    quantity="2",
+    price="34.00",
+    shipping="8.00",
+    currency="USD",
+    transaction="4001",
+    listing="1501",
+    paid="03/14/26",
+    shipped="03/16/26",
+    order_id="3001",
+    sku="SKU-1",
+) -> str:
+    cells = [
+        sold, name, "janedoe", quantity, price, "", "", "0", "0", shipping, "0", "68.00",
+        currency, transaction, listing, paid, shipped, "Jane Doe", "1 Main St", "", "Austin",
+        "TX", "78701", "United States", order_id, "", "online", "listing", "online_cc", "",
+        "", "", sku,
+    ]  # fmt: skip
+    return ",".join(cells)
+
+
+def etsy_csv(*rows: str) -> bytes:
+    return (ETSY_ORDER_ITEMS_HEADER + "\n" + "\n".join(rows) + "\n").encode()
+
+
+# Etsy's "Sold Orders" download: one row per order, no item's SKU or quantity.
+ETSY_ORDERS_HEADER = (
+    "Sale Date,Order ID,Buyer User ID,Full Name,First Name,Last Name,Number of Items,"
+    "Payment Method,Date Shipped,Street 1,Street 2,Ship City,Ship State,Ship Zipcode,"
+    "Ship Country,Currency,Order Value,Coupon Code,Coupon Details,Discount Amount,"
+    "Shipping Discount,Shipping,Sales Tax,Order Total,Status,Card Processing Fees,Order Net,"
+    "Adjusted Order Total,Adjusted Card Processing Fees,Adjusted Net Order Amount,Buyer,"
+    "Order Type,Payment Type,InPerson Discount,InPerson Location,SKU"
+)

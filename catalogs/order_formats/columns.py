@@ -1,0 +1,38 @@
+"""A source's columns by their role, as every format step reads them (pandas, no ORM)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .detection import header_key
+from .values import clean_text
+
+
+def has_words(values: pd.Series, pattern: str) -> pd.Series:
+    return values.str.lower().str.contains(pattern, regex=True)
+
+
+def column(frame: pd.DataFrame, columns: dict[str, str], name: str) -> pd.Series:
+    """A source column by its role ('' everywhere when the file does not have it)."""
+    source = columns.get(name)
+    if source is not None and source in frame:
+        return frame[source]
+    return pd.Series("", index=frame.index, dtype=object)
+
+
+def tracking_column(frame: pd.DataFrame, columns: dict[str, str]) -> pd.Series:
+    """The tracking column's text, or None (unknown) on every line of a file without one: a
+    file that does not say is not a file saying "none" (docs/orders.md, Tracking numbers)."""
+    source = columns.get("tracking_number")
+    if source is not None and source in frame:
+        return clean_text(frame[source])
+    return pd.Series(None, index=frame.index, dtype=object)
+
+
+def keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its columns renamed to their header_key (the line column kept)."""
+    return frame.rename(columns=lambda c: c if c == "line" else header_key(c))
+
+
+def lowered(values: pd.Series) -> pd.Series:
+    return clean_text(values).str.lower()

@@ -1,0 +1,173 @@
+"""Order exports of Amazon Seller Central and Etsy, as sellers download them: recognised by
+their header and read into the lines a seller expects (statuses, unit prices, dates), and
+imported on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from catalogs import order_files
+from catalogs.models import Order
+from catalogs.order_formats import detect_format, order_file_open
+from catalogs.order_io import FileError
+from catalogs.tests.export_samples import (
+    AMAZON_ALL_ORDERS_HEADER,
+    ETSY_ORDER_ITEMS_HEADER,
+    ETSY_ORDERS_HEADER,
+    amazon_row,
+    amazon_txt,
+    etsy_csv,
+    etsy_row,
+    lines_of,
+)
+from catalogs.tests.factories import CatalogFactory, ProductFactory
+
+
+def at(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        (AMAZON_ALL_ORDERS_HEADER.split("\t"), "amazon_orders"),
+        (ETSY_ORDER_ITEMS_HEADER.split(","), "etsy_order_items"),
+    ],
+)
+def test_amazon_and_etsy_exports_are_recognised(header, key):
+    assert detect_format(header).key == key
+
+
+# --- Amazon All Orders report ---------------------------------------------------------------
+
+
+def test_amazon_all_orders_report_reads_statuses_and_unit_prices():
+    data = amazon_txt(
+        amazon_row(),
+        amazon_row(
+            order_id="112-0000000-0000002",
+            order_status="Cancelled",
+            item_status="Cancelled",
+            updated="2026-03-15T01:00:00+00:00",
+        ),
+        amazon_row(order_id="112-0000000-0000003", order_status="Unshipped", item_status=""),
+        amazon_row(order_id="112-0000000-0000004", order_status="Pending", item_status=""),
+        # one order, one item shipped and the other cancelled
+        amazon_row(order_id="112-0000000-0000005", order_status="Shipping", sku="SKU-1"),
+        amazon_row(
+            order_id="112-0000000-0000005",
+            order_status="Shipping",
+            item_status="Cancelled",
+            sku="SKU-2",
+        ),
+    )
+    lines, errors = lines_of(order_file_open(data, tz="America/New_York"))
+    assert [(e.line, e.message) for e in errors] == [(5, "skipped: pending order (not paid yet)")]
+    first = lines.iloc[0]
+    assert first.order_id == "112-9739103-0000001" and first.sku == "SKU-1"
+    # item-price is the price of the row's two units
+    assert first.quantity == 2 and first.item_price == "29.95"
+    assert first.shipping_fee == "4.99"
+    assert first.placed_at.to_pydatetime() == at(2026, 3, 14, 21, 5, 11)
+    assert first.shipped_at.to_pydatetime() == at(2026, 3, 15, 10)
+    assert first.tracking_number is None  # the report has no tracking column: unknown
+    cancelled = lines.iloc[1]
+    assert pd.isna(cancelled.shipped_at)
+    assert cancelled.cancelled_at.to_pydatetime() == at(2026, 3, 15, 1)
+    assert cancelled.cancel_reason == "other"
+    open_line = lines.iloc[2]
+    assert pd.isna(open_line.shipped_at) and pd.isna(open_line.cancelled_at)
+    assert list(zip(lines.iloc[3:].sku, lines.iloc[3:].cancel_reason, strict=True)) == [
+        ("SKU-1", ""),
+        ("SKU-2", "other"),
+    ]
+    assert pd.notna(lines.iloc[3].shipped_at) and pd.isna(lines.iloc[4].shipped_at)
+
+
+def test_amazon_unit_price_rounds_to_the_cent():
+    data = amazon_txt(amazon_row(quantity="3", price="10.00"))
+    lines, errors = lines_of(order_file_open(data))
+    assert not errors and lines.iloc[0].item_price == "3.33"
+
+
+# --- Etsy Sold Order Items --------------------------------------------------------------------
+
+
+def test_etsy_sold_order_items_read_month_first_two_digit_years():
+    data = etsy_csv(
+        etsy_row(),
+        # 03/04/26 is 4 March: Etsy writes month first, whatever the tenant's setting
+        etsy_row(sold="03/04/26", paid="03/04/26", shipped="", order_id="3002", sku=""),
+    )
+    lines, errors = lines_of(order_file_open(data, tz="America/Chicago", date_order=""))
+    assert not errors
+    first = lines.iloc[0]
+    assert (first.order_id, first.sku, first.quantity) == ("3001", "SKU-1", 2)
+    assert first.item_price == "34.00" and first.shipping_fee == "8.00"
+    # days, in the tenant's time zone
+    assert first.placed_at.to_pydatetime() == at(2026, 3, 14, 5)
+    assert first.shipped_at.to_pydatetime() == at(2026, 3, 16, 5)
+    second = lines.iloc[1]
+    assert second.placed_at.to_pydatetime() == at(2026, 3, 4, 6)
+    assert pd.isna(second.shipped_at)
+    assert second.sku == "1501"  # the listing id when the listing has no SKU
+
+
+def test_etsy_items_resaved_by_excel_keep_the_files_rule():
+    data = etsy_csv(etsy_row(sold="14/03/2026", paid="14/03/2026", shipped="16/03/2026"))
+    lines, errors = lines_of(order_file_open(data, tz="UTC"))
+    assert not errors
+    assert lines.iloc[0].placed_at.to_pydatetime() == at(2026, 3, 14)
+
+
+def test_etsy_sold_orders_is_refused_naming_the_items_download():
+    data = (ETSY_ORDERS_HEADER + "\n").encode()
+    with pytest.raises(FileError) as refused:
+        order_file_open(data)
+    assert "Etsy's Sold Orders" in str(refused.value)
+    assert "Sold Order Items" in str(refused.value)
+    assert "map its columns" not in str(refused.value)  # no mapping form for it
+
+
+# --- on PostgreSQL ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def catalog(tenant_a):
+    catalog = CatalogFactory(tenant=tenant_a, name="Shop", currency="USD")
+    for sku in ("SKU-1", "SKU-2", "1501"):
+        ProductFactory(tenant=tenant_a, catalog=catalog, sku=sku)
+    return catalog
+
+
+@pytest.mark.django_db
+def test_amazon_report_imports_and_reimports_unchanged(tenant_a, catalog):
+    data = amazon_txt(
+        amazon_row(),
+        amazon_row(order_id="112-0000000-0000002", order_status="Cancelled", item_status=""),
+    )
+    result = order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
+    assert result.format_label == "Amazon All Orders report"
+    assert (result.written, result.shipped, result.cancelled) == (2, 1, 1)
+    line = Order.objects.for_tenant(tenant_a).get(order_id="112-9739103-0000001")
+    assert line.item_price == Decimal("29.95") and line.quantity == 2
+    assert line.tracking_number is None
+    again = order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
+    assert (again.written, again.unchanged) == (0, 2)
+
+
+@pytest.mark.django_db
+def test_etsy_items_import(tenant_a, catalog):
+    tenant_a.time_zone = "America/Chicago"
+    tenant_a.date_order = "ask"
+    tenant_a.save()
+    data = etsy_csv(etsy_row(), etsy_row(order_id="3002", sku="", shipped=""))
+    result = order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
+    assert result.format_label == "Etsy Sold Order Items"
+    assert (result.written, result.refused, result.shipped) == (2, 0, 1)
+    line = Order.objects.for_tenant(tenant_a).get(order_id="3002")
+    assert line.sku == "1501" and line.placed_at == at(2026, 3, 14, 5)
