@@ -1,4 +1,4 @@
-"""Order and impression files: marketplace exports (TikTok Shop, Shopify, Amazon, Etsy,
+"""Order and impression files: marketplace exports (TikTok Shop, Shopify, Amazon, Etsy, eBay,
 mapped files) previewed and imported, and daily impression files. Every function takes
 the tenant."""
 

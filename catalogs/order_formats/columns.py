@@ -36,3 +36,14 @@ def keyed(frame: pd.DataFrame) -> pd.DataFrame:
 
 def lowered(values: pd.Series) -> pd.Series:
     return clean_text(values).str.lower()
+
+
+def order_level_fill(out: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
+    """Copy each order's first non-empty cell of some fields to its rows where they are
+    empty (exports that write an order's cells on one of its rows only)."""
+    for name in names:
+        if name not in out:
+            continue
+        first = out[name].where(out[name].ne("")).groupby(out["order_id"]).transform("first")
+        out[name] = out[name].where(out[name].ne(""), first.fillna(""))
+    return out

@@ -73,6 +73,7 @@ TIKTOK_REQUIRED = ("order id", "order status", "sku id", "seller sku", "quantity
 SHOPIFY_REQUIRED = ("name", "created at", "lineitem quantity", "lineitem sku", "lineitem price")
 AMAZON_REQUIRED = ("amazon-order-id", "purchase-date", "order-status", "sku", "quantity")
 ETSY_ITEMS_REQUIRED = ("sale date", "order id", "transaction id", "listing id", "quantity", "price")
+EBAY_REQUIRED = ("sales record number", "order number", "custom label", "sold for", "sale date")
 ETSY_ORDERS_REQUIRED = ("sale date", "order id", "number of items", "order total")
 APP_ORDER_COLUMNS = ORDER_COLUMNS  # the app's own order CSV
 # The attributes Google Merchant Center, Meta and TikTok all require of a product feed (the
@@ -87,7 +88,7 @@ class Detected:
     """What a header looks like: a format key, what it holds and a name for people."""
 
     # app_orders, app_impressions, tiktok_orders, shopify_orders, amazon_orders,
-    # etsy_order_items, etsy_orders (refused), shopify_products, woocommerce_products,
+    # etsy_order_items, etsy_orders (refused), ebay_orders, shopify_products, woocommerce_products,
     # product_feed, unknown
     key: str
     kind: str  # orders, impressions, products, unknown
@@ -109,6 +110,8 @@ def detect_format(header: Iterable[object]) -> Detected:
         return Detected("amazon_orders", "orders", "Amazon All Orders report")
     if set(ETSY_ITEMS_REQUIRED) <= cols:
         return Detected("etsy_order_items", "orders", "Etsy Sold Order Items")
+    if set(EBAY_REQUIRED) <= cols:
+        return Detected("ebay_orders", "orders", "eBay Orders report")
     if set(ETSY_ORDERS_REQUIRED) <= cols:
         # order totals only: refused by order_file_open, saying which download to take
         return Detected("etsy_orders", "unknown", "Etsy Sold Orders")
@@ -281,14 +284,34 @@ def read_header(data: Source) -> list[str]:
     return [str(c) for c in frame.columns]
 
 
+# A line above the header that holds nothing (eBay's Orders report starts with a line of
+# bare commas; a sheet saved again keeps its empty first rows so): not the header.
+_EMPTY_LINE = re.compile(r'[\s,;"\ufeff]*')
+MAX_LINES_ABOVE_HEADER = 20
+
+
+def lines_above_header(data: Source) -> int:
+    """How many lines of a text file come before its header row: blank ones, or ones of
+    bare delimiters and quotes (at most MAX_LINES_ABOVE_HEADER)."""
+    lines = _head(data).decode("utf-8", errors="replace").splitlines()
+    above = 0
+    for line in lines[:MAX_LINES_ABOVE_HEADER]:
+        if not _EMPTY_LINE.fullmatch(line):
+            break
+        above += 1
+    return above
+
+
 def _delimiter(data: Source) -> str:
     """A text file's delimiter, chosen from its header row (order_io.csv_delimiter)."""
-    return csv_delimiter(_head(data).decode("utf-8", errors="replace"))
+    lines = _head(data).decode("utf-8", errors="replace").splitlines(keepends=True)
+    return csv_delimiter("".join(lines[lines_above_header(data) :]))
 
 
 def _read_csv_text(data: Source, **options):
     """pandas' CSV reader as every order file is read: comma, semicolon or tab separated as
-    its header row says, each cell as its text ("NA" stays "NA"), a BOM dropped."""
+    its header row says, each cell as its text ("NA" stays "NA"), a BOM and the lines above
+    the header dropped."""
     import pandas as pd
 
     return pd.read_csv(
@@ -297,6 +320,7 @@ def _read_csv_text(data: Source, **options):
         dtype=str,
         keep_default_na=False,
         encoding="utf-8-sig",
+        skiprows=lines_above_header(data),
         **options,
     )
 
@@ -376,7 +400,7 @@ def read_chunks(
         reader = _read_csv_text(data, usecols=usecols, chunksize=chunk_rows, skip_blank_lines=True)
         # line numbers: blank lines are skipped by pandas, so this counts data rows; exports
         # have no blank lines in the middle (a quoted multi-line cell would shift it too)
-        first = 2
+        first = 2 + lines_above_header(data)
         for chunk in reader:
             chunk = chunk.reset_index(drop=True)
             chunk.insert(0, "line", np.arange(first, first + len(chunk)))
@@ -403,9 +427,12 @@ def _read_csv_arrow(
 
     _check_text(data)
     source = pa.BufferReader(data) if isinstance(data, bytes) else str(data)
+    above = lines_above_header(data)
     reader = pa_csv.open_csv(
         source,
-        read_options=pa_csv.ReadOptions(block_size=ARROW_BLOCK_BYTES, encoding="utf8"),
+        read_options=pa_csv.ReadOptions(
+            block_size=ARROW_BLOCK_BYTES, encoding="utf8", skip_rows=above
+        ),
         parse_options=pa_csv.ParseOptions(delimiter=_delimiter(data), newlines_in_values=False),
         convert_options=pa_csv.ConvertOptions(
             include_columns=usecols,
@@ -421,7 +448,7 @@ def _read_csv_arrow(
         raise pa.ArrowInvalid("a column was not read as text")
     pending: list[pa.RecordBatch] = []
     held = 0
-    first = 2
+    first = 2 + above
     for batch in reader:
         pending.append(batch)
         held += batch.num_rows

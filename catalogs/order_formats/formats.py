@@ -23,11 +23,12 @@ from ..order_io import (
     limit_or_now,
 )
 from ..rules import HAPPENED_TIMES, FutureLimit, future_time_error
-from .choices import date_order_settle, file_says, without_line
+from .choices import date_order_settle, file_says, without_empty_rows, without_line
 from .columns import column as _col
 from .columns import has_words as _has
 from .columns import keyed as _keyed
 from .columns import lowered as _lowered
+from .columns import order_level_fill
 from .columns import tracking_column as _tracking
 from .detection import (
     APP_ORDER_COLUMNS,
@@ -42,12 +43,20 @@ from .detection import (
     detect_format,
     header_key,
     is_blank,
+    lines_above_header,
     read_chunks,
     read_first_row,
     read_header,
     wrong_kind_message,
 )
-from .marketplaces import AMAZON_COLUMNS, ETSY_ITEMS_COLUMNS, amazon_fields, etsy_items_fields
+from .marketplaces import (
+    AMAZON_COLUMNS,
+    EBAY_COLUMNS,
+    ETSY_ITEMS_COLUMNS,
+    amazon_fields,
+    ebay_fields,
+    etsy_items_fields,
+)
 from .values import (
     MIXED_DATES,
     TOO_LARGE,
@@ -208,12 +217,7 @@ def shopify_fields(frame: pd.DataFrame) -> pd.DataFrame:
 
 def shopify_fill_order_level(out: pd.DataFrame) -> pd.DataFrame:
     """Copy each order's first-row cells to its later rows (same order id, empty cells)."""
-    for name in SHOPIFY_ORDER_LEVEL:
-        if name not in out:
-            continue
-        first = out[name].where(out[name].ne("")).groupby(out["order_id"]).transform("first")
-        out[name] = out[name].where(out[name].ne(""), first.fillna(""))
-    return out
+    return order_level_fill(out, SHOPIFY_ORDER_LEVEL)
 
 
 @dataclass
@@ -399,6 +403,7 @@ FORMAT_FIELDS = {
     "shopify_orders": shopify_fields,
     "amazon_orders": amazon_fields,
     "etsy_order_items": etsy_items_fields,
+    "ebay_orders": ebay_fields,
     "app_orders": app_fields,
 }
 # The built-in formats read through a table of their columns (role -> header key)
@@ -407,7 +412,9 @@ BUILT_IN_COLUMNS = {
     "shopify_orders": SHOPIFY_COLUMNS,
     "amazon_orders": AMAZON_COLUMNS,
     "etsy_order_items": ETSY_ITEMS_COLUMNS,
+    "ebay_orders": EBAY_COLUMNS,
 }
+ORDER_LEVEL_FORMATS = ("shopify_orders", "ebay_orders")
 
 
 def source_columns(key: str, mapping: ColumnMapping | None, fields: Iterable[str]) -> list[str]:
@@ -468,17 +475,19 @@ class OrderFile:
     def chunks(self) -> Iterator[tuple[pd.DataFrame, list[RowError], int]]:
         """(typed lines, row errors, rows read) per chunk of the file."""
         carry: pd.DataFrame | None = None
-        shopify = self.detected.key == "shopify_orders" and self.mapping is None
+        # formats whose order cells sit on one of its rows: an order's rows are read together
+        by_order = self.detected.key in ORDER_LEVEL_FORMATS and self.mapping is None
         used = self.used_columns
         usecols = [h for h in self.header if header_key(h) in used]
         for frame in self._frames(usecols):
             if self.verify is not None:
                 self._check(frame, *self.verify)
-            if shopify:
+            if by_order:
                 # an order's rows may straddle two chunks: its later rows need its first
                 if carry is not None:
                     frame = pd.concat([carry, frame], ignore_index=True)
-                ids = clean_text(_col(_keyed(frame), SHOPIFY_COLUMNS, "order_id"))
+                columns = BUILT_IN_COLUMNS[self.detected.key]
+                ids = clean_text(_col(_keyed(frame), columns, "order_id"))
                 tail = ids.eq(ids.iloc[-1]) if len(ids) else ids.astype(bool)
                 # the rows of the chunk's last order wait for the next chunk
                 carry, frame = frame[tail], frame[~tail]
@@ -491,19 +500,20 @@ class OrderFile:
     def _frames(self, usecols: list[str]) -> Iterator[pd.DataFrame]:
         """The file's frames, without skip_line."""
         for frame in self._read_frames(usecols):
-            frame = without_line(frame, self.skip_line)
+            frame = without_empty_rows(without_line(frame, self.skip_line))
             if len(frame):
                 yield frame
 
     def _read_frames(self, usecols: list[str]) -> Iterator[pd.DataFrame]:
         """The file's frames; when pyarrow fails on a later block (a ragged row, a quoted
         line break), pandas reads on from the first line not yielded yet."""
-        next_line = 2
+        next_line = 0
         try:
             for frame in read_chunks(
                 self.data, usecols=usecols, chunk_rows=self.chunk_rows, engine=self.engine
             ):
-                next_line += len(frame)
+                if len(frame):
+                    next_line = int(frame["line"].iat[-1]) + 1
                 yield frame
             return
         except pa.ArrowException:
@@ -526,8 +536,10 @@ class OrderFile:
                 raise FileError(MIXED_DECIMAL_MARKS)
 
     def _typed(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[RowError], int]:
-        lines, errors = typed_lines(self._fields(frame), self.options)
-        return lines, errors, len(frame)
+        # rows a format drops (eBay's footer and order rows) are not lines read
+        fields = self._fields(frame)
+        lines, errors = typed_lines(fields, self.options)
+        return lines, errors, len(fields)
 
 
 # One row per order: an order's items, their SKUs and quantities are not in it
@@ -573,8 +585,8 @@ def order_file_open(
         if detected.kind == "unknown":
             raise FileError(
                 "This file's columns are not a format we recognise (TikTok Shop, Shopify, "
-                "Amazon All Orders, Etsy Sold Order Items or our own CSV): map its columns "
-                "once and the mapping is used next time."
+                "Amazon All Orders, Etsy Sold Order Items, eBay Orders or our own CSV): map "
+                "its columns once and the mapping is used next time."
             )
         raise FileError(wrong_kind_message(detected, "order lines"))
     by_key = {header_key(h): h for h in header}
@@ -582,7 +594,7 @@ def order_file_open(
     if detected.key == "tiktok_orders" and tiktok_description_row(
         read_first_row(data, by_key[TIKTOK_COLUMNS["order_id"]])
     ):
-        skip_line = DESCRIPTION_LINE
+        skip_line = DESCRIPTION_LINE + lines_above_header(data)
     time_cols, money_cols, count_cols = (
         [by_key[c] for c in source_columns(detected.key, mapping, fields) if c in by_key]
         for fields in (TIME_FIELDS, MONEY_FIELDS, ("quantity",))

@@ -1,13 +1,14 @@
 """Per-source steps of the marketplaces whose exports say a line's state by a status (Amazon
-Seller Central's All Orders report) or write short dates (Etsy's Sold Order Items): their
-columns to the app's fields, still text, for formats.typed_lines."""
+Seller Central's All Orders report), write short dates (Etsy's Sold Order Items) or frame
+their rows (eBay's Orders report): their columns to the app's fields, still text, for
+formats.typed_lines."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .columns import column, keyed, lowered, tracking_column
+from .columns import column, keyed, lowered, order_level_fill, tracking_column
 from .values import by_unique, clean_text
 
 # Amazon's All Orders report (tab-separated .txt): one row per order item
@@ -35,6 +36,24 @@ ETSY_ITEMS_COLUMNS = {
     "paid_at": "date paid",
     "shipped_at": "date shipped",
 }
+
+# eBay Seller Hub's Orders report (Reports > Downloads > Orders): one row per item
+EBAY_COLUMNS = {
+    "order_id": "order number",
+    "record": "sales record number",
+    "item_number": "item number",
+    "sku": "custom label",
+    "quantity": "quantity",
+    "item_price": "sold for",
+    "shipping_fee": "shipping and handling",
+    "placed_at": "sale date",
+    "paid_at": "paid on date",
+    "ship_by": "ship by date",
+    "shipped_at": "shipped on date",
+    "tracking_number": "tracking number",
+}
+# an order's cells that eBay writes on the order's own row only (an order of several items)
+EBAY_ORDER_LEVEL = ("placed_at", "paid_at", "ship_by", "shipped_at", "shipping_fee")
 
 
 def _lines(frame: pd.DataFrame) -> pd.DataFrame:
@@ -105,3 +124,65 @@ def etsy_items_fields(frame: pd.DataFrame) -> pd.DataFrame:
         out[name] = by_unique(column(f, c, name), _etsy_dates)
     out["tracking_number"] = tracking_column(f, c)  # unknown: the download has none
     return out
+
+
+_MONTHS = {
+    name: f"{number:02d}"
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_CLOCK = r"(?:[ T]+(\d{1,2}:\d{2}(?::\d{2})?))?$"
+# eBay names the month: Mar-14-26 (US), 14-Mar-26 (UK), with a time or not, never ambiguous
+_MONTH_FIRST = r"^([A-Za-z]{3})-(\d{1,2})-(\d{4}|\d{2})" + _CLOCK
+_DAY_FIRST = r"^(\d{1,2})-([A-Za-z]{3})-(\d{4}|\d{2})" + _CLOCK
+
+
+def _named_month_dates(values: pd.Series) -> pd.Series:
+    """Dates with the month's English short name -> ISO text (the rest as it is)."""
+    text = clean_text(values)
+    for pattern, month_at, day_at in ((_MONTH_FIRST, 0, 1), (_DAY_FIRST, 1, 0)):
+        parts = text.str.extract(pattern)
+        month = parts[month_at].str.lower().map(_MONTHS)
+        named = month.notna()
+        if not named.any():
+            continue
+        year = parts[2].where(parts[2].str.len() == 4, "20" + parts[2])
+        iso = year + "-" + month + "-" + parts[day_at].str.zfill(2)
+        iso = iso.where(parts[3].isna(), iso + " " + parts[3])
+        text = text.where(~named, iso)
+    return text
+
+
+def ebay_fields(frame: pd.DataFrame) -> pd.DataFrame:
+    """eBay Orders report rows -> the app's fields as text. The rows that are no item are
+    dropped: the footer (the count of records, the seller id) and the row an order of
+    several items has of its own, whose times and shipping its items take. The SKU is the
+    custom label, else the item number (a listing without one)."""
+    f = keyed(frame).fillna("")
+    c = EBAY_COLUMNS
+    order_id = clean_text(column(f, c, "order_id"))
+    record = by_unique(column(f, c, "record"), lowered)
+    item = clean_text(column(f, c, "item_number"))
+    sku = clean_text(column(f, c, "sku"))
+    quantity = clean_text(column(f, c, "quantity"))
+    footer = record.str.startswith("seller id") | order_id.str.contains(
+        "record(s) downloaded", regex=False
+    )
+    order_row = item.eq("") & sku.eq("") & quantity.eq("")
+    out = _lines(f)
+    out["order_id"] = order_id
+    out["sku"] = sku.where(sku.ne(""), item)
+    out["quantity"] = quantity
+    out["item_price"] = column(f, c, "item_price")
+    out["shipping_fee"] = clean_text(column(f, c, "shipping_fee"))
+    for name in ("placed_at", "paid_at", "ship_by", "shipped_at"):
+        out[name] = by_unique(column(f, c, name), _named_month_dates)
+    out["tracking_number"] = tracking_column(f, c)
+    out = out[~footer]
+    order_row = order_row[~footer]
+    out = order_level_fill(out, EBAY_ORDER_LEVEL)
+    # an order row's tracking number is its items' (one parcel), where theirs is empty
+    if out["tracking_number"].notna().all():
+        out = order_level_fill(out, ("tracking_number",))
+    return out[~order_row]

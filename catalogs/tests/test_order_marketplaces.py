@@ -12,14 +12,18 @@ import pytest
 
 from catalogs import order_files
 from catalogs.models import Order
-from catalogs.order_formats import detect_format, order_file_open
+from catalogs.order_formats import detect_format, order_file_open, read_header
 from catalogs.order_io import FileError
 from catalogs.tests.export_samples import (
     AMAZON_ALL_ORDERS_HEADER,
+    EBAY_ORDERS_HEADER,
     ETSY_ORDER_ITEMS_HEADER,
     ETSY_ORDERS_HEADER,
+    SHOPIFY_ORDERS,
     amazon_row,
     amazon_txt,
+    ebay_csv,
+    ebay_row,
     etsy_csv,
     etsy_row,
     lines_of,
@@ -36,9 +40,10 @@ def at(*parts: int) -> datetime:
     [
         (AMAZON_ALL_ORDERS_HEADER.split("\t"), "amazon_orders"),
         (ETSY_ORDER_ITEMS_HEADER.split(","), "etsy_order_items"),
+        (EBAY_ORDERS_HEADER, "ebay_orders"),
     ],
 )
-def test_amazon_and_etsy_exports_are_recognised(header, key):
+def test_marketplace_exports_are_recognised(header, key):
     assert detect_format(header).key == key
 
 
@@ -133,6 +138,77 @@ def test_etsy_sold_orders_is_refused_naming_the_items_download():
     assert "map its columns" not in str(refused.value)  # no mapping form for it
 
 
+# --- eBay Seller Hub Orders report ------------------------------------------------------------
+
+
+def ebay_report() -> bytes:
+    return ebay_csv(
+        ebay_row(**{
+            "Sales Record Number": "101", "Order Number": "12-10000-00001",
+            "Item Number": "2650001", "Custom Label": "SKU-1", "Quantity": "2",
+            "Sold For": "$19.99", "Shipping And Handling": "$4.50", "Total Price": "$44.48",
+            "Sale Date": "Mar-14-26 10:15:00", "Paid On Date": "Mar-14-26",
+            "Ship By Date": "Mar-17-26", "Shipped On Date": "Mar-15-26",
+            "Tracking Number": "9400111899223344556677",
+        }),
+        # an order of two items: a row of the order's own first, then one per item
+        ebay_row(**{
+            "Sales Record Number": "102", "Order Number": "12-10000-00002",
+            "Buyer Username": "bob", "Shipping And Handling": "$6.00", "Total Price": "$36.00",
+            "Sale Date": "Mar-13-26", "Paid On Date": "Mar-13-26", "Ship By Date": "Mar-16-26",
+        }),
+        ebay_row(**{
+            "Sales Record Number": "102", "Order Number": "12-10000-00002",
+            "Item Number": "2650002", "Custom Label": "SKU-2", "Quantity": "1",
+            "Sold For": "$10.00",
+        }),
+        ebay_row(**{
+            "Sales Record Number": "102", "Order Number": "12-10000-00002",
+            "Item Number": "1501", "Quantity": "1", "Sold For": "$20.00",
+        }),
+        records=2,
+    )  # fmt: skip
+
+
+def test_ebay_header_is_found_under_the_line_of_bare_commas():
+    assert read_header(ebay_report())[:2] == ["Sales Record Number", "Order Number"]
+
+
+def test_ebay_orders_report_as_downloaded():
+    lines, errors = lines_of(order_file_open(ebay_report(), tz="America/New_York", date_order=""))
+    # the rows of bare commas, the order's own row and the footer are no lines nor problems
+    assert not errors
+    assert list(zip(lines.line, lines.order_id, lines.sku, strict=True)) == [
+        (4, "12-10000-00001", "SKU-1"),
+        (6, "12-10000-00002", "SKU-2"),
+        (7, "12-10000-00002", "1501"),  # the item number when the item has no custom label
+    ]
+    first = lines.iloc[0]
+    assert first.quantity == 2 and first.item_price == "19.99" and first.shipping_fee == "4.50"
+    # the seller's local times (New York, daylight saving time from 8 March)
+    assert first.placed_at.to_pydatetime() == at(2026, 3, 14, 14, 15)
+    assert first.ship_by.to_pydatetime() == at(2026, 3, 17, 4)
+    assert first.shipped_at.to_pydatetime() == at(2026, 3, 15, 4)
+    assert first.tracking_number == "9400111899223344556677"
+    # the order's own row gives its items their times and its shipping
+    for item in (lines.iloc[1], lines.iloc[2]):
+        assert item.placed_at.to_pydatetime() == at(2026, 3, 13, 4)
+        assert item.ship_by.to_pydatetime() == at(2026, 3, 16, 4)
+        assert item.shipping_fee == "6.00"
+        assert pd.isna(item.shipped_at) and item.tracking_number == ""
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 50])
+def test_rows_of_bare_delimiters_around_an_export_are_not_lines(chunk_rows):
+    # a spreadsheet saved again keeps empty rows as bare delimiters, above and below
+    data = b",,,,\n" + SHOPIFY_ORDERS + b",,,,,,\n\n,,\n"
+    opened = order_file_open(data, chunk_rows=chunk_rows)
+    assert opened.detected.key == "shopify_orders"
+    lines, errors = lines_of(opened)
+    assert not errors
+    assert list(lines.line) == [3, 4, 5]
+
+
 # --- on PostgreSQL ----------------------------------------------------------------------------
 
 
@@ -171,3 +247,15 @@ def test_etsy_items_import(tenant_a, catalog):
     assert (result.written, result.refused, result.shipped) == (2, 0, 1)
     line = Order.objects.for_tenant(tenant_a).get(order_id="3002")
     assert line.sku == "1501" and line.placed_at == at(2026, 3, 14, 5)
+
+
+@pytest.mark.django_db
+def test_ebay_report_imports(tenant_a, catalog):
+    tenant_a.time_zone = "America/New_York"
+    tenant_a.save()
+    result = order_files.orders_import_file(
+        tenant=tenant_a, catalog=catalog, data=ebay_report(), actor=None
+    )
+    assert result.format_label == "eBay Orders report"
+    assert (result.lines, result.orders, result.written, result.refused) == (3, 2, 3, 0)
+    assert result.shipped == 1
