@@ -291,9 +291,13 @@ MAX_LINES_ABOVE_HEADER = 20
 
 
 def lines_above_header(data: Source) -> int:
-    """How many lines of a text file come before its header row: blank ones, or ones of
-    bare delimiters and quotes (at most MAX_LINES_ABOVE_HEADER)."""
-    lines = _head(data).decode("utf-8", errors="replace").splitlines()
+    """How many lines of a file come before its header row: blank ones, or ones of bare
+    delimiters and quotes (at most MAX_LINES_ABOVE_HEADER); a workbook's empty rows."""
+    if is_xlsx(data):
+        top = _read_xlsx(data, header=None, nrows=MAX_LINES_ABOVE_HEADER, above=0)
+        lines = [",".join(row) for row in top.fillna("").astype(str).itertuples(index=False)]
+    else:
+        lines = _head(data).decode("utf-8", errors="replace").splitlines()
     above = 0
     for line in lines[:MAX_LINES_ABOVE_HEADER]:
         if not _EMPTY_LINE.fullmatch(line):
@@ -356,13 +360,21 @@ def _check_xlsx(data: Source) -> None:
         )
 
 
-def _read_xlsx(data: Source, **kwargs) -> pd.DataFrame:
+def _read_xlsx(data: Source, above: int | None = None, **kwargs) -> pd.DataFrame:
+    """A workbook's first sheet as text; its header is under the empty rows above it."""
     import pandas as pd
 
     _check_xlsx(data)
+    if above is None:
+        above = lines_above_header(data)
     try:
         return pd.read_excel(
-            _open(data), dtype=str, keep_default_na=False, engine="openpyxl", **kwargs
+            _open(data),
+            dtype=str,
+            keep_default_na=False,
+            engine="openpyxl",
+            skiprows=above,
+            **kwargs,
         )
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise FileError(f"Not a readable XLSX workbook: {str(exc)[:200]}") from None
@@ -389,9 +401,10 @@ def read_chunks(
         yield from _read_csv_arrow(data, usecols=usecols, chunk_rows=chunk_rows)
         return
     if is_xlsx(data):
-        frame = _read_xlsx(data, usecols=usecols)
+        above = lines_above_header(data)
+        frame = _read_xlsx(data, above=above, usecols=usecols)
         frame = frame.fillna("").astype(str)
-        frame.insert(0, "line", np.arange(2, len(frame) + 2))
+        frame.insert(0, "line", np.arange(2 + above, len(frame) + 2 + above))
         for start in range(0, len(frame), chunk_rows):
             yield frame.iloc[start : start + chunk_rows].reset_index(drop=True)
         return

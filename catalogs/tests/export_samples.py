@@ -133,6 +133,23 @@ SHOPIFY_ORDERS = (
 ).encode()
 
 
+def xlsx_as_excel_saves(csv_data: bytes) -> bytes:
+    """A CSV opened in a spreadsheet and saved as XLSX, row for row: its empty cells and
+    rows (a line of bare commas) stay empty, above the header too."""
+    import csv
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in csv.reader(io.StringIO(csv_data.decode("utf-8-sig"))):
+        sheet.append([cell or None for cell in row] or [None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 def lines_of(order_file):
     """An opened order file's typed lines (one frame) and row errors, all chunks read."""
     import pandas as pd

@@ -27,6 +27,7 @@ from catalogs.tests.export_samples import (
     etsy_csv,
     etsy_row,
     lines_of,
+    xlsx_as_excel_saves,
 )
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 
@@ -196,6 +197,15 @@ def test_ebay_orders_report_as_downloaded():
         assert item.ship_by.to_pydatetime() == at(2026, 3, 16, 4)
         assert item.shipping_fee == "6.00"
         assert pd.isna(item.shipped_at) and item.tracking_number == ""
+
+
+def test_ebay_report_saved_as_xlsx_reads_like_the_csv():
+    csv_lines, _ = lines_of(order_file_open(ebay_report(), tz="America/New_York"))
+    data = xlsx_as_excel_saves(ebay_report())
+    assert read_header(data)[:2] == ["Sales Record Number", "Order Number"]
+    xlsx_lines, errors = lines_of(order_file_open(data, tz="America/New_York"))
+    assert not errors
+    pd.testing.assert_frame_equal(xlsx_lines, csv_lines)
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 2, 50])
