@@ -72,6 +72,13 @@ def header_signature(header: Iterable[object]) -> str:
 TIKTOK_REQUIRED = ("order id", "order status", "sku id", "seller sku", "quantity", "created time")
 SHOPIFY_REQUIRED = ("name", "created at", "lineitem quantity", "lineitem sku", "lineitem price")
 AMAZON_REQUIRED = ("amazon-order-id", "purchase-date", "order-status", "sku", "quantity")
+AMAZON_SHIPMENTS_REQUIRED = (
+    "amazon-order-id",
+    "shipment-id",
+    "shipment-date",
+    "sku",
+    "quantity-shipped",
+)
 ETSY_ITEMS_REQUIRED = ("sale date", "order id", "transaction id", "listing id", "quantity", "price")
 EBAY_REQUIRED = ("sales record number", "order number", "custom label", "sold for", "sale date")
 ETSY_ORDERS_REQUIRED = ("sale date", "order id", "number of items", "order total")
@@ -88,6 +95,7 @@ class Detected:
     """What a header looks like: a format key, what it holds and a name for people."""
 
     # app_orders, app_impressions, tiktok_orders, shopify_orders, amazon_orders,
+    # amazon_shipments,
     # etsy_order_items, etsy_orders (refused), ebay_orders, shopify_products, woocommerce_products,
     # product_feed, unknown
     key: str
@@ -108,6 +116,8 @@ def detect_format(header: Iterable[object]) -> Detected:
         return Detected("shopify_orders", "orders", "Shopify orders export")
     if set(AMAZON_REQUIRED) <= cols:
         return Detected("amazon_orders", "orders", "Amazon All Orders report")
+    if set(AMAZON_SHIPMENTS_REQUIRED) <= cols:
+        return Detected("amazon_shipments", "orders", "Amazon Fulfilled Shipments report")
     if set(ETSY_ITEMS_REQUIRED) <= cols:
         return Detected("etsy_order_items", "orders", "Etsy Sold Order Items")
     if set(EBAY_REQUIRED) <= cols:

@@ -51,9 +51,11 @@ from .detection import (
 )
 from .marketplaces import (
     AMAZON_COLUMNS,
+    AMAZON_SHIPMENTS_COLUMNS,
     EBAY_COLUMNS,
     ETSY_ITEMS_COLUMNS,
     amazon_fields,
+    amazon_shipments_fields,
     ebay_fields,
     etsy_items_fields,
 )
@@ -402,6 +404,7 @@ FORMAT_FIELDS = {
     "tiktok_orders": tiktok_fields,
     "shopify_orders": shopify_fields,
     "amazon_orders": amazon_fields,
+    "amazon_shipments": amazon_shipments_fields,
     "etsy_order_items": etsy_items_fields,
     "ebay_orders": ebay_fields,
     "app_orders": app_fields,
@@ -411,6 +414,7 @@ BUILT_IN_COLUMNS = {
     "tiktok_orders": TIKTOK_COLUMNS,
     "shopify_orders": SHOPIFY_COLUMNS,
     "amazon_orders": AMAZON_COLUMNS,
+    "amazon_shipments": AMAZON_SHIPMENTS_COLUMNS,
     "etsy_order_items": ETSY_ITEMS_COLUMNS,
     "ebay_orders": EBAY_COLUMNS,
 }
@@ -585,8 +589,8 @@ def order_file_open(
         if detected.kind == "unknown":
             raise FileError(
                 "This file's columns are not a format we recognise (TikTok Shop, Shopify, "
-                "Amazon All Orders, Etsy Sold Order Items, eBay Orders or our own CSV): map "
-                "its columns once and the mapping is used next time."
+                "Amazon All Orders or Fulfilled Shipments, Etsy Sold Order Items, eBay Orders "
+                "or our own CSV): map its columns once and the mapping is used next time."
             )
         raise FileError(wrong_kind_message(detected, "order lines"))
     by_key = {header_key(h): h for h in header}

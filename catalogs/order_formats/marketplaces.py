@@ -5,6 +5,8 @@ formats.typed_lines."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +25,18 @@ AMAZON_COLUMNS = {
     "shipped_at": "last-updated-date",
     "order_status": "order-status",
     "item_status": "item-status",
+}
+# Amazon's Fulfilled Shipments report (FBA, tab-separated .txt): one row per shipment item
+AMAZON_SHIPMENTS_COLUMNS = {
+    "order_id": "amazon-order-id",
+    "sku": "sku",
+    "quantity": "quantity-shipped",
+    "item_price": "item-price",
+    "shipping_fee": "shipping-price",
+    "placed_at": "purchase-date",
+    "paid_at": "payments-date",
+    "shipped_at": "shipment-date",
+    "tracking_number": "tracking-number",
 }
 # Etsy's Sold Order Items (EtsySoldOrderItems<year>-<month>.csv): one row per item
 ETSY_ITEMS_COLUMNS = {
@@ -92,6 +106,49 @@ def amazon_fields(frame: pd.DataFrame) -> pd.DataFrame:
     out["tracking_number"] = tracking_column(f, c)  # unknown: the report has none
     out["price_covers_quantity"] = True
     return out
+
+
+def amazon_shipments_fields(frame: pd.DataFrame) -> pd.DataFrame:
+    """Amazon Fulfilled Shipments rows -> the app's fields as text: each with its shipment's
+    time and tracking number. An item whose units left in several shipments has a row in
+    each: they make one line (_shipments_joined). item-price, as in the All Orders report,
+    is the price of the row's units."""
+    f = keyed(frame)
+    c = AMAZON_SHIPMENTS_COLUMNS
+    out = _lines(f)
+    for name in ("order_id", "sku", "placed_at", "paid_at", "shipped_at"):
+        out[name] = clean_text(column(f, c, name))
+    for name in ("quantity", "item_price", "shipping_fee"):
+        out[name] = clean_text(column(f, c, name))
+    out["tracking_number"] = tracking_column(f, c)
+    out["price_covers_quantity"] = True
+    return _shipments_joined(out)
+
+
+_PLAIN_NUMBER = r"\d+(?:\.\d+)?"
+
+
+def _shipments_joined(out: pd.DataFrame) -> pd.DataFrame:
+    """The rows of one order id and SKU (an item shipped in parts) as one line: its units,
+    price and shipping summed, shipped when its last shipment left, with that one's number
+    and line. Only within a chunk: an item's shipments a chunk apart stay two lines, the
+    later one kept by the import (docs/orders.md)."""
+    key = out["order_id"] + "\x1f" + out["sku"]
+    parts = key.duplicated(keep=False) & out["order_id"].ne("")
+    if not parts.any():
+        return out
+    shipped = pd.to_datetime(out["shipped_at"], utc=True, errors="coerce", format="ISO8601")
+    drop = []
+    for _, group in out[parts].groupby(key[parts], sort=False):
+        numbers = group[["quantity", "item_price", "shipping_fee"]]
+        if not numbers.apply(lambda v: v.str.fullmatch(_PLAIN_NUMBER)).all(axis=None):
+            continue  # not plain numbers: each row is read (and refused) on its own
+        last = shipped[group.index].fillna(pd.Timestamp.min.tz_localize("UTC")).idxmax()
+        out.loc[last, "quantity"] = str(sum(int(float(q)) for q in group["quantity"]))
+        for name in ("item_price", "shipping_fee"):
+            out.loc[last, name] = str(sum(Decimal(v) for v in group[name]))
+        drop.extend(i for i in group.index if i != last)
+    return out.drop(index=drop).sort_index()
 
 
 # Etsy writes month/day/two-digit year (03/14/26) whatever the buyer's or seller's locale;

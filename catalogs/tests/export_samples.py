@@ -322,3 +322,45 @@ def ebay_csv(*rows: str, records: int = 1) -> bytes:
         "Seller ID : shop",
     ]
     return "\n".join([blank, header, blank, *rows, "", *footer, ""]).encode()
+
+
+# Amazon's "Amazon Fulfilled Shipments" report (Reports > Fulfillment > Sales, FBA): one row
+# per item of a shipment; an item whose units left in two shipments has a row in each.
+AMAZON_SHIPMENTS_HEADER = "\t".join(
+    [
+        "amazon-order-id", "merchant-order-id", "shipment-id", "shipment-item-id",
+        "amazon-order-item-id", "merchant-order-item-id", "purchase-date", "payments-date",
+        "shipment-date", "reporting-date", "buyer-email", "buyer-name", "buyer-phone-number",
+        "sku", "product-name", "quantity-shipped", "currency", "item-price", "item-tax",
+        "shipping-price", "shipping-tax", "gift-wrap-price", "gift-wrap-tax",
+        "ship-service-level", "recipient-name", "ship-address-1", "ship-address-2",
+        "ship-address-3", "ship-city", "ship-state", "ship-postal-code", "ship-country",
+        "ship-phone-number", "bill-address-1", "bill-address-2", "bill-address-3", "bill-city",
+        "bill-state", "bill-postal-code", "bill-country", "item-promotion-discount",
+        "ship-promotion-discount", "carrier", "tracking-number", "estimated-arrival-date",
+        "fulfillment-center-id", "fulfillment-channel", "sales-channel",
+    ]
+)  # fmt: skip
+
+
+def amazon_shipment_row(
+    *,
+    order_id="249-0814575-0394263",
+    shipment="Dlvj7BYxk",
+    purchased="2026-03-05T06:57:28+09:00",
+    paid="2026-03-05T19:58:19+09:00",
+    shipped="2026-03-05T19:58:19+09:00",
+    sku="SKU-1",
+    quantity="1",
+    price="24732.00",
+    shipping="0.00",
+    tracking="443656408532",
+) -> str:
+    cells = [
+        order_id, "", shipment, "DHf2GPpHR", "67225985676654", "", purchased, paid, shipped,
+        "2026-03-05T22:58:25+09:00", "buyer@marketplace.amazon.co.jp", "", "", sku, "Toaster",
+        quantity, "JPY", price, "0.00", shipping, "0.00", "0.00", "0.00", "Expedited", "", "",
+        "", "", "", "Tokyo", "120-0026", "JP", "", "", "", "", "", "", "", "", "0.00", "0.00",
+        "YAMATO", tracking, "2026-03-06T20:00:00+09:00", "HND3", "AFN", "Amazon.co.jp",
+    ]  # fmt: skip
+    return "\t".join(cells)

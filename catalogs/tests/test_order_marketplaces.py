@@ -16,11 +16,13 @@ from catalogs.order_formats import detect_format, order_file_open, read_header
 from catalogs.order_io import FileError
 from catalogs.tests.export_samples import (
     AMAZON_ALL_ORDERS_HEADER,
+    AMAZON_SHIPMENTS_HEADER,
     EBAY_ORDERS_HEADER,
     ETSY_ORDER_ITEMS_HEADER,
     ETSY_ORDERS_HEADER,
     SHOPIFY_ORDERS,
     amazon_row,
+    amazon_shipment_row,
     amazon_txt,
     ebay_csv,
     ebay_row,
@@ -40,6 +42,7 @@ def at(*parts: int) -> datetime:
     ("header", "key"),
     [
         (AMAZON_ALL_ORDERS_HEADER.split("\t"), "amazon_orders"),
+        (AMAZON_SHIPMENTS_HEADER.split("\t"), "amazon_shipments"),
         (ETSY_ORDER_ITEMS_HEADER.split(","), "etsy_order_items"),
         (EBAY_ORDERS_HEADER, "ebay_orders"),
     ],
@@ -98,6 +101,45 @@ def test_amazon_unit_price_rounds_to_the_cent():
     data = amazon_txt(amazon_row(quantity="3", price="10.00"))
     lines, errors = lines_of(order_file_open(data))
     assert not errors and lines.iloc[0].item_price == "3.33"
+
+
+def amazon_shipments(*rows: str) -> bytes:
+    return (AMAZON_SHIPMENTS_HEADER + "\n" + "\n".join(rows) + "\n").encode()
+
+
+def test_amazon_fulfilled_shipments_give_shipment_times_and_tracking():
+    data = amazon_shipments(
+        amazon_shipment_row(),
+        # one item's two units left in two shipments: one line of both
+        amazon_shipment_row(
+            order_id="503-8346168-3395065", shipment="DRwkrVYzk", sku="SKU-2", price="38880",
+            shipping="175", shipped="2026-03-05T15:20:55+09:00", tracking="443658000001",
+        ),
+        amazon_shipment_row(order_id="249-0000000-0000001", sku="SKU-1", quantity="2"),
+        amazon_shipment_row(
+            order_id="503-8346168-3395065", shipment="DPwxr2Yzk", sku="SKU-2", price="38880",
+            shipping="175", shipped="2026-03-05T13:22:09+09:00", tracking="443658000002",
+        ),
+    )  # fmt: skip
+    opened = order_file_open(data, tz="Asia/Tokyo")
+    assert opened.detected.label == "Amazon Fulfilled Shipments report"
+    lines, errors = lines_of(opened)
+    assert not errors
+    assert list(zip(lines.order_id, lines.sku, lines.quantity, strict=True)) == [
+        ("249-0814575-0394263", "SKU-1", 1),
+        ("503-8346168-3395065", "SKU-2", 2),
+        ("249-0000000-0000001", "SKU-1", 2),
+    ]
+    first = lines.iloc[0]
+    assert first.item_price == "24732.00" and first.tracking_number == "443656408532"
+    assert first.placed_at.to_pydatetime() == at(2026, 3, 4, 21, 57, 28)
+    assert first.shipped_at.to_pydatetime() == at(2026, 3, 5, 10, 58, 19)
+    both = lines.iloc[1]
+    # shipped when its last unit left, with that parcel's number; its units' price each
+    assert both.shipped_at.to_pydatetime() == at(2026, 3, 5, 6, 20, 55)
+    assert both.tracking_number == "443658000001"
+    assert both.item_price == "38880.00" and both.shipping_fee == "350.00"
+    assert lines.iloc[2].item_price == "12366.00"  # item-price is of the row's two units
 
 
 # --- Etsy Sold Order Items --------------------------------------------------------------------
