@@ -81,6 +81,7 @@ AMAZON_SHIPMENTS_REQUIRED = (
 )
 ETSY_ITEMS_REQUIRED = ("sale date", "order id", "transaction id", "listing id", "quantity", "price")
 EBAY_REQUIRED = ("sales record number", "order number", "custom label", "sold for", "sale date")
+WOOCOMMERCE_ANALYTICS_ORDERS = ("order #", "product(s)", "items sold", "net sales")
 ETSY_ORDERS_REQUIRED = ("sale date", "order id", "number of items", "order total")
 APP_ORDER_COLUMNS = ORDER_COLUMNS  # the app's own order CSV
 # The attributes Google Merchant Center, Meta and TikTok all require of a product feed (the
@@ -95,8 +96,8 @@ class Detected:
     """What a header looks like: a format key, what it holds and a name for people."""
 
     # app_orders, app_impressions, tiktok_orders, shopify_orders, amazon_orders,
-    # amazon_shipments,
-    # etsy_order_items, etsy_orders (refused), ebay_orders, shopify_products, woocommerce_products,
+    # amazon_shipments, etsy_order_items, ebay_orders, etsy_orders and
+    # woocommerce_analytics_orders (refused), shopify_products, woocommerce_products,
     # product_feed, unknown
     key: str
     kind: str  # orders, impressions, products, unknown
@@ -122,9 +123,11 @@ def detect_format(header: Iterable[object]) -> Detected:
         return Detected("etsy_order_items", "orders", "Etsy Sold Order Items")
     if set(EBAY_REQUIRED) <= cols:
         return Detected("ebay_orders", "orders", "eBay Orders report")
+    # order totals only: refused by order_file_open, saying which download to take
     if set(ETSY_ORDERS_REQUIRED) <= cols:
-        # order totals only: refused by order_file_open, saying which download to take
         return Detected("etsy_orders", "unknown", "Etsy Sold Orders")
+    if set(WOOCOMMERCE_ANALYTICS_ORDERS) <= cols:
+        return Detected("woocommerce_analytics_orders", "unknown", "WooCommerce Analytics orders")
     if {"handle", "variant sku"} <= cols or {"handle", "title", "variant price"} <= cols:
         return Detected("shopify_products", "products", "Shopify products export")
     if cols & {"id", "sku"} and len(cols & WOOCOMMERCE_EXPORT_MARKERS) >= 2:

@@ -546,12 +546,20 @@ class OrderFile:
         return lines, errors, len(fields)
 
 
-# One row per order: an order's items, their SKUs and quantities are not in it
-ETSY_ORDERS_REFUSAL = (
-    "This file looks like Etsy's Sold Orders download (one row per order, without each "
-    "item's SKU and quantity): download Sold Order Items instead (Shop Manager > Settings > "
-    "Options > Download Data) and upload that."
-)
+# Downloads of one row per order: an order's items, their SKUs and quantities are not in
+# them, so no column mapping can read them either
+ORDER_SUMMARY_REFUSALS = {
+    "etsy_orders": (
+        "This file looks like Etsy's Sold Orders download (one row per order, without each "
+        "item's SKU and quantity): download Sold Order Items instead (Shop Manager > "
+        "Settings > Options > Download Data) and upload that."
+    ),
+    "woocommerce_analytics_orders": (
+        "This file looks like the orders download of WooCommerce Analytics (one row per "
+        "order, its products by name in one cell, without SKUs): export the orders with one "
+        "row per item and its SKU (an order export plugin does) and upload that."
+    ),
+}
 
 
 def order_file_open(
@@ -584,8 +592,8 @@ def order_file_open(
             raise FileError("The column mapping does not fit this file: " + "; ".join(problems))
         detected = Detected("mapped", "orders", "export read through a column mapping")
     elif detected.kind != "orders":
-        if detected.key == "etsy_orders":
-            raise FileError(ETSY_ORDERS_REFUSAL)
+        if detected.key in ORDER_SUMMARY_REFUSALS:
+            raise FileError(ORDER_SUMMARY_REFUSALS[detected.key])
         if detected.kind == "unknown":
             raise FileError(
                 "This file's columns are not a format we recognise (TikTok Shop, Shopify, "

@@ -172,6 +172,20 @@ def test_etsy_items_resaved_by_excel_keep_the_files_rule():
     assert lines.iloc[0].placed_at.to_pydatetime() == at(2026, 3, 14)
 
 
+def test_woocommerce_analytics_orders_is_refused_saying_why():
+    # Analytics > Orders > Download: one row per order, its products by name in one cell
+    data = (
+        b"Date,Order #,Status,Customer,Customer type,Product(s),Items sold,Coupon(s),"
+        b"Net Sales,Attribution\n"
+        b'2026-03-14,1042,Completed,Jane Doe,new,"2x Mug, 1x Plate",3,,44.00,Direct\n'
+    )
+    with pytest.raises(FileError) as refused:
+        order_file_open(data)
+    message = str(refused.value)
+    assert "WooCommerce Analytics" in message and "one row per order" in message
+    assert "map its columns" not in message
+
+
 def test_etsy_sold_orders_is_refused_naming_the_items_download():
     data = (ETSY_ORDERS_HEADER + "\n").encode()
     with pytest.raises(FileError) as refused:
