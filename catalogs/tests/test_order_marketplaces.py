@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+from django.core.management import call_command
 
 from catalogs import order_files
 from catalogs.models import Order
@@ -325,3 +326,20 @@ def test_ebay_report_imports(tenant_a, catalog):
     assert result.format_label == "eBay Orders report"
     assert (result.lines, result.orders, result.written, result.refused) == (3, 2, 3, 0)
     assert result.shipped == 1
+
+
+@pytest.mark.django_db
+def test_command_imports_the_amazon_txt_and_the_ebay_csv_as_downloaded(
+    tmp_path, tenant_a, catalog, capsys
+):
+    amazon = tmp_path / "All Orders.txt"
+    amazon.write_bytes(amazon_txt(amazon_row()))
+    call_command("import_orders", "--catalog", str(catalog.pk), str(amazon), "--no-score")
+    out, _ = capsys.readouterr()
+    assert "Amazon All Orders report" in out and "1 order rows saved" in out
+    ebay = tmp_path / "eBay-OrdersReport-Mar-31-2026.csv"
+    ebay.write_bytes(ebay_report())
+    call_command("import_orders", "--catalog", str(catalog.pk), str(ebay), "--no-score")
+    out, err = capsys.readouterr()
+    assert "eBay Orders report" in out and "3 order rows saved" in out
+    assert not err
