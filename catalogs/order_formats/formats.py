@@ -61,6 +61,7 @@ from .marketplaces import (
 )
 from .values import (
     MIXED_DATES,
+    SHORTENED,
     TOO_LARGE,
     by_unique,
     clean_text,
@@ -72,6 +73,7 @@ from .values import (
     parse_money,
     parse_times,
     refusals_named,
+    spreadsheet_shortened,
     tracking_numbers_check,
 )
 
@@ -329,6 +331,7 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
     for name, (_, problems) in checked.items():
         for message in problems.dropna().unique():  # rare: one refusal per distinct reason
             refuse(problems.eq(message), name, message)
+        refuse(spreadsheet_shortened(out[name]), name, SHORTENED, out[name])
 
     qty = parse_count(fields["quantity"], decimal_comma=options.decimal_comma)
     refuse(qty["too_large"], "quantity", TOO_LARGE, fields["quantity"])

@@ -30,6 +30,8 @@ from catalogs.tests.export_samples import (
     etsy_csv,
     etsy_row,
     lines_of,
+    tiktok_csv,
+    tiktok_row,
     xlsx_as_excel_saves,
 )
 from catalogs.tests.factories import CatalogFactory, ProductFactory
@@ -274,6 +276,29 @@ def test_rows_of_bare_delimiters_around_an_export_are_not_lines(chunk_rows):
     lines, errors = lines_of(opened)
     assert not errors
     assert list(lines.line) == [3, 4, 5]
+
+
+# --- files a spreadsheet saved again ---------------------------------------------------------
+
+
+def test_ids_a_spreadsheet_shortened_are_refused_not_merged():
+    # Excel shows an 18-digit TikTok order id as 5.76461E+17 and saves it so: two orders
+    # become one id, and 12-digit tracking numbers lose their last digits
+    data = tiktok_csv(
+        tiktok_row(order_id="5.76461E+17"),
+        tiktok_row(order_id="5.76461E+17", seller_sku="SKU-2"),
+        tiktok_row(order_id="576461413040442222", tracking="4.43656E+11"),
+        tiktok_row(order_id="576461413040442223", seller_sku="1E+05"),  # a SKU may read so
+    )
+    lines, errors = lines_of(order_file_open(data, tz="UTC"))
+    assert list(lines.order_id) == ["576461413040442223"]
+    assert [(e.line, e.column) for e in errors] == [
+        (2, "order_id"),
+        (3, "order_id"),
+        (4, "tracking_number"),
+    ]
+    assert "a spreadsheet shortened" in errors[0].message
+    assert "'5.76461E+17'" in errors[0].message
 
 
 # --- on PostgreSQL ----------------------------------------------------------------------------
