@@ -47,3 +47,39 @@ def order_level_fill(out: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
         first = out[name].where(out[name].ne("")).groupby(out["order_id"]).transform("first")
         out[name] = out[name].where(out[name].ne(""), first.fillna(""))
     return out
+
+
+# An order status as shops write it (WooCommerce, BigCommerce, Magento, PrestaShop …, a few
+# languages; WooCommerce's wc- prefix too). Partly refunded or shipped orders are neither.
+_STATUS = r"^(?:wc-)?(?:{})$"
+CANCELLED_STATUS = _STATUS.format(
+    r"cancell?ed|refunded|closed|declined|voided?|cancelad[oa]|annul[ée]e?|annullat[oa]"
+    r"|storniert|geannuleerd"
+)
+SHIPPED_STATUS = _STATUS.format(
+    r"shipped|completed?|delivered|fulfilled|enviad[oa]|entregue|entregad[oa]|conclu[íi]d[oa]"
+    r"|completad[oa]|versandt|versendet|geliefert|abgeschlossen|exp[ée]di[ée]e?|livr[ée]e?"
+    r"|spedit[oa]|consegnat[oa]|verzonden|afgerond"
+)
+UNPAID_STATUS = _STATUS.format(r"pending payment|awaiting payment|failed|pending")
+
+
+def status_applied(out: pd.DataFrame, status: pd.Series) -> pd.DataFrame:
+    """A mapped order status column read into the fields: a cancelled (or refunded) order's
+    lines are cancelled, a shipped (or completed, delivered) one's shipped, an unpaid one's
+    skipped. Where the file gives no time for it, the placed time stands for it: a
+    completed order is then not overdue, and a cancelled one counts as cancelled."""
+    status = lowered(status)
+    placed = out["placed_at"]
+    cancelled = status.str.match(CANCELLED_STATUS)
+    out["cancelled_at"] = out["cancelled_at"].mask(cancelled & out["cancelled_at"].eq(""), placed)
+    # a status gives no reason: other, as a marketplace's cancellation without one
+    out["cancel_reason"] = out["cancel_reason"].mask(
+        cancelled & out["cancel_reason"].eq(""), "other"
+    )
+    shipped = status.str.match(SHIPPED_STATUS) & out["shipped_at"].eq("")
+    delivered = out["delivered_at"]
+    out["shipped_at"] = out["shipped_at"].mask(shipped, delivered.where(delivered.ne(""), placed))
+    unpaid = status.str.match(UNPAID_STATUS)
+    out["skip"] = out["skip"].mask(unpaid, "unpaid order (not placed yet)")
+    return out

@@ -52,6 +52,7 @@ MAPPABLE_FIELDS = (
     "cancelled_at",
     "cancel_reason",
     "tracking_number",
+    "status",  # an order status: shipped, cancelled or unpaid by its wording (columns.py)
 )
 IMPRESSION_FIELDS = ("sku", "date", "impressions", "clicks")
 

@@ -28,7 +28,7 @@ from .columns import column as _col
 from .columns import has_words as _has
 from .columns import keyed as _keyed
 from .columns import lowered as _lowered
-from .columns import order_level_fill
+from .columns import order_level_fill, status_applied
 from .columns import tracking_column as _tracking
 from .detection import (
     APP_ORDER_COLUMNS,
@@ -258,14 +258,16 @@ def mapped_fields(frame: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
     for name in MAPPABLE_FIELDS:
         out[name] = clean_text(_col(f, cols, name)) if name in cols else ""
     out["tracking_number"] = _tracking(f, cols)
+    out["skip"] = ""
+    if "status" in cols:
+        out = status_applied(out, out.pop("status"))
     raw_reason = out["cancel_reason"].astype(str).str.strip()
     values = {header_key(k): v for k, v in mapping.cancel_values.items()}
     mapped = raw_reason.map(lambda v: values.get(header_key(v)) if v else "")
     guessed = cancel_reason_map(raw_reason)
     cancelled = out["cancelled_at"].ne("") | raw_reason.ne("")
     out["cancel_reason"] = mapped.fillna(guessed).where(cancelled, "")
-    out["skip"] = ""
-    return out
+    return out.drop(columns=["status"], errors="ignore")
 
 
 def app_fields(frame: pd.DataFrame) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from catalogs import order_files
 from catalogs.models import Order
-from catalogs.order_formats import detect_format, order_file_open, read_header
+from catalogs.order_formats import ColumnMapping, detect_format, order_file_open, read_header
 from catalogs.order_io import FileError
 from catalogs.tests.export_samples import (
     AMAZON_ALL_ORDERS_HEADER,
@@ -278,6 +278,73 @@ def test_rows_of_bare_delimiters_around_an_export_are_not_lines(chunk_rows):
     assert list(lines.line) == [3, 4, 5]
 
 
+# --- any other export, through a column mapping -----------------------------------------------
+
+# "Advanced Order Export For WooCommerce" with its default columns (shortened)
+WOOCOMMERCE_PLUGIN_HEADER = (
+    '"Order Number","Order Status","Order Date","Customer Note","First Name (Billing)",'
+    '"Item #",SKU,Name,"Product Variation",Quantity,"Quantity (- Refund)","Item Cost",'
+    '"Order Shipping Amount","Order Total Amount"'
+)
+
+
+def test_a_mapped_status_column_ships_and_cancels_lines():
+    rows = [
+        ("1041", "Completed", "SKU-1"),
+        ("1042", "Cancelled", "SKU-1"),
+        ("1043", "Refunded", "SKU-2"),
+        ("1044", "Processing", "SKU-1"),
+        ("1045", "Pending payment", "SKU-1"),
+        ("1046", "Partially refunded", "SKU-2"),
+    ]
+    data = "\n".join(
+        [WOOCOMMERCE_PLUGIN_HEADER]
+        + [
+            f"{number},{status},2026-03-14 10:00,,Jane,1,{sku},Mug,,2,2,17.00,5.00,39.00"
+            for number, status, sku in rows
+        ]
+    ).encode()
+    mapping = ColumnMapping(
+        columns={
+            "order_id": "Order Number",
+            "status": "Order Status",
+            "placed_at": "Order Date",
+            "sku": "SKU",
+            "quantity": "Quantity",
+            "item_price": "Item Cost",
+            "shipping_fee": "Order Shipping Amount",
+        }
+    )
+    lines, errors = lines_of(order_file_open(data, tz="UTC", mapping=mapping))
+    assert [(e.line, e.message) for e in errors] == [(6, "skipped: unpaid order (not placed yet)")]
+    by_id = lines.set_index("order_id")
+    placed = at(2026, 3, 14, 10)
+    # the file times neither: the placed time stands for both, so that a completed order
+    # is not overdue and a cancelled one counts as cancelled
+    assert by_id.loc["1041"].shipped_at.to_pydatetime() == placed
+    for cancelled in ("1042", "1043"):
+        assert by_id.loc[cancelled].cancelled_at.to_pydatetime() == placed
+        assert by_id.loc[cancelled].cancel_reason == "other"
+        assert pd.isna(by_id.loc[cancelled].shipped_at)
+    for open_line in ("1044", "1046"):
+        assert pd.isna(by_id.loc[open_line].shipped_at)
+        assert pd.isna(by_id.loc[open_line].cancelled_at)
+
+
+def test_a_mapped_status_keeps_the_files_own_times():
+    data = (
+        b"Order,Status,Ordered,Shipped,Cancelled,Item,Qty,Price\n"
+        b"A-1,Shipped,2026-03-14 10:00,2026-03-16 09:00,,SKU-1,1,10.00\n"
+        b"A-2,Canceled,2026-03-14 10:00,,2026-03-15 08:00,SKU-1,1,10.00\n"
+    )
+    columns = {"order_id": "Order", "status": "Status", "placed_at": "Ordered", "sku": "Item"}
+    columns |= {"shipped_at": "Shipped", "cancelled_at": "Cancelled", "item_price": "Price"}
+    lines, errors = lines_of(order_file_open(data, mapping=ColumnMapping(columns=columns)))
+    assert not errors
+    assert lines.iloc[0].shipped_at.to_pydatetime() == at(2026, 3, 16, 9)
+    assert lines.iloc[1].cancelled_at.to_pydatetime() == at(2026, 3, 15, 8)
+
+
 # --- files a spreadsheet saved again ---------------------------------------------------------
 
 
@@ -368,3 +435,42 @@ def test_command_imports_the_amazon_txt_and_the_ebay_csv_as_downloaded(
     out, err = capsys.readouterr()
     assert "eBay Orders report" in out and "3 order rows saved" in out
     assert not err
+
+
+@pytest.mark.django_db
+def test_the_mapping_form_offers_the_order_status(client, member, tenant_a, catalog):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from catalog_health.tenancy.roles import Role
+
+    client.force_login(member(tenant_a, Role.SELLER))
+    data = (
+        WOOCOMMERCE_PLUGIN_HEADER + "\n"
+        "1041,Completed,2026-03-14 10:00,,Jane,1,SKU-1,Mug,,2,2,17.00,5.00,39.00\n"
+        "1042,Cancelled,2026-03-14 11:00,,Jane,1,SKU-2,Plate,,1,1,9.00,5.00,14.00\n"
+    ).encode()
+    url = reverse(
+        "catalogs:catalog_upload", kwargs={"tenant_slug": tenant_a.slug, "catalog_id": catalog.pk}
+    )
+    file = SimpleUploadedFile("orders-export.csv", data)
+    response = client.post(url, {"kind": "orders", "file": file})
+    body = client.get(response.url).content.decode()
+    assert 'name="col_status"' in body and "Order status" in body
+    form = {
+        "save_mapping": "1",
+        "name": "WooCommerce plugin",
+        "col_order_id": "Order Number",
+        "col_status": "Order Status",
+        "col_placed_at": "Order Date",
+        "col_sku": "SKU",
+        "col_quantity": "Quantity",
+        "col_item_price": "Item Cost",
+        "col_shipping_fee": "Order Shipping Amount",
+    }
+    assert client.post(response.url, form).status_code == 302
+    client.post(response.url, {"date_order": ""})
+    lines = Order.objects.for_tenant(tenant_a)
+    assert lines.get(order_id="1041").shipped_at == at(2026, 3, 14, 10)
+    cancelled = lines.get(order_id="1042")
+    assert cancelled.cancelled_at == at(2026, 3, 14, 11) and cancelled.cancel_reason == "other"
