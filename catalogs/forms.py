@@ -179,6 +179,7 @@ class ColumnMappingForm(forms.Form):
         "cancelled_at": "Cancelled time",
         "cancel_reason": "Cancel reason",
         "tracking_number": "Tracking number",
+        "status": "Order status (shipped, completed, cancelled, refunded …)",
         "date": "Date",
         "impressions": "Impressions",
         "clicks": "Clicks",

@@ -1,5 +1,6 @@
-"""Order and impression files: marketplace exports (TikTok Shop, Shopify, mapped files)
-previewed and imported, and daily impression files. Every function takes the tenant."""
+"""Order and impression files: marketplace exports (TikTok Shop, Shopify, Amazon, Etsy, eBay,
+mapped files) previewed and imported, and daily impression files. Every function takes
+the tenant."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Order exports as sellers download them: recognise the source from the header and read
-TikTok Shop, Shopify and column-mapped files into the app's order lines.
+TikTok Shop, Shopify, Amazon, Etsy, eBay and column-mapped files into the app's order lines.
 
 Pure (pandas, no ORM). A file is read in chunks of strings; each chunk goes through two
 steps:

@@ -92,3 +92,13 @@ def without_line(frame: pd.DataFrame, line: int | None) -> pd.DataFrame:
     if line is None or not len(frame) or frame["line"].iat[0] > line:
         return frame
     return frame[frame["line"].ne(line)].reset_index(drop=True)
+
+
+def without_empty_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """frame without the rows whose every cell is empty: a spreadsheet saved again writes
+    its empty rows as bare delimiters (eBay's report has one under its header). They hold
+    no line, so they are neither lines nor problems."""
+    empty = frame.drop(columns="line").eq("").all(axis=1)
+    if not empty.any():
+        return frame
+    return frame[~empty].reset_index(drop=True)

@@ -52,6 +52,7 @@ MAPPABLE_FIELDS = (
     "cancelled_at",
     "cancel_reason",
     "tracking_number",
+    "status",  # an order status: shipped, cancelled or unpaid by its wording (columns.py)
 )
 IMPRESSION_FIELDS = ("sku", "date", "impressions", "clicks")
 
@@ -71,6 +72,18 @@ def header_signature(header: Iterable[object]) -> str:
 
 TIKTOK_REQUIRED = ("order id", "order status", "sku id", "seller sku", "quantity", "created time")
 SHOPIFY_REQUIRED = ("name", "created at", "lineitem quantity", "lineitem sku", "lineitem price")
+AMAZON_REQUIRED = ("amazon-order-id", "purchase-date", "order-status", "sku", "quantity")
+AMAZON_SHIPMENTS_REQUIRED = (
+    "amazon-order-id",
+    "shipment-id",
+    "shipment-date",
+    "sku",
+    "quantity-shipped",
+)
+ETSY_ITEMS_REQUIRED = ("sale date", "order id", "transaction id", "listing id", "quantity", "price")
+EBAY_REQUIRED = ("sales record number", "order number", "custom label", "sold for", "sale date")
+WOOCOMMERCE_ANALYTICS_ORDERS = ("order #", "product(s)", "items sold", "net sales")
+ETSY_ORDERS_REQUIRED = ("sale date", "order id", "number of items", "order total")
 APP_ORDER_COLUMNS = ORDER_COLUMNS  # the app's own order CSV
 # The attributes Google Merchant Center, Meta and TikTok all require of a product feed (the
 # id is TikTok's sku_id, Meta's retailer_id too), "g:" prefix or not: such a header is a
@@ -83,8 +96,10 @@ CHANNEL_FEED_REQUIRED = ("title", "price", "availability", "link")
 class Detected:
     """What a header looks like: a format key, what it holds and a name for people."""
 
-    # app_orders, app_impressions, tiktok_orders, shopify_orders, shopify_products,
-    # woocommerce_products, product_feed, unknown
+    # app_orders, app_impressions, tiktok_orders, shopify_orders, amazon_orders,
+    # amazon_shipments, etsy_order_items, ebay_orders, etsy_orders and
+    # woocommerce_analytics_orders (refused), shopify_products, woocommerce_products,
+    # product_feed, unknown
     key: str
     kind: str  # orders, impressions, products, unknown
     label: str
@@ -101,6 +116,19 @@ def detect_format(header: Iterable[object]) -> Detected:
         return Detected("tiktok_orders", "orders", "TikTok Shop order export")
     if set(SHOPIFY_REQUIRED) <= cols:
         return Detected("shopify_orders", "orders", "Shopify orders export")
+    if set(AMAZON_REQUIRED) <= cols:
+        return Detected("amazon_orders", "orders", "Amazon All Orders report")
+    if set(AMAZON_SHIPMENTS_REQUIRED) <= cols:
+        return Detected("amazon_shipments", "orders", "Amazon Fulfilled Shipments report")
+    if set(ETSY_ITEMS_REQUIRED) <= cols:
+        return Detected("etsy_order_items", "orders", "Etsy Sold Order Items")
+    if set(EBAY_REQUIRED) <= cols:
+        return Detected("ebay_orders", "orders", "eBay Orders report")
+    # order totals only: refused by order_file_open, saying which download to take
+    if set(ETSY_ORDERS_REQUIRED) <= cols:
+        return Detected("etsy_orders", "unknown", "Etsy Sold Orders")
+    if set(WOOCOMMERCE_ANALYTICS_ORDERS) <= cols:
+        return Detected("woocommerce_analytics_orders", "unknown", "WooCommerce Analytics orders")
     if {"handle", "variant sku"} <= cols or {"handle", "title", "variant price"} <= cols:
         return Detected("shopify_products", "products", "Shopify products export")
     if cols & {"id", "sku"} and len(cols & WOOCOMMERCE_EXPORT_MARKERS) >= 2:
@@ -270,14 +298,38 @@ def read_header(data: Source) -> list[str]:
     return [str(c) for c in frame.columns]
 
 
+# A line above the header that holds nothing (eBay's Orders report starts with a line of
+# bare commas; a sheet saved again keeps its empty first rows so): not the header.
+_EMPTY_LINE = re.compile(r'[\s,;"\ufeff]*')
+MAX_LINES_ABOVE_HEADER = 20
+
+
+def lines_above_header(data: Source) -> int:
+    """How many lines of a file come before its header row: blank ones, or ones of bare
+    delimiters and quotes (at most MAX_LINES_ABOVE_HEADER); a workbook's empty rows."""
+    if is_xlsx(data):
+        top = _read_xlsx(data, header=None, nrows=MAX_LINES_ABOVE_HEADER, above=0)
+        lines = [",".join(row) for row in top.fillna("").astype(str).itertuples(index=False)]
+    else:
+        lines = _head(data).decode("utf-8", errors="replace").splitlines()
+    above = 0
+    for line in lines[:MAX_LINES_ABOVE_HEADER]:
+        if not _EMPTY_LINE.fullmatch(line):
+            break
+        above += 1
+    return above
+
+
 def _delimiter(data: Source) -> str:
     """A text file's delimiter, chosen from its header row (order_io.csv_delimiter)."""
-    return csv_delimiter(_head(data).decode("utf-8", errors="replace"))
+    lines = _head(data).decode("utf-8", errors="replace").splitlines(keepends=True)
+    return csv_delimiter("".join(lines[lines_above_header(data) :]))
 
 
 def _read_csv_text(data: Source, **options):
     """pandas' CSV reader as every order file is read: comma, semicolon or tab separated as
-    its header row says, each cell as its text ("NA" stays "NA"), a BOM dropped."""
+    its header row says, each cell as its text ("NA" stays "NA"), a BOM and the lines above
+    the header dropped."""
     import pandas as pd
 
     return pd.read_csv(
@@ -286,6 +338,7 @@ def _read_csv_text(data: Source, **options):
         dtype=str,
         keep_default_na=False,
         encoding="utf-8-sig",
+        skiprows=lines_above_header(data),
         **options,
     )
 
@@ -321,13 +374,21 @@ def _check_xlsx(data: Source) -> None:
         )
 
 
-def _read_xlsx(data: Source, **kwargs) -> pd.DataFrame:
+def _read_xlsx(data: Source, above: int | None = None, **kwargs) -> pd.DataFrame:
+    """A workbook's first sheet as text; its header is under the empty rows above it."""
     import pandas as pd
 
     _check_xlsx(data)
+    if above is None:
+        above = lines_above_header(data)
     try:
         return pd.read_excel(
-            _open(data), dtype=str, keep_default_na=False, engine="openpyxl", **kwargs
+            _open(data),
+            dtype=str,
+            keep_default_na=False,
+            engine="openpyxl",
+            skiprows=above,
+            **kwargs,
         )
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise FileError(f"Not a readable XLSX workbook: {str(exc)[:200]}") from None
@@ -354,9 +415,10 @@ def read_chunks(
         yield from _read_csv_arrow(data, usecols=usecols, chunk_rows=chunk_rows)
         return
     if is_xlsx(data):
-        frame = _read_xlsx(data, usecols=usecols)
+        above = lines_above_header(data)
+        frame = _read_xlsx(data, above=above, usecols=usecols)
         frame = frame.fillna("").astype(str)
-        frame.insert(0, "line", np.arange(2, len(frame) + 2))
+        frame.insert(0, "line", np.arange(2 + above, len(frame) + 2 + above))
         for start in range(0, len(frame), chunk_rows):
             yield frame.iloc[start : start + chunk_rows].reset_index(drop=True)
         return
@@ -365,7 +427,7 @@ def read_chunks(
         reader = _read_csv_text(data, usecols=usecols, chunksize=chunk_rows, skip_blank_lines=True)
         # line numbers: blank lines are skipped by pandas, so this counts data rows; exports
         # have no blank lines in the middle (a quoted multi-line cell would shift it too)
-        first = 2
+        first = 2 + lines_above_header(data)
         for chunk in reader:
             chunk = chunk.reset_index(drop=True)
             chunk.insert(0, "line", np.arange(first, first + len(chunk)))
@@ -392,9 +454,12 @@ def _read_csv_arrow(
 
     _check_text(data)
     source = pa.BufferReader(data) if isinstance(data, bytes) else str(data)
+    above = lines_above_header(data)
     reader = pa_csv.open_csv(
         source,
-        read_options=pa_csv.ReadOptions(block_size=ARROW_BLOCK_BYTES, encoding="utf8"),
+        read_options=pa_csv.ReadOptions(
+            block_size=ARROW_BLOCK_BYTES, encoding="utf8", skip_rows=above
+        ),
         parse_options=pa_csv.ParseOptions(delimiter=_delimiter(data), newlines_in_values=False),
         convert_options=pa_csv.ConvertOptions(
             include_columns=usecols,
@@ -410,7 +475,7 @@ def _read_csv_arrow(
         raise pa.ArrowInvalid("a column was not read as text")
     pending: list[pa.RecordBatch] = []
     held = 0
-    first = 2
+    first = 2 + above
     for batch in reader:
         pending.append(batch)
         held += batch.num_rows

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
 import numpy as np
@@ -22,7 +23,13 @@ from ..order_io import (
     limit_or_now,
 )
 from ..rules import HAPPENED_TIMES, FutureLimit, future_time_error
-from .choices import date_order_settle, file_says, without_line
+from .choices import date_order_settle, file_says, without_empty_rows, without_line
+from .columns import column as _col
+from .columns import has_words as _has
+from .columns import keyed as _keyed
+from .columns import lowered as _lowered
+from .columns import order_level_fill, status_applied
+from .columns import tracking_column as _tracking
 from .detection import (
     APP_ORDER_COLUMNS,
     CHUNK_ROWS,
@@ -36,13 +43,25 @@ from .detection import (
     detect_format,
     header_key,
     is_blank,
+    lines_above_header,
     read_chunks,
     read_first_row,
     read_header,
     wrong_kind_message,
 )
+from .marketplaces import (
+    AMAZON_COLUMNS,
+    AMAZON_SHIPMENTS_COLUMNS,
+    EBAY_COLUMNS,
+    ETSY_ITEMS_COLUMNS,
+    amazon_fields,
+    amazon_shipments_fields,
+    ebay_fields,
+    etsy_items_fields,
+)
 from .values import (
     MIXED_DATES,
+    SHORTENED,
     TOO_LARGE,
     by_unique,
     clean_text,
@@ -54,6 +73,7 @@ from .values import (
     parse_money,
     parse_times,
     refusals_named,
+    spreadsheet_shortened,
     tracking_numbers_check,
 )
 
@@ -124,36 +144,6 @@ def cancel_reason_map(reason: pd.Series, by: pd.Series | None = None) -> pd.Seri
     out[buyer] = "buyer_request"
     out[by_unique(text, _has, OUT_OF_STOCK_WORDS)] = "out_of_stock"
     return out
-
-
-def _has(values: pd.Series, pattern: str) -> pd.Series:
-    return values.str.lower().str.contains(pattern, regex=True)
-
-
-def _col(frame: pd.DataFrame, columns: dict[str, str], name: str) -> pd.Series:
-    """A source column by its role ('' everywhere when the file does not have it)."""
-    source = columns.get(name)
-    if source is not None and source in frame:
-        return frame[source]
-    return pd.Series("", index=frame.index, dtype=object)
-
-
-def _tracking(frame: pd.DataFrame, columns: dict[str, str]) -> pd.Series:
-    """The tracking column's text, or None (unknown) on every line of a file without one: a
-    file that does not say is not a file saying "none" (docs/orders.md, Tracking numbers)."""
-    source = columns.get("tracking_number")
-    if source is not None and source in frame:
-        return clean_text(frame[source])
-    return pd.Series(None, index=frame.index, dtype=object)
-
-
-def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with its columns renamed to their header_key (the line column kept)."""
-    return frame.rename(columns=lambda c: c if c == "line" else header_key(c))
-
-
-def _lowered(values: pd.Series) -> pd.Series:
-    return clean_text(values).str.lower()
 
 
 def tiktok_fields(frame: pd.DataFrame) -> pd.DataFrame:
@@ -231,12 +221,7 @@ def shopify_fields(frame: pd.DataFrame) -> pd.DataFrame:
 
 def shopify_fill_order_level(out: pd.DataFrame) -> pd.DataFrame:
     """Copy each order's first-row cells to its later rows (same order id, empty cells)."""
-    for name in SHOPIFY_ORDER_LEVEL:
-        if name not in out:
-            continue
-        first = out[name].where(out[name].ne("")).groupby(out["order_id"]).transform("first")
-        out[name] = out[name].where(out[name].ne(""), first.fillna(""))
-    return out
+    return order_level_fill(out, SHOPIFY_ORDER_LEVEL)
 
 
 @dataclass
@@ -273,14 +258,16 @@ def mapped_fields(frame: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
     for name in MAPPABLE_FIELDS:
         out[name] = clean_text(_col(f, cols, name)) if name in cols else ""
     out["tracking_number"] = _tracking(f, cols)
+    out["skip"] = ""
+    if "status" in cols:
+        out = status_applied(out, out.pop("status"))
     raw_reason = out["cancel_reason"].astype(str).str.strip()
     values = {header_key(k): v for k, v in mapping.cancel_values.items()}
     mapped = raw_reason.map(lambda v: values.get(header_key(v)) if v else "")
     guessed = cancel_reason_map(raw_reason)
     cancelled = out["cancelled_at"].ne("") | raw_reason.ne("")
     out["cancel_reason"] = mapped.fillna(guessed).where(cancelled, "")
-    out["skip"] = ""
-    return out
+    return out.drop(columns=["status"], errors="ignore")
 
 
 def app_fields(frame: pd.DataFrame) -> pd.DataFrame:
@@ -346,6 +333,7 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
     for name, (_, problems) in checked.items():
         for message in problems.dropna().unique():  # rare: one refusal per distinct reason
             refuse(problems.eq(message), name, message)
+        refuse(spreadsheet_shortened(out[name]), name, SHORTENED, out[name])
 
     qty = parse_count(fields["quantity"], decimal_comma=options.decimal_comma)
     refuse(qty["too_large"], "quantity", TOO_LARGE, fields["quantity"])
@@ -358,6 +346,8 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
         refuse(money["bad"], name, "must be an amount like 12.50", fields[name])
         out[name] = money["amount"]
     refuse(out["item_price"].eq(""), "item_price", "is required")
+    if "price_covers_quantity" in fields:  # the price of all of the line's units (Amazon)
+        out["item_price"] = _unit_prices(out["item_price"], out["quantity"])
     out["shipping_fee"] = out["shipping_fee"].where(out["shipping_fee"].ne(""), "0.00")
 
     times = {}
@@ -402,18 +392,44 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
     return good[list(OUT_COLUMNS)], errors
 
 
+def _unit_prices(totals: pd.Series, quantities: pd.Series) -> pd.Series:
+    """Amounts (text, two decimals) of several units -> the amount of one, to the cent."""
+    many = totals.ne("") & (quantities > 1)
+    if not many.any():
+        return totals
+    cent = Decimal("0.01")
+    per_unit = [
+        str((Decimal(total) / int(n)).quantize(cent, rounding=ROUND_HALF_UP))
+        for total, n in zip(totals[many], quantities[many], strict=True)
+    ]
+    return totals.mask(many, pd.Series(per_unit, index=totals[many].index, dtype=object))
+
+
 FORMAT_FIELDS = {
     "tiktok_orders": tiktok_fields,
     "shopify_orders": shopify_fields,
+    "amazon_orders": amazon_fields,
+    "amazon_shipments": amazon_shipments_fields,
+    "etsy_order_items": etsy_items_fields,
+    "ebay_orders": ebay_fields,
     "app_orders": app_fields,
 }
+# The built-in formats read through a table of their columns (role -> header key)
+BUILT_IN_COLUMNS = {
+    "tiktok_orders": TIKTOK_COLUMNS,
+    "shopify_orders": SHOPIFY_COLUMNS,
+    "amazon_orders": AMAZON_COLUMNS,
+    "amazon_shipments": AMAZON_SHIPMENTS_COLUMNS,
+    "etsy_order_items": ETSY_ITEMS_COLUMNS,
+    "ebay_orders": EBAY_COLUMNS,
+}
+ORDER_LEVEL_FORMATS = ("shopify_orders", "ebay_orders")
 
 
 def source_columns(key: str, mapping: ColumnMapping | None, fields: Iterable[str]) -> list[str]:
     """The header names (loose keys) of the columns a format reads some fields from."""
-    built_in = {"tiktok_orders": TIKTOK_COLUMNS, "shopify_orders": SHOPIFY_COLUMNS}
-    if key in built_in:
-        return [built_in[key][n] for n in fields if n in built_in[key]]
+    if key in BUILT_IN_COLUMNS:
+        return [BUILT_IN_COLUMNS[key][n] for n in fields if n in BUILT_IN_COLUMNS[key]]
     if key == "app_orders":
         return [n for n in fields if n in APP_ORDER_COLUMNS]
     if mapping:
@@ -447,10 +463,8 @@ class OrderFile:
     @property
     def used_columns(self) -> set[str]:
         key = self.detected.key
-        if key == "tiktok_orders":
-            used = set(TIKTOK_COLUMNS.values())
-        elif key == "shopify_orders":
-            used = set(SHOPIFY_COLUMNS.values())
+        if key in BUILT_IN_COLUMNS:
+            used = set(BUILT_IN_COLUMNS[key].values())
         elif key == "app_orders":
             used = set(APP_ORDER_COLUMNS)
         else:
@@ -470,17 +484,19 @@ class OrderFile:
     def chunks(self) -> Iterator[tuple[pd.DataFrame, list[RowError], int]]:
         """(typed lines, row errors, rows read) per chunk of the file."""
         carry: pd.DataFrame | None = None
-        shopify = self.detected.key == "shopify_orders" and self.mapping is None
+        # formats whose order cells sit on one of its rows: an order's rows are read together
+        by_order = self.detected.key in ORDER_LEVEL_FORMATS and self.mapping is None
         used = self.used_columns
         usecols = [h for h in self.header if header_key(h) in used]
         for frame in self._frames(usecols):
             if self.verify is not None:
                 self._check(frame, *self.verify)
-            if shopify:
+            if by_order:
                 # an order's rows may straddle two chunks: its later rows need its first
                 if carry is not None:
                     frame = pd.concat([carry, frame], ignore_index=True)
-                ids = clean_text(_col(_keyed(frame), SHOPIFY_COLUMNS, "order_id"))
+                columns = BUILT_IN_COLUMNS[self.detected.key]
+                ids = clean_text(_col(_keyed(frame), columns, "order_id"))
                 tail = ids.eq(ids.iloc[-1]) if len(ids) else ids.astype(bool)
                 # the rows of the chunk's last order wait for the next chunk
                 carry, frame = frame[tail], frame[~tail]
@@ -493,19 +509,20 @@ class OrderFile:
     def _frames(self, usecols: list[str]) -> Iterator[pd.DataFrame]:
         """The file's frames, without skip_line."""
         for frame in self._read_frames(usecols):
-            frame = without_line(frame, self.skip_line)
+            frame = without_empty_rows(without_line(frame, self.skip_line))
             if len(frame):
                 yield frame
 
     def _read_frames(self, usecols: list[str]) -> Iterator[pd.DataFrame]:
         """The file's frames; when pyarrow fails on a later block (a ragged row, a quoted
         line break), pandas reads on from the first line not yielded yet."""
-        next_line = 2
+        next_line = 0
         try:
             for frame in read_chunks(
                 self.data, usecols=usecols, chunk_rows=self.chunk_rows, engine=self.engine
             ):
-                next_line += len(frame)
+                if len(frame):
+                    next_line = int(frame["line"].iat[-1]) + 1
                 yield frame
             return
         except pa.ArrowException:
@@ -528,8 +545,26 @@ class OrderFile:
                 raise FileError(MIXED_DECIMAL_MARKS)
 
     def _typed(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[RowError], int]:
-        lines, errors = typed_lines(self._fields(frame), self.options)
-        return lines, errors, len(frame)
+        # rows a format drops (eBay's footer and order rows) are not lines read
+        fields = self._fields(frame)
+        lines, errors = typed_lines(fields, self.options)
+        return lines, errors, len(fields)
+
+
+# Downloads of one row per order: an order's items, their SKUs and quantities are not in
+# them, so no column mapping can read them either
+ORDER_SUMMARY_REFUSALS = {
+    "etsy_orders": (
+        "This file looks like Etsy's Sold Orders download (one row per order, without each "
+        "item's SKU and quantity): download Sold Order Items instead (Shop Manager > "
+        "Settings > Options > Download Data) and upload that."
+    ),
+    "woocommerce_analytics_orders": (
+        "This file looks like the orders download of WooCommerce Analytics (one row per "
+        "order, its products by name in one cell, without SKUs): export the orders with one "
+        "row per item and its SKU (an order export plugin does) and upload that."
+    ),
+}
 
 
 def order_file_open(
@@ -562,10 +597,13 @@ def order_file_open(
             raise FileError("The column mapping does not fit this file: " + "; ".join(problems))
         detected = Detected("mapped", "orders", "export read through a column mapping")
     elif detected.kind != "orders":
+        if detected.key in ORDER_SUMMARY_REFUSALS:
+            raise FileError(ORDER_SUMMARY_REFUSALS[detected.key])
         if detected.kind == "unknown":
             raise FileError(
-                "This file's columns are not a format we recognise (TikTok Shop, Shopify or "
-                "our own CSV): map its columns once and the mapping is used next time."
+                "This file's columns are not a format we recognise (TikTok Shop, Shopify, "
+                "Amazon All Orders or Fulfilled Shipments, Etsy Sold Order Items, eBay Orders "
+                "or our own CSV): map its columns once and the mapping is used next time."
             )
         raise FileError(wrong_kind_message(detected, "order lines"))
     by_key = {header_key(h): h for h in header}
@@ -573,7 +611,7 @@ def order_file_open(
     if detected.key == "tiktok_orders" and tiktok_description_row(
         read_first_row(data, by_key[TIKTOK_COLUMNS["order_id"]])
     ):
-        skip_line = DESCRIPTION_LINE
+        skip_line = DESCRIPTION_LINE + lines_above_header(data)
     time_cols, money_cols, count_cols = (
         [by_key[c] for c in source_columns(detected.key, mapping, fields) if c in by_key]
         for fields in (TIME_FIELDS, MONEY_FIELDS, ("quantity",))

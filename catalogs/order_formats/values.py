@@ -133,6 +133,22 @@ def identifiers_check(values: pd.Series, *, max_length: int) -> tuple[pd.Series,
     return values, problems.mask(too_long, f"is longer than {max_length} characters")
 
 
+# A long number a spreadsheet displays in scientific notation is saved so: 5.76461E+17 for
+# an 18-digit order id, 4.43656E+11 for a 12-digit tracking number. Its last digits are
+# gone, and ids that differed in them are now one. Six significant digits and an exponent
+# of two digits, as Excel writes them, so that a SKU like 1E+05 is still read.
+_SHORTENED = r"^[1-9]\.[0-9]{1,14}[Ee]\+[0-9]{2}$"
+SHORTENED = (
+    "is a long number a spreadsheet shortened: its last digits are lost; export the file "
+    "again, or format the column as text before saving it"
+)
+
+
+def spreadsheet_shortened(values: pd.Series) -> pd.Series:
+    """Where a column's value is a number a spreadsheet wrote in scientific notation."""
+    return values.str.match(_SHORTENED)
+
+
 def tracking_numbers_check(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The tracking numbers trimmed of outer junk, and what is wrong with each (NaN when
     nothing), by the rule every entry keeps to (catalogs.rules): pasted_text_check."""

@@ -133,6 +133,34 @@ SHOPIFY_ORDERS = (
 ).encode()
 
 
+def xlsx_as_excel_saves(csv_data: bytes) -> bytes:
+    """A CSV opened in a spreadsheet and saved as XLSX, row for row: its empty cells and
+    rows (a line of bare commas) stay empty, above the header too."""
+    import csv
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in csv.reader(io.StringIO(csv_data.decode("utf-8-sig"))):
+        sheet.append([cell or None for cell in row] or [None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def lines_of(order_file):
+    """An opened order file's typed lines (one frame) and row errors, all chunks read."""
+    import pandas as pd
+
+    frames, errors = [], []
+    for lines, errs, _ in order_file.chunks():
+        frames.append(lines)
+        errors.extend(errs)
+    return pd.concat(frames, ignore_index=True), errors
+
+
 def csv_cell(text: str) -> str:
     """text as one quoted CSV cell."""
     return '"' + text.replace('"', '""') + '"'
@@ -150,3 +178,189 @@ def xlsx_of(csv_data: bytes) -> bytes:
     buffer = io.BytesIO()
     frame.to_excel(buffer, index=False, engine="openpyxl")
     return buffer.getvalue()
+
+
+# Amazon Seller Central's "All Orders" report (Reports > Fulfillment > All Orders, a
+# tab-separated .txt): one row per order item; item-price is the price of all of the row's
+# units; statuses per order and per item.
+AMAZON_ALL_ORDERS_HEADER = "\t".join(
+    [
+        "amazon-order-id", "merchant-order-id", "purchase-date", "last-updated-date",
+        "order-status", "fulfillment-channel", "sales-channel", "order-channel", "url",
+        "ship-service-level", "product-name", "sku", "asin", "item-status", "quantity",
+        "currency", "item-price", "item-tax", "shipping-price", "shipping-tax",
+        "gift-wrap-price", "gift-wrap-tax", "item-promotion-discount",
+        "ship-promotion-discount", "ship-city", "ship-state", "ship-postal-code",
+        "ship-country", "promotion-ids", "is-business-order", "purchase-order-number",
+        "price-designation",
+    ]
+)  # fmt: skip
+
+
+def amazon_row(
+    *,
+    order_id="112-9739103-0000001",
+    purchased="2026-03-14T21:05:11+00:00",
+    updated="2026-03-15T10:00:00+00:00",
+    order_status="Shipped",
+    item_status="Shipped",
+    sku="SKU-1",
+    quantity="2",
+    currency="USD",
+    price="59.90",
+    shipping="4.99",
+) -> str:
+    cells = [
+        order_id, "", purchased, updated, order_status, "Merchant", "Amazon.com", "", "",
+        "Standard", "Shirt, blue", sku, "B0TEST0001", item_status, quantity, currency, price,
+        "0.00", shipping, "0.00", "", "", "", "", "AUSTIN", "TX", "78701", "US", "", "false",
+        "", "",
+    ]  # fmt: skip
+    return "\t".join(cells)
+
+
+def amazon_txt(*rows: str) -> bytes:
+    return (AMAZON_ALL_ORDERS_HEADER + "\n" + "\n".join(rows) + "\n").encode()
+
+
+# Etsy's "Sold Order Items" download (Shop Manager > Settings > Options > Download Data,
+# EtsySoldOrderItems<year>-<month>.csv): one row per item, dates month-first with a two-digit
+# year, the order's shipping on each of its items.
+ETSY_ORDER_ITEMS_HEADER = (
+    "Sale Date,Item Name,Buyer,Quantity,Price,Coupon Code,Coupon Details,Discount Amount,"
+    "Shipping Discount,Order Shipping,Order Sales Tax,Item Total,Currency,Transaction ID,"
+    "Listing ID,Date Paid,Date Shipped,Ship Name,Ship Address1,Ship Address2,Ship City,"
+    "Ship State,Ship Zipcode,Ship Country,Order ID,Variations,Order Type,Listings Type,"
+    "Payment Type,InPerson Discount,InPerson Location,VAT Paid by Buyer,SKU"
+)
+
+
+def etsy_row(
+    *,
+    sold="03/14/26",
+    name="Mug",
+    quantity="2",
+    price="34.00",
+    shipping="8.00",
+    currency="USD",
+    transaction="4001",
+    listing="1501",
+    paid="03/14/26",
+    shipped="03/16/26",
+    order_id="3001",
+    sku="SKU-1",
+) -> str:
+    cells = [
+        sold, name, "janedoe", quantity, price, "", "", "0", "0", shipping, "0", "68.00",
+        currency, transaction, listing, paid, shipped, "Jane Doe", "1 Main St", "", "Austin",
+        "TX", "78701", "United States", order_id, "", "online", "listing", "online_cc", "",
+        "", "", sku,
+    ]  # fmt: skip
+    return ",".join(cells)
+
+
+def etsy_csv(*rows: str) -> bytes:
+    return (ETSY_ORDER_ITEMS_HEADER + "\n" + "\n".join(rows) + "\n").encode()
+
+
+# Etsy's "Sold Orders" download: one row per order, no item's SKU or quantity.
+ETSY_ORDERS_HEADER = (
+    "Sale Date,Order ID,Buyer User ID,Full Name,First Name,Last Name,Number of Items,"
+    "Payment Method,Date Shipped,Street 1,Street 2,Ship City,Ship State,Ship Zipcode,"
+    "Ship Country,Currency,Order Value,Coupon Code,Coupon Details,Discount Amount,"
+    "Shipping Discount,Shipping,Sales Tax,Order Total,Status,Card Processing Fees,Order Net,"
+    "Adjusted Order Total,Adjusted Card Processing Fees,Adjusted Net Order Amount,Buyer,"
+    "Order Type,Payment Type,InPerson Discount,InPerson Location,SKU"
+)
+
+
+# eBay Seller Hub's Orders report (Reports > Downloads > Orders, CSV): a line of bare commas
+# above the header and one under it, one row per item (an order of several items first has
+# a row of its own with the order's cells), then a footer naming the count and the seller.
+EBAY_ORDERS_HEADER = [
+    "Sales Record Number", "Order Number", "Buyer Username", "Buyer Name", "Buyer Email",
+    "Buyer Note", "Buyer Address 1", "Buyer Address 2", "Buyer City", "Buyer State",
+    "Buyer Zip", "Buyer Country", "Buyer Tax Identifier Name", "Buyer Tax Identifier Value",
+    "Ship To Name", "Ship To Phone", "Ship To Address 1", "Ship To Address 2", "Ship To City",
+    "Ship To State", "Ship To Zip", "Ship To Country", "Item Number", "Item Title",
+    "Custom Label", "Sold Via Promoted Listings", "Quantity", "Sold For",
+    "Shipping And Handling", "Item Location", "Item Zip Code", "Item Country",
+    "eBay Collect And Remit Tax Rate", "eBay Collect And Remit Tax Type",
+    "eBay Reference Name", "eBay Reference Value", "Tax Status", "Seller Collected Tax",
+    "eBay Collected Tax", "Electronic Waste Recycling Fee", "Mattress Recycling Fee",
+    "Battery Recycling Fee", "White Goods Disposal Tax", "Tire Recycling Fee",
+    "Additional Fee", "Lumber Fee", "Prepaid Wireless Fee",
+    "Road Improvement And Food Delivery Fee", "eBay Collected Charges", "Total Price",
+    "eBay Collected Tax and Fees Included in Total", "Payment Method", "Sale Date",
+    "Paid On Date", "Ship By Date", "Minimum Estimated Delivery Date",
+    "Maximum Estimated Delivery Date", "Shipped On Date", "Feedback Left",
+    "Feedback Received", "My Item Note", "PayPal Transaction ID", "Shipping Service",
+    "Tracking Number", "Transaction ID", "Variation Details", "Global Shipping Program",
+    "Global Shipping Reference ID", "Click And Collect", "Click And Collect Reference Number",
+    "eBay Plus", "Authenticity Verification Program", "Authenticity Verification Status",
+    "Authenticity Verification Outcome Reason", "PSA Vault Program", "Vault Fulfillment Type",
+    "eBay Fulfillment Program", "Tax City", "Tax State", "Tax Zip", "Tax Country",
+    "eBay International Shipping",
+]  # fmt: skip
+
+
+def ebay_row(**cells: str) -> str:
+    """One row of the eBay report, cells by column name (the others empty)."""
+    row = dict.fromkeys(EBAY_ORDERS_HEADER, "")
+    for name, value in cells.items():
+        assert name in row, name
+        row[name] = value
+    return ",".join(csv_cell(v) if "," in v else v for v in row.values())
+
+
+def ebay_csv(*rows: str, records: int = 1) -> bytes:
+    blank = "," * (len(EBAY_ORDERS_HEADER) - 1)
+    header = ",".join(f'"{h}"' for h in EBAY_ORDERS_HEADER)
+    footer = [
+        f'{records},"record(s) downloaded","from Mar-01-26 to Mar-31-26"',
+        "",
+        "Seller ID : shop",
+    ]
+    return "\n".join([blank, header, blank, *rows, "", *footer, ""]).encode()
+
+
+# Amazon's "Amazon Fulfilled Shipments" report (Reports > Fulfillment > Sales, FBA): one row
+# per item of a shipment; an item whose units left in two shipments has a row in each.
+AMAZON_SHIPMENTS_HEADER = "\t".join(
+    [
+        "amazon-order-id", "merchant-order-id", "shipment-id", "shipment-item-id",
+        "amazon-order-item-id", "merchant-order-item-id", "purchase-date", "payments-date",
+        "shipment-date", "reporting-date", "buyer-email", "buyer-name", "buyer-phone-number",
+        "sku", "product-name", "quantity-shipped", "currency", "item-price", "item-tax",
+        "shipping-price", "shipping-tax", "gift-wrap-price", "gift-wrap-tax",
+        "ship-service-level", "recipient-name", "ship-address-1", "ship-address-2",
+        "ship-address-3", "ship-city", "ship-state", "ship-postal-code", "ship-country",
+        "ship-phone-number", "bill-address-1", "bill-address-2", "bill-address-3", "bill-city",
+        "bill-state", "bill-postal-code", "bill-country", "item-promotion-discount",
+        "ship-promotion-discount", "carrier", "tracking-number", "estimated-arrival-date",
+        "fulfillment-center-id", "fulfillment-channel", "sales-channel",
+    ]
+)  # fmt: skip
+
+
+def amazon_shipment_row(
+    *,
+    order_id="249-0814575-0394263",
+    shipment="Dlvj7BYxk",
+    purchased="2026-03-05T06:57:28+09:00",
+    paid="2026-03-05T19:58:19+09:00",
+    shipped="2026-03-05T19:58:19+09:00",
+    sku="SKU-1",
+    quantity="1",
+    price="24732.00",
+    shipping="0.00",
+    tracking="443656408532",
+) -> str:
+    cells = [
+        order_id, "", shipment, "DHf2GPpHR", "67225985676654", "", purchased, paid, shipped,
+        "2026-03-05T22:58:25+09:00", "buyer@marketplace.amazon.co.jp", "", "", sku, "Toaster",
+        quantity, "JPY", price, "0.00", shipping, "0.00", "0.00", "0.00", "Expedited", "", "",
+        "", "", "", "Tokyo", "120-0026", "JP", "", "", "", "", "", "", "", "", "0.00", "0.00",
+        "YAMATO", tracking, "2026-03-06T20:00:00+09:00", "HND3", "AFN", "Amazon.co.jp",
+    ]  # fmt: skip
+    return "\t".join(cells)

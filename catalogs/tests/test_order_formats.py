@@ -29,6 +29,7 @@ from catalogs.tests.export_samples import (
     SHOPIFY_ORDERS,
     TIKTOK_DESCRIPTIONS,
     TIKTOK_HEADER,
+    lines_of,
     tiktok_csv,
     tiktok_row,
     xlsx_of,
@@ -42,14 +43,6 @@ WOOCOMMERCE_PRODUCTS_HEADER = [
     "Low stock amount", "Backorders allowed?", "Sold individually?", "Weight (kg)",
     "Sale price", "Regular price", "Categories", "Tags", "Images", "Parent", "Brands",
 ]  # fmt: skip
-
-
-def lines_of(order_file):
-    frames, errors = [], []
-    for lines, errs, _ in order_file.chunks():
-        frames.append(lines)
-        errors.extend(errs)
-    return pd.concat(frames, ignore_index=True), errors
 
 
 # --- recognising the source --------------------------------------------------------------
