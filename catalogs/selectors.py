@@ -111,6 +111,33 @@ def product_page(
     return keyset_paginate(qs, sort=field, cursor=cursor, page_size=size)
 
 
+PRODUCT_EXPORT_FIELDS = {
+    "id": "sku",
+    "title": "title",
+    "availability": "availability",
+    "price": "price",
+    "sale_price": "sale_price",
+    "currency": "currency",
+    "inventory_quantity": "inventory_quantity",
+    "review_status": "review_status",
+    "brand": "brand",
+    "gtin": "gtin",
+    "mpn": "mpn",
+    "condition": "condition",
+    "item_group_id": "item_group_id",
+    "link": "link",
+    "image_link": "image_link",
+    "last_changed": "last_changed_at",
+}
+
+
+def product_export_rows(*, tenant: Tenant, catalog: Catalog, filters: dict):
+    """Every product the list's filters match, in SKU order, as tuples of
+    PRODUCT_EXPORT_FIELDS: streamed in chunks (no page limit, a fixed number of queries)."""
+    qs = product_search(tenant=tenant, catalog=catalog, filters=filters).order_by("sku")
+    return qs.values_list(*PRODUCT_EXPORT_FIELDS.values()).iterator(chunk_size=2000)
+
+
 def product_by_sku(*, tenant: Tenant, sku: str, catalog_ids: list[int]) -> Product | None:
     """The product with this SKU in the first of these catalogs that has one. The catalog
     ids are spelled out so that the (tenant, catalog, sku) index serves the lookup."""

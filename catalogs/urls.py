@@ -8,6 +8,11 @@ urlpatterns = [
     path("catalogs/", views.CatalogListView.as_view(), name="catalog_list"),
     path("catalogs/<int:catalog_id>/", views.CatalogDetailView.as_view(), name="catalog_detail"),
     path(
+        "catalogs/<int:catalog_id>/products.csv",
+        views.ProductExportView.as_view(),
+        name="product_export",
+    ),
+    path(
         "catalogs/<int:catalog_id>/products/<int:product_id>/",
         views.ProductDetailView.as_view(),
         name="product_detail",

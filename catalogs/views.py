@@ -1,13 +1,18 @@
 """Catalog and product pages. Views parse input, call a selector or a service, render."""
 
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.generic import TemplateView, View
 
+from catalog_health.csv_export import csv_lines
 from catalog_health.page_filters import valid_filters
 from catalog_health.service_forms import add_service_errors
 from catalog_health.tenancy.roles import Perm
@@ -25,9 +30,11 @@ from .forms import (
 )
 from .mixins import CatalogFromUrlMixin
 from .models import (
+    Availability,
     ColumnMappingPreset,
     OrderUpload,
     Product,
+    ReviewStatus,
     UploadKind,
     UploadStatus,
 )
@@ -97,11 +104,15 @@ class CatalogDetailView(CatalogMixin, TemplateView):
             "catalogs:product_detail",
             kwargs={"tenant_slug": self.tenant.slug, "catalog_id": catalog.pk, "product_id": 0},
         ).removesuffix("0/")
+        export_query = urlencode(
+            {k: filters[k] for k in ("q", "availability", "review_status") if filters.get(k)}
+        )
         ctx.update(
             catalog=catalog,
             filter_form=form,
             page=page,
             base_query=query.urlencode(),
+            export_query=export_query,
             product_url=product_url,
             # an empty page without filters (or cursor) means the catalog has no product
             is_filtered=bool(
@@ -111,6 +122,41 @@ class CatalogDetailView(CatalogMixin, TemplateView):
             can_manage_sources=self.can(Perm.MANAGE_SOURCES),
         )
         return ctx
+
+
+class ProductExportView(CatalogMixin, View):
+    """The product list as CSV: every product its filters match; cells formula-safe."""
+
+    permission = Perm.VIEW
+
+    def get(self, request, *args, **kwargs):
+        catalog = self.get_catalog()
+        filters = valid_filters(ProductFilterForm(request.GET))
+        tz = ZoneInfo(self.tenant.time_zone)
+        availability = dict(Availability.choices)
+        review = dict(ReviewStatus.choices)
+        fields = list(selectors.PRODUCT_EXPORT_FIELDS)
+        at = {name: i for i, name in enumerate(fields)}
+
+        def rows():
+            for values in selectors.product_export_rows(
+                tenant=self.tenant, catalog=catalog, filters=filters
+            ):
+                row = list(values)
+                row[at["availability"]] = availability.get(row[at["availability"]], "")
+                row[at["review_status"]] = review.get(row[at["review_status"]], "")
+                row[at["last_changed"]] = (
+                    row[at["last_changed"]].astimezone(tz).isoformat(timespec="seconds")
+                )
+                yield row
+
+        response = StreamingHttpResponse(
+            csv_lines(fields, rows()), content_type="text/csv; charset=utf-8"
+        )
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        name = slugify(catalog.name) or f"catalog-{catalog.pk}"
+        response["Content-Disposition"] = f'attachment; filename="products-{name}-{stamp}.csv"'
+        return response
 
 
 class CatalogSettingsView(CatalogMixin, TemplateView):
