@@ -4,8 +4,10 @@ when it is sent."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog_health.site import absolute_url
@@ -13,15 +15,59 @@ from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.roles import EmailTopic
 from catalog_health.tenancy.selectors import email_choices_footer, member_emails
 
+from .models import DigestLog
 from .scoring import FlagStatus
 from .selectors import digest_transitions
 
+# the digest leaves at this hour of the tenant's own day
+DIGEST_LOCAL_HOUR = 7
 
-def digest_send(*, tenant: Tenant, now: datetime | None = None, hours: int = 24) -> int:
-    """Email sellers the products that became Impacted or At risk in the last day, listed by
-    their status when it is sent: one flagged and Resolved again since has a list of its own."""
+
+def digests_due_send(*, now: datetime | None = None) -> int:
+    """Hourly (beat): send the digest of each tenant whose own day has passed
+    DIGEST_LOCAL_HOUR without one (a morning missed while beat was down is caught up later
+    that day), covering everything since its previous digest. Returns the tenants emailed."""
     now = now or timezone.now()
-    rows = digest_transitions(tenant=tenant, since=now - timedelta(hours=hours), until=now)
+    emailed = 0
+    for tenant in Tenant.objects.order_by("pk"):
+        local = now.astimezone(ZoneInfo(tenant.time_zone))
+        if local.hour < DIGEST_LOCAL_HOUR:
+            continue
+        last = DigestLog.objects.for_tenant(tenant).order_by("-sent_at").first()
+        if last is not None and last.local_date >= local.date():
+            continue
+        try:
+            with transaction.atomic():
+                log = DigestLog.objects.create(tenant=tenant, local_date=local.date(), sent_at=now)
+        except IntegrityError:  # another delivery of the task claimed the day
+            continue
+        since = last.sent_at if last is not None else now - timedelta(hours=24)
+        try:
+            recipients = digest_send(tenant=tenant, now=now, since=since)
+        except Exception:
+            log.delete()  # the mail server refused: a later hour of the day tries again
+            raise
+        DigestLog.objects.filter(pk=log.pk).update(recipients=recipients)
+        emailed += bool(recipients)
+    return emailed
+
+
+def digest_send(
+    *,
+    tenant: Tenant,
+    now: datetime | None = None,
+    hours: int = 24,
+    since: datetime | None = None,
+) -> int:
+    """Email sellers the products that became Impacted or At risk since ``since`` (else in
+    the last ``hours``), listed by their status when it is sent: one flagged and Resolved
+    again since has a list of its own."""
+    now = now or timezone.now()
+    if since is not None:
+        hours = max(1, round((now - since).total_seconds() / 3600))
+    else:
+        since = now - timedelta(hours=hours)
+    rows = digest_transitions(tenant=tenant, since=since, until=now)
     if not rows:
         return 0
     recipients = member_emails(tenant=tenant, topic=EmailTopic.FLAGGED_DIGEST)

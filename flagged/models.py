@@ -286,3 +286,23 @@ class FlagCount(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.status}: {self.count}"
+
+
+class DigestLog(TenantOwnedModel):
+    """A tenant's daily digest run: one a local day (the unique constraint is the claim two
+    beat deliveries race for); the next digest covers what changed since ``sent_at``."""
+
+    local_date = models.DateField(help_text="the day in the tenant's time zone")
+    sent_at = models.DateTimeField()
+    recipients = models.PositiveIntegerField(default=0, help_text="0: nothing to report")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "local_date"], name="digestlog_tenant_day_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "-sent_at"], name="digestlog_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"digest {self.local_date}: {self.recipients} recipients"

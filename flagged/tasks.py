@@ -11,7 +11,7 @@ from django.db import InterfaceError, OperationalError
 
 from catalog_health.tenancy.models import Tenant
 
-from .digest import digest_send
+from .digest import digests_due_send
 from .scorer import flags_score
 
 
@@ -51,8 +51,5 @@ def score_all() -> int:
 
 @shared_task(name="flagged.send_digests")
 def send_digests() -> int:
-    """Daily (beat): email each tenant's sellers what became Impacted or At risk."""
-    sent = 0
-    for tenant in Tenant.objects.order_by("pk"):
-        sent += digest_send(tenant=tenant)
-    return sent
+    """Hourly (beat): email each tenant's sellers their digest in the tenant's morning."""
+    return digests_due_send()

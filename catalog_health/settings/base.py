@@ -333,9 +333,10 @@ CELERY_BEAT_SCHEDULE["flagged-score-hourly"] = {
     "task": "flagged.score_all",
     "schedule": crontab(minute=7),
 }
+# Hourly: each tenant's digest leaves at 07:00 in its own time zone (flagged.digest).
 CELERY_BEAT_SCHEDULE["flagged-daily-digest"] = {
     "task": "flagged.send_digests",
-    "schedule": crontab(hour=7, minute=0),
+    "schedule": crontab(minute=0),
 }
 
 # Review and ECR (issue #5): the standard review queue drains every minute (capacity per cycle
