@@ -227,6 +227,28 @@ def _schedule_next(source: ProductSource, tenant: Tenant, now: datetime | None =
 
 
 @transaction.atomic
+def source_schedules_rezone(*, tenant: Tenant) -> int:
+    """Recompute the next pull of the tenant's enabled scheduled sources after its time
+    zone changed: a daily 06:00 stays 06:00 on the tenant's new wall clock. Returns how
+    many moved. Connected to tenancy's events.time_zone_changed (FeedsConfig.ready())."""
+    tenant = Tenant.objects.get(pk=tenant.pk)  # the zone just written, not a stale copy
+    sources = (
+        ProductSource.objects.for_tenant(tenant)
+        .filter(enabled=True, kind=SourceKind.URL)
+        .exclude(schedule=Schedule.MANUAL)
+        .select_for_update()
+    )
+    moved = 0
+    for source in sources:
+        before = source.next_pull_at
+        _schedule_next(source, tenant)
+        if source.next_pull_at != before:
+            source.save(update_fields=["next_pull_at", "updated_at"])
+            moved += 1
+    return moved
+
+
+@transaction.atomic
 def source_create(
     *, tenant: Tenant, catalog: Catalog, actor, data: dict[str, Any], password: str = ""
 ) -> ProductSource:
