@@ -254,6 +254,9 @@ class FeedRun(TenantOwnedModel):
 
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
+    # A held run's confirmation: the worker applies a run confirmed_at is set on. Who
+    # confirmed it is only a record (an account deleted since, or none signed in).
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

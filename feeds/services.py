@@ -494,10 +494,20 @@ def feed_run_confirm(
             raise RunNotConfirmable("Another run of this source is in progress.")
     run.status = RunStatus.QUEUED
     run.phase = Phase.QUEUED
+    run.confirmed_at = timezone.now()
     run.confirmed_by = actor if getattr(actor, "is_authenticated", False) else None
     run.error_code = ""
     run.error_message = ""
-    run.save(update_fields=["status", "phase", "confirmed_by", "error_code", "error_message"])
+    run.save(
+        update_fields=[
+            "status",
+            "phase",
+            "confirmed_at",
+            "confirmed_by",
+            "error_code",
+            "error_message",
+        ]
+    )
     audit_record(
         tenant=tenant,
         actor=actor,
@@ -595,7 +605,7 @@ def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) ->
     fenced = False
     try:
         try:
-            if run.confirmed_by_id is not None and _stage_exists(run):
+            if run.confirmed_at is not None and _stage_exists(run):
                 _apply_and_finish(ctx)
             else:
                 _ingest(ctx)

@@ -75,7 +75,7 @@ def _apply_and_finish(ctx: _Ctx) -> None:
         _apply_first_pull(ctx)
         return
     run, fs = ctx.run, ctx.fs
-    confirmed = run.confirmed_by_id is not None
+    confirmed = run.confirmed_at is not None
     removals_only = confirmed and run.hold_reason == HOLD_INCOMPLETE
     held_message = ""
     hold_reason = ""
@@ -142,7 +142,7 @@ def _apply_and_finish(ctx: _Ctx) -> None:
         run.removed = to_remove
         run.held_removals_digest = digest
         run.hold_reason = hold_reason
-        run.confirmed_by = None
+        run.confirmed_at = run.confirmed_by = None
         run.status = RunStatus.NEEDS_CONFIRMATION
         run.error_code = "needs_confirmation"
         run.error_message = held_message
@@ -152,6 +152,7 @@ def _apply_and_finish(ctx: _Ctx) -> None:
             "removed",
             "held_removals_digest",
             "hold_reason",
+            "confirmed_at",
             "confirmed_by",
             "error_code",
             "error_message",
