@@ -23,13 +23,19 @@ def fs(db):
     ]
 
 
-def _held(tenant, server, *, n: int = 100, keep: int = 10):
-    """A catalog of ``n`` products and a run that would remove all but ``keep`` of them."""
+def _held(tenant, server, *, n: int = 100, keep: int = 10, cut: bool = False):
+    """A catalog of ``n`` products and a run that would remove all but ``keep`` of them:
+    held for its share, or (``cut``) a download cut off after ``keep`` rows, whose removals
+    are held."""
     catalog = CatalogFactory(tenant=tenant)
     server.routes["/f"] = body(feed(n))
     source = url_source(catalog, server.url("/f"))
     pull(tenant, source)
-    server.routes["/f"] = body(feed(keep))
+    if cut:
+        data = feed(n, version=2)
+        server.routes["/f"] = unframed(data, cut_at=cut_after_rows(data, keep))
+    else:
+        server.routes["/f"] = body(feed(keep))
     held = pull(tenant, source)
     assert held.status == RunStatus.NEEDS_CONFIRMATION, held.error_message
     return catalog, held
@@ -70,13 +76,7 @@ def test_held_removals_confirmed_by_a_deleted_user_are_removed(
     user's account goes before the worker removes them."""
     member(tenant_a)
     confirmer = user_factory("confirmer")
-    catalog = CatalogFactory(tenant=tenant_a)
-    server.routes["/f"] = body(feed(100))
-    source = url_source(catalog, server.url("/f"))
-    pull(tenant_a, source)
-    data = feed(100, version=2)
-    server.routes["/f"] = unframed(data, cut_at=cut_after_rows(data, 60))
-    held = pull(tenant_a, source)
+    catalog, held = _held(tenant_a, server, keep=60, cut=True)
     assert held.hold_reason == "incomplete", held.error_message
     services.feed_run_confirm(tenant=tenant_a, run=held, actor=confirmer)
     confirmer.delete()
