@@ -241,3 +241,24 @@ def test_delete_source_keeps_products(client, member, tenant_a, catalog):
     assert response.status_code == 302
     assert not ProductSource.objects.for_tenant(tenant_a).exists()
     assert catalog.products.count() == 1
+
+
+def test_a_run_holding_one_removal_says_one_product(client, member, tenant_a, catalog, fs):
+    """A one-product catalog replaced by a feed of other products: the page offered to
+    "Apply and remove 1 products" after "would remove 1 of the catalog's 1 products"."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    source = ProductSourceFactory(catalog=catalog, kind="upload")
+    user = member(tenant_a, Role.ADVERTISER)
+    for rows in (b"A\tCap\t3 USD\n", b"B\tHat\t4 USD\nC\tScarf\t5 USD\n"):
+        upload = SimpleUploadedFile("feed.tsv", b"id\ttitle\tprice\n" + rows)
+        run, _ = services.feed_run_upload(
+            tenant=tenant_a, source=source, actor=user, uploaded=upload
+        )
+        run = services.feed_run_execute(tenant_id=tenant_a.pk, run_id=run.pk)
+    assert run.status == RunStatus.NEEDS_CONFIRMATION, run.error_message
+    client.force_login(user)
+    page = client.get(url("run_detail", tenant_a, run_id=run.pk)).content.decode()
+    assert "Apply and remove 1 product<" in page
+    assert "would remove 1 of the catalog&#x27;s 1 product (" in page
+    assert "1 products" not in page
