@@ -262,3 +262,18 @@ def test_a_run_holding_one_removal_says_one_product(client, member, tenant_a, ca
     assert "Apply and remove 1 product<" in page
     assert "would remove 1 of the catalog&#x27;s 1 product (" in page
     assert "1 products" not in page
+
+
+def test_the_source_form_names_the_time_zone_of_its_schedule(client, member, tenant_a, catalog):
+    """The schedule time is read in the tenant's time zone; the form said "the tenant's
+    time zone" and never which one, on the add form and on a source's page alike."""
+    tenant_a.time_zone = "Europe/Berlin"
+    tenant_a.save()
+    client.force_login(member(tenant_a, Role.ADVERTISER))
+    source = ProductSourceFactory(catalog=catalog)
+    for page in (
+        url("catalog_sources", tenant_a, catalog_id=catalog.pk) + "?new=1",
+        url("source_detail", tenant_a, source_id=source.pk),
+    ):
+        body = client.get(page).content.decode()
+        assert "HH:MM in Europe/Berlin" in body, page
