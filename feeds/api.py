@@ -339,13 +339,12 @@ class FeedRunViewSet(TenantScopedReadOnlyViewSet):
         return queryset
 
     def _answer(self, run: FeedRun, status_code: int, headers=None) -> Response:
-        run.refresh_from_db()
         body = FeedRunSerializer(run, context=self.get_serializer_context()).data
         return Response(body, status=status_code, headers=headers)
 
     @extend_schema(
         request=ConfirmInput,
-        responses={202: FeedRunSerializer, 409: NOT_WAITING},
+        responses={202: FeedRunSerializer, 409: NOT_WAITING, 503: FeedRunSerializer},
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
@@ -362,6 +361,13 @@ class FeedRunViewSet(TenantScopedReadOnlyViewSet):
             )
         except services.RunNotConfirmable as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        run.refresh_from_db()
+        if run.error_code == "queue":  # still held: the task queue could not be reached
+            return self._answer(
+                run,
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(QUEUE_RETRY_AFTER_SECONDS)},
+            )
         url = run_url(request, run)
         return self._answer(run, status.HTTP_202_ACCEPTED, headers={"Location": url})
 

@@ -445,10 +445,21 @@ def _cancel_held_runs(*, tenant: Tenant, source: ProductSource, actor) -> None:
         held.save(update_fields=["status", "error_message", "finished_at"])
 
 
-def feed_run_enqueue(*, run: FeedRun, countdown: float | None = None) -> bool:
+# a confirmed run the queue never got goes back to waiting, with its hold's message after this
+QUEUE_DOWN_PREFIX = (
+    "The confirmation could not be queued because the task queue is unavailable. Nothing "
+    "was changed; confirm again in a minute. "
+)
+
+
+def feed_run_enqueue(
+    *, run: FeedRun, countdown: float | None = None, held_message: str | None = None
+) -> bool:
     """Hand the run to a worker (after ``countdown`` seconds when given: a run deferred by
     the tenant's limit). When the broker is down the run fails with a clear message (the
-    page stays up and says so) instead of waiting forever."""
+    page stays up and says so) instead of waiting forever; a confirmed held run
+    (``held_message``: why it was held) waits for its confirmation again instead, since
+    failing it would leave nothing to confirm."""
     # by name: the task module imports this one (FeedsConfig.ready() registers it)
     feed_pull = current_app.tasks["feeds.pull"]
     try:
@@ -458,7 +469,20 @@ def feed_run_enqueue(*, run: FeedRun, countdown: float | None = None) -> bool:
         return True
     except Exception as exc:  # kombu/redis errors vary by transport
         log.warning("feed run %s could not be queued: %s", run.pk, exc)
-        FeedRun.objects.for_tenant(run.tenant_id).filter(pk=run.pk, status=RunStatus.QUEUED).update(
+        queued = FeedRun.objects.for_tenant(run.tenant_id).filter(
+            pk=run.pk, status=RunStatus.QUEUED
+        )
+        if held_message is not None:
+            queued.update(
+                status=RunStatus.NEEDS_CONFIRMATION,
+                phase=Phase.DONE,
+                confirmed_at=None,
+                confirmed_by=None,
+                error_code="queue",
+                error_message=QUEUE_DOWN_PREFIX + held_message,
+            )
+            return False
+        queued.update(
             status=RunStatus.FAILED,
             phase=Phase.DONE,
             error_code="queue",
@@ -483,6 +507,8 @@ def feed_run_confirm(
     run = FeedRun.objects.for_tenant(tenant).select_for_update().get(pk=run.pk)
     if run.status != RunStatus.NEEDS_CONFIRMATION:
         raise RunNotConfirmable("This run is not waiting for confirmation.")
+    # kept for the page should the queue be down (feed_run_enqueue): the hold stands then
+    held_message = run.error_message.removeprefix(QUEUE_DOWN_PREFIX)
     if removal_digest is not None and removal_digest != run.held_removals_digest:
         raise RunNotConfirmable(
             "The products this run would remove changed since the page was shown; "
@@ -515,7 +541,7 @@ def feed_run_confirm(
         target=run,
         changes={"removed": run.removed, "removal_digest": run.held_removals_digest},
     )
-    transaction.on_commit(lambda: feed_run_enqueue(run=run))
+    transaction.on_commit(lambda: feed_run_enqueue(run=run, held_message=held_message))
     return run
 
 

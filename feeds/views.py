@@ -402,7 +402,11 @@ class RunConfirmView(FeedsMixin, View):
                     actor=request.user,
                     removal_digest=request.POST.get("removal_digest"),
                 )
-                messages.success(request, "Confirmed: the run is applying the feed.")
+                run.refresh_from_db()
+                if run.error_code == "queue":  # still held: the page says why
+                    messages.error(request, "The confirmation could not be queued.")
+                else:
+                    messages.success(request, "Confirmed: the run is applying the feed.")
         except services.RunNotConfirmable as exc:
             messages.error(request, str(exc))
         return redirect(self.run_url(run))

@@ -19,6 +19,7 @@ from feeds.tests.factories import (
     FeedRunChangeFactory,
     FeedRunFactory,
     ProductSourceFactory,
+    held_import_run,
 )
 
 pytestmark = pytest.mark.django_db
@@ -277,3 +278,23 @@ def test_the_source_form_names_the_time_zone_of_its_schedule(client, member, ten
     ):
         body = client.get(page).content.decode()
         assert "HH:MM in Europe/Berlin" in body, page
+
+
+@pytest.mark.django_db(transaction=True)  # the enqueue runs when the confirmation commits
+def test_a_confirmation_the_queue_never_got_leaves_the_run_held(
+    client, member, tenant_a, catalog, fs, tmp_path, dead_broker
+):
+    """Confirmed while the task queue is down: the page said "Confirmed: the run is applying
+    the feed." and the run ended failed, with nothing left to confirm. It stays held, and
+    the page says to confirm again."""
+    held = held_import_run(tenant=tenant_a, catalog=catalog, path=tmp_path / "feed.csv")
+    client.force_login(member(tenant_a, Role.ADVERTISER))
+    form = {"action": "confirm", "removal_digest": held.held_removals_digest}
+    response = client.post(url("run_confirm", tenant_a, run_id=held.pk), form)
+    held.refresh_from_db()
+    assert held.status == RunStatus.NEEDS_CONFIRMATION and held.confirmed_at is None
+    page = client.get(response["Location"]).content.decode()
+    assert "Confirmed: the run is applying" not in page
+    assert "could not be queued" in page and "confirm again in a minute" in page
+    assert "would remove 8 of the catalog" in page  # the hold's own message stays
+    assert "Apply and remove 8 products" in page  # and it can be confirmed again
