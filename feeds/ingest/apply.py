@@ -53,7 +53,7 @@ from feeds.models import (
     Trigger,
     UpdateMode,
 )
-from feeds.notifications import notify_run_failed
+from feeds.notifications import notify_run_failed, notify_run_held
 from feeds.parsing import (
     RowError,
 )
@@ -165,6 +165,8 @@ def _apply_and_finish(ctx: _Ctx) -> None:
             "finished_at",
             "status",
         )
+        if run.trigger == Trigger.SCHEDULED:
+            notify_run_held(tenant=ctx.tenant, run=run)
         raise _Held
     if not removals_only:
         with _phase(run, Phase.REVIEWING):

@@ -119,3 +119,39 @@ def test_migration_keeps_runs_confirmed_before_it_confirmed(tenant_a, user_facto
     assert confirmed.confirmed_at is not None
     assert confirmed.confirmed_by_id == confirmer.pk
     assert FeedRun.objects.get(pk=plain.pk).confirmed_at is None
+
+
+@pytest.mark.django_db
+def test_a_scheduled_pull_held_for_confirmation_is_emailed(tenant_a, fs, server, member):
+    """A failed scheduled pull is emailed at once; one held for confirmation was not: it
+    waited unseen until the next pull superseded it, held again, day after day. It is
+    emailed to the people who can confirm it, naming why and the run's page."""
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from catalog_health.tenancy.roles import Role
+    from feeds import periodic
+    from feeds.models import ProductSource, Schedule
+
+    member(tenant_a, Role.ADVERTISER, username="ads")
+    catalog = CatalogFactory(tenant=tenant_a)
+    server.routes["/f"] = body(feed(10))
+    source = url_source(catalog, server.url("/f"))
+    pull(tenant_a, source)
+    server.routes["/f"] = body(feed(2))
+    held = pull(tenant_a, source)  # Request Data Now: the user is on the run's page
+    assert held.status == RunStatus.NEEDS_CONFIRMATION
+    assert mail.outbox == []
+    ProductSource.objects.filter(pk=source.pk).update(
+        schedule=Schedule.HOURLY, next_pull_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert periodic.feed_dispatch_due() == 1
+    scheduled = FeedRun.objects.for_tenant(tenant_a).latest("pk")
+    run = services.feed_run_execute(tenant_id=tenant_a.pk, run_id=scheduled.pk)
+    assert run.status == RunStatus.NEEDS_CONFIRMATION
+    [email] = mail.outbox
+    assert "waits for confirmation" in email.subject and source.name in email.subject
+    assert "would remove 8 of the catalog's 10 products" in email.body
+    assert f"/t/{tenant_a.slug}/runs/{run.pk}/" in email.body
