@@ -14,13 +14,11 @@ import codecs
 import contextlib
 import logging
 import os
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from celery import current_app
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import (
     IntegrityError,
@@ -50,10 +48,11 @@ from .parsing import (
     FeedError,
 )
 from .schedule import next_pull_after
+from .uploads import save_upload
+from .uploads import upload_path_for as upload_path_for  # the demo and tests name it here
 
 log = logging.getLogger(__name__)
 
-UPLOAD_DIR = Path(settings.MEDIA_ROOT) / "feeds"
 SOURCE_FIELDS = (
     "name",
     "kind",
@@ -568,7 +567,8 @@ def feed_import_command(
     """`manage.py import_feed`: a run without a source, executed synchronously, on the path
     of a scheduled pull (records unchanged since the catalog's last pull are skipped unread,
     the changed products reviewed in the same pass); ``force`` reads every record. Takes a
-    file path or an http(s) URL; another scheme, or a folder, raises FeedError before any run."""
+    file path or an http(s) URL; another scheme, a folder or a missing file raises FeedError
+    before any run."""
     scheme, separator, _ = location.partition("://")
     is_url = bool(separator)
     if is_url and scheme.lower() not in ("http", "https"):
@@ -585,6 +585,10 @@ def feed_import_command(
         raise FeedError(
             "missing_file", f"{shown} is a folder, not a feed file: give the file's path."
         )
+    if not is_url and not Path(location).exists():
+        # named as resolved: a typo, or a space pasted before the path, shows in it
+        shown = Path(location).resolve()
+        raise FeedError("missing_file", f"{shown} does not exist: give the feed file's path.")
     run = FeedRun.objects.create(
         tenant=tenant,
         catalog=catalog,
@@ -672,22 +676,6 @@ def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) ->
         if fenced or run.status != RunStatus.NEEDS_CONFIRMATION:
             _drop_stage(run)
     return run
-
-
-def upload_path_for(name: str) -> str:
-    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = f"{time.time_ns()}-{os.getpid()}"
-    safe = "".join(ch for ch in Path(name).name if ch.isalnum() or ch in "._-")[:80]
-    return str(UPLOAD_DIR / f"{stamp}-{safe or 'feed'}")
-
-
-def save_upload(uploaded) -> str:
-    """Stream an uploaded file to disk (never whole in memory); return its path."""
-    path = upload_path_for(getattr(uploaded, "name", "feed"))
-    with open(path, "wb") as out:
-        for chunk in uploaded.chunks():
-            out.write(chunk)
-    return path
 
 
 def feed_run_upload(*, tenant: Tenant, source: ProductSource, actor, uploaded):

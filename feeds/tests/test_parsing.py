@@ -50,19 +50,6 @@ def test_normalise_headers_keeps_first_of_duplicates():
     assert p.normalise_headers(["id", "g:id", "title"]) == ["sku", "sku__dup2", "title"]
 
 
-def test_a_second_id_column_is_named_as_the_file_names_it():
-    """A file with an "id" and a "sku" column was told "column “sku” appears twice": it
-    has one sku column. The warning says the product id is in two columns, and which
-    headers name it."""
-    feed = io.BytesIO(b"id,sku,title,price\nA1,V-1,Cap,3 USD\n")
-    errors = [e for _rows, errs in parse_feed(feed) for e in errs]
-    [warning] = [e for e in errors if e.field == "sku"]
-    assert warning.severity == "warning"
-    assert warning.message.startswith("the product id is in more than one column")
-    assert "id, sku, sku_id" in warning.message
-    assert "twice" not in warning.message
-
-
 @pytest.mark.parametrize(
     ("raw", "amount", "currency"),
     [
