@@ -173,6 +173,8 @@ class FeedRunAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "trigger", "tenant"]
     raw_id_fields = ["catalog", "source", "requested_by", "confirmed_by"]
+    # not editable, so admin would leave it out: a confirmation outlives its user's account
+    readonly_fields = ["confirmed_at"]
     exclude = ["one_time_password_encrypted"]
     show_full_result_count = False
     actions = ["discard"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -137,6 +137,9 @@ class FeedRunSerializer(serializers.ModelSerializer):
             "error_code",
             "error_message",
             "details_deleted_at",
+            "hold_reason",
+            "held_removals_digest",
+            "confirmed_at",
             "queued_at",
             "started_at",
             "finished_at",
@@ -306,15 +309,80 @@ class ProductSourceViewSet(
         return self._started(run, created)
 
 
+class ConfirmInput(serializers.Serializer):
+    removal_digest = serializers.CharField(
+        help_text="the run's held_removals_digest as you read it: the run removes only that "
+        "set of products, and a run whose removals changed since is a 409"
+    )
+
+
+class RunNotWaiting(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+NOT_WAITING = OpenApiResponse(
+    RunNotWaiting,
+    description="the run is not waiting for confirmation, another run of its source is in "
+    "progress, or its removals changed since they were read: nothing was done",
+)
+
+
 class FeedRunViewSet(TenantScopedReadOnlyViewSet):
-    """Runs: status, phase, progress and counts (poll `GET /api/v1/runs/{id}`)."""
+    """Runs: status, phase, progress and counts (poll `GET /api/v1/runs/{id}`); a run held
+    for confirmation (`needs_confirmation`) is confirmed or discarded as on its page."""
 
     queryset = FeedRun.objects.all()
     serializer_class = FeedRunSerializer
     filterset_class = FeedRunFilter
+    write_perm = Perm.MANAGE_SOURCES  # the run page's confirm and discard buttons
 
     def scope_queryset(self, queryset):
         return queryset
+
+    def _answer(self, run: FeedRun, status_code: int, headers=None) -> Response:
+        body = FeedRunSerializer(run, context=self.get_serializer_context()).data
+        return Response(body, status=status_code, headers=headers)
+
+    @extend_schema(
+        request=ConfirmInput,
+        responses={202: FeedRunSerializer, 409: NOT_WAITING, 503: FeedRunSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """Apply a held run: 202 with the run, queued again. Send the removal digest the
+        run showed (`held_removals_digest`)."""
+        run = self.get_object()
+        data = validated_body(ConfirmInput, request.data)
+        try:
+            run = services.feed_run_confirm(
+                tenant=self.tenant,
+                run=run,
+                actor=request.user,
+                removal_digest=data["removal_digest"],
+            )
+        except services.RunNotConfirmable as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        run.refresh_from_db()
+        if run.error_code == "queue":  # still held: the task queue could not be reached
+            return self._answer(
+                run,
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(QUEUE_RETRY_AFTER_SECONDS)},
+            )
+        url = run_url(request, run)
+        return self._answer(run, status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+    @extend_schema(request=None, responses={200: FeedRunSerializer, 409: NOT_WAITING})
+    @action(detail=True, methods=["post"])
+    def discard(self, request, pk=None):
+        """Discard a held run: 200 with the run, cancelled; the catalog stays as it was."""
+        run = self.get_object()
+        validated_body(serializers.Serializer, request.data)
+        try:
+            run = services.feed_run_cancel(tenant=self.tenant, run=run, actor=request.user)
+        except services.RunNotConfirmable as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return self._answer(run, status.HTTP_200_OK)
 
 
 def register(router) -> None:

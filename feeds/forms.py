@@ -63,6 +63,7 @@ class SourceForm(forms.ModelForm):
         """time_zone: the tenant's, in which the schedule time is read."""
         super().__init__(*args, **kwargs)
         self.fields["schedule_time"].time_zone = time_zone
+        self.fields["schedule_time"].help_text = f"HH:MM in {time_zone} (daily, weekly)"
 
 
 class RefreshForm(forms.Form):

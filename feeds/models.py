@@ -256,6 +256,9 @@ class FeedRun(TenantOwnedModel):
     error_message = models.TextField(blank=True)
     # when its row errors and change list were deleted (FeedSettings.run_details_days)
     details_deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A held run's confirmation: the worker applies a run confirmed_at is set on. Who
+    # confirmed it is only a record (an account deleted since, or none signed in).
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

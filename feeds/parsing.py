@@ -502,12 +502,27 @@ def unmapped_column_warnings(columns: Iterable[str], state: ValidationState, lin
         state.reported_columns.add(c)
         base, dup, _ = c.partition("__dup")
         if dup:
-            msg = f"column “{base[:60]}” appears twice; only its first column is read"
+            msg = _repeated_column_message(base)
         else:
             msg = f"column “{c[:60]}” maps to no product field; kept as a custom attribute"
         out.append(RowError(line, "", base[:100], msg, "warning"))
         state.warnings += 1
     return out
+
+
+def _repeated_column_message(field: str) -> str:
+    """Two columns read as one field. Headers that differ (id and sku) name the same field,
+    so the message names the field and the headers that mean it, not a column the file
+    does not have twice."""
+    aliases = FIELD_ALIASES.get(field, ())
+    if len(aliases) < 2:
+        return f"column “{field[:60]}” appears twice; only its first column is read"
+    what = "the product id" if field == "sku" else f"the {field.replace('_', ' ')}"
+    named = ", ".join(aliases[:3]) + (" …" if len(aliases) > 3 else "")
+    return (
+        f"{what} is in more than one column (headers {named} all name it, with or "
+        "without g:); only the first of them is read"
+    )
 
 
 def written_fields(columns: Iterable[str]) -> set[str]:

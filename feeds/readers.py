@@ -87,9 +87,17 @@ def parse_feed_tables(
     elif detected == P.FORMAT_XML and fmt != P.FORMAT_XML:
         raise FeedError("format", "The source is set to CSV/TSV but the file is XML.")
     if fmt == P.FORMAT_XML:
+        items = False
         for table, lines in X.iter_xml_tables(stream, chunk_rows=chunk_rows):
+            items = True
             good, errors = validate_table(table, lines, state, with_hash=with_hash)
             yield good, P.unmapped_column_warnings(table.column_names, state, lines[0]) + errors
+        if not items:  # said here: the run's own "a header but no products" is CSV's case
+            raise FeedError(
+                "empty",
+                "The XML feed lists no products: it has no <item> (RSS) or <entry> (Atom) "
+                "elements.",
+            )
         return
     enc = encoding or P.detect_encoding(head)
     undecided = not encoding and enc == "utf-8" and head.isascii()

@@ -14,13 +14,11 @@ import codecs
 import contextlib
 import logging
 import os
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from celery import current_app
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import (
     IntegrityError,
@@ -50,10 +48,11 @@ from .parsing import (
     FeedError,
 )
 from .schedule import next_pull_after
+from .uploads import save_upload
+from .uploads import upload_path_for as upload_path_for  # the demo and tests name it here
 
 log = logging.getLogger(__name__)
 
-UPLOAD_DIR = Path(settings.MEDIA_ROOT) / "feeds"
 SOURCE_FIELDS = (
     "name",
     "kind",
@@ -224,6 +223,28 @@ def _schedule_next(source: ProductSource, tenant: Tenant, now: datetime | None =
         at=source.schedule_time,
         weekday=source.schedule_weekday,
     )
+
+
+@transaction.atomic
+def source_schedules_rezone(*, tenant: Tenant) -> int:
+    """Recompute the next pull of the tenant's enabled scheduled sources after its time
+    zone changed: a daily 06:00 stays 06:00 on the tenant's new wall clock. Returns how
+    many moved. Connected to tenancy's events.time_zone_changed (FeedsConfig.ready())."""
+    tenant = Tenant.objects.get(pk=tenant.pk)  # the zone just written, not a stale copy
+    sources = (
+        ProductSource.objects.for_tenant(tenant)
+        .filter(enabled=True, kind=SourceKind.URL)
+        .exclude(schedule=Schedule.MANUAL)
+        .select_for_update()
+    )
+    moved = 0
+    for source in sources:
+        before = source.next_pull_at
+        _schedule_next(source, tenant)
+        if source.next_pull_at != before:
+            source.save(update_fields=["next_pull_at", "updated_at"])
+            moved += 1
+    return moved
 
 
 @transaction.atomic
@@ -423,10 +444,21 @@ def _cancel_held_runs(*, tenant: Tenant, source: ProductSource, actor) -> None:
         held.save(update_fields=["status", "error_message", "finished_at"])
 
 
-def feed_run_enqueue(*, run: FeedRun, countdown: float | None = None) -> bool:
+# a confirmed run the queue never got goes back to waiting, with its hold's message after this
+QUEUE_DOWN_PREFIX = (
+    "The confirmation could not be queued because the task queue is unavailable. Nothing "
+    "was changed; confirm again in a minute. "
+)
+
+
+def feed_run_enqueue(
+    *, run: FeedRun, countdown: float | None = None, held_message: str | None = None
+) -> bool:
     """Hand the run to a worker (after ``countdown`` seconds when given: a run deferred by
     the tenant's limit). When the broker is down the run fails with a clear message (the
-    page stays up and says so) instead of waiting forever."""
+    page stays up and says so) instead of waiting forever; a confirmed held run
+    (``held_message``: why it was held) waits for its confirmation again instead, since
+    failing it would leave nothing to confirm."""
     # by name: the task module imports this one (FeedsConfig.ready() registers it)
     feed_pull = current_app.tasks["feeds.pull"]
     try:
@@ -436,7 +468,20 @@ def feed_run_enqueue(*, run: FeedRun, countdown: float | None = None) -> bool:
         return True
     except Exception as exc:  # kombu/redis errors vary by transport
         log.warning("feed run %s could not be queued: %s", run.pk, exc)
-        FeedRun.objects.for_tenant(run.tenant_id).filter(pk=run.pk, status=RunStatus.QUEUED).update(
+        queued = FeedRun.objects.for_tenant(run.tenant_id).filter(
+            pk=run.pk, status=RunStatus.QUEUED
+        )
+        if held_message is not None:
+            queued.update(
+                status=RunStatus.NEEDS_CONFIRMATION,
+                phase=Phase.DONE,
+                confirmed_at=None,
+                confirmed_by=None,
+                error_code="queue",
+                error_message=QUEUE_DOWN_PREFIX + held_message,
+            )
+            return False
+        queued.update(
             status=RunStatus.FAILED,
             phase=Phase.DONE,
             error_code="queue",
@@ -461,6 +506,8 @@ def feed_run_confirm(
     run = FeedRun.objects.for_tenant(tenant).select_for_update().get(pk=run.pk)
     if run.status != RunStatus.NEEDS_CONFIRMATION:
         raise RunNotConfirmable("This run is not waiting for confirmation.")
+    # kept for the page should the queue be down (feed_run_enqueue): the hold stands then
+    held_message = run.error_message.removeprefix(QUEUE_DOWN_PREFIX)
     if removal_digest is not None and removal_digest != run.held_removals_digest:
         raise RunNotConfirmable(
             "The products this run would remove changed since the page was shown; "
@@ -472,10 +519,20 @@ def feed_run_confirm(
             raise RunNotConfirmable("Another run of this source is in progress.")
     run.status = RunStatus.QUEUED
     run.phase = Phase.QUEUED
+    run.confirmed_at = timezone.now()
     run.confirmed_by = actor if getattr(actor, "is_authenticated", False) else None
     run.error_code = ""
     run.error_message = ""
-    run.save(update_fields=["status", "phase", "confirmed_by", "error_code", "error_message"])
+    run.save(
+        update_fields=[
+            "status",
+            "phase",
+            "confirmed_at",
+            "confirmed_by",
+            "error_code",
+            "error_message",
+        ]
+    )
     audit_record(
         tenant=tenant,
         actor=actor,
@@ -483,7 +540,7 @@ def feed_run_confirm(
         target=run,
         changes={"removed": run.removed, "removal_digest": run.held_removals_digest},
     )
-    transaction.on_commit(lambda: feed_run_enqueue(run=run))
+    transaction.on_commit(lambda: feed_run_enqueue(run=run, held_message=held_message))
     return run
 
 
@@ -510,7 +567,8 @@ def feed_import_command(
     """`manage.py import_feed`: a run without a source, executed synchronously, on the path
     of a scheduled pull (records unchanged since the catalog's last pull are skipped unread,
     the changed products reviewed in the same pass); ``force`` reads every record. Takes a
-    file path or an http(s) URL; another scheme, or a folder, raises FeedError before any run."""
+    file path or an http(s) URL; another scheme, a folder or a missing file raises FeedError
+    before any run."""
     scheme, separator, _ = location.partition("://")
     is_url = bool(separator)
     if is_url and scheme.lower() not in ("http", "https"):
@@ -527,6 +585,10 @@ def feed_import_command(
         raise FeedError(
             "missing_file", f"{shown} is a folder, not a feed file: give the file's path."
         )
+    if not is_url and not Path(location).exists():
+        # named as resolved: a typo, or a space pasted before the path, shows in it
+        shown = Path(location).resolve()
+        raise FeedError("missing_file", f"{shown} does not exist: give the feed file's path.")
     run = FeedRun.objects.create(
         tenant=tenant,
         catalog=catalog,
@@ -573,7 +635,7 @@ def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) ->
     fenced = False
     try:
         try:
-            if run.confirmed_by_id is not None and _stage_exists(run):
+            if run.confirmed_at is not None and _stage_exists(run):
                 _apply_and_finish(ctx)
             else:
                 _ingest(ctx)
@@ -614,22 +676,6 @@ def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) ->
         if fenced or run.status != RunStatus.NEEDS_CONFIRMATION:
             _drop_stage(run)
     return run
-
-
-def upload_path_for(name: str) -> str:
-    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = f"{time.time_ns()}-{os.getpid()}"
-    safe = "".join(ch for ch in Path(name).name if ch.isalnum() or ch in "._-")[:80]
-    return str(UPLOAD_DIR / f"{stamp}-{safe or 'feed'}")
-
-
-def save_upload(uploaded) -> str:
-    """Stream an uploaded file to disk (never whole in memory); return its path."""
-    path = upload_path_for(getattr(uploaded, "name", "feed"))
-    with open(path, "wb") as out:
-        for chunk in uploaded.chunks():
-            out.write(chunk)
-    return path
 
 
 def feed_run_upload(*, tenant: Tenant, source: ProductSource, actor, uploaded):

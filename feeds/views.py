@@ -92,7 +92,7 @@ class CatalogSourcesView(FeedsMixin, TemplateView):
         ctx.update(
             catalog=catalog,
             sources=selectors.source_list(tenant=self.tenant, catalog=catalog),
-            form=kwargs.get("form") or SourceForm(),
+            form=kwargs.get("form") or SourceForm(time_zone=self.tenant.time_zone),
             can_manage=self.can(Perm.MANAGE_SOURCES),
             show_form=bool(kwargs.get("form")) or self.request.GET.get("new") == "1",
         )
@@ -135,7 +135,7 @@ class SourceDetailView(FeedsMixin, TemplateView):
         ctx.update(
             source=source,
             catalog=source.catalog,
-            form=kwargs.get("form") or SourceForm(instance=source),
+            form=kwargs.get("form") or SourceForm(instance=source, time_zone=self.tenant.time_zone),
             page=history,
             base_query="",
             can_manage=self.can(Perm.MANAGE_SOURCES),
@@ -405,7 +405,11 @@ class RunConfirmView(FeedsMixin, View):
                     actor=request.user,
                     removal_digest=request.POST.get("removal_digest"),
                 )
-                messages.success(request, "Confirmed: the run is applying the feed.")
+                run.refresh_from_db()
+                if run.error_code == "queue":  # still held: the page says why
+                    messages.error(request, "The confirmation could not be queued.")
+                else:
+                    messages.success(request, "Confirmed: the run is applying the feed.")
         except services.RunNotConfirmable as exc:
             messages.error(request, str(exc))
         return redirect(self.run_url(run))

@@ -8,8 +8,9 @@ import pytest
 
 from catalog_health.celery import app as celery_app
 from catalog_health.tenancy.roles import Role
+from catalogs.tests.factories import CatalogFactory
 from feeds.models import FeedRun, FeedSettings, RunStatus
-from feeds.tests.factories import ProductSourceFactory
+from feeds.tests.factories import ProductSourceFactory, held_import_run
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the enqueue runs on commit
 
@@ -46,3 +47,24 @@ def test_refresh_while_broker_is_down_is_503_with_retry_after(
     assert "could not be queued" in response.json()["error_message"]
     run = FeedRun.objects.for_tenant(tenant_a).get(source=source)
     assert (run.status, run.error_code) == (RunStatus.FAILED, "queue")
+
+
+def test_a_confirmation_while_broker_is_down_is_503_and_keeps_the_hold(
+    api_client_for, member, tenant_a, tmp_path, broker_down
+):
+    """Before, the confirmed run was queued, failed to reach the broker and ended failed
+    ("try again in a minute"): nothing was left to confirm again, the feed had to be pulled
+    again. The run now waits for confirmation as before, and the answer says to retry."""
+    catalog = CatalogFactory(tenant=tenant_a)
+    held = held_import_run(tenant=tenant_a, catalog=catalog, path=tmp_path / "feed.csv")
+    api = api_client_for(member(tenant_a, Role.ADVERTISER), tenant_a)
+    body = {"removal_digest": held.held_removals_digest}
+    response = api.post(f"/api/v1/runs/{held.pk}/confirm/", body, format="json")
+    assert response.status_code == 503, response.content
+    assert int(response["Retry-After"]) > 0
+    assert "could not be queued" in response.json()["error_message"]
+    run = FeedRun.objects.for_tenant(tenant_a).get(pk=held.pk)
+    assert run.status == RunStatus.NEEDS_CONFIRMATION
+    assert run.confirmed_at is None and run.confirmed_by_id is None
+    assert run.held_removals_digest == held.held_removals_digest
+    assert run.removed == 8

@@ -103,8 +103,9 @@ class TenantAdminForm(forms.ModelForm):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    """The date order and members' roles are changed through the services the tenant's own
-    pages use, so the tenant's audit trail shows them with the staff member."""
+    """The date order, the time zone and members' roles are changed through the services
+    the tenant's own pages use, so the tenant's audit trail shows them with the staff
+    member."""
 
     form = TenantAdminForm
     list_display = ["name", "slug", "time_zone", "currency", "created_at"]
@@ -113,12 +114,16 @@ class TenantAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change):
-        date_order = obj.date_order
+        date_order, time_zone = obj.date_order, obj.time_zone
         if change:
-            obj.date_order = form.initial["date_order"]  # the service changes it, audited
+            # the service changes them, audited (and a new time zone moves scheduled pulls)
+            obj.date_order = form.initial["date_order"]
+            obj.time_zone = form.initial["time_zone"]
         super().save_model(request, obj, form, change)
         if change:
-            tenant_settings_update(tenant=obj, actor=request.user, date_order=date_order)
+            tenant_settings_update(
+                tenant=obj, actor=request.user, date_order=date_order, time_zone=time_zone
+            )
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:

@@ -14,9 +14,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
+from . import events
 from .accounts import invitation_send
 from .currencies import currency_code
-from .models import ApiToken, AuditEvent, Membership, Tenant
+from .models import ApiToken, AuditEvent, Membership, Tenant, validate_time_zone
 from .roles import Perm, Role, assignable_roles, email_topics_for, has_perm
 
 User = get_user_model()
@@ -71,22 +72,41 @@ DATE_ORDERS = ("", "dmy", "mdy")
 
 
 @transaction.atomic
-def tenant_settings_update(*, tenant: Tenant, actor, date_order: str) -> Tenant:
+def tenant_settings_update(
+    *, tenant: Tenant, actor, date_order: str, time_zone: str | None = None
+) -> Tenant:
     """Change how the tenant's imported files read slash dates that cannot tell day-first
-    from month-first ('' = ask for each such file). Audited with the old and new value."""
+    from month-first ('' = ask for each such file), and its time zone (None keeps it).
+    Audited with the old and new values. A new time zone is announced to the apps
+    (events.time_zone_changed), which move what they scheduled on the old zone's clock."""
     if date_order not in DATE_ORDERS:
         raise ValidationError({"date_order": "Choose day first, month first or ask."})
+    if time_zone is not None:
+        try:
+            validate_time_zone(time_zone)
+        except ValidationError as exc:
+            raise ValidationError({"time_zone": exc.messages}) from exc
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    changes = {}
     if locked.date_order != date_order:
+        changes["date_order"] = [locked.date_order, date_order]
+    if time_zone is not None and locked.time_zone != time_zone:
+        changes["time_zone"] = [locked.time_zone, time_zone]
+    if changes:
         audit_record(
             tenant=tenant,
             actor=actor,
             action="tenant.settings_changed",
             target=tenant,
-            changes={"date_order": [locked.date_order, date_order]},
+            changes=changes,
         )
-        Tenant.objects.filter(pk=tenant.pk).update(date_order=date_order)
+        Tenant.objects.filter(pk=tenant.pk).update(**{k: new for k, (_, new) in changes.items()})
     tenant.date_order = date_order
+    if time_zone is not None:
+        tenant.time_zone = time_zone
+    if "time_zone" in changes:
+        old_zone, new_zone = changes["time_zone"]
+        events.time_zone_changed.send(sender=None, tenant=tenant, old=old_zone, new=new_zone)
     return tenant
 
 

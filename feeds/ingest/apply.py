@@ -53,12 +53,16 @@ from feeds.models import (
     Trigger,
     UpdateMode,
 )
-from feeds.notifications import notify_run_failed
+from feeds.notifications import notify_run_failed, notify_run_held
 from feeds.parsing import (
     RowError,
 )
 
 log = logging.getLogger(__name__)
+
+
+def _products(count: int) -> str:
+    return f"{count} product" if count == 1 else f"{count} products"
 
 
 def _apply_and_finish(ctx: _Ctx) -> None:
@@ -75,7 +79,7 @@ def _apply_and_finish(ctx: _Ctx) -> None:
         _apply_first_pull(ctx)
         return
     run, fs = ctx.run, ctx.fs
-    confirmed = run.confirmed_by_id is not None
+    confirmed = run.confirmed_at is not None
     removals_only = confirmed and run.hold_reason == HOLD_INCOMPLETE
     held_message = ""
     hold_reason = ""
@@ -95,7 +99,7 @@ def _apply_and_finish(ctx: _Ctx) -> None:
             hold_reason = run.hold_reason or HOLD_SHARE
             held_message = (
                 f"The catalog changed since this run was confirmed: it would now remove "
-                f"{to_remove} products, not the {run.removed} that were shown. Nothing was "
+                f"{_products(to_remove)}, not the {run.removed} shown. Nothing was "
                 "removed. Check the numbers and confirm again to apply them."
             )
         elif (
@@ -108,7 +112,7 @@ def _apply_and_finish(ctx: _Ctx) -> None:
         ):
             hold_reason = HOLD_SHARE
             held_message = (
-                f"This feed would remove {to_remove} of the catalog's {active} products "
+                f"This feed would remove {to_remove} of the catalog's {_products(active)} "
                 f"({to_remove / active:.0%}), more than the {fs.removal_share_threshold:.0%} "
                 "allowed without confirmation. Nothing was changed. Confirm to apply it, or "
                 "fix the feed and refresh."
@@ -122,8 +126,10 @@ def _apply_and_finish(ctx: _Ctx) -> None:
                 hold_reason = HOLD_INCOMPLETE
                 held_message = (
                     f"{run.incomplete_reason} Products in the file were added and updated, but "
-                    f"the {to_remove} products missing from it were not removed: confirm to "
-                    "remove them, or refresh once the feed server sends the whole file."
+                    f"the {_products(to_remove)} missing from it "
+                    f"{'was' if to_remove == 1 else 'were'} not removed: confirm to remove "
+                    f"{'it' if to_remove == 1 else 'them'}, or refresh once the feed server "
+                    "sends the whole file."
                 )
             _merge_staged(ctx, delta, counts, removals=not hold_removals)
         with step("fence"):
@@ -142,7 +148,7 @@ def _apply_and_finish(ctx: _Ctx) -> None:
         run.removed = to_remove
         run.held_removals_digest = digest
         run.hold_reason = hold_reason
-        run.confirmed_by = None
+        run.confirmed_at = run.confirmed_by = None
         run.status = RunStatus.NEEDS_CONFIRMATION
         run.error_code = "needs_confirmation"
         run.error_message = held_message
@@ -152,12 +158,15 @@ def _apply_and_finish(ctx: _Ctx) -> None:
             "removed",
             "held_removals_digest",
             "hold_reason",
+            "confirmed_at",
             "confirmed_by",
             "error_code",
             "error_message",
             "finished_at",
             "status",
         )
+        if run.trigger == Trigger.SCHEDULED:
+            notify_run_held(tenant=ctx.tenant, run=run)
         raise _Held
     if not removals_only:
         with _phase(run, Phase.REVIEWING):

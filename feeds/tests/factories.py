@@ -49,3 +49,18 @@ class FeedRunChangeFactory(factory.django.DjangoModelFactory):
     kind = "updated"
     sku = "X"
     changes = factory.LazyFunction(lambda: {"title": ["a", "b"]})
+
+
+def held_import_run(*, tenant, catalog, path) -> FeedRun:
+    """An import_feed run held for confirmation: 10 products, then a file that keeps 2 (the
+    feed's file is written at ``path``)."""
+    from feeds import services
+
+    rows = [f"S{i},Hat {i},5 USD\n" for i in range(10)]
+    for kept in (rows, rows[:2]):
+        path.write_text("id,title,price\n" + "".join(kept))
+        run = services.feed_import_command(
+            tenant=tenant, catalog=catalog, location=str(path), mode="replace"
+        )
+    assert run.status == "needs_confirmation", run.error_message
+    return run

@@ -365,3 +365,15 @@ def test_a_runs_fate_is_not_edited_by_hand_in_admin(admin_client, catalog, statu
     assert admin_client.post(change, form).status_code == 403
     run.refresh_from_db()
     assert run.status == status
+
+
+def test_a_runs_admin_page_shows_when_it_was_confirmed(admin_client, tenant_a):
+    """The confirmation is its own field: staff see it also when the confirming account
+    is gone (confirmed_by empty)."""
+    confirmed = timezone.now() - timedelta(minutes=5)
+    run = FeedRunFactory(source__catalog__tenant=tenant_a, confirmed_at=confirmed)
+    page = admin_client.get(reverse("admin:feeds_feedrun_change", args=[run.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Confirmed at" in body
+    assert timezone.localtime(confirmed).strftime("%H:%M") in body

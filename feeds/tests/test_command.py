@@ -113,3 +113,35 @@ def test_import_feed_lists_the_row_errors_it_refers_to(tenant_a, tmp_path, capsy
     err = capsys.readouterr().err
     assert "line 2 (S1) error price: cannot read price “oops”" in err
     assert "line 3 (S2) error price:" in err
+
+
+def test_a_held_import_says_where_to_confirm_it(
+    tenant_a, tmp_path, settings, api_client_for, member
+):
+    """The summary of a held run said "Confirm to apply it" and no more: the operator at a
+    shell did not know where. It names the run's page and the API call with the digest, and
+    that call applies the run; the operator's file stays."""
+    from catalog_health.tenancy.roles import Role
+    from feeds import services
+    from feeds.models import FeedRun
+
+    settings.SITE_URL = "https://catalog.example.com"
+    catalog = CatalogFactory(tenant=tenant_a)
+    path = tmp_path / "feed.csv"
+    rows = [f"S{i:02d},Hat {i},{i}.00 USD,in stock\n" for i in range(20)]
+    path.write_text("id,title,price,availability\n" + "".join(rows))
+    call_command("import_feed", "--catalog", str(catalog.pk), str(path))
+    path.write_text("id,title,price,availability\n" + "".join(rows[:5]))
+    with pytest.raises(CommandError) as exc:
+        call_command("import_feed", "--catalog", str(catalog.pk), str(path))
+    run = FeedRun.objects.for_tenant(tenant_a).latest("pk")
+    said = str(exc.value)
+    assert f"https://catalog.example.com/t/{tenant_a.slug}/runs/{run.pk}/" in said
+    assert f"POST /api/v1/runs/{run.pk}/confirm/" in said
+    assert run.held_removals_digest in said
+    api = api_client_for(member(tenant_a, Role.ADVERTISER), tenant_a)
+    body = {"removal_digest": run.held_removals_digest}
+    assert api.post(f"/api/v1/runs/{run.pk}/confirm/", body, format="json").status_code == 202
+    run = services.feed_run_execute(tenant_id=tenant_a.pk, run_id=run.pk)
+    assert run.status == "succeeded" and run.removed == 15, run.error_message
+    assert path.exists()

@@ -63,3 +63,19 @@ def test_a_product_feed_with_a_quantity_column_is_still_a_feed():
     body = b"id,title,price,quantity,availability\nS1,Hat,1.00 USD,3,in stock\n"
     tables = list(parse_feed_tables(io.BytesIO(body), state=ValidationState()))
     assert sum(t.num_rows for t, *_ in tables) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Shop</title></channel></rss>',
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>S</title></feed>',
+    ],
+)
+def test_an_xml_feed_without_items_says_so(body):
+    """An RSS or Atom feed with no products was told "The feed has a header but no
+    products.": it has no header. It is told which elements hold the products."""
+    exc = _fail(body)
+    assert exc.code == "empty"
+    assert "no <item> (RSS) or <entry> (Atom) elements" in exc.message
+    assert "header" not in exc.message

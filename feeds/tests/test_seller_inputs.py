@@ -3,6 +3,7 @@ operators send it: each gets a clear answer, never an unexpected error or a deto
 
 from __future__ import annotations
 
+import io
 import os
 from datetime import time
 
@@ -16,6 +17,7 @@ from feeds import crypto, services
 from feeds.models import FeedRun, FeedSettings, ProductSource, RunStatus
 from feeds.schedule import parse_schedule_time
 from feeds.tests.factories import ProductSourceFactory
+from feeds.tests.feed_rows import parse_feed
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +123,19 @@ def test_an_encoding_that_cannot_read_text_is_refused_over_the_api(
 def test_import_feed_given_a_folder_says_it_needs_a_file(tenant_a, catalog, location):
     with pytest.raises(CommandError, match="is a folder, not a feed file"):
         call_command("import_feed", "--catalog", str(catalog.pk), location)
+    assert not FeedRun.objects.for_tenant(tenant_a).exists()
+
+
+@pytest.mark.parametrize("location", ["feed-not-there.csv", " /tmp/feed.csv"])
+def test_import_feed_given_no_such_file_names_the_path_it_looked_at(
+    tenant_a, catalog, location, tmp_path, monkeypatch
+):
+    """Before, a failed run was recorded saying "The feed file could not be found.", with
+    no path: a typo (or a space pasted before the path) was a guess."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CommandError) as exc:
+        call_command("import_feed", "--catalog", str(catalog.pk), location)
+    assert f"{tmp_path / location} does not exist" in str(exc.value)
     assert not FeedRun.objects.for_tenant(tenant_a).exists()
 
 
@@ -233,3 +248,16 @@ def test_a_schedule_time_the_api_takes_is_taken_on_the_source_form(
     response = _schedule_time_posted(client, tenant_a, catalog, page, typed)
     assert response.status_code == 302
     assert ProductSource.objects.for_tenant(tenant_a).get().schedule_time == time(6, 30)
+
+
+def test_a_second_id_column_is_named_as_the_file_names_it():
+    """A file with an "id" and a "sku" column was told "column “sku” appears twice": it
+    has one sku column. The warning says the product id is in two columns, and which
+    headers name it."""
+    feed = io.BytesIO(b"id,sku,title,price\nA1,V-1,Cap,3 USD\n")
+    errors = [e for _rows, errs in parse_feed(feed) for e in errs]
+    [warning] = [e for e in errors if e.field == "sku"]
+    assert warning.severity == "warning"
+    assert warning.message.startswith("the product id is in more than one column")
+    assert "id, sku, sku_id" in warning.message
+    assert "twice" not in warning.message

@@ -19,6 +19,7 @@ from feeds.tests.factories import (
     FeedRunChangeFactory,
     FeedRunFactory,
     ProductSourceFactory,
+    held_import_run,
 )
 
 pytestmark = pytest.mark.django_db
@@ -241,3 +242,59 @@ def test_delete_source_keeps_products(client, member, tenant_a, catalog):
     assert response.status_code == 302
     assert not ProductSource.objects.for_tenant(tenant_a).exists()
     assert catalog.products.count() == 1
+
+
+def test_a_run_holding_one_removal_says_one_product(client, member, tenant_a, catalog, fs):
+    """A one-product catalog replaced by a feed of other products: the page offered to
+    "Apply and remove 1 products" after "would remove 1 of the catalog's 1 products"."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    source = ProductSourceFactory(catalog=catalog, kind="upload")
+    user = member(tenant_a, Role.ADVERTISER)
+    for rows in (b"A\tCap\t3 USD\n", b"B\tHat\t4 USD\nC\tScarf\t5 USD\n"):
+        upload = SimpleUploadedFile("feed.tsv", b"id\ttitle\tprice\n" + rows)
+        run, _ = services.feed_run_upload(
+            tenant=tenant_a, source=source, actor=user, uploaded=upload
+        )
+        run = services.feed_run_execute(tenant_id=tenant_a.pk, run_id=run.pk)
+    assert run.status == RunStatus.NEEDS_CONFIRMATION, run.error_message
+    client.force_login(user)
+    page = client.get(url("run_detail", tenant_a, run_id=run.pk)).content.decode()
+    assert "Apply and remove 1 product<" in page
+    assert "would remove 1 of the catalog&#x27;s 1 product (" in page
+    assert "1 products" not in page
+
+
+def test_the_source_form_names_the_time_zone_of_its_schedule(client, member, tenant_a, catalog):
+    """The schedule time is read in the tenant's time zone; the form said "the tenant's
+    time zone" and never which one, on the add form and on a source's page alike."""
+    tenant_a.time_zone = "Europe/Berlin"
+    tenant_a.save()
+    client.force_login(member(tenant_a, Role.ADVERTISER))
+    source = ProductSourceFactory(catalog=catalog)
+    for page in (
+        url("catalog_sources", tenant_a, catalog_id=catalog.pk) + "?new=1",
+        url("source_detail", tenant_a, source_id=source.pk),
+    ):
+        body = client.get(page).content.decode()
+        assert "HH:MM in Europe/Berlin" in body, page
+
+
+@pytest.mark.django_db(transaction=True)  # the enqueue runs when the confirmation commits
+def test_a_confirmation_the_queue_never_got_leaves_the_run_held(
+    client, member, tenant_a, catalog, fs, tmp_path, dead_broker
+):
+    """Confirmed while the task queue is down: the page said "Confirmed: the run is applying
+    the feed." and the run ended failed, with nothing left to confirm. It stays held, and
+    the page says to confirm again."""
+    held = held_import_run(tenant=tenant_a, catalog=catalog, path=tmp_path / "feed.csv")
+    client.force_login(member(tenant_a, Role.ADVERTISER))
+    form = {"action": "confirm", "removal_digest": held.held_removals_digest}
+    response = client.post(url("run_confirm", tenant_a, run_id=held.pk), form)
+    held.refresh_from_db()
+    assert held.status == RunStatus.NEEDS_CONFIRMATION and held.confirmed_at is None
+    page = client.get(response["Location"]).content.decode()
+    assert "Confirmed: the run is applying" not in page
+    assert "could not be queued" in page and "confirm again in a minute" in page
+    assert "would remove 8 of the catalog" in page  # the hold's own message stays
+    assert "Apply and remove 8 products" in page  # and it can be confirmed again

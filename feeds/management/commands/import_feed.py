@@ -1,7 +1,9 @@
 """`manage.py import_feed --catalog CATALOG_ID [--mode replace|update] [--force] PATH_OR_URL`."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
+from catalog_health.site import absolute_url
 from catalogs.models import Catalog
 from feeds import selectors, services
 from feeds.models import RunStatus, UpdateMode
@@ -53,6 +55,8 @@ class Command(BaseCommand):
         if run.status in (RunStatus.SUCCEEDED, RunStatus.UNCHANGED):
             self.stdout.write(summary)
             return
+        if run.status == RunStatus.NEEDS_CONFIRMATION:
+            raise CommandError(f"{summary} — {run.error_message} {_where_to_confirm(tenant, run)}")
         raise CommandError(f"{summary} — {run.error_message}")
 
     def _row_errors(self, tenant, run) -> None:
@@ -65,3 +69,15 @@ class Command(BaseCommand):
             self.stderr.write(f"line {row.line}{sku} {row.severity}{field} {row.message}")
         if len(rows) > ROW_ERRORS_SHOWN:
             self.stderr.write(f"… the first {ROW_ERRORS_SHOWN} shown; the run's page lists all")
+
+
+def _where_to_confirm(tenant, run) -> str:
+    """A held run waits for someone: say where, since a shell has no button."""
+    page = absolute_url(
+        reverse("feeds:run_detail", kwargs={"tenant_slug": tenant.slug, "run_id": run.pk})
+    )
+    return (
+        f"Confirm or discard it on its page, {page}, or over the API: "
+        f'POST /api/v1/runs/{run.pk}/confirm/ {{"removal_digest": '
+        f'"{run.held_removals_digest}"}} (or .../discard/).'
+    )
