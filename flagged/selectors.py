@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -364,10 +364,14 @@ REVIEW_LABELS = {
 
 @dataclass
 class DigestRow:
+    product_id: int
     sku: str
     title: str
     status: str  # at the end of the period: Impacted, At risk, or no longer flagged
     reasons: list[str]
+    # No longer flagged: the reasons of its latest Impacted / At risk change in the period,
+    # so the seller still learns why it lost visibility for a while.
+    flagged_reasons: list[str] = field(default_factory=list)
 
 
 def digest_transitions(*, tenant: Tenant, since: datetime, until: datetime) -> list[DigestRow]:
@@ -376,24 +380,32 @@ def digest_transitions(*, tenant: Tenant, since: datetime, until: datetime) -> l
     improved to At risk) within the period is listed as it is now, not as it was."""
     policies = effective_policies(tenant=tenant)
     period = FlagTransition.objects.for_tenant(tenant).filter(at__gt=since, at__lte=until)
-    flagged = period.filter(to_status__in=[FlagStatus.IMPACTED, FlagStatus.AT_RISK])
+    flagged_statuses = (FlagStatus.IMPACTED, FlagStatus.AT_RISK)
+    flagged = period.filter(to_status__in=flagged_statuses)
     qs = (
         period.filter(product_id__in=flagged.values("product_id"))
         .exclude(removed_from_catalog(tenant))
         .select_related("product")
         .order_by("product_id", "-at", "-id")
     )
-    seen, rows = set(), []
+    latest: dict[int, DigestRow] = {}
+    rows = []
     for t in qs:
-        if t.product_id in seen:
-            continue
-        seen.add(t.product_id)
-        rows.append(
-            DigestRow(
+        row = latest.get(t.product_id)
+        if row is None:
+            row = DigestRow(
+                t.product_id,
                 t.product.sku,
                 t.product.title,
                 t.to_status,
                 state_reasons(t, transition_policies(t, policies)),
             )
-        )
+            latest[t.product_id] = row
+            rows.append(row)
+        elif (
+            row.status not in flagged_statuses
+            and not row.flagged_reasons
+            and t.to_status in flagged_statuses
+        ):
+            row.flagged_reasons = state_reasons(t, transition_policies(t, policies))
     return rows
