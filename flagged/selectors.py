@@ -192,7 +192,12 @@ def flagged_page(
     """One page of the tab: the shared keyset pager, whose row comparison bounds the scan of
     the sort's index at any depth (the sort columns are NOT NULL: one query a page)."""
     qs = flagged_search(tenant=tenant, filters=filters)
-    return keyset_paginate(qs, sort=SORTS.get(sort, "-status_since"), cursor=cursor, page_size=size)
+    return keyset_paginate(qs, sort=sort_field(sort), cursor=cursor, page_size=size)
+
+
+def sort_field(sort: str | None) -> str:
+    """The column (with its direction) the tab sorts by; newest status first by default."""
+    return SORTS.get(sort or "", "-status_since")
 
 
 def impression_trends(
@@ -256,12 +261,21 @@ def tab_rows(*, tenant: Tenant, page: KeysetPage, policies, today: date) -> list
     ]
 
 
-def flagged_export_rows(*, tenant: Tenant, filters: dict):
-    """Every matching row for the CSV export, streamed in chunks (no page limit)."""
+def flagged_export_rows(*, tenant: Tenant, filters: dict, sort: str | None = None):
+    """Every matching row for the CSV export, streamed in chunks (no page limit), in the
+    order the tab shows them: its sort, ties broken on id as the keyset pager does."""
     policies = effective_policies(tenant=tenant)
-    qs = flagged_search(tenant=tenant, filters=filters).order_by("-status_since", "-id")
+    field = sort_field(sort)
+    order = (field, "-id" if field.startswith("-") else "id")
+    qs = flagged_search(tenant=tenant, filters=filters).order_by(*order)
     for s in qs.iterator(chunk_size=2000):
         yield s, state_reasons(s, policies)
+
+
+def export_filename(*, tenant: Tenant, now: datetime | None = None) -> str:
+    """The export's file name, stamped with the date and time on the tenant's clock."""
+    local = (now or timezone.now()).astimezone(ZoneInfo(tenant.time_zone))
+    return f"flagged-products-{tenant.slug}-{local:%Y%m%d-%H%M}.csv"
 
 
 # ----------------------------------------------------------------------- details

@@ -198,15 +198,15 @@ class FlaggedExportView(TenantViewMixin, View):
                 "; ".join(reasons),
                 state.product.pk,
             ]
-            for state, reasons in selectors.flagged_export_rows(tenant=self.tenant, filters=filters)
+            for state, reasons in selectors.flagged_export_rows(
+                tenant=self.tenant, filters=filters, sort=filters.get("sort")
+            )
         )
         response = StreamingHttpResponse(
             csv_lines(EXPORT_COLUMNS, rows), content_type="text/csv; charset=utf-8"
         )
-        stamp = timezone.now().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = (
-            f'attachment; filename="flagged-products-{self.tenant.slug}-{stamp}.csv"'
-        )
+        filename = selectors.export_filename(tenant=self.tenant)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
 
