@@ -9,12 +9,10 @@ them), and on a phone the Review button of a flagged metric can still be reached
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
 from catalog_health.tenancy.models import Tenant
 from catalogs.models import Catalog
 from ecr.models import CatalogEcrState
-from feeds.demo_server import DemoFeedServer
 from flagged.models import FlagState
 from flagged.scoring import FlagStatus
 from tests.browser.conftest import ARTIFACTS
@@ -37,17 +35,6 @@ OVERFLOW = """() => {
   }
   return {scroll: document.documentElement.scrollWidth, width, out: out.slice(0, 5)};
 }"""
-
-
-@pytest.fixture
-def demo(tmp_path, monkeypatch, live_server):
-    server = DemoFeedServer(tmp_path / "demo-feeds").start()
-    monkeypatch.setenv("DEMO_FEEDS_DIR", str(tmp_path / "demo-feeds"))
-    monkeypatch.setenv("DEMO_FEEDS_URL", server.base_url)
-    monkeypatch.setenv("DEMO_SITE_URL", live_server.url)
-    call_command("seed_demo", products=40)
-    yield Tenant.objects.get(slug="acme")
-    server.close()
 
 
 def seller_pages(tenant: Tenant) -> dict[str, str]:
@@ -73,6 +60,7 @@ def seller_pages(tenant: Tenant) -> dict[str, str]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_seller_pages_fit_the_screen(demo, browser, live_server, width):
+    acme = Tenant.objects.get(slug="acme")
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -84,7 +72,7 @@ def test_seller_pages_fit_the_screen(demo, browser, live_server, width):
         page.click("button[type=submit]")
         page.wait_for_load_state()
         wide = {}
-        for name, path in seller_pages(demo).items():
+        for name, path in seller_pages(acme).items():
             response = page.goto(live_server.url + path)
             assert response.status == 200, path
             page.wait_for_load_state("networkidle")
@@ -96,13 +84,13 @@ def test_seller_pages_fit_the_screen(demo, browser, live_server, width):
         assert not wide, wide
 
         # On a phone too, the flagged metric's Review button is there to follow.
-        page.goto(live_server.url + seller_pages(demo)["details-impacted"])
+        page.goto(live_server.url + seller_pages(acme)["details-impacted"])
         review = page.locator("#metrics-table a", has_text="Review").first
         review.scroll_into_view_if_needed()
         box = review.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, box
         review.click()
         page.wait_for_load_state()
-        assert f"/t/{demo.slug}/" in page.url and "/flagged/" not in page.url, page.url
+        assert f"/t/{acme.slug}/" in page.url and "/flagged/" not in page.url, page.url
     finally:
         context.close()
