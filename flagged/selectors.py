@@ -261,6 +261,22 @@ def tab_rows(*, tenant: Tenant, page: KeysetPage, policies, today: date) -> list
     ]
 
 
+def tab_empty_text(*, status: str, searched: bool) -> str:
+    """What an empty tab says: a search that found nothing, a status with no product in it
+    (good news, said as such), or nothing flagged at all and when products would appear."""
+    if searched:
+        label = STATUS_LABELS[FlagStatus(status)] if status else "flagged"
+        return f"No {label} product matches this search."
+    if status == FlagStatus.RESOLVED:
+        return f"No product was Resolved in the last {resolved_days()} days."
+    if status:
+        return f"No product is {STATUS_LABELS[FlagStatus(status)]}."
+    return (
+        "No product is flagged. Products appear here when their orders miss a target; "
+        "scoring runs hourly and after every order upload."
+    )
+
+
 def flagged_export_rows(*, tenant: Tenant, filters: dict, sort: str | None = None):
     """Every matching row for the CSV export, streamed in chunks (no page limit), in the
     order the tab shows them: its sort, ties broken on id as the keyset pager does."""

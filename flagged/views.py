@@ -150,6 +150,10 @@ class FlaggedListView(TenantViewMixin, TemplateView):
         status_query.pop("status", None)
         all_catalogs = query.copy()
         all_catalogs.pop("catalog", None)
+        # the empty list's way back: the same tab, sort and catalog without search and reason
+        clear_search = query.copy()
+        for key in ("q", "reason"):
+            clear_search.pop(key, None)
         catalog = None
         if filters.get("catalog"):
             catalog = self.scoped(Catalog).filter(pk=filters["catalog"]).only("name").first()
@@ -159,12 +163,17 @@ class FlaggedListView(TenantViewMixin, TemplateView):
             policies=policies,
             today=timezone.localdate(timezone=ZoneInfo(self.tenant.time_zone)),
         )
+        searched = bool(filters.get("q") or filters.get("reason"))
         ctx.update(
             filter_form=form,
             status=filters.get("status") or "",
             counters=selectors.flag_counters(
                 tenant=self.tenant, catalog_id=filters.get("catalog") or None
             ),
+            empty_text=selectors.tab_empty_text(
+                status=filters.get("status") or "", searched=searched
+            ),
+            clear_search_query=clear_search.urlencode() if searched else None,
             page=page,
             rows=rows,
             rows_with_reasons=[
