@@ -221,8 +221,20 @@ def ecr_notify(*, tenant: Tenant, catalog: Catalog, event: EcrEvent) -> int:
     recipients = member_emails(tenant=tenant, roles=NOTIFIED_ROLES)
     if not recipients:
         return 0
-    path = reverse("ecr:catalog_ecr", kwargs={"tenant_slug": tenant.slug, "catalog_id": catalog.pk})
-    ctx = {"tenant": tenant, "catalog": catalog, "event": event, "path": path}
+    kwargs = {"tenant_slug": tenant.slug, "catalog_id": catalog.pk}
+    ctx = {
+        "tenant": tenant,
+        "catalog": catalog,
+        "event": event,
+        "path": reverse("ecr:catalog_ecr", kwargs=kwargs),
+        # turned off: how many fixes turn it back on, and the page that lists the products
+        "to_fix": ecr_state.products_to_fix(
+            available=event.available_count,
+            active=event.active_count,
+            enable=event.enable_threshold,
+        ),
+        "diagnostics_path": reverse("ecr:catalog_diagnostics", kwargs=kwargs),
+    }
     state_word = "enabled" if event.enabled else "disabled"
     subject = f"[Catalog Health] ECR {state_word} for {catalog.name}"
     body = render_to_string("ecr/email_ecr_change.txt", ctx)
