@@ -14,7 +14,7 @@ from catalog_health.tenancy.models import Tenant
 from catalog_health.tenancy.roles import Role
 from catalog_health.tenancy.selectors import member_emails
 
-from .scoring import FlagStatus
+from .scoring import STATUS_LABELS, FlagStatus
 from .selectors import DigestRow, digest_transitions
 
 DIGEST_ROLES = (Role.OWNER, Role.ADMIN, Role.SELLER)
@@ -79,6 +79,7 @@ def digest_message(*, tenant: Tenant, rows: list[DigestRow], hours: int) -> tupl
 def _reasons(row: DigestRow) -> str:
     if row.reasons:
         return f": {'; '.join(row.reasons)}"
-    if row.flagged_reasons:
-        return f" (was: {'; '.join(row.flagged_reasons)})"
+    if row.flagged_status:
+        was = STATUS_LABELS[FlagStatus(row.flagged_status)]
+        return f" (was {was}: {'; '.join(row.flagged_reasons)})"
     return ""

@@ -399,8 +399,9 @@ class DigestRow:
     title: str
     status: str  # at the end of the period: Impacted, At risk, or no longer flagged
     reasons: list[str]
-    # No longer flagged: the reasons of its latest Impacted / At risk change in the period,
-    # so the seller still learns why it lost visibility for a while.
+    # No longer flagged: the status and reasons of its latest Impacted / At risk change in the
+    # period, so the seller still learns why it was flagged for a while.
+    flagged_status: str = ""
     flagged_reasons: list[str] = field(default_factory=list)
 
 
@@ -434,8 +435,9 @@ def digest_transitions(*, tenant: Tenant, since: datetime, until: datetime) -> l
             rows.append(row)
         elif (
             row.status not in flagged_statuses
-            and not row.flagged_reasons
+            and not row.flagged_status
             and t.to_status in flagged_statuses
         ):
+            row.flagged_status = t.to_status
             row.flagged_reasons = state_reasons(t, transition_policies(t, policies))
     return rows

@@ -96,7 +96,9 @@ def test_a_day_whose_flags_were_all_resolved_says_nothing_is_left_to_fix(
     )
     assert sections(msg.body) == {"Flagged and already Resolved": ["FLIP-1"]}
     # why it was flagged, since its latest change (to Resolved) has no reason of its own
-    assert "FLIP-1 Kettle FLIP-1 (was: Overdue unshipped rate 100% (target 4%))" in msg.body
+    assert (
+        "FLIP-1 Kettle FLIP-1 (was Impacted: Overdue unshipped rate 100% (target 4%))" in msg.body
+    )
     site = "https://catalog.example.com"
     assert f"{site}/t/{tenant_a.slug}/flagged/?status=resolved" in msg.body
     assert f"{site}/t/{tenant_a.slug}/flagged/{flip.pk}/" in msg.body
