@@ -46,6 +46,11 @@ class LaneTiming:
     max_seconds: float | None
 
 
+# A horizontal legend at the foot of the figure: placed a fraction of the plot's height below
+# it, a legend that wraps on a phone grew upwards over the x axis's labels.
+LEGEND_AT_FOOT = {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "x": 0}
+
+
 def figure_json(fig: go.Figure) -> dict:
     """Plain JSON-ready dict of a figure (for ``json_script``)."""
     return json.loads(pio.to_json(fig, validate=False))
@@ -108,7 +113,7 @@ def ratio_figure(
         height=340,
         yaxis={"title": "Available products (%)", "range": [0, 101], "ticksuffix": "%"},
         xaxis=_date_axis([p.at for p in points] + [e.at for e in events]),
-        legend={"orientation": "h", "y": -0.18},
+        legend=LEGEND_AT_FOOT,
         template="plotly_white",
     )
     if not points:
@@ -210,7 +215,7 @@ def review_time_figure(lanes: Sequence[LaneTiming]) -> go.Figure:
         height=300,
         margin={"l": 50, "r": 20, "t": 30, "b": 40},
         yaxis=_wait_axis(waits),
-        legend={"orientation": "h", "y": -0.2},
+        legend=LEGEND_AT_FOOT,
         template="plotly_white",
     )
     if not waits:

@@ -214,17 +214,35 @@ def ecr_evaluate(
     return decision
 
 
+def _enable_advice(*, tenant: Tenant, catalog: Catalog, event: EcrEvent) -> str:
+    if event.enabled:
+        return ""
+    counts = ecr_state_get(tenant=tenant, catalog=catalog)  # updated with the event
+    return ecr_state.enable_advice(
+        to_fix=ecr_state.products_to_fix(
+            available=event.available_count,
+            active=event.active_count,
+            enable=event.enable_threshold,
+        ),
+        unavailable=counts.unavailable_count,
+        pending=counts.pending_count,
+    )
+
+
 def ecr_notify(*, tenant: Tenant, catalog: Catalog, event: EcrEvent) -> int:
     """Email the tenant's owners, admins and advertisers about an ECR change."""
     recipients = member_emails(tenant=tenant, topic=EmailTopic.ECR_CHANGES)
     if not recipients:
         return 0
-    path = reverse("ecr:catalog_ecr", kwargs={"tenant_slug": tenant.slug, "catalog_id": catalog.pk})
+    kwargs = {"tenant_slug": tenant.slug, "catalog_id": catalog.pk}
     ctx = {
         "tenant": tenant,
         "catalog": catalog,
         "event": event,
-        "path": path,
+        "path": reverse("ecr:catalog_ecr", kwargs=kwargs),
+        # turned off: what turns it back on, and the page that lists the products to fix
+        "enable_advice": _enable_advice(tenant=tenant, catalog=catalog, event=event),
+        "diagnostics_path": reverse("ecr:catalog_diagnostics", kwargs=kwargs),
         "footer": email_choices_footer(tenant=tenant),
     }
     state_word = "enabled" if event.enabled else "disabled"

@@ -182,6 +182,30 @@ def fixes_to_enable(*, available: int, active: int, thresholds: Thresholds) -> i
     return products_to_fix(available=available, active=active, enable=thresholds.enable)
 
 
+def enable_advice(*, to_fix: int | None, unavailable: int, pending: int) -> str:
+    """What turns a disabled catalog's ECR back on, for the ECR tab and the email: fixing
+    Unavailable products where that can be enough; otherwise also the standard queue's review
+    of the Pending ones (asking to fix 37 products of which 12 are Unavailable cannot be
+    done). Empty when nothing is short, or the catalog is too small to be evaluated."""
+    if not to_fix:
+        return ""
+    if to_fix <= unavailable:
+        return f"Fix at least {to_fix} Unavailable product{_s(to_fix)} to turn ECR back on."
+    start = (
+        f"ECR turns back on once at least {to_fix} more product{_s(to_fix)} "
+        f"{'is' if to_fix == 1 else 'are'} Available: "
+    )
+    waiting = f"the {pending} waiting for review."
+    if not unavailable:
+        return f"{start}none is Unavailable; they can only come from {waiting}"
+    ones = "one" if unavailable == 1 else "ones"
+    return f"{start}fix the {unavailable} Unavailable {ones}; the rest can only come from {waiting}"
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
 def products_to_fix(*, available: int, active: int, enable: Decimal) -> int:
     """How many more products must become Available to reach the enable threshold."""
     if active <= 0:

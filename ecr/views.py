@@ -81,6 +81,9 @@ class CatalogEcrView(EcrCatalogMixin, TemplateView):
         events = list(selectors.ecr_events(tenant=self.tenant, catalog=catalog)[:50])
         points = selectors.ratio_history(tenant=self.tenant, catalog=catalog)
         lanes = selectors.lane_timings(tenant=self.tenant, catalog=catalog)
+        to_fix = services.ecr_state.fixes_to_enable(
+            available=ecr.available_count, active=ecr.active_count, thresholds=t
+        )
         ctx.update(
             events=events,
             lanes=lanes,
@@ -96,8 +99,9 @@ class CatalogEcrView(EcrCatalogMixin, TemplateView):
                 )
             ),
             lanes_fig=charts.figure_json(charts.review_time_figure(lanes)),
-            to_fix=services.ecr_state.fixes_to_enable(
-                available=ecr.available_count, active=ecr.active_count, thresholds=t
+            to_fix=to_fix,
+            enable_advice=services.ecr_state.enable_advice(
+                to_fix=to_fix, unavailable=ecr.unavailable_count, pending=ecr.pending_count
             ),
             can_manage=self.can(Perm.MANAGE_CATALOGS),
         )

@@ -149,7 +149,9 @@ def impressions_figure(
         title={"text": title},
         xaxis={"title": {"text": "Date"}, "type": "date", "tickformat": "%d %b"},
         yaxis={"title": {"text": "Impressions per day"}, "rangemode": "tozero"},
-        legend={"orientation": "h", "yanchor": "bottom", "y": -0.3, "x": 0},
+        # at the foot of the figure, not a fraction of the plot's height below it: on a phone
+        # it wraps to several rows, which then widen the margin instead of covering the dates
+        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "x": 0},
         margin={"l": 70, "r": 20, "t": 50, "b": 90},
         hovermode="closest",
         template="plotly_white",

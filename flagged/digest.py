@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog_health.site import absolute_url
@@ -16,8 +17,8 @@ from catalog_health.tenancy.roles import EmailTopic
 from catalog_health.tenancy.selectors import email_choices_footer, member_emails
 
 from .models import DigestLog
-from .scoring import FlagStatus
-from .selectors import digest_transitions
+from .scoring import STATUS_LABELS, FlagStatus
+from .selectors import DigestRow, digest_transitions
 
 # the digest leaves at this hour of the tenant's own day
 DIGEST_LOCAL_HOUR = 7
@@ -61,7 +62,8 @@ def digest_send(
 ) -> int:
     """Email sellers the products that became Impacted or At risk since ``since`` (else in
     the last ``hours``), listed by their status when it is sent: one flagged and Resolved
-    again since has a list of its own."""
+    again since has a list of its own. A day whose flags are all Resolved already is told as
+    such: nothing to fix."""
     now = now or timezone.now()
     if since is not None:
         hours = max(1, round((now - since).total_seconds() / 3600))
@@ -73,10 +75,33 @@ def digest_send(
     recipients = member_emails(tenant=tenant, topic=EmailTopic.FLAGGED_DIGEST)
     if not recipients:
         return 0
+    subject, body = digest_message(tenant=tenant, rows=rows, hours=hours)
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)
+    return len(recipients)
+
+
+def digest_message(*, tenant: Tenant, rows: list[DigestRow], hours: int) -> tuple[str, str]:
+    """The digest's subject and text: each product with its reasons and a link to its View
+    details (where its Review buttons are), then a link to the tab."""
     impacted = [r for r in rows if r.status == FlagStatus.IMPACTED]
     at_risk = [r for r in rows if r.status == FlagStatus.AT_RISK]
     resolved = [r for r in rows if r.status not in (FlagStatus.IMPACTED, FlagStatus.AT_RISK)]
-    lines = [f"Flagged products of {tenant.name} in the last {hours} hours:", ""]
+    tab = reverse("flagged:flagged_list", kwargs={"tenant_slug": tenant.slug})
+    if impacted or at_risk:
+        lines = [f"Flagged products of {tenant.name} in the last {hours} hours:", ""]
+        counts = f"{len(impacted)} Impacted, {len(at_risk)} At risk"
+        if resolved:
+            counts += f", {len(resolved)} already Resolved"
+        footer = f"Open the Flagged products tab: {absolute_url(tab)}"
+    else:
+        lines = [
+            f"Nothing needs fixing: every product flagged in the last {hours} hours is "
+            "already Resolved.",
+            "",
+        ]
+        products = "product" if len(resolved) == 1 else "products"
+        counts = f"Nothing to fix: {len(resolved)} flagged {products} already Resolved"
+        footer = f"See them on the Flagged products tab: {absolute_url(f'{tab}?status=resolved')}"
     groups = (
         ("Became Impacted", impacted),
         ("Became At risk", at_risk),
@@ -86,20 +111,19 @@ def digest_send(
         if group:
             lines.append(f"{title} ({len(group)}):")
             for r in group[:50]:
-                reasons = f": {'; '.join(r.reasons)}" if r.reasons else ""
-                lines.append(f"  - {r.sku} {r.title[:60]}{reasons}")
+                lines.append(f"  - {r.sku} {r.title[:60]}{_reasons(r)}")
+                lines.append(f"    {absolute_url(f'{tab}{r.product_id}/')}")
             if len(group) > 50:
                 lines.append(f"  … and {len(group) - 50} more")
             lines.append("")
-    lines.append(f"Open the Flagged products tab: {absolute_url(f'/t/{tenant.slug}/flagged/')}")
-    lines += ["", email_choices_footer(tenant=tenant)]
-    counts = f"{len(impacted)} Impacted, {len(at_risk)} At risk"
-    if resolved:
-        counts += f", {len(resolved)} already Resolved"
-    send_mail(
-        subject=f"[Catalog Health] {counts} — {tenant.name}",
-        message="\n".join(lines),
-        from_email=None,
-        recipient_list=recipients,
-    )
-    return len(recipients)
+    lines += [footer, "", email_choices_footer(tenant=tenant)]
+    return f"[Catalog Health] {counts} — {tenant.name}", "\n".join(lines)
+
+
+def _reasons(row: DigestRow) -> str:
+    if row.reasons:
+        return f": {'; '.join(row.reasons)}"
+    if row.flagged_status:
+        was = STATUS_LABELS[FlagStatus(row.flagged_status)]
+        return f" (was {was}: {'; '.join(row.flagged_reasons)})"
+    return ""

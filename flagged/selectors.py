@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -192,7 +192,12 @@ def flagged_page(
     """One page of the tab: the shared keyset pager, whose row comparison bounds the scan of
     the sort's index at any depth (the sort columns are NOT NULL: one query a page)."""
     qs = flagged_search(tenant=tenant, filters=filters)
-    return keyset_paginate(qs, sort=SORTS.get(sort, "-status_since"), cursor=cursor, page_size=size)
+    return keyset_paginate(qs, sort=sort_field(sort), cursor=cursor, page_size=size)
+
+
+def sort_field(sort: str | None) -> str:
+    """The column (with its direction) the tab sorts by; newest status first by default."""
+    return SORTS.get(sort or "", "-status_since")
 
 
 def impression_trends(
@@ -256,12 +261,37 @@ def tab_rows(*, tenant: Tenant, page: KeysetPage, policies, today: date) -> list
     ]
 
 
-def flagged_export_rows(*, tenant: Tenant, filters: dict):
-    """Every matching row for the CSV export, streamed in chunks (no page limit)."""
+def tab_empty_text(*, status: str, searched: bool) -> str:
+    """What an empty tab says: a search that found nothing, a status with no product in it
+    (good news, said as such), or nothing flagged at all and when products would appear."""
+    if searched:
+        label = STATUS_LABELS[FlagStatus(status)] if status else "flagged"
+        return f"No {label} product matches this search."
+    if status == FlagStatus.RESOLVED:
+        return f"No product was Resolved in the last {resolved_days()} days."
+    if status:
+        return f"No product is {STATUS_LABELS[FlagStatus(status)]}."
+    return (
+        "No product is flagged. Products appear here when their orders miss a target; "
+        "scoring runs hourly and after every order upload."
+    )
+
+
+def flagged_export_rows(*, tenant: Tenant, filters: dict, sort: str | None = None):
+    """Every matching row for the CSV export, streamed in chunks (no page limit), in the
+    order the tab shows them: its sort, ties broken on id as the keyset pager does."""
     policies = effective_policies(tenant=tenant)
-    qs = flagged_search(tenant=tenant, filters=filters).order_by("-status_since", "-id")
+    field = sort_field(sort)
+    order = (field, "-id" if field.startswith("-") else "id")
+    qs = flagged_search(tenant=tenant, filters=filters).order_by(*order)
     for s in qs.iterator(chunk_size=2000):
         yield s, state_reasons(s, policies)
+
+
+def export_filename(*, tenant: Tenant, now: datetime | None = None) -> str:
+    """The export's file name, stamped with the date and time on the tenant's clock."""
+    local = (now or timezone.now()).astimezone(ZoneInfo(tenant.time_zone))
+    return f"flagged-products-{tenant.slug}-{local:%Y%m%d-%H%M}.csv"
 
 
 # ----------------------------------------------------------------------- details
@@ -364,10 +394,15 @@ REVIEW_LABELS = {
 
 @dataclass
 class DigestRow:
+    product_id: int
     sku: str
     title: str
     status: str  # at the end of the period: Impacted, At risk, or no longer flagged
     reasons: list[str]
+    # No longer flagged: the status and reasons of its latest Impacted / At risk change in the
+    # period, so the seller still learns why it was flagged for a while.
+    flagged_status: str = ""
+    flagged_reasons: list[str] = field(default_factory=list)
 
 
 def digest_transitions(*, tenant: Tenant, since: datetime, until: datetime) -> list[DigestRow]:
@@ -376,24 +411,33 @@ def digest_transitions(*, tenant: Tenant, since: datetime, until: datetime) -> l
     improved to At risk) within the period is listed as it is now, not as it was."""
     policies = effective_policies(tenant=tenant)
     period = FlagTransition.objects.for_tenant(tenant).filter(at__gt=since, at__lte=until)
-    flagged = period.filter(to_status__in=[FlagStatus.IMPACTED, FlagStatus.AT_RISK])
+    flagged_statuses = (FlagStatus.IMPACTED, FlagStatus.AT_RISK)
+    flagged = period.filter(to_status__in=flagged_statuses)
     qs = (
         period.filter(product_id__in=flagged.values("product_id"))
         .exclude(removed_from_catalog(tenant))
         .select_related("product")
         .order_by("product_id", "-at", "-id")
     )
-    seen, rows = set(), []
+    latest: dict[int, DigestRow] = {}
+    rows = []
     for t in qs:
-        if t.product_id in seen:
-            continue
-        seen.add(t.product_id)
-        rows.append(
-            DigestRow(
+        row = latest.get(t.product_id)
+        if row is None:
+            row = DigestRow(
+                t.product_id,
                 t.product.sku,
                 t.product.title,
                 t.to_status,
                 state_reasons(t, transition_policies(t, policies)),
             )
-        )
+            latest[t.product_id] = row
+            rows.append(row)
+        elif (
+            row.status not in flagged_statuses
+            and not row.flagged_status
+            and t.to_status in flagged_statuses
+        ):
+            row.flagged_status = t.to_status
+            row.flagged_reasons = state_reasons(t, transition_policies(t, policies))
     return rows

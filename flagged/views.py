@@ -150,6 +150,10 @@ class FlaggedListView(TenantViewMixin, TemplateView):
         status_query.pop("status", None)
         all_catalogs = query.copy()
         all_catalogs.pop("catalog", None)
+        # the empty list's way back: the same tab, sort and catalog without search and reason
+        clear_search = query.copy()
+        for key in ("q", "reason"):
+            clear_search.pop(key, None)
         catalog = None
         if filters.get("catalog"):
             catalog = self.scoped(Catalog).filter(pk=filters["catalog"]).only("name").first()
@@ -159,12 +163,17 @@ class FlaggedListView(TenantViewMixin, TemplateView):
             policies=policies,
             today=timezone.localdate(timezone=ZoneInfo(self.tenant.time_zone)),
         )
+        searched = bool(filters.get("q") or filters.get("reason"))
         ctx.update(
             filter_form=form,
             status=filters.get("status") or "",
             counters=selectors.flag_counters(
                 tenant=self.tenant, catalog_id=filters.get("catalog") or None
             ),
+            empty_text=selectors.tab_empty_text(
+                status=filters.get("status") or "", searched=searched
+            ),
+            clear_search_query=clear_search.urlencode() if searched else None,
             page=page,
             rows=rows,
             rows_with_reasons=[
@@ -198,15 +207,15 @@ class FlaggedExportView(TenantViewMixin, View):
                 "; ".join(reasons),
                 state.product.pk,
             ]
-            for state, reasons in selectors.flagged_export_rows(tenant=self.tenant, filters=filters)
+            for state, reasons in selectors.flagged_export_rows(
+                tenant=self.tenant, filters=filters, sort=filters.get("sort")
+            )
         )
         response = StreamingHttpResponse(
             csv_lines(EXPORT_COLUMNS, rows), content_type="text/csv; charset=utf-8"
         )
-        stamp = timezone.now().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = (
-            f'attachment; filename="flagged-products-{self.tenant.slug}-{stamp}.csv"'
-        )
+        filename = selectors.export_filename(tenant=self.tenant)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
 

@@ -54,6 +54,10 @@ def test_ecr_email_links_to_the_site(
     body = mail.outbox[-1].body
     assert f"{SITE}/t/{tenant_a.slug}/catalogs/{catalog.pk}/ecr/" in body
     assert " /t/" not in body
+    # what to do, and where: 18 of 20 (90 %) turns it back on, so 3 more; Diagnostics lists them
+    assert "Fix at least 3 Unavailable products to turn ECR back on" in body
+    diagnostics = f"{SITE}/t/{tenant_a.slug}/catalogs/{catalog.pk}/diagnostics/"
+    assert f"Diagnostics lists the Unavailable products with how to fix each: {diagnostics}" in body
 
 
 @pytest.mark.django_db

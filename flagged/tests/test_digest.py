@@ -68,9 +68,14 @@ def test_digest_lists_only_what_is_still_flagged_when_sent(member, tenant_a):
     assert "EASE-1 Kettle EASE-1: Overdue unshipped rate 2.5% (target 4%)" in msg.body
 
 
-def test_a_day_whose_flags_were_all_resolved_still_says_so(member, tenant_a):
+def test_a_day_whose_flags_were_all_resolved_says_nothing_is_left_to_fix(
+    settings, member, tenant_a
+):
     """Nothing is hidden: the product lost visibility for a while, which the seller may see
-    in its impressions, so the digest says it was flagged, and that nothing is left to fix."""
+    in its impressions, so the digest says it was flagged and why, but it does not read as a
+    to-do: no "0 Impacted" alarm in the subject, a first line saying nothing needs fixing, and
+    a link to the Resolved tab rather than to the whole list."""
+    settings.SITE_URL = "https://catalog.example.com"
     member(tenant_a, Role.SELLER)
     flip = product_with_orders(CatalogFactory(tenant=tenant_a), "FLIP-1", overdue=10)
     now = timezone.now()
@@ -82,8 +87,45 @@ def test_a_day_whose_flags_were_all_resolved_still_says_so(member, tenant_a):
 
     assert digest_send(tenant=tenant_a, now=now) == 1
     msg = mail.outbox[-1]
-    assert "0 Impacted, 0 At risk, 1 already Resolved" in msg.subject
+    assert "Impacted" not in msg.subject and "At risk" not in msg.subject
+    assert msg.subject == (
+        "[Catalog Health] Nothing to fix: 1 flagged product already Resolved — Tenant A"
+    )
+    assert msg.body.splitlines()[0] == (
+        "Nothing needs fixing: every product flagged in the last 24 hours is already Resolved."
+    )
     assert sections(msg.body) == {"Flagged and already Resolved": ["FLIP-1"]}
+    # why it was flagged, since its latest change (to Resolved) has no reason of its own
+    assert (
+        "FLIP-1 Kettle FLIP-1 (was Impacted: Overdue unshipped rate 100% (target 4%))" in msg.body
+    )
+    site = "https://catalog.example.com"
+    assert f"{site}/t/{tenant_a.slug}/flagged/?status=resolved" in msg.body
+    assert f"{site}/t/{tenant_a.slug}/flagged/{flip.pk}/" in msg.body
     # The digest sent before the product was Resolved listed it as Impacted: it was then.
     assert digest_send(tenant=tenant_a, now=now - timedelta(hours=4)) == 1
     assert sections(mail.outbox[-1].body) == {"Became Impacted": ["FLIP-1"]}
+    assert mail.outbox[-1].subject.startswith("[Catalog Health] 1 Impacted, 0 At risk")
+
+
+def test_every_listed_product_links_to_its_details(settings, member, tenant_a):
+    """The seller goes from the mail straight to the product's View details (and its Review
+    buttons), in the tenant the mail is about."""
+    settings.SITE_URL = "https://catalog.example.com"
+    member(tenant_a, Role.SELLER)
+    catalog = CatalogFactory(tenant=tenant_a)
+    stay = product_with_orders(catalog, "STAY-1", overdue=10)
+    ease = product_with_orders(catalog, "EASE-1", overdue=1, good=39)  # 2.5 %: At risk
+    now = timezone.now()
+    flags_score(tenant=tenant_a, now=now - timedelta(hours=1))
+
+    assert digest_send(tenant=tenant_a, now=now) == 1
+    body = mail.outbox[-1].body
+    lines = body.splitlines()
+    for product in (stay, ease):
+        line = next(i for i, text in enumerate(lines) if f"- {product.sku} " in text)
+        assert lines[line + 1].strip() == (
+            f"https://catalog.example.com/t/{tenant_a.slug}/flagged/{product.pk}/"
+        )
+    assert f"https://catalog.example.com/t/{tenant_a.slug}/flagged/\n" in body + "\n"
+    assert "Nothing needs fixing" not in body

@@ -79,3 +79,19 @@ def login(page, live_server):
         page.wait_for_load_state()
 
     return do
+
+
+@pytest.fixture
+def demo(tmp_path, monkeypatch, live_server):
+    """`seed_demo --products 40` against the demo's own feed server, which it yields."""
+    from django.core.management import call_command
+
+    from feeds.demo_server import DemoFeedServer
+
+    server = DemoFeedServer(tmp_path / "demo-feeds").start()
+    monkeypatch.setenv("DEMO_FEEDS_DIR", str(tmp_path / "demo-feeds"))
+    monkeypatch.setenv("DEMO_FEEDS_URL", server.base_url)
+    monkeypatch.setenv("DEMO_SITE_URL", live_server.url)
+    call_command("seed_demo", products=40)
+    yield server
+    server.close()

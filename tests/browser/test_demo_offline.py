@@ -12,26 +12,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from catalog_health.tenancy.models import Tenant
 from feeds import services
-from feeds.demo_server import DEMO_FEED_PASSWORD, DEMO_FEED_USER, DemoFeedServer
+from feeds.demo_server import DEMO_FEED_PASSWORD, DEMO_FEED_USER
 from feeds.models import FeedRun, ProductSource, RunStatus, Schedule, Trigger
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo(tmp_path, monkeypatch, live_server):
-    server = DemoFeedServer(tmp_path / "demo-feeds").start()
-    monkeypatch.setenv("DEMO_FEEDS_DIR", str(tmp_path / "demo-feeds"))
-    monkeypatch.setenv("DEMO_FEEDS_URL", server.base_url)
-    monkeypatch.setenv("DEMO_SITE_URL", live_server.url)
-    call_command("seed_demo", products=40)
-    yield server
-    server.close()
 
 
 def _run_last_manual(tenant) -> FeedRun:
