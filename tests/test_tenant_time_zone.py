@@ -99,3 +99,52 @@ def test_a_tenant_saved_in_admin_with_its_time_zone_unchanged_keeps_its_pulls(
     daily.refresh_from_db()
     assert daily.next_pull_at == before
     assert not AuditEvent.objects.filter(action="tenant.settings_changed").exists()
+
+
+def _settings_url(tenant: Tenant) -> str:
+    return reverse("tenancy:tenant_settings", kwargs={"tenant_slug": tenant.slug})
+
+
+def test_an_owner_changes_the_time_zone_on_the_settings_page(client, member, tenant_a):
+    from catalog_health.tenancy.roles import Role
+
+    daily = _source(tenant_a, schedule=Schedule.DAILY, schedule_time=time(6, 0))
+    client.force_login(member(tenant_a, Role.OWNER))
+    page = client.get(_settings_url(tenant_a)).content.decode()
+    assert f'<option value="{NEW_ZONE}"' in page
+    done = client.post(_settings_url(tenant_a), {"time_zone": NEW_ZONE}, follow=True)
+    assert f"Time zone is now {NEW_ZONE}" in done.content.decode()
+    tenant_a.refresh_from_db()
+    assert tenant_a.time_zone == NEW_ZONE
+    assert _local(daily, NEW_ZONE).time() == time(6, 0)
+    event = AuditEvent.objects.get(action="tenant.settings_changed")
+    assert event.changes == {"time_zone": ["UTC", NEW_ZONE]}
+
+
+@pytest.mark.parametrize("role", ["seller", "advertiser", "viewer"])
+def test_only_owners_and_admins_change_the_time_zone(client, member, tenant_a, role):
+    client.force_login(member(tenant_a, role))
+    page = client.get(_settings_url(tenant_a)).content.decode()
+    assert 'name="time_zone"' not in page
+    answer = client.post(_settings_url(tenant_a), {"time_zone": NEW_ZONE})
+    assert answer.status_code == 403
+    tenant_a.refresh_from_db()
+    assert tenant_a.time_zone == "UTC"
+
+
+def test_a_zone_that_does_not_exist_is_refused_on_the_page(client, member, tenant_a):
+    from catalog_health.tenancy.roles import Role
+
+    client.force_login(member(tenant_a, Role.ADMIN))
+    page = client.post(_settings_url(tenant_a), {"time_zone": "Mars/Olympus"})
+    assert page.status_code == 200
+    assert "Mars/Olympus" in page.content.decode()
+    tenant_a.refresh_from_db()
+    assert tenant_a.time_zone == "UTC"
+
+
+def test_a_seller_still_saves_the_date_order(client, member, tenant_a):
+    client.force_login(member(tenant_a, "seller"))
+    client.post(_settings_url(tenant_a), {"date_order": "dmy"})
+    tenant_a.refresh_from_db()
+    assert (tenant_a.date_order, tenant_a.time_zone) == ("dmy", "UTC")

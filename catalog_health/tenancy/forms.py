@@ -73,3 +73,17 @@ class AccountEmailForm(forms.Form):
         required=False,
         help_text="To confirm it is you.",
     )
+
+
+class TenantTimeZoneForm(forms.Form):
+    """The tenant's time zone: schedules, digests and the times pages show follow it."""
+
+    time_zone = forms.ChoiceField(label="Time zone")
+
+    def __init__(self, *args, **kwargs):
+        import zoneinfo
+
+        super().__init__(*args, **kwargs)
+        zones = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+        self.fields["time_zone"].choices = [(z, z.replace("_", " ")) for z in zones]
+        self.fields["time_zone"].widget.attrs["class"] = "form-select"

@@ -21,6 +21,7 @@ from .forms import (
     InviteMemberForm,
     MemberRoleForm,
     TenantSettingsForm,
+    TenantTimeZoneForm,
 )
 from .models import ApiToken, Membership
 from .roles import Perm, assignable_roles, email_topics_for, has_perm, roles_with
@@ -353,12 +354,14 @@ class EmailPreferencesView(TenantViewMixin, TemplateView):
 
 
 class TenantSettingsView(TenantViewMixin, TemplateView):
-    """The tenant's settings for reading imported files. Sellers may change them: they are
-    the ones who upload orders and meet an ambiguous file."""
+    """The tenant's settings: how imported files are read (sellers may change it: they are
+    the ones who upload orders and meet an ambiguous file) and its time zone (owners and
+    admins: it moves every schedule)."""
 
     template_name = "tenancy/settings.html"
     permission = Perm.VIEW
     write_permission = Perm.MANAGE_ORDERS
+    time_zone_permission = Perm.MANAGE_MEMBERS
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -366,9 +369,15 @@ class TenantSettingsView(TenantViewMixin, TemplateView):
             initial={"date_order": self.tenant.date_order}
         )
         ctx["can_manage"] = self.can(Perm.MANAGE_ORDERS)
+        ctx["can_set_time_zone"] = self.can(self.time_zone_permission)
+        ctx["time_zone_form"] = kwargs.get("time_zone_form") or TenantTimeZoneForm(
+            initial={"time_zone": self.tenant.time_zone}
+        )
         return ctx
 
     def post(self, request, *args, **kwargs):
+        if "time_zone" in request.POST:
+            return self._post_time_zone(request)
         form = TenantSettingsForm(request.POST)
         if form.is_valid():
             try:
@@ -383,6 +392,25 @@ class TenantSettingsView(TenantViewMixin, TemplateView):
                 messages.success(request, "Settings saved.")
                 return redirect("tenancy:tenant_settings", tenant_slug=self.tenant.slug)
         return self.render_to_response(self.get_context_data(form=form))
+
+    def _post_time_zone(self, request):
+        if not self.can(self.time_zone_permission):
+            return role_required_response(request, self.time_zone_permission)
+        form = TenantTimeZoneForm(request.POST)
+        if form.is_valid():
+            try:
+                tenant_settings_update(
+                    tenant=self.tenant,
+                    actor=request.user,
+                    date_order=self.tenant.date_order,
+                    time_zone=form.cleaned_data["time_zone"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Time zone is now {self.tenant.time_zone}.")
+                return redirect("tenancy:tenant_settings", tenant_slug=self.tenant.slug)
+        return self.render_to_response(self.get_context_data(time_zone_form=form))
 
 
 def _posted_pk(request, name: str) -> int:

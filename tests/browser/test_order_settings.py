@@ -82,3 +82,17 @@ def test_seller_sets_handling_time_and_date_order(
     assert "2026-04-03 10:00" in row and "2026-04-08 10:05" in row
     assert "your account’s setting" in page.locator("#preview-counts + p").inner_text()
     screenshot("order-upload-preview-date-order-setting")
+
+
+def test_an_owner_sets_the_time_zone(page, live_server, login, screenshot, member, tenant_a):
+    user = member(tenant_a, Role.OWNER, username="olga")
+    user.set_password("s3cret-pass")
+    user.save()
+    login("olga", "s3cret-pass")
+    page.goto(f"{live_server.url}/t/{tenant_a.slug}/settings/")
+    page.select_option("#id_time_zone", "Europe/Lisbon")
+    page.get_by_role("button", name="Save time zone").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Time zone is now Europe/Lisbon").is_visible()
+    screenshot("tenant-settings-time-zone")
+    assert Tenant.objects.get(pk=tenant_a.pk).time_zone == "Europe/Lisbon"
