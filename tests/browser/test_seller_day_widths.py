@@ -110,3 +110,57 @@ def test_seller_pages_fit_the_screen(demo, browser, live_server, width):
         assert f"/t/{acme.slug}/" in page.url and "/flagged/" not in page.url, page.url
     finally:
         context.close()
+
+
+def other_pages(tenant: Tenant) -> dict[str, str]:
+    """The rest of a member's pages: catalogs, products, orders, sources, runs, account."""
+    from catalogs.models import Product
+    from feeds.models import FeedRun, ProductSource
+
+    catalog = Catalog.objects.for_tenant(tenant).order_by("pk").first()
+    product = Product.objects.for_tenant(tenant).filter(catalog=catalog).order_by("pk").first()
+    source = ProductSource.objects.for_tenant(tenant).order_by("pk").first()
+    run = FeedRun.objects.for_tenant(tenant).order_by("pk").first()
+    t = f"/t/{tenant.slug}"
+    pages = {
+        "catalogs": f"{t}/catalogs/",
+        "catalog": f"{t}/catalogs/{catalog.pk}/",
+        "product": f"{t}/catalogs/{catalog.pk}/products/{product.pk}/",
+        "orders": f"{t}/orders/",
+        "sources": f"{t}/sources/",
+        "members": f"{t}/members/",
+        "settings": f"{t}/settings/",
+        "account": "/accounts/",
+    }
+    if source is not None:
+        pages["source"] = f"{t}/sources/{source.pk}/"
+    if run is not None:
+        pages["run"] = f"{t}/runs/{run.pk}/"
+    return pages
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_other_pages_fit_the_screen(demo, browser, live_server, width):
+    acme = Tenant.objects.get(slug="acme")
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", "owner")
+        page.fill("#id_password", "catalog-demo")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        wide = {}
+        for name, path in other_pages(acme).items():
+            response = page.goto(live_server.url + path)
+            assert response.status == 200, path
+            page.wait_for_load_state()
+            page.screenshot(path=str(ARTIFACTS / f"page-{name}-{width}.png"), full_page=True)
+            found = page.evaluate(OVERFLOW)
+            if found["scroll"] > found["width"]:
+                wide[path] = found
+        assert not wide, wide
+    finally:
+        context.close()
