@@ -11,6 +11,15 @@ from django.core.cache import cache
 log = logging.getLogger(__name__)
 
 
+def window_used(key: str, *, window: int) -> int:
+    """How many uses ``key`` has counted in the current window (0 when the cache is down)."""
+    try:
+        return int(cache.get(f"{key}:{int(time.time() // window)}") or 0)
+    except Exception:  # any cache backend's connection error
+        log.warning("rate limit %s: cache unavailable", key, exc_info=True)
+        return 0
+
+
 def window_take(key: str, *, limit: int, window: int) -> tuple[bool, int]:
     """Count one use of ``key`` in the current window of ``window`` seconds: (allowed, seconds
     until the window ends). A cache that cannot be reached allows the use: what it guards is

@@ -11,7 +11,7 @@ from catalog_health.api import router
 from catalog_health.api_errors import api_not_found
 from catalog_health.health import healthz
 from catalog_health.tenancy import views as tenancy_views
-from catalog_health.tenancy.forms import AccountPasswordResetForm
+from catalog_health.tenancy.forms import AccountPasswordChangeForm, AccountPasswordResetForm
 
 tenant_patterns = [
     path("", include("catalog_health.tenancy.urls")),
@@ -35,6 +35,11 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/", tenancy_views.AccountView.as_view(), name="account"),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(form_class=AccountPasswordChangeForm),
+        name="password_change",
+    ),
     # the rest of Django's password views, under the names and templates it expects
     path("accounts/", include("django.contrib.auth.urls")),
     path("channel-feeds/", include("channels.public_urls")),

@@ -70,3 +70,39 @@ def test_a_refused_change_says_why_and_changes_nothing(
 def test_the_account_page_needs_a_signed_in_user(client):
     answer = client.get(reverse("account"))
     assert answer.status_code == 302 and answer["Location"].startswith(reverse("login"))
+
+
+def test_wrong_passwords_are_throttled_on_the_account_page(client, ann, user_factory):
+    """A session left open must not let someone try passwords until one fits: after five
+    wrong ones in a quarter hour even the right one is refused for a while."""
+    from django.core.cache import cache
+
+    cache.clear()
+    for _ in range(5):
+        assert (
+            "Your password was not right"
+            in change(client, "x@example.com", "guess").content.decode()
+        )
+    page = change(client, "new@example.com").content.decode()
+    assert "Too many wrong passwords" in page
+    ann.refresh_from_db()
+    assert ann.email == "ann@example.com"
+
+
+def test_wrong_old_passwords_are_throttled_on_the_password_change(client, ann):
+    from django.core.cache import cache
+
+    cache.clear()
+    url = reverse("password_change")
+    for _ in range(5):
+        client.post(
+            url,
+            {"old_password": "guess", "new_password1": "n-Secret-9", "new_password2": "n-Secret-9"},
+        )
+    page = client.post(
+        url,
+        {"old_password": "pw-ann", "new_password1": "n-Secret-9", "new_password2": "n-Secret-9"},
+    ).content.decode()
+    assert "Too many wrong passwords" in page
+    ann.refresh_from_db()
+    assert ann.check_password("pw-ann")

@@ -104,7 +104,7 @@ def test_a_signed_in_user_changes_their_password(client, member, tenant_a):
             "new_password2": "new-Secret-2",
         },
     )
-    assert "Your old password was entered incorrectly" in wrong.content.decode()
+    assert "Your password was not right" in wrong.content.decode()
     done = client.post(
         reverse("password_change"),
         {

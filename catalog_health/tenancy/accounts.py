@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from catalog_health.rate_limits import window_take
+from catalog_health.rate_limits import window_take, window_used
 from catalog_health.site import absolute_url
 
 from .models import Tenant
@@ -28,6 +28,23 @@ log = logging.getLogger(__name__)
 
 # reset emails to one address per hour: enough for a person, not enough to flood an inbox
 RESETS_PER_ADDRESS = (3, 3600)
+# wrong passwords a signed-in user may type to confirm a change, per quarter hour: a session
+# left open must not be a way to try passwords until one fits
+WRONG_CONFIRMS = (5, 900)
+TOO_MANY_WRONG = "Too many wrong passwords: try again in a quarter of an hour."
+
+
+def password_confirm(user, password: str) -> str | None:
+    """None when ``password`` is the user's own; else why not (wrong, or too many wrong ones
+    lately: then even the right one is refused until the window ends)."""
+    limit, window = WRONG_CONFIRMS
+    key = f"accounts:confirm:{user.pk}"
+    if window_used(key, window=window) >= limit:
+        return TOO_MANY_WRONG
+    if user.check_password(password or ""):
+        return None
+    allowed, _ = window_take(key, limit=limit, window=window)
+    return "Your password was not right." if allowed else TOO_MANY_WRONG
 
 
 def password_link(user) -> str:
@@ -100,8 +117,8 @@ def account_email_change(*, user, email: str, password: str):
     member is added by email."""
     email = (email or "").strip()
     errors = {}
-    if not user.check_password(password or ""):
-        errors["password"] = "Your password was not right."  # noqa: S105 (a message)
+    if refused := password_confirm(user, password):
+        errors["password"] = refused
     try:
         validate_email(email)
     except ValidationError as exc:

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm
 
 from .roles import Role, assignable_roles
 
@@ -87,3 +87,16 @@ class TenantTimeZoneForm(forms.Form):
         zones = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
         self.fields["time_zone"].choices = [(z, z.replace("_", " ")) for z in zones]
         self.fields["time_zone"].widget.attrs["class"] = "form-select"
+
+
+class AccountPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, its old password confirmed as the account page confirms
+    an email change (wrong ones throttled)."""
+
+    def clean_old_password(self):
+        from .accounts import password_confirm
+
+        old = self.cleaned_data["old_password"]
+        if refused := password_confirm(self.user, old):
+            raise forms.ValidationError(refused, code="password_incorrect")
+        return old
