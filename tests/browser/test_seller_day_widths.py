@@ -58,29 +58,37 @@ def seller_pages(tenant: Tenant) -> dict[str, str]:
     }
 
 
+def pages_wider_than_the_screen(page, live_server, username, pages, *, prefix) -> dict:
+    """Sign in as a demo user, open each page (a full-page screenshot each, named
+    prefix.format(name)) and return those the page itself scrolls sideways on."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "catalog-demo")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    wide = {}
+    for name, path in pages.items():
+        response = page.goto(live_server.url + path)
+        assert response.status == 200, path
+        page.wait_for_load_state()
+        page.screenshot(path=str(ARTIFACTS / f"{prefix.format(name)}.png"), full_page=True)
+        found = page.evaluate(OVERFLOW)
+        if found["scroll"] > found["width"]:
+            wide[path] = found
+    return wide
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_seller_pages_fit_the_screen(demo, browser, live_server, width):
     acme = Tenant.objects.get(slug="acme")
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)  # the machine is shared: slow, not broken
-    ARTIFACTS.mkdir(exist_ok=True)
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", "seller")
-        page.fill("#id_password", "catalog-demo")
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
-        wide = {}
-        for name, path in seller_pages(acme).items():
-            response = page.goto(live_server.url + path)
-            assert response.status == 200, path
-            page.wait_for_load_state()
-            shot = ARTIFACTS / f"seller-day-{name}-{width}.png"
-            page.screenshot(path=str(shot), full_page=True)
-            found = page.evaluate(OVERFLOW)
-            if found["scroll"] > found["width"]:
-                wide[path] = found
+        wide = pages_wider_than_the_screen(
+            page, live_server, "seller", seller_pages(acme), prefix=f"seller-day-{{}}-{width}"
+        )
         assert not wide, wide
 
         # A graph's legend sits under its x axis, not over the dates or the plot (on a phone it
@@ -145,22 +153,10 @@ def test_the_other_pages_fit_the_screen(demo, browser, live_server, width):
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    ARTIFACTS.mkdir(exist_ok=True)
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", "owner")
-        page.fill("#id_password", "catalog-demo")
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
-        wide = {}
-        for name, path in other_pages(acme).items():
-            response = page.goto(live_server.url + path)
-            assert response.status == 200, path
-            page.wait_for_load_state()
-            page.screenshot(path=str(ARTIFACTS / f"page-{name}-{width}.png"), full_page=True)
-            found = page.evaluate(OVERFLOW)
-            if found["scroll"] > found["width"]:
-                wide[path] = found
+        wide = pages_wider_than_the_screen(
+            page, live_server, "owner", other_pages(acme), prefix=f"page-{{}}-{width}"
+        )
         assert not wide, wide
     finally:
         context.close()
