@@ -52,7 +52,9 @@ def test_home_is_the_overview(page, live_server, login, screenshot, seller, tena
     assert row.locator("[data-cell=impacted]").inner_text() == "1"
     assert row.locator("[data-cell=at_risk]").inner_text() == "1"
     new = page.locator("#overview-table tr[data-catalog='New shop']")
-    assert new.locator("[data-cell=ecr]").inner_text() == "Not evaluated"
+    # ECR is on until a check turns it off: the same word as the catalog's ECR tab
+    assert new.locator("[data-cell=ecr] .badge").inner_text() == "Enabled"
+    assert "not checked yet" in new.locator("[data-cell=ecr]").inner_text()
     assert new.locator("[data-cell=pull]").inner_text() == "No product source"
     screenshot("overview")
 
