@@ -71,9 +71,13 @@ class TenantMetricPolicyAdmin(AuditedPolicyAdmin):
 
 @admin.register(PolicyChange)
 class PolicyChangeAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "metric", "scope", "actor", "action", "what_changed"]
+    list_display = ["created_at", "metric", "scope", "who", "action", "what_changed"]
     list_filter = ["metric", "action", "tenant"]
-    readonly_fields = ["created_at", "metric", "tenant", "actor", "action", "changes"]
+    readonly_fields = ["created_at", "metric", "tenant", "who", "action", "changes"]
+
+    @admin.display(description="actor")
+    def who(self, obj) -> str:
+        return obj.actor_name
 
     @admin.display(description="scope")
     def scope(self, obj) -> str:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from catalog_health.tenancy.audit_text import audit_actor_name
 from catalog_health.tenancy.models import Tenant, TenantOwnedModel
 from catalogs.models import Product
 
@@ -157,6 +158,8 @@ class PolicyChange(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    # the actor's username when it was made: the trail still names a deleted account
+    actor_username = models.CharField(max_length=150, blank=True, editable=False)
     action = models.CharField(max_length=20)  # created / changed / deleted
     changes = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -167,7 +170,11 @@ class PolicyChange(models.Model):
 
     def __str__(self) -> str:
         scope = self.tenant or "global"
-        return f"{self.get_metric_display()} ({scope}) {self.action} by {self.actor}"
+        return f"{self.get_metric_display()} ({scope}) {self.action} by {self.actor_name}"
+
+    @property
+    def actor_name(self) -> str:
+        return audit_actor_name(self.actor, self.actor_username)
 
 
 class MetricColumns(models.Model):

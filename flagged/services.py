@@ -70,6 +70,7 @@ def policy_save(*, policy: MetricPolicy | TenantMetricPolicy, actor, previous: d
             tenant=getattr(policy, "tenant", None),
             metric=policy.metric,
             actor=actor if getattr(actor, "pk", None) else None,
+            actor_username=actor.get_username() if getattr(actor, "pk", None) else "",
             action="created" if previous is None else "changed",
             changes=changes,
         )
@@ -81,6 +82,7 @@ def policy_delete(*, policy: MetricPolicy | TenantMetricPolicy, actor) -> None:
             tenant=getattr(policy, "tenant", None),
             metric=policy.metric,
             actor=actor if getattr(actor, "pk", None) else None,
+            actor_username=actor.get_username() if getattr(actor, "pk", None) else "",
             action="deleted",
             changes={f: [v, None] for f, v in _policy_snapshot(policy).items()},
         )

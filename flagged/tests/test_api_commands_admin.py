@@ -246,3 +246,22 @@ def test_policy_fee_amount_used_by_sql(tenant_a):
     flags_score(tenant=tenant_a)
     state = FlagState.objects.for_tenant(tenant_a).get()
     assert (state.fee_num, state.fee_den, state.status) == (2, 10, FlagStatus.IMPACTED)
+
+
+def test_the_policy_trail_keeps_who_changed_a_policy_after_their_account_is_deleted(
+    admin_client, user_factory
+):
+    """Like the tenants' audit trail: a deleted account's changes read "ann (deleted user)",
+    not "None" (the actor link is cleared with the account)."""
+    from flagged.services import policy_save, policy_snapshot
+
+    ann = user_factory("ann", is_staff=True)
+    policy = MetricPolicy.objects.get(metric="late_dispatch_rate")
+    policy.target = Decimal("3.00")
+    policy_save(policy=policy, actor=ann, previous=policy_snapshot(policy))
+    ann.delete()
+    change = PolicyChange.objects.get()
+    assert change.actor is None and change.actor_username == "ann"
+    assert "by ann (deleted user)" in str(change)
+    page = admin_client.get(reverse("admin:flagged_policychange_changelist")).content.decode()
+    assert "ann (deleted user)" in page
