@@ -29,6 +29,16 @@ hypothesis.settings.load_profile("catalog_health")
 
 
 @pytest.fixture
+def fresh_cache(settings):
+    """A cache namespace of the test's own: counters (rate limits, throttles) start at zero
+    without flushing the Redis database, which the broker and a running demo may share."""
+    import uuid
+
+    default = settings.CACHES["default"]
+    settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": uuid.uuid4().hex}}
+
+
+@pytest.fixture
 def tenant_a(db) -> Tenant:
     return Tenant.objects.create(slug="tenant-a", name="Tenant A", currency="USD")
 

@@ -72,12 +72,9 @@ def test_the_account_page_needs_a_signed_in_user(client):
     assert answer.status_code == 302 and answer["Location"].startswith(reverse("login"))
 
 
-def test_wrong_passwords_are_throttled_on_the_account_page(client, ann, user_factory):
+def test_wrong_passwords_are_throttled_on_the_account_page(client, ann, fresh_cache):
     """A session left open must not let someone try passwords until one fits: after five
     wrong ones in a quarter hour even the right one is refused for a while."""
-    from django.core.cache import cache
-
-    cache.clear()
     for _ in range(5):
         assert (
             "Your password was not right"
@@ -89,10 +86,7 @@ def test_wrong_passwords_are_throttled_on_the_account_page(client, ann, user_fac
     assert ann.email == "ann@example.com"
 
 
-def test_wrong_old_passwords_are_throttled_on_the_password_change(client, ann):
-    from django.core.cache import cache
-
-    cache.clear()
+def test_wrong_old_passwords_are_throttled_on_the_password_change(client, ann, fresh_cache):
     url = reverse("password_change")
     for _ in range(5):
         client.post(

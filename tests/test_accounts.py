@@ -9,7 +9,6 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.core.cache import cache
 from django.urls import reverse
 
 from catalog_health.tenancy.models import Membership
@@ -21,9 +20,8 @@ SITE = "https://catalog.example.com"
 
 
 @pytest.fixture(autouse=True)
-def site(settings):
+def site(settings, fresh_cache):  # the reset throttle counts in the shared cache
     settings.SITE_URL = SITE
-    cache.clear()  # the reset throttle counts in the shared cache
 
 
 def emailed_link(message) -> str:

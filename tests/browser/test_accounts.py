@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 
 from catalog_health.tenancy.models import Membership
 from catalog_health.tenancy.roles import Role
@@ -30,10 +29,9 @@ def _set_password(page, password: str) -> None:
 
 
 def test_set_reset_and_change_a_password(
-    page, live_server, login, screenshot, member, tenant_a, settings
+    page, live_server, login, screenshot, member, tenant_a, settings, fresh_cache
 ):
     settings.SITE_URL = live_server.url
-    cache.clear()
     watch = Watch(page, live_server.url)
     owner = member(tenant_a, Role.OWNER, username="olga")
     member_invite(
