@@ -277,6 +277,9 @@ def step_ingest(url: str, name: str, mode: str) -> dict:
         tenant=tenant, catalog=catalog, defaults={"enabled": True}
     )
     steps = _collect_steps()
+    from feeds.tasks import preload_ingest
+
+    preload_ingest()  # as a worker does when it starts: no run pays for the imports
     with BackendCpu(connection.settings_dict["NAME"]) as server:
         cpu0, t0 = time.process_time(), time.perf_counter()
         run, _ = services.feed_run_request(

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from celery import shared_task
+from celery.signals import worker_init
 
 from . import periodic, services
+
+# What a feed run imports (Arrow, numpy, pandas, the rules engine): about 0.3-0.5 s that a
+# web process never needs, so services import it lazily.
+_INGEST_MODULES = ("feeds.ingest.pipeline", "ecr.block_review")
+
+
+@worker_init.connect
+def preload_ingest(**_) -> None:
+    """Load the ingest pipeline when a worker starts (before its pool forks), so that no
+    feed run, the first after a deploy included, spends its first seconds importing it."""
+    for name in _INGEST_MODULES:
+        import_module(name)
 
 
 @shared_task(name="feeds.pull", acks_late=True, reject_on_worker_lost=True)
