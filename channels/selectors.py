@@ -96,7 +96,7 @@ def _no_brand(channel: str) -> tuple[str, list]:
     columns = SPECS[channel].brand_required
     if not columns:
         return "(1 = 0)", []
-    return "(" + " AND ".join(_matches(f"p.{c}") for c in columns) + ")", [BLANK] * len(columns)
+    return "(" + " AND ".join(_blank(f"p.{c}") for c in columns) + ")", [BLANK] * len(columns)
 
 
 COPY_CHUNK_BYTES = 1 << 20
