@@ -1,4 +1,5 @@
-"""CSV exports that spreadsheets cannot turn into formulas (pure, shared by every app).
+"""CSV exports that spreadsheets cannot turn into formulas, and the streamed download every
+app's export answers with.
 
 Text from feeds and orders is data. A cell starting with one of FORMULA_PREFIXES is run as a
 formula by Excel, LibreOffice or Google Sheets (OWASP "CSV injection"), so such text gets a
@@ -10,7 +11,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
@@ -40,3 +46,22 @@ def csv_lines(header: Sequence[str], rows: Iterable[Iterable[object]]) -> Iterat
         buf.truncate()
         writer.writerow(safe_row(row))
         yield buf.getvalue()
+
+
+def csv_download(
+    filename: str, header: Sequence[str], rows: Iterable[Iterable[object]]
+) -> StreamingHttpResponse:
+    """A CSV file to save, streamed a line at a time (any number of rows in constant memory),
+    every cell formula-safe."""
+    response = StreamingHttpResponse(
+        csv_lines(header, rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def stamped_filename(stem: str, *, time_zone: str, now: datetime | None = None) -> str:
+    """`stem-YYYYMMDD-HHMM.csv`, stamped on the tenant's clock: the date and time its pages
+    show, not the server's."""
+    local = (now or timezone.now()).astimezone(ZoneInfo(time_zone))
+    return f"{stem}-{local:%Y%m%d-%H%M}.csv"

@@ -5,14 +5,14 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.generic import TemplateView, View
 
-from catalog_health.csv_export import csv_lines
+from catalog_health.csv_export import csv_download, stamped_filename
 from catalog_health.page_filters import valid_filters
 from catalog_health.service_forms import add_service_errors
 from catalog_health.tenancy.roles import Perm
@@ -150,13 +150,9 @@ class ProductExportView(CatalogMixin, View):
                 )
                 yield row
 
-        response = StreamingHttpResponse(
-            csv_lines(fields, rows()), content_type="text/csv; charset=utf-8"
-        )
-        stamp = timezone.now().strftime("%Y%m%d-%H%M")
         name = slugify(catalog.name) or f"catalog-{catalog.pk}"
-        response["Content-Disposition"] = f'attachment; filename="products-{name}-{stamp}.csv"'
-        return response
+        filename = stamped_filename(f"products-{name}", time_zone=self.tenant.time_zone)
+        return csv_download(filename, fields, rows())
 
 
 class CatalogSettingsView(CatalogMixin, TemplateView):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.text import slugify
 from django.views import View
 from django.views.generic import TemplateView
 
-from catalog_health.csv_export import csv_lines
+from catalog_health.csv_export import csv_download
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 from catalogs.mixins import CatalogFromUrlMixin
@@ -215,10 +215,6 @@ class DiagnosticsExportView(EcrCatalogMixin, View):
         rows = selectors.export_rows(
             tenant=self.tenant, catalog=catalog, code=f["code"], severity=f["severity"]
         )
-        response = StreamingHttpResponse(
-            csv_lines(self.HEADER, rows), content_type="text/csv; charset=utf-8"
-        )
         name = slugify(catalog.name) or f"catalog-{catalog.pk}"
         suffix = f"-{f['code']}" if f["code"] else ""
-        response["Content-Disposition"] = f'attachment; filename="diagnostics-{name}{suffix}.csv"'
-        return response
+        return csv_download(f"diagnostics-{name}{suffix}.csv", self.HEADER, rows)

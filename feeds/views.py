@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
-from catalog_health.csv_export import csv_lines
+from catalog_health.csv_export import csv_download
 from catalog_health.service_forms import add_service_errors
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
@@ -358,11 +358,7 @@ class RunErrorsCsvView(FeedsMixin, View):
             .values_list("line", "sku", "field", "severity", "message")
             .iterator(chunk_size=2000)
         )
-        response = StreamingHttpResponse(
-            csv_lines(ROW_ERROR_HEADER, rows), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-row-errors.csv"'
-        return response
+        return csv_download(f"run-{run.pk}-row-errors.csv", ROW_ERROR_HEADER, rows)
 
 
 class RunChangesCsvView(FeedsMixin, View):
@@ -380,11 +376,7 @@ class RunChangesCsvView(FeedsMixin, View):
             for kind, sku, data in changes
             for fc in (field_changes(data) or [FieldChange("", None, None)])
         )
-        response = StreamingHttpResponse(
-            csv_lines(CHANGES_CSV_HEADER, rows), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-changes.csv"'
-        return response
+        return csv_download(f"run-{run.pk}-changes.csv", CHANGES_CSV_HEADER, rows)
 
 
 class RunConfirmView(FeedsMixin, View):

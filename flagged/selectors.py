@@ -288,12 +288,6 @@ def flagged_export_rows(*, tenant: Tenant, filters: dict, sort: str | None = Non
         yield s, state_reasons(s, policies)
 
 
-def export_filename(*, tenant: Tenant, now: datetime | None = None) -> str:
-    """The export's file name, stamped with the date and time on the tenant's clock."""
-    local = (now or timezone.now()).astimezone(ZoneInfo(tenant.time_zone))
-    return f"flagged-products-{tenant.slug}-{local:%Y%m%d-%H%M}.csv"
-
-
 # ----------------------------------------------------------------------- details
 
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from catalog_health.csv_export import csv_lines
+from catalog_health.csv_export import csv_download, stamped_filename
 from catalog_health.page_filters import valid_filters
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
@@ -211,12 +211,9 @@ class FlaggedExportView(TenantViewMixin, View):
                 tenant=self.tenant, filters=filters, sort=filters.get("sort")
             )
         )
-        response = StreamingHttpResponse(
-            csv_lines(EXPORT_COLUMNS, rows), content_type="text/csv; charset=utf-8"
-        )
-        filename = selectors.export_filename(tenant=self.tenant)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        tenant = self.tenant
+        filename = stamped_filename(f"flagged-products-{tenant.slug}", time_zone=tenant.time_zone)
+        return csv_download(filename, EXPORT_COLUMNS, rows)
 
 
 class FlaggedDetailView(TenantViewMixin, TemplateView):

@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog_health.tenancy.roles import Role
 from catalogs.models import ReviewStatus
@@ -110,3 +112,17 @@ def test_the_product_list_links_the_download_with_its_filters(client, member, te
         + "?review_status=unavailable&sort=sku&size=50"
     ).content.decode()
     assert export_url(catalog) + "?review_status=unavailable" in page.replace("&amp;", "&")
+
+
+def test_file_is_named_on_the_tenants_clock(client, member, tenant_a, catalog):
+    # 14 hours ahead of UTC: the hour, and for most of the day the date, differ from UTC's
+    tenant_a.time_zone = "Pacific/Kiritimati"
+    tenant_a.save()
+    client.force_login(member(tenant_a, Role.VIEWER))
+    local = ZoneInfo("Pacific/Kiritimati")
+    before = timezone.now()
+    response = client.get(export_url(catalog))
+    after = timezone.now()
+    stamps = {t.astimezone(local).strftime("%Y%m%d-%H%M") for t in (before, after)}
+    names = {f'attachment; filename="products-shoes-{s}.csv"' for s in stamps}
+    assert response["Content-Disposition"] in names

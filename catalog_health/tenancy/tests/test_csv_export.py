@@ -1,10 +1,11 @@
 import csv
 import io
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from catalog_health.csv_export import csv_lines, safe_cell
+from catalog_health.csv_export import csv_lines, safe_cell, stamped_filename
 
 
 @pytest.mark.parametrize(
@@ -36,3 +37,17 @@ def test_csv_lines_round_trip():
     text = "".join(csv_lines(["sku", "title"], [["=1+1", 'say "hi", ok'], ["A", None]]))
     rows = list(csv.reader(io.StringIO(text)))
     assert rows == [["sku", "title"], ["'=1+1", 'say "hi", ok'], ["A", ""]]
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "name"),
+    [
+        ("UTC", "products-shoes-20261207-2330.csv"),
+        ("Pacific/Kiritimati", "products-shoes-20261208-1330.csv"),  # the next day there
+        ("America/Los_Angeles", "products-shoes-20261207-1530.csv"),
+        ("Asia/Kolkata", "products-shoes-20261208-0500.csv"),
+    ],
+)
+def test_download_names_are_stamped_on_the_tenants_clock(time_zone, name):
+    now = datetime(2026, 12, 7, 23, 30, 59, tzinfo=UTC)
+    assert stamped_filename("products-shoes", time_zone=time_zone, now=now) == name
