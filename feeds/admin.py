@@ -2,6 +2,7 @@ import copy
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminTimeWidget
 from django.core.exceptions import ValidationError
 
 from catalog_health.service_forms import add_service_errors
@@ -29,6 +30,8 @@ class SourceChecksForm(forms.ModelForm):
         # time zone (clean_catalog)
         fields = ["catalog", *services.SOURCE_FIELDS]
         field_classes = {"schedule_time": ScheduleTimeFormField}
+        # HH:MM as the field asks for it (admin's own widget showed 06:00:00)
+        widgets = {"schedule_time": AdminTimeWidget(format="%H:%M")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ the source's page or over the API, and what the services refuse is shown on the 
 from __future__ import annotations
 
 import os
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -378,3 +379,13 @@ def test_a_runs_admin_page_shows_when_it_was_confirmed(admin_client, tenant_a):
     assert "Confirmed at" in body
     # as admin shows a date (en-us: "Dec. 7, 2026, 1:13 p.m."), whatever the time of day
     assert formats.localize(timezone.template_localtime(confirmed)) in body
+
+
+def test_admin_shows_a_schedule_time_as_hh_mm_as_it_asks_for_it(admin_client, catalog):
+    # the field's help says HH:MM and seconds are refused: the form shows none either
+    source = _disabled_daily(catalog)
+    for url in (_change_url(source), LIST_URL + f"?q={source.name}"):
+        page = admin_client.get(url).content.decode()
+        values = re.findall(r'name="(?:form-0-)?schedule_time"[^>]*value="([^"]*)"', page)
+        values += re.findall(r'value="([^"]*)"[^>]*name="(?:form-0-)?schedule_time"', page)
+        assert values == ["06:00"], url
