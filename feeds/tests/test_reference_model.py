@@ -32,6 +32,7 @@ from catalogs.models import Catalog, Product, ProductSortKey
 from feeds import services
 from feeds.models import FeedRowError, FeedSettings, RunStatus, UpdateMode
 from feeds.tests.factories import ProductSourceFactory
+from feeds.tests.feedserver import FeedServer, body
 from feeds.tests.reference_model import CatalogModel, FeedSpec, RowSpec, feeds, snapshot
 from feeds.tests.test_services import upload_run
 
@@ -45,7 +46,11 @@ STATUS = {
 
 
 class IngestMachine(RuleBasedStateMachine):
-    """One fresh tenant and catalog per example, with a replace source and an update source."""
+    """One fresh tenant and catalog per example, with a replace source and an update source;
+    each run uploads its file or has the source pull it from a local HTTP server (read as it
+    arrives, its unchanged records skipped by their fingerprints)."""
+
+    server: FeedServer  # set by run_machine
 
     @initialize()
     def setup(self):
@@ -55,7 +60,9 @@ class IngestMachine(RuleBasedStateMachine):
             tenant=self.tenant, name="C", currency="USD", country="US"
         )
         self.sources = {
-            mode: ProductSourceFactory(catalog=self.catalog, mode=mode)
+            mode: ProductSourceFactory(
+                catalog=self.catalog, mode=mode, url=self.server.url(f"/{n}/{mode}.csv")
+            )
             for mode in (UpdateMode.REPLACE, UpdateMode.UPDATE)
         }
         self.owner = get_user_model().objects.create_user(f"model-owner-{os.getpid()}-{n}")
@@ -64,9 +71,19 @@ class IngestMachine(RuleBasedStateMachine):
         self.history: list[tuple[FeedSpec, str]] = []
         self.held = None  # (run, spec) of a run held just now
 
-    def _run(self, spec: FeedSpec, mode: str, *, force: bool = False) -> None:
+    def _run(self, spec: FeedSpec, mode: str, *, force: bool = False, by_url: bool) -> None:
         data, _ = spec.render()
-        run = upload_run(self.tenant, self.sources[mode], data, force=force)
+        source = self.sources[mode]
+        if by_url:  # a new ETag each time: the file is downloaded, not answered with a 304
+            path = "/" + source.url.split("/", 3)[3]
+            self.server.routes[path] = body(data, ETag=f'"{next(_ids)}"')
+            run, created = services.feed_run_request(
+                tenant=self.tenant, source=source, actor=None, force=force
+            )
+            assert created
+            run = services.feed_run_execute(tenant_id=self.tenant.pk, run_id=run.pk)
+        else:
+            run = upload_run(self.tenant, source, data, force=force)
         expected = self.model.run(spec, mode)
         assert STATUS[run.status] == expected.status, (run.error_code, run.error_message)
         self.held = (run, spec) if expected.status == "held" else None
@@ -77,9 +94,14 @@ class IngestMachine(RuleBasedStateMachine):
             )
             assert expected.unreadable <= stored, (expected.unreadable, stored)
 
-    @rule(spec=feeds(), mode=st.sampled_from(UpdateMode.values), force=st.booleans())
-    def run_a_feed(self, spec, mode, force):
-        self._run(spec, mode, force=force)
+    @rule(
+        spec=feeds(),
+        mode=st.sampled_from(UpdateMode.values),
+        force=st.booleans(),
+        by_url=st.booleans(),
+    )
+    def run_a_feed(self, spec, mode, force, by_url):
+        self._run(spec, mode, force=force, by_url=by_url)
 
     @precondition(lambda self: self.history)
     @rule(data=st.data())
@@ -92,7 +114,7 @@ class IngestMachine(RuleBasedStateMachine):
             cells = (row.cells[0] + " v2", *row.cells[1:])
             rows = (*spec.rows[:i], RowSpec(row.sku, cells, row.hostile), *spec.rows[i + 1 :])
             spec = FeedSpec(**{**spec.__dict__, "rows": rows})
-        self._run(spec, mode)
+        self._run(spec, mode, by_url=data.draw(st.booleans()))
 
     @precondition(lambda self: self.held is not None)
     @rule()
@@ -126,6 +148,7 @@ class IngestMachine(RuleBasedStateMachine):
 
 
 def run_machine(max_examples: int, steps: int) -> None:
+    """Run the machine (the caller allow-lists 127.0.0.0/8 for fetching)."""
     FeedSettings.objects.update_or_create(
         pk=1,
         defaults={
@@ -134,6 +157,14 @@ def run_machine(max_examples: int, steps: int) -> None:
             "removal_share_threshold": 0.5,
         },
     )
+    IngestMachine.server = FeedServer()
+    try:
+        _run_state_machine(max_examples, steps)
+    finally:
+        IngestMachine.server.close()
+
+
+def _run_state_machine(max_examples: int, steps: int) -> None:
     run_state_machine_as_test(
         IngestMachine,
         settings=settings(
@@ -147,5 +178,6 @@ def run_machine(max_examples: int, steps: int) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_every_path_matches_the_reference_model():
+def test_every_path_matches_the_reference_model(settings):
+    settings.FEEDS_FETCH_ALLOW_LIST = ["127.0.0.0/8"]
     run_machine(max_examples=10, steps=6)
