@@ -76,12 +76,10 @@ class StreamedDownload:
         with open(path, "rb") as fh:
             return fh.read(size)
 
-    def reader(self, on_end: Callable[[], None] | None = None) -> io.BufferedReader:
-        """The body as a file that reads like a whole one (see the class). ``on_end`` is
-        called once, by the first read that finds the download ended whole (at the latest,
-        the read that reaches the end); what it raises, that read raises."""
+    def reader(self) -> io.BufferedReader:
+        """The body as a file that reads like a whole one (see the class)."""
         assert self.path is not None
-        return io.BufferedReader(_GrowingFile(self, on_end), buffer_size=1024 * 1024)
+        return io.BufferedReader(_GrowingFile(self), buffer_size=1024 * 1024)
 
     def result(self) -> FetchResult:
         """The download's result once it ended; its error if it failed."""
@@ -118,9 +116,8 @@ class _GrowingFile(io.RawIOBase):
     """The download's temp file, read as it grows: a read waits for bytes that are not
     written yet, and the end of the file is the end of a download that succeeded."""
 
-    def __init__(self, download: StreamedDownload, on_end: Callable[[], None] | None = None):
+    def __init__(self, download: StreamedDownload):
         self._download = download
-        self._on_end = on_end
         self._fh = open(download.path, "rb")  # noqa: SIM115 - closed by close()
         self._position = 0
 
@@ -135,9 +132,6 @@ class _GrowingFile(io.RawIOBase):
         reader around it gathers as many as its caller asked for); 0 only at the end."""
         while True:
             done, error = self._download._ended()  # read before the bytes it vouches for
-            if done and error is None and self._on_end is not None:
-                on_end, self._on_end = self._on_end, None
-                on_end()
             n = self._fh.readinto(buffer) or 0
             if n:
                 self._position += n

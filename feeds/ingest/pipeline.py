@@ -260,9 +260,11 @@ def _ingest(ctx: _Ctx) -> None:
                 download = StreamedDownload(
                     partial(_download, ctx), on_progress=_progress_saver(run)
                 )
-                head = download.wait_for_head(_STREAM_HEAD_BYTES)
-                if head is not None:
-                    stream = _streamed_body(ctx, download, head)
+                # every record is read (no fingerprints to skip by): no need for the end
+                if run.force or not _has_fingerprints(ctx.catalog):
+                    head = download.wait_for_head(_STREAM_HEAD_BYTES)
+                    if head is not None:
+                        stream = _streamed_body(ctx, download, head)
             if stream is None:
                 if download is not None:
                     path = _take_download(ctx, download.result())
@@ -284,29 +286,25 @@ def _ingest(ctx: _Ctx) -> None:
             if download is not None:
                 download.cancel()
             raise
-        if background is not None:
+        if stream is not None:
+            if background is not None:
+                background.cancel()
+        elif background is not None:
             # parsing starts now; it waits for the fingerprints only where it needs them
             # (an empty catalog has none: its pull may write straight into the products)
-            if _has_fingerprints(ctx.catalog):
-                matcher = background
-            elif stream is not None:
-                background.cancel()
-            else:
-                matcher = background.result()
+            matcher = background if _has_fingerprints(ctx.catalog) else background.result()
         elif not run.force:
             matcher = _unchanged_record_matcher(ctx.catalog)
     with _phase(run, Phase.PARSING):
         try:
-            if stream is not None:  # read as the file arrives
-                state, rejected_skus = _parse_into_stage(ctx, "", matcher, stream=stream)
-                path = _take_download(ctx, download.result())
+            if stream is not None:  # every record is read, as the file arrives
+                state, rejected_skus = _parse_into_stage(ctx, "", None, stream=stream)
+                _take_download(ctx, download.result())
             else:
                 state, rejected_skus = _parse_into_stage(ctx, path, matcher)
         except ReparseNeeded:  # an edge case the shortcut cannot decide: read everything
             log.info("feed run %s: parsing every record again", run.pk)
             FeedRowError.objects.filter(run=run).delete()
-            if stream is not None:
-                path = _take_download(ctx, download.result())
             matcher = None
             state, rejected_skus = _parse_into_stage(ctx, path, None)
         except BaseException:
@@ -378,28 +376,7 @@ def _streamed_body(ctx: _Ctx, download: StreamedDownload, head: bytes):
         return None
     assert download.path is not None
     ctx.temp_files.append(download.path)
-    return download.reader(on_end=partial(_end_if_identical, ctx, download))
-
-
-def _end_if_identical(ctx: _Ctx, download: StreamedDownload) -> None:
-    """When a download read as it arrives has ended whole: an identical file over the
-    catalog it last applied to ends the run unchanged, as when the file is hashed before
-    it is read. What was read of it meanwhile is dropped: the run shows no rows, no row
-    errors, as a file skipped unread does."""
-    run, source = ctx.run, ctx.source
-    result = download.result()
-    if not (
-        _may_skip_unchanged_file(ctx)
-        and source.last_sha256
-        and result.sha256 == source.last_sha256
-        and not _changed_since(ctx.catalog, source.last_success_at)
-    ):
-        return
-    _take_download(ctx, result)
-    FeedRowError.objects.filter(run=run).delete()
-    run.rows_done = run.received = run.rejected = run.warnings = 0
-    _save(run, "rows_done", "received", "rejected", "warnings")
-    raise _Unchanged
+    return download.reader()
 
 
 class _BackgroundMatcher:

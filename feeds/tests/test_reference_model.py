@@ -47,8 +47,8 @@ STATUS = {
 
 class IngestMachine(RuleBasedStateMachine):
     """One fresh tenant and catalog per example, with a replace source and an update source;
-    each run uploads its file or has the source pull it from a local HTTP server (read as it
-    arrives, its unchanged records skipped by their fingerprints)."""
+    each run uploads its file or has the source pull it from a local HTTP server (a first or
+    forced pull read as it arrives, a re-pull hashed whole first)."""
 
     server: FeedServer  # set by run_machine
 

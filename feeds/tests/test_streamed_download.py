@@ -1,7 +1,7 @@
-"""A pull parses an uncompressed download as it arrives (feeds.ingest.download) instead of
-after the whole file: with a real local HTTP server that holds the rest of the file back,
-breaks off, or sends too much. Whatever the download does, nothing is applied from a file
-that did not arrive whole."""
+"""A pull that reads every record (a first pull, a forced one) parses an uncompressed download
+as it arrives (feeds.ingest.download) instead of after the whole file: with a real local HTTP
+server that holds the rest of the file back, breaks off, or sends too much. Whatever the
+download does, nothing is applied from a file that did not arrive whole."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from django.db import connection
 from catalogs.models import Product
 from catalogs.tests.factories import CatalogFactory
 from feeds import csv_tables, records
-from feeds.models import FeedRowError, FeedRun, FeedSettings, RunStatus
+from feeds.models import FeedRun, FeedSettings, RunStatus
 from feeds.tests.feedserver import body, chunked
 from feeds.tests.test_run_safety import feed, pull, url_source
 
@@ -211,9 +211,9 @@ def test_a_zip_feed_is_read_once_it_is_whole(tenant_a, server):
     assert time.monotonic() - started >= 3
 
 
-def test_a_re_pull_skips_unchanged_records_and_an_identical_file(tenant_a, server):
+def test_a_re_pull_waits_for_the_whole_file_and_skips_an_identical_one(tenant_a, server):
     """With products there, unchanged records are skipped by their fingerprints and an
-    identical file ends the run unchanged."""
+    identical file is not read at all, as before: only once the file is whole."""
     data = feed(ROWS)
     server.routes["/feed.csv"] = body(data, ETag='"v1"')
     catalog = CatalogFactory(tenant=tenant_a)
@@ -236,66 +236,20 @@ def with_changes(data: bytes, every: int) -> bytes:
     return b"\n".join(lines)
 
 
-def test_a_re_pull_parses_while_the_rest_of_the_file_downloads(tenant_a, server):
-    """A re-pull no longer waits for the whole file before it reads it: the changed
-    records of the first half are parsed while the rest is held back, and the catalog
-    ends as a pull of the whole file leaves it."""
-    data = feed(ROWS)
-    changed = with_changes(data, every=10)
-    catalogs = []
-    for name, route in (("held", None), ("whole", body(changed, ETag='"v2"'))):
-        server.routes[f"/{name}.csv"] = body(data, ETag='"v1"')
-        catalog = CatalogFactory(tenant=tenant_a)
-        source = url_source(catalog, server.url(f"/{name}.csv"))
-        assert pull(tenant_a, source).created == ROWS
-        handler, seen = held_back(changed, until=rows_parsed)
-        server.routes[f"/{name}.csv"] = route or handler
-        run = pull(tenant_a, source)
-        assert run.status == RunStatus.SUCCEEDED, run.error_message
-        assert (run.updated, run.unchanged) == (ROWS // 10, ROWS - ROWS // 10)
-        if route is None:
-            assert seen.is_set(), "no row was parsed before the whole file had arrived"
-        catalogs.append(products(catalog))
-    assert catalogs[0] == catalogs[1]
-    assert sum("new" in title for _, title, *_ in catalogs[0]) == ROWS // 10
-
-
-def test_an_identical_file_read_as_it_arrives_ends_unchanged_and_keeps_nothing_of_it(
-    tenant_a, server
-):
-    """The file's hash is known only at its end: what was read of an identical file
-    meanwhile (counts, row errors) is dropped, and the run reads as a skipped one."""
-    data = feed(ROWS) + b"BAD,too few fields\n"  # a row rejected on every read
-    server.routes["/feed.csv"] = body(data, ETag='"v1"')
-    catalog = CatalogFactory(tenant=tenant_a)
-    source = url_source(catalog, server.url("/feed.csv"))
-    first = pull(tenant_a, source)
-    assert first.status == RunStatus.SUCCEEDED and first.rejected == 1
-    before = products(catalog)
-    handler, seen = held_back(data, until=rows_parsed)
-    server.routes["/feed.csv"] = handler  # same bytes, no validator: read as it arrives
-    run = pull(tenant_a, source)
-    assert seen.is_set()
-    assert run.status == RunStatus.UNCHANGED, run.error_message
-    assert (run.received, run.rejected, run.warnings, run.rows_done) == (0, 0, 0, 0)
-    assert not FeedRowError.objects.filter(run=run).exists()
-    assert run.bytes_downloaded == len(data)
-    assert products(catalog) == before
-    assert not leftover_downloads(run)
-
-
 def test_a_re_pull_whose_download_breaks_off_removes_nothing(tenant_a, server):
-    """Replace mode: the products after the break must not read as gone."""
+    """Replace mode: the products after the break must not read as gone, though the server
+    promised the whole length and the fingerprints skip what arrived."""
     data = feed(ROWS)
     server.routes["/feed.csv"] = body(data, ETag='"v1"')
     catalog = CatalogFactory(tenant=tenant_a)
     source = url_source(catalog, server.url("/feed.csv"))
     assert pull(tenant_a, source).created == ROWS
     before = products(catalog)
-    handler, seen = held_back(with_changes(data, every=10), until=rows_parsed, send_rest=False)
+    handler, _ = held_back(
+        with_changes(data, every=10), until=lambda: False, send_rest=False, wait=1
+    )
     server.routes["/feed.csv"] = handler
     run = pull(tenant_a, source)
-    assert seen.is_set()
     assert run.status == RunStatus.FAILED and run.error_code == "unreachable"
     assert products(catalog) == before
     assert not leftover_downloads(run)
