@@ -136,20 +136,44 @@ def _delete_stale_sort_keys(cursor, *, tenant_id: int, catalog_id: int) -> None:
     )
 
 
-def sort_keys_index_partition(cursor, partition: str) -> None:
-    """A filled, not yet attached partition's primary key and sort indexes, built from its
-    rows, and its statistics."""
+def sort_keys_index_builds(partition: str) -> tuple[list[str], list[str]]:
+    """A filled partition's four index builds, in two halves of about equal work (at a
+    million products 1.2 s and 1.4 s): its primary key's unique index and the title's, then
+    the price's and the last change's. They are the parent's index definitions, which ATTACH
+    adopts instead of building its own. A CREATE INDEX takes a SHARE lock, which does not
+    conflict with itself: once the table is committed, the halves can be built at the same
+    time on two connections (``sort_keys_finish_partition`` then follows on one of them)."""
+    builds = [f"CREATE UNIQUE INDEX {partition}_pkey ON {partition} (product_id, catalog_id)"]
+    for name, key in (("title", "title"), ("price", "price"), ("changed", "last_changed_at")):
+        builds.append(f"CREATE INDEX {partition}_{name} ON {partition} ({key}, product_id)")
+    return builds[:2], builds[2:]
+
+
+def sort_keys_build_indexes(cursor, builds: list[str]) -> None:
+    """Run some of ``sort_keys_index_builds`` in the cursor's transaction."""
     # maintenance_work_mem: the index builds sort in memory (PostgreSQL's default 64 MB
     # spills a million titles to disk)
     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for build in builds:
+        cursor.execute(build)
+
+
+def sort_keys_finish_partition(cursor, partition: str) -> None:
+    """Once its indexes are built: the partition's primary key (its unique index, adopted
+    without a scan) and its statistics."""
     cursor.execute(
         f"ALTER TABLE {partition} ADD CONSTRAINT {partition}_pkey "
-        "PRIMARY KEY (product_id, catalog_id)"
+        f"PRIMARY KEY USING INDEX {partition}_pkey"
     )
-    # the parent's index definitions: ATTACH adopts these instead of building its own
-    for name, key in (("title", "title"), ("price", "price"), ("changed", "last_changed_at")):
-        cursor.execute(f"CREATE INDEX {partition}_{name} ON {partition} ({key}, product_id)")
     cursor.execute(f"ANALYZE {partition}")
+
+
+def sort_keys_index_partition(cursor, partition: str) -> None:
+    """A filled, not yet attached partition's primary key and sort indexes, built from its
+    rows one after the other, and its statistics."""
+    for builds in sort_keys_index_builds(partition):
+        sort_keys_build_indexes(cursor, builds)
+    sort_keys_finish_partition(cursor, partition)
 
 
 def sort_keys_attach_partition(cursor, *, tenant_id: int, catalog_id: int) -> None:
@@ -166,7 +190,7 @@ def sort_keys_attach_partition(cursor, *, tenant_id: int, catalog_id: int) -> No
 def sort_keys_new_partition_table(cursor, *, tenant_id: int, catalog_id: int) -> str | None:
     """On a connection of its own, for a catalog's first pull (whose transaction holds the
     catalog): a new, empty partition table to fill beside the pull and index
-    (``sort_keys_index_partition``), committed unattached; the pull's transaction attaches
+    (``sort_keys_index_builds``), committed unattached; the pull's transaction attaches
     it (``sort_keys_attach_partition``). A table left unattached by a pull that failed
     after it was committed is dropped first. None when the catalog has a partition already
     (its products were all deleted since): ``sort_keys_fill_new_partition`` fills that."""

@@ -19,10 +19,12 @@ from django.utils import timezone
 from catalogs.models import Catalog, Product
 from catalogs.sort_keys import (
     sort_keys_attach_partition,
+    sort_keys_build_indexes,
     sort_keys_defer,
     sort_keys_drop_unattached,
     sort_keys_fill_new_partition,
-    sort_keys_index_partition,
+    sort_keys_finish_partition,
+    sort_keys_index_builds,
     sort_keys_new_partition_table,
 )
 from feeds import pgcopy
@@ -384,9 +386,9 @@ class _ProductWriter(_StageWriter):
 class _SortKeyWriter(_StageWriter):
     """The product list's sort keys of a first pull, written beside its products: a new
     partition table filled by one binary COPY on a connection of its own as the blocks
-    come, committed unattached and then indexed once the last block is written (while
-    the products' connection settles and analyzes), and attached by the products' transaction
-    just before its COMMIT. It takes the place of building the partition from the products
+    come, committed unattached and then indexed once the last block is written (half of
+    its indexes on a second connection, while the products' connection settles and
+    analyzes), and attached by the products' transaction just before its COMMIT. It takes the place of building the partition from the products
     table after them (catalogs.sort_keys.sort_keys_fill_new_partition), which remains the
     fallback: when this writer fails, its table is dropped and the products' transaction
     builds the partition itself. A table left unattached by a pull that failed after it
@@ -426,6 +428,7 @@ class _SortKeyWriter(_StageWriter):
         self.builder: threading.Thread | None = None
         self.committed = False  # the filled table is committed, unattached
         self.indexed = False  # and its indexes are built: ready to attach
+        self.helper_conn = None  # the second connection of the index builds
         self._start(table, self.columns)
 
     def put_rows(self, products: pa.Table) -> bool:
@@ -457,15 +460,48 @@ class _SortKeyWriter(_StageWriter):
         try:
             # committed before its indexes are built: PostgreSQL builds a btree with
             # parallel workers only on a table not created in the same transaction, and
+            # another connection can build half of them at the same time (at a million
+            # products 1.9-2.1 s for the four against 2.4-2.6 s one after the other):
             # the sort keys' builds are the pull's tail, with a core otherwise idle
             self.conn.commit()
             self.committed = True
+            own, other = sort_keys_index_builds(self.table)
+            helper = threading.Thread(
+                target=self._build_beside, args=(other,), name="feeds-sort-keys-2", daemon=True
+            )
+            helper.start()
+            try:
+                with self.conn.cursor() as cur:
+                    sort_keys_build_indexes(cur, own)
+            except BaseException:
+                if self.helper_conn is not None:  # its half is of no use now
+                    with contextlib.suppress(Exception):
+                        self.helper_conn.cancel()
+                raise
+            finally:
+                helper.join()
+            if self.error is not None:
+                raise self.error
             with self.conn.cursor() as cur:
-                sort_keys_index_partition(cur, self.table)
+                sort_keys_finish_partition(cur, self.table)
             self.conn.commit()
             self.indexed = True
         except BaseException as exc:
+            self.error = self.error or exc
+
+    def _build_beside(self, builds: list[str]) -> None:
+        """Some of the index builds, committed on a connection of their own."""
+        try:
+            self.helper_conn = _second_connection(autocommit=False)
+            with self.helper_conn.cursor() as cur:
+                sort_keys_build_indexes(cur, builds)
+            self.helper_conn.commit()
+        except BaseException as exc:
             self.error = exc
+        finally:
+            if self.helper_conn is not None:
+                with contextlib.suppress(Exception):
+                    self.helper_conn.close()
 
     def built(self) -> bool:
         """Whether the table is ready to attach (else it is dropped: see the class)."""
@@ -480,8 +516,10 @@ class _SortKeyWriter(_StageWriter):
     def abort(self) -> None:
         """Roll back the table, or drop it once committed (a failed pull leaves none)."""
         if self.builder is not None:
-            with contextlib.suppress(Exception):
-                self.conn.cancel()
+            for conn in (self.conn, self.helper_conn):
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.cancel()
             self.builder.join(timeout=60)
         else:
             super().abort()

@@ -379,57 +379,76 @@ def test_a_reviewed_first_pull_writes_its_sort_keys_beside_its_products(
         assert cur.fetchone()[0] == 4
 
 
+@pytest.mark.parametrize("failing", ["own builds", "builds beside", "primary key"])
 def test_a_sort_key_writer_that_fails_leaves_the_partition_to_the_products(
-    tenant_a, direct_writers, monkeypatch
+    tenant_a, direct_writers, monkeypatch, failing
 ):
     """Its table is dropped and the products' transaction builds the partition from the
-    rows, as when the ids are not known ahead."""
+    rows, as when the ids are not known ahead: whichever of its two connections fails."""
+    build_indexes = writers.sort_keys_build_indexes
 
-    def broken(cursor, partition):
+    def builds(cursor, statements):
+        if (failing == "own builds") == any("_title" in s for s in statements):
+            cursor.execute("SELECT 1/0")
+        build_indexes(cursor, statements)
+
+    def finish(cursor, partition):
         cursor.execute("SELECT 1/0")
 
-    monkeypatch.setattr(writers, "sort_keys_index_partition", broken)
+    if failing == "primary key":
+        monkeypatch.setattr(writers, "sort_keys_finish_partition", finish)
+    else:
+        monkeypatch.setattr(writers, "sort_keys_build_indexes", builds)
     catalog = CatalogFactory(tenant=tenant_a)
     run = upload_run(tenant_a, ProductSourceFactory(catalog=catalog), feed(n_rows(40)))
     assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert direct_writers[0].sort_keys is None  # given up, its table dropped
     keys, partitions = _sort_keys(catalog)
     assert len(keys) == 40 and partitions == {sort_key_partition(catalog.pk)}
     assert _partition_attached(catalog)
 
 
-def test_the_sort_keys_table_is_committed_before_its_indexes_are_built(
+def test_the_sort_keys_table_is_committed_then_indexed_on_two_connections(
     tenant_a, direct_writers, monkeypatch
 ):
     """PostgreSQL builds an index with parallel workers only on a table that was not created
-    in the same transaction: another connection sees the filled table, unindexed, as the
-    builds start."""
+    in the same transaction, and only then can a second connection build half of its
+    indexes at the same time: both see the filled table, unindexed, as the builds start."""
     seen = []
-    index_partition = writers.sort_keys_index_partition
+    build_indexes = writers.sort_keys_build_indexes
 
-    def watched(cursor, partition):
+    def watched(cursor, statements):
         other = staging._second_connection(autocommit=True)
         try:
-            seen.append(
-                (
-                    other.execute(
-                        sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(partition))
-                    ).fetchone()[0],
-                    other.execute(
-                        "SELECT count(*) FROM pg_index WHERE indrelid = to_regclass(%s)",
-                        [partition],
-                    ).fetchone()[0],
-                )
-            )
+            partition = sort_key_partition(catalog.pk)
+            rows = other.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(partition))
+            ).fetchone()[0]
+            indexes = other.execute(
+                "SELECT count(*) FROM pg_index WHERE indrelid = to_regclass(%s)", [partition]
+            ).fetchone()[0]
         finally:
             other.close()
-        index_partition(cursor, partition)
+        cursor.execute("SELECT pg_backend_pid()")
+        seen.append((cursor.fetchone()[0], rows, indexes, len(statements)))
+        build_indexes(cursor, statements)
 
-    monkeypatch.setattr(writers, "sort_keys_index_partition", watched)
+    monkeypatch.setattr(writers, "sort_keys_build_indexes", watched)
     catalog = CatalogFactory(tenant=tenant_a)
     run = upload_run(tenant_a, ProductSourceFactory(catalog=catalog), feed(n_rows(40)))
     assert run.status == RunStatus.SUCCEEDED, run.error_message
-    assert seen == [(40, 0)]
+    assert len(seen) == 2 and len({pid for pid, *_ in seen}) == 2  # two connections
+    assert [rows for _, rows, _, _ in seen] == [40, 40]
+    assert min(indexes for _, _, indexes, _ in seen) == 0  # the first sees none yet
+    assert sorted(n for *_, n in seen) == [2, 2]  # the four builds, half on each
     assert _partition_attached(catalog) and len(_sort_keys(catalog)[0]) == 40
+    with connection.cursor() as cur:  # all four adopted by the ATTACH, the key among them
+        cur.execute(
+            "SELECT count(*), count(*) FILTER (WHERE indisprimary) FROM pg_index "
+            "WHERE indrelid = to_regclass(%s)",
+            [sort_key_partition(catalog.pk)],
+        )
+        assert cur.fetchone() == (4, 1)
 
 
 def test_a_first_pull_failing_after_its_sort_keys_were_committed_leaves_no_table(
