@@ -346,12 +346,8 @@ def _sort_key_times(catalog) -> set[tuple]:
     )
 
 
-def test_a_reviewed_first_pull_writes_its_sort_keys_beside_its_products(
-    tenant_a, direct_writers, monkeypatch
-):
-    """With the products' ids known as they are written (ECR on), their sort keys are
-    COPYed into a partition of their own on another connection and attached at the
-    COMMIT: the same keys as the staged path's, the products' own change time."""
+def _sort_key_writers(monkeypatch) -> list:
+    """The sort key writers the first pulls open, as they open them."""
     opened = []
     original = writers._SortKeyWriter.open.__func__
 
@@ -360,6 +356,16 @@ def test_a_reviewed_first_pull_writes_its_sort_keys_beside_its_products(
         return opened[-1]
 
     monkeypatch.setattr(writers._SortKeyWriter, "open", classmethod(spy))
+    return opened
+
+
+def test_a_reviewed_first_pull_writes_its_sort_keys_beside_its_products(
+    tenant_a, direct_writers, monkeypatch
+):
+    """With the products' ids known as they are written (ECR on), their sort keys are
+    COPYed into a partition of their own on another connection and attached at the
+    COMMIT: the same keys as the staged path's, the products' own change time."""
+    opened = _sort_key_writers(monkeypatch)
     catalog, staged_catalog = CatalogFactory(tenant=tenant_a), CatalogFactory(tenant=tenant_a)
     run = upload_run(tenant_a, ProductSourceFactory(catalog=catalog), RICH_FEED.encode())
     with transaction.atomic():
@@ -466,19 +472,26 @@ def test_a_first_pull_failing_after_its_sort_keys_were_committed_leaves_no_table
     assert not _partition_exists(catalog)
 
 
-def test_a_table_left_unattached_is_dropped_by_the_next_first_pull(tenant_a, direct_writers):
+def test_a_table_left_unattached_is_dropped_by_the_next_first_pull(
+    tenant_a, direct_writers, monkeypatch
+):
     """A worker killed between the two commits leaves the catalog's partition table
-    unattached, with sort keys of products that never were: the next first pull drops it."""
+    unattached, with sort keys of products that never were (and, killed while the indexes
+    were built, the half its second connection committed): the next first pull drops it."""
     catalog = CatalogFactory(tenant=tenant_a)
+    partition = sort_key_partition(catalog.pk)
     with connection.cursor() as cur:
-        cur.execute(f"CREATE TABLE {sort_key_partition(catalog.pk)} (LIKE catalogs_productsortkey)")
+        cur.execute(f"CREATE TABLE {partition} (LIKE catalogs_productsortkey)")
+        cur.execute(f"CREATE INDEX {partition}_price ON {partition} (price, product_id)")
         cur.execute(
             f"INSERT INTO {sort_key_partition(catalog.pk)} "  # noqa: S608 - our table's name
             "VALUES (%s, -1, %s, 'ghost', 1, now())",
             [tenant_a.pk, catalog.pk],
         )
+    opened = _sort_key_writers(monkeypatch)
     run = upload_run(tenant_a, ProductSourceFactory(catalog=catalog), feed(n_rows(5)))
     assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert len(opened) == 1 and opened[0].indexed  # built beside, in a new table
     keys, _ = _sort_keys(catalog)
     assert [k[1] for k in keys] == [f"Product {i}" for i in range(5)]
     assert _partition_attached(catalog)
