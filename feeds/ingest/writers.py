@@ -388,11 +388,12 @@ class _SortKeyWriter(_StageWriter):
     partition table filled by one binary COPY on a connection of its own as the blocks
     come, committed unattached and then indexed once the last block is written (half of
     its indexes on a second connection, while the products' connection settles and
-    analyzes), and attached by the products' transaction just before its COMMIT. It takes the place of building the partition from the products
-    table after them (catalogs.sort_keys.sort_keys_fill_new_partition), which remains the
-    fallback: when this writer fails, its table is dropped and the products' transaction
-    builds the partition itself. A table left unattached by a pull that failed after it
-    was committed is dropped by the catalog's next first pull."""
+    analyzes), and attached by the products' transaction just before its COMMIT. It takes
+    the place of building the partition from the products table after them
+    (catalogs.sort_keys.sort_keys_fill_new_partition), which remains the fallback: when
+    this writer fails, its table is dropped and the products' transaction builds the
+    partition itself. A table left unattached by a pull that failed after it was committed
+    is dropped by the catalog's next first pull."""
 
     copy_format = "binary"
     columns = ["tenant_id", "product_id", "catalog_id", "title", "price", "last_changed_at"]
