@@ -467,6 +467,8 @@ class _SortKeyWriter(_StageWriter):
             self.conn.commit()
             self.committed = True
             own, other = sort_keys_index_builds(self.table)
+            # opened here, not in its thread: an abort can then always cancel it
+            self.helper_conn = _second_connection(autocommit=False)
             helper = threading.Thread(
                 target=self._build_beside, args=(other,), name="feeds-sort-keys-2", daemon=True
             )
@@ -475,9 +477,8 @@ class _SortKeyWriter(_StageWriter):
                 with self.conn.cursor() as cur:
                     sort_keys_build_indexes(cur, own)
             except BaseException:
-                if self.helper_conn is not None:  # its half is of no use now
-                    with contextlib.suppress(Exception):
-                        self.helper_conn.cancel()
+                with contextlib.suppress(Exception):  # its half is of no use now
+                    self.helper_conn.cancel()
                 raise
             finally:
                 helper.join()
@@ -491,18 +492,16 @@ class _SortKeyWriter(_StageWriter):
             self.error = self.error or exc
 
     def _build_beside(self, builds: list[str]) -> None:
-        """Some of the index builds, committed on a connection of their own."""
+        """Some of the index builds, committed on the second connection, then closed."""
         try:
-            self.helper_conn = _second_connection(autocommit=False)
             with self.helper_conn.cursor() as cur:
                 sort_keys_build_indexes(cur, builds)
             self.helper_conn.commit()
         except BaseException as exc:
             self.error = exc
         finally:
-            if self.helper_conn is not None:
-                with contextlib.suppress(Exception):
-                    self.helper_conn.close()
+            with contextlib.suppress(Exception):
+                self.helper_conn.close()
 
     def built(self) -> bool:
         """Whether the table is ready to attach (else it is dropped: see the class)."""

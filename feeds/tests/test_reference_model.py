@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -75,7 +76,7 @@ class IngestMachine(RuleBasedStateMachine):
         data, _ = spec.render()
         source = self.sources[mode]
         if by_url:  # a new ETag each time: the file is downloaded, not answered with a 304
-            path = "/" + source.url.split("/", 3)[3]
+            path = urlsplit(source.url).path
             self.server.routes[path] = body(data, ETag=f'"{next(_ids)}"')
             run, created = services.feed_run_request(
                 tenant=self.tenant, source=source, actor=None, force=force
@@ -159,22 +160,18 @@ def run_machine(max_examples: int, steps: int) -> None:
     )
     IngestMachine.server = FeedServer()
     try:
-        _run_state_machine(max_examples, steps)
+        run_state_machine_as_test(
+            IngestMachine,
+            settings=settings(
+                max_examples=max_examples,
+                stateful_step_count=steps,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
     finally:
         IngestMachine.server.close()
-
-
-def _run_state_machine(max_examples: int, steps: int) -> None:
-    run_state_machine_as_test(
-        IngestMachine,
-        settings=settings(
-            max_examples=max_examples,
-            stateful_step_count=steps,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        ),
-    )
 
 
 @pytest.mark.django_db(transaction=True)
