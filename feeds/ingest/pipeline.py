@@ -426,10 +426,14 @@ class _BackgroundMatcher:
 
     def cancel(self) -> None:
         self.cancelled = True
-        if self.pg is not None:
-            with contextlib.suppress(Exception):
-                self.pg.cancel()
-        self.thread.join()
+        # a cancel request that reaches the server between two of the thread's queries
+        # is lost, and the next one ran to its end (a second at a million products, on
+        # every 304): sent again until the thread ends
+        while self.thread.is_alive():
+            if self.pg is not None:
+                with contextlib.suppress(Exception):
+                    self.pg.cancel()
+            self.thread.join(0.05)
 
 
 def _unchanged_record_matcher(catalog: Catalog) -> RecordMatcher | None:

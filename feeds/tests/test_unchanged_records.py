@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -12,6 +14,7 @@ from catalogs.models import Product
 from catalogs.services import product_update
 from catalogs.tests.factories import CatalogFactory
 from feeds import records, services
+from feeds.ingest import pipeline, staging
 from feeds.models import FeedRowError, FeedSettings, ProductSource, RunStatus
 from feeds.tests.factories import ProductSourceFactory
 from feeds.tests.feedserver import send
@@ -210,6 +213,45 @@ def test_outside_a_transaction_the_fingerprints_are_read_while_the_file_download
     run = upload_run(tenant_a, source, feed(rows))
     assert (run.status, run.updated, run.unchanged) == (RunStatus.SUCCEEDED, 1, 49)
     assert title(catalog, "S00003") == "tampered"  # skipped unread
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.django_db(transaction=True)
+def test_a_304_stops_the_fingerprint_read_even_between_its_queries(tenant_a, monkeypatch):
+    """A cancel request that reaches the server while no query runs is lost: the read is
+    cancelled again until it ends, not left to run over the whole catalog."""
+    FeedSettings.objects.update_or_create(pk=1, defaults={"manual_refresh_min_seconds": 0})
+    catalog = CatalogFactory(tenant=tenant_a)
+    upload_run(tenant_a, ProductSourceFactory(catalog=catalog), feed(n_rows(20)))
+    connected, go_on = threading.Event(), threading.Event()
+    real_version = pipeline._products_version
+
+    def version_after_the_first_cancel(catalog):
+        connected.set()
+        go_on.wait(10)  # the first cancel request reaches an idle connection
+        return real_version(catalog)
+
+    monkeypatch.setattr(pipeline, "_products_version", version_after_the_first_cancel)
+    locker = staging._second_connection(autocommit=False)
+    # the read's queries wait for this lock until they are cancelled (or 5 s have passed)
+    locker.execute("LOCK TABLE catalogs_product IN ACCESS EXCLUSIVE MODE")
+    unlock = threading.Timer(5, locker.rollback)
+    unlock.start()
+    try:
+        background = pipeline._BackgroundMatcher(catalog)
+        assert connected.wait(10)
+        threading.Timer(0.3, go_on.set).start()
+        background.cancel()
+    finally:
+        go_on.set()
+        unlock.cancel()
+        locker.close()
+    assert not background.thread.is_alive()
+    assert background.value is None
+    error = background.error
+    assert isinstance(error, psycopg.errors.QueryCanceled) or isinstance(
+        error.__cause__, psycopg.errors.QueryCanceled
+    )
 
 
 def test_a_feed_with_a_quote_never_closed_fails_and_changes_nothing(
