@@ -99,7 +99,8 @@ def trimmed(a) -> pa.Array:
 
 
 def is_empty(a) -> np.ndarray:
-    return to_mask(pc.equal(pc.utf8_length(a), 0))
+    # the length in bytes comes from the offsets; in characters it would read every byte
+    return to_mask(pc.equal(pc.binary_length(a), 0))
 
 
 def to_mask(mask) -> np.ndarray:

@@ -256,7 +256,8 @@ def review_block(block: pa.Table, ctx: ReviewContext) -> BlockReview:
         missing = is_empty(trimmed(text))
         not_http, invalid, not_image = url_check(text, image=image)
         label = "image link" if image else "link"
-        shown = take(cut(text))
+        # shortened only for the rows a message shows, not for every link of the block
+        shown = lambda r, text=text: cut(pc.take(text, r))  # noqa: E731
         add(
             slot,
             f"missing_{name}",
