@@ -362,12 +362,18 @@ def _shipping_fee(
     (only its amount would be stored, read as the price's currency): a warning, not a
     rejection, as the product itself is fine and the other entries are other countries'."""
     n = len(ship_raw)
-    sm = pc.extract_regex(ship_raw, _SHIP_FAST)
-    ship_ok = pc.is_valid(sm)
-    ship_cur = pc.utf8_upper(pc.fill_null(pc.struct_field(sm, "c"), ""))
+    # a feed repeats a few shipping values: each distinct one is matched once (RE2's
+    # captures cost ~0.4 s a million rows; the dictionary and the takes, a tenth of that)
+    distinct = pc.dictionary_encode(ship_raw)
+    sm = pc.extract_regex(distinct.dictionary, _SHIP_FAST)
+    at = distinct.indices
+    ship_ok = pc.take(pc.is_valid(sm), at)
+    ship_cur = pc.take(pc.utf8_upper(pc.fill_null(pc.struct_field(sm, "c"), "")), at)
     foreign = pc.and_(ship_ok, pc.not_equal(ship_cur, currency))
-    fee = pc.if_else(pc.and_(ship_ok, pc.invert(foreign)), _amount(sm), "")
-    note = pc.if_else(foreign, _foreign_shipping(ship_raw, ship_cur, currency), "")
+    fee = pc.if_else(pc.and_(ship_ok, pc.invert(foreign)), pc.take(_amount(sm), at), "")
+    note = pa.repeat(pa.scalar("", pa.string()), n)
+    if pc.any(foreign).as_py():
+        note = pc.if_else(foreign, _foreign_shipping(ship_raw, ship_cur, currency), "")
     slow = pc.indices_nonzero(pc.and_(pc.invert(ship_ok), pc.not_equal(ship_raw, ""))).to_pylist()
     if slow:
         fee_py, ship_py, cur_py = fee.to_pylist(), ship_raw.to_pylist(), currency.to_pylist()
