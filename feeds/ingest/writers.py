@@ -215,14 +215,46 @@ class _ProductWriter(_StageWriter):
         if reviewer is not None:
             self.issue_kinds = [_ISSUE_COPY_KINDS.get(c, "text") for c in reviewer.issue_columns]
         self._start(Product._meta.db_table, cols)
+        # a block is reviewed and encoded in a thread of its own while the parser reads
+        # and validates the next one (the parser was the pull's critical path)
+        self.blocks: queue.Queue = queue.Queue(maxsize=1)
+        self.block_error: BaseException | None = None
+        self.aborted = False  # the blocks still handed over are dropped
+        self.preparer = threading.Thread(target=self._prepare, name="feeds-blocks", daemon=True)
+        self.preparer.start()
 
     def put(self, table: pa.Table) -> None:
+        """Hand a validated block to the writer (the error of an earlier block is raised)."""
+        if self.block_error is not None:
+            raise self.block_error
+        if table.num_rows == 0:
+            return
+        with self.steps("handoff_wait"):
+            self.blocks.put(table)
+
+    def _prepare(self) -> None:
+        ended = False  # the producer's None was taken: nothing more will be queued
+        try:
+            while (table := self.blocks.get()) is not None:
+                if not self.aborted:
+                    self._write_block(table)
+            ended = True
+        except BaseException as exc:
+            self.block_error = exc
+            while not ended and self.blocks.get() is not None:  # unblock the producer
+                pass
+
+    def _end_blocks(self, timeout: float | None = None) -> None:
+        """Wait for the blocks handed over to be queued for their COPY."""
+        if self.preparer.is_alive():
+            self.blocks.put(None, timeout=timeout)
+            self.preparer.join(timeout)
+
+    def _write_block(self, table: pa.Table) -> None:
         """One COPY per block on the writer's connection: its products, then their issues
         (ECR on), so that both are written while the parser reads the next block."""
         if self.error is not None:
             raise self.error
-        if table.num_rows == 0:
-            return
         step = self.steps
         rows = self._rows(_nulls_for_numbers(_with_line_hash(table)))
         if self.sort_keys is not None:
@@ -366,11 +398,17 @@ class _ProductWriter(_StageWriter):
     def finish_copy(self) -> None:
         """Wait for the COPY to take the last block; the sort key partition's indexes are
         then built on its own connection while this one settles and analyzes."""
+        self._end_blocks()
+        if self.block_error is not None:
+            raise self.block_error
         if self.sort_keys is not None:
             self.sort_keys.finish_and_build()
         super().finish_copy()
 
     def abort(self) -> None:
+        self.aborted = True
+        with contextlib.suppress(queue.Full):
+            self._end_blocks(timeout=60)
         super().abort()
         if self.sort_keys is not None:
             self.sort_keys.abort()

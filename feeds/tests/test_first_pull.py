@@ -13,6 +13,7 @@ from psycopg import sql
 from catalogs.models import Product, ProductSortKey
 from catalogs.sort_keys import sort_key_partition
 from catalogs.tests.factories import CatalogFactory, ProductFactory
+from feeds import records
 from feeds.ingest import context, pipeline, staging, writers
 from feeds.models import FeedRunChange, FeedSettings, RunStatus
 from feeds.tests.factories import ProductSourceFactory
@@ -231,6 +232,38 @@ def test_a_first_pull_that_breaks_after_whole_blocks_were_written_changes_nothin
     assert run.status == RunStatus.FAILED and run.error_code == "too_large", run.error_message
     assert direct_writers[0].rows_written > 0
     assert not Product.objects.filter(catalog=catalog).exists()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("failing_call", [1, 2])
+def test_a_block_that_fails_in_the_writers_thread_fails_the_run_and_changes_nothing(
+    tenant_a, direct_writers, monkeypatch, failing_call
+):
+    """Blocks are encoded in the writer's own thread while the parser goes on: a failure
+    there (the first block's, or a later one's) fails the run, never hangs it, and rolls
+    back what was written."""
+    monkeypatch.setattr(records, "BLOCK_BYTES", 16 << 10)  # blocks of ~300 rows
+    blocks = []  # the products blocks encoded (their issues are encoded too)
+    real_encode = writers.pgcopy.encode_rows
+
+    def encode_rows(table, kinds):
+        if "sku" in table.column_names:
+            blocks.append(table.num_rows)
+            if len(blocks) == failing_call:
+                raise ValueError("a price is not a decimal with two places and at most 8 digits")
+        return real_encode(table, kinds)
+
+    monkeypatch.setattr(writers.pgcopy, "encode_rows", encode_rows)
+    catalog = CatalogFactory(tenant=tenant_a)
+    source = ProductSourceFactory(catalog=catalog)
+    run = upload_run(tenant_a, source, feed(n_rows(3_000)))
+    assert run.status == RunStatus.FAILED, run.error_message
+    assert direct_writers[0] is not None
+    assert len(blocks) == failing_call  # no block after the failing one was encoded
+    assert not Product.objects.filter(catalog=catalog).exists()
+    monkeypatch.setattr(writers.pgcopy, "encode_rows", real_encode)
+    run = upload_run(tenant_a, source, feed(n_rows(5)))  # the catalog was not left locked
+    assert run.status == RunStatus.SUCCEEDED and run.created == 5
 
 
 def test_a_catalog_with_products_is_not_a_first_pull(tenant_a, direct_writers):
