@@ -233,16 +233,7 @@ class _ProductWriter(_StageWriter):
             self.blocks.put(table)
 
     def _prepare(self) -> None:
-        ended = False  # the producer's None was taken: nothing more will be queued
-        try:
-            while (table := self.blocks.get()) is not None:
-                if not self.aborted:
-                    self._write_block(table)
-            ended = True
-        except BaseException as exc:
-            self.block_error = exc
-            while not ended and self.blocks.get() is not None:  # unblock the producer
-                pass
+        self.block_error = _consume(self.blocks, self._write_block)
 
     def _end_blocks(self, timeout: float | None = None) -> None:
         """Wait for the blocks handed over to be queued for their COPY."""
@@ -253,6 +244,8 @@ class _ProductWriter(_StageWriter):
     def _write_block(self, table: pa.Table) -> None:
         """One COPY per block on the writer's connection: its products, then their issues
         (ECR on), so that both are written while the parser reads the next block."""
+        if self.aborted:
+            return
         if self.error is not None:
             raise self.error
         step = self.steps
@@ -280,18 +273,14 @@ class _ProductWriter(_StageWriter):
             self.sample_written = True
 
     def _loop(self) -> None:
-        ended = False  # the producer's None was taken: nothing more will be queued
-        try:
-            with self.conn.cursor() as cur:
-                while (item := self.queue.get()) is not None:
-                    sql, data = item
-                    with cur.copy(sql) as copy:
-                        copy.write(data)
-                ended = True
-        except BaseException as exc:
-            self.error = exc
-            while not ended and self.queue.get() is not None:  # unblock the producer
-                pass
+        with self.conn.cursor() as cur:
+
+            def write(item: tuple[str, bytes]) -> None:
+                sql, data = item
+                with cur.copy(sql) as copy:
+                    copy.write(data)
+
+            self.error = _consume(self.queue, write)
 
     def _rows(self, table: pa.Table) -> pa.Table:
         n = table.num_rows
@@ -570,6 +559,20 @@ class _SortKeyWriter(_StageWriter):
                 self.committed = False
         with contextlib.suppress(Exception):
             self.conn.close()
+
+
+def _consume(items: queue.Queue, handle) -> BaseException | None:
+    """Pass each queued item to ``handle`` until the producer's None. After a failure the
+    items still coming are taken and dropped until that None, so that the producer never
+    waits on a full queue; the failure is returned."""
+    try:
+        while (item := items.get()) is not None:
+            handle(item)
+    except BaseException as exc:
+        while items.get() is not None:
+            pass
+        return exc
+    return None
 
 
 # the binary COPY of the issues: ids, and created_at as a timestamptz (int8 microseconds)
