@@ -2,7 +2,6 @@ import copy
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AdminTimeWidget
 from django.core.exceptions import ValidationError
 
 from catalog_health.service_forms import add_service_errors
@@ -30,8 +29,11 @@ class SourceChecksForm(forms.ModelForm):
         # time zone (clean_catalog)
         fields = ["catalog", *services.SOURCE_FIELDS]
         field_classes = {"schedule_time": ScheduleTimeFormField}
-        # HH:MM as the field asks for it (admin's own widget showed 06:00:00)
-        widgets = {"schedule_time": AdminTimeWidget(format="%H:%M")}
+        # the browser's own time input, in whole minutes as the field asks: admin's time
+        # widget showed 06:00:00 and its "Now" wrote the seconds, which the field refuses
+        widgets = {
+            "schedule_time": forms.TimeInput(attrs={"type": "time", "step": 60}, format="%H:%M")
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

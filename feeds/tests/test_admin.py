@@ -276,6 +276,25 @@ def test_a_schedule_time_the_api_takes_is_taken_in_admin(admin_client, catalog, 
     assert ProductSource.objects.get().schedule_time == time(6, 30)
 
 
+@pytest.mark.parametrize("page", ["add", "change", "list"])
+def test_admin_asks_for_the_schedule_time_in_whole_minutes(admin_client, catalog, page):
+    """A minute-step time input: admin's own time widget added a "Now" shortcut that wrote
+    the seconds, which the field then refused."""
+    source = ProductSourceFactory(catalog=catalog, schedule="daily", schedule_time=time(6, 0))
+    url = {
+        "add": reverse("admin:feeds_productsource_add"),
+        "change": _change_url(source),
+        "list": LIST_URL,
+    }[page]
+    html = admin_client.get(url).content.decode()
+    inputs = re.findall(r"<input[^>]*name=\"[^\"]*schedule_time\"[^>]*>", html)
+    assert inputs
+    for tag in inputs:
+        assert 'type="time"' in tag and 'step="60"' in tag and "vTimeField" not in tag
+    if page != "add":
+        assert 'value="06:00"' in inputs[0]
+
+
 def _upload_source_with_a_queued_run(catalog) -> tuple[ProductSource, FeedRun]:
     source = ProductSourceFactory(catalog=catalog, kind="upload")
     run, _ = services.feed_run_upload(
