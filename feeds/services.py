@@ -430,13 +430,20 @@ def feed_run_request(
     return run, True
 
 
-def _cancel_held_runs(*, tenant: Tenant, source: ProductSource, actor) -> None:
-    """A newer run supersedes one waiting for confirmation."""
+def _cancel_held_runs(
+    *, tenant: Tenant, actor, source: ProductSource | None = None, catalog: Catalog | None = None
+) -> None:
+    """A newer run supersedes one waiting for confirmation: a source's run the source's
+    held runs, a run without a source (import_feed) the catalog's held runs without one.
+    Confirmed later, the older file would have undone the newer one."""
     from .ingest.staging import _drop_stage
 
-    for held in FeedRun.objects.for_tenant(tenant).filter(
-        source=source, status=RunStatus.NEEDS_CONFIRMATION
-    ):
+    held_runs = FeedRun.objects.for_tenant(tenant).filter(status=RunStatus.NEEDS_CONFIRMATION)
+    if source is not None:
+        held_runs = held_runs.filter(source=source)
+    else:
+        held_runs = held_runs.filter(source__isnull=True, catalog=catalog)
+    for held in held_runs.select_for_update():
         _drop_stage(held)
         held.status = RunStatus.CANCELLED
         held.error_message = "Superseded by a newer run before it was confirmed."
@@ -589,15 +596,17 @@ def feed_import_command(
         # named as resolved: a typo, or a space pasted before the path, shows in it
         shown = Path(location).resolve()
         raise FeedError("missing_file", f"{shown} does not exist: give the feed file's path.")
-    run = FeedRun.objects.create(
-        tenant=tenant,
-        catalog=catalog,
-        trigger=Trigger.COMMAND,
-        mode=mode,
-        location=location,
-        file_path="" if is_url else str(Path(location).resolve()),
-        force=force,
-    )
+    with transaction.atomic():
+        _cancel_held_runs(tenant=tenant, catalog=catalog, actor=actor)
+        run = FeedRun.objects.create(
+            tenant=tenant,
+            catalog=catalog,
+            trigger=Trigger.COMMAND,
+            mode=mode,
+            location=location,
+            file_path="" if is_url else str(Path(location).resolve()),
+            force=force,
+        )
     return feed_run_execute(tenant_id=tenant.pk, run_id=run.pk, keep_file=True)
 
 

@@ -145,3 +145,43 @@ def test_a_held_import_says_where_to_confirm_it(
     run = services.feed_run_execute(tenant_id=tenant_a.pk, run_id=run.pk)
     assert run.status == "succeeded" and run.removed == 15, run.error_message
     assert path.exists()
+
+
+def test_a_newer_import_supersedes_the_catalogs_held_imports_only(tenant_a, tmp_path):
+    """Two held imports of one catalog both waited for confirmation, and confirming the
+    older after the newer would have applied the older file over it: the newer import
+    cancels the older hold, as a source's newer pull does. Another catalog's held import,
+    and a held run of a source, are left waiting."""
+    from feeds import services
+    from feeds.models import FeedRun, RunStatus
+    from feeds.tests.factories import ProductSourceFactory
+
+    catalog, other = CatalogFactory(tenant=tenant_a), CatalogFactory(tenant=tenant_a)
+    rows = [f"S{i:02d},Hat {i},{i}.00 USD,in stock\n" for i in range(20)]
+    full, few = tmp_path / "full.csv", tmp_path / "few.csv"
+    full.write_text("id,title,price,availability\n" + "".join(rows))
+    few.write_text("id,title,price,availability\n" + "".join(rows[:5]))
+
+    def held_import(target) -> FeedRun:
+        with pytest.raises(CommandError, match="needs_confirmation"):
+            call_command("import_feed", "--catalog", str(target.pk), str(few))
+        return FeedRun.objects.for_tenant(tenant_a).latest("pk")
+
+    for target in (catalog, other):
+        call_command("import_feed", "--catalog", str(target.pk), str(full))
+    older, elsewhere = held_import(catalog), held_import(other)
+    source = ProductSourceFactory(catalog=catalog, kind="upload")
+    sourced = FeedRun.objects.create(
+        tenant=tenant_a, catalog=catalog, source=source, status=RunStatus.NEEDS_CONFIRMATION
+    )
+    newer = held_import(catalog)
+    older.refresh_from_db()
+    assert older.status == RunStatus.CANCELLED
+    assert older.error_message == "Superseded by a newer run before it was confirmed."
+    with pytest.raises(services.RunNotConfirmable):
+        services.feed_run_confirm(tenant=tenant_a, run=older, actor=None)
+    statuses = FeedRun.objects.for_tenant(tenant_a).filter(
+        pk__in=[elsewhere.pk, sourced.pk, newer.pk]
+    )
+    assert set(statuses.values_list("status", flat=True)) == {RunStatus.NEEDS_CONFIRMATION}
+    assert few.exists()
