@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pgpq import ArrowToPostgresBinaryEncoder
-from pgpq import _pgpq as encoders
+from pgpq import ArrowToPostgresBinaryEncoder, encoders, schema
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
@@ -59,7 +58,7 @@ def _typed(values: pa.Array, kind: str) -> pa.Array:
 
 def _encoder(field: pa.Field, kind: str):
     if kind == "jsonb":  # the text of the document after jsonb's version byte
-        return encoders.StringEncoderBuilder.new_with_output(field, encoders.Jsonb())
+        return encoders.StringEncoderBuilder.new_with_output(field, schema.Jsonb())
     return ArrowToPostgresBinaryEncoder.infer_encoder(field)
 
 
