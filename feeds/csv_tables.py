@@ -290,7 +290,7 @@ def _line_by_line(
                 lines.append(first_line + j)
                 continue
         text = piece.decode(encoding, "replace")
-        if problem is None and text.count('"') % 2:
+        if problem is None and text.count('"') % 2 and _csv_rows(text, delimiter) is None:
             problem = "the row has a quote that is never closed"
         sku = _record_sku(piece, names, delimiter, encoding)
         errors.append(
@@ -306,6 +306,31 @@ def _line_by_line(
         else pa.table({c: pa.array([], pa.string()) for c in names})
     )
     return table, np.array(lines, np.int64), errors
+
+
+def _one_row(record: bytes, delimiter: str, encoding: str) -> bool:
+    """Whether a record of several lines that the reader rejected is one row with a field
+    too many or too few (e.g. a quoted line break in a row with an unquoted comma in an
+    image link), not a stray quote that swallowed the rows after it: the record is one
+    well-formed CSV row, and a later line starts inside its quoted value (the line's first
+    cell holds the closing quote). Lines read on their own would make a product of that
+    line's end."""
+    text = record.decode(encoding, "replace")
+    later = text.rstrip("\r\n").split("\n")[1:]
+    return _csv_rows(text, delimiter) == 1 and any(
+        '"' in line.split(delimiter, 1)[0] for line in later
+    )
+
+
+def _csv_rows(text: str, delimiter: str) -> int | None:
+    """How many rows ``text`` holds as strict CSV, or None when it is not well-formed (a
+    quoted value never closed, or text right after a closing quote)."""
+    try:
+        return sum(
+            1 for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        )
+    except csv.Error:
+        return None
 
 
 def _count(text: str, delimiter: str) -> int:
@@ -465,7 +490,7 @@ def iter_csv_record_tables(
                 kept_at = np.flatnonzero(kept)
                 for k, pos in enumerate(bad_at):
                     record = block.record(int(kept_at[pos]))
-                    if b"\n" in record.rstrip(b"\r\n"):
+                    if b"\n" in record.rstrip(b"\r\n") and not _one_row(record, delimiter, enc):
                         pieces = _line_by_line(record, bad_lines[k], names, delimiter, enc)
                         # Only when the lines after its first read as rows of their own did a
                         # stray quote swallow them; otherwise the record is one bad row (e.g. a

@@ -176,3 +176,43 @@ def test_a_quoted_line_break_in_a_row_with_a_field_too_many_is_one_row_error(ten
     _run, errors = run_feed(tenant_a, source, body)
     assert [line for line, _sku, _field in errors] == [2]
     assert set(titles(source)) == {"S0", "S1", "S2"}
+
+
+@pytest.mark.parametrize(
+    "record, errors, kept",
+    [
+        pytest.param(  # the line after the break has as many fields as the header
+            b'S1,"Cap","Blue\nfelt",https://example.com/img/cap,w_100,2.00 USD\n',
+            {(3, "S1", "row", "the row has 6 fields, the header 4")},
+            {"S0", "S2"},
+            id="quoted-line-break-two-fields-too-many",
+        ),
+        pytest.param(
+            b'S1,"Cap","Blue\nwool,felt,linen,silk\nlined",https://example.com/c,w_1,2 USD\n',
+            {(3, "S1", "row", "the row has 6 fields, the header 4")},
+            {"S0", "S2"},
+            id="a-middle-line-reads-as-a-row",
+        ),
+        pytest.param(  # a quote opened by mistake, closed by an inch mark two rows down
+            b'S1,"Cap,Blue,2.00 USD\nS5,Scarf,Red,5.00 USD\nS6,TV 55",Black,6 USD,x\n',
+            {
+                (3, "S1", "row", "the row has a quote that is never closed"),
+                (5, "S6", "row", "the row has 5 fields, the header 4"),
+            },
+            {"S0", "S2", "S5"},
+            id="stray-quote-closed-by-an-inch-mark",
+        ),
+    ],
+)
+def test_a_row_with_a_quoted_line_break_and_the_wrong_field_count(
+    tenant_a, source, record, errors, kept
+):
+    """A well-formed row whose quoted value holds a line break, with fields too many, is
+    one row error with its real field count: no "quote never closed", and no product made
+    of a line of its value. A quote opened by mistake still gives back the rows it ran over."""
+    head = b"id,title,description,price\n"
+    body = head + b"S0,Hat,Red,1.00 USD\n" + record + b"S2,Bag,Green,3.00 USD\n"
+    run, _ = run_feed(tenant_a, source, body)
+    found = FeedRowError.objects.filter(run=run, severity="error")
+    assert {(e.line, e.sku, e.field, e.message) for e in found} == errors
+    assert set(titles(source)) == kept
