@@ -429,14 +429,3 @@ class TenantHomeView(TenantViewMixin, View):
 
 
 __all__ = ["ApiToken", "TenantViewMixin", "role_required_response"]
-
-
-class ComingSoonView(TenantViewMixin, TemplateView):
-    """Navigation target for a capability whose issue has not landed yet."""
-
-    template_name = "coming_soon.html"
-    feature = ""
-    issue = ""
-
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "feature": self.feature, "issue": self.issue}
