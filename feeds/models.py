@@ -401,7 +401,10 @@ class FeedSettings(models.Model):
         default=60, help_text="minimum time between two Request Data Now of one source"
     )
     stuck_run_minutes = models.PositiveIntegerField(
-        default=30, help_text="a running run without a heartbeat for this long is marked failed"
+        default=3,
+        validators=[MinValueValidator(2)],
+        help_text="a running run without a heartbeat for this long is marked failed (its "
+        "worker writes one every 30 s while it runs); its tenant's next pull starts then",
     )
     max_concurrent_runs_per_tenant = models.PositiveIntegerField(
         default=1,

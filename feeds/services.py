@@ -615,7 +615,7 @@ def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) ->
     # The ingest pipeline (Arrow, numpy) is loaded by the worker that runs a feed, not by
     # every web process that imports this module.
     from .ingest.apply import _apply_and_finish, _fail, _fail_after_db_loss, _finish
-    from .ingest.context import _Ctx, _fence_take, _Fenced, _Held, _Unchanged
+    from .ingest.context import _Ctx, _fence_take, _Fenced, _Heartbeat, _Held, _Unchanged
     from .ingest.pipeline import _DEFER_SECONDS, _ingest, _tenant_at_limit
     from .ingest.staging import _drop_stage, _stage_exists
 
@@ -642,6 +642,7 @@ def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) ->
     )
     ctx = _Ctx(tenant, run, catalog, source, fs, [], keep_file)
     fenced = False
+    heartbeat = _Heartbeat(run).start()  # the worker is alive, whatever the run is doing
     try:
         try:
             if run.confirmed_at is not None and _stage_exists(run):
@@ -677,6 +678,7 @@ def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) ->
         log.warning("feed run %s no longer owns its source; it stopped without applying", run.pk)
         run.refresh_from_db()
     finally:
+        heartbeat.stop()
         if ctx.direct is not None:  # the run did not succeed: none of its products stay
             ctx.direct.abort()
         for path in ctx.temp_files:

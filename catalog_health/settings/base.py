@@ -356,9 +356,10 @@ CELERY_BEAT_SCHEDULE["feeds-dispatch-due"] = {
     "task": "feeds.dispatch_due",
     "schedule": crontab(minute="*"),
 }
+# every minute: a dead worker's run holds its tenant's next pull until the reaper fails it
 CELERY_BEAT_SCHEDULE["feeds-reap-stale"] = {
     "task": "feeds.reap_stale",
-    "schedule": crontab(minute="*/5"),
+    "schedule": crontab(minute="*"),
 }
 # Order uploads (issue #20): fail imports whose worker died, expire unimported previews.
 CELERY_BEAT_SCHEDULE["catalogs-reap-order-uploads"] = {

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import (
+    DatabaseError,
     connection,
 )
 from django.utils import timezone
@@ -28,6 +30,8 @@ from feeds.models import (
     RunStatus,
 )
 from feeds.readers import RecordMatcher
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the writer holds a context too
     from feeds.ingest.writers import _ProductWriter
@@ -83,6 +87,67 @@ def _save(run: FeedRun, *fields: str) -> None:
     )
     if not written:
         raise _Fenced
+
+
+# A running pull's worker writes its heartbeat this often whatever the run is doing (a long
+# download, parse or apply writes no progress), so that a run of a worker that died is seen
+# as such within stuck_run_minutes instead of after the longest silent phase.
+HEARTBEAT_SECONDS = 30
+# ... for at most this long: a run whose worker lives but makes no progress (a bug) is left
+# to the reaper again, with the heartbeats its progress writes
+HEARTBEAT_MAX_SECONDS = 2 * 3600
+
+
+class _Heartbeat:
+    """Keeps a running run's heartbeat fresh from a thread of the worker, on a connection
+    of its own, while the run executes. It never waits for a lock: when the run's row is
+    locked (an apply writing it) the beat is skipped, as the reaper skips a locked run."""
+
+    def __init__(
+        self,
+        run: FeedRun,
+        *,
+        seconds: float = HEARTBEAT_SECONDS,
+        max_seconds: float = HEARTBEAT_MAX_SECONDS,
+    ):
+        self.run_id, self.tenant_id = run.pk, run.tenant_id
+        self.seconds, self.max_seconds = seconds, max_seconds
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="feeds-heartbeat", daemon=True)
+
+    def start(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        until = time.monotonic() + self.max_seconds
+        try:
+            while not self.stopped.wait(self.seconds) and time.monotonic() < until:
+                try:
+                    self.beat_once()
+                except DatabaseError:  # the next beat tries again; the run reports its own
+                    log.info("feed run %s: heartbeat not written", self.run_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def beat_once(self) -> None:
+        if not _is_pg():  # (SQLite: one writer at a time, and no row locks to skip)
+            FeedRun.objects.for_tenant(self.tenant_id).filter(
+                pk=self.run_id, status=RunStatus.RUNNING
+            ).update(heartbeat_at=timezone.now())
+            return
+        table = _qn(FeedRun._meta.db_table)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"UPDATE {table} SET heartbeat_at = %s WHERE id = ("
+                f"SELECT id FROM {table} WHERE tenant_id = %s AND id = %s AND status = %s "
+                "FOR UPDATE SKIP LOCKED)",
+                [timezone.now(), self.tenant_id, self.run_id, RunStatus.RUNNING],
+            )
 
 
 def _fence_take(*, tenant: Tenant, source_id: int) -> int:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from catalogs.models import Product
@@ -427,6 +427,88 @@ def test_a_tenant_at_its_limit_waits_and_others_do_not(tenant_a, tenant_b, fs, s
         heartbeat_at=timezone.now() - timedelta(hours=1)
     )
     assert not pipeline._tenant_at_limit(tenant=tenant_a, run=third, fs=fs)
+
+
+def _running_run(tenant, *, heartbeat_at):
+    catalog = CatalogFactory(tenant=tenant)
+    return FeedRun.objects.create(
+        tenant=tenant,
+        catalog=catalog,
+        source=ProductSourceFactory(catalog=catalog, tenant=tenant),
+        trigger=Trigger.MANUAL,
+        mode="replace",
+        status=RunStatus.RUNNING,
+        heartbeat_at=heartbeat_at,
+    )
+
+
+def _heartbeat_of(run) -> object:
+    return FeedRun.objects.for_tenant(run.tenant_id).get(pk=run.pk).heartbeat_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_runs_worker_keeps_its_heartbeat_fresh_whatever_the_run_does(tenant_a):
+    """A long download, parse or apply writes no progress; the worker's heartbeat thread
+    keeps the run alive all the same, so stuck_run_minutes can be minutes: a run of a dead
+    worker stops holding its tenant's next pull that soon. A run that ended is left as it is."""
+    old = timezone.now() - timedelta(minutes=10)
+    run = _running_run(tenant_a, heartbeat_at=old)
+    ended = _running_run(tenant_a, heartbeat_at=old)
+    FeedRun.objects.filter(pk=ended.pk).update(status=RunStatus.FAILED)
+    fs = FeedSettings.load()
+
+    def at_limit() -> bool:
+        with transaction.atomic():
+            return pipeline._tenant_at_limit(tenant=tenant_a, run=ended, fs=fs)
+
+    assert not at_limit()  # the running run is as good as dead
+    heartbeat = context._Heartbeat(run, seconds=0.02).start()
+    try:
+        deadline = time.monotonic() + 10
+        while _heartbeat_of(run) == old and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        heartbeat.stop()
+    assert _heartbeat_of(run) > timezone.now() - timedelta(minutes=1)
+    assert _heartbeat_of(ended) == old
+    assert at_limit()  # alive: it counts
+    assert periodic.feed_reap_stale() == 0
+    assert not heartbeat.thread.is_alive()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_never_waits_for_the_runs_row_lock(tenant_a):
+    """An apply holding the run's row: the beat is skipped (the reaper skips a locked run
+    too), and the run's end never waits for its heartbeat thread."""
+    import psycopg
+
+    old = timezone.now() - timedelta(minutes=10)
+    run = _running_run(tenant_a, heartbeat_at=old)
+    settings = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
+    ) as other:
+        other.execute("SELECT 1 FROM feeds_feedrun WHERE id = %s FOR UPDATE", [run.pk])
+        heartbeat = context._Heartbeat(run, seconds=0.01).start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        heartbeat.stop()
+        assert time.monotonic() - started < 5
+        other.rollback()
+    assert _heartbeat_of(run) == old
+
+
+@pytest.mark.django_db
+def test_a_dead_workers_run_is_failed_within_minutes_by_default():
+    """A worker writes its heartbeat every HEARTBEAT_SECONDS; a few missed beats, and the
+    reaper (beat, every minute) fails the run."""
+    minutes = FeedSettings.load().stuck_run_minutes
+    assert 2 <= minutes <= 5
+    assert minutes * 60 >= 4 * context.HEARTBEAT_SECONDS
 
 
 def test_the_default_total_deadline_is_minutes_not_half_an_hour():

@@ -187,7 +187,7 @@ def test_run_queued_before_a_redis_restart_is_not_lost(
             tenant=shop.tenant, source=shop.source, actor=shop.user
         )
         assert not created and again.pk == run.pk  # the source is "in progress"
-        # the reaper's next passes (beat: every 5 minutes); not before stuck_run_minutes
+        # the reaper's next passes (beat: every minute); not before stuck_run_minutes
         stuck = timedelta(minutes=drill_feed_settings.stuck_run_minutes)
         periodic.feed_reap_stale(now=run.queued_at + stuck - timedelta(seconds=1))
         assert FeedRun.objects.for_tenant(shop.tenant).get(pk=run.pk).status == RunStatus.QUEUED

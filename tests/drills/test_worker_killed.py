@@ -1,7 +1,7 @@
 """Drill: a Celery worker is killed with SIGKILL while it applies a large feed.
 
 The catalog must be exactly as it was, the reaper must end the run failed within its bound
-(stuck_run_minutes after the last heartbeat; beat runs it every 5 minutes), its staging table
+(stuck_run_minutes after the last heartbeat; beat runs it every minute), its staging table
 must be gone, and the next pull must succeed.
 """
 
