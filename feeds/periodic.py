@@ -124,7 +124,10 @@ def feed_reap_stale(*, now: datetime | None = None) -> int:
                 locked.phase = Phase.DONE
                 locked.error_code = "worker_lost"
                 locked.error_message = (
-                    "The run stopped without finishing (the worker was stopped or lost). "
+                    "The run stopped without finishing (the import_feed command was stopped "
+                    "or lost). The catalog was not changed; run the command again to retry."
+                    if locked.trigger == Trigger.COMMAND
+                    else "The run stopped without finishing (the worker was stopped or lost). "
                     "The catalog was not changed; request data again to retry."
                 )
                 locked.finished_at = now

@@ -587,6 +587,8 @@ def feed_import_command(
             "and the server's host key) and use Request Data Now, or download the file and "
             "import its path.",
         )
+    if is_url and (problem := _import_url_problem(location)):
+        raise FeedError("url", problem)
     if not is_url and Path(location).is_dir():
         shown = Path(location).resolve()
         raise FeedError(
@@ -608,6 +610,21 @@ def feed_import_command(
             force=force,
         )
     return feed_run_execute(tenant_id=tenant.pk, run_id=run.pk, keep_file=True)
+
+
+def _import_url_problem(url: str) -> str | None:
+    """Why import_feed cannot take ``url``: what a source's URL field refuses, and a login in
+    the URL in words for the command line (the run stores its URL and shows it on the run
+    page to every member)."""
+    problem = feed_url_problem(url)
+    if problem and "in the URL" in problem:
+        return (
+            "import_feed takes a URL without a username or password: the run keeps its URL "
+            "and shows it on its page to every member. For a feed behind a login, add a "
+            "product source to the catalog (its password is stored encrypted) and use Request "
+            "Data Now, or download the file and import its path."
+        )
+    return problem
 
 
 def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) -> FeedRun | None:

@@ -326,7 +326,7 @@ def _ingest(ctx: _Ctx) -> None:
                 "rejected_share",
                 f"{state.rejected} of {state.received} rows ({share:.0%}) were rejected, more "
                 f"than the {fs.rejected_share_threshold:.0%} allowed; nothing was applied. "
-                "See the row errors below.",
+                "See the run's row errors.",
             )
         if state.cut_off_line and run.mode == UpdateMode.REPLACE and not run.incomplete_reason:
             # its products after the cut would read as removed: the removals are held

@@ -40,6 +40,21 @@ def test_import_feed_refuses_other_schemes_with_a_way_forward(tenant_a, location
     assert not FeedRun.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "location",
+    ["https://shop:secret@feeds.example.com/feed.csv", "http://user@127.0.0.1:8112/f.csv"],
+)
+def test_import_feed_refuses_a_login_in_the_url(tenant_a, location):
+    """The run would keep the URL and show it, password included, on its page to every
+    member; a product source keeps the password encrypted."""
+    from feeds.models import FeedRun
+
+    catalog = CatalogFactory(tenant=tenant_a)
+    with pytest.raises(CommandError, match=r"without a username or password.*product source"):
+        call_command("import_feed", "--catalog", str(catalog.pk), location)
+    assert not FeedRun.objects.exists()
+
+
 def test_import_feed_unknown_catalog():
     with pytest.raises(CommandError, match="No catalog"):
         call_command("import_feed", "--catalog", "999999", "/nonexistent.csv")
@@ -108,7 +123,7 @@ def test_import_feed_lists_the_row_errors_it_refers_to(tenant_a, tmp_path, capsy
     catalog = CatalogFactory(tenant=tenant_a)
     path = tmp_path / "feed.csv"
     path.write_text("id,title,price\nS1,Hat,oops\nS2,Cap,also bad\nS3,Scarf,5 USD\n")
-    with pytest.raises(CommandError, match="See the row errors below"):
+    with pytest.raises(CommandError, match="See the run's row errors"):
         call_command("import_feed", "--catalog", str(catalog.pk), str(path))
     err = capsys.readouterr().err
     assert "line 2 (S1) error price: cannot read price “oops”" in err

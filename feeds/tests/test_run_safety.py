@@ -503,6 +503,24 @@ def test_the_heartbeat_never_waits_for_the_runs_row_lock(tenant_a):
 
 
 @pytest.mark.django_db
+def test_a_killed_import_feed_command_is_named_as_such(tenant_a):
+    catalog = CatalogFactory(tenant=tenant_a)
+    run = FeedRun.objects.create(
+        tenant=tenant_a,
+        catalog=catalog,
+        trigger=Trigger.COMMAND,
+        mode="replace",
+        status=RunStatus.RUNNING,
+        heartbeat_at=timezone.now() - timedelta(hours=1),
+    )
+    assert periodic.feed_reap_stale() == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and run.error_code == "worker_lost"
+    assert "import_feed command was stopped" in run.error_message
+    assert "run the command again" in run.error_message
+
+
+@pytest.mark.django_db
 def test_a_dead_workers_run_is_failed_within_minutes_by_default():
     """A worker writes its heartbeat every HEARTBEAT_SECONDS; a few missed beats, and the
     reaper (beat, every minute) fails the run."""
