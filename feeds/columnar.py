@@ -13,7 +13,7 @@ characters, a text field over its limit, any field over 64 KiB or holding a NUL 
 order), an unreadable price, sale price, availability or shipping, a GTIN a spreadsheet
 turned into scientific notation; a duplicate id
 (an id that an earlier accepted row claimed) wins over all but the id rules. Warnings
-(missing availability, unknown condition, a quantity that is not a number, the shipping
+(missing availability, unknown condition, a quantity that is not a whole number, the shipping
 entry taken in another currency than the price) are given for accepted rows only.
 """
 
@@ -155,7 +155,12 @@ def validate_table(
     qty_raw = get("quantity")
     qty_ok = pc.match_substring_regex(qty_raw, r"^-?\d{1,9}$")
     qty_bad = pc.and_(pc.not_equal(qty_raw, ""), pc.invert(qty_ok))
-    warn(qty_bad, "quantity", "quantity “{}” is not a number", qty_raw)
+    warn(
+        qty_bad,
+        "quantity",
+        "quantity “{}” is not a whole number of at most 9 digits; left empty",
+        qty_raw,
+    )
     qty = pc.if_else(
         qty_ok, pc.cast(pc.cast(pc.if_else(qty_ok, qty_raw, "0"), pa.int64()), pa.string()), ""
     )

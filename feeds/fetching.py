@@ -65,6 +65,8 @@ HTTP_MESSAGES = {
     410: "The feed is gone from this URL (HTTP 410).",
 }
 
+BROKE_OFF = "The download broke off before the end of the file."
+
 
 def fetch(
     url: str,
@@ -278,6 +280,8 @@ def _download(
                     raise FeedError(
                         "timeout", "The feed server stopped sending data (read timeout)."
                     ) from exc
+                except http.client.IncompleteRead as exc:  # a chunked body cut short
+                    raise FeedError("unreachable", BROKE_OFF) from exc
                 except (OSError, http.client.HTTPException) as exc:
                     raise FeedError("unreachable", f"The download broke off: {exc}.") from exc
                 if not chunk:
@@ -293,7 +297,7 @@ def _download(
                 if on_progress:
                     on_progress(size)
         if declared and declared.isdigit() and size < int(declared):
-            raise FeedError("unreachable", "The download broke off before the end of the file.")
+            raise FeedError("unreachable", BROKE_OFF)
         ok = True
         return FetchResult(
             url=url,

@@ -561,6 +561,29 @@ def test_warnings_keep_the_row():
     }
 
 
+@pytest.mark.parametrize(
+    "raw, stored, warned",
+    [
+        ("7", "7", False),
+        ("-2", "-2", False),  # oversold: as the shop's system reports it
+        ("999999999", "999999999", False),
+        ("2147483648", "", True),  # over a 32-bit integer
+        ("99999999999999", "", True),
+        ("1.5", "", True),
+        ("lots", "", True),
+    ],
+)
+def test_a_quantity_is_a_whole_number_of_at_most_nine_digits(raw, stored, warned):
+    rows, msgs = _parse(f"id,availability,quantity\n1,in stock,{raw}\n".encode(), warnings=True)
+    assert rows[0]["inventory_quantity"] == stored
+    expected = (
+        [("quantity", f"quantity “{raw}” is not a whole number of at most 9 digits; left empty")]
+        if warned
+        else []
+    )
+    assert [(m.field, m.message) for m in msgs] == expected
+
+
 def test_rows_with_extra_fields_become_row_errors():
     """Not lost silently: each is a row error with its id (its line number is estimated)."""
     data = b"id,price\n1,1 USD\n2,12,50 USD\n3,1 USD\n4,1,2\n"

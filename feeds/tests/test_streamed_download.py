@@ -136,6 +136,8 @@ def test_a_chunked_download_without_its_last_chunk_applies_nothing(tenant_a, ser
     run = pull(tenant_a, url_source(catalog, server.url("/feed.csv")))
     assert run.status == RunStatus.FAILED
     assert run.error_code == "unreachable"
+    # in words, as a download cut short of its Content-Length (not "IncompleteRead(...)")
+    assert run.error_message == "The download broke off before the end of the file."
     assert products(catalog) == []
 
 

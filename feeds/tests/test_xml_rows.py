@@ -95,6 +95,7 @@ ID = "g:id"
 IN_STOCK = {"g:availability": "in stock"}
 NO_ID = "the row has no id, so it cannot be identified"
 UNREAD_PRICE = "cannot read price “{}” (expected e.g. 12.99 USD)"
+QTY_WARNING = "quantity “{}” is not a whole number of at most 9 digits; left empty"
 KEPT = "column “{}” maps to no product field; kept as a custom attribute"
 
 CASES = [
@@ -205,7 +206,7 @@ CASES = [
         [{ID: "A", "g:condition": "mint", "g:quantity": "lots", **IN_STOCK}],
         [
             (1, "A", "condition", "unknown condition “mint” ignored", "warning"),
-            (1, "A", "quantity", "quantity “lots” is not a number", "warning"),
+            (1, "A", "quantity", QTY_WARNING.format("lots"), "warning"),
         ],
     ),
 ]
