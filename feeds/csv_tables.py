@@ -283,15 +283,15 @@ def _line_by_line(
         problem = R.problem_records(
             one, encoding=encoding, delimiter=delimiter.encode(encoding)
         ).get(0)
+        text = piece.decode(encoding, "replace")
+        if problem is None and text.count('"') % 2 and _csv_rows(text, delimiter) is None:
+            problem = "the row has a quote that is never closed"  # (the reader takes it)
         if problem is None:
             table, bad = _read_block(piece, names, delimiter, encoding)
             if not bad and table.num_rows == 1:
                 tables.append(table)
                 lines.append(first_line + j)
                 continue
-        text = piece.decode(encoding, "replace")
-        if problem is None and text.count('"') % 2 and _csv_rows(text, delimiter) is None:
-            problem = "the row has a quote that is never closed"
         sku = _record_sku(piece, names, delimiter, encoding)
         errors.append(
             RowError(first_line + j, sku, "row", problem)
@@ -430,7 +430,13 @@ def iter_csv_record_tables(
         for block in R.iter_record_blocks(stream, first_line=1, delimiter=split_on):
             if key is None:  # the first record is the header line
                 key = R.fingerprint_key(block.record(0), delimiter, encoding, *context)
-                block = R.RecordBlock(block.data, block.starts[1:], block.ends[1:], block.lines[1:])
+                block = R.RecordBlock(
+                    block.data,
+                    block.starts[1:],
+                    block.ends[1:],
+                    block.lines[1:],
+                    open_quote=block.open_quote,
+                )
                 if not len(block):
                     continue
             if undecided and not block.join().isascii():
@@ -449,6 +455,15 @@ def iter_csv_record_tables(
                 if matcher is not None
                 else np.ones(len(block), dtype=bool)
             )
+            split: list[tuple[pa.Table, np.ndarray, list[RowError]]] = []
+            if block.open_quote and kept[-1]:  # each of its lines is read on its own
+                kept[-1] = False
+                last = len(block) - 1
+                split.append(
+                    _line_by_line(block.record(last), int(block.lines[last]), names, delimiter, enc)
+                )
+                if _unterminated(block):  # the file may have been cut inside the value
+                    state.cut_off_line = int(block.lines[last])
             unreadable = []
             for i, message in sorted(problems.items()):
                 if kept[i]:  # (a record skipped as unchanged was read fine before)
@@ -459,6 +474,8 @@ def iter_csv_record_tables(
             if n_kept == 0:  # all unchanged: nothing to read, but progress to report
                 empty = pa.table({c: pa.array([], pa.string()) for c in names})
                 yield empty, np.array([], np.int64), unreadable, np.array([], np.int64)
+                for table, lines, errors in split:  # (no fingerprints: read every time)
+                    yield table, lines, errors, None
                 continue
             body = block.join(None if n_kept == len(block) else kept)
             table, bad = _read_block(body, names, delimiter, enc)
@@ -485,7 +502,6 @@ def iter_csv_record_tables(
             ]
             if bad and _unterminated(block):
                 state.cut_off_line = _short_last_row(bad, bad_lines, int(block.lines[-1]))
-            split: list[tuple[pa.Table, np.ndarray, list[RowError]]] = []
             if bad_at:  # a bad record of several lines: a quote that opened by mistake
                 kept_at = np.flatnonzero(kept)
                 for k, pos in enumerate(bad_at):

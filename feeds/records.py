@@ -47,6 +47,9 @@ class RecordBlock:
     starts: np.ndarray
     ends: np.ndarray
     lines: np.ndarray
+    # the block is the file's last record, in which a quoted value is still open at the end
+    # of the file: a quote never closed, which ran over every line after it
+    open_quote: bool = False
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -156,7 +159,11 @@ def iter_record_blocks(
                 raise RecordTooLong(len(buf))
             if buf.strip(b"\r\n"):
                 yield RecordBlock(
-                    buf, np.array([0]), np.array([len(buf)]), np.array([line], np.int64)
+                    buf,
+                    np.array([0]),
+                    np.array([len(buf)]),
+                    np.array([line], np.int64),
+                    open_quote=_open_at_end(buf, delimiter),
                 )
             return
         a = np.frombuffer(buf, np.uint8)
@@ -181,6 +188,16 @@ def iter_record_blocks(
             starts, ends, lines = starts[keep], ends[keep], lines[keep]
         if starts.size:
             yield RecordBlock(buf, starts, ends, lines.astype(np.int64))
+
+
+def _open_at_end(record: bytes, delimiter: bytes) -> bool:
+    """Whether a quoted value is still open at the end of ``record`` (the file's last): a
+    line end after it would not end the record."""
+    if b'"' not in record:
+        return False
+    a = np.frombuffer(record + b"\n", np.uint8)
+    ends = _record_ends(a, np.flatnonzero(a == NEWLINE), np.flatnonzero(a == QUOTE), delimiter)
+    return not ends.size or int(ends[-1]) != len(a)
 
 
 def _record_ends(

@@ -216,3 +216,35 @@ def test_a_row_with_a_quoted_line_break_and_the_wrong_field_count(
     found = FeedRowError.objects.filter(run=run, severity="error")
     assert {(e.line, e.sku, e.field, e.message) for e in found} == errors
     assert set(titles(source)) == kept
+
+
+def test_a_quote_never_closed_in_a_rows_last_field_gives_back_the_rows_after_it(tenant_a, source):
+    """The quote opens the last field of line 3 and nothing closes it: the reader would take
+    every later line into that one value (and a replace run would remove their products).
+    Line 3 is a row error; the lines after it are read on their own."""
+    head = b"id,title,price,color\n"
+    whole = [b"S0,Hat,1.00 USD,red\n", b"S1,Cap,2.00 USD,\n", b"S2,Bag,3.00 USD,blue\n"]
+    run_feed(tenant_a, source, head + b"".join(whole))
+    broken = [whole[0], b'S1,Cap,2.00 USD,"never closed\n', whole[2], b"S3,Box,4.00 USD,\n"]
+    run, errors = run_feed(tenant_a, source, head + b"".join(broken))
+    assert errors == {(3, "S1", "row")}
+    assert FeedRowError.objects.get(run=run, line=3).message == (
+        "the row has a quote that is never closed"
+    )
+    assert set(titles(source)) == {"S0", "S1", "S2", "S3"}  # S1 is kept as it was
+    assert (run.created, run.removed) == (1, 0)
+    color = products(source.catalog).get(sku="S2").custom_attributes
+    assert color == {"color": "blue"}
+
+
+def test_a_file_cut_inside_a_quoted_value_holds_its_removals(tenant_a, source):
+    """Cut in the middle of a quoted description, with no line end: the file looks cut off,
+    so the products after the cut are not removed without a confirmation."""
+    head = b"id,title,description,price\n"
+    whole = [f'S{i},Hat {i},"Wool, warm",{i + 1}.00 USD\n'.encode() for i in range(8)]
+    run_feed(tenant_a, source, head + b"".join(whole))
+    cut = head + b"".join(whole[:4]) + b'S4,Hat 4,"Wool, wa'
+    run = upload_run(tenant_a, source, cut)
+    assert run.status == RunStatus.NEEDS_CONFIRMATION, (run.error_code, run.error_message)
+    assert "line 6" in run.incomplete_reason
+    assert set(titles(source)) == {f"S{i}" for i in range(8)}
