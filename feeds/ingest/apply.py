@@ -95,12 +95,14 @@ def _apply_and_finish(ctx: _Ctx) -> None:
         digest = _removal_digest(run) if to_remove else ""
         replace = run.mode == UpdateMode.REPLACE
         shown = (run.removed, run.held_removals_digest)
-        if confirmed and to_remove and (to_remove, digest) != shown:
+        # (a run holding only removals that are all gone meanwhile has nothing left to do)
+        if confirmed and (to_remove or not removals_only) and (to_remove, digest) != shown:
             hold_reason = run.hold_reason or HOLD_SHARE
             held_message = (
                 f"The catalog changed since this run was confirmed: it would now remove "
-                f"{_products(to_remove)}, not the {run.removed} shown. Nothing was "
-                "removed. Check the numbers and confirm again to apply them."
+                f"{_products(to_remove) if to_remove else 'no product'}, not the "
+                f"{run.removed} shown. Nothing was changed. Check the numbers and confirm "
+                "again to apply them."
             )
         elif (
             replace
@@ -118,8 +120,14 @@ def _apply_and_finish(ctx: _Ctx) -> None:
                 "fix the feed and refresh."
             )
         elif removals_only:  # the adds and updates were applied when the run was held
+            if shown[0] and not to_remove:
+                run.error_message = (
+                    f"The {_products(shown[0])} this run held for removal had left the "
+                    "catalog meanwhile (a later run removed them, or its feed lists them "
+                    "again): nothing was removed."
+                )
             run.removed = _remove_held(ctx, to_remove)
-            _save(run, "removed")
+            _save(run, "removed", "error_message")
         else:
             hold_removals = replace and not confirmed and bool(to_remove and run.incomplete_reason)
             if hold_removals:

@@ -101,6 +101,47 @@ def test_a_run_held_again_after_its_confirmation_is_no_longer_confirmed(
     assert active(catalog) == 105
 
 
+def _removed_meanwhile(tenant, catalog, server, fs, keep: int) -> None:
+    """Another source of the catalog, in replace mode, removes every product but ``keep``."""
+    fs.removal_share_threshold = 1
+    fs.save()
+    server.routes["/other"] = body(feed(keep))
+    other = url_source(catalog, server.url("/other"), name="Other")
+    assert pull(tenant, other).status == RunStatus.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_a_confirmed_run_whose_removals_are_gone_meanwhile_asks_again(tenant_a, fs, server, owner):
+    """Nothing left to remove, but the run's adds and updates are a feed older than what
+    the catalog holds now: the run is held again with the new numbers, as for any change."""
+    catalog, held = _held(tenant_a, server)
+    services.feed_run_confirm(tenant=tenant_a, run=held, actor=owner)
+    _removed_meanwhile(tenant_a, catalog, server, fs, keep=10)
+    run = services.feed_run_execute(tenant_id=tenant_a.pk, run_id=held.pk)
+    assert run.status == RunStatus.NEEDS_CONFIRMATION
+    assert "would now remove no product, not the 90 shown" in run.error_message
+    assert run.removed == 0 and run.confirmed_at is None
+    assert active(catalog) == 10
+
+
+@pytest.mark.django_db
+def test_held_removals_gone_meanwhile_are_confirmed_with_a_note(tenant_a, fs, server, owner):
+    """A cut-off download's held removals (its adds and updates applied already): when they
+    have all left the catalog before the confirmation is applied, the run ends removing
+    nothing and says why."""
+    catalog, held = _held(tenant_a, server, keep=60, cut=True)
+    services.feed_run_confirm(tenant=tenant_a, run=held, actor=owner)
+    _removed_meanwhile(tenant_a, catalog, server, fs, keep=60)
+    run = services.feed_run_execute(tenant_id=tenant_a.pk, run_id=held.pk)
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert run.removed == 0
+    assert run.error_message == (
+        "The 40 products this run held for removal had left the catalog meanwhile (a later "
+        "run removed them, or its feed lists them again): nothing was removed."
+    )
+    assert active(catalog) == 60
+
+
 @pytest.mark.django_db(transaction=True)
 def test_migration_keeps_runs_confirmed_before_it_confirmed(tenant_a, user_factory):
     confirmer = user_factory("confirmer")
