@@ -25,7 +25,7 @@ into "<" and ">" and drops the other forbidden characters in one translate pass.
 
 from __future__ import annotations
 
-from . import specs
+from . import links, specs
 
 MARK_LT = "\x01"
 MARK_GT = "\x02"
@@ -148,25 +148,25 @@ def _sql_lit(text: str) -> str:
 
 
 def link_needs_work(expr: str) -> str:
-    """specs.url has something to do: one regular expression over the link, and a second
+    """links.url has something to do: one regular expression over the link, and a second
     only for a link holding a "%" (most hold none, or only escapes)."""
-    kept, bare = _sql_lit(specs.URL_NOT_KEPT), _sql_lit(specs.URL_BARE_PERCENT)
+    kept, bare = _sql_lit(links.URL_NOT_KEPT), _sql_lit(links.URL_BARE_PERCENT)
     return f"({expr} ~ {kept} OR (strpos({expr}, '%%') > 0 AND {expr} ~ {bare}))"
 
 
 def link(expr: str) -> str:
-    """specs.url in SQL (for a statement with bound parameters): a link with nothing to do
+    """links.url in SQL (for a statement with bound parameters): a link with nothing to do
     as it is; else the forbidden characters dropped, the ends trimmed, and past the scheme
     and host each "%XX" escape and each character RFC 3986 allows as it is, any other (a
     bare "%" too) as its UTF-8 bytes in %XX. Only links with something to do pay for the
     subqueries."""
-    escaped = _sql_lit(specs.URL_NOT_KEPT)
+    escaped = _sql_lit(links.URL_NOT_KEPT)
     percent = (
         "upper(regexp_replace(encode(convert_to(r.t[1], 'UTF8'), 'hex'), '(..)', '%%\\1', 'g'))"
     )
     cleaned = (
-        f"btrim(regexp_replace({expr}, {_sql_lit(specs.URL_DROP)}, '', 'g'), "
-        f"{_sql_lit(specs.URL_TRIM)})"
+        f"btrim(regexp_replace({expr}, {_sql_lit(links.URL_DROP)}, '', 'g'), "
+        f"{_sql_lit(links.URL_TRIM)})"
     )
     tokens = (
         f"(SELECT string_agg(CASE WHEN r.t[1] = '%%' OR r.t[1] ~ {escaped} THEN {percent} "  # noqa: S608 - our own patterns
@@ -175,7 +175,7 @@ def link(expr: str) -> str:
     )
     work = (
         f"(SELECT c.h || COALESCE({tokens}, '') FROM (SELECT s.v, "  # noqa: S608 - our own patterns
-        f"COALESCE(substring(s.v from {_sql_lit(specs.URL_HEAD)}), '') AS h "
+        f"COALESCE(substring(s.v from {_sql_lit(links.URL_HEAD)}), '') AS h "
         f"FROM (SELECT {cleaned} AS v) s) c)"
     )
     return f"CASE WHEN {link_needs_work(expr)} THEN {work} ELSE {expr} END"
@@ -274,7 +274,7 @@ def _fits(expr: str, limit: int | None) -> str:
 
 
 def _images(tag: str, limit: int | None, count: int | None) -> str:
-    """One element per image, as the reference (specs.image_list, then item_fitter): each URL
+    """One element per image, as the reference (links.image_list, then item_fitter): each URL
     as `link` writes it, a comma inside it written %2C, empty URLs (also those of forbidden
     characters only) and, so written, URLs over the channel's limit left out, then the first
     `count` in order, one element each. One image without a comma and with nothing for
