@@ -105,11 +105,15 @@ class LeftOutSerializer(serializers.Serializer):
         help_text="Left out: no title, description or link (every channel requires them; a "
         "Pending product the feed includes may lack one), counted before the rules."
     )
+    no_availability_date = serializers.IntegerField(
+        help_text="Left out: availability preorder or backorder without the availability_date "
+        "the channel requires with them (Google; 0 on Meta and TikTok), counted before the rules."
+    )
     invalid_value = serializers.IntegerField(
         help_text=(
-            "Left out: a field rule gave price, sale_price, availability, condition or a link a "
-            "value the channel refuses (price 'call us'), counted at the feed's last complete "
-            "fetch (0 before the first)."
+            "Left out: a field rule gave price, sale_price, availability, condition, "
+            "availability_date or a link a value the channel refuses (price 'call us'), counted "
+            "at the feed's last complete fetch (0 before the first)."
         )
     )
 

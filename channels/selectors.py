@@ -24,7 +24,7 @@ from catalogs.selectors import products_last_changed
 from ecr.models import ReviewBatch
 from flagged.models import FlagState
 
-from . import specs, xml_sql
+from . import dates, specs, xml_sql
 from .models import ChannelFeed, ChannelFeedFetch, FlaggedMode
 from .specs import BLANK, ROW_COLUMNS, SPECS
 
@@ -99,6 +99,23 @@ def _no_brand(channel: str) -> tuple[str, list]:
     return "(" + " AND ".join(_blank(f"p.{c}") for c in columns) + ")", [BLANK] * len(columns)
 
 
+def _no_availability_date(channel: str) -> tuple[str, list]:
+    """A SQL condition over `p`: the channel requires an availability date with the product's
+    availability (specs.dated_values: Google's preorder and backorder) and its custom
+    attribute availability_date is no date the channel reads (dates.AVAILABILITY_DATE); and
+    its parameters. Never true where none is required."""
+    values = specs.dated_values(channel)
+    if not values:
+        return "(1 = 0)", []
+    if connection.vendor == "sqlite":
+        date = "json_extract(p.custom_attributes, '$.availability_date')"
+    else:
+        date = "(p.custom_attributes ->> 'availability_date')"
+    marks = ", ".join(["%s"] * len(values))
+    condition = f"(p.availability IN ({marks}) AND NOT COALESCE({_matches(date)}, 1 = 0))"
+    return condition, [*values, dates.AVAILABILITY_DATE]
+
+
 COPY_CHUNK_BYTES = 1 << 20
 STALE_AFTER = timedelta(days=1)
 
@@ -170,8 +187,10 @@ def _content_sql(
         no_price, no_image, refused_params = _refused(feed.catalog.currency)
         no_brand, brand_params = _no_brand(feed.channel)
         no_value, value_params = _no_required_value()
+        no_date, date_params = _no_availability_date(feed.channel)
         sql += f" AND NOT {no_price} AND NOT {no_image} AND NOT {no_brand} AND NOT {no_value}"
-        params += refused_params + brand_params + value_params
+        sql += f" AND NOT {no_date}"
+        params += refused_params + brand_params + value_params + date_params
         if connection.vendor == "postgresql":  # the fast path's: it has no fitter after it
             for col, most in _long_links(feed.channel):
                 written = xml_sql.link(f"p.{col}")
@@ -316,6 +335,9 @@ class LeftOut:
     no_image: int = 0  # no image_link, which every channel requires (before the rules)
     # no title, description or link, which every channel requires (before the rules)
     missing_value: int = 0
+    # a preorder or backorder without the availability date the channel requires with one
+    # (Google), before the rules
+    no_availability_date: int = 0
     # a price, availability, condition or link a field rule made invalid: known only as the
     # feed is written, so counted at its last complete fetch (0 before the first)
     invalid_value: int = 0
@@ -351,7 +373,8 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
     channel refuses. Each product is counted once, for the first reason that leaves it out:
     its review status, then an id too long, then another value too long, then Impacted,
     then no brand (nor GTIN or MPN on Meta), then no price above zero, then no image, then
-    no title, description or link. All of these are judged before the rules; the values the
+    no title, description or link, then no availability date (Google's preorders and
+    backorders). All of these are judged before the rules; the values the
     rules make invalid are those of the last complete fetch (`feed_last_complete_fetch`). A
     link long enough to pass the limit once written is grouped by itself and judged by
     specs.url (such links are few)."""
@@ -365,10 +388,12 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
     no_price, no_image, refused_params = _refused(feed.catalog.currency)
     no_brand, brand_params = _no_brand(feed.channel)
     no_value, value_params = _no_required_value()
-    groups = ", ".join(str(n) for n in range(1, 9 + len(links)))
+    no_date, date_params = _no_availability_date(feed.channel)
+    groups = ", ".join(str(n) for n in range(1, 10 + len(links)))
     sql = (
         f"SELECT p.review_status, fs.status, {_char_length('p.sku')} > %s, "  # noqa: S608
-        f"{long_value or '1 = 0'}, {no_brand}, {no_price}, {no_image}, {no_value}{maybe_long}, "
+        f"{long_value or '1 = 0'}, {no_brand}, {no_price}, {no_image}, {no_value}, {no_date}"
+        f"{maybe_long}, "
         "COUNT(*) "
         f"FROM {p} p LEFT JOIN {f} fs ON fs.tenant_id = p.tenant_id AND fs.product_id = p.id "
         f"WHERE p.tenant_id = %s AND p.catalog_id = %s AND p.removed_at IS NULL "
@@ -377,14 +402,18 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
     counts = dict.fromkeys(
         ("unavailable", "pending", "impacted", "included", "labelled", "long_id"), 0
     ) | {"long_value": 0, "no_brand": 0, "no_price": 0, "no_image": 0, "missing_value": 0}
+    counts["no_availability_date"] = 0
     statuses = _statuses(feed)
     params = [spec.id_limit or _NO_ID_LIMIT, *long_params, *brand_params, *refused_params]
-    params += value_params
+    params += value_params + date_params
     params += [feed.tenant_id, feed.catalog_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-        for status, flag, long_id, long_val, no_brand, no_pr, no_img, no_val, *written, n in rows:
+        for row in rows:
+            status, flag, long_id, long_val, no_brand, no_pr, no_img, no_val, no_dt, *written, n = (
+                row
+            )
             long_val = long_val or any(
                 value and len(specs.url(value)) > limit
                 for value, (_col, limit) in zip(written, links, strict=True)
@@ -405,6 +434,8 @@ def feed_left_out(feed: ChannelFeed) -> LeftOut:
                 counts["no_image"] += n
             elif no_val:
                 counts["missing_value"] += n
+            elif no_dt:
+                counts["no_availability_date"] += n
             else:
                 counts["included"] += n
                 if flag in ("impacted", "at_risk") and feed.flagged == FlaggedMode.LABEL:

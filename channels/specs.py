@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .dates import availability_date
 from .links import image_list, url
 
 GOOGLE, META, TIKTOK = "google", "meta", "tiktok"
@@ -71,9 +72,6 @@ _AVAILABILITY = {
     "discontinued": ("out of stock", "discontinued"),
 }
 
-# availabilities that come with the date the product can ship (Google's availability_date)
-DATED_AVAILABILITY = ("preorder", "backorder")
-
 
 @dataclass(frozen=True)
 class ChannelSpec:
@@ -97,6 +95,9 @@ class ChannelSpec:
     image_count: int | None = None
     # a product with none of these columns (blank) is refused: left out of the feed
     brand_required: tuple[str, ...] = ()
+    # availability words the channel requires an availability_date with: an item with one
+    # and no date the channel reads (`availability_date`) is refused, left out
+    dated_availability: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -117,7 +118,8 @@ _OPTIONAL = (
 SPECS: dict[str, ChannelSpec] = {
     # Google Merchant Center product data specification: id up to 50 characters, title
     # 150, description 5,000, brand 70, product_type 750, custom labels 100; link and
-    # images 2,000, item_group_id 50, mpn 70, gtin 50; up to 10 additional images.
+    # images 2,000, item_group_id 50, mpn 70, gtin 50; up to 10 additional images;
+    # availability_date required with preorder and backorder.
     GOOGLE: ChannelSpec(
         GOOGLE,
         "id",
@@ -141,6 +143,7 @@ SPECS: dict[str, ChannelSpec] = {
         },
         image_url_limit=2000,
         image_count=10,
+        dated_availability=("preorder", "backorder"),
     ),
     # Meta commerce catalog fields: id up to 100 characters (ours too), title 200, description
     # 9,999, brand 100 (required: "the brand name, MPN or GTIN"); up to 20 additional images.
@@ -421,12 +424,20 @@ _NO_GTIN_SEPARATORS = str.maketrans("", "", GTIN_SEPARATORS)
 
 # Columns of one form, which the channel checks (Google disapproves "<g:price>call
 # us</g:price>"): a rule setting one to junk is refused; an item a rule gave junk is left out.
-RULE_CHECKED_COLUMNS = ("price", "sale_price", "availability", "condition", *LINK_COLUMNS)
+RULE_CHECKED_COLUMNS = (
+    "price",
+    "sale_price",
+    "availability",
+    "condition",
+    "availability_date",
+    *LINK_COLUMNS,
+)
 CONDITIONS = ("new", "refurbished", "used")
 _MONEY = re.compile(r"[0-9]+(?:\.[0-9]+)? [A-Z]{3}\Z")  # as `money` writes a price
 _WEB_URL = re.compile(r"https?://[^/?#\s]", re.IGNORECASE)
-# columns a rule may leave empty: an empty sale price is no sale, an empty mobile_link none
-_MAY_BE_EMPTY = ("sale_price", "mobile_link")
+# columns a rule may leave empty: an empty sale price is no sale, an empty mobile_link none,
+# an empty availability_date none (an item that needs one is then left out)
+_MAY_BE_EMPTY = ("sale_price", "mobile_link", "availability_date")
 
 
 def availability_words(channel: str) -> tuple[str, ...]:
@@ -457,6 +468,13 @@ def value_problem(channel: str, column: str, value: str) -> str | None:
     if column == "condition":
         if value not in CONDITIONS:
             return f"condition is one of {', '.join(CONDITIONS)} (got {value[:30]!r})."
+        return None
+    if column == "availability_date":
+        if SPECS[channel].dated_availability and not availability_date(value):
+            return (
+                "availability_date must be an ISO 8601 date and time, such as "
+                f"2026-03-01T13:00-0800 (got {value[:30]!r})."
+            )
         return None
     if not _WEB_URL.match(url(value)):
         return f"{column} must be an http or https URL (got {value[:30]!r})."
@@ -489,6 +507,13 @@ def availability_word(channel: str, value: str) -> str:
     if words is None:
         return "in stock" if not value else value.replace("_", " ")
     return words[0] if channel == GOOGLE else words[1]
+
+
+def dated_values(channel: str) -> tuple[str, ...]:
+    """Our availability values the channel requires an availability_date with (as words of
+    its own: ChannelSpec.dated_availability); none where it requires none."""
+    dated = SPECS[channel].dated_availability
+    return tuple(ours for ours in _AVAILABILITY if availability_word(channel, ours) in dated)
 
 
 def flag_label(status: str | None) -> str:
@@ -530,6 +555,7 @@ def item_builder(
     id_col = SPECS[channel].id_column
     label_col = label_column(label_slot) if label_slot is not None else None
     google, meta = channel == GOOGLE, channel == META
+    dated = dated_values(channel)
 
     def build(row: tuple) -> dict[str, str]:
         (
@@ -588,8 +614,8 @@ def item_builder(
             # the date a preorder or backorder ships (an imported feed's column, kept as a
             # custom attribute); said of a product in stock it means nothing
             item["availability_date"] = (
-                _attr_text(attrs.get("availability_date"))
-                if attrs and availability in DATED_AVAILABILITY
+                availability_date(_attr_text(attrs.get("availability_date")))
+                if attrs and availability in dated
                 else ""
             )
         if meta:
@@ -612,13 +638,15 @@ def item_fitter(
     additional image URLs over its limit left out and the first images up to its count kept
     (empty ones are no image), None for an item the channel would refuse (no price above
     zero, no image, no title, description or link, no brand (nor GTIN or MPN on Meta) where
-    one is required, a value that cannot be shortened over its limit)."""
+    one is required, a value that cannot be shortened over its limit, no availability date
+    where the availability needs one)."""
     spec = SPECS[channel]
     limits = list(spec.text_limits.items())
     value_limits = list(spec.value_limits.items())
     image_limit = spec.image_url_limit
     image_count = spec.image_count
     brand_required = spec.brand_required
+    dated = spec.dated_availability
     as_stored = {spec.id_column, *AS_STORED}
 
     def fit(item: dict[str, str]) -> dict[str, str] | None:
@@ -631,11 +659,18 @@ def item_fitter(
                     item[col] = url(item[col])
             if item.get("additional_image_link"):
                 item["additional_image_link"] = image_list(item["additional_image_link"].split(","))
+            # as Google takes it; a value that is no date stays, for rule_value_checker
+            if dated and item.get("availability_date"):
+                item["availability_date"] = (
+                    availability_date(item["availability_date"]) or item["availability_date"]
+                )
         if no_price(item.get("price") or "") or not item.get("image_link"):
             return None
         if brand_required and all(is_blank(item.get(c) or "") for c in brand_required):
             return None
         if any(is_blank(item.get(c) or "") for c in REQUIRED_VALUES):
+            return None
+        if dated and item.get("availability") in dated and not item.get("availability_date"):
             return None
         for col, limit in value_limits:
             value = item.get(col)

@@ -25,7 +25,7 @@ into "<" and ">" and drops the other forbidden characters in one translate pass.
 
 from __future__ import annotations
 
-from . import links, specs
+from . import dates, links, specs
 
 MARK_LT = "\x01"
 MARK_GT = "\x02"
@@ -181,6 +181,17 @@ def link(expr: str) -> str:
     return f"CASE WHEN {link_needs_work(expr)} THEN {work} ELSE {expr} END"
 
 
+def availability_date(expr: str) -> str:
+    """dates.availability_date in SQL, with its very pattern: the date, "T", the hours and
+    minutes (midnight when none), then the zone's sign, hours and minutes without a colon
+    (Z when none); NULL, so no element, for a value that is no such date."""
+    match = f"regexp_match({expr}, {_lit(dates.AVAILABILITY_DATE)})"
+    return (
+        "(SELECT m[1] || 'T' || COALESCE(m[2], '00:00') || COALESCE(m[3] || COALESCE(m[4], "  # noqa: S608 - our own pattern
+        f"'00'), 'Z') FROM (SELECT {match} AS m) d)"
+    )
+
+
 def _attr(name: str) -> str:
     return f"(p.custom_attributes ->> {_lit(name)})"
 
@@ -316,7 +327,7 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
     spec = specs.SPECS[channel]
     currency = "COALESCE(NULLIF(p.currency, ''), %s)"
     catalog = specs.currency_code(catalog_currency)
-    dated = ", ".join(map(_lit, specs.DATED_AVAILABILITY))
+    dated = ", ".join(map(_lit, specs.dated_values(channel))) or "NULL"
     on_sale = _on_sale(currency, catalog)
     values = {
         spec.id_column: "p.sku",
@@ -330,9 +341,10 @@ def item_sql(channel: str, *, catalog_currency: str, label_slot: int | None) -> 
         "sale_price_effective_date": f"CASE WHEN {on_sale} "
         f"THEN {nfc_text(_attr('sale_price_effective_date'))} END",
         "item_group_id": "p.item_group_id",
-        # only with preorder or backorder (specs.item_builder)
+        # only with preorder or backorder (specs.item_builder), which the content query
+        # leaves out without one
         "availability_date": f"CASE WHEN p.availability IN ({dated}) "
-        f"THEN {nfc_text(_attr('availability_date'))} END",
+        f"THEN {availability_date(_attr('availability_date'))} END",
         "google_product_category": nfc_text("p.google_product_category"),
         "fb_product_category": nfc_text(_attr("fb_product_category")),
         "product_type": "p.product_type",

@@ -20,6 +20,7 @@ def products(catalog):
     def make(sku, status=ReviewStatus.AVAILABLE, **kw):
         return ProductFactory(catalog=catalog, sku=sku, review_status=status, **kw)
 
+    ships = {"availability_date": "2026-03-01T00:00Z"}
     out = {
         "a1": make(
             "A1",
@@ -38,8 +39,11 @@ def products(catalog):
         "a2": make("A2", title="Road Runner", availability="out_of_stock", price=Decimal("20.00")),
         "pending": make("P1", status=ReviewStatus.PENDING, title="Pending shoe"),
         "unavailable": make("U1", status=ReviewStatus.UNAVAILABLE, title="Broken shoe"),
-        "impacted": make("I1", title="Late shoe", availability="preorder"),
-        "at_risk": make("R1", title="Risky shoe", availability="backorder"),
+        # Google requires the date a preorder or backorder ships
+        "impacted": make("I1", title="Late shoe", availability="preorder", custom_attributes=ships),
+        "at_risk": make(
+            "R1", title="Risky shoe", availability="backorder", custom_attributes=ships
+        ),
     }
     gone = make("X1", title="Removed shoe")
     from django.utils import timezone

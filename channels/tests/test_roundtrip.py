@@ -65,6 +65,8 @@ def source(tenant_a):
             if i % 2
             else [],
             item_group_id=f"G{i // 5}",
+            # Google requires it with preorder and backorder
+            custom_attributes={"availability_date": "2026-03-01T13:00-0800"},
             review_status=ReviewStatus.AVAILABLE,
         )
     return catalog
@@ -102,3 +104,5 @@ def test_feed_reads_back_through_import_feed(client, tenant_a, source, tmp_path,
         images = [url.replace(",", "%2C") for url in p.additional_image_links]
         assert q.additional_image_links == images, sku
         assert q.link == p.link and q.image_link == p.image_link, sku
+        if channel == "google" and p.availability in ("preorder", "backorder"):
+            assert q.custom_attributes["availability_date"] == "2026-03-01T13:00-0800", sku

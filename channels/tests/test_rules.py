@@ -222,6 +222,8 @@ def _channel_errors(channel: str, rules: list[dict]) -> list[str]:
         ("google", {"field": "image_link", "value": "/img/a.jpg"}, "http or https URL"),
         ("google", {"field": "mobile_link", "value": "ftp://shop.example/a"}, "http or https"),
         ("google", {"field": "link", "value": "https://"}, "http or https URL"),
+        ("google", {"field": "availability_date", "value": "soon"}, "availability_date must be"),
+        ("google", {"field": "availability_date", "value": "03/01/2026"}, "such as 2026-03-01"),
     ],
 )
 def test_a_set_rule_that_writes_junk_into_a_typed_column_is_refused(channel, rule, error):
@@ -242,6 +244,8 @@ def test_a_set_rule_that_writes_junk_into_a_typed_column_is_refused(channel, rul
         ("google", {"op": "set", "field": "image_link", "value": "HTTPS://cdn.example/a b.jpg"}),
         ("google", {"op": "set", "field": "mobile_link", "value": "http://m.shop.example/a"}),
         ("google", {"op": "set", "field": "custom_label_1", "value": "call us"}),
+        ("google", {"op": "set", "field": "availability_date", "value": "2026-03-01T13:00+01:00"}),
+        ("google", {"op": "set", "field": "availability_date", "value": ""}),  # none: in stock
         # what these make of a value is known only when the feed is written
         ("google", {"op": "suffix", "field": "price", "value": " each"}),
         ("google", {"op": "template", "field": "price", "template": "{price} incl. VAT"}),

@@ -220,22 +220,76 @@ def test_a_sale_price_goes_only_when_it_is_below_the_price(client, catalog, chan
     assert sent == [(f"{s} USD", window) if s else (None, None) for _p, _s, s in SALES]
 
 
-@pytest.mark.parametrize(("channel", "fmt", "rules"), [f for f in FEEDS if f[0] == "google"])
-def test_google_gets_the_availability_date_of_a_preorder_or_backorder(
+LEFT_OUT = "left out"
+AVAILABILITY_DATES = [
+    # (availability, the product's availability_date, what Google gets; LEFT_OUT: the item)
+    ("preorder", "2026-03-01T13:00-0800", "2026-03-01T13:00-0800"),
+    ("backorder", "2026-03-01T13:00Z", "2026-03-01T13:00Z"),
+    ("preorder", " 2026-03-01T13:00+01:00 ", "2026-03-01T13:00+0100"),
+    # seconds and their fractions dropped: Google reads hours and minutes
+    ("preorder", "2026-03-01T13:00:59.25+0530", "2026-03-01T13:00+0530"),
+    ("backorder", "2026-03-01 13:00:00+02", "2026-03-01T13:00+0200"),  # a timestamptz's text
+    # what Google assumes when the time or the zone is missing: midnight, UTC
+    ("preorder", "2026-03-01", "2026-03-01T00:00Z"),
+    ("backorder", "2026-03-01T13:00", "2026-03-01T13:00Z"),
+    ("in_stock", "2026-03-01T13:00Z", None),  # said of a product in stock it means nothing
+    ("in_stock", "soon", None),
+    ("preorder", None, LEFT_OUT),  # no attribute
+    ("backorder", "", LEFT_OUT),
+    ("preorder", "next month", LEFT_OUT),
+    ("preorder", "2026-13-01", LEFT_OUT),
+    ("backorder", "01/03/2026", LEFT_OUT),
+    ("preorder", "2026-03-01T25:00Z", LEFT_OUT),
+]
+
+
+def _dated_products(catalog) -> None:
+    for i, (availability, date, _sent) in enumerate(AVAILABILITY_DATES):
+        attrs = {} if date is None else {"availability_date": date}
+        available(catalog, f"D{i}", availability=availability, custom_attributes=attrs)
+
+
+@pytest.mark.parametrize(("channel", "fmt", "rules"), FEEDS)
+def test_a_preorder_or_backorder_goes_to_google_only_with_its_availability_date(
     client, catalog, channel, fmt, rules
 ):
-    # Google requires an availability date with preorder and backorder; an imported feed's
-    # availability_date column is kept as a custom attribute
-    date = "2026-03-01T00:00Z"
-    for sku, availability in (("D1", "preorder"), ("D2", "backorder"), ("D3", "in_stock")):
-        available(
-            catalog, sku, availability=availability, custom_attributes={"availability_date": date}
-        )
-    available(catalog, "D4", availability="preorder")
+    # Google requires an availability date (ISO 8601 with a time zone) with preorder and
+    # backorder; an imported feed's availability_date column is kept as a custom attribute.
+    # Meta's and TikTok's specifications ask no date with either.
+    _dated_products(catalog)
     feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt, rules=rules)
     items = items_of(client, feed)
-    dates = {sku: item.get("availability_date") for sku, item in items.items()}
-    assert dates == {"D1": date, "D2": date, "D3": None, "D4": None}
+    sent = {sku: item.get("availability_date") for sku, item in items.items()}
+    if channel == "google":
+        expected = enumerate(AVAILABILITY_DATES)
+        assert sent == {f"D{i}": date for i, (_a, _d, date) in expected if date != LEFT_OUT}
+    else:
+        assert sent == {f"D{i}": None for i in range(len(AVAILABILITY_DATES))}
+
+
+def test_google_counts_the_preorders_and_backorders_it_leaves_out_without_a_date(catalog):
+    _dated_products(catalog)
+    left_out = len([row for row in AVAILABILITY_DATES if row[2] == LEFT_OUT])
+    for channel, fmt in (("google", "xml"), ("google", "tsv"), ("meta", "csv"), ("tiktok", "csv")):
+        feed = ChannelFeedFactory(catalog=catalog, channel=channel, format=fmt)
+        counts = selectors.feed_left_out(feed)
+        expected = left_out if channel == "google" else 0
+        assert counts.no_availability_date == expected, channel
+        assert counts.included == len(AVAILABILITY_DATES) - expected, channel
+
+
+def test_a_rule_gives_google_an_availability_date_checked_like_every_typed_value(client, catalog):
+    _dated_products(catalog)
+    rules = [{"op": "set", "field": "availability_date", "value": "2026-04-01"}]
+    feed = ChannelFeedFactory(catalog=catalog, channel="google", format="tsv", rules=rules)
+    sent = {sku: item.get("availability_date") for sku, item in items_of(client, feed).items()}
+    assert sent == {f"D{i}": "2026-04-01T00:00Z" for i in range(len(AVAILABILITY_DATES))}
+    # a rule that spoils the dates: those items are left out, and counted as such
+    feed.rules = [{"op": "replace", "field": "availability_date", "find": "2026-", "replace": ""}]
+    feed.save()
+    sent = {sku: item.get("availability_date") for sku, item in items_of(client, feed).items()}
+    assert sent == {"D7": None, "D8": None}  # in stock: no date to spoil
+    assert selectors.feed_left_out(feed).invalid_value == 7
 
 
 ROUNDED_SALES = [

@@ -86,6 +86,18 @@ def test_detail_says_which_products_the_channel_would_refuse(owner_client, catal
     assert "No price 1" in html and "No image 1" in html
 
 
+def test_detail_counts_preorders_google_gets_without_a_date(owner_client, catalog, products):
+    ProductFactory(
+        catalog=catalog, sku="PD", availability="preorder", review_status=ReviewStatus.AVAILABLE
+    )
+    html = owner_client.get(detail_url(ChannelFeedFactory(catalog=catalog))).content.decode()
+    assert "Preorder or backorder without an availability date 1" in html
+    tiktok = ChannelFeedFactory(catalog=catalog, channel="tiktok", format="csv")
+    assert (
+        "without an availability date" not in owner_client.get(detail_url(tiktok)).content.decode()
+    )
+
+
 def test_a_set_rule_that_writes_junk_is_refused_naming_the_rule(owner_client, catalog, products):
     feed = ChannelFeedFactory(catalog=catalog, channel="google", format="xml")
     data = {"channel": "google", "format": "xml", "flagged": "exclude", "label_slot": "0"}
