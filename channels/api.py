@@ -1,9 +1,11 @@
 """Channel feeds over the API: create (201 with the feed's absolute URL), list, read,
-change, delete, and rotate the secret URL. The viewset only translates: services decide."""
+change (settings, rules, HTTP Basic credentials), delete, and rotate the secret URL. The
+viewset only translates: services decide."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -33,6 +35,22 @@ class ChannelFeedSerializer(serializers.ModelSerializer):
     rules = serializers.JSONField(required=False)
     url = serializers.SerializerMethodField()
     basic_auth = serializers.BooleanField(source="has_basic_auth", read_only=True)
+    basic_username = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=150,
+        help_text="HTTP Basic user name the channel must send; an empty one removes the "
+        "credentials. Sent with basic_password.",
+    )
+    basic_password = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        trim_whitespace=False,
+        max_length=200,
+        style={"input_type": "password"},
+        help_text="HTTP Basic password (at least 8 characters), stored hashed and never shown.",
+    )
 
     class Meta:
         model = ChannelFeed
@@ -49,11 +67,12 @@ class ChannelFeedSerializer(serializers.ModelSerializer):
             "url",
             "basic_auth",
             "basic_username",
+            "basic_password",
             "created_at",
             "updated_at",
             "last_fetched_at",
         ]
-        read_only_fields = ["basic_username", "created_at", "updated_at", "last_fetched_at"]
+        read_only_fields = ["created_at", "updated_at", "last_fetched_at"]
 
     def get_url(self, obj) -> str:
         return self.context["request"].build_absolute_uri(services.feed_path(obj))
@@ -140,6 +159,16 @@ def _service_errors(exc: DjangoValidationError) -> ValidationError:
     return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
 
+def _pop_credentials(data: dict) -> tuple[str, str] | None:
+    """The user name and password sent, taken out of data; None when neither was. The
+    password goes with the user name (an empty one removes both), as on the feed's page."""
+    if "basic_username" not in data and "basic_password" not in data:
+        return None
+    if "basic_username" not in data:
+        raise ValidationError({"basic_username": ["Send the user name with the password."]})
+    return data.pop("basic_username"), data.pop("basic_password", "")
+
+
 class ChannelFeedViewSet(TenantScopedModelViewSet):
     """Outbound feeds per catalog and channel (Google, Meta, TikTok)."""
 
@@ -156,25 +185,47 @@ class ChannelFeedViewSet(TenantScopedModelViewSet):
             return ChannelFeedDetailSerializer
         return ChannelFeedSerializer
 
-    def perform_create(self, serializer):
-        try:
-            serializer.instance = services.feed_create(
-                tenant=self.tenant, actor=self.request.user, **serializer.validated_data
+    def _set_credentials(self, feed: ChannelFeed, credentials: tuple[str, str] | None) -> None:
+        # the page's service: its checks, the password hashed, the change audited
+        if credentials is not None:
+            username, password = credentials
+            services.feed_set_basic_auth(
+                tenant=self.tenant,
+                actor=self.request.user,
+                feed=feed,
+                username=username,
+                password=password,
             )
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        credentials = _pop_credentials(data)
+        try:
+            # one transaction: a refused password leaves no feed without its credentials
+            with transaction.atomic():
+                feed = services.feed_create(tenant=self.tenant, actor=self.request.user, **data)
+                self._set_credentials(feed, credentials)
         except DjangoValidationError as exc:
             raise _service_errors(exc) from exc
+        serializer.instance = feed
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         if "catalog" in data and data["catalog"].pk != serializer.instance.catalog_id:
             raise ValidationError({"catalog": ["A feed stays with its catalog."]})
         data.pop("catalog", None)
+        credentials = _pop_credentials(data)
         try:
-            serializer.instance = services.feed_update(
-                tenant=self.tenant, actor=self.request.user, feed=serializer.instance, data=data
-            )
+            # one transaction: settings and credentials are saved together or not at all
+            with transaction.atomic():
+                feed = services.feed_update(
+                    tenant=self.tenant, actor=self.request.user, feed=serializer.instance, data=data
+                )
+                self._set_credentials(feed, credentials)
         except DjangoValidationError as exc:
+            serializer.instance.refresh_from_db()
             raise _service_errors(exc) from exc
+        serializer.instance = feed
 
     def perform_destroy(self, instance):
         services.feed_delete(tenant=self.tenant, actor=self.request.user, feed=instance)

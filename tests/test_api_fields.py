@@ -68,7 +68,7 @@ CASES = [
     ("post", "sources/", lambda o: {**_new_source(o), "schedul": "daily"}, UNKNOWN),
     ("patch", "channel-feeds/{feed}/", lambda o: {"url": "https://elsewhere.test/"}, READ_ONLY),
     ("patch", "channel-feeds/{feed}/", lambda o: {"left_out": {"included": 0}}, READ_ONLY),
-    ("post", "channel-feeds/", lambda o: {**_new_feed(o), "basic_username": "u"}, READ_ONLY),
+    ("post", "channel-feeds/", lambda o: {**_new_feed(o), "basic_auth": True}, READ_ONLY),
     ("post", "channel-feeds/", lambda o: {**_new_feed(o), "id": 5}, READ_ONLY),
     ("post", "channel-feeds/", lambda o: {**_new_feed(o), "flaged": "label"}, UNKNOWN),
 ]

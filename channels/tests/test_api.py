@@ -1,5 +1,6 @@
 """POST/GET/PATCH/DELETE /api/v1/channel-feeds/ and the rotate action."""
 
+import base64
 import json
 
 import pytest
@@ -9,7 +10,7 @@ from catalog_health.tenancy.models import AuditEvent
 from catalog_health.tenancy.roles import Role
 from catalogs.models import ReviewStatus
 from catalogs.tests.factories import CatalogFactory, ProductFactory
-from channels import selectors
+from channels import selectors, services
 from channels.models import ChannelFeed
 
 from .factories import ChannelFeedFactory
@@ -198,3 +199,93 @@ def test_the_schema_describes_a_feeds_left_out_counts():
         assert schema["components"]["schemas"][component]["properties"]["format"] == {
             "$ref": "#/components/schemas/ChannelFeedFormatEnum"
         }
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_http_basic_credentials_are_set_and_cleared_through_the_api(api, catalog, client):
+    feed = ChannelFeedFactory(catalog=catalog)
+    credentials = {"basic_username": "merchant", "basic_password": "s3cret-pass"}
+    response = api.patch(f"{URL}{feed.pk}/", credentials, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["basic_auth"] is True and body["basic_username"] == "merchant"
+    assert "basic_password" not in body and "s3cret-pass" not in response.content.decode()
+    assert "s3cret-pass" not in api.get(f"{URL}{feed.pk}/").content.decode()
+    feed.refresh_from_db()
+    assert feed.basic_password_hash and "s3cret-pass" not in feed.basic_password_hash
+    path = services.feed_path(feed)
+    assert client.get(path).status_code == 401
+    assert client.get(path, HTTP_AUTHORIZATION=_basic("merchant", "s3cret-pass")).status_code == 200
+    assert AuditEvent.objects.filter(action="channel_feed.credentials_set").count() == 1
+
+    # an empty user name removes them, as on the page
+    cleared = api.patch(f"{URL}{feed.pk}/", {"basic_username": ""}, format="json")
+    assert cleared.status_code == 200, cleared.content
+    assert cleared.json()["basic_auth"] is False and cleared.json()["basic_username"] == ""
+    assert client.get(path).status_code == 200
+    assert AuditEvent.objects.filter(action="channel_feed.credentials_removed").count() == 1
+
+
+def test_a_feed_is_created_with_http_basic_credentials(api, catalog):
+    payload = {"catalog": catalog.pk, "channel": "google", "format": "xml"}
+    payload |= {"basic_username": "merchant", "basic_password": "s3cret-pass"}
+    response = api.post(URL, payload, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["basic_auth"] is True and "basic_password" not in response.json()
+    assert ChannelFeed.objects.get().has_basic_auth
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"basic_username": "merchant", "basic_password": "short"}, "basic_password"),
+        ({"basic_username": "merchant"}, "basic_password"),  # the password goes with the name
+        ({"basic_username": "mer:chant", "basic_password": "s3cret-pass"}, "basic_username"),
+        ({"basic_password": "s3cret-pass"}, "basic_username"),
+        # nothing is half-saved: a refused password keeps the settings sent with it out too
+        ({"flagged": "ignore", "basic_username": "m", "basic_password": "x"}, "basic_password"),
+    ],
+)
+def test_refused_credentials_are_400_naming_the_field_and_change_nothing(
+    api, catalog, payload, field
+):
+    feed = ChannelFeedFactory(catalog=catalog)
+    response = api.patch(f"{URL}{feed.pk}/", payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    feed.refresh_from_db()
+    assert not feed.has_basic_auth and feed.flagged == "exclude"
+    created = api.post(
+        URL, {"catalog": catalog.pk, "channel": "google", "format": "xml", **payload}
+    )
+    assert created.status_code == 400 and field in created.json()
+    assert ChannelFeed.objects.count() == 1
+
+
+def test_another_tenants_feed_credentials_are_a_404(api, tenant_b):
+    foreign = ChannelFeedFactory(catalog=CatalogFactory(tenant=tenant_b))
+    credentials = {"basic_username": "merchant", "basic_password": "s3cret-pass"}
+    assert api.patch(f"{URL}{foreign.pk}/", credentials, format="json").status_code == 404
+    assert api.patch(f"{URL}987654321/", credentials, format="json").status_code == 404
+    foreign.refresh_from_db()
+    assert not foreign.has_basic_auth
+
+
+def test_viewers_cannot_set_credentials(api_client_for, member, tenant_a, catalog):
+    viewer = api_client_for(member(tenant_a, Role.VIEWER), tenant_a)
+    feed = ChannelFeedFactory(catalog=catalog)
+    credentials = {"basic_username": "merchant", "basic_password": "s3cret-pass"}
+    assert viewer.patch(f"{URL}{feed.pk}/", credentials, format="json").status_code == 403
+    feed.refresh_from_db()
+    assert not feed.has_basic_auth
+
+
+def test_the_schema_has_the_password_write_only():
+    schema = json.loads(Client().get("/api/schema/?format=json").content)
+    components = schema["components"]["schemas"]
+    assert "basic_password" not in components["ChannelFeed"]["properties"]
+    assert "basic_password" in components["PatchedChannelFeedRequest"]["properties"]
+    assert "basic_username" in components["PatchedChannelFeedRequest"]["properties"]
