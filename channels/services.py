@@ -60,6 +60,11 @@ def feed_validate(feed: ChannelFeed) -> None:
         errors["flagged"] = ["Choose exclude, label or ignore."]
     if not isinstance(feed.label_slot, int) or not 0 <= feed.label_slot <= 4:
         errors["label_slot"] = ["custom_label_0 to custom_label_4: a number from 0 to 4."]
+    if not errors and _catalog_has_channel(feed):
+        errors["channel"] = [
+            f"This catalog already has a {feed.get_channel_display()} feed (one feed per "
+            "catalog and channel): change that feed instead."
+        ]
     if not errors:
         problems = feed_rules.validate_rules(
             feed.rules,
@@ -72,6 +77,23 @@ def feed_validate(feed: ChannelFeed) -> None:
             errors["rules"] = problems
     if errors:
         raise ValidationError(errors)
+
+
+def _catalog_has_channel(feed: ChannelFeed) -> bool:
+    """Another feed of the feed's catalog is for its channel. One feed per catalog and channel
+    is kept here, not by a database constraint: a constraint's migration would have had to
+    delete the duplicates a database may already hold, feeds whose URLs channels fetch.
+    feed_create and feed_update lock the catalog's row first, so two requests at once cannot
+    both pass."""
+    others = ChannelFeed.objects.for_tenant(feed.tenant_id).filter(
+        catalog_id=feed.catalog_id, channel=feed.channel
+    )
+    return others.exclude(pk=feed.pk).exists() if feed.pk else others.exists()
+
+
+def _lock_catalog(catalog_id: int) -> None:
+    # the feeds of one catalog are created and change channel one at a time
+    Catalog.objects.select_for_update().filter(pk=catalog_id).exists()
 
 
 def _check_tenant(tenant: Tenant, *objs: Any) -> None:
@@ -95,6 +117,7 @@ def feed_create(
     rules: list | None = None,
 ) -> ChannelFeed:
     _check_tenant(tenant, catalog)
+    _lock_catalog(catalog.pk)
     feed = ChannelFeed(
         tenant=tenant,
         catalog=catalog,
@@ -140,6 +163,8 @@ def feed_update(*, tenant: Tenant, actor, feed: ChannelFeed, data: dict) -> Chan
             changes[field] = [getattr(feed, field), data[field]]
             setattr(feed, field, data[field])
     if changes:
+        if "channel" in changes:
+            _lock_catalog(feed.catalog_id)
         feed_validate(feed)
         feed_keep_former_filename(feed, old=old_filename)
         feed.save()

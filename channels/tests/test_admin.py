@@ -143,3 +143,16 @@ def test_feeds_deleted_from_the_admin_list_are_audited(admin_client, catalog):
     assert response.status_code == 302
     audited = AuditEvent.objects.filter(action="channel_feed.deleted")
     assert sorted(audited.values_list("target_id", flat=True)) == sorted(str(f.pk) for f in feeds)
+
+
+def test_a_channel_the_catalog_has_a_feed_for_is_refused_in_admin(admin_client, catalog):
+    ChannelFeedFactory(catalog=catalog, channel="google", format="xml")
+    meta = ChannelFeedFactory(catalog=catalog, channel="meta", format="csv")
+    url = reverse("admin:channels_channelfeed_change", args=[meta.pk])
+    response = admin_client.post(url, _form(meta, channel="google", format="xml"))
+    assert response.status_code == 200  # the form again, not a redirect
+    assert "already has a Google Merchant Center feed" in str(
+        response.context["adminform"].form.errors
+    )
+    meta.refresh_from_db()
+    assert meta.channel == "meta"

@@ -258,9 +258,8 @@ def test_refused_credentials_are_400_naming_the_field_and_change_nothing(
     assert field in response.json()
     feed.refresh_from_db()
     assert not feed.has_basic_auth and feed.flagged == "exclude"
-    created = api.post(
-        URL, {"catalog": catalog.pk, "channel": "google", "format": "xml", **payload}
-    )
+    # another channel: the catalog has its Google feed
+    created = api.post(URL, {"catalog": catalog.pk, "channel": "meta", "format": "csv", **payload})
     assert created.status_code == 400 and field in created.json()
     assert ChannelFeed.objects.count() == 1
 
@@ -289,3 +288,26 @@ def test_the_schema_has_the_password_write_only():
     assert "basic_password" not in components["ChannelFeed"]["properties"]
     assert "basic_password" in components["PatchedChannelFeedRequest"]["properties"]
     assert "basic_username" in components["PatchedChannelFeedRequest"]["properties"]
+
+
+def test_a_catalog_has_one_feed_per_channel(api, catalog):
+    google = {"catalog": catalog.pk, "channel": "google", "format": "xml"}
+    assert api.post(URL, google, format="json").status_code == 201
+    again = api.post(URL, {**google, "format": "tsv"}, format="json")
+    assert again.status_code == 400
+    assert again.json()["channel"] == [
+        "This catalog already has a Google Merchant Center feed (one feed per catalog and "
+        "channel): change that feed instead."
+    ]
+    assert ChannelFeed.objects.count() == 1
+    # another channel, or the same channel for another catalog, is a feed of its own
+    meta = api.post(URL, {**google, "channel": "meta", "format": "csv"}, format="json")
+    assert meta.status_code == 201
+    other = CatalogFactory(tenant=catalog.tenant)
+    assert api.post(URL, {**google, "catalog": other.pk}, format="json").status_code == 201
+    # nor can a feed change to a channel its catalog already has a feed for
+    moved = api.patch(
+        f"{URL}{meta.json()['id']}/", {"channel": "google", "format": "xml"}, format="json"
+    )
+    assert moved.status_code == 400 and "channel" in moved.json()
+    assert ChannelFeed.objects.get(pk=meta.json()["id"]).channel == "meta"

@@ -63,6 +63,17 @@ def test_tab_on_the_catalog_and_create(owner_client, catalog, products):
     assert refused.status_code == 200 and "TikTok feeds are csv" in refused.content.decode()
 
 
+def test_a_second_feed_for_the_same_channel_is_a_form_error(owner_client, catalog):
+    ChannelFeedFactory(catalog=catalog, channel="google", format="xml")
+    refused = owner_client.post(
+        list_url(catalog),
+        {"channel": "google", "format": "tsv", "flagged": "exclude", "label_slot": "0"},
+    )
+    assert refused.status_code == 200
+    assert "already has a Google Merchant Center feed" in refused.content.decode()
+    assert ChannelFeed.objects.count() == 1
+
+
 def test_detail_says_what_is_left_out_and_links_the_lists(owner_client, catalog, products):
     feed = ChannelFeedFactory(catalog=catalog, flagged="exclude")
     html = owner_client.get(detail_url(feed)).content.decode()
