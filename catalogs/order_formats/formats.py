@@ -339,13 +339,15 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
     refuse(qty["too_large"], "quantity", TOO_LARGE, fields["quantity"])
     refuse(qty["bad"], "quantity", "must be a whole number", fields["quantity"])
     out["quantity"] = qty["n"].fillna(1)
-    refuse(out["quantity"] < 1, "quantity", "must be at least 1")
+    # No units: a cancelled line as Amazon writes one (quantity 0, no price), refused below
+    # unless the line is cancelled
+    no_units = out["quantity"].eq(0)
 
     for name in MONEY_FIELDS:
         money = parse_money(fields[name], decimal_comma=options.decimal_comma)
         refuse(money["bad"], name, "must be an amount like 12.50", fields[name])
         out[name] = money["amount"]
-    refuse(out["item_price"].eq(""), "item_price", "is required")
+    refuse(out["item_price"].eq("") & ~no_units, "item_price", "is required")
     if "price_covers_quantity" in fields:  # the price of all of the line's units (Amazon)
         out["item_price"] = _unit_prices(out["item_price"], out["quantity"])
     out["shipping_fee"] = out["shipping_fee"].where(out["shipping_fee"].ne(""), "0.00")
@@ -375,6 +377,9 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
     returned = cancelled.notna() & shipped.notna()
     cancelled = cancelled.where(~returned)
     reason = reason.where(~returned, "")
+    refuse(no_units & cancelled.isna(), "quantity", "must be at least 1")
+    # nothing sold nor charged: a fee ratio weighs no item value, the rates count the line
+    out["item_price"] = out["item_price"].mask(no_units & out["item_price"].eq(""), "0.00")
     refuse(~reason.isin(["", *CANCEL_REASONS]), "cancel_reason", "is not a known reason")
     refuse(reason.ne("") & cancelled.isna(), "cancelled_at", "is required for a cancelled line")
     refuse(shipped < times["placed_at"], "shipped_at", "is before the order was placed")

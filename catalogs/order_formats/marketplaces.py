@@ -83,7 +83,8 @@ def amazon_fields(frame: pd.DataFrame) -> pd.DataFrame:
     """Amazon All Orders rows -> the app's fields as text. The report times no shipment nor
     cancellation: a line shipped or cancelled (its item's status, else its order's) took
     that state at the order's last update, the nearest time the report gives. Its
-    item-price is the price of all of the row's units (``price_covers_quantity``)."""
+    item-price is the price of all of the row's units (``price_covers_quantity``); a
+    cancelled item's row has quantity 0 and no item-price (typed_lines takes it so)."""
     f = keyed(frame)
     c = AMAZON_COLUMNS
     out = _lines(f)

@@ -100,6 +100,51 @@ def test_amazon_all_orders_report_reads_statuses_and_unit_prices():
     assert pd.notna(lines.iloc[3].shipped_at) and pd.isna(lines.iloc[4].shipped_at)
 
 
+# A cancelled item as the real report writes it: no units left and no amounts
+def amazon_cancelled_row(**cells: str) -> str:
+    return amazon_row(quantity="0", currency="", price="", shipping="", **cells)
+
+
+@pytest.mark.parametrize(
+    ("row", "note"),
+    [
+        (
+            amazon_cancelled_row(
+                order_status="Cancelled",
+                item_status="Cancelled",
+                updated="2026-03-15T01:00:00+00:00",
+            ),
+            "a whole cancelled order",
+        ),
+        (
+            amazon_cancelled_row(
+                order_status="Shipped",
+                item_status="Cancelled",
+                updated="2026-03-15T01:00:00+00:00",
+            ),
+            "one cancelled item of a shipped order",
+        ),
+    ],
+)
+def test_amazon_cancelled_items_as_the_report_writes_them(row, note):
+    lines, errors = lines_of(order_file_open(amazon_txt(row)))
+    assert not errors, note
+    line = lines.iloc[0]
+    assert line.cancelled_at.to_pydatetime() == at(2026, 3, 15, 1)
+    assert line.cancel_reason == "other" and pd.isna(line.shipped_at)
+    # no unit and no amount: nothing to weigh in a fee ratio, one line in the rates
+    assert (line.quantity, line.item_price, line.shipping_fee) == (0, "0.00", "0.00")
+
+
+def test_an_open_line_of_no_units_is_still_refused():
+    data = amazon_txt(amazon_row(order_status="Unshipped", item_status="", quantity="0"))
+    lines, errors = lines_of(order_file_open(data))
+    assert lines.empty
+    assert [(e.line, e.column, e.message) for e in errors] == [
+        (2, "quantity", "must be at least 1")
+    ]
+
+
 def test_amazon_unit_price_rounds_to_the_cent():
     data = amazon_txt(amazon_row(quantity="3", price="10.00"))
     lines, errors = lines_of(order_file_open(data))
@@ -393,6 +438,27 @@ def test_amazon_report_imports_and_reimports_unchanged(tenant_a, catalog):
     assert line.tracking_number is None
     again = order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
     assert (again.written, again.unchanged) == (0, 2)
+
+
+@pytest.mark.django_db
+def test_amazon_cancellations_import(tenant_a, catalog):
+    data = amazon_txt(
+        amazon_row(order_id="112-0000000-0000011", order_status="Shipped"),
+        amazon_cancelled_row(
+            order_id="112-0000000-0000011", order_status="Shipped", item_status="Cancelled",
+            sku="SKU-2",
+        ),
+        amazon_cancelled_row(
+            order_id="112-0000000-0000012", order_status="Cancelled", item_status="Cancelled"
+        ),
+    )  # fmt: skip
+    result = order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
+    assert (result.written, result.refused, result.shipped, result.cancelled) == (3, 0, 1, 2)
+    cancelled = Order.objects.for_tenant(tenant_a).filter(cancelled_at__isnull=False)
+    assert sorted(cancelled.values_list("sku", "quantity", "item_price", "cancel_reason")) == [
+        ("SKU-1", 0, Decimal("0.00"), "other"),
+        ("SKU-2", 0, Decimal("0.00"), "other"),
+    ]
 
 
 @pytest.mark.django_db

@@ -1,0 +1,49 @@
+"""Order exports as marketplaces write them, imported and scored with the scoring's own SQL:
+what a file says of a line's state (cancelled, shipped, its ship-by) counts in the seller
+metrics as it should, and nothing else."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from catalogs import order_files
+from catalogs.tests.export_samples import amazon_row, amazon_txt
+from catalogs.tests.factories import CatalogFactory, ProductFactory
+from flagged.selectors import product_metrics
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def product(tenant_a):
+    catalog = CatalogFactory(tenant=tenant_a, currency="USD")
+    return ProductFactory(tenant=tenant_a, catalog=catalog, sku="SKU-1")
+
+
+def _metrics(tenant, product, data: bytes, *, now: datetime) -> dict[str, tuple[int, int]]:
+    result = order_files.orders_import_file(
+        tenant=tenant, catalog=product.catalog, data=data, actor=None
+    )
+    assert not result.errors
+    return {
+        r.metric.value: (r.counts.numerator, r.counts.denominator)
+        for r in product_metrics(tenant=tenant, product=product, now=now)
+    }
+
+
+def test_amazon_cancellations_count_once_and_weigh_nothing_else(tenant_a, product):
+    # Amazon writes a cancelled item with quantity 0 and no item-price nor shipping-price
+    cancelled = {"quantity": "0", "currency": "", "price": "", "shipping": ""}
+    data = amazon_txt(
+        amazon_row(order_id="112-0000000-0000001", order_status="Cancelled",
+                   item_status="Cancelled", **cancelled),
+        amazon_row(order_id="112-0000000-0000002", item_status="Cancelled", **cancelled),
+        amazon_row(order_id="112-0000000-0000003", shipping="0.00"),
+    )  # fmt: skip
+    metrics = _metrics(tenant_a, product, data, now=datetime(2026, 3, 20, tzinfo=UTC))
+    assert metrics["oos_cancellation_rate"] == (0, 3)  # no reason given: not out of stock
+    assert metrics["overdue_unshipped_rate"] == (0, 3)
+    assert metrics["high_shipping_fee_rate"] == (0, 3)
+    assert metrics["late_dispatch_rate"][1] == 1  # the shipped line only
