@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from catalogs import order_files
-from catalogs.tests.export_samples import amazon_row, amazon_txt
+from catalogs.tests.export_samples import amazon_row, amazon_txt, ebay_csv, ebay_row
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 from flagged.selectors import product_metrics
 
@@ -47,3 +47,26 @@ def test_amazon_cancellations_count_once_and_weigh_nothing_else(tenant_a, produc
     assert metrics["overdue_unshipped_rate"] == (0, 3)
     assert metrics["high_shipping_fee_rate"] == (0, 3)
     assert metrics["late_dispatch_rate"][1] == 1  # the shipped line only
+
+
+@pytest.mark.parametrize(
+    ("now", "overdue"),
+    [
+        (datetime(2026, 12, 8, 23, tzinfo=UTC), 0),  # 20:00 on its ship-by day in São Paulo
+        (datetime(2026, 12, 9, 2, 59, tzinfo=UTC), 0),  # 23:59 that day
+        (datetime(2026, 12, 9, 4, tzinfo=UTC), 1),  # 01:00 the next day
+    ],
+)
+def test_an_ebay_ship_by_day_is_overdue_from_the_next_day(tenant_a, product, now, overdue):
+    tenant_a.time_zone = "America/Sao_Paulo"
+    tenant_a.save()
+    data = ebay_csv(
+        ebay_row(**{
+            "Sales Record Number": "201", "Order Number": "12-10000-00201",
+            "Item Number": "2650001", "Custom Label": "SKU-1", "Quantity": "1",
+            "Sold For": "$19.99", "Sale Date": "Dec-05-26 14:00:00", "Paid On Date": "Dec-05-26",
+            "Ship By Date": "Dec-08-26",
+        })
+    )  # fmt: skip
+    metrics = _metrics(tenant_a, product, data, now=now)
+    assert metrics["overdue_unshipped_rate"] == (overdue, 1)

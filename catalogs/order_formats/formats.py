@@ -354,7 +354,10 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
 
     times = {}
     for name in TIME_FIELDS:
-        parsed = parse_times(fields[name], date_order=options.date_order, tz=options.tz)
+        # a ship-by day (eBay's Ship By Date: Dec-08-26) is due by its end, not its start
+        parsed = parse_times(
+            fields[name], date_order=options.date_order, tz=options.tz, day_end=name == "ship_by"
+        )
         refuse(parsed["bad"], name, "is not a date and time we can read", fields[name])
         times[name] = parsed["at"]
 

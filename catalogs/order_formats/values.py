@@ -251,17 +251,26 @@ def has_slash_dates(frame: pd.DataFrame, columns: Iterable[str]) -> bool:
     )
 
 
-def parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.DataFrame:
+def parse_times(
+    values: pd.Series, *, date_order: str | None, tz: str, day_end: bool = False
+) -> pd.DataFrame:
     """Times as text -> ``at`` (UTC, NaT when empty) and ``bad`` (text that is not a time).
 
     Slash and dash dates follow date_order ('dmy' or 'mdy'; a 12-hour clock with AM/PM is
     read either way), dotted ones are day-first; ISO 8601 times keep their offset; a time
-    without an offset is in tz.
+    without an offset is in tz. A date without a time of day is its day's first second in
+    tz, or with day_end (a deadline: a ship-by day) its last second.
     """
-    return by_unique(values, _parse_times, date_order=date_order, tz=tz)
+    return by_unique(values, _parse_times, date_order=date_order, tz=tz, day_end=day_end)
 
 
-def _parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.DataFrame:
+# Every time of day we read is written with a colon (10:00, 10:00:00 PM, T10:00:00Z)
+_TIME_OF_DAY = ":"
+
+
+def _parse_times(
+    values: pd.Series, *, date_order: str | None, tz: str, day_end: bool = False
+) -> pd.DataFrame:
     text = values.astype(str).str.strip()
     dotted = text.str.match(_DOTTED)
     if dotted.any():
@@ -269,8 +278,8 @@ def _parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.Da
             # day-first whatever the order of the other dates: read apart
             return pd.concat(
                 [
-                    _parse_times(values[~dotted], date_order=date_order, tz=tz),
-                    _parse_times(values[dotted], date_order="dmy", tz=tz),
+                    _parse_times(values[~dotted], date_order=date_order, tz=tz, day_end=day_end),
+                    _parse_times(values[dotted], date_order="dmy", tz=tz, day_end=day_end),
                 ]
             ).reindex(values.index)
         date_order = "dmy"
@@ -346,9 +355,20 @@ def _parse_times(values: pd.Series, *, date_order: str | None, tz: str) -> pd.Da
         stamp[bad_clock] = pd.NaT
         result[stamp.index] = _localize(stamp, tz)
 
+    if day_end:
+        days = result.notna() & ~text.str.contains(_TIME_OF_DAY, regex=False)
+        if days.any():
+            result[days] = day_ends(result[days], tz)
     years = result.dt.year
     result[(years < 1970) | (years > 2999)] = pd.NaT
     return pd.DataFrame({"at": result, "bad": ~empty & result.isna()})
+
+
+def day_ends(starts: pd.Series, tz: str) -> pd.Series:
+    """The first seconds of days in tz (UTC) -> their last seconds (UTC): 23:59:59 on the
+    wall clock, also on a day that daylight saving time makes 23 or 25 hours long."""
+    local = starts.dt.tz_convert(tz).dt.tz_localize(None)
+    return _localize(local.dt.normalize() + pd.Timedelta(hours=23, minutes=59, seconds=59), tz)
 
 
 _MONTH = r"(?:0?[1-9]|1[0-2])"

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from catalogs import order_files
 from catalogs.models import Order
 from catalogs.order_formats import ColumnMapping, detect_format, order_file_open, read_header
-from catalogs.order_io import FileError
+from catalogs.order_io import ORDER_COLUMNS, FileError
 from catalogs.tests.export_samples import (
     AMAZON_ALL_ORDERS_HEADER,
     AMAZON_SHIPMENTS_HEADER,
@@ -292,15 +292,68 @@ def test_ebay_orders_report_as_downloaded():
     assert first.quantity == 2 and first.item_price == "19.99" and first.shipping_fee == "4.50"
     # the seller's local times (New York, daylight saving time from 8 March)
     assert first.placed_at.to_pydatetime() == at(2026, 3, 14, 14, 15)
-    assert first.ship_by.to_pydatetime() == at(2026, 3, 17, 4)
+    # Ship By Date is a day: its end, in the seller's time zone
+    assert first.ship_by.to_pydatetime() == at(2026, 3, 18, 3, 59, 59)
     assert first.shipped_at.to_pydatetime() == at(2026, 3, 15, 4)
     assert first.tracking_number == "9400111899223344556677"
     # the order's own row gives its items their times and its shipping
     for item in (lines.iloc[1], lines.iloc[2]):
         assert item.placed_at.to_pydatetime() == at(2026, 3, 13, 4)
-        assert item.ship_by.to_pydatetime() == at(2026, 3, 16, 4)
+        assert item.ship_by.to_pydatetime() == at(2026, 3, 17, 3, 59, 59)
         assert item.shipping_fee == "6.00"
         assert pd.isna(item.shipped_at) and item.tracking_number == ""
+
+
+def ebay_open_line(ship_by: str) -> bytes:
+    return ebay_csv(
+        ebay_row(**{
+            "Sales Record Number": "201", "Order Number": "12-10000-00201",
+            "Item Number": "2650001", "Custom Label": "SKU-1", "Quantity": "1",
+            "Sold For": "$19.99", "Sale Date": "Dec-05-26 14:00:00", "Paid On Date": "Dec-05-26",
+            "Ship By Date": ship_by,
+        })
+    )  # fmt: skip
+
+
+SAO_PAULO_DEC_8_END = at(2026, 12, 9, 2, 59, 59)  # 23:59:59 on 8 December, UTC-3
+
+# A ship-by written as a day (no time of day) is due by the end of that day, in every file
+# that has a ship-by column; one with a time keeps it
+SHIP_BY_DAYS = [
+    ("ebay_orders", "Dec-08-26", SAO_PAULO_DEC_8_END),
+    ("ebay_orders", "08-Dec-26", SAO_PAULO_DEC_8_END),
+    ("ebay_orders", "Dec-08-26 10:00:00", at(2026, 12, 8, 13)),
+    ("mapped", "2026-12-08", SAO_PAULO_DEC_8_END),
+    ("mapped", "08/12/2026", SAO_PAULO_DEC_8_END),
+    ("mapped", "08.12.2026", SAO_PAULO_DEC_8_END),
+    ("mapped", "08-12-2026", SAO_PAULO_DEC_8_END),
+    ("mapped", "08/12/2026 10:00", at(2026, 12, 8, 13)),
+    ("mapped", "2026-12-08T10:00:00Z", at(2026, 12, 8, 10)),
+    ("app_orders", "2026-12-08", SAO_PAULO_DEC_8_END),
+    ("app_orders", "2026-12-08T10:00:00+00:00", at(2026, 12, 8, 10)),
+]
+
+
+@pytest.mark.parametrize(("source", "ship_by", "due"), SHIP_BY_DAYS)
+def test_a_ship_by_day_is_due_at_its_end(source, ship_by, due):
+    mapping = None
+    if source == "ebay_orders":
+        data = ebay_open_line(ship_by)
+    elif source == "mapped":
+        data = f"Order,Item,Ordered,Due,Price\nA-1,SKU-1,05/12/2026 14:00,{ship_by},10.00\n"
+        columns = {"order_id": "Order", "sku": "Item", "placed_at": "Ordered"}
+        columns |= {"ship_by": "Due", "item_price": "Price"}
+        mapping = ColumnMapping(columns=columns)
+    else:
+        line = {"order_id": "A-1", "sku": "SKU-1", "quantity": "1", "item_price": "10.00"}
+        line |= {"placed_at": "2026-12-05T17:00:00Z", "ship_by": ship_by}
+        data = ",".join(ORDER_COLUMNS) + "\n" + ",".join(line.get(c, "") for c in ORDER_COLUMNS)
+    data = data.encode() if isinstance(data, str) else data
+    opened = order_file_open(data, tz="America/Sao_Paulo", date_order="dmy", mapping=mapping)
+    assert opened.detected.key == source
+    lines, errors = lines_of(opened)
+    assert not errors
+    assert lines.iloc[0].ship_by.to_pydatetime() == due
 
 
 def test_ebay_report_saved_as_xlsx_reads_like_the_csv():
@@ -484,6 +537,31 @@ def test_ebay_report_imports(tenant_a, catalog):
     assert result.format_label == "eBay Orders report"
     assert (result.lines, result.orders, result.written, result.refused) == (3, 2, 3, 0)
     assert result.shipped == 1
+
+
+@pytest.mark.django_db
+def test_an_ebay_line_due_today_is_overdue_only_tomorrow(client, member, tenant_a, catalog):
+    from django.urls import reverse
+
+    from catalog_health.tenancy.roles import Role
+    from catalogs.selectors import order_search
+
+    tenant_a.time_zone = "America/Sao_Paulo"
+    tenant_a.save()
+    data = ebay_open_line("Dec-08-26")
+    order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
+    line = Order.objects.for_tenant(tenant_a).get()
+    assert line.ship_by == SAO_PAULO_DEC_8_END
+    for now, overdue in (
+        (at(2026, 12, 8, 12), False),  # 09:00 on its ship-by day
+        (at(2026, 12, 9, 2, 59), False),  # 23:59 that day
+        (at(2026, 12, 9, 3, 0, 1), True),  # the next day
+    ):
+        found = order_search(tenant=tenant_a, filters={"status": "overdue"}, now=now)
+        assert found.exists() is overdue, now
+    client.force_login(member(tenant_a, Role.SELLER))
+    page = client.get(reverse("catalogs:order_list", kwargs={"tenant_slug": tenant_a.slug}))
+    assert "2026-12-08 23:59" in page.content.decode()
 
 
 @pytest.mark.django_db
