@@ -9,7 +9,13 @@ from datetime import UTC, datetime
 import pytest
 
 from catalogs import order_files
-from catalogs.tests.export_samples import amazon_row, amazon_txt, ebay_csv, ebay_row
+from catalogs.tests.export_samples import (
+    SHOPIFY_PARTIAL,
+    amazon_row,
+    amazon_txt,
+    ebay_csv,
+    ebay_row,
+)
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 from flagged.selectors import product_metrics
 
@@ -20,6 +26,11 @@ pytestmark = pytest.mark.django_db
 def product(tenant_a):
     catalog = CatalogFactory(tenant=tenant_a, currency="USD")
     return ProductFactory(tenant=tenant_a, catalog=catalog, sku="SKU-1")
+
+
+@pytest.fixture
+def socks(tenant_a, product):
+    return ProductFactory(tenant=tenant_a, catalog=product.catalog, sku="SKU-2")
 
 
 def _metrics(tenant, product, data: bytes, *, now: datetime) -> dict[str, tuple[int, int]]:
@@ -70,3 +81,17 @@ def test_an_ebay_ship_by_day_is_overdue_from_the_next_day(tenant_a, product, now
     )  # fmt: skip
     metrics = _metrics(tenant_a, product, data, now=now)
     assert metrics["overdue_unshipped_rate"] == (overdue, 1)
+
+
+def test_a_fulfilled_line_of_a_partly_fulfilled_shopify_order_is_not_overdue(
+    tenant_a, product, socks
+):
+    now = datetime(2026, 3, 20, tzinfo=UTC)  # past both lines' ship-by
+    shirt = _metrics(tenant_a, product, SHOPIFY_PARTIAL, now=now)
+    assert shirt["overdue_unshipped_rate"] == (0, 1)
+    assert shirt["late_dispatch_rate"] == (0, 1)
+    unfulfilled = {
+        r.metric.value: (r.counts.numerator, r.counts.denominator)
+        for r in product_metrics(tenant=tenant_a, product=socks, now=now)
+    }
+    assert unfulfilled["overdue_unshipped_rate"] == (1, 1)

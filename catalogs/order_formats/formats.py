@@ -209,7 +209,11 @@ def shopify_fields(frame: pd.DataFrame) -> pd.DataFrame:
     shipped &= ~line_status.isin(["pending", "unfulfilled", "restocked"]) | order_status.eq(
         "fulfilled"
     )
-    out["shipped_at"] = out["shipped_at"].where(shipped, "")
+    # Fulfilled at is the whole order's: empty while it is partly fulfilled. A line fulfilled
+    # meanwhile has no time of its own in the export; the order's creation, the one time it
+    # gives that the fulfilment cannot precede, stands for it (docs/orders.md)
+    fulfilled_at = out["shipped_at"].where(out["shipped_at"].ne(""), out["placed_at"])
+    out["shipped_at"] = fulfilled_at.where(shipped, "")
     cancelled = out["cancelled_at"].ne("")
     out["cancel_reason"] = np.where(cancelled, "other", "")
     out["ship_by"] = ""

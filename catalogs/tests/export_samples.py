@@ -132,6 +132,16 @@ SHOPIFY_ORDERS = (
     "2026-03-03 12:00:00 -0500,5002,\n"
 ).encode()
 
+# A partly fulfilled order (#1003) as Shopify exports it: Fulfillment Status "partial" and
+# Fulfilled at empty (filled only once the whole order is); one line fulfilled, one not.
+SHOPIFY_PARTIAL = (
+    SHOPIFY_HEADER
+    + "\n"
+    + "#1003,c@example.com,paid,2026-03-04 10:05:00 -0500,partial,,no,USD,50.00,5.00,0,55.00,"
+    ",0,Standard,2026-03-04 10:00:00 -0500,1,Shirt,40.00,,SKU-1,true,true,fulfilled,,5003,\n"
+    "#1003,c@example.com,,,,,,,,,,,,,,,1,Socks,10.00,,SKU-2,true,true,pending,,,\n"
+).encode()
+
 
 def xlsx_as_excel_saves(csv_data: bytes) -> bytes:
     """A CSV opened in a spreadsheet and saved as XLSX, row for row: its empty cells and

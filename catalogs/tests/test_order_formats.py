@@ -27,6 +27,7 @@ from catalogs.order_formats import (
 from catalogs.order_io import FileError
 from catalogs.tests.export_samples import (
     SHOPIFY_ORDERS,
+    SHOPIFY_PARTIAL,
     TIKTOK_DESCRIPTIONS,
     TIKTOK_HEADER,
     lines_of,
@@ -530,6 +531,17 @@ def test_shopify_order_level_fields_apply_to_every_line(chunk_rows):
     assert second.ship_by.to_pydatetime() == datetime(2026, 3, 4, 15, 5, tzinfo=UTC)
     cancelled = lines.iloc[2]
     assert cancelled.cancel_reason == "other" and pd.isna(cancelled.shipped_at)
+
+
+def test_a_fulfilled_line_of_a_partly_fulfilled_shopify_order_is_shipped():
+    lines, errors = lines_of(order_file_open(SHOPIFY_PARTIAL, tz="Europe/Berlin"))
+    assert not errors
+    fulfilled, pending = lines.iloc[0], lines.iloc[1]
+    # Fulfilled at is empty until the whole order is: the order's creation, the one time
+    # the export gives that the line's fulfilment cannot precede, stands for it
+    assert fulfilled.sku == "SKU-1"
+    assert fulfilled.shipped_at.to_pydatetime() == datetime(2026, 3, 4, 15, tzinfo=UTC)
+    assert pending.sku == "SKU-2" and pd.isna(pending.shipped_at)
 
 
 # --- any other export, through a mapping -------------------------------------------------
