@@ -53,9 +53,35 @@ AMOUNT_MARKS_ONLY = r"[^\d,.]"
 DECIMAL_COMMA_AMOUNT = r"(?:^|\d),\d{1,2}$|\.\d{3},\d+$"
 DECIMAL_POINT_AMOUNT = r"(?:^|\d)\.\d{1,2}$|,\d{3}\.\d+$"
 MIXED_DECIMAL_MARKS = (
-    "The file mixes decimal commas and decimal points in its amounts "
-    "(e.g. 35,91 and 35.91); export it again with one number format."
+    "The file mixes decimal commas and decimal points in its amounts; export it again with "
+    "one number format."
 )
+
+
+@dataclass(frozen=True)
+class AmountSeen:
+    """An amount that tells its file's decimal mark, and where it is (line and column, when
+    known), so that a refusal can name the cell."""
+
+    value: str
+    line: int | None = None
+    column: str = ""
+
+    def __str__(self) -> str:
+        where = ", ".join(
+            part for part in (f"line {self.line}" if self.line else "", self.column) if part
+        )
+        return f"{self.value!r} ({where})" if where else repr(self.value)
+
+
+def mixed_decimal_marks(*, comma: AmountSeen, point: AmountSeen) -> str:
+    """The refusal of a file whose amounts use both marks, naming the first of each."""
+    return (
+        "The file mixes decimal commas and decimal points in its amounts: "
+        f"{comma} has a decimal comma, {point} a decimal point; give every amount the same "
+        "one (correct the cells written the other way, or export the file again with one "
+        "number format)."
+    )
 
 
 class FileError(ValueError):
@@ -382,17 +408,24 @@ def csv_records(data: bytes | str, columns: tuple[str, ...]) -> Iterator[tuple[i
         raise FileError(f"Line {reader.line_num}: not valid CSV ({exc}).") from None
 
 
-def amounts_decimal_comma(amounts: Iterable[str]) -> bool | None:
+def amounts_decimal_comma(amounts: Iterable[AmountSeen]) -> bool | None:
     """True when a file's amounts use a decimal comma (35,91; 1.234,56), False when a decimal
-    point, None when no amount tells; FileError when it has both."""
-    comma = point = False
-    for amount in set(amounts):
-        marks = re.sub(AMOUNT_MARKS_ONLY, "", amount)
-        comma = comma or re.search(DECIMAL_COMMA_AMOUNT, marks) is not None
-        point = point or re.search(DECIMAL_POINT_AMOUNT, marks) is not None
-    if comma and point:
-        raise FileError(MIXED_DECIMAL_MARKS)
-    return True if comma else False if point else None
+    point, None when no amount tells; FileError when it has both, naming the first of each."""
+    seen: dict[bool, AmountSeen] = {}
+    told: dict[str, tuple[bool, bool]] = {}  # a value's marks, read once per distinct value
+    for amount in amounts:
+        if amount.value not in told:
+            marks = re.sub(AMOUNT_MARKS_ONLY, "", amount.value)
+            told[amount.value] = (
+                re.search(DECIMAL_COMMA_AMOUNT, marks) is not None,
+                re.search(DECIMAL_POINT_AMOUNT, marks) is not None,
+            )
+        for mark, says in zip((True, False), told[amount.value], strict=True):
+            if says:
+                seen.setdefault(mark, amount)
+    if len(seen) == 2:
+        raise FileError(mixed_decimal_marks(comma=seen[True], point=seen[False]))
+    return next(iter(seen), None)
 
 
 def orders_parse(
@@ -404,8 +437,8 @@ def orders_parse(
     records = list(records)
     limit = limit_or_now(limit)
     decimal_comma = amounts_decimal_comma(
-        str(record.get(column) or "")
-        for _line, record in records
+        AmountSeen(str(record.get(column) or ""), line, column)
+        for line, record in records
         for column in ("item_price", "shipping_fee")
     )
     rows, errors = [], []

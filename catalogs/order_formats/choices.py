@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..order_io import DateOrderNeeded, FileError
+from ..order_io import AmountSeen, DateOrderNeeded, FileError, mixed_decimal_marks
 from .detection import Source, read_chunks
 from .values import (
     MIXED_DATES,
     counts_decimal_comma_detect,
     date_order_detect_frame,
-    decimal_comma_detect,
+    decimal_mark_told,
     has_slash_dates,
 )
 
@@ -32,7 +32,8 @@ class FileSays:
 
     date_order: str | None = None  # 'dmy' / 'mdy': settled by a day above 12 or a dotted date
     slash: bool = False  # it has dates that only a date order reads (slash or dash ones)
-    amounts: set[bool] = field(default_factory=set)  # decimal comma (True) or point (False)
+    # decimal comma (True) or point (False), each with the first amount that told it
+    amounts: dict[bool, AmountSeen] = field(default_factory=dict)
     counts: set[bool] = field(default_factory=set)  # the same, as its counts group thousands
 
 
@@ -63,9 +64,13 @@ def file_says(
             said.date_order = order
         said.slash = said.slash or has_slash_dates(frame, time_cols)
         for col in money_cols:
-            told = decimal_comma_detect(frame[col])
-            if told is not None:
-                said.amounts.add(told)
+            told, seen = decimal_mark_told(frame, col)
+            if told is not None and told not in said.amounts:
+                said.amounts[told] = seen
+                if len(said.amounts) == 2:  # another column or chunk said the other
+                    raise FileError(
+                        mixed_decimal_marks(comma=said.amounts[True], point=said.amounts[False])
+                    )
         for col in count_cols:
             said.counts |= counts_decimal_comma_detect(frame[col])
         if not whole:

@@ -17,10 +17,11 @@ import pyarrow as pa
 from ..order_io import (
     CANCEL_REASONS,
     MAX_TEXT,
-    MIXED_DECIMAL_MARKS,
+    AmountSeen,
     FileError,
     RowError,
     limit_or_now,
+    mixed_decimal_marks,
 )
 from ..rules import HAPPENED_TIMES, FutureLimit, future_time_error
 from .choices import date_order_settle, file_says, without_empty_rows, without_line
@@ -68,6 +69,7 @@ from .values import (
     date_order_detect_frame,
     decimal_comma_decide,
     decimal_comma_detect,
+    decimal_mark_told,
     identifiers_check,
     parse_count,
     parse_money,
@@ -471,6 +473,9 @@ class OrderFile:
     # a row that is not a line (TikTok's column descriptions): dropped as it is read, so
     # that it is neither counted nor refused, and the other lines keep their numbers
     skip_line: int | None = None
+    # the amount that told the file's decimal mark, where it is: named if a chunk says the
+    # other (verify)
+    amounts_seen: dict[bool, AmountSeen] = field(default_factory=dict)
 
     @property
     def used_columns(self) -> set[str]:
@@ -552,9 +557,14 @@ class OrderFile:
         if order and order != self.options.date_order:
             raise FileError(MIXED_DATES)
         for col in money_cols:
-            said = decimal_comma_detect(frame[col])
+            said = decimal_comma_detect(frame[col], lines=frame["line"], column=col)
             if said is not None and said != self.options.decimal_comma:
-                raise FileError(MIXED_DECIMAL_MARKS)
+                # the first chunk's amounts told the other mark (verify is set so)
+                marks = {
+                    said: decimal_mark_told(frame, col)[1],
+                    not said: self.amounts_seen[not said],
+                }
+                raise FileError(mixed_decimal_marks(comma=marks[True], point=marks[False]))
 
     def _typed(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[RowError], int]:
         # rows a format drops (eBay's footer and order rows) are not lines read
@@ -676,4 +686,5 @@ def order_file_open(
         engine=engine,
         verify=verify,
         skip_line=skip_line,
+        amounts_seen=said.amounts,
     )

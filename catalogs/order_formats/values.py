@@ -5,7 +5,7 @@ a column."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,9 @@ from ..order_io import (
     DECIMAL_COMMA_AMOUNT,
     DECIMAL_POINT_AMOUNT,
     MIXED_DECIMAL_MARKS,
+    AmountSeen,
     FileError,
+    mixed_decimal_marks,
 )
 from ..rules import (
     BLANK,
@@ -419,20 +421,56 @@ def _localize(naive: pd.Series, tz: str) -> pd.Series:
     return local.dt.tz_convert("UTC")
 
 
-def decimal_comma_detect(values: pd.Series) -> bool | None:
+def decimal_comma_detect(
+    values: pd.Series, *, lines: pd.Series | None = None, column: str = ""
+) -> bool | None:
     """True when amounts use a decimal comma (``35,91``, ``1.234,56``), False when a decimal
     point, None when no amount tells (``1,234`` and ``12`` could be either): the rule of
-    order_io.amounts_decimal_comma, vectorised."""
-    s = distinct(values).astype(str).str.replace(AMOUNT_MARKS_ONLY, "", regex=True)
-    comma = s.str.contains(DECIMAL_COMMA_AMOUNT, regex=True).any()
-    point = s.str.contains(DECIMAL_POINT_AMOUNT, regex=True).any()
-    if comma and point:
-        raise FileError(MIXED_DECIMAL_MARKS)
-    if comma:
-        return True
-    if point:
-        return False
-    return None
+    order_io.amounts_decimal_comma, vectorised. FileError when they use both, naming the
+    first amount of each (with its line, from lines, and column)."""
+    return next(iter(_first_told(values, lines=lines, column=column)), None)
+
+
+def _first_told(
+    values: pd.Series, *, lines: pd.Series | None = None, column: str = ""
+) -> dict[bool, str]:
+    """The first amount of a column telling a decimal comma (True), a decimal point (False):
+    one of them; FileError when it has both, naming the first of each."""
+    s = distinct(values).astype(str)  # in the order of their first rows
+    marks = s.str.replace(AMOUNT_MARKS_ONLY, "", regex=True)
+    told = {}
+    for mark, pattern in ((True, DECIMAL_COMMA_AMOUNT), (False, DECIMAL_POINT_AMOUNT)):
+        found = s[marks.str.contains(pattern, regex=True).to_numpy()]
+        if len(found):
+            told[mark] = found.iat[0]
+    if len(told) == 2:
+        seen = {
+            mark: amount_seen(values, v, lines=lines, column=column) for mark, v in told.items()
+        }
+        raise FileError(mixed_decimal_marks(comma=seen[True], point=seen[False]))
+    return told
+
+
+def amount_seen(
+    values: pd.Series, value: str, *, lines: pd.Series | None = None, column: str = ""
+) -> AmountSeen:
+    """value, a cell of values, with the line of its first row (lines: the file's line
+    numbers, same index) and its column."""
+    if lines is None:
+        return AmountSeen(value, None, column)
+    first = int(np.argmax(values.astype(str).eq(value).to_numpy()))
+    return AmountSeen(value, int(lines.iat[first]), column)
+
+
+def decimal_mark_told(
+    frame: pd.DataFrame, column: str
+) -> tuple[bool, AmountSeen] | tuple[None, None]:
+    """The decimal mark a column of a frame's amounts tells (True: a comma) and the first
+    amount telling it, where it is; (None, None) when none tells. FileError when both."""
+    values, lines = frame[column], frame["line"]
+    for told, value in _first_told(values, lines=lines, column=column).items():
+        return told, amount_seen(values, value, lines=lines, column=column)
+    return None, None
 
 
 def parse_money(values: pd.Series, *, decimal_comma: bool) -> pd.DataFrame:
@@ -503,16 +541,21 @@ def counts_decimal_comma_detect(values: pd.Series) -> set[bool]:
     return said
 
 
-def decimal_comma_decide(*, amounts: set[bool], counts: set[bool]) -> bool:
+def decimal_comma_decide(
+    *, amounts: Collection[bool] | Mapping[bool, AmountSeen], counts: set[bool]
+) -> bool:
     """Whether a file writes numbers with a decimal comma, decided once for the whole file
-    from what its amounts tell (decimal_comma_detect), else, when none does or it has none
-    (daily impressions), from what its counts tell (counts_decimal_comma_detect). A count
-    written the other way is then a row error: 1.200 in a decimal-point file is no whole
-    number. FileError when the amounts, or (deciding) the counts, tell both."""
+    from what its amounts tell (decimal_comma_detect; with the amount that told each, when
+    known), else, when none does or it has none (daily impressions), from what its counts
+    tell (counts_decimal_comma_detect). A count written the other way is then a row error:
+    1.200 in a decimal-point file is no whole number. FileError when the amounts, or
+    (deciding) the counts, tell both."""
     if len(amounts) == 2:
+        if isinstance(amounts, Mapping):
+            raise FileError(mixed_decimal_marks(comma=amounts[True], point=amounts[False]))
         raise FileError(MIXED_DECIMAL_MARKS)
     if amounts:
-        return amounts == {True}
+        return set(amounts) == {True}
     if len(counts) == 2:
         raise FileError(MIXED_COUNTS)
     return counts == {True}

@@ -171,8 +171,11 @@ def test_the_apps_csv_mixing_decimal_commas_and_points_is_refused():
         ",".join({**GOOD, "order_id": f"A-{n}", "item_price": price}[c] for c in ORDER_COLUMNS)
         for n, price in enumerate(['"19,90"', "19.90"])
     ]
-    with pytest.raises(FileError, match="mixes decimal commas and decimal points"):
+    with pytest.raises(FileError, match="mixes decimal commas and decimal points") as refused:
         orders_parse(csv_records("\n".join([header, *lines]) + "\n", ORDER_COLUMNS))
+    # the first amount of each mark: line 2's price, and its own shipping fee (4.5)
+    assert "'19,90' (line 2, item_price) has a decimal comma" in str(refused.value)
+    assert "'4.5' (line 2, shipping_fee) a decimal point" in str(refused.value)
 
 
 def test_impressions_csv():

@@ -134,6 +134,47 @@ def test_a_later_chunk_with_the_other_decimal_mark_is_refused():
         list(opened.chunks())
 
 
+# The refusal names the first amount of each mark, where it is, so that the cell is found
+MIXED_MARKS = [
+    (
+        "one column",
+        tiktok_csv(tiktok_row(), tiktok_row(order_id="2", price="BRL 35.91")),
+        {},
+        [
+            "'BRL 35,91' (line 2, SKU Unit Original Price) has a decimal comma",
+            "'BRL 35.91' (line 3, SKU Unit Original Price) a decimal point",
+        ],
+    ),
+    (
+        "two columns",
+        tiktok_csv(tiktok_row(shipping="BRL 9.90")),
+        {},
+        [
+            "'BRL 35,91' (line 2, SKU Unit Original Price) has a decimal comma",
+            "'BRL 9.90' (line 2, Shipping Fee After Discount) a decimal point",
+        ],
+    ),
+    (
+        "a later chunk",
+        tiktok_csv(*_rows(30), *_rows(1, price="BRL 35.91", shipping="BRL 9.90")),
+        {"chunk_rows": 5},
+        [
+            "'BRL 35,91' (line 2, SKU Unit Original Price) has a decimal comma",
+            "'BRL 35.91' (line 32, SKU Unit Original Price) a decimal point",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "data", "options", "named"), MIXED_MARKS)
+def test_mixed_decimal_marks_are_refused_naming_where(case, data, options, named):
+    with pytest.raises(FileError, match="mixes decimal commas and decimal points") as refused:
+        _typed(data, **options)
+    for part in named:
+        assert part in str(refused.value), case
+    assert "35,91 and 35.91" not in str(refused.value)  # no canned example
+
+
 def test_a_first_chunk_that_cannot_tell_reads_the_whole_file():
     ambiguous = [
         tiktok_row(order_id=str(i), created="03/04/2026 9:05:11 PM", paid="", shipped="")
