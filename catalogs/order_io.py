@@ -12,7 +12,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 from .rules import (
@@ -82,6 +82,12 @@ def mixed_decimal_marks(*, comma: AmountSeen, point: AmountSeen) -> str:
         "one (correct the cells written the other way, or export the file again with one "
         "number format)."
     )
+
+
+# A deadline written as a day (a ship-by day: eBay's Dec-08-26) is due by the end of it, its
+# last second on the wall clock; every time of day read is written with a colon
+DAY_END = time(23, 59, 59)
+TIME_OF_DAY = ":"
 
 
 class FileError(ValueError):
@@ -197,7 +203,7 @@ class _Row:
             self.err(column, "has more than two decimals")
         return amount.quantize(Decimal("0.01"))
 
-    def moment(self, column: str, *, required: bool) -> datetime | None:
+    def moment(self, column: str, *, required: bool, day_end: bool = False) -> datetime | None:
         value = self.raw(column)
         if not value:
             if required:
@@ -206,6 +212,8 @@ class _Row:
         parsed = parse_datetime(value)
         if parsed is None:
             self.err(column, f"is not an ISO 8601 time (got {value[:40]!r})")
+        elif day_end and TIME_OF_DAY not in value:
+            parsed = datetime.combine(parsed.date(), DAY_END, tzinfo=parsed.tzinfo)
         return parsed
 
 
@@ -250,7 +258,7 @@ def order_row_parse(
     item_price = row.money("item_price")
     shipping_fee = row.money("shipping_fee", default=Decimal(0))
     placed_at = row.moment("placed_at", required=True)
-    ship_by = row.moment("ship_by", required=True)
+    ship_by = row.moment("ship_by", required=True, day_end=True)
     shipped_at = row.moment("shipped_at", required=False)
     delivered_at = row.moment("delivered_at", required=False)
     cancelled_at = row.moment("cancelled_at", required=False)

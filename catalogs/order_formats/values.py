@@ -12,9 +12,11 @@ import pandas as pd
 
 from ..order_io import (
     AMOUNT_MARKS_ONLY,
+    DAY_END,
     DECIMAL_COMMA_AMOUNT,
     DECIMAL_POINT_AMOUNT,
     MIXED_DECIMAL_MARKS,
+    TIME_OF_DAY,
     AmountSeen,
     FileError,
     mixed_decimal_marks,
@@ -266,10 +268,6 @@ def parse_times(
     return by_unique(values, _parse_times, date_order=date_order, tz=tz, day_end=day_end)
 
 
-# Every time of day we read is written with a colon (10:00, 10:00:00 PM, T10:00:00Z)
-_TIME_OF_DAY = ":"
-
-
 def _parse_times(
     values: pd.Series, *, date_order: str | None, tz: str, day_end: bool = False
 ) -> pd.DataFrame:
@@ -358,7 +356,7 @@ def _parse_times(
         result[stamp.index] = _localize(stamp, tz)
 
     if day_end:
-        days = result.notna() & ~text.str.contains(_TIME_OF_DAY, regex=False)
+        days = result.notna() & ~text.str.contains(TIME_OF_DAY, regex=False)
         if days.any():
             result[days] = day_ends(result[days], tz)
     years = result.dt.year
@@ -368,9 +366,11 @@ def _parse_times(
 
 def day_ends(starts: pd.Series, tz: str) -> pd.Series:
     """The first seconds of days in tz (UTC) -> their last seconds (UTC): 23:59:59 on the
-    wall clock, also on a day that daylight saving time makes 23 or 25 hours long."""
-    local = starts.dt.tz_convert(tz).dt.tz_localize(None)
-    return _localize(local.dt.normalize() + pd.Timedelta(hours=23, minutes=59, seconds=59), tz)
+    wall clock (order_io.DAY_END), also on a day that daylight saving time makes 23 or 25
+    hours long."""
+    local = starts.dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
+    end = pd.Timedelta(hours=DAY_END.hour, minutes=DAY_END.minute, seconds=DAY_END.second)
+    return _localize(local + end, tz)
 
 
 _MONTH = r"(?:0?[1-9]|1[0-2])"

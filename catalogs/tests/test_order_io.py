@@ -165,6 +165,20 @@ def test_the_apps_csv_reads_its_amounts_by_the_files_decimal_mark(prices, expect
     assert [r.item_price for r in result.rows] == expected
 
 
+@pytest.mark.parametrize(
+    ("ship_by", "due"),
+    [
+        # a day: due by its end (a time without an offset is UTC here)
+        ("2026-03-03", datetime(2026, 3, 3, 23, 59, 59, tzinfo=UTC)),
+        ("2026-03-03T10:00:00Z", datetime(2026, 3, 3, 10, tzinfo=UTC)),
+        ("2026-03-03T00:00:00-03:00", datetime(2026, 3, 3, 3, tzinfo=UTC)),
+    ],
+)
+def test_a_ship_by_day_of_the_apps_csv_is_due_at_its_end(ship_by, due):
+    row = order_row_parse(2, {**GOOD, "ship_by": ship_by})
+    assert isinstance(row, OrderRow) and row.ship_by == due
+
+
 def test_the_apps_csv_mixing_decimal_commas_and_points_is_refused():
     header = ",".join(ORDER_COLUMNS)
     lines = [
