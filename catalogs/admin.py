@@ -274,6 +274,7 @@ class OrderUploadAdmin(admin.ModelAdmin):
         "rows_total",
         "rows_done",
         "written",
+        "unchanged",
         "refused",
         "errors",
         "created_at",

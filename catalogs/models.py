@@ -400,6 +400,9 @@ class OrderUpload(TenantOwnedModel):
     rows_total = models.PositiveIntegerField(default=0)
     rows_done = models.PositiveIntegerField(default=0)
     written = models.PositiveIntegerField(default=0)
+    # lines already stored as the file has them (a re-import: "0 saved, N unchanged"); None
+    # for an upload imported before it was recorded
+    unchanged = models.PositiveIntegerField(null=True, blank=True)
     refused = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text="the first row errors")
     message = models.TextField(blank=True)

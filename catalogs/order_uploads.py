@@ -212,6 +212,7 @@ def order_upload_run(*, tenant_id: int, upload_id: int) -> OrderUpload | None:
     else:
         upload.status = UploadStatus.DONE
         upload.written, upload.refused = result.written, result.refused
+        upload.unchanged = result.unchanged
         upload.errors = [dataclasses.asdict(e) for e in result.errors[:500]]
         upload.rows_done = upload.rows_total = getattr(result, "lines", 0) or upload.rows_total
         if result.written:
@@ -312,6 +313,7 @@ def order_upload_retry(*, tenant: Tenant, upload: OrderUpload, actor) -> bool:
             message="",
             rows_done=0,
             written=0,
+            unchanged=None,
             refused=0,
             errors=[],
             finished_at=None,

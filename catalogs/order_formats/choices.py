@@ -22,7 +22,7 @@ from .values import (
 
 NO_DATE_TELLS = (
     "No date in this file has a day above 12, so it cannot tell whether 03/04 is 3 April or "
-    "March 4: choose the date order (day first or month first) and upload it again."
+    "March 4: choose the date order (day first or month first)."
 )
 
 

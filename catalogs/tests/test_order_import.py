@@ -167,8 +167,11 @@ def test_the_command_names_its_flag_when_the_date_order_is_needed(tenant_a, cata
         tiktok_csv(tiktok_row(created="02/03/2026 10:00:00", paid="", shipped="", tracking=""))
     )
     args = ("import_orders", "--catalog", str(catalog.pk), str(path), "--no-score")
-    with pytest.raises(CommandError, match=r"cannot tell.*--date-order dmy or --date-order mdy"):
+    with pytest.raises(
+        CommandError, match=r"cannot tell.*--date-order dmy or --date-order mdy"
+    ) as refused:
         call_command(*args)
+    assert "upload it again" not in str(refused.value)
     call_command(*args, "--date-order", "dmy")
     assert Order.objects.for_tenant(tenant_a).get().placed_at == datetime(
         2026, 3, 2, 10, tzinfo=UTC
@@ -403,6 +406,14 @@ def test_upload_page_previews_then_imports(client, member, tenant_a, catalog):
     done = client.post(response.url, {"date_order": ""}, follow=True)
     assert Order.objects.for_tenant(tenant_a).count() == 3
     assert "3 lines saved or changed" in done.content.decode()
+    assert 'id="count-unchanged">0 unchanged<' in done.content.decode()
+    # the same file again: nothing to write, and the page says what was already there
+    again = client.post(
+        url, {"kind": "orders", "file": SimpleUploadedFile("tt.csv", tiktok_file())}
+    )
+    done = client.post(again.url, {"date_order": ""}, follow=True).content.decode()
+    assert "0 lines saved or changed" in done
+    assert 'id="count-unchanged">3 unchanged<' in done
 
 
 def test_ambiguous_upload_asks_for_the_date_order(client, member, tenant_a, catalog):
@@ -419,6 +430,8 @@ def test_ambiguous_upload_asks_for_the_date_order(client, member, tenant_a, cata
     response = client.post(url, {"kind": "orders", "file": SimpleUploadedFile("tt.csv", data)})
     body = client.get(response.url).content.decode()
     assert "cannot tell" in body and 'id="date-order-form"' in body
+    # the page asks for the date order and previews again: no second upload
+    assert "upload it again" not in body and "Preview again" in body
     body = client.get(response.url + "?date_order=dmy").content.decode()
     assert "2026-03-02 10:00" in body
     client.post(response.url, {"date_order": "dmy"})

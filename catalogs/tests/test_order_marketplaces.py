@@ -572,7 +572,7 @@ def test_command_imports_the_amazon_txt_and_the_ebay_csv_as_downloaded(
     amazon.write_bytes(amazon_txt(amazon_row()))
     call_command("import_orders", "--catalog", str(catalog.pk), str(amazon), "--no-score")
     out, _ = capsys.readouterr()
-    assert "Amazon All Orders report" in out and "1 order rows saved" in out
+    assert "Amazon All Orders report" in out and "1 order row saved, 0 unchanged" in out
     ebay = tmp_path / "eBay-OrdersReport-Mar-31-2026.csv"
     ebay.write_bytes(ebay_report())
     call_command("import_orders", "--catalog", str(catalog.pk), str(ebay), "--no-score")

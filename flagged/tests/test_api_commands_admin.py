@@ -118,7 +118,7 @@ def test_import_commands(tmp_path, tenant_a):
     )
     out, err = StringIO(), StringIO()
     call_command("import_orders", "--catalog", catalog.pk, str(path), stdout=out, stderr=err)
-    assert "1 order rows saved, 0 unchanged, 1 refused" in out.getvalue()
+    assert "1 order row saved, 0 unchanged, 1 refused" in out.getvalue()
     assert "line 3, ship_by: is required" in err.getvalue()
     imp = tmp_path / "imp.csv"
     imp.write_text("sku,date,impressions,clicks\nC-1,2026-03-01,100,3\n")

@@ -61,9 +61,10 @@ class ImportCommand(BaseCommand):
             self.stderr.write(f"… and {len(result.errors) - 200} more errors")
         if result.written and not no_score:
             events.sales_data_changed(tenant=cat.tenant, catalog=cat, kind=self.kind)
+        rows = "row" if result.written == 1 else "rows"
         self.stdout.write(
             self.style.SUCCESS(
-                f"{cat.tenant.slug}/{cat.name}: {result.written} {self.kind} rows saved, "
+                f"{cat.tenant.slug}/{cat.name}: {result.written} {self.kind} {rows} saved, "
                 + f"{result.unchanged} unchanged, "
                 + f"{result.refused} refused."
             )
