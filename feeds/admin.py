@@ -205,18 +205,32 @@ class FeedRunAdmin(admin.ModelAdmin):
         self.message_user(request, f"Discarded {len(held)} run(s); their catalogs are unchanged.")
 
 
+class RunLogAdmin(admin.ModelAdmin):
+    """What a run found and changed is its history: only the run writes it, and the
+    retention service deletes it with the run's details, so staff read it and nothing more."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(FeedRowError)
-class FeedRowErrorAdmin(admin.ModelAdmin):
+class FeedRowErrorAdmin(RunLogAdmin):
     list_display = ["run", "line", "sku", "field", "severity", "message"]
     raw_id_fields = ["run"]
-    show_full_result_count = False
 
 
 @admin.register(FeedRunChange)
-class FeedRunChangeAdmin(admin.ModelAdmin):
+class FeedRunChangeAdmin(RunLogAdmin):
     list_display = ["run", "kind", "sku", "product_id"]
     raw_id_fields = ["run"]
-    show_full_result_count = False
 
 
 @admin.register(FeedSettings)
@@ -231,6 +245,11 @@ class FeedSettingsAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return not FeedSettings.objects.exists()
+
+    # The one row every run reads its thresholds from (FeedSettings.load): deleted, it would
+    # come back with the defaults, silently undoing staff's tuning.
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

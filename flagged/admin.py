@@ -126,6 +126,11 @@ class FlagStateAdmin(ReadOnlyAdmin):
 
 @admin.register(FlagTransition)
 class FlagTransitionAdmin(ReadOnlyAdmin):
+    """A product's status history, which its details page shows: not to be erased by hand."""
+
     list_display = ["product", "tenant", "at", "from_status", "to_status"]
     list_filter = ["to_status", "tenant"]
     raw_id_fields = ["product"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -117,6 +117,7 @@ class ApiToken(TenantOwnedModel):
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "user"], name="apitoken_tenant_user_idx")]
+        verbose_name = "API token"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
