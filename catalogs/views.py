@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from django.views.generic import TemplateView, View
 
 from catalog_health.csv_export import csv_download, stamped_filename
-from catalog_health.page_filters import valid_filters
+from catalog_health.page_filters import filter_refusals, valid_filters
 from catalog_health.service_forms import add_service_errors
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
@@ -110,6 +110,7 @@ class CatalogDetailView(CatalogMixin, TemplateView):
         ctx.update(
             catalog=catalog,
             filter_form=form,
+            filter_refusals=filter_refusals(form),
             page=page,
             base_query=query.urlencode(),
             export_query=export_query,
@@ -306,6 +307,7 @@ class OrderListView(TenantViewMixin, TemplateView):
             sku_product=sku_product,
             catalogs_url=catalogs_url,
             filter_form=form,
+            filter_refusals=filter_refusals(form),
             page=page,
             base_query=query.urlencode(),
             full_query=self.request.GET.urlencode(),

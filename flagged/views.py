@@ -16,7 +16,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from catalog_health.csv_export import csv_download, stamped_filename
-from catalog_health.page_filters import valid_filters
+from catalog_health.page_filters import filter_refusals, valid_filters
 from catalog_health.tenancy.roles import Perm
 from catalog_health.tenancy.views import TenantViewMixin
 from catalogs.models import Catalog, Product
@@ -166,6 +166,7 @@ class FlaggedListView(TenantViewMixin, TemplateView):
         searched = bool(filters.get("q") or filters.get("reason"))
         ctx.update(
             filter_form=form,
+            filter_refusals=filter_refusals(form),
             status=filters.get("status") or "",
             counters=selectors.flag_counters(
                 tenant=self.tenant, catalog_id=filters.get("catalog") or None
