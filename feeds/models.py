@@ -365,7 +365,13 @@ class FeedRunChange(TenantOwnedModel):
     objects = TenantQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "run", "kind", "id"], name="feedrunchange_idx")]
+        # the run page's "What changed", by SKU: all kinds, and one kind
+        indexes = [
+            models.Index(fields=["tenant", "run", "sku", "id"], name="feedrunchange_sku_idx"),
+            models.Index(
+                fields=["tenant", "run", "kind", "sku", "id"], name="feedrunchange_kind_sku_idx"
+            ),
+        ]
         ordering = ["id"]
 
 

@@ -76,10 +76,12 @@ def run_changes(*, tenant: Tenant, run: FeedRun) -> QuerySet[FeedRunChange]:
 def run_changes_page(
     *, tenant: Tenant, run: FeedRun, kind: str | None, cursor: str | None, size: int = 50
 ) -> KeysetPage:
+    """A page of what the run changed, by SKU as the product list sorts (the recorded order
+    is the feed's, which a seller cannot follow); an index of (…, sku, id) per view."""
     qs = FeedRunChange.objects.for_tenant(tenant).filter(run=run)
     if kind:
         qs = qs.filter(kind=kind)
-    return keyset_paginate(qs, sort="id", cursor=cursor, page_size=size)
+    return keyset_paginate(qs, sort="sku", cursor=cursor, page_size=size)
 
 
 @dataclass

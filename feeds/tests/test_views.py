@@ -298,3 +298,58 @@ def test_a_confirmation_the_queue_never_got_leaves_the_run_held(
     assert "could not be queued" in page and "confirm again in a minute" in page
     assert "would remove 8 of the catalog" in page  # the hold's own message stays
     assert "Apply and remove 8 products" in page  # and it can be confirmed again
+
+
+def test_what_changed_lists_products_by_sku_on_every_page(client, member, tenant_a, catalog):
+    run = FeedRunFactory(source__catalog=catalog)
+    # recorded in the order the feed had them, which a seller cannot follow
+    recorded = ["SKU-1-01047", "SKU-1-00103", "SKU-1-01049"]
+    recorded += [f"SKU-1-{n:05d}" for n in range(2000, 1970, -1)]
+    for i, sku in enumerate(recorded):
+        FeedRunChangeFactory(run=run, sku=sku, kind="created" if i % 3 else "updated")
+    client.force_login(member(tenant_a, Role.VIEWER))
+
+    def listed(query: dict) -> list[str]:
+        skus, cursor = [], None
+        while True:
+            page = client.get(
+                url("run_detail", tenant_a, run_id=run.pk),
+                {**query, **({"cursor": cursor} if cursor else {})},
+            ).context["page"]
+            skus += [ch.sku for ch in page.rows]
+            if not (cursor := page.next_cursor):
+                return skus
+
+    assert listed({}) == sorted(recorded)
+    created = [s for i, s in enumerate(recorded) if i % 3]
+    assert listed({"kind": "created"}) == sorted(created)
+
+
+@pytest.mark.parametrize(
+    ("rejected", "warnings", "red", "yellow"),
+    [(0, 0, False, False), (2, 0, True, False), (0, 5, False, True)],
+)
+def test_only_a_count_above_zero_looks_alarming(
+    client, member, tenant_a, catalog, rejected, warnings, red, yellow
+):
+    run = FeedRunFactory(source__catalog=catalog, rejected=rejected, warnings=warnings)
+    client.force_login(member(tenant_a, Role.VIEWER))
+    body = client.get(url("run_detail", tenant_a, run_id=run.pk)).content.decode()
+    rejected_tag = body.split('data-count="rejected"')[0].rsplit("<div", 1)[1]
+    warnings_tag = body.split('data-count="warnings"')[0].rsplit("<div", 1)[1]
+    assert ("text-danger" in rejected_tag) is red
+    assert ("text-warning-emphasis" in warnings_tag) is yellow
+
+
+def test_the_run_page_names_its_number_and_the_id_of_its_address(
+    client, member, tenant_a, tenant_b, catalog
+):
+    FeedRunFactory(source__catalog=catalog)
+    FeedRunFactory(source__catalog__tenant=tenant_b)  # another tenant's run takes an id
+    run = FeedRunFactory(source__catalog=catalog)
+    assert (run.number, run.pk - 1) != (run.pk, run.number)  # #2 at an id that is not 2
+    client.force_login(member(tenant_a, Role.VIEWER))
+    body = client.get(url("run_detail", tenant_a, run_id=run.pk)).content.decode()
+    assert f"Run #{run.number}</h1>" in body
+    note = body.split('id="run-id"', 1)[1].split("</", 1)[0]
+    assert f"id {run.pk}" in note and "address" in note

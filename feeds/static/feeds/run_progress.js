@@ -38,7 +38,10 @@
     }
     Object.keys(p.counts).forEach(function (k) {
       var el = document.querySelector('[data-count="' + k + '"]');
-      if (el) el.textContent = fmt.format(p.counts[k]);
+      if (!el) return;
+      el.textContent = fmt.format(p.counts[k]);
+      // rejected rows and warnings are in colour only when there are some
+      if (el.dataset.alarm) el.classList.toggle(el.dataset.alarm, p.counts[k] > 0);
     });
   }
 
