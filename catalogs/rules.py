@@ -1,5 +1,6 @@
-"""Pure validation of seller edits, of the ids and tracking numbers sellers paste, and of the
-dates of orders and impressions (no ORM): tables of cases test them."""
+"""Pure validation of seller edits, of the ids and tracking numbers sellers paste, of the
+dates of orders and impressions, and of what an image link points at (no ORM): tables of
+cases test them."""
 
 import re
 import unicodedata
@@ -273,3 +274,15 @@ def sales_row_link_errors(
             f"SKU {sku!r}."
         }
     return {}
+
+
+# The path (before any ? or #) ends in an image type: review's rule for an image link
+# (ecr.rules.columns._IMAGE_RE; tests/test_image_links.py holds the two together).
+IMAGE_PATH_RE = re.compile(r"(?i)^[^#?]*\.(?:jpe?g|png|gif|webp|bmp|tiff?)(?:[#?]|$)")
+
+
+def image_link_is_image(link: str) -> bool:
+    """Whether a page may show ``link`` as a picture: an image type, as review requires. A
+    link review refuses (a .pdf, a product page) is not requested: it would fail as an
+    image, or load a whole document, for a tile the seller cannot read anyway."""
+    return bool(IMAGE_PATH_RE.match(link.strip()))

@@ -4,6 +4,8 @@ from urllib.parse import urlsplit
 
 from django import template
 
+from catalogs.rules import image_link_is_image
+
 register = template.Library()
 
 
@@ -17,3 +19,11 @@ def http_url(value: str) -> str:
     except ValueError:
         return ""
     return str(value).strip() if scheme in ("http", "https") else ""
+
+
+@register.filter
+def image_src(value: str) -> str:
+    """The image link if a page may load it as a picture (http(s) and an image type, the
+    review's rule), else an empty string: the page shows a neutral tile instead."""
+    url = http_url(value)
+    return url if url and image_link_is_image(url) else ""

@@ -1,7 +1,8 @@
 """Every page of the app, in a real browser, for each role, plus Django admin for staff and the
 API docs (/api/docs/, /api/redoc/): none may log a console error (CSP violations and failed
 same-origin loads included), throw, load a same-origin resource that fails, or show an empty
-required control (a <select> without options, a required <select> without a real choice).
+required control (a <select> without options, a required <select> without a real choice), or
+lack an icon (the browser then asks for /favicon.ico, a 404 Playwright does not report).
 
 Pages come from the URL resolver (tests/urlwalk.py), so a new page is walked without editing
 this file. Images from feeds point at other hosts; the browser gets a blank image for them
@@ -99,6 +100,11 @@ class Watch:
         violations = self.page.evaluate("window.__cspViolations || []")
         problems += [f"CSP: {v}" for v in violations]
         problems += [f"empty control: {c}" for c in self.page.evaluate(EMPTY_CONTROLS)]
+        icon = self.page.evaluate("document.querySelector('link[rel~=icon]')?.href || null")
+        if icon is None:
+            problems.append("no icon: the browser asks for /favicon.ico")
+        elif icon.startswith(self.origin) and (status := self.page.request.get(icon).status) >= 400:
+            problems.append(f"icon {status} {icon}")
         return problems
 
 
@@ -107,9 +113,11 @@ def report(failures: dict[str, list[str]]) -> str:
 
 
 @pytest.fixture
-def shop(tenant_a, member):
+def shop(tenant_a, member, live_server):
     catalog = CatalogFactory(tenant=tenant_a, name="Main store")
     products = ProductFactory.create_batch(3, catalog=catalog)
+    # a link review flags as not an image, on this server as the demo's are: never requested
+    ProductFactory(catalog=catalog, image_link=f"{live_server.url}/static/demo/spec-sheet.pdf")
     OrderFactory(product=products[0], shipped_at=None, tracking_number="")
     DailyImpressionFactory(product=products[0])
     ProductIssueFactory(product=products[1])
