@@ -215,6 +215,13 @@ def future_time_error(moment: datetime, *, limit: FutureLimit) -> str | None:
     )
 
 
+def ship_by_due(start, *, handling_days: int):
+    """When an order line without a ship-by of its own must ship: its paid (else placed)
+    time plus its catalog's handling time. ``start`` is a datetime or a pandas Series of
+    them (timedelta arithmetic is the same on both)."""
+    return start + timedelta(days=handling_days)
+
+
 # The times of an order line that tell what has happened to it: none can be later than now.
 # Its ship-by is when it is due, ahead of every open order: not checked.
 HAPPENED_TIMES = ("placed_at", "shipped_at", "delivered_at", "cancelled_at")

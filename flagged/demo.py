@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from catalogs.models import Catalog, Order, Product
 from catalogs.order_io import ImpressionRow, OrderRow
+from catalogs.rules import ship_by_due
 from catalogs.services import impressions_upsert, orders_upsert
 
 from .models import FlagState
@@ -29,7 +30,8 @@ PREFIX = "DEMO-"
 # scenario -> how many products get it (in this order, on the first catalog's products)
 SCENARIOS = [
     ("late_dispatch_now", 3),  # ships late from ~3 weeks ago: At risk, then Impacted
-    ("overdue_now", 2),  # stopped shipping 4 days ago: Impacted, fix it in Manage Orders
+    # stopped shipping handling time + 2 days ago: Impacted, fix it in Manage Orders
+    ("overdue_now", 2),
     ("oos_resolved", 3),  # out-of-stock cancellations weeks 1-3, then fixed: Resolved
     ("slightly_late", 2),  # ~3% late dispatch: At risk
     ("high_fee", 2),  # some orders with a shipping fee above 25% of the item: At risk
@@ -45,7 +47,12 @@ IMPRESSION_FACTOR = {
 
 
 def _order_rows(
-    scenario: str, product: Product, rng: random.Random, start: datetime, now: datetime
+    scenario: str,
+    product: Product,
+    rng: random.Random,
+    start: datetime,
+    now: datetime,
+    handling_days: int,
 ) -> list[OrderRow]:
     rows = []
     price = product.price if product.price and product.price > 0 else Decimal("39.90")
@@ -57,7 +64,9 @@ def _order_rows(
             placed = day_start + timedelta(hours=rng.uniform(7, 22))
             if placed > now:
                 continue
-            ship_by = placed + timedelta(days=2)
+            # due as Manage Orders says: placed (the demo's lines are paid at once) plus the
+            # catalog's handling time
+            ship_by = ship_by_due(placed, handling_days=handling_days)
             shipped = placed + timedelta(hours=rng.uniform(6, 40))
             tracking = f"1Z{rng.randint(10**9, 10**10 - 1)}"
             cancelled = None
@@ -68,7 +77,7 @@ def _order_rows(
                 shipped = ship_by + timedelta(hours=rng.uniform(2, 48))
             elif scenario == "slightly_late" and n % 33 == 0:
                 shipped = ship_by + timedelta(hours=5)
-            elif scenario == "overdue_now" and age <= 4:
+            elif scenario == "overdue_now" and age <= handling_days + 2:
                 shipped = None
                 tracking = ""
             elif scenario == "oos_resolved" and 38 <= age <= 55 and rng.random() < 0.2:
@@ -132,7 +141,7 @@ def seed_demo(*, tenants, stdout) -> None:
                     i += 1
         rows: list[OrderRow] = []
         for scenario, product in plan:
-            rows += _order_rows(scenario, product, rng, start, now)
+            rows += _order_rows(scenario, product, rng, start, now, catalog.handling_days)
         orders_upsert(tenant=tenant, catalog=catalog, rows=rows)
         # Replay scoring once per day (at the day's end) and give each day the impressions
         # that the product's status of that day earns.
