@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feeds', '0008_feedrun_confirmed_at'),
+        ('feeds', '0009_stuck_run_minutes_heartbeat'),
     ]
 
     operations = [
