@@ -66,6 +66,18 @@ class ChannelFeedAdmin(admin.ModelAdmin):
 
 @admin.register(ChannelFeedFetch)
 class ChannelFeedFetchAdmin(admin.ModelAdmin):
+    """The log of a feed's fetches: the proof that a channel's schedule runs, read-only so
+    that nobody can fabricate or erase it."""
+
     list_display = ("feed", "at", "status", "bytes", "user_agent")
     list_filter = ("status",)
     raw_id_fields = ("tenant", "feed")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -99,6 +99,8 @@ class ChannelFeedFetch(TenantOwnedModel):
     class Meta:
         indexes = [models.Index(fields=["tenant", "feed", "-at"], name="channelfetch_feed_idx")]
         ordering = ["-at", "-id"]
+        verbose_name = "channel feed fetch"
+        verbose_name_plural = "channel feed fetches"
 
     def __str__(self) -> str:
         return f"{self.feed_id} {self.at:%Y-%m-%d %H:%M} {self.status}"
