@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from .state import share_percent
+from catalog_health.shares import share_percent
 
 GREEN = "#198754"
 RED = "#dc3545"

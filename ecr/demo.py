@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from catalog_health.tenancy.models import AuditEvent
 from catalogs.models import Catalog, Product, ReviewStatus
 
 from . import selectors, services
@@ -141,6 +142,22 @@ def _history(tenant, catalog, *, rng: random.Random, end_ratio: float, falls: bo
             CatalogEcrState.objects.for_tenant(tenant).filter(catalog=catalog).update(
                 changed_at=off_at
             )
+            # The audit entry the evaluation wrote with the event moves with it, or the
+            # members page's Recent activity tells another time and share than the ECR tab.
+            entry = (
+                AuditEvent.objects.for_tenant(tenant)
+                .filter(
+                    action="ecr.disabled",
+                    target_type=catalog._meta.label,
+                    target_id=str(catalog.pk),
+                )
+                .order_by("-created_at")
+                .first()
+            )
+            if entry is not None:
+                AuditEvent.objects.for_tenant(tenant).filter(pk=entry.pk).update(
+                    created_at=off_at, changes={**entry.changes, "ratio": first_below.ratio}
+                )
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ Comparisons are exact (fractions), so 16 of 20 Available is exactly 0.80.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 DEFAULT_DISABLE = Decimal("0.80")
@@ -215,12 +215,3 @@ def products_to_fix(*, available: int, active: int, enable: Decimal) -> int:
     if short <= 0:
         return 0
     return int(-(-short // 1))  # ceiling
-
-
-def share_percent(value: float | Decimal, digits: int = 1) -> Decimal:
-    """A share (0-1) as a percentage rounded *down* to ``digits`` decimals, as pages,
-    charts and emails show shares and thresholds: a ratio just below a threshold (0.7998
-    under 80 %) reads 79.9, never the threshold it missed, and 0.99999 is not 100. Taken
-    from the float's shortest repr, so 0.29 is 29, not the 28.99… of its binary product."""
-    number = Decimal(str(value)) * 100
-    return number.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_FLOOR)

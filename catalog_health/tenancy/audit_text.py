@@ -1,4 +1,4 @@
-"""The members page's activity in words: "Switched ECR off for Main shop (71% Available)"
+"""The members page's activity in words: "ECR switched off for Main shop (71.4% Available)"
 rather than `ecr.disabled`, and what an event's object is now ("Run #1, now Succeeded")
 rather than what it was when the event was written ("Run #1 (Queued)").
 
@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+
+from catalog_health.shares import share_text
 
 from .roles import Role
 
@@ -96,7 +98,7 @@ def _details(action: str, changes: dict[str, Any]) -> str:
         if old:
             return f", who was {_role(old)}"
     if action in ("ecr.disabled", "ecr.enabled") and isinstance(changes.get("ratio"), int | float):
-        return f" ({changes['ratio'] * 100:.0f}% Available)"
+        return f" ({share_text(changes['ratio'])} Available)"
     if action.endswith(".updated") and changes:
         fields = ", ".join(sorted(str(k) for k in changes)[:5])
         more = "…" if len(changes) > 5 else ""

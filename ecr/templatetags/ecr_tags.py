@@ -2,6 +2,7 @@
 
 from django import template
 
+from catalog_health.shares import share_text
 from ecr import selectors, services, state
 from ecr.models import ProductIssue, ReviewSettings
 
@@ -38,10 +39,8 @@ def ecr_banner(context, catalog=None):
 @register.filter
 def pct(value, digits: int = 1) -> str:
     """0.753 -> "75.3%"; thresholds 0.800 -> "80%"; None -> "—". Rounded down
-    (state.share_percent): 0.7998 is 79.9%, not the 80% it missed."""
-    if value is None or value == "":
-        return "—"
-    return f"{state.share_percent(value, int(digits)).normalize():f}%"
+    (catalog_health.shares): 0.7998 is 79.9%, not the 80% it missed."""
+    return share_text(value, int(digits))
 
 
 @register.filter

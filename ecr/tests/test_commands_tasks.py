@@ -91,6 +91,31 @@ def test_demo_seed_is_idempotent(tenant_a, tenant_b):
     assert "already reviewed" in out.getvalue()
 
 
+def test_demo_activity_tells_the_ecr_changes_its_history_shows(tenant_a):
+    """The members page's Recent activity and the ECR tab tell one story: the demo moves its
+    ECR event back to the day the share fell below the threshold, and the audit entry of
+    that change with it (time, share)."""
+    from catalog_health.tenancy.models import AuditEvent
+    from catalogs.demo import seed_demo as catalogs_seed
+    from ecr.demo import seed_demo
+
+    out = io.StringIO()
+    catalogs_seed(tenants=[tenant_a], stdout=out, products_per_catalog=60)
+    seed_demo(tenants=[tenant_a], stdout=out)
+    events = list(EcrEvent.objects.for_tenant(tenant_a).order_by("created_at"))
+    entries = list(
+        AuditEvent.objects.filter(
+            tenant=tenant_a, action__in=("ecr.disabled", "ecr.enabled")
+        ).order_by("created_at")
+    )
+    assert events and len(entries) == len(events)
+    for event, entry in zip(events, entries, strict=True):
+        assert entry.action == ("ecr.enabled" if event.enabled else "ecr.disabled")
+        assert entry.target_id == str(event.catalog_id)
+        assert entry.created_at == event.created_at
+        assert entry.changes["ratio"] == event.ratio
+
+
 def test_admin_threshold_changes_are_audited(client, user_factory, tenant_a):
     from catalog_health.tenancy.models import AuditEvent
 

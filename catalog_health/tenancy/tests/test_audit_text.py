@@ -12,7 +12,21 @@ from catalog_health.tenancy.audit_text import audit_actor_name, audit_sentence, 
             "ecr.disabled",
             "Main shop",
             {"ratio": 0.714},
-            "ECR switched off for Main shop (71% Available)",
+            "ECR switched off for Main shop (71.4% Available)",
+        ),
+        # shares are rounded down to 0.1 %, as every page shows them: 0.658 is 65.8 %, never
+        # "66%", and a share just below a threshold never reads as the threshold
+        (
+            "ecr.disabled",
+            "Outlet",
+            {"ratio": 0.658},
+            "ECR switched off for Outlet (65.8% Available)",
+        ),
+        (
+            "ecr.disabled",
+            "Outlet",
+            {"ratio": 3999 / 5000},
+            "ECR switched off for Outlet (79.9% Available)",
         ),
         (
             "ecr.enabled",
