@@ -225,6 +225,10 @@ DiagnosticsSerializer = inline_serializer(
                 "products": serializers.IntegerField(),
                 "share": serializers.FloatField(allow_null=True),
                 "trend": serializers.IntegerField(allow_null=True),
+                "awaiting_review": serializers.IntegerField(
+                    help_text="Pending products whose last review found this issue; not "
+                    "in products until they are reviewed again"
+                ),
             },
             many=True,
         ),

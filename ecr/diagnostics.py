@@ -57,6 +57,11 @@ class CatalogDiagnostics:
     changed_total: int
     changed_since: datetime | None
 
+    @property
+    def awaiting_review(self) -> bool:
+        """Whether a group shows Pending products apart (its page adds their column)."""
+        return any(g.awaiting_review for g in (*self.error_groups, *self.warning_groups))
+
 
 def catalog_diagnostics(
     *, tenant: Tenant, catalog: Catalog, ecr: CatalogEcrState | None

@@ -386,7 +386,7 @@ class DiagnosticsSnapshot(TenantOwnedModel):
 
     catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
     version = models.CharField(max_length=100)
-    rows = models.JSONField(default=list)  # [{"code", "severity", "n"}]
+    rows = models.JSONField(default=list)  # [{"code", "severity", "n", "pending"}]
     changed = models.JSONField(default=dict)  # {"since", "total", "ids"}; {} = not computed
     computed_at = models.DateTimeField(auto_now=True)
 

@@ -106,18 +106,26 @@ def _active_issues(*, tenant: Tenant, catalog: Catalog) -> QuerySet[ProductIssue
 
 
 def issue_counts_by_code(*, tenant: Tenant, catalog: Catalog) -> dict[str, int]:
-    """Active products per issue code. The issues of the catalog's removed products (few,
-    found by ecr_product_removed_idx) are left out by one hashed NOT IN, not by a lookup
-    of each issue's product."""
+    """Reviewed active products per issue code, as the Diagnostics groups count them. The
+    issues of the catalog's removed products (few, found by ecr_product_removed_idx) are
+    left out by one hashed NOT IN, not by a lookup of each issue's product; those of its
+    Pending products (from their last review: awaiting review, not counted) by an anti-join
+    on the ones ecr_product_ratio_idx finds, which stays a hash join however many wait."""
     removed = (
         Product.objects.for_tenant(tenant)
         .filter(catalog=catalog, removed_at__isnull=False)
         .values("id")
     )
+    pending = (
+        Product.objects.for_tenant(tenant)
+        .active()
+        .filter(catalog=catalog, review_status=ReviewStatus.PENDING, pk=OuterRef("product_id"))
+    )
     pairs = (
         ProductIssue.objects.for_tenant(tenant)
         .filter(catalog=catalog)
         .exclude(product_id__in=removed)
+        .exclude(Exists(pending))
         .order_by()
         .values("code", "product_id")
         .distinct()
@@ -138,9 +146,12 @@ class IssueGroup:
     title: str
     how_to_fix: str
     field: str
-    products: int
+    products: int  # reviewed: Unavailable for an error, Available or not for a warning
     share: float | None
     trend: int | None  # change between the last two feed runs
+    # Pending products that had the issue at their last review (their change may have
+    # fixed it): listed apart until they are reviewed again
+    awaiting_review: int = 0
 
 
 def diagnostics_version(*, tenant: Tenant, catalog: Catalog) -> str:
@@ -192,12 +203,18 @@ def review_counts_current(
 
 
 def issue_group_rows(*, tenant: Tenant, catalog: Catalog) -> list[dict]:
-    """Active products affected per (code, severity): the expensive grouping."""
+    """Active products affected per (code, severity): the expensive grouping. ``n`` counts
+    the reviewed ones; ``pending`` those awaiting review, whose issues are from their last
+    review (a feed run or an edit changed them since, maybe fixing it)."""
+    waiting = Q(product__review_status=ReviewStatus.PENDING)
     return [
-        {"code": r["code"], "severity": r["severity"], "n": r["n"]}
+        {"code": r["code"], "severity": r["severity"], "n": r["n"], "pending": r["pending"]}
         for r in _active_issues(tenant=tenant, catalog=catalog)
         .values("code", "severity")
-        .annotate(n=Count("product_id", distinct=True))
+        .annotate(
+            n=Count("product_id", distinct=True, filter=~waiting),
+            pending=Count("product_id", distinct=True, filter=waiting),
+        )
         .order_by("severity", "-n", "code")
     ]
 
@@ -232,15 +249,31 @@ def issue_summary(
                 products=r["n"],
                 share=(r["n"] / active) if active else None,
                 trend=trend,
+                awaiting_review=r["pending"],
             )
         )
     return groups
 
 
+def _by_review(qs: QuerySet, *, awaiting_review: bool, field: str = "review_status") -> QuerySet:
+    """The products a Diagnostics group counts (reviewed), or with ``awaiting_review`` the
+    Pending ones it shows apart."""
+    pending = Q(**{field: ReviewStatus.PENDING})
+    return qs.filter(pending) if awaiting_review else qs.exclude(pending)
+
+
 def affected_products(
-    *, tenant: Tenant, catalog: Catalog, code: str = "", severity: str = "", q: str = ""
+    *,
+    tenant: Tenant,
+    catalog: Catalog,
+    code: str = "",
+    severity: str = "",
+    q: str = "",
+    awaiting_review: bool = False,
 ) -> QuerySet[Product]:
-    """Active products of a catalog with an issue (of ``code`` / ``severity`` when given)."""
+    """Active reviewed products of a catalog with an issue (of ``code`` / ``severity`` when
+    given), as the Diagnostics groups count them; with ``awaiting_review`` the Pending ones
+    whose last review found it."""
     issues = ProductIssue.objects.for_tenant(tenant).filter(
         catalog=catalog, product_id=OuterRef("pk")
     )
@@ -249,6 +282,7 @@ def affected_products(
     if severity:
         issues = issues.filter(severity=severity)
     qs = Product.objects.for_tenant(tenant).active().filter(catalog=catalog).filter(Exists(issues))
+    qs = _by_review(qs, awaiting_review=awaiting_review)
     q = q.strip()
     if q:
         qs = qs.filter(Q(sku__istartswith=q) | Q(title__icontains=q))
@@ -264,11 +298,19 @@ def affected_products_page(
     q: str,
     cursor: str | None,
     size: int,
+    awaiting_review: bool = False,
 ) -> KeysetPage:
     """One keyset page of affected products with their issues: two queries whatever the
     page size."""
     qs = (
-        affected_products(tenant=tenant, catalog=catalog, code=code, severity=severity, q=q)
+        affected_products(
+            tenant=tenant,
+            catalog=catalog,
+            code=code,
+            severity=severity,
+            q=q,
+            awaiting_review=awaiting_review,
+        )
         .only("id", "sku", "title", "review_status", "catalog_id", "last_changed_at")
         .prefetch_related(
             Prefetch(
@@ -280,9 +322,21 @@ def affected_products_page(
     return keyset_paginate(qs, sort="id", cursor=cursor, page_size=size)
 
 
-def export_rows(*, tenant: Tenant, catalog: Catalog, code: str = "", severity: str = ""):
-    """Rows of the CSV download: one per (product, issue), streamed."""
-    qs = _active_issues(tenant=tenant, catalog=catalog)
+def export_rows(
+    *,
+    tenant: Tenant,
+    catalog: Catalog,
+    code: str = "",
+    severity: str = "",
+    awaiting_review: bool = False,
+):
+    """Rows of the CSV download: one per (product, issue), streamed; the products of the
+    drill-down with the same filters."""
+    qs = _by_review(
+        _active_issues(tenant=tenant, catalog=catalog),
+        awaiting_review=awaiting_review,
+        field="product__review_status",
+    )
     if code:
         qs = qs.filter(code=code)
     if severity:
@@ -322,7 +376,14 @@ def _changed_failing_policy_qs(*, tenant: Tenant, catalog: Catalog, since_at) ->
     policy = ProductIssue.objects.for_tenant(tenant).filter(
         catalog=catalog, product_id=OuterRef("pk"), code__in=POLICY_CODES
     )
-    products = Product.objects.for_tenant(tenant).active().filter(catalog=catalog)
+    # "now failing" is what a review found: a Pending product's issues are from before
+    # its change
+    products = (
+        Product.objects.for_tenant(tenant)
+        .active()
+        .filter(catalog=catalog)
+        .exclude(review_status=ReviewStatus.PENDING)
+    )
     # the sort key's copy of last_changed_at is the indexed one (ProductSortKey)
     return (
         catalog_selectors.with_sort_keys(products, catalog=catalog)

@@ -135,6 +135,7 @@ class CatalogDiagnosticsView(EcrCatalogMixin, TemplateView):
             counts=d.counts,
             error_groups=d.error_groups,
             warning_groups=d.warning_groups,
+            awaiting_review=d.awaiting_review,
             changed=d.changed,
             changed_total=d.changed_total,
             changed_since=d.changed_since,
@@ -149,6 +150,8 @@ def _filters(request) -> dict:
         "code": code if code in rules.RULES else "",
         "severity": severity if severity in rules.SEVERITIES else "",
         "q": request.GET.get("q", "")[:100],
+        # the Pending products a group shows apart, instead of the reviewed ones it counts
+        "awaiting": request.GET.get("awaiting") == "1",
     }
 
 
@@ -174,12 +177,15 @@ class IssueProductsView(EcrCatalogMixin, TemplateView):
             q=f["q"],
             cursor=self.request.GET.get("cursor"),
             size=size,
+            awaiting_review=f["awaiting"],
         )
         query = self.request.GET.copy()
         query.pop("cursor", None)
         export_query = self.request.GET.copy()
         for k in ("cursor", "size", "q"):
             export_query.pop(k, None)
+        reviewed_query = query.copy()
+        reviewed_query.pop("awaiting", None)
         ctx.update(
             catalog=catalog,
             page=page,
@@ -190,6 +196,7 @@ class IssueProductsView(EcrCatalogMixin, TemplateView):
             rule_choices=sorted(rules.RULES.values(), key=lambda r: r.title),
             base_query=query.urlencode(),
             export_query=export_query.urlencode(),
+            reviewed_query=reviewed_query.urlencode(),
         )
         return ctx
 
@@ -213,8 +220,13 @@ class DiagnosticsExportView(EcrCatalogMixin, View):
         catalog = self.get_catalog()
         f = _filters(request)
         rows = selectors.export_rows(
-            tenant=self.tenant, catalog=catalog, code=f["code"], severity=f["severity"]
+            tenant=self.tenant,
+            catalog=catalog,
+            code=f["code"],
+            severity=f["severity"],
+            awaiting_review=f["awaiting"],
         )
         name = slugify(catalog.name) or f"catalog-{catalog.pk}"
         suffix = f"-{f['code']}" if f["code"] else ""
+        suffix += "-awaiting-review" if f["awaiting"] else ""
         return csv_download(f"diagnostics-{name}{suffix}.csv", self.HEADER, rows)
