@@ -156,6 +156,7 @@ class EcrCatalogSerializer(serializers.Serializer):
     disable_threshold = serializers.SerializerMethodField()
     enable_threshold = serializers.SerializerMethodField()
     min_products = serializers.SerializerMethodField()
+    evaluated = serializers.SerializerMethodField()
     evaluated_at = serializers.SerializerMethodField()
 
     def _state(self, obj):
@@ -200,6 +201,15 @@ class EcrCatalogSerializer(serializers.Serializer):
 
     def get_min_products(self, obj) -> int:
         return self._thresholds(obj).min_products
+
+    def get_evaluated(self, obj) -> bool:
+        """Whether the last check compared the share with the thresholds: false before any
+        check and while the catalog has fewer than min_products active products (pages
+        read "Not evaluated")."""
+        s = self._state(obj)
+        if s is None or s.evaluated_at is None:
+            return False
+        return services.ecr_state.evaluates(active=s.active_count, thresholds=self._thresholds(obj))
 
     def get_evaluated_at(self, obj) -> str | None:
         s = self._state(obj)

@@ -16,7 +16,7 @@ from catalog_health.tenancy.models import Tenant
 from catalogs import selectors as catalog_selectors
 from catalogs.models import Catalog, Product, ReviewStatus
 
-from . import charts, rules
+from . import charts, rules, state
 from .models import (
     CatalogEcrState,
     EcrEvent,
@@ -73,6 +73,40 @@ def has_pending(*, tenant: Tenant, catalog: Catalog) -> bool:
 
 def ecr_state_for(*, tenant: Tenant, catalog: Catalog) -> CatalogEcrState | None:
     return CatalogEcrState.objects.for_tenant(tenant).filter(catalog=catalog).first()
+
+
+def ecr_status_shown(
+    *, ecr: CatalogEcrState | None, min_products: int, active_now: int | None = None
+) -> state.StatusShown:
+    """The ECR state a page shows for a catalog (its state row, None before it has one):
+    judged on the active products its last check counted, or before any check on
+    ``active_now``, the page's own count (None: not counted)."""
+    checked = ecr is not None and ecr.evaluated_at is not None
+    return state.status_shown(
+        enabled=True if ecr is None else ecr.enabled,
+        checked=checked,
+        active=ecr.active_count if checked else active_now,
+        min_products=min_products,
+    )
+
+
+def active_counts_unchecked(*, tenant: Tenant, states: dict[int, CatalogEcrState | None]):
+    """Active products of the catalogs never checked (no state row or no evaluation yet),
+    by catalog id: one grouped query, none when every catalog was checked. Such catalogs
+    are new, so few and small."""
+    ids = [cid for cid, ecr in states.items() if ecr is None or ecr.evaluated_at is None]
+    if not ids:
+        return {}
+    counts = dict(
+        Product.objects.for_tenant(tenant)
+        .active()
+        .filter(catalog_id__in=ids)
+        .order_by()
+        .values("catalog_id")
+        .annotate(n=Count("*"))
+        .values_list("catalog_id", "n")
+    )
+    return {cid: counts.get(cid, 0) for cid in ids}
 
 
 def ecr_states(*, tenant: Tenant) -> dict[int, CatalogEcrState]:

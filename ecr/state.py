@@ -173,6 +173,36 @@ def evaluates(*, active: int, thresholds: Thresholds) -> bool:
     return active >= thresholds.min_products
 
 
+@dataclass(frozen=True)
+class StatusShown:
+    """A catalog's ECR state as every page shows it: a badge and the words after it."""
+
+    kind: str  # "enabled" | "disabled" | "not_evaluated"
+    note: str
+
+    @property
+    def label(self) -> str:
+        return {"enabled": "Enabled", "disabled": "Disabled"}.get(self.kind, "Not evaluated")
+
+
+def status_shown(
+    *, enabled: bool, checked: bool, active: int | None, min_products: int
+) -> StatusShown:
+    """What a catalog's ECR state reads. ``active``: the active products the last check
+    counted, or before any check those the page counts now (None when it does not).
+
+    A catalog under the minimum is not evaluated: its share switches ECR neither off nor
+    on, so "Enabled" beside no share would claim a verdict there is none. One whose ECR is
+    off stays off until it has the minimum again, and reads both."""
+    kind = "enabled" if enabled else "disabled"
+    if active is not None and active < min_products:
+        too_few = f"fewer than {min_products} active products"
+        if enabled:
+            return StatusShown("not_evaluated", too_few)
+        return StatusShown(kind, f"not evaluated: {too_few}")
+    return StatusShown(kind, "" if checked else "not checked yet")
+
+
 def fixes_to_enable(*, available: int, active: int, thresholds: Thresholds) -> int | None:
     """How many more products must become Available for ECR to turn back on; None when no
     fix can do it, the catalog having too few active products to be evaluated (a disabled

@@ -53,14 +53,24 @@ class DiagnosticsOverviewView(TenantViewMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         settings = ReviewSettings.current()
+        catalogs = list(selectors.catalog_overview(tenant=self.tenant))
+        unchecked = selectors.active_counts_unchecked(
+            tenant=self.tenant, states={c.pk: getattr(c, "ecr_state", None) for c in catalogs}
+        )
         rows = []
-        for catalog in selectors.catalog_overview(tenant=self.tenant):
+        for catalog in catalogs:
             ecr = getattr(catalog, "ecr_state", None)
+            thresholds = services.thresholds_for(ecr=ecr, settings=settings)
             rows.append(
                 {
                     "catalog": catalog,
                     "ecr": ecr,
-                    "thresholds": services.thresholds_for(ecr=ecr, settings=settings),
+                    "thresholds": thresholds,
+                    "status": selectors.ecr_status_shown(
+                        ecr=ecr,
+                        min_products=thresholds.min_products,
+                        active_now=unchecked.get(catalog.pk),
+                    ),
                 }
             )
         ctx["rows"] = rows
@@ -84,7 +94,11 @@ class CatalogEcrView(EcrCatalogMixin, TemplateView):
         to_fix = services.ecr_state.fixes_to_enable(
             available=ecr.available_count, active=ecr.active_count, thresholds=t
         )
+        unchecked = selectors.active_counts_unchecked(tenant=self.tenant, states={catalog.pk: ecr})
         ctx.update(
+            status=selectors.ecr_status_shown(
+                ecr=ecr, min_products=t.min_products, active_now=unchecked.get(catalog.pk)
+            ),
             events=events,
             lanes=lanes,
             gauge_fig=charts.figure_json(

@@ -3,7 +3,8 @@
 The overview sits above the apps (DESIGN.md, "Layers point one way"): it reads their models
 and selectors, never writes, and no app imports it. Four aggregate queries whatever the
 number of catalogs: catalogs with their review counts and ECR state, sources grouped by
-catalog, flag states grouped by catalog and status, and nothing per row.
+catalog, flag states grouped by catalog and status; the review settings (the minimum of
+products ECR evaluates); and nothing per row.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from django.utils import timezone
 from catalog_health.tenancy.models import Tenant
 from catalogs import selectors as catalog_selectors
 from catalogs.models import Catalog
+from ecr import selectors as ecr_selectors
+from ecr.models import ReviewSettings
+from ecr.state import StatusShown
 from feeds.models import ProductSource
 from flagged.models import FlagState
 from flagged.scoring import FlagStatus
@@ -30,6 +34,7 @@ class CatalogRow:
     available: int
     ecr_enabled: bool | None  # None: never evaluated
     ecr_evaluated_at: datetime | None
+    ecr_status: StatusShown  # as every page shows it ("Not evaluated" under the minimum)
     sources: int
     last_pull_at: datetime | None
     stale: bool
@@ -74,6 +79,7 @@ def overview_rows(*, tenant: Tenant) -> list[CatalogRow]:
         .values("product__catalog_id", "status")
         .annotate(n=Count("id"))
     }
+    review_settings = ReviewSettings.current()
     now = timezone.now()
     limit = timedelta(hours=settings.FEED_STALE_AFTER_HOURS)
     rows = []
@@ -90,6 +96,11 @@ def overview_rows(*, tenant: Tenant) -> list[CatalogRow]:
                 available=c.available_count,
                 ecr_enabled=ecr.enabled if ecr and ecr.evaluated_at else None,
                 ecr_evaluated_at=ecr.evaluated_at if ecr else None,
+                ecr_status=ecr_selectors.ecr_status_shown(
+                    ecr=ecr,
+                    min_products=review_settings.min_products,
+                    active_now=c.product_count,
+                ),
                 sources=src["n"],
                 last_pull_at=src["last"],
                 stale=stale,

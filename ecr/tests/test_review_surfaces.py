@@ -212,3 +212,53 @@ def test_empty_disabled_catalog_banner_names_no_share(client_for, member, tenant
     text = page_text(client.get(url("catalog_diagnostics", tenant_a, catalog_id=catalog.pk)))
     assert "ECR) is disabled" in text
     assert "Only —" not in text and "0 active products" in text
+
+
+def _ecr_cell(text: str, catalog_name: str, pages_text_after: str) -> str:
+    """The words of a page row from the catalog's name to the next column's marker."""
+    row = text[text.index(catalog_name) :]
+    return row[: row.index(pages_text_after)] if pages_text_after in row else row[:200]
+
+
+@pytest.mark.parametrize("checked", [False, True])
+@pytest.mark.parametrize(
+    ("route", "kwargs", "after"),
+    [
+        ("overview:home", {}, "No product source"),  # the next column: its last pull
+        ("ecr:diagnostics", {}, "80% / 90%"),  # the next columns: share, counts, thresholds
+        ("ecr:catalog_ecr", {"catalog": True}, "Available share"),
+    ],
+)
+def test_a_catalog_under_the_minimum_reads_not_evaluated_wherever_ecr_is_shown(
+    client_for, member, tenant_a, checked, route, kwargs, after
+):
+    """An empty catalog is not evaluated (fewer than 20 active products): the overview, the
+    Diagnostics list and its ECR tab say so, not "Enabled" beside a share of "—"; before
+    and after its first check alike."""
+    catalog = CatalogFactory(tenant=tenant_a, name="Empty shop")
+    if checked:
+        services.ecr_evaluate(tenant=tenant_a, catalog=catalog, trigger="manual")
+    client = client_for(member(tenant_a, "viewer"))
+    kw = {"tenant_slug": tenant_a.slug, **({"catalog_id": catalog.pk} if kwargs else {})}
+    text = page_text(client.get(reverse(route, kwargs=kw)))
+    cell = _ecr_cell(text, "Empty shop", after)
+    if route == "ecr:catalog_ecr":
+        cell = text[text.index("Enhanced Catalog Review") :][:400]
+    assert "Not evaluated" in cell and "fewer than 20 active products" in cell
+    assert "Enabled" not in cell
+
+
+@pytest.mark.parametrize(
+    ("products", "evaluated"),
+    [(0, False), (19, False), (20, True)],
+)
+def test_api_says_whether_a_catalog_is_evaluated(
+    api_client_for, member, tenant_a, products, evaluated
+):
+    catalog = CatalogFactory(tenant=tenant_a)
+    PendingProductFactory.create_batch(products, catalog=catalog, tenant=tenant_a)
+    services.review_after_feed_run(tenant=tenant_a, catalog=catalog)
+    api = api_client_for(member(tenant_a, "viewer"), tenant_a)
+    body = api.get(f"/api/v1/ecr/catalogs/{catalog.pk}/").json()
+    assert body["evaluated"] is evaluated
+    assert body["min_products"] == 20

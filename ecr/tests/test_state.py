@@ -107,3 +107,33 @@ def test_products_to_fix(available, active, enable, need):
 )
 def test_fixes_to_enable(available, active, need):
     assert state.fixes_to_enable(available=available, active=active, thresholds=T) == need
+
+
+@pytest.mark.parametrize(
+    ("enabled", "checked", "active", "kind", "note"),
+    [
+        (True, True, 1500, "enabled", ""),
+        (False, True, 1500, "disabled", ""),
+        (True, True, 20, "enabled", ""),  # the minimum itself is evaluated
+        # under the minimum the share decides nothing: say so, not "Enabled" beside no share
+        (True, True, 0, "not_evaluated", "fewer than 20 active products"),
+        (True, True, 19, "not_evaluated", "fewer than 20 active products"),
+        # off, and stays off until it has the minimum again: both are said
+        (False, True, 12, "disabled", "not evaluated: fewer than 20 active products"),
+        # never checked: what the page counts now, when it has it
+        (True, False, 0, "not_evaluated", "fewer than 20 active products"),
+        (True, False, 500, "enabled", "not checked yet"),
+        (True, False, None, "enabled", "not checked yet"),
+    ],
+)
+def test_status_shown(enabled, checked, active, kind, note):
+    shown = state.status_shown(enabled=enabled, checked=checked, active=active, min_products=20)
+    assert (shown.kind, shown.note) == (kind, note)
+    assert (
+        shown.label
+        == {
+            "enabled": "Enabled",
+            "disabled": "Disabled",
+            "not_evaluated": "Not evaluated",
+        }[kind]
+    )
