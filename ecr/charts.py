@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from catalog_health.shares import share_percent
+from catalog_health.shares import share_percent, share_text
 
 GREEN = "#198754"
 RED = "#dc3545"
@@ -22,6 +22,11 @@ AMBER = "#b8860b"
 GREY = "#6c757d"
 # A history shorter than this is padded to it, so the axis reads in dates, not milliseconds.
 MIN_X_SPAN = timedelta(days=2)
+# Room after the last sample (or now) on such an axis, so its marker is not cut in half.
+X_PAD = MIN_X_SPAN / 24
+# Up to this many samples each gets a marker one can see (a first evaluation is one dot with
+# no line through it); more draw a line with small markers.
+FEW_SAMPLES = 12
 
 
 @dataclass(frozen=True)
@@ -62,17 +67,35 @@ def ratio_figure(
     *,
     disable: float,
     enable: float,
+    now: datetime | None = None,
+    tz: tzinfo = UTC,
 ) -> go.Figure:
-    """Availability ratio over time with both thresholds and the ECR events marked."""
+    """Availability ratio over time with both thresholds and the ECR events marked, at the
+    wall-clock times of ``tz`` (the tenant's time zone, as the ECR history table shows
+    them). ``now`` ends the axis of a short history (default: the current time)."""
+    # Plotly.js ignores a time's UTC offset and draws its wall clock: give it local times.
+    now = _wall_clock(now or datetime.now(UTC), tz)
+    points = [RatioPoint(_wall_clock(p.at, tz), p.ratio) for p in points]
+    events = [EventPoint(_wall_clock(e.at, tz), e.enabled, e.ratio) for e in events]
+    few = len(points) <= FEW_SAMPLES
+    shares = [float(share_percent(p.ratio)) for p in points]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
             x=[p.at for p in points],
-            y=[float(share_percent(p.ratio)) for p in points],
+            y=shares,
             name="Available share",
-            mode="lines+markers",
+            mode="lines+markers+text",
             line={"color": "#0d6efd", "width": 2},
-            marker={"size": 4},
+            marker={"size": 9, "line": {"width": 1, "color": "#fff"}} if few else {"size": 4},
+            # the latest share in words beside its marker (left: it is at the axis's end)
+            text=[""] * (len(points) - 1) + [f"{share_text(points[-1].ratio)} "] if points else [],
+            textposition="middle left",
+            textfont={"color": "#0d6efd"},
+            # a share of 100 % sits on the plot's top edge: draw its marker whole
+            cliponaxis=False,
+            # named in the legend even alone, so a lone first sample says what it is
+            showlegend=True,
             hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.1f}%<extra></extra>",
         )
     )
@@ -112,7 +135,7 @@ def ratio_figure(
         margin={"l": 50, "r": 20, "t": 30, "b": 40},
         height=340,
         yaxis={"title": "Available products (%)", "range": [0, 101], "ticksuffix": "%"},
-        xaxis=_date_axis([p.at for p in points] + [e.at for e in events]),
+        xaxis=_date_axis([p.at for p in points] + [e.at for e in events], now=now),
         legend=LEGEND_AT_FOOT,
         template="plotly_white",
     )
@@ -123,19 +146,23 @@ def ratio_figure(
     return fig
 
 
-def _date_axis(times: Sequence[datetime]) -> dict:
-    """A date x-axis; with one instant or none, a span of days around it (or ending now)
-    instead of Plotly's autorange over a single point, which labels milliseconds."""
+def _date_axis(times: Sequence[datetime], *, now: datetime) -> dict:
+    """A date x-axis; with a short history (one instant, or none), the days up to now
+    instead of Plotly's autorange over a single point, which labels milliseconds: no span
+    of future around the samples, which only ever come from the past."""
     axis: dict = {"title": None, "type": "date", "tickformat": "%b %d"}
     if not times:
-        end = datetime.now().astimezone()
-        return {**axis, "range": [end - timedelta(days=30), end]}
+        return {**axis, "range": [now - timedelta(days=30), now]}
     first, last = min(times), max(times)
     if last - first < MIN_X_SPAN:
-        middle = first + (last - first) / 2
-        axis["range"] = [middle - MIN_X_SPAN / 2, middle + MIN_X_SPAN / 2]
+        end = max(last, now) + X_PAD
+        axis["range"] = [min(first - X_PAD, end - MIN_X_SPAN), end]
         axis["tickformat"] = "%b %d, %H:%M"
     return axis
+
+
+def _wall_clock(moment: datetime, tz: tzinfo) -> datetime:
+    return moment.astimezone(tz).replace(tzinfo=None)
 
 
 def gauge_figure(ratio: float | None, *, disable: float, enable: float) -> go.Figure:

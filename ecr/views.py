@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.text import slugify
 from django.views import View
 from django.views.generic import TemplateView
@@ -110,6 +113,8 @@ class CatalogEcrView(EcrCatalogMixin, TemplateView):
                     [charts.EventPoint(e.created_at, e.enabled, e.ratio) for e in events],
                     disable=float(t.disable),
                     enable=float(t.enable),
+                    now=timezone.now(),
+                    tz=ZoneInfo(self.tenant.time_zone),  # the times the history table shows
                 )
             ),
             lanes_fig=charts.figure_json(charts.review_time_figure(lanes)),
