@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -228,3 +229,25 @@ def test_banner_counts_products_waiting_in_the_queue(
     )
     assert "<strong>6</strong> wait for review" in html
     assert "ECR turns back on once at least 4 more are Available" in html
+
+
+@pytest.mark.parametrize(
+    ("name", "active"),
+    [
+        # the ECR tab is one of the catalog's pages (Products / Catalogs / its name)
+        ("catalog_ecr", ["Catalogs"]),
+        # what the Diagnostics menu leads to: its list, each catalog's Diagnostics and the
+        # products of a group
+        ("catalog_diagnostics", ["Diagnostics"]),
+        ("issue_products", ["Diagnostics"]),
+    ],
+)
+def test_top_menu_highlights_the_section_of_the_page(
+    client_for, member, tenant_a, disabled_catalog, name, active
+):
+    html = client_for(member(tenant_a, "viewer")).get(
+        url(name, tenant_a, catalog_id=disabled_catalog.pk)
+    )
+    menu = html.content.decode().split('id="main-menu"', 1)[1].split('id="tenant-switcher"')[0]
+    highlighted = re.findall(r'class="nav-link active"[^>]*>(?:<i[^>]*></i> )?([^<]+)</a>', menu)
+    assert highlighted == active
