@@ -90,6 +90,10 @@ class ReviewSettingsAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return not ReviewSettings.objects.exists()
 
+    def has_delete_permission(self, request, obj=None):
+        # the one row of thresholds: deleting it would bring the defaults back unnoticed
+        return False
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         _audit_change(request, obj, form, tenant=None, action="ecr.settings_changed")
@@ -209,6 +213,9 @@ class EcrEventAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(ReviewBatch)
 class ReviewBatchAdmin(admin.ModelAdmin):
@@ -220,6 +227,9 @@ class ReviewBatchAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -236,4 +246,7 @@ class ProductIssueAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -271,6 +271,7 @@ class EcrEvent(TenantOwnedModel):
             models.Index(fields=["tenant", "catalog", "-created_at"], name="ecrevent_catalog_idx")
         ]
         ordering = ["-created_at", "-id"]
+        verbose_name = "ECR event"
 
     def __str__(self) -> str:
         return f"ECR {'on' if self.enabled else 'off'} for {self.catalog_id} at {self.ratio}"
@@ -368,6 +369,7 @@ class ReviewBatch(TenantOwnedModel):
             # The latest batch of a catalog (part of selectors.diagnostics_version).
             models.Index(fields=["tenant", "catalog", "id"], name="batch_catalog_id_idx"),
         ]
+        verbose_name_plural = "review batches"
         ordering = ["-finished_at", "-id"]
 
     def __str__(self) -> str:
