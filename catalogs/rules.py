@@ -283,9 +283,10 @@ def sales_row_link_errors(
     return {}
 
 
-# The path (before any ? or #) ends in an image type: review's rule for an image link
-# (ecr.rules.columns._IMAGE_RE; tests/test_image_links.py holds the two together).
-IMAGE_PATH_RE = re.compile(r"(?i)^[^#?]*\.(?:jpe?g|png|gif|webp|bmp|tiff?)(?:[#?]|$)")
+# The path (before any ? or #) ends in an image type: the rule for an image link, which
+# review applies to whole columns in RE2 (ecr.rules.columns) and pages to one link.
+IMAGE_PATH_PATTERN = r"(?i)^[^#?]*\.(?:jpe?g|png|gif|webp|bmp|tiff?)(?:[#?]|$)"
+IMAGE_PATH_RE = re.compile(IMAGE_PATH_PATTERN)
 
 
 def image_link_is_image(link: str) -> bool:

@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from catalogs.rules import IMAGE_PATH_PATTERN
+
 # Word characters: Python's \w and the combining marks, which belong to the letter before
 # them (an accent not composed with its letter, the vowel signs of Indic scripts): cutting a
 # word at one would make fragments that match short terms.
@@ -54,7 +56,7 @@ _HTTP_URL_RE = r"(?i)^https?://" + _AFTER_SCHEME
 _SCHEME_RE = r"^[a-zA-Z][a-zA-Z0-9+.-]*:"
 _HTTP_RE = r"(?i)^https?:"
 # The path (before any ? or #) ends in an image type.
-_IMAGE_RE = r"(?i)^[^#?]*\.(?:jpe?g|png|gif|webp|bmp|tiff?)(?:[#?]|$)"
+_IMAGE_RE = IMAGE_PATH_PATTERN  # (the pages' rule too: one rule for an image link)
 # Emoji and pictographic symbols (incl. flags, variation selector 16 and ZWJ).
 EMOJI_RE = (
     r"[\x{1f000}-\x{1faff}\x{2600}-\x{27bf}\x{2b00}-\x{2bff}"
