@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -193,10 +195,11 @@ class OrderViewSet(TenantScopedReadOnlyViewSet):
     def bulk(self, request, *args, **kwargs):
         """Insert or update up to 10,000 order lines of one catalog; idempotent on
         (order_id, sku) within the catalog (another catalog's line of the same order id and
-        sku is another line)."""
-        return _bulk(
-            self, request, parse=order_row_parse, upsert=services.orders_upsert, key="orders"
-        )
+        sku is another line). Times are ISO 8601: one without an offset is a wall-clock time
+        in the tenant's time zone, and a ship_by day alone is due by its end there."""
+        # times without an offset are the tenant's wall-clock times, as in its files
+        parse = partial(order_row_parse, tz=self.tenant.time_zone)
+        return _bulk(self, request, parse=parse, upsert=services.orders_upsert, key="orders")
 
 
 @extend_schema_view(list=extend_schema(parameters=[SKU_PARAM, CATALOG_PARAM]))

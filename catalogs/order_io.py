@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from .rules import (
     FutureLimit,
@@ -136,10 +138,18 @@ class ImpressionRow:
 class _Row:
     """Collects errors while reading one row's fields."""
 
-    def __init__(self, line: int, data: Mapping[str, object], *, decimal_comma: bool = False):
+    def __init__(
+        self,
+        line: int,
+        data: Mapping[str, object],
+        *,
+        decimal_comma: bool = False,
+        tz: str = "UTC",
+    ):
         self.line = line
         self.data = data
         self.decimal_comma = decimal_comma
+        self.tz = tz
         self.errors: list[RowError] = []
 
     def err(self, column: str, message: str) -> None:
@@ -209,16 +219,16 @@ class _Row:
             if required:
                 self.err(column, "is required (ISO 8601, e.g. 2026-03-01T14:30:00Z)")
             return None
-        parsed = parse_datetime(value)
+        parsed = parse_datetime(value, tz=self.tz, day_end=day_end)
         if parsed is None:
             self.err(column, f"is not an ISO 8601 time (got {value[:40]!r})")
-        elif day_end and TIME_OF_DAY not in value:
-            parsed = datetime.combine(parsed.date(), DAY_END, tzinfo=parsed.tzinfo)
         return parsed
 
 
-def parse_datetime(value: str) -> datetime | None:
-    """ISO 8601 date-time; a date alone means midnight; no zone means UTC."""
+def parse_datetime(value: str, *, tz: str, day_end: bool = False) -> datetime | None:
+    """ISO 8601 date-time; one without an offset is a wall-clock time in tz (wall_time), as
+    in every export. A date alone is its first second, or with day_end (a deadline: a
+    ship-by day) its last (DAY_END)."""
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
@@ -226,11 +236,36 @@ def parse_datetime(value: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
+    if day_end and TIME_OF_DAY not in text:
+        moment = datetime.combine(moment.date(), DAY_END, tzinfo=moment.tzinfo)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+        moment = wall_time(moment, tz)
     if not 1970 <= moment.year <= 2999:
         return None
     return moment
+
+
+def wall_time(naive: datetime, tz: str) -> datetime:
+    """A wall-clock time in tz -> that instant (UTC). One the clocks go through twice (set back) is
+    the later, standard time; one they skip (set forward) moves forward to the first that
+    exists, when they changed: the rule the exports' times are read by, vectorised there
+    (order_formats.values._localize; tested to agree)."""
+    zone = ZoneInfo(tz)
+    later = naive.replace(tzinfo=zone, fold=1)
+    if later.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive:
+        return later.astimezone(UTC)
+    # skipped: the change lies between the instants the offsets after and before it give
+    # (clocks change on a whole second)
+    before = math.floor(later.timestamp())
+    changed = math.ceil(naive.replace(tzinfo=zone, fold=0).timestamp())
+    offset = datetime.fromtimestamp(changed, zone).utcoffset()
+    while changed - before > 1:
+        middle = (before + changed) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == offset:
+            changed = middle
+        else:
+            before = middle
+    return datetime.fromtimestamp(changed, UTC)
 
 
 def limit_or_now(limit: FutureLimit | None, time_zone: str = "UTC") -> FutureLimit:
@@ -243,13 +278,15 @@ def order_row_parse(
     line: int,
     data: Mapping[str, object],
     *,
+    tz: str,
     decimal_comma: bool = False,
     limit: FutureLimit | None = None,
 ) -> OrderRow | list[RowError]:
-    """One order line, or the list of what is wrong with it; decimal_comma: its file writes
-    amounts with a decimal comma (amounts_decimal_comma); limit: how late it may be placed,
-    shipped, delivered or cancelled (catalogs.rules)."""
-    row = _Row(line, data, decimal_comma=decimal_comma)
+    """One order line, or the list of what is wrong with it; tz: the tenant's time zone,
+    which times without an offset are in; decimal_comma: its file writes amounts with a
+    decimal comma (amounts_decimal_comma); limit: how late it may be placed, shipped,
+    delivered or cancelled (catalogs.rules)."""
+    row = _Row(line, data, decimal_comma=decimal_comma, tz=tz)
     order_id = row.text("order_id", required=True)
     sku = row.text("sku", required=True)
     quantity = row.integer("quantity", default=1)
@@ -268,7 +305,7 @@ def order_row_parse(
         "delivered_at": delivered_at,
         "cancelled_at": cancelled_at,
     }
-    for name, error in future_times_errors(happened, limit=limit_or_now(limit)).items():
+    for name, error in future_times_errors(happened, limit=limit_or_now(limit, tz)).items():
         row.err(name, error)
     cancel_reason = row.raw("cancel_reason").lower()
     # a record without the field (or null: an API line) does not say: unknown
@@ -437,13 +474,17 @@ def amounts_decimal_comma(amounts: Iterable[AmountSeen]) -> bool | None:
 
 
 def orders_parse(
-    records: Iterable[tuple[int, Mapping[str, object]]], *, limit: FutureLimit | None = None
+    records: Iterable[tuple[int, Mapping[str, object]]],
+    *,
+    tz: str,
+    limit: FutureLimit | None = None,
 ) -> ParseResult:
-    """Parse order records; a repeated (order_id, sku) keeps the last one. Whether a comma
-    is the decimal mark is decided once for all the amounts (a spreadsheet in a European
-    locale writes 1.234,50), as for the exports; FileError when they mix both."""
+    """Parse order records, times without an offset in tz (the tenant's time zone); a
+    repeated (order_id, sku) keeps the last one. Whether a comma is the decimal mark is
+    decided once for all the amounts (a spreadsheet in a European locale writes 1.234,50),
+    as for the exports; FileError when they mix both."""
     records = list(records)
-    limit = limit_or_now(limit)
+    limit = limit_or_now(limit, tz)
     decimal_comma = amounts_decimal_comma(
         AmountSeen(str(record.get(column) or ""), line, column)
         for line, record in records
@@ -451,7 +492,9 @@ def orders_parse(
     )
     rows, errors = [], []
     for line, record in records:
-        parsed = order_row_parse(line, record, decimal_comma=bool(decimal_comma), limit=limit)
+        parsed = order_row_parse(
+            line, record, tz=tz, decimal_comma=bool(decimal_comma), limit=limit
+        )
         if isinstance(parsed, list):
             errors.extend(parsed)
         else:

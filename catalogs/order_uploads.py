@@ -342,7 +342,8 @@ def _preview_depends_on(*, tenant: Tenant, catalog: Catalog, kind: str, date_ord
         .aggregate(n=Count("pk"), changed=Max("updated_at"))
     )
     return {
-        # what the summary holds: a preview kept before it held `importable` is read again
+        # what the summary holds and how the file is read: a preview kept before either
+        # changed (before it held `importable`, or read other times) is read again
         "summary": PREVIEW_SUMMARY_VERSION,
         "date_order": date_order,
         "tenant": [tenant.date_order, tenant.time_zone],
@@ -355,7 +356,7 @@ def _preview_depends_on(*, tenant: Tenant, catalog: Catalog, kind: str, date_ord
 
 
 PREVIEW_ERRORS_KEPT = 200
-PREVIEW_SUMMARY_VERSION = 3
+PREVIEW_SUMMARY_VERSION = 4
 
 
 def order_upload_preview(*, tenant: Tenant, upload: OrderUpload, date_order: str = "") -> dict:

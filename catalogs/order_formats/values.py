@@ -412,6 +412,8 @@ def _strict_slash_times(text: pd.Series, date_order: str) -> pd.Series:
 
 
 def _localize(naive: pd.Series, tz: str) -> pd.Series:
+    """Wall-clock times in tz -> UTC: order_io.wall_time, the app's CSV's and the API's rule,
+    for a column."""
     naive = naive.astype("datetime64[us]")
     # a wall time that happens twice (clocks back) is read as the later, standard time; one
     # that never happens (clocks forward) moves forward

@@ -146,7 +146,7 @@ def _api_line(**changes) -> dict:
 def test_an_api_or_csv_line(column, typed, stored, named):
     if column == "sku" and "longer than 64" in named:
         stored = typed  # a SKU may have 100 characters
-    parsed = order_row_parse(2, _api_line(**{column: typed}))
+    parsed = order_row_parse(2, _api_line(**{column: typed}), tz="UTC")
     if stored is None:
         assert isinstance(parsed, list)
         assert [e.column for e in parsed] == [column]
@@ -158,7 +158,7 @@ def test_an_api_or_csv_line(column, typed, stored, named):
 
 @pytest.mark.parametrize("typed", [n[1] for n in NOTHING], ids=[n[0] for n in NOTHING])
 def test_an_id_that_cleans_to_nothing_is_missing(typed):
-    parsed = order_row_parse(2, _api_line(sku=typed))
+    parsed = order_row_parse(2, _api_line(sku=typed), tz="UTC")
     assert [(e.column, e.message) for e in parsed] == [("sku", "is required")]
 
 

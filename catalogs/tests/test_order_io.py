@@ -41,7 +41,7 @@ GOOD = {
 
 
 def test_good_order():
-    row = order_row_parse(2, GOOD)
+    row = order_row_parse(2, GOOD, tz="UTC")
     assert isinstance(row, OrderRow)
     assert row.quantity == 2
     assert row.item_price == Decimal("19.90")
@@ -86,7 +86,7 @@ def test_good_order():
     ],
 )
 def test_bad_order(changes, column, fragment):
-    errors = order_row_parse(7, {**GOOD, **changes})
+    errors = order_row_parse(7, {**GOOD, **changes}, tz="UTC")
     assert isinstance(errors, list)
     assert any(e.column == column and fragment in e.message and e.line == 7 for e in errors), errors
     assert str(errors[0]).startswith("line 7, ")
@@ -108,7 +108,47 @@ def test_bad_order(changes, column, fragment):
     ],
 )
 def test_parse_datetime(text, expected):
-    assert parse_datetime(text) == expected
+    assert parse_datetime(text, tz="UTC") == expected
+
+
+NEW_YORK = "America/New_York"
+
+# A time without an offset is a wall-clock time in the tenant's time zone, as in every export
+# (order_formats.values.parse_times), daylight saving days included: a time the clocks skip
+# (8 March 2026, 02:00 -> 03:00) moves forward to 03:00, one they go through twice
+# (1 November 2026, 01:00 -> 00:00 again) is the later, standard one
+WALL_TIMES = [
+    ("2026-12-06T10:00:00", NEW_YORK, datetime(2026, 12, 6, 15, tzinfo=UTC)),
+    ("2026-12-06 10:00", NEW_YORK, datetime(2026, 12, 6, 15, tzinfo=UTC)),
+    ("2026-07-06T10:00:00", NEW_YORK, datetime(2026, 7, 6, 14, tzinfo=UTC)),
+    ("2026-12-06", NEW_YORK, datetime(2026, 12, 6, 5, tzinfo=UTC)),
+    ("2026-03-08T02:30:00", NEW_YORK, datetime(2026, 3, 8, 7, tzinfo=UTC)),
+    ("2026-11-01T01:30:00", NEW_YORK, datetime(2026, 11, 1, 6, 30, tzinfo=UTC)),
+    ("2026-03-29T02:30:00", "Europe/Paris", datetime(2026, 3, 29, 1, tzinfo=UTC)),
+    ("2026-10-25T02:30:00", "Europe/Paris", datetime(2026, 10, 25, 1, 30, tzinfo=UTC)),
+    ("2026-12-06T10:00:00", "America/Sao_Paulo", datetime(2026, 12, 6, 13, tzinfo=UTC)),
+    # an offset given is kept
+    ("2026-12-06T10:00:00Z", NEW_YORK, datetime(2026, 12, 6, 10, tzinfo=UTC)),
+    ("2026-12-06T10:00:00+01:00", NEW_YORK, datetime(2026, 12, 6, 9, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(("text", "tz", "expected"), WALL_TIMES)
+def test_the_apps_times_without_an_offset_are_in_the_tenants_time_zone(text, tz, expected):
+    assert parse_datetime(text, tz=tz) == expected
+    row = order_row_parse(2, {**GOOD, "placed_at": text, "ship_by": "2026-12-31T23:00:00Z"}, tz=tz)
+    assert isinstance(row, OrderRow) and row.placed_at == expected
+
+
+@pytest.mark.parametrize(("text", "tz", "expected"), WALL_TIMES)
+def test_the_apps_times_read_as_the_exports_times(text, tz, expected):
+    """One rule for a time without an offset: the exports' reader gives the same instant."""
+    import pandas as pd
+
+    from catalogs.order_formats.values import parse_times
+
+    exports = parse_times(pd.Series([text], dtype="str"), date_order="dmy", tz=tz)
+    assert exports["at"].iloc[0].to_pydatetime() == parse_datetime(text, tz=tz) == expected
 
 
 @pytest.mark.parametrize(
@@ -134,7 +174,7 @@ def test_csv_file_with_good_and_bad_rows_and_duplicates():
     later = good.replace(",2,", ",3,", 1)
     bad = good.replace("SKU-1", "", 1)
     text = "\ufeff" + "\n".join([header, good, bad, "", later]) + "\n"
-    result = orders_parse(csv_records(text.encode(), ORDER_COLUMNS))
+    result = orders_parse(csv_records(text.encode(), ORDER_COLUMNS), tz="UTC")
     assert len(result.rows) == 1 and result.rows[0].quantity == 3  # last one wins
     assert [(e.line, e.column) for e in result.errors] == [(3, "sku")]
 
@@ -160,7 +200,7 @@ def test_the_apps_csv_reads_its_amounts_by_the_files_decimal_mark(prices, expect
         )
         for n, price in enumerate(prices)
     ]
-    result = orders_parse(csv_records("\n".join([header, *lines]) + "\n", ORDER_COLUMNS))
+    result = orders_parse(csv_records("\n".join([header, *lines]) + "\n", ORDER_COLUMNS), tz="UTC")
     assert not result.errors
     assert [r.item_price for r in result.rows] == expected
 
@@ -168,14 +208,18 @@ def test_the_apps_csv_reads_its_amounts_by_the_files_decimal_mark(prices, expect
 @pytest.mark.parametrize(
     ("ship_by", "due"),
     [
-        # a day: due by its end (a time without an offset is UTC here)
-        ("2026-03-03", datetime(2026, 3, 3, 23, 59, 59, tzinfo=UTC)),
+        # a day: due by its end, 23:59:59 in the tenant's time zone (New York: UTC-5)
+        ("2026-03-03", datetime(2026, 3, 4, 4, 59, 59, tzinfo=UTC)),
+        # also on the days daylight saving time makes 23 and 25 hours long
+        ("2026-03-08", datetime(2026, 3, 9, 3, 59, 59, tzinfo=UTC)),
+        ("2026-11-01", datetime(2026, 11, 2, 4, 59, 59, tzinfo=UTC)),
+        ("2026-03-03T10:00:00", datetime(2026, 3, 3, 15, tzinfo=UTC)),
         ("2026-03-03T10:00:00Z", datetime(2026, 3, 3, 10, tzinfo=UTC)),
         ("2026-03-03T00:00:00-03:00", datetime(2026, 3, 3, 3, tzinfo=UTC)),
     ],
 )
 def test_a_ship_by_day_of_the_apps_csv_is_due_at_its_end(ship_by, due):
-    row = order_row_parse(2, {**GOOD, "ship_by": ship_by})
+    row = order_row_parse(2, {**GOOD, "ship_by": ship_by}, tz=NEW_YORK)
     assert isinstance(row, OrderRow) and row.ship_by == due
 
 
@@ -186,7 +230,7 @@ def test_the_apps_csv_mixing_decimal_commas_and_points_is_refused():
         for n, price in enumerate(['"19,90"', "19.90"])
     ]
     with pytest.raises(FileError, match="mixes decimal commas and decimal points") as refused:
-        orders_parse(csv_records("\n".join([header, *lines]) + "\n", ORDER_COLUMNS))
+        orders_parse(csv_records("\n".join([header, *lines]) + "\n", ORDER_COLUMNS), tz="UTC")
     # the first amount of each mark: line 2's price, and its own shipping fee (4.5)
     assert "'19,90' (line 2, item_price) has a decimal comma" in str(refused.value)
     assert "'4.5' (line 2, shipping_fee) a decimal point" in str(refused.value)
@@ -221,7 +265,7 @@ def test_csv_row_cap():
 
 @given(st.dictionaries(st.sampled_from(ORDER_COLUMNS), st.text(max_size=40), max_size=12))
 def test_order_parser_never_crashes(record):
-    parsed = order_row_parse(2, record)
+    parsed = order_row_parse(2, record, tz="UTC")
     assert isinstance(parsed, OrderRow) or (parsed and all(e.message for e in parsed))
 
 

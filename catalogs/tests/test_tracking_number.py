@@ -117,7 +117,7 @@ def _api_line(tracking: str) -> dict:
 
 @pytest.mark.parametrize(("typed", "stored", "named"), [e[1:] for e in ENTRIES], ids=ENTRY_IDS)
 def test_an_api_or_csv_line(typed, stored, named):
-    parsed = order_row_parse(2, _api_line(typed))
+    parsed = order_row_parse(2, _api_line(typed), tz="UTC")
     if stored is None:
         assert isinstance(parsed, list)
         assert [e.column for e in parsed] == ["tracking_number"]

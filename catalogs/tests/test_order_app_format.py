@@ -1,0 +1,110 @@
+"""The app's own order CSV read as its upload preview says: times without an offset in the
+tenant's time zone, as in every export; the API's bulk upsert, which shares its parser,
+likewise."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog_health.tenancy.roles import Role
+from catalogs.models import Order
+from catalogs.order_io import ORDER_COLUMNS
+
+pytestmark = pytest.mark.django_db
+
+NEW_YORK = "America/New_York"
+LATER = timezone.now().year + 1  # a typo in the year, whenever the tests run
+
+
+@pytest.fixture
+def catalog(tenant_a, catalog):
+    tenant_a.time_zone = NEW_YORK
+    tenant_a.save(update_fields=["time_zone"])
+    return catalog
+
+
+def app_csv(*lines: dict[str, str]) -> bytes:
+    """The app's CSV of lines given by their cells (the others empty)."""
+    rows = [",".join(line.get(c, "") for c in ORDER_COLUMNS) for line in lines]
+    return ("\n".join([",".join(ORDER_COLUMNS), *rows]) + "\n").encode()
+
+
+def line(**cells: str) -> dict[str, str]:
+    return {"order_id": "A-1", "sku": "SKU-1", "quantity": "1", "item_price": "10.00"} | cells
+
+
+def _preview(client, catalog, data: bytes):
+    url = reverse(
+        "catalogs:catalog_upload",
+        kwargs={"tenant_slug": catalog.tenant.slug, "catalog_id": catalog.pk},
+    )
+    page = client.post(
+        url, {"kind": "orders", "file": SimpleUploadedFile("orders.csv", data)}, follow=True
+    )
+    return page, page.context["preview"]
+
+
+def _cells(preview) -> list[dict[str, str]]:
+    labels = ["line", "order_id", "sku", "quantity", "item_price", "shipping_fee"]
+    labels += ["placed_at", "ship_by", "shipped_at", "delivered_at", "cancelled_at"]
+    return [dict(zip(labels, row, strict=False)) for row in preview["rows"]]
+
+
+def test_the_preview_reads_times_without_an_offset_in_the_tenants_time_zone(
+    client, member, tenant_a, catalog
+):
+    client.force_login(member(tenant_a, Role.SELLER))
+    data = app_csv(
+        line(placed_at="2026-12-06T10:00:00", ship_by="2026-12-08"),
+        line(order_id="A-2", placed_at=f"{LATER}-03-14T21:05:00", ship_by=f"{LATER}-03-20"),
+    )
+
+    page, preview = _preview(client, catalog, data)
+
+    [first] = _cells(preview)
+    assert (first["placed_at"], first["ship_by"]) == ("2026-12-06 10:00", "2026-12-08 23:59")
+    [error] = preview["errors"]
+    assert (error["line"], error["column"]) == (3, "placed_at")
+    assert error["message"].startswith(f"{LATER}-03-14 21:05 is in the future")
+    client.post(page.request["PATH_INFO"], {"date_order": ""})
+    stored = Order.objects.for_tenant(tenant_a).get()
+    assert stored.placed_at == datetime(2026, 12, 6, 15, tzinfo=UTC)
+    assert stored.ship_by == datetime(2026, 12, 9, 4, 59, 59, tzinfo=UTC)
+
+
+def test_import_orders_reads_the_apps_times_in_the_tenants_time_zone(tmp_path, tenant_a, catalog):
+    path = tmp_path / "orders.csv"
+    path.write_bytes(app_csv(line(placed_at="2026-07-06 10:00", ship_by="2026-07-08T12:00:00")))
+
+    call_command("import_orders", "--catalog", str(catalog.pk), str(path), "--no-score")
+
+    stored = Order.objects.for_tenant(tenant_a).get()
+    assert stored.placed_at == datetime(2026, 7, 6, 14, tzinfo=UTC)  # EDT: UTC-4
+    assert stored.ship_by == datetime(2026, 7, 8, 16, tzinfo=UTC)
+
+
+def test_the_api_reads_times_without_an_offset_in_the_tenants_time_zone(
+    api_client_for, member, tenant_a, catalog
+):
+    api = api_client_for(member(tenant_a, Role.SELLER), tenant_a)
+    lines = [
+        line(placed_at="2026-12-06T10:00:00", ship_by="2026-12-08", shipped_at=""),
+        line(order_id="A-2", placed_at="2026-12-06T10:00:00Z", ship_by="2026-12-08T12:00:00Z"),
+    ]
+
+    body = api.post(
+        "/api/v1/orders/bulk/", {"catalog": catalog.pk, "orders": lines}, format="json"
+    ).json()
+
+    assert (body["written"], body["refused"]) == (2, 0), body
+    stored = {o.order_id: o for o in Order.objects.for_tenant(tenant_a)}
+    assert stored["A-1"].placed_at == datetime(2026, 12, 6, 15, tzinfo=UTC)
+    assert stored["A-1"].ship_by == datetime(2026, 12, 9, 4, 59, 59, tzinfo=UTC)
+    # an offset given is kept
+    assert stored["A-2"].placed_at == datetime(2026, 12, 6, 10, tzinfo=UTC)
