@@ -191,7 +191,12 @@ def _app_csv_preview(*, tenant, catalog, data: bytes, rows: int) -> OrderFileRes
     """The app's own CSV is imported by its strict parser (orders_import_csv): preview it
     with that parser too, so that the preview says what the import will do."""
     records = list(csv_records(data, ORDER_COLUMNS))
-    parsed = orders_parse(records, tz=tenant.time_zone, limit=tenant_future_limit(tenant=tenant))
+    parsed = orders_parse(
+        records,
+        tz=tenant.time_zone,
+        handling_days=catalog.handling_days,
+        limit=tenant_future_limit(tenant=tenant),
+    )
     result = OrderFileResult(
         format_label="Catalog Health order CSV",
         lines=len(records),

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -90,6 +90,22 @@ def mixed_decimal_marks(*, comma: AmountSeen, point: AmountSeen) -> str:
 # last second on the wall clock; every time of day read is written with a colon
 DAY_END = time(23, 59, 59)
 TIME_OF_DAY = ":"
+
+
+def ship_by_default(start, *, handling_days: int):
+    """The ship-by of a line whose source gives none: start, its paid time (else its placed
+    time), plus the catalog's handling time (Catalog.handling_days). One rule for every file:
+    start is a time (the app's CSV) or a column of them (the exports)."""
+    return start + timedelta(days=handling_days)
+
+
+# The API's lines keep their contract (a ship-by in every line): say what to send
+SHIP_BY_REQUIRED = (
+    "is required: send the time the line must ship by, in ISO 8601 (2026-03-04T18:00:00Z; a "
+    "day alone, 2026-03-04, is due by its end in the tenant's time zone). Where the "
+    "marketplace gives none, send placed_at plus the catalog's handling time (its Settings "
+    "tab), as order files get."
+)
 
 
 class FileError(ValueError):
@@ -279,13 +295,16 @@ def order_row_parse(
     data: Mapping[str, object],
     *,
     tz: str,
+    handling_days: int | None = None,
     decimal_comma: bool = False,
     limit: FutureLimit | None = None,
 ) -> OrderRow | list[RowError]:
     """One order line, or the list of what is wrong with it; tz: the tenant's time zone,
-    which times without an offset are in; decimal_comma: its file writes amounts with a
-    decimal comma (amounts_decimal_comma); limit: how late it may be placed, shipped,
-    delivered or cancelled (catalogs.rules)."""
+    which times without an offset are in; handling_days: the catalog's handling time, which
+    gives a line without a ship-by one (ship_by_default), or None when a line must give it
+    (the API); decimal_comma: its file writes amounts with a decimal comma
+    (amounts_decimal_comma); limit: how late it may be placed, shipped, delivered or
+    cancelled (catalogs.rules)."""
     row = _Row(line, data, decimal_comma=decimal_comma, tz=tz)
     order_id = row.text("order_id", required=True)
     sku = row.text("sku", required=True)
@@ -295,7 +314,12 @@ def order_row_parse(
     item_price = row.money("item_price")
     shipping_fee = row.money("shipping_fee", default=Decimal(0))
     placed_at = row.moment("placed_at", required=True)
-    ship_by = row.moment("ship_by", required=True, day_end=True)
+    ship_by = row.moment("ship_by", required=False, day_end=True)
+    if not row.raw("ship_by"):
+        if handling_days is None:
+            row.err("ship_by", SHIP_BY_REQUIRED)
+        elif placed_at:
+            ship_by = ship_by_default(placed_at, handling_days=handling_days)
     shipped_at = row.moment("shipped_at", required=False)
     delivered_at = row.moment("delivered_at", required=False)
     cancelled_at = row.moment("cancelled_at", required=False)
@@ -477,9 +501,11 @@ def orders_parse(
     records: Iterable[tuple[int, Mapping[str, object]]],
     *,
     tz: str,
+    handling_days: int,
     limit: FutureLimit | None = None,
 ) -> ParseResult:
-    """Parse order records, times without an offset in tz (the tenant's time zone); a
+    """Parse order records, times without an offset in tz (the tenant's time zone), a line
+    without a ship-by given one from handling_days (the catalog's handling time); a
     repeated (order_id, sku) keeps the last one. Whether a comma is the decimal mark is
     decided once for all the amounts (a spreadsheet in a European locale writes 1.234,50),
     as for the exports; FileError when they mix both."""
@@ -493,7 +519,12 @@ def orders_parse(
     rows, errors = [], []
     for line, record in records:
         parsed = order_row_parse(
-            line, record, tz=tz, decimal_comma=bool(decimal_comma), limit=limit
+            line,
+            record,
+            tz=tz,
+            handling_days=handling_days,
+            decimal_comma=bool(decimal_comma),
+            limit=limit,
         )
         if isinstance(parsed, list):
             errors.extend(parsed)

@@ -454,7 +454,9 @@ def _import(
     limit = tenant_future_limit(tenant=tenant)
     if kind == "orders":
         records = list(csv_records(data, ORDER_COLUMNS))
-        parsed = orders_parse(records, tz=tenant.time_zone, limit=limit)
+        parsed = orders_parse(
+            records, tz=tenant.time_zone, handling_days=catalog.handling_days, limit=limit
+        )
         upsert = orders_upsert
         key = lambda r: (r.order_id, r.sku)  # noqa: E731
         record_key = lambda rec: (rec.get("order_id", "").strip(), rec.get("sku", "").strip())  # noqa: E731

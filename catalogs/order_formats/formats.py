@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
@@ -22,6 +21,7 @@ from ..order_io import (
     RowError,
     limit_or_now,
     mixed_decimal_marks,
+    ship_by_default,
 )
 from ..rules import HAPPENED_TIMES, FutureLimit, future_time_error
 from .choices import date_order_settle, file_says, without_empty_rows, without_line
@@ -373,9 +373,8 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
     for name in HAPPENED_TIMES:  # in the future (the rule takes a Timestamp: a datetime)
         for where, message in refusals_named(times[name], times[name] > latest, rule):
             refuse(where, name, message)
-    handling = pd.Timedelta(timedelta(days=options.handling_days))
     start = times["paid_at"].fillna(times["placed_at"])
-    ship_by = times["ship_by"].fillna(start + handling)
+    ship_by = times["ship_by"].fillna(ship_by_default(start, handling_days=options.handling_days))
     shipped, delivered, cancelled = (
         times["shipped_at"],
         times["delivered_at"],

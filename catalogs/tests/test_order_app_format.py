@@ -108,3 +108,47 @@ def test_the_api_reads_times_without_an_offset_in_the_tenants_time_zone(
     assert stored["A-1"].ship_by == datetime(2026, 12, 9, 4, 59, 59, tzinfo=UTC)
     # an offset given is kept
     assert stored["A-2"].placed_at == datetime(2026, 12, 6, 10, tzinfo=UTC)
+
+
+# --- ship-by: from the file where it has one, else placed time + the handling time --------
+
+
+def test_a_line_of_the_apps_csv_without_a_ship_by_gets_one_from_the_handling_time(
+    client, member, tenant_a, catalog
+):
+    catalog.handling_days = 5
+    catalog.save(update_fields=["handling_days"])
+    client.force_login(member(tenant_a, Role.SELLER))
+    data = app_csv(
+        line(placed_at="2026-12-01T10:00:00"),
+        line(order_id="A-2", placed_at="2026-12-01T10:00:00", ship_by="2026-12-02"),
+    )
+
+    page, preview = _preview(client, catalog, data)
+
+    assert (preview["importable"], preview["errors"]) == (2, [])
+    assert [(c["placed_at"], c["ship_by"]) for c in _cells(preview)] == [
+        ("2026-12-01 10:00", "2026-12-06 10:00"),
+        ("2026-12-01 10:00", "2026-12-02 23:59"),
+    ]
+    client.post(page.request["PATH_INFO"], {"date_order": ""})
+    ship_by = dict(Order.objects.for_tenant(tenant_a).values_list("order_id", "ship_by"))
+    assert ship_by["A-1"] == datetime(2026, 12, 6, 15, tzinfo=UTC)
+
+
+def test_the_api_asks_for_a_ship_by_saying_what_to_send(api_client_for, member, tenant_a, catalog):
+    """The API's lines keep their contract: a ship-by is required, and the refusal says why
+    and what to send."""
+    api = api_client_for(member(tenant_a, Role.SELLER), tenant_a)
+
+    body = api.post(
+        "/api/v1/orders/bulk/",
+        {"catalog": catalog.pk, "orders": [line(placed_at="2026-12-01T10:00:00Z")]},
+        format="json",
+    ).json()
+
+    assert (body["written"], body["refused"]) == (0, 1)
+    [error] = body["errors"]
+    assert (error["index"], error["field"]) == (0, "ship_by")
+    assert "is required" in error["message"] and "handling time" in error["message"]
+    assert "2026-03-04" in error["message"]  # a day alone, as an example

@@ -578,15 +578,12 @@ def test_the_app_csv_is_previewed_by_the_parser_that_imports_it(tenant_a, catalo
     )
     preview = order_files.orders_preview(tenant=tenant_a, catalog=catalog, data=data)
     assert preview.format_label == "Catalog Health order CSV"
-    assert (preview.lines, preview.orders) == (4, 2)
-    assert {(e.line, e.column) for e in preview.errors} == {
-        (3, "ship_by"),
-        (4, "cancel_reason"),
-        (5, "sku"),
-    }
+    assert (preview.lines, preview.orders) == (4, 3)
+    # A-2 has no ship-by: it gets one from the catalog's handling time
+    assert {(e.line, e.column) for e in preview.errors} == {(4, "cancel_reason"), (5, "sku")}
     assert preview.unknown_skus == {"NOPE": [5]}
     result = order_files.orders_import_file(tenant=tenant_a, catalog=catalog, data=data, actor=None)
-    assert result.written == 1 and result.refused == preview.refused
+    assert result.written == 2 and result.refused == preview.refused
 
 
 def test_the_app_csv_preview_counts_a_repeated_line_once(tenant_a, catalog):

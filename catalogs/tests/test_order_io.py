@@ -13,6 +13,7 @@ from catalogs.order_io import (
     IMPRESSION_COLUMNS,
     MAX_FILE_ROWS,
     ORDER_COLUMNS,
+    SHIP_BY_REQUIRED,
     FileError,
     ImpressionRow,
     OrderRow,
@@ -174,7 +175,7 @@ def test_csv_file_with_good_and_bad_rows_and_duplicates():
     later = good.replace(",2,", ",3,", 1)
     bad = good.replace("SKU-1", "", 1)
     text = "\ufeff" + "\n".join([header, good, bad, "", later]) + "\n"
-    result = orders_parse(csv_records(text.encode(), ORDER_COLUMNS), tz="UTC")
+    result = orders_parse(csv_records(text.encode(), ORDER_COLUMNS), tz="UTC", handling_days=3)
     assert len(result.rows) == 1 and result.rows[0].quantity == 3  # last one wins
     assert [(e.line, e.column) for e in result.errors] == [(3, "sku")]
 
@@ -200,7 +201,9 @@ def test_the_apps_csv_reads_its_amounts_by_the_files_decimal_mark(prices, expect
         )
         for n, price in enumerate(prices)
     ]
-    result = orders_parse(csv_records("\n".join([header, *lines]) + "\n", ORDER_COLUMNS), tz="UTC")
+    result = orders_parse(
+        csv_records("\n".join([header, *lines]) + "\n", ORDER_COLUMNS), tz="UTC", handling_days=3
+    )
     assert not result.errors
     assert [r.item_price for r in result.rows] == expected
 
@@ -223,6 +226,24 @@ def test_a_ship_by_day_of_the_apps_csv_is_due_at_its_end(ship_by, due):
     assert isinstance(row, OrderRow) and row.ship_by == due
 
 
+@pytest.mark.parametrize(
+    ("handling_days", "ship_by"),
+    [
+        # a file: the placed time plus the catalog's handling time (no paid time in the CSV)
+        (3, datetime(2026, 3, 4, 10, tzinfo=UTC)),
+        (0, datetime(2026, 3, 1, 10, tzinfo=UTC)),
+        # the API: every line gives its ship-by
+        (None, SHIP_BY_REQUIRED),
+    ],
+)
+def test_a_line_without_a_ship_by(handling_days, ship_by):
+    row = order_row_parse(2, {**GOOD, "ship_by": ""}, tz="UTC", handling_days=handling_days)
+    if isinstance(row, OrderRow):
+        assert row.ship_by == ship_by
+    else:
+        assert [(e.column, e.message) for e in row] == [("ship_by", ship_by)]
+
+
 def test_the_apps_csv_mixing_decimal_commas_and_points_is_refused():
     header = ",".join(ORDER_COLUMNS)
     lines = [
@@ -230,7 +251,11 @@ def test_the_apps_csv_mixing_decimal_commas_and_points_is_refused():
         for n, price in enumerate(['"19,90"', "19.90"])
     ]
     with pytest.raises(FileError, match="mixes decimal commas and decimal points") as refused:
-        orders_parse(csv_records("\n".join([header, *lines]) + "\n", ORDER_COLUMNS), tz="UTC")
+        orders_parse(
+            csv_records("\n".join([header, *lines]) + "\n", ORDER_COLUMNS),
+            tz="UTC",
+            handling_days=3,
+        )
     # the first amount of each mark: line 2's price, and its own shipping fee (4.5)
     assert "'19,90' (line 2, item_price) has a decimal comma" in str(refused.value)
     assert "'4.5' (line 2, shipping_fee) a decimal point" in str(refused.value)
