@@ -20,6 +20,7 @@ from catalogs.models import (
     UploadKind,
 )
 from catalogs.order_io import (
+    MAX_TEXT,
     ORDER_COLUMNS,
     FileError,
     ImpressionRow,
@@ -34,6 +35,7 @@ from catalogs.order_merge import (
     count_lines,
     orders_import_postgres,
 )
+from catalogs.rules import identifier_error, invisible_trim
 from catalogs.selectors import mapping_preset_for_header
 from catalogs.services import (
     UpsertResult,
@@ -210,12 +212,23 @@ def _app_csv_preview(*, tenant, catalog, data: bytes, rows: int) -> OrderFileRes
     }
     for row in parsed.rows[:rows]:
         result.first_rows.append({"line": line_of.get((row.order_id, row.sku)), **row.__dict__})
+    # Every line's SKU, also of a line refused for another reason (a bad date): the preview
+    # names all that is wrong with it, as the exports' previews list every line of an
+    # unknown SKU, so that a corrected file is not refused again for its SKU
+    skus: dict[int, str] = {}
+    for line, record in records:
+        sku = invisible_trim(str(record.get("sku") or "").strip())
+        if sku and not identifier_error(sku, max_length=MAX_TEXT["sku"]):
+            skus[line] = sku
     sku_lines: dict[str, list[int]] = {}
-    for row in parsed.rows:
-        sku_lines.setdefault(row.sku, []).append(line_of.get((row.order_id, row.sku), 0))
-    _unknown_skus(result, tenant=tenant, catalog=catalog, sku_lines=sku_lines)
-    # the parser keeps one row per order id and sku (the last): the other good lines repeat
-    result.repeated = len(records) - len({e.line for e in parsed.errors}) - len(parsed.rows)
+    for line, sku in skus.items():
+        sku_lines.setdefault(sku, []).append(line)
+    unknown = _unknown_skus(result, tenant=tenant, catalog=catalog, sku_lines=sku_lines)
+    # the parser keeps one row per order id and sku (the last): the other good lines of a
+    # known sku repeat (those of an unknown one are refused)
+    bad = {e.line for e in parsed.errors}
+    good = sum(1 for line, _ in records if line not in bad and skus.get(line) not in unknown)
+    result.repeated = good - sum(1 for r in parsed.rows if r.sku not in unknown)
     result.errors.sort(key=lambda e: e.line)
     return result
 

@@ -152,3 +152,34 @@ def test_the_api_asks_for_a_ship_by_saying_what_to_send(api_client_for, member, 
     assert (error["index"], error["field"]) == (0, "ship_by")
     assert "is required" in error["message"] and "handling time" in error["message"]
     assert "2026-03-04" in error["message"]  # a day alone, as an example
+
+
+# --- the preview's counts -------------------------------------------------------------------
+
+
+def test_the_preview_lists_an_unknown_sku_of_a_line_refused_for_another_reason(
+    client, member, tenant_a, catalog
+):
+    """A line with a bad date and an unknown SKU: both are named, so that the file is not
+    corrected for one only to be refused for the other."""
+    client.force_login(member(tenant_a, Role.SELLER))
+    data = app_csv(
+        line(placed_at="2026-12-01T10:00:00"),
+        line(order_id="A-2", sku="NOPE-SKU", placed_at="2026-13-01T10:00:00"),
+        line(order_id="A-3", sku="NOPE-SKU", placed_at="2026-12-01T10:00:00"),
+        line(order_id="A-4", sku="GONE-SKU", placed_at="yesterday"),
+    )
+
+    page, preview = _preview(client, catalog, data)
+
+    assert preview["unknown_skus"] == {"GONE-SKU": [5], "NOPE-SKU": [3, 4]}
+    assert [(e["line"], e["column"]) for e in preview["errors"]] == [
+        (3, "placed_at"),
+        (3, "sku"),
+        (4, "sku"),
+        (5, "placed_at"),
+        (5, "sku"),
+    ]
+    assert (preview["refused"], preview["importable"]) == (3, 1)
+    html = page.content.decode()
+    assert '<div class="fs-5 text-danger" id="count-unknown">2</div>' in html
