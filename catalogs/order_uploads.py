@@ -356,7 +356,7 @@ def _preview_depends_on(*, tenant: Tenant, catalog: Catalog, kind: str, date_ord
 
 
 PREVIEW_ERRORS_KEPT = 200
-PREVIEW_SUMMARY_VERSION = 6
+PREVIEW_SUMMARY_VERSION = 7
 
 
 def order_upload_preview(*, tenant: Tenant, upload: OrderUpload, date_order: str = "") -> dict:

@@ -62,6 +62,9 @@ SHIPPED_STATUS = _STATUS.format(
     r"|spedit[oa]|consegnat[oa]|verzonden|afgerond"
 )
 UNPAID_STATUS = _STATUS.format(r"pending payment|awaiting payment|failed|pending")
+# Why a marketplace's open order not paid yet (Amazon's Pending, Shopify's pending) is
+# skipped: the seller is not to ship it yet, so it must not turn overdue
+PENDING_ORDER = "pending order (not paid yet)"
 
 
 def status_applied(out: pd.DataFrame, status: pd.Series) -> pd.DataFrame:

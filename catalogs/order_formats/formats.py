@@ -25,11 +25,11 @@ from ..order_io import (
 )
 from ..rules import HAPPENED_TIMES, FutureLimit, future_time_error
 from .choices import date_order_settle, file_says, without_empty_rows, without_line
+from .columns import PENDING_ORDER, order_level_fill, status_applied
 from .columns import column as _col
 from .columns import has_words as _has
 from .columns import keyed as _keyed
 from .columns import lowered as _lowered
-from .columns import order_level_fill, status_applied
 from .columns import tracking_column as _tracking
 from .detection import (
     APP_ORDER_COLUMNS,
@@ -221,7 +221,10 @@ def shopify_fields(frame: pd.DataFrame) -> pd.DataFrame:
     out["ship_by"] = ""
     out["delivered_at"] = ""
     out["tracking_number"] = _tracking(f, c)  # unknown: the export has no tracking column
-    out["skip"] = ""
+    # pending: not paid yet (payment terms, a manual payment awaited), as Amazon's Pending;
+    # a line that shipped or was cancelled meanwhile is imported as such
+    pending = out["financial_status"].str.lower().eq("pending") & ~shipped & ~cancelled
+    out["skip"] = np.where(pending, PENDING_ORDER, "")
     return out.drop(columns=["fulfillment_status", "financial_status"])
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from .columns import column, keyed, lowered, order_level_fill, tracking_column
+from .columns import PENDING_ORDER, column, keyed, lowered, order_level_fill, tracking_column
 from .values import by_unique, clean_text
 
 # Amazon's All Orders report (tab-separated .txt): one row per order item
@@ -103,7 +103,7 @@ def amazon_fields(frame: pd.DataFrame) -> pd.DataFrame:
     out["cancel_reason"] = np.where(cancelled, "other", "")  # the report gives no reason
     # Pending: Amazon has not charged the buyer yet, the seller cannot ship it
     pending = order_status.str.startswith("pending") & ~cancelled
-    out["skip"] = np.where(pending, "pending order (not paid yet)", "")
+    out["skip"] = np.where(pending, PENDING_ORDER, "")
     out["tracking_number"] = tracking_column(f, c)  # unknown: the report has none
     out["price_covers_quantity"] = True
     return out

@@ -26,6 +26,7 @@ from catalogs.order_formats import (
 )
 from catalogs.order_io import FileError
 from catalogs.tests.export_samples import (
+    SHOPIFY_HEADER,
     SHOPIFY_ORDERS,
     SHOPIFY_PARTIAL,
     TIKTOK_DESCRIPTIONS,
@@ -542,6 +543,48 @@ def test_a_fulfilled_line_of_a_partly_fulfilled_shopify_order_is_shipped():
     assert fulfilled.sku == "SKU-1"
     assert fulfilled.shipped_at.to_pydatetime() == datetime(2026, 3, 4, 15, tzinfo=UTC)
     assert pending.sku == "SKU-2" and pd.isna(pending.shipped_at)
+
+
+def shopify_order(name: str, financial: str, fulfillment: str, line_status: str, cancelled=""):
+    """One line of a Shopify order created on 4 March 2026, as the export writes it."""
+    fulfilled_at = "2026-03-05 09:00:00 -0500" if fulfillment == "fulfilled" else ""
+    return (
+        f"{name},c@example.com,{financial},,{fulfillment},{fulfilled_at},no,USD,40.00,5.00,0,"
+        f"45.00,,0,Standard,2026-03-04 10:00:00 -0500,1,Shirt,40.00,,SKU-1,true,true,"
+        f"{line_status},{cancelled},5003,"
+    )
+
+
+# Financial Status pending: not paid yet (payment terms, a manual payment awaited). Such an
+# open order is skipped and listed, as TikTok's Unpaid and Amazon's Pending are, so that an
+# order on payment terms is not overdue; a line of it that shipped or was cancelled happened
+SHOPIFY_PENDING = [
+    # (financial, fulfillment, line fulfillment, cancelled at) -> skipped, shipped, cancelled
+    (("pending", "", "", ""), (True, False, False)),
+    (("pending", "unfulfilled", "pending", ""), (True, False, False)),
+    (("pending", "fulfilled", "fulfilled", ""), (False, True, False)),
+    (("pending", "partial", "fulfilled", ""), (False, True, False)),
+    (("pending", "", "", "2026-03-06 10:00:00 -0500"), (False, False, True)),
+    (("authorized", "", "", ""), (False, False, False)),
+    (("paid", "", "", ""), (False, False, False)),
+    (("partially_paid", "", "", ""), (False, False, False)),
+]
+
+
+@pytest.mark.parametrize(("order", "expected"), SHOPIFY_PENDING)
+def test_a_pending_shopify_order_is_skipped_while_open(order, expected):
+    data = (SHOPIFY_HEADER + "\n" + shopify_order("#1004", *order) + "\n").encode()
+    lines, errors = lines_of(order_file_open(data, tz="Europe/Berlin"))
+    skipped, shipped, cancelled = expected
+    if skipped:
+        assert [(e.line, e.message) for e in errors] == [
+            (2, "skipped: pending order (not paid yet)")
+        ]
+        assert lines.empty
+        return
+    assert not errors
+    [line] = lines.itertuples()
+    assert (pd.notna(line.shipped_at), pd.notna(line.cancelled_at)) == (shipped, cancelled)
 
 
 # --- any other export, through a mapping -------------------------------------------------
