@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from .rules import (
     future_times_errors,
     identifier_error,
     invisible_trim,
+    ship_by_due,
     tracking_number_error,
 )
 
@@ -90,13 +91,6 @@ def mixed_decimal_marks(*, comma: AmountSeen, point: AmountSeen) -> str:
 # last second on the wall clock; every time of day read is written with a colon
 DAY_END = time(23, 59, 59)
 TIME_OF_DAY = ":"
-
-
-def ship_by_default(start, *, handling_days: int):
-    """The ship-by of a line whose source gives none: start, its paid time (else its placed
-    time), plus the catalog's handling time (Catalog.handling_days). One rule for every file:
-    start is a time (the app's CSV) or a column of them (the exports)."""
-    return start + timedelta(days=handling_days)
 
 
 # The API's lines keep their contract (a ship-by in every line): say what to send
@@ -301,7 +295,7 @@ def order_row_parse(
 ) -> OrderRow | list[RowError]:
     """One order line, or the list of what is wrong with it; tz: the tenant's time zone,
     which times without an offset are in; handling_days: the catalog's handling time, which
-    gives a line without a ship-by one (ship_by_default), or None when a line must give it
+    gives a line without a ship-by one (rules.ship_by_due), or None when a line must give it
     (the API); decimal_comma: its file writes amounts with a decimal comma
     (amounts_decimal_comma); limit: how late it may be placed, shipped, delivered or
     cancelled (catalogs.rules)."""
@@ -319,7 +313,7 @@ def order_row_parse(
         if handling_days is None:
             row.err("ship_by", SHIP_BY_REQUIRED)
         elif placed_at:
-            ship_by = ship_by_default(placed_at, handling_days=handling_days)
+            ship_by = ship_by_due(placed_at, handling_days=handling_days)
     shipped_at = row.moment("shipped_at", required=False)
     delivered_at = row.moment("delivered_at", required=False)
     cancelled_at = row.moment("cancelled_at", required=False)

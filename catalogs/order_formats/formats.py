@@ -21,9 +21,8 @@ from ..order_io import (
     RowError,
     limit_or_now,
     mixed_decimal_marks,
-    ship_by_default,
 )
-from ..rules import HAPPENED_TIMES, FutureLimit, future_time_error
+from ..rules import HAPPENED_TIMES, FutureLimit, future_time_error, ship_by_due
 from .choices import date_order_settle, file_says, without_empty_rows, without_line
 from .columns import PENDING_ORDER, order_level_fill, status_applied
 from .columns import column as _col
@@ -377,7 +376,7 @@ def typed_lines(fields: pd.DataFrame, options: ReadOptions) -> tuple[pd.DataFram
         for where, message in refusals_named(times[name], times[name] > latest, rule):
             refuse(where, name, message)
     start = times["paid_at"].fillna(times["placed_at"])
-    ship_by = times["ship_by"].fillna(ship_by_default(start, handling_days=options.handling_days))
+    ship_by = times["ship_by"].fillna(ship_by_due(start, handling_days=options.handling_days))
     shipped, delivered, cancelled = (
         times["shipped_at"],
         times["delivered_at"],
