@@ -114,12 +114,13 @@ def test_import_commands(tmp_path, tenant_a):
     path.write_text(
         ",".join(ORDER_COLUMNS)
         + "\nX1,C-1,1,10.00,,2026-03-01T10:00:00Z,2026-03-03T10:00:00Z,,,,,\n"
-        + "X2,C-1,1,10.00,,2026-03-01T10:00:00Z,,,,,,\n"
+        + "X2,C-1,1,10.00,,,2026-03-03T10:00:00Z,,,,,\n"
+        + "X3,C-1,1,10.00,,2026-03-01T10:00:00Z,,,,,,\n"  # ship-by from the handling time
     )
     out, err = StringIO(), StringIO()
     call_command("import_orders", "--catalog", catalog.pk, str(path), stdout=out, stderr=err)
-    assert "1 order row saved, 0 unchanged, 1 refused" in out.getvalue()
-    assert "line 3, ship_by: is required" in err.getvalue()
+    assert "2 order rows saved, 0 unchanged, 1 refused" in out.getvalue()
+    assert "line 3, placed_at: is required" in err.getvalue()
     imp = tmp_path / "imp.csv"
     imp.write_text("sku,date,impressions,clicks\nC-1,2026-03-01,100,3\n")
     call_command("import_impressions", "--catalog", catalog.pk, str(imp), stdout=out)
