@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from catalog_health.tenancy.admin import HistoryAdmin
+
 from . import services
 from .models import ChannelFeed, ChannelFeedFetch
 
@@ -65,19 +67,10 @@ class ChannelFeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChannelFeedFetch)
-class ChannelFeedFetchAdmin(admin.ModelAdmin):
+class ChannelFeedFetchAdmin(HistoryAdmin):
     """The log of a feed's fetches: the proof that a channel's schedule runs, read-only so
     that nobody can fabricate or erase it."""
 
     list_display = ("feed", "at", "status", "bytes", "user_agent")
     list_filter = ("status",)
     raw_id_fields = ("tenant", "feed")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

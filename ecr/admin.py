@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from catalog_health.tenancy.admin import HistoryAdmin
 from catalog_health.tenancy.services import audit_record
 
 from . import selectors, services
@@ -201,52 +202,25 @@ class CatalogEcrStateAdmin(admin.ModelAdmin):
 
 
 @admin.register(EcrEvent)
-class EcrEventAdmin(admin.ModelAdmin):
+class EcrEventAdmin(HistoryAdmin):
     list_display = ("created_at", "catalog", "tenant", "enabled", "ratio", "trigger", "reason")
     list_filter = ("enabled", "trigger")
     list_select_related = ("catalog", "tenant")
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ReviewBatch)
-class ReviewBatchAdmin(admin.ModelAdmin):
+class ReviewBatchAdmin(HistoryAdmin):
     list_display = ("finished_at", "catalog", "lane", "trigger", "reviewed", "unavailable")
     list_filter = ("lane", "trigger")
     list_select_related = ("catalog",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ProductIssue)
-class ProductIssueAdmin(admin.ModelAdmin):
+class ProductIssueAdmin(HistoryAdmin):
     list_display = ("product", "code", "severity", "field", "rule", "created_at")
     list_filter = ("severity", "code")
     raw_id_fields = ("product", "catalog")
     list_select_related = ("product",)
     search_fields = ("product__sku", "code")
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from catalog_health.service_forms import add_service_errors
+from catalog_health.tenancy.admin import HistoryAdmin
 from catalog_health.tenancy.services import audit_record
 
 from . import services
@@ -205,20 +206,11 @@ class FeedRunAdmin(admin.ModelAdmin):
         self.message_user(request, f"Discarded {len(held)} run(s); their catalogs are unchanged.")
 
 
-class RunLogAdmin(admin.ModelAdmin):
+class RunLogAdmin(HistoryAdmin):
     """What a run found and changed is its history: only the run writes it, and the
     retention service deletes it with the run's details, so staff read it and nothing more."""
 
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(FeedRowError)

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from catalog_health.tenancy.admin import HistoryAdmin
 from catalog_health.tenancy.models import Tenant
 
 from . import services
@@ -70,7 +71,7 @@ class TenantMetricPolicyAdmin(AuditedPolicyAdmin):
 
 
 @admin.register(PolicyChange)
-class PolicyChangeAdmin(admin.ModelAdmin):
+class PolicyChangeAdmin(HistoryAdmin):
     list_display = ["created_at", "metric", "scope", "who", "action", "what_changed"]
     list_filter = ["metric", "action", "tenant"]
     readonly_fields = ["created_at", "metric", "tenant", "who", "action", "changes"]
@@ -90,15 +91,6 @@ class PolicyChangeAdmin(admin.ModelAdmin):
             f"{new if new is not None else '—'}"
             for field, (old, new) in sorted(obj.changes.items())
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -125,12 +117,10 @@ class FlagStateAdmin(ReadOnlyAdmin):
 
 
 @admin.register(FlagTransition)
-class FlagTransitionAdmin(ReadOnlyAdmin):
+class FlagTransitionAdmin(HistoryAdmin):
     """A product's status history, which its details page shows: not to be erased by hand."""
 
     list_display = ["product", "tenant", "at", "from_status", "to_status"]
     list_filter = ["to_status", "tenant"]
     raw_id_fields = ["product"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    show_full_result_count = False

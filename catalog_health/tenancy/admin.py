@@ -261,8 +261,23 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(request, f"Revoked {len(tokens)} token(s).")
 
 
+class HistoryAdmin(admin.ModelAdmin):
+    """A record of what happened (an audit trail, a run's findings, a fetch log): staff read
+    it, and nobody adds, changes or deletes it by hand, so it can be neither fabricated nor
+    erased. Only the code that records it writes it; retention deletes it, if anything."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(HistoryAdmin):
     list_display = ["created_at", "tenant", "who", "action", "target_repr"]
     list_select_related = ["tenant", "actor"]
     list_filter = ["action", "tenant"]
@@ -272,12 +287,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="actor", ordering="actor_username")
     def who(self, event: AuditEvent) -> str:
         return audit_actor_name(event.actor, event.actor_username)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the audit trail is append-only
