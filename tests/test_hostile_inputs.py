@@ -27,7 +27,7 @@ from django.urls import reverse
 from catalog_health.tenancy.models import ApiToken, Membership
 from catalog_health.tenancy.roles import Role
 from catalog_health.tenancy.services import api_token_create
-from catalogs.models import DailyImpression, Order, Product
+from catalogs.models import DailyImpression, Order, Product, ReviewStatus
 from catalogs.tests.factories import CatalogFactory, ProductFactory
 from catalogs.tests.order_factories import DailyImpressionFactory, OrderFactory
 from ecr.tests.factories import ProductIssueFactory
@@ -337,8 +337,13 @@ def _export_feed_row_errors(client, tenant, catalog):
 
 def _export_diagnostics(client, tenant, catalog):
     for i, f in enumerate(FORMULAS):
-        ProductIssueFactory(
-            product=ProductFactory(catalog=catalog, sku=f"{f[:20]}{i}", title=f),
+        ProductIssueFactory(  # (Diagnostics counts reviewed products: these are Unavailable)
+            product=ProductFactory(
+                catalog=catalog,
+                sku=f"{f[:20]}{i}",
+                title=f,
+                review_status=ReviewStatus.UNAVAILABLE,
+            ),
             message=f,
         )
     return client.get(t_url("ecr:diagnostics_export", tenant, catalog_id=catalog.pk))
@@ -379,7 +384,9 @@ ESCAPED = "&lt;script&gt;alert("
 def scripted(db, tenant_a, member):
     owner = member(tenant_a, Role.OWNER, username="owner-xss")
     catalog = CatalogFactory(tenant=tenant_a)
-    product = ProductFactory(catalog=catalog, title=SCRIPT_TITLE, sku="XSS-1")
+    product = ProductFactory(
+        catalog=catalog, title=SCRIPT_TITLE, sku="XSS-1", review_status=ReviewStatus.UNAVAILABLE
+    )
     ProductIssueFactory(product=product)
     FlagStateFactory(product=product)
     run = FeedRunFactory(source__catalog=catalog)

@@ -47,14 +47,16 @@ def test_home_is_the_overview(page, live_server, login, screenshot, seller, tena
     row = page.locator("#overview-table tr[data-catalog='Main shop']")
     assert row.locator("[data-cell=products]").inner_text() == "5"
     assert row.locator("[data-cell=available]").inner_text() == "40%"
-    assert row.locator("[data-cell=ecr]").inner_text() == "Disabled"
+    # 5 products: under ECR's minimum, so its state is not evaluated (and says so)
+    ecr = row.locator("[data-cell=ecr]").inner_text()
+    assert ecr.startswith("Disabled") and "not evaluated" in ecr, ecr
     assert "Fresh" in row.inner_text()
     assert row.locator("[data-cell=impacted]").inner_text() == "1"
     assert row.locator("[data-cell=at_risk]").inner_text() == "1"
     new = page.locator("#overview-table tr[data-catalog='New shop']")
-    # ECR is on until a check turns it off: the same word as the catalog's ECR tab
-    assert new.locator("[data-cell=ecr] .badge").inner_text() == "Enabled"
-    assert "not checked yet" in new.locator("[data-cell=ecr]").inner_text()
+    # no products: under ECR's minimum, not evaluated (the same words as its ECR tab)
+    assert new.locator("[data-cell=ecr] .badge").inner_text() == "Not evaluated"
+    assert "fewer than 20 active products" in new.locator("[data-cell=ecr]").inner_text()
     assert new.locator("[data-cell=pull]").inner_text() == "No product source"
     screenshot("overview")
 
