@@ -94,6 +94,21 @@ def feed_url_problem(url: str) -> str | None:
     return None
 
 
+def import_url_problem(url: str) -> str | None:
+    """Why import_feed cannot take ``url``: what a source's URL field refuses, and a login in
+    the URL in words for the command line (the run stores its URL and shows it on the run
+    page to every member)."""
+    problem = feed_url_problem(url)
+    if problem and "in the URL" in problem:
+        return (
+            "import_feed takes a URL without a username or password: the run keeps its URL "
+            "and shows it on its page to every member. For a feed behind a login, add a "
+            "product source to the catalog (its password is stored encrypted) and use Request "
+            "Data Now, or download the file and import its path."
+        )
+    return problem
+
+
 def sftp_remote_path(url_path: str) -> str:
     """The remote file of an sftp URL's path, as curl reads it: ``/a/b`` is absolute and
     ``/~/a`` is relative to the login directory."""

@@ -594,3 +594,18 @@ def joined_content_hash(joined: str) -> str:
     detection, not security, and at a million rows a first pull computes it in ~0.5 s
     (blake2b took ~2.4 s; PostgreSQL's md5 in the staging COPY, ~7 s of its time)."""
     return CONTENT_DIGEST((joined + "\x1f").encode("utf-8", "surrogatepass"))
+
+
+def encoding_problem(name: str) -> str | None:
+    """Why ``name`` cannot decode a feed: an unknown name, or a codec that is not a text
+    encoding (base64, rot13 …). Refused when saved, rather than failing every run."""
+    try:
+        is_text = codecs.lookup(name.strip())._is_text_encoding
+    except LookupError:
+        is_text = False
+    if is_text:
+        return None
+    return (
+        f"“{name}” is not a text encoding. Leave it empty to detect the encoding, or name "
+        "one such as utf-8, windows-1252 or latin-1."
+    )

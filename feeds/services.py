@@ -10,7 +10,6 @@ emails in feeds.notifications.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import logging
 import os
@@ -43,10 +42,8 @@ from .models import (
     SourceKind,
     Trigger,
 )
-from .outbound import feed_server, feed_url_problem, resolve_checked
-from .parsing import (
-    FeedError,
-)
+from .outbound import feed_server, feed_url_problem, import_url_problem, resolve_checked
+from .parsing import FeedError, encoding_problem
 from .schedule import next_pull_after
 from .uploads import save_upload
 from .uploads import upload_path_for as upload_path_for  # the demo and tests name it here
@@ -153,7 +150,7 @@ def _clean_source(source: ProductSource) -> None:
                 "An sftp source needs a username: fill in Username, or write it in the URL "
                 "as sftp://user@host/…"
             )
-    if source.encoding and (problem := _encoding_problem(source.encoding)):
+    if source.encoding and (problem := encoding_problem(source.encoding)):
         errors["encoding"] = problem
     if source.kind != SourceKind.URL and source.schedule != Schedule.MANUAL:
         source.schedule = Schedule.MANUAL  # uploads and API pushes are not pulled
@@ -180,21 +177,6 @@ def source_validate(source: ProductSource) -> None:
     )
     if siblings.exclude(pk=source.pk).exists():
         raise ValidationError({"name": DUPLICATE_NAME})
-
-
-def _encoding_problem(name: str) -> str | None:
-    """Why ``name`` cannot decode a feed: an unknown name, or a codec that is not a text
-    encoding (base64, rot13 …). Refused when saved, rather than failing every run."""
-    try:
-        is_text = codecs.lookup(name.strip())._is_text_encoding
-    except LookupError:
-        is_text = False
-    if is_text:
-        return None
-    return (
-        f"“{name}” is not a text encoding. Leave it empty to detect the encoding, or name "
-        "one such as utf-8, windows-1252 or latin-1."
-    )
 
 
 def _blocked_address(url: str) -> str | None:
@@ -587,7 +569,7 @@ def feed_import_command(
             "and the server's host key) and use Request Data Now, or download the file and "
             "import its path.",
         )
-    if is_url and (problem := _import_url_problem(location)):
+    if is_url and (problem := import_url_problem(location)):
         raise FeedError("url", problem)
     if not is_url and Path(location).is_dir():
         shown = Path(location).resolve()
@@ -610,21 +592,6 @@ def feed_import_command(
             force=force,
         )
     return feed_run_execute(tenant_id=tenant.pk, run_id=run.pk, keep_file=True)
-
-
-def _import_url_problem(url: str) -> str | None:
-    """Why import_feed cannot take ``url``: what a source's URL field refuses, and a login in
-    the URL in words for the command line (the run stores its URL and shows it on the run
-    page to every member)."""
-    problem = feed_url_problem(url)
-    if problem and "in the URL" in problem:
-        return (
-            "import_feed takes a URL without a username or password: the run keeps its URL "
-            "and shows it on its page to every member. For a feed behind a login, add a "
-            "product source to the catalog (its password is stored encrypted) and use Request "
-            "Data Now, or download the file and import its path."
-        )
-    return problem
 
 
 def feed_run_execute(*, tenant_id: int, run_id: int, keep_file: bool = False) -> FeedRun | None:
